@@ -1,0 +1,33 @@
+/**
+ * The only mapping from error codes to CLI exit codes.
+ * 0 success; 1 invalid input or config (the user must fix something); 2 usage; 3 the daemon could
+ * not be reached; 4 not found; 5 refused (auth); 70 internal error (EX_SOFTWARE).
+ */
+import { ErrorCode, isRiposteError } from '../protocol/error-codes.js';
+
+export const EXIT_OK = 0;
+export const EXIT_INVALID = 1;
+export const EXIT_USAGE = 2;
+
+const byCode: Record<ErrorCode, number> = {
+  [ErrorCode.CONFIG_INVALID]: 1,
+  [ErrorCode.CONFIG_UNREADABLE]: 1,
+  [ErrorCode.ALERT_INVALID]: 1,
+  [ErrorCode.AR_MESSAGE_INVALID]: 1,
+  [ErrorCode.AR_COMMAND_UNKNOWN]: 1,
+  [ErrorCode.REQUEST_INVALID]: 1,
+  [ErrorCode.AR_SCRIPT_FAILED]: 1,
+  [ErrorCode.AR_SCRIPT_TIMEOUT]: 1,
+  [ErrorCode.DAEMON_UNREACHABLE]: 3,
+  [ErrorCode.RESPONSE_NOT_FOUND]: 4,
+  [ErrorCode.AGENT_NOT_FOUND]: 4,
+  [ErrorCode.AGENT_DISCONNECTED]: 3,
+  [ErrorCode.AUTH_REQUIRED]: 5,
+  [ErrorCode.AUTH_FORBIDDEN]: 5,
+  [ErrorCode.INTERNAL]: 70,
+};
+
+/** Exit code for any thrown value. */
+export function exitCodeFor(err: unknown): number {
+  return isRiposteError(err) ? byCode[err.code] : 70;
+}

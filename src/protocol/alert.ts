@@ -1,0 +1,100 @@
+/**
+ * A Wazuh alert: one line of `alerts.json`. The whole object is kept (`raw`), unknown fields
+ * included, because the AR message carries the complete alert to the scripts. `AlertView` is a
+ * typed read-only projection of the fields Riposte decides on.
+ *
+ * Pure: no I/O.
+ */
+import { getPath, getString, isJsonObject, type JsonObject } from './json.js';
+
+export interface AlertView {
+  /** The complete alert as received, unknown fields kept. */
+  readonly raw: JsonObject;
+  /** `id`, e.g. "1700000000.12345"; undefined when absent. */
+  readonly id: string | undefined;
+  /** `rule.id` as a number (Wazuh serialises it as a string). */
+  readonly ruleId: number;
+  /** `rule.level`, 0 when absent. */
+  readonly level: number;
+  /** `rule.groups` as given. */
+  readonly groups: readonly string[];
+  /**
+   * The rule's raw group string as analysisd matches `rules_group` against it: every group
+   * followed by a comma ("syslog,sshd,authentication_failed,").
+   */
+  readonly groupString: string;
+  /** `agent.id`; "000" (the manager) when absent. */
+  readonly agentId: string;
+  /** `data.srcip` when a string. */
+  readonly srcip: string | undefined;
+  /** `data.dstuser` when a string. */
+  readonly dstuser: string | undefined;
+}
+
+export type AlertParseResult =
+  | { readonly ok: true; readonly alert: AlertView }
+  | { readonly ok: false; readonly error: string };
+
+function ruleIdOf(rule: JsonObject): number | undefined {
+  const id = rule['id'];
+  if (typeof id === 'number' && Number.isInteger(id)) {
+    return id;
+  }
+  if (typeof id === 'string' && /^\d{1,9}$/.test(id)) {
+    return Number(id);
+  }
+  return undefined;
+}
+
+function levelOf(rule: JsonObject): number {
+  const level = rule['level'];
+  if (typeof level === 'number') {
+    return level;
+  }
+  return typeof level === 'string' && /^\d+$/.test(level) ? Number(level) : 0;
+}
+
+function groupsOf(rule: JsonObject): string[] {
+  const groups = rule['groups'];
+  return Array.isArray(groups) ? groups.filter((g): g is string => typeof g === 'string') : [];
+}
+
+/** Builds the typed view of an already-parsed alert object. */
+export function viewAlert(raw: unknown): AlertParseResult {
+  if (!isJsonObject(raw)) {
+    return { ok: false, error: 'alert is not a JSON object' };
+  }
+  const rule = raw['rule'];
+  if (!isJsonObject(rule)) {
+    return { ok: false, error: "alert has no 'rule' object" };
+  }
+  const ruleId = ruleIdOf(rule);
+  if (ruleId === undefined) {
+    return { ok: false, error: "alert has no valid 'rule.id'" };
+  }
+  const groups = groupsOf(rule);
+  const idValue = raw['id'];
+  const alert: AlertView = {
+    raw,
+    id: typeof idValue === 'string' ? idValue : undefined,
+    ruleId,
+    level: levelOf(rule),
+    groups,
+    groupString: groups.map((g) => `${g},`).join(''),
+    agentId: getString(raw, ['agent', 'id']) ?? '000',
+    srcip: getString(getPath(raw, ['data']), ['srcip']),
+    dstuser: getString(getPath(raw, ['data']), ['dstuser']),
+  };
+  return { ok: true, alert };
+}
+
+/** Parses one `alerts.json` line. */
+export function parseAlertLine(line: string): AlertParseResult {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(line);
+  } catch (err) {
+    return { ok: false, error: `invalid JSON: ${(err as Error).message}` };
+  }
+  return viewAlert(raw);
+}

@@ -1,0 +1,112 @@
+/**
+ * The Wazuh 4.2+ active-response JSON message (reference §1.2-§1.5) and the edits execd makes to it.
+ *
+ * Wire contract, in key order:
+ *   {"version":1,"origin":{"name":N,"module":M},"command":C,"parameters":{"extra_args":[...],"alert":{...}}}
+ * The manager (analysisd) builds it with module "wazuh-analysisd" and command = AR name; execd
+ * rewrites command (add/delete/continue/abort), origin.module ("wazuh-execd") and appends
+ * parameters.program, keeping every other key and the key order.
+ *
+ * Pure: no I/O.
+ */
+import { isJsonObject, type JsonObject, type JsonValue } from './json.js';
+
+/** The structurally valid envelope (`get_json_from_input` in Wazuh's script library). */
+export interface ArEnvelope extends JsonObject {
+  version: number;
+  origin: JsonObject;
+  command: string;
+  parameters: JsonObject;
+}
+
+/** Commands execd writes to a script's stdin. */
+export type ScriptCommand = 'add' | 'delete' | 'continue' | 'abort';
+
+/** True when `v` passes Wazuh's envelope check: version number, origin object, command string, parameters object. */
+export function isArEnvelope(v: JsonValue | undefined): v is ArEnvelope {
+  return (
+    isJsonObject(v) &&
+    typeof v['version'] === 'number' &&
+    isJsonObject(v['origin']) &&
+    typeof v['command'] === 'string' &&
+    isJsonObject(v['parameters'])
+  );
+}
+
+export interface BuildArMessageInput {
+  /** `<cluster><node_name>`, or "undefined" when absent (analysisd's literal). */
+  readonly nodeName: string;
+  /** AR name: command name + timeout, e.g. "firewall-drop600". */
+  readonly arName: string;
+  readonly extraArgs: readonly string[];
+  readonly alert: JsonObject;
+  /** @default "wazuh-analysisd" */
+  readonly module?: string;
+}
+
+/** The message analysisd sends for one (alert, AR) pair, keys in Wazuh's order. */
+export function buildArMessage(input: BuildArMessageInput): ArEnvelope {
+  return {
+    version: 1,
+    origin: { name: input.nodeName, module: input.module ?? 'wazuh-analysisd' },
+    command: input.arName,
+    parameters: { extra_args: [...input.extraArgs], alert: input.alert },
+  };
+}
+
+/**
+ * execd's stdin rewrite (§1.3): a deep copy with `command` replaced in place, `origin.module` set to
+ * "wazuh-execd" and `parameters.program` set to the executable's relative path. Unknown keys and
+ * key order are kept.
+ */
+export function rewriteForScript(msg: JsonObject, command: ScriptCommand, program: string): JsonObject {
+  const copy = structuredClone(msg);
+  copy['command'] = command;
+  const origin = copy['origin'];
+  if (isJsonObject(origin)) {
+    origin['module'] = 'wazuh-execd';
+  }
+  const params = copy['parameters'];
+  if (isJsonObject(params)) {
+    params['program'] = program;
+  }
+  return copy;
+}
+
+/** Same message with only `command` replaced (used for the continue/abort reply and the delete copy). */
+export function withCommand(msg: JsonObject, command: ScriptCommand): JsonObject {
+  const copy = structuredClone(msg);
+  copy['command'] = command;
+  return copy;
+}
+
+/** The `check_keys` line a stateful script prints (§1.4). */
+export function buildCheckKeys(scriptName: string, keys: readonly string[]): ArEnvelope {
+  return {
+    version: 1,
+    origin: { name: scriptName, module: 'active-response' },
+    command: 'check_keys',
+    parameters: { keys: [...keys] },
+  };
+}
+
+/**
+ * The keys a script announced, or undefined when the line is not a valid `check_keys` envelope.
+ * Non-string items are skipped, as Wazuh does.
+ */
+export function keysOfCheckKeys(v: JsonValue | undefined): string[] | undefined {
+  if (!isArEnvelope(v) || v.command !== 'check_keys') {
+    return undefined;
+  }
+  const keys = v.parameters['keys'];
+  if (!Array.isArray(keys)) {
+    return undefined;
+  }
+  return keys.filter((k): k is string => typeof k === 'string');
+}
+
+/** rkey = script basename + "-" + each key (§2.3); basename alone when there are no keys. */
+export function responseKey(basename: string, keys: readonly string[] | undefined): string {
+  const suffix = (keys ?? []).map((k) => `-${k}`).join('');
+  return (basename + suffix).slice(0, 4095);
+}
