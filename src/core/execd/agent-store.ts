@@ -1,0 +1,46 @@
+/**
+ * The agent's persistence port. Implemented by store/sqlite-agent-store.ts (durable, under
+ * DIR/var/) and store/memory-agent-store.ts (tests, dry runs); both pass the same contract suite.
+ *
+ * Every method is synchronous: better-sqlite3 is synchronous, and the agent must have written an
+ * active response before it answers `continue` to the script. Each method is one transaction.
+ */
+import type { ActiveResponse, ExecutionEnd, ExecutionRecord, ExecutionStart } from './types.js';
+
+export interface ExecutionQuery {
+  /** Most recent first; @default 100 */
+  readonly limit?: number;
+  readonly key?: string;
+  readonly beforeId?: number;
+}
+
+export interface AgentStore {
+  /** Inserts or replaces the active response with this key. */
+  putActive(active: ActiveResponse): void;
+  getActive(key: string): ActiveResponse | undefined;
+  /** Removes it; returns the removed record, or undefined when none. */
+  removeActive(key: string): ActiveResponse | undefined;
+  /** All active responses, ordered by expiresAt then key. */
+  listActive(): ActiveResponse[];
+  countActive(): number;
+
+  /** Repeated-offender counter for a key (0 when never seen). Counters never expire (Wazuh). */
+  getOffenderCount(key: string): number;
+  setOffenderCount(key: string, count: number): void;
+
+  /** Records the start of an execution; returns its id. */
+  startExecution(start: ExecutionStart): number;
+  endExecution(id: number, end: ExecutionEnd): void;
+  getExecution(id: number): ExecutionRecord | undefined;
+  listExecutions(query?: ExecutionQuery): ExecutionRecord[];
+  /** Marks executions left 'running' by a crash as failed with note "interrupted"; returns how many. */
+  failRunningExecutions(now: number): number;
+  /** Keeps the newest `keep` execution records; returns how many were deleted. */
+  pruneExecutions(keep: number): number;
+
+  /** Small key-value settings: boot id, alert-file offsets. */
+  getSetting(name: string): string | undefined;
+  setSetting(name: string, value: string): void;
+
+  close(): void;
+}
