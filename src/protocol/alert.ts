@@ -20,7 +20,9 @@ export interface AlertView {
   readonly groups: readonly string[];
   /**
    * The rule's raw group string as analysisd matches `rules_group` against it: every group
-   * followed by a comma ("syslog,sshd,authentication_failed,").
+   * followed by a comma ("syslog,sshd,authentication_failed,"), then the compliance groups that
+   * alerts.json moves out of `groups` (`pci_dss: ["11.4"]` -> "pci_dss_11.4,"; see
+   * {@link COMPLIANCE_GROUPS}). Reconstructed: the original interleaving is not in the alert.
    */
   readonly groupString: string;
   /** `agent.id`; "000" (the manager) when absent. */
@@ -32,8 +34,7 @@ export interface AlertView {
 }
 
 export type AlertParseResult =
-  | { readonly ok: true; readonly alert: AlertView }
-  | { readonly ok: false; readonly error: string };
+  { readonly ok: true; readonly alert: AlertView } | { readonly ok: false; readonly error: string };
 
 function ruleIdOf(rule: JsonObject): number | undefined {
   const id = rule['id'];
@@ -54,9 +55,32 @@ function levelOf(rule: JsonObject): number {
   return typeof level === 'string' && /^\d+$/.test(level) ? Number(level) : 0;
 }
 
-function groupsOf(rule: JsonObject): string[] {
-  const groups = rule['groups'];
-  return Array.isArray(groups) ? groups.filter((g): g is string => typeof g === 'string') : [];
+function stringsAt(rule: JsonObject, key: string): string[] {
+  const v = rule[key];
+  return Array.isArray(v) ? v.filter((g): g is string => typeof g === 'string') : [];
+}
+
+/**
+ * Rule fields that Wazuh's alert writer fills from `<group>` entries with these prefixes (the prefix
+ * removed), in its output order. Their groups are appended to `groupString` with the prefix restored.
+ */
+export const COMPLIANCE_GROUPS = ['pci_dss', 'gpg13', 'gdpr', 'hipaa', 'nist_800_53', 'tsc'] as const;
+
+/** `rule.groups` then the compliance groups, each followed by a comma. */
+function groupStringOf(rule: JsonObject, groups: readonly string[]): string {
+  let out = '';
+  for (const g of groups) {
+    out += `${g},`;
+  }
+  for (const family of COMPLIANCE_GROUPS) {
+    const v = rule[family];
+    if (Array.isArray(v)) {
+      for (const item of v) {
+        out += typeof item === 'string' ? `${family}_${item},` : '';
+      }
+    }
+  }
+  return out;
 }
 
 /** Builds the typed view of an already-parsed alert object. */
@@ -72,7 +96,7 @@ export function viewAlert(raw: unknown): AlertParseResult {
   if (ruleId === undefined) {
     return { ok: false, error: "alert has no valid 'rule.id'" };
   }
-  const groups = groupsOf(rule);
+  const groups = stringsAt(rule, 'groups');
   const idValue = raw['id'];
   const alert: AlertView = {
     raw,
@@ -80,7 +104,7 @@ export function viewAlert(raw: unknown): AlertParseResult {
     ruleId,
     level: levelOf(rule),
     groups,
-    groupString: groups.map((g) => `${g},`).join(''),
+    groupString: groupStringOf(rule, groups),
     agentId: getString(raw, ['agent', 'id']) ?? '000',
     srcip: getString(getPath(raw, ['data']), ['srcip']),
     dstuser: getString(getPath(raw, ['data']), ['dstuser']),

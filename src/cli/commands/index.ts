@@ -3,7 +3,12 @@
  * Add one import and one array entry per command file.
  */
 import type { Command } from 'commander';
+import { register as registerCheck } from './check.js';
+import { register as registerExplain } from './explain.js';
+import { register as registerAgent } from './agent.js';
+import { register as registerStart } from './start.js';
+import { register as registerAr } from './ar.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: readonly RegisterCommand[] = [];
+export const commands: readonly RegisterCommand[] = [registerCheck, registerExplain, registerStart, registerAgent, registerAr];

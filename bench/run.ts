@@ -1,0 +1,74 @@
+/**
+ * Benchmark harness: `npm run bench [-- --only NAME] [-- --check]`. Runs each registered module,
+ * prints one table row per report, and with `--check` exits 1 when a target is missed. Later issues
+ * add modules to `modules` below.
+ */
+import type { BenchModule, BenchReport } from './bench-types.js';
+import { ingestMatch } from './ingest-match.js';
+
+const modules: readonly BenchModule[] = [ingestMatch];
+
+function fmt(n: number | undefined): string {
+  if (n === undefined) {
+    return '';
+  }
+  return Math.abs(n) >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2);
+}
+
+function verdict(r: BenchReport): string {
+  if (r.target === undefined) {
+    return '';
+  }
+  const ok = r.lowerIsBetter === true ? r.value <= r.target : r.value >= r.target;
+  return ok ? 'ok' : 'MISS';
+}
+
+function table(rows: readonly (readonly string[])[]): string {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+function parseArgs(argv: readonly string[]): { only: string | undefined; check: boolean } {
+  const i = argv.indexOf('--only');
+  return { only: i >= 0 ? argv[i + 1] : undefined, check: argv.includes('--check') };
+}
+
+async function main(): Promise<void> {
+  const { only, check } = parseArgs(process.argv.slice(2));
+  const selected = modules.filter((m) => only === undefined || m.name === only);
+  if (selected.length === 0) {
+    process.stderr.write(
+      `no benchmark named ${JSON.stringify(only)}; known: ${modules.map((m) => m.name).join(', ')}\n`,
+    );
+    process.exitCode = 2;
+    return;
+  }
+  const rows: string[][] = [['benchmark', 'value', 'unit', 'baseline', 'ratio', 'target', '', 'note']];
+  for (const m of selected) {
+    for (const r of await m.run()) {
+      rows.push([
+        r.name,
+        fmt(r.value),
+        r.unit,
+        fmt(r.baseline),
+        fmt(r.ratio),
+        fmt(r.target),
+        verdict(r),
+        r.note ?? '',
+      ]);
+    }
+  }
+  process.stdout.write(`${table(rows)}\n`);
+  if (check && rows.some((r) => r[6] === 'MISS')) {
+    process.exitCode = 1;
+  }
+}
+
+await main();

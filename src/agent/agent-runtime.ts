@@ -1,0 +1,139 @@
+/**
+ * Composition root of the agent: lays out the home dir, installs the stock scripts, opens the
+ * store, restores active responses (re-applying them after a reboot), binds the execq socket.
+ * The API server and the manager side are attached by the CLI commands that start a runtime.
+ */
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { AgentArSettings } from '../config/config.js';
+import type { AgentStore } from '../core/execd/agent-store.js';
+import { openSqliteAgentStore } from '../store/sqlite-agent-store.js';
+import { installStockScripts } from '../scripts/install.js';
+import { agentPaths, type AgentPaths } from './agent-paths.js';
+import { ArConfResolver } from './ar-conf-resolver.js';
+import { readBootId } from './boot-id.js';
+import { openDaemonLog, type DaemonLog, type LogLevel } from './daemon-log.js';
+import { Execd, type RestoreSummary } from './execd/execd.js';
+import { bindExecqSocket, type ExecqSocket } from './execq-socket.js';
+import { selectRunner } from './executor/select-runner.js';
+import type { ScriptLimits } from './executor/spawn-script.js';
+
+const BOOT_ID_SETTING = 'boot_id';
+
+export interface AgentRuntimeOptions {
+  readonly home: string;
+  readonly agentId: string;
+  readonly settings: AgentArSettings;
+  readonly limits: ScriptLimits;
+  readonly logLevel: LogLevel;
+  readonly bootIdFile: string;
+  /** Revert every active response on a clean stop (Wazuh's behaviour). @default false */
+  readonly revertOnStop: boolean;
+  readonly poolSize?: number;
+  readonly now?: () => number;
+}
+
+export interface AgentRuntime {
+  readonly paths: AgentPaths;
+  readonly execd: Execd;
+  readonly store: AgentStore;
+  readonly log: DaemonLog;
+  readonly resolver: ArConfResolver;
+  readonly restored: RestoreSummary;
+  readonly startedAt: number;
+  stop(): Promise<void>;
+}
+
+function prepareHome(paths: AgentPaths): void {
+  for (const dir of [dirname(paths.ossecConf), dirname(paths.arConf), paths.bin, dirname(paths.db)]) {
+    mkdirSync(dir, { recursive: true, mode: 0o750 });
+  }
+  mkdirSync(resolve(paths.home, 'logs'), { recursive: true, mode: 0o750 });
+}
+
+/** True when the stored boot id differs from the kernel's (then records the new one). */
+function detectReboot(store: AgentStore, bootIdFile: string, log: DaemonLog): boolean {
+  const current = readBootId(bootIdFile);
+  const previous = store.getSetting(BOOT_ID_SETTING);
+  if (current === undefined) {
+    log.warn(`Cannot read the boot id from '${bootIdFile}': reboots will not be detected.`);
+    return false;
+  }
+  store.setSetting(BOOT_ID_SETTING, current);
+  return previous !== undefined && previous !== current;
+}
+
+export async function startAgentRuntime(opts: AgentRuntimeOptions): Promise<AgentRuntime> {
+  const now = opts.now ?? Date.now;
+  const paths = agentPaths(resolve(opts.home));
+  prepareHome(paths);
+  const log = openDaemonLog(paths.home, opts.logLevel, 'riposte-execd');
+  installStockScripts(paths.home);
+  const store = openSqliteAgentStore(paths.db);
+  const resolver = new ArConfResolver(paths.home, log);
+  opts.settings.repeatedOffenders.forEach((n, i) => {
+    log.info(`Adding offenders timeout: ${n} (for #${i + 1})`);
+  });
+  const execd = new Execd({
+    home: paths.home,
+    agentId: opts.agentId,
+    store,
+    resolver,
+    runScript: selectRunner({ now }),
+    log,
+    now,
+    repeatedOffenders: opts.settings.repeatedOffenders,
+    limits: opts.limits,
+    ...(opts.poolSize !== undefined ? { poolSize: opts.poolSize } : {}),
+  });
+  const rebooted = detectReboot(store, opts.bootIdFile, log);
+  const restored = await execd.restore(rebooted);
+  log.info(
+    `Restored active responses: ${restored.armed} armed, ${restored.reverted} overdue reverted, ${restored.reapplied} re-applied${rebooted ? ' (reboot detected)' : ''}.`,
+  );
+  const socket = await bindSocket(paths, execd, log, opts.settings.disabled);
+  writeFileSync(paths.pidFile, `${process.pid}\n`, { mode: 0o640 });
+  log.info(`Started (pid: ${process.pid}).`);
+  return {
+    paths,
+    execd,
+    store,
+    log,
+    resolver,
+    restored,
+    startedAt: now(),
+    stop: () => stopRuntime({ execd, store, log, socket, paths, revert: opts.revertOnStop }),
+  };
+}
+
+async function bindSocket(paths: AgentPaths, execd: Execd, log: DaemonLog, disabled: boolean): Promise<ExecqSocket | undefined> {
+  if (disabled) {
+    log.info('(1350): Active response disabled.');
+    return undefined;
+  }
+  return bindExecqSocket(
+    paths.execq,
+    (text) => void execd.submit(text),
+    (err) => {
+      log.error(`(1210): Queue '${paths.execq}' not accessible: '${err.message}'.`);
+    },
+  );
+}
+
+interface StopParts {
+  readonly execd: Execd;
+  readonly store: AgentStore;
+  readonly log: DaemonLog;
+  readonly socket: ExecqSocket | undefined;
+  readonly paths: AgentPaths;
+  readonly revert: boolean;
+}
+
+async function stopRuntime(p: StopParts): Promise<void> {
+  p.socket?.close();
+  await p.execd.stop(p.revert);
+  p.store.close();
+  rmSync(p.paths.pidFile, { force: true });
+  p.log.info('Stopped.');
+  p.log.flush();
+}

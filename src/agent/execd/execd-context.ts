@@ -1,0 +1,33 @@
+/**
+ * Everything an execution needs, built once by the agent and shared by the add, delete and
+ * reapply flows. Only the agent's composition root creates one.
+ */
+import type { AgentStore } from '../../core/execd/agent-store.js';
+import type { CommandResolver } from '../command-resolver.js';
+import type { DaemonLog } from '../daemon-log.js';
+import type { ScriptInvocation, ScriptLimits, ScriptOutcome } from '../executor/spawn-script.js';
+import type { KeyOrder } from '../key-order.js';
+import type { RevertScheduler } from '../revert-scheduler.js';
+import type { WorkPool } from '../work-pool.js';
+
+/** Runs one script invocation: spawned, or in-process for stock scripts. */
+export type ScriptRunner = (inv: ScriptInvocation) => Promise<ScriptOutcome>;
+
+export interface ExecdContext {
+  readonly home: string;
+  /** This agent's id; "000" for the manager's own (all-in-one) agent. */
+  readonly agentId: string;
+  readonly store: AgentStore;
+  readonly resolver: CommandResolver;
+  readonly runScript: ScriptRunner;
+  readonly log: DaemonLog;
+  readonly now: () => number;
+  /** Minutes (reference §2.5); empty = off. */
+  readonly repeatedOffenders: readonly number[];
+  readonly limits: ScriptLimits;
+  readonly order: KeyOrder;
+  readonly pool: WorkPool;
+  readonly scheduler: RevertScheduler;
+  /** Called after every execution is recorded (metrics, reporting to a manager). */
+  readonly onExecution?: (executionId: number) => void;
+}

@@ -1,0 +1,154 @@
+/**
+ * The executor daemon's core: Wazuh's execd (reference §2) with ordering, time limits and
+ * persistence. Messages come in through `submit` (from the execq socket, the manager in-process,
+ * or the network link); executions run in a bounded pool, ordered per key; reverts are armed in
+ * the scheduler from deadlines kept in the store.
+ *
+ * Every promise started here is tracked, so `idle()` and `stop()` can wait for them, and every
+ * failure is logged, never thrown into the event loop.
+ */
+import { restoreAction } from '../../core/execd/due-reverts.js';
+import type { AgentStore } from '../../core/execd/agent-store.js';
+import type { ActiveResponse } from '../../core/execd/types.js';
+import type { CommandResolver } from '../command-resolver.js';
+import type { DaemonLog } from '../daemon-log.js';
+import type { ScriptLimits } from '../executor/spawn-script.js';
+import { KeyOrder } from '../key-order.js';
+import { RevertScheduler } from '../revert-scheduler.js';
+import { WorkPool } from '../work-pool.js';
+import type { ExecdContext, ScriptRunner } from './execd-context.js';
+import { intake } from './intake.js';
+import { runAdd, type AddJob, type AddResult } from './run-add.js';
+import { runDelete, runReapply, type RevertReason, type RevertResult } from './run-delete.js';
+
+export interface ExecdOptions {
+  readonly home: string;
+  readonly agentId: string;
+  readonly store: AgentStore;
+  readonly resolver: CommandResolver;
+  readonly runScript: ScriptRunner;
+  readonly log: DaemonLog;
+  readonly now: () => number;
+  readonly repeatedOffenders: readonly number[];
+  readonly limits: ScriptLimits;
+  /** Executions running at once. @default 16 */
+  readonly poolSize?: number;
+  readonly onExecution?: (executionId: number) => void;
+}
+
+export interface RestoreSummary {
+  readonly armed: number;
+  readonly reverted: number;
+  readonly reapplied: number;
+}
+
+export class Execd {
+  private readonly ctx: ExecdContext;
+  private readonly inFlight = new Set<Promise<unknown>>();
+
+  constructor(opts: ExecdOptions) {
+    const scheduler = new RevertScheduler({
+      now: opts.now,
+      onDue: (keys) => {
+        for (const key of keys) {
+          void this.track(runDelete(this.ctx, key, 'timeout'));
+        }
+      },
+    });
+    this.ctx = {
+      ...opts,
+      order: new KeyOrder(),
+      pool: new WorkPool(opts.poolSize ?? 16),
+      scheduler,
+    };
+  }
+
+  /** Takes one raw AR message; resolves when its execution is recorded (undefined if rejected). */
+  submit(raw: string): Promise<AddResult | undefined> {
+    const result = intake(raw, this.ctx.resolver, this.ctx.log);
+    return result.ok ? this.runJob(result.job) : Promise.resolve(undefined);
+  }
+
+  /** Runs an already-resolved add job. */
+  runJob(job: AddJob): Promise<AddResult | undefined> {
+    return this.track(runAdd(this.ctx, job));
+  }
+
+  /** Reverts one active response now. */
+  revert(key: string, reason: RevertReason = 'manual'): Promise<RevertResult | undefined> {
+    return this.track(runDelete(this.ctx, key, reason));
+  }
+
+  /** Reverts every active response now (in parallel across keys). */
+  async revertAll(reason: RevertReason = 'manual'): Promise<(RevertResult | undefined)[]> {
+    const keys = this.ctx.store.listActive().map((a) => a.key);
+    return Promise.all(keys.map((k) => this.revert(k, reason)));
+  }
+
+  /**
+   * Rebuilds the schedule from the store after a start: overdue responses are reverted now;
+   * after a reboot the others are re-applied first; all remaining ones are armed for their
+   * original deadline.
+   */
+  async restore(rebooted: boolean): Promise<RestoreSummary> {
+    const interrupted = this.ctx.store.failRunningExecutions(this.ctx.now());
+    if (interrupted > 0) {
+      this.ctx.log.warn(`${interrupted} execution(s) were interrupted by the previous stop.`);
+    }
+    const now = this.ctx.now();
+    const summary = { armed: 0, reverted: 0, reapplied: 0 };
+    const reapply: ActiveResponse[] = [];
+    for (const active of this.ctx.store.listActive()) {
+      const action = restoreAction(active, rebooted, now);
+      if (action === 'revert-now') {
+        summary.reverted++;
+        void this.revert(active.key, 'restore');
+      } else {
+        summary.armed++;
+        this.ctx.scheduler.arm(active.key, active.expiresAt);
+        if (action === 'reapply-then-arm') {
+          reapply.push(active);
+        }
+      }
+    }
+    summary.reapplied = reapply.length;
+    await Promise.all(reapply.map((a) => this.track(runReapply(this.ctx, a))));
+    return summary;
+  }
+
+  listActive(): ActiveResponse[] {
+    return this.ctx.store.listActive();
+  }
+
+  /** Number of armed reverts (tests, metrics). */
+  get armed(): number {
+    return this.ctx.scheduler.size;
+  }
+
+  /** Resolves when nothing is running or queued. */
+  async idle(): Promise<void> {
+    while (this.inFlight.size > 0) {
+      await Promise.allSettled([...this.inFlight]);
+    }
+  }
+
+  /** Stops the scheduler, waits for running executions; with `revert`, reverts everything first (Wazuh's 1314). */
+  async stop(revert: boolean): Promise<void> {
+    if (revert) {
+      this.ctx.log.info('(1314): Shutdown received. Deleting responses.');
+      await this.revertAll('stop');
+    }
+    this.ctx.scheduler.stop();
+    await this.idle();
+  }
+
+  private track<T>(p: Promise<T>): Promise<T | undefined> {
+    const guarded = p.catch((err: unknown) => {
+      this.ctx.log.error(`Execution failed: ${err instanceof Error ? err.message : String(err)}`);
+      return undefined;
+    });
+    this.inFlight.add(guarded);
+    void guarded.finally(() => this.inFlight.delete(guarded));
+    return guarded;
+  }
+}

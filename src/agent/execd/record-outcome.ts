@@ -1,0 +1,46 @@
+/**
+ * Maps a script outcome to the execution record's end fields: one table from exit state to
+ * status, so the API, CLI and manager all read the same words.
+ */
+import type { ExecutionAction, ExecutionEnd, ExecutionStatus } from '../../core/execd/types.js';
+import type { ScriptOutcome } from '../executor/spawn-script.js';
+
+export function statusOf(outcome: ScriptOutcome): Exclude<ExecutionStatus, 'running'> {
+  if (outcome.spawnError !== undefined) {
+    return 'spawn-error';
+  }
+  if (outcome.timedOut) {
+    return 'timed-out';
+  }
+  return outcome.exitCode === 0 ? 'ok' : 'failed';
+}
+
+function noteOf(outcome: ScriptOutcome, extra: string | undefined): string | undefined {
+  const parts = [
+    outcome.spawnError,
+    outcome.handshake === 'eof' ? 'no check_keys line: not tracked' : undefined,
+    outcome.handshake === 'timeout' ? 'no check_keys line within the handshake limit: not tracked' : undefined,
+    extra,
+  ].filter((p): p is string => p !== undefined);
+  return parts.length > 0 ? parts.join('; ') : undefined;
+}
+
+export interface EndFields {
+  readonly key?: string | undefined;
+  readonly action?: ExecutionAction;
+  readonly note?: string | undefined;
+}
+
+export function executionEnd(outcome: ScriptOutcome, fields: EndFields): ExecutionEnd {
+  return {
+    ...(fields.key !== undefined ? { key: fields.key } : {}),
+    ...(fields.action !== undefined ? { action: fields.action } : {}),
+    endedAt: outcome.endedAt,
+    exitCode: outcome.exitCode ?? undefined,
+    signal: outcome.signal ?? undefined,
+    timedOut: outcome.timedOut,
+    status: statusOf(outcome),
+    stderrTail: outcome.stderrTail,
+    note: noteOf(outcome, fields.note),
+  };
+}

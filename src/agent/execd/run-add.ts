@@ -1,0 +1,143 @@
+/**
+ * One `add` execution (reference §2.3), with what Wazuh lacks: a time limit, ordering per key, and
+ * the active response persisted before `continue` is answered.
+ *
+ * Flow: write the add line -> first stdout line -> rkey -> wait for this key's turn (KeyOrder) ->
+ * repeated-offender timeout -> decideAdd -> store -> reply continue/abort -> script exits ->
+ * record the outcome -> release the key.
+ */
+import { decideAdd, type AddDecision } from '../../core/execd/decide-add.js';
+import { offenderTimeout } from '../../core/execd/repeated-offenders.js';
+import { keysOfCheckKeys, responseKey, rewriteForScript } from '../../protocol/ar-message.js';
+import { parseLenientJson, type JsonObject } from '../../protocol/json.js';
+import type { KeyLease } from '../key-order.js';
+import { alertFacts } from './alert-facts.js';
+import type { ExecdContext } from './execd-context.js';
+import { executionEnd } from './record-outcome.js';
+
+/** An add that passed intake: a resolved program and its ar.conf timeout. */
+export interface AddJob {
+  readonly message: JsonObject;
+  readonly arName: string;
+  readonly program: string;
+  /** ar.conf timeout in seconds; 0 = stateless. */
+  readonly timeoutSec: number;
+}
+
+/** Result for callers that wait (manual runs, tests). */
+export interface AddResult {
+  readonly executionId: number;
+  readonly key: string | undefined;
+  readonly decision: AddDecision['kind'] | 'none';
+}
+
+function basenameOf(program: string): string {
+  return program.slice(program.lastIndexOf('/') + 1);
+}
+
+/** Applies the repeated-offender rule and decides; persists before returning the reply line. */
+function decideAndStore(ctx: ExecdContext, job: AddJob, key: string): AddDecision {
+  const now = ctx.now();
+  let timeoutSec = job.timeoutSec;
+  if (timeoutSec > 0) {
+    const ro = offenderTimeout(timeoutSec, ctx.store.getOffenderCount(key), ctx.repeatedOffenders);
+    if (ro.escalated) {
+      ctx.log.debug(`Repeated offender. Setting timeout to '${ro.timeoutSec}s'`, { key });
+    }
+    ctx.store.setOffenderCount(key, ro.nextCount);
+    timeoutSec = ro.timeoutSec;
+  }
+  const facts = alertFacts(job.message);
+  const decision = decideAdd(
+    {
+      key,
+      arName: job.arName,
+      program: job.program,
+      agentId: ctx.agentId,
+      timeoutSec,
+      addMessage: JSON.stringify(rewriteForScript(job.message, 'add', job.program)),
+      deleteMessage: JSON.stringify(rewriteForScript(job.message, 'delete', job.program)),
+      ...facts,
+    },
+    ctx.store.getActive(key),
+    now,
+  );
+  if (decision.kind !== 'untracked') {
+    ctx.store.putActive(decision.active);
+    ctx.scheduler.arm(key, decision.active.expiresAt);
+  }
+  logDecision(ctx, job, decision);
+  return decision;
+}
+
+function logDecision(ctx: ExecdContext, job: AddJob, decision: AddDecision): void {
+  if (decision.kind === 'extended') {
+    ctx.log.debug('Command already received, updating time of addition to now.', { key: decision.active.key });
+  } else if (decision.kind === 'started') {
+    ctx.log.debug(
+      `Adding command '${job.program} ${decision.active.deleteMessage}' to the timeout list, with a timeout of '${decision.active.timeoutSec}s'.`,
+      { key: decision.active.key },
+    );
+  }
+}
+
+/** Runs an add through the pool; resolves when the script has exited and the outcome is recorded. */
+export function runAdd(ctx: ExecdContext, job: AddJob): Promise<AddResult> {
+  const seq = ctx.order.arrive(job.program);
+  return ctx.pool.run(async () => {
+    const facts = alertFacts(job.message);
+    const executionId = ctx.store.startExecution({
+      key: undefined,
+      arName: job.arName,
+      program: job.program,
+      action: 'add',
+      agentId: ctx.agentId,
+      ...facts,
+      startedAt: ctx.now(),
+    });
+    let lease: KeyLease | undefined;
+    let key: string | undefined;
+    let decision: AddDecision | undefined;
+    const line = JSON.stringify(rewriteForScript(job.message, 'add', job.program));
+    ctx.log.debug(`Executing command '${job.program} ${line}'`, { execution: executionId });
+    try {
+      const outcome = await ctx.runScript({
+        home: ctx.home,
+        program: job.program,
+        line,
+        mode: 'add',
+        limits: ctx.limits,
+        decide: async (firstLine) => {
+          key = responseKey(basenameOf(job.program), keysOfCheckKeys(parseLenientJson(firstLine)));
+          lease = await ctx.order.acquire(job.program, seq, key);
+          decision = decideAndStore(ctx, job, key);
+          return JSON.stringify(rewriteForScript(job.message, decision.answer, job.program));
+        },
+      });
+      if (outcome.handshake !== 'line') {
+        ctx.log.debug(
+          `Active response won't be added to timeout list. Message not received with alert keys from script '${job.program}'`,
+        );
+      }
+      const action = decision?.kind === 'extended' ? 'abort' : 'add';
+      ctx.store.endExecution(executionId, executionEnd(outcome, { key, action, note: noteFor(decision) }));
+      ctx.onExecution?.(executionId);
+      return { executionId, key, decision: decision?.kind ?? 'none' };
+    } finally {
+      ctx.order.resolve(job.program, seq);
+      lease?.release();
+    }
+  });
+}
+
+function noteFor(decision: AddDecision | undefined): string | undefined {
+  switch (decision?.kind) {
+    case 'extended':
+      return `already active: deadline moved to ${new Date(decision.active.expiresAt).toISOString()}`;
+    case 'started':
+      return `active until ${new Date(decision.active.expiresAt).toISOString()}`;
+    case 'untracked':
+    case undefined:
+      return undefined;
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * `riposte explain -c FILE [ALERTS] [--json] [--agents IDS]`: for each alert (one JSON object per
+ * line; "-" or no argument reads stdin) and each `<active-response>` block, whether it fires, where,
+ * why not, and the exact AR message analysisd would send. Offline: nothing is dispatched.
+ *
+ * A malformed line is reported on stderr as `line N: <error>` and the others are still processed;
+ * the exit code is then 1, else 0. Config warnings go to stderr as `warning: ...`. A config that does
+ * not load exits with its error (exit-codes.ts).
+ */
+import { createReadStream } from 'node:fs';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import type { Command } from 'commander';
+import type { Config } from '../../config/config.js';
+import { loadConfig } from '../../config/load-config.js';
+import type { KnownAgent } from '../../core/match/decision.js';
+import { explainAlert } from '../../core/match/plan-responses.js';
+import { parseAlertLine } from '../../protocol/alert.js';
+import { EXIT_INVALID } from '../exit-codes.js';
+import { agentsFor, parseAgentsOption } from '../explain/known-agents.js';
+import { explainJson, explainText } from '../explain/format-explain.js';
+
+interface ExplainOptions {
+  readonly config: string;
+  readonly json?: boolean;
+  readonly agents?: string;
+}
+
+interface ExplainRun {
+  readonly config: Config;
+  readonly json: boolean;
+  readonly agents: readonly KnownAgent[] | undefined;
+}
+
+/** Writes to stdout, waiting for the pipe to drain so huge inputs do not buffer in memory. */
+async function writeOut(text: string): Promise<void> {
+  if (!process.stdout.write(text)) {
+    await once(process.stdout, 'drain');
+  }
+}
+
+/** Explains one line; returns false when it is malformed (reported on stderr). */
+async function explainLine(run: ExplainRun, line: string, lineNo: number): Promise<boolean> {
+  const parsed = parseAlertLine(line);
+  if (!parsed.ok) {
+    process.stderr.write(`line ${lineNo}: ${parsed.error}\n`);
+    return false;
+  }
+  const alert = parsed.alert;
+  const decisions = explainAlert(alert, run.config, agentsFor(run.agents, alert.agentId));
+  await writeOut(
+    run.json ? `${JSON.stringify(explainJson(alert, decisions))}\n` : explainText(alert, decisions, lineNo),
+  );
+  return true;
+}
+
+/** Processes every non-blank line; returns the number of malformed ones. */
+async function explainStream(run: ExplainRun, input: Readable): Promise<number> {
+  let lineNo = 0;
+  let bad = 0;
+  for await (const raw of createInterface({ input, crlfDelay: Infinity })) {
+    lineNo++;
+    const line = raw.trim();
+    if (line !== '' && !(await explainLine(run, line, lineNo))) {
+      bad++;
+    }
+  }
+  return bad;
+}
+
+async function runExplain(alerts: string, opts: ExplainOptions): Promise<void> {
+  const agents = opts.agents === undefined ? undefined : parseAgentsOption(opts.agents);
+  const config = await loadConfig(opts.config, 'manager');
+  process.stderr.write(config.warnings.map((w) => `warning: ${w}\n`).join(''));
+  const input = alerts === '-' ? process.stdin : createReadStream(alerts, { encoding: 'utf8' });
+  const bad = await explainStream({ config, json: opts.json === true, agents }, input);
+  if (bad > 0) {
+    process.exitCode = EXIT_INVALID;
+  }
+}
+
+/** Registers `explain` on the program. */
+export function register(program: Command): void {
+  program
+    .command('explain')
+    .description('Show which active responses each alert triggers, where, why not, and the AR message')
+    .requiredOption('-c, --config <file>', 'manager ossec.conf')
+    .argument('[alerts]', 'alerts file, one JSON object per line ("-" = stdin)', '-')
+    .option('--json', 'one JSON object per alert (NDJSON)')
+    .option('--agents <ids>', 'active agents for location "all", e.g. 001,002 (default: the alert\'s agent)')
+    .action(async (alerts: string, opts: ExplainOptions) => {
+      await runExplain(alerts, opts);
+    });
+}

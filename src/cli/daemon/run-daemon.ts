@@ -1,0 +1,56 @@
+/**
+ * Daemon lifecycle in the foreground: start, then wait for a signal.
+ *  SIGTERM, SIGINT, SIGQUIT: clean stop (active responses stay in force unless --revert-on-stop).
+ *  SIGUSR2: restart in place (stop, re-read the configuration, start): what restart-riposte sends.
+ *  SIGHUP, SIGPIPE: ignored, as wazuh-execd does.
+ */
+export interface RunningDaemon {
+  stop(): Promise<void>;
+}
+
+export type DaemonStarter = () => Promise<RunningDaemon>;
+
+export async function runDaemon(start: DaemonStarter, log: (msg: string) => void): Promise<void> {
+  let current = await start();
+  let busy = false;
+  process.on('SIGHUP', () => undefined);
+  process.on('SIGPIPE', () => undefined);
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string): void => {
+      if (busy) {
+        return;
+      }
+      busy = true;
+      log(`Received ${signal}: stopping.`);
+      current.stop().then(resolve, (err: unknown) => {
+        log(`Stop failed: ${err instanceof Error ? err.message : String(err)}`);
+        process.exitCode = 1;
+        resolve();
+      });
+    };
+    for (const sig of ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const) {
+      process.on(sig, () => {
+        stop(sig);
+      });
+    }
+    process.on('SIGUSR2', () => {
+      if (busy) {
+        return;
+      }
+      busy = true;
+      log('Received SIGUSR2: restarting.');
+      current
+        .stop()
+        .then(start)
+        .then((next) => {
+          current = next;
+          busy = false;
+        })
+        .catch((err: unknown) => {
+          log(`Restart failed: ${err instanceof Error ? err.message : String(err)}`);
+          process.exitCode = 1;
+          resolve();
+        });
+    });
+  });
+}

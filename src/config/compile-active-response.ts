@@ -1,0 +1,160 @@
+/**
+ * Compiles one manager `<active-response>` block into an {@link ArRule} (reference §3.2-3.3), in
+ * Wazuh's order of checks: element values, then disabled, then missing command/location (1281, not
+ * for a block holding `repeated_offenders`), unknown command (1303), location (1302), agent id
+ * (1304), timeout not allowed (1305, a warning that forces 0) and agent id 0 (1306, a warning that
+ * skips the block).
+ */
+import type { ArRule, CommandDef, LocationFlags } from './config.js';
+import { readArBlockFields, type ArBlockFields } from './ar-block-fields.js';
+import { Code, type Diagnostics } from './diagnostics.js';
+import { parseLocation } from './location.js';
+import type { XmlElement } from './xml-element.js';
+import { atoi } from '../core/c-atoi.js';
+
+export interface ArCompileContext {
+  /** Commands defined so far (a command must come before the block that uses it); first wins. */
+  readonly commands: ReadonlyMap<string, CommandDef>;
+  /** 0-based position of this block among the file's `<active-response>` blocks. */
+  readonly index: number;
+  readonly diag: Diagnostics;
+}
+
+/** `<agent_id>` as a comma list (a Riposte extension), each atoi'd and formatted like `%.3d`. */
+function parseAgentIds(text: string): number[] {
+  return text.split(',').map((part) => atoi(part));
+}
+
+function formatAgentId(n: number): string {
+  return String(n).padStart(3, '0');
+}
+
+interface RuleParts {
+  readonly command: CommandDef;
+  readonly location: LocationFlags;
+}
+
+interface RuleExtras {
+  readonly index: number;
+  readonly line: number;
+  readonly timeout: number;
+  readonly agentIds: readonly string[];
+}
+
+function buildRule(f: ArBlockFields, parts: RuleParts, x: RuleExtras): ArRule {
+  return {
+    index: x.index,
+    line: x.line,
+    disabled: f.disabled,
+    command: parts.command,
+    arName: `${parts.command.name}${x.timeout}`,
+    locationRaw: f.location?.value ?? '',
+    location: parts.location,
+    agentIds: x.agentIds,
+    level: f.level === 0 ? undefined : f.level,
+    rulesGroup: f.rulesGroup,
+    rulesId: f.rulesId,
+    timeout: x.timeout,
+  };
+}
+
+/** Resolves the command and location, reporting 1281/1303/1302/1304. */
+function resolveParts(f: ArBlockFields, block: XmlElement, ctx: ArCompileContext): RuleParts | undefined {
+  const { diag } = ctx;
+  if (f.command === undefined || f.location === undefined) {
+    if (!f.hasRepeatedOffenders) {
+      diag.error(
+        block.line,
+        'Missing options in the active response configuration.',
+        Code.MISSING_AR_OPTIONS,
+      );
+    }
+    return undefined;
+  }
+  const command = ctx.commands.get(f.command.value);
+  if (command === undefined) {
+    diag.error(
+      f.command.line,
+      `Invalid command '${f.command.value}' in the active response.`,
+      Code.INVALID_COMMAND,
+    );
+  }
+  const location = parseLocation(f.location.value);
+  if (location === undefined) {
+    diag.error(
+      f.location.line,
+      `Invalid active response location: '${f.location.value}'.`,
+      Code.INVALID_LOCATION,
+    );
+  }
+  if (location?.definedAgent && f.agentId === undefined) {
+    diag.error(block.line, 'No agent defined for response.', Code.NO_AGENT_DEFINED);
+    return undefined;
+  }
+  return command && location ? { command, location } : undefined;
+}
+
+/** A disabled block is kept (for `explain`) when its command and location resolve; never an error. */
+function compileDisabled(f: ArBlockFields, block: XmlElement, ctx: ArCompileContext): ArRule | undefined {
+  const command = f.command && ctx.commands.get(f.command.value);
+  const location = f.location && parseLocation(f.location.value);
+  if (!command || !location) {
+    return undefined;
+  }
+  const timeout = command.timeoutAllowed ? (f.timeout?.value ?? 0) : 0;
+  const ids = location.definedAgent && f.agentId ? parseAgentIds(f.agentId.value).map(formatAgentId) : [];
+  return buildRule(f, { command, location }, { index: ctx.index, line: block.line, timeout, agentIds: ids });
+}
+
+/** The timeout in seconds, forced to 0 with warning 1305 when the command does not allow one. */
+function effectiveTimeout(f: ArBlockFields, command: CommandDef, diag: Diagnostics): number {
+  const timeout = f.timeout?.value ?? 0;
+  if (timeout === 0 || command.timeoutAllowed) {
+    return timeout;
+  }
+  const line = f.timeout?.line ?? 0;
+  diag.warn(line, `Timeout not allowed for command: '${command.name}'.`, Code.TIMEOUT_NOT_ALLOWED);
+  return 0;
+}
+
+/** The target agent ids (`%.3d`); undefined, with warning 1306, when one is 0 (block skipped). */
+function targetAgents(f: ArBlockFields, location: LocationFlags, diag: Diagnostics): string[] | undefined {
+  if (!location.definedAgent || f.agentId === undefined) {
+    return [];
+  }
+  const ids = parseAgentIds(f.agentId.value);
+  if (ids.some((n) => n <= 0)) {
+    const message = 'Invalid agent ID. Use location=server to run AR on the manager.';
+    diag.warn(f.agentId.line, message, Code.INVALID_AGENT_ID);
+    return undefined;
+  }
+  return ids.map(formatAgentId);
+}
+
+/**
+ * Compiles a block; undefined when it has errors (recorded in `ctx.diag`), is skipped (1306), or is
+ * an incomplete disabled / repeated_offenders-only block.
+ */
+export function compileActiveResponse(block: XmlElement, ctx: ArCompileContext): ArRule | undefined {
+  const { diag } = ctx;
+  const f = readArBlockFields(block, diag);
+  if (f.invalid) {
+    return undefined;
+  }
+  if (f.disabled) {
+    return compileDisabled(f, block, ctx);
+  }
+  const parts = resolveParts(f, block, ctx);
+  if (!parts) {
+    return undefined;
+  }
+  const timeout = effectiveTimeout(f, parts.command, diag);
+  const agentIds = targetAgents(f, parts.location, diag);
+  if (!agentIds) {
+    return undefined;
+  }
+  if ((f.level ?? 0) === 0 && f.rulesGroup === undefined && f.rulesId.length === 0) {
+    diag.warn(block.line, 'This active response has no level, rules_group or rules_id: it never fires.');
+  }
+  return buildRule(f, parts, { index: ctx.index, line: block.line, timeout, agentIds });
+}

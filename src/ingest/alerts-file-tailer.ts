@@ -1,0 +1,344 @@
+/**
+ * Tails Wazuh's alerts.json (one JSON alert per line) and hands complete lines to a consumer,
+ * surviving restarts, rotation and truncation. Adapter: file I/O and the one poll timer live here;
+ * what a line means is the consumer's business.
+ *
+ * Guarantees:
+ * - Lines are delivered in file order, complete lines only (a partial last line is held until its
+ *   newline arrives), empty lines dropped. A line over `maxLineBytes` is skipped and reported.
+ * - After each handled batch the position just after its last line is saved, so a restart resumes
+ *   there: no skip, no replay (see tail-position.ts for where a first open starts).
+ * - Rotation (the path now names another inode, e.g. rename + create): the old file is read to its
+ *   end through the still-open descriptor, then the new file is read from offset 0.
+ * - Truncation (same inode, size below our offset, e.g. logrotate copytruncate): restart at 0.
+ *   Not detectable if, between two polls, the file is truncated and regrows past our offset.
+ * - If `onLines` throws or rejects, the position is not advanced: the error goes to `onError` and
+ *   the same lines are offered again at the next poll (at-least-once for a failing consumer).
+ * - One timer (a setTimeout chain, never overlapping); nothing throws from it, errors go to `onError`.
+ */
+import { statSync } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
+import { readLineBatch, type LineLimits } from './line-batch-reader.js';
+import { decideStartOffset, type OpenedFile, type StartAt, type TailPosition } from './tail-position.js';
+
+export type { StartAt, TailPosition } from './tail-position.js';
+
+export interface AlertsTailerOptions {
+  readonly path: string;
+  /** Called once by `start()`: the position saved by a previous run, if any. */
+  readonly loadPosition: () => TailPosition | undefined;
+  /** Called after each batch has been handled, with the offset just after its last line. */
+  readonly savePosition: (pos: TailPosition) => void;
+  /** Complete lines (without "\n"), in order; the next batch waits until this settles. */
+  readonly onLines: (lines: readonly string[]) => Promise<void> | void;
+  /** Delay between polls, in ms. @default 200 */
+  readonly pollMs?: number;
+  /** Most lines per `onLines` call. @default 1000 */
+  readonly maxBatchLines?: number;
+  /** Longest accepted line, in bytes without the newline. @default 1048576 (1 MiB) */
+  readonly maxLineBytes?: number;
+  /** Where a file that exists at the first poll starts when no position was saved. @default 'end' */
+  readonly startAt?: StartAt;
+  /** Receives every error (I/O, consumer, oversized line). @default ignore */
+  readonly onError?: (err: Error) => void;
+}
+
+export interface AlertsTailer {
+  /** Starts polling (the first poll runs at once). Later calls do nothing. */
+  start(): void;
+  /** Stops polling; resolves once the in-flight batch is handled and its position saved. */
+  stop(): Promise<void>;
+  /**
+   * Resolves when everything currently in the file has been handled: after a full poll that began
+   * after this call (errors in it go to `onError`). Resolves at once when not running.
+   */
+  drain(): Promise<void>;
+}
+
+/** The open file being read. `handled`/`skipScanned` follow line-batch-reader.ts's ReadFrom. */
+interface Cursor {
+  readonly fh: FileHandle;
+  readonly dev: number;
+  readonly ino: number;
+  handled: number;
+  skipScanned: number | undefined;
+}
+
+interface Settings {
+  readonly opts: AlertsTailerOptions;
+  readonly pollMs: number;
+  readonly maxBatchLines: number;
+  readonly maxLineBytes: number;
+  readonly startAt: StartAt;
+}
+
+function positiveInt(name: string, value: number | undefined, dflt: number): number {
+  const v = value ?? dflt;
+  if (!Number.isSafeInteger(v) || v <= 0) {
+    throw new RiposteError(
+      ErrorCode.CONFIG_INVALID,
+      `Alerts tailer: ${name} must be a positive integer, got ${v}`,
+    );
+  }
+  return v;
+}
+
+/** @throws RiposteError CONFIG_INVALID when a numeric option is not a positive integer. */
+export function createAlertsTailer(opts: AlertsTailerOptions): AlertsTailer {
+  return new AlertsFileTailer({
+    opts,
+    pollMs: positiveInt('pollMs', opts.pollMs, 200),
+    maxBatchLines: positiveInt('maxBatchLines', opts.maxBatchLines, 1000),
+    maxLineBytes: positiveInt('maxLineBytes', opts.maxLineBytes, 1024 * 1024),
+    startAt: opts.startAt ?? 'end',
+  });
+}
+
+function isNotFound(err: unknown): boolean {
+  return err instanceof Error && (err as NodeJS.ErrnoException).code === 'ENOENT';
+}
+
+class AlertsFileTailer implements AlertsTailer {
+  private state: 'new' | 'started' | 'stopped' = 'new';
+  private timer: NodeJS.Timeout | undefined;
+  private inFlight: Promise<void> | undefined;
+  /** drain() calls waiting for the next full poll. */
+  private waiters: (() => void)[] = [];
+  private cur: Cursor | undefined;
+  private saved: TailPosition | undefined;
+  /** The start rules apply to the first file opened only; later ones start at 0. */
+  private openedOnce = false;
+  /** The file at the path when start() ran (for startAt 'end'). */
+  private atStart: OpenedFile | undefined;
+  private readonly limits: LineLimits;
+
+  constructor(private readonly s: Settings) {
+    this.limits = {
+      maxLines: s.maxBatchLines,
+      maxLineBytes: s.maxLineBytes,
+      onOversized: (offset, bytes) => {
+        this.report(
+          new RiposteError(
+            ErrorCode.ALERT_INVALID,
+            `Skipped a line longer than ${s.maxLineBytes} bytes (${bytes}+) at offset ${offset} of "${s.opts.path}"`,
+          ),
+        );
+      },
+    };
+  }
+
+  start(): void {
+    if (this.state !== 'new') {
+      return;
+    }
+    this.state = 'started';
+    try {
+      this.saved = this.s.opts.loadPosition();
+    } catch (err) {
+      this.report(err);
+    }
+    this.atStart = this.snapshotAtStart();
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.state = 'stopped';
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.inFlight;
+    const fh = this.cur?.fh;
+    this.cur = undefined;
+    await fh?.close().catch((err: unknown) => {
+      this.report(err);
+    });
+    this.waiters.splice(0).forEach((w) => {
+      w();
+    });
+  }
+
+  drain(): Promise<void> {
+    if (this.state !== 'started') {
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      this.waiters.push(resolve);
+      if (this.inFlight === undefined) {
+        clearTimeout(this.timer);
+        this.schedule(0);
+      }
+    });
+  }
+
+  private schedule(ms: number): void {
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.inFlight = this.poll();
+    }, ms);
+  }
+
+  /** One poll; never rejects. Releases the drain() calls made before it began. */
+  private async poll(): Promise<void> {
+    const waiters = this.waiters.splice(0);
+    try {
+      await this.readAvailable();
+    } catch (err) {
+      this.report(err);
+    }
+    this.inFlight = undefined;
+    waiters.forEach((w) => {
+      w();
+    });
+    if (this.state === 'started') {
+      this.schedule(this.waiters.length > 0 ? 0 : this.s.pollMs);
+    }
+  }
+
+  /** Reads to the end of the current file, following truncation and rotation. */
+  private async readAvailable(): Promise<void> {
+    this.cur ??= await this.openCurrent();
+    while (this.cur !== undefined && (await this.readToEof(this.cur))) {
+      const change = await this.pathChange(this.cur);
+      if (change === 'none') {
+        return;
+      }
+      if (change === 'truncated') {
+        this.cur.handled = 0;
+        this.cur.skipScanned = undefined;
+        continue;
+      }
+      // Rotated: take what was appended to the old file since our last read, then switch.
+      if (!(await this.readToEof(this.cur))) {
+        return;
+      }
+      await this.retire(this.cur);
+      this.cur = undefined;
+      this.cur = await this.openCurrent();
+    }
+  }
+
+  /** Delivers batches until the end of the file; false when stopped in between. */
+  private async readToEof(cur: Cursor): Promise<boolean> {
+    for (;;) {
+      if (this.state !== 'started') {
+        return false;
+      }
+      const batch = await readLineBatch(cur.fh, cur, this.limits);
+      if (batch.end !== cur.handled) {
+        if (batch.lines.length > 0) {
+          await this.s.opts.onLines(batch.lines);
+        }
+        cur.handled = batch.end;
+        this.save(cur);
+      }
+      cur.skipScanned = batch.skipScanned;
+      if (batch.eof) {
+        return true;
+      }
+    }
+  }
+
+  private async pathChange(cur: Cursor): Promise<'none' | 'truncated' | 'rotated'> {
+    let st;
+    try {
+      st = await stat(this.s.opts.path);
+    } catch (err) {
+      // Renamed away and not recreated yet: keep reading the old file through our descriptor.
+      if (isNotFound(err)) {
+        return 'none';
+      }
+      throw err;
+    }
+    if (st.dev !== cur.dev || st.ino !== cur.ino) {
+      return 'rotated';
+    }
+    return st.size < (cur.skipScanned ?? cur.handled) ? 'truncated' : 'none';
+  }
+
+  /** Closes a rotated-away file, reporting an unterminated last line that can never complete. */
+  private async retire(cur: Cursor): Promise<void> {
+    try {
+      const { size } = await cur.fh.stat();
+      if (cur.skipScanned === undefined && size > cur.handled) {
+        this.report(
+          new RiposteError(
+            ErrorCode.ALERT_INVALID,
+            `Discarded ${size - cur.handled} bytes after the last newline of rotated "${this.s.opts.path}"`,
+          ),
+        );
+      }
+    } finally {
+      await cur.fh.close();
+    }
+  }
+
+  /** Opens the path; undefined when it does not exist (it is waited for). */
+  private async openCurrent(): Promise<Cursor | undefined> {
+    let fh: FileHandle;
+    try {
+      fh = await open(this.s.opts.path, 'r');
+    } catch (err) {
+      if (isNotFound(err)) {
+        return undefined;
+      }
+      throw err;
+    }
+    try {
+      return await this.cursorFor(fh);
+    } catch (err) {
+      await fh.close();
+      throw err;
+    }
+  }
+
+  private async cursorFor(fh: FileHandle): Promise<Cursor> {
+    const st = await fh.stat();
+    const file = { dev: st.dev, ino: st.ino, size: st.size };
+    const ctx = { saved: this.saved, atStart: this.atStart, startAt: this.s.startAt };
+    const handled = this.openedOnce ? 0 : decideStartOffset(file, ctx);
+    this.openedOnce = true;
+    // Starting in the middle of a line (possible only with startAt 'end'): skip its tail silently.
+    const skipScanned = handled > 0 && !(await endsLine(fh, handled)) ? handled : undefined;
+    return { fh, dev: st.dev, ino: st.ino, handled, skipScanned };
+  }
+
+  /**
+   * Synchronous on purpose: "the end" must be the size when start() was called, so that lines
+   * appended right after start() are not skipped by a first poll that runs later.
+   */
+  private snapshotAtStart(): OpenedFile | undefined {
+    try {
+      const st = statSync(this.s.opts.path);
+      return { dev: st.dev, ino: st.ino, size: st.size };
+    } catch (err) {
+      if (!isNotFound(err)) {
+        this.report(err);
+      }
+      return undefined;
+    }
+  }
+
+  private save(cur: Cursor): void {
+    try {
+      this.s.opts.savePosition({ dev: cur.dev, ino: cur.ino, offset: cur.handled });
+    } catch (err) {
+      this.report(err);
+    }
+  }
+
+  private report(err: unknown): void {
+    try {
+      this.s.opts.onError?.(err instanceof Error ? err : new Error(String(err)));
+    } catch {
+      // An error handler that throws must not kill the poll loop.
+    }
+  }
+}
+
+/** True when the byte just before `offset` is a newline. */
+async function endsLine(fh: FileHandle, offset: number): Promise<boolean> {
+  const b = Buffer.alloc(1);
+  const { bytesRead } = await fh.read(b, 0, 1, offset - 1);
+  return bytesRead === 1 && b[0] === 0x0a;
+}

@@ -1,0 +1,52 @@
+/**
+ * Where the alerts tailer starts reading a file it opens for the first time since start. Pure.
+ *
+ * Rules (in this order):
+ * 1. A saved position for the same file (dev + inode) whose offset is within the file: resume there
+ *    (no replay, no skip).
+ * 2. A saved position for another file (rotated while we were down), or beyond the end of this file
+ *    (truncated while we were down): offset 0, since all of it was written after we stopped.
+ *    Lines appended to the old file after we stopped and before its rotation are lost.
+ * 3. No saved position, and this file (same dev + inode) already existed when the tailer started:
+ *    `startAt` decides; 'end' means its size at start, so lines appended after `start()` are read.
+ *    The default 'end' matches Wazuh's logcollector (`only-future-events`): an agent installed on a
+ *    host with a months-old alerts.json must not replay it as fresh alerts.
+ * 4. No saved position, and the file appeared after we started: offset 0 (all of it is new).
+ */
+
+/** A byte offset inside one particular file, identified by device and inode numbers. */
+export interface TailPosition {
+  readonly dev: number;
+  readonly ino: number;
+  /** Bytes from the start of the file to just after the last handled line. */
+  readonly offset: number;
+}
+
+/** Where to begin when there is no usable saved position. */
+export type StartAt = 'end' | 'beginning';
+
+export interface OpenedFile {
+  readonly dev: number;
+  readonly ino: number;
+  /** Size in bytes when opened. */
+  readonly size: number;
+}
+
+export interface StartContext {
+  readonly saved: TailPosition | undefined;
+  /** The file found at the path when the tailer started; undefined when there was none. */
+  readonly atStart: OpenedFile | undefined;
+  readonly startAt: StartAt;
+}
+
+/** The offset to start at (rules in the module header). */
+export function decideStartOffset(file: OpenedFile, ctx: StartContext): number {
+  const { saved } = ctx;
+  if (saved !== undefined) {
+    const same = saved.dev === file.dev && saved.ino === file.ino;
+    return same && saved.offset <= file.size ? saved.offset : 0;
+  }
+  const { atStart } = ctx;
+  const existed = atStart !== undefined && atStart.dev === file.dev && atStart.ino === file.ino;
+  return existed && ctx.startAt === 'end' ? Math.min(atStart.size, file.size) : 0;
+}

@@ -1,0 +1,177 @@
+/**
+ * The manager's private PKI (ECDSA P-256): a CA, the manager's server certificate and one client
+ * certificate per agent (CN = agent id), all PEM. Agents pin this CA and never trust system CAs for
+ * the manager; the manager maps a client certificate to its agent by SHA-256 fingerprint.
+ *
+ * Files under `<home>/etc/pki/`: ca.pem, ca.key, server.pem, server.key (keys 0600, dir 0700).
+ * Not part of this module: which agent a certificate belongs to (the manager store) and TLS.
+ */
+import './reflect-metadata-shim.js';
+import * as x509 from '@peculiar/x509';
+import { X509Certificate, randomBytes, webcrypto } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+
+x509.cryptoProvider.set(webcrypto);
+
+type CryptoKey = webcrypto.CryptoKey;
+type CryptoKeyPair = webcrypto.CryptoKeyPair;
+
+const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
+/** CN of the manager's server certificate; agents check it instead of a host name (NAT-friendly). */
+export const MANAGER_CN = 'riposte-manager';
+const CA_CN = 'riposte-ca';
+const DAY_MS = 86_400_000;
+/** Certificates are valid for 10 years (rotation is out of scope; removal is by fingerprint). */
+const VALIDITY_MS = 3650 * DAY_MS;
+
+export interface KeyPairPem {
+  readonly cert: string;
+  readonly key: string;
+}
+
+export interface ManagerPki {
+  readonly ca: KeyPairPem;
+  readonly server: KeyPairPem;
+  /** SHA-256 fingerprint of the CA certificate ("AB:CD:..."). */
+  readonly caFingerprint: string;
+}
+
+/** SHA-256 fingerprint of a PEM (or DER) certificate, as Node prints it: "AB:CD:...". */
+export function fingerprintOf(cert: string | Buffer): string {
+  return new X509Certificate(cert).fingerprint256;
+}
+
+/** Normalises a user-given fingerprint (any case, with or without colons) to Node's format. */
+export function normalizeFingerprint(text: string): string {
+  const hex = text
+    .replace(/^sha256[:=]?/i, '')
+    .replace(/[:\s]/g, '')
+    .toUpperCase();
+  return (hex.match(/../g) ?? []).join(':');
+}
+
+/** True when `cert` was signed by `caCert` (both PEM). */
+export function isIssuedBy(cert: string, caCert: string): boolean {
+  const c = new X509Certificate(cert);
+  const ca = new X509Certificate(caCert);
+  return c.checkIssued(ca) && c.verify(ca.publicKey);
+}
+
+function serial(): string {
+  return `01${randomBytes(15).toString('hex')}`;
+}
+
+async function newKeys(): Promise<CryptoKeyPair> {
+  return webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']);
+}
+
+async function keyPem(key: CryptoKey): Promise<string> {
+  const der = await webcrypto.subtle.exportKey('pkcs8', key);
+  return x509.PemConverter.encode(der, 'PRIVATE KEY');
+}
+
+async function importSigningKey(pem: string): Promise<CryptoKey> {
+  const der = x509.PemConverter.decode(pem)[0];
+  if (der === undefined) {
+    throw new Error('CA key file holds no PEM block');
+  }
+  return webcrypto.subtle.importKey('pkcs8', der, ALG, false, ['sign']);
+}
+
+function validity(now: number): { notBefore: Date; notAfter: Date } {
+  return { notBefore: new Date(now - DAY_MS), notAfter: new Date(now + VALIDITY_MS) };
+}
+
+/** Creates a new self-signed CA. */
+export async function createCa(now: number): Promise<KeyPairPem> {
+  const keys = await newKeys();
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: serial(),
+    name: `CN=${CA_CN}`,
+    ...validity(now),
+    signingAlgorithm: ALG,
+    keys,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, 0, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+    ],
+  });
+  return { cert: cert.toString('pem'), key: await keyPem(keys.privateKey) };
+}
+
+interface LeafSpec {
+  readonly cn: string;
+  readonly usage: 'server' | 'client';
+  readonly dnsNames?: readonly string[];
+}
+
+/** Issues a leaf certificate signed by `ca`. */
+export async function issueCert(ca: KeyPairPem, spec: LeafSpec, now: number): Promise<KeyPairPem> {
+  const keys = await newKeys();
+  const caCert = new x509.X509Certificate(ca.cert);
+  const usage = spec.usage === 'server' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth;
+  const extensions: x509.Extension[] = [
+    new x509.BasicConstraintsExtension(false, undefined, true),
+    new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+    new x509.ExtendedKeyUsageExtension([usage]),
+  ];
+  if (spec.dnsNames !== undefined && spec.dnsNames.length > 0) {
+    extensions.push(
+      new x509.SubjectAlternativeNameExtension(spec.dnsNames.map((n) => ({ type: 'dns', value: n }))),
+    );
+  }
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: serial(),
+    subject: `CN=${spec.cn}`,
+    issuer: caCert.subject,
+    ...validity(now),
+    signingAlgorithm: ALG,
+    signingKey: await importSigningKey(ca.key),
+    publicKey: keys.publicKey,
+    extensions,
+  });
+  return { cert: cert.toString('pem'), key: await keyPem(keys.privateKey) };
+}
+
+/** Issues the client certificate of agent `agentId` (CN = the id). */
+export function issueAgentCert(ca: KeyPairPem, agentId: string, now: number): Promise<KeyPairPem> {
+  return issueCert(ca, { cn: agentId, usage: 'client' }, now);
+}
+
+function readPair(dir: string, base: string): KeyPairPem | undefined {
+  const certFile = join(dir, `${base}.pem`);
+  const keyFile = join(dir, `${base}.key`);
+  if (!existsSync(certFile) || !existsSync(keyFile)) {
+    return undefined;
+  }
+  return { cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') };
+}
+
+/** Writes `<dir>/<base>.pem` (0644) and `<dir>/<base>.key` (0600). */
+export function writePair(dir: string, base: string, pair: KeyPairPem): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  writeFileSync(join(dir, `${base}.key`), pair.key, { mode: 0o600 });
+  writeFileSync(join(dir, `${base}.pem`), pair.cert, { mode: 0o644 });
+}
+
+/**
+ * Loads the manager's PKI from `dir`, creating the CA and the server certificate when missing
+ * (a new CA also gets a new server certificate).
+ */
+export async function ensureManagerPki(dir: string, now: number): Promise<ManagerPki> {
+  let ca = readPair(dir, 'ca');
+  let server = readPair(dir, 'server');
+  if (ca === undefined) {
+    ca = await createCa(now);
+    writePair(dir, 'ca', ca);
+    server = undefined;
+  }
+  if (server === undefined) {
+    const dnsNames = ['localhost', hostname()];
+    server = await issueCert(ca, { cn: MANAGER_CN, usage: 'server', dnsNames }, now);
+    writePair(dir, 'server', server);
+  }
+  return { ca, server, caFingerprint: fingerprintOf(ca.cert) };
+}

@@ -1,0 +1,19 @@
+/**
+ * What the manager's REST routes depend on, passed to each route module's `register`.
+ */
+import type { DaemonLog } from '../agent/daemon-log.js';
+import type { ManagerMetrics } from '../manager/metrics.js';
+import type { ManagerService } from '../manager/manager-service.js';
+import type { ApiTokenStore } from './api-tokens.js';
+import type { AuditLog } from './audit.js';
+
+export interface ManagerApiDeps {
+  readonly service: ManagerService;
+  readonly tokens: ApiTokenStore;
+  readonly audit: AuditLog;
+  readonly metrics: ManagerMetrics;
+  /** The clock (epoch ms); token expiry, audit times and token creation read it. */
+  readonly now: () => number;
+  /** Where unexpected errors are logged. @default a log that drops everything */
+  readonly log?: DaemonLog;
+}

@@ -1,0 +1,153 @@
+/**
+ * API tokens: the `ApiTokenStore` port, minting, verification and the first admin token.
+ *
+ * A token is `<id>.<secret>`: `id` is 12 hex characters, public (listed by `GET /tokens`, written to
+ * the audit log); `secret` is 32 random bytes in base64url. Only SHA-256(secret) is stored. A token
+ * is verified by looking its id up and comparing the hashes with `timingSafeEqual`, so neither the
+ * lookup nor the comparison depends on the secret's bytes.
+ *
+ * Not part of this module: where tokens are kept (store/sqlite-api-tokens.ts) and which route needs
+ * which role (the routes declare it; auth.ts enforces it).
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
+
+/** Roles, weakest first: `read` lists and reads history; `operator` also runs and reverts; `admin` also manages agents and tokens. */
+export const ROLES = ['read', 'operator', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** True when `have` grants at least what `need` requires. */
+export function roleAtLeast(have: Role, need: Role): boolean {
+  return ROLES.indexOf(have) >= ROLES.indexOf(need);
+}
+
+export function isRole(value: unknown): value is Role {
+  return typeof value === 'string' && (ROLES as readonly string[]).includes(value);
+}
+
+/** What is stored about a token (never the token itself). Times are epoch ms. */
+export interface ApiTokenRecord {
+  readonly id: string;
+  readonly name: string;
+  readonly role: Role;
+  readonly createdAt: number;
+  /** Epoch ms after which the token is refused; undefined = never expires. */
+  readonly expiresAt: number | undefined;
+  readonly lastUsedAt: number | undefined;
+}
+
+/** A stored token with its secret's hash (hex SHA-256). */
+export interface StoredApiToken extends ApiTokenRecord {
+  readonly secretHash: string;
+}
+
+/** Persistence port for API tokens. Synchronous (better-sqlite3); each method is one transaction. */
+export interface ApiTokenStore {
+  insert(token: StoredApiToken): void;
+  get(id: string): StoredApiToken | undefined;
+  /** All tokens, oldest first, without their hashes. */
+  list(): ApiTokenRecord[];
+  /** Returns false when there was no such token. */
+  remove(id: string): boolean;
+  touch(id: string, usedAt: number): void;
+}
+
+/** The record without its hash (what may leave the store). */
+export function publicRecord(t: StoredApiToken): ApiTokenRecord {
+  return {
+    id: t.id,
+    name: t.name,
+    role: t.role,
+    createdAt: t.createdAt,
+    expiresAt: t.expiresAt,
+    lastUsedAt: t.lastUsedAt,
+  };
+}
+
+/** A freshly minted token: the record to show and the one-time secret string. */
+export interface MintedToken {
+  readonly record: ApiTokenRecord;
+  /** `<id>.<secret>`: shown once, never stored. */
+  readonly token: string;
+}
+
+export interface MintOptions {
+  readonly name: string;
+  readonly role: Role;
+  readonly now: number;
+  /** Lifetime in ms; undefined = never expires. */
+  readonly ttlMs?: number | undefined;
+}
+
+const TOKEN_RE = /^([0-9a-f]{12})\.([A-Za-z0-9_-]{43})$/;
+
+export function hashSecret(secret: string): string {
+  return crypto.createHash('sha256').update(secret, 'utf8').digest('hex');
+}
+
+/** Creates a token, stores its hash and returns the token string (the only time it exists). */
+export function mintApiToken(store: ApiTokenStore, opts: MintOptions): MintedToken {
+  if (!/^[\w.@-]{1,64}$/.test(opts.name)) {
+    throw new RiposteError(
+      ErrorCode.REQUEST_INVALID,
+      `Cannot create token "${opts.name}": names are 1-64 letters, digits, "_", ".", "@" or "-"`,
+    );
+  }
+  const id = crypto.randomBytes(6).toString('hex');
+  const secret = crypto.randomBytes(32).toString('base64url');
+  const expiresAt = opts.ttlMs === undefined ? undefined : opts.now + opts.ttlMs;
+  const record: ApiTokenRecord = {
+    id,
+    name: opts.name,
+    role: opts.role,
+    createdAt: opts.now,
+    expiresAt,
+    lastUsedAt: undefined,
+  };
+  store.insert({ ...record, secretHash: hashSecret(secret) });
+  return { record, token: `${id}.${secret}` };
+}
+
+/**
+ * The token's record when `token` is valid at `now`; undefined otherwise (malformed, unknown,
+ * wrong secret, expired). Records the use time.
+ */
+export function verifyApiToken(store: ApiTokenStore, token: string, now: number): ApiTokenRecord | undefined {
+  const m = TOKEN_RE.exec(token);
+  if (!m?.[1] || !m[2]) {
+    return undefined;
+  }
+  const stored = store.get(m[1]);
+  if (!stored) {
+    return undefined;
+  }
+  const given = Buffer.from(hashSecret(m[2]), 'hex');
+  const expected = Buffer.from(stored.secretHash, 'hex');
+  if (given.length !== expected.length || !crypto.timingSafeEqual(given, expected)) {
+    return undefined;
+  }
+  if (stored.expiresAt !== undefined && now > stored.expiresAt) {
+    return undefined;
+  }
+  store.touch(stored.id, now);
+  return { ...publicRecord(stored), lastUsedAt: now };
+}
+
+/**
+ * Called by `riposte manager` at start: when the store holds no admin token, mints one named
+ * "admin" and writes it to `file` (mode 0600, directory 0700), replacing any stale file. Returns the
+ * token string when one was created, undefined when an admin token already exists (the file is
+ * then left alone: the token in it, if any, is still the valid one or was deliberately removed).
+ */
+export function ensureAdminToken(store: ApiTokenStore, file: string, now: number): string | undefined {
+  if (store.list().some((t) => t.role === 'admin')) {
+    return undefined;
+  }
+  const minted = mintApiToken(store, { name: 'admin', role: 'admin', now });
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  fs.rmSync(file, { force: true });
+  fs.writeFileSync(file, `${minted.token}\n`, { mode: 0o600, flag: 'wx' });
+  return minted.token;
+}

@@ -1,0 +1,62 @@
+/**
+ * Writes one audit entry per state-changing request once its response is sent, refused requests
+ * included. Reads only the method, path, status, token record and the agent ids named in the
+ * query or path: never the Authorization header or the body.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { DaemonLog } from '../agent/daemon-log.js';
+import { AUDITED_METHODS, type AuditEntry, type AuditLog } from './audit.js';
+
+function field(source: unknown, name: string): string | undefined {
+  if (typeof source !== 'object' || source === null) {
+    return undefined;
+  }
+  const v = (source as Record<string, unknown>)[name];
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+/** Agent ids the request targets: `agents_list` / `agent` query, or the `:id` of /agents/:id. */
+function targetAgents(request: FastifyRequest): string | undefined {
+  const fromQuery = field(request.query, 'agents_list') ?? field(request.query, 'agent');
+  if (fromQuery !== undefined) {
+    return fromQuery.slice(0, 1000);
+  }
+  return request.routeOptions.url === '/agents/:id' ? field(request.params, 'id') : undefined;
+}
+
+/** The audit entry for a finished request. */
+export function auditEntry(request: FastifyRequest, status: number, at: number): AuditEntry {
+  return {
+    at,
+    tokenId: request.auth?.id,
+    tokenName: request.auth?.name,
+    role: request.auth?.role,
+    method: request.method,
+    path: request.url.split('?', 1)[0]?.slice(0, 1000) ?? '',
+    status,
+    agents: targetAgents(request),
+    remote: request.ip,
+  };
+}
+
+/**
+ * Installs the hook. The response has already been sent when it runs, so a failing audit write
+ * cannot change it: it is logged as an error.
+ */
+export function installAudit(
+  app: FastifyInstance,
+  audit: AuditLog,
+  opts: { now: () => number; log: DaemonLog },
+): void {
+  app.addHook('onResponse', async (request, reply) => {
+    if (!AUDITED_METHODS.has(request.method)) {
+      return;
+    }
+    const entry = auditEntry(request, reply.statusCode, opts.now());
+    try {
+      audit.append(entry);
+    } catch (err: unknown) {
+      opts.log.error('audit write failed', { method: entry.method, path: entry.path, error: String(err) });
+    }
+  });
+}

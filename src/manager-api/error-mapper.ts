@@ -1,0 +1,89 @@
+/**
+ * THE one mapping from Riposte error codes to HTTP statuses for the manager's REST API, and the one
+ * place that turns any thrown value into an error body. Unknown errors become 500 with a generic
+ * message: a stack trace or an internal message never leaves the process (it is logged instead).
+ *
+ * Error body: `{"error": {"code": "AGENT_NOT_FOUND", "message": "..."}}`. The Wazuh-compatible
+ * `PUT /active-response` keeps Wazuh's own result shape for per-agent failures (see wazuh-result.ts);
+ * a request it cannot even start (bad body, no token) gets this shape too.
+ */
+import { ErrorCode, isRiposteError } from '../protocol/error-codes.js';
+
+/** HTTP status per error code. A code added to ErrorCode breaks the build until it is mapped here. */
+export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
+  [ErrorCode.CONFIG_INVALID]: 400,
+  [ErrorCode.CONFIG_UNREADABLE]: 500,
+  [ErrorCode.ALERT_INVALID]: 400,
+  [ErrorCode.AR_MESSAGE_INVALID]: 400,
+  [ErrorCode.AR_COMMAND_UNKNOWN]: 400,
+  [ErrorCode.AR_SCRIPT_FAILED]: 502,
+  [ErrorCode.AR_SCRIPT_TIMEOUT]: 504,
+  [ErrorCode.RESPONSE_NOT_FOUND]: 404,
+  [ErrorCode.AGENT_NOT_FOUND]: 404,
+  [ErrorCode.AGENT_DISCONNECTED]: 409,
+  [ErrorCode.AUTH_REQUIRED]: 401,
+  [ErrorCode.AUTH_FORBIDDEN]: 403,
+  [ErrorCode.REQUEST_INVALID]: 400,
+  [ErrorCode.DAEMON_UNREACHABLE]: 503,
+  [ErrorCode.INTERNAL]: 500,
+};
+
+/** The JSON body of every error response. */
+export interface ErrorBody {
+  readonly error: { readonly code: ErrorCode; readonly message: string };
+}
+
+/** A mapped error: the status to send and the body. */
+export interface MappedError {
+  readonly status: number;
+  readonly body: ErrorBody;
+  /** True when the error was not a RiposteError (or was INTERNAL): the caller should log it. */
+  readonly unexpected: boolean;
+}
+
+/** Message sent for any unexpected error; the details go to the log only. */
+export const GENERIC_INTERNAL_MESSAGE = 'Internal error; see the manager log';
+
+/** Shape of fastify's own errors (validation, body limit, bad JSON, bad content type). */
+interface FrameworkError {
+  readonly statusCode: number;
+  readonly message: string;
+  readonly code?: string;
+}
+
+function isFrameworkError(err: unknown): err is FrameworkError {
+  if (typeof err !== 'object' || err === null) {
+    return false;
+  }
+  const { statusCode, message } = err as { statusCode?: unknown; message?: unknown };
+  return (
+    typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500 && typeof message === 'string'
+  );
+}
+
+/** Framework client errors keep their status (400, 413, 415) and are reported as REQUEST_INVALID. */
+function frameworkMessage(err: FrameworkError): string {
+  if (err.statusCode === 413) {
+    return 'Request body is too large (limit 1 MiB)';
+  }
+  if (err.statusCode === 415) {
+    return `Unsupported content type: ${err.message.replace(/^Unsupported Media Type:?\s*/i, '')}`.trim();
+  }
+  return err.message;
+}
+
+/** Maps any thrown value to a status and an error body. Never exposes a stack. */
+export function mapError(err: unknown): MappedError {
+  if (isRiposteError(err)) {
+    const status = HTTP_STATUS[err.code] ?? 500;
+    const internal = status >= 500 && err.code !== ErrorCode.DAEMON_UNREACHABLE;
+    const message = err.code === ErrorCode.INTERNAL ? GENERIC_INTERNAL_MESSAGE : err.message;
+    return { status, body: { error: { code: err.code, message } }, unexpected: internal };
+  }
+  if (isFrameworkError(err)) {
+    const body: ErrorBody = { error: { code: ErrorCode.REQUEST_INVALID, message: frameworkMessage(err) } };
+    return { status: err.statusCode, body, unexpected: false };
+  }
+  const body: ErrorBody = { error: { code: ErrorCode.INTERNAL, message: GENERIC_INTERNAL_MESSAGE } };
+  return { status: 500, body, unexpected: true };
+}

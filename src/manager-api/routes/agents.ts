@@ -1,0 +1,58 @@
+/**
+ * Agents and enrollment: `GET /agents`, `GET /agents/:id` (read), `DELETE /agents/:id` (admin:
+ * the agent is marked removed, disconnected, and its certificate refused from then on),
+ * `POST /agents/tokens` (admin: a one-time enrollment token, shown once) and `POST /enroll`
+ * (public: the caller proves itself with the enrollment password or a one-time token; the
+ * service checks them).
+ */
+import type { FastifyInstance } from 'fastify';
+import type { EnrollRequest } from '../../manager/manager-service.js';
+import type { ManagerApiDeps } from '../api-deps.js';
+import { AGENT_ID, NAME, TTL_SECONDS, strictObject } from '../schemas.js';
+
+/** Default lifetime of an enrollment token: 24 h. */
+export const DEFAULT_ENROLLMENT_TTL_SEC = 86_400;
+
+const idParams = strictObject({ id: AGENT_ID }, ['id']);
+const SECRET = { type: 'string', minLength: 1, maxLength: 1024 };
+
+const enrollSchema = { body: strictObject({ name: NAME, password: SECRET, token: SECRET }, ['name']) };
+const tokenSchema = { body: strictObject({ name: NAME, ttl: TTL_SECONDS }, ['name']) };
+
+function registerEnrollment(app: FastifyInstance, deps: ManagerApiDeps): void {
+  app.post<{ Body: { name: string; ttl?: number } }>(
+    '/agents/tokens',
+    { schema: tokenSchema, config: { access: 'admin' } },
+    async (request, reply) => {
+      const ttlSec = request.body.ttl ?? DEFAULT_ENROLLMENT_TTL_SEC;
+      const created = deps.service.addEnrollmentToken(request.body.name, ttlSec * 1000);
+      return reply.code(201).send({ name: request.body.name, ...created });
+    },
+  );
+  app.post<{ Body: EnrollRequest }>(
+    '/enroll',
+    { schema: enrollSchema, config: { access: 'public' } },
+    async (request, reply) => reply.code(201).send(await deps.service.enroll(request.body, request.ip)),
+  );
+}
+
+export function register(app: FastifyInstance, deps: ManagerApiDeps): void {
+  app.get('/agents', { config: { access: 'read' } }, async () => {
+    const items = deps.service.listAgents();
+    return { items, total: items.length };
+  });
+  app.get<{ Params: { id: string } }>(
+    '/agents/:id',
+    { schema: { params: idParams }, config: { access: 'read' } },
+    async (request) => deps.service.getAgent(request.params.id),
+  );
+  app.delete<{ Params: { id: string } }>(
+    '/agents/:id',
+    { schema: { params: idParams }, config: { access: 'admin' } },
+    async (request) => {
+      deps.service.removeAgent(request.params.id);
+      return deps.service.getAgent(request.params.id);
+    },
+  );
+  registerEnrollment(app, deps);
+}

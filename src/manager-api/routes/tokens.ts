@@ -1,0 +1,63 @@
+/**
+ * API tokens (admin only): `POST /tokens` creates one and returns it once (only its hash is kept),
+ * `GET /tokens` lists them without secrets, `DELETE /tokens/:id` revokes one. The last admin token
+ * cannot be revoked, so the API can never lock its operators out.
+ */
+import type { FastifyInstance } from 'fastify';
+import { ErrorCode, RiposteError } from '../../protocol/error-codes.js';
+import type { ManagerApiDeps } from '../api-deps.js';
+import { mintApiToken, ROLES, type Role } from '../api-tokens.js';
+import { NAME, TTL_SECONDS, strictObject } from '../schemas.js';
+
+const createSchema = {
+  body: strictObject({ name: NAME, role: { type: 'string', enum: ROLES }, ttl: TTL_SECONDS }, [
+    'name',
+    'role',
+  ]),
+};
+const deleteSchema = { params: strictObject({ id: { type: 'string', pattern: '^[0-9a-f]{12}$' } }, ['id']) };
+
+/** Revokes token `id`. @throws RiposteError REQUEST_INVALID (unknown id, or the last admin token) */
+export function revokeToken(deps: ManagerApiDeps, id: string): void {
+  const all = deps.tokens.list();
+  const target = all.find((t) => t.id === id);
+  if (!target) {
+    throw new RiposteError(ErrorCode.REQUEST_INVALID, `Cannot revoke token "${id}": no such token`);
+  }
+  if (target.role === 'admin' && all.filter((t) => t.role === 'admin').length === 1) {
+    throw new RiposteError(
+      ErrorCode.REQUEST_INVALID,
+      `Cannot revoke token "${id}": it is the last admin token`,
+    );
+  }
+  deps.tokens.remove(id);
+}
+
+export function register(app: FastifyInstance, deps: ManagerApiDeps): void {
+  app.post<{ Body: { name: string; role: Role; ttl?: number } }>(
+    '/tokens',
+    { schema: createSchema, config: { access: 'admin' } },
+    async (request, reply) => {
+      const { name, role, ttl } = request.body;
+      const minted = mintApiToken(deps.tokens, {
+        name,
+        role,
+        now: deps.now(),
+        ttlMs: ttl === undefined ? undefined : ttl * 1000,
+      });
+      return reply.code(201).send({ ...minted.record, token: minted.token });
+    },
+  );
+  app.get('/tokens', { config: { access: 'admin' } }, async () => {
+    const items = deps.tokens.list();
+    return { items, total: items.length };
+  });
+  app.delete<{ Params: { id: string } }>(
+    '/tokens/:id',
+    { schema: deleteSchema, config: { access: 'admin' } },
+    async (request, reply) => {
+      revokeToken(deps, request.params.id);
+      return reply.code(204).send();
+    },
+  );
+}

@@ -1,0 +1,73 @@
+/**
+ * Wazuh-compatible `PUT /active-response?agents_list=001,002` (reference §6.2): body
+ * `{command, arguments?, alert?}`, unknown fields -> 400, Content-Type must be JSON. The per-agent
+ * checks (1701 unknown agent, 1707 not active, 1750 AR disabled, 1650 empty command, 1652 unknown
+ * command) and the result shape (`data.affected_items`, `failed_items`, `message`, `error`
+ * 0/1/2) are the service's; this route only validates and converts the request.
+ *
+ * `pretty=true` indents the JSON like Wazuh's API (3 spaces); `wait_for_complete` is accepted for
+ * compatibility and has no effect (the call never waits for agents: orders are durable).
+ */
+import type { FastifyInstance } from 'fastify';
+import type { RunRequest } from '../../manager/manager-service.js';
+import type { JsonObject } from '../../protocol/json.js';
+import { ErrorCode, RiposteError } from '../../protocol/error-codes.js';
+import type { ManagerApiDeps } from '../api-deps.js';
+import { AGENT_LIST, strictObject } from '../schemas.js';
+
+interface Body {
+  command: string;
+  arguments?: string[];
+  alert?: JsonObject;
+}
+
+interface Query {
+  agents_list?: string;
+  pretty?: boolean;
+  wait_for_complete?: boolean;
+}
+
+/** Empty (Wazuh answers 1650 per agent), or an optional "!" then a relative path without "..". */
+const COMMAND = { type: 'string', maxLength: 255, pattern: '^(!?[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*)?$' };
+
+const schema = {
+  querystring: strictObject({
+    agents_list: AGENT_LIST,
+    pretty: { type: 'boolean' },
+    wait_for_complete: { type: 'boolean' },
+  }),
+  body: strictObject(
+    {
+      command: COMMAND,
+      arguments: { type: 'array', maxItems: 64, items: { type: 'string', maxLength: 4096 } },
+      alert: { type: 'object' },
+    },
+    ['command'],
+  ),
+};
+
+/** The service request for a validated body and query. @throws RiposteError REQUEST_INVALID */
+export function toRunRequest(body: Body, query: Query): RunRequest {
+  if (body.command.replace(/^!/, '').split('/').includes('..')) {
+    throw new RiposteError(
+      ErrorCode.REQUEST_INVALID,
+      `Cannot run "${body.command}": the command may not contain ".."`,
+    );
+  }
+  const agents = query.agents_list === undefined ? 'all' : [...new Set(query.agents_list.split(','))];
+  return { command: body.command, arguments: body.arguments ?? [], alert: body.alert ?? {}, agents };
+}
+
+export function register(app: FastifyInstance, deps: ManagerApiDeps): void {
+  app.put<{ Body: Body; Querystring: Query }>(
+    '/active-response',
+    { schema, config: { access: 'operator' } },
+    async (request, reply) => {
+      const result = deps.service.run(toRunRequest(request.body, request.query));
+      if (request.query.pretty === true) {
+        return reply.type('application/json; charset=utf-8').send(JSON.stringify(result, null, 3));
+      }
+      return result;
+    },
+  );
+}

@@ -1,0 +1,107 @@
+/**
+ * disable-account: locks a local account and ends its sessions. Stateful, key = the user name.
+ *
+ * Input:  parameters.alert.data.dstuser, validated as Wazuh 4.14.7's is_valid_username (no `root`,
+ *         no leading `-`, no separators; contract/input.ts) and then as a portable name (see
+ *         PORTABLE_USER), before any handshake.
+ * Effect:
+ *   add:    `usermod --lock --expiredate 1 -- <user>` (password locked and account expired, so key and
+ *           PAM logins fail too), then every process of the user is ended: `loginctl terminate-user
+ *           <uid>` when systemd runs, and always `pkill -KILL -U <uid>` and `-u <uid>` (Wazuh only runs `passwd -l`,
+ *           leaving live sessions).
+ *   delete: `usermod --unlock --expiredate '' -- <user>` (unlocked, never expires).
+ * The user must exist (`getent passwd`) and must not have uid 0 (a second line of defence after the
+ * name check: an alias of root such as `toor` is refused too).
+ * Idempotent: usermod's lock/unlock are no-ops on an already locked/unlocked account.
+ * Exit:   0 done; 255 invalid input, `User '<u>' does not exist`, uid 0, or a failing tool
+ *         (a missing tool fails too, where Wazuh exits 0: nothing was disabled).
+ */
+import { dstuserInput } from './contract/input.js';
+import {
+  ScriptFailure,
+  type StockContext,
+  type StockInputResult,
+  type StockScript,
+} from './contract/stock-script.js';
+import type { ArEnvelope } from '../protocol/ar-message.js';
+import { runTool, runToolChecked } from './contract/tools.js';
+import { promises as fs } from 'node:fs';
+
+/** The user's numeric uid from `getent passwd <user>`. */
+async function uidOf(user: string): Promise<number> {
+  const r = await runTool({ tool: 'getent', args: ['passwd', user] });
+  const fields = r.exitCode === 0 ? (r.stdout.split('\n')[0] ?? '').split(':') : [];
+  const uid = fields[0] === user && /^\d+$/.test(fields[2] ?? '') ? Number(fields[2]) : undefined;
+  if (uid === undefined) {
+    throw new ScriptFailure(`User '${user}' does not exist`);
+  }
+  if (uid === 0) {
+    throw new ScriptFailure(`User '${user}' has uid 0 and is never disabled`);
+  }
+  return uid;
+}
+
+function userOf(ctx: StockContext): string {
+  if (ctx.key === undefined) {
+    throw new ScriptFailure("Cannot read 'dstuser' from data");
+  }
+  return ctx.key;
+}
+
+async function systemdRunning(): Promise<boolean> {
+  try {
+    return (await fs.stat('/run/systemd/system')).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** Ends every process of `uid`: logind sessions first (clean logout records), then anything left. */
+async function endSessions(uid: number): Promise<void> {
+  if (await systemdRunning()) {
+    // Exit status ignored: the user may have no logind session, which is not an error.
+    await runTool({ tool: 'loginctl', args: ['terminate-user', String(uid)] });
+  }
+  // -U matches the real uid, -u the effective one: together they cover setuid leftovers. Exit 1 = none left.
+  for (const flag of ['-U', '-u']) {
+    const r = await runTool({ tool: 'pkill', args: ['-KILL', flag, String(uid)] });
+    if (r.exitCode !== 0 && r.exitCode !== 1) {
+      throw new ScriptFailure(`Unable to end the sessions of uid ${uid}: pkill exit ${String(r.exitCode)}`);
+    }
+  }
+}
+
+async function disable(ctx: StockContext): Promise<void> {
+  const user = userOf(ctx);
+  const uid = await uidOf(user);
+  await runToolChecked({ tool: 'usermod', args: ['--lock', '--expiredate', '1', '--', user] });
+  await endSessions(uid);
+}
+
+async function enable(ctx: StockContext): Promise<void> {
+  const user = userOf(ctx);
+  await uidOf(user);
+  await runToolChecked({ tool: 'usermod', args: ['--unlock', '--expiredate', '', '--', user] });
+}
+
+const INVALID_USER_LOG = "Cannot read 'dstuser' from data or invalid username format";
+
+/**
+ * Portable account names (letters, digits, `_`, `.`, `-`, `@` for directory users, a trailing `$` for
+ * Samba machine accounts). Stricter than Wazuh's is_valid_username, which lets `;`, `$(`, quotes and
+ * backquotes through: they are harmless as argv elements, but no real account needs them.
+ */
+const PORTABLE_USER = /^[A-Za-z0-9_][A-Za-z0-9._@-]*\$?$/;
+
+function validate(message: ArEnvelope): StockInputResult {
+  const r = dstuserInput(message, INVALID_USER_LOG);
+  return r.ok && !PORTABLE_USER.test(r.key ?? '') ? { ok: false, log: INVALID_USER_LOG } : r;
+}
+
+export const disableAccount: StockScript = {
+  name: 'disable-account',
+  stateful: true,
+  input: validate,
+  add: disable,
+  delete: enable,
+};

@@ -1,0 +1,27 @@
+/**
+ * One interface per firewall technology (CrowdSec bouncer style). firewall-drop chooses one
+ * (select-backend.ts) and calls it with already validated addresses.
+ *
+ * Contract for every backend:
+ * - `block` is idempotent: blocking an address twice leaves exactly one block;
+ * - `unblock` removes exactly what `block` created, and succeeds when the address is not blocked;
+ * - both handle IPv4 and IPv6 and drop traffic from the address on the input and forward paths;
+ * - failures throw ScriptFailure with a complete log message.
+ * Locking is the caller's business (see {@link FirewallBackend.needsLock}).
+ */
+import type { IpAddress } from '../../core/net/ip.js';
+
+export type BackendName = 'nftables' | 'iptables' | 'ipset';
+
+export const BACKEND_NAMES: readonly BackendName[] = ['nftables', 'iptables', 'ipset'];
+
+export interface FirewallBackend {
+  readonly name: BackendName;
+  /**
+   * True when concurrent runs (other processes) must be serialised with the `fw-drop` lock:
+   * check-then-insert sequences are not atomic. nftables needs none: one transaction is atomic.
+   */
+  readonly needsLock: boolean;
+  block(ips: readonly IpAddress[]): Promise<void>;
+  unblock(ips: readonly IpAddress[]): Promise<void>;
+}

@@ -1,0 +1,99 @@
+/**
+ * Coalesces concurrent set-element changes from one process into as few nftables transactions as
+ * possible. This is what lets the agent apply a burst of thousands of blocks in seconds: each
+ * transaction is one `nft -f -` run, whatever the number of elements.
+ *
+ * Rules:
+ * - requests submitted in the same turn of the event loop start one transaction together;
+ * - requests submitted while a transaction runs go, all together, into the next one;
+ * - operation order is kept across and within requests (a block then an unblock of one address ends
+ *   unblocked);
+ * - when a transaction with several requests fails, each request is retried alone, so one request
+ *   cannot fail the others; each caller gets its own outcome.
+ */
+import type { IpAddress } from '../../core/net/ip.js';
+
+/** One set-element change. */
+export interface NftOp {
+  readonly kind: 'add' | 'delete';
+  readonly ip: IpAddress;
+}
+
+/** Applies a list of operations in one transaction; rejects on failure. */
+export type NftApply = (ops: readonly NftOp[]) => Promise<void>;
+
+interface Request {
+  readonly ops: readonly NftOp[];
+  readonly resolve: () => void;
+  readonly reject: (err: unknown) => void;
+}
+
+/** Largest number of operations put in one transaction. @default 50000 */
+export const DEFAULT_MAX_BATCH_OPS = 50_000;
+
+export class NftBatcher {
+  private pending: Request[] = [];
+  private running = false;
+  /** Number of transactions started so far (for tests and benchmarks). */
+  transactions = 0;
+
+  constructor(
+    private readonly apply: NftApply,
+    private readonly maxOps: number = DEFAULT_MAX_BATCH_OPS,
+  ) {}
+
+  /** Queues `ops`; resolves once they are committed, rejects with the transaction's error. */
+  submit(ops: readonly NftOp[]): Promise<void> {
+    if (ops.length === 0) {
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ ops, resolve, reject });
+      if (!this.running) {
+        this.running = true;
+        // Let callers of the same event-loop turn join this transaction.
+        setImmediate(() => void this.drain());
+      }
+    });
+  }
+
+  /** Takes requests from the queue up to maxOps operations (always at least one request). */
+  private takeBatch(): Request[] {
+    let count = 0;
+    let n = 0;
+    while (n < this.pending.length) {
+      const size = this.pending[n]?.ops.length ?? 0;
+      if (n > 0 && count + size > this.maxOps) {
+        break;
+      }
+      count += size;
+      n++;
+    }
+    return this.pending.splice(0, n);
+  }
+
+  private async drain(): Promise<void> {
+    while (this.pending.length > 0) {
+      await this.runBatch(this.takeBatch());
+    }
+    this.running = false;
+  }
+
+  private async runBatch(batch: readonly Request[]): Promise<void> {
+    try {
+      this.transactions++;
+      await this.apply(batch.flatMap((r) => r.ops));
+      batch.forEach((r) => {
+        r.resolve();
+      });
+    } catch (err) {
+      if (batch.length === 1) {
+        batch[0]?.reject(err);
+        return;
+      }
+      for (const r of batch) {
+        await this.runBatch([r]);
+      }
+    }
+  }
+}

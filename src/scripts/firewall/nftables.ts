@@ -1,0 +1,111 @@
+/**
+ * nftables backend: one table `inet riposte` with two sets (`blocked4` ipv4_addr, `blocked6`
+ * ipv6_addr) and two base chains (input and forward hooks, priority -10, before the usual filter
+ * chains) each dropping `ip saddr @blocked4` and `ip6 saddr @blocked6`. A block or an unblock is one
+ * set element, so the cost does not grow with the number of blocked addresses.
+ *
+ * Every transaction (`nft -f -`, atomic) first ensures the table: `add table/set/chain` are
+ * idempotent, and the two rules are re-created after a `flush chain` in the same transaction, so
+ * they are never duplicated and a hand-deleted rule comes back. `add element` is idempotent. To
+ * delete an element that may be absent without failing the transaction on nft < 1.0.7 (no
+ * `destroy`), the element is added then deleted in the same transaction.
+ *
+ * No lock is needed: the whole change is one atomic transaction.
+ */
+import { formatIp } from '../../core/net/ip.js';
+import { runTool } from '../contract/tools.js';
+import { ScriptFailure } from '../contract/stock-script.js';
+import type { FirewallBackend } from './backend.js';
+import { NftBatcher, type NftOp } from './nft-batcher.js';
+
+export const NFT_TABLE = 'inet riposte';
+export const NFT_SET4 = 'blocked4';
+export const NFT_SET6 = 'blocked6';
+/** Elements per `add element` statement, to keep lines bounded. */
+const ELEMENTS_PER_STATEMENT = 1000;
+/** Time limit for one transaction, in ms. */
+const NFT_TIMEOUT_MS = 60_000;
+
+/** The idempotent table/sets/chains/rules prologue of every transaction. */
+export function nftEnsureScript(): string[] {
+  const lines = [
+    `add table ${NFT_TABLE}`,
+    `add set ${NFT_TABLE} ${NFT_SET4} { type ipv4_addr; }`,
+    `add set ${NFT_TABLE} ${NFT_SET6} { type ipv6_addr; }`,
+  ];
+  for (const hook of ['input', 'forward']) {
+    lines.push(
+      `add chain ${NFT_TABLE} ${hook} { type filter hook ${hook} priority -10; policy accept; }`,
+      `flush chain ${NFT_TABLE} ${hook}`,
+      `add rule ${NFT_TABLE} ${hook} ip saddr @${NFT_SET4} drop`,
+      `add rule ${NFT_TABLE} ${hook} ip6 saddr @${NFT_SET6} drop`,
+    );
+  }
+  return lines;
+}
+
+interface Group {
+  readonly kind: NftOp['kind'];
+  readonly set: string;
+  readonly elements: Set<string>;
+}
+
+/** Consecutive operations of the same kind and set, deduplicated, in order. */
+function groupOps(ops: readonly NftOp[]): Group[] {
+  const groups: Group[] = [];
+  for (const op of ops) {
+    const set = op.ip.version === 4 ? NFT_SET4 : NFT_SET6;
+    let last = groups[groups.length - 1];
+    if (!last || last.kind !== op.kind || last.set !== set || last.elements.size >= ELEMENTS_PER_STATEMENT) {
+      last = { kind: op.kind, set, elements: new Set() };
+      groups.push(last);
+    }
+    last.elements.add(formatIp(op.ip));
+  }
+  return groups;
+}
+
+/** The full `nft -f -` input for `ops` (ensure prologue included). */
+export function nftBatchScript(ops: readonly NftOp[]): string {
+  const lines = nftEnsureScript();
+  for (const g of groupOps(ops)) {
+    const elements = `{ ${[...g.elements].join(', ')} }`;
+    lines.push(`add element ${NFT_TABLE} ${g.set} ${elements}`);
+    if (g.kind === 'delete') {
+      lines.push(`delete element ${NFT_TABLE} ${g.set} ${elements}`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/** Runs one transaction. @throws ScriptFailure with nft's first error line. */
+export async function applyNftOps(ops: readonly NftOp[]): Promise<void> {
+  const result = await runTool({
+    tool: 'nft',
+    args: ['-f', '-'],
+    input: nftBatchScript(ops),
+    timeoutMs: NFT_TIMEOUT_MS,
+  });
+  if (result.exitCode !== 0) {
+    const detail = result.stderr.trim().split('\n')[0] ?? '';
+    throw new ScriptFailure(
+      `Unable to run nft: ${detail || `exit ${String(result.exitCode ?? result.signal)}`}`,
+    );
+  }
+}
+
+/** Builds an nftables backend over `batcher`. */
+export function createNftablesBackend(batcher: NftBatcher): FirewallBackend {
+  return {
+    name: 'nftables',
+    needsLock: false,
+    block: (ips) => batcher.submit(ips.map((ip) => ({ kind: 'add', ip }))),
+    unblock: (ips) => batcher.submit(ips.map((ip) => ({ kind: 'delete', ip }))),
+  };
+}
+
+/** The process-wide batcher: every in-process firewall-drop run shares it. */
+export const sharedNftBatcher = new NftBatcher(applyNftOps);
+
+/** The process-wide nftables backend. */
+export const nftablesBackend: FirewallBackend = createNftablesBackend(sharedNftBatcher);

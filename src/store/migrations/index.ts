@@ -1,0 +1,11 @@
+/** All schema migrations, in order. Versions are 1..n without gaps (checked by `applyMigrations`). */
+import { migration0001 } from './0001-init.js';
+
+export interface Migration {
+  /** Stored in `PRAGMA user_version` once applied. */
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [migration0001];

@@ -1,0 +1,195 @@
+/**
+ * The agent's durable AgentStore on SQLite (better-sqlite3), normally at DIR/var/agent.db.
+ *
+ * Durability contract: a method that returned has committed its transaction to the WAL, so the row
+ * survives a crash of this process (including kill -9). It is NOT guaranteed to survive a power loss
+ * (see `synchronous` below). Only src/store/ may import better-sqlite3.
+ *
+ * Not part of this module: deciding what to store (core/execd) and timers (the agent's scheduler).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { AgentStore, ExecutionQuery } from '../core/execd/agent-store.js';
+import type { ActiveResponse, ExecutionEnd, ExecutionRecord, ExecutionStart } from '../core/execd/types.js';
+import { applyMigrations } from './migrate.js';
+import { activeToParams, nul, rowToActive, rowToExecution } from './sqlite-rows.js';
+import { prepareStatements, type Statements } from './sqlite-statements.js';
+import {
+  AUTO_PRUNE_EVERY,
+  DEFAULT_EXECUTION_LIMIT,
+  checkCount,
+  resolveExecutionRetention,
+  type AgentStoreOptions,
+} from './store-options.js';
+
+/** How long a statement waits for a lock held by another connection (ms). */
+const BUSY_TIMEOUT_MS = 5_000;
+
+/**
+ * Creates the database's directory (mode 0700) when missing and the file itself with mode 0600, so
+ * the WAL and shared-memory files SQLite creates next to it inherit 0600 too. An existing file is
+ * re-chmodded to 0600: it holds alert data and must not be readable by other users.
+ */
+function prepareFile(file: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  fs.closeSync(fs.openSync(file, 'a', 0o600));
+  fs.chmodSync(file, 0o600);
+}
+
+function openDatabase(file: string): Database.Database {
+  prepareFile(file);
+  const db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
+  db.pragma('journal_mode = WAL');
+  // WAL + synchronous=NORMAL: a commit is written to the WAL file (the OS page cache) but not
+  // fsync'ed; checkpoints are fsync'ed. That is durable against a crash of this process (kill -9,
+  // OOM kill), which is our requirement, and it keeps commits fast. A power loss or kernel panic
+  // may lose the last transactions, never corrupt the database.
+  db.pragma('synchronous = NORMAL');
+  return db;
+}
+
+/**
+ * Opens (creating and migrating when needed) the durable store at `file`.
+ * @throws RiposteError CONFIG_INVALID for a bad `executionRetention`; INTERNAL when the file has a
+ *   newer schema than this Riposte; better-sqlite3's SqliteError when the file is not a database.
+ */
+export function openSqliteAgentStore(file: string, opts?: AgentStoreOptions): AgentStore {
+  const retention = resolveExecutionRetention(opts);
+  const db = openDatabase(file);
+  try {
+    applyMigrations(db);
+    return new SqliteAgentStore(db, prepareStatements(db), retention);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+/**
+ * Each method is one transaction: single statements are atomic in SQLite; methods with several
+ * statements wrap them in `db.transaction`.
+ */
+class SqliteAgentStore implements AgentStore {
+  /** startExecution calls since open; drives automatic pruning. */
+  private inserts = 0;
+  private readonly startTx: (start: ExecutionStart) => number;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly st: Statements,
+    private readonly retention: number,
+  ) {
+    this.startTx = db.transaction((start: ExecutionStart) => this.insertExecution(start));
+  }
+
+  putActive(active: ActiveResponse): void {
+    this.st.putActive.run(activeToParams(active));
+  }
+
+  getActive(key: string): ActiveResponse | undefined {
+    const row = this.st.getActive.get(key);
+    return row === undefined ? undefined : rowToActive(row);
+  }
+
+  removeActive(key: string): ActiveResponse | undefined {
+    const row = this.st.removeActive.get(key);
+    return row === undefined ? undefined : rowToActive(row);
+  }
+
+  listActive(): ActiveResponse[] {
+    return this.st.listActive.all().map(rowToActive);
+  }
+
+  countActive(): number {
+    return this.st.countActive.get()?.n ?? 0;
+  }
+
+  getOffenderCount(key: string): number {
+    return this.st.getOffender.get(key)?.count ?? 0;
+  }
+
+  setOffenderCount(key: string, count: number): void {
+    this.st.setOffender.run(key, checkCount('Offender count', count));
+  }
+
+  startExecution(start: ExecutionStart): number {
+    return this.startTx(start);
+  }
+
+  private insertExecution(s: ExecutionStart): number {
+    const { lastInsertRowid } = this.st.insertExecution.run({
+      key: nul(s.key),
+      ar_name: s.arName,
+      program: s.program,
+      action: s.action,
+      agent_id: s.agentId,
+      alert_id: nul(s.alertId),
+      rule_id: nul(s.ruleId),
+      srcip: nul(s.srcip),
+      user: nul(s.user),
+      started_at: s.startedAt,
+    });
+    this.inserts += 1;
+    if (this.inserts % AUTO_PRUNE_EVERY === 0) {
+      this.st.pruneExecutions.run(this.retention);
+    }
+    return Number(lastInsertRowid);
+  }
+
+  /** An unknown id (e.g. already pruned) is ignored: there is nothing left to complete. */
+  endExecution(id: number, end: ExecutionEnd): void {
+    this.st.endExecution.run({
+      id,
+      key: nul(end.key),
+      action: nul(end.action),
+      ended_at: end.endedAt,
+      exit_code: nul(end.exitCode),
+      signal: nul(end.signal),
+      timed_out: end.timedOut ? 1 : 0,
+      status: end.status,
+      stderr_tail: end.stderrTail,
+      note: nul(end.note),
+    });
+  }
+
+  getExecution(id: number): ExecutionRecord | undefined {
+    const row = this.st.getExecution.get(id);
+    return row === undefined ? undefined : rowToExecution(row);
+  }
+
+  /** @throws RiposteError REQUEST_INVALID when `limit` is not a non-negative integer. */
+  listExecutions(query?: ExecutionQuery): ExecutionRecord[] {
+    const limit = checkCount('Execution query limit', query?.limit ?? DEFAULT_EXECUTION_LIMIT);
+    const before = query?.beforeId ?? null;
+    const rows =
+      query?.key === undefined
+        ? this.st.listExecutions.all({ before, limit })
+        : this.st.listExecutionsByKey.all({ key: query.key, before, limit });
+    return rows.map(rowToExecution);
+  }
+
+  failRunningExecutions(now: number): number {
+    return this.st.failRunning.run(now).changes;
+  }
+
+  /** @throws RiposteError REQUEST_INVALID when `keep` is not a non-negative integer. */
+  pruneExecutions(keep: number): number {
+    return this.st.pruneExecutions.run(checkCount('Executions to keep', keep)).changes;
+  }
+
+  getSetting(name: string): string | undefined {
+    return this.st.getSetting.get(name)?.value;
+  }
+
+  setSetting(name: string, value: string): void {
+    this.st.setSetting.run(name, value);
+  }
+
+  /** Closes the database; idempotent. Any other call afterwards throws. */
+  close(): void {
+    if (this.db.open) {
+      this.db.close();
+    }
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * Every SQL statement the SQLite agent store runs, prepared once per open database.
+ * Named parameters match the column names in sqlite-rows.ts.
+ */
+import type Database from 'better-sqlite3';
+import type { ActiveRow, ExecutionRow } from './sqlite-rows.js';
+
+const ACTIVE_COLUMNS = [
+  'key',
+  'ar_name',
+  'program',
+  'delete_message',
+  'add_message',
+  'agent_id',
+  'created_at',
+  'added_at',
+  'timeout_sec',
+  'expires_at',
+  'repeat_count',
+  'alert_id',
+  'rule_id',
+  'srcip',
+  'user',
+] as const;
+
+const EXECUTION_START_COLUMNS = [
+  'key',
+  'ar_name',
+  'program',
+  'action',
+  'agent_id',
+  'alert_id',
+  'rule_id',
+  'srcip',
+  'user',
+  'started_at',
+] as const;
+
+/** Parameters of `insertExecution`: the start columns of an execution row. */
+export type ExecutionStartRow = Pick<ExecutionRow, (typeof EXECUTION_START_COLUMNS)[number]>;
+
+/** Parameters of `endExecution`; `key`/`action` NULL means "keep the stored value". */
+export type ExecutionEndRow = Pick<
+  ExecutionRow,
+  'id' | 'key' | 'ended_at' | 'exit_code' | 'signal' | 'timed_out' | 'status' | 'stderr_tail' | 'note'
+> & { action: string | null };
+
+interface ListParams {
+  key?: string;
+  before: number | null;
+  limit: number;
+}
+
+/** `<verb> INTO table (columns) VALUES (@columns)`; the column lists are constants, never input. */
+function insertSql(verb: string, table: string, columns: readonly string[]): string {
+  return `${verb} INTO ${table} (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`;
+}
+
+/** Prepares all statements; the returned object lives as long as `db`. */
+// eslint-disable-next-line @typescript-eslint/explicit-module-boundary-types -- the inferred statement types are the contract
+export function prepareStatements(db: Database.Database) {
+  return {
+    putActive: db.prepare<ActiveRow>(insertSql('INSERT OR REPLACE', 'active_responses', ACTIVE_COLUMNS)),
+    getActive: db.prepare<[string], ActiveRow>('SELECT * FROM active_responses WHERE key = ?'),
+    removeActive: db.prepare<[string], ActiveRow>('DELETE FROM active_responses WHERE key = ? RETURNING *'),
+    listActive: db.prepare<[], ActiveRow>('SELECT * FROM active_responses ORDER BY expires_at, key'),
+    countActive: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM active_responses'),
+    getOffender: db.prepare<[string], { count: number }>('SELECT count FROM offenders WHERE key = ?'),
+    setOffender: db.prepare<[string, number]>(
+      'INSERT INTO offenders (key, count) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET count = excluded.count',
+    ),
+    insertExecution: db.prepare<ExecutionStartRow>(
+      insertSql('INSERT', 'executions', EXECUTION_START_COLUMNS),
+    ),
+    endExecution: db.prepare<ExecutionEndRow>(
+      `UPDATE executions SET key = coalesce(@key, key), action = coalesce(@action, action),
+         ended_at = @ended_at, exit_code = @exit_code, signal = @signal, timed_out = @timed_out,
+         status = @status, stderr_tail = @stderr_tail, note = @note
+       WHERE id = @id`,
+    ),
+    getExecution: db.prepare<[number], ExecutionRow>('SELECT * FROM executions WHERE id = ?'),
+    listExecutions: db.prepare<ListParams, ExecutionRow>(
+      'SELECT * FROM executions WHERE id < coalesce(@before, 9223372036854775807) ORDER BY id DESC LIMIT @limit',
+    ),
+    listExecutionsByKey: db.prepare<ListParams, ExecutionRow>(
+      `SELECT * FROM executions WHERE key = @key AND id < coalesce(@before, 9223372036854775807)
+       ORDER BY id DESC LIMIT @limit`,
+    ),
+    failRunning: db.prepare<[number]>(
+      "UPDATE executions SET status = 'failed', ended_at = ?, note = 'interrupted' WHERE status = 'running'",
+    ),
+    pruneExecutions: db.prepare<[number]>(
+      'DELETE FROM executions WHERE id <= (SELECT id FROM executions ORDER BY id DESC LIMIT 1 OFFSET ?)',
+    ),
+    getSetting: db.prepare<[string], { value: string }>('SELECT value FROM settings WHERE name = ?'),
+    setSetting: db.prepare<[string, string]>(
+      'INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value',
+    ),
+  };
+}
+
+export type Statements = ReturnType<typeof prepareStatements>;

@@ -1,0 +1,198 @@
+/** The execution-record part of the AgentStore contract suite (see agent-store.contract.ts). */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { AgentStore } from '../../src/core/execd/agent-store.js';
+import { AUTO_PRUNE_EVERY } from '../../src/store/store-options.js';
+import {
+  assertRiposteError,
+  sampleEnd,
+  sampleStart,
+  withStore,
+  type MakeAgentStore,
+} from './agent-store.fixtures.js';
+
+/** Starts `n` executions whose startedAt is 0..n-1 and key alternates "k0"/"k1"; returns the ids. */
+function startMany(s: AgentStore, n: number): number[] {
+  return Array.from({ length: n }, (_, i) =>
+    s.startExecution(sampleStart({ key: `k${i % 2}`, startedAt: i })),
+  );
+}
+
+function lifecycleTests(make: MakeAgentStore): void {
+  void test('startExecution assigns increasing ids and records a running execution', () => {
+    withStore(make, (s) => {
+      const start = sampleStart({ srcip: '192.0.2.1', ruleId: 5712, alertId: 'a1', user: 'u', key: 'k' });
+      const a = s.startExecution(start);
+      const b = s.startExecution(sampleStart());
+      assert.ok(b > a);
+      assert.deepStrictEqual(s.getExecution(a), {
+        ...start,
+        id: a,
+        endedAt: undefined,
+        exitCode: undefined,
+        signal: undefined,
+        timedOut: false,
+        status: 'running',
+        stderrTail: '',
+        note: undefined,
+      });
+      assert.equal(s.getExecution(b)?.key, undefined);
+    });
+  });
+
+  void test('endExecution records the outcome; key and action are updated only when given', () => {
+    withStore(make, (s) => {
+      const id = s.startExecution(sampleStart({ key: undefined, action: 'add' }));
+      const end = sampleEnd({
+        key: 'firewall-drop-192.0.2.1',
+        action: 'abort',
+        note: 'aborted: already active',
+      });
+      s.endExecution(id, end);
+      const got = s.getExecution(id);
+      assert.equal(got?.key, 'firewall-drop-192.0.2.1');
+      assert.equal(got.action, 'abort');
+      assert.equal(got.note, 'aborted: already active');
+      assert.equal(got.status, 'ok');
+      assert.equal(got.endedAt, end.endedAt);
+      const id2 = s.startExecution(sampleStart({ key: 'kept', action: 'delete' }));
+      s.endExecution(id2, sampleEnd({ status: 'failed', exitCode: 1, stderrTail: 'boom\n' }));
+      assert.equal(s.getExecution(id2)?.key, 'kept');
+      assert.equal(s.getExecution(id2)?.action, 'delete');
+      assert.equal(s.getExecution(id2)?.stderrTail, 'boom\n');
+    });
+  });
+
+  void test('endExecution stores signal and timeout outcomes', () => {
+    withStore(make, (s) => {
+      const id = s.startExecution(sampleStart());
+      const end = sampleEnd({ exitCode: undefined, signal: 'SIGKILL', timedOut: true, status: 'timed-out' });
+      s.endExecution(id, end);
+      const got = s.getExecution(id);
+      assert.deepStrictEqual(
+        [got?.exitCode, got?.signal, got?.timedOut, got?.status],
+        [undefined, 'SIGKILL', true, 'timed-out'],
+      );
+    });
+  });
+
+  void test('endExecution of an unknown id is ignored; getExecution of it is undefined', () => {
+    withStore(make, (s) => {
+      s.endExecution(12345, sampleEnd());
+      assert.equal(s.getExecution(12345), undefined);
+      assert.deepStrictEqual(s.listExecutions(), []);
+    });
+  });
+
+  void test('failRunningExecutions fails only running ones, with note "interrupted"', () => {
+    withStore(make, (s) => {
+      const done = s.startExecution(sampleStart());
+      s.endExecution(done, sampleEnd());
+      const r1 = s.startExecution(sampleStart());
+      const r2 = s.startExecution(sampleStart());
+      assert.equal(s.failRunningExecutions(5_000), 2);
+      for (const id of [r1, r2]) {
+        const got = s.getExecution(id);
+        assert.deepStrictEqual([got?.status, got?.endedAt, got?.note], ['failed', 5_000, 'interrupted']);
+      }
+      assert.equal(s.getExecution(done)?.status, 'ok');
+      assert.equal(s.failRunningExecutions(6_000), 0);
+    });
+  });
+}
+
+function listTests(make: MakeAgentStore): void {
+  void test('listExecutions: newest first, default limit 100', () => {
+    withStore(make, (s) => {
+      const ids = startMany(s, 105);
+      const got = s.listExecutions().map((r) => r.id);
+      assert.deepStrictEqual(got, ids.slice(5).reverse());
+    });
+  });
+
+  void test('listExecutions: limit, key filter and beforeId paging cover every record once', () => {
+    withStore(make, (s) => {
+      const ids = startMany(s, 25);
+      assert.deepStrictEqual(
+        s.listExecutions({ limit: 3 }).map((r) => r.id),
+        ids.slice(-3).reverse(),
+      );
+      assert.deepStrictEqual(s.listExecutions({ limit: 0 }), []);
+      const k1 = s.listExecutions({ key: 'k1' });
+      assert.deepStrictEqual(
+        k1.map((r) => r.id),
+        ids.filter((_, i) => i % 2 === 1).reverse(),
+      );
+      const seen: number[] = [];
+      let page = s.listExecutions({ key: 'k0', limit: 4 });
+      while (page.length > 0) {
+        seen.push(...page.map((r) => r.id));
+        page = s.listExecutions({ key: 'k0', limit: 4, beforeId: page[page.length - 1]!.id });
+      }
+      assert.deepStrictEqual(seen, ids.filter((_, i) => i % 2 === 0).reverse());
+    });
+  });
+
+  void test('listExecutions rejects a negative limit with REQUEST_INVALID', () => {
+    withStore(make, (s) => {
+      assertRiposteError(() => s.listExecutions({ limit: -1 }), 'REQUEST_INVALID');
+    });
+  });
+}
+
+function pruneTests(make: MakeAgentStore): void {
+  void test('pruneExecutions keeps the newest records and returns how many it deleted', () => {
+    withStore(make, (s) => {
+      const ids = startMany(s, 10);
+      assert.equal(s.pruneExecutions(20), 0);
+      assert.equal(s.pruneExecutions(4), 6);
+      assert.deepStrictEqual(
+        s.listExecutions().map((r) => r.id),
+        ids.slice(6).reverse(),
+      );
+      assert.equal(s.getExecution(ids[0]!), undefined);
+      assert.equal(s.pruneExecutions(0), 4);
+      assert.deepStrictEqual(s.listExecutions(), []);
+    });
+  });
+
+  void test('ids are never reused after pruning', () => {
+    withStore(make, (s) => {
+      const ids = startMany(s, 3);
+      s.pruneExecutions(0);
+      assert.ok(s.startExecution(sampleStart()) > Math.max(...ids));
+    });
+  });
+
+  void test('pruneExecutions rejects a negative keep with REQUEST_INVALID', () => {
+    withStore(make, (s) => {
+      startMany(s, 2);
+      assertRiposteError(() => s.pruneExecutions(-1), 'REQUEST_INVALID');
+      assert.equal(s.listExecutions().length, 2);
+    });
+  });
+
+  void test(`prunes automatically to executionRetention every ${AUTO_PRUNE_EVERY} inserts`, () => {
+    const retention = 10;
+    withStore(
+      make,
+      (s) => {
+        const ids = startMany(s, AUTO_PRUNE_EVERY - 1);
+        assert.equal(s.listExecutions({ limit: AUTO_PRUNE_EVERY * 2 }).length, AUTO_PRUNE_EVERY - 1);
+        ids.push(s.startExecution(sampleStart()));
+        const left = s.listExecutions({ limit: AUTO_PRUNE_EVERY * 2 }).map((r) => r.id);
+        assert.deepStrictEqual(left, ids.slice(-retention).reverse());
+      },
+      { executionRetention: retention },
+    );
+  });
+}
+
+/** Defines the execution tests of the suite. */
+export function executionContract(make: MakeAgentStore): void {
+  void describe('executions', () => {
+    lifecycleTests(make);
+    listTests(make);
+    pruneTests(make);
+  });
+}

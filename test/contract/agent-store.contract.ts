@@ -1,0 +1,238 @@
+/**
+ * The AgentStore conformance suite (BullMQ adapter-conformance style): every implementation must
+ * pass it unchanged. Run it from a `*.test.ts` file with a factory that returns a fresh, empty store.
+ * The factory must honour `opts.executionRetention` (automatic pruning is part of the contract).
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import {
+  assertRiposteError,
+  fullActive,
+  sampleActive,
+  withStore,
+  type MakeAgentStore,
+} from './agent-store.fixtures.js';
+export type { MakeAgentStore } from './agent-store.fixtures.js';
+import { executionContract } from './agent-store-executions.contract.js';
+
+/** UTF-8 byte order = SQLite BINARY collation; independent of the implementations' own comparators. */
+function utf8Compare(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+function activeContract(make: MakeAgentStore): void {
+  void describe('active responses', () => {
+    void test('round-trips a record with optional fields absent (read back as undefined)', () => {
+      withStore(make, (s) => {
+        const a = sampleActive();
+        s.putActive(a);
+        assert.deepStrictEqual(s.getActive(a.key), a);
+      });
+    });
+
+    void test('round-trips a record with every optional field present', () => {
+      withStore(make, (s) => {
+        const a = fullActive();
+        s.putActive(a);
+        assert.deepStrictEqual(s.getActive(a.key), a);
+      });
+    });
+
+    void test('keeps hostile and non-ASCII text verbatim', () => {
+      withStore(make, (s) => {
+        const key = `x'; DROP TABLE active_responses; -- "é😀\\n`;
+        const a = fullActive({ key, user: 'ü\u0000ser', deleteMessage: '{"a":"\\u0000\'"}' });
+        s.putActive(a);
+        assert.deepStrictEqual(s.getActive(key), a);
+        assert.equal(s.countActive(), 1);
+      });
+    });
+
+    void test('getActive of an unknown key is undefined', () => {
+      withStore(make, (s) => {
+        s.putActive(sampleActive({ key: 'a' }));
+        assert.equal(s.getActive('b'), undefined);
+      });
+    });
+
+    void test('putActive replaces the record with the same key', () => {
+      withStore(make, (s) => {
+        s.putActive(fullActive({ key: 'k', repeatCount: 1 }));
+        const second = sampleActive({ key: 'k', repeatCount: 2, expiresAt: 42 });
+        s.putActive(second);
+        assert.deepStrictEqual(s.getActive('k'), second);
+        assert.equal(s.countActive(), 1);
+      });
+    });
+
+    void test('removeActive returns the removed record, then it is gone', () => {
+      withStore(make, (s) => {
+        const a = fullActive({ key: 'k' });
+        s.putActive(a);
+        s.putActive(sampleActive({ key: 'other' }));
+        assert.deepStrictEqual(s.removeActive('k'), a);
+        assert.equal(s.getActive('k'), undefined);
+        assert.equal(s.removeActive('k'), undefined);
+        assert.equal(s.countActive(), 1);
+      });
+    });
+
+    void test('listActive orders by expiresAt, then key', () => {
+      withStore(make, (s) => {
+        const rows = [
+          sampleActive({ key: 'c', expiresAt: 2 }),
+          sampleActive({ key: 'b', expiresAt: 1 }),
+          sampleActive({ key: 'a', expiresAt: 2 }),
+          sampleActive({ key: 'd', expiresAt: -5 }),
+        ];
+        rows.forEach((r) => {
+          s.putActive(r);
+        });
+        assert.deepStrictEqual(
+          s.listActive().map((r) => r.key),
+          ['d', 'b', 'a', 'c'],
+        );
+        assert.equal(s.countActive(), 4);
+      });
+    });
+
+    void test('returned records are copies: mutating one does not change the store', () => {
+      withStore(make, (s) => {
+        s.putActive(sampleActive({ key: 'k', repeatCount: 1 }));
+        const got = s.getActive('k') as { repeatCount: number } | undefined;
+        assert.ok(got);
+        got.repeatCount = 99;
+        (s.listActive()[0] as { repeatCount: number }).repeatCount = 98;
+        assert.equal(s.getActive('k')?.repeatCount, 1);
+      });
+    });
+
+    void test('listActive matches a model under random puts and removes (keys in code-point order)', () => {
+      const op = fc.record({
+        remove: fc.boolean(),
+        key: fc.string({ unit: 'grapheme', maxLength: 6 }),
+        expiresAt: fc.integer({ min: 0, max: 5 }),
+      });
+      fc.assert(
+        fc.property(fc.array(op, { maxLength: 40 }), (ops) => {
+          withStore(make, (s) => {
+            const model = new Map<string, number>();
+            for (const o of ops) {
+              if (o.remove) {
+                assert.equal(s.removeActive(o.key)?.key, model.has(o.key) ? o.key : undefined);
+                model.delete(o.key);
+              } else {
+                s.putActive(sampleActive({ key: o.key, expiresAt: o.expiresAt }));
+                model.set(o.key, o.expiresAt);
+              }
+            }
+            const expected = [...model.entries()]
+              .sort(([ka, ea], [kb, eb]) => ea - eb || utf8Compare(ka, kb))
+              .map(([k]) => k);
+            assert.deepStrictEqual(
+              s.listActive().map((r) => r.key),
+              expected,
+            );
+            assert.equal(s.countActive(), model.size);
+          });
+        }),
+        { numRuns: 60 },
+      );
+    });
+  });
+}
+
+function offenderContract(make: MakeAgentStore): void {
+  void describe('repeated offenders', () => {
+    void test('an unseen key counts 0', () => {
+      withStore(make, (s) => {
+        assert.equal(s.getOffenderCount('firewall-drop-192.0.2.1'), 0);
+      });
+    });
+
+    void test('setOffenderCount stores and overwrites per key', () => {
+      withStore(make, (s) => {
+        s.setOffenderCount('a', 1);
+        s.setOffenderCount('b', 7);
+        s.setOffenderCount('a', 3);
+        assert.equal(s.getOffenderCount('a'), 3);
+        assert.equal(s.getOffenderCount('b'), 7);
+      });
+    });
+
+    void test('counters are independent of active responses (they never expire)', () => {
+      withStore(make, (s) => {
+        s.putActive(sampleActive({ key: 'k' }));
+        s.setOffenderCount('k', 2);
+        s.removeActive('k');
+        assert.equal(s.getOffenderCount('k'), 2);
+      });
+    });
+
+    void test('rejects a negative or fractional count with REQUEST_INVALID', () => {
+      withStore(make, (s) => {
+        assertRiposteError(() => {
+          s.setOffenderCount('k', -1);
+        }, 'REQUEST_INVALID');
+        assertRiposteError(() => {
+          s.setOffenderCount('k', 1.5);
+        }, 'REQUEST_INVALID');
+        assert.equal(s.getOffenderCount('k'), 0);
+      });
+    });
+  });
+}
+
+function settingsContract(make: MakeAgentStore): void {
+  void describe('settings', () => {
+    void test('an unset setting is undefined; set then get; overwrite; empty string kept', () => {
+      withStore(make, (s) => {
+        assert.equal(s.getSetting('boot-id'), undefined);
+        s.setSetting('boot-id', 'one');
+        s.setSetting('alerts-offset', '{"dev":1,"ino":2,"offset":3}');
+        s.setSetting('boot-id', '');
+        assert.equal(s.getSetting('boot-id'), '');
+        assert.equal(s.getSetting('alerts-offset'), '{"dev":1,"ino":2,"offset":3}');
+      });
+    });
+  });
+}
+
+function lifecycleContract(make: MakeAgentStore): void {
+  void describe('lifecycle', () => {
+    void test('a new store is empty', () => {
+      withStore(make, (s) => {
+        assert.deepStrictEqual(s.listActive(), []);
+        assert.equal(s.countActive(), 0);
+        assert.deepStrictEqual(s.listExecutions(), []);
+      });
+    });
+
+    void test('close() is idempotent and later calls throw', () => {
+      const s = make();
+      s.setSetting('a', 'b');
+      s.close();
+      s.close();
+      assert.throws(() => s.getSetting('a'));
+      assert.throws(() => {
+        s.putActive(sampleActive());
+      });
+    });
+
+    void test('rejects a bad executionRetention with CONFIG_INVALID', () => {
+      assertRiposteError(() => make({ executionRetention: -1 }), 'CONFIG_INVALID');
+    });
+  });
+}
+
+/** Defines the whole AgentStore suite for one implementation. */
+export function agentStoreContract(name: string, make: MakeAgentStore): void {
+  void describe(`AgentStore contract: ${name}`, () => {
+    activeContract(make);
+    offenderContract(make);
+    executionContract(make);
+    settingsContract(make);
+    lifecycleContract(make);
+  });
+}

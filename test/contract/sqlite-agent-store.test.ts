@@ -1,0 +1,182 @@
+/**
+ * The SQLite store: the shared contract suite, plus what only a durable store must do (survive
+ * close/reopen and kill -9, migrate idempotently, keep its files private).
+ */
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { openSqliteAgentStore } from '../../src/store/sqlite-agent-store.js';
+import { applyMigrations, schemaVersion } from '../../src/store/migrate.js';
+import { MIGRATIONS } from '../../src/store/migrations/index.js';
+import { agentStoreContract } from './agent-store.contract.js';
+import { assertRiposteError, fullActive, sampleActive, sampleStart } from './agent-store.fixtures.js';
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'riposte-'));
+after(() => {
+  fs.rmSync(root, { recursive: true, force: true });
+});
+let seq = 0;
+/** A fresh database path in a directory that does not exist yet. */
+function freshFile(): string {
+  seq += 1;
+  return path.join(root, `case-${seq}`, 'var', 'agent.db');
+}
+
+agentStoreContract('sqlite', (opts) => openSqliteAgentStore(freshFile(), opts));
+
+const modeOf = (p: string): number => fs.statSync(p).mode & 0o777;
+
+void describe('SQLite agent store: durability', () => {
+  void test('data survives close and reopen; ids keep increasing', () => {
+    const file = freshFile();
+    const s1 = openSqliteAgentStore(file);
+    const a = fullActive({ key: 'k1' });
+    s1.putActive(a);
+    s1.putActive(sampleActive({ key: 'k2', expiresAt: 1 }));
+    s1.setOffenderCount('k1', 3);
+    s1.setSetting('boot-id', 'b1');
+    const id = s1.startExecution(sampleStart({ key: 'k1' }));
+    s1.close();
+    const s2 = openSqliteAgentStore(file);
+    try {
+      assert.deepStrictEqual(s2.getActive('k1'), a);
+      assert.deepStrictEqual(
+        s2.listActive().map((r) => r.key),
+        ['k2', 'k1'],
+      );
+      assert.equal(s2.getOffenderCount('k1'), 3);
+      assert.equal(s2.getSetting('boot-id'), 'b1');
+      assert.equal(s2.getExecution(id)?.status, 'running');
+      assert.ok(s2.startExecution(sampleStart()) > id);
+    } finally {
+      s2.close();
+    }
+  });
+
+  void test('rows written before a kill -9 are present on reopen', async () => {
+    const file = freshFile();
+    const moduleUrl = new URL('../../src/store/sqlite-agent-store.js', import.meta.url).href;
+    const script = `
+      const { openSqliteAgentStore } = await import(process.argv[1]);
+      const s = openSqliteAgentStore(process.argv[2]);
+      for (let i = 0; i < 50; i++) {
+        s.putActive({ key: 'k' + i, arName: 'a', program: 'p', deleteMessage: 'd', addMessage: 'm',
+          agentId: '000', createdAt: i, addedAt: i, timeoutSec: 600, expiresAt: i, repeatCount: 1,
+          alertId: undefined, ruleId: undefined, srcip: undefined, user: undefined });
+      }
+      s.setOffenderCount('k0', 4);
+      s.setSetting('alerts-offset', '123');
+      const id = s.startExecution({ key: 'k0', arName: 'a', program: 'p', action: 'add', agentId: '000',
+        alertId: undefined, ruleId: undefined, srcip: undefined, user: undefined, startedAt: 1 });
+      process.stdout.write('written ' + id + '\\n');
+      setInterval(() => {}, 60_000);`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script, moduleUrl, file], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const id = await new Promise<number>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (b: Buffer) => {
+        out += b.toString();
+        const m = /written (\d+)\n/.exec(out);
+        if (m) {
+          child.kill('SIGKILL');
+          resolve(Number(m[1]));
+        }
+      });
+      child.on('error', reject);
+      child.on('exit', (code) => {
+        reject(new Error(`child exited (${String(code)}) before reporting the write`));
+      });
+    });
+    const signal = await new Promise<NodeJS.Signals | null>((resolve) => {
+      if (child.signalCode !== null || child.exitCode !== null) {
+        resolve(child.signalCode);
+      } else {
+        child.once('exit', (_code, sig) => {
+          resolve(sig);
+        });
+      }
+    });
+    assert.equal(signal, 'SIGKILL');
+    const s = openSqliteAgentStore(file);
+    try {
+      assert.equal(s.countActive(), 50);
+      assert.equal(s.getActive('k49')?.expiresAt, 49);
+      assert.equal(s.getOffenderCount('k0'), 4);
+      assert.equal(s.getSetting('alerts-offset'), '123');
+      assert.equal(s.failRunningExecutions(2), 1);
+      assert.equal(s.getExecution(id)?.note, 'interrupted');
+    } finally {
+      s.close();
+    }
+  });
+});
+
+void describe('SQLite agent store: migrations', () => {
+  void test('applying migrations twice changes nothing', () => {
+    const file = freshFile();
+    openSqliteAgentStore(file).close();
+    const db = new Database(file);
+    try {
+      const schema = (): unknown =>
+        db.prepare('SELECT type, name, sql FROM sqlite_master ORDER BY name').all();
+      const before = schema();
+      assert.equal(schemaVersion(db), MIGRATIONS.length);
+      assert.deepStrictEqual(applyMigrations(db), []);
+      assert.deepStrictEqual(schema(), before);
+    } finally {
+      db.close();
+    }
+    const s = openSqliteAgentStore(file);
+    s.close();
+  });
+
+  void test('a new file gets every migration, in order', () => {
+    const db = new Database(':memory:');
+    try {
+      assert.deepStrictEqual(
+        applyMigrations(db),
+        MIGRATIONS.map((m) => m.version),
+      );
+      assert.equal(schemaVersion(db), MIGRATIONS.length);
+    } finally {
+      db.close();
+    }
+  });
+
+  void test('a file from a newer Riposte is refused with INTERNAL', () => {
+    const file = freshFile();
+    openSqliteAgentStore(file).close();
+    const db = new Database(file);
+    db.pragma(`user_version = ${MIGRATIONS.length + 1}`);
+    db.close();
+    assertRiposteError(() => openSqliteAgentStore(file), 'INTERNAL');
+  });
+});
+
+void describe('SQLite agent store: file permissions', () => {
+  void test('creates the directory 0700 and the database (and its WAL) 0600', () => {
+    const file = freshFile();
+    const s = openSqliteAgentStore(file);
+    try {
+      s.setSetting('x', 'y');
+      assert.equal(modeOf(path.dirname(file)), 0o700);
+      assert.equal(modeOf(file), 0o600);
+      assert.equal(modeOf(`${file}-wal`), 0o600);
+    } finally {
+      s.close();
+    }
+  });
+
+  void test('an existing world-readable database is made 0600', () => {
+    const file = freshFile();
+    openSqliteAgentStore(file).close();
+    fs.chmodSync(file, 0o644);
+    openSqliteAgentStore(file).close();
+    assert.equal(modeOf(file), 0o600);
+  });
+});

@@ -1,0 +1,65 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decideStartOffset, type StartContext } from '../../../src/ingest/tail-position.js';
+
+const file = { dev: 1, ino: 10, size: 500 };
+
+void describe('decideStartOffset', () => {
+  const cases: { name: string; ctx: StartContext; want: number }[] = [
+    {
+      name: 'resumes at a saved offset of the same file',
+      ctx: { saved: { dev: 1, ino: 10, offset: 120 }, atStart: file, startAt: 'end' },
+      want: 120,
+    },
+    {
+      name: 'resumes at a saved offset equal to the size',
+      ctx: { saved: { dev: 1, ino: 10, offset: 500 }, atStart: file, startAt: 'end' },
+      want: 500,
+    },
+    {
+      name: 'starts at 0 when the file was truncated while down',
+      ctx: { saved: { dev: 1, ino: 10, offset: 501 }, atStart: file, startAt: 'end' },
+      want: 0,
+    },
+    {
+      name: 'starts at 0 when the file was rotated while down (other inode)',
+      ctx: { saved: { dev: 1, ino: 11, offset: 120 }, atStart: file, startAt: 'end' },
+      want: 0,
+    },
+    {
+      name: 'starts at 0 when the file is on another device',
+      ctx: { saved: { dev: 2, ino: 10, offset: 120 }, atStart: file, startAt: 'end' },
+      want: 0,
+    },
+    {
+      name: 'no saved position, existing file, startAt end: at the end',
+      ctx: { saved: undefined, atStart: file, startAt: 'end' },
+      want: 500,
+    },
+    {
+      name: 'no saved position, existing file, startAt beginning: at 0',
+      ctx: { saved: undefined, atStart: file, startAt: 'beginning' },
+      want: 0,
+    },
+    {
+      name: 'no saved position, file appeared after start: at 0 even with startAt end',
+      ctx: { saved: undefined, atStart: undefined, startAt: 'end' },
+      want: 0,
+    },
+    {
+      name: 'no saved position, another file existed at start: at 0',
+      ctx: { saved: undefined, atStart: { dev: 1, ino: 9, size: 100 }, startAt: 'end' },
+      want: 0,
+    },
+    {
+      name: 'no saved position, startAt end: the size at start, not the current size',
+      ctx: { saved: undefined, atStart: { dev: 1, ino: 10, size: 42 }, startAt: 'end' },
+      want: 42,
+    },
+  ];
+  for (const c of cases) {
+    void test(c.name, () => {
+      assert.equal(decideStartOffset(file, c.ctx), c.want);
+    });
+  }
+});
