@@ -5,8 +5,9 @@
  */
 import type { BenchModule, BenchReport } from './bench-types.js';
 import { ingestMatch } from './ingest-match.js';
+import { firewallBurst } from './firewall-burst.js';
 
-const modules: readonly BenchModule[] = [ingestMatch];
+const modules: readonly BenchModule[] = [ingestMatch, firewallBurst];
 
 function fmt(n: number | undefined): string {
   if (n === undefined) {

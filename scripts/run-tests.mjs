@@ -8,13 +8,17 @@ import { spawnSync } from 'node:child_process';
 function collect(dir) {
   return readdirSync(dir).flatMap((name) => {
     const p = join(dir, name);
-    if (statSync(p).isDirectory()) return collect(p);
+    if (statSync(p).isDirectory()) {
+      return collect(p);
+    }
     return p.endsWith('.test.js') ? [p] : [];
   });
 }
 
 const filters = process.argv.slice(2);
-const files = collect('dist/test').filter((f) => filters.length === 0 || filters.some((s) => f.includes(s))).sort();
+const files = collect('dist/test')
+  .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)))
+  .sort();
 if (files.length === 0) {
   console.error('no test files found under dist/test');
   process.exit(1);

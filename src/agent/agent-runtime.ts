@@ -31,6 +31,8 @@ export interface AgentRuntimeOptions {
   readonly revertOnStop: boolean;
   readonly poolSize?: number;
   readonly now?: () => number;
+  /** Called after every execution is recorded (the manager link reports it). Optional. */
+  readonly onExecution?: (executionId: number) => void;
 }
 
 export interface AgentRuntime {
@@ -85,6 +87,7 @@ export async function startAgentRuntime(opts: AgentRuntimeOptions): Promise<Agen
     repeatedOffenders: opts.settings.repeatedOffenders,
     limits: opts.limits,
     ...(opts.poolSize !== undefined ? { poolSize: opts.poolSize } : {}),
+    ...(opts.onExecution !== undefined ? { onExecution: opts.onExecution } : {}),
   });
   const rebooted = detectReboot(store, opts.bootIdFile, log);
   const restored = await execd.restore(rebooted);
@@ -106,7 +109,12 @@ export async function startAgentRuntime(opts: AgentRuntimeOptions): Promise<Agen
   };
 }
 
-async function bindSocket(paths: AgentPaths, execd: Execd, log: DaemonLog, disabled: boolean): Promise<ExecqSocket | undefined> {
+async function bindSocket(
+  paths: AgentPaths,
+  execd: Execd,
+  log: DaemonLog,
+  disabled: boolean,
+): Promise<ExecqSocket | undefined> {
   if (disabled) {
     log.info('(1350): Active response disabled.');
     return undefined;

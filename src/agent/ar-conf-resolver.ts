@@ -56,7 +56,9 @@ export class ArConfResolver implements CommandResolver {
     try {
       text = readFileSync(join(this.home, AR_CONF_PATH), 'utf8');
     } catch (err: unknown) {
-      this.log.error(`(1103): Could not open file '${AR_CONF_PATH}' due to [${(err as NodeJS.ErrnoException).code ?? 'error'}].`);
+      this.log.error(
+        `(1103): Could not open file '${AR_CONF_PATH}' due to [${(err as NodeJS.ErrnoException).code ?? 'error'}].`,
+      );
       this.table = { entries: [] };
       return;
     }

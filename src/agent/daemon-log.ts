@@ -59,5 +59,12 @@ export function memoryDaemonLog(): DaemonLog & { lines: { level: LogLevel; msg: 
   const push = (level: LogLevel) => (msg: string) => {
     lines.push({ level, msg });
   };
-  return { lines, debug: push('debug'), info: push('info'), warn: push('warn'), error: push('error'), flush: () => undefined };
+  return {
+    lines,
+    debug: push('debug'),
+    info: push('info'),
+    warn: push('warn'),
+    error: push('error'),
+    flush: () => undefined,
+  };
 }

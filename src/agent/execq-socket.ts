@@ -42,18 +42,34 @@ export function bindExecqSocket(
   });
 }
 
-/** Sends one datagram to an execq socket (the CLI's and tests' client side). */
-export function sendToExecq(path: string, text: string): Promise<void> {
+/** errno values unix-dgram reports (negated) when the receiver's queue is full. */
+const QUEUE_FULL = new Set([-11, 1]);
+
+function sendOnce(path: string, buf: Buffer): Promise<Error | undefined> {
   const socket = unixDgram.createSocket('unix_dgram');
-  const buf = Buffer.from(text, 'utf8');
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve) => {
     socket.send(buf, 0, buf.length, path, (err?: Error) => {
       socket.close();
-      if (err) {
-        reject(err);
-      } else {
-        resolve();
-      }
+      resolve(err);
     });
   });
+}
+
+/**
+ * Sends one datagram to an execq socket (the CLI's and tests' client side). A full receive queue
+ * (EAGAIN, Wazuh's "(1322): Socket busy") is retried with a growing pause, up to `attempts` times.
+ */
+export async function sendToExecq(path: string, text: string, attempts = 50): Promise<void> {
+  const buf = Buffer.from(text, 'utf8');
+  for (let i = 1; ; i++) {
+    const err = await sendOnce(path, buf);
+    const code = (err as { code?: unknown } | undefined)?.code;
+    if (!err) {
+      return;
+    }
+    if (i >= attempts || typeof code !== 'number' || !QUEUE_FULL.has(code)) {
+      throw err;
+    }
+    await new Promise((r) => setTimeout(r, Math.min(5 * i, 100)));
+  }
 }

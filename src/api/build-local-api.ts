@@ -27,12 +27,19 @@ export interface LocalApiOptions {
 
 export function buildLocalApi(opts: LocalApiOptions): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit: opts.bodyLimit ?? 1024 * 1024 });
-  app.addContentTypeParser(['application/x-ndjson', 'text/plain'], { parseAs: 'string' }, (_req, body, done) => {
-    done(null, body);
-  });
+  app.addContentTypeParser(
+    ['application/x-ndjson', 'text/plain'],
+    { parseAs: 'string' },
+    (_req, body, done) => {
+      done(null, body);
+    },
+  );
   app.addHook('onRequest', async (req) => {
     if (!bearerMatches(req.headers.authorization, opts.token)) {
-      throw new RiposteError(ErrorCode.AUTH_REQUIRED, 'Missing or wrong API token (see <home>/var/api.token)');
+      throw new RiposteError(
+        ErrorCode.AUTH_REQUIRED,
+        'Missing or wrong API token (see <home>/var/api.token)',
+      );
     }
   });
   app.setErrorHandler(async (err, _req, reply) => {
@@ -40,7 +47,9 @@ export function buildLocalApi(opts: LocalApiOptions): FastifyInstance {
     return reply.status(mapped.status).send(mapped.body);
   });
   app.setNotFoundHandler(async (req, reply) =>
-    reply.status(404).send({ error: { code: ErrorCode.REQUEST_INVALID, message: `No route ${req.method} ${req.url}` } }),
+    reply
+      .status(404)
+      .send({ error: { code: ErrorCode.REQUEST_INVALID, message: `No route ${req.method} ${req.url}` } }),
   );
   registerLocalRoutes(app, opts.service, opts.now);
   return app;

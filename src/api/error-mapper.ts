@@ -38,5 +38,8 @@ export function toHttpError(err: unknown): HttpError {
     const message = err instanceof Error ? err.message : 'Bad request';
     return { status, body: { error: { code: ErrorCode.REQUEST_INVALID, message } } };
   }
-  return { status: 500, body: { error: { code: ErrorCode.INTERNAL, message: 'Internal error; see the daemon log' } } };
+  return {
+    status: 500,
+    body: { error: { code: ErrorCode.INTERNAL, message: 'Internal error; see the daemon log' } },
+  };
 }

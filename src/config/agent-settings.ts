@@ -40,32 +40,44 @@ function firstChild(blocks: readonly XmlElement[], name: string): XmlElement | u
   return undefined;
 }
 
-/**
- * Computes the agent settings from every `<active-response>` block in document order. A bad
- * `<disabled>` is reported only when `checkDisabled` (agent mode; in manager mode the block compiler
- * reports it already). In manager mode a first `<disabled>yes</disabled>` is warned about, because it
- * also turns off the manager's own execd (reference §3.6), which surprises people.
- */
-export function compileAgentSettings(
-  blocks: readonly XmlElement[],
-  opts: { readonly diag: Diagnostics; readonly checkDisabled: boolean },
-): AgentArSettings {
-  const { diag } = opts;
-  const dis = firstChild(blocks, 'disabled');
-  if (!opts.checkDisabled && dis?.text === 'yes') {
-    diag.warn(
+interface AgentSettingsOptions {
+  readonly diag: Diagnostics;
+  /** Agent mode: report a bad `<disabled>` (manager mode: the block compiler already did). */
+  readonly checkDisabled: boolean;
+}
+
+/** Reports a bad first `<disabled>` (agent mode), or warns about a first `yes` (manager mode). */
+function checkFirstDisabled(dis: XmlElement | undefined, opts: AgentSettingsOptions): void {
+  if (!dis) {
+    return;
+  }
+  if (!opts.checkDisabled && dis.text === 'yes') {
+    opts.diag.warn(
       dis.line,
       "The first <disabled> of the file is 'yes': as with Wazuh's execd, responses that run on this " +
         'manager itself (location server, or local for its own events) are disabled.',
     );
   }
-  if (opts.checkDisabled && dis && dis.text !== 'yes' && dis.text !== 'no') {
-    diag.error(dis.line, Msg.invalidValue('disabled', dis.text), Code.INVALID_VALUE);
+  if (opts.checkDisabled && dis.text !== 'yes' && dis.text !== 'no') {
+    opts.diag.error(dis.line, Msg.invalidValue('disabled', dis.text), Code.INVALID_VALUE);
   }
+}
+
+/**
+ * Computes the agent settings from every `<active-response>` block in document order. In manager
+ * mode a first `<disabled>yes</disabled>` is warned about, because it also turns off the manager's
+ * own execd (reference §3.6), which surprises people.
+ */
+export function compileAgentSettings(
+  blocks: readonly XmlElement[],
+  opts: AgentSettingsOptions,
+): AgentArSettings {
+  const dis = firstChild(blocks, 'disabled');
+  checkFirstDisabled(dis, opts);
   const ro = firstChild(blocks, 'repeated_offenders');
   const offenders = ro ? parseRepeatedOffenders(ro.text) : [];
   if (ro && offenders === undefined) {
-    diag.error(
+    opts.diag.error(
       ro.line,
       `${Msg.invalidValue('repeated_offenders', ro.text)} Values are minutes and cannot be negative.`,
     );

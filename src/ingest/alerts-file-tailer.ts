@@ -20,6 +20,7 @@ import { statSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
+import { readSignature, signatureHolds } from './content-signature.js';
 import { readLineBatch, type LineLimits } from './line-batch-reader.js';
 import { decideStartOffset, type OpenedFile, type StartAt, type TailPosition } from './tail-position.js';
 
@@ -64,6 +65,8 @@ interface Cursor {
   readonly ino: number;
   handled: number;
   skipScanned: number | undefined;
+  /** Bytes just before `handled` when we last read (see content-signature.ts). */
+  signature: Buffer | undefined;
 }
 
 interface Settings {
@@ -204,8 +207,12 @@ class AlertsFileTailer implements AlertsTailer {
         return;
       }
       if (change === 'truncated') {
+        // Saved at once: if the file regrew past the old offset before a restart, resuming at
+        // the old offset would skip lines.
         this.cur.handled = 0;
         this.cur.skipScanned = undefined;
+        this.cur.signature = undefined;
+        this.save(this.cur);
         continue;
       }
       // Rotated: take what was appended to the old file since our last read, then switch.
@@ -215,6 +222,9 @@ class AlertsFileTailer implements AlertsTailer {
       await this.retire(this.cur);
       this.cur = undefined;
       this.cur = await this.openCurrent();
+      if (this.cur !== undefined) {
+        this.save(this.cur);
+      }
     }
   }
 
@@ -230,6 +240,7 @@ class AlertsFileTailer implements AlertsTailer {
           await this.s.opts.onLines(batch.lines);
         }
         cur.handled = batch.end;
+        cur.signature = await readSignature(cur.fh, cur.handled);
         this.save(cur);
       }
       cur.skipScanned = batch.skipScanned;
@@ -253,7 +264,12 @@ class AlertsFileTailer implements AlertsTailer {
     if (st.dev !== cur.dev || st.ino !== cur.ino) {
       return 'rotated';
     }
-    return st.size < (cur.skipScanned ?? cur.handled) ? 'truncated' : 'none';
+    if (st.size < (cur.skipScanned ?? cur.handled)) {
+      return 'truncated';
+    }
+    const regrown =
+      cur.signature !== undefined && !(await signatureHolds(cur.fh, cur.handled, cur.signature));
+    return regrown ? 'truncated' : 'none';
   }
 
   /** Closes a rotated-away file, reporting an unterminated last line that can never complete. */
@@ -300,7 +316,7 @@ class AlertsFileTailer implements AlertsTailer {
     this.openedOnce = true;
     // Starting in the middle of a line (possible only with startAt 'end'): skip its tail silently.
     const skipScanned = handled > 0 && !(await endsLine(fh, handled)) ? handled : undefined;
-    return { fh, dev: st.dev, ino: st.ino, handled, skipScanned };
+    return { fh, dev: st.dev, ino: st.ino, handled, skipScanned, signature: undefined };
   }
 
   /**

@@ -50,3 +50,32 @@ export function decideStartOffset(file: OpenedFile, ctx: StartContext): number {
   const existed = atStart !== undefined && atStart.dev === file.dev && atStart.ino === file.ino;
   return existed && ctx.startAt === 'end' ? Math.min(atStart.size, file.size) : 0;
 }
+
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
+/** Serialises a position for a string setting (AgentStore.setSetting), e.g. `{"dev":1,"ino":2,"offset":3}`. */
+export function encodeTailPosition(p: TailPosition): string {
+  return JSON.stringify({ dev: p.dev, ino: p.ino, offset: p.offset });
+}
+
+/**
+ * Parses {@link encodeTailPosition}'s output. Anything else (missing, corrupt, negative numbers)
+ * gives undefined, i.e. "no saved position", rather than an error: the tailer then starts by the
+ * rules above.
+ */
+export function decodeTailPosition(text: string | undefined): TailPosition | undefined {
+  if (text === undefined) {
+    return undefined;
+  }
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof v !== 'object' || v === null) {
+    return undefined;
+  }
+  const { dev, ino, offset } = v as Record<string, unknown>;
+  return isCount(dev) && isCount(ino) && isCount(offset) ? { dev, ino, offset } : undefined;
+}

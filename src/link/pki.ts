@@ -59,6 +59,11 @@ export function isIssuedBy(cert: string, caCert: string): boolean {
   return c.checkIssued(ca) && c.verify(ca.publicKey);
 }
 
+/** PEM text always ends with a newline (PEM blocks are concatenated into chains). */
+function pemLine(pem: string): string {
+  return pem.endsWith('\n') ? pem : `${pem}\n`;
+}
+
 function serial(): string {
   return `01${randomBytes(15).toString('hex')}`;
 }
@@ -98,7 +103,7 @@ export async function createCa(now: number): Promise<KeyPairPem> {
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
     ],
   });
-  return { cert: cert.toString('pem'), key: await keyPem(keys.privateKey) };
+  return { cert: pemLine(cert.toString('pem')), key: pemLine(await keyPem(keys.privateKey)) };
 }
 
 interface LeafSpec {
@@ -132,7 +137,7 @@ export async function issueCert(ca: KeyPairPem, spec: LeafSpec, now: number): Pr
     publicKey: keys.publicKey,
     extensions,
   });
-  return { cert: cert.toString('pem'), key: await keyPem(keys.privateKey) };
+  return { cert: pemLine(cert.toString('pem')), key: pemLine(await keyPem(keys.privateKey)) };
 }
 
 /** Issues the client certificate of agent `agentId` (CN = the id). */

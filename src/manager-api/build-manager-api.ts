@@ -23,6 +23,7 @@ import type { ManagerApiDeps } from './api-deps.js';
 import { installAudit } from './audit-hook.js';
 import { installAuth } from './auth.js';
 import { mapError, type MappedError } from './error-mapper.js';
+import { strictObject } from './schemas.js';
 import { register as registerActiveResponses } from './routes/active-responses.js';
 import { register as registerAgents } from './routes/agents.js';
 import { register as registerAlerts } from './routes/alerts.js';
@@ -98,7 +99,7 @@ function createInstance(): FastifyInstance {
     // Keys of active responses may be long (script name + IPv6 address + user names).
     routerOptions: { maxParamLength: 600 },
     ajv: {
-      customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false },
+      customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false },
     },
   });
 }
@@ -110,6 +111,8 @@ export function buildManagerApi(deps: ManagerApiDeps): FastifyInstance {
   const routes: RegisteredRoute[] = [];
   routesOf.set(app, routes);
   app.addHook('onRoute', (route) => {
+    // A route without query parameters still validates its query: an unknown one is a 400.
+    route.schema = { ...route.schema, querystring: route.schema?.querystring ?? strictObject({}) };
     for (const method of [route.method].flat()) {
       routes.push({ method, url: route.url });
     }

@@ -1,32 +1,21 @@
 /**
- * THE one mapping from Riposte error codes to HTTP statuses for the manager's REST API, and the one
- * place that turns any thrown value into an error body. Unknown errors become 500 with a generic
+ * The one place where the manager's REST API turns any thrown value into an HTTP status and an
+ * error body (statuses per code come from the table shared with the local API, see HTTP_STATUS). Unknown errors become 500 with a generic
  * message: a stack trace or an internal message never leaves the process (it is logged instead).
  *
  * Error body: `{"error": {"code": "AGENT_NOT_FOUND", "message": "..."}}`. The Wazuh-compatible
  * `PUT /active-response` keeps Wazuh's own result shape for per-agent failures (see wazuh-result.ts);
  * a request it cannot even start (bad body, no token) gets this shape too.
  */
+import { httpStatusByCode } from '../api/error-mapper.js';
 import { ErrorCode, isRiposteError } from '../protocol/error-codes.js';
 
-/** HTTP status per error code. A code added to ErrorCode breaks the build until it is mapped here. */
-export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
-  [ErrorCode.CONFIG_INVALID]: 400,
-  [ErrorCode.CONFIG_UNREADABLE]: 500,
-  [ErrorCode.ALERT_INVALID]: 400,
-  [ErrorCode.AR_MESSAGE_INVALID]: 400,
-  [ErrorCode.AR_COMMAND_UNKNOWN]: 400,
-  [ErrorCode.AR_SCRIPT_FAILED]: 502,
-  [ErrorCode.AR_SCRIPT_TIMEOUT]: 504,
-  [ErrorCode.RESPONSE_NOT_FOUND]: 404,
-  [ErrorCode.AGENT_NOT_FOUND]: 404,
-  [ErrorCode.AGENT_DISCONNECTED]: 409,
-  [ErrorCode.AUTH_REQUIRED]: 401,
-  [ErrorCode.AUTH_FORBIDDEN]: 403,
-  [ErrorCode.REQUEST_INVALID]: 400,
-  [ErrorCode.DAEMON_UNREACHABLE]: 503,
-  [ErrorCode.INTERNAL]: 500,
-};
+/**
+ * HTTP status per error code: the table of src/api/error-mapper.ts, shared by both HTTP APIs (the
+ * local one and the manager's), so a code has one status everywhere. A code added to ErrorCode
+ * breaks the build until it is mapped there.
+ */
+export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = httpStatusByCode;
 
 /** The JSON body of every error response. */
 export interface ErrorBody {
@@ -64,7 +53,7 @@ function isFrameworkError(err: unknown): err is FrameworkError {
 /** Framework client errors keep their status (400, 413, 415) and are reported as REQUEST_INVALID. */
 function frameworkMessage(err: FrameworkError): string {
   if (err.statusCode === 413) {
-    return 'Request body is too large (limit 1 MiB)';
+    return 'Request body is too large (1 MiB at most; 16 KiB for /enroll)';
   }
   if (err.statusCode === 415) {
     return `Unsupported content type: ${err.message.replace(/^Unsupported Media Type:?\s*/i, '')}`.trim();

@@ -13,8 +13,22 @@ export const AGENT_LIST = {
   pattern: '^[0-9]{3,8}(,[0-9]{3,8}){0,9999}$',
 } as const;
 
-/** Page size of list endpoints. */
-export const LIMIT = { type: 'integer', minimum: 1, maximum: 1000, default: 100 } as const;
+/**
+ * Page size of list endpoints, as the query string carries it: 1-1000 in decimal. Query values are
+ * strings and the API's ajv does not coerce types (coercion would also turn a body's `5` into
+ * `"5"`), so numeric and boolean query parameters are patterns, converted by the route.
+ */
+export const LIMIT = { type: 'string', pattern: '^([1-9][0-9]{0,2}|1000)$' } as const;
+
+/** Default page size. */
+export const DEFAULT_LIMIT = 100;
+
+/** A boolean query parameter. */
+export const QUERY_BOOLEAN = { type: 'string', enum: ['true', 'false'] } as const;
+
+/** The page size of a validated `limit` query value. */
+export const limitOf = (limit: string | undefined): number =>
+  limit === undefined ? DEFAULT_LIMIT : Number(limit);
 
 /** An active-response key (rkey): any text without control characters, 1-512 characters. */
 export const ACTIVE_KEY = {
@@ -24,7 +38,10 @@ export const ACTIVE_KEY = {
   pattern: '^[^\\u0000-\\u001f]+$',
 } as const;
 
-/** A name for a token or an agent: letters, digits, "_", ".", "@", "-". */
+/** An agent name, as enrollment accepts it (src/manager/enrollment.ts). */
+export const AGENT_NAME = { type: 'string', pattern: '^[A-Za-z0-9._-]{1,128}$' } as const;
+
+/** An API token name: letters, digits, "_", ".", "@", "-". */
 export const NAME = { type: 'string', pattern: '^[A-Za-z0-9_.@-]{1,64}$' } as const;
 
 /** A lifetime in seconds (1 s to 10 years). */

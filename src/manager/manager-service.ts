@@ -104,6 +104,8 @@ export interface OrderInfo {
   /** The execution's status once executed. */
   readonly outcome: ExecutionStatus | undefined;
   readonly executionId: number | undefined;
+  /** Why an order failed without an execution (e.g. the agent rejected the message). */
+  readonly note: string | undefined;
 }
 
 export interface OrderFilter {

@@ -7,6 +7,7 @@
  *   hello        first frame after connecting: version, last applied order seq, AR disabled?
  *   active-list  right after hello: the agent's complete active list (the manager replaces its view)
  *   ack          an order was accepted (the order becomes `delivered`)
+ *   rejected     an accepted order could not run at all (execd refused the message): no execution
  *   execution    one execution record (and the key's state after it), maybe from an order
  * manager -> agent:
  *   welcome      answer to hello: the id the certificate maps to, the last execution id the
@@ -43,6 +44,12 @@ export interface AckFrame {
   readonly type: 'ack';
   readonly seq: number;
 }
+export interface RejectedFrame {
+  readonly type: 'rejected';
+  readonly seq: number;
+  /** Why, e.g. "unknown command 'x'" (execd's reason). */
+  readonly reason: string;
+}
 export interface ExecutionFrame {
   readonly type: 'execution';
   /** The order seq when the execution came from an order (absent otherwise). */
@@ -55,13 +62,15 @@ export interface ActiveListFrame {
   readonly type: 'active-list';
   readonly items: readonly ActiveResponse[];
 }
-export type AgentFrame = HelloFrame | AckFrame | ExecutionFrame | ActiveListFrame;
+export type AgentFrame = HelloFrame | AckFrame | RejectedFrame | ExecutionFrame | ActiveListFrame;
 
 export interface WelcomeFrame {
   readonly type: 'welcome';
   readonly agentId: string;
   /** Highest agent-local execution id the manager has recorded for this agent (0 = none). */
   readonly lastExecutionId: number;
+  /** The manager's ar.conf text (Wazuh's shared config): the agent installs it when it differs. */
+  readonly arConf: string;
 }
 export interface AddOrderFrame {
   readonly type: 'order';
@@ -254,6 +263,10 @@ export function parseAgentFrame(text: string): FrameResult<AgentFrame> {
       return isSeq(v['seq'])
         ? { ok: true, frame: { type: 'ack', seq: v['seq'] } }
         : fail('invalid ack frame');
+    case 'rejected':
+      return isSeq(v['seq']) && typeof v['reason'] === 'string'
+        ? { ok: true, frame: { type: 'rejected', seq: v['seq'], reason: v['reason'].slice(0, 1024) } }
+        : fail('invalid rejected frame');
     case 'execution':
       return agentExecution(v);
     case 'active-list':
@@ -282,9 +295,9 @@ export function parseManagerFrame(text: string): FrameResult<ManagerFrame> {
   const v = parseObject(text);
   switch (v?.['type']) {
     case 'welcome': {
-      const { agentId, lastExecutionId } = v;
-      return typeof agentId === 'string' && isSeq(lastExecutionId)
-        ? { ok: true, frame: { type: 'welcome', agentId, lastExecutionId } }
+      const { agentId, lastExecutionId, arConf } = v;
+      return typeof agentId === 'string' && isSeq(lastExecutionId) && typeof arConf === 'string'
+        ? { ok: true, frame: { type: 'welcome', agentId, lastExecutionId, arConf } }
         : fail('invalid welcome frame');
     }
     case 'order':

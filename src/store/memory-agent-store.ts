@@ -106,7 +106,6 @@ class MemoryAgentStore implements AgentStore {
   private readonly executions = new Map<number, ExecutionRecord>();
   private readonly settings = new Map<string, string>();
   private lastId = 0;
-  private inserts = 0;
   private closed = false;
 
   constructor(private readonly retention: number) {}
@@ -161,8 +160,7 @@ class MemoryAgentStore implements AgentStore {
     // AUTOINCREMENT semantics: ids are never reused, even after pruning.
     this.lastId += 1;
     this.executions.set(this.lastId, newExecution(this.lastId, start));
-    this.inserts += 1;
-    if (this.inserts % AUTO_PRUNE_EVERY === 0) {
+    if (this.lastId % AUTO_PRUNE_EVERY === 0) {
       this.pruneExecutions(this.retention);
     }
     return this.lastId;

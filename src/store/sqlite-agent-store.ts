@@ -13,7 +13,7 @@ import Database from 'better-sqlite3';
 import type { AgentStore, ExecutionQuery } from '../core/execd/agent-store.js';
 import type { ActiveResponse, ExecutionEnd, ExecutionRecord, ExecutionStart } from '../core/execd/types.js';
 import { applyMigrations } from './migrate.js';
-import { activeToParams, nul, rowToActive, rowToExecution } from './sqlite-rows.js';
+import { activeToParams, nul, rowToActive, rowToExecution, tupleToActive } from './sqlite-rows.js';
 import { prepareStatements, type Statements } from './sqlite-statements.js';
 import {
   AUTO_PRUNE_EVERY,
@@ -71,8 +71,6 @@ export function openSqliteAgentStore(file: string, opts?: AgentStoreOptions): Ag
  * statements wrap them in `db.transaction`.
  */
 class SqliteAgentStore implements AgentStore {
-  /** startExecution calls since open; drives automatic pruning. */
-  private inserts = 0;
   private readonly startTx: (start: ExecutionStart) => number;
 
   constructor(
@@ -98,7 +96,7 @@ class SqliteAgentStore implements AgentStore {
   }
 
   listActive(): ActiveResponse[] {
-    return this.st.listActive.all().map(rowToActive);
+    return this.st.listActive.all().map(tupleToActive);
   }
 
   countActive(): number {
@@ -130,11 +128,12 @@ class SqliteAgentStore implements AgentStore {
       user: nul(s.user),
       started_at: s.startedAt,
     });
-    this.inserts += 1;
-    if (this.inserts % AUTO_PRUNE_EVERY === 0) {
+    const id = Number(lastInsertRowid);
+    // By id, not by a per-process counter, so an agent restarted often still prunes.
+    if (id % AUTO_PRUNE_EVERY === 0) {
       this.st.pruneExecutions.run(this.retention);
     }
-    return Number(lastInsertRowid);
+    return id;
   }
 
   /** An unknown id (e.g. already pruned) is ignored: there is nothing left to complete. */

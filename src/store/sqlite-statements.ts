@@ -3,7 +3,7 @@
  * Named parameters match the column names in sqlite-rows.ts.
  */
 import type Database from 'better-sqlite3';
-import type { ActiveRow, ExecutionRow } from './sqlite-rows.js';
+import type { ActiveRow, ActiveTuple, ExecutionRow } from './sqlite-rows.js';
 
 const ACTIVE_COLUMNS = [
   'key',
@@ -63,7 +63,11 @@ export function prepareStatements(db: Database.Database) {
     putActive: db.prepare<ActiveRow>(insertSql('INSERT OR REPLACE', 'active_responses', ACTIVE_COLUMNS)),
     getActive: db.prepare<[string], ActiveRow>('SELECT * FROM active_responses WHERE key = ?'),
     removeActive: db.prepare<[string], ActiveRow>('DELETE FROM active_responses WHERE key = ? RETURNING *'),
-    listActive: db.prepare<[], ActiveRow>('SELECT * FROM active_responses ORDER BY expires_at, key'),
+    listActive: db
+      .prepare<[], ActiveTuple>(
+        `SELECT ${ACTIVE_COLUMNS.join(', ')} FROM active_responses ORDER BY expires_at, key`,
+      )
+      .raw(true),
     countActive: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM active_responses'),
     getOffender: db.prepare<[string], { count: number }>('SELECT count FROM offenders WHERE key = ?'),
     setOffender: db.prepare<[string, number]>(

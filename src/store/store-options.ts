@@ -7,7 +7,10 @@ import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
 /** Default number of execution records kept by automatic pruning. */
 export const DEFAULT_EXECUTION_RETENTION = 100_000;
 
-/** Automatic pruning runs once every this many `startExecution` calls (counted per open store). */
+/**
+ * Automatic pruning runs when `startExecution` assigns an id that is a multiple of this, i.e. once
+ * every this many executions, counted across restarts (ids are never reused).
+ */
 export const AUTO_PRUNE_EVERY = 1_000;
 
 /** Default page size of `listExecutions`. */

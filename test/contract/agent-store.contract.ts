@@ -97,6 +97,16 @@ function activeContract(make: MakeAgentStore): void {
       });
     });
 
+    void test('listActive returns complete records, optional fields present or absent', () => {
+      withStore(make, (s) => {
+        const a = fullActive({ key: 'a', expiresAt: 1, timeoutSec: 60, repeatCount: 3 });
+        const b = sampleActive({ key: 'b', expiresAt: 2 });
+        s.putActive(b);
+        s.putActive(a);
+        assert.deepStrictEqual(s.listActive(), [a, b]);
+      });
+    });
+
     void test('returned records are copies: mutating one does not change the store', () => {
       withStore(make, (s) => {
         s.putActive(sampleActive({ key: 'k', repeatCount: 1 }));

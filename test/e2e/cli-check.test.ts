@@ -28,8 +28,8 @@ function riposte(...args: string[]): Run {
 
 const lines = (...ls: string[]): string => ls.map((l) => `${l}\n`).join('');
 
-describe('riposte check: valid configurations', () => {
-  test("Wazuh 4.14.7's default manager ossec.conf loads and is summarised", () => {
+void describe('riposte check: valid configurations', () => {
+  void test("Wazuh 4.14.7's default manager ossec.conf loads and is summarised", () => {
     assert.deepEqual(riposte('check', '-c', `${DIR}/ossec-server.conf`), {
       status: 0,
       stdout: lines('OK: 6 commands, 0 active responses, 3 white-list entries'),
@@ -37,7 +37,7 @@ describe('riposte check: valid configurations', () => {
     });
   });
 
-  test("Wazuh 4.14.7's default agent ossec.conf loads with --agent", () => {
+  void test("Wazuh 4.14.7's default agent ossec.conf loads with --agent", () => {
     assert.deepEqual(riposte('check', '--agent', '-c', `${DIR}/ossec-agent.conf`), {
       status: 0,
       stdout: lines('OK (agent): active response enabled, repeated offenders off'),
@@ -45,15 +45,17 @@ describe('riposte check: valid configurations', () => {
     });
   });
 
-  test('the agent file checked as a manager file is 1281, as analysisd would say', () => {
+  void test('the agent file checked as a manager file is 1281, as analysisd would say', () => {
     assert.deepEqual(riposte('check', '-c', `${DIR}/ossec-agent.conf`), {
       status: 1,
       stdout: '',
-      stderr: lines(`${DIR}/ossec-agent.conf:160: (1281) Missing options in the active response configuration.`),
+      stderr: lines(
+        `${DIR}/ossec-agent.conf:160: (1281) Missing options in the active response configuration.`,
+      ),
     });
   });
 
-  test('a manager config with every AR element: summary on stdout, warnings on stderr', () => {
+  void test('a manager config with every AR element: summary on stdout, warnings on stderr', () => {
     const f = `${DIR}/manager-valid.conf`;
     assert.deepEqual(riposte('check', '-c', f), {
       status: 0,
@@ -66,7 +68,7 @@ describe('riposte check: valid configurations', () => {
     });
   });
 
-  test("agent mode: the first <disabled> in any block wins, even a disabled rule's (Wazuh execd)", () => {
+  void test("agent mode: the first <disabled> in any block wins, even a disabled rule's (Wazuh execd)", () => {
     assert.deepEqual(riposte('check', '--agent', '-c', `${DIR}/manager-valid.conf`), {
       status: 0,
       stdout: lines('OK (agent): active response disabled, repeated offenders 30,60 min'),
@@ -74,16 +76,18 @@ describe('riposte check: valid configurations', () => {
     });
   });
 
-  test('agent_id 0 is warning 1306: the block is skipped and the file is valid', () => {
+  void test('agent_id 0 is warning 1306: the block is skipped and the file is valid', () => {
     const f = `${DIR}/warn-1306-agent-id.conf`;
     assert.deepEqual(riposte('check', '-c', f), {
       status: 0,
       stdout: lines('OK: 1 command, 0 active responses, 0 white-list entries'),
-      stderr: lines(`warning: ${f}:9: (1306) Invalid agent ID. Use location=server to run AR on the manager.`),
+      stderr: lines(
+        `warning: ${f}:9: (1306) Invalid agent ID. Use location=server to run AR on the manager.`,
+      ),
     });
   });
 
-  test('--ar-conf writes the default lines and one line per enabled active response', () => {
+  void test('--ar-conf writes the default lines and one line per enabled active response', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'riposte-'));
     try {
       const out = path.join(dir, 'ar.conf');
@@ -91,7 +95,11 @@ describe('riposte check: valid configurations', () => {
       assert.equal(r.status, 0);
       assert.equal(
         fs.readFileSync(out, 'utf8'),
-        lines(...DEFAULT_AR_CONF_LINES, 'firewall-drop600 - firewall-drop - 600', 'restart-wazuh0 - restart-wazuh - 0'),
+        lines(
+          ...DEFAULT_AR_CONF_LINES,
+          'firewall-drop600 - firewall-drop - 600',
+          'restart-wazuh0 - restart-wazuh - 0',
+        ),
       );
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
@@ -117,15 +125,19 @@ const malformed: readonly [file: string, line: number, message: string][] = [
   ['bad-xml.conf', 5, 'XML syntax error: unexpected close tag.'],
 ];
 
-describe('riposte check: malformed configurations (reference §3)', () => {
+void describe('riposte check: malformed configurations (reference §3)', () => {
   for (const [name, line, message] of malformed) {
-    test(`${name}: exit 1, "${message}" at line ${line}`, () => {
+    void test(`${name}: exit 1, "${message}" at line ${line}`, () => {
       const f = `${DIR}/${name}`;
-      assert.deepEqual(riposte('check', '-c', f), { status: 1, stdout: '', stderr: lines(`${f}:${line}: ${message}`) });
+      assert.deepEqual(riposte('check', '-c', f), {
+        status: 1,
+        stdout: '',
+        stderr: lines(`${f}:${line}: ${message}`),
+      });
     });
   }
 
-  test('every error is reported, one per line, after the warnings', () => {
+  void test('every error is reported, one per line, after the warnings', () => {
     const f = `${DIR}/bad-many.conf`;
     assert.deepEqual(riposte('check', '-c', f), {
       status: 1,
@@ -140,7 +152,7 @@ describe('riposte check: malformed configurations (reference §3)', () => {
     });
   });
 
-  test('an unreadable file is one line naming the file and the reason', () => {
+  void test('an unreadable file is one line naming the file and the reason', () => {
     const f = `${DIR}/does-not-exist.conf`;
     assert.deepEqual(riposte('check', '-c', f), {
       status: 1,
@@ -149,7 +161,7 @@ describe('riposte check: malformed configurations (reference §3)', () => {
     });
   });
 
-  test('a missing -c is a usage error (exit 2)', () => {
+  void test('a missing -c is a usage error (exit 2)', () => {
     const r = riposte('check');
     assert.equal(r.status, 2);
     assert.match(r.stderr, /required option '-c, --config <file>' not specified/);

@@ -8,7 +8,12 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { AR_LOG_RELATIVE_PATH, formatArLogLine, formatArLogTime } from '../../src/scripts/contract/ar-log.js';
+import {
+  AR_LOG_RELATIVE_PATH,
+  appendArLog,
+  formatArLogLine,
+  formatArLogTime,
+} from '../../src/scripts/contract/ar-log.js';
 import { pairedChannel } from '../../src/scripts/contract/channel.js';
 import { SRCIP_INVALID_LOG, srcipInput } from '../../src/scripts/contract/input.js';
 import { ArLogMessage, runStockScript } from '../../src/scripts/contract/run-stock-script.js';
@@ -113,6 +118,28 @@ void describe('active-responses.log format', () => {
     );
     assert.equal(line, '2022/06/17 14:06:07 active-response/bin/firewall-drop: Ended\n');
     assert.match(line, /^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d active-response\/bin\/\S+: Ended\n$/);
+  });
+  void test('appends synchronously; a log removed or rotated between lines is recreated at once', () => {
+    const home = path.join(tmpRoot, 'rotation');
+    const host: ScriptHost = { home, argv0: ARGV0, now: () => NOW };
+    const file = path.join(home, AR_LOG_RELATIVE_PATH);
+    appendArLog(host, 'one');
+    assert.equal(fs.readFileSync(file, 'utf8'), formatArLogLine(NOW, ARGV0, 'one'));
+    fs.renameSync(file, `${file}.1`);
+    appendArLog(host, 'two');
+    fs.rmSync(file);
+    appendArLog(host, 'three');
+    assert.equal(fs.readFileSync(`${file}.1`, 'utf8'), formatArLogLine(NOW, ARGV0, 'one'));
+    assert.equal(fs.readFileSync(file, 'utf8'), formatArLogLine(NOW, ARGV0, 'three'));
+  });
+
+  void test('an unwritable log is ignored, as Wazuh does', () => {
+    const home = path.join(tmpRoot, 'unwritable');
+    fs.mkdirSync(home);
+    fs.writeFileSync(path.join(home, 'logs'), 'not a directory');
+    assert.doesNotThrow(() => {
+      appendArLog({ home, argv0: ARGV0, now: () => NOW }, 'lost');
+    });
   });
 });
 

@@ -48,7 +48,11 @@ after(() => {
 const realFirewallCmd = SYSTEM_BIN_DIRS.filter((d) => d !== '/usr/local/sbin').some((d) =>
   fs.existsSync(path.join(d, 'firewall-cmd')),
 );
-const skip = realFirewallCmd ? 'a real firewall-cmd is installed outside /usr/local/sbin' : false;
+const skip = realFirewallCmd
+  ? 'a real firewall-cmd is installed outside /usr/local/sbin'
+  : !fs.existsSync('/usr/local/sbin')
+    ? 'no /usr/local/sbin to mount the stand-in on'
+    : false;
 
 let counter = 0;
 

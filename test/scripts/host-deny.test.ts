@@ -144,16 +144,29 @@ void describe('host-deny script (private mount namespace)', () => {
     assert.equal(delAgain.file, del.file);
   });
 
-  void test('IPv6 is written as ALL:[addr] and a missing file is created 0644', async () => {
-    const c = setup(undefined);
+  void test('IPv6 is written as ALL:[canonical addr]; a differently written delete removes it', async () => {
+    const c = setup('# empty\n');
     const r = await run(c, 'add', '2001:db8::7');
     assert.equal(r.code, 0);
-    assert.equal(r.file, 'ALL:[2001:db8::7]\n');
-    assert.equal(fs.statSync(path.join(c.upper, 'hosts.deny')).mode & 0o777, 0o644);
+    assert.equal(r.file, '# empty\nALL:[2001:db8::7]\n');
     const d = await run(c, 'delete', '2001:DB8:0::7');
     assert.equal(d.code, 0);
-    assert.equal(d.file, '');
+    assert.equal(d.file, '# empty\n');
   });
+
+  // With an overlay the host's own /etc/hosts.deny (if any) shows through, so "missing" needs a host without one.
+  const hostHasFile = fs.existsSync('/etc/hosts.deny');
+  void test(
+    'a missing file is created 0644 on add',
+    { skip: hostHasFile && 'the host has /etc/hosts.deny' },
+    async () => {
+      const c = setup(undefined);
+      const r = await run(c, 'add', '192.0.2.33');
+      assert.equal(r.code, 0);
+      assert.equal(r.file, 'ALL:192.0.2.33\n');
+      assert.equal(fs.statSync(path.join(c.upper, 'hosts.deny')).mode & 0o777, 0o644);
+    },
+  );
 
   void test('invalid IPs and injections: exit 255, the 4.14.7 log line, file unchanged', async () => {
     const c = setup('ALL:192.0.2.1\n');

@@ -14,8 +14,8 @@ const LINUX_BINS = new Set(['active-response/bin/restart-wazuh', 'active-respons
 const onLinux = (p: string): boolean => LINUX_BINS.has(p);
 const INVALID = { level: 'error', message: "(1313): Invalid active response config: 'etc/shared/ar.conf'." };
 
-describe('renderArConf', () => {
-  test('the six default restart lines, then one line per enabled rule, \\n line ends', () => {
+void describe('renderArConf', () => {
+  void test('the six default restart lines, then one line per enabled rule, \\n line ends', () => {
     const c = okConfig(`<ossec_config>
 <command><name>firewall-drop</name><executable>firewall-drop</executable><timeout_allowed>yes</timeout_allowed></command>
 <command><name>host-deny</name><executable>host-deny</executable><timeout_allowed>yes</timeout_allowed></command>
@@ -26,7 +26,11 @@ describe('renderArConf', () => {
     const text = renderArConf(c);
     assert.equal(
       text,
-      [...DEFAULT_AR_CONF_LINES, 'firewall-drop600 - firewall-drop - 600', 'firewall-drop3600 - firewall-drop - 3600']
+      [
+        ...DEFAULT_AR_CONF_LINES,
+        'firewall-drop600 - firewall-drop - 600',
+        'firewall-drop3600 - firewall-drop - 3600',
+      ]
         .map((l) => `${l}\n`)
         .join(''),
     );
@@ -34,8 +38,8 @@ describe('renderArConf', () => {
   });
 });
 
-describe('parseArConf', () => {
-  test('the default lines resolve restart-wazuh0 to the executable present on this system', () => {
+void describe('parseArConf', () => {
+  void test('the default lines resolve restart-wazuh0 to the executable present on this system', () => {
     const { table, logs } = parseArConf(DEFAULT_AR_CONF_LINES.join('\n') + '\n', onLinux);
     assert.deepEqual(table.entries, [
       { name: 'restart-ossec0', program: '', timeout: 0 },
@@ -49,16 +53,19 @@ describe('parseArConf', () => {
         'restart-ossec.sh',
         'restart-ossec.cmd',
         'restart-wazuh.exe',
-      ].map((x) => `Active response command not present: 'active-response/bin/${x}'. Not using it on this system.`),
+      ].map(
+        (x) =>
+          `Active response command not present: 'active-response/bin/${x}'. Not using it on this system.`,
+      ),
     );
   });
 
-  test('"not present" is logged only on the first read', () => {
+  void test('"not present" is logged only on the first read', () => {
     const { logs } = parseArConf('x0 - missing - 0\n', onLinux, { firstRead: false });
     assert.deepEqual(logs, []);
   });
 
-  test('duplicate names: first wins unless it is missing and a later one exists (first timeout kept)', () => {
+  void test('duplicate names: first wins unless it is missing and a later one exists (first timeout kept)', () => {
     const text = 'a5 - missing - 5\na5 - firewall-drop - 9\nb1 - firewall-drop - 1\nb1 - restart-wazuh - 2\n';
     const { table } = parseArConf(text, onLinux, { firstRead: false });
     assert.deepEqual(table.entries, [
@@ -67,30 +74,35 @@ describe('parseArConf', () => {
     ]);
   });
 
-  test("a line starting with '!' or missing a ' - ' separator is 1313", () => {
+  void test("a line starting with '!' or missing a ' - ' separator is 1313", () => {
     for (const line of ['!x0 - firewall-drop - 0', 'x0 - firewall-drop', 'x0 firewall-drop 0', '']) {
       const { table, logs } = parseArConf(`${line}\n`, onLinux);
       assert.deepEqual([table.entries, logs], [[], [INVALID]], JSON.stringify(line));
     }
   });
 
-  test('a name longer than 255 characters is 1318 and truncated', () => {
+  void test('a name longer than 255 characters is 1318 and truncated', () => {
     const name = 'n'.repeat(300);
     const { table, logs } = parseArConf(`${name} - firewall-drop - 0`, onLinux);
     assert.equal(table.entries[0]?.name, name.slice(0, 255));
-    assert.deepEqual(logs, [{ level: 'error', message: `(1318): Command name truncated ${name.slice(0, 255)}` }]);
+    assert.deepEqual(logs, [
+      { level: 'error', message: `(1318): Command name truncated ${name.slice(0, 255)}` },
+    ]);
   });
 
-  test('an executable with a parent-folder reference is refused and kept with an empty path', () => {
+  void test('an executable with a parent-folder reference is refused and kept with an empty path', () => {
     const { table, logs } = parseArConf('evil0 - ../../bin/sh - 0\n', () => true);
     assert.deepEqual(table.entries, [{ name: 'evil0', program: '', timeout: 0 }]);
     assert.deepEqual(logs, [
-      { level: 'error', message: "Active response command '../../bin/sh' vulnerable to directory traversal attack. Ignoring." },
+      {
+        level: 'error',
+        message: "Active response command '../../bin/sh' vulnerable to directory traversal attack. Ignoring.",
+      },
     ]);
     assert.deepEqual(lookupCommand(table, 'evil0'), { kind: 'not-present' });
   });
 
-  test('the timeout is atoi of the rest of the line', () => {
+  void test('the timeout is atoi of the rest of the line', () => {
     const { table } = parseArConf('a - firewall-drop - 60 # note\nb - firewall-drop - x\n', onLinux);
     assert.deepEqual(
       table.entries.map((e) => e.timeout),
@@ -98,20 +110,26 @@ describe('parseArConf', () => {
     );
   });
 
-  test(`more than ${AR_CONF_MAX_ENTRIES} names are refused (Wazuh overflows its table)`, () => {
+  void test(`more than ${AR_CONF_MAX_ENTRIES} names are refused (Wazuh overflows its table)`, () => {
     const lines = Array.from({ length: AR_CONF_MAX_ENTRIES + 1 }, (_, i) => `n${i} - firewall-drop - 0`);
     const { table, logs } = parseArConf(lines.join('\n'), onLinux);
     assert.equal(table.entries.length, AR_CONF_MAX_ENTRIES);
     assert.deepEqual(logs, [
-      { level: 'error', message: `Active response table is full (64 names): 'n${AR_CONF_MAX_ENTRIES}' ignored.` },
+      {
+        level: 'error',
+        message: `Active response table is full (64 names): 'n${AR_CONF_MAX_ENTRIES}' ignored.`,
+      },
     ]);
   });
 });
 
-describe('lookupCommand', () => {
-  const { table } = parseArConf('firewall-drop600 - firewall-drop - 600\nhost-deny0 - host-deny - 0\n', onLinux);
+void describe('lookupCommand', () => {
+  const { table } = parseArConf(
+    'firewall-drop600 - firewall-drop - 600\nhost-deny0 - host-deny - 0\n',
+    onLinux,
+  );
 
-  test('an exact, case-sensitive name gives the program and timeout', () => {
+  void test('an exact, case-sensitive name gives the program and timeout', () => {
     assert.deepEqual(lookupCommand(table, 'firewall-drop600'), {
       kind: 'found',
       program: 'active-response/bin/firewall-drop',
@@ -121,11 +139,11 @@ describe('lookupCommand', () => {
     assert.deepEqual(lookupCommand(table, 'firewall-drop0'), { kind: 'unknown' });
   });
 
-  test('an entry whose executable is absent is not-present (silently ignored by execd)', () => {
+  void test('an entry whose executable is absent is not-present (silently ignored by execd)', () => {
     assert.deepEqual(lookupCommand(table, 'host-deny0'), { kind: 'not-present' });
   });
 
-  test("'!name' is a custom script under active-response/bin with timeout 0", () => {
+  void test("'!name' is a custom script under active-response/bin with timeout 0", () => {
     assert.deepEqual(lookupCommand(table, '!my-script.sh'), {
       kind: 'custom',
       program: 'active-response/bin/my-script.sh',
@@ -133,14 +151,14 @@ describe('lookupCommand', () => {
     });
   });
 
-  test("'!name' with a parent-folder reference is rejected with Wazuh's warning", () => {
+  void test("'!name' with a parent-folder reference is rejected with Wazuh's warning", () => {
     assert.deepEqual(lookupCommand(table, '!../../bin/sh'), {
       kind: 'rejected',
       log: "Active response command '../../bin/sh' vulnerable to directory traversal attack. Ignoring.",
     });
   });
 
-  test("'!name' with a path too long is rejected, naming its first 32 characters", () => {
+  void test("'!name' with a path too long is rejected, naming its first 32 characters", () => {
     const long = 'x'.repeat(5000);
     assert.deepEqual(lookupCommand(table, `!${long}`), {
       kind: 'rejected',

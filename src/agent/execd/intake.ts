@@ -13,7 +13,10 @@ const RESTART_COMMAND = 'restart-wazuh';
 
 export type IntakeResult =
   | { readonly ok: true; readonly job: AddJob }
-  | { readonly ok: false; readonly reason: 'invalid-json' | 'invalid-command' | 'unknown' | 'not-present' | 'rejected' };
+  | {
+      readonly ok: false;
+      readonly reason: 'invalid-json' | 'invalid-command' | 'unknown' | 'not-present' | 'rejected';
+    };
 
 function parseMessage(raw: string, log: DaemonLog): (JsonObject & { command: string }) | undefined {
   const parsed = parseLenientJson(raw);

@@ -19,7 +19,9 @@ function noteOf(outcome: ScriptOutcome, extra: string | undefined): string | und
   const parts = [
     outcome.spawnError,
     outcome.handshake === 'eof' ? 'no check_keys line: not tracked' : undefined,
-    outcome.handshake === 'timeout' ? 'no check_keys line within the handshake limit: not tracked' : undefined,
+    outcome.handshake === 'timeout'
+      ? 'no check_keys line within the handshake limit: not tracked'
+      : undefined,
     extra,
   ].filter((p): p is string => p !== undefined);
   return parts.length > 0 ? parts.join('; ') : undefined;

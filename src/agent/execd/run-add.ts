@@ -72,7 +72,9 @@ function decideAndStore(ctx: ExecdContext, job: AddJob, key: string): AddDecisio
 
 function logDecision(ctx: ExecdContext, job: AddJob, decision: AddDecision): void {
   if (decision.kind === 'extended') {
-    ctx.log.debug('Command already received, updating time of addition to now.', { key: decision.active.key });
+    ctx.log.debug('Command already received, updating time of addition to now.', {
+      key: decision.active.key,
+    });
   } else if (decision.kind === 'started') {
     ctx.log.debug(
       `Adding command '${job.program} ${decision.active.deleteMessage}' to the timeout list, with a timeout of '${decision.active.timeoutSec}s'.`,

@@ -86,7 +86,9 @@ export function runDelete(ctx: ExecdContext, key: string, reason: RevertReason):
 /** The stored add message rewritten as `command` (add for the script, continue for its handshake). */
 function reapplyLine(active: ActiveResponse, command: 'add' | 'continue'): string {
   const parsed = parseLenientJson(active.addMessage);
-  return isJsonObject(parsed) ? JSON.stringify(rewriteForScript(parsed, command, active.program)) : active.addMessage;
+  return isJsonObject(parsed)
+    ? JSON.stringify(rewriteForScript(parsed, command, active.program))
+    : active.addMessage;
 }
 
 /**

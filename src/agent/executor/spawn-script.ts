@@ -70,7 +70,7 @@ export interface ScriptOutcome {
   readonly timedOut: boolean;
   readonly handshake: Handshake;
   readonly firstLine: string | undefined;
-  /** The line written back after the first line, if any. */
+  /** The line written back after the first line, if any (lost, harmlessly, if the script had already exited). */
   readonly reply: string | undefined;
   readonly stderrTail: string;
   readonly spawnError: string | undefined;

@@ -52,7 +52,9 @@ function alertLines(body: unknown): string[] {
 
 export function registerLocalRoutes(app: FastifyInstance, service: LocalService, now: () => number): void {
   app.get('/status', async () => service.status());
-  app.get('/active-responses', async () => ({ items: service.listActive().map((a) => activeView(a, now())) }));
+  app.get('/active-responses', async () => ({
+    items: service.listActive().map((a) => activeView(a, now())),
+  }));
   app.delete<{ Params: { key: string } }>('/active-responses/:key', async (req) => ({
     execution: executionView(await service.revert(req.params.key)),
   }));

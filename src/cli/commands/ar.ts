@@ -46,12 +46,22 @@ function printExecutions(items: readonly ExecutionView[], json: boolean | undefi
 }
 
 async function list(flags: HomeFlags): Promise<void> {
-  const { items } = await localClient(homeOf(flags)).call<{ items: ActiveView[] }>('GET', '/active-responses');
+  const { items } = await localClient(homeOf(flags)).call<{ items: ActiveView[] }>(
+    'GET',
+    '/active-responses',
+  );
   if (flags.json === true) {
     out(items.map((a) => JSON.stringify(a)).join('\n') + (items.length > 0 ? '\n' : ''));
     return;
   }
-  const rows = items.map((a) => [a.key, a.ar_name, a.agent_id, a.since ?? '', formatSeconds(a.expires_in), String(a.repeat_count)]);
+  const rows = items.map((a) => [
+    a.key,
+    a.ar_name,
+    a.agent_id,
+    a.since ?? '',
+    formatSeconds(a.expires_in),
+    String(a.repeat_count),
+  ]);
   out(formatTable(['KEY', 'AR NAME', 'AGENT', 'SINCE', 'EXPIRES IN', 'REPEATS'], rows));
 }
 
@@ -65,7 +75,10 @@ async function revert(key: string | undefined, flags: HomeFlags & { all?: boolea
   if (key === undefined) {
     throw new RiposteError(ErrorCode.REQUEST_INVALID, 'Give a KEY (see `riposte ar list`) or --all');
   }
-  const r = await client.call<{ execution: ExecutionView }>('DELETE', `/active-responses/${encodeURIComponent(key)}`);
+  const r = await client.call<{ execution: ExecutionView }>(
+    'DELETE',
+    `/active-responses/${encodeURIComponent(key)}`,
+  );
   printExecutions([r.execution], flags.json);
 }
 
@@ -84,7 +97,11 @@ async function run(name: string, flags: RunFlags): Promise<void> {
     }
   }
   const body = { name, srcip: flags.srcip, user: flags.user, alert };
-  const r = await localClient(homeOf(flags)).call<{ execution: ExecutionView }>('POST', '/active-responses/run', body);
+  const r = await localClient(homeOf(flags)).call<{ execution: ExecutionView }>(
+    'POST',
+    '/active-responses/run',
+    body,
+  );
   printExecutions([r.execution], flags.json);
 }
 
@@ -93,14 +110,19 @@ async function history(flags: HomeFlags & { limit: string }): Promise<void> {
   if (!Number.isInteger(limit) || limit < 1) {
     throw new RiposteError(ErrorCode.REQUEST_INVALID, `--limit: "${flags.limit}" is not a positive integer`);
   }
-  const r = await localClient(homeOf(flags)).call<{ items: ExecutionView[] }>('GET', `/executions?limit=${limit}`);
+  const r = await localClient(homeOf(flags)).call<{ items: ExecutionView[] }>(
+    'GET',
+    `/executions?limit=${limit}`,
+  );
   printExecutions(r.items, flags.json);
 }
 
 export function register(program: Command): void {
   const ar = program.command('ar').description('list, revert, run and audit active responses');
   const common = (c: Command): Command =>
-    c.option('--home <dir>', 'the daemon home (default: $RIPOSTE_HOME)').option('--json', 'one JSON object per line');
+    c
+      .option('--home <dir>', 'the daemon home (default: $RIPOSTE_HOME)')
+      .option('--json', 'one JSON object per line');
   common(ar.command('list').description('active responses and when they expire')).action(list);
   common(ar.command('revert [key]').description('revert now (runs the delete)'))
     .option('--all', 'revert every active response')

@@ -8,7 +8,20 @@ import { register as registerExplain } from './explain.js';
 import { register as registerAgent } from './agent.js';
 import { register as registerStart } from './start.js';
 import { register as registerAr } from './ar.js';
+import { register as registerManager } from './manager.js';
+import { register as registerAgentEnroll } from './agent-enroll.js';
+import { register as registerAgents } from './agents.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: readonly RegisterCommand[] = [registerCheck, registerExplain, registerStart, registerAgent, registerAr];
+export const commands: readonly RegisterCommand[] = [
+  registerCheck,
+  registerExplain,
+  registerStart,
+  registerAgent,
+  registerAr,
+  registerManager,
+  // After registerAgent: adds `enroll` under the existing `agent` command.
+  registerAgentEnroll,
+  registerAgents,
+];

@@ -36,7 +36,11 @@ export function addDaemonFlags(cmd: Command): Command {
     .requiredOption('--home <dir>', 'install dir (etc/, active-response/bin/, logs/, var/)')
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
     .option('--revert-on-stop', "revert every active response on a clean stop (Wazuh's behaviour)")
-    .option('--boot-id-file <file>', 'where the kernel boot id is read (reboot detection)', process.env['RIPOSTE_BOOT_ID_FILE'] ?? DEFAULT_BOOT_ID_FILE)
+    .option(
+      '--boot-id-file <file>',
+      'where the kernel boot id is read (reboot detection)',
+      process.env['RIPOSTE_BOOT_ID_FILE'] ?? DEFAULT_BOOT_ID_FILE,
+    )
     .option('--exec-timeout <duration>', 'time limit of one script execution (600, 10s, 5m, 1h)', '60s')
     .option('--handshake-timeout <duration>', "time limit for a script's check_keys line", '10s')
     .option('--pool <n>', 'executions running at once', '16')

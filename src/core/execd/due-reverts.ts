@@ -24,7 +24,11 @@ export type RestoreAction = 'revert-now' | 'reapply-then-arm' | 'arm';
  * changed) the rest are re-applied first, because kernel state (firewall sets, routes) did not
  * survive; otherwise they are simply re-armed for their original deadline.
  */
-export function restoreAction(active: Pick<ActiveResponse, 'expiresAt'>, rebooted: boolean, now: number): RestoreAction {
+export function restoreAction(
+  active: Pick<ActiveResponse, 'expiresAt'>,
+  rebooted: boolean,
+  now: number,
+): RestoreAction {
   if (isDue(active, now)) {
     return 'revert-now';
   }

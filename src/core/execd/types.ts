@@ -70,7 +70,10 @@ export interface ExecutionRecord {
 }
 
 /** Fields given when an execution starts; the store assigns the id. */
-export type ExecutionStart = Omit<ExecutionRecord, 'id' | 'endedAt' | 'exitCode' | 'signal' | 'timedOut' | 'status' | 'stderrTail' | 'note'>;
+export type ExecutionStart = Omit<
+  ExecutionRecord,
+  'id' | 'endedAt' | 'exitCode' | 'signal' | 'timedOut' | 'status' | 'stderrTail' | 'note'
+>;
 
 /** Fields given when an execution ends. */
 export interface ExecutionEnd {

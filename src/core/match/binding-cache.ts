@@ -15,7 +15,19 @@ import { ruleBinds } from './rule-binding.js';
 /** Entries kept per config before the cache is cleared. */
 export const BINDING_CACHE_MAX = 10_000;
 
-const caches = new WeakMap<Config, Map<string, readonly number[]>>();
+interface Entry {
+  readonly level: number;
+  readonly groupString: string;
+  readonly bound: readonly number[];
+}
+
+/** Per config: rule id -> the (level, group string) variants seen, usually one. */
+interface Cache {
+  readonly byRuleId: Map<number, Entry[]>;
+  size: number;
+}
+
+const caches = new WeakMap<Config, Cache>();
 
 /** Indices (in `config.rules`) of the enabled rules that bind, in config order; uncached. */
 export function computeBoundRules(alert: AlertView, config: Config): number[] {
@@ -28,21 +40,39 @@ export function computeBoundRules(alert: AlertView, config: Config): number[] {
   return out;
 }
 
-/** {@link computeBoundRules}, memoised per (config, rule id, level, group string). */
-export function boundRules(alert: AlertView, config: Config): readonly number[] {
+function cacheFor(config: Config): Cache {
   let cache = caches.get(config);
   if (cache === undefined) {
-    cache = new Map();
+    cache = { byRuleId: new Map(), size: 0 };
     caches.set(config, cache);
   }
-  const key = `${alert.ruleId}|${alert.level}|${alert.groupString}`;
-  let bound = cache.get(key);
-  if (bound === undefined) {
-    bound = computeBoundRules(alert, config);
-    if (cache.size >= BINDING_CACHE_MAX) {
-      cache.clear();
+  return cache;
+}
+
+/**
+ * {@link computeBoundRules}, memoised per (config, rule id, level, group string). Keyed by the
+ * numeric rule id first so a hit costs one number lookup and one string comparison.
+ */
+export function boundRules(alert: AlertView, config: Config): readonly number[] {
+  const cache = cacheFor(config);
+  let entries = cache.byRuleId.get(alert.ruleId);
+  for (const e of entries ?? []) {
+    if (e.level === alert.level && e.groupString === alert.groupString) {
+      return e.bound;
     }
-    cache.set(key, bound);
   }
+  if (cache.size >= BINDING_CACHE_MAX) {
+    cache.byRuleId.clear();
+    cache.size = 0;
+    entries = undefined;
+  }
+  const bound = computeBoundRules(alert, config);
+  const entry = { level: alert.level, groupString: alert.groupString, bound };
+  if (entries) {
+    entries.push(entry);
+  } else {
+    cache.byRuleId.set(alert.ruleId, [entry]);
+  }
+  cache.size++;
   return bound;
 }

@@ -21,29 +21,40 @@ export function isManagerId(id: string): boolean {
   return /^0+$/.test(id);
 }
 
-/** Active agents other than the manager, in the order given. */
-export function activeRemoteAgents(agents: readonly KnownAgent[]): string[] {
-  return agents.filter((a) => a.active && !isManagerId(a.id)).map((a) => a.id);
+const remoteCache = new WeakMap<readonly KnownAgent[], readonly string[]>();
+
+/**
+ * Active agents other than the manager, in the order given. Memoised per array object: callers
+ * must treat the agents array as immutable (pass a new array when the agent set changes).
+ */
+export function activeRemoteAgents(agents: readonly KnownAgent[]): readonly string[] {
+  let ids = remoteCache.get(agents);
+  if (ids === undefined) {
+    ids = agents.filter((a) => a.active && !isManagerId(a.id)).map((a) => a.id);
+    remoteCache.set(agents, ids);
+  }
+  return ids;
 }
 
 /**
  * Target agent ids for `rule` on an alert from `alertAgentId`. `remoteActive` is
- * {@link activeRemoteAgents} of the known agents, passed in so a caller can compute it once per alert.
+ * {@link activeRemoteAgents} of the known agents; for `all` it is returned as is (shared, read-only),
+ * for `defined-agent` the rule's own list.
  */
 export function resolveTargets(
   rule: ArRule,
   alertAgentId: string,
   remoteActive: readonly string[],
-): string[] {
+): readonly string[] {
   const loc = rule.location;
   if (loc.server || (loc.local && isManagerId(alertAgentId))) {
     return [MANAGER_ID];
   }
   if (loc.all) {
-    return [...remoteActive];
+    return remoteActive;
   }
   if (loc.definedAgent) {
-    return [...rule.agentIds];
+    return rule.agentIds;
   }
   return loc.local ? [alertAgentId] : [];
 }

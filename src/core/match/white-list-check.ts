@@ -10,10 +10,40 @@
  */
 import type { WhiteList } from '../../config/config.js';
 import { networkContains, parseIp } from '../net/ip.js';
+import { findIpv4Range, ipv4Ranges, parseIpv4Number, type Ipv4Range } from './fast-ipv4.js';
 
 /** Strips one leading `::ffff:` (case-insensitive), as analysisd does before the white-list lookup. */
 export function stripMappedPrefix(srcip: string): string {
   return srcip.length > 7 && srcip.slice(0, 7).toLowerCase() === '::ffff:' ? srcip.slice(7) : srcip;
+}
+
+/** The white list split for speed, computed once per WhiteList object. */
+interface PreparedWhiteList {
+  readonly v4: readonly Ipv4Range[];
+  readonly hasV6: boolean;
+}
+
+const prepared = new WeakMap<WhiteList, PreparedWhiteList>();
+
+function prepare(whiteList: WhiteList): PreparedWhiteList {
+  let p = prepared.get(whiteList);
+  if (p === undefined) {
+    const v4 = ipv4Ranges(whiteList.networks);
+    p = { v4, hasV6: v4.length < whiteList.networks.length };
+    prepared.set(whiteList, p);
+  }
+  return p;
+}
+
+/** Network check: IPv4 text on the numeric fast path, anything else through the strict parser. */
+function networkMatch(whiteList: WhiteList, text: string): string | undefined {
+  const p = prepare(whiteList);
+  const v4 = parseIpv4Number(text);
+  if (v4 >= 0) {
+    return findIpv4Range(p.v4, v4)?.net.text;
+  }
+  const addr = parseIp(text);
+  return addr && whiteList.networks.find((n) => networkContains(n, addr))?.text;
 }
 
 /**
@@ -25,12 +55,6 @@ export function whiteListMatch(whiteList: WhiteList, srcip: string): string | un
     return undefined;
   }
   const text = stripMappedPrefix(srcip);
-  if (whiteList.networks.length > 0) {
-    const addr = parseIp(text);
-    const net = addr && whiteList.networks.find((n) => networkContains(n, addr));
-    if (net) {
-      return net.text;
-    }
-  }
-  return whiteList.patterns.find((p) => p.test(text))?.source;
+  const net = whiteList.networks.length > 0 ? networkMatch(whiteList, text) : undefined;
+  return net ?? whiteList.patterns.find((p) => p.test(text))?.source;
 }

@@ -125,7 +125,7 @@ export function formatIp(addr: IpAddress): string {
   }
   let bestStart = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     let j = i;
     while (j < 8 && words[j] === 0) {
       j++;

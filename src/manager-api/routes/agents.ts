@@ -8,16 +8,19 @@
 import type { FastifyInstance } from 'fastify';
 import type { EnrollRequest } from '../../manager/manager-service.js';
 import type { ManagerApiDeps } from '../api-deps.js';
-import { AGENT_ID, NAME, TTL_SECONDS, strictObject } from '../schemas.js';
+import { AGENT_ID, AGENT_NAME, TTL_SECONDS, strictObject } from '../schemas.js';
 
 /** Default lifetime of an enrollment token: 24 h. */
 export const DEFAULT_ENROLLMENT_TTL_SEC = 86_400;
 
+/** `POST /enroll` is unauthenticated: its body is capped at 16 KiB (like the link layer's route). */
+export const ENROLL_BODY_LIMIT_BYTES = 16 * 1024;
+
 const idParams = strictObject({ id: AGENT_ID }, ['id']);
 const SECRET = { type: 'string', minLength: 1, maxLength: 1024 };
 
-const enrollSchema = { body: strictObject({ name: NAME, password: SECRET, token: SECRET }, ['name']) };
-const tokenSchema = { body: strictObject({ name: NAME, ttl: TTL_SECONDS }, ['name']) };
+const enrollSchema = { body: strictObject({ name: AGENT_NAME, password: SECRET, token: SECRET }, ['name']) };
+const tokenSchema = { body: strictObject({ name: AGENT_NAME, ttl: TTL_SECONDS }, ['name']) };
 
 function registerEnrollment(app: FastifyInstance, deps: ManagerApiDeps): void {
   app.post<{ Body: { name: string; ttl?: number } }>(
@@ -31,7 +34,7 @@ function registerEnrollment(app: FastifyInstance, deps: ManagerApiDeps): void {
   );
   app.post<{ Body: EnrollRequest }>(
     '/enroll',
-    { schema: enrollSchema, config: { access: 'public' } },
+    { schema: enrollSchema, bodyLimit: ENROLL_BODY_LIMIT_BYTES, config: { access: 'public' } },
     async (request, reply) => reply.code(201).send(await deps.service.enroll(request.body, request.ip)),
   );
 }

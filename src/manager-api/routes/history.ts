@@ -6,11 +6,11 @@
 import type { FastifyInstance } from 'fastify';
 import { ORDER_STATES, type OrderState } from '../../core/orders/order-state.js';
 import type { ManagerApiDeps } from '../api-deps.js';
-import { AGENT_ID, LIMIT, strictObject } from '../schemas.js';
+import { AGENT_ID, LIMIT, limitOf, strictObject } from '../schemas.js';
 
 interface HistoryQuery {
   agent?: string;
-  limit: number;
+  limit?: string;
 }
 
 const executionsSchema = { querystring: strictObject({ agent: AGENT_ID, limit: LIMIT }) };
@@ -28,7 +28,7 @@ export function register(app: FastifyInstance, deps: ManagerApiDeps): void {
     async (request) => {
       const items = deps.service.listExecutions({
         ...byAgent(request.query.agent),
-        limit: request.query.limit,
+        limit: limitOf(request.query.limit),
       });
       return { items, total: items.length };
     },
@@ -41,7 +41,7 @@ export function register(app: FastifyInstance, deps: ManagerApiDeps): void {
       const items = deps.service.listOrders({
         ...byAgent(agent),
         ...(state === undefined ? {} : { state }),
-        limit,
+        limit: limitOf(limit),
       });
       return { items, total: items.length };
     },

@@ -13,7 +13,7 @@ import type { RunRequest } from '../../manager/manager-service.js';
 import type { JsonObject } from '../../protocol/json.js';
 import { ErrorCode, RiposteError } from '../../protocol/error-codes.js';
 import type { ManagerApiDeps } from '../api-deps.js';
-import { AGENT_LIST, strictObject } from '../schemas.js';
+import { AGENT_LIST, QUERY_BOOLEAN, strictObject } from '../schemas.js';
 
 interface Body {
   command: string;
@@ -23,8 +23,8 @@ interface Body {
 
 interface Query {
   agents_list?: string;
-  pretty?: boolean;
-  wait_for_complete?: boolean;
+  pretty?: 'true' | 'false';
+  wait_for_complete?: 'true' | 'false';
 }
 
 /** Empty (Wazuh answers 1650 per agent), or an optional "!" then a relative path without "..". */
@@ -33,8 +33,8 @@ const COMMAND = { type: 'string', maxLength: 255, pattern: '^(!?[A-Za-z0-9_.-]+(
 const schema = {
   querystring: strictObject({
     agents_list: AGENT_LIST,
-    pretty: { type: 'boolean' },
-    wait_for_complete: { type: 'boolean' },
+    pretty: QUERY_BOOLEAN,
+    wait_for_complete: QUERY_BOOLEAN,
   }),
   body: strictObject(
     {
@@ -64,7 +64,7 @@ export function register(app: FastifyInstance, deps: ManagerApiDeps): void {
     { schema, config: { access: 'operator' } },
     async (request, reply) => {
       const result = deps.service.run(toRunRequest(request.body, request.query));
-      if (request.query.pretty === true) {
+      if (request.query.pretty === 'true') {
         return reply.type('application/json; charset=utf-8').send(JSON.stringify(result, null, 3));
       }
       return result;

@@ -95,6 +95,8 @@ export function streamChannel(input: Readable, output: Writable): ScriptChannel 
 
 /** The standalone script's channel: process stdin and stdout. */
 export function stdioChannel(): ScriptChannel {
+  // execd runs deletes without a stdout pipe and may close it early: a write error must not crash us.
+  process.stdout.on('error', () => undefined);
   return streamChannel(process.stdin, process.stdout);
 }
 

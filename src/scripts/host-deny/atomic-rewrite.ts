@@ -42,6 +42,7 @@ export async function readTextOrEmpty(file: string): Promise<string> {
 export async function atomicRewrite(file: string, content: string): Promise<void> {
   const own = await currentOwnership(file);
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.riposte-${process.pid}`);
+  await fs.rm(tmp, { force: true }); // a leftover of a crashed run with the same pid
   const handle = await fs.open(tmp, 'wx', own.mode);
   try {
     await handle.writeFile(content, 'utf8');

@@ -17,7 +17,7 @@ import type { ScriptHost } from '../../../src/protocol/script-io.js';
 
 export const NOW = new Date(2024, 0, 2, 3, 4, 5);
 
-/** A temp dir removed by the returned cleanup. */
+/** A fresh temp dir `riposte-<tag>-XXXXXX`; the calling test file removes it in an after hook. */
 export function tempDir(tag: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `riposte-${tag}-`));
 }

@@ -6,8 +6,8 @@ import { at, COMMANDS, errorsOf, okConfig, withAr } from './helpers.js';
 const FD = '<command>firewall-drop</command>';
 const ar = (...lines: string[]): string => withAr(lines.join('\n'));
 
-describe('<active-response> (reference §3.2)', () => {
-  test('a complete block compiles: AR name is command name + timeout', () => {
+void describe('<active-response> (reference §3.2)', () => {
+  void test('a complete block compiles: AR name is command name + timeout', () => {
     const c = okConfig(ar(FD, '<location>local</location>', '<level>10</level>', '<timeout>600</timeout>'));
     const r = c.rules[0];
     assert.ok(r);
@@ -20,12 +20,12 @@ describe('<active-response> (reference §3.2)', () => {
     assert.equal(Object.isFrozen(c.rules), true);
   });
 
-  test('the spelling <active_response> is accepted too', () => {
+  void test('the spelling <active_response> is accepted too', () => {
     const c = okConfig(withAr(`${FD}<location>server</location><level>3</level>`, 'active_response'));
     assert.equal(c.rules[0]?.arName, 'firewall-drop0');
   });
 
-  test('command must precede the active-response that uses it (1303)', () => {
+  void test('command must precede the active-response that uses it (1303)', () => {
     const xml = `<ossec_config>
 <active-response>
 <command>late</command>
@@ -37,29 +37,31 @@ describe('<active-response> (reference §3.2)', () => {
     assert.deepEqual(errorsOf(xml), [at(3, "(1303) Invalid command 'late' in the active response.")]);
   });
 
-  test('an unknown command is 1303', () => {
+  void test('an unknown command is 1303', () => {
     assert.deepEqual(errorsOf(ar('<command>firewal-drop</command>', '<location>local</location>')), [
       at(12, "(1303) Invalid command 'firewal-drop' in the active response."),
     ]);
   });
 
   for (const v of ['Yes', 'true', 'off']) {
-    test(`disabled must be exactly yes or no (1235): ${v}`, () => {
+    void test(`disabled must be exactly yes or no (1235): ${v}`, () => {
       assert.deepEqual(errorsOf(ar(`<disabled>${v}</disabled>`)), [
         at(12, `(1235) Invalid value for element 'disabled': ${v}.`),
       ]);
     });
   }
 
-  test('disabled block alone accepted, disabled=no alone is 1281', () => {
+  void test('disabled block alone accepted, disabled=no alone is 1281', () => {
     assert.equal(okConfig(ar('<disabled>yes</disabled>')).rules.length, 0);
     assert.deepEqual(errorsOf(ar('<disabled>no</disabled>')), [
       at(11, '(1281) Missing options in the active response configuration.'),
     ]);
   });
 
-  test('a disabled block whose command resolves is kept with disabled: true (for explain)', () => {
-    const c = okConfig(ar('<disabled>yes</disabled>', FD, '<location>all</location>', '<rules_id>5710</rules_id>'));
+  void test('a disabled block whose command resolves is kept with disabled: true (for explain)', () => {
+    const c = okConfig(
+      ar('<disabled>yes</disabled>', FD, '<location>all</location>', '<rules_id>5710</rules_id>'),
+    );
     assert.equal(c.rules.length, 1);
     assert.equal(c.rules[0]?.disabled, true);
     assert.equal(c.agent.disabled, true);
@@ -72,12 +74,14 @@ describe('<active-response> (reference §3.2)', () => {
     ]);
   });
 
-  test('a disabled block skips the command and location checks, as Wazuh does', () => {
-    const c = okConfig(ar('<disabled>yes</disabled>', '<command>nope</command>', '<location>nowhere</location>'));
+  void test('a disabled block skips the command and location checks, as Wazuh does', () => {
+    const c = okConfig(
+      ar('<disabled>yes</disabled>', '<command>nope</command>', '<location>nowhere</location>'),
+    );
     assert.equal(c.rules.length, 0);
   });
 
-  test('a disabled block does not reset earlier blocks (documented fix of Wazuh quirk §8.5)', () => {
+  void test('a disabled block does not reset earlier blocks (documented fix of Wazuh quirk §8.5)', () => {
     const xml = `${COMMANDS}<active-response>${FD}<location>local</location><level>5</level></active-response>
 <active-response><disabled>yes</disabled>${FD}<location>server</location><level>5</level></active-response>
 </ossec_config>`;
@@ -91,28 +95,34 @@ describe('<active-response> (reference §3.2)', () => {
     );
   });
 
-  test('missing command or location is 1281', () => {
+  void test('missing command or location is 1281', () => {
     const msg = at(11, '(1281) Missing options in the active response configuration.');
     assert.deepEqual(errorsOf(ar(FD, '<level>5</level>')), [msg]);
     assert.deepEqual(errorsOf(ar('<location>local</location>')), [msg]);
     assert.deepEqual(errorsOf(ar('<command></command>', '<location>local</location>')), [msg]);
   });
 
-  test('a block holding repeated_offenders needs no command or location', () => {
+  void test('a block holding repeated_offenders needs no command or location', () => {
     const c = okConfig(ar('<repeated_offenders>1,5,10</repeated_offenders>'));
     assert.equal(c.rules.length, 0);
     assert.deepEqual(c.agent.repeatedOffenders, [1, 5, 10]);
   });
 
-  test('repeated_offenders and ca_store are accepted in manager blocks', () => {
+  void test('repeated_offenders and ca_store are accepted in manager blocks', () => {
     const c = okConfig(
-      ar(FD, '<location>local</location>', '<level>3</level>', '<repeated_offenders>30</repeated_offenders>', '<ca_store>x.pem</ca_store>'),
+      ar(
+        FD,
+        '<location>local</location>',
+        '<level>3</level>',
+        '<repeated_offenders>30</repeated_offenders>',
+        '<ca_store>x.pem</ca_store>',
+      ),
     );
     assert.equal(c.rules.length, 1);
   });
 
   for (const el of ['ca_verification', 'expect', 'srcip']) {
-    test(`unknown element in an active-response is 1230: ${el}`, () => {
+    void test(`unknown element in an active-response is 1230: ${el}`, () => {
       assert.deepEqual(errorsOf(ar(FD, '<location>local</location>', `<${el}>x</${el}>`)), [
         at(14, `(1230) Invalid element in the configuration: '${el}'.`),
       ]);
@@ -120,7 +130,7 @@ describe('<active-response> (reference §3.2)', () => {
   }
 
   for (const el of ['level', 'timeout', 'rules_id', 'rules_group', 'agent_id', 'disabled']) {
-    test(`empty ${el} is 1234`, () => {
+    void test(`empty ${el} is 1234`, () => {
       assert.deepEqual(errorsOf(ar(FD, '<location>local</location>', `<${el}></${el}>`)), [
         at(14, `(1234) Invalid NULL content for element: ${el}.`),
       ]);
@@ -138,7 +148,7 @@ describe('<active-response> (reference §3.2)', () => {
     ['100', 'error'],
   ];
   for (const [v, want] of levels) {
-    test(`level is digits only, 0..20, 0 meaning no criterion (1235): '${v}'`, () => {
+    void test(`level is digits only, 0..20, 0 meaning no criterion (1235): '${v}'`, () => {
       const xml = ar(FD, '<location>local</location>', `<level>${v}</level>`, '<rules_id>1</rules_id>');
       if (want === 'error') {
         assert.deepEqual(errorsOf(xml), [at(14, `(1235) Invalid value for element 'level': ${v}.`)]);
@@ -157,7 +167,7 @@ describe('<active-response> (reference §3.2)', () => {
     ['2d', 172800],
   ];
   for (const [v, seconds] of timeouts) {
-    test(`timeout accepts seconds or a unit (Riposte): '${v}'`, () => {
+    void test(`timeout accepts seconds or a unit (Riposte): '${v}'`, () => {
       const c = okConfig(ar(FD, '<location>local</location>', '<level>3</level>', `<timeout>${v}</timeout>`));
       assert.equal(c.rules[0]?.timeout, seconds);
       assert.equal(c.rules[0]?.arName, `firewall-drop${seconds}`);
@@ -165,48 +175,58 @@ describe('<active-response> (reference §3.2)', () => {
   }
 
   for (const v of ['10x', '-5', 'abc', '1.5m', '99999999999']) {
-    test(`garbage or negative timeout is 1235 (Wazuh reads ${v} with atoi): '${v}'`, () => {
+    void test(`garbage or negative timeout is 1235 (Wazuh reads ${v} with atoi): '${v}'`, () => {
       assert.deepEqual(errorsOf(ar(FD, '<location>local</location>', `<timeout>${v}</timeout>`)), [
         at(14, `(1235) Invalid value for element 'timeout': ${v}.`),
       ]);
     });
   }
 
-  test('defined-agent without agent_id is 1304', () => {
+  void test('defined-agent without agent_id is 1304', () => {
     assert.deepEqual(errorsOf(ar(FD, '<location>defined-agent</location>', '<level>3</level>')), [
       at(11, '(1304) No agent defined for response.'),
     ]);
   });
 
   for (const id of ['0', 'abc', '000', '001,0']) {
-    test(`agent_id with atoi 0 is warning 1306 and the block is skipped: '${id}'`, () => {
-      const c = okConfig(ar(FD, '<location>defined-agent</location>', `<agent_id>${id}</agent_id>`, '<level>3</level>'));
+    void test(`agent_id with atoi 0 is warning 1306 and the block is skipped: '${id}'`, () => {
+      const c = okConfig(
+        ar(FD, '<location>defined-agent</location>', `<agent_id>${id}</agent_id>`, '<level>3</level>'),
+      );
       assert.equal(c.rules.length, 0);
-      assert.deepEqual(c.warnings, [at(14, '(1306) Invalid agent ID. Use location=server to run AR on the manager.')]);
+      assert.deepEqual(c.warnings, [
+        at(14, '(1306) Invalid agent ID. Use location=server to run AR on the manager.'),
+      ]);
     });
   }
 
-  test('agent_id values are formatted %.3d, and a comma list is accepted (Riposte)', () => {
-    const one = okConfig(ar(FD, '<location>defined-agent</location>', '<agent_id>7</agent_id>', '<level>3</level>'));
+  void test('agent_id values are formatted %.3d, and a comma list is accepted (Riposte)', () => {
+    const one = okConfig(
+      ar(FD, '<location>defined-agent</location>', '<agent_id>7</agent_id>', '<level>3</level>'),
+    );
     assert.deepEqual(one.rules[0]?.agentIds, ['007']);
-    const many = okConfig(ar(FD, '<location>defined-agent</location>', '<agent_id>1, 12,1234x</agent_id>', '<level>3</level>'));
+    const many = okConfig(
+      ar(FD, '<location>defined-agent</location>', '<agent_id>1, 12,1234x</agent_id>', '<level>3</level>'),
+    );
     assert.deepEqual(many.rules[0]?.agentIds, ['001', '012', '1234']);
   });
 
-  test('agent_id is ignored without defined-agent', () => {
+  void test('agent_id is ignored without defined-agent', () => {
     const c = okConfig(ar(FD, '<location>local</location>', '<agent_id>0</agent_id>', '<level>3</level>'));
     assert.deepEqual(c.rules[0]?.agentIds, []);
     assert.deepEqual(c.warnings, []);
   });
 
-  test('an invalid rules_group regex is an error', () => {
+  void test('an invalid rules_group regex is an error', () => {
     assert.deepEqual(errorsOf(ar(FD, '<location>local</location>', '<rules_group>sshd(</rules_group>')), [
       at(14, "Invalid OSSEC regex in 'rules_group': 'sshd(': unbalanced '('."),
     ]);
   });
 
-  test('rules_group compiles to a case-insensitive substring matcher over the group string', () => {
-    const c = okConfig(ar(FD, '<location>local</location>', '<rules_group>sshd,|pci_dss_11.4,</rules_group>'));
+  void test('rules_group compiles to a case-insensitive substring matcher over the group string', () => {
+    const c = okConfig(
+      ar(FD, '<location>local</location>', '<rules_group>sshd,|pci_dss_11.4,</rules_group>'),
+    );
     const g = c.rules[0]?.rulesGroup;
     assert.ok(g);
     assert.equal(g.source, 'sshd,|pci_dss_11.4,');
@@ -215,7 +235,7 @@ describe('<active-response> (reference §3.2)', () => {
     assert.equal(g.test('pci_dss_11.4,'), true);
   });
 
-  test('rules_id uses the Wazuh scanner, and text it drops is warned about', () => {
+  void test('rules_id uses the Wazuh scanner, and text it drops is warned about', () => {
     const c = okConfig(ar(FD, '<location>local</location>', '<rules_id>5710 5712</rules_id>'));
     assert.deepEqual(c.rules[0]?.rulesId, [5710]);
     assert.deepEqual(c.warnings, [
@@ -224,16 +244,21 @@ describe('<active-response> (reference §3.2)', () => {
         "rules_id '5710 5712' is read as [5710]: Wazuh's scanner ignores text after a number up to the next comma and stops at any other character.",
       ),
     ]);
-    assert.deepEqual(okConfig(ar(FD, '<location>local</location>', '<rules_id>,,5710, 5712</rules_id>')).rules[0]?.rulesId, [5710, 5712]);
+    assert.deepEqual(
+      okConfig(ar(FD, '<location>local</location>', '<rules_id>,,5710, 5712</rules_id>')).rules[0]?.rulesId,
+      [5710, 5712],
+    );
   });
 
-  test('a block without level, rules_group or rules_id never fires and is warned about', () => {
+  void test('a block without level, rules_group or rules_id never fires and is warned about', () => {
     const c = okConfig(ar(FD, '<location>local</location>'));
     assert.equal(c.rules.length, 1);
-    assert.deepEqual(c.warnings, [at(11, 'This active response has no level, rules_group or rules_id: it never fires.')]);
+    assert.deepEqual(c.warnings, [
+      at(11, 'This active response has no level, rules_group or rules_id: it never fires.'),
+    ]);
   });
 
-  test('every error is reported, not only the first', () => {
+  void test('every error is reported, not only the first', () => {
     const xml = `${COMMANDS}<active-response><command>nope</command><location>local</location></active-response>
 <active-response>${FD}<location>somewhere</location></active-response>
 <active-response>${FD}<location>local</location><level>99</level><bogus/></active-response>

@@ -22,23 +22,23 @@ const cases: readonly [string, Flags][] = [
   ['localhost', [false, true, false, false]],
 ];
 
-describe('location parsing (reference §3.3)', () => {
+void describe('location parsing (reference §3.3)', () => {
   for (const [value, want] of cases) {
-    test(`location '${value}' sets ${JSON.stringify(want)}`, () => {
+    void test(`location '${value}' sets ${JSON.stringify(want)}`, () => {
       const f = parseLocation(value);
       assert.ok(f);
       assert.deepEqual([f.server, f.local, f.definedAgent, f.all], want);
     });
   }
 
-  test(`location 'AS' matches any value containing "as"`, () => {
+  void test(`location 'AS' matches any value containing "as"`, () => {
     for (const v of ['AS', 'as', 'gas', 'BASE']) {
       assert.equal(parseLocation(v)?.server, true, v);
     }
   });
 
   for (const value of ['agent', 'manager', 'remote', 'nowhere']) {
-    test(`a location with no keyword is 1302: '${value}'`, () => {
+    void test(`a location with no keyword is 1302: '${value}'`, () => {
       assert.equal(parseLocation(value), undefined);
       assert.deepEqual(errorsOf(withAr(`<command>firewall-drop</command>\n<location>${value}</location>`)), [
         at(13, `(1302) Invalid active response location: '${value}'.`),

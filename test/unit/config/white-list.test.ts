@@ -7,8 +7,8 @@ import { at, errorsOf, okConfig } from './helpers.js';
 const global = (...entries: string[]): string =>
   `<ossec_config>\n<global>\n${entries.map((e) => `<white_list>${e}</white_list>`).join('\n')}\n</global>\n</ossec_config>`;
 
-describe('<white_list> (reference §3.7)', () => {
-  test('IPv4 addresses, CIDRs and dotted masks are networks', () => {
+void describe('<white_list> (reference §3.7)', () => {
+  void test('IPv4 addresses, CIDRs and dotted masks are networks', () => {
     const wl = okConfig(global('127.0.0.1', '10.0.0.0/8', '192.168.1.0/255.255.255.0')).whiteList;
     assert.deepEqual(
       wl.networks.map((n) => [n.text, n.prefix]),
@@ -21,7 +21,7 @@ describe('<white_list> (reference §3.7)', () => {
     assert.equal(wl.patterns.length, 0);
   });
 
-  test('IPv6 addresses and CIDRs are real networks, not substrings (Riposte)', () => {
+  void test('IPv6 addresses and CIDRs are real networks, not substrings (Riposte)', () => {
     const wl = okConfig(global('2001:db8::/32', '::1')).whiteList;
     assert.deepEqual(
       wl.networks.map((n) => n.prefix),
@@ -36,7 +36,7 @@ describe('<white_list> (reference §3.7)', () => {
     assert.equal(networkContains(net, outside), false);
   });
 
-  test('other entries are OSMatch hostname patterns (case-insensitive, ^ $ |)', () => {
+  void test('other entries are OSMatch hostname patterns (case-insensitive, ^ $ |)', () => {
     const wl = okConfig(global('^localhost.localdomain$', 'example.com|^gw')).whiteList;
     assert.deepEqual(wl.entries, ['^localhost.localdomain$', 'example.com|^gw']);
     const [host, multi] = wl.patterns;
@@ -49,36 +49,52 @@ describe('<white_list> (reference §3.7)', () => {
     assert.equal(multi.test('my-gw'), false);
   });
 
-  for (const v of ['999.1.1.1', '10.0.0.0/33', '10.0.0.1/255.0.255.0', '01.2.3.4', '2001:db8::/129', 'fe80::1%eth0']) {
-    test(`an entry meant as an address that does not parse is 1237: '${v}'`, () => {
+  for (const v of [
+    '999.1.1.1',
+    '10.0.0.0/33',
+    '10.0.0.1/255.0.255.0',
+    '01.2.3.4',
+    '2001:db8::/129',
+    'fe80::1%eth0',
+  ]) {
+    void test(`an entry meant as an address that does not parse is 1237: '${v}'`, () => {
       assert.deepEqual(errorsOf(global(v)), [at(3, `(1237) Invalid ip address: '${v}'.`)]);
     });
   }
 
-  test('negated entries are refused (1237)', () => {
+  void test('negated entries are refused (1237)', () => {
     assert.deepEqual(errorsOf(global('!10.0.0.1')), [
       at(3, "(1237) Invalid ip address: '!10.0.0.1'. Negated white-list entries are not supported."),
     ]);
   });
 
-  test('an empty white_list is 1234', () => {
+  void test('an empty white_list is 1234', () => {
     assert.deepEqual(errorsOf(global('')), [at(3, '(1234) Invalid NULL content for element: white_list.')]);
   });
 
-  test('white_list entries from several <global> sections are all kept, in order', () => {
+  void test('white_list entries from several <global> sections are all kept, in order', () => {
     const xml = `<ossec_config><global><white_list>1.1.1.1</white_list></global></ossec_config>
 <ossec_config><global><white_list>host</white_list><white_list>2.2.2.2</white_list></global></ossec_config>`;
     assert.deepEqual(okConfig(xml).whiteList.entries, ['1.1.1.1', 'host', '2.2.2.2']);
   });
 
-  test('a white_list outside <global> is not read', () => {
-    assert.deepEqual(okConfig('<ossec_config><white_list>1.1.1.1</white_list></ossec_config>').whiteList.entries, []);
+  void test('a white_list outside <global> is not read', () => {
+    assert.deepEqual(
+      okConfig('<ossec_config><white_list>1.1.1.1</white_list></ossec_config>').whiteList.entries,
+      [],
+    );
   });
 });
 
-describe('<cluster><node_name>', () => {
-  test('node_name is read; "undefined" when absent, as analysisd writes it', () => {
-    assert.equal(okConfig('<ossec_config><cluster><node_name>node01</node_name></cluster></ossec_config>').nodeName, 'node01');
-    assert.equal(okConfig('<ossec_config><cluster><disabled>yes</disabled></cluster></ossec_config>').nodeName, 'undefined');
+void describe('<cluster><node_name>', () => {
+  void test('node_name is read; "undefined" when absent, as analysisd writes it', () => {
+    assert.equal(
+      okConfig('<ossec_config><cluster><node_name>node01</node_name></cluster></ossec_config>').nodeName,
+      'node01',
+    );
+    assert.equal(
+      okConfig('<ossec_config><cluster><disabled>yes</disabled></cluster></ossec_config>').nodeName,
+      'undefined',
+    );
   });
 });

@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { readXml } from '../../../src/config/xml-reader.js';
 import { at, errorsOf, FILE, okConfig } from './helpers.js';
 
-describe('xml-reader', () => {
-  test('several <ossec_config> roots, comments and an <?xml?> declaration are accepted, lines kept', () => {
+void describe('xml-reader', () => {
+  void test('several <ossec_config> roots, comments and an <?xml?> declaration are accepted, lines kept', () => {
     const text = `<?xml version="1.0" encoding="UTF-8"?>
 <!-- header
   comment -->
@@ -30,8 +30,11 @@ describe('xml-reader', () => {
     assert.equal(r.elements[1]?.children[0]?.children[0]?.text, 'cdata');
   });
 
-  test("Wazuh's leniency: '--' inside comments and a bare '&' are accepted", () => {
-    const r = readXml('<ossec_config>\n<!-- <extra_args>--flag</extra_args> -->\n<x>a && b &amp; c</x>\n</ossec_config>', FILE);
+  void test("Wazuh's leniency: '--' inside comments and a bare '&' are accepted", () => {
+    const r = readXml(
+      '<ossec_config>\n<!-- <extra_args>--flag</extra_args> -->\n<x>a && b &amp; c</x>\n</ossec_config>',
+      FILE,
+    );
     assert.ok(r.ok);
     assert.deepEqual(
       r.elements[0]?.children.map((c) => [c.name, c.text, c.line]),
@@ -39,7 +42,7 @@ describe('xml-reader', () => {
     );
   });
 
-  test('a byte-order mark before the declaration is accepted', () => {
+  void test('a byte-order mark before the declaration is accepted', () => {
     assert.equal(readXml('\uFEFF<?xml version="1.0"?>\n<ossec_config/>', FILE).ok, true);
   });
 
@@ -50,7 +53,7 @@ describe('xml-reader', () => {
     ['<ossec_config>\n', 2],
   ];
   for (const [text, line] of broken) {
-    test(`XML syntax errors name the file and line: ${JSON.stringify(text)}`, () => {
+    void test(`XML syntax errors name the file and line: ${JSON.stringify(text)}`, () => {
       const r = readXml(text, FILE);
       assert.equal(r.ok, false);
       const errors = r.ok ? [] : r.errors;
@@ -60,8 +63,8 @@ describe('xml-reader', () => {
   }
 });
 
-describe('document structure', () => {
-  test('sections Riposte does not use are skipped, so a full Wazuh file loads', () => {
+void describe('document structure', () => {
+  void test('sections Riposte does not use are skipped, so a full Wazuh file loads', () => {
     const c = okConfig(`<ossec_config>
 <syscheck><frequency>43200</frequency><directories>/etc</directories></syscheck>
 <ruleset><rule_dir>ruleset/rules</rule_dir></ruleset>
@@ -71,13 +74,13 @@ describe('document structure', () => {
     assert.deepEqual([c.commands.length, c.rules.length], [0, 0]);
   });
 
-  test('a root other than <ossec_config> is 1230', () => {
+  void test('a root other than <ossec_config> is 1230', () => {
     assert.deepEqual(errorsOf('<ossec_config/>\n<agent_config></agent_config>'), [
       at(2, "(1230) Invalid element in the configuration: 'agent_config'."),
     ]);
   });
 
-  test('a file without any element is an error', () => {
+  void test('a file without any element is an error', () => {
     assert.deepEqual(errorsOf('<!-- nothing -->\n'), [at(1, 'No <ossec_config> element found.')]);
   });
 });

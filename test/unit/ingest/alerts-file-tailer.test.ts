@@ -193,42 +193,46 @@ void describe('alerts file tailer: restarts', () => {
     assert.deepStrictEqual(seqs(h2.got), range(50, 80));
   });
 
-  void test('stop() during activity waits for the in-flight batch; a restart continues exactly after it', async () => {
-    const file = freshPath();
-    fs.writeFileSync(file, '');
-    const store = { pos: undefined as TailPosition | undefined };
-    let entered!: () => void;
-    const inBatch = new Promise<void>((resolve) => (entered = resolve));
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    const got1: string[] = [];
-    const h1 = harness(
-      file,
-      {
-        maxBatchLines: 100,
-        onLines: async (ls) => {
-          entered();
-          await released;
-          got1.push(...ls);
+  void test(
+    'stop() during activity waits for the in-flight batch; a restart continues exactly after it',
+    { timeout: 20_000 },
+    async () => {
+      const file = freshPath();
+      fs.writeFileSync(file, '');
+      const store = { pos: undefined as TailPosition | undefined };
+      let entered!: () => void;
+      const inBatch = new Promise<void>((resolve) => (entered = resolve));
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      const got1: string[] = [];
+      const h1 = harness(
+        file,
+        {
+          maxBatchLines: 100,
+          onLines: async (ls) => {
+            entered();
+            await released;
+            got1.push(...ls);
+          },
         },
-      },
-      store,
-    );
-    h1.tailer.start();
-    fs.appendFileSync(file, lines(0, 5000));
-    await inBatch;
-    const stopped = h1.tailer.stop();
-    release();
-    await stopped;
-    const afterStop = got1.length;
-    assert.equal(afterStop, 100);
-    const handledBytes = Buffer.byteLength(lines(0, 100));
-    assert.equal(store.pos?.offset, handledBytes);
-    const h2 = harness(file, { maxBatchLines: 333 }, store);
-    await running(h2, () => h2.tailer.drain());
-    assert.equal(got1.length, afterStop, 'no delivery after stop() resolved');
-    assert.deepStrictEqual([...seqs(got1), ...seqs(h2.got)], range(0, 5000));
-  });
+        store,
+      );
+      h1.tailer.start();
+      fs.appendFileSync(file, lines(0, 5000));
+      await inBatch;
+      const stopped = h1.tailer.stop();
+      release();
+      await stopped;
+      const afterStop = got1.length;
+      assert.equal(afterStop, 100);
+      const handledBytes = Buffer.byteLength(lines(0, 100));
+      assert.equal(store.pos?.offset, handledBytes);
+      const h2 = harness(file, { maxBatchLines: 333 }, store);
+      await running(h2, () => h2.tailer.drain());
+      assert.equal(got1.length, afterStop, 'no delivery after stop() resolved');
+      assert.deepStrictEqual([...seqs(got1), ...seqs(h2.got)], range(0, 5000));
+    },
+  );
 
   void test('a consumer that throws gets the same lines again at the next poll', async () => {
     const file = freshPath();
@@ -268,36 +272,58 @@ async function appendInPieces(file: string, from: number, to: number, step: numb
 }
 
 void describe('alerts file tailer: rotation and truncation', () => {
-  void test('10,000 lines across rename rotations and copytruncates are each handled once, in order', async () => {
+  void test(
+    '10,000 lines across rename rotations and copytruncates are each handled once, in order',
+    { timeout: 60_000 },
+    async () => {
+      const file = freshPath();
+      fs.writeFileSync(file, '');
+      const h = harness(file, { pollMs: 1, maxBatchLines: 250 });
+      const total = 10_000;
+      const chunk = 500;
+      let rotations = 0;
+      await running(h, async () => {
+        for (let n = 0; n < total; n += chunk) {
+          await appendInPieces(file, n, n + chunk, 997);
+          const k = n / chunk;
+          if (k % 5 === 2) {
+            // Rename rotation right after writing: the tailer may not have read those lines yet,
+            // so it must finish the old file through its open descriptor.
+            rotations += 1;
+            fs.renameSync(file, `${file}.${rotations}`);
+            fs.writeFileSync(file, '');
+          } else if (k % 5 === 4) {
+            // copytruncate loses what was written between copy and truncate; drain first so the
+            // test isolates the tailer's handling of the truncation itself.
+            await h.tailer.drain();
+            fs.copyFileSync(file, `${file}.copy${k}`);
+            fs.truncateSync(file, 0);
+          }
+        }
+        await h.tailer.drain();
+      });
+      assert.ok(rotations >= 3);
+      assert.deepStrictEqual(seqs(h.got), range(0, total));
+      assert.deepStrictEqual(h.errors, []);
+      const st = fs.statSync(file);
+      assert.deepStrictEqual(h.store.pos, { dev: st.dev, ino: st.ino, offset: st.size });
+    },
+  );
+
+  void test('lines appended just before a rename rotation are read from the old file first', async () => {
     const file = freshPath();
     fs.writeFileSync(file, '');
-    const h = harness(file, { pollMs: 1, maxBatchLines: 250 });
-    const total = 10_000;
-    const chunk = 500;
-    let rotations = 0;
+    const h = harness(file);
     await running(h, async () => {
-      for (let n = 0; n < total; n += chunk) {
-        await appendInPieces(file, n, n + chunk, 997);
-        const k = n / chunk;
-        if (k % 5 === 2) {
-          // Rename rotation right after writing: the tailer may not have read those lines yet,
-          // so it must finish the old file through its open descriptor.
-          rotations += 1;
-          fs.renameSync(file, `${file}.${rotations}`);
-          fs.writeFileSync(file, '');
-        } else if (k % 5 === 4) {
-          // copytruncate loses what was written between copy and truncate; drain first so the
-          // test isolates the tailer's handling of the truncation itself.
-          await h.tailer.drain();
-          fs.copyFileSync(file, `${file}.copy${k}`);
-          fs.truncateSync(file, 0);
-        }
-      }
+      fs.appendFileSync(file, lines(0, 5));
+      await h.tailer.drain();
+      // No await between these: no poll can run, so lines 5..9 are unread when the path moves on.
+      fs.appendFileSync(file, lines(5, 10));
+      fs.renameSync(file, `${file}.1`);
+      fs.writeFileSync(file, lines(10, 15));
       await h.tailer.drain();
     });
-    assert.ok(rotations >= 3);
-    assert.deepStrictEqual(seqs(h.got), range(0, total));
-    assert.deepStrictEqual(h.errors, []);
+    assert.deepStrictEqual(seqs(h.got), range(0, 15));
     const st = fs.statSync(file);
     assert.deepStrictEqual(h.store.pos, { dev: st.dev, ino: st.ino, offset: st.size });
   });

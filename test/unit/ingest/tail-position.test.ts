@@ -1,6 +1,11 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decideStartOffset, type StartContext } from '../../../src/ingest/tail-position.js';
+import {
+  decideStartOffset,
+  decodeTailPosition,
+  encodeTailPosition,
+  type StartContext,
+} from '../../../src/ingest/tail-position.js';
 
 const file = { dev: 1, ino: 10, size: 500 };
 
@@ -62,4 +67,27 @@ void describe('decideStartOffset', () => {
       assert.equal(decideStartOffset(file, c.ctx), c.want);
     });
   }
+});
+
+void describe('tail position encoding', () => {
+  void test('round-trips through a string setting', () => {
+    const pos = { dev: 65024, ino: 2_146_882, offset: 48_020 };
+    assert.deepStrictEqual(decodeTailPosition(encodeTailPosition(pos)), pos);
+  });
+
+  void test('anything malformed decodes to "no saved position"', () => {
+    for (const text of [
+      undefined,
+      '',
+      'garbage',
+      'null',
+      '[]',
+      '{"dev":1,"ino":2}',
+      '{"dev":1,"ino":2,"offset":-1}',
+      '{"dev":"1","ino":2,"offset":3}',
+      '{"dev":1,"ino":2,"offset":1.5}',
+    ]) {
+      assert.equal(decodeTailPosition(text), undefined, String(text));
+    }
+  });
 });

@@ -43,9 +43,9 @@ const regexCases: readonly [pattern: string, input: string, matches: boolean][] 
   ['x$y', 'x$y', true],
 ];
 
-describe('compileOsRegex (rules_group)', () => {
+void describe('compileOsRegex (rules_group)', () => {
   for (const [pattern, input, want] of regexCases) {
-    test(`'${pattern}' ${want ? 'matches' : 'does not match'} ${JSON.stringify(input)}`, () => {
+    void test(`'${pattern}' ${want ? 'matches' : 'does not match'} ${JSON.stringify(input)}`, () => {
       const r = compileOsRegex(pattern);
       assert.ok(r.ok, r.ok ? '' : r.reason);
       assert.equal(r.matcher.test(input), want);
@@ -60,7 +60,7 @@ describe('compileOsRegex (rules_group)', () => {
     ['abc)', "unbalanced ')'"],
   ];
   for (const [pattern, reason] of invalid) {
-    test(`invalid OS_Regex '${pattern}': ${reason}`, () => {
+    void test(`invalid OS_Regex '${pattern}': ${reason}`, () => {
       assert.deepEqual(compileOsRegex(pattern), { ok: false, reason });
     });
   }
@@ -80,9 +80,9 @@ const matchCases: readonly [pattern: string, input: string, matches: boolean][] 
   ['(x)', '(x)', true],
 ];
 
-describe('compileOsMatch (white-list hostnames)', () => {
+void describe('compileOsMatch (white-list hostnames)', () => {
   for (const [pattern, input, want] of matchCases) {
-    test(`'${pattern}' ${want ? 'matches' : 'does not match'} ${JSON.stringify(input)}`, () => {
+    void test(`'${pattern}' ${want ? 'matches' : 'does not match'} ${JSON.stringify(input)}`, () => {
       const r = compileOsMatch(pattern);
       assert.ok(r.ok);
       assert.equal(r.matcher.test(input), want);

@@ -27,7 +27,7 @@ function model(text: string): number[] {
 
 const alphabet = fc.constantFrom('0', '1', '5', '7', '9', ' ', ',', 'x', '-', '\t');
 
-describe('scanRulesId', () => {
+void describe('scanRulesId', () => {
   const examples: readonly [string, number[], boolean][] = [
     ['5710,5712', [5710, 5712], true],
     ['5710, 5712', [5710, 5712], true],
@@ -39,21 +39,24 @@ describe('scanRulesId', () => {
     ['abc', [], false],
   ];
   for (const [text, ids, complete] of examples) {
-    test(`'${text}' scans as [${ids.join(',')}]${complete ? '' : ' (partly read)'}`, () => {
+    void test(`'${text}' scans as [${ids.join(',')}]${complete ? '' : ' (partly read)'}`, () => {
       assert.deepEqual(scanRulesId(text), { ids, complete });
     });
   }
 
-  test('property: agrees with the model on arbitrary text', () => {
+  void test('property: agrees with the model on arbitrary text', () => {
     fc.assert(
-      fc.property(fc.array(alphabet, { maxLength: 40 }).map((cs) => cs.join('')), (text) => {
-        assert.deepEqual(scanRulesId(text).ids, model(text));
-      }),
+      fc.property(
+        fc.array(alphabet, { maxLength: 40 }).map((cs) => cs.join('')),
+        (text) => {
+          assert.deepEqual(scanRulesId(text).ids, model(text));
+        },
+      ),
       { numRuns: 2000 },
     );
   });
 
-  test('property: a list of ids joined by commas and optional spaces round-trips completely', () => {
+  void test('property: a list of ids joined by commas and optional spaces round-trips completely', () => {
     const sep = fc.constantFrom(',', ', ', ' ,', ',,', ' , ');
     fc.assert(
       fc.property(fc.array(fc.nat({ max: 999999 }), { maxLength: 12 }), sep, (ids, s) => {

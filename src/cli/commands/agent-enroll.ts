@@ -1,0 +1,96 @@
+/**
+ * `riposte agent enroll --manager HOST[:PORT] --name NAME (--password P | --password-file F |
+ * --token T) [--ca-fingerprint SHA256] --home DIR`: joins a manager. Writes `<home>/etc/pki/`
+ * (ca.pem pinned from now on, agent.pem, agent.key 0600, agent.json); `riposte agent --home DIR`
+ * then connects to the manager.
+ *
+ * Trust on first contact: with `--ca-fingerprint` (printed by `riposte manager` at start) the
+ * manager's CA must match before any secret is sent; without it the CA is trusted on first use and
+ * its fingerprint is printed, so the operator can still compare it afterwards. The password can
+ * also come from RIPOSTE_ENROLL_PASSWORD (argv is visible to other local users).
+ */
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { formatHostPort, parseHostPort, writeAgentEnrollment } from '../../link/agent-link-config.js';
+import { checkCaFingerprint, fetchManagerCa, postEnroll } from '../../link/enroll-client.js';
+import { ErrorCode, RiposteError } from '../../protocol/error-codes.js';
+
+interface EnrollFlags {
+  readonly manager: string;
+  readonly name: string;
+  readonly home: string;
+  readonly password?: string;
+  readonly passwordFile?: string;
+  readonly token?: string;
+  readonly caFingerprint?: string;
+}
+
+function secretOf(flags: EnrollFlags): { password: string } | { token: string } {
+  if (flags.token !== undefined) {
+    return { token: flags.token };
+  }
+  const password =
+    flags.password ??
+    (flags.passwordFile !== undefined
+      ? readFileSync(flags.passwordFile, 'utf8').trim()
+      : process.env['RIPOSTE_ENROLL_PASSWORD']);
+  if (password === undefined) {
+    throw new RiposteError(
+      ErrorCode.AUTH_REQUIRED,
+      'Give --password, --password-file or --token (or set RIPOSTE_ENROLL_PASSWORD)',
+    );
+  }
+  return { password };
+}
+
+async function enroll(flags: EnrollFlags): Promise<void> {
+  const target = parseHostPort(flags.manager, 1515);
+  const secret = secretOf(flags);
+  const ca = await fetchManagerCa(target);
+  const fingerprint = checkCaFingerprint(ca, flags.caFingerprint);
+  if (flags.caFingerprint === undefined) {
+    process.stdout.write(`Trusting the manager's CA on first use: SHA-256 ${fingerprint}\n`);
+  }
+  const result = await postEnroll(target, ca, { name: flags.name, ...secret });
+  if (result.ca.trim() !== ca.trim()) {
+    throw new RiposteError(
+      ErrorCode.AUTH_FORBIDDEN,
+      'The manager answered with a different CA than its TLS chain: refusing',
+    );
+  }
+  writeAgentEnrollment(
+    flags.home,
+    {
+      manager: formatHostPort(target.host, target.port),
+      id: result.id,
+      name: result.name,
+      caFingerprint: fingerprint,
+    },
+    { ca, cert: result.cert, key: result.key },
+  );
+  process.stdout.write(
+    `Enrolled as agent ${result.id} ("${result.name}"); credentials in ${flags.home}/etc/pki/\n`,
+  );
+}
+
+export function register(program: Command): void {
+  const agent = program.commands.find((c) => c.name() === 'agent') ?? program.command('agent');
+  agent
+    .command('enroll')
+    .description('enroll this agent with a manager (gets an id and a certificate)')
+    .requiredOption('--manager <host:port>', 'manager address (default port 1515)')
+    .requiredOption('--name <name>', 'agent name (letters, digits, ".", "_", "-")')
+    .option('--home <dir>', 'agent home (required)')
+    .option('--password <password>', 'enrollment password (etc/authd.pass on the manager)')
+    .option('--password-file <file>', 'read the enrollment password from this file')
+    .option('--token <token>', 'one-time enrollment token (riposte agents add NAME)')
+    .option('--ca-fingerprint <sha256>', "expected SHA-256 fingerprint of the manager's CA")
+    .action(async (_opts: unknown, cmd: Command) => {
+      // `riposte agent` also has --home: commander gives it to the parent, so read both levels.
+      const flags = cmd.optsWithGlobals<EnrollFlags>();
+      if (typeof flags.home !== 'string') {
+        throw new RiposteError(ErrorCode.REQUEST_INVALID, 'Give --home DIR');
+      }
+      await enroll(flags);
+    });
+}

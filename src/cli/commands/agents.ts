@@ -1,0 +1,63 @@
+/**
+ * `riposte agents add NAME | list | remove ID`: agent administration through the manager's REST
+ * API (admin token for add/remove, read for list). Connection flags: --manager URL (or RIPOSTE_URL),
+ * --token (or RIPOSTE_TOKEN), --ca FILE (or RIPOSTE_CA; the manager's etc/pki/ca.pem).
+ */
+import type { Command } from 'commander';
+import type { AgentInfo } from '../../manager/manager-service.js';
+import { remoteClient, type RemoteFlags } from '../remote-client.js';
+
+function withRemote(cmd: Command): Command {
+  return cmd
+    .option('--manager <url>', 'manager API URL, e.g. https://127.0.0.1:1515')
+    .option('--token <token>', 'API token')
+    .option('--ca <file>', "the manager's CA certificate (its etc/pki/ca.pem)");
+}
+
+function print(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+function formatAgent(a: AgentInfo): string {
+  const seen = a.lastSeen === undefined ? '-' : new Date(a.lastSeen).toISOString();
+  return [a.id, a.name, a.status, a.address ?? '-', a.version ?? '-', seen].join('\t');
+}
+
+export function register(program: Command): void {
+  const agents = program.command('agents').description('manage the agents enrolled with a manager');
+  withRemote(agents.command('add <name>'))
+    .description('create a one-time enrollment token for NAME')
+    .option('--ttl <seconds>', 'token lifetime in seconds', '3600')
+    .action(async (name: string, flags: RemoteFlags & { ttl: string }) => {
+      const r = await remoteClient(flags).call<{ token: string; expiresAt: number }>(
+        'POST',
+        '/agents/tokens',
+        {
+          name,
+          ttl: Number(flags.ttl),
+        },
+      );
+      print(`token: ${r.token}`);
+      print(`expires: ${new Date(r.expiresAt).toISOString()}`);
+    });
+  withRemote(agents.command('list'))
+    .description('list agents with their connection state')
+    .option('--json', 'print JSON')
+    .action(async (flags: RemoteFlags & { json?: boolean }) => {
+      const r = await remoteClient(flags).call<{ items: AgentInfo[] }>('GET', '/agents');
+      if (flags.json === true) {
+        print(JSON.stringify(r.items, null, 2));
+        return;
+      }
+      print(['ID', 'NAME', 'STATUS', 'ADDRESS', 'VERSION', 'LAST SEEN'].join('\t'));
+      r.items.forEach((a) => {
+        print(formatAgent(a));
+      });
+    });
+  withRemote(agents.command('remove <id>'))
+    .description('remove an agent: its certificate is refused from now on')
+    .action(async (id: string, flags: RemoteFlags) => {
+      const a = await remoteClient(flags).call<AgentInfo>('DELETE', `/agents/${encodeURIComponent(id)}`);
+      print(`Agent ${a.id} ("${a.name}") removed.`);
+    });
+}

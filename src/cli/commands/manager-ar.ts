@@ -1,0 +1,249 @@
+/**
+ * `riposte ar list|revert|run|history` against a manager (`--manager URL`, or RIPOSTE_URL): the
+ * remote twins of the local-mode verbs in ar.ts, which dispatches to these when a manager is given.
+ * They print like the local verbs: the same table columns and the same JSON lines (the local API's
+ * snake_case views), with two differences a fleet forces:
+ * - `history` without `--agent` adds an AGENT column (execution ids are per agent);
+ * - `revert` and `run` do not wait for the agents: they print the orders queued (revert) or
+ *   Wazuh's per-agent result (run); follow them with `riposte ar history`.
+ */
+import fs from 'node:fs';
+import type { Command } from 'commander';
+import { activeView, executionView, type ExecutionView } from '../../api/routes/views.js';
+import type {
+  FleetActiveResponse,
+  FleetExecution,
+  OrderInfo,
+  WazuhStyleResult,
+} from '../../manager/manager-service.js';
+import { manualRunMessage } from '../../local/manual-run.js';
+import { ErrorCode, RiposteError } from '../../protocol/error-codes.js';
+import { getPath, isJsonObject, type JsonObject } from '../../protocol/json.js';
+import { formatSeconds, formatTable } from '../format-table.js';
+import { remoteClient, type RemoteClient, type RemoteFlags } from '../remote-client.js';
+
+/** Flags every remote verb takes. */
+export interface RemoteArFlags extends RemoteFlags {
+  /** Only this agent ("001"); all agents when absent. */
+  readonly agent?: string | undefined;
+  readonly json?: boolean | undefined;
+  /** Where output goes. @default process.stdout */
+  readonly out?: ((text: string) => void) | undefined;
+  /** The clock for "expires in" (epoch ms). @default Date.now() */
+  readonly now?: number | undefined;
+  /** Pre-built client (tests). @default remoteClient(flags) */
+  readonly client?: RemoteClient | undefined;
+}
+
+interface Ctx {
+  readonly client: RemoteClient;
+  readonly out: (text: string) => void;
+  readonly json: boolean;
+  readonly agent: string | undefined;
+}
+
+const AGENT_RE = /^\d{3,8}$/;
+
+function ctxOf(flags: RemoteArFlags): Ctx {
+  if (flags.agent !== undefined && !AGENT_RE.test(flags.agent)) {
+    throw new RiposteError(
+      ErrorCode.REQUEST_INVALID,
+      `--agent: "${flags.agent}" is not an agent id (e.g. 001)`,
+    );
+  }
+  return {
+    client: flags.client ?? remoteClient(flags),
+    out: flags.out ?? ((text) => void process.stdout.write(text)),
+    json: flags.json === true,
+    agent: flags.agent,
+  };
+}
+
+function query(params: Record<string, string | number | undefined>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) {
+    if (v !== undefined) {
+      q.set(k, String(v));
+    }
+  }
+  const s = q.toString();
+  return s === '' ? '' : `?${s}`;
+}
+
+function jsonLines(items: readonly unknown[]): string {
+  return items.map((i) => JSON.stringify(i)).join('\n') + (items.length > 0 ? '\n' : '');
+}
+
+/** The local verbs' execution table, with an AGENT column when `withAgent`. */
+export function formatExecutions(items: readonly ExecutionView[], withAgent: boolean): string {
+  const head = [
+    'ID',
+    ...(withAgent ? ['AGENT'] : []),
+    'STARTED',
+    'ACTION',
+    'AR NAME',
+    'KEY',
+    'STATUS',
+    'EXIT',
+    'NOTE',
+  ];
+  const rows = items.map((e) => [
+    String(e.id),
+    ...(withAgent ? [e.agent_id] : []),
+    e.started_at ?? '',
+    e.action,
+    e.ar_name,
+    e.key ?? '-',
+    e.status,
+    e.exit_code === null ? (e.signal ?? '-') : String(e.exit_code),
+    e.note ?? '',
+  ]);
+  return formatTable(head, rows);
+}
+
+/** `riposte ar list --manager URL [--agent ID]`. */
+export async function remoteArList(flags: RemoteArFlags): Promise<void> {
+  const c = ctxOf(flags);
+  const now = flags.now ?? Date.now();
+  const { items } = await c.client.call<{ items: FleetActiveResponse[] }>(
+    'GET',
+    `/active-responses${query({ agent: c.agent })}`,
+  );
+  const views = items.map((a) => activeView(a, now));
+  if (c.json) {
+    c.out(jsonLines(views));
+    return;
+  }
+  const rows = views.map((a) => [
+    a.key,
+    a.ar_name,
+    a.agent_id,
+    a.since ?? '',
+    formatSeconds(a.expires_in),
+    String(a.repeat_count),
+  ]);
+  c.out(formatTable(['KEY', 'AR NAME', 'AGENT', 'SINCE', 'EXPIRES IN', 'REPEATS'], rows));
+}
+
+/** `riposte ar history --manager URL [--agent ID] [--limit N]`. */
+export async function remoteArHistory(
+  flags: RemoteArFlags & { readonly limit?: string | undefined },
+): Promise<void> {
+  const c = ctxOf(flags);
+  const limit = Number(flags.limit ?? '50');
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+    throw new RiposteError(
+      ErrorCode.REQUEST_INVALID,
+      `--limit: "${String(flags.limit)}" is not an integer from 1 to 1000`,
+    );
+  }
+  const { items } = await c.client.call<{ items: FleetExecution[] }>(
+    'GET',
+    `/executions${query({ agent: c.agent, limit })}`,
+  );
+  const views = items.map(executionView);
+  c.out(c.json ? jsonLines(views) : formatExecutions(views, c.agent === undefined));
+}
+
+function printOrders(c: Ctx, orders: readonly OrderInfo[]): void {
+  if (c.json) {
+    c.out(jsonLines(orders));
+    return;
+  }
+  const rows = orders.map((o) => [o.agentId, String(o.seq), o.kind, o.key ?? '-', o.state]);
+  c.out(formatTable(['AGENT', 'ORDER', 'KIND', 'KEY', 'STATE'], rows));
+}
+
+/** `riposte ar revert KEY|--all --manager URL [--agent ID]`: queues revert orders and prints them. */
+export async function remoteArRevert(
+  key: string | undefined,
+  flags: RemoteArFlags & { readonly all?: boolean | undefined },
+): Promise<void> {
+  const c = ctxOf(flags);
+  const revertOne = async (k: string, agent: string | undefined): Promise<OrderInfo[]> =>
+    (
+      await c.client.call<{ orders: OrderInfo[] }>(
+        'DELETE',
+        `/active-responses/${encodeURIComponent(k)}${query({ agent })}`,
+      )
+    ).orders;
+  if (flags.all === true) {
+    const { items } = await c.client.call<{ items: FleetActiveResponse[] }>(
+      'GET',
+      `/active-responses${query({ agent: c.agent })}`,
+    );
+    const orders: OrderInfo[] = [];
+    for (const a of items) {
+      orders.push(...(await revertOne(a.key, a.agentId)));
+    }
+    printOrders(c, orders);
+    return;
+  }
+  if (key === undefined) {
+    throw new RiposteError(ErrorCode.REQUEST_INVALID, 'Give a KEY (see `riposte ar list`) or --all');
+  }
+  printOrders(c, await revertOne(key, c.agent));
+}
+
+export interface RemoteRunFlags extends RemoteArFlags {
+  readonly srcip?: string | undefined;
+  readonly user?: string | undefined;
+  /** A file holding a whole alert (JSON), or "-" for stdin. */
+  readonly alert?: string | undefined;
+}
+
+function readAlert(file: string | undefined): JsonObject | undefined {
+  if (file === undefined) {
+    return undefined;
+  }
+  const parsed: unknown = JSON.parse(fs.readFileSync(file === '-' ? 0 : file, 'utf8'));
+  if (!isJsonObject(parsed)) {
+    throw new RiposteError(ErrorCode.REQUEST_INVALID, `${file}: not a JSON object`);
+  }
+  return parsed;
+}
+
+/** The per-agent lines of a Wazuh result: "001  sent", "003  failed 1707 Cannot send ...". */
+export function formatRunResult(result: WazuhStyleResult): string {
+  const rows = result.data.affected_items.map((id) => [id, 'sent', '']);
+  for (const f of result.data.failed_items) {
+    rows.push(...f.id.map((id) => [id, `failed ${f.error.code}`, f.error.message]));
+  }
+  return formatTable(['AGENT', 'RESULT', 'MESSAGE'], rows) + `${result.message}\n`;
+}
+
+/**
+ * `riposte ar run NAME --manager URL [--agent ID]` (every agent without `--agent`): Wazuh's
+ * `PUT /active-response`. The srcip and user are validated like a local run. Exits non-zero
+ * (REQUEST_INVALID) when the command was sent to no agent.
+ */
+export async function remoteArRun(name: string, flags: RemoteRunFlags): Promise<void> {
+  const c = ctxOf(flags);
+  const message = manualRunMessage(
+    { name, srcip: flags.srcip, user: flags.user, alert: readAlert(flags.alert) },
+    [],
+  );
+  const alert = getPath(message, ['parameters', 'alert']);
+  const body = { command: name, arguments: [], alert: isJsonObject(alert) ? alert : {} };
+  const result = await c.client.call<WazuhStyleResult>(
+    'PUT',
+    `/active-response${query({ agents_list: c.agent })}`,
+    body,
+  );
+  c.out(c.json ? `${JSON.stringify(result)}\n` : formatRunResult(result));
+  if (result.error === 1) {
+    throw new RiposteError(ErrorCode.REQUEST_INVALID, `Cannot run "${name}": ${result.message}`);
+  }
+}
+
+/** Adds `--manager`, `--token`, `--ca` and `--agent` to a verb (for ar.ts to call on each verb). */
+export function addRemoteOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      '--manager <url>',
+      'operate a manager over HTTPS instead of a local daemon (default: $RIPOSTE_URL)',
+    )
+    .option('--token <token>', 'API token for --manager (default: $RIPOSTE_TOKEN)')
+    .option('--ca <file>', "the manager's CA certificate to pin (default: $RIPOSTE_CA)")
+    .option('--agent <id>', 'with --manager: only this agent (default: all agents)');
+}

@@ -1,0 +1,101 @@
+/**
+ * `riposte manager -c ossec.conf --home DIR`: the central daemon. Matches alerts (tailed from
+ * `--alerts FILE` and/or `POST /alerts`), queues durable orders per target agent, serves the REST
+ * API, `/enroll` and the agents' TLS WebSocket link on `--listen` (default 127.0.0.1:1515), and
+ * runs its own agent 000 for `location=server`.
+ */
+import type { Command } from 'commander';
+import { parseTimeoutSeconds } from '../../config/parse-duration.js';
+import type { LogLevel } from '../../agent/daemon-log.js';
+import { parseHostPort } from '../../link/agent-link-config.js';
+import { createManagerApi, adminTokenPath } from '../../manager-api/create-manager-api.js';
+import { startManagerRuntime } from '../../manager/manager-runtime.js';
+import { ErrorCode, RiposteError } from '../../protocol/error-codes.js';
+import { runDaemon } from '../daemon/run-daemon.js';
+
+interface ManagerFlags {
+  readonly config: string;
+  readonly home: string;
+  readonly listen: string;
+  readonly alerts?: string;
+  readonly alertsFrom: string;
+  readonly orderTtl: string;
+  readonly logLevel: string;
+  readonly localAgent: boolean;
+  readonly heartbeat: string;
+}
+
+const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+
+function seconds(flag: string, text: string): number {
+  const s = parseTimeoutSeconds(text);
+  if (s === undefined || s <= 0) {
+    throw new RiposteError(
+      ErrorCode.REQUEST_INVALID,
+      `--${flag}: "${text}" is not a positive duration (600, 10s, 5m, 1h, 1d)`,
+    );
+  }
+  return s;
+}
+
+function logLevel(text: string): LogLevel {
+  const level = LEVELS.find((l) => l === text);
+  if (level === undefined) {
+    throw new RiposteError(
+      ErrorCode.REQUEST_INVALID,
+      `--log-level: "${text}" is not one of ${LEVELS.join(', ')}`,
+    );
+  }
+  return level;
+}
+
+function startAt(text: string): 'beginning' | 'end' {
+  if (text !== 'beginning' && text !== 'end') {
+    throw new RiposteError(ErrorCode.REQUEST_INVALID, `--alerts-from: "${text}" is not "beginning" or "end"`);
+  }
+  return text;
+}
+
+async function run(flags: ManagerFlags): Promise<void> {
+  const heartbeatMs = seconds('heartbeat', flags.heartbeat) * 1000;
+  const options = {
+    configPath: flags.config,
+    home: flags.home,
+    listen: parseHostPort(flags.listen, 1515),
+    ttlMs: seconds('order-ttl', flags.orderTtl) * 1000,
+    logLevel: logLevel(flags.logLevel),
+    localAgent: flags.localAgent,
+    heartbeatMs,
+    deadAfterMs: heartbeatMs * 3,
+    createApi: createManagerApi,
+    alertsStartAt: startAt(flags.alertsFrom),
+    ...(flags.alerts !== undefined ? { alertsFile: flags.alerts } : {}),
+  };
+  const print = (line: string): void => {
+    process.stdout.write(`${line}\n`);
+  };
+  await runDaemon(async () => {
+    const m = await startManagerRuntime(options);
+    print(`riposte manager: listening on https://${options.listen.host}:${m.address.port}`);
+    print(`CA fingerprint (SHA-256): ${m.pki.caFingerprint}`);
+    print(`enrollment password file: ${m.passwordFile}`);
+    print(`admin API token file: ${adminTokenPath(m.home)}`);
+    return m;
+  }, print);
+}
+
+export function register(program: Command): void {
+  program
+    .command('manager')
+    .description('run the central manager: match alerts, dispatch to enrolled agents, serve the API')
+    .requiredOption('-c, --config <file>', 'manager ossec.conf')
+    .requiredOption('--home <dir>', 'manager home (etc/, etc/pki/, var/manager.db, logs/)')
+    .option('--listen <host:port>', 'HTTPS address for the API, /enroll and the agent link', '127.0.0.1:1515')
+    .option('--alerts <file>', 'tail this alerts.json')
+    .option('--alerts-from <where>', 'where to start a new alerts file: end or beginning', 'end')
+    .option('--order-ttl <duration>', 'how long an order waits for a disconnected agent', '24h')
+    .option('--heartbeat <duration>', 'link ping period (an agent silent for 3 periods is dropped)', '10s')
+    .option('--no-local-agent', 'do not run the in-process agent 000 (location=server)')
+    .option('--log-level <level>', 'debug, info, warn or error', 'info')
+    .action(run);
+}

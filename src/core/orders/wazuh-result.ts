@@ -1,0 +1,94 @@
+/**
+ * Wazuh's `PUT /active-response` verdicts and result shape (reference §6.2), pure. Per agent, in
+ * Wazuh's order: unknown id 1701; not active 1707; AR disabled on the agent 1750; empty command
+ * 1650; a non-`!` command that is not an ar.conf name 1652. Messages are Wazuh's
+ * (framework/wazuh/core/exception.py).
+ */
+
+export type WazuhArErrorCode = 1650 | 1652 | 1701 | 1707 | 1750;
+
+export const WAZUH_AR_MESSAGES: Readonly<Record<WazuhArErrorCode, string>> = {
+  1650: 'Active response - Command not specified',
+  1652: 'Active response - The command used is not defined in the configuration',
+  1701: 'Agent does not exist',
+  1707: 'Cannot send request, agent is not active',
+  1750: 'Could not send request, active-response is not enabled in the agent',
+};
+
+/** What the manager knows about one requested agent. */
+export interface RunTarget {
+  readonly id: string;
+  readonly exists: boolean;
+  readonly active: boolean;
+  readonly arDisabled: boolean;
+}
+
+/** The failure code for `target`, or undefined when the command can be sent to it. */
+export function runVerdict(
+  target: RunTarget,
+  command: string,
+  arNames: ReadonlySet<string>,
+): WazuhArErrorCode | undefined {
+  if (!target.exists) {
+    return 1701;
+  }
+  if (!target.active) {
+    return 1707;
+  }
+  if (target.arDisabled) {
+    return 1750;
+  }
+  if (command === '') {
+    return 1650;
+  }
+  return command.startsWith('!') || arNames.has(command) ? undefined : 1652;
+}
+
+export interface WazuhResult {
+  readonly data: {
+    readonly affected_items: readonly string[];
+    readonly total_affected_items: number;
+    readonly failed_items: readonly {
+      readonly error: { readonly code: WazuhArErrorCode; readonly message: string };
+      readonly id: readonly string[];
+    }[];
+    readonly total_failed_items: number;
+  };
+  readonly message: string;
+  readonly error: 0 | 1 | 2;
+}
+
+/** Builds Wazuh's AffectedItemsWazuhResult: failures grouped by code (first-seen order). */
+export function wazuhResult(
+  affected: readonly string[],
+  failed: readonly { id: string; code: WazuhArErrorCode }[],
+): WazuhResult {
+  const groups = new Map<WazuhArErrorCode, string[]>();
+  for (const f of failed) {
+    const ids = groups.get(f.code) ?? [];
+    ids.push(f.id);
+    groups.set(f.code, ids);
+  }
+  const failedItems = [...groups].map(([code, id]) => ({
+    error: { code, message: WAZUH_AR_MESSAGES[code] },
+    id,
+  }));
+  const none = affected.length === 0;
+  const error = failed.length === 0 ? 0 : none ? 1 : 2;
+  const message =
+    [
+      'AR command was sent to all agents',
+      'AR command was not sent to any agent',
+      'AR command was not sent to some agents',
+    ][error] ?? '';
+  return {
+    data: {
+      affected_items: [...affected],
+      total_affected_items: affected.length,
+      failed_items: failedItems,
+      total_failed_items: failed.length,
+    },
+    message,
+    error,
+  };
+}

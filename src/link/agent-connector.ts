@@ -1,0 +1,217 @@
+/**
+ * The agent's connection to its manager: `wss://MANAGER/link` with its client certificate, trusting
+ * only the CA pinned at enrollment (never system CAs) and a server certificate whose CN is
+ * `riposte-manager` (no host-name check: agents often reach the manager through NAT or by IP).
+ * Reconnects with exponential backoff and full jitter (1 s .. 60 s); a connection that sees no
+ * ping from the manager for `deadAfterMs` is dropped and re-dialled. A 4403 close (agent removed)
+ * stops reconnecting.
+ *
+ * The protocol itself lives in agent-link-session.ts; this file is transport only.
+ */
+import type { ConnectionOptions, PeerCertificate } from 'node:tls';
+import WebSocket from 'ws';
+import type { AgentRuntime } from '../agent/agent-runtime.js';
+import {
+  LINK_MAX_FRAME_BYTES,
+  LINK_PATH,
+  LinkClose,
+  encodeFrame,
+  parseManagerFrame,
+} from '../protocol/link.js';
+import { readAgentCredentials, readAgentLinkConfig, type AgentCredentials } from './agent-link-config.js';
+import { AgentLinkSession } from './agent-link-session.js';
+import { installArConf } from './install-ar-conf.js';
+import { backoffDelay } from './backoff.js';
+import { MANAGER_CN } from './pki.js';
+
+export const RIPOSTE_VERSION = '0.1.0';
+
+export interface AgentConnectorOptions {
+  /** Active response disabled in the agent's ossec.conf (reported to the manager). @default false */
+  readonly disabled?: boolean;
+  /** @default 1000 */
+  readonly minBackoffMs?: number;
+  /** @default 60000 */
+  readonly maxBackoffMs?: number;
+  /** @default 30000 */
+  readonly deadAfterMs?: number;
+  /** @default Math.random */
+  readonly random?: () => number;
+}
+
+export interface AgentConnector {
+  readonly agentId: string;
+  /** Wire to the execd `onExecution` hook; also polled every few seconds as a fallback. */
+  notifyExecution(executionId: number): void;
+  isConnected(): boolean;
+  stop(): Promise<void>;
+}
+
+function checkManagerIdentity(_host: string, cert: PeerCertificate): Error | undefined {
+  const cn: unknown = cert.subject.CN;
+  return cn === MANAGER_CN
+    ? undefined
+    : new Error(`server certificate CN "${String(cn)}" is not ${MANAGER_CN}`);
+}
+
+/**
+ * Starts the link when `<home>/etc/pki/agent.json` exists (the agent was enrolled); returns
+ * undefined otherwise. Call after `startAgentRuntime`, and stop it before the runtime.
+ */
+export function startAgentConnector(
+  runtime: Pick<AgentRuntime, 'execd' | 'store' | 'log'>,
+  home: string,
+  opts: AgentConnectorOptions = {},
+): AgentConnector | undefined {
+  const cfg = readAgentLinkConfig(home);
+  if (cfg === undefined) {
+    return undefined;
+  }
+  const session = new AgentLinkSession({
+    execd: runtime.execd,
+    store: runtime.store,
+    log: runtime.log,
+    version: RIPOSTE_VERSION,
+    disabled: opts.disabled ?? false,
+    installArConf: (text) => {
+      installArConf(home, text);
+    },
+  });
+  const dialer = new Dialer({
+    url: `wss://${cfg.manager}${LINK_PATH}`,
+    creds: readAgentCredentials(home),
+    session,
+    runtime,
+    opts,
+  });
+  dialer.dial();
+  const poll = setInterval(() => {
+    session.notifyExecution();
+  }, 5_000);
+  poll.unref();
+  return {
+    agentId: cfg.id,
+    notifyExecution: () => {
+      session.notifyExecution();
+    },
+    isConnected: () => dialer.isOpen(),
+    stop: async () => {
+      clearInterval(poll);
+      await dialer.stop();
+    },
+  };
+}
+
+interface DialerParts {
+  readonly url: string;
+  readonly creds: AgentCredentials;
+  readonly session: AgentLinkSession;
+  readonly runtime: Pick<AgentRuntime, 'log'>;
+  readonly opts: AgentConnectorOptions;
+}
+
+class Dialer {
+  private ws: WebSocket | undefined;
+  private attempt = 0;
+  private stopped = false;
+  private retry: NodeJS.Timeout | undefined;
+  private liveness: NodeJS.Timeout | undefined;
+
+  constructor(private readonly p: DialerParts) {}
+
+  isOpen(): boolean {
+    return this.ws?.readyState === WebSocket.OPEN;
+  }
+
+  dial(): void {
+    const options: ConnectionOptions & WebSocket.ClientOptions = {
+      ca: this.p.creds.ca,
+      cert: this.p.creds.cert,
+      key: this.p.creds.key,
+      maxPayload: LINK_MAX_FRAME_BYTES,
+      handshakeTimeout: 10_000,
+    };
+    // ws passes TLS options through to tls.connect, whose checkServerIdentity returns Error | undefined
+    // (ws's own typing of that callback is wrong), so it is set on the TLS side of the type.
+    (options as ConnectionOptions).checkServerIdentity = checkManagerIdentity;
+    const ws = new WebSocket(this.p.url, options);
+    this.ws = ws;
+    ws.on('open', () => {
+      this.attempt = 0;
+      this.p.runtime.log.info(`Connected to the manager at ${this.p.url}.`);
+      this.touch(ws);
+      this.p.session.connected((frame) => {
+        ws.send(encodeFrame(frame));
+      });
+    });
+    ws.on('ping', () => {
+      this.touch(ws);
+    });
+    ws.on('message', (data) => {
+      const parsed = parseManagerFrame(Buffer.isBuffer(data) ? data.toString('utf8') : '');
+      if (!parsed.ok) {
+        ws.close(LinkClose.MALFORMED, parsed.error);
+        return;
+      }
+      this.p.session.onFrame(parsed.frame);
+    });
+    ws.on('error', (err) => {
+      this.p.runtime.log.warn(`Manager link error: ${err.message}`);
+    });
+    ws.on('close', (code, reason) => {
+      this.closed(ws, code, reason.toString('utf8'));
+    });
+  }
+
+  private touch(ws: WebSocket): void {
+    clearTimeout(this.liveness);
+    this.liveness = setTimeout(() => {
+      ws.terminate();
+    }, this.p.opts.deadAfterMs ?? 30_000);
+    this.liveness.unref();
+  }
+
+  private closed(ws: WebSocket, code: number, reason: string): void {
+    if (this.ws !== ws) {
+      return;
+    }
+    clearTimeout(this.liveness);
+    this.p.session.disconnected();
+    if (this.stopped) {
+      return;
+    }
+    if (code === LinkClose.FORBIDDEN) {
+      this.p.runtime.log.error(`The manager refused this agent (${reason}): not reconnecting.`);
+      return;
+    }
+    const delay = backoffDelay(this.attempt++, this.p.opts.random ?? Math.random, {
+      ...(this.p.opts.minBackoffMs !== undefined ? { minMs: this.p.opts.minBackoffMs } : {}),
+      ...(this.p.opts.maxBackoffMs !== undefined ? { maxMs: this.p.opts.maxBackoffMs } : {}),
+    });
+    this.p.runtime.log.info(
+      `Manager link closed (${code}${reason ? `: ${reason}` : ''}); retrying in ${delay} ms.`,
+    );
+    this.retry = setTimeout(() => {
+      this.dial();
+    }, delay);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retry);
+    clearTimeout(this.liveness);
+    const ws = this.ws;
+    if (ws === undefined || ws.readyState === WebSocket.CLOSED) {
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      ws.once('close', () => {
+        resolve();
+      });
+      ws.close(LinkClose.SHUTDOWN, 'agent stopping');
+      setTimeout(() => {
+        ws.terminate();
+      }, 2_000).unref();
+    });
+  }
+}

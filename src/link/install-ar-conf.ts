@@ -1,0 +1,21 @@
+/**
+ * Writes the manager's ar.conf to `<home>/etc/shared/ar.conf` when it differs (atomic: temp file
+ * then rename), the way Wazuh agents receive the manager's shared configuration. execd's resolver
+ * notices the change by the file's stamp and reloads it.
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { AR_CONF_PATH } from '../core/ar-conf.js';
+
+/** Returns true when the file was (re)written. */
+export function installArConf(home: string, text: string): boolean {
+  const file = join(home, AR_CONF_PATH);
+  if (existsSync(file) && readFileSync(file, 'utf8') === text) {
+    return false;
+  }
+  mkdirSync(dirname(file), { recursive: true, mode: 0o750 });
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, text, { mode: 0o640 });
+  renameSync(tmp, file);
+  return true;
+}

@@ -1,0 +1,213 @@
+/**
+ * The manager's HTTPS server: one TLS port for the REST API (handed over by the API layer, which
+ * also serves `POST /enroll`; without an API, enroll-route.ts serves it), and the agents' WebSocket
+ * link at `/link` (`ws` library, 1 MiB frame cap).
+ *
+ * TLS: the server certificate chain is issued by the manager's CA; client certificates are
+ * requested but optional at the TLS layer (API clients have none). The `/link` upgrade requires a
+ * client certificate that verifies against the CA (else HTTP 401) and whose fingerprint maps to an
+ * enrolled, non-removed agent (else the socket is closed with 4403 and a reason).
+ *
+ * Heartbeats: a ping every `heartbeatMs`; a connection without a pong for `deadAfterMs` is
+ * terminated. Malformed frames close the connection with 4400; oversized ones with 1009 (ws).
+ */
+import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
+import { WebSocketServer, type WebSocket } from 'ws';
+import {
+  LINK_MAX_FRAME_BYTES,
+  LINK_PATH,
+  LinkClose,
+  encodeFrame,
+  parseAgentFrame,
+} from '../protocol/link.js';
+import type { AgentSession } from '../manager/agent-sessions.js';
+import type { LinkHandler } from '../manager/link-handler.js';
+import type { ManagerApiHandle } from '../manager/manager-service.js';
+import { handleEnroll, isEnrollRequest, type Enroll } from './enroll-route.js';
+import type { ManagerPki } from './pki.js';
+
+export interface LinkServerOptions {
+  readonly pki: ManagerPki;
+  readonly handler: LinkHandler;
+  readonly enroll: Enroll;
+  /** @default 10000 */
+  readonly heartbeatMs?: number;
+  /** @default 30000 */
+  readonly deadAfterMs?: number;
+}
+
+export interface LinkServer {
+  readonly server: Server;
+  /** Routes non-enroll HTTP requests to the REST API (404 until set). */
+  setApi(api: ManagerApiHandle | undefined): void;
+  listen(host: string, port: number): Promise<{ host: string; port: number }>;
+  close(): Promise<void>;
+}
+
+function refuseUpgrade(socket: Duplex, status: string, message: string): void {
+  socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n${message}\n`);
+}
+
+function notFound(res: ServerResponse): void {
+  res.writeHead(404, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({ error: { code: 'REQUEST_INVALID', message: 'Not found' } }));
+}
+
+interface Live {
+  lastPong: number;
+  readonly agentId: string;
+}
+
+export function createLinkServer(opts: LinkServerOptions): LinkServer {
+  let api: ManagerApiHandle | undefined;
+  const server = createServer(
+    {
+      key: opts.pki.server.key,
+      cert: opts.pki.server.cert + opts.pki.ca.cert,
+      ca: opts.pki.ca.cert,
+      requestCert: true,
+      rejectUnauthorized: false,
+      minVersion: 'TLSv1.2',
+    },
+    (req: IncomingMessage, res: ServerResponse) => {
+      if (api !== undefined) {
+        api.handle(req, res);
+      } else if (isEnrollRequest(req)) {
+        void handleEnroll(req, res, opts.enroll);
+      } else {
+        notFound(res);
+      }
+    },
+  );
+  const wss = new WebSocketServer({ noServer: true, maxPayload: LINK_MAX_FRAME_BYTES });
+  const live = new Map<WebSocket, Live>();
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    onUpgrade({ req, socket, head, wss, handler: opts.handler, live });
+  });
+  const timer = startHeartbeat(live, opts.heartbeatMs ?? 10_000, opts.deadAfterMs ?? 30_000);
+  return {
+    server,
+    setApi(a) {
+      api = a;
+    },
+    listen: (host, port) => listen(server, host, port),
+    async close() {
+      clearInterval(timer);
+      for (const ws of live.keys()) {
+        ws.close(LinkClose.SHUTDOWN, 'manager stopping');
+      }
+      wss.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => {
+        server.close(() => {
+          resolve();
+        });
+      });
+    },
+  };
+}
+
+function listen(server: Server, host: string, port: number): Promise<{ host: string; port: number }> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const addr = server.address();
+      resolve({ host, port: typeof addr === 'object' && addr !== null ? addr.port : port });
+    });
+  });
+}
+
+function startHeartbeat(live: Map<WebSocket, Live>, everyMs: number, deadAfterMs: number): NodeJS.Timeout {
+  const timer = setInterval(() => {
+    const now = Date.now();
+    for (const [ws, l] of live) {
+      if (now - l.lastPong > deadAfterMs) {
+        ws.terminate();
+      } else {
+        ws.ping();
+      }
+    }
+  }, everyMs);
+  timer.unref();
+  return timer;
+}
+
+interface UpgradeArgs {
+  readonly req: IncomingMessage;
+  readonly socket: Duplex;
+  readonly head: Buffer;
+  readonly wss: WebSocketServer;
+  readonly handler: LinkHandler;
+  readonly live: Map<WebSocket, Live>;
+}
+
+function isTlsSocket(s: IncomingMessage['socket']): s is TLSSocket {
+  return 'authorized' in s && 'getPeerCertificate' in s;
+}
+
+function onUpgrade(a: UpgradeArgs): void {
+  if ((a.req.url ?? '').split('?')[0] !== LINK_PATH) {
+    refuseUpgrade(a.socket, '404 Not Found', 'Unknown path');
+    return;
+  }
+  const tls = a.req.socket;
+  if (!isTlsSocket(tls) || !tls.authorized) {
+    refuseUpgrade(a.socket, '401 Unauthorized', 'A client certificate issued by this manager is required');
+    return;
+  }
+  const auth = a.handler.authenticate(tls.getPeerCertificate().fingerprint256);
+  a.wss.handleUpgrade(a.req, a.socket, a.head, (ws) => {
+    if (!auth.ok) {
+      ws.close(LinkClose.FORBIDDEN, auth.reason);
+      return;
+    }
+    attach(ws, auth.agentId, a);
+  });
+}
+
+function rawText(data: Buffer | ArrayBuffer | Buffer[]): string {
+  if (Array.isArray(data)) {
+    return Buffer.concat(data).toString('utf8');
+  }
+  return Buffer.from(data as ArrayBuffer).toString('utf8');
+}
+
+function attach(ws: WebSocket, agentId: string, a: UpgradeArgs): void {
+  const session: AgentSession = {
+    address: a.req.socket.remoteAddress ?? 'unknown',
+    send: (frame) => {
+      ws.send(encodeFrame(frame));
+    },
+    close: (code, reason) => {
+      ws.close(code, reason);
+    },
+  };
+  a.live.set(ws, { lastPong: Date.now(), agentId });
+  a.handler.opened(agentId, session);
+  ws.on('pong', () => {
+    const l = a.live.get(ws);
+    if (l) {
+      l.lastPong = Date.now();
+    }
+    a.handler.seen(agentId);
+  });
+  ws.on('message', (data, isBinary) => {
+    const parsed = isBinary ? undefined : parseAgentFrame(rawText(data));
+    if (!parsed?.ok) {
+      ws.close(LinkClose.MALFORMED, parsed?.error ?? 'binary frames are not accepted');
+      return;
+    }
+    a.handler.frame(agentId, session, parsed.frame);
+  });
+  ws.on('error', () => {
+    ws.terminate();
+  });
+  ws.on('close', () => {
+    a.live.delete(ws);
+    a.handler.closed(agentId, session);
+  });
+}

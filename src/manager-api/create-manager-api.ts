@@ -1,0 +1,54 @@
+/**
+ * The runtime's entry to the REST layer (`CreateManagerApi` in manager/manager-service.ts): opens
+ * the token store and audit trail at `<home>/var/api.db`, makes sure an admin token exists (first
+ * start: written to `<home>/var/admin.token`, mode 0600), attaches the Prometheus metrics to the
+ * service and returns a request handler for the runtime's HTTPS server.
+ */
+import path from 'node:path';
+import { openDaemonLog } from '../agent/daemon-log.js';
+import type { CreateManagerApi, ManagerApiHandle } from '../manager/manager-service.js';
+import { ManagerMetrics } from '../manager/metrics.js';
+import { openSqliteApiStore } from '../store/sqlite-api-tokens.js';
+import { ensureAdminToken } from './api-tokens.js';
+import { buildManagerApi } from './build-manager-api.js';
+
+/** `<home>/var/api.db`: API tokens (hashed) and the audit trail. */
+export const apiDbPath = (home: string): string => path.join(home, 'var', 'api.db');
+/** `<home>/var/admin.token`: the first admin token, written once (0600). */
+export const adminTokenPath = (home: string): string => path.join(home, 'var', 'admin.token');
+
+/** The handle, plus the metrics so the runtime (or the benchmark) can read them. */
+export interface ManagerApiRuntimeHandle extends ManagerApiHandle {
+  readonly metrics: ManagerMetrics;
+}
+
+export const createManagerApi: CreateManagerApi = async (ctx): Promise<ManagerApiRuntimeHandle> => {
+  const store = openSqliteApiStore(apiDbPath(ctx.home));
+  const log = openDaemonLog(ctx.home, 'info', 'manager-api');
+  if (ensureAdminToken(store.tokens, adminTokenPath(ctx.home), Date.now()) !== undefined) {
+    log.info('first admin API token written', { file: adminTokenPath(ctx.home) });
+  }
+  const metrics = new ManagerMetrics();
+  const detach = metrics.attach(ctx.service);
+  const app = buildManagerApi({
+    service: ctx.service,
+    tokens: store.tokens,
+    audit: store.audit,
+    metrics,
+    now: Date.now,
+    log,
+  });
+  await app.ready();
+  return {
+    metrics,
+    handle: (req, res) => {
+      app.routing(req, res);
+    },
+    close: async () => {
+      detach();
+      await app.close();
+      store.close();
+      log.flush();
+    },
+  };
+};

@@ -1,0 +1,86 @@
+/**
+ * The live link sessions, one per agent id: who is connected now and whether its hello arrived
+ * (orders are sent only to `ready` sessions, after the welcome). Transport-neutral: a session is
+ * a WebSocket (link-server.ts) or the manager's in-process agent 000 (local-agent-link.ts).
+ */
+import type { ManagerFrame } from '../protocol/link.js';
+import { LinkClose } from '../protocol/link.js';
+
+export interface AgentSession {
+  send(frame: ManagerFrame): void;
+  close(code: number, reason: string): void;
+  /** Remote IP address ("local" for the in-process agent). */
+  readonly address: string;
+}
+
+interface Entry {
+  readonly session: AgentSession;
+  ready: boolean;
+}
+
+export class AgentSessions {
+  private readonly byId = new Map<string, Entry>();
+
+  /** Registers a new session; an older session of the same agent is closed (4409). */
+  attach(agentId: string, session: AgentSession): void {
+    const old = this.byId.get(agentId);
+    this.byId.set(agentId, { session, ready: false });
+    old?.session.close(LinkClose.REPLACED, 'replaced by a newer connection');
+  }
+
+  /** Forgets `session` if it is still the agent's current one; true when it was. */
+  detach(agentId: string, session: AgentSession): boolean {
+    if (this.byId.get(agentId)?.session !== session) {
+      return false;
+    }
+    this.byId.delete(agentId);
+    return true;
+  }
+
+  isCurrent(agentId: string, session: AgentSession): boolean {
+    return this.byId.get(agentId)?.session === session;
+  }
+
+  markReady(agentId: string): void {
+    const e = this.byId.get(agentId);
+    if (e) {
+      e.ready = true;
+    }
+  }
+
+  isConnected(agentId: string): boolean {
+    return this.byId.has(agentId);
+  }
+
+  isReady(agentId: string): boolean {
+    return this.byId.get(agentId)?.ready ?? false;
+  }
+
+  /** Sends to a ready session; false when the agent is not ready (the order stays queued). */
+  send(agentId: string, frame: ManagerFrame): boolean {
+    const e = this.byId.get(agentId);
+    if (!e?.ready) {
+      return false;
+    }
+    e.session.send(frame);
+    return true;
+  }
+
+  close(agentId: string, code: number, reason: string): void {
+    const e = this.byId.get(agentId);
+    if (e) {
+      this.byId.delete(agentId);
+      e.session.close(code, reason);
+    }
+  }
+
+  closeAll(code: number, reason: string): void {
+    for (const id of [...this.byId.keys()]) {
+      this.close(id, code, reason);
+    }
+  }
+
+  get size(): number {
+    return this.byId.size;
+  }
+}

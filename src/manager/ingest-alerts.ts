@@ -1,0 +1,103 @@
+/**
+ * Alert ingestion on the manager (analysisd's AR step, reference §1.8): parse each alerts.json line,
+ * plan the dispatches (pure core), and queue one durable order per target agent. A target that is
+ * not enrolled (or removed) is reported in the summary, like remoted's (1320) "Agent not found".
+ */
+import { planDispatches } from '../core/match/plan-responses.js';
+import type { KnownAgent } from '../core/match/decision.js';
+import { parseAlertLine, type AlertView } from '../protocol/alert.js';
+import { LOCAL_AGENT_ID, type ManagerContext } from './manager-context.js';
+import type { IngestSummary } from './manager-service.js';
+import { queueOrder } from './order-delivery.js';
+
+/** At most this many error strings per summary. */
+const MAX_ERRORS = 20;
+
+/**
+ * Enrolled, not removed agents (and the local agent 000). `active` = connected now, or seen within
+ * the disconnection time (Wazuh's `connection_status = active`), see ManagerContext.
+ */
+export function knownAgents(ctx: ManagerContext): KnownAgent[] {
+  const out: KnownAgent[] = [{ id: LOCAL_AGENT_ID, active: ctx.sessions.isConnected(LOCAL_AGENT_ID) }];
+  const since = ctx.now() - ctx.disconnectionTimeMs;
+  for (const a of ctx.store.listAgents()) {
+    if (a.removedAt === undefined) {
+      const recent = a.lastSeen !== undefined && a.lastSeen >= since;
+      out.push({ id: a.id, active: ctx.sessions.isConnected(a.id) || recent });
+    }
+  }
+  return out;
+}
+
+interface Tally {
+  dispatches: number;
+  orders: number;
+  errors: string[];
+}
+
+function dispatchAlert(
+  ctx: ManagerContext,
+  alert: AlertView,
+  agents: readonly KnownAgent[],
+  tally: Tally,
+): void {
+  const known = new Set(agents.map((a) => a.id));
+  const createdAt = ctx.now();
+  for (const d of planDispatches(alert, ctx.config, agents)) {
+    tally.dispatches++;
+    const payload = JSON.stringify(d.message);
+    for (const agentId of d.targets) {
+      if (!known.has(agentId)) {
+        tally.errors.push(`(1320): Agent '${agentId}' not found (AR ${d.arName}).`);
+        continue;
+      }
+      ctx.emit({ type: 'response-fired', command: d.arName, agentId });
+      const alertId = alert.id;
+      queueOrder(ctx, {
+        agentId,
+        kind: 'add',
+        source: 'alert',
+        arName: d.arName,
+        payload,
+        createdAt,
+        ...(alertId !== undefined ? { alertId } : {}),
+      });
+      tally.orders++;
+    }
+  }
+}
+
+/** Ingests a batch of lines; never throws (bad lines are counted and described). */
+export function ingestAlerts(ctx: ManagerContext, lines: readonly string[]): IngestSummary {
+  const tally: Tally = { dispatches: 0, orders: 0, errors: [] };
+  let accepted = 0;
+  let invalid = 0;
+  const agents = knownAgents(ctx);
+  for (const line of lines) {
+    if (line.trim() === '') {
+      continue;
+    }
+    const parsed = parseAlertLine(line);
+    if (!parsed.ok) {
+      invalid++;
+      tally.errors.push(parsed.error);
+      continue;
+    }
+    accepted++;
+    dispatchAlert(ctx, parsed.alert, agents, tally);
+  }
+  if (accepted > 0) {
+    ctx.emit({ type: 'alert-ingested', count: accepted });
+  }
+  for (const e of tally.errors.slice(0, MAX_ERRORS)) {
+    ctx.log.warn(e);
+  }
+  return {
+    received: lines.length,
+    accepted,
+    invalid,
+    dispatches: tally.dispatches,
+    orders: tally.orders,
+    errors: tally.errors.slice(0, MAX_ERRORS),
+  };
+}

@@ -1,0 +1,176 @@
+/**
+ * What the manager does with each agent frame (protocol in src/protocol/link.ts). The agent's id
+ * always comes from its certificate (resolved by `authenticate`), never from a frame.
+ *
+ * - hello: record version / AR-disabled, answer welcome, then send queued orders in seq order;
+ * - ack: order delivered (+ dispatch latency);  rejected: order executed with a failed outcome;
+ * - execution: recorded once ((agent, id) unique); its order becomes executed; the key's active
+ *   state replaces the manager's; a delete ends the key's executed add orders (reverted);
+ * - active-list: the agent's whole active list replaces the manager's view (reconcile).
+ */
+import type { ActiveResponse } from '../core/execd/types.js';
+import { LinkClose, type AgentFrame, type ExecutionFrame } from '../protocol/link.js';
+import type { AgentSession } from './agent-sessions.js';
+import type { ManagerContext } from './manager-context.js';
+import { expireDue, sendQueued, transition } from './order-delivery.js';
+
+export type AuthResult =
+  { readonly ok: true; readonly agentId: string } | { readonly ok: false; readonly reason: string };
+
+/** The link server's view of the manager. */
+export interface LinkHandler {
+  /** Maps a verified client certificate to an agent. */
+  authenticate(fingerprint: string): AuthResult;
+  opened(agentId: string, session: AgentSession): void;
+  frame(agentId: string, session: AgentSession, frame: AgentFrame): void;
+  /** A pong or any sign of life. */
+  seen(agentId: string): void;
+  closed(agentId: string, session: AgentSession): void;
+}
+
+function onHello(
+  ctx: ManagerContext,
+  agentId: string,
+  frame: Extract<AgentFrame, { type: 'hello' }>,
+  session: AgentSession,
+): void {
+  ctx.store.updateAgentSeen(agentId, {
+    lastSeen: ctx.now(),
+    version: frame.version,
+    arDisabled: frame.disabled,
+  });
+  session.send({
+    type: 'welcome',
+    agentId,
+    lastExecutionId: ctx.store.lastExecutionId(agentId),
+    arConf: ctx.arConf,
+  });
+  ctx.sessions.markReady(agentId);
+  expireDue(ctx);
+  sendQueued(ctx, agentId);
+}
+
+function onAck(ctx: ManagerContext, agentId: string, seq: number): void {
+  const order = ctx.store.getOrder(agentId, seq);
+  if (order === undefined) {
+    return;
+  }
+  const now = ctx.now();
+  if (transition(ctx, order, { type: 'ack' }, { deliveredAt: now })) {
+    ctx.emit({ type: 'dispatch-latency', agentId, ms: Math.max(0, now - order.createdAt) });
+  }
+}
+
+function onRejected(ctx: ManagerContext, agentId: string, seq: number, reason: string): void {
+  const order = ctx.store.getOrder(agentId, seq);
+  if (order !== undefined) {
+    transition(ctx, order, { type: 'executed' }, { executedAt: ctx.now(), outcome: 'failed', note: reason });
+  }
+}
+
+function markReverted(ctx: ManagerContext, agentId: string, key: string): void {
+  const now = ctx.now();
+  for (const order of ctx.store.executedOrdersWithKey(agentId, key)) {
+    transition(ctx, order, { type: 'reverted' }, { revertedAt: now });
+  }
+}
+
+function onExecution(ctx: ManagerContext, agentId: string, frame: ExecutionFrame): void {
+  const now = ctx.now();
+  const rec = { ...frame.record, agentId };
+  if (ctx.store.recordExecution({ ...rec, orderSeq: frame.seq, receivedAt: now })) {
+    ctx.emit({ type: 'execution', agentId, status: rec.status });
+  }
+  const order = frame.seq === undefined ? undefined : ctx.store.getOrder(agentId, frame.seq);
+  if (order !== undefined) {
+    const fields = {
+      executedAt: now,
+      outcome: rec.status,
+      executionId: rec.id,
+      ...(rec.key !== undefined ? { key: rec.key } : {}),
+    };
+    transition(ctx, order, { type: 'ack' }, { deliveredAt: now });
+    transition(ctx, { ...order, state: 'delivered' }, { type: 'executed' }, fields);
+  }
+  if (frame.active !== null) {
+    ctx.store.putActive({ ...frame.active, agentId }, now);
+  } else if (rec.key !== undefined) {
+    ctx.store.removeActive(agentId, rec.key);
+    if (rec.action === 'delete') {
+      markReverted(ctx, agentId, rec.key);
+    }
+  }
+}
+
+function onActiveList(ctx: ManagerContext, agentId: string, items: readonly ActiveResponse[]): void {
+  const before = new Set(ctx.store.listActive(agentId).map((a) => a.key));
+  const after = new Set(items.map((a) => a.key));
+  ctx.store.replaceActive(agentId, items, ctx.now());
+  for (const key of before) {
+    if (!after.has(key)) {
+      markReverted(ctx, agentId, key);
+    }
+  }
+}
+
+function dispatchFrame(ctx: ManagerContext, agentId: string, session: AgentSession, frame: AgentFrame): void {
+  switch (frame.type) {
+    case 'hello':
+      onHello(ctx, agentId, frame, session);
+      return;
+    case 'ack':
+      onAck(ctx, agentId, frame.seq);
+      return;
+    case 'rejected':
+      onRejected(ctx, agentId, frame.seq, frame.reason);
+      return;
+    case 'execution':
+      onExecution(ctx, agentId, frame);
+      return;
+    case 'active-list':
+      onActiveList(ctx, agentId, frame.items);
+      return;
+  }
+}
+
+/** Builds the manager's link handler over `ctx`. */
+export function createLinkHandler(ctx: ManagerContext): LinkHandler {
+  return {
+    authenticate(fingerprint) {
+      const agent = ctx.store.getAgentByFingerprint(fingerprint);
+      if (agent === undefined) {
+        return { ok: false, reason: 'unknown agent certificate' };
+      }
+      return agent.removedAt === undefined
+        ? { ok: true, agentId: agent.id }
+        : { ok: false, reason: `agent ${agent.id} was removed` };
+    },
+    opened(agentId, session) {
+      ctx.sessions.attach(agentId, session);
+      ctx.store.updateAgentSeen(agentId, { lastSeen: ctx.now(), address: session.address });
+      ctx.emit({ type: 'agent-connection', agentId, connected: true });
+      ctx.log.info(`Agent ${agentId} connected from ${session.address}.`);
+    },
+    frame(agentId, session, frame) {
+      if (!ctx.sessions.isCurrent(agentId, session)) {
+        return;
+      }
+      if (frame.type !== 'hello' && !ctx.sessions.isReady(agentId)) {
+        session.close(LinkClose.MALFORMED, 'hello expected first');
+        return;
+      }
+      ctx.store.updateAgentSeen(agentId, { lastSeen: ctx.now() });
+      dispatchFrame(ctx, agentId, session, frame);
+    },
+    seen(agentId) {
+      ctx.store.updateAgentSeen(agentId, { lastSeen: ctx.now() });
+    },
+    closed(agentId, session) {
+      if (ctx.sessions.detach(agentId, session)) {
+        ctx.store.updateAgentSeen(agentId, { lastSeen: ctx.now() });
+        ctx.emit({ type: 'agent-connection', agentId, connected: false });
+        ctx.log.info(`Agent ${agentId} disconnected.`);
+      }
+    },
+  };
+}

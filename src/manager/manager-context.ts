@@ -1,0 +1,35 @@
+/**
+ * Everything the manager's services share, built once by the runtime (manager-runtime.ts).
+ * Services are plain functions over this context, so tests can build one with an in-memory store
+ * and a fake clock.
+ */
+import type { Config } from '../config/config.js';
+import type { DaemonLog } from '../agent/daemon-log.js';
+import type { AgentSessions } from './agent-sessions.js';
+import type { ManagerEvent } from './manager-service.js';
+import type { ManagerStore } from './manager-store.js';
+
+export interface ManagerContext {
+  readonly store: ManagerStore;
+  readonly config: Config;
+  readonly sessions: AgentSessions;
+  readonly now: () => number;
+  /** Time-to-live of a queued order, ms. */
+  readonly ttlMs: number;
+  readonly emit: (event: ManagerEvent) => void;
+  readonly log: DaemonLog;
+  /**
+   * An agent not connected now still counts as active for `location=all` when it was seen this
+   * recently (Wazuh's `agents_disconnection_time`), so a short outage of the manager or the network
+   * loses nothing: its orders queue. ms.
+   */
+  readonly disconnectionTimeMs: number;
+  /** ar.conf text rendered from the config, sent to agents in the welcome. */
+  readonly arConf: string;
+}
+
+/** Wazuh's default `agents_disconnection_time`: 10 minutes, in ms. */
+export const DEFAULT_DISCONNECTION_TIME_MS = 10 * 60 * 1000;
+
+/** Agent id of the manager's own in-process agent. */
+export const LOCAL_AGENT_ID = '000';

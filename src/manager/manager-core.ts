@@ -1,0 +1,173 @@
+/**
+ * The ManagerService implementation: thin glue over the manager context, the order delivery, the
+ * link handler and enrollment. Read models (agents, active responses, executions, orders, stats)
+ * come straight from the store plus the live sessions.
+ */
+import { ORDER_STATES } from '../core/orders/order-state.js';
+import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
+import { LinkClose } from '../protocol/link.js';
+import type { AgentRecord } from './manager-store.js';
+import type { Enrollment } from './enrollment.js';
+import { ingestAlerts } from './ingest-alerts.js';
+import { LOCAL_AGENT_ID, type ManagerContext } from './manager-context.js';
+import type {
+  ActiveFilter,
+  AgentInfo,
+  AgentStatus,
+  FleetActiveResponse,
+  ManagerEventListener,
+  ManagerService,
+  ManagerStats,
+  OrderInfo,
+} from './manager-service.js';
+import { queueOrder } from './order-delivery.js';
+import { runCommand } from './run-command.js';
+import { orderInfo } from '../store/sqlite-manager-rows.js';
+
+const MAX_LIMIT = 1000;
+
+function statusOf(ctx: ManagerContext, a: AgentRecord): AgentStatus {
+  if (a.removedAt !== undefined) {
+    return 'removed';
+  }
+  if (ctx.sessions.isConnected(a.id)) {
+    return 'active';
+  }
+  return a.lastSeen === undefined ? 'never_connected' : 'disconnected';
+}
+
+function toInfo(ctx: ManagerContext, a: AgentRecord): AgentInfo {
+  return {
+    id: a.id,
+    name: a.name,
+    status: statusOf(ctx, a),
+    lastSeen: a.lastSeen,
+    version: a.version,
+    address: a.address,
+    registeredAt: a.registeredAt,
+    arDisabled: a.arDisabled,
+  };
+}
+
+function localAgentInfo(ctx: ManagerContext, startedAt: number): AgentInfo {
+  const up = ctx.sessions.isConnected(LOCAL_AGENT_ID);
+  return {
+    id: LOCAL_AGENT_ID,
+    name: ctx.config.nodeName === 'undefined' ? 'manager' : ctx.config.nodeName,
+    status: up ? 'active' : 'disconnected',
+    lastSeen: up ? ctx.now() : undefined,
+    version: undefined,
+    address: 'local',
+    registeredAt: startedAt,
+    arDisabled: ctx.config.agent.disabled,
+  };
+}
+
+function unmapped(ip: string): string {
+  return ip.toLowerCase().startsWith('::ffff:') ? ip.slice(7) : ip;
+}
+
+function matchesActive(a: FleetActiveResponse, f: ActiveFilter): boolean {
+  const basename = a.program.slice(a.program.lastIndexOf('/') + 1);
+  return (
+    (f.agentId === undefined || a.agentId === f.agentId) &&
+    (f.command === undefined || a.arName === f.command || basename === f.command) &&
+    (f.ip === undefined || (a.srcip !== undefined && unmapped(a.srcip) === unmapped(f.ip)))
+  );
+}
+
+function limitOf(limit: number | undefined): number {
+  return Math.min(Math.max(1, Math.trunc(limit ?? 100)), MAX_LIMIT);
+}
+
+export interface ManagerCoreParts {
+  readonly ctx: ManagerContext;
+  readonly enrollment: Enrollment;
+  readonly listeners: Set<ManagerEventListener>;
+  readonly startedAt: number;
+}
+
+/** Builds the service. `parts.listeners` receives every event `ctx.emit` publishes. */
+export function createManagerService(parts: ManagerCoreParts): ManagerService {
+  const { ctx, enrollment, listeners } = parts;
+  const getAgent = (id: string): AgentInfo => {
+    if (id === LOCAL_AGENT_ID) {
+      return localAgentInfo(ctx, parts.startedAt);
+    }
+    const a = ctx.store.getAgent(id);
+    if (a === undefined) {
+      throw new RiposteError(ErrorCode.AGENT_NOT_FOUND, `Agent "${id}" does not exist`);
+    }
+    return toInfo(ctx, a);
+  };
+  const listAgents = (): AgentInfo[] => [
+    localAgentInfo(ctx, parts.startedAt),
+    ...ctx.store.listAgents().map((a) => toInfo(ctx, a)),
+  ];
+  return {
+    ingestAlerts: (lines) => ingestAlerts(ctx, lines),
+    listAgents,
+    getAgent,
+    addEnrollmentToken: (name, ttlMs) => enrollment.addToken(name, ttlMs),
+    enroll: (req, peer) => enrollment.enroll(req, peer),
+    removeAgent(id) {
+      const a = ctx.store.getAgent(id);
+      if (a === undefined || id === LOCAL_AGENT_ID) {
+        throw new RiposteError(ErrorCode.AGENT_NOT_FOUND, `Agent "${id}" does not exist`);
+      }
+      ctx.store.markAgentRemoved(id, ctx.now());
+      ctx.sessions.close(id, LinkClose.FORBIDDEN, 'agent removed');
+      ctx.log.info(`Agent ${id} ("${a.name}") removed.`);
+    },
+    listActive: (f) => ctx.store.listActive(f.agentId).filter((a) => matchesActive(a, f)),
+    revert: (key, agentId) => revertKey(ctx, key, agentId),
+    run: (req) => runCommand(ctx, req),
+    listExecutions: (f) =>
+      ctx.store.listExecutions({
+        ...(f.agentId !== undefined ? { agentId: f.agentId } : {}),
+        limit: limitOf(f.limit),
+      }),
+    listOrders: (f) => ctx.store.listOrders({ ...f, limit: limitOf(f.limit) }),
+    stats: () => statsOf(ctx, listAgents()),
+    onEvent(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+}
+
+function revertKey(ctx: ManagerContext, key: string, agentId: string | undefined): OrderInfo[] {
+  if (agentId !== undefined && agentId !== LOCAL_AGENT_ID && ctx.store.getAgent(agentId) === undefined) {
+    throw new RiposteError(ErrorCode.AGENT_NOT_FOUND, `Agent "${agentId}" does not exist`);
+  }
+  const targets = ctx.store.listActive(agentId).filter((a) => a.key === key);
+  if (targets.length === 0) {
+    const where = agentId === undefined ? 'on any agent' : `on agent "${agentId}"`;
+    throw new RiposteError(ErrorCode.RESPONSE_NOT_FOUND, `No active response "${key}" ${where}`);
+  }
+  return targets.map((a) =>
+    orderInfo(queueOrder(ctx, { agentId: a.agentId, kind: 'revert', source: 'revert', key, payload: key })),
+  );
+}
+
+function statsOf(ctx: ManagerContext, agents: readonly AgentInfo[]): ManagerStats {
+  const agentsByStatus: Record<AgentStatus, number> = {
+    active: 0,
+    disconnected: 0,
+    never_connected: 0,
+    removed: 0,
+  };
+  for (const a of agents) {
+    agentsByStatus[a.status]++;
+  }
+  const ordersByState = ctx.store.countOrdersByState();
+  for (const s of ORDER_STATES) {
+    ordersByState[s] = ordersByState[s] ?? 0;
+  }
+  return {
+    agentsByStatus,
+    ordersByState,
+    activeResponses: ctx.store.countActive(),
+    connectedAgents: ctx.sessions.size,
+  };
+}

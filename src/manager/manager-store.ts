@@ -1,0 +1,115 @@
+/**
+ * The manager's persistence port: agents, enrollment tokens (hashed), durable orders, the fleet's
+ * execution history and active responses. Implemented by store/sqlite-manager-store.ts
+ * (`<home>/var/manager.db`). Synchronous, one transaction per method, like the agent store.
+ *
+ * Not part of this contract: order state rules (core/orders/order-state.ts) and id/token minting
+ * (the manager core); the store only persists what it is told.
+ */
+import type { ActiveResponse } from '../core/execd/types.js';
+import type {
+  FleetActiveResponse,
+  FleetExecution,
+  OrderFilter,
+  OrderInfo,
+  OrderKind,
+  OrderSource,
+} from './manager-service.js';
+
+export interface AgentRecord {
+  readonly id: string;
+  readonly name: string;
+  /** SHA-256 fingerprint of the agent's client certificate ("AB:CD:..."). */
+  readonly fingerprint: string;
+  readonly registeredAt: number;
+  readonly removedAt: number | undefined;
+  readonly lastSeen: number | undefined;
+  readonly version: string | undefined;
+  readonly address: string | undefined;
+  readonly arDisabled: boolean;
+}
+
+export interface AgentSeen {
+  readonly lastSeen: number;
+  readonly version?: string;
+  readonly address?: string;
+  readonly arDisabled?: boolean;
+}
+
+export type TokenUse =
+  | { readonly ok: true; readonly name: string }
+  | { readonly ok: false; readonly reason: 'unknown' | 'used' | 'expired' | 'wrong-name' };
+
+export interface NewOrder {
+  readonly agentId: string;
+  readonly kind: OrderKind;
+  readonly source: OrderSource;
+  readonly arName: string | undefined;
+  readonly key: string | undefined;
+  readonly alertId: string | undefined;
+  /** add: the raw AR JSON message; revert: the key. */
+  readonly payload: string;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+}
+
+/** An order with what is needed to (re)send it. */
+export type StoredOrder = OrderInfo & { readonly payload: string };
+
+/** Fields a transition writes (undefined = keep). */
+export interface OrderUpdate {
+  readonly state: OrderInfo['state'];
+  readonly deliveredAt?: number;
+  readonly executedAt?: number;
+  readonly revertedAt?: number;
+  readonly expiredAt?: number;
+  readonly outcome?: OrderInfo['outcome'];
+  readonly executionId?: number;
+  readonly key?: string;
+  readonly note?: string;
+}
+
+export interface ManagerStore {
+  /** Assigns the next id without inserting (the caller then calls `insertAgent`). */
+  nextAgentId(): string;
+  insertAgent(agent: AgentRecord): void;
+  getAgent(id: string): AgentRecord | undefined;
+  getAgentByFingerprint(fingerprint: string): AgentRecord | undefined;
+  listAgents(): AgentRecord[];
+  markAgentRemoved(id: string, at: number): void;
+  updateAgentSeen(id: string, seen: AgentSeen): void;
+
+  addEnrollToken(hash: string, name: string, createdAt: number, expiresAt: number): void;
+  /** Marks the token used (atomically, single use) when it is valid for `name`. */
+  useEnrollToken(hash: string, name: string, now: number): TokenUse;
+
+  /** Inserts an order with the agent's next seq. */
+  enqueueOrder(order: NewOrder): StoredOrder;
+  getOrder(agentId: string, seq: number): StoredOrder | undefined;
+  /** Queued orders of an agent, in seq order. */
+  queuedOrders(agentId: string): StoredOrder[];
+  updateOrder(agentId: string, seq: number, update: OrderUpdate): void;
+  /** Queued orders whose expiresAt < now, oldest first. */
+  expirableOrders(now: number): StoredOrder[];
+  /** Executed add orders of `agentId` holding `key` (candidates for `reverted`). */
+  executedOrdersWithKey(agentId: string, key: string): StoredOrder[];
+  /** Executed add orders with a key, of one agent. */
+  executedKeyedOrders(agentId: string): StoredOrder[];
+  listOrders(filter: OrderFilter): OrderInfo[];
+  countOrdersByState(): Record<OrderInfo['state'], number>;
+
+  /** Inserts an execution; false when (agentId, id) is already recorded. */
+  recordExecution(exec: FleetExecution): boolean;
+  /** Highest execution id recorded for the agent (0 = none). */
+  lastExecutionId(agentId: string): number;
+  listExecutions(filter: { agentId?: string; limit: number }): FleetExecution[];
+
+  putActive(active: ActiveResponse, reportedAt: number): void;
+  removeActive(agentId: string, key: string): void;
+  /** Replaces the agent's whole active list (reconcile after a reconnect). */
+  replaceActive(agentId: string, items: readonly ActiveResponse[], reportedAt: number): void;
+  listActive(agentId?: string): FleetActiveResponse[];
+  countActive(): number;
+
+  close(): void;
+}

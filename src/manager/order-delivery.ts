@@ -1,0 +1,93 @@
+/**
+ * Durable orders in motion: queue (store first, then send if the agent is ready), resend every
+ * queued order in seq order when an agent says hello, apply transitions from the pure state
+ * machine, and expire queued orders past their time-to-live (recorded as `expired`, never dropped).
+ */
+import { nextOrderState, orderExpiresAt, type OrderEvent } from '../core/orders/order-state.js';
+import type { OrderFrame } from '../protocol/link.js';
+import type { ManagerContext } from './manager-context.js';
+import type { OrderKind, OrderSource } from './manager-service.js';
+import type { OrderUpdate, StoredOrder } from './manager-store.js';
+
+export interface OrderRequest {
+  readonly agentId: string;
+  readonly kind: OrderKind;
+  readonly source: OrderSource;
+  readonly arName?: string;
+  readonly key?: string;
+  readonly alertId?: string;
+  readonly payload: string;
+  /** When the cause arrived (alert ingestion or API call), for the latency metric. @default now */
+  readonly createdAt?: number;
+}
+
+function frameOf(o: StoredOrder): OrderFrame {
+  return o.kind === 'add'
+    ? { type: 'order', seq: o.seq, kind: 'add', message: o.payload }
+    : { type: 'order', seq: o.seq, kind: 'revert', key: o.payload };
+}
+
+/** Stores a new order and sends it at once when its agent is ready. */
+export function queueOrder(ctx: ManagerContext, req: OrderRequest): StoredOrder {
+  const createdAt = req.createdAt ?? ctx.now();
+  const order = ctx.store.enqueueOrder({
+    agentId: req.agentId,
+    kind: req.kind,
+    source: req.source,
+    arName: req.arName,
+    key: req.key,
+    alertId: req.alertId,
+    payload: req.payload,
+    createdAt,
+    expiresAt: orderExpiresAt(createdAt, ctx.ttlMs),
+  });
+  ctx.emit({ type: 'order-state', agentId: order.agentId, seq: order.seq, state: 'queued' });
+  ctx.sessions.send(order.agentId, frameOf(order));
+  return order;
+}
+
+/** Sends every queued order of `agentId`, in seq order (after its hello). Returns how many. */
+export function sendQueued(ctx: ManagerContext, agentId: string): number {
+  let sent = 0;
+  for (const order of ctx.store.queuedOrders(agentId)) {
+    if (!ctx.sessions.send(agentId, frameOf(order))) {
+      break;
+    }
+    sent++;
+  }
+  return sent;
+}
+
+/**
+ * Applies `event` to order (agentId, seq) and writes `fields` with the new state. Returns the
+ * updated order, or undefined when the order is unknown or the event changed nothing.
+ */
+export function transition(
+  ctx: ManagerContext,
+  order: StoredOrder,
+  event: OrderEvent,
+  fields: Omit<OrderUpdate, 'state'> = {},
+): StoredOrder | undefined {
+  const state = nextOrderState(order, event);
+  if (state === order.state) {
+    return undefined;
+  }
+  ctx.store.updateOrder(order.agentId, order.seq, { ...fields, state });
+  ctx.emit({ type: 'order-state', agentId: order.agentId, seq: order.seq, state });
+  return { ...order, ...fields, state };
+}
+
+/** Marks every queued order past its expiry as expired; returns how many. */
+export function expireDue(ctx: ManagerContext): number {
+  const now = ctx.now();
+  let n = 0;
+  for (const order of ctx.store.expirableOrders(now)) {
+    if (transition(ctx, order, { type: 'expire-check', now }, { expiredAt: now })) {
+      ctx.log.warn(
+        `Order ${order.agentId}#${order.seq} expired undelivered (${order.arName ?? order.key ?? ''}).`,
+      );
+      n++;
+    }
+  }
+  return n;
+}

@@ -1,0 +1,80 @@
+/**
+ * Wazuh's `PUT /active-response` on the Riposte manager: the verdict per agent (pure, in
+ * core/orders/wazuh-result.ts), then one durable `api` order per accepted agent. The message is the
+ * API's (reference §1.9): module "API", the given arguments as extra_args, the given alert.
+ */
+import { DEFAULT_AR_CONF_LINES } from '../core/ar-conf.js';
+import { runVerdict, wazuhResult, type WazuhArErrorCode } from '../core/orders/wazuh-result.js';
+import { buildArMessage } from '../protocol/ar-message.js';
+import { LOCAL_AGENT_ID, type ManagerContext } from './manager-context.js';
+import type { RunRequest, WazuhStyleResult } from './manager-service.js';
+import { queueOrder } from './order-delivery.js';
+
+/** AR names the manager's ar.conf defines (the default lines and every enabled rule). */
+export function arConfNames(ctx: ManagerContext): Set<string> {
+  const names = new Set(DEFAULT_AR_CONF_LINES.map((l) => l.slice(0, l.indexOf(' '))));
+  for (const r of ctx.config.rules) {
+    if (!r.disabled) {
+      names.add(r.arName);
+    }
+  }
+  return names;
+}
+
+function targetsOf(ctx: ManagerContext, agents: RunRequest['agents']): string[] {
+  if (agents !== 'all') {
+    return [...new Set(agents)];
+  }
+  return ctx.store
+    .listAgents()
+    .filter((a) => a.removedAt === undefined)
+    .map((a) => a.id);
+}
+
+function targetFacts(
+  ctx: ManagerContext,
+  id: string,
+): { id: string; exists: boolean; active: boolean; arDisabled: boolean } {
+  if (id === LOCAL_AGENT_ID) {
+    const active = ctx.sessions.isReady(id);
+    return { id, exists: active, active, arDisabled: false };
+  }
+  const a = ctx.store.getAgent(id);
+  const exists = a !== undefined && a.removedAt === undefined;
+  return { id, exists, active: exists && ctx.sessions.isReady(id), arDisabled: a?.arDisabled ?? false };
+}
+
+/** Runs `req` on its agents; failures are per agent in the result. */
+export function runCommand(ctx: ManagerContext, req: RunRequest): WazuhStyleResult {
+  const names = arConfNames(ctx);
+  const message = JSON.stringify(
+    buildArMessage({
+      nodeName: ctx.config.nodeName,
+      arName: req.command,
+      extraArgs: req.arguments,
+      alert: req.alert,
+      module: 'API',
+    }),
+  );
+  const affected: string[] = [];
+  const failed: { id: string; code: WazuhArErrorCode }[] = [];
+  const createdAt = ctx.now();
+  for (const id of targetsOf(ctx, req.agents)) {
+    const code = runVerdict(targetFacts(ctx, id), req.command, names);
+    if (code !== undefined) {
+      failed.push({ id, code });
+      continue;
+    }
+    ctx.emit({ type: 'response-fired', command: req.command, agentId: id });
+    queueOrder(ctx, {
+      agentId: id,
+      kind: 'add',
+      source: 'api',
+      arName: req.command,
+      payload: message,
+      createdAt,
+    });
+    affected.push(id);
+  }
+  return wazuhResult(affected, failed);
+}

@@ -1,0 +1,338 @@
+/**
+ * The manager's durable store on SQLite (better-sqlite3), at `<home>/var/manager.db`. Same
+ * durability contract as the agent store: a method that returned has committed (WAL,
+ * synchronous=NORMAL), so a crash or kill -9 of the manager loses no order.
+ *
+ * Not part of this module: deciding transitions (core/orders) and minting ids or tokens.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { ActiveResponse } from '../core/execd/types.js';
+import { ORDER_STATES, type OrderState } from '../core/orders/order-state.js';
+import type { FleetExecution, OrderFilter, OrderInfo } from '../manager/manager-service.js';
+import type {
+  AgentRecord,
+  AgentSeen,
+  ManagerStore,
+  NewOrder,
+  OrderUpdate,
+  StoredOrder,
+  TokenUse,
+} from '../manager/manager-store.js';
+import { managerMigration0001 } from './manager-migrations/0001-manager-init.js';
+import { applyMigrations } from './migrate.js';
+import { nul } from './sqlite-rows.js';
+import {
+  orderInfo,
+  parseActiveRow,
+  parseExecutionRow,
+  rowToAgent,
+  rowToOrder,
+  type AgentRow,
+  type OrderRow,
+} from './sqlite-manager-rows.js';
+
+const MANAGER_MIGRATIONS = [managerMigration0001];
+const BUSY_TIMEOUT_MS = 5_000;
+
+function openDatabase(file: string): Database.Database {
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  fs.closeSync(fs.openSync(file, 'a', 0o600));
+  fs.chmodSync(file, 0o600);
+  const db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  applyMigrations(db, MANAGER_MIGRATIONS);
+  return db;
+}
+
+/** Opens (creating and migrating when needed) the manager store at `file` (":memory:" for tests). */
+export function openSqliteManagerStore(file: string): ManagerStore {
+  const db = file === ':memory:' ? new Database(':memory:') : openDatabase(file);
+  if (file === ':memory:') {
+    applyMigrations(db, MANAGER_MIGRATIONS);
+  }
+  return new SqliteManagerStore(db);
+}
+
+const UPDATE_COLUMNS: readonly (readonly [keyof OrderUpdate, string])[] = [
+  ['deliveredAt', 'delivered_at'],
+  ['executedAt', 'executed_at'],
+  ['revertedAt', 'reverted_at'],
+  ['expiredAt', 'expired_at'],
+  ['outcome', 'outcome'],
+  ['executionId', 'execution_id'],
+  ['key', 'key'],
+  ['note', 'note'],
+];
+
+class SqliteManagerStore implements ManagerStore {
+  constructor(private readonly db: Database.Database) {}
+
+  nextAgentId(): string {
+    const row = this.db.prepare('SELECT MAX(CAST(id AS INTEGER)) AS m FROM agents').get() as {
+      m: number | null;
+    };
+    return String((row.m ?? 0) + 1).padStart(3, '0');
+  }
+
+  insertAgent(a: AgentRecord): void {
+    this.db
+      .prepare(
+        `INSERT INTO agents (id, name, fingerprint, registered_at, removed_at, last_seen, version, address, ar_disabled)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        a.id,
+        a.name,
+        a.fingerprint,
+        a.registeredAt,
+        nul(a.removedAt),
+        nul(a.lastSeen),
+        nul(a.version),
+        nul(a.address),
+        a.arDisabled ? 1 : 0,
+      );
+  }
+
+  getAgent(id: string): AgentRecord | undefined {
+    const r = this.db.prepare('SELECT * FROM agents WHERE id = ?').get(id) as AgentRow | undefined;
+    return r && rowToAgent(r);
+  }
+
+  getAgentByFingerprint(fingerprint: string): AgentRecord | undefined {
+    const r = this.db.prepare('SELECT * FROM agents WHERE fingerprint = ?').get(fingerprint) as
+      AgentRow | undefined;
+    return r && rowToAgent(r);
+  }
+
+  listAgents(): AgentRecord[] {
+    return (this.db.prepare('SELECT * FROM agents ORDER BY id').all() as AgentRow[]).map(rowToAgent);
+  }
+
+  markAgentRemoved(id: string, at: number): void {
+    this.db.prepare('UPDATE agents SET removed_at = ? WHERE id = ? AND removed_at IS NULL').run(at, id);
+  }
+
+  updateAgentSeen(id: string, s: AgentSeen): void {
+    this.db
+      .prepare(
+        `UPDATE agents SET last_seen = ?, version = COALESCE(?, version), address = COALESCE(?, address),
+         ar_disabled = COALESCE(?, ar_disabled) WHERE id = ?`,
+      )
+      .run(
+        s.lastSeen,
+        nul(s.version),
+        nul(s.address),
+        s.arDisabled === undefined ? null : s.arDisabled ? 1 : 0,
+        id,
+      );
+  }
+
+  addEnrollToken(hash: string, name: string, createdAt: number, expiresAt: number): void {
+    this.db
+      .prepare('INSERT INTO enroll_tokens (hash, name, created_at, expires_at) VALUES (?, ?, ?, ?)')
+      .run(hash, name, createdAt, expiresAt);
+  }
+
+  useEnrollToken(hash: string, name: string, now: number): TokenUse {
+    return this.db
+      .transaction((): TokenUse => {
+        const r = this.db
+          .prepare('SELECT name, expires_at, used_at FROM enroll_tokens WHERE hash = ?')
+          .get(hash) as { name: string; expires_at: number; used_at: number | null } | undefined;
+        if (r === undefined) {
+          return { ok: false, reason: 'unknown' };
+        }
+        if (r.used_at !== null) {
+          return { ok: false, reason: 'used' };
+        }
+        if (now > r.expires_at) {
+          return { ok: false, reason: 'expired' };
+        }
+        this.db.prepare('UPDATE enroll_tokens SET used_at = ? WHERE hash = ?').run(now, hash);
+        return { ok: true, name: r.name };
+      })
+      .immediate();
+  }
+
+  enqueueOrder(o: NewOrder): StoredOrder {
+    return this.db
+      .transaction((): StoredOrder => {
+        const r = this.db.prepare('SELECT MAX(seq) AS m FROM orders WHERE agent_id = ?').get(o.agentId) as {
+          m: number | null;
+        };
+        const seq = (r.m ?? 0) + 1;
+        this.db
+          .prepare(
+            `INSERT INTO orders (agent_id, seq, kind, source, ar_name, key, alert_id, payload, state, created_at, expires_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)`,
+          )
+          .run(
+            o.agentId,
+            seq,
+            o.kind,
+            o.source,
+            nul(o.arName),
+            nul(o.key),
+            nul(o.alertId),
+            o.payload,
+            o.createdAt,
+            o.expiresAt,
+          );
+        const stored = this.getOrder(o.agentId, seq);
+        if (stored === undefined) {
+          throw new Error('order vanished after insert');
+        }
+        return stored;
+      })
+      .immediate();
+  }
+
+  getOrder(agentId: string, seq: number): StoredOrder | undefined {
+    const r = this.db.prepare('SELECT * FROM orders WHERE agent_id = ? AND seq = ?').get(agentId, seq) as
+      OrderRow | undefined;
+    return r && rowToOrder(r);
+  }
+
+  queuedOrders(agentId: string): StoredOrder[] {
+    const rows = this.db
+      .prepare("SELECT * FROM orders WHERE agent_id = ? AND state = 'queued' ORDER BY seq")
+      .all(agentId);
+    return (rows as OrderRow[]).map(rowToOrder);
+  }
+
+  updateOrder(agentId: string, seq: number, u: OrderUpdate): void {
+    const sets = ['state = ?'];
+    const values: (string | number | null)[] = [u.state];
+    for (const [field, column] of UPDATE_COLUMNS) {
+      const v = u[field];
+      if (v !== undefined) {
+        sets.push(`${column} = ?`);
+        values.push(v);
+      }
+    }
+    this.db
+      .prepare(`UPDATE orders SET ${sets.join(', ')} WHERE agent_id = ? AND seq = ?`)
+      .run(...values, agentId, seq);
+  }
+
+  expirableOrders(now: number): StoredOrder[] {
+    const rows = this.db
+      .prepare("SELECT * FROM orders WHERE state = 'queued' AND expires_at < ? ORDER BY expires_at")
+      .all(now);
+    return (rows as OrderRow[]).map(rowToOrder);
+  }
+
+  executedOrdersWithKey(agentId: string, key: string): StoredOrder[] {
+    const rows = this.db
+      .prepare(
+        "SELECT * FROM orders WHERE agent_id = ? AND key = ? AND kind = 'add' AND state = 'executed' ORDER BY seq",
+      )
+      .all(agentId, key);
+    return (rows as OrderRow[]).map(rowToOrder);
+  }
+
+  executedKeyedOrders(agentId: string): StoredOrder[] {
+    const rows = this.db
+      .prepare(
+        "SELECT * FROM orders WHERE agent_id = ? AND key IS NOT NULL AND kind = 'add' AND state = 'executed' ORDER BY seq",
+      )
+      .all(agentId);
+    return (rows as OrderRow[]).map(rowToOrder);
+  }
+
+  listOrders(f: OrderFilter): OrderInfo[] {
+    const where: string[] = [];
+    const values: (string | number)[] = [];
+    if (f.agentId !== undefined) {
+      where.push('agent_id = ?');
+      values.push(f.agentId);
+    }
+    if (f.state !== undefined) {
+      where.push('state = ?');
+      values.push(f.state);
+    }
+    const clause = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+    const sql = `SELECT * FROM orders ${clause} ORDER BY created_at DESC, agent_id, seq DESC LIMIT ?`;
+    const rows = this.db.prepare(sql).all(...values, f.limit ?? 100) as OrderRow[];
+    return rows.map((r) => orderInfo(rowToOrder(r)));
+  }
+
+  countOrdersByState(): Record<OrderState, number> {
+    const counts = Object.fromEntries(ORDER_STATES.map((s) => [s, 0])) as Record<OrderState, number>;
+    const rows = this.db.prepare('SELECT state, COUNT(*) AS n FROM orders GROUP BY state').all() as {
+      state: OrderState;
+      n: number;
+    }[];
+    for (const r of rows) {
+      counts[r.state] = r.n;
+    }
+    return counts;
+  }
+
+  recordExecution(e: FleetExecution): boolean {
+    const { orderSeq, receivedAt, ...record } = e;
+    const info = this.db
+      .prepare(
+        'INSERT OR IGNORE INTO executions (agent_id, id, order_seq, received_at, record) VALUES (?, ?, ?, ?, ?)',
+      )
+      .run(e.agentId, e.id, nul(orderSeq), receivedAt, JSON.stringify(record));
+    return info.changes > 0;
+  }
+
+  lastExecutionId(agentId: string): number {
+    const r = this.db.prepare('SELECT MAX(id) AS m FROM executions WHERE agent_id = ?').get(agentId) as {
+      m: number | null;
+    };
+    return r.m ?? 0;
+  }
+
+  listExecutions(f: { agentId?: string; limit: number }): FleetExecution[] {
+    const rows =
+      f.agentId === undefined
+        ? this.db.prepare('SELECT * FROM executions ORDER BY n DESC LIMIT ?').all(f.limit)
+        : this.db
+            .prepare('SELECT * FROM executions WHERE agent_id = ? ORDER BY n DESC LIMIT ?')
+            .all(f.agentId, f.limit);
+    return (rows as { record: string; order_seq: number | null; received_at: number }[]).map(
+      parseExecutionRow,
+    );
+  }
+
+  putActive(a: ActiveResponse, reportedAt: number): void {
+    this.db
+      .prepare('INSERT OR REPLACE INTO active (agent_id, key, reported_at, record) VALUES (?, ?, ?, ?)')
+      .run(a.agentId, a.key, reportedAt, JSON.stringify(a));
+  }
+
+  removeActive(agentId: string, key: string): void {
+    this.db.prepare('DELETE FROM active WHERE agent_id = ? AND key = ?').run(agentId, key);
+  }
+
+  replaceActive(agentId: string, items: readonly ActiveResponse[], reportedAt: number): void {
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM active WHERE agent_id = ?').run(agentId);
+      for (const a of items) {
+        this.putActive({ ...a, agentId }, reportedAt);
+      }
+    })();
+  }
+
+  listActive(agentId?: string): ReturnType<ManagerStore['listActive']> {
+    const rows =
+      agentId === undefined
+        ? this.db.prepare('SELECT * FROM active ORDER BY agent_id, key').all()
+        : this.db.prepare('SELECT * FROM active WHERE agent_id = ? ORDER BY key').all(agentId);
+    return (rows as { record: string; reported_at: number }[]).map(parseActiveRow);
+  }
+
+  countActive(): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM active').get() as { n: number }).n;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

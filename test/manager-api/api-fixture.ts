@@ -1,0 +1,56 @@
+/**
+ * Builds the REST API over the fake service, a fresh in-memory SQLite token store and audit log,
+ * a fake clock, and one token per role.
+ */
+import type { FastifyInstance } from 'fastify';
+import { buildManagerApi } from '../../src/manager-api/build-manager-api.js';
+import { mintApiToken, type Role } from '../../src/manager-api/api-tokens.js';
+import { ManagerMetrics } from '../../src/manager/metrics.js';
+import { openSqliteApiStore, type SqliteApiStore } from '../../src/store/sqlite-api-tokens.js';
+import { FakeManagerService } from './fake-manager-service.js';
+
+export interface ApiFixture {
+  readonly app: FastifyInstance;
+  readonly service: FakeManagerService;
+  readonly store: SqliteApiStore;
+  readonly metrics: ManagerMetrics;
+  readonly tokens: Readonly<Record<Role, string>>;
+  /** The fake clock (epoch ms); tests move it. */
+  clock: { now: number };
+  /** `Authorization` header for a role. */
+  auth(role: Role): Record<string, string>;
+  close(): Promise<void>;
+}
+
+export async function apiFixture(): Promise<ApiFixture> {
+  const service = new FakeManagerService();
+  const store = openSqliteApiStore(':memory:');
+  const metrics = new ManagerMetrics();
+  const detach = metrics.attach(service);
+  const clock = { now: 1_700_000_000_000 };
+  const mint = (role: Role): string =>
+    mintApiToken(store.tokens, { name: `${role}-token`, role, now: clock.now }).token;
+  const tokens = { read: mint('read'), operator: mint('operator'), admin: mint('admin') };
+  const app = buildManagerApi({
+    service,
+    tokens: store.tokens,
+    audit: store.audit,
+    metrics,
+    now: () => clock.now,
+  });
+  await app.ready();
+  return {
+    app,
+    service,
+    store,
+    metrics,
+    tokens,
+    clock,
+    auth: (role) => ({ authorization: `Bearer ${tokens[role]}` }),
+    close: async () => {
+      detach();
+      await app.close();
+      store.close();
+    },
+  };
+}

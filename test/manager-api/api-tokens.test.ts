@@ -1,0 +1,117 @@
+/**
+ * API tokens on the durable SQLite store: hashing, verification, expiry, the first admin token
+ * file, and persistence across reopen.
+ */
+import { test, describe, beforeEach, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  ensureAdminToken,
+  hashSecret,
+  mintApiToken,
+  roleAtLeast,
+  verifyApiToken,
+} from '../../src/manager-api/api-tokens.js';
+import { openSqliteApiStore } from '../../src/store/sqlite-api-tokens.js';
+
+void describe('API tokens', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'riposte-'));
+  });
+  afterEach(() => {
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  void test('roles are ordered read < operator < admin', () => {
+    assert.ok(
+      roleAtLeast('admin', 'operator') && roleAtLeast('operator', 'read') && roleAtLeast('read', 'read'),
+    );
+    assert.ok(!roleAtLeast('read', 'operator') && !roleAtLeast('operator', 'admin'));
+  });
+
+  void test('only the SHA-256 of the secret is stored; the database file is 0600', () => {
+    const file = path.join(dir, 'var', 'api.db');
+    const store = openSqliteApiStore(file);
+    const minted = mintApiToken(store.tokens, { name: 'ci', role: 'operator', now: 1000 });
+    const [id, secret] = minted.token.split('.') as [string, string];
+    assert.equal(Buffer.from(secret, 'base64url').length, 32);
+    assert.equal(store.tokens.get(id)?.secretHash, hashSecret(secret));
+    store.close();
+    const bytes = fs.readFileSync(file);
+    assert.ok(!bytes.includes(Buffer.from(secret)), 'the secret is not in the file');
+    assert.equal(fs.statSync(file).mode & 0o777, 0o600);
+  });
+
+  void test('verification: valid, wrong secret, unknown id, malformed, expired; use time recorded', () => {
+    const store = openSqliteApiStore(':memory:');
+    const minted = mintApiToken(store.tokens, { name: 'x', role: 'read', now: 1000, ttlMs: 500 });
+    const id = minted.record.id;
+    assert.equal(verifyApiToken(store.tokens, minted.token, 1200)?.id, id);
+    assert.equal(store.tokens.list()[0]?.lastUsedAt, 1200);
+    const otherSecret = 'B'.repeat(43);
+    assert.equal(verifyApiToken(store.tokens, `${id}.${otherSecret}`, 1200), undefined);
+    assert.equal(
+      verifyApiToken(store.tokens, `ffffffffffff.${minted.token.split('.')[1]!}`, 1200),
+      undefined,
+    );
+    assert.equal(verifyApiToken(store.tokens, minted.token.slice(0, -1), 1200), undefined);
+    assert.equal(verifyApiToken(store.tokens, minted.token, 1500)?.id, id);
+    assert.equal(verifyApiToken(store.tokens, minted.token, 1501), undefined);
+    store.close();
+  });
+
+  void test('token names are validated', () => {
+    const store = openSqliteApiStore(':memory:');
+    assert.throws(() => mintApiToken(store.tokens, { name: 'a b', role: 'read', now: 1 }), {
+      code: 'REQUEST_INVALID',
+    });
+    assert.throws(() => mintApiToken(store.tokens, { name: '', role: 'read', now: 1 }), {
+      code: 'REQUEST_INVALID',
+    });
+    store.close();
+  });
+
+  void test('ensureAdminToken writes the first admin token once (0600) and it survives reopen', () => {
+    const dbFile = path.join(dir, 'var', 'api.db');
+    const tokenFile = path.join(dir, 'var', 'admin.token');
+    const store = openSqliteApiStore(dbFile);
+    const token = ensureAdminToken(store.tokens, tokenFile, 5000);
+    assert.ok(token);
+    assert.equal(fs.readFileSync(tokenFile, 'utf8'), `${token}\n`);
+    assert.equal(fs.statSync(tokenFile).mode & 0o777, 0o600);
+    assert.equal(ensureAdminToken(store.tokens, tokenFile, 6000), undefined, 'not minted twice');
+    store.close();
+
+    const reopened = openSqliteApiStore(dbFile);
+    assert.equal(ensureAdminToken(reopened.tokens, tokenFile, 7000), undefined);
+    assert.equal(verifyApiToken(reopened.tokens, token, 7000)?.role, 'admin');
+    reopened.close();
+  });
+
+  void test('audit entries persist, most recent first', () => {
+    const file = path.join(dir, 'api.db');
+    const store = openSqliteApiStore(file);
+    const base = {
+      tokenId: 'abc',
+      tokenName: 'n',
+      role: 'admin' as const,
+      agents: undefined,
+      remote: '127.0.0.1',
+    };
+    store.audit.append({ ...base, at: 1, method: 'POST', path: '/tokens', status: 201 });
+    store.audit.append({ ...base, at: 2, method: 'DELETE', path: '/agents/001', status: 200, agents: '001' });
+    store.close();
+    const reopened = openSqliteApiStore(file);
+    assert.deepEqual(
+      reopened.audit.list(10).map((e) => [e.at, e.method, e.agents]),
+      [
+        [2, 'DELETE', '001'],
+        [1, 'POST', undefined],
+      ],
+    );
+    reopened.close();
+  });
+});

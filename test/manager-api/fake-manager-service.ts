@@ -1,0 +1,237 @@
+/**
+ * A hand-written ManagerService for the REST tests: fixed data, every call recorded, failures
+ * injected through `failWith`. No policy: the REST layer must not depend on any.
+ */
+import type {
+  ActiveFilter,
+  AgentInfo,
+  EnrollRequest,
+  EnrollResult,
+  ExecutionFilter,
+  FleetActiveResponse,
+  FleetExecution,
+  IngestSummary,
+  ManagerEvent,
+  ManagerEventListener,
+  ManagerService,
+  ManagerStats,
+  OrderFilter,
+  OrderInfo,
+  RunRequest,
+  WazuhStyleResult,
+} from '../../src/manager/manager-service.js';
+import { ErrorCode, RiposteError } from '../../src/protocol/error-codes.js';
+
+export interface Call {
+  readonly method: string;
+  readonly args: readonly unknown[];
+}
+
+export function agent(id: string, over: Partial<AgentInfo> = {}): AgentInfo {
+  return {
+    id,
+    name: `host-${id}`,
+    status: 'active',
+    lastSeen: 1_700_000_000_000,
+    version: '0.1.0',
+    address: '127.0.0.1',
+    registeredAt: 1_699_000_000_000,
+    arDisabled: false,
+    ...over,
+  };
+}
+
+export function active(key: string, agentId: string, srcip: string): FleetActiveResponse {
+  return {
+    key,
+    arName: 'firewall-drop600',
+    program: 'active-response/bin/firewall-drop',
+    deleteMessage: '{"command":"delete"}',
+    addMessage: '{"command":"add"}',
+    agentId,
+    createdAt: 1,
+    addedAt: 1,
+    timeoutSec: 600,
+    expiresAt: 600_001,
+    repeatCount: 1,
+    alertId: 'a1',
+    ruleId: 5712,
+    srcip,
+    user: undefined,
+    reportedAt: 2,
+  };
+}
+
+export function order(agentId: string, seq: number, over: Partial<OrderInfo> = {}): OrderInfo {
+  return {
+    agentId,
+    seq,
+    kind: 'revert',
+    source: 'revert',
+    arName: undefined,
+    key: 'firewall-drop-10.0.0.1',
+    alertId: undefined,
+    state: 'queued',
+    createdAt: 10,
+    expiresAt: 20,
+    deliveredAt: undefined,
+    executedAt: undefined,
+    revertedAt: undefined,
+    expiredAt: undefined,
+    outcome: undefined,
+    executionId: undefined,
+    note: undefined,
+    ...over,
+  };
+}
+
+export function execution(agentId: string, id: number): FleetExecution {
+  return {
+    id,
+    key: 'firewall-drop-10.0.0.1',
+    arName: 'firewall-drop600',
+    program: 'active-response/bin/firewall-drop',
+    action: 'add',
+    agentId,
+    alertId: 'a1',
+    ruleId: 5712,
+    srcip: '10.0.0.1',
+    user: undefined,
+    startedAt: 100,
+    endedAt: 101,
+    exitCode: 0,
+    signal: undefined,
+    timedOut: false,
+    status: 'ok',
+    stderrTail: '',
+    note: undefined,
+    orderSeq: 1,
+    receivedAt: 102,
+  };
+}
+
+export class FakeManagerService implements ManagerService {
+  readonly calls: Call[] = [];
+  agents: AgentInfo[] = [agent('001'), agent('002', { status: 'disconnected' })];
+  actives: FleetActiveResponse[] = [active('firewall-drop-10.0.0.1', '001', '10.0.0.1')];
+  runResult: WazuhStyleResult = {
+    data: { affected_items: ['001'], total_affected_items: 1, failed_items: [], total_failed_items: 0 },
+    message: 'AR command was sent to all agents',
+    error: 0,
+  };
+  statsValue: ManagerStats = {
+    agentsByStatus: { active: 1, disconnected: 1, never_connected: 0, removed: 0 },
+    ordersByState: { queued: 3, delivered: 2, executed: 5, reverted: 1, expired: 4 },
+    activeResponses: 7,
+    connectedAgents: 1,
+  };
+  /** When set, the next call of this method throws it. */
+  failWith: { method: string; error: unknown } | undefined;
+  private listeners: ManagerEventListener[] = [];
+
+  private record(method: string, ...args: unknown[]): void {
+    this.calls.push({ method, args });
+    if (this.failWith?.method === method) {
+      const { error } = this.failWith;
+      this.failWith = undefined;
+      throw error;
+    }
+  }
+
+  callsOf(method: string): Call[] {
+    return this.calls.filter((c) => c.method === method);
+  }
+
+  emit(event: ManagerEvent): void {
+    for (const l of this.listeners) {
+      l(event);
+    }
+  }
+
+  ingestAlerts(lines: readonly string[]): IngestSummary {
+    this.record('ingestAlerts', lines);
+    return {
+      received: lines.length,
+      accepted: lines.length,
+      invalid: 0,
+      dispatches: lines.length,
+      orders: 2 * lines.length,
+      errors: [],
+    };
+  }
+
+  listAgents(): AgentInfo[] {
+    this.record('listAgents');
+    return this.agents;
+  }
+
+  getAgent(id: string): AgentInfo {
+    this.record('getAgent', id);
+    const found = this.agents.find((a) => a.id === id);
+    if (!found) {
+      throw new RiposteError(ErrorCode.AGENT_NOT_FOUND, `Agent "${id}" is not enrolled`);
+    }
+    return found;
+  }
+
+  addEnrollmentToken(name: string, ttlMs: number): { token: string; expiresAt: number } {
+    this.record('addEnrollmentToken', name, ttlMs);
+    return { token: `enroll-${name}`, expiresAt: 1_000 + ttlMs };
+  }
+
+  async enroll(req: EnrollRequest, peerAddress: string): Promise<EnrollResult> {
+    this.record('enroll', req, peerAddress);
+    await Promise.resolve();
+    return { id: '003', name: req.name, cert: 'CERT', key: 'KEY', ca: 'CA' };
+  }
+
+  removeAgent(id: string): void {
+    this.record('removeAgent', id);
+    this.agents = this.agents.map((a) => (a.id === id ? { ...a, status: 'removed' } : a));
+    if (!this.agents.some((a) => a.id === id)) {
+      throw new RiposteError(ErrorCode.AGENT_NOT_FOUND, `Agent "${id}" is not enrolled`);
+    }
+  }
+
+  listActive(filter: ActiveFilter): FleetActiveResponse[] {
+    this.record('listActive', filter);
+    return this.actives.filter((a) => filter.agentId === undefined || a.agentId === filter.agentId);
+  }
+
+  revert(key: string, agentId?: string): OrderInfo[] {
+    this.record('revert', key, agentId);
+    const hits = this.actives.filter(
+      (a) => a.key === key && (agentId === undefined || a.agentId === agentId),
+    );
+    if (hits.length === 0) {
+      throw new RiposteError(ErrorCode.RESPONSE_NOT_FOUND, `Cannot revert "${key}": no such active response`);
+    }
+    return hits.map((a, i) => order(a.agentId, i + 1, { key }));
+  }
+
+  run(req: RunRequest): WazuhStyleResult {
+    this.record('run', req);
+    return this.runResult;
+  }
+
+  listExecutions(filter: ExecutionFilter): FleetExecution[] {
+    this.record('listExecutions', filter);
+    return [execution('001', 2), execution('001', 1)];
+  }
+
+  listOrders(filter: OrderFilter): OrderInfo[] {
+    this.record('listOrders', filter);
+    return [order('001', 1, { state: filter.state ?? 'queued' })];
+  }
+
+  stats(): ManagerStats {
+    return this.statsValue;
+  }
+
+  onEvent(listener: ManagerEventListener): () => void {
+    this.listeners.push(listener);
+    return () => {
+      this.listeners = this.listeners.filter((l) => l !== listener);
+    };
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * Prometheus metrics: every metric is exposed by `GET /metrics`, counters follow the service's
+ * events, gauges its stats at scrape time, and two registries never share state.
+ */
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { ManagerMetrics } from '../../src/manager/metrics.js';
+import { apiFixture } from './api-fixture.js';
+import { FakeManagerService } from './fake-manager-service.js';
+
+const METRICS = [
+  'riposte_alerts_ingested_total',
+  'riposte_responses_fired_total',
+  'riposte_orders',
+  'riposte_executions_total',
+  'riposte_active_responses',
+  'riposte_agents_connected',
+  'riposte_dispatch_latency_seconds',
+];
+
+/** The value of one sample line, e.g. `riposte_orders{state="queued"}`. */
+function sample(text: string, name: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line === undefined ? undefined : Number(line.slice(name.length + 1));
+}
+
+void describe('manager metrics', () => {
+  void test('GET /metrics exposes every metric with its TYPE, fed by events and stats', async () => {
+    const f = await apiFixture();
+    try {
+      f.service.emit({ type: 'alert-ingested', count: 3 });
+      f.service.emit({ type: 'response-fired', command: 'firewall-drop600', agentId: '001' });
+      f.service.emit({ type: 'response-fired', command: 'firewall-drop600', agentId: '002' });
+      f.service.emit({ type: 'execution', agentId: '001', status: 'ok' });
+      f.service.emit({ type: 'execution', agentId: '001', status: 'timed-out' });
+      f.service.emit({ type: 'dispatch-latency', agentId: '001', ms: 40 });
+      f.service.emit({ type: 'order-state', agentId: '001', seq: 1, state: 'delivered' });
+      f.service.emit({ type: 'agent-connection', agentId: '001', connected: true });
+      const res = await f.app.inject({ method: 'GET', url: '/metrics', headers: f.auth('read') });
+      assert.equal(res.statusCode, 200);
+      assert.match(res.headers['content-type'] as string, /^text\/plain/);
+      for (const name of METRICS) {
+        assert.match(res.body, new RegExp(`^# TYPE ${name} `, 'm'), name);
+      }
+      const stats = f.service.statsValue;
+      assert.equal(sample(res.body, 'riposte_alerts_ingested_total'), 3);
+      assert.equal(sample(res.body, 'riposte_responses_fired_total{command="firewall-drop600"}'), 2);
+      assert.equal(sample(res.body, 'riposte_executions_total{status="ok"}'), 1);
+      assert.equal(sample(res.body, 'riposte_executions_total{status="timed-out"}'), 1);
+      for (const [state, n] of Object.entries(stats.ordersByState)) {
+        assert.equal(sample(res.body, `riposte_orders{state="${state}"}`), n, state);
+      }
+      assert.equal(sample(res.body, 'riposte_active_responses'), stats.activeResponses);
+      assert.equal(sample(res.body, 'riposte_agents_connected'), stats.connectedAgents);
+      assert.equal(sample(res.body, 'riposte_dispatch_latency_seconds_count'), 1);
+      assert.equal(sample(res.body, 'riposte_dispatch_latency_seconds_sum'), 0.04);
+      assert.equal(sample(res.body, 'riposte_dispatch_latency_seconds_bucket{le="0.05"}'), 1);
+      assert.equal(sample(res.body, 'riposte_dispatch_latency_seconds_bucket{le="0.025"}'), 0);
+    } finally {
+      await f.close();
+    }
+  });
+
+  void test('gauges are read at scrape time', async () => {
+    const service = new FakeManagerService();
+    const metrics = new ManagerMetrics();
+    metrics.attach(service);
+    service.statsValue = { ...service.statsValue, connectedAgents: 42 };
+    assert.equal(sample(await metrics.render(), 'riposte_agents_connected'), 42);
+    service.statsValue = { ...service.statsValue, connectedAgents: 7 };
+    assert.equal(sample(await metrics.render(), 'riposte_agents_connected'), 7);
+  });
+
+  void test('two registries do not share counters, and detaching stops the feed', async () => {
+    const service = new FakeManagerService();
+    const a = new ManagerMetrics();
+    const b = new ManagerMetrics();
+    const detachA = a.attach(service);
+    service.emit({ type: 'alert-ingested', count: 2 });
+    detachA();
+    service.emit({ type: 'alert-ingested', count: 5 });
+    assert.equal(sample(await a.render(), 'riposte_alerts_ingested_total'), 2);
+    assert.equal(sample(await b.render(), 'riposte_alerts_ingested_total'), 0);
+    assert.equal(sample(await a.render(), 'riposte_agents_connected'), 0, 'no stats once detached');
+  });
+});

@@ -1,0 +1,231 @@
+/**
+ * The remote CLI (`riposte ar ... --manager URL`) against the real REST API over HTTPS on
+ * loopback, with a CA made for the test: output like the local verbs, CA pinning by CN, errors.
+ */
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { activeView, executionView } from '../../src/api/routes/views.js';
+import { MANAGER_CERT_CN, resolveRemoteTarget } from '../../src/cli/remote-client.js';
+import {
+  formatExecutions,
+  remoteArHistory,
+  remoteArList,
+  remoteArRevert,
+  remoteArRun,
+} from '../../src/cli/commands/manager-ar.js';
+import {
+  formatAgents,
+  remoteAgentsAdd,
+  remoteAgentsList,
+  remoteAgentsRemove,
+} from '../../src/cli/commands/manager-agents.js';
+import { createCa, issueCert, MANAGER_CN } from '../../src/link/pki.js';
+import { apiFixture, type ApiFixture } from './api-fixture.js';
+import { execution } from './fake-manager-service.js';
+
+const NOW = 1_700_000_000_000;
+
+void describe('remote CLI over HTTPS', () => {
+  let f: ApiFixture;
+  let server: https.Server;
+  let dir: string;
+  let url: string;
+  let caFile: string;
+  let otherCaFile: string;
+  let printed: string[];
+  const flags = (
+    over: Record<string, unknown> = {},
+  ): Record<string, unknown> & { out: (t: string) => void } => ({
+    manager: url,
+    token: f.tokens.admin,
+    ca: caFile,
+    now: NOW,
+    out: (t: string) => void printed.push(t),
+    ...over,
+  });
+
+  before(async () => {
+    f = await apiFixture();
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'riposte-'));
+    const ca = await createCa(NOW);
+    const serverPair = await issueCert(ca, { cn: MANAGER_CN, usage: 'server', dnsNames: ['localhost'] }, NOW);
+    caFile = path.join(dir, 'ca.pem');
+    fs.writeFileSync(caFile, ca.cert);
+    otherCaFile = path.join(dir, 'other-ca.pem');
+    fs.writeFileSync(otherCaFile, (await createCa(NOW)).cert);
+    server = https.createServer({ cert: serverPair.cert, key: serverPair.key }, (req, res) => {
+      f.app.routing(req, res);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(async () => {
+    await new Promise((resolve) => server.close(resolve));
+    await f.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  void test('the pinned CN is the one the manager certificate carries', () => {
+    assert.equal(MANAGER_CERT_CN, MANAGER_CN);
+  });
+
+  void test('ar list prints the local columns and JSON views', async () => {
+    printed = [];
+    await remoteArList(flags({ agent: '001' }));
+    const a = f.service.actives[0]!;
+    const view = activeView(a, NOW);
+    assert.match(printed.join(''), /^KEY\s+AR NAME\s+AGENT\s+SINCE\s+EXPIRES IN\s+REPEATS\n/);
+    assert.ok(printed.join('').includes(`${a.key}  ${a.arName}`));
+    assert.deepEqual(f.service.callsOf('listActive').at(-1)?.args, [{ agentId: '001' }]);
+    printed = [];
+    await remoteArList(flags({ json: true }));
+    assert.deepEqual(JSON.parse(printed.join('')), view);
+  });
+
+  void test('ar history prints the executions, with an AGENT column across agents', async () => {
+    printed = [];
+    await remoteArHistory(flags({ limit: '7' }));
+    const views = [execution('001', 2), execution('001', 1)].map(executionView);
+    assert.equal(printed.join(''), formatExecutions(views, true));
+    assert.deepEqual(f.service.callsOf('listExecutions').at(-1)?.args, [{ limit: 7 }]);
+    printed = [];
+    await remoteArHistory(flags({ agent: '001', json: true }));
+    assert.deepEqual(
+      printed
+        .join('')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as unknown),
+      views,
+    );
+  });
+
+  void test('ar revert prints the queued orders', async () => {
+    printed = [];
+    await remoteArRevert('firewall-drop-10.0.0.1', flags({ token: f.tokens.operator }));
+    assert.match(
+      printed.join(''),
+      /^AGENT\s+ORDER\s+KIND\s+KEY\s+STATE\n001\s+1\s+revert\s+firewall-drop-10\.0\.0\.1\s+queued\n$/,
+    );
+    await assert.rejects(remoteArRevert(undefined, flags()), { code: 'REQUEST_INVALID' });
+  });
+
+  void test('ar revert --all reverts each active response on its agent', async () => {
+    printed = [];
+    const before = f.service.callsOf('revert').length;
+    await remoteArRevert(undefined, flags({ all: true, json: true }));
+    const calls = f.service.callsOf('revert').slice(before);
+    assert.deepEqual(
+      calls.map((c) => c.args),
+      f.service.actives.map((a) => [a.key, a.agentId]),
+    );
+  });
+
+  void test('ar run sends a Wazuh PUT with the validated alert and prints per-agent results', async () => {
+    printed = [];
+    await remoteArRun('firewall-drop600', flags({ agent: '001', srcip: '10.0.0.9' }));
+    const req = f.service.callsOf('run').at(-1)?.args[0] as {
+      command: string;
+      agents: unknown;
+      alert: unknown;
+    };
+    assert.deepEqual(req, {
+      command: 'firewall-drop600',
+      arguments: [],
+      alert: { data: { srcip: '10.0.0.9' } },
+      agents: ['001'],
+    });
+    assert.match(printed.join(''), /^AGENT\s+RESULT\s+MESSAGE\n001\s+sent\n/);
+    await assert.rejects(remoteArRun('firewall-drop600', flags({ srcip: '10.0.0.999' })), {
+      code: 'REQUEST_INVALID',
+    });
+  });
+
+  void test('ar run sent to no agent prints the failures and fails', async () => {
+    const saved = f.service.runResult;
+    f.service.runResult = {
+      data: {
+        affected_items: [],
+        total_affected_items: 0,
+        failed_items: [
+          { error: { code: 1707, message: 'Cannot send request, agent is not active' }, id: ['002'] },
+        ],
+        total_failed_items: 1,
+      },
+      message: 'AR command was not sent to any agent',
+      error: 1,
+    };
+    printed = [];
+    try {
+      await assert.rejects(remoteArRun('firewall-drop600', flags({ agent: '002' })), {
+        code: 'REQUEST_INVALID',
+      });
+      assert.match(printed.join(''), /002\s+failed 1707\s+Cannot send request, agent is not active/);
+    } finally {
+      f.service.runResult = saved;
+    }
+  });
+
+  void test('API errors keep their code: no token, wrong role, unknown agent', async () => {
+    await assert.rejects(remoteArList(flags({ token: 'ffffffffffff.AAAA' })), { code: 'AUTH_REQUIRED' });
+    await assert.rejects(remoteArRevert('k', flags({ token: f.tokens.read })), { code: 'AUTH_FORBIDDEN' });
+    await assert.rejects(remoteArRevert('nope', flags()), { code: 'RESPONSE_NOT_FOUND' });
+  });
+
+  void test('a manager whose certificate is not from the pinned CA is unreachable', async () => {
+    await assert.rejects(remoteArList(flags({ ca: otherCaFile })), (err: unknown) => {
+      assert.equal((err as { code?: string }).code, 'DAEMON_UNREACHABLE');
+      assert.match((err as Error).message, /Cannot reach the manager at https:\/\/127\.0\.0\.1/);
+      return true;
+    });
+  });
+
+  void test('connection settings: https only, a token required, env fallbacks, unreadable CA', () => {
+    assert.throws(() => resolveRemoteTarget({ manager: 'http://x', token: 't' }, {}), {
+      code: 'REQUEST_INVALID',
+    });
+    assert.throws(() => resolveRemoteTarget({ manager: 'https://x' }, {}), /RIPOSTE_TOKEN/);
+    assert.throws(() => resolveRemoteTarget({}, {}), /RIPOSTE_URL/);
+    assert.throws(
+      () =>
+        resolveRemoteTarget(
+          { ca: path.join(dir, 'missing.pem') },
+          { RIPOSTE_URL: 'https://m', RIPOSTE_TOKEN: 't' },
+        ),
+      /--ca/,
+    );
+    const t = resolveRemoteTarget(
+      {},
+      { RIPOSTE_URL: 'https://m:1/', RIPOSTE_TOKEN: ' tok\n', RIPOSTE_CA: caFile },
+    );
+    assert.equal(t.url.host, 'm:1');
+    assert.equal(t.token, 'tok');
+    assert.ok(t.ca?.toString().includes('BEGIN CERTIFICATE'));
+  });
+
+  void test('agents list, remove and add go through the API with the right roles', async () => {
+    printed = [];
+    await remoteAgentsList(flags({ token: f.tokens.read }));
+    assert.equal(printed.join(''), formatAgents(f.service.agents));
+    printed = [];
+    await remoteAgentsRemove('002', flags());
+    assert.equal(printed.join(''), 'Agent 002 (host-002) removed\n');
+    await assert.rejects(remoteAgentsRemove('001', flags({ token: f.tokens.operator })), {
+      code: 'AUTH_FORBIDDEN',
+    });
+    await assert.rejects(remoteAgentsRemove('1', flags()), { code: 'REQUEST_INVALID' });
+    printed = [];
+    await remoteAgentsAdd('web-09', flags({ json: true, ttl: '120' }));
+    assert.deepEqual(JSON.parse(printed.join('')), {
+      name: 'web-09',
+      token: 'enroll-web-09',
+      expiresAt: 121_000,
+    });
+    assert.deepEqual(f.service.callsOf('addEnrollmentToken').at(-1)?.args, ['web-09', 120_000]);
+  });
+});

@@ -1,0 +1,134 @@
+/**
+ * Wazuh-compatible `PUT /active-response` (reference §6.2): request conversion and the Wazuh result
+ * shapes, one per error code, passed through unchanged.
+ */
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import type { RunRequest, WazuhErrorCode, WazuhStyleResult } from '../../src/manager/manager-service.js';
+import { apiFixture, type ApiFixture } from './api-fixture.js';
+
+/** Wazuh's messages for the codes (framework/wazuh/core/exception.py). */
+const WAZUH_MESSAGES: Readonly<Record<WazuhErrorCode, string>> = {
+  1650: 'Active response - Command not specified',
+  1652: 'Active response - Unable to run command',
+  1701: 'Agent does not exist',
+  1707: 'Cannot send request, agent is not active',
+  1750: 'Could not send restart command, active-response is disabled in the agent',
+};
+
+function failedResult(code: WazuhErrorCode, failedIds: string[], affected: string[]): WazuhStyleResult {
+  const error: 0 | 1 | 2 = affected.length === 0 ? 1 : 2;
+  return {
+    data: {
+      affected_items: affected,
+      total_affected_items: affected.length,
+      failed_items: [{ error: { code: code, message: WAZUH_MESSAGES[code] }, id: failedIds }],
+      total_failed_items: failedIds.length,
+    },
+    message: error === 1 ? 'AR command was not sent to any agent' : 'AR command was not sent to some agents',
+    error,
+  };
+}
+
+void describe('PUT /active-response (Wazuh-compatible)', () => {
+  let f: ApiFixture;
+  before(async () => {
+    f = await apiFixture();
+  });
+  after(async () => {
+    await f.close();
+  });
+
+  void test('converts agents_list, arguments and alert into the service request', async () => {
+    const alert = { data: { srcip: '10.0.0.1' } };
+    const res = await f.app.inject({
+      method: 'PUT',
+      url: '/active-response?agents_list=001,002,001',
+      headers: f.auth('operator'),
+      payload: { command: '!firewall-drop', arguments: ['-v'], alert },
+    });
+    assert.equal(res.statusCode, 200);
+    const expected: RunRequest = {
+      command: '!firewall-drop',
+      arguments: ['-v'],
+      alert,
+      agents: ['001', '002'],
+    };
+    assert.deepEqual(f.service.callsOf('run').at(-1)?.args, [expected]);
+  });
+
+  void test('without agents_list the request targets all agents, with empty arguments and alert', async () => {
+    await f.app.inject({
+      method: 'PUT',
+      url: '/active-response',
+      headers: f.auth('operator'),
+      payload: { command: 'restart-wazuh0' },
+    });
+    const expected: RunRequest = { command: 'restart-wazuh0', arguments: [], alert: {}, agents: 'all' };
+    assert.deepEqual(f.service.callsOf('run').at(-1)?.args, [expected]);
+  });
+
+  void test('an empty command reaches the service (Wazuh answers 1650 per agent, not 400)', async () => {
+    f.service.runResult = failedResult(1650, ['001'], []);
+    const res = await f.app.inject({
+      method: 'PUT',
+      url: '/active-response?agents_list=001',
+      headers: f.auth('operator'),
+      payload: { command: '' },
+    });
+    assert.equal(res.statusCode, 200);
+    assert.deepEqual(res.json(), f.service.runResult);
+  });
+
+  void test('success: sent to all agents, error 0', async () => {
+    f.service.runResult = {
+      data: {
+        affected_items: ['001', '002'],
+        total_affected_items: 2,
+        failed_items: [],
+        total_failed_items: 0,
+      },
+      message: 'AR command was sent to all agents',
+      error: 0,
+    };
+    const res = await f.app.inject({
+      method: 'PUT',
+      url: '/active-response?agents_list=001,002',
+      headers: f.auth('operator'),
+      payload: { command: 'firewall-drop600' },
+    });
+    assert.equal(res.statusCode, 200);
+    assert.deepEqual(res.json(), f.service.runResult);
+  });
+
+  for (const code of [1650, 1652, 1701, 1707, 1750] as const) {
+    for (const partial of [false, true]) {
+      void test(`failed item ${code} (${partial ? 'some agents, error 2' : 'no agent, error 1'}) keeps Wazuh's shape`, async () => {
+        f.service.runResult = failedResult(code, ['003'], partial ? ['001'] : []);
+        const res = await f.app.inject({
+          method: 'PUT',
+          url: '/active-response?agents_list=001,003',
+          headers: f.auth('operator'),
+          payload: { command: 'firewall-drop600' },
+        });
+        assert.equal(res.statusCode, 200);
+        const body = res.json<WazuhStyleResult>();
+        assert.deepEqual(body, f.service.runResult);
+        assert.equal(body.data.failed_items[0]?.error.code, code);
+        assert.equal(body.error, partial ? 2 : 1);
+      });
+    }
+  }
+
+  void test('pretty=true indents the answer with 3 spaces like Wazuh', async () => {
+    const res = await f.app.inject({
+      method: 'PUT',
+      url: '/active-response?pretty=true&wait_for_complete=false',
+      headers: f.auth('operator'),
+      payload: { command: 'firewall-drop600' },
+    });
+    assert.equal(res.statusCode, 200);
+    assert.equal(res.body, JSON.stringify(f.service.runResult, null, 3));
+    assert.match(res.headers['content-type'] as string, /^application\/json/);
+  });
+});
