@@ -110,6 +110,7 @@ export class LocalService {
     }
     const rejected: { line: number; error: string }[] = [];
     let fired = 0;
+    let accepted = 0;
     lines.forEach((text, i) => {
       if (text.trim() === '') {
         return;
@@ -119,15 +120,19 @@ export class LocalService {
         rejected.push({ line: i + 1, error: parsed.error });
         return;
       }
+      accepted++;
       this.alertsIngested++;
       this.opts.runtime.log.debug('alert ingested', { alert: parsed.alert.id, rule: parsed.alert.ruleId });
+      if (config.agent.disabled) {
+        return; // execd is disabled (first <disabled>yes</disabled>): nothing runs, as in Wazuh.
+      }
       for (const d of planAllInOne(parsed.alert, config)) {
         fired++;
         void this.opts.runtime.execd.submit(JSON.stringify(d.message));
       }
     });
     this.responsesFired += fired;
-    return { accepted: lines.length - rejected.length, fired, rejected };
+    return { accepted, fired, rejected };
   }
 
   private execution(id: number): ExecutionRecord {

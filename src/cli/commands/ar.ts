@@ -9,8 +9,18 @@ import { isJsonObject } from '../../protocol/json.js';
 import { ErrorCode, RiposteError } from '../../protocol/error-codes.js';
 import { formatSeconds, formatTable } from '../format-table.js';
 import { localClient } from '../local-client.js';
+import { isRemote } from '../remote-client.js';
+import {
+  addRemoteOptions,
+  formatExecutions,
+  remoteArHistory,
+  remoteArList,
+  remoteArRevert,
+  remoteArRun,
+  type RemoteRunFlags,
+} from './manager-ar.js';
 
-interface HomeFlags {
+interface HomeFlags extends RemoteRunFlags {
   readonly home?: string;
   readonly json?: boolean;
 }
@@ -32,20 +42,13 @@ function printExecutions(items: readonly ExecutionView[], json: boolean | undefi
     out(items.map((e) => JSON.stringify(e)).join('\n') + (items.length > 0 ? '\n' : ''));
     return;
   }
-  const rows = items.map((e) => [
-    String(e.id),
-    e.started_at ?? '',
-    e.action,
-    e.ar_name,
-    e.key ?? '-',
-    e.status,
-    e.exit_code === null ? (e.signal ?? '-') : String(e.exit_code),
-    e.note ?? '',
-  ]);
-  out(formatTable(['ID', 'STARTED', 'ACTION', 'AR NAME', 'KEY', 'STATUS', 'EXIT', 'NOTE'], rows));
+  out(formatExecutions(items, false));
 }
 
 async function list(flags: HomeFlags): Promise<void> {
+  if (isRemote(flags)) {
+    return remoteArList(flags);
+  }
   const { items } = await localClient(homeOf(flags)).call<{ items: ActiveView[] }>(
     'GET',
     '/active-responses',
@@ -66,6 +69,9 @@ async function list(flags: HomeFlags): Promise<void> {
 }
 
 async function revert(key: string | undefined, flags: HomeFlags & { all?: boolean }): Promise<void> {
+  if (isRemote(flags)) {
+    return remoteArRevert(key, flags);
+  }
   const client = localClient(homeOf(flags));
   if (flags.all === true) {
     const r = await client.call<{ executions: ExecutionView[] }>('DELETE', '/active-responses');
@@ -82,13 +88,12 @@ async function revert(key: string | undefined, flags: HomeFlags & { all?: boolea
   printExecutions([r.execution], flags.json);
 }
 
-interface RunFlags extends HomeFlags {
-  readonly srcip?: string;
-  readonly user?: string;
-  readonly alert?: string;
-}
+type RunFlags = HomeFlags;
 
 async function run(name: string, flags: RunFlags): Promise<void> {
+  if (isRemote(flags)) {
+    return remoteArRun(name, flags);
+  }
   let alert: unknown;
   if (flags.alert !== undefined) {
     alert = JSON.parse(readFileSync(flags.alert === '-' ? 0 : flags.alert, 'utf8'));
@@ -106,6 +111,9 @@ async function run(name: string, flags: RunFlags): Promise<void> {
 }
 
 async function history(flags: HomeFlags & { limit: string }): Promise<void> {
+  if (isRemote(flags)) {
+    return remoteArHistory(flags);
+  }
   const limit = Number(flags.limit);
   if (!Number.isInteger(limit) || limit < 1) {
     throw new RiposteError(ErrorCode.REQUEST_INVALID, `--limit: "${flags.limit}" is not a positive integer`);
@@ -120,9 +128,11 @@ async function history(flags: HomeFlags & { limit: string }): Promise<void> {
 export function register(program: Command): void {
   const ar = program.command('ar').description('list, revert, run and audit active responses');
   const common = (c: Command): Command =>
-    c
-      .option('--home <dir>', 'the daemon home (default: $RIPOSTE_HOME)')
-      .option('--json', 'one JSON object per line');
+    addRemoteOptions(
+      c
+        .option('--home <dir>', 'a local daemon home (default: $RIPOSTE_HOME)')
+        .option('--json', 'one JSON object per line'),
+    );
   common(ar.command('list').description('active responses and when they expire')).action(list);
   common(ar.command('revert [key]').description('revert now (runs the delete)'))
     .option('--all', 'revert every active response')

@@ -1,0 +1,50 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { runVerdict, wazuhResult, WAZUH_AR_MESSAGES } from '../../src/core/orders/wazuh-result.js';
+
+const names = new Set(['mark600', 'restart-wazuh0']);
+const ok = { id: '001', exists: true, active: true, arDisabled: false };
+
+describe("Wazuh's PUT /active-response verdicts", () => {
+  const cases = [
+    ['unknown agent', { ...ok, exists: false, active: false }, 'mark600', 1701],
+    ['disconnected agent', { ...ok, active: false }, 'mark600', 1707],
+    ['AR disabled on the agent', { ...ok, arDisabled: true }, 'mark600', 1750],
+    ['empty command', ok, '', 1650],
+    ['command not in ar.conf', ok, 'firewall-drop600', 1652],
+    ['ar.conf command', ok, 'mark600', undefined],
+    ['custom !script needs no ar.conf entry', ok, '!mark', undefined],
+    ['1701 wins over the command check', { ...ok, exists: false }, '', 1701],
+  ] as const;
+  for (const [name, target, command, code] of cases) {
+    test(name, () => {
+      assert.equal(runVerdict(target, command, names), code);
+    });
+  }
+
+  test('result groups failures by code, with error 2 when some were sent', () => {
+    const r = wazuhResult(
+      ['001'],
+      [
+        { id: '002', code: 1707 },
+        { id: '009', code: 1701 },
+        { id: '003', code: 1707 },
+      ],
+    );
+    assert.equal(r.error, 2);
+    assert.equal(r.message, 'AR command was not sent to some agents');
+    assert.deepEqual(r.data.failed_items, [
+      { error: { code: 1707, message: WAZUH_AR_MESSAGES[1707] }, id: ['002', '003'] },
+      { error: { code: 1701, message: WAZUH_AR_MESSAGES[1701] }, id: ['009'] },
+    ]);
+    assert.equal(r.data.total_failed_items, 3);
+    assert.equal(r.data.total_affected_items, 1);
+  });
+
+  test('error 0 when all were sent, 1 when none', () => {
+    assert.equal(wazuhResult(['001'], []).message, 'AR command was sent to all agents');
+    const none = wazuhResult([], [{ id: '001', code: 1650 }]);
+    assert.equal(none.error, 1);
+    assert.equal(none.message, 'AR command was not sent to any agent');
+  });
+});
