@@ -6,8 +6,21 @@
 import type { BenchModule, BenchReport } from './bench-types.js';
 import { ingestMatch } from './ingest-match.js';
 import { firewallBurst } from './firewall-burst.js';
+import { storeRestart } from './store-restart.js';
+import { agentLatency } from './agent-latency.js';
+import { agentThroughput } from './agent-throughput.js';
+import { agentRestart } from './agent-restart.js';
+import { managerFanout } from './manager-fanout.js';
 
-const modules: readonly BenchModule[] = [ingestMatch, firewallBurst];
+const modules: readonly BenchModule[] = [
+  ingestMatch,
+  firewallBurst,
+  storeRestart,
+  agentLatency,
+  agentThroughput,
+  agentRestart,
+  managerFanout,
+];
 
 function fmt(n: number | undefined): string {
   if (n === undefined) {

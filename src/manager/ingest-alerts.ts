@@ -8,7 +8,7 @@ import type { KnownAgent } from '../core/match/decision.js';
 import { parseAlertLine, type AlertView } from '../protocol/alert.js';
 import { LOCAL_AGENT_ID, type ManagerContext } from './manager-context.js';
 import type { IngestSummary } from './manager-service.js';
-import { queueOrder } from './order-delivery.js';
+import { queueOrders, type OrderRequest } from './order-delivery.js';
 
 /** At most this many error strings per summary. */
 const MAX_ERRORS = 20;
@@ -43,6 +43,7 @@ function dispatchAlert(
 ): void {
   const known = new Set(agents.map((a) => a.id));
   const createdAt = ctx.now();
+  const reqs: OrderRequest[] = [];
   for (const d of planDispatches(alert, ctx.config, agents)) {
     tally.dispatches++;
     const payload = JSON.stringify(d.message);

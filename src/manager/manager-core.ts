@@ -20,7 +20,7 @@ import type {
   ManagerStats,
   OrderInfo,
 } from './manager-service.js';
-import { queueOrder } from './order-delivery.js';
+import { queueOrders } from './order-delivery.js';
 import { runCommand } from './run-command.js';
 import { orderInfo } from '../store/sqlite-manager-rows.js';
 

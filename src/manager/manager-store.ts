@@ -111,5 +111,8 @@ export interface ManagerStore {
   listActive(agentId?: string): FleetActiveResponse[];
   countActive(): number;
 
+  /** Runs `fn` in one transaction (many small writes, one commit). */
+  batch<T>(fn: () => T): T;
+
   close(): void;
 }

@@ -27,10 +27,9 @@ function frameOf(o: StoredOrder): OrderFrame {
     : { type: 'order', seq: o.seq, kind: 'revert', key: o.payload };
 }
 
-/** Stores a new order and sends it at once when its agent is ready. */
-export function queueOrder(ctx: ManagerContext, req: OrderRequest): StoredOrder {
+function store(ctx: ManagerContext, req: OrderRequest): StoredOrder {
   const createdAt = req.createdAt ?? ctx.now();
-  const order = ctx.store.enqueueOrder({
+  return ctx.store.enqueueOrder({
     agentId: req.agentId,
     kind: req.kind,
     source: req.source,
@@ -41,9 +40,19 @@ export function queueOrder(ctx: ManagerContext, req: OrderRequest): StoredOrder 
     createdAt,
     expiresAt: orderExpiresAt(createdAt, ctx.ttlMs),
   });
-  ctx.emit({ type: 'order-state', agentId: order.agentId, seq: order.seq, state: 'queued' });
-  ctx.sessions.send(order.agentId, frameOf(order));
-  return order;
+}
+
+/**
+ * Stores new orders in one transaction, then sends each at once when its agent is ready. Sending
+ * only after the commit matters: an agent must never apply a seq the manager could lose and reuse.
+ */
+export function queueOrders(ctx: ManagerContext, reqs: readonly OrderRequest[]): StoredOrder[] {
+  const orders = ctx.store.batch(() => reqs.map((r) => store(ctx, r)));
+  for (const order of orders) {
+    ctx.emit({ type: 'order-state', agentId: order.agentId, seq: order.seq, state: 'queued' });
+    ctx.sessions.send(order.agentId, frameOf(order));
+  }
+  return orders;
 }
 
 /** Sends every queued order of `agentId`, in seq order (after its hello). Returns how many. */

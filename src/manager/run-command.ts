@@ -8,7 +8,7 @@ import { runVerdict, wazuhResult, type WazuhArErrorCode } from '../core/orders/w
 import { buildArMessage } from '../protocol/ar-message.js';
 import { LOCAL_AGENT_ID, type ManagerContext } from './manager-context.js';
 import type { RunRequest, WazuhStyleResult } from './manager-service.js';
-import { queueOrder } from './order-delivery.js';
+import { queueOrders, type OrderRequest } from './order-delivery.js';
 
 /** AR names the manager's ar.conf defines (the default lines and every enabled rule). */
 export function arConfNames(ctx: ManagerContext): Set<string> {
@@ -59,6 +59,7 @@ export function runCommand(ctx: ManagerContext, req: RunRequest): WazuhStyleResu
   const affected: string[] = [];
   const failed: { id: string; code: WazuhArErrorCode }[] = [];
   const createdAt = ctx.now();
+  const reqs: OrderRequest[] = [];
   for (const id of targetsOf(ctx, req.agents)) {
     const code = runVerdict(targetFacts(ctx, id), req.command, names);
     if (code !== undefined) {

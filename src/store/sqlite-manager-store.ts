@@ -148,8 +148,8 @@ class SqliteManagerStore implements ManagerStore {
         if (r.used_at !== null) {
           return { ok: false, reason: 'used' };
         }
-        if (now > r.expires_at) {
-          return { ok: false, reason: 'expired' };
+        if (now > r.expires_at || r.name !== name) {
+          return { ok: false, reason: now > r.expires_at ? 'expired' : 'wrong-name' };
         }
         this.db.prepare('UPDATE enroll_tokens SET used_at = ? WHERE hash = ?').run(now, hash);
         return { ok: true, name: r.name };
@@ -330,6 +330,10 @@ class SqliteManagerStore implements ManagerStore {
 
   countActive(): number {
     return (this.db.prepare('SELECT COUNT(*) AS n FROM active').get() as { n: number }).n;
+  }
+
+  batch<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
   }
 
   close(): void {

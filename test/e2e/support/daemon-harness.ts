@@ -2,6 +2,7 @@
  * Runs the real `riposte` daemons as child processes in temp homes, for end-to-end tests.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { after } from 'node:test';
 import {
   chmodSync,
   copyFileSync,
@@ -90,13 +91,15 @@ export async function waitFor<T>(what: string, ms: number, check: () => T | unde
   }
 }
 
-/** Daemons still running: killed when the test process exits, even after a failed test. */
+/** Daemons still running: killed after the file's tests, even after a failed test (else it would hang). */
 const live = new Set<ChildProcess>();
-process.on('exit', () => {
+function killAll(): void {
   for (const p of live) {
     p.kill('SIGKILL');
   }
-});
+}
+after(killAll);
+process.on('exit', killAll);
 
 /** Starts `riposte <args>` and resolves once it printed its "running" line. */
 export async function startDaemon(
@@ -112,10 +115,6 @@ export async function startDaemon(
   proc.stdout.on('data', (c: Buffer) => (out += c.toString()));
   proc.stderr.on('data', (c: Buffer) => (out += c.toString()));
   live.add(proc);
-  // Unreferenced, so a failed test cannot hang its file on a daemon left running.
-  proc.unref();
-  (proc.stdout as unknown as { unref(): void }).unref();
-  (proc.stderr as unknown as { unref(): void }).unref();
   const exited = new Promise<number | null>((r) =>
     proc.on('exit', (code) => {
       live.delete(proc);

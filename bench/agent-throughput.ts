@@ -1,0 +1,160 @@
+/**
+ * Agent throughput: stateful adds per second. The agent path minus the socket: an in-process
+ * `Execd` (default pool of 16) with a SQLite store in a temp home, the ar.conf resolver, the daemon
+ * log and the real runner (`selectRunner`, which spawns any non-stock script), fed ADDS messages
+ * with distinct srcips at once. The script is `KEYED_SCRIPT` (trivial sh: check_keys with the
+ * srcip, reads the reply, exits); every add is checked to have been stored as started.
+ * Baseline in the same run: a sequential spawn-and-wait loop of the same script doing the same
+ * exchange (message line, check_keys line, continue reply, exit), without store or bookkeeping.
+ * Rounds alternate (agent, baseline); the best of each is reported. Target: ratio >= 0.8.
+ */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { ArConfResolver } from '../src/agent/ar-conf-resolver.js';
+import { openDaemonLog } from '../src/agent/daemon-log.js';
+import { Execd } from '../src/agent/execd/execd.js';
+import { selectRunner } from '../src/agent/executor/select-runner.js';
+import { DEFAULT_SCRIPT_LIMITS } from '../src/agent/executor/spawn-script.js';
+import { rewriteForScript } from '../src/protocol/ar-message.js';
+import type { JsonObject } from '../src/protocol/json.js';
+import { openSqliteAgentStore } from '../src/store/sqlite-agent-store.js';
+import type { BenchModule, BenchReport } from './bench-types.js';
+import {
+  arMessage,
+  benchIp,
+  installScript,
+  KEYED_SCRIPT,
+  loadNote,
+  makeAgentHome,
+  removeAgentHome,
+  writeArConf,
+} from './agent-home.js';
+
+const ADDS = 1000;
+const WARMUP = 20;
+const ROUNDS = 3;
+const TARGET_RATIO = 0.8;
+const AR_NAME = 'keyed600';
+const PROGRAM = 'active-response/bin/keyed';
+
+export const name = 'agent-throughput';
+
+function messages(range: number, count: number): string[] {
+  return Array.from({ length: count }, (_, i) => arMessage(AR_NAME, benchIp(range, i), range * 100_000 + i));
+}
+
+/** One agent round in a fresh home: returns adds per second. */
+async function agentRound(): Promise<number> {
+  const home = makeAgentHome();
+  try {
+    installScript(home, 'keyed', KEYED_SCRIPT);
+    writeArConf(home, [`${AR_NAME} - keyed - 600`]);
+    const store = openSqliteAgentStore(path.join(home, 'var', 'agent.db'));
+    const log = openDaemonLog(home, 'info', 'riposte-execd');
+    const execd = new Execd({
+      home,
+      agentId: '000',
+      store,
+      resolver: new ArConfResolver(home, log),
+      runScript: selectRunner({ now: Date.now }),
+      log,
+      now: Date.now,
+      repeatedOffenders: [],
+      limits: DEFAULT_SCRIPT_LIMITS,
+    });
+    try {
+      await Promise.all(messages(3, WARMUP).map((m) => execd.submit(m)));
+      const batch = messages(1, ADDS);
+      const t0 = performance.now();
+      const results = await Promise.all(batch.map((m) => execd.submit(m)));
+      const ms = performance.now() - t0;
+      const started = results.filter((r) => r?.decision === 'started').length;
+      if (started !== ADDS || store.countActive() !== ADDS + WARMUP) {
+        throw new Error(`agent-throughput: ${started}/${ADDS} adds started, ${store.countActive()} stored`);
+      }
+      return (ADDS * 1000) / ms;
+    } finally {
+      await execd.stop(false);
+      store.close();
+      log.flush();
+    }
+  } finally {
+    removeAgentHome(home);
+  }
+}
+
+/** The baseline exchange with one script run: line, first stdout line, reply, exit. */
+function exchange(file: string, cwd: string, message: JsonObject): Promise<string> {
+  const child = spawn(file, [], { cwd, stdio: ['pipe', 'pipe', 'ignore'] });
+  child.stdin.on('error', () => undefined);
+  child.stdin.write(`${JSON.stringify(rewriteForScript(message, 'add', PROGRAM))}\n`);
+  let out = '';
+  let replied = false;
+  child.stdout.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+    if (!replied && out.includes('\n')) {
+      replied = true;
+      child.stdin.end(`${JSON.stringify(rewriteForScript(message, 'continue', PROGRAM))}\n`);
+    }
+  });
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', () => {
+      resolve(out);
+    });
+  });
+}
+
+/** One baseline round: ADDS sequential spawn-and-wait exchanges; returns runs per second. */
+async function baselineRound(): Promise<number> {
+  const home = makeAgentHome();
+  try {
+    const file = installScript(home, 'keyed', KEYED_SCRIPT);
+    const batch = messages(2, ADDS).map((m) => JSON.parse(m) as JsonObject);
+    for (const m of batch.slice(0, WARMUP)) {
+      await exchange(file, home, m);
+    }
+    const t0 = performance.now();
+    let keyed = 0;
+    for (const m of batch) {
+      keyed += (await exchange(file, home, m)).includes('"check_keys"') ? 1 : 0;
+    }
+    const ms = performance.now() - t0;
+    if (keyed !== ADDS) {
+      throw new Error(`agent-throughput baseline: ${keyed}/${ADDS} runs printed check_keys`);
+    }
+    return (ADDS * 1000) / ms;
+  } finally {
+    removeAgentHome(home);
+  }
+}
+
+export async function run(): Promise<BenchReport[]> {
+  let agent = 0;
+  let baseline = 0;
+  const t0 = performance.now();
+  for (let r = 0; r < ROUNDS; r++) {
+    agent = Math.max(agent, await agentRound());
+    baseline = Math.max(baseline, await baselineRound());
+  }
+  const note = `${ADDS} distinct keys at once, pool 16, best of ${ROUNDS}; ${((performance.now() - t0) / 1000).toFixed(1)} s; ${loadNote()}`;
+  return [
+    {
+      name: 'agent: stateful adds (sh script, sqlite store)',
+      value: agent,
+      unit: 'adds/s',
+      baseline,
+      ratio: agent / baseline,
+      note: `baseline: sequential spawn-and-wait, same exchange; ${note}`,
+    },
+    {
+      name: 'agent: stateful adds / plain spawn loop',
+      value: agent / baseline,
+      unit: 'x',
+      target: TARGET_RATIO,
+    },
+  ];
+}
+
+export const agentThroughput: BenchModule = { name, run };
