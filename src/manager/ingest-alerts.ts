@@ -54,7 +54,7 @@ function dispatchAlert(
       }
       ctx.emit({ type: 'response-fired', command: d.arName, agentId });
       const alertId = alert.id;
-      queueOrder(ctx, {
+      reqs.push({
         agentId,
         kind: 'add',
         source: 'alert',
@@ -63,9 +63,10 @@ function dispatchAlert(
         createdAt,
         ...(alertId !== undefined ? { alertId } : {}),
       });
-      tally.orders++;
     }
   }
+  // One commit for every order of the alert, then the sends.
+  tally.orders += queueOrders(ctx, reqs).length;
 }
 
 /** Ingests a batch of lines; never throws (bad lines are counted and described). */

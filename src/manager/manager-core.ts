@@ -145,9 +145,14 @@ function revertKey(ctx: ManagerContext, key: string, agentId: string | undefined
     const where = agentId === undefined ? 'on any agent' : `on agent "${agentId}"`;
     throw new RiposteError(ErrorCode.RESPONSE_NOT_FOUND, `No active response "${key}" ${where}`);
   }
-  return targets.map((a) =>
-    orderInfo(queueOrder(ctx, { agentId: a.agentId, kind: 'revert', source: 'revert', key, payload: key })),
-  );
+  const reqs = targets.map((a) => ({
+    agentId: a.agentId,
+    kind: 'revert' as const,
+    source: 'revert' as const,
+    key,
+    payload: key,
+  }));
+  return queueOrders(ctx, reqs).map(orderInfo);
 }
 
 function statsOf(ctx: ManagerContext, agents: readonly AgentInfo[]): ManagerStats {

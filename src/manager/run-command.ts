@@ -67,15 +67,9 @@ export function runCommand(ctx: ManagerContext, req: RunRequest): WazuhStyleResu
       continue;
     }
     ctx.emit({ type: 'response-fired', command: req.command, agentId: id });
-    queueOrder(ctx, {
-      agentId: id,
-      kind: 'add',
-      source: 'api',
-      arName: req.command,
-      payload: message,
-      createdAt,
-    });
+    reqs.push({ agentId: id, kind: 'add', source: 'api', arName: req.command, payload: message, createdAt });
     affected.push(id);
   }
+  queueOrders(ctx, reqs);
   return wazuhResult(affected, failed);
 }

@@ -8,33 +8,20 @@
  * failure is logged, never thrown into the event loop.
  */
 import { restoreAction } from '../../core/execd/due-reverts.js';
-import type { AgentStore } from '../../core/execd/agent-store.js';
 import type { ActiveResponse } from '../../core/execd/types.js';
-import type { CommandResolver } from '../command-resolver.js';
-import type { DaemonLog } from '../daemon-log.js';
-import type { ScriptLimits } from '../executor/spawn-script.js';
 import { KeyOrder } from '../key-order.js';
 import { RevertScheduler } from '../revert-scheduler.js';
 import { WorkPool } from '../work-pool.js';
-import type { ExecdContext, ScriptRunner } from './execd-context.js';
+import type { ExecdContext } from './execd-context.js';
 import { intake } from './intake.js';
 import { runAdd, type AddJob, type AddResult } from './run-add.js';
 import { runDelete, runReapply, type RevertReason, type RevertResult } from './run-delete.js';
 
-export interface ExecdOptions {
-  readonly home: string;
-  readonly agentId: string;
-  readonly store: AgentStore;
-  readonly resolver: CommandResolver;
-  readonly runScript: ScriptRunner;
-  readonly log: DaemonLog;
-  readonly now: () => number;
-  readonly repeatedOffenders: readonly number[];
-  readonly limits: ScriptLimits;
+/** Everything an ExecdContext holds but the parts Execd builds itself (order, pool, scheduler). */
+export type ExecdOptions = Omit<ExecdContext, 'order' | 'pool' | 'scheduler'> & {
   /** Executions running at once. @default 16 */
   readonly poolSize?: number;
-  readonly onExecution?: (executionId: number) => void;
-}
+};
 
 export interface RestoreSummary {
   readonly armed: number;
