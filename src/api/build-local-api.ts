@@ -26,7 +26,13 @@ export interface LocalApiOptions {
 }
 
 export function buildLocalApi(opts: LocalApiOptions): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: opts.bodyLimit ?? 1024 * 1024 });
+  // removeAdditional off: `additionalProperties: false` then rejects unknown fields instead of
+  // silently dropping them (fastify's default).
+  const app = Fastify({
+    logger: false,
+    bodyLimit: opts.bodyLimit ?? 1024 * 1024,
+    ajv: { customOptions: { removeAdditional: false } },
+  });
   app.addContentTypeParser(
     ['application/x-ndjson', 'text/plain'],
     { parseAs: 'string' },
