@@ -91,10 +91,98 @@ function quantile(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
 }
 
+interface Fleet {
+  readonly manager: Child;
+  readonly workers: Child[];
+  readonly port: number;
+  readonly ca: string;
+  readonly token: string;
+  readonly rss0: number;
+  readonly rss1: number;
+}
+
+/** Starts the manager, then the simulated agents; RSS is read before and after they connect. */
+async function startFleet(home: string, manager: Child, workers: Child[]): Promise<Fleet> {
+  await until('manager', 30_000, () => /listening on/.test(manager.out));
+  const port = Number(/127\.0\.0\.1:(\d+)/.exec(manager.out)?.[1]);
+  const ca = readFileSync(path.join(home, 'etc', 'pki', 'ca.pem'), 'utf8');
+  const password = readFileSync(path.join(home, 'etc', 'authd.pass'), 'utf8').trim();
+  const token = readFileSync(path.join(home, 'var', 'admin.token'), 'utf8').trim();
+  await new Promise((r) => setTimeout(r, 1000));
+  const rss0 = rssKiB(manager.proc.pid ?? 0);
+  for (let w = 0; w < WORKERS; w++) {
+    const count = AGENTS / WORKERS;
+    workers.push(launch([WORKER, JSON.stringify({ port, password, ca, count, prefix: `bench-${w}` })]));
+  }
+  await until('1,000 agents connected', 300_000, () => workers.every((w) => w.out.includes('connected')));
+  await new Promise((r) => setTimeout(r, 2000));
+  return { manager, workers, port, ca, token, rss0, rss1: rssKiB(manager.proc.pid ?? 0) };
+}
+
+/** Runs the rounds; returns each round's send time (index = order seq). */
+async function runRounds(f: Fleet): Promise<number[]> {
+  const sent: number[] = [];
+  for (let round = 1; round <= ROUNDS; round++) {
+    sent[round] = performance.timeOrigin + performance.now();
+    await postAlert(f.port, f.ca, f.token, `10.200.0.${round}`);
+    await until(`round ${round}`, 60_000, () =>
+      f.workers.every((w) => w.out.includes(`seq-done ${round}\n`)),
+    );
+  }
+  return sent;
+}
+
+/** Alert -> ack latencies of every (round, agent), and the slowest ack of each round. */
+async function collect(f: Fleet, sent: readonly number[]): Promise<{ perAck: number[]; lasts: number[] }> {
+  for (const w of f.workers) {
+    w.proc.stdin?.write('report\n');
+  }
+  await until('reports', 30_000, () => f.workers.every((w) => /report .*\n/.test(w.out)));
+  const perAck: number[] = [];
+  const lastPerRound = new Map<number, number>();
+  for (const w of f.workers) {
+    const pairs = JSON.parse(/report (.*)\n/.exec(w.out)?.[1] ?? '[]') as [number, number][];
+    for (const [seq, at] of pairs) {
+      const ms = at - (sent[seq] ?? at);
+      perAck.push(ms);
+      lastPerRound.set(seq, Math.max(lastPerRound.get(seq) ?? 0, ms));
+    }
+  }
+  return { perAck: perAck.sort((a, b) => a - b), lasts: [...lastPerRound.values()].sort((a, b) => a - b) };
+}
+
+function reports(f: Fleet, perAck: readonly number[], lasts: readonly number[]): BenchReport[] {
+  const note = `${AGENTS} agents in ${WORKERS} processes, ${ROUNDS} alerts, ${perAck.length} acks`;
+  return [
+    { name: 'alert -> agent ack, p50', value: quantile(perAck, 0.5), unit: 'ms', lowerIsBetter: true, note },
+    {
+      name: 'alert -> agent ack, p99',
+      value: quantile(perAck, 0.99),
+      unit: 'ms',
+      target: 1000,
+      lowerIsBetter: true,
+      note,
+    },
+    {
+      name: 'alert -> every ack (median of rounds)',
+      value: quantile(lasts, 0.5),
+      unit: 'ms',
+      lowerIsBetter: true,
+    },
+    {
+      name: 'manager RSS per connected agent',
+      value: (f.rss1 - f.rss0) / AGENTS,
+      unit: 'KiB',
+      lowerIsBetter: true,
+      note: `RSS ${Math.round(f.rss0 / 1024)} MiB idle -> ${Math.round(f.rss1 / 1024)} MiB with ${AGENTS} agents`,
+    },
+  ];
+}
+
 async function measure(home: string): Promise<BenchReport[]> {
   const conf = path.join(home, 'ossec.conf');
   writeFileSync(conf, CONFIG);
-  const manager = launch([
+  const args = [
     MAIN,
     'manager',
     '-c',
@@ -106,78 +194,14 @@ async function measure(home: string): Promise<BenchReport[]> {
     '--log-level',
     'warn',
     '--no-local-agent',
-  ]);
+  ];
+  const manager = launch(args);
   const workers: Child[] = [];
   try {
-    await until('manager', 30_000, () => /listening on/.test(manager.out));
-    const port = Number(/127\.0\.0\.1:(\d+)/.exec(manager.out)?.[1]);
-    const ca = readFileSync(path.join(home, 'etc', 'pki', 'ca.pem'), 'utf8');
-    const password = readFileSync(path.join(home, 'etc', 'authd.pass'), 'utf8').trim();
-    const token = readFileSync(path.join(home, 'var', 'admin.token'), 'utf8').trim();
-    await new Promise((r) => setTimeout(r, 1000));
-    const rss0 = rssKiB(manager.proc.pid ?? 0);
-    for (let w = 0; w < WORKERS; w++) {
-      const count = AGENTS / WORKERS;
-      workers.push(launch([WORKER, JSON.stringify({ port, password, ca, count, prefix: `bench-${w}` })]));
-    }
-    await until('1,000 agents connected', 300_000, () => workers.every((w) => w.out.includes('connected')));
-    await new Promise((r) => setTimeout(r, 2000));
-    const rss1 = rssKiB(manager.proc.pid ?? 0);
-    const sent: number[] = [];
-    for (let round = 1; round <= ROUNDS; round++) {
-      sent[round] = performance.timeOrigin + performance.now();
-      await postAlert(port, ca, token, `10.200.0.${round}`);
-      await until(`round ${round}`, 60_000, () =>
-        workers.every((w) => w.out.includes(`seq-done ${round}\n`)),
-      );
-    }
-    for (const w of workers) {
-      w.proc.stdin?.write('report\n');
-    }
-    await until('reports', 30_000, () => workers.every((w) => /report .*\n/.test(w.out)));
-    const perAck: number[] = [];
-    const lastPerRound = new Map<number, number>();
-    for (const w of workers) {
-      const pairs = JSON.parse(/report (.*)\n/.exec(w.out)?.[1] ?? '[]') as [number, number][];
-      for (const [seq, at] of pairs) {
-        const ms = at - (sent[seq] ?? at);
-        perAck.push(ms);
-        lastPerRound.set(seq, Math.max(lastPerRound.get(seq) ?? 0, ms));
-      }
-    }
-    perAck.sort((a, b) => a - b);
-    const lasts = [...lastPerRound.values()].sort((a, b) => a - b);
-    const note = `${AGENTS} agents in ${WORKERS} processes, ${ROUNDS} alerts, ${perAck.length} acks`;
-    return [
-      {
-        name: 'alert -> agent ack, p50',
-        value: quantile(perAck, 0.5),
-        unit: 'ms',
-        lowerIsBetter: true,
-        note,
-      },
-      {
-        name: 'alert -> agent ack, p99',
-        value: quantile(perAck, 0.99),
-        unit: 'ms',
-        target: 1000,
-        lowerIsBetter: true,
-        note,
-      },
-      {
-        name: 'alert -> every ack (median of rounds)',
-        value: quantile(lasts, 0.5),
-        unit: 'ms',
-        lowerIsBetter: true,
-      },
-      {
-        name: 'manager RSS per connected agent',
-        value: (rss1 - rss0) / AGENTS,
-        unit: 'KiB',
-        lowerIsBetter: true,
-        note: `RSS ${Math.round(rss0 / 1024)} MiB idle -> ${Math.round(rss1 / 1024)} MiB with ${AGENTS} agents`,
-      },
-    ];
+    const fleet = await startFleet(home, manager, workers);
+    const sent = await runRounds(fleet);
+    const { perAck, lasts } = await collect(fleet, sent);
+    return reports(fleet, perAck, lasts);
   } finally {
     for (const w of workers) {
       w.proc.stdin?.write('exit\n');

@@ -96,9 +96,8 @@ export function createLinkServer(opts: LinkServerOptions): LinkServer {
     listen: (host, port) => listen(server, host, port),
     async close() {
       clearInterval(timer);
-      for (const ws of live.keys()) {
-        ws.close(LinkClose.SHUTDOWN, 'manager stopping');
-      }
+      // Every session's close handler runs before this resolves (the caller closes the store next).
+      await Promise.all([...live.keys()].map(closeSocket));
       wss.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => {
@@ -108,6 +107,22 @@ export function createLinkServer(opts: LinkServerOptions): LinkServer {
       });
     },
   };
+}
+
+function closeSocket(ws: WebSocket): Promise<void> {
+  return new Promise((resolve) => {
+    if (ws.readyState === ws.CLOSED) {
+      resolve();
+      return;
+    }
+    ws.once('close', () => {
+      resolve();
+    });
+    ws.close(LinkClose.SHUTDOWN, 'manager stopping');
+    setTimeout(() => {
+      ws.terminate();
+    }, 1_000).unref();
+  });
 }
 
 function listen(server: Server, host: string, port: number): Promise<{ host: string; port: number }> {

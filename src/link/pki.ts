@@ -6,6 +6,7 @@
  * Files under `<home>/etc/pki/`: ca.pem, ca.key, server.pem, server.key (keys 0600, dir 0700).
  * Not part of this module: which agent a certificate belongs to (the manager store) and TLS.
  */
+import { isIP } from 'node:net';
 import './reflect-metadata-shim.js';
 import * as x509 from '@peculiar/x509';
 import { X509Certificate, randomBytes, webcrypto } from 'node:crypto';
@@ -109,7 +110,33 @@ export async function createCa(now: number): Promise<KeyPairPem> {
 interface LeafSpec {
   readonly cn: string;
   readonly usage: 'server' | 'client';
+  /** subjectAltName entries: IP literals become IP entries, the rest DNS names. */
   readonly dnsNames?: readonly string[];
+}
+
+function sanEntry(name: string): { type: 'dns' | 'ip'; value: string } {
+  return { type: isIP(name) === 0 ? 'dns' : 'ip', value: name };
+}
+
+/** The names a server certificate must carry so ordinary HTTPS clients accept it. */
+function serverNames(listenHost: string | undefined): string[] {
+  const names = [MANAGER_CN, 'localhost', hostname(), '127.0.0.1', '::1'];
+  if (
+    listenHost !== undefined &&
+    listenHost !== '0.0.0.0' &&
+    listenHost !== '::' &&
+    !names.includes(listenHost)
+  ) {
+    names.push(listenHost);
+  }
+  return names;
+}
+
+/** True when the certificate's subjectAltName lists every one of `names`. */
+function coversNames(certPem: string, names: readonly string[]): boolean {
+  const san = new x509.X509Certificate(certPem).getExtension(x509.SubjectAlternativeNameExtension);
+  const have = new Set((san?.names.items ?? []).map((n) => n.value));
+  return names.every((n) => have.has(n));
 }
 
 /** Issues a leaf certificate signed by `ca`. */
@@ -123,9 +150,7 @@ export async function issueCert(ca: KeyPairPem, spec: LeafSpec, now: number): Pr
     new x509.ExtendedKeyUsageExtension([usage]),
   ];
   if (spec.dnsNames !== undefined && spec.dnsNames.length > 0) {
-    extensions.push(
-      new x509.SubjectAlternativeNameExtension(spec.dnsNames.map((n) => ({ type: 'dns', value: n }))),
-    );
+    extensions.push(new x509.SubjectAlternativeNameExtension(spec.dnsNames.map(sanEntry)));
   }
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: serial(),
@@ -165,7 +190,7 @@ export function writePair(dir: string, base: string, pair: KeyPairPem): void {
  * Loads the manager's PKI from `dir`, creating the CA and the server certificate when missing
  * (a new CA also gets a new server certificate).
  */
-export async function ensureManagerPki(dir: string, now: number): Promise<ManagerPki> {
+export async function ensureManagerPki(dir: string, now: number, listenHost?: string): Promise<ManagerPki> {
   let ca = readPair(dir, 'ca');
   let server = readPair(dir, 'server');
   if (ca === undefined) {
@@ -173,8 +198,8 @@ export async function ensureManagerPki(dir: string, now: number): Promise<Manage
     writePair(dir, 'ca', ca);
     server = undefined;
   }
-  if (server === undefined) {
-    const dnsNames = ['localhost', hostname()];
+  const dnsNames = serverNames(listenHost);
+  if (server === undefined || !coversNames(server.cert, dnsNames)) {
     server = await issueCert(ca, { cn: MANAGER_CN, usage: 'server', dnsNames }, now);
     writePair(dir, 'server', server);
   }

@@ -98,6 +98,8 @@ export class Enrollment {
 
   private async enrollNow(req: EnrollRequest, peer: string): Promise<EnrollResult> {
     const name = checkName(req.name);
+    // Authorization first: an unauthenticated caller learns nothing about enrolled names.
+    this.authorize(req, name);
     const dup = this.ctx.store.listAgents().find((a) => a.name === name && a.removedAt === undefined);
     if (dup !== undefined) {
       throw new RiposteError(
@@ -105,7 +107,6 @@ export class Enrollment {
         `Agent name "${name}" is already enrolled (id ${dup.id})`,
       );
     }
-    this.authorize(req, name);
     const id = this.ctx.store.nextAgentId();
     const now = this.ctx.now();
     const pair = await issueAgentCert(this.pki.ca, id, now);

@@ -133,8 +133,61 @@ function dispatchFrame(ctx: ManagerContext, agentId: string, session: AgentSessi
   }
 }
 
+/** lastSeen is written at most this often per agent (ms); heartbeats would otherwise write constantly. */
+const SEEN_WRITE_EVERY_MS = 5_000;
+
+interface Pending {
+  readonly agentId: string;
+  readonly session: AgentSession;
+  readonly frame: AgentFrame;
+}
+
+/**
+ * Frames arriving in the same event-loop turn are applied in one store transaction (1,000 acks
+ * after a `location=all` order cost one commit, not 1,000), in arrival order.
+ */
+function frameBatcher(ctx: ManagerContext, seen: (agentId: string) => void): (p: Pending) => void {
+  let queue: Pending[] = [];
+  const flush = (): void => {
+    const batch = queue;
+    queue = [];
+    try {
+      ctx.store.batch(() => {
+        for (const p of batch) {
+          if (ctx.sessions.isCurrent(p.agentId, p.session)) {
+            seen(p.agentId);
+            dispatchFrame(ctx, p.agentId, p.session, p.frame);
+          }
+        }
+      });
+    } catch (err: unknown) {
+      // The batch rolled back; the agents re-send on reconnect (acks, executions are idempotent).
+      ctx.log.error(
+        `Cannot apply ${batch.length} link frame(s): ${err instanceof Error ? err.message : String(err)}`,
+      );
+    }
+  };
+  return (p) => {
+    if (queue.length === 0) {
+      setImmediate(flush);
+    }
+    queue.push(p);
+  };
+}
+
 /** Builds the manager's link handler over `ctx`. */
 export function createLinkHandler(ctx: ManagerContext): LinkHandler {
+  const written = new Map<string, number>();
+  const seen = (agentId: string): void => {
+    const now = ctx.now();
+    if (now - (written.get(agentId) ?? 0) >= SEEN_WRITE_EVERY_MS) {
+      written.set(agentId, now);
+      ctx.store.updateAgentSeen(agentId, { lastSeen: now });
+    }
+  };
+  const enqueue = frameBatcher(ctx, seen);
+  /** Sessions that sent their hello (it may still be waiting in the batch). */
+  const greeted = new WeakSet<AgentSession>();
   return {
     authenticate(fingerprint) {
       const agent = ctx.store.getAgentByFingerprint(fingerprint);
@@ -155,18 +208,18 @@ export function createLinkHandler(ctx: ManagerContext): LinkHandler {
       if (!ctx.sessions.isCurrent(agentId, session)) {
         return;
       }
-      if (frame.type !== 'hello' && !ctx.sessions.isReady(agentId)) {
+      if (frame.type === 'hello') {
+        greeted.add(session);
+      } else if (!greeted.has(session)) {
         session.close(LinkClose.MALFORMED, 'hello expected first');
         return;
       }
-      ctx.store.updateAgentSeen(agentId, { lastSeen: ctx.now() });
-      dispatchFrame(ctx, agentId, session, frame);
+      enqueue({ agentId, session, frame });
     },
-    seen(agentId) {
-      ctx.store.updateAgentSeen(agentId, { lastSeen: ctx.now() });
-    },
+    seen,
     closed(agentId, session) {
       if (ctx.sessions.detach(agentId, session)) {
+        written.set(agentId, ctx.now());
         ctx.store.updateAgentSeen(agentId, { lastSeen: ctx.now() });
         ctx.emit({ type: 'agent-connection', agentId, connected: false });
         ctx.log.info(`Agent ${agentId} disconnected.`);

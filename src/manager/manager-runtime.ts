@@ -173,7 +173,7 @@ export async function startManagerRuntime(input: ManagerRuntimeOptions): Promise
   writeArConf(opts.home, arConf);
   const passwordFile = join(opts.home, 'etc', 'authd.pass');
   ensurePassword(passwordFile, log);
-  const pki = await ensureManagerPki(join(opts.home, 'etc', 'pki'), Date.now());
+  const pki = await ensureManagerPki(join(opts.home, 'etc', 'pki'), Date.now(), opts.listen?.host);
   const store = openSqliteManagerStore(join(opts.home, 'var', 'manager.db'));
   const listeners = new Set<ManagerEventListener>();
   const ctx: ManagerContext = {

@@ -145,6 +145,10 @@ class MemoryAgentStore implements AgentStore {
     return this.active.size;
   }
 
+  listDeadlines(): { key: string; expiresAt: number }[] {
+    return this.listActive().map((a) => ({ key: a.key, expiresAt: a.expiresAt }));
+  }
+
   getOffenderCount(key: string): number {
     this.open();
     return this.offenders.get(key) ?? 0;

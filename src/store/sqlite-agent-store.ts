@@ -103,6 +103,10 @@ class SqliteAgentStore implements AgentStore {
     return this.st.countActive.get()?.n ?? 0;
   }
 
+  listDeadlines(): { key: string; expiresAt: number }[] {
+    return this.st.listDeadlines.all().map(([key, expiresAt]) => ({ key, expiresAt }));
+  }
+
   getOffenderCount(key: string): number {
     return this.st.getOffender.get(key)?.count ?? 0;
   }

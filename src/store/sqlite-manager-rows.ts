@@ -4,7 +4,7 @@
  */
 import type { ActiveResponse } from '../core/execd/types.js';
 import type { FleetActiveResponse, FleetExecution, OrderInfo } from '../manager/manager-service.js';
-import type { AgentRecord, StoredOrder } from '../manager/manager-store.js';
+import type { AgentRecord, OrderUpdate, StoredOrder } from '../manager/manager-store.js';
 import { toActiveResponse, toExecutionRecord } from '../protocol/link.js';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
 import { opt } from './sqlite-rows.js';
@@ -109,3 +109,15 @@ export function parseActiveRow(r: { record: string; reported_at: number }): Flee
   }
   return { ...a, reportedAt: r.reported_at };
 }
+
+/** OrderUpdate fields and their columns (the state column is always written). */
+export const UPDATE_COLUMNS: readonly (readonly [keyof OrderUpdate, string])[] = [
+  ['deliveredAt', 'delivered_at'],
+  ['executedAt', 'executed_at'],
+  ['revertedAt', 'reverted_at'],
+  ['expiredAt', 'expired_at'],
+  ['outcome', 'outcome'],
+  ['executionId', 'execution_id'],
+  ['key', 'key'],
+  ['note', 'note'],
+];

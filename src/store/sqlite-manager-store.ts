@@ -24,6 +24,7 @@ import { managerMigration0001 } from './manager-migrations/0001-manager-init.js'
 import { applyMigrations } from './migrate.js';
 import { nul } from './sqlite-rows.js';
 import {
+  UPDATE_COLUMNS,
   orderInfo,
   parseActiveRow,
   parseExecutionRow,
@@ -56,92 +57,90 @@ export function openSqliteManagerStore(file: string): ManagerStore {
   return new SqliteManagerStore(db);
 }
 
-const UPDATE_COLUMNS: readonly (readonly [keyof OrderUpdate, string])[] = [
-  ['deliveredAt', 'delivered_at'],
-  ['executedAt', 'executed_at'],
-  ['revertedAt', 'reverted_at'],
-  ['expiredAt', 'expired_at'],
-  ['outcome', 'outcome'],
-  ['executionId', 'execution_id'],
-  ['key', 'key'],
-  ['note', 'note'],
-];
-
 class SqliteManagerStore implements ManagerStore {
+  private readonly statements = new Map<string, Database.Statement>();
+
   constructor(private readonly db: Database.Database) {}
 
+  /** A prepared statement, compiled once per SQL text (they are all constants or few shapes). */
+  private q(sql: string): Database.Statement {
+    let st = this.statements.get(sql);
+    if (st === undefined) {
+      st = this.db.prepare(sql);
+      this.statements.set(sql, st);
+    }
+    return st;
+  }
+
   nextAgentId(): string {
-    const row = this.db.prepare('SELECT MAX(CAST(id AS INTEGER)) AS m FROM agents').get() as {
+    const row = this.q('SELECT MAX(CAST(id AS INTEGER)) AS m FROM agents').get() as {
       m: number | null;
     };
     return String((row.m ?? 0) + 1).padStart(3, '0');
   }
 
   insertAgent(a: AgentRecord): void {
-    this.db
-      .prepare(
-        `INSERT INTO agents (id, name, fingerprint, registered_at, removed_at, last_seen, version, address, ar_disabled)
+    this.q(
+      `INSERT INTO agents (id, name, fingerprint, registered_at, removed_at, last_seen, version, address, ar_disabled)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        a.id,
-        a.name,
-        a.fingerprint,
-        a.registeredAt,
-        nul(a.removedAt),
-        nul(a.lastSeen),
-        nul(a.version),
-        nul(a.address),
-        a.arDisabled ? 1 : 0,
-      );
+    ).run(
+      a.id,
+      a.name,
+      a.fingerprint,
+      a.registeredAt,
+      nul(a.removedAt),
+      nul(a.lastSeen),
+      nul(a.version),
+      nul(a.address),
+      a.arDisabled ? 1 : 0,
+    );
   }
 
   getAgent(id: string): AgentRecord | undefined {
-    const r = this.db.prepare('SELECT * FROM agents WHERE id = ?').get(id) as AgentRow | undefined;
+    const r = this.q('SELECT * FROM agents WHERE id = ?').get(id) as AgentRow | undefined;
     return r && rowToAgent(r);
   }
 
   getAgentByFingerprint(fingerprint: string): AgentRecord | undefined {
-    const r = this.db.prepare('SELECT * FROM agents WHERE fingerprint = ?').get(fingerprint) as
-      AgentRow | undefined;
+    const r = this.q('SELECT * FROM agents WHERE fingerprint = ?').get(fingerprint) as AgentRow | undefined;
     return r && rowToAgent(r);
   }
 
   listAgents(): AgentRecord[] {
-    return (this.db.prepare('SELECT * FROM agents ORDER BY id').all() as AgentRow[]).map(rowToAgent);
+    return (this.q('SELECT * FROM agents ORDER BY id').all() as AgentRow[]).map(rowToAgent);
   }
 
   markAgentRemoved(id: string, at: number): void {
-    this.db.prepare('UPDATE agents SET removed_at = ? WHERE id = ? AND removed_at IS NULL').run(at, id);
+    this.q('UPDATE agents SET removed_at = ? WHERE id = ? AND removed_at IS NULL').run(at, id);
   }
 
   updateAgentSeen(id: string, s: AgentSeen): void {
-    this.db
-      .prepare(
-        `UPDATE agents SET last_seen = ?, version = COALESCE(?, version), address = COALESCE(?, address),
+    this.q(
+      `UPDATE agents SET last_seen = ?, version = COALESCE(?, version), address = COALESCE(?, address),
          ar_disabled = COALESCE(?, ar_disabled) WHERE id = ?`,
-      )
-      .run(
-        s.lastSeen,
-        nul(s.version),
-        nul(s.address),
-        s.arDisabled === undefined ? null : s.arDisabled ? 1 : 0,
-        id,
-      );
+    ).run(
+      s.lastSeen,
+      nul(s.version),
+      nul(s.address),
+      s.arDisabled === undefined ? null : s.arDisabled ? 1 : 0,
+      id,
+    );
   }
 
   addEnrollToken(hash: string, name: string, createdAt: number, expiresAt: number): void {
-    this.db
-      .prepare('INSERT INTO enroll_tokens (hash, name, created_at, expires_at) VALUES (?, ?, ?, ?)')
-      .run(hash, name, createdAt, expiresAt);
+    this.q('INSERT INTO enroll_tokens (hash, name, created_at, expires_at) VALUES (?, ?, ?, ?)').run(
+      hash,
+      name,
+      createdAt,
+      expiresAt,
+    );
   }
 
   useEnrollToken(hash: string, name: string, now: number): TokenUse {
     return this.db
       .transaction((): TokenUse => {
-        const r = this.db
-          .prepare('SELECT name, expires_at, used_at FROM enroll_tokens WHERE hash = ?')
-          .get(hash) as { name: string; expires_at: number; used_at: number | null } | undefined;
+        const r = this.q('SELECT name, expires_at, used_at FROM enroll_tokens WHERE hash = ?').get(hash) as
+          { name: string; expires_at: number; used_at: number | null } | undefined;
         if (r === undefined) {
           return { ok: false, reason: 'unknown' };
         }
@@ -151,7 +150,7 @@ class SqliteManagerStore implements ManagerStore {
         if (now > r.expires_at || r.name !== name) {
           return { ok: false, reason: now > r.expires_at ? 'expired' : 'wrong-name' };
         }
-        this.db.prepare('UPDATE enroll_tokens SET used_at = ? WHERE hash = ?').run(now, hash);
+        this.q('UPDATE enroll_tokens SET used_at = ? WHERE hash = ?').run(now, hash);
         return { ok: true, name: r.name };
       })
       .immediate();
@@ -160,27 +159,25 @@ class SqliteManagerStore implements ManagerStore {
   enqueueOrder(o: NewOrder): StoredOrder {
     return this.db
       .transaction((): StoredOrder => {
-        const r = this.db.prepare('SELECT MAX(seq) AS m FROM orders WHERE agent_id = ?').get(o.agentId) as {
+        const r = this.q('SELECT MAX(seq) AS m FROM orders WHERE agent_id = ?').get(o.agentId) as {
           m: number | null;
         };
         const seq = (r.m ?? 0) + 1;
-        this.db
-          .prepare(
-            `INSERT INTO orders (agent_id, seq, kind, source, ar_name, key, alert_id, payload, state, created_at, expires_at)
+        this.q(
+          `INSERT INTO orders (agent_id, seq, kind, source, ar_name, key, alert_id, payload, state, created_at, expires_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)`,
-          )
-          .run(
-            o.agentId,
-            seq,
-            o.kind,
-            o.source,
-            nul(o.arName),
-            nul(o.key),
-            nul(o.alertId),
-            o.payload,
-            o.createdAt,
-            o.expiresAt,
-          );
+        ).run(
+          o.agentId,
+          seq,
+          o.kind,
+          o.source,
+          nul(o.arName),
+          nul(o.key),
+          nul(o.alertId),
+          o.payload,
+          o.createdAt,
+          o.expiresAt,
+        );
         const stored = this.getOrder(o.agentId, seq);
         if (stored === undefined) {
           throw new Error('order vanished after insert');
@@ -191,15 +188,15 @@ class SqliteManagerStore implements ManagerStore {
   }
 
   getOrder(agentId: string, seq: number): StoredOrder | undefined {
-    const r = this.db.prepare('SELECT * FROM orders WHERE agent_id = ? AND seq = ?').get(agentId, seq) as
+    const r = this.q('SELECT * FROM orders WHERE agent_id = ? AND seq = ?').get(agentId, seq) as
       OrderRow | undefined;
     return r && rowToOrder(r);
   }
 
   queuedOrders(agentId: string): StoredOrder[] {
-    const rows = this.db
-      .prepare("SELECT * FROM orders WHERE agent_id = ? AND state = 'queued' ORDER BY seq")
-      .all(agentId);
+    const rows = this.q("SELECT * FROM orders WHERE agent_id = ? AND state = 'queued' ORDER BY seq").all(
+      agentId,
+    );
     return (rows as OrderRow[]).map(rowToOrder);
   }
 
@@ -213,33 +210,31 @@ class SqliteManagerStore implements ManagerStore {
         values.push(v);
       }
     }
-    this.db
-      .prepare(`UPDATE orders SET ${sets.join(', ')} WHERE agent_id = ? AND seq = ?`)
-      .run(...values, agentId, seq);
+    this.q(`UPDATE orders SET ${sets.join(', ')} WHERE agent_id = ? AND seq = ?`).run(
+      ...values,
+      agentId,
+      seq,
+    );
   }
 
   expirableOrders(now: number): StoredOrder[] {
-    const rows = this.db
-      .prepare("SELECT * FROM orders WHERE state = 'queued' AND expires_at < ? ORDER BY expires_at")
-      .all(now);
+    const rows = this.q(
+      "SELECT * FROM orders WHERE state = 'queued' AND expires_at < ? ORDER BY expires_at",
+    ).all(now);
     return (rows as OrderRow[]).map(rowToOrder);
   }
 
   executedOrdersWithKey(agentId: string, key: string): StoredOrder[] {
-    const rows = this.db
-      .prepare(
-        "SELECT * FROM orders WHERE agent_id = ? AND key = ? AND kind = 'add' AND state = 'executed' ORDER BY seq",
-      )
-      .all(agentId, key);
+    const rows = this.q(
+      "SELECT * FROM orders WHERE agent_id = ? AND key = ? AND kind = 'add' AND state = 'executed' ORDER BY seq",
+    ).all(agentId, key);
     return (rows as OrderRow[]).map(rowToOrder);
   }
 
   executedKeyedOrders(agentId: string): StoredOrder[] {
-    const rows = this.db
-      .prepare(
-        "SELECT * FROM orders WHERE agent_id = ? AND key IS NOT NULL AND kind = 'add' AND state = 'executed' ORDER BY seq",
-      )
-      .all(agentId);
+    const rows = this.q(
+      "SELECT * FROM orders WHERE agent_id = ? AND key IS NOT NULL AND kind = 'add' AND state = 'executed' ORDER BY seq",
+    ).all(agentId);
     return (rows as OrderRow[]).map(rowToOrder);
   }
 
@@ -256,13 +251,13 @@ class SqliteManagerStore implements ManagerStore {
     }
     const clause = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
     const sql = `SELECT * FROM orders ${clause} ORDER BY created_at DESC, agent_id, seq DESC LIMIT ?`;
-    const rows = this.db.prepare(sql).all(...values, f.limit ?? 100) as OrderRow[];
+    const rows = this.q(sql).all(...values, f.limit ?? 100) as OrderRow[];
     return rows.map((r) => orderInfo(rowToOrder(r)));
   }
 
   countOrdersByState(): Record<OrderState, number> {
     const counts = Object.fromEntries(ORDER_STATES.map((s) => [s, 0])) as Record<OrderState, number>;
-    const rows = this.db.prepare('SELECT state, COUNT(*) AS n FROM orders GROUP BY state').all() as {
+    const rows = this.q('SELECT state, COUNT(*) AS n FROM orders GROUP BY state').all() as {
       state: OrderState;
       n: number;
     }[];
@@ -274,16 +269,14 @@ class SqliteManagerStore implements ManagerStore {
 
   recordExecution(e: FleetExecution): boolean {
     const { orderSeq, receivedAt, ...record } = e;
-    const info = this.db
-      .prepare(
-        'INSERT OR IGNORE INTO executions (agent_id, id, order_seq, received_at, record) VALUES (?, ?, ?, ?, ?)',
-      )
-      .run(e.agentId, e.id, nul(orderSeq), receivedAt, JSON.stringify(record));
+    const info = this.q(
+      'INSERT OR IGNORE INTO executions (agent_id, id, order_seq, received_at, record) VALUES (?, ?, ?, ?, ?)',
+    ).run(e.agentId, e.id, nul(orderSeq), receivedAt, JSON.stringify(record));
     return info.changes > 0;
   }
 
   lastExecutionId(agentId: string): number {
-    const r = this.db.prepare('SELECT MAX(id) AS m FROM executions WHERE agent_id = ?').get(agentId) as {
+    const r = this.q('SELECT MAX(id) AS m FROM executions WHERE agent_id = ?').get(agentId) as {
       m: number | null;
     };
     return r.m ?? 0;
@@ -292,28 +285,32 @@ class SqliteManagerStore implements ManagerStore {
   listExecutions(f: { agentId?: string; limit: number }): FleetExecution[] {
     const rows =
       f.agentId === undefined
-        ? this.db.prepare('SELECT * FROM executions ORDER BY n DESC LIMIT ?').all(f.limit)
-        : this.db
-            .prepare('SELECT * FROM executions WHERE agent_id = ? ORDER BY n DESC LIMIT ?')
-            .all(f.agentId, f.limit);
+        ? this.q('SELECT * FROM executions ORDER BY n DESC LIMIT ?').all(f.limit)
+        : this.q('SELECT * FROM executions WHERE agent_id = ? ORDER BY n DESC LIMIT ?').all(
+            f.agentId,
+            f.limit,
+          );
     return (rows as { record: string; order_seq: number | null; received_at: number }[]).map(
       parseExecutionRow,
     );
   }
 
   putActive(a: ActiveResponse, reportedAt: number): void {
-    this.db
-      .prepare('INSERT OR REPLACE INTO active (agent_id, key, reported_at, record) VALUES (?, ?, ?, ?)')
-      .run(a.agentId, a.key, reportedAt, JSON.stringify(a));
+    this.q('INSERT OR REPLACE INTO active (agent_id, key, reported_at, record) VALUES (?, ?, ?, ?)').run(
+      a.agentId,
+      a.key,
+      reportedAt,
+      JSON.stringify(a),
+    );
   }
 
   removeActive(agentId: string, key: string): void {
-    this.db.prepare('DELETE FROM active WHERE agent_id = ? AND key = ?').run(agentId, key);
+    this.q('DELETE FROM active WHERE agent_id = ? AND key = ?').run(agentId, key);
   }
 
   replaceActive(agentId: string, items: readonly ActiveResponse[], reportedAt: number): void {
     this.db.transaction(() => {
-      this.db.prepare('DELETE FROM active WHERE agent_id = ?').run(agentId);
+      this.q('DELETE FROM active WHERE agent_id = ?').run(agentId);
       for (const a of items) {
         this.putActive({ ...a, agentId }, reportedAt);
       }
@@ -323,13 +320,13 @@ class SqliteManagerStore implements ManagerStore {
   listActive(agentId?: string): ReturnType<ManagerStore['listActive']> {
     const rows =
       agentId === undefined
-        ? this.db.prepare('SELECT * FROM active ORDER BY agent_id, key').all()
-        : this.db.prepare('SELECT * FROM active WHERE agent_id = ? ORDER BY key').all(agentId);
+        ? this.q('SELECT * FROM active ORDER BY agent_id, key').all()
+        : this.q('SELECT * FROM active WHERE agent_id = ? ORDER BY key').all(agentId);
     return (rows as { record: string; reported_at: number }[]).map(parseActiveRow);
   }
 
   countActive(): number {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM active').get() as { n: number }).n;
+    return (this.q('SELECT COUNT(*) AS n FROM active').get() as { n: number }).n;
   }
 
   batch<T>(fn: () => T): T {

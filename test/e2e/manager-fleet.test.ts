@@ -23,6 +23,7 @@ import {
   type ManagerProc,
   type Proc,
 } from '../manager/support/fleet.js';
+import { openSqliteManagerStore } from '../../src/store/sqlite-manager-store.js';
 
 const CONFIG = `<ossec_config>
   <command><name>mark</name><executable>mark</executable><timeout_allowed>yes</timeout_allowed></command>
@@ -145,11 +146,27 @@ describe('delivery', () => {
       15_000,
       () => ips.every((ip) => hasMark(homes[2]!, `add ${ip}`)) || undefined,
     );
-    const order = marks(homes[2]!).filter((l) => l.startsWith('add 203.0.113.'));
-    assert.deepEqual(
-      order,
-      ips.map((ip) => `add ${ip}`),
-    );
+    // Delivered in seq order: the agent started their executions in that order (scripts for
+    // different keys then run in parallel, so marks.log order is not the delivery order).
+    const store = openSqliteManagerStore(path.join(mHome, 'var', 'manager.db'));
+    try {
+      await waitFor(
+        '3 orders executed',
+        10_000,
+        () =>
+          store.listOrders({ agentId: '003', limit: 3 }).every((o) => o.state === 'executed') || undefined,
+      );
+      const recent = store.listOrders({ agentId: '003', limit: 3 }).sort((a, b) => a.seq - b.seq);
+      const execIds = recent.map((o) => o.executionId ?? -1);
+      assert.deepEqual(
+        [...execIds].sort((a, b) => a - b),
+        execIds,
+        'executions follow the seq order',
+      );
+      assert.ok(recent.every((o) => o.deliveredAt !== undefined && o.outcome === 'ok'));
+    } finally {
+      store.close();
+    }
   });
 
   test('DELETE /active-responses/{key} reverts on the agent', async () => {
@@ -189,7 +206,11 @@ describe('delivery', () => {
         (r.body as { items: { key: string }[] }).items.every((i) => i.key !== 'mark-192.0.2.66') || undefined
       );
     });
-    assert.ok(hasMark(homes[1]!, 'delete 192.0.2.66'));
+    await waitFor(
+      'the overdue delete ran',
+      10_000,
+      () => hasMark(homes[1]!, 'delete 192.0.2.66') || undefined,
+    );
   });
 
   test('manager killed mid-stream: no order lost, none run twice', async () => {

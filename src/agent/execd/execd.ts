@@ -84,22 +84,27 @@ export class Execd {
     }
     const now = this.ctx.now();
     const summary = { armed: 0, reverted: 0, reapplied: 0 };
-    const reapply: ActiveResponse[] = [];
-    for (const active of this.ctx.store.listActive()) {
-      const action = restoreAction(active, rebooted, now);
+    const reapply: string[] = [];
+    for (const { key, expiresAt } of this.ctx.store.listDeadlines()) {
+      const action = restoreAction({ expiresAt }, rebooted, now);
       if (action === 'revert-now') {
         summary.reverted++;
-        void this.revert(active.key, 'restore');
+        void this.revert(key, 'restore');
       } else {
         summary.armed++;
-        this.ctx.scheduler.arm(active.key, active.expiresAt);
+        this.ctx.scheduler.arm(key, expiresAt);
         if (action === 'reapply-then-arm') {
-          reapply.push(active);
+          reapply.push(key);
         }
       }
     }
     summary.reapplied = reapply.length;
-    await Promise.all(reapply.map((a) => this.track(runReapply(this.ctx, a))));
+    await Promise.all(
+      reapply.map((key) => {
+        const active = this.ctx.store.getActive(key);
+        return active ? this.track(runReapply(this.ctx, active)) : Promise.resolve(undefined);
+      }),
+    );
     return summary;
   }
 

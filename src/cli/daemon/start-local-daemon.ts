@@ -12,6 +12,8 @@ import type { AgentArSettings, Config } from '../../config/config.js';
 import { renderArConf } from '../../core/ar-conf.js';
 import { createAlertsTailer, type AlertsTailer, type TailPosition } from '../../ingest/alerts-file-tailer.js';
 import { LocalService } from '../../local/local-service.js';
+import { startAgentConnector, type AgentConnector } from '../../link/agent-connector.js';
+import { readAgentLinkConfig } from '../../link/agent-link-config.js';
 import type { DaemonOptions } from './daemon-options.js';
 import type { RunningDaemon } from './run-daemon.js';
 import { serveLocalApi } from './serve-local-api.js';
@@ -48,9 +50,16 @@ function positionKey(file: string): string {
 export async function startLocalDaemon(spec: LocalDaemonSpec): Promise<RunningDaemon> {
   const { settings, config } = await agentSettings(spec);
   const o = spec.options;
+  // A bare agent that was enrolled takes its id from the enrollment and links to its manager.
+  const enrolled = config ? undefined : readAgentLinkConfig(resolve(o.home));
+  const agentId = enrolled?.id ?? spec.agentId;
+  let connector: AgentConnector | undefined;
   const runtime = await startAgentRuntime({
     home: o.home,
-    agentId: spec.agentId,
+    agentId,
+    onExecution: (id) => {
+      connector?.notifyExecution(id);
+    },
     settings,
     limits: o.limits,
     logLevel: o.logLevel,
@@ -58,7 +67,10 @@ export async function startLocalDaemon(spec: LocalDaemonSpec): Promise<RunningDa
     revertOnStop: o.revertOnStop,
     poolSize: o.poolSize,
   });
-  const service = new LocalService({ runtime, agentId: spec.agentId, ...(config ? { config } : {}) });
+  if (enrolled) {
+    connector = startAgentConnector(runtime, runtime.paths.home, { disabled: settings.disabled });
+  }
+  const service = new LocalService({ runtime, agentId, ...(config ? { config } : {}) });
   const api = await serveLocalApi(runtime.paths, service, o.listen);
   let tailer: AlertsTailer | undefined;
   if (spec.alertsFile !== undefined && config) {
@@ -82,12 +94,14 @@ export async function startLocalDaemon(spec: LocalDaemonSpec): Promise<RunningDa
     tailer.start();
   }
   spec.print(
-    `riposte: ${config ? 'manager + local agent' : 'agent'} ${spec.agentId} running in ${runtime.paths.home}` +
+    `riposte: ${config ? 'manager + local agent' : 'agent'} ${agentId} running in ${runtime.paths.home}` +
       ` (API: ${runtime.paths.apiSocket}${api.tcpAddress ? `, ${api.tcpAddress}` : ''}` +
-      `${spec.alertsFile !== undefined ? `; tailing ${spec.alertsFile}` : ''})`,
+      (spec.alertsFile !== undefined ? `; tailing ${spec.alertsFile}` : '') +
+      `${enrolled ? `; manager ${enrolled.manager}` : ''})`,
   );
   return {
     stop: async () => {
+      await connector?.stop();
       await tailer?.stop();
       await api.close();
       await runtime.stop();

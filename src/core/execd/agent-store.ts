@@ -23,6 +23,11 @@ export interface AgentStore {
   /** All active responses, ordered by expiresAt then key. */
   listActive(): ActiveResponse[];
   countActive(): number;
+  /**
+   * Only the key and deadline of every active response, ordered like listActive: what a restart
+   * needs to re-arm 100,000 responses without loading their messages.
+   */
+  listDeadlines(): { key: string; expiresAt: number }[];
 
   /** Repeated-offender counter for a key (0 when never seen). Counters never expire (Wazuh). */
   getOffenderCount(key: string): number;

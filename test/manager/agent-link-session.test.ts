@@ -1,0 +1,113 @@
+/** The agent's side of the link protocol, with a fake execd: redelivery, rejection, reporting. */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { AgentLinkSession, LAST_ORDER_SEQ_SETTING } from '../../src/link/agent-link-session.js';
+import { createMemoryAgentStore } from '../../src/store/memory-agent-store.js';
+import { memoryDaemonLog } from '../../src/agent/daemon-log.js';
+import type { AgentFrame } from '../../src/protocol/link.js';
+import type { AgentStore } from '../../src/core/execd/agent-store.js';
+
+function setup(opts: { refuse?: boolean; disabled?: boolean } = {}) {
+  const store: AgentStore = createMemoryAgentStore();
+  const submitted: string[] = [];
+  const installed: string[] = [];
+  const execd = {
+    submit: (raw: string) => {
+      submitted.push(raw);
+      if (opts.refuse === true) {
+        return Promise.resolve(undefined);
+      }
+      const id = store.startExecution({
+        key: 'mark-1',
+        arName: 'mark600',
+        program: 'active-response/bin/mark',
+        action: 'add',
+        agentId: '001',
+        alertId: undefined,
+        ruleId: undefined,
+        srcip: '1',
+        user: undefined,
+        startedAt: 1,
+      });
+      store.endExecution(id, {
+        endedAt: 2,
+        exitCode: 0,
+        signal: undefined,
+        timedOut: false,
+        status: 'ok',
+        stderrTail: '',
+        note: undefined,
+      });
+      return Promise.resolve({ executionId: id, key: 'mark-1', decision: 'started' as const });
+    },
+    revert: () => Promise.resolve(undefined),
+    listActive: () => store.listActive(),
+  };
+  const session = new AgentLinkSession({
+    execd,
+    store,
+    log: memoryDaemonLog(),
+    version: 't',
+    disabled: opts.disabled ?? false,
+    installArConf: (text) => installed.push(text),
+  });
+  const sent: AgentFrame[] = [];
+  session.connected((f) => sent.push(f));
+  session.onFrame({ type: 'welcome', agentId: '001', lastExecutionId: 0, arConf: 'x - y - 0\n' });
+  return { store, session, sent, submitted, installed };
+}
+
+const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 20));
+
+describe('agent link session', () => {
+  test('hello first, then the active list after the welcome; ar.conf installed', () => {
+    const { sent, installed } = setup();
+    assert.deepEqual(
+      sent.map((f) => f.type),
+      ['hello', 'active-list'],
+    );
+    assert.deepEqual(installed, ['x - y - 0\n']);
+  });
+
+  test('an order runs once, is acked, and its execution is reported with the seq', async () => {
+    const { session, sent, submitted, store } = setup();
+    session.onFrame({ type: 'order', seq: 1, kind: 'add', message: '{"command":"mark600"}' });
+    await settle();
+    assert.equal(store.getSetting(LAST_ORDER_SEQ_SETTING), '1');
+    const exec = sent.find((f) => f.type === 'execution');
+    assert.ok(exec?.type === 'execution');
+    assert.equal(exec.seq, 1);
+    assert.deepEqual(submitted, ['{"command":"mark600"}']);
+    // Redelivered after a lost ack / manager crash: acked again, never run twice.
+    session.onFrame({ type: 'order', seq: 1, kind: 'add', message: '{"command":"mark600"}' });
+    await settle();
+    assert.equal(submitted.length, 1);
+    assert.deepEqual(
+      sent.filter((f) => f.type === 'ack').map((f) => (f.type === 'ack' ? f.seq : 0)),
+      [1, 1],
+    );
+    assert.equal(sent.filter((f) => f.type === 'execution').length, 1, 'reported once');
+  });
+
+  test('a message execd refuses is reported as rejected', async () => {
+    const { session, sent } = setup({ refuse: true });
+    session.onFrame({ type: 'order', seq: 4, kind: 'add', message: 'junk' });
+    await settle();
+    assert.deepEqual(sent.at(-1), {
+      type: 'rejected',
+      seq: 4,
+      reason: 'execd refused the message (see its log)',
+    });
+  });
+
+  test('with active response disabled, orders are acked and rejected, never run', async () => {
+    const { session, sent, submitted } = setup({ disabled: true });
+    session.onFrame({ type: 'order', seq: 1, kind: 'add', message: '{}' });
+    await settle();
+    assert.equal(submitted.length, 0);
+    assert.deepEqual(sent.slice(-2), [
+      { type: 'ack', seq: 1 },
+      { type: 'rejected', seq: 1, reason: 'active response is disabled on this agent' },
+    ]);
+  });
+});
