@@ -8,20 +8,17 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { installStockScripts } from '../../src/scripts/install.js';
 import { buildCheckKeys } from '../../src/protocol/ar-message.js';
 import {
   arMessage,
   canConnect,
-  createPair,
-  destroyPair,
   inNs,
   netnsSkipReason,
   runInstalled,
-  startListener,
+  setupVictim,
+  teardownVictim,
   type NetnsPair,
 } from './netns-fixture.js';
 
@@ -34,20 +31,11 @@ before(async () => {
   if (skip !== undefined) {
     return;
   }
-  home = fs.mkdtempSync(path.join(os.tmpdir(), 'riposte-fwdrop-'));
-  installStockScripts(home);
-  pair = createPair();
-  listener = await startListener(pair);
+  ({ home, pair, listener } = await setupVictim('riposte-fwdrop-'));
 });
 
 after(() => {
-  listener?.kill();
-  if (pair) {
-    destroyPair(pair);
-  }
-  if (home !== '') {
-    fs.rmSync(home, { recursive: true, force: true });
-  }
+  teardownVictim({ home, pair, listener });
 });
 
 /** Removes everything any backend may have created in the victim. */

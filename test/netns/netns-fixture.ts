@@ -7,7 +7,10 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { installStockScripts } from '../../src/scripts/install.js';
 
 export interface NetnsPair {
   readonly attacker: string;
@@ -213,4 +216,33 @@ export function runInstalled(opts: {
       resolve({ code, stdout: out });
     });
   });
+}
+
+/** A victim namespace with a TCP listener, and a temp home with the stock scripts installed. */
+export interface VictimSetup {
+  readonly home: string;
+  readonly pair: NetnsPair;
+  readonly listener: ChildProcess;
+}
+
+export async function setupVictim(homePrefix: string): Promise<VictimSetup> {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), homePrefix));
+  installStockScripts(home);
+  const pair = createPair();
+  return { home, pair, listener: await startListener(pair) };
+}
+
+/** Undoes {@link setupVictim}; each part may be missing when setup failed half-way. */
+export function teardownVictim(v: {
+  home: string;
+  pair: NetnsPair | undefined;
+  listener: ChildProcess | undefined;
+}): void {
+  v.listener?.kill();
+  if (v.pair) {
+    destroyPair(v.pair);
+  }
+  if (v.home !== '') {
+    fs.rmSync(v.home, { recursive: true, force: true });
+  }
 }

@@ -8,19 +8,16 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { installStockScripts } from '../../src/scripts/install.js';
 import { buildCheckKeys } from '../../src/protocol/ar-message.js';
 import {
   arMessage,
   canConnect,
-  createPair,
-  destroyPair,
   inNs,
   netnsSkipReason,
   runInstalled,
-  startListener,
+  setupVictim,
+  teardownVictim,
   type NetnsPair,
 } from './netns-fixture.js';
 
@@ -33,20 +30,11 @@ before(async () => {
   if (skip !== undefined) {
     return;
   }
-  home = fs.mkdtempSync(path.join(os.tmpdir(), 'riposte-routenull-'));
-  installStockScripts(home);
-  pair = createPair();
-  listener = await startListener(pair);
+  ({ home, pair, listener } = await setupVictim('riposte-routenull-'));
 });
 
 after(() => {
-  listener?.kill();
-  if (pair) {
-    destroyPair(pair);
-  }
-  if (home !== '') {
-    fs.rmSync(home, { recursive: true, force: true });
-  }
+  teardownVictim({ home, pair, listener });
 });
 
 /** Every route in the victim whose destination is `ip` (any type, any protocol). */
