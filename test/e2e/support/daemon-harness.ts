@@ -106,8 +106,11 @@ export async function startDaemon(
   home: string,
   args: readonly string[],
   env: NodeJS.ProcessEnv = {},
+  /** A command prefix, e.g. ['ip', 'netns', 'exec', NS] (it must exec, keeping the pid). */
+  wrap: readonly string[] = [],
 ): Promise<Daemon> {
-  const proc = spawn(process.execPath, [CLI, ...args, '--home', home], {
+  const argv = [...wrap, process.execPath, CLI, ...args, '--home', home];
+  const proc = spawn(argv[0] ?? process.execPath, argv.slice(1), {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
