@@ -16,6 +16,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { OrderState } from '../core/orders/order-state.js';
 import type { ActiveResponse, ExecutionRecord, ExecutionStatus } from '../core/execd/types.js';
 import type { JsonObject } from '../protocol/json.js';
+import type { WazuhArErrorCode, WazuhResult } from '../core/orders/wazuh-result.js';
 
 export type { OrderState } from '../core/orders/order-state.js';
 
@@ -139,23 +140,9 @@ export interface RunRequest {
   readonly agents: readonly string[] | 'all';
 }
 
-export type WazuhErrorCode = 1650 | 1652 | 1701 | 1707 | 1750;
-
-/** Wazuh's AffectedItemsWazuhResult shape for `PUT /active-response`. */
-export interface WazuhStyleResult {
-  readonly data: {
-    readonly affected_items: readonly string[];
-    readonly total_affected_items: number;
-    readonly failed_items: readonly {
-      readonly error: { readonly code: WazuhErrorCode; readonly message: string };
-      readonly id: readonly string[];
-    }[];
-    readonly total_failed_items: number;
-  };
-  readonly message: string;
-  /** 0 all sent, 2 some failed, 1 none sent. */
-  readonly error: 0 | 1 | 2;
-}
+/** Wazuh's AffectedItemsWazuhResult shape for `PUT /active-response` (defined once, in core/orders). */
+export type WazuhErrorCode = WazuhArErrorCode;
+export type WazuhStyleResult = WazuhResult;
 
 /** Counts for the Prometheus gauges, read at scrape time. */
 export interface ManagerStats {
