@@ -5,7 +5,8 @@
 import { request } from 'node:http';
 import { agentPaths } from '../agent/agent-paths.js';
 import { readApiToken } from '../api/api-token.js';
-import { ErrorCode, RiposteError, type ErrorCode as Code } from '../protocol/error-codes.js';
+import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
+import { errorFromResponse } from './remote-client.js';
 
 export interface LocalClient {
   call<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T>;
@@ -13,19 +14,6 @@ export interface LocalClient {
 
 function unreachable(home: string, why: string): RiposteError {
   return new RiposteError(ErrorCode.DAEMON_UNREACHABLE, `Cannot reach the daemon in "${home}": ${why}`);
-}
-
-function errorFrom(status: number, text: string): RiposteError {
-  try {
-    const parsed = JSON.parse(text) as { error?: { code?: string; message?: string } };
-    const code = parsed.error?.code;
-    if (code !== undefined && Object.values(ErrorCode).includes(code as Code)) {
-      return new RiposteError(code as Code, parsed.error?.message ?? `HTTP ${status}`);
-    }
-  } catch {
-    // not JSON: fall through
-  }
-  return new RiposteError(ErrorCode.INTERNAL, `HTTP ${status}: ${text.slice(0, 200)}`);
 }
 
 export function localClient(home: string): LocalClient {
@@ -59,7 +47,7 @@ export function localClient(home: string): LocalClient {
               if (status >= 200 && status < 300) {
                 resolve(JSON.parse(text) as T);
               } else {
-                reject(errorFrom(status, text));
+                reject(errorFromResponse(status, text, 'The daemon'));
               }
             });
           },

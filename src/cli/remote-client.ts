@@ -96,7 +96,7 @@ function checkManagerCn(_host: string, cert: PeerCertificate): Error | undefined
 }
 
 /** The error for a non-2xx answer: the API's own code when it sent one. */
-export function errorFromResponse(status: number, text: string): RiposteError {
+export function errorFromResponse(status: number, text: string, peer = 'The manager'): RiposteError {
   try {
     const parsed = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
     const code = parsed.error?.code;
@@ -107,7 +107,7 @@ export function errorFromResponse(status: number, text: string): RiposteError {
   } catch {
     // not JSON: fall through
   }
-  return new RiposteError(ErrorCode.INTERNAL, `The manager answered HTTP ${status}: ${text.slice(0, 200)}`);
+  return new RiposteError(ErrorCode.INTERNAL, `${peer} answered HTTP ${status}: ${text.slice(0, 200)}`);
 }
 
 function requestOptions(

@@ -7,6 +7,7 @@
  *
  * Pure.
  */
+import { SAFE_DSTUSER } from '../core/match/crafted-input.js';
 import { parseIp } from '../core/net/ip.js';
 import { isJsonObject, type JsonObject } from '../protocol/json.js';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
@@ -19,8 +20,6 @@ export interface ManualRunRequest {
   /** A whole alert to send (srcip/user, when given, are set into its `data`). */
   readonly alert?: JsonObject | undefined;
 }
-
-const USER_RE = /^[a-zA-Z._0-9@?-]+$/;
 
 function invalid(message: string): RiposteError {
   return new RiposteError(ErrorCode.REQUEST_INVALID, message);
@@ -36,7 +35,7 @@ function alertFor(req: ManualRunRequest): JsonObject {
     data['srcip'] = req.srcip;
   }
   if (req.user !== undefined) {
-    if (!USER_RE.test(req.user)) {
+    if (req.user === '' || !SAFE_DSTUSER.test(req.user)) {
       throw invalid(`Cannot run "${req.name}": "${req.user}" is not a valid user name`);
     }
     data['dstuser'] = req.user;

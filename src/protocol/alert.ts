@@ -36,8 +36,8 @@ export interface AlertView {
 export type AlertParseResult =
   { readonly ok: true; readonly alert: AlertView } | { readonly ok: false; readonly error: string };
 
-function ruleIdOf(rule: JsonObject): number | undefined {
-  const id = rule['id'];
+/** A Wazuh rule id (a string of digits in alerts, sometimes a number); undefined when neither. */
+export function parseRuleId(id: unknown): number | undefined {
   if (typeof id === 'number' && Number.isInteger(id)) {
     return id;
   }
@@ -92,7 +92,7 @@ export function viewAlert(raw: unknown): AlertParseResult {
   if (!isJsonObject(rule)) {
     return { ok: false, error: "alert has no 'rule' object" };
   }
-  const ruleId = ruleIdOf(rule);
+  const ruleId = parseRuleId(rule['id']);
   if (ruleId === undefined) {
     return { ok: false, error: "alert has no valid 'rule.id'" };
   }

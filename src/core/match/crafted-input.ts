@@ -12,7 +12,7 @@ import type { AlertView } from '../../protocol/alert.js';
 import { quoteValue } from './quote-value.js';
 
 /** `^[a-zA-Z._0-9@?-]*$` (Wazuh's username check). */
-const SAFE_DSTUSER = /^[a-zA-Z._0-9@?-]*$/;
+export const SAFE_DSTUSER = /^[a-zA-Z._0-9@?-]*$/;
 /** `^[a-zA-Z.:_0-9-]*$` (Wazuh's IP check). */
 const SAFE_SRCIP = /^[a-zA-Z.:_0-9-]*$/;
 
