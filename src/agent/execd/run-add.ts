@@ -11,7 +11,7 @@ import { offenderTimeout } from '../../core/execd/repeated-offenders.js';
 import { keysOfCheckKeys, responseKey, rewriteForScript } from '../../protocol/ar-message.js';
 import { parseLenientJson, type JsonObject } from '../../protocol/json.js';
 import type { KeyLease } from '../key-order.js';
-import { alertFacts } from './alert-facts.js';
+import { alertFacts, type AlertFacts } from './alert-facts.js';
 import type { ExecdContext } from './execd-context.js';
 import { executionEnd } from './record-outcome.js';
 
@@ -35,8 +35,17 @@ function basenameOf(program: string): string {
   return program.slice(program.lastIndexOf('/') + 1);
 }
 
+/** What runAdd already computed for this execution, reused by the decision. */
+interface Prepared {
+  readonly key: string;
+  /** The add line written to the script (stored to re-apply after a reboot). */
+  readonly addLine: string;
+  readonly facts: AlertFacts;
+}
+
 /** Applies the repeated-offender rule and decides; persists before returning the reply line. */
-function decideAndStore(ctx: ExecdContext, job: AddJob, key: string): AddDecision {
+function decideAndStore(ctx: ExecdContext, job: AddJob, prep: Prepared): AddDecision {
+  const { key, facts } = prep;
   const now = ctx.now();
   let timeoutSec = job.timeoutSec;
   if (timeoutSec > 0) {
@@ -47,7 +56,6 @@ function decideAndStore(ctx: ExecdContext, job: AddJob, key: string): AddDecisio
     ctx.store.setOffenderCount(key, ro.nextCount);
     timeoutSec = ro.timeoutSec;
   }
-  const facts = alertFacts(job.message);
   const decision = decideAdd(
     {
       key,
@@ -55,7 +63,7 @@ function decideAndStore(ctx: ExecdContext, job: AddJob, key: string): AddDecisio
       program: job.program,
       agentId: ctx.agentId,
       timeoutSec,
-      addMessage: JSON.stringify(rewriteForScript(job.message, 'add', job.program)),
+      addMessage: prep.addLine,
       deleteMessage: JSON.stringify(rewriteForScript(job.message, 'delete', job.program)),
       ...facts,
     },
@@ -112,7 +120,7 @@ export function runAdd(ctx: ExecdContext, job: AddJob): Promise<AddResult> {
         decide: async (firstLine) => {
           key = responseKey(basenameOf(job.program), keysOfCheckKeys(parseLenientJson(firstLine)));
           lease = await ctx.order.acquire(job.program, seq, key);
-          decision = decideAndStore(ctx, job, key);
+          decision = decideAndStore(ctx, job, { key, addLine: line, facts });
           return JSON.stringify(rewriteForScript(job.message, decision.answer, job.program));
         },
       });
