@@ -32,8 +32,12 @@ export interface AlertsTailerOptions {
   readonly loadPosition: () => TailPosition | undefined;
   /** Called after each batch has been handled, with the offset just after its last line. */
   readonly savePosition: (pos: TailPosition) => void;
-  /** Complete lines (without "\n"), in order; the next batch waits until this settles. */
-  readonly onLines: (lines: readonly string[]) => Promise<void> | void;
+  /**
+   * Complete lines (without "\n"), in order; the next batch waits until this settles. `end` is the
+   * position just after the last line: a consumer that stores it in the same transaction as the
+   * batch's effects gets exactly-once across crashes (savePosition then only repeats it).
+   */
+  readonly onLines: (lines: readonly string[], end: TailPosition) => Promise<void> | void;
   /** Delay between polls, in ms. @default 200 */
   readonly pollMs?: number;
   /** Most lines per `onLines` call. @default 1000 */
@@ -237,7 +241,7 @@ class AlertsFileTailer implements AlertsTailer {
       const batch = await readLineBatch(cur.fh, cur, this.limits);
       if (batch.end !== cur.handled) {
         if (batch.lines.length > 0) {
-          await this.s.opts.onLines(batch.lines);
+          await this.s.opts.onLines(batch.lines, { dev: cur.dev, ino: cur.ino, offset: batch.end });
         }
         cur.handled = batch.end;
         cur.signature = await readSignature(cur.fh, cur.handled);

@@ -1,13 +1,17 @@
 /**
  * Alert ingestion on the manager (analysisd's AR step, reference §1.8): parse each alerts.json line,
- * plan the dispatches (pure core), and queue one durable order per target agent. A target that is
+ * plan it (the one pure planner), and queue one durable order per target agent. A target that is
  * not enrolled (or removed) is reported in the summary, like remoted's (1320) "Agent not found".
+ *
+ * A batch is one store transaction: every order of every line, plus (for the alerts.json tailer)
+ * the file position just after the batch, commit together. A crash before the commit loses
+ * nothing (the lines are read again); after it, nothing is read twice.
  */
-import { planDispatches } from '../core/match/plan-responses.js';
+import { planAlert } from '../core/match/plan-responses.js';
 import type { KnownAgent } from '../core/match/decision.js';
 import { parseAlertLine, type AlertView } from '../protocol/alert.js';
 import { LOCAL_AGENT_ID, type ManagerContext } from './manager-context.js';
-import type { IngestSummary } from './manager-service.js';
+import type { IngestCheckpoint, IngestSummary } from './manager-service.js';
 import { queueOrders, type OrderRequest } from './order-delivery.js';
 
 /** At most this many error strings per summary. */
@@ -31,8 +35,8 @@ export function knownAgents(ctx: ManagerContext): KnownAgent[] {
 
 interface Tally {
   dispatches: number;
-  orders: number;
   errors: string[];
+  readonly reqs: OrderRequest[];
 }
 
 function dispatchAlert(
@@ -43,35 +47,40 @@ function dispatchAlert(
 ): void {
   const known = new Set(agents.map((a) => a.id));
   const createdAt = ctx.now();
-  const reqs: OrderRequest[] = [];
-  for (const d of planDispatches(alert, ctx.config, agents)) {
+  const plan = planAlert(alert, ctx.config, { agents, singleHost: ctx.singleHost });
+  for (const d of plan.firing) {
     tally.dispatches++;
     const payload = JSON.stringify(d.message);
+    const arName = d.rule.arName;
     for (const agentId of d.targets) {
       if (!known.has(agentId)) {
-        tally.errors.push(`(1320): Agent '${agentId}' not found (AR ${d.arName}).`);
+        tally.errors.push(`(1320): Agent '${agentId}' not found (AR ${arName}).`);
         continue;
       }
-      ctx.emit({ type: 'response-fired', command: d.arName, agentId });
-      const alertId = alert.id;
-      reqs.push({
+      ctx.emit({ type: 'response-fired', command: arName, agentId });
+      tally.reqs.push({
         agentId,
         kind: 'add',
         source: 'alert',
-        arName: d.arName,
+        arName,
         payload,
         createdAt,
-        ...(alertId !== undefined ? { alertId } : {}),
+        ...(alert.id !== undefined ? { alertId: alert.id } : {}),
       });
     }
   }
-  // One commit for every order of the alert, then the sends.
-  tally.orders += queueOrders(ctx, reqs).length;
 }
 
-/** Ingests a batch of lines; never throws (bad lines are counted and described). */
-export function ingestAlerts(ctx: ManagerContext, lines: readonly string[]): IngestSummary {
-  const tally: Tally = { dispatches: 0, orders: 0, errors: [] };
+/**
+ * Ingests a batch of lines; never throws for a bad line (counted and described). The orders of the
+ * whole batch and `checkpoint` commit in one transaction, then the orders are sent.
+ */
+export function ingestAlerts(
+  ctx: ManagerContext,
+  lines: readonly string[],
+  checkpoint?: IngestCheckpoint,
+): IngestSummary {
+  const tally: Tally = { dispatches: 0, errors: [], reqs: [] };
   let accepted = 0;
   let invalid = 0;
   const agents = knownAgents(ctx);
@@ -86,8 +95,14 @@ export function ingestAlerts(ctx: ManagerContext, lines: readonly string[]): Ing
       continue;
     }
     accepted++;
+    ctx.log.debug('alert ingested', { alert: parsed.alert.id, rule: parsed.alert.ruleId });
     dispatchAlert(ctx, parsed.alert, agents, tally);
   }
+  const orders = queueOrders(ctx, tally.reqs, () => {
+    if (checkpoint !== undefined) {
+      ctx.store.setSetting(checkpoint.key, checkpoint.value);
+    }
+  }).length;
   if (accepted > 0) {
     ctx.emit({ type: 'alert-ingested', count: accepted });
   }
@@ -99,7 +114,7 @@ export function ingestAlerts(ctx: ManagerContext, lines: readonly string[]): Ing
     accepted,
     invalid,
     dispatches: tally.dispatches,
-    orders: tally.orders,
+    orders,
     errors: tally.errors.slice(0, MAX_ERRORS),
   };
 }

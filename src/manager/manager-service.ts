@@ -15,6 +15,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { OrderState } from '../core/orders/order-state.js';
 import type { ActiveResponse, ExecutionRecord, ExecutionStatus } from '../core/execd/types.js';
+import type { ActiveFilter } from '../core/execd/active-filter.js';
 import type { JsonObject } from '../protocol/json.js';
 import type { WazuhArErrorCode, WazuhResult } from '../core/orders/wazuh-result.js';
 
@@ -37,6 +38,12 @@ export interface AgentInfo {
   readonly registeredAt: number;
   /** True when the agent reported active response disabled (API runs fail with 1750). */
   readonly arDisabled: boolean;
+}
+
+/** A named value committed with a batch's orders (the alerts.json tail position). */
+export interface IngestCheckpoint {
+  readonly key: string;
+  readonly value: string;
 }
 
 /** What one batch of alert lines did. */
@@ -109,6 +116,16 @@ export interface OrderInfo {
   readonly note: string | undefined;
 }
 
+/**
+ * The answer of a revert (`DELETE /active-responses/:key`), the same on every daemon: a manager
+ * queues revert `orders` (their executions follow, see `GET /executions`); a bare agent runs the
+ * delete at once and answers its `executions`.
+ */
+export interface RevertAnswer {
+  readonly orders: readonly OrderInfo[];
+  readonly executions: readonly FleetExecution[];
+}
+
 export interface OrderFilter {
   readonly agentId?: string;
   readonly state?: OrderState;
@@ -116,13 +133,7 @@ export interface OrderFilter {
   readonly limit?: number;
 }
 
-export interface ActiveFilter {
-  readonly agentId?: string;
-  /** Matches the AR name ("firewall-drop600") or the program's basename ("firewall-drop"). */
-  readonly command?: string;
-  /** Matches the response's srcip (IPv4-mapped IPv6 compared as IPv4). */
-  readonly ip?: string;
-}
+export type { ActiveFilter } from '../core/execd/active-filter.js';
 
 export interface ExecutionFilter {
   readonly agentId?: string;
@@ -170,8 +181,11 @@ export type ManagerEvent =
 export type ManagerEventListener = (event: ManagerEvent) => void;
 
 export interface ManagerService {
-  /** Parses, matches and dispatches `alerts.json` lines (one alert per line). Never throws. */
-  ingestAlerts(lines: readonly string[]): IngestSummary;
+  /**
+   * Parses, matches and dispatches `alerts.json` lines (one alert per line). Never throws for a bad
+   * line. The batch's orders and `checkpoint` (the tailer's position) commit in one transaction.
+   */
+  ingestAlerts(lines: readonly string[], checkpoint?: IngestCheckpoint): IngestSummary;
   listAgents(): AgentInfo[];
   /** @throws RiposteError AGENT_NOT_FOUND */
   getAgent(id: string): AgentInfo;
@@ -213,6 +227,11 @@ export interface ManagerApiHandle {
 export interface ManagerApiContext {
   readonly service: ManagerService;
   readonly home: string;
+  /**
+   * Where the first admin token is written. @default `<home>/var/admin.token`; `riposte start`
+   * uses `<home>/var/api.token`, beside its API socket.
+   */
+  readonly adminTokenFile?: string;
 }
 
 /** Implemented by src/manager-api; called once by the runtime. */

@@ -1,9 +1,8 @@
 /**
  * The manager's durable store on SQLite (better-sqlite3), at `<home>/var/manager.db`. Same
  * durability contract as the agent store: a method that returned has committed (WAL,
- * synchronous=NORMAL), so a crash or kill -9 of the manager loses no order.
- *
- * Not part of this module: deciding transitions (core/orders) and minting ids or tokens.
+ * synchronous=NORMAL), so a crash or kill -9 of the manager loses no order. Not part of this
+ * module: deciding transitions (core/orders) and minting ids or tokens.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -20,7 +19,8 @@ import type {
   StoredOrder,
   TokenUse,
 } from '../manager/manager-store.js';
-import { managerMigration0001 } from './manager-migrations/0001-manager-init.js';
+import { MANAGER_MIGRATIONS } from './manager-migrations/index.js';
+import { SqliteManagerBase } from './sqlite-manager-base.js';
 import { applyMigrations } from './migrate.js';
 import { nul } from './sqlite-rows.js';
 import {
@@ -34,7 +34,6 @@ import {
   type OrderRow,
 } from './sqlite-manager-rows.js';
 
-const MANAGER_MIGRATIONS = [managerMigration0001];
 const BUSY_TIMEOUT_MS = 5_000;
 
 function openDatabase(file: string): Database.Database {
@@ -57,21 +56,7 @@ export function openSqliteManagerStore(file: string): ManagerStore {
   return new SqliteManagerStore(db);
 }
 
-class SqliteManagerStore implements ManagerStore {
-  private readonly statements = new Map<string, Database.Statement>();
-
-  constructor(private readonly db: Database.Database) {}
-
-  /** A prepared statement, compiled once per SQL text (they are all constants or few shapes). */
-  private q(sql: string): Database.Statement {
-    let st = this.statements.get(sql);
-    if (st === undefined) {
-      st = this.db.prepare(sql);
-      this.statements.set(sql, st);
-    }
-    return st;
-  }
-
+class SqliteManagerStore extends SqliteManagerBase implements ManagerStore {
   nextAgentId(): string {
     const row = this.q('SELECT MAX(CAST(id AS INTEGER)) AS m FROM agents').get() as {
       m: number | null;

@@ -15,7 +15,7 @@ import type { Command } from 'commander';
 import type { Config } from '../../config/config.js';
 import { loadConfig } from '../../config/load-config.js';
 import type { KnownAgent } from '../../core/match/decision.js';
-import { explainAlert } from '../../core/match/plan-responses.js';
+import { planAlert } from '../../core/match/plan-responses.js';
 import { parseAlertLine } from '../../protocol/alert.js';
 import { EXIT_INVALID } from '../exit-codes.js';
 import { agentsFor, parseAgentsOption } from '../explain/known-agents.js';
@@ -48,7 +48,7 @@ async function explainLine(run: ExplainRun, line: string, lineNo: number): Promi
     return false;
   }
   const alert = parsed.alert;
-  const decisions = explainAlert(alert, run.config, agentsFor(run.agents, alert.agentId));
+  const { decisions } = planAlert(alert, run.config, { agents: agentsFor(run.agents, alert.agentId) });
   await writeOut(
     run.json ? `${JSON.stringify(explainJson(alert, decisions))}\n` : explainText(alert, decisions, lineNo),
   );

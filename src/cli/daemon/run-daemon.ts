@@ -4,6 +4,8 @@
  *  SIGUSR2: restart in place (stop, re-read the configuration, start): what restart-riposte sends.
  *  SIGHUP, SIGPIPE: ignored, as wazuh-execd does.
  */
+import { acquireHomeLock } from './home-lock.js';
+
 export interface RunningDaemon {
   stop(): Promise<void>;
 }
@@ -53,4 +55,22 @@ export async function runDaemon(start: DaemonStarter, log: (msg: string) => void
         });
     });
   });
+}
+
+/**
+ * {@link runDaemon} holding the home's lock (home-lock.ts) from before the start until the daemon
+ * has stopped. @throws RiposteError HOME_IN_USE when another daemon runs on `home`.
+ */
+export async function runLockedDaemon(
+  home: string,
+  command: string,
+  start: DaemonStarter,
+  log: (msg: string) => void,
+): Promise<void> {
+  const lock = acquireHomeLock(home, command, undefined, log);
+  try {
+    await runDaemon(start, log);
+  } finally {
+    lock.release();
+  }
 }

@@ -2,10 +2,11 @@
  * `GET /active-responses?agent=&command=&ip=`: the fleet's active responses as last reported by
  * the agents. `DELETE /active-responses/:key?agent=`: revert now, on one agent or on every agent
  * where the key is active; answers 202 with the revert orders queued (delivery is asynchronous;
- * follow them with `GET /orders` or `GET /executions`).
+ * follow them with `GET /orders` or `GET /executions`) and no executions (RevertAnswer: a bare
+ * agent answers the same shape with the delete it ran).
  */
 import type { FastifyInstance } from 'fastify';
-import type { ActiveFilter } from '../../manager/manager-service.js';
+import type { ActiveFilter, RevertAnswer } from '../../manager/manager-service.js';
 import { parseIp } from '../../core/net/ip.js';
 import { ErrorCode, RiposteError } from '../../protocol/error-codes.js';
 import type { ManagerApiDeps } from '../api-deps.js';
@@ -55,8 +56,11 @@ export function register(app: FastifyInstance, deps: ManagerApiDeps): void {
     '/active-responses/:key',
     { schema: deleteSchema, config: { access: 'operator' } },
     async (request, reply) => {
-      const orders = deps.service.revert(request.params.key, request.query.agent);
-      return reply.code(202).send({ orders });
+      const answer: RevertAnswer = {
+        orders: deps.service.revert(request.params.key, request.query.agent),
+        executions: [],
+      };
+      return reply.code(202).send(answer);
     },
   );
 }
