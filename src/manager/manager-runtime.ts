@@ -26,6 +26,7 @@ import { connectInProcess, type InProcessLink } from '../link/in-process-link.js
 import { createLinkServer, type LinkServer } from '../link/link-server.js';
 import { ensureManagerPki, type ManagerPki } from '../link/pki.js';
 import { openSqliteManagerStore } from '../store/sqlite-manager-store.js';
+import { assertSafeHome } from '../home/home-safety.js';
 import { AgentSessions } from './agent-sessions.js';
 import { Enrollment } from './enrollment.js';
 import { createLinkHandler, type LinkHandler } from './link-handler.js';
@@ -167,6 +168,7 @@ function emitter(listeners: Set<ManagerEventListener>, log: DaemonLog): ManagerC
 /** Starts the manager. @throws RiposteError CONFIG_* when ossec.conf cannot be used. */
 export async function startManagerRuntime(input: ManagerRuntimeOptions): Promise<ManagerRuntime> {
   const opts = { ...input, home: resolve(input.home) };
+  assertSafeHome(opts.home);
   const config = await loadConfig(opts.configPath, 'manager');
   const log = openDaemonLog(opts.home, opts.logLevel ?? 'info', 'riposte-manager');
   const arConf = renderArConf(config);
