@@ -5,7 +5,7 @@
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type { AgentArSettings } from '../config/config.js';
+import type { AgentArSettings } from '../core/config-model.js';
 import type { AgentStore } from '../core/execd/agent-store.js';
 import { openSqliteAgentStore } from '../store/sqlite-agent-store.js';
 import { installStockScripts } from '../scripts/install.js';
@@ -14,7 +14,7 @@ import { replaceFileNoFollow } from '../home/no-follow.js';
 import { agentPaths, type AgentPaths } from './agent-paths.js';
 import { ArConfResolver } from './ar-conf-resolver.js';
 import { readBootId } from './boot-id.js';
-import { openDaemonLog, type DaemonLog, type LogLevel } from './daemon-log.js';
+import { openDaemonLog, type DaemonLog, type LogLevel } from '../log/daemon-log.js';
 import { Execd, type RestoreSummary } from './execd/execd.js';
 import { bindExecqSocket, type ExecqSocket } from './execq-socket.js';
 import { selectRunner } from './executor/select-runner.js';

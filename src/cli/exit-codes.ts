@@ -6,7 +6,6 @@
  */
 import { ErrorCode, isRiposteError } from '../protocol/error-codes.js';
 
-export const EXIT_OK = 0;
 export const EXIT_INVALID = 1;
 export const EXIT_USAGE = 2;
 

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { startAgentRuntime, type AgentRuntime } from '../agent/agent-runtime.js';
 import { DEFAULT_BOOT_ID_FILE } from '../agent/boot-id.js';
-import { openDaemonLog, type DaemonLog, type LogLevel } from '../agent/daemon-log.js';
+import { openDaemonLog, type DaemonLog, type LogLevel } from '../log/daemon-log.js';
 import { DEFAULT_SCRIPT_LIMITS, type ScriptLimits } from '../agent/executor/spawn-script.js';
 import { loadConfig } from '../config/load-config.js';
 import { AR_CONF_PATH, renderArConf } from '../core/ar-conf.js';

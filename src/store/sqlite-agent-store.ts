@@ -9,7 +9,12 @@
  */
 import type Database from 'better-sqlite3';
 import type { AgentStore, ExecutionQuery } from '../core/execd/agent-store.js';
-import type { ActiveResponse, ExecutionEnd, ExecutionRecord, ExecutionStart } from '../core/execd/types.js';
+import type {
+  ActiveResponse,
+  ExecutionEnd,
+  ExecutionRecord,
+  ExecutionStart,
+} from '../protocol/execution-records.js';
 import { MIGRATIONS } from './migrations/index.js';
 import { openCheckedDatabase } from './open-database.js';
 import { activeToParams, nul, rowToActive, rowToExecution, tupleToActive } from './sqlite-rows.js';

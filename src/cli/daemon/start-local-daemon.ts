@@ -8,7 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { startAgentRuntime } from '../../agent/agent-runtime.js';
 import { agentPaths } from '../../agent/agent-paths.js';
 import { loadConfig } from '../../config/load-config.js';
-import type { AgentArSettings, Config } from '../../config/config.js';
+import type { AgentArSettings, Config } from '../../core/config-model.js';
 import { renderArConf } from '../../core/ar-conf.js';
 import { createAlertsTailer, type AlertsTailer, type TailPosition } from '../../ingest/alerts-file-tailer.js';
 import { LocalService } from '../../local/local-service.js';
