@@ -157,6 +157,7 @@ export class FakeManagerService implements ManagerService {
       dispatches: lines.length,
       orders: 2 * lines.length,
       errors: [],
+      rejected: [],
     };
   }
 
