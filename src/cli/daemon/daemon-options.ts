@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { parseTimeoutSeconds } from '../../config/parse-duration.js';
 import { DEFAULT_BOOT_ID_FILE } from '../../agent/boot-id.js';
-import type { LogLevel } from '../../agent/daemon-log.js';
+import type { LogLevel } from '../../log/daemon-log.js';
 import { DEFAULT_SCRIPT_LIMITS, type ScriptLimits } from '../../agent/executor/spawn-script.js';
 import { ErrorCode, RiposteError } from '../../protocol/error-codes.js';
 

@@ -8,7 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { startAgentRuntime } from '../../agent/agent-runtime.js';
 import { agentPaths } from '../../agent/agent-paths.js';
 import { loadConfig } from '../../config/load-config.js';
-import type { AgentArSettings, Config } from '../../config/config.js';
+import type { AgentArSettings, Config } from '../../core/config-model.js';
 import { renderArConf } from '../../core/ar-conf.js';
 import { createAlertsTailer, type AlertsTailer, type TailPosition } from '../../ingest/alerts-file-tailer.js';
 import { LocalService } from '../../local/local-service.js';
@@ -17,6 +17,7 @@ import { readAgentLinkConfig } from '../../link/agent-link-config.js';
 import type { DaemonOptions } from './daemon-options.js';
 import type { RunningDaemon } from './run-daemon.js';
 import { serveLocalApi } from './serve-local-api.js';
+import { assertSafeHome } from '../../home/home-safety.js';
 
 export interface LocalDaemonSpec {
   readonly options: DaemonOptions;
@@ -29,6 +30,7 @@ export interface LocalDaemonSpec {
 }
 
 async function agentSettings(spec: LocalDaemonSpec): Promise<{ settings: AgentArSettings; config?: Config }> {
+  assertSafeHome(spec.options.home); // before anything is written there
   if (spec.configPath !== undefined) {
     const config = await loadConfig(spec.configPath, 'manager');
     const paths = agentPaths(resolve(spec.options.home));
