@@ -81,6 +81,8 @@ export async function startAgentRuntime(opts: AgentRuntimeOptions): Promise<Agen
   }
   const store = openSqliteAgentStore(paths.db);
   const resolver = new ArConfResolver(paths.home, log);
+  // Read ar.conf now (Wazuh waits for the first message): an absent executable is reported at start.
+  resolver.names();
   opts.settings.repeatedOffenders.forEach((n, i) => {
     log.info(`Adding offenders timeout: ${n} (for #${i + 1})`);
   });

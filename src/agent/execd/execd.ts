@@ -14,6 +14,7 @@ import { RevertScheduler } from '../revert-scheduler.js';
 import { WorkPool } from '../work-pool.js';
 import type { ExecdContext } from './execd-context.js';
 import { intake } from './intake.js';
+import { recordAbsent } from './record-absent.js';
 import { runAdd, type AddJob, type AddResult } from './run-add.js';
 import { runDelete, runReapply, type RevertReason, type RevertResult } from './run-delete.js';
 
@@ -53,7 +54,12 @@ export class Execd {
   /** Takes one raw AR message; resolves when its execution is recorded (undefined if rejected). */
   submit(raw: string): Promise<AddResult | undefined> {
     const result = intake(raw, this.ctx.resolver, this.ctx.log);
-    return result.ok ? this.runJob(result.job) : Promise.resolve(undefined);
+    if (!result.ok) {
+      return Promise.resolve(
+        result.reason === 'not-present' ? recordAbsent(this.ctx, result.job) : undefined,
+      );
+    }
+    return this.runJob(result.job);
   }
 
   /** Runs an already-resolved add job. */
