@@ -14,6 +14,7 @@ import { ArConfResolver } from './ar-conf-resolver.js';
 import { readBootId } from './boot-id.js';
 import { openDaemonLog, type DaemonLog, type LogLevel } from './daemon-log.js';
 import { Execd, type RestoreSummary } from './execd/execd.js';
+import { stockScriptLookup } from './execd/stock-lookup.js';
 import { bindExecqSocket, type ExecqSocket } from './execq-socket.js';
 import { selectRunner } from './executor/select-runner.js';
 import type { ScriptLimits } from './executor/spawn-script.js';
@@ -82,6 +83,7 @@ export async function startAgentRuntime(opts: AgentRuntimeOptions): Promise<Agen
     store,
     resolver,
     runScript: selectRunner({ now }),
+    inProcessScript: stockScriptLookup(paths.home),
     log,
     now,
     repeatedOffenders: opts.settings.repeatedOffenders,
