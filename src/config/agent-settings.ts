@@ -2,7 +2,7 @@
  * The agent-side `<active-response>` settings that execd reads (reference §2.1, §3.6): the first
  * `<disabled>` found in any block, and the first `<repeated_offenders>` found in any block.
  */
-import type { AgentArSettings } from './config.js';
+import type { AgentArSettings } from '../core/config-model.js';
 import { Code, Msg, type Diagnostics } from './diagnostics.js';
 import type { XmlElement } from './xml-element.js';
 import { atoi } from '../core/c-atoi.js';

@@ -3,7 +3,7 @@
  * value on its own. Cross-element checks (command exists, location, agent id, timeout allowed) are in
  * compile-active-response.ts.
  */
-import type { GroupMatcher } from './config.js';
+import type { GroupMatcher } from '../core/config-model.js';
 import { Code, Msg, type Diagnostics } from './diagnostics.js';
 import { parseTimeoutSeconds } from './parse-duration.js';
 import type { XmlElement } from './xml-element.js';

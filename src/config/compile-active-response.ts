@@ -5,7 +5,7 @@
  * (1304), timeout not allowed (1305, a warning that forces 0) and agent id 0 (1306, a warning that
  * skips the block).
  */
-import type { ArRule, CommandDef, LocationFlags } from './config.js';
+import type { ArRule, CommandDef, LocationFlags } from '../core/config-model.js';
 import { readArBlockFields, type ArBlockFields } from './ar-block-fields.js';
 import { Code, type Diagnostics } from './diagnostics.js';
 import { parseLocation } from './location.js';

@@ -3,7 +3,7 @@
  * one: a name or executable that would corrupt ar.conf (a line break or ` - `) or an executable that
  * leaves `active-response/bin` (absolute, or a `..` component) is an error.
  */
-import type { CommandDef } from './config.js';
+import type { CommandDef } from '../core/config-model.js';
 import { Code, Msg, type Diagnostics } from './diagnostics.js';
 import type { XmlElement } from './xml-element.js';
 

@@ -13,7 +13,7 @@ import { compileActiveResponse } from './compile-active-response.js';
 import { compileAgentSettings } from './agent-settings.js';
 import { compileCommand } from './compile-command.js';
 import { addWhiteListEntry, emptyWhiteList, toWhiteList } from './compile-white-list.js';
-import type { ArRule, CommandDef, Config } from './config.js';
+import type { ArRule, CommandDef, Config } from '../core/config-model.js';
 import { deepFreeze } from './deep-freeze.js';
 import { Code, Msg, Diagnostics } from './diagnostics.js';
 import type { XmlElement } from './xml-element.js';

@@ -3,7 +3,7 @@
  * test on the whole value, exactly as Wazuh does, so `local,server` sets two flags and `AS` matches any
  * value containing "as" (e.g. `pasta`). Kept because existing configs rely on the lenient reading.
  */
-import type { LocationFlags } from './config.js';
+import type { LocationFlags } from '../core/config-model.js';
 
 const has = (value: string, words: readonly string[]): boolean => words.some((w) => value.includes(w));
 

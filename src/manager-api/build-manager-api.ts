@@ -17,7 +17,7 @@ import fastify, {
   type FastifyReply,
   type FastifyRequest,
 } from 'fastify';
-import type { DaemonLog } from '../agent/daemon-log.js';
+import type { DaemonLog } from '../log/daemon-log.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import type { ManagerApiDeps } from './api-deps.js';
 import { installAudit } from './audit-hook.js';

@@ -7,7 +7,7 @@ import { planDispatches } from '../core/match/plan-responses.js';
 import type { KnownAgent } from '../core/match/decision.js';
 import { parseAlertLine, type AlertView } from '../protocol/alert.js';
 import { LOCAL_AGENT_ID, type ManagerContext } from './manager-context.js';
-import type { IngestSummary } from './manager-service.js';
+import type { IngestSummary } from '../protocol/fleet-records.js';
 import { queueOrders, type OrderRequest } from './order-delivery.js';
 
 /** At most this many error strings per summary. */

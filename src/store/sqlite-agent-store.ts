@@ -11,7 +11,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { AgentStore, ExecutionQuery, InterruptedExecution } from '../core/execd/agent-store.js';
-import type { ActiveResponse, ExecutionEnd, ExecutionRecord, ExecutionStart } from '../core/execd/types.js';
+import type {
+  ActiveResponse,
+  ExecutionEnd,
+  ExecutionRecord,
+  ExecutionStart,
+} from '../protocol/execution-records.js';
 import { applyMigrations } from './migrate.js';
 import { activeToParams, nul, rowToActive, rowToExecution, tupleToActive } from './sqlite-rows.js';
 import { prepareStatements, type Statements } from './sqlite-statements.js';

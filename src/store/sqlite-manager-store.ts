@@ -8,9 +8,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { ActiveResponse } from '../core/execd/types.js';
-import { ORDER_STATES, type OrderState } from '../core/orders/order-state.js';
-import type { FleetExecution, OrderFilter, OrderInfo } from '../manager/manager-service.js';
+import type { ActiveResponse } from '../protocol/execution-records.js';
+import { ORDER_STATES, type OrderState } from '../protocol/fleet-records.js';
+import type { FleetExecution, OrderFilter, OrderInfo } from '../protocol/fleet-records.js';
 import type {
   AgentRecord,
   AgentSeen,
@@ -19,7 +19,7 @@ import type {
   OrderUpdate,
   StoredOrder,
   TokenUse,
-} from '../manager/manager-store.js';
+} from '../core/orders/manager-store.js';
 import { managerMigration0001 } from './manager-migrations/0001-manager-init.js';
 import { applyMigrations } from './migrate.js';
 import { nul } from './sqlite-rows.js';

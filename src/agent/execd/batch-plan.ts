@@ -6,7 +6,7 @@
  */
 import { isDue } from '../../core/execd/due-reverts.js';
 import type { AddDecision } from '../../core/execd/decide-add.js';
-import type { ActiveResponse, ExecutionAction, ExecutionStart } from '../../core/execd/types.js';
+import type { ActiveResponse, ExecutionAction, ExecutionStart } from '../../protocol/execution-records.js';
 import { isArEnvelope, responseKey, rewriteForScript } from '../../protocol/ar-message.js';
 import { isJsonObject, parseLenientJson } from '../../protocol/json.js';
 import type { StockScript } from '../../scripts/contract/stock-script.js';

@@ -9,7 +9,7 @@
  */
 import { restoreAction } from '../../core/execd/due-reverts.js';
 import type { InterruptedExecution } from '../../core/execd/agent-store.js';
-import type { ActiveResponse } from '../../core/execd/types.js';
+import type { ActiveResponse } from '../../protocol/execution-records.js';
 import type { StockScript } from '../../scripts/contract/stock-script.js';
 import { KeyOrder } from '../key-order.js';
 import { RevertScheduler } from '../revert-scheduler.js';

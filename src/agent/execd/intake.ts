@@ -5,7 +5,7 @@
  */
 import { isJsonObject, parseLenientJson, type JsonObject } from '../../protocol/json.js';
 import type { CommandResolver } from '../command-resolver.js';
-import type { DaemonLog } from '../daemon-log.js';
+import type { DaemonLog } from '../../log/daemon-log.js';
 import type { AddJob } from './run-add.js';
 
 /** Exact command name Wazuh's Linux execd special-cases (runs restart.sh, not ar.conf). */

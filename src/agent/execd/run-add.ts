@@ -10,7 +10,7 @@ import { decideAdd, type AddDecision } from '../../core/execd/decide-add.js';
 import { offenderTimeout } from '../../core/execd/repeated-offenders.js';
 import { keysOfCheckKeys, responseKey, rewriteForScript } from '../../protocol/ar-message.js';
 import { parseLenientJson, type JsonObject } from '../../protocol/json.js';
-import type { ActiveResponse, ExecutionEnd } from '../../core/execd/types.js';
+import type { ActiveResponse, ExecutionEnd } from '../../protocol/execution-records.js';
 import type { ScriptOutcome } from '../executor/spawn-script.js';
 import type { KeyLease } from '../key-order.js';
 import { alertFacts, type AlertFacts } from './alert-facts.js';

@@ -13,11 +13,12 @@
  *
  * Every item's promise is settled in `finally`, whatever throws: the program's queue always moves on.
  */
-import type { ExecutionEnd } from '../../core/execd/types.js';
+import type { ExecutionEnd } from '../../protocol/execution-records.js';
 import { keysOfCheckKeys, responseKey, rewriteForScript } from '../../protocol/ar-message.js';
 import { parseLenientJson } from '../../protocol/json.js';
 import { runStockBatch, type BatchItemOutcome } from '../../scripts/contract/run-stock-batch.js';
 import type { StockScript } from '../../scripts/contract/stock-script.js';
+import { runInToolScope } from '../../scripts/contract/tool-scope.js';
 import type { ScriptOutcome } from '../executor/spawn-script.js';
 import { alertFacts } from './alert-facts.js';
 import {
@@ -215,12 +216,15 @@ export async function runBatch(
     const host = { home: ctx.home, argv0: program, now: () => new Date(ctx.now()) };
     const abort = new AbortController();
     const lines = planned.map((p) => p.line);
-    const run = runStockBatch(script, lines, {
-      host,
-      decide: (checkKeys) =>
-        ctx.store.transaction(() => planned.map((p, i) => decideOne(st, p, i, checkKeys[i]))),
-      signal: abort.signal,
-    });
+    // The tool scope carries the abort signal to every tool the batch starts (tool-scope.ts).
+    const run = runInToolScope({ signal: abort.signal }, () =>
+      runStockBatch(script, lines, {
+        host,
+        decide: (checkKeys) =>
+          ctx.store.transaction(() => planned.map((p, i) => decideOne(st, p, i, checkKeys[i]))),
+        signal: abort.signal,
+      }),
+    );
     const result = await withLimit(run, ctx.limits.execMs);
     if (result === 'timeout') {
       abort.abort();

@@ -7,7 +7,12 @@
  * `transaction` groups several calls into one (group commit: a batch of executions is written with
  * one commit, before any of its `continue` answers).
  */
-import type { ActiveResponse, ExecutionEnd, ExecutionRecord, ExecutionStart } from './types.js';
+import type {
+  ActiveResponse,
+  ExecutionEnd,
+  ExecutionRecord,
+  ExecutionStart,
+} from '../../protocol/execution-records.js';
 
 export interface ExecutionQuery {
   /** Most recent first; @default 100 */
