@@ -23,9 +23,9 @@ import type {
 import { managerMigration0001 } from './manager-migrations/0001-manager-init.js';
 import { applyMigrations } from './migrate.js';
 import { nul } from './sqlite-rows.js';
+import { orderInfo } from '../core/orders/manager-store.js';
 import {
   UPDATE_COLUMNS,
-  orderInfo,
   parseActiveRow,
   parseExecutionRow,
   rowToAgent,
