@@ -32,6 +32,8 @@ export interface AgentRuntimeOptions {
   /** Revert every active response on a clean stop (Wazuh's behaviour). @default false */
   readonly revertOnStop: boolean;
   readonly poolSize?: number;
+  /** Dry run: every decision, store write and log line, nothing run on the host (executor-port.ts). */
+  readonly dryRun?: boolean;
   readonly now?: () => number;
   /** Called after every execution is recorded (the manager link reports it). Optional. */
   readonly onExecution?: (executionId: number) => void;
@@ -74,6 +76,9 @@ export async function startAgentRuntime(opts: AgentRuntimeOptions): Promise<Agen
   prepareHome(paths);
   const log = openDaemonLog(paths.home, opts.logLevel, 'riposte-execd');
   installStockScripts(paths.home);
+  if (opts.dryRun === true) {
+    log.info('Dry run: scripts are not run; each execution records the commands it would run.');
+  }
   const store = openSqliteAgentStore(paths.db);
   const resolver = new ArConfResolver(paths.home, log);
   opts.settings.repeatedOffenders.forEach((n, i) => {
@@ -84,7 +89,13 @@ export async function startAgentRuntime(opts: AgentRuntimeOptions): Promise<Agen
     agentId: opts.agentId,
     store,
     resolver,
-    runScript: selectRunner({ now }),
+    runScript: selectRunner({
+      now,
+      dryRun: opts.dryRun === true,
+      onUnscopedCommand: (line) => {
+        log.info(line);
+      },
+    }),
     log,
     now,
     repeatedOffenders: opts.settings.repeatedOffenders,

@@ -66,6 +66,8 @@ export interface ManagerRuntimeOptions {
   readonly expiryEveryMs?: number;
   readonly limits?: ScriptLimits;
   readonly bootIdFile?: string;
+  /** Agent 000 runs scripts as dry runs: nothing touches the host (executor-port.ts). */
+  readonly dryRun?: boolean;
 }
 
 export interface ManagerRuntime {
@@ -114,6 +116,7 @@ async function startLocalAgent(
     logLevel: opts.logLevel ?? 'info',
     bootIdFile: opts.bootIdFile ?? DEFAULT_BOOT_ID_FILE,
     revertOnStop: false,
+    ...(opts.dryRun === true ? { dryRun: true } : {}),
     onExecution: () => hook.session?.notifyExecution(),
   });
   const session = new AgentLinkSession({

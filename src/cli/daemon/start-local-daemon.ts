@@ -49,6 +49,11 @@ function positionKey(file: string): string {
   return `alerts_position:${resolve(file)}`;
 }
 
+function pickRuntimeOptions(o: DaemonOptions) {
+  const { limits, logLevel, bootIdFile, revertOnStop, poolSize, dryRun } = o;
+  return { limits, logLevel, bootIdFile, revertOnStop, poolSize, dryRun };
+}
+
 export async function startLocalDaemon(spec: LocalDaemonSpec): Promise<RunningDaemon> {
   const { settings, config } = await agentSettings(spec);
   const o = spec.options;
@@ -63,11 +68,7 @@ export async function startLocalDaemon(spec: LocalDaemonSpec): Promise<RunningDa
       connector?.notifyExecution(id);
     },
     settings,
-    limits: o.limits,
-    logLevel: o.logLevel,
-    bootIdFile: o.bootIdFile,
-    revertOnStop: o.revertOnStop,
-    poolSize: o.poolSize,
+    ...pickRuntimeOptions(o),
   });
   if (enrolled) {
     connector = startAgentConnector(runtime, runtime.paths.home, { disabled: settings.disabled });
