@@ -14,7 +14,7 @@
  * reaches the client.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { DaemonLog } from '../agent/daemon-log.js';
+import type { DaemonLog } from '../log/daemon-log.js';
 import type { AgentVerbs } from '../local/agent-verbs.js';
 import { mapError } from '../manager-api/error-mapper.js';
 import { toActiveFilter } from '../manager-api/routes/active-responses.js';

@@ -7,7 +7,8 @@
 import { request, type ClientRequest, type IncomingMessage } from 'node:http';
 import { agentPaths } from '../agent/agent-paths.js';
 import { readApiToken } from '../api/api-token.js';
-import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
+import { assertTrustedSocket } from '../home/trusted-socket.js';
+import { ErrorCode, RiposteError, isRiposteError } from '../protocol/error-codes.js';
 import { errorFromResponse, type HttpMethod, type RemoteClient } from './remote-client.js';
 
 /** Largest answer read: 32 MiB (as the remote client). */
@@ -55,11 +56,16 @@ export function localClient(home: string): RemoteClient {
   let token: string;
   try {
     token = readApiToken(paths.apiToken);
-  } catch {
+  } catch (err) {
+    if (isRiposteError(err)) {
+      throw err;
+    }
     throw unreachable(home, `no readable ${paths.apiToken} (is the daemon running, and are you its user?)`);
   }
   const call = <T>(method: HttpMethod, path: string, body?: unknown): Promise<T> =>
     new Promise<T>((resolve, reject) => {
+      // Checked before every request: the token must only reach the daemon that wrote it.
+      assertTrustedSocket(paths.apiSocket, paths.apiToken);
       const payload = body === undefined ? undefined : JSON.stringify(body);
       const headers = {
         authorization: `Bearer ${token}`,

@@ -4,18 +4,19 @@
  * `riposte start` and `riposte manager` serve), so `riposte ar ... --home DIR` is one client for
  * every daemon. Alerts are not an agent's business: matching happens in a manager.
  */
-import { matchesActive, type ActiveFilter } from '../core/execd/active-filter.js';
-import type { ExecutionRecord } from '../core/execd/types.js';
+import { matchesActive } from '../core/execd/active-filter.js';
+import type { ExecutionRecord } from '../protocol/execution-records.js';
 import { runVerdict, wazuhResult, type WazuhResult } from '../core/orders/wazuh-result.js';
 import { buildArMessage } from '../protocol/ar-message.js';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
 import type { AgentRuntime } from '../agent/agent-runtime.js';
 import type {
+  ActiveFilter,
   FleetActiveResponse,
   FleetExecution,
   RevertAnswer,
   RunRequest,
-} from '../manager/manager-service.js';
+} from '../protocol/fleet-records.js';
 
 export interface AgentStatus {
   readonly agentId: string;

@@ -13,13 +13,9 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
-import {
-  roleAtLeast,
-  verifyApiToken,
-  type ApiTokenRecord,
-  type ApiTokenStore,
-  type Role,
-} from './api-tokens.js';
+import { roleAtLeast, type ApiTokenRecord, type Role } from '../protocol/api-access.js';
+import { type ApiTokenStore } from '../core/api-access-store.js';
+import { verifyApiToken } from './api-tokens.js';
 
 /** A route's access level: a minimum role, or open to anyone. */
 export type RouteAccess = Role | 'public';

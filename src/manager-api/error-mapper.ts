@@ -30,6 +30,9 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   [ErrorCode.REQUEST_INVALID]: 400,
   [ErrorCode.DAEMON_UNREACHABLE]: 503,
   [ErrorCode.HOME_IN_USE]: 409,
+  [ErrorCode.HOME_UNSAFE]: 500,
+  [ErrorCode.STORE_CORRUPT]: 500,
+  [ErrorCode.STORE_FULL]: 507,
   [ErrorCode.INTERNAL]: 500,
 };
 

@@ -4,18 +4,22 @@
  * not enrolled (or removed) is reported in the summary, like remoted's (1320) "Agent not found".
  *
  * A batch is one store transaction: every order of every line, plus (for the alerts.json tailer)
- * the file position just after the batch, commit together. A crash before the commit loses
- * nothing (the lines are read again); after it, nothing is read twice.
+ * the file position just after the batch, commit together, and only then are the orders sent. A
+ * crash before the commit loses nothing (the lines are read again); after it, none is read twice.
  */
 import { planAlert } from '../core/match/plan-responses.js';
 import type { KnownAgent } from '../core/match/decision.js';
 import { parseAlertLine, type AlertView } from '../protocol/alert.js';
+import { recordRejection } from '../protocol/input-rejections.js';
 import { LOCAL_AGENT_ID, type ManagerContext } from './manager-context.js';
-import type { IngestCheckpoint, IngestSummary } from './manager-service.js';
+import type { IngestSummary } from '../protocol/fleet-records.js';
+import type { IngestCheckpoint } from './manager-service.js';
 import { queueOrders, type OrderRequest } from './order-delivery.js';
 
 /** At most this many error strings per summary. */
 const MAX_ERRORS = 20;
+/** At most this many per-line rejections per summary (`invalid` counts them all). */
+const MAX_REJECTED = 1000;
 
 /**
  * Enrolled, not removed agents (and the local agent 000). `active` = connected now, or seen within
@@ -39,6 +43,7 @@ interface Tally {
   readonly reqs: OrderRequest[];
 }
 
+/** Plans one alert and adds its orders to the batch (nothing is written yet). */
 function dispatchAlert(
   ctx: ManagerContext,
   alert: AlertView,
@@ -48,8 +53,8 @@ function dispatchAlert(
   const known = new Set(agents.map((a) => a.id));
   const createdAt = ctx.now();
   const plan = planAlert(alert, ctx.config, { agents, singleHost: ctx.singleHost });
+  const reqs: OrderRequest[] = [];
   for (const d of plan.firing) {
-    tally.dispatches++;
     const payload = JSON.stringify(d.message);
     const arName = d.rule.arName;
     for (const agentId of d.targets) {
@@ -57,23 +62,45 @@ function dispatchAlert(
         tally.errors.push(`(1320): Agent '${agentId}' not found (AR ${arName}).`);
         continue;
       }
-      ctx.emit({ type: 'response-fired', command: arName, agentId });
-      tally.reqs.push({
+      const alertId = alert.id;
+      reqs.push({
         agentId,
         kind: 'add',
         source: 'alert',
         arName,
         payload,
         createdAt,
-        ...(alert.id !== undefined ? { alertId: alert.id } : {}),
+        ...(alertId !== undefined ? { alertId } : {}),
       });
     }
+  }
+  tally.dispatches += plan.firing.length;
+  tally.reqs.push(...reqs);
+}
+
+/** Counts a rejected line (metrics), describes it in the summary (capped). */
+function noteRejection(
+  tally: Tally,
+  rejected: { line: number; error: string }[],
+  i: number,
+  error: string,
+): void {
+  recordRejection(
+    'alert',
+    /deeper/.test(error) ? 'too-deep' : /larger/.test(error) ? 'too-large' : 'invalid',
+  );
+  tally.errors.push(`line ${i + 1}: ${error}`);
+  if (rejected.length < MAX_REJECTED) {
+    rejected.push({ line: i + 1, error });
   }
 }
 
 /**
- * Ingests a batch of lines; never throws for a bad line (counted and described). The orders of the
- * whole batch and `checkpoint` commit in one transaction, then the orders are sent.
+ * Ingests a batch of lines. Each line stands alone: a bad line (not JSON, too deep, not an alert,
+ * or one that could not be planned) is counted in `invalid` and reported in `rejected` with its
+ * 1-based line number, and the other lines are still ingested. The orders of the whole batch and
+ * `checkpoint` then commit in one transaction; a store failure throws, with nothing of the batch
+ * committed (the tailer then offers the lines again, one by one).
  */
 export function ingestAlerts(
   ctx: ManagerContext,
@@ -81,28 +108,40 @@ export function ingestAlerts(
   checkpoint?: IngestCheckpoint,
 ): IngestSummary {
   const tally: Tally = { dispatches: 0, errors: [], reqs: [] };
+  const rejected: { line: number; error: string }[] = [];
   let accepted = 0;
   let invalid = 0;
   const agents = knownAgents(ctx);
-  for (const line of lines) {
+  const reject = (i: number, error: string): void => {
+    invalid++;
+    noteRejection(tally, rejected, i, error);
+  };
+  lines.forEach((line, i) => {
     if (line.trim() === '') {
-      continue;
+      return;
     }
     const parsed = parseAlertLine(line);
     if (!parsed.ok) {
-      invalid++;
-      tally.errors.push(parsed.error);
-      continue;
+      reject(i, parsed.error);
+      return;
     }
-    accepted++;
-    ctx.log.debug('alert ingested', { alert: parsed.alert.id, rule: parsed.alert.ruleId });
-    dispatchAlert(ctx, parsed.alert, agents, tally);
-  }
+    try {
+      dispatchAlert(ctx, parsed.alert, agents, tally);
+      accepted++;
+      ctx.log.debug('alert ingested', { alert: parsed.alert.id, rule: parsed.alert.ruleId });
+    } catch (err) {
+      ctx.log.error(`Alert on line ${i + 1} could not be dispatched: ${String(err)}`);
+      reject(i, 'the alert could not be dispatched (see the manager log)');
+    }
+  });
   const orders = queueOrders(ctx, tally.reqs, () => {
     if (checkpoint !== undefined) {
       ctx.store.setSetting(checkpoint.key, checkpoint.value);
     }
-  }).length;
+  });
+  for (const o of orders) {
+    ctx.emit({ type: 'response-fired', command: o.arName ?? '', agentId: o.agentId });
+  }
   if (accepted > 0) {
     ctx.emit({ type: 'alert-ingested', count: accepted });
   }
@@ -110,11 +149,12 @@ export function ingestAlerts(
     ctx.log.warn(e);
   }
   return {
-    received: lines.length,
+    received: lines.filter((l) => l.trim() !== '').length,
     accepted,
     invalid,
     dispatches: tally.dispatches,
-    orders,
+    orders: orders.length,
     errors: tally.errors.slice(0, MAX_ERRORS),
+    rejected,
   };
 }

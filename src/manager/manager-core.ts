@@ -4,24 +4,18 @@
  * come straight from the store plus the live sessions.
  */
 import { matchesActive } from '../core/execd/active-filter.js';
-import { ORDER_STATES } from '../core/orders/order-state.js';
+import { ORDER_STATES } from '../protocol/fleet-records.js';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
 import { LinkClose } from '../protocol/link.js';
-import type { AgentRecord } from './manager-store.js';
+import type { AgentRecord } from '../core/orders/manager-store.js';
 import type { Enrollment } from './enrollment.js';
 import { ingestAlerts } from './ingest-alerts.js';
 import { LOCAL_AGENT_ID, type ManagerContext } from './manager-context.js';
-import type {
-  AgentInfo,
-  AgentStatus,
-  ManagerEventListener,
-  ManagerService,
-  ManagerStats,
-  OrderInfo,
-} from './manager-service.js';
+import type { AgentInfo, AgentStatus, OrderInfo } from '../protocol/fleet-records.js';
+import type { ManagerEventListener, ManagerService, ManagerStats } from './manager-service.js';
 import { queueOrders } from './order-delivery.js';
 import { runCommand } from './run-command.js';
-import { orderInfo } from '../store/sqlite-manager-rows.js';
+import { orderInfo } from '../core/orders/manager-store.js';
 
 const MAX_LIMIT = 1000;
 

@@ -7,10 +7,10 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { DaemonLog } from '../agent/daemon-log.js';
+import type { DaemonLog } from '../log/daemon-log.js';
 import type { AlertsTailer } from '../ingest/alerts-file-tailer.js';
 import { createLinkServer, type LinkServer } from '../link/link-server.js';
-import { ensureManagerPki, type ManagerPki } from '../link/pki.js';
+import { ensureManagerPki, type ManagerPki } from '../pki/pki.js';
 import { Enrollment } from './enrollment.js';
 import { createManagerService } from './manager-core.js';
 import {
@@ -20,7 +20,7 @@ import {
   startTailer,
   type LocalAgent,
   type ManagerHostOptions,
-} from './manager-host.js';
+} from '../runtime/manager-host.js';
 import type { CreateManagerApi, ManagerApiHandle, ManagerService } from './manager-service.js';
 
 export interface ManagerRuntimeOptions extends ManagerHostOptions {

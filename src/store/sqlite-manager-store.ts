@@ -1,15 +1,14 @@
 /**
  * The manager's durable store on SQLite (better-sqlite3), at `<home>/var/manager.db`. Same
  * durability contract as the agent store: a method that returned has committed (WAL,
- * synchronous=NORMAL), so a crash or kill -9 of the manager loses no order. Not part of this
- * module: deciding transitions (core/orders) and minting ids or tokens.
+ * synchronous=NORMAL), so a crash or kill -9 of the manager loses no order.
+ *
+ * Not part of this module: deciding transitions (core/orders) and minting ids or tokens.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { ActiveResponse } from '../core/execd/types.js';
-import { ORDER_STATES, type OrderState } from '../core/orders/order-state.js';
-import type { FleetExecution, OrderFilter, OrderInfo } from '../manager/manager-service.js';
+import type { ActiveResponse } from '../protocol/execution-records.js';
+import { ORDER_STATES, type OrderState } from '../protocol/fleet-records.js';
+import type { FleetExecution, OrderFilter, OrderInfo } from '../protocol/fleet-records.js';
 import type {
   AgentRecord,
   AgentSeen,
@@ -18,14 +17,15 @@ import type {
   OrderUpdate,
   StoredOrder,
   TokenUse,
-} from '../manager/manager-store.js';
+} from '../core/orders/manager-store.js';
 import { MANAGER_MIGRATIONS } from './manager-migrations/index.js';
 import { SqliteManagerBase } from './sqlite-manager-base.js';
 import { applyMigrations } from './migrate.js';
+import { openCheckedDatabase } from './open-database.js';
 import { nul } from './sqlite-rows.js';
+import { orderInfo } from '../core/orders/manager-store.js';
 import {
   UPDATE_COLUMNS,
-  orderInfo,
   parseActiveRow,
   parseExecutionRow,
   rowToAgent,
@@ -34,22 +34,9 @@ import {
   type OrderRow,
 } from './sqlite-manager-rows.js';
 
-const BUSY_TIMEOUT_MS = 5_000;
-
-function openDatabase(file: string): Database.Database {
-  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  fs.closeSync(fs.openSync(file, 'a', 0o600));
-  fs.chmodSync(file, 0o600);
-  const db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  applyMigrations(db, MANAGER_MIGRATIONS);
-  return db;
-}
-
 /** Opens (creating and migrating when needed) the manager store at `file` (":memory:" for tests). */
 export function openSqliteManagerStore(file: string): ManagerStore {
-  const db = file === ':memory:' ? new Database(':memory:') : openDatabase(file);
+  const db = file === ':memory:' ? new Database(':memory:') : openCheckedDatabase(file, MANAGER_MIGRATIONS);
   if (file === ':memory:') {
     applyMigrations(db, MANAGER_MIGRATIONS);
   }

@@ -12,8 +12,8 @@ import path from 'node:path';
 import type { ConnectionOptions } from 'node:tls';
 import WebSocket from 'ws';
 import { startManagerRuntime, type ManagerRuntime } from '../../src/manager/manager-runtime.js';
-import type { EnrollResult } from '../../src/manager/manager-service.js';
-import { createCa, issueAgentCert } from '../../src/link/pki.js';
+import type { EnrollResult } from '../../src/protocol/fleet-records.js';
+import { createCa, issueAgentCert } from '../../src/pki/pki.js';
 import { makeDir, removeDir, waitFor } from '../manager/support/fleet.js';
 
 const CONFIG = `<ossec_config>

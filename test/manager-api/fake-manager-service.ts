@@ -11,13 +11,15 @@ import type {
   FleetActiveResponse,
   FleetExecution,
   IngestSummary,
+  OrderFilter,
+  OrderInfo,
+  RunRequest,
+} from '../../src/protocol/fleet-records.js';
+import type {
   ManagerEvent,
   ManagerEventListener,
   ManagerService,
   ManagerStats,
-  OrderFilter,
-  OrderInfo,
-  RunRequest,
   WazuhStyleResult,
 } from '../../src/manager/manager-service.js';
 import { ErrorCode, RiposteError } from '../../src/protocol/error-codes.js';
@@ -157,6 +159,7 @@ export class FakeManagerService implements ManagerService {
       dispatches: lines.length,
       orders: 2 * lines.length,
       errors: [],
+      rejected: [],
     };
   }
 

@@ -4,6 +4,7 @@
  *  SIGUSR2: restart in place (stop, re-read the configuration, start): what restart-riposte sends.
  *  SIGHUP, SIGPIPE: ignored, as wazuh-execd does.
  */
+import { assertSafeHome } from '../../home/home-safety.js';
 import { acquireHomeLock } from './home-lock.js';
 
 export interface RunningDaemon {
@@ -67,6 +68,7 @@ export async function runLockedDaemon(
   start: DaemonStarter,
   log: (msg: string) => void,
 ): Promise<void> {
+  assertSafeHome(home); // before the lock file is written there
   const lock = acquireHomeLock(home, command, undefined, log);
   try {
     await runDaemon(start, log);

@@ -7,6 +7,7 @@
 import { chmodSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { assertOwnSocket } from '../../home/trusted-socket.js';
 import type { DaemonOptions } from './daemon-options.js';
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -51,6 +52,9 @@ export async function serveApi(
     servers.push(unix);
     rmSync(socketPath, { force: true });
     await listenOn(unix, { path: socketPath });
+    // Unlinking above never follows a link; the home was checked (only its owner can change var/),
+    // and clients check that the socket and the token have the same owner before sending the token.
+    assertOwnSocket(socketPath);
     chmodSync(socketPath, 0o600);
     let url: string | undefined;
     if (listen) {

@@ -9,10 +9,11 @@ import { agentPaths } from '../../agent/agent-paths.js';
 import { writeApiToken } from '../../api/api-token.js';
 import { buildAgentApi } from '../../api/build-agent-api.js';
 import { loadConfig } from '../../config/load-config.js';
-import type { AgentArSettings } from '../../config/config.js';
+import type { AgentArSettings } from '../../core/config-model.js';
 import { AgentVerbs } from '../../local/agent-verbs.js';
 import { startAgentConnector, type AgentConnector } from '../../link/agent-connector.js';
 import { readAgentLinkConfig } from '../../link/agent-link-config.js';
+import { assertSafeHome } from '../../home/home-safety.js';
 import type { DaemonOptions } from './daemon-options.js';
 import type { RunningDaemon } from './run-daemon.js';
 import { serveApi } from './serve-api.js';
@@ -35,6 +36,7 @@ async function agentSettings(home: string): Promise<AgentArSettings> {
 export async function startAgentDaemon(spec: AgentDaemonSpec): Promise<RunningDaemon> {
   const o = spec.options;
   const home = resolve(o.home);
+  assertSafeHome(home); // before anything is written there
   const settings = await agentSettings(home);
   // An enrolled agent takes its id from the enrollment and links to its manager.
   const enrolled = readAgentLinkConfig(home);
@@ -52,6 +54,7 @@ export async function startAgentDaemon(spec: AgentDaemonSpec): Promise<RunningDa
     bootIdFile: o.bootIdFile,
     revertOnStop: o.revertOnStop,
     poolSize: o.poolSize,
+    dryRun: o.dryRun,
   });
   if (enrolled) {
     connector = startAgentConnector(runtime, runtime.paths.home, { disabled: settings.disabled });

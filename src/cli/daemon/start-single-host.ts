@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { agentPaths } from '../../agent/agent-paths.js';
 import type { StartAt } from '../../ingest/alerts-file-tailer.js';
 import { createManagerApi } from '../../manager-api/create-manager-api.js';
-import { startSingleHostRuntime } from '../../manager/single-host-runtime.js';
+import { startSingleHostRuntime } from '../../runtime/single-host-runtime.js';
 import type { DaemonOptions } from './daemon-options.js';
 import type { RunningDaemon } from './run-daemon.js';
 import { serveApi } from './serve-api.js';
@@ -33,6 +33,7 @@ export async function startSingleHost(spec: SingleHostSpec): Promise<RunningDaem
     bootIdFile: o.bootIdFile,
     poolSize: o.poolSize,
     revertOnStop: o.revertOnStop,
+    dryRun: o.dryRun,
     ...(spec.alertsFile !== undefined ? { alertsFile: spec.alertsFile } : {}),
     ...(spec.alertsStartAt !== undefined ? { alertsStartAt: spec.alertsStartAt } : {}),
   });

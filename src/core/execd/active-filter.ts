@@ -3,15 +3,8 @@
  * AR name "firewall-drop600" or the program's basename "firewall-drop"), by srcip (IPv4-mapped IPv6
  * compared as IPv4). Pure.
  */
-import type { ActiveResponse } from './types.js';
-
-export interface ActiveFilter {
-  readonly agentId?: string;
-  /** Matches the AR name ("firewall-drop600") or the program's basename ("firewall-drop"). */
-  readonly command?: string;
-  /** Matches the response's srcip (IPv4-mapped IPv6 compared as IPv4). */
-  readonly ip?: string;
-}
+import type { ActiveResponse } from '../../protocol/execution-records.js';
+import type { ActiveFilter } from '../../protocol/fleet-records.js';
 
 function unmapped(ip: string): string {
   return ip.toLowerCase().startsWith('::ffff:') ? ip.slice(7) : ip;

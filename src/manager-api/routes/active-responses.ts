@@ -6,7 +6,7 @@
  * agent answers the same shape with the delete it ran).
  */
 import type { FastifyInstance } from 'fastify';
-import type { ActiveFilter, RevertAnswer } from '../../manager/manager-service.js';
+import type { ActiveFilter, RevertAnswer } from '../../protocol/fleet-records.js';
 import { parseIp } from '../../core/net/ip.js';
 import { ErrorCode, RiposteError } from '../../protocol/error-codes.js';
 import type { ManagerApiDeps } from '../api-deps.js';

@@ -5,9 +5,9 @@
  * The REST API is attached by the caller (src/cli/daemon), which serves it on the home's socket.
  */
 import type { AgentRuntime } from '../agent/agent-runtime.js';
-import type { DaemonLog } from '../agent/daemon-log.js';
+import type { DaemonLog } from '../log/daemon-log.js';
 import type { AlertsTailer } from '../ingest/alerts-file-tailer.js';
-import { createManagerService } from './manager-core.js';
+import { createManagerService } from '../manager/manager-core.js';
 import {
   openManagerHost,
   startLocalAgent,
@@ -16,7 +16,7 @@ import {
   type LocalAgent,
   type ManagerHostOptions,
 } from './manager-host.js';
-import type { ManagerService } from './manager-service.js';
+import type { ManagerService } from '../manager/manager-service.js';
 
 export type SingleHostOptions = ManagerHostOptions;
 

@@ -6,7 +6,7 @@
  * Not part of this contract: order state rules (core/orders/order-state.ts) and id/token minting
  * (the manager core); the store only persists what it is told.
  */
-import type { ActiveResponse } from '../core/execd/types.js';
+import type { ActiveResponse } from '../../protocol/execution-records.js';
 import type {
   FleetActiveResponse,
   FleetExecution,
@@ -14,7 +14,7 @@ import type {
   OrderInfo,
   OrderKind,
   OrderSource,
-} from './manager-service.js';
+} from '../../protocol/fleet-records.js';
 
 export interface AgentRecord {
   readonly id: string;
@@ -119,4 +119,11 @@ export interface ManagerStore {
   batch<T>(fn: () => T): T;
 
   close(): void;
+}
+
+/** The public view of a stored order (without its payload). */
+export function orderInfo(o: StoredOrder): OrderInfo {
+  const info: { -readonly [K in keyof StoredOrder]?: StoredOrder[K] } = { ...o };
+  delete info.payload;
+  return info as OrderInfo;
 }

@@ -9,9 +9,9 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node
 import { dirname, join, resolve } from 'node:path';
 import { startAgentRuntime, type AgentRuntime } from '../agent/agent-runtime.js';
 import { DEFAULT_BOOT_ID_FILE } from '../agent/boot-id.js';
-import { openDaemonLog, type DaemonLog, type LogLevel } from '../agent/daemon-log.js';
+import { openDaemonLog, type DaemonLog, type LogLevel } from '../log/daemon-log.js';
 import { DEFAULT_SCRIPT_LIMITS, type ScriptLimits } from '../agent/executor/spawn-script.js';
-import type { Config } from '../config/config.js';
+import type { Config } from '../core/config-model.js';
 import { loadConfig } from '../config/load-config.js';
 import { AR_CONF_PATH, renderArConf } from '../core/ar-conf.js';
 import { DEFAULT_ORDER_TTL_MS } from '../core/orders/order-state.js';
@@ -21,12 +21,13 @@ import { AgentLinkSession } from '../link/agent-link-session.js';
 import { RIPOSTE_VERSION } from '../link/agent-connector.js';
 import { connectInProcess, type InProcessLink } from '../link/in-process-link.js';
 import { openSqliteManagerStore } from '../store/sqlite-manager-store.js';
-import { AgentSessions } from './agent-sessions.js';
-import { createLinkHandler, type LinkHandler } from './link-handler.js';
-import { DEFAULT_DISCONNECTION_TIME_MS, LOCAL_AGENT_ID, type ManagerContext } from './manager-context.js';
-import type { ManagerEventListener, ManagerService } from './manager-service.js';
-import type { ManagerStore } from './manager-store.js';
-import { startOrderScheduler } from './order-scheduler.js';
+import { assertSafeHome } from '../home/home-safety.js';
+import { AgentSessions } from '../manager/agent-sessions.js';
+import { createLinkHandler, type LinkHandler } from '../manager/link-handler.js';
+import { DEFAULT_DISCONNECTION_TIME_MS, LOCAL_AGENT_ID, type ManagerContext } from '../manager/manager-context.js';
+import type { ManagerEventListener, ManagerService } from '../manager/manager-service.js';
+import type { ManagerStore } from '../core/orders/manager-store.js';
+import { startOrderScheduler } from '../manager/order-scheduler.js';
 
 /** Options shared by both runtimes. */
 export interface ManagerHostOptions {
@@ -52,6 +53,8 @@ export interface ManagerHostOptions {
   readonly poolSize?: number;
   /** Revert agent 000's active responses on a clean stop (Wazuh's behaviour). @default false */
   readonly revertOnStop?: boolean;
+  /** Agent 000 runs scripts as dry runs: nothing touches the host (executor-port.ts). */
+  readonly dryRun?: boolean;
 }
 
 /** The opened core, before the runtime-specific parts are attached. */
@@ -90,6 +93,7 @@ export async function openManagerHost(
   logName: string,
 ): Promise<ManagerHost> {
   const home = resolve(opts.home);
+  assertSafeHome(home);
   const config = await loadConfig(opts.configPath, 'manager');
   const log = openDaemonLog(home, opts.logLevel ?? 'info', logName);
   const arConf = renderArConf(config);
@@ -129,6 +133,7 @@ export async function startLocalAgent(opts: ManagerHostOptions, host: ManagerHos
     revertOnStop: opts.revertOnStop ?? false,
     onExecution: () => hook.session?.notifyExecution(),
     ...(opts.poolSize !== undefined ? { poolSize: opts.poolSize } : {}),
+    ...(opts.dryRun === true ? { dryRun: true } : {}),
   });
   const session = new AgentLinkSession({
     execd: runtime.execd,
