@@ -79,10 +79,15 @@ async function run(flags: ManagerFlags): Promise<void> {
     'manager',
     async () => {
       const m = await startManagerRuntime(options);
-      print(`riposte manager: listening on https://${options.listen.host}:${m.address.port}`);
-      print(`CA fingerprint (SHA-256): ${m.pki.caFingerprint}`);
-      print(`enrollment password file: ${m.passwordFile}`);
-      print(`admin API token file: ${adminTokenPath(m.home)}`);
+      // One write: a reader that sees the first line sees the fingerprint too.
+      print(
+        [
+          `riposte manager: listening on https://${options.listen.host}:${m.address.port}`,
+          `CA fingerprint (SHA-256): ${m.pki.caFingerprint}`,
+          `enrollment password file: ${m.passwordFile}`,
+          `admin API token file: ${adminTokenPath(m.home)}`,
+        ].join('\n'),
+      );
       return m;
     },
     print,
