@@ -17,6 +17,9 @@ import type { OrderState } from '../core/orders/order-state.js';
 import type { ActiveResponse, ExecutionRecord, ExecutionStatus } from '../core/execd/types.js';
 import type { JsonObject } from '../protocol/json.js';
 import type { WazuhArErrorCode, WazuhResult } from '../core/orders/wazuh-result.js';
+import type { Config } from '../config/config.js';
+import type { RuleDecision } from '../core/match/decision.js';
+import type { AlertView } from '../protocol/alert.js';
 
 export type { OrderState } from '../core/orders/order-state.js';
 
@@ -144,6 +147,12 @@ export interface RunRequest {
 export type WazuhErrorCode = WazuhArErrorCode;
 export type WazuhStyleResult = WazuhResult;
 
+/** `explain`'s answer for one alert: a verdict per AR rule, with the fleet's agents as known now. */
+export interface ExplainResult {
+  readonly alert: AlertView;
+  readonly decisions: readonly RuleDecision[];
+}
+
 /** Counts for the Prometheus gauges, read at scrape time. */
 export interface ManagerStats {
   readonly agentsByStatus: Readonly<Record<AgentStatus, number>>;
@@ -162,7 +171,13 @@ export type ManagerEvent =
       readonly seq: number;
       readonly state: OrderState;
     }
-  | { readonly type: 'execution'; readonly agentId: string; readonly status: ExecutionStatus }
+  | {
+      readonly type: 'execution';
+      readonly agentId: string;
+      readonly status: ExecutionStatus;
+      /** The execution as stored (the live feed `GET /executions/stream` sends it). */
+      readonly execution: FleetExecution;
+    }
   /** ms from the alert's ingestion (or the API call) to the agent's ack of the order. */
   | { readonly type: 'dispatch-latency'; readonly agentId: string; readonly ms: number }
   | { readonly type: 'agent-connection'; readonly agentId: string; readonly connected: boolean };
@@ -199,6 +214,13 @@ export interface ManagerService {
   listExecutions(filter: ExecutionFilter): FleetExecution[];
   listOrders(filter: OrderFilter): OrderInfo[];
   stats(): ManagerStats;
+  /**
+   * What one alert line would fire (the dispatch planner's verdicts); nothing is dispatched.
+   * @throws RiposteError ALERT_INVALID when the line is not an alert
+   */
+  explain(alertLine: string): ExplainResult;
+  /** The loaded, frozen configuration (rules, commands, white list, load warnings). */
+  config(): Config;
   /** Subscribes to events; returns the unsubscribe function. */
   onEvent(listener: ManagerEventListener): () => void;
 }
