@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { ActiveResponse } from '../src/core/execd/types.js';
+import type { ActiveResponse } from '../src/protocol/execution-records.js';
 import { openSqliteAgentStore } from '../src/store/sqlite-agent-store.js';
 import type { BenchModule, BenchReport } from './bench-types.js';
 import { arMessage, benchIp, loadNote, makeAgentHome, quantile, removeAgentHome } from './agent-home.js';

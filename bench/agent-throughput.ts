@@ -17,7 +17,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ArConfResolver } from '../src/agent/ar-conf-resolver.js';
-import { openDaemonLog } from '../src/agent/daemon-log.js';
+import { openDaemonLog } from '../src/log/daemon-log.js';
 import { Execd } from '../src/agent/execd/execd.js';
 import { selectRunner } from '../src/agent/executor/select-runner.js';
 import { DEFAULT_SCRIPT_LIMITS } from '../src/agent/executor/spawn-script.js';

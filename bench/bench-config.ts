@@ -3,7 +3,7 @@
  * criterion and location, and a 9-entry white list; compiled with the real compiler.
  */
 import { compileConfig } from '../src/config/compile-config.js';
-import type { Config } from '../src/config/config.js';
+import type { Config } from '../src/core/config-model.js';
 import { readXml } from '../src/config/xml-reader.js';
 
 const COMMANDS = ['firewall-drop', 'host-deny', 'route-null', 'disable-account', 'custom-notify'];

@@ -11,7 +11,7 @@ import { benchConfig } from './bench-config.js';
 import { planDispatches } from '../src/core/match/plan-responses.js';
 import type { KnownAgent } from '../src/core/match/decision.js';
 import { parseAlertLine } from '../src/protocol/alert.js';
-import type { Config } from '../src/config/config.js';
+import type { Config } from '../src/core/config-model.js';
 
 const LINES = 20_000;
 const ROUNDS = 7;

@@ -11,6 +11,7 @@ import { agentLatency } from './agent-latency.js';
 import { agentThroughput } from './agent-throughput.js';
 import { agentRestart } from './agent-restart.js';
 import { managerFanout } from './manager-fanout.js';
+import { cliStartup } from './cli-startup.js';
 
 const modules: readonly BenchModule[] = [
   ingestMatch,
@@ -20,6 +21,7 @@ const modules: readonly BenchModule[] = [
   agentThroughput,
   agentRestart,
   managerFanout,
+  cliStartup,
 ];
 
 function fmt(n: number | undefined): string {

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import type { ActiveResponse } from '../src/core/execd/types.js';
+import type { ActiveResponse } from '../src/protocol/execution-records.js';
 import { openSqliteAgentStore } from '../src/store/sqlite-agent-store.js';
 import type { BenchModule, BenchReport } from './bench-types.js';
 import type { WorkerSample } from './store-restart-worker.js';

@@ -3,16 +3,18 @@
  * store, restores active responses (re-applying them after a reboot), binds the execq socket.
  * The API server and the manager side are attached by the CLI commands that start a runtime.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type { AgentArSettings } from '../config/config.js';
+import type { AgentArSettings } from '../core/config-model.js';
 import type { AgentStore } from '../core/execd/agent-store.js';
 import { openSqliteAgentStore } from '../store/sqlite-agent-store.js';
 import { installStockScripts } from '../scripts/install.js';
+import { assertSafeHome } from '../home/home-safety.js';
+import { replaceFileNoFollow } from '../home/no-follow.js';
 import { agentPaths, type AgentPaths } from './agent-paths.js';
 import { ArConfResolver } from './ar-conf-resolver.js';
 import { readBootId } from './boot-id.js';
-import { openDaemonLog, type DaemonLog, type LogLevel } from './daemon-log.js';
+import { openDaemonLog, type DaemonLog, type LogLevel } from '../log/daemon-log.js';
 import { Execd, type RestoreSummary } from './execd/execd.js';
 import { bindExecqSocket, type ExecqSocket } from './execq-socket.js';
 import { selectRunner } from './executor/select-runner.js';
@@ -30,6 +32,8 @@ export interface AgentRuntimeOptions {
   /** Revert every active response on a clean stop (Wazuh's behaviour). @default false */
   readonly revertOnStop: boolean;
   readonly poolSize?: number;
+  /** Dry run: every decision, store write and log line, nothing run on the host (executor-port.ts). */
+  readonly dryRun?: boolean;
   readonly now?: () => number;
   /** Called after every execution is recorded (the manager link reports it). Optional. */
   readonly onExecution?: (executionId: number) => void;
@@ -68,9 +72,13 @@ function detectReboot(store: AgentStore, bootIdFile: string, log: DaemonLog): bo
 export async function startAgentRuntime(opts: AgentRuntimeOptions): Promise<AgentRuntime> {
   const now = opts.now ?? Date.now;
   const paths = agentPaths(resolve(opts.home));
+  assertSafeHome(paths.home);
   prepareHome(paths);
   const log = openDaemonLog(paths.home, opts.logLevel, 'riposte-execd');
   installStockScripts(paths.home);
+  if (opts.dryRun === true) {
+    log.info('Dry run: scripts are not run; each execution records the commands it would run.');
+  }
   const store = openSqliteAgentStore(paths.db);
   const resolver = new ArConfResolver(paths.home, log);
   opts.settings.repeatedOffenders.forEach((n, i) => {
@@ -81,7 +89,13 @@ export async function startAgentRuntime(opts: AgentRuntimeOptions): Promise<Agen
     agentId: opts.agentId,
     store,
     resolver,
-    runScript: selectRunner({ now }),
+    runScript: selectRunner({
+      now,
+      dryRun: opts.dryRun === true,
+      onUnscopedCommand: (line) => {
+        log.info(line);
+      },
+    }),
     log,
     now,
     repeatedOffenders: opts.settings.repeatedOffenders,
@@ -95,7 +109,7 @@ export async function startAgentRuntime(opts: AgentRuntimeOptions): Promise<Agen
     `Restored active responses: ${restored.armed} armed, ${restored.reverted} overdue reverted, ${restored.reapplied} re-applied${rebooted ? ' (reboot detected)' : ''}.`,
   );
   const socket = await bindSocket(paths, execd, log, opts.settings.disabled);
-  writeFileSync(paths.pidFile, `${process.pid}\n`, { mode: 0o640 });
+  replaceFileNoFollow(paths.pidFile, `${process.pid}\n`, 0o640);
   log.info(`Started (pid: ${process.pid}).`);
   return {
     paths,

@@ -8,7 +8,7 @@ import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { AR_CONF_PATH, lookupCommand, parseArConf, type ArConfTable } from '../core/ar-conf.js';
 import type { CommandResolver, ResolvedCommand } from './command-resolver.js';
-import type { DaemonLog } from './daemon-log.js';
+import type { DaemonLog } from '../log/daemon-log.js';
 
 export class ArConfResolver implements CommandResolver {
   private table: ArConfTable = { entries: [] };

@@ -3,17 +3,17 @@
  * at every start, so only the daemon's user (and root) can call the API. Compared in constant time.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileNoFollow, replaceFileNoFollow } from '../home/no-follow.js';
 
 export function writeApiToken(file: string): string {
   const token = randomBytes(32).toString('base64url');
-  writeFileSync(file, `${token}\n`, { mode: 0o600 });
-  chmodSync(file, 0o600);
+  // A fresh file renamed over the old one: a link planted at `file` is replaced, not followed.
+  replaceFileNoFollow(file, `${token}\n`, 0o600);
   return token;
 }
 
 export function readApiToken(file: string): string {
-  return readFileSync(file, 'utf8').trim();
+  return readFileNoFollow(file).trim();
 }
 
 /** True when the `Authorization` header carries exactly `Bearer <token>`. */

@@ -20,6 +20,9 @@ export const httpStatusByCode: Readonly<Record<ErrorCode, number>> = {
   [ErrorCode.AUTH_FORBIDDEN]: 403,
   [ErrorCode.REQUEST_INVALID]: 400,
   [ErrorCode.DAEMON_UNREACHABLE]: 503,
+  [ErrorCode.HOME_UNSAFE]: 500,
+  [ErrorCode.STORE_CORRUPT]: 500,
+  [ErrorCode.STORE_FULL]: 507,
   [ErrorCode.INTERNAL]: 500,
 };
 

@@ -5,7 +5,8 @@
 import { request } from 'node:http';
 import { agentPaths } from '../agent/agent-paths.js';
 import { readApiToken } from '../api/api-token.js';
-import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
+import { assertTrustedSocket } from '../home/trusted-socket.js';
+import { ErrorCode, RiposteError, isRiposteError } from '../protocol/error-codes.js';
 import { errorFromResponse } from './remote-client.js';
 
 export interface LocalClient {
@@ -21,12 +22,17 @@ export function localClient(home: string): LocalClient {
   let token: string;
   try {
     token = readApiToken(paths.apiToken);
-  } catch {
+  } catch (err) {
+    if (isRiposteError(err)) {
+      throw err;
+    }
     throw unreachable(home, `no readable ${paths.apiToken} (is the daemon running, and are you its user?)`);
   }
   return {
     call: <T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown) =>
       new Promise<T>((resolve, reject) => {
+        // Checked before every request: the token must only reach the daemon that wrote it.
+        assertTrustedSocket(paths.apiSocket, paths.apiToken);
         const payload = body === undefined ? undefined : JSON.stringify(body);
         const req = request(
           {

@@ -10,7 +10,7 @@
  * normal host-name check apply (for a manager behind a TLS proxy with a public certificate).
  */
 import fs from 'node:fs';
-import https from 'node:https';
+import type https from 'node:https';
 import type { PeerCertificate } from 'node:tls';
 import { ErrorCode, RiposteError, type ErrorCode as Code } from '../protocol/error-codes.js';
 
@@ -129,7 +129,9 @@ function requestOptions(
   };
 }
 
-function send<T>(target: RemoteTarget, method: HttpMethod, path: string, body: unknown): Promise<T> {
+/** node:https (with TLS) is loaded on first use: local commands do not pay for it (start-up time). */
+async function send<T>(target: RemoteTarget, method: HttpMethod, path: string, body: unknown): Promise<T> {
+  const { request } = await import('node:https');
   const url = new URL(path, target.url);
   const payload = body === undefined ? undefined : JSON.stringify(body);
   const unreachable = (why: string): RiposteError =>
@@ -138,7 +140,7 @@ function send<T>(target: RemoteTarget, method: HttpMethod, path: string, body: u
       `Cannot reach the manager at ${target.url.origin}: ${why}`,
     );
   return new Promise<T>((resolve, reject) => {
-    const req = https.request(url, requestOptions(target, method, payload), (res) => {
+    const req = request(url, requestOptions(target, method, payload), (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (c: Buffer) => {

@@ -2,8 +2,8 @@
  * The agent-side `<active-response>` settings that execd reads (reference §2.1, §3.6): the first
  * `<disabled>` found in any block, and the first `<repeated_offenders>` found in any block.
  */
-import type { AgentArSettings } from './config.js';
-import { Code, Msg, type Diagnostics } from './diagnostics.js';
+import type { AgentArSettings } from '../core/config-model.js';
+import { Code, Accepted, Msg, type Diagnostics } from './diagnostics.js';
 import type { XmlElement } from './xml-element.js';
 import { atoi } from '../core/c-atoi.js';
 
@@ -59,7 +59,7 @@ function checkFirstDisabled(dis: XmlElement | undefined, opts: AgentSettingsOpti
     );
   }
   if (opts.checkDisabled && dis.text !== 'yes' && dis.text !== 'no') {
-    opts.diag.error(dis.line, Msg.invalidValue('disabled', dis.text), Code.INVALID_VALUE);
+    opts.diag.error(dis.line, Msg.invalidValue('disabled', dis.text) + Accepted.yesNo, Code.INVALID_VALUE);
   }
 }
 

@@ -5,7 +5,7 @@
  * networks, an entry that looks like an address but does not parse is an error (1237), and negated
  * entries are refused because Wazuh's list semantics for them are surprising.
  */
-import type { GroupMatcher, WhiteList } from './config.js';
+import type { GroupMatcher, WhiteList } from '../core/config-model.js';
 import { Code, type Diagnostics } from './diagnostics.js';
 import type { XmlElement } from './xml-element.js';
 import { compileOsMatch } from '../core/match/ossec-regex.js';

@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { compileConfig, type CompileResult, type ConfigMode } from './compile-config.js';
-import type { Config } from './config.js';
+import type { Config } from '../core/config-model.js';
 import { readXml } from './xml-reader.js';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
 

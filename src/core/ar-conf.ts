@@ -3,7 +3,7 @@
  * (`firewall-drop600`) into an executable and a timeout (reference §2.2, §3.5). Pure: file existence
  * is asked through a callback, and log lines are returned, not written.
  */
-import type { Config } from '../config/config.js';
+import type { Config } from './config-model.js';
 import { atoi } from './c-atoi.js';
 
 /** Directory of response executables, relative to the install dir. */

@@ -22,6 +22,11 @@ export interface ProcessSpec {
   readonly killGraceMs?: number;
   /** Per stream; the rest is drained and dropped. @default 1 MiB */
   readonly maxOutputBytes?: number;
+  /**
+   * Aborting it stops the run like the time limit does (SIGTERM to the group, SIGKILL after the
+   * grace period) and the result says `aborted`. Already aborted: nothing is started.
+   */
+  readonly signal?: AbortSignal;
 }
 
 export interface ProcessResult {
@@ -30,6 +35,8 @@ export interface ProcessResult {
   readonly signal: NodeJS.Signals | null;
   /** The time limit fired (the process was then signalled). */
   readonly timedOut: boolean;
+  /** The caller's signal aborted the run (the process was then signalled, or never started). */
+  readonly aborted: boolean;
   readonly stdout: string;
   readonly stderr: string;
   /** Why the process could not be started, e.g. "spawn /x ENOENT"; undefined if it started. */
@@ -61,6 +68,7 @@ export interface ProcessExit {
   readonly exitCode: number | null;
   readonly signal: NodeJS.Signals | null;
   readonly timedOut: boolean;
+  readonly aborted: boolean;
   readonly stderrTail: string;
   readonly spawnError: string | undefined;
   /** From spawn to exit, in ms (monotonic clock). */
@@ -78,3 +86,6 @@ export interface InteractiveProcess {
   /** SIGTERM to the group, SIGKILL after the grace period. Idempotent. */
   kill(): void;
 }
+
+/** Starts an interactive process: in this thread (startProcess) or through the spawn workers. */
+export type ProcessStarter = (spec: InteractiveSpec) => InteractiveProcess;

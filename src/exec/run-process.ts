@@ -37,6 +37,7 @@ export type {
   ProcessExit,
   ProcessResult,
   ProcessSpec,
+  ProcessStarter,
 } from './process-types.js';
 
 /** @default 2000 ms between SIGTERM and SIGKILL. */
@@ -58,6 +59,7 @@ interface LaunchSpec {
   readonly killGraceMs?: number | undefined;
   readonly stdin: 'pipe' | 'ignore';
   readonly stdout: 'pipe' | 'ignore';
+  readonly signal?: AbortSignal | undefined;
 }
 
 interface Launched {
@@ -128,19 +130,20 @@ export function startProcess(spec: InteractiveSpec): InteractiveProcess {
 
 function launch(spec: LaunchSpec): Launched {
   const startedAt = performance.now();
+  if (spec.signal?.aborted === true) {
+    return notStarted({ spawnError: undefined, aborted: true });
+  }
   try {
     const child = spawn(spec.file, spec.args, spawnOptions(spec));
     return supervise(child, spec, startedAt);
   } catch (err) {
-    const exit: ExitInfo = {
-      exitCode: null,
-      signal: null,
-      timedOut: false,
-      spawnError: describe(err),
-      durationMs: 0,
-    };
-    return { stdin: null, stdout: null, stderr: null, exited: Promise.resolve(exit), kill: () => undefined };
+    return notStarted({ spawnError: describe(err), aborted: false });
   }
+}
+
+function notStarted(why: { spawnError: string | undefined; aborted: boolean }): Launched {
+  const exit: ExitInfo = { exitCode: null, signal: null, timedOut: false, durationMs: 0, ...why };
+  return { stdin: null, stdout: null, stderr: null, exited: Promise.resolve(exit), kill: () => undefined };
 }
 
 function spawnOptions(spec: LaunchSpec): SpawnOptions {
@@ -168,20 +171,27 @@ function supervise(child: ChildProcess, spec: LaunchSpec, startedAt: number): La
   }
   const terminator = new GroupTerminator(child.pid, spec.killGraceMs ?? DEFAULT_KILL_GRACE_MS);
   let timedOut = false;
+  let aborted = false;
   const timer = setTimeout(() => {
     timedOut = true;
     terminator.terminate();
   }, spec.timeoutMs);
+  const onAbort = (): void => {
+    aborted = true;
+    terminator.terminate();
+  };
+  spec.signal?.addEventListener('abort', onAbort, { once: true });
   const exited = new Promise<ExitInfo>((resolve) => {
     const finish = (exitCode: number | null, signal: NodeJS.Signals | null, spawnError?: string): void => {
       clearTimeout(timer);
+      spec.signal?.removeEventListener('abort', onAbort);
       child.off('exit', onExit);
       child.off('error', onError);
       terminator.terminate();
       const durationMs = performance.now() - startedAt;
       void drainThenDestroy([stdout, stderr], EXIT_DRAIN_MS).then(() => {
         stdin?.destroy();
-        resolve({ exitCode, signal, timedOut, spawnError, durationMs });
+        resolve({ exitCode, signal, timedOut, aborted, spawnError, durationMs });
       });
     };
     const onExit = (code: number | null, signal: NodeJS.Signals | null): void => {

@@ -13,10 +13,10 @@
  * Execution reports are idempotent on the manager ((agent, id) unique), so re-sending is safe.
  */
 import type { AgentStore } from '../core/execd/agent-store.js';
-import type { ExecutionRecord } from '../core/execd/types.js';
+import type { ExecutionRecord } from '../protocol/execution-records.js';
 import type { AgentFrame, ManagerFrame, OrderFrame } from '../protocol/link.js';
 import type { Execd } from '../agent/execd/execd.js';
-import type { DaemonLog } from '../agent/daemon-log.js';
+import type { DaemonLog } from '../log/daemon-log.js';
 
 /** Agent store setting holding the highest applied order seq. */
 export const LAST_ORDER_SEQ_SETTING = 'last_order_seq';

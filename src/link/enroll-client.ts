@@ -7,7 +7,7 @@
 import { request } from 'node:https';
 import { connect, type DetailedPeerCertificate, type PeerCertificate } from 'node:tls';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
-import type { EnrollResult } from '../manager/manager-service.js';
+import type { EnrollResult } from '../protocol/fleet-records.js';
 import { ENROLL_PATH } from './enroll-route.js';
 import { MANAGER_CN, fingerprintOf, normalizeFingerprint } from './pki.js';
 

@@ -7,7 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode, isRiposteError, type ErrorCode as Code } from '../protocol/error-codes.js';
-import type { EnrollRequest, EnrollResult } from '../manager/manager-service.js';
+import type { EnrollRequest, EnrollResult } from '../protocol/fleet-records.js';
 
 export const ENROLL_PATH = '/enroll';
 const MAX_BODY_BYTES = 16 * 1024;

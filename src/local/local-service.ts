@@ -3,9 +3,9 @@
  * revert, run, history, status, and (in `riposte start`) alert ingestion. The API routes only
  * parse, call these and map errors (style rule 12).
  */
-import type { Config } from '../config/config.js';
+import type { Config } from '../core/config-model.js';
 import { planAllInOne } from '../core/match/plan-all-in-one.js';
-import type { ActiveResponse, ExecutionRecord } from '../core/execd/types.js';
+import type { ActiveResponse, ExecutionRecord } from '../protocol/execution-records.js';
 import { parseAlertLine } from '../protocol/alert.js';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
 import type { AgentRuntime } from '../agent/agent-runtime.js';

@@ -8,7 +8,7 @@
  */
 import { networkContains, parseIp, parseNetwork } from '../core/net/ip.js';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
-import type { FleetActiveResponse } from '../manager/manager-service.js';
+import type { FleetActiveResponse } from '../protocol/fleet-records.js';
 
 export const ACTIVE_SORTS = ['since', 'expires', 'key', 'agent', 'command', 'repeat'] as const;
 export type ActiveSort = (typeof ACTIVE_SORTS)[number];

@@ -1,11 +1,11 @@
 /**
  * What the manager's REST routes depend on, passed to each route module's `register`.
  */
-import type { DaemonLog } from '../agent/daemon-log.js';
+import type { DaemonLog } from '../log/daemon-log.js';
 import type { ManagerMetrics } from '../manager/metrics.js';
 import type { ManagerService } from '../manager/manager-service.js';
-import type { ApiTokenStore } from './api-tokens.js';
-import type { AuditLog } from './audit.js';
+import type { ApiTokenStore } from '../core/api-access-store.js';
+import type { AuditLog } from '../core/api-access-store.js';
 
 export interface ManagerApiDeps {
   readonly service: ManagerService;

@@ -1,5 +1,5 @@
 /**
- * API tokens: the `ApiTokenStore` port, minting, verification and the first admin token.
+ * API tokens: minting, verification and the first admin token.
  *
  * A token is `<id>.<secret>`: `id` is 12 hex characters, public (listed by `GET /tokens`, written to
  * the audit log); `secret` is 32 random bytes in base64url. Only SHA-256(secret) is stored. A token
@@ -13,58 +13,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
-
-/** Roles, weakest first: `read` lists and reads history; `operator` also runs and reverts; `admin` also manages agents and tokens. */
-export const ROLES = ['read', 'operator', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
-
-/** True when `have` grants at least what `need` requires. */
-export function roleAtLeast(have: Role, need: Role): boolean {
-  return ROLES.indexOf(have) >= ROLES.indexOf(need);
-}
-
-export function isRole(value: unknown): value is Role {
-  return typeof value === 'string' && (ROLES as readonly string[]).includes(value);
-}
-
-/** What is stored about a token (never the token itself). Times are epoch ms. */
-export interface ApiTokenRecord {
-  readonly id: string;
-  readonly name: string;
-  readonly role: Role;
-  readonly createdAt: number;
-  /** Epoch ms after which the token is refused; undefined = never expires. */
-  readonly expiresAt: number | undefined;
-  readonly lastUsedAt: number | undefined;
-}
-
-/** A stored token with its secret's hash (hex SHA-256). */
-export interface StoredApiToken extends ApiTokenRecord {
-  readonly secretHash: string;
-}
-
-/** Persistence port for API tokens. Synchronous (better-sqlite3); each method is one transaction. */
-export interface ApiTokenStore {
-  insert(token: StoredApiToken): void;
-  get(id: string): StoredApiToken | undefined;
-  /** All tokens, oldest first, without their hashes. */
-  list(): ApiTokenRecord[];
-  /** Returns false when there was no such token. */
-  remove(id: string): boolean;
-  touch(id: string, usedAt: number): void;
-}
-
-/** The record without its hash (what may leave the store). */
-export function publicRecord(t: StoredApiToken): ApiTokenRecord {
-  return {
-    id: t.id,
-    name: t.name,
-    role: t.role,
-    createdAt: t.createdAt,
-    expiresAt: t.expiresAt,
-    lastUsedAt: t.lastUsedAt,
-  };
-}
+import { publicRecord, type ApiTokenRecord, type Role } from '../protocol/api-access.js';
+import type { ApiTokenStore } from '../core/api-access-store.js';
 
 /** A freshly minted token: the record to show and the one-time secret string. */
 export interface MintedToken {

@@ -4,8 +4,10 @@
  * query or path: never the Authorization header or the body.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { DaemonLog } from '../agent/daemon-log.js';
-import { AUDITED_METHODS, type AuditEntry, type AuditLog } from './audit.js';
+import type { DaemonLog } from '../log/daemon-log.js';
+import { type AuditEntry } from '../protocol/api-access.js';
+import { type AuditLog } from '../core/api-access-store.js';
+import { AUDITED_METHODS } from './audit.js';
 
 function field(source: unknown, name: string): string | undefined {
   if (typeof source !== 'object' || source === null) {

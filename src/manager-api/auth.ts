@@ -17,13 +17,9 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
-import {
-  roleAtLeast,
-  verifyApiToken,
-  type ApiTokenRecord,
-  type ApiTokenStore,
-  type Role,
-} from './api-tokens.js';
+import { roleAtLeast, type ApiTokenRecord, type Role } from '../protocol/api-access.js';
+import { type ApiTokenStore } from '../core/api-access-store.js';
+import { verifyApiToken } from './api-tokens.js';
 import { AUDITED_METHODS } from './audit.js';
 import {
   CSRF_HEADER,

@@ -9,7 +9,8 @@
  * A session expires after `SESSION_TTL_MS` of inactivity.
  */
 import crypto from 'node:crypto';
-import { publicRecord, type ApiTokenRecord, type ApiTokenStore } from './api-tokens.js';
+import { publicRecord, type ApiTokenRecord } from '../protocol/api-access.js';
+import type { ApiTokenStore } from '../core/api-access-store.js';
 
 /** The session cookie's name. */
 export const SESSION_COOKIE = 'riposte_session';

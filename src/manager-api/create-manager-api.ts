@@ -5,7 +5,7 @@
  * service and returns a request handler for the runtime's HTTPS server.
  */
 import path from 'node:path';
-import { openDaemonLog } from '../agent/daemon-log.js';
+import { openDaemonLog } from '../log/daemon-log.js';
 import type { CreateManagerApi, ManagerApiHandle } from '../manager/manager-service.js';
 import { ManagerMetrics } from '../manager/metrics.js';
 import { openSqliteApiStore } from '../store/sqlite-api-tokens.js';

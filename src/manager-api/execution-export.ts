@@ -4,7 +4,7 @@
  * The service returns the most recent executions (at most 1000 per call); the filters apply to
  * those, most recent first.
  */
-import type { FleetExecution } from '../manager/manager-service.js';
+import type { FleetExecution } from '../protocol/fleet-records.js';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
 
 export interface ExecutionQuery {

@@ -3,7 +3,7 @@
  * Counted by the minute the manager received the execution. Pure data structure: callers pass
  * times; nothing here reads the clock.
  */
-import type { FleetExecution } from '../manager/manager-service.js';
+import type { FleetExecution } from '../protocol/fleet-records.js';
 
 export const MINUTE_MS = 60_000;
 export const WINDOW_MINUTES = 24 * 60;

@@ -8,7 +8,8 @@
  *   from the most recent executions at start and fed by the live events.
  */
 import type { FastifyInstance } from 'fastify';
-import type { FleetActiveResponse, ManagerService } from '../manager/manager-service.js';
+import type { ManagerService } from '../manager/manager-service.js';
+import type { FleetActiveResponse } from '../protocol/fleet-records.js';
 import type { ManagerApiDeps } from './api-deps.js';
 import { ExecutionTally } from './execution-tally.js';
 

@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
 import { fingerprintOf, issueAgentCert, type ManagerPki } from '../link/pki.js';
 import type { ManagerContext } from './manager-context.js';
-import type { EnrollRequest, EnrollResult } from './manager-service.js';
+import type { EnrollRequest, EnrollResult } from '../protocol/fleet-records.js';
 
 /** Wazuh's agent-name charset, capped at 128 characters. */
 const NAME_RE = /^[A-Za-z0-9._-]{1,128}$/;

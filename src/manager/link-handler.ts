@@ -8,7 +8,7 @@
  *   state replaces the manager's; a delete ends the key's executed add orders (reverted);
  * - active-list: the agent's whole active list replaces the manager's view (reconcile).
  */
-import type { ActiveResponse } from '../core/execd/types.js';
+import type { ActiveResponse } from '../protocol/execution-records.js';
 import { LinkClose, type AgentFrame, type ExecutionFrame } from '../protocol/link.js';
 import type { AgentSession } from './agent-sessions.js';
 import type { ManagerContext } from './manager-context.js';

@@ -3,11 +3,11 @@
  * Services are plain functions over this context, so tests can build one with an in-memory store
  * and a fake clock.
  */
-import type { Config } from '../config/config.js';
-import type { DaemonLog } from '../agent/daemon-log.js';
+import type { Config } from '../core/config-model.js';
+import type { DaemonLog } from '../log/daemon-log.js';
 import type { AgentSessions } from './agent-sessions.js';
 import type { ManagerEvent } from './manager-service.js';
-import type { ManagerStore } from './manager-store.js';
+import type { ManagerStore } from '../core/orders/manager-store.js';
 
 export interface ManagerContext {
   readonly store: ManagerStore;

@@ -3,10 +3,10 @@
  * link handler and enrollment. Read models (agents, active responses, executions, orders, stats)
  * come straight from the store plus the live sessions.
  */
-import { ORDER_STATES } from '../core/orders/order-state.js';
+import { ORDER_STATES } from '../protocol/fleet-records.js';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
 import { LinkClose } from '../protocol/link.js';
-import type { AgentRecord } from './manager-store.js';
+import type { AgentRecord } from '../core/orders/manager-store.js';
 import type { Enrollment } from './enrollment.js';
 import { ingestAlerts, knownAgents } from './ingest-alerts.js';
 import { explainAlert } from '../core/match/plan-responses.js';
@@ -17,11 +17,9 @@ import type {
   AgentInfo,
   AgentStatus,
   FleetActiveResponse,
-  ManagerEventListener,
-  ManagerService,
-  ManagerStats,
   OrderInfo,
-} from './manager-service.js';
+} from '../protocol/fleet-records.js';
+import type { ManagerEventListener, ManagerService, ManagerStats } from './manager-service.js';
 import { queueOrders } from './order-delivery.js';
 import { runCommand } from './run-command.js';
 import { orderInfo } from '../store/sqlite-manager-rows.js';

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { startAgentRuntime, type AgentRuntime } from '../agent/agent-runtime.js';
 import { DEFAULT_BOOT_ID_FILE } from '../agent/boot-id.js';
-import { openDaemonLog, type DaemonLog, type LogLevel } from '../agent/daemon-log.js';
+import { openDaemonLog, type DaemonLog, type LogLevel } from '../log/daemon-log.js';
 import { DEFAULT_SCRIPT_LIMITS, type ScriptLimits } from '../agent/executor/spawn-script.js';
 import { loadConfig } from '../config/load-config.js';
 import { AR_CONF_PATH, renderArConf } from '../core/ar-conf.js';
@@ -26,6 +26,7 @@ import { connectInProcess, type InProcessLink } from '../link/in-process-link.js
 import { createLinkServer, type LinkServer } from '../link/link-server.js';
 import { ensureManagerPki, type ManagerPki } from '../link/pki.js';
 import { openSqliteManagerStore } from '../store/sqlite-manager-store.js';
+import { assertSafeHome } from '../home/home-safety.js';
 import { AgentSessions } from './agent-sessions.js';
 import { Enrollment } from './enrollment.js';
 import { createLinkHandler, type LinkHandler } from './link-handler.js';
@@ -65,6 +66,8 @@ export interface ManagerRuntimeOptions {
   readonly expiryEveryMs?: number;
   readonly limits?: ScriptLimits;
   readonly bootIdFile?: string;
+  /** Agent 000 runs scripts as dry runs: nothing touches the host (executor-port.ts). */
+  readonly dryRun?: boolean;
 }
 
 export interface ManagerRuntime {
@@ -113,6 +116,7 @@ async function startLocalAgent(
     logLevel: opts.logLevel ?? 'info',
     bootIdFile: opts.bootIdFile ?? DEFAULT_BOOT_ID_FILE,
     revertOnStop: false,
+    ...(opts.dryRun === true ? { dryRun: true } : {}),
     onExecution: () => hook.session?.notifyExecution(),
   });
   const session = new AgentLinkSession({
@@ -167,6 +171,7 @@ function emitter(listeners: Set<ManagerEventListener>, log: DaemonLog): ManagerC
 /** Starts the manager. @throws RiposteError CONFIG_* when ossec.conf cannot be used. */
 export async function startManagerRuntime(input: ManagerRuntimeOptions): Promise<ManagerRuntime> {
   const opts = { ...input, home: resolve(input.home) };
+  assertSafeHome(opts.home);
   const config = await loadConfig(opts.configPath, 'manager');
   const log = openDaemonLog(opts.home, opts.logLevel ?? 'info', 'riposte-manager');
   const arConf = renderArConf(config);

@@ -7,7 +7,7 @@
  * always exact and survive a restart without replaying history.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { ORDER_STATES } from '../core/orders/order-state.js';
+import { ORDER_STATES } from '../protocol/fleet-records.js';
 import type { ManagerEvent, ManagerService, ManagerStats } from './manager-service.js';
 
 /**

@@ -6,8 +6,8 @@
 import { nextOrderState, orderExpiresAt, type OrderEvent } from '../core/orders/order-state.js';
 import type { OrderFrame } from '../protocol/link.js';
 import type { ManagerContext } from './manager-context.js';
-import type { OrderKind, OrderSource } from './manager-service.js';
-import type { OrderUpdate, StoredOrder } from './manager-store.js';
+import type { OrderKind, OrderSource } from '../protocol/fleet-records.js';
+import type { OrderUpdate, StoredOrder } from '../core/orders/manager-store.js';
 
 export interface OrderRequest {
   readonly agentId: string;

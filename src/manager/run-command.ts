@@ -7,7 +7,8 @@ import { DEFAULT_AR_CONF_LINES } from '../core/ar-conf.js';
 import { runVerdict, wazuhResult, type WazuhArErrorCode } from '../core/orders/wazuh-result.js';
 import { buildArMessage } from '../protocol/ar-message.js';
 import { LOCAL_AGENT_ID, type ManagerContext } from './manager-context.js';
-import type { RunRequest, WazuhStyleResult } from './manager-service.js';
+import type { RunRequest } from '../protocol/fleet-records.js';
+import type { WazuhStyleResult } from './manager-service.js';
 import { queueOrders, type OrderRequest } from './order-delivery.js';
 
 /** AR names the manager's ar.conf defines (the default lines and every enabled rule). */

@@ -22,7 +22,7 @@ import type {
   ExecutionAction,
   ExecutionRecord,
   ExecutionStatus,
-} from '../core/execd/types.js';
+} from './execution-records.js';
 
 /** Largest accepted frame, in bytes (enforced by ws `maxPayload`). 1 MiB. */
 export const LINK_MAX_FRAME_BYTES = 1024 * 1024;

@@ -6,7 +6,12 @@
  * Nothing survives `close()`.
  */
 import type { AgentStore, ExecutionQuery } from '../core/execd/agent-store.js';
-import type { ActiveResponse, ExecutionEnd, ExecutionRecord, ExecutionStart } from '../core/execd/types.js';
+import type {
+  ActiveResponse,
+  ExecutionEnd,
+  ExecutionRecord,
+  ExecutionStart,
+} from '../protocol/execution-records.js';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
 import {
   AUTO_PRUNE_EVERY,

@@ -7,12 +7,16 @@
  *
  * Not part of this module: deciding what to store (core/execd) and timers (the agent's scheduler).
  */
-import fs from 'node:fs';
-import path from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import type { AgentStore, ExecutionQuery } from '../core/execd/agent-store.js';
-import type { ActiveResponse, ExecutionEnd, ExecutionRecord, ExecutionStart } from '../core/execd/types.js';
-import { applyMigrations } from './migrate.js';
+import type {
+  ActiveResponse,
+  ExecutionEnd,
+  ExecutionRecord,
+  ExecutionStart,
+} from '../protocol/execution-records.js';
+import { MIGRATIONS } from './migrations/index.js';
+import { openCheckedDatabase } from './open-database.js';
 import { activeToParams, nul, rowToActive, rowToExecution, tupleToActive } from './sqlite-rows.js';
 import { prepareStatements, type Statements } from './sqlite-statements.js';
 import {
@@ -23,42 +27,16 @@ import {
   type AgentStoreOptions,
 } from './store-options.js';
 
-/** How long a statement waits for a lock held by another connection (ms). */
-const BUSY_TIMEOUT_MS = 5_000;
-
-/**
- * Creates the database's directory (mode 0700) when missing and the file itself with mode 0600, so
- * the WAL and shared-memory files SQLite creates next to it inherit 0600 too. An existing file is
- * re-chmodded to 0600: it holds alert data and must not be readable by other users.
- */
-function prepareFile(file: string): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  fs.closeSync(fs.openSync(file, 'a', 0o600));
-  fs.chmodSync(file, 0o600);
-}
-
-function openDatabase(file: string): Database.Database {
-  prepareFile(file);
-  const db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
-  db.pragma('journal_mode = WAL');
-  // WAL + synchronous=NORMAL: a commit is written to the WAL file (the OS page cache) but not
-  // fsync'ed; checkpoints are fsync'ed. That is durable against a crash of this process (kill -9,
-  // OOM kill), which is our requirement, and it keeps commits fast. A power loss or kernel panic
-  // may lose the last transactions, never corrupt the database.
-  db.pragma('synchronous = NORMAL');
-  return db;
-}
-
 /**
  * Opens (creating and migrating when needed) the durable store at `file`.
  * @throws RiposteError CONFIG_INVALID for a bad `executionRetention`; INTERNAL when the file has a
- *   newer schema than this Riposte; better-sqlite3's SqliteError when the file is not a database.
+ *   newer schema than this Riposte; STORE_CORRUPT (naming the file) when it is emptied, not a
+ *   database or fails `PRAGMA quick_check` (see open-database.ts).
  */
 export function openSqliteAgentStore(file: string, opts?: AgentStoreOptions): AgentStore {
   const retention = resolveExecutionRetention(opts);
-  const db = openDatabase(file);
+  const db = openCheckedDatabase(file, MIGRATIONS);
   try {
-    applyMigrations(db);
     return new SqliteAgentStore(db, prepareStatements(db), retention);
   } catch (err) {
     db.close();

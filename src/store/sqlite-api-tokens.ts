@@ -8,9 +8,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { ApiTokenStore, StoredApiToken } from '../manager-api/api-tokens.js';
-import { isRole, publicRecord } from '../manager-api/api-tokens.js';
-import type { AuditEntry, AuditLog } from '../manager-api/audit.js';
+import type { StoredApiToken } from '../protocol/api-access.js';
+import type { ApiTokenStore } from '../core/api-access-store.js';
+import { isRole, publicRecord } from '../protocol/api-access.js';
+import type { AuditEntry } from '../protocol/api-access.js';
+import type { AuditLog } from '../core/api-access-store.js';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
 
 const SCHEMA_VERSION = 1;

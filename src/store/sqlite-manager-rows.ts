@@ -2,9 +2,9 @@
  * Row <-> record mapping for the manager's SQLite store. Column names are snake_case; NULL maps to
  * undefined. Execution records and active responses are stored as JSON and re-validated on read.
  */
-import type { ActiveResponse } from '../core/execd/types.js';
-import type { FleetActiveResponse, FleetExecution, OrderInfo } from '../manager/manager-service.js';
-import type { AgentRecord, OrderUpdate, StoredOrder } from '../manager/manager-store.js';
+import type { ActiveResponse } from '../protocol/execution-records.js';
+import type { FleetActiveResponse, FleetExecution, OrderInfo } from '../protocol/fleet-records.js';
+import type { AgentRecord, OrderUpdate, StoredOrder } from '../core/orders/manager-store.js';
 import { toActiveResponse, toExecutionRecord } from '../protocol/link.js';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
 import { opt } from './sqlite-rows.js';

@@ -5,12 +5,10 @@
  *
  * Not part of this module: deciding transitions (core/orders) and minting ids or tokens.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { ActiveResponse } from '../core/execd/types.js';
-import { ORDER_STATES, type OrderState } from '../core/orders/order-state.js';
-import type { FleetExecution, OrderFilter, OrderInfo } from '../manager/manager-service.js';
+import type { ActiveResponse } from '../protocol/execution-records.js';
+import { ORDER_STATES, type OrderState } from '../protocol/fleet-records.js';
+import type { FleetExecution, OrderFilter, OrderInfo } from '../protocol/fleet-records.js';
 import type {
   AgentRecord,
   AgentSeen,
@@ -19,9 +17,10 @@ import type {
   OrderUpdate,
   StoredOrder,
   TokenUse,
-} from '../manager/manager-store.js';
+} from '../core/orders/manager-store.js';
 import { managerMigration0001 } from './manager-migrations/0001-manager-init.js';
 import { applyMigrations } from './migrate.js';
+import { openCheckedDatabase } from './open-database.js';
 import { nul } from './sqlite-rows.js';
 import {
   UPDATE_COLUMNS,
@@ -35,22 +34,9 @@ import {
 } from './sqlite-manager-rows.js';
 
 const MANAGER_MIGRATIONS = [managerMigration0001];
-const BUSY_TIMEOUT_MS = 5_000;
-
-function openDatabase(file: string): Database.Database {
-  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  fs.closeSync(fs.openSync(file, 'a', 0o600));
-  fs.chmodSync(file, 0o600);
-  const db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  applyMigrations(db, MANAGER_MIGRATIONS);
-  return db;
-}
-
 /** Opens (creating and migrating when needed) the manager store at `file` (":memory:" for tests). */
 export function openSqliteManagerStore(file: string): ManagerStore {
-  const db = file === ':memory:' ? new Database(':memory:') : openDatabase(file);
+  const db = file === ':memory:' ? new Database(':memory:') : openCheckedDatabase(file, MANAGER_MIGRATIONS);
   if (file === ':memory:') {
     applyMigrations(db, MANAGER_MIGRATIONS);
   }

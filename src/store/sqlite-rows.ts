@@ -7,7 +7,7 @@ import type {
   ExecutionAction,
   ExecutionRecord,
   ExecutionStatus,
-} from '../core/execd/types.js';
+} from '../protocol/execution-records.js';
 
 /** A row of `active_responses`, as better-sqlite3 returns it. */
 export interface ActiveRow {

@@ -1,7 +1,7 @@
 /** Sample records and helpers for the AgentStore contract suite. */
 import assert from 'node:assert/strict';
 import type { AgentStore } from '../../src/core/execd/agent-store.js';
-import type { ActiveResponse, ExecutionEnd, ExecutionStart } from '../../src/core/execd/types.js';
+import type { ActiveResponse, ExecutionEnd, ExecutionStart } from '../../src/protocol/execution-records.js';
 import { isRiposteError } from '../../src/protocol/error-codes.js';
 import type { AgentStoreOptions } from '../../src/store/store-options.js';
 

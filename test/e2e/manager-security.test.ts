@@ -12,7 +12,7 @@ import path from 'node:path';
 import type { ConnectionOptions } from 'node:tls';
 import WebSocket from 'ws';
 import { startManagerRuntime, type ManagerRuntime } from '../../src/manager/manager-runtime.js';
-import type { EnrollResult } from '../../src/manager/manager-service.js';
+import type { EnrollResult } from '../../src/protocol/fleet-records.js';
 import { createCa, issueAgentCert } from '../../src/link/pki.js';
 import { makeDir, removeDir, waitFor } from '../manager/support/fleet.js';
 

@@ -4,7 +4,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { buildManagerApi } from '../../src/manager-api/build-manager-api.js';
-import { mintApiToken, type Role } from '../../src/manager-api/api-tokens.js';
+import { type Role } from '../../src/protocol/api-access.js';
+import { mintApiToken } from '../../src/manager-api/api-tokens.js';
 import { ManagerMetrics } from '../../src/manager/metrics.js';
 import { openSqliteApiStore, type SqliteApiStore } from '../../src/store/sqlite-api-tokens.js';
 import { FakeManagerService } from './fake-manager-service.js';

@@ -7,11 +7,11 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { roleAtLeast } from '../../src/protocol/api-access.js';
 import {
   ensureAdminToken,
   hashSecret,
   mintApiToken,
-  roleAtLeast,
   verifyApiToken,
 } from '../../src/manager-api/api-tokens.js';
 import { openSqliteApiStore } from '../../src/store/sqlite-api-tokens.js';

@@ -4,7 +4,8 @@
 import { test, describe, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import type { InjectOptions } from 'fastify';
-import { mintApiToken, ROLES, type Role } from '../../src/manager-api/api-tokens.js';
+import { ROLES, type Role } from '../../src/protocol/api-access.js';
+import { mintApiToken } from '../../src/manager-api/api-tokens.js';
 import { apiFixture, type ApiFixture } from './api-fixture.js';
 
 /** One representative request per route, with the minimum role the route must require. */

@@ -8,21 +8,23 @@ import type {
   EnrollRequest,
   EnrollResult,
   ExecutionFilter,
-  ExplainResult,
   FleetActiveResponse,
   FleetExecution,
   IngestSummary,
+  OrderFilter,
+  OrderInfo,
+  RunRequest,
+} from '../../src/protocol/fleet-records.js';
+import type {
+  ExplainResult,
   ManagerEvent,
   ManagerEventListener,
   ManagerService,
   ManagerStats,
-  OrderFilter,
-  OrderInfo,
-  RunRequest,
   WazuhStyleResult,
 } from '../../src/manager/manager-service.js';
 import { ErrorCode, RiposteError } from '../../src/protocol/error-codes.js';
-import type { Config } from '../../src/config/config.js';
+import type { Config } from '../../src/core/config-model.js';
 import { explainAlert } from '../../src/core/match/plan-responses.js';
 import { parseAlertLine } from '../../src/protocol/alert.js';
 
@@ -162,6 +164,7 @@ export class FakeManagerService implements ManagerService {
       dispatches: lines.length,
       orders: 2 * lines.length,
       errors: [],
+      rejected: [],
     };
   }
 

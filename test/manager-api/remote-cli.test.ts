@@ -18,12 +18,6 @@ import {
   remoteArRevert,
   remoteArRun,
 } from '../../src/cli/commands/manager-ar.js';
-import {
-  formatAgents,
-  remoteAgentsAdd,
-  remoteAgentsList,
-  remoteAgentsRemove,
-} from '../../src/cli/commands/manager-agents.js';
 import { createCa, issueCert, MANAGER_CN } from '../../src/link/pki.js';
 import { apiFixture, type ApiFixture } from './api-fixture.js';
 import { execution } from './fake-manager-service.js';
@@ -206,26 +200,5 @@ void describe('remote CLI over HTTPS', () => {
     assert.equal(t.url.host, 'm:1');
     assert.equal(t.token, 'tok');
     assert.ok(t.ca?.toString().includes('BEGIN CERTIFICATE'));
-  });
-
-  void test('agents list, remove and add go through the API with the right roles', async () => {
-    printed = [];
-    await remoteAgentsList(flags({ token: f.tokens.read }));
-    assert.equal(printed.join(''), formatAgents(f.service.agents));
-    printed = [];
-    await remoteAgentsRemove('002', flags());
-    assert.equal(printed.join(''), 'Agent 002 (host-002) removed\n');
-    await assert.rejects(remoteAgentsRemove('001', flags({ token: f.tokens.operator })), {
-      code: 'AUTH_FORBIDDEN',
-    });
-    await assert.rejects(remoteAgentsRemove('1', flags()), { code: 'REQUEST_INVALID' });
-    printed = [];
-    await remoteAgentsAdd('web-09', flags({ json: true, ttl: '120' }));
-    assert.deepEqual(JSON.parse(printed.join('')), {
-      name: 'web-09',
-      token: 'enroll-web-09',
-      expiresAt: 121_000,
-    });
-    assert.deepEqual(f.service.callsOf('addEnrollmentToken').at(-1)?.args, ['web-09', 120_000]);
   });
 });

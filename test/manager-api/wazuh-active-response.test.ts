@@ -4,7 +4,8 @@
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import type { RunRequest, WazuhErrorCode, WazuhStyleResult } from '../../src/manager/manager-service.js';
+import type { RunRequest } from '../../src/protocol/fleet-records.js';
+import type { WazuhErrorCode, WazuhStyleResult } from '../../src/manager/manager-service.js';
 import { apiFixture, type ApiFixture } from './api-fixture.js';
 
 /** Wazuh's messages for the codes (framework/wazuh/core/exception.py). */

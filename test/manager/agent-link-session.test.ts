@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AgentLinkSession, LAST_ORDER_SEQ_SETTING } from '../../src/link/agent-link-session.js';
 import { createMemoryAgentStore } from '../../src/store/memory-agent-store.js';
-import { memoryDaemonLog } from '../../src/agent/daemon-log.js';
+import { memoryDaemonLog } from '../../src/log/daemon-log.js';
 import type { AgentFrame } from '../../src/protocol/link.js';
 import type { AgentStore } from '../../src/core/execd/agent-store.js';
 

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { encodeFrame, parseAgentFrame, parseManagerFrame } from '../../src/protocol/link.js';
-import type { ExecutionRecord } from '../../src/core/execd/types.js';
+import type { ExecutionRecord } from '../../src/protocol/execution-records.js';
 import { backoffDelay } from '../../src/link/backoff.js';
 
 const record: ExecutionRecord = {

@@ -3,8 +3,8 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { openSqliteManagerStore } from '../../src/store/sqlite-manager-store.js';
-import type { ManagerStore } from '../../src/manager/manager-store.js';
-import type { ActiveResponse } from '../../src/core/execd/types.js';
+import type { ManagerStore } from '../../src/core/orders/manager-store.js';
+import type { ActiveResponse } from '../../src/protocol/execution-records.js';
 import { makeDir, removeDir } from './support/fleet.js';
 
 const dir = makeDir('mstore');

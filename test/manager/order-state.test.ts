@@ -1,11 +1,11 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { type OrderState } from '../../src/protocol/fleet-records.js';
 import {
   isTerminal,
   nextOrderState,
   orderExpiresAt,
   type OrderEvent,
-  type OrderState,
 } from '../../src/core/orders/order-state.js';
 
 const EXPIRES = 1_000;

@@ -4,7 +4,7 @@
  */
 import type { AgentStore } from '../../core/execd/agent-store.js';
 import type { CommandResolver } from '../command-resolver.js';
-import type { DaemonLog } from '../daemon-log.js';
+import type { DaemonLog } from '../../log/daemon-log.js';
 import type { ScriptInvocation, ScriptLimits, ScriptOutcome } from '../executor/spawn-script.js';
 import type { KeyOrder } from '../key-order.js';
 import type { RevertScheduler } from '../revert-scheduler.js';

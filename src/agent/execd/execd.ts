@@ -8,7 +8,7 @@
  * failure is logged, never thrown into the event loop.
  */
 import { restoreAction } from '../../core/execd/due-reverts.js';
-import type { ActiveResponse } from '../../core/execd/types.js';
+import type { ActiveResponse } from '../../protocol/execution-records.js';
 import { KeyOrder } from '../key-order.js';
 import { RevertScheduler } from '../revert-scheduler.js';
 import { WorkPool } from '../work-pool.js';

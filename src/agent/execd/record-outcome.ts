@@ -2,7 +2,7 @@
  * Maps a script outcome to the execution record's end fields: one table from exit state to
  * status, so the API, CLI and manager all read the same words.
  */
-import type { ExecutionAction, ExecutionEnd, ExecutionStatus } from '../../core/execd/types.js';
+import type { ExecutionAction, ExecutionEnd, ExecutionStatus } from '../../protocol/execution-records.js';
 import type { ScriptOutcome } from '../executor/spawn-script.js';
 
 export function statusOf(outcome: ScriptOutcome): Exclude<ExecutionStatus, 'running'> {

@@ -7,7 +7,7 @@
  * lock: a repeat that arrived meanwhile moved it, and then nothing is reverted.
  */
 import { isDue } from '../../core/execd/due-reverts.js';
-import type { ActiveResponse, ExecutionAction } from '../../core/execd/types.js';
+import type { ActiveResponse, ExecutionAction } from '../../protocol/execution-records.js';
 import { parseLenientJson, isJsonObject } from '../../protocol/json.js';
 import { rewriteForScript } from '../../protocol/ar-message.js';
 import type { ExecdContext } from './execd-context.js';

@@ -5,12 +5,18 @@
  *   the script's first written line is the handshake, answered through `decide`;
  *   any further read is end-of-input (execd closes stdin after the reply).
  * Saves a Node.js start-up per execution, which is what makes bursts of thousands of blocks cheap.
- * A stock script cannot be killed; the execution limit still bounds how long the agent waits for it.
+ *
+ * Cancellable: the run gets an AbortSignal (carried to every tool it starts by tool-scope.ts). When
+ * `execMs` passes, the signal is aborted: running tools get SIGTERM (SIGKILL after the grace period),
+ * a lock wait gives up, later tools fail at once, so the script ends with a failure. The outcome is a
+ * time-out like a spawned script's, reported once the script has stopped (or, for a script stuck in
+ * pure JavaScript, once the grace period has passed too).
  */
 import { runStockScript } from '../../scripts/contract/run-stock-script.js';
 import type { StockScript } from '../../scripts/contract/stock-script.js';
+import { runInToolScope, type RecordedCommand } from '../../scripts/contract/tool-scope.js';
 import type { ScriptChannel } from '../../protocol/script-io.js';
-import type { ScriptInvocation, ScriptOutcome, Handshake } from './spawn-script.js';
+import type { Handshake, ScriptInvocation, ScriptOutcome } from './executor-port.js';
 
 interface ChannelState {
   handshake: Handshake;
@@ -45,8 +51,23 @@ function makeChannel(inv: ScriptInvocation, st: ChannelState): ScriptChannel {
   };
 }
 
-/** Races the script against the execution limit; a late script is reported as timed out. */
-async function withLimit(run: Promise<number>, ms: number): Promise<number | 'timeout'> {
+const sleep = (ms: number): Promise<'late'> =>
+  new Promise((resolve) => {
+    setTimeout(() => {
+      resolve('late');
+    }, ms);
+  });
+
+/**
+ * Races the script against the execution limit; when it passes, aborts the run and waits for the
+ * script to stop, at most `graceMs` more.
+ */
+async function withLimit(
+  run: Promise<number>,
+  ms: number,
+  graceMs: number,
+  abort: AbortController,
+): Promise<number | 'timeout'> {
   let timer: NodeJS.Timeout | undefined;
   const limit = new Promise<'timeout'>((resolve) => {
     timer = setTimeout(() => {
@@ -54,16 +75,29 @@ async function withLimit(run: Promise<number>, ms: number): Promise<number | 'ti
     }, ms);
   });
   try {
-    return await Promise.race([run, limit]);
+    const first = await Promise.race([run, limit]);
+    if (first !== 'timeout') {
+      return first;
+    }
   } finally {
     clearTimeout(timer);
   }
+  abort.abort();
+  await Promise.race([run.catch(() => undefined), sleep(graceMs)]);
+  return 'timeout';
+}
+
+/** Options of one in-process run. */
+export interface InProcessOptions {
+  /** Dry run: tools are recorded here instead of being started. */
+  readonly record?: (command: RecordedCommand) => void;
 }
 
 export async function runScriptInProcess(
   script: StockScript,
   inv: ScriptInvocation,
   now: () => number,
+  opts: InProcessOptions = {},
 ): Promise<ScriptOutcome> {
   const startedAt = now();
   const st: ChannelState = {
@@ -74,14 +108,20 @@ export async function runScriptInProcess(
     delivered: false,
   };
   const host = { home: inv.home, argv0: inv.program, now: () => new Date(now()) };
+  const abort = new AbortController();
+  const scope = { signal: abort.signal, ...(opts.record === undefined ? {} : { record: opts.record }) };
   let code: number | 'timeout';
   let error: string | undefined;
   try {
-    code = await withLimit(runStockScript(script, makeChannel(inv, st), host), inv.limits.execMs);
+    const run = runInToolScope(scope, () => runStockScript(script, makeChannel(inv, st), host));
+    code = await withLimit(run, inv.limits.execMs, inv.limits.killGraceMs, abort);
   } catch (err: unknown) {
     code = 255;
     error = err instanceof Error ? err.message : String(err);
   }
+  // A decision still being taken (waiting for its key's turn) completes before we report, as with
+  // a spawned script: the caller releases what the decision acquired once we return.
+  await st.pendingReply?.catch(() => undefined);
   return {
     exitCode: code === 'timeout' ? null : code,
     signal: null,

@@ -1,20 +1,64 @@
 /**
- * Chooses how to run a program: stock scripts (our shims, recognised by their marker) run
- * in-process through the script library; anything else is spawned. One decision per path,
- * cached, because the shim marker only changes when the agent reinstalls the shims at start.
+ * The executor port's composition (executor-port.ts): for each invocation, first the trust check
+ * (script-trust.ts: a refusal is a failed run with the reason, nothing started), then
+ *   - stock scripts (our shims, recognised by their marker) run in-process through the script
+ *     library (cancellable), or their dry-run twin;
+ *   - anything else is spawned by the spawn workers (off the main thread), or reported by the
+ *     dry-run twin.
+ * The shim decision is cached per path: the marker only changes when the agent reinstalls the shims
+ * at start.
  */
 import { join } from 'node:path';
+import { SpawnWorkerPool } from '../../exec/spawn-workers.js';
+import { startProcess, type ProcessStarter } from '../../exec/run-process.js';
 import { readStockShimName } from '../../scripts/install.js';
 import { stockScripts } from '../../scripts/registry.js';
 import type { StockScript } from '../../scripts/contract/stock-script.js';
-import type { ScriptRunner } from '../execd/execd-context.js';
+import { formatCommand, setProcessDryRun, type RecordedCommand } from '../../scripts/contract/tool-scope.js';
+import type { ScriptInvocation, ScriptOutcome, ScriptRunner } from './executor-port.js';
+import { dryRunSpawn, dryRunStockScript } from './dry-run-script.js';
 import { runScriptInProcess } from './in-process-script.js';
+import { scriptRefusal } from './script-trust.js';
 import { runScript } from './spawn-script.js';
 
 export interface RunnerOptions {
   readonly now: () => number;
   /** Run stock scripts in-process. @default true */
   readonly inProcess?: boolean;
+  /**
+   * Nothing touches the host (executor-port.ts). Also turns the whole process's tool runs into
+   * recordings, so no code path can start a tool by mistake.
+   */
+  readonly dryRun?: boolean;
+  /** Where a dry-run tool command started outside any execution is reported (e.g. the daemon log). */
+  readonly onUnscopedCommand?: (line: string) => void;
+  /** Spawn worker threads; 0 = spawn on the calling thread. @default 2 (1 on one CPU) */
+  readonly spawnWorkers?: number;
+  /** Refuse scripts not owned by root/the daemon's user or writable by group/others. @default true */
+  readonly checkTrust?: boolean;
+}
+
+function refused(reason: string, now: () => number): ScriptOutcome {
+  const at = now();
+  return {
+    exitCode: null,
+    signal: null,
+    timedOut: false,
+    handshake: 'none',
+    firstLine: undefined,
+    reply: undefined,
+    stderrTail: reason,
+    spawnError: undefined,
+    startedAt: at,
+    endedAt: at,
+  };
+}
+
+function starterFor(opts: RunnerOptions): ProcessStarter {
+  if (opts.spawnWorkers === 0) {
+    return startProcess;
+  }
+  return new SpawnWorkerPool(opts.spawnWorkers).start;
 }
 
 export function selectRunner(opts: RunnerOptions): ScriptRunner {
@@ -29,8 +73,21 @@ export function selectRunner(opts: RunnerOptions): ScriptRunner {
     }
     return cache.get(file) ?? undefined;
   };
-  return (inv) => {
+  const dryRun = opts.dryRun === true;
+  if (dryRun) {
+    const report = opts.onUnscopedCommand;
+    setProcessDryRun((c: RecordedCommand) => report?.(`dry run: would run ${formatCommand(c)}`));
+  }
+  const start = dryRun ? startProcess : starterFor(opts);
+  return (inv: ScriptInvocation) => {
+    const refusal = opts.checkTrust === false ? undefined : scriptRefusal(inv.home, inv.program);
+    if (refusal !== undefined) {
+      return Promise.resolve(refused(refusal, opts.now));
+    }
     const stock = stockFor(join(inv.home, inv.program));
-    return stock ? runScriptInProcess(stock, inv, opts.now) : runScript(inv, opts.now);
+    if (dryRun) {
+      return stock ? dryRunStockScript(stock, inv, opts.now) : dryRunSpawn(inv, opts.now);
+    }
+    return stock ? runScriptInProcess(stock, inv, opts.now) : runScript(inv, opts.now, start);
   };
 }

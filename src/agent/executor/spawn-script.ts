@@ -2,7 +2,8 @@
  * Wazuh execd's exchange with one response script (reference §1.3-§1.5, §2.3), run through the
  * hardened process runner, with the time limits Wazuh lacks (§2.7, §8 item 1).
  *
- * add:    spawn home/program (argv0 = program, cwd = home, its own process group); write the message
+ * add:    start `program` relative to home from home (cwd = home, execve path and argv0 = program, so an
+ *         interpreted script's `$0` is relative, as under Wazuh; its own process group); write the message
  *         line; wait up to `handshakeMs` for ONE stdout line. A line (any text, even non-JSON) goes to
  *         `decide`, whose reply (continue/abort message) is written back; then stdin is closed. EOF or
  *         a handshake timeout: stdin is closed without a reply (Wazuh then does not track the add).
@@ -16,21 +17,16 @@
 import path from 'node:path';
 import { ErrorCode, RiposteError } from '../../protocol/error-codes.js';
 import { startProcess } from '../../exec/run-process.js';
-import type { InteractiveProcess } from '../../exec/run-process.js';
+import type { InteractiveProcess, ProcessStarter } from '../../exec/run-process.js';
+import type { Handshake, ScriptInvocation, ScriptLimits, ScriptOutcome } from './executor-port.js';
 
-/** Time and size limits for one script run. */
-export interface ScriptLimits {
-  /** Whole run, from spawn to exit, in ms; then the group is terminated. */
-  readonly execMs: number;
-  /** How long to wait for the script's first stdout line in add mode, in ms. */
-  readonly handshakeMs: number;
-  /** SIGTERM to SIGKILL, in ms. */
-  readonly killGraceMs: number;
-  /** Bytes of the end of stderr kept for the log. */
-  readonly stderrTailBytes: number;
-  /** The first stdout line is cut at this many bytes (Wazuh's fgets reads at most 8191). */
-  readonly maxLineBytes: number;
-}
+export type {
+  Handshake,
+  ScriptInvocation,
+  ScriptLimits,
+  ScriptOutcome,
+  ScriptRunner,
+} from './executor-port.js';
 
 /** execMs 60000, handshakeMs 10000, killGraceMs 2000, stderrTailBytes 4096, maxLineBytes 8191. */
 export const DEFAULT_SCRIPT_LIMITS: ScriptLimits = Object.freeze({
@@ -40,44 +36,6 @@ export const DEFAULT_SCRIPT_LIMITS: ScriptLimits = Object.freeze({
   stderrTailBytes: 4096,
   maxLineBytes: 8191,
 });
-
-export interface ScriptInvocation {
-  /** cwd of the script (Wazuh's install dir). */
-  readonly home: string;
-  /** Path relative to home, e.g. "active-response/bin/firewall-drop"; spawned as home/program, argv0 = program. */
-  readonly program: string;
-  /** The message line to write (no trailing newline). */
-  readonly line: string;
-  /** delete: stdin only, no stdout pipe, no handshake. */
-  readonly mode: 'add' | 'delete';
-  readonly limits: ScriptLimits;
-  /**
-   * add mode: called with the first stdout line; returns the reply line to write (continue/abort
-   * message) or undefined to write nothing. May wait; the execMs limit keeps running meanwhile.
-   */
-  readonly decide?: (firstLine: string) => Promise<string | undefined>;
-  /** @default process.env */
-  readonly env?: Readonly<Record<string, string | undefined>>;
-}
-
-/** none = delete mode; eof = stdout ended without a line; line = a first line came; timeout = none within handshakeMs. */
-export type Handshake = 'none' | 'eof' | 'line' | 'timeout';
-
-export interface ScriptOutcome {
-  readonly exitCode: number | null;
-  readonly signal: NodeJS.Signals | null;
-  /** execMs elapsed and the script's group was terminated. */
-  readonly timedOut: boolean;
-  readonly handshake: Handshake;
-  readonly firstLine: string | undefined;
-  /** The line written back after the first line, if any (lost, harmlessly, if the script had already exited). */
-  readonly reply: string | undefined;
-  readonly stderrTail: string;
-  readonly spawnError: string | undefined;
-  /** Epoch ms from the injected clock. */
-  readonly startedAt: number;
-  readonly endedAt: number;
-}
 
 interface Exchange {
   readonly handshake: Handshake;
@@ -90,10 +48,14 @@ interface Exchange {
  * @throws RiposteError AR_SCRIPT_FAILED (rejected, nothing spawned) when `program` is absolute or
  *   leaves `home`; a rejection of `decide` is passed on after the script has been killed and reaped.
  */
-export async function runScript(inv: ScriptInvocation, now: () => number): Promise<ScriptOutcome> {
-  const file = resolveProgram(inv.home, inv.program);
+export async function runScript(
+  inv: ScriptInvocation,
+  now: () => number,
+  start: ProcessStarter = startProcess,
+): Promise<ScriptOutcome> {
+  const file = relativeProgram(inv.program);
   const startedAt = now();
-  const proc = startProcess({
+  const proc = start({
     file,
     args: [],
     argv0: inv.program,
@@ -144,10 +106,12 @@ async function handshake(proc: InteractiveProcess, inv: ScriptInvocation): Promi
 }
 
 /**
- * home/program, refusing programs that are absolute or climb out of home, so a crafted command
- * name can never reach an executable outside the install dir.
+ * The path handed to execve, relative to home (the cwd), refusing programs that are absolute or climb
+ * out of home, so a crafted command name can never reach an executable outside the install dir. A
+ * bare name gets "./" so it is never looked up in PATH.
+ * @throws RiposteError AR_SCRIPT_FAILED
  */
-function resolveProgram(home: string, program: string): string {
+export function relativeProgram(program: string): string {
   const segments = program.split('/');
   if (program === '' || path.isAbsolute(program) || segments.includes('..') || program.includes('\0')) {
     throw new RiposteError(
@@ -155,5 +119,6 @@ function resolveProgram(home: string, program: string): string {
       `Cannot run script "${program}": the path must be relative to the home dir and stay inside it`,
     );
   }
-  return path.join(home, program);
+  const normal = path.normalize(program);
+  return normal.includes('/') ? normal : `./${normal}`;
 }

@@ -2,7 +2,7 @@
  * The JSON shapes the APIs return for active responses and executions: snake_case, ISO times,
  * `expires_in` in seconds relative to the request time.
  */
-import type { ActiveResponse, ExecutionRecord } from '../../core/execd/types.js';
+import type { ActiveResponse, ExecutionRecord } from '../../protocol/execution-records.js';
 
 const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
 

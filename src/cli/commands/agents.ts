@@ -4,7 +4,7 @@
  * --token (or RIPOSTE_TOKEN), --ca FILE (or RIPOSTE_CA; the manager's etc/pki/ca.pem).
  */
 import type { Command } from 'commander';
-import type { AgentInfo } from '../../manager/manager-service.js';
+import type { AgentInfo } from '../../protocol/fleet-records.js';
 import { remoteClient, type RemoteFlags } from '../remote-client.js';
 
 function withRemote(cmd: Command): Command {

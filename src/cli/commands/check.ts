@@ -7,7 +7,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import type { Config } from '../../config/config.js';
+import type { Config } from '../../core/config-model.js';
 import { loadConfigResult } from '../../config/load-config.js';
 import { renderArConf } from '../../core/ar-conf.js';
 import { EXIT_INVALID } from '../exit-codes.js';

@@ -12,7 +12,7 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import type { Command } from 'commander';
-import type { Config } from '../../config/config.js';
+import type { Config } from '../../core/config-model.js';
 import { loadConfig } from '../../config/load-config.js';
 import type { KnownAgent } from '../../core/match/decision.js';
 import { explainAlert } from '../../core/match/plan-responses.js';

@@ -1,27 +1,65 @@
 /**
- * The list of CLI verbs. Each entry registers one command (or a noun with its verbs) on the program.
- * Add one import and one array entry per command file.
+ * The list of CLI verbs, loaded lazily: `riposte X` imports only the files of X, so a short command
+ * does not pay for the daemons, TLS or the database (issue #9: each call < 250 ms). Each entry names
+ * a top-level command, its one-line summary (shown by `riposte --help` without loading the command;
+ * test/unit/cli-command-index.test.ts keeps it equal to the command's own description) and how to
+ * load the files that register it. Add one entry per top-level command.
  */
 import type { Command } from 'commander';
-import { register as registerCheck } from './check.js';
-import { register as registerExplain } from './explain.js';
-import { register as registerAgent } from './agent.js';
-import { register as registerStart } from './start.js';
-import { register as registerAr } from './ar.js';
-import { register as registerManager } from './manager.js';
-import { register as registerAgentEnroll } from './agent-enroll.js';
-import { register as registerAgents } from './agents.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: readonly RegisterCommand[] = [
-  registerCheck,
-  registerExplain,
-  registerStart,
-  registerAgent,
-  registerAr,
-  registerManager,
-  // After registerAgent: adds `enroll` under the existing `agent` command.
-  registerAgentEnroll,
-  registerAgents,
+export interface CommandEntry {
+  readonly name: string;
+  readonly summary: string;
+  /** Imports the command's files; the returned functions register it (in order) on the program. */
+  readonly load: () => Promise<readonly RegisterCommand[]>;
+}
+
+export const commandIndex: readonly CommandEntry[] = [
+  {
+    name: 'check',
+    summary: 'Validate an ossec.conf (commands, active responses, white list)',
+    load: async () => [(await import('./check.js')).register],
+  },
+  {
+    name: 'explain',
+    summary: 'Show which active responses each alert triggers, where, why not, and the AR message',
+    load: async () => [(await import('./explain.js')).register],
+  },
+  {
+    name: 'start',
+    summary: 'run manager and local agent in one process (single host)',
+    load: async () => [(await import('./start.js')).register],
+  },
+  {
+    name: 'agent',
+    summary: 'run the active-response agent daemon (execd)',
+    // `enroll` is added under the `agent` command registered first.
+    load: async (): Promise<readonly RegisterCommand[]> => {
+      const [agent, enroll] = await Promise.all([import('./agent.js'), import('./agent-enroll.js')]);
+      return [agent.register, enroll.register];
+    },
+  },
+  {
+    name: 'ar',
+    summary: 'list, revert, run and audit active responses',
+    load: async () => [(await import('./ar.js')).register],
+  },
+  {
+    name: 'manager',
+    summary: 'run the central manager: match alerts, dispatch to enrolled agents, serve the API',
+    load: async () => [(await import('./manager.js')).register],
+  },
+  {
+    name: 'agents',
+    summary: 'manage the agents enrolled with a manager',
+    load: async () => [(await import('./agents.js')).register],
+  },
 ];
+
+/** Every command's register functions, all loaded (for help generators and tests). */
+export async function loadAllCommands(): Promise<RegisterCommand[]> {
+  const loaded = await Promise.all(commandIndex.map((e) => e.load()));
+  return loaded.flat();
+}

@@ -10,12 +10,8 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { activeView, executionView, type ExecutionView } from '../../api/routes/views.js';
-import type {
-  FleetActiveResponse,
-  FleetExecution,
-  OrderInfo,
-  WazuhStyleResult,
-} from '../../manager/manager-service.js';
+import type { FleetActiveResponse, FleetExecution, OrderInfo } from '../../protocol/fleet-records.js';
+import type { WazuhStyleResult } from '../../manager/manager-service.js';
 import { manualRunMessage } from '../../local/manual-run.js';
 import { ErrorCode, RiposteError } from '../../protocol/error-codes.js';
 import { getPath, isJsonObject, type JsonObject } from '../../protocol/json.js';

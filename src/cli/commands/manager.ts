@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import { parseTimeoutSeconds } from '../../config/parse-duration.js';
-import type { LogLevel } from '../../agent/daemon-log.js';
+import type { LogLevel } from '../../log/daemon-log.js';
 import { parseHostPort } from '../../link/agent-link-config.js';
 import { createManagerApi, adminTokenPath } from '../../manager-api/create-manager-api.js';
 import { startManagerRuntime } from '../../manager/manager-runtime.js';

@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { parseTimeoutSeconds } from '../../config/parse-duration.js';
 import { DEFAULT_BOOT_ID_FILE } from '../../agent/boot-id.js';
-import type { LogLevel } from '../../agent/daemon-log.js';
+import type { LogLevel } from '../../log/daemon-log.js';
 import { DEFAULT_SCRIPT_LIMITS, type ScriptLimits } from '../../agent/executor/spawn-script.js';
 import { ErrorCode, RiposteError } from '../../protocol/error-codes.js';
 
@@ -18,6 +18,7 @@ export interface DaemonFlags {
   readonly handshakeTimeout: string;
   readonly pool: string;
   readonly listen?: string;
+  readonly dryRun?: boolean;
 }
 
 export interface DaemonOptions {
@@ -28,6 +29,8 @@ export interface DaemonOptions {
   readonly limits: ScriptLimits;
   readonly poolSize: number;
   readonly listen: { readonly host: string; readonly port: number } | undefined;
+  /** Nothing touches the host: executions record the commands they would run. */
+  readonly dryRun: boolean;
 }
 
 /** Adds the shared daemon flags to `cmd`. */
@@ -44,7 +47,11 @@ export function addDaemonFlags(cmd: Command): Command {
     .option('--exec-timeout <duration>', 'time limit of one script execution (600, 10s, 5m, 1h)', '60s')
     .option('--handshake-timeout <duration>', "time limit for a script's check_keys line", '10s')
     .option('--pool <n>', 'executions running at once', '16')
-    .option('--listen <host:port>', 'also serve the local API on this loopback TCP address');
+    .option('--listen <host:port>', 'also serve the local API on this loopback TCP address')
+    .option(
+      '--dry-run',
+      'decide, record and log everything, run nothing on the host (executions show the commands)',
+    );
 }
 
 function invalid(message: string): RiposteError {
@@ -98,5 +105,6 @@ export function parseDaemonFlags(flags: DaemonFlags): DaemonOptions {
     },
     poolSize: pool,
     listen: parseListen(flags.listen),
+    dryRun: flags.dryRun === true,
   };
 }

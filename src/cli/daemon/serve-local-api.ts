@@ -9,6 +9,7 @@ import { writeApiToken } from '../../api/api-token.js';
 import type { AgentPaths } from '../../agent/agent-paths.js';
 import type { LocalService } from '../../local/local-service.js';
 import type { DaemonOptions } from './daemon-options.js';
+import { assertOwnSocket } from '../../home/trusted-socket.js';
 
 export interface ServedApi {
   readonly apps: readonly FastifyInstance[];
@@ -24,8 +25,11 @@ export async function serveLocalApi(
   const token = writeApiToken(paths.apiToken);
   const make = (): FastifyInstance => buildLocalApi({ service, token, now: Date.now });
   const unixApp = make();
+  // Unlinking never follows a link; the home was checked (only its owner can change var/), and
+  // clients check that the socket and the token have the same owner before sending the token.
   rmSync(paths.apiSocket, { force: true });
   await unixApp.listen({ path: paths.apiSocket });
+  assertOwnSocket(paths.apiSocket);
   chmodSync(paths.apiSocket, 0o600);
   const apps = [unixApp];
   let tcpAddress: string | undefined;

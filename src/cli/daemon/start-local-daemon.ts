@@ -8,7 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { startAgentRuntime } from '../../agent/agent-runtime.js';
 import { agentPaths } from '../../agent/agent-paths.js';
 import { loadConfig } from '../../config/load-config.js';
-import type { AgentArSettings, Config } from '../../config/config.js';
+import type { AgentArSettings, Config } from '../../core/config-model.js';
 import { renderArConf } from '../../core/ar-conf.js';
 import { createAlertsTailer, type AlertsTailer, type TailPosition } from '../../ingest/alerts-file-tailer.js';
 import { LocalService } from '../../local/local-service.js';
@@ -17,6 +17,7 @@ import { readAgentLinkConfig } from '../../link/agent-link-config.js';
 import type { DaemonOptions } from './daemon-options.js';
 import type { RunningDaemon } from './run-daemon.js';
 import { serveLocalApi } from './serve-local-api.js';
+import { assertSafeHome } from '../../home/home-safety.js';
 
 export interface LocalDaemonSpec {
   readonly options: DaemonOptions;
@@ -29,6 +30,7 @@ export interface LocalDaemonSpec {
 }
 
 async function agentSettings(spec: LocalDaemonSpec): Promise<{ settings: AgentArSettings; config?: Config }> {
+  assertSafeHome(spec.options.home); // before anything is written there
   if (spec.configPath !== undefined) {
     const config = await loadConfig(spec.configPath, 'manager');
     const paths = agentPaths(resolve(spec.options.home));
@@ -47,6 +49,11 @@ function positionKey(file: string): string {
   return `alerts_position:${resolve(file)}`;
 }
 
+function pickRuntimeOptions(o: DaemonOptions) {
+  const { limits, logLevel, bootIdFile, revertOnStop, poolSize, dryRun } = o;
+  return { limits, logLevel, bootIdFile, revertOnStop, poolSize, dryRun };
+}
+
 export async function startLocalDaemon(spec: LocalDaemonSpec): Promise<RunningDaemon> {
   const { settings, config } = await agentSettings(spec);
   const o = spec.options;
@@ -61,11 +68,7 @@ export async function startLocalDaemon(spec: LocalDaemonSpec): Promise<RunningDa
       connector?.notifyExecution(id);
     },
     settings,
-    limits: o.limits,
-    logLevel: o.logLevel,
-    bootIdFile: o.bootIdFile,
-    revertOnStop: o.revertOnStop,
-    poolSize: o.poolSize,
+    ...pickRuntimeOptions(o),
   });
   if (enrolled) {
     connector = startAgentConnector(runtime, runtime.paths.home, { disabled: settings.disabled });

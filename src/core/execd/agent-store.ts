@@ -5,7 +5,12 @@
  * Every method is synchronous: better-sqlite3 is synchronous, and the agent must have written an
  * active response before it answers `continue` to the script. Each method is one transaction.
  */
-import type { ActiveResponse, ExecutionEnd, ExecutionRecord, ExecutionStart } from './types.js';
+import type {
+  ActiveResponse,
+  ExecutionEnd,
+  ExecutionRecord,
+  ExecutionStart,
+} from '../../protocol/execution-records.js';
 
 export interface ExecutionQuery {
   /** Most recent first; @default 100 */

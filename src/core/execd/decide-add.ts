@@ -7,7 +7,7 @@
  *  - extended:  one is active, so `abort`; its addedAt/timeout are refreshed (Wazuh resets
  *               time_of_addition and time_to_block) but its stored `delete` keeps the first alert.
  */
-import type { ActiveResponse } from './types.js';
+import type { ActiveResponse } from '../../protocol/execution-records.js';
 
 export type AddDecision =
   | { readonly kind: 'untracked'; readonly answer: 'continue' }

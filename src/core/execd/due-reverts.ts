@@ -5,15 +5,10 @@
  * delete runs between timeout+1 and timeout+2 s late. Riposte fires at the deadline itself
  * (`expiresAt <= now`): never early, and without the extra second.
  */
-import type { ActiveResponse } from './types.js';
+import type { ActiveResponse } from '../../protocol/execution-records.js';
 
 export function isDue(active: Pick<ActiveResponse, 'expiresAt'>, now: number): boolean {
   return active.expiresAt <= now;
-}
-
-/** Due responses in deadline order. */
-export function dueReverts(active: readonly ActiveResponse[], now: number): ActiveResponse[] {
-  return active.filter((a) => isDue(a, now)).sort((a, b) => a.expiresAt - b.expiresAt);
 }
 
 /** What to do with each stored response when the agent starts (see restore in the agent). */

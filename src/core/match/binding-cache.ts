@@ -9,7 +9,7 @@
  * unique group strings costs memory once, not forever) and keyed weakly by the Config object.
  */
 import type { AlertView } from '../../protocol/alert.js';
-import type { Config } from '../../config/config.js';
+import type { Config } from '../config-model.js';
 import { ruleBinds } from './rule-binding.js';
 
 /** Entries kept per config before the cache is cleared. */

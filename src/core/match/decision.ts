@@ -6,7 +6,7 @@
  * Pure types: no I/O.
  */
 import type { ArEnvelope } from '../../protocol/ar-message.js';
-import type { ArRule, CommandDef } from '../../config/config.js';
+import type { ArRule, CommandDef } from '../config-model.js';
 
 /** An agent the manager knows about; `active` = connected now (Wazuh's `connection_status = active`). */
 export interface KnownAgent {

@@ -9,7 +9,7 @@
  * - OSMatch (used by `<white_list>` hostname patterns): case-insensitive substring with `^`, `$` and
  *   `|` only.
  */
-import type { GroupMatcher } from '../../config/config.js';
+import type { GroupMatcher } from '../config-model.js';
 
 /** A pattern that does not compile. `reason` is a short phrase for the config error message. */
 export type PatternResult =

@@ -8,7 +8,7 @@
  */
 import { buildArMessage } from '../../protocol/ar-message.js';
 import type { AlertView } from '../../protocol/alert.js';
-import type { Config } from '../../config/config.js';
+import type { Config } from '../config-model.js';
 import type { PlannedDispatch } from './decision.js';
 import { explainAlert } from './plan-responses.js';
 

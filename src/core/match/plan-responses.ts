@@ -13,7 +13,7 @@
  */
 import { buildArMessage, type ArEnvelope } from '../../protocol/ar-message.js';
 import type { AlertView } from '../../protocol/alert.js';
-import type { ArRule, Config } from '../../config/config.js';
+import type { ArRule, Config } from '../config-model.js';
 import type { DecisionCode, KnownAgent, PlannedDispatch, RuleDecision } from './decision.js';
 import { checkCraftedInput } from './crafted-input.js';
 import { describeBinding, hasCriteria, ruleBinds } from './rule-binding.js';

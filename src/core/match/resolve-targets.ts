@@ -10,7 +10,7 @@
  *
  * Pure: no I/O.
  */
-import type { ArRule } from '../../config/config.js';
+import type { ArRule } from '../config-model.js';
 import type { KnownAgent } from './decision.js';
 
 /** The manager's agent id. */

@@ -7,7 +7,7 @@
  * decision in words and must agree with it (a test checks that).
  */
 import type { AlertView } from '../../protocol/alert.js';
-import type { ArRule } from '../../config/config.js';
+import type { ArRule } from '../config-model.js';
 import { quoteValue } from './quote-value.js';
 
 /** True when the AR rule has at least one criterion (level, rules_group, rules_id). */

@@ -8,7 +8,7 @@
  *
  * Pure: no I/O.
  */
-import type { WhiteList } from '../../config/config.js';
+import type { WhiteList } from '../config-model.js';
 import { networkContains, parseIp } from '../net/ip.js';
 import { findIpv4Range, ipv4Ranges, parseIpv4Number, type Ipv4Range } from './fast-ipv4.js';
 

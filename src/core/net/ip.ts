@@ -101,11 +101,6 @@ export function parseIp(text: string): IpAddress | undefined {
   return v6 ? { version: 6, bytes: v6 } : undefined;
 }
 
-/** 4 or 6 for a valid address, undefined otherwise (Wazuh's get_ip_version, strict). */
-export function ipVersion(text: string): IpVersion | undefined {
-  return parseIp(text)?.version;
-}
-
 /** For `::ffff:a.b.c.d` returns the IPv4 address; otherwise the address itself. */
 export function unmapIpv4(addr: IpAddress): IpAddress {
   const b = addr.bytes;

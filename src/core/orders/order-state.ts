@@ -12,9 +12,7 @@
  *
  * Pure: no I/O, no clock (time is a parameter).
  */
-
-export type OrderState = 'queued' | 'delivered' | 'executed' | 'reverted' | 'expired';
-export const ORDER_STATES: readonly OrderState[] = ['queued', 'delivered', 'executed', 'reverted', 'expired'];
+import type { OrderState } from '../../protocol/fleet-records.js';
 
 /** Events that move an order. */
 export type OrderEvent =

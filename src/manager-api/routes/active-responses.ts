@@ -9,7 +9,7 @@
  * `GET /orders` or `GET /executions`).
  */
 import type { FastifyInstance } from 'fastify';
-import type { ActiveFilter } from '../../manager/manager-service.js';
+import type { ActiveFilter } from '../../protocol/fleet-records.js';
 import { parseIp } from '../../core/net/ip.js';
 import { ErrorCode, RiposteError } from '../../protocol/error-codes.js';
 import { ACTIVE_SORTS, activePage, type ActiveSort } from '../active-page.js';

@@ -6,7 +6,7 @@
  * service checks them).
  */
 import type { FastifyInstance } from 'fastify';
-import type { EnrollRequest } from '../../manager/manager-service.js';
+import type { EnrollRequest } from '../../protocol/fleet-records.js';
 import type { ManagerApiDeps } from '../api-deps.js';
 import { AGENT_ID, AGENT_NAME, TTL_SECONDS, strictObject } from '../schemas.js';
 

@@ -6,7 +6,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { ErrorCode, RiposteError } from '../../protocol/error-codes.js';
-import { verifyApiToken, type ApiTokenRecord } from '../api-tokens.js';
+import { verifyApiToken } from '../api-tokens.js';
+import type { ApiTokenRecord } from '../../protocol/api-access.js';
 import type { ManagerApiDeps } from '../api-deps.js';
 import { SESSION_COOKIE, cookieValue, sessionCookie, type ConsoleSessions } from '../console-sessions.js';
 import { strictObject } from '../schemas.js';

@@ -8,8 +8,8 @@
  *   and the fleet's agents as known now. Changes nothing (POST because the alert is a body).
  */
 import type { FastifyInstance } from 'fastify';
-import type { Config } from '../../config/config.js';
-import type { FleetActiveResponse, FleetExecution } from '../../manager/manager-service.js';
+import type { Config } from '../../core/config-model.js';
+import type { FleetActiveResponse, FleetExecution } from '../../protocol/fleet-records.js';
 import type { ExplainResult } from '../../manager/manager-service.js';
 import type { JsonObject } from '../../protocol/json.js';
 import type { ManagerApiDeps } from '../api-deps.js';

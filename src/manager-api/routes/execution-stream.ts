@@ -10,7 +10,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
-import type { FleetExecution } from '../../manager/manager-service.js';
+import type { FleetExecution } from '../../protocol/fleet-records.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import type { ManagerApiDeps } from '../api-deps.js';
 import { AGENT_ID, strictObject } from '../schemas.js';

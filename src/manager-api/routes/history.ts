@@ -6,7 +6,7 @@
  * Both most recent first.
  */
 import type { FastifyInstance } from 'fastify';
-import { ORDER_STATES, type OrderState } from '../../core/orders/order-state.js';
+import { ORDER_STATES, type OrderState } from '../../protocol/fleet-records.js';
 import type { ManagerApiDeps } from '../api-deps.js';
 import { AGENT_ID, LIMIT, limitOf, strictObject } from '../schemas.js';
 import { executionPredicate, toCsv, toNdjson, type ExecutionQuery } from '../execution-export.js';

@@ -6,7 +6,8 @@
 import type { FastifyInstance } from 'fastify';
 import { ErrorCode, RiposteError } from '../../protocol/error-codes.js';
 import type { ManagerApiDeps } from '../api-deps.js';
-import { mintApiToken, ROLES, type Role } from '../api-tokens.js';
+import { ROLES, type Role } from '../../protocol/api-access.js';
+import { mintApiToken } from '../api-tokens.js';
 import { NAME, TTL_SECONDS, strictObject } from '../schemas.js';
 
 const createSchema = {

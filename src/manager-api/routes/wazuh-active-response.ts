@@ -9,7 +9,7 @@
  * compatibility and has no effect (the call never waits for agents: orders are durable).
  */
 import type { FastifyInstance } from 'fastify';
-import type { RunRequest } from '../../manager/manager-service.js';
+import type { RunRequest } from '../../protocol/fleet-records.js';
 import type { JsonObject } from '../../protocol/json.js';
 import { ErrorCode, RiposteError } from '../../protocol/error-codes.js';
 import type { ManagerApiDeps } from '../api-deps.js';

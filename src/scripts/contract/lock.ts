@@ -14,6 +14,7 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ScriptFailure } from './stock-script.js';
+import { currentToolScope } from './tool-scope.js';
 
 export const LOCK_FAILED_LOG = 'Unable to take lock. End.';
 
@@ -95,15 +96,16 @@ const sleep = (ms: number): Promise<void> =>
     setTimeout(resolve, ms);
   });
 
-/** Polls {@link tryTake} until success or the deadline; true when taken. */
+/** Polls {@link tryTake} until success, the deadline or the run's abort (tool-scope.ts); true when taken. */
 async function takeWithin(abs: string, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
+  const signal = currentToolScope()?.signal;
   let pollMs = 10;
   for (;;) {
     if (tryTake(abs)) {
       return true;
     }
-    if (Date.now() >= deadline) {
+    if (Date.now() >= deadline || signal?.aborted === true) {
       return false;
     }
     await sleep(Math.min(pollMs, Math.max(1, deadline - Date.now())));

@@ -9,6 +9,7 @@
 import { accessSync, constants } from 'node:fs';
 import { runProcess, type ProcessResult } from '../../exec/run-process.js';
 import { ScriptFailure } from './stock-script.js';
+import { currentToolScope, dryRunSink } from './tool-scope.js';
 
 /** Where system tools are searched, in order. */
 export const SYSTEM_BIN_DIRS: readonly string[] = [
@@ -52,23 +53,48 @@ export interface ToolRun {
   readonly input?: string;
   /** @default TOOL_TIMEOUT_MS */
   readonly timeoutMs?: number;
+  /** Stops the tool when aborted. @default the signal of the current tool scope (tool-scope.ts) */
+  readonly signal?: AbortSignal;
 }
 
+/** What a dry run answers for a recorded command: success, no output. */
+const DRY_RUN_RESULT: ProcessResult = Object.freeze({
+  exitCode: 0,
+  signal: null,
+  timedOut: false,
+  aborted: false,
+  stdout: '',
+  stderr: '',
+  spawnError: undefined,
+  durationMs: 0,
+});
+
 /**
- * Runs a tool and returns its result whatever the exit status.
- * @throws ScriptFailure when the tool is not installed, cannot be started or times out.
+ * Runs a tool and returns its result whatever the exit status. In a dry run (tool-scope.ts) the
+ * command is recorded instead and the answer is a success with no output.
+ * @throws ScriptFailure when the tool is not installed, cannot be started, times out or is aborted.
  */
 export async function runTool(run: ToolRun): Promise<ProcessResult> {
   const file = resolveBinary(run.tool);
   if (file === undefined) {
     throw new ScriptFailure(`The ${run.tool} file is not accessible in ${SYSTEM_BIN_DIRS.join(':')}`);
   }
+  const record = dryRunSink();
+  if (record !== undefined) {
+    record({ file, args: [...run.args], input: run.input });
+    return DRY_RUN_RESULT;
+  }
+  const signal = run.signal ?? currentToolScope()?.signal;
   const result = await runProcess({
     file,
     args: run.args,
     timeoutMs: run.timeoutMs ?? TOOL_TIMEOUT_MS,
     ...(run.input === undefined ? {} : { input: run.input }),
+    ...(signal === undefined ? {} : { signal }),
   });
+  if (result.aborted) {
+    throw new ScriptFailure(`Unable to run ${run.tool}: stopped (the execution's time limit passed)`);
+  }
   if (result.spawnError !== undefined) {
     throw new ScriptFailure(`Unable to run ${run.tool}: ${result.spawnError}`);
   }

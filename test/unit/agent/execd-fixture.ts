@@ -4,7 +4,7 @@
  * check_keys with the alert's srcip, then reads the continue/abort reply) unless told otherwise.
  */
 import type { CommandResolver, ResolvedCommand } from '../../../src/agent/command-resolver.js';
-import { memoryDaemonLog } from '../../../src/agent/daemon-log.js';
+import { memoryDaemonLog } from '../../../src/log/daemon-log.js';
 import { Execd } from '../../../src/agent/execd/execd.js';
 import type { ScriptRunner } from '../../../src/agent/execd/execd-context.js';
 import {

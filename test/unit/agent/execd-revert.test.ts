@@ -4,7 +4,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ActiveResponse } from '../../../src/core/execd/types.js';
+import type { ActiveResponse } from '../../../src/protocol/execution-records.js';
 import { rewriteForScript } from '../../../src/protocol/ar-message.js';
 import { getString, parseLenientJson } from '../../../src/protocol/json.js';
 import { createMemoryAgentStore } from '../../../src/store/memory-agent-store.js';

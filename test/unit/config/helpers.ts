@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { compileConfig, type CompileResult, type ConfigMode } from '../../../src/config/compile-config.js';
-import type { Config } from '../../../src/config/config.js';
+import type { Config } from '../../../src/core/config-model.js';
 import { readXml } from '../../../src/config/xml-reader.js';
 
 export const FILE = 'etc/ossec.conf';

@@ -4,7 +4,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decideAdd, type AddDecision, type AddRequest } from '../../../src/core/execd/decide-add.js';
-import type { ActiveResponse } from '../../../src/core/execd/types.js';
+import type { ActiveResponse } from '../../../src/protocol/execution-records.js';
 
 const T0 = 1_763_600_000_000;
 

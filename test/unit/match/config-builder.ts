@@ -3,7 +3,13 @@
  * The group matcher here is a minimal OSMatch-like one (case-insensitive substring, `|`, `^`, `$`),
  * enough for the cases under test; the real OSSEC regex lives in src/core/match/ossec-regex.ts.
  */
-import type { ArRule, CommandDef, Config, GroupMatcher, LocationFlags } from '../../../src/config/config.js';
+import type {
+  ArRule,
+  CommandDef,
+  Config,
+  GroupMatcher,
+  LocationFlags,
+} from '../../../src/core/config-model.js';
 import { parseNetwork, type IpNetwork } from '../../../src/core/net/ip.js';
 import { viewAlert, type AlertView } from '../../../src/protocol/alert.js';
 import type { JsonObject } from '../../../src/protocol/json.js';

@@ -1,9 +1,9 @@
 /**
  * The compiled, frozen configuration that the rest of Riposte uses. Produced from ossec.conf by
- * compile-config.ts (pure) after load-config.ts read the file. Every value here is already
+ * config/compile-config.ts (pure) after config/load-config.ts read the file. Every value here is already
  * validated; durations are in seconds (Wazuh's unit on the wire and in ar.conf).
  */
-import type { IpNetwork } from '../core/net/ip.js';
+import type { IpNetwork } from './net/ip.js';
 
 /** A `<command>` block. */
 export interface CommandDef {

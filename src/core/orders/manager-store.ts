@@ -6,7 +6,7 @@
  * Not part of this contract: order state rules (core/orders/order-state.ts) and id/token minting
  * (the manager core); the store only persists what it is told.
  */
-import type { ActiveResponse } from '../core/execd/types.js';
+import type { ActiveResponse } from '../../protocol/execution-records.js';
 import type {
   FleetActiveResponse,
   FleetExecution,
@@ -14,7 +14,7 @@ import type {
   OrderInfo,
   OrderKind,
   OrderSource,
-} from './manager-service.js';
+} from '../../protocol/fleet-records.js';
 
 export interface AgentRecord {
   readonly id: string;

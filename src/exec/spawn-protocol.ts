@@ -1,0 +1,18 @@
+/**
+ * Messages between the main thread and a spawn worker (spawn-workers.ts, spawn-worker.ts). The
+ * worker owns the child processes; the main thread keeps every decision (what to write back after
+ * the first line) and only sends the resulting line. Types only.
+ */
+import type { LineRead } from './line-reader.js';
+import type { InteractiveSpec, ProcessExit } from './process-types.js';
+
+export type ToWorker =
+  | { readonly op: 'start'; readonly id: number; readonly spec: InteractiveSpec }
+  | { readonly op: 'write'; readonly id: number; readonly line: string }
+  | { readonly op: 'close'; readonly id: number }
+  | { readonly op: 'read'; readonly id: number; readonly timeoutMs: number }
+  | { readonly op: 'kill'; readonly id: number };
+
+export type FromWorker =
+  | { readonly op: 'read'; readonly id: number; readonly read: LineRead }
+  | { readonly op: 'done'; readonly id: number; readonly exit: ProcessExit };
