@@ -18,6 +18,7 @@ import { openDaemonLog, type DaemonLog, type LogLevel } from '../log/daemon-log.
 import { Execd, type RestoreSummary } from './execd/execd.js';
 import { bindExecqSocket, type ExecqSocket } from './execq-socket.js';
 import { selectRunner } from './executor/select-runner.js';
+import { startLoopDelayMonitor, type LoopDelayMonitor } from './loop-delay.js';
 import type { ScriptLimits } from './executor/spawn-script.js';
 
 const BOOT_ID_SETTING = 'boot_id';
@@ -71,6 +72,7 @@ function detectReboot(store: AgentStore, bootIdFile: string, log: DaemonLog): bo
 
 export async function startAgentRuntime(opts: AgentRuntimeOptions): Promise<AgentRuntime> {
   const now = opts.now ?? Date.now;
+  const loopDelay = startLoopDelayMonitor();
   const paths = agentPaths(resolve(opts.home));
   assertSafeHome(paths.home);
   prepareHome(paths);
@@ -111,6 +113,7 @@ export async function startAgentRuntime(opts: AgentRuntimeOptions): Promise<Agen
   const socket = await bindSocket(paths, execd, log, opts.settings.disabled);
   replaceFileNoFollow(paths.pidFile, `${process.pid}\n`, 0o640);
   log.info(`Started (pid: ${process.pid}).`);
+  loopDelay.reset();
   return {
     paths,
     execd,
@@ -119,7 +122,7 @@ export async function startAgentRuntime(opts: AgentRuntimeOptions): Promise<Agen
     resolver,
     restored,
     startedAt: now(),
-    stop: () => stopRuntime({ execd, store, log, socket, paths, revert: opts.revertOnStop }),
+    stop: () => stopRuntime({ execd, store, log, socket, paths, revert: opts.revertOnStop, loopDelay }),
   };
 }
 
@@ -149,6 +152,7 @@ interface StopParts {
   readonly socket: ExecqSocket | undefined;
   readonly paths: AgentPaths;
   readonly revert: boolean;
+  readonly loopDelay: LoopDelayMonitor;
 }
 
 async function stopRuntime(p: StopParts): Promise<void> {
@@ -156,6 +160,7 @@ async function stopRuntime(p: StopParts): Promise<void> {
   await p.execd.stop(p.revert);
   p.store.close();
   rmSync(p.paths.pidFile, { force: true });
+  p.log.info(p.loopDelay.stop());
   p.log.info('Stopped.');
   p.log.flush();
 }
