@@ -17,6 +17,7 @@ import { WorkPool } from '../work-pool.js';
 import type { ExecdContext } from './execd-context.js';
 import { BatchQueue } from './batch-queue.js';
 import { intake } from './intake.js';
+import { recordAbsent } from './record-absent.js';
 import { runBatch, type BatchWork } from './run-batch.js';
 import { runAdd, type AddJob, type AddResult } from './run-add.js';
 import { runDelete, runReapply, type RevertReason, type RevertResult } from './run-delete.js';
@@ -62,7 +63,12 @@ export class Execd {
   /** Takes one raw AR message; resolves when its execution is recorded (undefined if rejected). */
   submit(raw: string): Promise<AddResult | undefined> {
     const result = intake(raw, this.ctx.resolver, this.ctx.log);
-    return result.ok ? this.runJob(result.job) : Promise.resolve(undefined);
+    if (!result.ok) {
+      return Promise.resolve(
+        result.reason === 'not-present' ? recordAbsent(this.ctx, result.job) : undefined,
+      );
+    }
+    return this.runJob(result.job);
   }
 
   /** Runs an already-resolved add job. */
