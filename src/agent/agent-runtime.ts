@@ -16,7 +16,7 @@ import { ArConfResolver } from './ar-conf-resolver.js';
 import { readBootId } from './boot-id.js';
 import { openDaemonLog, type DaemonLog, type LogLevel } from '../log/daemon-log.js';
 import { Execd, type RestoreSummary } from './execd/execd.js';
-import { hostProtectedAddresses } from '../link/host-addresses.js';
+import { hostProtectedAddresses } from '../net/host-addresses.js';
 import { bindExecqSocket, type ExecqSocket } from './execq-socket.js';
 import { selectRunner } from './executor/select-runner.js';
 import type { ScriptLimits } from './executor/spawn-script.js';

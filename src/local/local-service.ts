@@ -7,7 +7,7 @@ import type { Config } from '../core/config-model.js';
 import { planAllInOne } from '../core/match/plan-all-in-one.js';
 import type { ActiveResponse, ExecutionRecord } from '../protocol/execution-records.js';
 import { operatorRunRefusal } from '../core/match/response-guard.js';
-import { hostProtectedAddresses } from '../link/host-addresses.js';
+import { hostProtectedAddresses } from '../net/host-addresses.js';
 import { parseAlertLine } from '../protocol/alert.js';
 import { getPath } from '../protocol/json.js';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';

@@ -6,7 +6,7 @@
 import { DEFAULT_AR_CONF_LINES } from '../core/ar-conf.js';
 import { runVerdict, wazuhResult, type WazuhArErrorCode } from '../core/orders/wazuh-result.js';
 import { operatorRunRefusal } from '../core/match/response-guard.js';
-import { hostProtectedAddresses } from '../link/host-addresses.js';
+import { hostProtectedAddresses } from '../net/host-addresses.js';
 import { buildArMessage } from '../protocol/ar-message.js';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
 import { LOCAL_AGENT_ID, type ManagerContext } from './manager-context.js';
