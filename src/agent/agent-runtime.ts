@@ -16,8 +16,10 @@ import { ArConfResolver } from './ar-conf-resolver.js';
 import { readBootId } from './boot-id.js';
 import { openDaemonLog, type DaemonLog, type LogLevel } from '../log/daemon-log.js';
 import { Execd, type RestoreSummary } from './execd/execd.js';
+import { stockScriptLookup } from './execd/stock-lookup.js';
 import { bindExecqSocket, type ExecqSocket } from './execq-socket.js';
 import { selectRunner } from './executor/select-runner.js';
+import { startLoopDelayMonitor, type LoopDelayMonitor } from './loop-delay.js';
 import type { ScriptLimits } from './executor/spawn-script.js';
 
 const BOOT_ID_SETTING = 'boot_id';
@@ -71,6 +73,7 @@ function detectReboot(store: AgentStore, bootIdFile: string, log: DaemonLog): bo
 
 export async function startAgentRuntime(opts: AgentRuntimeOptions): Promise<AgentRuntime> {
   const now = opts.now ?? Date.now;
+  const loopDelay = startLoopDelayMonitor();
   const paths = agentPaths(resolve(opts.home));
   assertSafeHome(paths.home);
   prepareHome(paths);
@@ -81,6 +84,8 @@ export async function startAgentRuntime(opts: AgentRuntimeOptions): Promise<Agen
   }
   const store = openSqliteAgentStore(paths.db);
   const resolver = new ArConfResolver(paths.home, log);
+  // Read ar.conf now (Wazuh waits for the first message): an absent executable is reported at start.
+  resolver.names();
   opts.settings.repeatedOffenders.forEach((n, i) => {
     log.info(`Adding offenders timeout: ${n} (for #${i + 1})`);
   });
@@ -96,6 +101,8 @@ export async function startAgentRuntime(opts: AgentRuntimeOptions): Promise<Agen
         log.info(line);
       },
     }),
+    // Dry run: stock scripts go through the runner's dry-run twins, one execution at a time.
+    ...(opts.dryRun === true ? {} : { inProcessScript: stockScriptLookup(paths.home) }),
     log,
     now,
     repeatedOffenders: opts.settings.repeatedOffenders,
@@ -111,6 +118,7 @@ export async function startAgentRuntime(opts: AgentRuntimeOptions): Promise<Agen
   const socket = await bindSocket(paths, execd, log, opts.settings.disabled);
   replaceFileNoFollow(paths.pidFile, `${process.pid}\n`, 0o640);
   log.info(`Started (pid: ${process.pid}).`);
+  loopDelay.reset();
   return {
     paths,
     execd,
@@ -119,7 +127,7 @@ export async function startAgentRuntime(opts: AgentRuntimeOptions): Promise<Agen
     resolver,
     restored,
     startedAt: now(),
-    stop: () => stopRuntime({ execd, store, log, socket, paths, revert: opts.revertOnStop }),
+    stop: () => stopRuntime({ execd, store, log, socket, paths, revert: opts.revertOnStop, loopDelay }),
   };
 }
 
@@ -149,6 +157,7 @@ interface StopParts {
   readonly socket: ExecqSocket | undefined;
   readonly paths: AgentPaths;
   readonly revert: boolean;
+  readonly loopDelay: LoopDelayMonitor;
 }
 
 async function stopRuntime(p: StopParts): Promise<void> {
@@ -156,6 +165,7 @@ async function stopRuntime(p: StopParts): Promise<void> {
   await p.execd.stop(p.revert);
   p.store.close();
   rmSync(p.paths.pidFile, { force: true });
+  p.log.info(p.loopDelay.stop());
   p.log.info('Stopped.');
   p.log.flush();
 }
