@@ -1,8 +1,10 @@
 // Lint rules are part of the architecture: the pure core (protocol/, core/, config/ except the
-// loader) may not touch I/O, the clock or timers; only adapters may.
+// loader) may not touch I/O, the clock or timers; only adapters may. Import directions between the
+// layers of src/ are in eslint.layers.js (docs/architecture.md).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import importX from 'eslint-plugin-import-x';
+import { importResolverSettings, layerConfigs } from './eslint.layers.js';
 
 const ioModules = [
   'fs',
@@ -35,6 +37,8 @@ export default tseslint.config(
       },
     },
     plugins: { 'import-x': importX },
+    // Without them import-x follows no `.js` specifier to its `.ts` file (no-cycle saw nothing).
+    settings: importResolverSettings,
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': 'error',
@@ -59,6 +63,7 @@ export default tseslint.config(
       'max-params': ['error', 4],
     },
   },
+  ...layerConfigs,
   {
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: {

@@ -16,6 +16,7 @@ import { ArConfResolver } from './ar-conf-resolver.js';
 import { readBootId } from './boot-id.js';
 import { openDaemonLog, type DaemonLog, type LogLevel } from '../log/daemon-log.js';
 import { Execd, type RestoreSummary } from './execd/execd.js';
+import { stockScriptLookup } from './execd/stock-lookup.js';
 import { bindExecqSocket, type ExecqSocket } from './execq-socket.js';
 import { selectRunner } from './executor/select-runner.js';
 import type { ScriptLimits } from './executor/spawn-script.js';
@@ -81,6 +82,8 @@ export async function startAgentRuntime(opts: AgentRuntimeOptions): Promise<Agen
   }
   const store = openSqliteAgentStore(paths.db);
   const resolver = new ArConfResolver(paths.home, log);
+  // Read ar.conf now (Wazuh waits for the first message): an absent executable is reported at start.
+  resolver.names();
   opts.settings.repeatedOffenders.forEach((n, i) => {
     log.info(`Adding offenders timeout: ${n} (for #${i + 1})`);
   });
@@ -96,6 +99,8 @@ export async function startAgentRuntime(opts: AgentRuntimeOptions): Promise<Agen
         log.info(line);
       },
     }),
+    // Dry run: stock scripts go through the runner's dry-run twins, one execution at a time.
+    ...(opts.dryRun === true ? {} : { inProcessScript: stockScriptLookup(paths.home) }),
     log,
     now,
     repeatedOffenders: opts.settings.repeatedOffenders,

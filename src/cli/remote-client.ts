@@ -14,7 +14,7 @@ import type https from 'node:https';
 import type { PeerCertificate } from 'node:tls';
 import { ErrorCode, RiposteError, type ErrorCode as Code } from '../protocol/error-codes.js';
 
-/** CN of the manager's server certificate (src/link/pki.ts MANAGER_CN; a test keeps them equal). */
+/** CN of the manager's server certificate (src/pki/pki.ts MANAGER_CN; a test keeps them equal). */
 export const MANAGER_CERT_CN = 'riposte-manager';
 
 /** Largest response body read: 32 MiB. */

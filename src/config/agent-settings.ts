@@ -3,7 +3,7 @@
  * `<disabled>` found in any block, and the first `<repeated_offenders>` found in any block.
  */
 import type { AgentArSettings } from '../core/config-model.js';
-import { Code, Msg, type Diagnostics } from './diagnostics.js';
+import { Code, Accepted, Msg, type Diagnostics } from './diagnostics.js';
 import type { XmlElement } from './xml-element.js';
 import { atoi } from '../core/c-atoi.js';
 
@@ -59,7 +59,7 @@ function checkFirstDisabled(dis: XmlElement | undefined, opts: AgentSettingsOpti
     );
   }
   if (opts.checkDisabled && dis.text !== 'yes' && dis.text !== 'no') {
-    opts.diag.error(dis.line, Msg.invalidValue('disabled', dis.text), Code.INVALID_VALUE);
+    opts.diag.error(dis.line, Msg.invalidValue('disabled', dis.text) + Accepted.yesNo, Code.INVALID_VALUE);
   }
 }
 

@@ -4,7 +4,8 @@
  * compile-active-response.ts.
  */
 import type { GroupMatcher } from '../core/config-model.js';
-import { Code, Msg, type Diagnostics } from './diagnostics.js';
+import { Accepted, Code, Msg, type Diagnostics } from './diagnostics.js';
+import { didYouMean } from '../core/suggest.js';
 import { parseTimeoutSeconds } from './parse-duration.js';
 import type { XmlElement } from './xml-element.js';
 import { compileOsRegex } from '../core/match/ossec-regex.js';
@@ -36,15 +37,16 @@ const NEEDS_CONTENT = new Set(['disabled', 'agent_id', 'level', 'rules_group', '
 
 type Reader = (el: XmlElement, f: ArBlockFields, diag: Diagnostics) => boolean;
 
-const fail = (diag: Diagnostics, el: XmlElement): false => {
-  diag.error(el.line, Msg.invalidValue(el.name, el.text), Code.INVALID_VALUE);
+/** Reports an invalid value with the forms accepted instead; returns false. */
+const fail = (diag: Diagnostics, el: XmlElement, accepted: string): false => {
+  diag.error(el.line, Msg.invalidValue(el.name, el.text) + accepted, Code.INVALID_VALUE);
   return false;
 };
 
 const readers: Readonly<Record<string, Reader>> = {
   disabled: (el, f, diag) => {
     f.disabled = el.text === 'yes';
-    return el.text === 'yes' || el.text === 'no' || fail(diag, el);
+    return el.text === 'yes' || el.text === 'no' || fail(diag, el, Accepted.yesNo);
   },
   command: (el, f) => {
     if (el.text !== '') {
@@ -65,7 +67,7 @@ const readers: Readonly<Record<string, Reader>> = {
   level: (el, f, diag) => {
     const n = /^\d{1,2}$/.test(el.text) ? Number(el.text) : -1;
     f.level = n;
-    return (n >= 0 && n <= 20) || fail(diag, el);
+    return (n >= 0 && n <= 20) || fail(diag, el, Accepted.level);
   },
   rules_group: (el, f, diag) => {
     const r = compileOsRegex(el.text);
@@ -91,7 +93,7 @@ const readers: Readonly<Record<string, Reader>> = {
   timeout: (el, f, diag) => {
     const s = parseTimeoutSeconds(el.text);
     if (s === undefined) {
-      return fail(diag, el);
+      return fail(diag, el, Accepted.timeout);
     }
     f.timeout = { value: s, line: el.line };
     return true;
@@ -109,7 +111,11 @@ export function readArBlockFields(block: XmlElement, diag: Diagnostics): ArBlock
   for (const el of block.children) {
     const read = Object.hasOwn(readers, el.name) ? readers[el.name] : undefined;
     if (read === undefined) {
-      diag.error(el.line, Msg.invalidElement(el.name), Code.INVALID_ELEMENT);
+      const hint =
+        el.name === 'executable' || el.name === 'timeout_allowed'
+          ? ` <${el.name}> goes in the <command> block.`
+          : didYouMean(el.name, Object.keys(readers));
+      diag.error(el.line, Msg.invalidElement(el.name) + hint, Code.INVALID_ELEMENT);
       f.invalid = true;
     } else if (NEEDS_CONTENT.has(el.name) && el.text === '') {
       diag.error(el.line, Msg.nullContent(el.name), Code.NULL_CONTENT);

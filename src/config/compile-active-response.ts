@@ -8,13 +8,18 @@
 import type { ArRule, CommandDef, LocationFlags } from '../core/config-model.js';
 import { readArBlockFields, type ArBlockFields } from './ar-block-fields.js';
 import { Code, type Diagnostics } from './diagnostics.js';
-import { parseLocation } from './location.js';
+import { LOCATION_KEYWORDS, parseLocation, unknownLocationWords } from './location.js';
+import { didYouMean } from '../core/suggest.js';
 import type { XmlElement } from './xml-element.js';
 import { atoi } from '../core/c-atoi.js';
 
 export interface ArCompileContext {
   /** Commands defined so far (a command must come before the block that uses it); first wins. */
   readonly commands: ReadonlyMap<string, CommandDef>;
+  /** Commands whose block had errors (already reported): a block naming one adds no error of its own. */
+  readonly broken: ReadonlySet<string>;
+  /** Every command name declared in the file, with its line, for "did you mean" and order hints. */
+  readonly declared: ReadonlyMap<string, number>;
   /** 0-based position of this block among the file's `<active-response>` blocks. */
   readonly index: number;
   readonly diag: Diagnostics;
@@ -58,6 +63,35 @@ function buildRule(f: ArBlockFields, parts: RuleParts, x: RuleExtras): ArRule {
   };
 }
 
+/** Why a command name is unknown: defined after this block, or a near name. */
+function commandHint(name: string, block: XmlElement, ctx: ArCompileContext): string {
+  const line = ctx.declared.get(name);
+  if (line !== undefined && line > block.line) {
+    return ` It is defined at line ${line}, after this block: a <command> must come before the blocks that use it.`;
+  }
+  const hint = didYouMean(name, ctx.commands.keys());
+  return hint !== '' ? hint : ` Defined commands: ${[...ctx.commands.keys()].join(', ') || 'none'}.`;
+}
+
+function locationHint(value: string): string {
+  const hint = didYouMean(value, LOCATION_KEYWORDS);
+  return hint !== '' ? hint : ` Accepted: ${LOCATION_KEYWORDS.join(', ')}.`;
+}
+
+/**
+ * Wazuh accepts any value containing a keyword (`locall` is `local`); keep that, but say so when a
+ * word is not a keyword, since it is most likely a typo.
+ */
+function warnLooseLocation(location: { value: string; line: number }, diag: Diagnostics): void {
+  for (const word of unknownLocationWords(location.value)) {
+    diag.warn(
+      location.line,
+      `Location word '${word}' is not a keyword; Wazuh reads keywords inside it, as Riposte does.` +
+        (didYouMean(word, LOCATION_KEYWORDS) || ` Accepted: ${LOCATION_KEYWORDS.join(', ')}.`),
+    );
+  }
+}
+
 /** Resolves the command and location, reporting 1281/1303/1302/1304. */
 function resolveParts(f: ArBlockFields, block: XmlElement, ctx: ArCompileContext): RuleParts | undefined {
   const { diag } = ctx;
@@ -72,10 +106,10 @@ function resolveParts(f: ArBlockFields, block: XmlElement, ctx: ArCompileContext
     return undefined;
   }
   const command = ctx.commands.get(f.command.value);
-  if (command === undefined) {
+  if (command === undefined && !ctx.broken.has(f.command.value)) {
     diag.error(
       f.command.line,
-      `Invalid command '${f.command.value}' in the active response.`,
+      `Invalid command '${f.command.value}' in the active response.${commandHint(f.command.value, block, ctx)}`,
       Code.INVALID_COMMAND,
     );
   }
@@ -83,9 +117,11 @@ function resolveParts(f: ArBlockFields, block: XmlElement, ctx: ArCompileContext
   if (location === undefined) {
     diag.error(
       f.location.line,
-      `Invalid active response location: '${f.location.value}'.`,
+      `Invalid active response location: '${f.location.value}'.${locationHint(f.location.value)}`,
       Code.INVALID_LOCATION,
     );
+  } else {
+    warnLooseLocation(f.location, diag);
   }
   if (location?.definedAgent && f.agentId === undefined) {
     diag.error(block.line, 'No agent defined for response.', Code.NO_AGENT_DEFINED);

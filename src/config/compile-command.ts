@@ -4,7 +4,8 @@
  * leaves `active-response/bin` (absolute, or a `..` component) is an error.
  */
 import type { CommandDef } from '../core/config-model.js';
-import { Code, Msg, type Diagnostics } from './diagnostics.js';
+import { Accepted, Code, Msg, type Diagnostics } from './diagnostics.js';
+import { didYouMean } from '../core/suggest.js';
 import type { XmlElement } from './xml-element.js';
 
 /** Wazuh truncates `<extra_args>` to this many characters before splitting. */
@@ -63,6 +64,23 @@ function readNameOrExecutable(el: XmlElement, f: CommandFields, diag: Diagnostic
 
 const NEEDS_CONTENT = new Set(['name', 'executable', 'timeout_allowed']);
 
+/** The elements a `<command>` may hold. */
+const COMMAND_ELEMENTS = ['name', 'executable', 'timeout_allowed', 'extra_args', 'expect'];
+
+/** Elements of `<active-response>` written in a `<command>` by mistake: where they go instead. */
+const MISPLACED: Readonly<Record<string, string>> = {
+  timeout:
+    ' <timeout> goes in the <active-response> block; a <command> says <timeout_allowed>yes</timeout_allowed>.',
+  location: ' <location> goes in the <active-response> block.',
+  level: ' <level> goes in the <active-response> block.',
+  rules_id: ' <rules_id> goes in the <active-response> block.',
+  rules_group: ' <rules_group> goes in the <active-response> block.',
+};
+
+function unknownElementHint(name: string): string {
+  return Object.hasOwn(MISPLACED, name) ? (MISPLACED[name] ?? '') : didYouMean(name, COMMAND_ELEMENTS);
+}
+
 function readElement(el: XmlElement, f: CommandFields, diag: Diagnostics): void {
   const v = el.text;
   if (NEEDS_CONTENT.has(el.name) && v === '') {
@@ -72,14 +90,14 @@ function readElement(el: XmlElement, f: CommandFields, diag: Diagnostics): void 
     readNameOrExecutable(el, f, diag);
   } else if (el.name === 'timeout_allowed') {
     if (v !== 'yes' && v !== 'no') {
-      diag.error(el.line, Msg.invalidValue(el.name, v), Code.INVALID_VALUE);
+      diag.error(el.line, Msg.invalidValue(el.name, v) + Accepted.yesNo, Code.INVALID_VALUE);
       f.invalid = true;
     }
     f.timeoutAllowed = v === 'yes';
   } else if (el.name === 'extra_args') {
     f.extraArgs = splitExtraArgs(v);
   } else if (el.name !== 'expect') {
-    diag.error(el.line, Msg.invalidElement(el.name), Code.INVALID_ELEMENT);
+    diag.error(el.line, Msg.invalidElement(el.name) + unknownElementHint(el.name), Code.INVALID_ELEMENT);
     f.invalid = true;
   }
 }

@@ -16,6 +16,7 @@ import { addWhiteListEntry, emptyWhiteList, toWhiteList } from './compile-white-
 import type { ArRule, CommandDef, Config } from '../core/config-model.js';
 import { deepFreeze } from './deep-freeze.js';
 import { Code, Msg, Diagnostics } from './diagnostics.js';
+import { didYouMean } from '../core/suggest.js';
 import type { XmlElement } from './xml-element.js';
 
 export type ConfigMode = 'manager' | 'agent';
@@ -40,7 +41,11 @@ function sections(tree: readonly XmlElement[], diag: Diagnostics): XmlElement[] 
     if (root.name === ROOT) {
       out.push(...root.children);
     } else {
-      diag.error(root.line, Msg.invalidElement(root.name), Code.INVALID_ELEMENT);
+      diag.error(
+        root.line,
+        Msg.invalidElement(root.name) + didYouMean(root.name, [ROOT]),
+        Code.INVALID_ELEMENT,
+      );
     }
   }
   if (tree.length === 0) {
@@ -64,9 +69,30 @@ interface ManagerParts {
   rules: ArRule[];
 }
 
-function addCommand(block: XmlElement, byName: Map<string, CommandDef>, diag: Diagnostics): void {
+/** The `<name>` of every `<command>` block, with its line (the first block of a name). */
+function declaredCommands(secs: readonly XmlElement[]): Map<string, number> {
+  const declared = new Map<string, number>();
+  for (const s of secs) {
+    const name = s.name === 'command' ? s.children.find((c) => c.name === 'name')?.text : undefined;
+    if (name !== undefined && name !== '' && !declared.has(name)) {
+      declared.set(name, s.line);
+    }
+  }
+  return declared;
+}
+
+function addCommand(
+  block: XmlElement,
+  byName: Map<string, CommandDef>,
+  broken: Set<string>,
+  diag: Diagnostics,
+): void {
   const cmd = compileCommand(block, diag);
   if (!cmd) {
+    const name = block.children.find((c) => c.name === 'name')?.text;
+    if (name !== undefined) {
+      broken.add(name);
+    }
     return;
   }
   const first = byName.get(cmd.name);
@@ -83,13 +109,15 @@ function addCommand(block: XmlElement, byName: Map<string, CommandDef>, diag: Di
 /** Commands and AR rules, in document order (a command must precede the block that uses it). */
 function compileManager(secs: readonly XmlElement[], diag: Diagnostics): ManagerParts {
   const byName = new Map<string, CommandDef>();
+  const broken = new Set<string>();
+  const declared = declaredCommands(secs);
   const rules: ArRule[] = [];
   let index = 0;
   for (const s of secs) {
     if (s.name === 'command') {
-      addCommand(s, byName, diag);
+      addCommand(s, byName, broken, diag);
     } else if (AR_NAMES.has(s.name)) {
-      const rule = compileActiveResponse(s, { commands: byName, index: index++, diag });
+      const rule = compileActiveResponse(s, { commands: byName, broken, declared, index: index++, diag });
       if (rule) {
         rules.push(rule);
       }

@@ -30,6 +30,16 @@ export const Msg = {
   invalidValue: (el: string, v: string): string => `Invalid value for element '${el}': ${v}.`,
 } as const;
 
+/**
+ * What to write instead, appended to a value error (Wazuh's message says only what is wrong).
+ * Each starts with a space.
+ */
+export const Accepted = {
+  yesNo: ' Accepted: yes or no.',
+  level: ' Accepted: a whole number from 0 to 20.',
+  timeout: ' Accepted: a number of seconds (600) or a number with a unit s, m, h or d (30s, 10m, 1h, 1d).',
+} as const;
+
 /** Wazuh message codes used by the configuration reader (reference §3). */
 export const Code = {
   INVALID_ELEMENT: 1230,

@@ -7,6 +7,24 @@ import type { LocationFlags } from '../core/config-model.js';
 
 const has = (value: string, words: readonly string[]): boolean => words.some((w) => value.includes(w));
 
+/** The keywords as documented (reference §3.3), for messages. */
+export const LOCATION_KEYWORDS = [
+  'local',
+  'server',
+  'defined-agent',
+  'all',
+  'analysis-server',
+  'analysisd',
+  'AS',
+  'any',
+];
+
+/** Words of a location value (split at commas, spaces and `|`) that are not keywords themselves. */
+export function unknownLocationWords(value: string): string[] {
+  const known = new Set(LOCATION_KEYWORDS.map((k) => k.toLowerCase()));
+  return value.split(/[\s,|]+/).filter((w) => w !== '' && !known.has(w.toLowerCase()));
+}
+
 /** The flags a location value sets; undefined when it sets none (Wazuh's error 1302). */
 export function parseLocation(value: string): LocationFlags | undefined {
   const v = value.toLowerCase();

@@ -46,6 +46,36 @@ function finish(b: Building): XmlElement {
 }
 
 /**
+ * What the user needs to fix a tag mismatch: the close tag found and the open one it should close
+ * (saxes says only "unexpected close tag"), or where an unclosed tag was opened.
+ */
+interface ErrorPlace {
+  /** The text parsed and how far the parser got in it. */
+  readonly source: string;
+  readonly position: number;
+  /** Tags open at the error, and the one closed last. */
+  readonly stack: readonly Building[];
+  readonly lastClosed: Building | undefined;
+}
+
+function openTagHint(what: string, { source, position, stack, lastClosed }: ErrorPlace): string {
+  if (what.startsWith('unexpected close tag')) {
+    // saxes has just closed (and reported) the open tag that did not match.
+    const open = lastClosed;
+    const close = /<\/\s*([^\s>]*)[^<]*$/.exec(source.slice(0, position))?.[1];
+    const found = close === undefined ? 'a close tag' : `</${close}>`;
+    return open === undefined
+      ? ` Found ${found} with no open tag.`
+      : ` Found ${found} while <${open.name}> (line ${open.line}) is open: expected </${open.name}>.`;
+  }
+  const open = stack[stack.length - 1];
+  if (what.startsWith('unclosed tag') && open !== undefined) {
+    return ` (opened at line ${open.line}, never closed)`;
+  }
+  return '';
+}
+
+/**
  * Parses `text` (the contents of `file`). A syntax error yields one message
  * `FILE:LINE: XML syntax error: <what>`; later errors are consequences and are not reported.
  */
@@ -69,15 +99,19 @@ export function readXml(text: string, file: string): XmlReadResult {
   };
   parser.on('text', onText);
   parser.on('cdata', onText);
+  let lastClosed: Building | undefined;
   parser.on('closetag', () => {
     const done = stack.pop();
+    lastClosed = done;
     if (done) {
       (stack[stack.length - 1]?.children ?? roots).push(finish(done));
     }
   });
+  const source = wazuhLenient(blankDeclaration(text));
   parser.on('error', (e) => {
-    error ??= `${file}:${parser.line}: XML syntax error: ${e.message.replace(/^\d+:\d+: /, '')}`;
+    const what = e.message.replace(/^\d+:\d+: /, '');
+    error ??= `${file}:${parser.line}: XML syntax error: ${what}${openTagHint(what, { source, position: parser.position, stack, lastClosed })}`;
   });
-  parser.write(wazuhLenient(blankDeclaration(text))).close();
+  parser.write(source).close();
   return error === undefined ? { ok: true, elements: roots } : { ok: false, errors: [error] };
 }

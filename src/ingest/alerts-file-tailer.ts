@@ -12,8 +12,10 @@
  *   end through the still-open descriptor, then the new file is read from offset 0.
  * - Truncation (same inode, size below our offset, e.g. logrotate copytruncate): restart at 0.
  *   Not detectable if, between two polls, the file is truncated and regrows past our offset.
- * - If `onLines` throws or rejects, the position is not advanced: the error goes to `onError` and
- *   the same lines are offered again at the next poll (at-least-once for a failing consumer).
+ * - If `onLines` fails for a batch, the error goes to `onError` and the lines are offered one at a
+ *   time, the position saved after each. A line failing alone is retried at the next polls, then
+ *   skipped as poison with its offset saved past it (poison-line.ts; issue 13.2). For
+ *   exactly-once delivery under failures, `onLines` must be all-or-nothing for a call.
  * - One timer (a setTimeout chain, never overlapping); nothing throws from it, errors go to `onError`.
  */
 import { statSync } from 'node:fs';
@@ -21,42 +23,13 @@ import { open, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
 import { readSignature, signatureHolds } from './content-signature.js';
-import { readLineBatch, type LineLimits } from './line-batch-reader.js';
+import { readLineBatch, type LineBatch, type LineLimits } from './line-batch-reader.js';
+import { positiveInt, type AlertsTailer, type AlertsTailerOptions } from './alerts-tailer-options.js';
+import { PoisonLines } from './poison-line.js';
 import { decideStartOffset, type OpenedFile, type StartAt, type TailPosition } from './tail-position.js';
 
 export type { StartAt, TailPosition } from './tail-position.js';
-
-export interface AlertsTailerOptions {
-  readonly path: string;
-  /** Called once by `start()`: the position saved by a previous run, if any. */
-  readonly loadPosition: () => TailPosition | undefined;
-  /** Called after each batch has been handled, with the offset just after its last line. */
-  readonly savePosition: (pos: TailPosition) => void;
-  /** Complete lines (without "\n"), in order; the next batch waits until this settles. */
-  readonly onLines: (lines: readonly string[]) => Promise<void> | void;
-  /** Delay between polls, in ms. @default 200 */
-  readonly pollMs?: number;
-  /** Most lines per `onLines` call. @default 1000 */
-  readonly maxBatchLines?: number;
-  /** Longest accepted line, in bytes without the newline. @default 1048576 (1 MiB) */
-  readonly maxLineBytes?: number;
-  /** Where a file that exists at the first poll starts when no position was saved. @default 'end' */
-  readonly startAt?: StartAt;
-  /** Receives every error (I/O, consumer, oversized line). @default ignore */
-  readonly onError?: (err: Error) => void;
-}
-
-export interface AlertsTailer {
-  /** Starts polling (the first poll runs at once). Later calls do nothing. */
-  start(): void;
-  /** Stops polling; resolves once the in-flight batch is handled and its position saved. */
-  stop(): Promise<void>;
-  /**
-   * Resolves when everything currently in the file has been handled: after a full poll that began
-   * after this call (errors in it go to `onError`). Resolves at once when not running.
-   */
-  drain(): Promise<void>;
-}
+export type { AlertsTailer, AlertsTailerOptions } from './alerts-tailer-options.js';
 
 /** The open file being read. `handled`/`skipScanned` follow line-batch-reader.ts's ReadFrom. */
 interface Cursor {
@@ -74,18 +47,8 @@ interface Settings {
   readonly pollMs: number;
   readonly maxBatchLines: number;
   readonly maxLineBytes: number;
+  readonly poisonAttempts: number;
   readonly startAt: StartAt;
-}
-
-function positiveInt(name: string, value: number | undefined, dflt: number): number {
-  const v = value ?? dflt;
-  if (!Number.isSafeInteger(v) || v <= 0) {
-    throw new RiposteError(
-      ErrorCode.CONFIG_INVALID,
-      `Alerts tailer: ${name} must be a positive integer, got ${v}`,
-    );
-  }
-  return v;
 }
 
 /** @throws RiposteError CONFIG_INVALID when a numeric option is not a positive integer. */
@@ -95,6 +58,7 @@ export function createAlertsTailer(opts: AlertsTailerOptions): AlertsTailer {
     pollMs: positiveInt('pollMs', opts.pollMs, 200),
     maxBatchLines: positiveInt('maxBatchLines', opts.maxBatchLines, 1000),
     maxLineBytes: positiveInt('maxLineBytes', opts.maxLineBytes, 1024 * 1024),
+    poisonAttempts: positiveInt('poisonAttempts', opts.poisonAttempts, 3),
     startAt: opts.startAt ?? 'end',
   });
 }
@@ -116,8 +80,10 @@ class AlertsFileTailer implements AlertsTailer {
   /** The file at the path when start() ran (for startAt 'end'). */
   private atStart: OpenedFile | undefined;
   private readonly limits: LineLimits;
+  private readonly poison: PoisonLines;
 
   constructor(private readonly s: Settings) {
+    this.poison = new PoisonLines(s.poisonAttempts, s.opts.path);
     this.limits = {
       maxLines: s.maxBatchLines,
       maxLineBytes: s.maxLineBytes,
@@ -228,7 +194,10 @@ class AlertsFileTailer implements AlertsTailer {
     }
   }
 
-  /** Delivers batches until the end of the file; false when stopped in between. */
+  /**
+   * Delivers batches until the end of the file; false when stopped in between, or when a failing
+   * line is to be offered again at the next poll.
+   */
   private async readToEof(cur: Cursor): Promise<boolean> {
     for (;;) {
       if (this.state !== 'started') {
@@ -236,8 +205,8 @@ class AlertsFileTailer implements AlertsTailer {
       }
       const batch = await readLineBatch(cur.fh, cur, this.limits);
       if (batch.end !== cur.handled) {
-        if (batch.lines.length > 0) {
-          await this.s.opts.onLines(batch.lines);
+        if (batch.lines.length > 0 && !(await this.deliver(cur, batch))) {
+          return false;
         }
         cur.handled = batch.end;
         cur.signature = await readSignature(cur.fh, cur.handled);
@@ -247,6 +216,42 @@ class AlertsFileTailer implements AlertsTailer {
       if (batch.eof) {
         return true;
       }
+    }
+  }
+
+  /** Hands a batch to the consumer; on failure, line by line (see the header). False = retry later. */
+  private async deliver(cur: Cursor, batch: LineBatch): Promise<boolean> {
+    try {
+      await this.s.opts.onLines(batch.lines);
+      this.poison.succeeded();
+      return true;
+    } catch (err) {
+      this.report(err);
+    }
+    for (let i = 0; i < batch.lines.length; i++) {
+      const line = batch.lines[i] ?? '';
+      const end = batch.lineEnds[i] ?? batch.end;
+      if (!(await this.deliverOne(cur, line, end))) {
+        return false;
+      }
+      cur.handled = end;
+      this.save(cur);
+    }
+    return true;
+  }
+
+  /** One line alone; true when delivered or skipped as poison, false when to be retried. */
+  private async deliverOne(cur: Cursor, line: string, end: number): Promise<boolean> {
+    try {
+      await this.s.opts.onLines([line]);
+      this.poison.succeeded();
+      return true;
+    } catch (err) {
+      const skipped = this.poison.failed({ dev: cur.dev, ino: cur.ino, end }, line, err);
+      if (skipped) {
+        this.report(skipped);
+      }
+      return skipped !== undefined;
     }
   }
 

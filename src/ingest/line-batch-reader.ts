@@ -31,6 +31,8 @@ export interface ReadFrom {
 export interface LineBatch {
   /** Complete lines without their "\n", in file order; empty lines are dropped. */
   readonly lines: string[];
+  /** For each of `lines`, the file offset just after its newline. */
+  readonly lineEnds: number[];
   /** File offset just after the last consumed line (delivered, empty or skipped). */
   readonly end: number;
   /** True when the read reached the end of the file (the batch was not cut by `maxLines`). */
@@ -42,6 +44,7 @@ export interface LineBatch {
 /** Splits bytes fed in file order into lines; see {@link readLineBatch}. */
 class LineScanner {
   readonly lines: string[] = [];
+  readonly lineEnds: number[] = [];
   end: number;
   skipping: boolean;
   private parts: Buffer[] = [];
@@ -67,8 +70,12 @@ class LineScanner {
         this.hold(chunk.subarray(i));
         return true;
       }
+      const delivered = this.lines.length;
       this.complete(chunk.subarray(i, nl));
       this.end = at + nl + 1;
+      if (this.lines.length > delivered) {
+        this.lineEnds.push(this.end);
+      }
       i = nl + 1;
       if (this.lines.length >= this.limits.maxLines) {
         return false;
@@ -117,12 +124,18 @@ export async function readLineBatch(fh: FileHandle, from: ReadFrom, limits: Line
     const { bytesRead } = await fh.read(buf, 0, CHUNK_BYTES, pos);
     if (bytesRead === 0) {
       const skipScanned = scanner.skipping ? pos : undefined;
-      return { lines: scanner.lines, end: scanner.end, eof: true, skipScanned };
+      return { lines: scanner.lines, lineEnds: scanner.lineEnds, end: scanner.end, eof: true, skipScanned };
     }
     const more = scanner.feed(buf.subarray(0, bytesRead), pos);
     pos += bytesRead;
     if (!more) {
-      return { lines: scanner.lines, end: scanner.end, eof: false, skipScanned: undefined };
+      return {
+        lines: scanner.lines,
+        lineEnds: scanner.lineEnds,
+        end: scanner.end,
+        eof: false,
+        skipScanned: undefined,
+      };
     }
   }
 }

@@ -22,7 +22,7 @@ import { readAgentCredentials, readAgentLinkConfig, type AgentCredentials } from
 import { AgentLinkSession } from './agent-link-session.js';
 import { installArConf } from './install-ar-conf.js';
 import { backoffDelay } from './backoff.js';
-import { MANAGER_CN } from './pki.js';
+import { MANAGER_CN } from '../pki/pki.js';
 
 export const RIPOSTE_VERSION = '0.1.0';
 

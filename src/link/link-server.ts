@@ -27,7 +27,7 @@ import type { AgentSession } from '../manager/agent-sessions.js';
 import type { LinkHandler } from '../manager/link-handler.js';
 import type { ManagerApiHandle } from '../manager/manager-service.js';
 import { handleEnroll, isEnrollRequest, type Enroll } from './enroll-route.js';
-import type { ManagerPki } from './pki.js';
+import type { ManagerPki } from '../pki/pki.js';
 
 export interface LinkServerOptions {
   readonly pki: ManagerPki;

@@ -5,7 +5,7 @@
  * Cross-cutting rules, applied here once for every route:
  * - authentication and roles (auth.ts) before the body is even parsed;
  * - bodies up to 1 MiB (413 beyond), JSON only except `POST /alerts` (NDJSON too); text bodies
- *   are refused with 415;
+ *   are refused with 415; JSON nested deeper than 101 levels is a 400 before parsing;
  * - JSON-schema validation of every body, query and path parameter; unknown fields are a 400;
  * - every error through error-mapper.ts; never a stack trace in a response;
  * - every state-changing request audited (audit-hook.ts).
@@ -22,6 +22,7 @@ import { ErrorCode } from '../protocol/error-codes.js';
 import type { ManagerApiDeps } from './api-deps.js';
 import { installAudit } from './audit-hook.js';
 import { installAuth } from './auth.js';
+import { installJsonBodyParser } from './json-body-parser.js';
 import { mapError, type MappedError } from './error-mapper.js';
 import { strictObject } from './schemas.js';
 import { register as registerActiveResponses } from './routes/active-responses.js';
@@ -119,6 +120,7 @@ export function buildManagerApi(deps: ManagerApiDeps): FastifyInstance {
   });
   // JSON only: fastify's default text/plain parser would let a non-JSON body reach validation.
   app.removeContentTypeParser('text/plain');
+  installJsonBodyParser(app);
   installAuth(app, deps.tokens, deps.now);
   installAudit(app, deps.audit, { now: deps.now, log });
   app.setErrorHandler(sendError(log));

@@ -7,7 +7,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
-import { fingerprintOf, issueAgentCert, type ManagerPki } from '../link/pki.js';
+import { fingerprintOf, issueAgentCert, type ManagerPki } from '../pki/pki.js';
 import type { ManagerContext } from './manager-context.js';
 import type { EnrollRequest, EnrollResult } from '../protocol/fleet-records.js';
 

@@ -6,12 +6,15 @@
 import { planDispatches } from '../core/match/plan-responses.js';
 import type { KnownAgent } from '../core/match/decision.js';
 import { parseAlertLine, type AlertView } from '../protocol/alert.js';
+import { recordRejection } from '../protocol/input-rejections.js';
 import { LOCAL_AGENT_ID, type ManagerContext } from './manager-context.js';
 import type { IngestSummary } from '../protocol/fleet-records.js';
 import { queueOrders, type OrderRequest } from './order-delivery.js';
 
 /** At most this many error strings per summary. */
 const MAX_ERRORS = 20;
+/** At most this many per-line rejections per summary (`invalid` counts them all). */
+const MAX_REJECTED = 1000;
 
 /**
  * Enrolled, not removed agents (and the local agent 000). `active` = connected now, or seen within
@@ -69,25 +72,45 @@ function dispatchAlert(
   tally.orders += queueOrders(ctx, reqs).length;
 }
 
-/** Ingests a batch of lines; never throws (bad lines are counted and described). */
+/**
+ * Ingests a batch of lines; never throws. Each line stands alone: a bad line (not JSON, too deep,
+ * not an alert, or one whose dispatch failed) is counted in `invalid` and reported in `rejected`
+ * with its 1-based line number, and the other lines are still ingested.
+ */
 export function ingestAlerts(ctx: ManagerContext, lines: readonly string[]): IngestSummary {
   const tally: Tally = { dispatches: 0, orders: 0, errors: [] };
+  const rejected: { line: number; error: string }[] = [];
   let accepted = 0;
   let invalid = 0;
   const agents = knownAgents(ctx);
-  for (const line of lines) {
+  const reject = (i: number, error: string): void => {
+    invalid++;
+    recordRejection(
+      'alert',
+      /deeper/.test(error) ? 'too-deep' : /larger/.test(error) ? 'too-large' : 'invalid',
+    );
+    tally.errors.push(`line ${i + 1}: ${error}`);
+    if (rejected.length < MAX_REJECTED) {
+      rejected.push({ line: i + 1, error });
+    }
+  };
+  lines.forEach((line, i) => {
     if (line.trim() === '') {
-      continue;
+      return;
     }
     const parsed = parseAlertLine(line);
     if (!parsed.ok) {
-      invalid++;
-      tally.errors.push(parsed.error);
-      continue;
+      reject(i, parsed.error);
+      return;
     }
-    accepted++;
-    dispatchAlert(ctx, parsed.alert, agents, tally);
-  }
+    try {
+      dispatchAlert(ctx, parsed.alert, agents, tally);
+      accepted++;
+    } catch (err) {
+      ctx.log.error(`Alert on line ${i + 1} could not be dispatched: ${String(err)}`);
+      reject(i, 'the alert could not be dispatched (see the manager log)');
+    }
+  });
   if (accepted > 0) {
     ctx.emit({ type: 'alert-ingested', count: accepted });
   }
@@ -95,11 +118,12 @@ export function ingestAlerts(ctx: ManagerContext, lines: readonly string[]): Ing
     ctx.log.warn(e);
   }
   return {
-    received: lines.length,
+    received: lines.filter((l) => l.trim() !== '').length,
     accepted,
     invalid,
     dispatches: tally.dispatches,
     orders: tally.orders,
     errors: tally.errors.slice(0, MAX_ERRORS),
+    rejected,
   };
 }

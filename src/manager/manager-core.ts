@@ -20,7 +20,7 @@ import type {
 import type { ManagerEventListener, ManagerService, ManagerStats } from './manager-service.js';
 import { queueOrders } from './order-delivery.js';
 import { runCommand } from './run-command.js';
-import { orderInfo } from '../store/sqlite-manager-rows.js';
+import { orderInfo } from '../core/orders/manager-store.js';
 
 const MAX_LIMIT = 1000;
 

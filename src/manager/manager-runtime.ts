@@ -24,7 +24,7 @@ import { AgentLinkSession } from '../link/agent-link-session.js';
 import { RIPOSTE_VERSION } from '../link/agent-connector.js';
 import { connectInProcess, type InProcessLink } from '../link/in-process-link.js';
 import { createLinkServer, type LinkServer } from '../link/link-server.js';
-import { ensureManagerPki, type ManagerPki } from '../link/pki.js';
+import { ensureManagerPki, type ManagerPki } from '../pki/pki.js';
 import { openSqliteManagerStore } from '../store/sqlite-manager-store.js';
 import { assertSafeHome } from '../home/home-safety.js';
 import { AgentSessions } from './agent-sessions.js';

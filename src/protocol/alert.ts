@@ -5,6 +5,7 @@
  *
  * Pure: no I/O.
  */
+import { INPUT_BOUNDS, parseBoundedJson } from './json-bounds.js';
 import { getPath, getString, isJsonObject, type JsonObject } from './json.js';
 
 export interface AlertView {
@@ -112,13 +113,15 @@ export function viewAlert(raw: unknown): AlertParseResult {
   return { ok: true, alert };
 }
 
-/** Parses one `alerts.json` line. */
+/**
+ * Parses one `alerts.json` line, refusing a line over 1 MiB or nested deeper than
+ * ALERT_MAX_DEPTH before parsing (json-bounds.ts): such a line is an ordinary invalid alert,
+ * never an exception further down.
+ */
 export function parseAlertLine(line: string): AlertParseResult {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(line);
-  } catch (err) {
-    return { ok: false, error: `invalid JSON: ${(err as Error).message}` };
+  const parsed = parseBoundedJson(line, INPUT_BOUNDS.alert);
+  if (!parsed.ok) {
+    return { ok: false, error: parsed.violation ? `alert is ${parsed.error}` : parsed.error };
   }
-  return viewAlert(raw);
+  return viewAlert(parsed.value);
 }

@@ -41,6 +41,8 @@ export interface IngestSummary {
   /** Orders queued (one per target agent per dispatch). */
   readonly orders: number;
   readonly errors: readonly string[];
+  /** Each refused line with its 1-based number in the batch (at most 1000; `invalid` counts all). */
+  readonly rejected: readonly { readonly line: number; readonly error: string }[];
 }
 
 export interface EnrollRequest {

@@ -5,7 +5,7 @@
  * order is SQLite's BINARY order (Unicode code points), same defaults, errors and auto-pruning.
  * Nothing survives `close()`.
  */
-import type { AgentStore, ExecutionQuery } from '../core/execd/agent-store.js';
+import type { AgentStore, ExecutionQuery, InterruptedExecution } from '../core/execd/agent-store.js';
 import type {
   ActiveResponse,
   ExecutionEnd,
@@ -121,6 +121,15 @@ class MemoryAgentStore implements AgentStore {
     }
   }
 
+  /**
+   * No rollback: in memory a write cannot half-fail the way a commit can, and `fn` only throws on a
+   * programming error (tests and dry runs use this store).
+   */
+  transaction<T>(fn: () => T): T {
+    this.open();
+    return fn();
+  }
+
   putActive(active: ActiveResponse): void {
     this.open();
     this.active.set(active.key, copyActive(active));
@@ -175,6 +184,14 @@ class MemoryAgentStore implements AgentStore {
     return this.lastId;
   }
 
+  setExecutionKey(id: number, key: string): void {
+    this.open();
+    const r = this.executions.get(id);
+    if (r !== undefined) {
+      this.executions.set(id, { ...r, key });
+    }
+  }
+
   /** An unknown id (e.g. already pruned) is ignored: there is nothing left to complete. */
   endExecution(id: number, end: ExecutionEnd): void {
     this.open();
@@ -207,16 +224,16 @@ class MemoryAgentStore implements AgentStore {
     return out;
   }
 
-  failRunningExecutions(now: number): number {
+  failRunningExecutions(now: number): InterruptedExecution[] {
     this.open();
-    let n = 0;
+    const out: InterruptedExecution[] = [];
     for (const r of this.executions.values()) {
       if (r.status === 'running') {
         this.executions.set(r.id, { ...r, status: 'failed', endedAt: now, note: 'interrupted' });
-        n += 1;
+        out.push({ id: r.id, key: r.key, action: r.action });
       }
     }
-    return n;
+    return out;
   }
 
   /** @throws RiposteError REQUEST_INVALID when `keep` is not a non-negative integer. */

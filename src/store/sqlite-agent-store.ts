@@ -8,7 +8,7 @@
  * Not part of this module: deciding what to store (core/execd) and timers (the agent's scheduler).
  */
 import type Database from 'better-sqlite3';
-import type { AgentStore, ExecutionQuery } from '../core/execd/agent-store.js';
+import type { AgentStore, ExecutionQuery, InterruptedExecution } from '../core/execd/agent-store.js';
 import type {
   ActiveResponse,
   ExecutionEnd,
@@ -48,7 +48,8 @@ export function openSqliteAgentStore(file: string, opts?: AgentStoreOptions): Ag
 
 /**
  * Each method is one transaction: single statements are atomic in SQLite; methods with several
- * statements wrap them in `db.transaction`.
+ * statements wrap them in `db.transaction`. `transaction(fn)` groups calls: one BEGIN/COMMIT (one
+ * WAL append) for a whole batch instead of one autocommit per statement.
  */
 class SqliteAgentStore implements AgentStore {
   private readonly startTx: (start: ExecutionStart) => number;
@@ -59,6 +60,11 @@ class SqliteAgentStore implements AgentStore {
     private readonly retention: number,
   ) {
     this.startTx = db.transaction((start: ExecutionStart) => this.insertExecution(start));
+  }
+
+  transaction<T>(fn: () => T): T {
+    // better-sqlite3 turns nested transactions into savepoints, so an inner call joins the outer one.
+    return this.db.transaction(fn)();
   }
 
   putActive(active: ActiveResponse): void {
@@ -120,6 +126,10 @@ class SqliteAgentStore implements AgentStore {
     return id;
   }
 
+  setExecutionKey(id: number, key: string): void {
+    this.st.setExecutionKey.run(key, id);
+  }
+
   /** An unknown id (e.g. already pruned) is ignored: there is nothing left to complete. */
   endExecution(id: number, end: ExecutionEnd): void {
     this.st.endExecution.run({
@@ -152,8 +162,16 @@ class SqliteAgentStore implements AgentStore {
     return rows.map(rowToExecution);
   }
 
-  failRunningExecutions(now: number): number {
-    return this.st.failRunning.run(now).changes;
+  failRunningExecutions(now: number): InterruptedExecution[] {
+    return this.transaction(() => {
+      const running = this.st.listRunning.all().map(([id, key, action]) => ({
+        id,
+        key: key ?? undefined,
+        action: action as InterruptedExecution['action'],
+      }));
+      this.st.failRunning.run(now);
+      return running;
+    });
   }
 
   /** @throws RiposteError REQUEST_INVALID when `keep` is not a non-negative integer. */

@@ -79,13 +79,6 @@ export function rowToOrder(r: OrderRow): StoredOrder {
   };
 }
 
-/** The public view of a stored order (without its payload). */
-export function orderInfo(o: StoredOrder): OrderInfo {
-  const info: { -readonly [K in keyof StoredOrder]?: StoredOrder[K] } = { ...o };
-  delete info.payload;
-  return info as OrderInfo;
-}
-
 function corrupt(what: string): RiposteError {
   return new RiposteError(ErrorCode.INTERNAL, `Manager store holds an invalid ${what} record`);
 }

@@ -22,9 +22,9 @@ import { managerMigration0001 } from './manager-migrations/0001-manager-init.js'
 import { applyMigrations } from './migrate.js';
 import { openCheckedDatabase } from './open-database.js';
 import { nul } from './sqlite-rows.js';
+import { orderInfo } from '../core/orders/manager-store.js';
 import {
   UPDATE_COLUMNS,
-  orderInfo,
   parseActiveRow,
   parseExecutionRow,
   rowToAgent,

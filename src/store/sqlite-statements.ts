@@ -85,6 +85,7 @@ export function prepareStatements(db: Database.Database) {
          status = @status, stderr_tail = @stderr_tail, note = @note
        WHERE id = @id`,
     ),
+    setExecutionKey: db.prepare<[string, number]>('UPDATE executions SET key = ? WHERE id = ?'),
     getExecution: db.prepare<[number], ExecutionRow>('SELECT * FROM executions WHERE id = ?'),
     listExecutions: db.prepare<ListParams, ExecutionRow>(
       'SELECT * FROM executions WHERE id < coalesce(@before, 9223372036854775807) ORDER BY id DESC LIMIT @limit',
@@ -93,6 +94,11 @@ export function prepareStatements(db: Database.Database) {
       `SELECT * FROM executions WHERE key = @key AND id < coalesce(@before, 9223372036854775807)
        ORDER BY id DESC LIMIT @limit`,
     ),
+    listRunning: db
+      .prepare<[], [number, string | null, string]>(
+        "SELECT id, key, action FROM executions WHERE status = 'running' ORDER BY id",
+      )
+      .raw(true),
     failRunning: db.prepare<[number]>(
       "UPDATE executions SET status = 'failed', ended_at = ?, note = 'interrupted' WHERE status = 'running'",
     ),

@@ -108,7 +108,7 @@ export async function localApiFixture(opts: LocalApiFixtureOptions = {}): Promis
     store,
     log,
     resolver,
-    restored: { armed: 0, reverted: 0, reapplied: 0 },
+    restored: { armed: 0, reverted: 0, reapplied: 0, interrupted: 0 },
     startedAt: T0,
     stop: () => execd.stop(false),
   };

@@ -30,6 +30,54 @@ agentStoreContract('sqlite', (opts) => openSqliteAgentStore(freshFile(), opts));
 
 const modeOf = (p: string): number => fs.statSync(p).mode & 0o777;
 
+void describe('SQLite agent store: group commit', () => {
+  void test('transaction commits every write together, or none when it throws', () => {
+    const s = openSqliteAgentStore(freshFile());
+    try {
+      const id = s.transaction(() => {
+        s.putActive(sampleActive({ key: 'k1' }));
+        s.setOffenderCount('k1', 1);
+        return s.startExecution(sampleStart({ key: 'k1' }));
+      });
+      assert.equal(s.getExecution(id)?.status, 'running');
+      assert.throws(
+        () =>
+          s.transaction(() => {
+            s.removeActive('k1');
+            s.setOffenderCount('k1', 2);
+            s.putActive(sampleActive({ key: 'k2' }));
+            throw new Error('fault in the middle of a batch');
+          }),
+        /fault in the middle/,
+      );
+      assert.deepStrictEqual(
+        s.listActive().map((a) => a.key),
+        ['k1'],
+      );
+      assert.equal(s.getOffenderCount('k1'), 1);
+    } finally {
+      s.close();
+    }
+  });
+
+  void test('nested transactions join the outer one', () => {
+    const s = openSqliteAgentStore(freshFile());
+    try {
+      assert.throws(() =>
+        s.transaction(() => {
+          s.transaction(() => {
+            s.putActive(sampleActive({ key: 'inner' }));
+          });
+          throw new Error('outer fails');
+        }),
+      );
+      assert.equal(s.countActive(), 0);
+    } finally {
+      s.close();
+    }
+  });
+});
+
 void describe('SQLite agent store: durability', () => {
   void test('data survives close and reopen; ids keep increasing', () => {
     const file = freshFile();
@@ -108,7 +156,7 @@ void describe('SQLite agent store: durability', () => {
       assert.equal(s.getActive('k49')?.expiresAt, 49);
       assert.equal(s.getOffenderCount('k0'), 4);
       assert.equal(s.getSetting('alerts-offset'), '123');
-      assert.equal(s.failRunningExecutions(2), 1);
+      assert.equal(s.failRunningExecutions(2).length, 1);
       assert.equal(s.getExecution(id)?.note, 'interrupted');
     } finally {
       s.close();

@@ -108,10 +108,24 @@ void describe('riposte check: valid configurations', () => {
 });
 
 const malformed: readonly [file: string, line: number, message: string][] = [
-  ['bad-1230-unknown-element.conf', 5, "(1230) Invalid element in the configuration: 'timeout'."],
+  [
+    'bad-1230-unknown-element.conf',
+    5,
+    "(1230) Invalid element in the configuration: 'timeout'. <timeout> goes in the <active-response> block; " +
+      'a <command> says <timeout_allowed>yes</timeout_allowed>.',
+  ],
   ['bad-1234-null-content.conf', 9, '(1234) Invalid NULL content for element: level.'],
-  ['bad-1235-invalid-value.conf', 5, "(1235) Invalid value for element 'timeout_allowed': true."],
-  ['bad-1235-timeout.conf', 11, "(1235) Invalid value for element 'timeout': 10x."],
+  [
+    'bad-1235-invalid-value.conf',
+    5,
+    "(1235) Invalid value for element 'timeout_allowed': true. Accepted: yes or no.",
+  ],
+  [
+    'bad-1235-timeout.conf',
+    11,
+    "(1235) Invalid value for element 'timeout': 10x. Accepted: a number of seconds (600) or a number " +
+      'with a unit s, m, h or d (30s, 10m, 1h, 1d).',
+  ],
   ['bad-1237-ip.conf', 4, "(1237) Invalid ip address: '10.0.0.300'."],
   [
     'bad-1280-missing-command-options.conf',
@@ -119,10 +133,23 @@ const malformed: readonly [file: string, line: number, message: string][] = [
     "(1280) Missing command options. You must specify a 'name' and 'executable'.",
   ],
   ['bad-1281-missing-ar-options.conf', 2, '(1281) Missing options in the active response configuration.'],
-  ['bad-1302-location.conf', 8, "(1302) Invalid active response location: 'agent'."],
-  ['bad-1303-command-order.conf', 3, "(1303) Invalid command 'firewall-drop' in the active response."],
+  [
+    'bad-1302-location.conf',
+    8,
+    "(1302) Invalid active response location: 'agent'. Accepted: local, server, defined-agent, all, analysis-server, analysisd, AS, any.",
+  ],
+  [
+    'bad-1303-command-order.conf',
+    3,
+    "(1303) Invalid command 'firewall-drop' in the active response. It is defined at line 7, after this " +
+      'block: a <command> must come before the blocks that use it.',
+  ],
   ['bad-1304-no-agent.conf', 6, '(1304) No agent defined for response.'],
-  ['bad-xml.conf', 5, 'XML syntax error: unexpected close tag.'],
+  [
+    'bad-xml.conf',
+    5,
+    'XML syntax error: unexpected close tag. Found </commnd> while <command> (line 2) is open: expected </command>.',
+  ],
 ];
 
 void describe('riposte check: malformed configurations (reference §3)', () => {
@@ -145,8 +172,8 @@ void describe('riposte check: malformed configurations (reference §3)', () => {
       stderr: lines(
         `warning: ${f}:26: (1305) Timeout not allowed for command: 'host-deny'.`,
         `${f}:3: (1235) Invalid value for element 'name': !firewall-drop.`,
-        `${f}:11: (1303) Invalid command 'firewal-drop' in the active response.`,
-        `${f}:18: (1235) Invalid value for element 'level': 21.`,
+        `${f}:11: (1303) Invalid command 'firewal-drop' in the active response. Defined commands: host-deny.`,
+        `${f}:18: (1235) Invalid value for element 'level': 21. Accepted: a whole number from 0 to 20.`,
         `${f}:20: (1230) Invalid element in the configuration: 'ca_verification'.`,
       ),
     });

@@ -13,7 +13,7 @@ import type { ConnectionOptions } from 'node:tls';
 import WebSocket from 'ws';
 import { startManagerRuntime, type ManagerRuntime } from '../../src/manager/manager-runtime.js';
 import type { EnrollResult } from '../../src/protocol/fleet-records.js';
-import { createCa, issueAgentCert } from '../../src/link/pki.js';
+import { createCa, issueAgentCert } from '../../src/pki/pki.js';
 import { makeDir, removeDir, waitFor } from '../manager/support/fleet.js';
 
 const CONFIG = `<ossec_config>

@@ -159,6 +159,7 @@ export class FakeManagerService implements ManagerService {
       dispatches: lines.length,
       orders: 2 * lines.length,
       errors: [],
+      rejected: [],
     };
   }
 

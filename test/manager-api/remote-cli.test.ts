@@ -18,7 +18,7 @@ import {
   remoteArRevert,
   remoteArRun,
 } from '../../src/cli/commands/manager-ar.js';
-import { createCa, issueCert, MANAGER_CN } from '../../src/link/pki.js';
+import { createCa, issueCert, MANAGER_CN } from '../../src/pki/pki.js';
 import { apiFixture, type ApiFixture } from './api-fixture.js';
 import { execution } from './fake-manager-service.js';
 

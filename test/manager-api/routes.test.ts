@@ -180,14 +180,16 @@ void describe('manager API routes', () => {
     });
     assert.equal(res.statusCode, 202);
     assert.deepEqual(res.json<{ received: number; orders: number }>(), {
-      received: 2,
-      accepted: 2,
+      received: 3,
+      accepted: 3,
       invalid: 0,
-      dispatches: 2,
-      orders: 4,
+      dispatches: 3,
+      orders: 6,
       errors: [],
+      rejected: [],
     });
-    assert.deepEqual(f.service.callsOf('ingestAlerts').at(-1)?.args, [lines]);
+    // Blank lines are passed on (the service skips them) so that rejected line numbers match the body.
+    assert.deepEqual(f.service.callsOf('ingestAlerts').at(-1)?.args, [[lines[0], '', lines[1]]]);
   });
 
   void test('POST /tokens returns a token once; GET /tokens lists without secrets; DELETE revokes', async () => {

@@ -11,7 +11,7 @@ import {
   issueAgentCert,
   MANAGER_CN,
   normalizeFingerprint,
-} from '../../src/link/pki.js';
+} from '../../src/pki/pki.js';
 import { makeDir, removeDir } from './support/fleet.js';
 
 const dir = makeDir('pki');

@@ -3,6 +3,7 @@
  * reapply flows. Only the agent's composition root creates one.
  */
 import type { AgentStore } from '../../core/execd/agent-store.js';
+import type { StockScript } from '../../scripts/contract/stock-script.js';
 import type { CommandResolver } from '../command-resolver.js';
 import type { DaemonLog } from '../../log/daemon-log.js';
 import type { ScriptInvocation, ScriptLimits, ScriptOutcome } from '../executor/spawn-script.js';
@@ -20,6 +21,12 @@ export interface ExecdContext {
   readonly store: AgentStore;
   readonly resolver: CommandResolver;
   readonly runScript: ScriptRunner;
+  /**
+   * The stock script run in-process for `program`, or undefined to run it through `runScript`
+   * (spawned, one execution per pool slot). In-process programs run as batches (run-batch.ts):
+   * no pool slot, one store transaction and one OS operation per batch. Absent: none.
+   */
+  readonly inProcessScript?: (program: string) => StockScript | undefined;
   readonly log: DaemonLog;
   readonly now: () => number;
   /** Minutes (reference §2.5); empty = off. */

@@ -8,12 +8,17 @@
  * failure is logged, never thrown into the event loop.
  */
 import { restoreAction } from '../../core/execd/due-reverts.js';
+import type { InterruptedExecution } from '../../core/execd/agent-store.js';
 import type { ActiveResponse } from '../../protocol/execution-records.js';
+import type { StockScript } from '../../scripts/contract/stock-script.js';
 import { KeyOrder } from '../key-order.js';
 import { RevertScheduler } from '../revert-scheduler.js';
 import { WorkPool } from '../work-pool.js';
 import type { ExecdContext } from './execd-context.js';
+import { BatchQueue } from './batch-queue.js';
 import { intake } from './intake.js';
+import { recordAbsent } from './record-absent.js';
+import { runBatch, type BatchWork } from './run-batch.js';
 import { runAdd, type AddJob, type AddResult } from './run-add.js';
 import { runDelete, runReapply, type RevertReason, type RevertResult } from './run-delete.js';
 
@@ -27,18 +32,23 @@ export interface RestoreSummary {
   readonly armed: number;
   readonly reverted: number;
   readonly reapplied: number;
+  /** Executions a crash left running (recorded failed "interrupted"; their responses reconciled). */
+  readonly interrupted: number;
 }
 
 export class Execd {
   private readonly ctx: ExecdContext;
   private readonly inFlight = new Set<Promise<unknown>>();
+  /** One batch queue per in-process program. */
+  private readonly queues = new Map<string, BatchQueue<BatchWork>>();
 
   constructor(opts: ExecdOptions) {
     const scheduler = new RevertScheduler({
       now: opts.now,
       onDue: (keys) => {
+        // Same turn: the due reverts of one in-process program form one batch.
         for (const key of keys) {
-          void this.track(runDelete(this.ctx, key, 'timeout'));
+          void this.revert(key, 'timeout');
         }
       },
     });
@@ -53,16 +63,30 @@ export class Execd {
   /** Takes one raw AR message; resolves when its execution is recorded (undefined if rejected). */
   submit(raw: string): Promise<AddResult | undefined> {
     const result = intake(raw, this.ctx.resolver, this.ctx.log);
-    return result.ok ? this.runJob(result.job) : Promise.resolve(undefined);
+    if (!result.ok) {
+      return Promise.resolve(
+        result.reason === 'not-present' ? recordAbsent(this.ctx, result.job) : undefined,
+      );
+    }
+    return this.runJob(result.job);
   }
 
   /** Runs an already-resolved add job. */
   runJob(job: AddJob): Promise<AddResult | undefined> {
+    const script = this.ctx.inProcessScript?.(job.program);
+    if (script) {
+      return this.enqueue(job.program, script, (done) => ({ kind: 'add', job, done }));
+    }
     return this.track(runAdd(this.ctx, job));
   }
 
   /** Reverts one active response now. */
   revert(key: string, reason: RevertReason = 'manual'): Promise<RevertResult | undefined> {
+    const program = this.ctx.store.getActive(key)?.program ?? this.queuedProgramFor(key);
+    const script = program === undefined ? undefined : this.ctx.inProcessScript?.(program);
+    if (program !== undefined && script) {
+      return this.enqueue(program, script, (done) => ({ kind: 'delete', key, reason, done }));
+    }
     return this.track(runDelete(this.ctx, key, reason));
   }
 
@@ -75,37 +99,95 @@ export class Execd {
   /**
    * Rebuilds the schedule from the store after a start: overdue responses are reverted now;
    * after a reboot the others are re-applied first; all remaining ones are armed for their
-   * original deadline.
+   * original deadline. Executions a crash (kill -9) left running are reconciled, so that "active"
+   * means enforced: an interrupted add or re-apply whose response is listed active is re-applied
+   * (its state on the host is unknown; stock scripts are idempotent); an interrupted delete whose
+   * response is still listed is reverted again. An interrupted add that never reached its
+   * decision left nothing active. In-process programs get one batch for each kind.
    */
   async restore(rebooted: boolean): Promise<RestoreSummary> {
     const interrupted = this.ctx.store.failRunningExecutions(this.ctx.now());
-    if (interrupted > 0) {
-      this.ctx.log.warn(`${interrupted} execution(s) were interrupted by the previous stop.`);
+    if (interrupted.length > 0) {
+      this.ctx.log.warn(`${interrupted.length} execution(s) were interrupted by the previous stop.`);
     }
+    const { reapply: reconcileAdds, revert: reconcileDeletes } = reconcileSets(interrupted);
     const now = this.ctx.now();
-    const summary = { armed: 0, reverted: 0, reapplied: 0 };
-    const reapply: string[] = [];
+    const summary = { armed: 0, reverted: 0, reapplied: 0, interrupted: interrupted.length };
+    const reapply: { key: string; note: string }[] = [];
+    const reverts: Promise<unknown>[] = [];
     for (const { key, expiresAt } of this.ctx.store.listDeadlines()) {
-      const action = restoreAction({ expiresAt }, rebooted, now);
+      const action = reconcileDeletes.has(key) ? 'revert-now' : restoreAction({ expiresAt }, rebooted, now);
       if (action === 'revert-now') {
         summary.reverted++;
-        void this.revert(key, 'restore');
-      } else {
-        summary.armed++;
-        this.ctx.scheduler.arm(key, expiresAt);
-        if (action === 'reapply-then-arm') {
-          reapply.push(key);
-        }
+        reverts.push(this.revert(key, 'restore'));
+        continue;
+      }
+      summary.armed++;
+      this.ctx.scheduler.arm(key, expiresAt);
+      if (action === 'reapply-then-arm') {
+        reapply.push({ key, note: 're-applied after reboot' });
+      } else if (reconcileAdds.has(key)) {
+        reapply.push({ key, note: 're-applied: its execution was interrupted' });
       }
     }
     summary.reapplied = reapply.length;
-    await Promise.all(
-      reapply.map((key) => {
-        const active = this.ctx.store.getActive(key);
-        return active ? this.track(runReapply(this.ctx, active)) : Promise.resolve(undefined);
+    await Promise.all(reapply.map(({ key, note }) => this.reapply(key, note)));
+    void Promise.all(reverts);
+    return summary;
+  }
+
+  /** Re-applies one active response (after a reboot or an interrupted execution). */
+  private reapply(key: string, note: string): Promise<number | undefined> {
+    const active = this.ctx.store.getActive(key);
+    if (!active) {
+      return Promise.resolve(undefined);
+    }
+    const script = this.ctx.inProcessScript?.(active.program);
+    if (script) {
+      return this.enqueue(active.program, script, (done) => ({ kind: 'reapply', key, note, done }));
+    }
+    return this.track(runReapply(this.ctx, active, note));
+  }
+
+  /** Queues work for an in-process program; resolves when it is recorded. */
+  private enqueue<T>(
+    program: string,
+    script: StockScript,
+    make: (done: (r: T | undefined) => void) => BatchWork,
+  ): Promise<T | undefined> {
+    let queue = this.queues.get(program);
+    if (!queue) {
+      queue = new BatchQueue<BatchWork>(
+        (items) => runBatch(this.ctx, program, script, items),
+        (err, items) => {
+          this.ctx.log.error(`Execution failed: ${err instanceof Error ? err.message : String(err)}`);
+          for (const w of items) {
+            w.done(undefined);
+          }
+        },
+      );
+      this.queues.set(program, queue);
+    }
+    const q = queue;
+    return this.track(
+      new Promise<T | undefined>((resolve) => {
+        q.push(make(resolve));
       }),
     );
-    return summary;
+  }
+
+  /**
+   * The in-process program with queued work whose responses `key` belongs to (rkeys start with the
+   * program's basename): a revert of a key whose add waits in the same queue goes behind it.
+   */
+  private queuedProgramFor(key: string): string | undefined {
+    for (const [program, queue] of this.queues) {
+      const base = program.slice(program.lastIndexOf('/') + 1);
+      if (queue.busy && (key === base || key.startsWith(`${base}-`))) {
+        return program;
+      }
+    }
+    return undefined;
   }
 
   listActive(): ActiveResponse[] {
@@ -143,4 +225,26 @@ export class Execd {
     void guarded.finally(() => this.inFlight.delete(guarded));
     return guarded;
   }
+}
+
+/** Keys to re-apply (interrupted add/re-apply) and to revert again (interrupted delete). */
+function reconcileSets(interrupted: readonly InterruptedExecution[]): {
+  reapply: Set<string>;
+  revert: Set<string>;
+} {
+  const reapply = new Set<string>();
+  const revert = new Set<string>();
+  for (const e of interrupted) {
+    if (e.key === undefined) {
+      continue;
+    }
+    if (e.action === 'delete') {
+      revert.add(e.key);
+      reapply.delete(e.key);
+    } else {
+      reapply.add(e.key);
+      revert.delete(e.key);
+    }
+  }
+  return { reapply, revert };
 }

@@ -10,6 +10,8 @@ import { decideAdd, type AddDecision } from '../../core/execd/decide-add.js';
 import { offenderTimeout } from '../../core/execd/repeated-offenders.js';
 import { keysOfCheckKeys, responseKey, rewriteForScript } from '../../protocol/ar-message.js';
 import { parseLenientJson, type JsonObject } from '../../protocol/json.js';
+import type { ActiveResponse, ExecutionEnd } from '../../protocol/execution-records.js';
+import type { ScriptOutcome } from '../executor/spawn-script.js';
 import type { KeyLease } from '../key-order.js';
 import { alertFacts, type AlertFacts } from './alert-facts.js';
 import type { ExecdContext } from './execd-context.js';
@@ -31,20 +33,29 @@ export interface AddResult {
   readonly decision: AddDecision['kind'] | 'none';
 }
 
-function basenameOf(program: string): string {
+export function basenameOf(program: string): string {
   return program.slice(program.lastIndexOf('/') + 1);
 }
 
-/** What runAdd already computed for this execution, reused by the decision. */
-interface Prepared {
+/** What the add flow already computed for this execution, reused by the decision. */
+export interface Prepared {
   readonly key: string;
   /** The add line written to the script (stored to re-apply after a reboot). */
   readonly addLine: string;
   readonly facts: AlertFacts;
 }
 
-/** Applies the repeated-offender rule and decides; persists before returning the reply line. */
-function decideAndStore(ctx: ExecdContext, job: AddJob, prep: Prepared): AddDecision {
+/**
+ * Applies the repeated-offender rule and decides; persists before returning. `existing` is the
+ * active response this add meets (default: the stored one; a batch passes undefined for a key it
+ * deletes earlier in the same batch).
+ */
+export function decideAndStore(
+  ctx: ExecdContext,
+  job: AddJob,
+  prep: Prepared,
+  existing: ActiveResponse | undefined = ctx.store.getActive(prep.key),
+): AddDecision {
   const { key, facts } = prep;
   const now = ctx.now();
   let timeoutSec = job.timeoutSec;
@@ -67,7 +78,7 @@ function decideAndStore(ctx: ExecdContext, job: AddJob, prep: Prepared): AddDeci
       deleteMessage: JSON.stringify(rewriteForScript(job.message, 'delete', job.program)),
       ...facts,
     },
-    ctx.store.getActive(key),
+    existing,
     now,
   );
   if (decision.kind !== 'untracked') {
@@ -91,56 +102,101 @@ function logDecision(ctx: ExecdContext, job: AddJob, decision: AddDecision): voi
   }
 }
 
-/** Runs an add through the pool; resolves when the script has exited and the outcome is recorded. */
+/**
+ * Runs an add through the pool; resolves when the script has exited and the outcome is recorded.
+ * The program's ticket and the key lease are released in `finally` on every path, whatever throws
+ * (a message that cannot be serialised, a store error, a runner error): one bad execution never
+ * stops the executions queued behind it.
+ */
 export function runAdd(ctx: ExecdContext, job: AddJob): Promise<AddResult> {
   const seq = ctx.order.arrive(job.program);
-  return ctx.pool.run(async () => {
-    const facts = alertFacts(job.message);
-    const executionId = ctx.store.startExecution({
-      key: undefined,
-      arName: job.arName,
-      program: job.program,
-      action: 'add',
-      agentId: ctx.agentId,
-      ...facts,
-      startedAt: ctx.now(),
-    });
-    let lease: KeyLease | undefined;
-    let key: string | undefined;
-    let decision: AddDecision | undefined;
-    const line = JSON.stringify(rewriteForScript(job.message, 'add', job.program));
-    ctx.log.debug(`Executing command '${job.program} ${line}'`, { execution: executionId });
+  let lease: KeyLease | undefined;
+  const run = async (): Promise<AddResult> => {
     try {
-      const outcome = await ctx.runScript({
-        home: ctx.home,
-        program: job.program,
-        line,
-        mode: 'add',
-        limits: ctx.limits,
-        decide: async (firstLine) => {
-          key = responseKey(basenameOf(job.program), keysOfCheckKeys(parseLenientJson(firstLine)));
-          lease = await ctx.order.acquire(job.program, seq, key);
-          decision = decideAndStore(ctx, job, { key, addLine: line, facts });
-          return JSON.stringify(rewriteForScript(job.message, decision.answer, job.program));
-        },
+      return await addInSlot(ctx, job, seq, (l) => {
+        lease = l;
       });
-      if (outcome.handshake !== 'line') {
-        ctx.log.debug(
-          `Active response won't be added to timeout list. Message not received with alert keys from script '${job.program}'`,
-        );
-      }
-      const action = decision?.kind === 'extended' ? 'abort' : 'add';
-      ctx.store.endExecution(executionId, executionEnd(outcome, { key, action, note: noteFor(decision) }));
-      ctx.onExecution?.(executionId);
-      return { executionId, key, decision: decision?.kind ?? 'none' };
     } finally {
       ctx.order.resolve(job.program, seq);
       lease?.release();
     }
-  });
+  };
+  return ctx.pool.run(run);
 }
 
-function noteFor(decision: AddDecision | undefined): string | undefined {
+async function addInSlot(
+  ctx: ExecdContext,
+  job: AddJob,
+  seq: number,
+  onLease: (lease: KeyLease) => void,
+): Promise<AddResult> {
+  const facts = alertFacts(job.message);
+  const executionId = ctx.store.startExecution({
+    key: undefined,
+    arName: job.arName,
+    program: job.program,
+    action: 'add',
+    agentId: ctx.agentId,
+    ...facts,
+    startedAt: ctx.now(),
+  });
+  let key: string | undefined;
+  let decision: AddDecision | undefined;
+  let outcome: ScriptOutcome;
+  try {
+    const line = JSON.stringify(rewriteForScript(job.message, 'add', job.program));
+    ctx.log.debug(`Executing command '${job.program} ${line}'`, { execution: executionId });
+    outcome = await ctx.runScript({
+      home: ctx.home,
+      program: job.program,
+      line,
+      mode: 'add',
+      limits: ctx.limits,
+      decide: async (firstLine) => {
+        key = responseKey(basenameOf(job.program), keysOfCheckKeys(parseLenientJson(firstLine)));
+        const lease = await ctx.order.acquire(job.program, seq, key);
+        onLease(lease);
+        const k = key;
+        // One transaction: the execution's key (what a restart reconciles by) and the decision.
+        decision = ctx.store.transaction(() => {
+          ctx.store.setExecutionKey(executionId, k);
+          return decideAndStore(ctx, job, { key: k, addLine: line, facts });
+        });
+        return JSON.stringify(rewriteForScript(job.message, decision.answer, job.program));
+      },
+    });
+  } catch (err) {
+    // Recorded as failed, so the execution does not stay "running" until the next start.
+    ctx.store.endExecution(executionId, failedEnd(ctx, err, key));
+    ctx.onExecution?.(executionId);
+    throw err;
+  }
+  if (outcome.handshake !== 'line') {
+    ctx.log.debug(
+      `Active response won't be added to timeout list. Message not received with alert keys from script '${job.program}'`,
+    );
+  }
+  const action = decision?.kind === 'extended' ? 'abort' : 'add';
+  ctx.store.endExecution(executionId, executionEnd(outcome, { key, action, note: noteFor(decision) }));
+  ctx.onExecution?.(executionId);
+  return { executionId, key, decision: decision?.kind ?? 'none' };
+}
+
+/** The end of an execution that threw before its script's outcome was known. */
+export function failedEnd(ctx: ExecdContext, err: unknown, key: string | undefined): ExecutionEnd {
+  return {
+    ...(key !== undefined ? { key } : {}),
+    endedAt: ctx.now(),
+    exitCode: undefined,
+    signal: undefined,
+    timedOut: false,
+    status: 'failed',
+    stderrTail: '',
+    note: `execution error: ${err instanceof Error ? err.message : String(err)}`,
+  };
+}
+
+export function noteFor(decision: AddDecision | undefined): string | undefined {
   switch (decision?.kind) {
     case 'extended':
       return `already active: deadline moved to ${new Date(decision.active.expiresAt).toISOString()}`;

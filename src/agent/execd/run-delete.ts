@@ -95,7 +95,7 @@ function reapplyLine(active: ActiveResponse, command: 'add' | 'continue'): strin
  * Re-applies an active response after a reboot: the add runs again and any handshake is answered
  * `continue` (the response is already recorded; its deadline is unchanged).
  */
-export function runReapply(ctx: ExecdContext, active: ActiveResponse): Promise<number> {
+export function runReapply(ctx: ExecdContext, active: ActiveResponse, note: string): Promise<number> {
   const seq = ctx.order.arrive(active.program);
   return ctx.pool.run(async () => {
     const lease = await ctx.order.acquire(active.program, seq, active.key);
@@ -111,7 +111,7 @@ export function runReapply(ctx: ExecdContext, active: ActiveResponse): Promise<n
         limits: ctx.limits,
         decide: () => Promise.resolve(continueLine),
       });
-      ctx.store.endExecution(executionId, executionEnd(outcome, { note: 're-applied after reboot' }));
+      ctx.store.endExecution(executionId, executionEnd(outcome, { note }));
       ctx.onExecution?.(executionId);
       return executionId;
     } finally {

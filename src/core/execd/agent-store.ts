@@ -3,7 +3,9 @@
  * DIR/var/) and store/memory-agent-store.ts (tests, dry runs); both pass the same contract suite.
  *
  * Every method is synchronous: better-sqlite3 is synchronous, and the agent must have written an
- * active response before it answers `continue` to the script. Each method is one transaction.
+ * active response before it answers `continue` to the script. Each method is one transaction, and
+ * `transaction` groups several calls into one (group commit: a batch of executions is written with
+ * one commit, before any of its `continue` answers).
  */
 import type {
   ActiveResponse,
@@ -19,7 +21,21 @@ export interface ExecutionQuery {
   readonly beforeId?: number;
 }
 
+/** An execution a crash left `running`, as marked failed by {@link AgentStore.failRunningExecutions}. */
+export interface InterruptedExecution {
+  readonly id: number;
+  readonly key: string | undefined;
+  readonly action: ExecutionRecord['action'];
+}
+
 export interface AgentStore {
+  /**
+   * Runs `fn` as one transaction: every write inside commits together, or none does when `fn`
+   * throws (the error is re-thrown). Nests (an inner call joins the outer transaction). `fn` must be
+   * synchronous.
+   */
+  transaction<T>(fn: () => T): T;
+
   /** Inserts or replaces the active response with this key. */
   putActive(active: ActiveResponse): void;
   getActive(key: string): ActiveResponse | undefined;
@@ -40,11 +56,16 @@ export interface AgentStore {
 
   /** Records the start of an execution; returns its id. */
   startExecution(start: ExecutionStart): number;
+  /** Records the key of a running execution once known (an add learns it at the handshake). */
+  setExecutionKey(id: number, key: string): void;
   endExecution(id: number, end: ExecutionEnd): void;
   getExecution(id: number): ExecutionRecord | undefined;
   listExecutions(query?: ExecutionQuery): ExecutionRecord[];
-  /** Marks executions left 'running' by a crash as failed with note "interrupted"; returns how many. */
-  failRunningExecutions(now: number): number;
+  /**
+   * Marks executions left 'running' by a crash as failed with note "interrupted"; returns them,
+   * oldest first, so the agent can reconcile what they left (see Execd.restore).
+   */
+  failRunningExecutions(now: number): InterruptedExecution[];
   /** Keeps the newest `keep` execution records; returns how many were deleted. */
   pruneExecutions(keep: number): number;
 

@@ -116,3 +116,10 @@ export interface ManagerStore {
 
   close(): void;
 }
+
+/** The public view of a stored order (without its payload). */
+export function orderInfo(o: StoredOrder): OrderInfo {
+  const info: { -readonly [K in keyof StoredOrder]?: StoredOrder[K] } = { ...o };
+  delete info.payload;
+  return info as OrderInfo;
+}

@@ -33,7 +33,7 @@ export const ArLogMessage = {
   INVALID_COMMAND: "Invalid value of 'command'",
 } as const;
 
-type Outcome<T> = { ok: true; value: T } | { ok: false; code: number };
+export type Outcome<T> = { ok: true; value: T } | { ok: false; code: number };
 
 const fail = <T>(): Outcome<T> => ({ ok: false, code: SCRIPT_EXIT_FAILURE });
 
@@ -48,6 +48,15 @@ async function readMessage(
     log(ArLogMessage.NO_INPUT);
     return fail();
   }
+  return checkMessage(line, log, allowed);
+}
+
+/** Logs `line` raw, checks the envelope and that command is one of `allowed` (the batch skeleton shares it). */
+export function checkMessage(
+  line: string,
+  log: (msg: string) => void,
+  allowed: readonly string[],
+): Outcome<ArEnvelope> {
   log(line);
   const parsed = parseLenientJson(line);
   if (!isArEnvelope(parsed)) {

@@ -8,6 +8,7 @@
  */
 import type { ArEnvelope } from '../../protocol/ar-message.js';
 import type { ScriptHost } from '../../protocol/script-io.js';
+import type { StockBatch } from './stock-batch.js';
 
 /** What add/delete receive. */
 export interface StockContext {
@@ -39,6 +40,11 @@ export interface StockScript {
   add(ctx: StockContext): Promise<void>;
   /** Reverts exactly what add did. Idempotent (deleting an absent block succeeds). */
   delete(ctx: StockContext): Promise<void>;
+  /**
+   * Applies many adds/deletes at once (stock-batch.ts), used when the agent runs this script
+   * in-process on a batch. Absent: the items run through add/delete concurrently.
+   */
+  readonly batch?: StockBatch;
 }
 
 /**

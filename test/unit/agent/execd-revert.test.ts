@@ -119,7 +119,7 @@ describe('Execd restore', () => {
     const store = createMemoryAgentStore();
     store.putActive(stored(KEY, IP, T0 + 300_000));
     const h = harness({ store });
-    assert.deepEqual(await h.execd.restore(false), { armed: 1, reverted: 0, reapplied: 0 });
+    assert.deepEqual(await h.execd.restore(false), { armed: 1, reverted: 0, reapplied: 0, interrupted: 0 });
     assert.equal(h.execd.armed, 1);
     assert.equal(h.runner.runs.length, 0);
     assert.equal(h.store.getActive(KEY)?.expiresAt, T0 + 300_000);
@@ -131,7 +131,7 @@ describe('Execd restore', () => {
     const before = stored(KEY, IP, T0 + 300_000);
     store.putActive(before);
     const h = harness({ store });
-    assert.deepEqual(await h.execd.restore(true), { armed: 1, reverted: 0, reapplied: 1 });
+    assert.deepEqual(await h.execd.restore(true), { armed: 1, reverted: 0, reapplied: 1, interrupted: 0 });
     const [run] = h.runner.of('add');
     assert.equal(commandOf(run?.inv.line), 'add');
     assert.equal(commandOf(run?.reply), 'continue');
@@ -151,7 +151,7 @@ describe('Execd restore', () => {
       store.putActive(stored(KEY, IP, T0 + 60_000));
       const h = harness({ store });
       const summary = await h.execd.restore(rebooted);
-      assert.deepEqual(summary, { armed: 1, reverted: 1, reapplied: rebooted ? 1 : 0 });
+      assert.deepEqual(summary, { armed: 1, reverted: 1, reapplied: rebooted ? 1 : 0, interrupted: 0 });
       await h.execd.idle();
       assert.deepEqual(
         h.store.listActive().map((a) => a.key),

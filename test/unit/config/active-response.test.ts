@@ -34,19 +34,25 @@ void describe('<active-response> (reference §3.2)', () => {
 </active-response>
 <command><name>late</name><executable>late</executable></command>
 </ossec_config>`;
-    assert.deepEqual(errorsOf(xml), [at(3, "(1303) Invalid command 'late' in the active response.")]);
+    assert.deepEqual(errorsOf(xml), [
+      at(
+        3,
+        "(1303) Invalid command 'late' in the active response. It is defined at line 7, after this " +
+          'block: a <command> must come before the blocks that use it.',
+      ),
+    ]);
   });
 
   void test('an unknown command is 1303', () => {
     assert.deepEqual(errorsOf(ar('<command>firewal-drop</command>', '<location>local</location>')), [
-      at(12, "(1303) Invalid command 'firewal-drop' in the active response."),
+      at(12, "(1303) Invalid command 'firewal-drop' in the active response. Did you mean 'firewall-drop'?"),
     ]);
   });
 
   for (const v of ['Yes', 'true', 'off']) {
     void test(`disabled must be exactly yes or no (1235): ${v}`, () => {
       assert.deepEqual(errorsOf(ar(`<disabled>${v}</disabled>`)), [
-        at(12, `(1235) Invalid value for element 'disabled': ${v}.`),
+        at(12, `(1235) Invalid value for element 'disabled': ${v}. Accepted: yes or no.`),
       ]);
     });
   }
@@ -121,10 +127,11 @@ void describe('<active-response> (reference §3.2)', () => {
     assert.equal(c.rules.length, 1);
   });
 
+  const HINTS: Readonly<Record<string, string>> = { expect: '', srcip: '' };
   for (const el of ['ca_verification', 'expect', 'srcip']) {
     void test(`unknown element in an active-response is 1230: ${el}`, () => {
       assert.deepEqual(errorsOf(ar(FD, '<location>local</location>', `<${el}>x</${el}>`)), [
-        at(14, `(1230) Invalid element in the configuration: '${el}'.`),
+        at(14, `(1230) Invalid element in the configuration: '${el}'.${HINTS[el] ?? ''}`),
       ]);
     });
   }
@@ -151,7 +158,9 @@ void describe('<active-response> (reference §3.2)', () => {
     void test(`level is digits only, 0..20, 0 meaning no criterion (1235): '${v}'`, () => {
       const xml = ar(FD, '<location>local</location>', `<level>${v}</level>`, '<rules_id>1</rules_id>');
       if (want === 'error') {
-        assert.deepEqual(errorsOf(xml), [at(14, `(1235) Invalid value for element 'level': ${v}.`)]);
+        assert.deepEqual(errorsOf(xml), [
+          at(14, `(1235) Invalid value for element 'level': ${v}. Accepted: a whole number from 0 to 20.`),
+        ]);
       } else {
         assert.equal(okConfig(xml).rules[0]?.level, want);
       }
@@ -177,7 +186,10 @@ void describe('<active-response> (reference §3.2)', () => {
   for (const v of ['10x', '-5', 'abc', '1.5m', '99999999999']) {
     void test(`garbage or negative timeout is 1235 (Wazuh reads ${v} with atoi): '${v}'`, () => {
       assert.deepEqual(errorsOf(ar(FD, '<location>local</location>', `<timeout>${v}</timeout>`)), [
-        at(14, `(1235) Invalid value for element 'timeout': ${v}.`),
+        at(
+          14,
+          `(1235) Invalid value for element 'timeout': ${v}. Accepted: a number of seconds (600) or a number with a unit s, m, h or d (30s, 10m, 1h, 1d).`,
+        ),
       ]);
     });
   }
@@ -264,9 +276,15 @@ void describe('<active-response> (reference §3.2)', () => {
 <active-response>${FD}<location>local</location><level>99</level><bogus/></active-response>
 </ossec_config>`;
     assert.deepEqual(errorsOf(xml), [
-      at(11, "(1303) Invalid command 'nope' in the active response."),
-      at(12, "(1302) Invalid active response location: 'somewhere'."),
-      at(13, "(1235) Invalid value for element 'level': 99."),
+      at(
+        11,
+        "(1303) Invalid command 'nope' in the active response. Defined commands: firewall-drop, restart-wazuh.",
+      ),
+      at(
+        12,
+        "(1302) Invalid active response location: 'somewhere'. Accepted: local, server, defined-agent, all, analysis-server, analysisd, AS, any.",
+      ),
+      at(13, "(1235) Invalid value for element 'level': 99. Accepted: a whole number from 0 to 20."),
       at(13, "(1230) Invalid element in the configuration: 'bogus'."),
     ]);
   });

@@ -32,7 +32,7 @@ void describe('agent-side <active-response> (reference §3.6)', () => {
 
   void test('an invalid first <disabled> is 1235 in agent mode', () => {
     assert.deepEqual(errorsOf(blocks('<disabled>maybe</disabled>'), 'agent'), [
-      at(2, "(1235) Invalid value for element 'disabled': maybe."),
+      at(2, "(1235) Invalid value for element 'disabled': maybe. Accepted: yes or no."),
     ]);
   });
 

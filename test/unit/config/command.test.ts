@@ -33,7 +33,9 @@ void describe('<command> (reference §3.1)', () => {
   for (const v of badTimeoutAllowed) {
     void test(`timeout_allowed must be exactly yes or no (1235): '${v}'`, () => {
       const xml = one(`<name>x</name><executable>x</executable>\n<timeout_allowed>${v}</timeout_allowed>`);
-      assert.deepEqual(errorsOf(xml), [at(4, `(1235) Invalid value for element 'timeout_allowed': ${v}.`)]);
+      assert.deepEqual(errorsOf(xml), [
+        at(4, `(1235) Invalid value for element 'timeout_allowed': ${v}. Accepted: yes or no.`),
+      ]);
     });
   }
 
@@ -67,7 +69,11 @@ void describe('<command> (reference §3.1)', () => {
 
   void test('unknown element in a command is 1230', () => {
     assert.deepEqual(errorsOf(one('<name>x</name>\n<executable>x</executable>\n<timeout>5</timeout>')), [
-      at(5, "(1230) Invalid element in the configuration: 'timeout'."),
+      at(
+        5,
+        "(1230) Invalid element in the configuration: 'timeout'. <timeout> goes in the <active-response> " +
+          'block; a <command> says <timeout_allowed>yes</timeout_allowed>.',
+      ),
     ]);
   });
 

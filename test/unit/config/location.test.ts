@@ -41,7 +41,10 @@ void describe('location parsing (reference §3.3)', () => {
     void test(`a location with no keyword is 1302: '${value}'`, () => {
       assert.equal(parseLocation(value), undefined);
       assert.deepEqual(errorsOf(withAr(`<command>firewall-drop</command>\n<location>${value}</location>`)), [
-        at(13, `(1302) Invalid active response location: '${value}'.`),
+        at(
+          13,
+          `(1302) Invalid active response location: '${value}'. Accepted: local, server, defined-agent, all, analysis-server, analysisd, AS, any.`,
+        ),
       ]);
     });
   }

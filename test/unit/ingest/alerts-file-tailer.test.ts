@@ -14,6 +14,7 @@ import {
   type TailPosition,
 } from '../../../src/ingest/alerts-file-tailer.js';
 import { isRiposteError } from '../../../src/protocol/error-codes.js';
+import { rejectionCount } from '../../../src/protocol/input-rejections.js';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'riposte-'));
 after(() => {
@@ -260,6 +261,71 @@ void describe('alerts file tailer: restarts', () => {
       errors.map((e) => e.message),
       ['consumer down'],
     );
+  });
+});
+
+void describe('alerts file tailer: poison lines (issue 13.2)', () => {
+  /** A consumer that is all-or-nothing per call and throws on any line holding "poison". */
+  function atomicConsumer(got: string[]): (ls: readonly string[]) => void {
+    return (ls) => {
+      if (ls.some((l) => l.includes('poison'))) {
+        throw new RangeError('Maximum call stack size exceeded');
+      }
+      got.push(...ls);
+    };
+  }
+
+  void test('A, poison, B, C: A once, the poison line skipped and recorded, B and C delivered; a restart does not retry it', async () => {
+    const file = freshPath();
+    fs.writeFileSync(file, '');
+    const store: { pos: TailPosition | undefined } = { pos: undefined };
+    const got: string[] = [];
+    const poison = `{"poison":${'['.repeat(10_000)}${']'.repeat(10_000)}}`;
+    const before = rejectionCount('alerts-file', 'poison');
+    const h = harness(file, { onLines: atomicConsumer(got), poisonAttempts: 3 }, store);
+    await running(h, async () => {
+      fs.appendFileSync(file, `${line(1)}\n${poison}\n${line(2)}\n${line(3)}\n`);
+      for (let i = 0; i < 3; i++) {
+        await h.tailer.drain();
+      }
+    });
+    assert.deepStrictEqual(seqs(got), [1, 2, 3], 'A once, then B and C');
+    assert.equal(rejectionCount('alerts-file', 'poison') - before, 1, 'counted once');
+    const skipped = h.errors.filter((e) => /Skipped a line/.test(e.message));
+    assert.equal(skipped.length, 1, 'reported once');
+    assert.ok((skipped[0]?.message.length ?? 0) < 600, 'the report quotes an excerpt, not the line');
+    assert.ok(h.errors.length <= 4, `bounded number of reports, got ${h.errors.length}`);
+    assert.equal(store.pos?.offset, fs.statSync(file).size, 'position saved past C');
+
+    // Restart from the saved position: nothing is offered again.
+    const again: string[] = [];
+    const h2 = harness(file, { onLines: atomicConsumer(again) }, store);
+    await running(h2, () => h2.tailer.drain());
+    assert.deepStrictEqual(again, []);
+    assert.deepStrictEqual(h2.errors, []);
+  });
+
+  void test('a line that fails once (transient) is retried, not skipped', async () => {
+    const file = freshPath();
+    fs.writeFileSync(file, '');
+    const got: string[] = [];
+    let failures = 2;
+    const h = harness(file, {
+      onLines: (ls) => {
+        if (failures > 0) {
+          failures -= 1;
+          throw new Error('database is locked');
+        }
+        got.push(...ls);
+      },
+    });
+    await running(h, async () => {
+      fs.appendFileSync(file, lines(0, 3));
+      await h.tailer.drain();
+      await h.tailer.drain();
+    });
+    assert.deepStrictEqual(seqs(got), [0, 1, 2]);
+    assert.equal(h.errors.filter((e) => /Skipped/.test(e.message)).length, 0, 'nothing skipped');
   });
 });
 

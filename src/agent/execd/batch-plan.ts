@@ -1,0 +1,189 @@
+/**
+ * The plan step of a batch (run-batch.ts), without I/O but store reads: each execution's line, in
+ * order. Deletes and re-applies see the state the earlier executions of the same batch leave: a
+ * delete after an add of the same key deletes what that add creates. Work that needs no execution
+ * (a revert of a key no longer active, a timeout revert whose deadline moved) is settled here.
+ */
+import { isDue } from '../../core/execd/due-reverts.js';
+import type { AddDecision } from '../../core/execd/decide-add.js';
+import type { ActiveResponse, ExecutionAction, ExecutionStart } from '../../protocol/execution-records.js';
+import { isArEnvelope, responseKey, rewriteForScript } from '../../protocol/ar-message.js';
+import { isJsonObject, parseLenientJson } from '../../protocol/json.js';
+import type { StockScript } from '../../scripts/contract/stock-script.js';
+import { alertFacts } from './alert-facts.js';
+import type { ExecdContext } from './execd-context.js';
+import { basenameOf, failedEnd, type AddJob, type AddResult } from './run-add.js';
+import type { RevertReason, RevertResult } from './run-delete.js';
+
+/** One unit of work queued for an in-process program; `done` settles its caller's promise. */
+export type BatchWork =
+  | { readonly kind: 'add'; readonly job: AddJob; readonly done: (r: AddResult | undefined) => void }
+  | {
+      readonly kind: 'delete';
+      readonly key: string;
+      readonly reason: RevertReason;
+      readonly done: (r: RevertResult | undefined) => void;
+    }
+  | {
+      readonly kind: 'reapply';
+      readonly key: string;
+      readonly note: string;
+      readonly done: (id: number | undefined) => void;
+    };
+
+/** An execution that goes to the script, with what the batch decided for it. */
+export interface Planned {
+  readonly work: BatchWork;
+  readonly line: string;
+  /** delete/re-apply: the response acted on (as stored when planned; undefined for an in-batch add). */
+  readonly active: ActiveResponse | undefined;
+  executionId?: number;
+  key?: string;
+  decision?: AddDecision;
+}
+
+/** What the earlier executions of the batch leave for a key: its delete line, or null once deleted. */
+interface ViewEntry {
+  readonly deleteMessage: string;
+  readonly inBatchAdd: boolean;
+}
+type View = Map<string, ViewEntry | null>;
+
+export const NOT_REVERTED: RevertResult = { executionId: undefined, reverted: false };
+
+/** The stored add message rewritten as `command` (add for the script, continue for its handshake). */
+export function reapplyLine(active: ActiveResponse, command: 'add' | 'continue'): string {
+  const parsed = parseLenientJson(active.addMessage);
+  return isJsonObject(parsed)
+    ? JSON.stringify(rewriteForScript(parsed, command, active.program))
+    : active.addMessage;
+}
+
+function planAdd(
+  ctx: ExecdContext,
+  script: StockScript,
+  w: BatchWork & { kind: 'add' },
+  view: View,
+): Planned {
+  const { job } = w;
+  const message = rewriteForScript(job.message, 'add', job.program);
+  const line = JSON.stringify(message);
+  const input = isArEnvelope(message) ? script.input(message) : undefined;
+  if (script.stateful && job.timeoutSec > 0 && input?.ok === true) {
+    const key = responseKey(basenameOf(job.program), input.key === undefined ? [] : [input.key]);
+    const before = view.has(key) ? view.get(key) : ctx.store.getActive(key);
+    const deleteMessage =
+      before?.deleteMessage ?? JSON.stringify(rewriteForScript(job.message, 'delete', job.program));
+    view.set(key, { deleteMessage, inBatchAdd: true });
+  }
+  return { work: w, line, active: undefined };
+}
+
+/** True when a timeout revert has nothing to do now (the deadline moved); re-arms it then. */
+function deadlineMoved(
+  ctx: ExecdContext,
+  inBatch: ViewEntry | undefined,
+  stored: ActiveResponse | undefined,
+): boolean {
+  // A repeat that arrived meanwhile (earlier in this batch, or stored) moved the deadline.
+  if (inBatch?.inBatchAdd === true) {
+    return true;
+  }
+  if (stored && !isDue(stored, ctx.now())) {
+    ctx.scheduler.arm(stored.key, stored.expiresAt);
+    return true;
+  }
+  return false;
+}
+
+function planDelete(ctx: ExecdContext, w: BatchWork & { kind: 'delete' }, view: View): Planned | undefined {
+  const inBatch = view.get(w.key);
+  const stored = view.has(w.key) ? undefined : ctx.store.getActive(w.key);
+  const line = inBatch?.deleteMessage ?? stored?.deleteMessage;
+  if (line === undefined || (w.reason === 'timeout' && deadlineMoved(ctx, inBatch ?? undefined, stored))) {
+    w.done(NOT_REVERTED);
+    return undefined;
+  }
+  view.set(w.key, null);
+  return { work: w, line, active: stored };
+}
+
+function planOne(ctx: ExecdContext, script: StockScript, w: BatchWork, view: View): Planned | undefined {
+  if (w.kind === 'add') {
+    return planAdd(ctx, script, w, view);
+  }
+  if (w.kind === 'delete') {
+    return planDelete(ctx, w, view);
+  }
+  const active = view.has(w.key) ? undefined : ctx.store.getActive(w.key);
+  if (!active) {
+    w.done(undefined);
+    return undefined;
+  }
+  return { work: w, line: reapplyLine(active, 'add'), active };
+}
+
+/** Each execution's line, in order; work that needs no execution is settled here. */
+export function plan(ctx: ExecdContext, script: StockScript, work: readonly BatchWork[]): Planned[] {
+  const view: View = new Map();
+  const planned: Planned[] = [];
+  for (const w of work) {
+    try {
+      const p = planOne(ctx, script, w, view);
+      if (p) {
+        planned.push(p);
+      }
+    } catch (err) {
+      // This execution alone is refused (e.g. a message too deep to serialise); the rest go on.
+      rejectOne(ctx, w, err);
+    }
+  }
+  return planned;
+}
+
+/** Records an add that could not even be planned, as failed. */
+function rejectOne(ctx: ExecdContext, w: BatchWork, err: unknown): void {
+  ctx.log.error(`Execution failed: ${err instanceof Error ? err.message : String(err)}`);
+  if (w.kind !== 'add') {
+    w.done(undefined);
+    return;
+  }
+  const id = ctx.store.transaction(() => {
+    const executionId = ctx.store.startExecution(addStart(ctx, w.job));
+    ctx.store.endExecution(executionId, failedEnd(ctx, err, undefined));
+    return executionId;
+  });
+  ctx.onExecution?.(id);
+  w.done({ executionId: id, key: undefined, decision: 'none' });
+}
+
+export function addStart(ctx: ExecdContext, job: AddJob): ExecutionStart {
+  return {
+    key: undefined,
+    arName: job.arName,
+    program: job.program,
+    action: 'add',
+    agentId: ctx.agentId,
+    ...alertFacts(job.message),
+    startedAt: ctx.now(),
+  };
+}
+
+export function responseStart(
+  ctx: ExecdContext,
+  active: ActiveResponse,
+  action: ExecutionAction,
+): ExecutionStart {
+  return {
+    key: active.key,
+    arName: active.arName,
+    program: active.program,
+    action,
+    agentId: active.agentId,
+    alertId: active.alertId,
+    ruleId: active.ruleId,
+    srcip: active.srcip,
+    user: active.user,
+    startedAt: ctx.now(),
+  };
+}

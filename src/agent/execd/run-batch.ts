@@ -1,0 +1,252 @@
+/**
+ * A batch of executions of one in-process stock script: the same semantics as one run-add /
+ * run-delete / re-apply per execution, with the work grouped.
+ *
+ *   plan      (no I/O)   each execution's line, in order; deletes and re-applies see the state the
+ *                        earlier executions of the batch leave (an add then a delete of one key end
+ *                        deleted);
+ *   decide    ONE store transaction: every execution's start record, the repeated-offender counts
+ *                        and the active responses, committed before any `continue` is answered;
+ *   act       the script's batch form: one OS operation for the whole batch (one nft transaction);
+ *   record    ONE store transaction: every outcome; reverted (and failed new) responses leave the
+ *                        active list, so "active" means enforced.
+ *
+ * Every item's promise is settled in `finally`, whatever throws: the program's queue always moves on.
+ */
+import type { ExecutionEnd } from '../../protocol/execution-records.js';
+import { keysOfCheckKeys, responseKey, rewriteForScript } from '../../protocol/ar-message.js';
+import { parseLenientJson } from '../../protocol/json.js';
+import { runStockBatch, type BatchItemOutcome } from '../../scripts/contract/run-stock-batch.js';
+import type { StockScript } from '../../scripts/contract/stock-script.js';
+import { runInToolScope } from '../../scripts/contract/tool-scope.js';
+import type { ScriptOutcome } from '../executor/spawn-script.js';
+import { alertFacts } from './alert-facts.js';
+import {
+  NOT_REVERTED,
+  addStart,
+  plan,
+  reapplyLine,
+  responseStart,
+  type BatchWork,
+  type Planned,
+} from './batch-plan.js';
+import type { ExecdContext } from './execd-context.js';
+import { executionEnd } from './record-outcome.js';
+import { basenameOf, decideAndStore, noteFor } from './run-add.js';
+
+export type { BatchWork } from './batch-plan.js';
+
+/** One batch's context and the state its decide step leaves for its record step. */
+interface DecideState {
+  readonly ctx: ExecdContext;
+  /** Keys deleted by an earlier execution of this batch (their row goes in the record step). */
+  readonly deleted: Set<string>;
+  /** Index of the last execution that wrote each key: only it removes the row in the record step. */
+  readonly lastWrite: Map<string, number>;
+}
+
+/** Decides one execution inside the batch's transaction; returns its reply line, if any. */
+function decideOne(
+  st: DecideState,
+  p: Planned,
+  index: number,
+  checkKeys: string | undefined,
+): string | undefined {
+  const { ctx } = st;
+  const { work: w } = p;
+  if (w.kind === 'add') {
+    if (checkKeys === undefined) {
+      p.executionId = ctx.store.startExecution(addStart(ctx, w.job));
+      return undefined;
+    }
+    const key = responseKey(basenameOf(w.job.program), keysOfCheckKeys(parseLenientJson(checkKeys)));
+    p.key = key;
+    // Started with its key: a restart after a crash reconciles by it.
+    p.executionId = ctx.store.startExecution({ ...addStart(ctx, w.job), key });
+    const existing = st.deleted.has(key) ? undefined : ctx.store.getActive(key);
+    const prep = { key, addLine: p.line, facts: alertFacts(w.job.message) };
+    const decision = decideAndStore(ctx, w.job, prep, existing);
+    p.decision = decision;
+    if (decision.kind !== 'untracked') {
+      st.deleted.delete(key);
+      st.lastWrite.set(key, index);
+    }
+    return JSON.stringify(rewriteForScript(w.job.message, decision.answer, w.job.program));
+  }
+  const active = ctx.store.getActive(w.key) ?? p.active;
+  if (!active) {
+    return undefined;
+  }
+  p.key = w.key;
+  if (w.kind === 'delete') {
+    p.executionId = ctx.store.startExecution(responseStart(ctx, active, 'delete'));
+    st.deleted.add(w.key);
+    st.lastWrite.set(w.key, index);
+    ctx.log.debug(
+      w.reason === 'timeout'
+        ? `Executing command '${active.program} ${p.line}' after a timeout of '${active.timeoutSec}s'`
+        : `Delete pending AR: '${active.program}' '${p.line}'`,
+      { key: w.key, reason: w.reason },
+    );
+    return undefined;
+  }
+  p.executionId = ctx.store.startExecution(responseStart(ctx, active, 'reapply'));
+  return reapplyLine(active, 'continue');
+}
+
+/** The in-process twin of a spawned script's outcome, for the execution record. */
+function outcomeOf(
+  p: Planned,
+  o: BatchItemOutcome | 'timeout',
+  startedAt: number,
+  endedAt: number,
+): ScriptOutcome {
+  const isAdd = p.work.kind !== 'delete';
+  if (o === 'timeout') {
+    return {
+      exitCode: null,
+      signal: null,
+      timedOut: true,
+      handshake: isAdd ? 'line' : 'none',
+      firstLine: undefined,
+      reply: undefined,
+      stderrTail: '',
+      spawnError: undefined,
+      startedAt,
+      endedAt,
+    };
+  }
+  return {
+    exitCode: o.exitCode,
+    signal: null,
+    timedOut: false,
+    handshake: isAdd ? (o.handshake === 'line' ? 'line' : 'eof') : 'none',
+    firstLine: o.firstLine,
+    reply: o.reply,
+    stderrTail: o.error ?? '',
+    spawnError: undefined,
+    startedAt,
+    endedAt,
+  };
+}
+
+/** The record step for one execution, inside the outcome transaction. */
+function recordOne(st: DecideState, p: Planned, index: number, outcome: ScriptOutcome): void {
+  const { work: w, key } = p;
+  if (p.executionId === undefined) {
+    return;
+  }
+  const lastWriter = key !== undefined && st.lastWrite.get(key) === index;
+  let end: ExecutionEnd;
+  if (w.kind === 'add') {
+    end = addEnd(st.ctx, p, outcome, lastWriter);
+  } else if (w.kind === 'delete') {
+    if (lastWriter && key !== undefined) {
+      st.ctx.store.removeActive(key);
+      st.ctx.scheduler.disarm(key);
+    }
+    end = executionEnd(outcome, { note: `revert (${w.reason})` });
+  } else {
+    end = executionEnd(outcome, { note: w.note });
+  }
+  st.ctx.store.endExecution(p.executionId, end);
+}
+
+/**
+ * An add's end. A new response whose action failed is not enforced: it leaves the active list (and
+ * the schedule) unless a later execution of the batch wrote the key. A timed-out one may still be
+ * applied: it stays, and its revert will clean up.
+ */
+function addEnd(ctx: ExecdContext, p: Planned, outcome: ScriptOutcome, lastWriter: boolean): ExecutionEnd {
+  const action = p.decision?.kind === 'extended' ? 'abort' : 'add';
+  let note = noteFor(p.decision);
+  if (p.decision?.kind === 'started' && !outcome.timedOut && outcome.exitCode !== 0 && lastWriter) {
+    ctx.store.removeActive(p.decision.active.key);
+    ctx.scheduler.disarm(p.decision.active.key);
+    note = 'not enforced: not kept active';
+  }
+  return executionEnd(outcome, { key: p.key, action, note });
+}
+
+function settle(ctx: ExecdContext, p: Planned): void {
+  const { work: w, executionId: id } = p;
+  if (id !== undefined) {
+    ctx.onExecution?.(id);
+  }
+  if (w.kind === 'add') {
+    w.done(
+      id === undefined ? undefined : { executionId: id, key: p.key, decision: p.decision?.kind ?? 'none' },
+    );
+  } else if (w.kind === 'delete') {
+    w.done(id === undefined ? NOT_REVERTED : { executionId: id, reverted: true });
+  } else {
+    w.done(id);
+  }
+}
+
+/** Resolves 'timeout' when `run` takes longer than `ms` (the run itself goes on). */
+async function withLimit<T>(run: Promise<T>, ms: number): Promise<T | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => {
+      resolve('timeout');
+    }, ms);
+  });
+  try {
+    return await Promise.race([run, limit]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Runs one batch of `work` for `program` (see module doc). */
+export async function runBatch(
+  ctx: ExecdContext,
+  program: string,
+  script: StockScript,
+  work: readonly BatchWork[],
+): Promise<void> {
+  try {
+    const planned = plan(ctx, script, work);
+    if (planned.length === 0) {
+      return;
+    }
+    const st: DecideState = { ctx, deleted: new Set(), lastWrite: new Map() };
+    const startedAt = ctx.now();
+    const host = { home: ctx.home, argv0: program, now: () => new Date(ctx.now()) };
+    const abort = new AbortController();
+    const lines = planned.map((p) => p.line);
+    // The tool scope carries the abort signal to every tool the batch starts (tool-scope.ts).
+    const run = runInToolScope({ signal: abort.signal }, () =>
+      runStockBatch(script, lines, {
+        host,
+        decide: (checkKeys) =>
+          ctx.store.transaction(() => planned.map((p, i) => decideOne(st, p, i, checkKeys[i]))),
+        signal: abort.signal,
+      }),
+    );
+    const result = await withLimit(run, ctx.limits.execMs);
+    if (result === 'timeout') {
+      abort.abort();
+    }
+    const endedAt = ctx.now();
+    ctx.store.transaction(() => {
+      planned.forEach((p, i) => {
+        const o = result === 'timeout' ? 'timeout' : (result[i] ?? 'timeout');
+        recordOne(st, p, i, outcomeOf(p, o, startedAt, endedAt));
+      });
+    });
+    for (const p of planned) {
+      settle(ctx, p);
+    }
+    if (result === 'timeout') {
+      // The next batch of this program starts only once this one's OS work has settled: order.
+      await run.catch(() => undefined);
+    }
+  } finally {
+    for (const w of work) {
+      // Settling twice is harmless (a promise settles once): this only catches what a throw skipped.
+      w.done(undefined);
+    }
+  }
+}

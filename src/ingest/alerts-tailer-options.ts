@@ -1,0 +1,52 @@
+/**
+ * The alerts.json tailer's options and interface (implemented by alerts-file-tailer.ts, which
+ * documents the guarantees).
+ */
+import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
+import type { StartAt, TailPosition } from './tail-position.js';
+
+export interface AlertsTailerOptions {
+  readonly path: string;
+  /** Called once by `start()`: the position saved by a previous run, if any. */
+  readonly loadPosition: () => TailPosition | undefined;
+  /** Called after each batch has been handled, with the offset just after its last line. */
+  readonly savePosition: (pos: TailPosition) => void;
+  /** Complete lines (without "\n"), in order; the next batch waits until this settles. */
+  readonly onLines: (lines: readonly string[]) => Promise<void> | void;
+  /** Delay between polls, in ms. @default 200 */
+  readonly pollMs?: number;
+  /** Most lines per `onLines` call. @default 1000 */
+  readonly maxBatchLines?: number;
+  /** Longest accepted line, in bytes without the newline. @default 1048576 (1 MiB) */
+  readonly maxLineBytes?: number;
+  /** Times one line may fail on its own before it is skipped as poison. @default 3 */
+  readonly poisonAttempts?: number;
+  /** Where a file that exists at the first poll starts when no position was saved. @default 'end' */
+  readonly startAt?: StartAt;
+  /** Receives every error (I/O, consumer, oversized line). @default ignore */
+  readonly onError?: (err: Error) => void;
+}
+
+export interface AlertsTailer {
+  /** Starts polling (the first poll runs at once). Later calls do nothing. */
+  start(): void;
+  /** Stops polling; resolves once the in-flight batch is handled and its position saved. */
+  stop(): Promise<void>;
+  /**
+   * Resolves when everything currently in the file has been handled: after a full poll that began
+   * after this call (errors in it go to `onError`). Resolves at once when not running.
+   */
+  drain(): Promise<void>;
+}
+
+/** An option's value or its default. @throws RiposteError CONFIG_INVALID unless a positive integer. */
+export function positiveInt(name: string, value: number | undefined, dflt: number): number {
+  const v = value ?? dflt;
+  if (!Number.isSafeInteger(v) || v <= 0) {
+    throw new RiposteError(
+      ErrorCode.CONFIG_INVALID,
+      `Alerts tailer: ${name} must be a positive integer, got ${v}`,
+    );
+  }
+  return v;
+}

@@ -1,0 +1,160 @@
+/**
+ * The Wazuh script-library skeleton (run-stock-script.ts) for a batch of executions of one stock
+ * script run in-process: each execution writes the same active-responses.log lines, in the same
+ * order, as when it runs alone; only the OS work is grouped.
+ *
+ * Phases:
+ *   1. per execution: "Starting", the line, envelope/command/input checks, and for a stateful add
+ *      the check_keys line (what the script would print);
+ *   2. ONE call to `decide` with every execution's check_keys line (undefined where there is none):
+ *      the agent decides the whole batch and commits it in one store transaction, then returns each
+ *      reply line (continue/abort), undefined where it has none;
+ *   3. the replies are checked and logged ("Aborted" for abort);
+ *   4. every execution left to act goes through the script's batch form in one call, in order;
+ *      each then logs "Ended" or its own failure message.
+ * Never throws (but `decide` may: then nothing was applied and the error is passed on).
+ */
+import { buildCheckKeys } from '../../protocol/ar-message.js';
+import { SCRIPT_EXIT_FAILURE, SCRIPT_EXIT_OK, type ScriptHost } from '../../protocol/script-io.js';
+import { appendArLog } from './ar-log.js';
+import { ArLogMessage, checkMessage, extraArgsOf, scriptBasename } from './run-stock-script.js';
+import { concurrentBatch, type StockBatchItem, type StockBatchResult } from './stock-batch.js';
+import type { StockContext, StockScript } from './stock-script.js';
+
+/** What happened to one execution of the batch (the in-process twin of a script run's outcome). */
+export interface BatchItemOutcome {
+  readonly exitCode: number;
+  /** none: no handshake (delete, stateless, or input refused); line: check_keys was sent. */
+  readonly handshake: 'none' | 'line';
+  readonly firstLine: string | undefined;
+  readonly reply: string | undefined;
+  /** The failure message logged, when the execution failed. */
+  readonly error: string | undefined;
+}
+
+/** Replies, one per execution, for the check_keys lines (undefined = no handshake for that one). */
+export type BatchDecide = (checkKeys: readonly (string | undefined)[]) => readonly (string | undefined)[];
+
+type Stage =
+  | { readonly kind: 'done'; readonly exitCode: number; readonly error: string | undefined }
+  | { readonly kind: 'act'; readonly item: StockBatchItem };
+
+interface Pending {
+  stage: Stage;
+  readonly checkKeys: string | undefined;
+  reply: string | undefined;
+}
+
+const failed = (error?: string): Stage => ({ kind: 'done', exitCode: SCRIPT_EXIT_FAILURE, error });
+
+/** Phase 1 for one line. */
+function prepare(script: StockScript, line: string, host: ScriptHost): Pending {
+  const log = (msg: string): void => {
+    appendArLog(host, msg);
+  };
+  log(ArLogMessage.STARTING);
+  const msg = checkMessage(line, log, ['add', 'delete']);
+  if (!msg.ok) {
+    return { stage: failed(), checkKeys: undefined, reply: undefined };
+  }
+  const input = script.input(msg.value);
+  if (!input.ok) {
+    log(input.log);
+    return { stage: failed(input.log), checkKeys: undefined, reply: undefined };
+  }
+  const mode = msg.value.command === 'add' ? 'add' : 'delete';
+  const ctx: StockContext = {
+    message: msg.value,
+    key: input.key,
+    extraArgs: extraArgsOf(msg.value),
+    log,
+    host,
+  };
+  let checkKeys: string | undefined;
+  if (mode === 'add' && script.stateful) {
+    const keys = input.key === undefined ? [] : [input.key];
+    checkKeys = JSON.stringify(buildCheckKeys(scriptBasename(host.argv0), keys));
+    log(checkKeys);
+  }
+  return { stage: { kind: 'act', item: { mode, ctx } }, checkKeys, reply: undefined };
+}
+
+/** Phase 3 for one execution that sent check_keys. */
+function answer(p: Pending, reply: string | undefined, host: ScriptHost): void {
+  p.reply = reply;
+  if (p.stage.kind !== 'act') {
+    return;
+  }
+  const log = p.stage.item.ctx.log;
+  if (reply === undefined) {
+    log(ArLogMessage.NO_INPUT);
+    p.stage = failed(ArLogMessage.NO_INPUT);
+    return;
+  }
+  const checked = checkMessage(reply, log, ['continue', 'abort']);
+  if (!checked.ok) {
+    p.stage = failed();
+  } else if (checked.value.command === 'abort') {
+    appendArLog(host, ArLogMessage.ABORTED);
+    p.stage = { kind: 'done', exitCode: SCRIPT_EXIT_OK, error: undefined };
+  }
+}
+
+/** Phase 4: the batch form over every execution still to act. */
+async function act(script: StockScript, pending: readonly Pending[], signal: AbortSignal): Promise<void> {
+  const acting: Pending[] = [];
+  const items: StockBatchItem[] = [];
+  for (const p of pending) {
+    if (p.stage.kind === 'act') {
+      acting.push(p);
+      items.push(p.stage.item);
+    }
+  }
+  if (items.length === 0) {
+    return;
+  }
+  let results: StockBatchResult[];
+  try {
+    results = await (script.batch ?? concurrentBatch(script))(items, signal);
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    results = items.map(() => why);
+  }
+  acting.forEach((p, i) => {
+    const error = i < results.length ? results[i] : 'Unable to run active response (no result).';
+    items[i]?.ctx.log(error ?? ArLogMessage.ENDED);
+    p.stage =
+      error === undefined ? { kind: 'done', exitCode: SCRIPT_EXIT_OK, error: undefined } : failed(error);
+  });
+}
+
+export interface BatchRunOptions {
+  readonly host: ScriptHost;
+  readonly decide: BatchDecide;
+  /** Aborted when the agent stops waiting (passed to the batch form). */
+  readonly signal: AbortSignal;
+}
+
+/** Runs `lines` (add/delete messages) as one batch of `script`; one outcome per line, in order. */
+export async function runStockBatch(
+  script: StockScript,
+  lines: readonly string[],
+  opts: BatchRunOptions,
+): Promise<BatchItemOutcome[]> {
+  const { host, decide, signal } = opts;
+  const pending = lines.map((line) => prepare(script, line, host));
+  const replies = decide(pending.map((p) => p.checkKeys));
+  pending.forEach((p, i) => {
+    if (p.checkKeys !== undefined) {
+      answer(p, replies[i], host);
+    }
+  });
+  await act(script, pending, signal);
+  return pending.map((p) => ({
+    exitCode: p.stage.kind === 'done' ? p.stage.exitCode : SCRIPT_EXIT_FAILURE,
+    handshake: p.checkKeys === undefined ? 'none' : 'line',
+    firstLine: p.checkKeys,
+    reply: p.reply,
+    error: p.stage.kind === 'done' ? p.stage.error : undefined,
+  }));
+}
