@@ -6,7 +6,9 @@
  */
 import { matchesActive } from '../core/execd/active-filter.js';
 import type { ExecutionRecord } from '../protocol/execution-records.js';
+import { operatorRunRefusal } from '../core/match/response-guard.js';
 import { runVerdict, wazuhResult, type WazuhResult } from '../core/orders/wazuh-result.js';
+import { hostProtectedAddresses } from '../net/host-addresses.js';
 import { buildArMessage } from '../protocol/ar-message.js';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
 import type { AgentRuntime } from '../agent/agent-runtime.js';
@@ -87,6 +89,7 @@ export class AgentVerbs {
    * (1701 another agent, 1650 no command, 1652 not in ar.conf), then the run, awaited.
    */
   async run(req: RunRequest): Promise<WazuhResult> {
+    this.guard(req);
     const ids = req.agents === 'all' ? [this.agentId] : req.agents;
     const names = new Set(this.runtime.resolver.names());
     const affected: string[] = [];
@@ -111,6 +114,27 @@ export class AgentVerbs {
       await this.runtime.execd.submit(JSON.stringify(message));
     }
     return wazuhResult(affected, failed);
+  }
+
+  /**
+   * The manager's guard for operator runs (response-guard.ts, issue 13.6): never-block addresses,
+   * and no stateful block without a timeout. An agent has no white list of its own (the manager's
+   * config holds it). @throws RiposteError REQUEST_INVALID
+   */
+  private guard(req: RunRequest): void {
+    const found = this.runtime.resolver.resolve(req.command);
+    const known = found.kind === 'found' || found.kind === 'custom';
+    const refusal = operatorRunRefusal({
+      command: req.command,
+      program: known ? found.program.slice(found.program.lastIndexOf('/') + 1) : undefined,
+      timeoutSec: found.kind === 'found' ? found.timeout : 0,
+      alert: req.alert,
+      whiteList: undefined,
+      protectedAddresses: hostProtectedAddresses(),
+    });
+    if (refusal !== undefined) {
+      throw new RiposteError(ErrorCode.REQUEST_INVALID, `Cannot run "${req.command}": ${refusal}`);
+    }
   }
 
   private execution(id: number): FleetExecution {

@@ -2,9 +2,11 @@
  * Daemon lifecycle in the foreground: start, then wait for a signal.
  *  SIGTERM, SIGINT, SIGQUIT: clean stop (active responses stay in force unless --revert-on-stop).
  *  SIGUSR2: restart in place (stop, re-read the configuration, start): what restart-riposte sends.
- *  SIGHUP, SIGPIPE: ignored, as wazuh-execd does.
+ *  SIGHUP: reopens the log files (after logrotate moved them); nothing else changes.
+ *  SIGPIPE: ignored, as wazuh-execd does.
  */
 import { assertSafeHome } from '../../home/home-safety.js';
+import { reopenDaemonLogs } from '../../log/daemon-log.js';
 import { acquireHomeLock } from './home-lock.js';
 
 export interface RunningDaemon {
@@ -16,7 +18,14 @@ export type DaemonStarter = () => Promise<RunningDaemon>;
 export async function runDaemon(start: DaemonStarter, log: (msg: string) => void): Promise<void> {
   let current = await start();
   let busy = false;
-  process.on('SIGHUP', () => undefined);
+  process.on('SIGHUP', () => {
+    const failed = reopenDaemonLogs();
+    log(
+      failed.length === 0
+        ? 'Received SIGHUP: log files reopened.'
+        : `Received SIGHUP: ${failed.map((e) => e.message).join('; ')}`,
+    );
+  });
   process.on('SIGPIPE', () => undefined);
   await new Promise<void>((resolve) => {
     const stop = (signal: string): void => {
