@@ -24,7 +24,11 @@ import { openSqliteManagerStore } from '../store/sqlite-manager-store.js';
 import { assertSafeHome } from '../home/home-safety.js';
 import { AgentSessions } from '../manager/agent-sessions.js';
 import { createLinkHandler, type LinkHandler } from '../manager/link-handler.js';
-import { DEFAULT_DISCONNECTION_TIME_MS, LOCAL_AGENT_ID, type ManagerContext } from '../manager/manager-context.js';
+import {
+  DEFAULT_DISCONNECTION_TIME_MS,
+  LOCAL_AGENT_ID,
+  type ManagerContext,
+} from '../manager/manager-context.js';
 import type { ManagerEventListener, ManagerService } from '../manager/manager-service.js';
 import type { ManagerStore } from '../core/orders/manager-store.js';
 import { startOrderScheduler } from '../manager/order-scheduler.js';
