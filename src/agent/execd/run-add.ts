@@ -153,7 +153,9 @@ async function addInSlot(
       mode: 'add',
       limits: ctx.limits,
       decide: async (firstLine) => {
-        key = responseKey(basenameOf(job.program), keysOfCheckKeys(parseLenientJson(firstLine)));
+        key = responseKey(basenameOf(job.program), keysOfCheckKeys(parseLenientJson(firstLine)), (m) => {
+          ctx.log.warn(m);
+        });
         const lease = await ctx.order.acquire(job.program, seq, key);
         onLease(lease);
         const k = key;
