@@ -19,6 +19,7 @@ import { Execd, type RestoreSummary } from './execd/execd.js';
 import { stockScriptLookup } from './execd/stock-lookup.js';
 import { bindExecqSocket, type ExecqSocket } from './execq-socket.js';
 import { selectRunner } from './executor/select-runner.js';
+import { startLoopDelayMonitor, type LoopDelayMonitor } from './loop-delay.js';
 import type { ScriptLimits } from './executor/spawn-script.js';
 
 const BOOT_ID_SETTING = 'boot_id';
@@ -72,6 +73,7 @@ function detectReboot(store: AgentStore, bootIdFile: string, log: DaemonLog): bo
 
 export async function startAgentRuntime(opts: AgentRuntimeOptions): Promise<AgentRuntime> {
   const now = opts.now ?? Date.now;
+  const loopDelay = startLoopDelayMonitor();
   const paths = agentPaths(resolve(opts.home));
   assertSafeHome(paths.home);
   prepareHome(paths);
@@ -116,6 +118,7 @@ export async function startAgentRuntime(opts: AgentRuntimeOptions): Promise<Agen
   const socket = await bindSocket(paths, execd, log, opts.settings.disabled);
   replaceFileNoFollow(paths.pidFile, `${process.pid}\n`, 0o640);
   log.info(`Started (pid: ${process.pid}).`);
+  loopDelay.reset();
   return {
     paths,
     execd,
@@ -124,7 +127,7 @@ export async function startAgentRuntime(opts: AgentRuntimeOptions): Promise<Agen
     resolver,
     restored,
     startedAt: now(),
-    stop: () => stopRuntime({ execd, store, log, socket, paths, revert: opts.revertOnStop }),
+    stop: () => stopRuntime({ execd, store, log, socket, paths, revert: opts.revertOnStop, loopDelay }),
   };
 }
 
@@ -154,6 +157,7 @@ interface StopParts {
   readonly socket: ExecqSocket | undefined;
   readonly paths: AgentPaths;
   readonly revert: boolean;
+  readonly loopDelay: LoopDelayMonitor;
 }
 
 async function stopRuntime(p: StopParts): Promise<void> {
@@ -161,6 +165,7 @@ async function stopRuntime(p: StopParts): Promise<void> {
   await p.execd.stop(p.revert);
   p.store.close();
   rmSync(p.paths.pidFile, { force: true });
+  p.log.info(p.loopDelay.stop());
   p.log.info('Stopped.');
   p.log.flush();
 }
