@@ -16,6 +16,7 @@ import { ArConfResolver } from './ar-conf-resolver.js';
 import { readBootId } from './boot-id.js';
 import { openDaemonLog, type DaemonLog, type LogLevel } from '../log/daemon-log.js';
 import { Execd, type RestoreSummary } from './execd/execd.js';
+import { hostProtectedAddresses } from '../net/host-addresses.js';
 import { stockScriptLookup } from './execd/stock-lookup.js';
 import { bindExecqSocket, type ExecqSocket } from './execq-socket.js';
 import { selectRunner } from './executor/select-runner.js';
@@ -107,6 +108,7 @@ export async function startAgentRuntime(opts: AgentRuntimeOptions): Promise<Agen
     now,
     repeatedOffenders: opts.settings.repeatedOffenders,
     limits: opts.limits,
+    protectedAddresses: () => hostProtectedAddresses(),
     ...(opts.poolSize !== undefined ? { poolSize: opts.poolSize } : {}),
     ...(opts.onExecution !== undefined ? { onExecution: opts.onExecution } : {}),
   });

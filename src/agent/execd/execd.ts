@@ -10,6 +10,8 @@
 import { restoreAction } from '../../core/execd/due-reverts.js';
 import type { InterruptedExecution } from '../../core/execd/agent-store.js';
 import type { ActiveResponse } from '../../protocol/execution-records.js';
+import { protectedTarget, type ProtectedAddresses } from '../../core/match/never-block.js';
+import { getPath } from '../../protocol/json.js';
 import type { StockScript } from '../../scripts/contract/stock-script.js';
 import { KeyOrder } from '../key-order.js';
 import { RevertScheduler } from '../revert-scheduler.js';
@@ -27,6 +29,8 @@ export type ExecdOptions = Omit<ExecdContext, 'order' | 'pool' | 'scheduler'> & 
   /** Executions running at once. @default 16 */
   readonly poolSize?: number;
 };
+
+const NONE_PROTECTED: ProtectedAddresses = new Map();
 
 export interface RestoreSummary {
   readonly armed: number;
@@ -71,13 +75,26 @@ export class Execd {
     return this.runJob(result.job);
   }
 
-  /** Runs an already-resolved add job. */
+  /**
+   * Runs an already-resolved add job, unless its target is an address no response may block
+   * (loopback, unspecified, broadcast, this host, the manager link peer; issue 13.6): then it is
+   * refused (logged, undefined) whatever started it (alert, API order, CLI, execq).
+   */
   runJob(job: AddJob): Promise<AddResult | undefined> {
+    const refusal = protectedTarget(getPath(job.message, ['parameters', 'alert']), this.protectedAddresses());
+    if (refusal !== undefined) {
+      this.ctx.log.warn(`Active response '${job.arName}' refused: ${refusal}.`);
+      return Promise.resolve(undefined);
+    }
     const script = this.ctx.inProcessScript?.(job.program);
     if (script) {
       return this.enqueue(job.program, script, (done) => ({ kind: 'add', job, done }));
     }
     return this.track(runAdd(this.ctx, job));
+  }
+
+  private protectedAddresses(): ProtectedAddresses {
+    return this.ctx.protectedAddresses?.() ?? NONE_PROTECTED;
   }
 
   /** Reverts one active response now. */
