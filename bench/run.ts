@@ -10,12 +10,14 @@ import { managerFanout } from './manager-fanout.js';
 import { execqBurst, startAlerts, startLatency } from './public-paths.js';
 import { rebootReapply, restartRearm } from './restart-reboot.js';
 import { customAdds, customLoop } from './custom-scripts.js';
+import { managerLink } from './manager-link.js';
 import { cliStartup } from './cli-startup.js';
 
 const modules: readonly BenchModule[] = [
   execqBurst,
   startAlerts,
   startLatency,
+  managerLink,
   rebootReapply,
   restartRearm,
   customAdds,
