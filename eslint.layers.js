@@ -24,6 +24,7 @@ export const LAYERS = [
       'src/home',
       'src/pki',
       'src/types',
+      'src/net',
     ],
   },
   { name: 'services', paths: ['src/agent', 'src/manager', 'src/local'] },

@@ -5,21 +5,25 @@
  */
 import type { BenchModule, BenchReport } from './bench-types.js';
 import { ingestMatch } from './ingest-match.js';
-import { firewallBurst } from './firewall-burst.js';
-import { storeRestart } from './store-restart.js';
 import { agentLatency } from './agent-latency.js';
-import { agentThroughput } from './agent-throughput.js';
-import { agentRestart } from './agent-restart.js';
 import { managerFanout } from './manager-fanout.js';
+import { execqBurst, startAlerts, startLatency } from './public-paths.js';
+import { rebootReapply, restartRearm } from './restart-reboot.js';
+import { customAdds, customLoop } from './custom-scripts.js';
+import { managerLink } from './manager-link.js';
 import { cliStartup } from './cli-startup.js';
 
 const modules: readonly BenchModule[] = [
+  execqBurst,
+  startAlerts,
+  startLatency,
+  managerLink,
+  rebootReapply,
+  restartRearm,
+  customAdds,
+  customLoop,
   ingestMatch,
-  firewallBurst,
-  storeRestart,
   agentLatency,
-  agentThroughput,
-  agentRestart,
   managerFanout,
   cliStartup,
 ];
@@ -58,7 +62,8 @@ function parseArgs(argv: readonly string[]): { only: string | undefined; check: 
 
 async function main(): Promise<void> {
   const { only, check } = parseArgs(process.argv.slice(2));
-  const selected = modules.filter((m) => only === undefined || m.name === only);
+  const names = only?.split(',');
+  const selected = modules.filter((m) => names === undefined || names.includes(m.name));
   if (selected.length === 0) {
     process.stderr.write(
       `no benchmark named ${JSON.stringify(only)}; known: ${modules.map((m) => m.name).join(', ')}\n`,

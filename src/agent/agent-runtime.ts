@@ -16,9 +16,11 @@ import { ArConfResolver } from './ar-conf-resolver.js';
 import { readBootId } from './boot-id.js';
 import { openDaemonLog, type DaemonLog, type LogLevel } from '../log/daemon-log.js';
 import { Execd, type RestoreSummary } from './execd/execd.js';
+import { hostProtectedAddresses } from '../net/host-addresses.js';
 import { stockScriptLookup } from './execd/stock-lookup.js';
 import { bindExecqSocket, type ExecqSocket } from './execq-socket.js';
 import { selectRunner } from './executor/select-runner.js';
+import { startLoopDelayMonitor, type LoopDelayMonitor } from './loop-delay.js';
 import type { ScriptLimits } from './executor/spawn-script.js';
 
 const BOOT_ID_SETTING = 'boot_id';
@@ -72,6 +74,7 @@ function detectReboot(store: AgentStore, bootIdFile: string, log: DaemonLog): bo
 
 export async function startAgentRuntime(opts: AgentRuntimeOptions): Promise<AgentRuntime> {
   const now = opts.now ?? Date.now;
+  const loopDelay = startLoopDelayMonitor();
   const paths = agentPaths(resolve(opts.home));
   assertSafeHome(paths.home);
   prepareHome(paths);
@@ -82,6 +85,8 @@ export async function startAgentRuntime(opts: AgentRuntimeOptions): Promise<Agen
   }
   const store = openSqliteAgentStore(paths.db);
   const resolver = new ArConfResolver(paths.home, log);
+  // Read ar.conf now (Wazuh waits for the first message): an absent executable is reported at start.
+  resolver.names();
   opts.settings.repeatedOffenders.forEach((n, i) => {
     log.info(`Adding offenders timeout: ${n} (for #${i + 1})`);
   });
@@ -103,6 +108,7 @@ export async function startAgentRuntime(opts: AgentRuntimeOptions): Promise<Agen
     now,
     repeatedOffenders: opts.settings.repeatedOffenders,
     limits: opts.limits,
+    protectedAddresses: () => hostProtectedAddresses(),
     ...(opts.poolSize !== undefined ? { poolSize: opts.poolSize } : {}),
     ...(opts.onExecution !== undefined ? { onExecution: opts.onExecution } : {}),
   });
@@ -114,6 +120,7 @@ export async function startAgentRuntime(opts: AgentRuntimeOptions): Promise<Agen
   const socket = await bindSocket(paths, execd, log, opts.settings.disabled);
   replaceFileNoFollow(paths.pidFile, `${process.pid}\n`, 0o640);
   log.info(`Started (pid: ${process.pid}).`);
+  loopDelay.reset();
   return {
     paths,
     execd,
@@ -122,7 +129,7 @@ export async function startAgentRuntime(opts: AgentRuntimeOptions): Promise<Agen
     resolver,
     restored,
     startedAt: now(),
-    stop: () => stopRuntime({ execd, store, log, socket, paths, revert: opts.revertOnStop }),
+    stop: () => stopRuntime({ execd, store, log, socket, paths, revert: opts.revertOnStop, loopDelay }),
   };
 }
 
@@ -152,6 +159,7 @@ interface StopParts {
   readonly socket: ExecqSocket | undefined;
   readonly paths: AgentPaths;
   readonly revert: boolean;
+  readonly loopDelay: LoopDelayMonitor;
 }
 
 async function stopRuntime(p: StopParts): Promise<void> {
@@ -159,6 +167,7 @@ async function stopRuntime(p: StopParts): Promise<void> {
   await p.execd.stop(p.revert);
   p.store.close();
   rmSync(p.paths.pidFile, { force: true });
+  p.log.info(p.loopDelay.stop());
   p.log.info('Stopped.');
   p.log.flush();
 }

@@ -4,9 +4,9 @@
  * file's mtime or size changed (Wazuh only re-reads on a miss, so a changed timeout for a known
  * name was ignored until restart: reference §8.12).
  */
-import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { AR_CONF_PATH, lookupCommand, parseArConf, type ArConfTable } from '../core/ar-conf.js';
+import { AR_BIN_DIR, AR_CONF_PATH, lookupCommand, parseArConf, type ArConfTable } from '../core/ar-conf.js';
 import type { CommandResolver, ResolvedCommand } from './command-resolver.js';
 import type { DaemonLog } from '../log/daemon-log.js';
 
@@ -33,6 +33,15 @@ export class ArConfResolver implements CommandResolver {
   names(): string[] {
     this.reloadIfChanged();
     return this.table.entries.map((e) => e.name);
+  }
+
+  /** The file names in active-response/bin (for "did you mean" on an absent executable). */
+  private binFiles(): string[] {
+    try {
+      return readdirSync(join(this.home, AR_BIN_DIR));
+    } catch {
+      return [];
+    }
   }
 
   private fileStamp(): string {
@@ -70,7 +79,8 @@ export class ArConfResolver implements CommandResolver {
         return false;
       }
     };
-    const parsed = parseArConf(text, exists, { firstRead: this.reads++ === 0 });
+    const firstRead = this.reads++ === 0;
+    const parsed = parseArConf(text, exists, { firstRead, binFiles: firstRead ? this.binFiles() : [] });
     for (const l of parsed.logs) {
       this.log[l.level === 'warning' ? 'warn' : l.level](l.message);
     }

@@ -5,7 +5,7 @@
 export type ResolvedCommand =
   | { readonly kind: 'found'; readonly program: string; readonly timeout: number }
   | { readonly kind: 'custom'; readonly program: string; readonly timeout: 0 }
-  | { readonly kind: 'not-present' }
+  | { readonly kind: 'not-present'; readonly program: string }
   | { readonly kind: 'unknown' }
   | { readonly kind: 'rejected'; readonly log: string };
 

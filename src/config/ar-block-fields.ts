@@ -5,7 +5,7 @@
  */
 import type { GroupMatcher } from '../core/config-model.js';
 import { Accepted, Code, Msg, type Diagnostics } from './diagnostics.js';
-import { didYouMean } from './suggest.js';
+import { didYouMean } from '../core/suggest.js';
 import { parseTimeoutSeconds } from './parse-duration.js';
 import type { XmlElement } from './xml-element.js';
 import { compileOsRegex } from '../core/match/ossec-regex.js';

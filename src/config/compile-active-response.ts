@@ -9,7 +9,7 @@ import type { ArRule, CommandDef, LocationFlags } from '../core/config-model.js'
 import { readArBlockFields, type ArBlockFields } from './ar-block-fields.js';
 import { Code, type Diagnostics } from './diagnostics.js';
 import { LOCATION_KEYWORDS, parseLocation, unknownLocationWords } from './location.js';
-import { didYouMean } from './suggest.js';
+import { didYouMean } from '../core/suggest.js';
 import type { XmlElement } from './xml-element.js';
 import { atoi } from '../core/c-atoi.js';
 

@@ -5,7 +5,7 @@
  */
 import type { CommandDef } from '../core/config-model.js';
 import { Accepted, Code, Msg, type Diagnostics } from './diagnostics.js';
-import { didYouMean } from './suggest.js';
+import { didYouMean } from '../core/suggest.js';
 import type { XmlElement } from './xml-element.js';
 
 /** Wazuh truncates `<extra_args>` to this many characters before splitting. */

@@ -16,7 +16,7 @@ import { addWhiteListEntry, emptyWhiteList, toWhiteList } from './compile-white-
 import type { ArRule, CommandDef, Config } from '../core/config-model.js';
 import { deepFreeze } from './deep-freeze.js';
 import { Code, Msg, Diagnostics } from './diagnostics.js';
-import { didYouMean } from './suggest.js';
+import { didYouMean } from '../core/suggest.js';
 import type { XmlElement } from './xml-element.js';
 
 export type ConfigMode = 'manager' | 'agent';

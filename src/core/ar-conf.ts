@@ -5,6 +5,7 @@
  */
 import type { Config } from './config-model.js';
 import { atoi } from './c-atoi.js';
+import { didYouMean } from './suggest.js';
 
 /** Directory of response executables, relative to the install dir. */
 export const AR_BIN_DIR = 'active-response/bin';
@@ -40,13 +41,15 @@ export function renderArConf(config: Config): string {
 export interface ArConfEntry {
   readonly name: string;
   readonly program: string;
+  /** When `program` is '' because the executable is absent: the path that was looked for. */
+  readonly absent?: string;
   /** Seconds. */
   readonly timeout: number;
 }
 
 /** A line for execd's log, with Wazuh's level and wording. */
 export interface ArConfLog {
-  readonly level: 'error' | 'warning' | 'info';
+  readonly level: 'error' | 'warning' | 'info' | 'debug';
   readonly message: string;
 }
 
@@ -60,7 +63,12 @@ export interface ParseArConfOptions {
    * @default true
    */
   readonly firstRead?: boolean;
+  /** Files in active-response/bin, to suggest a near name for an absent executable. */
+  readonly binFiles?: readonly string[];
 }
+
+/** Names of the default lines (§2.2): their alternatives are absent by design on any one system. */
+const DEFAULT_NAMES: ReadonlySet<string> = new Set(['restart-ossec0', 'restart-wazuh0']);
 
 /** True when a path has a `..` component (Wazuh's parent-folder check). */
 function hasParentRef(path: string): boolean {
@@ -76,6 +84,33 @@ interface LineContext {
   readonly exists: (relPath: string) => boolean;
   readonly firstRead: boolean;
   readonly logs: ArConfLog[];
+}
+
+/**
+ * The "not present" lines for the names that stayed without a program once every line is read.
+ * Riposte differs from Wazuh here (docs/compatibility.md): a default restart name resolved by another
+ * line, or absent on this platform, is logged at debug level only (Wazuh logs every absent line, so
+ * each start printed three lines for Windows executables); an absent executable of a configured
+ * response is a warning, with a near file name when there is one, since its alerts will fail.
+ */
+function absentLogs(entries: readonly ArConfEntry[], binFiles: readonly string[]): ArConfLog[] {
+  return entries.flatMap((e): ArConfLog[] => {
+    if (e.absent === undefined || e.program !== '') {
+      return [];
+    }
+    const message = `Active response command not present: '${e.absent}'. Not using it on this system.`;
+    if (DEFAULT_NAMES.has(e.name)) {
+      return [{ level: 'debug', message }];
+    }
+    const exe = e.absent.slice(AR_BIN_DIR.length + 1);
+    const near = didYouMean(exe, binFiles);
+    return [
+      {
+        level: 'warning',
+        message: `${message} Executions of '${e.name}' will be recorded as failed.${near}`,
+      },
+    ];
+  });
 }
 
 /** Parses one line into an entry, logging as execd does; undefined when the line is skipped. */
@@ -102,11 +137,7 @@ function parseLine(line: string, ctx: LineContext): ArConfEntry | undefined {
   if (ctx.exists(program)) {
     return { name, program, timeout };
   }
-  if (ctx.firstRead) {
-    const message = `Active response command not present: '${program}'. Not using it on this system.`;
-    ctx.logs.push({ level: 'info', message });
-  }
-  return { name, program: '', timeout };
+  return { name, program: '', timeout, absent: program };
 }
 
 /** Adds `e` to `table` with execd's duplicate rule; false when the table is full. */
@@ -115,7 +146,7 @@ function addEntry(table: ArConfEntry[], e: ArConfEntry): boolean {
   const existing = i < 0 ? undefined : table[i];
   if (existing) {
     if (existing.program === '' && e.program !== '') {
-      table[i] = { ...existing, program: e.program };
+      table[i] = { name: existing.name, program: e.program, timeout: existing.timeout };
     }
     return true;
   }
@@ -149,14 +180,15 @@ export function parseArConf(
       ctx.logs.push({ level: 'error', message });
     }
   }
-  return { table: { entries }, logs: ctx.logs };
+  const absent = ctx.firstRead ? absentLogs(entries, options.binFiles ?? []) : [];
+  return { table: { entries }, logs: [...ctx.logs, ...absent] };
 }
 
 /** Result of resolving an AR name (execd's `GetCommandbyName`). */
 export type CommandLookup =
   | { readonly kind: 'found'; readonly program: string; readonly timeout: number }
   | { readonly kind: 'custom'; readonly program: string; readonly timeout: 0 }
-  | { readonly kind: 'not-present' }
+  | { readonly kind: 'not-present'; readonly program: string }
   | { readonly kind: 'unknown' }
   | { readonly kind: 'rejected'; readonly log: string };
 
@@ -186,6 +218,6 @@ export function lookupCommand(table: ArConfTable, name: string): CommandLookup {
     return { kind: 'unknown' };
   }
   return e.program === ''
-    ? { kind: 'not-present' }
+    ? { kind: 'not-present', program: e.absent ?? '' }
     : { kind: 'found', program: e.program, timeout: e.timeout };
 }

@@ -22,6 +22,7 @@ import { readAgentCredentials, readAgentLinkConfig, type AgentCredentials } from
 import { AgentLinkSession } from './agent-link-session.js';
 import { installArConf } from './install-ar-conf.js';
 import { backoffDelay } from './backoff.js';
+import { addLinkPeer } from '../net/host-addresses.js';
 import { MANAGER_CN } from '../pki/pki.js';
 
 export const RIPOSTE_VERSION = '0.1.0';
@@ -136,6 +137,10 @@ class Dialer {
     (options as ConnectionOptions).checkServerIdentity = checkManagerIdentity;
     const ws = new WebSocket(this.p.url, options);
     this.ws = ws;
+    ws.on('upgrade', (res) => {
+      // The manager's address as connected: never a response target on this agent (issue 13.6).
+      addLinkPeer(res.socket.remoteAddress);
+    });
     ws.on('open', () => {
       this.attempt = 0;
       this.p.runtime.log.info(`Connected to the manager at ${this.p.url}.`);

@@ -6,7 +6,10 @@
 import type { Config } from '../core/config-model.js';
 import { planAllInOne } from '../core/match/plan-all-in-one.js';
 import type { ActiveResponse, ExecutionRecord } from '../protocol/execution-records.js';
+import { operatorRunRefusal } from '../core/match/response-guard.js';
+import { hostProtectedAddresses } from '../net/host-addresses.js';
 import { parseAlertLine } from '../protocol/alert.js';
+import { getPath } from '../protocol/json.js';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
 import type { AgentRuntime } from '../agent/agent-runtime.js';
 import { manualRunMessage, type ManualRunRequest } from './manual-run.js';
@@ -86,6 +89,18 @@ export class LocalService {
         ErrorCode.AR_COMMAND_UNKNOWN,
         `Cannot run "${req.name}": ${found.kind === 'rejected' ? found.log : 'not an active response in etc/shared/ar.conf, or its executable is missing'}`,
       );
+    }
+    // The same guard as the manager's PUT /active-response (issue 13.6).
+    const refusal = operatorRunRefusal({
+      command: req.name,
+      program: found.program.slice(found.program.lastIndexOf('/') + 1),
+      timeoutSec: found.timeout,
+      alert: getPath(message, ['parameters', 'alert']),
+      whiteList: config?.whiteList,
+      protectedAddresses: hostProtectedAddresses(),
+    });
+    if (refusal !== undefined) {
+      throw new RiposteError(ErrorCode.REQUEST_INVALID, `Cannot run "${req.name}": ${refusal}`);
     }
     const result = await runtime.execd.runJob({
       message,

@@ -7,6 +7,10 @@
  * can never open a route to anonymous callers. Unknown paths also need a token, so they cannot be
  * probed anonymously.
  *
+ * A browser signed in to the console (console-sessions.ts) authenticates with its session cookie
+ * instead of a bearer token; its state-changing requests (AUDITED_METHODS) must also carry the
+ * session's CSRF token in `X-CSRF-Token`, or they are refused with 403 AUTH_FORBIDDEN.
+ *
  * Errors: 401 AUTH_REQUIRED without a token or with an unknown, malformed or expired one (the
  * same message for all, so a caller learns nothing about which); 403 AUTH_FORBIDDEN when the
  * token's role is too weak.
@@ -16,6 +20,14 @@ import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
 import { roleAtLeast, type ApiTokenRecord, type Role } from '../protocol/api-access.js';
 import { type ApiTokenStore } from '../core/api-access-store.js';
 import { verifyApiToken } from './api-tokens.js';
+import { AUDITED_METHODS } from './audit.js';
+import {
+  CSRF_HEADER,
+  SESSION_COOKIE,
+  cookieValue,
+  sameSecret,
+  type ConsoleSessions,
+} from './console-sessions.js';
 
 /** A route's access level: a minimum role, or open to anyone. */
 export type RouteAccess = Role | 'public';
@@ -28,6 +40,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The caller's token, once authenticated; undefined for public routes and refused requests. */
     auth: ApiTokenRecord | undefined;
+    /** Set when the caller authenticated with a console session cookie. */
+    consoleCsrf: string | undefined;
   }
 }
 
@@ -47,13 +61,19 @@ export function routeAccess(request: FastifyRequest): RouteAccess {
  * Checks the request's token against the route's access level; sets `request.auth`.
  * @throws RiposteError AUTH_REQUIRED, AUTH_FORBIDDEN
  */
-export function authorize(request: FastifyRequest, tokens: ApiTokenStore, now: number): void {
+export function authorize(
+  request: FastifyRequest,
+  tokens: ApiTokenStore,
+  now: number,
+  sessions?: ConsoleSessions,
+): void {
   const access = routeAccess(request);
   if (access === 'public') {
     return;
   }
   const token = bearerToken(request.headers.authorization);
-  const record = token === undefined ? undefined : verifyApiToken(tokens, token, now);
+  const record =
+    token === undefined ? sessionRecord(request, sessions, now) : verifyApiToken(tokens, token, now);
   if (!record) {
     throw new RiposteError(
       ErrorCode.AUTH_REQUIRED,
@@ -69,10 +89,41 @@ export function authorize(request: FastifyRequest, tokens: ApiTokenStore, now: n
   }
 }
 
+/**
+ * The record of the request's console session, if any; sets `request.consoleCsrf`.
+ * @throws RiposteError AUTH_FORBIDDEN for a state-changing request without the session's CSRF token
+ */
+function sessionRecord(
+  request: FastifyRequest,
+  sessions: ConsoleSessions | undefined,
+  now: number,
+): ApiTokenRecord | undefined {
+  const view = sessions?.resolve(cookieValue(request.headers.cookie, SESSION_COOKIE), now);
+  if (view === undefined) {
+    return undefined;
+  }
+  request.consoleCsrf = view.csrf;
+  const sent = request.headers[CSRF_HEADER];
+  if (AUDITED_METHODS.has(request.method) && (typeof sent !== 'string' || !sameSecret(sent, view.csrf))) {
+    request.auth = view.record;
+    throw new RiposteError(
+      ErrorCode.AUTH_FORBIDDEN,
+      `${request.method} ${request.routeOptions.url ?? request.url} from a console session needs the session's CSRF token in "X-CSRF-Token"`,
+    );
+  }
+  return view.record;
+}
+
 /** Installs the authentication hook (runs before the body is parsed). */
-export function installAuth(app: FastifyInstance, tokens: ApiTokenStore, now: () => number): void {
+export function installAuth(
+  app: FastifyInstance,
+  tokens: ApiTokenStore,
+  now: () => number,
+  sessions?: ConsoleSessions,
+): void {
   app.decorateRequest('auth', undefined);
+  app.decorateRequest('consoleCsrf', undefined);
   app.addHook('onRequest', async (request) => {
-    authorize(request, tokens, now());
+    authorize(request, tokens, now(), sessions);
   });
 }

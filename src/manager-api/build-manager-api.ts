@@ -32,6 +32,13 @@ import { register as registerHistory } from './routes/history.js';
 import { register as registerMeta } from './routes/meta.js';
 import { register as registerTokens } from './routes/tokens.js';
 import { register as registerWazuh } from './routes/wazuh-active-response.js';
+import { ConsoleSessions } from './console-sessions.js';
+import { installSecurityHeaders } from './security-headers.js';
+import { register as registerConsoleAssets } from './routes/console-assets.js';
+import { register as registerConsoleSession } from './routes/console-session.js';
+import { register as registerExecutionStream } from './routes/execution-stream.js';
+import { register as registerConsoleViews } from './routes/console-views.js';
+import { createReadModels } from './read-models.js';
 
 /** Largest accepted request body: 1 MiB. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -121,7 +128,9 @@ export function buildManagerApi(deps: ManagerApiDeps): FastifyInstance {
   // JSON only: fastify's default text/plain parser would let a non-JSON body reach validation.
   app.removeContentTypeParser('text/plain');
   installJsonBodyParser(app);
-  installAuth(app, deps.tokens, deps.now);
+  const sessions = new ConsoleSessions(deps.tokens);
+  installSecurityHeaders(app);
+  installAuth(app, deps.tokens, deps.now, sessions);
   installAudit(app, deps.audit, { now: deps.now, log });
   app.setErrorHandler(sendError(log));
   app.setNotFoundHandler(async (request, reply) =>
@@ -134,14 +143,19 @@ export function buildManagerApi(deps: ManagerApiDeps): FastifyInstance {
   );
   for (const register of [
     registerWazuh,
-    registerActiveResponses,
     registerHistory,
     registerAgents,
     registerAlerts,
     registerTokens,
     registerMeta,
+    registerExecutionStream,
   ]) {
     register(app, deps);
   }
+  const views = createReadModels(app, deps);
+  registerActiveResponses(app, deps, views);
+  registerConsoleViews(app, deps, views);
+  registerConsoleSession(app, deps, sessions);
+  registerConsoleAssets(app);
   return app;
 }

@@ -78,8 +78,9 @@ function markReverted(ctx: ManagerContext, agentId: string, key: string): void {
 function onExecution(ctx: ManagerContext, agentId: string, frame: ExecutionFrame): void {
   const now = ctx.now();
   const rec = { ...frame.record, agentId };
-  if (ctx.store.recordExecution({ ...rec, orderSeq: frame.seq, receivedAt: now })) {
-    ctx.emit({ type: 'execution', agentId, status: rec.status });
+  const execution = { ...rec, orderSeq: frame.seq, receivedAt: now };
+  if (ctx.store.recordExecution(execution)) {
+    ctx.emit({ type: 'execution', agentId, status: rec.status, execution });
   }
   const order = frame.seq === undefined ? undefined : ctx.store.getOrder(agentId, frame.seq);
   if (order !== undefined) {

@@ -8,7 +8,9 @@ import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
 import { LinkClose } from '../protocol/link.js';
 import type { AgentRecord } from '../core/orders/manager-store.js';
 import type { Enrollment } from './enrollment.js';
-import { ingestAlerts } from './ingest-alerts.js';
+import { ingestAlerts, knownAgents } from './ingest-alerts.js';
+import { explainAlert } from '../core/match/plan-responses.js';
+import { parseAlertLine } from '../protocol/alert.js';
 import { LOCAL_AGENT_ID, type ManagerContext } from './manager-context.js';
 import type {
   ActiveFilter,
@@ -127,6 +129,14 @@ export function createManagerService(parts: ManagerCoreParts): ManagerService {
       }),
     listOrders: (f) => ctx.store.listOrders({ ...f, limit: limitOf(f.limit) }),
     stats: () => statsOf(ctx, listAgents()),
+    explain(line) {
+      const parsed = parseAlertLine(line);
+      if (!parsed.ok) {
+        throw new RiposteError(ErrorCode.ALERT_INVALID, `Cannot explain: ${parsed.error}`);
+      }
+      return { alert: parsed.alert, decisions: explainAlert(parsed.alert, ctx.config, knownAgents(ctx)) };
+    },
+    config: () => ctx.config,
     onEvent(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

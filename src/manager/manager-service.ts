@@ -30,10 +30,19 @@ import type {
   RunRequest,
 } from '../protocol/fleet-records.js';
 import type { WazuhArErrorCode, WazuhResult } from '../core/orders/wazuh-result.js';
+import type { Config } from '../core/config-model.js';
+import type { RuleDecision } from '../core/match/decision.js';
+import type { AlertView } from '../protocol/alert.js';
 
 /** Wazuh's AffectedItemsWazuhResult shape for `PUT /active-response` (defined once, in core/orders). */
 export type WazuhErrorCode = WazuhArErrorCode;
 export type WazuhStyleResult = WazuhResult;
+
+/** `explain`'s answer for one alert: a verdict per AR rule, with the fleet's agents as known now. */
+export interface ExplainResult {
+  readonly alert: AlertView;
+  readonly decisions: readonly RuleDecision[];
+}
 
 /** Counts for the Prometheus gauges, read at scrape time. */
 export interface ManagerStats {
@@ -53,7 +62,13 @@ export type ManagerEvent =
       readonly seq: number;
       readonly state: OrderState;
     }
-  | { readonly type: 'execution'; readonly agentId: string; readonly status: ExecutionStatus }
+  | {
+      readonly type: 'execution';
+      readonly agentId: string;
+      readonly status: ExecutionStatus;
+      /** The execution as stored (the live feed `GET /executions/stream` sends it). */
+      readonly execution: FleetExecution;
+    }
   /** ms from the alert's ingestion (or the API call) to the agent's ack of the order. */
   | { readonly type: 'dispatch-latency'; readonly agentId: string; readonly ms: number }
   | { readonly type: 'agent-connection'; readonly agentId: string; readonly connected: boolean };
@@ -90,6 +105,13 @@ export interface ManagerService {
   listExecutions(filter: ExecutionFilter): FleetExecution[];
   listOrders(filter: OrderFilter): OrderInfo[];
   stats(): ManagerStats;
+  /**
+   * What one alert line would fire (the dispatch planner's verdicts); nothing is dispatched.
+   * @throws RiposteError ALERT_INVALID when the line is not an alert
+   */
+  explain(alertLine: string): ExplainResult;
+  /** The loaded, frozen configuration (rules, commands, white list, load warnings). */
+  config(): Config;
   /** Subscribes to events; returns the unsubscribe function. */
   onEvent(listener: ManagerEventListener): () => void;
 }

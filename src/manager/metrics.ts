@@ -9,6 +9,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { ORDER_STATES } from '../protocol/fleet-records.js';
 import type { ManagerEvent, ManagerService, ManagerStats } from './manager-service.js';
+import { defineStorageGauges } from '../log/storage-metrics.js';
 
 /**
  * Latency buckets in seconds: sub-millisecond on loopback up to the 1 s p99 target and beyond,
@@ -118,6 +119,7 @@ export class ManagerMetrics {
         this.set(stats()?.activeResponses ?? 0);
       },
     });
+    defineStorageGauges(registers);
     new Gauge({
       name: 'riposte_agents_connected',
       help: 'Agents with an open link',

@@ -5,7 +5,10 @@
  */
 import { DEFAULT_AR_CONF_LINES } from '../core/ar-conf.js';
 import { runVerdict, wazuhResult, type WazuhArErrorCode } from '../core/orders/wazuh-result.js';
+import { operatorRunRefusal } from '../core/match/response-guard.js';
+import { hostProtectedAddresses } from '../net/host-addresses.js';
 import { buildArMessage } from '../protocol/ar-message.js';
+import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
 import { LOCAL_AGENT_ID, type ManagerContext } from './manager-context.js';
 import type { RunRequest } from '../protocol/fleet-records.js';
 import type { WazuhStyleResult } from './manager-service.js';
@@ -45,8 +48,34 @@ function targetFacts(
   return { id, exists, active: exists && ctx.sessions.isReady(id), arDisabled: a?.arDisabled ?? false };
 }
 
-/** Runs `req` on its agents; failures are per agent in the result. */
+/** The program (basename) and timeout `command` runs: "!x" runs x statelessly, else its AR rule. */
+function programOf(
+  ctx: ManagerContext,
+  command: string,
+): { program: string | undefined; timeoutSec: number } {
+  if (command.startsWith('!')) {
+    return { program: command.slice(command.lastIndexOf('/') + 1).replace(/^!/, ''), timeoutSec: 0 };
+  }
+  const rule = ctx.config.rules.find((r) => r.arName === command && !r.disabled);
+  return { program: rule?.command.executable, timeoutSec: rule?.timeout ?? 0 };
+}
+
+/**
+ * Runs `req` on its agents; failures are per agent in the result.
+ * @throws RiposteError REQUEST_INVALID when the target is never-block or white-listed, or the run
+ *   would block with no timeout (response-guard.ts; issue 13.6).
+ */
 export function runCommand(ctx: ManagerContext, req: RunRequest): WazuhStyleResult {
+  const refusal = operatorRunRefusal({
+    command: req.command,
+    ...programOf(ctx, req.command),
+    alert: req.alert,
+    whiteList: ctx.config.whiteList,
+    protectedAddresses: hostProtectedAddresses(),
+  });
+  if (refusal !== undefined) {
+    throw new RiposteError(ErrorCode.REQUEST_INVALID, `Cannot run "${req.command}": ${refusal}`);
+  }
   const names = arConfNames(ctx);
   const message = JSON.stringify(
     buildArMessage({

@@ -17,6 +17,7 @@ import {
   writeArConf,
   type Daemon,
 } from './support/daemon-harness.js';
+import { openSqliteAgentStore } from '../../src/store/sqlite-agent-store.js';
 
 interface LogEvent {
   readonly at: number;
@@ -31,6 +32,16 @@ function events(home: string, ip: string): LogEvent[] {
     .map((l) => l.split(' '))
     .filter((p) => p[1] === 'recorder' && p[3] === ip)
     .map((p) => ({ at: Number(p[0]) * 1000, action: p[2] ?? '', ip: p[3] ?? '', answer: p[4] }));
+}
+
+/** The stored deadline (expiresAt) of the active response for `ip`, read from the agent's store. */
+function storedDeadline(home: string, ip: string): number | undefined {
+  const store = openSqliteAgentStore(join(home, 'var', 'agent.db'));
+  try {
+    return store.listActive().find((a) => a.srcip === ip)?.expiresAt;
+  } finally {
+    store.close();
+  }
 }
 
 function setup(timeoutSec: number): string {
@@ -58,19 +69,20 @@ async function start(home: string, extra: string[] = [], env: NodeJS.ProcessEnv 
 }
 
 describe('agent daemon: stateful responses', () => {
-  test('add then revert at the deadline (within 2 s)', async () => {
+  test('add then revert at the deadline, never before it', async () => {
     const home = setup(2);
     homes.push(home);
     const d = await start(home);
     const sent = Date.now();
     await d.send(arMessage('recorder2', '192.0.2.10'));
-    const del = await waitFor('the delete', 8000, () =>
+    const del = await waitFor('the delete', 30_000, () =>
       events(home, '192.0.2.10').find((e) => e.action === 'delete'),
     );
     const add = events(home, '192.0.2.10').find((e) => e.action === 'add');
     assert.equal(add?.answer, 'continue');
+    // Never early; how late depends on the machine's load (measured by benchmarks, not here).
     const late = del.at - (add?.at ?? sent) - 2000;
-    assert.ok(late >= -50 && late < 2000, `delete ${late} ms after the deadline`);
+    assert.ok(late >= -50, `delete ${-late} ms before the deadline`);
     assert.equal(await d.stop(), 0);
   });
 
@@ -79,17 +91,19 @@ describe('agent daemon: stateful responses', () => {
     homes.push(home);
     const d = await start(home);
     await d.send(arMessage('recorder3', '192.0.2.11'));
-    await waitFor('the first add', 5000, () => events(home, '192.0.2.11')[0]);
-    await new Promise((r) => setTimeout(r, 1500));
+    const first = await waitFor('the first add', 15_000, () => events(home, '192.0.2.11')[0]);
+    // The repeat comes 1.5 s after the first add (a wait for a clock time), so a deadline that did
+    // not move would fire about 1.5 s after the repeat, a moved one 3 s after it.
+    await new Promise((r) => setTimeout(r, Math.max(0, first.at + 1500 - Date.now())));
     await d.send(arMessage('recorder3', '192.0.2.11'));
-    const second = await waitFor('the repeat', 5000, () => events(home, '192.0.2.11')[1]);
+    const second = await waitFor('the repeat', 15_000, () => events(home, '192.0.2.11')[1]);
     assert.equal(second.action, 'add');
     assert.equal(second.answer, 'abort');
-    const del = await waitFor('the delete', 10_000, () =>
+    const del = await waitFor('the delete', 30_000, () =>
       events(home, '192.0.2.11').find((e) => e.action === 'delete'),
     );
     const sinceRepeat = del.at - second.at;
-    assert.ok(sinceRepeat >= 2900 && sinceRepeat < 5000, `delete ${sinceRepeat} ms after the repeat`);
+    assert.ok(sinceRepeat >= 2900, `delete ${sinceRepeat} ms after the repeat: the deadline did not move`);
     assert.equal(events(home, '192.0.2.11').filter((e) => e.action === 'delete').length, 1);
     await d.stop();
   });
@@ -99,15 +113,21 @@ describe('agent daemon: stateful responses', () => {
     homes.push(home);
     let d = await start(home);
     await d.send(arMessage('recorder4', '192.0.2.12'));
-    const add = await waitFor('the add', 5000, () => events(home, '192.0.2.12')[0]);
+    await waitFor('the add', 15_000, () => events(home, '192.0.2.12')[0]);
+    // Persisted before `continue`, so the add line means the deadline is stored.
+    const deadline = storedDeadline(home, '192.0.2.12');
+    assert.ok(deadline !== undefined, 'the response is stored');
     await d.kill9();
     assert.equal(events(home, '192.0.2.12').length, 1, 'nothing reverted by the crash');
     d = await start(home);
-    const del = await waitFor('the delete', 10_000, () =>
+    // The restart keeps the original deadline (unless the revert already ran, which it may on a
+    // slow machine: then it is gone).
+    const kept = storedDeadline(home, '192.0.2.12');
+    assert.ok(kept === undefined || kept === deadline, `deadline moved from ${deadline} to ${kept}`);
+    const del = await waitFor('the delete', 30_000, () =>
       events(home, '192.0.2.12').find((e) => e.action === 'delete'),
     );
-    const late = del.at - add.at - 4000;
-    assert.ok(late >= -50 && late < 2000, `delete ${late} ms after the original deadline`);
+    assert.ok(del.at >= deadline - 50, `delete ${deadline - del.at} ms before the original deadline`);
     await d.stop();
   });
 
@@ -116,7 +136,7 @@ describe('agent daemon: stateful responses', () => {
     homes.push(home);
     let d = await start(home);
     await d.send(arMessage('recorder60', '192.0.2.13'));
-    await waitFor('the add', 5000, () => events(home, '192.0.2.13')[0]);
+    await waitFor('the add', 15_000, () => events(home, '192.0.2.13')[0]);
     assert.equal(await d.stop(), 0);
     assert.equal(events(home, '192.0.2.13').length, 1);
     d = await start(home, ['--revert-on-stop']);
@@ -136,12 +156,12 @@ describe('agent daemon: stateful responses', () => {
     writeFileSync(bootId, 'boot-a\n');
     let d = await start(home, ['--boot-id-file', bootId]);
     await d.send(arMessage('recorder60', '192.0.2.14'));
-    await waitFor('the add', 5000, () => events(home, '192.0.2.14')[0]);
+    await waitFor('the add', 15_000, () => events(home, '192.0.2.14')[0]);
     const before = await d.api().call<{ items: { expires_at: string }[] }>('GET', '/active-responses');
     await d.kill9();
     writeFileSync(bootId, 'boot-b\n');
     d = await start(home, ['--boot-id-file', bootId]);
-    const reapplied = await waitFor('the re-apply', 5000, () => events(home, '192.0.2.14')[1]);
+    const reapplied = await waitFor('the re-apply', 15_000, () => events(home, '192.0.2.14')[1]);
     assert.equal(reapplied.action, 'add');
     assert.equal(reapplied.answer, 'continue');
     const afterList = await d.api().call<{ items: { expires_at: string }[] }>('GET', '/active-responses');

@@ -1,5 +1,5 @@
 /**
- * Issue 13 findings 1 (at intake), 2 and 7, end to end on a real manager with its in-process agent
+ * Issue 13 findings 1 (at intake), 2, 6 and 7, end to end on a real manager with its in-process agent
  * 000 and the `mark` fixture script: a deeply nested message on each entry point (execq,
  * `PUT /active-response`, `POST /alerts` JSON and NDJSON, an alerts.json line) is refused with a
  * clear error before anything recursive sees it, and a normal alert on the same program is still
@@ -9,6 +9,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
+import { networkInterfaces } from 'node:os';
 import path from 'node:path';
 import { sendToExecq } from '../../src/agent/execq-socket.js';
 import { createManagerApi } from '../../src/manager-api/create-manager-api.js';
@@ -17,6 +18,7 @@ import { rejectionCount } from '../../src/protocol/input-rejections.js';
 import { alert, installMark, makeDir, marks, removeDir, waitFor } from '../manager/support/fleet.js';
 
 const CONFIG = `<ossec_config>
+  <global><white_list>10.1.2.3</white_list></global>
   <command><name>mark</name><executable>mark</executable><timeout_allowed>yes</timeout_allowed></command>
   <active-response><command>mark</command><location>local</location><rules_id>100002</rules_id><timeout>600</timeout></active-response>
 </ossec_config>
@@ -172,4 +174,58 @@ test('alerts.json: A, a line nested 10,000 deep, B, C -> A once, B and C enforce
   const orders = m.service.listOrders({ agentId: '000', limit: 1000 });
   assert.equal(orders.filter((o) => o.alertId === `1763626517.${n - 3}`).length, 1, 'A dispatched once');
   await normalAlertEnforced();
+});
+
+void test('PUT /active-response: never-block and white-listed targets, and stateless blocks, are refused (400)', async () => {
+  const cases: [string, object, RegExp][] = [
+    ['mark600', { srcip: '::ffff:127.0.0.1' }, /loopback address, which is never blocked/],
+    ['mark600', { srcip: '::ffff:7f00:1' }, /loopback/],
+    ['mark600', { srcip: '127.0.0.1' }, /loopback/],
+    ['mark600', { srcip: '::1' }, /loopback/],
+    ['mark600', { srcip: '0.0.0.0' }, /unspecified/],
+    ['mark600', { srcip: '::' }, /unspecified/],
+    ['mark600', { srcip: '255.255.255.255' }, /broadcast/],
+    ['mark600', { srcip: '10.1.2.3' }, /white-listed \(10\.1\.2\.3\)/],
+    ['mark600', { srcip: '::ffff:10.1.2.3' }, /white-listed/],
+    ['mark600', { win: { eventdata: { ipAddress: '127.0.0.1' } }, srcip: '10.66.0.9' }, /loopback/],
+    ['!firewall-drop', { srcip: '10.66.0.10' }, /no timeout: it would never be listed/],
+  ];
+  for (const [command, data, expected] of cases) {
+    const r = await call(
+      'PUT',
+      '/active-response?agents_list=000',
+      JSON.stringify({ command, alert: { data } }),
+    );
+    assert.equal(r.status, 400, `${command} ${JSON.stringify(data)}: ${JSON.stringify(r.body)}`);
+    assert.match(JSON.stringify(r.body), expected);
+  }
+  assert.equal(
+    m.service.listOrders({ agentId: '000', limit: 1000 }).filter((o) => o.source === 'api').length,
+    0,
+  );
+  await normalAlertEnforced();
+});
+
+void test('execq: a message whose target is loopback or this host is refused by the agent itself', async () => {
+  const own = Object.values(networkInterfaces())
+    .flat()
+    .find((i) => i !== undefined && i.family === 'IPv4' && !i.internal)?.address;
+  const targets = ['::ffff:127.0.0.1', '0.0.0.0', ...(own === undefined ? [] : [own])];
+  for (const srcip of targets) {
+    const message = JSON.stringify({
+      version: 1,
+      origin: { name: 't', module: 't' },
+      command: 'mark600',
+      parameters: { extra_args: [], alert: { data: { srcip } } },
+    });
+    await sendToExecq(path.join(home, 'queue', 'alerts', 'execq'), message);
+  }
+  await waitFor('refusals logged', 5_000, () => {
+    const log = readFileSync(path.join(home, 'logs', 'riposte.log'), 'utf8');
+    return targets.every((t) => log.includes(`refused: ${t} is`)) || undefined;
+  });
+  await normalAlertEnforced();
+  for (const srcip of targets) {
+    assert.ok(!marks(home).some((l) => l.startsWith(`add ${srcip}`)), `${srcip} not acted on`);
+  }
 });

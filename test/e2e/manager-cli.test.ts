@@ -14,6 +14,7 @@ import {
   makeDir,
   removeDir,
   startManager,
+  waitFor,
   type ManagerProc,
 } from '../manager/support/fleet.js';
 
@@ -49,8 +50,14 @@ after(async () => {
   removeDir(root);
 });
 
-test('agents add -> enroll with the token and the CA fingerprint -> list -> remove', () => {
-  const fingerprint = /CA fingerprint \(SHA-256\): (\S+)/.exec(manager.output())?.[1] ?? '';
+test('agents add -> enroll with the token and the CA fingerprint -> list -> remove', async () => {
+  // The banner's lines arrive as separate writes: "listening" (what startManager waits for) may
+  // be read before the fingerprint line.
+  const fingerprint = await waitFor(
+    'the CA fingerprint line',
+    20_000,
+    () => /CA fingerprint \(SHA-256\): (\S+)\n/.exec(manager.output())?.[1],
+  );
   assert.match(fingerprint, /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
   const add = cli(['agents', 'add', 'web-1', ...remote()]);
   assert.equal(add.status, 0, add.err);

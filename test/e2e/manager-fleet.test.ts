@@ -131,11 +131,15 @@ describe('delivery', () => {
     for (const ip of ips) {
       send('100005', '001', ip);
     }
-    await waitFor('3 queued orders', 10_000, async () => {
+    await waitFor('agent 3 listed as disconnected', 10_000, async () => {
       const r = await api(manager, 'GET', '/agents/003');
       return (r.body as { status: string }).status === 'disconnected' ? true : undefined;
     });
-    await new Promise((r) => setTimeout(r, 500));
+    await waitFor('3 queued orders for agent 3', 20_000, async () => {
+      const r = await api(manager, 'GET', '/orders?agent=003&state=queued');
+      const items = (r.body as { items: { state: string }[] }).items;
+      return items.length >= ips.length || undefined;
+    });
     assert.ok(
       ips.every((ip) => !hasMark(homes[2]!, `add ${ip}`)),
       'nothing ran while offline',
@@ -197,8 +201,11 @@ describe('delivery', () => {
         (r.body as { items: { key: string }[] }).items.some((i) => i.key === 'mark-192.0.2.66') || undefined
       );
     });
+    // The response was added before it was listed, so its 2 s deadline is before seen + 2 s.
+    const seen = Date.now();
     await agents[1]!.stop(); // stopped before the 2 s timeout: the manager still lists it
-    await new Promise((r) => setTimeout(r, 2500));
+    // Restart once that deadline has passed: a wait for a clock time, not for an effect.
+    await new Promise((r) => setTimeout(r, Math.max(0, seen + 2100 - Date.now())));
     agents[1] = await startAgent(homes[1]!); // restore reverts it (overdue), reconnect reports the list
     await waitFor('reconciled', 15_000, async () => {
       const r = await api(manager, 'GET', '/active-responses?agent=002');

@@ -20,7 +20,7 @@ import { ScriptFailure, type StockScript } from '../../src/scripts/contract/stoc
 import { setProcessDryRun } from '../../src/scripts/contract/tool-scope.js';
 import { runTool } from '../../src/scripts/contract/tools.js';
 import { installStockScripts } from '../../src/scripts/install.js';
-import { isRunning, waitFor } from '../unit/exec/process-probe.js';
+import { isRunning, waitFor } from '../process/process-probe.js';
 
 const LIMITS: ScriptLimits = {
   execMs: 10_000,

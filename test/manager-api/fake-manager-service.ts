@@ -16,6 +16,7 @@ import type {
   RunRequest,
 } from '../../src/protocol/fleet-records.js';
 import type {
+  ExplainResult,
   ManagerEvent,
   ManagerEventListener,
   ManagerService,
@@ -23,6 +24,9 @@ import type {
   WazuhStyleResult,
 } from '../../src/manager/manager-service.js';
 import { ErrorCode, RiposteError } from '../../src/protocol/error-codes.js';
+import type { Config } from '../../src/core/config-model.js';
+import { explainAlert } from '../../src/core/match/plan-responses.js';
+import { parseAlertLine } from '../../src/protocol/alert.js';
 
 export interface Call {
   readonly method: string;
@@ -116,6 +120,7 @@ export class FakeManagerService implements ManagerService {
   readonly calls: Call[] = [];
   agents: AgentInfo[] = [agent('001'), agent('002', { status: 'disconnected' })];
   actives: FleetActiveResponse[] = [active('firewall-drop-10.0.0.1', '001', '10.0.0.1')];
+  executions: FleetExecution[] = [execution('001', 2), execution('001', 1)];
   runResult: WazuhStyleResult = {
     data: { affected_items: ['001'], total_affected_items: 1, failed_items: [], total_failed_items: 0 },
     message: 'AR command was sent to all agents',
@@ -219,7 +224,7 @@ export class FakeManagerService implements ManagerService {
 
   listExecutions(filter: ExecutionFilter): FleetExecution[] {
     this.record('listExecutions', filter);
-    return [execution('001', 2), execution('001', 1)];
+    return this.executions.filter((e) => filter.agentId === undefined || e.agentId === filter.agentId);
   }
 
   listOrders(filter: OrderFilter): OrderInfo[] {
@@ -229,6 +234,27 @@ export class FakeManagerService implements ManagerService {
 
   stats(): ManagerStats {
     return this.statsValue;
+  }
+
+  /** The configuration `config()` and `explain()` use; tests set it (loadConfig of a fixture). */
+  configValue: Config | undefined;
+
+  config(): Config {
+    this.record('config');
+    if (this.configValue === undefined) {
+      throw new RiposteError(ErrorCode.INTERNAL, 'FakeManagerService: no configValue set');
+    }
+    return this.configValue;
+  }
+
+  explain(alertLine: string): ExplainResult {
+    this.record('explain', alertLine);
+    const parsed = parseAlertLine(alertLine);
+    if (!parsed.ok) {
+      throw new RiposteError(ErrorCode.ALERT_INVALID, `Cannot explain: ${parsed.error}`);
+    }
+    const agents = this.agents.map((a) => ({ id: a.id, active: a.status === 'active' }));
+    return { alert: parsed.alert, decisions: explainAlert(parsed.alert, this.config(), agents) };
   }
 
   onEvent(listener: ManagerEventListener): () => void {

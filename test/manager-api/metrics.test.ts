@@ -6,7 +6,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManagerMetrics } from '../../src/manager/metrics.js';
 import { apiFixture } from './api-fixture.js';
-import { FakeManagerService } from './fake-manager-service.js';
+import { FakeManagerService, execution } from './fake-manager-service.js';
 
 const METRICS = [
   'riposte_alerts_ingested_total',
@@ -31,8 +31,13 @@ void describe('manager metrics', () => {
       f.service.emit({ type: 'alert-ingested', count: 3 });
       f.service.emit({ type: 'response-fired', command: 'firewall-drop600', agentId: '001' });
       f.service.emit({ type: 'response-fired', command: 'firewall-drop600', agentId: '002' });
-      f.service.emit({ type: 'execution', agentId: '001', status: 'ok' });
-      f.service.emit({ type: 'execution', agentId: '001', status: 'timed-out' });
+      f.service.emit({ type: 'execution', agentId: '001', status: 'ok', execution: execution('001', 1) });
+      f.service.emit({
+        type: 'execution',
+        agentId: '001',
+        status: 'timed-out',
+        execution: { ...execution('001', 2), status: 'timed-out' },
+      });
       f.service.emit({ type: 'dispatch-latency', agentId: '001', ms: 40 });
       f.service.emit({ type: 'order-state', agentId: '001', seq: 1, state: 'delivered' });
       f.service.emit({ type: 'agent-connection', agentId: '001', connected: true });

@@ -57,7 +57,19 @@ function setup(opts: { refuse?: boolean; disabled?: boolean } = {}) {
   return { store, session, sent, submitted, installed };
 }
 
-const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 20));
+/** One turn of the event loop: lets pending microtasks and setImmediate callbacks run. */
+const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/** Resolves once `cond()` holds, checked after each turn of the event loop; fails after 5 s. */
+async function until(what: string, cond: () => boolean): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!cond()) {
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}`);
+    }
+    await turn();
+  }
+}
 
 describe('agent link session', () => {
   test('hello first, then the active list after the welcome; ar.conf installed', () => {
@@ -72,7 +84,7 @@ describe('agent link session', () => {
   test('an order runs once, is acked, and its execution is reported with the seq', async () => {
     const { session, sent, submitted, store } = setup();
     session.onFrame({ type: 'order', seq: 1, kind: 'add', message: '{"command":"mark600"}' });
-    await settle();
+    await until('the execution report', () => sent.some((f) => f.type === 'execution'));
     assert.equal(store.getSetting(LAST_ORDER_SEQ_SETTING), '1');
     const exec = sent.find((f) => f.type === 'execution');
     assert.ok(exec?.type === 'execution');
@@ -80,8 +92,10 @@ describe('agent link session', () => {
     assert.deepEqual(submitted, ['{"command":"mark600"}']);
     // Redelivered after a lost ack / manager crash: acked again, never run twice.
     session.onFrame({ type: 'order', seq: 1, kind: 'add', message: '{"command":"mark600"}' });
-    await settle();
+    // A run would have called submit synchronously; the turns let a (wrong) report surface.
     assert.equal(submitted.length, 1);
+    await turn();
+    await turn();
     assert.deepEqual(
       sent.filter((f) => f.type === 'ack').map((f) => (f.type === 'ack' ? f.seq : 0)),
       [1, 1],
@@ -92,7 +106,7 @@ describe('agent link session', () => {
   test('a message execd refuses is reported as rejected', async () => {
     const { session, sent } = setup({ refuse: true });
     session.onFrame({ type: 'order', seq: 4, kind: 'add', message: 'junk' });
-    await settle();
+    await until('the rejection', () => sent.at(-1)?.type === 'rejected');
     assert.deepEqual(sent.at(-1), {
       type: 'rejected',
       seq: 4,
@@ -100,10 +114,10 @@ describe('agent link session', () => {
     });
   });
 
-  test('with active response disabled, orders are acked and rejected, never run', async () => {
+  test('with active response disabled, orders are acked and rejected, never run', () => {
     const { session, sent, submitted } = setup({ disabled: true });
+    // Synchronous: the rejection is sent before onFrame returns.
     session.onFrame({ type: 'order', seq: 1, kind: 'add', message: '{}' });
-    await settle();
     assert.equal(submitted.length, 0);
     assert.deepEqual(sent.slice(-2), [
       { type: 'ack', seq: 1 },

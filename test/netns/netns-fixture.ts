@@ -139,7 +139,8 @@ export async function startListener(pair: NetnsPair): Promise<ChildProcess> {
       stdio: 'ignore',
     },
   );
-  for (let i = 0; i < 50; i++) {
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
     if (canConnect(pair, 4) && canConnect(pair, 6)) {
       return child;
     }

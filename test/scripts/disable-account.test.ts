@@ -44,7 +44,8 @@ function sessionProcess(): { child: ChildProcess; ended: Promise<NodeJS.Signals 
 }
 
 async function waitForUserProcess(): Promise<void> {
-  for (let i = 0; i < 100; i++) {
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
     if (spawnSync('pgrep', ['-u', user]).status === 0) {
       return;
     }

@@ -42,7 +42,9 @@ async function dummyAgent(): Promise<{ home: string; pid: number; exited: Promis
     }),
   );
   const pidFile = path.join(home, 'var', 'agent.pid');
-  for (let i = 0; i < 200 && !fs.existsSync(pidFile); i++) {
+  // Bounded by time, not by a count of short sleeps: node may start slowly on a busy machine.
+  const deadline = Date.now() + 15_000;
+  while (!fs.existsSync(pidFile) && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 10));
   }
   assert.ok(child.pid !== undefined && fs.existsSync(pidFile), 'dummy agent wrote its pid file');

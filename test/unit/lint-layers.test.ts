@@ -43,20 +43,6 @@ function isLayerModule(m: unknown): m is LayerModule {
 let layers: LayerModule;
 let eslint: ESLint;
 
-before(async () => {
-  const m = await importJs('eslint.layers.js');
-  assert.ok(isLayerModule(m), 'eslint.layers.js exports LAYERS and layerConfigs');
-  layers = m;
-  eslint = new ESLint({
-    cwd: ROOT,
-    overrideConfigFile: true,
-    baseConfig: [
-      { files: ['**/*.ts'], languageOptions: { parser: tseslint.parser } },
-      ...layers.layerConfigs,
-    ],
-  });
-});
-
 /** Lints `source` as if it were the file `file` (relative to the root); returns its messages. */
 async function lintAs(file: string, source: string): Promise<Linter.LintMessage[]> {
   const [result] = await eslint.lintText(source, { filePath: join(ROOT, file) });
@@ -69,6 +55,20 @@ function restricted(messages: readonly Linter.LintMessage[]): string[] {
 }
 
 void describe('layer lint (import-x/no-restricted-paths)', () => {
+  before(async () => {
+    const m = await importJs('eslint.layers.js');
+    assert.ok(isLayerModule(m), 'eslint.layers.js exports LAYERS and layerConfigs');
+    layers = m;
+    eslint = new ESLint({
+      cwd: ROOT,
+      overrideConfigFile: true,
+      baseConfig: [
+        { files: ['**/*.ts'], languageOptions: { parser: tseslint.parser } },
+        ...layers.layerConfigs,
+      ],
+    });
+  });
+
   void test('core importing the manager fails with the layer named', async () => {
     const msgs = await lintAs(
       'src/core/wrong-way.ts',

@@ -3,6 +3,7 @@
  * reapply flows. Only the agent's composition root creates one.
  */
 import type { AgentStore } from '../../core/execd/agent-store.js';
+import type { ProtectedAddresses } from '../../core/match/never-block.js';
 import type { StockScript } from '../../scripts/contract/stock-script.js';
 import type { CommandResolver } from '../command-resolver.js';
 import type { DaemonLog } from '../../log/daemon-log.js';
@@ -37,4 +38,9 @@ export interface ExecdContext {
   readonly scheduler: RevertScheduler;
   /** Called after every execution is recorded (metrics, reporting to a manager). */
   readonly onExecution?: (executionId: number) => void;
+  /**
+   * Addresses beyond the fixed never-block classes that no add may target (this host's own, the
+   * manager link peer); read for every message (core/match/never-block.ts). @default none
+   */
+  readonly protectedAddresses?: () => ProtectedAddresses;
 }

@@ -10,6 +10,8 @@
 import { restoreAction } from '../../core/execd/due-reverts.js';
 import type { InterruptedExecution } from '../../core/execd/agent-store.js';
 import type { ActiveResponse } from '../../protocol/execution-records.js';
+import { protectedTarget, type ProtectedAddresses } from '../../core/match/never-block.js';
+import { getPath } from '../../protocol/json.js';
 import type { StockScript } from '../../scripts/contract/stock-script.js';
 import { KeyOrder } from '../key-order.js';
 import { RevertScheduler } from '../revert-scheduler.js';
@@ -17,6 +19,7 @@ import { WorkPool } from '../work-pool.js';
 import type { ExecdContext } from './execd-context.js';
 import { BatchQueue } from './batch-queue.js';
 import { intake } from './intake.js';
+import { recordAbsent } from './record-absent.js';
 import { runBatch, type BatchWork } from './run-batch.js';
 import { runAdd, type AddJob, type AddResult } from './run-add.js';
 import { runDelete, runReapply, type RevertReason, type RevertResult } from './run-delete.js';
@@ -26,6 +29,8 @@ export type ExecdOptions = Omit<ExecdContext, 'order' | 'pool' | 'scheduler'> & 
   /** Executions running at once. @default 16 */
   readonly poolSize?: number;
 };
+
+const NONE_PROTECTED: ProtectedAddresses = new Map();
 
 export interface RestoreSummary {
   readonly armed: number;
@@ -62,16 +67,34 @@ export class Execd {
   /** Takes one raw AR message; resolves when its execution is recorded (undefined if rejected). */
   submit(raw: string): Promise<AddResult | undefined> {
     const result = intake(raw, this.ctx.resolver, this.ctx.log);
-    return result.ok ? this.runJob(result.job) : Promise.resolve(undefined);
+    if (!result.ok) {
+      return Promise.resolve(
+        result.reason === 'not-present' ? recordAbsent(this.ctx, result.job) : undefined,
+      );
+    }
+    return this.runJob(result.job);
   }
 
-  /** Runs an already-resolved add job. */
+  /**
+   * Runs an already-resolved add job, unless its target is an address no response may block
+   * (loopback, unspecified, broadcast, this host, the manager link peer; issue 13.6): then it is
+   * refused (logged, undefined) whatever started it (alert, API order, CLI, execq).
+   */
   runJob(job: AddJob): Promise<AddResult | undefined> {
+    const refusal = protectedTarget(getPath(job.message, ['parameters', 'alert']), this.protectedAddresses());
+    if (refusal !== undefined) {
+      this.ctx.log.warn(`Active response '${job.arName}' refused: ${refusal}.`);
+      return Promise.resolve(undefined);
+    }
     const script = this.ctx.inProcessScript?.(job.program);
     if (script) {
       return this.enqueue(job.program, script, (done) => ({ kind: 'add', job, done }));
     }
     return this.track(runAdd(this.ctx, job));
+  }
+
+  private protectedAddresses(): ProtectedAddresses {
+    return this.ctx.protectedAddresses?.() ?? NONE_PROTECTED;
   }
 
   /** Reverts one active response now. */

@@ -17,8 +17,10 @@ export type IntakeResult =
   | { readonly ok: true; readonly job: AddJob }
   | {
       readonly ok: false;
-      readonly reason: 'invalid-json' | 'invalid-command' | 'unknown' | 'not-present' | 'rejected';
-    };
+      readonly reason: 'invalid-json' | 'invalid-command' | 'unknown' | 'rejected';
+    }
+  /** ar.conf names an executable that is not there: recorded as a failed execution (record-absent.ts). */
+  | { readonly ok: false; readonly reason: 'not-present'; readonly job: AddJob };
 
 /**
  * Bad messages are logged with an excerpt only (never in full: 5,000 x 64 KiB of garbage must not
@@ -82,8 +84,12 @@ export function intake(raw: string, resolver: CommandResolver, log: DaemonLog): 
       log.error(`(1311): Invalid command name '${name}' provided.`);
       return { ok: false, reason: 'unknown' };
     case 'not-present':
-      log.debug(`Active response command '${name}' is not present on this system. Ignoring.`);
-      return { ok: false, reason: 'not-present' };
+      log.warn(`Active response command '${name}': '${found.program}' is not present on this system.`);
+      return {
+        ok: false,
+        reason: 'not-present',
+        job: { message, arName: name, program: found.program, timeoutSec: 0 },
+      };
     case 'rejected':
       log.warn(found.log);
       return { ok: false, reason: 'rejected' };

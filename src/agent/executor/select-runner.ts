@@ -32,7 +32,10 @@ export interface RunnerOptions {
   readonly dryRun?: boolean;
   /** Where a dry-run tool command started outside any execution is reported (e.g. the daemon log). */
   readonly onUnscopedCommand?: (line: string) => void;
-  /** Spawn worker threads; 0 = spawn on the calling thread. @default 2 (1 on one CPU) */
+  /**
+   * Spawn worker threads; 0 = spawn on the calling thread.
+   * @default $RIPOSTE_SPAWN_WORKERS, else 2 (1 on one CPU)
+   */
   readonly spawnWorkers?: number;
   /** Refuse scripts not owned by root/the daemon's user or writable by group/others. @default true */
   readonly checkTrust?: boolean;
@@ -55,10 +58,12 @@ function refused(reason: string, now: () => number): ScriptOutcome {
 }
 
 function starterFor(opts: RunnerOptions): ProcessStarter {
-  if (opts.spawnWorkers === 0) {
+  const fromEnv = Number(process.env['RIPOSTE_SPAWN_WORKERS'] ?? 'NaN');
+  const workers = opts.spawnWorkers ?? (Number.isInteger(fromEnv) && fromEnv >= 0 ? fromEnv : undefined);
+  if (workers === 0) {
     return startProcess;
   }
-  return new SpawnWorkerPool(opts.spawnWorkers).start;
+  return new SpawnWorkerPool(workers).start;
 }
 
 export function selectRunner(opts: RunnerOptions): ScriptRunner {

@@ -1,11 +1,13 @@
 /**
- * `riposte check -c FILE [--ar-conf OUT] [--agent]`: validates an ossec.conf.
+ * `riposte check -c FILE [--ar-conf OUT] [--agent] [--home DIR]`: validates an ossec.conf; with
+ * `--home`, also that every command used has a runnable executable in DIR/active-response/bin.
  *
  * Valid: a one-line summary on stdout, warnings on stderr as `warning: ...`, exit 0; with
  * `--ar-conf OUT` the ar.conf the manager would publish is written to OUT.
  * Invalid or unreadable: every error on stderr, one per line (`FILE:LINE: (CODE) message`), exit 1.
  */
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import type { Config } from '../../core/config-model.js';
 import { loadConfigResult } from '../../config/load-config.js';
@@ -16,6 +18,16 @@ interface CheckOptions {
   readonly config: string;
   readonly arConf?: string;
   readonly agent?: boolean;
+  readonly home?: string;
+}
+
+/** Errors for executables that cannot run from `home` (the stock script registry loads only here). */
+async function executableErrors(config: Config, home: string): Promise<string[]> {
+  const [{ checkExecutables }, { stockScripts }] = await Promise.all([
+    import('../check-executables.js'),
+    import('../../scripts/registry.js'),
+  ]);
+  return checkExecutables(config, home, new Set(stockScripts.keys()));
 }
 
 function plural(n: number, one: string, many: string): string {
@@ -52,8 +64,16 @@ async function runCheck(opts: CheckOptions): Promise<void> {
     process.exitCode = EXIT_INVALID;
     return;
   }
+  const missing =
+    opts.home !== undefined && mode === 'manager' ? await executableErrors(r.config, opts.home) : [];
+  if (missing.length > 0) {
+    process.stderr.write(lines.join('') + missing.map((e) => `${e}\n`).join(''));
+    process.exitCode = EXIT_INVALID;
+    return;
+  }
   process.stderr.write(lines.join(''));
   if (opts.arConf !== undefined) {
+    await mkdir(dirname(opts.arConf), { recursive: true });
     await writeFile(opts.arConf, renderArConf(r.config));
   }
   process.stdout.write(`${mode === 'agent' ? agentSummary(r.config) : managerSummary(r.config)}\n`);
@@ -67,6 +87,10 @@ export function register(program: Command): void {
     .requiredOption('-c, --config <file>', 'ossec.conf to check')
     .option('--ar-conf <out>', 'also write the ar.conf the manager would publish to <out>')
     .option('--agent', 'check it as an agent configuration (only <disabled>, <repeated_offenders>)')
+    .option(
+      '--home <dir>',
+      'also check that each command used has a runnable executable in <dir>/active-response/bin',
+    )
     .action(async (opts: CheckOptions) => {
       await runCheck(opts);
     });

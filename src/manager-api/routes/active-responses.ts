@@ -1,20 +1,31 @@
 /**
  * `GET /active-responses?agent=&command=&ip=`: the fleet's active responses as last reported by
- * the agents. `DELETE /active-responses/:key?agent=`: revert now, on one agent or on every agent
- * where the key is active; answers 202 with the revert orders queued (delivery is asynchronous;
- * follow them with `GET /orders` or `GET /executions`).
+ * the agents. With any of `limit`, `cursor`, `sort`, `order`, `user` or a CIDR `ip`, the answer is
+ * one page (active-page.ts): filtered, sorted and cut by a keyset cursor (`nextCursor`), read from
+ * the shared snapshot (read-models.ts), so the console pages fast through 100,000 rows.
+ *
+ * `DELETE /active-responses/:key?agent=`: revert now, on one agent or on every agent where the key
+ * is active; answers 202 with the revert orders queued (delivery is asynchronous; follow them with
+ * `GET /orders` or `GET /executions`).
  */
 import type { FastifyInstance } from 'fastify';
 import type { ActiveFilter } from '../../protocol/fleet-records.js';
 import { parseIp } from '../../core/net/ip.js';
 import { ErrorCode, RiposteError } from '../../protocol/error-codes.js';
+import { ACTIVE_SORTS, activePage, type ActiveSort } from '../active-page.js';
 import type { ManagerApiDeps } from '../api-deps.js';
-import { ACTIVE_KEY, AGENT_ID, strictObject } from '../schemas.js';
+import type { ReadModels } from '../read-models.js';
+import { ACTIVE_KEY, AGENT_ID, LIMIT, limitOf, strictObject } from '../schemas.js';
 
 interface ListQuery {
   agent?: string;
   command?: string;
   ip?: string;
+  user?: string;
+  limit?: string;
+  cursor?: string;
+  sort?: ActiveSort;
+  order?: 'asc' | 'desc';
 }
 
 const listSchema = {
@@ -22,6 +33,11 @@ const listSchema = {
     agent: AGENT_ID,
     command: { type: 'string', minLength: 1, maxLength: 255 },
     ip: { type: 'string', minLength: 2, maxLength: 64 },
+    user: { type: 'string', minLength: 1, maxLength: 255 },
+    limit: LIMIT,
+    cursor: { type: 'string', minLength: 1, maxLength: 2048, pattern: '^[A-Za-z0-9_-]+$' },
+    sort: { type: 'string', enum: ACTIVE_SORTS },
+    order: { type: 'string', enum: ['asc', 'desc'] },
   }),
 };
 
@@ -42,13 +58,36 @@ export function toActiveFilter(q: ListQuery): ActiveFilter {
   };
 }
 
-export function register(app: FastifyInstance, deps: ManagerApiDeps): void {
+/** True when the query asks for a page rather than the plain list. */
+const isPaged = (q: ListQuery): boolean =>
+  q.limit !== undefined ||
+  q.cursor !== undefined ||
+  q.sort !== undefined ||
+  q.order !== undefined ||
+  q.user !== undefined ||
+  (q.ip?.includes('/') ?? false);
+
+export function register(app: FastifyInstance, deps: ManagerApiDeps, views: ReadModels): void {
+  const snapshot = views.active;
   app.get<{ Querystring: ListQuery }>(
     '/active-responses',
     { schema: listSchema, config: { access: 'read' } },
     async (request) => {
-      const items = deps.service.listActive(toActiveFilter(request.query));
-      return { items, total: items.length };
+      const q = request.query;
+      if (!isPaged(q)) {
+        const items = deps.service.listActive(toActiveFilter(q));
+        return { items, total: items.length };
+      }
+      return activePage(snapshot.get(), {
+        agent: q.agent,
+        command: q.command,
+        ip: q.ip,
+        user: q.user,
+        sort: q.sort ?? 'since',
+        desc: (q.order ?? 'desc') === 'desc',
+        limit: limitOf(q.limit),
+        cursor: q.cursor,
+      });
     },
   );
   app.delete<{ Params: { key: string }; Querystring: { agent?: string } }>(
@@ -56,6 +95,7 @@ export function register(app: FastifyInstance, deps: ManagerApiDeps): void {
     { schema: deleteSchema, config: { access: 'operator' } },
     async (request, reply) => {
       const orders = deps.service.revert(request.params.key, request.query.agent);
+      snapshot.invalidate();
       return reply.code(202).send({ orders });
     },
   );

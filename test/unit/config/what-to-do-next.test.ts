@@ -5,7 +5,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { editDistance, nearest } from '../../../src/config/suggest.js';
+import { editDistance, nearest } from '../../../src/core/suggest.js';
 import { readXml } from '../../../src/config/xml-reader.js';
 import { at, compileXml, errorsOf, FILE, withAr } from './helpers.js';
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { runProcess, startProcess } from '../../../src/exec/run-process.js';
+import { runProcess, startProcess } from '../../src/exec/run-process.js';
 import { isRunning, waitFor } from './process-probe.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'riposte-'));
@@ -102,37 +102,40 @@ void describe('runProcess', () => {
     assert.equal(r.signal, 'SIGTERM');
     assert.equal(r.exitCode, null);
     const grandchild = firstPid(r.stdout);
-    assert.ok(await waitFor(() => !isRunning(grandchild), 2000), `grandchild ${grandchild} still running`);
+    assert.ok(await waitFor(() => !isRunning(grandchild), 10_000), `grandchild ${grandchild} still running`);
   });
 
   void test('SIGKILLs a child that ignores SIGTERM after the grace period', async () => {
+    // The time limit leaves sh ample time to set its trap, even on a busy machine.
     const r = await sh('trap "" TERM; echo ready; while :; do sleep 0.1; done', {
-      timeoutMs: 200,
+      timeoutMs: 2000,
       killGraceMs: 300,
     });
     assert.equal(r.timedOut, true);
     assert.equal(r.signal, 'SIGKILL');
     assert.equal(r.stdout, 'ready\n');
-    assert.ok(r.durationMs >= 450, `killed too early: ${r.durationMs} ms`);
-    assert.ok(r.durationMs < 5000, `killed too late: ${r.durationMs} ms`);
+    assert.ok(r.durationMs >= 2250, `killed too early: ${r.durationMs} ms`);
+    assert.ok(r.durationMs < 15_000, `killed too late: ${r.durationMs} ms`);
   });
 
   void test('SIGKILLs a SIGTERM-ignoring grandchild left behind by a leader that died', async () => {
-    const r = await sh('(trap "" TERM; sleep 30; :) & echo $!; wait', { timeoutMs: 200, killGraceMs: 300 });
+    // A long grace, so that the grandchild is surely still alive when the result comes back.
+    const r = await sh('(trap "" TERM; sleep 30; :) & echo $!; wait', { timeoutMs: 2000, killGraceMs: 4000 });
     assert.equal(r.timedOut, true);
     assert.equal(r.signal, 'SIGTERM');
     const grandchild = firstPid(r.stdout);
     assert.ok(isRunning(grandchild), 'the grandchild should survive SIGTERM until the grace ends');
-    assert.ok(await waitFor(() => !isRunning(grandchild), 3000), `grandchild ${grandchild} still running`);
+    assert.ok(await waitFor(() => !isRunning(grandchild), 15_000), `grandchild ${grandchild} still running`);
   });
 
   void test('a leftover grandchild holding the pipes does not delay the result, and is cleaned up', async () => {
     const r = await sh('sleep 30 & echo $!', { timeoutMs: 20_000 });
     assert.equal(r.exitCode, 0);
     assert.equal(r.timedOut, false);
-    assert.ok(r.durationMs < 2000, `took ${r.durationMs} ms`);
+    // Far below the 30 s the grandchild would hold the pipes for.
+    assert.ok(r.durationMs < 10_000, `took ${r.durationMs} ms`);
     const grandchild = firstPid(r.stdout);
-    assert.ok(await waitFor(() => !isRunning(grandchild), 3000), `grandchild ${grandchild} still running`);
+    assert.ok(await waitFor(() => !isRunning(grandchild), 10_000), `grandchild ${grandchild} still running`);
   });
 
   void test('reports spawn failures in spawnError instead of throwing', async () => {
@@ -255,7 +258,7 @@ void describe('startProcess', () => {
     const exit = await p.done;
     assert.equal(exit.signal, 'SIGTERM');
     assert.equal(exit.timedOut, false);
-    assert.ok(await waitFor(() => !isRunning(grandchild), 2000), `grandchild ${grandchild} still running`);
+    assert.ok(await waitFor(() => !isRunning(grandchild), 10_000), `grandchild ${grandchild} still running`);
   });
 
   void test('reports spawn failures in done, never throws', async () => {

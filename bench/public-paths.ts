@@ -1,0 +1,271 @@
+/**
+ * Firewall-drop bursts through the product's public entry points, each against the real daemon in a
+ * scratch network namespace, timed until every address is in the kernel's nft set (polled with
+ * `nft list set` every 25 ms, included in the time). Baseline in the same run: one plain `nft -f`
+ * transaction adding the same number of elements (the limit any path can reach).
+ *
+ *   execq-burst   : `riposte agent`, N Wazuh AR datagrams (firewall-drop600) on queue/alerts/execq.
+ *   start-alerts  : `riposte start`, N alerts (rule 5712) POSTed to /alerts in requests of 500 NDJSON
+ *                   lines over the local API socket.
+ *   start-latency : `riposte start`, one alert at a time through POST /alerts -> its address in the
+ *                   set; p50/p99 over the samples (paced, so it measures latency, not queueing).
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { BenchModule, BenchReport } from './bench-types.js';
+import {
+  arMessage,
+  loadNote,
+  makeAgentHome,
+  quantile,
+  removeAgentHome,
+  sleep,
+  writeArConf,
+} from './agent-home.js';
+import { startDaemon, type Daemon } from './daemon-proc.js';
+import { sendAll } from './execq-sender.js';
+import { benchAddress, ScratchNetns } from './scratch-netns.js';
+
+const N = Number(process.env['RIPOSTE_BENCH_N'] ?? 10_000);
+const LATENCY_SAMPLES = 100;
+const LATENCY_PACE_MS = 25;
+const ALERTS_PER_POST = 500;
+const WAIT_MS = 120_000;
+
+/** An ossec.conf for `riposte start`: rule 5712 -> firewall-drop, 10 minutes, on this host. */
+const START_CONF = `<ossec_config>
+  <command>
+    <name>firewall-drop</name>
+    <executable>firewall-drop</executable>
+    <timeout_allowed>yes</timeout_allowed>
+  </command>
+  <active-response>
+    <command>firewall-drop</command>
+    <location>local</location>
+    <rules_id>5712</rules_id>
+    <timeout>600</timeout>
+  </active-response>
+</ossec_config>
+`;
+
+/** A Wazuh alerts.json alert of rule 5712 (sshd brute force) from `srcip`. */
+export function sshdAlert(srcip: string, seq: number): string {
+  return JSON.stringify({
+    timestamp: '2026-11-30T05:00:00.000+0000',
+    rule: {
+      level: 10,
+      description: 'sshd: brute force trying to get access to the system.',
+      id: '5712',
+      groups: ['syslog', 'sshd', 'authentication_failures'],
+    },
+    agent: { id: '000', name: 'bench' },
+    manager: { name: 'bench' },
+    id: `1700000000.${seq}`,
+    full_log: `sshd[1234]: Failed password for invalid user admin from ${srcip} port 50256 ssh2`,
+    decoder: { parent: 'sshd', name: 'sshd' },
+    data: { srcip, srcuser: 'admin' },
+    location: '/var/log/auth.log',
+  });
+}
+
+/** POSTs `body` to the local API of the daemon in `home` (unix socket + bearer token). */
+export function postAlerts(home: string, body: string): Promise<void> {
+  const token = fs.readFileSync(path.join(home, 'var', 'api.token'), 'utf8').trim();
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        socketPath: path.join(home, 'var', 'api.sock'),
+        path: '/alerts',
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-ndjson' },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => {
+          if ((res.statusCode ?? 0) >= 300) {
+            reject(new Error(`POST /alerts: HTTP ${res.statusCode ?? 0}: ${text}`));
+          } else {
+            resolve();
+          }
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+function limitRow(ns: ScratchNetns, n: number): BenchReport {
+  const ms = ns.plainNftTransaction(n, 0);
+  ns.flush();
+  return {
+    name: `limit: one plain nft -f transaction, ${n} elements`,
+    value: ms,
+    unit: 'ms',
+    lowerIsBetter: true,
+    note: 'path: nft alone (no product), the floor for every row below',
+  };
+}
+
+interface Burst {
+  readonly ms: number;
+  readonly acceptedMs: number;
+}
+
+/** Sends with `send`, then waits until N addresses (from offset 0) are in the set. */
+async function burst(ns: ScratchNetns, n: number, send: () => Promise<void>): Promise<Burst> {
+  const t0 = performance.now();
+  await send();
+  const acceptedMs = performance.now() - t0;
+  const ms = (await ns.waitForCount(n, WAIT_MS)) - t0;
+  const inSet = ns.blockedCount();
+  if (inSet !== n) {
+    throw new Error(`expected ${n} addresses in the set, found ${inSet}`);
+  }
+  return { ms, acceptedMs };
+}
+
+function row(name: string, b: Burst, limit: { ms: number; target: number }, note: string): BenchReport {
+  return {
+    name,
+    value: b.ms / 1000,
+    unit: 's',
+    baseline: limit.ms / 1000,
+    ratio: b.ms / limit.ms,
+    target: limit.target,
+    lowerIsBetter: true,
+    note: `${note}; all accepted after ${(b.acceptedMs / 1000).toFixed(2)} s; baseline = plain nft -f; ${loadNote()}`,
+  };
+}
+
+async function withNs<T>(tag: string, fn: (ns: ScratchNetns) => Promise<T>): Promise<T> {
+  const ns = ScratchNetns.create(tag);
+  try {
+    return await fn(ns);
+  } finally {
+    ns.destroy();
+  }
+}
+
+async function withDaemon<T>(d: Daemon, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } finally {
+    await d.stop();
+  }
+}
+
+export const execqBurst: BenchModule = {
+  name: 'execq-burst',
+  run: () =>
+    withNs('execq', async (ns) => {
+      const limit = limitRow(ns, N);
+      const home = makeAgentHome();
+      try {
+        writeArConf(home, ['firewall-drop600 - firewall-drop - 600']);
+        const d = await startDaemon(ns, ['agent', '--home', home], 60_000);
+        const messages = Array.from({ length: N }, (_, i) =>
+          arMessage('firewall-drop600', benchAddress(i), i),
+        );
+        const b = await withDaemon(d, () =>
+          burst(ns, N, () => sendAll(path.join(home, 'queue', 'alerts', 'execq'), messages)),
+        );
+        return [
+          limit,
+          row(
+            `riposte agent: ${N} firewall-drop datagrams on execq -> all in the nft set`,
+            b,
+            { ms: limit.value, target: 1 },
+            'path: execq socket -> execd -> firewall-drop -> nft',
+          ),
+        ];
+      } finally {
+        removeAgentHome(home);
+      }
+    }),
+};
+
+async function startStart(ns: ScratchNetns, home: string): Promise<Daemon> {
+  const conf = path.join(home, 'etc', 'ossec.conf');
+  fs.mkdirSync(path.dirname(conf), { recursive: true });
+  fs.writeFileSync(conf, START_CONF);
+  return startDaemon(ns, ['start', '-c', conf, '--home', home], 60_000);
+}
+
+export const startAlerts: BenchModule = {
+  name: 'start-alerts',
+  run: () =>
+    withNs('start', async (ns) => {
+      const limit = limitRow(ns, N);
+      const home = makeAgentHome();
+      try {
+        const d = await startStart(ns, home);
+        const lines = Array.from({ length: N }, (_, i) => sshdAlert(benchAddress(i), i));
+        const bodies: string[] = [];
+        for (let i = 0; i < lines.length; i += ALERTS_PER_POST) {
+          bodies.push(lines.slice(i, i + ALERTS_PER_POST).join('\n'));
+        }
+        const b = await withDaemon(d, () =>
+          burst(ns, N, async () => {
+            for (const body of bodies) {
+              await postAlerts(home, body);
+            }
+          }),
+        );
+        return [
+          limit,
+          row(
+            `riposte start: ${N} alerts via POST /alerts -> all in the nft set`,
+            b,
+            { ms: limit.value, target: 1.5 },
+            `path: local API (${bodies.length} POSTs of ${ALERTS_PER_POST} NDJSON lines) -> match -> orders -> agent 000 -> firewall-drop -> nft`,
+          ),
+        ];
+      } finally {
+        removeAgentHome(home);
+      }
+    }),
+};
+
+export const startLatency: BenchModule = {
+  name: 'start-latency',
+  run: () =>
+    withNs('latency', async (ns) => {
+      const home = makeAgentHome();
+      try {
+        const d = await startStart(ns, home);
+        const samples: number[] = [];
+        await withDaemon(d, async () => {
+          for (let i = 0; i < LATENCY_SAMPLES + 5; i++) {
+            const ip = benchAddress(50_000 + i);
+            const t0 = performance.now();
+            await postAlerts(home, sshdAlert(ip, i));
+            const at = await ns.waitForAddress(ip, 30_000);
+            if (i >= 5) {
+              samples.push(at - t0);
+            }
+            await sleep(LATENCY_PACE_MS);
+          }
+        });
+        const limit1 = ns.plainNftTransaction(1, 90_000);
+        const p99 = quantile(samples, 0.99);
+        return [
+          {
+            name: 'riposte start: one alert via POST /alerts -> its address in the nft set, p99',
+            value: p99,
+            unit: 'ms',
+            baseline: limit1,
+            ratio: p99 / limit1,
+            target: 20,
+            lowerIsBetter: true,
+            note: `p50 ${quantile(samples, 0.5).toFixed(1)} ms over ${samples.length} alerts, one every ${LATENCY_PACE_MS} ms after the previous landed; seen by polling nft get element (~1 nft run per 3-5 ms, included); baseline = one plain nft -f of 1 element; path: local API -> match -> agent 000 -> nft; ${loadNote()}`,
+          },
+        ];
+      } finally {
+        removeAgentHome(home);
+      }
+    }),
+};

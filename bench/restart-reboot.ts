@@ -1,0 +1,197 @@
+/**
+ * Restarting `riposte agent` (the real daemon, in a scratch network namespace) on a store holding
+ * ROWS active firewall-drop responses with far deadlines. The store is filled beforehand through the
+ * store's own `putActive` (set-up, not measured).
+ *
+ *   reboot-reapply: the stored boot id differs from the one in `--boot-id-file` (a reboot emptied the
+ *                   kernel's sets): spawn -> every address back in the nft set. Baseline: one plain
+ *                   `nft -f` transaction of the same ROWS elements.
+ *   restart-rearm : same boot: spawn -> "running" (every deadline re-armed, nothing re-run), and the
+ *                   daemon's resident memory once running. Baseline: the same daemon on an empty store.
+ * ROWS = 100,000; `RIPOSTE_BENCH_STRETCH=1` adds the 1,000,000-row restart (stretch target).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { ActiveResponse } from '../src/protocol/execution-records.js';
+import { openSqliteAgentStore } from '../src/store/sqlite-agent-store.js';
+import type { BenchModule, BenchReport } from './bench-types.js';
+import { arMessage, loadNote, makeAgentHome, removeAgentHome, writeArConf } from './agent-home.js';
+import { residentMiB } from './agent-daemon.js';
+import { startDaemon } from './daemon-proc.js';
+import { benchAddress, ScratchNetns } from './scratch-netns.js';
+
+const ROWS = 100_000;
+const STRETCH_ROWS = 1_000_000;
+const AHEAD_MS = 30 * 24 * 3600 * 1000;
+const AR_NAME = 'firewall-drop600';
+const BOOT_ID_SETTING = 'boot_id';
+
+function activeRow(i: number, now: number): ActiveResponse {
+  const srcip = benchAddress(i);
+  const add = arMessage(AR_NAME, srcip, i);
+  return {
+    key: `firewall-drop-${srcip}`,
+    arName: AR_NAME,
+    program: 'active-response/bin/firewall-drop',
+    deleteMessage: add.replace(`"command":"${AR_NAME}"`, '"command":"delete"'),
+    addMessage: add.replace(`"command":"${AR_NAME}"`, '"command":"add"'),
+    agentId: '000',
+    createdAt: now,
+    addedAt: now,
+    timeoutSec: AHEAD_MS / 1000,
+    expiresAt: now + AHEAD_MS,
+    repeatCount: 1,
+    alertId: `1700000000.${i}`,
+    ruleId: 5712,
+    srcip,
+    user: undefined,
+  };
+}
+
+/** A home whose store holds `rows` active responses and boot id `bootId`; returns it and the fill time. */
+function seededHome(rows: number, bootId: string): { home: string; fillMs: number } {
+  const home = makeAgentHome();
+  writeArConf(home, [`${AR_NAME} - firewall-drop - 600`]);
+  const store = openSqliteAgentStore(path.join(home, 'var', 'agent.db'));
+  const t0 = performance.now();
+  const now = Date.now();
+  for (let i = 0; i < rows; i++) {
+    store.putActive(activeRow(i, now));
+  }
+  store.setSetting(BOOT_ID_SETTING, bootId);
+  const fillMs = performance.now() - t0;
+  store.close();
+  return { home, fillMs };
+}
+
+function bootIdFile(home: string, id: string): string {
+  const file = path.join(home, 'boot_id');
+  fs.writeFileSync(file, `${id}\n`);
+  return file;
+}
+
+async function withNs<T>(fn: (ns: ScratchNetns) => Promise<T>): Promise<T> {
+  const ns = ScratchNetns.create('restart');
+  try {
+    return await fn(ns);
+  } finally {
+    ns.destroy();
+  }
+}
+
+export const rebootReapply: BenchModule = {
+  name: 'reboot-reapply',
+  run: () =>
+    withNs(async (ns) => {
+      const limitMs = ns.plainNftTransaction(ROWS, 0);
+      ns.flush();
+      const { home, fillMs } = seededHome(ROWS, 'before-the-reboot');
+      try {
+        const t0 = performance.now();
+        const d = await startDaemon(
+          ns,
+          ['agent', '--home', home, '--boot-id-file', bootIdFile(home, 'after-the-reboot')],
+          120_000,
+        );
+        let ms: number;
+        try {
+          ms = (await ns.waitForCount(ROWS, 120_000, 100)) - t0;
+        } finally {
+          await d.stop();
+        }
+        const inSet = ns.blockedCount();
+        if (inSet !== ROWS) {
+          throw new Error(`reboot-reapply: ${inSet} addresses in the set, expected ${ROWS}`);
+        }
+        return [
+          {
+            name: `riposte agent: ${ROWS} active, reboot (boot id changed) -> all re-applied in the nft set`,
+            value: ms / 1000,
+            unit: 's',
+            baseline: limitMs / 1000,
+            ratio: ms / limitMs,
+            target: 1,
+            lowerIsBetter: true,
+            note: `spawn -> all in the set (nft list set polled every 100 ms) ("running" after ${(d.startMs / 1000).toFixed(2)} s); path: daemon start -> restore -> firewall-drop -> nft; baseline = plain nft -f of ${ROWS}; store filled in ${(fillMs / 1000).toFixed(1)} s; ${loadNote()}`,
+          },
+        ];
+      } finally {
+        removeAgentHome(home);
+      }
+    }),
+};
+
+interface Start {
+  readonly ms: number;
+  readonly rss: number;
+}
+
+async function startOnce(ns: ScratchNetns, home: string, bootId: string): Promise<Start> {
+  const d = await startDaemon(
+    ns,
+    ['agent', '--home', home, '--boot-id-file', bootIdFile(home, bootId)],
+    180_000,
+  );
+  try {
+    return { ms: d.startMs, rss: residentMiB(d.pid).rss };
+  } finally {
+    await d.stop();
+  }
+}
+
+async function restartRows(
+  ns: ScratchNetns,
+  rows: number,
+  targetMs: number,
+  targetMiB: number,
+): Promise<BenchReport[]> {
+  const bootId = 'same-boot';
+  const full = seededHome(rows, bootId);
+  const empty = seededHome(0, bootId);
+  try {
+    const base = await startOnce(ns, empty.home, bootId);
+    const s = await startOnce(ns, full.home, bootId);
+    const log = fs.readFileSync(path.join(full.home, 'logs', 'riposte.log'), 'utf8');
+    if (!log.includes(`Restored active responses: ${rows} armed`)) {
+      throw new Error(`restart-rearm: the daemon did not report ${rows} armed`);
+    }
+    return [
+      {
+        name: `riposte agent: ${rows} active, restart -> all re-armed ("running")`,
+        value: s.ms / 1000,
+        unit: 's',
+        baseline: base.ms / 1000,
+        ratio: s.ms / base.ms,
+        target: targetMs / 1000,
+        lowerIsBetter: true,
+        note: `spawn -> running line; baseline = same daemon, empty store; store filled in ${(full.fillMs / 1000).toFixed(1)} s; ${loadNote()}`,
+      },
+      {
+        name: `riposte agent: ${rows} active, resident memory once running`,
+        value: s.rss,
+        unit: 'MiB',
+        baseline: base.rss,
+        ratio: s.rss / base.rss,
+        target: targetMiB,
+        lowerIsBetter: true,
+        note: 'VmRSS; baseline = empty store',
+      },
+    ];
+  } finally {
+    removeAgentHome(full.home);
+    removeAgentHome(empty.home);
+  }
+}
+
+export const restartRearm: BenchModule = {
+  name: 'restart-rearm',
+  run: () =>
+    withNs(async (ns) => {
+      const rows = await restartRows(ns, ROWS, 1000, 200);
+      if (process.env['RIPOSTE_BENCH_STRETCH'] === '1') {
+        rows.push(...(await restartRows(ns, STRETCH_ROWS, 5000, 600)));
+      }
+      return rows;
+    }),
+};

@@ -1,0 +1,164 @@
+import { useEffect, useState } from 'preact/hooks';
+import { api, ApiError, qs, type Execution, type Page } from '../api';
+import { time } from '../format';
+import { useDebounced } from '../hooks';
+import { onExecution } from '../live';
+
+interface Filters {
+  agent: string;
+  command: string;
+  outcome: string;
+  key: string;
+  since: string;
+  until: string;
+}
+
+const EMPTY: Filters = { agent: '', command: '', outcome: '', key: '', since: '', until: '' };
+const OUTCOMES = ['', 'ok', 'failed', 'timed-out', 'spawn-error', 'running'];
+
+function toQuery(f: Filters, format?: string): string {
+  return qs({
+    agent: f.agent,
+    command: f.command,
+    status: f.outcome,
+    key: f.key,
+    since: f.since === '' ? undefined : new Date(f.since).toISOString(),
+    until: f.until === '' ? undefined : new Date(f.until).toISOString(),
+    limit: 500,
+    format,
+  });
+}
+
+const matches = (e: Execution, f: Filters): boolean =>
+  (f.agent === '' || e.agentId === f.agent) &&
+  (f.command === '' || e.arName === f.command || e.program.endsWith(`/${f.command}`)) &&
+  (f.outcome === '' || e.status === f.outcome) &&
+  (f.key === '' || e.key === f.key) &&
+  f.until === '';
+
+function Filter({ f, set }: { f: Filters; set: (f: Filters) => void }) {
+  const text = (name: keyof Filters, label: string, type = 'text') => (
+    <label>
+      {label}
+      <input
+        type={type}
+        name={name}
+        value={f[name]}
+        onInput={(e) => set({ ...f, [name]: e.currentTarget.value })}
+      />
+    </label>
+  );
+  return (
+    <form class="filters" role="search" onSubmit={(e) => e.preventDefault()}>
+      {text('agent', 'Agent')}
+      {text('command', 'Command')}
+      <label>
+        Outcome
+        <select
+          name="outcome"
+          value={f.outcome}
+          onChange={(e) => set({ ...f, outcome: e.currentTarget.value })}
+        >
+          {OUTCOMES.map((o) => (
+            <option key={o} value={o}>
+              {o === '' ? 'any' : o}
+            </option>
+          ))}
+        </select>
+      </label>
+      {text('key', 'Key')}
+      {text('since', 'From', 'datetime-local')}
+      {text('until', 'To', 'datetime-local')}
+    </form>
+  );
+}
+
+function ExecRow({ e }: { e: Execution }) {
+  const dur = e.endedAt === undefined ? '—' : `${e.endedAt - e.startedAt} ms`;
+  return (
+    <tr>
+      <td>{time(e.startedAt)}</td>
+      <td>{e.agentId}</td>
+      <td>{e.arName}</td>
+      <td>{e.action}</td>
+      <td class="mono">{e.key ?? '—'}</td>
+      <td>
+        <span class={`badge outcome-${e.status}`}>{e.status}</span>
+      </td>
+      <td class="num">{dur}</td>
+      <td class="num">{e.exitCode ?? e.signal ?? '—'}</td>
+      <td>{e.alertId !== undefined ? <span class="mono">{e.alertId}</span> : '—'}</td>
+      <td class="mono clip" title={e.stderrTail}>
+        {e.note ?? e.stderrTail.slice(-120)}
+      </td>
+    </tr>
+  );
+}
+
+export function HistoryPage() {
+  const [filters, setFilters] = useState<Filters>(EMPTY);
+  const [items, setItems] = useState<Execution[]>([]);
+  const [error, setError] = useState<string | undefined>();
+  const f = useDebounced(filters, 250);
+  useEffect(() => {
+    api<Page<Execution>>('GET', `/executions${toQuery(f)}`).then(
+      (p) => {
+        setItems(p.items);
+        setError(undefined);
+      },
+      (err: unknown) => setError(err instanceof ApiError ? err.message : String(err)),
+    );
+  }, [f]);
+  useEffect(
+    () =>
+      onExecution((e) => {
+        if (matches(e, f)) {
+          setItems((old) => [e, ...old].slice(0, 500));
+        }
+      }),
+    [f],
+  );
+  return (
+    <section aria-labelledby="history-title">
+      <div class="page-head">
+        <h1 id="history-title">History</h1>
+        <p class="muted">{items.length} executions</p>
+        <a class="button" href={`/executions${toQuery(f, 'csv')}`} download="executions.csv">
+          Export CSV
+        </a>
+        <a class="button" href={`/executions${toQuery(f, 'ndjson')}`} download="executions.ndjson">
+          Export NDJSON
+        </a>
+      </div>
+      <Filter f={filters} set={setFilters} />
+      {error !== undefined && (
+        <p role="alert" class="error">
+          {error}
+        </p>
+      )}
+      <div class="table-scroll">
+        <table class="grid">
+          <thead>
+            <tr>
+              <th scope="col">Started</th>
+              <th scope="col">Agent</th>
+              <th scope="col">Command</th>
+              <th scope="col">Action</th>
+              <th scope="col">Key</th>
+              <th scope="col">Outcome</th>
+              <th scope="col">Duration</th>
+              <th scope="col">Exit</th>
+              <th scope="col">Alert</th>
+              <th scope="col">Output tail</th>
+            </tr>
+          </thead>
+          <tbody>
+            {items.map((e) => (
+              <ExecRow key={`${e.agentId}-${e.id}`} e={e} />
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,97 @@
+import { useEffect, useState } from 'preact/hooks';
+import { api } from '../api';
+
+export interface RuleRow {
+  readonly command: string;
+  readonly arName: string;
+  readonly executable: string;
+  readonly location: string;
+  readonly agentId?: string;
+  readonly level?: number;
+  readonly groups: readonly string[];
+  readonly rulesIds: readonly string[];
+  readonly timeoutSec?: number;
+  readonly disabled: boolean;
+}
+
+export interface RulesAnswer {
+  readonly rules: readonly RuleRow[];
+  readonly whiteList: readonly string[];
+  readonly diagnostics: readonly { severity: string; message: string }[];
+}
+
+export function RulesPage() {
+  const [r, setR] = useState<RulesAnswer | undefined>();
+  useEffect(() => {
+    void api<RulesAnswer>('GET', '/rules').then(setR);
+  }, []);
+  if (r === undefined) {
+    return <p class="loading">Loading…</p>;
+  }
+  return (
+    <section aria-labelledby="rules-title">
+      <div class="page-head">
+        <h1 id="rules-title">Rules</h1>
+        <p class="muted">{r.rules.length} active-response blocks loaded</p>
+      </div>
+      <div class="table-scroll short">
+        <table class="grid">
+          <thead>
+            <tr>
+              <th scope="col">Command</th>
+              <th scope="col">Script</th>
+              <th scope="col">Level ≥</th>
+              <th scope="col">Groups</th>
+              <th scope="col">Rule ids</th>
+              <th scope="col">Location</th>
+              <th scope="col">Timeout</th>
+            </tr>
+          </thead>
+          <tbody>
+            {r.rules.map((x) => (
+              <tr key={x.arName} class={x.disabled ? 'muted' : undefined}>
+                <td>
+                  {x.arName}
+                  {x.disabled && <span class="badge">disabled</span>}
+                </td>
+                <td class="mono">{x.executable}</td>
+                <td class="num">{x.level ?? '—'}</td>
+                <td>{x.groups.join(', ') || '—'}</td>
+                <td>{x.rulesIds.join(', ') || '—'}</td>
+                <td>
+                  {x.location}
+                  {x.agentId !== undefined ? ` (${x.agentId})` : ''}
+                </td>
+                <td>{x.timeoutSec === undefined ? 'stateless' : `${x.timeoutSec} s`}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <div class="cards two">
+        <div class="card">
+          <h2>White list</h2>
+          {r.whiteList.length === 0 ? (
+            <p class="muted">Empty</p>
+          ) : (
+            <p class="mono">{r.whiteList.join(', ')}</p>
+          )}
+        </div>
+        <div class="card">
+          <h2>Check diagnostics</h2>
+          {r.diagnostics.length === 0 ? (
+            <p class="muted">No warnings.</p>
+          ) : (
+            <ul class="plain">
+              {r.diagnostics.map((d) => (
+                <li key={d.message}>
+                  <span class={`badge sev-${d.severity}`}>{d.severity}</span> {d.message}
+                </li>
+              ))}
+            </ul>
+          )}
+        </div>
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,62 @@
+/**
+ * What an operator-started response (Wazuh's `PUT /active-response`, `riposte ar run`) must pass
+ * before it is sent, like an alert's responses (issue 13.6):
+ * - no target address is a never-block address (never-block.ts; the manager adds its own);
+ * - no target address is covered by `<global><white_list>` (Wazuh's API skips the white list;
+ *   Riposte does not: a white-listed address is as protected from an operator's typo as from an
+ *   alert);
+ * - a stateless run (`!firewall-drop`, or an AR name with timeout 0) of a stock script that
+ *   blocks or disables something is refused: it would never be listed in `/active-responses`,
+ *   so nothing could revert it. An AR with a timeout is listed and revertible.
+ *
+ * Pure: no I/O.
+ */
+import type { WhiteList } from '../config-model.js';
+import type { JsonValue } from '../../protocol/json.js';
+import { alertTargets, protectedTarget, type ProtectedAddresses } from './never-block.js';
+import { whiteListMatch } from './white-list-check.js';
+
+/** Stock scripts whose add blocks or disables something and whose delete undoes it. */
+export const REVERTIBLE_STOCK_SCRIPTS: ReadonlySet<string> = new Set([
+  'firewall-drop',
+  'firewalld-drop',
+  'host-deny',
+  'route-null',
+  'ipfw',
+  'pf',
+  'npf',
+  'disable-account',
+  'quarantine',
+]);
+
+export interface GuardInput {
+  /** AR name ("firewall-drop600") or "!script". */
+  readonly command: string;
+  /** The executable it runs (basename) and its timeout, when known ("!x" runs x, timeout 0). */
+  readonly program: string | undefined;
+  readonly timeoutSec: number;
+  readonly alert: JsonValue | undefined;
+  readonly whiteList: WhiteList | undefined;
+  readonly protectedAddresses: ProtectedAddresses;
+}
+
+/** Why the run is refused, or undefined when it may be sent. */
+export function operatorRunRefusal(input: GuardInput): string | undefined {
+  const program = input.program?.replace(/\.sh$/, '');
+  if (input.timeoutSec === 0 && program !== undefined && REVERTIBLE_STOCK_SCRIPTS.has(program)) {
+    return `"${input.command}" runs ${program} with no timeout: it would never be listed in /active-responses nor revertible; run an active response with a timeout instead`;
+  }
+  const never = protectedTarget(input.alert, input.protectedAddresses);
+  if (never !== undefined) {
+    return never;
+  }
+  if (input.whiteList !== undefined) {
+    for (const target of alertTargets(input.alert)) {
+      const entry = whiteListMatch(input.whiteList, target);
+      if (entry !== undefined) {
+        return `${target} is white-listed (${entry})`;
+      }
+    }
+  }
+  return undefined;
+}

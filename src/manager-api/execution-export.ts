@@ -1,0 +1,106 @@
+/**
+ * Filters and export formats of `GET /executions`: command (AR name or script basename), outcome,
+ * key, alert id, time range (ISO 8601 or epoch ms), and `format=csv|ndjson` for downloads.
+ * The service returns the most recent executions (at most 1000 per call); the filters apply to
+ * those, most recent first.
+ */
+import type { FleetExecution } from '../protocol/fleet-records.js';
+import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
+
+export interface ExecutionQuery {
+  readonly command?: string | undefined;
+  readonly status?: string | undefined;
+  readonly key?: string | undefined;
+  readonly alert?: string | undefined;
+  readonly since?: string | undefined;
+  readonly until?: string | undefined;
+}
+
+/** Epoch ms of an ISO 8601 time or a decimal epoch-ms string. @throws RiposteError REQUEST_INVALID */
+export function timeOf(text: string, name: string): number {
+  const t = /^\d{1,16}$/.test(text) ? Number(text) : Date.parse(text);
+  if (!Number.isFinite(t)) {
+    throw new RiposteError(ErrorCode.REQUEST_INVALID, `Invalid ${name} "${text}": use ISO 8601 or epoch ms`);
+  }
+  return t;
+}
+
+const basename = (program: string): string => program.slice(program.lastIndexOf('/') + 1);
+
+/** The predicate for a query. @throws RiposteError REQUEST_INVALID (bad time) */
+export function executionPredicate(q: ExecutionQuery): (e: FleetExecution) => boolean {
+  const since = q.since === undefined ? undefined : timeOf(q.since, 'since');
+  const until = q.until === undefined ? undefined : timeOf(q.until, 'until');
+  const checks: ((e: FleetExecution) => boolean)[] = [];
+  const { command, status, key, alert } = q;
+  if (command !== undefined) {
+    checks.push((e) => e.arName === command || basename(e.program) === command);
+  }
+  if (status !== undefined) {
+    checks.push((e) => e.status === status);
+  }
+  if (key !== undefined) {
+    checks.push((e) => e.key === key);
+  }
+  if (alert !== undefined) {
+    checks.push((e) => e.alertId === alert);
+  }
+  if (since !== undefined) {
+    checks.push((e) => e.startedAt >= since);
+  }
+  if (until !== undefined) {
+    checks.push((e) => e.startedAt <= until);
+  }
+  return (e) => checks.every((c) => c(e));
+}
+
+export const CSV_COLUMNS = [
+  'agentId',
+  'id',
+  'startedAt',
+  'endedAt',
+  'durationMs',
+  'arName',
+  'program',
+  'action',
+  'key',
+  'status',
+  'exitCode',
+  'signal',
+  'alertId',
+  'ruleId',
+  'srcip',
+  'user',
+  'note',
+  'stderrTail',
+] as const;
+
+/** One CSV field (RFC 4180); a leading =, +, - or @ is prefixed with ' so spreadsheets do not run it. */
+export function csvField(v: unknown): string {
+  if (v === undefined || v === null) {
+    return '';
+  }
+  let s = typeof v === 'string' ? v : JSON.stringify(v);
+  if (typeof v === 'string' && /^[=+\-@\t\r]/.test(s)) {
+    s = `'${s}`;
+  }
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+function csvRow(e: FleetExecution): string {
+  const row: Record<(typeof CSV_COLUMNS)[number], unknown> = {
+    ...e,
+    startedAt: new Date(e.startedAt).toISOString(),
+    endedAt: e.endedAt === undefined ? undefined : new Date(e.endedAt).toISOString(),
+    durationMs: e.endedAt === undefined ? undefined : e.endedAt - e.startedAt,
+  };
+  return CSV_COLUMNS.map((c) => csvField(row[c])).join(',');
+}
+
+export function toCsv(items: readonly FleetExecution[]): string {
+  return [CSV_COLUMNS.join(','), ...items.map(csvRow)].join('\r\n') + '\r\n';
+}
+
+export function toNdjson(items: readonly FleetExecution[]): string {
+  return items.map((e) => JSON.stringify(e)).join('\n') + (items.length > 0 ? '\n' : '');
+}

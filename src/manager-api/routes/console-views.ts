@@ -1,0 +1,111 @@
+/**
+ * Read-only views the console shows, each also an API feature:
+ * - `GET /overview`: active responses by command and agent, top source IPs and users among them,
+ *   executions per minute over 24 h by outcome, recent failing executions, disconnected agents;
+ * - `GET /rules`: the loaded `<active-response>` configuration as rows, the white list, and the
+ *   load's diagnostics (what `riposte check` warns about);
+ * - `POST /explain {alert}`: `riposte explain` for one alert against the running configuration
+ *   and the fleet's agents as known now. Changes nothing (POST because the alert is a body).
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Config } from '../../core/config-model.js';
+import type { FleetActiveResponse, FleetExecution } from '../../protocol/fleet-records.js';
+import type { ExplainResult } from '../../manager/manager-service.js';
+import type { JsonObject } from '../../protocol/json.js';
+import type { ManagerApiDeps } from '../api-deps.js';
+import type { ReadModels } from '../read-models.js';
+import { strictObject } from '../schemas.js';
+
+/** Rows in each "top" list of the overview. */
+export const TOP_N = 10;
+/** Failing executions listed by the overview. */
+export const FAILING_N = 20;
+
+export interface Count {
+  readonly name: string;
+  readonly count: number;
+}
+
+/** The `n` most frequent values of `key` among `rows`, most frequent first (ties by name). */
+export function topCounts<T>(rows: readonly T[], key: (row: T) => string | undefined, n: number): Count[] {
+  const counts = new Map<string, number>();
+  for (const r of rows) {
+    const k = key(r);
+    if (k !== undefined) {
+      counts.set(k, (counts.get(k) ?? 0) + 1);
+    }
+  }
+  return [...counts]
+    .map(([name, count]) => ({ name, count }))
+    .sort((a, b) => b.count - a.count || (a.name < b.name ? -1 : 1))
+    .slice(0, n);
+}
+
+const FAILED = new Set(['failed', 'timed-out', 'spawn-error']);
+
+function overview(deps: ManagerApiDeps, views: ReadModels): JsonObject {
+  const active: FleetActiveResponse[] = views.active.get();
+  const recent: FleetExecution[] = deps.service.listExecutions({ limit: 1000 });
+  const agents = deps.service.listAgents();
+  return {
+    activeTotal: active.length,
+    activeByCommand: topCounts(active, (a) => a.arName, TOP_N),
+    activeByAgent: topCounts(active, (a) => a.agentId, TOP_N),
+    topSourceIps: topCounts(active, (a) => a.srcip, TOP_N),
+    topUsers: topCounts(active, (a) => a.user, TOP_N),
+    perMinute: views.tally.perMinute(deps.now()),
+    failing: recent.filter((e) => FAILED.has(e.status)).slice(0, FAILING_N),
+    disconnectedAgents: agents.filter((a) => a.status === 'disconnected'),
+  } as unknown as JsonObject;
+}
+
+/** The rules view of a configuration. */
+export function rulesView(config: Config): JsonObject {
+  return {
+    file: config.file,
+    rules: config.rules.map((r) => ({
+      command: r.command.name,
+      arName: r.arName,
+      executable: r.command.executable,
+      location: r.locationRaw,
+      ...(r.agentIds.length > 0 ? { agentId: r.agentIds.join(',') } : {}),
+      ...(r.level !== undefined ? { level: r.level } : {}),
+      groups: r.rulesGroup === undefined ? [] : [r.rulesGroup.source],
+      rulesIds: r.rulesId.map(String),
+      ...(r.timeout > 0 ? { timeoutSec: r.timeout } : {}),
+      disabled: r.disabled,
+      line: r.line,
+    })),
+    whiteList: [...config.whiteList.entries],
+    diagnostics: config.warnings.map((message) => ({ severity: 'warning', message })),
+  };
+}
+
+/** `riposte explain --json`'s record for one alert (same keys, same order). */
+export function explainView(r: ExplainResult): JsonObject {
+  return {
+    alert_id: r.alert.id ?? null,
+    rule_id: String(r.alert.ruleId),
+    responses: r.decisions.map((d) => ({
+      command: d.rule.command.name,
+      ar_name: d.rule.arName,
+      location: d.rule.locationRaw,
+      fires: d.fires,
+      reason: d.reason,
+      targets: [...d.targets],
+      message: d.message ?? null,
+    })),
+  };
+}
+
+const explainSchema = { body: strictObject({ alert: { type: 'object' } }, ['alert']) };
+
+export function register(app: FastifyInstance, deps: ManagerApiDeps, views: ReadModels): void {
+  app.get('/overview', { config: { access: 'read' } }, async () => overview(deps, views));
+  app.get('/rules', { config: { access: 'read' } }, async () => rulesView(deps.service.config()));
+  app.post<{ Body: { alert: JsonObject } }>(
+    '/explain',
+    { schema: explainSchema, config: { access: 'read' } },
+    async (request) => explainView(deps.service.explain(JSON.stringify(request.body.alert))),
+  );
+}

@@ -1,0 +1,87 @@
+/**
+ * `GET /executions/stream?agent=`: the live feed of executions as agents report them, as
+ * Server-Sent Events (`text/event-stream`). Each event is `event: execution` with the execution
+ * (the shape of `GET /executions` items) as `data`, and `id: <agentId>-<id>`. A comment line is sent
+ * every {@link HEARTBEAT_MS} so proxies and clients can tell a quiet feed from a dead one.
+ *
+ * One endpoint for every client: the console's live pages and `riposte ar history --follow`.
+ * A client that does not read (more than {@link MAX_BUFFERED_BYTES} waiting) is disconnected rather
+ * than buffered without bound; at most {@link MAX_STREAMS} feeds are open at once (503 beyond).
+ */
+import type { ServerResponse } from 'node:http';
+import type { FastifyInstance } from 'fastify';
+import type { FleetExecution } from '../../protocol/fleet-records.js';
+import { ErrorCode } from '../../protocol/error-codes.js';
+import type { ManagerApiDeps } from '../api-deps.js';
+import { AGENT_ID, strictObject } from '../schemas.js';
+
+export const HEARTBEAT_MS = 15_000;
+export const MAX_BUFFERED_BYTES = 1024 * 1024;
+export const MAX_STREAMS = 100;
+
+/** One SSE event for an execution. */
+export function executionEvent(e: FleetExecution): string {
+  return `id: ${e.agentId}-${e.id}\nevent: execution\ndata: ${JSON.stringify(e)}\n\n`;
+}
+
+const schema = { querystring: strictObject({ agent: AGENT_ID }) };
+
+export function register(app: FastifyInstance, deps: ManagerApiDeps): void {
+  const open = new Set<ServerResponse>();
+  app.addHook('preClose', async () => {
+    for (const res of open) {
+      res.end();
+    }
+  });
+  app.get<{ Querystring: { agent?: string } }>(
+    '/executions/stream',
+    { schema, config: { access: 'read' } },
+    async (request, reply) => {
+      if (open.size >= MAX_STREAMS) {
+        return reply
+          .code(503)
+          .header('retry-after', '5')
+          .send({
+            error: {
+              code: ErrorCode.DAEMON_UNREACHABLE,
+              message: `Too many open execution streams (${MAX_STREAMS}); retry later`,
+            },
+          });
+      }
+      const agent = request.query.agent;
+      const res = reply.raw;
+      reply.hijack();
+      // Hijacked: fastify's onSend hooks do not run, so the shared headers are set here.
+      for (const [name, value] of Object.entries(reply.getHeaders())) {
+        if (value !== undefined) {
+          res.setHeader(name, value);
+        }
+      }
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-store',
+        'x-accel-buffering': 'no',
+        'x-content-type-options': 'nosniff',
+      });
+      res.write('retry: 3000\n: riposte executions\n\n');
+      open.add(res);
+      const unsubscribe = deps.service.onEvent((e) => {
+        if (e.type !== 'execution' || (agent !== undefined && e.agentId !== agent)) {
+          return;
+        }
+        if (res.writableLength > MAX_BUFFERED_BYTES) {
+          res.destroy();
+          return;
+        }
+        res.write(executionEvent(e.execution));
+      });
+      const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), HEARTBEAT_MS);
+      heartbeat.unref();
+      res.on('close', () => {
+        clearInterval(heartbeat);
+        unsubscribe();
+        open.delete(res);
+      });
+    },
+  );
+}

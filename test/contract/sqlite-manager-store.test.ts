@@ -1,0 +1,56 @@
+/**
+ * The SQLite manager store (`<home>/var/manager.db`): the ManagerStore contract suite, plus what
+ * only a durable store must do (keep every order across close and reopen).
+ */
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { openSqliteManagerStore } from '../../src/store/sqlite-manager-store.js';
+import { managerStoreContract } from './manager-store.contract.js';
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'riposte-mstore-'));
+after(() => {
+  fs.rmSync(root, { recursive: true, force: true });
+});
+let seq = 0;
+/** A fresh database path in a directory of its own. */
+function freshFile(): string {
+  seq += 1;
+  const dir = path.join(root, `case-${seq}`);
+  fs.mkdirSync(dir);
+  return path.join(dir, 'manager.db');
+}
+
+managerStoreContract('sqlite', () => openSqliteManagerStore(freshFile()));
+
+void describe('SQLite manager store: durability', () => {
+  void test('a reopened file keeps every order, and seqs continue', () => {
+    const file = freshFile();
+    const order = {
+      agentId: '001',
+      kind: 'add',
+      source: 'alert',
+      arName: 'mark600',
+      key: undefined,
+      alertId: 'a',
+      createdAt: 1,
+      expiresAt: 10_000,
+    } as const;
+    const a = openSqliteManagerStore(file);
+    a.enqueueOrder({ ...order, payload: 'm1' });
+    a.enqueueOrder({ ...order, payload: 'm2' });
+    a.close();
+    const b = openSqliteManagerStore(file);
+    try {
+      assert.deepEqual(
+        b.queuedOrders('001').map((o) => o.payload),
+        ['m1', 'm2'],
+      );
+      assert.equal(b.enqueueOrder({ ...order, payload: 'm3' }).seq, 3);
+    } finally {
+      b.close();
+    }
+  });
+});
