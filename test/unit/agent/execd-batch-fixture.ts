@@ -58,7 +58,11 @@ export class FakeFirewall {
       }
       return undefined;
     });
-    return new Promise((resolve) => setImmediate(() => resolve(results)));
+    return new Promise((resolve) => {
+      setImmediate(() => {
+        resolve(results);
+      });
+    });
   }
 }
 
@@ -84,7 +88,7 @@ export class CountingStore {
   constructor(inner: AgentStore) {
     this.store = new Proxy(inner, {
       get: (target, prop: keyof AgentStore) => {
-        const value = target[prop];
+        const value: unknown = Reflect.get(target, prop);
         if (typeof value !== 'function') {
           return value;
         }
