@@ -16,6 +16,7 @@ import type { KeyLease } from '../key-order.js';
 import { alertFacts, type AlertFacts } from './alert-facts.js';
 import type { ExecdContext } from './execd-context.js';
 import { executionEnd } from './record-outcome.js';
+import { logInForce } from './response-log.js';
 
 /** An add that passed intake: a resolved program and its ar.conf timeout. */
 export interface AddJob {
@@ -90,6 +91,9 @@ export function decideAndStore(
 }
 
 function logDecision(ctx: ExecdContext, job: AddJob, decision: AddDecision): void {
+  if (decision.kind !== 'untracked') {
+    logInForce(ctx.log, decision.active, decision.kind === 'extended');
+  }
   if (decision.kind === 'extended') {
     ctx.log.debug('Command already received, updating time of addition to now.', {
       key: decision.active.key,
@@ -153,7 +157,9 @@ async function addInSlot(
       mode: 'add',
       limits: ctx.limits,
       decide: async (firstLine) => {
-        key = responseKey(basenameOf(job.program), keysOfCheckKeys(parseLenientJson(firstLine)));
+        key = responseKey(basenameOf(job.program), keysOfCheckKeys(parseLenientJson(firstLine)), (m) => {
+          ctx.log.warn(m);
+        });
         const lease = await ctx.order.acquire(job.program, seq, key);
         onLease(lease);
         const k = key;
