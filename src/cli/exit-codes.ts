@@ -30,7 +30,13 @@ const byCode: Record<ErrorCode, number> = {
   [ErrorCode.INTERNAL]: 70,
 };
 
-/** Exit code for any thrown value. */
+/**
+ * Exit code for any thrown value. A REQUEST_INVALID flagged `details.usage` (the command line itself
+ * is incomplete, e.g. `explain` with nothing to read) is a usage error, like commander's: 2.
+ */
 export function exitCodeFor(err: unknown): number {
+  if (isRiposteError(err) && err.details?.['usage'] === true) {
+    return EXIT_USAGE;
+  }
   return isRiposteError(err) ? byCode[err.code] : 70;
 }

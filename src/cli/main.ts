@@ -8,8 +8,8 @@
  */
 import { Command, CommanderError } from 'commander';
 import { exitCodeFor, EXIT_USAGE } from './exit-codes.js';
-import { isRiposteError } from '../protocol/error-codes.js';
 import { commandIndex } from './commands/index.js';
+import { userErrorOf } from './user-error.js';
 
 /**
  * The command named by `args`: the first argument that is not an option (the program has no valued
@@ -48,9 +48,9 @@ async function main(argv: readonly string[]): Promise<void> {
       process.exitCode = err.exitCode === 0 ? 0 : EXIT_USAGE;
       return;
     }
-    const message = isRiposteError(err) || err instanceof Error ? err.message : String(err);
-    process.stderr.write(`riposte: ${message}\n`);
-    process.exitCode = exitCodeFor(err);
+    const error = userErrorOf(err);
+    process.stderr.write(`riposte: ${error.message}\n`);
+    process.exitCode = exitCodeFor(error);
   }
 }
 

@@ -2,12 +2,16 @@
  * The agent's daemon log (Wazuh's ossec.log for execd, reference §2.8), as structured JSON lines
  * through pino: `msg` carries Wazuh's exact text and message code, e.g.
  * `(1315): Invalid JSON message: '...'`, so existing searches keep working, while fields such as
- * `key` and `execution` make it queryable. Written to `<home>/logs/riposte.log`; warnings and
- * errors are echoed to stderr for whoever runs the daemon in the foreground.
+ * `key` and `execution` make it queryable. Written to `<home>/logs/riposte.log` through a
+ * {@link FileSink} (no link followed, never throws, drops and counts lines on a full disk, reopened
+ * on SIGHUP); warnings and errors are echoed to stderr for whoever runs the daemon in the
+ * foreground (journald under systemd).
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
+import { FileSink } from './file-sink.js';
+import { storageHealth, type StorageEvent } from './storage-health.js';
 
 export type LogFields = Readonly<Record<string, string | number | boolean | undefined>>;
 
@@ -41,16 +45,80 @@ function wrap(logger: Logger): DaemonLog {
   };
 }
 
-/** Opens `<home>/logs/riposte.log` (created 0750) with `level`; `tag` names the component. */
+/** One sink per log file in the process: the manager's components share `riposte.log`. */
+const sinks = new Map<string, FileSink>();
+
+function sinkFor(file: string): FileSink {
+  let sink = sinks.get(file);
+  if (sink === undefined) {
+    sink = new FileSink(file, 0o640, storageHealth);
+    sinks.set(file, sink);
+  }
+  return sink;
+}
+
+/**
+ * Reopens every daemon log file of this process (SIGHUP, after logrotate moved them); returns
+ * the errors of those that could not be reopened (they keep writing to the old file).
+ */
+export function reopenDaemonLogs(): Error[] {
+  const errors: Error[] = [];
+  for (const sink of sinks.values()) {
+    try {
+      sink.reopen();
+    } catch (err) {
+      errors.push(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+  return errors;
+}
+
+/** stderr as a destination that never throws (a closed pipe must not stop the daemon). */
+const stderrEcho: DestinationStream = {
+  write: (line: string) => {
+    try {
+      process.stderr.write(line);
+    } catch {
+      // nobody is reading: the line is in the file
+    }
+  },
+};
+process.stderr.on('error', () => undefined);
+
+/**
+ * Opens `<home>/logs/riposte.log` (directory created 0750, file 0640) with `level`; `tag` names
+ * the component. @throws RiposteError HOME_UNSAFE when the file is a symbolic link.
+ */
 export function openDaemonLog(home: string, level: LogLevel, tag: string): DaemonLog {
   const dir = join(home, 'logs');
   mkdirSync(dir, { recursive: true, mode: 0o750 });
-  const file = pino.destination({ dest: join(dir, 'riposte.log'), sync: true, mkdir: true });
   const streams = pino.multistream([
-    { level, stream: file },
-    { level: 'warn', stream: process.stderr },
+    { level, stream: sinkFor(join(dir, 'riposte.log')) },
+    { level: 'warn', stream: stderrEcho },
   ]);
-  return wrap(pino({ level, base: { tag }, timestamp: pino.stdTimeFunctions.isoTime }, streams));
+  const log = wrap(pino({ level, base: { tag }, timestamp: pino.stdTimeFunctions.isoTime }, streams));
+  reportStorageTo(log);
+  return log;
+}
+
+let storageReporter: (() => void) | undefined;
+
+/** The first daemon log of the process says when the disk fills and when space is back. */
+function reportStorageTo(log: DaemonLog): void {
+  storageReporter ??= storageHealth.subscribe((e: StorageEvent) => {
+    if (e.kind === 'full') {
+      log.error(
+        `Disk full: cannot write '${e.path}' (${e.code}). Log lines are dropped and counted, execution outcomes kept in memory until space is back.`,
+        { path: e.path },
+      );
+    } else {
+      const s = storageHealth.snapshot();
+      log.warn(
+        `Disk space is back for '${e.path}' after ${Math.round(e.fullForMs / 1000)} s (${s.droppedLogLines} log line(s) dropped so far, ${s.deferredStoreWrites} outcome(s) still pending).`,
+        { path: e.path },
+      );
+    }
+  });
 }
 
 /** A log that keeps lines in memory (tests, dry runs). */

@@ -71,7 +71,20 @@ export type ManagerEvent =
     }
   /** ms from the alert's ingestion (or the API call) to the agent's ack of the order. */
   | { readonly type: 'dispatch-latency'; readonly agentId: string; readonly ms: number }
-  | { readonly type: 'agent-connection'; readonly agentId: string; readonly connected: boolean };
+  | { readonly type: 'agent-connection'; readonly agentId: string; readonly connected: boolean }
+  /** An agent's active response was added or repeated (`put`) or is gone (`removedKey`); after the store write. */
+  | {
+      readonly type: 'active';
+      readonly agentId: string;
+      readonly put?: FleetActiveResponse;
+      readonly removedKey?: string;
+    }
+  /** An agent's whole active list was replaced (reconcile after a reconnect); after the store write. */
+  | {
+      readonly type: 'active-list';
+      readonly agentId: string;
+      readonly items: readonly FleetActiveResponse[];
+    };
 
 export type ManagerEventListener = (event: ManagerEvent) => void;
 

@@ -10,6 +10,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { rejectionCounts } from '../protocol/input-rejections.js';
 import { ORDER_STATES } from '../protocol/fleet-records.js';
 import type { ManagerEvent, ManagerService, ManagerStats } from './manager-service.js';
+import { defineStorageGauges } from '../log/storage-metrics.js';
 
 /**
  * Latency buckets in seconds: sub-millisecond on loopback up to the 1 s p99 target and beyond,
@@ -83,6 +84,8 @@ export class ManagerMetrics {
         return;
       case 'order-state':
       case 'agent-connection':
+      case 'active':
+      case 'active-list':
         return; // gauges: read from stats() at scrape time
     }
   }
@@ -131,6 +134,7 @@ export class ManagerMetrics {
         this.set(stats()?.activeResponses ?? 0);
       },
     });
+    defineStorageGauges(registers);
     new Gauge({
       name: 'riposte_agents_connected',
       help: 'Agents with an open link',

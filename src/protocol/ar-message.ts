@@ -105,8 +105,47 @@ export function keysOfCheckKeys(v: JsonValue | undefined): string[] | undefined 
   return keys.filter((k): k is string => typeof k === 'string');
 }
 
-/** rkey = script basename + "-" + each key (§2.3); basename alone when there are no keys. */
-export function responseKey(basename: string, keys: readonly string[] | undefined): string {
-  const suffix = (keys ?? []).map((k) => `-${k}`).join('');
-  return (basename + suffix).slice(0, 4095);
+/** Wazuh's key buffer (OS_SIZE_4096): keys and rkey hold at most 4095 bytes plus the NUL. */
+const KEY_BUFFER_BYTES = 4096;
+
+/** Wazuh's warning when keys do not fit (reference §2.3, §2.8). */
+export const KEY_TOO_LONG_WARNING = 'Active response key exceeds maximum size (4096). Truncating keys.';
+
+/** The first `max` bytes of `s` as UTF-8, without a partial character at the end. */
+function utf8Prefix(s: string, max: number): string {
+  const cut = Buffer.from(s, 'utf8').subarray(0, max).toString('utf8');
+  return cut.endsWith('\uFFFD') && !s.startsWith(cut) ? cut.slice(0, -1) : cut;
+}
+
+/**
+ * rkey = script basename + "-" + each key (§2.3); basename alone when there are no keys. As Wazuh:
+ * the keys are joined ("-k1-k2") only while they fit in the 4096-byte buffer, so a key that does not
+ * fit is dropped whole with the ones after it (a repeat of `[k1, <5000 bytes>]` is the same rkey as
+ * `[k1]`, hence an `abort`); then basename + keys is cut to 4095 bytes. `warn` gets Wazuh's warning
+ * whenever something was dropped or cut.
+ */
+export function responseKey(
+  basename: string,
+  keys: readonly string[] | undefined,
+  warn?: (message: string) => void,
+): string {
+  let suffix = '';
+  let cut = false;
+  for (const k of keys ?? []) {
+    const part = `-${k}`;
+    if (Buffer.byteLength(suffix) + Buffer.byteLength(part) >= KEY_BUFFER_BYTES) {
+      cut = true;
+      break;
+    }
+    suffix += part;
+  }
+  let key = basename + suffix;
+  if (Buffer.byteLength(key) >= KEY_BUFFER_BYTES) {
+    key = utf8Prefix(key, KEY_BUFFER_BYTES - 1);
+    cut = true;
+  }
+  if (cut) {
+    warn?.(KEY_TOO_LONG_WARNING);
+  }
+  return key;
 }

@@ -2,8 +2,8 @@
  * disable-account: locks a local account and ends its sessions. Stateful, key = the user name.
  *
  * Input:  parameters.alert.data.dstuser, validated as Wazuh 4.14.7's is_valid_username (no `root`,
- *         no leading `-`, no separators; contract/input.ts) and then as a portable name (see
- *         PORTABLE_USER), before any handshake.
+ *         no leading `-`, no separators; contract/input.ts), before any handshake. Names it accepts
+ *         (`test$user`, even `a;id`) reach usermod as one argv element, never through a shell.
  * Effect:
  *   add:    `usermod --lock --expiredate 1 -- <user>` (password locked and account expired, so key and
  *           PAM logins fail too), then every process of the user is ended: `loginctl terminate-user
@@ -86,16 +86,9 @@ async function enable(ctx: StockContext): Promise<void> {
 
 const INVALID_USER_LOG = "Cannot read 'dstuser' from data or invalid username format";
 
-/**
- * Portable account names (letters, digits, `_`, `.`, `-`, `@` for directory users, a trailing `$` for
- * Samba machine accounts). Stricter than Wazuh's is_valid_username, which lets `;`, `$(`, quotes and
- * backquotes through: they are harmless as argv elements, but no real account needs them.
- */
-const PORTABLE_USER = /^[A-Za-z0-9_][A-Za-z0-9._@-]*\$?$/;
-
+/** Wazuh 4.14.7's validator exactly (issue #9: `test$user` is a valid name there). */
 function validate(message: ArEnvelope): StockInputResult {
-  const r = dstuserInput(message, INVALID_USER_LOG);
-  return r.ok && !PORTABLE_USER.test(r.key ?? '') ? { ok: false, log: INVALID_USER_LOG } : r;
+  return dstuserInput(message, INVALID_USER_LOG);
 }
 
 export const disableAccount: StockScript = {

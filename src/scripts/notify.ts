@@ -7,6 +7,7 @@
  *         `{"command":"add"|"delete","alert":{...}}`. Sent on add and on delete (a delete only exists
  *         when the response has a timeout), as wazuh-slack does per the reference.
  * Exit:   0 on a 2xx reply; 255 on missing alert/URL, bad options, network error, timeout, non-2xx.
+ * Also shipped as `wazuh-slack` (Wazuh's name), which always posts the Slack payload.
  * Logs:   `Cannot read 'alert' from data`, `Cannot read 'extra_args' from data` (Wazuh's lines),
  *         `Invalid extra_args: <why>`, `Unable to post to '<origin>': <why>`, `Posted to '<origin>': HTTP <n>`.
  *         Only the URL's origin is logged: webhook paths carry secrets.
@@ -20,7 +21,7 @@ import {
   type StockInputResult,
   type StockScript,
 } from './contract/stock-script.js';
-import { parseNotifyOptions, type NotifyOptions } from './notify/options.js';
+import { parseNotifyOptions, type NotifyFormat, type NotifyOptions } from './notify/options.js';
 import { postJson } from './notify/post-json.js';
 import { slackPayload } from './notify/slack-payload.js';
 
@@ -46,13 +47,13 @@ export function notifyBody(options: NotifyOptions, command: string, alert: JsonO
   return JSON.stringify(options.format === 'slack' ? slackPayload(alert) : { command, alert });
 }
 
-async function send(ctx: StockContext): Promise<void> {
+async function send(ctx: StockContext, forceFormat?: NotifyFormat): Promise<void> {
   const parsed = parseNotifyOptions(ctx.extraArgs);
   const alert = alertOf(ctx.message);
   if (!parsed.ok || alert === undefined) {
     throw new ScriptFailure('Invalid extra_args');
   }
-  const { options } = parsed;
+  const options = forceFormat === undefined ? parsed.options : { ...parsed.options, format: forceFormat };
   const origin = options.url.origin;
   const body = notifyBody(options, ctx.message.command, alert);
   const result = await postJson({ url: options.url, body, timeoutMs: options.timeoutMs });
@@ -69,6 +70,19 @@ export const notify: StockScript = {
   name: 'notify',
   stateful: false,
   input: validate,
-  add: send,
-  delete: send,
+  add: (ctx) => send(ctx),
+  delete: (ctx) => send(ctx),
+};
+
+/**
+ * `wazuh-slack`, Wazuh's name (reference §4.1): notify with the Slack payload always, so an ossec.conf
+ * written for Wazuh (`<executable>wazuh-slack</executable>`, the webhook URL in `<extra_args>`) runs
+ * unchanged.
+ */
+export const wazuhSlack: StockScript = {
+  name: 'wazuh-slack',
+  stateful: false,
+  input: validate,
+  add: (ctx) => send(ctx, 'slack'),
+  delete: (ctx) => send(ctx, 'slack'),
 };

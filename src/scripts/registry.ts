@@ -11,7 +11,8 @@ import { routeNull } from './route-null.js';
 import { hostDeny } from './host-deny.js';
 import { disableAccount } from './disable-account.js';
 import { quarantine } from './quarantine.js';
-import { notify } from './notify.js';
+import { notify, wazuhSlack } from './notify.js';
+import { ipCustomBlock } from './ip-customblock.js';
 import { restartOssecAlias, restartRiposte, restartWazuhAlias } from './restart-riposte.js';
 import { firewalldDrop } from './firewalld-drop.js';
 
@@ -27,6 +28,8 @@ const scripts: readonly StockScript[] = [
   restartWazuhAlias,
   restartOssecAlias,
   firewalldDrop,
+  ipCustomBlock,
+  wazuhSlack,
 ];
 
 /** Stock scripts by name (the executable's basename under active-response/bin). */

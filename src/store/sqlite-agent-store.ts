@@ -17,6 +17,7 @@ import type {
 } from '../protocol/execution-records.js';
 import { MIGRATIONS } from './migrations/index.js';
 import { openCheckedDatabase } from './open-database.js';
+import { guardDiskFull } from './disk-full-guard.js';
 import { activeToParams, nul, rowToActive, rowToExecution, tupleToActive } from './sqlite-rows.js';
 import { prepareStatements, type Statements } from './sqlite-statements.js';
 import {
@@ -37,7 +38,8 @@ export function openSqliteAgentStore(file: string, opts?: AgentStoreOptions): Ag
   const retention = resolveExecutionRetention(opts);
   const db = openCheckedDatabase(file, MIGRATIONS);
   try {
-    return new SqliteAgentStore(db, prepareStatements(db), retention);
+    // A full disk defers execution outcomes instead of losing them (see disk-full-guard.ts).
+    return guardDiskFull(new SqliteAgentStore(db, prepareStatements(db), retention), file);
   } catch (err) {
     db.close();
     throw err;

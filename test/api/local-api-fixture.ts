@@ -1,5 +1,5 @@
 /**
- * The local API over a real LocalService and Execd: memory store, memory log, fake clock, the fake
+ * The local API over a real LocalService and Execd: a temporary SQLite store, memory log, fake clock, the fake
  * script runner of the agent unit tests, and a real ArConfResolver over a temp home whose ar.conf is
  * rendered from a small all-in-one config (as `riposte start` does). No script is ever spawned.
  */
@@ -20,7 +20,7 @@ import { readXml } from '../../src/config/xml-reader.js';
 import { renderArConf } from '../../src/core/ar-conf.js';
 import type { AgentStore } from '../../src/core/execd/agent-store.js';
 import { LocalService } from '../../src/local/local-service.js';
-import { createMemoryAgentStore } from '../../src/store/memory-agent-store.js';
+import { tempAgentStore } from '../support/temp-agent-store.js';
 import { FakeRunner, T0 } from '../unit/agent/execd-fixture.js';
 
 export const TOKEN = 'test-token-0123456789abcdef';
@@ -87,7 +87,7 @@ export async function localApiFixture(opts: LocalApiFixtureOptions = {}): Promis
   const home = prepareHome(config);
   const clock = { t: T0 };
   const now = (): number => clock.t;
-  const store = createMemoryAgentStore();
+  const store = tempAgentStore();
   const log = memoryDaemonLog();
   const resolver = new ArConfResolver(home, log);
   const runner = new FakeRunner(now);

@@ -1,6 +1,6 @@
 /**
  * The local API through `app.inject()` (no port): auth, list, revert, run, history and alert
- * ingestion, over a real LocalService + Execd on the memory store (see local-api-fixture.ts).
+ * ingestion, over a real LocalService + Execd on a temporary SQLite store (see local-api-fixture.ts).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';

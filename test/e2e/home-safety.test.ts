@@ -104,3 +104,22 @@ test('a swapped var/api.sock does not receive the bearer token', async () => {
     removeHome(home);
   }
 });
+
+test('a logs/riposte.log planted as a symbolic link in a safe home is refused, not followed', () => {
+  const home = makeHome('riposte-link-');
+  const victim = `${home}-victim`;
+  try {
+    writeFileSync(victim, 'root only\n', { mode: 0o600 });
+    symlinkSync(victim, join(home, 'logs/riposte.log'));
+    const r = riposte(['agent', '--home', home]);
+    assert.equal(r.status, 1, r.out);
+    assert.ok(
+      r.out.includes(`Refusing to open "${join(home, 'logs/riposte.log')}": it is a symbolic link`),
+      r.out,
+    );
+    assert.equal(readFileSync(victim, 'utf8'), 'root only\n');
+  } finally {
+    removeHome(home);
+    removeHome(victim);
+  }
+});

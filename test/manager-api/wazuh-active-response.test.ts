@@ -7,15 +7,7 @@ import assert from 'node:assert/strict';
 import type { RunRequest } from '../../src/protocol/fleet-records.js';
 import type { WazuhErrorCode, WazuhStyleResult } from '../../src/manager/manager-service.js';
 import { apiFixture, type ApiFixture } from './api-fixture.js';
-
-/** Wazuh's messages for the codes (framework/wazuh/core/exception.py). */
-const WAZUH_MESSAGES: Readonly<Record<WazuhErrorCode, string>> = {
-  1650: 'Active response - Command not specified',
-  1652: 'Active response - Unable to run command',
-  1701: 'Agent does not exist',
-  1707: 'Cannot send request, agent is not active',
-  1750: 'Could not send restart command, active-response is disabled in the agent',
-};
+import { wazuhArError } from '../../src/core/orders/wazuh-result.js';
 
 function failedResult(code: WazuhErrorCode, failedIds: string[], affected: string[]): WazuhStyleResult {
   const error: 0 | 1 | 2 = affected.length === 0 ? 1 : 2;
@@ -23,7 +15,7 @@ function failedResult(code: WazuhErrorCode, failedIds: string[], affected: strin
     data: {
       affected_items: affected,
       total_affected_items: affected.length,
-      failed_items: [{ error: { code: code, message: WAZUH_MESSAGES[code] }, id: failedIds }],
+      failed_items: [{ error: wazuhArError(code), id: failedIds }],
       total_failed_items: failedIds.length,
     },
     message: error === 1 ? 'AR command was not sent to any agent' : 'AR command was not sent to some agents',

@@ -2,13 +2,13 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AgentLinkSession, LAST_ORDER_SEQ_SETTING } from '../../src/link/agent-link-session.js';
-import { createMemoryAgentStore } from '../../src/store/memory-agent-store.js';
+import { tempAgentStore } from '../support/temp-agent-store.js';
 import { memoryDaemonLog } from '../../src/log/daemon-log.js';
 import type { AgentFrame } from '../../src/protocol/link.js';
 import type { AgentStore } from '../../src/core/execd/agent-store.js';
 
 function setup(opts: { refuse?: boolean; disabled?: boolean } = {}) {
-  const store: AgentStore = createMemoryAgentStore();
+  const store: AgentStore = tempAgentStore();
   const submitted: string[] = [];
   const installed: string[] = [];
   const execd = {

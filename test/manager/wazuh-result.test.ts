@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runVerdict, wazuhResult, WAZUH_AR_MESSAGES } from '../../src/core/orders/wazuh-result.js';
+import { runVerdict, wazuhArError, wazuhResult } from '../../src/core/orders/wazuh-result.js';
 
 const names = new Set(['mark600', 'restart-wazuh0']);
 const ok = { id: '001', exists: true, active: true, arDisabled: false };
@@ -34,11 +34,31 @@ describe("Wazuh's PUT /active-response verdicts", () => {
     assert.equal(r.error, 2);
     assert.equal(r.message, 'AR command was not sent to some agents');
     assert.deepEqual(r.data.failed_items, [
-      { error: { code: 1707, message: WAZUH_AR_MESSAGES[1707] }, id: ['002', '003'] },
-      { error: { code: 1701, message: WAZUH_AR_MESSAGES[1701] }, id: ['009'] },
+      { error: wazuhArError(1707), id: ['002', '003'] },
+      { error: wazuhArError(1701), id: ['009'] },
     ]);
     assert.equal(r.data.total_failed_items, 3);
     assert.equal(r.data.total_affected_items, 1);
+  });
+
+  test("4.14's messages and remediations (1652, 1750 as issue #9 found them; 1650 has none)", () => {
+    assert.deepEqual(wazuhArError(1652), {
+      code: 1652,
+      message: 'The command used is not defined in the configuration.',
+      remediation:
+        'Please, visit the official documentation (https://documentation.wazuh.com/4.14/user-manual/' +
+        'capabilities/active-response/how-to-configure.html)to get more information',
+    });
+    assert.deepEqual(wazuhArError(1750), {
+      code: 1750,
+      message: 'Could not send restart command, active-response is disabled in the agent',
+      remediation: "You can activate it in agents' `WAZUH_HOME/etc/ossec.conf`",
+    });
+    assert.deepEqual(wazuhArError(1650), { code: 1650, message: 'Active response - Command not specified' });
+    assert.equal(
+      wazuhArError(1701).remediation,
+      'Please, use `GET /agents?select=id,name` to find all available agents',
+    );
   });
 
   test('error 0 when all were sent, 1 when none', () => {

@@ -103,20 +103,18 @@ void describe('disable-account (real user)', () => {
     assert.equal(r.log.at(-1), `User '${user}x' does not exist`);
   });
 
-  void test('root, injections, separators, missing field: exit 255 before the handshake, account untouched', async () => {
-    const bad = [
-      'root',
-      `${user};id`,
-      `$(id)`,
-      `${user}\nid`,
-      `-e${user}`,
-      '../etc',
-      `a b`,
-      'x:y',
-      42,
-      undefined,
-      '',
-    ];
+  void test("names Wazuh's is_valid_username accepts (test$user, a;id, $(id)) pass as one argv element", async () => {
+    for (const dstuser of ['test$user', `${user};id`, '$(id)']) {
+      const r = await run('add', dstuser);
+      assert.equal(r.code, 255, dstuser);
+      assert.notDeepEqual(r.written, [], 'check_keys sent: the name was accepted');
+      assert.equal(r.log.at(-1), `User '${dstuser}' does not exist`);
+    }
+    assert.equal(passwdStatus(), 'P');
+  });
+
+  void test('root, separators, leading dash, missing field: exit 255 before the handshake, account untouched', async () => {
+    const bad = ['root', `${user}\nid`, `-e${user}`, '../etc', `a b`, 'x:y', 42, undefined, ''];
     for (const dstuser of bad) {
       const r = await run('add', dstuser);
       assert.equal(r.code, 255, JSON.stringify(dstuser));

@@ -16,6 +16,7 @@ import type { KeyLease } from '../key-order.js';
 import { alertFacts, type AlertFacts } from './alert-facts.js';
 import type { ExecdContext } from './execd-context.js';
 import { executionEnd } from './record-outcome.js';
+import { logInForce } from './response-log.js';
 
 /** An add that passed intake: a resolved program and its ar.conf timeout. */
 export interface AddJob {
@@ -47,14 +48,14 @@ export interface Prepared {
 
 /**
  * Applies the repeated-offender rule and decides; persists before returning. `existing` is the
- * active response this add meets (default: the stored one; a batch passes undefined for a key it
- * deletes earlier in the same batch).
+ * active response this add meets: the stored one, or undefined when an earlier execution of the
+ * same batch deletes the key.
  */
 export function decideAndStore(
   ctx: ExecdContext,
   job: AddJob,
   prep: Prepared,
-  existing: ActiveResponse | undefined = ctx.store.getActive(prep.key),
+  existing: ActiveResponse | undefined,
 ): AddDecision {
   const { key, facts } = prep;
   const now = ctx.now();
@@ -90,6 +91,9 @@ export function decideAndStore(
 }
 
 function logDecision(ctx: ExecdContext, job: AddJob, decision: AddDecision): void {
+  if (decision.kind !== 'untracked') {
+    logInForce(ctx.log, decision.active, decision.kind === 'extended');
+  }
   if (decision.kind === 'extended') {
     ctx.log.debug('Command already received, updating time of addition to now.', {
       key: decision.active.key,
@@ -153,14 +157,16 @@ async function addInSlot(
       mode: 'add',
       limits: ctx.limits,
       decide: async (firstLine) => {
-        key = responseKey(basenameOf(job.program), keysOfCheckKeys(parseLenientJson(firstLine)));
+        key = responseKey(basenameOf(job.program), keysOfCheckKeys(parseLenientJson(firstLine)), (m) => {
+          ctx.log.warn(m);
+        });
         const lease = await ctx.order.acquire(job.program, seq, key);
         onLease(lease);
         const k = key;
         // One transaction: the execution's key (what a restart reconciles by) and the decision.
         decision = ctx.store.transaction(() => {
           ctx.store.setExecutionKey(executionId, k);
-          return decideAndStore(ctx, job, { key: k, addLine: line, facts });
+          return decideAndStore(ctx, job, { key: k, addLine: line, facts }, ctx.store.getActive(k));
         });
         return JSON.stringify(rewriteForScript(job.message, decision.answer, job.program));
       },

@@ -33,6 +33,7 @@ import {
 import type { ExecdContext } from './execd-context.js';
 import { executionEnd } from './record-outcome.js';
 import { basenameOf, decideAndStore, noteFor } from './run-add.js';
+import { logReverted } from './response-log.js';
 
 export type { BatchWork } from './batch-plan.js';
 
@@ -142,6 +143,10 @@ function recordOne(st: DecideState, p: Planned, index: number, outcome: ScriptOu
     end = addEnd(st.ctx, p, outcome, lastWriter);
   } else if (w.kind === 'delete') {
     if (lastWriter && key !== undefined) {
+      const reverted = st.ctx.store.getActive(key);
+      if (reverted !== undefined) {
+        logReverted(st.ctx.log, reverted, w.reason);
+      }
       st.ctx.store.removeActive(key);
       st.ctx.scheduler.disarm(key);
     }

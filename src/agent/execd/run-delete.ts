@@ -12,6 +12,7 @@ import { parseLenientJson, isJsonObject } from '../../protocol/json.js';
 import { rewriteForScript } from '../../protocol/ar-message.js';
 import type { ExecdContext } from './execd-context.js';
 import { executionEnd } from './record-outcome.js';
+import { logReverted } from './response-log.js';
 
 /** Why a revert runs; 'timeout' is the only one that re-checks the deadline. */
 export type RevertReason = 'timeout' | 'manual' | 'stop' | 'restore';
@@ -61,6 +62,7 @@ async function deleteUnderLock(ctx: ExecdContext, key: string, reason: RevertRea
   });
   ctx.store.removeActive(key);
   ctx.scheduler.disarm(key);
+  logReverted(ctx.log, current, reason);
   ctx.store.endExecution(executionId, executionEnd(outcome, { note: `revert (${reason})` }));
   ctx.onExecution?.(executionId);
   return { executionId, reverted: true };

@@ -7,7 +7,7 @@
  * the exit code is then 1, else 0. Config warnings go to stderr as `warning: ...`. A config that does
  * not load exits with its error (exit-codes.ts).
  */
-import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
@@ -17,6 +17,7 @@ import { loadConfig } from '../../config/load-config.js';
 import type { KnownAgent } from '../../core/match/decision.js';
 import { explainAlert } from '../../core/match/plan-responses.js';
 import { parseAlertLine } from '../../protocol/alert.js';
+import { ErrorCode, RiposteError } from '../../protocol/error-codes.js';
 import { EXIT_INVALID } from '../exit-codes.js';
 import { agentsFor, parseAgentsOption } from '../explain/known-agents.js';
 import { explainJson, explainText } from '../explain/format-explain.js';
@@ -69,11 +70,36 @@ async function explainStream(run: ExplainRun, input: Readable): Promise<number> 
   return bad;
 }
 
-async function runExplain(alerts: string, opts: ExplainOptions): Promise<void> {
+/**
+ * Where alerts come from: the file, or stdin for "-" or no argument. With no argument and a terminal
+ * on stdin nothing would ever arrive: a usage error (exit 2) says what to give instead of waiting.
+ */
+export function alertsSource(arg: string | undefined, stdinIsTty: boolean): 'stdin' | { file: string } {
+  if (arg === undefined && stdinIsTty) {
+    throw new RiposteError(
+      ErrorCode.REQUEST_INVALID,
+      'Give an alerts file (one JSON alert per line), or pipe alerts in: riposte explain -c FILE alerts.json',
+      { usage: true },
+    );
+  }
+  return arg === undefined || arg === '-' ? 'stdin' : { file: arg };
+}
+
+/** Opens the file first, so a missing one is a clear error before any output. */
+async function openAlerts(source: 'stdin' | { file: string }): Promise<Readable> {
+  if (source === 'stdin') {
+    return process.stdin;
+  }
+  const handle = await open(source.file, 'r');
+  return handle.createReadStream({ encoding: 'utf8' });
+}
+
+async function runExplain(alerts: string | undefined, opts: ExplainOptions): Promise<void> {
+  const source = alertsSource(alerts, process.stdin.isTTY);
   const agents = opts.agents === undefined ? undefined : parseAgentsOption(opts.agents);
   const config = await loadConfig(opts.config, 'manager');
   process.stderr.write(config.warnings.map((w) => `warning: ${w}\n`).join(''));
-  const input = alerts === '-' ? process.stdin : createReadStream(alerts, { encoding: 'utf8' });
+  const input = await openAlerts(source);
   const bad = await explainStream({ config, json: opts.json === true, agents }, input);
   if (bad > 0) {
     process.exitCode = EXIT_INVALID;
@@ -86,10 +112,10 @@ export function register(program: Command): void {
     .command('explain')
     .description('Show which active responses each alert triggers, where, why not, and the AR message')
     .requiredOption('-c, --config <file>', 'manager ossec.conf')
-    .argument('[alerts]', 'alerts file, one JSON object per line ("-" = stdin)', '-')
+    .argument('[alerts]', 'alerts file, one JSON object per line ("-" or none = stdin)')
     .option('--json', 'one JSON object per alert (NDJSON)')
     .option('--agents <ids>', 'active agents for location "all", e.g. 001,002 (default: the alert\'s agent)')
-    .action(async (alerts: string, opts: ExplainOptions) => {
+    .action(async (alerts: string | undefined, opts: ExplainOptions) => {
       await runExplain(alerts, opts);
     });
 }

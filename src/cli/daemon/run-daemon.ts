@@ -2,8 +2,11 @@
  * Daemon lifecycle in the foreground: start, then wait for a signal.
  *  SIGTERM, SIGINT, SIGQUIT: clean stop (active responses stay in force unless --revert-on-stop).
  *  SIGUSR2: restart in place (stop, re-read the configuration, start): what restart-riposte sends.
- *  SIGHUP, SIGPIPE: ignored, as wazuh-execd does.
+ *  SIGHUP: reopens the log files (after logrotate moved them); nothing else changes.
+ *  SIGPIPE: ignored, as wazuh-execd does.
  */
+import { reopenDaemonLogs } from '../../log/daemon-log.js';
+
 export interface RunningDaemon {
   stop(): Promise<void>;
 }
@@ -13,7 +16,14 @@ export type DaemonStarter = () => Promise<RunningDaemon>;
 export async function runDaemon(start: DaemonStarter, log: (msg: string) => void): Promise<void> {
   let current = await start();
   let busy = false;
-  process.on('SIGHUP', () => undefined);
+  process.on('SIGHUP', () => {
+    const failed = reopenDaemonLogs();
+    log(
+      failed.length === 0
+        ? 'Received SIGHUP: log files reopened.'
+        : `Received SIGHUP: ${failed.map((e) => e.message).join('; ')}`,
+    );
+  });
   process.on('SIGPIPE', () => undefined);
   await new Promise<void>((resolve) => {
     const stop = (signal: string): void => {

@@ -1,6 +1,6 @@
 /**
  * The agent's persistence port. Implemented by store/sqlite-agent-store.ts (durable, under
- * DIR/var/) and store/memory-agent-store.ts (tests, dry runs); both pass the same contract suite.
+ * DIR/var/), which passes the contract suite test/contract/agent-store.contract.ts.
  *
  * Every method is synchronous: better-sqlite3 is synchronous, and the agent must have written an
  * active response before it answers `continue` to the script. Each method is one transaction, and

@@ -1,19 +1,51 @@
 /**
  * Wazuh's `PUT /active-response` verdicts and result shape (reference §6.2), pure. Per agent, in
  * Wazuh's order: unknown id 1701; not active 1707; AR disabled on the agent 1750; empty command
- * 1650; a non-`!` command that is not an ar.conf name 1652. Messages are Wazuh's
- * (framework/wazuh/core/exception.py).
+ * 1650; a non-`!` command that is not an ar.conf name 1652. Messages and remediations are Wazuh
+ * 4.14's (framework/wazuh/core/exception.py, documentation links for 4.14); 1650 has no remediation
+ * there, so none here.
  */
 
 export type WazuhArErrorCode = 1650 | 1652 | 1701 | 1707 | 1750;
 
 export const WAZUH_AR_MESSAGES: Readonly<Record<WazuhArErrorCode, string>> = {
   1650: 'Active response - Command not specified',
-  1652: 'Active response - The command used is not defined in the configuration',
+  1652: 'The command used is not defined in the configuration.',
   1701: 'Agent does not exist',
   1707: 'Cannot send request, agent is not active',
-  1750: 'Could not send request, active-response is not enabled in the agent',
+  1750: 'Could not send restart command, active-response is disabled in the agent',
 };
+
+const DOCS = 'https://documentation.wazuh.com/4.14';
+
+/** Wazuh 4.14's `remediation` for the codes that have one (its text, typos included). */
+export const WAZUH_AR_REMEDIATIONS: Readonly<Partial<Record<WazuhArErrorCode, string>>> = {
+  1652:
+    `Please, visit the official documentation (${DOCS}/user-manual/capabilities/active-response/` +
+    'how-to-configure.html)to get more information',
+  1701: 'Please, use `GET /agents?select=id,name` to find all available agents',
+  1707:
+    `Please, check non-active agents connection and try again. Visit ${DOCS}/user-manual/registering/` +
+    `index.html and ${DOCS}/user-manual/agents/agent-connection.html to obtain more information on ` +
+    'registering and connecting agents',
+  1750: "You can activate it in agents' `WAZUH_HOME/etc/ossec.conf`",
+};
+
+/** The `error` object of a failed item: code, message and, when Wazuh has one, remediation. */
+export function wazuhArError(code: WazuhArErrorCode): WazuhArError {
+  const remediation = WAZUH_AR_REMEDIATIONS[code];
+  return {
+    code,
+    message: WAZUH_AR_MESSAGES[code],
+    ...(remediation !== undefined ? { remediation } : {}),
+  };
+}
+
+export interface WazuhArError {
+  readonly code: WazuhArErrorCode;
+  readonly message: string;
+  readonly remediation?: string;
+}
 
 /** What the manager knows about one requested agent. */
 export interface RunTarget {
@@ -49,7 +81,7 @@ export interface WazuhResult {
     readonly affected_items: readonly string[];
     readonly total_affected_items: number;
     readonly failed_items: readonly {
-      readonly error: { readonly code: WazuhArErrorCode; readonly message: string };
+      readonly error: WazuhArError;
       readonly id: readonly string[];
     }[];
     readonly total_failed_items: number;
@@ -70,7 +102,7 @@ export function wazuhResult(
     groups.set(f.code, ids);
   }
   const failedItems = [...groups].map(([code, id]) => ({
-    error: { code, message: WAZUH_AR_MESSAGES[code] },
+    error: wazuhArError(code),
     id,
   }));
   const none = affected.length === 0;

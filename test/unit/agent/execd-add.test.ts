@@ -1,5 +1,5 @@
 /**
- * Execd add flow in-process (reference §2.3, §2.5): fake script runner, memory store, fixed clock.
+ * Execd add flow in-process (reference §2.3, §2.5): fake script runner, temporary SQLite store, fixed clock.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,5 +1,5 @@
 /**
- * In-process Execd fixture: the memory store, the memory log, a controllable clock, a fake
+ * In-process Execd fixture: a temporary SQLite store, the memory log, a controllable clock, a fake
  * CommandResolver and a fake ScriptRunner that behaves like a stock stateful script (prints
  * check_keys with the alert's srcip, then reads the continue/abort reply) unless told otherwise.
  */
@@ -15,7 +15,7 @@ import {
 import type { AgentStore } from '../../../src/core/execd/agent-store.js';
 import { buildArMessage, buildCheckKeys } from '../../../src/protocol/ar-message.js';
 import { getString, parseLenientJson, type JsonObject } from '../../../src/protocol/json.js';
-import { createMemoryAgentStore } from '../../../src/store/memory-agent-store.js';
+import { tempAgentStore } from '../../support/temp-agent-store.js';
 
 export const T0 = 1_763_600_000_000;
 export const FW = 'active-response/bin/firewall-drop';
@@ -155,7 +155,7 @@ export interface HarnessOptions {
 export function harness(opts: HarnessOptions = {}): Harness {
   const clock = { t: T0 };
   const now = opts.now ?? (() => clock.t);
-  const store = opts.store ?? createMemoryAgentStore();
+  const store = opts.store ?? tempAgentStore();
   const log = memoryDaemonLog();
   const runner = new FakeRunner(now);
   const executions: number[] = [];

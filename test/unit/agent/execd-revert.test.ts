@@ -1,13 +1,13 @@
 /**
  * Execd reverts, restore after a restart or reboot, the revert scheduler, and intake errors
- * (reference §2.3, §2.4, §2.6), in-process with the fake runner and the memory store.
+ * (reference §2.3, §2.4, §2.6), in-process with the fake runner and a temporary SQLite store.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ActiveResponse } from '../../../src/protocol/execution-records.js';
 import { rewriteForScript } from '../../../src/protocol/ar-message.js';
 import { getString, parseLenientJson } from '../../../src/protocol/json.js';
-import { createMemoryAgentStore } from '../../../src/store/memory-agent-store.js';
+import { tempAgentStore } from '../../support/temp-agent-store.js';
 import { arMessage, commandOf, FW, harness, T0 } from './execd-fixture.js';
 
 const IP = '203.0.113.45';
@@ -116,7 +116,7 @@ describe('Execd revert', () => {
 
 describe('Execd restore', () => {
   test('restore(false): pending responses are armed, nothing runs', async () => {
-    const store = createMemoryAgentStore();
+    const store = tempAgentStore();
     store.putActive(stored(KEY, IP, T0 + 300_000));
     const h = harness({ store });
     assert.deepEqual(await h.execd.restore(false), { armed: 1, reverted: 0, reapplied: 0, interrupted: 0 });
@@ -127,7 +127,7 @@ describe('Execd restore', () => {
   });
 
   test('restore(true): re-applies with action reapply, answers continue, keeps the deadline', async () => {
-    const store = createMemoryAgentStore();
+    const store = tempAgentStore();
     const before = stored(KEY, IP, T0 + 300_000);
     store.putActive(before);
     const h = harness({ store });
@@ -146,7 +146,7 @@ describe('Execd restore', () => {
 
   test('overdue at restore -> reverted at once (restart or reboot), the pending one armed', async () => {
     for (const rebooted of [false, true]) {
-      const store = createMemoryAgentStore();
+      const store = tempAgentStore();
       store.putActive(stored('firewall-drop-198.51.100.1', '198.51.100.1', T0 - 1));
       store.putActive(stored(KEY, IP, T0 + 60_000));
       const h = harness({ store });
@@ -167,7 +167,7 @@ describe('Execd restore', () => {
   });
 
   test('restore marks executions left running as interrupted and warns', async () => {
-    const store = createMemoryAgentStore();
+    const store = tempAgentStore();
     store.startExecution({
       key: KEY,
       arName: 'firewall-drop600',
@@ -251,7 +251,7 @@ describe('Execd scheduler', () => {
   });
 
   test('real timer: a restored response due in ~100 ms is reverted by the scheduler, not before', async () => {
-    const store = createMemoryAgentStore();
+    const store = tempAgentStore();
     const due = Date.now() + 100;
     store.putActive(stored(KEY, IP, due));
     const h = harness({ store, now: () => Date.now() });

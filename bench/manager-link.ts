@@ -1,0 +1,166 @@
+/**
+ * `riposte manager` + one enrolled `riposte agent` over the link, both real daemons in one scratch
+ * network namespace (the manager on its loopback): N alerts from agent 001 POSTed to the manager's
+ * HTTPS `POST /alerts` (requests of 500 NDJSON lines, sent by post-alerts-cli.js inside the
+ * namespace) -> orders over the link -> the agent's firewall-drop -> every address in the nft set.
+ * Baseline: one plain `nft -f` transaction of the same N elements.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import type { BenchModule, BenchReport } from './bench-types.js';
+import { loadNote, makeAgentHome, removeAgentHome } from './agent-home.js';
+import { CLI, startDaemon } from './daemon-proc.js';
+import { sshdAlert } from './public-paths.js';
+import { benchAddress, ScratchNetns } from './scratch-netns.js';
+
+const N = Number(process.env['RIPOSTE_BENCH_N'] ?? 10_000);
+const PER_POST = 500;
+const PORT = 1515;
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+const CONF = `<ossec_config>
+  <command>
+    <name>firewall-drop</name>
+    <executable>firewall-drop</executable>
+    <timeout_allowed>yes</timeout_allowed>
+  </command>
+  <active-response>
+    <command>firewall-drop</command>
+    <location>local</location>
+    <rules_id>5712</rules_id>
+    <timeout>600</timeout>
+  </active-response>
+</ossec_config>
+`;
+
+function inNs(ns: ScratchNetns, args: readonly string[]): Promise<string> {
+  const [cmd, ...pre] = ns.prefix();
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd ?? 'ip', [...pre, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    p.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    p.stderr.on('data', (c: Buffer) => (out += c.toString()));
+    p.on('exit', (code) => {
+      if (code === 0) {
+        resolve(out);
+      } else {
+        reject(new Error(`${args.join(' ')}: exit ${String(code)}: ${out}`));
+      }
+    });
+  });
+}
+
+/** The agent log's warnings and errors (first few), to say why a run did not complete. */
+function problems(home: string): string {
+  const lines = fs
+    .readFileSync(path.join(home, 'logs', 'riposte.log'), 'utf8')
+    .split('\n')
+    .filter((l) => /"level":(40|50)/.test(l));
+  return `${lines.length} warning/error lines: ${lines.slice(0, 3).join(' | ')}`;
+}
+
+/** N alerts from agent 001, as NDJSON bodies of PER_POST lines. */
+function alertBodies(): string[] {
+  const lines = Array.from({ length: N }, (_, j) =>
+    sshdAlert(benchAddress(j), j).replace('"id":"000","name":"bench"', '"id":"001","name":"bench-01"'),
+  );
+  const bodies: string[] = [];
+  for (let i = 0; i < N; i += PER_POST) {
+    bodies.push(lines.slice(i, i + PER_POST).join('\n'));
+  }
+  return bodies;
+}
+
+async function measure(
+  ns: ScratchNetns,
+  mHome: string,
+  aHome: string,
+): Promise<{ ms: number; postMs: number }> {
+  const conf = path.join(mHome, 'ossec.conf');
+  fs.writeFileSync(conf, CONF);
+  const manager = await startDaemon(
+    ns,
+    ['manager', '-c', conf, '--home', mHome, '--listen', `127.0.0.1:${PORT}`, '--no-local-agent'],
+    60_000,
+    /CA fingerprint \(SHA-256\): \S+/,
+  );
+  try {
+    const fp = /CA fingerprint \(SHA-256\): (\S+)/.exec(manager.output())?.[1] ?? '';
+    await inNs(ns, [
+      process.execPath,
+      CLI,
+      'agent',
+      'enroll',
+      '--manager',
+      `127.0.0.1:${PORT}`,
+      '--name',
+      'bench-01',
+      '--password-file',
+      path.join(mHome, 'etc', 'authd.pass'),
+      '--ca-fingerprint',
+      fp,
+      '--home',
+      aHome,
+    ]);
+    const agent = await startDaemon(ns, ['agent', '--home', aHome], 60_000);
+    try {
+      const bodies = alertBodies();
+      const bodiesFile = path.join(mHome, 'bodies.json');
+      fs.writeFileSync(bodiesFile, JSON.stringify(bodies));
+      const postMs = Number(
+        await inNs(ns, [
+          process.execPath,
+          path.join(here, 'post-alerts-cli.js'),
+          `https://127.0.0.1:${PORT}`,
+          path.join(mHome, 'var', 'admin.token'),
+          path.join(mHome, 'etc', 'pki', 'ca.pem'),
+          bodiesFile,
+        ]),
+      );
+      // Timed from the first POST: the helper reports its POSTs' time; its start-up is left out.
+      const postedAt = performance.now();
+      const seenAt = await ns.waitForCount(N, 120_000).catch((err: unknown) => {
+        throw new Error(`${err instanceof Error ? err.message : String(err)}; agent log: ${problems(aHome)}`);
+      });
+      const ms = postMs + Math.max(0, seenAt - postedAt);
+      return { ms, postMs };
+    } finally {
+      await agent.stop();
+    }
+  } finally {
+    await manager.stop();
+  }
+}
+
+export const managerLink: BenchModule = {
+  name: 'manager-link',
+  run: async (): Promise<BenchReport[]> => {
+    const ns = ScratchNetns.create('link');
+    const mHome = makeAgentHome();
+    const aHome = makeAgentHome();
+    try {
+      const limitMs = ns.plainNftTransaction(N, 0);
+      ns.flush();
+      const { ms, postMs } = await measure(ns, mHome, aHome);
+      return [
+        {
+          name: `riposte manager + 1 agent over the link: ${N} alerts via POST /alerts -> all in the agent's nft set`,
+          value: ms / 1000,
+          unit: 's',
+          baseline: limitMs / 1000,
+          ratio: ms / limitMs,
+          target: 2,
+          lowerIsBetter: true,
+          note: `path: manager HTTPS API (${Math.ceil(N / PER_POST)} POSTs of ${PER_POST}) -> match -> orders -> TLS link -> agent 001 -> firewall-drop -> nft; POSTs answered after ${(postMs / 1000).toFixed(2)} s; baseline = plain nft -f; ${loadNote()}`,
+        },
+      ];
+    } finally {
+      ns.destroy();
+      removeAgentHome(mHome);
+      removeAgentHome(aHome);
+    }
+  },
+};

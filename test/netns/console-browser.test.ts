@@ -1,0 +1,241 @@
+/**
+ * The web console end to end, in a real browser: `riposte manager` (with its in-process agent 000
+ * and the stock nftables firewall-drop) runs inside a "victim" network namespace; Debian's chromium,
+ * driven by playwright-core, runs in the same namespace. An operator signs in, watches an alert's
+ * block appear live on the Active page (server-sent events, no reload), reverts it from there and
+ * the attacker namespace can connect again (kernel state, checked with nft and a TCP connect); a
+ * read-only user sees no revert control and the API refuses the revert anyway; Simulate explains an
+ * alert; axe-core finds no serious accessibility violation; the strict CSP is never violated.
+ *
+ * With RIPOSTE_CONSOLE_SCREENSHOTS=1 it also writes docs/console/<page>.png.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import {
+  canConnect,
+  inNs,
+  netnsSkipReason,
+  setupVictim,
+  teardownVictim,
+  type NetnsPair,
+} from './netns-fixture.js';
+import { waitFor } from '../e2e/support/daemon-harness.js';
+import {
+  browserSkipReason,
+  launchChromium,
+  openConsole,
+  pageApi,
+  seriousA11yViolations,
+  signIn,
+} from '../console/browser.js';
+
+const skip = netnsSkipReason() ?? browserSkipReason();
+const SCREENSHOTS = process.env['RIPOSTE_CONSOLE_SCREENSHOTS'] === '1';
+
+const CONFIG = `<ossec_config>
+  <global><white_list>127.0.0.1</white_list></global>
+  <command><name>firewall-drop</name><executable>firewall-drop</executable><timeout_allowed>yes</timeout_allowed></command>
+  <command><name>host-deny</name><executable>host-deny</executable><timeout_allowed>yes</timeout_allowed></command>
+  <active-response><command>firewall-drop</command><location>local</location><rules_id>5763</rules_id><timeout>600</timeout></active-response>
+  <active-response><command>host-deny</command><location>local</location><level>12</level><timeout>1800</timeout></active-response>
+</ossec_config>
+`;
+
+let pair: NetnsPair | undefined;
+let listener: ChildProcess | undefined;
+let home = '';
+let manager: ChildProcess | undefined;
+let managerOut = '';
+let browser: Browser | undefined;
+let origin = '';
+let alertsFile = '';
+let adminToken = '';
+let seq = 0;
+
+function alert(srcip: string, ruleId = '5763', level = 10): string {
+  seq++;
+  return JSON.stringify({
+    timestamp: new Date().toISOString().replace('Z', '+0000'),
+    rule: {
+      level,
+      description: 'sshd: brute force',
+      id: ruleId,
+      groups: ['syslog', 'sshd', 'authentication_failures'],
+    },
+    agent: { id: '000', name: 'victim' },
+    id: `1764482400.${seq}`,
+    data: { srcip, srcuser: 'root' },
+  });
+}
+
+function nftRuleset(): string {
+  return inNs(pair!.victim, ['nft', 'list', 'ruleset'], { allowFail: true });
+}
+
+before(async () => {
+  if (skip !== undefined) {
+    return;
+  }
+  ({ home, pair, listener } = await setupVictim('riposte-console-'));
+  const conf = path.join(home, 'ossec.conf');
+  alertsFile = path.join(home, 'alerts.json');
+  writeFileSync(conf, CONFIG);
+  writeFileSync(alertsFile, '');
+  const port = pair.port + 1;
+  manager = spawn(
+    'ip',
+    [
+      'netns',
+      'exec',
+      pair.victim,
+      process.execPath,
+      path.resolve('dist/src/cli/main.js'),
+      'manager',
+      '-c',
+      conf,
+      '--home',
+      home,
+      '--listen',
+      `${pair.victim4}:${port}`,
+      '--alerts',
+      alertsFile,
+      '--alerts-from',
+      'beginning',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  manager.stdout?.on('data', (c: Buffer) => (managerOut += c.toString()));
+  manager.stderr?.on('data', (c: Buffer) => (managerOut += c.toString()));
+  await waitFor(`manager up (${managerOut})`, 30_000, () =>
+    /listening on/.test(managerOut) ? true : undefined,
+  );
+  origin = `https://${pair.victim4}:${port}`;
+  adminToken = readFileSync(path.join(home, 'var', 'admin.token'), 'utf8').trim();
+  browser = await launchChromium(home, pair.victim);
+});
+
+after(async () => {
+  await browser?.close();
+  if (manager && manager.exitCode === null) {
+    const exited = new Promise((r) => manager!.once('exit', r));
+    manager.kill('SIGTERM');
+    await exited;
+  }
+  teardownVictim({ home, pair, listener });
+});
+
+async function shoot(page: Page, name: string): Promise<void> {
+  if (SCREENSHOTS) {
+    mkdirSync('docs/console', { recursive: true });
+    await page.screenshot({ path: `docs/console/${name}.png` });
+  }
+}
+
+async function assertAccessible(page: Page, where: string): Promise<void> {
+  const violations = await seriousA11yViolations(page);
+  assert.deepEqual(violations, [], `${where}: ${JSON.stringify(violations)}`);
+}
+
+describe('web console in chromium, manager + agent in a namespace', { skip }, () => {
+  test('sign in, see a block appear live, revert it from the Active page, attacker unblocked', async () => {
+    const p = pair!;
+    const c = await openConsole(browser!, origin);
+    try {
+      const { page } = c;
+      await assertAccessible(page, 'sign-in page');
+      await signIn(page, adminToken);
+      await page.getByRole('link', { name: 'Active responses' }).click();
+      await page.getByText('Live', { exact: true }).waitFor();
+      assert.equal(canConnect(p, 4), true, 'connects before');
+      appendFileSync(alertsFile, `${alert(p.attacker4)}\n`);
+      const key = `firewall-drop-${p.attacker4}`;
+      const row = page.getByRole('row').filter({ hasText: key });
+      await row.waitFor({ timeout: 20_000 });
+      await waitFor('the block in the kernel', 10_000, () => (canConnect(p, 4) ? undefined : true));
+      assert.match(nftRuleset(), new RegExp(p.attacker4.replace(/\./g, '\\.')));
+      await assertAccessible(page, 'active page');
+      await shoot(page, 'active');
+      await row.getByRole('checkbox').check();
+      await page.getByRole('button', { name: 'Revert selected (1)' }).click();
+      const dialog = page.getByRole('dialog');
+      await dialog.getByText(`unblocks ${p.attacker4}`).waitFor();
+      await assertAccessible(page, 'revert confirmation');
+      await dialog.getByRole('button', { name: 'Revert 1' }).click();
+      await dialog.getByText(`Revert queued: ${key} on agent 000`).waitFor();
+      await dialog.getByRole('button', { name: 'Close' }).click();
+      await waitFor('the unblock in the kernel', 15_000, () => (canConnect(p, 4) ? true : undefined));
+      assert.doesNotMatch(nftRuleset(), new RegExp(`${p.attacker4.replace(/\./g, '\\.')}\\b`));
+      await row.waitFor({ state: 'detached', timeout: 10_000 });
+      assert.deepEqual(c.cspViolations, []);
+    } finally {
+      await c.close();
+    }
+  });
+
+  test('a read-only user sees no revert control, and the API refuses a revert', async () => {
+    const p = pair!;
+    const admin = await openConsole(browser!, origin);
+    let readToken = '';
+    try {
+      await signIn(admin.page, adminToken);
+      const minted = await pageApi(admin.page, 'POST', '/tokens', { name: 'viewer', role: 'read' });
+      assert.equal(minted.status, 201);
+      readToken = (minted.body as { token: string }).token;
+    } finally {
+      await admin.close();
+    }
+    appendFileSync(alertsFile, `${alert(p.attacker6)}\n`);
+    const key = `firewall-drop-${p.attacker6}`;
+    await waitFor('the IPv6 block', 20_000, () => (canConnect(p, 6) ? undefined : true));
+    const c = await openConsole(browser!, origin);
+    try {
+      const { page } = c;
+      await signIn(page, readToken);
+      await page.getByRole('link', { name: 'Active responses' }).click();
+      await page.getByRole('row').filter({ hasText: key }).waitFor({ timeout: 10_000 });
+      assert.equal(await page.getByRole('button', { name: /Revert selected/ }).count(), 0);
+      assert.equal(await page.getByRole('checkbox').count(), 0);
+      const refused = await pageApi(page, 'DELETE', `/active-responses/${encodeURIComponent(key)}`);
+      assert.equal(refused.status, 403);
+      assert.equal(canConnect(p, 6), false, 'still blocked');
+    } finally {
+      await c.close();
+    }
+  });
+
+  test('simulate an alert: the explanation says which response fires and why the other does not', async () => {
+    const c = await openConsole(browser!, origin);
+    try {
+      const { page } = c;
+      await signIn(page, adminToken);
+      await page.getByRole('link', { name: 'Simulate' }).click();
+      await page.getByLabel('Alert JSON').fill(alert('10.231.0.99'));
+      await page.getByRole('button', { name: 'Explain' }).click();
+      const fires = page.getByRole('row').filter({ hasText: 'firewall-drop600' });
+      await fires.getByText('fires', { exact: true }).waitFor();
+      const no = page.getByRole('row').filter({ hasText: 'host-deny1800' });
+      await no.getByText(/level 10 < 12/).waitFor();
+      await assertAccessible(page, 'simulate page');
+      await shoot(page, 'simulate');
+      for (const [link, name] of [
+        ['Overview', 'overview'],
+        ['History', 'history'],
+        ['Agents', 'agents'],
+        ['Rules', 'rules'],
+      ] as const) {
+        await page.getByRole('link', { name: link, exact: true }).click();
+        await page.getByRole('heading', { level: 1, name: link }).waitFor();
+        await page.waitForLoadState('networkidle').catch(() => undefined);
+        await assertAccessible(page, `${name} page`);
+        await shoot(page, name);
+      }
+      assert.deepEqual(c.cspViolations, []);
+    } finally {
+      await c.close();
+    }
+  });
+});
