@@ -55,7 +55,11 @@ test('npm start runs node directly: SIGTERM to the pid npm reports stops the dae
   let out = '';
   npm.stdout.on('data', (c: Buffer) => (out += c.toString()));
   npm.stderr.on('data', (c: Buffer) => (out += c.toString()));
-  const exited = new Promise<number | null>((r) => npm.on('exit', (code) => r(code)));
+  const exited = new Promise<number | null>((r) =>
+    npm.on('exit', (code) => {
+      r(code);
+    }),
+  );
   try {
     await waitFor('the daemon to start', 30_000, () => (out.includes(' running in ') ? true : undefined));
     const pidFile = join(home, 'var', 'agent.pid');
