@@ -6,10 +6,11 @@
  *
  * `DELETE /active-responses/:key?agent=`: revert now, on one agent or on every agent where the key
  * is active; answers 202 with the revert orders queued (delivery is asynchronous; follow them with
- * `GET /orders` or `GET /executions`).
+ * `GET /orders` or `GET /executions`) and no executions (RevertAnswer: a bare agent's local API
+ * answers the same shape with the delete it ran).
  */
 import type { FastifyInstance } from 'fastify';
-import type { ActiveFilter } from '../../protocol/fleet-records.js';
+import type { ActiveFilter, RevertAnswer } from '../../protocol/fleet-records.js';
 import { parseIp } from '../../core/net/ip.js';
 import { ErrorCode, RiposteError } from '../../protocol/error-codes.js';
 import { ACTIVE_SORTS, activePage, type ActiveSort } from '../active-page.js';
@@ -94,8 +95,11 @@ export function register(app: FastifyInstance, deps: ManagerApiDeps, views: Read
     '/active-responses/:key',
     { schema: deleteSchema, config: { access: 'operator' } },
     async (request, reply) => {
-      const orders = deps.service.revert(request.params.key, request.query.agent);
-      return reply.code(202).send({ orders });
+      const answer: RevertAnswer = {
+        orders: deps.service.revert(request.params.key, request.query.agent),
+        executions: [],
+      };
+      return reply.code(202).send(answer);
     },
   );
 }
