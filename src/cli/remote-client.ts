@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import type https from 'node:https';
 import type { PeerCertificate } from 'node:tls';
 import { ErrorCode, RiposteError, type ErrorCode as Code } from '../protocol/error-codes.js';
+import { managerUrl } from './manager-address.js';
 
 /** CN of the manager's server certificate (src/pki/pki.ts MANAGER_CN; a test keeps them equal). */
 export const MANAGER_CERT_CN = 'riposte-manager';
@@ -74,17 +75,15 @@ export function resolveRemoteTarget(flags: RemoteFlags, env: NodeJS.ProcessEnv =
   const raw = flags.manager ?? env['RIPOSTE_URL'];
   const token = flags.token ?? env['RIPOSTE_TOKEN'];
   if (raw === undefined) {
-    throw invalid('Give --manager URL (or set RIPOSTE_URL)');
+    throw invalid('Give --manager HOST[:PORT] or URL (or set RIPOSTE_URL)');
   }
-  if (!URL.canParse(raw) || new URL(raw).protocol !== 'https:') {
-    throw invalid(`--manager: "${raw}" is not an https:// URL`);
-  }
+  const url = managerUrl(raw, flags.manager === undefined ? 'RIPOSTE_URL' : '--manager');
   if (token === undefined || token.trim() === '') {
     throw invalid(
       'Give --token TOKEN (or set RIPOSTE_TOKEN); the first admin token is in <home>/var/admin.token',
     );
   }
-  return { url: new URL(raw), token: token.trim(), ca: readCa(flags.ca ?? env['RIPOSTE_CA']) };
+  return { url, token: token.trim(), ca: readCa(flags.ca ?? env['RIPOSTE_CA']) };
 }
 
 /** Pinned-CA identity check: the CN, not the host name (see the module header). */

@@ -236,8 +236,8 @@ export async function remoteArRun(name: string, flags: RemoteRunFlags): Promise<
 export function addRemoteOptions(cmd: Command): Command {
   return cmd
     .option(
-      '--manager <url>',
-      'operate a manager over HTTPS instead of a local daemon (default: $RIPOSTE_URL)',
+      '--manager <address>',
+      'operate a manager (HOST[:PORT], default port 1515, or https:// URL) instead of a local daemon (default: $RIPOSTE_URL)',
     )
     .option('--token <token>', 'API token for --manager (default: $RIPOSTE_TOKEN)')
     .option('--ca <file>', "the manager's CA certificate to pin (default: $RIPOSTE_CA)")
