@@ -1,6 +1,6 @@
 /**
  * Sends Wazuh AR datagrams to a daemon's execq socket as fast as the socket takes them, over one
- * connected unix datagram socket (a full receive queue is waited out, as Wazuh's sender retries).
+ * unix datagram socket (a full receive queue is waited out, as Wazuh's sender retries).
  */
 import unixDgram from 'unix-dgram';
 
@@ -14,10 +14,12 @@ async function sendWithRetry(send: (buf: Buffer) => Promise<number | undefined>,
     if (code === undefined) {
       return;
     }
-    if (!QUEUE_FULL.has(code) || attempt > 10_000) {
+    if (!QUEUE_FULL.has(code) || attempt > 100_000) {
       throw new Error(`execq send failed (${code})`);
     }
-    await new Promise((r) => setTimeout(r, 1));
+    // The queue holds only net.unix.max_dgram_qlen (10 by default) datagrams: yield to the event
+    // loop (not a 1 ms timer, which would make the sender, not the daemon, the bottleneck).
+    await new Promise((r) => setImmediate(r));
   }
 }
 

@@ -53,6 +53,15 @@ function inNs(ns: ScratchNetns, args: readonly string[]): Promise<string> {
   });
 }
 
+/** The agent log's warnings and errors (first few), to say why a run did not complete. */
+function problems(home: string): string {
+  const lines = fs
+    .readFileSync(path.join(home, 'logs', 'riposte.log'), 'utf8')
+    .split('\n')
+    .filter((l) => /"level":(40|50)/.test(l));
+  return `${lines.length} warning/error lines: ${lines.slice(0, 3).join(' | ')}`;
+}
+
 /** N alerts from agent 001, as NDJSON bodies of PER_POST lines. */
 function alertBodies(): string[] {
   const lines = Array.from({ length: N }, (_, j) =>
@@ -113,7 +122,10 @@ async function measure(
       );
       // Timed from the first POST: the helper reports its POSTs' time; its start-up is left out.
       const postedAt = performance.now();
-      const ms = postMs + Math.max(0, (await ns.waitForCount(N, 120_000)) - postedAt);
+      const seenAt = await ns.waitForCount(N, 120_000).catch((err: unknown) => {
+        throw new Error(`${err instanceof Error ? err.message : String(err)}; agent log: ${problems(aHome)}`);
+      });
+      const ms = postMs + Math.max(0, seenAt - postedAt);
       return { ms, postMs };
     } finally {
       await agent.stop();

@@ -72,8 +72,22 @@ async function main(): Promise<void> {
     return;
   }
   const rows: string[][] = [['benchmark', 'value', 'unit', 'baseline', 'ratio', 'target', '', 'note']];
+  let failed = false;
   for (const m of selected) {
-    for (const r of await m.run()) {
+    const t0 = performance.now();
+    let reports: BenchReport[];
+    try {
+      reports = await m.run();
+    } catch (err) {
+      // One benchmark failing (e.g. a target far missed, a daemon that did not finish) must not hide
+      // the others' figures: it becomes a FAILED row.
+      failed = true;
+      const why = err instanceof Error ? err.message : String(err);
+      rows.push([m.name, '', '', '', '', '', 'FAILED', why.split('\n')[0] ?? '']);
+      continue;
+    }
+    process.stderr.write(`${m.name}: ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+    for (const r of reports) {
       rows.push([
         r.name,
         fmt(r.value),
@@ -87,7 +101,7 @@ async function main(): Promise<void> {
     }
   }
   process.stdout.write(`${table(rows)}\n`);
-  if (check && rows.some((r) => r[6] === 'MISS')) {
+  if (failed || (check && rows.some((r) => r[6] === 'MISS'))) {
     process.exitCode = 1;
   }
 }

@@ -52,6 +52,11 @@ export const commandIndex: readonly CommandEntry[] = [
     load: async () => [(await import('./manager.js')).register],
   },
   {
+    name: 'firewall',
+    summary: "remove Riposte's firewall objects (uninstall)",
+    load: async () => [(await import('./firewall.js')).register],
+  },
+  {
     name: 'agents',
     summary: 'manage the agents enrolled with a manager',
     load: async () => [(await import('./agents.js')).register],

@@ -1,8 +1,8 @@
 /** `--manager` forms (issue #9 item 3): HOST, HOST:PORT, [IPv6]:PORT or an https URL, everywhere. */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { managerHostPort, managerUrl } from '../../../src/cli/manager-address.js';
-import { resolveRemoteTarget } from '../../../src/cli/remote-client.js';
+import { managerHostPort, managerUrl } from '../../src/cli/manager-address.js';
+import { resolveRemoteTarget } from '../../src/cli/remote-client.js';
 
 void describe('--manager', () => {
   const cases: readonly (readonly [string, string, string, number])[] = [
