@@ -40,7 +40,9 @@ export function startDaemon(
 ): Promise<Daemon> {
   const t0 = performance.now();
   const [cmd, ...pre] = ns.prefix();
-  const proc = spawn(cmd ?? 'ip', [...pre, process.execPath, CLI, ...args], {
+  // RIPOSTE_BENCH_NODE_ARGS: extra node flags for the daemon (e.g. --cpu-prof) when investigating.
+  const nodeArgs = (process.env['RIPOSTE_BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
+  const proc = spawn(cmd ?? 'ip', [...pre, process.execPath, ...nodeArgs, CLI, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   live.add(proc);
