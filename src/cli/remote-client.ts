@@ -11,6 +11,7 @@
  */
 import fs from 'node:fs';
 import type https from 'node:https';
+import type { Readable } from 'node:stream';
 import type { PeerCertificate } from 'node:tls';
 import { ErrorCode, RiposteError, type ErrorCode as Code } from '../protocol/error-codes.js';
 import { managerUrl } from './manager-address.js';
@@ -41,7 +42,16 @@ export interface RemoteClient {
    *   manager cannot be reached or its certificate is refused.
    */
   call<T>(method: HttpMethod, path: string, body?: unknown): Promise<T>;
+  /**
+   * Opens a long-lived GET (Server-Sent Events); resolves with the body once the answer is 200.
+   * The stream errors when nothing (not even a heartbeat) arrives for {@link STREAM_IDLE_MS}.
+   * @throws RiposteError as {@link call} for an error answer or an unreachable peer.
+   */
+  stream?(path: string): Promise<Readable>;
 }
+
+/** A live stream silent this long is dead (the APIs send a heartbeat every 15 s). */
+export const STREAM_IDLE_MS = 60_000;
 
 /** Resolved connection settings. */
 export interface RemoteTarget {
@@ -174,8 +184,52 @@ async function send<T>(target: RemoteTarget, method: HttpMethod, path: string, b
   });
 }
 
+function openStream(target: RemoteTarget, path: string): Promise<Readable> {
+  const unreachable = (why: string): RiposteError =>
+    new RiposteError(
+      ErrorCode.DAEMON_UNREACHABLE,
+      `Cannot reach the manager at ${target.url.origin}: ${why}`,
+    );
+  return import('node:https').then(
+    ({ request }) =>
+      new Promise<Readable>((resolve, reject) => {
+        const options = requestOptions(target, 'GET', undefined);
+        const headers = { authorization: `Bearer ${target.token}`, accept: 'text/event-stream' };
+        const req = request(
+          new URL(path, target.url),
+          { ...options, headers, timeout: STREAM_IDLE_MS },
+          (res) => {
+            if (res.statusCode === 200) {
+              resolve(res);
+              return;
+            }
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () => {
+              reject(
+                errorFromResponse(
+                  res.statusCode ?? 500,
+                  Buffer.concat(chunks).toString('utf8').slice(0, 4096),
+                ),
+              );
+            });
+          },
+        );
+        req.on('timeout', () => req.destroy(new Error(`nothing received for ${STREAM_IDLE_MS / 1000} s`)));
+        req.on('error', (err) => {
+          reject(unreachable(err.message));
+        });
+        req.end();
+      }),
+  );
+}
+
 /** A client for `flags` (and RIPOSTE_URL / RIPOSTE_TOKEN / RIPOSTE_CA). @throws RiposteError REQUEST_INVALID */
 export function remoteClient(flags: RemoteFlags, env: NodeJS.ProcessEnv = process.env): RemoteClient {
   const target = resolveRemoteTarget(flags, env);
-  return { url: target.url, call: (method, path, body) => send(target, method, path, body) };
+  return {
+    url: target.url,
+    call: (method, path, body) => send(target, method, path, body),
+    stream: (path) => openStream(target, path),
+  };
 }

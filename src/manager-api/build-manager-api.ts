@@ -37,6 +37,7 @@ import { installSecurityHeaders } from './security-headers.js';
 import { register as registerConsoleAssets } from './routes/console-assets.js';
 import { register as registerConsoleSession } from './routes/console-session.js';
 import { register as registerExecutionStream } from './routes/execution-stream.js';
+import { register as registerHealth } from './routes/health.js';
 import { register as registerConsoleViews } from './routes/console-views.js';
 import { createReadModels } from './read-models.js';
 
@@ -149,6 +150,7 @@ export function buildManagerApi(deps: ManagerApiDeps): FastifyInstance {
     registerTokens,
     registerMeta,
     registerExecutionStream,
+    registerHealth,
   ]) {
     register(app, deps);
   }
