@@ -1,6 +1,6 @@
 /**
  * Ingest + match throughput: alerts.json lines parsed (`parseAlertLine`) and planned against a
- * 50-rule config (`planDispatches`), compared with a `JSON.parse`-only pass over the same lines in
+ * 50-rule config (`planAlert`), compared with a `JSON.parse`-only pass over the same lines in
  * the same run. Best of several alternating rounds; bounded to a few seconds.
  * Targets: >= 100,000 alerts/s on one core and a ratio >= 0.5.
  */
@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import type { BenchModule, BenchReport } from './bench-types.js';
 import { generateAlertLines } from './alert-corpus.js';
 import { benchConfig } from './bench-config.js';
-import { planDispatches } from '../src/core/match/plan-responses.js';
+import { planAlert } from '../src/core/match/plan-responses.js';
 import type { KnownAgent } from '../src/core/match/decision.js';
 import { parseAlertLine } from '../src/protocol/alert.js';
 import type { Config } from '../src/core/config-model.js';
@@ -41,7 +41,7 @@ function ingest(lines: readonly string[], config: Config, agents: readonly Known
   for (const line of lines) {
     const r = parseAlertLine(line);
     if (r.ok) {
-      for (const d of planDispatches(r.alert, config, agents)) {
+      for (const d of planAlert(r.alert, config, { agents }).firing) {
         sink += d.targets.length;
       }
     }

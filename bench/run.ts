@@ -12,6 +12,7 @@ import { rebootReapply, restartRearm } from './restart-reboot.js';
 import { customAdds, customLoop } from './custom-scripts.js';
 import { managerLink } from './manager-link.js';
 import { cliStartup } from './cli-startup.js';
+import { consoleActive } from './console-active.js';
 
 const modules: readonly BenchModule[] = [
   execqBurst,
@@ -26,6 +27,7 @@ const modules: readonly BenchModule[] = [
   agentLatency,
   managerFanout,
   cliStartup,
+  consoleActive,
 ];
 
 function fmt(n: number | undefined): string {

@@ -1,8 +1,8 @@
 /**
  * The only mapping from error codes to CLI exit codes.
  * 0 success; 1 invalid input or config (the user must fix something); 2 usage; 3 the daemon could
- * not be reached; 4 not found; 5 refused (auth); 70 internal error (EX_SOFTWARE); 74 the
- * daemon's database is damaged or its disk is full (EX_IOERR).
+ * not be reached; 4 not found; 5 refused (auth); 6 the home is in use by another running daemon;
+ * 70 internal error (EX_SOFTWARE); 74 the daemon's database is damaged or its disk is full (EX_IOERR).
  */
 import { ErrorCode, isRiposteError } from '../protocol/error-codes.js';
 
@@ -19,6 +19,7 @@ const byCode: Record<ErrorCode, number> = {
   [ErrorCode.AR_SCRIPT_FAILED]: 1,
   [ErrorCode.AR_SCRIPT_TIMEOUT]: 1,
   [ErrorCode.DAEMON_UNREACHABLE]: 3,
+  [ErrorCode.HOME_IN_USE]: 6,
   [ErrorCode.HOME_UNSAFE]: 1,
   [ErrorCode.STORE_CORRUPT]: 74,
   [ErrorCode.STORE_FULL]: 74,

@@ -1,23 +1,57 @@
 /**
- * The typed client of a running daemon's local API, over `<home>/var/api.sock` with the token from
- * `<home>/var/api.token`. The CLI never opens the daemon's store itself.
+ * The client of a daemon's API on this host: `<home>/var/api.sock` with the token from
+ * `<home>/var/api.token`. It is a {@link RemoteClient}: `riposte ar ... --home DIR` runs exactly the
+ * code of `--manager URL`, and every daemon (`start`, `agent`) answers the same shapes. The CLI
+ * never opens a daemon's store itself.
  */
-import { request } from 'node:http';
+import { request, type ClientRequest, type IncomingMessage } from 'node:http';
 import { agentPaths } from '../agent/agent-paths.js';
 import { readApiToken } from '../api/api-token.js';
 import { assertTrustedSocket } from '../home/trusted-socket.js';
 import { ErrorCode, RiposteError, isRiposteError } from '../protocol/error-codes.js';
-import { errorFromResponse } from './remote-client.js';
+import { errorFromResponse, type HttpMethod, type RemoteClient } from './remote-client.js';
 
-export interface LocalClient {
-  call<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T>;
-}
+/** Largest answer read: 32 MiB (as the remote client). */
+const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
 
 function unreachable(home: string, why: string): RiposteError {
   return new RiposteError(ErrorCode.DAEMON_UNREACHABLE, `Cannot reach the daemon in "${home}": ${why}`);
 }
 
-export function localClient(home: string): LocalClient {
+/** Reads a whole answer (bounded) and settles with its JSON, or the error it carries. */
+function readAnswer(
+  req: ClientRequest,
+  res: IncomingMessage,
+  resolve: (v: unknown) => void,
+  reject: (e: unknown) => void,
+): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  res.on('data', (c: Buffer) => {
+    size += c.length;
+    if (size > MAX_RESPONSE_BYTES) {
+      req.destroy(new Error('answer larger than 32 MiB'));
+      return;
+    }
+    chunks.push(c);
+  });
+  res.on('end', () => {
+    const text = Buffer.concat(chunks).toString('utf8');
+    const status = res.statusCode ?? 500;
+    if (status < 200 || status >= 300) {
+      reject(errorFromResponse(status, text, 'The daemon'));
+      return;
+    }
+    try {
+      resolve(text === '' ? undefined : JSON.parse(text));
+    } catch {
+      reject(new RiposteError(ErrorCode.INTERNAL, `The daemon answered invalid JSON: ${text.slice(0, 200)}`));
+    }
+  });
+}
+
+/** @throws RiposteError DAEMON_UNREACHABLE when the token file cannot be read. */
+export function localClient(home: string): RemoteClient {
   const paths = agentPaths(home);
   let token: string;
   try {
@@ -28,40 +62,32 @@ export function localClient(home: string): LocalClient {
     }
     throw unreachable(home, `no readable ${paths.apiToken} (is the daemon running, and are you its user?)`);
   }
-  return {
-    call: <T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown) =>
-      new Promise<T>((resolve, reject) => {
-        // Checked before every request: the token must only reach the daemon that wrote it.
-        assertTrustedSocket(paths.apiSocket, paths.apiToken);
-        const payload = body === undefined ? undefined : JSON.stringify(body);
-        const req = request(
-          {
-            socketPath: paths.apiSocket,
-            path,
-            method,
-            headers: {
-              authorization: `Bearer ${token}`,
-              ...(payload !== undefined ? { 'content-type': 'application/json' } : {}),
-            },
+  const call = <T>(method: HttpMethod, path: string, body?: unknown): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      // Checked before every request: the token must only reach the daemon that wrote it.
+      assertTrustedSocket(paths.apiSocket, paths.apiToken);
+      const payload = body === undefined ? undefined : JSON.stringify(body);
+      const headers = {
+        authorization: `Bearer ${token}`,
+        accept: 'application/json',
+        ...(payload !== undefined
+          ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }
+          : {}),
+      };
+      const req = request({ socketPath: paths.apiSocket, path, method, headers }, (res) => {
+        readAnswer(
+          req,
+          res,
+          (v) => {
+            resolve(v as T);
           },
-          (res) => {
-            const chunks: Buffer[] = [];
-            res.on('data', (c: Buffer) => chunks.push(c));
-            res.on('end', () => {
-              const text = Buffer.concat(chunks).toString('utf8');
-              const status = res.statusCode ?? 500;
-              if (status >= 200 && status < 300) {
-                resolve(JSON.parse(text) as T);
-              } else {
-                reject(errorFromResponse(status, text, 'The daemon'));
-              }
-            });
-          },
+          reject,
         );
-        req.on('error', (err) => {
-          reject(unreachable(home, err.message));
-        });
-        req.end(payload);
-      }),
-  };
+      });
+      req.on('error', (err) => {
+        reject(unreachable(home, err.message));
+      });
+      req.end(payload);
+    });
+  return { url: new URL(`unix:${paths.apiSocket}`), call };
 }

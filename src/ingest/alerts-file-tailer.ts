@@ -222,7 +222,7 @@ class AlertsFileTailer implements AlertsTailer {
   /** Hands a batch to the consumer; on failure, line by line (see the header). False = retry later. */
   private async deliver(cur: Cursor, batch: LineBatch): Promise<boolean> {
     try {
-      await this.s.opts.onLines(batch.lines);
+      await this.s.opts.onLines(batch.lines, { dev: cur.dev, ino: cur.ino, offset: batch.end });
       this.poison.succeeded();
       return true;
     } catch (err) {
@@ -243,7 +243,7 @@ class AlertsFileTailer implements AlertsTailer {
   /** One line alone; true when delivered or skipped as poison, false when to be retried. */
   private async deliverOne(cur: Cursor, line: string, end: number): Promise<boolean> {
     try {
-      await this.s.opts.onLines([line]);
+      await this.s.opts.onLines([line], { dev: cur.dev, ino: cur.ino, offset: end });
       this.poison.succeeded();
       return true;
     } catch (err) {

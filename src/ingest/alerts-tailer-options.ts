@@ -11,8 +11,12 @@ export interface AlertsTailerOptions {
   readonly loadPosition: () => TailPosition | undefined;
   /** Called after each batch has been handled, with the offset just after its last line. */
   readonly savePosition: (pos: TailPosition) => void;
-  /** Complete lines (without "\n"), in order; the next batch waits until this settles. */
-  readonly onLines: (lines: readonly string[]) => Promise<void> | void;
+  /**
+   * Complete lines (without "\n"), in order; the next batch waits until this settles. `end` is the
+   * position just after the last line given: a consumer that commits it in the same transaction as
+   * the lines' effects gets exactly-once delivery across crashes (savePosition then repeats it).
+   */
+  readonly onLines: (lines: readonly string[], end: TailPosition) => Promise<void> | void;
   /** Delay between polls, in ms. @default 200 */
   readonly pollMs?: number;
   /** Most lines per `onLines` call. @default 1000 */

@@ -6,7 +6,7 @@
  * page never repeats or skips a row that stayed in place while others came or went (an offset
  * would). Pure functions over an array: the route hands them a snapshot of the store.
  */
-import { networkContains, parseIp, parseNetwork } from '../core/net/ip.js';
+import { networkContains, parseIp, parseNetwork, type IpAddress } from '../core/net/ip.js';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
 import type { FleetActiveResponse } from '../protocol/fleet-records.js';
 
@@ -69,6 +69,18 @@ function compareTuples(x: Tuple, y: Tuple): number {
   return compareValues(x[0], y[0]) || compareValues(x[1], y[1]) || compareValues(x[2], y[2]);
 }
 
+/** Parsed source addresses, per row object (rows are immutable; the index keeps them). */
+const addresses = new WeakMap<FleetActiveResponse, IpAddress | null>();
+
+function addressOf(a: FleetActiveResponse): IpAddress | null {
+  let addr = addresses.get(a);
+  if (addr === undefined) {
+    addr = (a.srcip === undefined ? undefined : parseIp(a.srcip)) ?? null;
+    addresses.set(a, addr);
+  }
+  return addr;
+}
+
 /** The filter predicate for a query. @throws RiposteError REQUEST_INVALID for a bad ip */
 export function activePredicate(q: ActivePageQuery): (a: FleetActiveResponse) => boolean {
   const net = q.ip === undefined ? undefined : parseNetwork(q.ip);
@@ -91,8 +103,8 @@ export function activePredicate(q: ActivePageQuery): (a: FleetActiveResponse) =>
     if (net === undefined) {
       return true;
     }
-    const addr = a.srcip === undefined ? undefined : parseIp(a.srcip);
-    return addr !== undefined && networkContains(net, addr);
+    const addr = addressOf(a);
+    return addr !== null && networkContains(net, addr);
   };
 }
 
@@ -122,37 +134,91 @@ function decodeCursor(cursor: string, sort: ActiveSort): Tuple {
   );
 }
 
-/** The page of `all` the query asks for. @throws RiposteError REQUEST_INVALID (bad ip or cursor) */
-export function activePage(all: readonly FleetActiveResponse[], q: ActivePageQuery): ActivePage {
-  const keep = activePredicate(q);
-  const sign = q.desc ? -1 : 1;
-  const rows = all
-    .filter(keep)
-    .map((a) => ({ a, t: tupleOf(a, q.sort) }))
-    .sort((x, y) => sign * compareTuples(x.t, y.t));
-  let start = 0;
-  if (q.cursor !== undefined) {
-    const after = decodeCursor(q.cursor, q.sort);
-    // First row strictly after the cursor in the page order (binary search).
-    let lo = 0;
-    let hi = rows.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      const row = rows[mid];
-      if (row !== undefined && sign * compareTuples(row.t, after) <= 0) {
-        lo = mid + 1;
-      } else {
-        hi = mid;
-      }
-    }
-    start = lo;
+/** A row with its sort tuple. */
+export interface SortedRow {
+  readonly a: FleetActiveResponse;
+  readonly t: Tuple;
+}
+
+/** Rows ascending by (sort value, agent, key). */
+export function sortRows(rows: Iterable<FleetActiveResponse>, sort: ActiveSort): SortedRow[] {
+  const out: SortedRow[] = [];
+  for (const a of rows) {
+    out.push({ a, t: tupleOf(a, sort) });
   }
-  const page = rows.slice(start, start + q.limit);
-  const last = page[page.length - 1];
-  const more = start + q.limit < rows.length && last !== undefined;
+  return out.sort((x, y) => compareTuples(x.t, y.t));
+}
+
+/** First index whose tuple is > `after` (or >= when `inclusive`), by binary search. */
+function lowerBound(rows: readonly SortedRow[], after: Tuple, inclusive: boolean): number {
+  let lo = 0;
+  let hi = rows.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const c = compareTuples(rows[mid]?.t ?? after, after);
+    if (c < 0 || (c === 0 && !inclusive)) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return lo;
+}
+
+const isUnfiltered = (q: ActivePageQuery): boolean =>
+  q.agent === undefined && q.command === undefined && q.ip === undefined && q.user === undefined;
+
+/** Index in `sorted` of the first row of the page (in page order). */
+function startIndex(sorted: readonly SortedRow[], q: ActivePageQuery): number {
+  const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor, q.sort);
+  if (after === undefined) {
+    return q.desc ? sorted.length - 1 : 0;
+  }
+  return q.desc ? lowerBound(sorted, after, true) - 1 : lowerBound(sorted, after, false);
+}
+
+/** Collects up to `limit` rows and counts every row offered. */
+class PageCollector {
+  readonly page: SortedRow[] = [];
+  more = false;
+  total = 0;
+
+  constructor(private readonly limit: number) {}
+
+  offer(row: SortedRow, inPage: boolean): void {
+    this.total++;
+    if (!inPage) {
+      return;
+    }
+    if (this.page.length < this.limit) {
+      this.page.push(row);
+    } else {
+      this.more = true;
+    }
+  }
+}
+
+/**
+ * The page the query asks for, from rows sorted ascending by `q.sort` ({@link sortRows}): one
+ * pass that collects the page from the cursor on and counts every match.
+ * @throws RiposteError REQUEST_INVALID (bad ip or cursor)
+ */
+export function activePage(sorted: readonly SortedRow[], q: ActivePageQuery): ActivePage {
+  const keep = isUnfiltered(q) ? () => true : activePredicate(q);
+  const first = startIndex(sorted, q);
+  const c = new PageCollector(q.limit);
+  const n = sorted.length;
+  for (let j = 0; j < n; j++) {
+    const k = q.desc ? n - 1 - j : j;
+    const row = sorted[k];
+    if (row !== undefined && keep(row.a)) {
+      c.offer(row, q.desc ? k <= first : k >= first);
+    }
+  }
+  const last = c.page[c.page.length - 1];
   return {
-    items: page.map((r) => r.a),
-    total: rows.length,
-    ...(more ? { nextCursor: encodeCursor(last.t) } : {}),
+    items: c.page.map((r) => r.a),
+    total: c.total,
+    ...(c.more && last !== undefined ? { nextCursor: encodeCursor(last.t) } : {}),
   };
 }

@@ -25,8 +25,9 @@ export interface ManagerApiRuntimeHandle extends ManagerApiHandle {
 export const createManagerApi: CreateManagerApi = async (ctx): Promise<ManagerApiRuntimeHandle> => {
   const store = openSqliteApiStore(apiDbPath(ctx.home));
   const log = openDaemonLog(ctx.home, 'info', 'manager-api');
-  if (ensureAdminToken(store.tokens, adminTokenPath(ctx.home), Date.now()) !== undefined) {
-    log.info('first admin API token written', { file: adminTokenPath(ctx.home) });
+  const tokenFile = ctx.adminTokenFile ?? adminTokenPath(ctx.home);
+  if (ensureAdminToken(store.tokens, tokenFile, Date.now()) !== undefined) {
+    log.info('first admin API token written', { file: tokenFile });
   }
   const metrics = new ManagerMetrics();
   const detach = metrics.attach(ctx.service);

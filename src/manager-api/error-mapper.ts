@@ -1,21 +1,40 @@
 /**
- * The one place where the manager's REST API turns any thrown value into an HTTP status and an
- * error body (statuses per code come from the table shared with the local API, see HTTP_STATUS). Unknown errors become 500 with a generic
- * message: a stack trace or an internal message never leaves the process (it is logged instead).
+ * The one place where Riposte's HTTP APIs (the manager's REST API, served by `riposte manager` and
+ * `riposte start`, and a bare agent's local API) turn any thrown value into an HTTP status and an
+ * error body. Unknown errors and INTERNAL ones become 500 with a generic message: a stack trace or
+ * an internal message never leaves the process (it is logged instead).
  *
  * Error body: `{"error": {"code": "AGENT_NOT_FOUND", "message": "..."}}`. The Wazuh-compatible
  * `PUT /active-response` keeps Wazuh's own result shape for per-agent failures (see wazuh-result.ts);
  * a request it cannot even start (bad body, no token) gets this shape too.
  */
-import { httpStatusByCode } from '../api/error-mapper.js';
 import { ErrorCode, isRiposteError } from '../protocol/error-codes.js';
 
 /**
- * HTTP status per error code: the table of src/api/error-mapper.ts, shared by both HTTP APIs (the
- * local one and the manager's), so a code has one status everywhere. A code added to ErrorCode
- * breaks the build until it is mapped there.
+ * HTTP status per error code, for every HTTP API, so a code has one status everywhere. A code added
+ * to ErrorCode breaks the build until it is mapped here.
  */
-export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = httpStatusByCode;
+export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
+  [ErrorCode.CONFIG_INVALID]: 400,
+  [ErrorCode.CONFIG_UNREADABLE]: 500,
+  [ErrorCode.ALERT_INVALID]: 400,
+  [ErrorCode.AR_MESSAGE_INVALID]: 400,
+  [ErrorCode.AR_COMMAND_UNKNOWN]: 404,
+  [ErrorCode.AR_SCRIPT_FAILED]: 502,
+  [ErrorCode.AR_SCRIPT_TIMEOUT]: 504,
+  [ErrorCode.RESPONSE_NOT_FOUND]: 404,
+  [ErrorCode.AGENT_NOT_FOUND]: 404,
+  [ErrorCode.AGENT_DISCONNECTED]: 409,
+  [ErrorCode.AUTH_REQUIRED]: 401,
+  [ErrorCode.AUTH_FORBIDDEN]: 403,
+  [ErrorCode.REQUEST_INVALID]: 400,
+  [ErrorCode.DAEMON_UNREACHABLE]: 503,
+  [ErrorCode.HOME_IN_USE]: 409,
+  [ErrorCode.HOME_UNSAFE]: 500,
+  [ErrorCode.STORE_CORRUPT]: 500,
+  [ErrorCode.STORE_FULL]: 507,
+  [ErrorCode.INTERNAL]: 500,
+};
 
 /** The JSON body of every error response. */
 export interface ErrorBody {
@@ -31,7 +50,7 @@ export interface MappedError {
 }
 
 /** Message sent for any unexpected error; the details go to the log only. */
-export const GENERIC_INTERNAL_MESSAGE = 'Internal error; see the manager log';
+export const GENERIC_INTERNAL_MESSAGE = 'Internal error; see the daemon log';
 
 /** Shape of fastify's own errors (validation, body limit, bad JSON, bad content type). */
 interface FrameworkError {

@@ -1,65 +1,54 @@
 /**
  * Read models the console's pages share, kept by the API layer from the service's events:
- * - `active`: a snapshot of every active response, reused by requests for up to
- *   {@link SNAPSHOT_MAX_AGE_MS} and renewed at once when an execution is reported or an agent
- *   (dis)connects, so paging and filtering 100,000 rows does not re-read the store each time and a
- *   new block still shows at once;
+ * - `active`: every active response of the fleet in memory (active-index.ts), read from the store
+ *   once when the API starts and then kept current by the `active` / `active-list` events, so
+ *   paging and filtering 100,000 rows never re-reads the store;
  * - `tally`: executions per minute and outcome over the last 24 h (execution-tally.ts), seeded
  *   from the most recent executions at start and fed by the live events.
  */
 import type { FastifyInstance } from 'fastify';
-import type { ManagerService } from '../manager/manager-service.js';
-import type { FleetActiveResponse } from '../protocol/fleet-records.js';
 import type { ManagerApiDeps } from './api-deps.js';
+import { ActiveIndex } from './active-index.js';
 import { ExecutionTally } from './execution-tally.js';
-
-/** How long a snapshot of the active responses serves requests without an invalidating event. */
-export const SNAPSHOT_MAX_AGE_MS = 2000;
 
 /** Executions read at start to seed the per-minute tally (the service's page size cap). */
 export const TALLY_SEED = 1000;
 
-export class ActiveSnapshot {
-  private rows: FleetActiveResponse[] | undefined;
-  private takenAt = 0;
-
-  constructor(
-    private readonly service: ManagerService,
-    private readonly now: () => number,
-  ) {}
-
-  invalidate(): void {
-    this.rows = undefined;
-  }
-
-  get(): FleetActiveResponse[] {
-    const now = this.now();
-    if (this.rows === undefined || now - this.takenAt > SNAPSHOT_MAX_AGE_MS || now < this.takenAt) {
-      this.rows = this.service.listActive({});
-      this.takenAt = now;
-    }
-    return this.rows;
-  }
-}
-
 export interface ReadModels {
-  readonly active: ActiveSnapshot;
+  readonly active: ActiveIndex;
   readonly tally: ExecutionTally;
 }
 
 /** Creates the read models and subscribes them to the service until the API closes. */
 export function createReadModels(app: FastifyInstance, deps: ManagerApiDeps): ReadModels {
-  const active = new ActiveSnapshot(deps.service, deps.now);
+  const active = new ActiveIndex();
   const tally = new ExecutionTally();
-  tally.seed(deps.service.listExecutions({ limit: TALLY_SEED }));
+  // Subscribe first, then load: both are synchronous, so no change falls between them.
   const unsubscribe = deps.service.onEvent((e) => {
-    if (e.type === 'execution') {
-      active.invalidate();
-      tally.add(e.execution);
-    } else if (e.type === 'agent-connection') {
-      active.invalidate();
+    switch (e.type) {
+      case 'execution':
+        tally.add(e.execution);
+        return;
+      case 'active':
+        if (e.put !== undefined) {
+          active.put(e.put);
+        } else if (e.removedKey !== undefined) {
+          active.remove(e.agentId, e.removedKey);
+        }
+        return;
+      case 'active-list':
+        active.replaceAgent(e.agentId, e.items);
+        return;
+      case 'agent-connection':
+      case 'alert-ingested':
+      case 'dispatch-latency':
+      case 'order-state':
+      case 'response-fired':
+        return;
     }
   });
+  active.load(deps.service.listActive({}));
+  tally.seed(deps.service.listExecutions({ limit: TALLY_SEED }));
   app.addHook('onClose', async () => {
     unsubscribe();
   });

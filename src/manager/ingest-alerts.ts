@@ -1,14 +1,19 @@
 /**
  * Alert ingestion on the manager (analysisd's AR step, reference §1.8): parse each alerts.json line,
- * plan the dispatches (pure core), and queue one durable order per target agent. A target that is
+ * plan it (the one pure planner), and queue one durable order per target agent. A target that is
  * not enrolled (or removed) is reported in the summary, like remoted's (1320) "Agent not found".
+ *
+ * A batch is one store transaction: every order of every line, plus (for the alerts.json tailer)
+ * the file position just after the batch, commit together, and only then are the orders sent. A
+ * crash before the commit loses nothing (the lines are read again); after it, none is read twice.
  */
-import { planDispatches } from '../core/match/plan-responses.js';
+import { planAlert } from '../core/match/plan-responses.js';
 import type { KnownAgent } from '../core/match/decision.js';
 import { parseAlertLine, type AlertView } from '../protocol/alert.js';
 import { recordRejection } from '../protocol/input-rejections.js';
 import { LOCAL_AGENT_ID, type ManagerContext } from './manager-context.js';
 import type { IngestSummary } from '../protocol/fleet-records.js';
+import type { IngestCheckpoint } from './manager-service.js';
 import { queueOrders, type OrderRequest } from './order-delivery.js';
 
 /** At most this many error strings per summary. */
@@ -34,10 +39,11 @@ export function knownAgents(ctx: ManagerContext): KnownAgent[] {
 
 interface Tally {
   dispatches: number;
-  orders: number;
   errors: string[];
+  readonly reqs: OrderRequest[];
 }
 
+/** Plans one alert and adds its orders to the batch (nothing is written yet). */
 function dispatchAlert(
   ctx: ManagerContext,
   alert: AlertView,
@@ -46,53 +52,69 @@ function dispatchAlert(
 ): void {
   const known = new Set(agents.map((a) => a.id));
   const createdAt = ctx.now();
+  const plan = planAlert(alert, ctx.config, { agents, singleHost: ctx.singleHost });
   const reqs: OrderRequest[] = [];
-  for (const d of planDispatches(alert, ctx.config, agents)) {
-    tally.dispatches++;
+  for (const d of plan.firing) {
     const payload = JSON.stringify(d.message);
+    const arName = d.rule.arName;
     for (const agentId of d.targets) {
       if (!known.has(agentId)) {
-        tally.errors.push(`(1320): Agent '${agentId}' not found (AR ${d.arName}).`);
+        tally.errors.push(`(1320): Agent '${agentId}' not found (AR ${arName}).`);
         continue;
       }
-      ctx.emit({ type: 'response-fired', command: d.arName, agentId });
       const alertId = alert.id;
       reqs.push({
         agentId,
         kind: 'add',
         source: 'alert',
-        arName: d.arName,
+        arName,
         payload,
         createdAt,
         ...(alertId !== undefined ? { alertId } : {}),
       });
     }
   }
-  // One commit for every order of the alert, then the sends.
-  tally.orders += queueOrders(ctx, reqs).length;
+  tally.dispatches += plan.firing.length;
+  tally.reqs.push(...reqs);
+}
+
+/** Counts a rejected line (metrics), describes it in the summary (capped). */
+function noteRejection(
+  tally: Tally,
+  rejected: { line: number; error: string }[],
+  i: number,
+  error: string,
+): void {
+  recordRejection(
+    'alert',
+    /deeper/.test(error) ? 'too-deep' : /larger/.test(error) ? 'too-large' : 'invalid',
+  );
+  tally.errors.push(`line ${i + 1}: ${error}`);
+  if (rejected.length < MAX_REJECTED) {
+    rejected.push({ line: i + 1, error });
+  }
 }
 
 /**
- * Ingests a batch of lines; never throws. Each line stands alone: a bad line (not JSON, too deep,
- * not an alert, or one whose dispatch failed) is counted in `invalid` and reported in `rejected`
- * with its 1-based line number, and the other lines are still ingested.
+ * Ingests a batch of lines. Each line stands alone: a bad line (not JSON, too deep, not an alert,
+ * or one that could not be planned) is counted in `invalid` and reported in `rejected` with its
+ * 1-based line number, and the other lines are still ingested. The orders of the whole batch and
+ * `checkpoint` then commit in one transaction; a store failure throws, with nothing of the batch
+ * committed (the tailer then offers the lines again, one by one).
  */
-export function ingestAlerts(ctx: ManagerContext, lines: readonly string[]): IngestSummary {
-  const tally: Tally = { dispatches: 0, orders: 0, errors: [] };
+export function ingestAlerts(
+  ctx: ManagerContext,
+  lines: readonly string[],
+  checkpoint?: IngestCheckpoint,
+): IngestSummary {
+  const tally: Tally = { dispatches: 0, errors: [], reqs: [] };
   const rejected: { line: number; error: string }[] = [];
   let accepted = 0;
   let invalid = 0;
   const agents = knownAgents(ctx);
   const reject = (i: number, error: string): void => {
     invalid++;
-    recordRejection(
-      'alert',
-      /deeper/.test(error) ? 'too-deep' : /larger/.test(error) ? 'too-large' : 'invalid',
-    );
-    tally.errors.push(`line ${i + 1}: ${error}`);
-    if (rejected.length < MAX_REJECTED) {
-      rejected.push({ line: i + 1, error });
-    }
+    noteRejection(tally, rejected, i, error);
   };
   lines.forEach((line, i) => {
     if (line.trim() === '') {
@@ -106,11 +128,20 @@ export function ingestAlerts(ctx: ManagerContext, lines: readonly string[]): Ing
     try {
       dispatchAlert(ctx, parsed.alert, agents, tally);
       accepted++;
+      ctx.log.debug('alert ingested', { alert: parsed.alert.id, rule: parsed.alert.ruleId });
     } catch (err) {
       ctx.log.error(`Alert on line ${i + 1} could not be dispatched: ${String(err)}`);
       reject(i, 'the alert could not be dispatched (see the manager log)');
     }
   });
+  const orders = queueOrders(ctx, tally.reqs, () => {
+    if (checkpoint !== undefined) {
+      ctx.store.setSetting(checkpoint.key, checkpoint.value);
+    }
+  });
+  for (const o of orders) {
+    ctx.emit({ type: 'response-fired', command: o.arName ?? '', agentId: o.agentId });
+  }
   if (accepted > 0) {
     ctx.emit({ type: 'alert-ingested', count: accepted });
   }
@@ -122,7 +153,7 @@ export function ingestAlerts(ctx: ManagerContext, lines: readonly string[]): Ing
     accepted,
     invalid,
     dispatches: tally.dispatches,
-    orders: tally.orders,
+    orders: orders.length,
     errors: tally.errors.slice(0, MAX_ERRORS),
     rejected,
   };

@@ -94,9 +94,12 @@ function onExecution(ctx: ManagerContext, agentId: string, frame: ExecutionFrame
     transition(ctx, { ...order, state: 'delivered' }, { type: 'executed' }, fields);
   }
   if (frame.active !== null) {
-    ctx.store.putActive({ ...frame.active, agentId }, now);
+    const put = { ...frame.active, agentId };
+    ctx.store.putActive(put, now);
+    ctx.emit({ type: 'active', agentId, put: { ...put, reportedAt: now } });
   } else if (rec.key !== undefined) {
     ctx.store.removeActive(agentId, rec.key);
+    ctx.emit({ type: 'active', agentId, removedKey: rec.key });
     if (rec.action === 'delete') {
       markReverted(ctx, agentId, rec.key);
     }
@@ -106,7 +109,9 @@ function onExecution(ctx: ManagerContext, agentId: string, frame: ExecutionFrame
 function onActiveList(ctx: ManagerContext, agentId: string, items: readonly ActiveResponse[]): void {
   const before = new Set(ctx.store.listActive(agentId).map((a) => a.key));
   const after = new Set(items.map((a) => a.key));
-  ctx.store.replaceActive(agentId, items, ctx.now());
+  const now = ctx.now();
+  ctx.store.replaceActive(agentId, items, now);
+  ctx.emit({ type: 'active-list', agentId, items: items.map((a) => ({ ...a, agentId, reportedAt: now })) });
   for (const key of before) {
     if (!after.has(key)) {
       markReverted(ctx, agentId, key);

@@ -26,6 +26,11 @@ export interface ManagerContext {
   readonly disconnectionTimeMs: number;
   /** ar.conf text rendered from the config, sent to agents in the welcome. */
   readonly arConf: string;
+  /**
+   * `riposte start`: one host, no remote agents. Every location resolves to the local agent "000",
+   * and an API run without an agent list runs there.
+   */
+  readonly singleHost: boolean;
 }
 
 /** Wazuh's default `agents_disconnection_time`: 10 minutes, in ms. */

@@ -3,22 +3,17 @@
  * link handler and enrollment. Read models (agents, active responses, executions, orders, stats)
  * come straight from the store plus the live sessions.
  */
+import { matchesActive } from '../core/execd/active-filter.js';
 import { ORDER_STATES } from '../protocol/fleet-records.js';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
 import { LinkClose } from '../protocol/link.js';
 import type { AgentRecord } from '../core/orders/manager-store.js';
 import type { Enrollment } from './enrollment.js';
 import { ingestAlerts, knownAgents } from './ingest-alerts.js';
-import { explainAlert } from '../core/match/plan-responses.js';
+import { planAlert } from '../core/match/plan-responses.js';
 import { parseAlertLine } from '../protocol/alert.js';
 import { LOCAL_AGENT_ID, type ManagerContext } from './manager-context.js';
-import type {
-  ActiveFilter,
-  AgentInfo,
-  AgentStatus,
-  FleetActiveResponse,
-  OrderInfo,
-} from '../protocol/fleet-records.js';
+import type { AgentInfo, AgentStatus, OrderInfo } from '../protocol/fleet-records.js';
 import type { ManagerEventListener, ManagerService, ManagerStats } from './manager-service.js';
 import { queueOrders } from './order-delivery.js';
 import { runCommand } from './run-command.js';
@@ -63,26 +58,14 @@ function localAgentInfo(ctx: ManagerContext, startedAt: number): AgentInfo {
   };
 }
 
-function unmapped(ip: string): string {
-  return ip.toLowerCase().startsWith('::ffff:') ? ip.slice(7) : ip;
-}
-
-function matchesActive(a: FleetActiveResponse, f: ActiveFilter): boolean {
-  const basename = a.program.slice(a.program.lastIndexOf('/') + 1);
-  return (
-    (f.agentId === undefined || a.agentId === f.agentId) &&
-    (f.command === undefined || a.arName === f.command || basename === f.command) &&
-    (f.ip === undefined || (a.srcip !== undefined && unmapped(a.srcip) === unmapped(f.ip)))
-  );
-}
-
 function limitOf(limit: number | undefined): number {
   return Math.min(Math.max(1, Math.trunc(limit ?? 100)), MAX_LIMIT);
 }
 
 export interface ManagerCoreParts {
   readonly ctx: ManagerContext;
-  readonly enrollment: Enrollment;
+  /** Undefined on a single host (`riposte start`): no agent enrolls there. */
+  readonly enrollment: Enrollment | undefined;
   readonly listeners: Set<ManagerEventListener>;
   readonly startedAt: number;
 }
@@ -105,11 +88,11 @@ export function createManagerService(parts: ManagerCoreParts): ManagerService {
     ...ctx.store.listAgents().map((a) => toInfo(ctx, a)),
   ];
   return {
-    ingestAlerts: (lines) => ingestAlerts(ctx, lines),
+    ingestAlerts: (lines, checkpoint) => ingestAlerts(ctx, lines, checkpoint),
     listAgents,
     getAgent,
-    addEnrollmentToken: (name, ttlMs) => enrollment.addToken(name, ttlMs),
-    enroll: (req, peer) => enrollment.enroll(req, peer),
+    addEnrollmentToken: (name, ttlMs) => enrolling(enrollment).addToken(name, ttlMs),
+    enroll: async (req, peer) => enrolling(enrollment).enroll(req, peer),
     removeAgent(id) {
       const a = ctx.store.getAgent(id);
       if (a === undefined || id === LOCAL_AGENT_ID) {
@@ -134,7 +117,11 @@ export function createManagerService(parts: ManagerCoreParts): ManagerService {
       if (!parsed.ok) {
         throw new RiposteError(ErrorCode.ALERT_INVALID, `Cannot explain: ${parsed.error}`);
       }
-      return { alert: parsed.alert, decisions: explainAlert(parsed.alert, ctx.config, knownAgents(ctx)) };
+      const plan = planAlert(parsed.alert, ctx.config, {
+        agents: knownAgents(ctx),
+        singleHost: ctx.singleHost,
+      });
+      return { alert: parsed.alert, decisions: plan.decisions };
     },
     config: () => ctx.config,
     onEvent(listener) {
@@ -142,6 +129,16 @@ export function createManagerService(parts: ManagerCoreParts): ManagerService {
       return () => listeners.delete(listener);
     },
   };
+}
+
+function enrolling(enrollment: Enrollment | undefined): Enrollment {
+  if (enrollment === undefined) {
+    throw new RiposteError(
+      ErrorCode.REQUEST_INVALID,
+      'This is a single host (`riposte start`): agents enroll with `riposte manager`',
+    );
+  }
+  return enrollment;
 }
 
 function revertKey(ctx: ManagerContext, key: string, agentId: string | undefined): OrderInfo[] {

@@ -36,6 +36,12 @@ import type { AlertView } from '../protocol/alert.js';
 
 /** Wazuh's AffectedItemsWazuhResult shape for `PUT /active-response` (defined once, in core/orders). */
 export type WazuhErrorCode = WazuhArErrorCode;
+
+/** A named value committed with a batch's orders (the alerts.json tail position). */
+export interface IngestCheckpoint {
+  readonly key: string;
+  readonly value: string;
+}
 export type WazuhStyleResult = WazuhResult;
 
 /** `explain`'s answer for one alert: a verdict per AR rule, with the fleet's agents as known now. */
@@ -71,13 +77,30 @@ export type ManagerEvent =
     }
   /** ms from the alert's ingestion (or the API call) to the agent's ack of the order. */
   | { readonly type: 'dispatch-latency'; readonly agentId: string; readonly ms: number }
-  | { readonly type: 'agent-connection'; readonly agentId: string; readonly connected: boolean };
+  | { readonly type: 'agent-connection'; readonly agentId: string; readonly connected: boolean }
+  /** An agent's active response was added or repeated (`put`) or is gone (`removedKey`); after the store write. */
+  | {
+      readonly type: 'active';
+      readonly agentId: string;
+      readonly put?: FleetActiveResponse;
+      readonly removedKey?: string;
+    }
+  /** An agent's whole active list was replaced (reconcile after a reconnect); after the store write. */
+  | {
+      readonly type: 'active-list';
+      readonly agentId: string;
+      readonly items: readonly FleetActiveResponse[];
+    };
 
 export type ManagerEventListener = (event: ManagerEvent) => void;
 
 export interface ManagerService {
   /** Parses, matches and dispatches `alerts.json` lines (one alert per line). Never throws. */
-  ingestAlerts(lines: readonly string[]): IngestSummary;
+  /**
+   * The batch's orders and `checkpoint` (the alerts.json tailer's position) commit in one
+   * transaction, so a crash neither replays nor skips an alert.
+   */
+  ingestAlerts(lines: readonly string[], checkpoint?: IngestCheckpoint): IngestSummary;
   listAgents(): AgentInfo[];
   /** @throws RiposteError AGENT_NOT_FOUND */
   getAgent(id: string): AgentInfo;
@@ -126,6 +149,11 @@ export interface ManagerApiHandle {
 export interface ManagerApiContext {
   readonly service: ManagerService;
   readonly home: string;
+  /**
+   * Where the first admin token is written. @default `<home>/var/admin.token`; `riposte start`
+   * uses `<home>/var/api.token`, beside its API socket.
+   */
+  readonly adminTokenFile?: string;
 }
 
 /** Implemented by src/manager-api; called once by the runtime. */

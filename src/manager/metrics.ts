@@ -83,6 +83,8 @@ export class ManagerMetrics {
         return;
       case 'order-state':
       case 'agent-connection':
+      case 'active':
+      case 'active-list':
         return; // gauges: read from stats() at scrape time
     }
   }

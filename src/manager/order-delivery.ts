@@ -45,9 +45,18 @@ function store(ctx: ManagerContext, req: OrderRequest): StoredOrder {
 /**
  * Stores new orders in one transaction, then sends each at once when its agent is ready. Sending
  * only after the commit matters: an agent must never apply a seq the manager could lose and reuse.
+ * `alsoInTransaction` runs inside the same transaction (e.g. the alerts.json position).
  */
-export function queueOrders(ctx: ManagerContext, reqs: readonly OrderRequest[]): StoredOrder[] {
-  const orders = ctx.store.batch(() => reqs.map((r) => store(ctx, r)));
+export function queueOrders(
+  ctx: ManagerContext,
+  reqs: readonly OrderRequest[],
+  alsoInTransaction?: () => void,
+): StoredOrder[] {
+  const orders = ctx.store.batch(() => {
+    const stored = reqs.map((r) => store(ctx, r));
+    alsoInTransaction?.();
+    return stored;
+  });
   for (const order of orders) {
     ctx.emit({ type: 'order-state', agentId: order.agentId, seq: order.seq, state: 'queued' });
     ctx.sessions.send(order.agentId, frameOf(order));

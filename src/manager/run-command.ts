@@ -29,6 +29,9 @@ function targetsOf(ctx: ManagerContext, agents: RunRequest['agents']): string[] 
   if (agents !== 'all') {
     return [...new Set(agents)];
   }
+  if (ctx.singleHost) {
+    return [LOCAL_AGENT_ID]; // one host: "every agent" is this host's agent 000
+  }
   return ctx.store
     .listAgents()
     .filter((a) => a.removedAt === undefined)

@@ -1,7 +1,7 @@
 /**
  * Stable error codes. They cross process and HTTP boundaries, so they are strings, never classes.
  * Each code is documented in docs/errors.md (a test checks that). HTTP statuses are mapped in
- * src/api/error-mapper.ts and CLI exit codes in src/cli/exit-codes.ts, nowhere else.
+ * src/manager-api/error-mapper.ts (for every HTTP API) and CLI exit codes in src/cli/exit-codes.ts, nowhere else.
  */
 export const ErrorCode = {
   CONFIG_INVALID: 'CONFIG_INVALID',
@@ -18,6 +18,7 @@ export const ErrorCode = {
   AUTH_FORBIDDEN: 'AUTH_FORBIDDEN',
   REQUEST_INVALID: 'REQUEST_INVALID',
   DAEMON_UNREACHABLE: 'DAEMON_UNREACHABLE',
+  HOME_IN_USE: 'HOME_IN_USE',
   HOME_UNSAFE: 'HOME_UNSAFE',
   STORE_CORRUPT: 'STORE_CORRUPT',
   STORE_FULL: 'STORE_FULL',

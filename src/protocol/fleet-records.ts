@@ -101,6 +101,16 @@ export interface OrderInfo {
   readonly note: string | undefined;
 }
 
+/**
+ * The answer of a revert (`DELETE /active-responses/:key`), the same on every daemon: a manager
+ * queues revert `orders` (their executions follow, see `GET /executions`); a bare agent runs the
+ * delete at once and answers its `executions`.
+ */
+export interface RevertAnswer {
+  readonly orders: readonly OrderInfo[];
+  readonly executions: readonly FleetExecution[];
+}
+
 export interface OrderFilter {
   readonly agentId?: string;
   readonly state?: OrderState;

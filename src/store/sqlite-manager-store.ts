@@ -18,7 +18,8 @@ import type {
   StoredOrder,
   TokenUse,
 } from '../core/orders/manager-store.js';
-import { managerMigration0001 } from './manager-migrations/0001-manager-init.js';
+import { MANAGER_MIGRATIONS } from './manager-migrations/index.js';
+import { SqliteManagerBase } from './sqlite-manager-base.js';
 import { applyMigrations } from './migrate.js';
 import { openCheckedDatabase } from './open-database.js';
 import { nul } from './sqlite-rows.js';
@@ -33,7 +34,6 @@ import {
   type OrderRow,
 } from './sqlite-manager-rows.js';
 
-const MANAGER_MIGRATIONS = [managerMigration0001];
 /** Opens (creating and migrating when needed) the manager store at `file` (":memory:" for tests). */
 export function openSqliteManagerStore(file: string): ManagerStore {
   const db = file === ':memory:' ? new Database(':memory:') : openCheckedDatabase(file, MANAGER_MIGRATIONS);
@@ -43,21 +43,7 @@ export function openSqliteManagerStore(file: string): ManagerStore {
   return new SqliteManagerStore(db);
 }
 
-class SqliteManagerStore implements ManagerStore {
-  private readonly statements = new Map<string, Database.Statement>();
-
-  constructor(private readonly db: Database.Database) {}
-
-  /** A prepared statement, compiled once per SQL text (they are all constants or few shapes). */
-  private q(sql: string): Database.Statement {
-    let st = this.statements.get(sql);
-    if (st === undefined) {
-      st = this.db.prepare(sql);
-      this.statements.set(sql, st);
-    }
-    return st;
-  }
-
+class SqliteManagerStore extends SqliteManagerBase implements ManagerStore {
   nextAgentId(): string {
     const row = this.q('SELECT MAX(CAST(id AS INTEGER)) AS m FROM agents').get() as {
       m: number | null;

@@ -24,8 +24,8 @@ after(() => {
 
 interface ActiveRow {
   key: string;
-  timeout: number;
-  repeat_count: number;
+  timeoutSec: number;
+  repeatCount: number;
 }
 
 test('repeated offenders: 30 s, then 1 min, 2 min, 2 min; counts survive a restart', async () => {
@@ -46,8 +46,8 @@ test('repeated offenders: 30 s, then 1 min, 2 min, 2 min; counts survive a resta
     await d.send(arMessage('recorder30', '192.0.2.30'));
     await waitFor(`add #${i}`, 8000, () => (adds() >= i ? true : undefined));
     const list = await d.api().call<{ items: ActiveRow[] }>('GET', '/active-responses');
-    timeouts.push(list.items[0]?.timeout ?? -1);
-    assert.equal(list.items[0]?.repeat_count, i);
+    timeouts.push(list.items[0]?.timeoutSec ?? -1);
+    assert.equal(list.items[0]?.repeatCount, i);
   }
   assert.deepEqual(timeouts, [30, 60, 120, 120]);
   const answers = arLog(home)

@@ -20,14 +20,14 @@ import {
 
 interface ExecutionRow {
   id: number;
-  ar_name: string;
+  arName: string;
   action: string;
   status: string;
-  key: string | null;
-  exit_code: number | null;
-  signal: string | null;
-  timed_out: boolean;
-  note: string | null;
+  key?: string;
+  exitCode?: number;
+  signal?: string;
+  timedOut: boolean;
+  note?: string;
 }
 
 /** behaviour -> what the agent must record for it (timeout 5 s in ar.conf: stateful). */
@@ -101,14 +101,14 @@ describe('agent daemon: misbehaving scripts and senders', () => {
     for (const lang of languages) {
       for (const [behaviour, want] of Object.entries(expected)) {
         const name = `${lang}-${behaviour}`;
-        const row = done.find((r) => r.ar_name === `${name}5`);
+        const row = done.find((r) => r.arName === `${name}5`);
         assert.ok(row, `${name}: recorded`);
         assert.equal(row.status, want.status, `${name}: status (${JSON.stringify(row)})`);
-        const key = want.key === 'ip' ? `${name}-198.51.100.20` : want.key === 'basename' ? name : null;
+        const key = want.key === 'ip' ? `${name}-198.51.100.20` : want.key === 'basename' ? name : undefined;
         assert.equal(row.key, key, `${name}: key (${JSON.stringify(row)})`);
-        assert.equal(row.timed_out, want.status === 'timed-out', `${name}: timed_out`);
+        assert.equal(row.timedOut, want.status === 'timed-out', `${name}: timed_out`);
         if (want.signal === true) {
-          assert.notEqual(row.signal, null, `${name}: killed by a signal`);
+          assert.notEqual(row.signal, undefined, `${name}: killed by a signal`);
         }
       }
     }
@@ -148,6 +148,6 @@ async function pollExecutions(count: number): Promise<ExecutionRow[]> {
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(
-    `expected ${count} finished executions, have ${JSON.stringify(rows.map((r) => [r.ar_name, r.status]))}`,
+    `expected ${count} finished executions, have ${JSON.stringify(rows.map((r) => [r.arName, r.status]))}`,
   );
 }

@@ -12,8 +12,17 @@ import { loadConfig } from '../../src/config/load-config.js';
 import { CONTENT_SECURITY_POLICY } from '../../src/manager-api/security-headers.js';
 import { apiFixture, type ApiFixture } from './api-fixture.js';
 import { active, execution } from './fake-manager-service.js';
+import type { FleetActiveResponse } from '../../src/protocol/fleet-records.js';
 
 let f: ApiFixture;
+
+/** Replaces the fleet's active responses as the runtime reports them: one `active-list` per agent. */
+function setActives(rows: FleetActiveResponse[]): void {
+  f.service.actives = rows;
+  for (const agentId of ['001', '002']) {
+    f.service.emit({ type: 'active-list', agentId, items: rows.filter((a) => a.agentId === agentId) });
+  }
+}
 
 before(async () => {
   f = await apiFixture();
@@ -185,8 +194,7 @@ void describe('GET /active-responses pages', () => {
       createdAt: 1000 + (i % 5),
       user: i % 3 === 0 ? 'mallory' : undefined,
     }));
-    f.service.actives = [...rows, active('firewall-drop-192.0.2.1', '001', '192.0.2.1')];
-    f.clock.now += 10_000; // renew the snapshot
+    setActives([...rows, active('firewall-drop-192.0.2.1', '001', '192.0.2.1')]);
     const seen: string[] = [];
     let cursor: string | undefined;
     for (let i = 0; i < 10; i++) {
@@ -226,6 +234,24 @@ void describe('GET /active-responses pages', () => {
   });
 });
 
+void describe('active index follows the events', () => {
+  test('a put shows at once, a removal disappears at once', async () => {
+    setActives([]);
+    const list = async (): Promise<string[]> =>
+      (await f.app.inject({ method: 'GET', url: '/active-responses?limit=10', headers: f.auth('read') }))
+        .json<{ items: { key: string }[] }>()
+        .items.map((a) => a.key);
+    f.service.emit({
+      type: 'active',
+      agentId: '002',
+      put: active('firewall-drop-10.9.9.9', '002', '10.9.9.9'),
+    });
+    assert.deepEqual(await list(), ['firewall-drop-10.9.9.9']);
+    f.service.emit({ type: 'active', agentId: '002', removedKey: 'firewall-drop-10.9.9.9' });
+    assert.deepEqual(await list(), []);
+  });
+});
+
 void describe('history filters, overview, rules, explain', () => {
   test('GET /executions filters by outcome and exports CSV and NDJSON', async () => {
     f.service.executions = [
@@ -255,8 +281,7 @@ void describe('history filters, overview, rules, explain', () => {
   });
 
   test('GET /overview counts active responses and lists disconnected agents', async () => {
-    f.service.actives = [active('k1', '001', '10.0.0.1'), active('k2', '002', '10.0.0.1')];
-    f.clock.now += 10_000;
+    setActives([active('k1', '001', '10.0.0.1'), active('k2', '002', '10.0.0.1')]);
     const res = await f.app.inject({ method: 'GET', url: '/overview', headers: f.auth('read') });
     const o = res.json<{
       activeTotal: number;

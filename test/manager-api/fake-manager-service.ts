@@ -25,7 +25,7 @@ import type {
 } from '../../src/manager/manager-service.js';
 import { ErrorCode, RiposteError } from '../../src/protocol/error-codes.js';
 import type { Config } from '../../src/core/config-model.js';
-import { explainAlert } from '../../src/core/match/plan-responses.js';
+import { planAlert } from '../../src/core/match/plan-responses.js';
 import { parseAlertLine } from '../../src/protocol/alert.js';
 
 export interface Call {
@@ -254,7 +254,7 @@ export class FakeManagerService implements ManagerService {
       throw new RiposteError(ErrorCode.ALERT_INVALID, `Cannot explain: ${parsed.error}`);
     }
     const agents = this.agents.map((a) => ({ id: a.id, active: a.status === 'active' }));
-    return { alert: parsed.alert, decisions: explainAlert(parsed.alert, this.config(), agents) };
+    return { alert: parsed.alert, decisions: planAlert(parsed.alert, this.config(), { agents }).decisions };
   }
 
   onEvent(listener: ManagerEventListener): () => void {

@@ -16,7 +16,7 @@ import { stockScripts } from '../../src/scripts/registry.js';
 import { nftBatchScript } from '../../src/scripts/firewall/nftables.js';
 import { NftBatcher, type NftOp } from '../../src/scripts/firewall/nft-batcher.js';
 import { backendFromArgs } from '../../src/scripts/firewall/select-backend.js';
-import { parseIp, type IpAddress } from '../../src/core/net/ip.js';
+import { formatIp, parseIp, type IpAddress } from '../../src/core/net/ip.js';
 
 const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'riposte-stocklib-'));
 after(() => {
@@ -192,6 +192,11 @@ void describe('nftables transaction text', () => {
       ]);
       assert.equal(lines.filter((l) => l.startsWith(`add rule inet riposte ${hook} `)).length, 2);
     }
+    assert.deepEqual(
+      nftBatchScript(ops, false).trimEnd().split('\n'),
+      lines.filter((l) => l.includes(' element ')),
+      'once the table is set up, a transaction carries set elements only',
+    );
     const elements = lines.filter((l) => l.includes(' element '));
     assert.deepEqual(elements, [
       'add element inet riposte blocked4 { 10.0.0.1, 10.0.0.2 }',
@@ -269,6 +274,19 @@ void describe('NftBatcher', () => {
       results.map((r) => r.status),
       ['fulfilled', 'rejected', 'fulfilled'],
     );
+  });
+
+  void test('one bad request among 64: split in halves, about 2·log2(n) extra transactions', async () => {
+    const batcher = new NftBatcher((ops) =>
+      ops.some((o) => formatIp(o.ip) === '10.0.0.17') ? Promise.reject(new Error('bad')) : Promise.resolve(),
+    );
+    const addrs = Array.from({ length: 64 }, (_, i) => `10.0.0.${i}`);
+    const results = await Promise.allSettled(addrs.map((a) => batcher.submit([{ kind: 'add', ip: ip(a) }])));
+    assert.deepEqual(
+      results.flatMap((r, i) => (r.status === 'rejected' ? [addrs[i]] : [])),
+      ['10.0.0.17'],
+    );
+    assert.ok(batcher.transactions <= 1 + 2 * 6, `${batcher.transactions} transactions`);
   });
 
   void test('maxOps bounds a transaction', async () => {

@@ -48,14 +48,14 @@ export interface Prepared {
 
 /**
  * Applies the repeated-offender rule and decides; persists before returning. `existing` is the
- * active response this add meets (default: the stored one; a batch passes undefined for a key it
- * deletes earlier in the same batch).
+ * active response this add meets: the stored one, or undefined when an earlier execution of the
+ * same batch deletes the key.
  */
 export function decideAndStore(
   ctx: ExecdContext,
   job: AddJob,
   prep: Prepared,
-  existing: ActiveResponse | undefined = ctx.store.getActive(prep.key),
+  existing: ActiveResponse | undefined,
 ): AddDecision {
   const { key, facts } = prep;
   const now = ctx.now();
@@ -166,7 +166,7 @@ async function addInSlot(
         // One transaction: the execution's key (what a restart reconciles by) and the decision.
         decision = ctx.store.transaction(() => {
           ctx.store.setExecutionKey(executionId, k);
-          return decideAndStore(ctx, job, { key: k, addLine: line, facts });
+          return decideAndStore(ctx, job, { key: k, addLine: line, facts }, ctx.store.getActive(k));
         });
         return JSON.stringify(rewriteForScript(job.message, decision.answer, job.program));
       },

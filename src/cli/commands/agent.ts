@@ -1,12 +1,13 @@
 /**
  * `riposte agent --home DIR`: the executor daemon (Wazuh's execd, persistent and time-limited).
  * Reads `<home>/etc/ossec.conf` (agent side: disabled, repeated_offenders) when present, executes
- * messages from `<home>/queue/alerts/execq` and from its local API.
+ * messages from `<home>/queue/alerts/execq` and from its manager when enrolled; its local API
+ * answers the agent verbs (list, revert, run, history) in the manager API's shapes.
  */
 import type { Command } from 'commander';
 import { addDaemonFlags, parseDaemonFlags, type DaemonFlags } from '../daemon/daemon-options.js';
-import { runDaemon } from '../daemon/run-daemon.js';
-import { startLocalDaemon } from '../daemon/start-local-daemon.js';
+import { runLockedDaemon } from '../daemon/run-daemon.js';
+import { startAgentDaemon } from '../daemon/start-agent-daemon.js';
 
 interface AgentFlags extends DaemonFlags {
   readonly id: string;
@@ -21,6 +22,11 @@ export function register(program: Command): void {
       const print = (line: string): void => {
         process.stdout.write(`${line}\n`);
       };
-      await runDaemon(() => startLocalDaemon({ options, agentId: flags.id, print }), print);
+      await runLockedDaemon(
+        options.home,
+        'agent',
+        () => startAgentDaemon({ options, agentId: flags.id, print }),
+        print,
+      );
     });
 }

@@ -15,7 +15,7 @@ import type { Command } from 'commander';
 import type { Config } from '../../core/config-model.js';
 import { loadConfig } from '../../config/load-config.js';
 import type { KnownAgent } from '../../core/match/decision.js';
-import { explainAlert } from '../../core/match/plan-responses.js';
+import { planAlert } from '../../core/match/plan-responses.js';
 import { parseAlertLine } from '../../protocol/alert.js';
 import { ErrorCode, RiposteError } from '../../protocol/error-codes.js';
 import { EXIT_INVALID } from '../exit-codes.js';
@@ -49,7 +49,7 @@ async function explainLine(run: ExplainRun, line: string, lineNo: number): Promi
     return false;
   }
   const alert = parsed.alert;
-  const decisions = explainAlert(alert, run.config, agentsFor(run.agents, alert.agentId));
+  const { decisions } = planAlert(alert, run.config, { agents: agentsFor(run.agents, alert.agentId) });
   await writeOut(
     run.json ? `${JSON.stringify(explainJson(alert, decisions))}\n` : explainText(alert, decisions, lineNo),
   );

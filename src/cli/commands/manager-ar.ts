@@ -1,16 +1,16 @@
 /**
- * `riposte ar list|revert|run|history` against a manager (`--manager URL`, or RIPOSTE_URL): the
- * remote twins of the local-mode verbs in ar.ts, which dispatches to these when a manager is given.
- * They print like the local verbs: the same table columns and the same JSON lines (the local API's
- * snake_case views), with two differences a fleet forces:
- * - `history` without `--agent` adds an AGENT column (execution ids are per agent);
- * - `revert` and `run` do not wait for the agents: they print the orders queued (revert) or
- *   Wazuh's per-agent result (run); follow them with `riposte ar history`.
+ * `riposte ar list|revert|run|history` against a daemon's API: a manager (`--manager URL`, or
+ * RIPOSTE_URL) or a local daemon (`--home DIR`: ar.ts passes the local socket's client). Every
+ * daemon answers the same shapes, so these are the only implementation of the verbs:
+ * - `history` without `--agent` has an AGENT column (execution ids are per agent);
+ * - `revert` prints the revert orders queued (a manager: follow them with `riposte ar history`) and
+ *   the delete executions already run (a bare agent runs them at once);
+ * - `run` prints Wazuh's per-agent result.
  */
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { activeView, executionView, type ExecutionView } from '../../api/routes/views.js';
-import type { FleetActiveResponse, FleetExecution, OrderInfo } from '../../protocol/fleet-records.js';
+import type { FleetActiveResponse, FleetExecution, RevertAnswer } from '../../protocol/fleet-records.js';
 import type { WazuhStyleResult } from '../../manager/manager-service.js';
 import { manualRunMessage } from '../../local/manual-run.js';
 import { ErrorCode, RiposteError } from '../../protocol/error-codes.js';
@@ -97,7 +97,7 @@ export function formatExecutions(items: readonly ExecutionView[], withAgent: boo
   return formatTable(head, rows);
 }
 
-/** `riposte ar list --manager URL [--agent ID]`. */
+/** `riposte ar list [--agent ID]`. */
 export async function remoteArList(flags: RemoteArFlags): Promise<void> {
   const c = ctxOf(flags);
   const now = flags.now ?? Date.now();
@@ -121,7 +121,7 @@ export async function remoteArList(flags: RemoteArFlags): Promise<void> {
   c.out(formatTable(['KEY', 'AR NAME', 'AGENT', 'SINCE', 'EXPIRES IN', 'REPEATS'], rows));
 }
 
-/** `riposte ar history --manager URL [--agent ID] [--limit N]`. */
+/** `riposte ar history [--agent ID] [--limit N]`. */
 export async function remoteArHistory(
   flags: RemoteArFlags & { readonly limit?: string | undefined },
 ): Promise<void> {
@@ -141,44 +141,46 @@ export async function remoteArHistory(
   c.out(c.json ? jsonLines(views) : formatExecutions(views, c.agent === undefined));
 }
 
-function printOrders(c: Ctx, orders: readonly OrderInfo[]): void {
+function printReverts(c: Ctx, answers: readonly RevertAnswer[]): void {
+  const orders = answers.flatMap((a) => a.orders);
+  const executions = answers.flatMap((a) => a.executions).map(executionView);
   if (c.json) {
-    c.out(jsonLines(orders));
+    c.out(jsonLines([...orders, ...executions]));
     return;
   }
-  const rows = orders.map((o) => [o.agentId, String(o.seq), o.kind, o.key ?? '-', o.state]);
-  c.out(formatTable(['AGENT', 'ORDER', 'KIND', 'KEY', 'STATE'], rows));
+  if (orders.length > 0 || executions.length === 0) {
+    const rows = orders.map((o) => [o.agentId, String(o.seq), o.kind, o.key ?? '-', o.state]);
+    c.out(formatTable(['AGENT', 'ORDER', 'KIND', 'KEY', 'STATE'], rows));
+  }
+  if (executions.length > 0) {
+    c.out(formatExecutions(executions, false));
+  }
 }
 
-/** `riposte ar revert KEY|--all --manager URL [--agent ID]`: queues revert orders and prints them. */
+/** `riposte ar revert KEY|--all [--agent ID]`: reverts and prints the orders and executions. */
 export async function remoteArRevert(
   key: string | undefined,
   flags: RemoteArFlags & { readonly all?: boolean | undefined },
 ): Promise<void> {
   const c = ctxOf(flags);
-  const revertOne = async (k: string, agent: string | undefined): Promise<OrderInfo[]> =>
-    (
-      await c.client.call<{ orders: OrderInfo[] }>(
-        'DELETE',
-        `/active-responses/${encodeURIComponent(k)}${query({ agent })}`,
-      )
-    ).orders;
+  const revertOne = (k: string, agent: string | undefined): Promise<RevertAnswer> =>
+    c.client.call<RevertAnswer>('DELETE', `/active-responses/${encodeURIComponent(k)}${query({ agent })}`);
   if (flags.all === true) {
     const { items } = await c.client.call<{ items: FleetActiveResponse[] }>(
       'GET',
       `/active-responses${query({ agent: c.agent })}`,
     );
-    const orders: OrderInfo[] = [];
+    const answers: RevertAnswer[] = [];
     for (const a of items) {
-      orders.push(...(await revertOne(a.key, a.agentId)));
+      answers.push(await revertOne(a.key, a.agentId));
     }
-    printOrders(c, orders);
+    printReverts(c, answers);
     return;
   }
   if (key === undefined) {
     throw new RiposteError(ErrorCode.REQUEST_INVALID, 'Give a KEY (see `riposte ar list`) or --all');
   }
-  printOrders(c, await revertOne(key, c.agent));
+  printReverts(c, [await revertOne(key, c.agent)]);
 }
 
 export interface RemoteRunFlags extends RemoteArFlags {
@@ -241,5 +243,5 @@ export function addRemoteOptions(cmd: Command): Command {
     )
     .option('--token <token>', 'API token for --manager (default: $RIPOSTE_TOKEN)')
     .option('--ca <file>', "the manager's CA certificate to pin (default: $RIPOSTE_CA)")
-    .option('--agent <id>', 'with --manager: only this agent (default: all agents)');
+    .option('--agent <id>', 'only this agent (default: all agents)');
 }

@@ -11,7 +11,7 @@ import { parseHostPort } from '../../link/agent-link-config.js';
 import { createManagerApi, adminTokenPath } from '../../manager-api/create-manager-api.js';
 import { startManagerRuntime } from '../../manager/manager-runtime.js';
 import { ErrorCode, RiposteError } from '../../protocol/error-codes.js';
-import { runDaemon } from '../daemon/run-daemon.js';
+import { runLockedDaemon } from '../daemon/run-daemon.js';
 
 interface ManagerFlags {
   readonly config: string;
@@ -74,14 +74,24 @@ async function run(flags: ManagerFlags): Promise<void> {
   const print = (line: string): void => {
     process.stdout.write(`${line}\n`);
   };
-  await runDaemon(async () => {
-    const m = await startManagerRuntime(options);
-    print(`riposte manager: listening on https://${options.listen.host}:${m.address.port}`);
-    print(`CA fingerprint (SHA-256): ${m.pki.caFingerprint}`);
-    print(`enrollment password file: ${m.passwordFile}`);
-    print(`admin API token file: ${adminTokenPath(m.home)}`);
-    return m;
-  }, print);
+  await runLockedDaemon(
+    options.home,
+    'manager',
+    async () => {
+      const m = await startManagerRuntime(options);
+      // One write: a reader that sees the first line sees the fingerprint too.
+      print(
+        [
+          `riposte manager: listening on https://${options.listen.host}:${m.address.port}`,
+          `CA fingerprint (SHA-256): ${m.pki.caFingerprint}`,
+          `enrollment password file: ${m.passwordFile}`,
+          `admin API token file: ${adminTokenPath(m.home)}`,
+        ].join('\n'),
+      );
+      return m;
+    },
+    print,
+  );
 }
 
 export function register(program: Command): void {

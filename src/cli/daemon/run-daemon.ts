@@ -5,7 +5,9 @@
  *  SIGHUP: reopens the log files (after logrotate moved them); nothing else changes.
  *  SIGPIPE: ignored, as wazuh-execd does.
  */
+import { assertSafeHome } from '../../home/home-safety.js';
 import { reopenDaemonLogs } from '../../log/daemon-log.js';
+import { acquireHomeLock } from './home-lock.js';
 
 export interface RunningDaemon {
   stop(): Promise<void>;
@@ -63,4 +65,23 @@ export async function runDaemon(start: DaemonStarter, log: (msg: string) => void
         });
     });
   });
+}
+
+/**
+ * {@link runDaemon} holding the home's lock (home-lock.ts) from before the start until the daemon
+ * has stopped. @throws RiposteError HOME_IN_USE when another daemon runs on `home`.
+ */
+export async function runLockedDaemon(
+  home: string,
+  command: string,
+  start: DaemonStarter,
+  log: (msg: string) => void,
+): Promise<void> {
+  assertSafeHome(home); // before the lock file is written there
+  const lock = acquireHomeLock(home, command, undefined, log);
+  try {
+    await runDaemon(start, log);
+  } finally {
+    lock.release();
+  }
 }

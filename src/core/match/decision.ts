@@ -1,12 +1,11 @@
 /**
- * What matching decides for one (alert, AR rule) pair, and the dispatches that follow from it.
- * Plain data produced by plan-responses.ts and consumed by the manager's dispatcher and by
- * `riposte explain`.
+ * What the planner (plan-responses.ts) decides for one (alert, AR rule) pair. Plain data read by
+ * the manager's dispatch and by `riposte explain`.
  *
  * Pure types: no I/O.
  */
 import type { ArEnvelope } from '../../protocol/ar-message.js';
-import type { ArRule, CommandDef } from '../config-model.js';
+import type { ArRule } from '../config-model.js';
 
 /** An agent the manager knows about; `active` = connected now (Wazuh's `connection_status = active`). */
 export interface KnownAgent {
@@ -44,13 +43,4 @@ export interface RuleDecision {
   readonly targets: readonly string[];
   /** The message analysisd would build; undefined when it does not fire. */
   readonly message: ArEnvelope | undefined;
-}
-
-/** One AR to send: the same message goes to every target (per-version payload shaping happens later). */
-export interface PlannedDispatch {
-  readonly ruleIndex: number;
-  readonly arName: string;
-  readonly command: CommandDef;
-  readonly targets: readonly string[];
-  readonly message: ArEnvelope;
 }

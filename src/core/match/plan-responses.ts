@@ -1,26 +1,45 @@
 /**
- * Matching and dispatch planning: (alert, config, known agents) -> which AR rules fire, where, and
- * with which message (reference §1.2, §1.8, §3.4, §3.7). This is analysisd's decision, made once per
- * alert, with no I/O, no clock and no logging.
+ * The one planner: (alert, config, known agents) -> for every AR rule, in config order, whether it
+ * fires, why (a stable code and one line of English), where, and with which message (reference
+ * §1.2, §1.8, §3.4, §3.7). This is analysisd's decision, made once per alert, with no I/O, no clock
+ * and no logging. The manager's dispatch reads `plan.firing`; `riposte explain` prints
+ * `plan.decisions`; both read the same result.
  *
  * Check order per rule, as in Wazuh: disabled block; binding (level 0 alerts, level/group/rules_id);
  * then, per alert, the crafted-input checks (dstuser 1272, srcip 1271) and the white list, which veto
- * every rule at once; then the targets by location.
+ * every rule at once; then the targets by location (or, on a single host, this host: "000").
  *
- * Two entry points share the same checks: `planDispatches` is the hot path (firing rules only, no
- * reason strings, binding memoised by binding-cache.ts) and `explainAlert` gives a verdict with a
- * reason for every rule.
+ * Cost: the binding is memoised (binding-cache.ts) and a reason string is built only when read
+ * (`reason` is a getter), so the dispatch hot path builds no text for the rules that do not fire.
  */
 import { buildArMessage, type ArEnvelope } from '../../protocol/ar-message.js';
 import type { AlertView } from '../../protocol/alert.js';
 import type { ArRule, Config } from '../config-model.js';
-import type { DecisionCode, KnownAgent, PlannedDispatch, RuleDecision } from './decision.js';
+import type { DecisionCode, KnownAgent, RuleDecision } from './decision.js';
 import { checkCraftedInput } from './crafted-input.js';
-import { describeBinding, hasCriteria, ruleBinds } from './rule-binding.js';
-import { activeRemoteAgents, resolveTargets } from './resolve-targets.js';
+import { describeBinding, hasCriteria } from './rule-binding.js';
+import { activeRemoteAgents, MANAGER_ID, resolveTargets } from './resolve-targets.js';
 import { whiteListMatch } from './white-list-check.js';
 import { boundRules } from './binding-cache.js';
 import { quoteValue } from './quote-value.js';
+
+export interface PlanContext {
+  /** Known agents, for the `all` location (active agents other than "000"). */
+  readonly agents: readonly KnownAgent[];
+  /**
+   * `riposte start`: the manager and its only agent are this host, so every location resolves to
+   * "000" (once per firing rule). @default false
+   */
+  readonly singleHost?: boolean;
+}
+
+/** What the planner decided for one alert. */
+export interface AlertPlan {
+  /** One decision per AR rule, in config order. */
+  readonly decisions: readonly RuleDecision[];
+  /** The decisions that fire (each with at least one target and its message), in config order. */
+  readonly firing: readonly RuleDecision[];
+}
 
 /** An alert-wide veto: once it applies, no rule fires for this alert. */
 interface AlertVeto {
@@ -55,83 +74,99 @@ function messageFor(rule: ArRule, alert: AlertView, config: Config): ArEnvelope 
   });
 }
 
-/**
- * The AR dispatches an alert causes, in config order; only rules that fire and have at least one
- * target. `agents` is used for the `all` location (active agents other than "000").
- */
-export function planDispatches(
-  alert: AlertView,
-  config: Config,
-  agents: readonly KnownAgent[],
-): PlannedDispatch[] {
-  const bound = boundRules(alert, config);
-  if (bound.length === 0 || alertVeto(alert, config)) {
-    return [];
-  }
-  const remote = activeRemoteAgents(agents);
-  const out: PlannedDispatch[] = [];
-  for (const ruleIndex of bound) {
-    const rule = config.rules[ruleIndex];
-    const targets = rule ? resolveTargets(rule, alert.agentId, remote) : [];
-    if (rule && targets.length > 0) {
-      const message = messageFor(rule, alert, config);
-      out.push({ ruleIndex, arName: rule.arName, command: rule.command, targets, message });
-    }
-  }
-  return out;
+interface DecisionFields {
+  readonly ruleIndex: number;
+  readonly rule: ArRule;
+  readonly code: DecisionCode;
+  /** Builds the reason text; called at most once, on first read. */
+  readonly why: () => string;
+  readonly targets?: readonly string[];
+  readonly message?: ArEnvelope;
 }
 
-interface ExplainContext {
+/** A decision whose reason text is built on first read (then kept). */
+class Decision implements RuleDecision {
+  readonly ruleIndex: number;
+  readonly rule: ArRule;
+  readonly fires: boolean;
+  readonly code: DecisionCode;
+  readonly targets: readonly string[];
+  readonly message: ArEnvelope | undefined;
+  private readonly why: () => string;
+  private text: string | undefined;
+
+  constructor(f: DecisionFields) {
+    this.ruleIndex = f.ruleIndex;
+    this.rule = f.rule;
+    this.code = f.code;
+    this.fires = f.code === 'fires';
+    this.targets = f.targets ?? [];
+    this.message = f.message;
+    this.why = f.why;
+  }
+
+  get reason(): string {
+    this.text ??= this.why();
+    return this.text;
+  }
+}
+
+interface Inputs {
   readonly alert: AlertView;
   readonly config: Config;
   readonly veto: AlertVeto | undefined;
   readonly remote: readonly string[];
+  readonly singleHost: boolean;
 }
 
-function noFire(rule: ArRule, ruleIndex: number, code: DecisionCode, reason: string): RuleDecision {
-  return { ruleIndex, rule, fires: false, code, reason, targets: [], message: undefined };
-}
-
-function decideRule(ctx: ExplainContext, rule: ArRule, ruleIndex: number): RuleDecision {
+function unbound(inp: Inputs, rule: ArRule, i: number): RuleDecision {
   if (rule.disabled) {
-    return noFire(rule, ruleIndex, 'disabled', 'disabled');
+    return new Decision({ ruleIndex: i, rule, code: 'disabled', why: () => 'disabled' });
   }
-  const reason = describeBinding(rule, ctx.alert);
-  if (!ruleBinds(rule, ctx.alert)) {
-    const code =
-      ctx.alert.level <= 0 ? 'alert-level-zero' : hasCriteria(rule) ? 'not-matched' : 'no-criteria';
-    return noFire(rule, ruleIndex, code, reason);
-  }
-  if (ctx.veto) {
-    return noFire(rule, ruleIndex, ctx.veto.code, ctx.veto.reason);
-  }
-  const targets = resolveTargets(rule, ctx.alert.agentId, ctx.remote);
-  if (targets.length === 0) {
-    return noFire(
-      rule,
-      ruleIndex,
-      'no-targets',
-      `${reason}; but no active agent for location "${rule.locationRaw}"`,
-    );
-  }
-  const message = messageFor(rule, ctx.alert, ctx.config);
-  return { ruleIndex, rule, fires: true, code: 'fires', reason, targets, message };
+  const code: DecisionCode =
+    inp.alert.level <= 0 ? 'alert-level-zero' : hasCriteria(rule) ? 'not-matched' : 'no-criteria';
+  return new Decision({ ruleIndex: i, rule, code, why: () => describeBinding(rule, inp.alert) });
 }
 
-/**
- * A verdict for every AR rule, in config order, with the reason; the firing ones carry the same
- * targets and message as {@link planDispatches}.
- */
-export function explainAlert(
-  alert: AlertView,
-  config: Config,
-  agents: readonly KnownAgent[],
-): RuleDecision[] {
-  const ctx: ExplainContext = {
+function bound(inp: Inputs, rule: ArRule, i: number): RuleDecision {
+  const { veto, alert } = inp;
+  if (veto) {
+    return new Decision({ ruleIndex: i, rule, code: veto.code, why: () => veto.reason });
+  }
+  const targets = inp.singleHost ? [MANAGER_ID] : resolveTargets(rule, alert.agentId, inp.remote);
+  if (targets.length === 0) {
+    const why = (): string =>
+      `${describeBinding(rule, alert)}; but no active agent for location "${rule.locationRaw}"`;
+    return new Decision({ ruleIndex: i, rule, code: 'no-targets', why });
+  }
+  const message = messageFor(rule, alert, inp.config);
+  const why = (): string => describeBinding(rule, alert);
+  return new Decision({ ruleIndex: i, rule, code: 'fires', why, targets, message });
+}
+
+/** Plans one alert (see the module header). */
+export function planAlert(alert: AlertView, config: Config, ctx: PlanContext): AlertPlan {
+  const binding = boundRules(alert, config);
+  const inp: Inputs = {
     alert,
     config,
-    veto: alertVeto(alert, config),
-    remote: activeRemoteAgents(agents),
+    veto: binding.length === 0 ? undefined : alertVeto(alert, config),
+    remote: activeRemoteAgents(ctx.agents),
+    singleHost: ctx.singleHost === true,
   };
-  return config.rules.map((rule, i) => decideRule(ctx, rule, i));
+  const decisions: RuleDecision[] = [];
+  const firing: RuleDecision[] = [];
+  let next = 0;
+  config.rules.forEach((rule, i) => {
+    const binds = binding[next] === i;
+    if (binds) {
+      next++;
+    }
+    const d = binds ? bound(inp, rule, i) : unbound(inp, rule, i);
+    decisions.push(d);
+    if (d.fires) {
+      firing.push(d);
+    }
+  });
+  return { decisions, firing };
 }

@@ -111,6 +111,10 @@ export interface ManagerStore {
   listActive(agentId?: string): FleetActiveResponse[];
   countActive(): number;
 
+  /** A small named value (e.g. the alerts.json tail position); undefined when never set. */
+  getSetting(key: string): string | undefined;
+  setSetting(key: string, value: string): void;
+
   /** Runs `fn` in one transaction (many small writes, one commit). */
   batch<T>(fn: () => T): T;
 

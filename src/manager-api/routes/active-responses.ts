@@ -2,14 +2,15 @@
  * `GET /active-responses?agent=&command=&ip=`: the fleet's active responses as last reported by
  * the agents. With any of `limit`, `cursor`, `sort`, `order`, `user` or a CIDR `ip`, the answer is
  * one page (active-page.ts): filtered, sorted and cut by a keyset cursor (`nextCursor`), read from
- * the shared snapshot (read-models.ts), so the console pages fast through 100,000 rows.
+ * the in-memory index (read-models.ts), so the console pages fast through 100,000 rows.
  *
  * `DELETE /active-responses/:key?agent=`: revert now, on one agent or on every agent where the key
  * is active; answers 202 with the revert orders queued (delivery is asynchronous; follow them with
- * `GET /orders` or `GET /executions`).
+ * `GET /orders` or `GET /executions`) and no executions (RevertAnswer: a bare agent's local API
+ * answers the same shape with the delete it ran).
  */
 import type { FastifyInstance } from 'fastify';
-import type { ActiveFilter } from '../../protocol/fleet-records.js';
+import type { ActiveFilter, RevertAnswer } from '../../protocol/fleet-records.js';
 import { parseIp } from '../../core/net/ip.js';
 import { ErrorCode, RiposteError } from '../../protocol/error-codes.js';
 import { ACTIVE_SORTS, activePage, type ActiveSort } from '../active-page.js';
@@ -68,7 +69,6 @@ const isPaged = (q: ListQuery): boolean =>
   (q.ip?.includes('/') ?? false);
 
 export function register(app: FastifyInstance, deps: ManagerApiDeps, views: ReadModels): void {
-  const snapshot = views.active;
   app.get<{ Querystring: ListQuery }>(
     '/active-responses',
     { schema: listSchema, config: { access: 'read' } },
@@ -78,12 +78,13 @@ export function register(app: FastifyInstance, deps: ManagerApiDeps, views: Read
         const items = deps.service.listActive(toActiveFilter(q));
         return { items, total: items.length };
       }
-      return activePage(snapshot.get(), {
+      const sort = q.sort ?? 'since';
+      return activePage(views.active.sortedBy(sort), {
         agent: q.agent,
         command: q.command,
         ip: q.ip,
         user: q.user,
-        sort: q.sort ?? 'since',
+        sort,
         desc: (q.order ?? 'desc') === 'desc',
         limit: limitOf(q.limit),
         cursor: q.cursor,
@@ -94,9 +95,11 @@ export function register(app: FastifyInstance, deps: ManagerApiDeps, views: Read
     '/active-responses/:key',
     { schema: deleteSchema, config: { access: 'operator' } },
     async (request, reply) => {
-      const orders = deps.service.revert(request.params.key, request.query.agent);
-      snapshot.invalidate();
-      return reply.code(202).send({ orders });
+      const answer: RevertAnswer = {
+        orders: deps.service.revert(request.params.key, request.query.agent),
+        executions: [],
+      };
+      return reply.code(202).send(answer);
     },
   );
 }

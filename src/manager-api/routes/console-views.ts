@@ -44,7 +44,7 @@ export function topCounts<T>(rows: readonly T[], key: (row: T) => string | undef
 const FAILED = new Set(['failed', 'timed-out', 'spawn-error']);
 
 function overview(deps: ManagerApiDeps, views: ReadModels): JsonObject {
-  const active: FleetActiveResponse[] = views.active.get();
+  const active: FleetActiveResponse[] = views.active.all();
   const recent: FleetExecution[] = deps.service.listExecutions({ limit: 1000 });
   const agents = deps.service.listAgents();
   return {

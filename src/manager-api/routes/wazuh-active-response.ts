@@ -15,13 +15,13 @@ import { ErrorCode, RiposteError } from '../../protocol/error-codes.js';
 import type { ManagerApiDeps } from '../api-deps.js';
 import { AGENT_LIST, QUERY_BOOLEAN, strictObject } from '../schemas.js';
 
-interface Body {
+export interface RunBody {
   command: string;
   arguments?: string[];
   alert?: JsonObject;
 }
 
-interface Query {
+export interface RunQuery {
   agents_list?: string;
   pretty?: 'true' | 'false';
   wait_for_complete?: 'true' | 'false';
@@ -30,7 +30,8 @@ interface Query {
 /** Empty (Wazuh answers 1650 per agent), or an optional "!" then a relative path without "..". */
 const COMMAND = { type: 'string', maxLength: 255, pattern: '^(!?[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*)?$' };
 
-const schema = {
+/** The route's schema (the bare agent's local API validates runs with it too). */
+export const RUN_SCHEMA = {
   querystring: strictObject({
     agents_list: AGENT_LIST,
     pretty: QUERY_BOOLEAN,
@@ -47,7 +48,7 @@ const schema = {
 };
 
 /** The service request for a validated body and query. @throws RiposteError REQUEST_INVALID */
-export function toRunRequest(body: Body, query: Query): RunRequest {
+export function toRunRequest(body: RunBody, query: RunQuery): RunRequest {
   if (body.command.replace(/^!/, '').split('/').includes('..')) {
     throw new RiposteError(
       ErrorCode.REQUEST_INVALID,
@@ -59,9 +60,9 @@ export function toRunRequest(body: Body, query: Query): RunRequest {
 }
 
 export function register(app: FastifyInstance, deps: ManagerApiDeps): void {
-  app.put<{ Body: Body; Querystring: Query }>(
+  app.put<{ Body: RunBody; Querystring: RunQuery }>(
     '/active-response',
-    { schema, config: { access: 'operator' } },
+    { schema: RUN_SCHEMA, config: { access: 'operator' } },
     async (request, reply) => {
       const result = deps.service.run(toRunRequest(request.body, request.query));
       if (request.query.pretty === 'true') {

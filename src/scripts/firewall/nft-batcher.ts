@@ -8,8 +8,9 @@
  * - requests submitted while a transaction runs go, all together, into the next one;
  * - operation order is kept across and within requests (a block then an unblock of one address ends
  *   unblocked);
- * - when a transaction with several requests fails, each request is retried alone, so one request
- *   cannot fail the others; each caller gets its own outcome.
+ * - when a transaction with several requests fails, it is split in two halves, each retried (and
+ *   split again while it fails), so one request cannot fail the others and a batch of n requests
+ *   with one bad request costs about 2·log2(n) extra transactions; each caller gets its own outcome.
  */
 import type { IpAddress } from '../../core/net/ip.js';
 
@@ -28,8 +29,8 @@ interface Request {
   readonly reject: (err: unknown) => void;
 }
 
-/** Largest number of operations put in one transaction. @default 50000 */
-export const DEFAULT_MAX_BATCH_OPS = 50_000;
+/** Largest number of operations put in one transaction. @default 100000 */
+export const DEFAULT_MAX_BATCH_OPS = 100_000;
 
 export class NftBatcher {
   private pending: Request[] = [];
@@ -91,9 +92,9 @@ export class NftBatcher {
         batch[0]?.reject(err);
         return;
       }
-      for (const r of batch) {
-        await this.runBatch([r]);
-      }
+      const half = Math.ceil(batch.length / 2);
+      await this.runBatch(batch.slice(0, half));
+      await this.runBatch(batch.slice(half));
     }
   }
 }

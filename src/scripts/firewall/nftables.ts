@@ -4,9 +4,11 @@
  * chains) each dropping `ip saddr @blocked4` and `ip6 saddr @blocked6`. A block or an unblock is one
  * set element, so the cost does not grow with the number of blocked addresses.
  *
- * Every transaction (`nft -f -`, atomic) first ensures the table: `add table/set/chain` are
- * idempotent, and the two rules are re-created after a `flush chain` in the same transaction, so
- * they are never duplicated and a hand-deleted rule comes back. `add element` is idempotent. To
+ * The first transaction of a process (`nft -f -`, atomic) ensures the table: `add table/set/chain`
+ * are idempotent, and the two rules are re-created after a `flush chain` in the same transaction,
+ * so they are never duplicated and a hand-deleted rule comes back. Later transactions carry set
+ * elements only; when one fails (the table was removed: `nft flush ruleset`, a firewall reload),
+ * it is retried once with the table set up again. `add element` is idempotent. To
  * delete an element that may be absent without failing the transaction on nft < 1.0.7 (no
  * `destroy`), the element is added then deleted in the same transaction.
  *
@@ -65,9 +67,9 @@ function groupOps(ops: readonly NftOp[]): Group[] {
   return groups;
 }
 
-/** The full `nft -f -` input for `ops` (ensure prologue included). */
-export function nftBatchScript(ops: readonly NftOp[]): string {
-  const lines = nftEnsureScript();
+/** The `nft -f -` input for `ops`, with the ensure prologue unless `withTable` is false. */
+export function nftBatchScript(ops: readonly NftOp[], withTable = true): string {
+  const lines = withTable ? nftEnsureScript() : [];
   for (const g of groupOps(ops)) {
     const elements = `{ ${[...g.elements].join(', ')} }`;
     lines.push(`add element ${NFT_TABLE} ${g.set} ${elements}`);
@@ -78,20 +80,32 @@ export function nftBatchScript(ops: readonly NftOp[]): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** Runs one transaction. @throws ScriptFailure with nft's first error line. */
+function runNft(script: string): ReturnType<typeof runTool> {
+  return runTool({ tool: 'nft', args: ['-f', '-'], input: script, timeoutMs: NFT_TIMEOUT_MS });
+}
+
+/** True once this process has set the table up (reset when a transaction finds it missing). */
+let tableReady = false;
+
+/**
+ * Runs one transaction: set elements only once the table is known to be there, else with the
+ * ensure prologue. @throws ScriptFailure with nft's first error line.
+ */
 export async function applyNftOps(ops: readonly NftOp[]): Promise<void> {
-  const result = await runTool({
-    tool: 'nft',
-    args: ['-f', '-'],
-    input: nftBatchScript(ops),
-    timeoutMs: NFT_TIMEOUT_MS,
-  });
+  if (tableReady) {
+    if ((await runNft(nftBatchScript(ops, false))).exitCode === 0) {
+      return;
+    }
+    tableReady = false;
+  }
+  const result = await runNft(nftBatchScript(ops, true));
   if (result.exitCode !== 0) {
     const detail = result.stderr.trim().split('\n')[0] ?? '';
     throw new ScriptFailure(
       `Unable to run nft: ${detail || `exit ${String(result.exitCode ?? result.signal)}`}`,
     );
   }
+  tableReady = true;
 }
 
 /** Builds an nftables backend over `batcher`. */

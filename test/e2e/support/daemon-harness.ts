@@ -15,7 +15,8 @@ import {
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { sendToExecq } from '../../../src/agent/execq-socket.js';
-import { localClient, type LocalClient } from '../../../src/cli/local-client.js';
+import { localClient } from '../../../src/cli/local-client.js';
+import type { RemoteClient } from '../../../src/cli/remote-client.js';
 
 export const CLI = resolve('dist/src/cli/main.js');
 export const FIXTURE_SCRIPTS = resolve('test/fixtures/scripts');
@@ -24,7 +25,7 @@ export interface Daemon {
   readonly home: string;
   readonly proc: ChildProcess;
   readonly output: () => string;
-  readonly api: () => LocalClient;
+  readonly api: () => RemoteClient;
   send(message: string): Promise<void>;
   /** SIGTERM and wait for exit; resolves with the exit code. */
   stop(): Promise<number | null>;

@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { explainAlert, planDispatches } from '../../../src/core/match/plan-responses.js';
+import { planAlert } from '../../../src/core/match/plan-responses.js';
+import { buildArMessage } from '../../../src/protocol/ar-message.js';
 import type { DecisionCode } from '../../../src/core/match/decision.js';
 import { viewAlert, type AlertView } from '../../../src/protocol/alert.js';
 import { makeAlert, makeCommand, makeConfig, type AlertSpec, type ConfigSpec } from './config-builder.js';
@@ -113,45 +114,120 @@ const cases: Case[] = [
   },
 ];
 
-void describe('explainAlert / planDispatches', () => {
+void describe('planAlert: one decision per rule, with its reason', () => {
   for (const c of cases) {
     void test(c.name, () => {
       const alert = makeAlert(c.alert);
-      const decisions = explainAlert(alert, config, agents);
+      const plan = planAlert(alert, config, { agents });
       assert.deepEqual(
-        decisions.map((d) => d.code),
+        plan.decisions.map((d) => d.code),
         c.codes,
       );
       assert.deepEqual(
-        decisions.filter((d) => d.fires).map((d) => d.targets),
+        plan.decisions.filter((d) => d.fires).map((d) => d.targets),
         c.targets,
       );
-      const plan = planDispatches(alert, config, agents);
+      // `firing` is exactly the firing decisions, in config order, each with its message.
       assert.deepEqual(
-        plan.map((p) => ({ i: p.ruleIndex, t: p.targets, m: JSON.stringify(p.message) })),
-        decisions
-          .filter((d) => d.fires)
-          .map((d) => ({ i: d.ruleIndex, t: d.targets, m: JSON.stringify(d.message) })),
+        plan.firing,
+        plan.decisions.filter((d) => d.fires),
       );
+      for (const d of plan.decisions) {
+        assert.equal(d.message !== undefined, d.fires, `message iff fires (#${d.ruleIndex})`);
+        assert.ok(d.reason.length > 0, `a reason for #${d.ruleIndex}`);
+      }
     });
   }
 
   void test('all with no active agent does not fire', () => {
     const alert = makeAlert({ ruleId: '31168', level: 15, groups: ['web'] });
-    const d = explainAlert(alert, config, [{ id: '000', active: true }])[1];
+    const d = planAlert(alert, config, { agents: [{ id: '000', active: true }] }).decisions[1];
     assert.equal(d?.code, 'no-targets');
-    assert.equal(planDispatches(alert, config, []).length, 1); // only the server rule
+    assert.match(d?.reason ?? '', /no active agent for location "all"/);
+    assert.equal(planAlert(alert, config, { agents: [] }).firing.length, 1); // only the server rule
   });
 
   void test('reasons name the failed criterion', () => {
-    const d = explainAlert(makeAlert({ ...sshd, level: 5 }), config, agents);
+    const d = planAlert(makeAlert({ ...sshd, level: 5 }), config, { agents }).decisions;
     assert.equal(d[0]?.reason, 'level 5 < 10');
     assert.equal(d[3]?.reason, 'disabled');
+  });
+
+  void test('a white-listed srcip gives every bound rule the veto as its reason', () => {
+    const d = planAlert(makeAlert({ ...sshd, level: 12, data: { srcip: '10.9.8.7' } }), config, { agents })
+      .decisions[0];
+    assert.equal(d?.code, 'white-listed');
+    assert.match(d?.reason ?? '', /is white-listed/);
+  });
+});
+
+void describe('planAlert on a single host (riposte start)', () => {
+  /** One rule per location, all matching group sshd at level >= 5. */
+  const local = makeConfig({
+    nodeName: 'node01',
+    networks: ['10.0.0.0/8', '2001:db8::/32'],
+    rules: [
+      { location: 'server', group: 'sshd', level: 5, timeout: 600 },
+      { location: 'local', group: 'sshd', level: 5, timeout: 60 },
+      { location: 'defined-agent', agentIds: ['005'], group: 'sshd', level: 5 },
+      {
+        location: 'all',
+        group: 'sshd',
+        level: 5,
+        command: makeCommand({ name: 'host-deny', executable: 'host-deny' }),
+      },
+      { location: 'local', rulesId: [31168] },
+    ],
+  });
+  const single = { agents: [], singleHost: true };
+  const groups = ['syslog', 'sshd', 'authentication_failures'];
+
+  void test('every location (server, local from 001, defined-agent 005, all) fires on 000 once', () => {
+    for (const agentId of ['001', '000']) {
+      const plan = planAlert(makeAlert({ groups, level: 10, agentId }), local, single);
+      assert.deepEqual(
+        plan.firing.map((d) => [d.ruleIndex, d.rule.arName, d.targets]),
+        [
+          [0, 'firewall-drop600', ['000']],
+          [1, 'firewall-drop60', ['000']],
+          [2, 'firewall-drop0', ['000']],
+          [3, 'host-deny0', ['000']],
+        ],
+        agentId,
+      );
+    }
+  });
+
+  void test('each firing decision carries the message analysisd would build', () => {
+    const alert = makeAlert({ groups, level: 10, agentId: '001' });
+    for (const d of planAlert(alert, local, single).firing) {
+      assert.deepEqual(
+        d.message,
+        buildArMessage({ nodeName: 'node01', arName: d.rule.arName, extraArgs: [], alert: alert.raw }),
+      );
+    }
+  });
+
+  void test('the white list and the crafted-input checks still veto', () => {
+    for (const srcip of ['10.1.2.3', '2001:db8::7', '1.2.3.4;id']) {
+      const alert = makeAlert({ groups, level: 10, data: { srcip } });
+      assert.deepEqual(planAlert(alert, local, single).firing, [], srcip);
+    }
+    const outside = makeAlert({ groups, level: 10, data: { srcip: '203.0.113.45' } });
+    assert.equal(planAlert(outside, local, single).firing.length, 4);
+  });
+
+  void test('only binding, enabled rules fire', () => {
+    const plan = planAlert(makeAlert({ ruleId: '31168', groups: ['web'], level: 3 }), local, single);
+    assert.deepEqual(
+      plan.firing.map((d) => d.ruleIndex),
+      [4],
+    );
   });
 });
 
 function only(spec: ConfigSpec, alert: AlertView): string {
-  const plan = planDispatches(alert, makeConfig(spec), agents);
+  const plan = planAlert(alert, makeConfig(spec), { agents }).firing;
   assert.equal(plan.length, 1);
   return JSON.stringify(plan[0]?.message);
 }
@@ -192,7 +268,7 @@ void describe('AR message', () => {
 
   void test('::ffff: is stripped for the white list only; the message keeps the original srcip', () => {
     const white = makeConfig({ networks: ['203.0.113.0/24'], rules: [{ level: 1 }] });
-    assert.equal(planDispatches(alert, white, agents).length, 0);
+    assert.equal(planAlert(alert, white, { agents }).firing.length, 0);
     const msg = only({ networks: ['198.51.100.0/24'], rules: [{ level: 1 }] }, alert);
     assert.ok(msg.includes('"srcip":"::ffff:203.0.113.45"'));
   });

@@ -1,0 +1,123 @@
+/**
+ * The local API of a bare agent (`riposte agent`), on `<home>/var/api.sock` (and `--listen`): only
+ * what is local to an agent, in the same shapes as the manager's REST API, so the CLI has one
+ * client for both (see local/agent-verbs.ts). Built without listening: tests use `app.inject()`.
+ * Every route needs the bearer token from `<home>/var/api.token`.
+ *
+ *   GET    /status
+ *   GET    /active-responses?agent=&command=&ip=    {items, total}
+ *   DELETE /active-responses/:key?agent=            202 {orders: [], executions: [the delete]}
+ *   PUT    /active-response?agents_list=            Wazuh's result (reference §6.2)
+ *   GET    /executions?agent=&limit=                {items, total}
+ *
+ * Errors go through the one mapper (manager-api/error-mapper.ts): an internal message never
+ * reaches the client.
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { DaemonLog } from '../log/daemon-log.js';
+import type { AgentVerbs } from '../local/agent-verbs.js';
+import { mapError } from '../manager-api/error-mapper.js';
+import { toActiveFilter } from '../manager-api/routes/active-responses.js';
+import {
+  toRunRequest,
+  RUN_SCHEMA,
+  type RunBody,
+  type RunQuery,
+} from '../manager-api/routes/wazuh-active-response.js';
+import { ACTIVE_KEY, AGENT_ID, LIMIT, limitOf, strictObject } from '../manager-api/schemas.js';
+import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
+import { bearerMatches } from './api-token.js';
+
+export interface AgentApiOptions {
+  readonly verbs: AgentVerbs;
+  readonly token: string;
+  readonly log: DaemonLog;
+  /** @default 1 MiB */
+  readonly bodyLimit?: number;
+}
+
+const listSchema = {
+  querystring: strictObject({
+    agent: AGENT_ID,
+    command: { type: 'string', minLength: 1, maxLength: 255 },
+    ip: { type: 'string', minLength: 2, maxLength: 64 },
+  }),
+};
+const deleteSchema = {
+  params: strictObject({ key: ACTIVE_KEY }, ['key']),
+  querystring: strictObject({ agent: AGENT_ID }),
+};
+const executionsSchema = { querystring: strictObject({ agent: AGENT_ID, limit: LIMIT }) };
+
+function registerRoutes(app: FastifyInstance, verbs: AgentVerbs): void {
+  app.get('/status', async () => verbs.status());
+  app.get<{ Querystring: { agent?: string; command?: string; ip?: string } }>(
+    '/active-responses',
+    { schema: listSchema },
+    async (req) => {
+      const items = verbs.listActive(toActiveFilter(req.query));
+      return { items, total: items.length };
+    },
+  );
+  app.delete<{ Params: { key: string }; Querystring: { agent?: string } }>(
+    '/active-responses/:key',
+    { schema: deleteSchema },
+    async (req, reply) => reply.code(202).send(await verbs.revert(req.params.key, req.query.agent)),
+  );
+  app.put<{ Body: RunBody; Querystring: RunQuery }>('/active-response', { schema: RUN_SCHEMA }, async (req) =>
+    verbs.run(toRunRequest(req.body, req.query)),
+  );
+  app.get<{ Querystring: { agent?: string; limit?: string } }>(
+    '/executions',
+    { schema: executionsSchema },
+    async (req) => {
+      const items = verbs.listExecutions({
+        ...(req.query.agent === undefined ? {} : { agentId: req.query.agent }),
+        limit: limitOf(req.query.limit),
+      });
+      return { items, total: items.length };
+    },
+  );
+}
+
+export function buildAgentApi(opts: AgentApiOptions): FastifyInstance {
+  // removeAdditional off: `additionalProperties: false` then rejects unknown fields instead of
+  // silently dropping them (fastify's default); no coercion, as in the manager's API.
+  const app = Fastify({
+    logger: false,
+    bodyLimit: opts.bodyLimit ?? 1024 * 1024,
+    exposeHeadRoutes: false,
+    routerOptions: { maxParamLength: 600 },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
+  });
+  app.removeContentTypeParser('text/plain');
+  app.addHook('onRequest', async (req) => {
+    if (!bearerMatches(req.headers.authorization, opts.token)) {
+      throw new RiposteError(
+        ErrorCode.AUTH_REQUIRED,
+        'Missing or wrong API token (see <home>/var/api.token)',
+      );
+    }
+  });
+  app.setErrorHandler(async (err, req, reply) => {
+    const mapped = mapError(err);
+    if (mapped.unexpected) {
+      opts.log.error('API request failed', {
+        method: req.method,
+        url: req.url,
+        error: err instanceof Error ? (err.stack ?? err.message) : String(err),
+      });
+    }
+    return reply.status(mapped.status).send(mapped.body);
+  });
+  app.setNotFoundHandler(async (req, reply) =>
+    reply.status(404).send({
+      error: {
+        code: ErrorCode.REQUEST_INVALID,
+        message: `No route ${req.method} ${req.url.split('?', 1)[0] ?? ''}`,
+      },
+    }),
+  );
+  registerRoutes(app, opts.verbs);
+  return app;
+}

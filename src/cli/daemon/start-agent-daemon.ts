@@ -1,0 +1,88 @@
+/**
+ * `riposte agent`: the agent runtime, its local API (agent verbs only, see local/agent-verbs.ts)
+ * and, when the home was enrolled, the link to its manager.
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { startAgentRuntime } from '../../agent/agent-runtime.js';
+import { agentPaths } from '../../agent/agent-paths.js';
+import { writeApiToken } from '../../api/api-token.js';
+import { buildAgentApi } from '../../api/build-agent-api.js';
+import { loadConfig } from '../../config/load-config.js';
+import type { AgentArSettings } from '../../core/config-model.js';
+import { AgentVerbs } from '../../local/agent-verbs.js';
+import { startAgentConnector, type AgentConnector } from '../../link/agent-connector.js';
+import { readAgentLinkConfig } from '../../link/agent-link-config.js';
+import { assertSafeHome } from '../../home/home-safety.js';
+import type { DaemonOptions } from './daemon-options.js';
+import type { RunningDaemon } from './run-daemon.js';
+import { serveApi } from './serve-api.js';
+
+export interface AgentDaemonSpec {
+  readonly options: DaemonOptions;
+  /** The id when the home is not enrolled. */
+  readonly agentId: string;
+  readonly print: (line: string) => void;
+}
+
+async function agentSettings(home: string): Promise<AgentArSettings> {
+  const ossecConf = agentPaths(home).ossecConf;
+  if (!existsSync(ossecConf)) {
+    return { disabled: false, repeatedOffenders: [] };
+  }
+  return (await loadConfig(ossecConf, 'agent')).agent;
+}
+
+export async function startAgentDaemon(spec: AgentDaemonSpec): Promise<RunningDaemon> {
+  const o = spec.options;
+  const home = resolve(o.home);
+  assertSafeHome(home); // before anything is written there
+  const settings = await agentSettings(home);
+  // An enrolled agent takes its id from the enrollment and links to its manager.
+  const enrolled = readAgentLinkConfig(home);
+  const agentId = enrolled?.id ?? spec.agentId;
+  let connector: AgentConnector | undefined;
+  const runtime = await startAgentRuntime({
+    home,
+    agentId,
+    onExecution: (id) => {
+      connector?.notifyExecution(id);
+    },
+    settings,
+    limits: o.limits,
+    logLevel: o.logLevel,
+    bootIdFile: o.bootIdFile,
+    revertOnStop: o.revertOnStop,
+    poolSize: o.poolSize,
+    dryRun: o.dryRun,
+  });
+  if (enrolled) {
+    connector = startAgentConnector(runtime, runtime.paths.home, { disabled: settings.disabled });
+  }
+  const app = buildAgentApi({
+    verbs: new AgentVerbs(runtime, agentId),
+    token: writeApiToken(runtime.paths.apiToken),
+    log: runtime.log,
+  });
+  await app.ready();
+  const api = await serveApi(
+    (req, res) => {
+      app.routing(req, res);
+    },
+    runtime.paths.apiSocket,
+    o.listen,
+  );
+  spec.print(
+    `riposte: agent ${agentId} running in ${runtime.paths.home}` +
+      ` (API: ${runtime.paths.apiSocket}${api.url !== undefined ? `, ${api.url}` : ''}` +
+      `${enrolled ? `; manager ${enrolled.manager}` : ''})`,
+  );
+  return {
+    stop: async () => {
+      await connector?.stop();
+      await api.close();
+      await app.close();
+      await runtime.stop();
+    },
+  };
+}

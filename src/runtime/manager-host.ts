@@ -1,0 +1,203 @@
+/**
+ * What every manager runtime runs, whatever its size: the config (manager mode), ar.conf, the
+ * durable store, the service, the order-expiry timer, the in-process agent 000 over the same link
+ * protocol as a remote agent, and the alerts.json tailer. `riposte manager` (manager-runtime.ts)
+ * adds the TLS link, enrollment and HTTPS; `riposte start` (single-host-runtime.ts) adds nothing but
+ * its local API. One path for both: an alert becomes durable orders, agent 000 executes them.
+ */
+import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { startAgentRuntime, type AgentRuntime } from '../agent/agent-runtime.js';
+import { DEFAULT_BOOT_ID_FILE } from '../agent/boot-id.js';
+import { openDaemonLog, type DaemonLog, type LogLevel } from '../log/daemon-log.js';
+import { DEFAULT_SCRIPT_LIMITS, type ScriptLimits } from '../agent/executor/spawn-script.js';
+import type { Config } from '../core/config-model.js';
+import { loadConfig } from '../config/load-config.js';
+import { AR_CONF_PATH, renderArConf } from '../core/ar-conf.js';
+import { DEFAULT_ORDER_TTL_MS } from '../core/orders/order-state.js';
+import { createAlertsTailer, type AlertsTailer, type StartAt } from '../ingest/alerts-file-tailer.js';
+import { decodeTailPosition, encodeTailPosition } from '../ingest/tail-position.js';
+import { AgentLinkSession } from '../link/agent-link-session.js';
+import { RIPOSTE_VERSION } from '../link/agent-connector.js';
+import { connectInProcess, type InProcessLink } from '../link/in-process-link.js';
+import { openSqliteManagerStore } from '../store/sqlite-manager-store.js';
+import { assertSafeHome } from '../home/home-safety.js';
+import { AgentSessions } from '../manager/agent-sessions.js';
+import { createLinkHandler, type LinkHandler } from '../manager/link-handler.js';
+import {
+  DEFAULT_DISCONNECTION_TIME_MS,
+  LOCAL_AGENT_ID,
+  type ManagerContext,
+} from '../manager/manager-context.js';
+import type { ManagerEventListener, ManagerService } from '../manager/manager-service.js';
+import type { ManagerStore } from '../core/orders/manager-store.js';
+import { startOrderScheduler } from '../manager/order-scheduler.js';
+
+/** Options shared by both runtimes. */
+export interface ManagerHostOptions {
+  readonly configPath: string;
+  readonly home: string;
+  /** Queued-order time-to-live, ms. @default 24 h */
+  readonly ttlMs?: number;
+  /** Tail this alerts.json when set. */
+  readonly alertsFile?: string;
+  /** @default 'end' */
+  readonly alertsStartAt?: StartAt;
+  /** Alerts tailer poll period, ms. @default 200 */
+  readonly alertsPollMs?: number;
+  /** @default 'info' */
+  readonly logLevel?: LogLevel;
+  /** See ManagerContext.disconnectionTimeMs. @default 10 min */
+  readonly disconnectionTimeMs?: number;
+  /** Order expiry check period, ms. @default 1000 */
+  readonly expiryEveryMs?: number;
+  readonly limits?: ScriptLimits;
+  readonly bootIdFile?: string;
+  /** Agent 000's pool of concurrent executions. @default the agent's default */
+  readonly poolSize?: number;
+  /** Revert agent 000's active responses on a clean stop (Wazuh's behaviour). @default false */
+  readonly revertOnStop?: boolean;
+  /** Agent 000 runs scripts as dry runs: nothing touches the host (executor-port.ts). */
+  readonly dryRun?: boolean;
+}
+
+/** The opened core, before the runtime-specific parts are attached. */
+export interface ManagerHost {
+  readonly home: string;
+  readonly config: Config;
+  readonly log: DaemonLog;
+  readonly store: ManagerStore;
+  readonly ctx: ManagerContext;
+  readonly listeners: Set<ManagerEventListener>;
+  readonly handler: LinkHandler;
+}
+
+function writeArConf(home: string, text: string): void {
+  const file = join(home, AR_CONF_PATH);
+  mkdirSync(dirname(file), { recursive: true, mode: 0o750 });
+  writeFileSync(file, text, { mode: 0o640 });
+}
+
+function emitter(listeners: Set<ManagerEventListener>, log: DaemonLog): ManagerContext['emit'] {
+  return (event) => {
+    for (const l of listeners) {
+      try {
+        l(event);
+      } catch (err: unknown) {
+        log.error(`Event listener failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+  };
+}
+
+/** Loads the config, writes ar.conf, opens the store and builds the context. */
+export async function openManagerHost(
+  opts: ManagerHostOptions,
+  singleHost: boolean,
+  logName: string,
+): Promise<ManagerHost> {
+  const home = resolve(opts.home);
+  assertSafeHome(home);
+  const config = await loadConfig(opts.configPath, 'manager');
+  const log = openDaemonLog(home, opts.logLevel ?? 'info', logName);
+  const arConf = renderArConf(config);
+  writeArConf(home, arConf);
+  const store = openSqliteManagerStore(join(home, 'var', 'manager.db'));
+  const listeners = new Set<ManagerEventListener>();
+  const ctx: ManagerContext = {
+    store,
+    config,
+    sessions: new AgentSessions(),
+    now: Date.now,
+    ttlMs: opts.ttlMs ?? DEFAULT_ORDER_TTL_MS,
+    emit: emitter(listeners, log),
+    log,
+    arConf,
+    disconnectionTimeMs: opts.disconnectionTimeMs ?? DEFAULT_DISCONNECTION_TIME_MS,
+    singleHost,
+  };
+  return { home, config, log, store, ctx, listeners, handler: createLinkHandler(ctx) };
+}
+
+export interface LocalAgent {
+  readonly runtime: AgentRuntime;
+  readonly link: InProcessLink;
+}
+
+/** Starts agent 000 in this process and links it to the manager (same protocol as a remote agent). */
+export async function startLocalAgent(opts: ManagerHostOptions, host: ManagerHost): Promise<LocalAgent> {
+  const hook: { session?: AgentLinkSession } = {};
+  const runtime = await startAgentRuntime({
+    home: host.home,
+    agentId: LOCAL_AGENT_ID,
+    settings: host.config.agent,
+    limits: opts.limits ?? DEFAULT_SCRIPT_LIMITS,
+    logLevel: opts.logLevel ?? 'info',
+    bootIdFile: opts.bootIdFile ?? DEFAULT_BOOT_ID_FILE,
+    revertOnStop: opts.revertOnStop ?? false,
+    onExecution: () => hook.session?.notifyExecution(),
+    ...(opts.poolSize !== undefined ? { poolSize: opts.poolSize } : {}),
+    ...(opts.dryRun === true ? { dryRun: true } : {}),
+  });
+  const session = new AgentLinkSession({
+    execd: runtime.execd,
+    store: runtime.store,
+    log: runtime.log,
+    version: RIPOSTE_VERSION,
+    disabled: host.config.agent.disabled,
+    installArConf: () => undefined,
+  });
+  hook.session = session;
+  return { runtime, link: connectInProcess(host.handler, LOCAL_AGENT_ID, session) };
+}
+
+/** The store key of an alerts file's tail position. */
+export function tailPositionKey(file: string): string {
+  return `alerts_position:${resolve(file)}`;
+}
+
+/** The position a previous run saved: in the store, else in the file older versions wrote. */
+function loadPosition(host: ManagerHost, key: string): ReturnType<typeof decodeTailPosition> {
+  const saved = decodeTailPosition(host.store.getSetting(key));
+  const legacy = join(host.home, 'var', 'alerts.pos');
+  if (saved !== undefined || !existsSync(legacy)) {
+    return saved;
+  }
+  const old = decodeTailPosition(readFileSync(legacy, 'utf8'));
+  rmSync(legacy, { force: true });
+  return old;
+}
+
+/**
+ * Tails `file`: each batch of lines is ingested with the position just after it as the
+ * checkpoint, so the orders and the position commit in one transaction.
+ */
+export function startTailer(
+  opts: ManagerHostOptions & { alertsFile: string },
+  host: ManagerHost,
+  service: ManagerService,
+): AlertsTailer {
+  const key = tailPositionKey(opts.alertsFile);
+  const tailer = createAlertsTailer({
+    path: opts.alertsFile,
+    loadPosition: () => loadPosition(host, key),
+    savePosition: (pos) => {
+      host.store.setSetting(key, encodeTailPosition(pos));
+    },
+    onLines: (lines, end) => {
+      service.ingestAlerts(lines, { key, value: encodeTailPosition(end) });
+    },
+    startAt: opts.alertsStartAt ?? 'end',
+    ...(opts.alertsPollMs !== undefined ? { pollMs: opts.alertsPollMs } : {}),
+    onError: (err) => {
+      host.log.warn(`Alerts file '${opts.alertsFile}': ${err.message}`);
+    },
+  });
+  tailer.start();
+  return tailer;
+}
+
+/** Starts the order-expiry timer. */
+export function startScheduler(opts: ManagerHostOptions, host: ManagerHost): { stop(): void } {
+  return startOrderScheduler(host.ctx, opts.expiryEveryMs);
+}

@@ -1,0 +1,69 @@
+/**
+ * Composition root of `riposte start`: the manager host (manager-host.ts) with its in-process
+ * agent 000, on one host. No TLS link, no enrollment, no network port: every location resolves to
+ * agent 000, and alerts reach it as durable orders over the same link protocol a remote agent uses.
+ * The REST API is attached by the caller (src/cli/daemon), which serves it on the home's socket.
+ */
+import type { AgentRuntime } from '../agent/agent-runtime.js';
+import type { DaemonLog } from '../log/daemon-log.js';
+import type { AlertsTailer } from '../ingest/alerts-file-tailer.js';
+import { createManagerService } from '../manager/manager-core.js';
+import {
+  openManagerHost,
+  startLocalAgent,
+  startScheduler,
+  startTailer,
+  type LocalAgent,
+  type ManagerHostOptions,
+} from './manager-host.js';
+import type { ManagerService } from '../manager/manager-service.js';
+
+export type SingleHostOptions = ManagerHostOptions;
+
+export interface SingleHostRuntime {
+  readonly service: ManagerService;
+  readonly home: string;
+  /** Agent 000. */
+  readonly agent: AgentRuntime;
+  readonly log: DaemonLog;
+  stop(): Promise<void>;
+}
+
+/** Starts manager + agent 000. @throws RiposteError CONFIG_* when ossec.conf cannot be used. */
+export async function startSingleHostRuntime(opts: SingleHostOptions): Promise<SingleHostRuntime> {
+  const host = await openManagerHost(opts, true, 'riposte');
+  const service = createManagerService({
+    ctx: host.ctx,
+    enrollment: undefined,
+    listeners: host.listeners,
+    startedAt: Date.now(),
+  });
+  const scheduler = startScheduler(opts, host);
+  let local: LocalAgent;
+  try {
+    local = await startLocalAgent(opts, host);
+  } catch (err) {
+    scheduler.stop();
+    host.store.close();
+    throw err;
+  }
+  const tailer: AlertsTailer | undefined =
+    opts.alertsFile !== undefined
+      ? startTailer({ ...opts, alertsFile: opts.alertsFile }, host, service)
+      : undefined;
+  return {
+    service,
+    home: host.home,
+    agent: local.runtime,
+    log: host.log,
+    stop: async () => {
+      await tailer?.stop();
+      scheduler.stop();
+      local.link.close();
+      await local.runtime.stop();
+      host.store.close();
+      host.log.info('Stopped.');
+      host.log.flush();
+    },
+  };
+}

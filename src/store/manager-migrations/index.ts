@@ -1,0 +1,7 @@
+/** The manager store's migrations, in order (see migrate.ts). */
+import { managerMigration0001 } from './0001-manager-init.js';
+import { managerMigration0002 } from './0002-manager-settings.js';
+
+export { SETTINGS_SQL } from './0002-manager-settings.js';
+
+export const MANAGER_MIGRATIONS = [managerMigration0001, managerMigration0002];

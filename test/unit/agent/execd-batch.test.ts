@@ -1,0 +1,169 @@
+/**
+ * Batch semantics of execd for in-process stock scripts (issue #12): a burst is decided in one
+ * store transaction written before any `continue`, applied with one batch-form call (one OS
+ * transaction), recorded in one more transaction, with the guarantees of one execution at a time.
+ */
+import { afterEach, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { batchHarness, type BatchHarness } from './execd-batch-fixture.js';
+import { FW, T0 } from './execd-fixture.js';
+
+let h: BatchHarness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+const ips = (n: number, prefix = '198.51.100'): string[] =>
+  Array.from({ length: n }, (_, i) => `${prefix}.${i + 1}`);
+
+describe('execd batches (in-process stock script)', () => {
+  test('a burst is one decide transaction, one batch-form call, one outcome transaction', async () => {
+    h = batchHarness();
+    const hh = h;
+    const addrs = ips(200);
+    let activeWhenApplied = -1;
+    hh.fw.onTransaction = () => {
+      // Persisted before continue: every response is stored when the batch form runs.
+      activeWhenApplied = hh.store.countActive();
+    };
+    const results = await Promise.all(addrs.map((ip) => hh.execd.submit(hh.message('firewall-drop600', ip))));
+    assert.equal(hh.fw.transactions.length, 1);
+    assert.equal(hh.counting.transactions, 2, 'group commit: decisions, then outcomes');
+    assert.equal(activeWhenApplied, 200);
+    assert.deepEqual(
+      results.map((r) => r?.decision),
+      addrs.map(() => 'started'),
+    );
+    assert.equal(hh.fw.blocked.size, 200);
+    assert.equal(hh.execd.armed, 200);
+    const records = hh.store.listExecutions({ limit: 500 });
+    assert.equal(records.length, 200);
+    assert.ok(
+      records.every((r) => r.status === 'ok' && r.action === 'add' && r.key?.startsWith('firewall-drop-')),
+    );
+    assert.equal(hh.runner.runs.length, 0, 'nothing went through the spawn runner');
+  });
+
+  test('a burst with a repeated key: one continue, the rest abort', async () => {
+    h = batchHarness();
+    const hh = h;
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () => hh.execd.submit(hh.message('firewall-drop600', '203.0.113.7'))),
+    );
+    assert.deepEqual(
+      results.map((r) => r?.decision),
+      ['started', 'extended', 'extended', 'extended', 'extended'],
+    );
+    assert.deepEqual(hh.fw.transactions, [['add 203.0.113.7']], 'only the continue acts');
+    const records = hh.store.listExecutions().reverse();
+    assert.deepEqual(
+      records.map((r) => r.action),
+      ['add', 'abort', 'abort', 'abort', 'abort'],
+    );
+    assert.equal(hh.store.getActive('firewall-drop-203.0.113.7')?.repeatCount, 5);
+    assert.equal(hh.store.countActive(), 1);
+  });
+
+  test('an add and a delete of one key inside one batch end deleted (and a delete then an add end added)', async () => {
+    h = batchHarness();
+    const hh = h;
+    const key = 'firewall-drop-203.0.113.8';
+    const [add, del] = await Promise.all([
+      hh.execd.submit(hh.message('firewall-drop600', '203.0.113.8')),
+      hh.execd.revert(key),
+    ]);
+    assert.equal(add?.decision, 'started');
+    assert.equal(del?.reverted, true);
+    assert.deepEqual(hh.fw.transactions, [['add 203.0.113.8', 'delete 203.0.113.8']]);
+    assert.equal(hh.fw.blocked.has('203.0.113.8'), false);
+    assert.equal(hh.store.getActive(key), undefined);
+    assert.equal(hh.execd.armed, 0);
+
+    const [del2, add2] = await Promise.all([
+      hh.execd.revert(key),
+      hh.execd.submit(hh.message('firewall-drop600', '203.0.113.8')),
+    ]);
+    assert.equal(del2?.reverted, false, 'nothing active yet: nothing to revert');
+    assert.equal(add2?.decision, 'started');
+    await Promise.all([hh.execd.revert(key), hh.execd.submit(hh.message('firewall-drop600', '203.0.113.8'))]);
+    assert.deepEqual(hh.fw.transactions.at(-1), ['delete 203.0.113.8', 'add 203.0.113.8']);
+    assert.equal(hh.fw.blocked.has('203.0.113.8'), true);
+    assert.equal(hh.store.getActive(key)?.repeatCount, 1, 'a new response after the delete');
+    assert.equal(hh.execd.armed, 1);
+  });
+
+  test('a failing element fails only its own execution (recorded), the others succeed', async () => {
+    h = batchHarness();
+    const hh = h;
+    hh.fw.failing.add('198.51.100.3');
+    const addrs = ips(5);
+    const results = await Promise.all(addrs.map((ip) => hh.execd.submit(hh.message('firewall-drop600', ip))));
+    assert.equal(hh.fw.transactions.length, 1);
+    const byKey = new Map(hh.store.listExecutions().map((r) => [r.key, r]));
+    for (const ip of addrs) {
+      const r = byKey.get(`firewall-drop-${ip}`);
+      assert.equal(r?.status, ip === '198.51.100.3' ? 'failed' : 'ok', ip);
+    }
+    const bad = byKey.get('firewall-drop-198.51.100.3');
+    assert.equal(bad?.exitCode, 255);
+    assert.match(bad?.stderrTail ?? '', /element 198\.51\.100\.3 refused/);
+    assert.deepEqual(
+      hh.store.listActive().map((a) => a.srcip),
+      addrs.filter((ip) => ip !== '198.51.100.3'),
+      'active means enforced: the failed one is not listed',
+    );
+    assert.equal(hh.execd.armed, 4);
+    assert.equal(results.length, 5);
+  });
+
+  test('a batch form that throws fails its batch (recorded); the next batch runs', async () => {
+    h = batchHarness();
+    const hh = h;
+    hh.fw.throwNext = new Error('nft vanished');
+    const first = await Promise.all(ips(3).map((ip) => hh.execd.submit(hh.message('firewall-drop600', ip))));
+    assert.ok(first.every((r) => r !== undefined));
+    assert.ok(hh.store.listExecutions().every((r) => r.status === 'failed'));
+    assert.equal(hh.store.countActive(), 0);
+    const second = await hh.execd.submit(hh.message('firewall-drop600', '192.0.2.50'));
+    assert.equal(second?.decision, 'started');
+    assert.equal(hh.fw.blocked.has('192.0.2.50'), true);
+  });
+
+  test('due reverts of the same second are one batch; so are re-applies after a reboot', async () => {
+    h = batchHarness();
+    const hh = h;
+    await Promise.all(ips(50).map((ip) => hh.execd.submit(hh.message('firewall-drop600', ip))));
+    assert.equal(hh.fw.transactions.length, 1);
+    hh.fw.blocked.clear(); // the reboot emptied the kernel set
+    const summary = await hh.execd.restore(true);
+    assert.deepEqual(summary, { armed: 50, reverted: 0, reapplied: 50, interrupted: 0 });
+    assert.equal(hh.fw.transactions.length, 2);
+    assert.equal(hh.fw.blocked.size, 50);
+    assert.ok(
+      hh.store.listExecutions({ limit: 50 }).every((r) => r.action === 'reapply' && r.status === 'ok'),
+    );
+    hh.clock.t = T0 + 600_000;
+    const summary2 = await hh.execd.restore(false);
+    assert.equal(summary2.reverted, 50);
+    await hh.execd.idle();
+    assert.equal(hh.fw.transactions.length, 3, 'fifty due reverts, one transaction');
+    assert.equal(hh.fw.blocked.size, 0);
+    assert.equal(hh.store.countActive(), 0);
+  });
+
+  test('a program without an in-process script still goes through the runner', async () => {
+    h = batchHarness();
+    const hh = h;
+    assert.notEqual(FW, 'active-response/bin/other');
+    const r = await hh.execd.runJob({
+      message: JSON.parse(hh.message('firewall-drop600', '192.0.2.60')) as never,
+      arName: 'other600',
+      program: 'active-response/bin/other',
+      timeoutSec: 600,
+    });
+    assert.equal(r?.decision, 'started');
+    assert.equal(hh.runner.runs.length, 1);
+    assert.equal(hh.fw.transactions.length, 0);
+  });
+});
