@@ -7,6 +7,8 @@
 import type { Readable } from 'node:stream';
 import { executionView, type ExecutionView } from '../api/routes/views.js';
 import type { FleetExecution } from '../protocol/fleet-records.js';
+import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
+import type { RemoteClient } from './remote-client.js';
 import { sseEvents } from './sse-reader.js';
 
 /** Column widths of a followed line: started, agent, action, AR name, key, status, exit. */
@@ -66,4 +68,18 @@ export async function printExecutionStream(
     }
     out(json ? `${JSON.stringify(view)}\n` : `${followLine(view)}\n`);
   }
+}
+
+/** Opens the daemon's `GET /executions/stream` and prints it until it ends or the user stops. */
+export async function followExecutions(
+  client: RemoteClient,
+  agent: string | undefined,
+  json: boolean,
+  out: (text: string) => void,
+): Promise<void> {
+  if (client.stream === undefined) {
+    throw new RiposteError(ErrorCode.REQUEST_INVALID, '--follow: this daemon has no live feed of executions');
+  }
+  const path = `/executions/stream${agent === undefined ? '' : `?agent=${encodeURIComponent(agent)}`}`;
+  await printExecutionStream(await client.stream(path), json, out);
 }
