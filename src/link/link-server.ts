@@ -11,6 +11,7 @@
  * Heartbeats: a ping every `heartbeatMs`; a connection without a pong for `deadAfterMs` is
  * terminated. Malformed frames close the connection with 4400; oversized ones with 1009 (ws).
  */
+import { recordRejection } from '../protocol/input-rejections.js';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -213,6 +214,7 @@ function attach(ws: WebSocket, agentId: string, a: UpgradeArgs): void {
   ws.on('message', (data, isBinary) => {
     const parsed = isBinary ? undefined : parseAgentFrame(rawText(data));
     if (!parsed?.ok) {
+      recordRejection('link', 'invalid');
       ws.close(LinkClose.MALFORMED, parsed?.error ?? 'binary frames are not accepted');
       return;
     }

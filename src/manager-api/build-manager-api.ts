@@ -6,6 +6,7 @@
  * - authentication and roles (auth.ts) before the body is even parsed;
  * - bodies up to 1 MiB (413 beyond), JSON only except `POST /alerts` (NDJSON too); text bodies
  *   are refused with 415; JSON nested deeper than 101 levels is a 400 before parsing;
+ * - at most 32 reads (GET) at once, 503 + Retry-After beyond (read-limit.ts), before auth;
  * - JSON-schema validation of every body, query and path parameter; unknown fields are a 400;
  * - every error through error-mapper.ts; never a stack trace in a response;
  * - every state-changing request audited (audit-hook.ts).
@@ -23,6 +24,7 @@ import type { ManagerApiDeps } from './api-deps.js';
 import { installAudit } from './audit-hook.js';
 import { installAuth } from './auth.js';
 import { installJsonBodyParser } from './json-body-parser.js';
+import { installReadLimit } from './read-limit.js';
 import { mapError, type MappedError } from './error-mapper.js';
 import { strictObject } from './schemas.js';
 import { register as registerActiveResponses } from './routes/active-responses.js';
@@ -131,6 +133,7 @@ export function buildManagerApi(deps: ManagerApiDeps): FastifyInstance {
   installJsonBodyParser(app);
   const sessions = new ConsoleSessions(deps.tokens);
   installSecurityHeaders(app);
+  installReadLimit(app);
   installAuth(app, deps.tokens, deps.now, sessions);
   installAudit(app, deps.audit, { now: deps.now, log });
   app.setErrorHandler(sendError(log));

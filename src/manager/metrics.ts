@@ -7,6 +7,7 @@
  * always exact and survive a restart without replaying history.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { rejectionCounts } from '../protocol/input-rejections.js';
 import { ORDER_STATES } from '../protocol/fleet-records.js';
 import type { ManagerEvent, ManagerService, ManagerStats } from './manager-service.js';
 import { defineStorageGauges } from '../log/storage-metrics.js';
@@ -100,6 +101,18 @@ export class ManagerMetrics {
 
   private defineGauges(): void {
     const registers = [this.registry];
+    new Counter({
+      name: 'riposte_input_rejected_total',
+      help: 'Outside inputs refused at an entry point (execq, link, api, alert lines, alerts-file), by reason (too-large, too-deep, invalid, poison, rate-limited); process-wide',
+      labelNames: ['entry', 'reason'],
+      registers,
+      collect() {
+        this.reset();
+        for (const r of rejectionCounts()) {
+          this.inc({ entry: r.entry, reason: r.reason }, r.count);
+        }
+      },
+    });
     const stats = (): ManagerStats | undefined => this.stats();
     new Gauge({
       name: 'riposte_orders',

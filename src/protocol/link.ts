@@ -17,6 +17,7 @@
  * Pure: validators only (hand-written type guards), no I/O. Frames larger than
  * {@link LINK_MAX_FRAME_BYTES} are refused by the transport before they reach these functions.
  */
+import { INPUT_BOUNDS, parseBoundedJson } from './json-bounds.js';
 import type {
   ActiveResponse,
   ExecutionAction,
@@ -109,12 +110,60 @@ function optNum(v: unknown): v is number | undefined {
 function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
+function optCap(v: unknown, max: number): string | undefined {
+  return typeof v === 'string' ? capText(v, max) : undefined;
+}
 function num(v: unknown): number | undefined {
   return typeof v === 'number' ? v : undefined;
 }
 
 const ACTIONS: readonly ExecutionAction[] = ['add', 'delete', 'abort', 'reapply'];
 const STATUSES: readonly ExecutionStatus[] = ['ok', 'failed', 'timed-out', 'spawn-error', 'running'];
+
+/**
+ * Sizes an agent may send (issue 13.3): free text is cut at receipt (`stderrTail` 4 KiB, `note`
+ * 1 KiB, `reason` 1 KiB); an identifier or message over its cap makes the frame invalid (a key
+ * cut short would name another response). With frames capped at 1 MiB, one execution costs the
+ * manager at most about 140 KiB of storage (two AR messages of 64 KiB, Wazuh's OS_MAXSTR).
+ */
+export const LINK_FIELD_CAPS = {
+  stderrTail: 4096,
+  note: 1024,
+  reason: 1024,
+  message: 65_536,
+  key: 512,
+  name: 1024,
+  short: 256,
+} as const;
+
+/** Which cap applies to each string field (fields not listed: `short`). */
+const FIELD_CAP: Readonly<Record<string, number>> = {
+  key: LINK_FIELD_CAPS.key,
+  program: LINK_FIELD_CAPS.name,
+  arName: LINK_FIELD_CAPS.name,
+  deleteMessage: LINK_FIELD_CAPS.message,
+  addMessage: LINK_FIELD_CAPS.message,
+};
+
+/** True when every string field of `v` is within its cap (free text is cut, not checked). */
+function withinCaps(v: Obj): boolean {
+  for (const [k, x] of Object.entries(v)) {
+    if (
+      typeof x === 'string' &&
+      k !== 'stderrTail' &&
+      k !== 'note' &&
+      x.length > (FIELD_CAP[k] ?? LINK_FIELD_CAPS.short)
+    ) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/** `text` cut to `max` characters, marked when cut. */
+export function capText(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}... [cut at ${max} of ${text.length} chars]`;
+}
 
 function hasActiveShape(v: Obj): boolean {
   const strings = ['key', 'arName', 'program', 'deleteMessage', 'addMessage', 'agentId'];
@@ -131,7 +180,7 @@ function hasActiveShape(v: Obj): boolean {
 
 /** Validates an active response received on the link (optional fields may be absent or null). */
 export function toActiveResponse(v: unknown): ActiveResponse | undefined {
-  if (!isObj(v) || !hasActiveShape(v)) {
+  if (!isObj(v) || !hasActiveShape(v) || !withinCaps(v)) {
     return undefined;
   }
   return {
@@ -180,7 +229,7 @@ function hasRecordShape(v: Obj): boolean {
 
 /** Validates an execution record received on the link. */
 export function toExecutionRecord(v: unknown): ExecutionRecord | undefined {
-  if (!isObj(v) || !hasRecordShape(v)) {
+  if (!isObj(v) || !hasRecordShape(v) || !withinCaps(v)) {
     return undefined;
   }
   return {
@@ -200,18 +249,15 @@ export function toExecutionRecord(v: unknown): ExecutionRecord | undefined {
     signal: str(v['signal']),
     timedOut: v['timedOut'] as boolean,
     status: v['status'] as ExecutionStatus,
-    stderrTail: v['stderrTail'] as string,
-    note: str(v['note']),
+    stderrTail: capText(v['stderrTail'] as string, LINK_FIELD_CAPS.stderrTail),
+    note: optCap(v['note'], LINK_FIELD_CAPS.note),
   };
 }
 
+/** A frame's JSON object, parsed only within the link bounds (json-bounds.ts); undefined otherwise. */
 function parseObject(text: string): Obj | undefined {
-  try {
-    const v: unknown = JSON.parse(text);
-    return isObj(v) ? v : undefined;
-  } catch {
-    return undefined;
-  }
+  const parsed = parseBoundedJson(text, INPUT_BOUNDS.linkFrame);
+  return parsed.ok && isObj(parsed.value) ? parsed.value : undefined;
 }
 
 function fail<T>(error: string): FrameResult<T> {
@@ -265,7 +311,10 @@ export function parseAgentFrame(text: string): FrameResult<AgentFrame> {
         : fail('invalid ack frame');
     case 'rejected':
       return isSeq(v['seq']) && typeof v['reason'] === 'string'
-        ? { ok: true, frame: { type: 'rejected', seq: v['seq'], reason: v['reason'].slice(0, 1024) } }
+        ? {
+            ok: true,
+            frame: { type: 'rejected', seq: v['seq'], reason: capText(v['reason'], LINK_FIELD_CAPS.reason) },
+          }
         : fail('invalid rejected frame');
     case 'execution':
       return agentExecution(v);

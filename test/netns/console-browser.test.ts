@@ -39,9 +39,9 @@ const SCREENSHOTS = process.env['RIPOSTE_CONSOLE_SCREENSHOTS'] === '1';
 const CONFIG = `<ossec_config>
   <global><white_list>127.0.0.1</white_list></global>
   <command><name>firewall-drop</name><executable>firewall-drop</executable><timeout_allowed>yes</timeout_allowed></command>
-  <command><name>host-deny</name><executable>host-deny</executable><timeout_allowed>yes</timeout_allowed></command>
+  <command><name>route-null</name><executable>route-null</executable><timeout_allowed>yes</timeout_allowed></command>
   <active-response><command>firewall-drop</command><location>local</location><rules_id>5763</rules_id><timeout>600</timeout></active-response>
-  <active-response><command>host-deny</command><location>local</location><level>12</level><timeout>1800</timeout></active-response>
+  <active-response><command>route-null</command><location>local</location><level>14</level><timeout>1800</timeout></active-response>
 </ossec_config>
 `;
 
@@ -135,6 +135,21 @@ async function shoot(page: Page, name: string): Promise<void> {
   }
 }
 
+/** More blocks (namespace addresses only) so the screenshots show a populated console. */
+async function seedForScreenshots(page: Page): Promise<void> {
+  const n = pair!.victim4.split('.')[2] ?? '1';
+  const lines: string[] = [];
+  for (let i = 10; i < 40; i++) {
+    lines.push(alert(`10.231.${n}.${i}`));
+  }
+  appendFileSync(alertsFile, `${lines.join('\n')}\n`);
+  await page.getByRole('link', { name: 'Active responses' }).click();
+  await page
+    .getByRole('row')
+    .filter({ hasText: `firewall-drop-10.231.${n}.39` })
+    .waitFor({ timeout: 20_000 });
+}
+
 async function assertAccessible(page: Page, where: string): Promise<void> {
   const violations = await seriousA11yViolations(page);
   assert.deepEqual(violations, [], `${where}: ${JSON.stringify(violations)}`);
@@ -158,7 +173,6 @@ describe('web console in chromium, manager + agent in a namespace', { skip }, ()
       await waitFor('the block in the kernel', 10_000, () => (canConnect(p, 4) ? undefined : true));
       assert.match(nftRuleset(), new RegExp(p.attacker4.replace(/\./g, '\\.')));
       await assertAccessible(page, 'active page');
-      await shoot(page, 'active');
       await row.getByRole('checkbox').check();
       await page.getByRole('button', { name: 'Revert selected (1)' }).click();
       const dialog = page.getByRole('dialog');
@@ -217,12 +231,16 @@ describe('web console in chromium, manager + agent in a namespace', { skip }, ()
       await page.getByRole('button', { name: 'Explain' }).click();
       const fires = page.getByRole('row').filter({ hasText: 'firewall-drop600' });
       await fires.getByText('fires', { exact: true }).waitFor();
-      const no = page.getByRole('row').filter({ hasText: 'host-deny1800' });
-      await no.getByText(/level 10 < 12/).waitFor();
+      const no = page.getByRole('row').filter({ hasText: 'route-null1800' });
+      await no.getByText(/level 10 < 14/).waitFor();
       await assertAccessible(page, 'simulate page');
       await shoot(page, 'simulate');
+      if (SCREENSHOTS) {
+        await seedForScreenshots(page);
+      }
       for (const [link, name] of [
         ['Overview', 'overview'],
+        ['Active responses', 'active'],
         ['History', 'history'],
         ['Agents', 'agents'],
         ['Rules', 'rules'],

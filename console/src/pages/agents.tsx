@@ -74,7 +74,7 @@ export function AgentsPage({ me }: { me: Me }) {
         <h1 id="agents-title">Agents</h1>
         <p class="muted">{agents.length} enrolled</p>
       </div>
-      <div class="table-scroll short">
+      <div class="table-scroll short" tabIndex={0} aria-label="Agents table">
         <table class="grid">
           <thead>
             <tr>

@@ -136,7 +136,7 @@ export function HistoryPage() {
           {error}
         </p>
       )}
-      <div class="table-scroll">
+      <div class="table-scroll" tabIndex={0} aria-label="Executions table">
         <table class="grid">
           <thead>
             <tr>

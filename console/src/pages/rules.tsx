@@ -34,7 +34,7 @@ export function RulesPage() {
         <h1 id="rules-title">Rules</h1>
         <p class="muted">{r.rules.length} active-response blocks loaded</p>
       </div>
-      <div class="table-scroll short">
+      <div class="table-scroll short" tabIndex={0} aria-label="Rules table">
         <table class="grid">
           <thead>
             <tr>
