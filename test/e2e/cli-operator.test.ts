@@ -82,6 +82,17 @@ void describe('riposte ar against riposte start', () => {
     }
   });
 
+  void test('status: the daemon, agents, active count and last errors', () => {
+    const r = riposte('status');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^daemon: +riposte \S+, pid \d+, since \d{4}-\d\d-\d\dT/m);
+    assert.match(r.stdout, /^agents: +\d+ connected of \d+$/m);
+    assert.match(r.stdout, /^active: +0 active response\(s\)$/m);
+    assert.match(r.stdout, /^last errors: /m);
+    const json = JSON.parse(riposte('status', '--output', 'json').stdout) as { active_responses: number };
+    assert.equal(json.active_responses, 0);
+  });
+
   void test('an unknown name lists what can run, with a near name', () => {
     const r = riposte('ar', 'run', 'mrak', '--srcip', '203.0.113.8');
     assert.equal(r.status, 1);
