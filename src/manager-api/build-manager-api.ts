@@ -39,6 +39,7 @@ import { installSecurityHeaders } from './security-headers.js';
 import { register as registerConsoleAssets } from './routes/console-assets.js';
 import { register as registerConsoleSession } from './routes/console-session.js';
 import { register as registerExecutionStream } from './routes/execution-stream.js';
+import { register as registerHealth } from './routes/health.js';
 import { register as registerConsoleViews } from './routes/console-views.js';
 import { createReadModels } from './read-models.js';
 
@@ -147,16 +148,17 @@ export function buildManagerApi(deps: ManagerApiDeps): FastifyInstance {
   for (const register of [
     registerWazuh,
     registerHistory,
-    registerAgents,
     registerAlerts,
     registerTokens,
     registerMeta,
     registerExecutionStream,
+    registerHealth,
   ]) {
     register(app, deps);
   }
   const views = createReadModels(app, deps);
   registerActiveResponses(app, deps, views);
+  registerAgents(app, deps, views);
   registerConsoleViews(app, deps, views);
   registerConsoleSession(app, deps, sessions);
   registerConsoleAssets(app);
