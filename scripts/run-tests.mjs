@@ -34,7 +34,10 @@ const argv = oneProcess
       '--test-reporter=spec',
       '--input-type=module',
       '-e',
-      files.map((f) => `await import(${JSON.stringify(pathToFileURL(resolve(f)).href)});`).join('\n'),
+      // A file that fails to load is reported and fails the run; the others still run.
+      `for (const f of ${JSON.stringify(files.map((f) => pathToFileURL(resolve(f)).href))}) {
+        try { await import(f); } catch (err) { console.error('failed to load', f, err); process.exitCode = 1; }
+      }`,
     ]
   : ['--test', '--test-reporter=spec', ...files];
 const r = spawnSync(process.execPath, argv, { stdio: 'inherit' });

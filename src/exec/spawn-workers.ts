@@ -23,6 +23,12 @@ interface Pending {
 
 class SpawnWorker {
   readonly pending = new Map<number, Pending>();
+  /**
+   * Replies not yet handed on. A port delivers every queued message in one event-loop turn, and
+   * each reply resumes an execution (decide, store writes); handing on one reply per turn lets
+   * timers, intake and the API run between them instead of after a whole burst.
+   */
+  private readonly inbox: FromWorker[] = [];
   private readonly worker: Worker;
   dead = false;
 
@@ -30,7 +36,10 @@ class SpawnWorker {
     this.worker = new Worker(new URL('./spawn-worker.js', import.meta.url));
     this.worker.unref();
     this.worker.on('message', (msg: FromWorker) => {
-      this.receive(msg);
+      this.inbox.push(msg);
+      if (this.inbox.length === 1) {
+        setImmediate(this.drainOne);
+      }
     });
     const die = (why: string): void => {
       if (this.dead) {
@@ -76,6 +85,16 @@ class SpawnWorker {
     }
     this.pending.set(id, p);
   }
+
+  private readonly drainOne = (): void => {
+    const msg = this.inbox.shift();
+    if (msg !== undefined) {
+      this.receive(msg);
+    }
+    if (this.inbox.length > 0) {
+      setImmediate(this.drainOne);
+    }
+  };
 
   private receive(msg: FromWorker): void {
     const p = this.pending.get(msg.id);

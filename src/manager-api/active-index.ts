@@ -47,6 +47,15 @@ export class ActiveIndex {
     return this.rows.size;
   }
 
+  /** Active responses per agent id. */
+  countByAgent(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const a of this.rows.values()) {
+      out.set(a.agentId, (out.get(a.agentId) ?? 0) + 1);
+    }
+    return out;
+  }
+
   all(): FleetActiveResponse[] {
     return [...this.rows.values()];
   }

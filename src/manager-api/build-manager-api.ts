@@ -147,7 +147,6 @@ export function buildManagerApi(deps: ManagerApiDeps): FastifyInstance {
   for (const register of [
     registerWazuh,
     registerHistory,
-    registerAgents,
     registerAlerts,
     registerTokens,
     registerMeta,
@@ -157,6 +156,7 @@ export function buildManagerApi(deps: ManagerApiDeps): FastifyInstance {
   }
   const views = createReadModels(app, deps);
   registerActiveResponses(app, deps, views);
+  registerAgents(app, deps, views);
   registerConsoleViews(app, deps, views);
   registerConsoleSession(app, deps, sessions);
   registerConsoleAssets(app);

@@ -296,6 +296,14 @@ void describe('history filters, overview, rules, explain', () => {
       ['002'],
     );
     assert.equal(o.perMinute.minutes.length, 24 * 60);
+    const agents = await f.app.inject({ method: 'GET', url: '/agents', headers: f.auth('read') });
+    const counts = agents
+      .json<{ items: { id: string; activeCount: number }[] }>()
+      .items.map((a) => [a.id, a.activeCount]);
+    assert.deepEqual(counts, [
+      ['001', 1],
+      ['002', 1],
+    ]);
   });
 
   test('GET /rules lists the loaded blocks; POST /explain answers like riposte explain --json', async () => {

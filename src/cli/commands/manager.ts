@@ -86,6 +86,7 @@ async function run(flags: ManagerFlags): Promise<void> {
           `CA fingerprint (SHA-256): ${m.pki.caFingerprint}`,
           `enrollment password file: ${m.passwordFile}`,
           `admin API token file: ${adminTokenPath(m.home)}`,
+          `web console: https://${options.listen.host}:${m.address.port}/console/`,
         ].join('\n'),
       );
       return m;

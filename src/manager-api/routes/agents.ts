@@ -8,6 +8,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { EnrollRequest } from '../../protocol/fleet-records.js';
 import type { ManagerApiDeps } from '../api-deps.js';
+import type { ReadModels } from '../read-models.js';
 import { AGENT_ID, AGENT_NAME, TTL_SECONDS, strictObject } from '../schemas.js';
 
 /** Default lifetime of an enrollment token: 24 h. */
@@ -39,9 +40,35 @@ function registerEnrollment(app: FastifyInstance, deps: ManagerApiDeps): void {
   );
 }
 
-export function register(app: FastifyInstance, deps: ManagerApiDeps): void {
+/** Failed outcomes, for an agent's `lastError`. */
+const FAILED = new Set(['failed', 'timed-out', 'spawn-error']);
+
+/**
+ * The agents with, for the console, `activeCount` (active responses now) and `lastError` (the
+ * most recent failed execution among the last 1000 executions of the fleet, as one line).
+ */
+function agentsWithActivity(deps: ManagerApiDeps, views: ReadModels): Record<string, unknown>[] {
+  const counts = views.active.countByAgent();
+  const lastError = new Map<string, string>();
+  for (const e of deps.service.listExecutions({ limit: 1000 })) {
+    if (FAILED.has(e.status) && !lastError.has(e.agentId)) {
+      const why = e.note ?? e.stderrTail.trim().split('\n').pop() ?? '';
+      lastError.set(
+        e.agentId,
+        `${new Date(e.startedAt).toISOString()} ${e.arName} ${e.status}: ${why}`.slice(0, 300),
+      );
+    }
+  }
+  return deps.service.listAgents().map((a) => ({
+    ...a,
+    activeCount: counts.get(a.id) ?? 0,
+    ...(lastError.has(a.id) ? { lastError: lastError.get(a.id) } : {}),
+  }));
+}
+
+export function register(app: FastifyInstance, deps: ManagerApiDeps, views: ReadModels): void {
   app.get('/agents', { config: { access: 'read' } }, async () => {
-    const items = deps.service.listAgents();
+    const items = agentsWithActivity(deps, views);
     return { items, total: items.length };
   });
   app.get<{ Params: { id: string } }>(

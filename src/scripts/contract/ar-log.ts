@@ -10,7 +10,8 @@
  * own trailing newline, which produces an empty line after each echo; Riposte does not reproduce that
  * empty line (it carries no information and the decoders ignore it).
  */
-import { closeSync, fstatSync, mkdirSync, openSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, statSync, writeSync } from 'node:fs';
+import { openAppendNoFollow } from '../../home/no-follow.js';
 import { join } from 'node:path';
 import type { ScriptHost } from '../../protocol/script-io.js';
 
@@ -73,7 +74,7 @@ function append(host: ScriptHost, line: string): void {
   let fd = cachedFd(file);
   if (fd === undefined) {
     mkdirSync(join(host.home, 'logs'), { recursive: true, mode: 0o750 });
-    fd = openSync(file, 'a', 0o640);
+    fd = openAppendNoFollow(file, 0o640); // a link planted in logs/ is refused, not followed
     const st = fstatSync(fd);
     if (openLogs.size === 0) {
       setImmediate(closeAll).unref();
