@@ -5,6 +5,7 @@
  * never opens a daemon's store itself.
  */
 import { request, type ClientRequest, type IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
 import { agentPaths } from '../agent/agent-paths.js';
 import { readApiToken } from '../api/api-token.js';
 import { assertTrustedSocket } from '../home/trusted-socket.js';
@@ -89,5 +90,22 @@ export function localClient(home: string): RemoteClient {
       });
       req.end(payload);
     });
-  return { url: new URL(`unix:${paths.apiSocket}`), call };
+  /** `ar history --follow`: the live feed (Server-Sent Events), body once the answer is 200. */
+  const stream = (path: string): Promise<Readable> =>
+    new Promise<Readable>((resolve, reject) => {
+      assertTrustedSocket(paths.apiSocket, paths.apiToken);
+      const headers = { authorization: `Bearer ${token}`, accept: 'text/event-stream' };
+      const req = request({ socketPath: paths.apiSocket, path, method: 'GET', headers }, (res) => {
+        if (res.statusCode === 200) {
+          resolve(res);
+          return;
+        }
+        readAnswer(req, res, () => undefined, reject);
+      });
+      req.on('error', (err) => {
+        reject(unreachable(home, err.message));
+      });
+      req.end();
+    });
+  return { url: new URL(`unix:${paths.apiSocket}`), call, stream };
 }

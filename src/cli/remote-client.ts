@@ -11,8 +11,10 @@
  */
 import fs from 'node:fs';
 import type https from 'node:https';
+import type { Readable } from 'node:stream';
 import type { PeerCertificate } from 'node:tls';
 import { ErrorCode, RiposteError, type ErrorCode as Code } from '../protocol/error-codes.js';
+import { managerUrl } from './manager-address.js';
 
 /** CN of the manager's server certificate (src/pki/pki.ts MANAGER_CN; a test keeps them equal). */
 export const MANAGER_CERT_CN = 'riposte-manager';
@@ -40,7 +42,16 @@ export interface RemoteClient {
    *   manager cannot be reached or its certificate is refused.
    */
   call<T>(method: HttpMethod, path: string, body?: unknown): Promise<T>;
+  /**
+   * Opens a long-lived GET (Server-Sent Events); resolves with the body once the answer is 200.
+   * The stream errors when nothing (not even a heartbeat) arrives for {@link STREAM_IDLE_MS}.
+   * @throws RiposteError as {@link call} for an error answer or an unreachable peer.
+   */
+  stream?(path: string): Promise<Readable>;
 }
+
+/** A live stream silent this long is dead (the APIs send a heartbeat every 15 s). */
+export const STREAM_IDLE_MS = 60_000;
 
 /** Resolved connection settings. */
 export interface RemoteTarget {
@@ -74,17 +85,15 @@ export function resolveRemoteTarget(flags: RemoteFlags, env: NodeJS.ProcessEnv =
   const raw = flags.manager ?? env['RIPOSTE_URL'];
   const token = flags.token ?? env['RIPOSTE_TOKEN'];
   if (raw === undefined) {
-    throw invalid('Give --manager URL (or set RIPOSTE_URL)');
+    throw invalid('Give --manager HOST[:PORT] or URL (or set RIPOSTE_URL)');
   }
-  if (!URL.canParse(raw) || new URL(raw).protocol !== 'https:') {
-    throw invalid(`--manager: "${raw}" is not an https:// URL`);
-  }
+  const url = managerUrl(raw, flags.manager === undefined ? 'RIPOSTE_URL' : '--manager');
   if (token === undefined || token.trim() === '') {
     throw invalid(
       'Give --token TOKEN (or set RIPOSTE_TOKEN); the first admin token is in <home>/var/admin.token',
     );
   }
-  return { url: new URL(raw), token: token.trim(), ca: readCa(flags.ca ?? env['RIPOSTE_CA']) };
+  return { url, token: token.trim(), ca: readCa(flags.ca ?? env['RIPOSTE_CA']) };
 }
 
 /** Pinned-CA identity check: the CN, not the host name (see the module header). */
@@ -175,8 +184,52 @@ async function send<T>(target: RemoteTarget, method: HttpMethod, path: string, b
   });
 }
 
+function openStream(target: RemoteTarget, path: string): Promise<Readable> {
+  const unreachable = (why: string): RiposteError =>
+    new RiposteError(
+      ErrorCode.DAEMON_UNREACHABLE,
+      `Cannot reach the manager at ${target.url.origin}: ${why}`,
+    );
+  return import('node:https').then(
+    ({ request }) =>
+      new Promise<Readable>((resolve, reject) => {
+        const options = requestOptions(target, 'GET', undefined);
+        const headers = { authorization: `Bearer ${target.token}`, accept: 'text/event-stream' };
+        const req = request(
+          new URL(path, target.url),
+          { ...options, headers, timeout: STREAM_IDLE_MS },
+          (res) => {
+            if (res.statusCode === 200) {
+              resolve(res);
+              return;
+            }
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () => {
+              reject(
+                errorFromResponse(
+                  res.statusCode ?? 500,
+                  Buffer.concat(chunks).toString('utf8').slice(0, 4096),
+                ),
+              );
+            });
+          },
+        );
+        req.on('timeout', () => req.destroy(new Error(`nothing received for ${STREAM_IDLE_MS / 1000} s`)));
+        req.on('error', (err) => {
+          reject(unreachable(err.message));
+        });
+        req.end();
+      }),
+  );
+}
+
 /** A client for `flags` (and RIPOSTE_URL / RIPOSTE_TOKEN / RIPOSTE_CA). @throws RiposteError REQUEST_INVALID */
 export function remoteClient(flags: RemoteFlags, env: NodeJS.ProcessEnv = process.env): RemoteClient {
   const target = resolveRemoteTarget(flags, env);
-  return { url: target.url, call: (method, path, body) => send(target, method, path, body) };
+  return {
+    url: target.url,
+    call: (method, path, body) => send(target, method, path, body),
+    stream: (path) => openStream(target, path),
+  };
 }

@@ -39,6 +39,7 @@ import { installSecurityHeaders } from './security-headers.js';
 import { register as registerConsoleAssets } from './routes/console-assets.js';
 import { register as registerConsoleSession } from './routes/console-session.js';
 import { register as registerExecutionStream } from './routes/execution-stream.js';
+import { register as registerHealth } from './routes/health.js';
 import { register as registerConsoleViews } from './routes/console-views.js';
 import { createReadModels } from './read-models.js';
 
@@ -151,6 +152,7 @@ export function buildManagerApi(deps: ManagerApiDeps): FastifyInstance {
     registerTokens,
     registerMeta,
     registerExecutionStream,
+    registerHealth,
   ]) {
     register(app, deps);
   }

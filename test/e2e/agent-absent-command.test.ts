@@ -17,11 +17,12 @@ import {
 } from './support/daemon-harness.js';
 import { DEFAULT_AR_CONF_LINES } from '../../src/core/ar-conf.js';
 
+/** An item of `GET /executions` (the manager's shape, camelCase). */
 interface ExecutionRow {
-  readonly ar_name: string;
+  readonly arName: string;
   readonly status: string;
-  readonly srcip: string | null;
-  readonly note: string | null;
+  readonly srcip?: string;
+  readonly note?: string;
 }
 
 /** Asks `check` every 50 ms until it gives a value; fails after 10 s. */
@@ -79,7 +80,7 @@ void describe('agent: an executable that is not present', () => {
     await daemon.send(arMessage('firewall-drp600', '203.0.113.77'));
     const found = await poll('the execution record of firewall-drp600', async () => {
       const { items } = await daemon.api().call<{ items: ExecutionRow[] }>('GET', '/executions?limit=10');
-      return items.find((e) => e.ar_name === 'firewall-drp600');
+      return items.find((e) => e.arName === 'firewall-drp600');
     });
     assert.equal(found.status, 'spawn-error');
     assert.equal(found.srcip, '203.0.113.77');

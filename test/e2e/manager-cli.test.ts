@@ -97,11 +97,22 @@ test('agents add -> enroll with the token and the CA fingerprint -> list -> remo
 
   const list = cli(['agents', 'list', '--json', ...remote()]);
   assert.equal(list.status, 0, list.err);
-  const agents = JSON.parse(list.out) as { id: string; name: string; status: string }[];
+  // --output json (and --json): one object per line, like every list.
+  const agents = list.out
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as { id: string; name: string; status: string });
   assert.deepEqual(
     agents.filter((a) => a.id !== '000').map((a) => [a.id, a.name, a.status]),
     [['001', 'web-1', 'never_connected']],
   );
+  const table = cli(['agents', 'list', ...remote()]);
+  assert.equal(table.status, 0, table.err);
+  const [head, ...rows] = table.out.trimEnd().split('\n');
+  assert.match(head ?? '', /^ID {2,}NAME {2,}STATUS {2,}ADDRESS {2,}VERSION {2,}LAST SEEN$/);
+  for (const row of rows) {
+    assert.equal(row.indexOf(row.split(/ {2,}/)[1] ?? ''), head?.indexOf('NAME'), 'aligned columns');
+  }
 
   const rm = cli(['agents', 'remove', '001', ...remote()]);
   assert.equal(rm.status, 0, rm.err);

@@ -11,7 +11,8 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { formatHostPort, parseHostPort, writeAgentEnrollment } from '../../link/agent-link-config.js';
+import { formatHostPort, writeAgentEnrollment } from '../../link/agent-link-config.js';
+import { managerHostPort } from '../manager-address.js';
 import { checkCaFingerprint, fetchManagerCa, postEnroll } from '../../link/enroll-client.js';
 import { ErrorCode, RiposteError } from '../../protocol/error-codes.js';
 
@@ -44,7 +45,7 @@ function secretOf(flags: EnrollFlags): { password: string } | { token: string } 
 }
 
 async function enroll(flags: EnrollFlags): Promise<void> {
-  const target = parseHostPort(flags.manager, 1515);
+  const target = managerHostPort(flags.manager);
   const secret = secretOf(flags);
   const ca = await fetchManagerCa(target);
   const fingerprint = checkCaFingerprint(ca, flags.caFingerprint);
@@ -78,7 +79,7 @@ export function register(program: Command): void {
   agent
     .command('enroll')
     .description('enroll this agent with a manager (gets an id and a certificate)')
-    .requiredOption('--manager <host:port>', 'manager address (default port 1515)')
+    .requiredOption('--manager <address>', 'manager: HOST[:PORT] (default port 1515) or https:// URL')
     .requiredOption('--name <name>', 'agent name (letters, digits, ".", "_", "-")')
     .option('--home <dir>', 'agent home (required)')
     .option('--password <password>', 'enrollment password (etc/authd.pass on the manager)')

@@ -5,11 +5,15 @@
  */
 import type { Command } from 'commander';
 import type { AgentInfo } from '../../protocol/fleet-records.js';
+import { addOutputOptions, outputFormat, renderList, type ListSpec, type OutputFlags } from '../output.js';
 import { remoteClient, type RemoteFlags } from '../remote-client.js';
 
 function withRemote(cmd: Command): Command {
   return cmd
-    .option('--manager <url>', 'manager API URL, e.g. https://127.0.0.1:1515')
+    .option(
+      '--manager <address>',
+      'manager: HOST[:PORT] (default port 1515) or https:// URL (default: $RIPOSTE_URL)',
+    )
     .option('--token <token>', 'API token')
     .option('--ca <file>', "the manager's CA certificate (its etc/pki/ca.pem)");
 }
@@ -18,10 +22,18 @@ function print(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
-function formatAgent(a: AgentInfo): string {
-  const seen = a.lastSeen === undefined ? '-' : new Date(a.lastSeen).toISOString();
-  return [a.id, a.name, a.status, a.address ?? '-', a.version ?? '-', seen].join('\t');
-}
+const AGENT_LIST: ListSpec<AgentInfo> = {
+  header: ['ID', 'NAME', 'STATUS', 'ADDRESS', 'VERSION', 'LAST SEEN'],
+  row: (a) => [
+    a.id,
+    a.name,
+    a.status,
+    a.address ?? '-',
+    a.version ?? '-',
+    a.lastSeen === undefined ? '-' : new Date(a.lastSeen).toISOString(),
+  ],
+  empty: 'No agents enrolled (riposte agents add NAME makes an enrollment token).',
+};
 
 export function register(program: Command): void {
   const agents = program.command('agents').description('manage the agents enrolled with a manager');
@@ -40,19 +52,12 @@ export function register(program: Command): void {
       print(`token: ${r.token}`);
       print(`expires: ${new Date(r.expiresAt).toISOString()}`);
     });
-  withRemote(agents.command('list'))
+  addOutputOptions(withRemote(agents.command('list')))
     .description('list agents with their connection state')
-    .option('--json', 'print JSON')
-    .action(async (flags: RemoteFlags & { json?: boolean }) => {
+    .action(async (flags: RemoteFlags & OutputFlags) => {
+      const format = outputFormat(flags);
       const r = await remoteClient(flags).call<{ items: AgentInfo[] }>('GET', '/agents');
-      if (flags.json === true) {
-        print(JSON.stringify(r.items, null, 2));
-        return;
-      }
-      print(['ID', 'NAME', 'STATUS', 'ADDRESS', 'VERSION', 'LAST SEEN'].join('\t'));
-      r.items.forEach((a) => {
-        print(formatAgent(a));
-      });
+      process.stdout.write(renderList(r.items, format, AGENT_LIST));
     });
   withRemote(agents.command('remove <id>'))
     .description('remove an agent: its certificate is refused from now on')

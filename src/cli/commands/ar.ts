@@ -4,6 +4,8 @@
  * RIPOSTE_URL). Both go through the same verbs (manager-ar.ts) and the same API shapes; only the
  * client differs.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { ErrorCode, RiposteError } from '../../protocol/error-codes.js';
 import { localClient } from '../local-client.js';
@@ -33,7 +35,24 @@ function withClient<T extends HomeFlags>(flags: T): T {
       'Give --home DIR (or set RIPOSTE_HOME), or --manager URL',
     );
   }
-  return { ...flags, client: localClient(home) };
+  try {
+    return { ...flags, client: localClient(home) };
+  } catch (err: unknown) {
+    throw managerHomeHint(home) ?? err;
+  }
+}
+
+/** On a manager's home (it has var/admin.token, no local API token): how to reach it instead. */
+function managerHomeHint(home: string): RiposteError | undefined {
+  if (!existsSync(join(home, 'var', 'admin.token')) || existsSync(join(home, 'var', 'api.token'))) {
+    return undefined;
+  }
+  return new RiposteError(
+    ErrorCode.REQUEST_INVALID,
+    `"${home}" is a manager's home: its API is HTTPS. Use --manager HOST[:PORT] ` +
+      `--token "$(cat ${home}/var/admin.token)" --ca ${home}/etc/pki/ca.pem (or RIPOSTE_URL, RIPOSTE_TOKEN, RIPOSTE_CA)`,
+    { usage: true },
+  );
 }
 
 export function register(program: Command): void {
@@ -42,7 +61,8 @@ export function register(program: Command): void {
     addRemoteOptions(
       c
         .option('--home <dir>', 'a local daemon home (default: $RIPOSTE_HOME)')
-        .option('--json', 'one JSON object per line'),
+        .option('--output <format>', 'table (aligned columns) or json (one object per line)', 'table')
+        .option('--json', 'same as --output json'),
     );
   common(ar.command('list').description('active responses and when they expire')).action(
     async (flags: HomeFlags) => remoteArList(withClient(flags)),
@@ -52,12 +72,17 @@ export function register(program: Command): void {
     .action(async (key: string | undefined, flags: HomeFlags & { all?: boolean }) =>
       remoteArRevert(key, withClient(flags)),
     );
-  common(ar.command('run <name>').description('run an active response by AR name (e.g. firewall-drop600)'))
+  common(
+    ar
+      .command('run <name>')
+      .description('run an active response: its AR name (firewall-drop600) or command name (firewall-drop)'),
+  )
     .option('--srcip <ip>', 'source IP for the alert')
     .option('--user <name>', 'user (data.dstuser) for the alert')
     .option('--alert <file>', 'a whole alert (JSON) to send, or - for stdin')
     .action(async (name: string, flags: HomeFlags) => remoteArRun(name, withClient(flags)));
   common(ar.command('history').description('executions with their outcomes, newest first'))
     .option('--limit <n>', 'how many', '50')
+    .option('--follow', 'then print each new execution with its outcome as it happens (Ctrl-C stops)')
     .action(async (flags: HomeFlags & { limit: string }) => remoteArHistory(withClient(flags)));
 }

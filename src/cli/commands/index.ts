@@ -57,6 +57,11 @@ export const commandIndex: readonly CommandEntry[] = [
     load: async () => [(await import('./firewall.js')).register],
   },
   {
+    name: 'status',
+    summary: 'what a running daemon is doing: agents, active responses, last errors',
+    load: async () => [(await import('./status.js')).register],
+  },
+  {
     name: 'agents',
     summary: 'manage the agents enrolled with a manager',
     load: async () => [(await import('./agents.js')).register],

@@ -17,12 +17,17 @@ import { ErrorCode, RiposteError } from '../../protocol/error-codes.js';
 import { getPath, isJsonObject, type JsonObject } from '../../protocol/json.js';
 import { formatSeconds, formatTable } from '../format-table.js';
 import { remoteClient, type RemoteClient, type RemoteFlags } from '../remote-client.js';
+import { didYouMean } from '../../core/suggest.js';
+import { followExecutions } from '../follow-executions.js';
+import { outputFormat } from '../output.js';
 
 /** Flags every remote verb takes. */
 export interface RemoteArFlags extends RemoteFlags {
   /** Only this agent ("001"); all agents when absent. */
   readonly agent?: string | undefined;
   readonly json?: boolean | undefined;
+  /** `table` (default) or `json` (one object per line). */
+  readonly output?: string | undefined;
   /** Where output goes. @default process.stdout */
   readonly out?: ((text: string) => void) | undefined;
   /** The clock for "expires in" (epoch ms). @default Date.now() */
@@ -50,7 +55,7 @@ function ctxOf(flags: RemoteArFlags): Ctx {
   return {
     client: flags.client ?? remoteClient(flags),
     out: flags.out ?? ((text) => void process.stdout.write(text)),
-    json: flags.json === true,
+    json: outputFormat(flags) === 'json',
     agent: flags.agent,
   };
 }
@@ -110,6 +115,10 @@ export async function remoteArList(flags: RemoteArFlags): Promise<void> {
     c.out(jsonLines(views));
     return;
   }
+  if (views.length === 0) {
+    c.out(`No active responses${c.agent === undefined ? '' : ` on agent ${c.agent}`}.\n`);
+    return;
+  }
   const rows = views.map((a) => [
     a.key,
     a.ar_name,
@@ -123,7 +132,7 @@ export async function remoteArList(flags: RemoteArFlags): Promise<void> {
 
 /** `riposte ar history [--agent ID] [--limit N]`. */
 export async function remoteArHistory(
-  flags: RemoteArFlags & { readonly limit?: string | undefined },
+  flags: RemoteArFlags & { readonly limit?: string | undefined; readonly follow?: boolean | undefined },
 ): Promise<void> {
   const c = ctxOf(flags);
   const limit = Number(flags.limit ?? '50');
@@ -138,7 +147,14 @@ export async function remoteArHistory(
     `/executions${query({ agent: c.agent, limit })}`,
   );
   const views = items.map(executionView);
-  c.out(c.json ? jsonLines(views) : formatExecutions(views, c.agent === undefined));
+  if (!c.json && views.length === 0) {
+    c.out(flags.follow === true ? '' : 'No executions recorded yet.\n');
+  } else {
+    c.out(c.json ? jsonLines(views) : formatExecutions(views, c.agent === undefined));
+  }
+  if (flags.follow === true) {
+    await followExecutions(c.client, c.agent, c.json, c.out);
+  }
 }
 
 function printReverts(c: Ctx, answers: readonly RevertAnswer[]): void {
@@ -207,7 +223,62 @@ export function formatRunResult(result: WazuhStyleResult): string {
   for (const f of result.data.failed_items) {
     rows.push(...f.id.map((id) => [id, `failed ${f.error.code}`, f.error.message]));
   }
-  return formatTable(['AGENT', 'RESULT', 'MESSAGE'], rows) + `${result.message}\n`;
+  return formatTable(['AGENT', 'RESULT', 'MESSAGE'], rows) + `${runSummary(result)}\n`;
+}
+
+/** What happened, in the CLI's words (Wazuh's message says "all agents" even for one agent). */
+export function runSummary(result: WazuhStyleResult): string {
+  const sent = result.data.affected_items;
+  const failed = result.data.total_failed_items;
+  const to = sent.length === 1 ? `agent ${sent[0] ?? ''}` : `${sent.length} agents`;
+  if (sent.length === 0) {
+    return `Not sent (${failed} ${failed === 1 ? 'agent' : 'agents'} failed).`;
+  }
+  return failed === 0 ? `Sent to ${to}.` : `Sent to ${to}; not sent to ${failed}.`;
+}
+
+interface RulesAnswer {
+  readonly rules: readonly {
+    readonly command: string;
+    readonly arName: string;
+    readonly disabled: boolean;
+  }[];
+}
+
+/**
+ * `ar run NAME` with a command name (`firewall-drop`) instead of an AR name: its ar.conf entry when
+ * there is exactly one (`firewall-drop600`), else the choices. The daemon's `GET /rules` says which;
+ * a daemon without it (a bare agent) gets the name as given.
+ */
+async function resolveArName(c: Ctx, name: string): Promise<string> {
+  if (name.startsWith('!')) {
+    return name;
+  }
+  let rules: RulesAnswer['rules'];
+  try {
+    rules = (await c.client.call<RulesAnswer>('GET', '/rules')).rules.filter((r) => !r.disabled);
+  } catch {
+    return name;
+  }
+  if (rules.some((r) => r.arName === name)) {
+    return name;
+  }
+  const choices = [...new Set(rules.filter((r) => r.command === name).map((r) => r.arName))];
+  if (choices.length === 1 && choices[0] !== undefined) {
+    process.stderr.write(`"${name}" is the command of ${choices[0]}: running ${choices[0]}.\n`);
+    return choices[0];
+  }
+  if (choices.length > 1) {
+    throw new RiposteError(
+      ErrorCode.REQUEST_INVALID,
+      `"${name}" is the command of several active responses; give one: ${choices.join(', ')}`,
+    );
+  }
+  const known = [...new Set(rules.map((r) => r.arName))];
+  throw new RiposteError(
+    ErrorCode.AR_COMMAND_UNKNOWN,
+    `Cannot run "${name}": not an active response here.${didYouMean(name, [...known, ...rules.map((r) => r.command)])} Known: ${known.join(', ') || 'none'} (or !script for a script in active-response/bin).`,
+  );
 }
 
 /**
@@ -215,8 +286,9 @@ export function formatRunResult(result: WazuhStyleResult): string {
  * `PUT /active-response`. The srcip and user are validated like a local run. Exits non-zero
  * (REQUEST_INVALID) when the command was sent to no agent.
  */
-export async function remoteArRun(name: string, flags: RemoteRunFlags): Promise<void> {
+export async function remoteArRun(given: string, flags: RemoteRunFlags): Promise<void> {
   const c = ctxOf(flags);
+  const name = await resolveArName(c, given);
   const message = manualRunMessage(
     { name, srcip: flags.srcip, user: flags.user, alert: readAlert(flags.alert) },
     [],
@@ -230,7 +302,7 @@ export async function remoteArRun(name: string, flags: RemoteRunFlags): Promise<
   );
   c.out(c.json ? `${JSON.stringify(result)}\n` : formatRunResult(result));
   if (result.error === 1) {
-    throw new RiposteError(ErrorCode.REQUEST_INVALID, `Cannot run "${name}": ${result.message}`);
+    throw new RiposteError(ErrorCode.REQUEST_INVALID, `Cannot run "${name}": ${runSummary(result)}`);
   }
 }
 
@@ -238,8 +310,8 @@ export async function remoteArRun(name: string, flags: RemoteRunFlags): Promise<
 export function addRemoteOptions(cmd: Command): Command {
   return cmd
     .option(
-      '--manager <url>',
-      'operate a manager over HTTPS instead of a local daemon (default: $RIPOSTE_URL)',
+      '--manager <address>',
+      'operate a manager (HOST[:PORT], default port 1515, or https:// URL) instead of a local daemon (default: $RIPOSTE_URL)',
     )
     .option('--token <token>', 'API token for --manager (default: $RIPOSTE_TOKEN)')
     .option('--ca <file>', "the manager's CA certificate to pin (default: $RIPOSTE_CA)")

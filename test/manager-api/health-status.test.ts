@@ -1,0 +1,69 @@
+/**
+ * `GET /healthz`, `GET /readyz` (public) and `GET /status` (role read): issue #9 item 4.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { DaemonStatus } from '../../src/manager-api/routes/health.js';
+import { apiFixture, type ApiFixture } from './api-fixture.js';
+
+let f: ApiFixture;
+before(async () => {
+  f = await apiFixture();
+});
+after(async () => {
+  await f.close();
+});
+
+void describe('health and status', () => {
+  void test('/healthz answers without a token', async () => {
+    const res = await f.app.inject({ method: 'GET', url: '/healthz' });
+    assert.equal(res.statusCode, 200);
+    assert.deepEqual(res.json(), { status: 'ok' });
+  });
+
+  void test('/readyz: ready without a token; 503 with the reason when the store does not answer', async () => {
+    const ok = await f.app.inject({ method: 'GET', url: '/readyz' });
+    assert.deepEqual([ok.statusCode, ok.json()], [200, { status: 'ready' }]);
+    const stats = f.service.stats.bind(f.service);
+    f.service.stats = () => {
+      throw new Error('database is locked');
+    };
+    try {
+      const down = await f.app.inject({ method: 'GET', url: '/readyz' });
+      assert.deepEqual(
+        [down.statusCode, down.json()],
+        [503, { status: 'not ready', reason: 'the store does not answer' }],
+      );
+    } finally {
+      f.service.stats = stats;
+    }
+  });
+
+  void test('/status needs a token and reports agents, active count, orders and the last errors', async () => {
+    assert.equal((await f.app.inject({ method: 'GET', url: '/status' })).statusCode, 401);
+    const first = f.service.executions[0];
+    assert.ok(first);
+    f.service.executions = [
+      { ...first, id: 9, status: 'failed', exitCode: 1, note: 'boom' },
+      ...f.service.executions,
+    ];
+    const res = await f.app.inject({ method: 'GET', url: '/status', headers: f.auth('read') });
+    assert.equal(res.statusCode, 200);
+    const s = res.json<DaemonStatus>();
+    assert.equal(s.daemon.pid, process.pid);
+    assert.match(s.daemon.started_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    assert.deepEqual(s.agents, {
+      total: 2,
+      connected: 1,
+      by_status: { active: 1, disconnected: 1, never_connected: 0, removed: 0 },
+    });
+    assert.equal(s.active_responses, 7);
+    assert.equal(s.orders['queued'], 3);
+    assert.deepEqual(s.disk, { full: false, since: null });
+    assert.deepEqual(
+      s.last_errors.map((e) => [e.id, e.status, e.note]),
+      [[9, 'failed', 'boom']],
+    );
+    assert.equal(s.last_errors[0]?.started_at, '1970-01-01T00:00:00.100Z');
+  });
+});
