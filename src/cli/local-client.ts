@@ -4,51 +4,16 @@
  * code of `--manager URL`, and every daemon (`start`, `agent`) answers the same shapes. The CLI
  * never opens a daemon's store itself.
  */
-import { request, type ClientRequest, type IncomingMessage } from 'node:http';
+import { request } from 'node:http';
 import type { Readable } from 'node:stream';
 import { agentPaths } from '../agent/agent-paths.js';
 import { readApiToken } from '../api/api-token.js';
 import { assertTrustedSocket } from '../home/trusted-socket.js';
 import { ErrorCode, RiposteError, isRiposteError } from '../protocol/error-codes.js';
-import { errorFromResponse, type HttpMethod, type RemoteClient } from './remote-client.js';
-
-/** Largest answer read: 32 MiB (as the remote client). */
-const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
+import { readAnswer, type HttpMethod, type RemoteClient } from './remote-client.js';
 
 function unreachable(home: string, why: string): RiposteError {
   return new RiposteError(ErrorCode.DAEMON_UNREACHABLE, `Cannot reach the daemon in "${home}": ${why}`);
-}
-
-/** Reads a whole answer (bounded) and settles with its JSON, or the error it carries. */
-function readAnswer(
-  req: ClientRequest,
-  res: IncomingMessage,
-  resolve: (v: unknown) => void,
-  reject: (e: unknown) => void,
-): void {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  res.on('data', (c: Buffer) => {
-    size += c.length;
-    if (size > MAX_RESPONSE_BYTES) {
-      req.destroy(new Error('answer larger than 32 MiB'));
-      return;
-    }
-    chunks.push(c);
-  });
-  res.on('end', () => {
-    const text = Buffer.concat(chunks).toString('utf8');
-    const status = res.statusCode ?? 500;
-    if (status < 200 || status >= 300) {
-      reject(errorFromResponse(status, text, 'The daemon'));
-      return;
-    }
-    try {
-      resolve(text === '' ? undefined : JSON.parse(text));
-    } catch {
-      reject(new RiposteError(ErrorCode.INTERNAL, `The daemon answered invalid JSON: ${text.slice(0, 200)}`));
-    }
-  });
 }
 
 /** @throws RiposteError DAEMON_UNREACHABLE when the token file cannot be read. */
@@ -76,14 +41,12 @@ export function localClient(home: string): RemoteClient {
           : {}),
       };
       const req = request({ socketPath: paths.apiSocket, path, method, headers }, (res) => {
-        readAnswer(
-          req,
-          res,
-          (v) => {
+        readAnswer(req, res, 'The daemon', {
+          resolve: (v) => {
             resolve(v as T);
           },
           reject,
-        );
+        });
       });
       req.on('error', (err) => {
         reject(unreachable(home, err.message));
@@ -100,7 +63,7 @@ export function localClient(home: string): RemoteClient {
           resolve(res);
           return;
         }
-        readAnswer(req, res, () => undefined, reject);
+        readAnswer(req, res, 'The daemon', { resolve: () => undefined, reject });
       });
       req.on('error', (err) => {
         reject(unreachable(home, err.message));

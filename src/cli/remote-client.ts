@@ -11,6 +11,7 @@
  */
 import fs from 'node:fs';
 import type https from 'node:https';
+import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { PeerCertificate } from 'node:tls';
 import { ErrorCode, RiposteError, type ErrorCode as Code } from '../protocol/error-codes.js';
@@ -138,6 +139,49 @@ function requestOptions(
   };
 }
 
+/** Where {@link readAnswer} settles. */
+export interface AnswerSettle {
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (err: unknown) => void;
+}
+
+/**
+ * Reads a whole API answer (at most 32 MiB) and settles with its JSON, or with the error it
+ * carries (`peer` names the daemon in messages). Shared by the HTTPS and the unix-socket client.
+ */
+export function readAnswer(
+  req: ClientRequest,
+  res: IncomingMessage,
+  peer: string,
+  settle: AnswerSettle,
+): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  res.on('data', (c: Buffer) => {
+    size += c.length;
+    if (size > MAX_RESPONSE_BYTES) {
+      req.destroy(new Error('answer larger than 32 MiB'));
+      return;
+    }
+    chunks.push(c);
+  });
+  res.on('end', () => {
+    const text = Buffer.concat(chunks).toString('utf8');
+    const status = res.statusCode ?? 500;
+    if (status < 200 || status >= 300) {
+      settle.reject(errorFromResponse(status, text, peer));
+      return;
+    }
+    try {
+      settle.resolve(text === '' ? undefined : JSON.parse(text));
+    } catch {
+      settle.reject(
+        new RiposteError(ErrorCode.INTERNAL, `${peer} answered invalid JSON: ${text.slice(0, 200)}`),
+      );
+    }
+  });
+}
+
 /** node:https (with TLS) is loaded on first use: local commands do not pay for it (start-up time). */
 async function send<T>(target: RemoteTarget, method: HttpMethod, path: string, body: unknown): Promise<T> {
   const { request } = await import('node:https');
@@ -150,30 +194,11 @@ async function send<T>(target: RemoteTarget, method: HttpMethod, path: string, b
     );
   return new Promise<T>((resolve, reject) => {
     const req = request(url, requestOptions(target, method, payload), (res) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (c: Buffer) => {
-        size += c.length;
-        if (size > MAX_RESPONSE_BYTES) {
-          req.destroy(new Error('answer larger than 32 MiB'));
-          return;
-        }
-        chunks.push(c);
-      });
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        const status = res.statusCode ?? 500;
-        if (status < 200 || status >= 300) {
-          reject(errorFromResponse(status, text));
-          return;
-        }
-        try {
-          resolve((text === '' ? undefined : JSON.parse(text)) as T);
-        } catch {
-          reject(
-            new RiposteError(ErrorCode.INTERNAL, `The manager answered invalid JSON: ${text.slice(0, 200)}`),
-          );
-        }
+      readAnswer(req, res, 'The manager', {
+        resolve: (v) => {
+          resolve(v as T);
+        },
+        reject,
       });
     });
     req.on('timeout', () => req.destroy(new Error(`no answer within ${TIMEOUT_MS / 1000} s`)));

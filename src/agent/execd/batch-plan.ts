@@ -6,12 +6,12 @@
  */
 import { isDue } from '../../core/execd/due-reverts.js';
 import type { AddDecision } from '../../core/execd/decide-add.js';
-import type { ActiveResponse, ExecutionAction, ExecutionStart } from '../../protocol/execution-records.js';
+import type { ActiveResponse } from '../../protocol/execution-records.js';
 import { isArEnvelope, responseKey, rewriteForScript } from '../../protocol/ar-message.js';
 import { isJsonObject, parseLenientJson } from '../../protocol/json.js';
 import type { StockScript } from '../../scripts/contract/stock-script.js';
-import { alertFacts } from './alert-facts.js';
 import type { ExecdContext } from './execd-context.js';
+import { addStart } from './execution-start.js';
 import { basenameOf, failedEnd, type AddJob, type AddResult } from './run-add.js';
 import type { RevertReason, RevertResult } from './run-delete.js';
 
@@ -155,35 +155,4 @@ function rejectOne(ctx: ExecdContext, w: BatchWork, err: unknown): void {
   });
   ctx.onExecution?.(id);
   w.done({ executionId: id, key: undefined, decision: 'none' });
-}
-
-export function addStart(ctx: ExecdContext, job: AddJob): ExecutionStart {
-  return {
-    key: undefined,
-    arName: job.arName,
-    program: job.program,
-    action: 'add',
-    agentId: ctx.agentId,
-    ...alertFacts(job.message),
-    startedAt: ctx.now(),
-  };
-}
-
-export function responseStart(
-  ctx: ExecdContext,
-  active: ActiveResponse,
-  action: ExecutionAction,
-): ExecutionStart {
-  return {
-    key: active.key,
-    arName: active.arName,
-    program: active.program,
-    action,
-    agentId: active.agentId,
-    alertId: active.alertId,
-    ruleId: active.ruleId,
-    srcip: active.srcip,
-    user: active.user,
-    startedAt: ctx.now(),
-  };
 }

@@ -3,23 +3,15 @@
  * ignores it silently (reference §2.2); Riposte records it as an execution that could not start, so
  * it shows in `riposte ar history` and reaches the manager like any other outcome (issue #9).
  */
-import { alertFacts } from './alert-facts.js';
+import { addStart } from './execution-start.js';
 import type { ExecdContext } from './execd-context.js';
 import type { AddJob, AddResult } from './run-add.js';
 
 export function recordAbsent(ctx: ExecdContext, job: AddJob): AddResult {
-  const now = ctx.now();
-  const executionId = ctx.store.startExecution({
-    key: undefined,
-    arName: job.arName,
-    program: job.program,
-    action: 'add',
-    agentId: ctx.agentId,
-    ...alertFacts(job.message),
-    startedAt: now,
-  });
+  const start = addStart(ctx, job);
+  const executionId = ctx.store.startExecution(start);
   ctx.store.endExecution(executionId, {
-    endedAt: now,
+    endedAt: start.startedAt,
     exitCode: undefined,
     signal: undefined,
     timedOut: false,

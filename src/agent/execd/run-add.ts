@@ -15,6 +15,7 @@ import type { ScriptOutcome } from '../executor/spawn-script.js';
 import type { KeyLease } from '../key-order.js';
 import { alertFacts, type AlertFacts } from './alert-facts.js';
 import type { ExecdContext } from './execd-context.js';
+import { addStart } from './execution-start.js';
 import { executionEnd } from './record-outcome.js';
 import { logInForce } from './response-log.js';
 
@@ -135,15 +136,7 @@ async function addInSlot(
   onLease: (lease: KeyLease) => void,
 ): Promise<AddResult> {
   const facts = alertFacts(job.message);
-  const executionId = ctx.store.startExecution({
-    key: undefined,
-    arName: job.arName,
-    program: job.program,
-    action: 'add',
-    agentId: ctx.agentId,
-    ...facts,
-    startedAt: ctx.now(),
-  });
+  const executionId = ctx.store.startExecution(addStart(ctx, job, facts));
   let key: string | undefined;
   let decision: AddDecision | undefined;
   let outcome: ScriptOutcome;

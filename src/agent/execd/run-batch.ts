@@ -21,15 +21,8 @@ import type { StockScript } from '../../scripts/contract/stock-script.js';
 import { runInToolScope } from '../../scripts/contract/tool-scope.js';
 import type { ScriptOutcome } from '../executor/spawn-script.js';
 import { alertFacts } from './alert-facts.js';
-import {
-  NOT_REVERTED,
-  addStart,
-  plan,
-  reapplyLine,
-  responseStart,
-  type BatchWork,
-  type Planned,
-} from './batch-plan.js';
+import { NOT_REVERTED, plan, reapplyLine, type BatchWork, type Planned } from './batch-plan.js';
+import { addStart, responseStart } from './execution-start.js';
 import type { ExecdContext } from './execd-context.js';
 import { executionEnd } from './record-outcome.js';
 import { basenameOf, decideAndStore, noteFor } from './run-add.js';

@@ -11,6 +11,7 @@ import type { ActiveResponse, ExecutionAction } from '../../protocol/execution-r
 import { parseLenientJson, isJsonObject } from '../../protocol/json.js';
 import { rewriteForScript } from '../../protocol/ar-message.js';
 import type { ExecdContext } from './execd-context.js';
+import { responseStart } from './execution-start.js';
 import { executionEnd } from './record-outcome.js';
 import { logReverted } from './response-log.js';
 
@@ -23,18 +24,7 @@ export interface RevertResult {
 }
 
 function startRecord(ctx: ExecdContext, active: ActiveResponse, action: ExecutionAction): number {
-  return ctx.store.startExecution({
-    key: active.key,
-    arName: active.arName,
-    program: active.program,
-    action,
-    agentId: active.agentId,
-    alertId: active.alertId,
-    ruleId: active.ruleId,
-    srcip: active.srcip,
-    user: active.user,
-    startedAt: ctx.now(),
-  });
+  return ctx.store.startExecution(responseStart(ctx, active, action));
 }
 
 async function deleteUnderLock(ctx: ExecdContext, key: string, reason: RevertReason): Promise<RevertResult> {

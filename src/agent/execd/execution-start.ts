@@ -1,0 +1,52 @@
+/**
+ * The start record of an execution, one shape for every path (spawned, batched, absent, revert,
+ * re-apply), so history rows look the same whichever path ran them.
+ */
+import type { ActiveResponse, ExecutionAction, ExecutionStart } from '../../protocol/execution-records.js';
+import type { JsonObject } from '../../protocol/json.js';
+import { alertFacts, type AlertFacts } from './alert-facts.js';
+import type { ExecdContext } from './execd-context.js';
+
+/** What an add's start record needs of its job (run-add's AddJob has these). */
+export interface AddStartJob {
+  readonly message: JsonObject;
+  readonly arName: string;
+  readonly program: string;
+}
+
+/** An add, before its key is known; `facts` when the caller already read them from the message. */
+export function addStart(
+  ctx: ExecdContext,
+  job: AddStartJob,
+  facts: AlertFacts = alertFacts(job.message),
+): ExecutionStart {
+  return {
+    key: undefined,
+    arName: job.arName,
+    program: job.program,
+    action: 'add',
+    agentId: ctx.agentId,
+    ...facts,
+    startedAt: ctx.now(),
+  };
+}
+
+/** An execution of an active response (delete, re-apply): its facts come from the stored row. */
+export function responseStart(
+  ctx: ExecdContext,
+  active: ActiveResponse,
+  action: ExecutionAction,
+): ExecutionStart {
+  return {
+    key: active.key,
+    arName: active.arName,
+    program: active.program,
+    action,
+    agentId: active.agentId,
+    alertId: active.alertId,
+    ruleId: active.ruleId,
+    srcip: active.srcip,
+    user: active.user,
+    startedAt: ctx.now(),
+  };
+}
