@@ -1,7 +1,7 @@
 /**
  * The only mapping from error codes to CLI exit codes.
  * 0 success; 1 invalid input or config (the user must fix something); 2 usage; 3 the daemon could
- * not be reached; 4 not found; 5 refused (auth); 6 the home is in use by another running daemon;
+ * not be reached; 4 not found; 5 refused (auth, or too many failed enrollments); 6 the home is in use by another running daemon;
  * 70 internal error (EX_SOFTWARE); 74 the daemon's database is damaged or its disk is full (EX_IOERR).
  */
 import { ErrorCode, isRiposteError } from '../protocol/error-codes.js';
@@ -28,6 +28,7 @@ const byCode: Record<ErrorCode, number> = {
   [ErrorCode.AGENT_DISCONNECTED]: 3,
   [ErrorCode.AUTH_REQUIRED]: 5,
   [ErrorCode.AUTH_FORBIDDEN]: 5,
+  [ErrorCode.RATE_LIMITED]: 5,
   [ErrorCode.INTERNAL]: 70,
 };
 

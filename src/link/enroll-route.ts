@@ -2,32 +2,31 @@
  * `POST /enroll` on the manager's HTTPS port when no REST API is mounted (the API serves the same
  * route with the same contract):
  * body `{name, password? | token?}` (JSON, at most 16 KiB) -> 201 `{id, name, cert, key, ca}`, or
- * `{error: {code, message}}` with 400 (REQUEST_INVALID), 401 (AUTH_REQUIRED), 403 (AUTH_FORBIDDEN),
- * 413 (body too large), 500 otherwise. The request needs no client certificate.
+ * `{error: {code, message}}` with the code's status from protocol/http-status.ts: 400 (REQUEST_INVALID),
+ * 401 (AUTH_REQUIRED), 403 (AUTH_FORBIDDEN), 429 + Retry-After (RATE_LIMITED), 413 (body too large). The request needs no client certificate.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ErrorCode, isRiposteError, type ErrorCode as Code } from '../protocol/error-codes.js';
+import { ErrorCode, isRiposteError } from '../protocol/error-codes.js';
+import { HTTP_STATUS, retryAfterSec } from '../protocol/http-status.js';
 import type { EnrollRequest, EnrollResult } from '../protocol/fleet-records.js';
 
 export const ENROLL_PATH = '/enroll';
 const MAX_BODY_BYTES = 16 * 1024;
 
-const STATUS: Partial<Record<Code, number>> = {
-  [ErrorCode.REQUEST_INVALID]: 400,
-  [ErrorCode.AUTH_REQUIRED]: 401,
-  [ErrorCode.AUTH_FORBIDDEN]: 403,
-};
-
 export type Enroll = (req: EnrollRequest, peer: string) => Promise<EnrollResult>;
 
-function reply(res: ServerResponse, status: number, body: unknown): void {
+function reply(res: ServerResponse, status: number, body: unknown, retryAfter?: number): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    ...(retryAfter === undefined ? {} : { 'retry-after': String(retryAfter) }),
+  });
   res.end(text);
 }
 
-function replyError(res: ServerResponse, status: number, code: string, message: string): void {
-  reply(res, status, { error: { code, message } });
+function replyError(res: ServerResponse, status: number, error: { code: string; message: string }): void {
+  reply(res, status, { error });
 }
 
 function readBody(req: IncomingMessage): Promise<string | undefined> {
@@ -82,19 +81,22 @@ export async function handleEnroll(req: IncomingMessage, res: ServerResponse, en
   try {
     const text = await readBody(req);
     if (text === undefined) {
-      replyError(res, 413, ErrorCode.REQUEST_INVALID, `Request body is larger than ${MAX_BODY_BYTES} bytes`);
+      replyError(res, 413, {
+        code: ErrorCode.REQUEST_INVALID,
+        message: `Request body is larger than ${MAX_BODY_BYTES} bytes`,
+      });
       return;
     }
     const body = toEnrollRequest(text);
     if (body === undefined) {
       const msg = 'Request body must be a JSON object {name, password | token}';
-      replyError(res, 400, ErrorCode.REQUEST_INVALID, msg);
+      replyError(res, 400, { code: ErrorCode.REQUEST_INVALID, message: msg });
       return;
     }
     reply(res, 201, await enroll(body, req.socket.remoteAddress ?? 'unknown'));
   } catch (err: unknown) {
     const code = isRiposteError(err) ? err.code : ErrorCode.INTERNAL;
     const message = isRiposteError(err) ? err.message : 'Enrollment failed';
-    replyError(res, STATUS[code] ?? 500, code, message);
+    reply(res, HTTP_STATUS[code], { error: { code, message } }, retryAfterSec(err));
   }
 }

@@ -98,6 +98,9 @@ function sendError(log: DaemonLog) {
       });
     }
     const body = request.routeOptions.url === '/active-response' ? wazuhProblem(mapped) : mapped.body;
+    if (mapped.retryAfterSec !== undefined) {
+      void reply.header('retry-after', String(mapped.retryAfterSec));
+    }
     return reply.code(mapped.status).type('application/json; charset=utf-8').send(body);
   };
 }

@@ -9,32 +9,9 @@
  * a request it cannot even start (bad body, no token) gets this shape too.
  */
 import { ErrorCode, isRiposteError } from '../protocol/error-codes.js';
+import { HTTP_STATUS, retryAfterSec } from '../protocol/http-status.js';
 
-/**
- * HTTP status per error code, for every HTTP API, so a code has one status everywhere. A code added
- * to ErrorCode breaks the build until it is mapped here.
- */
-export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
-  [ErrorCode.CONFIG_INVALID]: 400,
-  [ErrorCode.CONFIG_UNREADABLE]: 500,
-  [ErrorCode.ALERT_INVALID]: 400,
-  [ErrorCode.AR_MESSAGE_INVALID]: 400,
-  [ErrorCode.AR_COMMAND_UNKNOWN]: 404,
-  [ErrorCode.AR_SCRIPT_FAILED]: 502,
-  [ErrorCode.AR_SCRIPT_TIMEOUT]: 504,
-  [ErrorCode.RESPONSE_NOT_FOUND]: 404,
-  [ErrorCode.AGENT_NOT_FOUND]: 404,
-  [ErrorCode.AGENT_DISCONNECTED]: 409,
-  [ErrorCode.AUTH_REQUIRED]: 401,
-  [ErrorCode.AUTH_FORBIDDEN]: 403,
-  [ErrorCode.REQUEST_INVALID]: 400,
-  [ErrorCode.DAEMON_UNREACHABLE]: 503,
-  [ErrorCode.HOME_IN_USE]: 409,
-  [ErrorCode.HOME_UNSAFE]: 500,
-  [ErrorCode.STORE_CORRUPT]: 500,
-  [ErrorCode.STORE_FULL]: 507,
-  [ErrorCode.INTERNAL]: 500,
-};
+export { HTTP_STATUS };
 
 /** The JSON body of every error response. */
 export interface ErrorBody {
@@ -47,6 +24,8 @@ export interface MappedError {
   readonly body: ErrorBody;
   /** True when the error was not a RiposteError (or was INTERNAL): the caller should log it. */
   readonly unexpected: boolean;
+  /** Seconds to send as `Retry-After` (RATE_LIMITED). */
+  readonly retryAfterSec?: number;
 }
 
 /** Message sent for any unexpected error; the details go to the log only. */
@@ -86,7 +65,9 @@ export function mapError(err: unknown): MappedError {
     const status = HTTP_STATUS[err.code] ?? 500;
     const internal = status >= 500 && err.code !== ErrorCode.DAEMON_UNREACHABLE;
     const message = err.code === ErrorCode.INTERNAL ? GENERIC_INTERNAL_MESSAGE : err.message;
-    return { status, body: { error: { code: err.code, message } }, unexpected: internal };
+    const retry = retryAfterSec(err);
+    const mapped = { status, body: { error: { code: err.code, message } }, unexpected: internal };
+    return retry === undefined ? mapped : { ...mapped, retryAfterSec: retry };
   }
   if (isFrameworkError(err)) {
     const body: ErrorBody = { error: { code: ErrorCode.REQUEST_INVALID, message: frameworkMessage(err) } };

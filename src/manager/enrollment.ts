@@ -3,6 +3,10 @@
  * password (`<home>/etc/authd.pass`) or a one-time token (stored as a SHA-256 hash, single use,
  * expiring, bound to a name); the manager assigns the next id and issues a client certificate
  * (CN = id) signed by its CA. Enrollments run one at a time so ids are never assigned twice.
+ * Hardening (issue 13.12): a token is checked first and consumed only when nothing else can refuse
+ * the enrollment (a duplicate name does not burn it); names are unique case-insensitively among
+ * non-removed agents; an address with too many failed attempts is refused with RATE_LIMITED
+ * (enroll-limiter.ts) before its credentials are looked at.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -10,6 +14,7 @@ import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
 import { fingerprintOf, issueAgentCert, type ManagerPki } from '../pki/pki.js';
 import type { ManagerContext } from './manager-context.js';
 import type { EnrollRequest, EnrollResult } from '../protocol/fleet-records.js';
+import { EnrollLimiter } from './enroll-limiter.js';
 
 /** Wazuh's agent-name charset, capped at 128 characters. */
 const NAME_RE = /^[A-Za-z0-9._-]{1,128}$/;
@@ -51,6 +56,7 @@ export class Enrollment {
     private readonly pki: ManagerPki,
     /** `<home>/etc/authd.pass`; password enrollment is off when the file is absent. */
     private readonly passwordFile: string,
+    private readonly limiter: EnrollLimiter = new EnrollLimiter(),
   ) {}
 
   addToken(name: string, ttlMs: number): { token: string; expiresAt: number } {
@@ -66,14 +72,38 @@ export class Enrollment {
 
   /** Enrolls one agent (serialised with other enrollments). */
   enroll(req: EnrollRequest, peer: string): Promise<EnrollResult> {
-    const run = this.chain.then(() => this.enrollNow(req, peer));
+    const run = this.chain.then(() => this.limitedEnroll(req, peer));
     this.chain = run.catch(() => undefined);
     return run;
   }
 
+  /**
+   * Runs in the serialised chain, so each attempt sees the failures recorded before it. Every refusal
+   * counts (wrong password or token, bad name, duplicate name) except a RATE_LIMITED one, which would
+   * otherwise keep a hammering address locked out forever.
+   */
+  private async limitedEnroll(req: EnrollRequest, peer: string): Promise<EnrollResult> {
+    const waitMs = this.limiter.retryAfterMs(peer, this.ctx.now());
+    if (waitMs > 0) {
+      const retryAfterSec = Math.ceil(waitMs / 1000);
+      throw new RiposteError(
+        ErrorCode.RATE_LIMITED,
+        `Enrollment refused: too many failed attempts from this address; retry after ${retryAfterSec} s`,
+        { retryAfterSec },
+      );
+    }
+    try {
+      return await this.enrollNow(req, peer);
+    } catch (err: unknown) {
+      this.limiter.recordFailure(peer, this.ctx.now());
+      throw err;
+    }
+  }
+
+  /** Checks the password or token; a token is NOT consumed here (see {@link consumeToken}). */
   private authorize(req: EnrollRequest, name: string): void {
     if (typeof req.token === 'string') {
-      const use = this.ctx.store.useEnrollToken(hashToken(req.token), name, this.ctx.now());
+      const use = this.ctx.store.checkEnrollToken(hashToken(req.token), name, this.ctx.now());
       if (!use.ok) {
         throw new RiposteError(
           ErrorCode.AUTH_FORBIDDEN,
@@ -96,20 +126,39 @@ export class Enrollment {
     }
   }
 
+  /** Marks the token used; the chain is serialised, so the check in {@link authorize} still holds. */
+  private consumeToken(req: EnrollRequest, name: string): void {
+    if (typeof req.token !== 'string') {
+      return;
+    }
+    const use = this.ctx.store.useEnrollToken(hashToken(req.token), name, this.ctx.now());
+    if (!use.ok) {
+      throw new RiposteError(
+        ErrorCode.AUTH_FORBIDDEN,
+        `Enrollment refused: the token ${TOKEN_REASONS[use.reason]}`,
+      );
+    }
+  }
+
   private async enrollNow(req: EnrollRequest, peer: string): Promise<EnrollResult> {
     const name = checkName(req.name);
     // Authorization first: an unauthenticated caller learns nothing about enrolled names.
     this.authorize(req, name);
-    const dup = this.ctx.store.listAgents().find((a) => a.name === name && a.removedAt === undefined);
+    const lower = name.toLowerCase();
+    const dup = this.ctx.store
+      .listAgents()
+      .find((a) => a.removedAt === undefined && a.name.toLowerCase() === lower);
     if (dup !== undefined) {
       throw new RiposteError(
         ErrorCode.REQUEST_INVALID,
-        `Agent name "${name}" is already enrolled (id ${dup.id})`,
+        `Agent name "${name}" is already enrolled (id ${dup.id}, "${dup.name}"; names are case-insensitive)`,
       );
     }
     const id = this.ctx.store.nextAgentId();
     const now = this.ctx.now();
     const pair = await issueAgentCert(this.pki.ca, id, now);
+    // Consumed only now: nothing after this point refuses the enrollment.
+    this.consumeToken(req, name);
     this.ctx.store.insertAgent({
       id,
       name,

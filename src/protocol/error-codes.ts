@@ -1,7 +1,9 @@
 /**
  * Stable error codes. They cross process and HTTP boundaries, so they are strings, never classes.
  * Each code is documented in docs/errors.md (a test checks that). HTTP statuses are mapped in
- * src/manager-api/error-mapper.ts (for every HTTP API) and CLI exit codes in src/cli/exit-codes.ts, nowhere else.
+ * src/protocol/http-status.ts (for every HTTP API, including the link layer's `POST /enroll`) and CLI
+ * exit codes in src/cli/exit-codes.ts, nowhere else. A RATE_LIMITED error carries
+ * `details.retryAfterSec`, sent as `Retry-After`.
  */
 export const ErrorCode = {
   CONFIG_INVALID: 'CONFIG_INVALID',
@@ -16,6 +18,7 @@ export const ErrorCode = {
   AGENT_DISCONNECTED: 'AGENT_DISCONNECTED',
   AUTH_REQUIRED: 'AUTH_REQUIRED',
   AUTH_FORBIDDEN: 'AUTH_FORBIDDEN',
+  RATE_LIMITED: 'RATE_LIMITED',
   REQUEST_INVALID: 'REQUEST_INVALID',
   DAEMON_UNREACHABLE: 'DAEMON_UNREACHABLE',
   HOME_IN_USE: 'HOME_IN_USE',

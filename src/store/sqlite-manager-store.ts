@@ -108,22 +108,29 @@ class SqliteManagerStore extends SqliteManagerBase implements ManagerStore {
     );
   }
 
+  checkEnrollToken(hash: string, name: string, now: number): TokenUse {
+    const r = this.q('SELECT name, expires_at, used_at FROM enroll_tokens WHERE hash = ?').get(hash) as
+      { name: string; expires_at: number; used_at: number | null } | undefined;
+    if (r === undefined) {
+      return { ok: false, reason: 'unknown' };
+    }
+    if (r.used_at !== null) {
+      return { ok: false, reason: 'used' };
+    }
+    if (now > r.expires_at || r.name !== name) {
+      return { ok: false, reason: now > r.expires_at ? 'expired' : 'wrong-name' };
+    }
+    return { ok: true, name: r.name };
+  }
+
   useEnrollToken(hash: string, name: string, now: number): TokenUse {
     return this.db
       .transaction((): TokenUse => {
-        const r = this.q('SELECT name, expires_at, used_at FROM enroll_tokens WHERE hash = ?').get(hash) as
-          { name: string; expires_at: number; used_at: number | null } | undefined;
-        if (r === undefined) {
-          return { ok: false, reason: 'unknown' };
+        const use = this.checkEnrollToken(hash, name, now);
+        if (use.ok) {
+          this.q('UPDATE enroll_tokens SET used_at = ? WHERE hash = ?').run(now, hash);
         }
-        if (r.used_at !== null) {
-          return { ok: false, reason: 'used' };
-        }
-        if (now > r.expires_at || r.name !== name) {
-          return { ok: false, reason: now > r.expires_at ? 'expired' : 'wrong-name' };
-        }
-        this.q('UPDATE enroll_tokens SET used_at = ? WHERE hash = ?').run(now, hash);
-        return { ok: true, name: r.name };
+        return use;
       })
       .immediate();
   }

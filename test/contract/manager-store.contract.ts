@@ -184,6 +184,19 @@ function tokenContract(make: MakeManagerStore): void {
         assert.deepEqual(s.useEnrollToken('h1', 'web', 11), { ok: true, name: 'web' });
       });
     });
+
+    void test('checking a token answers like using it but does not consume it', () => {
+      withStore(make, (s) => {
+        s.addEnrollToken('h1', 'web', 0, 100);
+        assert.deepEqual(s.checkEnrollToken('h1', 'db', 10), { ok: false, reason: 'wrong-name' });
+        assert.deepEqual(s.checkEnrollToken('h1', 'web', 10), { ok: true, name: 'web' });
+        assert.deepEqual(s.checkEnrollToken('h1', 'web', 11), { ok: true, name: 'web' });
+        assert.deepEqual(s.checkEnrollToken('h1', 'web', 101), { ok: false, reason: 'expired' });
+        assert.deepEqual(s.checkEnrollToken('nope', 'web', 1), { ok: false, reason: 'unknown' });
+        assert.deepEqual(s.useEnrollToken('h1', 'web', 12), { ok: true, name: 'web' });
+        assert.deepEqual(s.checkEnrollToken('h1', 'web', 13), { ok: false, reason: 'used' });
+      });
+    });
   });
 }
 

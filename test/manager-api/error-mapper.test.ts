@@ -49,6 +49,15 @@ void describe('error mapper', () => {
     assert.equal(server.body.error.message, GENERIC_INTERNAL_MESSAGE);
   });
 
+  void test('RATE_LIMITED is 429 and carries the seconds to send as Retry-After', () => {
+    const err = new RiposteError(ErrorCode.RATE_LIMITED, 'slow down', { retryAfterSec: 12.2 });
+    const mapped = mapError(err);
+    assert.equal(mapped.status, 429);
+    assert.equal(mapped.retryAfterSec, 13);
+    assert.equal(mapError(new RiposteError(ErrorCode.AUTH_FORBIDDEN, 'x')).retryAfterSec, undefined);
+    assert.equal(exitCodeFor(err), 5);
+  });
+
   void test('docs/errors.md documents every error code with its HTTP status and exit code', () => {
     const doc = fs.readFileSync(ERRORS_DOC, 'utf8');
     for (const code of Object.values(ErrorCode)) {

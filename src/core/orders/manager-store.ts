@@ -80,6 +80,11 @@ export interface ManagerStore {
   updateAgentSeen(id: string, seen: AgentSeen): void;
 
   addEnrollToken(hash: string, name: string, createdAt: number, expiresAt: number): void;
+  /**
+   * What {@link useEnrollToken} would answer, without marking the token used: enrollment checks the
+   * token first and consumes it only once nothing else (e.g. a duplicate name) can refuse it.
+   */
+  checkEnrollToken(hash: string, name: string, now: number): TokenUse;
   /** Marks the token used (atomically, single use) when it is valid for `name`. */
   useEnrollToken(hash: string, name: string, now: number): TokenUse;
 

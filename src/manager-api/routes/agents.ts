@@ -3,7 +3,8 @@
  * the agent is marked removed, disconnected, and its certificate refused from then on),
  * `POST /agents/tokens` (admin: a one-time enrollment token, shown once) and `POST /enroll`
  * (public: the caller proves itself with the enrollment password or a one-time token; the
- * service checks them).
+ * service checks them, and refuses an address with too many failed attempts: RATE_LIMITED, 429 +
+ * Retry-After, keyed on `request.ip`).
  */
 import type { FastifyInstance } from 'fastify';
 import type { EnrollRequest } from '../../protocol/fleet-records.js';

@@ -1,0 +1,70 @@
+/**
+ * Failed-enrollment limit per source address (issue 13.12): at most `maxFailures` refused attempts
+ * per address within `windowMs`; beyond that the address is refused before its password or token is
+ * even looked at, until its oldest counted failure leaves the window. Successful enrollments are not
+ * counted. Pure: the caller passes `now`; no timers. Memory stays bounded: each address keeps at most
+ * `maxFailures` timestamps, addresses whose failures all left the window are pruned on every use,
+ * and at most `maxAddresses` are tracked (the least recently failing is forgotten first).
+ */
+
+export interface EnrollLimits {
+  readonly maxFailures: number;
+  readonly windowMs: number;
+  readonly maxAddresses: number;
+}
+
+export const DEFAULT_ENROLL_LIMITS: EnrollLimits = {
+  maxFailures: 10,
+  windowMs: 60_000,
+  maxAddresses: 10_000,
+};
+
+/** `::ffff:1.2.3.4` and `1.2.3.4` are one source. */
+function sourceKey(peer: string): string {
+  return peer.toLowerCase().replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
+}
+
+export class EnrollLimiter {
+  /** Failure times per address, oldest first; the map is ordered by each address's latest failure. */
+  private readonly failures = new Map<string, number[]>();
+
+  constructor(private readonly limits: EnrollLimits = DEFAULT_ENROLL_LIMITS) {}
+
+  /** Milliseconds until `peer` may try again, or 0 when it may try now. */
+  retryAfterMs(peer: string, now: number): number {
+    this.prune(now);
+    const times = (this.failures.get(sourceKey(peer)) ?? []).filter((t) => t > now - this.limits.windowMs);
+    if (times.length < this.limits.maxFailures) {
+      return 0;
+    }
+    const oldest = times[times.length - this.limits.maxFailures] ?? now;
+    return oldest + this.limits.windowMs - now;
+  }
+
+  recordFailure(peer: string, now: number): void {
+    const key = sourceKey(peer);
+    const times = (this.failures.get(key) ?? []).filter((t) => t > now - this.limits.windowMs);
+    times.push(now);
+    if (times.length > this.limits.maxFailures) {
+      times.splice(0, times.length - this.limits.maxFailures);
+    }
+    this.failures.delete(key);
+    this.failures.set(key, times);
+    this.prune(now);
+  }
+
+  /** Addresses tracked now (for tests and metrics). */
+  get size(): number {
+    return this.failures.size;
+  }
+
+  private prune(now: number): void {
+    for (const [key, times] of this.failures) {
+      const latest = times[times.length - 1] ?? 0;
+      if (latest > now - this.limits.windowMs && this.failures.size <= this.limits.maxAddresses) {
+        break;
+      }
+      this.failures.delete(key);
+    }
+  }
+}

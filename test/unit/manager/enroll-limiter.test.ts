@@ -1,0 +1,44 @@
+/**
+ * The failed-enrollment limit (issue 13.12): pure, `now` passed in, bounded memory.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EnrollLimiter } from '../../../src/manager/enroll-limiter.js';
+
+const limits = { maxFailures: 3, windowMs: 1000, maxAddresses: 2 };
+
+test('an address is refused after maxFailures within the window, until its oldest failure leaves it', () => {
+  const l = new EnrollLimiter(limits);
+  l.recordFailure('127.0.0.1', 0);
+  l.recordFailure('127.0.0.1', 100);
+  assert.equal(l.retryAfterMs('127.0.0.1', 200), 0);
+  l.recordFailure('127.0.0.1', 200);
+  assert.equal(l.retryAfterMs('127.0.0.1', 300), 700);
+  assert.equal(l.retryAfterMs('127.0.0.2', 300), 0, 'another address is not affected');
+  assert.equal(l.retryAfterMs('127.0.0.1', 1000), 0, 'the failure at 0 has left the window');
+});
+
+test('::ffff:a.b.c.d counts as a.b.c.d', () => {
+  const l = new EnrollLimiter(limits);
+  l.recordFailure('::ffff:127.0.0.1', 0);
+  l.recordFailure('127.0.0.1', 1);
+  l.recordFailure('::FFFF:127.0.0.1', 2);
+  assert.ok(l.retryAfterMs('127.0.0.1', 3) > 0);
+});
+
+test('memory is bounded: expired addresses are pruned and at most maxAddresses are tracked', () => {
+  const l = new EnrollLimiter(limits);
+  l.recordFailure('127.0.0.1', 0);
+  l.recordFailure('127.0.0.2', 10);
+  l.recordFailure('127.0.0.3', 20);
+  assert.equal(l.size, 2, 'the least recently failing address was dropped');
+  l.recordFailure('127.0.0.2', 30);
+  l.recordFailure('127.0.0.4', 40);
+  assert.equal(l.size, 2);
+  assert.equal(l.retryAfterMs('127.0.0.9', 5000), 0);
+  assert.equal(l.size, 0, 'addresses whose failures all left the window are pruned on use');
+  for (let i = 0; i < 100; i++) {
+    l.recordFailure('127.0.0.5', 6000 + i);
+  }
+  assert.equal(l.retryAfterMs('127.0.0.5', 6100), 997, 'only the last maxFailures times are kept');
+});
