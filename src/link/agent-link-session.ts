@@ -5,10 +5,11 @@
  * - on connect: hello {version, lastOrderSeq, disabled};
  * - welcome: send the whole active list (the manager reconciles), then every finished execution
  *   newer than what the manager holds;
- * - order: a seq <= the stored `last_order_seq` was already applied (redelivery after a lost ack
- *   or a crash): ack it again, never run it twice. Otherwise store the seq, ack, then run it
- *   (add -> execd.submit, revert -> execd.revert); its execution is reported with the seq, or
- *   `rejected` when execd refused the message.
+ * - order: run it (add -> execd.submit, revert -> execd.revert) and ack it only once execd has
+ *   recorded its execution (or refused it: `rejected`), so an order taken in but not yet started
+ *   when the agent is killed stays queued on the manager and is delivered again. Applied orders
+ *   are remembered durably (see AppliedOrders): a redelivered one is acked again, never run twice;
+ *   one still running (a redelivery after a reconnect) is acked when it ends.
  *
  * Execution reports are idempotent on the manager ((agent, id) unique), so re-sending is safe.
  */
@@ -18,8 +19,10 @@ import type { AgentFrame, ManagerFrame, OrderFrame } from '../protocol/link.js';
 import type { Execd } from '../agent/execd/execd.js';
 import type { DaemonLog } from '../log/daemon-log.js';
 
-/** Agent store setting holding the highest applied order seq. */
+/** Agent store setting: every order seq <= this one was applied (or refused). */
 export const LAST_ORDER_SEQ_SETTING = 'last_order_seq';
+/** Agent store setting: JSON list of applied seqs above LAST_ORDER_SEQ_SETTING (orders end out of order). */
+export const APPLIED_ORDER_SEQS_SETTING = 'applied_order_seqs';
 const PAGE = 500;
 
 export interface AgentLinkDeps {
@@ -42,6 +45,8 @@ export class AgentLinkSession {
   private readonly sent = new Set<number>();
   private readonly orderSeqOf = new Map<number, number>();
   private flushQueued = false;
+  /** Orders handed to execd whose execution is not recorded yet (not acked yet). */
+  private readonly running = new Set<number>();
 
   constructor(private readonly deps: AgentLinkDeps) {}
 
@@ -91,22 +96,74 @@ export class AgentLinkSession {
   }
 
   private lastSeq(): number {
-    const v = Number(this.deps.store.getSetting(LAST_ORDER_SEQ_SETTING) ?? '0');
-    return Number.isSafeInteger(v) && v > 0 ? v : 0;
+    return readSeq(this.deps.store.getSetting(LAST_ORDER_SEQ_SETTING));
+  }
+
+  private appliedAbove(): Set<number> {
+    const text = this.deps.store.getSetting(APPLIED_ORDER_SEQS_SETTING);
+    let list: unknown;
+    try {
+      list = text === undefined ? [] : JSON.parse(text);
+    } catch {
+      list = [];
+    }
+    return new Set(Array.isArray(list) ? list.map(readSeq).filter((n) => n > 0) : []);
+  }
+
+  private isApplied(seq: number): boolean {
+    return seq <= this.lastSeq() || this.appliedAbove().has(seq);
+  }
+
+  /**
+   * Records `seq` as applied, in one store transaction: the floor moves up to just below the
+   * oldest order still running (or to the highest applied one when none runs), and the applied
+   * seqs above it are kept, so the list stays as short as the number of orders in flight.
+   */
+  private markApplied(seq: number): void {
+    this.running.delete(seq);
+    const store = this.deps.store;
+    store.transaction(() => {
+      const applied = this.appliedAbove();
+      applied.add(seq);
+      let floor = this.lastSeq();
+      const oldestRunning = Math.min(...this.running);
+      const limit = Number.isFinite(oldestRunning) ? oldestRunning - 1 : Math.max(floor, ...applied);
+      floor = Math.max(floor, limit);
+      const above = [...applied].filter((n) => n > floor).sort((a, b) => a - b);
+      store.setSetting(LAST_ORDER_SEQ_SETTING, String(floor));
+      store.setSetting(APPLIED_ORDER_SEQS_SETTING, JSON.stringify(above));
+    });
+  }
+
+  /**
+   * Recorded (or refused) now, so a kill -9 from here on finds the execution in the store: mark
+   * the order applied and ack it. If the store cannot take the mark (disk full), the order is not
+   * acked: the manager delivers it again after a reconnect, and execd's key dedupe answers it.
+   */
+  private settle(seq: number): void {
+    try {
+      this.markApplied(seq);
+    } catch (err) {
+      this.deps.log.error(
+        `Order ${seq} ran but could not be marked applied: ${err instanceof Error ? err.message : String(err)}`,
+      );
+      return;
+    }
+    this.send?.({ type: 'ack', seq });
   }
 
   private onOrder(order: OrderFrame): void {
     const send = this.send;
-    if (send === undefined) {
-      return;
+    if (send === undefined || this.running.has(order.seq)) {
+      return; // a redelivery of an order still running: acked when it ends
     }
-    if (order.seq <= this.lastSeq()) {
+    if (this.isApplied(order.seq)) {
       send({ type: 'ack', seq: order.seq });
       return;
     }
-    this.deps.store.setSetting(LAST_ORDER_SEQ_SETTING, String(order.seq));
-    send({ type: 'ack', seq: order.seq });
+    this.running.add(order.seq);
     if (this.deps.disabled) {
+      this.settle(order.seq);
       this.reject(order.seq, 'active response is disabled on this agent');
       return;
     }
@@ -114,10 +171,15 @@ export class AgentLinkSession {
   }
 
   private async run(order: OrderFrame): Promise<void> {
-    const executionId =
-      order.kind === 'add'
-        ? (await this.deps.execd.submit(order.message))?.executionId
-        : (await this.deps.execd.revert(order.key))?.executionId;
+    let executionId: number | undefined;
+    try {
+      executionId =
+        order.kind === 'add'
+          ? (await this.deps.execd.submit(order.message))?.executionId
+          : (await this.deps.execd.revert(order.key))?.executionId;
+    } finally {
+      this.settle(order.seq);
+    }
     if (executionId === undefined) {
       const why =
         order.kind === 'add'
@@ -181,4 +243,10 @@ export class AgentLinkSession {
       }
     }
   }
+}
+
+/** A stored seq, or 0 when absent or not a positive safe integer. */
+function readSeq(v: unknown): number {
+  const n = Number(v ?? '0');
+  return Number.isSafeInteger(n) && n > 0 ? n : 0;
 }
