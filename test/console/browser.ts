@@ -43,8 +43,27 @@ export async function openConsole(
       cspViolations.push(msg.text());
     }
   });
-  await page.goto(`${origin}/console/`);
+  await gotoSettled(page, `${origin}/console/`);
   return { page, cspViolations, close: () => context.close() };
+}
+
+/**
+ * page.goto, again when Chromium aborts it with ERR_NETWORK_CHANGED: Chromium cancels in-flight
+ * navigations when it sees an interface or address change, and other test files create and delete
+ * veth links and namespaces while this one runs (and IPv6 addresses leave their tentative state).
+ * Bounded: 5 attempts; any other error is thrown at once.
+ */
+export async function gotoSettled(page: Page, url: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await page.goto(url);
+      return;
+    } catch (err) {
+      if (attempt >= 5 || !(err instanceof Error) || !err.message.includes('ERR_NETWORK_CHANGED')) {
+        throw err;
+      }
+    }
+  }
 }
 
 /** Signs in on the sign-in form with `token`; resolves once the navigation bar shows. */
