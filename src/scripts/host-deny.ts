@@ -18,6 +18,7 @@
 import { ipOfKey, srcipInput, SRCIP_INVALID_LOG } from './contract/input.js';
 import { LockDir, withLock } from './contract/lock.js';
 import { ScriptFailure, type StockContext, type StockScript } from './contract/stock-script.js';
+import type { StockBatchItem, StockBatchResult } from './contract/stock-batch.js';
 import { atomicRewrite, readTextOrEmpty } from './host-deny/atomic-rewrite.js';
 import { denyEntry, withEntry, withoutEntry } from './host-deny/entries.js';
 import type { IpAddress } from '../core/net/ip.js';
@@ -66,10 +67,78 @@ async function remove(ctx: StockContext): Promise<void> {
   }
 }
 
+/** One edit of a batch: add or remove the entry for `addr`. */
+export interface DenyEdit {
+  readonly mode: 'add' | 'delete';
+  readonly addr: IpAddress;
+}
+
+/**
+ * Applies `edits` in order to `text` (pure): the final text and, per edit, whether it changed
+ * nothing (an address already denied, or an entry already absent).
+ */
+export function applyDenyEdits(text: string, edits: readonly DenyEdit[]): { text: string; noop: boolean[] } {
+  let current = text;
+  const noop = edits.map((e) => {
+    const next = e.mode === 'add' ? withEntry(current, e.addr) : withoutEntry(current, e.addr);
+    const same = next === current;
+    current = next;
+    return same;
+  });
+  return { text: current, noop };
+}
+
+/** The batch form: one lock, one read and at most one atomic rewrite for the whole batch. */
+async function batch(items: readonly StockBatchItem[]): Promise<StockBatchResult[]> {
+  const first = items[0];
+  if (first === undefined) {
+    return [];
+  }
+  const addrs = items.map((i) => ipOfKey(i.ctx.key));
+  const edits = items.flatMap((i, n): DenyEdit[] => {
+    const addr = addrs[n];
+    return addr ? [{ mode: i.mode, addr }] : [];
+  });
+  let noop: boolean[];
+  try {
+    noop = await withLock({ home: first.ctx.host.home, dir: LockDir.HOST_DENY }, async () => {
+      try {
+        const before = await readTextOrEmpty(HOSTS_DENY_PATH);
+        const result = applyDenyEdits(before, edits);
+        if (result.text !== before) {
+          await atomicRewrite(HOSTS_DENY_PATH, result.text);
+        }
+        return result.noop;
+      } catch (err) {
+        throw new ScriptFailure(`Unable to write file '${HOSTS_DENY_PATH}': ${(err as Error).message}`);
+      }
+    });
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    return items.map(() => why);
+  }
+  let e = 0;
+  return items.map((item, n) => {
+    const addr = addrs[n];
+    if (!addr) {
+      return SRCIP_INVALID_LOG;
+    }
+    if (noop[e++] === true) {
+      item.ctx.log(
+        item.mode === 'add'
+          ? `Entry '${denyEntry(addr)}' already present on '${HOSTS_DENY_PATH}'`
+          : `No entry for '${item.ctx.key ?? ''}' on '${HOSTS_DENY_PATH}'`,
+      );
+    }
+    return undefined;
+  });
+}
+
 export const hostDeny: StockScript = {
   name: 'host-deny',
   stateful: true,
   input: (message) => srcipInput(message),
   add,
   delete: remove,
+  batch,
 };

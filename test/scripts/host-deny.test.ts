@@ -16,6 +16,7 @@ import {
   withoutEntry,
 } from '../../src/scripts/host-deny/entries.js';
 import { SRCIP_INVALID_LOG } from '../../src/scripts/contract/input.js';
+import { applyDenyEdits } from '../../src/scripts/host-deny.js';
 import {
   alertWith,
   arMessage,
@@ -54,6 +55,21 @@ void describe('host-deny entries (pure)', () => {
     assert.equal(hasEntry(added, ip('10.0.0.1')), true);
     assert.equal(withoutEntry(added, ip('10.0.0.1')), `${base}\n`);
     assert.equal(withoutEntry(base, ip('10.0.0.1')), base);
+  });
+});
+
+void describe('host-deny batch edits (pure): one rewrite for a whole batch', () => {
+  void test('edits apply in order; an add then a delete of one address ends without it; no-ops reported', () => {
+    const base = '# keep\nALL:10.0.0.9\n';
+    const { text, noop } = applyDenyEdits(base, [
+      { mode: 'add', addr: ip('10.0.0.1') },
+      { mode: 'add', addr: ip('10.0.0.9') },
+      { mode: 'add', addr: ip('2001:db8::1') },
+      { mode: 'delete', addr: ip('10.0.0.1') },
+      { mode: 'delete', addr: ip('10.0.0.2') },
+    ]);
+    assert.equal(text, '# keep\nALL:10.0.0.9\nALL:[2001:db8::1]\n');
+    assert.deepEqual(noop, [false, true, false, false, true]);
   });
 });
 
