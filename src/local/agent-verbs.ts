@@ -126,6 +126,7 @@ export class AgentVerbs {
     const known = found.kind === 'found' || found.kind === 'custom';
     const refusal = operatorRunRefusal({
       command: req.command,
+      arguments: req.arguments,
       program: known ? found.program.slice(found.program.lastIndexOf('/') + 1) : undefined,
       timeoutSec: found.kind === 'found' ? found.timeout : 0,
       alert: req.alert,

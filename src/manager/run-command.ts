@@ -71,6 +71,7 @@ function programOf(
 export function runCommand(ctx: ManagerContext, req: RunRequest): WazuhStyleResult {
   const refusal = operatorRunRefusal({
     command: req.command,
+    arguments: req.arguments,
     ...programOf(ctx, req.command),
     alert: req.alert,
     whiteList: ctx.config.whiteList,

@@ -9,11 +9,24 @@ interface Filters {
   command: string;
   outcome: string;
   key: string;
+  alert: string;
   since: string;
   until: string;
 }
 
-const EMPTY: Filters = { agent: '', command: '', outcome: '', key: '', since: '', until: '' };
+/** Filters from the hash query ("#/history?alert=1.2" or "?key=..."), for links from other rows. */
+function fromHash(): Filters {
+  const q = new URLSearchParams(location.hash.split('?')[1] ?? '');
+  return {
+    agent: q.get('agent') ?? '',
+    command: '',
+    outcome: '',
+    key: q.get('key') ?? '',
+    alert: q.get('alert') ?? '',
+    since: '',
+    until: '',
+  };
+}
 const OUTCOMES = ['', 'ok', 'failed', 'timed-out', 'spawn-error', 'running'];
 
 function toQuery(f: Filters, format?: string): string {
@@ -22,6 +35,7 @@ function toQuery(f: Filters, format?: string): string {
     command: f.command,
     status: f.outcome,
     key: f.key,
+    alert: f.alert,
     since: f.since === '' ? undefined : new Date(f.since).toISOString(),
     until: f.until === '' ? undefined : new Date(f.until).toISOString(),
     limit: 500,
@@ -34,6 +48,7 @@ const matches = (e: Execution, f: Filters): boolean =>
   (f.command === '' || e.arName === f.command || e.program.endsWith(`/${f.command}`)) &&
   (f.outcome === '' || e.status === f.outcome) &&
   (f.key === '' || e.key === f.key) &&
+  (f.alert === '' || e.alertId === f.alert) &&
   f.until === '';
 
 function Filter({ f, set }: { f: Filters; set: (f: Filters) => void }) {
@@ -67,6 +82,7 @@ function Filter({ f, set }: { f: Filters; set: (f: Filters) => void }) {
         </select>
       </label>
       {text('key', 'Key')}
+      {text('alert', 'Alert id')}
       {text('since', 'From', 'datetime-local')}
       {text('until', 'To', 'datetime-local')}
     </form>
@@ -87,7 +103,27 @@ function ExecRow({ e }: { e: Execution }) {
       </td>
       <td class="num">{dur}</td>
       <td class="num">{e.exitCode ?? e.signal ?? '—'}</td>
-      <td>{e.alertId !== undefined ? <span class="mono">{e.alertId}</span> : '—'}</td>
+      <td>
+        {e.alertId !== undefined ? (
+          <a
+            class="mono"
+            href={`#/history?alert=${encodeURIComponent(e.alertId)}`}
+            title="Every execution of this alert"
+          >
+            {e.alertId}
+          </a>
+        ) : (
+          '—'
+        )}
+        {e.action === 'delete' && e.key !== undefined && (
+          <>
+            {' '}
+            <a href={`#/history?key=${encodeURIComponent(e.key)}`} title="The response this reverted">
+              reverted response
+            </a>
+          </>
+        )}
+      </td>
       <td class="mono clip" title={e.stderrTail}>
         {e.note ?? e.stderrTail.slice(-120)}
       </td>
@@ -96,7 +132,12 @@ function ExecRow({ e }: { e: Execution }) {
 }
 
 export function HistoryPage() {
-  const [filters, setFilters] = useState<Filters>(EMPTY);
+  const [filters, setFilters] = useState<Filters>(fromHash);
+  useEffect(() => {
+    const on = (): void => setFilters(fromHash());
+    addEventListener('hashchange', on);
+    return () => removeEventListener('hashchange', on);
+  }, []);
   const [items, setItems] = useState<Execution[]>([]);
   const [error, setError] = useState<string | undefined>();
   const f = useDebounced(filters, 250);

@@ -9,6 +9,9 @@
  *   blocks or disables something is refused: it would never be listed in `/active-responses`,
  *   so nothing could revert it. An AR with a timeout is listed and revertible.
  *
+ * - arguments cannot widen a stock script's safety options (quarantine's `--allow` roots come
+ *   from the configuration only; issue 13.8).
+ *
  * Pure: no I/O.
  */
 import type { WhiteList } from '../config-model.js';
@@ -29,12 +32,22 @@ export const REVERTIBLE_STOCK_SCRIPTS: ReadonlySet<string> = new Set([
   'quarantine',
 ]);
 
+/**
+ * Options of stock scripts that widen what they may touch: they come from the configuration
+ * (ossec.conf `<extra_args>`) only, never from an API caller (issue 13.8).
+ */
+export const SAFETY_OPTIONS: Readonly<Record<string, readonly string[]>> = {
+  quarantine: ['--allow'],
+};
+
 export interface GuardInput {
   /** AR name ("firewall-drop600") or "!script". */
   readonly command: string;
   /** The executable it runs (basename) and its timeout, when known ("!x" runs x, timeout 0). */
   readonly program: string | undefined;
   readonly timeoutSec: number;
+  /** The caller's arguments (extra_args of the message). */
+  readonly arguments: readonly string[];
   readonly alert: JsonValue | undefined;
   readonly whiteList: WhiteList | undefined;
   readonly protectedAddresses: ProtectedAddresses;
@@ -46,16 +59,24 @@ export function operatorRunRefusal(input: GuardInput): string | undefined {
   if (input.timeoutSec === 0 && program !== undefined && REVERTIBLE_STOCK_SCRIPTS.has(program)) {
     return `"${input.command}" runs ${program} with no timeout: it would never be listed in /active-responses nor revertible; run an active response with a timeout instead`;
   }
-  const never = protectedTarget(input.alert, input.protectedAddresses);
-  if (never !== undefined) {
-    return never;
+  const widening = (SAFETY_OPTIONS[program ?? ''] ?? []).find((o) =>
+    input.arguments.some((a) => a === o || a.startsWith(`${o}=`)),
+  );
+  if (widening !== undefined) {
+    return `${program ?? ''}'s ${widening} comes from the configuration only, never from a caller's arguments`;
   }
-  if (input.whiteList !== undefined) {
-    for (const target of alertTargets(input.alert)) {
-      const entry = whiteListMatch(input.whiteList, target);
-      if (entry !== undefined) {
-        return `${target} is white-listed (${entry})`;
-      }
+  return protectedTarget(input.alert, input.protectedAddresses) ?? whiteListed(input);
+}
+
+/** The refusal for a white-listed target, or undefined. */
+function whiteListed(input: GuardInput): string | undefined {
+  if (input.whiteList === undefined) {
+    return undefined;
+  }
+  for (const target of alertTargets(input.alert)) {
+    const entry = whiteListMatch(input.whiteList, target);
+    if (entry !== undefined) {
+      return `${target} is white-listed (${entry})`;
     }
   }
   return undefined;
