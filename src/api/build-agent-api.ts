@@ -4,6 +4,7 @@
  * client for both (see local/agent-verbs.ts). Built without listening: tests use `app.inject()`.
  * Every route needs the bearer token from `<home>/var/api.token`.
  *
+ *   GET    /healthz, /readyz                         public (liveness, readiness)
  *   GET    /status
  *   GET    /active-responses?agent=&command=&ip=    {items, total}
  *   DELETE /active-responses/:key?agent=            202 {orders: [], executions: [the delete]}
@@ -50,6 +51,15 @@ const deleteSchema = {
 const executionsSchema = { querystring: strictObject({ agent: AGENT_ID, limit: LIMIT }) };
 
 function registerRoutes(app: FastifyInstance, verbs: AgentVerbs): void {
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) => {
+    try {
+      verbs.status();
+    } catch {
+      return reply.code(503).send({ status: 'not ready', reason: 'the store does not answer' });
+    }
+    return { status: 'ready' };
+  });
   app.get('/status', async () => verbs.status());
   app.get<{ Querystring: { agent?: string; command?: string; ip?: string } }>(
     '/active-responses',
@@ -92,6 +102,10 @@ export function buildAgentApi(opts: AgentApiOptions): FastifyInstance {
   });
   app.removeContentTypeParser('text/plain');
   app.addHook('onRequest', async (req) => {
+    // Liveness and readiness are public, as on the manager's API (issue #9 item 4).
+    if (req.method === 'GET' && (req.url === '/healthz' || req.url === '/readyz')) {
+      return;
+    }
     if (!bearerMatches(req.headers.authorization, opts.token)) {
       throw new RiposteError(
         ErrorCode.AUTH_REQUIRED,

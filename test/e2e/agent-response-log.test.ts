@@ -5,6 +5,8 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { join } from 'node:path';
 import {
   arMessage,
   daemonLog,
@@ -53,5 +55,23 @@ void describe('agent: a log line per block and unblock', () => {
     const entry = daemonLog(home).find((l) => l.msg === inForce);
     assert.equal(entry?.['key'], 'block-ip-198.51.100.20');
     assert.equal(entry?.['agent'], '000');
+  });
+
+  void test('the agent answers /healthz and /readyz without a token, /status only with one', async () => {
+    const get = (path: string): Promise<{ status: number; body: string }> =>
+      new Promise((resolve, reject) => {
+        const req = request({ socketPath: join(home, 'var/api.sock'), path, method: 'GET' }, (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => {
+            resolve({ status: res.statusCode ?? 0, body });
+          });
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    assert.deepEqual(await get('/healthz'), { status: 200, body: '{"status":"ok"}' });
+    assert.deepEqual(await get('/readyz'), { status: 200, body: '{"status":"ready"}' });
+    assert.equal((await get('/status')).status, 401);
   });
 });
