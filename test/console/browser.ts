@@ -49,19 +49,22 @@ export async function openConsole(
 
 /**
  * page.goto, again when Chromium aborts it with ERR_NETWORK_CHANGED: Chromium cancels in-flight
- * navigations when it sees an interface or address change, and other test files create and delete
- * veth links and namespaces while this one runs (and IPv6 addresses leave their tentative state).
- * Bounded: 5 attempts; any other error is thrown at once.
+ * navigations when it sees an address change, and the browser's namespace was just set up (its
+ * IPv6 addresses leave their tentative state a moment later). The aborted navigation then loads
+ * Chromium's error page, which would interrupt an immediate retry, so each retry first waits for
+ * that page to load. Bounded: 10 attempts; any other error is thrown at once.
  */
 export async function gotoSettled(page: Page, url: string): Promise<void> {
+  const retryable = /ERR_NETWORK_CHANGED|interrupted by another navigation/;
   for (let attempt = 1; ; attempt++) {
     try {
       await page.goto(url);
       return;
     } catch (err) {
-      if (attempt >= 5 || !(err instanceof Error) || !err.message.includes('ERR_NETWORK_CHANGED')) {
+      if (attempt >= 10 || !(err instanceof Error) || !retryable.test(err.message)) {
         throw err;
       }
+      await page.waitForLoadState('load').catch(() => undefined);
     }
   }
 }
