@@ -13,28 +13,13 @@ import { fileURLToPath } from 'node:url';
 import type { BenchModule, BenchReport } from './bench-types.js';
 import { loadNote, makeAgentHome, removeAgentHome } from './agent-home.js';
 import { CLI, startDaemon } from './daemon-proc.js';
-import { sshdAlert } from './public-paths.js';
+import { START_CONF, sshdAlert } from './public-paths.js';
 import { benchAddress, ScratchNetns } from './scratch-netns.js';
 
 const N = Number(process.env['RIPOSTE_BENCH_N'] ?? 10_000);
 const PER_POST = 500;
 const PORT = 1515;
 const here = path.dirname(fileURLToPath(import.meta.url));
-
-const CONF = `<ossec_config>
-  <command>
-    <name>firewall-drop</name>
-    <executable>firewall-drop</executable>
-    <timeout_allowed>yes</timeout_allowed>
-  </command>
-  <active-response>
-    <command>firewall-drop</command>
-    <location>local</location>
-    <rules_id>5712</rules_id>
-    <timeout>600</timeout>
-  </active-response>
-</ossec_config>
-`;
 
 function inNs(ns: ScratchNetns, args: readonly string[]): Promise<string> {
   const [cmd, ...pre] = ns.prefix();
@@ -80,7 +65,7 @@ async function measure(
   aHome: string,
 ): Promise<{ ms: number; postMs: number }> {
   const conf = path.join(mHome, 'ossec.conf');
-  fs.writeFileSync(conf, CONF);
+  fs.writeFileSync(conf, START_CONF);
   const manager = await startDaemon(
     ns,
     ['manager', '-c', conf, '--home', mHome, '--listen', `127.0.0.1:${PORT}`, '--no-local-agent'],

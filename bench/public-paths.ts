@@ -34,8 +34,8 @@ const LATENCY_PACE_MS = 25;
 const ALERTS_PER_POST = 500;
 const WAIT_MS = 120_000;
 
-/** An ossec.conf for `riposte start`: rule 5712 -> firewall-drop, 10 minutes, on this host. */
-const START_CONF = `<ossec_config>
+/** An ossec.conf for `riposte start` and the manager bench: rule 5712 -> firewall-drop, 10 minutes, location local. */
+export const START_CONF = `<ossec_config>
   <command>
     <name>firewall-drop</name>
     <executable>firewall-drop</executable>
