@@ -75,7 +75,7 @@ export async function startAgentDaemon(spec: AgentDaemonSpec): Promise<RunningDa
   spec.print(
     `riposte: agent ${agentId} running in ${runtime.paths.home}` +
       ` (API: ${runtime.paths.apiSocket}${api.url !== undefined ? `, ${api.url}` : ''}` +
-      `${enrolled ? `; manager ${enrolled.manager}` : ''})`,
+      `${enrolled ? `; manager ${enrolled.managers.join(',')}` : ''})`,
   );
   return {
     stop: async () => {
