@@ -12,6 +12,7 @@
  *   DELETE /active-responses/:key?agent=            202 {orders: [], executions: [the delete]}
  *   PUT    /active-response?agents_list=            Wazuh's result (reference §6.2)
  *   GET    /executions?agent=&limit=                {items, total}
+ *   GET    /executions/stream?agent=                 live feed (Server-Sent Events), as the manager's
  *
  * Errors go through the one mapper (manager-api/error-mapper.ts): an internal message never
  * reaches the client.
@@ -22,6 +23,7 @@ import type { AgentVerbs } from '../local/agent-verbs.js';
 import { mapError } from '../manager-api/error-mapper.js';
 import { activePage, sortRows } from '../manager-api/active-page.js';
 import { toActiveFilter, UNPAGED_LIMIT } from '../manager-api/routes/active-responses.js';
+import { registerExecutionStream } from '../manager-api/routes/execution-stream.js';
 import {
   toRunRequest,
   RUN_SCHEMA,
@@ -97,6 +99,7 @@ function registerRoutes(app: FastifyInstance, verbs: AgentVerbs): void {
       return { items, total: items.length };
     },
   );
+  registerExecutionStream(app, (listener) => verbs.onExecution(listener));
 }
 
 export function buildAgentApi(opts: AgentApiOptions): FastifyInstance {

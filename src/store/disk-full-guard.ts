@@ -118,6 +118,8 @@ export function guardDiskFull(
       store.close();
     },
   };
+  // One wrapper per method, made on first use (a burst calls the store several times per execution).
+  const wrappers = new Map<string | symbol, unknown>();
   return new Proxy(store, {
     get(target, prop, receiver) {
       const own = special[prop as keyof AgentStore];
@@ -128,9 +130,14 @@ export function guardDiskFull(
       if (typeof value !== 'function') {
         return value;
       }
-      const writes = !READS.has(String(prop));
-      return (...args: unknown[]) =>
-        g.call(() => (value as (...a: unknown[]) => unknown).apply(target, args), writes);
+      let wrapped = wrappers.get(prop);
+      if (wrapped === undefined) {
+        const writes = !READS.has(String(prop));
+        const method = value as (...a: unknown[]) => unknown;
+        wrapped = (...args: unknown[]) => g.call(() => method.apply(target, args), writes);
+        wrappers.set(prop, wrapped);
+      }
+      return wrapped;
     },
   });
 }

@@ -102,7 +102,8 @@ class SqliteAgentStore implements AgentStore {
   }
 
   startExecution(start: ExecutionStart): number {
-    return this.startTx(start);
+    // Inside a caller's transaction (a batch) the insert joins it: no savepoint per execution.
+    return this.db.inTransaction ? this.insertExecution(start) : this.startTx(start);
   }
 
   private insertExecution(s: ExecutionStart): number {

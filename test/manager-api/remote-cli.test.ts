@@ -88,7 +88,7 @@ void describe('remote CLI over HTTPS', () => {
     await remoteArHistory(flags({ limit: '7' }));
     const views = [execution('001', 2), execution('001', 1)].map(executionView);
     assert.equal(printed.join(''), formatExecutions(views, true));
-    assert.deepEqual(f.service.callsOf('listExecutions').at(-1)?.args, [{ limit: 7 }]);
+    assert.deepEqual(f.service.callsOf('queryExecutions').at(-1)?.args, [{ limit: 7 }]);
     printed = [];
     await remoteArHistory(flags({ agent: '001', json: true }));
     assert.deepEqual(

@@ -91,14 +91,14 @@ void describe('manager API routes', () => {
     const res = await f.app.inject({ method: 'GET', url: '/executions?agent=001', headers: f.auth('read') });
     assert.equal(res.statusCode, 200);
     assert.equal(res.json<{ total: number }>().total, 2);
-    assert.deepEqual(f.service.callsOf('listExecutions').at(-1)?.args, [{ agentId: '001', limit: 100 }]);
+    assert.deepEqual(f.service.callsOf('queryExecutions').at(-1)?.args, [{ agentId: '001', limit: 100 }]);
     const limited = await f.app.inject({
       method: 'GET',
       url: '/executions?limit=5',
       headers: f.auth('read'),
     });
     assert.equal(limited.statusCode, 200);
-    assert.deepEqual(f.service.callsOf('listExecutions').at(-1)?.args, [{ limit: 5 }]);
+    assert.deepEqual(f.service.callsOf('queryExecutions').at(-1)?.args, [{ limit: 5 }]);
   });
 
   void test('GET /orders filters by state', async () => {

@@ -16,7 +16,7 @@
  */
 import { buildCheckKeys } from '../../protocol/ar-message.js';
 import { SCRIPT_EXIT_FAILURE, SCRIPT_EXIT_OK, type ScriptHost } from '../../protocol/script-io.js';
-import { appendArLog } from './ar-log.js';
+import { appendArLog, inOneArLogWrite } from './ar-log.js';
 import { ArLogMessage, checkMessage, extraArgsOf, scriptBasename } from './run-stock-script.js';
 import { concurrentBatch, type StockBatchItem, type StockBatchResult } from './stock-batch.js';
 import type { StockContext, StockScript } from './stock-script.js';
@@ -120,11 +120,13 @@ async function act(script: StockScript, pending: readonly Pending[], signal: Abo
     const why = err instanceof Error ? err.message : String(err);
     results = items.map(() => why);
   }
-  acting.forEach((p, i) => {
-    const error = i < results.length ? results[i] : 'Unable to run active response (no result).';
-    items[i]?.ctx.log(error ?? ArLogMessage.ENDED);
-    p.stage =
-      error === undefined ? { kind: 'done', exitCode: SCRIPT_EXIT_OK, error: undefined } : failed(error);
+  inOneArLogWrite(() => {
+    acting.forEach((p, i) => {
+      const error = i < results.length ? results[i] : 'Unable to run active response (no result).';
+      items[i]?.ctx.log(error ?? ArLogMessage.ENDED);
+      p.stage =
+        error === undefined ? { kind: 'done', exitCode: SCRIPT_EXIT_OK, error: undefined } : failed(error);
+    });
   });
 }
 
@@ -142,12 +144,15 @@ export async function runStockBatch(
   opts: BatchRunOptions,
 ): Promise<BatchItemOutcome[]> {
   const { host, decide, signal } = opts;
-  const pending = lines.map((line) => prepare(script, line, host));
+  // Each synchronous step writes its log lines in one go (ar-log.ts), before the next step.
+  const pending = inOneArLogWrite(() => lines.map((line) => prepare(script, line, host)));
   const replies = decide(pending.map((p) => p.checkKeys));
-  pending.forEach((p, i) => {
-    if (p.checkKeys !== undefined) {
-      answer(p, replies[i], host);
-    }
+  inOneArLogWrite(() => {
+    pending.forEach((p, i) => {
+      if (p.checkKeys !== undefined) {
+        answer(p, replies[i], host);
+      }
+    });
   });
   await act(script, pending, signal);
   return pending.map((p) => ({
