@@ -13,6 +13,7 @@ import { customAdds, customLoop } from './custom-scripts.js';
 import { managerLink } from './manager-link.js';
 import { cliStartup } from './cli-startup.js';
 import { consoleActive } from './console-active.js';
+import { clusterBus } from './cluster-bus.js';
 
 const modules: readonly BenchModule[] = [
   execqBurst,
@@ -28,6 +29,7 @@ const modules: readonly BenchModule[] = [
   managerFanout,
   cliStartup,
   consoleActive,
+  clusterBus,
 ];
 
 function fmt(n: number | undefined): string {

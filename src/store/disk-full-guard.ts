@@ -59,14 +59,24 @@ class Guard {
   }
 
   endExecution(id: number, end: ExecutionEnd): void {
+    this.endExecutions([id], end);
+  }
+
+  endExecutions(ids: readonly number[], end: ExecutionEnd): void {
     try {
-      this.store.endExecution(id, end);
+      if (ids.length === 1) {
+        this.store.endExecution(ids[0] as number, end);
+      } else {
+        this.store.endExecutions(ids, end);
+      }
     } catch (err) {
       if (!isDiskFullError(err)) {
         throw storeError(this.file, err);
       }
       this.health.reportFull(this.file, 'SQLITE_FULL');
-      this.pending.set(id, end);
+      for (const id of ids) {
+        this.pending.set(id, end);
+      }
       this.health.setDeferredStoreWrites(this.pending.size);
       return;
     }
@@ -107,6 +117,9 @@ export function guardDiskFull(
   const special: Partial<Record<keyof AgentStore, unknown>> = {
     endExecution: (id: number, end: ExecutionEnd) => {
       g.endExecution(id, end);
+    },
+    endExecutions: (ids: readonly number[], end: ExecutionEnd) => {
+      g.endExecutions(ids, end);
     },
     getExecution: (id: number) => {
       const rec = g.call(() => store.getExecution(id), false);

@@ -37,7 +37,7 @@ export type BatchDecide = (checkKeys: readonly (string | undefined)[]) => readon
 
 type Stage =
   | { readonly kind: 'done'; readonly exitCode: number; readonly error: string | undefined }
-  | { readonly kind: 'act'; readonly item: StockBatchItem };
+  | { readonly kind: 'act'; readonly item: StockBatchItem<StockContext> };
 
 interface Pending {
   stage: Stage;
@@ -103,7 +103,7 @@ function answer(p: Pending, reply: string | undefined, host: ScriptHost): void {
 /** Phase 4: the batch form over every execution still to act. */
 async function act(script: StockScript, pending: readonly Pending[], signal: AbortSignal): Promise<void> {
   const acting: Pending[] = [];
-  const items: StockBatchItem[] = [];
+  const items: StockBatchItem<StockContext>[] = [];
   for (const p of pending) {
     if (p.stage.kind === 'act') {
       acting.push(p);
@@ -115,7 +115,7 @@ async function act(script: StockScript, pending: readonly Pending[], signal: Abo
   }
   let results: StockBatchResult[];
   try {
-    results = await (script.batch ?? concurrentBatch(script))(items, signal);
+    results = await (script.batch ? script.batch(items, signal) : concurrentBatch(script)(items));
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
     results = items.map(() => why);
