@@ -1,10 +1,12 @@
 /**
  * Filters and export formats of `GET /executions`: command (AR name or script basename), outcome,
- * key, alert id, time range (ISO 8601 or epoch ms), and `format=csv|ndjson` for downloads.
+ * key, alert id, time range (ISO 8601 or epoch ms), and `format=csv|ndjson` for downloads (times
+ * in ISO 8601, like every API answer).
  * The service returns the most recent executions (at most 1000 per call); the filters apply to
  * those, most recent first.
  */
 import type { FleetExecution } from '../protocol/fleet-records.js';
+import { parseApiTime, toApiTimes } from '../protocol/api-times.js';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
 
 export interface ExecutionQuery {
@@ -18,7 +20,7 @@ export interface ExecutionQuery {
 
 /** Epoch ms of an ISO 8601 time or a decimal epoch-ms string. @throws RiposteError REQUEST_INVALID */
 export function timeOf(text: string, name: string): number {
-  const t = /^\d{1,16}$/.test(text) ? Number(text) : Date.parse(text);
+  const t = parseApiTime(text);
   if (!Number.isFinite(t)) {
     throw new RiposteError(ErrorCode.REQUEST_INVALID, `Invalid ${name} "${text}": use ISO 8601 or epoch ms`);
   }
@@ -89,9 +91,7 @@ export function csvField(v: unknown): string {
 
 function csvRow(e: FleetExecution): string {
   const row: Record<(typeof CSV_COLUMNS)[number], unknown> = {
-    ...e,
-    startedAt: new Date(e.startedAt).toISOString(),
-    endedAt: e.endedAt === undefined ? undefined : new Date(e.endedAt).toISOString(),
+    ...toApiTimes(e),
     durationMs: e.endedAt === undefined ? undefined : e.endedAt - e.startedAt,
   };
   return CSV_COLUMNS.map((c) => csvField(row[c])).join(',');
@@ -102,5 +102,5 @@ export function toCsv(items: readonly FleetExecution[]): string {
 }
 
 export function toNdjson(items: readonly FleetExecution[]): string {
-  return items.map((e) => JSON.stringify(e)).join('\n') + (items.length > 0 ? '\n' : '');
+  return items.map((e) => JSON.stringify(toApiTimes(e))).join('\n') + (items.length > 0 ? '\n' : '');
 }

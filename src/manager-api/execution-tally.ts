@@ -8,7 +8,7 @@ import type { FleetExecution } from '../protocol/fleet-records.js';
 export const MINUTE_MS = 60_000;
 export const WINDOW_MINUTES = 24 * 60;
 
-/** The chart's data: minute starts (epoch seconds, uPlot's x) and one count series per outcome. */
+/** The chart's data: minute starts (epoch ms; ISO on the wire) and one count series per outcome. */
 export interface PerMinute {
   readonly minutes: number[];
   readonly series: Record<string, number[]>;
@@ -64,7 +64,7 @@ export class ExecutionTally {
       series[o] = [];
     }
     for (let m = first; m <= last; m++) {
-      minutes.push((m * MINUTE_MS) / 1000);
+      minutes.push(m * MINUTE_MS);
       const b = this.buckets.get(m);
       for (const o of outcomes) {
         series[o]?.push(b?.get(o) ?? 0);

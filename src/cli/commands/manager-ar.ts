@@ -10,6 +10,7 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { activeView, executionView, type ExecutionView } from '../../api/routes/views.js';
+import type { ApiTimes } from '../../protocol/api-times.js';
 import type { FleetActiveResponse, FleetExecution, RevertAnswer } from '../../protocol/fleet-records.js';
 import type { WazuhStyleResult } from '../../manager/manager-service.js';
 import { manualRunMessage } from '../../local/manual-run.js';
@@ -106,7 +107,7 @@ export function formatExecutions(items: readonly ExecutionView[], withAgent: boo
 export async function remoteArList(flags: RemoteArFlags): Promise<void> {
   const c = ctxOf(flags);
   const now = flags.now ?? Date.now();
-  const { items } = await c.client.call<{ items: FleetActiveResponse[] }>(
+  const { items } = await c.client.call<{ items: ApiTimes<FleetActiveResponse>[] }>(
     'GET',
     `/active-responses${query({ agent: c.agent })}`,
   );
@@ -142,7 +143,7 @@ export async function remoteArHistory(
       `--limit: "${String(flags.limit)}" is not an integer from 1 to 1000`,
     );
   }
-  const { items } = await c.client.call<{ items: FleetExecution[] }>(
+  const { items } = await c.client.call<{ items: ApiTimes<FleetExecution>[] }>(
     'GET',
     `/executions${query({ agent: c.agent, limit })}`,
   );
@@ -157,7 +158,7 @@ export async function remoteArHistory(
   }
 }
 
-function printReverts(c: Ctx, answers: readonly RevertAnswer[]): void {
+function printReverts(c: Ctx, answers: readonly ApiTimes<RevertAnswer>[]): void {
   const orders = answers.flatMap((a) => a.orders);
   const executions = answers.flatMap((a) => a.executions).map(executionView);
   if (c.json) {
@@ -179,14 +180,17 @@ export async function remoteArRevert(
   flags: RemoteArFlags & { readonly all?: boolean | undefined },
 ): Promise<void> {
   const c = ctxOf(flags);
-  const revertOne = (k: string, agent: string | undefined): Promise<RevertAnswer> =>
-    c.client.call<RevertAnswer>('DELETE', `/active-responses/${encodeURIComponent(k)}${query({ agent })}`);
+  const revertOne = (k: string, agent: string | undefined): Promise<ApiTimes<RevertAnswer>> =>
+    c.client.call<ApiTimes<RevertAnswer>>(
+      'DELETE',
+      `/active-responses/${encodeURIComponent(k)}${query({ agent })}`,
+    );
   if (flags.all === true) {
-    const { items } = await c.client.call<{ items: FleetActiveResponse[] }>(
+    const { items } = await c.client.call<{ items: ApiTimes<FleetActiveResponse>[] }>(
       'GET',
       `/active-responses${query({ agent: c.agent })}`,
     );
-    const answers: RevertAnswer[] = [];
+    const answers: ApiTimes<RevertAnswer>[] = [];
     for (const a of items) {
       answers.push(await revertOne(a.key, a.agentId));
     }
