@@ -2,33 +2,23 @@
  * Read models the console's pages share, kept by the API layer from the service's events:
  * - `active`: every active response of the fleet in memory (active-index.ts), read from the store
  *   once when the API starts and then kept current by the `active` / `active-list` events, so
- *   paging and filtering 100,000 rows never re-reads the store;
- * - `tally`: executions per minute and outcome over the last 24 h (execution-tally.ts), seeded
- *   from the most recent executions at start and fed by the live events.
+ *   paging and filtering 100,000 rows never re-reads the store. (Executions per minute are counted
+ *   by the store: per-minute-series.ts.)
  */
 import type { FastifyInstance } from 'fastify';
 import type { ManagerApiDeps } from './api-deps.js';
 import { ActiveIndex } from './active-index.js';
-import { ExecutionTally } from './execution-tally.js';
-
-/** Executions read at start to seed the per-minute tally (the service's page size cap). */
-export const TALLY_SEED = 1000;
 
 export interface ReadModels {
   readonly active: ActiveIndex;
-  readonly tally: ExecutionTally;
 }
 
 /** Creates the read models and subscribes them to the service until the API closes. */
 export function createReadModels(app: FastifyInstance, deps: ManagerApiDeps): ReadModels {
   const active = new ActiveIndex();
-  const tally = new ExecutionTally();
   // Subscribe first, then load: both are synchronous, so no change falls between them.
   const unsubscribe = deps.service.onEvent((e) => {
     switch (e.type) {
-      case 'execution':
-        tally.add(e.execution);
-        return;
       case 'active':
         if (e.put !== undefined) {
           active.put(e.put);
@@ -39,6 +29,7 @@ export function createReadModels(app: FastifyInstance, deps: ManagerApiDeps): Re
       case 'active-list':
         active.replaceAgent(e.agentId, e.items);
         return;
+      case 'execution':
       case 'agent-connection':
       case 'alert-ingested':
       case 'dispatch-latency':
@@ -48,9 +39,8 @@ export function createReadModels(app: FastifyInstance, deps: ManagerApiDeps): Re
     }
   });
   active.load(deps.service.listActive({}));
-  tally.seed(deps.service.listExecutions({ limit: TALLY_SEED }));
   app.addHook('onClose', async () => {
     unsubscribe();
   });
-  return { active, tally };
+  return { active };
 }

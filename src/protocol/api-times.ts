@@ -7,13 +7,17 @@
  * Which fields are times, by name: every field whose name ends in `At` (createdAt, expiresAt,
  * startedAt, lastUsedAt, ...) plus {@link TIME_FIELDS} (names kept for their readers: `lastSeen`,
  * and the overview chart's `minutes`). A number (or an array of numbers) under such a name becomes
- * ISO; anything else is left as it is. Durations keep their unit in the name (`timeoutSec`,
+ * ISO; anything else is left as it is, and so is a field in {@link OPAQUE_FIELDS} (an alert as
+ * Wazuh wrote it, whatever its own fields are called). Durations keep their unit in the name (`timeoutSec`,
  * `durationMs`) and stay numbers. Wazuh's API has no epoch fields in the routes Riposte serves
  * (`PUT /active-response` answers no time), so no epoch field is kept for compatibility.
  */
 
 /** Time fields whose names do not end in `At`. */
 export const TIME_FIELDS: ReadonlySet<string> = new Set(['lastSeen', 'minutes']);
+
+/** Fields holding data Riposte did not shape (a whole Wazuh alert): passed through untouched. */
+export const OPAQUE_FIELDS: ReadonlySet<string> = new Set(['alert']);
 
 /** True when a field of this name holds a time. */
 export const isTimeField = (name: string): boolean => name.endsWith('At') || TIME_FIELDS.has(name);
@@ -25,7 +29,7 @@ export type ApiTimes<T> = T extends number | string | boolean | null | undefined
   ? T
   : T extends readonly (infer U)[]
     ? ApiTimes<U>[]
-    : { [K in keyof T]: K extends TimeName ? TimeOf<T[K]> : ApiTimes<T[K]> };
+    : { [K in keyof T]: K extends 'alert' ? T[K] : K extends TimeName ? TimeOf<T[K]> : ApiTimes<T[K]> };
 
 type TimeOf<V> = V extends number ? string : V extends readonly number[] ? string[] : ApiTimes<V>;
 
@@ -55,7 +59,7 @@ export function toApiTimes<T>(value: T): ApiTimes<T> {
   }
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
-    out[k] = isTimeField(k) ? timeValue(v) : toApiTimes(v);
+    out[k] = OPAQUE_FIELDS.has(k) ? v : isTimeField(k) ? timeValue(v) : toApiTimes(v);
   }
   return out as ApiTimes<T>;
 }

@@ -19,7 +19,7 @@ import type {
   TokenUse,
 } from '../core/orders/manager-store.js';
 import { MANAGER_MIGRATIONS } from './manager-migrations/index.js';
-import { SqliteManagerBase } from './sqlite-manager-base.js';
+import { SqliteManagerConsole } from './sqlite-manager-console.js';
 import { applyMigrations } from './migrate.js';
 import { openCheckedDatabase } from './open-database.js';
 import { nul } from './sqlite-rows.js';
@@ -43,7 +43,7 @@ export function openSqliteManagerStore(file: string): ManagerStore {
   return new SqliteManagerStore(db);
 }
 
-class SqliteManagerStore extends SqliteManagerBase implements ManagerStore {
+class SqliteManagerStore extends SqliteManagerConsole implements ManagerStore {
   nextAgentId(): string {
     const row = this.q('SELECT MAX(CAST(id AS INTEGER)) AS m FROM agents').get() as {
       m: number | null;

@@ -47,7 +47,7 @@ function timesOf(value: unknown, path = '$', out = new Map<string, unknown>()): 
 }
 
 void describe('toApiTimes', () => {
-  test('turns every *At, lastSeen and minutes number into ISO, recursively, and nothing else', () => {
+  test('turns every *At, lastSeen and minutes number into ISO, recursively, and nothing else (an alert is opaque)', () => {
     const wire = toApiTimes({
       createdAt: 0,
       endedAt: undefined,
@@ -57,6 +57,7 @@ void describe('toApiTimes', () => {
       durationMs: 12,
       perMinute: { minutes: [60_000, 120_000], series: { ok: [1, 2] } },
       items: [{ startedAt: 100, id: 7 }],
+      alert: { data: { loggedAt: 5 } },
     });
     assert.deepEqual(wire, {
       createdAt: '1970-01-01T00:00:00.000Z',
@@ -70,6 +71,7 @@ void describe('toApiTimes', () => {
         series: { ok: [1, 2] },
       },
       items: [{ startedAt: '1970-01-01T00:00:00.100Z', id: 7 }],
+      alert: { data: { loggedAt: 5 } },
     });
   });
 
@@ -98,6 +100,8 @@ void describe('manager API answers ISO times', () => {
       '/orders',
       '/agents',
       '/agents/001',
+      '/agents/tokens',
+      '/alerts/recent',
       '/tokens',
       '/status',
       '/overview',

@@ -103,14 +103,30 @@ export function formatExecutions(items: readonly ExecutionView[], withAgent: boo
   return formatTable(head, rows);
 }
 
+/**
+ * Every active response (of `c.agent`, or of the fleet): the API answers at most 1,000 a page
+ * (issue 13), so this follows `nextCursor` until the last page.
+ */
+async function listAllActive(c: Ctx): Promise<ApiTimes<FleetActiveResponse>[]> {
+  const all: ApiTimes<FleetActiveResponse>[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await c.client.call<{ items: ApiTimes<FleetActiveResponse>[]; nextCursor?: string }>(
+      'GET',
+      `/active-responses${query({ agent: c.agent, cursor })}`,
+    );
+    all.push(...page.items);
+    // A cursor that does not move would loop forever: stop there (never expected).
+    cursor = page.nextCursor === cursor ? undefined : page.nextCursor;
+  } while (cursor !== undefined);
+  return all;
+}
+
 /** `riposte ar list [--agent ID]`. */
 export async function remoteArList(flags: RemoteArFlags): Promise<void> {
   const c = ctxOf(flags);
   const now = flags.now ?? Date.now();
-  const { items } = await c.client.call<{ items: ApiTimes<FleetActiveResponse>[] }>(
-    'GET',
-    `/active-responses${query({ agent: c.agent })}`,
-  );
+  const items = await listAllActive(c);
   const views = items.map((a) => activeView(a, now));
   if (c.json) {
     c.out(jsonLines(views));
@@ -186,10 +202,7 @@ export async function remoteArRevert(
       `/active-responses/${encodeURIComponent(k)}${query({ agent })}`,
     );
   if (flags.all === true) {
-    const { items } = await c.client.call<{ items: ApiTimes<FleetActiveResponse>[] }>(
-      'GET',
-      `/active-responses${query({ agent: c.agent })}`,
-    );
+    const items = await listAllActive(c);
     const answers: ApiTimes<RevertAnswer>[] = [];
     for (const a of items) {
       answers.push(await revertOne(a.key, a.agentId));
