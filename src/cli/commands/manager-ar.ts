@@ -13,13 +13,10 @@ import { activeView, executionView, type ExecutionView } from '../../api/routes/
 import type { ApiTimes } from '../../protocol/api-times.js';
 import type { FleetActiveResponse, FleetExecution, RevertAnswer } from '../../protocol/fleet-records.js';
 import type { WazuhStyleResult } from '../../manager/manager-service.js';
-import { manualRunMessage } from '../../local/manual-run.js';
 import { ErrorCode, RiposteError } from '../../protocol/error-codes.js';
 import { getPath, isJsonObject, type JsonObject } from '../../protocol/json.js';
 import { formatSeconds, formatTable } from '../format-table.js';
 import { remoteClient, type RemoteClient, type RemoteFlags } from '../remote-client.js';
-import { didYouMean } from '../../core/suggest.js';
-import { followExecutions } from '../follow-executions.js';
 import { outputFormat } from '../output.js';
 
 /** Flags every remote verb takes. */
@@ -170,6 +167,8 @@ export async function remoteArHistory(
     c.out(c.json ? jsonLines(views) : formatExecutions(views, c.agent === undefined));
   }
   if (flags.follow === true) {
+    // Loaded when used, as the run-only modules below: `ar list` starts faster (issue #9).
+    const { followExecutions } = await import('../follow-executions.js');
     await followExecutions(c.client, c.agent, c.json, c.out);
   }
 }
@@ -292,6 +291,7 @@ async function resolveArName(c: Ctx, name: string): Promise<string> {
     );
   }
   const known = [...new Set(rules.map((r) => r.arName))];
+  const { didYouMean } = await import('../../core/suggest.js');
   throw new RiposteError(
     ErrorCode.AR_COMMAND_UNKNOWN,
     `Cannot run "${name}": not an active response here.${didYouMean(name, [...known, ...rules.map((r) => r.command)])} Known: ${known.join(', ') || 'none'} (or !script for a script in active-response/bin).`,
@@ -306,6 +306,7 @@ async function resolveArName(c: Ctx, name: string): Promise<string> {
 export async function remoteArRun(given: string, flags: RemoteRunFlags): Promise<void> {
   const c = ctxOf(flags);
   const name = await resolveArName(c, given);
+  const { manualRunMessage } = await import('../../local/manual-run.js');
   const message = manualRunMessage(
     { name, srcip: flags.srcip, user: flags.user, alert: readAlert(flags.alert) },
     [],
