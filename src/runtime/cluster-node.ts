@@ -13,7 +13,7 @@
  *
  * The store stays the source of truth: an agent's hello on any node sends what is queued for it.
  */
-import type { AgentRecord, ManagerStore, StoredOrder } from '../core/orders/manager-store.js';
+import type { ManagerStore } from '../core/orders/manager-store.js';
 import type { BusOrder, OrderBus } from '../cluster/order-bus.js';
 import { createPgNotifyBus } from '../cluster/pg-notify-bus.js';
 import { createNatsBus } from '../cluster/nats-bus.js';
@@ -21,7 +21,7 @@ import { startPgLease, type Lease } from '../cluster/pg-lease.js';
 import { STARTUP_LOCK_KEY, withPgLock } from '../cluster/pg-lock.js';
 import { syncSharedEnrollment } from '../cluster/shared-pki.js';
 import type { DaemonLog } from '../log/daemon-log.js';
-import type { ManagerContext } from '../manager/manager-context.js';
+import type { ClusterHooks, ManagerContext } from '../manager/manager-context.js';
 import type { OrderFrame } from '../protocol/link.js';
 
 export interface ClusterOptions {
@@ -39,20 +39,10 @@ export interface ClusterOptions {
   readonly leaseEveryMs?: number;
 }
 
-/** The hooks the manager's services call (ManagerContext.cluster). */
-export interface ClusterHooks {
-  /** Orders just committed whose agent is not ready on this node. */
-  handOff(orders: readonly StoredOrder[]): void;
-  /** False on the nodes that must not run the cluster-wide timers now. */
-  isLeader(): boolean;
-  /** The agent is connected to some node (seen within the last three heartbeats). */
-  connectedElsewhere(agent: AgentRecord, now: number): boolean;
-}
-
 export interface ClusterNode {
+  /** For ManagerContext.cluster; hand-offs before `attach` are dropped (the sweep re-sends them). */
   readonly hooks: ClusterHooks;
-  readonly busKind: string;
-  /** Starts the bus and the sweep once the context exists. */
+  /** Connects the bus and the lease and starts the sweep, once the context exists. */
   attach(ctx: ManagerContext): Promise<void>;
   stop(): Promise<void>;
 }
@@ -84,7 +74,7 @@ async function deliverHanded(ctx: ManagerContext, orders: readonly BusOrder[]): 
       ctx.sessions.send(o.agentId, frameOf({ ...o, payload: o.payload }));
       continue;
     }
-    const stored = await ctx.store.getOrder(o.agentId, o.seq);
+    const stored = await Promise.resolve(ctx.store.getOrder(o.agentId, o.seq));
     if (stored?.state === 'queued') {
       ctx.sessions.send(o.agentId, frameOf(stored));
     }
@@ -102,7 +92,7 @@ async function resend(
     if (!ctx.sessions.isReady(id)) {
       continue;
     }
-    for (const o of await ctx.store.queuedOrders(id)) {
+    for (const o of await Promise.resolve(ctx.store.queuedOrders(id))) {
       if ((before === undefined || o.createdAt < before) && ctx.sessions.send(id, frameOf(o))) {
         n++;
       }
@@ -127,28 +117,31 @@ function startLease(opts: ClusterOptions, log: DaemonLog): Lease {
 }
 
 /** Builds the node's parts; nothing connects before `attach`. */
-export function createClusterNode(opts: ClusterOptions, log: DaemonLog, heartbeatMs: number): ClusterNode {
-  const bus = busFor(opts, log);
+export function createClusterNode(opts: ClusterOptions, heartbeatMs: number): ClusterNode {
+  let bus: OrderBus | undefined;
   let lease: Lease | undefined;
   let sweep: NodeJS.Timeout | undefined;
   let cursor = 0;
   const hooks: ClusterHooks = {
     handOff: (orders) => {
-      bus.publish(orders.map((o) => ({ agentId: o.agentId, seq: o.seq, kind: o.kind, payload: o.payload })));
+      bus?.publish(orders.map((o) => ({ agentId: o.agentId, seq: o.seq, kind: o.kind, payload: o.payload })));
     },
     isLeader: () => lease?.isLeader() ?? false,
     connectedElsewhere: (agent, now) =>
       agent.lastSeen !== undefined && now - agent.lastSeen < 3 * heartbeatMs,
   };
+  let log: DaemonLog | undefined;
   const report = (what: string) => (err: unknown) => {
-    log.error(`Cluster ${what} failed: ${err instanceof Error ? err.message : String(err)}`);
+    log?.error(`Cluster ${what} failed: ${err instanceof Error ? err.message : String(err)}`);
   };
   return {
     hooks,
-    busKind: bus.kind,
     async attach(ctx) {
-      lease = startLease(opts, log);
-      await bus.start({
+      log = ctx.log;
+      lease = startLease(opts, ctx.log);
+      const b = busFor(opts, ctx.log);
+      bus = b;
+      await b.start({
         onOrders: (orders) => {
           deliverHanded(ctx, orders).catch(report('hand-off delivery'));
         },
@@ -167,11 +160,11 @@ export function createClusterNode(opts: ClusterOptions, log: DaemonLog, heartbea
         resend(ctx, part, ctx.now() - (opts.staleAfterMs ?? 5_000)).catch(report('sweep'));
       }, opts.sweepEveryMs ?? 2_000);
       sweep.unref();
-      log.info(`Cluster node: order bus ${bus.kind}, timers by PostgreSQL advisory lock.`);
+      ctx.log.info(`Cluster node: order bus ${b.kind}, timers by PostgreSQL advisory lock.`);
     },
     async stop() {
       clearInterval(sweep);
-      await bus.close();
+      await bus?.close();
       await lease?.stop();
     },
   };
