@@ -8,7 +8,7 @@ import { ingestMatch } from './ingest-match.js';
 import { agentLatency } from './agent-latency.js';
 import { managerFanout } from './manager-fanout.js';
 import { execqBurst, startAlerts, startLatency } from './public-paths.js';
-import { rebootReapply, restartRearm } from './restart-reboot.js';
+import { dueReverts, rebootReapply, restartRearm } from './restart-reboot.js';
 import { customAdds, customLoop } from './custom-scripts.js';
 import { managerLink } from './manager-link.js';
 import { cliStartup } from './cli-startup.js';
@@ -21,6 +21,7 @@ const modules: readonly BenchModule[] = [
   startLatency,
   managerLink,
   rebootReapply,
+  dueReverts,
   restartRearm,
   customAdds,
   customLoop,
