@@ -10,6 +10,7 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { activeView, executionView, type ExecutionView } from '../../api/routes/views.js';
+import type { ApiTimes } from '../../protocol/api-times.js';
 import type { FleetActiveResponse, FleetExecution, RevertAnswer } from '../../protocol/fleet-records.js';
 import type { WazuhStyleResult } from '../../manager/manager-service.js';
 import { ErrorCode, RiposteError } from '../../protocol/error-codes.js';
@@ -103,11 +104,11 @@ export function formatExecutions(items: readonly ExecutionView[], withAgent: boo
  * Every active response (of `c.agent`, or of the fleet): the API answers at most 1,000 a page
  * (issue 13), so this follows `nextCursor` until the last page.
  */
-async function listAllActive(c: Ctx): Promise<FleetActiveResponse[]> {
-  const all: FleetActiveResponse[] = [];
+async function listAllActive(c: Ctx): Promise<ApiTimes<FleetActiveResponse>[]> {
+  const all: ApiTimes<FleetActiveResponse>[] = [];
   let cursor: string | undefined;
   do {
-    const page = await c.client.call<{ items: FleetActiveResponse[]; nextCursor?: string }>(
+    const page = await c.client.call<{ items: ApiTimes<FleetActiveResponse>[]; nextCursor?: string }>(
       'GET',
       `/active-responses${query({ agent: c.agent, cursor })}`,
     );
@@ -155,7 +156,7 @@ export async function remoteArHistory(
       `--limit: "${String(flags.limit)}" is not an integer from 1 to 1000`,
     );
   }
-  const { items } = await c.client.call<{ items: FleetExecution[] }>(
+  const { items } = await c.client.call<{ items: ApiTimes<FleetExecution>[] }>(
     'GET',
     `/executions${query({ agent: c.agent, limit })}`,
   );
@@ -172,7 +173,7 @@ export async function remoteArHistory(
   }
 }
 
-function printReverts(c: Ctx, answers: readonly RevertAnswer[]): void {
+function printReverts(c: Ctx, answers: readonly ApiTimes<RevertAnswer>[]): void {
   const orders = answers.flatMap((a) => a.orders);
   const executions = answers.flatMap((a) => a.executions).map(executionView);
   if (c.json) {
@@ -194,11 +195,14 @@ export async function remoteArRevert(
   flags: RemoteArFlags & { readonly all?: boolean | undefined },
 ): Promise<void> {
   const c = ctxOf(flags);
-  const revertOne = (k: string, agent: string | undefined): Promise<RevertAnswer> =>
-    c.client.call<RevertAnswer>('DELETE', `/active-responses/${encodeURIComponent(k)}${query({ agent })}`);
+  const revertOne = (k: string, agent: string | undefined): Promise<ApiTimes<RevertAnswer>> =>
+    c.client.call<ApiTimes<RevertAnswer>>(
+      'DELETE',
+      `/active-responses/${encodeURIComponent(k)}${query({ agent })}`,
+    );
   if (flags.all === true) {
     const items = await listAllActive(c);
-    const answers: RevertAnswer[] = [];
+    const answers: ApiTimes<RevertAnswer>[] = [];
     for (const a of items) {
       answers.push(await revertOne(a.key, a.agentId));
     }
