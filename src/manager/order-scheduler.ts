@@ -14,6 +14,9 @@ export interface OrderScheduler {
 /** @param everyMs check period, @default 1000 */
 export function startOrderScheduler(ctx: ManagerContext, everyMs = 1000): OrderScheduler {
   const tick = (): number => {
+    if (ctx.cluster?.isLeader() === false) {
+      return 0; // a cluster: the lease holder runs it (runtime/cluster-node.ts)
+    }
     try {
       return expireDue(ctx);
     } catch (err: unknown) {
