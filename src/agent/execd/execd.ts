@@ -66,9 +66,13 @@ export class Execd {
     };
   }
 
-  /** Takes one raw AR message; resolves when its execution is recorded (undefined if rejected). */
-  submit(raw: string): Promise<AddResult | undefined> {
-    const result = intake(raw, this.ctx.resolver, this.ctx.log);
+  /**
+   * Takes one raw AR message; resolves when its execution is recorded (undefined if rejected).
+   * `orderSeq`: the manager order it came from, recorded with the start record.
+   */
+  submit(raw: string, orderSeq?: number): Promise<AddResult | undefined> {
+    const taken = intake(raw, this.ctx.resolver, this.ctx.log);
+    const result = taken.ok && orderSeq !== undefined ? { ...taken, job: { ...taken.job, orderSeq } } : taken;
     if (!result.ok) {
       return Promise.resolve(
         result.reason === 'not-present' ? recordAbsent(this.ctx, result.job) : undefined,

@@ -31,6 +31,8 @@ export interface AddJob {
   readonly program: string;
   /** ar.conf timeout in seconds; 0 = stateless. */
   readonly timeoutSec: number;
+  /** The manager order it came from (recorded with the start; see AgentStore.orderExecution). */
+  readonly orderSeq?: number | undefined;
 }
 
 /** Result for callers that wait (manual runs, tests). */
