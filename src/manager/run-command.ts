@@ -90,6 +90,7 @@ export function runCommand(ctx: ManagerContext, req: RunRequest): WazuhStyleResu
       extraArgs: req.arguments,
       alert: req.alert,
       module: 'API',
+      ...(req.dryRun === true ? { dryRun: true } : {}),
     }),
   );
   const affected: string[] = [];
