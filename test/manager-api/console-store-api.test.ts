@@ -104,6 +104,7 @@ async function startManager(): Promise<void> {
     audit: tokenStore.audit,
     metrics: new ManagerMetrics(),
     now: () => NOW,
+    home,
   });
   await api.ready();
 }
@@ -266,6 +267,64 @@ test('rules check reads the file as it is now; the loaded rules stay', async () 
   } finally {
     fs.writeFileSync(conf, VALID_CONF);
   }
+});
+
+test('rules check also reports executables missing or not executable in <home>/active-response/bin', async () => {
+  const before = await get<{ executablesChecked: boolean }>('/rules/check');
+  assert.equal(before.body.executablesChecked, false, 'no active-response/bin on this manager');
+  const bin = path.join(home, 'active-response', 'bin');
+  fs.mkdirSync(bin, { recursive: true });
+  fs.writeFileSync(path.join(bin, 'notify-team.sh'), '#!/bin/sh\nexit 0\n', { mode: 0o644 });
+  fs.writeFileSync(
+    conf,
+    VALID_CONF.replace(
+      '</ossec_config>',
+      `  <command><name>notify</name><executable>notify-team.sh</executable></command>
+  <command><name>ticket</name><executable>notify-teem.sh</executable></command>
+  <active-response><command>notify</command><location>local</location><level>5</level></active-response>
+  <active-response><command>ticket</command><location>local</location><level>5</level></active-response>
+</ossec_config>`,
+    ),
+  );
+  try {
+    const r = await get<{
+      ok: boolean;
+      executablesChecked: boolean;
+      diagnostics: { severity: string; message: string }[];
+    }>('/rules/check');
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.executablesChecked, true);
+    assert.equal(r.body.ok, false);
+    const errors = r.body.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message);
+    assert.equal(errors.length, 2, JSON.stringify(errors));
+    assert.match(
+      errors.find((e) => e.includes("'notify-team.sh'")) ?? '',
+      /is not executable \(chmod 750 it\)/,
+    );
+    assert.match(
+      errors.find((e) => e.includes("'notify-teem.sh'")) ?? '',
+      /does not exist\..*notify-team\.sh/,
+    );
+    assert.ok(errors.every((e) => e.startsWith(`${conf}:`)));
+    fs.chmodSync(path.join(bin, 'notify-team.sh'), 0o750);
+    fs.copyFileSync(path.join(bin, 'notify-team.sh'), path.join(bin, 'notify-teem.sh'));
+    fs.chmodSync(path.join(bin, 'notify-teem.sh'), 0o750);
+    const fixed = await get<{ ok: boolean; diagnostics: { severity: string }[] }>('/rules/check');
+    assert.equal(fixed.body.ok, true, JSON.stringify(fixed.body.diagnostics));
+  } finally {
+    fs.writeFileSync(conf, VALID_CONF);
+    fs.rmSync(path.join(home, 'active-response'), { recursive: true, force: true });
+  }
+});
+
+test('failing executions on the overview come from the whole history, not the newest 1,000', async () => {
+  const r = await get<{ failing: FleetExecution[] }>('/overview');
+  assert.equal(r.status, 200, r.text);
+  // Failures are ids 100, 200, ..., 1200 of 1,500: the newest 1,000 would hold only 600..1200.
+  assert.deepEqual(
+    r.body.failing.map((e) => e.id),
+    [1200, 1100, 1000, 900, 800, 700, 600, 500, 400, 300, 200, 100],
+  );
 });
 
 test('recent alerts are the whole alerts orders came from, one per alert, newest first', async () => {
