@@ -10,6 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ManagerApiDeps } from './api-deps.js';
 import { ActiveIndex } from './active-index.js';
 import { ExecutionTally } from './execution-tally.js';
+import type { ManagerEvent } from '../manager/manager-service.js';
 
 /** Executions read at start to seed the per-minute tally (the service's page size cap). */
 export const TALLY_SEED = 1000;
@@ -23,8 +24,10 @@ export interface ReadModels {
 export function createReadModels(app: FastifyInstance, deps: ManagerApiDeps): ReadModels {
   const active = new ActiveIndex();
   const tally = new ExecutionTally();
-  // Subscribe first, then load: both are synchronous, so no change falls between them.
-  const unsubscribe = deps.service.onEvent((e) => {
+  // Subscribe first, then load (when the API gets ready): events arriving while the store is read
+  // are held and applied after the load, in order (re-applying one the load already saw is harmless).
+  let held: ManagerEvent[] | undefined = [];
+  const apply = (e: ManagerEvent): void => {
     switch (e.type) {
       case 'execution':
         tally.add(e.execution);
@@ -46,9 +49,25 @@ export function createReadModels(app: FastifyInstance, deps: ManagerApiDeps): Re
       case 'response-fired':
         return;
     }
+  };
+  const unsubscribe = deps.service.onEvent((e) => {
+    if (held === undefined) {
+      apply(e);
+    } else {
+      held.push(e);
+    }
   });
-  active.load(deps.service.listActive({}));
-  tally.seed(deps.service.listExecutions({ limit: TALLY_SEED }));
+  app.addHook('onReady', async () => {
+    const [items, recent] = await Promise.all([
+      deps.service.listActive({}),
+      deps.service.listExecutions({ limit: TALLY_SEED }),
+    ]);
+    active.load(items);
+    tally.seed(recent);
+    const replay = held ?? [];
+    held = undefined;
+    replay.forEach(apply);
+  });
   app.addHook('onClose', async () => {
     unsubscribe();
   });

@@ -6,24 +6,29 @@ import type { ManagerContext } from './manager-context.js';
 import { expireDue } from './order-delivery.js';
 
 export interface OrderScheduler {
-  /** Runs one check now (tests, start-up); returns how many orders expired. */
-  tick(): number;
+  /** Runs one check now (tests, start-up); resolves to how many orders expired (0 on failure). */
+  tick(): Promise<number>;
   stop(): void;
 }
 
 /** @param everyMs check period, @default 1000 */
 export function startOrderScheduler(ctx: ManagerContext, everyMs = 1000): OrderScheduler {
-  const tick = (): number => {
+  /** The running check, if any: a slow store never runs two checks at once. */
+  let running: Promise<number> | undefined;
+  const check = async (): Promise<number> => {
     try {
-      return expireDue(ctx);
+      return await expireDue(ctx);
     } catch (err: unknown) {
       ctx.log.error(`Order expiry failed: ${err instanceof Error ? err.message : String(err)}`);
       return 0;
+    } finally {
+      running = undefined;
     }
   };
-  const timer = setInterval(tick, everyMs);
+  const tick = (): Promise<number> => (running ??= check());
+  const timer = setInterval(() => void tick(), everyMs);
   timer.unref();
-  tick();
+  void tick();
   return {
     tick,
     stop: () => {

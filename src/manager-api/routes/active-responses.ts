@@ -75,7 +75,7 @@ export function register(app: FastifyInstance, deps: ManagerApiDeps, views: Read
     async (request) => {
       const q = request.query;
       if (!isPaged(q)) {
-        const items = deps.service.listActive(toActiveFilter(q));
+        const items = await deps.service.listActive(toActiveFilter(q));
         return { items, total: items.length };
       }
       const sort = q.sort ?? 'since';
@@ -96,7 +96,7 @@ export function register(app: FastifyInstance, deps: ManagerApiDeps, views: Read
     { schema: deleteSchema, config: { access: 'operator' } },
     async (request, reply) => {
       const answer: RevertAnswer = {
-        orders: deps.service.revert(request.params.key, request.query.agent),
+        orders: await deps.service.revert(request.params.key, request.query.agent),
         executions: [],
       };
       return reply.code(202).send(answer);

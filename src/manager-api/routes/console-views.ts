@@ -43,10 +43,10 @@ export function topCounts<T>(rows: readonly T[], key: (row: T) => string | undef
 
 const FAILED = new Set(['failed', 'timed-out', 'spawn-error']);
 
-function overview(deps: ManagerApiDeps, views: ReadModels): JsonObject {
+async function overview(deps: ManagerApiDeps, views: ReadModels): Promise<JsonObject> {
   const active: FleetActiveResponse[] = views.active.all();
-  const recent: FleetExecution[] = deps.service.listExecutions({ limit: 1000 });
-  const agents = deps.service.listAgents();
+  const recent: FleetExecution[] = await deps.service.listExecutions({ limit: 1000 });
+  const agents = await deps.service.listAgents();
   return {
     activeTotal: active.length,
     activeByCommand: topCounts(active, (a) => a.arName, TOP_N),
@@ -106,6 +106,6 @@ export function register(app: FastifyInstance, deps: ManagerApiDeps, views: Read
   app.post<{ Body: { alert: JsonObject } }>(
     '/explain',
     { schema: explainSchema, config: { access: 'read' } },
-    async (request) => explainView(deps.service.explain(JSON.stringify(request.body.alert))),
+    async (request) => explainView(await deps.service.explain(JSON.stringify(request.body.alert))),
   );
 }

@@ -54,7 +54,7 @@ export function register(app: FastifyInstance, deps: ManagerApiDeps): void {
       const q = request.query;
       const limit = limitOf(q.limit);
       const keep = executionPredicate(q);
-      const read = deps.service.listExecutions({
+      const read = await deps.service.listExecutions({
         ...byAgent(q.agent),
         limit: isFiltered(q) ? FILTER_WINDOW : limit,
       });
@@ -79,7 +79,7 @@ export function register(app: FastifyInstance, deps: ManagerApiDeps): void {
     { schema: ordersSchema, config: { access: 'read' } },
     async (request) => {
       const { agent, state, limit } = request.query;
-      const items = deps.service.listOrders({
+      const items = await deps.service.listOrders({
         ...byAgent(agent),
         ...(state === undefined ? {} : { state }),
         limit: limitOf(limit),
