@@ -60,16 +60,28 @@ function prepareHome(paths: AgentPaths): void {
   mkdirSync(resolve(paths.home, 'logs'), { recursive: true, mode: 0o750 });
 }
 
-/** True when the stored boot id differs from the kernel's (then records the new one). */
-function detectReboot(store: AgentStore, bootIdFile: string, log: DaemonLog): boolean {
+/**
+ * Whether the stored boot id differs from the kernel's, and how to record the new one. The caller
+ * records it only once the restore is done: a crash during a re-apply after a reboot then finds the
+ * old boot id again at the next start and re-applies again (re-applies are idempotent).
+ */
+function detectReboot(
+  store: AgentStore,
+  bootIdFile: string,
+  log: DaemonLog,
+): { rebooted: boolean; record: () => void } {
   const current = readBootId(bootIdFile);
   const previous = store.getSetting(BOOT_ID_SETTING);
   if (current === undefined) {
     log.warn(`Cannot read the boot id from '${bootIdFile}': reboots will not be detected.`);
-    return false;
+    return { rebooted: false, record: () => undefined };
   }
-  store.setSetting(BOOT_ID_SETTING, current);
-  return previous !== undefined && previous !== current;
+  return {
+    rebooted: previous !== undefined && previous !== current,
+    record: () => {
+      store.setSetting(BOOT_ID_SETTING, current);
+    },
+  };
 }
 
 export async function startAgentRuntime(opts: AgentRuntimeOptions): Promise<AgentRuntime> {
@@ -112,8 +124,9 @@ export async function startAgentRuntime(opts: AgentRuntimeOptions): Promise<Agen
     ...(opts.poolSize !== undefined ? { poolSize: opts.poolSize } : {}),
     ...(opts.onExecution !== undefined ? { onExecution: opts.onExecution } : {}),
   });
-  const rebooted = detectReboot(store, opts.bootIdFile, log);
+  const { rebooted, record: recordBootId } = detectReboot(store, opts.bootIdFile, log);
   const restored = await execd.restore(rebooted);
+  recordBootId();
   log.info(
     `Restored active responses: ${restored.armed} armed, ${restored.reverted} overdue reverted, ${restored.reapplied} re-applied${rebooted ? ' (reboot detected)' : ''}.`,
   );

@@ -2,7 +2,9 @@
  * execd's command table backed by `<home>/etc/shared/ar.conf` (reference §2.2): parsed with the
  * pure parser in core/ar-conf.ts; re-read on a lookup miss, as Wazuh does, and also whenever the
  * file's mtime or size changed (Wazuh only re-reads on a miss, so a changed timeout for a known
- * name was ignored until restart: reference §8.12).
+ * name was ignored until restart: reference §8.12). The file is stat'ed at most once per
+ * event-loop turn (a burst of messages read in one turn costs one stat; a change counts from the
+ * next turn).
  */
 import { accessSync, constants, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +16,8 @@ export class ArConfResolver implements CommandResolver {
   private table: ArConfTable = { entries: [] };
   private stamp = '';
   private reads = 0;
+  /** The file was checked for changes in this event-loop turn. */
+  private checkedThisTurn = false;
 
   constructor(
     private readonly home: string,
@@ -54,6 +58,13 @@ export class ArConfResolver implements CommandResolver {
   }
 
   private reloadIfChanged(): void {
+    if (this.checkedThisTurn) {
+      return;
+    }
+    this.checkedThisTurn = true;
+    setImmediate(() => {
+      this.checkedThisTurn = false;
+    }).unref();
     if (this.fileStamp() !== this.stamp) {
       this.reload();
     }

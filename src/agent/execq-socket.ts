@@ -3,14 +3,47 @@
  * (reference §2.1), so Wazuh's own agent daemon (or anything that writes there) can feed Riposte.
  * One datagram = one message (at most 65536 bytes, Wazuh's OS_MAXSTR). The socket is created
  * mode 0660 so only the daemon's user and group can write to it.
+ *
+ * The socket's receive queue holds only `net.unix.max_dgram_qlen` datagrams (10 by default, as on
+ * a Wazuh host); a sender whose datagram does not fit must wait (or, like Wazuh's analysisd, drops
+ * it). So each wake-up drains what is queued, up to {@link MAX_READS_PER_TURN} datagrams, in one
+ * event-loop turn: the sender gets the whole queue back at once, and the messages of one turn form
+ * one batch downstream (execd's batch queues collect what one turn submits).
  */
-import { chmodSync, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, readSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import unixDgram, { type UnixDgramSocket } from 'unix-dgram';
 
 export interface ExecqSocket {
   readonly path: string;
   close(): void;
+}
+
+/** Most datagrams read in one event-loop turn (the rest wait for the next turn: timers, API). */
+export const MAX_READS_PER_TURN = 256;
+/** Wazuh's OS_MAXSTR, the largest message; unix-dgram reads with the same buffer size. */
+const MAX_DATAGRAM_BYTES = 65_536;
+
+const scratch = Buffer.allocUnsafe(MAX_DATAGRAM_BYTES);
+
+/**
+ * Reads the datagrams queued on non-blocking `fd` after the one unix-dgram delivered, until the
+ * queue is empty (EAGAIN) or `max` were read.
+ */
+function drainQueued(fd: number, max: number, onMessage: (text: string) => void): void {
+  for (let i = 0; i < max && fd >= 0; i++) {
+    let n: number;
+    try {
+      n = readSync(fd, scratch, 0, scratch.length, null);
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      if (code === 'EAGAIN' || code === 'EWOULDBLOCK' || code === 'EINTR') {
+        return;
+      }
+      throw err;
+    }
+    onMessage(scratch.toString('utf8', 0, n));
+  }
 }
 
 /** Binds the socket (replacing a stale one) and calls `onMessage` with each datagram's text. */
@@ -23,6 +56,11 @@ export function bindExecqSocket(
   rmSync(path, { force: true });
   const socket: UnixDgramSocket = unixDgram.createSocket('unix_dgram', (buf: Buffer) => {
     onMessage(buf.toString('utf8'));
+    try {
+      drainQueued(socket.fd, MAX_READS_PER_TURN - 1, onMessage);
+    } catch (err) {
+      onError(err instanceof Error ? err : new Error(String(err)));
+    }
   });
   return new Promise((resolve, reject) => {
     socket.once('error', reject);

@@ -32,6 +32,14 @@ export class RevertScheduler {
     this.aim();
   }
 
+  /** Arms many keys at once (a restart: 100,000 deadlines, the timer aimed once). */
+  armMany(deadlines: readonly { readonly key: string; readonly expiresAt: number }[]): void {
+    for (const { key, expiresAt } of deadlines) {
+      this.heap.set(key, expiresAt);
+    }
+    this.aim();
+  }
+
   disarm(key: string): void {
     this.heap.remove(key);
   }

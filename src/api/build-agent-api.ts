@@ -6,10 +6,13 @@
  *
  *   GET    /healthz, /readyz                         public (liveness, readiness)
  *   GET    /status
- *   GET    /active-responses?agent=&command=&ip=    {items, total}
+ *   GET    /active-responses?agent=&command=&ip=&limit=&cursor=
+ *                                                    {items, total, nextCursor?}: newest first, at
+ *                                                    most `limit` (default and cap 1000) a page
  *   DELETE /active-responses/:key?agent=            202 {orders: [], executions: [the delete]}
  *   PUT    /active-response?agents_list=            Wazuh's result (reference §6.2)
  *   GET    /executions?agent=&limit=                {items, total}
+ *   GET    /executions/stream?agent=                 live feed (Server-Sent Events), as the manager's
  *
  * Errors go through the one mapper (manager-api/error-mapper.ts): an internal message never
  * reaches the client.
@@ -18,7 +21,9 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { DaemonLog } from '../log/daemon-log.js';
 import type { AgentVerbs } from '../local/agent-verbs.js';
 import { mapError } from '../manager-api/error-mapper.js';
-import { toActiveFilter } from '../manager-api/routes/active-responses.js';
+import { activePage, sortRows } from '../manager-api/active-page.js';
+import { toActiveFilter, UNPAGED_LIMIT } from '../manager-api/routes/active-responses.js';
+import { registerExecutionStream } from '../manager-api/routes/execution-stream.js';
 import {
   toRunRequest,
   RUN_SCHEMA,
@@ -42,6 +47,8 @@ const listSchema = {
     agent: AGENT_ID,
     command: { type: 'string', minLength: 1, maxLength: 255 },
     ip: { type: 'string', minLength: 2, maxLength: 64 },
+    limit: LIMIT,
+    cursor: { type: 'string', minLength: 1, maxLength: 2048, pattern: '^[A-Za-z0-9_-]+$' },
   }),
 };
 const deleteSchema = {
@@ -61,14 +68,18 @@ function registerRoutes(app: FastifyInstance, verbs: AgentVerbs): void {
     return { status: 'ready' };
   });
   app.get('/status', async () => verbs.status());
-  app.get<{ Querystring: { agent?: string; command?: string; ip?: string } }>(
-    '/active-responses',
-    { schema: listSchema },
-    async (req) => {
-      const items = verbs.listActive(toActiveFilter(req.query));
-      return { items, total: items.length };
-    },
-  );
+  app.get<{
+    Querystring: { agent?: string; command?: string; ip?: string; limit?: string; cursor?: string };
+  }>('/active-responses', { schema: listSchema }, async (req) => {
+    // Paged like the manager's list (the same cap and cursor), from the filtered store rows.
+    const q = req.query;
+    return activePage(sortRows(verbs.listActive(toActiveFilter(q)), 'since'), {
+      sort: 'since',
+      desc: true,
+      limit: q.limit === undefined ? UNPAGED_LIMIT : limitOf(q.limit),
+      cursor: q.cursor,
+    });
+  });
   app.delete<{ Params: { key: string }; Querystring: { agent?: string } }>(
     '/active-responses/:key',
     { schema: deleteSchema },
@@ -88,6 +99,7 @@ function registerRoutes(app: FastifyInstance, verbs: AgentVerbs): void {
       return { items, total: items.length };
     },
   );
+  registerExecutionStream(app, (listener) => verbs.onExecution(listener));
 }
 
 export function buildAgentApi(opts: AgentApiOptions): FastifyInstance {

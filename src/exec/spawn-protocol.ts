@@ -4,10 +4,15 @@
  * the first line) and only sends the resulting line. Types only.
  */
 import type { LineRead } from './line-reader.js';
-import type { InteractiveSpec, ProcessExit } from './process-types.js';
+import type { InteractiveSpec, ProcessExit, ProcessResult, ProcessSpec } from './process-types.js';
+
+/** A run-to-completion spec as it crosses to a worker: the abort signal stays on the main thread. */
+export type PortableProcessSpec = Omit<ProcessSpec, 'signal'>;
 
 export type ToWorker =
   | { readonly op: 'start'; readonly id: number; readonly spec: InteractiveSpec }
+  /** Run to completion (a tool: nft, ip, ...); `kill` aborts it. */
+  | { readonly op: 'run'; readonly id: number; readonly spec: PortableProcessSpec }
   | { readonly op: 'write'; readonly id: number; readonly line: string }
   | { readonly op: 'close'; readonly id: number }
   | { readonly op: 'read'; readonly id: number; readonly timeoutMs: number }
@@ -15,4 +20,5 @@ export type ToWorker =
 
 export type FromWorker =
   | { readonly op: 'read'; readonly id: number; readonly read: LineRead }
-  | { readonly op: 'done'; readonly id: number; readonly exit: ProcessExit };
+  | { readonly op: 'done'; readonly id: number; readonly exit: ProcessExit }
+  | { readonly op: 'result'; readonly id: number; readonly result: ProcessResult };

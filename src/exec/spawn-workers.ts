@@ -1,8 +1,9 @@
 /**
  * A small pool of worker threads that own the child processes of spawned scripts (spawn-worker.ts).
- * `start` has the same contract as run-process's startProcess (an InteractiveProcess), but the
- * spawn itself, the pipes, the time limit and the group kill all live on a worker's event loop; the
- * main thread only exchanges small messages. That keeps intake, decisions and the API responsive
+ * `start` has the same contract as run-process's startProcess (an InteractiveProcess), `run` the
+ * same as its runProcess (a tool run to completion: nft, ip, ...), but the spawn itself, the pipes,
+ * the time limit and the group kill all live on a worker's event loop; the main thread only
+ * exchanges small messages. That keeps intake, decisions and the API responsive
  * during a burst of custom scripts (spawn costs ~3 ms of synchronous work per child).
  *
  * - Each start goes to the worker with the fewest live children.
@@ -13,12 +14,32 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { LineRead } from './line-reader.js';
-import type { InteractiveProcess, InteractiveSpec, ProcessExit } from './process-types.js';
+import type {
+  InteractiveProcess,
+  InteractiveSpec,
+  ProcessExit,
+  ProcessResult,
+  ProcessSpec,
+} from './process-types.js';
 import type { FromWorker, ToWorker } from './spawn-protocol.js';
 
+/** An interactive child (`done` + first-line `read`) or a run to completion (`result`). */
 interface Pending {
   readonly done: (exit: ProcessExit) => void;
   read: ((r: LineRead) => void) | undefined;
+  readonly result?: (r: ProcessResult) => void;
+}
+
+function stoppedExit(why: string): ProcessExit {
+  return {
+    exitCode: null,
+    signal: null,
+    timedOut: false,
+    aborted: false,
+    stderrTail: '',
+    spawnError: `spawn worker stopped: ${why}`,
+    durationMs: 0,
+  };
 }
 
 class SpawnWorker {
@@ -49,15 +70,7 @@ class SpawnWorker {
       onDeath(this);
       for (const [, p] of this.pending) {
         p.read?.({ kind: 'eof' });
-        p.done({
-          exitCode: null,
-          signal: null,
-          timedOut: false,
-          aborted: false,
-          stderrTail: '',
-          spawnError: `spawn worker stopped: ${why}`,
-          durationMs: 0,
-        });
+        p.done(stoppedExit(why));
       }
       this.pending.clear();
     };
@@ -110,6 +123,10 @@ class SpawnWorker {
     this.pending.delete(msg.id);
     if (this.pending.size === 0) {
       this.worker.unref();
+    }
+    if (msg.op === 'result') {
+      p.result?.(msg.result);
+      return;
     }
     p.read?.({ kind: 'eof' });
     p.done(msg.exit);
@@ -166,6 +183,38 @@ export class SpawnWorkerPool {
     };
   };
 
+  /**
+   * Runs a command to completion on a worker; same contract as run-process's runProcess (never
+   * rejects; aborting `spec.signal` stops it like its time limit).
+   */
+  readonly run = (spec: ProcessSpec): Promise<ProcessResult> => {
+    const { signal, ...portable } = spec;
+    if (signal?.aborted === true) {
+      return Promise.resolve(notRun({ aborted: true, spawnError: undefined }));
+    }
+    const worker = this.pick();
+    const id = this.nextId++;
+    return new Promise<ProcessResult>((resolve) => {
+      const onAbort = (): void => {
+        worker.send({ op: 'kill', id });
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const settle = (r: ProcessResult): void => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve(r);
+      };
+      worker.track(id, {
+        read: undefined,
+        result: settle,
+        // The worker died before answering: the run is reported like a failed spawn.
+        done: (exit) => {
+          settle(notRun({ aborted: false, spawnError: exit.spawnError }));
+        },
+      });
+      worker.send({ op: 'run', id, spec: plainSpec(portable) });
+    });
+  };
+
   /** Live children across the workers. */
   get running(): number {
     return this.workers.reduce((n, w) => n + w.load, 0);
@@ -201,8 +250,12 @@ export class SpawnWorkerPool {
   }
 }
 
+function notRun(why: { aborted: boolean; spawnError: string | undefined }): ProcessResult {
+  return { exitCode: null, signal: null, timedOut: false, stdout: '', stderr: '', durationMs: 0, ...why };
+}
+
 /** The spec without anything structured clone would reject (env values left undefined are dropped). */
-function plainSpec(spec: InteractiveSpec): InteractiveSpec {
+function plainSpec<S extends { readonly env?: Readonly<Record<string, string | undefined>> }>(spec: S): S {
   if (spec.env === undefined) {
     return spec;
   }

@@ -6,6 +6,11 @@
  * ping from the manager for `deadAfterMs` is dropped and re-dialled. A 4403 close (agent removed)
  * stops reconnecting.
  *
+ * Several managers (agent.json `managers`, the nodes of one cluster): after any close or failed
+ * dial the next address is tried; the backoff grows per full round of failed addresses, so a dead
+ * node costs one quick refused dial (at most `minBackoffMs` of jitter) before the next node is
+ * tried. Whatever was queued for the agent is in the shared store and sent on its hello.
+ *
  * The protocol itself lives in agent-link-session.ts; this file is transport only.
  */
 import type { ConnectionOptions, PeerCertificate } from 'node:tls';
@@ -79,7 +84,7 @@ export function startAgentConnector(
     },
   });
   const dialer = new Dialer({
-    url: `wss://${cfg.manager}${LINK_PATH}`,
+    urls: cfg.managers.map((m) => `wss://${m}${LINK_PATH}`),
     creds: readAgentCredentials(home),
     session,
     runtime,
@@ -104,7 +109,8 @@ export function startAgentConnector(
 }
 
 interface DialerParts {
-  readonly url: string;
+  /** At least one. */
+  readonly urls: readonly string[];
   readonly creds: AgentCredentials;
   readonly session: AgentLinkSession;
   readonly runtime: Pick<AgentRuntime, 'log'>;
@@ -113,7 +119,10 @@ interface DialerParts {
 
 class Dialer {
   private ws: WebSocket | undefined;
+  /** Consecutive closes/failed dials since the last open. */
   private attempt = 0;
+  /** Index in `urls` of the address dialled last. */
+  private current = 0;
   private stopped = false;
   private retry: NodeJS.Timeout | undefined;
   private liveness: NodeJS.Timeout | undefined;
@@ -124,7 +133,12 @@ class Dialer {
     return this.ws?.readyState === WebSocket.OPEN;
   }
 
+  private url(): string {
+    return this.p.urls[this.current % this.p.urls.length] ?? '';
+  }
+
   dial(): void {
+    const url = this.url();
     const options: ConnectionOptions & WebSocket.ClientOptions = {
       ca: this.p.creds.ca,
       cert: this.p.creds.cert,
@@ -135,7 +149,7 @@ class Dialer {
     // ws passes TLS options through to tls.connect, whose checkServerIdentity returns Error | undefined
     // (ws's own typing of that callback is wrong), so it is set on the TLS side of the type.
     (options as ConnectionOptions).checkServerIdentity = checkManagerIdentity;
-    const ws = new WebSocket(this.p.url, options);
+    const ws = new WebSocket(url, options);
     this.ws = ws;
     ws.on('upgrade', (res) => {
       // The manager's address as connected: never a response target on this agent (issue 13.6).
@@ -143,7 +157,7 @@ class Dialer {
     });
     ws.on('open', () => {
       this.attempt = 0;
-      this.p.runtime.log.info(`Connected to the manager at ${this.p.url}.`);
+      this.p.runtime.log.info(`Connected to the manager at ${url}.`);
       this.touch(ws);
       this.p.session.connected((frame) => {
         ws.send(encodeFrame(frame));
@@ -189,12 +203,14 @@ class Dialer {
       this.p.runtime.log.error(`The manager refused this agent (${reason}): not reconnecting.`);
       return;
     }
-    const delay = backoffDelay(this.attempt++, this.p.opts.random ?? Math.random, {
+    const round = Math.floor(this.attempt++ / this.p.urls.length);
+    this.current = (this.current + 1) % this.p.urls.length;
+    const delay = backoffDelay(round, this.p.opts.random ?? Math.random, {
       ...(this.p.opts.minBackoffMs !== undefined ? { minMs: this.p.opts.minBackoffMs } : {}),
       ...(this.p.opts.maxBackoffMs !== undefined ? { maxMs: this.p.opts.maxBackoffMs } : {}),
     });
     this.p.runtime.log.info(
-      `Manager link closed (${code}${reason ? `: ${reason}` : ''}); retrying in ${delay} ms.`,
+      `Manager link closed (${code}${reason ? `: ${reason}` : ''}); trying ${this.url()} in ${delay} ms.`,
     );
     this.retry = setTimeout(() => {
       this.dial();

@@ -1,15 +1,21 @@
 /**
  * `<home>/etc/pki/agent.json`: what enrollment leaves on the agent, and what the connector reads:
- * the manager's address, the agent's id and name, and the PEM files (CA pinned at enrollment,
+ * the manager's address(es), the agent's id and name, and the PEM files (CA pinned at enrollment,
  * client certificate and key, 0600).
+ *
+ * Several managers (like Wazuh's several `<server>` blocks): `managers` lists every node of a
+ * cluster sharing one store and one CA; the connector tries them in order and moves to the next
+ * when one fails. Files written before that field existed hold only `manager`.
  */
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
 
 export interface AgentLinkConfig {
-  /** "HOST:PORT" ("[v6]:PORT" for IPv6). */
+  /** "HOST:PORT" ("[v6]:PORT" for IPv6): the first of `managers`. */
   readonly manager: string;
+  /** Every manager address, in the order the connector tries them (at least one). */
+  readonly managers: readonly string[];
   readonly id: string;
   readonly name: string;
   readonly caFingerprint: string;
@@ -39,7 +45,28 @@ export function readAgentLinkConfig(home: string): AgentLinkConfig | undefined {
   ) {
     throw new RiposteError(ErrorCode.CONFIG_INVALID, `${file}: invalid enrollment file`);
   }
-  return { manager, id, name, caFingerprint };
+  const managers = managerList(file, v.managers, manager);
+  return { manager: managers[0] ?? manager, managers, id, name, caFingerprint };
+}
+
+/** `managers` when present (a non-empty list of HOST:PORT strings), else `[manager]`. */
+function managerList(file: string, raw: unknown, manager: string): string[] {
+  if (raw === undefined) {
+    return [manager];
+  }
+  const list: unknown[] = Array.isArray(raw) ? raw : [];
+  if (list.length === 0 || !list.every((m): m is string => typeof m === 'string')) {
+    throw new RiposteError(
+      ErrorCode.CONFIG_INVALID,
+      `${file}: "managers" must be a non-empty list of "HOST:PORT" strings`,
+    );
+  }
+  for (const m of list) {
+    if (!/^(?:\[[^\]]+\]|[^:[\]]+):\d{1,5}$/.test(m)) {
+      throw new RiposteError(ErrorCode.CONFIG_INVALID, `${file}: "managers" entry "${m}" is not HOST:PORT`);
+    }
+  }
+  return [...new Set(list)];
 }
 
 export interface AgentCredentials {

@@ -34,6 +34,9 @@ function fleetExecution(e: ExecutionRecord): FleetExecution {
 }
 
 export class AgentVerbs {
+  /** Subscribers of the live feed (`GET /executions/stream`). */
+  private readonly listeners = new Set<(e: FleetExecution) => void>();
+
   constructor(
     private readonly runtime: AgentRuntime,
     private readonly agentId: string,
@@ -64,6 +67,41 @@ export class AgentVerbs {
       return [];
     }
     return this.runtime.store.listExecutions({ limit: filter.limit }).map(fleetExecution);
+  }
+
+  /**
+   * Subscribes to this agent's executions as they are recorded with their outcome (the live feed
+   * `riposte ar history --follow` reads). Returns the unsubscribe function.
+   */
+  onExecution(listener: (e: FleetExecution) => void): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  /**
+   * The runtime recorded execution `id` (AgentRuntimeOptions.onExecution): tells the subscribers.
+   * Reads the store only while someone follows. A throwing subscriber does not stop the others.
+   */
+  executionRecorded(id: number): void {
+    if (this.listeners.size === 0) {
+      return;
+    }
+    const record = this.runtime.store.getExecution(id);
+    if (!record) {
+      return;
+    }
+    const execution = fleetExecution(record);
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(execution);
+      } catch (err) {
+        this.runtime.log.warn(
+          `Execution feed subscriber failed: ${err instanceof Error ? err.message : String(err)}`,
+        );
+      }
+    }
   }
 
   /** Reverts now and answers the delete execution. @throws RiposteError RESPONSE_NOT_FOUND, AGENT_NOT_FOUND */

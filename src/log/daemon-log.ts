@@ -10,7 +10,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pino, { type DestinationStream, type Logger } from 'pino';
-import { FileSink } from './file-sink.js';
+import { FileSink, inOneSinkWrite } from './file-sink.js';
 import { storageHealth, type StorageEvent } from './storage-health.js';
 
 export type LogFields = Readonly<Record<string, string | number | boolean | undefined>>;
@@ -43,6 +43,14 @@ function wrap(logger: Logger): DaemonLog {
       logger.flush();
     },
   };
+}
+
+/**
+ * Runs `fn` (synchronous) with the daemon log lines it writes appended in one write per file when
+ * it returns (see FileSink): for the steps of a batch that log one line per execution.
+ */
+export function inOneLogWrite<T>(fn: () => T): T {
+  return inOneSinkWrite(fn);
 }
 
 /** One sink per log file in the process: the manager's components share `riposte.log`. */

@@ -15,6 +15,30 @@ function errCode(err: unknown): string {
   return typeof code === 'string' ? code : 'EIO';
 }
 
+/** Lines held back by {@link inOneSinkWrite}, per sink, in order. */
+let held: Map<FileSink, string> | undefined;
+
+/**
+ * Runs `fn` (synchronous) and writes the lines it logs when it returns or throws, with one write
+ * per file instead of one per line (a batch of executions logs one line each in one step). Nested
+ * calls join the outer one. A line is in the file once `fn` has returned, as before.
+ */
+export function inOneSinkWrite<T>(fn: () => T): T {
+  if (held !== undefined) {
+    return fn();
+  }
+  held = new Map();
+  try {
+    return fn();
+  } finally {
+    const lines = held;
+    held = undefined;
+    for (const [sink, text] of lines) {
+      sink.write(text);
+    }
+  }
+}
+
 export class FileSink {
   private fd: number;
   private dropped = 0;
@@ -32,6 +56,10 @@ export class FileSink {
 
   /** pino's destination contract: one serialised line (with its newline) per call. */
   write(line: string): boolean {
+    if (held !== undefined) {
+      held.set(this, (held.get(this) ?? '') + line);
+      return true;
+    }
     if (this.dropped > 0) {
       if (!this.append(this.droppedNotice())) {
         this.drop();

@@ -6,7 +6,15 @@
  * page never repeats or skips a row that stayed in place while others came or went (an offset
  * would). Pure functions over an array: the route hands them a snapshot of the store.
  */
-import { networkContains, parseIp, parseNetwork, type IpAddress } from '../core/net/ip.js';
+import {
+  formatIp,
+  networkContains,
+  parseIp,
+  parseNetwork,
+  unmapIpv4,
+  type IpAddress,
+  type IpNetwork,
+} from '../core/net/ip.js';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
 import type { FleetActiveResponse } from '../protocol/fleet-records.js';
 
@@ -81,9 +89,18 @@ function addressOf(a: FleetActiveResponse): IpAddress | null {
   return addr;
 }
 
+/**
+ * The network an `ip` filter names. A plain address given in IPv4-mapped form ("::ffff:10.0.0.1")
+ * means the IPv4 address, as everywhere else in the API (core/execd/active-filter.ts).
+ */
+function filterNetwork(text: string): IpNetwork | undefined {
+  const addr = text.includes('/') ? undefined : parseIp(text);
+  return addr === undefined ? parseNetwork(text) : parseNetwork(formatIp(unmapIpv4(addr)));
+}
+
 /** The filter predicate for a query. @throws RiposteError REQUEST_INVALID for a bad ip */
 export function activePredicate(q: ActivePageQuery): (a: FleetActiveResponse) => boolean {
-  const net = q.ip === undefined ? undefined : parseNetwork(q.ip);
+  const net = q.ip === undefined ? undefined : filterNetwork(q.ip);
   if (q.ip !== undefined && net === undefined) {
     throw new RiposteError(
       ErrorCode.REQUEST_INVALID,

@@ -1,11 +1,12 @@
 /**
  * Filters and export formats of `GET /executions`: command (AR name or script basename), outcome,
  * key, alert id, time range (ISO 8601 or epoch ms), and `format=csv|ndjson` for downloads.
- * The service returns the most recent executions (at most 1000 per call); the filters apply to
- * those, most recent first.
+ * The filters go to the store (manager-console-store.ts), which applies them over the whole
+ * history, most recent first.
  */
 import type { FleetExecution } from '../protocol/fleet-records.js';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
+import type { ExecutionQuery as StoreQuery } from '../core/orders/manager-console-store.js';
 
 export interface ExecutionQuery {
   readonly command?: string | undefined;
@@ -25,33 +26,20 @@ export function timeOf(text: string, name: string): number {
   return t;
 }
 
-const basename = (program: string): string => program.slice(program.lastIndexOf('/') + 1);
-
-/** The predicate for a query. @throws RiposteError REQUEST_INVALID (bad time) */
-export function executionPredicate(q: ExecutionQuery): (e: FleetExecution) => boolean {
-  const since = q.since === undefined ? undefined : timeOf(q.since, 'since');
-  const until = q.until === undefined ? undefined : timeOf(q.until, 'until');
-  const checks: ((e: FleetExecution) => boolean)[] = [];
-  const { command, status, key, alert } = q;
-  if (command !== undefined) {
-    checks.push((e) => e.arName === command || basename(e.program) === command);
-  }
-  if (status !== undefined) {
-    checks.push((e) => e.status === status);
-  }
-  if (key !== undefined) {
-    checks.push((e) => e.key === key);
-  }
-  if (alert !== undefined) {
-    checks.push((e) => e.alertId === alert);
-  }
-  if (since !== undefined) {
-    checks.push((e) => e.startedAt >= since);
-  }
-  if (until !== undefined) {
-    checks.push((e) => e.startedAt <= until);
-  }
-  return (e) => checks.every((c) => c(e));
+/**
+ * The store query for a request's filters (without agent, cursor and limit).
+ * @throws RiposteError REQUEST_INVALID (bad time)
+ */
+export function storeQuery(q: ExecutionQuery): Omit<StoreQuery, 'limit'> {
+  const { command, status, key, alert, since, until } = q;
+  return {
+    ...(command === undefined ? {} : { command }),
+    ...(status === undefined ? {} : { status }),
+    ...(key === undefined ? {} : { key }),
+    ...(alert === undefined ? {} : { alertId: alert }),
+    ...(since === undefined ? {} : { since: timeOf(since, 'since') }),
+    ...(until === undefined ? {} : { until: timeOf(until, 'until') }),
+  };
 }
 
 export const CSV_COLUMNS = [

@@ -1,5 +1,5 @@
 /**
- * Everything the manager's services share, built once by the runtime (manager-runtime.ts).
+ * Everything the manager's services share, built once by the runtime (runtime/manager-runtime.ts).
  * Services are plain functions over this context, so tests can build one with an in-memory store
  * and a fake clock.
  */

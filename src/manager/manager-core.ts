@@ -18,6 +18,7 @@ import type { ManagerEventListener, ManagerService, ManagerStats } from './manag
 import { queueOrders } from './order-delivery.js';
 import { runCommand } from './run-command.js';
 import { orderInfo } from '../core/orders/manager-store.js';
+import { consoleService } from './console-queries.js';
 
 const MAX_LIMIT = 1000;
 
@@ -124,6 +125,7 @@ export function createManagerService(parts: ManagerCoreParts): ManagerService {
       return { alert: parsed.alert, decisions: plan.decisions };
     },
     config: () => ctx.config,
+    ...consoleService(ctx),
     onEvent(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

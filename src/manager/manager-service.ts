@@ -33,6 +33,13 @@ import type { WazuhArErrorCode, WazuhResult } from '../core/orders/wazuh-result.
 import type { Config } from '../core/config-model.js';
 import type { RuleDecision } from '../core/match/decision.js';
 import type { AlertView } from '../protocol/alert.js';
+import type {
+  EnrollTokenRecord,
+  ExecutionPage,
+  ExecutionQuery,
+  MinuteCount,
+  RecentAlert,
+} from '../core/orders/manager-console-store.js';
 
 /** Wazuh's AffectedItemsWazuhResult shape for `PUT /active-response` (defined once, in core/orders). */
 export type WazuhErrorCode = WazuhArErrorCode;
@@ -135,6 +142,16 @@ export interface ManagerService {
   explain(alertLine: string): Promise<ExplainResult>;
   /** The loaded, frozen configuration (rules, commands, white list, load warnings). */
   config(): Config;
+  /** Enrollment tokens (used and expired included, never the token), newest first. */
+  listEnrollmentTokens(): Promise<EnrollTokenRecord[]>;
+  /** Removes an enrollment token; returns what it was. @throws RiposteError REQUEST_INVALID (no such token) */
+  removeEnrollmentToken(id: string): Promise<EnrollTokenRecord>;
+  /** Executions matching the filters over the whole history, one cursor page, newest first. */
+  queryExecutions(query: ExecutionQuery): Promise<ExecutionPage>;
+  /** Executions received in [since, until) per minute and outcome (from the store). */
+  countExecutionsPerMinute(since: number, until: number): Promise<MinuteCount[]>;
+  /** Distinct alerts that recently caused orders, newest first (at most 50). */
+  recentAlerts(limit: number): Promise<RecentAlert[]>;
   /** Subscribes to events; returns the unsubscribe function. */
   onEvent(listener: ManagerEventListener): () => void;
 }

@@ -55,27 +55,32 @@ export function buildArMessage(input: BuildArMessageInput): ArEnvelope {
 }
 
 /**
- * execd's stdin rewrite (§1.3): a deep copy with `command` replaced in place, `origin.module` set to
+ * execd's stdin rewrite (§1.3): a copy with `command` replaced in place, `origin.module` set to
  * "wazuh-execd" and `parameters.program` set to the executable's relative path. Unknown keys and
- * key order are kept.
+ * key order are kept. `msg` is not changed. Only the objects on the edited paths are copied (this
+ * runs several times per execution of a burst); the rest (the alert, extra_args) is shared with
+ * `msg`, so treat both as read-only (they are serialised, never edited, by every caller).
  */
 export function rewriteForScript(msg: JsonObject, command: ScriptCommand, program: string): JsonObject {
-  const copy = structuredClone(msg);
+  const copy: JsonObject = { ...msg };
   copy['command'] = command;
   const origin = copy['origin'];
   if (isJsonObject(origin)) {
-    origin['module'] = 'wazuh-execd';
+    copy['origin'] = { ...origin, module: 'wazuh-execd' };
   }
   const params = copy['parameters'];
   if (isJsonObject(params)) {
-    params['program'] = program;
+    copy['parameters'] = { ...params, program };
   }
   return copy;
 }
 
-/** Same message with only `command` replaced (used for the continue/abort reply and the delete copy). */
+/**
+ * Same message with only `command` replaced (used for the continue/abort reply and the delete copy).
+ * A shallow copy: nested values are shared with `msg` (read-only, as for {@link rewriteForScript}).
+ */
 export function withCommand(msg: JsonObject, command: ScriptCommand): JsonObject {
-  const copy = structuredClone(msg);
+  const copy: JsonObject = { ...msg };
   copy['command'] = command;
   return copy;
 }

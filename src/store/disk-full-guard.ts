@@ -59,14 +59,24 @@ class Guard {
   }
 
   endExecution(id: number, end: ExecutionEnd): void {
+    this.endExecutions([id], end);
+  }
+
+  endExecutions(ids: readonly number[], end: ExecutionEnd): void {
     try {
-      this.store.endExecution(id, end);
+      if (ids.length === 1) {
+        this.store.endExecution(ids[0] as number, end);
+      } else {
+        this.store.endExecutions(ids, end);
+      }
     } catch (err) {
       if (!isDiskFullError(err)) {
         throw storeError(this.file, err);
       }
       this.health.reportFull(this.file, 'SQLITE_FULL');
-      this.pending.set(id, end);
+      for (const id of ids) {
+        this.pending.set(id, end);
+      }
       this.health.setDeferredStoreWrites(this.pending.size);
       return;
     }
@@ -108,6 +118,9 @@ export function guardDiskFull(
     endExecution: (id: number, end: ExecutionEnd) => {
       g.endExecution(id, end);
     },
+    endExecutions: (ids: readonly number[], end: ExecutionEnd) => {
+      g.endExecutions(ids, end);
+    },
     getExecution: (id: number) => {
       const rec = g.call(() => store.getExecution(id), false);
       return rec === undefined ? undefined : overlay(rec, g.pending.get(id));
@@ -118,6 +131,8 @@ export function guardDiskFull(
       store.close();
     },
   };
+  // One wrapper per method, made on first use (a burst calls the store several times per execution).
+  const wrappers = new Map<string | symbol, unknown>();
   return new Proxy(store, {
     get(target, prop, receiver) {
       const own = special[prop as keyof AgentStore];
@@ -128,9 +143,14 @@ export function guardDiskFull(
       if (typeof value !== 'function') {
         return value;
       }
-      const writes = !READS.has(String(prop));
-      return (...args: unknown[]) =>
-        g.call(() => (value as (...a: unknown[]) => unknown).apply(target, args), writes);
+      let wrapped = wrappers.get(prop);
+      if (wrapped === undefined) {
+        const writes = !READS.has(String(prop));
+        const method = value as (...a: unknown[]) => unknown;
+        wrapped = (...args: unknown[]) => g.call(() => method.apply(target, args), writes);
+        wrappers.set(prop, wrapped);
+      }
+      return wrapped;
     },
   });
 }

@@ -12,12 +12,15 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type Database from 'better-sqlite3';
 import type { ManagerStore } from '../core/orders/manager-store.js';
 
-/** The port's methods minus batch/close, each returning its value directly. */
+/**
+ * The port's methods minus batch/close, each returning its value directly (or a promise settled
+ * by synchronous work: the call still runs entirely inside the gate).
+ */
 export type SyncManagerStore = {
   [K in Exclude<keyof ManagerStore, 'batch' | 'close'>]: ManagerStore[K] extends (
     ...args: infer A
   ) => Promise<infer R>
-    ? (...args: A) => R
+    ? (...args: A) => R | Promise<R>
     : never;
 };
 
@@ -54,12 +57,18 @@ const METHODS = [
   'countActive',
   'getSetting',
   'setSetting',
+  // ManagerConsoleStore (sqlite-manager-console.ts)
+  'listEnrollTokens',
+  'removeEnrollToken',
+  'queryExecutions',
+  'countExecutionsPerMinute',
+  'recentAlertOrders',
 ] as const satisfies readonly MethodName[];
 type Listed = (typeof METHODS)[number];
 /** Compile-time check: a port method absent from METHODS makes this `false` (and the line below fail). */
 export const EVERY_METHOD_LISTED: [MethodName] extends [Listed] ? true : false = true;
 
-function settle<T>(op: () => T): Promise<T> {
+function settle<T>(op: () => T | Promise<T>): Promise<T> {
   try {
     return Promise.resolve(op());
   } catch (err: unknown) {
@@ -76,7 +85,7 @@ class Gate {
   constructor(private readonly db: Database.Database) {}
 
   /** Runs `op` now when allowed, else after the open/queued batches. */
-  call<T>(op: () => T): Promise<T> {
+  call<T>(op: () => T | Promise<T>): Promise<T> {
     if (this.pending === 0 || this.inside.getStore() === this) {
       return settle(op);
     }

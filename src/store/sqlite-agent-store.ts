@@ -8,7 +8,14 @@
  * Not part of this module: deciding what to store (core/execd) and timers (the agent's scheduler).
  */
 import type Database from 'better-sqlite3';
-import type { AgentStore, ExecutionQuery, InterruptedExecution } from '../core/execd/agent-store.js';
+import type {
+  AgentStore,
+  ExecutionQuery,
+  InterruptedExecution,
+  ReapplyRecords,
+  ReapplyTarget,
+  StartedReapply,
+} from '../core/execd/agent-store.js';
 import type {
   ActiveResponse,
   ExecutionEnd,
@@ -19,7 +26,7 @@ import { MIGRATIONS } from './migrations/index.js';
 import { openCheckedDatabase } from './open-database.js';
 import { guardDiskFull } from './disk-full-guard.js';
 import { activeToParams, nul, rowToActive, rowToExecution, tupleToActive } from './sqlite-rows.js';
-import { prepareStatements, type Statements } from './sqlite-statements.js';
+import { prepareStatements, type ExecutionEndRow, type Statements } from './sqlite-statements.js';
 import {
   AUTO_PRUNE_EVERY,
   DEFAULT_EXECUTION_LIMIT,
@@ -27,6 +34,34 @@ import {
   resolveExecutionRetention,
   type AgentStoreOptions,
 } from './store-options.js';
+
+/** The end columns of an execution row. */
+function endParams(end: ExecutionEnd): Omit<ExecutionEndRow, 'id'> {
+  return {
+    key: nul(end.key),
+    action: nul(end.action),
+    ended_at: end.endedAt,
+    exit_code: nul(end.exitCode),
+    signal: nul(end.signal),
+    timed_out: end.timedOut ? 1 : 0,
+    status: end.status,
+    stderr_tail: end.stderrTail,
+    note: nul(end.note),
+  };
+}
+
+/** The string items of a JSON array text (extra_args); [] for anything else. */
+function stringItems(json: string | null): string[] {
+  if (json === null) {
+    return [];
+  }
+  try {
+    const v: unknown = JSON.parse(json);
+    return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+  } catch {
+    return [];
+  }
+}
 
 /**
  * Opens (creating and migrating when needed) the durable store at `file`.
@@ -102,7 +137,8 @@ class SqliteAgentStore implements AgentStore {
   }
 
   startExecution(start: ExecutionStart): number {
-    return this.startTx(start);
+    // Inside a caller's transaction (a batch) the insert joins it: no savepoint per execution.
+    return this.db.inTransaction ? this.insertExecution(start) : this.startTx(start);
   }
 
   private insertExecution(s: ExecutionStart): number {
@@ -126,24 +162,84 @@ class SqliteAgentStore implements AgentStore {
     return id;
   }
 
+  listReapplyTargets(keys: readonly string[], programs: readonly string[]): ReapplyTarget[] {
+    if (keys.length === 0) {
+      return [];
+    }
+    const found = new Map<string, ReapplyTarget>();
+    for (const [key, program, extra] of this.st.reapplyTargets.all(
+      JSON.stringify(keys),
+      JSON.stringify(programs),
+    )) {
+      found.set(key, { key, program, extraArgs: stringItems(extra) });
+    }
+    return keys.flatMap((k) => found.get(k) ?? []);
+  }
+
+  startReapplies(keys: readonly string[], startedAt: number, programs: readonly string[]): StartedReapply[] {
+    return this.transaction(() => {
+      const targets = this.listReapplyTargets(keys, programs);
+      const ids = this.st.startReapplies.all(
+        startedAt,
+        JSON.stringify(targets.map((t) => t.key)),
+        JSON.stringify(programs),
+      );
+      const idOf = new Map(ids.map(([id, key]) => [key, id]));
+      const out = targets.flatMap((t) => {
+        const id = idOf.get(t.key);
+        return id === undefined ? [] : [{ ...t, id }];
+      });
+      this.pruneAfterBulk(out.length);
+      return out;
+    });
+  }
+
+  recordReapplies(groups: readonly ReapplyRecords[]): number[] {
+    return this.transaction(() => {
+      const ids: number[] = [];
+      for (const g of groups) {
+        if (g.keys.length === 0) {
+          continue;
+        }
+        const rows = this.st.recordReapplies.all({
+          keys: JSON.stringify(g.keys),
+          started_at: g.startedAt,
+          ...endParams(g.end),
+        });
+        for (const [id] of rows) {
+          ids.push(id);
+        }
+      }
+      this.pruneAfterBulk(ids.length);
+      return ids;
+    });
+  }
+
+  /** Pruning keeps its every-1,000-inserts rhythm after a bulk insert, never removing what it just wrote. */
+  private pruneAfterBulk(inserted: number): void {
+    if (inserted === 0) {
+      return;
+    }
+    const last = Number(this.db.prepare('SELECT max(id) FROM executions').pluck().get() ?? 0);
+    if (Math.floor(last / AUTO_PRUNE_EVERY) > Math.floor((last - inserted) / AUTO_PRUNE_EVERY)) {
+      this.st.pruneExecutions.run(Math.max(this.retention, inserted));
+    }
+  }
+
+  endExecutions(ids: readonly number[], end: ExecutionEnd): void {
+    if (ids.length === 0) {
+      return;
+    }
+    this.st.endExecutions.run({ ids: JSON.stringify(ids), ...endParams(end) });
+  }
+
   setExecutionKey(id: number, key: string): void {
     this.st.setExecutionKey.run(key, id);
   }
 
   /** An unknown id (e.g. already pruned) is ignored: there is nothing left to complete. */
   endExecution(id: number, end: ExecutionEnd): void {
-    this.st.endExecution.run({
-      id,
-      key: nul(end.key),
-      action: nul(end.action),
-      ended_at: end.endedAt,
-      exit_code: nul(end.exitCode),
-      signal: nul(end.signal),
-      timed_out: end.timedOut ? 1 : 0,
-      status: end.status,
-      stderr_tail: end.stderrTail,
-      note: nul(end.note),
-    });
+    this.st.endExecution.run({ id, ...endParams(end) });
   }
 
   getExecution(id: number): ExecutionRecord | undefined {

@@ -25,7 +25,7 @@ import type {
   TokenUse,
 } from '../core/orders/manager-store.js';
 import { MANAGER_MIGRATIONS } from './manager-migrations/index.js';
-import { SqliteManagerBase } from './sqlite-manager-base.js';
+import { SqliteManagerConsole } from './sqlite-manager-console.js';
 import { gatedManagerStore, type SyncManagerStore } from './manager-store-gate.js';
 import { applyMigrations } from './migrate.js';
 import { openCheckedDatabase } from './open-database.js';
@@ -51,7 +51,7 @@ export function openSqliteManagerStore(file: string): ManagerStore {
 }
 
 /** The statements, synchronous; manager-store-gate.ts makes them the async port. */
-class SqliteManagerOps extends SqliteManagerBase implements SyncManagerStore {
+class SqliteManagerOps extends SqliteManagerConsole implements SyncManagerStore {
   nextAgentId(): string {
     const row = this.q('SELECT MAX(CAST(id AS INTEGER)) AS m FROM agents').get() as {
       m: number | null;

@@ -56,6 +56,47 @@ function insertSql(verb: string, table: string, columns: readonly string[]): str
   return `${verb} INTO ${table} (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`;
 }
 
+/** The statements of the bulk re-apply (a reboot): keys and ids go in as one JSON array each. */
+function prepareBulkStatements(db: Database.Database) {
+  return {
+    startReapplies: db
+      .prepare<[number, string, string], [number, string, string]>(
+        `INSERT INTO executions (key, ar_name, program, action, agent_id, alert_id, rule_id, srcip, user, started_at)
+         SELECT a.key, a.ar_name, a.program, 'reapply', a.agent_id, a.alert_id, a.rule_id, a.srcip, a.user, ?
+         FROM json_each(?) AS j JOIN active_responses AS a ON a.key = j.value
+         WHERE a.program IN (SELECT value FROM json_each(?))
+         RETURNING id, key, program`,
+      )
+      .raw(true),
+    // Only messages whose extra_args is not the empty list are parsed (by SQLite, not in JS).
+    reapplyTargets: db
+      .prepare<[string, string], [string, string, string | null]>(
+        `SELECT a.key, a.program,
+                CASE WHEN instr(a.add_message, '"extra_args":[]') = 0 AND json_valid(a.add_message)
+                     THEN json_extract(a.add_message, '$.parameters.extra_args') END
+         FROM json_each(?) AS j JOIN active_responses AS a ON a.key = j.value
+         WHERE a.program IN (SELECT value FROM json_each(?))`,
+      )
+      .raw(true),
+    recordReapplies: db
+      .prepare<Omit<ExecutionEndRow, 'id'> & { keys: string; started_at: number }, [number]>(
+        `INSERT INTO executions (key, ar_name, program, action, agent_id, alert_id, rule_id, srcip, user,
+                                 started_at, ended_at, exit_code, signal, timed_out, status, stderr_tail, note)
+         SELECT a.key, a.ar_name, a.program, 'reapply', a.agent_id, a.alert_id, a.rule_id, a.srcip, a.user,
+                @started_at, @ended_at, @exit_code, @signal, @timed_out, @status, @stderr_tail, @note
+         FROM json_each(@keys) AS j JOIN active_responses AS a ON a.key = j.value
+         RETURNING id`,
+      )
+      .raw(true),
+    endExecutions: db.prepare<Omit<ExecutionEndRow, 'id'> & { ids: string }>(
+      `UPDATE executions SET key = coalesce(@key, key), action = coalesce(@action, action),
+         ended_at = @ended_at, exit_code = @exit_code, signal = @signal, timed_out = @timed_out,
+         status = @status, stderr_tail = @stderr_tail, note = @note
+       WHERE id IN (SELECT value FROM json_each(@ids))`,
+    ),
+  };
+}
+
 /** Prepares all statements; the returned object lives as long as `db`. */
 // eslint-disable-next-line @typescript-eslint/explicit-module-boundary-types -- the inferred statement types are the contract
 export function prepareStatements(db: Database.Database) {
@@ -86,6 +127,7 @@ export function prepareStatements(db: Database.Database) {
        WHERE id = @id`,
     ),
     setExecutionKey: db.prepare<[string, number]>('UPDATE executions SET key = ? WHERE id = ?'),
+    ...prepareBulkStatements(db),
     getExecution: db.prepare<[number], ExecutionRow>('SELECT * FROM executions WHERE id = ?'),
     listExecutions: db.prepare<ListParams, ExecutionRow>(
       'SELECT * FROM executions WHERE id < coalesce(@before, 9223372036854775807) ORDER BY id DESC LIMIT @limit',

@@ -2,6 +2,8 @@
 declare module 'unix-dgram' {
   import type { EventEmitter } from 'node:events';
   export interface UnixDgramSocket extends EventEmitter {
+    /** The socket's file descriptor (non-blocking); -1 once closed. */
+    readonly fd: number;
     bind(path: string): void;
     connect(path: string): void;
     send(buf: Buffer, callback?: (err?: Error) => void): void;

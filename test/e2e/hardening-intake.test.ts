@@ -13,7 +13,7 @@ import { networkInterfaces } from 'node:os';
 import path from 'node:path';
 import { sendToExecq } from '../../src/agent/execq-socket.js';
 import { createManagerApi } from '../../src/manager-api/create-manager-api.js';
-import { startManagerRuntime, type ManagerRuntime } from '../../src/manager/manager-runtime.js';
+import { startManagerRuntime, type ManagerRuntime } from '../../src/runtime/manager-runtime.js';
 import { rejectionCount } from '../../src/protocol/input-rejections.js';
 import { alert, installMark, makeDir, marks, removeDir, waitFor } from '../manager/support/fleet.js';
 

@@ -11,7 +11,7 @@ import { request } from 'node:https';
 import path from 'node:path';
 import type { ConnectionOptions } from 'node:tls';
 import WebSocket from 'ws';
-import { startManagerRuntime, type ManagerRuntime } from '../../src/manager/manager-runtime.js';
+import { startManagerRuntime, type ManagerRuntime } from '../../src/runtime/manager-runtime.js';
 import type { EnrollResult } from '../../src/protocol/fleet-records.js';
 import { createCa, issueAgentCert } from '../../src/pki/pki.js';
 import { makeDir, removeDir, waitFor } from '../manager/support/fleet.js';

@@ -27,6 +27,15 @@ import { ErrorCode, RiposteError } from '../../src/protocol/error-codes.js';
 import type { Config } from '../../src/core/config-model.js';
 import { planAlert } from '../../src/core/match/plan-responses.js';
 import { parseAlertLine } from '../../src/protocol/alert.js';
+import type {
+  EnrollTokenRecord,
+  ExecutionPage,
+  ExecutionQuery,
+  MinuteCount,
+  RecentAlert,
+} from '../../src/core/orders/manager-console-store.js';
+import type { ManagerStore } from '../../src/core/orders/manager-store.js';
+import { openSqliteManagerStore } from '../../src/store/sqlite-manager-store.js';
 
 export interface Call {
   readonly method: string;
@@ -255,6 +264,58 @@ export class FakeManagerService implements ManagerService {
     }
     const agents = this.agents.map((a) => ({ id: a.id, active: a.status === 'active' }));
     return { alert: parsed.alert, decisions: planAlert(parsed.alert, this.config(), { agents }).decisions };
+  }
+
+  enrollTokens: EnrollTokenRecord[] = [
+    { id: '0123456789ab', name: 'web-01', createdAt: 1_000, expiresAt: 90_000, usedAt: undefined },
+  ];
+
+  async listEnrollmentTokens(): Promise<EnrollTokenRecord[]> {
+    this.record('listEnrollmentTokens');
+    return Promise.resolve(this.enrollTokens);
+  }
+
+  async removeEnrollmentToken(id: string): Promise<EnrollTokenRecord> {
+    this.record('removeEnrollmentToken', id);
+    const found = this.enrollTokens.find((t) => t.id === id);
+    if (found === undefined) {
+      throw new RiposteError(
+        ErrorCode.REQUEST_INVALID,
+        `Cannot remove enrollment token "${id}": no such token`,
+      );
+    }
+    this.enrollTokens = this.enrollTokens.filter((t) => t !== found);
+    return Promise.resolve(found);
+  }
+
+  /** Runs `fn` over a fresh in-memory SQLite store holding `executions` (so queries have the store's semantics). */
+  private async overExecutions<T>(fn: (store: ManagerStore) => Promise<T>): Promise<T> {
+    const store = openSqliteManagerStore(':memory:');
+    try {
+      for (const e of [...this.executions].reverse()) {
+        await store.recordExecution(e);
+      }
+      return await fn(store);
+    } finally {
+      await store.close();
+    }
+  }
+
+  async queryExecutions(query: ExecutionQuery): Promise<ExecutionPage> {
+    this.record('queryExecutions', query);
+    return this.overExecutions(async (s) => s.queryExecutions(query));
+  }
+
+  async countExecutionsPerMinute(since: number, until: number): Promise<MinuteCount[]> {
+    this.record('countExecutionsPerMinute', since, until);
+    return this.overExecutions(async (s) => s.countExecutionsPerMinute(since, until));
+  }
+
+  recentAlertsValue: RecentAlert[] = [];
+
+  async recentAlerts(limit: number): Promise<RecentAlert[]> {
+    this.record('recentAlerts', limit);
+    return Promise.resolve(this.recentAlertsValue.slice(0, limit));
   }
 
   onEvent(listener: ManagerEventListener): () => void {

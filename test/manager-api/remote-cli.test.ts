@@ -75,7 +75,9 @@ void describe('remote CLI over HTTPS', () => {
     const view = activeView(a, NOW);
     assert.match(printed.join(''), /^KEY\s+AR NAME\s+AGENT\s+SINCE\s+EXPIRES IN\s+REPEATS\n/);
     assert.ok(printed.join('').includes(`${a.key}  ${a.arName}`));
-    assert.deepEqual(f.service.callsOf('listActive').at(-1)?.args, [{ agentId: '001' }]);
+    printed = [];
+    await remoteArList(flags({ agent: '002' }));
+    assert.equal(printed.join(''), 'No active responses on agent 002.\n');
     printed = [];
     await remoteArList(flags({ json: true }));
     assert.deepEqual(JSON.parse(printed.join('')), view);
@@ -86,7 +88,7 @@ void describe('remote CLI over HTTPS', () => {
     await remoteArHistory(flags({ limit: '7' }));
     const views = [execution('001', 2), execution('001', 1)].map(executionView);
     assert.equal(printed.join(''), formatExecutions(views, true));
-    assert.deepEqual(f.service.callsOf('listExecutions').at(-1)?.args, [{ limit: 7 }]);
+    assert.deepEqual(f.service.callsOf('queryExecutions').at(-1)?.args, [{ limit: 7 }]);
     printed = [];
     await remoteArHistory(flags({ agent: '001', json: true }));
     assert.deepEqual(

@@ -14,7 +14,7 @@ void describe('manager API routes', () => {
     await f.close();
   });
 
-  void test('GET /active-responses passes the filters to the service and lists the items', async () => {
+  void test('GET /active-responses applies the filters and lists the items', async () => {
     const res = await f.app.inject({
       method: 'GET',
       url: '/active-responses?agent=001&command=firewall-drop&ip=10.0.0.1',
@@ -24,9 +24,20 @@ void describe('manager API routes', () => {
     const body = res.json<{ items: { key: string }[]; total: number }>();
     assert.equal(body.total, 1);
     assert.equal(body.items[0]?.key, 'firewall-drop-10.0.0.1');
-    assert.deepEqual(f.service.callsOf('listActive').at(-1)?.args, [
-      { agentId: '001', command: 'firewall-drop', ip: '10.0.0.1' },
-    ]);
+    for (const q of ['agent=002', 'command=route-null', 'ip=10.0.0.2', 'ip=::ffff:10.0.0.2']) {
+      const other = await f.app.inject({
+        method: 'GET',
+        url: `/active-responses?${q}`,
+        headers: f.auth('read'),
+      });
+      assert.equal(other.json<{ total: number }>().total, 0, q);
+    }
+    const mapped = await f.app.inject({
+      method: 'GET',
+      url: '/active-responses?ip=::ffff:10.0.0.1',
+      headers: f.auth('read'),
+    });
+    assert.equal(mapped.json<{ total: number }>().total, 1);
   });
 
   void test('GET /active-responses with an invalid ip is a 400 REQUEST_INVALID', async () => {
@@ -80,14 +91,14 @@ void describe('manager API routes', () => {
     const res = await f.app.inject({ method: 'GET', url: '/executions?agent=001', headers: f.auth('read') });
     assert.equal(res.statusCode, 200);
     assert.equal(res.json<{ total: number }>().total, 2);
-    assert.deepEqual(f.service.callsOf('listExecutions').at(-1)?.args, [{ agentId: '001', limit: 100 }]);
+    assert.deepEqual(f.service.callsOf('queryExecutions').at(-1)?.args, [{ agentId: '001', limit: 100 }]);
     const limited = await f.app.inject({
       method: 'GET',
       url: '/executions?limit=5',
       headers: f.auth('read'),
     });
     assert.equal(limited.statusCode, 200);
-    assert.deepEqual(f.service.callsOf('listExecutions').at(-1)?.args, [{ limit: 5 }]);
+    assert.deepEqual(f.service.callsOf('queryExecutions').at(-1)?.args, [{ limit: 5 }]);
   });
 
   void test('GET /orders filters by state', async () => {

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import path from 'node:path';
-import { startManagerRuntime, type ManagerRuntime } from '../../src/manager/manager-runtime.js';
+import { startManagerRuntime, type ManagerRuntime } from '../../src/runtime/manager-runtime.js';
 import { ErrorCode } from '../../src/protocol/error-codes.js';
 import { makeDir, removeDir } from './support/fleet.js';
 

@@ -102,15 +102,15 @@ void describe('layer lint (import-x/no-restricted-paths)', () => {
     assert.match(restricted(m)[0] ?? '', /src\/manager may not import src\/agent/);
   });
 
-  void test('the manager runtime is a composition root: it may import the link, its neighbours may not', async () => {
+  void test('the manager runtime is a composition root in src/runtime: it may import the link, the services may not', async () => {
     const source = "export * from '../link/link-server.js';\n";
-    assert.deepEqual(await lintAs('src/manager/manager-runtime.ts', source), []);
+    assert.deepEqual(await lintAs('src/runtime/manager-runtime.ts', source), []);
     const msgs = await lintAs('src/manager/manager-core.ts', source);
     assert.match(restricted(msgs)[0] ?? '', /Layer "services" may not import from layer "link"/);
   });
 
   void test('the CLI, on top, may import any layer', async () => {
-    const msgs = await lintAs('src/cli/anything.ts', "export * from '../manager/manager-runtime.js';\n");
+    const msgs = await lintAs('src/cli/anything.ts', "export * from '../runtime/manager-runtime.js';\n");
     assert.deepEqual(msgs, []);
   });
 

@@ -23,6 +23,7 @@ import { recordAbsent } from './record-absent.js';
 import { runBatch, type BatchWork } from './run-batch.js';
 import { runAdd, type AddJob, type AddResult } from './run-add.js';
 import { runDelete, runReapply, type RevertReason, type RevertResult } from './run-delete.js';
+import { bulkReapply, type ReapplyRequest } from './bulk-reapply.js';
 
 /** Everything an ExecdContext holds but the parts Execd builds itself (order, pool, scheduler). */
 export type ExecdOptions = Omit<ExecdContext, 'order' | 'pool' | 'scheduler'> & {
@@ -120,7 +121,9 @@ export class Execd {
    * means enforced: an interrupted add or re-apply whose response is listed active is re-applied
    * (its state on the host is unknown; stock scripts are idempotent); an interrupted delete whose
    * response is still listed is reverted again. An interrupted add that never reached its
-   * decision left nothing active. In-process programs get one batch for each kind.
+   * decision left nothing active. In-process programs get one batch for each kind; their
+   * re-applies go in bulk (bulk-reapply.ts: one transaction to start them all, one batch form
+   * call, one transaction for the outcomes).
    */
   async restore(rebooted: boolean): Promise<RestoreSummary> {
     const interrupted = this.ctx.store.failRunningExecutions(this.ctx.now());
@@ -130,25 +133,29 @@ export class Execd {
     const { reapply: reconcileAdds, revert: reconcileDeletes } = reconcileSets(interrupted);
     const now = this.ctx.now();
     const summary = { armed: 0, reverted: 0, reapplied: 0, interrupted: interrupted.length };
-    const reapply: { key: string; note: string }[] = [];
+    const reapply: ReapplyRequest[] = [];
     const reverts: Promise<unknown>[] = [];
-    for (const { key, expiresAt } of this.ctx.store.listDeadlines()) {
+    const armed: { key: string; expiresAt: number }[] = [];
+    for (const deadline of this.ctx.store.listDeadlines()) {
+      const { key, expiresAt } = deadline;
       const action = reconcileDeletes.has(key) ? 'revert-now' : restoreAction({ expiresAt }, rebooted, now);
       if (action === 'revert-now') {
         summary.reverted++;
         reverts.push(this.revert(key, 'restore'));
         continue;
       }
-      summary.armed++;
-      this.ctx.scheduler.arm(key, expiresAt);
+      armed.push(deadline);
       if (action === 'reapply-then-arm') {
         reapply.push({ key, note: 're-applied after reboot' });
       } else if (reconcileAdds.has(key)) {
         reapply.push({ key, note: 're-applied: its execution was interrupted' });
       }
     }
+    summary.armed = armed.length;
+    this.ctx.scheduler.armMany(armed);
     summary.reapplied = reapply.length;
-    await Promise.all(reapply.map(({ key, note }) => this.reapply(key, note)));
+    const rest = await bulkReapply(this.ctx, reapply, rebooted ? 'after-reboot' : 'interrupted');
+    await Promise.all(rest.map(({ key, note }) => this.reapply(key, note)));
     void Promise.all(reverts);
     return summary;
   }

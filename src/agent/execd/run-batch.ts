@@ -12,6 +12,7 @@
  *                        active list, so "active" means enforced.
  *
  * Every item's promise is settled in `finally`, whatever throws: the program's queue always moves on.
+ * The log lines of the decide and record steps (one per execution) are appended in one write each.
  */
 import type { ExecutionEnd } from '../../protocol/execution-records.js';
 import { keysOfCheckKeys, responseKey, rewriteForScript } from '../../protocol/ar-message.js';
@@ -19,6 +20,7 @@ import { parseLenientJson } from '../../protocol/json.js';
 import { runStockBatch, type BatchItemOutcome } from '../../scripts/contract/run-stock-batch.js';
 import type { StockScript } from '../../scripts/contract/stock-script.js';
 import { runInToolScope } from '../../scripts/contract/tool-scope.js';
+import { inOneLogWrite } from '../../log/daemon-log.js';
 import type { ScriptOutcome } from '../executor/spawn-script.js';
 import { alertFacts } from './alert-facts.js';
 import { NOT_REVERTED, plan, reapplyLine, type BatchWork, type Planned } from './batch-plan.js';
@@ -219,7 +221,9 @@ export async function runBatch(
       runStockBatch(script, lines, {
         host,
         decide: (checkKeys) =>
-          ctx.store.transaction(() => planned.map((p, i) => decideOne(st, p, i, checkKeys[i]))),
+          inOneLogWrite(() =>
+            ctx.store.transaction(() => planned.map((p, i) => decideOne(st, p, i, checkKeys[i]))),
+          ),
         signal: abort.signal,
       }),
     );
@@ -228,10 +232,12 @@ export async function runBatch(
       abort.abort();
     }
     const endedAt = ctx.now();
-    ctx.store.transaction(() => {
-      planned.forEach((p, i) => {
-        const o = result === 'timeout' ? 'timeout' : (result[i] ?? 'timeout');
-        recordOne(st, p, i, outcomeOf(p, o, startedAt, endedAt));
+    inOneLogWrite(() => {
+      ctx.store.transaction(() => {
+        planned.forEach((p, i) => {
+          const o = result === 'timeout' ? 'timeout' : (result[i] ?? 'timeout');
+          recordOne(st, p, i, outcomeOf(p, o, startedAt, endedAt));
+        });
       });
     });
     for (const p of planned) {

@@ -4,7 +4,7 @@
  *   - stock scripts (our shims, recognised by their marker) run in-process through the script
  *     library (cancellable), or their dry-run twin;
  *   - anything else is spawned by the spawn workers (off the main thread), or reported by the
- *     dry-run twin.
+ *     dry-run twin; the tools the stock scripts start run on the same workers.
  * The shim decision is cached per path: the marker only changes when the agent reinstalls the shims
  * at start.
  */
@@ -15,6 +15,7 @@ import { readStockShimName } from '../../scripts/install.js';
 import { stockScripts } from '../../scripts/registry.js';
 import type { StockScript } from '../../scripts/contract/stock-script.js';
 import { formatCommand, setProcessDryRun, type RecordedCommand } from '../../scripts/contract/tool-scope.js';
+import { setToolProcessRunner } from '../../scripts/contract/tools.js';
 import type { ScriptInvocation, ScriptOutcome, ScriptRunner } from './executor-port.js';
 import { dryRunSpawn, dryRunStockScript } from './dry-run-script.js';
 import { runScriptInProcess } from './in-process-script.js';
@@ -57,13 +58,21 @@ function refused(reason: string, now: () => number): ScriptOutcome {
   };
 }
 
+/**
+ * The spawn workers, or the calling thread with 0. The workers also start the tools of in-process
+ * stock scripts (one `nft -f -` per batch, ...): set process-wide, as tools may be started outside
+ * any execution (a batched transaction flushed later).
+ */
 function starterFor(opts: RunnerOptions): ProcessStarter {
   const fromEnv = Number(process.env['RIPOSTE_SPAWN_WORKERS'] ?? 'NaN');
   const workers = opts.spawnWorkers ?? (Number.isInteger(fromEnv) && fromEnv >= 0 ? fromEnv : undefined);
   if (workers === 0) {
+    setToolProcessRunner(undefined);
     return startProcess;
   }
-  return new SpawnWorkerPool(workers).start;
+  const pool = new SpawnWorkerPool(workers);
+  setToolProcessRunner(pool.run);
+  return pool.start;
 }
 
 export function selectRunner(opts: RunnerOptions): ScriptRunner {

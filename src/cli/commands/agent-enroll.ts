@@ -1,5 +1,5 @@
 /**
- * `riposte agent enroll --manager HOST[:PORT] --name NAME (--password P | --password-file F |
+ * `riposte agent enroll --manager HOST[:PORT][,HOST[:PORT]...] --name NAME (--password P | --password-file F |
  * --token T) [--ca-fingerprint SHA256] --home DIR`: joins a manager. Writes `<home>/etc/pki/`
  * (ca.pem pinned from now on, agent.pem, agent.key 0600, agent.json); `riposte agent --home DIR`
  * then connects to the manager.
@@ -44,8 +44,27 @@ function secretOf(flags: EnrollFlags): { password: string } | { token: string } 
   return { password };
 }
 
+/**
+ * `--manager A,B,C`: the nodes of one cluster (one store, one CA). Enrollment goes to the first;
+ * the agent's link tries them all in order (agent-connector.ts).
+ */
+function targetsOf(text: string): ReturnType<typeof managerHostPort>[] {
+  const parts = text
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
+  if (parts.length === 0) {
+    throw new RiposteError(ErrorCode.REQUEST_INVALID, '--manager: give at least one address');
+  }
+  return parts.map((p) => managerHostPort(p));
+}
+
 async function enroll(flags: EnrollFlags): Promise<void> {
-  const target = managerHostPort(flags.manager);
+  const targets = targetsOf(flags.manager);
+  const target = targets[0];
+  if (target === undefined) {
+    throw new RiposteError(ErrorCode.REQUEST_INVALID, '--manager: give at least one address');
+  }
   const secret = secretOf(flags);
   const ca = await fetchManagerCa(target);
   const fingerprint = checkCaFingerprint(ca, flags.caFingerprint);
@@ -63,6 +82,7 @@ async function enroll(flags: EnrollFlags): Promise<void> {
     flags.home,
     {
       manager: formatHostPort(target.host, target.port),
+      managers: [...new Set(targets.map((t) => formatHostPort(t.host, t.port)))],
       id: result.id,
       name: result.name,
       caFingerprint: fingerprint,
@@ -79,7 +99,10 @@ export function register(program: Command): void {
   agent
     .command('enroll')
     .description('enroll this agent with a manager (gets an id and a certificate)')
-    .requiredOption('--manager <address>', 'manager: HOST[:PORT] (default port 1515) or https:// URL')
+    .requiredOption(
+      '--manager <address>',
+      'manager: HOST[:PORT] (default port 1515) or https:// URL; several nodes of one cluster: A,B,C',
+    )
     .requiredOption('--name <name>', 'agent name (letters, digits, ".", "_", "-")')
     .option('--home <dir>', 'agent home (required)')
     .option('--password <password>', 'enrollment password (etc/authd.pass on the manager)')

@@ -102,14 +102,30 @@ export function formatExecutions(items: readonly ExecutionView[], withAgent: boo
   return formatTable(head, rows);
 }
 
+/**
+ * Every active response (of `c.agent`, or of the fleet): the API answers at most 1,000 a page
+ * (issue 13), so this follows `nextCursor` until the last page.
+ */
+async function listAllActive(c: Ctx): Promise<FleetActiveResponse[]> {
+  const all: FleetActiveResponse[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await c.client.call<{ items: FleetActiveResponse[]; nextCursor?: string }>(
+      'GET',
+      `/active-responses${query({ agent: c.agent, cursor })}`,
+    );
+    all.push(...page.items);
+    // A cursor that does not move would loop forever: stop there (never expected).
+    cursor = page.nextCursor === cursor ? undefined : page.nextCursor;
+  } while (cursor !== undefined);
+  return all;
+}
+
 /** `riposte ar list [--agent ID]`. */
 export async function remoteArList(flags: RemoteArFlags): Promise<void> {
   const c = ctxOf(flags);
   const now = flags.now ?? Date.now();
-  const { items } = await c.client.call<{ items: FleetActiveResponse[] }>(
-    'GET',
-    `/active-responses${query({ agent: c.agent })}`,
-  );
+  const items = await listAllActive(c);
   const views = items.map((a) => activeView(a, now));
   if (c.json) {
     c.out(jsonLines(views));
@@ -182,10 +198,7 @@ export async function remoteArRevert(
   const revertOne = (k: string, agent: string | undefined): Promise<RevertAnswer> =>
     c.client.call<RevertAnswer>('DELETE', `/active-responses/${encodeURIComponent(k)}${query({ agent })}`);
   if (flags.all === true) {
-    const { items } = await c.client.call<{ items: FleetActiveResponse[] }>(
-      'GET',
-      `/active-responses${query({ agent: c.agent })}`,
-    );
+    const items = await listAllActive(c);
     const answers: RevertAnswer[] = [];
     for (const a of items) {
       answers.push(await revertOne(a.key, a.agentId));

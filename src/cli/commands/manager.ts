@@ -9,7 +9,7 @@ import { parseTimeoutSeconds } from '../../config/parse-duration.js';
 import type { LogLevel } from '../../log/daemon-log.js';
 import { parseHostPort } from '../../link/agent-link-config.js';
 import { createManagerApi, adminTokenPath } from '../../manager-api/create-manager-api.js';
-import { startManagerRuntime } from '../../manager/manager-runtime.js';
+import { startManagerRuntime } from '../../runtime/manager-runtime.js';
 import { ErrorCode, RiposteError } from '../../protocol/error-codes.js';
 import { runLockedDaemon } from '../daemon/run-daemon.js';
 

@@ -42,11 +42,13 @@ export async function startAgentDaemon(spec: AgentDaemonSpec): Promise<RunningDa
   const enrolled = readAgentLinkConfig(home);
   const agentId = enrolled?.id ?? spec.agentId;
   let connector: AgentConnector | undefined;
+  let verbs: AgentVerbs | undefined = undefined; // set once the API is built (after the runtime)
   const runtime = await startAgentRuntime({
     home,
     agentId,
     onExecution: (id) => {
       connector?.notifyExecution(id);
+      verbs?.executionRecorded(id);
     },
     settings,
     limits: o.limits,
@@ -59,8 +61,9 @@ export async function startAgentDaemon(spec: AgentDaemonSpec): Promise<RunningDa
   if (enrolled) {
     connector = startAgentConnector(runtime, runtime.paths.home, { disabled: settings.disabled });
   }
+  verbs = new AgentVerbs(runtime, agentId);
   const app = buildAgentApi({
-    verbs: new AgentVerbs(runtime, agentId),
+    verbs,
     token: writeApiToken(runtime.paths.apiToken),
     log: runtime.log,
   });
@@ -75,7 +78,7 @@ export async function startAgentDaemon(spec: AgentDaemonSpec): Promise<RunningDa
   spec.print(
     `riposte: agent ${agentId} running in ${runtime.paths.home}` +
       ` (API: ${runtime.paths.apiSocket}${api.url !== undefined ? `, ${api.url}` : ''}` +
-      `${enrolled ? `; manager ${enrolled.manager}` : ''})`,
+      `${enrolled ? `; manager ${enrolled.managers.join(',')}` : ''})`,
   );
   return {
     stop: async () => {

@@ -28,6 +28,27 @@ export interface InterruptedExecution {
   readonly action: ExecutionRecord['action'];
 }
 
+/** An active response to re-apply, as {@link AgentStore.listReapplyTargets} reads it. */
+export interface ReapplyTarget {
+  /** The active response's key. */
+  readonly key: string;
+  readonly program: string;
+  /** The string items of its add message's `parameters.extra_args`. */
+  readonly extraArgs: readonly string[];
+}
+
+/** A re-apply execution started by {@link AgentStore.startReapplies}. */
+export interface StartedReapply extends ReapplyTarget {
+  readonly id: number;
+}
+
+/** Re-apply executions recorded at once: these keys, one start time and one outcome. */
+export interface ReapplyRecords {
+  readonly keys: readonly string[];
+  readonly startedAt: number;
+  readonly end: ExecutionEnd;
+}
+
 export interface AgentStore {
   /**
    * Runs `fn` as one transaction: every write inside commits together, or none does when `fn`
@@ -53,6 +74,25 @@ export interface AgentStore {
   /** Repeated-offender counter for a key (0 when never seen). Counters never expire (Wazuh). */
   getOffenderCount(key: string): number;
   setOffenderCount(key: string, count: number): void;
+
+  /**
+   * Starts a re-apply execution of each listed active response whose program is one of
+   * `programs` (others, and keys no longer active, are skipped) in ONE transaction, built from the
+   * stored rows without loading their messages. Returns them in `keys` order.
+   */
+  startReapplies(keys: readonly string[], startedAt: number, programs: readonly string[]): StartedReapply[];
+  /**
+   * The listed active responses whose program is one of `programs`, in `keys` order, read in one
+   * query without loading their messages into JS.
+   */
+  listReapplyTargets(keys: readonly string[], programs: readonly string[]): ReapplyTarget[];
+  /**
+   * Records finished re-apply executions (built from the stored rows) in ONE transaction: one
+   * statement per group. Returns the new execution ids.
+   */
+  recordReapplies(groups: readonly ReapplyRecords[]): number[];
+  /** Ends every listed execution with the same outcome, in one statement. */
+  endExecutions(ids: readonly number[], end: ExecutionEnd): void;
 
   /** Records the start of an execution; returns its id. */
   startExecution(start: ExecutionStart): number;

@@ -23,6 +23,7 @@ import type {
   OrderKind,
   OrderSource,
 } from '../../protocol/fleet-records.js';
+import type { ManagerConsoleStore } from './manager-console-store.js';
 
 export interface AgentRecord {
   readonly id: string;
@@ -77,7 +78,7 @@ export interface OrderUpdate {
   readonly note?: string;
 }
 
-export interface ManagerStore {
+export interface ManagerStore extends ManagerConsoleStore {
   /** Assigns the next id without inserting (the caller then calls `insertAgent`). */
   nextAgentId(): Promise<string>;
   insertAgent(agent: AgentRecord): Promise<void>;

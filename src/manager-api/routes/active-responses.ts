@@ -1,8 +1,10 @@
 /**
  * `GET /active-responses?agent=&command=&ip=`: the fleet's active responses as last reported by
- * the agents. With any of `limit`, `cursor`, `sort`, `order`, `user` or a CIDR `ip`, the answer is
- * one page (active-page.ts): filtered, sorted and cut by a keyset cursor (`nextCursor`), read from
- * the in-memory index (read-models.ts), so the console pages fast through 100,000 rows.
+ * the agents, always one page (active-page.ts): filtered, sorted and cut by a keyset cursor
+ * (`nextCursor`), read from the in-memory index (read-models.ts), so the console pages fast through
+ * 100,000 rows. Without `limit` a page holds at most {@link UNPAGED_LIMIT} rows (issue 13: no list
+ * answers everything at once); a client that wants them all follows `nextCursor` (`riposte ar list`
+ * does).
  *
  * `DELETE /active-responses/:key?agent=`: revert now, on one agent or on every agent where the key
  * is active; answers 202 with the revert orders queued (delivery is asynchronous; follow them with
@@ -59,14 +61,8 @@ export function toActiveFilter(q: ListQuery): ActiveFilter {
   };
 }
 
-/** True when the query asks for a page rather than the plain list. */
-const isPaged = (q: ListQuery): boolean =>
-  q.limit !== undefined ||
-  q.cursor !== undefined ||
-  q.sort !== undefined ||
-  q.order !== undefined ||
-  q.user !== undefined ||
-  (q.ip?.includes('/') ?? false);
+/** Rows in a page asked for without `limit`: the hard cap of every list (schemas.ts LIMIT). */
+export const UNPAGED_LIMIT = 1000;
 
 export function register(app: FastifyInstance, deps: ManagerApiDeps, views: ReadModels): void {
   app.get<{ Querystring: ListQuery }>(
@@ -74,10 +70,6 @@ export function register(app: FastifyInstance, deps: ManagerApiDeps, views: Read
     { schema: listSchema, config: { access: 'read' } },
     async (request) => {
       const q = request.query;
-      if (!isPaged(q)) {
-        const items = await deps.service.listActive(toActiveFilter(q));
-        return { items, total: items.length };
-      }
       const sort = q.sort ?? 'since';
       return activePage(views.active.sortedBy(sort), {
         agent: q.agent,
@@ -86,7 +78,7 @@ export function register(app: FastifyInstance, deps: ManagerApiDeps, views: Read
         user: q.user,
         sort,
         desc: (q.order ?? 'desc') === 'desc',
-        limit: limitOf(q.limit),
+        limit: q.limit === undefined ? UNPAGED_LIMIT : limitOf(q.limit),
         cursor: q.cursor,
       });
     },

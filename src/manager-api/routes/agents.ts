@@ -1,13 +1,16 @@
 /**
  * Agents and enrollment: `GET /agents`, `GET /agents/:id` (read), `DELETE /agents/:id` (admin:
  * the agent is marked removed, disconnected, and its certificate refused from then on),
- * `POST /agents/tokens` (admin: a one-time enrollment token, shown once) and `POST /enroll`
+ * `POST /agents/tokens` (admin: a one-time enrollment token, shown once), `GET /agents/tokens`
+ * (admin: every enrollment token by id, name and times, never the token), `DELETE
+ * /agents/tokens/:id` (admin; audited like every DELETE, with the caller's token name) and `POST /enroll`
  * (public: the caller proves itself with the enrollment password or a one-time token; the
  * service checks them, and refuses an address with too many failed attempts: RATE_LIMITED, 429 +
  * Retry-After, keyed on `request.ip`).
  */
 import type { FastifyInstance } from 'fastify';
 import type { EnrollRequest } from '../../protocol/fleet-records.js';
+import type { EnrollTokenRecord } from '../../core/orders/manager-console-store.js';
 import type { ManagerApiDeps } from '../api-deps.js';
 import type { ReadModels } from '../read-models.js';
 import { AGENT_ID, AGENT_NAME, TTL_SECONDS, strictObject } from '../schemas.js';
@@ -23,6 +26,22 @@ const SECRET = { type: 'string', minLength: 1, maxLength: 1024 };
 
 const enrollSchema = { body: strictObject({ name: AGENT_NAME, password: SECRET, token: SECRET }, ['name']) };
 const tokenSchema = { body: strictObject({ name: AGENT_NAME, ttl: TTL_SECONDS }, ['name']) };
+const tokenIdParams = strictObject({ id: { type: 'string', pattern: '^[0-9a-f]{12}$' } }, ['id']);
+
+const iso = (ms: number | undefined): string | undefined =>
+  ms === undefined ? undefined : new Date(ms).toISOString();
+
+/** An enrollment token as the API lists it (ISO times; `usedAt` only once used). */
+function tokenView(t: EnrollTokenRecord): Record<string, string> {
+  const usedAt = iso(t.usedAt);
+  return {
+    id: t.id,
+    name: t.name,
+    createdAt: new Date(t.createdAt).toISOString(),
+    expiresAt: new Date(t.expiresAt).toISOString(),
+    ...(usedAt === undefined ? {} : { usedAt }),
+  };
+}
 
 function registerEnrollment(app: FastifyInstance, deps: ManagerApiDeps): void {
   app.post<{ Body: { name: string; ttl?: number } }>(
@@ -33,6 +52,15 @@ function registerEnrollment(app: FastifyInstance, deps: ManagerApiDeps): void {
       const created = await deps.service.addEnrollmentToken(request.body.name, ttlSec * 1000);
       return reply.code(201).send({ name: request.body.name, ...created });
     },
+  );
+  app.get('/agents/tokens', { config: { access: 'admin' } }, async () => {
+    const items = (await deps.service.listEnrollmentTokens()).map(tokenView);
+    return { items, total: items.length };
+  });
+  app.delete<{ Params: { id: string } }>(
+    '/agents/tokens/:id',
+    { schema: { params: tokenIdParams }, config: { access: 'admin' } },
+    async (request) => tokenView(await deps.service.removeEnrollmentToken(request.params.id)),
   );
   app.post<{ Body: EnrollRequest }>(
     '/enroll',

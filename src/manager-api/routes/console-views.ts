@@ -4,6 +4,10 @@
  *   executions per minute over 24 h by outcome, recent failing executions, disconnected agents;
  * - `GET /rules`: the loaded `<active-response>` configuration as rows, the white list, and the
  *   load's diagnostics (what `riposte check` warns about);
+ * - `GET /rules/check`: a fresh `riposte check` of the configuration file as it is on disk now
+ *   (errors and warnings; the running configuration changes only at a restart);
+ * - `GET /alerts/recent?limit=`: the distinct alerts that recently caused orders, whole (the
+ *   Simulate page's "pick a recent one");
  * - `POST /explain {alert}`: `riposte explain` for one alert against the running configuration
  *   and the fleet's agents as known now. Changes nothing (POST because the alert is a body).
  */
@@ -15,6 +19,9 @@ import type { JsonObject } from '../../protocol/json.js';
 import type { ManagerApiDeps } from '../api-deps.js';
 import type { ReadModels } from '../read-models.js';
 import { strictObject } from '../schemas.js';
+import { loadConfigResult } from '../../config/load-config.js';
+import { perMinuteSeries, perMinuteWindow } from '../per-minute-series.js';
+import { MAX_RECENT_ALERTS } from '../../manager/console-queries.js';
 
 /** Rows in each "top" list of the overview. */
 export const TOP_N = 10;
@@ -47,13 +54,16 @@ async function overview(deps: ManagerApiDeps, views: ReadModels): Promise<JsonOb
   const active: FleetActiveResponse[] = views.active.all();
   const recent: FleetExecution[] = await deps.service.listExecutions({ limit: 1000 });
   const agents = await deps.service.listAgents();
+  const now = deps.now();
+  const { since, until } = perMinuteWindow(now);
+  const counts = await deps.service.countExecutionsPerMinute(since, until);
   return {
     activeTotal: active.length,
     activeByCommand: topCounts(active, (a) => a.arName, TOP_N),
     activeByAgent: topCounts(active, (a) => a.agentId, TOP_N),
     topSourceIps: topCounts(active, (a) => a.srcip, TOP_N),
     topUsers: topCounts(active, (a) => a.user, TOP_N),
-    perMinute: views.tally.perMinute(deps.now()),
+    perMinute: perMinuteSeries(counts, now),
     failing: recent.filter((e) => FAILED.has(e.status)).slice(0, FAILING_N),
     disconnectedAgents: agents.filter((a) => a.status === 'disconnected'),
   } as unknown as JsonObject;
@@ -81,6 +91,23 @@ export function rulesView(config: Config): JsonObject {
   };
 }
 
+/** A fresh `riposte check` of `file`: what it would print, as diagnostics. */
+export async function checkView(file: string, at: number): Promise<JsonObject> {
+  const r = await loadConfigResult(file, 'manager');
+  const warnings = (r.ok ? r.config.warnings : r.warnings).map((message) => ({
+    severity: 'warning',
+    message,
+  }));
+  const errors = r.ok ? [] : r.errors.map((message) => ({ severity: 'error', message }));
+  return {
+    file,
+    checkedAt: new Date(at).toISOString(),
+    ok: r.ok,
+    ...(r.ok ? { rules: r.config.rules.length, commands: r.config.commands.length } : {}),
+    diagnostics: [...errors, ...warnings],
+  };
+}
+
 /** `riposte explain --json`'s record for one alert (same keys, same order). */
 export function explainView(r: ExplainResult): JsonObject {
   return {
@@ -99,10 +126,30 @@ export function explainView(r: ExplainResult): JsonObject {
 }
 
 const explainSchema = { body: strictObject({ alert: { type: 'object' } }, ['alert']) };
+const recentSchema = {
+  querystring: strictObject({ limit: { type: 'string', pattern: '^[1-9][0-9]{0,2}$' } }),
+};
 
 export function register(app: FastifyInstance, deps: ManagerApiDeps, views: ReadModels): void {
   app.get('/overview', { config: { access: 'read' } }, async () => overview(deps, views));
   app.get('/rules', { config: { access: 'read' } }, async () => rulesView(deps.service.config()));
+  app.get('/rules/check', { config: { access: 'read' } }, async () =>
+    checkView(deps.service.config().file, deps.now()),
+  );
+  app.get<{ Querystring: { limit?: string } }>(
+    '/alerts/recent',
+    { schema: recentSchema, config: { access: 'read' } },
+    async (request) => {
+      const limit = Math.min(Number(request.query.limit ?? 10), MAX_RECENT_ALERTS);
+      const items = (await deps.service.recentAlerts(limit)).map((a) => ({
+        ...(a.id === undefined ? {} : { id: a.id }),
+        receivedAt: new Date(a.receivedAt).toISOString(),
+        agents: a.agents,
+        alert: a.alert,
+      }));
+      return { items, total: items.length };
+    },
+  );
   app.post<{ Body: { alert: JsonObject } }>(
     '/explain',
     { schema: explainSchema, config: { access: 'read' } },

@@ -4,7 +4,9 @@
  * (the shape of `GET /executions` items) as `data`, and `id: <agentId>-<id>`. A comment line is sent
  * every {@link HEARTBEAT_MS} so proxies and clients can tell a quiet feed from a dead one.
  *
- * One endpoint for every client: the console's live pages and `riposte ar history --follow`.
+ * One endpoint for every client: the console's live pages and `riposte ar history --follow`, on the
+ * manager's API ({@link register}) and on a bare agent's local API (api/build-agent-api.ts, through
+ * {@link registerExecutionStream} with the agent's own executions).
  * A client that does not read (more than {@link MAX_BUFFERED_BYTES} waiting) is disconnected rather
  * than buffered without bound; at most {@link MAX_STREAMS} feeds are open at once (503 beyond).
  */
@@ -26,7 +28,22 @@ export function executionEvent(e: FleetExecution): string {
 
 const schema = { querystring: strictObject({ agent: AGENT_ID }) };
 
+/** Subscribes to recorded executions; returns the unsubscribe function. */
+export type ExecutionSubscribe = (listener: (e: FleetExecution) => void) => () => void;
+
+/** The manager's feed: every execution its agents report. */
 export function register(app: FastifyInstance, deps: ManagerApiDeps): void {
+  registerExecutionStream(app, (listener) =>
+    deps.service.onEvent((e) => {
+      if (e.type === 'execution') {
+        listener(e.execution);
+      }
+    }),
+  );
+}
+
+/** `GET /executions/stream` fed by `subscribe` (route access `read` where the API has roles). */
+export function registerExecutionStream(app: FastifyInstance, subscribe: ExecutionSubscribe): void {
   const open = new Set<ServerResponse>();
   app.addHook('preClose', async () => {
     for (const res of open) {
@@ -65,15 +82,15 @@ export function register(app: FastifyInstance, deps: ManagerApiDeps): void {
       });
       res.write('retry: 3000\n: riposte executions\n\n');
       open.add(res);
-      const unsubscribe = deps.service.onEvent((e) => {
-        if (e.type !== 'execution' || (agent !== undefined && e.agentId !== agent)) {
+      const unsubscribe = subscribe((e) => {
+        if (agent !== undefined && e.agentId !== agent) {
           return;
         }
         if (res.writableLength > MAX_BUFFERED_BYTES) {
           res.destroy();
           return;
         }
-        res.write(executionEvent(e.execution));
+        res.write(executionEvent(e));
       });
       const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), HEARTBEAT_MS);
       heartbeat.unref();

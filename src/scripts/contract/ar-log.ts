@@ -22,10 +22,19 @@ function pad2(n: number): string {
   return n < 10 ? `0${n}` : String(n);
 }
 
+/** The last second formatted (a burst logs thousands of lines within one second). */
+let lastTime = { second: Number.NaN, text: '' };
+
 /** `YYYY/MM/DD HH:MM:SS` in the local time zone of `now`. */
 export function formatArLogTime(now: Date): string {
+  const second = Math.floor(now.getTime() / 1000);
+  if (second === lastTime.second) {
+    return lastTime.text;
+  }
   const date = `${now.getFullYear()}/${pad2(now.getMonth() + 1)}/${pad2(now.getDate())}`;
-  return `${date} ${pad2(now.getHours())}:${pad2(now.getMinutes())}:${pad2(now.getSeconds())}`;
+  const text = `${date} ${pad2(now.getHours())}:${pad2(now.getMinutes())}:${pad2(now.getSeconds())}`;
+  lastTime = { second, text };
+  return text;
 }
 
 /** One complete log line, newline included. */
@@ -69,7 +78,7 @@ function cachedFd(file: string): number | undefined {
   return undefined;
 }
 
-function append(host: ScriptHost, line: string): void {
+function append(host: ScriptHost, text: string): void {
   const file = join(host.home, AR_LOG_RELATIVE_PATH);
   let fd = cachedFd(file);
   if (fd === undefined) {
@@ -81,18 +90,56 @@ function append(host: ScriptHost, line: string): void {
     }
     openLogs.set(file, { fd, ino: st.ino, dev: st.dev });
   }
-  writeSync(fd, line);
+  writeSync(fd, text);
+}
+
+function appendOrIgnore(host: ScriptHost, text: string): void {
+  try {
+    append(host, text);
+  } catch {
+    // Wazuh ignores log open/write failures; so do we (see module header).
+  }
+}
+
+/** Lines held back by {@link inOneArLogWrite}, by home, in order. */
+let held: Map<string, { host: ScriptHost; text: string }> | undefined;
+
+/**
+ * Runs `fn` (synchronous) and writes the lines it logs when it returns or throws, in order, with
+ * one write per log file instead of one per line: what a batch of executions logs in one step
+ * costs one syscall. Nested calls join the outer one.
+ */
+export function inOneArLogWrite<T>(fn: () => T): T {
+  if (held !== undefined) {
+    return fn();
+  }
+  held = new Map();
+  try {
+    return fn();
+  } finally {
+    const lines = held;
+    held = undefined;
+    for (const { host, text } of lines.values()) {
+      appendOrIgnore(host, text);
+    }
+  }
 }
 
 /**
  * Appends one line for `host` synchronously (so lines from one run keep their order even when the
- * process exits right after). Creates `logs/` when missing; any failure is swallowed.
+ * process exits right after; inside {@link inOneArLogWrite}, when it returns). Creates `logs/`
+ * when missing; any failure is swallowed.
  */
 export function appendArLog(host: ScriptHost, msg: string): void {
   const line = formatArLogLine(host.now(), host.argv0, msg);
-  try {
-    append(host, line);
-  } catch {
-    // Wazuh ignores log open/write failures; so do we (see module header).
+  if (held === undefined) {
+    appendOrIgnore(host, line);
+    return;
+  }
+  const entry = held.get(host.home);
+  if (entry === undefined) {
+    held.set(host.home, { host, text: line });
+  } else {
+    entry.text += line;
   }
 }

@@ -16,7 +16,7 @@
  */
 import { buildCheckKeys } from '../../protocol/ar-message.js';
 import { SCRIPT_EXIT_FAILURE, SCRIPT_EXIT_OK, type ScriptHost } from '../../protocol/script-io.js';
-import { appendArLog } from './ar-log.js';
+import { appendArLog, inOneArLogWrite } from './ar-log.js';
 import { ArLogMessage, checkMessage, extraArgsOf, scriptBasename } from './run-stock-script.js';
 import { concurrentBatch, type StockBatchItem, type StockBatchResult } from './stock-batch.js';
 import type { StockContext, StockScript } from './stock-script.js';
@@ -37,7 +37,7 @@ export type BatchDecide = (checkKeys: readonly (string | undefined)[]) => readon
 
 type Stage =
   | { readonly kind: 'done'; readonly exitCode: number; readonly error: string | undefined }
-  | { readonly kind: 'act'; readonly item: StockBatchItem };
+  | { readonly kind: 'act'; readonly item: StockBatchItem<StockContext> };
 
 interface Pending {
   stage: Stage;
@@ -103,7 +103,7 @@ function answer(p: Pending, reply: string | undefined, host: ScriptHost): void {
 /** Phase 4: the batch form over every execution still to act. */
 async function act(script: StockScript, pending: readonly Pending[], signal: AbortSignal): Promise<void> {
   const acting: Pending[] = [];
-  const items: StockBatchItem[] = [];
+  const items: StockBatchItem<StockContext>[] = [];
   for (const p of pending) {
     if (p.stage.kind === 'act') {
       acting.push(p);
@@ -115,16 +115,18 @@ async function act(script: StockScript, pending: readonly Pending[], signal: Abo
   }
   let results: StockBatchResult[];
   try {
-    results = await (script.batch ?? concurrentBatch(script))(items, signal);
+    results = await (script.batch ? script.batch(items, signal) : concurrentBatch(script)(items));
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
     results = items.map(() => why);
   }
-  acting.forEach((p, i) => {
-    const error = i < results.length ? results[i] : 'Unable to run active response (no result).';
-    items[i]?.ctx.log(error ?? ArLogMessage.ENDED);
-    p.stage =
-      error === undefined ? { kind: 'done', exitCode: SCRIPT_EXIT_OK, error: undefined } : failed(error);
+  inOneArLogWrite(() => {
+    acting.forEach((p, i) => {
+      const error = i < results.length ? results[i] : 'Unable to run active response (no result).';
+      items[i]?.ctx.log(error ?? ArLogMessage.ENDED);
+      p.stage =
+        error === undefined ? { kind: 'done', exitCode: SCRIPT_EXIT_OK, error: undefined } : failed(error);
+    });
   });
 }
 
@@ -142,12 +144,15 @@ export async function runStockBatch(
   opts: BatchRunOptions,
 ): Promise<BatchItemOutcome[]> {
   const { host, decide, signal } = opts;
-  const pending = lines.map((line) => prepare(script, line, host));
+  // Each synchronous step writes its log lines in one go (ar-log.ts), before the next step.
+  const pending = inOneArLogWrite(() => lines.map((line) => prepare(script, line, host)));
   const replies = decide(pending.map((p) => p.checkKeys));
-  pending.forEach((p, i) => {
-    if (p.checkKeys !== undefined) {
-      answer(p, replies[i], host);
-    }
+  inOneArLogWrite(() => {
+    pending.forEach((p, i) => {
+      if (p.checkKeys !== undefined) {
+        answer(p, replies[i], host);
+      }
+    });
   });
   await act(script, pending, signal);
   return pending.map((p) => ({

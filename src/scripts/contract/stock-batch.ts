@@ -13,9 +13,16 @@
  */
 import type { StockContext, StockScript } from './stock-script.js';
 
-export interface StockBatchItem {
+/**
+ * What a batch form gets of each execution: its validated key, extra args, log and host, not the
+ * message (a re-apply after a reboot hands the stored responses over by key, without reading
+ * their messages back).
+ */
+export type BatchTarget = Pick<StockContext, 'key' | 'extraArgs' | 'log' | 'host'>;
+
+export interface StockBatchItem<C extends BatchTarget = BatchTarget> {
   readonly mode: 'add' | 'delete';
-  readonly ctx: StockContext;
+  readonly ctx: C;
 }
 
 /** undefined = done; a string = that item failed, with this log message. */
@@ -27,7 +34,10 @@ export type StockBatch = (
 ) => Promise<StockBatchResult[]>;
 
 /** Runs one item through the script's single-execution add/delete; its failure message, if any. */
-export async function actOne(script: StockScript, item: StockBatchItem): Promise<StockBatchResult> {
+export async function actOne(
+  script: StockScript,
+  item: StockBatchItem<StockContext>,
+): Promise<StockBatchResult> {
   try {
     await (item.mode === 'add' ? script.add(item.ctx) : script.delete(item.ctx));
     return undefined;
@@ -41,7 +51,9 @@ export async function actOne(script: StockScript, item: StockBatchItem): Promise
  * runs of one turn still coalesce, e.g. in the nft batcher); items of the same key run one after
  * the other, in order.
  */
-export function concurrentBatch(script: StockScript): StockBatch {
+export function concurrentBatch(
+  script: StockScript,
+): (items: readonly StockBatchItem<StockContext>[]) => Promise<StockBatchResult[]> {
   return (items) => {
     const tails = new Map<string | undefined, Promise<unknown>>();
     return Promise.all(
@@ -61,12 +73,49 @@ export function concurrentBatch(script: StockScript): StockBatch {
  */
 export async function sequentialBatch(
   script: StockScript,
-  items: readonly StockBatchItem[],
+  items: readonly StockBatchItem<StockContext>[],
   signal: AbortSignal,
 ): Promise<StockBatchResult[]> {
   const results: StockBatchResult[] = [];
   for (const item of items) {
     results.push(signal.aborted ? 'Aborted: execution time limit reached' : await actOne(script, item));
   }
+  return results;
+}
+
+/** The message of a failure, for a batch result. */
+export function failureMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Applies `items` with `apply` (one tool run for all of them); when that fails, splits them in two
+ * halves and retries each (splitting again while a part fails), so a failing item fails alone and
+ * n items with one bad one cost about 2·log2(n) extra runs. Items are applied in order. `apply`
+ * must be atomic or idempotent (a half re-applied after a partial failure must be harmless).
+ * One result per item: undefined = done, or the failure message of the run that failed it alone.
+ */
+export async function isolateByHalving<T>(
+  items: readonly T[],
+  apply: (part: readonly T[]) => Promise<void>,
+): Promise<StockBatchResult[]> {
+  const results: StockBatchResult[] = new Array<StockBatchResult>(items.length).fill(undefined);
+  const run = async (from: number, to: number): Promise<void> => {
+    if (from >= to) {
+      return;
+    }
+    try {
+      await apply(items.slice(from, to));
+    } catch (err) {
+      if (to - from === 1) {
+        results[from] = failureMessage(err);
+        return;
+      }
+      const mid = from + Math.ceil((to - from) / 2);
+      await run(from, mid);
+      await run(mid, to);
+    }
+  };
+  await run(0, items.length);
   return results;
 }

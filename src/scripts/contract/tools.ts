@@ -7,7 +7,7 @@
  * src/exec/run-process.ts, the one hardened runner.
  */
 import { accessSync, constants } from 'node:fs';
-import { runProcess, type ProcessResult } from '../../exec/run-process.js';
+import { runProcess, type ProcessResult, type ProcessSpec } from '../../exec/run-process.js';
 import { ScriptFailure } from './stock-script.js';
 import { currentToolScope, dryRunSink } from './tool-scope.js';
 
@@ -20,6 +20,20 @@ export const SYSTEM_BIN_DIRS: readonly string[] = [
   '/usr/local/sbin',
   '/usr/local/bin',
 ];
+
+/** Runs one process to completion (run-process's runProcess, or the spawn workers' `run`). */
+export type ToolProcessRunner = (spec: ProcessSpec) => Promise<ProcessResult>;
+
+let processRunner: ToolProcessRunner = runProcess;
+
+/**
+ * Where this process's tools are started: the daemon hands them to its spawn workers, so a tool's
+ * fork + exec (milliseconds each, more as the daemon grows) never blocks its main event loop.
+ * Pass undefined to start them on the calling thread again (the default).
+ */
+export function setToolProcessRunner(runner: ToolProcessRunner | undefined): void {
+  processRunner = runner ?? runProcess;
+}
 
 /** Default time limit for one tool run, in ms. */
 export const TOOL_TIMEOUT_MS = 30_000;
@@ -85,7 +99,7 @@ export async function runTool(run: ToolRun): Promise<ProcessResult> {
     return DRY_RUN_RESULT;
   }
   const signal = run.signal ?? currentToolScope()?.signal;
-  const result = await runProcess({
+  const result = await processRunner({
     file,
     args: run.args,
     timeoutMs: run.timeoutMs ?? TOOL_TIMEOUT_MS,

@@ -10,6 +10,13 @@
  * Locking is the caller's business (see {@link FirewallBackend.needsLock}).
  */
 import type { IpAddress } from '../../core/net/ip.js';
+import type { StockBatchResult } from '../contract/stock-batch.js';
+
+/** One change of a batch: block or unblock one address. */
+export interface FirewallOp {
+  readonly kind: 'add' | 'delete';
+  readonly ip: IpAddress;
+}
 
 export type BackendName = 'nftables' | 'iptables' | 'ipset';
 
@@ -24,4 +31,11 @@ export interface FirewallBackend {
   readonly needsLock: boolean;
   block(ips: readonly IpAddress[]): Promise<void>;
   unblock(ips: readonly IpAddress[]): Promise<void>;
+  /**
+   * The batch form: applies `ops` in order with one tool run for all of them (per IP family where
+   * the tool is per family), taking the lock itself when it needs one. One result per op:
+   * undefined = done, or its failure message; a failing op fails alone (isolated by halving).
+   * Never rejects.
+   */
+  applyOps(ops: readonly FirewallOp[], home: string): Promise<StockBatchResult[]>;
 }

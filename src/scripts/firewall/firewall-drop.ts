@@ -16,15 +16,19 @@ import { ipOfKey, srcipInput } from '../contract/input.js';
 import { extraArgsOf } from '../contract/run-stock-script.js';
 import { LockDir, withLock } from '../contract/lock.js';
 import { ScriptFailure, type StockContext, type StockScript } from '../contract/stock-script.js';
-import type { FirewallBackend } from './backend.js';
+import { failureMessage, type StockBatchItem, type StockBatchResult } from '../contract/stock-batch.js';
+import type { FirewallBackend, FirewallOp } from './backend.js';
 import { backendFromArgs, selectBackend } from './select-backend.js';
+
+const invalidIp = (key: string | undefined): string =>
+  `Unable to run active response (invalid IP: '${key ?? ''}').`;
 
 type Change = (backend: FirewallBackend, ips: readonly IpAddress[]) => Promise<void>;
 
 async function apply(ctx: StockContext, change: Change): Promise<void> {
   const ip = ipOfKey(ctx.key);
   if (!ip) {
-    throw new ScriptFailure(`Unable to run active response (invalid IP: '${ctx.key ?? ''}').`);
+    throw new ScriptFailure(invalidIp(ctx.key));
   }
   const backend = await selectBackend(ctx.extraArgs);
   if (!backend.needsLock) {
@@ -45,10 +49,55 @@ function input(message: ArEnvelope): ReturnType<StockScript['input']> {
   return result;
 }
 
+/**
+ * The batch form: items grouped by backend (in order within each), each group one batch of its
+ * backend (one nft transaction, one `ipset restore`, one `iptables-restore` per family).
+ */
+async function batch(items: readonly StockBatchItem[]): Promise<StockBatchResult[]> {
+  const results: StockBatchResult[] = new Array<StockBatchResult>(items.length).fill(undefined);
+  const groups = new Map<FirewallBackend, { index: number[]; ops: FirewallOp[] }>();
+  const byArgs = new Map<string, FirewallBackend>();
+  for (const [i, item] of items.entries()) {
+    const ip = ipOfKey(item.ctx.key);
+    if (!ip) {
+      results[i] = invalidIp(item.ctx.key);
+      continue;
+    }
+    const args = item.ctx.extraArgs.join('\0');
+    try {
+      let backend = byArgs.get(args);
+      if (backend === undefined) {
+        backend = await selectBackend(item.ctx.extraArgs);
+        byArgs.set(args, backend);
+      }
+      let group = groups.get(backend);
+      if (!group) {
+        group = { index: [], ops: [] };
+        groups.set(backend, group);
+      }
+      group.index.push(i);
+      group.ops.push({ kind: item.mode, ip });
+    } catch (err) {
+      results[i] = failureMessage(err);
+    }
+  }
+  const home = items[0]?.ctx.host.home ?? '';
+  await Promise.all(
+    [...groups].map(async ([backend, g]) => {
+      const part = await backend.applyOps(g.ops, home);
+      part.forEach((r, k) => {
+        results[g.index[k] as number] = r;
+      });
+    }),
+  );
+  return results;
+}
+
 export const firewallDrop: StockScript = {
   name: 'firewall-drop',
   stateful: true,
   input,
   add: (ctx) => apply(ctx, (b, ips) => b.block(ips)),
   delete: (ctx) => apply(ctx, (b, ips) => b.unblock(ips)),
+  batch,
 };

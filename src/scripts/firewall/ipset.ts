@@ -9,7 +9,9 @@
  */
 import { formatIp, type IpAddress, type IpVersion } from '../../core/net/ip.js';
 import { runToolChecked } from '../contract/tools.js';
-import type { FirewallBackend } from './backend.js';
+import { LockDir, withLock } from '../contract/lock.js';
+import { failureMessage, isolateByHalving } from '../contract/stock-batch.js';
+import type { FirewallBackend, FirewallOp } from './backend.js';
 import { ensureRule, IPTABLES_CHAINS } from './iptables.js';
 
 export const IPSET_NAMES: Readonly<Record<IpVersion, string>> = { 4: 'riposte4', 6: 'riposte6' };
@@ -42,9 +44,41 @@ async function change(verb: 'add' | 'del', ips: readonly IpAddress[]): Promise<v
   await runToolChecked({ tool: 'ipset', args: ['restore', '-exist'], input });
 }
 
+/** `ipset restore` lines for `ops`, in order. */
+export function ipsetRestoreInput(ops: readonly FirewallOp[]): string {
+  return ops
+    .map((op) => `${op.kind === 'add' ? 'add' : 'del'} ${IPSET_NAMES[op.ip.version]} ${formatIp(op.ip)}\n`)
+    .join('');
+}
+
+/**
+ * The batch form: under the lock, the sets and rules ensured once, then ONE `ipset restore -exist`
+ * for every op (a part again only when it fails: `ipset restore` stops at the first failing line,
+ * and with -exist re-running the lines before it is harmless).
+ */
+async function applyOps(ops: readonly FirewallOp[], home: string): Promise<(string | undefined)[]> {
+  if (ops.length === 0) {
+    return [];
+  }
+  try {
+    return await withLock({ home, dir: LockDir.FIREWALL }, async () => {
+      for (const version of new Set(ops.map((op) => op.ip.version))) {
+        await ensureFamily(version);
+      }
+      return isolateByHalving(ops, async (part) => {
+        await runToolChecked({ tool: 'ipset', args: ['restore', '-exist'], input: ipsetRestoreInput(part) });
+      });
+    });
+  } catch (err) {
+    const why = failureMessage(err);
+    return ops.map(() => why);
+  }
+}
+
 export const ipsetBackend: FirewallBackend = {
   name: 'ipset',
   needsLock: true,
   block: (ips) => change('add', ips),
   unblock: (ips) => change('del', ips),
+  applyOps,
 };

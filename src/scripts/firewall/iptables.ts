@@ -8,10 +8,12 @@
  * One rule per address is linear in the number of blocks; hosts with many blocks should use the
  * nftables or ipset backend.
  */
-import { formatIp, type IpAddress } from '../../core/net/ip.js';
+import { formatIp, type IpAddress, type IpVersion } from '../../core/net/ip.js';
 import { firstOutputLine, runTool, runToolChecked } from '../contract/tools.js';
 import { ScriptFailure } from '../contract/stock-script.js';
-import type { FirewallBackend } from './backend.js';
+import { LockDir, withLock } from '../contract/lock.js';
+import { failureMessage, isolateByHalving, type StockBatchResult } from '../contract/stock-batch.js';
+import type { FirewallBackend, FirewallOp } from './backend.js';
 
 /** Chains Wazuh's firewall-drop uses, in its order. */
 export const IPTABLES_CHAINS = ['INPUT', 'FORWARD'] as const;
@@ -55,6 +57,91 @@ function dropRule(ip: IpAddress): string[] {
   return ['-s', formatIp(ip), '-j', 'DROP'];
 }
 
+/** `-A <chain> -s <ip>/<len> -j DROP` as iptables-save prints Riposte's (and Wazuh's) rules. */
+function savedRule(chain: string, ip: IpAddress): string {
+  return `-A ${chain} -s ${formatIp(ip)}/${ip.version === 4 ? 32 : 128} -j DROP`;
+}
+
+/**
+ * The `iptables-restore --noflush` lines that take the filter table from the rules in `saved`
+ * (iptables-save output) through `ops` in order, with Wazuh's layout and no duplicate: an add
+ * inserts each chain's rule only when absent, a delete removes every copy (none is fine). Pure.
+ */
+export function iptablesRestoreLines(saved: string, ops: readonly FirewallOp[]): string[] {
+  const count = new Map<string, number>();
+  for (const line of saved.split('\n')) {
+    const l = line.trim();
+    if (l.startsWith('-A ')) {
+      count.set(l, (count.get(l) ?? 0) + 1);
+    }
+  }
+  const lines: string[] = [];
+  for (const op of ops) {
+    for (const chain of IPTABLES_CHAINS) {
+      lines.push(...chainLines(count, chain, op));
+    }
+  }
+  return lines;
+}
+
+/** The lines for one op on one chain, updating `count` (rules present, by saved form). */
+function chainLines(count: Map<string, number>, chain: string, op: FirewallOp): string[] {
+  const rule = savedRule(chain, op.ip);
+  const n = count.get(rule) ?? 0;
+  const body = `${chain} -s ${formatIp(op.ip)} -j DROP`;
+  if (op.kind === 'add') {
+    count.set(rule, Math.max(n, 1));
+    return n === 0 ? [`-I ${body}`] : [];
+  }
+  count.set(rule, 0);
+  return new Array<string>(Math.min(n, MAX_DUPLICATES)).fill(`-D ${body}`);
+}
+
+/** One family's part: read the rules once, then ONE atomic `iptables-restore --noflush`. */
+async function restoreFamily(version: IpVersion, ops: readonly FirewallOp[]): Promise<void> {
+  const tool = version === 4 ? 'iptables' : 'ip6tables';
+  const saved = await runToolChecked({ tool: `${tool}-save`, args: ['-t', 'filter'] });
+  const lines = iptablesRestoreLines(saved.stdout, ops);
+  if (lines.length === 0) {
+    return;
+  }
+  await runToolChecked({
+    tool: `${tool}-restore`,
+    args: ['-w', XTABLES_WAIT_S, '--noflush'],
+    input: `*filter\n${lines.join('\n')}\nCOMMIT\n`,
+  });
+}
+
+/**
+ * The batch form: under the lock, per IP family, one read of the rules and one atomic
+ * `iptables-restore --noflush` for all ops; a failing part is halved until the failing op is
+ * alone (each retry reads the rules again, since a failed restore changed nothing).
+ */
+async function applyOps(ops: readonly FirewallOp[], home: string): Promise<StockBatchResult[]> {
+  const results: StockBatchResult[] = new Array<StockBatchResult>(ops.length).fill(undefined);
+  if (ops.length === 0) {
+    return results;
+  }
+  try {
+    await withLock({ home, dir: LockDir.FIREWALL }, async () => {
+      for (const version of [4, 6] as const) {
+        const index = ops.flatMap((op, i) => (op.ip.version === version ? [i] : []));
+        const part = await isolateByHalving(
+          index.map((i) => ops[i] as FirewallOp),
+          (p) => restoreFamily(version, p),
+        );
+        part.forEach((r, k) => {
+          results[index[k] as number] = r;
+        });
+      }
+    });
+  } catch (err) {
+    const why = failureMessage(err);
+    return ops.map(() => why);
+  }
+  return results;
+}
+
 export const iptablesBackend: FirewallBackend = {
   name: 'iptables',
   needsLock: true,
@@ -72,4 +159,5 @@ export const iptablesBackend: FirewallBackend = {
       }
     }
   },
+  applyOps,
 };

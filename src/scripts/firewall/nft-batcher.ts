@@ -12,13 +12,10 @@
  *   split again while it fails), so one request cannot fail the others and a batch of n requests
  *   with one bad request costs about 2·log2(n) extra transactions; each caller gets its own outcome.
  */
-import type { IpAddress } from '../../core/net/ip.js';
+import type { FirewallOp } from './backend.js';
 
 /** One set-element change. */
-export interface NftOp {
-  readonly kind: 'add' | 'delete';
-  readonly ip: IpAddress;
-}
+export type NftOp = FirewallOp;
 
 /** Applies a list of operations in one transaction; rejects on failure. */
 export type NftApply = (ops: readonly NftOp[]) => Promise<void>;
@@ -53,6 +50,39 @@ export class NftBatcher {
       if (!this.running) {
         this.running = true;
         // Let callers of the same event-loop turn join this transaction.
+        setImmediate(() => void this.drain());
+      }
+    });
+  }
+
+  /**
+   * Queues each op as its own request (so a failing op is isolated from the others) in one call;
+   * resolves once all are settled, with each op's error (undefined = committed). Never rejects.
+   */
+  submitEach(ops: readonly NftOp[]): Promise<unknown[]> {
+    const errors = new Array<unknown>(ops.length).fill(undefined);
+    if (ops.length === 0) {
+      return Promise.resolve(errors);
+    }
+    return new Promise<unknown[]>((done) => {
+      let left = ops.length;
+      const settle = (): void => {
+        if (--left === 0) {
+          done(errors);
+        }
+      };
+      ops.forEach((op, i) => {
+        this.pending.push({
+          ops: [op],
+          resolve: settle,
+          reject: (err) => {
+            errors[i] = err;
+            settle();
+          },
+        });
+      });
+      if (!this.running) {
+        this.running = true;
         setImmediate(() => void this.drain());
       }
     });

@@ -17,6 +17,7 @@
 import { formatIp } from '../../core/net/ip.js';
 import { runTool } from '../contract/tools.js';
 import { ScriptFailure } from '../contract/stock-script.js';
+import { failureMessage } from '../contract/stock-batch.js';
 import type { FirewallBackend } from './backend.js';
 import { NftBatcher, type NftOp } from './nft-batcher.js';
 
@@ -115,6 +116,9 @@ export function createNftablesBackend(batcher: NftBatcher): FirewallBackend {
     needsLock: false,
     block: (ips) => batcher.submit(ips.map((ip) => ({ kind: 'add', ip }))),
     unblock: (ips) => batcher.submit(ips.map((ip) => ({ kind: 'delete', ip }))),
+    // One transaction for the whole batch (joined by whatever else this turn submits).
+    applyOps: async (ops) =>
+      (await batcher.submitEach(ops)).map((err) => (err === undefined ? undefined : failureMessage(err))),
   };
 }
 

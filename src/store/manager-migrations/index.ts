@@ -1,7 +1,8 @@
 /** The manager store's migrations, in order (see migrate.ts). */
 import { managerMigration0001 } from './0001-manager-init.js';
 import { managerMigration0002 } from './0002-manager-settings.js';
+import { managerMigration0003 } from './0003-manager-console-indexes.js';
 
 export { SETTINGS_SQL } from './0002-manager-settings.js';
 
-export const MANAGER_MIGRATIONS = [managerMigration0001, managerMigration0002];
+export const MANAGER_MIGRATIONS = [managerMigration0001, managerMigration0002, managerMigration0003];

@@ -152,6 +152,65 @@ describe('execd batches (in-process stock script)', () => {
     assert.equal(hh.store.countActive(), 0);
   });
 
+  test('re-apply after a reboot: one batch-form call by key, one record each; a failing element fails alone', async () => {
+    h = batchHarness();
+    const hh = h;
+    const addrs = ips(20, '198.51.101');
+    await Promise.all(addrs.map((ip) => hh.execd.submit(hh.message('firewall-drop600', ip))));
+    const before = hh.fw.transactions.length;
+    hh.fw.blocked.clear(); // the reboot emptied the kernel set
+    hh.fw.failing.add(addrs[7] ?? '');
+    const summary = await hh.execd.restore(true);
+    assert.deepEqual(summary, { armed: 20, reverted: 0, reapplied: 20, interrupted: 0 });
+    assert.equal(hh.fw.transactions.length, before + 1, 'one batch-form call');
+    assert.deepEqual(hh.fw.transactions[before]?.length, 20);
+    assert.equal(hh.fw.blocked.size, 19);
+    const records = hh.store.listExecutions({ limit: 20 });
+    assert.ok(records.every((r) => r.action === 'reapply' && r.note === 're-applied after reboot'));
+    assert.deepEqual(
+      records.filter((r) => r.status !== 'ok').map((r) => [r.key, r.status, r.stderrTail]),
+      [[`firewall-drop-${addrs[7] ?? ''}`, 'failed', `Unable to run nft: element ${addrs[7] ?? ''} refused`]],
+    );
+    assert.equal(
+      hh.store.countActive(),
+      20,
+      'a failed re-apply leaves its response listed, as one execution did',
+    );
+    assert.equal(hh.execd.armed, 20);
+  });
+
+  test('an interrupted add is re-applied at restart (same boot): started before the batch, ended after', async () => {
+    h = batchHarness();
+    const hh = h;
+    await hh.execd.submit(hh.message('firewall-drop600', '198.51.102.1'));
+    // What a kill -9 in the middle of an add leaves: its execution still running, its key known.
+    const id = hh.store.startExecution({
+      key: 'firewall-drop-198.51.102.1',
+      arName: 'firewall-drop600',
+      program: FW,
+      action: 'add',
+      agentId: '000',
+      alertId: undefined,
+      ruleId: undefined,
+      srcip: '198.51.102.1',
+      user: undefined,
+      startedAt: T0,
+    });
+    hh.fw.blocked.clear();
+    let runningDuringBatch = -1;
+    hh.fw.onTransaction = () => {
+      runningDuringBatch = hh.store.listExecutions({ limit: 5 }).filter((r) => r.status === 'running').length;
+    };
+    const summary = await hh.execd.restore(false);
+    assert.deepEqual(summary, { armed: 1, reverted: 0, reapplied: 1, interrupted: 1 });
+    assert.equal(runningDuringBatch, 1, 'the re-apply was recorded as running before the batch acted');
+    assert.equal(hh.store.getExecution(id)?.status, 'failed');
+    const [latest] = hh.store.listExecutions({ limit: 1 });
+    assert.equal(latest?.action, 'reapply');
+    assert.equal(latest?.status, 'ok');
+    assert.equal(hh.fw.blocked.has('198.51.102.1'), true);
+  });
+
   test('a program without an in-process script still goes through the runner', async () => {
     h = batchHarness();
     const hh = h;

@@ -11,8 +11,8 @@ import type { DaemonLog } from '../log/daemon-log.js';
 import type { AlertsTailer } from '../ingest/alerts-file-tailer.js';
 import { createLinkServer, type LinkServer } from '../link/link-server.js';
 import { ensureManagerPki, type ManagerPki } from '../pki/pki.js';
-import { Enrollment } from './enrollment.js';
-import { createManagerService } from './manager-core.js';
+import { Enrollment } from '../manager/enrollment.js';
+import { createManagerService } from '../manager/manager-core.js';
 import {
   openManagerHost,
   startLocalAgent,
@@ -20,8 +20,8 @@ import {
   startTailer,
   type LocalAgent,
   type ManagerHostOptions,
-} from '../runtime/manager-host.js';
-import type { CreateManagerApi, ManagerApiHandle, ManagerService } from './manager-service.js';
+} from './manager-host.js';
+import type { CreateManagerApi, ManagerApiHandle, ManagerService } from '../manager/manager-service.js';
 
 export interface ManagerRuntimeOptions extends ManagerHostOptions {
   /** HTTPS address. @default 127.0.0.1:1515 */
