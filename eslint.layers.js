@@ -25,6 +25,7 @@ export const LAYERS = [
       'src/pki',
       'src/types',
       'src/net',
+      'src/cluster',
     ],
   },
   { name: 'services', paths: ['src/agent', 'src/manager', 'src/local'] },

@@ -28,7 +28,7 @@ const AHEAD_MS = 30 * 24 * 3600 * 1000;
 const AR_NAME = 'firewall-drop600';
 const BOOT_ID_SETTING = 'boot_id';
 
-function activeRow(i: number, now: number): ActiveResponse {
+function activeRow(i: number, now: number, expiresAt = now + AHEAD_MS): ActiveResponse {
   const srcip = benchAddress(i);
   const add = arMessage(AR_NAME, srcip, i);
   return {
@@ -40,8 +40,8 @@ function activeRow(i: number, now: number): ActiveResponse {
     agentId: '000',
     createdAt: now,
     addedAt: now,
-    timeoutSec: AHEAD_MS / 1000,
-    expiresAt: now + AHEAD_MS,
+    timeoutSec: Math.max(1, Math.round((expiresAt - now) / 1000)),
+    expiresAt,
     repeatCount: 1,
     alertId: `1700000000.${i}`,
     ruleId: 5712,
@@ -228,5 +228,90 @@ export const restartRearm: BenchModule = {
         rows.push(...(await restartRows(ns, STRETCH_ROWS, 5000, 600)));
       }
       return rows;
+    }),
+};
+
+/** Polls the set every 25 ms until it is empty; ms from the call. */
+async function msUntilEmpty(ns: ScratchNetns, timeoutMs: number): Promise<number> {
+  const t0 = performance.now();
+  for (;;) {
+    if (ns.blockedCount() === 0) {
+      return performance.now() - t0;
+    }
+    if (performance.now() - t0 > timeoutMs) {
+      throw new Error(
+        `due-reverts: ${ns.blockedCount()} still in the set ${timeoutMs} ms after the deadline`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Reverts due in the same second: `RIPOSTE_BENCH_N` of them (default 10,000). */
+const DUE_N = Number(process.env['RIPOSTE_BENCH_N'] ?? 10_000);
+/** How far ahead of the store's filling the reverts fall due (leaves the daemon time to start). */
+const DUE_AHEAD_MS = 12_000;
+
+/**
+ * due-reverts: `riposte agent` restarted (same boot) on a store of DUE_N active firewall-drop
+ * responses whose deadlines all fall in the same second, their addresses in the nft set: from
+ * that second -> the set empty (nft list set polled every 25 ms). Baseline: one plain nft -f adding
+ * the same elements.
+ */
+export const dueReverts: BenchModule = {
+  name: 'due-reverts',
+  run: () =>
+    withNs(async (ns) => {
+      const limitMs = ns.plainNftTransaction(DUE_N, 0);
+      const home = makeAgentHome();
+      try {
+        writeArConf(home, [`${AR_NAME} - firewall-drop - 600`]);
+        const store = openSqliteAgentStore(path.join(home, 'var', 'agent.db'));
+        const now = Date.now();
+        const dueAt = now + DUE_AHEAD_MS;
+        store.transaction(() => {
+          for (let i = 0; i < DUE_N; i++) {
+            store.putActive(activeRow(i, now, dueAt + (i % 1000) / 10));
+          }
+        });
+        store.setSetting(BOOT_ID_SETTING, 'same-boot');
+        store.close();
+        const d = await startDaemon(
+          ns,
+          ['agent', '--home', home, '--boot-id-file', bootIdFile(home, 'same-boot')],
+          60_000,
+        );
+        let ms: number;
+        try {
+          if (Date.now() >= dueAt) {
+            throw new Error('due-reverts: the daemon started after the deadlines (raise DUE_AHEAD_MS)');
+          }
+          if (ns.blockedCount() !== DUE_N) {
+            throw new Error(
+              `due-reverts: ${ns.blockedCount()} in the set before the deadline, expected ${DUE_N}`,
+            );
+          }
+          await new Promise((r) => setTimeout(r, dueAt - Date.now()));
+          ms = await msUntilEmpty(ns, 60_000);
+        } finally {
+          await d.stop();
+        }
+        const log = fs.readFileSync(path.join(home, 'logs', 'riposte.log'), 'utf8');
+        const unblocked = log.split('\n').filter((l) => l.includes('firewall-drop-198.')).length;
+        return [
+          {
+            name: `riposte agent: ${DUE_N} reverts due in the same second -> all removed from the nft set`,
+            value: ms / 1000,
+            unit: 's',
+            baseline: limitMs / 1000,
+            ratio: ms / limitMs,
+            target: 1,
+            lowerIsBetter: true,
+            note: `deadline -> set empty (polled every 25 ms); path: revert scheduler -> one batch -> firewall-drop -> nft; ${unblocked} log lines name a reverted key; baseline = plain nft -f adding ${DUE_N}; ${loadNote()}`,
+          },
+        ];
+      } finally {
+        removeAgentHome(home);
+      }
     }),
 };

@@ -8,11 +8,12 @@ import { ingestMatch } from './ingest-match.js';
 import { agentLatency } from './agent-latency.js';
 import { managerFanout } from './manager-fanout.js';
 import { execqBurst, startAlerts, startLatency } from './public-paths.js';
-import { rebootReapply, restartRearm } from './restart-reboot.js';
+import { dueReverts, rebootReapply, restartRearm } from './restart-reboot.js';
 import { customAdds, customLoop } from './custom-scripts.js';
 import { managerLink } from './manager-link.js';
 import { cliStartup } from './cli-startup.js';
 import { consoleActive } from './console-active.js';
+import { clusterBus } from './cluster-bus.js';
 
 const modules: readonly BenchModule[] = [
   execqBurst,
@@ -20,6 +21,7 @@ const modules: readonly BenchModule[] = [
   startLatency,
   managerLink,
   rebootReapply,
+  dueReverts,
   restartRearm,
   customAdds,
   customLoop,
@@ -28,6 +30,7 @@ const modules: readonly BenchModule[] = [
   managerFanout,
   cliStartup,
   consoleActive,
+  clusterBus,
 ];
 
 function fmt(n: number | undefined): string {

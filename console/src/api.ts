@@ -1,4 +1,5 @@
 // The console's only door to the manager: the REST API, same origin, session cookie + CSRF header.
+// Times arrive as ISO-8601 strings (format.ts's `ms` turns one into epoch ms).
 export type Role = 'read' | 'operator' | 'admin';
 
 export interface Me {
@@ -12,10 +13,10 @@ export interface Active {
   readonly arName: string;
   readonly program: string;
   readonly agentId: string;
-  readonly createdAt: number;
-  readonly addedAt: number;
+  readonly createdAt: string;
+  readonly addedAt: string;
   readonly timeoutSec: number;
-  readonly expiresAt: number;
+  readonly expiresAt: string;
   readonly repeatCount: number;
   readonly alertId?: string;
   readonly ruleId?: number;
@@ -34,25 +35,25 @@ export interface Execution {
   readonly ruleId?: number;
   readonly srcip?: string;
   readonly user?: string;
-  readonly startedAt: number;
-  readonly endedAt?: number;
+  readonly startedAt: string;
+  readonly endedAt?: string;
   readonly exitCode?: number;
   readonly signal?: string;
   readonly status: string;
   readonly stderrTail: string;
   readonly note?: string;
   readonly orderSeq?: number;
-  readonly receivedAt: number;
+  readonly receivedAt: string;
 }
 
 export interface Agent {
   readonly id: string;
   readonly name: string;
   readonly status: string;
-  readonly lastSeen?: number;
+  readonly lastSeen?: string;
   readonly version?: string;
   readonly address?: string;
-  readonly registeredAt: number;
+  readonly registeredAt: string;
   readonly arDisabled: boolean;
 }
 

@@ -1,9 +1,13 @@
-// Display helpers: times, durations, countdowns.
-export function time(ms: number | undefined): string {
-  if (ms === undefined) {
+// Display helpers: times, durations, countdowns. The API answers times in ISO-8601 (UTC).
+
+/** Epoch ms of an API time (ISO-8601). */
+export const ms = (iso: string): number => Date.parse(iso);
+
+export function time(iso: string | undefined): string {
+  if (iso === undefined) {
     return '—';
   }
-  const d = new Date(ms);
+  const d = new Date(iso);
   const pad = (n: number): string => String(n).padStart(2, '0');
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
@@ -22,6 +26,6 @@ export function duration(ms: number): string {
   return m > 0 ? `${m}m ${String(sec).padStart(2, '0')}s` : `${sec}s`;
 }
 
-export function ago(ms: number | undefined, now: number): string {
-  return ms === undefined ? 'never' : `${duration(now - ms)} ago`;
+export function ago(iso: string | undefined, now: number): string {
+  return iso === undefined ? 'never' : `${duration(now - ms(iso))} ago`;
 }

@@ -4,7 +4,7 @@
  * 100,000 active responses cheap to re-arm and to extend.
  */
 interface Entry {
-  readonly at: number;
+  readonly expiresAt: number;
   readonly key: string;
 }
 
@@ -19,8 +19,21 @@ export class DeadlineHeap {
   /** Sets (or moves) the deadline of `key`. */
   set(key: string, at: number): void {
     this.current.set(key, at);
-    this.heap.push({ at, key });
+    this.heap.push({ expiresAt: at, key });
     this.up(this.heap.length - 1);
+  }
+
+  /**
+   * Sets many deadlines at once. The entries are kept as given (not copied): a restart's 1,000,000
+   * rows from the store are the heap's own entries. Sorted input (the store lists deadlines in
+   * order) is already a valid heap, so nothing moves.
+   */
+  setMany(entries: readonly Entry[]): void {
+    for (const e of entries) {
+      this.current.set(e.key, e.expiresAt);
+      this.heap.push(e);
+      this.up(this.heap.length - 1);
+    }
   }
 
   remove(key: string): void {
@@ -30,7 +43,7 @@ export class DeadlineHeap {
   /** Earliest live deadline, or undefined when empty. */
   peek(): number | undefined {
     this.dropStale();
-    return this.heap[0]?.at;
+    return this.heap[0]?.expiresAt;
   }
 
   /** Removes and returns every key whose deadline is <= now, earliest first. */
@@ -47,7 +60,7 @@ export class DeadlineHeap {
   }
 
   private dropStale(): void {
-    for (let top = this.heap[0]; top && this.current.get(top.key) !== top.at; top = this.heap[0]) {
+    for (let top = this.heap[0]; top && this.current.get(top.key) !== top.expiresAt; top = this.heap[0]) {
       this.pop();
     }
   }
@@ -63,7 +76,7 @@ export class DeadlineHeap {
   }
 
   private less(i: number, j: number): boolean {
-    return (this.heap[i]?.at ?? Infinity) < (this.heap[j]?.at ?? Infinity);
+    return (this.heap[i]?.expiresAt ?? Infinity) < (this.heap[j]?.expiresAt ?? Infinity);
   }
 
   private swap(i: number, j: number): void {

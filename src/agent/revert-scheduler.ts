@@ -34,9 +34,7 @@ export class RevertScheduler {
 
   /** Arms many keys at once (a restart: 100,000 deadlines, the timer aimed once). */
   armMany(deadlines: readonly { readonly key: string; readonly expiresAt: number }[]): void {
-    for (const { key, expiresAt } of deadlines) {
-      this.heap.set(key, expiresAt);
-    }
+    this.heap.setMany(deadlines);
     this.aim();
   }
 

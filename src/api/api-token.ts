@@ -3,17 +3,15 @@
  * at every start, so only the daemon's user (and root) can call the API. Compared in constant time.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { readFileNoFollow, replaceFileNoFollow } from '../home/no-follow.js';
+import { replaceFileNoFollow } from '../home/no-follow.js';
+// The reader has its own file: the CLI reads the token without loading node:crypto (start-up time).
+export { readApiToken } from './read-api-token.js';
 
 export function writeApiToken(file: string): string {
   const token = randomBytes(32).toString('base64url');
   // A fresh file renamed over the old one: a link planted at `file` is replaced, not followed.
   replaceFileNoFollow(file, `${token}\n`, 0o600);
   return token;
-}
-
-export function readApiToken(file: string): string {
-  return readFileNoFollow(file).trim();
 }
 
 /** True when the `Authorization` header carries exactly `Bearer <token>`. */

@@ -14,6 +14,7 @@
  *   GET    /executions?agent=&limit=                {items, total}
  *   GET    /executions/stream?agent=                 live feed (Server-Sent Events), as the manager's
  *
+ * Times are ISO-8601 (manager-api/api-serializer.ts, as on the manager).
  * Errors go through the one mapper (manager-api/error-mapper.ts): an internal message never
  * reaches the client.
  */
@@ -21,6 +22,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { DaemonLog } from '../log/daemon-log.js';
 import type { AgentVerbs } from '../local/agent-verbs.js';
 import { mapError } from '../manager-api/error-mapper.js';
+import { installApiTimes } from '../manager-api/api-serializer.js';
 import { activePage, sortRows } from '../manager-api/active-page.js';
 import { toActiveFilter, UNPAGED_LIMIT } from '../manager-api/routes/active-responses.js';
 import { registerExecutionStream } from '../manager-api/routes/execution-stream.js';
@@ -113,6 +115,7 @@ export function buildAgentApi(opts: AgentApiOptions): FastifyInstance {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
   });
   app.removeContentTypeParser('text/plain');
+  installApiTimes(app);
   app.addHook('onRequest', async (req) => {
     // Liveness and readiness are public, as on the manager's API (issue #9 item 4).
     if (req.method === 'GET' && (req.url === '/healthz' || req.url === '/readyz')) {

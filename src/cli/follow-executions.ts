@@ -6,6 +6,7 @@
  */
 import type { Readable } from 'node:stream';
 import { executionView, type ExecutionView } from '../api/routes/views.js';
+import type { ApiTimes } from '../protocol/api-times.js';
 import type { FleetExecution } from '../protocol/fleet-records.js';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
 import type { RemoteClient } from './remote-client.js';
@@ -62,7 +63,7 @@ export async function printExecutionStream(
     }
     let view: ExecutionView;
     try {
-      view = executionView(JSON.parse(ev.data) as FleetExecution);
+      view = executionView(JSON.parse(ev.data) as ApiTimes<FleetExecution>);
     } catch {
       continue;
     }

@@ -47,6 +47,9 @@ export class AgentLinkSession {
   private flushQueued = false;
   /** Orders handed to execd whose execution is not recorded yet (not acked yet). */
   private readonly running = new Set<number>();
+  /** Orders recorded in this turn, waiting for their applied mark and ack (see settle). */
+  private readonly settling: { seq: number; then: () => void }[] = [];
+  private applied: AppliedMarks | undefined;
 
   constructor(private readonly deps: AgentLinkDeps) {}
 
@@ -95,62 +98,96 @@ export class AgentLinkSession {
     });
   }
 
-  private lastSeq(): number {
-    return readSeq(this.deps.store.getSetting(LAST_ORDER_SEQ_SETTING));
+  /** The applied-orders marks as stored (this session is their only writer), read once. */
+  private marks(): AppliedMarks {
+    if (this.applied === undefined) {
+      const store = this.deps.store;
+      this.applied = {
+        floor: readSeq(store.getSetting(LAST_ORDER_SEQ_SETTING)),
+        above: readSeqList(store.getSetting(APPLIED_ORDER_SEQS_SETTING)),
+      };
+    }
+    return this.applied;
   }
 
-  private appliedAbove(): Set<number> {
-    const text = this.deps.store.getSetting(APPLIED_ORDER_SEQS_SETTING);
-    let list: unknown;
-    try {
-      list = text === undefined ? [] : JSON.parse(text);
-    } catch {
-      list = [];
-    }
-    return new Set(Array.isArray(list) ? list.map(readSeq).filter((n) => n > 0) : []);
+  private lastSeq(): number {
+    return this.marks().floor;
   }
 
   private isApplied(seq: number): boolean {
-    return seq <= this.lastSeq() || this.appliedAbove().has(seq);
+    const { floor, above } = this.marks();
+    return seq <= floor || above.has(seq);
   }
 
   /**
-   * Records `seq` as applied, in one store transaction: the floor moves up to just below the
+   * Records `seqs` as applied, in one store transaction: the floor moves up to just below the
    * oldest order still running (or to the highest applied one when none runs), and the applied
    * seqs above it are kept, so the list stays as short as the number of orders in flight.
+   * @throws when the store cannot take it (then nothing changed).
    */
-  private markApplied(seq: number): void {
-    this.running.delete(seq);
+  private markApplied(seqs: readonly number[]): void {
+    const { floor: before, above: applied } = this.marks();
+    const all = new Set(applied);
+    for (const seq of seqs) {
+      this.running.delete(seq);
+      all.add(seq);
+    }
+    let oldestRunning = Infinity;
+    for (const seq of this.running) {
+      oldestRunning = Math.min(oldestRunning, seq);
+    }
+    let highest = before;
+    for (const seq of all) {
+      highest = Math.max(highest, seq);
+    }
+    const floor = Math.max(before, Number.isFinite(oldestRunning) ? oldestRunning - 1 : highest);
+    const above = [...all].filter((n) => n > floor).sort((a, b) => a - b);
     const store = this.deps.store;
     store.transaction(() => {
-      const applied = this.appliedAbove();
-      applied.add(seq);
-      let floor = this.lastSeq();
-      const oldestRunning = Math.min(...this.running);
-      const limit = Number.isFinite(oldestRunning) ? oldestRunning - 1 : Math.max(floor, ...applied);
-      floor = Math.max(floor, limit);
-      const above = [...applied].filter((n) => n > floor).sort((a, b) => a - b);
       store.setSetting(LAST_ORDER_SEQ_SETTING, String(floor));
       store.setSetting(APPLIED_ORDER_SEQS_SETTING, JSON.stringify(above));
     });
+    this.applied = { floor, above: new Set(above) };
   }
 
   /**
    * Recorded (or refused) now, so a kill -9 from here on finds the execution in the store: mark
-   * the order applied and ack it. If the store cannot take the mark (disk full), the order is not
-   * acked: the manager delivers it again after a reconnect, and execd's key dedupe answers it.
+   * the order applied and ack it, then `then`. The orders settled in one event-loop turn (a batch
+   * of executions ends in one turn) are marked in one transaction. If the store cannot take the
+   * mark (disk full), the order is not acked: the manager delivers it again after a reconnect, and
+   * execd's key dedupe answers it.
    */
-  private settle(seq: number): void {
-    try {
-      this.markApplied(seq);
-    } catch (err) {
-      this.deps.log.error(
-        `Order ${seq} ran but could not be marked applied: ${err instanceof Error ? err.message : String(err)}`,
-      );
+  private settle(seq: number, then: () => void = () => undefined): void {
+    this.settling.push({ seq, then });
+    if (this.settling.length === 1) {
+      setImmediate(this.settleAll);
+    }
+  }
+
+  private readonly settleAll = (): void => {
+    const batch = this.settling.splice(0);
+    if (batch.length === 0) {
       return;
     }
-    this.send?.({ type: 'ack', seq });
-  }
+    let marked = true;
+    try {
+      this.markApplied(batch.map((b) => b.seq));
+    } catch (err) {
+      marked = false;
+      for (const { seq } of batch) {
+        this.running.delete(seq);
+        this.deps.log.error(
+          `Order ${seq} ran but could not be marked applied: ${err instanceof Error ? err.message : String(err)}`,
+        );
+      }
+    }
+    for (const { seq, then } of batch) {
+      if (marked) {
+        this.send?.({ type: 'ack', seq });
+      }
+      then();
+    }
+  };
 
   private onOrder(order: OrderFrame): void {
     const send = this.send;
@@ -163,8 +200,11 @@ export class AgentLinkSession {
     }
     this.running.add(order.seq);
     if (this.deps.disabled) {
-      this.settle(order.seq);
-      this.reject(order.seq, 'active response is disabled on this agent');
+      // Nothing runs: marked, acked and rejected at once.
+      this.settle(order.seq, () => {
+        this.reject(order.seq, 'active response is disabled on this agent');
+      });
+      this.settleAll();
       return;
     }
     void this.run(order);
@@ -178,8 +218,17 @@ export class AgentLinkSession {
           ? (await this.deps.execd.submit(order.message))?.executionId
           : (await this.deps.execd.revert(order.key))?.executionId;
     } finally {
-      this.settle(order.seq);
+      if (executionId !== undefined) {
+        // Mapped now: a flush already queued by execd's hook must report this execution with its seq.
+        this.orderSeqOf.set(executionId, order.seq);
+      }
+      this.settle(order.seq, () => {
+        this.afterRun(order, executionId);
+      });
     }
+  }
+
+  private afterRun(order: OrderFrame, executionId: number | undefined): void {
     if (executionId === undefined) {
       const why =
         order.kind === 'add'
@@ -188,7 +237,6 @@ export class AgentLinkSession {
       this.reject(order.seq, why);
       return;
     }
-    this.orderSeqOf.set(executionId, order.seq);
     // Deferred like every other flush: another order's execution may have ended in this same
     // microtask run, before its own submit() resolved and mapped its seq.
     this.notifyExecution();
@@ -220,6 +268,8 @@ export class AgentLinkSession {
 
   /** Sends every finished, unsent execution; advances the floor over the contiguous finished prefix. */
   private flush(): void {
+    // Acks first: an order is acked before its execution is reported, as when each was acked alone.
+    this.settleAll();
     const send = this.send;
     if (send === undefined || !this.ready) {
       return;
@@ -245,8 +295,25 @@ export class AgentLinkSession {
   }
 }
 
+/** The applied-orders marks: every seq <= floor, and the seqs in `above`. */
+interface AppliedMarks {
+  readonly floor: number;
+  readonly above: ReadonlySet<number>;
+}
+
 /** A stored seq, or 0 when absent or not a positive safe integer. */
 function readSeq(v: unknown): number {
   const n = Number(v ?? '0');
   return Number.isSafeInteger(n) && n > 0 ? n : 0;
+}
+
+/** The stored JSON list of applied seqs (unreadable or absent: none). */
+function readSeqList(text: string | undefined): Set<number> {
+  let list: unknown;
+  try {
+    list = text === undefined ? [] : JSON.parse(text);
+  } catch {
+    list = [];
+  }
+  return new Set(Array.isArray(list) ? list.map(readSeq).filter((n) => n > 0) : []);
 }

@@ -9,6 +9,7 @@
  * - at most 32 reads (GET) at once, 503 + Retry-After beyond (read-limit.ts), before auth;
  * - JSON-schema validation of every body, query and path parameter; unknown fields are a 400;
  * - every error through error-mapper.ts; never a stack trace in a response;
+ * - every time in an answer as ISO-8601 (api-serializer.ts; the records keep epoch ms);
  * - every state-changing request audited (audit-hook.ts).
  * Routes themselves only validate, call one service method and shape the answer.
  */
@@ -21,6 +22,7 @@ import fastify, {
 import type { DaemonLog } from '../log/daemon-log.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import type { ManagerApiDeps } from './api-deps.js';
+import { installApiTimes } from './api-serializer.js';
 import { installAudit } from './audit-hook.js';
 import { installAuth } from './auth.js';
 import { installJsonBodyParser } from './json-body-parser.js';
@@ -134,6 +136,7 @@ export function buildManagerApi(deps: ManagerApiDeps): FastifyInstance {
   // JSON only: fastify's default text/plain parser would let a non-JSON body reach validation.
   app.removeContentTypeParser('text/plain');
   installJsonBodyParser(app);
+  installApiTimes(app);
   const sessions = new ConsoleSessions(deps.tokens);
   installSecurityHeaders(app);
   installReadLimit(app);

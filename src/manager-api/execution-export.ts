@@ -1,10 +1,12 @@
 /**
  * Filters and export formats of `GET /executions`: command (AR name or script basename), outcome,
- * key, alert id, time range (ISO 8601 or epoch ms), and `format=csv|ndjson` for downloads.
+ * key, alert id, time range (ISO 8601 or epoch ms), and `format=csv|ndjson` for downloads (times
+ * in ISO 8601, like every API answer).
  * The filters go to the store (manager-console-store.ts), which applies them over the whole
  * history, most recent first.
  */
 import type { FleetExecution } from '../protocol/fleet-records.js';
+import { parseApiTime, toApiTimes } from '../protocol/api-times.js';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
 import type { ExecutionQuery as StoreQuery } from '../core/orders/manager-console-store.js';
 
@@ -19,7 +21,7 @@ export interface ExecutionQuery {
 
 /** Epoch ms of an ISO 8601 time or a decimal epoch-ms string. @throws RiposteError REQUEST_INVALID */
 export function timeOf(text: string, name: string): number {
-  const t = /^\d{1,16}$/.test(text) ? Number(text) : Date.parse(text);
+  const t = parseApiTime(text);
   if (!Number.isFinite(t)) {
     throw new RiposteError(ErrorCode.REQUEST_INVALID, `Invalid ${name} "${text}": use ISO 8601 or epoch ms`);
   }
@@ -77,9 +79,7 @@ export function csvField(v: unknown): string {
 
 function csvRow(e: FleetExecution): string {
   const row: Record<(typeof CSV_COLUMNS)[number], unknown> = {
-    ...e,
-    startedAt: new Date(e.startedAt).toISOString(),
-    endedAt: e.endedAt === undefined ? undefined : new Date(e.endedAt).toISOString(),
+    ...toApiTimes(e),
     durationMs: e.endedAt === undefined ? undefined : e.endedAt - e.startedAt,
   };
   return CSV_COLUMNS.map((c) => csvField(row[c])).join(',');
@@ -90,5 +90,5 @@ export function toCsv(items: readonly FleetExecution[]): string {
 }
 
 export function toNdjson(items: readonly FleetExecution[]): string {
-  return items.map((e) => JSON.stringify(e)).join('\n') + (items.length > 0 ? '\n' : '');
+  return items.map((e) => JSON.stringify(toApiTimes(e))).join('\n') + (items.length > 0 ? '\n' : '');
 }

@@ -8,7 +8,7 @@ import type { MinuteCount } from '../core/orders/manager-console-store.js';
 export const MINUTE_MS = 60_000;
 export const WINDOW_MINUTES = 24 * 60;
 
-/** The chart's data: minute starts (epoch seconds, uPlot's x) and one count series per outcome. */
+/** The chart's data: minute starts (epoch ms; ISO on the wire) and one count series per outcome. */
 export interface PerMinute {
   readonly minutes: number[];
   readonly series: Record<string, number[]>;
@@ -28,7 +28,7 @@ export function perMinuteSeries(counts: readonly MinuteCount[], now: number): Pe
   for (const o of outcomes) {
     series[o] = new Array<number>(WINDOW_MINUTES).fill(0);
   }
-  const minutes = Array.from({ length: WINDOW_MINUTES }, (_, i) => (since + i * MINUTE_MS) / 1000);
+  const minutes = Array.from({ length: WINDOW_MINUTES }, (_, i) => since + i * MINUTE_MS);
   for (const c of counts) {
     const i = Math.floor((c.minute - since) / MINUTE_MS);
     const s = series[c.status];

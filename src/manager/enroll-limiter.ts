@@ -7,6 +7,9 @@
  * and at most `maxAddresses` are tracked (the least recently failing is forgotten first).
  */
 
+import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
+
+/** Configurable on `riposte manager` (--enroll-max-failures, --enroll-window, --enroll-max-addresses). */
 export interface EnrollLimits {
   readonly maxFailures: number;
   readonly windowMs: number;
@@ -19,6 +22,32 @@ export const DEFAULT_ENROLL_LIMITS: EnrollLimits = {
   maxAddresses: 10_000,
 };
 
+/** Accepted ranges: a limit that is off (0) or unbounded in memory is refused. */
+export const ENROLL_LIMIT_RANGES = {
+  maxFailures: { flag: '--enroll-max-failures', min: 1, max: 1_000_000 },
+  windowMs: { flag: '--enroll-window', min: 1_000, max: 86_400_000 },
+  maxAddresses: { flag: '--enroll-max-addresses', min: 1, max: 1_000_000 },
+} as const;
+
+/**
+ * The limits, each checked against {@link ENROLL_LIMIT_RANGES}.
+ * @throws RiposteError REQUEST_INVALID naming the flag, the value and the accepted range
+ */
+export function checkEnrollLimits(limits: EnrollLimits): EnrollLimits {
+  for (const name of ['maxFailures', 'windowMs', 'maxAddresses'] as const) {
+    const v = limits[name];
+    const { flag, min, max } = ENROLL_LIMIT_RANGES[name];
+    if (!Number.isSafeInteger(v) || v < min || v > max) {
+      const unit = name === 'windowMs' ? ' ms (1s to 1d)' : '';
+      throw new RiposteError(
+        ErrorCode.REQUEST_INVALID,
+        `${flag}: ${String(v)} is not an integer from ${min} to ${max}${unit}`,
+      );
+    }
+  }
+  return Object.freeze({ ...limits });
+}
+
 /** `::ffff:1.2.3.4` and `1.2.3.4` are one source. */
 function sourceKey(peer: string): string {
   return peer.toLowerCase().replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
@@ -28,7 +57,12 @@ export class EnrollLimiter {
   /** Failure times per address, oldest first; the map is ordered by each address's latest failure. */
   private readonly failures = new Map<string, number[]>();
 
-  constructor(private readonly limits: EnrollLimits = DEFAULT_ENROLL_LIMITS) {}
+  private readonly limits: EnrollLimits;
+
+  /** @throws RiposteError REQUEST_INVALID for limits outside {@link ENROLL_LIMIT_RANGES} */
+  constructor(limits: EnrollLimits = DEFAULT_ENROLL_LIMITS) {
+    this.limits = checkEnrollLimits(limits);
+  }
 
   /** Milliseconds until `peer` may try again, or 0 when it may try now. */
   retryAfterMs(peer: string, now: number): number {

@@ -12,6 +12,7 @@ import type { AlertsTailer } from '../ingest/alerts-file-tailer.js';
 import { createLinkServer, type LinkServer } from '../link/link-server.js';
 import { ensureManagerPki, type ManagerPki } from '../pki/pki.js';
 import { Enrollment } from '../manager/enrollment.js';
+import { EnrollLimiter, type EnrollLimits } from '../manager/enroll-limiter.js';
 import { createManagerService } from '../manager/manager-core.js';
 import {
   openManagerHost,
@@ -30,6 +31,8 @@ export interface ManagerRuntimeOptions extends ManagerHostOptions {
   readonly localAgent?: boolean;
   /** The REST layer; without it only /enroll and /link are served. */
   readonly createApi?: CreateManagerApi;
+  /** Failed-enrollment limits per source address. @default DEFAULT_ENROLL_LIMITS */
+  readonly enrollLimits?: EnrollLimits;
   /** Link heartbeat period / dead-peer limit, ms. @default 10000 / 30000 */
   readonly heartbeatMs?: number;
   readonly deadAfterMs?: number;
@@ -63,7 +66,7 @@ export async function startManagerRuntime(opts: ManagerRuntimeOptions): Promise<
   const passwordFile = join(home, 'etc', 'authd.pass');
   ensurePassword(passwordFile, log);
   const pki = await ensureManagerPki(join(home, 'etc', 'pki'), Date.now(), opts.listen?.host);
-  const enrollment = new Enrollment(ctx, pki, passwordFile);
+  const enrollment = new Enrollment(ctx, pki, passwordFile, new EnrollLimiter(opts.enrollLimits));
   const service = createManagerService({
     ctx,
     enrollment,

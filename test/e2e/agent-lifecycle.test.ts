@@ -157,14 +157,14 @@ describe('agent daemon: stateful responses', () => {
     let d = await start(home, ['--boot-id-file', bootId]);
     await d.send(arMessage('recorder60', '192.0.2.14'));
     await waitFor('the add', 15_000, () => events(home, '192.0.2.14')[0]);
-    const before = await d.api().call<{ items: { expiresAt: number }[] }>('GET', '/active-responses');
+    const before = await d.api().call<{ items: { expiresAt: string }[] }>('GET', '/active-responses');
     await d.kill9();
     writeFileSync(bootId, 'boot-b\n');
     d = await start(home, ['--boot-id-file', bootId]);
     const reapplied = await waitFor('the re-apply', 15_000, () => events(home, '192.0.2.14')[1]);
     assert.equal(reapplied.action, 'add');
     assert.equal(reapplied.answer, 'continue');
-    const afterList = await d.api().call<{ items: { expiresAt: number }[] }>('GET', '/active-responses');
+    const afterList = await d.api().call<{ items: { expiresAt: string }[] }>('GET', '/active-responses');
     assert.equal(afterList.items[0]?.expiresAt, before.items[0]?.expiresAt, 'deadline unchanged');
     const history = await d.api().call<{ items: { action: string }[] }>('GET', '/executions?limit=5');
     assert.equal(history.items[0]?.action, 'reapply');

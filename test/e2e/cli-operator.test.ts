@@ -89,8 +89,12 @@ void describe('riposte ar against riposte start', () => {
     assert.match(r.stdout, /^agents: +\d+ connected of \d+$/m);
     assert.match(r.stdout, /^active: +0 active response\(s\)$/m);
     assert.match(r.stdout, /^last errors: /m);
-    const json = JSON.parse(riposte('status', '--output', 'json').stdout) as { active_responses: number };
-    assert.equal(json.active_responses, 0);
+    const json = JSON.parse(riposte('status', '--output', 'json').stdout) as {
+      activeResponses: number;
+      daemon: { startedAt: string };
+    };
+    assert.equal(json.activeResponses, 0);
+    assert.match(json.daemon.startedAt, /^\d{4}-\d\d-\d\dT.*Z$/);
   });
 
   void test('an unknown name lists what can run, with a near name', () => {

@@ -206,7 +206,7 @@ void describe('GET /active-responses pages', () => {
       });
       assert.equal(res.statusCode, 200, res.body);
       const page = res.json<{
-        items: { key: string; createdAt: number }[];
+        items: { key: string; createdAt: string }[];
         total: number;
         nextCursor?: string;
       }>();
@@ -287,7 +287,7 @@ void describe('history filters, overview, rules, explain', () => {
       activeTotal: number;
       topSourceIps: { name: string; count: number }[];
       disconnectedAgents: { id: string }[];
-      perMinute: { minutes: number[] };
+      perMinute: { minutes: string[] };
     }>();
     assert.equal(o.activeTotal, 2);
     assert.deepEqual(o.topSourceIps, [{ name: '10.0.0.1', count: 2 }]);

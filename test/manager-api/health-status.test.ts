@@ -4,6 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DaemonStatus } from '../../src/manager-api/routes/health.js';
+import type { ApiTimes } from '../../src/protocol/api-times.js';
 import { apiFixture, type ApiFixture } from './api-fixture.js';
 
 let f: ApiFixture;
@@ -49,21 +50,21 @@ void describe('health and status', () => {
     ];
     const res = await f.app.inject({ method: 'GET', url: '/status', headers: f.auth('read') });
     assert.equal(res.statusCode, 200);
-    const s = res.json<DaemonStatus>();
+    const s = res.json<ApiTimes<DaemonStatus>>();
     assert.equal(s.daemon.pid, process.pid);
-    assert.match(s.daemon.started_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    assert.match(s.daemon.startedAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     assert.deepEqual(s.agents, {
       total: 2,
       connected: 1,
-      by_status: { active: 1, disconnected: 1, never_connected: 0, removed: 0 },
+      byStatus: { active: 1, disconnected: 1, never_connected: 0, removed: 0 },
     });
-    assert.equal(s.active_responses, 7);
+    assert.equal(s.activeResponses, 7);
     assert.equal(s.orders['queued'], 3);
-    assert.deepEqual(s.disk, { full: false, since: null });
+    assert.deepEqual(s.disk, { full: false, fullSince: null });
     assert.deepEqual(
-      s.last_errors.map((e) => [e.id, e.status, e.note]),
+      s.lastErrors.map((e) => [e.id, e.status, e.note]),
       [[9, 'failed', 'boom']],
     );
-    assert.equal(s.last_errors[0]?.started_at, '1970-01-01T00:00:00.100Z');
+    assert.equal(s.lastErrors[0]?.startedAt, '1970-01-01T00:00:00.100Z');
   });
 });

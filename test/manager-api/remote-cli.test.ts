@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { activeView, executionView } from '../../src/api/routes/views.js';
+import { toApiTimes } from '../../src/protocol/api-times.js';
 import { MANAGER_CERT_CN, resolveRemoteTarget } from '../../src/cli/remote-client.js';
 import {
   formatExecutions,
@@ -72,7 +73,7 @@ void describe('remote CLI over HTTPS', () => {
     printed = [];
     await remoteArList(flags({ agent: '001' }));
     const a = f.service.actives[0]!;
-    const view = activeView(a, NOW);
+    const view = activeView(toApiTimes(a), NOW);
     assert.match(printed.join(''), /^KEY\s+AR NAME\s+AGENT\s+SINCE\s+EXPIRES IN\s+REPEATS\n/);
     assert.ok(printed.join('').includes(`${a.key}  ${a.arName}`));
     printed = [];
@@ -86,7 +87,7 @@ void describe('remote CLI over HTTPS', () => {
   void test('ar history prints the executions, with an AGENT column across agents', async () => {
     printed = [];
     await remoteArHistory(flags({ limit: '7' }));
-    const views = [execution('001', 2), execution('001', 1)].map(executionView);
+    const views = [execution('001', 2), execution('001', 1)].map((e) => executionView(toApiTimes(e)));
     assert.equal(printed.join(''), formatExecutions(views, true));
     assert.deepEqual(f.service.callsOf('queryExecutions').at(-1)?.args, [{ limit: 7 }]);
     printed = [];

@@ -211,9 +211,9 @@ void describe('manager API routes', () => {
       payload: { name: 'grafana', role: 'read', ttl: 3600 },
     });
     assert.equal(created.statusCode, 201);
-    const tok = created.json<{ id: string; token: string; role: string; expiresAt: number }>();
+    const tok = created.json<{ id: string; token: string; role: string; expiresAt: string }>();
     assert.equal(tok.role, 'read');
-    assert.equal(tok.expiresAt, f.clock.now + 3_600_000);
+    assert.equal(tok.expiresAt, new Date(f.clock.now + 3_600_000).toISOString());
     assert.match(tok.token, /^[0-9a-f]{12}\.[A-Za-z0-9_-]{43}$/);
     const usable = await f.app.inject({
       method: 'GET',

@@ -106,9 +106,9 @@ describe('riposte start in a namespace: alert -> firewall-drop -> revert', { ski
     assert.equal(canConnect(p, 4), true, 'IPv4 unaffected');
     const list = await daemon!
       .api()
-      .call<{ items: { key: string; expiresAt: number }[] }>('GET', '/active-responses');
+      .call<{ items: { key: string; expiresAt: string }[] }>('GET', '/active-responses');
     const key = `firewall-drop-${p.attacker6}`;
-    assert.ok((list.items.find((i) => i.key === key)?.expiresAt ?? 0) > Date.now() + 500_000);
+    assert.ok(Date.parse(list.items.find((i) => i.key === key)?.expiresAt ?? '') > Date.now() + 500_000);
     await daemon!.api().call('DELETE', `/active-responses/${encodeURIComponent(key)}`);
     // The revert is an order to agent 000, delivered and run asynchronously.
     await waitFor('the revert', 10_000, () => (canConnect(p, 6) ? true : undefined));

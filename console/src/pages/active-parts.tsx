@@ -1,5 +1,5 @@
 import type { Active } from '../api';
-import { duration, time } from '../format';
+import { duration, ms, time } from '../format';
 
 export type Sort = 'since' | 'expires' | 'key' | 'agent' | 'command' | 'repeat';
 
@@ -41,7 +41,7 @@ export interface RowProps {
 }
 
 export function Row({ a, now, selectable, selected, toggle }: RowProps) {
-  const left = a.expiresAt - now;
+  const left = ms(a.expiresAt) - now;
   return (
     <tr class={selected ? 'selected' : undefined}>
       {selectable && (

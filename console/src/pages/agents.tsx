@@ -11,12 +11,12 @@ interface AgentRow extends Agent {
 
 function EnrollToken() {
   const [name, setName] = useState('');
-  const [made, setMade] = useState<{ name: string; token: string; expiresAt: number } | undefined>();
+  const [made, setMade] = useState<{ name: string; token: string; expiresAt: string } | undefined>();
   const [error, setError] = useState<string | undefined>();
   const submit = (ev: Event): void => {
     ev.preventDefault();
     setError(undefined);
-    api<{ name: string; token: string; expiresAt: number }>('POST', '/agents/tokens', { name }).then(
+    api<{ name: string; token: string; expiresAt: string }>('POST', '/agents/tokens', { name }).then(
       (t) => {
         setMade(t);
         setName('');

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, qs, type Execution, type Page } from '../api';
-import { time } from '../format';
+import { ms, time } from '../format';
 import { useDebounced } from '../hooks';
 import { onExecution } from '../live';
 
@@ -90,7 +90,7 @@ function Filter({ f, set }: { f: Filters; set: (f: Filters) => void }) {
 }
 
 function ExecRow({ e }: { e: Execution }) {
-  const dur = e.endedAt === undefined ? '—' : `${e.endedAt - e.startedAt} ms`;
+  const dur = e.endedAt === undefined ? '—' : `${ms(e.endedAt) - ms(e.startedAt)} ms`;
   return (
     <tr>
       <td>{time(e.startedAt)}</td>

@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { api, type Agent, type Execution } from '../api';
-import { ago, time } from '../format';
+import { ago, ms, time } from '../format';
 import { useNow } from '../hooks';
 import { onExecution } from '../live';
 
@@ -13,7 +13,7 @@ export interface Overview {
   readonly topSourceIps: readonly { name: string; count: number }[];
   readonly topUsers: readonly { name: string; count: number }[];
   /** Per minute over the last 24 h: minute starts (epoch s) and one count series per outcome. */
-  readonly perMinute: { readonly minutes: number[]; readonly series: Record<string, number[]> };
+  readonly perMinute: { readonly minutes: string[]; readonly series: Record<string, number[]> };
   readonly failing: readonly Execution[];
   readonly disconnectedAgents: readonly Agent[];
 }
@@ -50,7 +50,7 @@ function Chart({ data }: { data: Overview['perMinute'] }) {
           })),
         ],
       },
-      [data.minutes, ...outcomes.map((o) => data.series[o] ?? [])],
+      [data.minutes.map((m) => ms(m) / 1000), ...outcomes.map((o) => data.series[o] ?? [])],
       host,
     );
     return () => plot.destroy();

@@ -1,10 +1,17 @@
 /**
- * The JSON shapes the APIs return for active responses and executions: snake_case, ISO times,
- * `expires_in` in seconds relative to the request time.
+ * The CLI's rows for active responses and executions (`riposte ar list|history`, their
+ * `--output json` lines): snake_case, `expires_in` in seconds relative to `now`. Read from the
+ * APIs' answers, whose times are already ISO-8601 (protocol/api-times.ts).
  */
+import type { ApiTimes } from '../../protocol/api-times.js';
 import type { ActiveResponse, ExecutionRecord } from '../../protocol/execution-records.js';
 
-const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
+/** An active response as an API answers it (ISO times). */
+export type ActiveWire = ApiTimes<ActiveResponse>;
+/** An execution as an API answers it (ISO times; `endedAt` absent while running). */
+export type ExecutionWire = ApiTimes<ExecutionRecord>;
+
+const iso = (t: string | undefined): string | null => t ?? null;
 
 export interface ActiveView {
   readonly key: string;
@@ -23,7 +30,7 @@ export interface ActiveView {
   readonly rule_id: number | null;
 }
 
-export function activeView(a: ActiveResponse, now: number): ActiveView {
+export function activeView(a: ActiveWire, now: number): ActiveView {
   return {
     key: a.key,
     ar_name: a.arName,
@@ -32,7 +39,7 @@ export function activeView(a: ActiveResponse, now: number): ActiveView {
     since: iso(a.createdAt),
     last_added: iso(a.addedAt),
     expires_at: iso(a.expiresAt),
-    expires_in: Math.max(0, Math.ceil((a.expiresAt - now) / 1000)),
+    expires_in: Math.max(0, Math.ceil((Date.parse(a.expiresAt) - now) / 1000)),
     timeout: a.timeoutSec,
     repeat_count: a.repeatCount,
     srcip: a.srcip ?? null,
@@ -63,7 +70,7 @@ export interface ExecutionView {
   readonly stderr_tail: string;
 }
 
-export function executionView(e: ExecutionRecord): ExecutionView {
+export function executionView(e: ExecutionWire): ExecutionView {
   return {
     id: e.id,
     key: e.key ?? null,

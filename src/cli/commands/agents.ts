@@ -4,6 +4,7 @@
  * --token (or RIPOSTE_TOKEN), --ca FILE (or RIPOSTE_CA; the manager's etc/pki/ca.pem).
  */
 import type { Command } from 'commander';
+import type { ApiTimes } from '../../protocol/api-times.js';
 import type { AgentInfo } from '../../protocol/fleet-records.js';
 import { addOutputOptions, outputFormat, renderList, type ListSpec, type OutputFlags } from '../output.js';
 import { remoteClient, type RemoteFlags } from '../remote-client.js';
@@ -22,16 +23,9 @@ function print(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
-const AGENT_LIST: ListSpec<AgentInfo> = {
+const AGENT_LIST: ListSpec<ApiTimes<AgentInfo>> = {
   header: ['ID', 'NAME', 'STATUS', 'ADDRESS', 'VERSION', 'LAST SEEN'],
-  row: (a) => [
-    a.id,
-    a.name,
-    a.status,
-    a.address ?? '-',
-    a.version ?? '-',
-    a.lastSeen === undefined ? '-' : new Date(a.lastSeen).toISOString(),
-  ],
+  row: (a) => [a.id, a.name, a.status, a.address ?? '-', a.version ?? '-', a.lastSeen ?? '-'],
   empty: 'No agents enrolled (riposte agents add NAME makes an enrollment token).',
 };
 
@@ -41,7 +35,7 @@ export function register(program: Command): void {
     .description('create a one-time enrollment token for NAME')
     .option('--ttl <seconds>', 'token lifetime in seconds', '3600')
     .action(async (name: string, flags: RemoteFlags & { ttl: string }) => {
-      const r = await remoteClient(flags).call<{ token: string; expiresAt: number }>(
+      const r = await remoteClient(flags).call<{ token: string; expiresAt: string }>(
         'POST',
         '/agents/tokens',
         {
@@ -50,19 +44,22 @@ export function register(program: Command): void {
         },
       );
       print(`token: ${r.token}`);
-      print(`expires: ${new Date(r.expiresAt).toISOString()}`);
+      print(`expires: ${r.expiresAt}`);
     });
   addOutputOptions(withRemote(agents.command('list')))
     .description('list agents with their connection state')
     .action(async (flags: RemoteFlags & OutputFlags) => {
       const format = outputFormat(flags);
-      const r = await remoteClient(flags).call<{ items: AgentInfo[] }>('GET', '/agents');
+      const r = await remoteClient(flags).call<{ items: ApiTimes<AgentInfo>[] }>('GET', '/agents');
       process.stdout.write(renderList(r.items, format, AGENT_LIST));
     });
   withRemote(agents.command('remove <id>'))
     .description('remove an agent: its certificate is refused from now on')
     .action(async (id: string, flags: RemoteFlags) => {
-      const a = await remoteClient(flags).call<AgentInfo>('DELETE', `/agents/${encodeURIComponent(id)}`);
+      const a = await remoteClient(flags).call<ApiTimes<AgentInfo>>(
+        'DELETE',
+        `/agents/${encodeURIComponent(id)}`,
+      );
       print(`Agent ${a.id} ("${a.name}") removed.`);
     });
 }

@@ -10,15 +10,13 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { activeView, executionView, type ExecutionView } from '../../api/routes/views.js';
+import type { ApiTimes } from '../../protocol/api-times.js';
 import type { FleetActiveResponse, FleetExecution, RevertAnswer } from '../../protocol/fleet-records.js';
 import type { WazuhStyleResult } from '../../manager/manager-service.js';
-import { manualRunMessage } from '../../local/manual-run.js';
 import { ErrorCode, RiposteError } from '../../protocol/error-codes.js';
 import { getPath, isJsonObject, type JsonObject } from '../../protocol/json.js';
 import { formatSeconds, formatTable } from '../format-table.js';
 import { remoteClient, type RemoteClient, type RemoteFlags } from '../remote-client.js';
-import { didYouMean } from '../../core/suggest.js';
-import { followExecutions } from '../follow-executions.js';
 import { outputFormat } from '../output.js';
 
 /** Flags every remote verb takes. */
@@ -106,11 +104,11 @@ export function formatExecutions(items: readonly ExecutionView[], withAgent: boo
  * Every active response (of `c.agent`, or of the fleet): the API answers at most 1,000 a page
  * (issue 13), so this follows `nextCursor` until the last page.
  */
-async function listAllActive(c: Ctx): Promise<FleetActiveResponse[]> {
-  const all: FleetActiveResponse[] = [];
+async function listAllActive(c: Ctx): Promise<ApiTimes<FleetActiveResponse>[]> {
+  const all: ApiTimes<FleetActiveResponse>[] = [];
   let cursor: string | undefined;
   do {
-    const page = await c.client.call<{ items: FleetActiveResponse[]; nextCursor?: string }>(
+    const page = await c.client.call<{ items: ApiTimes<FleetActiveResponse>[]; nextCursor?: string }>(
       'GET',
       `/active-responses${query({ agent: c.agent, cursor })}`,
     );
@@ -158,7 +156,7 @@ export async function remoteArHistory(
       `--limit: "${String(flags.limit)}" is not an integer from 1 to 1000`,
     );
   }
-  const { items } = await c.client.call<{ items: FleetExecution[] }>(
+  const { items } = await c.client.call<{ items: ApiTimes<FleetExecution>[] }>(
     'GET',
     `/executions${query({ agent: c.agent, limit })}`,
   );
@@ -169,11 +167,13 @@ export async function remoteArHistory(
     c.out(c.json ? jsonLines(views) : formatExecutions(views, c.agent === undefined));
   }
   if (flags.follow === true) {
+    // Loaded when used, as the run-only modules below: `ar list` starts faster (issue #9).
+    const { followExecutions } = await import('../follow-executions.js');
     await followExecutions(c.client, c.agent, c.json, c.out);
   }
 }
 
-function printReverts(c: Ctx, answers: readonly RevertAnswer[]): void {
+function printReverts(c: Ctx, answers: readonly ApiTimes<RevertAnswer>[]): void {
   const orders = answers.flatMap((a) => a.orders);
   const executions = answers.flatMap((a) => a.executions).map(executionView);
   if (c.json) {
@@ -195,11 +195,14 @@ export async function remoteArRevert(
   flags: RemoteArFlags & { readonly all?: boolean | undefined },
 ): Promise<void> {
   const c = ctxOf(flags);
-  const revertOne = (k: string, agent: string | undefined): Promise<RevertAnswer> =>
-    c.client.call<RevertAnswer>('DELETE', `/active-responses/${encodeURIComponent(k)}${query({ agent })}`);
+  const revertOne = (k: string, agent: string | undefined): Promise<ApiTimes<RevertAnswer>> =>
+    c.client.call<ApiTimes<RevertAnswer>>(
+      'DELETE',
+      `/active-responses/${encodeURIComponent(k)}${query({ agent })}`,
+    );
   if (flags.all === true) {
     const items = await listAllActive(c);
-    const answers: RevertAnswer[] = [];
+    const answers: ApiTimes<RevertAnswer>[] = [];
     for (const a of items) {
       answers.push(await revertOne(a.key, a.agentId));
     }
@@ -288,6 +291,7 @@ async function resolveArName(c: Ctx, name: string): Promise<string> {
     );
   }
   const known = [...new Set(rules.map((r) => r.arName))];
+  const { didYouMean } = await import('../../core/suggest.js');
   throw new RiposteError(
     ErrorCode.AR_COMMAND_UNKNOWN,
     `Cannot run "${name}": not an active response here.${didYouMean(name, [...known, ...rules.map((r) => r.command)])} Known: ${known.join(', ') || 'none'} (or !script for a script in active-response/bin).`,
@@ -302,6 +306,7 @@ async function resolveArName(c: Ctx, name: string): Promise<string> {
 export async function remoteArRun(given: string, flags: RemoteRunFlags): Promise<void> {
   const c = ctxOf(flags);
   const name = await resolveArName(c, given);
+  const { manualRunMessage } = await import('../../local/manual-run.js');
   const message = manualRunMessage(
     { name, srcip: flags.srcip, user: flags.user, alert: readAlert(flags.alert) },
     [],

@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { parseTimeoutSeconds } from '../../config/parse-duration.js';
 import type { LogLevel } from '../../log/daemon-log.js';
 import { parseHostPort } from '../../link/agent-link-config.js';
+import { checkEnrollLimits, DEFAULT_ENROLL_LIMITS, type EnrollLimits } from '../../manager/enroll-limiter.js';
 import { createManagerApi, adminTokenPath } from '../../manager-api/create-manager-api.js';
 import { startManagerRuntime } from '../../runtime/manager-runtime.js';
 import { ErrorCode, RiposteError } from '../../protocol/error-codes.js';
@@ -23,6 +24,9 @@ interface ManagerFlags {
   readonly logLevel: string;
   readonly localAgent: boolean;
   readonly heartbeat: string;
+  readonly enrollMaxFailures: string;
+  readonly enrollWindow: string;
+  readonly enrollMaxAddresses: string;
 }
 
 const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
@@ -56,6 +60,22 @@ function startAt(text: string): 'beginning' | 'end' {
   return text;
 }
 
+function count(flag: string, text: string): number {
+  if (!/^[0-9]{1,9}$/.test(text)) {
+    throw new RiposteError(ErrorCode.REQUEST_INVALID, `--${flag}: "${text}" is not a whole number`);
+  }
+  return Number(text);
+}
+
+/** The failed-enrollment limits the flags give, range-checked (enroll-limiter.ts). */
+function enrollLimits(flags: ManagerFlags): EnrollLimits {
+  return checkEnrollLimits({
+    maxFailures: count('enroll-max-failures', flags.enrollMaxFailures),
+    windowMs: seconds('enroll-window', flags.enrollWindow) * 1000,
+    maxAddresses: count('enroll-max-addresses', flags.enrollMaxAddresses),
+  });
+}
+
 async function run(flags: ManagerFlags): Promise<void> {
   const heartbeatMs = seconds('heartbeat', flags.heartbeat) * 1000;
   const options = {
@@ -67,6 +87,7 @@ async function run(flags: ManagerFlags): Promise<void> {
     localAgent: flags.localAgent,
     heartbeatMs,
     deadAfterMs: heartbeatMs * 3,
+    enrollLimits: enrollLimits(flags),
     createApi: createManagerApi,
     alertsStartAt: startAt(flags.alertsFrom),
     ...(flags.alerts !== undefined ? { alertsFile: flags.alerts } : {}),
@@ -106,6 +127,21 @@ export function register(program: Command): void {
     .option('--alerts-from <where>', 'where to start a new alerts file: end or beginning', 'end')
     .option('--order-ttl <duration>', 'how long an order waits for a disconnected agent', '24h')
     .option('--heartbeat <duration>', 'link ping period (an agent silent for 3 periods is dropped)', '10s')
+    .option(
+      '--enroll-max-failures <n>',
+      'failed enrollments allowed per source address within --enroll-window (then 429)',
+      String(DEFAULT_ENROLL_LIMITS.maxFailures),
+    )
+    .option(
+      '--enroll-window <duration>',
+      'window of --enroll-max-failures (1s to 1d)',
+      `${DEFAULT_ENROLL_LIMITS.windowMs / 1000}s`,
+    )
+    .option(
+      '--enroll-max-addresses <n>',
+      'source addresses whose failures are tracked at once (least recent forgotten first)',
+      String(DEFAULT_ENROLL_LIMITS.maxAddresses),
+    )
     .option('--no-local-agent', 'do not run the in-process agent 000 (location=server)')
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
     .action(run);

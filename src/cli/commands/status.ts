@@ -11,6 +11,8 @@ import { localClient } from '../local-client.js';
 import { addOutputOptions, outputFormat, type OutputFlags } from '../output.js';
 import { isRemote, remoteClient, type RemoteClient, type RemoteFlags } from '../remote-client.js';
 import { followLine } from '../follow-executions.js';
+import { executionView } from '../../api/routes/views.js';
+import type { ApiTimes } from '../../protocol/api-times.js';
 
 interface StatusFlags extends RemoteFlags, OutputFlags {
   readonly home?: string;
@@ -20,9 +22,12 @@ interface StatusFlags extends RemoteFlags, OutputFlags {
 interface AgentStatus {
   readonly agentId: string;
   readonly pid: number;
-  readonly startedAt: number;
+  readonly startedAt: string;
   readonly activeResponses: number;
 }
+
+/** The manager's `GET /status` as it arrives (ISO times). */
+type DaemonStatusWire = ApiTimes<DaemonStatus>;
 
 function clientOf(flags: StatusFlags): RemoteClient {
   if (isRemote(flags)) {
@@ -41,15 +46,15 @@ function clientOf(flags: StatusFlags): RemoteClient {
   return localClient(home);
 }
 
-function isDaemonStatus(s: DaemonStatus | AgentStatus): s is DaemonStatus {
+function isDaemonStatus(s: DaemonStatusWire | AgentStatus): s is DaemonStatusWire {
   return 'daemon' in s;
 }
 
 /** The text `riposte status` prints. */
-export function formatStatus(s: DaemonStatus | AgentStatus): string {
+export function formatStatus(s: DaemonStatusWire | AgentStatus): string {
   if (!isDaemonStatus(s)) {
     return (
-      `daemon:      agent ${s.agentId}, pid ${s.pid}, since ${new Date(s.startedAt).toISOString()}\n` +
+      `daemon:      agent ${s.agentId}, pid ${s.pid}, since ${s.startedAt}\n` +
       `active:      ${s.activeResponses} active response(s)\n`
     );
   }
@@ -58,13 +63,13 @@ export function formatStatus(s: DaemonStatus | AgentStatus): string {
     .map(([k, n]) => `${n} ${k}`)
     .join(', ');
   const lines = [
-    `daemon:      riposte ${s.daemon.version}, pid ${s.daemon.pid}, since ${s.daemon.started_at}`,
+    `daemon:      riposte ${s.daemon.version}, pid ${s.daemon.pid}, since ${s.daemon.startedAt}`,
     `agents:      ${s.agents.connected} connected of ${s.agents.total}`,
-    `active:      ${s.active_responses} active response(s)`,
+    `active:      ${s.activeResponses} active response(s)`,
     `orders:      ${orders === '' ? 'none' : orders}`,
-    `disk:        ${s.disk.full ? `FULL since ${s.disk.since ?? '?'}` : 'ok'}`,
-    `last errors: ${s.last_errors.length === 0 ? 'none' : ''}`,
-    ...s.last_errors.map((e) => `  ${followLine(e)}`),
+    `disk:        ${s.disk.full ? `FULL since ${s.disk.fullSince ?? '?'}` : 'ok'}`,
+    `last errors: ${s.lastErrors.length === 0 ? 'none' : ''}`,
+    ...s.lastErrors.map((e) => `  ${followLine(executionView(e))}`),
   ];
   return `${lines.join('\n')}\n`;
 }
@@ -83,7 +88,7 @@ export function register(program: Command): void {
       .option('--ca <file>', "the manager's CA certificate to pin (default: $RIPOSTE_CA)"),
   ).action(async (flags: StatusFlags) => {
     const format = outputFormat(flags);
-    const s = await clientOf(flags).call<DaemonStatus | AgentStatus>('GET', '/status');
+    const s = await clientOf(flags).call<DaemonStatusWire | AgentStatus>('GET', '/status');
     process.stdout.write(format === 'json' ? `${JSON.stringify(s)}\n` : formatStatus(s));
   });
 }

@@ -28,18 +28,14 @@ const enrollSchema = { body: strictObject({ name: AGENT_NAME, password: SECRET, 
 const tokenSchema = { body: strictObject({ name: AGENT_NAME, ttl: TTL_SECONDS }, ['name']) };
 const tokenIdParams = strictObject({ id: { type: 'string', pattern: '^[0-9a-f]{12}$' } }, ['id']);
 
-const iso = (ms: number | undefined): string | undefined =>
-  ms === undefined ? undefined : new Date(ms).toISOString();
-
-/** An enrollment token as the API lists it (ISO times; `usedAt` only once used). */
-function tokenView(t: EnrollTokenRecord): Record<string, string> {
-  const usedAt = iso(t.usedAt);
+/** An enrollment token as the API lists it (`usedAt` only once used; ISO on the wire: api-serializer.ts). */
+function tokenView(t: EnrollTokenRecord): Omit<EnrollTokenRecord, 'usedAt'> & { usedAt?: number } {
   return {
     id: t.id,
     name: t.name,
-    createdAt: new Date(t.createdAt).toISOString(),
-    expiresAt: new Date(t.expiresAt).toISOString(),
-    ...(usedAt === undefined ? {} : { usedAt }),
+    createdAt: t.createdAt,
+    expiresAt: t.expiresAt,
+    ...(t.usedAt === undefined ? {} : { usedAt: t.usedAt }),
   };
 }
 

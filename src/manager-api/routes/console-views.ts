@@ -101,7 +101,7 @@ export async function checkView(file: string, at: number): Promise<JsonObject> {
   const errors = r.ok ? [] : r.errors.map((message) => ({ severity: 'error', message }));
   return {
     file,
-    checkedAt: new Date(at).toISOString(),
+    checkedAt: at,
     ok: r.ok,
     ...(r.ok ? { rules: r.config.rules.length, commands: r.config.commands.length } : {}),
     diagnostics: [...errors, ...warnings],
@@ -143,7 +143,7 @@ export function register(app: FastifyInstance, deps: ManagerApiDeps, views: Read
       const limit = Math.min(Number(request.query.limit ?? 10), MAX_RECENT_ALERTS);
       const items = (await deps.service.recentAlerts(limit)).map((a) => ({
         ...(a.id === undefined ? {} : { id: a.id }),
-        receivedAt: new Date(a.receivedAt).toISOString(),
+        receivedAt: a.receivedAt,
         agents: a.agents,
         alert: a.alert,
       }));

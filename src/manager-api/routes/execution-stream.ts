@@ -1,7 +1,7 @@
 /**
  * `GET /executions/stream?agent=`: the live feed of executions as agents report them, as
  * Server-Sent Events (`text/event-stream`). Each event is `event: execution` with the execution
- * (the shape of `GET /executions` items) as `data`, and `id: <agentId>-<id>`. A comment line is sent
+ * (the shape of `GET /executions` items, ISO times) as `data`, and `id: <agentId>-<id>`. A comment line is sent
  * every {@link HEARTBEAT_MS} so proxies and clients can tell a quiet feed from a dead one.
  *
  * One endpoint for every client: the console's live pages and `riposte ar history --follow`, on the
@@ -16,6 +16,7 @@ import type { FleetExecution } from '../../protocol/fleet-records.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import type { ManagerApiDeps } from '../api-deps.js';
 import { AGENT_ID, strictObject } from '../schemas.js';
+import { toApiTimes } from '../../protocol/api-times.js';
 
 export const HEARTBEAT_MS = 15_000;
 export const MAX_BUFFERED_BYTES = 1024 * 1024;
@@ -23,7 +24,7 @@ export const MAX_STREAMS = 100;
 
 /** One SSE event for an execution. */
 export function executionEvent(e: FleetExecution): string {
-  return `id: ${e.agentId}-${e.id}\nevent: execution\ndata: ${JSON.stringify(e)}\n\n`;
+  return `id: ${e.agentId}-${e.id}\nevent: execution\ndata: ${JSON.stringify(toApiTimes(e))}\n\n`;
 }
 
 const schema = { querystring: strictObject({ agent: AGENT_ID }) };

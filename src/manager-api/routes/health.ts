@@ -8,10 +8,10 @@
  *                 agents (connected, by status), active responses, orders by state, the disk, and
  *                 the last failed executions (newest first).
  *
- * Times are ISO-8601. Neither public route says anything an unauthenticated caller could use.
+ * Field names in camelCase and times in ISO-8601, like every answer. Neither public route says anything an unauthenticated caller could use.
  */
 import type { FastifyInstance } from 'fastify';
-import { executionView, type ExecutionView } from '../../api/routes/views.js';
+import type { FleetExecution } from '../../protocol/fleet-records.js';
 import { storageHealth } from '../../log/storage-health.js';
 import type { ManagerApiDeps } from '../api-deps.js';
 
@@ -25,19 +25,21 @@ const VERSION = '0.1.0';
 export interface DaemonStatus {
   readonly daemon: {
     readonly pid: number;
-    readonly started_at: string;
+    /** Epoch ms (ISO on the wire, like every time: api-serializer.ts). */
+    readonly startedAt: number;
     readonly version: string;
     readonly node: string;
   };
   readonly agents: {
     readonly total: number;
     readonly connected: number;
-    readonly by_status: Readonly<Record<string, number>>;
+    readonly byStatus: Readonly<Record<string, number>>;
   };
-  readonly active_responses: number;
+  readonly activeResponses: number;
   readonly orders: Readonly<Record<string, number>>;
-  readonly disk: { readonly full: boolean; readonly since: string | null };
-  readonly last_errors: readonly ExecutionView[];
+  /** `fullSince`: when the disk became full (already ISO, from the storage health). */
+  readonly disk: { readonly full: boolean; readonly fullSince: string | null };
+  readonly lastErrors: readonly FleetExecution[];
 }
 
 async function statusOf(deps: ManagerApiDeps): Promise<DaemonStatus> {
@@ -45,25 +47,24 @@ async function statusOf(deps: ManagerApiDeps): Promise<DaemonStatus> {
   const disk = storageHealth.snapshot();
   const failed = (await deps.service.listExecutions({ limit: ERRORS_SCAN }))
     .filter((e) => e.status !== 'ok' && e.status !== 'running')
-    .slice(0, LAST_ERRORS)
-    .map(executionView);
+    .slice(0, LAST_ERRORS);
   const byStatus: Record<string, number> = { ...stats.agentsByStatus };
   return {
     daemon: {
       pid: process.pid,
-      started_at: new Date(Date.now() - process.uptime() * 1000).toISOString(),
+      startedAt: Math.round(Date.now() - process.uptime() * 1000),
       version: VERSION,
       node: process.version,
     },
     agents: {
       total: Object.values(byStatus).reduce((a, b) => a + b, 0),
       connected: stats.connectedAgents,
-      by_status: byStatus,
+      byStatus,
     },
-    active_responses: stats.activeResponses,
+    activeResponses: stats.activeResponses,
     orders: { ...stats.ordersByState },
-    disk: { full: disk.diskFull, since: disk.since ?? null },
-    last_errors: failed,
+    disk: { full: disk.diskFull, fullSince: disk.since ?? null },
+    lastErrors: failed,
   };
 }
 

@@ -3,7 +3,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { EnrollLimiter } from '../../../src/manager/enroll-limiter.js';
+import { checkEnrollLimits, EnrollLimiter } from '../../../src/manager/enroll-limiter.js';
 
 const limits = { maxFailures: 3, windowMs: 1000, maxAddresses: 2 };
 
@@ -41,4 +41,21 @@ test('memory is bounded: expired addresses are pruned and at most maxAddresses a
     l.recordFailure('127.0.0.5', 6000 + i);
   }
   assert.equal(l.retryAfterMs('127.0.0.5', 6100), 997, 'only the last maxFailures times are kept');
+});
+
+test('limits outside their range are refused, naming the flag, the value and the range', () => {
+  const ok = { maxFailures: 10, windowMs: 60_000, maxAddresses: 10_000 };
+  assert.deepEqual(checkEnrollLimits(ok), ok);
+  const cases: [Partial<typeof ok>, RegExp][] = [
+    [{ maxFailures: 0 }, /^--enroll-max-failures: 0 is not an integer from 1 to 1000000$/],
+    [{ maxFailures: 2.5 }, /^--enroll-max-failures: 2\.5 /],
+    [{ windowMs: 999 }, /^--enroll-window: 999 is not an integer from 1000 to 86400000 ms \(1s to 1d\)$/],
+    [{ windowMs: 86_400_001 }, /^--enroll-window: /],
+    [{ maxAddresses: 0 }, /^--enroll-max-addresses: 0 /],
+    [{ maxAddresses: 1_000_001 }, /^--enroll-max-addresses: 1000001 /],
+  ];
+  for (const [over, message] of cases) {
+    assert.throws(() => checkEnrollLimits({ ...ok, ...over }), { code: 'REQUEST_INVALID', message });
+    assert.throws(() => new EnrollLimiter({ ...ok, ...over }), { code: 'REQUEST_INVALID', message });
+  }
 });

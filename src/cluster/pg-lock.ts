@@ -1,0 +1,21 @@
+/**
+ * Runs a function while holding a PostgreSQL advisory lock on a connection of its own: the
+ * cluster's one-at-a-time steps at start-up (publishing the shared CA, shared-pki.ts). The lock is
+ * released with the connection, also when the process dies.
+ */
+import pg from 'pg';
+
+/** Advisory lock key of start-up steps ("ripostei" in ASCII as a number, distinct from the timers' lease). */
+export const STARTUP_LOCK_KEY = '8244244216859092329';
+
+export async function withPgLock<T>(connectionString: string, key: string, fn: () => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    await client.query(`SELECT pg_advisory_lock(${key})`);
+    return await fn();
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}

@@ -1,0 +1,174 @@
+/**
+ * The order bus over PostgreSQL LISTEN/NOTIFY (order-bus.ts): one connection per node that
+ * LISTENs on `riposte_orders` and sends batches with pg_notify (several batches in one round trip).
+ * NOTIFY is transactional and delivered to every listening session in commit order, but not
+ * stored: while this node's connection is down it misses messages, so after reconnecting it asks
+ * for a resync (its agents' queued orders are re-sent from the store). Batches published while
+ * down wait (bounded) and go out once reconnected.
+ */
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import type { BusHandlers, BusOrder, OrderBus } from './order-bus.js';
+import { decodeBatch, packBatches } from './order-bus.js';
+
+export const PG_ORDER_CHANNEL = 'riposte_orders';
+/** PostgreSQL's NOTIFY payload limit is 8,000 bytes; keep a margin. */
+const MAX_PAYLOAD_BYTES = 7_900;
+/** Batches kept while disconnected. */
+const MAX_PENDING = 10_000;
+
+export interface PgNotifyBusOptions {
+  readonly connectionString: string;
+  /** Called with a one-line description of connection trouble. */
+  readonly onWarn?: (text: string) => void;
+  /** Reconnection delay bounds, ms. @default 250 / 5000 */
+  readonly minRetryMs?: number;
+  readonly maxRetryMs?: number;
+}
+
+export function createPgNotifyBus(opts: PgNotifyBusOptions): OrderBus {
+  return new PgNotifyBus(opts);
+}
+
+class PgNotifyBus implements OrderBus {
+  readonly kind = 'postgres';
+  private readonly node = randomUUID();
+  private client: pg.Client | undefined;
+  private up = false;
+  private closed = false;
+  private handlers: BusHandlers | undefined;
+  private pending: string[] = [];
+  private sending = false;
+  private retry: NodeJS.Timeout | undefined;
+  private failures = 0;
+
+  constructor(private readonly opts: PgNotifyBusOptions) {}
+
+  async start(handlers: BusHandlers): Promise<void> {
+    this.handlers = handlers;
+    await this.connect();
+  }
+
+  private warn(text: string): void {
+    this.opts.onWarn?.(text);
+  }
+
+  private async connect(): Promise<void> {
+    // Timeouts so a connection that died silently is noticed (and replaced) rather than waited on.
+    const client = new pg.Client({
+      connectionString: this.opts.connectionString,
+      connectionTimeoutMillis: 5_000,
+      query_timeout: 10_000,
+      keepAlive: true,
+    });
+    client.on('error', (err) => {
+      this.lost(client, err.message);
+    });
+    client.on('end', () => {
+      this.lost(client, 'connection ended');
+    });
+    client.on('notification', (msg) => {
+      if (msg.channel !== PG_ORDER_CHANNEL || msg.payload === undefined) {
+        return;
+      }
+      const orders = decodeBatch(msg.payload, this.node);
+      if (orders !== undefined && orders.length > 0) {
+        this.handlers?.onOrders(orders);
+      }
+    });
+    this.client = client;
+    await client.connect();
+    await client.query(`LISTEN ${PG_ORDER_CHANNEL}`);
+    const wasDown = this.failures > 0;
+    this.up = true;
+    this.failures = 0;
+    if (wasDown) {
+      this.handlers?.onResync();
+    }
+    this.flush();
+  }
+
+  private lost(client: pg.Client, why: string): void {
+    if (this.client !== client || this.closed) {
+      return;
+    }
+    this.client = undefined;
+    this.up = false;
+    this.failures++;
+    this.warn(`Order bus (PostgreSQL): ${why}; reconnecting.`);
+    client.removeAllListeners('notification');
+    void client.end().catch(() => undefined);
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    if (this.closed || this.retry !== undefined) {
+      return;
+    }
+    const min = this.opts.minRetryMs ?? 250;
+    const max = this.opts.maxRetryMs ?? 5_000;
+    const delay = Math.min(max, min * 2 ** Math.min(this.failures - 1, 10));
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      this.connect().catch((err: unknown) => {
+        const client = this.client;
+        if (client !== undefined) {
+          this.lost(client, err instanceof Error ? err.message : String(err));
+        } else {
+          this.failures++;
+          this.scheduleReconnect();
+        }
+      });
+    }, delay);
+    this.retry.unref();
+  }
+
+  publish(orders: readonly BusOrder[]): void {
+    if (orders.length === 0 || this.closed) {
+      return;
+    }
+    this.pending.push(...packBatches(this.node, orders, MAX_PAYLOAD_BYTES));
+    if (this.pending.length > MAX_PENDING) {
+      const dropped = this.pending.length - MAX_PENDING;
+      this.pending.splice(0, dropped);
+      this.warn(
+        `Order bus (PostgreSQL): ${dropped} batch(es) dropped while down (the store keeps the orders).`,
+      );
+    }
+    this.flush();
+  }
+
+  /** Sends every pending batch, one round trip per up to 64 batches, one round trip at a time. */
+  private flush(): void {
+    const client = this.client;
+    if (this.sending || !this.up || client === undefined || this.pending.length === 0) {
+      return;
+    }
+    this.sending = true;
+    const chunk = this.pending.splice(0, 64);
+    client.query('SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p', [PG_ORDER_CHANNEL, chunk]).then(
+      () => {
+        this.sending = false;
+        this.flush();
+      },
+      (err: unknown) => {
+        this.sending = false;
+        this.pending.unshift(...chunk);
+        if (this.client === client) {
+          this.lost(client, err instanceof Error ? err.message : String(err));
+        } else {
+          this.flush(); // sent on a connection already replaced: resend on the new one
+        }
+      },
+    );
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.retry);
+    const client = this.client;
+    this.client = undefined;
+    this.up = false;
+    await client?.end().catch(() => undefined);
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * A private PostgreSQL for the cluster tests and benchmarks: initdb + pg_ctl from
+ * /usr/lib/postgresql/15/bin (Debian's `postgresql`, installed by .ci/run), run as the `postgres`
+ * user when we are root (PostgreSQL refuses to run as root), on a free 127.0.0.1 port, data in a
+ * temp directory removed at stop, trust authentication on loopback only. Fails with a clear
+ * message when it cannot start. `restart(mode)` stops it (fast: sessions are cut, like a crash of
+ * the connections) and starts it again on the same port and data.
+ */
+import { spawnSync } from 'node:child_process';
+import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '../../support/nats-server.js';
+
+export const PG_BIN = process.env['RIPOSTE_PG_BIN'] ?? '/usr/lib/postgresql/15/bin';
+
+export interface PgServer {
+  /** postgres://postgres@127.0.0.1:PORT/postgres */
+  readonly url: string;
+  readonly port: number;
+  /** Stops PostgreSQL ("fast": every session is cut) and starts it again. */
+  restart(): void;
+  /** Stops it without starting again (start() brings it back). */
+  stopServer(): void;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+function asPostgres(args: readonly string[]): { status: number | null; out: string } {
+  const root = process.getuid?.() === 0;
+  const r = root
+    ? spawnSync('runuser', ['-u', 'postgres', '--', ...args], { encoding: 'utf8' })
+    : spawnSync(args[0] ?? '', args.slice(1), { encoding: 'utf8' });
+  return { status: r.status, out: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error?.message ?? ''}` };
+}
+
+function must(what: string, r: { status: number | null; out: string }): void {
+  if (r.status !== 0) {
+    throw new Error(`PostgreSQL test server: ${what} failed: ${r.out.slice(-2000)}`);
+  }
+}
+
+/** Starts a private PostgreSQL. @throws when the binaries are missing or it cannot start */
+export async function startPgServer(): Promise<PgServer> {
+  if (!existsSync(join(PG_BIN, 'initdb'))) {
+    throw new Error(
+      `${PG_BIN}/initdb not found: install Debian's postgresql (.ci/run does) or set RIPOSTE_PG_BIN`,
+    );
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'riposte-pg-'));
+  if (process.getuid?.() === 0) {
+    const id = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
+    const gid = spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' });
+    chownSync(dir, Number(id.stdout.trim()), Number(gid.stdout.trim()));
+  }
+  const data = join(dir, 'data');
+  const port = await freePort();
+  must(
+    'initdb',
+    asPostgres([
+      join(PG_BIN, 'initdb'),
+      '-D',
+      data,
+      '-A',
+      'trust',
+      '-U',
+      'postgres',
+      '-E',
+      'UTF8',
+      '--no-sync',
+    ]),
+  );
+  const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`;
+  const start = (): void => {
+    must(
+      'pg_ctl start',
+      asPostgres([join(PG_BIN, 'pg_ctl'), '-D', data, '-o', opts, '-l', join(dir, 'log'), '-w', 'start']),
+    );
+  };
+  const stopServer = (): void => {
+    must('pg_ctl stop', asPostgres([join(PG_BIN, 'pg_ctl'), '-D', data, '-m', 'fast', '-w', 'stop']));
+  };
+  start();
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    port,
+    restart: () => {
+      stopServer();
+      start();
+    },
+    stopServer,
+    start,
+    stop: () => {
+      asPostgres([join(PG_BIN, 'pg_ctl'), '-D', data, '-m', 'immediate', '-w', 'stop']);
+      rmSync(dir, { recursive: true, force: true });
+      return Promise.resolve();
+    },
+  };
+}
