@@ -1,43 +1,49 @@
 /**
  * Sends Wazuh AR datagrams to a daemon's execq socket as fast as the socket takes them, over one
- * unix datagram socket (a full receive queue is waited out, as Wazuh's sender retries).
+ * connected unix datagram socket. The receive queue holds only net.unix.max_dgram_qlen (10 by
+ * default) datagrams, so the daemon's reading rate paces the sender: when the queue is full the
+ * sender waits until the kernel reports the socket writable again (the daemon took a datagram),
+ * as a blocking send(2) would, neither spinning (on 2 CPUs that takes CPU from the daemon it
+ * measures) nor sleeping a fixed time (which leaves the daemon idle once it has drained the queue).
  */
 import unixDgram from 'unix-dgram';
 
-/** errno values unix-dgram reports (negated) when the receiver's queue is full. */
-const QUEUE_FULL = new Set([-11, 1]);
-
-/** Sends one datagram, waiting out a full queue. */
-async function sendWithRetry(send: (buf: Buffer) => Promise<number | undefined>, buf: Buffer): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    const code = await send(buf);
-    if (code === undefined) {
-      return;
-    }
-    if (!QUEUE_FULL.has(code) || attempt > 100_000) {
-      throw new Error(`execq send failed (${code})`);
-    }
-    // The queue holds only net.unix.max_dgram_qlen (10 by default) datagrams, so the daemon's
-    // reading rate paces the sender. A 1 ms pause, not a busy yield: on 2 CPUs a spinning sender
-    // takes CPU from the daemon it measures (measured: 31 s instead of 15 s for 10,000).
-    await new Promise((r) => setTimeout(r, 1));
-  }
-}
-
-export async function sendAll(execq: string, messages: readonly string[]): Promise<void> {
+export function sendAll(execq: string, messages: readonly string[]): Promise<void> {
   const socket = unixDgram.createSocket('unix_dgram');
-  const sendOne = (buf: Buffer): Promise<number | undefined> =>
-    new Promise((resolve) => {
-      socket.send(buf, 0, buf.length, execq, (err?: Error) => {
-        const code = (err as { code?: unknown } | undefined)?.code;
-        resolve(err === undefined ? undefined : typeof code === 'number' ? code : -1);
-      });
-    });
-  try {
-    for (const m of messages) {
-      await sendWithRetry(sendOne, Buffer.from(m, 'utf8'));
-    }
-  } finally {
-    socket.close();
-  }
+  return new Promise<void>((resolve, reject) => {
+    let next = 0;
+    let failed = false;
+    const fail = (err: Error): void => {
+      if (!failed) {
+        failed = true;
+        socket.close();
+        reject(err);
+      }
+    };
+    // Sends until the queue is full (then 'writable' calls pump again) or everything is sent.
+    const pump = (): void => {
+      while (next < messages.length && !failed) {
+        let congested = false;
+        socket.send(Buffer.from(messages[next] ?? '', 'utf8'), (err?: Error) => {
+          if (err?.message === 'congestion') {
+            congested = true;
+          } else if (err !== undefined) {
+            fail(err);
+          }
+        });
+        if (congested) {
+          return;
+        }
+        next++;
+      }
+      if (!failed) {
+        socket.close();
+        resolve();
+      }
+    };
+    socket.on('error', fail);
+    socket.on('writable', pump);
+    socket.on('connect', pump);
+    socket.connect(execq);
+  });
 }

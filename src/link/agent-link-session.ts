@@ -24,6 +24,8 @@ export const LAST_ORDER_SEQ_SETTING = 'last_order_seq';
 /** Agent store setting: JSON list of applied seqs above LAST_ORDER_SEQ_SETTING (orders end out of order). */
 export const APPLIED_ORDER_SEQS_SETTING = 'applied_order_seqs';
 const PAGE = 500;
+/** Least time between two execution report runs during a burst, in ms. */
+const FLUSH_INTERVAL_MS = 25;
 
 export interface AgentLinkDeps {
   readonly execd: Pick<Execd, 'submit' | 'revert' | 'listActive'>;
@@ -45,6 +47,7 @@ export class AgentLinkSession {
   private readonly sent = new Set<number>();
   private readonly orderSeqOf = new Map<number, number>();
   private flushQueued = false;
+  private lastFlushAt = -Infinity;
   /** Orders handed to execd whose execution is not recorded yet (not acked yet). */
   private readonly running = new Set<number>();
   /** Orders recorded in this turn, waiting for their applied mark and ack (see settle). */
@@ -85,17 +88,27 @@ export class AgentLinkSession {
     this.onOrder(frame);
   }
 
-  /** An execution was recorded (execd's onExecution hook): report it soon. */
+  /**
+   * An execution was recorded (execd's onExecution hook): report it soon. Each report run reads
+   * every execution above the floor, so during a burst runs are at least FLUSH_INTERVAL_MS apart
+   * (a lone execution is reported at once).
+   */
   notifyExecution(): void {
     if (this.flushQueued) {
       return;
     }
     this.flushQueued = true;
-    // After the current microtasks, so an order's submit() has mapped its execution to the seq.
-    setImmediate(() => {
+    const run = (): void => {
       this.flushQueued = false;
       this.flush();
-    });
+    };
+    // After the current microtasks, so an order's submit() has mapped its execution to the seq.
+    const wait = this.lastFlushAt + FLUSH_INTERVAL_MS - performance.now();
+    if (wait <= 0) {
+      setImmediate(run);
+    } else {
+      setTimeout(run, wait);
+    }
   }
 
   /** The applied-orders marks as stored (this session is their only writer), read once. */
@@ -270,6 +283,7 @@ export class AgentLinkSession {
   private flush(): void {
     // Acks first: an order is acked before its execution is reported, as when each was acked alone.
     this.settleAll();
+    this.lastFlushAt = performance.now();
     const send = this.send;
     if (send === undefined || !this.ready) {
       return;

@@ -84,6 +84,11 @@ export class AgentSessions {
     return this.byId.has(agentId);
   }
 
+  /** Ids of the agents whose hello arrived on this process's link. */
+  readyIds(): string[] {
+    return [...this.byId].filter(([, e]) => e.ready).map(([id]) => id);
+  }
+
   isReady(agentId: string): boolean {
     return this.byId.get(agentId)?.ready ?? false;
   }

@@ -7,7 +7,20 @@ import type { Config } from '../core/config-model.js';
 import type { DaemonLog } from '../log/daemon-log.js';
 import type { AgentSessions } from './agent-sessions.js';
 import type { ManagerEvent } from './manager-service.js';
-import type { ManagerStore } from '../core/orders/manager-store.js';
+import type { AgentRecord, ManagerStore, StoredOrder } from '../core/orders/manager-store.js';
+
+/**
+ * What a node of a cluster (several managers on one PostgreSQL store) adds; absent on a single
+ * manager. Implemented by runtime/cluster-node.ts (docs/scale-out.md).
+ */
+export interface ClusterHooks {
+  /** Orders just committed whose agent is not ready on this node: hand them to the node that holds it. */
+  handOff(orders: readonly StoredOrder[]): void;
+  /** False on the nodes that must not run the cluster-wide timers now (lease held elsewhere). */
+  isLeader(): boolean;
+  /** The agent's link is on another node (seen within the last three heartbeats). */
+  connectedElsewhere(agent: AgentRecord, now: number): boolean;
+}
 
 export interface ManagerContext {
   readonly store: ManagerStore;
@@ -31,6 +44,8 @@ export interface ManagerContext {
    * and an API run without an agent list runs there.
    */
   readonly singleHost: boolean;
+  /** Set when this manager is one node of a cluster. */
+  readonly cluster?: ClusterHooks;
 }
 
 /** Wazuh's default `agents_disconnection_time`: 10 minutes, in ms. */

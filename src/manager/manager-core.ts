@@ -26,7 +26,7 @@ function statusOf(ctx: ManagerContext, a: AgentRecord): AgentStatus {
   if (a.removedAt !== undefined) {
     return 'removed';
   }
-  if (ctx.sessions.isConnected(a.id)) {
+  if (ctx.sessions.isConnected(a.id) || ctx.cluster?.connectedElsewhere(a, ctx.now()) === true) {
     return 'active';
   }
   return a.lastSeen === undefined ? 'never_connected' : 'disconnected';

@@ -60,9 +60,15 @@ export async function queueOrders(
     await alsoInTransaction?.(tx);
     return stored;
   });
+  const elsewhere: StoredOrder[] = [];
   for (const order of orders) {
     ctx.emit({ type: 'order-state', agentId: order.agentId, seq: order.seq, state: 'queued' });
-    ctx.sessions.send(order.agentId, frameOf(order));
+    if (!ctx.sessions.send(order.agentId, frameOf(order))) {
+      elsewhere.push(order);
+    }
+  }
+  if (elsewhere.length > 0) {
+    ctx.cluster?.handOff(elsewhere); // a cluster: the node holding the agent's link sends it
   }
   return orders;
 }

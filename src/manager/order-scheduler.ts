@@ -16,16 +16,29 @@ export function startOrderScheduler(ctx: ManagerContext, everyMs = 1000): OrderS
   /** The running check, if any: a slow store never runs two checks at once. */
   let running: Promise<number> | undefined;
   const check = async (): Promise<number> => {
+    if (ctx.cluster?.isLeader() === false) {
+      return 0; // a cluster: the lease holder runs it (runtime/cluster-node.ts)
+    }
     try {
       return await expireDue(ctx);
     } catch (err: unknown) {
       ctx.log.error(`Order expiry failed: ${err instanceof Error ? err.message : String(err)}`);
       return 0;
-    } finally {
-      running = undefined;
     }
   };
-  const tick = (): Promise<number> => (running ??= check());
+  const tick = (): Promise<number> => {
+    if (running !== undefined) {
+      return running;
+    }
+    const p = check();
+    running = p;
+    void p.finally(() => {
+      if (running === p) {
+        running = undefined;
+      }
+    });
+    return p;
+  };
   const timer = setInterval(() => void tick(), everyMs);
   timer.unref();
   void tick();

@@ -45,7 +45,9 @@ async function targetFacts(
   }
   const a = await ctx.store.getAgent(id);
   const exists = a !== undefined && a.removedAt === undefined;
-  return { id, exists, active: exists && ctx.sessions.isReady(id), arDisabled: a?.arDisabled ?? false };
+  const active =
+    exists && (ctx.sessions.isReady(id) || ctx.cluster?.connectedElsewhere(a, ctx.now()) === true);
+  return { id, exists, active, arDisabled: a?.arDisabled ?? false };
 }
 
 /** The program (basename) and timeout `command` runs: "!x" runs x statelessly, else its AR rule. */

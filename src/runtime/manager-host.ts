@@ -27,6 +27,7 @@ import { createLinkHandler, type LinkHandler } from '../manager/link-handler.js'
 import {
   DEFAULT_DISCONNECTION_TIME_MS,
   LOCAL_AGENT_ID,
+  type ClusterHooks,
   type ManagerContext,
 } from '../manager/manager-context.js';
 import type { ManagerEventListener, ManagerService } from '../manager/manager-service.js';
@@ -95,6 +96,7 @@ export async function openManagerHost(
   opts: ManagerHostOptions,
   singleHost: boolean,
   logName: string,
+  cluster?: ClusterHooks,
 ): Promise<ManagerHost> {
   const home = resolve(opts.home);
   assertSafeHome(home);
@@ -115,6 +117,7 @@ export async function openManagerHost(
     arConf,
     disconnectionTimeMs: opts.disconnectionTimeMs ?? DEFAULT_DISCONNECTION_TIME_MS,
     singleHost,
+    ...(cluster !== undefined ? { cluster } : {}),
   };
   return { home, config, log, store, ctx, listeners, handler: createLinkHandler(ctx) };
 }

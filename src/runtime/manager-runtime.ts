@@ -23,8 +23,11 @@ import {
   type ManagerHostOptions,
 } from './manager-host.js';
 import type { CreateManagerApi, ManagerApiHandle, ManagerService } from '../manager/manager-service.js';
+import { createClusterNode, shareEnrollment, type ClusterNode, type ClusterOptions } from './cluster-node.js';
 
 export interface ManagerRuntimeOptions extends ManagerHostOptions {
+  /** One node of a cluster on a PostgreSQL store (docs/scale-out.md). */
+  readonly cluster?: ClusterOptions;
   /** HTTPS address. @default 127.0.0.1:1515 */
   readonly listen?: { readonly host: string; readonly port: number };
   /** Run the in-process agent 000 (location=server). @default true */
@@ -59,11 +62,25 @@ function ensurePassword(file: string, log: DaemonLog): void {
   }
 }
 
+function clusterNodeOf(opts: ManagerRuntimeOptions): ClusterNode | undefined {
+  return opts.cluster !== undefined ? createClusterNode(opts.cluster, opts.heartbeatMs ?? 10_000) : undefined;
+}
+
 /** Starts the manager. @throws RiposteError CONFIG_* when ossec.conf cannot be used. */
 export async function startManagerRuntime(opts: ManagerRuntimeOptions): Promise<ManagerRuntime> {
-  const host = await openManagerHost(opts, false, 'riposte-manager');
+  const cluster = clusterNodeOf(opts);
+  const host = await openManagerHost(opts, false, 'riposte-manager', cluster?.hooks);
   const { home, log, ctx } = host;
   const passwordFile = join(home, 'etc', 'authd.pass');
+  if (opts.cluster !== undefined) {
+    await shareEnrollment({
+      storeUrl: opts.cluster.storeUrl,
+      store: host.store,
+      pkiDir: join(home, 'etc', 'pki'),
+      passwordFile,
+      log,
+    });
+  }
   ensurePassword(passwordFile, log);
   const pki = await ensureManagerPki(join(home, 'etc', 'pki'), Date.now(), opts.listen?.host);
   const enrollment = new Enrollment(ctx, pki, passwordFile, new EnrollLimiter(opts.enrollLimits));
@@ -84,6 +101,7 @@ export async function startManagerRuntime(opts: ManagerRuntimeOptions): Promise<
   server.setApi(api);
   const listen = opts.listen ?? { host: '127.0.0.1', port: 1515 };
   const address = await server.listen(listen.host, listen.port);
+  await cluster?.attach(ctx);
   const scheduler = startScheduler(opts, host);
   const local = opts.localAgent === false ? undefined : await startLocalAgent(opts, host);
   const tailer =
@@ -100,7 +118,7 @@ export async function startManagerRuntime(opts: ManagerRuntimeOptions): Promise<
     home,
     passwordFile,
     api,
-    stop: () => stopAll({ tailer, scheduler, local, api, server, store: host.store, log }),
+    stop: () => stopAll({ tailer, scheduler, local, api, server, cluster, store: host.store, log }),
   };
 }
 
@@ -110,6 +128,7 @@ interface Parts {
   readonly local: LocalAgent | undefined;
   readonly api: ManagerApiHandle | undefined;
   readonly server: LinkServer;
+  readonly cluster: ClusterNode | undefined;
   readonly store: { close(): Promise<void> };
   readonly log: DaemonLog;
 }
@@ -121,6 +140,7 @@ async function stopAll(p: Parts): Promise<void> {
   await p.local?.runtime.stop();
   await p.server.close();
   await p.api?.close();
+  await p.cluster?.stop();
   await p.store.close();
   p.log.info('Manager stopped.');
   p.log.flush();

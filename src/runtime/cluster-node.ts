@@ -1,0 +1,189 @@
+/**
+ * What makes a `riposte manager` on a PostgreSQL store one node of a cluster (docs/scale-out.md):
+ *
+ * - the order bus (src/cluster/order-bus.ts): orders this node stores for an agent whose link it
+ *   does not hold are handed to the other nodes; orders handed by others are sent to the agents
+ *   whose link this node holds;
+ * - the sweep: every `sweepEveryMs` a slice of this node's agents gets its queued orders older
+ *   than `staleAfterMs` re-sent from the store, and all of them after the bus was down (resync).
+ *   This covers a node killed between its commit and its publish, and messages the bus lost; the
+ *   agent dedupes by seq, so a re-send never runs an order twice;
+ * - the timers' lease (pg-lease.ts): order expiry runs on the lease holder only;
+ * - the shared CA and enrollment password (shared-pki.ts), under the start-up lock.
+ *
+ * The store stays the source of truth: an agent's hello on any node sends what is queued for it.
+ */
+import type { ManagerStore } from '../core/orders/manager-store.js';
+import type { BusOrder, OrderBus } from '../cluster/order-bus.js';
+import { createPgNotifyBus } from '../cluster/pg-notify-bus.js';
+import { createNatsBus } from '../cluster/nats-bus.js';
+import { startPgLease, type Lease } from '../cluster/pg-lease.js';
+import { STARTUP_LOCK_KEY, withPgLock } from '../cluster/pg-lock.js';
+import { syncSharedEnrollment } from '../cluster/shared-pki.js';
+import type { DaemonLog } from '../log/daemon-log.js';
+import type { ClusterHooks, ManagerContext } from '../manager/manager-context.js';
+import type { OrderFrame } from '../protocol/link.js';
+
+export interface ClusterOptions {
+  /** postgres://... of the shared store. */
+  readonly storeUrl: string;
+  /** "postgres" (LISTEN/NOTIFY on the store's server, the default) or "nats://HOST:PORT[,...]". */
+  readonly bus?: string;
+  /** @default 2000 */
+  readonly sweepEveryMs?: number;
+  /** @default 5000 */
+  readonly staleAfterMs?: number;
+  /** Agents re-checked per sweep. @default 200 */
+  readonly sweepSlice?: number;
+  /** Lease try/check period. @default 2000 */
+  readonly leaseEveryMs?: number;
+}
+
+export interface ClusterNode {
+  /** For ManagerContext.cluster; hand-offs before `attach` are dropped (the sweep re-sends them). */
+  readonly hooks: ClusterHooks;
+  /** Connects the bus and the lease and starts the sweep, once the context exists. */
+  attach(ctx: ManagerContext): Promise<void>;
+  stop(): Promise<void>;
+}
+
+function busFor(opts: ClusterOptions, log: DaemonLog): OrderBus {
+  const onWarn = (t: string): void => {
+    log.warn(t);
+  };
+  const bus = opts.bus ?? 'postgres';
+  if (bus.startsWith('nats://')) {
+    return createNatsBus({ servers: bus, onWarn });
+  }
+  return createPgNotifyBus({ connectionString: opts.storeUrl, onWarn });
+}
+
+function frameOf(o: BusOrder & { readonly payload: string }): OrderFrame {
+  return o.kind === 'add'
+    ? { type: 'order', seq: o.seq, kind: 'add', message: o.payload }
+    : { type: 'order', seq: o.seq, kind: 'revert', key: o.payload };
+}
+
+/** Sends orders handed by another node to the agents whose link this node holds. */
+async function deliverHanded(ctx: ManagerContext, orders: readonly BusOrder[]): Promise<void> {
+  for (const o of orders) {
+    if (!ctx.sessions.isReady(o.agentId)) {
+      continue;
+    }
+    if (o.payload !== undefined) {
+      ctx.sessions.send(o.agentId, frameOf({ ...o, payload: o.payload }));
+      continue;
+    }
+    const stored = await Promise.resolve(ctx.store.getOrder(o.agentId, o.seq));
+    if (stored?.state === 'queued') {
+      ctx.sessions.send(o.agentId, frameOf(stored));
+    }
+  }
+}
+
+/** Re-sends the queued orders of `agentIds` created before `before` (all when undefined). */
+async function resend(
+  ctx: ManagerContext,
+  agentIds: readonly string[],
+  before: number | undefined,
+): Promise<number> {
+  let n = 0;
+  for (const id of agentIds) {
+    if (!ctx.sessions.isReady(id)) {
+      continue;
+    }
+    for (const o of await Promise.resolve(ctx.store.queuedOrders(id))) {
+      if ((before === undefined || o.createdAt < before) && ctx.sessions.send(id, frameOf(o))) {
+        n++;
+      }
+    }
+  }
+  return n;
+}
+
+function startLease(opts: ClusterOptions, log: DaemonLog): Lease {
+  return startPgLease({
+    connectionString: opts.storeUrl,
+    ...(opts.leaseEveryMs !== undefined ? { everyMs: opts.leaseEveryMs } : {}),
+    onChange: (leader) => {
+      log.info(
+        leader ? 'This node now runs the cluster timers.' : 'This node no longer runs the cluster timers.',
+      );
+    },
+    onWarn: (t) => {
+      log.warn(t);
+    },
+  });
+}
+
+/** Builds the node's parts; nothing connects before `attach`. */
+export function createClusterNode(opts: ClusterOptions, heartbeatMs: number): ClusterNode {
+  let bus: OrderBus | undefined;
+  let lease: Lease | undefined;
+  let sweep: NodeJS.Timeout | undefined;
+  let cursor = 0;
+  const hooks: ClusterHooks = {
+    handOff: (orders) => {
+      bus?.publish(orders.map((o) => ({ agentId: o.agentId, seq: o.seq, kind: o.kind, payload: o.payload })));
+    },
+    isLeader: () => lease?.isLeader() ?? false,
+    connectedElsewhere: (agent, now) =>
+      agent.lastSeen !== undefined && now - agent.lastSeen < 3 * heartbeatMs,
+  };
+  let log: DaemonLog | undefined;
+  const report = (what: string) => (err: unknown) => {
+    log?.error(`Cluster ${what} failed: ${err instanceof Error ? err.message : String(err)}`);
+  };
+  return {
+    hooks,
+    async attach(ctx) {
+      log = ctx.log;
+      lease = startLease(opts, ctx.log);
+      const b = busFor(opts, ctx.log);
+      bus = b;
+      await b.start({
+        onOrders: (orders) => {
+          deliverHanded(ctx, orders).catch(report('hand-off delivery'));
+        },
+        onResync: () => {
+          resend(ctx, ctx.sessions.readyIds(), undefined).catch(report('resync'));
+        },
+      });
+      const slice = opts.sweepSlice ?? 200;
+      sweep = setInterval(() => {
+        const ids = ctx.sessions.readyIds();
+        if (cursor >= ids.length) {
+          cursor = 0;
+        }
+        const part = ids.slice(cursor, cursor + slice);
+        cursor += slice;
+        resend(ctx, part, ctx.now() - (opts.staleAfterMs ?? 5_000)).catch(report('sweep'));
+      }, opts.sweepEveryMs ?? 2_000);
+      sweep.unref();
+      ctx.log.info(`Cluster node: order bus ${b.kind}, timers by PostgreSQL advisory lock.`);
+    },
+    async stop() {
+      clearInterval(sweep);
+      await bus?.close();
+      await lease?.stop();
+    },
+  };
+}
+
+/** Makes this node's CA and enrollment password the cluster's (under the start-up lock). */
+export function shareEnrollment(p: {
+  readonly storeUrl: string;
+  readonly store: Pick<ManagerStore, 'getSetting' | 'setSetting'>;
+  readonly pkiDir: string;
+  readonly passwordFile: string;
+  readonly log: DaemonLog;
+}): Promise<void> {
+  return withPgLock(p.storeUrl, STARTUP_LOCK_KEY, async () => {
+    const r = await syncSharedEnrollment(p.store, p.pkiDir, p.passwordFile, Date.now());
+    if (r === 'adopted') {
+      p.log.info("Adopted the cluster's CA and enrollment password from the store.");
+    } else if (r === 'published') {
+      p.log.info("This node's CA and enrollment password are now the cluster's (stored).");
+    }
+  });
+}

@@ -1,0 +1,77 @@
+/**
+ * Tools run to completion on the spawn worker threads (SpawnWorkerPool.run, what the daemon uses
+ * for nft/ip/...): same contract as runProcess (stdin in, stdout/stderr out, exit code), the abort
+ * signal stops the whole process group, and runTool goes through the runner set process-wide.
+ */
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { SpawnWorkerPool } from '../../src/exec/spawn-workers.js';
+import { runTool, setToolProcessRunner } from '../../src/scripts/contract/tools.js';
+import type { ProcessSpec } from '../../src/exec/run-process.js';
+import { isRunning, waitFor } from './process-probe.js';
+
+const pool = new SpawnWorkerPool(1);
+after(async () => {
+  setToolProcessRunner(undefined);
+  await pool.close();
+});
+
+describe('SpawnWorkerPool.run', () => {
+  test('stdin in, stdout, stderr and the exit code out', async () => {
+    const r = await pool.run({
+      file: '/bin/sh',
+      args: ['-c', 'tr a-z A-Z; echo oops >&2; exit 3'],
+      input: 'block 198.51.100.7\n',
+      timeoutMs: 10_000,
+    });
+    assert.equal(r.exitCode, 3);
+    assert.equal(r.stdout, 'BLOCK 198.51.100.7\n');
+    assert.equal(r.stderr, 'oops\n');
+    assert.equal(r.spawnError, undefined);
+    assert.equal(r.aborted, false);
+  });
+
+  test('a missing program is a spawn error, not a rejection', async () => {
+    const r = await pool.run({ file: '/nonexistent/tool', args: [], timeoutMs: 10_000 });
+    assert.equal(r.exitCode, null);
+    assert.match(r.spawnError ?? '', /ENOENT/);
+  });
+
+  test('aborting the signal stops the process group; the result says aborted', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'riposte-run-'));
+    try {
+      const pidFile = path.join(dir, 'pid');
+      const abort = new AbortController();
+      const running = pool.run({
+        file: '/bin/sh',
+        args: ['-c', 'echo $$ > "$0.tmp" && mv "$0.tmp" "$0" && exec sleep 30', pidFile],
+        timeoutMs: 60_000,
+        killGraceMs: 500,
+        signal: abort.signal,
+      });
+      assert.ok(await waitFor(() => fs.existsSync(pidFile), 10_000), 'the child started');
+      const pid = Number(fs.readFileSync(pidFile, 'utf8').trim());
+      abort.abort();
+      const r = await running;
+      assert.equal(r.aborted, true);
+      assert.ok(await waitFor(() => !isRunning(pid), 5000), 'the aborted child is gone');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('runTool uses the process-wide runner (the daemon sets the spawn workers)', async () => {
+    const seen: ProcessSpec[] = [];
+    setToolProcessRunner((spec) => {
+      seen.push(spec);
+      return pool.run(spec);
+    });
+    const r = await runTool({ tool: 'cat', args: [], input: 'x\n' });
+    assert.equal(r.stdout, 'x\n');
+    assert.equal(seen.length, 1);
+    assert.match(seen[0]?.file ?? '', /\/cat$/);
+  });
+});
