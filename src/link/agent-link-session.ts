@@ -211,6 +211,10 @@ export class AgentLinkSession {
       send({ type: 'ack', seq: order.seq });
       return;
     }
+    if (order.kind === 'add' && this.decidedBefore(order.seq)) {
+      this.settle(order.seq);
+      return;
+    }
     this.running.add(order.seq);
     if (this.deps.disabled) {
       // Nothing runs: marked, acked and rejected at once.
@@ -223,12 +227,29 @@ export class AgentLinkSession {
     void this.run(order);
   }
 
+  /**
+   * An add order whose execution was recorded (with its seq) before a kill -9 cut it short of the
+   * ack, and that got as far as its decision (the key is written in the decision's transaction,
+   * with the offender count and the active row): the restart re-applied or closed it, so running
+   * the redelivery would count a second offence for one alert (issue 13, finding 4). One that
+   * ended on its own is done as well. Only one interrupted before its decision counted nothing
+   * and runs again.
+   */
+  private decidedBefore(seq: number): boolean {
+    const e = this.deps.store.orderExecution(seq);
+    if (e === undefined || (e.key === undefined && (e.status === 'running' || e.note === 'interrupted'))) {
+      return false;
+    }
+    this.deps.log.info(`Order ${seq} was already taken in (execution ${e.id}): acked, not run again.`);
+    return true;
+  }
+
   private async run(order: OrderFrame): Promise<void> {
     let executionId: number | undefined;
     try {
       executionId =
         order.kind === 'add'
-          ? (await this.deps.execd.submit(order.message))?.executionId
+          ? (await this.deps.execd.submit(order.message, order.seq))?.executionId
           : (await this.deps.execd.revert(order.key))?.executionId;
     } finally {
       if (executionId !== undefined) {

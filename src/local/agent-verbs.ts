@@ -148,6 +148,7 @@ export class AgentVerbs {
         extraArgs: req.arguments,
         alert: req.alert,
         module: 'API',
+        ...(req.dryRun === true ? { dryRun: true } : {}),
       });
       await this.runtime.execd.submit(JSON.stringify(message));
     }

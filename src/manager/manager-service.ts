@@ -150,6 +150,10 @@ export interface ManagerService {
   queryExecutions(query: ExecutionQuery): Promise<ExecutionPage>;
   /** Executions received in [since, until) per minute and outcome (from the store). */
   countExecutionsPerMinute(since: number, until: number): Promise<MinuteCount[]>;
+  /** The most recently received failed executions over the whole history (at most `limit`). */
+  recentFailures(limit: number): Promise<FleetExecution[]>;
+  /** Each agent's most recently received failed execution. */
+  lastFailurePerAgent(): Promise<FleetExecution[]>;
   /** Distinct alerts that recently caused orders, newest first (at most 50). */
   recentAlerts(limit: number): Promise<RecentAlert[]>;
   /** Subscribes to events; returns the unsubscribe function. */

@@ -87,6 +87,7 @@ export async function runCommand(ctx: ManagerContext, req: RunRequest): Promise<
       extraArgs: req.arguments,
       alert: req.alert,
       module: 'API',
+      ...(req.dryRun === true ? { dryRun: true } : {}),
     }),
   );
   const affected: string[] = [];

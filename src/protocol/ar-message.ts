@@ -42,13 +42,30 @@ export interface BuildArMessageInput {
   readonly alert: JsonObject;
   /** @default "wazuh-analysisd" */
   readonly module?: string;
+  /**
+   * A dry run (`PUT /active-response?dry_run=true`, `riposte ar run --dry-run`): marked in the
+   * message as `origin.dry_run: true`, so it travels with the durable order to the agent, whose
+   * execd then decides, records and logs as usual but runs the dry-run executor (nothing touches
+   * the host). Riposte's extension; Wazuh never sets it.
+   */
+  readonly dryRun?: boolean;
+}
+
+/** True for a message built with {@link BuildArMessageInput.dryRun}. */
+export function isDryRunMessage(msg: JsonObject): boolean {
+  const origin = msg['origin'];
+  return isJsonObject(origin) && origin['dry_run'] === true;
 }
 
 /** The message analysisd sends for one (alert, AR) pair, keys in Wazuh's order. */
 export function buildArMessage(input: BuildArMessageInput): ArEnvelope {
   return {
     version: 1,
-    origin: { name: input.nodeName, module: input.module ?? 'wazuh-analysisd' },
+    origin: {
+      name: input.nodeName,
+      module: input.module ?? 'wazuh-analysisd',
+      ...(input.dryRun === true ? { dry_run: true } : {}),
+    },
     command: input.arName,
     parameters: { extra_args: [...input.extraArgs], alert: input.alert },
   };

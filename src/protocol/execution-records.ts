@@ -73,7 +73,10 @@ export interface ExecutionRecord {
 export type ExecutionStart = Omit<
   ExecutionRecord,
   'id' | 'endedAt' | 'exitCode' | 'signal' | 'timedOut' | 'status' | 'stderrTail' | 'note'
->;
+> & {
+  /** The manager order this add came from (stored only; the link dedupes redeliveries by it). */
+  readonly orderSeq?: number | undefined;
+};
 
 /** Fields given when an execution ends. */
 export interface ExecutionEnd {

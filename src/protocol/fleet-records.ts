@@ -140,4 +140,6 @@ export interface RunRequest {
   readonly alert: JsonObject;
   /** Explicit ids, or every enrolled agent except "000" (Wazuh's default). */
   readonly agents: readonly string[] | 'all';
+  /** Decide, record and log on the agent, touch nothing on the host (ar-message.ts `dryRun`). */
+  readonly dryRun?: boolean;
 }

@@ -62,6 +62,8 @@ const METHODS = [
   'removeEnrollToken',
   'queryExecutions',
   'countExecutionsPerMinute',
+  'recentFailures',
+  'lastFailurePerAgent',
   'recentAlertOrders',
 ] as const satisfies readonly MethodName[];
 type Listed = (typeof METHODS)[number];

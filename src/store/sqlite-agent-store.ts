@@ -12,6 +12,7 @@ import type {
   AgentStore,
   ExecutionQuery,
   InterruptedExecution,
+  OrderExecution,
   ReapplyRecords,
   ReapplyTarget,
   StartedReapply,
@@ -21,11 +22,12 @@ import type {
   ExecutionEnd,
   ExecutionRecord,
   ExecutionStart,
+  ExecutionStatus,
 } from '../protocol/execution-records.js';
 import { MIGRATIONS } from './migrations/index.js';
 import { openCheckedDatabase } from './open-database.js';
 import { guardDiskFull } from './disk-full-guard.js';
-import { activeToParams, nul, rowToActive, rowToExecution, tupleToActive } from './sqlite-rows.js';
+import { activeToParams, nul, opt, rowToActive, rowToExecution, tupleToActive } from './sqlite-rows.js';
 import { prepareStatements, type ExecutionEndRow, type Statements } from './sqlite-statements.js';
 import {
   AUTO_PRUNE_EVERY,
@@ -153,6 +155,7 @@ class SqliteAgentStore implements AgentStore {
       srcip: nul(s.srcip),
       user: nul(s.user),
       started_at: s.startedAt,
+      order_seq: s.orderSeq ?? null,
     });
     const id = Number(lastInsertRowid);
     // By id, not by a per-process counter, so an agent restarted often still prunes.
@@ -231,6 +234,13 @@ class SqliteAgentStore implements AgentStore {
       return;
     }
     this.st.endExecutions.run({ ids: JSON.stringify(ids), ...endParams(end) });
+  }
+
+  orderExecution(seq: number): OrderExecution | undefined {
+    const row = this.st.orderExecution.get(seq);
+    return row === undefined
+      ? undefined
+      : { id: row.id, key: opt(row.key), status: row.status as ExecutionStatus, note: opt(row.note) };
   }
 
   setExecutionKey(id: number, key: string): void {

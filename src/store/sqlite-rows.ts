@@ -48,6 +48,8 @@ export interface ExecutionRow {
   status: string;
   stderr_tail: string;
   note: string | null;
+  /** The manager order an add came from (migration 2). */
+  order_seq: number | null;
 }
 
 /** NULL → undefined. */

@@ -34,6 +34,7 @@ const EXECUTION_START_COLUMNS = [
   'srcip',
   'user',
   'started_at',
+  'order_seq',
 ] as const;
 
 /** Parameters of `insertExecution`: the start columns of an execution row. */
@@ -125,6 +126,9 @@ export function prepareStatements(db: Database.Database) {
          ended_at = @ended_at, exit_code = @exit_code, signal = @signal, timed_out = @timed_out,
          status = @status, stderr_tail = @stderr_tail, note = @note
        WHERE id = @id`,
+    ),
+    orderExecution: db.prepare<[number], Pick<ExecutionRow, 'id' | 'key' | 'status' | 'note'>>(
+      'SELECT id, key, status, note FROM executions WHERE order_seq = ? ORDER BY id DESC LIMIT 1',
     ),
     setExecutionKey: db.prepare<[string, number]>('UPDATE executions SET key = ? WHERE id = ?'),
     ...prepareBulkStatements(db),

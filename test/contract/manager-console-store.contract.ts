@@ -163,6 +163,28 @@ export function managerConsoleStoreContract(name: string, make: MakeStore): void
       });
     });
 
+    void test("failures over the whole history: newest first, and each agent's last one", async () => {
+      await withStore(make, async (s) => {
+        // 3,000 executions; the only failures are among the OLDEST (beyond any "newest 1,000" window).
+        const failures: Record<number, FleetExecution['status']> = {
+          5: 'failed',
+          7: 'spawn-error',
+          10: 'timed-out',
+          12: 'failed',
+        };
+        await s.batch(async (tx) => {
+          for (let id = 1; id <= 3000; id++) {
+            const status = failures[id];
+            const agent = id % 3 === 0 ? '003' : id % 2 === 0 ? '001' : '002';
+            await tx.recordExecution(execution(agent, id, status === undefined ? {} : { status }));
+          }
+        });
+        assert.deepEqual(ids(await s.recentFailures(20)), ['003/12', '001/10', '002/7', '002/5']);
+        assert.deepEqual(ids(await s.recentFailures(2)), ['003/12', '001/10']);
+        assert.deepEqual(ids(await s.lastFailurePerAgent()), ['001/10', '002/7', '003/12']);
+      });
+    });
+
     void test('command matches the AR name or the program basename, literally', async () => {
       await withStore(make, async (s) => {
         await s.recordExecution(execution('001', 1));

@@ -311,6 +311,16 @@ export class FakeManagerService implements ManagerService {
     return this.overExecutions(async (s) => s.countExecutionsPerMinute(since, until));
   }
 
+  async recentFailures(limit: number): Promise<FleetExecution[]> {
+    this.record('recentFailures', limit);
+    return this.overExecutions(async (s) => s.recentFailures(limit));
+  }
+
+  async lastFailurePerAgent(): Promise<FleetExecution[]> {
+    this.record('lastFailurePerAgent');
+    return this.overExecutions(async (s) => s.lastFailurePerAgent());
+  }
+
   recentAlertsValue: RecentAlert[] = [];
 
   async recentAlerts(limit: number): Promise<RecentAlert[]> {

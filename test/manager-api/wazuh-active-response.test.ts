@@ -4,6 +4,8 @@
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { buildArMessage, isDryRunMessage } from '../../src/protocol/ar-message.js';
+import type { JsonObject } from '../../src/protocol/json.js';
 import type { RunRequest } from '../../src/protocol/fleet-records.js';
 import type { WazuhErrorCode, WazuhStyleResult } from '../../src/manager/manager-service.js';
 import { apiFixture, type ApiFixture } from './api-fixture.js';
@@ -59,6 +61,35 @@ void describe('PUT /active-response (Wazuh-compatible)', () => {
     });
     const expected: RunRequest = { command: 'restart-wazuh0', arguments: [], alert: {}, agents: 'all' };
     assert.deepEqual(f.service.callsOf('run').at(-1)?.args, [expected]);
+  });
+
+  void test('dry_run=true makes a dry-run request, marked in the message the order carries', async () => {
+    const res = await f.app.inject({
+      method: 'PUT',
+      url: '/active-response?agents_list=001&dry_run=true',
+      headers: f.auth('operator'),
+      payload: { command: 'firewall-drop600', alert: { data: { srcip: '10.0.0.1' } } },
+    });
+    assert.equal(res.statusCode, 200);
+    const expected: RunRequest = {
+      command: 'firewall-drop600',
+      arguments: [],
+      alert: { data: { srcip: '10.0.0.1' } },
+      agents: ['001'],
+      dryRun: true,
+    };
+    assert.deepEqual(f.service.callsOf('run').at(-1)?.args, [expected]);
+    const message = buildArMessage({ nodeName: 'n', arName: 'x', extraArgs: [], alert: {}, dryRun: true });
+    assert.deepEqual(message.origin, { name: 'n', module: 'wazuh-analysisd', dry_run: true });
+    assert.equal(isDryRunMessage(message as unknown as JsonObject), true);
+    assert.equal(isDryRunMessage({ origin: { name: 'n', module: 'API' } }), false);
+    const bad = await f.app.inject({
+      method: 'PUT',
+      url: '/active-response?dry_run=yes',
+      headers: f.auth('operator'),
+      payload: { command: 'firewall-drop600' },
+    });
+    assert.equal(bad.statusCode, 400);
   });
 
   void test('an empty command reaches the service (Wazuh answers 1650 per agent, not 400)', async () => {

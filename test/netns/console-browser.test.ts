@@ -4,8 +4,9 @@
  * driven by playwright-core, runs in the same namespace. An operator signs in, watches an alert's
  * block appear live on the Active page (server-sent events, no reload), reverts it from there and
  * the attacker namespace can connect again (kernel state, checked with nft and a TCP connect); a
- * read-only user sees no revert control and the API refuses the revert anyway; Simulate explains an
- * alert; axe-core finds no serious accessibility violation; the strict CSP is never violated.
+ * read-only user sees no revert control and the API refuses the revert anyway; an admin lists and
+ * removes an enrollment token; Rules runs a fresh check of the file; Simulate picks the real recent
+ * alert and explains an alert; axe-core finds no serious accessibility violation; the strict CSP is never violated.
  *
  * With RIPOSTE_CONSOLE_SCREENSHOTS=1 it also writes docs/console/<page>.png.
  */
@@ -150,6 +151,21 @@ async function seedForScreenshots(page: Page): Promise<void> {
     .waitFor({ timeout: 20_000 });
 }
 
+/** Polls an async condition until it answers (not undefined), bounded by `ms`. */
+async function waitForAsync<T>(what: string, ms: number, check: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) {
+      return v;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 async function assertAccessible(page: Page, where: string): Promise<void> {
   const violations = await seriousA11yViolations(page);
   assert.deepEqual(violations, [], `${where}: ${JSON.stringify(violations)}`);
@@ -217,6 +233,74 @@ describe('web console in chromium, manager + agent in a namespace', { skip }, ()
       assert.equal(refused.status, 403);
       assert.equal(canConnect(p, 6), false, 'still blocked');
     } finally {
+      await c.close();
+    }
+  });
+
+  test('enrollment tokens listed and removed on the Agents page; Rules runs a fresh check; Simulate picks the real recent alert', async () => {
+    const c = await openConsole(browser!, origin);
+    const conf = path.join(home, 'ossec.conf');
+    try {
+      const { page } = c;
+      await signIn(page, adminToken);
+      await page.getByRole('link', { name: 'Agents', exact: true }).click();
+      await page.getByLabel('Agent name').fill('web-09');
+      await page.getByRole('button', { name: 'Create enrollment token' }).click();
+      const tokenRow = page.getByRole('row').filter({ hasText: 'web-09' });
+      await tokenRow.getByText('unused').waitFor({ timeout: 10_000 });
+      await assertAccessible(page, 'agents page with tokens');
+      page.once('dialog', (d) => void d.accept());
+      await tokenRow.getByRole('button', { name: /Remove enrollment token/ }).click();
+      await tokenRow.waitFor({ state: 'detached', timeout: 10_000 });
+      const listed = await pageApi(page, 'GET', '/agents/tokens');
+      assert.equal(listed.status, 200);
+      assert.ok(!JSON.stringify(listed.body).includes('web-09'), 'removed on the server');
+
+      await page.getByRole('link', { name: 'Rules', exact: true }).click();
+      await page.getByRole('status').filter({ hasText: 'valid' }).waitFor({ timeout: 10_000 });
+      writeFileSync(conf, CONFIG.replace('<timeout>600</timeout>', '<timeout>soon</timeout>'));
+      await page.getByRole('button', { name: 'Run check again' }).click();
+      await page.getByRole('status').filter({ hasText: 'invalid' }).waitFor({ timeout: 10_000 });
+      await page
+        .getByLabel('Check diagnostics')
+        .getByText(/timeout/)
+        .first()
+        .waitFor();
+      writeFileSync(conf, CONFIG);
+
+      const n = pair!.victim4.split('.')[2] ?? '1';
+      const line = alert(`10.231.${n}.77`);
+      const id = (JSON.parse(line) as { id: string }).id;
+      appendFileSync(alertsFile, `${line}\n`);
+      await waitForAsync('the alert among the recent ones', 20_000, async () => {
+        const r = await pageApi(page, 'GET', '/alerts/recent?limit=1');
+        return JSON.stringify(r.body).includes(id) ? true : undefined;
+      });
+      await page.getByRole('link', { name: 'Simulate' }).click();
+      await page.getByRole('button', { name: 'Pick a recent alert' }).click();
+      const text = page.getByLabel('Alert JSON');
+      await waitForAsync('the picked alert in the text box', 10_000, async () =>
+        (await text.inputValue()).includes(id) ? true : undefined,
+      );
+      const picked = JSON.parse(await text.inputValue()) as {
+        rule: { description: string };
+        data: { srcip: string };
+      };
+      assert.equal(
+        picked.rule.description,
+        'sshd: brute force',
+        'the whole alert, not a rebuilt minimal one',
+      );
+      assert.equal(picked.data.srcip, `10.231.${n}.77`);
+      await page.getByRole('button', { name: 'Explain' }).click();
+      await page
+        .getByRole('row')
+        .filter({ hasText: 'firewall-drop600' })
+        .getByText('fires', { exact: true })
+        .waitFor();
+      assert.deepEqual(c.cspViolations, []);
+    } finally {
+      writeFileSync(conf, CONFIG);
       await c.close();
     }
   });

@@ -9,7 +9,89 @@ interface AgentRow extends Agent {
   readonly lastError?: string;
 }
 
-function EnrollToken() {
+/** `GET /agents/tokens`: an enrollment token without its secret. */
+interface EnrollTokenInfo {
+  readonly id: string;
+  readonly name: string;
+  readonly createdAt: string;
+  readonly expiresAt: string;
+  readonly usedAt?: string;
+}
+
+function tokenState(t: EnrollTokenInfo, now: number): string {
+  if (t.usedAt !== undefined) {
+    return `used ${new Date(t.usedAt).toLocaleString()}`;
+  }
+  return Date.parse(t.expiresAt) < now ? 'expired' : 'unused';
+}
+
+/** Enrollment tokens (admin): listed without their secret; removing one stops it enrolling an agent. */
+function EnrollTokens({ gen, changed }: { gen: number; changed: () => void }) {
+  const [tokens, setTokens] = useState<EnrollTokenInfo[]>([]);
+  const [error, setError] = useState<string | undefined>();
+  const now = useNow(30_000);
+  useEffect(() => {
+    void api<Page<EnrollTokenInfo>>('GET', '/agents/tokens').then((p) => setTokens(p.items));
+  }, [gen]);
+  const remove = (t: EnrollTokenInfo): void => {
+    if (confirm(`Remove the enrollment token for ${t.name} (${t.id})? It can no longer enroll an agent.`)) {
+      api('DELETE', `/agents/tokens/${t.id}`).then(changed, (err: unknown) =>
+        setError(err instanceof ApiError ? err.message : String(err)),
+      );
+    }
+  };
+  return (
+    <div class="card">
+      <h2 id="tokens-title">Enrollment tokens</h2>
+      {error !== undefined && (
+        <p role="alert" class="error">
+          {error}
+        </p>
+      )}
+      {tokens.length === 0 ? (
+        <p class="muted">No enrollment tokens.</p>
+      ) : (
+        <table class="grid" aria-labelledby="tokens-title">
+          <thead>
+            <tr>
+              <th scope="col">Id</th>
+              <th scope="col">Agent name</th>
+              <th scope="col">Created</th>
+              <th scope="col">Expires</th>
+              <th scope="col">State</th>
+              <th scope="col">
+                <span class="sr-only">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {tokens.map((t) => (
+              <tr key={t.id}>
+                <td class="mono">{t.id}</td>
+                <td>{t.name}</td>
+                <td>{new Date(t.createdAt).toLocaleString()}</td>
+                <td>{new Date(t.expiresAt).toLocaleString()}</td>
+                <td>{tokenState(t, now)}</td>
+                <td>
+                  <button
+                    type="button"
+                    class="small"
+                    aria-label={`Remove enrollment token ${t.id} for ${t.name}`}
+                    onClick={() => remove(t)}
+                  >
+                    Remove
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </div>
+  );
+}
+
+function EnrollToken({ created }: { created: () => void }) {
   const [name, setName] = useState('');
   const [made, setMade] = useState<{ name: string; token: string; expiresAt: string } | undefined>();
   const [error, setError] = useState<string | undefined>();
@@ -20,6 +102,7 @@ function EnrollToken() {
       (t) => {
         setMade(t);
         setName('');
+        created();
       },
       (err: unknown) => setError(err instanceof ApiError ? err.message : String(err)),
     );
@@ -57,6 +140,7 @@ function EnrollToken() {
 export function AgentsPage({ me }: { me: Me }) {
   const [agents, setAgents] = useState<AgentRow[]>([]);
   const [gen, setGen] = useState(0);
+  const [tokenGen, setTokenGen] = useState(0);
   const now = useNow(5000);
   useEffect(() => {
     void api<Page<AgentRow>>('GET', '/agents').then((p) => setAgents(p.items));
@@ -120,7 +204,8 @@ export function AgentsPage({ me }: { me: Me }) {
           </tbody>
         </table>
       </div>
-      {admin && <EnrollToken />}
+      {admin && <EnrollToken created={() => setTokenGen((g) => g + 1)} />}
+      {admin && <EnrollTokens gen={tokenGen} changed={() => setTokenGen((g) => g + 1)} />}
     </section>
   );
 }

@@ -29,7 +29,11 @@ function fromHash(): Filters {
 }
 const OUTCOMES = ['', 'ok', 'failed', 'timed-out', 'spawn-error', 'running'];
 
-function toQuery(f: Filters, format?: string): string {
+/** Rows per page; "Load more" follows the server's cursor. */
+const PAGE = 200;
+
+/** The filters as a query; an export (format) takes every match, a page takes PAGE after `cursor`. */
+function toQuery(f: Filters, format?: string, cursor?: string): string {
   return qs({
     agent: f.agent,
     command: f.command,
@@ -38,7 +42,8 @@ function toQuery(f: Filters, format?: string): string {
     alert: f.alert,
     since: f.since === '' ? undefined : new Date(f.since).toISOString(),
     until: f.until === '' ? undefined : new Date(f.until).toISOString(),
-    limit: 500,
+    limit: format === undefined ? PAGE : undefined,
+    cursor,
     format,
   });
 }
@@ -139,22 +144,25 @@ export function HistoryPage() {
     return () => removeEventListener('hashchange', on);
   }, []);
   const [items, setItems] = useState<Execution[]>([]);
+  const [next, setNext] = useState<string | undefined>();
   const [error, setError] = useState<string | undefined>();
   const f = useDebounced(filters, 250);
-  useEffect(() => {
-    api<Page<Execution>>('GET', `/executions${toQuery(f)}`).then(
+  const load = (cursor: string | undefined): void => {
+    api<Page<Execution>>('GET', `/executions${toQuery(f, undefined, cursor)}`).then(
       (p) => {
-        setItems(p.items);
+        setItems((old) => (cursor === undefined ? p.items : [...old, ...p.items]));
+        setNext(p.nextCursor);
         setError(undefined);
       },
       (err: unknown) => setError(err instanceof ApiError ? err.message : String(err)),
     );
-  }, [f]);
+  };
+  useEffect(() => load(undefined), [f]);
   useEffect(
     () =>
       onExecution((e) => {
         if (matches(e, f)) {
-          setItems((old) => [e, ...old].slice(0, 500));
+          setItems((old) => [e, ...old]);
         }
       }),
     [f],
@@ -163,7 +171,9 @@ export function HistoryPage() {
     <section aria-labelledby="history-title">
       <div class="page-head">
         <h1 id="history-title">History</h1>
-        <p class="muted">{items.length} executions</p>
+        <p class="muted">
+          {items.length} executions{next === undefined ? '' : ' shown, more match'}
+        </p>
         <a class="button" href={`/executions${toQuery(f, 'csv')}`} download="executions.csv">
           Export CSV
         </a>
@@ -200,6 +210,11 @@ export function HistoryPage() {
           </tbody>
         </table>
       </div>
+      {next !== undefined && (
+        <button type="button" onClick={() => load(next)}>
+          Load more
+        </button>
+      )}
     </section>
   );
 }

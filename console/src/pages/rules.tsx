@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api } from '../api';
+import { api, ApiError } from '../api';
 
 export interface RuleRow {
   readonly command: string;
@@ -18,6 +18,65 @@ export interface RulesAnswer {
   readonly rules: readonly RuleRow[];
   readonly whiteList: readonly string[];
   readonly diagnostics: readonly { severity: string; message: string }[];
+}
+
+/** `GET /rules/check`: `riposte check` of the file as it is on disk now. */
+interface CheckAnswer {
+  readonly file: string;
+  readonly checkedAt: string;
+  readonly ok: boolean;
+  readonly diagnostics: readonly { severity: string; message: string }[];
+}
+
+/** Runs a fresh check on open and on demand; the loaded rules change only at a restart. */
+function FreshCheck() {
+  const [c, setC] = useState<CheckAnswer | undefined>();
+  const [error, setError] = useState<string | undefined>();
+  const run = (): void => {
+    api<CheckAnswer>('GET', '/rules/check').then(
+      (answer) => {
+        setC(answer);
+        setError(undefined);
+      },
+      (err: unknown) => setError(err instanceof ApiError ? err.message : String(err)),
+    );
+  };
+  useEffect(run, []);
+  return (
+    <div class="card" aria-labelledby="check-title">
+      <h2 id="check-title">Check of the file now</h2>
+      {error !== undefined && (
+        <p role="alert" class="error">
+          {error}
+        </p>
+      )}
+      {c !== undefined && (
+        <>
+          <p role="status">
+            <span class={c.ok ? 'badge outcome-ok' : 'badge outcome-failed'}>
+              {c.ok ? 'valid' : 'invalid'}
+            </span>{' '}
+            <span class="mono">{c.file}</span> checked at {new Date(c.checkedAt).toLocaleString()}
+            {c.ok ? '' : ' (the running configuration is the one loaded at start)'}
+          </p>
+          {c.diagnostics.length === 0 ? (
+            <p class="muted">No errors or warnings.</p>
+          ) : (
+            <ul class="plain" aria-label="Check diagnostics">
+              {c.diagnostics.map((d) => (
+                <li key={d.message}>
+                  <span class={`badge sev-${d.severity}`}>{d.severity}</span> {d.message}
+                </li>
+              ))}
+            </ul>
+          )}
+        </>
+      )}
+      <button type="button" onClick={run}>
+        Run check again
+      </button>
+    </div>
+  );
 }
 
 export function RulesPage() {
@@ -78,9 +137,9 @@ export function RulesPage() {
           )}
         </div>
         <div class="card">
-          <h2>Check diagnostics</h2>
+          <h2>Load diagnostics</h2>
           {r.diagnostics.length === 0 ? (
-            <p class="muted">No warnings.</p>
+            <p class="muted">No warnings at load.</p>
           ) : (
             <ul class="plain">
               {r.diagnostics.map((d) => (
@@ -92,6 +151,7 @@ export function RulesPage() {
           )}
         </div>
       </div>
+      <FreshCheck />
     </section>
   );
 }

@@ -1,5 +1,13 @@
 import { useState } from 'preact/hooks';
-import { api, ApiError, qs, type Page, type Execution } from '../api';
+import { api, ApiError, qs, type Page } from '../api';
+
+/** `GET /alerts/recent`: an alert that caused orders, whole. */
+interface RecentAlert {
+  readonly id?: string;
+  readonly receivedAt: string;
+  readonly agents: readonly string[];
+  readonly alert: Record<string, unknown>;
+}
 
 interface Explained {
   readonly alert_id: string | null;
@@ -41,20 +49,18 @@ export function SimulatePage() {
       setError(err instanceof ApiError ? err.message : String(err)),
     );
   };
-  const recent = (): void => {
-    void api<Page<Execution>>('GET', `/executions${qs({ limit: 1 })}`).then((p) => {
-      const e = p.items[0];
-      if (e !== undefined) {
-        setText(
-          JSON.stringify({
-            rule: { level: 10, id: String(e.ruleId ?? 0) },
-            agent: { id: e.agentId },
-            id: e.alertId,
-            data: { srcip: e.srcip, dstuser: e.user },
-          }),
-        );
-      }
-    });
+  const [recent, setRecent] = useState<readonly RecentAlert[] | undefined>();
+  const loadRecent = (): void => {
+    api<Page<RecentAlert>>('GET', `/alerts/recent${qs({ limit: 20 })}`).then(
+      (p) => {
+        setRecent(p.items);
+        const first = p.items[0];
+        if (first !== undefined) {
+          setText(JSON.stringify(first.alert, null, 2));
+        }
+      },
+      (err: unknown) => setError(err instanceof ApiError ? err.message : String(err)),
+    );
   };
   return (
     <section aria-labelledby="simulate-title">
@@ -78,10 +84,34 @@ export function SimulatePage() {
           <button type="submit" class="primary">
             Explain
           </button>
-          <button type="button" onClick={recent}>
-            Use the most recent execution's alert
+          <button type="button" onClick={loadRecent}>
+            Pick a recent alert
           </button>
         </div>
+        {recent !== undefined &&
+          (recent.length === 0 ? (
+            <p class="muted">No alert has caused a response yet.</p>
+          ) : (
+            <label>
+              Recent alerts (those that caused responses)
+              <select
+                name="recent"
+                onChange={(e) => {
+                  const a = recent[Number(e.currentTarget.value)];
+                  if (a !== undefined) {
+                    setText(JSON.stringify(a.alert, null, 2));
+                  }
+                }}
+              >
+                {recent.map((a, i) => (
+                  <option key={`${a.id ?? ''}-${a.receivedAt}`} value={i}>
+                    {new Date(a.receivedAt).toLocaleString()} · {a.id ?? 'no id'} · agents{' '}
+                    {a.agents.join(', ')}
+                  </option>
+                ))}
+              </select>
+            </label>
+          ))}
         {error !== undefined && (
           <p role="alert" class="error">
             {error}

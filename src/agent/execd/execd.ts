@@ -7,6 +7,7 @@
  * Every promise started here is tracked, so `idle()` and `stop()` can wait for them, and every
  * failure is logged, never thrown into the event loop.
  */
+import { isDryRunMessage } from '../../protocol/ar-message.js';
 import { restoreAction } from '../../core/execd/due-reverts.js';
 import type { InterruptedExecution } from '../../core/execd/agent-store.js';
 import type { ActiveResponse } from '../../protocol/execution-records.js';
@@ -65,9 +66,13 @@ export class Execd {
     };
   }
 
-  /** Takes one raw AR message; resolves when its execution is recorded (undefined if rejected). */
-  submit(raw: string): Promise<AddResult | undefined> {
-    const result = intake(raw, this.ctx.resolver, this.ctx.log);
+  /**
+   * Takes one raw AR message; resolves when its execution is recorded (undefined if rejected).
+   * `orderSeq`: the manager order it came from, recorded with the start record.
+   */
+  submit(raw: string, orderSeq?: number): Promise<AddResult | undefined> {
+    const taken = intake(raw, this.ctx.resolver, this.ctx.log);
+    const result = taken.ok && orderSeq !== undefined ? { ...taken, job: { ...taken.job, orderSeq } } : taken;
     if (!result.ok) {
       return Promise.resolve(
         result.reason === 'not-present' ? recordAbsent(this.ctx, result.job) : undefined,
@@ -87,7 +92,8 @@ export class Execd {
       this.ctx.log.warn(`Active response '${job.arName}' refused: ${refusal}.`);
       return Promise.resolve(undefined);
     }
-    const script = this.ctx.inProcessScript?.(job.program);
+    // A dry-run order runs alone through the dry-run executor, never in a real batch.
+    const script = isDryRunMessage(job.message) ? undefined : this.ctx.inProcessScript?.(job.program);
     if (script) {
       return this.enqueue(job.program, script, (done) => ({ kind: 'add', job, done }));
     }

@@ -12,6 +12,8 @@ export interface AddStartJob {
   readonly message: JsonObject;
   readonly arName: string;
   readonly program: string;
+  /** The manager order it came from, if any. */
+  readonly orderSeq?: number | undefined;
 }
 
 /** An add, before its key is known; `facts` when the caller already read them from the message. */
@@ -28,6 +30,7 @@ export function addStart(
     agentId: ctx.agentId,
     ...facts,
     startedAt: ctx.now(),
+    ...(job.orderSeq !== undefined ? { orderSeq: job.orderSeq } : {}),
   };
 }
 

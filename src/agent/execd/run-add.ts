@@ -8,7 +8,12 @@
  */
 import { decideAdd, type AddDecision } from '../../core/execd/decide-add.js';
 import { offenderTimeout } from '../../core/execd/repeated-offenders.js';
-import { keysOfCheckKeys, responseKey, rewriteForScript } from '../../protocol/ar-message.js';
+import {
+  isDryRunMessage,
+  keysOfCheckKeys,
+  responseKey,
+  rewriteForScript,
+} from '../../protocol/ar-message.js';
 import { parseLenientJson, type JsonObject } from '../../protocol/json.js';
 import type { ActiveResponse, ExecutionEnd } from '../../protocol/execution-records.js';
 import type { ScriptOutcome } from '../executor/spawn-script.js';
@@ -26,6 +31,8 @@ export interface AddJob {
   readonly program: string;
   /** ar.conf timeout in seconds; 0 = stateless. */
   readonly timeoutSec: number;
+  /** The manager order it came from (recorded with the start; see AgentStore.orderExecution). */
+  readonly orderSeq?: number | undefined;
 }
 
 /** Result for callers that wait (manual runs, tests). */
@@ -91,6 +98,43 @@ export function decideAndStore(
   return decision;
 }
 
+/**
+ * The decision of a dry-run add: the same rule (repeated offenders included) and answer, logged,
+ * but the active list, the offender counts and the timers are left as they are: nothing was done
+ * on the host, so nothing may be listed as in force or reverted later.
+ */
+export function decideDryRun(
+  ctx: ExecdContext,
+  job: AddJob,
+  prep: Prepared,
+  existing: ActiveResponse | undefined,
+): AddDecision {
+  const { key, facts } = prep;
+  const timeoutSec =
+    job.timeoutSec > 0
+      ? offenderTimeout(job.timeoutSec, ctx.store.getOffenderCount(key), ctx.repeatedOffenders).timeoutSec
+      : 0;
+  const decision = decideAdd(
+    {
+      key,
+      arName: job.arName,
+      program: job.program,
+      agentId: ctx.agentId,
+      timeoutSec,
+      addMessage: prep.addLine,
+      deleteMessage: JSON.stringify(rewriteForScript(job.message, 'delete', job.program)),
+      ...facts,
+    },
+    existing,
+    ctx.now(),
+  );
+  ctx.log.info(
+    `Dry run: active response '${job.arName}' would be ${decision.kind === 'extended' ? 'extended' : decision.kind === 'started' ? 'added' : 'run untracked'}${decision.kind === 'untracked' ? '' : ` until ${new Date(decision.active.expiresAt).toISOString()}`}; nothing touched the host.`,
+    { key },
+  );
+  return decision;
+}
+
 function logDecision(ctx: ExecdContext, job: AddJob, decision: AddDecision): void {
   if (decision.kind !== 'untracked') {
     logInForce(ctx.log, decision.active, decision.kind === 'extended');
@@ -136,6 +180,7 @@ async function addInSlot(
   onLease: (lease: KeyLease) => void,
 ): Promise<AddResult> {
   const facts = alertFacts(job.message);
+  const dryRun = isDryRunMessage(job.message);
   const executionId = ctx.store.startExecution(addStart(ctx, job, facts));
   let key: string | undefined;
   let decision: AddDecision | undefined;
@@ -149,6 +194,7 @@ async function addInSlot(
       line,
       mode: 'add',
       limits: ctx.limits,
+      ...(dryRun ? { dryRun } : {}),
       decide: async (firstLine) => {
         key = responseKey(basenameOf(job.program), keysOfCheckKeys(parseLenientJson(firstLine)), (m) => {
           ctx.log.warn(m);
@@ -159,7 +205,10 @@ async function addInSlot(
         // One transaction: the execution's key (what a restart reconciles by) and the decision.
         decision = ctx.store.transaction(() => {
           ctx.store.setExecutionKey(executionId, k);
-          return decideAndStore(ctx, job, { key: k, addLine: line, facts }, ctx.store.getActive(k));
+          const existing = ctx.store.getActive(k);
+          return dryRun
+            ? decideDryRun(ctx, job, { key: k, addLine: line, facts }, existing)
+            : decideAndStore(ctx, job, { key: k, addLine: line, facts }, existing);
         });
         return JSON.stringify(rewriteForScript(job.message, decision.answer, job.program));
       },
@@ -176,7 +225,8 @@ async function addInSlot(
     );
   }
   const action = decision?.kind === 'extended' ? 'abort' : 'add';
-  ctx.store.endExecution(executionId, executionEnd(outcome, { key, action, note: noteFor(decision) }));
+  const note = dryRun ? `dry run: ${noteFor(decision) ?? 'not tracked'}` : noteFor(decision);
+  ctx.store.endExecution(executionId, executionEnd(outcome, { key, action, note }));
   ctx.onExecution?.(executionId);
   return { executionId, key, decision: decision?.kind ?? 'none' };
 }

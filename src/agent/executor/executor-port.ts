@@ -44,6 +44,8 @@ export interface ScriptInvocation {
   readonly decide?: (firstLine: string) => Promise<string | undefined>;
   /** @default process.env */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** This invocation alone is a dry run (a dry-run order), whatever the runner's mode. */
+  readonly dryRun?: boolean;
 }
 
 /** none = delete mode; eof = stdout ended without a line; line = a first line came; timeout = none within handshakeMs. */

@@ -99,7 +99,7 @@ export function selectRunner(opts: RunnerOptions): ScriptRunner {
       return Promise.resolve(refused(refusal, opts.now));
     }
     const stock = stockFor(join(inv.home, inv.program));
-    if (dryRun) {
+    if (dryRun || inv.dryRun === true) {
       return stock ? dryRunStockScript(stock, inv, opts.now) : dryRunSpawn(inv, opts.now);
     }
     return stock ? runScriptInProcess(stock, inv, opts.now) : runScript(inv, opts.now, start);

@@ -80,6 +80,10 @@ export function register(program: Command): void {
     .option('--srcip <ip>', 'source IP for the alert')
     .option('--user <name>', 'user (data.dstuser) for the alert')
     .option('--alert <file>', 'a whole alert (JSON) to send, or - for stdin')
+    .option(
+      '--dry-run',
+      'decide, record and log on the agents but touch nothing on the host; the executions list the commands that would run',
+    )
     .action(async (name: string, flags: HomeFlags) => remoteArRun(name, withClient(flags)));
   common(ar.command('history').description('executions with their outcomes, newest first'))
     .option('--limit <n>', 'how many', '50')

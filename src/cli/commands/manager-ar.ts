@@ -220,6 +220,8 @@ export interface RemoteRunFlags extends RemoteArFlags {
   readonly user?: string | undefined;
   /** A file holding a whole alert (JSON), or "-" for stdin. */
   readonly alert?: string | undefined;
+  /** `PUT /active-response?dry_run=true`: nothing touches the host (ar-message.ts `dryRun`). */
+  readonly dryRun?: boolean | undefined;
 }
 
 function readAlert(file: string | undefined): JsonObject | undefined {
@@ -300,7 +302,7 @@ async function resolveArName(c: Ctx, name: string): Promise<string> {
 
 /**
  * `riposte ar run NAME --manager URL [--agent ID]` (every agent without `--agent`): Wazuh's
- * `PUT /active-response`. The srcip and user are validated like a local run. Exits non-zero
+ * `PUT /active-response` (`--dry-run`: `?dry_run=true`). The srcip and user are validated like a local run. Exits non-zero
  * (REQUEST_INVALID) when the command was sent to no agent.
  */
 export async function remoteArRun(given: string, flags: RemoteRunFlags): Promise<void> {
@@ -315,10 +317,15 @@ export async function remoteArRun(given: string, flags: RemoteRunFlags): Promise
   const body = { command: name, arguments: [], alert: isJsonObject(alert) ? alert : {} };
   const result = await c.client.call<WazuhStyleResult>(
     'PUT',
-    `/active-response${query({ agents_list: c.agent })}`,
+    `/active-response${query({ agents_list: c.agent, dry_run: flags.dryRun === true ? 'true' : undefined })}`,
     body,
   );
   c.out(c.json ? `${JSON.stringify(result)}\n` : formatRunResult(result));
+  if (flags.dryRun === true && !c.json && result.data.affected_items.length > 0) {
+    c.out(
+      'Dry run: the agents decide, record and log as usual but touch nothing on the host; each execution lists the commands it would have run (riposte ar history --output json: stderr_tail).\n',
+    );
+  }
   if (result.error === 1) {
     throw new RiposteError(ErrorCode.REQUEST_INVALID, `Cannot run "${name}": ${runSummary(result)}`);
   }

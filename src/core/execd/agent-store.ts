@@ -12,6 +12,7 @@ import type {
   ExecutionEnd,
   ExecutionRecord,
   ExecutionStart,
+  ExecutionStatus,
 } from '../../protocol/execution-records.js';
 
 export interface ExecutionQuery {
@@ -47,6 +48,15 @@ export interface ReapplyRecords {
   readonly keys: readonly string[];
   readonly startedAt: number;
   readonly end: ExecutionEnd;
+}
+
+/** What the link needs to know of an order's execution after a restart. */
+export interface OrderExecution {
+  readonly id: number;
+  /** Set once the add was decided (in the decision's transaction): the response was counted. */
+  readonly key: string | undefined;
+  readonly status: ExecutionStatus;
+  readonly note: string | undefined;
 }
 
 export interface AgentStore {
@@ -97,6 +107,8 @@ export interface AgentStore {
   /** Records the start of an execution; returns its id. */
   startExecution(start: ExecutionStart): number;
   /** Records the key of a running execution once known (an add learns it at the handshake). */
+  /** The newest execution recorded for manager order `seq` (ExecutionStart.orderSeq), if any. */
+  orderExecution(seq: number): OrderExecution | undefined;
   setExecutionKey(id: number, key: string): void;
   endExecution(id: number, end: ExecutionEnd): void;
   getExecution(id: number): ExecutionRecord | undefined;

@@ -65,12 +65,9 @@ function registerEnrollment(app: FastifyInstance, deps: ManagerApiDeps): void {
   );
 }
 
-/** Failed outcomes, for an agent's `lastError`. */
-const FAILED = new Set(['failed', 'timed-out', 'spawn-error']);
-
 /**
  * The agents with, for the console, `activeCount` (active responses now) and `lastError` (the
- * most recent failed execution among the last 1000 executions of the fleet, as one line).
+ * agent's most recent failed execution in the store's whole history, as one line).
  */
 async function agentsWithActivity(
   deps: ManagerApiDeps,
@@ -78,14 +75,12 @@ async function agentsWithActivity(
 ): Promise<Record<string, unknown>[]> {
   const counts = views.active.countByAgent();
   const lastError = new Map<string, string>();
-  for (const e of await deps.service.listExecutions({ limit: 1000 })) {
-    if (FAILED.has(e.status) && !lastError.has(e.agentId)) {
-      const why = e.note ?? e.stderrTail.trim().split('\n').pop() ?? '';
-      lastError.set(
-        e.agentId,
-        `${new Date(e.startedAt).toISOString()} ${e.arName} ${e.status}: ${why}`.slice(0, 300),
-      );
-    }
+  for (const e of await deps.service.lastFailurePerAgent()) {
+    const why = e.note ?? e.stderrTail.trim().split('\n').pop() ?? '';
+    lastError.set(
+      e.agentId,
+      `${new Date(e.startedAt).toISOString()} ${e.arName} ${e.status}: ${why}`.slice(0, 300),
+    );
   }
   return (await deps.service.listAgents()).map((a) => ({
     ...a,

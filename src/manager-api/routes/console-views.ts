@@ -48,11 +48,9 @@ export function topCounts<T>(rows: readonly T[], key: (row: T) => string | undef
     .slice(0, n);
 }
 
-const FAILED = new Set(['failed', 'timed-out', 'spawn-error']);
-
 async function overview(deps: ManagerApiDeps, views: ReadModels): Promise<JsonObject> {
   const active: FleetActiveResponse[] = views.active.all();
-  const recent: FleetExecution[] = await deps.service.listExecutions({ limit: 1000 });
+  const failing: FleetExecution[] = await deps.service.recentFailures(FAILING_N);
   const agents = await deps.service.listAgents();
   const now = deps.now();
   const { since, until } = perMinuteWindow(now);
@@ -64,7 +62,7 @@ async function overview(deps: ManagerApiDeps, views: ReadModels): Promise<JsonOb
     topSourceIps: topCounts(active, (a) => a.srcip, TOP_N),
     topUsers: topCounts(active, (a) => a.user, TOP_N),
     perMinute: perMinuteSeries(counts, now),
-    failing: recent.filter((e) => FAILED.has(e.status)).slice(0, FAILING_N),
+    failing,
     disconnectedAgents: agents.filter((a) => a.status === 'disconnected'),
   } as unknown as JsonObject;
 }

@@ -5,6 +5,10 @@
  * command) and the result shape (`data.affected_items`, `failed_items`, `message`, `error`
  * 0/1/2) are the service's; this route only validates and converts the request.
  *
+ * `dry_run=true` (Riposte's) makes it a dry run: the orders and executions are recorded and logged
+ * as usual, but the agent's dry-run executor runs them, so nothing touches the host, and each
+ * execution's output lists the exact commands that would have run.
+ *
  * `pretty=true` indents the JSON like Wazuh's API (3 spaces); `wait_for_complete` is accepted for
  * compatibility and has no effect (the call never waits for agents: orders are durable).
  */
@@ -25,6 +29,8 @@ export interface RunQuery {
   agents_list?: string;
   pretty?: 'true' | 'false';
   wait_for_complete?: 'true' | 'false';
+  /** Riposte's: a dry run (nothing touches the host; the executions list what would have run). */
+  dry_run?: 'true' | 'false';
 }
 
 /** Empty (Wazuh answers 1650 per agent), or an optional "!" then a relative path without "..". */
@@ -36,6 +42,7 @@ export const RUN_SCHEMA = {
     agents_list: AGENT_LIST,
     pretty: QUERY_BOOLEAN,
     wait_for_complete: QUERY_BOOLEAN,
+    dry_run: QUERY_BOOLEAN,
   }),
   body: strictObject(
     {
@@ -56,7 +63,13 @@ export function toRunRequest(body: RunBody, query: RunQuery): RunRequest {
     );
   }
   const agents = query.agents_list === undefined ? 'all' : [...new Set(query.agents_list.split(','))];
-  return { command: body.command, arguments: body.arguments ?? [], alert: body.alert ?? {}, agents };
+  return {
+    command: body.command,
+    arguments: body.arguments ?? [],
+    alert: body.alert ?? {},
+    agents,
+    ...(query.dry_run === 'true' ? { dryRun: true } : {}),
+  };
 }
 
 export function register(app: FastifyInstance, deps: ManagerApiDeps): void {

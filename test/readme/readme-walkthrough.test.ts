@@ -1,0 +1,197 @@
+/**
+ * The README's walkthrough runs as written (issue #9 acceptance). Blocks the walkthrough marks with
+ * an HTML comment right before them are extracted from README.md and executed literally by bash:
+ *
+ *   <!-- readme-test single-host: daemon ... -->   started in the background (a daemon that keeps
+ *                                                   running, as in the README's first shell)
+ *   <!-- readme-test single-host -->               run to completion, in order, in one "second
+ *                                                   shell" (exported variables carry over)
+ *
+ * Where: a scratch network namespace the test creates (so the firewall responses act on its
+ * nftables only), with HOME and the working directory in a temporary copy of this commit's tree
+ * (`git archive HEAD`, node_modules hard-linked from this checkout's install), as a new user's
+ * clone on which `npm install` already ran. Between blocks the test checks
+ * what the reader is told to expect: the alert's source address ends up in the nftables set and
+ * leaves it on revert, and the CLI shows the response and its executions.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { waitFor } from '../e2e/support/daemon-harness.js';
+
+export interface ReadmeBlock {
+  readonly walkthrough: string;
+  readonly daemon: boolean;
+  readonly code: string;
+  /** 1-based line of the block's opening fence in README.md. */
+  readonly line: number;
+}
+
+const MARK = /^<!-- readme-test ([\w-]+)(: daemon)?\b.*-->$/;
+
+/** The marked ```sh blocks of `markdown`, in order. A marker not followed by a block is an error. */
+export function markedBlocks(markdown: string): ReadmeBlock[] {
+  const lines = markdown.split('\n');
+  const blocks: ReadmeBlock[] = [];
+  lines.forEach((text, i) => {
+    const m = MARK.exec(text);
+    if (m === null) {
+      return;
+    }
+    if (lines[i + 1] !== '```sh') {
+      throw new Error(`README.md:${i + 1}: a readme-test marker must be followed by a \`\`\`sh block`);
+    }
+    const end = lines.indexOf('```', i + 2);
+    if (end < 0) {
+      throw new Error(`README.md:${i + 2}: unterminated code block`);
+    }
+    blocks.push({
+      walkthrough: m[1] ?? '',
+      daemon: m[2] !== undefined,
+      code: lines.slice(i + 2, end).join('\n'),
+      line: i + 2,
+    });
+  });
+  return blocks;
+}
+
+const NS = `riposte-readme-${process.pid}`;
+const ADDRESS = '203.0.113.45'; // test/fixtures/alerts/sshd-5712.json's data.srcip
+const tree = mkdtempSync(join(tmpdir(), 'riposte-readme-'));
+const state = join(tree, '.readme-test-env');
+const npmCache = spawnSync('npm', ['config', 'get', 'cache'], { encoding: 'utf8' }).stdout.trim();
+let daemon: ChildProcess | undefined;
+let daemonOut = '';
+
+function sh(cmd: string, args: readonly string[], cwd?: string): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', cwd, timeout: 120_000 });
+  assert.equal(r.status, 0, `${cmd} ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/**
+ * Environment of a reader's shell: HOME in the temporary tree, the usual PATH. npm keeps this
+ * machine's configuration and cache (the namespace has no network: `npm install` must find the
+ * installed tree up to date, as on a machine where it already ran; offline, it fails fast if not).
+ */
+function readerEnv(): NodeJS.ProcessEnv {
+  const userconfig = join(homedir(), '.npmrc');
+  return {
+    PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+    HOME: tree,
+    LANG: 'C.UTF-8',
+    npm_config_cache: npmCache,
+    npm_config_offline: 'true',
+    ...(existsSync(userconfig) ? { npm_config_userconfig: userconfig } : {}),
+  };
+}
+
+/** Runs one block as the "second shell" would: variables exported by earlier blocks carry over. */
+function runBlock(block: ReadmeBlock): string {
+  const script = `[ -f ${state} ] && . ${state}\nset -e -o pipefail\n${block.code}\nexport -p > ${state}\n`;
+  const r = spawnSync('ip', ['netns', 'exec', NS, 'bash', '-c', script], {
+    cwd: tree,
+    env: readerEnv(),
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  assert.equal(
+    r.status,
+    0,
+    `README.md:${block.line}: the block failed (${String(r.status)}):\n${block.code}\n${r.stdout}\n${r.stderr}`,
+  );
+  return r.stdout;
+}
+
+function setMembers(): string {
+  const r = spawnSync('ip', ['netns', 'exec', NS, 'nft', 'list', 'set', 'inet', 'riposte', 'blocked4'], {
+    encoding: 'utf8',
+  });
+  return r.status === 0 ? r.stdout : '';
+}
+
+before(() => {
+  sh('ip', ['netns', 'add', NS]);
+  sh('ip', ['netns', 'exec', NS, 'ip', 'link', 'set', 'lo', 'up']);
+  // A new user's clone of this commit (tracked files only), sharing the installed node_modules.
+  const archive = spawnSync('git', ['archive', '--format=tar', 'HEAD'], { maxBuffer: 1 << 30 });
+  assert.equal(archive.status, 0, archive.stderr.toString());
+  const untar = spawnSync('tar', ['-xf', '-', '-C', tree], { input: archive.stdout });
+  assert.equal(untar.status, 0, untar.stderr.toString());
+  // node_modules as installed here, hard-linked (a symlink would be replaced by `npm install`).
+  // Files npm or vite may rewrite in place are copies, so the checkout's install never changes.
+  const modules = join(tree, 'node_modules');
+  sh('cp', ['-al', realpathSync('node_modules'), modules]);
+  for (const own of ['.package-lock.json', '.vite', '.vite-temp']) {
+    rmSync(join(modules, own), { recursive: true, force: true });
+  }
+  sh('cp', [realpathSync('node_modules/.package-lock.json'), join(modules, '.package-lock.json')]);
+});
+
+after(async () => {
+  try {
+    const pid = daemon?.pid;
+    if (daemon !== undefined && pid !== undefined && daemon.exitCode === null && daemon.signalCode === null) {
+      const exited = new Promise((r) => daemon?.once('exit', r));
+      process.kill(-pid, 'SIGTERM'); // npm start's whole group: bash, npm, node
+      await exited;
+    }
+  } finally {
+    spawnSync('ip', ['netns', 'del', NS]);
+    rmSync(tree, { recursive: true, force: true });
+  }
+});
+
+test(
+  'README single-host walkthrough: the address is blocked in the nftables set, then unblocked',
+  { timeout: 600_000 },
+  async () => {
+    const blocks = markedBlocks(readFileSync('README.md', 'utf8')).filter(
+      (b) => b.walkthrough === 'single-host',
+    );
+    const [start, send, revert, ...rest] = blocks;
+    assert.ok(start?.daemon === true && send?.daemon === false && revert?.daemon === false, 'marked blocks');
+    assert.equal(rest.length, 0);
+
+    // 1. `npm install && npm start`, in the background (the README's first shell).
+    daemon = spawn('ip', ['netns', 'exec', NS, 'bash', '-c', `set -e\n${start.code}`], {
+      cwd: tree,
+      env: readerEnv(),
+      detached: true, // its own process group: the test stops npm, sh and node together
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    daemon.stdout?.on('data', (c: Buffer) => (daemonOut += c.toString()));
+    daemon.stderr?.on('data', (c: Buffer) => (daemonOut += c.toString()));
+    const exited = new Promise<number | null>((r) => daemon?.once('exit', r));
+    await Promise.race([
+      waitFor('npm start to be running', 540_000, () =>
+        daemonOut.includes(' running in ') ? true : undefined,
+      ),
+      exited.then((code) => {
+        throw new Error(`README.md:${start.line}: exited ${String(code)} before running:\n${daemonOut}`);
+      }),
+    ]);
+
+    // 2. Send the alert, list, history: the address is blocked in the namespace's nftables set.
+    const out = runBlock(send);
+    assert.match(out, /"accepted":1,.*"orders":1/, out);
+    await waitFor(`${ADDRESS} in inet riposte blocked4`, 30_000, () =>
+      setMembers().includes(ADDRESS) ? true : undefined,
+    );
+    const list = runBlock({ ...send, code: 'node dist/src/cli/main.js ar list' });
+    assert.match(list, new RegExp(`firewall-drop.*${ADDRESS.replace(/\./g, '\\.')}`));
+
+    // 3. Revert: the address leaves the set, and the history shows the add and the delete.
+    const reverted = runBlock(revert);
+    assert.match(reverted, new RegExp(ADDRESS.replace(/\./g, '\\.')));
+    await waitFor(`${ADDRESS} out of inet riposte blocked4`, 30_000, () =>
+      setMembers().includes(ADDRESS) ? undefined : true,
+    );
+    const history = runBlock({ ...send, code: 'node dist/src/cli/main.js ar history' });
+    assert.match(history, /\badd\b.*firewall-drop.*\bok\b/);
+    assert.match(history, /\bdelete\b.*firewall-drop.*\bok\b/);
+  },
+);
