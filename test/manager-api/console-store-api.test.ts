@@ -41,10 +41,10 @@ let tokenStore: SqliteApiStore;
 let tokens: Record<Role, string>;
 
 /** 1,500 executions: 1,200 received 23 h ago (every 100th failed), then 300 in the last minutes. */
-function seedHistory(): void {
+async function seedHistory(): Promise<void> {
   fs.mkdirSync(path.join(home, 'var'), { recursive: true, mode: 0o750 });
   const s = openSqliteManagerStore(path.join(home, 'var', 'manager.db'));
-  s.batch(() => {
+  await s.batch(async (tx) => {
     for (let id = 1; id <= 1500; id++) {
       const old = id <= 1200;
       const receivedAt = old ? NOW - 23 * HOUR + (id % 30) * MINUTE : NOW - (id % 5) * MINUTE;
@@ -56,7 +56,7 @@ function seedHistory(): void {
         receivedAt,
         ...(old && id % 100 === 0 ? { status: 'failed', exitCode: 1 } : {}),
       };
-      s.recordExecution(e);
+      await tx.recordExecution(e);
     }
     for (let i = 1; i <= 3; i++) {
       const alert = {
@@ -74,7 +74,7 @@ function seedHistory(): void {
         parameters: { extra_args: [], alert },
       });
       for (const agentId of ['001', '002']) {
-        s.enqueueOrder({
+        await tx.enqueueOrder({
           agentId,
           kind: 'add',
           source: 'alert',
@@ -88,7 +88,7 @@ function seedHistory(): void {
       }
     }
   });
-  s.close();
+  await s.close();
 }
 
 async function startManager(): Promise<void> {
@@ -134,7 +134,7 @@ interface Page {
 
 before(async () => {
   fs.writeFileSync(conf, VALID_CONF);
-  seedHistory();
+  await seedHistory();
   tokenStore = openSqliteApiStore(':memory:');
   const mint = (role: Role): string =>
     mintApiToken(tokenStore.tokens, { name: `${role}-token`, role, now: NOW }).token;
@@ -203,7 +203,7 @@ test('history filters search all executions with cursor pages; the export follow
 });
 
 test('enrollment tokens: listed without the secret, removed by an admin (audited), then refused', async () => {
-  const { token } = m.service.addEnrollmentToken('web-07', HOUR);
+  const { token } = await m.service.addEnrollmentToken('web-07', HOUR);
   const listed = await get<{ items: { id: string; name: string; createdAt: string; expiresAt: string }[] }>(
     '/agents/tokens',
     'admin',

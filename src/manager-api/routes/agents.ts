@@ -45,7 +45,7 @@ function registerEnrollment(app: FastifyInstance, deps: ManagerApiDeps): void {
     { schema: tokenSchema, config: { access: 'admin' } },
     async (request, reply) => {
       const ttlSec = request.body.ttl ?? DEFAULT_ENROLLMENT_TTL_SEC;
-      const created = deps.service.addEnrollmentToken(request.body.name, ttlSec * 1000);
+      const created = await deps.service.addEnrollmentToken(request.body.name, ttlSec * 1000);
       return reply.code(201).send({ name: request.body.name, ...created });
     },
   );
@@ -82,7 +82,7 @@ async function agentsWithActivity(
       `${new Date(e.startedAt).toISOString()} ${e.arName} ${e.status}: ${why}`.slice(0, 300),
     );
   }
-  return deps.service.listAgents().map((a) => ({
+  return (await deps.service.listAgents()).map((a) => ({
     ...a,
     activeCount: counts.get(a.id) ?? 0,
     ...(lastError.has(a.id) ? { lastError: lastError.get(a.id) } : {}),
@@ -103,7 +103,7 @@ export function register(app: FastifyInstance, deps: ManagerApiDeps, views: Read
     '/agents/:id',
     { schema: { params: idParams }, config: { access: 'admin' } },
     async (request) => {
-      deps.service.removeAgent(request.params.id);
+      await deps.service.removeAgent(request.params.id);
       return deps.service.getAgent(request.params.id);
     },
   );

@@ -55,7 +55,7 @@ export function topCounts<T>(rows: readonly T[], key: (row: T) => string | undef
 async function overview(deps: ManagerApiDeps, views: ReadModels): Promise<JsonObject> {
   const active: FleetActiveResponse[] = views.active.all();
   const failing: FleetExecution[] = await deps.service.recentFailures(FAILING_N);
-  const agents = deps.service.listAgents();
+  const agents = await deps.service.listAgents();
   const now = deps.now();
   const { since, until } = perMinuteWindow(now);
   const counts = await deps.service.countExecutionsPerMinute(since, until);
@@ -183,6 +183,6 @@ export function register(app: FastifyInstance, deps: ManagerApiDeps, views: Read
   app.post<{ Body: { alert: JsonObject } }>(
     '/explain',
     { schema: explainSchema, config: { access: 'read' } },
-    async (request) => explainView(deps.service.explain(JSON.stringify(request.body.alert))),
+    async (request) => explainView(await deps.service.explain(JSON.stringify(request.body.alert))),
   );
 }
