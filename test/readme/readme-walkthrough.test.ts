@@ -249,13 +249,16 @@ test(
     // The reader waits until the agent is up; the test until the manager lists it as connected.
     const env =
       'export RIPOSTE_URL=https://127.0.0.1:1515 RIPOSTE_TOKEN=$(cat ./manager-home/var/admin.token) RIPOSTE_CA=./manager-home/etc/pki/ca.pem';
-    await waitFor('agent 001 connected', 60_000, () => {
-      const agents = runBlock({
+    let agents = '';
+    await waitFor('agent 001 active in `agents list`', 60_000, () => {
+      agents = runBlock({
         ...send,
         walkthrough: 'manager-probe',
         code: `${env}\nnode dist/src/cli/main.js agents list`,
       });
-      return /001.*web-01.*\bconnected\b/i.test(agents) ? true : undefined;
+      return /^001\s+web-01\s+active\b/m.test(agents) ? true : undefined;
+    }).catch((e: unknown) => {
+      throw new Error(`${String(e)}\n${agents}\n${agentShell.output()}`);
     });
 
     // Third shell: the alert through the manager's API; agent 001 puts the address in its set.
