@@ -114,7 +114,8 @@ async function run(flags: ManagerFlags): Promise<void> {
       print(
         [
           `riposte manager: listening on https://${options.listen.host}:${m.address.port}`,
-          `CA fingerprint (SHA-256): ${m.pki.caFingerprint} (also in ${caFingerprintPath(m.home)})`,
+          `CA fingerprint (SHA-256): ${m.pki.caFingerprint}`,
+          `CA fingerprint file: ${caFingerprintPath(m.home)}`,
           `enrollment password file: ${m.passwordFile}`,
           `admin API token file: ${adminTokenPath(m.home)}`,
           `web console: https://${options.listen.host}:${m.address.port}/console/`,
