@@ -34,12 +34,12 @@ const CONFIG = `<ossec_config>
 `;
 
 /** Fills the manager store with `n` active responses of agent 001 (addresses 10.x.y.z). */
-function seedStore(home: string, n: number): void {
+async function seedStore(home: string, n: number): Promise<void> {
   fs.mkdirSync(path.join(home, 'var'), { recursive: true });
   const store = openSqliteManagerStore(path.join(home, 'var', 'manager.db'));
   const now = Date.now();
   try {
-    store.insertAgent({
+    await store.insertAgent({
       id: '001',
       name: 'web-01',
       fingerprint: 'AA:BB',
@@ -50,10 +50,10 @@ function seedStore(home: string, n: number): void {
       address: '127.0.0.1',
       arDisabled: false,
     });
-    store.batch(() => {
+    await store.batch(async (tx) => {
       for (let i = 0; i < n; i++) {
         const ip = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
-        store.putActive(
+        await tx.putActive(
           {
             key: `firewall-drop-${ip}`,
             arName: i % 3 === 0 ? 'host-deny600' : 'firewall-drop600',
@@ -76,7 +76,7 @@ function seedStore(home: string, n: number): void {
       }
     });
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -158,7 +158,7 @@ async function run(): Promise<BenchReport[]> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'riposte-bench-console-'));
   const port = 20_000 + Math.floor(Math.random() * 20_000);
   const gzip = initialAssetsGzipBytes();
-  seedStore(home, ACTIVE);
+  await seedStore(home, ACTIVE);
   const stop = await startManager(home, port);
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true });
   let m: Record<string, number[]>;

@@ -178,7 +178,7 @@ class AlertsFileTailer implements AlertsTailer {
         this.cur.handled = 0;
         this.cur.skipScanned = undefined;
         this.cur.signature = undefined;
-        this.save(this.cur);
+        await this.save(this.cur);
         continue;
       }
       // Rotated: take what was appended to the old file since our last read, then switch.
@@ -189,7 +189,7 @@ class AlertsFileTailer implements AlertsTailer {
       this.cur = undefined;
       this.cur = await this.openCurrent();
       if (this.cur !== undefined) {
-        this.save(this.cur);
+        await this.save(this.cur);
       }
     }
   }
@@ -210,7 +210,7 @@ class AlertsFileTailer implements AlertsTailer {
         }
         cur.handled = batch.end;
         cur.signature = await readSignature(cur.fh, cur.handled);
-        this.save(cur);
+        await this.save(cur);
       }
       cur.skipScanned = batch.skipScanned;
       if (batch.eof) {
@@ -235,7 +235,7 @@ class AlertsFileTailer implements AlertsTailer {
         return false;
       }
       cur.handled = end;
-      this.save(cur);
+      await this.save(cur);
     }
     return true;
   }
@@ -340,9 +340,10 @@ class AlertsFileTailer implements AlertsTailer {
     }
   }
 
-  private save(cur: Cursor): void {
+  /** Saves the position (awaited: a later save never lands before an earlier one). */
+  private async save(cur: Cursor): Promise<void> {
     try {
-      this.s.opts.savePosition({ dev: cur.dev, ino: cur.ino, offset: cur.handled });
+      await this.s.opts.savePosition({ dev: cur.dev, ino: cur.ino, offset: cur.handled });
     } catch (err) {
       this.report(err);
     }

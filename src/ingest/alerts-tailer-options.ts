@@ -10,7 +10,7 @@ export interface AlertsTailerOptions {
   /** Called once by `start()`: the position saved by a previous run, if any. */
   readonly loadPosition: () => TailPosition | undefined;
   /** Called after each batch has been handled, with the offset just after its last line. */
-  readonly savePosition: (pos: TailPosition) => void;
+  readonly savePosition: (pos: TailPosition) => Promise<void> | void;
   /**
    * Complete lines (without "\n"), in order; the next batch waits until this settles. `end` is the
    * position just after the last line given: a consumer that commits it in the same transaction as

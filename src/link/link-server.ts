@@ -175,14 +175,21 @@ function onUpgrade(a: UpgradeArgs): void {
     refuseUpgrade(a.socket, '401 Unauthorized', 'A client certificate issued by this manager is required');
     return;
   }
-  const auth = a.handler.authenticate(tls.getPeerCertificate().fingerprint256);
-  a.wss.handleUpgrade(a.req, a.socket, a.head, (ws) => {
-    if (!auth.ok) {
-      ws.close(LinkClose.FORBIDDEN, auth.reason);
-      return;
-    }
-    attach(ws, auth.agentId, a);
-  });
+  const fingerprint = tls.getPeerCertificate().fingerprint256;
+  a.handler.authenticate(fingerprint).then(
+    (auth) => {
+      a.wss.handleUpgrade(a.req, a.socket, a.head, (ws) => {
+        if (!auth.ok) {
+          ws.close(LinkClose.FORBIDDEN, auth.reason);
+          return;
+        }
+        attach(ws, auth.agentId, a);
+      });
+    },
+    () => {
+      refuseUpgrade(a.socket, '503 Service Unavailable', 'The manager store does not answer');
+    },
+  );
 }
 
 function rawText(data: Buffer | ArrayBuffer | Buffer[]): string {

@@ -14,6 +14,11 @@ export interface ManagerApiDeps {
   readonly metrics: ManagerMetrics;
   /** The clock (epoch ms); token expiry, audit times and token creation read it. */
   readonly now: () => number;
+  /**
+   * The manager's home: `GET /rules/check` also checks the executables in its active-response/bin
+   * (when that directory exists: a manager whose scripts live on the agents has none).
+   */
+  readonly home?: string;
   /** Where unexpected errors are logged. @default a log that drops everything */
   readonly log?: DaemonLog;
 }

@@ -37,6 +37,7 @@ export const createManagerApi: CreateManagerApi = async (ctx): Promise<ManagerAp
     audit: store.audit,
     metrics,
     now: Date.now,
+    home: ctx.home,
     log,
   });
   await app.ready();

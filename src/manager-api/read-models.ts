@@ -8,6 +8,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ManagerApiDeps } from './api-deps.js';
 import { ActiveIndex } from './active-index.js';
+import type { ManagerEvent } from '../manager/manager-service.js';
 
 export interface ReadModels {
   readonly active: ActiveIndex;
@@ -16,8 +17,10 @@ export interface ReadModels {
 /** Creates the read models and subscribes them to the service until the API closes. */
 export function createReadModels(app: FastifyInstance, deps: ManagerApiDeps): ReadModels {
   const active = new ActiveIndex();
-  // Subscribe first, then load: both are synchronous, so no change falls between them.
-  const unsubscribe = deps.service.onEvent((e) => {
+  // Subscribe first, then load (when the API gets ready): events arriving while the store is read
+  // are held and applied after the load, in order (re-applying one the load already saw is harmless).
+  let held: ManagerEvent[] | undefined = [];
+  const apply = (e: ManagerEvent): void => {
     switch (e.type) {
       case 'active':
         if (e.put !== undefined) {
@@ -37,8 +40,20 @@ export function createReadModels(app: FastifyInstance, deps: ManagerApiDeps): Re
       case 'response-fired':
         return;
     }
+  };
+  const unsubscribe = deps.service.onEvent((e) => {
+    if (held === undefined) {
+      apply(e);
+    } else {
+      held.push(e);
+    }
   });
-  active.load(deps.service.listActive({}));
+  app.addHook('onReady', async () => {
+    active.load(await deps.service.listActive({}));
+    const replay = held ?? [];
+    held = undefined;
+    replay.forEach(apply);
+  });
   app.addHook('onClose', async () => {
     unsubscribe();
   });

@@ -16,6 +16,8 @@ export interface AgentSession {
 interface Entry {
   readonly session: AgentSession;
   ready: boolean;
+  /** Between markGreeting and markReady: frames sent meanwhile, held in order. */
+  held: ManagerFrame[] | undefined;
 }
 
 export class AgentSessions {
@@ -24,7 +26,7 @@ export class AgentSessions {
   /** Registers a new session; an older session of the same agent is closed (4409). */
   attach(agentId: string, session: AgentSession): void {
     const old = this.byId.get(agentId);
-    this.byId.set(agentId, { session, ready: false });
+    this.byId.set(agentId, { session, ready: false, held: undefined });
     old?.session.close(LinkClose.REPLACED, 'replaced by a newer connection');
   }
 
@@ -41,11 +43,41 @@ export class AgentSessions {
     return this.byId.get(agentId)?.session === session;
   }
 
-  markReady(agentId: string): void {
+  /**
+   * The hello arrived and the queued orders are being read (asynchronously): from now on `send`
+   * holds frames (orders committed meanwhile) until {@link markReady}.
+   */
+  markGreeting(agentId: string): void {
     const e = this.byId.get(agentId);
-    if (e) {
-      e.ready = true;
+    if (e && !e.ready) {
+      e.held ??= [];
     }
+  }
+
+  /**
+   * Sends `first` (the queued orders, in seq order), then the frames held since markGreeting except
+   * orders already in `first`, and marks the session ready. False when the agent has no session.
+   */
+  markReady(agentId: string, first: readonly ManagerFrame[] = []): boolean {
+    const e = this.byId.get(agentId);
+    if (!e) {
+      return false;
+    }
+    const sent = new Set<number>();
+    for (const f of first) {
+      e.session.send(f);
+      if (f.type === 'order') {
+        sent.add(f.seq);
+      }
+    }
+    for (const f of e.held ?? []) {
+      if (f.type !== 'order' || !sent.has(f.seq)) {
+        e.session.send(f);
+      }
+    }
+    e.held = undefined;
+    e.ready = true;
+    return true;
   }
 
   isConnected(agentId: string): boolean {
@@ -64,6 +96,10 @@ export class AgentSessions {
   /** Sends to a ready session; false when the agent is not ready (the order stays queued). */
   send(agentId: string, frame: ManagerFrame): boolean {
     const e = this.byId.get(agentId);
+    if (e?.held !== undefined) {
+      e.held.push(frame);
+      return true;
+    }
     if (!e?.ready) {
       return false;
     }

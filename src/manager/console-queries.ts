@@ -77,6 +77,8 @@ export function consoleService(
   | 'queryExecutions'
   | 'countExecutionsPerMinute'
   | 'recentAlerts'
+  | 'recentFailures'
+  | 'lastFailurePerAgent'
 > {
   return {
     listEnrollmentTokens: async () => ctx.store.listEnrollTokens(),
@@ -84,5 +86,7 @@ export function consoleService(
     queryExecutions: async (q) => ctx.store.queryExecutions(q),
     countExecutionsPerMinute: async (since, until) => ctx.store.countExecutionsPerMinute(since, until),
     recentAlerts: async (limit) => recentAlerts(ctx, limit),
+    recentFailures: async (limit) => ctx.store.recentFailures(limit),
+    lastFailurePerAgent: async () => ctx.store.lastFailurePerAgent(),
   };
 }

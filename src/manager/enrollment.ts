@@ -59,14 +59,14 @@ export class Enrollment {
     private readonly limiter: EnrollLimiter = new EnrollLimiter(),
   ) {}
 
-  addToken(name: string, ttlMs: number): { token: string; expiresAt: number } {
+  async addToken(name: string, ttlMs: number): Promise<{ token: string; expiresAt: number }> {
     checkName(name);
     if (!Number.isSafeInteger(ttlMs) || ttlMs <= 0 || ttlMs > MAX_TOKEN_TTL_MS) {
       throw new RiposteError(ErrorCode.REQUEST_INVALID, 'Token lifetime must be between 1 ms and 30 days');
     }
     const token = randomBytes(24).toString('base64url');
     const now = this.ctx.now();
-    this.ctx.store.addEnrollToken(hashToken(token), name, now, now + ttlMs);
+    await this.ctx.store.addEnrollToken(hashToken(token), name, now, now + ttlMs);
     return { token, expiresAt: now + ttlMs };
   }
 
@@ -101,9 +101,9 @@ export class Enrollment {
   }
 
   /** Checks the password or token; a token is NOT consumed here (see {@link consumeToken}). */
-  private authorize(req: EnrollRequest, name: string): void {
+  private async authorize(req: EnrollRequest, name: string): Promise<void> {
     if (typeof req.token === 'string') {
-      const use = this.ctx.store.checkEnrollToken(hashToken(req.token), name, this.ctx.now());
+      const use = await this.ctx.store.checkEnrollToken(hashToken(req.token), name, this.ctx.now());
       if (!use.ok) {
         throw new RiposteError(
           ErrorCode.AUTH_FORBIDDEN,
@@ -127,11 +127,11 @@ export class Enrollment {
   }
 
   /** Marks the token used; the chain is serialised, so the check in {@link authorize} still holds. */
-  private consumeToken(req: EnrollRequest, name: string): void {
+  private async consumeToken(req: EnrollRequest, name: string): Promise<void> {
     if (typeof req.token !== 'string') {
       return;
     }
-    const use = this.ctx.store.useEnrollToken(hashToken(req.token), name, this.ctx.now());
+    const use = await this.ctx.store.useEnrollToken(hashToken(req.token), name, this.ctx.now());
     if (!use.ok) {
       throw new RiposteError(
         ErrorCode.AUTH_FORBIDDEN,
@@ -143,32 +143,34 @@ export class Enrollment {
   private async enrollNow(req: EnrollRequest, peer: string): Promise<EnrollResult> {
     const name = checkName(req.name);
     // Authorization first: an unauthenticated caller learns nothing about enrolled names.
-    this.authorize(req, name);
+    await this.authorize(req, name);
     const lower = name.toLowerCase();
-    const dup = this.ctx.store
-      .listAgents()
-      .find((a) => a.removedAt === undefined && a.name.toLowerCase() === lower);
+    const dup = (await this.ctx.store.listAgents()).find(
+      (a) => a.removedAt === undefined && a.name.toLowerCase() === lower,
+    );
     if (dup !== undefined) {
       throw new RiposteError(
         ErrorCode.REQUEST_INVALID,
         `Agent name "${name}" is already enrolled (id ${dup.id}, "${dup.name}"; names are case-insensitive)`,
       );
     }
-    const id = this.ctx.store.nextAgentId();
+    const id = await this.ctx.store.nextAgentId();
     const now = this.ctx.now();
     const pair = await issueAgentCert(this.pki.ca, id, now);
     // Consumed only now: nothing after this point refuses the enrollment.
-    this.consumeToken(req, name);
-    this.ctx.store.insertAgent({
-      id,
-      name,
-      fingerprint: fingerprintOf(pair.cert),
-      registeredAt: now,
-      removedAt: undefined,
-      lastSeen: undefined,
-      version: undefined,
-      address: undefined,
-      arDisabled: false,
+    await this.ctx.store.batch(async (tx) => {
+      await this.consumeToken(req, name);
+      await tx.insertAgent({
+        id,
+        name,
+        fingerprint: fingerprintOf(pair.cert),
+        registeredAt: now,
+        removedAt: undefined,
+        lastSeen: undefined,
+        version: undefined,
+        address: undefined,
+        arDisabled: false,
+      });
     });
     this.ctx.log.info(`Agent ${id} ("${name}") enrolled from ${peer}.`);
     return { id, name, cert: pair.cert, key: pair.key, ca: this.pki.ca.cert };

@@ -25,10 +25,11 @@ const MAX_REJECTED = 1000;
  * Enrolled, not removed agents (and the local agent 000). `active` = connected now, or seen within
  * the disconnection time (Wazuh's `connection_status = active`), see ManagerContext.
  */
-export function knownAgents(ctx: ManagerContext): KnownAgent[] {
+export async function knownAgents(ctx: ManagerContext): Promise<KnownAgent[]> {
+  const listed = await ctx.store.listAgents();
   const out: KnownAgent[] = [{ id: LOCAL_AGENT_ID, active: ctx.sessions.isConnected(LOCAL_AGENT_ID) }];
   const since = ctx.now() - ctx.disconnectionTimeMs;
-  for (const a of ctx.store.listAgents()) {
+  for (const a of listed) {
     if (a.removedAt === undefined) {
       const recent = a.lastSeen !== undefined && a.lastSeen >= since;
       out.push({ id: a.id, active: ctx.sessions.isConnected(a.id) || recent });
@@ -102,16 +103,16 @@ function noteRejection(
  * `checkpoint` then commit in one transaction; a store failure throws, with nothing of the batch
  * committed (the tailer then offers the lines again, one by one).
  */
-export function ingestAlerts(
+export async function ingestAlerts(
   ctx: ManagerContext,
   lines: readonly string[],
   checkpoint?: IngestCheckpoint,
-): IngestSummary {
+): Promise<IngestSummary> {
   const tally: Tally = { dispatches: 0, errors: [], reqs: [] };
   const rejected: { line: number; error: string }[] = [];
   let accepted = 0;
   let invalid = 0;
-  const agents = knownAgents(ctx);
+  const agents = await knownAgents(ctx);
   const reject = (i: number, error: string): void => {
     invalid++;
     noteRejection(tally, rejected, i, error);
@@ -134,9 +135,9 @@ export function ingestAlerts(
       reject(i, 'the alert could not be dispatched (see the manager log)');
     }
   });
-  const orders = queueOrders(ctx, tally.reqs, () => {
+  const orders = await queueOrders(ctx, tally.reqs, async (tx) => {
     if (checkpoint !== undefined) {
-      ctx.store.setSetting(checkpoint.key, checkpoint.value);
+      await tx.setSetting(checkpoint.key, checkpoint.value);
     }
   });
   for (const o of orders) {

@@ -19,8 +19,8 @@ export type AuthResult =
 
 /** The link server's view of the manager. */
 export interface LinkHandler {
-  /** Maps a verified client certificate to an agent. */
-  authenticate(fingerprint: string): AuthResult;
+  /** Maps a verified client certificate to an agent (a store read). */
+  authenticate(fingerprint: string): Promise<AuthResult>;
   opened(agentId: string, session: AgentSession): void;
   frame(agentId: string, session: AgentSession, frame: AgentFrame): void;
   /** A pong or any sign of life. */
@@ -28,13 +28,13 @@ export interface LinkHandler {
   closed(agentId: string, session: AgentSession): void;
 }
 
-function onHello(
+async function onHello(
   ctx: ManagerContext,
   agentId: string,
   frame: Extract<AgentFrame, { type: 'hello' }>,
   session: AgentSession,
-): void {
-  ctx.store.updateAgentSeen(agentId, {
+): Promise<void> {
+  await ctx.store.updateAgentSeen(agentId, {
     lastSeen: ctx.now(),
     version: frame.version,
     arDisabled: frame.disabled,
@@ -42,47 +42,51 @@ function onHello(
   session.send({
     type: 'welcome',
     agentId,
-    lastExecutionId: ctx.store.lastExecutionId(agentId),
+    lastExecutionId: await ctx.store.lastExecutionId(agentId),
     arConf: ctx.arConf,
   });
-  ctx.sessions.markReady(agentId);
-  expireDue(ctx);
-  sendQueued(ctx, agentId);
+  await expireDue(ctx);
+  await sendQueued(ctx, agentId);
 }
 
-function onAck(ctx: ManagerContext, agentId: string, seq: number): void {
-  const order = ctx.store.getOrder(agentId, seq);
+async function onAck(ctx: ManagerContext, agentId: string, seq: number): Promise<void> {
+  const order = await ctx.store.getOrder(agentId, seq);
   if (order === undefined) {
     return;
   }
   const now = ctx.now();
-  if (transition(ctx, order, { type: 'ack' }, { deliveredAt: now })) {
+  if (await transition(ctx, order, { type: 'ack' }, { deliveredAt: now })) {
     ctx.emit({ type: 'dispatch-latency', agentId, ms: Math.max(0, now - order.createdAt) });
   }
 }
 
-function onRejected(ctx: ManagerContext, agentId: string, seq: number, reason: string): void {
-  const order = ctx.store.getOrder(agentId, seq);
+async function onRejected(ctx: ManagerContext, agentId: string, seq: number, reason: string): Promise<void> {
+  const order = await ctx.store.getOrder(agentId, seq);
   if (order !== undefined) {
-    transition(ctx, order, { type: 'executed' }, { executedAt: ctx.now(), outcome: 'failed', note: reason });
+    await transition(
+      ctx,
+      order,
+      { type: 'executed' },
+      { executedAt: ctx.now(), outcome: 'failed', note: reason },
+    );
   }
 }
 
-function markReverted(ctx: ManagerContext, agentId: string, key: string): void {
+async function markReverted(ctx: ManagerContext, agentId: string, key: string): Promise<void> {
   const now = ctx.now();
-  for (const order of ctx.store.executedOrdersWithKey(agentId, key)) {
-    transition(ctx, order, { type: 'reverted' }, { revertedAt: now });
+  for (const order of await ctx.store.executedOrdersWithKey(agentId, key)) {
+    await transition(ctx, order, { type: 'reverted' }, { revertedAt: now });
   }
 }
 
-function onExecution(ctx: ManagerContext, agentId: string, frame: ExecutionFrame): void {
+async function onExecution(ctx: ManagerContext, agentId: string, frame: ExecutionFrame): Promise<void> {
   const now = ctx.now();
   const rec = { ...frame.record, agentId };
   const execution = { ...rec, orderSeq: frame.seq, receivedAt: now };
-  if (ctx.store.recordExecution(execution)) {
+  if (await ctx.store.recordExecution(execution)) {
     ctx.emit({ type: 'execution', agentId, status: rec.status, execution });
   }
-  const order = frame.seq === undefined ? undefined : ctx.store.getOrder(agentId, frame.seq);
+  const order = frame.seq === undefined ? undefined : await ctx.store.getOrder(agentId, frame.seq);
   if (order !== undefined) {
     const fields = {
       executedAt: now,
@@ -90,52 +94,56 @@ function onExecution(ctx: ManagerContext, agentId: string, frame: ExecutionFrame
       executionId: rec.id,
       ...(rec.key !== undefined ? { key: rec.key } : {}),
     };
-    transition(ctx, order, { type: 'ack' }, { deliveredAt: now });
-    transition(ctx, { ...order, state: 'delivered' }, { type: 'executed' }, fields);
+    await transition(ctx, order, { type: 'ack' }, { deliveredAt: now });
+    await transition(ctx, { ...order, state: 'delivered' }, { type: 'executed' }, fields);
   }
   if (frame.active !== null) {
     const put = { ...frame.active, agentId };
-    ctx.store.putActive(put, now);
+    await ctx.store.putActive(put, now);
     ctx.emit({ type: 'active', agentId, put: { ...put, reportedAt: now } });
   } else if (rec.key !== undefined) {
-    ctx.store.removeActive(agentId, rec.key);
+    await ctx.store.removeActive(agentId, rec.key);
     ctx.emit({ type: 'active', agentId, removedKey: rec.key });
     if (rec.action === 'delete') {
-      markReverted(ctx, agentId, rec.key);
+      await markReverted(ctx, agentId, rec.key);
     }
   }
 }
 
-function onActiveList(ctx: ManagerContext, agentId: string, items: readonly ActiveResponse[]): void {
-  const before = new Set(ctx.store.listActive(agentId).map((a) => a.key));
+async function onActiveList(
+  ctx: ManagerContext,
+  agentId: string,
+  items: readonly ActiveResponse[],
+): Promise<void> {
+  const before = new Set((await ctx.store.listActive(agentId)).map((a) => a.key));
   const after = new Set(items.map((a) => a.key));
   const now = ctx.now();
-  ctx.store.replaceActive(agentId, items, now);
+  await ctx.store.replaceActive(agentId, items, now);
   ctx.emit({ type: 'active-list', agentId, items: items.map((a) => ({ ...a, agentId, reportedAt: now })) });
   for (const key of before) {
     if (!after.has(key)) {
-      markReverted(ctx, agentId, key);
+      await markReverted(ctx, agentId, key);
     }
   }
 }
 
-function dispatchFrame(ctx: ManagerContext, agentId: string, session: AgentSession, frame: AgentFrame): void {
+function dispatchFrame(
+  ctx: ManagerContext,
+  agentId: string,
+  session: AgentSession,
+  frame: AgentFrame,
+): Promise<void> {
   switch (frame.type) {
     case 'hello':
-      onHello(ctx, agentId, frame, session);
-      return;
+      return onHello(ctx, agentId, frame, session);
     case 'ack':
-      onAck(ctx, agentId, frame.seq);
-      return;
+      return onAck(ctx, agentId, frame.seq);
     case 'rejected':
-      onRejected(ctx, agentId, frame.seq, frame.reason);
-      return;
+      return onRejected(ctx, agentId, frame.seq, frame.reason);
     case 'execution':
-      onExecution(ctx, agentId, frame);
-      return;
+      return onExecution(ctx, agentId, frame);
     case 'active-list':
-      onActiveList(ctx, agentId, frame.items);
-      return;
+      return onActiveList(ctx, agentId, frame.items);
   }
 }
 
@@ -149,20 +157,20 @@ interface Pending {
 }
 
 /**
- * Frames arriving in the same event-loop turn are applied in one store transaction (1,000 acks
- * after a `location=all` order cost one commit, not 1,000), in arrival order.
+ * Frames arriving while the previous batch is applied (at least those of one event-loop turn) are
+ * applied in one store transaction (1,000 acks after a `location=all` order cost one commit, not
+ * 1,000), in arrival order. One batch at a time, so frames are applied in the order they came.
  */
-function frameBatcher(ctx: ManagerContext, seen: (agentId: string) => void): (p: Pending) => void {
+function frameBatcher(ctx: ManagerContext, seen: (agentId: string) => Promise<void>): (p: Pending) => void {
   let queue: Pending[] = [];
-  const flush = (): void => {
-    const batch = queue;
-    queue = [];
+  let applying = false;
+  const apply = async (batch: readonly Pending[]): Promise<void> => {
     try {
-      ctx.store.batch(() => {
+      await ctx.store.batch(async () => {
         for (const p of batch) {
           if (ctx.sessions.isCurrent(p.agentId, p.session)) {
-            seen(p.agentId);
-            dispatchFrame(ctx, p.agentId, p.session, p.frame);
+            await seen(p.agentId);
+            await dispatchFrame(ctx, p.agentId, p.session, p.frame);
           }
         }
       });
@@ -173,30 +181,50 @@ function frameBatcher(ctx: ManagerContext, seen: (agentId: string) => void): (p:
       );
     }
   };
+  const flush = async (): Promise<void> => {
+    applying = true;
+    while (queue.length > 0) {
+      const batch = queue;
+      queue = [];
+      await apply(batch);
+    }
+    applying = false;
+  };
   return (p) => {
-    if (queue.length === 0) {
-      setImmediate(flush);
+    if (queue.length === 0 && !applying) {
+      setImmediate(() => void flush());
     }
     queue.push(p);
+  };
+}
+
+/** Runs store writes nobody waits for (connection bookkeeping) one after another, logging failures. */
+function backgroundWriter(ctx: ManagerContext): (what: string, write: () => Promise<void>) => void {
+  let tail: Promise<void> = Promise.resolve();
+  return (what, write) => {
+    tail = tail.then(write).catch((err: unknown) => {
+      ctx.log.error(`Cannot record ${what}: ${err instanceof Error ? err.message : String(err)}`);
+    });
   };
 }
 
 /** Builds the manager's link handler over `ctx`. */
 export function createLinkHandler(ctx: ManagerContext): LinkHandler {
   const written = new Map<string, number>();
-  const seen = (agentId: string): void => {
+  const write = backgroundWriter(ctx);
+  const seen = async (agentId: string): Promise<void> => {
     const now = ctx.now();
     if (now - (written.get(agentId) ?? 0) >= SEEN_WRITE_EVERY_MS) {
       written.set(agentId, now);
-      ctx.store.updateAgentSeen(agentId, { lastSeen: now });
+      await ctx.store.updateAgentSeen(agentId, { lastSeen: now });
     }
   };
   const enqueue = frameBatcher(ctx, seen);
   /** Sessions that sent their hello (it may still be waiting in the batch). */
   const greeted = new WeakSet<AgentSession>();
   return {
-    authenticate(fingerprint) {
-      const agent = ctx.store.getAgentByFingerprint(fingerprint);
+    async authenticate(fingerprint) {
+      const agent = await ctx.store.getAgentByFingerprint(fingerprint);
       if (agent === undefined) {
         return { ok: false, reason: 'unknown agent certificate' };
       }
@@ -206,7 +234,10 @@ export function createLinkHandler(ctx: ManagerContext): LinkHandler {
     },
     opened(agentId, session) {
       ctx.sessions.attach(agentId, session);
-      ctx.store.updateAgentSeen(agentId, { lastSeen: ctx.now(), address: session.address });
+      const now = ctx.now();
+      write(`agent ${agentId}'s connection`, () =>
+        ctx.store.updateAgentSeen(agentId, { lastSeen: now, address: session.address }),
+      );
       ctx.emit({ type: 'agent-connection', agentId, connected: true });
       ctx.log.info(`Agent ${agentId} connected from ${session.address}.`);
     },
@@ -222,11 +253,16 @@ export function createLinkHandler(ctx: ManagerContext): LinkHandler {
       }
       enqueue({ agentId, session, frame });
     },
-    seen,
+    seen(agentId) {
+      write(`agent ${agentId}'s last sign of life`, () => seen(agentId));
+    },
     closed(agentId, session) {
       if (ctx.sessions.detach(agentId, session)) {
-        written.set(agentId, ctx.now());
-        ctx.store.updateAgentSeen(agentId, { lastSeen: ctx.now() });
+        const now = ctx.now();
+        written.set(agentId, now);
+        write(`agent ${agentId}'s disconnection`, () =>
+          ctx.store.updateAgentSeen(agentId, { lastSeen: now }),
+        );
         ctx.emit({ type: 'agent-connection', agentId, connected: false });
         ctx.log.info(`Agent ${agentId} disconnected.`);
       }

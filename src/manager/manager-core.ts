@@ -74,36 +74,36 @@ export interface ManagerCoreParts {
 /** Builds the service. `parts.listeners` receives every event `ctx.emit` publishes. */
 export function createManagerService(parts: ManagerCoreParts): ManagerService {
   const { ctx, enrollment, listeners } = parts;
-  const getAgent = (id: string): AgentInfo => {
+  const getAgent = async (id: string): Promise<AgentInfo> => {
     if (id === LOCAL_AGENT_ID) {
       return localAgentInfo(ctx, parts.startedAt);
     }
-    const a = ctx.store.getAgent(id);
+    const a = await ctx.store.getAgent(id);
     if (a === undefined) {
       throw new RiposteError(ErrorCode.AGENT_NOT_FOUND, `Agent "${id}" does not exist`);
     }
     return toInfo(ctx, a);
   };
-  const listAgents = (): AgentInfo[] => [
+  const listAgents = async (): Promise<AgentInfo[]> => [
     localAgentInfo(ctx, parts.startedAt),
-    ...ctx.store.listAgents().map((a) => toInfo(ctx, a)),
+    ...(await ctx.store.listAgents()).map((a) => toInfo(ctx, a)),
   ];
   return {
     ingestAlerts: (lines, checkpoint) => ingestAlerts(ctx, lines, checkpoint),
     listAgents,
     getAgent,
-    addEnrollmentToken: (name, ttlMs) => enrolling(enrollment).addToken(name, ttlMs),
+    addEnrollmentToken: async (name, ttlMs) => enrolling(enrollment).addToken(name, ttlMs),
     enroll: async (req, peer) => enrolling(enrollment).enroll(req, peer),
-    removeAgent(id) {
-      const a = ctx.store.getAgent(id);
-      if (a === undefined || id === LOCAL_AGENT_ID) {
+    async removeAgent(id) {
+      const a = id === LOCAL_AGENT_ID ? undefined : await ctx.store.getAgent(id);
+      if (a === undefined) {
         throw new RiposteError(ErrorCode.AGENT_NOT_FOUND, `Agent "${id}" does not exist`);
       }
-      ctx.store.markAgentRemoved(id, ctx.now());
+      await ctx.store.markAgentRemoved(id, ctx.now());
       ctx.sessions.close(id, LinkClose.FORBIDDEN, 'agent removed');
       ctx.log.info(`Agent ${id} ("${a.name}") removed.`);
     },
-    listActive: (f) => ctx.store.listActive(f.agentId).filter((a) => matchesActive(a, f)),
+    listActive: async (f) => (await ctx.store.listActive(f.agentId)).filter((a) => matchesActive(a, f)),
     revert: (key, agentId) => revertKey(ctx, key, agentId),
     run: (req) => runCommand(ctx, req),
     listExecutions: (f) =>
@@ -112,14 +112,14 @@ export function createManagerService(parts: ManagerCoreParts): ManagerService {
         limit: limitOf(f.limit),
       }),
     listOrders: (f) => ctx.store.listOrders({ ...f, limit: limitOf(f.limit) }),
-    stats: () => statsOf(ctx, listAgents()),
-    explain(line) {
+    stats: async () => statsOf(ctx, await listAgents()),
+    async explain(line) {
       const parsed = parseAlertLine(line);
       if (!parsed.ok) {
         throw new RiposteError(ErrorCode.ALERT_INVALID, `Cannot explain: ${parsed.error}`);
       }
       const plan = planAlert(parsed.alert, ctx.config, {
-        agents: knownAgents(ctx),
+        agents: await knownAgents(ctx),
         singleHost: ctx.singleHost,
       });
       return { alert: parsed.alert, decisions: plan.decisions };
@@ -143,11 +143,19 @@ function enrolling(enrollment: Enrollment | undefined): Enrollment {
   return enrollment;
 }
 
-function revertKey(ctx: ManagerContext, key: string, agentId: string | undefined): OrderInfo[] {
-  if (agentId !== undefined && agentId !== LOCAL_AGENT_ID && ctx.store.getAgent(agentId) === undefined) {
+async function revertKey(
+  ctx: ManagerContext,
+  key: string,
+  agentId: string | undefined,
+): Promise<OrderInfo[]> {
+  if (
+    agentId !== undefined &&
+    agentId !== LOCAL_AGENT_ID &&
+    (await ctx.store.getAgent(agentId)) === undefined
+  ) {
     throw new RiposteError(ErrorCode.AGENT_NOT_FOUND, `Agent "${agentId}" does not exist`);
   }
-  const targets = ctx.store.listActive(agentId).filter((a) => a.key === key);
+  const targets = (await ctx.store.listActive(agentId)).filter((a) => a.key === key);
   if (targets.length === 0) {
     const where = agentId === undefined ? 'on any agent' : `on agent "${agentId}"`;
     throw new RiposteError(ErrorCode.RESPONSE_NOT_FOUND, `No active response "${key}" ${where}`);
@@ -159,10 +167,10 @@ function revertKey(ctx: ManagerContext, key: string, agentId: string | undefined
     key,
     payload: key,
   }));
-  return queueOrders(ctx, reqs).map(orderInfo);
+  return (await queueOrders(ctx, reqs)).map(orderInfo);
 }
 
-function statsOf(ctx: ManagerContext, agents: readonly AgentInfo[]): ManagerStats {
+async function statsOf(ctx: ManagerContext, agents: readonly AgentInfo[]): Promise<ManagerStats> {
   const agentsByStatus: Record<AgentStatus, number> = {
     active: 0,
     disconnected: 0,
@@ -172,14 +180,14 @@ function statsOf(ctx: ManagerContext, agents: readonly AgentInfo[]): ManagerStat
   for (const a of agents) {
     agentsByStatus[a.status]++;
   }
-  const ordersByState = ctx.store.countOrdersByState();
+  const ordersByState = await ctx.store.countOrdersByState();
   for (const s of ORDER_STATES) {
     ordersByState[s] = ordersByState[s] ?? 0;
   }
   return {
     agentsByStatus,
     ordersByState,
-    activeResponses: ctx.store.countActive(),
+    activeResponses: await ctx.store.countActive(),
     connectedAgents: ctx.sessions.size,
   };
 }

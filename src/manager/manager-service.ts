@@ -1,6 +1,6 @@
 /**
  * The manager's application service: the only entry point the REST API, the CLI (through the
- * API) and the alert tailer use. Routes parse, call one method and map `RiposteError` codes; no
+ * API) and the alert tailer use. Asynchronous, like the store port under it. Routes parse, call one method and map `RiposteError` codes; no
  * policy lives in them.
  *
  * Implemented by `manager-core.ts`; created by `startManagerRuntime` (manager-runtime.ts), which
@@ -107,15 +107,15 @@ export interface ManagerService {
    * The batch's orders and `checkpoint` (the alerts.json tailer's position) commit in one
    * transaction, so a crash neither replays nor skips an alert.
    */
-  ingestAlerts(lines: readonly string[], checkpoint?: IngestCheckpoint): IngestSummary;
-  listAgents(): AgentInfo[];
+  ingestAlerts(lines: readonly string[], checkpoint?: IngestCheckpoint): Promise<IngestSummary>;
+  listAgents(): Promise<AgentInfo[]>;
   /** @throws RiposteError AGENT_NOT_FOUND */
-  getAgent(id: string): AgentInfo;
+  getAgent(id: string): Promise<AgentInfo>;
   /**
    * A one-time enrollment token for `name`, stored hashed; `ttlMs` from now.
    * @throws RiposteError REQUEST_INVALID (bad name or ttl)
    */
-  addEnrollmentToken(name: string, ttlMs: number): { token: string; expiresAt: number };
+  addEnrollmentToken(name: string, ttlMs: number): Promise<{ token: string; expiresAt: number }>;
   /**
    * Enrolls an agent: assigns the next id and issues its certificate.
    * @throws RiposteError AUTH_REQUIRED (no password/token), AUTH_FORBIDDEN (wrong password, used
@@ -123,23 +123,23 @@ export interface ManagerService {
    */
   enroll(req: EnrollRequest, peerAddress: string): Promise<EnrollResult>;
   /** Marks the agent removed and disconnects it; its certificate is refused from now on. @throws AGENT_NOT_FOUND */
-  removeAgent(id: string): void;
-  listActive(filter: ActiveFilter): FleetActiveResponse[];
+  removeAgent(id: string): Promise<void>;
+  listActive(filter: ActiveFilter): Promise<FleetActiveResponse[]>;
   /**
    * Queues a revert order for `key` on `agentId`, or on every agent where it is active.
    * @throws RiposteError RESPONSE_NOT_FOUND, AGENT_NOT_FOUND
    */
-  revert(key: string, agentId?: string): OrderInfo[];
+  revert(key: string, agentId?: string): Promise<OrderInfo[]>;
   /** Wazuh's `PUT /active-response`; per-agent failures are in the result, never thrown. */
-  run(req: RunRequest): WazuhStyleResult;
-  listExecutions(filter: ExecutionFilter): FleetExecution[];
-  listOrders(filter: OrderFilter): OrderInfo[];
-  stats(): ManagerStats;
+  run(req: RunRequest): Promise<WazuhStyleResult>;
+  listExecutions(filter: ExecutionFilter): Promise<FleetExecution[]>;
+  listOrders(filter: OrderFilter): Promise<OrderInfo[]>;
+  stats(): Promise<ManagerStats>;
   /**
    * What one alert line would fire (the dispatch planner's verdicts); nothing is dispatched.
    * @throws RiposteError ALERT_INVALID when the line is not an alert
    */
-  explain(alertLine: string): ExplainResult;
+  explain(alertLine: string): Promise<ExplainResult>;
   /** The loaded, frozen configuration (rules, commands, white list, load warnings). */
   config(): Config;
   /** Enrollment tokens (used and expired included, never the token), newest first. */
@@ -150,6 +150,10 @@ export interface ManagerService {
   queryExecutions(query: ExecutionQuery): Promise<ExecutionPage>;
   /** Executions received in [since, until) per minute and outcome (from the store). */
   countExecutionsPerMinute(since: number, until: number): Promise<MinuteCount[]>;
+  /** The most recently received failed executions over the whole history (at most `limit`). */
+  recentFailures(limit: number): Promise<FleetExecution[]>;
+  /** Each agent's most recently received failed execution. */
+  lastFailurePerAgent(): Promise<FleetExecution[]>;
   /** Distinct alerts that recently caused orders, newest first (at most 50). */
   recentAlerts(limit: number): Promise<RecentAlert[]>;
   /** Subscribes to events; returns the unsubscribe function. */

@@ -25,7 +25,7 @@ export class ManagerMetrics {
   private readonly fired: Counter<'command'>;
   private readonly executions: Counter<'status'>;
   private readonly latency: Histogram;
-  private stats: () => ManagerStats | undefined = () => undefined;
+  private stats: () => Promise<ManagerStats | undefined> = () => Promise.resolve(undefined);
 
   constructor() {
     const registers = [this.registry];
@@ -63,7 +63,7 @@ export class ManagerMetrics {
     });
     return () => {
       off();
-      this.stats = () => undefined;
+      this.stats = () => Promise.resolve(undefined);
     };
   }
 
@@ -113,14 +113,19 @@ export class ManagerMetrics {
         }
       },
     });
-    const stats = (): ManagerStats | undefined => this.stats();
+    // One store read per scrape, shared by the gauges collected together (prom-client awaits them).
+    let reading: Promise<ManagerStats | undefined> | undefined;
+    const stats = (): Promise<ManagerStats | undefined> =>
+      (reading ??= this.stats().finally(() => {
+        reading = undefined;
+      }));
     new Gauge({
       name: 'riposte_orders',
       help: 'Orders in the manager store, by state',
       labelNames: ['state'],
       registers,
-      collect() {
-        const s = stats();
+      async collect() {
+        const s = await stats();
         for (const state of ORDER_STATES) {
           this.set({ state }, s?.ordersByState[state] ?? 0);
         }
@@ -130,8 +135,8 @@ export class ManagerMetrics {
       name: 'riposte_active_responses',
       help: 'Active responses across the fleet, as last reported by the agents',
       registers,
-      collect() {
-        this.set(stats()?.activeResponses ?? 0);
+      async collect() {
+        this.set((await stats())?.activeResponses ?? 0);
       },
     });
     defineStorageGauges(registers);
@@ -139,8 +144,8 @@ export class ManagerMetrics {
       name: 'riposte_agents_connected',
       help: 'Agents with an open link',
       registers,
-      collect() {
-        this.set(stats()?.connectedAgents ?? 0);
+      async collect() {
+        this.set((await stats())?.connectedAgents ?? 0);
       },
     });
   }

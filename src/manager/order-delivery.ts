@@ -7,7 +7,7 @@ import { nextOrderState, orderExpiresAt, type OrderEvent } from '../core/orders/
 import type { OrderFrame } from '../protocol/link.js';
 import type { ManagerContext } from './manager-context.js';
 import type { OrderKind, OrderSource } from '../protocol/fleet-records.js';
-import type { OrderUpdate, StoredOrder } from '../core/orders/manager-store.js';
+import type { ManagerStore, OrderUpdate, StoredOrder } from '../core/orders/manager-store.js';
 
 export interface OrderRequest {
   readonly agentId: string;
@@ -27,9 +27,9 @@ function frameOf(o: StoredOrder): OrderFrame {
     : { type: 'order', seq: o.seq, kind: 'revert', key: o.payload };
 }
 
-function store(ctx: ManagerContext, req: OrderRequest): StoredOrder {
+function store(tx: ManagerStore, ctx: ManagerContext, req: OrderRequest): Promise<StoredOrder> {
   const createdAt = req.createdAt ?? ctx.now();
-  return ctx.store.enqueueOrder({
+  return tx.enqueueOrder({
     agentId: req.agentId,
     kind: req.kind,
     source: req.source,
@@ -47,14 +47,17 @@ function store(ctx: ManagerContext, req: OrderRequest): StoredOrder {
  * only after the commit matters: an agent must never apply a seq the manager could lose and reuse.
  * `alsoInTransaction` runs inside the same transaction (e.g. the alerts.json position).
  */
-export function queueOrders(
+export async function queueOrders(
   ctx: ManagerContext,
   reqs: readonly OrderRequest[],
-  alsoInTransaction?: () => void,
-): StoredOrder[] {
-  const orders = ctx.store.batch(() => {
-    const stored = reqs.map((r) => store(ctx, r));
-    alsoInTransaction?.();
+  alsoInTransaction?: (tx: ManagerStore) => Promise<void>,
+): Promise<StoredOrder[]> {
+  const orders = await ctx.store.batch(async (tx) => {
+    const stored: StoredOrder[] = [];
+    for (const r of reqs) {
+      stored.push(await store(tx, ctx, r)); // in order: seqs follow the requests
+    }
+    await alsoInTransaction?.(tx);
     return stored;
   });
   const elsewhere: StoredOrder[] = [];
@@ -70,43 +73,42 @@ export function queueOrders(
   return orders;
 }
 
-/** Sends every queued order of `agentId`, in seq order (after its hello). Returns how many. */
-export function sendQueued(ctx: ManagerContext, agentId: string): number {
-  let sent = 0;
-  for (const order of ctx.store.queuedOrders(agentId)) {
-    if (!ctx.sessions.send(agentId, frameOf(order))) {
-      break;
-    }
-    sent++;
-  }
-  return sent;
+/**
+ * Makes `agentId`'s session ready and sends every queued order, in seq order (after its hello).
+ * Orders committed meanwhile (while the queue was being read) are held by the session and sent
+ * after, once each (see AgentSessions.markGreeting). Returns how many queued orders were sent.
+ */
+export async function sendQueued(ctx: ManagerContext, agentId: string): Promise<number> {
+  ctx.sessions.markGreeting(agentId);
+  const queued = await ctx.store.queuedOrders(agentId);
+  return ctx.sessions.markReady(agentId, queued.map(frameOf)) ? queued.length : 0;
 }
 
 /**
  * Applies `event` to order (agentId, seq) and writes `fields` with the new state. Returns the
  * updated order, or undefined when the order is unknown or the event changed nothing.
  */
-export function transition(
+export async function transition(
   ctx: ManagerContext,
   order: StoredOrder,
   event: OrderEvent,
   fields: Omit<OrderUpdate, 'state'> = {},
-): StoredOrder | undefined {
+): Promise<StoredOrder | undefined> {
   const state = nextOrderState(order, event);
   if (state === order.state) {
     return undefined;
   }
-  ctx.store.updateOrder(order.agentId, order.seq, { ...fields, state });
+  await ctx.store.updateOrder(order.agentId, order.seq, { ...fields, state });
   ctx.emit({ type: 'order-state', agentId: order.agentId, seq: order.seq, state });
   return { ...order, ...fields, state };
 }
 
 /** Marks every queued order past its expiry as expired; returns how many. */
-export function expireDue(ctx: ManagerContext): number {
+export async function expireDue(ctx: ManagerContext): Promise<number> {
   const now = ctx.now();
   let n = 0;
-  for (const order of ctx.store.expirableOrders(now)) {
-    if (transition(ctx, order, { type: 'expire-check', now }, { expiredAt: now })) {
+  for (const order of await ctx.store.expirableOrders(now)) {
+    if (await transition(ctx, order, { type: 'expire-check', now }, { expiredAt: now })) {
       ctx.log.warn(
         `Order ${order.agentId}#${order.seq} expired undelivered (${order.arName ?? order.key ?? ''}).`,
       );

@@ -25,28 +25,25 @@ export function arConfNames(ctx: ManagerContext): Set<string> {
   return names;
 }
 
-function targetsOf(ctx: ManagerContext, agents: RunRequest['agents']): string[] {
+async function targetsOf(ctx: ManagerContext, agents: RunRequest['agents']): Promise<string[]> {
   if (agents !== 'all') {
     return [...new Set(agents)];
   }
   if (ctx.singleHost) {
     return [LOCAL_AGENT_ID]; // one host: "every agent" is this host's agent 000
   }
-  return ctx.store
-    .listAgents()
-    .filter((a) => a.removedAt === undefined)
-    .map((a) => a.id);
+  return (await ctx.store.listAgents()).filter((a) => a.removedAt === undefined).map((a) => a.id);
 }
 
-function targetFacts(
+async function targetFacts(
   ctx: ManagerContext,
   id: string,
-): { id: string; exists: boolean; active: boolean; arDisabled: boolean } {
+): Promise<{ id: string; exists: boolean; active: boolean; arDisabled: boolean }> {
   if (id === LOCAL_AGENT_ID) {
     const active = ctx.sessions.isReady(id);
     return { id, exists: active, active, arDisabled: false };
   }
-  const a = ctx.store.getAgent(id);
+  const a = await ctx.store.getAgent(id);
   const exists = a !== undefined && a.removedAt === undefined;
   const active =
     exists && (ctx.sessions.isReady(id) || ctx.cluster?.connectedElsewhere(a, ctx.now()) === true);
@@ -70,7 +67,7 @@ function programOf(
  * @throws RiposteError REQUEST_INVALID when the target is never-block or white-listed, or the run
  *   would block with no timeout (response-guard.ts; issue 13.6).
  */
-export function runCommand(ctx: ManagerContext, req: RunRequest): WazuhStyleResult {
+export async function runCommand(ctx: ManagerContext, req: RunRequest): Promise<WazuhStyleResult> {
   const refusal = operatorRunRefusal({
     command: req.command,
     arguments: req.arguments,
@@ -97,8 +94,8 @@ export function runCommand(ctx: ManagerContext, req: RunRequest): WazuhStyleResu
   const failed: { id: string; code: WazuhArErrorCode }[] = [];
   const createdAt = ctx.now();
   const reqs: OrderRequest[] = [];
-  for (const id of targetsOf(ctx, req.agents)) {
-    const code = runVerdict(targetFacts(ctx, id), req.command, names);
+  for (const id of await targetsOf(ctx, req.agents)) {
+    const code = runVerdict(await targetFacts(ctx, id), req.command, names);
     if (code !== undefined) {
       failed.push({ id, code });
       continue;
@@ -107,6 +104,6 @@ export function runCommand(ctx: ManagerContext, req: RunRequest): WazuhStyleResu
     reqs.push({ agentId: id, kind: 'add', source: 'api', arName: req.command, payload: message, createdAt });
     affected.push(id);
   }
-  queueOrders(ctx, reqs);
+  await queueOrders(ctx, reqs);
   return wazuhResult(affected, failed);
 }

@@ -160,8 +160,8 @@ export function tailPositionKey(file: string): string {
 }
 
 /** The position a previous run saved: in the store, else in the file older versions wrote. */
-function loadPosition(host: ManagerHost, key: string): ReturnType<typeof decodeTailPosition> {
-  const saved = decodeTailPosition(host.store.getSetting(key));
+async function loadPosition(host: ManagerHost, key: string): Promise<ReturnType<typeof decodeTailPosition>> {
+  const saved = decodeTailPosition(await host.store.getSetting(key));
   const legacy = join(host.home, 'var', 'alerts.pos');
   if (saved !== undefined || !existsSync(legacy)) {
     return saved;
@@ -175,20 +175,19 @@ function loadPosition(host: ManagerHost, key: string): ReturnType<typeof decodeT
  * Tails `file`: each batch of lines is ingested with the position just after it as the
  * checkpoint, so the orders and the position commit in one transaction.
  */
-export function startTailer(
+export async function startTailer(
   opts: ManagerHostOptions & { alertsFile: string },
   host: ManagerHost,
   service: ManagerService,
-): AlertsTailer {
+): Promise<AlertsTailer> {
   const key = tailPositionKey(opts.alertsFile);
+  const saved = await loadPosition(host, key);
   const tailer = createAlertsTailer({
     path: opts.alertsFile,
-    loadPosition: () => loadPosition(host, key),
-    savePosition: (pos) => {
-      host.store.setSetting(key, encodeTailPosition(pos));
-    },
-    onLines: (lines, end) => {
-      service.ingestAlerts(lines, { key, value: encodeTailPosition(end) });
+    loadPosition: () => saved,
+    savePosition: (pos) => host.store.setSetting(key, encodeTailPosition(pos)),
+    onLines: async (lines, end) => {
+      await service.ingestAlerts(lines, { key, value: encodeTailPosition(end) });
     },
     startAt: opts.alertsStartAt ?? 'end',
     ...(opts.alertsPollMs !== undefined ? { pollMs: opts.alertsPollMs } : {}),

@@ -106,7 +106,7 @@ export async function startManagerRuntime(opts: ManagerRuntimeOptions): Promise<
   const local = opts.localAgent === false ? undefined : await startLocalAgent(opts, host);
   const tailer =
     opts.alertsFile !== undefined
-      ? startTailer({ ...opts, alertsFile: opts.alertsFile }, host, service)
+      ? await startTailer({ ...opts, alertsFile: opts.alertsFile }, host, service)
       : undefined;
   log.info(
     `Manager listening on https://${listen.host}:${address.port} (CA fingerprint ${pki.caFingerprint}).`,
@@ -129,7 +129,7 @@ interface Parts {
   readonly api: ManagerApiHandle | undefined;
   readonly server: LinkServer;
   readonly cluster: ClusterNode | undefined;
-  readonly store: { close(): void };
+  readonly store: { close(): Promise<void> };
   readonly log: DaemonLog;
 }
 
@@ -141,7 +141,7 @@ async function stopAll(p: Parts): Promise<void> {
   await p.server.close();
   await p.api?.close();
   await p.cluster?.stop();
-  p.store.close();
+  await p.store.close();
   p.log.info('Manager stopped.');
   p.log.flush();
 }

@@ -44,12 +44,12 @@ export async function startSingleHostRuntime(opts: SingleHostOptions): Promise<S
     local = await startLocalAgent(opts, host);
   } catch (err) {
     scheduler.stop();
-    host.store.close();
+    await host.store.close();
     throw err;
   }
   const tailer: AlertsTailer | undefined =
     opts.alertsFile !== undefined
-      ? startTailer({ ...opts, alertsFile: opts.alertsFile }, host, service)
+      ? await startTailer({ ...opts, alertsFile: opts.alertsFile }, host, service)
       : undefined;
   return {
     service,
@@ -61,7 +61,7 @@ export async function startSingleHostRuntime(opts: SingleHostOptions): Promise<S
       scheduler.stop();
       local.link.close();
       await local.runtime.stop();
-      host.store.close();
+      await host.store.close();
       host.log.info('Stopped.');
       host.log.flush();
     },

@@ -2,11 +2,13 @@
  * The console's reads on the manager's SQLite store (core/orders/manager-console-store.ts):
  * enrollment tokens listed and removed by hash prefix, executions filtered in SQL over the whole
  * history with cursor pages (the cursor is the row number `n`, rows newest first), per-minute
- * counts by outcome (index on received_at, migration 0003), and recent alert orders.
+ * counts by outcome (index on received_at, migration 0003), failed executions (partial indexes,
+ * migration 0004) and recent alert orders.
  * The execution record is JSON; its filtered fields are read with json_extract.
  */
 import {
   ENROLL_TOKEN_ID_LENGTH,
+  FAILED_STATUSES,
   type AlertOrder,
   type EnrollTokenRecord,
   type ExecutionPage,
@@ -14,6 +16,7 @@ import {
   type ManagerConsoleStore,
   type MinuteCount,
 } from '../core/orders/manager-console-store.js';
+import type { FleetExecution } from '../protocol/fleet-records.js';
 import { parseExecutionRow } from './sqlite-manager-rows.js';
 import { SqliteManagerBase } from './sqlite-manager-base.js';
 import { opt } from './sqlite-rows.js';
@@ -21,6 +24,19 @@ import { opt } from './sqlite-rows.js';
 const MINUTE_MS = 60_000;
 
 const field = (name: string): string => `json_extract(record, '$.${name}')`;
+
+/**
+ * The failed-outcome condition, spelled exactly as migration 0004's partial indexes spell it (SQLite
+ * uses a partial index only when the query repeats its WHERE term).
+ */
+export const FAILED_SQL = `json_extract(record, '$.status') IN (${FAILED_STATUSES.map((s) => `'${s}'`).join(', ')})`;
+
+interface ExecutionRow {
+  n: number;
+  record: string;
+  order_seq: number | null;
+  received_at: number;
+}
 
 /** `s` as a LIKE pattern matching itself literally (escape character `\`). */
 const literal = (s: string): string => s.replace(/[\\%_]/g, (c) => `\\${c}`);
@@ -138,6 +154,22 @@ export class SqliteManagerConsole extends SqliteManagerBase implements ManagerCo
          FROM executions WHERE received_at >= ? AND received_at < ? GROUP BY m, status ORDER BY m`,
     ).all(since, until) as { m: number; status: string; n: number }[];
     return rows.map((r) => ({ minute: r.m * MINUTE_MS, status: r.status, count: r.n }));
+  }
+
+  async recentFailures(limit: number): Promise<FleetExecution[]> {
+    const rows = this.q(
+      `SELECT n, record, order_seq, received_at FROM executions
+         WHERE ${FAILED_SQL} ORDER BY n DESC LIMIT ?`,
+    ).all(limit) as ExecutionRow[];
+    return rows.map(parseExecutionRow);
+  }
+
+  async lastFailurePerAgent(): Promise<FleetExecution[]> {
+    const rows = this.q(
+      `SELECT n, record, order_seq, received_at FROM executions WHERE n IN
+         (SELECT MAX(n) FROM executions WHERE ${FAILED_SQL} GROUP BY agent_id) ORDER BY agent_id`,
+    ).all() as ExecutionRow[];
+    return rows.map(parseExecutionRow);
   }
 
   async recentAlertOrders(limit: number): Promise<AlertOrder[]> {

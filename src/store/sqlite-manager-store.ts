@@ -1,14 +1,20 @@
 /**
  * The manager's durable store on SQLite (better-sqlite3), at `<home>/var/manager.db`. Same
- * durability contract as the agent store: a method that returned has committed (WAL,
- * synchronous=NORMAL), so a crash or kill -9 of the manager loses no order.
+ * durability contract as the agent store: a method that resolved has committed (WAL,
+ * synchronous=NORMAL), so a crash or kill -9 of the manager loses no order. The statements are
+ * synchronous; manager-store-gate.ts serves them as the async port and runs `batch`.
  *
  * Not part of this module: deciding transitions (core/orders) and minting ids or tokens.
  */
 import Database from 'better-sqlite3';
 import type { ActiveResponse } from '../protocol/execution-records.js';
 import { ORDER_STATES, type OrderState } from '../protocol/fleet-records.js';
-import type { FleetExecution, OrderFilter, OrderInfo } from '../protocol/fleet-records.js';
+import type {
+  FleetActiveResponse,
+  FleetExecution,
+  OrderFilter,
+  OrderInfo,
+} from '../protocol/fleet-records.js';
 import type {
   AgentRecord,
   AgentSeen,
@@ -20,6 +26,7 @@ import type {
 } from '../core/orders/manager-store.js';
 import { MANAGER_MIGRATIONS } from './manager-migrations/index.js';
 import { SqliteManagerConsole } from './sqlite-manager-console.js';
+import { gatedManagerStore, type SyncManagerStore } from './manager-store-gate.js';
 import { applyMigrations } from './migrate.js';
 import { openCheckedDatabase } from './open-database.js';
 import { nul } from './sqlite-rows.js';
@@ -40,10 +47,11 @@ export function openSqliteManagerStore(file: string): ManagerStore {
   if (file === ':memory:') {
     applyMigrations(db, MANAGER_MIGRATIONS);
   }
-  return new SqliteManagerStore(db);
+  return gatedManagerStore(db, new SqliteManagerOps(db));
 }
 
-class SqliteManagerStore extends SqliteManagerConsole implements ManagerStore {
+/** The statements, synchronous; manager-store-gate.ts makes them the async port. */
+class SqliteManagerOps extends SqliteManagerConsole implements SyncManagerStore {
   nextAgentId(): string {
     const row = this.q('SELECT MAX(CAST(id AS INTEGER)) AS m FROM agents').get() as {
       m: number | null;
@@ -296,7 +304,7 @@ class SqliteManagerStore extends SqliteManagerConsole implements ManagerStore {
     })();
   }
 
-  listActive(agentId?: string): ReturnType<ManagerStore['listActive']> {
+  listActive(agentId?: string): FleetActiveResponse[] {
     const rows =
       agentId === undefined
         ? this.q('SELECT * FROM active ORDER BY agent_id, key').all()
@@ -306,13 +314,5 @@ class SqliteManagerStore extends SqliteManagerConsole implements ManagerStore {
 
   countActive(): number {
     return (this.q('SELECT COUNT(*) AS n FROM active').get() as { n: number }).n;
-  }
-
-  batch<T>(fn: () => T): T {
-    return this.db.transaction(fn).immediate();
-  }
-
-  close(): void {
-    this.db.close();
   }
 }

@@ -4,7 +4,7 @@
  * secret and removed by id; execution queries applying every filter over the whole history (not a
  * recent window) with cursor pages that visit each match once, newest first; per-minute counts by
  * outcome over a half-open window; the recent add orders that came from alerts.
- * Run it with a factory returning a fresh, empty store (sync or async, like the port's methods).
+ * Run it with a factory returning a fresh, empty store.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,17 +13,14 @@ import type { ManagerStore, NewOrder } from '../../src/core/orders/manager-store
 import type { ExecutionQuery } from '../../src/core/orders/manager-console-store.js';
 import type { FleetExecution } from '../../src/protocol/fleet-records.js';
 
-export type MakeStore = () => ManagerStore | Promise<ManagerStore>;
-
-/** Awaits a port method whether it returns a value or a Promise of it. */
-const done = async <T>(v: T | Promise<T>): Promise<T> => v;
+export type MakeStore = () => Promise<ManagerStore>;
 
 async function withStore(make: MakeStore, fn: (s: ManagerStore) => Promise<void>): Promise<void> {
   const s = await make();
   try {
     await fn(s);
   } finally {
-    s.close();
+    await s.close();
   }
 }
 
@@ -92,9 +89,9 @@ export function managerConsoleStoreContract(name: string, make: MakeStore): void
   void describe(`ManagerConsoleStore contract: ${name}`, () => {
     void test('enrollment tokens are listed newest first by hash-prefix id, never the token; removal by id', async () => {
       await withStore(make, async (s) => {
-        s.addEnrollToken(hash('secret-one'), 'web-01', 1_000, 9_000);
-        s.addEnrollToken(hash('secret-two'), 'db-01', 2_000, 9_000);
-        await done(s.useEnrollToken(hash('secret-one'), 'web-01', 1_500));
+        await s.addEnrollToken(hash('secret-one'), 'web-01', 1_000, 9_000);
+        await s.addEnrollToken(hash('secret-two'), 'db-01', 2_000, 9_000);
+        await s.useEnrollToken(hash('secret-one'), 'web-01', 1_500);
         const list = await s.listEnrollTokens();
         assert.deepEqual(list, [
           {
@@ -122,7 +119,7 @@ export function managerConsoleStoreContract(name: string, make: MakeStore): void
           (await s.listEnrollTokens()).map((t) => t.name),
           ['web-01'],
         );
-        const use = await done(s.checkEnrollToken(hash('secret-two'), 'db-01', 3_000));
+        const use = await s.checkEnrollToken(hash('secret-two'), 'db-01', 3_000);
         assert.deepEqual(use, { ok: false, reason: 'unknown' }, 'a removed token no longer enrolls');
       });
     });
@@ -130,10 +127,10 @@ export function managerConsoleStoreContract(name: string, make: MakeStore): void
     void test('filters apply over the whole history and cursor pages visit every match once, newest first', async () => {
       await withStore(make, async (s) => {
         // 2,500 executions; the failed ones are among the OLDEST (beyond any "newest 1,000" window).
-        s.batch(() => {
+        await s.batch(async (tx) => {
           for (let id = 1; id <= 2500; id++) {
             const failed = id % 100 === 0 && id <= 1000;
-            s.recordExecution(
+            await tx.recordExecution(
               execution(id % 2 === 0 ? '001' : '002', id, failed ? { status: 'failed', exitCode: 1 } : {}),
             );
           }
@@ -166,17 +163,35 @@ export function managerConsoleStoreContract(name: string, make: MakeStore): void
       });
     });
 
+    void test("failures over the whole history: newest first, and each agent's last one", async () => {
+      await withStore(make, async (s) => {
+        // 3,000 executions; the only failures are among the OLDEST (beyond any "newest 1,000" window).
+        const failures: Record<number, FleetExecution['status']> = {
+          5: 'failed',
+          7: 'spawn-error',
+          10: 'timed-out',
+          12: 'failed',
+        };
+        await s.batch(async (tx) => {
+          for (let id = 1; id <= 3000; id++) {
+            const status = failures[id];
+            const agent = id % 3 === 0 ? '003' : id % 2 === 0 ? '001' : '002';
+            await tx.recordExecution(execution(agent, id, status === undefined ? {} : { status }));
+          }
+        });
+        assert.deepEqual(ids(await s.recentFailures(20)), ['003/12', '001/10', '002/7', '002/5']);
+        assert.deepEqual(ids(await s.recentFailures(2)), ['003/12', '001/10']);
+        assert.deepEqual(ids(await s.lastFailurePerAgent()), ['001/10', '002/7', '003/12']);
+      });
+    });
+
     void test('command matches the AR name or the program basename, literally', async () => {
       await withStore(make, async (s) => {
-        await done(s.recordExecution(execution('001', 1)));
-        await done(
-          s.recordExecution(
-            execution('001', 2, { arName: 'host-deny', program: 'active-response/bin/host-deny' }),
-          ),
+        await s.recordExecution(execution('001', 1));
+        await s.recordExecution(
+          execution('001', 2, { arName: 'host-deny', program: 'active-response/bin/host-deny' }),
         );
-        await done(
-          s.recordExecution(execution('001', 3, { arName: '!my_script', program: '/opt/x/my_script' })),
-        );
+        await s.recordExecution(execution('001', 3, { arName: '!my_script', program: '/opt/x/my_script' }));
         const cmd = async (command: string): Promise<number[]> =>
           (await s.queryExecutions({ command, limit: 10 })).items.map((e) => e.id);
         assert.deepEqual(await cmd('firewall-drop600'), [1]);
@@ -202,7 +217,7 @@ export function managerConsoleStoreContract(name: string, make: MakeStore): void
           [6, base + 3 * m, 'ok'], // == until: outside
         ];
         for (const [id, receivedAt, status] of rows) {
-          await done(s.recordExecution(execution('001', id, { receivedAt, status })));
+          await s.recordExecution(execution('001', id, { receivedAt, status }));
         }
         const counts = await s.countExecutionsPerMinute(base, base + 3 * m);
         const key = (c: { minute: number; status: string }): string => `${c.minute}-${c.status}`;
@@ -219,13 +234,11 @@ export function managerConsoleStoreContract(name: string, make: MakeStore): void
 
     void test('recent alert orders: add orders from alerts only, newest first, at most `limit`', async () => {
       await withStore(make, async (s) => {
-        await done(s.enqueueOrder(order({ alertId: 'a1', createdAt: 10 })));
-        await done(
-          s.enqueueOrder(order({ kind: 'revert', source: 'revert', alertId: undefined, createdAt: 20 })),
-        );
-        await done(s.enqueueOrder(order({ source: 'api', alertId: undefined, createdAt: 30 })));
-        await done(s.enqueueOrder(order({ agentId: '002', alertId: 'a2', createdAt: 40, payload: 'P2' })));
-        await done(s.enqueueOrder(order({ alertId: 'a3', createdAt: 50, payload: 'P3' })));
+        await s.enqueueOrder(order({ alertId: 'a1', createdAt: 10 }));
+        await s.enqueueOrder(order({ kind: 'revert', source: 'revert', alertId: undefined, createdAt: 20 }));
+        await s.enqueueOrder(order({ source: 'api', alertId: undefined, createdAt: 30 }));
+        await s.enqueueOrder(order({ agentId: '002', alertId: 'a2', createdAt: 40, payload: 'P2' }));
+        await s.enqueueOrder(order({ alertId: 'a3', createdAt: 50, payload: 'P3' }));
         const recent = await s.recentAlertOrders(2);
         assert.deepEqual(recent, [
           { agentId: '001', seq: 4, alertId: 'a3', createdAt: 50, payload: 'P3' },

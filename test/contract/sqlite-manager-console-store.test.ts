@@ -12,7 +12,7 @@ after(() => {
 });
 let seq = 0;
 
-managerConsoleStoreContract('sqlite', () => {
+managerConsoleStoreContract('sqlite', async () => {
   seq += 1;
   return openSqliteManagerStore(path.join(root, `manager-${seq}.db`));
 });

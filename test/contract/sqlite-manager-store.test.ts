@@ -23,10 +23,10 @@ function freshFile(): string {
   return path.join(dir, 'manager.db');
 }
 
-managerStoreContract('sqlite', () => openSqliteManagerStore(freshFile()));
+managerStoreContract('sqlite', async () => openSqliteManagerStore(freshFile()));
 
 void describe('SQLite manager store: durability', () => {
-  void test('a reopened file keeps every order, and seqs continue', () => {
+  void test('a reopened file keeps every order, and seqs continue', async () => {
     const file = freshFile();
     const order = {
       agentId: '001',
@@ -39,18 +39,18 @@ void describe('SQLite manager store: durability', () => {
       expiresAt: 10_000,
     } as const;
     const a = openSqliteManagerStore(file);
-    a.enqueueOrder({ ...order, payload: 'm1' });
-    a.enqueueOrder({ ...order, payload: 'm2' });
-    a.close();
+    await a.enqueueOrder({ ...order, payload: 'm1' });
+    await a.enqueueOrder({ ...order, payload: 'm2' });
+    await a.close();
     const b = openSqliteManagerStore(file);
     try {
       assert.deepEqual(
-        b.queuedOrders('001').map((o) => o.payload),
+        (await b.queuedOrders('001')).map((o) => o.payload),
         ['m1', 'm2'],
       );
-      assert.equal(b.enqueueOrder({ ...order, payload: 'm3' }).seq, 3);
+      assert.equal((await b.enqueueOrder({ ...order, payload: 'm3' })).seq, 3);
     } finally {
-      b.close();
+      await b.close();
     }
   });
 });

@@ -89,14 +89,14 @@ test('a file that is not a database is refused as corrupt', () => {
   assert.throws(() => openSqliteAgentStore(file), refusal(file, /not a database/));
 });
 
-test('a zero-length manager.db after its first start is refused (enrolled agents are not forgotten)', () => {
+test('a zero-length manager.db after its first start is refused (enrolled agents are not forgotten)', async () => {
   const file = path.join(freshHome(), 'var', 'manager.db');
-  openSqliteManagerStore(file).close();
+  await openSqliteManagerStore(file).close();
   fs.truncateSync(file, 0);
   assert.throws(() => openSqliteManagerStore(file), refusal(file, /is empty/));
 });
 
-test('riposte agent and manager exit 74 (STORE_CORRUPT) and name the file', () => {
+test('riposte agent and manager exit 74 (STORE_CORRUPT) and name the file', async () => {
   const cli = path.resolve('dist/src/cli/main.js');
   const config = path.resolve('examples/ossec.conf');
   const agentDb = filledAgentDb(1);
@@ -110,7 +110,7 @@ test('riposte agent and manager exit 74 (STORE_CORRUPT) and name the file', () =
   assert.ok(a.stderr.includes(`Database "${agentDb}" is damaged`), a.stderr);
   const mHome = freshHome();
   const managerDb = path.join(mHome, 'var', 'manager.db');
-  openSqliteManagerStore(managerDb).close();
+  await openSqliteManagerStore(managerDb).close();
   fs.truncateSync(managerDb, 0);
   const m = spawnSync(
     process.execPath,

@@ -171,7 +171,7 @@ test('alerts.json: A, a line nested 10,000 deep, B, C -> A once, B and C enforce
   const later = normalAlert();
   appendFileSync(alertsFile, `${later.line}\n`);
   await waitFor('a later line', 10_000, () => marks(home).includes(`add ${later.srcip}`) || undefined);
-  const orders = m.service.listOrders({ agentId: '000', limit: 1000 });
+  const orders = await m.service.listOrders({ agentId: '000', limit: 1000 });
   assert.equal(orders.filter((o) => o.alertId === `1763626517.${n - 3}`).length, 1, 'A dispatched once');
   await normalAlertEnforced();
 });
@@ -200,7 +200,7 @@ void test('PUT /active-response: never-block and white-listed targets, and state
     assert.match(JSON.stringify(r.body), expected);
   }
   assert.equal(
-    m.service.listOrders({ agentId: '000', limit: 1000 }).filter((o) => o.source === 'api').length,
+    (await m.service.listOrders({ agentId: '000', limit: 1000 })).filter((o) => o.source === 'api').length,
     0,
   );
   await normalAlertEnforced();

@@ -106,9 +106,10 @@ test('300 execution frames with a 1 MB stderrTail each: tails cut to 4 KiB, mana
   await waitFor(
     '300 recorded',
     60_000,
-    () => m.service.listExecutions({ agentId: agent.id, limit: 1000 }).length === 300 || undefined,
+    async () =>
+      (await m.service.listExecutions({ agentId: agent.id, limit: 1000 })).length === 300 || undefined,
   );
-  const rows = m.service.listExecutions({ agentId: agent.id, limit: 1000 });
+  const rows = await m.service.listExecutions({ agentId: agent.id, limit: 1000 });
   assert.ok(rows.every((r) => r.stderrTail.length <= LINK_FIELD_CAPS.stderrTail + 64));
   const dir = path.join(m.home, 'var');
   const bytes = ['manager.db', 'manager.db-wal'].reduce((sum, f) => {
@@ -135,5 +136,5 @@ test('a frame nested 10,000 deep or with an oversized key closes that connection
   longKey.ws.send(JSON.stringify({ type: 'execution', record: bad, active: null }));
   assert.equal(await longKey.closed, 4400);
   assert.equal(rejectionCount('link', 'invalid') - before, 2);
-  assert.equal(m.service.listExecutions({ agentId: agent.id }).length, 0);
+  assert.equal((await m.service.listExecutions({ agentId: agent.id })).length, 0);
 });

@@ -157,10 +157,11 @@ describe('delivery', () => {
       await waitFor(
         '3 orders executed',
         10_000,
-        () =>
-          store.listOrders({ agentId: '003', limit: 3 }).every((o) => o.state === 'executed') || undefined,
+        async () =>
+          (await store.listOrders({ agentId: '003', limit: 3 })).every((o) => o.state === 'executed') ||
+          undefined,
       );
-      const recent = store.listOrders({ agentId: '003', limit: 3 }).sort((a, b) => a.seq - b.seq);
+      const recent = (await store.listOrders({ agentId: '003', limit: 3 })).sort((a, b) => a.seq - b.seq);
       const execIds = recent.map((o) => o.executionId ?? -1);
       assert.deepEqual(
         [...execIds].sort((a, b) => a - b),
@@ -169,7 +170,7 @@ describe('delivery', () => {
       );
       assert.ok(recent.every((o) => o.deliveredAt !== undefined && o.outcome === 'ok'));
     } finally {
-      store.close();
+      await store.close();
     }
   });
 

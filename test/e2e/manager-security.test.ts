@@ -122,7 +122,7 @@ test('enrollment: wrong password and a replayed token are refused (403), a fresh
   assert.equal(wrong.body.error?.message, 'Enrollment refused: invalid password');
   const none = await postEnroll({ name: 'intruder' });
   assert.equal(none.status, 401);
-  const { token } = m.service.addEnrollmentToken('tok-agent', 60_000);
+  const { token } = await m.service.addEnrollmentToken('tok-agent', 60_000);
   const first = await postEnroll({ name: 'tok-agent', token });
   assert.equal(first.status, 201);
   assert.match(first.body.id ?? '', /^\d{3}$/);
@@ -131,7 +131,7 @@ test('enrollment: wrong password and a replayed token are refused (403), a fresh
   assert.equal(replay.body.error?.message, 'Enrollment refused: the token was already used');
   const malformed = await postEnroll('{"name": 12');
   assert.equal(malformed.status, 400);
-  assert.ok(m.service.listAgents().every((a) => a.name !== 'intruder'));
+  assert.ok((await m.service.listAgents()).every((a) => a.name !== 'intruder'));
 });
 
 test('link: no client certificate -> 401', async () => {
@@ -152,14 +152,18 @@ test('link: a removed agent is disconnected and refused (4403)', async () => {
   const first = await dial({ cert: agent.cert, key: agent.key });
   assert.ok(first.ws);
   hello(first.ws);
-  await waitFor('active', 5000, () => m.service.getAgent(agent.id).status === 'active' || undefined);
-  m.service.removeAgent(agent.id);
+  await waitFor(
+    'active',
+    5000,
+    async () => (await m.service.getAgent(agent.id)).status === 'active' || undefined,
+  );
+  await m.service.removeAgent(agent.id);
   assert.equal((await first.closed).code, 4403);
   const again = await dial({ cert: agent.cert, key: agent.key });
   const refused = await again.closed;
   assert.equal(refused.code, 4403);
   assert.match(refused.reason, /removed/);
-  assert.equal(m.service.getAgent(agent.id).status, 'removed');
+  assert.equal((await m.service.getAgent(agent.id)).status, 'removed');
 });
 
 test('link: oversized and malformed frames close only that connection', async () => {
@@ -177,7 +181,7 @@ test('link: oversized and malformed frames close only that connection', async ()
   junk.ws.send('{"type":"hello"');
   assert.deepEqual(await junk.closed, { code: 4400, reason: 'frame is not a JSON object' });
   assert.equal(ok.ws.readyState, WebSocket.OPEN, 'the other agent is unaffected');
-  assert.equal(m.service.getAgent(bystander.id).status, 'active');
+  assert.equal((await m.service.getAgent(bystander.id)).status, 'active');
   ok.ws.close();
 });
 
@@ -210,12 +214,16 @@ test('link: the agent id comes from the certificate, never from a frame', async 
   await waitFor(
     'recorded',
     5000,
-    () => m.service.listExecutions({ agentId: agent.id }).length === 1 || undefined,
+    async () => (await m.service.listExecutions({ agentId: agent.id })).length === 1 || undefined,
   );
-  const [recorded] = m.service.listExecutions({ agentId: agent.id });
+  const [recorded] = await m.service.listExecutions({ agentId: agent.id });
   assert.equal(recorded?.agentId, agent.id, 'recorded under the certificate id');
   assert.notEqual(agent.id, '001');
-  assert.equal(m.service.listExecutions({ agentId: '001' }).length, 0, 'nothing recorded for the claimed id');
+  assert.equal(
+    (await m.service.listExecutions({ agentId: '001' })).length,
+    0,
+    'nothing recorded for the claimed id',
+  );
   r.ws.close();
 });
 
@@ -227,16 +235,16 @@ test('an order waiting longer than its time-to-live is recorded as expired', asy
     id: '1.1',
     data: { srcip: '10.9.9.9' },
   });
-  const summary = m.service.ingestAlerts([line]);
+  const summary = await m.service.ingestAlerts([line]);
   assert.equal(summary.orders, 1);
-  const [queued] = m.service.listOrders({ agentId: agent.id });
+  const [queued] = await m.service.listOrders({ agentId: agent.id });
   assert.equal(queued?.state, 'queued');
   const expired = await waitFor(
     'expired',
     5000,
-    () => m.service.listOrders({ agentId: agent.id, state: 'expired' })[0],
+    async () => (await m.service.listOrders({ agentId: agent.id, state: 'expired' }))[0],
   );
   assert.equal(expired.seq, queued?.seq);
   assert.ok(expired.expiredAt !== undefined && expired.expiredAt > expired.expiresAt);
-  assert.equal(m.service.stats().ordersByState.expired >= 1, true);
+  assert.equal((await m.service.stats()).ordersByState.expired >= 1, true);
 });

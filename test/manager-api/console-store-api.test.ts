@@ -41,10 +41,10 @@ let tokenStore: SqliteApiStore;
 let tokens: Record<Role, string>;
 
 /** 1,500 executions: 1,200 received 23 h ago (every 100th failed), then 300 in the last minutes. */
-function seedHistory(): void {
+async function seedHistory(): Promise<void> {
   fs.mkdirSync(path.join(home, 'var'), { recursive: true, mode: 0o750 });
   const s = openSqliteManagerStore(path.join(home, 'var', 'manager.db'));
-  s.batch(() => {
+  await s.batch(async (tx) => {
     for (let id = 1; id <= 1500; id++) {
       const old = id <= 1200;
       const receivedAt = old ? NOW - 23 * HOUR + (id % 30) * MINUTE : NOW - (id % 5) * MINUTE;
@@ -56,7 +56,7 @@ function seedHistory(): void {
         receivedAt,
         ...(old && id % 100 === 0 ? { status: 'failed', exitCode: 1 } : {}),
       };
-      s.recordExecution(e);
+      await tx.recordExecution(e);
     }
     for (let i = 1; i <= 3; i++) {
       const alert = {
@@ -74,7 +74,7 @@ function seedHistory(): void {
         parameters: { extra_args: [], alert },
       });
       for (const agentId of ['001', '002']) {
-        s.enqueueOrder({
+        await tx.enqueueOrder({
           agentId,
           kind: 'add',
           source: 'alert',
@@ -88,7 +88,7 @@ function seedHistory(): void {
       }
     }
   });
-  s.close();
+  await s.close();
 }
 
 async function startManager(): Promise<void> {
@@ -104,6 +104,7 @@ async function startManager(): Promise<void> {
     audit: tokenStore.audit,
     metrics: new ManagerMetrics(),
     now: () => NOW,
+    home,
   });
   await api.ready();
 }
@@ -133,7 +134,7 @@ interface Page {
 
 before(async () => {
   fs.writeFileSync(conf, VALID_CONF);
-  seedHistory();
+  await seedHistory();
   tokenStore = openSqliteApiStore(':memory:');
   const mint = (role: Role): string =>
     mintApiToken(tokenStore.tokens, { name: `${role}-token`, role, now: NOW }).token;
@@ -202,7 +203,7 @@ test('history filters search all executions with cursor pages; the export follow
 });
 
 test('enrollment tokens: listed without the secret, removed by an admin (audited), then refused', async () => {
-  const { token } = m.service.addEnrollmentToken('web-07', HOUR);
+  const { token } = await m.service.addEnrollmentToken('web-07', HOUR);
   const listed = await get<{ items: { id: string; name: string; createdAt: string; expiresAt: string }[] }>(
     '/agents/tokens',
     'admin',
@@ -266,6 +267,64 @@ test('rules check reads the file as it is now; the loaded rules stay', async () 
   } finally {
     fs.writeFileSync(conf, VALID_CONF);
   }
+});
+
+test('rules check also reports executables missing or not executable in <home>/active-response/bin', async () => {
+  const before = await get<{ executablesChecked: boolean }>('/rules/check');
+  assert.equal(before.body.executablesChecked, false, 'no active-response/bin on this manager');
+  const bin = path.join(home, 'active-response', 'bin');
+  fs.mkdirSync(bin, { recursive: true });
+  fs.writeFileSync(path.join(bin, 'notify-team.sh'), '#!/bin/sh\nexit 0\n', { mode: 0o644 });
+  fs.writeFileSync(
+    conf,
+    VALID_CONF.replace(
+      '</ossec_config>',
+      `  <command><name>notify</name><executable>notify-team.sh</executable></command>
+  <command><name>ticket</name><executable>notify-teem.sh</executable></command>
+  <active-response><command>notify</command><location>local</location><level>5</level></active-response>
+  <active-response><command>ticket</command><location>local</location><level>5</level></active-response>
+</ossec_config>`,
+    ),
+  );
+  try {
+    const r = await get<{
+      ok: boolean;
+      executablesChecked: boolean;
+      diagnostics: { severity: string; message: string }[];
+    }>('/rules/check');
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.executablesChecked, true);
+    assert.equal(r.body.ok, false);
+    const errors = r.body.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message);
+    assert.equal(errors.length, 2, JSON.stringify(errors));
+    assert.match(
+      errors.find((e) => e.includes("'notify-team.sh'")) ?? '',
+      /is not executable \(chmod 750 it\)/,
+    );
+    assert.match(
+      errors.find((e) => e.includes("'notify-teem.sh'")) ?? '',
+      /does not exist\..*notify-team\.sh/,
+    );
+    assert.ok(errors.every((e) => e.startsWith(`${conf}:`)));
+    fs.chmodSync(path.join(bin, 'notify-team.sh'), 0o750);
+    fs.copyFileSync(path.join(bin, 'notify-team.sh'), path.join(bin, 'notify-teem.sh'));
+    fs.chmodSync(path.join(bin, 'notify-teem.sh'), 0o750);
+    const fixed = await get<{ ok: boolean; diagnostics: { severity: string }[] }>('/rules/check');
+    assert.equal(fixed.body.ok, true, JSON.stringify(fixed.body.diagnostics));
+  } finally {
+    fs.writeFileSync(conf, VALID_CONF);
+    fs.rmSync(path.join(home, 'active-response'), { recursive: true, force: true });
+  }
+});
+
+test('failing executions on the overview come from the whole history, not the newest 1,000', async () => {
+  const r = await get<{ failing: FleetExecution[] }>('/overview');
+  assert.equal(r.status, 200, r.text);
+  // Failures are ids 100, 200, ..., 1200 of 1,500: the newest 1,000 would hold only 600..1200.
+  assert.deepEqual(
+    r.body.failing.map((e) => e.id),
+    [1200, 1100, 1000, 900, 800, 700, 600, 500, 400, 300, 200, 100],
+  );
 });
 
 test('recent alerts are the whole alerts orders came from, one per alert, newest first', async () => {

@@ -164,7 +164,7 @@ export class FakeManagerService implements ManagerService {
     }
   }
 
-  ingestAlerts(lines: readonly string[]): IngestSummary {
+  async ingestAlerts(lines: readonly string[]): Promise<IngestSummary> {
     this.record('ingestAlerts', lines);
     return {
       received: lines.length,
@@ -177,12 +177,12 @@ export class FakeManagerService implements ManagerService {
     };
   }
 
-  listAgents(): AgentInfo[] {
+  async listAgents(): Promise<AgentInfo[]> {
     this.record('listAgents');
     return this.agents;
   }
 
-  getAgent(id: string): AgentInfo {
+  async getAgent(id: string): Promise<AgentInfo> {
     this.record('getAgent', id);
     const found = this.agents.find((a) => a.id === id);
     if (!found) {
@@ -191,7 +191,7 @@ export class FakeManagerService implements ManagerService {
     return found;
   }
 
-  addEnrollmentToken(name: string, ttlMs: number): { token: string; expiresAt: number } {
+  async addEnrollmentToken(name: string, ttlMs: number): Promise<{ token: string; expiresAt: number }> {
     this.record('addEnrollmentToken', name, ttlMs);
     return { token: `enroll-${name}`, expiresAt: 1_000 + ttlMs };
   }
@@ -202,7 +202,7 @@ export class FakeManagerService implements ManagerService {
     return { id: '003', name: req.name, cert: 'CERT', key: 'KEY', ca: 'CA' };
   }
 
-  removeAgent(id: string): void {
+  async removeAgent(id: string): Promise<void> {
     this.record('removeAgent', id);
     this.agents = this.agents.map((a) => (a.id === id ? { ...a, status: 'removed' } : a));
     if (!this.agents.some((a) => a.id === id)) {
@@ -210,12 +210,12 @@ export class FakeManagerService implements ManagerService {
     }
   }
 
-  listActive(filter: ActiveFilter): FleetActiveResponse[] {
+  async listActive(filter: ActiveFilter): Promise<FleetActiveResponse[]> {
     this.record('listActive', filter);
     return this.actives.filter((a) => filter.agentId === undefined || a.agentId === filter.agentId);
   }
 
-  revert(key: string, agentId?: string): OrderInfo[] {
+  async revert(key: string, agentId?: string): Promise<OrderInfo[]> {
     this.record('revert', key, agentId);
     const hits = this.actives.filter(
       (a) => a.key === key && (agentId === undefined || a.agentId === agentId),
@@ -226,22 +226,22 @@ export class FakeManagerService implements ManagerService {
     return hits.map((a, i) => order(a.agentId, i + 1, { key }));
   }
 
-  run(req: RunRequest): WazuhStyleResult {
+  async run(req: RunRequest): Promise<WazuhStyleResult> {
     this.record('run', req);
     return this.runResult;
   }
 
-  listExecutions(filter: ExecutionFilter): FleetExecution[] {
+  async listExecutions(filter: ExecutionFilter): Promise<FleetExecution[]> {
     this.record('listExecutions', filter);
     return this.executions.filter((e) => filter.agentId === undefined || e.agentId === filter.agentId);
   }
 
-  listOrders(filter: OrderFilter): OrderInfo[] {
+  async listOrders(filter: OrderFilter): Promise<OrderInfo[]> {
     this.record('listOrders', filter);
     return [order('001', 1, { state: filter.state ?? 'queued' })];
   }
 
-  stats(): ManagerStats {
+  async stats(): Promise<ManagerStats> {
     return this.statsValue;
   }
 
@@ -256,7 +256,7 @@ export class FakeManagerService implements ManagerService {
     return this.configValue;
   }
 
-  explain(alertLine: string): ExplainResult {
+  async explain(alertLine: string): Promise<ExplainResult> {
     this.record('explain', alertLine);
     const parsed = parseAlertLine(alertLine);
     if (!parsed.ok) {
@@ -293,11 +293,11 @@ export class FakeManagerService implements ManagerService {
     const store = openSqliteManagerStore(':memory:');
     try {
       for (const e of [...this.executions].reverse()) {
-        store.recordExecution(e);
+        await store.recordExecution(e);
       }
       return await fn(store);
     } finally {
-      store.close();
+      await store.close();
     }
   }
 
@@ -309,6 +309,16 @@ export class FakeManagerService implements ManagerService {
   async countExecutionsPerMinute(since: number, until: number): Promise<MinuteCount[]> {
     this.record('countExecutionsPerMinute', since, until);
     return this.overExecutions(async (s) => s.countExecutionsPerMinute(since, until));
+  }
+
+  async recentFailures(limit: number): Promise<FleetExecution[]> {
+    this.record('recentFailures', limit);
+    return this.overExecutions(async (s) => s.recentFailures(limit));
+  }
+
+  async lastFailurePerAgent(): Promise<FleetExecution[]> {
+    this.record('lastFailurePerAgent');
+    return this.overExecutions(async (s) => s.lastFailurePerAgent());
   }
 
   recentAlertsValue: RecentAlert[] = [];

@@ -45,11 +45,11 @@ async function refusal(p: Promise<unknown>): Promise<{ code: string; message: st
 
 test('a duplicate-name failure does not burn the token: it still enrolls once the name is free', async () => {
   const first = await m.service.enroll({ name: 'tokdup', password }, '127.0.0.21');
-  const { token } = m.service.addEnrollmentToken('tokdup', 60_000);
+  const { token } = await m.service.addEnrollmentToken('tokdup', 60_000);
   const dup = await refusal(m.service.enroll({ name: 'tokdup', token }, '127.0.0.21'));
   assert.equal(dup.code, ErrorCode.REQUEST_INVALID);
   assert.match(dup.message, /already enrolled/);
-  m.service.removeAgent(first.id);
+  await m.service.removeAgent(first.id);
   const second = await m.service.enroll({ name: 'tokdup', token }, '127.0.0.21');
   assert.equal(second.name, 'tokdup');
   assert.notEqual(second.id, first.id);
@@ -62,7 +62,7 @@ test('agent names are unique case-insensitively: dup1 then DUP1 is refused', asy
   const upper = await refusal(m.service.enroll({ name: 'DUP1', password }, '127.0.0.22'));
   assert.equal(upper.code, ErrorCode.REQUEST_INVALID);
   assert.match(upper.message, /"DUP1" is already enrolled .*"dup1"/);
-  assert.equal(m.service.listAgents().filter((a) => a.name.toLowerCase() === 'dup1').length, 1);
+  assert.equal((await m.service.listAgents()).filter((a) => a.name.toLowerCase() === 'dup1').length, 1);
 });
 
 test('11 wrong passwords from one address: RATE_LIMITED; another address still gets "invalid password"', async () => {

@@ -124,15 +124,15 @@ test(
     );
     const store = openSqliteManagerStore(path.join(mHome, 'var', 'manager.db'));
     try {
-      assert.equal(store.getAgent('001')?.address, p.attacker4);
+      assert.equal((await store.getAgent('001'))?.address, p.attacker4);
       // The mark is written before the script exits; the execution report follows it.
-      const order = await waitFor('order executed', 10_000, () => {
-        const [o] = store.listOrders({ agentId: '001' });
+      const order = await waitFor('order executed', 10_000, async () => {
+        const [o] = await store.listOrders({ agentId: '001' });
         return o?.state === 'executed' ? o : undefined;
       });
       assert.equal(order.outcome, 'ok');
     } finally {
-      store.close();
+      await store.close();
     }
   },
 );

@@ -25,6 +25,8 @@ interface CheckAnswer {
   readonly file: string;
   readonly checkedAt: string;
   readonly ok: boolean;
+  /** Whether the executables in the manager's active-response/bin were checked (it has one). */
+  readonly executablesChecked?: boolean;
   readonly diagnostics: readonly { severity: string; message: string }[];
 }
 
@@ -58,6 +60,11 @@ function FreshCheck() {
             </span>{' '}
             <span class="mono">{c.file}</span> checked at {new Date(c.checkedAt).toLocaleString()}
             {c.ok ? '' : ' (the running configuration is the one loaded at start)'}
+          </p>
+          <p class="muted">
+            {c.executablesChecked === true
+              ? 'Executables in active-response/bin checked.'
+              : 'Executables not checked: this manager has no active-response/bin (the scripts live on the agents).'}
           </p>
           {c.diagnostics.length === 0 ? (
             <p class="muted">No errors or warnings.</p>

@@ -24,7 +24,7 @@ interface CheckOptions {
 /** Errors for executables that cannot run from `home` (the stock script registry loads only here). */
 async function executableErrors(config: Config, home: string): Promise<string[]> {
   const [{ checkExecutables }, { stockScripts }] = await Promise.all([
-    import('../check-executables.js'),
+    import('../../home/check-executables.js'),
     import('../../scripts/registry.js'),
   ]);
   return checkExecutables(config, home, new Set(stockScripts.keys()));

@@ -10,6 +10,9 @@ import type { JsonObject } from '../../protocol/json.js';
 /** Characters of the token hash (hex) that name an enrollment token in lists and removals. */
 export const ENROLL_TOKEN_ID_LENGTH = 12;
 
+/** Outcomes the console counts as failures (failing executions, an agent's last error). */
+export const FAILED_STATUSES: readonly string[] = ['failed', 'timed-out', 'spawn-error'];
+
 /** An enrollment token as listed: never the token itself, only an id taken from its hash. */
 export interface EnrollTokenRecord {
   /** The first {@link ENROLL_TOKEN_ID_LENGTH} hex characters of the token's SHA-256 hash. */
@@ -82,6 +85,10 @@ export interface ManagerConsoleStore {
   queryExecutions(q: ExecutionQuery): Promise<ExecutionPage>;
   /** Executions received in [since, until), counted per minute and outcome. */
   countExecutionsPerMinute(since: number, until: number): Promise<MinuteCount[]>;
+  /** The `limit` most recently received failed executions ({@link FAILED_STATUSES}), over the whole history. */
+  recentFailures(limit: number): Promise<FleetExecution[]>;
+  /** Each agent's most recently received failed execution (one per agent that has any). */
+  lastFailurePerAgent(): Promise<FleetExecution[]>;
   /** The most recent add orders that came from an alert (their payload holds it), newest first. */
   recentAlertOrders(limit: number): Promise<AlertOrder[]>;
 }

@@ -1,7 +1,15 @@
 /**
  * The manager's persistence port: agents, enrollment tokens (hashed), durable orders, the fleet's
  * execution history and active responses. Implemented by store/sqlite-manager-store.ts
- * (`<home>/var/manager.db`). Synchronous, one transaction per method, like the agent store.
+ * (`<home>/var/manager.db`) and store/pg-manager-store.ts (PostgreSQL, shared by several manager
+ * nodes). Asynchronous: every method returns a Promise and is one transaction on its own; `batch`
+ * runs an async function in ONE transaction. A method that resolved has committed (outside a
+ * batch). Inside `batch(fn)`, every call made from `fn`'s async context (through `tx` or through
+ * the store itself) joins that transaction; calls from elsewhere wait for it (SQLite) or run in
+ * their own transaction (PostgreSQL), so a batch never sees or commits another flow's writes.
+ *
+ * Adding a method: declare it here, implement it in both adapters, and cover it in
+ * test/contract/manager-store.contract.ts (run against both).
  *
  * Not part of this contract: order state rules (core/orders/order-state.ts) and id/token minting
  * (the manager core); the store only persists what it is told.
@@ -72,59 +80,64 @@ export interface OrderUpdate {
 
 export interface ManagerStore extends ManagerConsoleStore {
   /** Assigns the next id without inserting (the caller then calls `insertAgent`). */
-  nextAgentId(): string;
-  insertAgent(agent: AgentRecord): void;
-  getAgent(id: string): AgentRecord | undefined;
-  getAgentByFingerprint(fingerprint: string): AgentRecord | undefined;
-  listAgents(): AgentRecord[];
-  markAgentRemoved(id: string, at: number): void;
-  updateAgentSeen(id: string, seen: AgentSeen): void;
+  nextAgentId(): Promise<string>;
+  insertAgent(agent: AgentRecord): Promise<void>;
+  getAgent(id: string): Promise<AgentRecord | undefined>;
+  getAgentByFingerprint(fingerprint: string): Promise<AgentRecord | undefined>;
+  listAgents(): Promise<AgentRecord[]>;
+  markAgentRemoved(id: string, at: number): Promise<void>;
+  updateAgentSeen(id: string, seen: AgentSeen): Promise<void>;
 
-  addEnrollToken(hash: string, name: string, createdAt: number, expiresAt: number): void;
+  addEnrollToken(hash: string, name: string, createdAt: number, expiresAt: number): Promise<void>;
   /**
    * What {@link useEnrollToken} would answer, without marking the token used: enrollment checks the
    * token first and consumes it only once nothing else (e.g. a duplicate name) can refuse it.
    */
-  checkEnrollToken(hash: string, name: string, now: number): TokenUse;
+  checkEnrollToken(hash: string, name: string, now: number): Promise<TokenUse>;
   /** Marks the token used (atomically, single use) when it is valid for `name`. */
-  useEnrollToken(hash: string, name: string, now: number): TokenUse;
+  useEnrollToken(hash: string, name: string, now: number): Promise<TokenUse>;
 
   /** Inserts an order with the agent's next seq. */
-  enqueueOrder(order: NewOrder): StoredOrder;
-  getOrder(agentId: string, seq: number): StoredOrder | undefined;
+  enqueueOrder(order: NewOrder): Promise<StoredOrder>;
+  getOrder(agentId: string, seq: number): Promise<StoredOrder | undefined>;
   /** Queued orders of an agent, in seq order. */
-  queuedOrders(agentId: string): StoredOrder[];
-  updateOrder(agentId: string, seq: number, update: OrderUpdate): void;
+  queuedOrders(agentId: string): Promise<StoredOrder[]>;
+  updateOrder(agentId: string, seq: number, update: OrderUpdate): Promise<void>;
   /** Queued orders whose expiresAt < now, oldest first. */
-  expirableOrders(now: number): StoredOrder[];
+  expirableOrders(now: number): Promise<StoredOrder[]>;
   /** Executed add orders of `agentId` holding `key` (candidates for `reverted`). */
-  executedOrdersWithKey(agentId: string, key: string): StoredOrder[];
+  executedOrdersWithKey(agentId: string, key: string): Promise<StoredOrder[]>;
   /** Executed add orders with a key, of one agent. */
-  executedKeyedOrders(agentId: string): StoredOrder[];
-  listOrders(filter: OrderFilter): OrderInfo[];
-  countOrdersByState(): Record<OrderInfo['state'], number>;
+  executedKeyedOrders(agentId: string): Promise<StoredOrder[]>;
+  listOrders(filter: OrderFilter): Promise<OrderInfo[]>;
+  countOrdersByState(): Promise<Record<OrderInfo['state'], number>>;
 
   /** Inserts an execution; false when (agentId, id) is already recorded. */
-  recordExecution(exec: FleetExecution): boolean;
+  recordExecution(exec: FleetExecution): Promise<boolean>;
   /** Highest execution id recorded for the agent (0 = none). */
-  lastExecutionId(agentId: string): number;
-  listExecutions(filter: { agentId?: string; limit: number }): FleetExecution[];
+  lastExecutionId(agentId: string): Promise<number>;
+  listExecutions(filter: { agentId?: string; limit: number }): Promise<FleetExecution[]>;
 
-  putActive(active: ActiveResponse, reportedAt: number): void;
-  removeActive(agentId: string, key: string): void;
+  putActive(active: ActiveResponse, reportedAt: number): Promise<void>;
+  removeActive(agentId: string, key: string): Promise<void>;
   /** Replaces the agent's whole active list (reconcile after a reconnect). */
-  replaceActive(agentId: string, items: readonly ActiveResponse[], reportedAt: number): void;
-  listActive(agentId?: string): FleetActiveResponse[];
-  countActive(): number;
+  replaceActive(agentId: string, items: readonly ActiveResponse[], reportedAt: number): Promise<void>;
+  listActive(agentId?: string): Promise<FleetActiveResponse[]>;
+  countActive(): Promise<number>;
 
   /** A small named value (e.g. the alerts.json tail position); undefined when never set. */
-  getSetting(key: string): string | undefined;
-  setSetting(key: string, value: string): void;
+  getSetting(key: string): Promise<string | undefined>;
+  setSetting(key: string, value: string): Promise<void>;
 
-  /** Runs `fn` in one transaction (many small writes, one commit). */
-  batch<T>(fn: () => T): T;
+  /**
+   * Runs `fn` in one transaction (many small writes, one commit); rolls back when `fn` rejects.
+   * `tx` is this store bound to the transaction (calls on the store itself from `fn`'s async
+   * context join it too). Nested batches join the outer one. Keep `fn` to store work and pure
+   * computation: other flows wait for it (SQLite) or hold a connection (PostgreSQL).
+   */
+  batch<T>(fn: (tx: ManagerStore) => Promise<T>): Promise<T>;
 
-  close(): void;
+  close(): Promise<void>;
 }
 
 /** The public view of a stored order (without its payload). */

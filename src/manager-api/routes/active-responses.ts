@@ -88,7 +88,7 @@ export function register(app: FastifyInstance, deps: ManagerApiDeps, views: Read
     { schema: deleteSchema, config: { access: 'operator' } },
     async (request, reply) => {
       const answer: RevertAnswer = {
-        orders: deps.service.revert(request.params.key, request.query.agent),
+        orders: await deps.service.revert(request.params.key, request.query.agent),
         executions: [],
       };
       return reply.code(202).send(answer);

@@ -45,7 +45,7 @@ function registerEnrollment(app: FastifyInstance, deps: ManagerApiDeps): void {
     { schema: tokenSchema, config: { access: 'admin' } },
     async (request, reply) => {
       const ttlSec = request.body.ttl ?? DEFAULT_ENROLLMENT_TTL_SEC;
-      const created = deps.service.addEnrollmentToken(request.body.name, ttlSec * 1000);
+      const created = await deps.service.addEnrollmentToken(request.body.name, ttlSec * 1000);
       return reply.code(201).send({ name: request.body.name, ...created });
     },
   );
@@ -65,26 +65,24 @@ function registerEnrollment(app: FastifyInstance, deps: ManagerApiDeps): void {
   );
 }
 
-/** Failed outcomes, for an agent's `lastError`. */
-const FAILED = new Set(['failed', 'timed-out', 'spawn-error']);
-
 /**
  * The agents with, for the console, `activeCount` (active responses now) and `lastError` (the
- * most recent failed execution among the last 1000 executions of the fleet, as one line).
+ * agent's most recent failed execution in the store's whole history, as one line).
  */
-function agentsWithActivity(deps: ManagerApiDeps, views: ReadModels): Record<string, unknown>[] {
+async function agentsWithActivity(
+  deps: ManagerApiDeps,
+  views: ReadModels,
+): Promise<Record<string, unknown>[]> {
   const counts = views.active.countByAgent();
   const lastError = new Map<string, string>();
-  for (const e of deps.service.listExecutions({ limit: 1000 })) {
-    if (FAILED.has(e.status) && !lastError.has(e.agentId)) {
-      const why = e.note ?? e.stderrTail.trim().split('\n').pop() ?? '';
-      lastError.set(
-        e.agentId,
-        `${new Date(e.startedAt).toISOString()} ${e.arName} ${e.status}: ${why}`.slice(0, 300),
-      );
-    }
+  for (const e of await deps.service.lastFailurePerAgent()) {
+    const why = e.note ?? e.stderrTail.trim().split('\n').pop() ?? '';
+    lastError.set(
+      e.agentId,
+      `${new Date(e.startedAt).toISOString()} ${e.arName} ${e.status}: ${why}`.slice(0, 300),
+    );
   }
-  return deps.service.listAgents().map((a) => ({
+  return (await deps.service.listAgents()).map((a) => ({
     ...a,
     activeCount: counts.get(a.id) ?? 0,
     ...(lastError.has(a.id) ? { lastError: lastError.get(a.id) } : {}),
@@ -93,7 +91,7 @@ function agentsWithActivity(deps: ManagerApiDeps, views: ReadModels): Record<str
 
 export function register(app: FastifyInstance, deps: ManagerApiDeps, views: ReadModels): void {
   app.get('/agents', { config: { access: 'read' } }, async () => {
-    const items = agentsWithActivity(deps, views);
+    const items = await agentsWithActivity(deps, views);
     return { items, total: items.length };
   });
   app.get<{ Params: { id: string } }>(
@@ -105,7 +103,7 @@ export function register(app: FastifyInstance, deps: ManagerApiDeps, views: Read
     '/agents/:id',
     { schema: { params: idParams }, config: { access: 'admin' } },
     async (request) => {
-      deps.service.removeAgent(request.params.id);
+      await deps.service.removeAgent(request.params.id);
       return deps.service.getAgent(request.params.id);
     },
   );

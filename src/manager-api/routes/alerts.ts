@@ -46,7 +46,7 @@ export function register(app: FastifyInstance, deps: ManagerApiDeps): void {
       done(null, body);
     });
     scope.post('/alerts', { schema, config: { access: 'operator' } }, async (request, reply) =>
-      reply.code(202).send(deps.service.ingestAlerts(alertLines(request.body))),
+      reply.code(202).send(await deps.service.ingestAlerts(alertLines(request.body))),
     );
   });
 }

@@ -5,7 +5,8 @@
  * - `GET /rules`: the loaded `<active-response>` configuration as rows, the white list, and the
  *   load's diagnostics (what `riposte check` warns about);
  * - `GET /rules/check`: a fresh `riposte check` of the configuration file as it is on disk now
- *   (errors and warnings; the running configuration changes only at a restart);
+ *   (errors and warnings; the running configuration changes only at a restart), with `--home`'s
+ *   check of the executables in the manager's active-response/bin when that directory exists;
  * - `GET /alerts/recent?limit=`: the distinct alerts that recently caused orders, whole (the
  *   Simulate page's "pick a recent one");
  * - `POST /explain {alert}`: `riposte explain` for one alert against the running configuration
@@ -19,7 +20,10 @@ import type { JsonObject } from '../../protocol/json.js';
 import type { ManagerApiDeps } from '../api-deps.js';
 import type { ReadModels } from '../read-models.js';
 import { strictObject } from '../schemas.js';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
 import { loadConfigResult } from '../../config/load-config.js';
+import { AR_BIN_DIR } from '../../core/ar-conf.js';
 import { perMinuteSeries, perMinuteWindow } from '../per-minute-series.js';
 import { MAX_RECENT_ALERTS } from '../../manager/console-queries.js';
 
@@ -48,12 +52,10 @@ export function topCounts<T>(rows: readonly T[], key: (row: T) => string | undef
     .slice(0, n);
 }
 
-const FAILED = new Set(['failed', 'timed-out', 'spawn-error']);
-
 async function overview(deps: ManagerApiDeps, views: ReadModels): Promise<JsonObject> {
   const active: FleetActiveResponse[] = views.active.all();
-  const recent: FleetExecution[] = deps.service.listExecutions({ limit: 1000 });
-  const agents = deps.service.listAgents();
+  const failing: FleetExecution[] = await deps.service.recentFailures(FAILING_N);
+  const agents = await deps.service.listAgents();
   const now = deps.now();
   const { since, until } = perMinuteWindow(now);
   const counts = await deps.service.countExecutionsPerMinute(since, until);
@@ -64,7 +66,7 @@ async function overview(deps: ManagerApiDeps, views: ReadModels): Promise<JsonOb
     topSourceIps: topCounts(active, (a) => a.srcip, TOP_N),
     topUsers: topCounts(active, (a) => a.user, TOP_N),
     perMinute: perMinuteSeries(counts, now),
-    failing: recent.filter((e) => FAILED.has(e.status)).slice(0, FAILING_N),
+    failing,
     disconnectedAgents: agents.filter((a) => a.status === 'disconnected'),
   } as unknown as JsonObject;
 }
@@ -91,19 +93,47 @@ export function rulesView(config: Config): JsonObject {
   };
 }
 
-/** A fresh `riposte check` of `file`: what it would print, as diagnostics. */
-export async function checkView(file: string, at: number): Promise<JsonObject> {
+/** `riposte check --home`'s errors for `home`, or undefined when it has no active-response/bin. */
+async function executableErrors(config: Config, home: string): Promise<string[] | undefined> {
+  if (!(await isDirectory(path.join(home, AR_BIN_DIR)))) {
+    return undefined;
+  }
+  const [{ checkExecutables }, { stockScripts }] = await Promise.all([
+    import('../../home/check-executables.js'),
+    import('../../scripts/registry.js'),
+  ]);
+  return checkExecutables(config, home, new Set(stockScripts.keys()));
+}
+
+async function isDirectory(dir: string): Promise<boolean> {
+  try {
+    return (await stat(dir)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A fresh `riposte check` of `file` (with `--home home` when given): what it would print, as
+ * diagnostics. `executablesChecked` says whether the executables were looked at.
+ */
+export async function checkView(file: string, at: number, home?: string): Promise<JsonObject> {
   const r = await loadConfigResult(file, 'manager');
   const warnings = (r.ok ? r.config.warnings : r.warnings).map((message) => ({
     severity: 'warning',
     message,
   }));
-  const errors = r.ok ? [] : r.errors.map((message) => ({ severity: 'error', message }));
+  const missing = r.ok && home !== undefined ? await executableErrors(r.config, home) : undefined;
+  const errors = [...(r.ok ? [] : r.errors), ...(missing ?? [])].map((message) => ({
+    severity: 'error',
+    message,
+  }));
   return {
     file,
     checkedAt: at,
-    ok: r.ok,
+    ok: errors.length === 0,
     ...(r.ok ? { rules: r.config.rules.length, commands: r.config.commands.length } : {}),
+    executablesChecked: missing !== undefined,
     diagnostics: [...errors, ...warnings],
   };
 }
@@ -134,7 +164,7 @@ export function register(app: FastifyInstance, deps: ManagerApiDeps, views: Read
   app.get('/overview', { config: { access: 'read' } }, async () => overview(deps, views));
   app.get('/rules', { config: { access: 'read' } }, async () => rulesView(deps.service.config()));
   app.get('/rules/check', { config: { access: 'read' } }, async () =>
-    checkView(deps.service.config().file, deps.now()),
+    checkView(deps.service.config().file, deps.now(), deps.home),
   );
   app.get<{ Querystring: { limit?: string } }>(
     '/alerts/recent',
@@ -153,6 +183,6 @@ export function register(app: FastifyInstance, deps: ManagerApiDeps, views: Read
   app.post<{ Body: { alert: JsonObject } }>(
     '/explain',
     { schema: explainSchema, config: { access: 'read' } },
-    async (request) => explainView(deps.service.explain(JSON.stringify(request.body.alert))),
+    async (request) => explainView(await deps.service.explain(JSON.stringify(request.body.alert))),
   );
 }

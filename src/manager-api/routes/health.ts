@@ -42,11 +42,10 @@ export interface DaemonStatus {
   readonly lastErrors: readonly FleetExecution[];
 }
 
-function statusOf(deps: ManagerApiDeps): DaemonStatus {
-  const stats = deps.service.stats();
+async function statusOf(deps: ManagerApiDeps): Promise<DaemonStatus> {
+  const stats = await deps.service.stats();
   const disk = storageHealth.snapshot();
-  const failed = deps.service
-    .listExecutions({ limit: ERRORS_SCAN })
+  const failed = (await deps.service.listExecutions({ limit: ERRORS_SCAN }))
     .filter((e) => e.status !== 'ok' && e.status !== 'running')
     .slice(0, LAST_ERRORS);
   const byStatus: Record<string, number> = { ...stats.agentsByStatus };
@@ -73,7 +72,7 @@ export function register(app: FastifyInstance, deps: ManagerApiDeps): void {
   app.get('/healthz', { config: { access: 'public' } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { config: { access: 'public' } }, async (_request, reply) => {
     try {
-      deps.service.stats();
+      await deps.service.stats();
     } catch {
       return reply.code(503).send({ status: 'not ready', reason: 'the store does not answer' });
     }

@@ -104,7 +104,7 @@ export function register(app: FastifyInstance, deps: ManagerApiDeps): void {
     { schema: ordersSchema, config: { access: 'read' } },
     async (request) => {
       const { agent, state, limit } = request.query;
-      const items = deps.service.listOrders({
+      const items = await deps.service.listOrders({
         ...byAgent(agent),
         ...(state === undefined ? {} : { state }),
         limit: limitOf(limit),

@@ -77,7 +77,7 @@ export function register(app: FastifyInstance, deps: ManagerApiDeps): void {
     '/active-response',
     { schema: RUN_SCHEMA, config: { access: 'operator' } },
     async (request, reply) => {
-      const result = deps.service.run(toRunRequest(request.body, request.query));
+      const result = await deps.service.run(toRunRequest(request.body, request.query));
       if (request.query.pretty === 'true') {
         return reply.type('application/json; charset=utf-8').send(JSON.stringify(result, null, 3));
       }

@@ -77,11 +77,15 @@ export function daemonLog(home: string): { msg: string; level: number; [k: strin
   }
 }
 
-/** Polls `check` every 50 ms until it returns a value other than undefined, or fails after `ms`. */
-export async function waitFor<T>(what: string, ms: number, check: () => T | undefined): Promise<T> {
+/** Polls `check` every 50 ms until it returns (or resolves to) a value other than undefined, or fails after `ms`. */
+export async function waitFor<T>(
+  what: string,
+  ms: number,
+  check: () => T | undefined | Promise<T | undefined>,
+): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
-    const v = check();
+    const v = await check();
     if (v !== undefined) {
       return v;
     }
