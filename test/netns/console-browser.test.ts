@@ -151,6 +151,14 @@ async function seedForScreenshots(page: Page): Promise<void> {
     .waitFor({ timeout: 20_000 });
 }
 
+/** An unused enrollment token, so the Agents screenshot shows the token list (admin only). */
+async function createTokenForScreenshot(page: Page): Promise<void> {
+  await page.getByRole('link', { name: 'Agents', exact: true }).click();
+  await page.getByLabel('Agent name').fill('web-10');
+  await page.getByRole('button', { name: 'Create enrollment token' }).click();
+  await page.getByRole('row').filter({ hasText: 'web-10' }).getByText('unused').waitFor({ timeout: 10_000 });
+}
+
 /** Polls an async condition until it answers (not undefined), bounded by `ms`. */
 async function waitForAsync<T>(what: string, ms: number, check: () => Promise<T | undefined>): Promise<T> {
   const deadline = Date.now() + ms;
@@ -318,9 +326,9 @@ describe('web console in chromium, manager + agent in a namespace', { skip }, ()
       const no = page.getByRole('row').filter({ hasText: 'route-null1800' });
       await no.getByText(/level 10 < 14/).waitFor();
       await assertAccessible(page, 'simulate page');
-      await shoot(page, 'simulate');
       if (SCREENSHOTS) {
         await seedForScreenshots(page);
+        await createTokenForScreenshot(page);
       }
       for (const [link, name] of [
         ['Overview', 'overview'],
@@ -334,6 +342,13 @@ describe('web console in chromium, manager + agent in a namespace', { skip }, ()
         await page.waitForLoadState('networkidle').catch(() => undefined);
         await assertAccessible(page, `${name} page`);
         await shoot(page, name);
+      }
+      if (SCREENSHOTS) {
+        await page.getByRole('link', { name: 'Simulate' }).click();
+        await page.getByRole('button', { name: 'Pick a recent alert' }).click();
+        await page.getByRole('button', { name: 'Explain' }).click();
+        await page.getByRole('row').filter({ hasText: 'firewall-drop600' }).getByText('fires').waitFor();
+        await shoot(page, 'simulate');
       }
       assert.deepEqual(c.cspViolations, []);
     } finally {

@@ -130,7 +130,7 @@ export function OverviewPage() {
         <div class="card">
           <h2>Failing executions</h2>
           {o.failing.length === 0 ? (
-            <p class="muted">None in the recent history.</p>
+            <p class="muted">No failed execution recorded.</p>
           ) : (
             <ul class="plain">
               {o.failing.map((e) => (
