@@ -61,10 +61,8 @@ export function markedBlocks(markdown: string): ReadmeBlock[] {
 const NS = `riposte-readme-${process.pid}`;
 const ADDRESS = '203.0.113.45'; // test/fixtures/alerts/sshd-5712.json's data.srcip
 const tree = mkdtempSync(join(tmpdir(), 'riposte-readme-'));
-const state = join(tree, '.readme-test-env');
 const npmCache = spawnSync('npm', ['config', 'get', 'cache'], { encoding: 'utf8' }).stdout.trim();
-let daemon: ChildProcess | undefined;
-let daemonOut = '';
+const daemons: ChildProcess[] = [];
 
 function sh(cmd: string, args: readonly string[], cwd?: string): string {
   const r = spawnSync(cmd, args, { encoding: 'utf8', cwd, timeout: 120_000 });
@@ -89,8 +87,12 @@ function readerEnv(): NodeJS.ProcessEnv {
   };
 }
 
-/** Runs one block as the "second shell" would: variables exported by earlier blocks carry over. */
+/**
+ * Runs one block in its walkthrough's non-daemon shell: variables exported by the walkthrough's
+ * earlier blocks carry over.
+ */
 function runBlock(block: ReadmeBlock): string {
+  const state = join(tree, `.readme-test-env-${block.walkthrough}`);
   const script = `[ -f ${state} ] && . ${state}\nset -e -o pipefail\n${block.code}\nexport -p > ${state}\n`;
   const r = spawnSync('ip', ['netns', 'exec', NS, 'bash', '-c', script], {
     cwd: tree,
@@ -131,14 +133,55 @@ before(() => {
   sh('cp', [realpathSync('node_modules/.package-lock.json'), join(modules, '.package-lock.json')]);
 });
 
-after(async () => {
-  try {
-    const pid = daemon?.pid;
-    if (daemon !== undefined && pid !== undefined && daemon.exitCode === null && daemon.signalCode === null) {
-      const exited = new Promise((r) => daemon?.once('exit', r));
-      process.kill(-pid, 'SIGTERM'); // npm start's whole group: bash, npm, node
+/** A daemon block started in the background; `output()` is what it printed so far. */
+interface Daemon {
+  readonly output: () => string;
+  /** Resolves when the output includes `text`; rejects if the block exits first. */
+  readonly printed: (text: string, timeoutMs: number) => Promise<void>;
+}
+
+function startDaemon(block: ReadmeBlock): Daemon {
+  const child = spawn('ip', ['netns', 'exec', NS, 'bash', '-c', `set -e\n${block.code}`], {
+    cwd: tree,
+    env: readerEnv(),
+    detached: true, // its own process group: the test stops bash, npm and node together
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  daemons.push(child);
+  let out = '';
+  child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
+  const exited = new Promise<number | null>((r) => child.once('exit', r));
+  return {
+    output: () => out,
+    printed: async (text, timeoutMs) => {
+      await Promise.race([
+        waitFor(`README.md:${block.line} to print "${text}"`, timeoutMs, () =>
+          out.includes(text) ? true : undefined,
+        ),
+        exited.then((code) => {
+          throw new Error(`README.md:${block.line}: exited ${String(code)} before "${text}":\n${out}`);
+        }),
+      ]);
+    },
+  };
+}
+
+/** Stops every daemon block still running (SIGTERM to its process group), in reverse order. */
+async function stopDaemons(): Promise<void> {
+  for (const child of daemons.splice(0).reverse()) {
+    const pid = child.pid;
+    if (pid !== undefined && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      process.kill(-pid, 'SIGTERM');
       await exited;
     }
+  }
+}
+
+after(async () => {
+  try {
+    await stopDaemons();
   } finally {
     spawnSync('ip', ['netns', 'del', NS]);
     rmSync(tree, { recursive: true, force: true });
@@ -157,23 +200,7 @@ test(
     assert.equal(rest.length, 0);
 
     // 1. `npm install && npm start`, in the background (the README's first shell).
-    daemon = spawn('ip', ['netns', 'exec', NS, 'bash', '-c', `set -e\n${start.code}`], {
-      cwd: tree,
-      env: readerEnv(),
-      detached: true, // its own process group: the test stops npm, sh and node together
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    daemon.stdout?.on('data', (c: Buffer) => (daemonOut += c.toString()));
-    daemon.stderr?.on('data', (c: Buffer) => (daemonOut += c.toString()));
-    const exited = new Promise<number | null>((r) => daemon?.once('exit', r));
-    await Promise.race([
-      waitFor('npm start to be running', 540_000, () =>
-        daemonOut.includes(' running in ') ? true : undefined,
-      ),
-      exited.then((code) => {
-        throw new Error(`README.md:${start.line}: exited ${String(code)} before running:\n${daemonOut}`);
-      }),
-    ]);
+    await startDaemon(start).printed(' running in ', 540_000);
 
     // 2. Send the alert, list, history: the address is blocked in the namespace's nftables set.
     const out = runBlock(send);
@@ -193,5 +220,73 @@ test(
     const history = runBlock({ ...send, code: 'node dist/src/cli/main.js ar history' });
     assert.match(history, /\badd\b.*firewall-drop.*\bok\b/);
     assert.match(history, /\bdelete\b.*firewall-drop.*\bok\b/);
+  },
+);
+
+test(
+  'README manager walkthrough: an agent enrolled with the printed fingerprint blocks the address, the API reverts it',
+  { timeout: 300_000 },
+  async () => {
+    await stopDaemons(); // the single-host daemon: agent 001 gets the namespace's nftables to itself
+    assert.ok(existsSync(join(tree, 'dist/src/cli/main.js')), 'the single-host walkthrough built the tree');
+    const blocks = markedBlocks(readFileSync('README.md', 'utf8')).filter((b) => b.walkthrough === 'manager');
+    const [manager, agent, send, revert, ...rest] = blocks;
+    assert.ok(
+      manager?.daemon === true &&
+        agent?.daemon === true &&
+        send?.daemon === false &&
+        revert?.daemon === false,
+      'marked blocks',
+    );
+    assert.equal(rest.length, 0);
+
+    // First shell: the manager, which writes its fingerprint before printing its start lines.
+    await startDaemon(manager).printed('admin API token file: ', 120_000);
+    // Second shell: `agent enroll --ca-fingerprint "$(cat ...)"` (fails on a mismatch), then the agent.
+    const agentShell = startDaemon(agent);
+    await agentShell.printed(' running in ', 120_000);
+    assert.match(agentShell.output(), /\b001\b/, agentShell.output());
+    // The reader waits until the agent is up; the test until the manager lists it as connected.
+    const env =
+      'export RIPOSTE_URL=https://127.0.0.1:1515 RIPOSTE_TOKEN=$(cat ./manager-home/var/admin.token) RIPOSTE_CA=./manager-home/etc/pki/ca.pem';
+    let agents = '';
+    await waitFor('agent 001 active in `agents list`', 60_000, () => {
+      agents = runBlock({
+        ...send,
+        walkthrough: 'manager-probe',
+        code: `${env}\nnode dist/src/cli/main.js agents list`,
+      });
+      return /^001\s+web-01\s+active\b/m.test(agents) ? true : undefined;
+    }).catch((e: unknown) => {
+      throw new Error(`${String(e)}\n${agents}\n${agentShell.output()}`);
+    });
+
+    // Third shell: the alert through the manager's API; agent 001 puts the address in its set.
+    const out = runBlock(send);
+    assert.match(out, /"accepted":1\b/, out);
+    await waitFor(`${ADDRESS} in inet riposte blocked4`, 60_000, () =>
+      setMembers().includes(ADDRESS) ? true : undefined,
+    );
+    const list = runBlock({ ...send, code: 'node dist/src/cli/main.js ar list' });
+    assert.match(
+      list,
+      new RegExp(
+        `001.*firewall-drop.*${ADDRESS.replace(/\./g, '\\.')}|firewall-drop.*${ADDRESS.replace(/\./g, '\\.')}.*001`,
+      ),
+      list,
+    );
+
+    // Revert through the API: the address leaves the set; the history shows the add and the delete.
+    runBlock(revert);
+    await waitFor(`${ADDRESS} out of inet riposte blocked4`, 60_000, () =>
+      setMembers().includes(ADDRESS) ? undefined : true,
+    );
+    await waitFor('the delete reported by agent 001', 60_000, () => {
+      const history = runBlock({ ...send, code: 'node dist/src/cli/main.js ar history' });
+      return /\bdelete\b.*firewall-drop.*\bok\b/.test(history) &&
+        /\badd\b.*firewall-drop.*\bok\b/.test(history)
+        ? true
+        : undefined;
+    });
   },
 );

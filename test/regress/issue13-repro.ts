@@ -43,6 +43,8 @@ const CONFIG = `<ossec_config>
   <command><name>markx</name><executable>markx</executable><timeout_allowed>yes</timeout_allowed></command>
   <command><name>markapi</name><executable>markapi</executable><timeout_allowed>yes</timeout_allowed></command>
   <active-response><command>mark</command><location>local</location><rules_id>100002</rules_id><timeout>600</timeout></active-response>
+  <command><name>quarantine</name><executable>quarantine</executable><timeout_allowed>yes</timeout_allowed></command>
+  <active-response><command>quarantine</command><location>local</location><rules_id>999997</rules_id><timeout>600</timeout></active-response>
   <active-response><command>markx</command><location>local</location><rules_id>999998</rules_id><timeout>600</timeout></active-response>
   <active-response><command>markapi</command><location>local</location><rules_id>999999</rules_id><timeout>600</timeout></active-response>
 </ossec_config>
@@ -280,6 +282,28 @@ async function finding6(): Promise<void> {
   );
 }
 
+async function finding8(): Promise<void> {
+  const dir = path.join(root, 'victim');
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, 'file.txt');
+  writeFileSync(file, 'not for an API caller to move\n');
+  const r = await call(
+    'PUT',
+    '/active-response?agents_list=000',
+    JSON.stringify({
+      command: 'quarantine600',
+      arguments: ['--allow', dir],
+      alert: { syscheck: { path: file } },
+    }),
+  );
+  const moved = r.status < 300 && (await poll(8_000, () => !existsSync(file)));
+  record(
+    '8',
+    moved,
+    `PUT quarantine600 with arguments ["--allow", "${dir}"] on ${file} -> ${r.status} ${moved ? '+ file moved out' : r.text.slice(0, 200)}`,
+  );
+}
+
 async function finding9(): Promise<void> {
   const big = await call('GET', '/executions?limit=100000', '');
   const answers = await Promise.all(
@@ -346,7 +370,17 @@ async function main(): Promise<void> {
   await call('POST', '/alerts', alertLine('10.65.0.1'));
   await poll(10_000, () => marked('10.65.0.1'));
   const only = process.env['RIPOSTE_REPRO_ONLY']?.split(',');
-  for (const step of [finding13, finding1, finding2, finding7, finding6, finding9, finding12, finding11]) {
+  for (const step of [
+    finding13,
+    finding1,
+    finding2,
+    finding7,
+    finding6,
+    finding8,
+    finding9,
+    finding12,
+    finding11,
+  ]) {
     if (only !== undefined && !only.includes(step.name.replace('finding', ''))) {
       continue;
     }
@@ -356,7 +390,7 @@ async function main(): Promise<void> {
       record(step.name.replace('finding', ''), undefined, `driver error: ${String(e)}`);
     }
   }
-  record('3, 4, 5, 8, 10', undefined, 'not driven here (see docs/security.md)');
+  record('3, 4, 5, 10', undefined, 'not driven here (see docs/security.md)');
 }
 
 try {

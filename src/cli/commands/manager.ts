@@ -4,6 +4,8 @@
  * API, `/enroll` and the agents' TLS WebSocket link on `--listen` (default 127.0.0.1:1515), and
  * runs its own agent 000 for `location=server`.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { parseTimeoutSeconds } from '../../config/parse-duration.js';
 import type { LogLevel } from '../../log/daemon-log.js';
@@ -76,6 +78,11 @@ function enrollLimits(flags: ManagerFlags): EnrollLimits {
   });
 }
 
+/** Where the manager writes its CA's SHA-256 fingerprint, one line, at each start. */
+function caFingerprintPath(home: string): string {
+  return join(home, 'etc', 'pki', 'ca.fingerprint');
+}
+
 async function run(flags: ManagerFlags): Promise<void> {
   const heartbeatMs = seconds('heartbeat', flags.heartbeat) * 1000;
   const options = {
@@ -100,11 +107,15 @@ async function run(flags: ManagerFlags): Promise<void> {
     'manager',
     async () => {
       const m = await startManagerRuntime(options);
+      // For a command to capture (`--ca-fingerprint "$(cat .../ca.fingerprint)"`); written before
+      // the start lines, so a reader who sees them finds the file.
+      writeFileSync(caFingerprintPath(m.home), `${m.pki.caFingerprint}\n`, { mode: 0o644 });
       // One write: a reader that sees the first line sees the fingerprint too.
       print(
         [
           `riposte manager: listening on https://${options.listen.host}:${m.address.port}`,
           `CA fingerprint (SHA-256): ${m.pki.caFingerprint}`,
+          `CA fingerprint file: ${caFingerprintPath(m.home)}`,
           `enrollment password file: ${m.passwordFile}`,
           `admin API token file: ${adminTokenPath(m.home)}`,
           `web console: https://${options.listen.host}:${m.address.port}/console/`,
