@@ -88,6 +88,19 @@ async function seedHistory(): Promise<void> {
       }
     }
   });
+  for (const id of ['001', '002']) {
+    await s.insertAgent({
+      id,
+      name: `web-${id}`,
+      fingerprint: `AB:${id}`,
+      registeredAt: NOW - 48 * HOUR,
+      removedAt: undefined,
+      lastSeen: undefined,
+      version: undefined,
+      address: undefined,
+      arDisabled: false,
+    });
+  }
   await s.close();
 }
 
@@ -325,6 +338,16 @@ test('failing executions on the overview come from the whole history, not the ne
     r.body.failing.map((e) => e.id),
     [1200, 1100, 1000, 900, 800, 700, 600, 500, 400, 300, 200, 100],
   );
+});
+
+test("each agent's last error is its newest failed execution in the store", async () => {
+  const r = await get<{ items: { id: string; lastError?: string }[] }>('/agents');
+  assert.equal(r.status, 200, r.text);
+  const byId = new Map(r.body.items.map((a) => [a.id, a.lastError]));
+  // Agent 001's newest failure is execution 1,200; 002 has none.
+  assert.match(byId.get('001') ?? '', /firewall-drop600 failed/);
+  assert.ok(byId.get('001')?.startsWith(new Date(NOW - 23 * HOUR - 10).toISOString()), byId.get('001'));
+  assert.equal(byId.get('002'), undefined);
 });
 
 test('recent alerts are the whole alerts orders came from, one per alert, newest first', async () => {
