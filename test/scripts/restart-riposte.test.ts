@@ -33,7 +33,10 @@ async function dummyAgent(): Promise<{ home: string; pid: number; exited: Promis
   const code = `
     const fs = require('node:fs');
     process.on('SIGUSR2', () => { fs.writeFileSync(process.argv[1] + '/got-usr2', 'yes'); process.exit(0); });
-    fs.writeFileSync(process.argv[1] + '/var/agent.pid', String(process.pid) + '\\n');
+    // Written aside, then renamed: the file appears whole, so a later write cannot refresh the mtime
+    // the stale-pid test sets once the file exists.
+    fs.writeFileSync(process.argv[1] + '/var/agent.pid.tmp', String(process.pid) + '\\n');
+    fs.renameSync(process.argv[1] + '/var/agent.pid.tmp', process.argv[1] + '/var/agent.pid');
     setInterval(() => {}, 1000);`;
   const child = spawn(process.execPath, ['-e', code, home], { stdio: 'ignore' });
   const exited = new Promise<void>((resolve) =>
