@@ -19,7 +19,7 @@ import {
   type NatsConnection,
 } from 'nats';
 import type { BusHandlers, BusOrder, OrderBus } from './order-bus.js';
-import { decodeBatch, packBatches } from './order-bus.js';
+import { decodeBatch, queueBatches } from './order-bus.js';
 
 export const NATS_ORDER_STREAM = 'RIPOSTE_ORDERS';
 export const NATS_ORDER_SUBJECT = 'riposte.orders';
@@ -107,10 +107,11 @@ class NatsBus implements OrderBus {
     if (orders.length === 0 || this.closed) {
       return;
     }
-    this.pending.push(...packBatches(this.node, orders, MAX_PAYLOAD_BYTES));
-    if (this.pending.length > MAX_PENDING) {
-      const dropped = this.pending.length - MAX_PENDING;
-      this.pending.splice(0, dropped);
+    const dropped = queueBatches(this.pending, this.node, orders, {
+      maxBytes: MAX_PAYLOAD_BYTES,
+      maxPending: MAX_PENDING,
+    });
+    if (dropped > 0) {
       this.warn(`Order bus (NATS): ${dropped} batch(es) dropped (the store keeps the orders).`);
     }
     this.flush();

@@ -122,3 +122,19 @@ export function packBatches(node: string, orders: readonly BusOrder[], maxBytes:
   }
   return out;
 }
+
+/**
+ * Queues `orders` as encoded batches on `pending`, keeping at most `maxPending` batches (the oldest
+ * are dropped: the store keeps every order and the sweep re-sends them). Returns how many were dropped.
+ */
+export function queueBatches(
+  pending: string[],
+  node: string,
+  orders: readonly BusOrder[],
+  limits: { readonly maxBytes: number; readonly maxPending: number },
+): number {
+  pending.push(...packBatches(node, orders, limits.maxBytes));
+  const dropped = Math.max(0, pending.length - limits.maxPending);
+  pending.splice(0, dropped);
+  return dropped;
+}

@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { BusHandlers, BusOrder, OrderBus } from './order-bus.js';
-import { decodeBatch, packBatches } from './order-bus.js';
+import { decodeBatch, queueBatches } from './order-bus.js';
 
 export const PG_ORDER_CHANNEL = 'riposte_orders';
 /** PostgreSQL's NOTIFY payload limit is 8,000 bytes; keep a margin. */
@@ -127,10 +127,11 @@ class PgNotifyBus implements OrderBus {
     if (orders.length === 0 || this.closed) {
       return;
     }
-    this.pending.push(...packBatches(this.node, orders, MAX_PAYLOAD_BYTES));
-    if (this.pending.length > MAX_PENDING) {
-      const dropped = this.pending.length - MAX_PENDING;
-      this.pending.splice(0, dropped);
+    const dropped = queueBatches(this.pending, this.node, orders, {
+      maxBytes: MAX_PAYLOAD_BYTES,
+      maxPending: MAX_PENDING,
+    });
+    if (dropped > 0) {
       this.warn(
         `Order bus (PostgreSQL): ${dropped} batch(es) dropped while down (the store keeps the orders).`,
       );

@@ -29,6 +29,7 @@ import type { ScriptOutcome } from '../executor/spawn-script.js';
 import type { ExecdContext } from './execd-context.js';
 import { executionEnd } from './record-outcome.js';
 import { basenameOf } from './run-add.js';
+import { withLimit } from './with-limit.js';
 
 /** A response to re-apply, and the note its execution record gets. */
 export interface ReapplyRequest {
@@ -67,21 +68,6 @@ function outcome(
     startedAt: at[0],
     endedAt: at[1],
   };
-}
-
-/** Resolves 'timeout' when `run` takes longer than `ms` (the run itself goes on). */
-async function withLimit<T>(run: Promise<T>, ms: number): Promise<T | 'timeout'> {
-  let timer: NodeJS.Timeout | undefined;
-  const limit = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => {
-      resolve('timeout');
-    }, ms);
-  });
-  try {
-    return await Promise.race([run, limit]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** One program's part of a bulk re-apply. */

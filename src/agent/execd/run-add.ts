@@ -6,7 +6,7 @@
  * repeated-offender timeout -> decideAdd -> store -> reply continue/abort -> script exits ->
  * record the outcome -> release the key.
  */
-import { decideAdd, type AddDecision } from '../../core/execd/decide-add.js';
+import { decideAdd, type AddDecision, type AddRequest } from '../../core/execd/decide-add.js';
 import { offenderTimeout } from '../../core/execd/repeated-offenders.js';
 import {
   isDryRunMessage,
@@ -54,6 +54,20 @@ export interface Prepared {
   readonly facts: AlertFacts;
 }
 
+/** The decision's input for this add, with the timeout already through the repeated-offender rule. */
+function addRequest(ctx: ExecdContext, job: AddJob, prep: Prepared, timeoutSec: number): AddRequest {
+  return {
+    key: prep.key,
+    arName: job.arName,
+    program: job.program,
+    agentId: ctx.agentId,
+    timeoutSec,
+    addMessage: prep.addLine,
+    deleteMessage: JSON.stringify(rewriteForScript(job.message, 'delete', job.program)),
+    ...prep.facts,
+  };
+}
+
 /**
  * Applies the repeated-offender rule and decides; persists before returning. `existing` is the
  * active response this add meets: the stored one, or undefined when an earlier execution of the
@@ -65,7 +79,7 @@ export function decideAndStore(
   prep: Prepared,
   existing: ActiveResponse | undefined,
 ): AddDecision {
-  const { key, facts } = prep;
+  const { key } = prep;
   const now = ctx.now();
   let timeoutSec = job.timeoutSec;
   if (timeoutSec > 0) {
@@ -76,20 +90,7 @@ export function decideAndStore(
     ctx.store.setOffenderCount(key, ro.nextCount);
     timeoutSec = ro.timeoutSec;
   }
-  const decision = decideAdd(
-    {
-      key,
-      arName: job.arName,
-      program: job.program,
-      agentId: ctx.agentId,
-      timeoutSec,
-      addMessage: prep.addLine,
-      deleteMessage: JSON.stringify(rewriteForScript(job.message, 'delete', job.program)),
-      ...facts,
-    },
-    existing,
-    now,
-  );
+  const decision = decideAdd(addRequest(ctx, job, prep, timeoutSec), existing, now);
   if (decision.kind !== 'untracked') {
     ctx.store.putActive(decision.active);
     ctx.scheduler.arm(key, decision.active.expiresAt);
@@ -109,25 +110,12 @@ export function decideDryRun(
   prep: Prepared,
   existing: ActiveResponse | undefined,
 ): AddDecision {
-  const { key, facts } = prep;
+  const { key } = prep;
   const timeoutSec =
     job.timeoutSec > 0
       ? offenderTimeout(job.timeoutSec, ctx.store.getOffenderCount(key), ctx.repeatedOffenders).timeoutSec
       : 0;
-  const decision = decideAdd(
-    {
-      key,
-      arName: job.arName,
-      program: job.program,
-      agentId: ctx.agentId,
-      timeoutSec,
-      addMessage: prep.addLine,
-      deleteMessage: JSON.stringify(rewriteForScript(job.message, 'delete', job.program)),
-      ...facts,
-    },
-    existing,
-    ctx.now(),
-  );
+  const decision = decideAdd(addRequest(ctx, job, prep, timeoutSec), existing, ctx.now());
   ctx.log.info(
     `Dry run: active response '${job.arName}' would be ${decision.kind === 'extended' ? 'extended' : decision.kind === 'started' ? 'added' : 'run untracked'}${decision.kind === 'untracked' ? '' : ` until ${new Date(decision.active.expiresAt).toISOString()}`}; nothing touched the host.`,
     { key },

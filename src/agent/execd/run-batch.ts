@@ -29,6 +29,7 @@ import type { ExecdContext } from './execd-context.js';
 import { executionEnd } from './record-outcome.js';
 import { basenameOf, decideAndStore, noteFor } from './run-add.js';
 import { logReverted } from './response-log.js';
+import { withLimit } from './with-limit.js';
 
 export type { BatchWork } from './batch-plan.js';
 
@@ -181,21 +182,6 @@ function settle(ctx: ExecdContext, p: Planned): void {
     w.done(id === undefined ? NOT_REVERTED : { executionId: id, reverted: true });
   } else {
     w.done(id);
-  }
-}
-
-/** Resolves 'timeout' when `run` takes longer than `ms` (the run itself goes on). */
-async function withLimit<T>(run: Promise<T>, ms: number): Promise<T | 'timeout'> {
-  let timer: NodeJS.Timeout | undefined;
-  const limit = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => {
-      resolve('timeout');
-    }, ms);
-  });
-  try {
-    return await Promise.race([run, limit]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 
