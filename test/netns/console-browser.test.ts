@@ -6,7 +6,8 @@
  * the attacker namespace can connect again (kernel state, checked with nft and a TCP connect); a
  * read-only user sees no revert control and the API refuses the revert anyway; an admin lists and
  * removes an enrollment token; Rules runs a fresh check of the file; Simulate picks the real recent
- * alert and explains an alert; axe-core finds no serious accessibility violation; the strict CSP is never violated.
+ * alert and explains an alert; the main path works with the keyboard alone; axe-core finds no serious
+ * accessibility violation; the strict CSP is never violated.
  *
  * With RIPOSTE_CONSOLE_SCREENSHOTS=1 it also writes docs/console/<page>.png.
  */
@@ -174,6 +175,31 @@ async function waitForAsync<T>(what: string, ms: number, check: () => Promise<T 
   }
 }
 
+/**
+ * The accessible name of the focused element (aria-label, else its label, else its text), evaluated
+ * in the page as a string expression (the test's TypeScript has no DOM types).
+ */
+const FOCUSED_NAME = `(() => {
+  const el = document.activeElement;
+  if (!el) return '';
+  const aria = el.getAttribute('aria-label');
+  if (aria) return aria;
+  if (el.labels && el.labels.length > 0) return (el.labels[0].textContent || '').trim();
+  return (el.textContent || '').trim();
+})()`;
+
+/** Presses Tab, as a keyboard user would, until the element named `name` has the focus (bounded). */
+async function tabTo(page: Page, name: string, maxPresses = 120): Promise<void> {
+  for (let i = 0; i < maxPresses; i++) {
+    await page.keyboard.press('Tab');
+    const focused: unknown = await page.evaluate(FOCUSED_NAME);
+    if (focused === name) {
+      return;
+    }
+  }
+  throw new Error(`"${name}" not reached with ${maxPresses} presses of Tab`);
+}
+
 async function assertAccessible(page: Page, where: string): Promise<void> {
   const violations = await seriousA11yViolations(page);
   assert.deepEqual(violations, [], `${where}: ${JSON.stringify(violations)}`);
@@ -240,6 +266,38 @@ describe('web console in chromium, manager + agent in a namespace', { skip }, ()
       const refused = await pageApi(page, 'DELETE', `/active-responses/${encodeURIComponent(key)}`);
       assert.equal(refused.status, 403);
       assert.equal(canConnect(p, 6), false, 'still blocked');
+    } finally {
+      await c.close();
+    }
+  });
+
+  test('keyboard only: sign in, open the Active page, select a row, open the revert confirmation and dismiss it with Escape', async () => {
+    const c = await openConsole(browser!, origin);
+    try {
+      const { page } = c;
+      const n = pair!.victim4.split('.')[2] ?? '1';
+      const ip = `10.231.${n}.200`;
+      const key = `firewall-drop-${ip}`;
+      await tabTo(page, 'API token');
+      await page.keyboard.type(adminToken);
+      await page.keyboard.press('Enter');
+      await page.getByRole('navigation', { name: 'Pages' }).waitFor();
+      appendFileSync(alertsFile, `${alert(ip)}\n`);
+      await tabTo(page, 'Active responses');
+      await page.keyboard.press('Enter');
+      const row = page.getByRole('row').filter({ hasText: key });
+      await row.waitFor({ timeout: 20_000 });
+      await tabTo(page, `Select ${key} on agent 000`);
+      await page.keyboard.press('Space');
+      assert.equal(await row.getByRole('checkbox').isChecked(), true, 'Space selects the row');
+      await tabTo(page, 'Revert selected (1)');
+      await page.keyboard.press('Enter');
+      const dialog = page.getByRole('dialog');
+      await dialog.getByText(`unblocks ${ip}`).waitFor();
+      await page.keyboard.press('Escape');
+      await dialog.waitFor({ state: 'hidden' });
+      assert.equal(await row.count(), 1, 'Escape reverted nothing');
+      assert.deepEqual(c.cspViolations, []);
     } finally {
       await c.close();
     }
