@@ -15,6 +15,7 @@ import { createManagerApi, adminTokenPath } from '../../manager-api/create-manag
 import { startManagerRuntime } from '../../runtime/manager-runtime.js';
 import { ErrorCode, RiposteError } from '../../protocol/error-codes.js';
 import { runLockedDaemon } from '../daemon/run-daemon.js';
+import { storeChoice } from './manager-store-flags.js';
 
 interface ManagerFlags {
   readonly config: string;
@@ -29,6 +30,8 @@ interface ManagerFlags {
   readonly enrollMaxFailures: string;
   readonly enrollWindow: string;
   readonly enrollMaxAddresses: string;
+  readonly store?: string;
+  readonly bus?: string;
 }
 
 const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
@@ -98,6 +101,7 @@ async function run(flags: ManagerFlags): Promise<void> {
     createApi: createManagerApi,
     alertsStartAt: startAt(flags.alertsFrom),
     ...(flags.alerts !== undefined ? { alertsFile: flags.alerts } : {}),
+    ...storeChoice(flags.store, flags.bus),
   };
   const print = (line: string): void => {
     process.stdout.write(`${line}\n`);
@@ -152,6 +156,14 @@ export function register(program: Command): void {
       '--enroll-max-addresses <n>',
       'source addresses whose failures are tracked at once (least recent forgotten first)',
       String(DEFAULT_ENROLL_LIMITS.maxAddresses),
+    )
+    .option(
+      '--store <url>',
+      'manager store: postgres://... (shared by several nodes) or a SQLite path (default <home>/var/manager.db)',
+    )
+    .option(
+      '--bus <url>',
+      'order bus between nodes on a PostgreSQL store: the store URL (LISTEN/NOTIFY, default) or nats://host:port',
     )
     .option('--no-local-agent', 'do not run the in-process agent 000 (location=server)')
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
