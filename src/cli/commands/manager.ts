@@ -18,8 +18,8 @@ import { runLockedDaemon } from '../daemon/run-daemon.js';
 import { storeChoice } from './manager-store-flags.js';
 
 interface ManagerFlags {
-  readonly config: string;
-  readonly home: string;
+  readonly config?: string;
+  readonly home?: string;
   readonly listen: string;
   readonly alerts?: string;
   readonly alertsFrom: string;
@@ -86,11 +86,21 @@ function caFingerprintPath(home: string): string {
   return join(home, 'etc', 'pki', 'ca.fingerprint');
 }
 
-async function run(flags: ManagerFlags): Promise<void> {
+/** -c and --home are checked here, not by commander: it would demand them of `manager migrate-store` too. */
+function required(cmd: Command, value: string | undefined, flag: string): string {
+  if (value === undefined) {
+    cmd.error(`error: required option '${flag}' not specified`, {
+      code: 'commander.missingMandatoryOptionValue',
+    });
+  }
+  return value;
+}
+
+async function run(flags: ManagerFlags, cmd: Command): Promise<void> {
   const heartbeatMs = seconds('heartbeat', flags.heartbeat) * 1000;
   const options = {
-    configPath: flags.config,
-    home: flags.home,
+    configPath: required(cmd, flags.config, '-c, --config <file>'),
+    home: required(cmd, flags.home, '--home <dir>'),
     listen: parseHostPort(flags.listen, 1515),
     ttlMs: seconds('order-ttl', flags.orderTtl) * 1000,
     logLevel: logLevel(flags.logLevel),
@@ -135,8 +145,8 @@ export function register(program: Command): void {
   program
     .command('manager')
     .description('run the central manager: match alerts, dispatch to enrolled agents, serve the API')
-    .requiredOption('-c, --config <file>', 'manager ossec.conf')
-    .requiredOption('--home <dir>', 'manager home (etc/, etc/pki/, var/manager.db, logs/)')
+    .option('-c, --config <file>', 'manager ossec.conf (required)')
+    .option('--home <dir>', 'manager home (etc/, etc/pki/, var/manager.db, logs/) (required)')
     .option('--listen <host:port>', 'HTTPS address for the API, /enroll and the agent link', '127.0.0.1:1515')
     .option('--alerts <file>', 'tail this alerts.json')
     .option('--alerts-from <where>', 'where to start a new alerts file: end or beginning', 'end')
