@@ -21,6 +21,7 @@ import { AgentLinkSession } from '../link/agent-link-session.js';
 import { RIPOSTE_VERSION } from '../link/agent-connector.js';
 import { connectInProcess, type InProcessLink } from '../link/in-process-link.js';
 import { openSqliteManagerStore } from '../store/sqlite-manager-store.js';
+import { createManagerStore } from '../store/create-manager-store.js';
 import { assertSafeHome } from '../home/home-safety.js';
 import { AgentSessions } from '../manager/agent-sessions.js';
 import { createLinkHandler, type LinkHandler } from '../manager/link-handler.js';
@@ -60,6 +61,11 @@ export interface ManagerHostOptions {
   readonly revertOnStop?: boolean;
   /** Agent 000 runs scripts as dry runs: nothing touches the host (executor-port.ts). */
   readonly dryRun?: boolean;
+  /**
+   * The manager store's URL (store/create-manager-store.ts: postgres://... or a SQLite path).
+   * @default `<home>/var/manager.db`
+   */
+  readonly storeUrl?: string;
 }
 
 /** The opened core, before the runtime-specific parts are attached. */
@@ -104,7 +110,10 @@ export async function openManagerHost(
   const log = openDaemonLog(home, opts.logLevel ?? 'info', logName);
   const arConf = renderArConf(config);
   writeArConf(home, arConf);
-  const store = openSqliteManagerStore(join(home, 'var', 'manager.db'));
+  const store =
+    opts.storeUrl !== undefined
+      ? await createManagerStore(opts.storeUrl)
+      : openSqliteManagerStore(join(home, 'var', 'manager.db'));
   const listeners = new Set<ManagerEventListener>();
   const ctx: ManagerContext = {
     store,

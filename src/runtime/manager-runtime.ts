@@ -69,7 +69,9 @@ function clusterNodeOf(opts: ManagerRuntimeOptions): ClusterNode | undefined {
 /** Starts the manager. @throws RiposteError CONFIG_* when ossec.conf cannot be used. */
 export async function startManagerRuntime(opts: ManagerRuntimeOptions): Promise<ManagerRuntime> {
   const cluster = clusterNodeOf(opts);
-  const host = await openManagerHost(opts, false, 'riposte-manager', cluster?.hooks);
+  // A cluster node's store is the cluster's PostgreSQL (shared by every node).
+  const hostOpts = opts.cluster !== undefined ? { ...opts, storeUrl: opts.cluster.storeUrl } : opts;
+  const host = await openManagerHost(hostOpts, false, 'riposte-manager', cluster?.hooks);
   const { home, log, ctx } = host;
   const passwordFile = join(home, 'etc', 'authd.pass');
   if (opts.cluster !== undefined) {

@@ -134,7 +134,8 @@ test('POST /alerts with a JSON body nested 10,000 deep -> 400 (not 500); the nex
     code: 'REQUEST_INVALID',
     message: 'Request body is nested deeper than 101 levels',
   });
-  await normalAlertEnforced();
+  const ms = await normalAlertEnforced();
+  console.log(`POST /alerts: normal alert enforced ${ms} ms after a deep body`);
 });
 
 test('POST /alerts NDJSON: a deep line is reported with its line number; the other lines are ingested', async () => {
@@ -169,8 +170,10 @@ test('alerts.json: A, a line nested 10,000 deep, B, C -> A once, B and C enforce
     await waitFor(`mark for ${srcip}`, 10_000, () => marks(home).includes(`add ${srcip}`) || undefined);
   }
   const later = normalAlert();
+  const t0 = Date.now();
   appendFileSync(alertsFile, `${later.line}\n`);
   await waitFor('a later line', 10_000, () => marks(home).includes(`add ${later.srcip}`) || undefined);
+  console.log(`alerts.json: a later line enforced ${Date.now() - t0} ms after it was appended`);
   const orders = await m.service.listOrders({ agentId: '000', limit: 1000 });
   assert.equal(orders.filter((o) => o.alertId === `1763626517.${n - 3}`).length, 1, 'A dispatched once');
   await normalAlertEnforced();

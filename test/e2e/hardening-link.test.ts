@@ -137,4 +137,15 @@ test('a frame nested 10,000 deep or with an oversized key closes that connection
   assert.equal(await longKey.closed, 4400);
   assert.equal(rejectionCount('link', 'invalid') - before, 2);
   assert.equal((await m.service.listExecutions({ agentId: agent.id })).length, 0);
+  // The same agent's next, normal frame on a new connection is taken in as usual.
+  const t0 = Date.now();
+  const next = await connect(agent);
+  next.ws.send(JSON.stringify({ type: 'execution', record: record(1, 'ok'), active: null }));
+  await waitFor(
+    'the normal frame recorded',
+    10_000,
+    async () => (await m.service.listExecutions({ agentId: agent.id })).length === 1 || undefined,
+  );
+  console.log(`link: a normal frame recorded ${Date.now() - t0} ms after the deep one`);
+  next.ws.close();
 });

@@ -1,0 +1,108 @@
+/**
+ * Agents and enrollment tokens on the manager's PostgreSQL store (pg-manager-store.ts builds on
+ * this class): the same statements as the SQLite store's. A token is checked and consumed in one
+ * transaction holding its row (FOR UPDATE), so two nodes can never both use it.
+ */
+import type { AgentRecord, AgentSeen, TokenUse } from '../core/orders/manager-store.js';
+import { PgManagerConsole } from './pg-manager-console.js';
+import { rowToAgent, type AgentRow } from './sqlite-manager-rows.js';
+import { nul } from './sqlite-rows.js';
+
+export abstract class PgManagerAgents extends PgManagerConsole {
+  async nextAgentId(): Promise<string> {
+    const r = await this.rows<{ m: number | null }>('SELECT MAX(id::bigint) AS m FROM agents');
+    return String((r[0]?.m ?? 0) + 1).padStart(3, '0');
+  }
+
+  async insertAgent(a: AgentRecord): Promise<void> {
+    await this.run(
+      `INSERT INTO agents (id, name, fingerprint, registered_at, removed_at, last_seen, version, address, ar_disabled)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      [
+        a.id,
+        a.name,
+        a.fingerprint,
+        a.registeredAt,
+        nul(a.removedAt),
+        nul(a.lastSeen),
+        nul(a.version),
+        nul(a.address),
+        a.arDisabled ? 1 : 0,
+      ],
+    );
+  }
+
+  async getAgent(id: string): Promise<AgentRecord | undefined> {
+    const r = (await this.rows<AgentRow>('SELECT * FROM agents WHERE id = $1', [id]))[0];
+    return r && rowToAgent(r);
+  }
+
+  async getAgentByFingerprint(fingerprint: string): Promise<AgentRecord | undefined> {
+    const r = (await this.rows<AgentRow>('SELECT * FROM agents WHERE fingerprint = $1', [fingerprint]))[0];
+    return r && rowToAgent(r);
+  }
+
+  async listAgents(): Promise<AgentRecord[]> {
+    return (await this.rows<AgentRow>('SELECT * FROM agents ORDER BY id')).map(rowToAgent);
+  }
+
+  async markAgentRemoved(id: string, at: number): Promise<void> {
+    await this.run('UPDATE agents SET removed_at = $1 WHERE id = $2 AND removed_at IS NULL', [at, id]);
+  }
+
+  async updateAgentSeen(id: string, s: AgentSeen): Promise<void> {
+    await this.run(
+      `UPDATE agents SET last_seen = $1, version = COALESCE($2, version), address = COALESCE($3, address),
+         ar_disabled = COALESCE($4, ar_disabled) WHERE id = $5`,
+      [
+        s.lastSeen,
+        nul(s.version),
+        nul(s.address),
+        s.arDisabled === undefined ? null : s.arDisabled ? 1 : 0,
+        id,
+      ],
+    );
+  }
+
+  async addEnrollToken(hash: string, name: string, createdAt: number, expiresAt: number): Promise<void> {
+    await this.run('INSERT INTO enroll_tokens (hash, name, created_at, expires_at) VALUES ($1, $2, $3, $4)', [
+      hash,
+      name,
+      createdAt,
+      expiresAt,
+    ]);
+  }
+
+  checkEnrollToken(hash: string, name: string, now: number): Promise<TokenUse> {
+    return this.tokenUse(hash, name, now, '');
+  }
+
+  useEnrollToken(hash: string, name: string, now: number): Promise<TokenUse> {
+    return this.atomically(async () => {
+      const use = await this.tokenUse(hash, name, now, 'FOR UPDATE');
+      if (use.ok) {
+        await this.run('UPDATE enroll_tokens SET used_at = $1 WHERE hash = $2', [now, hash]);
+      }
+      return use;
+    });
+  }
+
+  private async tokenUse(hash: string, name: string, now: number, lock: string): Promise<TokenUse> {
+    const r = (
+      await this.rows<{ name: string; expires_at: number; used_at: number | null }>(
+        `SELECT name, expires_at, used_at FROM enroll_tokens WHERE hash = $1 ${lock}`,
+        [hash],
+      )
+    )[0];
+    if (r === undefined) {
+      return { ok: false, reason: 'unknown' };
+    }
+    if (r.used_at !== null) {
+      return { ok: false, reason: 'used' };
+    }
+    if (now > r.expires_at || r.name !== name) {
+      return { ok: false, reason: now > r.expires_at ? 'expired' : 'wrong-name' };
+    }
+    return { ok: true, name: r.name };
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * What the manager store's PostgreSQL class builds on: the connection pool, the transaction of an
+ * open `batch` (tracked with AsyncLocalStorage, so calls made from the batch's async context, on
+ * `tx` or on the store itself, run on its connection), and the small key/value settings.
+ *
+ * Outside a batch each call is one statement on a pooled connection (autocommit), or one
+ * transaction of its own when it needs several statements (`atomically`). Calls made elsewhere
+ * while a batch is open run on other connections, in their own transactions: a batch never
+ * commits or rolls back another flow's writes.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import pg from 'pg';
+import type { ManagerStore } from '../core/orders/manager-store.js';
+
+/** BIGINT (epoch ms, seqs, counts) read as a JS number: every value the store keeps is < 2^53. */
+const INT8_OID = 20;
+const parseInt8 = (v: string): number => Number(v);
+const builtinParser = pg.types.getTypeParser as (oid: number, format?: string) => (value: string) => unknown;
+const TYPES = {
+  getTypeParser: (oid: number, format?: string) =>
+    oid === INT8_OID && format !== 'binary' ? parseInt8 : builtinParser(oid, format),
+} as unknown as pg.CustomTypesConfig;
+
+/** The open transaction of a batch; `open` turns false at commit/rollback (late calls use the pool). */
+interface Tx {
+  readonly client: pg.PoolClient;
+  open: boolean;
+}
+
+export interface PgManagerOptions {
+  /** Schema holding the store's tables (created when missing); default: the server's search_path. */
+  readonly schema?: string;
+  /** Pool size (default 10). */
+  readonly maxConnections?: number;
+}
+
+/** `name` as a quoted SQL identifier. */
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** The pool configuration for `url` (search_path set on every connection when a schema is given). */
+export function poolConfig(url: string, opts: PgManagerOptions): pg.PoolConfig {
+  const config: pg.PoolConfig = { connectionString: url, types: TYPES, max: opts.maxConnections ?? 10 };
+  if (opts.schema !== undefined) {
+    config.options = `-c search_path=${quoteIdent(opts.schema)}`;
+  }
+  return config;
+}
+
+export abstract class PgManagerBase {
+  private readonly tx = new AsyncLocalStorage<Tx>();
+
+  constructor(protected readonly pool: pg.Pool) {}
+
+  /** One statement: on the open batch's connection when called from it, else on the pool. */
+  protected async run<R extends pg.QueryResultRow>(
+    sql: string,
+    values: readonly unknown[] = [],
+  ): Promise<pg.QueryResult<R>> {
+    const open = this.tx.getStore();
+    const on = open?.open === true ? open.client : this.pool;
+    return on.query<R>(sql, values as unknown[]);
+  }
+
+  protected async rows<R extends pg.QueryResultRow>(
+    sql: string,
+    values: readonly unknown[] = [],
+  ): Promise<R[]> {
+    return (await this.run<R>(sql, values)).rows;
+  }
+
+  /** Several statements as one transaction: the open batch's, or one of their own. */
+  protected atomically<T>(fn: () => Promise<T>): Promise<T> {
+    return this.transaction(fn);
+  }
+
+  /** Runs `fn` in one transaction on one connection; joins the open one when called from it. */
+  protected async transaction<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.tx.getStore()?.open === true) {
+      return fn();
+    }
+    const client = await this.pool.connect();
+    const tx: Tx = { client, open: true };
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const out = await this.tx.run(tx, fn);
+      await client.query('COMMIT');
+      return out;
+    } catch (err: unknown) {
+      await client.query('ROLLBACK').catch((e: unknown) => {
+        broken = e instanceof Error ? e : new Error(String(e)); // the connection is discarded
+      });
+      throw err;
+    } finally {
+      tx.open = false;
+      client.release(broken);
+    }
+  }
+
+  batch<T>(fn: (tx: ManagerStore) => Promise<T>): Promise<T> {
+    return this.transaction(() => fn(this as unknown as ManagerStore));
+  }
+
+  async getSetting(key: string): Promise<string | undefined> {
+    return (await this.rows<{ value: string }>('SELECT value FROM settings WHERE key = $1', [key]))[0]?.value;
+  }
+
+  async setSetting(key: string, value: string): Promise<void> {
+    await this.run(
+      'INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value',
+      [key, value],
+    );
+  }
+
+  close(): Promise<void> {
+    return this.pool.end();
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * The manager store's schema on PostgreSQL (pg-manager-store.ts), as versioned migrations recorded
+ * in `riposte_manager_migrations`. Applied at open by {@link applyPgMigrations} under an advisory
+ * lock, so several manager nodes opening the same database at once apply each migration once.
+ * Version 1 is the whole of the SQLite store's migrations 1-4 (sqlite manager-migrations/): same
+ * tables and columns, times as epoch ms in BIGINT, JSON records in JSONB, text keys in the "C"
+ * collation so lists sort like SQLite's. Per-agent order seqs come from a counter row
+ * (`order_seqs`), incremented with INSERT ... ON CONFLICT DO UPDATE ... RETURNING, so concurrent
+ * nodes never assign the same seq.
+ */
+import type pg from 'pg';
+import { FAILED_STATUSES } from '../core/orders/manager-console-store.js';
+import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
+
+export interface PgMigration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+/** The failed-outcome condition, as the partial indexes and the console's queries spell it. */
+export const PG_FAILED_SQL = `(record->>'status') IN (${FAILED_STATUSES.map((s) => `'${s}'`).join(', ')})`;
+
+export const PG_MANAGER_MIGRATIONS: readonly PgMigration[] = [
+  {
+    version: 1,
+    name: 'manager-init',
+    sql: `
+CREATE TABLE agents (
+  id            TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+  name          TEXT     NOT NULL,
+  fingerprint   TEXT     NOT NULL UNIQUE,
+  registered_at BIGINT   NOT NULL,
+  removed_at    BIGINT,
+  last_seen     BIGINT,
+  version       TEXT,
+  address       TEXT,
+  ar_disabled   SMALLINT NOT NULL DEFAULT 0
+);
+CREATE TABLE enroll_tokens (
+  hash       TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+  name       TEXT   NOT NULL,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  used_at    BIGINT
+);
+CREATE TABLE order_seqs (
+  agent_id TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+  last_seq BIGINT NOT NULL
+);
+CREATE TABLE orders (
+  agent_id     TEXT COLLATE "C" NOT NULL,
+  seq          BIGINT NOT NULL,
+  kind         TEXT   NOT NULL,
+  source       TEXT   NOT NULL,
+  ar_name      TEXT,
+  key          TEXT COLLATE "C",
+  alert_id     TEXT,
+  payload      TEXT   NOT NULL,
+  state        TEXT   NOT NULL,
+  created_at   BIGINT NOT NULL,
+  expires_at   BIGINT NOT NULL,
+  delivered_at BIGINT,
+  executed_at  BIGINT,
+  reverted_at  BIGINT,
+  expired_at   BIGINT,
+  outcome      TEXT,
+  execution_id BIGINT,
+  note         TEXT,
+  PRIMARY KEY (agent_id, seq)
+);
+CREATE INDEX orders_by_state ON orders (state, expires_at);
+CREATE INDEX orders_by_key ON orders (agent_id, key);
+CREATE INDEX orders_by_created ON orders (created_at);
+CREATE TABLE executions (
+  n           BIGSERIAL PRIMARY KEY,
+  agent_id    TEXT COLLATE "C" NOT NULL,
+  id          BIGINT NOT NULL,
+  order_seq   BIGINT,
+  received_at BIGINT NOT NULL,
+  record      JSONB  NOT NULL,
+  UNIQUE (agent_id, id)
+);
+CREATE INDEX executions_by_received ON executions (received_at);
+CREATE INDEX executions_failed ON executions (n) WHERE ${PG_FAILED_SQL};
+CREATE INDEX executions_failed_by_agent ON executions (agent_id, n) WHERE ${PG_FAILED_SQL};
+CREATE TABLE active (
+  agent_id    TEXT COLLATE "C" NOT NULL,
+  key         TEXT COLLATE "C" NOT NULL,
+  reported_at BIGINT NOT NULL,
+  record      JSONB  NOT NULL,
+  PRIMARY KEY (agent_id, key)
+);
+CREATE TABLE settings (
+  key   TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+  value TEXT NOT NULL
+);
+`,
+  },
+];
+
+/** Advisory lock key of the manager store's migrations ("rpmigrat" in ASCII as a number). */
+export const MIGRATION_LOCK_KEY = '8246211217189921140';
+
+/**
+ * Brings the database (in the connection's search_path) to the newest schema; returns the versions
+ * applied. Holds the advisory lock for the whole run; each migration commits with its version row.
+ * @throws RiposteError INTERNAL when the database was migrated by a newer Riposte
+ */
+export async function applyPgMigrations(
+  client: pg.ClientBase,
+  migrations: readonly PgMigration[] = PG_MANAGER_MIGRATIONS,
+): Promise<number[]> {
+  await client.query(`SELECT pg_advisory_lock(${MIGRATION_LOCK_KEY})`);
+  try {
+    await client.query(
+      `CREATE TABLE IF NOT EXISTS riposte_manager_migrations (
+         version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`,
+    );
+    const done = await client.query<{ v: number | null }>(
+      'SELECT MAX(version) AS v FROM riposte_manager_migrations',
+    );
+    const current = done.rows[0]?.v ?? 0;
+    if (current > migrations.length) {
+      throw new RiposteError(
+        ErrorCode.INTERNAL,
+        `PostgreSQL manager store: schema version ${current} is newer than this Riposte (${migrations.length})`,
+      );
+    }
+    const applied: number[] = [];
+    for (const m of migrations.slice(current)) {
+      await client.query('BEGIN');
+      try {
+        await client.query(m.sql);
+        await client.query(
+          'INSERT INTO riposte_manager_migrations (version, name, applied_at) VALUES ($1, $2, $3)',
+          [m.version, m.name, Date.now()],
+        );
+        await client.query('COMMIT');
+      } catch (err: unknown) {
+        await client.query('ROLLBACK');
+        throw err;
+      }
+      applied.push(m.version);
+    }
+    return applied;
+  } finally {
+    await client.query(`SELECT pg_advisory_unlock(${MIGRATION_LOCK_KEY})`);
+  }
+}

@@ -1,0 +1,270 @@
+/**
+ * The manager's durable store on PostgreSQL (`pg` pool), shared by several manager nodes: the same
+ * ManagerStore port as sqlite-manager-store.ts, checked by the same contract suites. A method that
+ * resolved has committed (outside a batch); `batch(fn)` is one transaction on one connection,
+ * joined by every call made from fn's async context (pg-manager-base.ts). Per-agent order seqs come
+ * from a counter row bumped with INSERT ... ON CONFLICT DO UPDATE ... RETURNING in the order's own
+ * transaction: the row lock serialises concurrent enqueues of one agent, across nodes too, and a
+ * rolled-back order gives its seq back. The schema is migrated at open (pg-manager-migrations.ts).
+ *
+ * Not part of this module: deciding transitions (core/orders) and minting ids or tokens.
+ */
+import pg from 'pg';
+import type { ActiveResponse } from '../protocol/execution-records.js';
+import {
+  ORDER_STATES,
+  type FleetActiveResponse,
+  type FleetExecution,
+  type OrderFilter,
+  type OrderInfo,
+  type OrderState,
+} from '../protocol/fleet-records.js';
+import {
+  orderInfo,
+  type ManagerStore,
+  type NewOrder,
+  type OrderUpdate,
+  type StoredOrder,
+} from '../core/orders/manager-store.js';
+import { poolConfig, quoteIdent, type PgManagerOptions } from './pg-manager-base.js';
+import { PgManagerAgents } from './pg-manager-agents.js';
+import { EXECUTION_COLUMNS } from './pg-manager-console.js';
+import { applyPgMigrations } from './pg-manager-migrations.js';
+import { nul } from './sqlite-rows.js';
+import {
+  UPDATE_COLUMNS,
+  parseActiveRow,
+  parseExecutionRow,
+  rowToOrder,
+  type OrderRow,
+} from './sqlite-manager-rows.js';
+
+export type { PgManagerOptions } from './pg-manager-base.js';
+
+/**
+ * Opens the manager store on the PostgreSQL at `url` (postgres://...), creating the schema when
+ * given and missing, and applying pending migrations under an advisory lock.
+ * @throws when PostgreSQL cannot be reached or a migration fails (the pool is closed then)
+ */
+export async function openPgManagerStore(url: string, opts: PgManagerOptions = {}): Promise<ManagerStore> {
+  const pool = new pg.Pool(poolConfig(url, opts));
+  // An idle connection cut by the server (restart, network) is dropped by the pool and replaced
+  // on the next query; without a listener the 'error' event would end the process.
+  pool.on('error', () => undefined);
+  try {
+    const client = await pool.connect();
+    try {
+      if (opts.schema !== undefined) {
+        await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(opts.schema)}`);
+      }
+      await applyPgMigrations(client);
+    } finally {
+      client.release();
+    }
+  } catch (err: unknown) {
+    await pool.end();
+    throw err;
+  }
+  return new PgManagerOps(pool);
+}
+
+const ORDER_COLUMNS =
+  'agent_id, seq, kind, source, ar_name, key, alert_id, payload, state, created_at, expires_at, ' +
+  'delivered_at, executed_at, reverted_at, expired_at, outcome, execution_id, note';
+
+class PgManagerOps extends PgManagerAgents implements ManagerStore {
+  enqueueOrder(o: NewOrder): Promise<StoredOrder> {
+    return this.atomically(async () => {
+      const counter = await this.rows<{ seq: number }>(
+        `INSERT INTO order_seqs (agent_id, last_seq) VALUES ($1, 1)
+           ON CONFLICT (agent_id) DO UPDATE SET last_seq = order_seqs.last_seq + 1 RETURNING last_seq AS seq`,
+        [o.agentId],
+      );
+      const seq = counter[0]?.seq;
+      if (seq === undefined) {
+        throw new Error('order seq counter returned no row');
+      }
+      const rows = await this.rows<OrderRow>(
+        `INSERT INTO orders (agent_id, seq, kind, source, ar_name, key, alert_id, payload, state, created_at, expires_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', $9, $10) RETURNING ${ORDER_COLUMNS}`,
+        [
+          o.agentId,
+          seq,
+          o.kind,
+          o.source,
+          nul(o.arName),
+          nul(o.key),
+          nul(o.alertId),
+          o.payload,
+          o.createdAt,
+          o.expiresAt,
+        ],
+      );
+      const row = rows[0];
+      if (row === undefined) {
+        throw new Error('order insert returned no row');
+      }
+      return rowToOrder(row);
+    });
+  }
+
+  async getOrder(agentId: string, seq: number): Promise<StoredOrder | undefined> {
+    const r = (
+      await this.rows<OrderRow>(`SELECT ${ORDER_COLUMNS} FROM orders WHERE agent_id = $1 AND seq = $2`, [
+        agentId,
+        seq,
+      ])
+    )[0];
+    return r && rowToOrder(r);
+  }
+
+  private async orders(where: string, values: readonly unknown[], order: string): Promise<StoredOrder[]> {
+    const rows = await this.rows<OrderRow>(
+      `SELECT ${ORDER_COLUMNS} FROM orders WHERE ${where} ORDER BY ${order}`,
+      values,
+    );
+    return rows.map(rowToOrder);
+  }
+
+  queuedOrders(agentId: string): Promise<StoredOrder[]> {
+    return this.orders("agent_id = $1 AND state = 'queued'", [agentId], 'seq');
+  }
+
+  async updateOrder(agentId: string, seq: number, u: OrderUpdate): Promise<void> {
+    const sets = ['state = $1'];
+    const values: (string | number | null)[] = [u.state];
+    for (const [name, column] of UPDATE_COLUMNS) {
+      const v = u[name];
+      if (v !== undefined) {
+        values.push(v);
+        sets.push(`${column} = $${values.length}`);
+      }
+    }
+    values.push(agentId, seq);
+    await this.run(
+      `UPDATE orders SET ${sets.join(', ')} WHERE agent_id = $${values.length - 1} AND seq = $${values.length}`,
+      values,
+    );
+  }
+
+  expirableOrders(now: number): Promise<StoredOrder[]> {
+    return this.orders("state = 'queued' AND expires_at < $1", [now], 'expires_at, agent_id, seq');
+  }
+
+  executedOrdersWithKey(agentId: string, key: string): Promise<StoredOrder[]> {
+    return this.orders(
+      "agent_id = $1 AND key = $2 AND kind = 'add' AND state = 'executed'",
+      [agentId, key],
+      'seq',
+    );
+  }
+
+  executedKeyedOrders(agentId: string): Promise<StoredOrder[]> {
+    return this.orders(
+      "agent_id = $1 AND key IS NOT NULL AND kind = 'add' AND state = 'executed'",
+      [agentId],
+      'seq',
+    );
+  }
+
+  async listOrders(f: OrderFilter): Promise<OrderInfo[]> {
+    const where: string[] = [];
+    const values: (string | number)[] = [];
+    if (f.agentId !== undefined) {
+      values.push(f.agentId);
+      where.push(`agent_id = $${values.length}`);
+    }
+    if (f.state !== undefined) {
+      values.push(f.state);
+      where.push(`state = $${values.length}`);
+    }
+    values.push(f.limit ?? 100);
+    const clause = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+    const rows = await this.rows<OrderRow>(
+      `SELECT ${ORDER_COLUMNS} FROM orders ${clause} ORDER BY created_at DESC, agent_id, seq DESC LIMIT $${values.length}`,
+      values,
+    );
+    return rows.map((r) => orderInfo(rowToOrder(r)));
+  }
+
+  async countOrdersByState(): Promise<Record<OrderState, number>> {
+    const counts = Object.fromEntries(ORDER_STATES.map((s) => [s, 0])) as Record<OrderState, number>;
+    const rows = await this.rows<{ state: OrderState; n: number }>(
+      'SELECT state, COUNT(*) AS n FROM orders GROUP BY state',
+    );
+    for (const r of rows) {
+      counts[r.state] = r.n;
+    }
+    return counts;
+  }
+
+  async recordExecution(e: FleetExecution): Promise<boolean> {
+    const { orderSeq, receivedAt, ...record } = e;
+    const r = await this.run(
+      `INSERT INTO executions (agent_id, id, order_seq, received_at, record) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (agent_id, id) DO NOTHING`,
+      [e.agentId, e.id, nul(orderSeq), receivedAt, JSON.stringify(record)],
+    );
+    return (r.rowCount ?? 0) > 0;
+  }
+
+  async lastExecutionId(agentId: string): Promise<number> {
+    const r = await this.rows<{ m: number | null }>(
+      'SELECT MAX(id) AS m FROM executions WHERE agent_id = $1',
+      [agentId],
+    );
+    return r[0]?.m ?? 0;
+  }
+
+  async listExecutions(f: { agentId?: string; limit: number }): Promise<FleetExecution[]> {
+    const rows =
+      f.agentId === undefined
+        ? await this.rows<{ record: string; order_seq: number | null; received_at: number }>(
+            `SELECT ${EXECUTION_COLUMNS} FROM executions ORDER BY n DESC LIMIT $1`,
+            [f.limit],
+          )
+        : await this.rows<{ record: string; order_seq: number | null; received_at: number }>(
+            `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE agent_id = $1 ORDER BY n DESC LIMIT $2`,
+            [f.agentId, f.limit],
+          );
+    return rows.map(parseExecutionRow);
+  }
+
+  async putActive(a: ActiveResponse, reportedAt: number): Promise<void> {
+    await this.run(
+      `INSERT INTO active (agent_id, key, reported_at, record) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (agent_id, key) DO UPDATE SET reported_at = EXCLUDED.reported_at, record = EXCLUDED.record`,
+      [a.agentId, a.key, reportedAt, JSON.stringify(a)],
+    );
+  }
+
+  async removeActive(agentId: string, key: string): Promise<void> {
+    await this.run('DELETE FROM active WHERE agent_id = $1 AND key = $2', [agentId, key]);
+  }
+
+  replaceActive(agentId: string, items: readonly ActiveResponse[], reportedAt: number): Promise<void> {
+    return this.atomically(async () => {
+      await this.run('DELETE FROM active WHERE agent_id = $1', [agentId]);
+      for (const a of items) {
+        await this.putActive({ ...a, agentId }, reportedAt);
+      }
+    });
+  }
+
+  async listActive(agentId?: string): Promise<FleetActiveResponse[]> {
+    const rows =
+      agentId === undefined
+        ? await this.rows<{ record: string; reported_at: number }>(
+            'SELECT record::text AS record, reported_at FROM active ORDER BY agent_id, key',
+          )
+        : await this.rows<{ record: string; reported_at: number }>(
+            'SELECT record::text AS record, reported_at FROM active WHERE agent_id = $1 ORDER BY key',
+            [agentId],
+          );
+    return rows.map(parseActiveRow);
+  }
+
+  async countActive(): Promise<number> {
+    return (await this.rows<{ n: number }>('SELECT COUNT(*) AS n FROM active'))[0]?.n ?? 0;
+  }
+}

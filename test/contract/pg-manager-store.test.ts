@@ -1,0 +1,95 @@
+/**
+ * The PostgreSQL manager store (pg-manager-store.ts) against every ManagerStore contract suite
+ * (manager-store, its batch part, manager-console-store), on a private PostgreSQL started for this
+ * file (test/cluster/support/pg-server.ts: initdb + pg_ctl on a free loopback port, data in a temp
+ * dir). Each case gets a fresh schema. When PostgreSQL cannot start, every case fails with the
+ * harness's message (never skipped). Plus what only this adapter must do: keep orders across
+ * close and reopen, and let several nodes open (and migrate) one database at once.
+ */
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import pg from 'pg';
+import { openPgManagerStore } from '../../src/store/pg-manager-store.js';
+import { PG_MANAGER_MIGRATIONS } from '../../src/store/pg-manager-migrations.js';
+import { startPgServer, type PgServer } from '../cluster/support/pg-server.js';
+import { managerStoreContract } from './manager-store.contract.js';
+import { managerConsoleStoreContract } from './manager-console-store.contract.js';
+import { newOrder } from './manager-store.fixtures.js';
+
+let server: Promise<PgServer> | undefined;
+/** The private server, started by the first case that needs it. */
+function pgServer(): Promise<PgServer> {
+  server ??= startPgServer();
+  return server;
+}
+after(async () => {
+  if (server !== undefined) {
+    await (await server).stop();
+  }
+});
+
+let cases = 0;
+/** A schema name no other case uses. */
+const freshSchema = (): string => `case_${++cases}`;
+
+managerStoreContract('postgres', async () =>
+  openPgManagerStore((await pgServer()).url, { schema: freshSchema() }),
+);
+managerConsoleStoreContract('postgres', async () =>
+  openPgManagerStore((await pgServer()).url, { schema: freshSchema() }),
+);
+
+void describe('PostgreSQL manager store: durability and several nodes', () => {
+  void test('a reopened store keeps every order, and seqs continue', async () => {
+    const { url } = await pgServer();
+    const schema = freshSchema();
+    const a = await openPgManagerStore(url, { schema });
+    await a.enqueueOrder(newOrder({ payload: 'm1' }));
+    await a.enqueueOrder(newOrder({ payload: 'm2' }));
+    await a.close();
+    const b = await openPgManagerStore(url, { schema });
+    try {
+      assert.deepEqual(
+        (await b.queuedOrders('001')).map((o) => o.payload),
+        ['m1', 'm2'],
+      );
+      assert.equal((await b.enqueueOrder(newOrder({ payload: 'm3' }))).seq, 3);
+    } finally {
+      await b.close();
+    }
+  });
+
+  void test('several nodes open one new database at once: each migration applied once, seqs distinct', async () => {
+    const { url } = await pgServer();
+    const schema = freshSchema();
+    const nodes = await Promise.all([1, 2, 3, 4].map(() => openPgManagerStore(url, { schema })));
+    try {
+      const seqs = await Promise.all(
+        nodes.flatMap((node, i) =>
+          [1, 2, 3, 4, 5].map(
+            async (j) => (await node.enqueueOrder(newOrder({ payload: `n${i}-${j}` }))).seq,
+          ),
+        ),
+      );
+      assert.deepEqual(
+        seqs.sort((x, y) => x - y),
+        Array.from({ length: 20 }, (_, k) => k + 1),
+      );
+    } finally {
+      await Promise.all(nodes.map((n) => n.close()));
+    }
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const r = await client.query<{ version: number }>(
+        `SELECT version FROM "${schema}".riposte_manager_migrations ORDER BY version`,
+      );
+      assert.deepEqual(
+        r.rows.map((row) => row.version),
+        PG_MANAGER_MIGRATIONS.map((m) => m.version),
+      );
+    } finally {
+      await client.end();
+    }
+  });
+});
