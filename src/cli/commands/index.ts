@@ -49,7 +49,14 @@ export const commandIndex: readonly CommandEntry[] = [
   {
     name: 'manager',
     summary: 'run the central manager: match alerts, dispatch to enrolled agents, serve the API',
-    load: async () => [(await import('./manager.js')).register],
+    // `migrate-store` is added under the `manager` command registered first.
+    load: async (): Promise<readonly RegisterCommand[]> => {
+      const [manager, migrate] = await Promise.all([
+        import('./manager.js'),
+        import('./manager-migrate-store.js'),
+      ]);
+      return [manager.register, migrate.register];
+    },
   },
   {
     name: 'firewall',

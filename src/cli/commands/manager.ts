@@ -15,10 +15,11 @@ import { createManagerApi, adminTokenPath } from '../../manager-api/create-manag
 import { startManagerRuntime } from '../../runtime/manager-runtime.js';
 import { ErrorCode, RiposteError } from '../../protocol/error-codes.js';
 import { runLockedDaemon } from '../daemon/run-daemon.js';
+import { storeChoice } from './manager-store-flags.js';
 
 interface ManagerFlags {
-  readonly config: string;
-  readonly home: string;
+  readonly config?: string;
+  readonly home?: string;
   readonly listen: string;
   readonly alerts?: string;
   readonly alertsFrom: string;
@@ -29,6 +30,8 @@ interface ManagerFlags {
   readonly enrollMaxFailures: string;
   readonly enrollWindow: string;
   readonly enrollMaxAddresses: string;
+  readonly store?: string;
+  readonly bus?: string;
 }
 
 const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
@@ -83,11 +86,21 @@ function caFingerprintPath(home: string): string {
   return join(home, 'etc', 'pki', 'ca.fingerprint');
 }
 
-async function run(flags: ManagerFlags): Promise<void> {
+/** -c and --home are checked here, not by commander: it would demand them of `manager migrate-store` too. */
+function required(cmd: Command, value: string | undefined, flag: string): string {
+  if (value === undefined) {
+    cmd.error(`error: required option '${flag}' not specified`, {
+      code: 'commander.missingMandatoryOptionValue',
+    });
+  }
+  return value;
+}
+
+async function run(flags: ManagerFlags, cmd: Command): Promise<void> {
   const heartbeatMs = seconds('heartbeat', flags.heartbeat) * 1000;
   const options = {
-    configPath: flags.config,
-    home: flags.home,
+    configPath: required(cmd, flags.config, '-c, --config <file>'),
+    home: required(cmd, flags.home, '--home <dir>'),
     listen: parseHostPort(flags.listen, 1515),
     ttlMs: seconds('order-ttl', flags.orderTtl) * 1000,
     logLevel: logLevel(flags.logLevel),
@@ -98,6 +111,7 @@ async function run(flags: ManagerFlags): Promise<void> {
     createApi: createManagerApi,
     alertsStartAt: startAt(flags.alertsFrom),
     ...(flags.alerts !== undefined ? { alertsFile: flags.alerts } : {}),
+    ...storeChoice(flags.store, flags.bus),
   };
   const print = (line: string): void => {
     process.stdout.write(`${line}\n`);
@@ -131,8 +145,8 @@ export function register(program: Command): void {
   program
     .command('manager')
     .description('run the central manager: match alerts, dispatch to enrolled agents, serve the API')
-    .requiredOption('-c, --config <file>', 'manager ossec.conf')
-    .requiredOption('--home <dir>', 'manager home (etc/, etc/pki/, var/manager.db, logs/)')
+    .option('-c, --config <file>', 'manager ossec.conf (required)')
+    .option('--home <dir>', 'manager home (etc/, etc/pki/, var/manager.db, logs/) (required)')
     .option('--listen <host:port>', 'HTTPS address for the API, /enroll and the agent link', '127.0.0.1:1515')
     .option('--alerts <file>', 'tail this alerts.json')
     .option('--alerts-from <where>', 'where to start a new alerts file: end or beginning', 'end')
@@ -152,6 +166,14 @@ export function register(program: Command): void {
       '--enroll-max-addresses <n>',
       'source addresses whose failures are tracked at once (least recent forgotten first)',
       String(DEFAULT_ENROLL_LIMITS.maxAddresses),
+    )
+    .option(
+      '--store <url>',
+      'manager store: postgres://... (shared by several nodes) or a SQLite path (default <home>/var/manager.db)',
+    )
+    .option(
+      '--bus <url>',
+      'order bus between nodes on a PostgreSQL store: the store URL (LISTEN/NOTIFY, default) or nats://host:port',
     )
     .option('--no-local-agent', 'do not run the in-process agent 000 (location=server)')
     .option('--log-level <level>', 'debug, info, warn or error', 'info')

@@ -1,0 +1,79 @@
+/**
+ * `riposte manager --store URL --bus URL` (docs/scale-out.md "Store"): which manager store the
+ * daemon opens and, on PostgreSQL, how it hands orders to the other nodes. Validated before the
+ * daemon starts; errors name the flag and never echo a password.
+ *
+ * - no --store: the embedded SQLite store `<home>/var/manager.db` (no bus: one node);
+ * - --store PATH | sqlite:PATH | file:URL: that SQLite file (no bus: SQLite is not shared);
+ * - --store postgres://...: one node of a cluster on that database; the bus is LISTEN/NOTIFY on
+ *   the same server unless --bus nats://HOST:PORT[,...] names a NATS JetStream.
+ */
+import { managerStoreTarget } from '../../store/create-manager-store.js';
+import type { ClusterOptions } from '../../runtime/cluster-node.js';
+import { ErrorCode, RiposteError } from '../../protocol/error-codes.js';
+
+export type StoreChoice = { readonly storeUrl?: string; readonly cluster?: ClusterOptions };
+
+/** `url` with any password (user:PASSWORD@ or ?password=) replaced by ***. */
+export function redactUrl(url: string): string {
+  return url.replace(/(\/\/[^:@/]*:)[^@/]*@/, '$1***@').replace(/(password=)[^&]*/gi, '$1***');
+}
+
+function invalid(flag: string, url: string, why: string): RiposteError {
+  return new RiposteError(ErrorCode.CONFIG_INVALID, `--${flag}: "${redactUrl(url)}" ${why}`);
+}
+
+function checkUrl(flag: string, url: string, schemes: readonly string[]): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw invalid(flag, url, 'is not a valid URL');
+  }
+  if (!schemes.includes(parsed.protocol)) {
+    throw invalid(flag, url, `must start with ${schemes.map((s) => `${s}//`).join(' or ')}`);
+  }
+  if (parsed.hostname === '' && !parsed.searchParams.has('host')) {
+    throw invalid(flag, url, 'names no host');
+  }
+}
+
+function busOf(bus: string | undefined, storeUrl: string): string {
+  if (bus === undefined || bus === 'postgres' || bus === storeUrl) {
+    return 'postgres';
+  }
+  if (/^postgres(ql)?:\/\//i.test(bus)) {
+    throw invalid('bus', bus, "must be the --store URL: LISTEN/NOTIFY runs on the store's server");
+  }
+  for (const server of bus.split(',')) {
+    checkUrl('bus', server, ['nats:']);
+  }
+  return bus;
+}
+
+/**
+ * What startManagerRuntime gets from --store and --bus.
+ * @throws RiposteError CONFIG_INVALID naming the flag (password redacted)
+ */
+export function storeChoice(store: string | undefined, bus: string | undefined): StoreChoice {
+  if (store === undefined) {
+    if (bus !== undefined) {
+      throw invalid('bus', bus, 'needs a PostgreSQL --store (postgres://...): SQLite is one node');
+    }
+    return {};
+  }
+  let target;
+  try {
+    target = managerStoreTarget(store);
+  } catch {
+    throw invalid('store', store, 'is not postgres://..., sqlite:<path> or a file path');
+  }
+  if (target.kind === 'sqlite') {
+    if (bus !== undefined) {
+      throw invalid('bus', bus, 'needs a PostgreSQL --store (postgres://...): SQLite is one node');
+    }
+    return { storeUrl: store };
+  }
+  checkUrl('store', store, ['postgres:', 'postgresql:']);
+  return { cluster: { storeUrl: store, bus: busOf(bus, store) } };
+}

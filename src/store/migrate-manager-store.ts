@@ -1,0 +1,157 @@
+/**
+ * `riposte manager migrate-store` (docs/scale-out.md "Store"): copies a SQLite manager store into
+ * an empty PostgreSQL one, table by table (the two schemas have the same tables and columns), in
+ * one PostgreSQL transaction: agents, enrollment tokens, orders with their states and seqs (the
+ * per-agent seq counters are seeded from the SQLite counters, never below the highest order seq),
+ * executions (their numbering kept, the sequence moved past it), active lists and settings (the
+ * alerts.json positions among them), plus `extraSettings` (the CA and the enrollment password the
+ * caller read from the manager's home). A target holding any row is refused: a merge could reuse
+ * agent ids and seqs.
+ */
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
+import { openPgManagerStore } from './pg-manager-store.js';
+
+/** Copied in this order; each with its columns (shared by both schemas). */
+const TABLES: readonly (readonly [string, readonly string[]])[] = [
+  [
+    'agents',
+    [
+      'id',
+      'name',
+      'fingerprint',
+      'registered_at',
+      'removed_at',
+      'last_seen',
+      'version',
+      'address',
+      'ar_disabled',
+    ],
+  ],
+  ['enroll_tokens', ['hash', 'name', 'created_at', 'expires_at', 'used_at']],
+  [
+    'orders',
+    [
+      'agent_id',
+      'seq',
+      'kind',
+      'source',
+      'ar_name',
+      'key',
+      'alert_id',
+      'payload',
+      'state',
+      'created_at',
+      'expires_at',
+      'delivered_at',
+      'executed_at',
+      'reverted_at',
+      'expired_at',
+      'outcome',
+      'execution_id',
+      'note',
+    ],
+  ],
+  ['executions', ['n', 'agent_id', 'id', 'order_seq', 'received_at', 'record']],
+  ['active', ['agent_id', 'key', 'reported_at', 'record']],
+  ['settings', ['key', 'value']],
+];
+
+/** Rows per INSERT (PostgreSQL allows 65,535 parameters per statement). */
+const CHUNK = 500;
+
+export type MigrateCounts = Record<string, number>;
+
+async function insertRows(
+  client: pg.ClientBase,
+  table: string,
+  columns: readonly string[],
+  rows: readonly Record<string, unknown>[],
+): Promise<void> {
+  for (let i = 0; i < rows.length; i += CHUNK) {
+    const chunk = rows.slice(i, i + CHUNK);
+    const params: unknown[] = [];
+    const tuples = chunk.map((row) => {
+      const marks = columns.map((c) => {
+        params.push(row[c] ?? null);
+        return `$${params.length}`;
+      });
+      return `(${marks.join(', ')})`;
+    });
+    await client.query(`INSERT INTO ${table} (${columns.join(', ')}) VALUES ${tuples.join(', ')}`, params);
+  }
+}
+
+/** The `extra` settings the copied rows do not already hold (the store's own value wins). */
+function missingSettings(
+  rows: readonly Record<string, unknown>[],
+  extra: Readonly<Record<string, string>>,
+): Record<string, unknown>[] {
+  const have = new Set(rows.map((r) => r['key']));
+  return Object.entries(extra)
+    .filter(([key]) => !have.has(key))
+    .map(([key, value]) => ({ key, value }));
+}
+
+async function assertEmpty(client: pg.ClientBase): Promise<void> {
+  for (const [table] of TABLES) {
+    const r = await client.query(`SELECT 1 FROM ${table} LIMIT 1`);
+    if ((r.rowCount ?? 0) > 0) {
+      throw new RiposteError(
+        ErrorCode.CONFIG_INVALID,
+        `--to: the PostgreSQL store is not empty (table ${table} has rows); migrate into an empty database`,
+      );
+    }
+  }
+}
+
+/**
+ * Copies the SQLite store `sqliteFile` into the PostgreSQL store at `pgUrl` (created/migrated
+ * first); returns the rows copied per table.
+ * @throws RiposteError CONFIG_INVALID when the target is not empty (nothing is written then)
+ */
+export async function migrateManagerStore(
+  sqliteFile: string,
+  pgUrl: string,
+  extraSettings: Readonly<Record<string, string>> = {},
+): Promise<MigrateCounts> {
+  await (await openPgManagerStore(pgUrl)).close();
+  const source = new Database(sqliteFile, { readonly: true, fileMustExist: true });
+  const client = new pg.Client({ connectionString: pgUrl });
+  await client.connect();
+  try {
+    await client.query('BEGIN');
+    await assertEmpty(client);
+    const counts: MigrateCounts = {};
+    for (const [table, columns] of TABLES) {
+      const rows = source.prepare(`SELECT ${columns.join(', ')} FROM ${table}`).all() as Record<
+        string,
+        unknown
+      >[];
+      if (table === 'settings') {
+        rows.push(...missingSettings(rows, extraSettings));
+      }
+      await insertRows(client, table, columns, rows);
+      counts[table] = rows.length;
+    }
+    const seqs = source
+      .prepare(
+        `SELECT a.id AS agent_id, MAX(a.last_seq, COALESCE((SELECT MAX(seq) FROM orders o WHERE o.agent_id = a.id), 0)) AS last_seq
+         FROM agents a`,
+      )
+      .all() as Record<string, unknown>[];
+    await insertRows(client, 'order_seqs', ['agent_id', 'last_seq'], seqs);
+    await client.query(
+      `SELECT setval(pg_get_serial_sequence('executions', 'n'), COALESCE((SELECT MAX(n) FROM executions), 0) + 1, false)`,
+    );
+    await client.query('COMMIT');
+    return counts;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    await client.end();
+    source.close();
+  }
+}

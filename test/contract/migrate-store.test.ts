@@ -1,0 +1,105 @@
+/**
+ * `riposte manager migrate-store --home DIR --to postgres://...` (issue 11 item 5): a populated
+ * SQLite manager store, copied by the real CLI into an empty PostgreSQL store, reads back the same
+ * through the PostgreSQL adapter (agents, tokens, orders with states and seqs, the seq counters,
+ * executions, active lists, settings, the home's CA and password); a non-empty target is refused.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { CA_CERT_SETTING, ENROLL_PASSWORD_SETTING } from '../../src/cluster/shared-pki.js';
+import type { ManagerStore } from '../../src/core/orders/manager-store.js';
+import { openPgManagerStore } from '../../src/store/pg-manager-store.js';
+import { openSqliteManagerStore } from '../../src/store/sqlite-manager-store.js';
+import { startPgServer } from '../cluster/support/pg-server.js';
+import { MAIN, makeDir, removeDir } from '../manager/support/fleet.js';
+import { activeFor, addAgent, execution, newOrder, seqs } from './manager-store.fixtures.js';
+
+const root = makeDir('migrate-store');
+after(() => {
+  removeDir(root);
+});
+
+async function populate(s: ManagerStore): Promise<void> {
+  await addAgent(s, 'web-01', 'fp-1');
+  await addAgent(s, 'db-01', 'fp-2');
+  await s.addEnrollToken('hash-1', 'web-02', 5, 9_999_999_999_999);
+  for (let i = 0; i < 3; i++) {
+    await s.enqueueOrder(newOrder({ agentId: '001', alertId: `a${i}` }));
+  }
+  await s.enqueueOrder(newOrder({ agentId: '002' }));
+  await s.updateOrder('001', 1, {
+    state: 'executed',
+    deliveredAt: 2,
+    executedAt: 3,
+    outcome: 'ok',
+    executionId: 7,
+    key: 'k1',
+  });
+  await s.updateOrder('001', 2, { state: 'delivered', deliveredAt: 4 });
+  await s.recordExecution(execution('001', 7));
+  await s.putActive(activeFor('001', 'k1'), 3);
+  await s.setSetting('alerts.json:/var/ossec/logs/alerts/alerts.json', '{"ino":1,"offset":4096}');
+}
+
+function migrate(home: string, to: string): { status: number | null; out: string } {
+  const r = spawnSync(process.execPath, [MAIN, 'manager', 'migrate-store', '--home', home, '--to', to], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  return { status: r.status, out: `${r.stdout}${r.stderr}` };
+}
+
+test('migrate-store copies a populated SQLite store into PostgreSQL and refuses a non-empty target', async () => {
+  const home = path.join(root, 'manager');
+  mkdirSync(path.join(home, 'var'), { recursive: true });
+  mkdirSync(path.join(home, 'etc', 'pki'), { recursive: true });
+  writeFileSync(path.join(home, 'etc', 'pki', 'ca.pem'), 'CERT\n');
+  writeFileSync(path.join(home, 'etc', 'pki', 'ca.key'), 'KEY\n');
+  writeFileSync(path.join(home, 'etc', 'authd.pass'), 'hunter22\n');
+  const sqlite = openSqliteManagerStore(path.join(home, 'var', 'manager.db'));
+  await populate(sqlite);
+  const before = {
+    agents: await sqlite.listAgents(),
+    orders: await sqlite.listOrders({ limit: 100 }),
+    executions: await sqlite.listExecutions({ limit: 100 }),
+    active: await sqlite.listActive(),
+  };
+  await sqlite.close();
+
+  const server = await startPgServer();
+  try {
+    const r = migrate(home, server.url);
+    assert.equal(r.status, 0, r.out);
+    assert.match(r.out, /copied agents 2, enroll_tokens 1, orders 4, executions 1, active 1, settings 4/);
+    const pg = await openPgManagerStore(server.url);
+    try {
+      assert.deepEqual(await pg.listAgents(), before.agents);
+      assert.deepEqual(await pg.listOrders({ limit: 100 }), before.orders);
+      assert.deepEqual(await pg.listExecutions({ limit: 100 }), before.executions);
+      assert.deepEqual(await pg.listActive(), before.active);
+      assert.deepEqual(await pg.checkEnrollToken('hash-1', 'web-02', 10), { ok: true, name: 'web-02' });
+      assert.equal(
+        await pg.getSetting('alerts.json:/var/ossec/logs/alerts/alerts.json'),
+        '{"ino":1,"offset":4096}',
+      );
+      assert.equal(await pg.getSetting(CA_CERT_SETTING), 'CERT\n');
+      assert.equal(await pg.getSetting(ENROLL_PASSWORD_SETTING), 'hunter22');
+      // The per-agent seq counters continue where SQLite stopped; agent ids too.
+      assert.equal((await pg.enqueueOrder(newOrder({ agentId: '001' }))).seq, 4);
+      assert.equal((await pg.enqueueOrder(newOrder({ agentId: '002' }))).seq, 2);
+      assert.deepEqual(seqs(await pg.queuedOrders('001')), [3, 4]);
+      assert.equal(await pg.nextAgentId(), '003');
+      assert.equal(await pg.recordExecution(execution('001', 8)), true);
+    } finally {
+      await pg.close();
+    }
+    const again = migrate(home, server.url);
+    assert.notEqual(again.status, 0, again.out);
+    assert.match(again.out, /--to: the PostgreSQL store is not empty/);
+  } finally {
+    await server.stop();
+  }
+});
