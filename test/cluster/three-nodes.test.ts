@@ -96,14 +96,19 @@ function sendAlert(n: NodeProc): void {
 
 /** Waits until every agent ran every sent order, then checks each ran exactly once. */
 async function allDelivered(what: string, timeoutMs: number): Promise<void> {
-  await waitFor(
-    what,
-    timeoutMs,
-    () =>
-      agents.every((a) => {
-        const got = new Set(marks(a.home));
-        return sent.every((ip) => got.has(`add ${ip}`));
-      }) || undefined,
+  const missing = (a: { home: string }): string[] => {
+    const got = new Set(marks(a.home));
+    return sent.filter((ip) => !got.has(`add ${ip}`));
+  };
+  await waitFor(what, timeoutMs, () => agents.every((a) => missing(a).length === 0) || undefined).catch(
+    (e: unknown) => {
+      const lacks = agents.map((a) => `agent ${a.id} lacks ${missing(a).length}`);
+      const state = nodes.map(
+        (n) =>
+          `node ${n.name} (exit ${String(n.child.exitCode ?? n.child.signalCode)}): ${n.output().slice(-600)}`,
+      );
+      throw new Error(`${String(e)}; ${lacks.join(', ')}; ${state.join(' | ')}`);
+    },
   );
   for (const a of agents) {
     const counts = new Map<string, number>();
