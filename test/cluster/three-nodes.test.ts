@@ -176,7 +176,7 @@ after(async () => {
   removeDir(root);
 });
 
-test('kill -9 of a node while orders flow: each order runs once, its agent moves within 10 s', async () => {
+test('kill -9 of a node while orders flow: each order runs once, its agent moves within 10 s', async (t) => {
   const [a, b, c] = [nodeAt(0), nodeAt(1), nodeAt(2)];
   const bAgent = agents[1];
   assert.ok(bAgent);
@@ -198,6 +198,7 @@ test('kill -9 of a node while orders flow: each order runs once, its agent moves
   );
   const failoverMs = Date.now() - killedAt;
   assert.ok(failoverMs < 10_000, `failover took ${failoverMs} ms`);
+  t.diagnostic(`failover: ${failoverMs} ms`);
   await allDelivered('every order of the flow on every agent', 60_000);
 });
 
