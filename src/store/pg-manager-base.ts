@@ -83,6 +83,12 @@ export abstract class PgManagerBase {
     const client = await this.pool.connect();
     const tx: Tx = { client, open: true };
     let broken: Error | undefined;
+    // A checked-out client has no 'error' listener of the pool's: a connection cut mid-transaction
+    // (PostgreSQL restart) would end the process. The failed query rejects; the client is discarded.
+    const onError = (err: Error): void => {
+      broken = err;
+    };
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const out = await this.tx.run(tx, fn);
@@ -95,6 +101,7 @@ export abstract class PgManagerBase {
       throw err;
     } finally {
       tx.open = false;
+      client.removeListener('error', onError);
       client.release(broken);
     }
   }

@@ -1,6 +1,6 @@
 /**
- * Two manager nodes in one process sharing one store (two connections to one SQLite file stand in
- * for PostgreSQL here; the bus and the lease run on a private PostgreSQL): an order stored on node
+ * Two manager nodes in one process sharing one store, the bus and the lease on a private
+ * PostgreSQL: an order stored on node
  * A for an agent whose link is on node B reaches the agent through B, promptly; an order stored
  * without any hand-off (a node killed between its commit and its publish) is re-sent by B's sweep;
  * only one node runs the timers; the agent counts as active on both nodes.
@@ -46,7 +46,7 @@ before(async () => {
       1_000,
     );
     const host = await openManagerHost(
-      { configPath: join(root, 'ossec.conf'), home: join(root, 'home') },
+      { configPath: join(root, 'ossec.conf'), home: join(root, `home-${name}`), storeUrl: pgServer.url },
       false,
       `node-${name}`,
       cluster.hooks,
@@ -59,8 +59,6 @@ before(async () => {
 after(async () => {
   for (const n of nodes) {
     await n.cluster.stop();
-    // The ManagerStore port turns async (#11 item 1): awaiting works on either form.
-    // eslint-disable-next-line @typescript-eslint/no-confusing-void-expression
     await Promise.resolve(n.host.store.close());
   }
   await pgServer.stop();
@@ -80,7 +78,6 @@ test('an order stored on A reaches the agent held by B; a lost hand-off is re-se
   const b = nodeAt(1);
   const now = Date.now();
   await Promise.resolve(
-    // eslint-disable-next-line @typescript-eslint/no-confusing-void-expression
     a.host.store.insertAgent({
       id: '001',
       name: 'web-01',
