@@ -55,8 +55,9 @@ test('npm start runs node directly: SIGTERM to the pid npm reports stops the dae
   let out = '';
   npm.stdout.on('data', (c: Buffer) => (out += c.toString()));
   npm.stderr.on('data', (c: Buffer) => (out += c.toString()));
+  // 'close', not 'exit': 'exit' can come before the last output is read from the pipes.
   const exited = new Promise<number | null>((r) =>
-    npm.on('exit', (code) => {
+    npm.on('close', (code) => {
       r(code);
     }),
   );
