@@ -62,7 +62,7 @@ export function mintApiToken(store: ApiTokenStore, opts: MintOptions): MintedTok
 
 /**
  * The token's record when `token` is valid at `now`; undefined otherwise (malformed, unknown,
- * wrong secret, expired). Records the use time.
+ * wrong secret, expired). Records the use time when it can (a failed write does not refuse the token).
  */
 export function verifyApiToken(store: ApiTokenStore, token: string, now: number): ApiTokenRecord | undefined {
   const m = TOKEN_RE.exec(token);
@@ -81,7 +81,14 @@ export function verifyApiToken(store: ApiTokenStore, token: string, now: number)
   if (stored.expiresAt !== undefined && now > stored.expiresAt) {
     return undefined;
   }
-  store.touch(stored.id, now);
+  try {
+    store.touch(stored.id, now);
+  } catch {
+    // The use time is informational: failing to record it (e.g. SQLITE_FULL on a full disk) must
+    // not turn a valid token into a failed request, or the operator loses the API (status, revert)
+    // exactly when the disk-full state needs to be seen.
+    return publicRecord(stored);
+  }
   return { ...publicRecord(stored), lastUsedAt: now };
 }
 

@@ -63,6 +63,22 @@ void describe('API tokens', () => {
     store.close();
   });
 
+  void test('a use time that cannot be written (disk full) does not refuse a valid token', () => {
+    const store = openSqliteApiStore(':memory:');
+    const minted = mintApiToken(store.tokens, { name: 'x', role: 'read', now: 1000 });
+    const full = {
+      ...store.tokens,
+      touch: (): void => {
+        throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+      },
+    };
+    const record = verifyApiToken(full, minted.token, 1200);
+    assert.equal(record?.id, minted.record.id);
+    assert.equal(record.lastUsedAt, undefined, 'the unrecorded use time is not reported');
+    assert.equal(verifyApiToken(full, minted.token.slice(0, -1), 1200), undefined, 'a bad token still fails');
+    store.close();
+  });
+
   void test('token names are validated', () => {
     const store = openSqliteApiStore(':memory:');
     assert.throws(() => mintApiToken(store.tokens, { name: 'a b', role: 'read', now: 1 }), {
