@@ -84,7 +84,7 @@ test('concurrent order batches on two nodes, agents in opposite orders: all comm
   const results = await Promise.allSettled(runs);
   const failed = results.filter((x) => x.status === 'rejected');
   assert.deepEqual(
-    failed.map((x) => String((x as PromiseRejectedResult).reason)),
+    failed.map((x) => String(x.reason)),
     [],
     'every batch commits',
   );
