@@ -7,7 +7,7 @@ import { nextOrderState, orderExpiresAt, type OrderEvent } from '../core/orders/
 import type { OrderFrame } from '../protocol/link.js';
 import type { ManagerContext } from './manager-context.js';
 import type { OrderKind, OrderSource } from '../protocol/fleet-records.js';
-import type { ManagerStore, OrderUpdate, StoredOrder } from '../core/orders/manager-store.js';
+import type { ManagerStore, NewOrder, OrderUpdate, StoredOrder } from '../core/orders/manager-store.js';
 
 export interface OrderRequest {
   readonly agentId: string;
@@ -27,9 +27,9 @@ function frameOf(o: StoredOrder): OrderFrame {
     : { type: 'order', seq: o.seq, kind: 'revert', key: o.payload };
 }
 
-function store(tx: ManagerStore, ctx: ManagerContext, req: OrderRequest): Promise<StoredOrder> {
+function newOrder(ctx: ManagerContext, req: OrderRequest): NewOrder {
   const createdAt = req.createdAt ?? ctx.now();
-  return tx.enqueueOrder({
+  return {
     agentId: req.agentId,
     kind: req.kind,
     source: req.source,
@@ -39,7 +39,7 @@ function store(tx: ManagerStore, ctx: ManagerContext, req: OrderRequest): Promis
     payload: req.payload,
     createdAt,
     expiresAt: orderExpiresAt(createdAt, ctx.ttlMs),
-  });
+  };
 }
 
 /**
@@ -53,10 +53,8 @@ export async function queueOrders(
   alsoInTransaction?: (tx: ManagerStore) => Promise<void>,
 ): Promise<StoredOrder[]> {
   const orders = await ctx.store.batch(async (tx) => {
-    const stored: StoredOrder[] = [];
-    for (const r of reqs) {
-      stored.push(await store(tx, ctx, r)); // in order: seqs follow the requests
-    }
+    // In order: seqs follow the requests.
+    const stored = await tx.enqueueOrders(reqs.map((r) => newOrder(ctx, r)));
     await alsoInTransaction?.(tx);
     return stored;
   });
