@@ -117,9 +117,20 @@ async function spawnLoop(n: number): Promise<number> {
   }
 }
 
-/** One busy-looping process (the "busy machine"); stopped by the caller. */
+/**
+ * One busy-looping process (the "busy machine"); stopped by the caller. It also ends by itself when
+ * this process is gone (its parent changes), so a bench killed by a signal or a crash leaves no
+ * burner behind.
+ */
 function burner(): ChildProcess {
-  return spawn(process.execPath, ['-e', 'for(;;){}'], { stdio: 'ignore' });
+  const loop = `const p = process.ppid; for (let i = 0; ; i++) { if (i % 1e6 === 0 && process.ppid !== p) process.exit(0); }`;
+  const child = spawn(process.execPath, ['-e', loop], { stdio: 'ignore' });
+  const stop = (): void => {
+    child.kill('SIGKILL');
+  };
+  process.once('exit', stop);
+  child.once('exit', () => process.removeListener('exit', stop));
+  return child;
 }
 
 async function withNs<T>(fn: (ns: ScratchNetns) => Promise<T>): Promise<T> {

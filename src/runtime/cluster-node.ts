@@ -24,6 +24,15 @@ import type { DaemonLog } from '../log/daemon-log.js';
 import type { ClusterHooks, ManagerContext } from '../manager/manager-context.js';
 import type { OrderFrame } from '../protocol/link.js';
 
+/**
+ * Why a node on a shared (PostgreSQL) store runs no agent 000: it is per host, and in a shared store
+ * each node would run the `location=server` orders it happened to store, on its own host. Refused
+ * (CONFIG_INVALID) by the CLI and by startManagerRuntime, never silently switched off.
+ */
+export const LOCAL_AGENT_REFUSED =
+  'is a cluster store and needs --no-local-agent: agent 000 belongs to one host, and each node would run ' +
+  'the shared location=server orders it happened to store; enroll a `riposte agent` on a host that must respond';
+
 export interface ClusterOptions {
   /** postgres://... of the shared store. */
   readonly storeUrl: string;

@@ -23,7 +23,15 @@ import {
   type ManagerHostOptions,
 } from './manager-host.js';
 import type { CreateManagerApi, ManagerApiHandle, ManagerService } from '../manager/manager-service.js';
-import { createClusterNode, shareEnrollment, type ClusterNode, type ClusterOptions } from './cluster-node.js';
+import {
+  createClusterNode,
+  LOCAL_AGENT_REFUSED,
+  shareEnrollment,
+  type ClusterNode,
+  type ClusterOptions,
+} from './cluster-node.js';
+import { managerStoreTarget } from '../store/create-manager-store.js';
+import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
 
 export interface ManagerRuntimeOptions extends ManagerHostOptions {
   /** One node of a cluster on a PostgreSQL store (docs/scale-out.md). */
@@ -62,12 +70,21 @@ function ensurePassword(file: string, log: DaemonLog): void {
   }
 }
 
+/** A shared (PostgreSQL) store with agent 000 on: refused (LOCAL_AGENT_REFUSED says why). */
+function refuseLocalAgentOnSharedStore(opts: ManagerRuntimeOptions): void {
+  const url = opts.cluster?.storeUrl ?? opts.storeUrl;
+  if (url !== undefined && managerStoreTarget(url).kind === 'postgres' && opts.localAgent !== false) {
+    throw new RiposteError(ErrorCode.CONFIG_INVALID, `--store: the PostgreSQL store ${LOCAL_AGENT_REFUSED}`);
+  }
+}
+
 function clusterNodeOf(opts: ManagerRuntimeOptions): ClusterNode | undefined {
   return opts.cluster !== undefined ? createClusterNode(opts.cluster, opts.heartbeatMs ?? 10_000) : undefined;
 }
 
 /** Starts the manager. @throws RiposteError CONFIG_* when ossec.conf cannot be used. */
 export async function startManagerRuntime(opts: ManagerRuntimeOptions): Promise<ManagerRuntime> {
+  refuseLocalAgentOnSharedStore(opts);
   const cluster = clusterNodeOf(opts);
   // A cluster node's store is the cluster's PostgreSQL (shared by every node).
   const hostOpts = opts.cluster !== undefined ? { ...opts, storeUrl: opts.cluster.storeUrl } : opts;

@@ -7,11 +7,23 @@ import type { AgentRecord, AgentSeen, TokenUse } from '../core/orders/manager-st
 import { PgManagerConsole } from './pg-manager-console.js';
 import { rowToAgent, type AgentRow } from './sqlite-manager-rows.js';
 import { nul } from './sqlite-rows.js';
+import { agentIdText } from './sqlite-manager-rows.js';
 
 export abstract class PgManagerAgents extends PgManagerConsole {
+  /**
+   * Reserves the next id from the `agent_id` counter row: distinct across nodes (the row lock
+   * orders them), never below an existing agent's id (rows copied by migrate-store count), never
+   * reused; an enrollment refused after this leaves a gap, as a removed agent does.
+   */
   async nextAgentId(): Promise<string> {
-    const r = await this.rows<{ m: number | null }>('SELECT MAX(id::bigint) AS m FROM agents');
-    return String((r[0]?.m ?? 0) + 1).padStart(3, '0');
+    const r = await this.rows<{ value: string }>(
+      `INSERT INTO counters (name, value)
+         VALUES ('agent_id', COALESCE((SELECT MAX(id::bigint) FROM agents), 0) + 1)
+       ON CONFLICT (name) DO UPDATE
+         SET value = GREATEST(counters.value, COALESCE((SELECT MAX(id::bigint) FROM agents), 0)) + 1
+       RETURNING value`,
+    );
+    return agentIdText(Number(r[0]?.value));
   }
 
   async insertAgent(a: AgentRecord): Promise<void> {

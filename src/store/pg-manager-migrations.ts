@@ -6,7 +6,7 @@
  * tables and columns, times as epoch ms in BIGINT, JSON records in JSONB, text keys in the "C"
  * collation so lists sort like SQLite's. Per-agent order seqs come from a counter row
  * (`order_seqs`), incremented with INSERT ... ON CONFLICT DO UPDATE ... RETURNING, so concurrent
- * nodes never assign the same seq.
+ * nodes never assign the same seq. Version 2 adds the named counters (agent ids), the same way.
  */
 import type pg from 'pg';
 import { FAILED_STATUSES } from '../core/orders/manager-console-store.js';
@@ -20,6 +20,18 @@ export interface PgMigration {
 
 /** The failed-outcome condition, as the partial indexes and the console's queries spell it. */
 export const PG_FAILED_SQL = `(record->>'status') IN (${FAILED_STATUSES.map((s) => `'${s}'`).join(', ')})`;
+
+/**
+ * Version 2: named counters, first `agent_id` (pg-manager-agents.ts nextAgentId): a row updated in
+ * place (INSERT ... ON CONFLICT DO UPDATE ... RETURNING), so two nodes enrolling at the same moment
+ * get distinct ids (the second waits for the first's row lock), where MAX(id) + 1 gave both the same.
+ */
+const AGENT_ID_COUNTER_TABLE = `
+CREATE TABLE counters (
+  name  TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+  value BIGINT NOT NULL
+);
+`;
 
 export const PG_MANAGER_MIGRATIONS: readonly PgMigration[] = [
   {
@@ -96,6 +108,11 @@ CREATE TABLE settings (
   value TEXT NOT NULL
 );
 `,
+  },
+  {
+    version: 2,
+    name: 'manager-counters',
+    sql: AGENT_ID_COUNTER_TABLE,
   },
 ];
 

@@ -114,3 +114,8 @@ export const UPDATE_COLUMNS: readonly (readonly [keyof OrderUpdate, string])[] =
   ['key', 'key'],
   ['note', 'note'],
 ];
+
+/** An agent id as Wazuh spells it: at least three digits ("001"). */
+export function agentIdText(n: number): string {
+  return String(n).padStart(3, '0');
+}

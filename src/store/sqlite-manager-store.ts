@@ -33,6 +33,7 @@ import { nul } from './sqlite-rows.js';
 import { orderInfo } from '../core/orders/manager-store.js';
 import {
   UPDATE_COLUMNS,
+  agentIdText,
   parseActiveRow,
   parseExecutionRow,
   rowToAgent,
@@ -52,11 +53,16 @@ export function openSqliteManagerStore(file: string): ManagerStore {
 
 /** The statements, synchronous; manager-store-gate.ts makes them the async port. */
 class SqliteManagerOps extends SqliteManagerBulk implements SyncManagerStore {
+  /** Reserves the next id from the `agent_id` counter row (as pg-manager-agents.ts; see there). */
   nextAgentId(): string {
-    const row = this.q('SELECT MAX(CAST(id AS INTEGER)) AS m FROM agents').get() as {
-      m: number | null;
-    };
-    return String((row.m ?? 0) + 1).padStart(3, '0');
+    const row = this.q(
+      `INSERT INTO counters (name, value)
+         VALUES ('agent_id', COALESCE((SELECT MAX(CAST(id AS INTEGER)) FROM agents), 0) + 1)
+       ON CONFLICT (name) DO UPDATE
+         SET value = MAX(counters.value, COALESCE((SELECT MAX(CAST(id AS INTEGER)) FROM agents), 0)) + 1
+       RETURNING value`,
+    ).get() as { value: number };
+    return agentIdText(row.value);
   }
 
   insertAgent(a: AgentRecord): void {

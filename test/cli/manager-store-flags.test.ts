@@ -10,6 +10,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ErrorCode } from '../../src/protocol/error-codes.js';
 import { storeChoice } from '../../src/cli/commands/manager-store-flags.js';
+import { startManagerRuntime } from '../../src/runtime/manager-runtime.js';
 import { openPgManagerStore } from '../../src/store/pg-manager-store.js';
 import { startPgServer } from '../cluster/support/pg-server.js';
 import { MAIN, enroll, makeDir, removeDir, startManager } from '../manager/support/fleet.js';
@@ -69,6 +70,47 @@ test('riposte manager refuses a bad --store before starting, without printing th
   assert.notEqual(r.status, 0, r.stderr);
   assert.match(r.stderr, /--store: "mysql:\/\/u:\*\*\*@db\/x"/);
   assert.doesNotMatch(r.stdout + r.stderr, /s3cret|listening/);
+});
+
+test('riposte manager --store postgres://... without --no-local-agent is refused: no agent 000 in a cluster', () => {
+  const got = codeOf(() => storeChoice('postgres://u:s3cret@db/x', undefined, true));
+  assert.match(
+    got,
+    /^CONFIG_INVALID: --store: "postgres:\/\/u:\*\*\*@db\/x" is a cluster store and needs --no-local-agent/,
+  );
+  assert.deepEqual(
+    storeChoice('/tmp/m.db', undefined, true),
+    { storeUrl: '/tmp/m.db' },
+    'SQLite keeps agent 000',
+  );
+  const home = path.join(root, 'with-local-agent');
+  // Port 1 on loopback: nothing listens, and the refusal must come before any connection attempt.
+  const r = spawnSync(
+    process.execPath,
+    [MAIN, 'manager', '-c', conf, '--home', home, '--store', 'postgres://u:s3cret@127.0.0.1:1/x'],
+    { encoding: 'utf8', timeout: 30_000 },
+  );
+  assert.equal(r.status, 1, `CONFIG_INVALID exits 1 (docs/errors.md): ${r.stdout}${r.stderr}`);
+  assert.match(
+    r.stderr,
+    /--store: "postgres:\/\/u:\*\*\*@127\.0\.0\.1:1\/x" is a cluster store and needs --no-local-agent/,
+  );
+  assert.doesNotMatch(r.stdout + r.stderr, /s3cret|listening|ECONNREFUSED/);
+  assert.equal(existsSync(path.join(home, 'var')), false, 'nothing started');
+});
+
+test('startManagerRuntime refuses agent 000 on a PostgreSQL store too (CONFIG_INVALID, before connecting)', async () => {
+  await assert.rejects(
+    startManagerRuntime({
+      configPath: conf,
+      home: path.join(root, 'runtime-refused'),
+      cluster: { storeUrl: 'postgres://u:s3cret@127.0.0.1:1/x', bus: 'postgres' },
+    }),
+    (err: unknown) =>
+      (err as { code?: string }).code === ErrorCode.CONFIG_INVALID &&
+      /needs --no-local-agent/.test((err as Error).message) &&
+      !/s3cret/.test((err as Error).message),
+  );
 });
 
 test('riposte manager --store postgres://... keeps an enrolled agent in PostgreSQL', async () => {

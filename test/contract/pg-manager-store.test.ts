@@ -14,6 +14,7 @@ import { PG_MANAGER_MIGRATIONS } from '../../src/store/pg-manager-migrations.js'
 import { startPgServer, type PgServer } from '../cluster/support/pg-server.js';
 import { managerStoreContract } from './manager-store.contract.js';
 import { managerConsoleStoreContract } from './manager-console-store.contract.js';
+import { sharedManagerStoreContract } from './shared-manager-store.contract.js';
 import { newOrder } from './manager-store.fixtures.js';
 
 let server: Promise<PgServer> | undefined;
@@ -38,6 +39,12 @@ managerStoreContract('postgres', async () =>
 managerConsoleStoreContract('postgres', async () =>
   openPgManagerStore((await pgServer()).url, { schema: freshSchema() }),
 );
+sharedManagerStoreContract('postgres', async () => {
+  const { url } = await pgServer();
+  const schema = freshSchema();
+  const a = await openPgManagerStore(url, { schema });
+  return [a, await openPgManagerStore(url, { schema })] as const;
+});
 
 void describe('PostgreSQL manager store: durability and several nodes', () => {
   void test('a reopened store keeps every order, and seqs continue', async () => {

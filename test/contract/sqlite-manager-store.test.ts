@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { openSqliteManagerStore } from '../../src/store/sqlite-manager-store.js';
 import { managerStoreContract } from './manager-store.contract.js';
+import { sharedManagerStoreContract } from './shared-manager-store.contract.js';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'riposte-mstore-'));
 after(() => {
@@ -24,6 +25,10 @@ function freshFile(): string {
 }
 
 managerStoreContract('sqlite', async () => openSqliteManagerStore(freshFile()));
+sharedManagerStoreContract('sqlite', async () => {
+  const file = freshFile();
+  return [openSqliteManagerStore(file), openSqliteManagerStore(file)] as const;
+});
 
 void describe('SQLite manager store: durability', () => {
   void test('a reopened file keeps every order, and seqs continue', async () => {

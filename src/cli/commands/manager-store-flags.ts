@@ -6,10 +6,13 @@
  * - no --store: the embedded SQLite store `<home>/var/manager.db` (no bus: one node);
  * - --store PATH | sqlite:PATH | file:URL: that SQLite file (no bus: SQLite is not shared);
  * - --store postgres://...: one node of a cluster on that database; the bus is LISTEN/NOTIFY on
- *   the same server unless --bus nats://HOST:PORT[,...] names a NATS JetStream.
+ *   the same server unless --bus nats://HOST:PORT[,...] names a NATS JetStream. It must come with
+ *   --no-local-agent: agent 000 is per host, and in a shared store the orders of `location=server`
+ *   would run on whichever node happened to store them. Refused rather than silently switched off,
+ *   so nobody believes a node responds on its own host when it does not.
  */
 import { managerStoreTarget } from '../../store/create-manager-store.js';
-import type { ClusterOptions } from '../../runtime/cluster-node.js';
+import { LOCAL_AGENT_REFUSED, type ClusterOptions } from '../../runtime/cluster-node.js';
 import { ErrorCode, RiposteError } from '../../protocol/error-codes.js';
 
 export type StoreChoice = { readonly storeUrl?: string; readonly cluster?: ClusterOptions };
@@ -55,7 +58,11 @@ function busOf(bus: string | undefined, storeUrl: string): string {
  * What startManagerRuntime gets from --store and --bus.
  * @throws RiposteError CONFIG_INVALID naming the flag (password redacted)
  */
-export function storeChoice(store: string | undefined, bus: string | undefined): StoreChoice {
+export function storeChoice(
+  store: string | undefined,
+  bus: string | undefined,
+  localAgent = false,
+): StoreChoice {
   if (store === undefined) {
     if (bus !== undefined) {
       throw invalid('bus', bus, 'needs a PostgreSQL --store (postgres://...): SQLite is one node');
@@ -75,5 +82,8 @@ export function storeChoice(store: string | undefined, bus: string | undefined):
     return { storeUrl: store };
   }
   checkUrl('store', store, ['postgres:', 'postgresql:']);
+  if (localAgent) {
+    throw invalid('store', store, LOCAL_AGENT_REFUSED);
+  }
   return { cluster: { storeUrl: store, bus: busOf(bus, store) } };
 }

@@ -111,7 +111,7 @@ async function run(flags: ManagerFlags, cmd: Command): Promise<void> {
     createApi: createManagerApi,
     alertsStartAt: startAt(flags.alertsFrom),
     ...(flags.alerts !== undefined ? { alertsFile: flags.alerts } : {}),
-    ...storeChoice(flags.store, flags.bus),
+    ...storeChoice(flags.store, flags.bus, flags.localAgent),
   };
   const print = (line: string): void => {
     process.stdout.write(`${line}\n`);
