@@ -51,7 +51,8 @@ export abstract class PgManagerBulk extends PgManagerAgents {
         }
       });
       const out: StoredOrder[] = [];
-      for (const [agentId, indexes] of byAgent) {
+      // Agents in id order: concurrent transactions take the seq-counter row locks in one order.
+      for (const [agentId, indexes] of [...byAgent].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
         const stored = await this.insertOrders(
           agentId,
           indexes.flatMap((i) => orders[i] ?? []),
