@@ -27,6 +27,10 @@ function frameOf(o: StoredOrder): OrderFrame {
     : { type: 'order', seq: o.seq, kind: 'revert', key: o.payload };
 }
 
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 function store(tx: ManagerStore, ctx: ManagerContext, req: OrderRequest): Promise<StoredOrder> {
   const createdAt = req.createdAt ?? ctx.now();
   return tx.enqueueOrder({
@@ -52,10 +56,14 @@ export async function queueOrders(
   reqs: readonly OrderRequest[],
   alsoInTransaction?: (tx: ManagerStore) => Promise<void>,
 ): Promise<StoredOrder[]> {
+  // Stored in agent-id order (stable: each agent's seqs follow its requests): every transaction
+  // takes the agents' seq-counter row locks in the same order, so concurrent ingests on several
+  // nodes of a cluster (PostgreSQL) cannot deadlock each other. Returned in the requests' order.
+  const byAgent = reqs.map((r, i) => ({ r, i })).sort((a, b) => cmp(a.r.agentId, b.r.agentId) || a.i - b.i);
   const orders = await ctx.store.batch(async (tx) => {
     const stored: StoredOrder[] = [];
-    for (const r of reqs) {
-      stored.push(await store(tx, ctx, r)); // in order: seqs follow the requests
+    for (const { r, i } of byAgent) {
+      stored[i] = await store(tx, ctx, r);
     }
     await alsoInTransaction?.(tx);
     return stored;

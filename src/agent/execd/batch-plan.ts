@@ -7,9 +7,15 @@
 import { isDue } from '../../core/execd/due-reverts.js';
 import type { AddDecision } from '../../core/execd/decide-add.js';
 import type { ActiveResponse } from '../../protocol/execution-records.js';
-import { isArEnvelope, responseKey, rewriteForScript } from '../../protocol/ar-message.js';
+import {
+  isArEnvelope,
+  responseKey,
+  rewriteForScript,
+  withCommand,
+  type ArEnvelope,
+} from '../../protocol/ar-message.js';
 import { isJsonObject, parseLenientJson } from '../../protocol/json.js';
-import type { StockScript } from '../../scripts/contract/stock-script.js';
+import type { StockInputResult, StockScript } from '../../scripts/contract/stock-script.js';
 import type { ExecdContext } from './execd-context.js';
 import { addStart } from './execution-start.js';
 import { basenameOf, failedEnd, type AddJob, type AddResult } from './run-add.js';
@@ -37,6 +43,16 @@ export interface Planned {
   readonly line: string;
   /** delete/re-apply: the response acted on (as stored when planned; undefined for an in-batch add). */
   readonly active: ActiveResponse | undefined;
+  /** add: the message `line` serialises, and the script's input() on it (the skeleton reuses both). */
+  message?: ArEnvelope;
+  input?: StockInputResult;
+  /**
+   * add: the stored response read for its key while planning (undefined: not read). The decide
+   * step runs in the same synchronous step, so it reuses the read unless the batch wrote the key.
+   */
+  stored?: { readonly key: string; readonly active: ActiveResponse | undefined };
+  /** add: its own delete line, when planning already serialised it. */
+  deleteMessage?: string;
   executionId?: number;
   key?: string;
   decision?: AddDecision;
@@ -67,16 +83,31 @@ function planAdd(
 ): Planned {
   const { job } = w;
   const message = rewriteForScript(job.message, 'add', job.program);
-  const line = JSON.stringify(message);
-  const input = isArEnvelope(message) ? script.input(message) : undefined;
-  if (script.stateful && job.timeoutSec > 0 && input?.ok === true) {
+  const p: Planned = { work: w, line: JSON.stringify(message), active: undefined };
+  if (!isArEnvelope(message)) {
+    return p;
+  }
+  const input = script.input(message);
+  p.message = message;
+  p.input = input;
+  if (script.stateful && job.timeoutSec > 0 && input.ok) {
     const key = responseKey(basenameOf(job.program), input.key === undefined ? [] : [input.key]);
-    const before = view.has(key) ? view.get(key) : ctx.store.getActive(key);
-    const deleteMessage =
-      before?.deleteMessage ?? JSON.stringify(rewriteForScript(job.message, 'delete', job.program));
+    let before: ViewEntry | ActiveResponse | null | undefined;
+    if (view.has(key)) {
+      before = view.get(key);
+    } else {
+      before = ctx.store.getActive(key);
+      p.stored = { key, active: before };
+    }
+    let deleteMessage = before?.deleteMessage;
+    if (deleteMessage === undefined) {
+      // Same text as rewriteForScript(job.message, 'delete', program): only `command` differs.
+      deleteMessage = JSON.stringify(withCommand(message, 'delete'));
+      p.deleteMessage = deleteMessage;
+    }
     view.set(key, { deleteMessage, inBatchAdd: true });
   }
-  return { work: w, line, active: undefined };
+  return p;
 }
 
 /** True when a timeout revert has nothing to do now (the deadline moved); re-arms it then. */

@@ -16,14 +16,18 @@ export interface AddStartJob {
   readonly orderSeq?: number | undefined;
 }
 
-/** An add, before its key is known; `facts` when the caller already read them from the message. */
+/**
+ * An add, with its key when already known (a batch: check_keys came before the start record);
+ * `facts` when the caller already read them from the message.
+ */
 export function addStart(
   ctx: ExecdContext,
   job: AddStartJob,
   facts: AlertFacts = alertFacts(job.message),
+  key?: string,
 ): ExecutionStart {
   return {
-    key: undefined,
+    key,
     arName: job.arName,
     program: job.program,
     action: 'add',

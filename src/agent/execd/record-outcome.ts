@@ -15,16 +15,19 @@ export function statusOf(outcome: ScriptOutcome): Exclude<ExecutionStatus, 'runn
   return outcome.exitCode === 0 ? 'ok' : 'failed';
 }
 
+/** `a; b` of the parts present (no array per execution: this runs once per execution of a burst). */
+function joinNote(a: string | undefined, b: string | undefined): string | undefined {
+  return a === undefined ? b : b === undefined ? a : `${a}; ${b}`;
+}
+
 function noteOf(outcome: ScriptOutcome, extra: string | undefined): string | undefined {
-  const parts = [
-    outcome.spawnError,
-    outcome.handshake === 'eof' ? 'no check_keys line: not tracked' : undefined,
-    outcome.handshake === 'timeout'
-      ? 'no check_keys line within the handshake limit: not tracked'
-      : undefined,
-    extra,
-  ].filter((p): p is string => p !== undefined);
-  return parts.length > 0 ? parts.join('; ') : undefined;
+  const handshake =
+    outcome.handshake === 'eof'
+      ? 'no check_keys line: not tracked'
+      : outcome.handshake === 'timeout'
+        ? 'no check_keys line within the handshake limit: not tracked'
+        : undefined;
+  return joinNote(joinNote(outcome.spawnError, handshake), extra);
 }
 
 export interface EndFields {

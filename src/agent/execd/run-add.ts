@@ -52,6 +52,8 @@ export interface Prepared {
   /** The add line written to the script (stored to re-apply after a reboot). */
   readonly addLine: string;
   readonly facts: AlertFacts;
+  /** The delete line of this add's own message, when already serialised (the batch plan). */
+  readonly deleteMessage?: string;
 }
 
 /** The decision's input for this add, with the timeout already through the repeated-offender rule. */
@@ -63,7 +65,7 @@ function addRequest(ctx: ExecdContext, job: AddJob, prep: Prepared, timeoutSec: 
     agentId: ctx.agentId,
     timeoutSec,
     addMessage: prep.addLine,
-    deleteMessage: JSON.stringify(rewriteForScript(job.message, 'delete', job.program)),
+    deleteMessage: prep.deleteMessage ?? JSON.stringify(rewriteForScript(job.message, 'delete', job.program)),
     ...prep.facts,
   };
 }

@@ -14,10 +14,15 @@
  * Every item's promise is settled in `finally`, whatever throws: the program's queue always moves on.
  * The log lines of the decide and record steps (one per execution) are appended in one write each.
  */
-import type { ExecutionEnd } from '../../protocol/execution-records.js';
-import { keysOfCheckKeys, responseKey, rewriteForScript } from '../../protocol/ar-message.js';
-import { parseLenientJson } from '../../protocol/json.js';
-import { runStockBatch, type BatchItemOutcome } from '../../scripts/contract/run-stock-batch.js';
+import type { ActiveResponse, ExecutionEnd } from '../../protocol/execution-records.js';
+import { isArEnvelope, responseKey, rewriteForScript, withCommand } from '../../protocol/ar-message.js';
+import {
+  runStockBatch,
+  type BatchItemOutcome,
+  type BatchLine,
+  type BatchReply,
+  type CheckKeysLine,
+} from '../../scripts/contract/run-stock-batch.js';
 import type { StockScript } from '../../scripts/contract/stock-script.js';
 import { runInToolScope } from '../../scripts/contract/tool-scope.js';
 import { inOneLogWrite } from '../../log/daemon-log.js';
@@ -27,7 +32,7 @@ import { NOT_REVERTED, plan, reapplyLine, type BatchWork, type Planned } from '.
 import { addStart, responseStart } from './execution-start.js';
 import type { ExecdContext } from './execd-context.js';
 import { executionEnd } from './record-outcome.js';
-import { basenameOf, decideAndStore, noteFor } from './run-add.js';
+import { basenameOf, decideAndStore, noteFor, type AddJob } from './run-add.js';
 import { logReverted } from './response-log.js';
 import { withLimit } from './with-limit.js';
 
@@ -42,33 +47,64 @@ interface DecideState {
   readonly lastWrite: Map<string, number>;
 }
 
+/**
+ * The stored response an add meets: the one read for `key` while planning (the plan and decide
+ * steps run in one synchronous step, so nothing else wrote it since) unless an earlier execution
+ * of this batch wrote or deleted the key; otherwise read now.
+ */
+function storedFor(st: DecideState, p: Planned, key: string): ActiveResponse | undefined {
+  if (st.deleted.has(key)) {
+    return undefined;
+  }
+  if (p.stored?.key === key && !st.lastWrite.has(key)) {
+    return p.stored.active;
+  }
+  return st.ctx.store.getActive(key);
+}
+
+/** The reply line, with the message it serialises (the skeleton checks it without parsing it back). */
+function replyFor(p: Planned, job: AddJob, answer: 'continue' | 'abort'): BatchReply {
+  // The planned add message differs from the reply only by `command` (rewriteForScript's output).
+  const reply = p.message
+    ? withCommand(p.message, answer)
+    : rewriteForScript(job.message, answer, job.program);
+  const line = JSON.stringify(reply);
+  return isArEnvelope(reply) ? { line, message: reply } : line;
+}
+
 /** Decides one execution inside the batch's transaction; returns its reply line, if any. */
 function decideOne(
   st: DecideState,
   p: Planned,
   index: number,
-  checkKeys: string | undefined,
-): string | undefined {
+  checkKeys: CheckKeysLine | undefined,
+): BatchReply | undefined {
   const { ctx } = st;
   const { work: w } = p;
   if (w.kind === 'add') {
+    const facts = alertFacts(w.job.message);
     if (checkKeys === undefined) {
-      p.executionId = ctx.store.startExecution(addStart(ctx, w.job));
+      p.executionId = ctx.store.startExecution(addStart(ctx, w.job, facts));
       return undefined;
     }
-    const key = responseKey(basenameOf(w.job.program), keysOfCheckKeys(parseLenientJson(checkKeys)));
+    const key = responseKey(basenameOf(w.job.program), checkKeys.keys);
     p.key = key;
     // Started with its key: a restart after a crash reconciles by it.
-    p.executionId = ctx.store.startExecution({ ...addStart(ctx, w.job), key });
-    const existing = st.deleted.has(key) ? undefined : ctx.store.getActive(key);
-    const prep = { key, addLine: p.line, facts: alertFacts(w.job.message) };
+    p.executionId = ctx.store.startExecution(addStart(ctx, w.job, facts, key));
+    const existing = storedFor(st, p, key);
+    const prep = {
+      key,
+      addLine: p.line,
+      facts,
+      ...(p.deleteMessage !== undefined ? { deleteMessage: p.deleteMessage } : {}),
+    };
     const decision = decideAndStore(ctx, w.job, prep, existing);
     p.decision = decision;
     if (decision.kind !== 'untracked') {
       st.deleted.delete(key);
       st.lastWrite.set(key, index);
     }
-    return JSON.stringify(rewriteForScript(w.job.message, decision.answer, w.job.program));
+    return replyFor(p, w.job, decision.answer);
   }
   const active = ctx.store.getActive(w.key) ?? p.active;
   if (!active) {
@@ -201,7 +237,9 @@ export async function runBatch(
     const startedAt = ctx.now();
     const host = { home: ctx.home, argv0: program, now: () => new Date(ctx.now()) };
     const abort = new AbortController();
-    const lines = planned.map((p) => p.line);
+    const lines = planned.map((p): BatchLine =>
+      p.message ? { line: p.line, message: p.message, ...(p.input ? { input: p.input } : {}) } : p.line,
+    );
     // The tool scope carries the abort signal to every tool the batch starts (tool-scope.ts).
     const run = runInToolScope({ signal: abort.signal }, () =>
       runStockBatch(script, lines, {

@@ -14,12 +14,19 @@
  *      each then logs "Ended" or its own failure message.
  * Never throws (but `decide` may: then nothing was applied and the error is passed on).
  */
-import { buildCheckKeys } from '../../protocol/ar-message.js';
+import { buildCheckKeys, type ArEnvelope } from '../../protocol/ar-message.js';
 import { SCRIPT_EXIT_FAILURE, SCRIPT_EXIT_OK, type ScriptHost } from '../../protocol/script-io.js';
 import { appendArLog, inOneArLogWrite } from './ar-log.js';
-import { ArLogMessage, checkMessage, extraArgsOf, scriptBasename } from './run-stock-script.js';
+import {
+  ArLogMessage,
+  checkMessage,
+  checkParsed,
+  extraArgsOf,
+  scriptBasename,
+  type Outcome,
+} from './run-stock-script.js';
 import { concurrentBatch, type StockBatchItem, type StockBatchResult } from './stock-batch.js';
-import type { StockContext, StockScript } from './stock-script.js';
+import type { StockContext, StockInputResult, StockScript } from './stock-script.js';
 
 /** What happened to one execution of the batch (the in-process twin of a script run's outcome). */
 export interface BatchItemOutcome {
@@ -32,8 +39,27 @@ export interface BatchItemOutcome {
   readonly error: string | undefined;
 }
 
+/**
+ * A line for the script. The agent, which serialised the line from a message itself, may pass that
+ * message (and the script's input() result on it, which must be pure): the skeleton then checks it
+ * without parsing the line back. It is logged exactly the same.
+ */
+export type BatchLine =
+  string | { readonly line: string; readonly message: ArEnvelope; readonly input?: StockInputResult };
+
+/** A check_keys line as the script prints it, with the keys it carries. */
+export interface CheckKeysLine {
+  readonly line: string;
+  readonly keys: readonly string[];
+}
+
+/** A reply line; as for {@link BatchLine}, with the message it was serialised from, if any. */
+export type BatchReply = string | { readonly line: string; readonly message: ArEnvelope };
+
 /** Replies, one per execution, for the check_keys lines (undefined = no handshake for that one). */
-export type BatchDecide = (checkKeys: readonly (string | undefined)[]) => readonly (string | undefined)[];
+export type BatchDecide = (
+  checkKeys: readonly (CheckKeysLine | undefined)[],
+) => readonly (BatchReply | undefined)[];
 
 type Stage =
   | { readonly kind: 'done'; readonly exitCode: number; readonly error: string | undefined }
@@ -41,23 +67,36 @@ type Stage =
 
 interface Pending {
   stage: Stage;
-  readonly checkKeys: string | undefined;
+  readonly checkKeys: CheckKeysLine | undefined;
   reply: string | undefined;
 }
 
 const failed = (error?: string): Stage => ({ kind: 'done', exitCode: SCRIPT_EXIT_FAILURE, error });
 
+/** Logs `line` and checks it (parsed, unless the agent passed its message). */
+function checkLine(
+  line: BatchLine | BatchReply,
+  log: (msg: string) => void,
+  allowed: readonly string[],
+): Outcome<ArEnvelope> {
+  if (typeof line === 'string') {
+    return checkMessage(line, log, allowed);
+  }
+  log(line.line);
+  return checkParsed(line.message, log, allowed);
+}
+
 /** Phase 1 for one line. */
-function prepare(script: StockScript, line: string, host: ScriptHost): Pending {
+function prepare(script: StockScript, line: BatchLine, host: ScriptHost): Pending {
   const log = (msg: string): void => {
     appendArLog(host, msg);
   };
   log(ArLogMessage.STARTING);
-  const msg = checkMessage(line, log, ['add', 'delete']);
+  const msg = checkLine(line, log, ['add', 'delete']);
   if (!msg.ok) {
     return { stage: failed(), checkKeys: undefined, reply: undefined };
   }
-  const input = script.input(msg.value);
+  const input = (typeof line === 'string' ? undefined : line.input) ?? script.input(msg.value);
   if (!input.ok) {
     log(input.log);
     return { stage: failed(input.log), checkKeys: undefined, reply: undefined };
@@ -70,18 +109,18 @@ function prepare(script: StockScript, line: string, host: ScriptHost): Pending {
     log,
     host,
   };
-  let checkKeys: string | undefined;
+  let checkKeys: CheckKeysLine | undefined;
   if (mode === 'add' && script.stateful) {
     const keys = input.key === undefined ? [] : [input.key];
-    checkKeys = JSON.stringify(buildCheckKeys(scriptBasename(host.argv0), keys));
-    log(checkKeys);
+    checkKeys = { line: JSON.stringify(buildCheckKeys(scriptBasename(host.argv0), keys)), keys };
+    log(checkKeys.line);
   }
   return { stage: { kind: 'act', item: { mode, ctx } }, checkKeys, reply: undefined };
 }
 
 /** Phase 3 for one execution that sent check_keys. */
-function answer(p: Pending, reply: string | undefined, host: ScriptHost): void {
-  p.reply = reply;
+function answer(p: Pending, reply: BatchReply | undefined, host: ScriptHost): void {
+  p.reply = typeof reply === 'string' ? reply : reply?.line;
   if (p.stage.kind !== 'act') {
     return;
   }
@@ -91,7 +130,7 @@ function answer(p: Pending, reply: string | undefined, host: ScriptHost): void {
     p.stage = failed(ArLogMessage.NO_INPUT);
     return;
   }
-  const checked = checkMessage(reply, log, ['continue', 'abort']);
+  const checked = checkLine(reply, log, ['continue', 'abort']);
   if (!checked.ok) {
     p.stage = failed();
   } else if (checked.value.command === 'abort') {
@@ -140,7 +179,7 @@ export interface BatchRunOptions {
 /** Runs `lines` (add/delete messages) as one batch of `script`; one outcome per line, in order. */
 export async function runStockBatch(
   script: StockScript,
-  lines: readonly string[],
+  lines: readonly BatchLine[],
   opts: BatchRunOptions,
 ): Promise<BatchItemOutcome[]> {
   const { host, decide, signal } = opts;
@@ -158,7 +197,7 @@ export async function runStockBatch(
   return pending.map((p) => ({
     exitCode: p.stage.kind === 'done' ? p.stage.exitCode : SCRIPT_EXIT_FAILURE,
     handshake: p.checkKeys === undefined ? 'none' : 'line',
-    firstLine: p.checkKeys,
+    firstLine: p.checkKeys?.line,
     reply: p.reply,
     error: p.stage.kind === 'done' ? p.stage.error : undefined,
   }));

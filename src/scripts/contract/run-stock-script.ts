@@ -13,7 +13,7 @@
  * Never throws: every outcome is an exit code. Exit 0 = success or abort, 255 = failure.
  */
 import { buildCheckKeys, isArEnvelope, type ArEnvelope } from '../../protocol/ar-message.js';
-import { parseLenientJson } from '../../protocol/json.js';
+import { parseLenientJson, type JsonValue } from '../../protocol/json.js';
 import {
   SCRIPT_EXIT_FAILURE,
   SCRIPT_EXIT_OK,
@@ -58,7 +58,18 @@ export function checkMessage(
   allowed: readonly string[],
 ): Outcome<ArEnvelope> {
   log(line);
-  const parsed = parseLenientJson(line);
+  return checkParsed(parseLenientJson(line), log, allowed);
+}
+
+/**
+ * The checks of {@link checkMessage} on a line's parsed value (the batch skeleton passes the
+ * message a line was serialised from, instead of parsing the line back).
+ */
+export function checkParsed(
+  parsed: JsonValue | undefined,
+  log: (msg: string) => void,
+  allowed: readonly string[],
+): Outcome<ArEnvelope> {
   if (!isArEnvelope(parsed)) {
     log(ArLogMessage.INVALID_INPUT);
     return fail();
