@@ -49,9 +49,9 @@ function dispatchAlert(
   ctx: ManagerContext,
   alert: AlertView,
   agents: readonly KnownAgent[],
+  known: ReadonlySet<string>,
   tally: Tally,
 ): void {
-  const known = new Set(agents.map((a) => a.id));
   const createdAt = ctx.now();
   const plan = planAlert(alert, ctx.config, { agents, singleHost: ctx.singleHost });
   const reqs: OrderRequest[] = [];
@@ -113,6 +113,7 @@ export async function ingestAlerts(
   let accepted = 0;
   let invalid = 0;
   const agents = await knownAgents(ctx);
+  const known = new Set(agents.map((a) => a.id)); // once per batch: O(agents) per alert at 5,000 agents
   const reject = (i: number, error: string): void => {
     invalid++;
     noteRejection(tally, rejected, i, error);
@@ -127,7 +128,7 @@ export async function ingestAlerts(
       return;
     }
     try {
-      dispatchAlert(ctx, parsed.alert, agents, tally);
+      dispatchAlert(ctx, parsed.alert, agents, known, tally);
       accepted++;
       ctx.log.debug('alert ingested', { alert: parsed.alert.id, rule: parsed.alert.ruleId });
     } catch (err) {
