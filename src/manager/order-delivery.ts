@@ -7,7 +7,7 @@ import { nextOrderState, orderExpiresAt, type OrderEvent } from '../core/orders/
 import type { OrderFrame } from '../protocol/link.js';
 import type { ManagerContext } from './manager-context.js';
 import type { OrderKind, OrderSource } from '../protocol/fleet-records.js';
-import type { ManagerStore, OrderUpdate, StoredOrder } from '../core/orders/manager-store.js';
+import type { ManagerStore, NewOrder, OrderUpdate, StoredOrder } from '../core/orders/manager-store.js';
 
 export interface OrderRequest {
   readonly agentId: string;
@@ -31,9 +31,9 @@ function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function store(tx: ManagerStore, ctx: ManagerContext, req: OrderRequest): Promise<StoredOrder> {
+function newOrder(ctx: ManagerContext, req: OrderRequest): NewOrder {
   const createdAt = req.createdAt ?? ctx.now();
-  return tx.enqueueOrder({
+  return {
     agentId: req.agentId,
     kind: req.kind,
     source: req.source,
@@ -43,7 +43,7 @@ function store(tx: ManagerStore, ctx: ManagerContext, req: OrderRequest): Promis
     payload: req.payload,
     createdAt,
     expiresAt: orderExpiresAt(createdAt, ctx.ttlMs),
-  });
+  };
 }
 
 /**
@@ -61,10 +61,11 @@ export async function queueOrders(
   // nodes of a cluster (PostgreSQL) cannot deadlock each other. Returned in the requests' order.
   const byAgent = reqs.map((r, i) => ({ r, i })).sort((a, b) => cmp(a.r.agentId, b.r.agentId) || a.i - b.i);
   const orders = await ctx.store.batch(async (tx) => {
+    const sorted = await tx.enqueueOrders(byAgent.map(({ r }) => newOrder(ctx, r)));
     const stored: StoredOrder[] = [];
-    for (const { r, i } of byAgent) {
-      stored[i] = await store(tx, ctx, r);
-    }
+    byAgent.forEach(({ i }, j) => {
+      stored[i] = sorted[j] as StoredOrder;
+    });
     await alsoInTransaction?.(tx);
     return stored;
   });
