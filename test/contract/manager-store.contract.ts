@@ -8,6 +8,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { batchContract } from './manager-store-batch.contract.js';
+import { bulkContract } from './manager-store-bulk.contract.js';
 import {
   activeFor,
   addAgent,
@@ -392,6 +393,7 @@ export function managerStoreContract(name: string, make: MakeManagerStore): void
     orderContract(make);
     reportContract(make);
     batchContract(make);
+    bulkContract(make);
     settingContract(make);
   });
 }
