@@ -61,6 +61,7 @@ const METHODS = [
   'countActive',
   'getSetting',
   'setSetting',
+  'takeSetting',
   // ManagerConsoleStore (sqlite-manager-console.ts)
   'listEnrollTokens',
   'removeEnrollToken',

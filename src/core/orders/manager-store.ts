@@ -146,6 +146,11 @@ export interface ManagerStore extends ManagerConsoleStore {
   /** A small named value (e.g. the alerts.json tail position); undefined when never set. */
   getSetting(key: string): Promise<string | undefined>;
   setSetting(key: string, value: string): Promise<void>;
+  /**
+   * Removes a setting and returns its value (undefined when there was none), atomically: of several
+   * nodes taking one key at once, exactly one gets the value.
+   */
+  takeSetting(key: string): Promise<string | undefined>;
 
   /**
    * Runs `fn` in one transaction (many small writes, one commit); rolls back when `fn` rejects.
