@@ -283,20 +283,27 @@ async function measure(bus: 'postgres' | 'nats'): Promise<BenchReport[]> {
   const agents = envInt('RIPOSTE_BENCH_N', 5_000);
   const total = envInt('RIPOSTE_BENCH_ALERTS', 30_000);
   const fleet = await startFleet({ nodes: NODES, agents, workers: WORKERS, bus, log });
+  const label = bus === 'postgres' ? 'PostgreSQL NOTIFY' : 'NATS JetStream';
+  const rows: BenchReport[] = [];
+  // A phase that fails becomes a FAILED row (with the diagnosis on stderr); the others still report.
+  const phase = async (name: string, run: () => Promise<BenchReport[]>): Promise<void> => {
+    try {
+      rows.push(...(await run()));
+      log(`${name} done (load ${load()})`);
+    } catch (err) {
+      await diagnose(fleet).catch((e: unknown) => {
+        log(`diagnosis failed: ${String(e)}`);
+      });
+      const why = err instanceof Error ? err.message : String(err);
+      rows.push({ name: `${name}: FAILED`, value: NaN, unit: '', target: 0, lowerIsBetter: true, note: why });
+    }
+  };
   try {
     const ids = agentIds(fleet);
-    const rows = await fanout(fleet, agents);
-    log(`fan-out done (load ${load()})`);
-    rows.push(...(await ingest(fleet, ids, total)));
-    log(`ingest done (load ${load()})`);
-    rows.push(...(await failover(fleet)));
-    const label = bus === 'postgres' ? 'PostgreSQL NOTIFY' : 'NATS JetStream';
+    await phase('fan-out', () => fanout(fleet, agents));
+    await phase('ingest', () => ingest(fleet, ids, total));
+    await phase('failover', () => failover(fleet));
     return rows.map((r) => ({ ...r, name: `${r.name} (${label})` }));
-  } catch (err) {
-    await diagnose(fleet).catch((e: unknown) => {
-      log(`diagnosis failed: ${String(e)}`);
-    });
-    throw err;
   } finally {
     await fleet.stop();
   }
