@@ -3,8 +3,8 @@
  * `riposte manager --store postgres://... --bus postgres|nats://...` processes on one private
  * PostgreSQL 15 (and nats-server -js for the NATS module), 5,000 simulated agents
  * (`RIPOSTE_BENCH_N`) in worker processes, each enrolled through the real `POST /enroll` (worker w
- * through node w mod 3)
- * and connected over its own mTLS WebSocket to its first node (agent i starts on node i mod 3),
+ * through node w mod 3) and connected over its own mTLS WebSocket to its first node (agent i
+ * starts on node i mod 3),
  * speaking the real link protocol (bench/cluster-agents-worker.ts). Set-up: bench/cluster-fleet.ts.
  *
  * 1. fan-out: ROUNDS alerts of a `location=all` rule, each POSTed (HTTPS `POST /alerts`) to the
