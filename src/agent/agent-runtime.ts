@@ -156,13 +156,15 @@ async function bindSocket(
     log.info('(1350): Active response disabled.');
     return undefined;
   }
-  return bindExecqSocket(
+  const socket = await bindExecqSocket(
     paths.execq,
     (text) => void execd.submit(text),
     (err) => {
       log.error(`(1210): Queue '${paths.execq}' not accessible: '${err.message}'.`);
     },
   );
+  execd.attachIntake(socket.poll);
+  return socket;
 }
 
 interface StopParts {
