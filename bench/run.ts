@@ -14,6 +14,7 @@ import { managerLink } from './manager-link.js';
 import { cliStartup } from './cli-startup.js';
 import { consoleActive } from './console-active.js';
 import { clusterBus } from './cluster-bus.js';
+import { clusterNodes, clusterNodesNats } from './cluster-nodes.js';
 
 const modules: readonly BenchModule[] = [
   execqBurst,
@@ -31,6 +32,8 @@ const modules: readonly BenchModule[] = [
   cliStartup,
   consoleActive,
   clusterBus,
+  clusterNodes,
+  clusterNodesNats,
 ];
 
 function fmt(n: number | undefined): string {

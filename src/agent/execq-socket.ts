@@ -17,9 +17,24 @@
  * datagram, whichever comes first. The sender refills the queue meanwhile on the other CPU.
  */
 import { chmodSync, mkdirSync, readSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import unixDgram, { type UnixDgramSocket } from 'unix-dgram';
+import type { createSocket, UnixDgramSocket } from 'unix-dgram';
+
+/**
+ * unix-dgram, loaded on first use: a native addon that is not context-aware loads in one thread
+ * of a process only, and `riposte start` runs agent 000 (which imports this module) on a worker
+ * thread while its main thread binds the socket (runtime/local-agent-thread.ts).
+ */
+interface UnixDgram {
+  readonly createSocket: typeof createSocket;
+}
+let dgramModule: UnixDgram | undefined;
+function unixDgram(): UnixDgram {
+  dgramModule ??= createRequire(import.meta.url)('unix-dgram') as UnixDgram;
+  return dgramModule;
+}
 
 export interface ExecqSocket {
   readonly path: string;
@@ -152,7 +167,7 @@ export function bindExecqSocket(
       onError(err instanceof Error ? err : new Error(String(err)));
     },
   );
-  const socket: UnixDgramSocket = unixDgram.createSocket('unix_dgram', (buf: Buffer) => {
+  const socket: UnixDgramSocket = unixDgram().createSocket('unix_dgram', (buf: Buffer) => {
     backlog.delivered(buf.toString('utf8'));
   });
   return new Promise((resolve, reject) => {
@@ -180,7 +195,7 @@ export function bindExecqSocket(
 const QUEUE_FULL = new Set([-11, 1]);
 
 function sendOnce(path: string, buf: Buffer): Promise<Error | undefined> {
-  const socket = unixDgram.createSocket('unix_dgram');
+  const socket = unixDgram().createSocket('unix_dgram');
   return new Promise((resolve) => {
     socket.send(buf, 0, buf.length, path, (err?: Error) => {
       socket.close();

@@ -28,7 +28,7 @@ import { AgentLinkSession } from './agent-link-session.js';
 import { installArConf } from './install-ar-conf.js';
 import { backoffDelay } from './backoff.js';
 import { addLinkPeer } from '../net/host-addresses.js';
-import { MANAGER_CN } from '../pki/pki.js';
+import { MANAGER_CN } from '../pki/fingerprint.js';
 
 export const RIPOSTE_VERSION = '0.1.0';
 

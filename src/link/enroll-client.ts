@@ -9,7 +9,7 @@ import { connect, type DetailedPeerCertificate, type PeerCertificate } from 'nod
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
 import type { EnrollResult } from '../protocol/fleet-records.js';
 import { ENROLL_PATH } from './enroll-route.js';
-import { MANAGER_CN, fingerprintOf, normalizeFingerprint } from '../pki/pki.js';
+import { MANAGER_CN, fingerprintOf, normalizeFingerprint } from '../pki/fingerprint.js';
 
 const TIMEOUT_MS = 15_000;
 

@@ -9,9 +9,10 @@
  * - active-list: the agent's whole active list replaces the manager's view (reconcile).
  */
 import type { ActiveResponse } from '../protocol/execution-records.js';
-import { LinkClose, type AgentFrame, type ExecutionFrame } from '../protocol/link.js';
+import { LinkClose, type AgentFrame } from '../protocol/link.js';
 import type { AgentSession } from './agent-sessions.js';
 import type { ManagerContext } from './manager-context.js';
+import { applyReports, type Report } from './execution-reports.js';
 import { expireDue, sendQueued, transition } from './order-delivery.js';
 
 export type AuthResult =
@@ -49,17 +50,6 @@ async function onHello(
   await sendQueued(ctx, agentId);
 }
 
-async function onAck(ctx: ManagerContext, agentId: string, seq: number): Promise<void> {
-  const order = await ctx.store.getOrder(agentId, seq);
-  if (order === undefined) {
-    return;
-  }
-  const now = ctx.now();
-  if (await transition(ctx, order, { type: 'ack' }, { deliveredAt: now })) {
-    ctx.emit({ type: 'dispatch-latency', agentId, ms: Math.max(0, now - order.createdAt) });
-  }
-}
-
 async function onRejected(ctx: ManagerContext, agentId: string, seq: number, reason: string): Promise<void> {
   const order = await ctx.store.getOrder(agentId, seq);
   if (order !== undefined) {
@@ -76,37 +66,6 @@ async function markReverted(ctx: ManagerContext, agentId: string, key: string): 
   const now = ctx.now();
   for (const order of await ctx.store.executedOrdersWithKey(agentId, key)) {
     await transition(ctx, order, { type: 'reverted' }, { revertedAt: now });
-  }
-}
-
-async function onExecution(ctx: ManagerContext, agentId: string, frame: ExecutionFrame): Promise<void> {
-  const now = ctx.now();
-  const rec = { ...frame.record, agentId };
-  const execution = { ...rec, orderSeq: frame.seq, receivedAt: now };
-  if (await ctx.store.recordExecution(execution)) {
-    ctx.emit({ type: 'execution', agentId, status: rec.status, execution });
-  }
-  const order = frame.seq === undefined ? undefined : await ctx.store.getOrder(agentId, frame.seq);
-  if (order !== undefined) {
-    const fields = {
-      executedAt: now,
-      outcome: rec.status,
-      executionId: rec.id,
-      ...(rec.key !== undefined ? { key: rec.key } : {}),
-    };
-    await transition(ctx, order, { type: 'ack' }, { deliveredAt: now });
-    await transition(ctx, { ...order, state: 'delivered' }, { type: 'executed' }, fields);
-  }
-  if (frame.active !== null) {
-    const put = { ...frame.active, agentId };
-    await ctx.store.putActive(put, now);
-    ctx.emit({ type: 'active', agentId, put: { ...put, reportedAt: now } });
-  } else if (rec.key !== undefined) {
-    await ctx.store.removeActive(agentId, rec.key);
-    ctx.emit({ type: 'active', agentId, removedKey: rec.key });
-    if (rec.action === 'delete') {
-      await markReverted(ctx, agentId, rec.key);
-    }
   }
 }
 
@@ -127,24 +86,73 @@ async function onActiveList(
   }
 }
 
+type OtherFrame = Exclude<AgentFrame, { type: 'ack' | 'execution' }>;
+
 function dispatchFrame(
   ctx: ManagerContext,
   agentId: string,
   session: AgentSession,
-  frame: AgentFrame,
+  frame: OtherFrame,
 ): Promise<void> {
   switch (frame.type) {
     case 'hello':
       return onHello(ctx, agentId, frame, session);
-    case 'ack':
-      return onAck(ctx, agentId, frame.seq);
     case 'rejected':
       return onRejected(ctx, agentId, frame.seq, frame.reason);
-    case 'execution':
-      return onExecution(ctx, agentId, frame);
     case 'active-list':
       return onActiveList(ctx, agentId, frame.items);
   }
+}
+
+/** The acks and execution reports a frame carries (none for other frames). */
+function reportsOf(frame: AgentFrame): Report[] | undefined {
+  switch (frame.type) {
+    case 'ack':
+      return [{ type: 'ack', seq: frame.seq }];
+    case 'execution':
+      return [{ type: 'execution', frame }];
+    case 'hello':
+    case 'rejected':
+    case 'active-list':
+      return undefined;
+  }
+}
+
+/**
+ * Applies a batch of frames in arrival order: each agent's consecutive acks and execution reports
+ * as one run (execution-reports.ts: bulk store calls), every other frame alone.
+ */
+async function applyFrames(
+  ctx: ManagerContext,
+  batch: readonly Pending[],
+  seen: (agentId: string) => Promise<void>,
+): Promise<void> {
+  let run: { agentId: string; reports: Report[] } | undefined;
+  const flushRun = async (): Promise<void> => {
+    if (run !== undefined) {
+      const { agentId, reports } = run;
+      run = undefined;
+      await applyReports(ctx, agentId, reports);
+    }
+  };
+  for (const p of batch) {
+    if (!ctx.sessions.isCurrent(p.agentId, p.session)) {
+      continue;
+    }
+    await seen(p.agentId);
+    const reports = reportsOf(p.frame);
+    if (reports !== undefined && run?.agentId === p.agentId) {
+      run.reports.push(...reports);
+      continue;
+    }
+    await flushRun();
+    if (reports !== undefined) {
+      run = { agentId: p.agentId, reports };
+    } else {
+      await dispatchFrame(ctx, p.agentId, p.session, p.frame as OtherFrame);
+    }
+  }
+  await flushRun();
 }
 
 /** lastSeen is written at most this often per agent (ms); heartbeats would otherwise write constantly. */
@@ -166,14 +174,7 @@ function frameBatcher(ctx: ManagerContext, seen: (agentId: string) => Promise<vo
   let applying = false;
   const apply = async (batch: readonly Pending[]): Promise<void> => {
     try {
-      await ctx.store.batch(async () => {
-        for (const p of batch) {
-          if (ctx.sessions.isCurrent(p.agentId, p.session)) {
-            await seen(p.agentId);
-            await dispatchFrame(ctx, p.agentId, p.session, p.frame);
-          }
-        }
-      });
+      await ctx.store.batch(() => applyFrames(ctx, batch, seen));
     } catch (err: unknown) {
       // The batch rolled back; the agents re-send on reconnect (acks, executions are idempotent).
       ctx.log.error(

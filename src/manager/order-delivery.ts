@@ -7,7 +7,7 @@ import { nextOrderState, orderExpiresAt, type OrderEvent } from '../core/orders/
 import type { OrderFrame } from '../protocol/link.js';
 import type { ManagerContext } from './manager-context.js';
 import type { OrderKind, OrderSource } from '../protocol/fleet-records.js';
-import type { ManagerStore, OrderUpdate, StoredOrder } from '../core/orders/manager-store.js';
+import type { ManagerStore, NewOrder, OrderUpdate, StoredOrder } from '../core/orders/manager-store.js';
 
 export interface OrderRequest {
   readonly agentId: string;
@@ -27,9 +27,13 @@ function frameOf(o: StoredOrder): OrderFrame {
     : { type: 'order', seq: o.seq, kind: 'revert', key: o.payload };
 }
 
-function store(tx: ManagerStore, ctx: ManagerContext, req: OrderRequest): Promise<StoredOrder> {
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function newOrder(ctx: ManagerContext, req: OrderRequest): NewOrder {
   const createdAt = req.createdAt ?? ctx.now();
-  return tx.enqueueOrder({
+  return {
     agentId: req.agentId,
     kind: req.kind,
     source: req.source,
@@ -39,7 +43,7 @@ function store(tx: ManagerStore, ctx: ManagerContext, req: OrderRequest): Promis
     payload: req.payload,
     createdAt,
     expiresAt: orderExpiresAt(createdAt, ctx.ttlMs),
-  });
+  };
 }
 
 /**
@@ -52,11 +56,16 @@ export async function queueOrders(
   reqs: readonly OrderRequest[],
   alsoInTransaction?: (tx: ManagerStore) => Promise<void>,
 ): Promise<StoredOrder[]> {
+  // Stored in agent-id order (stable: each agent's seqs follow its requests): every transaction
+  // takes the agents' seq-counter row locks in the same order, so concurrent ingests on several
+  // nodes of a cluster (PostgreSQL) cannot deadlock each other. Returned in the requests' order.
+  const byAgent = reqs.map((r, i) => ({ r, i })).sort((a, b) => cmp(a.r.agentId, b.r.agentId) || a.i - b.i);
   const orders = await ctx.store.batch(async (tx) => {
+    const sorted = await tx.enqueueOrders(byAgent.map(({ r }) => newOrder(ctx, r)));
     const stored: StoredOrder[] = [];
-    for (const r of reqs) {
-      stored.push(await store(tx, ctx, r)); // in order: seqs follow the requests
-    }
+    byAgent.forEach(({ i }, j) => {
+      stored[i] = sorted[j] as StoredOrder;
+    });
     await alsoInTransaction?.(tx);
     return stored;
   });

@@ -13,6 +13,9 @@ import { X509Certificate, randomBytes, webcrypto } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { MANAGER_CN, fingerprintOf } from './fingerprint.js';
+
+export { MANAGER_CN, fingerprintOf, normalizeFingerprint } from './fingerprint.js';
 
 x509.cryptoProvider.set(webcrypto);
 
@@ -20,8 +23,6 @@ type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
 
 const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
-/** CN of the manager's server certificate; agents check it instead of a host name (NAT-friendly). */
-export const MANAGER_CN = 'riposte-manager';
 const CA_CN = 'riposte-ca';
 const DAY_MS = 86_400_000;
 /** Certificates are valid for 10 years (rotation is out of scope; removal is by fingerprint). */
@@ -37,20 +38,6 @@ export interface ManagerPki {
   readonly server: KeyPairPem;
   /** SHA-256 fingerprint of the CA certificate ("AB:CD:..."). */
   readonly caFingerprint: string;
-}
-
-/** SHA-256 fingerprint of a PEM (or DER) certificate, as Node prints it: "AB:CD:...". */
-export function fingerprintOf(cert: string | Buffer): string {
-  return new X509Certificate(cert).fingerprint256;
-}
-
-/** Normalises a user-given fingerprint (any case, with or without colons) to Node's format. */
-export function normalizeFingerprint(text: string): string {
-  const hex = text
-    .replace(/^sha256[:=]?/i, '')
-    .replace(/[:\s]/g, '')
-    .toUpperCase();
-  return (hex.match(/../g) ?? []).join(':');
 }
 
 /** True when `cert` was signed by `caCert` (both PEM). */

@@ -5,7 +5,7 @@
  * adds the TLS link, enrollment and HTTPS; `riposte start` (single-host-runtime.ts) adds nothing but
  * its local API. One path for both: an alert becomes durable orders, agent 000 executes them.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { startAgentRuntime, type AgentRuntime } from '../agent/agent-runtime.js';
 import { DEFAULT_BOOT_ID_FILE } from '../agent/boot-id.js';
@@ -16,7 +16,9 @@ import { loadConfig } from '../config/load-config.js';
 import { AR_CONF_PATH, renderArConf } from '../core/ar-conf.js';
 import { DEFAULT_ORDER_TTL_MS } from '../core/orders/order-state.js';
 import { createAlertsTailer, type AlertsTailer, type StartAt } from '../ingest/alerts-file-tailer.js';
-import { decodeTailPosition, encodeTailPosition } from '../ingest/tail-position.js';
+import { encodeTailPosition } from '../ingest/tail-position.js';
+import { nodeIdOf } from '../home/node-id.js';
+import { loadTailPosition, tailPositionKey } from './alerts-position.js';
 import { AgentLinkSession } from '../link/agent-link-session.js';
 import { RIPOSTE_VERSION } from '../link/agent-connector.js';
 import { connectInProcess, type InProcessLink } from '../link/in-process-link.js';
@@ -163,23 +165,6 @@ export async function startLocalAgent(opts: ManagerHostOptions, host: ManagerHos
   return { runtime, link: connectInProcess(host.handler, LOCAL_AGENT_ID, session) };
 }
 
-/** The store key of an alerts file's tail position. */
-export function tailPositionKey(file: string): string {
-  return `alerts_position:${resolve(file)}`;
-}
-
-/** The position a previous run saved: in the store, else in the file older versions wrote. */
-async function loadPosition(host: ManagerHost, key: string): Promise<ReturnType<typeof decodeTailPosition>> {
-  const saved = decodeTailPosition(await host.store.getSetting(key));
-  const legacy = join(host.home, 'var', 'alerts.pos');
-  if (saved !== undefined || !existsSync(legacy)) {
-    return saved;
-  }
-  const old = decodeTailPosition(readFileSync(legacy, 'utf8'));
-  rmSync(legacy, { force: true });
-  return old;
-}
-
 /**
  * Tails `file`: each batch of lines is ingested with the position just after it as the
  * checkpoint, so the orders and the position commit in one transaction.
@@ -189,8 +174,10 @@ export async function startTailer(
   host: ManagerHost,
   service: ManagerService,
 ): Promise<AlertsTailer> {
-  const key = tailPositionKey(opts.alertsFile);
-  const saved = await loadPosition(host, key);
+  // Keyed per node and path, so nodes of a cluster never share a position (alerts-position.ts).
+  const key = tailPositionKey(nodeIdOf(host.home), opts.alertsFile);
+  const shared = host.ctx.cluster !== undefined;
+  const saved = await loadTailPosition({ store: host.store, home: host.home, shared }, key, opts.alertsFile);
   const tailer = createAlertsTailer({
     path: opts.alertsFile,
     loadPosition: () => saved,

@@ -121,6 +121,12 @@ export abstract class PgManagerBase {
     );
   }
 
+  async takeSetting(key: string): Promise<string | undefined> {
+    return (
+      await this.rows<{ value: string }>('DELETE FROM settings WHERE key = $1 RETURNING value', [key])
+    )[0]?.value;
+  }
+
   close(): Promise<void> {
     return this.pool.end();
   }

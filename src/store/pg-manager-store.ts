@@ -27,10 +27,9 @@ import {
   type StoredOrder,
 } from '../core/orders/manager-store.js';
 import { poolConfig, quoteIdent, type PgManagerOptions } from './pg-manager-base.js';
-import { PgManagerAgents } from './pg-manager-agents.js';
+import { ORDER_COLUMNS, PgManagerBulk } from './pg-manager-bulk.js';
 import { EXECUTION_COLUMNS } from './pg-manager-console.js';
 import { applyPgMigrations } from './pg-manager-migrations.js';
-import { nul } from './sqlite-rows.js';
 import {
   UPDATE_COLUMNS,
   parseActiveRow,
@@ -68,44 +67,13 @@ export async function openPgManagerStore(url: string, opts: PgManagerOptions = {
   return new PgManagerOps(pool);
 }
 
-const ORDER_COLUMNS =
-  'agent_id, seq, kind, source, ar_name, key, alert_id, payload, state, created_at, expires_at, ' +
-  'delivered_at, executed_at, reverted_at, expired_at, outcome, execution_id, note';
-
-class PgManagerOps extends PgManagerAgents implements ManagerStore {
-  enqueueOrder(o: NewOrder): Promise<StoredOrder> {
-    return this.atomically(async () => {
-      const counter = await this.rows<{ seq: number }>(
-        `INSERT INTO order_seqs (agent_id, last_seq) VALUES ($1, 1)
-           ON CONFLICT (agent_id) DO UPDATE SET last_seq = order_seqs.last_seq + 1 RETURNING last_seq AS seq`,
-        [o.agentId],
-      );
-      const seq = counter[0]?.seq;
-      if (seq === undefined) {
-        throw new Error('order seq counter returned no row');
-      }
-      const rows = await this.rows<OrderRow>(
-        `INSERT INTO orders (agent_id, seq, kind, source, ar_name, key, alert_id, payload, state, created_at, expires_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', $9, $10) RETURNING ${ORDER_COLUMNS}`,
-        [
-          o.agentId,
-          seq,
-          o.kind,
-          o.source,
-          nul(o.arName),
-          nul(o.key),
-          nul(o.alertId),
-          o.payload,
-          o.createdAt,
-          o.expiresAt,
-        ],
-      );
-      const row = rows[0];
-      if (row === undefined) {
-        throw new Error('order insert returned no row');
-      }
-      return rowToOrder(row);
-    });
+class PgManagerOps extends PgManagerBulk implements ManagerStore {
+  async enqueueOrder(o: NewOrder): Promise<StoredOrder> {
+    const [stored] = await this.enqueueOrders([o]);
+    if (stored === undefined) {
+      throw new Error('order insert returned no row');
+    }
+    return stored;
   }
 
   async getOrder(agentId: string, seq: number): Promise<StoredOrder | undefined> {
@@ -199,13 +167,7 @@ class PgManagerOps extends PgManagerAgents implements ManagerStore {
   }
 
   async recordExecution(e: FleetExecution): Promise<boolean> {
-    const { orderSeq, receivedAt, ...record } = e;
-    const r = await this.run(
-      `INSERT INTO executions (agent_id, id, order_seq, received_at, record) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (agent_id, id) DO NOTHING`,
-      [e.agentId, e.id, nul(orderSeq), receivedAt, JSON.stringify(record)],
-    );
-    return (r.rowCount ?? 0) > 0;
+    return (await this.recordExecutions([e]))[0] === true;
   }
 
   async lastExecutionId(agentId: string): Promise<number> {

@@ -28,4 +28,10 @@ export class SqliteManagerBase {
   setSetting(key: string, value: string): void {
     this.q(SETTINGS_SQL.set).run(key, value);
   }
+
+  takeSetting(key: string): string | undefined {
+    return (
+      this.q('DELETE FROM settings WHERE key = ? RETURNING value').get(key) as { value: string } | undefined
+    )?.value;
+  }
 }

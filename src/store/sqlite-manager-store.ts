@@ -25,7 +25,7 @@ import type {
   TokenUse,
 } from '../core/orders/manager-store.js';
 import { MANAGER_MIGRATIONS } from './manager-migrations/index.js';
-import { SqliteManagerConsole } from './sqlite-manager-console.js';
+import { SqliteManagerBulk } from './sqlite-manager-bulk.js';
 import { gatedManagerStore, type SyncManagerStore } from './manager-store-gate.js';
 import { applyMigrations } from './migrate.js';
 import { openCheckedDatabase } from './open-database.js';
@@ -52,7 +52,7 @@ export function openSqliteManagerStore(file: string): ManagerStore {
 }
 
 /** The statements, synchronous; manager-store-gate.ts makes them the async port. */
-class SqliteManagerOps extends SqliteManagerConsole implements SyncManagerStore {
+class SqliteManagerOps extends SqliteManagerBulk implements SyncManagerStore {
   /** Reserves the next id from the `agent_id` counter row (as pg-manager-agents.ts; see there). */
   nextAgentId(): string {
     const row = this.q(
@@ -150,34 +150,11 @@ class SqliteManagerOps extends SqliteManagerConsole implements SyncManagerStore 
   }
 
   enqueueOrder(o: NewOrder): StoredOrder {
-    return this.db
-      .transaction((): StoredOrder => {
-        const r = this.q('SELECT MAX(seq) AS m FROM orders WHERE agent_id = ?').get(o.agentId) as {
-          m: number | null;
-        };
-        const seq = (r.m ?? 0) + 1;
-        this.q(
-          `INSERT INTO orders (agent_id, seq, kind, source, ar_name, key, alert_id, payload, state, created_at, expires_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)`,
-        ).run(
-          o.agentId,
-          seq,
-          o.kind,
-          o.source,
-          nul(o.arName),
-          nul(o.key),
-          nul(o.alertId),
-          o.payload,
-          o.createdAt,
-          o.expiresAt,
-        );
-        const stored = this.getOrder(o.agentId, seq);
-        if (stored === undefined) {
-          throw new Error('order vanished after insert');
-        }
-        return stored;
-      })
-      .immediate();
+    const [stored] = this.enqueueOrders([o]);
+    if (stored === undefined) {
+      throw new Error('order insert returned no row');
+    }
+    return stored;
   }
 
   getOrder(agentId: string, seq: number): StoredOrder | undefined {
@@ -261,11 +238,7 @@ class SqliteManagerOps extends SqliteManagerConsole implements SyncManagerStore 
   }
 
   recordExecution(e: FleetExecution): boolean {
-    const { orderSeq, receivedAt, ...record } = e;
-    const info = this.q(
-      'INSERT OR IGNORE INTO executions (agent_id, id, order_seq, received_at, record) VALUES (?, ?, ?, ?, ?)',
-    ).run(e.agentId, e.id, nul(orderSeq), receivedAt, JSON.stringify(record));
-    return info.changes > 0;
+    return this.recordExecutions([e])[0] === true;
   }
 
   lastExecutionId(agentId: string): number {

@@ -8,6 +8,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { batchContract } from './manager-store-batch.contract.js';
+import { bulkContract } from './manager-store-bulk.contract.js';
 import {
   activeFor,
   addAgent,
@@ -381,6 +382,25 @@ function settingContract(make: MakeManagerStore): void {
         assert.equal(await s.getSetting('k'), 'v2');
       });
     });
+
+    void test('take removes and returns; a second take and a get find nothing; others stay', async () => {
+      await withStore(make, async (s) => {
+        await s.setSetting('k', 'v1');
+        await s.setSetting('other', 'x');
+        assert.equal(await s.takeSetting('k'), 'v1');
+        assert.equal(await s.takeSetting('k'), undefined);
+        assert.equal(await s.getSetting('k'), undefined);
+        assert.equal(await s.getSetting('other'), 'x');
+        assert.equal(
+          await s.batch(async (tx) => {
+            await tx.setSetting('k', 'v2');
+            return tx.takeSetting('k');
+          }),
+          'v2',
+          'inside a batch too',
+        );
+      });
+    });
   });
 }
 
@@ -392,6 +412,7 @@ export function managerStoreContract(name: string, make: MakeManagerStore): void
     orderContract(make);
     reportContract(make);
     batchContract(make);
+    bulkContract(make);
     settingContract(make);
   });
 }

@@ -7,11 +7,9 @@ import { resolve } from 'node:path';
 import { startAgentRuntime } from '../../agent/agent-runtime.js';
 import { agentPaths } from '../../agent/agent-paths.js';
 import { writeApiToken } from '../../api/api-token.js';
-import { buildAgentApi } from '../../api/build-agent-api.js';
-import { loadConfig } from '../../config/load-config.js';
 import type { AgentArSettings } from '../../core/config-model.js';
 import { AgentVerbs } from '../../local/agent-verbs.js';
-import { startAgentConnector, type AgentConnector } from '../../link/agent-connector.js';
+import type { AgentConnector } from '../../link/agent-connector.js';
 import { readAgentLinkConfig } from '../../link/agent-link-config.js';
 import { assertSafeHome } from '../../home/home-safety.js';
 import type { DaemonOptions } from './daemon-options.js';
@@ -30,13 +28,23 @@ async function agentSettings(home: string): Promise<AgentArSettings> {
   if (!existsSync(ossecConf)) {
     return { disabled: false, repeatedOffenders: [] };
   }
+  const { loadConfig } = await import('../../config/load-config.js');
   return (await loadConfig(ossecConf, 'agent')).agent;
 }
 
+/**
+ * Start-up cost (issue #12): modules that "running" does not need before the runtime has started
+ * are imported on demand. The API's modules (fastify) load while the runtime restores (their
+ * file reads and compilation fill the waits of a re-apply); the XML config reader only when there
+ * is an ossec.conf; the manager link (ws) only when the home is enrolled.
+ */
 export async function startAgentDaemon(spec: AgentDaemonSpec): Promise<RunningDaemon> {
   const o = spec.options;
   const home = resolve(o.home);
   assertSafeHome(home); // before anything is written there
+  const apiModule = import('../../api/build-agent-api.js');
+  // Settled here too, so a failed start before the await below leaves no unhandled rejection.
+  void apiModule.catch(() => undefined);
   const settings = await agentSettings(home);
   // An enrolled agent takes its id from the enrollment and links to its manager.
   const enrolled = readAgentLinkConfig(home);
@@ -59,9 +67,11 @@ export async function startAgentDaemon(spec: AgentDaemonSpec): Promise<RunningDa
     dryRun: o.dryRun,
   });
   if (enrolled) {
+    const { startAgentConnector } = await import('../../link/agent-connector.js');
     connector = startAgentConnector(runtime, runtime.paths.home, { disabled: settings.disabled });
   }
   verbs = new AgentVerbs(runtime, agentId);
+  const { buildAgentApi } = await apiModule;
   const app = buildAgentApi({
     verbs,
     token: writeApiToken(runtime.paths.apiToken),

@@ -78,6 +78,13 @@ export interface OrderUpdate {
   readonly note?: string;
 }
 
+/** One order's update in {@link ManagerStore.updateOrders}. */
+export interface OrderUpdateOf {
+  readonly agentId: string;
+  readonly seq: number;
+  readonly update: OrderUpdate;
+}
+
 export interface ManagerStore extends ManagerConsoleStore {
   /** Assigns the next id without inserting (the caller then calls `insertAgent`). */
   nextAgentId(): Promise<string>;
@@ -99,10 +106,19 @@ export interface ManagerStore extends ManagerConsoleStore {
 
   /** Inserts an order with the agent's next seq. */
   enqueueOrder(order: NewOrder): Promise<StoredOrder>;
+  /**
+   * Inserts orders in one transaction, each with its agent's next seq in the given order (what
+   * `enqueueOrder` one after the other would store); returns them in the given order.
+   */
+  enqueueOrders(orders: readonly NewOrder[]): Promise<StoredOrder[]>;
   getOrder(agentId: string, seq: number): Promise<StoredOrder | undefined>;
+  /** The agent's orders among `seqs` that exist, in seq order (each once). */
+  getOrders(agentId: string, seqs: readonly number[]): Promise<StoredOrder[]>;
   /** Queued orders of an agent, in seq order. */
   queuedOrders(agentId: string): Promise<StoredOrder[]>;
   updateOrder(agentId: string, seq: number, update: OrderUpdate): Promise<void>;
+  /** `updateOrder` for each, in the given order, in one transaction. */
+  updateOrders(updates: readonly OrderUpdateOf[]): Promise<void>;
   /** Queued orders whose expiresAt < now, oldest first. */
   expirableOrders(now: number): Promise<StoredOrder[]>;
   /** Executed add orders of `agentId` holding `key` (candidates for `reverted`). */
@@ -114,6 +130,8 @@ export interface ManagerStore extends ManagerConsoleStore {
 
   /** Inserts an execution; false when (agentId, id) is already recorded. */
   recordExecution(exec: FleetExecution): Promise<boolean>;
+  /** `recordExecution` for each, in order, in one transaction: element i is true when exec i was new. */
+  recordExecutions(execs: readonly FleetExecution[]): Promise<boolean[]>;
   /** Highest execution id recorded for the agent (0 = none). */
   lastExecutionId(agentId: string): Promise<number>;
   listExecutions(filter: { agentId?: string; limit: number }): Promise<FleetExecution[]>;
@@ -128,6 +146,11 @@ export interface ManagerStore extends ManagerConsoleStore {
   /** A small named value (e.g. the alerts.json tail position); undefined when never set. */
   getSetting(key: string): Promise<string | undefined>;
   setSetting(key: string, value: string): Promise<void>;
+  /**
+   * Removes a setting and returns its value (undefined when there was none), atomically: of several
+   * nodes taking one key at once, exactly one gets the value.
+   */
+  takeSetting(key: string): Promise<string | undefined>;
 
   /**
    * Runs `fn` in one transaction (many small writes, one commit); rolls back when `fn` rejects.

@@ -1,0 +1,246 @@
+/**
+ * One process of simulated agents for `bench/cluster-nodes.ts`: enrolls COUNT agents over HTTPS
+ * (the real `POST /enroll` of one node: enrollment is set-up, not measured), then opens
+ * one real mTLS WebSocket per agent to its first manager node and speaks the real link protocol
+ * (hello with the last applied seq, active-list, ack of every order on arrival; no script runs).
+ *
+ * Several managers, as a real agent (src/link/agent-connector.ts): agent i of the fleet lists the
+ * nodes starting at node (i mod NODES), the other two in alternating order (so a dead node's
+ * agents spread over the survivors); after a close it dials the next address after the same
+ * full-jitter delay (src/link/backoff.ts, round 0: < 1 s), growing per full round of failures.
+ *
+ * argv[2]: JSON {enrollPort, ports, password, ca, count, first, prefix}. stdout lines:
+ * "enrolled", "connected IDS" (JSON agent ids), "tag-done TAG" once every agent of this process
+ * got an order whose alert id is TAG, "settled N" answering "settle N" on stdin (N = a request
+ * number) once no order arrived for 500 ms, and "report JSON" answering "report" on stdin:
+ * {arrivals: {TAG: [arrivalMs...]}, failovers: [[closedAtMs, welcomedAtMs, node]...], orders}
+ * (times are performance.timeOrigin + performance.now()). "exit" on stdin, or stdin closing, ends it.
+ */
+import { Agent as HttpsAgent, request } from 'node:https';
+import { performance } from 'node:perf_hooks';
+import type { ConnectionOptions } from 'node:tls';
+import WebSocket from 'ws';
+import { encodeFrame, parseManagerFrame } from '../src/protocol/link.js';
+import { backoffDelay } from '../src/link/backoff.js';
+
+interface Args {
+  readonly enrollPort: number;
+  readonly ports: readonly number[];
+  readonly password: string;
+  readonly ca: string;
+  readonly count: number;
+  /** Index of this process's first agent in the whole fleet (picks each agent's first node). */
+  readonly first: number;
+  readonly prefix: string;
+}
+
+interface Creds {
+  readonly id: string;
+  readonly cert: string;
+  readonly key: string;
+}
+
+interface Agent {
+  readonly creds: Creds;
+  readonly order: readonly number[];
+  attempt: number;
+  node: number;
+  lastSeq: number;
+  ws: WebSocket | undefined;
+  closedAt: number | undefined;
+}
+
+const args = JSON.parse(process.argv[2] ?? '{}') as Args;
+const now = (): number => performance.timeOrigin + performance.now();
+const arrivals = new Map<string, number[]>();
+const failovers: [number, number, number][] = [];
+let orders = 0;
+let lastArrival = 0;
+let stopping = false;
+/** One kept-alive TLS connection per concurrent enrollment, not one handshake per agent. */
+const keepAlive = new HttpsAgent({ keepAlive: true, maxSockets: 10 });
+
+function enroll(name: string): Promise<Creds> {
+  const body = JSON.stringify({ name, password: args.password });
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port: args.enrollPort,
+        method: 'POST',
+        path: '/enroll',
+        agent: keepAlive,
+        ca: args.ca,
+        checkServerIdentity: () => undefined,
+        headers: { 'content-type': 'application/json' },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => {
+          if (res.statusCode !== 201) {
+            reject(new Error(`enroll ${name}: ${res.statusCode ?? 0} ${text}`));
+            return;
+          }
+          resolve(JSON.parse(text) as Creds);
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** The alert id carried by an add order's message (Wazuh AR JSON: parameters.alert.id). */
+function tagOf(message: string): string {
+  try {
+    const v = JSON.parse(message) as { parameters?: { alert?: { id?: unknown } } };
+    const id = v.parameters?.alert?.id;
+    return typeof id === 'string' ? id : '';
+  } catch {
+    return '';
+  }
+}
+
+function onOrder(tag: string): void {
+  orders++;
+  const t = now();
+  lastArrival = t;
+  const list = arrivals.get(tag) ?? [];
+  list.push(t);
+  arrivals.set(tag, list);
+  if (list.length === args.count) {
+    process.stdout.write(`tag-done ${tag}\n`);
+  }
+}
+
+/** Opens the link of `a` to its current node; resolves on welcome, rejects if it closes first. */
+function dial(a: Agent): Promise<void> {
+  const port = args.ports[a.order[a.node % a.order.length] ?? 0] ?? 0;
+  const options: WebSocket.ClientOptions & ConnectionOptions = {
+    ca: args.ca,
+    cert: a.creds.cert,
+    key: a.creds.key,
+  };
+  (options as ConnectionOptions).checkServerIdentity = () => undefined;
+  const ws = new WebSocket(`wss://127.0.0.1:${port}/link`, options);
+  a.ws = ws;
+  return new Promise((resolve, reject) => {
+    let welcomed = false;
+    ws.on('open', () => {
+      ws.send(encodeFrame({ type: 'hello', version: 'bench', lastOrderSeq: a.lastSeq, disabled: false }));
+    });
+    ws.on('message', (data: Buffer) => {
+      const parsed = parseManagerFrame(data.toString('utf8'));
+      if (!parsed.ok) {
+        return;
+      }
+      const f = parsed.frame;
+      if (f.type === 'welcome') {
+        welcomed = true;
+        a.attempt = 0;
+        ws.send(encodeFrame({ type: 'active-list', items: [] }));
+        if (a.closedAt !== undefined) {
+          failovers.push([a.closedAt, now(), a.order[a.node % a.order.length] ?? -1]);
+          a.closedAt = undefined;
+        }
+        resolve();
+        return;
+      }
+      ws.send(encodeFrame({ type: 'ack', seq: f.seq }));
+      if (f.seq > a.lastSeq) {
+        a.lastSeq = f.seq;
+        onOrder(f.kind === 'add' ? tagOf(f.message) : '');
+      }
+    });
+    ws.on('error', () => undefined);
+    ws.on('close', () => {
+      if (!welcomed) {
+        reject(new Error('closed before welcome'));
+      }
+      if (a.ws === ws && !stopping) {
+        a.ws = undefined;
+        a.closedAt ??= now();
+        redial(a);
+      }
+    });
+  });
+}
+
+/** After a close: the next address, after the real agent's full-jitter delay. */
+function redial(a: Agent): void {
+  a.node++;
+  const round = Math.floor(a.attempt / a.order.length);
+  a.attempt++;
+  setTimeout(
+    () => {
+      dial(a).catch(() => undefined); // a failed dial closes, and its close handler redials
+    },
+    backoffDelay(round, Math.random),
+  );
+}
+
+function nodeOrder(i: number): number[] {
+  const n = args.ports.length;
+  const home = (args.first + i) % n;
+  const rest = Array.from({ length: n - 1 }, (_, k) => (home + 1 + k) % n);
+  return [home, ...(i % 2 === 0 ? rest : rest.reverse())];
+}
+
+function report(): string {
+  return JSON.stringify({ arrivals: Object.fromEntries(arrivals), failovers, orders });
+}
+
+async function main(): Promise<void> {
+  const creds: Creds[] = [];
+  for (let i = 0; i < args.count; i += 10) {
+    const batch = Array.from({ length: Math.min(10, args.count - i) }, (_, j) =>
+      enroll(`${args.prefix}-${i + j}`),
+    );
+    creds.push(...(await Promise.all(batch)));
+  }
+  keepAlive.destroy();
+  process.stdout.write('enrolled\n');
+  const agents: Agent[] = creds.map((c, i) => ({
+    creds: c,
+    order: nodeOrder(i),
+    attempt: 0,
+    node: 0,
+    lastSeq: 0,
+    ws: undefined,
+    closedAt: undefined,
+  }));
+  for (let i = 0; i < agents.length; i += 50) {
+    await Promise.all(agents.slice(i, i + 50).map(dial));
+  }
+  process.stdout.write(`connected ${JSON.stringify(creds.map((c) => c.id))}\n`);
+  process.stdin.setEncoding('utf8');
+  process.stdin.on('data', (text: string) => {
+    for (const line of text.split('\n')) {
+      const [cmd, arg] = line.trim().split(' ');
+      if (cmd === 'report') {
+        process.stdout.write(`report ${report()}\n`);
+      } else if (cmd === 'settle') {
+        const check = setInterval(() => {
+          if (now() - lastArrival >= 500) {
+            clearInterval(check);
+            process.stdout.write(`settled ${arg ?? ''}\n`);
+          }
+        }, 100);
+      } else if (cmd === 'exit') {
+        quit();
+      }
+    }
+  });
+}
+
+function quit(): void {
+  stopping = true;
+  process.exit(0);
+}
+
+process.stdin.on('end', quit);
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

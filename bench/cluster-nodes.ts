@@ -1,0 +1,271 @@
+/**
+ * Issue #11's benchmarks: three manager nodes on this machine, entered where users enter. Real
+ * `riposte manager --store postgres://... --bus postgres|nats://...` processes on one private
+ * PostgreSQL 15 (and nats-server -js for the NATS module), 5,000 simulated agents
+ * (`RIPOSTE_BENCH_N`) in worker processes, each enrolled through the real `POST /enroll` (worker w
+ * through node w mod 3)
+ * and connected over its own mTLS WebSocket to its first node (agent i starts on node i mod 3),
+ * speaking the real link protocol (bench/cluster-agents-worker.ts). Set-up: bench/cluster-fleet.ts.
+ *
+ * 1. fan-out: ROUNDS alerts of a `location=all` rule, each POSTed (HTTPS `POST /alerts`) to the
+ *    next node; per (round, agent): alert sent -> order arrived at the agent (the simulated agent
+ *    acks on arrival); the storing node sends to its own agents and hands the others over the bus.
+ * 2. ingest: ALERTS alerts (`RIPOSTE_BENCH_ALERTS`, one `location=local` order each, agents
+ *    round-robin) POSTed as NDJSON bodies of 500 to the three nodes at once (2 requests in flight
+ *    per node); alerts/s = alerts / (first POST sent -> last 202). A 202 means the orders are
+ *    committed; the bench then counts them in PostgreSQL, and times until none is left queued.
+ * 3. failover: SIGKILL of node 2 while its agents are connected, and at once one `location=all`
+ *    alert POSTed to node 0: time until every agent of node 2 is welcomed by another node, and until
+ *    every agent got that order.
+ *
+ * The whole run is bounded (`RIPOSTE_BENCH_TIMEOUT_S`, default 300 s): past it the next wait
+ * fails, the module becomes a FAILED row and everything is torn down.
+ */
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import pg from 'pg';
+import type { BenchModule, BenchReport } from './bench-types.js';
+import {
+  agentIds,
+  postAlerts,
+  setDeadline,
+  startFleet,
+  untilAlive,
+  type Child,
+  type Fleet,
+} from './cluster-fleet.js';
+
+const NODES = 3;
+const WORKERS = 4;
+const ROUNDS = 6;
+const BATCH = 500;
+const IN_FLIGHT_PER_NODE = 2;
+
+function envInt(name: string, dflt: number): number {
+  const v = Number(process.env[name]);
+  return Number.isSafeInteger(v) && v > 0 ? v : dflt;
+}
+
+const now = (): number => performance.timeOrigin + performance.now();
+const log = (text: string): void => {
+  process.stderr.write(`cluster-nodes: ${text}\n`);
+};
+const load = (): string => os.loadavg()[0]?.toFixed(1) ?? '?';
+
+function quantile(sorted: readonly number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+}
+
+function alert(rule: string, id: string, agent: string, srcip: string): string {
+  return JSON.stringify({
+    id,
+    rule: { level: 10, id: rule, groups: ['bench'] },
+    agent: { id: agent },
+    data: { srcip },
+  });
+}
+
+/** 198.18.0.0/15 (RFC 2544): data only, never dialled. */
+function ip(k: number): string {
+  return `198.${18 + ((k >> 16) & 1)}.${(k >> 8) & 255}.${k & 255}`;
+}
+
+interface Report {
+  readonly arrivals: Record<string, number[]>;
+  readonly failovers: [number, number, number][];
+  readonly orders: number;
+}
+
+async function reportsOf(workers: readonly Child[]): Promise<Report[]> {
+  for (const w of workers) {
+    w.out = w.out.replace(/report .*\n/g, '');
+    w.proc.stdin?.write('report\n');
+  }
+  await untilAlive('worker reports', 60_000, workers, () => workers.every((w) => /report .*\n/.test(w.out)));
+  return workers.map((w) => JSON.parse(/report (.*)\n/.exec(w.out)?.[1] ?? '{}') as Report);
+}
+
+function tagDone(f: Fleet, tag: string): boolean {
+  return f.workers.every((w) => w.out.includes(`tag-done ${tag}\n`));
+}
+
+async function fanout(f: Fleet, agents: number): Promise<BenchReport[]> {
+  const sent = new Map<string, number>();
+  const l0 = load();
+  for (let r = 1; r <= ROUNDS; r++) {
+    const tag = `fan-${r}`;
+    const node = f.nodes[r % NODES];
+    if (node === undefined) {
+      throw new Error('no node');
+    }
+    sent.set(tag, now());
+    await postAlerts(f, node, [alert('100003', tag, '000', ip(r))]);
+    await untilAlive(`fan-out round ${r}`, 60_000, f.workers, () => tagDone(f, tag));
+    await new Promise((res) => setTimeout(res, 300));
+  }
+  const reps = await reportsOf(f.workers);
+  const per: number[] = [];
+  const everyAck: number[] = [];
+  for (const [tag, t0] of sent) {
+    const times = reps.flatMap((rep) => (rep.arrivals[tag] ?? []).map((t) => t - t0));
+    per.push(...times);
+    everyAck.push(Math.max(...times));
+  }
+  per.sort((a, b) => a - b);
+  everyAck.sort((a, b) => a - b);
+  const note = `${agents} agents on ${NODES} nodes, ${ROUNDS} rounds, ${per.length} acks, load ${l0}->${load()}`;
+  return [
+    {
+      name: 'fan-out alert -> agent ack, p50',
+      value: quantile(per, 0.5),
+      unit: 'ms',
+      lowerIsBetter: true,
+      note,
+    },
+    {
+      name: 'fan-out alert -> agent ack, p99',
+      value: quantile(per, 0.99),
+      unit: 'ms',
+      target: 2000,
+      lowerIsBetter: true,
+      note,
+    },
+    {
+      name: 'fan-out alert -> every ack (median round)',
+      value: quantile(everyAck, 0.5),
+      unit: 'ms',
+      lowerIsBetter: true,
+      note,
+    },
+  ];
+}
+
+async function storeCount(url: string, sql: string): Promise<number> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    const r = await c.query<{ n: string }>(sql);
+    return Number(r.rows[0]?.n ?? 0);
+  } finally {
+    await c.end();
+  }
+}
+
+async function ingest(f: Fleet, ids: readonly string[], total: number): Promise<BenchReport[]> {
+  const bodies: string[][] = [];
+  for (let k = 0; k < total; k += BATCH) {
+    bodies.push(
+      Array.from({ length: Math.min(BATCH, total - k) }, (_, j) => {
+        const n = k + j;
+        return alert('100004', `ing-${n}`, ids[n % ids.length] ?? '001', ip(1000 + n));
+      }),
+    );
+  }
+  const l0 = load();
+  let next = 0;
+  const t0 = performance.now();
+  const lanes = f.nodes.flatMap((node) =>
+    Array.from({ length: IN_FLIGHT_PER_NODE }, async () => {
+      for (let b = next++; b < bodies.length; b = next++) {
+        await postAlerts(f, node, bodies[b] ?? []);
+      }
+    }),
+  );
+  await Promise.all(lanes);
+  const secs = (performance.now() - t0) / 1000;
+  const stored = await storeCount(f.pgUrl, "SELECT count(*) AS n FROM orders WHERE alert_id LIKE 'ing-%'");
+  const l1 = load();
+  let delivered = NaN;
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const queued = await storeCount(f.pgUrl, "SELECT count(*) AS n FROM orders WHERE state = 'queued'");
+    if (queued === 0) {
+      delivered = (performance.now() - t0) / 1000;
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const note = `${total} alerts in ${bodies.length} NDJSON POSTs over ${NODES} nodes; ${stored} orders in the store; none queued after ${delivered.toFixed(2)} s; load ${l0}->${l1}`;
+  if (stored !== total) {
+    throw new Error(`ingest: ${stored} orders in the store for ${total} alerts`);
+  }
+  return [
+    {
+      name: 'ingest across the cluster (POST /alerts)',
+      value: total / secs,
+      unit: 'alerts/s',
+      target: 10_000,
+      note,
+    },
+  ];
+}
+
+async function failover(f: Fleet): Promise<BenchReport[]> {
+  const victim = f.nodes[NODES - 1];
+  const survivor = f.nodes[0];
+  if (victim === undefined || survivor === undefined) {
+    throw new Error('no node');
+  }
+  const l0 = load();
+  const tag = 'fail-1';
+  const t0 = now();
+  victim.child.proc.kill('SIGKILL');
+  await postAlerts(f, survivor, [alert('100003', tag, '000', ip(999))]);
+  const alive = [...f.workers, ...f.nodes.slice(0, NODES - 1).map((n) => n.child)];
+  await untilAlive('failover: the order at every agent', 60_000, alive, () => tagDone(f, tag));
+  const reps = await reportsOf(f.workers);
+  const moved = reps.flatMap((r) => r.failovers.filter(([closedAt]) => closedAt >= t0 - 1000));
+  const welcomed = moved.map(([, at]) => at - t0).sort((a, b) => a - b);
+  const lastOrder = Math.max(...reps.flatMap((r) => (r.arrivals[tag] ?? []).map((t) => t - t0)));
+  const note = `kill -9 of node ${NODES - 1}: ${moved.length} agents moved (p50 ${Math.round(quantile(welcomed, 0.5))} ms); load ${l0}->${load()}`;
+  return [
+    {
+      name: 'failover: killed node -> all its agents on another node',
+      value: welcomed.at(-1) ?? NaN,
+      unit: 'ms',
+      target: 10_000,
+      lowerIsBetter: true,
+      note,
+    },
+    {
+      name: 'failover: killed node -> order created meanwhile at every agent',
+      value: lastOrder,
+      unit: 'ms',
+      lowerIsBetter: true,
+      note: `one location=all alert POSTed to node 0 right after the kill; ${note}`,
+    },
+  ];
+}
+
+async function measure(bus: 'postgres' | 'nats'): Promise<BenchReport[]> {
+  const agents = envInt('RIPOSTE_BENCH_N', 5_000);
+  const total = envInt('RIPOSTE_BENCH_ALERTS', 30_000);
+  const fleet = await startFleet({ nodes: NODES, agents, workers: WORKERS, bus, log });
+  try {
+    const ids = agentIds(fleet);
+    const rows = await fanout(fleet, agents);
+    log(`fan-out done (load ${load()})`);
+    rows.push(...(await ingest(fleet, ids, total)));
+    log(`ingest done (load ${load()})`);
+    rows.push(...(await failover(fleet)));
+    const label = bus === 'postgres' ? 'PostgreSQL NOTIFY' : 'NATS JetStream';
+    return rows.map((r) => ({ ...r, name: `${r.name} (${label})` }));
+  } catch (err) {
+    fleet.nodes.forEach((n, i) => {
+      log(`node ${i} output (tail):\n${n.child.out.slice(-1500)}`);
+    });
+    throw err;
+  } finally {
+    await fleet.stop();
+  }
+}
+
+function bounded(bus: 'postgres' | 'nats'): Promise<BenchReport[]> {
+  setDeadline(Date.now() + envInt('RIPOSTE_BENCH_TIMEOUT_S', 300) * 1000);
+  return measure(bus).finally(() => {
+    setDeadline(Infinity);
+  });
+}
+
+export const clusterNodes: BenchModule = { name: 'cluster-nodes', run: () => bounded('postgres') };
+export const clusterNodesNats: BenchModule = { name: 'cluster-nodes-nats', run: () => bounded('nats') };

@@ -1,0 +1,151 @@
+/**
+ * An agent's acks and execution reports, applied as one run (the consecutive ones of a frame
+ * batch, inside its transaction): one `recordExecutions`, one `getOrders`, the order transitions
+ * computed in memory in arrival order, one `updateOrders`; then the active list changes in
+ * arrival order. The result is what applying each report alone, one after the other, would store
+ * (the link-handler tests and the store's contract cases hold both to it): per order, an ack then
+ * its execution; a delete ends the key's executed add orders, except those whose execution is
+ * reported after the delete in the same run.
+ */
+import { nextOrderState, type OrderEvent } from '../core/orders/order-state.js';
+import type { OrderUpdate, OrderUpdateOf, StoredOrder } from '../core/orders/manager-store.js';
+import type { ExecutionFrame } from '../protocol/link.js';
+import type { ManagerContext } from './manager-context.js';
+
+export type Report =
+  | { readonly type: 'ack'; readonly seq: number }
+  | { readonly type: 'execution'; readonly frame: ExecutionFrame };
+
+/** One run's state: the orders read once, the writes queued, when each became executed. */
+class ReportRun {
+  readonly orders = new Map<number, StoredOrder>();
+  readonly updates: OrderUpdateOf[] = [];
+  /** Seq -> index of the report that made the order `executed` in this run. */
+  readonly executedAt = new Map<number, number>();
+
+  constructor(
+    private readonly ctx: ManagerContext,
+    readonly agentId: string,
+    readonly now: number,
+  ) {}
+
+  /** Applies `event` to the in-memory order; queues the write and emits the state. */
+  step(order: StoredOrder, event: OrderEvent, fields: Omit<OrderUpdate, 'state'>): boolean {
+    const state = nextOrderState(order, event);
+    if (state === order.state) {
+      return false;
+    }
+    this.orders.set(order.seq, { ...order, ...fields, state });
+    this.updates.push({ agentId: order.agentId, seq: order.seq, update: { ...fields, state } });
+    this.ctx.emit({ type: 'order-state', agentId: order.agentId, seq: order.seq, state });
+    return true;
+  }
+
+  ack(seq: number): void {
+    const order = this.orders.get(seq);
+    if (order !== undefined && this.step(order, { type: 'ack' }, { deliveredAt: this.now })) {
+      this.ctx.emit({
+        type: 'dispatch-latency',
+        agentId: order.agentId,
+        ms: Math.max(0, this.now - order.createdAt),
+      });
+    }
+  }
+
+  executed(frame: ExecutionFrame, index: number): void {
+    const order = frame.seq === undefined ? undefined : this.orders.get(frame.seq);
+    if (order === undefined) {
+      return;
+    }
+    const rec = frame.record;
+    this.step(order, { type: 'ack' }, { deliveredAt: this.now });
+    const fields = {
+      executedAt: this.now,
+      outcome: rec.status,
+      executionId: rec.id,
+      ...(rec.key !== undefined ? { key: rec.key } : {}),
+    };
+    // As when applied alone: executed from `delivered`, whatever the ack above found.
+    const acked = this.orders.get(order.seq) ?? order;
+    if (this.step({ ...acked, state: 'delivered' }, { type: 'executed' }, fields)) {
+      this.executedAt.set(order.seq, index);
+    }
+  }
+
+  /** The key's executed add orders become reverted, except those executed by a report after `index`. */
+  async reverted(key: string, index: number): Promise<void> {
+    const updates: OrderUpdateOf[] = [];
+    for (const order of await this.ctx.store.executedOrdersWithKey(this.agentId, key)) {
+      const later = (this.executedAt.get(order.seq) ?? -1) > index;
+      if (!later && nextOrderState(order, { type: 'reverted' }) !== order.state) {
+        updates.push({
+          agentId: this.agentId,
+          seq: order.seq,
+          update: { state: 'reverted', revertedAt: this.now },
+        });
+        this.ctx.emit({ type: 'order-state', agentId: this.agentId, seq: order.seq, state: 'reverted' });
+      }
+    }
+    await this.ctx.store.updateOrders(updates);
+  }
+
+  /** The key's active state after the execution reported at `index`. */
+  async active(frame: ExecutionFrame, index: number): Promise<void> {
+    const { ctx, agentId, now } = this;
+    const rec = frame.record;
+    if (frame.active !== null) {
+      const put = { ...frame.active, agentId };
+      await ctx.store.putActive(put, now);
+      ctx.emit({ type: 'active', agentId, put: { ...put, reportedAt: now } });
+    } else if (rec.key !== undefined) {
+      await ctx.store.removeActive(agentId, rec.key);
+      ctx.emit({ type: 'active', agentId, removedKey: rec.key });
+      if (rec.action === 'delete') {
+        await this.reverted(rec.key, index);
+      }
+    }
+  }
+}
+
+/** Applies one agent's run of reports, in arrival order (call inside the frame batch's transaction). */
+export async function applyReports(
+  ctx: ManagerContext,
+  agentId: string,
+  reports: readonly Report[],
+): Promise<void> {
+  const run = new ReportRun(ctx, agentId, ctx.now());
+  const executions = reports.flatMap((r) =>
+    r.type === 'execution'
+      ? [{ ...r.frame.record, agentId, orderSeq: r.frame.seq, receivedAt: run.now }]
+      : [],
+  );
+  const fresh = await ctx.store.recordExecutions(executions);
+  executions.forEach((execution, i) => {
+    if (fresh[i] === true) {
+      ctx.emit({ type: 'execution', agentId, status: execution.status, execution });
+    }
+  });
+  const seqs = new Set<number>();
+  for (const r of reports) {
+    const seq = r.type === 'ack' ? r.seq : r.frame.seq;
+    if (seq !== undefined) {
+      seqs.add(seq);
+    }
+  }
+  for (const o of await ctx.store.getOrders(agentId, [...seqs])) {
+    run.orders.set(o.seq, o);
+  }
+  reports.forEach((r, i) => {
+    if (r.type === 'ack') {
+      run.ack(r.seq);
+    } else {
+      run.executed(r.frame, i);
+    }
+  });
+  await ctx.store.updateOrders(run.updates);
+  for (const [i, r] of reports.entries()) {
+    if (r.type === 'execution') {
+      await run.active(r.frame, i);
+    }
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * The manager store's bulk methods on SQLite (enqueueOrders, getOrders, updateOrders,
+ * recordExecutions): each one transaction of prepared statements, storing what the one-at-a-time
+ * methods called in the same order would (test/contract/manager-store-bulk.contract.ts).
+ */
+import type { FleetExecution } from '../protocol/fleet-records.js';
+import type { NewOrder, OrderUpdateOf, StoredOrder } from '../core/orders/manager-store.js';
+import { SqliteManagerConsole } from './sqlite-manager-console.js';
+import { nul } from './sqlite-rows.js';
+import { UPDATE_COLUMNS, rowToOrder, type OrderRow } from './sqlite-manager-rows.js';
+
+export class SqliteManagerBulk extends SqliteManagerConsole {
+  enqueueOrders(orders: readonly NewOrder[]): StoredOrder[] {
+    return this.db
+      .transaction((): StoredOrder[] => {
+        const last = new Map<string, number>();
+        const insert = this.q(
+          `INSERT INTO orders (agent_id, seq, kind, source, ar_name, key, alert_id, payload, state, created_at, expires_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?) RETURNING *`,
+        );
+        return orders.map((o) => {
+          let before = last.get(o.agentId);
+          if (before === undefined) {
+            const r = this.q('SELECT MAX(seq) AS m FROM orders WHERE agent_id = ?').get(o.agentId) as {
+              m: number | null;
+            };
+            before = r.m ?? 0;
+          }
+          last.set(o.agentId, before + 1);
+          const row = insert.get(
+            o.agentId,
+            before + 1,
+            o.kind,
+            o.source,
+            nul(o.arName),
+            nul(o.key),
+            nul(o.alertId),
+            o.payload,
+            o.createdAt,
+            o.expiresAt,
+          ) as OrderRow | undefined;
+          if (row === undefined) {
+            throw new Error('order insert returned no row');
+          }
+          return rowToOrder(row);
+        });
+      })
+      .immediate();
+  }
+
+  getOrders(agentId: string, seqs: readonly number[]): StoredOrder[] {
+    const rows = this.q(
+      'SELECT * FROM orders WHERE agent_id = ? AND seq IN (SELECT value FROM json_each(?)) ORDER BY seq',
+    ).all(agentId, JSON.stringify(seqs));
+    return (rows as OrderRow[]).map(rowToOrder);
+  }
+
+  updateOrders(updates: readonly OrderUpdateOf[]): void {
+    // One statement for every shape of update: a column not given keeps its value (COALESCE).
+    const sets = UPDATE_COLUMNS.map(([, column]) => `${column} = COALESCE(?, ${column})`);
+    const update = this.q(`UPDATE orders SET state = ?, ${sets.join(', ')} WHERE agent_id = ? AND seq = ?`);
+    this.db.transaction(() => {
+      for (const { agentId, seq, update: u } of updates) {
+        update.run(u.state, ...UPDATE_COLUMNS.map(([field]) => nul(u[field])), agentId, seq);
+      }
+    })();
+  }
+
+  recordExecutions(execs: readonly FleetExecution[]): boolean[] {
+    const insert = this.q(
+      'INSERT OR IGNORE INTO executions (agent_id, id, order_seq, received_at, record) VALUES (?, ?, ?, ?, ?)',
+    );
+    return this.db.transaction(() =>
+      execs.map((e) => {
+        const { orderSeq, receivedAt, ...record } = e;
+        return insert.run(e.agentId, e.id, nul(orderSeq), receivedAt, JSON.stringify(record)).changes > 0;
+      }),
+    )();
+  }
+}
