@@ -180,8 +180,8 @@ export function bindExecqSocket(
         path,
         poll: backlog.poll,
         close: () => {
+          backlog.open = false; // nothing more is read; what is held is handed over
           backlog.flush();
-          backlog.open = false;
           socket.close();
           rmSync(path, { force: true });
         },
