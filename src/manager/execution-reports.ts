@@ -9,12 +9,12 @@
  */
 import { nextOrderState, type OrderEvent } from '../core/orders/order-state.js';
 import type { OrderUpdate, OrderUpdateOf, StoredOrder } from '../core/orders/manager-store.js';
-import type { ExecutionFrame } from '../protocol/link.js';
+import type { ExecutionItem } from '../protocol/link.js';
 import type { ManagerContext } from './manager-context.js';
 
 export type Report =
   | { readonly type: 'ack'; readonly seq: number }
-  | { readonly type: 'execution'; readonly frame: ExecutionFrame };
+  | { readonly type: 'execution'; readonly frame: ExecutionItem };
 
 /** One run's state: the orders read once, the writes queued, when each became executed. */
 class ReportRun {
@@ -52,7 +52,7 @@ class ReportRun {
     }
   }
 
-  executed(frame: ExecutionFrame, index: number): void {
+  executed(frame: ExecutionItem, index: number): void {
     const order = frame.seq === undefined ? undefined : this.orders.get(frame.seq);
     if (order === undefined) {
       return;
@@ -90,7 +90,7 @@ class ReportRun {
   }
 
   /** The key's active state after the execution reported at `index`. */
-  async active(frame: ExecutionFrame, index: number): Promise<void> {
+  async active(frame: ExecutionItem, index: number): Promise<void> {
     const { ctx, agentId, now } = this;
     const rec = frame.record;
     if (frame.active !== null) {
