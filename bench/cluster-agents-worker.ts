@@ -147,6 +147,9 @@ function dial(a: Agent): Promise<void> {
         resolve();
         return;
       }
+      if (f.type === 'orders') {
+        return; // sent only to agents whose hello asks for batches; these do not
+      }
       ws.send(encodeFrame({ type: 'ack', seq: f.seq }));
       if (f.seq > a.lastSeq) {
         a.lastSeq = f.seq;
