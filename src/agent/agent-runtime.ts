@@ -159,13 +159,15 @@ async function bindSocket(
     return undefined;
   }
   const bind = opts.bindExecq ?? bindExecqSocket;
-  return bind(
+  const socket = await bind(
     paths.execq,
     (text) => void execd.submit(text),
     (err) => {
       log.error(`(1210): Queue '${paths.execq}' not accessible: '${err.message}'.`);
     },
   );
+  execd.attachIntake(socket.poll);
+  return socket;
 }
 
 interface StopParts {

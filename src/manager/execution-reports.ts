@@ -19,9 +19,14 @@ export type Report =
 /** One run's state: the orders read once, the writes queued, when each became executed. */
 class ReportRun {
   readonly orders = new Map<number, StoredOrder>();
-  readonly updates: OrderUpdateOf[] = [];
+  /** The writes, one per order (an ack and an execution of one order merge into one update). */
+  private readonly writes = new Map<number, OrderUpdateOf>();
   /** Seq -> index of the report that made the order `executed` in this run. */
   readonly executedAt = new Map<number, number>();
+
+  get updates(): OrderUpdateOf[] {
+    return [...this.writes.values()];
+  }
 
   constructor(
     private readonly ctx: ManagerContext,
@@ -36,7 +41,12 @@ class ReportRun {
       return false;
     }
     this.orders.set(order.seq, { ...order, ...fields, state });
-    this.updates.push({ agentId: order.agentId, seq: order.seq, update: { ...fields, state } });
+    const before = this.writes.get(order.seq)?.update;
+    this.writes.set(order.seq, {
+      agentId: order.agentId,
+      seq: order.seq,
+      update: { ...before, ...fields, state },
+    });
     this.ctx.emit({ type: 'order-state', agentId: order.agentId, seq: order.seq, state });
     return true;
   }

@@ -48,6 +48,9 @@ function bindExecqOnMain(
   return new Promise((resolve, reject) => {
     const socket: ExecqSocket = {
       path,
+      // The main thread reads the socket on its own event loop, which the agent's batch steps
+      // do not block: nothing to poll from here.
+      poll: () => undefined,
       close: () => {
         execq = undefined;
         post({ type: 'unbind-execq' });
