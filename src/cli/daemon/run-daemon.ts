@@ -15,9 +15,8 @@ export interface RunningDaemon {
 
 export type DaemonStarter = () => Promise<RunningDaemon>;
 
-export async function runDaemon(start: DaemonStarter, log: (msg: string) => void): Promise<void> {
-  let current = await start();
-  let busy = false;
+/** SIGHUP reopens the log files; SIGPIPE is ignored. */
+function onLogSignals(log: (msg: string) => void): void {
   process.on('SIGHUP', () => {
     const failed = reopenDaemonLogs();
     log(
@@ -27,18 +26,42 @@ export async function runDaemon(start: DaemonStarter, log: (msg: string) => void
     );
   });
   process.on('SIGPIPE', () => undefined);
-  await new Promise<void>((resolve) => {
+}
+
+/**
+ * Starts the daemon and resolves once a stop signal has stopped it. The signal handlers are in
+ * place before `start` runs: a SIGTERM that arrives during start-up (or right after the "running"
+ * line, before this function resumes) is a clean stop once the start has finished, never the
+ * default silent death of the process.
+ */
+export async function runDaemon(start: DaemonStarter, log: (msg: string) => void): Promise<void> {
+  let current: RunningDaemon | undefined;
+  let busy = false;
+  let requested: (() => void) | undefined;
+  onLogSignals(log);
+  const stopped = new Promise<void>((resolve) => {
+    const stopNow = (daemon: RunningDaemon): void => {
+      daemon.stop().then(resolve, (err: unknown) => {
+        log(`Stop failed: ${err instanceof Error ? err.message : String(err)}`);
+        process.exitCode = 1;
+        resolve();
+      });
+    };
     const stop = (signal: string): void => {
       if (busy) {
         return;
       }
       busy = true;
       log(`Received ${signal}: stopping.`);
-      current.stop().then(resolve, (err: unknown) => {
-        log(`Stop failed: ${err instanceof Error ? err.message : String(err)}`);
-        process.exitCode = 1;
-        resolve();
-      });
+      if (current !== undefined) {
+        stopNow(current);
+      } else {
+        requested = () => {
+          if (current !== undefined) {
+            stopNow(current);
+          }
+        };
+      }
     };
     for (const sig of ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const) {
       process.on(sig, () => {
@@ -46,7 +69,7 @@ export async function runDaemon(start: DaemonStarter, log: (msg: string) => void
       });
     }
     process.on('SIGUSR2', () => {
-      if (busy) {
+      if (busy || current === undefined) {
         return;
       }
       busy = true;
@@ -65,6 +88,9 @@ export async function runDaemon(start: DaemonStarter, log: (msg: string) => void
         });
     });
   });
+  current = await start();
+  requested?.();
+  await stopped;
 }
 
 /**
