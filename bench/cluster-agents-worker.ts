@@ -1,6 +1,6 @@
 /**
  * One process of simulated agents for `bench/cluster-nodes.ts`: enrolls COUNT agents over HTTPS
- * (the real `POST /enroll`, all through one node: enrollment is set-up, not measured), then opens
+ * (the real `POST /enroll` of one node: enrollment is set-up, not measured), then opens
  * one real mTLS WebSocket per agent to its first manager node and speaks the real link protocol
  * (hello with the last applied seq, active-list, ack of every order on arrival; no script runs).
  *
@@ -146,6 +146,9 @@ function dial(a: Agent): Promise<void> {
         }
         resolve();
         return;
+      }
+      if (f.type === 'orders') {
+        return; // sent only to agents whose hello asks for batches; these do not
       }
       ws.send(encodeFrame({ type: 'ack', seq: f.seq }));
       if (f.seq > a.lastSeq) {

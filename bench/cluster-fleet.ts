@@ -213,7 +213,7 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
     for (let w = 0, first = 0; first < o.agents; w++, first += per) {
       const count = Math.min(per, o.agents - first);
       const a = {
-        enrollPort: nodes[0]?.port,
+        enrollPort: nodes[w % nodes.length]?.port,
         ports: nodes.map((n) => n.port),
         password,
         ca,
@@ -226,7 +226,7 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
     const t1 = Date.now();
     const all = [...workers, ...nodes.map((n) => n.child)];
     await untilAlive('enrollment', 600_000, all, () => workers.every((w) => w.out.includes('enrolled\n')));
-    o.log(`${o.agents} agents enrolled through node 0 in ${Date.now() - t1} ms`);
+    o.log(`${o.agents} agents enrolled (each worker through its own node) in ${Date.now() - t1} ms`);
     const t2 = Date.now();
     await untilAlive('agents connected', 300_000, all, () =>
       workers.every((w) => w.out.includes('connected ')),

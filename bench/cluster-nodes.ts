@@ -2,7 +2,8 @@
  * Issue #11's benchmarks: three manager nodes on this machine, entered where users enter. Real
  * `riposte manager --store postgres://... --bus postgres|nats://...` processes on one private
  * PostgreSQL 15 (and nats-server -js for the NATS module), 5,000 simulated agents
- * (`RIPOSTE_BENCH_N`) in worker processes, each enrolled through the real `POST /enroll` (of node 0)
+ * (`RIPOSTE_BENCH_N`) in worker processes, each enrolled through the real `POST /enroll` (worker w
+ * through node w mod 3)
  * and connected over its own mTLS WebSocket to its first node (agent i starts on node i mod 3),
  * speaking the real link protocol (bench/cluster-agents-worker.ts). Set-up: bench/cluster-fleet.ts.
  *

@@ -87,7 +87,8 @@ function connect(creds: { cert: string; key: string }): Promise<void> {
       if (f.type === 'welcome') {
         ws.send(encodeFrame({ type: 'active-list', items: [] }));
         resolve();
-      } else {
+      } else if (f.type === 'order') {
+        // `orders` batches go only to agents whose hello asks for them; these do not.
         ws.send(encodeFrame({ type: 'ack', seq: f.seq }));
         onOrder(f.seq);
       }

@@ -40,6 +40,8 @@ export interface AgentRuntimeOptions {
   readonly now?: () => number;
   /** Called after every execution is recorded (the manager link reports it). Optional. */
   readonly onExecution?: (executionId: number) => void;
+  /** Binds the execq socket (another thread may own it: runtime/local-agent-thread.ts). @default bindExecqSocket */
+  readonly bindExecq?: typeof bindExecqSocket;
 }
 
 export interface AgentRuntime {
@@ -130,7 +132,7 @@ export async function startAgentRuntime(opts: AgentRuntimeOptions): Promise<Agen
   log.info(
     `Restored active responses: ${restored.armed} armed, ${restored.reverted} overdue reverted, ${restored.reapplied} re-applied${rebooted ? ' (reboot detected)' : ''}.`,
   );
-  const socket = await bindSocket(paths, execd, log, opts.settings.disabled);
+  const socket = await bindSocket(paths, execd, log, opts);
   replaceFileNoFollow(paths.pidFile, `${process.pid}\n`, 0o640);
   log.info(`Started (pid: ${process.pid}).`);
   loopDelay.reset();
@@ -150,19 +152,22 @@ async function bindSocket(
   paths: AgentPaths,
   execd: Execd,
   log: DaemonLog,
-  disabled: boolean,
+  opts: Pick<AgentRuntimeOptions, 'settings' | 'bindExecq'>,
 ): Promise<ExecqSocket | undefined> {
-  if (disabled) {
+  if (opts.settings.disabled) {
     log.info('(1350): Active response disabled.');
     return undefined;
   }
-  return bindExecqSocket(
+  const bind = opts.bindExecq ?? bindExecqSocket;
+  const socket = await bind(
     paths.execq,
     (text) => void execd.submit(text),
     (err) => {
       log.error(`(1210): Queue '${paths.execq}' not accessible: '${err.message}'.`);
     },
   );
+  execd.attachIntake(socket.poll);
+  return socket;
 }
 
 interface StopParts {

@@ -9,18 +9,51 @@
  * it). So each wake-up drains what is queued, up to {@link MAX_READS_PER_TURN} datagrams, in one
  * event-loop turn: the sender gets the whole queue back at once, and the messages of one turn form
  * one batch downstream (execd's batch queues collect what one turn submits).
+ *
+ * While the daemon is busy (a batch step runs synchronously for a while), the sender would wait
+ * on the full queue until the step ends, so intake and the batch work would take turns. `poll()`,
+ * called by those steps, takes what is queued now into a bounded backlog (text only: nothing runs
+ * then); the backlog is handed to `onMessage` in order, on the next turn or before the next
+ * datagram, whichever comes first. The sender refills the queue meanwhile on the other CPU.
  */
 import { chmodSync, mkdirSync, readSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
-import unixDgram, { type UnixDgramSocket } from 'unix-dgram';
+import { performance } from 'node:perf_hooks';
+import type { createSocket, UnixDgramSocket } from 'unix-dgram';
+
+/**
+ * unix-dgram, loaded on first use: a native addon that is not context-aware loads in one thread
+ * of a process only, and `riposte start` runs agent 000 (which imports this module) on a worker
+ * thread while its main thread binds the socket (runtime/local-agent-thread.ts).
+ */
+interface UnixDgram {
+  readonly createSocket: typeof createSocket;
+}
+let dgramModule: UnixDgram | undefined;
+function unixDgram(): UnixDgram {
+  dgramModule ??= createRequire(import.meta.url)('unix-dgram') as UnixDgram;
+  return dgramModule;
+}
 
 export interface ExecqSocket {
   readonly path: string;
+  /**
+   * Takes the datagrams queued now into the backlog (see module doc); does nothing when called
+   * again within {@link POLL_EVERY_MS} or when the backlog is full. Never throws.
+   */
+  readonly poll: () => void;
+  /** Hands the backlog to `onMessage`, then closes the socket. */
   close(): void;
 }
 
 /** Most datagrams read in one event-loop turn (the rest wait for the next turn: timers, API). */
 export const MAX_READS_PER_TURN = 256;
+/** Least time between two reads by {@link ExecqSocket.poll} (a read of an empty queue costs a throw). */
+export const POLL_EVERY_MS = 0.5;
+/** The backlog's bounds: beyond them, `poll` leaves datagrams queued (the sender waits, as before). */
+export const MAX_BACKLOG_MESSAGES = 4096;
+const MAX_BACKLOG_BYTES = 16 * 1024 * 1024;
 /** Wazuh's OS_MAXSTR, the largest message; unix-dgram reads with the same buffer size. */
 const MAX_DATAGRAM_BYTES = 65_536;
 
@@ -46,6 +79,79 @@ function drainQueued(fd: number, max: number, onMessage: (text: string) => void)
   }
 }
 
+/**
+ * The datagrams taken off the socket and not yet handed to `onMessage`. Every datagram goes
+ * through it, so arrival order is kept: the backlog is handed over whole before anything read
+ * later (a poll during the hand-over fills the next backlog).
+ */
+class Backlog {
+  private texts: string[] = [];
+  private bytes = 0;
+  private flushQueued = false;
+  private lastPoll = 0;
+  open = true;
+
+  constructor(
+    private readonly fd: () => number,
+    private readonly onMessage: (text: string) => void,
+    private readonly report: (err: unknown) => void,
+  ) {}
+
+  readonly take = (text: string): void => {
+    this.texts.push(text);
+    this.bytes += text.length;
+  };
+
+  /** The datagram unix-dgram delivered, then what is queued behind it, all handed over now. */
+  delivered(text: string): void {
+    this.take(text);
+    this.read(MAX_READS_PER_TURN - 1);
+    this.flush();
+  }
+
+  readonly poll = (): void => {
+    const now = performance.now();
+    if (!this.open || now - this.lastPoll < POLL_EVERY_MS) {
+      return;
+    }
+    this.lastPoll = now;
+    const room = MAX_BACKLOG_MESSAGES - this.texts.length;
+    if (room <= 0 || this.bytes >= MAX_BACKLOG_BYTES) {
+      return;
+    }
+    this.read(room);
+    if (this.texts.length > 0 && !this.flushQueued) {
+      this.flushQueued = true;
+      setImmediate(() => {
+        this.flush();
+      });
+    }
+  };
+
+  flush(): void {
+    this.flushQueued = false;
+    const texts = this.texts;
+    this.texts = [];
+    this.bytes = 0;
+    for (const text of texts) {
+      try {
+        this.onMessage(text);
+      } catch (err) {
+        this.report(err); // one message's failure never drops the ones behind it
+      }
+      this.poll();
+    }
+  }
+
+  private read(max: number): void {
+    try {
+      drainQueued(this.fd(), max, this.take);
+    } catch (err) {
+      this.report(err);
+    }
+  }
+}
+
 /** Binds the socket (replacing a stale one) and calls `onMessage` with each datagram's text. */
 export function bindExecqSocket(
   path: string,
@@ -54,13 +160,15 @@ export function bindExecqSocket(
 ): Promise<ExecqSocket> {
   mkdirSync(dirname(path), { recursive: true, mode: 0o750 });
   rmSync(path, { force: true });
-  const socket: UnixDgramSocket = unixDgram.createSocket('unix_dgram', (buf: Buffer) => {
-    onMessage(buf.toString('utf8'));
-    try {
-      drainQueued(socket.fd, MAX_READS_PER_TURN - 1, onMessage);
-    } catch (err) {
+  const backlog = new Backlog(
+    () => socket.fd,
+    onMessage,
+    (err) => {
       onError(err instanceof Error ? err : new Error(String(err)));
-    }
+    },
+  );
+  const socket: UnixDgramSocket = unixDgram().createSocket('unix_dgram', (buf: Buffer) => {
+    backlog.delivered(buf.toString('utf8'));
   });
   return new Promise((resolve, reject) => {
     socket.once('error', reject);
@@ -70,7 +178,10 @@ export function bindExecqSocket(
       chmodSync(path, 0o660);
       resolve({
         path,
+        poll: backlog.poll,
         close: () => {
+          backlog.open = false; // nothing more is read; what is held is handed over
+          backlog.flush();
           socket.close();
           rmSync(path, { force: true });
         },
@@ -84,7 +195,7 @@ export function bindExecqSocket(
 const QUEUE_FULL = new Set([-11, 1]);
 
 function sendOnce(path: string, buf: Buffer): Promise<Error | undefined> {
-  const socket = unixDgram.createSocket('unix_dgram');
+  const socket = unixDgram().createSocket('unix_dgram');
   return new Promise((resolve) => {
     socket.send(buf, 0, buf.length, path, (err?: Error) => {
       socket.close();

@@ -15,7 +15,8 @@
  */
 import type { AgentStore } from '../core/execd/agent-store.js';
 import type { ExecutionRecord } from '../protocol/execution-records.js';
-import type { AgentFrame, ManagerFrame, OrderFrame } from '../protocol/link.js';
+import type { AgentFrame, ExecutionItem, ManagerFrame, OrderFrame } from '../protocol/link.js';
+import { ackFrames, executionFrames } from '../protocol/link-pack.js';
 import type { Execd } from '../agent/execd/execd.js';
 import type { DaemonLog } from '../log/daemon-log.js';
 
@@ -42,6 +43,8 @@ export class AgentLinkSession {
   private send: ((frame: AgentFrame) => void) | undefined;
   private ready = false;
   private welcomed = false;
+  /** The manager's welcome offered `acks` / `executions` batch frames. */
+  private batches = false;
   /** Every execution id <= floor was reported (or is known to the manager). */
   private floor = 0;
   private readonly sent = new Set<number>();
@@ -65,6 +68,7 @@ export class AgentLinkSession {
       version: this.deps.version,
       lastOrderSeq: this.lastSeq(),
       disabled: this.deps.disabled,
+      batches: true,
     });
   }
 
@@ -78,11 +82,18 @@ export class AgentLinkSession {
     if (frame.type === 'welcome') {
       this.floor = this.welcomed ? Math.min(this.floor, frame.lastExecutionId) : frame.lastExecutionId;
       this.welcomed = true;
+      this.batches = frame.batches === true;
       this.deps.installArConf(frame.arConf);
       this.sent.clear();
       this.ready = true;
       this.send?.({ type: 'active-list', items: this.deps.execd.listActive() });
       this.flush();
+      return;
+    }
+    if (frame.type === 'orders') {
+      for (const order of frame.orders) {
+        this.onOrder(order);
+      }
       return;
     }
     this.onOrder(frame);
@@ -194,13 +205,21 @@ export class AgentLinkSession {
         );
       }
     }
-    for (const { seq, then } of batch) {
-      if (marked) {
-        this.send?.({ type: 'ack', seq });
-      }
+    if (marked) {
+      this.sendAll(
+        this.batches ? ackFrames(batch.map((b) => b.seq)) : batch.map((b) => ({ type: 'ack', seq: b.seq })),
+      );
+    }
+    for (const { then } of batch) {
       then();
     }
   };
+
+  private sendAll(frames: readonly AgentFrame[]): void {
+    for (const f of frames) {
+      this.send?.(f);
+    }
+  }
 
   private onOrder(order: OrderFrame): void {
     const send = this.send;
@@ -310,6 +329,7 @@ export class AgentLinkSession {
       return;
     }
     let contiguous = true;
+    const items: ExecutionItem[] = [];
     for (const record of this.pending()) {
       if (record.status === 'running') {
         contiguous = false;
@@ -318,7 +338,7 @@ export class AgentLinkSession {
       if (!this.sent.has(record.id)) {
         const seq = this.orderSeqOf.get(record.id);
         const active = record.key === undefined ? null : (this.deps.store.getActive(record.key) ?? null);
-        send({ type: 'execution', record, active, ...(seq !== undefined ? { seq } : {}) });
+        items.push({ record, active, ...(seq !== undefined ? { seq } : {}) });
         this.sent.add(record.id);
         this.orderSeqOf.delete(record.id);
       }
@@ -327,6 +347,7 @@ export class AgentLinkSession {
         this.sent.delete(record.id);
       }
     }
+    this.sendAll(this.batches ? executionFrames(items) : items.map((i) => ({ type: 'execution', ...i })));
   }
 }
 

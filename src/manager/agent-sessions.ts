@@ -3,8 +3,9 @@
  * (orders are sent only to `ready` sessions, after the welcome). Transport-neutral: a session is
  * a WebSocket (link-server.ts) or the manager's in-process agent 000 (local-agent-link.ts).
  */
-import type { ManagerFrame } from '../protocol/link.js';
+import type { ManagerFrame, OrderFrame } from '../protocol/link.js';
 import { LinkClose } from '../protocol/link.js';
+import { orderFrames } from '../protocol/link-pack.js';
 
 export interface AgentSession {
   send(frame: ManagerFrame): void;
@@ -18,6 +19,10 @@ interface Entry {
   ready: boolean;
   /** Between markGreeting and markReady: frames sent meanwhile, held in order. */
   held: ManagerFrame[] | undefined;
+  /** The agent's hello offered `orders` batch frames. */
+  batches: boolean;
+  /** Orders sent in this event-loop turn, packed into batch frames at its end (batches only). */
+  out: OrderFrame[];
 }
 
 export class AgentSessions {
@@ -26,7 +31,7 @@ export class AgentSessions {
   /** Registers a new session; an older session of the same agent is closed (4409). */
   attach(agentId: string, session: AgentSession): void {
     const old = this.byId.get(agentId);
-    this.byId.set(agentId, { session, ready: false, held: undefined });
+    this.byId.set(agentId, { session, ready: false, held: undefined, batches: false, out: [] });
     old?.session.close(LinkClose.REPLACED, 'replaced by a newer connection');
   }
 
@@ -47,10 +52,11 @@ export class AgentSessions {
    * The hello arrived and the queued orders are being read (asynchronously): from now on `send`
    * holds frames (orders committed meanwhile) until {@link markReady}.
    */
-  markGreeting(agentId: string): void {
+  markGreeting(agentId: string, batches = false): void {
     const e = this.byId.get(agentId);
     if (e && !e.ready) {
       e.held ??= [];
+      e.batches = batches;
     }
   }
 
@@ -65,19 +71,44 @@ export class AgentSessions {
     }
     const sent = new Set<number>();
     for (const f of first) {
-      e.session.send(f);
+      this.deliver(e, f);
       if (f.type === 'order') {
         sent.add(f.seq);
       }
     }
     for (const f of e.held ?? []) {
       if (f.type !== 'order' || !sent.has(f.seq)) {
-        e.session.send(f);
+        this.deliver(e, f);
       }
     }
     e.held = undefined;
     e.ready = true;
     return true;
+  }
+
+  /**
+   * Sends `frame` to the entry's session. With batches, orders wait for the end of the current
+   * event-loop turn (a microtask, so no delay when idle) and go packed into `orders` frames; any
+   * other frame first sends the orders before it, so the order of frames never changes.
+   */
+  private deliver(e: Entry, frame: ManagerFrame): void {
+    if (e.batches && frame.type === 'order') {
+      if (e.out.push(frame) === 1) {
+        queueMicrotask(() => {
+          this.flushOrders(e);
+        });
+      }
+      return;
+    }
+    this.flushOrders(e);
+    e.session.send(frame);
+  }
+
+  private flushOrders(e: Entry): void {
+    const orders = e.out.splice(0);
+    for (const f of orders.length > 0 ? orderFrames(orders) : []) {
+      e.session.send(f);
+    }
   }
 
   isConnected(agentId: string): boolean {
@@ -103,7 +134,7 @@ export class AgentSessions {
     if (!e?.ready) {
       return false;
     }
-    e.session.send(frame);
+    this.deliver(e, frame);
     return true;
   }
 

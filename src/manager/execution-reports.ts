@@ -9,19 +9,24 @@
  */
 import { nextOrderState, type OrderEvent } from '../core/orders/order-state.js';
 import type { OrderUpdate, OrderUpdateOf, StoredOrder } from '../core/orders/manager-store.js';
-import type { ExecutionFrame } from '../protocol/link.js';
+import type { ExecutionItem } from '../protocol/link.js';
 import type { ManagerContext } from './manager-context.js';
 
 export type Report =
   | { readonly type: 'ack'; readonly seq: number }
-  | { readonly type: 'execution'; readonly frame: ExecutionFrame };
+  | { readonly type: 'execution'; readonly frame: ExecutionItem };
 
 /** One run's state: the orders read once, the writes queued, when each became executed. */
 class ReportRun {
   readonly orders = new Map<number, StoredOrder>();
-  readonly updates: OrderUpdateOf[] = [];
+  /** The writes, one per order (an ack and an execution of one order merge into one update). */
+  private readonly writes = new Map<number, OrderUpdateOf>();
   /** Seq -> index of the report that made the order `executed` in this run. */
   readonly executedAt = new Map<number, number>();
+
+  get updates(): OrderUpdateOf[] {
+    return [...this.writes.values()];
+  }
 
   constructor(
     private readonly ctx: ManagerContext,
@@ -36,7 +41,12 @@ class ReportRun {
       return false;
     }
     this.orders.set(order.seq, { ...order, ...fields, state });
-    this.updates.push({ agentId: order.agentId, seq: order.seq, update: { ...fields, state } });
+    const before = this.writes.get(order.seq)?.update;
+    this.writes.set(order.seq, {
+      agentId: order.agentId,
+      seq: order.seq,
+      update: { ...before, ...fields, state },
+    });
     this.ctx.emit({ type: 'order-state', agentId: order.agentId, seq: order.seq, state });
     return true;
   }
@@ -52,7 +62,7 @@ class ReportRun {
     }
   }
 
-  executed(frame: ExecutionFrame, index: number): void {
+  executed(frame: ExecutionItem, index: number): void {
     const order = frame.seq === undefined ? undefined : this.orders.get(frame.seq);
     if (order === undefined) {
       return;
@@ -90,7 +100,7 @@ class ReportRun {
   }
 
   /** The key's active state after the execution reported at `index`. */
-  async active(frame: ExecutionFrame, index: number): Promise<void> {
+  async active(frame: ExecutionItem, index: number): Promise<void> {
     const { ctx, agentId, now } = this;
     const rec = frame.record;
     if (frame.active !== null) {

@@ -42,6 +42,8 @@ interface Tally {
   dispatches: number;
   errors: string[];
   readonly reqs: OrderRequest[];
+  /** The ids of `agents`, built once per batch (not per alert: O(agents) each at 5,000 agents). */
+  readonly known: ReadonlySet<string>;
 }
 
 /** Plans one alert and adds its orders to the batch (nothing is written yet). */
@@ -51,7 +53,7 @@ function dispatchAlert(
   agents: readonly KnownAgent[],
   tally: Tally,
 ): void {
-  const known = new Set(agents.map((a) => a.id));
+  const known = tally.known;
   const createdAt = ctx.now();
   const plan = planAlert(alert, ctx.config, { agents, singleHost: ctx.singleHost });
   const reqs: OrderRequest[] = [];
@@ -108,11 +110,11 @@ export async function ingestAlerts(
   lines: readonly string[],
   checkpoint?: IngestCheckpoint,
 ): Promise<IngestSummary> {
-  const tally: Tally = { dispatches: 0, errors: [], reqs: [] };
   const rejected: { line: number; error: string }[] = [];
   let accepted = 0;
   let invalid = 0;
   const agents = await knownAgents(ctx);
+  const tally: Tally = { dispatches: 0, errors: [], reqs: [], known: new Set(agents.map((a) => a.id)) };
   const reject = (i: number, error: string): void => {
     invalid++;
     noteRejection(tally, rejected, i, error);

@@ -45,9 +45,10 @@ async function onHello(
     agentId,
     lastExecutionId: await ctx.store.lastExecutionId(agentId),
     arConf: ctx.arConf,
+    batches: true,
   });
   await expireDue(ctx);
-  await sendQueued(ctx, agentId);
+  await sendQueued(ctx, agentId, frame.batches === true);
 }
 
 async function onRejected(ctx: ManagerContext, agentId: string, seq: number, reason: string): Promise<void> {
@@ -86,7 +87,7 @@ async function onActiveList(
   }
 }
 
-type OtherFrame = Exclude<AgentFrame, { type: 'ack' | 'execution' }>;
+type OtherFrame = Exclude<AgentFrame, { type: 'ack' | 'acks' | 'execution' | 'executions' }>;
 
 function dispatchFrame(
   ctx: ManagerContext,
@@ -109,8 +110,12 @@ function reportsOf(frame: AgentFrame): Report[] | undefined {
   switch (frame.type) {
     case 'ack':
       return [{ type: 'ack', seq: frame.seq }];
+    case 'acks':
+      return frame.seqs.map((seq) => ({ type: 'ack', seq }));
     case 'execution':
       return [{ type: 'execution', frame }];
+    case 'executions':
+      return frame.items.map((item) => ({ type: 'execution', frame: item }));
     case 'hello':
     case 'rejected':
     case 'active-list':

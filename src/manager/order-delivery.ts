@@ -83,12 +83,13 @@ export async function queueOrders(
 }
 
 /**
- * Makes `agentId`'s session ready and sends every queued order, in seq order (after its hello).
+ * Makes `agentId`'s session ready and sends every queued order, in seq order (after its hello);
+ * `batches`: the agent's hello offered `orders` batch frames.
  * Orders committed meanwhile (while the queue was being read) are held by the session and sent
  * after, once each (see AgentSessions.markGreeting). Returns how many queued orders were sent.
  */
-export async function sendQueued(ctx: ManagerContext, agentId: string): Promise<number> {
-  ctx.sessions.markGreeting(agentId);
+export async function sendQueued(ctx: ManagerContext, agentId: string, batches = false): Promise<number> {
+  ctx.sessions.markGreeting(agentId, batches);
   const queued = await ctx.store.queuedOrders(agentId);
   return ctx.sessions.markReady(agentId, queued.map(frameOf)) ? queued.length : 0;
 }

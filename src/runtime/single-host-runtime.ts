@@ -3,8 +3,11 @@
  * agent 000, on one host. No TLS link, no enrollment, no network port: every location resolves to
  * agent 000, and alerts reach it as durable orders over the same link protocol a remote agent uses.
  * The REST API is attached by the caller (src/cli/daemon), which serves it on the home's socket.
+ *
+ * Agent 000 runs on its own worker thread (local-agent-thread.ts): the manager's ingest and the
+ * agent's executions use both cores. RIPOSTE_LOCAL_AGENT_THREAD=0 runs it on the main thread
+ * instead (the link over in-process calls: for comparison, and where threads are unwanted).
  */
-import type { AgentRuntime } from '../agent/agent-runtime.js';
 import type { DaemonLog } from '../log/daemon-log.js';
 import type { AlertsTailer } from '../ingest/alerts-file-tailer.js';
 import { createManagerService } from '../manager/manager-core.js';
@@ -13,9 +16,10 @@ import {
   startLocalAgent,
   startScheduler,
   startTailer,
-  type LocalAgent,
+  type ManagerHost,
   type ManagerHostOptions,
 } from './manager-host.js';
+import { startLocalAgentThread } from './local-agent-thread.js';
 import type { ManagerService } from '../manager/manager-service.js';
 
 export type SingleHostOptions = ManagerHostOptions;
@@ -23,8 +27,6 @@ export type SingleHostOptions = ManagerHostOptions;
 export interface SingleHostRuntime {
   readonly service: ManagerService;
   readonly home: string;
-  /** Agent 000. */
-  readonly agent: AgentRuntime;
   readonly log: DaemonLog;
   stop(): Promise<void>;
 }
@@ -39,9 +41,9 @@ export async function startSingleHostRuntime(opts: SingleHostOptions): Promise<S
     startedAt: Date.now(),
   });
   const scheduler = startScheduler(opts, host);
-  let local: LocalAgent;
+  let local: { stop(): Promise<void> };
   try {
-    local = await startLocalAgent(opts, host);
+    local = await startAgent000(opts, host);
   } catch (err) {
     scheduler.stop();
     await host.store.close();
@@ -54,16 +56,28 @@ export async function startSingleHostRuntime(opts: SingleHostOptions): Promise<S
   return {
     service,
     home: host.home,
-    agent: local.runtime,
     log: host.log,
     stop: async () => {
       await tailer?.stop();
       scheduler.stop();
-      local.link.close();
-      await local.runtime.stop();
+      await local.stop();
       await host.store.close();
       host.log.info('Stopped.');
       host.log.flush();
+    },
+  };
+}
+
+/** Agent 000 on its worker thread, or on this one with RIPOSTE_LOCAL_AGENT_THREAD=0. */
+async function startAgent000(opts: SingleHostOptions, host: ManagerHost): Promise<{ stop(): Promise<void> }> {
+  if (process.env['RIPOSTE_LOCAL_AGENT_THREAD'] !== '0') {
+    return startLocalAgentThread(opts, host);
+  }
+  const local = await startLocalAgent(opts, host);
+  return {
+    stop: async () => {
+      local.link.close();
+      await local.runtime.stop();
     },
   };
 }

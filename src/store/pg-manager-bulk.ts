@@ -1,6 +1,6 @@
 /**
  * The manager store's bulk methods on PostgreSQL (enqueueOrders, getOrders, updateOrders,
- * recordExecutions): one statement each over unnest(...) arrays (per agent for enqueueOrders), so
+ * recordExecutions): one statement each over unnest(...) arrays (two for enqueueOrders), so
  * a run of 500 reports costs a few round trips, not 1,500. Each stores what the one-at-a-time
  * methods called in the same order would (test/contract/manager-store-bulk.contract.ts).
  */
@@ -38,72 +38,68 @@ function executionJson(e: FleetExecution): string {
 }
 
 export abstract class PgManagerBulk extends PgManagerAgents {
-  /** Per agent: one counter bump of n and one multi-row insert (unnest), in one transaction. */
+  /**
+   * Two statements whatever the number of agents (a `location=all` fan-out to 5,000 agents, or 500
+   * alerts of 500 agents, is not 10,000 round trips): one counter bump per agent, in agent-id order
+   * (concurrent transactions take the seq-counter row locks in one order, so they cannot
+   * deadlock), then one multi-row insert (unnest), in one transaction.
+   */
   enqueueOrders(orders: readonly NewOrder[]): Promise<StoredOrder[]> {
-    return this.atomically(async () => {
-      const byAgent = new Map<string, number[]>();
-      orders.forEach((o, i) => {
-        const list = byAgent.get(o.agentId);
-        if (list === undefined) {
-          byAgent.set(o.agentId, [i]);
-        } else {
-          list.push(i);
-        }
-      });
-      const out: StoredOrder[] = [];
-      // Agents in id order: concurrent transactions take the seq-counter row locks in one order.
-      for (const [agentId, indexes] of [...byAgent].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-        const stored = await this.insertOrders(
-          agentId,
-          indexes.flatMap((i) => orders[i] ?? []),
-        );
-        indexes.forEach((i, j) => {
-          out[i] = stored[j] as StoredOrder;
-        });
-      }
-      return out;
-    });
-  }
-
-  /** Inserts one agent's orders with its next seqs, in the given order; returns them in that order. */
-  private async insertOrders(agentId: string, list: readonly NewOrder[]): Promise<StoredOrder[]> {
-    const counter = await this.rows<{ seq: number }>(
-      `INSERT INTO order_seqs (agent_id, last_seq) VALUES ($1, $2::bigint)
-         ON CONFLICT (agent_id) DO UPDATE SET last_seq = order_seqs.last_seq + $2::bigint RETURNING last_seq AS seq`,
-      [agentId, list.length],
-    );
-    const last = counter[0]?.seq;
-    if (last === undefined) {
-      throw new Error('order seq counter returned no row');
+    if (orders.length === 0) {
+      return Promise.resolve([]);
     }
-    const first = last - list.length + 1;
-    const rows = await this.rows<OrderRow>(
-      `INSERT INTO orders (agent_id, seq, kind, source, ar_name, key, alert_id, payload, state, created_at, expires_at)
-         SELECT $1, u.seq, u.kind, u.source, u.ar_name, u.key, u.alert_id, u.payload, 'queued', u.created_at, u.expires_at
-           FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-                       $9::bigint[], $10::bigint[])
-             AS u(seq, kind, source, ar_name, key, alert_id, payload, created_at, expires_at)
-         RETURNING ${ORDER_COLUMNS}`,
-      [
-        agentId,
-        list.map((_, j) => first + j),
-        list.map((o) => o.kind),
-        list.map((o) => o.source),
-        list.map((o) => nul(o.arName)),
-        list.map((o) => nul(o.key)),
-        list.map((o) => nul(o.alertId)),
-        list.map((o) => o.payload),
-        list.map((o) => o.createdAt),
-        list.map((o) => o.expiresAt),
-      ],
-    );
-    const bySeq = new Map(rows.map((r) => [r.seq, rowToOrder(r)]));
-    return list.map((_, j) => {
-      const o = bySeq.get(first + j);
-      if (o === undefined) {
-        throw new Error('order insert returned no row');
+    return this.atomically(async () => {
+      const counts = new Map<string, number>();
+      for (const o of orders) {
+        counts.set(o.agentId, (counts.get(o.agentId) ?? 0) + 1);
       }
-      return o;
+      const agents = [...counts.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      const bumped = await this.rows<{ agent_id: string; seq: number }>(
+        `INSERT INTO order_seqs (agent_id, last_seq)
+           SELECT u.agent_id, u.n FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS u(agent_id, n, ord)
+           ORDER BY u.ord
+         ON CONFLICT (agent_id) DO UPDATE SET last_seq = order_seqs.last_seq + EXCLUDED.last_seq
+         RETURNING agent_id, last_seq AS seq`,
+        [agents, agents.map((a) => counts.get(a) ?? 0)],
+      );
+      // Next seq of each agent: the first of its block, then one more per order, in the given order.
+      const next = new Map(bumped.map((r) => [r.agent_id, r.seq - (counts.get(r.agent_id) ?? 0) + 1]));
+      const seqs = orders.map((o) => {
+        const seq = next.get(o.agentId);
+        if (seq === undefined) {
+          throw new Error('order seq counter returned no row');
+        }
+        next.set(o.agentId, seq + 1);
+        return seq;
+      });
+      const rows = await this.rows<OrderRow>(
+        `INSERT INTO orders (agent_id, seq, kind, source, ar_name, key, alert_id, payload, state, created_at, expires_at)
+           SELECT u.agent_id, u.seq, u.kind, u.source, u.ar_name, u.key, u.alert_id, u.payload, 'queued', u.created_at, u.expires_at
+             FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                         $8::text[], $9::bigint[], $10::bigint[])
+               AS u(agent_id, seq, kind, source, ar_name, key, alert_id, payload, created_at, expires_at)
+           RETURNING ${ORDER_COLUMNS}`,
+        [
+          orders.map((o) => o.agentId),
+          seqs,
+          orders.map((o) => o.kind),
+          orders.map((o) => o.source),
+          orders.map((o) => nul(o.arName)),
+          orders.map((o) => nul(o.key)),
+          orders.map((o) => nul(o.alertId)),
+          orders.map((o) => o.payload),
+          orders.map((o) => o.createdAt),
+          orders.map((o) => o.expiresAt),
+        ],
+      );
+      const stored = new Map(rows.map((r) => [`${r.agent_id}\u0000${r.seq}`, rowToOrder(r)]));
+      return orders.map((o, i) => {
+        const order = stored.get(`${o.agentId}\u0000${seqs[i] ?? 0}`);
+        if (order === undefined) {
+          throw new Error('order insert returned no row');
+        }
+        return order;
+      });
     });
   }
 

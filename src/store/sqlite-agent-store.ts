@@ -52,6 +52,11 @@ function endParams(end: ExecutionEnd): Omit<ExecutionEndRow, 'id'> {
   };
 }
 
+/** The `count` ids ending at `last` (the rows of one multi-row INSERT), in insertion order. */
+export function consecutiveIds(last: number, count: number): number[] {
+  return Array.from({ length: count }, (_, i) => last - count + 1 + i);
+}
+
 /** The string items of a JSON array text (extra_args); [] for anything else. */
 function stringItems(json: string | null): string[] {
   if (json === null) {
@@ -204,12 +209,14 @@ class SqliteAgentStore implements AgentStore {
         if (g.keys.length === 0) {
           continue;
         }
-        const rows = this.st.recordReapplies.all({
+        const { changes, lastInsertRowid } = this.st.recordReapplies.run({
           keys: JSON.stringify(g.keys),
           started_at: g.startedAt,
           ...endParams(g.end),
         });
-        for (const [id] of rows) {
+        // One INSERT ... SELECT in our own write transaction: AUTOINCREMENT gives its rows the
+        // consecutive ids ending at lastInsertRowid (no 100,000-row RETURNING array to build).
+        for (const id of consecutiveIds(Number(lastInsertRowid), changes)) {
           ids.push(id);
         }
       }
@@ -224,8 +231,14 @@ class SqliteAgentStore implements AgentStore {
       return;
     }
     const last = Number(this.db.prepare('SELECT max(id) FROM executions').pluck().get() ?? 0);
+    const keep = Math.max(this.retention, inserted);
     if (Math.floor(last / AUTO_PRUNE_EVERY) > Math.floor((last - inserted) / AUTO_PRUNE_EVERY)) {
-      this.st.pruneExecutions.run(Math.max(this.retention, inserted));
+      // Ids are unique and <= last, so rows <= last - first + 1: when that is <= keep there is
+      // nothing to prune, and the OFFSET walk over `keep` rows (0.3 s at 100,000) is skipped.
+      const first = Number(this.db.prepare('SELECT min(id) FROM executions').pluck().get() ?? 0);
+      if (last - first + 1 > keep) {
+        this.st.pruneExecutions.run(keep);
+      }
     }
   }
 

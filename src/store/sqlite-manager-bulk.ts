@@ -9,6 +9,30 @@ import { SqliteManagerConsole } from './sqlite-manager-console.js';
 import { nul } from './sqlite-rows.js';
 import { UPDATE_COLUMNS, rowToOrder, type OrderRow } from './sqlite-manager-rows.js';
 
+/** The stored form of a just-inserted order (as rowToOrder reads it back). */
+function queuedOrder(o: NewOrder, seq: number): StoredOrder {
+  return {
+    agentId: o.agentId,
+    seq,
+    kind: o.kind,
+    source: o.source,
+    arName: o.arName,
+    key: o.key,
+    alertId: o.alertId,
+    payload: o.payload,
+    state: 'queued',
+    createdAt: o.createdAt,
+    expiresAt: o.expiresAt,
+    deliveredAt: undefined,
+    executedAt: undefined,
+    revertedAt: undefined,
+    expiredAt: undefined,
+    outcome: undefined,
+    executionId: undefined,
+    note: undefined,
+  };
+}
+
 export class SqliteManagerBulk extends SqliteManagerConsole {
   enqueueOrders(orders: readonly NewOrder[]): StoredOrder[] {
     return this.db
@@ -16,7 +40,7 @@ export class SqliteManagerBulk extends SqliteManagerConsole {
         const last = new Map<string, number>();
         const insert = this.q(
           `INSERT INTO orders (agent_id, seq, kind, source, ar_name, key, alert_id, payload, state, created_at, expires_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?) RETURNING *`,
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)`,
         );
         return orders.map((o) => {
           let before = last.get(o.agentId);
@@ -26,10 +50,11 @@ export class SqliteManagerBulk extends SqliteManagerConsole {
             };
             before = r.m ?? 0;
           }
-          last.set(o.agentId, before + 1);
-          const row = insert.get(
+          const seq = before + 1;
+          last.set(o.agentId, seq);
+          insert.run(
             o.agentId,
-            before + 1,
+            seq,
             o.kind,
             o.source,
             nul(o.arName),
@@ -38,11 +63,8 @@ export class SqliteManagerBulk extends SqliteManagerConsole {
             o.payload,
             o.createdAt,
             o.expiresAt,
-          ) as OrderRow | undefined;
-          if (row === undefined) {
-            throw new Error('order insert returned no row');
-          }
-          return rowToOrder(row);
+          );
+          return queuedOrder(o, seq); // what a read-back would give, without copying the payload back
         });
       })
       .immediate();

@@ -79,16 +79,13 @@ function prepareBulkStatements(db: Database.Database) {
          WHERE a.program IN (SELECT value FROM json_each(?))`,
       )
       .raw(true),
-    recordReapplies: db
-      .prepare<Omit<ExecutionEndRow, 'id'> & { keys: string; started_at: number }, [number]>(
-        `INSERT INTO executions (key, ar_name, program, action, agent_id, alert_id, rule_id, srcip, user,
+    recordReapplies: db.prepare<Omit<ExecutionEndRow, 'id'> & { keys: string; started_at: number }>(
+      `INSERT INTO executions (key, ar_name, program, action, agent_id, alert_id, rule_id, srcip, user,
                                  started_at, ended_at, exit_code, signal, timed_out, status, stderr_tail, note)
          SELECT a.key, a.ar_name, a.program, 'reapply', a.agent_id, a.alert_id, a.rule_id, a.srcip, a.user,
                 @started_at, @ended_at, @exit_code, @signal, @timed_out, @status, @stderr_tail, @note
-         FROM json_each(@keys) AS j JOIN active_responses AS a ON a.key = j.value
-         RETURNING id`,
-      )
-      .raw(true),
+         FROM json_each(@keys) AS j JOIN active_responses AS a ON a.key = j.value`,
+    ),
     endExecutions: db.prepare<Omit<ExecutionEndRow, 'id'> & { ids: string }>(
       `UPDATE executions SET key = coalesce(@key, key), action = coalesce(@action, action),
          ended_at = @ended_at, exit_code = @exit_code, signal = @signal, timed_out = @timed_out,

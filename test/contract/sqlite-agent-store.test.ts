@@ -9,11 +9,17 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { openSqliteAgentStore } from '../../src/store/sqlite-agent-store.js';
+import { consecutiveIds, openSqliteAgentStore } from '../../src/store/sqlite-agent-store.js';
 import { applyMigrations, schemaVersion } from '../../src/store/migrate.js';
 import { MIGRATIONS } from '../../src/store/migrations/index.js';
 import { agentStoreContract } from './agent-store.contract.js';
-import { assertRiposteError, fullActive, sampleActive, sampleStart } from './agent-store.fixtures.js';
+import {
+  assertRiposteError,
+  fullActive,
+  sampleActive,
+  sampleEnd,
+  sampleStart,
+} from './agent-store.fixtures.js';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'riposte-'));
 after(() => {
@@ -226,5 +232,72 @@ void describe('SQLite agent store: file permissions', () => {
     fs.chmodSync(file, 0o644);
     openSqliteAgentStore(file).close();
     assert.equal(modeOf(file), 0o600);
+  });
+});
+
+void describe('SQLite agent store: bulk re-apply records', () => {
+  void test('consecutiveIds lists the ids of one multi-row insert, oldest first', () => {
+    assert.deepEqual(consecutiveIds(12, 3), [10, 11, 12]);
+    assert.deepEqual(consecutiveIds(7, 1), [7]);
+    assert.deepEqual(consecutiveIds(7, 0), []);
+  });
+
+  void test('recordReapplies returns the id of each row it wrote, in order, after pruned history', () => {
+    const s = openSqliteAgentStore(freshFile());
+    try {
+      for (const k of ['ka', 'kb', 'kc']) {
+        s.putActive(sampleActive({ key: k }));
+      }
+      for (let i = 0; i < 5; i++) {
+        s.startExecution(sampleStart({ key: 'old' }));
+      }
+      s.pruneExecutions(2); // ids 1-3 gone: the new ids do not start at the row count
+      const failed = sampleEnd({ status: 'failed', exitCode: 255, stderrTail: 'boom' });
+      const ids = s.recordReapplies([
+        { keys: ['ka', 'missing', 'kb'], startedAt: 5, end: sampleEnd({ note: 're-applied after reboot' }) },
+        { keys: ['kc'], startedAt: 5, end: failed },
+        { keys: [], startedAt: 5, end: failed },
+      ]);
+      assert.equal(ids.length, 3, 'a key no longer active gets no record');
+      assert.deepEqual(
+        ids.map((id) => {
+          const r = s.getExecution(id);
+          return [r?.key, r?.action, r?.status, r?.note];
+        }),
+        [
+          ['ka', 'reapply', 'ok', 're-applied after reboot'],
+          ['kb', 'reapply', 'ok', 're-applied after reboot'],
+          ['kc', 'reapply', 'failed', undefined],
+        ],
+      );
+      assert.ok((ids[0] ?? 0) > 5);
+      assert.deepEqual(
+        s.listExecutions({ limit: 10 }).map((r) => r.id),
+        [...ids].reverse().concat([5, 4]),
+        'exactly these rows were added',
+      );
+    } finally {
+      s.close();
+    }
+  });
+
+  void test('a bulk record past the retention still prunes the oldest rows', () => {
+    const s = openSqliteAgentStore(freshFile(), { executionRetention: 3 });
+    try {
+      const keys = Array.from({ length: 1_200 }, (_, i) => `k${i}`);
+      s.transaction(() => {
+        for (const key of keys) {
+          s.putActive(sampleActive({ key }));
+        }
+        s.startExecution(sampleStart({ key: 'old' }));
+      });
+      const ids = s.recordReapplies([{ keys, startedAt: 5, end: sampleEnd() }]);
+      assert.equal(ids.length, 1_200);
+      const kept = s.listExecutions({ limit: 2_000 });
+      assert.equal(kept.length, 1_200, 'the older row is pruned, the bulk rows are kept');
+      assert.ok(kept.every((r) => r.action === 'reapply'));
+    } finally {
+      s.close();
+    }
   });
 });

@@ -159,6 +159,7 @@ export function plan(ctx: ExecdContext, script: StockScript, work: readonly Batc
   const view: View = new Map();
   const planned: Planned[] = [];
   for (const w of work) {
+    ctx.pollIntake?.();
     try {
       const p = planOne(ctx, script, w, view);
       if (p) {

@@ -43,4 +43,9 @@ export interface ExecdContext {
    * manager link peer); read for every message (core/match/never-block.ts). @default none
    */
   readonly protectedAddresses?: () => ProtectedAddresses;
+  /**
+   * Called often (per execution) by the synchronous steps of a batch, so that the intake can take
+   * what is queued meanwhile (ExecqSocket.poll: reads only, runs nothing). Absent: none.
+   */
+  readonly pollIntake?: () => void;
 }

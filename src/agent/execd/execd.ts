@@ -26,8 +26,8 @@ import { runAdd, type AddJob, type AddResult } from './run-add.js';
 import { runDelete, runReapply, type RevertReason, type RevertResult } from './run-delete.js';
 import { bulkReapply, type ReapplyRequest } from './bulk-reapply.js';
 
-/** Everything an ExecdContext holds but the parts Execd builds itself (order, pool, scheduler). */
-export type ExecdOptions = Omit<ExecdContext, 'order' | 'pool' | 'scheduler'> & {
+/** Everything an ExecdContext holds but the parts Execd builds itself (order, pool, scheduler, intake poll). */
+export type ExecdOptions = Omit<ExecdContext, 'order' | 'pool' | 'scheduler' | 'pollIntake'> & {
   /** Executions running at once. @default 16 */
   readonly poolSize?: number;
 };
@@ -47,6 +47,7 @@ export class Execd {
   private readonly inFlight = new Set<Promise<unknown>>();
   /** One batch queue per in-process program. */
   private readonly queues = new Map<string, BatchQueue<BatchWork>>();
+  private intakePoll: (() => void) | undefined;
 
   constructor(opts: ExecdOptions) {
     const scheduler = new RevertScheduler({
@@ -63,7 +64,13 @@ export class Execd {
       order: new KeyOrder(),
       pool: new WorkPool(opts.poolSize ?? 16),
       scheduler,
+      pollIntake: () => this.intakePoll?.(),
     };
+  }
+
+  /** The intake's poll (ExecqSocket.poll), which batch steps call while they run; see ExecdContext. */
+  attachIntake(poll: () => void): void {
+    this.intakePoll = poll;
   }
 
   /**

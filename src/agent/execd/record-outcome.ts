@@ -36,10 +36,9 @@ export interface EndFields {
   readonly note?: string | undefined;
 }
 
+/** `key` and `action` are present only when given (assigned, not spread: this runs per execution). */
 export function executionEnd(outcome: ScriptOutcome, fields: EndFields): ExecutionEnd {
-  return {
-    ...(fields.key !== undefined ? { key: fields.key } : {}),
-    ...(fields.action !== undefined ? { action: fields.action } : {}),
+  const end: { -readonly [K in keyof ExecutionEnd]: ExecutionEnd[K] } = {
     endedAt: outcome.endedAt,
     exitCode: outcome.exitCode ?? undefined,
     signal: outcome.signal ?? undefined,
@@ -48,4 +47,11 @@ export function executionEnd(outcome: ScriptOutcome, fields: EndFields): Executi
     stderrTail: outcome.stderrTail,
     note: noteOf(outcome, fields.note),
   };
+  if (fields.key !== undefined) {
+    end.key = fields.key;
+  }
+  if (fields.action !== undefined) {
+    end.action = fields.action;
+  }
+  return end;
 }

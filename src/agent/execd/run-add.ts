@@ -22,7 +22,7 @@ import { alertFacts, type AlertFacts } from './alert-facts.js';
 import type { ExecdContext } from './execd-context.js';
 import { addStart } from './execution-start.js';
 import { executionEnd } from './record-outcome.js';
-import { logInForce } from './response-log.js';
+import { isoOf, logInForce } from './response-log.js';
 
 /** An add that passed intake: a resolved program and its ar.conf timeout. */
 export interface AddJob {
@@ -238,9 +238,9 @@ export function failedEnd(ctx: ExecdContext, err: unknown, key: string | undefin
 export function noteFor(decision: AddDecision | undefined): string | undefined {
   switch (decision?.kind) {
     case 'extended':
-      return `already active: deadline moved to ${new Date(decision.active.expiresAt).toISOString()}`;
+      return `already active: deadline moved to ${isoOf(decision.active.expiresAt)}`;
     case 'started':
-      return `active until ${new Date(decision.active.expiresAt).toISOString()}`;
+      return `active until ${isoOf(decision.active.expiresAt)}`;
     case 'untracked':
     case undefined:
       return undefined;

@@ -81,6 +81,7 @@ function decideOne(
 ): BatchReply | undefined {
   const { ctx } = st;
   const { work: w } = p;
+  ctx.pollIntake?.();
   if (w.kind === 'add') {
     const facts = alertFacts(w.job.message);
     if (checkKeys === undefined) {
@@ -166,6 +167,7 @@ function outcomeOf(
 /** The record step for one execution, inside the outcome transaction. */
 function recordOne(st: DecideState, p: Planned, index: number, outcome: ScriptOutcome): void {
   const { work: w, key } = p;
+  st.ctx.pollIntake?.();
   if (p.executionId === undefined) {
     return;
   }
@@ -266,6 +268,7 @@ export async function runBatch(
     });
     for (const p of planned) {
       settle(ctx, p);
+      ctx.pollIntake?.();
     }
     if (result === 'timeout') {
       // The next batch of this program starts only once this one's OS work has settled: order.

@@ -1,0 +1,255 @@
+/**
+ * Batch frames of the link (orders, acks, executions): offered by a flag in hello / welcome (an
+ * older peer without it gets single frames), parsed within their bounds, packed under the frame
+ * cap in order, and applied by the agent exactly as the single frames would be.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  LINK_MAX_BATCH_ITEMS,
+  LINK_MAX_FRAME_BYTES,
+  encodeFrame,
+  parseAgentFrame,
+  parseManagerFrame,
+  type AgentFrame,
+  type ManagerFrame,
+  type OrderFrame,
+} from '../../src/protocol/link.js';
+import { ackFrames, executionFrames, orderFrames } from '../../src/protocol/link-pack.js';
+import { AgentSessions } from '../../src/manager/agent-sessions.js';
+import { AgentLinkSession } from '../../src/link/agent-link-session.js';
+import { tempAgentStore } from '../support/temp-agent-store.js';
+import { memoryDaemonLog } from '../../src/log/daemon-log.js';
+import type { ExecutionRecord } from '../../src/protocol/execution-records.js';
+
+const record: ExecutionRecord = {
+  id: 3,
+  key: 'firewall-drop-198.18.0.1',
+  arName: 'firewall-drop600',
+  program: 'active-response/bin/firewall-drop',
+  action: 'add',
+  agentId: '001',
+  alertId: undefined,
+  ruleId: 5712,
+  srcip: '198.18.0.1',
+  user: undefined,
+  startedAt: 1,
+  endedAt: 2,
+  exitCode: 0,
+  signal: undefined,
+  timedOut: false,
+  status: 'ok',
+  stderrTail: '',
+  note: undefined,
+};
+
+const add = (seq: number, message = `{"command":"add","n":${seq}}`): OrderFrame => ({
+  type: 'order',
+  seq,
+  kind: 'add',
+  message,
+});
+
+const seqsOf = (frames: readonly ManagerFrame[]): number[] =>
+  frames.flatMap((f) =>
+    f.type === 'orders' ? f.orders.map((o) => o.seq) : f.type === 'order' ? [f.seq] : [],
+  );
+
+/** One turn of the event loop. */
+const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+describe('link batch frames', () => {
+  test('batch frames and the batches flags survive encode -> parse; no flag, no batches', () => {
+    const agentFrames = [
+      { type: 'hello', version: '0.1.0', lastOrderSeq: 4, disabled: false, batches: true },
+      { type: 'acks', seqs: [1, 2, 3] },
+      {
+        type: 'executions',
+        items: [
+          { seq: 2, record, active: null },
+          { record, active: null },
+        ],
+      },
+    ] as const;
+    for (const f of agentFrames) {
+      assert.deepEqual(parseAgentFrame(encodeFrame(f)), { ok: true, frame: f });
+    }
+    const managerFrames = [
+      { type: 'welcome', agentId: '001', lastExecutionId: 0, arConf: '', batches: true },
+      { type: 'orders', orders: [add(1), { type: 'order', seq: 2, kind: 'revert', key: 'k' }] },
+    ] as const;
+    for (const f of managerFrames) {
+      assert.deepEqual(parseManagerFrame(encodeFrame(f)), { ok: true, frame: f });
+    }
+    const hello = parseAgentFrame('{"type":"hello","version":"0.0.9","lastOrderSeq":0,"disabled":false}');
+    assert.ok(hello.ok && hello.frame.type === 'hello' && hello.frame.batches === undefined);
+  });
+
+  test('a batch is refused when empty, over LINK_MAX_BATCH_ITEMS, or holding one bad item', () => {
+    const many = Array.from({ length: LINK_MAX_BATCH_ITEMS + 1 }, (_, i) => i + 1);
+    const bad: [string, string][] = [
+      ['{"type":"acks","seqs":[]}', 'invalid acks frame'],
+      [JSON.stringify({ type: 'acks', seqs: many }), 'invalid acks frame'],
+      ['{"type":"acks","seqs":[1,-2]}', 'invalid acks frame'],
+      [
+        JSON.stringify({
+          type: 'executions',
+          items: [
+            { record, active: null },
+            { record: {}, active: null },
+          ],
+        }),
+        'invalid executions frame',
+      ],
+    ];
+    for (const [text, error] of bad) {
+      assert.deepEqual(parseAgentFrame(text), { ok: false, error }, text.slice(0, 80));
+    }
+    assert.deepEqual(parseManagerFrame(JSON.stringify({ type: 'orders', orders: [add(1), add(0)] })), {
+      ok: false,
+      error: 'invalid orders frame',
+    });
+    assert.deepEqual(parseManagerFrame(JSON.stringify({ type: 'orders', orders: many.map((s) => add(s)) })), {
+      ok: false,
+      error: 'invalid orders frame',
+    });
+  });
+
+  test('packing keeps the order, the item cap and the frame cap (worst-case escaping included)', () => {
+    const orders = Array.from({ length: 2500 }, (_, i) => add(i + 1, `{"alert":"${'x'.repeat(900)}"}`));
+    // 64 KiB of control characters: each one becomes a 6-byte \uXXXX escape in JSON.
+    orders.splice(7, 0, add(100_000, '\u0001'.repeat(65_536)));
+    const frames = orderFrames(orders);
+    assert.deepEqual(
+      seqsOf(frames),
+      orders.map((o) => o.seq),
+    );
+    for (const f of frames) {
+      assert.ok(Buffer.byteLength(encodeFrame(f)) <= LINK_MAX_FRAME_BYTES);
+      assert.ok(f.type !== 'orders' || (f.orders.length > 1 && f.orders.length <= LINK_MAX_BATCH_ITEMS));
+      assert.ok(parseManagerFrame(encodeFrame(f)).ok);
+    }
+    assert.ok(frames.length < 100, `${frames.length} frames for 2,501 orders`);
+    assert.deepEqual(orderFrames([add(5)]), [add(5)], 'a lone order is a plain order frame');
+    const acks = ackFrames(Array.from({ length: 2001 }, (_, i) => i + 1));
+    assert.deepEqual(
+      acks.map((f) => (f.type === 'acks' ? f.seqs.length : f.type)),
+      [1000, 1000, 'ack'],
+    );
+    const big = { ...record, stderrTail: '\u0002'.repeat(4096) };
+    const items = Array.from({ length: 300 }, (_, i) => ({
+      seq: i + 1,
+      record: { ...big, id: i + 1 },
+      active: null,
+    }));
+    const reports = executionFrames(items);
+    assert.deepEqual(
+      reports.flatMap((f) =>
+        f.type === 'executions' ? f.items.map((x) => x.seq) : f.type === 'execution' ? [f.seq] : [],
+      ),
+      items.map((x) => x.seq),
+    );
+    for (const f of reports) {
+      assert.ok(Buffer.byteLength(encodeFrame(f)) <= LINK_MAX_FRAME_BYTES);
+      assert.ok(parseAgentFrame(encodeFrame(f)).ok);
+    }
+  });
+
+  test('the manager packs the orders of one turn for an agent that offered batches, not for an older one', async () => {
+    const sent = new Map<string, ManagerFrame[]>();
+    const sessions = new AgentSessions();
+    for (const [id, batches] of [
+      ['001', true],
+      ['002', false],
+    ] as const) {
+      sent.set(id, []);
+      sessions.attach(id, { address: 'x', send: (f) => sent.get(id)?.push(f), close: () => undefined });
+      sessions.markGreeting(id, batches);
+      sessions.markReady(id, [add(1), add(2)]);
+      for (let seq = 3; seq <= 5; seq++) {
+        assert.equal(sessions.send(id, add(seq)), true);
+      }
+    }
+    await turn();
+    const one = sent.get('001') ?? [];
+    const two = sent.get('002') ?? [];
+    assert.deepEqual(
+      one.map((f) => f.type),
+      ['orders'],
+    );
+    assert.deepEqual(seqsOf(one), [1, 2, 3, 4, 5]);
+    assert.deepEqual(
+      two.map((f) => f.type),
+      ['order', 'order', 'order', 'order', 'order'],
+    );
+    assert.deepEqual(seqsOf(two), [1, 2, 3, 4, 5]);
+  });
+
+  test('the agent runs each order of an orders frame once, acks and reports them in batches', async () => {
+    const store = tempAgentStore();
+    const submitted: number[] = [];
+    let n = 0;
+    const session = new AgentLinkSession({
+      execd: {
+        submit: (raw: string, seq?: number) => {
+          submitted.push(seq ?? -1);
+          n++;
+          const id = store.startExecution({ ...record, key: `k-${n}`, startedAt: 1 });
+          store.endExecution(id, {
+            endedAt: 2,
+            exitCode: 0,
+            signal: undefined,
+            timedOut: false,
+            status: 'ok',
+            stderrTail: '',
+            note: undefined,
+          });
+          return Promise.resolve({ executionId: id, key: `k-${n}`, decision: 'started' as const });
+        },
+        revert: () => Promise.resolve(undefined),
+        listActive: () => store.listActive(),
+      },
+      store,
+      log: memoryDaemonLog(),
+      version: 't',
+      disabled: false,
+      installArConf: () => undefined,
+    });
+    const sent: AgentFrame[] = [];
+    session.connected((f) => sent.push(f));
+    assert.deepEqual(sent[0], {
+      type: 'hello',
+      version: 't',
+      lastOrderSeq: 0,
+      disabled: false,
+      batches: true,
+    });
+    session.onFrame({ type: 'welcome', agentId: '001', lastExecutionId: 0, arConf: '', batches: true });
+    const frame: ManagerFrame = { type: 'orders', orders: [add(1), add(2), add(3)] };
+    session.onFrame(frame);
+    const reported = (): number[] =>
+      sent.flatMap((f) =>
+        f.type === 'executions'
+          ? f.items.map((i) => i.seq ?? -1)
+          : f.type === 'execution'
+            ? [f.seq ?? -1]
+            : [],
+      );
+    const acked = (): number[] =>
+      sent.flatMap((f) => (f.type === 'acks' ? f.seqs : f.type === 'ack' ? [f.seq] : []));
+    const deadline = Date.now() + 5000;
+    while (reported().length < 3 && Date.now() < deadline) {
+      await turn();
+    }
+    assert.deepEqual(submitted, [1, 2, 3]);
+    assert.deepEqual(acked(), [1, 2, 3]);
+    assert.deepEqual(reported(), [1, 2, 3]);
+    assert.ok(sent.some((f) => f.type === 'acks') && sent.some((f) => f.type === 'executions'));
+    session.onFrame(frame); // redelivered after a reconnect: acked again, never run twice
+    await turn();
+    await turn();
+    assert.deepEqual(submitted, [1, 2, 3]);
+    assert.deepEqual(acked(), [1, 2, 3, 1, 2, 3]);
+    assert.deepEqual(reported(), [1, 2, 3]);
+  });
+});
