@@ -3,8 +3,8 @@
  * `riposte manager --store postgres://... --bus postgres|nats://...` processes on one private
  * PostgreSQL 15 (and nats-server -js for the NATS module), 5,000 simulated agents
  * (`RIPOSTE_BENCH_N`) in worker processes, each enrolled through the real `POST /enroll` (worker w
- * through node w mod 3)
- * and connected over its own mTLS WebSocket to its first node (agent i starts on node i mod 3),
+ * through node w mod 3) and connected over its own mTLS WebSocket to its first node (agent i
+ * starts on node i mod 3),
  * speaking the real link protocol (bench/cluster-agents-worker.ts). Set-up: bench/cluster-fleet.ts.
  *
  * 1. fan-out: ROUNDS alerts of a `location=all` rule, each POSTed (HTTPS `POST /alerts`) to the
@@ -18,7 +18,7 @@
  *    alert POSTed to node 0: time until every agent of node 2 is welcomed by another node, and until
  *    every agent got that order.
  *
- * The whole run is bounded (`RIPOSTE_BENCH_TIMEOUT_S`, default 300 s): past it the next wait
+ * The whole run is bounded (`RIPOSTE_BENCH_TIMEOUT_S`, default 420 s): past it the next wait
  * fails, the module becomes a FAILED row and everything is torn down.
  */
 import os from 'node:os';
@@ -103,6 +103,9 @@ async function fanout(f: Fleet, agents: number): Promise<BenchReport[]> {
     await untilAlive(`fan-out round ${r}`, 60_000, f.workers, () => tagDone(f, tag));
     await new Promise((res) => setTimeout(res, 300));
   }
+  const lastSent = performance.now() - (now() - (sent.get(`fan-${ROUNDS}`) ?? now()));
+  const applied = await acksApplied(f, lastSent, 90_000);
+  log(`fan-out: every ack applied in the store ${Math.round(applied)} ms after the last round's alert`);
   const reps = await reportsOf(f.workers);
   const per: number[] = [];
   const everyAck: number[] = [];
@@ -137,6 +140,13 @@ async function fanout(f: Fleet, agents: number): Promise<BenchReport[]> {
       lowerIsBetter: true,
       note,
     },
+    {
+      name: "fan-out last alert -> every ack applied in the store (all orders 'delivered')",
+      value: applied,
+      unit: 'ms',
+      lowerIsBetter: true,
+      note: 'the nodes apply acks in their frame batcher (store round trips per agent); NaN: not within 90 s',
+    },
   ];
 }
 
@@ -149,6 +159,22 @@ async function storeCount(url: string, sql: string): Promise<number> {
   } finally {
     await c.end();
   }
+}
+
+/**
+ * Waits (at most `ms`) until no order is left `queued` in the store, i.e. every ack the agents sent
+ * was applied by the nodes; returns the ms waited from `t0` (performance.now()), NaN past `ms`.
+ */
+async function acksApplied(f: Fleet, t0: number, ms: number): Promise<number> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const queued = await storeCount(f.pgUrl, "SELECT count(*) AS n FROM orders WHERE state = 'queued'");
+    if (queued === 0) {
+      return performance.now() - t0;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return NaN;
 }
 
 async function ingest(f: Fleet, ids: readonly string[], total: number): Promise<BenchReport[]> {
@@ -175,17 +201,9 @@ async function ingest(f: Fleet, ids: readonly string[], total: number): Promise<
   const secs = (performance.now() - t0) / 1000;
   const stored = await storeCount(f.pgUrl, "SELECT count(*) AS n FROM orders WHERE alert_id LIKE 'ing-%'");
   const l1 = load();
-  let delivered = NaN;
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    const queued = await storeCount(f.pgUrl, "SELECT count(*) AS n FROM orders WHERE state = 'queued'");
-    if (queued === 0) {
-      delivered = (performance.now() - t0) / 1000;
-      break;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  const note = `${total} alerts in ${bodies.length} NDJSON POSTs over ${NODES} nodes; ${stored} orders in the store; none queued after ${delivered.toFixed(2)} s; load ${l0}->${l1}`;
+  const delivered = (await acksApplied(f, t0, 90_000)) / 1000;
+  const note = `${total} alerts in ${bodies.length} NDJSON POSTs over ${NODES} nodes; ${stored} orders in the store; every ack applied in the store (none queued) after ${delivered.toFixed(2)} s; load ${l0}->${l1}`;
+  log(note);
   if (stored !== total) {
     throw new Error(`ingest: ${stored} orders in the store for ${total} alerts`);
   }
@@ -212,7 +230,7 @@ async function failover(f: Fleet): Promise<BenchReport[]> {
   victim.child.proc.kill('SIGKILL');
   await postAlerts(f, survivor, [alert('100003', tag, '000', ip(999))]);
   const alive = [...f.workers, ...f.nodes.slice(0, NODES - 1).map((n) => n.child)];
-  await untilAlive('failover: the order at every agent', 60_000, alive, () => tagDone(f, tag));
+  await untilAlive('failover: the order at every agent', 120_000, alive, () => tagDone(f, tag));
   const reps = await reportsOf(f.workers);
   const moved = reps.flatMap((r) => r.failovers.filter(([closedAt]) => closedAt >= t0 - 1000));
   const welcomed = moved.map(([, at]) => at - t0).sort((a, b) => a - b);
@@ -237,31 +255,62 @@ async function failover(f: Fleet): Promise<BenchReport[]> {
   ];
 }
 
+/** After a failure: each node's last output, the orders' states per phase, each worker's tallies. */
+async function diagnose(f: Fleet): Promise<void> {
+  f.nodes.forEach((n, i) => {
+    log(`node ${i} output (tail):\n${n.child.out.slice(-1500)}`);
+  });
+  const c = new pg.Client({ connectionString: f.pgUrl });
+  await c.connect();
+  try {
+    const r = await c.query<{ phase: string; state: string; n: string }>(
+      "SELECT split_part(alert_id, '-', 1) AS phase, state, count(*) AS n FROM orders GROUP BY 1, 2 ORDER BY 1, 2",
+    );
+    log(`orders by phase and state: ${r.rows.map((x) => `${x.phase}/${x.state}=${x.n}`).join(' ')}`);
+  } finally {
+    await c.end();
+  }
+  const reps = await reportsOf(f.workers.filter((w) => w.proc.exitCode === null));
+  reps.forEach((rep, i) => {
+    const tags = Object.entries(rep.arrivals).filter(([t]) => !t.startsWith('ing-'));
+    log(
+      `worker ${i}: ${rep.orders} orders, ${rep.failovers.length} failovers, ${tags.map(([t, a]) => `${t}=${a.length}`).join(' ')}`,
+    );
+  });
+}
+
 async function measure(bus: 'postgres' | 'nats'): Promise<BenchReport[]> {
   const agents = envInt('RIPOSTE_BENCH_N', 5_000);
   const total = envInt('RIPOSTE_BENCH_ALERTS', 30_000);
   const fleet = await startFleet({ nodes: NODES, agents, workers: WORKERS, bus, log });
+  const label = bus === 'postgres' ? 'PostgreSQL NOTIFY' : 'NATS JetStream';
+  const rows: BenchReport[] = [];
+  // A phase that fails becomes a FAILED row (with the diagnosis on stderr); the others still report.
+  const phase = async (name: string, run: () => Promise<BenchReport[]>): Promise<void> => {
+    try {
+      rows.push(...(await run()));
+      log(`${name} done (load ${load()})`);
+    } catch (err) {
+      await diagnose(fleet).catch((e: unknown) => {
+        log(`diagnosis failed: ${String(e)}`);
+      });
+      const why = err instanceof Error ? err.message : String(err);
+      rows.push({ name: `${name}: FAILED`, value: NaN, unit: '', target: 0, lowerIsBetter: true, note: why });
+    }
+  };
   try {
     const ids = agentIds(fleet);
-    const rows = await fanout(fleet, agents);
-    log(`fan-out done (load ${load()})`);
-    rows.push(...(await ingest(fleet, ids, total)));
-    log(`ingest done (load ${load()})`);
-    rows.push(...(await failover(fleet)));
-    const label = bus === 'postgres' ? 'PostgreSQL NOTIFY' : 'NATS JetStream';
+    await phase('fan-out', () => fanout(fleet, agents));
+    await phase('ingest', () => ingest(fleet, ids, total));
+    await phase('failover', () => failover(fleet));
     return rows.map((r) => ({ ...r, name: `${r.name} (${label})` }));
-  } catch (err) {
-    fleet.nodes.forEach((n, i) => {
-      log(`node ${i} output (tail):\n${n.child.out.slice(-1500)}`);
-    });
-    throw err;
   } finally {
     await fleet.stop();
   }
 }
 
 function bounded(bus: 'postgres' | 'nats'): Promise<BenchReport[]> {
-  setDeadline(Date.now() + envInt('RIPOSTE_BENCH_TIMEOUT_S', 300) * 1000);
+  setDeadline(Date.now() + envInt('RIPOSTE_BENCH_TIMEOUT_S', 420) * 1000);
   return measure(bus).finally(() => {
     setDeadline(Infinity);
   });

@@ -166,7 +166,11 @@ async function bindSocket(
       log.error(`(1210): Queue '${paths.execq}' not accessible: '${err.message}'.`);
     },
   );
-  execd.attachIntake(socket.poll);
+  // RIPOSTE_EXECQ_POLL=1: batch steps poll the socket while they run. Off by default: on the
+  // loaded 2-CPU machine it shortened intake but not the burst (BENCHMARKS.md, execq-burst).
+  if (process.env['RIPOSTE_EXECQ_POLL'] === '1') {
+    execd.attachIntake(socket.poll);
+  }
   return socket;
 }
 

@@ -2,14 +2,15 @@
  * A min-heap of (deadline, key) with lazy invalidation: pushing a key again supersedes its older
  * entries, and `remove` forgets it, without searching the heap. O(log n) per change, which keeps
  * 100,000 active responses cheap to re-arm and to extend.
+ *
+ * Memory (issue #12: 1,000,000 re-armed under 600 MB): the heap is two parallel arrays (keys, and
+ * deadlines as unboxed doubles), not one object per entry; each key string is shared by the heap
+ * and the lookup map, never copied.
  */
-interface Entry {
-  readonly expiresAt: number;
-  readonly key: string;
-}
-
 export class DeadlineHeap {
-  private readonly heap: Entry[] = [];
+  private keys: string[] = [];
+  /** Deadlines (epoch ms), parallel to `keys`; a JS array of numbers only, so V8 keeps it unboxed. */
+  private ats: number[] = [];
   private readonly current = new Map<string, number>();
 
   get size(): number {
@@ -19,20 +20,37 @@ export class DeadlineHeap {
   /** Sets (or moves) the deadline of `key`. */
   set(key: string, at: number): void {
     this.current.set(key, at);
-    this.heap.push({ expiresAt: at, key });
-    this.up(this.heap.length - 1);
+    this.keys.push(key);
+    this.ats.push(at);
+    this.up(this.keys.length - 1);
   }
 
   /**
-   * Sets many deadlines at once. The entries are kept as given (not copied): a restart's 1,000,000
-   * rows from the store are the heap's own entries. Sorted input (the store lists deadlines in
-   * order) is already a valid heap, so nothing moves.
+   * Sets many deadlines at once: `keys[i]` expires at `ats[i]`. On an empty heap the arrays are
+   * kept as given (not copied): a restart's 1,000,000 rows from the store are the heap's own
+   * arrays. Sorted input (the store lists deadlines in order) is already a valid heap, so nothing
+   * moves.
    */
-  setMany(entries: readonly Entry[]): void {
-    for (const e of entries) {
-      this.current.set(e.key, e.expiresAt);
-      this.heap.push(e);
-      this.up(this.heap.length - 1);
+  setMany(keys: string[], ats: number[]): void {
+    if (keys.length !== ats.length) {
+      throw new RangeError(`setMany: ${keys.length} keys but ${ats.length} deadlines`);
+    }
+    const adopt = this.keys.length === 0;
+    if (adopt) {
+      this.keys = keys;
+      this.ats = ats;
+    }
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i] as string;
+      const at = ats[i] as number;
+      this.current.set(key, at);
+      if (adopt) {
+        this.up(i);
+      } else {
+        this.keys.push(key);
+        this.ats.push(at);
+        this.up(this.keys.length - 1);
+      }
     }
   }
 
@@ -43,49 +61,52 @@ export class DeadlineHeap {
   /** Earliest live deadline, or undefined when empty. */
   peek(): number | undefined {
     this.dropStale();
-    return this.heap[0]?.expiresAt;
+    return this.keys.length === 0 ? undefined : this.ats[0];
   }
 
   /** Removes and returns every key whose deadline is <= now, earliest first. */
   popDue(now: number): string[] {
     const due: string[] = [];
     for (let at = this.peek(); at !== undefined && at <= now; at = this.peek()) {
-      const top = this.pop();
-      if (top) {
-        this.current.delete(top.key);
-        due.push(top.key);
+      const key = this.pop();
+      if (key !== undefined) {
+        this.current.delete(key);
+        due.push(key);
       }
     }
     return due;
   }
 
   private dropStale(): void {
-    for (let top = this.heap[0]; top && this.current.get(top.key) !== top.expiresAt; top = this.heap[0]) {
+    while (this.keys.length > 0 && this.current.get(this.keys[0] as string) !== this.ats[0]) {
       this.pop();
     }
   }
 
-  private pop(): Entry | undefined {
-    const top = this.heap[0];
-    const last = this.heap.pop();
-    if (last && this.heap.length > 0) {
-      this.heap[0] = last;
+  /** Removes the root; returns its key. */
+  private pop(): string | undefined {
+    const top = this.keys[0];
+    const lastKey = this.keys.pop();
+    const lastAt = this.ats.pop();
+    if (lastKey !== undefined && lastAt !== undefined && this.keys.length > 0) {
+      this.keys[0] = lastKey;
+      this.ats[0] = lastAt;
       this.down(0);
     }
     return top;
   }
 
   private less(i: number, j: number): boolean {
-    return (this.heap[i]?.expiresAt ?? Infinity) < (this.heap[j]?.expiresAt ?? Infinity);
+    return (this.ats[i] ?? Infinity) < (this.ats[j] ?? Infinity);
   }
 
   private swap(i: number, j: number): void {
-    const a = this.heap[i];
-    const b = this.heap[j];
-    if (a && b) {
-      this.heap[i] = b;
-      this.heap[j] = a;
-    }
+    const k = this.keys[i] as string;
+    this.keys[i] = this.keys[j] as string;
+    this.keys[j] = k;
+    const a = this.ats[i] as number;
+    this.ats[i] = this.ats[j] as number;
+    this.ats[j] = a;
   }
 
   private up(i: number): void {
@@ -95,14 +116,15 @@ export class DeadlineHeap {
   }
 
   private down(i: number): void {
+    const n = this.keys.length;
     for (;;) {
       const l = 2 * i + 1;
       const r = l + 1;
       let m = i;
-      if (l < this.heap.length && this.less(l, m)) {
+      if (l < n && this.less(l, m)) {
         m = l;
       }
-      if (r < this.heap.length && this.less(r, m)) {
+      if (r < n && this.less(r, m)) {
         m = r;
       }
       if (m === i) {

@@ -32,9 +32,12 @@ export class RevertScheduler {
     this.aim();
   }
 
-  /** Arms many keys at once (a restart: 100,000 deadlines, the timer aimed once). */
-  armMany(deadlines: readonly { readonly key: string; readonly expiresAt: number }[]): void {
-    this.heap.setMany(deadlines);
+  /**
+   * Arms many keys at once: `keys[i]` for `expiresAt[i]` (a restart: 100,000 deadlines, the timer
+   * aimed once). The scheduler takes the arrays over: the caller must not change them afterwards.
+   */
+  armMany(keys: string[], expiresAt: number[]): void {
+    this.heap.setMany(keys, expiresAt);
     this.aim();
   }
 

@@ -108,9 +108,12 @@ export function prepareStatements(db: Database.Database) {
       )
       .raw(true),
     countActive: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM active_responses'),
-    listDeadlines: db
-      .prepare<[], [string, number]>('SELECT key, expires_at FROM active_responses ORDER BY expires_at, key')
-      .raw(true),
+    listDeadlineKeys: db
+      .prepare<[], string>('SELECT key FROM active_responses ORDER BY expires_at, key')
+      .pluck(),
+    listDeadlineTimes: db
+      .prepare<[], number>('SELECT expires_at FROM active_responses ORDER BY expires_at, key')
+      .pluck(),
     getOffender: db.prepare<[string], { count: number }>('SELECT count FROM offenders WHERE key = ?'),
     setOffender: db.prepare<[string, number]>(
       'INSERT INTO offenders (key, count) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET count = excluded.count',

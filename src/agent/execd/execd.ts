@@ -9,6 +9,7 @@
  */
 import { isDryRunMessage } from '../../protocol/ar-message.js';
 import { restoreAction } from '../../core/execd/due-reverts.js';
+import { withoutRows } from '../../core/execd/deadline-columns.js';
 import type { InterruptedExecution } from '../../core/execd/agent-store.js';
 import type { ActiveResponse } from '../../protocol/execution-records.js';
 import { protectedTarget, type ProtectedAddresses } from '../../core/match/never-block.js';
@@ -148,24 +149,27 @@ export class Execd {
     const summary = { armed: 0, reverted: 0, reapplied: 0, interrupted: interrupted.length };
     const reapply: ReapplyRequest[] = [];
     const reverts: Promise<unknown>[] = [];
-    const armed: { key: string; expiresAt: number }[] = [];
-    for (const deadline of this.ctx.store.listDeadlines()) {
-      const { key, expiresAt } = deadline;
+    const deadlines = this.ctx.store.listDeadlines();
+    const revertedRows: number[] = [];
+    deadlines.keys.forEach((key, i) => {
+      const expiresAt = deadlines.expiresAt[i] as number;
       const action = reconcileDeletes.has(key) ? 'revert-now' : restoreAction({ expiresAt }, rebooted, now);
       if (action === 'revert-now') {
-        summary.reverted++;
+        revertedRows.push(i);
         reverts.push(this.revert(key, 'restore'));
-        continue;
+        return;
       }
-      armed.push(deadline);
       if (action === 'reapply-then-arm') {
         reapply.push({ key, note: 're-applied after reboot' });
       } else if (reconcileAdds.has(key)) {
         reapply.push({ key, note: 're-applied: its execution was interrupted' });
       }
-    }
-    summary.armed = armed.length;
-    this.ctx.scheduler.armMany(armed);
+    });
+    // The scheduler takes the store's arrays over (nothing copied unless some were overdue).
+    const armed = withoutRows(deadlines, revertedRows);
+    summary.reverted = revertedRows.length;
+    summary.armed = armed.keys.length;
+    this.ctx.scheduler.armMany(armed.keys, armed.expiresAt);
     summary.reapplied = reapply.length;
     const rest = await bulkReapply(this.ctx, reapply, rebooted ? 'after-reboot' : 'interrupted');
     await Promise.all(rest.map(({ key, note }) => this.reapply(key, note)));

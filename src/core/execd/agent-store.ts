@@ -15,6 +15,12 @@ import type {
   ExecutionStatus,
 } from '../../protocol/execution-records.js';
 
+/** Deadlines of the active responses, column-wise: `keys[i]` expires at `expiresAt[i]` (epoch ms). */
+export interface Deadlines {
+  readonly keys: string[];
+  readonly expiresAt: number[];
+}
+
 export interface ExecutionQuery {
   /** Most recent first; @default 100 */
   readonly limit?: number;
@@ -77,9 +83,10 @@ export interface AgentStore {
   countActive(): number;
   /**
    * Only the key and deadline of every active response, ordered like listActive: what a restart
-   * needs to re-arm 100,000 responses without loading their messages.
+   * needs to re-arm 100,000 responses without loading their messages. Column-wise (`keys[i]`
+   * expires at `expiresAt[i]`): two flat arrays, not one object per response.
    */
-  listDeadlines(): { key: string; expiresAt: number }[];
+  listDeadlines(): Deadlines;
 
   /** Repeated-offender counter for a key (0 when never seen). Counters never expire (Wazuh). */
   getOffenderCount(key: string): number;

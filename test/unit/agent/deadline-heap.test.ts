@@ -105,4 +105,36 @@ describe('DeadlineHeap', () => {
     assert.deepEqual(heap.popDue(15), ['early', 'mid']);
     assert.equal(heap.size, 1);
   });
+
+  test('setMany (adopting its arrays on an empty heap, or appending) matches the model', () => {
+    const pairs = fc.array(fc.tuple(keyArb, timeArb), { maxLength: 30 });
+    fc.assert(
+      fc.property(pairs, pairs, fc.array(opArb, { maxLength: 30 }), (first, second, ops) => {
+        const heap = new DeadlineHeap();
+        const model = new Map<string, number>();
+        for (const batch of [first, second]) {
+          heap.setMany(
+            batch.map(([k]) => k),
+            batch.map(([, at]) => at),
+          );
+          for (const [k, at] of batch) {
+            model.set(k, at);
+          }
+          assert.equal(heap.size, model.size);
+          assert.equal(heap.peek(), modelPeek(model));
+        }
+        for (const op of ops) {
+          step(heap, model, op);
+        }
+        assert.deepEqual([...heap.popDue(Infinity)].sort(), modelPopDue(model, Infinity).sort());
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test('setMany refuses arrays of different lengths', () => {
+    assert.throws(() => {
+      new DeadlineHeap().setMany(['a', 'b'], [1]);
+    }, RangeError);
+  });
 });
