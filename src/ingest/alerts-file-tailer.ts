@@ -16,6 +16,9 @@
  *   time, the position saved after each. A line failing alone is retried at the next polls, then
  *   skipped as poison with its offset saved past it (poison-line.ts; issue 13.2). For
  *   exactly-once delivery under failures, `onLines` must be all-or-nothing for a call.
+ * - A failure `isTransient` accepts (the consumer's store is down, restarting or full) is nobody's
+ *   line's fault: the batch is retried whole at the next polls, for as long as it takes, and never
+ *   counts towards poison. It is reported once per outage, not at every poll.
  * - One timer (a setTimeout chain, never overlapping); nothing throws from it, errors go to `onError`.
  */
 import { statSync } from 'node:fs';
@@ -23,7 +26,7 @@ import { open, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
 import { readSignature, signatureHolds } from './content-signature.js';
-import { readLineBatch, type LineBatch, type LineLimits } from './line-batch-reader.js';
+import { endsLine, isNotFound, readLineBatch, type LineBatch, type LineLimits } from './line-batch-reader.js';
 import { positiveInt, type AlertsTailer, type AlertsTailerOptions } from './alerts-tailer-options.js';
 import { PoisonLines } from './poison-line.js';
 import { decideStartOffset, type OpenedFile, type StartAt, type TailPosition } from './tail-position.js';
@@ -61,10 +64,6 @@ export function createAlertsTailer(opts: AlertsTailerOptions): AlertsTailer {
     poisonAttempts: positiveInt('poisonAttempts', opts.poisonAttempts, 3),
     startAt: opts.startAt ?? 'end',
   });
-}
-
-function isNotFound(err: unknown): boolean {
-  return err instanceof Error && (err as NodeJS.ErrnoException).code === 'ENOENT';
 }
 
 class AlertsFileTailer implements AlertsTailer {
@@ -226,6 +225,9 @@ class AlertsFileTailer implements AlertsTailer {
       this.poison.succeeded();
       return true;
     } catch (err) {
+      if (this.transient(err)) {
+        return false;
+      }
       this.report(err);
     }
     for (let i = 0; i < batch.lines.length; i++) {
@@ -247,6 +249,9 @@ class AlertsFileTailer implements AlertsTailer {
       this.poison.succeeded();
       return true;
     } catch (err) {
+      if (this.transient(err)) {
+        return false;
+      }
       const skipped = this.poison.failed({ dev: cur.dev, ino: cur.ino, end }, line, err);
       if (skipped) {
         this.report(skipped);
@@ -349,6 +354,16 @@ class AlertsFileTailer implements AlertsTailer {
     }
   }
 
+  /** True (and reported once per outage) when `err` is a transient failure of the consumer. */
+  private transient(err: unknown): boolean {
+    const transient = this.s.opts.isTransient?.(err) === true;
+    const first = transient ? this.poison.outage(err) : undefined;
+    if (first !== undefined) {
+      this.report(first);
+    }
+    return transient;
+  }
+
   private report(err: unknown): void {
     try {
       this.s.opts.onError?.(err instanceof Error ? err : new Error(String(err)));
@@ -356,11 +371,4 @@ class AlertsFileTailer implements AlertsTailer {
       // An error handler that throws must not kill the poll loop.
     }
   }
-}
-
-/** True when the byte just before `offset` is a newline. */
-async function endsLine(fh: FileHandle, offset: number): Promise<boolean> {
-  const b = Buffer.alloc(1);
-  const { bytesRead } = await fh.read(b, 0, 1, offset - 1);
-  return bytesRead === 1 && b[0] === 0x0a;
 }

@@ -27,6 +27,11 @@ export interface AlertsTailerOptions {
   readonly poisonAttempts?: number;
   /** Where a file that exists at the first poll starts when no position was saved. @default 'end' */
   readonly startAt?: StartAt;
+  /**
+   * True for a consumer failure that says nothing about the lines (e.g. its store is unreachable):
+   * the batch is retried whole at the next polls and never skipped as poison. @default none is
+   */
+  readonly isTransient?: (err: unknown) => boolean;
   /** Receives every error (I/O, consumer, oversized line). @default ignore */
   readonly onError?: (err: Error) => void;
 }

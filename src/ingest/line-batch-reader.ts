@@ -139,3 +139,15 @@ export async function readLineBatch(fh: FileHandle, from: ReadFrom, limits: Line
     }
   }
 }
+
+/** True for a "no such file" error (the path was renamed away or not created yet). */
+export function isNotFound(err: unknown): boolean {
+  return err instanceof Error && (err as NodeJS.ErrnoException).code === 'ENOENT';
+}
+
+/** True when the byte just before `offset` is a newline. */
+export async function endsLine(fh: FileHandle, offset: number): Promise<boolean> {
+  const b = Buffer.alloc(1);
+  const { bytesRead } = await fh.read(b, 0, 1, offset - 1);
+  return bytesRead === 1 && b[0] === 0x0a;
+}

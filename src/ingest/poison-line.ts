@@ -24,9 +24,26 @@ export class PoisonLines {
     private readonly path: string,
   ) {}
 
-  /** A line (or batch) was delivered: the failure streak ends. */
+  /** A transient failure was reported and nothing has been delivered since. */
+  private inOutage = false;
+
+  /** A line (or batch) was delivered: the failure streak, or the outage, ends. */
   succeeded(): void {
     this.failing = undefined;
+    this.inOutage = false;
+  }
+
+  /**
+   * The consumer failed transiently (its store is down): never counted against a line. Returns the
+   * error to report when this starts an outage, undefined while one goes on (reported once).
+   */
+  outage(error: unknown): Error | undefined {
+    if (this.inOutage) {
+      return undefined;
+    }
+    this.inOutage = true;
+    const reason = error instanceof Error ? error.message : String(error);
+    return new Error(`${reason} (lines kept: retried at every poll until this passes)`, { cause: error });
   }
 
   /**

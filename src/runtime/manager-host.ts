@@ -36,6 +36,7 @@ import {
 import type { ManagerEventListener, ManagerService } from '../manager/manager-service.js';
 import type { ManagerStore } from '../core/orders/manager-store.js';
 import { startOrderScheduler } from '../manager/order-scheduler.js';
+import { isStoreUnavailable } from '../store/store-unavailable.js';
 
 /** Options shared by both runtimes. */
 export interface ManagerHostOptions {
@@ -187,6 +188,8 @@ export async function startTailer(
     },
     startAt: opts.alertsStartAt ?? 'end',
     ...(opts.alertsPollMs !== undefined ? { pollMs: opts.alertsPollMs } : {}),
+    // A store outage (PostgreSQL restarting, a full disk) holds the lines back until it ends.
+    isTransient: isStoreUnavailable,
     onError: (err) => {
       host.log.warn(`Alerts file '${opts.alertsFile}': ${err.message}`);
     },

@@ -93,7 +93,8 @@ test('an order stored on A reaches the agent held by B; a lost hand-off is re-se
   b.host.handler.opened('001', session);
   b.host.handler.frame('001', session, { type: 'hello', version: 'test', lastOrderSeq: 0, disabled: false });
   await waitFor('welcome', 5_000, () => (frames.some((f) => f.type === 'welcome') ? true : undefined));
-  assert.equal(b.host.ctx.sessions.isReady('001'), true);
+  // Ready once the queued orders were read and sent after the welcome (a store round trip later).
+  await waitFor('ready on B', 5_000, () => (b.host.ctx.sessions.isReady('001') ? true : undefined));
   assert.equal(a.host.ctx.sessions.isConnected('001'), false);
 
   const t0 = Date.now();

@@ -329,6 +329,45 @@ void describe('alerts file tailer: poison lines (issue 13.2)', () => {
   });
 });
 
+void describe('alerts file tailer: store outage', () => {
+  void test('a transient failure outlasting the poison attempts holds every line back, skips none, reports once', async () => {
+    const file = freshPath();
+    fs.writeFileSync(file, '');
+    const got: string[] = [];
+    let calls = 0;
+    let down = true;
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    const h = harness(file, {
+      poisonAttempts: 2,
+      isTransient: (err) => err === refused,
+      onLines: (ls) => {
+        calls += 1;
+        if (down) {
+          throw refused;
+        }
+        got.push(...ls);
+      },
+    });
+    await running(h, async () => {
+      fs.appendFileSync(file, lines(0, 5));
+      // Ten polls of a store that refuses: five times the poison threshold.
+      while (calls < 10) {
+        await h.tailer.drain();
+      }
+      assert.deepStrictEqual(got, [], 'nothing delivered while the store is down');
+      assert.equal(h.store.pos, undefined, 'no position saved past undelivered lines');
+      down = false;
+      await h.tailer.drain();
+      await h.tailer.drain();
+    });
+    assert.deepStrictEqual(seqs(got), range(0, 5), 'every line once, in order, after the outage');
+    assert.equal(h.errors.filter((e) => /Skipped/.test(e.message)).length, 0, 'nothing skipped as poison');
+    assert.equal(h.errors.length, 1, 'the outage reported once');
+    assert.match(h.errors[0]?.message ?? '', /ECONNREFUSED.*lines kept/);
+    assert.equal(h.store.pos?.offset, fs.statSync(file).size);
+  });
+});
+
 /** Appends lines [from, to) in chunks cut at arbitrary byte positions (partial lines on disk). */
 async function appendInPieces(file: string, from: number, to: number, step: number): Promise<void> {
   const text = lines(from, to);
