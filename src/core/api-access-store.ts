@@ -1,22 +1,33 @@
 /**
- * Persistence ports of the manager API's access control, implemented by store/sqlite-api-tokens.ts.
+ * Persistence ports of the manager API's access control, implemented by store/sqlite-api-tokens.ts
+ * (`<home>/var/api.db`, one node; synchronous) and store/pg-api-store.ts (the cluster's PostgreSQL,
+ * shared by every node). A method answers directly or with a promise: callers `await` it.
  */
 import type { ApiTokenRecord, AuditEntry, StoredApiToken } from '../protocol/api-access.js';
 
-/** Persistence port for API tokens. Synchronous (better-sqlite3); each method is one transaction. */
+type Answer<T> = T | Promise<T>;
+
+/** Persistence port for API tokens. Each method is one transaction. */
 export interface ApiTokenStore {
-  insert(token: StoredApiToken): void;
-  get(id: string): StoredApiToken | undefined;
+  insert(token: StoredApiToken): Answer<void>;
+  get(id: string): Answer<StoredApiToken | undefined>;
   /** All tokens, oldest first, without their hashes. */
-  list(): ApiTokenRecord[];
+  list(): Answer<ApiTokenRecord[]>;
   /** Returns false when there was no such token. */
-  remove(id: string): boolean;
-  touch(id: string, usedAt: number): void;
+  remove(id: string): Answer<boolean>;
+  touch(id: string, usedAt: number): Answer<void>;
 }
 
 /** Persistence port for the audit trail. Append-only. */
 export interface AuditLog {
-  append(entry: AuditEntry): void;
+  append(entry: AuditEntry): Answer<void>;
   /** Most recent first. */
-  list(limit: number): AuditEntry[];
+  list(limit: number): Answer<AuditEntry[]>;
+}
+
+/** Both ports on one database, and its lifetime. */
+export interface ApiAccessStore {
+  readonly tokens: ApiTokenStore;
+  readonly audit: AuditLog;
+  close(): Answer<void>;
 }

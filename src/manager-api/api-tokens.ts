@@ -38,7 +38,7 @@ export function hashSecret(secret: string): string {
 }
 
 /** Creates a token, stores its hash and returns the token string (the only time it exists). */
-export function mintApiToken(store: ApiTokenStore, opts: MintOptions): MintedToken {
+export async function mintApiToken(store: ApiTokenStore, opts: MintOptions): Promise<MintedToken> {
   if (!/^[\w.@-]{1,64}$/.test(opts.name)) {
     throw new RiposteError(
       ErrorCode.REQUEST_INVALID,
@@ -56,7 +56,7 @@ export function mintApiToken(store: ApiTokenStore, opts: MintOptions): MintedTok
     expiresAt,
     lastUsedAt: undefined,
   };
-  store.insert({ ...record, secretHash: hashSecret(secret) });
+  await store.insert({ ...record, secretHash: hashSecret(secret) });
   return { record, token: `${id}.${secret}` };
 }
 
@@ -64,12 +64,16 @@ export function mintApiToken(store: ApiTokenStore, opts: MintOptions): MintedTok
  * The token's record when `token` is valid at `now`; undefined otherwise (malformed, unknown,
  * wrong secret, expired). Records the use time when it can (a failed write does not refuse the token).
  */
-export function verifyApiToken(store: ApiTokenStore, token: string, now: number): ApiTokenRecord | undefined {
+export async function verifyApiToken(
+  store: ApiTokenStore,
+  token: string,
+  now: number,
+): Promise<ApiTokenRecord | undefined> {
   const m = TOKEN_RE.exec(token);
   if (!m?.[1] || !m[2]) {
     return undefined;
   }
-  const stored = store.get(m[1]);
+  const stored = await store.get(m[1]);
   if (!stored) {
     return undefined;
   }
@@ -82,7 +86,7 @@ export function verifyApiToken(store: ApiTokenStore, token: string, now: number)
     return undefined;
   }
   try {
-    store.touch(stored.id, now);
+    await store.touch(stored.id, now);
   } catch {
     // The use time is informational: failing to record it (e.g. SQLITE_FULL on a full disk) must
     // not turn a valid token into a failed request, or the operator loses the API (status, revert)
@@ -98,11 +102,15 @@ export function verifyApiToken(store: ApiTokenStore, token: string, now: number)
  * token string when one was created, undefined when an admin token already exists (the file is
  * then left alone: the token in it, if any, is still the valid one or was deliberately removed).
  */
-export function ensureAdminToken(store: ApiTokenStore, file: string, now: number): string | undefined {
-  if (store.list().some((t) => t.role === 'admin')) {
+export async function ensureAdminToken(
+  store: ApiTokenStore,
+  file: string,
+  now: number,
+): Promise<string | undefined> {
+  if ((await store.list()).some((t) => t.role === 'admin')) {
     return undefined;
   }
-  const minted = mintApiToken(store, { name: 'admin', role: 'admin', now });
+  const minted = await mintApiToken(store, { name: 'admin', role: 'admin', now });
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   fs.rmSync(file, { force: true });
   fs.writeFileSync(file, `${minted.token}\n`, { mode: 0o600, flag: 'wx' });

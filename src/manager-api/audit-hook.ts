@@ -56,7 +56,7 @@ export function installAudit(
     }
     const entry = auditEntry(request, reply.statusCode, opts.now());
     try {
-      audit.append(entry);
+      await audit.append(entry);
     } catch (err: unknown) {
       opts.log.error('audit write failed', { method: entry.method, path: entry.path, error: String(err) });
     }

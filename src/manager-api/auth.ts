@@ -61,19 +61,21 @@ export function routeAccess(request: FastifyRequest): RouteAccess {
  * Checks the request's token against the route's access level; sets `request.auth`.
  * @throws RiposteError AUTH_REQUIRED, AUTH_FORBIDDEN
  */
-export function authorize(
+export async function authorize(
   request: FastifyRequest,
   tokens: ApiTokenStore,
   now: number,
   sessions?: ConsoleSessions,
-): void {
+): Promise<void> {
   const access = routeAccess(request);
   if (access === 'public') {
     return;
   }
   const token = bearerToken(request.headers.authorization);
   const record =
-    token === undefined ? sessionRecord(request, sessions, now) : verifyApiToken(tokens, token, now);
+    token === undefined
+      ? await sessionRecord(request, sessions, now)
+      : await verifyApiToken(tokens, token, now);
   if (!record) {
     throw new RiposteError(
       ErrorCode.AUTH_REQUIRED,
@@ -93,12 +95,12 @@ export function authorize(
  * The record of the request's console session, if any; sets `request.consoleCsrf`.
  * @throws RiposteError AUTH_FORBIDDEN for a state-changing request without the session's CSRF token
  */
-function sessionRecord(
+async function sessionRecord(
   request: FastifyRequest,
   sessions: ConsoleSessions | undefined,
   now: number,
-): ApiTokenRecord | undefined {
-  const view = sessions?.resolve(cookieValue(request.headers.cookie, SESSION_COOKIE), now);
+): Promise<ApiTokenRecord | undefined> {
+  const view = await sessions?.resolve(cookieValue(request.headers.cookie, SESSION_COOKIE), now);
   if (view === undefined) {
     return undefined;
   }
@@ -124,6 +126,6 @@ export function installAuth(
   app.decorateRequest('auth', undefined);
   app.decorateRequest('consoleCsrf', undefined);
   app.addHook('onRequest', async (request) => {
-    authorize(request, tokens, now(), sessions);
+    await authorize(request, tokens, now(), sessions);
   });
 }

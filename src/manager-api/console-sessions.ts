@@ -76,7 +76,7 @@ export class ConsoleSessions {
   }
 
   /** The session's token record when the id is known, not idle too long and its token still valid. */
-  resolve(id: string | undefined, now: number): SessionView | undefined {
+  async resolve(id: string | undefined, now: number): Promise<SessionView | undefined> {
     if (id === undefined || !SESSION_ID_RE.test(id)) {
       return undefined;
     }
@@ -84,7 +84,7 @@ export class ConsoleSessions {
     if (s === undefined) {
       return undefined;
     }
-    const stored = this.tokens.get(s.tokenId);
+    const stored = await this.tokens.get(s.tokenId);
     const expired = stored?.expiresAt !== undefined && now > stored.expiresAt;
     if (stored === undefined || expired || now - s.lastUsedAt > SESSION_TTL_MS) {
       this.sessions.delete(id);

@@ -1,6 +1,7 @@
 /**
  * The runtime's entry to the REST layer (`CreateManagerApi` in manager/manager-service.ts): opens
- * the token store and audit trail at `<home>/var/api.db`, makes sure an admin token exists (first
+ * the token store and audit trail at `<home>/var/api.db` (in the shared PostgreSQL store on a
+ * cluster node), makes sure an admin token exists (first
  * start: written to `<home>/var/admin.token`, mode 0600), attaches the Prometheus metrics to the
  * service and returns a request handler for the runtime's HTTPS server.
  */
@@ -9,6 +10,8 @@ import { openDaemonLog } from '../log/daemon-log.js';
 import type { CreateManagerApi, ManagerApiHandle } from '../manager/manager-service.js';
 import { ManagerMetrics } from '../manager/metrics.js';
 import { openSqliteApiStore } from '../store/sqlite-api-tokens.js';
+import { openPgApiStore } from '../store/pg-api-store.js';
+import type { ApiAccessStore } from '../core/api-access-store.js';
 import { ensureAdminToken } from './api-tokens.js';
 import { buildManagerApi } from './build-manager-api.js';
 
@@ -23,10 +26,12 @@ export interface ManagerApiRuntimeHandle extends ManagerApiHandle {
 }
 
 export const createManagerApi: CreateManagerApi = async (ctx): Promise<ManagerApiRuntimeHandle> => {
-  const store = openSqliteApiStore(apiDbPath(ctx.home));
+  // A cluster node keeps tokens and audit in the shared PostgreSQL store: a token works on every node.
+  const store: ApiAccessStore =
+    ctx.storeUrl !== undefined ? await openPgApiStore(ctx.storeUrl) : openSqliteApiStore(apiDbPath(ctx.home));
   const log = openDaemonLog(ctx.home, 'info', 'manager-api');
   const tokenFile = ctx.adminTokenFile ?? adminTokenPath(ctx.home);
-  if (ensureAdminToken(store.tokens, tokenFile, Date.now()) !== undefined) {
+  if ((await ensureAdminToken(store.tokens, tokenFile, Date.now())) !== undefined) {
     log.info('first admin API token written', { file: tokenFile });
   }
   const metrics = new ManagerMetrics();
@@ -49,7 +54,7 @@ export const createManagerApi: CreateManagerApi = async (ctx): Promise<ManagerAp
     close: async () => {
       detach();
       await app.close();
-      store.close();
+      await store.close();
       log.flush();
     },
   };

@@ -175,6 +175,8 @@ export interface ManagerApiContext {
    * uses `<home>/var/api.token`, beside its API socket.
    */
   readonly adminTokenFile?: string;
+  /** A cluster node's PostgreSQL store (postgres://...): API tokens and audit are kept there. */
+  readonly storeUrl?: string;
 }
 
 /** Implemented by src/manager-api; called once by the runtime. */

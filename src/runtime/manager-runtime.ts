@@ -82,6 +82,18 @@ function clusterNodeOf(opts: ManagerRuntimeOptions): ClusterNode | undefined {
   return opts.cluster !== undefined ? createClusterNode(opts.cluster, opts.heartbeatMs ?? 10_000) : undefined;
 }
 
+/** The REST layer, when asked for; a cluster node's keeps tokens and audit in the shared store. */
+function createApi(
+  opts: ManagerRuntimeOptions,
+  service: ManagerService,
+  home: string,
+): Promise<ManagerApiHandle | undefined> {
+  const storeUrl = opts.cluster?.storeUrl;
+  return opts.createApi
+    ? opts.createApi({ service, home, ...(storeUrl !== undefined ? { storeUrl } : {}) })
+    : Promise.resolve(undefined);
+}
+
 /** Starts the manager. @throws RiposteError CONFIG_* when ossec.conf cannot be used. */
 export async function startManagerRuntime(opts: ManagerRuntimeOptions): Promise<ManagerRuntime> {
   refuseLocalAgentOnSharedStore(opts);
@@ -116,7 +128,7 @@ export async function startManagerRuntime(opts: ManagerRuntimeOptions): Promise<
     ...(opts.heartbeatMs !== undefined ? { heartbeatMs: opts.heartbeatMs } : {}),
     ...(opts.deadAfterMs !== undefined ? { deadAfterMs: opts.deadAfterMs } : {}),
   });
-  const api = opts.createApi ? await opts.createApi({ service, home }) : undefined;
+  const api = await createApi(opts, service, home);
   server.setApi(api);
   const listen = opts.listen ?? { host: '127.0.0.1', port: 1515 };
   const address = await server.listen(listen.host, listen.port);

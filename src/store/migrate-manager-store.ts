@@ -5,7 +5,8 @@
  * per-agent seq counters are seeded from the SQLite counters, never below the highest order seq),
  * executions (their numbering kept, the sequence moved past it), active lists and settings (the
  * alerts.json positions among them), plus `extraSettings` (the CA and the enrollment password the
- * caller read from the manager's home). A target holding any row is refused: a merge could reuse
+ * caller read from the manager's home), and the API tokens (hashes) and audit trail of the home's
+ * `var/api.db` when given. A target holding any row is refused: a merge could reuse
  * agent ids and seqs.
  */
 import Database from 'better-sqlite3';
@@ -83,6 +84,35 @@ async function insertRows(
   }
 }
 
+/** The API store's tables (`<home>/var/api.db`, sqlite-api-tokens.ts; pg-api-store.ts), copied after. */
+const API_TABLES: readonly (readonly [string, readonly string[]])[] = [
+  ['api_tokens', ['id', 'name', 'role', 'secret_hash', 'created_at', 'expires_at', 'last_used_at']],
+  [
+    'audit_log',
+    ['seq', 'at', 'token_id', 'token_name', 'role', 'method', 'path', 'status', 'agents', 'remote'],
+  ],
+];
+
+/** Copies the API store `apiFile` (tokens, audit with its numbering) into the open transaction. */
+async function copyApiStore(client: pg.ClientBase, apiFile: string, counts: MigrateCounts): Promise<void> {
+  const source = new Database(apiFile, { readonly: true, fileMustExist: true });
+  try {
+    for (const [table, columns] of API_TABLES) {
+      const rows = source.prepare(`SELECT ${columns.join(', ')} FROM ${table}`).all() as Record<
+        string,
+        unknown
+      >[];
+      await insertRows(client, table, columns, rows);
+      counts[table] = rows.length;
+    }
+  } finally {
+    source.close();
+  }
+  await client.query(
+    `SELECT setval(pg_get_serial_sequence('audit_log', 'seq'), COALESCE((SELECT MAX(seq) FROM audit_log), 0) + 1, false)`,
+  );
+}
+
 /** The `extra` settings the copied rows do not already hold (the store's own value wins). */
 function missingSettings(
   rows: readonly Record<string, unknown>[],
@@ -95,7 +125,7 @@ function missingSettings(
 }
 
 async function assertEmpty(client: pg.ClientBase): Promise<void> {
-  for (const [table] of TABLES) {
+  for (const [table] of [...TABLES, ...API_TABLES]) {
     const r = await client.query(`SELECT 1 FROM ${table} LIMIT 1`);
     if ((r.rowCount ?? 0) > 0) {
       throw new RiposteError(
@@ -115,6 +145,7 @@ export async function migrateManagerStore(
   sqliteFile: string,
   pgUrl: string,
   extraSettings: Readonly<Record<string, string>> = {},
+  apiFile?: string,
 ): Promise<MigrateCounts> {
   await (await openPgManagerStore(pgUrl)).close();
   const source = new Database(sqliteFile, { readonly: true, fileMustExist: true });
@@ -142,6 +173,9 @@ export async function migrateManagerStore(
       )
       .all() as Record<string, unknown>[];
     await insertRows(client, 'order_seqs', ['agent_id', 'last_seq'], seqs);
+    if (apiFile !== undefined) {
+      await copyApiStore(client, apiFile, counts);
+    }
     await client.query(
       `SELECT setval(pg_get_serial_sequence('executions', 'n'), COALESCE((SELECT MAX(n) FROM executions), 0) + 1, false)`,
     );

@@ -33,6 +33,35 @@ CREATE TABLE counters (
 );
 `;
 
+/**
+ * Version 3: the REST API's tokens (hashes only) and audit trail (pg-api-store.ts), the same
+ * columns as the SQLite `<home>/var/api.db` (sqlite-api-tokens.ts): shared, so a token created on
+ * one node works on every node and the audit rows of every node are in one place.
+ */
+const API_TABLES = `
+CREATE TABLE api_tokens (
+  id           TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+  name         TEXT   NOT NULL,
+  role         TEXT   NOT NULL CHECK (role IN ('read', 'operator', 'admin')),
+  secret_hash  TEXT   NOT NULL,
+  created_at   BIGINT NOT NULL,
+  expires_at   BIGINT,
+  last_used_at BIGINT
+);
+CREATE TABLE audit_log (
+  seq        BIGSERIAL PRIMARY KEY,
+  at         BIGINT  NOT NULL,
+  token_id   TEXT,
+  token_name TEXT,
+  role       TEXT,
+  method     TEXT    NOT NULL,
+  path       TEXT    NOT NULL,
+  status     INTEGER NOT NULL,
+  agents     TEXT,
+  remote     TEXT
+);
+`;
+
 export const PG_MANAGER_MIGRATIONS: readonly PgMigration[] = [
   {
     version: 1,
@@ -113,6 +142,11 @@ CREATE TABLE settings (
     version: 2,
     name: 'manager-counters',
     sql: AGENT_ID_COUNTER_TABLE,
+  },
+  {
+    version: 3,
+    name: 'api-tokens-audit',
+    sql: API_TABLES,
   },
 ];
 

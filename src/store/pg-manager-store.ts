@@ -41,6 +41,21 @@ import {
 export type { PgManagerOptions } from './pg-manager-base.js';
 
 /**
+ * CREATE SCHEMA IF NOT EXISTS, tolerating the race of several nodes creating it at once (both see
+ * it missing; the loser gets a unique violation on pg_namespace although the schema now exists).
+ */
+export async function createSchema(client: pg.PoolClient, schema: string): Promise<void> {
+  try {
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+  } catch (err: unknown) {
+    const code = (err as { code?: string }).code;
+    if (code !== '23505' && code !== '42P06') {
+      throw err;
+    }
+  }
+}
+
+/**
  * Opens the manager store on the PostgreSQL at `url` (postgres://...), creating the schema when
  * given and missing, and applying pending migrations under an advisory lock.
  * @throws when PostgreSQL cannot be reached or a migration fails (the pool is closed then)
@@ -54,7 +69,7 @@ export async function openPgManagerStore(url: string, opts: PgManagerOptions = {
     const client = await pool.connect();
     try {
       if (opts.schema !== undefined) {
-        await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(opts.schema)}`);
+        await createSchema(client, opts.schema);
       }
       await applyPgMigrations(client);
     } finally {

@@ -8,11 +8,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { StoredApiToken } from '../protocol/api-access.js';
-import type { ApiTokenStore } from '../core/api-access-store.js';
+import type { ApiTokenRecord, StoredApiToken } from '../protocol/api-access.js';
 import { isRole, publicRecord } from '../protocol/api-access.js';
 import type { AuditEntry } from '../protocol/api-access.js';
-import type { AuditLog } from '../core/api-access-store.js';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
 
 const SCHEMA_VERSION = 1;
@@ -41,14 +39,30 @@ CREATE TABLE IF NOT EXISTS audit_log (
 );
 `;
 
-/** The two ports backed by one database, and its lifetime. */
+/** ApiTokenStore (core/api-access-store.ts), answering synchronously. */
+export interface SyncApiTokenStore {
+  insert(token: StoredApiToken): void;
+  get(id: string): StoredApiToken | undefined;
+  list(): ApiTokenRecord[];
+  remove(id: string): boolean;
+  touch(id: string, usedAt: number): void;
+}
+
+/** AuditLog (core/api-access-store.ts), answering synchronously. */
+export interface SyncAuditLog {
+  append(entry: AuditEntry): void;
+  list(limit: number): AuditEntry[];
+}
+
+/** The two ports backed by one database, and its lifetime (an ApiAccessStore). */
 export interface SqliteApiStore {
-  readonly tokens: ApiTokenStore;
-  readonly audit: AuditLog;
+  readonly tokens: SyncApiTokenStore;
+  readonly audit: SyncAuditLog;
   close(): void;
 }
 
-interface TokenRow {
+/** A row of `api_tokens` (the same columns on PostgreSQL: pg-api-store.ts). */
+export interface TokenRow {
   id: string;
   name: string;
   role: string;
@@ -58,7 +72,8 @@ interface TokenRow {
   last_used_at: number | null;
 }
 
-interface AuditRow {
+/** A row of `audit_log`. */
+export interface AuditRow {
   at: number;
   token_id: string | null;
   token_name: string | null;
@@ -72,7 +87,7 @@ interface AuditRow {
 
 const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
 
-function rowToToken(row: TokenRow): StoredApiToken {
+export function rowToToken(row: TokenRow): StoredApiToken {
   if (!isRole(row.role)) {
     throw new RiposteError(ErrorCode.INTERNAL, `Token ${row.id} has an unknown role "${row.role}"`);
   }
@@ -87,7 +102,7 @@ function rowToToken(row: TokenRow): StoredApiToken {
   };
 }
 
-function rowToAudit(row: AuditRow): AuditEntry {
+export function rowToAudit(row: AuditRow): AuditEntry {
   return {
     at: row.at,
     tokenId: opt(row.token_id),
@@ -123,7 +138,7 @@ function openDatabase(file: string): Database.Database {
   return db;
 }
 
-function tokenStore(db: Database.Database): ApiTokenStore {
+function tokenStore(db: Database.Database): SyncApiTokenStore {
   const insert = db.prepare(
     `INSERT INTO api_tokens (id, name, role, secret_hash, created_at, expires_at, last_used_at)
      VALUES (@id, @name, @role, @secretHash, @createdAt, @expiresAt, @lastUsedAt)`,
@@ -148,7 +163,7 @@ function tokenStore(db: Database.Database): ApiTokenStore {
   };
 }
 
-function auditLog(db: Database.Database): AuditLog {
+function auditLog(db: Database.Database): SyncAuditLog {
   const append = db.prepare(
     `INSERT INTO audit_log (at, token_id, token_name, role, method, path, status, agents, remote)
      VALUES (@at, @tokenId, @tokenName, @role, @method, @path, @status, @agents, @remote)`,

@@ -2,7 +2,8 @@
  * `riposte manager migrate-store --home DIR --to postgres://...` (issue 11 item 5): a populated
  * SQLite manager store, copied by the real CLI into an empty PostgreSQL store, reads back the same
  * through the PostgreSQL adapter (agents, tokens, orders with states and seqs, the seq counters,
- * executions, active lists, settings, the home's CA and password); a non-empty target is refused.
+ * executions, active lists, settings, the home's CA and password, the API tokens and audit of
+ * `var/api.db`); a non-empty target is refused.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,6 +14,10 @@ import { CA_CERT_SETTING, ENROLL_PASSWORD_SETTING } from '../../src/cluster/shar
 import type { ManagerStore } from '../../src/core/orders/manager-store.js';
 import { openPgManagerStore } from '../../src/store/pg-manager-store.js';
 import { openSqliteManagerStore } from '../../src/store/sqlite-manager-store.js';
+import { openSqliteApiStore } from '../../src/store/sqlite-api-tokens.js';
+import { openPgApiStore } from '../../src/store/pg-api-store.js';
+import { mintApiToken, verifyApiToken } from '../../src/manager-api/api-tokens.js';
+import type { AuditEntry } from '../../src/protocol/api-access.js';
 import { startPgServer } from '../cluster/support/pg-server.js';
 import { MAIN, makeDir, removeDir } from '../manager/support/fleet.js';
 import { activeFor, addAgent, execution, newOrder, seqs } from './manager-store.fixtures.js';
@@ -44,6 +49,18 @@ async function populate(s: ManagerStore): Promise<void> {
   await s.setSetting('alerts.json:/var/ossec/logs/alerts/alerts.json', '{"ino":1,"offset":4096}');
 }
 
+const auditRow = (at: number, p: string): AuditEntry => ({
+  at,
+  tokenId: undefined,
+  tokenName: undefined,
+  role: undefined,
+  method: 'POST',
+  path: p,
+  status: 200,
+  agents: undefined,
+  remote: undefined,
+});
+
 function migrate(home: string, to: string): { status: number | null; out: string } {
   const r = spawnSync(process.execPath, [MAIN, 'manager', 'migrate-store', '--home', home, '--to', to], {
     encoding: 'utf8',
@@ -68,12 +85,36 @@ test('migrate-store copies a populated SQLite store into PostgreSQL and refuses 
     active: await sqlite.listActive(),
   };
   await sqlite.close();
+  // The API store beside it: a token (hash only) and two audit rows.
+  const api = openSqliteApiStore(path.join(home, 'var', 'api.db'));
+  const minted = await mintApiToken(api.tokens, { name: 'ci', role: 'operator', now: 1000 });
+  api.audit.append(auditRow(1, '/tokens'));
+  api.audit.append(auditRow(2, '/orders'));
+  api.close();
 
   const server = await startPgServer();
   try {
     const r = migrate(home, server.url);
     assert.equal(r.status, 0, r.out);
-    assert.match(r.out, /copied agents 2, enroll_tokens 1, orders 4, executions 1, active 1, settings 4/);
+    assert.match(
+      r.out,
+      /copied agents 2, enroll_tokens 1, orders 4, executions 1, active 1, settings 4, api_tokens 1, audit_log 2/,
+    );
+    const pgApi = await openPgApiStore(server.url);
+    try {
+      assert.equal((await verifyApiToken(pgApi.tokens, minted.token, 2000))?.name, 'ci', 'the token works');
+      assert.deepEqual(
+        (await pgApi.audit.list(10)).map((e) => [e.at, e.path]),
+        [
+          [2, '/orders'],
+          [1, '/tokens'],
+        ],
+      );
+      await pgApi.audit.append(auditRow(3, '/after'));
+      assert.equal((await pgApi.audit.list(1))[0]?.path, '/after', 'the audit numbering continues');
+    } finally {
+      await pgApi.close();
+    }
     const pg = await openPgManagerStore(server.url);
     try {
       assert.deepEqual(await pg.listAgents(), before.agents);

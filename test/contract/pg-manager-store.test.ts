@@ -15,6 +15,8 @@ import { startPgServer, type PgServer } from '../cluster/support/pg-server.js';
 import { managerStoreContract } from './manager-store.contract.js';
 import { managerConsoleStoreContract } from './manager-console-store.contract.js';
 import { sharedManagerStoreContract } from './shared-manager-store.contract.js';
+import { apiAccessStoreContract } from './api-access-store.contract.js';
+import { openPgApiStore } from '../../src/store/pg-api-store.js';
 import { newOrder } from './manager-store.fixtures.js';
 
 let server: Promise<PgServer> | undefined;
@@ -44,6 +46,12 @@ sharedManagerStoreContract('postgres', async () => {
   const schema = freshSchema();
   const a = await openPgManagerStore(url, { schema });
   return [a, await openPgManagerStore(url, { schema })] as const;
+});
+apiAccessStoreContract('postgres', async () => {
+  const { url } = await pgServer();
+  const schema = freshSchema();
+  const a = await openPgApiStore(url, { schema });
+  return [a, await openPgApiStore(url, { schema })] as const;
 });
 
 void describe('PostgreSQL manager store: durability and several nodes', () => {

@@ -10,6 +10,8 @@ import path from 'node:path';
 import { openSqliteManagerStore } from '../../src/store/sqlite-manager-store.js';
 import { managerStoreContract } from './manager-store.contract.js';
 import { sharedManagerStoreContract } from './shared-manager-store.contract.js';
+import { apiAccessStoreContract } from './api-access-store.contract.js';
+import { openSqliteApiStore } from '../../src/store/sqlite-api-tokens.js';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'riposte-mstore-'));
 after(() => {
@@ -28,6 +30,10 @@ managerStoreContract('sqlite', async () => openSqliteManagerStore(freshFile()));
 sharedManagerStoreContract('sqlite', async () => {
   const file = freshFile();
   return [openSqliteManagerStore(file), openSqliteManagerStore(file)] as const;
+});
+apiAccessStoreContract('sqlite', () => {
+  const file = path.join(path.dirname(freshFile()), 'api.db');
+  return Promise.resolve([openSqliteApiStore(file), openSqliteApiStore(file)] as const);
 });
 
 void describe('SQLite manager store: durability', () => {

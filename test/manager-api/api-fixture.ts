@@ -29,9 +29,9 @@ export async function apiFixture(): Promise<ApiFixture> {
   const metrics = new ManagerMetrics();
   const detach = metrics.attach(service);
   const clock = { now: 1_700_000_000_000 };
-  const mint = (role: Role): string =>
-    mintApiToken(store.tokens, { name: `${role}-token`, role, now: clock.now }).token;
-  const tokens = { read: mint('read'), operator: mint('operator'), admin: mint('admin') };
+  const mint = async (role: Role): Promise<string> =>
+    (await mintApiToken(store.tokens, { name: `${role}-token`, role, now: clock.now })).token;
+  const tokens = { read: await mint('read'), operator: await mint('operator'), admin: await mint('admin') };
   const app = buildManagerApi({
     service,
     tokens: store.tokens,

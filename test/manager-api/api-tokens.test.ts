@@ -32,10 +32,10 @@ void describe('API tokens', () => {
     assert.ok(!roleAtLeast('read', 'operator') && !roleAtLeast('operator', 'admin'));
   });
 
-  void test('only the SHA-256 of the secret is stored; the database file is 0600', () => {
+  void test('only the SHA-256 of the secret is stored; the database file is 0600', async () => {
     const file = path.join(dir, 'var', 'api.db');
     const store = openSqliteApiStore(file);
-    const minted = mintApiToken(store.tokens, { name: 'ci', role: 'operator', now: 1000 });
+    const minted = await mintApiToken(store.tokens, { name: 'ci', role: 'operator', now: 1000 });
     const [id, secret] = minted.token.split('.') as [string, string];
     assert.equal(Buffer.from(secret, 'base64url').length, 32);
     assert.equal(store.tokens.get(id)?.secretHash, hashSecret(secret));
@@ -45,65 +45,69 @@ void describe('API tokens', () => {
     assert.equal(fs.statSync(file).mode & 0o777, 0o600);
   });
 
-  void test('verification: valid, wrong secret, unknown id, malformed, expired; use time recorded', () => {
+  void test('verification: valid, wrong secret, unknown id, malformed, expired; use time recorded', async () => {
     const store = openSqliteApiStore(':memory:');
-    const minted = mintApiToken(store.tokens, { name: 'x', role: 'read', now: 1000, ttlMs: 500 });
+    const minted = await mintApiToken(store.tokens, { name: 'x', role: 'read', now: 1000, ttlMs: 500 });
     const id = minted.record.id;
-    assert.equal(verifyApiToken(store.tokens, minted.token, 1200)?.id, id);
+    assert.equal((await verifyApiToken(store.tokens, minted.token, 1200))?.id, id);
     assert.equal(store.tokens.list()[0]?.lastUsedAt, 1200);
     const otherSecret = 'B'.repeat(43);
-    assert.equal(verifyApiToken(store.tokens, `${id}.${otherSecret}`, 1200), undefined);
+    assert.equal(await verifyApiToken(store.tokens, `${id}.${otherSecret}`, 1200), undefined);
     assert.equal(
-      verifyApiToken(store.tokens, `ffffffffffff.${minted.token.split('.')[1]!}`, 1200),
+      await verifyApiToken(store.tokens, `ffffffffffff.${minted.token.split('.')[1]!}`, 1200),
       undefined,
     );
-    assert.equal(verifyApiToken(store.tokens, minted.token.slice(0, -1), 1200), undefined);
-    assert.equal(verifyApiToken(store.tokens, minted.token, 1500)?.id, id);
-    assert.equal(verifyApiToken(store.tokens, minted.token, 1501), undefined);
+    assert.equal(await verifyApiToken(store.tokens, minted.token.slice(0, -1), 1200), undefined);
+    assert.equal((await verifyApiToken(store.tokens, minted.token, 1500))?.id, id);
+    assert.equal(await verifyApiToken(store.tokens, minted.token, 1501), undefined);
     store.close();
   });
 
-  void test('a use time that cannot be written (disk full) does not refuse a valid token', () => {
+  void test('a use time that cannot be written (disk full) does not refuse a valid token', async () => {
     const store = openSqliteApiStore(':memory:');
-    const minted = mintApiToken(store.tokens, { name: 'x', role: 'read', now: 1000 });
+    const minted = await mintApiToken(store.tokens, { name: 'x', role: 'read', now: 1000 });
     const full = {
       ...store.tokens,
       touch: (): void => {
         throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
       },
     };
-    const record = verifyApiToken(full, minted.token, 1200);
+    const record = await verifyApiToken(full, minted.token, 1200);
     assert.equal(record?.id, minted.record.id);
     assert.equal(record.lastUsedAt, undefined, 'the unrecorded use time is not reported');
-    assert.equal(verifyApiToken(full, minted.token.slice(0, -1), 1200), undefined, 'a bad token still fails');
+    assert.equal(
+      await verifyApiToken(full, minted.token.slice(0, -1), 1200),
+      undefined,
+      'a bad token still fails',
+    );
     store.close();
   });
 
-  void test('token names are validated', () => {
+  void test('token names are validated', async () => {
     const store = openSqliteApiStore(':memory:');
-    assert.throws(() => mintApiToken(store.tokens, { name: 'a b', role: 'read', now: 1 }), {
+    await assert.rejects(mintApiToken(store.tokens, { name: 'a b', role: 'read', now: 1 }), {
       code: 'REQUEST_INVALID',
     });
-    assert.throws(() => mintApiToken(store.tokens, { name: '', role: 'read', now: 1 }), {
+    await assert.rejects(mintApiToken(store.tokens, { name: '', role: 'read', now: 1 }), {
       code: 'REQUEST_INVALID',
     });
     store.close();
   });
 
-  void test('ensureAdminToken writes the first admin token once (0600) and it survives reopen', () => {
+  void test('ensureAdminToken writes the first admin token once (0600) and it survives reopen', async () => {
     const dbFile = path.join(dir, 'var', 'api.db');
     const tokenFile = path.join(dir, 'var', 'admin.token');
     const store = openSqliteApiStore(dbFile);
-    const token = ensureAdminToken(store.tokens, tokenFile, 5000);
+    const token = await ensureAdminToken(store.tokens, tokenFile, 5000);
     assert.ok(token);
     assert.equal(fs.readFileSync(tokenFile, 'utf8'), `${token}\n`);
     assert.equal(fs.statSync(tokenFile).mode & 0o777, 0o600);
-    assert.equal(ensureAdminToken(store.tokens, tokenFile, 6000), undefined, 'not minted twice');
+    assert.equal(await ensureAdminToken(store.tokens, tokenFile, 6000), undefined, 'not minted twice');
     store.close();
 
     const reopened = openSqliteApiStore(dbFile);
-    assert.equal(ensureAdminToken(reopened.tokens, tokenFile, 7000), undefined);
-    assert.equal(verifyApiToken(reopened.tokens, token, 7000)?.role, 'admin');
+    assert.equal(await ensureAdminToken(reopened.tokens, tokenFile, 7000), undefined);
+    assert.equal((await verifyApiToken(reopened.tokens, token, 7000))?.role, 'admin');
     reopened.close();
   });
 

@@ -81,7 +81,7 @@ void describe('manager API authentication and roles', () => {
   });
 
   void test('an expired token is refused from the millisecond after its expiry', async () => {
-    const minted = mintApiToken(f.store.tokens, {
+    const minted = await mintApiToken(f.store.tokens, {
       name: 'short',
       role: 'read',
       now: f.clock.now,

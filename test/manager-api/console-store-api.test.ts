@@ -149,9 +149,9 @@ before(async () => {
   fs.writeFileSync(conf, VALID_CONF);
   await seedHistory();
   tokenStore = openSqliteApiStore(':memory:');
-  const mint = (role: Role): string =>
-    mintApiToken(tokenStore.tokens, { name: `${role}-token`, role, now: NOW }).token;
-  tokens = { read: mint('read'), operator: mint('operator'), admin: mint('admin') };
+  const mint = async (role: Role): Promise<string> =>
+    (await mintApiToken(tokenStore.tokens, { name: `${role}-token`, role, now: NOW })).token;
+  tokens = { read: await mint('read'), operator: await mint('operator'), admin: await mint('admin') };
   await startManager();
 });
 

@@ -177,11 +177,11 @@ function recordOne(st: DecideState, p: Planned, index: number, outcome: ScriptOu
     end = addEnd(st.ctx, p, outcome, lastWriter);
   } else if (w.kind === 'delete') {
     if (lastWriter && key !== undefined) {
-      const reverted = st.ctx.store.getActive(key);
+      // removeActive returns the removed row: one statement per revert, not a read and a delete.
+      const reverted = st.ctx.store.removeActive(key);
       if (reverted !== undefined) {
         logReverted(st.ctx.log, reverted, w.reason);
       }
-      st.ctx.store.removeActive(key);
       st.ctx.scheduler.disarm(key);
     }
     end = executionEnd(outcome, { note: `revert (${w.reason})` });

@@ -10,6 +10,7 @@ import type { Command } from 'commander';
 import { CA_CERT_SETTING, CA_KEY_SETTING, ENROLL_PASSWORD_SETTING } from '../../cluster/shared-pki.js';
 import { ErrorCode, RiposteError } from '../../protocol/error-codes.js';
 import { migrateManagerStore } from '../../store/migrate-manager-store.js';
+import { apiDbPath } from '../../manager-api/create-manager-api.js';
 import { redactUrl, storeChoice } from './manager-store-flags.js';
 
 interface MigrateFlags {
@@ -60,7 +61,13 @@ async function run(flags: MigrateFlags, cmd: Command): Promise<void> {
       `--from: ${from} does not exist (no SQLite manager store)`,
     );
   }
-  const counts = await migrateManagerStore(from, flags.to, homeSettings(home));
+  const apiDb = apiDbPath(home);
+  const counts = await migrateManagerStore(
+    from,
+    flags.to,
+    homeSettings(home),
+    existsSync(apiDb) ? apiDb : undefined,
+  );
   const summary = Object.entries(counts)
     .map(([table, n]) => `${table} ${n}`)
     .join(', ');

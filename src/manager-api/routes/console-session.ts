@@ -31,7 +31,7 @@ export function register(app: FastifyInstance, deps: ManagerApiDeps, sessions: C
     '/session',
     { schema: signInSchema, config: { access: 'public' } },
     async (request, reply) => {
-      const record = verifyApiToken(deps.tokens, request.body.token, deps.now());
+      const record = await verifyApiToken(deps.tokens, request.body.token, deps.now());
       if (record === undefined) {
         throw new RiposteError(
           ErrorCode.AUTH_REQUIRED,

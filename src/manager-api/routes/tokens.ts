@@ -19,8 +19,8 @@ const createSchema = {
 const deleteSchema = { params: strictObject({ id: { type: 'string', pattern: '^[0-9a-f]{12}$' } }, ['id']) };
 
 /** Revokes token `id`. @throws RiposteError REQUEST_INVALID (unknown id, or the last admin token) */
-export function revokeToken(deps: ManagerApiDeps, id: string): void {
-  const all = deps.tokens.list();
+export async function revokeToken(deps: ManagerApiDeps, id: string): Promise<void> {
+  const all = await deps.tokens.list();
   const target = all.find((t) => t.id === id);
   if (!target) {
     throw new RiposteError(ErrorCode.REQUEST_INVALID, `Cannot revoke token "${id}": no such token`);
@@ -31,7 +31,7 @@ export function revokeToken(deps: ManagerApiDeps, id: string): void {
       `Cannot revoke token "${id}": it is the last admin token`,
     );
   }
-  deps.tokens.remove(id);
+  await deps.tokens.remove(id);
 }
 
 export function register(app: FastifyInstance, deps: ManagerApiDeps): void {
@@ -40,7 +40,7 @@ export function register(app: FastifyInstance, deps: ManagerApiDeps): void {
     { schema: createSchema, config: { access: 'admin' } },
     async (request, reply) => {
       const { name, role, ttl } = request.body;
-      const minted = mintApiToken(deps.tokens, {
+      const minted = await mintApiToken(deps.tokens, {
         name,
         role,
         now: deps.now(),
@@ -50,14 +50,14 @@ export function register(app: FastifyInstance, deps: ManagerApiDeps): void {
     },
   );
   app.get('/tokens', { config: { access: 'admin' } }, async () => {
-    const items = deps.tokens.list();
+    const items = await deps.tokens.list();
     return { items, total: items.length };
   });
   app.delete<{ Params: { id: string } }>(
     '/tokens/:id',
     { schema: deleteSchema, config: { access: 'admin' } },
     async (request, reply) => {
-      revokeToken(deps, request.params.id);
+      await revokeToken(deps, request.params.id);
       return reply.code(204).send();
     },
   );

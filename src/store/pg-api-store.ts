@@ -1,0 +1,93 @@
+/**
+ * The manager API's tokens (hashes only) and audit trail on the cluster's PostgreSQL (tables of
+ * migration 3, pg-manager-migrations.ts): shared by every node, so a token created on one node
+ * works on all, a revoked one is refused by all, and the audit rows of every node are in one
+ * place. Same ports and rows as the SQLite `<home>/var/api.db` (sqlite-api-tokens.ts); the same
+ * contract suite runs on both (test/contract/api-access-store.contract.ts).
+ */
+import pg from 'pg';
+import type { ApiAccessStore, ApiTokenStore, AuditLog } from '../core/api-access-store.js';
+import { publicRecord } from '../protocol/api-access.js';
+import { applyPgMigrations } from './pg-manager-migrations.js';
+import { poolConfig, type PgManagerOptions } from './pg-manager-base.js';
+import { createSchema } from './pg-manager-store.js';
+import { rowToAudit, rowToToken, type AuditRow, type TokenRow } from './sqlite-api-tokens.js';
+
+function tokenStore(pool: pg.Pool): ApiTokenStore {
+  return {
+    insert: async (t) => {
+      await pool.query(
+        `INSERT INTO api_tokens (id, name, role, secret_hash, created_at, expires_at, last_used_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+        [t.id, t.name, t.role, t.secretHash, t.createdAt, t.expiresAt ?? null, t.lastUsedAt ?? null],
+      );
+    },
+    get: async (id) => {
+      const r = await pool.query<TokenRow>('SELECT * FROM api_tokens WHERE id = $1', [id]);
+      const row = r.rows[0];
+      return row === undefined ? undefined : rowToToken(row);
+    },
+    list: async () => {
+      const r = await pool.query<TokenRow>('SELECT * FROM api_tokens ORDER BY created_at, id');
+      return r.rows.map((row) => publicRecord(rowToToken(row)));
+    },
+    remove: async (id) =>
+      ((await pool.query('DELETE FROM api_tokens WHERE id = $1', [id])).rowCount ?? 0) > 0,
+    touch: async (id, usedAt) => {
+      await pool.query('UPDATE api_tokens SET last_used_at = $1 WHERE id = $2', [usedAt, id]);
+    },
+  };
+}
+
+function auditLog(pool: pg.Pool): AuditLog {
+  return {
+    append: async (e) => {
+      await pool.query(
+        `INSERT INTO audit_log (at, token_id, token_name, role, method, path, status, agents, remote)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        [
+          e.at,
+          e.tokenId ?? null,
+          e.tokenName ?? null,
+          e.role ?? null,
+          e.method,
+          e.path,
+          e.status,
+          e.agents ?? null,
+          e.remote ?? null,
+        ],
+      );
+    },
+    list: async (limit) => {
+      const r = await pool.query<AuditRow>('SELECT * FROM audit_log ORDER BY seq DESC LIMIT $1', [limit]);
+      return r.rows.map(rowToAudit);
+    },
+  };
+}
+
+/**
+ * Opens the API store on the PostgreSQL at `url` (a small pool of its own; tables created by the
+ * manager store's migrations, applied here too when this opens first).
+ * @throws when PostgreSQL cannot be reached (the pool is closed then)
+ */
+export async function openPgApiStore(url: string, opts: PgManagerOptions = {}): Promise<ApiAccessStore> {
+  const pool = new pg.Pool(poolConfig(url, { maxConnections: 3, ...opts }));
+  // As the manager store's pool: a connection cut by a PostgreSQL restart must not end the process.
+  pool.on('error', () => undefined);
+  try {
+    const client = await pool.connect();
+    client.on('error', () => undefined);
+    try {
+      if (opts.schema !== undefined) {
+        await createSchema(client, opts.schema);
+      }
+      await applyPgMigrations(client);
+    } finally {
+      client.release();
+    }
+  } catch (err: unknown) {
+    await pool.end();
+    throw err;
+  }
+  return { tokens: tokenStore(pool), audit: auditLog(pool), close: () => pool.end() };
+}
