@@ -115,7 +115,16 @@ export async function untilAlive(
   });
 }
 
-async function startNode(root: string, i: number, store: string, bus: string): Promise<Node> {
+/**
+ * Starts node `i`. API tokens live in the shared store, and only the node that found no admin token
+ * there (node 0, started first) writes `var/admin.token`: the others are given node 0's token.
+ */
+async function startNode(
+  root: string,
+  i: number,
+  { store, bus }: { store: string; bus: string },
+  sharedToken?: string,
+): Promise<Node> {
   const home = path.join(root, `node${i}`);
   mkdirSync(home, { recursive: true });
   const conf = path.join(home, 'ossec.conf');
@@ -141,7 +150,7 @@ async function startNode(root: string, i: number, store: string, bus: string): P
     /listening on https:\/\/127\.0\.0\.1:\d+/.test(child.out),
   );
   const port = Number(/listening on https:\/\/127\.0\.0\.1:(\d+)/.exec(child.out)?.[1]);
-  const token = readFileSync(path.join(home, 'var', 'admin.token'), 'utf8').trim();
+  const token = sharedToken ?? readFileSync(path.join(home, 'var', 'admin.token'), 'utf8').trim();
   return { child, home, port, token };
 }
 
@@ -198,11 +207,14 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
       bus = nats.url;
     }
     const t0 = Date.now();
-    nodes.push(await startNode(root, 0, pg.url, bus));
+    const first = await startNode(root, 0, { store: pg.url, bus });
+    nodes.push(first);
     const pgUrl = pg.url;
     nodes.push(
       ...(await Promise.all(
-        Array.from({ length: o.nodes - 1 }, (_, i) => startNode(root, i + 1, pgUrl, bus)),
+        Array.from({ length: o.nodes - 1 }, (_, i) =>
+          startNode(root, i + 1, { store: pgUrl, bus }, first.token),
+        ),
       )),
     );
     o.log(`${o.nodes} nodes up in ${Date.now() - t0} ms`);
