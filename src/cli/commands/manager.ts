@@ -4,7 +4,7 @@
  * API, `/enroll` and the agents' TLS WebSocket link on `--listen` (default 127.0.0.1:1515), and
  * runs its own agent 000 for `location=server`.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { parseTimeoutSeconds } from '../../config/parse-duration.js';
@@ -131,7 +131,11 @@ async function run(flags: ManagerFlags, cmd: Command): Promise<void> {
           `CA fingerprint (SHA-256): ${m.pki.caFingerprint}`,
           `CA fingerprint file: ${caFingerprintPath(m.home)}`,
           `enrollment password file: ${m.passwordFile}`,
-          `admin API token file: ${adminTokenPath(m.home)}`,
+          // In a cluster only the first node writes the first admin token; tokens are shared.
+          existsSync(adminTokenPath(m.home))
+            ? `admin API token file: ${adminTokenPath(m.home)}`
+            : 'admin API token file: none in this home (API tokens are shared by the cluster:' +
+              " use the first node's var/admin.token)",
           `web console: https://${options.listen.host}:${m.address.port}/console/`,
         ].join('\n'),
       );

@@ -1,0 +1,304 @@
+/**
+ * Issue #11 with the REAL commands, as a user runs them, on loopback only: one private PostgreSQL
+ * (pg-server.ts; fails clearly when it cannot start), three `riposte manager --store postgres://...
+ * --bus postgres --no-local-agent` nodes, and three `riposte agent` daemons enrolled with
+ * `riposte agent enroll --manager A,B,C --password-file ... --ca-fingerprint ...` (each agent lists
+ * the nodes in a different order, so each starts on a different node), running the harmless `mark`
+ * fixture (a node script). Alerts (rule 100003, location all: one order per agent) are POSTed to
+ * nodes A and C over HTTPS with their admin tokens; node B is killed with SIGKILL while they flow:
+ * every order runs exactly once on every agent (one "add IP" mark per alert) and B's agent is
+ * connected to another node within 10 s (from the kill to the "Agent X connected" line of A or C).
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import {
+  MAIN,
+  alert,
+  api,
+  installMark,
+  makeDir,
+  marks,
+  removeDir,
+  startManager,
+  waitFor,
+  type ManagerProc,
+  type Proc,
+} from '../manager/support/fleet.js';
+import { startPgServer, type PgServer } from './support/pg-server.js';
+
+const CONFIG = `<ossec_config>
+  <command><name>mark</name><executable>mark</executable><timeout_allowed>yes</timeout_allowed></command>
+  <active-response><command>mark</command><location>all</location><rules_id>100003</rules_id><timeout>600</timeout></active-response>
+</ossec_config>
+`;
+
+interface Node {
+  readonly name: string;
+  readonly m: ManagerProc;
+}
+
+interface Agent {
+  readonly id: string;
+  readonly home: string;
+  proc?: Proc;
+}
+
+const root = makeDir('three-nodes-cli');
+const conf = path.join(root, 'ossec.conf');
+let pg: PgServer | undefined;
+const nodes: Node[] = [];
+const agents: Agent[] = [];
+let alertN = 0;
+const sent: string[] = [];
+
+/** Sends `signal`, then SIGKILL if the process is still there after 15 s; resolves once it exited. */
+async function stopProc(p: Proc, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  const exited = p.stop(signal);
+  const timer = setTimeout(() => {
+    p.child.kill('SIGKILL');
+  }, 15_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** The `riposte agent --home HOME` daemon, once it printed its "running" line. */
+async function startAgentDaemon(home: string): Promise<Proc> {
+  installMark(home);
+  const child = spawn(process.execPath, [MAIN, 'agent', '--home', home], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+  const exited = new Promise<number | string>((resolve) => {
+    child.on('exit', (code, sig) => {
+      resolve(code ?? sig ?? -1);
+    });
+  });
+  const p: Proc = {
+    child,
+    output: () => out,
+    stop: async (signal = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill(signal);
+      }
+      return exited;
+    },
+  };
+  await waitFor(`agent daemon running in ${home}`, 30_000, () => {
+    if (child.exitCode !== null) {
+      throw new Error(`riposte agent exited ${child.exitCode}: ${out}`);
+    }
+    return / running in /.test(out) || undefined;
+  });
+  return p;
+}
+
+function logOf(home: string): string {
+  const file = path.join(home, 'logs', 'riposte.log');
+  return existsSync(file) ? readFileSync(file, 'utf8') : '';
+}
+
+/** How many times node `n`'s log says agent `id` connected. */
+function connects(n: Node, id: string): number {
+  return logOf(n.m.home)
+    .split('\n')
+    .filter((l) => l.includes(`Agent ${id} connected`)).length;
+}
+
+function tail(text: string, lines = 15): string {
+  return text.trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+/** The nodes' and agents' output and log tails, for a failed assertion's message. */
+function tails(): string {
+  const parts: string[] = [];
+  for (const n of nodes) {
+    const state = n.m.child.exitCode ?? n.m.child.signalCode ?? 'running';
+    parts.push(`--- node ${n.name} (${String(state)}) output:\n${tail(n.m.output())}`);
+    parts.push(`--- node ${n.name} riposte.log:\n${tail(logOf(n.m.home))}`);
+  }
+  for (const a of agents) {
+    parts.push(`--- agent ${a.id} output:\n${tail(a.proc?.output() ?? '(not started)')}`);
+    parts.push(`--- agent ${a.id} riposte.log:\n${tail(logOf(a.home))}`);
+    const logs = path.join(a.home, 'logs');
+    if (existsSync(logs) && readdirSync(logs).includes('active-responses.log')) {
+      parts.push(
+        `--- agent ${a.id} active-responses.log:\n${tail(readFileSync(path.join(logs, 'active-responses.log'), 'utf8'), 5)}`,
+      );
+    }
+  }
+  return parts.join('\n');
+}
+
+/** Runs `f`; a failure carries the processes' log tails. */
+async function withTails<T>(f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (err: unknown) {
+    const message = err instanceof Error ? err.message : String(err);
+    throw new Error(`${message}\n${tails()}`, { cause: err });
+  }
+}
+
+function nodeAt(i: number): Node {
+  const n = nodes[i];
+  assert.ok(n);
+  return n;
+}
+
+/** POSTs one rule-100003 alert with a fresh source address to node `n`'s REST API. */
+async function sendAlert(n: Node): Promise<void> {
+  alertN += 1;
+  const ip = `198.51.${Math.floor(alertN / 250)}.${(alertN % 250) + 1}`;
+  // API tokens live in the shared store: the first node's admin token (and the shared CA) work on
+  // every node; only the first node writes var/admin.token.
+  const first = nodeAt(0).m;
+  const r = await api(
+    { port: n.m.port, home: first.home },
+    'POST',
+    '/alerts',
+    alert('100003', '001', ip, alertN),
+  );
+  const body = r.body as { accepted?: number; orders?: number } | undefined;
+  assert.ok(
+    r.status === 202 && body?.accepted === 1 && body.orders === 3,
+    `POST /alerts to node ${n.name}: ${r.status} ${JSON.stringify(r.body)} (want 202, one order per agent)`,
+  );
+  sent.push(ip);
+}
+
+/** Waits until every agent ran every sent order, then checks each ran exactly once. */
+async function allDelivered(what: string, timeoutMs: number): Promise<void> {
+  const missing = (a: Agent): string[] => {
+    const got = new Set(marks(a.home));
+    return sent.filter((ip) => !got.has(`add ${ip}`));
+  };
+  await waitFor(what, timeoutMs, () => agents.every((a) => missing(a).length === 0) || undefined).catch(
+    (e: unknown) => {
+      const lacks = agents.map((a) => `agent ${a.id} lacks ${missing(a).length}`);
+      throw new Error(`${String(e)}; ${lacks.join(', ')}`);
+    },
+  );
+  for (const a of agents) {
+    const counts = new Map<string, number>();
+    for (const l of marks(a.home)) {
+      counts.set(l, (counts.get(l) ?? 0) + 1);
+    }
+    const twice = [...counts].filter(([, c]) => c > 1).map(([l, c]) => `${l} x${c}`);
+    assert.deepEqual(twice, [], `agent ${a.id} ran an order more than once`);
+    assert.equal(counts.size, sent.length, `agent ${a.id}: one mark per order`);
+  }
+}
+
+before(async () => {
+  writeFileSync(conf, CONFIG);
+  pg = await startPgServer();
+  const flags = ['--store', pg.url, '--bus', 'postgres', '--no-local-agent'];
+  await withTails(async () => {
+    for (const name of ['a', 'b', 'c']) {
+      // startManager: `riposte manager -c CONF --home HOME --listen 127.0.0.1:0 ...flags`.
+      nodes.push({ name, m: await startManager(path.join(root, `node-${name}`), conf, flags) });
+    }
+    for (let i = 0; i < 3; i += 1) {
+      const home = path.join(root, `agent-${i}`);
+      // Agent i lists node i first: the three agents start on three different nodes.
+      const first = nodeAt(i);
+      const order = [0, 1, 2].map((k) => `127.0.0.1:${nodeAt((i + k) % 3).m.port}`).join(',');
+      const fingerprint = readFileSync(
+        path.join(first.m.home, 'etc', 'pki', 'ca.fingerprint'),
+        'utf8',
+      ).trim();
+      const r = spawnSync(
+        process.execPath,
+        [
+          MAIN,
+          'agent',
+          'enroll',
+          '--manager',
+          order,
+          '--name',
+          `host-${i}`,
+          '--home',
+          home,
+          '--password-file',
+          path.join(first.m.home, 'etc', 'authd.pass'),
+          '--ca-fingerprint',
+          fingerprint,
+        ],
+        { encoding: 'utf8', timeout: 60_000 },
+      );
+      assert.equal(r.status, 0, `agent enroll ${order}: ${r.stdout}${r.stderr}`);
+      const { id } = JSON.parse(readFileSync(path.join(home, 'etc', 'pki', 'agent.json'), 'utf8')) as {
+        id: string;
+      };
+      agents.push({ id, home });
+    }
+    for (const [i, a] of agents.entries()) {
+      a.proc = await startAgentDaemon(a.home);
+      await waitFor(
+        `agent ${a.id} on node ${nodeAt(i).name}`,
+        30_000,
+        () => connects(nodeAt(i), a.id) > 0 || undefined,
+      );
+    }
+  });
+});
+
+after(async () => {
+  await Promise.all(agents.map(async (a) => (a.proc ? stopProc(a.proc) : undefined)));
+  await Promise.all(nodes.map(async (n) => stopProc(n.m)));
+  await pg?.stop();
+  removeDir(root);
+});
+
+test('kill -9 of a node while alerts flow (real CLI): each order runs once, its agent moves within 10 s', async (t) => {
+  await withTails(async () => {
+    const [a, b, c] = [nodeAt(0), nodeAt(1), nodeAt(2)];
+    const bAgent = agents[1];
+    // API tokens are shared: the first node wrote the first admin token, the others say where it is.
+    assert.match(a.m.output(), /admin API token file: \/.*\/node-a\/var\/admin\.token/);
+    for (const other of [b, c]) {
+      assert.match(
+        other.m.output(),
+        /admin API token file: none in this home .*the first node's var\/admin\.token/,
+      );
+    }
+    assert.ok(bAgent);
+    for (let i = 0; i < 10; i += 1) {
+      await sendAlert(i % 2 === 0 ? a : c);
+    }
+    // Mid-flow: B holds agent 1 and has had orders for it.
+    await waitFor('first orders on the agent of B', 30_000, () => marks(bAgent.home).length > 0 || undefined);
+    const before = connects(a, bAgent.id) + connects(c, bAgent.id);
+    const marksBefore = sent.length;
+    const killedAt = Date.now();
+    b.m.child.kill('SIGKILL');
+    // Alerts keep flowing through A and C (one every 100 ms) while B's agent fails over.
+    const flow = (async () => {
+      for (let i = 0; i < 20; i += 1) {
+        await sendAlert(i % 2 === 0 ? a : c);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    const moved = waitFor(
+      'agent of B connected to another node',
+      30_000,
+      () => connects(a, bAgent.id) + connects(c, bAgent.id) > before || undefined,
+    ).then(() => Date.now() - killedAt);
+    // The first order stored after the kill, run by B's agent.
+    const firstAfter = waitFor('an order sent after the kill on the agent of B', 30_000, () => {
+      const ip = sent[marksBefore];
+      return (ip !== undefined && marks(bAgent.home).includes(`add ${ip}`)) || undefined;
+    }).then(() => Date.now() - killedAt);
+    const [movedMs, ranMs] = await Promise.all([moved, firstAfter, flow]);
+    t.diagnostic(`failover: agent ${bAgent.id} connected to another node ${movedMs} ms after the kill`);
+    t.diagnostic(`failover: first order sent after the kill ran on it ${ranMs} ms after the kill`);
+    assert.ok(movedMs < 10_000, `agent of B connected to another node after ${movedMs} ms (limit 10 s)`);
+    await allDelivered('every order of the flow on every agent', 90_000);
+    assert.equal(sent.length, 30);
+  });
+});
