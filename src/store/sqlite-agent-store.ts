@@ -28,7 +28,7 @@ import type {
 import { MIGRATIONS } from './migrations/index.js';
 import { openCheckedDatabase } from './open-database.js';
 import { guardDiskFull } from './disk-full-guard.js';
-import { activeToParams, nul, opt, rowToActive, rowToExecution, tupleToActive } from './sqlite-rows.js';
+import { nul, opt, rowToActive, rowToExecution, tupleToActive } from './sqlite-rows.js';
 import { prepareStatements, type ExecutionEndRow, type Statements } from './sqlite-statements.js';
 import {
   AUTO_PRUNE_EVERY,
@@ -111,7 +111,24 @@ class SqliteAgentStore implements AgentStore {
   }
 
   putActive(active: ActiveResponse): void {
-    this.st.putActive.run(activeToParams(active));
+    const a = active;
+    this.st.putActive.run(
+      a.key,
+      a.arName,
+      a.program,
+      a.deleteMessage,
+      a.addMessage,
+      a.agentId,
+      a.createdAt,
+      a.addedAt,
+      a.timeoutSec,
+      a.expiresAt,
+      a.repeatCount,
+      nul(a.alertId),
+      nul(a.ruleId),
+      nul(a.srcip),
+      nul(a.user),
+    );
   }
 
   getActive(key: string): ActiveResponse | undefined {
@@ -144,6 +161,11 @@ class SqliteAgentStore implements AgentStore {
     return this.st.getOffender.get(key)?.count ?? 0;
   }
 
+  countOffence(key: string): number {
+    const after = this.st.countOffence.get(key);
+    return after === undefined ? 0 : after - 1;
+  }
+
   setOffenderCount(key: string, count: number): void {
     this.st.setOffender.run(key, checkCount('Offender count', count));
   }
@@ -154,19 +176,20 @@ class SqliteAgentStore implements AgentStore {
   }
 
   private insertExecution(s: ExecutionStart): number {
-    const { lastInsertRowid } = this.st.insertExecution.run({
-      key: nul(s.key),
-      ar_name: s.arName,
-      program: s.program,
-      action: s.action,
-      agent_id: s.agentId,
-      alert_id: nul(s.alertId),
-      rule_id: nul(s.ruleId),
-      srcip: nul(s.srcip),
-      user: nul(s.user),
-      started_at: s.startedAt,
-      order_seq: s.orderSeq ?? null,
-    });
+    // Positional, in EXECUTION_START_COLUMNS order (sqlite-statements.ts): no object per execution.
+    const { lastInsertRowid } = this.st.insertExecution.run(
+      nul(s.key),
+      s.arName,
+      s.program,
+      s.action,
+      s.agentId,
+      nul(s.alertId),
+      nul(s.ruleId),
+      nul(s.srcip),
+      nul(s.user),
+      s.startedAt,
+      s.orderSeq ?? null,
+    );
     const id = Number(lastInsertRowid);
     // By id, not by a per-process counter, so an agent restarted often still prunes.
     if (id % AUTO_PRUNE_EVERY === 0) {
@@ -267,7 +290,19 @@ class SqliteAgentStore implements AgentStore {
 
   /** An unknown id (e.g. already pruned) is ignored: there is nothing left to complete. */
   endExecution(id: number, end: ExecutionEnd): void {
-    this.st.endExecution.run({ id, ...endParams(end) });
+    // Positional (sqlite-statements.ts ExecutionEndTuple): no spread object per execution.
+    this.st.endExecution.run(
+      nul(end.key),
+      nul(end.action),
+      end.endedAt,
+      nul(end.exitCode),
+      nul(end.signal),
+      end.timedOut ? 1 : 0,
+      end.status,
+      end.stderrTail,
+      nul(end.note),
+      id,
+    );
   }
 
   getExecution(id: number): ExecutionRecord | undefined {

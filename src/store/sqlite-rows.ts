@@ -62,26 +62,6 @@ export function nul<T>(v: T | undefined): T | null {
   return v === undefined ? null : v;
 }
 
-export function activeToParams(a: ActiveResponse): ActiveRow {
-  return {
-    key: a.key,
-    ar_name: a.arName,
-    program: a.program,
-    delete_message: a.deleteMessage,
-    add_message: a.addMessage,
-    agent_id: a.agentId,
-    created_at: a.createdAt,
-    added_at: a.addedAt,
-    timeout_sec: a.timeoutSec,
-    expires_at: a.expiresAt,
-    repeat_count: a.repeatCount,
-    alert_id: nul(a.alertId),
-    rule_id: nul(a.ruleId),
-    srcip: nul(a.srcip),
-    user: nul(a.user),
-  };
-}
-
 export function rowToActive(r: ActiveRow): ActiveResponse {
   return {
     key: r.key,

@@ -1,6 +1,7 @@
 /**
  * Every SQL statement the SQLite agent store runs, prepared once per open database.
- * Named parameters match the column names in sqlite-rows.ts.
+ * Named parameters match the column names in sqlite-rows.ts; the statements every execution runs
+ * (insertExecution, endExecution, putActive) take positional ones, in the order of their columns.
  */
 import type Database from 'better-sqlite3';
 import type { ActiveRow, ActiveTuple, ExecutionRow } from './sqlite-rows.js';
@@ -37,10 +38,36 @@ const EXECUTION_START_COLUMNS = [
   'order_seq',
 ] as const;
 
-/** Parameters of `insertExecution`: the start columns of an execution row. */
-export type ExecutionStartRow = Pick<ExecutionRow, (typeof EXECUTION_START_COLUMNS)[number]>;
+/** Positional parameters of `insertExecution`, in EXECUTION_START_COLUMNS order. */
+export type ExecutionStartTuple = [
+  key: ExecutionRow['key'],
+  ar_name: ExecutionRow['ar_name'],
+  program: ExecutionRow['program'],
+  action: ExecutionRow['action'],
+  agent_id: ExecutionRow['agent_id'],
+  alert_id: ExecutionRow['alert_id'],
+  rule_id: ExecutionRow['rule_id'],
+  srcip: ExecutionRow['srcip'],
+  user: ExecutionRow['user'],
+  started_at: ExecutionRow['started_at'],
+  order_seq: ExecutionRow['order_seq'],
+];
 
-/** Parameters of `endExecution`; `key`/`action` NULL means "keep the stored value". */
+/** Positional parameters of `endExecution`; `key`/`action` NULL means "keep the stored value". */
+export type ExecutionEndTuple = [
+  key: ExecutionRow['key'],
+  action: string | null,
+  ended_at: number,
+  exit_code: ExecutionRow['exit_code'],
+  signal: ExecutionRow['signal'],
+  timed_out: ExecutionRow['timed_out'],
+  status: ExecutionRow['status'],
+  stderr_tail: ExecutionRow['stderr_tail'],
+  note: ExecutionRow['note'],
+  id: ExecutionRow['id'],
+];
+
+/** Named parameters of the bulk end statements; `key`/`action` NULL means "keep the stored value". */
 export type ExecutionEndRow = Pick<
   ExecutionRow,
   'id' | 'key' | 'ended_at' | 'exit_code' | 'signal' | 'timed_out' | 'status' | 'stderr_tail' | 'note'
@@ -50,11 +77,6 @@ interface ListParams {
   key?: string;
   before: number | null;
   limit: number;
-}
-
-/** `<verb> INTO table (columns) VALUES (@columns)`; the column lists are constants, never input. */
-function insertSql(verb: string, table: string, columns: readonly string[]): string {
-  return `${verb} INTO ${table} (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`;
 }
 
 /** The statements of the bulk re-apply (a reboot): keys and ids go in as one JSON array each. */
@@ -95,11 +117,42 @@ function prepareBulkStatements(db: Database.Database) {
   };
 }
 
+/** `?, ?, ...`, one per column (the column lists are constants, never input). */
+function marks(columns: readonly string[]): string {
+  return columns.map(() => '?').join(', ');
+}
+
+/**
+ * The statements every execution runs (a burst runs them 10,000 times): positional parameters in
+ * the order of ACTIVE_COLUMNS (= ActiveTuple), EXECUTION_START_COLUMNS and ExecutionEndTuple, so no
+ * parameter object per execution is built and looked up by name (named binding measured ~1.5x).
+ */
+function prepareHotStatements(db: Database.Database) {
+  return {
+    putActive: db.prepare<ActiveTuple>(
+      `INSERT OR REPLACE INTO active_responses (${ACTIVE_COLUMNS.join(', ')}) VALUES (${marks(ACTIVE_COLUMNS)})`,
+    ),
+    insertExecution: db.prepare<ExecutionStartTuple>(
+      `INSERT INTO executions (${EXECUTION_START_COLUMNS.join(', ')}) VALUES (${marks(EXECUTION_START_COLUMNS)})`,
+    ),
+    endExecution: db.prepare<ExecutionEndTuple>(
+      `UPDATE executions SET key = coalesce(?, key), action = coalesce(?, action),
+         ended_at = ?, exit_code = ?, signal = ?, timed_out = ?, status = ?, stderr_tail = ?, note = ?
+       WHERE id = ?`,
+    ),
+    // One statement per counted offence: the count after it (the count before is one less).
+    countOffence: db
+      .prepare<[string], number>(
+        'INSERT INTO offenders (key, count) VALUES (?, 1) ON CONFLICT (key) DO UPDATE SET count = count + 1 RETURNING count',
+      )
+      .pluck(),
+  };
+}
+
 /** Prepares all statements; the returned object lives as long as `db`. */
 // eslint-disable-next-line @typescript-eslint/explicit-module-boundary-types -- the inferred statement types are the contract
 export function prepareStatements(db: Database.Database) {
   return {
-    putActive: db.prepare<ActiveRow>(insertSql('INSERT OR REPLACE', 'active_responses', ACTIVE_COLUMNS)),
     getActive: db.prepare<[string], ActiveRow>('SELECT * FROM active_responses WHERE key = ?'),
     removeActive: db.prepare<[string], ActiveRow>('DELETE FROM active_responses WHERE key = ? RETURNING *'),
     listActive: db
@@ -118,15 +171,7 @@ export function prepareStatements(db: Database.Database) {
     setOffender: db.prepare<[string, number]>(
       'INSERT INTO offenders (key, count) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET count = excluded.count',
     ),
-    insertExecution: db.prepare<ExecutionStartRow>(
-      insertSql('INSERT', 'executions', EXECUTION_START_COLUMNS),
-    ),
-    endExecution: db.prepare<ExecutionEndRow>(
-      `UPDATE executions SET key = coalesce(@key, key), action = coalesce(@action, action),
-         ended_at = @ended_at, exit_code = @exit_code, signal = @signal, timed_out = @timed_out,
-         status = @status, stderr_tail = @stderr_tail, note = @note
-       WHERE id = @id`,
-    ),
+    ...prepareHotStatements(db),
     orderExecution: db.prepare<[number], Pick<ExecutionRow, 'id' | 'key' | 'status' | 'note'>>(
       'SELECT id, key, status, note FROM executions WHERE order_seq = ? ORDER BY id DESC LIMIT 1',
     ),

@@ -171,6 +171,17 @@ function offenderContract(make: MakeAgentStore): void {
       });
     });
 
+    void test('countOffence counts one more and returns the count before it', () => {
+      withStore(make, (s) => {
+        assert.equal(s.countOffence('a'), 0);
+        assert.equal(s.countOffence('a'), 1);
+        s.setOffenderCount('b', 4);
+        assert.equal(s.countOffence('b'), 4);
+        assert.equal(s.getOffenderCount('a'), 2);
+        assert.equal(s.getOffenderCount('b'), 5);
+      });
+    });
+
     void test('counters are independent of active responses (they never expire)', () => {
       withStore(make, (s) => {
         s.putActive(sampleActive({ key: 'k' }));

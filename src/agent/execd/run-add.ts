@@ -7,7 +7,7 @@
  * record the outcome -> release the key.
  */
 import { decideAdd, type AddDecision, type AddRequest } from '../../core/execd/decide-add.js';
-import { offenderTimeout } from '../../core/execd/repeated-offenders.js';
+import { hasOffenderList, offenderTimeout } from '../../core/execd/repeated-offenders.js';
 import {
   isDryRunMessage,
   keysOfCheckKeys,
@@ -84,12 +84,14 @@ export function decideAndStore(
   const { key } = prep;
   const now = ctx.now();
   let timeoutSec = job.timeoutSec;
-  if (timeoutSec > 0) {
-    const ro = offenderTimeout(timeoutSec, ctx.store.getOffenderCount(key), ctx.repeatedOffenders);
+  // Without a (non-empty) repeated-offender list the count neither changes nor matters
+  // (offenderTimeout: nextCount = previous count): no statement. With one, every add with a
+  // timeout counts one more (nextCount = previous + 1): one upsert instead of a get and a set.
+  if (timeoutSec > 0 && hasOffenderList(ctx.repeatedOffenders)) {
+    const ro = offenderTimeout(timeoutSec, ctx.store.countOffence(key), ctx.repeatedOffenders);
     if (ro.escalated) {
       ctx.log.debug(`Repeated offender. Setting timeout to '${ro.timeoutSec}s'`, { key });
     }
-    ctx.store.setOffenderCount(key, ro.nextCount);
     timeoutSec = ro.timeoutSec;
   }
   const decision = decideAdd(addRequest(ctx, job, prep, timeoutSec), existing, now);

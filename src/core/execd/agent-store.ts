@@ -91,6 +91,11 @@ export interface AgentStore {
   /** Repeated-offender counter for a key (0 when never seen). Counters never expire (Wazuh). */
   getOffenderCount(key: string): number;
   setOffenderCount(key: string, count: number): void;
+  /**
+   * Counts one more offence for a key in one statement and returns the count BEFORE it (what
+   * getOffenderCount returned): the get + set of an add under a repeated-offender list.
+   */
+  countOffence(key: string): number;
 
   /**
    * Starts a re-apply execution of each listed active response whose program is one of

@@ -32,3 +32,8 @@ export function offenderTimeout(
   const index = Math.min(previousCount - 1, list.length - 1);
   return { timeoutSec: (list[index] ?? 0) * 60, nextCount: previousCount + 1, escalated: true };
 }
+
+/** True when `values` has a leading non-zero value: only then does offenderTimeout count adds. */
+export function hasOffenderList(values: readonly number[]): boolean {
+  return values.length > 0 && (values[0] ?? 0) > 0;
+}
