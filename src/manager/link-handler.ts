@@ -2,7 +2,8 @@
  * What the manager does with each agent frame (protocol in src/protocol/link.ts). The agent's id
  * always comes from its certificate (resolved by `authenticate`), never from a frame.
  *
- * - hello: record version / AR-disabled, answer welcome, then send queued orders in seq order;
+ * - hello: record version / AR-disabled, answer welcome, then send queued orders in seq order (this
+ *   agent's orders past their expiry become expired instead, see sendQueued);
  * - ack: order delivered (+ dispatch latency);  rejected: order executed with a failed outcome;
  * - execution: recorded once ((agent, id) unique); its order becomes executed; the key's active
  *   state replaces the manager's; a delete ends the key's executed add orders (reverted);
@@ -13,7 +14,7 @@ import { LinkClose, type AgentFrame } from '../protocol/link.js';
 import type { AgentSession } from './agent-sessions.js';
 import type { ManagerContext } from './manager-context.js';
 import { applyReports, type Report } from './execution-reports.js';
-import { expireDue, sendQueued, transition } from './order-delivery.js';
+import { sendQueued, transition } from './order-delivery.js';
 
 export type AuthResult =
   { readonly ok: true; readonly agentId: string } | { readonly ok: false; readonly reason: string };
@@ -47,7 +48,6 @@ async function onHello(
     arConf: ctx.arConf,
     batches: true,
   });
-  await expireDue(ctx);
   await sendQueued(ctx, agentId, frame.batches === true);
 }
 
@@ -170,22 +170,57 @@ interface Pending {
 }
 
 /**
+ * `batch` as at most `parts` parts for concurrent transactions: every frame of one agent in the
+ * same part, in arrival order (the only order the link promises); within a part, the agents in
+ * ascending id order, so every part (and an ingest's enqueueOrders) takes agents' rows in one
+ * order and two transactions cannot deadlock. One part (arrival order as is) when `parts` <= 1.
+ */
+export function splitByAgent<P extends { readonly agentId: string }>(
+  batch: readonly P[],
+  parts: number,
+): P[][] {
+  if (parts <= 1) {
+    return [[...batch]];
+  }
+  const byAgent = new Map<string, P[]>();
+  for (const p of batch) {
+    const frames = byAgent.get(p.agentId);
+    if (frames === undefined) {
+      byAgent.set(p.agentId, [p]);
+    } else {
+      frames.push(p);
+    }
+  }
+  const agents = [...byAgent.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const out: P[][] = Array.from({ length: Math.min(parts, agents.length) }, () => []);
+  agents.forEach((agentId, i) => {
+    out[i % out.length]?.push(...(byAgent.get(agentId) ?? []));
+  });
+  return out;
+}
+
+/**
  * Frames arriving while the previous batch is applied (at least those of one event-loop turn) are
- * applied in one store transaction (1,000 acks after a `location=all` order cost one commit, not
- * 1,000), in arrival order. One batch at a time, so frames are applied in the order they came.
+ * applied together (1,000 acks after a `location=all` order cost a few commits, not 1,000): split
+ * by agent into up to `store.batchConcurrency` parts, each one transaction, run concurrently
+ * (PostgreSQL; SQLite: one part). Each agent's frames are applied in the order they came; the
+ * next batch starts once every part has finished.
  */
 function frameBatcher(ctx: ManagerContext, seen: (agentId: string) => Promise<void>): (p: Pending) => void {
   let queue: Pending[] = [];
   let applying = false;
-  const apply = async (batch: readonly Pending[]): Promise<void> => {
+  const applyPart = async (part: readonly Pending[]): Promise<void> => {
     try {
-      await ctx.store.batch(() => applyFrames(ctx, batch, seen));
+      await ctx.store.batch(() => applyFrames(ctx, part, seen));
     } catch (err: unknown) {
-      // The batch rolled back; the agents re-send on reconnect (acks, executions are idempotent).
+      // The part rolled back; the agents re-send on reconnect (acks, executions are idempotent).
       ctx.log.error(
-        `Cannot apply ${batch.length} link frame(s): ${err instanceof Error ? err.message : String(err)}`,
+        `Cannot apply ${part.length} link frame(s): ${err instanceof Error ? err.message : String(err)}`,
       );
     }
+  };
+  const apply = async (batch: readonly Pending[]): Promise<void> => {
+    await Promise.all(splitByAgent(batch, ctx.store.batchConcurrency).map(applyPart));
   };
   const flush = async (): Promise<void> => {
     applying = true;

@@ -90,8 +90,38 @@ export async function queueOrders(
  */
 export async function sendQueued(ctx: ManagerContext, agentId: string, batches = false): Promise<number> {
   ctx.sessions.markGreeting(agentId, batches);
-  const queued = await ctx.store.queuedOrders(agentId);
+  const queued = await expireQueued(ctx, await ctx.store.queuedOrders(agentId));
   return ctx.sessions.markReady(agentId, queued.map(frameOf)) ? queued.length : 0;
+}
+
+/**
+ * Marks those of one agent's queued orders past their expiry as expired (one bulk write) and
+ * returns the others: what `expireDue` would do for this agent, without reading every agent's
+ * orders (a hello costs this agent's rows only; the cluster-wide timer expires the rest).
+ */
+async function expireQueued(ctx: ManagerContext, queued: readonly StoredOrder[]): Promise<StoredOrder[]> {
+  const now = ctx.now();
+  const live: StoredOrder[] = [];
+  const expired: StoredOrder[] = [];
+  for (const order of queued) {
+    (nextOrderState(order, { type: 'expire-check', now }) === 'expired' ? expired : live).push(order);
+  }
+  if (expired.length > 0) {
+    await ctx.store.updateOrders(
+      expired.map((o) => ({
+        agentId: o.agentId,
+        seq: o.seq,
+        update: { state: 'expired', expiredAt: now } as const,
+      })),
+    );
+    for (const order of expired) {
+      ctx.emit({ type: 'order-state', agentId: order.agentId, seq: order.seq, state: 'expired' });
+      ctx.log.warn(
+        `Order ${order.agentId}#${order.seq} expired undelivered (${order.arName ?? order.key ?? ''}).`,
+      );
+    }
+  }
+  return live;
 }
 
 /**

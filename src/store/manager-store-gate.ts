@@ -13,11 +13,11 @@ import type Database from 'better-sqlite3';
 import type { ManagerStore } from '../core/orders/manager-store.js';
 
 /**
- * The port's methods minus batch/close, each returning its value directly (or a promise settled
+ * The port's methods minus batch/close (and its batchConcurrency property), each returning its value directly (or a promise settled
  * by synchronous work: the call still runs entirely inside the gate).
  */
 export type SyncManagerStore = {
-  [K in Exclude<keyof ManagerStore, 'batch' | 'close'>]: ManagerStore[K] extends (
+  [K in Exclude<keyof ManagerStore, 'batch' | 'close' | 'batchConcurrency'>]: ManagerStore[K] extends (
     ...args: infer A
   ) => Promise<infer R>
     ? (...args: A) => R | Promise<R>
@@ -143,6 +143,7 @@ export function gatedManagerStore(db: Database.Database, ops: SyncManagerStore):
     store[name] = (...args: unknown[]) => gate.call(() => method.apply(ops, args));
   }
   const port = store as unknown as ManagerStore;
+  store['batchConcurrency'] = 1; // one connection: batches run one after another
   store['batch'] = <T>(fn: (tx: ManagerStore) => Promise<T>): Promise<T> => gate.batch(port, fn);
   store['close'] = async (): Promise<void> => {
     await gate.drained();

@@ -50,8 +50,12 @@ export function poolConfig(url: string, opts: PgManagerOptions): pg.PoolConfig {
 
 export abstract class PgManagerBase {
   private readonly tx = new AsyncLocalStorage<Tx>();
+  /** Concurrent batches: up to 4, leaving half the pool to calls made outside them. */
+  readonly batchConcurrency: number;
 
-  constructor(protected readonly pool: pg.Pool) {}
+  constructor(protected readonly pool: pg.Pool) {
+    this.batchConcurrency = Math.max(1, Math.min(4, Math.floor((pool.options.max ?? 10) / 2)));
+  }
 
   /** One statement: on the open batch's connection when called from it, else on the pool. */
   protected async run<R extends pg.QueryResultRow>(

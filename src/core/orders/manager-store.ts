@@ -159,6 +159,12 @@ export interface ManagerStore extends ManagerConsoleStore {
    * computation: other flows wait for it (SQLite) or hold a connection (PostgreSQL).
    */
   batch<T>(fn: (tx: ManagerStore) => Promise<T>): Promise<T>;
+  /**
+   * How many batches the store runs at once, each in its own transaction (PostgreSQL: on its own
+   * pooled connection); 1 when batches run one after another (SQLite). Callers splitting work into
+   * concurrent batches keep to it, and keep rows two concurrent batches touch disjoint.
+   */
+  readonly batchConcurrency: number;
 
   close(): Promise<void>;
 }
