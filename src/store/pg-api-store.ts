@@ -5,12 +5,11 @@
  * place. Same ports and rows as the SQLite `<home>/var/api.db` (sqlite-api-tokens.ts); the same
  * contract suite runs on both (test/contract/api-access-store.contract.ts).
  */
-import pg from 'pg';
+import type pg from 'pg';
 import type { ApiAccessStore, ApiTokenStore, AuditLog } from '../core/api-access-store.js';
 import { publicRecord } from '../protocol/api-access.js';
-import { applyPgMigrations } from './pg-manager-migrations.js';
-import { poolConfig, type PgManagerOptions } from './pg-manager-base.js';
-import { createSchema } from './pg-manager-store.js';
+import type { PgManagerOptions } from './pg-manager-base.js';
+import { openMigratedPool } from './pg-manager-store.js';
 import { rowToAudit, rowToToken, type AuditRow, type TokenRow } from './sqlite-api-tokens.js';
 
 function tokenStore(pool: pg.Pool): ApiTokenStore {
@@ -71,23 +70,6 @@ function auditLog(pool: pg.Pool): AuditLog {
  * @throws when PostgreSQL cannot be reached (the pool is closed then)
  */
 export async function openPgApiStore(url: string, opts: PgManagerOptions = {}): Promise<ApiAccessStore> {
-  const pool = new pg.Pool(poolConfig(url, { maxConnections: 3, ...opts }));
-  // As the manager store's pool: a connection cut by a PostgreSQL restart must not end the process.
-  pool.on('error', () => undefined);
-  try {
-    const client = await pool.connect();
-    client.on('error', () => undefined);
-    try {
-      if (opts.schema !== undefined) {
-        await createSchema(client, opts.schema);
-      }
-      await applyPgMigrations(client);
-    } finally {
-      client.release();
-    }
-  } catch (err: unknown) {
-    await pool.end();
-    throw err;
-  }
+  const pool = await openMigratedPool(url, { maxConnections: 3, ...opts });
   return { tokens: tokenStore(pool), audit: auditLog(pool), close: () => pool.end() };
 }

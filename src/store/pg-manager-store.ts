@@ -56,17 +56,19 @@ export async function createSchema(client: pg.PoolClient, schema: string): Promi
 }
 
 /**
- * Opens the manager store on the PostgreSQL at `url` (postgres://...), creating the schema when
- * given and missing, and applying pending migrations under an advisory lock.
+ * A pool on the PostgreSQL at `url` whose schema (created when given and missing) has every
+ * migration applied (under an advisory lock: several nodes may open one new database at once).
+ * Shared by the manager store and the API store, whichever opens first migrates.
  * @throws when PostgreSQL cannot be reached or a migration fails (the pool is closed then)
  */
-export async function openPgManagerStore(url: string, opts: PgManagerOptions = {}): Promise<ManagerStore> {
+export async function openMigratedPool(url: string, opts: PgManagerOptions): Promise<pg.Pool> {
   const pool = new pg.Pool(poolConfig(url, opts));
   // An idle connection cut by the server (restart, network) is dropped by the pool and replaced
   // on the next query; without a listener the 'error' event would end the process.
   pool.on('error', () => undefined);
   try {
     const client = await pool.connect();
+    client.on('error', () => undefined);
     try {
       if (opts.schema !== undefined) {
         await createSchema(client, opts.schema);
@@ -79,7 +81,16 @@ export async function openPgManagerStore(url: string, opts: PgManagerOptions = {
     await pool.end();
     throw err;
   }
-  return new PgManagerOps(pool);
+  return pool;
+}
+
+/**
+ * Opens the manager store on the PostgreSQL at `url` (postgres://...), creating the schema when
+ * given and missing, and applying pending migrations under an advisory lock.
+ * @throws when PostgreSQL cannot be reached or a migration fails (the pool is closed then)
+ */
+export async function openPgManagerStore(url: string, opts: PgManagerOptions = {}): Promise<ManagerStore> {
+  return new PgManagerOps(await openMigratedPool(url, opts));
 }
 
 class PgManagerOps extends PgManagerBulk implements ManagerStore {
