@@ -71,8 +71,7 @@ export type StoreStep =
   | 'transaction'
   | 'startExecution'
   | 'setExecutionKey'
-  | 'getOffenderCount'
-  | 'setOffenderCount'
+  | 'countOffence'
   | 'getActive'
   | 'putActive'
   | 'endExecution'
@@ -130,7 +129,13 @@ export interface BatchHarness {
 
 /** A temp home with `var/agent.db`; FW runs in-process through `fw` (other programs: FakeRunner). */
 export function batchHarness(
-  opts: { home?: string; now?: () => number; inProcess?: boolean } = {},
+  opts: {
+    home?: string;
+    now?: () => number;
+    inProcess?: boolean;
+    /** `<repeated_offenders>` minutes; with none configured an add counts no offence. */
+    repeatedOffenders?: readonly number[];
+  } = {},
 ): BatchHarness {
   const home = opts.home ?? fs.mkdtempSync(path.join(os.tmpdir(), 'riposte-batch-'));
   const clock = { t: T0 };
@@ -148,7 +153,7 @@ export function batchHarness(
     inProcessScript: (program) => (program === FW && opts.inProcess !== false ? fw.script : undefined),
     log,
     now,
-    repeatedOffenders: [],
+    repeatedOffenders: opts.repeatedOffenders ?? [],
     limits: DEFAULT_SCRIPT_LIMITS,
   });
   return {
