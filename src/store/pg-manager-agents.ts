@@ -3,7 +3,13 @@
  * this class): the same statements as the SQLite store's. A token is checked and consumed in one
  * transaction holding its row (FOR UPDATE), so two nodes can never both use it.
  */
-import type { AgentRecord, AgentSeen, TokenUse } from '../core/orders/manager-store.js';
+import {
+  tokenUseOf,
+  type AgentRecord,
+  type AgentSeen,
+  type EnrollTokenRow,
+  type TokenUse,
+} from '../core/orders/manager-store.js';
 import { PgManagerConsole } from './pg-manager-console.js';
 import { rowToAgent, type AgentRow } from './sqlite-manager-rows.js';
 import { nul } from './sqlite-rows.js';
@@ -100,21 +106,10 @@ export abstract class PgManagerAgents extends PgManagerConsole {
   }
 
   private async tokenUse(hash: string, name: string, now: number, lock: string): Promise<TokenUse> {
-    const r = (
-      await this.rows<{ name: string; expires_at: number; used_at: number | null }>(
-        `SELECT name, expires_at, used_at FROM enroll_tokens WHERE hash = $1 ${lock}`,
-        [hash],
-      )
-    )[0];
-    if (r === undefined) {
-      return { ok: false, reason: 'unknown' };
-    }
-    if (r.used_at !== null) {
-      return { ok: false, reason: 'used' };
-    }
-    if (now > r.expires_at || r.name !== name) {
-      return { ok: false, reason: now > r.expires_at ? 'expired' : 'wrong-name' };
-    }
-    return { ok: true, name: r.name };
+    const rows = await this.rows<EnrollTokenRow>(
+      `SELECT name, expires_at, used_at FROM enroll_tokens WHERE hash = $1 ${lock}`,
+      [hash],
+    );
+    return tokenUseOf(rows[0], name, now);
   }
 }

@@ -22,6 +22,7 @@ import type {
   NewOrder,
   OrderUpdate,
   StoredOrder,
+  EnrollTokenRow,
   TokenUse,
 } from '../core/orders/manager-store.js';
 import { MANAGER_MIGRATIONS } from './manager-migrations/index.js';
@@ -30,7 +31,7 @@ import { gatedManagerStore, type SyncManagerStore } from './manager-store-gate.j
 import { applyMigrations } from './migrate.js';
 import { openCheckedDatabase } from './open-database.js';
 import { nul } from './sqlite-rows.js';
-import { orderInfo } from '../core/orders/manager-store.js';
+import { orderInfo, tokenUseOf } from '../core/orders/manager-store.js';
 import {
   UPDATE_COLUMNS,
   agentIdText,
@@ -124,17 +125,8 @@ class SqliteManagerOps extends SqliteManagerBulk implements SyncManagerStore {
 
   checkEnrollToken(hash: string, name: string, now: number): TokenUse {
     const r = this.q('SELECT name, expires_at, used_at FROM enroll_tokens WHERE hash = ?').get(hash) as
-      { name: string; expires_at: number; used_at: number | null } | undefined;
-    if (r === undefined) {
-      return { ok: false, reason: 'unknown' };
-    }
-    if (r.used_at !== null) {
-      return { ok: false, reason: 'used' };
-    }
-    if (now > r.expires_at || r.name !== name) {
-      return { ok: false, reason: now > r.expires_at ? 'expired' : 'wrong-name' };
-    }
-    return { ok: true, name: r.name };
+      EnrollTokenRow | undefined;
+    return tokenUseOf(r, name, now);
   }
 
   useEnrollToken(hash: string, name: string, now: number): TokenUse {

@@ -49,6 +49,27 @@ export type TokenUse =
   | { readonly ok: true; readonly name: string }
   | { readonly ok: false; readonly reason: 'unknown' | 'used' | 'expired' | 'wrong-name' };
 
+/** An enrollment token's stored row, as both adapters read it. */
+export interface EnrollTokenRow {
+  readonly name: string;
+  readonly expires_at: number;
+  readonly used_at: number | null;
+}
+
+/** Whether the token row `r` (undefined: no such token) may enroll `name` at `now`. Pure. */
+export function tokenUseOf(r: EnrollTokenRow | undefined, name: string, now: number): TokenUse {
+  if (r === undefined) {
+    return { ok: false, reason: 'unknown' };
+  }
+  if (r.used_at !== null) {
+    return { ok: false, reason: 'used' };
+  }
+  if (now > r.expires_at || r.name !== name) {
+    return { ok: false, reason: now > r.expires_at ? 'expired' : 'wrong-name' };
+  }
+  return { ok: true, name: r.name };
+}
+
 export interface NewOrder {
   readonly agentId: string;
   readonly kind: OrderKind;
