@@ -21,6 +21,7 @@
  * The whole run is bounded (`RIPOSTE_BENCH_TIMEOUT_S`, default 420 s): past it the next wait
  * fails, the module becomes a FAILED row and everything is torn down.
  */
+import { readFileSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
@@ -34,6 +35,7 @@ import {
   type Child,
   type Fleet,
 } from './cluster-fleet.js';
+import { resetStatementStats, statementStats } from './bench-postgres.js';
 
 const NODES = 3;
 const WORKERS = 4;
@@ -150,6 +152,52 @@ async function fanout(f: Fleet, agents: number): Promise<BenchReport[]> {
   ];
 }
 
+/** CPU ms (user + system, all threads) of process `pid`, plus its reaped children's when `children`. */
+function cpuMs(pid: number | undefined, children = false): number {
+  try {
+    const stat = readFileSync(`/proc/${pid ?? 0}/stat`, 'utf8');
+    const f = stat
+      .slice(stat.lastIndexOf(')') + 2)
+      .split(' ')
+      .map(Number);
+    // fields 14-17 of proc(5) (utime, stime, cutime, cstime) are f[11..14] after the command name
+    const ticks = (f[11] ?? 0) + (f[12] ?? 0) + (children ? (f[13] ?? 0) + (f[14] ?? 0) : 0);
+    return (ticks * 1000) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+const CLOCK_TICKS = 100;
+
+function parentOf(pid: string): number | undefined {
+  try {
+    const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined; // gone meanwhile
+  }
+}
+
+/** The PostgreSQL server's processes: the postmaster (with its reaped backends) and its live children. */
+async function pgCpuMs(url: string): Promise<number> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  let backend: number;
+  try {
+    backend = (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid ?? 0;
+  } finally {
+    await c.end();
+  }
+  const postmaster = parentOf(String(backend));
+  let ms = cpuMs(postmaster, true);
+  for (const entry of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
+    if (parentOf(entry) === postmaster) {
+      ms += cpuMs(Number(entry));
+    }
+  }
+  return ms;
+}
+
 async function storeCount(url: string, sql: string): Promise<number> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
@@ -177,7 +225,17 @@ async function acksApplied(f: Fleet, t0: number, ms: number): Promise<number> {
   return NaN;
 }
 
-async function ingest(f: Fleet, ids: readonly string[], total: number): Promise<BenchReport[]> {
+/**
+ * `delivered`: the agents are connected and ack every order (the bench then also waits until every
+ * ack is applied); without it the agents were disconnected first, so the POSTs' orders stay queued
+ * (durable, not delivered) and the row measures the ingest path alone.
+ */
+async function ingest(
+  f: Fleet,
+  ids: readonly string[],
+  total: number,
+  delivered = true,
+): Promise<BenchReport[]> {
   const bodies: string[][] = [];
   for (let k = 0; k < total; k += BATCH) {
     bodies.push(
@@ -187,7 +245,11 @@ async function ingest(f: Fleet, ids: readonly string[], total: number): Promise<
       }),
     );
   }
+  await resetStatementStats(f.pgUrl);
   const l0 = load();
+  const cpu0 = process.cpuUsage();
+  const nodes0 = f.nodes.reduce((sum, n) => sum + cpuMs(n.child.proc.pid), 0);
+  const pg0 = await pgCpuMs(f.pgUrl);
   let next = 0;
   const t0 = performance.now();
   const lanes = f.nodes.flatMap((node) =>
@@ -199,17 +261,37 @@ async function ingest(f: Fleet, ids: readonly string[], total: number): Promise<
   );
   await Promise.all(lanes);
   const secs = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const nodesCpu = f.nodes.reduce((sum, n) => sum + cpuMs(n.child.proc.pid), 0) - nodes0;
+  const pgCpu = (await pgCpuMs(f.pgUrl)) - pg0;
+  const perAlert = (ms: number): string => `${((ms * 1000) / total).toFixed(0)} µs/alert`;
+  const stats = await statementStats(f.pgUrl);
+  if (stats !== undefined) {
+    log(
+      `ingest: PostgreSQL statements during the POSTs (pg_stat_statements), ${bodies.length} POSTs:\n${stats}`,
+    );
+  }
   const stored = await storeCount(f.pgUrl, "SELECT count(*) AS n FROM orders WHERE alert_id LIKE 'ing-%'");
   const l1 = load();
-  const delivered = (await acksApplied(f, t0, 90_000)) / 1000;
-  const note = `${total} alerts in ${bodies.length} NDJSON POSTs over ${NODES} nodes; ${stored} orders in the store; every ack applied in the store (none queued) after ${delivered.toFixed(2)} s; load ${l0}->${l1}`;
+  const client = `the bench's HTTP client used ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms CPU`;
+  const used = `CPU during the POSTs: the ${NODES} nodes ${(nodesCpu / 1000).toFixed(2)} s (${perAlert(nodesCpu)}), PostgreSQL ${(pgCpu / 1000).toFixed(2)} s (${perAlert(pgCpu)})`;
+  let note = `${total} alerts in ${bodies.length} NDJSON POSTs over ${NODES} nodes; ${stored} orders in the store; ${used}; ${client}`;
+  if (delivered) {
+    const applied = (await acksApplied(f, t0, 90_000)) / 1000;
+    note += `; every ack applied in the store (none queued) after ${applied.toFixed(2)} s`;
+  } else {
+    note += `; agents disconnected (orders stay queued)`;
+  }
+  note += `; load ${l0}->${l1}`;
   log(note);
   if (stored !== total) {
     throw new Error(`ingest: ${stored} orders in the store for ${total} alerts`);
   }
   return [
     {
-      name: 'ingest across the cluster (POST /alerts)',
+      name: delivered
+        ? 'ingest across the cluster (POST /alerts)'
+        : 'ingest across the cluster (POST /alerts), agents offline: ingest path only',
       value: total / secs,
       unit: 'alerts/s',
       target: 10_000,
@@ -309,12 +391,45 @@ async function measure(bus: 'postgres' | 'nats'): Promise<BenchReport[]> {
   }
 }
 
-function bounded(bus: 'postgres' | 'nats'): Promise<BenchReport[]> {
+/**
+ * The ingest path alone: `RIPOSTE_BENCH_N` agents (default 1,000) enrolled and connected (so their
+ * ids are real), then disconnected (their workers exit), then the ingest phase: every POST's orders
+ * are committed and stay queued for the offline agents, no delivery or ack competes for the CPU.
+ */
+async function measureIngestOnly(): Promise<BenchReport[]> {
+  const agents = envInt('RIPOSTE_BENCH_N', 1_000);
+  const total = envInt('RIPOSTE_BENCH_ALERTS', 30_000);
+  const fleet = await startFleet({ nodes: NODES, agents, workers: WORKERS, bus: 'postgres', log });
+  try {
+    const ids = agentIds(fleet);
+    await Promise.all(
+      fleet.workers.map(async (w) => {
+        const gone = new Promise((r) => w.proc.once('exit', r));
+        w.proc.stdin?.write('exit\n');
+        await gone;
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 1000)); // the nodes see the links close
+    const rows = await ingest(fleet, ids, total, false);
+    return rows.map((r) => ({ ...r, name: `${r.name} (${agents} agents, PostgreSQL NOTIFY)` }));
+  } finally {
+    await fleet.stop();
+  }
+}
+
+function bounded(run: () => Promise<BenchReport[]>): Promise<BenchReport[]> {
   setDeadline(Date.now() + envInt('RIPOSTE_BENCH_TIMEOUT_S', 420) * 1000);
-  return measure(bus).finally(() => {
+  return run().finally(() => {
     setDeadline(Infinity);
   });
 }
 
-export const clusterNodes: BenchModule = { name: 'cluster-nodes', run: () => bounded('postgres') };
-export const clusterNodesNats: BenchModule = { name: 'cluster-nodes-nats', run: () => bounded('nats') };
+export const clusterNodes: BenchModule = {
+  name: 'cluster-nodes',
+  run: () => bounded(() => measure('postgres')),
+};
+export const clusterNodesNats: BenchModule = {
+  name: 'cluster-nodes-nats',
+  run: () => bounded(() => measure('nats')),
+};
+export const clusterIngest: BenchModule = { name: 'cluster-ingest', run: () => bounded(measureIngestOnly) };
