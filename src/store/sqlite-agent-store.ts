@@ -136,6 +136,10 @@ class SqliteAgentStore implements AgentStore {
     return row === undefined ? undefined : rowToActive(row);
   }
 
+  getActives(keys: readonly string[]): ActiveResponse[] {
+    return keys.length === 0 ? [] : this.st.getActives.all(JSON.stringify(keys)).map(rowToActive);
+  }
+
   removeActive(key: string): ActiveResponse | undefined {
     const row = this.st.removeActive.get(key);
     return row === undefined ? undefined : rowToActive(row);
@@ -308,6 +312,21 @@ class SqliteAgentStore implements AgentStore {
   getExecution(id: number): ExecutionRecord | undefined {
     const row = this.st.getExecution.get(id);
     return row === undefined ? undefined : rowToExecution(row);
+  }
+
+  getExecutions(ids: readonly number[]): ExecutionRecord[] {
+    return ids.length === 0 ? [] : this.st.getExecutions.all(JSON.stringify(ids)).map(rowToExecution);
+  }
+
+  /** @throws RiposteError REQUEST_INVALID when `limit` is not a non-negative integer. */
+  listExecutionsAfter(afterId: number, limit: number): ExecutionRecord[] {
+    return this.st.listExecutionsAfter
+      .all(afterId, checkCount('Execution query limit', limit))
+      .map(rowToExecution);
+  }
+
+  maxOrderSeq(): number {
+    return this.st.maxOrderSeq.get() ?? 0;
   }
 
   /** @throws RiposteError REQUEST_INVALID when `limit` is not a non-negative integer. */

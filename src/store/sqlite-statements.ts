@@ -79,6 +79,24 @@ interface ListParams {
   limit: number;
 }
 
+/** The reads of the manager link's reports (link/report-cursor.ts): id and key lists as JSON arrays. */
+function prepareLinkStatements(db: Database.Database) {
+  return {
+    getActives: db.prepare<[string], ActiveRow>(
+      'SELECT * FROM active_responses WHERE key IN (SELECT value FROM json_each(?))',
+    ),
+    getExecutions: db.prepare<[string], ExecutionRow>(
+      'SELECT * FROM executions WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id',
+    ),
+    listExecutionsAfter: db.prepare<[number, number], ExecutionRow>(
+      'SELECT * FROM executions WHERE id > ? ORDER BY id LIMIT ?',
+    ),
+    maxOrderSeq: db
+      .prepare<[], number | null>('SELECT max(order_seq) FROM executions WHERE order_seq IS NOT NULL')
+      .pluck(),
+  };
+}
+
 /** The statements of the bulk re-apply (a reboot): keys and ids go in as one JSON array each. */
 function prepareBulkStatements(db: Database.Database) {
   return {
@@ -178,6 +196,7 @@ export function prepareStatements(db: Database.Database) {
     setExecutionKey: db.prepare<[string, number]>('UPDATE executions SET key = ? WHERE id = ?'),
     ...prepareBulkStatements(db),
     getExecution: db.prepare<[number], ExecutionRow>('SELECT * FROM executions WHERE id = ?'),
+    ...prepareLinkStatements(db),
     listExecutions: db.prepare<ListParams, ExecutionRow>(
       'SELECT * FROM executions WHERE id < coalesce(@before, 9223372036854775807) ORDER BY id DESC LIMIT @limit',
     ),
