@@ -4,7 +4,8 @@
  * (insertExecution, endExecution, putActive) take positional ones, in the order of their columns.
  */
 import type Database from 'better-sqlite3';
-import type { ActiveRow, ActiveTuple, ExecutionRow } from './sqlite-rows.js';
+import type { ExecutionEnd } from '../protocol/execution-records.js';
+import { nul, type ActiveRow, type ActiveTuple, type ExecutionRow } from './sqlite-rows.js';
 
 const ACTIVE_COLUMNS = [
   'key',
@@ -66,6 +67,52 @@ export type ExecutionEndTuple = [
   note: ExecutionRow['note'],
   id: ExecutionRow['id'],
 ];
+
+/**
+ * Positional parameters of the end statements that keep the stored key and action (an end whose
+ * `key` and `action` are undefined): they do not SET those columns, so SQLite leaves the
+ * executions_key index entry alone (SET key = coalesce(NULL, key) rewrites it: ~2x the cost).
+ */
+export type ExecutionEndOnlyTuple = [
+  ended_at: number,
+  exit_code: ExecutionRow['exit_code'],
+  signal: ExecutionRow['signal'],
+  timed_out: ExecutionRow['timed_out'],
+  status: ExecutionRow['status'],
+  stderr_tail: ExecutionRow['stderr_tail'],
+  note: ExecutionRow['note'],
+];
+
+const END_ONLY_SET =
+  'ended_at = ?, exit_code = ?, signal = ?, timed_out = ?, status = ?, stderr_tail = ?, note = ?';
+
+/** The end columns of an execution row. */
+export function endParams(end: ExecutionEnd): Omit<ExecutionEndRow, 'id'> {
+  return {
+    key: nul(end.key),
+    action: nul(end.action),
+    ended_at: end.endedAt,
+    exit_code: nul(end.exitCode),
+    signal: nul(end.signal),
+    timed_out: end.timedOut ? 1 : 0,
+    status: end.status,
+    stderr_tail: end.stderrTail,
+    note: nul(end.note),
+  };
+}
+
+/** The end columns of an end that keeps the stored key and action, positional. */
+export function endOnly(end: ExecutionEnd): ExecutionEndOnlyTuple {
+  return [
+    end.endedAt,
+    nul(end.exitCode),
+    nul(end.signal),
+    end.timedOut ? 1 : 0,
+    end.status,
+    end.stderrTail,
+    nul(end.note),
+  ];
+}
 
 /** Named parameters of the bulk end statements; `key`/`action` NULL means "keep the stored value". */
 export type ExecutionEndRow = Pick<
@@ -132,6 +179,10 @@ function prepareBulkStatements(db: Database.Database) {
          status = @status, stderr_tail = @stderr_tail, note = @note
        WHERE id IN (SELECT value FROM json_each(@ids))`,
     ),
+    // The same when the end keeps the stored key and action (see endExecutionOnly).
+    endExecutionsOnly: db.prepare<[...ExecutionEndOnlyTuple, string]>(
+      `UPDATE executions SET ${END_ONLY_SET} WHERE id IN (SELECT value FROM json_each(?))`,
+    ),
   };
 }
 
@@ -157,6 +208,9 @@ function prepareHotStatements(db: Database.Database) {
       `UPDATE executions SET key = coalesce(?, key), action = coalesce(?, action),
          ended_at = ?, exit_code = ?, signal = ?, timed_out = ?, status = ?, stderr_tail = ?, note = ?
        WHERE id = ?`,
+    ),
+    endExecutionOnly: db.prepare<[...ExecutionEndOnlyTuple, number]>(
+      `UPDATE executions SET ${END_ONLY_SET} WHERE id = ?`,
     ),
     // One statement per counted offence: the count after it (the count before is one less).
     countOffence: db

@@ -76,6 +76,33 @@ function lifecycleTests(make: MakeAgentStore): void {
     });
   });
 
+  void test('endExecutions ends every listed execution alike; key and action are updated only when given', () => {
+    withStore(make, (s) => {
+      const fields = (id: number): unknown[] => {
+        const r = s.getExecution(id);
+        return r === undefined
+          ? []
+          : [r.key, r.action, r.status, r.exitCode, r.stderrTail, r.note, r.endedAt];
+      };
+      const a = s.startExecution(sampleStart({ key: 'k0', action: 'add' }));
+      const b = s.startExecution(sampleStart({ key: 'k1', action: 'delete' }));
+      const other = s.startExecution(sampleStart({ key: 'k2', action: 'add' }));
+      const end = sampleEnd({ status: 'failed', exitCode: 2, stderrTail: 'no\n', note: 'n' });
+      s.endExecutions([a, b], end);
+      assert.deepStrictEqual(fields(a), ['k0', 'add', 'failed', 2, 'no\n', 'n', end.endedAt]);
+      assert.deepStrictEqual(fields(b), ['k1', 'delete', 'failed', 2, 'no\n', 'n', end.endedAt]);
+      assert.equal(s.getExecution(other)?.status, 'running', 'an id not listed is left as it was');
+      const other2 = s.startExecution(sampleStart({ key: 'k3', action: 'add' }));
+      const given = sampleEnd({ key: 'k-new', action: 'abort' });
+      s.endExecutions([other, other2], given);
+      assert.deepStrictEqual(fields(other), ['k-new', 'abort', 'ok', 0, '', undefined, given.endedAt]);
+      assert.deepStrictEqual(fields(other2), fields(other));
+      s.endExecutions([], end);
+      s.endExecutions([98765], end);
+      assert.equal(s.getExecution(98765), undefined, 'an unknown id is ignored');
+    });
+  });
+
   void test('endExecution of an unknown id is ignored; getExecution of it is undefined', () => {
     withStore(make, (s) => {
       s.endExecution(12345, sampleEnd());
