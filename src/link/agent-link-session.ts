@@ -12,19 +12,19 @@
  *   one still running (a redelivery after a reconnect) is acked when it ends.
  *
  * Execution reports are idempotent on the manager ((agent, id) unique), so re-sending is safe.
+ * Each execution is read for its report once, after it ended (report-cursor.ts).
  */
 import type { AgentStore } from '../core/execd/agent-store.js';
-import type { ExecutionRecord } from '../protocol/execution-records.js';
 import type { AgentFrame, ExecutionItem, ManagerFrame, OrderFrame } from '../protocol/link.js';
 import { ackFrames, executionFrames } from '../protocol/link-pack.js';
 import type { Execd } from '../agent/execd/execd.js';
 import type { DaemonLog } from '../log/daemon-log.js';
+import { ReportCursor } from './report-cursor.js';
 
 /** Agent store setting: every order seq <= this one was applied (or refused). */
 export const LAST_ORDER_SEQ_SETTING = 'last_order_seq';
 /** Agent store setting: JSON list of applied seqs above LAST_ORDER_SEQ_SETTING (orders end out of order). */
 export const APPLIED_ORDER_SEQS_SETTING = 'applied_order_seqs';
-const PAGE = 500;
 /** Least time between two execution report runs during a burst, in ms. */
 const FLUSH_INTERVAL_MS = 25;
 
@@ -45,9 +45,13 @@ export class AgentLinkSession {
   private welcomed = false;
   /** The manager's welcome offered `acks` / `executions` batch frames. */
   private batches = false;
-  /** Every execution id <= floor was reported (or is known to the manager). */
-  private floor = 0;
-  private readonly sent = new Set<number>();
+  /** What to report next. */
+  private readonly reports = new ReportCursor();
+  /**
+   * Every order seq above this one has no execution in the store (read once, then raised as
+   * orders run): a new order needs no look-up of an earlier run (see decidedBefore).
+   */
+  private seqCeiling: number | undefined;
   private readonly orderSeqOf = new Map<number, number>();
   private flushQueued = false;
   private lastFlushAt = -Infinity;
@@ -80,11 +84,12 @@ export class AgentLinkSession {
 
   onFrame(frame: ManagerFrame): void {
     if (frame.type === 'welcome') {
-      this.floor = this.welcomed ? Math.min(this.floor, frame.lastExecutionId) : frame.lastExecutionId;
+      this.reports.reset(
+        this.welcomed ? Math.min(this.reports.floor, frame.lastExecutionId) : frame.lastExecutionId,
+      );
       this.welcomed = true;
       this.batches = frame.batches === true;
       this.deps.installArConf(frame.arConf);
-      this.sent.clear();
       this.ready = true;
       this.send?.({ type: 'active-list', items: this.deps.execd.listActive() });
       this.flush();
@@ -100,11 +105,12 @@ export class AgentLinkSession {
   }
 
   /**
-   * An execution was recorded (execd's onExecution hook): report it soon. Each report run reads
-   * every execution above the floor, so during a burst runs are at least FLUSH_INTERVAL_MS apart
-   * (a lone execution is reported at once).
+   * Execution `executionId` was recorded as ended (execd's onExecution hook), or, without an id,
+   * any execution may have ended (a poll): report it soon. During a burst report runs are at least
+   * FLUSH_INTERVAL_MS apart, so that each carries many reports (a lone execution is reported at once).
    */
-  notifyExecution(): void {
+  notifyExecution(executionId?: number): void {
+    this.reports.notify(executionId);
     if (this.flushQueued) {
       return;
     }
@@ -230,7 +236,7 @@ export class AgentLinkSession {
       send({ type: 'ack', seq: order.seq });
       return;
     }
-    if (order.kind === 'add' && this.decidedBefore(order.seq)) {
+    if (order.kind === 'add' && order.seq <= this.ceiling() && this.decidedBefore(order.seq)) {
       this.settle(order.seq);
       return;
     }
@@ -263,8 +269,16 @@ export class AgentLinkSession {
     return true;
   }
 
+  /** See seqCeiling. */
+  private ceiling(): number {
+    this.seqCeiling ??= this.deps.store.maxOrderSeq();
+    return this.seqCeiling;
+  }
+
   private async run(order: OrderFrame): Promise<void> {
     let executionId: number | undefined;
+    // Raised before execd records the execution: a redelivery is then looked up (decidedBefore).
+    this.seqCeiling = Math.max(this.ceiling(), order.seq);
     try {
       executionId =
         order.kind === 'add'
@@ -292,7 +306,7 @@ export class AgentLinkSession {
     }
     // Deferred like every other flush: another order's execution may have ended in this same
     // microtask run, before its own submit() resolved and mapped its seq.
-    this.notifyExecution();
+    this.notifyExecution(executionId);
   }
 
   private reject(seq: number, reason: string): void {
@@ -300,26 +314,7 @@ export class AgentLinkSession {
     this.send?.({ type: 'rejected', seq, reason });
   }
 
-  /** Finished executions with id > floor, oldest first. */
-  private pending(): ExecutionRecord[] {
-    const out: ExecutionRecord[] = [];
-    let beforeId: number | undefined;
-    for (;;) {
-      const page = this.deps.store.listExecutions({
-        limit: PAGE,
-        ...(beforeId !== undefined ? { beforeId } : {}),
-      });
-      const newer = page.filter((r) => r.id > this.floor);
-      out.push(...newer);
-      const last = page[page.length - 1];
-      if (page.length < PAGE || newer.length < page.length || last === undefined) {
-        return out.reverse();
-      }
-      beforeId = last.id;
-    }
-  }
-
-  /** Sends every finished, unsent execution; advances the floor over the contiguous finished prefix. */
+  /** Sends every execution ended since the last run, with its key's active row (one read). */
   private flush(): void {
     // Acks first: an order is acked before its execution is reported, as when each was acked alone.
     this.settleAll();
@@ -328,24 +323,13 @@ export class AgentLinkSession {
     if (send === undefined || !this.ready) {
       return;
     }
-    let contiguous = true;
-    const items: ExecutionItem[] = [];
-    for (const record of this.pending()) {
-      if (record.status === 'running') {
-        contiguous = false;
-        continue;
-      }
-      if (!this.sent.has(record.id)) {
-        const seq = this.orderSeqOf.get(record.id);
-        const active = record.key === undefined ? null : (this.deps.store.getActive(record.key) ?? null);
-        items.push({ record, active, ...(seq !== undefined ? { seq } : {}) });
-        this.sent.add(record.id);
-        this.orderSeqOf.delete(record.id);
-      }
-      if (contiguous) {
-        this.floor = record.id;
-        this.sent.delete(record.id);
-      }
+    const items: ExecutionItem[] = this.reports.read(this.deps.store).map(({ record, active }) => {
+      const seq = this.orderSeqOf.get(record.id);
+      this.orderSeqOf.delete(record.id);
+      return { record, active, ...(seq !== undefined ? { seq } : {}) };
+    });
+    if (items.length === 0) {
+      return;
     }
     this.sendAll(this.batches ? executionFrames(items) : items.map((i) => ({ type: 'execution', ...i })));
   }

@@ -4,7 +4,8 @@
  * (insertExecution, endExecution, putActive) take positional ones, in the order of their columns.
  */
 import type Database from 'better-sqlite3';
-import type { ActiveRow, ActiveTuple, ExecutionRow } from './sqlite-rows.js';
+import type { ExecutionEnd } from '../protocol/execution-records.js';
+import { nul, type ActiveRow, type ActiveTuple, type ExecutionRow } from './sqlite-rows.js';
 
 const ACTIVE_COLUMNS = [
   'key',
@@ -67,6 +68,52 @@ export type ExecutionEndTuple = [
   id: ExecutionRow['id'],
 ];
 
+/**
+ * Positional parameters of the end statements that keep the stored key and action (an end whose
+ * `key` and `action` are undefined): they do not SET those columns, so SQLite leaves the
+ * executions_key index entry alone (SET key = coalesce(NULL, key) rewrites it: ~2x the cost).
+ */
+export type ExecutionEndOnlyTuple = [
+  ended_at: number,
+  exit_code: ExecutionRow['exit_code'],
+  signal: ExecutionRow['signal'],
+  timed_out: ExecutionRow['timed_out'],
+  status: ExecutionRow['status'],
+  stderr_tail: ExecutionRow['stderr_tail'],
+  note: ExecutionRow['note'],
+];
+
+const END_ONLY_SET =
+  'ended_at = ?, exit_code = ?, signal = ?, timed_out = ?, status = ?, stderr_tail = ?, note = ?';
+
+/** The end columns of an execution row. */
+export function endParams(end: ExecutionEnd): Omit<ExecutionEndRow, 'id'> {
+  return {
+    key: nul(end.key),
+    action: nul(end.action),
+    ended_at: end.endedAt,
+    exit_code: nul(end.exitCode),
+    signal: nul(end.signal),
+    timed_out: end.timedOut ? 1 : 0,
+    status: end.status,
+    stderr_tail: end.stderrTail,
+    note: nul(end.note),
+  };
+}
+
+/** The end columns of an end that keeps the stored key and action, positional. */
+export function endOnly(end: ExecutionEnd): ExecutionEndOnlyTuple {
+  return [
+    end.endedAt,
+    nul(end.exitCode),
+    nul(end.signal),
+    end.timedOut ? 1 : 0,
+    end.status,
+    end.stderrTail,
+    nul(end.note),
+  ];
+}
+
 /** Named parameters of the bulk end statements; `key`/`action` NULL means "keep the stored value". */
 export type ExecutionEndRow = Pick<
   ExecutionRow,
@@ -77,6 +124,24 @@ interface ListParams {
   key?: string;
   before: number | null;
   limit: number;
+}
+
+/** The reads of the manager link's reports (link/report-cursor.ts): id and key lists as JSON arrays. */
+function prepareLinkStatements(db: Database.Database) {
+  return {
+    getActives: db.prepare<[string], ActiveRow>(
+      'SELECT * FROM active_responses WHERE key IN (SELECT value FROM json_each(?))',
+    ),
+    getExecutions: db.prepare<[string], ExecutionRow>(
+      'SELECT * FROM executions WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id',
+    ),
+    listExecutionsAfter: db.prepare<[number, number], ExecutionRow>(
+      'SELECT * FROM executions WHERE id > ? ORDER BY id LIMIT ?',
+    ),
+    maxOrderSeq: db
+      .prepare<[], number | null>('SELECT max(order_seq) FROM executions WHERE order_seq IS NOT NULL')
+      .pluck(),
+  };
 }
 
 /** The statements of the bulk re-apply (a reboot): keys and ids go in as one JSON array each. */
@@ -114,6 +179,10 @@ function prepareBulkStatements(db: Database.Database) {
          status = @status, stderr_tail = @stderr_tail, note = @note
        WHERE id IN (SELECT value FROM json_each(@ids))`,
     ),
+    // The same when the end keeps the stored key and action (see endExecutionOnly).
+    endExecutionsOnly: db.prepare<[...ExecutionEndOnlyTuple, string]>(
+      `UPDATE executions SET ${END_ONLY_SET} WHERE id IN (SELECT value FROM json_each(?))`,
+    ),
   };
 }
 
@@ -139,6 +208,9 @@ function prepareHotStatements(db: Database.Database) {
       `UPDATE executions SET key = coalesce(?, key), action = coalesce(?, action),
          ended_at = ?, exit_code = ?, signal = ?, timed_out = ?, status = ?, stderr_tail = ?, note = ?
        WHERE id = ?`,
+    ),
+    endExecutionOnly: db.prepare<[...ExecutionEndOnlyTuple, number]>(
+      `UPDATE executions SET ${END_ONLY_SET} WHERE id = ?`,
     ),
     // One statement per counted offence: the count after it (the count before is one less).
     countOffence: db
@@ -178,6 +250,7 @@ export function prepareStatements(db: Database.Database) {
     setExecutionKey: db.prepare<[string, number]>('UPDATE executions SET key = ? WHERE id = ?'),
     ...prepareBulkStatements(db),
     getExecution: db.prepare<[number], ExecutionRow>('SELECT * FROM executions WHERE id = ?'),
+    ...prepareLinkStatements(db),
     listExecutions: db.prepare<ListParams, ExecutionRow>(
       'SELECT * FROM executions WHERE id < coalesce(@before, 9223372036854775807) ORDER BY id DESC LIMIT @limit',
     ),

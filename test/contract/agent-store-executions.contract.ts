@@ -76,6 +76,33 @@ function lifecycleTests(make: MakeAgentStore): void {
     });
   });
 
+  void test('endExecutions ends every listed execution alike; key and action are updated only when given', () => {
+    withStore(make, (s) => {
+      const fields = (id: number): unknown[] => {
+        const r = s.getExecution(id);
+        return r === undefined
+          ? []
+          : [r.key, r.action, r.status, r.exitCode, r.stderrTail, r.note, r.endedAt];
+      };
+      const a = s.startExecution(sampleStart({ key: 'k0', action: 'add' }));
+      const b = s.startExecution(sampleStart({ key: 'k1', action: 'delete' }));
+      const other = s.startExecution(sampleStart({ key: 'k2', action: 'add' }));
+      const end = sampleEnd({ status: 'failed', exitCode: 2, stderrTail: 'no\n', note: 'n' });
+      s.endExecutions([a, b], end);
+      assert.deepStrictEqual(fields(a), ['k0', 'add', 'failed', 2, 'no\n', 'n', end.endedAt]);
+      assert.deepStrictEqual(fields(b), ['k1', 'delete', 'failed', 2, 'no\n', 'n', end.endedAt]);
+      assert.equal(s.getExecution(other)?.status, 'running', 'an id not listed is left as it was');
+      const other2 = s.startExecution(sampleStart({ key: 'k3', action: 'add' }));
+      const given = sampleEnd({ key: 'k-new', action: 'abort' });
+      s.endExecutions([other, other2], given);
+      assert.deepStrictEqual(fields(other), ['k-new', 'abort', 'ok', 0, '', undefined, given.endedAt]);
+      assert.deepStrictEqual(fields(other2), fields(other));
+      s.endExecutions([], end);
+      s.endExecutions([98765], end);
+      assert.equal(s.getExecution(98765), undefined, 'an unknown id is ignored');
+    });
+  });
+
   void test('endExecution of an unknown id is ignored; getExecution of it is undefined', () => {
     withStore(make, (s) => {
       s.endExecution(12345, sampleEnd());
@@ -139,6 +166,51 @@ function listTests(make: MakeAgentStore): void {
   void test('listExecutions rejects a negative limit with REQUEST_INVALID', () => {
     withStore(make, (s) => {
       assertRiposteError(() => s.listExecutions({ limit: -1 }), 'REQUEST_INVALID');
+      assertRiposteError(() => s.listExecutionsAfter(0, -1), 'REQUEST_INVALID');
+    });
+  });
+
+  void test('listExecutionsAfter: oldest first above the id, paging covers every record once', () => {
+    withStore(make, (s) => {
+      const ids = startMany(s, 25);
+      assert.deepStrictEqual(
+        s.listExecutionsAfter(0, 100).map((r) => r.id),
+        ids,
+      );
+      const seen: number[] = [];
+      let page = s.listExecutionsAfter(ids[2]!, 4);
+      while (page.length > 0) {
+        seen.push(...page.map((r) => r.id));
+        page = s.listExecutionsAfter(page[page.length - 1]!.id, 4);
+      }
+      assert.deepStrictEqual(seen, ids.slice(3));
+      assert.deepStrictEqual(s.listExecutionsAfter(ids[24]!, 10), []);
+      assert.deepStrictEqual(s.listExecutionsAfter(ids[5]!, 1), [s.getExecution(ids[6]!)]);
+    });
+  });
+
+  void test('getExecutions: the existing ones of the ids, oldest first, as getExecution reads them', () => {
+    withStore(make, (s) => {
+      const ids = startMany(s, 6);
+      s.endExecution(ids[3]!, sampleEnd({ key: 'k9', note: 'done' }));
+      const want = [ids[1]!, ids[3]!, ids[5]!];
+      assert.deepStrictEqual(
+        s.getExecutions([ids[5]!, ids[1]!, 999_999, ids[3]!]),
+        want.map((id) => s.getExecution(id)),
+      );
+      assert.deepStrictEqual(s.getExecutions([]), []);
+    });
+  });
+
+  void test('maxOrderSeq: the highest order seq recorded, 0 when none', () => {
+    withStore(make, (s) => {
+      assert.equal(s.maxOrderSeq(), 0);
+      s.startExecution(sampleStart());
+      assert.equal(s.maxOrderSeq(), 0);
+      s.startExecution(sampleStart({ orderSeq: 7 }));
+      s.startExecution(sampleStart({ orderSeq: 3 }));
+      s.startExecution(sampleStart());
+      assert.equal(s.maxOrderSeq(), 7);
     });
   });
 }

@@ -56,6 +56,19 @@ function activeContract(make: MakeAgentStore): void {
       });
     });
 
+    void test('getActives reads the active ones of the keys, complete, in one call', () => {
+      withStore(make, (s) => {
+        const a = fullActive({ key: 'a' });
+        const b = sampleActive({ key: `b'"é` });
+        s.putActive(a);
+        s.putActive(b);
+        s.putActive(sampleActive({ key: 'c' }));
+        const got = s.getActives(['missing', b.key, 'a']).sort((x, y) => (x.key < y.key ? -1 : 1));
+        assert.deepStrictEqual(got, [a, b]);
+        assert.deepStrictEqual(s.getActives([]), []);
+      });
+    });
+
     void test('putActive replaces the record with the same key', () => {
       withStore(make, (s) => {
         s.putActive(fullActive({ key: 'k', repeatCount: 1 }));

@@ -13,6 +13,7 @@ import {
   rewriteForScript,
   withCommand,
   type ArEnvelope,
+  type ScriptCommand,
 } from '../../protocol/ar-message.js';
 import { isJsonObject, parseLenientJson } from '../../protocol/json.js';
 import type { StockInputResult, StockScript } from '../../scripts/contract/stock-script.js';
@@ -67,6 +68,24 @@ type View = Map<string, ViewEntry | null>;
 
 export const NOT_REVERTED: RevertResult = { executionId: undefined, reverted: false };
 
+const ADD_PAIR = '"command":"add"';
+
+/**
+ * `addLine` (JSON.stringify of a message whose `command` is "add") with `command` replaced: the
+ * same text JSON.stringify(withCommand(message, command)) gives, without serialising the message
+ * again (a burst needs three lines per add: add, delete and the reply). Exact when the pair
+ * `"command":"add"` occurs once: that occurrence is then the top-level one (its quotes are not
+ * escaped, so it is not inside a string, and the top-level pair is certainly there). Otherwise
+ * undefined (the caller serialises).
+ */
+export function lineWithCommand(addLine: string, command: ScriptCommand): string | undefined {
+  const at = addLine.indexOf(ADD_PAIR);
+  if (at < 0 || addLine.includes(ADD_PAIR, at + ADD_PAIR.length)) {
+    return undefined;
+  }
+  return `${addLine.slice(0, at)}"command":"${command}"${addLine.slice(at + ADD_PAIR.length)}`;
+}
+
 /** The stored add message rewritten as `command` (add for the script, continue for its handshake). */
 export function reapplyLine(active: ActiveResponse, command: 'add' | 'continue'): string {
   const parsed = parseLenientJson(active.addMessage);
@@ -102,7 +121,7 @@ function planAdd(
     let deleteMessage = before?.deleteMessage;
     if (deleteMessage === undefined) {
       // Same text as rewriteForScript(job.message, 'delete', program): only `command` differs.
-      deleteMessage = JSON.stringify(withCommand(message, 'delete'));
+      deleteMessage = lineWithCommand(p.line, 'delete') ?? JSON.stringify(withCommand(message, 'delete'));
       p.deleteMessage = deleteMessage;
     }
     view.set(key, { deleteMessage, inBatchAdd: true });

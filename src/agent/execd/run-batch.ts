@@ -28,7 +28,14 @@ import { runInToolScope } from '../../scripts/contract/tool-scope.js';
 import { inOneLogWrite } from '../../log/daemon-log.js';
 import type { ScriptOutcome } from '../executor/spawn-script.js';
 import { alertFacts } from './alert-facts.js';
-import { NOT_REVERTED, plan, reapplyLine, type BatchWork, type Planned } from './batch-plan.js';
+import {
+  NOT_REVERTED,
+  lineWithCommand,
+  plan,
+  reapplyLine,
+  type BatchWork,
+  type Planned,
+} from './batch-plan.js';
 import { addStart, responseStart } from './execution-start.js';
 import type { ExecdContext } from './execd-context.js';
 import { executionEnd } from './record-outcome.js';
@@ -68,7 +75,7 @@ function replyFor(p: Planned, job: AddJob, answer: 'continue' | 'abort'): BatchR
   const reply = p.message
     ? withCommand(p.message, answer)
     : rewriteForScript(job.message, answer, job.program);
-  const line = JSON.stringify(reply);
+  const line = (p.message && lineWithCommand(p.line, answer)) ?? JSON.stringify(reply);
   return isArEnvelope(reply) ? { line, message: reply } : line;
 }
 
@@ -164,12 +171,17 @@ function outcomeOf(
   };
 }
 
-/** The record step for one execution, inside the outcome transaction. */
-function recordOne(st: DecideState, p: Planned, index: number, outcome: ScriptOutcome): void {
+/** The record step for one execution, inside the outcome transaction: its end, written by the caller. */
+function recordOne(
+  st: DecideState,
+  p: Planned,
+  index: number,
+  outcome: ScriptOutcome,
+): ExecutionEnd | undefined {
   const { work: w, key } = p;
   st.ctx.pollIntake?.();
   if (p.executionId === undefined) {
-    return;
+    return undefined;
   }
   const lastWriter = key !== undefined && st.lastWrite.get(key) === index;
   let end: ExecutionEnd;
@@ -188,7 +200,47 @@ function recordOne(st: DecideState, p: Planned, index: number, outcome: ScriptOu
   } else {
     end = executionEnd(outcome, { note: w.note });
   }
-  st.ctx.store.endExecution(p.executionId, end);
+  return end;
+}
+
+/**
+ * Writes the ends of a batch: executions whose ends are equal (a burst's adds decided in the same
+ * millisecond end alike) in one statement each, instead of one per execution.
+ */
+function writeEnds(
+  ctx: ExecdContext,
+  planned: readonly Planned[],
+  ends: readonly (ExecutionEnd | undefined)[],
+): void {
+  const groups = new Map<string, { readonly end: ExecutionEnd; readonly ids: number[] }>();
+  planned.forEach((p, i) => {
+    const end = ends[i];
+    if (end === undefined || p.executionId === undefined) {
+      return;
+    }
+    const e = end;
+    // undefined and null are the same here (both store NULL, or keep the stored key/action).
+    const sig = JSON.stringify([
+      e.key,
+      e.action,
+      e.endedAt,
+      e.exitCode,
+      e.signal,
+      e.timedOut,
+      e.status,
+      e.stderrTail,
+      e.note,
+    ]);
+    const group = groups.get(sig);
+    if (group === undefined) {
+      groups.set(sig, { end, ids: [p.executionId] });
+    } else {
+      group.ids.push(p.executionId);
+    }
+  });
+  for (const { end, ids } of groups.values()) {
+    ctx.store.endExecutions(ids, end);
+  }
 }
 
 /**
@@ -204,7 +256,9 @@ function addEnd(ctx: ExecdContext, p: Planned, outcome: ScriptOutcome, lastWrite
     ctx.scheduler.disarm(p.decision.active.key);
     note = 'not enforced: not kept active';
   }
-  return executionEnd(outcome, { key: p.key, action, note });
+  // The start record already holds the key (p.key, when known) and the action 'add': the end
+  // leaves both as stored unless the add only extended a response (then it is recorded 'abort').
+  return executionEnd(outcome, action === 'abort' ? { action, note } : { note });
 }
 
 function settle(ctx: ExecdContext, p: Planned): void {
@@ -223,6 +277,21 @@ function settle(ctx: ExecdContext, p: Planned): void {
   }
 }
 
+/**
+ * `now` as a Date, one Date per millisecond: the skeleton stamps every log line of a batch (five
+ * per add) and reads the Date only.
+ */
+function sameMsDate(now: () => number): () => Date {
+  let last = new Date(now());
+  return () => {
+    const ms = now();
+    if (ms !== last.getTime()) {
+      last = new Date(ms);
+    }
+    return last;
+  };
+}
+
 /** Runs one batch of `work` for `program` (see module doc). */
 export async function runBatch(
   ctx: ExecdContext,
@@ -237,7 +306,7 @@ export async function runBatch(
     }
     const st: DecideState = { ctx, deleted: new Set(), lastWrite: new Map() };
     const startedAt = ctx.now();
-    const host = { home: ctx.home, argv0: program, now: () => new Date(ctx.now()) };
+    const host = { home: ctx.home, argv0: program, now: sameMsDate(ctx.now) };
     const abort = new AbortController();
     const lines = planned.map((p): BatchLine =>
       p.message ? { line: p.line, message: p.message, ...(p.input ? { input: p.input } : {}) } : p.line,
@@ -260,10 +329,11 @@ export async function runBatch(
     const endedAt = ctx.now();
     inOneLogWrite(() => {
       ctx.store.transaction(() => {
-        planned.forEach((p, i) => {
+        const ends = planned.map((p, i) => {
           const o = result === 'timeout' ? 'timeout' : (result[i] ?? 'timeout');
-          recordOne(st, p, i, outcomeOf(p, o, startedAt, endedAt));
+          return recordOne(st, p, i, outcomeOf(p, o, startedAt, endedAt));
         });
+        writeEnds(ctx, planned, ends);
       });
     });
     for (const p of planned) {

@@ -75,6 +75,7 @@ export type StoreStep =
   | 'getActive'
   | 'putActive'
   | 'endExecution'
+  | 'endExecutions'
   | 'removeActive';
 
 /** The store wrapped: counts transactions (outermost) and throws once at `faultAt` when armed. */
