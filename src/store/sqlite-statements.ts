@@ -156,16 +156,18 @@ function prepareBulkStatements(db: Database.Database) {
          RETURNING id, key, program`,
       )
       .raw(true),
-    // Only messages whose extra_args is not the empty list are parsed (by SQLite, not in JS).
+    // One string per target, not one row array (3x cheaper at 100,000): `<program index> <key>` when
+    // its extra_args is the empty list (the common case; nothing parsed), else `x` + a JSON array
+    // [program index, key, extra_args as JSON text or null] (parsed by SQLite, then in JS).
     reapplyTargets: db
-      .prepare<[string, string], [string, string, string | null]>(
-        `SELECT a.key, a.program,
-                CASE WHEN instr(a.add_message, '"extra_args":[]') = 0 AND json_valid(a.add_message)
-                     THEN json_extract(a.add_message, '$.parameters.extra_args') END
+      .prepare<[string, string], string>(
+        `SELECT CASE WHEN instr(a.add_message, '"extra_args":[]') > 0 THEN p.key || ' ' || a.key
+                ELSE 'x' || json_array(p.key, a.key, CASE WHEN json_valid(a.add_message)
+                        THEN json_extract(a.add_message, '$.parameters.extra_args') || '' END) END
          FROM json_each(?) AS j JOIN active_responses AS a ON a.key = j.value
-         WHERE a.program IN (SELECT value FROM json_each(?))`,
+         JOIN json_each(?) AS p ON p.value = a.program`,
       )
-      .raw(true),
+      .pluck(true),
     recordReapplies: db.prepare<Omit<ExecutionEndRow, 'id'> & { keys: string; started_at: number }>(
       `INSERT INTO executions (key, ar_name, program, action, agent_id, alert_id, rule_id, srcip, user,
                                  started_at, ended_at, exit_code, signal, timed_out, status, stderr_tail, note)
