@@ -21,7 +21,6 @@
  * The whole run is bounded (`RIPOSTE_BENCH_TIMEOUT_S`, default 420 s): past it the next wait
  * fails, the module becomes a FAILED row and everything is torn down.
  */
-import { readFileSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
@@ -36,6 +35,7 @@ import {
   type Fleet,
 } from './cluster-fleet.js';
 import { resetStatementStats, statementStats } from './bench-postgres.js';
+import { describeCpu, postmasterOf, sampleCpu, type CpuGroups } from './cluster-cpu.js';
 
 const NODES = 3;
 const WORKERS = 4;
@@ -152,52 +152,6 @@ async function fanout(f: Fleet, agents: number): Promise<BenchReport[]> {
   ];
 }
 
-/** CPU ms (user + system, all threads) of process `pid`, plus its reaped children's when `children`. */
-function cpuMs(pid: number | undefined, children = false): number {
-  try {
-    const stat = readFileSync(`/proc/${pid ?? 0}/stat`, 'utf8');
-    const f = stat
-      .slice(stat.lastIndexOf(')') + 2)
-      .split(' ')
-      .map(Number);
-    // fields 14-17 of proc(5) (utime, stime, cutime, cstime) are f[11..14] after the command name
-    const ticks = (f[11] ?? 0) + (f[12] ?? 0) + (children ? (f[13] ?? 0) + (f[14] ?? 0) : 0);
-    return (ticks * 1000) / CLOCK_TICKS;
-  } catch {
-    return 0;
-  }
-}
-const CLOCK_TICKS = 100;
-
-function parentOf(pid: string): number | undefined {
-  try {
-    const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]);
-  } catch {
-    return undefined; // gone meanwhile
-  }
-}
-
-/** The PostgreSQL server's processes: the postmaster (with its reaped backends) and its live children. */
-async function pgCpuMs(url: string): Promise<number> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  let backend: number;
-  try {
-    backend = (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid ?? 0;
-  } finally {
-    await c.end();
-  }
-  const postmaster = parentOf(String(backend));
-  let ms = cpuMs(postmaster, true);
-  for (const entry of readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
-    if (parentOf(entry) === postmaster) {
-      ms += cpuMs(Number(entry));
-    }
-  }
-  return ms;
-}
-
 async function storeCount(url: string, sql: string): Promise<number> {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
@@ -248,8 +202,12 @@ async function ingest(
   await resetStatementStats(f.pgUrl);
   const l0 = load();
   const cpu0 = process.cpuUsage();
-  const nodes0 = f.nodes.reduce((sum, n) => sum + cpuMs(n.child.proc.pid), 0);
-  const pg0 = await pgCpuMs(f.pgUrl);
+  const groups: CpuGroups = {
+    nodes: f.nodes.map((n) => n.child.proc.pid),
+    workers: [],
+    postmaster: postmasterOf(Number(new URL(f.pgUrl).port)),
+  };
+  const before = sampleCpu(groups);
   let next = 0;
   const t0 = performance.now();
   const lanes = f.nodes.flatMap((node) =>
@@ -262,9 +220,10 @@ async function ingest(
   await Promise.all(lanes);
   const secs = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
-  const nodesCpu = f.nodes.reduce((sum, n) => sum + cpuMs(n.child.proc.pid), 0) - nodes0;
-  const pgCpu = (await pgCpuMs(f.pgUrl)) - pg0;
-  const perAlert = (ms: number): string => `${((ms * 1000) / total).toFixed(0)} µs/alert`;
+  const after = sampleCpu(groups);
+  const nodesCpu = after.nodes.reduce((sum, x, i) => sum + x - (before.nodes[i] ?? 0), 0);
+  const pgCpu = after.postgres - before.postgres;
+  const perAlert = (cpuS: number): string => `${((cpuS * 1e6) / total).toFixed(0)} µs/alert`;
   const stats = await statementStats(f.pgUrl);
   if (stats !== undefined) {
     log(
@@ -274,7 +233,7 @@ async function ingest(
   const stored = await storeCount(f.pgUrl, "SELECT count(*) AS n FROM orders WHERE alert_id LIKE 'ing-%'");
   const l1 = load();
   const client = `the bench's HTTP client used ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms CPU`;
-  const used = `CPU during the POSTs: the ${NODES} nodes ${(nodesCpu / 1000).toFixed(2)} s (${perAlert(nodesCpu)}), PostgreSQL ${(pgCpu / 1000).toFixed(2)} s (${perAlert(pgCpu)})`;
+  const used = `CPU during the POSTs: the ${NODES} nodes ${nodesCpu.toFixed(2)} s (${perAlert(nodesCpu)}), PostgreSQL ${pgCpu.toFixed(2)} s (${perAlert(pgCpu)})`;
   let note = `${total} alerts in ${bodies.length} NDJSON POSTs over ${NODES} nodes; ${stored} orders in the store; ${used}; ${client}`;
   if (delivered) {
     const applied = (await acksApplied(f, t0, 90_000)) / 1000;
@@ -367,11 +326,19 @@ async function measure(bus: 'postgres' | 'nats'): Promise<BenchReport[]> {
   const fleet = await startFleet({ nodes: NODES, agents, workers: WORKERS, bus, log });
   const label = bus === 'postgres' ? 'PostgreSQL NOTIFY' : 'NATS JetStream';
   const rows: BenchReport[] = [];
+  const groups: CpuGroups = {
+    nodes: fleet.nodes.map((n) => n.child.proc.pid),
+    workers: fleet.workers.map((w) => w.proc.pid),
+    postmaster: postmasterOf(Number(new URL(fleet.pgUrl).port)),
+  };
   // A phase that fails becomes a FAILED row (with the diagnosis on stderr); the others still report.
   const phase = async (name: string, run: () => Promise<BenchReport[]>): Promise<void> => {
     try {
-      rows.push(...(await run()));
-      log(`${name} done (load ${load()})`);
+      const before = sampleCpu(groups);
+      const got = await run();
+      const cpu = describeCpu(before, sampleCpu(groups), os.availableParallelism());
+      rows.push(...got.map((r) => ({ ...r, note: `${r.note ?? ''}; ${cpu}` })));
+      log(`${name} done (load ${load()}); ${cpu}`);
     } catch (err) {
       await diagnose(fleet).catch((e: unknown) => {
         log(`diagnosis failed: ${String(e)}`);
