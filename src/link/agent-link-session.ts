@@ -27,6 +27,13 @@ export const LAST_ORDER_SEQ_SETTING = 'last_order_seq';
 export const APPLIED_ORDER_SEQS_SETTING = 'applied_order_seqs';
 /** Least time between two execution report runs during a burst, in ms. */
 const FLUSH_INTERVAL_MS = 25;
+/**
+ * Longest a report waits while orders handed to execd are still running: during a burst the
+ * executions go first (the addresses get blocked sooner), and the reports follow in larger runs.
+ */
+const REPORT_HOLD_MS = 500;
+/** Most executions one report run reads; the rest follow on the next turn (execd runs between). */
+const REPORT_RUN_MAX = 1000;
 
 export interface AgentLinkDeps {
   readonly execd: Pick<Execd, 'submit' | 'revert' | 'listActive'>;
@@ -37,6 +44,8 @@ export interface AgentLinkDeps {
   readonly disabled: boolean;
   /** Installs the manager's ar.conf (called on every welcome; write only when it differs). */
   readonly installArConf: (text: string) => void;
+  /** Longest a report waits while orders run (tests). @default REPORT_HOLD_MS */
+  readonly reportHoldMs?: number;
 }
 
 export class AgentLinkSession {
@@ -53,8 +62,11 @@ export class AgentLinkSession {
    */
   private seqCeiling: number | undefined;
   private readonly orderSeqOf = new Map<number, number>();
-  private flushQueued = false;
+  /** The report run queued, if any; `hold`: a re-check of a held report (see REPORT_HOLD_MS). */
+  private queued: { readonly hold: boolean; readonly timer?: NodeJS.Timeout } | undefined;
   private lastFlushAt = -Infinity;
+  /** When the oldest execution not reported yet was notified (undefined: none). */
+  private heldSince: number | undefined;
   /** Orders handed to execd whose execution is not recorded yet (not acked yet). */
   private readonly running = new Set<number>();
   /** Orders recorded in this turn, waiting for their applied mark and ack (see settle). */
@@ -107,24 +119,51 @@ export class AgentLinkSession {
   /**
    * Execution `executionId` was recorded as ended (execd's onExecution hook), or, without an id,
    * any execution may have ended (a poll): report it soon. During a burst report runs are at least
-   * FLUSH_INTERVAL_MS apart, so that each carries many reports (a lone execution is reported at once).
+   * FLUSH_INTERVAL_MS apart, so that each carries many reports, and wait while orders handed to
+   * execd still run (REPORT_HOLD_MS at most); a lone execution is reported at once.
    */
   notifyExecution(executionId?: number): void {
     this.reports.notify(executionId);
-    if (this.flushQueued) {
-      return;
+    this.heldSince ??= performance.now();
+    this.scheduleFlush();
+  }
+
+  /** Reports wait while orders handed to execd still run, REPORT_HOLD_MS at most. */
+  private holding(): boolean {
+    return (
+      this.running.size > 0 &&
+      this.heldSince !== undefined &&
+      performance.now() - this.heldSince < (this.deps.reportHoldMs ?? REPORT_HOLD_MS)
+    );
+  }
+
+  /** Queues a report run (`now`: on the next turn, the rest of a long run). */
+  private scheduleFlush(now = false): void {
+    const holding = !now && this.holding();
+    if (this.queued !== undefined) {
+      if (!this.queued.hold || holding) {
+        return;
+      }
+      clearTimeout(this.queued.timer); // the hold is over (the last order ended): report now
+      this.queued = undefined;
     }
-    this.flushQueued = true;
     const run = (): void => {
-      this.flushQueued = false;
-      this.flush();
+      this.queued = undefined;
+      if (this.holding()) {
+        this.scheduleFlush();
+      } else {
+        this.flush();
+      }
     };
     // After the current microtasks, so an order's submit() has mapped its execution to the seq.
-    const wait = this.lastFlushAt + FLUSH_INTERVAL_MS - performance.now();
+    const wait = now
+      ? 0
+      : Math.max(this.lastFlushAt + FLUSH_INTERVAL_MS - performance.now(), holding ? FLUSH_INTERVAL_MS : 0);
     if (wait <= 0) {
+      this.queued = { hold: false };
       setImmediate(run);
     } else {
-      setTimeout(run, wait);
+      this.queued = { hold: holding, timer: setTimeout(run, wait) };
     }
   }
 
@@ -323,7 +362,13 @@ export class AgentLinkSession {
     if (send === undefined || !this.ready) {
       return;
     }
-    const items: ExecutionItem[] = this.reports.read(this.deps.store).map(({ record, active }) => {
+    this.heldSince = undefined;
+    const ended = this.reports.read(this.deps.store, REPORT_RUN_MAX);
+    if (ended.length >= REPORT_RUN_MAX) {
+      this.heldSince = -Infinity; // due: the rest on the next turn
+      this.scheduleFlush(true);
+    }
+    const items: ExecutionItem[] = ended.map(({ record, active }) => {
       const seq = this.orderSeqOf.get(record.id);
       this.orderSeqOf.delete(record.id);
       return { record, active, ...(seq !== undefined ? { seq } : {}) };

@@ -56,9 +56,13 @@ export class ReportCursor {
     }
   }
 
-  /** The executions ended since the last read, oldest first, each with its key's active row. */
-  read(store: ReportStore): EndedExecution[] {
-    const records = [...this.endedWaiting(store), ...this.recordedSince(store)];
+  /**
+   * The executions ended since the last read, oldest first, each with its key's active row; of
+   * those recorded since, about `max` at most (whole pages): the next read goes on from there.
+   */
+  read(store: ReportStore, max = Infinity): EndedExecution[] {
+    const records = this.endedWaiting(store);
+    records.push(...this.recordedSince(store, max - records.length));
     let lowest = this.scanned + 1;
     for (const id of this.waiting) {
       lowest = Math.min(lowest, id);
@@ -93,9 +97,9 @@ export class ReportCursor {
   }
 
   /** Executions recorded since the last read: ended ones returned, running ones kept waiting. */
-  private recordedSince(store: ReportStore): ExecutionRecord[] {
+  private recordedSince(store: ReportStore, max: number): ExecutionRecord[] {
     const out: ExecutionRecord[] = [];
-    for (;;) {
+    while (out.length < max) {
       const page = store.listExecutionsAfter(this.scanned, PAGE);
       for (const record of page) {
         if (record.status === 'running') {
@@ -106,9 +110,10 @@ export class ReportCursor {
       }
       this.scanned = page[page.length - 1]?.id ?? this.scanned;
       if (page.length < PAGE) {
-        return out;
+        break;
       }
     }
+    return out;
   }
 }
 

@@ -148,4 +148,21 @@ void describe('ReportCursor', () => {
     assert.deepStrictEqual(ids(c.read(s)), all);
     assert.equal(c.floor, all[all.length - 1]);
   });
+
+  void test('read(max) stops after the page that reaches max; the next read goes on from there', () => {
+    const s = tempAgentStore();
+    const c = new ReportCursor();
+    const all = s.transaction(() =>
+      Array.from({ length: 2_500 }, () => {
+        const id = start(s);
+        end(s, id);
+        return id;
+      }),
+    );
+    const first = ids(c.read(s, 1));
+    assert.deepStrictEqual(first, all.slice(0, 1_000), 'one page');
+    assert.equal(c.floor, all[999]);
+    assert.deepStrictEqual(ids(c.read(s, 1_500)), all.slice(1_000, 2_500));
+    assert.deepStrictEqual(c.read(s, 1), []);
+  });
 });
