@@ -22,14 +22,45 @@ export interface IpNetwork {
   readonly text: string;
 }
 
-const IPV4_OCTET = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+const DIGIT_0 = 48;
 
+/** The decimal octet `text[from, to)`: 0-255, no leading zero (`0` itself is one); -1 otherwise. */
+function octetAt(text: string, from: number, to: number): number {
+  const len = to - from;
+  if (len < 1 || len > 3 || (len > 1 && text.charCodeAt(from) === DIGIT_0)) {
+    return -1;
+  }
+  let value = 0;
+  for (let i = from; i < to; i++) {
+    const d = text.charCodeAt(i) - DIGIT_0;
+    if (d < 0 || d > 9) {
+      return -1;
+    }
+    value = value * 10 + d;
+  }
+  return value <= 255 ? value : -1;
+}
+
+/**
+ * Four dot-separated decimal octets, nothing else. Without split, regex or arrays: every alert of a
+ * burst is parsed several times (intake's never-block check, the script's input, the batch form).
+ */
 function parseIpv4Bytes(text: string): Uint8Array | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4 || !parts.every((p) => IPV4_OCTET.test(p))) {
+  if (text.length < 7 || text.length > 15) {
     return undefined;
   }
-  return Uint8Array.from(parts.map(Number));
+  const out = new Uint8Array(4);
+  let from = 0;
+  for (let part = 0; part < 4; part++) {
+    const to = part < 3 ? text.indexOf('.', from) : text.length;
+    const value = to < 0 ? -1 : octetAt(text, from, to);
+    if (value < 0) {
+      return undefined;
+    }
+    out[part] = value;
+    from = to + 1;
+  }
+  return out;
 }
 
 function parseHextets(groups: readonly string[]): number[] | undefined {
@@ -109,10 +140,14 @@ export function unmapIpv4(addr: IpAddress): IpAddress {
   return mapped ? { version: 4, bytes: b.slice(12) } : addr;
 }
 
+function formatIpv4(b: Uint8Array): string {
+  return `${b[0] ?? 0}.${b[1] ?? 0}.${b[2] ?? 0}.${b[3] ?? 0}`;
+}
+
 /** Canonical text: dotted quad, or RFC 5952 IPv6 (lowercase, longest zero run compressed). */
 export function formatIp(addr: IpAddress): string {
   if (addr.version === 4) {
-    return Array.from(addr.bytes).join('.');
+    return formatIpv4(addr.bytes);
   }
   const words: number[] = [];
   for (let i = 0; i < 16; i += 2) {
