@@ -20,6 +20,7 @@ import { storeError } from './open-database.js';
 /** Methods that only read: their success says nothing about free space. */
 const READS = new Set([
   'getActive',
+  'getActiveMany',
   'listActive',
   'countActive',
   'listDeadlines',

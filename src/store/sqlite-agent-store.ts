@@ -132,6 +132,10 @@ class SqliteAgentStore implements AgentStore {
     return row === undefined ? undefined : rowToActive(row);
   }
 
+  getActiveMany(keys: readonly string[]): ActiveResponse[] {
+    return keys.length === 0 ? [] : this.st.getActiveMany.all(JSON.stringify(keys)).map(rowToActive);
+  }
+
   removeActive(key: string): ActiveResponse | undefined {
     const row = this.st.removeActive.get(key);
     return row === undefined ? undefined : rowToActive(row);

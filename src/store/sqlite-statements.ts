@@ -208,6 +208,9 @@ function prepareHotStatements(db: Database.Database) {
 export function prepareStatements(db: Database.Database) {
   return {
     getActive: db.prepare<[string], ActiveRow>('SELECT * FROM active_responses WHERE key = ?'),
+    getActiveMany: db.prepare<[string], ActiveRow>(
+      'SELECT * FROM active_responses WHERE key IN (SELECT value FROM json_each(?))',
+    ),
     removeActive: db.prepare<[string], ActiveRow>('DELETE FROM active_responses WHERE key = ? RETURNING *'),
     listActive: db
       .prepare<[], ActiveTuple>(

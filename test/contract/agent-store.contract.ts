@@ -56,6 +56,23 @@ function activeContract(make: MakeAgentStore): void {
       });
     });
 
+    void test('getActiveMany returns the stored responses among the keys, each once, as getActive does', () => {
+      withStore(make, (s) => {
+        const a = fullActive({ key: 'firewall-drop-192.0.2.1', user: 'ü\u0000ser' });
+        const b = sampleActive({ key: 'k\'"]}', expiresAt: 7 });
+        s.putActive(a);
+        s.putActive(b);
+        s.putActive(sampleActive({ key: 'not-asked' }));
+        const got = s.getActiveMany(['missing', b.key, a.key, b.key, '']);
+        const byKey = new Map(got.map((r) => [r.key, r]));
+        assert.equal(got.length, 2);
+        assert.deepStrictEqual(byKey.get(a.key), s.getActive(a.key));
+        assert.deepStrictEqual(byKey.get(b.key), b);
+        assert.deepStrictEqual(s.getActiveMany([]), []);
+        assert.deepStrictEqual(s.getActiveMany(['missing']), []);
+      });
+    });
+
     void test('putActive replaces the record with the same key', () => {
       withStore(make, (s) => {
         s.putActive(fullActive({ key: 'k', repeatCount: 1 }));

@@ -76,6 +76,11 @@ export interface AgentStore {
   /** Inserts or replaces the active response with this key. */
   putActive(active: ActiveResponse): void;
   getActive(key: string): ActiveResponse | undefined;
+  /**
+   * The active responses stored under any of `keys`, in no particular order (a key without one is
+   * left out; a repeated key gives its response once): a batch's reads in one statement.
+   */
+  getActiveMany(keys: readonly string[]): ActiveResponse[];
   /** Removes it; returns the removed record, or undefined when none. */
   removeActive(key: string): ActiveResponse | undefined;
   /** All active responses, ordered by expiresAt then key. */

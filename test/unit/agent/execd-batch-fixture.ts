@@ -73,6 +73,7 @@ export type StoreStep =
   | 'setExecutionKey'
   | 'countOffence'
   | 'getActive'
+  | 'getActiveMany'
   | 'putActive'
   | 'endExecution'
   | 'endExecutions'
