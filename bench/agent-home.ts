@@ -18,6 +18,14 @@ export function makeAgentHome(): string {
 }
 
 export function removeAgentHome(home: string): void {
+  // Investigation aid: RIPOSTE_BENCH_KEEP=<dir> keeps a copy of each home there.
+  const keep = process.env['RIPOSTE_BENCH_KEEP'];
+  if (keep !== undefined && keep !== '') {
+    fs.cpSync(home, path.join(keep, path.basename(home)), {
+      recursive: true,
+      filter: (src) => !fs.lstatSync(src).isSocket(),
+    });
+  }
   fs.rmSync(home, { recursive: true, force: true });
 }
 

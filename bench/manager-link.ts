@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import type { BenchModule, BenchReport } from './bench-types.js';
 import { loadNote, makeAgentHome, removeAgentHome } from './agent-home.js';
 import { CLI, startDaemon } from './daemon-proc.js';
-import { START_CONF, sshdAlert } from './public-paths.js';
+import { START_CONF, sshdAlert, threadCpu, threadCpuSince } from './public-paths.js';
 import { benchAddress, ScratchNetns } from './scratch-netns.js';
 
 const N = Number(process.env['RIPOSTE_BENCH_N'] ?? 10_000);
@@ -63,7 +63,7 @@ async function measure(
   ns: ScratchNetns,
   mHome: string,
   aHome: string,
-): Promise<{ ms: number; postMs: number }> {
+): Promise<{ ms: number; postMs: number; cpu: string }> {
   const conf = path.join(mHome, 'ossec.conf');
   fs.writeFileSync(conf, START_CONF);
   const manager = await startDaemon(
@@ -95,6 +95,8 @@ async function measure(
       const bodies = alertBodies();
       const bodiesFile = path.join(mHome, 'bodies.json');
       fs.writeFileSync(bodiesFile, JSON.stringify(bodies));
+      const agentCpu0 = threadCpu(agent.pid);
+      const managerCpu0 = threadCpu(manager.pid);
       const postMs = Number(
         await inNs(ns, [
           process.execPath,
@@ -111,7 +113,12 @@ async function measure(
         throw new Error(`${err instanceof Error ? err.message : String(err)}; agent log: ${problems(aHome)}`);
       });
       const ms = postMs + Math.max(0, seenAt - postedAt);
-      return { ms, postMs };
+      // CPU until all was in the set (what the loaded machine's wall time hides).
+      const cpu = [
+        threadCpuSince(agent.pid, agentCpu0, threadCpu(agent.pid)).replace('daemon', 'agent'),
+        threadCpuSince(manager.pid, managerCpu0, threadCpu(manager.pid)).replace('daemon', 'manager'),
+      ].join('; ');
+      return { ms, postMs, cpu };
     } finally {
       await agent.stop();
     }
@@ -129,7 +136,7 @@ export const managerLink: BenchModule = {
     try {
       const limitMs = ns.plainNftTransaction(N, 0);
       ns.flush();
-      const { ms, postMs } = await measure(ns, mHome, aHome);
+      const { ms, postMs, cpu } = await measure(ns, mHome, aHome);
       return [
         {
           name: `riposte manager + 1 agent over the link: ${N} alerts via POST /alerts -> all in the agent's nft set`,
@@ -139,7 +146,7 @@ export const managerLink: BenchModule = {
           ratio: ms / limitMs,
           target: 2,
           lowerIsBetter: true,
-          note: `path: manager HTTPS API (${Math.ceil(N / PER_POST)} POSTs of ${PER_POST}) -> match -> orders -> TLS link -> agent 001 -> firewall-drop -> nft; POSTs answered after ${(postMs / 1000).toFixed(2)} s; baseline = plain nft -f; ${loadNote()}`,
+          note: `path: manager HTTPS API (${Math.ceil(N / PER_POST)} POSTs of ${PER_POST}) -> match -> orders -> TLS link -> agent 001 -> firewall-drop -> nft; POSTs answered after ${(postMs / 1000).toFixed(2)} s; ${cpu}; baseline = plain nft -f; ${loadNote()}`,
         },
       ];
     } finally {

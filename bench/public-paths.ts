@@ -221,7 +221,7 @@ function cpuSince(a: DaemonCpu, b: DaemonCpu): string {
 }
 
 /** CPU seconds so far of each thread of the daemon, by thread id (Linux /proc). */
-function threadCpu(pid: number): Map<string, number> {
+export function threadCpu(pid: number): Map<string, number> {
   const out = new Map<string, number>();
   let tids: string[] = [];
   try {
@@ -240,7 +240,7 @@ function threadCpu(pid: number): Map<string, number> {
  * busiest other thread (agent 000's thread under `riposte start`), and all threads. On an idle
  * 2-core machine the wall time cannot go below the larger of the first two.
  */
-function threadCpuSince(pid: number, a: Map<string, number>, b: Map<string, number>): string {
+export function threadCpuSince(pid: number, a: Map<string, number>, b: Map<string, number>): string {
   const used = (tid: string): number => (b.get(tid) ?? 0) - (a.get(tid) ?? 0);
   let busiest = 0;
   let all = 0;

@@ -20,6 +20,7 @@ import { arMessage, loadNote, makeAgentHome, removeAgentHome, writeArConf } from
 import { residentMiB } from './agent-daemon.js';
 import { startDaemon } from './daemon-proc.js';
 import { benchAddress, ScratchNetns } from './scratch-netns.js';
+import { msSince, SetWatcher } from './nft-watch.js';
 
 /** Rows of the stores; `RIPOSTE_BENCH_ROWS` changes it for quick runs. */
 const ROWS = Number(process.env['RIPOSTE_BENCH_ROWS'] ?? 100_000);
@@ -122,8 +123,9 @@ export const rebootReapply: BenchModule = {
       const limitMs = ns.plainNftTransaction(ROWS, 0);
       ns.flush();
       const { home, fillMs } = seededHome(ROWS, 'before-the-reboot');
+      const watch = await SetWatcher.start(ns);
       try {
-        const t0 = performance.now();
+        const t0 = process.hrtime.bigint();
         const d = await startDaemon(
           ns,
           ['agent', '--home', home, '--boot-id-file', bootIdFile(home, 'after-the-reboot')],
@@ -131,7 +133,7 @@ export const rebootReapply: BenchModule = {
         );
         let ms: number;
         try {
-          ms = (await ns.waitForCount(ROWS, 120_000, 100)) - t0;
+          ms = msSince(t0, await watch.within((n) => n >= ROWS, 120_000, 'reboot-reapply'));
         } finally {
           await d.stop();
         }
@@ -148,10 +150,11 @@ export const rebootReapply: BenchModule = {
             ratio: ms / limitMs,
             target: 1,
             lowerIsBetter: true,
-            note: `spawn -> all in the set (nft list set polled every 100 ms) ("running" after ${(d.startMs / 1000).toFixed(2)} s); path: daemon start -> restore -> firewall-drop -> nft; baseline = plain nft -f of ${ROWS}; store filled in ${(fillMs / 1000).toFixed(1)} s; ${loadNote()}`,
+            note: `spawn -> all in the set (the commit seen by a netlink generation watcher, bench/nft-watch.ts) ("running" after ${(d.startMs / 1000).toFixed(2)} s); path: daemon start -> restore -> firewall-drop -> nft; baseline = plain nft -f of ${ROWS}; store filled in ${(fillMs / 1000).toFixed(1)} s; ${loadNote()}`,
           },
         ];
       } finally {
+        watch.stop();
         removeAgentHome(home);
       }
     }),
@@ -231,22 +234,6 @@ export const restartRearm: BenchModule = {
     }),
 };
 
-/** Polls the set every 25 ms until it is empty; ms from the call. */
-async function msUntilEmpty(ns: ScratchNetns, timeoutMs: number): Promise<number> {
-  const t0 = performance.now();
-  for (;;) {
-    if (ns.blockedCount() === 0) {
-      return performance.now() - t0;
-    }
-    if (performance.now() - t0 > timeoutMs) {
-      throw new Error(
-        `due-reverts: ${ns.blockedCount()} still in the set ${timeoutMs} ms after the deadline`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
 /** Reverts due in the same second: `RIPOSTE_BENCH_N` of them (default 10,000). */
 const DUE_N = Number(process.env['RIPOSTE_BENCH_N'] ?? 10_000);
 /** How far ahead of the store's filling the reverts fall due (leaves the daemon time to start). */
@@ -255,8 +242,9 @@ const DUE_AHEAD_MS = 12_000;
 /**
  * due-reverts: `riposte agent` restarted (same boot) on a store of DUE_N active firewall-drop
  * responses whose deadlines all fall in the same second, their addresses in the nft set: from
- * that second -> the set empty (nft list set polled every 25 ms). Baseline: one plain nft -f adding
- * the same elements.
+ * that second -> the set empty (the commit seen by bench/nft-watch.ts; until 2026-11-30 14:30 `nft
+ * list set` was polled every 25 ms, ~a CPU's worth of polls competing with the daemon). Baseline:
+ * one plain nft -f adding the same elements.
  */
 export const dueReverts: BenchModule = {
   name: 'due-reverts',
@@ -264,6 +252,7 @@ export const dueReverts: BenchModule = {
     withNs(async (ns) => {
       const limitMs = ns.plainNftTransaction(DUE_N, 0);
       const home = makeAgentHome();
+      let watch: SetWatcher | undefined;
       try {
         writeArConf(home, [`${AR_NAME} - firewall-drop - 600`]);
         const store = openSqliteAgentStore(path.join(home, 'var', 'agent.db'));
@@ -276,6 +265,7 @@ export const dueReverts: BenchModule = {
         });
         store.setSetting(BOOT_ID_SETTING, 'same-boot');
         store.close();
+        watch = await SetWatcher.start(ns);
         const d = await startDaemon(
           ns,
           ['agent', '--home', home, '--boot-id-file', bootIdFile(home, 'same-boot')],
@@ -291,10 +281,14 @@ export const dueReverts: BenchModule = {
               `due-reverts: ${ns.blockedCount()} in the set before the deadline, expected ${DUE_N}`,
             );
           }
-          await new Promise((r) => setTimeout(r, dueAt - Date.now()));
-          ms = await msUntilEmpty(ns, 60_000);
+          // The deadline on the watcher's clock (CLOCK_MONOTONIC), from the wall clock the store uses.
+          const dueNs = process.hrtime.bigint() + BigInt(Math.round((dueAt - Date.now()) * 1e6));
+          ms = msSince(dueNs, await watch.within((n) => n === 0, 60_000, 'due-reverts: set empty'));
         } finally {
           await d.stop();
+        }
+        if (ns.blockedCount() !== 0) {
+          throw new Error(`due-reverts: ${ns.blockedCount()} still in the set once seen empty`);
         }
         const log = fs.readFileSync(path.join(home, 'logs', 'riposte.log'), 'utf8');
         const unblocked = log.split('\n').filter((l) => l.includes('firewall-drop-198.')).length;
@@ -307,10 +301,11 @@ export const dueReverts: BenchModule = {
             ratio: ms / limitMs,
             target: 1,
             lowerIsBetter: true,
-            note: `deadline -> set empty (polled every 25 ms); path: revert scheduler -> one batch -> firewall-drop -> nft; ${unblocked} log lines name a reverted key; baseline = plain nft -f adding ${DUE_N}; ${loadNote()}`,
+            note: `deadline -> set empty (the commit seen by a netlink generation watcher, bench/nft-watch.ts); path: revert scheduler -> one batch -> firewall-drop -> nft; ${unblocked} log lines name a reverted key; baseline = plain nft -f adding ${DUE_N}; ${loadNote()}`,
           },
         ];
       } finally {
+        watch?.stop();
         removeAgentHome(home);
       }
     }),

@@ -40,6 +40,12 @@ export interface AgentRuntimeOptions {
   readonly now?: () => number;
   /** Called after every execution is recorded (the manager link reports it). Optional. */
   readonly onExecution?: (executionId: number) => void;
+  /**
+   * Deferred start-up work of the caller (loading modules "running" needs later): called once, while
+   * the restore waits for its first OS operation (a bulk re-apply's transaction after a reboot),
+   * or once the restore is done when it has none, so that it never delays the re-apply.
+   */
+  readonly whileRestoring?: () => void;
   /** Binds the execq socket (another thread may own it: runtime/local-agent-thread.ts). @default bindExecqSocket */
   readonly bindExecq?: typeof bindExecqSocket;
 }
@@ -126,12 +132,7 @@ export async function startAgentRuntime(opts: AgentRuntimeOptions): Promise<Agen
     ...(opts.poolSize !== undefined ? { poolSize: opts.poolSize } : {}),
     ...(opts.onExecution !== undefined ? { onExecution: opts.onExecution } : {}),
   });
-  const { rebooted, record: recordBootId } = detectReboot(store, opts.bootIdFile, log);
-  const restored = await execd.restore(rebooted);
-  recordBootId();
-  log.info(
-    `Restored active responses: ${restored.armed} armed, ${restored.reverted} overdue reverted, ${restored.reapplied} re-applied${rebooted ? ' (reboot detected)' : ''}.`,
-  );
+  const restored = await restoreResponses(execd, store, log, opts);
   const socket = await bindSocket(paths, execd, log, opts);
   replaceFileNoFollow(paths.pidFile, `${process.pid}\n`, 0o640);
   log.info(`Started (pid: ${process.pid}).`);
@@ -146,6 +147,32 @@ export async function startAgentRuntime(opts: AgentRuntimeOptions): Promise<Agen
     startedAt: now(),
     stop: () => stopRuntime({ execd, store, log, socket, paths, revert: opts.revertOnStop, loopDelay }),
   };
+}
+
+/**
+ * Rebuilds the schedule (re-applying after a reboot), running the caller's deferred work once
+ * while it waits or after it; the new boot id is recorded only once the restore is done.
+ */
+async function restoreResponses(
+  execd: Execd,
+  store: AgentStore,
+  log: DaemonLog,
+  opts: Pick<AgentRuntimeOptions, 'bootIdFile' | 'whileRestoring'>,
+): Promise<RestoreSummary> {
+  const { rebooted, record: recordBootId } = detectReboot(store, opts.bootIdFile, log);
+  let deferred = opts.whileRestoring;
+  const runDeferred = (): void => {
+    const run = deferred;
+    deferred = undefined;
+    run?.();
+  };
+  const restored = await execd.restore(rebooted, runDeferred);
+  runDeferred();
+  recordBootId();
+  log.info(
+    `Restored active responses: ${restored.armed} armed, ${restored.reverted} overdue reverted, ${restored.reapplied} re-applied${rebooted ? ' (reboot detected)' : ''}.`,
+  );
+  return restored;
 }
 
 async function bindSocket(

@@ -97,8 +97,8 @@ export function startAgentConnector(
   poll.unref();
   return {
     agentId: cfg.id,
-    notifyExecution: () => {
-      session.notifyExecution();
+    notifyExecution: (executionId) => {
+      session.notifyExecution(executionId);
     },
     isConnected: () => dialer.isOpen(),
     stop: async () => {

@@ -12,21 +12,28 @@
  *   one still running (a redelivery after a reconnect) is acked when it ends.
  *
  * Execution reports are idempotent on the manager ((agent, id) unique), so re-sending is safe.
+ * Each execution is read for its report once, after it ended (report-cursor.ts).
  */
 import type { AgentStore } from '../core/execd/agent-store.js';
-import type { ExecutionRecord } from '../protocol/execution-records.js';
 import type { AgentFrame, ExecutionItem, ManagerFrame, OrderFrame } from '../protocol/link.js';
 import { ackFrames, executionFrames } from '../protocol/link-pack.js';
 import type { Execd } from '../agent/execd/execd.js';
 import type { DaemonLog } from '../log/daemon-log.js';
+import { ReportCursor } from './report-cursor.js';
 
 /** Agent store setting: every order seq <= this one was applied (or refused). */
 export const LAST_ORDER_SEQ_SETTING = 'last_order_seq';
 /** Agent store setting: JSON list of applied seqs above LAST_ORDER_SEQ_SETTING (orders end out of order). */
 export const APPLIED_ORDER_SEQS_SETTING = 'applied_order_seqs';
-const PAGE = 500;
 /** Least time between two execution report runs during a burst, in ms. */
 const FLUSH_INTERVAL_MS = 25;
+/**
+ * Longest a report waits while orders handed to execd are still running: during a burst the
+ * executions go first (the addresses get blocked sooner), and the reports follow in larger runs.
+ */
+const REPORT_HOLD_MS = 500;
+/** Most executions one report run reads; the rest follow on the next turn (execd runs between). */
+const REPORT_RUN_MAX = 1000;
 
 export interface AgentLinkDeps {
   readonly execd: Pick<Execd, 'submit' | 'revert' | 'listActive'>;
@@ -37,6 +44,8 @@ export interface AgentLinkDeps {
   readonly disabled: boolean;
   /** Installs the manager's ar.conf (called on every welcome; write only when it differs). */
   readonly installArConf: (text: string) => void;
+  /** Longest a report waits while orders run (tests). @default REPORT_HOLD_MS */
+  readonly reportHoldMs?: number;
 }
 
 export class AgentLinkSession {
@@ -45,12 +54,19 @@ export class AgentLinkSession {
   private welcomed = false;
   /** The manager's welcome offered `acks` / `executions` batch frames. */
   private batches = false;
-  /** Every execution id <= floor was reported (or is known to the manager). */
-  private floor = 0;
-  private readonly sent = new Set<number>();
+  /** What to report next. */
+  private readonly reports = new ReportCursor();
+  /**
+   * Every order seq above this one has no execution in the store (read once, then raised as
+   * orders run): a new order needs no look-up of an earlier run (see decidedBefore).
+   */
+  private seqCeiling: number | undefined;
   private readonly orderSeqOf = new Map<number, number>();
-  private flushQueued = false;
+  /** The report run queued, if any; `hold`: a re-check of a held report (see REPORT_HOLD_MS). */
+  private queued: { readonly hold: boolean; readonly timer?: NodeJS.Timeout } | undefined;
   private lastFlushAt = -Infinity;
+  /** When the oldest execution not reported yet was notified (undefined: none). */
+  private heldSince: number | undefined;
   /** Orders handed to execd whose execution is not recorded yet (not acked yet). */
   private readonly running = new Set<number>();
   /** Orders recorded in this turn, waiting for their applied mark and ack (see settle). */
@@ -80,11 +96,12 @@ export class AgentLinkSession {
 
   onFrame(frame: ManagerFrame): void {
     if (frame.type === 'welcome') {
-      this.floor = this.welcomed ? Math.min(this.floor, frame.lastExecutionId) : frame.lastExecutionId;
+      this.reports.reset(
+        this.welcomed ? Math.min(this.reports.floor, frame.lastExecutionId) : frame.lastExecutionId,
+      );
       this.welcomed = true;
       this.batches = frame.batches === true;
       this.deps.installArConf(frame.arConf);
-      this.sent.clear();
       this.ready = true;
       this.send?.({ type: 'active-list', items: this.deps.execd.listActive() });
       this.flush();
@@ -100,25 +117,53 @@ export class AgentLinkSession {
   }
 
   /**
-   * An execution was recorded (execd's onExecution hook): report it soon. Each report run reads
-   * every execution above the floor, so during a burst runs are at least FLUSH_INTERVAL_MS apart
-   * (a lone execution is reported at once).
+   * Execution `executionId` was recorded as ended (execd's onExecution hook), or, without an id,
+   * any execution may have ended (a poll): report it soon. During a burst report runs are at least
+   * FLUSH_INTERVAL_MS apart, so that each carries many reports, and wait while orders handed to
+   * execd still run (REPORT_HOLD_MS at most); a lone execution is reported at once.
    */
-  notifyExecution(): void {
-    if (this.flushQueued) {
-      return;
+  notifyExecution(executionId?: number): void {
+    this.reports.notify(executionId);
+    this.heldSince ??= performance.now();
+    this.scheduleFlush();
+  }
+
+  /** Reports wait while orders handed to execd still run, REPORT_HOLD_MS at most. */
+  private holding(): boolean {
+    return (
+      this.running.size > 0 &&
+      this.heldSince !== undefined &&
+      performance.now() - this.heldSince < (this.deps.reportHoldMs ?? REPORT_HOLD_MS)
+    );
+  }
+
+  /** Queues a report run (`now`: on the next turn, the rest of a long run). */
+  private scheduleFlush(now = false): void {
+    const holding = !now && this.holding();
+    if (this.queued !== undefined) {
+      if (!this.queued.hold || holding) {
+        return;
+      }
+      clearTimeout(this.queued.timer); // the hold is over (the last order ended): report now
+      this.queued = undefined;
     }
-    this.flushQueued = true;
     const run = (): void => {
-      this.flushQueued = false;
-      this.flush();
+      this.queued = undefined;
+      if (this.holding()) {
+        this.scheduleFlush();
+      } else {
+        this.flush();
+      }
     };
     // After the current microtasks, so an order's submit() has mapped its execution to the seq.
-    const wait = this.lastFlushAt + FLUSH_INTERVAL_MS - performance.now();
+    const wait = now
+      ? 0
+      : Math.max(this.lastFlushAt + FLUSH_INTERVAL_MS - performance.now(), holding ? FLUSH_INTERVAL_MS : 0);
     if (wait <= 0) {
+      this.queued = { hold: false };
       setImmediate(run);
     } else {
-      setTimeout(run, wait);
+      this.queued = { hold: holding, timer: setTimeout(run, wait) };
     }
   }
 
@@ -230,7 +275,7 @@ export class AgentLinkSession {
       send({ type: 'ack', seq: order.seq });
       return;
     }
-    if (order.kind === 'add' && this.decidedBefore(order.seq)) {
+    if (order.kind === 'add' && order.seq <= this.ceiling() && this.decidedBefore(order.seq)) {
       this.settle(order.seq);
       return;
     }
@@ -263,8 +308,16 @@ export class AgentLinkSession {
     return true;
   }
 
+  /** See seqCeiling. */
+  private ceiling(): number {
+    this.seqCeiling ??= this.deps.store.maxOrderSeq();
+    return this.seqCeiling;
+  }
+
   private async run(order: OrderFrame): Promise<void> {
     let executionId: number | undefined;
+    // Raised before execd records the execution: a redelivery is then looked up (decidedBefore).
+    this.seqCeiling = Math.max(this.ceiling(), order.seq);
     try {
       executionId =
         order.kind === 'add'
@@ -292,7 +345,7 @@ export class AgentLinkSession {
     }
     // Deferred like every other flush: another order's execution may have ended in this same
     // microtask run, before its own submit() resolved and mapped its seq.
-    this.notifyExecution();
+    this.notifyExecution(executionId);
   }
 
   private reject(seq: number, reason: string): void {
@@ -300,26 +353,7 @@ export class AgentLinkSession {
     this.send?.({ type: 'rejected', seq, reason });
   }
 
-  /** Finished executions with id > floor, oldest first. */
-  private pending(): ExecutionRecord[] {
-    const out: ExecutionRecord[] = [];
-    let beforeId: number | undefined;
-    for (;;) {
-      const page = this.deps.store.listExecutions({
-        limit: PAGE,
-        ...(beforeId !== undefined ? { beforeId } : {}),
-      });
-      const newer = page.filter((r) => r.id > this.floor);
-      out.push(...newer);
-      const last = page[page.length - 1];
-      if (page.length < PAGE || newer.length < page.length || last === undefined) {
-        return out.reverse();
-      }
-      beforeId = last.id;
-    }
-  }
-
-  /** Sends every finished, unsent execution; advances the floor over the contiguous finished prefix. */
+  /** Sends every execution ended since the last run, with its key's active row (one read). */
   private flush(): void {
     // Acks first: an order is acked before its execution is reported, as when each was acked alone.
     this.settleAll();
@@ -328,24 +362,19 @@ export class AgentLinkSession {
     if (send === undefined || !this.ready) {
       return;
     }
-    let contiguous = true;
-    const items: ExecutionItem[] = [];
-    for (const record of this.pending()) {
-      if (record.status === 'running') {
-        contiguous = false;
-        continue;
-      }
-      if (!this.sent.has(record.id)) {
-        const seq = this.orderSeqOf.get(record.id);
-        const active = record.key === undefined ? null : (this.deps.store.getActive(record.key) ?? null);
-        items.push({ record, active, ...(seq !== undefined ? { seq } : {}) });
-        this.sent.add(record.id);
-        this.orderSeqOf.delete(record.id);
-      }
-      if (contiguous) {
-        this.floor = record.id;
-        this.sent.delete(record.id);
-      }
+    this.heldSince = undefined;
+    const ended = this.reports.read(this.deps.store, REPORT_RUN_MAX);
+    if (ended.length >= REPORT_RUN_MAX) {
+      this.heldSince = -Infinity; // due: the rest on the next turn
+      this.scheduleFlush(true);
+    }
+    const items: ExecutionItem[] = ended.map(({ record, active }) => {
+      const seq = this.orderSeqOf.get(record.id);
+      this.orderSeqOf.delete(record.id);
+      return { record, active, ...(seq !== undefined ? { seq } : {}) };
+    });
+    if (items.length === 0) {
+      return;
     }
     this.sendAll(this.batches ? executionFrames(items) : items.map((i) => ({ type: 'execution', ...i })));
   }

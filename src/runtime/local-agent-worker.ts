@@ -137,7 +137,7 @@ async function start(): Promise<{ runtime: AgentRuntime; link: PortLink }> {
   const runtime = await startAgentRuntime({
     ...init.options,
     agentId: LOCAL_AGENT_ID,
-    onExecution: () => hook.session?.notifyExecution(),
+    onExecution: (id) => hook.session?.notifyExecution(id),
     bindExecq: bindExecqOnMain,
   });
   const session = new AgentLinkSession({

@@ -150,7 +150,7 @@ export async function startLocalAgent(opts: ManagerHostOptions, host: ManagerHos
     logLevel: opts.logLevel ?? 'info',
     bootIdFile: opts.bootIdFile ?? DEFAULT_BOOT_ID_FILE,
     revertOnStop: opts.revertOnStop ?? false,
-    onExecution: () => hook.session?.notifyExecution(),
+    onExecution: (id) => hook.session?.notifyExecution(id),
     ...(opts.poolSize !== undefined ? { poolSize: opts.poolSize } : {}),
     ...(opts.dryRun === true ? { dryRun: true } : {}),
   });

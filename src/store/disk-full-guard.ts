@@ -5,7 +5,7 @@
  *
  * The guard wraps a store so that:
  *  - the outcome of an execution (`endExecution`) that cannot be written is kept in memory and
- *    written as soon as a later write succeeds, and reads (`getExecution`, `listExecutions`) show it
+ *    written as soon as a later write succeeds, and reads (`getExecution(s)`, `listExecutions(After)`) show it
  *    meanwhile, so the API never reports an applied execution as running or interrupted;
  *  - any other write that fails for lack of space throws STORE_FULL naming the file (the caller
  *    does not apply what it could not record);
@@ -20,13 +20,16 @@ import { storeError } from './open-database.js';
 /** Methods that only read: their success says nothing about free space. */
 const READS = new Set([
   'getActive',
-  'getActiveMany',
+  'getActives',
   'listActive',
   'countActive',
   'listDeadlines',
   'getOffenderCount',
   'getExecution',
+  'getExecutions',
   'listExecutions',
+  'listExecutionsAfter',
+  'maxOrderSeq',
   'getSetting',
 ]);
 
@@ -128,6 +131,12 @@ export function guardDiskFull(
     },
     listExecutions: (...args: Parameters<AgentStore['listExecutions']>) =>
       g.call(() => store.listExecutions(...args), false).map((r) => overlay(r, g.pending.get(r.id))),
+    listExecutionsAfter: (afterId: number, limit: number) =>
+      g
+        .call(() => store.listExecutionsAfter(afterId, limit), false)
+        .map((r) => overlay(r, g.pending.get(r.id))),
+    getExecutions: (ids: readonly number[]) =>
+      g.call(() => store.getExecutions(ids), false).map((r) => overlay(r, g.pending.get(r.id))),
     close: () => {
       store.close();
     },

@@ -30,6 +30,7 @@ import { openCheckedDatabase } from './open-database.js';
 import { guardDiskFull } from './disk-full-guard.js';
 import { nul, opt, rowToActive, rowToExecution, tupleToActive } from './sqlite-rows.js';
 import { endOnly, endParams, prepareStatements, type Statements } from './sqlite-statements.js';
+import { inOrderOf, reapplyTarget } from './sqlite-reapply-rows.js';
 import {
   AUTO_PRUNE_EVERY,
   DEFAULT_EXECUTION_LIMIT,
@@ -51,19 +52,6 @@ export const AGENT_STORE_CACHE_KIB = 16 * 1024;
 /** The `count` ids ending at `last` (the rows of one multi-row INSERT), in insertion order. */
 export function consecutiveIds(last: number, count: number): number[] {
   return Array.from({ length: count }, (_, i) => last - count + 1 + i);
-}
-
-/** The string items of a JSON array text (extra_args); [] for anything else. */
-function stringItems(json: string | null): string[] {
-  if (json === null) {
-    return [];
-  }
-  try {
-    const v: unknown = JSON.parse(json);
-    return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
-  } catch {
-    return [];
-  }
 }
 
 /**
@@ -132,8 +120,8 @@ class SqliteAgentStore implements AgentStore {
     return row === undefined ? undefined : rowToActive(row);
   }
 
-  getActiveMany(keys: readonly string[]): ActiveResponse[] {
-    return keys.length === 0 ? [] : this.st.getActiveMany.all(JSON.stringify(keys)).map(rowToActive);
+  getActives(keys: readonly string[]): ActiveResponse[] {
+    return keys.length === 0 ? [] : this.st.getActives.all(JSON.stringify(keys)).map(rowToActive);
   }
 
   removeActive(key: string): ActiveResponse | undefined {
@@ -202,13 +190,15 @@ class SqliteAgentStore implements AgentStore {
     if (keys.length === 0) {
       return [];
     }
-    const found = new Map<string, ReapplyTarget>();
-    for (const [key, program, extra] of this.st.reapplyTargets.all(
-      JSON.stringify(keys),
-      JSON.stringify(programs),
-    )) {
-      found.set(key, { key, program, extraArgs: stringItems(extra) });
+    const targets = this.st.reapplyTargets
+      .all(JSON.stringify(keys), JSON.stringify(programs))
+      .map((row) => reapplyTarget(row, programs));
+    // Driven by json_each(keys), the join yields the targets in the order of `keys`; checked, and
+    // put in that order by a map otherwise.
+    if (inOrderOf(targets, keys)) {
+      return targets;
     }
+    const found = new Map(targets.map((t) => [t.key, t]));
     return keys.flatMap((k) => found.get(k) ?? []);
   }
 
@@ -316,6 +306,21 @@ class SqliteAgentStore implements AgentStore {
   getExecution(id: number): ExecutionRecord | undefined {
     const row = this.st.getExecution.get(id);
     return row === undefined ? undefined : rowToExecution(row);
+  }
+
+  getExecutions(ids: readonly number[]): ExecutionRecord[] {
+    return ids.length === 0 ? [] : this.st.getExecutions.all(JSON.stringify(ids)).map(rowToExecution);
+  }
+
+  /** @throws RiposteError REQUEST_INVALID when `limit` is not a non-negative integer. */
+  listExecutionsAfter(afterId: number, limit: number): ExecutionRecord[] {
+    return this.st.listExecutionsAfter
+      .all(afterId, checkCount('Execution query limit', limit))
+      .map(rowToExecution);
+  }
+
+  maxOrderSeq(): number {
+    return this.st.maxOrderSeq.get() ?? 0;
   }
 
   /** @throws RiposteError REQUEST_INVALID when `limit` is not a non-negative integer. */

@@ -126,6 +126,24 @@ interface ListParams {
   limit: number;
 }
 
+/** The reads of the manager link's reports (link/report-cursor.ts): id and key lists as JSON arrays. */
+function prepareLinkStatements(db: Database.Database) {
+  return {
+    getActives: db.prepare<[string], ActiveRow>(
+      'SELECT * FROM active_responses WHERE key IN (SELECT value FROM json_each(?))',
+    ),
+    getExecutions: db.prepare<[string], ExecutionRow>(
+      'SELECT * FROM executions WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id',
+    ),
+    listExecutionsAfter: db.prepare<[number, number], ExecutionRow>(
+      'SELECT * FROM executions WHERE id > ? ORDER BY id LIMIT ?',
+    ),
+    maxOrderSeq: db
+      .prepare<[], number | null>('SELECT max(order_seq) FROM executions WHERE order_seq IS NOT NULL')
+      .pluck(),
+  };
+}
+
 /** The statements of the bulk re-apply (a reboot): keys and ids go in as one JSON array each. */
 function prepareBulkStatements(db: Database.Database) {
   return {
@@ -138,16 +156,18 @@ function prepareBulkStatements(db: Database.Database) {
          RETURNING id, key, program`,
       )
       .raw(true),
-    // Only messages whose extra_args is not the empty list are parsed (by SQLite, not in JS).
+    // One string per target, not one row array (3x cheaper at 100,000): `<program index> <key>` when
+    // its extra_args is the empty list (the common case; nothing parsed), else `x` + a JSON array
+    // [program index, key, extra_args as JSON text or null] (parsed by SQLite, then in JS).
     reapplyTargets: db
-      .prepare<[string, string], [string, string, string | null]>(
-        `SELECT a.key, a.program,
-                CASE WHEN instr(a.add_message, '"extra_args":[]') = 0 AND json_valid(a.add_message)
-                     THEN json_extract(a.add_message, '$.parameters.extra_args') END
+      .prepare<[string, string], string>(
+        `SELECT CASE WHEN instr(a.add_message, '"extra_args":[]') > 0 THEN p.key || ' ' || a.key
+                ELSE 'x' || json_array(p.key, a.key, CASE WHEN json_valid(a.add_message)
+                        THEN json_extract(a.add_message, '$.parameters.extra_args') || '' END) END
          FROM json_each(?) AS j JOIN active_responses AS a ON a.key = j.value
-         WHERE a.program IN (SELECT value FROM json_each(?))`,
+         JOIN json_each(?) AS p ON p.value = a.program`,
       )
-      .raw(true),
+      .pluck(true),
     recordReapplies: db.prepare<Omit<ExecutionEndRow, 'id'> & { keys: string; started_at: number }>(
       `INSERT INTO executions (key, ar_name, program, action, agent_id, alert_id, rule_id, srcip, user,
                                  started_at, ended_at, exit_code, signal, timed_out, status, stderr_tail, note)
@@ -208,9 +228,6 @@ function prepareHotStatements(db: Database.Database) {
 export function prepareStatements(db: Database.Database) {
   return {
     getActive: db.prepare<[string], ActiveRow>('SELECT * FROM active_responses WHERE key = ?'),
-    getActiveMany: db.prepare<[string], ActiveRow>(
-      'SELECT * FROM active_responses WHERE key IN (SELECT value FROM json_each(?))',
-    ),
     removeActive: db.prepare<[string], ActiveRow>('DELETE FROM active_responses WHERE key = ? RETURNING *'),
     listActive: db
       .prepare<[], ActiveTuple>(
@@ -235,6 +252,7 @@ export function prepareStatements(db: Database.Database) {
     setExecutionKey: db.prepare<[string, number]>('UPDATE executions SET key = ? WHERE id = ?'),
     ...prepareBulkStatements(db),
     getExecution: db.prepare<[number], ExecutionRow>('SELECT * FROM executions WHERE id = ?'),
+    ...prepareLinkStatements(db),
     listExecutions: db.prepare<ListParams, ExecutionRow>(
       'SELECT * FROM executions WHERE id < coalesce(@before, 9223372036854775807) ORDER BY id DESC LIMIT @limit',
     ),

@@ -166,6 +166,51 @@ function listTests(make: MakeAgentStore): void {
   void test('listExecutions rejects a negative limit with REQUEST_INVALID', () => {
     withStore(make, (s) => {
       assertRiposteError(() => s.listExecutions({ limit: -1 }), 'REQUEST_INVALID');
+      assertRiposteError(() => s.listExecutionsAfter(0, -1), 'REQUEST_INVALID');
+    });
+  });
+
+  void test('listExecutionsAfter: oldest first above the id, paging covers every record once', () => {
+    withStore(make, (s) => {
+      const ids = startMany(s, 25);
+      assert.deepStrictEqual(
+        s.listExecutionsAfter(0, 100).map((r) => r.id),
+        ids,
+      );
+      const seen: number[] = [];
+      let page = s.listExecutionsAfter(ids[2]!, 4);
+      while (page.length > 0) {
+        seen.push(...page.map((r) => r.id));
+        page = s.listExecutionsAfter(page[page.length - 1]!.id, 4);
+      }
+      assert.deepStrictEqual(seen, ids.slice(3));
+      assert.deepStrictEqual(s.listExecutionsAfter(ids[24]!, 10), []);
+      assert.deepStrictEqual(s.listExecutionsAfter(ids[5]!, 1), [s.getExecution(ids[6]!)]);
+    });
+  });
+
+  void test('getExecutions: the existing ones of the ids, oldest first, as getExecution reads them', () => {
+    withStore(make, (s) => {
+      const ids = startMany(s, 6);
+      s.endExecution(ids[3]!, sampleEnd({ key: 'k9', note: 'done' }));
+      const want = [ids[1]!, ids[3]!, ids[5]!];
+      assert.deepStrictEqual(
+        s.getExecutions([ids[5]!, ids[1]!, 999_999, ids[3]!]),
+        want.map((id) => s.getExecution(id)),
+      );
+      assert.deepStrictEqual(s.getExecutions([]), []);
+    });
+  });
+
+  void test('maxOrderSeq: the highest order seq recorded, 0 when none', () => {
+    withStore(make, (s) => {
+      assert.equal(s.maxOrderSeq(), 0);
+      s.startExecution(sampleStart());
+      assert.equal(s.maxOrderSeq(), 0);
+      s.startExecution(sampleStart({ orderSeq: 7 }));
+      s.startExecution(sampleStart({ orderSeq: 3 }));
+      s.startExecution(sampleStart());
+      assert.equal(s.maxOrderSeq(), 7);
     });
   });
 }

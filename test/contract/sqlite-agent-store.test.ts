@@ -281,6 +281,39 @@ void describe('SQLite agent store: bulk re-apply records', () => {
     }
   });
 
+  void test('listReapplyTargets: the listed keys of the given programs, in key order, with their extra_args', () => {
+    const s = openSqliteAgentStore(freshFile());
+    try {
+      const fw = 'active-response/bin/firewall-drop';
+      const rn = 'active-response/bin/route-null';
+      const message = (extra: unknown): string =>
+        JSON.stringify({ command: 'add', parameters: { extra_args: extra, alert: {} } });
+      s.putActive(sampleActive({ key: 'k1', addMessage: message([]) }));
+      s.putActive(sampleActive({ key: 'k2', program: rn, addMessage: message(['--backend', 'ipset', 3]) }));
+      s.putActive(
+        sampleActive({ key: 'k3', program: 'active-response/bin/custom', addMessage: message([]) }),
+      );
+      s.putActive(sampleActive({ key: 'k4', addMessage: '{not json' }));
+      s.putActive(sampleActive({ key: 'k5', addMessage: message('--backend ipset') }));
+      s.putActive(sampleActive({ key: 'k 6 "x"', addMessage: message([]) }));
+      const targets = s.listReapplyTargets(['k 6 "x"', 'k2', 'missing', 'k1', 'k3', 'k4', 'k5'], [fw, rn]);
+      assert.deepEqual(
+        targets.map((t) => [t.key, t.program, [...t.extraArgs]]),
+        [
+          ['k 6 "x"', fw, []],
+          ['k2', rn, ['--backend', 'ipset']],
+          ['k1', fw, []],
+          ['k4', fw, []],
+          ['k5', fw, []],
+        ],
+      );
+      assert.deepEqual(s.listReapplyTargets([], [fw]), []);
+      assert.deepEqual(s.listReapplyTargets(['k1'], []), []);
+    } finally {
+      s.close();
+    }
+  });
+
   void test('a bulk record past the retention still prunes the oldest rows', () => {
     const s = openSqliteAgentStore(freshFile(), { executionRetention: 3 });
     try {

@@ -124,4 +124,96 @@ describe('agent link session', () => {
       { type: 'rejected', seq: 1, reason: 'active response is disabled on this agent' },
     ]);
   });
+
+  test('while an order runs, the reports of ended ones wait (acks do not), then go in one run', async () => {
+    const h = holdSetup(60_000);
+    h.order(1, 'slow');
+    h.order(2, 'fast');
+    await until('the ack of order 2', () => h.acked().includes(2));
+    // Bounded wait for an absence (a slow machine only makes it pass more easily).
+    await new Promise((r) => setTimeout(r, 150));
+    assert.deepEqual(h.reported(), [], 'held while order 1 runs');
+    h.finishSlow();
+    await until('the reports', () => h.reported().length === 2);
+    const runs = h.sent.filter((f) => f.type === 'executions');
+    assert.equal(runs.length, 1, 'one report run for both');
+    assert.deepEqual(h.reportedSeqs(), [2, 1], 'oldest execution first');
+  });
+
+  test('a report waits no longer than the hold while an order keeps running', async () => {
+    const h = holdSetup(30);
+    h.order(1, 'slow');
+    h.order(2, 'fast');
+    await until('the report of order 2 while order 1 runs', () => h.reportedSeqs().includes(2));
+    assert.ok(!h.acked().includes(1));
+    h.finishSlow();
+    await until('the report of order 1', () => h.reportedSeqs().includes(1));
+  });
 });
+
+/** A session whose execd ends 'fast' orders at once and a 'slow' one when told; `holdMs` as given. */
+function holdSetup(holdMs: number) {
+  const store: AgentStore = tempAgentStore();
+  let finish: (() => void) | undefined;
+  const record = (): number => {
+    const id = store.startExecution({
+      key: undefined,
+      arName: 'mark600',
+      program: 'active-response/bin/mark',
+      action: 'add',
+      agentId: '001',
+      alertId: undefined,
+      ruleId: undefined,
+      srcip: undefined,
+      user: undefined,
+      startedAt: 1,
+    });
+    store.endExecution(id, {
+      endedAt: 2,
+      exitCode: 0,
+      signal: undefined,
+      timedOut: false,
+      status: 'ok',
+      stderrTail: '',
+      note: undefined,
+    });
+    session.notifyExecution(id);
+    return id;
+  };
+  const execd = {
+    submit: (raw: string) =>
+      raw === 'slow'
+        ? new Promise<{ executionId: number; key: undefined; decision: 'started' }>((resolve) => {
+            finish = () => {
+              resolve({ executionId: record(), key: undefined, decision: 'started' });
+            };
+          })
+        : Promise.resolve({ executionId: record(), key: undefined, decision: 'started' as const }),
+    revert: () => Promise.resolve(undefined),
+    listActive: () => store.listActive(),
+  };
+  const session = new AgentLinkSession({
+    execd,
+    store,
+    log: memoryDaemonLog(),
+    version: 't',
+    disabled: false,
+    installArConf: () => undefined,
+    reportHoldMs: holdMs,
+  });
+  const sent: AgentFrame[] = [];
+  session.connected((f) => sent.push(f));
+  session.onFrame({ type: 'welcome', agentId: '001', lastExecutionId: 0, arConf: '', batches: true });
+  const items = () =>
+    sent.flatMap((f) => (f.type === 'executions' ? f.items : f.type === 'execution' ? [f] : []));
+  return {
+    sent,
+    order: (seq: number, message: string) => {
+      session.onFrame({ type: 'order', seq, kind: 'add', message });
+    },
+    finishSlow: () => finish?.(),
+    acked: () => sent.flatMap((f) => (f.type === 'ack' ? [f.seq] : f.type === 'acks' ? f.seqs : [])),
+    reported: () => items(),
+    reportedSeqs: () => items().map((i) => i.seq),
+  };
+}

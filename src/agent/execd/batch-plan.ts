@@ -227,7 +227,7 @@ function readStored(
     }
   });
   const found = new Map<string, ActiveResponse>();
-  for (const active of ctx.store.getActiveMany(keys)) {
+  for (const active of ctx.store.getActives(keys)) {
     found.set(active.key, active);
   }
   return found;

@@ -77,11 +77,21 @@ interface ProgramBatch {
   readonly note: string;
 }
 
+/**
+ * Work the caller defers while a bulk re-apply is being prepared, to run during its OS operation
+ * instead: `whileActing` is called once, right after the first batch form was started (its
+ * synchronous part, i.e. building the transaction, is done; the main thread then only waits).
+ */
+export interface BulkReapplyHooks {
+  readonly whileActing?: () => void;
+}
+
 /** Runs the batch form over `targets`; one result each, or 'timeout' for the whole batch. */
 async function act(
   ctx: ExecdContext,
   { program, script, note }: ProgramBatch,
   targets: readonly ReapplyTarget[],
+  hooks: BulkReapplyHooks,
 ): Promise<StockBatchResult[] | 'timeout'> {
   const host = { home: ctx.home, argv0: program, now: () => new Date(ctx.now()) };
   const log = (msg: string): void => {
@@ -104,6 +114,7 @@ async function act(
   const run = Promise.resolve(
     runInToolScope({ signal: abort.signal }, () => script.batch?.(items, abort.signal) ?? []),
   );
+  hooks.whileActing?.();
   const acted = await withLimit(run, ctx.limits.execMs);
   if (acted === 'timeout') {
     abort.abort();
@@ -152,10 +163,11 @@ async function reapplyThenRecord(
   ctx: ExecdContext,
   batch: ProgramBatch,
   targets: readonly ReapplyTarget[],
+  hooks: BulkReapplyHooks,
 ): Promise<number[]> {
   const { note } = batch;
   const startedAt = ctx.now();
-  const results = await act(ctx, batch, targets);
+  const results = await act(ctx, batch, targets, hooks);
   const { ok, okIndex, others } = ends(targets, results, [startedAt, ctx.now()], note);
   const keyAt = (i: number): string => (targets[i] as ReapplyTarget).key;
   const groups: ReapplyRecords[] = [
@@ -170,10 +182,11 @@ async function startThenReapply(
   ctx: ExecdContext,
   batch: ProgramBatch,
   started: readonly StartedReapply[],
+  hooks: BulkReapplyHooks,
 ): Promise<number[]> {
   const { note } = batch;
   const startedAt = ctx.now();
-  const results = await act(ctx, batch, started);
+  const results = await act(ctx, batch, started, hooks);
   const { ok, okIndex, others } = ends(started, results, [startedAt, ctx.now()], note);
   const idAt = (i: number): number => (started[i] as StartedReapply).id;
   ctx.store.transaction(() => {
@@ -185,7 +198,11 @@ async function startThenReapply(
   return started.map((s) => s.id);
 }
 
-function byProgram<T extends ReapplyTarget>(targets: readonly T[]): Map<string, T[]> {
+function byProgram<T extends ReapplyTarget>(targets: readonly T[]): Map<string, readonly T[]> {
+  const first = targets[0]?.program;
+  if (targets.every((t) => t.program === first)) {
+    return new Map(first === undefined ? [] : [[first, targets]]); // one program: no copy
+  }
   const groups = new Map<string, T[]>();
   for (const t of targets) {
     const list = groups.get(t.program) ?? [];
@@ -203,11 +220,26 @@ export async function bulkReapply(
   ctx: ExecdContext,
   requests: readonly ReapplyRequest[],
   mode: 'after-reboot' | 'interrupted',
+  hooks: BulkReapplyHooks = {},
 ): Promise<ReapplyRequest[]> {
   const programs = bulkPrograms(ctx);
   if (programs.size === 0 || requests.length === 0) {
     return [...requests];
   }
+  for (const script of programs.values()) {
+    // Probes the first run would wait for (which backend) start now, beside the store reads.
+    script.warmUp?.();
+  }
+  const whileActing = hooks.whileActing;
+  let called = false;
+  const once: BulkReapplyHooks = {
+    whileActing: () => {
+      if (!called) {
+        called = true;
+        whileActing?.();
+      }
+    },
+  };
   const byNote = new Map<string, string[]>();
   for (const r of requests) {
     const keys = byNote.get(r.note) ?? [];
@@ -216,7 +248,7 @@ export async function bulkReapply(
   }
   const rest: ReapplyRequest[] = [];
   for (const [note, keys] of byNote) {
-    rest.push(...(await reapplyNote(ctx, programs, { keys, note, mode })));
+    rest.push(...(await reapplyNote(ctx, programs, { keys, note, mode }, once)));
   }
   return rest;
 }
@@ -226,14 +258,16 @@ async function reapplyNote(
   ctx: ExecdContext,
   programs: ReadonlyMap<string, StockScript>,
   { keys, note, mode }: { keys: readonly string[]; note: string; mode: 'after-reboot' | 'interrupted' },
+  hooks: BulkReapplyHooks,
 ): Promise<ReapplyRequest[]> {
   const names = [...programs.keys()];
   const targets =
     mode === 'after-reboot'
       ? ctx.store.listReapplyTargets(keys, names)
       : ctx.store.startReapplies(keys, ctx.now(), names);
-  const taken = new Set(targets.map((t) => t.key));
-  const rest = keys.filter((key) => !taken.has(key)).map((key) => ({ key, note }));
+  // At most one target per key (listReapplyTargets): as many means every key was taken (a reboot).
+  const taken = targets.length === keys.length ? undefined : new Set(targets.map((t) => t.key));
+  const rest = taken === undefined ? [] : keys.filter((key) => !taken.has(key)).map((key) => ({ key, note }));
   for (const [program, list] of byProgram<ReapplyTarget | StartedReapply>(targets)) {
     const script = programs.get(program);
     if (!script) {
@@ -242,8 +276,8 @@ async function reapplyNote(
     const batch = { program, script, note };
     const ids =
       mode === 'after-reboot'
-        ? await reapplyThenRecord(ctx, batch, list)
-        : await startThenReapply(ctx, batch, list as StartedReapply[]);
+        ? await reapplyThenRecord(ctx, batch, list, hooks)
+        : await startThenReapply(ctx, batch, list as StartedReapply[], hooks);
     for (const id of ids) {
       ctx.onExecution?.(id);
     }

@@ -137,9 +137,11 @@ export class Execd {
    * response is still listed is reverted again. An interrupted add that never reached its
    * decision left nothing active. In-process programs get one batch for each kind; their
    * re-applies go in bulk (bulk-reapply.ts: one transaction to start them all, one batch form
-   * call, one transaction for the outcomes).
+   * call, one transaction for the outcomes). `whileActing`, if given, is called once while that
+   * bulk re-apply's OS operation is under way (not at all without one): the caller's deferred
+   * start-up work runs there instead of before it.
    */
-  async restore(rebooted: boolean): Promise<RestoreSummary> {
+  async restore(rebooted: boolean, whileActing?: () => void): Promise<RestoreSummary> {
     const interrupted = this.ctx.store.failRunningExecutions(this.ctx.now());
     if (interrupted.length > 0) {
       this.ctx.log.warn(`${interrupted.length} execution(s) were interrupted by the previous stop.`);
@@ -165,13 +167,28 @@ export class Execd {
         reapply.push({ key, note: 're-applied: its execution was interrupted' });
       }
     });
-    // The scheduler takes the store's arrays over (nothing copied unless some were overdue).
-    const armed = withoutRows(deadlines, revertedRows);
     summary.reverted = revertedRows.length;
-    summary.armed = armed.keys.length;
-    this.ctx.scheduler.armMany(armed.keys, armed.expiresAt);
     summary.reapplied = reapply.length;
-    const rest = await bulkReapply(this.ctx, reapply, rebooted ? 'after-reboot' : 'interrupted');
+    // The bulk re-apply first: after a reboot the kernel's sets are empty until it has acted, so
+    // arming (a Map of every key) waits until its transaction is under way. Nothing can fall due
+    // unnoticed meanwhile: the timer, once aimed, fires for every deadline already past.
+    let armed = false;
+    const arm = (): void => {
+      if (!armed) {
+        armed = true;
+        // The scheduler takes the store's arrays over (nothing copied unless some were overdue).
+        const rows = withoutRows(deadlines, revertedRows);
+        this.ctx.scheduler.armMany(rows.keys, rows.expiresAt);
+      }
+    };
+    const rest = await bulkReapply(this.ctx, reapply, rebooted ? 'after-reboot' : 'interrupted', {
+      whileActing: () => {
+        arm();
+        whileActing?.();
+      },
+    });
+    arm();
+    summary.armed = deadlines.keys.length - revertedRows.length;
     await Promise.all(rest.map(({ key, note }) => this.reapply(key, note)));
     void Promise.all(reverts);
     return summary;

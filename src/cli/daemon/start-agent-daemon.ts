@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { startAgentRuntime } from '../../agent/agent-runtime.js';
 import { agentPaths } from '../../agent/agent-paths.js';
 import { writeApiToken } from '../../api/api-token.js';
+import type { buildAgentApi as BuildAgentApi } from '../../api/build-agent-api.js';
 import type { AgentArSettings } from '../../core/config-model.js';
 import { AgentVerbs } from '../../local/agent-verbs.js';
 import type { AgentConnector } from '../../link/agent-connector.js';
@@ -32,19 +33,35 @@ async function agentSettings(home: string): Promise<AgentArSettings> {
   return (await loadConfig(ossecConf, 'agent')).agent;
 }
 
+interface ApiModule {
+  readonly buildAgentApi: typeof BuildAgentApi;
+}
+
+/** Imports the API's modules on the first call (later calls share that import). */
+function apiLoader(): () => Promise<ApiModule> {
+  let loading: Promise<ApiModule> | undefined;
+  return () => {
+    if (loading === undefined) {
+      loading = import('../../api/build-agent-api.js');
+      // Settled here too, so a failed start before it is awaited leaves no unhandled rejection.
+      loading.catch(() => undefined);
+    }
+    return loading;
+  };
+}
+
 /**
  * Start-up cost (issue #12): modules that "running" does not need before the runtime has started
- * are imported on demand. The API's modules (fastify) load while the runtime restores (their
- * file reads and compilation fill the waits of a re-apply); the XML config reader only when there
+ * are imported on demand. The API's modules (fastify) load while the runtime's re-apply after a
+ * reboot waits for its nft transaction (their evaluation, one synchronous step of ~0.2 s, no
+ * longer runs before that transaction starts), or after the restore; the XML config reader only when there
  * is an ossec.conf; the manager link (ws) only when the home is enrolled.
  */
 export async function startAgentDaemon(spec: AgentDaemonSpec): Promise<RunningDaemon> {
   const o = spec.options;
   const home = resolve(o.home);
   assertSafeHome(home); // before anything is written there
-  const apiModule = import('../../api/build-agent-api.js');
-  // Settled here too, so a failed start before the await below leaves no unhandled rejection.
-  void apiModule.catch(() => undefined);
+  const loadApi = apiLoader();
   const settings = await agentSettings(home);
   // An enrolled agent takes its id from the enrollment and links to its manager.
   const enrolled = readAgentLinkConfig(home);
@@ -65,13 +82,14 @@ export async function startAgentDaemon(spec: AgentDaemonSpec): Promise<RunningDa
     revertOnStop: o.revertOnStop,
     poolSize: o.poolSize,
     dryRun: o.dryRun,
+    whileRestoring: () => void loadApi(),
   });
   if (enrolled) {
     const { startAgentConnector } = await import('../../link/agent-connector.js');
     connector = startAgentConnector(runtime, runtime.paths.home, { disabled: settings.disabled });
   }
   verbs = new AgentVerbs(runtime, agentId);
-  const { buildAgentApi } = await apiModule;
+  const { buildAgentApi } = await loadApi();
   const app = buildAgentApi({
     verbs,
     token: writeApiToken(runtime.paths.apiToken),

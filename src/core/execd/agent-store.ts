@@ -76,11 +76,8 @@ export interface AgentStore {
   /** Inserts or replaces the active response with this key. */
   putActive(active: ActiveResponse): void;
   getActive(key: string): ActiveResponse | undefined;
-  /**
-   * The active responses stored under any of `keys`, in no particular order (a key without one is
-   * left out; a repeated key gives its response once): a batch's reads in one statement.
-   */
-  getActiveMany(keys: readonly string[]): ActiveResponse[];
+  /** The active responses of those of `keys` that are active, in one read (any order). */
+  getActives(keys: readonly string[]): ActiveResponse[];
   /** Removes it; returns the removed record, or undefined when none. */
   removeActive(key: string): ActiveResponse | undefined;
   /** All active responses, ordered by expiresAt then key. */
@@ -129,7 +126,13 @@ export interface AgentStore {
   setExecutionKey(id: number, key: string): void;
   endExecution(id: number, end: ExecutionEnd): void;
   getExecution(id: number): ExecutionRecord | undefined;
+  /** The executions of `ids` that exist, oldest first, in one read (the link's reports). */
+  getExecutions(ids: readonly number[]): ExecutionRecord[];
   listExecutions(query?: ExecutionQuery): ExecutionRecord[];
+  /** At most `limit` executions with id > `afterId`, oldest first (the link's reports). */
+  listExecutionsAfter(afterId: number, limit: number): ExecutionRecord[];
+  /** The highest order seq any stored execution came from (ExecutionStart.orderSeq); 0 when none. */
+  maxOrderSeq(): number;
   /**
    * Marks executions left 'running' by a crash as failed with note "interrupted"; returns them,
    * oldest first, so the agent can reconcile what they left (see Execd.restore).

@@ -45,6 +45,11 @@ export interface StockScript {
    * in-process on a batch. Absent: the items run through add/delete concurrently.
    */
   readonly batch?: StockBatch;
+  /**
+   * Starts, in the background, what a first run would wait for (a probe of the host's tools), so
+   * that a bulk run prepared meanwhile (a re-apply after a reboot) does not wait for it. Never throws.
+   */
+  readonly warmUp?: () => void;
 }
 
 /**

@@ -18,7 +18,7 @@ import { LockDir, withLock } from '../contract/lock.js';
 import { ScriptFailure, type StockContext, type StockScript } from '../contract/stock-script.js';
 import { failureMessage, type StockBatchItem, type StockBatchResult } from '../contract/stock-batch.js';
 import type { FirewallBackend, FirewallOp } from './backend.js';
-import { backendFromArgs, selectBackend } from './select-backend.js';
+import { backendFromArgs, detectBackend, selectBackend } from './select-backend.js';
 
 const invalidIp = (key: string | undefined): string =>
   `Unable to run active response (invalid IP: '${key ?? ''}').`;
@@ -100,4 +100,8 @@ export const firewallDrop: StockScript = {
   add: (ctx) => apply(ctx, (b, ips) => b.block(ips)),
   delete: (ctx) => apply(ctx, (b, ips) => b.unblock(ips)),
   batch,
+  // The backend probe (`nft list tables`) runs once per process: start it before a bulk run needs it.
+  warmUp: () => {
+    void detectBackend();
+  },
 };

@@ -73,7 +73,7 @@ export type StoreStep =
   | 'setExecutionKey'
   | 'countOffence'
   | 'getActive'
-  | 'getActiveMany'
+  | 'getActives'
   | 'putActive'
   | 'endExecution'
   | 'endExecutions'

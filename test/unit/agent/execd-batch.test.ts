@@ -179,6 +179,56 @@ describe('execd batches (in-process stock script)', () => {
     assert.equal(hh.execd.armed, 20);
   });
 
+  test("re-apply after a reboot: deadlines armed and the caller's deferred work run once, while it acts", async () => {
+    h = batchHarness();
+    const hh = h;
+    await Promise.all(ips(30, '198.51.103').map((ip) => hh.execd.submit(hh.message('firewall-drop600', ip))));
+    hh.fw.blocked.clear(); // the reboot emptied the kernel set
+    const seen: { armed: number; transactions: number; recorded: number }[] = [];
+    const before = hh.fw.transactions.length;
+    const summary = await hh.execd.restore(true, () => {
+      seen.push({
+        armed: hh.execd.armed,
+        transactions: hh.fw.transactions.length,
+        recorded: hh.store.listExecutions({ limit: 100 }).filter((r) => r.action === 'reapply').length,
+      });
+    });
+    assert.deepEqual(summary, { armed: 30, reverted: 0, reapplied: 30, interrupted: 0 });
+    assert.deepEqual(
+      seen,
+      [{ armed: 30, transactions: before + 1, recorded: 0 }],
+      'once, the batch form called, its outcome not yet recorded',
+    );
+    assert.equal(hh.fw.blocked.size, 30);
+    assert.equal(hh.execd.armed, 30);
+    // Same boot, nothing to re-apply: the deferred work is the caller's to run (never called here).
+    let calls = 0;
+    await hh.execd.restore(false, () => {
+      calls++;
+    });
+    assert.equal(calls, 0);
+    assert.equal(hh.execd.armed, 30);
+  });
+
+  test('a deadline that passes during the re-apply after a reboot is reverted right after it', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    h = batchHarness();
+    const hh = h;
+    await hh.execd.submit(hh.message('firewall-drop600', '198.51.104.1'));
+    hh.fw.blocked.clear();
+    hh.fw.onTransaction = () => {
+      hh.clock.t = T0 + 600_000; // the deadline passes while the re-apply's transaction runs
+    };
+    await hh.execd.restore(true);
+    hh.fw.onTransaction = undefined;
+    assert.equal(hh.fw.blocked.has('198.51.104.1'), true, 're-applied first');
+    t.mock.timers.tick(60_000); // the timer (aimed at most 60 s ahead) finds it past due
+    await hh.execd.idle();
+    assert.equal(hh.store.countActive(), 0);
+    assert.equal(hh.fw.blocked.has('198.51.104.1'), false);
+    assert.equal(hh.store.listExecutions({ limit: 1 })[0]?.note, 'revert (timeout)');
+  });
+
   test('an interrupted add is re-applied at restart (same boot): started before the batch, ended after', async () => {
     h = batchHarness();
     const hh = h;

@@ -1,0 +1,137 @@
+/**
+ * Which executions the agent's link session reports next (agent-link-session.ts): each execution
+ * is read for its report once it has ended, and once only per session. A report run reads the
+ * executions recorded since the previous run (one range read, ascending), and those the previous
+ * runs found running and that execd says have ended since (one read by ids; every one of them
+ * after a notice without an id, the fallback poll), then the active rows of their keys (one read).
+ * The store stays the truth: after a reconnect the cursor restarts from the manager's last
+ * recorded execution and reads what follows again.
+ */
+import type { AgentStore } from '../core/execd/agent-store.js';
+import type { ActiveResponse, ExecutionRecord } from '../protocol/execution-records.js';
+
+/** Executions read per statement. */
+const PAGE = 1000;
+
+/** An ended execution and its key's active response now (null when not active). */
+export interface EndedExecution {
+  readonly record: ExecutionRecord;
+  readonly active: ActiveResponse | null;
+}
+
+type ReportStore = Pick<AgentStore, 'getExecutions' | 'listExecutionsAfter' | 'getActives'>;
+
+export class ReportCursor {
+  /** Every execution id <= floor was reported (or is known to the manager). */
+  private low = 0;
+  /** Every execution id <= scanned was read: reported, or in `waiting`. */
+  private scanned = 0;
+  /** Executions at or below `scanned` that were running when read: reported once ended. */
+  private readonly waiting = new Set<number>();
+  /** Waiting executions execd said ended since the last read. */
+  private readonly ended = new Set<number>();
+  /** Re-read every waiting execution at the next read (a notice without an id). */
+  private endedUnknown = false;
+
+  /** Every execution id <= floor was reported (or is known to the manager). */
+  get floor(): number {
+    return this.low;
+  }
+
+  /** Reads again from just above `floor` (a new session: the manager holds up to there). */
+  reset(floor: number): void {
+    this.low = floor;
+    this.scanned = floor;
+    this.waiting.clear();
+    this.ended.clear();
+    this.endedUnknown = false;
+  }
+
+  /** Execution `executionId` ended; without an id: any execution may have. */
+  notify(executionId?: number): void {
+    if (executionId === undefined) {
+      this.endedUnknown = true;
+    } else if (this.waiting.has(executionId)) {
+      this.ended.add(executionId);
+    }
+  }
+
+  /**
+   * The executions ended since the last read, oldest first, each with its key's active row; of
+   * those recorded since, about `max` at most (whole pages): the next read goes on from there.
+   */
+  read(store: ReportStore, max = Infinity): EndedExecution[] {
+    const records = this.endedWaiting(store);
+    records.push(...this.recordedSince(store, max - records.length));
+    let lowest = this.scanned + 1;
+    for (const id of this.waiting) {
+      lowest = Math.min(lowest, id);
+    }
+    this.low = lowest - 1;
+    return withActive(store, records);
+  }
+
+  /** Waiting executions that have ended (all ids lower than any not read before). */
+  private endedWaiting(store: ReportStore): ExecutionRecord[] {
+    const ids = this.endedUnknown ? [...this.waiting] : [...this.ended];
+    this.ended.clear();
+    this.endedUnknown = false;
+    if (ids.length === 0) {
+      return [];
+    }
+    const out: ExecutionRecord[] = [];
+    const found = new Set<number>();
+    for (const record of store.getExecutions(ids)) {
+      found.add(record.id);
+      if (record.status !== 'running') {
+        out.push(record);
+        this.waiting.delete(record.id);
+      }
+    }
+    for (const id of ids) {
+      if (!found.has(id)) {
+        this.waiting.delete(id); // pruned meanwhile: nothing left to report
+      }
+    }
+    return out;
+  }
+
+  /** Executions recorded since the last read: ended ones returned, running ones kept waiting. */
+  private recordedSince(store: ReportStore, max: number): ExecutionRecord[] {
+    const out: ExecutionRecord[] = [];
+    while (out.length < max) {
+      const page = store.listExecutionsAfter(this.scanned, PAGE);
+      for (const record of page) {
+        if (record.status === 'running') {
+          this.waiting.add(record.id);
+        } else {
+          out.push(record);
+        }
+      }
+      this.scanned = page[page.length - 1]?.id ?? this.scanned;
+      if (page.length < PAGE) {
+        break;
+      }
+    }
+    return out;
+  }
+}
+
+function withActive(store: ReportStore, records: readonly ExecutionRecord[]): EndedExecution[] {
+  const keys = new Set<string>();
+  for (const r of records) {
+    if (r.key !== undefined) {
+      keys.add(r.key);
+    }
+  }
+  const active = new Map<string, ActiveResponse>();
+  if (keys.size > 0) {
+    for (const a of store.getActives([...keys])) {
+      active.set(a.key, a);
+    }
+  }
+  return records.map((record) => ({
+    record,
+    active: record.key === undefined ? null : (active.get(record.key) ?? null),
+  }));
+}
