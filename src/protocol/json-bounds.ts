@@ -83,17 +83,26 @@ export function nestingDepth(text: string, limit: number): number {
   return max;
 }
 
-/** Index of the closing quote of the string whose content starts at `i` (or the text's end). */
+/**
+ * Index of the closing quote of the string whose content starts at `i` (or the text's end): the
+ * next quote not escaped, i.e. preceded by an even run of backslashes. Found with indexOf rather
+ * than char by char: link frames are mostly strings (AR messages, themselves JSON, so escaped).
+ */
 function endOfString(text: string, i: number): number {
-  for (; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x5c /* \ */) {
-      i++;
-    } else if (c === 0x22) {
-      return i;
+  for (;;) {
+    const q = text.indexOf('"', i);
+    if (q < 0) {
+      return text.length;
     }
+    let b = q - 1;
+    while (b >= i && text.charCodeAt(b) === 0x5c /* \ */) {
+      b--;
+    }
+    if ((q - 1 - b) % 2 === 0) {
+      return q;
+    }
+    i = q + 1;
   }
-  return i;
 }
 
 /** The first bound `text` breaks, or undefined when it is within both. O(length), no allocation. */

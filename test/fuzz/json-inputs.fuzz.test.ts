@@ -39,6 +39,43 @@ describe('fuzz: JSON entry points', () => {
     );
   });
 
+  test('the bound scanner skips strings as a char-by-char reading does, escapes and invalid text included', () => {
+    /** The reference: each backslash escapes the next character; brackets inside strings ignored. */
+    const reference = (text: string, limit: number): number => {
+      let depth = 0;
+      let max = 0;
+      let inString = false;
+      for (let i = 0; i < text.length; i++) {
+        const c = text[i];
+        if (inString) {
+          if (c === '\\') {
+            i++;
+          } else if (c === '"') {
+            inString = false;
+          }
+        } else if (c === '"') {
+          inString = true;
+        } else if (c === '{' || c === '[') {
+          max = Math.max(max, ++depth);
+          if (max > limit) {
+            return max;
+          }
+        } else if ((c === '}' || c === ']') && depth > 0) {
+          depth--;
+        }
+      }
+      return max;
+    };
+    const piece = fc.constantFrom('"', '\\', '{', '[', '}', ']', 'a', '\\"', '"\\\\"');
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 60 }), fc.integer({ min: 0, max: 8 }), (pieces, limit) => {
+        const text = pieces.join('');
+        assert.equal(nestingDepth(text, limit), reference(text, limit), JSON.stringify(text));
+      }),
+      fuzzParams,
+    );
+  });
+
   test('the bound refuses every text nested deeper than its limit, before any parser sees it', () => {
     fc.assert(
       fc.property(deepJsonText, (text) => {
