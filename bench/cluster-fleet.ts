@@ -15,6 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchPostgres, type BenchPostgres } from './bench-postgres.js';
 import { startNatsServer, type NatsServer } from '../test/support/nats-server.js';
+import { describeCpu, postmasterOf, sampleCpu, type CpuGroups } from './cluster-cpu.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** dist/bench/ -> dist/src/cli/main.js. */
@@ -237,13 +238,24 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
     }
     const t1 = Date.now();
     const all = [...workers, ...nodes.map((n) => n.child)];
+    const groups: CpuGroups = {
+      nodes: nodes.map((n) => n.child.proc.pid),
+      workers: workers.map((w) => w.proc.pid),
+      postmaster: postmasterOf(Number(new URL(pgUrl).port)),
+    };
+    const c1 = sampleCpu(groups);
     await untilAlive('enrollment', 600_000, all, () => workers.every((w) => w.out.includes('enrolled\n')));
-    o.log(`${o.agents} agents enrolled (each worker through its own node) in ${Date.now() - t1} ms`);
+    const c2 = sampleCpu(groups);
+    o.log(
+      `${o.agents} agents enrolled (each worker through its own node) in ${Date.now() - t1} ms; ${describeCpu(c1, c2, os.availableParallelism())}`,
+    );
     const t2 = Date.now();
     await untilAlive('agents connected', 300_000, all, () =>
       workers.every((w) => w.out.includes('connected ')),
     );
-    o.log(`${o.agents} agents connected in ${Date.now() - t2} ms`);
+    o.log(
+      `${o.agents} agents connected in ${Date.now() - t2} ms; ${describeCpu(c2, sampleCpu(groups), os.availableParallelism())}`,
+    );
     return { pgUrl, nodes, workers, ca, stop };
   } catch (err) {
     await stop();

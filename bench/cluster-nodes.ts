@@ -34,6 +34,7 @@ import {
   type Child,
   type Fleet,
 } from './cluster-fleet.js';
+import { describeCpu, postmasterOf, sampleCpu, type CpuGroups } from './cluster-cpu.js';
 
 const NODES = 3;
 const WORKERS = 4;
@@ -285,11 +286,19 @@ async function measure(bus: 'postgres' | 'nats'): Promise<BenchReport[]> {
   const fleet = await startFleet({ nodes: NODES, agents, workers: WORKERS, bus, log });
   const label = bus === 'postgres' ? 'PostgreSQL NOTIFY' : 'NATS JetStream';
   const rows: BenchReport[] = [];
+  const groups: CpuGroups = {
+    nodes: fleet.nodes.map((n) => n.child.proc.pid),
+    workers: fleet.workers.map((w) => w.proc.pid),
+    postmaster: postmasterOf(Number(new URL(fleet.pgUrl).port)),
+  };
   // A phase that fails becomes a FAILED row (with the diagnosis on stderr); the others still report.
   const phase = async (name: string, run: () => Promise<BenchReport[]>): Promise<void> => {
     try {
-      rows.push(...(await run()));
-      log(`${name} done (load ${load()})`);
+      const before = sampleCpu(groups);
+      const got = await run();
+      const cpu = describeCpu(before, sampleCpu(groups), os.availableParallelism());
+      rows.push(...got.map((r) => ({ ...r, note: `${r.note ?? ''}; ${cpu}` })));
+      log(`${name} done (load ${load()}); ${cpu}`);
     } catch (err) {
       await diagnose(fleet).catch((e: unknown) => {
         log(`diagnosis failed: ${String(e)}`);

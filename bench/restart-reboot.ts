@@ -51,6 +51,30 @@ function activeRow(i: number, now: number, expiresAt = now + AHEAD_MS): ActiveRe
   };
 }
 
+/** CPU seconds used so far by a process's main thread and by all its threads (Linux /proc). */
+interface Cpu {
+  readonly main: number;
+  readonly all: number;
+}
+
+function cpuOf(pid: number): Cpu {
+  const ticks = (file: string): number => {
+    try {
+      // Fields after the ")" of comm: utime and stime are the 12th and 13th; USER_HZ is 100.
+      const f = fs.readFileSync(file, 'utf8').split(') ')[1]?.split(' ') ?? [];
+      return (Number(f[11] ?? NaN) + Number(f[12] ?? NaN)) / 100;
+    } catch {
+      return NaN;
+    }
+  };
+  return { main: ticks(`/proc/${pid}/task/${pid}/stat`), all: ticks(`/proc/${pid}/stat`) };
+}
+
+/** The daemon's CPU between two readings: what a loaded machine's wall time hides. */
+function cpuNote(what: string, a: Cpu, b: Cpu): string {
+  return `daemon CPU ${what}: main thread ${(b.main - a.main).toFixed(2)} s, all threads ${(b.all - a.all).toFixed(2)} s`;
+}
+
 /** Seeded stores by row count, kept for the run: both benchmarks start from the same 100k store. */
 const seeded = new Map<number, { db: string; fillMs: number }>();
 
@@ -132,8 +156,10 @@ export const rebootReapply: BenchModule = {
           120_000,
         );
         let ms: number;
+        let cpu: string;
         try {
           ms = msSince(t0, await watch.within((n) => n >= ROWS, 120_000, 'reboot-reapply'));
+          cpu = cpuNote('from spawn until all were in the set', { main: 0, all: 0 }, cpuOf(d.pid));
         } finally {
           await d.stop();
         }
@@ -150,7 +176,7 @@ export const rebootReapply: BenchModule = {
             ratio: ms / limitMs,
             target: 1,
             lowerIsBetter: true,
-            note: `spawn -> all in the set (the commit seen by a netlink generation watcher, bench/nft-watch.ts) ("running" after ${(d.startMs / 1000).toFixed(2)} s); path: daemon start -> restore -> firewall-drop -> nft; baseline = plain nft -f of ${ROWS}; store filled in ${(fillMs / 1000).toFixed(1)} s; ${loadNote()}`,
+            note: `spawn -> all in the set (the commit seen by a netlink generation watcher, bench/nft-watch.ts) ("running" after ${(d.startMs / 1000).toFixed(2)} s); path: daemon start -> restore -> firewall-drop -> nft; baseline = plain nft -f of ${ROWS}; store filled in ${(fillMs / 1000).toFixed(1)} s; ${cpu}; ${loadNote()}`,
           },
         ];
       } finally {
@@ -272,6 +298,7 @@ export const dueReverts: BenchModule = {
           60_000,
         );
         let ms: number;
+        let cpu: string;
         try {
           if (Date.now() >= dueAt) {
             throw new Error('due-reverts: the daemon started after the deadlines (raise DUE_AHEAD_MS)');
@@ -283,7 +310,9 @@ export const dueReverts: BenchModule = {
           }
           // The deadline on the watcher's clock (CLOCK_MONOTONIC), from the wall clock the store uses.
           const dueNs = process.hrtime.bigint() + BigInt(Math.round((dueAt - Date.now()) * 1e6));
+          const cpu0 = cpuOf(d.pid);
           ms = msSince(dueNs, await watch.within((n) => n === 0, 60_000, 'due-reverts: set empty'));
+          cpu = cpuNote('from the deadline until the set was empty', cpu0, cpuOf(d.pid));
         } finally {
           await d.stop();
         }
@@ -301,7 +330,7 @@ export const dueReverts: BenchModule = {
             ratio: ms / limitMs,
             target: 1,
             lowerIsBetter: true,
-            note: `deadline -> set empty (the commit seen by a netlink generation watcher, bench/nft-watch.ts); path: revert scheduler -> one batch -> firewall-drop -> nft; ${unblocked} log lines name a reverted key; baseline = plain nft -f adding ${DUE_N}; ${loadNote()}`,
+            note: `deadline -> set empty (the commit seen by a netlink generation watcher, bench/nft-watch.ts); path: revert scheduler -> one batch -> firewall-drop -> nft; ${unblocked} log lines name a reverted key; baseline = plain nft -f adding ${DUE_N}; ${cpu}; ${loadNote()}`,
           },
         ];
       } finally {

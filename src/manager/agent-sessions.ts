@@ -124,6 +124,16 @@ export class AgentSessions {
     return this.byId.get(agentId)?.ready ?? false;
   }
 
+  /**
+   * Whether `send` would take a frame for the agent now: its session is ready, or greeting (the
+   * frame is then held and sent after the queued orders). A node handing an order from the bus to
+   * an agent whose hello is being applied must not drop it: its queued-order read may predate it.
+   */
+  accepts(agentId: string): boolean {
+    const e = this.byId.get(agentId);
+    return e !== undefined && (e.ready || e.held !== undefined);
+  }
+
   /** Sends to a ready session; false when the agent is not ready (the order stays queued). */
   send(agentId: string, frame: ManagerFrame): boolean {
     const e = this.byId.get(agentId);

@@ -49,7 +49,7 @@ export function checkEnrollLimits(limits: EnrollLimits): EnrollLimits {
 }
 
 /** `::ffff:1.2.3.4` and `1.2.3.4` are one source. */
-function sourceKey(peer: string): string {
+export function sourceKey(peer: string): string {
   return peer.toLowerCase().replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
 }
 
@@ -73,6 +73,20 @@ export class EnrollLimiter {
     }
     const oldest = times[times.length - this.limits.maxFailures] ?? now;
     return oldest + this.limits.windowMs - now;
+  }
+
+  /**
+   * Whether another attempt of `peer` may start while `running` of its attempts are unfinished
+   * (enrollments run concurrently): always when none is, else only if every unfinished one failing
+   * would still leave it under the limit. So concurrent attempts never get an address more tries
+   * than one-at-a-time attempts would.
+   */
+  roomFor(peer: string, now: number, running: number): boolean {
+    if (running === 0) {
+      return true;
+    }
+    const times = (this.failures.get(sourceKey(peer)) ?? []).filter((t) => t > now - this.limits.windowMs);
+    return times.length + running < this.limits.maxFailures;
   }
 
   recordFailure(peer: string, now: number): void {

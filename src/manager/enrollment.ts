@@ -2,7 +2,10 @@
  * Agent enrollment (Wazuh's authd, over HTTPS): an agent proves it may join with the manager's
  * password (`<home>/etc/authd.pass`) or a one-time token (stored as a SHA-256 hash, single use,
  * expiring, bound to a name); the manager assigns the next id and issues a client certificate
- * (CN = id) signed by its CA. Enrollments run one at a time so ids are never assigned twice.
+ * (CN = id) signed by its CA. Enrollments run concurrently (up to the store's batchConcurrency:
+ * PostgreSQL 4, SQLite 1): ids come from the store's counter row (never twice), and the name check
+ * is repeated inside the insert's transaction, holding the name (activeAgentNamed), so two
+ * enrollments of one name, on one node or two, cannot both succeed.
  * Hardening (issue 13.12): a token is checked first and consumed only when nothing else can refuse
  * the enrollment (a duplicate name does not burn it); names are unique case-insensitively among
  * non-removed agents; an address with too many failed attempts is refused with RATE_LIMITED
@@ -13,8 +16,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
 import { fingerprintOf, issueAgentCert, type ManagerPki } from '../pki/pki.js';
 import type { ManagerContext } from './manager-context.js';
+import type { ManagerStore } from '../core/orders/manager-store.js';
 import type { EnrollRequest, EnrollResult } from '../protocol/fleet-records.js';
-import { EnrollLimiter } from './enroll-limiter.js';
+import { EnrollLimiter, sourceKey } from './enroll-limiter.js';
 
 /** Wazuh's agent-name charset, capped at 128 characters. */
 const NAME_RE = /^[A-Za-z0-9._-]{1,128}$/;
@@ -48,8 +52,21 @@ const TOKEN_REASONS = {
   'wrong-name': 'was issued for another agent name',
 } as const;
 
+/** A promise and the function resolving it. */
+function signal(): { readonly promise: Promise<void>; readonly resolve: () => void } {
+  let resolve = (): void => undefined;
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
 export class Enrollment {
-  private chain: Promise<unknown> = Promise.resolve();
+  /** Enrollments running now, in all and per source address (the limiter's key). */
+  private running = 0;
+  private readonly runningFrom = new Map<string, number>();
+  /** Resolved (and replaced) whenever an enrollment ends: waiters re-check their turn. */
+  private ended = signal();
 
   constructor(
     private readonly ctx: ManagerContext,
@@ -70,16 +87,41 @@ export class Enrollment {
     return { token, expiresAt: now + ttlMs };
   }
 
-  /** Enrolls one agent (serialised with other enrollments). */
-  enroll(req: EnrollRequest, peer: string): Promise<EnrollResult> {
-    const run = this.chain.then(() => this.limitedEnroll(req, peer));
-    this.chain = run.catch(() => undefined);
-    return run;
+  /**
+   * Enrolls one agent: at once when fewer than the store's batchConcurrency enrollments run and the
+   * limiter has room for this address (EnrollLimiter.roomFor), else after others end.
+   */
+  async enroll(req: EnrollRequest, peer: string): Promise<EnrollResult> {
+    const key = sourceKey(peer);
+    const limit = Math.max(1, this.ctx.store.batchConcurrency);
+    while (
+      this.running >= limit ||
+      !this.limiter.roomFor(peer, this.ctx.now(), this.runningFrom.get(key) ?? 0)
+    ) {
+      await this.ended.promise;
+    }
+    this.running++;
+    this.runningFrom.set(key, (this.runningFrom.get(key) ?? 0) + 1);
+    try {
+      return await this.limitedEnroll(req, peer);
+    } finally {
+      this.running--;
+      const left = (this.runningFrom.get(key) ?? 1) - 1;
+      if (left > 0) {
+        this.runningFrom.set(key, left);
+      } else {
+        this.runningFrom.delete(key);
+      }
+      const ended = this.ended;
+      this.ended = signal();
+      ended.resolve();
+    }
   }
 
   /**
-   * Runs in the serialised chain, so each attempt sees the failures recorded before it. Every refusal
-   * counts (wrong password or token, bad name, duplicate name) except a RATE_LIMITED one, which would
+   * Each attempt sees the failures recorded before it started (enroll() admits an address's attempt
+   * only when its unfinished ones failing would leave it under the limit). Every refusal counts
+   * (wrong password or token, bad name, duplicate name) except a RATE_LIMITED one, which would
    * otherwise keep a hammering address locked out forever.
    */
   private async limitedEnroll(req: EnrollRequest, peer: string): Promise<EnrollResult> {
@@ -126,7 +168,7 @@ export class Enrollment {
     }
   }
 
-  /** Marks the token used; the chain is serialised, so the check in {@link authorize} still holds. */
+  /** Marks the token used, atomically: of two attempts with one token, one gets it. */
   private async consumeToken(req: EnrollRequest, name: string): Promise<void> {
     if (typeof req.token !== 'string') {
       return;
@@ -140,25 +182,30 @@ export class Enrollment {
     }
   }
 
-  private async enrollNow(req: EnrollRequest, peer: string): Promise<EnrollResult> {
-    const name = checkName(req.name);
-    // Authorization first: an unauthenticated caller learns nothing about enrolled names.
-    await this.authorize(req, name);
-    const lower = name.toLowerCase();
-    const dup = (await this.ctx.store.listAgents()).find(
-      (a) => a.removedAt === undefined && a.name.toLowerCase() === lower,
-    );
+  /** @throws RiposteError REQUEST_INVALID when a non-removed agent has that name (case-insensitively) */
+  private async refuseDuplicate(name: string, store: ManagerStore = this.ctx.store): Promise<void> {
+    const dup = await store.activeAgentNamed(name);
     if (dup !== undefined) {
       throw new RiposteError(
         ErrorCode.REQUEST_INVALID,
         `Agent name "${name}" is already enrolled (id ${dup.id}, "${dup.name}"; names are case-insensitive)`,
       );
     }
+  }
+
+  private async enrollNow(req: EnrollRequest, peer: string): Promise<EnrollResult> {
+    const name = checkName(req.name);
+    // Authorization first: an unauthenticated caller learns nothing about enrolled names.
+    await this.authorize(req, name);
+    // An early check (an index lookup) spares an id and a certificate; the one in the transaction
+    // below, holding the name, is the one that counts.
+    await this.refuseDuplicate(name);
     const id = await this.ctx.store.nextAgentId();
     const now = this.ctx.now();
     const pair = await issueAgentCert(this.pki.ca, id, now);
     // Consumed only now: nothing after this point refuses the enrollment.
     await this.ctx.store.batch(async (tx) => {
+      await this.refuseDuplicate(name, tx);
       await this.consumeToken(req, name);
       await tx.insertAgent({
         id,

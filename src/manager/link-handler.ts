@@ -8,13 +8,15 @@
  * - execution: recorded once ((agent, id) unique); its order becomes executed; the key's active
  *   state replaces the manager's; a delete ends the key's executed add orders (reverted);
  * - active-list: the agent's whole active list replaces the manager's view (reconcile).
+ *
+ * Frames are applied in batches (frameBatcher; how, in link-frames.ts); last-seen writes are
+ * coalesced (seenWriter).
  */
-import type { ActiveResponse } from '../protocol/execution-records.js';
+import type { AgentSeen } from '../core/orders/manager-store.js';
 import { LinkClose, type AgentFrame } from '../protocol/link.js';
 import type { AgentSession } from './agent-sessions.js';
 import type { ManagerContext } from './manager-context.js';
-import { applyReports, type Report } from './execution-reports.js';
-import { sendQueued, transition } from './order-delivery.js';
+import { applyFrames, type Pending } from './link-frames.js';
 
 export type AuthResult =
   { readonly ok: true; readonly agentId: string } | { readonly ok: false; readonly reason: string };
@@ -30,144 +32,8 @@ export interface LinkHandler {
   closed(agentId: string, session: AgentSession): void;
 }
 
-async function onHello(
-  ctx: ManagerContext,
-  agentId: string,
-  frame: Extract<AgentFrame, { type: 'hello' }>,
-  session: AgentSession,
-): Promise<void> {
-  await ctx.store.updateAgentSeen(agentId, {
-    lastSeen: ctx.now(),
-    version: frame.version,
-    arDisabled: frame.disabled,
-  });
-  session.send({
-    type: 'welcome',
-    agentId,
-    lastExecutionId: await ctx.store.lastExecutionId(agentId),
-    arConf: ctx.arConf,
-    batches: true,
-  });
-  await sendQueued(ctx, agentId, frame.batches === true);
-}
-
-async function onRejected(ctx: ManagerContext, agentId: string, seq: number, reason: string): Promise<void> {
-  const order = await ctx.store.getOrder(agentId, seq);
-  if (order !== undefined) {
-    await transition(
-      ctx,
-      order,
-      { type: 'executed' },
-      { executedAt: ctx.now(), outcome: 'failed', note: reason },
-    );
-  }
-}
-
-async function markReverted(ctx: ManagerContext, agentId: string, key: string): Promise<void> {
-  const now = ctx.now();
-  for (const order of await ctx.store.executedOrdersWithKey(agentId, key)) {
-    await transition(ctx, order, { type: 'reverted' }, { revertedAt: now });
-  }
-}
-
-async function onActiveList(
-  ctx: ManagerContext,
-  agentId: string,
-  items: readonly ActiveResponse[],
-): Promise<void> {
-  const before = new Set((await ctx.store.listActive(agentId)).map((a) => a.key));
-  const after = new Set(items.map((a) => a.key));
-  const now = ctx.now();
-  await ctx.store.replaceActive(agentId, items, now);
-  ctx.emit({ type: 'active-list', agentId, items: items.map((a) => ({ ...a, agentId, reportedAt: now })) });
-  for (const key of before) {
-    if (!after.has(key)) {
-      await markReverted(ctx, agentId, key);
-    }
-  }
-}
-
-type OtherFrame = Exclude<AgentFrame, { type: 'ack' | 'acks' | 'execution' | 'executions' }>;
-
-function dispatchFrame(
-  ctx: ManagerContext,
-  agentId: string,
-  session: AgentSession,
-  frame: OtherFrame,
-): Promise<void> {
-  switch (frame.type) {
-    case 'hello':
-      return onHello(ctx, agentId, frame, session);
-    case 'rejected':
-      return onRejected(ctx, agentId, frame.seq, frame.reason);
-    case 'active-list':
-      return onActiveList(ctx, agentId, frame.items);
-  }
-}
-
-/** The acks and execution reports a frame carries (none for other frames). */
-function reportsOf(frame: AgentFrame): Report[] | undefined {
-  switch (frame.type) {
-    case 'ack':
-      return [{ type: 'ack', seq: frame.seq }];
-    case 'acks':
-      return frame.seqs.map((seq) => ({ type: 'ack', seq }));
-    case 'execution':
-      return [{ type: 'execution', frame }];
-    case 'executions':
-      return frame.items.map((item) => ({ type: 'execution', frame: item }));
-    case 'hello':
-    case 'rejected':
-    case 'active-list':
-      return undefined;
-  }
-}
-
-/**
- * Applies a batch of frames in arrival order: each agent's consecutive acks and execution reports
- * as one run (execution-reports.ts: bulk store calls), every other frame alone.
- */
-async function applyFrames(
-  ctx: ManagerContext,
-  batch: readonly Pending[],
-  seen: (agentId: string) => Promise<void>,
-): Promise<void> {
-  let run: { agentId: string; reports: Report[] } | undefined;
-  const flushRun = async (): Promise<void> => {
-    if (run !== undefined) {
-      const { agentId, reports } = run;
-      run = undefined;
-      await applyReports(ctx, agentId, reports);
-    }
-  };
-  for (const p of batch) {
-    if (!ctx.sessions.isCurrent(p.agentId, p.session)) {
-      continue;
-    }
-    await seen(p.agentId);
-    const reports = reportsOf(p.frame);
-    if (reports !== undefined && run?.agentId === p.agentId) {
-      run.reports.push(...reports);
-      continue;
-    }
-    await flushRun();
-    if (reports !== undefined) {
-      run = { agentId: p.agentId, reports };
-    } else {
-      await dispatchFrame(ctx, p.agentId, p.session, p.frame as OtherFrame);
-    }
-  }
-  await flushRun();
-}
-
 /** lastSeen is written at most this often per agent (ms); heartbeats would otherwise write constantly. */
 const SEEN_WRITE_EVERY_MS = 5_000;
-
-interface Pending {
-  readonly agentId: string;
-  readonly session: AgentSession;
-  readonly frame: AgentFrame;
-}
 
 /**
  * `batch` as at most `parts` parts for concurrent transactions: every frame of one agent in the
@@ -206,7 +72,7 @@ export function splitByAgent<P extends { readonly agentId: string }>(
  * (PostgreSQL; SQLite: one part). Each agent's frames are applied in the order they came; the
  * next batch starts once every part has finished.
  */
-function frameBatcher(ctx: ManagerContext, seen: (agentId: string) => Promise<void>): (p: Pending) => void {
+function frameBatcher(ctx: ManagerContext, seen: (agentId: string) => void): (p: Pending) => void {
   let queue: Pending[] = [];
   let applying = false;
   const applyPart = async (part: readonly Pending[]): Promise<void> => {
@@ -239,25 +105,48 @@ function frameBatcher(ctx: ManagerContext, seen: (agentId: string) => Promise<vo
   };
 }
 
-/** Runs store writes nobody waits for (connection bookkeeping) one after another, logging failures. */
-function backgroundWriter(ctx: ManagerContext): (what: string, write: () => Promise<void>) => void {
-  let tail: Promise<void> = Promise.resolve();
-  return (what, write) => {
-    tail = tail.then(write).catch((err: unknown) => {
-      ctx.log.error(`Cannot record ${what}: ${err instanceof Error ? err.message : String(err)}`);
-    });
+/**
+ * Last-seen writes nobody waits for (connections, disconnections, signs of life): queued per agent
+ * (a later write merges over an earlier one) and written together, one `updateAgentsSeen` at a
+ * time, outside the frame transactions; a failure is logged (bookkeeping, nothing else depends on it).
+ */
+function seenWriter(ctx: ManagerContext): (agentId: string, seen: AgentSeen) => void {
+  let pending = new Map<string, AgentSeen>();
+  let writing = false;
+  const flush = async (): Promise<void> => {
+    writing = true;
+    while (pending.size > 0) {
+      const list = [...pending].map(([id, seen]) => ({ id, seen }));
+      pending = new Map();
+      try {
+        await ctx.store.updateAgentsSeen(list);
+      } catch (err: unknown) {
+        ctx.log.error(
+          `Cannot record ${list.length} agent(s)' last sign of life: ${err instanceof Error ? err.message : String(err)}`,
+        );
+      }
+    }
+    writing = false;
+  };
+  return (agentId, seen) => {
+    const before = pending.get(agentId);
+    pending.set(agentId, before === undefined ? seen : { ...before, ...seen });
+    if (!writing && pending.size === 1) {
+      setImmediate(() => void flush());
+    }
   };
 }
 
 /** Builds the manager's link handler over `ctx`. */
 export function createLinkHandler(ctx: ManagerContext): LinkHandler {
   const written = new Map<string, number>();
-  const write = backgroundWriter(ctx);
-  const seen = async (agentId: string): Promise<void> => {
+  const write = seenWriter(ctx);
+  /** A sign of life of `agentId`: written at most every SEEN_WRITE_EVERY_MS. */
+  const seen = (agentId: string): void => {
     const now = ctx.now();
     if (now - (written.get(agentId) ?? 0) >= SEEN_WRITE_EVERY_MS) {
       written.set(agentId, now);
-      await ctx.store.updateAgentSeen(agentId, { lastSeen: now });
+      write(agentId, { lastSeen: now });
     }
   };
   const enqueue = frameBatcher(ctx, seen);
@@ -275,10 +164,7 @@ export function createLinkHandler(ctx: ManagerContext): LinkHandler {
     },
     opened(agentId, session) {
       ctx.sessions.attach(agentId, session);
-      const now = ctx.now();
-      write(`agent ${agentId}'s connection`, () =>
-        ctx.store.updateAgentSeen(agentId, { lastSeen: now, address: session.address }),
-      );
+      write(agentId, { lastSeen: ctx.now(), address: session.address });
       ctx.emit({ type: 'agent-connection', agentId, connected: true });
       ctx.log.info(`Agent ${agentId} connected from ${session.address}.`);
     },
@@ -295,15 +181,13 @@ export function createLinkHandler(ctx: ManagerContext): LinkHandler {
       enqueue({ agentId, session, frame });
     },
     seen(agentId) {
-      write(`agent ${agentId}'s last sign of life`, () => seen(agentId));
+      seen(agentId);
     },
     closed(agentId, session) {
       if (ctx.sessions.detach(agentId, session)) {
         const now = ctx.now();
         written.set(agentId, now);
-        write(`agent ${agentId}'s disconnection`, () =>
-          ctx.store.updateAgentSeen(agentId, { lastSeen: now }),
-        );
+        write(agentId, { lastSeen: now });
         ctx.emit({ type: 'agent-connection', agentId, connected: false });
         ctx.log.info(`Agent ${agentId} disconnected.`);
       }

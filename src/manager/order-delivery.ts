@@ -21,7 +21,7 @@ export interface OrderRequest {
   readonly createdAt?: number;
 }
 
-function frameOf(o: StoredOrder): OrderFrame {
+export function frameOf(o: StoredOrder): OrderFrame {
   return o.kind === 'add'
     ? { type: 'order', seq: o.seq, kind: 'add', message: o.payload }
     : { type: 'order', seq: o.seq, kind: 'revert', key: o.payload };
@@ -95,11 +95,15 @@ export async function sendQueued(ctx: ManagerContext, agentId: string, batches =
 }
 
 /**
- * Marks those of one agent's queued orders past their expiry as expired (one bulk write) and
- * returns the others: what `expireDue` would do for this agent, without reading every agent's
- * orders (a hello costs this agent's rows only; the cluster-wide timer expires the rest).
+ * Marks those of the given queued orders (one agent's, or several agents' hellos) past their expiry
+ * as expired (one bulk write) and returns the others: what `expireDue` would do for these agents,
+ * without reading every agent's orders (a hello costs its agent's rows only; the cluster-wide timer
+ * expires the rest).
  */
-async function expireQueued(ctx: ManagerContext, queued: readonly StoredOrder[]): Promise<StoredOrder[]> {
+export async function expireQueued(
+  ctx: ManagerContext,
+  queued: readonly StoredOrder[],
+): Promise<StoredOrder[]> {
   const now = ctx.now();
   const live: StoredOrder[] = [];
   const expired: StoredOrder[] = [];

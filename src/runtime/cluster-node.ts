@@ -76,7 +76,7 @@ function frameOf(o: BusOrder & { readonly payload: string }): OrderFrame {
 /** Sends orders handed by another node to the agents whose link this node holds. */
 async function deliverHanded(ctx: ManagerContext, orders: readonly BusOrder[]): Promise<void> {
   for (const o of orders) {
-    if (!ctx.sessions.isReady(o.agentId)) {
+    if (!ctx.sessions.accepts(o.agentId)) {
       continue;
     }
     if (o.payload !== undefined) {
@@ -90,21 +90,17 @@ async function deliverHanded(ctx: ManagerContext, orders: readonly BusOrder[]): 
   }
 }
 
-/** Re-sends the queued orders of `agentIds` created before `before` (all when undefined). */
+/** Re-sends the queued orders of `agentIds` created before `before` (all when undefined): one read. */
 async function resend(
   ctx: ManagerContext,
   agentIds: readonly string[],
   before: number | undefined,
 ): Promise<number> {
+  const ready = agentIds.filter((id) => ctx.sessions.isReady(id));
   let n = 0;
-  for (const id of agentIds) {
-    if (!ctx.sessions.isReady(id)) {
-      continue;
-    }
-    for (const o of await Promise.resolve(ctx.store.queuedOrders(id))) {
-      if ((before === undefined || o.createdAt < before) && ctx.sessions.send(id, frameOf(o))) {
-        n++;
-      }
+  for (const o of await ctx.store.queuedOrdersOf(ready, before)) {
+    if (ctx.sessions.send(o.agentId, frameOf(o))) {
+      n++;
     }
   }
   return n;

@@ -74,6 +74,11 @@ export abstract class PgManagerBase {
     return (await this.run<R>(sql, values)).rows;
   }
 
+  /** True when called from an open batch's (or `atomically`'s) transaction. */
+  protected inTransaction(): boolean {
+    return this.tx.getStore()?.open === true;
+  }
+
   /** Several statements as one transaction: the open batch's, or one of their own. */
   protected atomically<T>(fn: () => Promise<T>): Promise<T> {
     return this.transaction(fn);

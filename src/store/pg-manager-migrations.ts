@@ -148,6 +148,16 @@ CREATE TABLE settings (
     name: 'api-tokens-audit',
     sql: API_TABLES,
   },
+  {
+    // Enrollment at scale: the duplicate-name check and nextAgentId's highest id are index lookups
+    // (SQLite: migration 0006).
+    version: 4,
+    name: 'agent-lookups',
+    sql: `
+CREATE INDEX agents_by_lower_name ON agents (lower(name)) WHERE removed_at IS NULL;
+CREATE INDEX agents_by_numeric_id ON agents ((id::bigint));
+`,
+  },
 ];
 
 /** Advisory lock key of the manager store's migrations ("rpmigrat" in ASCII as a number). */

@@ -27,7 +27,8 @@ import {
   type StoredOrder,
 } from '../core/orders/manager-store.js';
 import { poolConfig, quoteIdent, type PgManagerOptions } from './pg-manager-base.js';
-import { ORDER_COLUMNS, PgManagerBulk } from './pg-manager-bulk.js';
+import { ORDER_COLUMNS } from './pg-manager-bulk.js';
+import { PgManagerLink } from './pg-manager-link.js';
 import { EXECUTION_COLUMNS } from './pg-manager-console.js';
 import { applyPgMigrations } from './pg-manager-migrations.js';
 import {
@@ -93,7 +94,7 @@ export async function openPgManagerStore(url: string, opts: PgManagerOptions = {
   return new PgManagerOps(await openMigratedPool(url, opts));
 }
 
-class PgManagerOps extends PgManagerBulk implements ManagerStore {
+class PgManagerOps extends PgManagerLink implements ManagerStore {
   async enqueueOrder(o: NewOrder): Promise<StoredOrder> {
     const [stored] = await this.enqueueOrders([o]);
     if (stored === undefined) {

@@ -124,6 +124,10 @@ class SqliteAgentStore implements AgentStore {
     return keys.length === 0 ? [] : this.st.getActives.all(JSON.stringify(keys)).map(rowToActive);
   }
 
+  programsOf(keys: readonly string[]): (string | undefined)[] {
+    return keys.length === 0 ? [] : this.st.programsOf.all(JSON.stringify(keys)).map(opt);
+  }
+
   removeActive(key: string): ActiveResponse | undefined {
     const row = this.st.removeActive.get(key);
     return row === undefined ? undefined : rowToActive(row);

@@ -18,8 +18,10 @@ import type {
 import type {
   AgentRecord,
   AgentSeen,
+  AgentSeenOf,
   ManagerStore,
   NewOrder,
+  OrderKey,
   OrderUpdate,
   StoredOrder,
   EnrollTokenRow,
@@ -42,6 +44,10 @@ import {
   type AgentRow,
   type OrderRow,
 } from './sqlite-manager-rows.js';
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
 
 /** Opens (creating and migrating when needed) the manager store at `file` (":memory:" for tests). */
 export function openSqliteManagerStore(file: string): ManagerStore {
@@ -114,6 +120,21 @@ class SqliteManagerOps extends SqliteManagerBulk implements SyncManagerStore {
     );
   }
 
+  updateAgentsSeen(list: readonly AgentSeenOf[]): void {
+    this.db.transaction(() => {
+      for (const { id, seen } of list) {
+        this.updateAgentSeen(id, seen);
+      }
+    })();
+  }
+
+  activeAgentNamed(name: string): AgentRecord | undefined {
+    const r = this.q('SELECT * FROM agents WHERE lower(name) = lower(?) AND removed_at IS NULL LIMIT 1').get(
+      name,
+    ) as AgentRow | undefined;
+    return r && rowToAgent(r);
+  }
+
   addEnrollToken(hash: string, name: string, createdAt: number, expiresAt: number): void {
     this.q('INSERT INTO enroll_tokens (hash, name, created_at, expires_at) VALUES (?, ?, ?, ?)').run(
       hash,
@@ -160,6 +181,22 @@ class SqliteManagerOps extends SqliteManagerBulk implements SyncManagerStore {
       agentId,
     );
     return (rows as OrderRow[]).map(rowToOrder);
+  }
+
+  getOrdersOf(keys: readonly OrderKey[]): StoredOrder[] {
+    const byAgent = new Map<string, number[]>();
+    for (const k of keys) {
+      byAgent.set(k.agentId, [...(byAgent.get(k.agentId) ?? []), k.seq]);
+    }
+    return [...byAgent.keys()].sort(cmp).flatMap((id) => this.getOrders(id, byAgent.get(id) ?? []));
+  }
+
+  queuedOrdersOf(agentIds: readonly string[], createdBefore?: number): StoredOrder[] {
+    return [...new Set(agentIds)]
+      .sort(cmp)
+      .flatMap((id) =>
+        this.queuedOrders(id).filter((o) => createdBefore === undefined || o.createdAt < createdBefore),
+      );
   }
 
   updateOrder(agentId: string, seq: number, u: OrderUpdate): void {
@@ -240,6 +277,10 @@ class SqliteManagerOps extends SqliteManagerBulk implements SyncManagerStore {
     return r.m ?? 0;
   }
 
+  lastExecutionIds(agentIds: readonly string[]): number[] {
+    return agentIds.map((id) => this.lastExecutionId(id));
+  }
+
   listExecutions(f: { agentId?: string; limit: number }): FleetExecution[] {
     const rows =
       f.agentId === undefined
@@ -281,6 +322,13 @@ class SqliteManagerOps extends SqliteManagerBulk implements SyncManagerStore {
         ? this.q('SELECT * FROM active ORDER BY agent_id, key').all()
         : this.q('SELECT * FROM active WHERE agent_id = ? ORDER BY key').all(agentId);
     return (rows as { record: string; reported_at: number }[]).map(parseActiveRow);
+  }
+
+  activeKeysOf(agentIds: readonly string[]): { agentId: string; key: string }[] {
+    const rows = this.q(
+      'SELECT agent_id, key FROM active WHERE agent_id IN (SELECT value FROM json_each(?)) ORDER BY agent_id, key',
+    ).all(JSON.stringify(agentIds)) as { agent_id: string; key: string }[];
+    return rows.map((r) => ({ agentId: r.agent_id, key: r.key }));
   }
 
   countActive(): number {

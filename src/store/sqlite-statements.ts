@@ -129,6 +129,13 @@ interface ListParams {
 /** The reads of the manager link's reports (link/report-cursor.ts): id and key lists as JSON arrays. */
 function prepareLinkStatements(db: Database.Database) {
   return {
+    // LEFT JOIN driven by the array, ordered by its index: one entry per key, NULL where none.
+    programsOf: db
+      .prepare<[string], string | null>(
+        `SELECT a.program FROM json_each(?) AS j LEFT JOIN active_responses AS a ON a.key = j.value
+         ORDER BY j.key`,
+      )
+      .pluck(true),
     getActives: db.prepare<[string], ActiveRow>(
       'SELECT * FROM active_responses WHERE key IN (SELECT value FROM json_each(?))',
     ),

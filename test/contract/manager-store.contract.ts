@@ -9,6 +9,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { batchContract } from './manager-store-batch.contract.js';
 import { bulkContract } from './manager-store-bulk.contract.js';
+import { linkContract } from './manager-store-link.contract.js';
 import {
   activeFor,
   addAgent,
@@ -413,6 +414,7 @@ export function managerStoreContract(name: string, make: MakeManagerStore): void
     reportContract(make);
     batchContract(make);
     bulkContract(make);
+    linkContract(make);
     settingContract(make);
   });
 }

@@ -314,6 +314,23 @@ void describe('SQLite agent store: bulk re-apply records', () => {
     }
   });
 
+  void test("programsOf: each key's program, aligned with the keys, undefined where none", () => {
+    const s = openSqliteAgentStore(freshFile());
+    try {
+      s.putActive(sampleActive({ key: 'k1' }));
+      s.putActive(sampleActive({ key: 'k2', program: 'active-response/bin/route-null' }));
+      assert.deepEqual(s.programsOf(['k2', 'gone', 'k1', 'k2']), [
+        'active-response/bin/route-null',
+        undefined,
+        'active-response/bin/firewall-drop',
+        'active-response/bin/route-null',
+      ]);
+      assert.deepEqual(s.programsOf([]), []);
+    } finally {
+      s.close();
+    }
+  });
+
   void test('a bulk record past the retention still prunes the oldest rows', () => {
     const s = openSqliteAgentStore(freshFile(), { executionRetention: 3 });
     try {

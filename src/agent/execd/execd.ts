@@ -54,10 +54,12 @@ export class Execd {
     const scheduler = new RevertScheduler({
       now: opts.now,
       onDue: (keys) => {
-        // Same turn: the due reverts of one in-process program form one batch.
-        for (const key of keys) {
-          void this.revert(key, 'timeout');
-        }
+        // Same turn: the due reverts of one in-process program form one batch. Their programs
+        // are read in one statement, not one full row (with both messages) per key.
+        const programs = this.ctx.store.programsOf(keys);
+        keys.forEach((key, i) => {
+          void this.revertOf(key, programs[i], 'timeout');
+        });
       },
     });
     this.ctx = {
@@ -114,7 +116,16 @@ export class Execd {
 
   /** Reverts one active response now. */
   revert(key: string, reason: RevertReason = 'manual'): Promise<RevertResult | undefined> {
-    const program = this.ctx.store.getActive(key)?.program ?? this.queuedProgramFor(key);
+    return this.revertOf(key, this.ctx.store.getActive(key)?.program, reason);
+  }
+
+  /** Reverts `key`, whose stored response has program `stored` (undefined: none stored). */
+  private revertOf(
+    key: string,
+    stored: string | undefined,
+    reason: RevertReason,
+  ): Promise<RevertResult | undefined> {
+    const program = stored ?? this.queuedProgramFor(key);
     const script = program === undefined ? undefined : this.ctx.inProcessScript?.(program);
     if (program !== undefined && script) {
       return this.enqueue(program, script, (done) => ({ kind: 'delete', key, reason, done }));

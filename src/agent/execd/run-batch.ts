@@ -114,7 +114,10 @@ function decideOne(
     }
     return replyFor(p, w.job, decision.answer);
   }
-  const active = ctx.store.getActive(w.key) ?? p.active;
+  // The row read while planning is current unless an earlier execution of this batch wrote the key
+  // (then planning found it in the batch's view and read nothing): plan and decide run in one
+  // synchronous step, so nothing else wrote it since. One read per revert, not two.
+  const active = p.active ?? ctx.store.getActive(w.key);
   if (!active) {
     return undefined;
   }

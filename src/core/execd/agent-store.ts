@@ -78,6 +78,11 @@ export interface AgentStore {
   getActive(key: string): ActiveResponse | undefined;
   /** The active responses of those of `keys` that are active, in one read (any order). */
   getActives(keys: readonly string[]): ActiveResponse[];
+  /**
+   * The program of each of `keys`' active responses (undefined where none), aligned with `keys`,
+   * in one read without loading their messages: the reverts due in one second find their batch.
+   */
+  programsOf(keys: readonly string[]): (string | undefined)[];
   /** Removes it; returns the removed record, or undefined when none. */
   removeActive(key: string): ActiveResponse | undefined;
   /** All active responses, ordered by expiresAt then key. */

@@ -45,6 +45,18 @@ export interface AgentSeen {
   readonly arDisabled?: boolean;
 }
 
+/** One agent's sign of life in {@link ManagerStore.updateAgentsSeen}. */
+export interface AgentSeenOf {
+  readonly id: string;
+  readonly seen: AgentSeen;
+}
+
+/** One order's key (agent, seq). */
+export interface OrderKey {
+  readonly agentId: string;
+  readonly seq: number;
+}
+
 export type TokenUse =
   | { readonly ok: true; readonly name: string }
   | { readonly ok: false; readonly reason: 'unknown' | 'used' | 'expired' | 'wrong-name' };
@@ -115,6 +127,18 @@ export interface ManagerStore extends ManagerConsoleStore {
   listAgents(): Promise<AgentRecord[]>;
   markAgentRemoved(id: string, at: number): Promise<void>;
   updateAgentSeen(id: string, seen: AgentSeen): Promise<void>;
+  /**
+   * `updateAgentSeen` for each, in the given order (a later one for the same agent wins field by
+   * field), in one statement where the adapter can: a node's link writes every agent's last sign
+   * of life of a moment together. Rows are locked in agent-id order (no deadlock between two).
+   */
+  updateAgentsSeen(list: readonly AgentSeenOf[]): Promise<void>;
+  /**
+   * The non-removed agent named `name`, case-insensitively (names are unique that way), or
+   * undefined. Inside a `batch`, it also holds the name until the batch ends (PostgreSQL: an
+   * advisory transaction lock), so of two nodes enrolling one name at once the second sees the first.
+   */
+  activeAgentNamed(name: string): Promise<AgentRecord | undefined>;
 
   addEnrollToken(hash: string, name: string, createdAt: number, expiresAt: number): Promise<void>;
   /**
@@ -135,8 +159,15 @@ export interface ManagerStore extends ManagerConsoleStore {
   getOrder(agentId: string, seq: number): Promise<StoredOrder | undefined>;
   /** The agent's orders among `seqs` that exist, in seq order (each once). */
   getOrders(agentId: string, seqs: readonly number[]): Promise<StoredOrder[]>;
+  /** Orders among `keys` that exist (each once), by agent id then seq: many agents' in one read. */
+  getOrdersOf(keys: readonly OrderKey[]): Promise<StoredOrder[]>;
   /** Queued orders of an agent, in seq order. */
   queuedOrders(agentId: string): Promise<StoredOrder[]>;
+  /**
+   * Queued orders of each agent in `agentIds`, by agent id then seq (what `queuedOrders` of each
+   * would return); only those created before `createdBefore` when it is given.
+   */
+  queuedOrdersOf(agentIds: readonly string[], createdBefore?: number): Promise<StoredOrder[]>;
   updateOrder(agentId: string, seq: number, update: OrderUpdate): Promise<void>;
   /** `updateOrder` for each, in the given order, in one transaction. */
   updateOrders(updates: readonly OrderUpdateOf[]): Promise<void>;
@@ -155,6 +186,8 @@ export interface ManagerStore extends ManagerConsoleStore {
   recordExecutions(execs: readonly FleetExecution[]): Promise<boolean[]>;
   /** Highest execution id recorded for the agent (0 = none). */
   lastExecutionId(agentId: string): Promise<number>;
+  /** `lastExecutionId` of each agent: element i is agentIds[i]'s. */
+  lastExecutionIds(agentIds: readonly string[]): Promise<number[]>;
   listExecutions(filter: { agentId?: string; limit: number }): Promise<FleetExecution[]>;
 
   putActive(active: ActiveResponse, reportedAt: number): Promise<void>;
@@ -162,6 +195,8 @@ export interface ManagerStore extends ManagerConsoleStore {
   /** Replaces the agent's whole active list (reconcile after a reconnect). */
   replaceActive(agentId: string, items: readonly ActiveResponse[], reportedAt: number): Promise<void>;
   listActive(agentId?: string): Promise<FleetActiveResponse[]>;
+  /** The keys of each agent's active responses (what `listActive` of each lists), by agent then key. */
+  activeKeysOf(agentIds: readonly string[]): Promise<{ agentId: string; key: string }[]>;
   countActive(): Promise<number>;
 
   /** A small named value (e.g. the alerts.json tail position); undefined when never set. */

@@ -1,0 +1,103 @@
+/**
+ * CPU accounting for the three-node benchmark (bench/cluster-nodes.ts): how many CPU-seconds each
+ * group of processes (the nodes, the simulated agents' workers, PostgreSQL) spent in a phase, read
+ * from /proc/PID/stat (utime + stime, plus cutime + cstime of children already reaped). On a
+ * 2-core machine the three groups share the CPU; a phase whose workers take a large part of it
+ * measures the simulator as much as the product, and the row's note says so.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** Linux USER_HZ: clock ticks per second in /proc/PID/stat (100 on every common build). */
+const TICKS = 100;
+
+interface Stat {
+  readonly ppid: number;
+  /** Own utime + stime and reaped children's cutime + cstime, ticks. */
+  readonly ticks: number;
+}
+
+function stat(pid: number): Stat | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command (which may hold spaces) start after the last ')'.
+    const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    const n = (i: number): number => Number(f[i - 3] ?? 0);
+    return { ppid: n(4), ticks: n(14) + n(15) + n(16) + n(17) };
+  } catch {
+    return undefined;
+  }
+}
+
+function pids(): number[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .map(Number);
+}
+
+/** The postmaster listening on `port` (its command line holds `-p PORT`), or undefined. */
+export function postmasterOf(port: number): number | undefined {
+  for (const pid of pids()) {
+    try {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      const i = argv.indexOf('-p');
+      if (argv[0]?.endsWith('postgres') === true && i >= 0 && argv[i + 1] === String(port)) {
+        return pid;
+      }
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return undefined;
+}
+
+/** CPU-seconds of `pid` and (when `withChildren`) its live children, now. */
+function cpuOf(pid: number, withChildren: boolean, all: readonly number[]): number {
+  let ticks = stat(pid)?.ticks ?? 0;
+  if (withChildren) {
+    for (const p of all) {
+      const s = stat(p);
+      if (s?.ppid === pid) {
+        ticks += s.ticks;
+      }
+    }
+  }
+  return ticks / TICKS;
+}
+
+export interface CpuGroups {
+  readonly nodes: readonly (number | undefined)[];
+  readonly workers: readonly (number | undefined)[];
+  readonly postmaster: number | undefined;
+}
+
+export interface CpuSample {
+  readonly at: number;
+  readonly nodes: number[];
+  readonly workers: number;
+  readonly postgres: number;
+}
+
+export function sampleCpu(g: CpuGroups): CpuSample {
+  const all = pids();
+  const one = (pid: number | undefined): number => (pid === undefined ? 0 : cpuOf(pid, false, all));
+  return {
+    at: Date.now(),
+    nodes: g.nodes.map(one),
+    workers: g.workers.reduce<number>((s, pid) => s + one(pid), 0),
+    postgres: g.postmaster === undefined ? 0 : cpuOf(g.postmaster, true, all),
+  };
+}
+
+/** "CPU s: nodes a+b+c, agents' workers w, PostgreSQL p, of 2 cores x s wall (workers z%)". */
+export function describeCpu(a: CpuSample, b: CpuSample, cores: number): string {
+  const nodes = b.nodes.map((x, i) => Math.max(0, x - (a.nodes[i] ?? 0)));
+  const workers = b.workers - a.workers;
+  const postgres = Math.max(0, b.postgres - a.postgres);
+  const wall = (b.at - a.at) / 1000;
+  const total = nodes.reduce((s, x) => s + x, 0) + workers + postgres;
+  const pct = (x: number): string => `${Math.round((100 * x) / Math.max(total, 0.01))}%`;
+  return (
+    `CPU s in ${wall.toFixed(1)} s wall (${cores} cores): nodes ${nodes.map((x) => x.toFixed(1)).join('+')}, ` +
+    `agents' workers ${workers.toFixed(1)} (${pct(workers)}), PostgreSQL ${postgres.toFixed(1)} (${pct(postgres)})`
+  );
+}

@@ -1,0 +1,132 @@
+/**
+ * The manager store's link-path reads and writes on PostgreSQL, many agents per statement: a node
+ * applies the frames of hundreds of agents at once (acks after a fan-out, hellos after a failover),
+ * so one `getOrdersOf`, `queuedOrdersOf`, `lastExecutionIds` or `updateAgentsSeen` replaces a
+ * round trip per agent (and `activeKeysOf` for their active-list reconciles). Each returns what the per-agent method called for each agent would
+ * (test/contract/manager-store-link.contract.ts, both adapters).
+ */
+import type {
+  AgentRecord,
+  AgentSeen,
+  AgentSeenOf,
+  OrderKey,
+  StoredOrder,
+} from '../core/orders/manager-store.js';
+import { ORDER_COLUMNS, PgManagerBulk } from './pg-manager-bulk.js';
+import { nul } from './sqlite-rows.js';
+import { rowToAgent, rowToOrder, type AgentRow, type OrderRow } from './sqlite-manager-rows.js';
+
+/** Advisory lock namespace of agent names (pg_advisory_xact_lock(key, hashtext(lower(name)))). */
+const AGENT_NAME_LOCK = 0x52_41_4e; // "RAN"
+
+/** `b` over `a`, field by field (undefined keeps `a`'s). */
+function mergeSeen(a: AgentSeen, b: AgentSeen): AgentSeen {
+  return {
+    lastSeen: b.lastSeen,
+    ...((b.version ?? a.version) !== undefined ? { version: b.version ?? a.version } : {}),
+    ...((b.address ?? a.address) !== undefined ? { address: b.address ?? a.address } : {}),
+    ...((b.arDisabled ?? a.arDisabled) !== undefined ? { arDisabled: b.arDisabled ?? a.arDisabled } : {}),
+  };
+}
+
+export abstract class PgManagerLink extends PgManagerBulk {
+  /**
+   * One UPDATE ... FROM unnest(...). The rows are locked first in agent-id order (FOR UPDATE under
+   * ORDER BY), so two of these (two nodes, or a hello's and the background writer's) that share
+   * agents wait for each other instead of deadlocking.
+   */
+  async updateAgentsSeen(list: readonly AgentSeenOf[]): Promise<void> {
+    const merged = new Map<string, AgentSeen>();
+    for (const { id, seen } of list) {
+      const before = merged.get(id);
+      merged.set(id, before === undefined ? seen : mergeSeen(before, seen));
+    }
+    if (merged.size === 0) {
+      return;
+    }
+    const ids = [...merged.keys()];
+    const seen = [...merged.values()];
+    await this.run(
+      `WITH locked AS (SELECT id FROM agents WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE)
+       UPDATE agents a SET last_seen = u.last_seen, version = COALESCE(u.version, a.version),
+           address = COALESCE(u.address, a.address), ar_disabled = COALESCE(u.ar_disabled, a.ar_disabled)
+         FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::int[])
+             AS u(id, last_seen, version, address, ar_disabled), locked l
+         WHERE a.id = u.id AND l.id = u.id`,
+      [
+        ids,
+        seen.map((s) => s.lastSeen),
+        seen.map((s) => nul(s.version)),
+        seen.map((s) => nul(s.address)),
+        seen.map((s) => (s.arDisabled === undefined ? null : s.arDisabled ? 1 : 0)),
+      ],
+    );
+  }
+
+  /**
+   * Inside a transaction, first takes the name's advisory lock, held until it ends: a separate
+   * statement, so the select's snapshot is taken after the lock is granted and sees a rival's commit.
+   * Outside one, a plain read (an early check; enrollment checks again in its transaction).
+   */
+  async activeAgentNamed(name: string): Promise<AgentRecord | undefined> {
+    if (this.inTransaction()) {
+      await this.run('SELECT pg_advisory_xact_lock($1, hashtext(lower($2)))', [AGENT_NAME_LOCK, name]);
+    }
+    const r = await this.rows<AgentRow>(
+      'SELECT * FROM agents WHERE lower(name) = lower($1) AND removed_at IS NULL LIMIT 1',
+      [name],
+    );
+    return r[0] && rowToAgent(r[0]);
+  }
+
+  async getOrdersOf(keys: readonly OrderKey[]): Promise<StoredOrder[]> {
+    const unique = new Map(keys.map((k) => [`${k.agentId}\u0000${k.seq}`, k]));
+    if (unique.size === 0) {
+      return [];
+    }
+    const list = [...unique.values()];
+    const rows = await this.rows<OrderRow>(
+      `SELECT ${ORDER_COLUMNS} FROM orders
+         WHERE (agent_id, seq) IN (SELECT * FROM unnest($1::text[], $2::bigint[]))
+         ORDER BY agent_id, seq`,
+      [list.map((k) => k.agentId), list.map((k) => k.seq)],
+    );
+    return rows.map(rowToOrder);
+  }
+
+  async queuedOrdersOf(agentIds: readonly string[], createdBefore?: number): Promise<StoredOrder[]> {
+    if (agentIds.length === 0) {
+      return [];
+    }
+    const rows = await this.rows<OrderRow>(
+      `SELECT ${ORDER_COLUMNS} FROM orders
+         WHERE agent_id = ANY($1::text[]) AND state = 'queued' AND ($2::bigint IS NULL OR created_at < $2)
+         ORDER BY agent_id, seq`,
+      [[...new Set(agentIds)], nul(createdBefore)],
+    );
+    return rows.map(rowToOrder);
+  }
+
+  async lastExecutionIds(agentIds: readonly string[]): Promise<number[]> {
+    if (agentIds.length === 0) {
+      return [];
+    }
+    const rows = await this.rows<{ agent_id: string; m: number }>(
+      'SELECT agent_id, MAX(id) AS m FROM executions WHERE agent_id = ANY($1::text[]) GROUP BY agent_id',
+      [[...new Set(agentIds)]],
+    );
+    const last = new Map(rows.map((r) => [r.agent_id, r.m]));
+    return agentIds.map((id) => last.get(id) ?? 0);
+  }
+
+  async activeKeysOf(agentIds: readonly string[]): Promise<{ agentId: string; key: string }[]> {
+    if (agentIds.length === 0) {
+      return [];
+    }
+    const rows = await this.rows<{ agent_id: string; key: string }>(
+      'SELECT agent_id, key FROM active WHERE agent_id = ANY($1::text[]) ORDER BY agent_id, key',
+      [[...new Set(agentIds)]],
+    );
+    return rows.map((r) => ({ agentId: r.agent_id, key: r.key }));
+  }
+}
