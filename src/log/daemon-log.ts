@@ -53,6 +53,20 @@ export function inOneLogWrite<T>(fn: () => T): T {
   return inOneSinkWrite(fn);
 }
 
+let lastTime = { ms: Number.NaN, text: '' };
+
+/**
+ * pino's `stdTimeFunctions.isoTime` (`,"time":"<ISO 8601>"`), the last answer kept: a batch logs a
+ * line per execution, mostly within the same millisecond.
+ */
+export function isoTime(): string {
+  const ms = Date.now();
+  if (ms !== lastTime.ms) {
+    lastTime = { ms, text: `,"time":"${new Date(ms).toISOString()}"` };
+  }
+  return lastTime.text;
+}
+
 /** One sink per log file in the process: the manager's components share `riposte.log`. */
 const sinks = new Map<string, FileSink>();
 
@@ -104,7 +118,7 @@ export function openDaemonLog(home: string, level: LogLevel, tag: string): Daemo
     { level, stream: sinkFor(join(dir, 'riposte.log')) },
     { level: 'warn', stream: stderrEcho },
   ]);
-  const log = wrap(pino({ level, base: { tag }, timestamp: pino.stdTimeFunctions.isoTime }, streams));
+  const log = wrap(pino({ level, base: { tag }, timestamp: isoTime }, streams));
   reportStorageTo(log);
   return log;
 }

@@ -66,6 +66,7 @@ function activeContract(make: MakeAgentStore): void {
         const got = s.getActives(['missing', b.key, 'a']).sort((x, y) => (x.key < y.key ? -1 : 1));
         assert.deepStrictEqual(got, [a, b]);
         assert.deepStrictEqual(s.getActives([]), []);
+        assert.deepStrictEqual(s.getActives(['a', 'a']), [a], 'a repeated key gives its response once');
       });
     });
 

@@ -94,38 +94,53 @@ export function reapplyLine(active: ActiveResponse, command: 'add' | 'continue')
     : active.addMessage;
 }
 
-function planAdd(
-  ctx: ExecdContext,
-  script: StockScript,
-  w: BatchWork & { kind: 'add' },
-  view: View,
-): Planned {
+/** An add's line, message and input; `key`: its response key when it is tracked (stateful, timeout). */
+interface PreparedAdd {
+  readonly p: Planned;
+  readonly key: string | undefined;
+}
+
+/** What an add needs before the batch's stored responses are read (no store access). */
+function prepareAdd(script: StockScript, w: BatchWork & { kind: 'add' }): PreparedAdd {
   const { job } = w;
   const message = rewriteForScript(job.message, 'add', job.program);
   const p: Planned = { work: w, line: JSON.stringify(message), active: undefined };
   if (!isArEnvelope(message)) {
-    return p;
+    return { p, key: undefined };
   }
   const input = script.input(message);
   p.message = message;
   p.input = input;
-  if (script.stateful && job.timeoutSec > 0 && input.ok) {
-    const key = responseKey(basenameOf(job.program), input.key === undefined ? [] : [input.key]);
-    let before: ViewEntry | ActiveResponse | null | undefined;
-    if (view.has(key)) {
-      before = view.get(key);
-    } else {
-      before = ctx.store.getActive(key);
-      p.stored = { key, active: before };
-    }
-    let deleteMessage = before?.deleteMessage;
-    if (deleteMessage === undefined) {
-      // Same text as rewriteForScript(job.message, 'delete', program): only `command` differs.
-      deleteMessage = lineWithCommand(p.line, 'delete') ?? JSON.stringify(withCommand(message, 'delete'));
-      p.deleteMessage = deleteMessage;
-    }
-    view.set(key, { deleteMessage, inBatchAdd: true });
+  const tracked = script.stateful && job.timeoutSec > 0 && input.ok;
+  return {
+    p,
+    key: tracked
+      ? responseKey(basenameOf(job.program), input.key === undefined ? [] : [input.key])
+      : undefined,
+  };
+}
+
+/** Stored responses by key, read once for the whole batch (plan writes no active response). */
+type Stored = ReadonlyMap<string, ActiveResponse>;
+
+function planAdd({ p, key }: PreparedAdd, view: View, stored: Stored): Planned {
+  if (key === undefined || p.message === undefined) {
+    return p;
   }
+  let before: ViewEntry | ActiveResponse | null | undefined;
+  if (view.has(key)) {
+    before = view.get(key);
+  } else {
+    before = stored.get(key);
+    p.stored = { key, active: before };
+  }
+  let deleteMessage = before?.deleteMessage;
+  if (deleteMessage === undefined) {
+    // Same text as rewriteForScript(job.message, 'delete', program): only `command` differs.
+    deleteMessage = lineWithCommand(p.line, 'delete') ?? JSON.stringify(withCommand(p.message, 'delete'));
+    p.deleteMessage = deleteMessage;
+  }
+  view.set(key, { deleteMessage, inBatchAdd: true });
   return p;
 }
 
@@ -146,9 +161,14 @@ function deadlineMoved(
   return false;
 }
 
-function planDelete(ctx: ExecdContext, w: BatchWork & { kind: 'delete' }, view: View): Planned | undefined {
+function planDelete(
+  ctx: ExecdContext,
+  w: BatchWork & { kind: 'delete' },
+  view: View,
+  storedByKey: Stored,
+): Planned | undefined {
   const inBatch = view.get(w.key);
-  const stored = view.has(w.key) ? undefined : ctx.store.getActive(w.key);
+  const stored = view.has(w.key) ? undefined : storedByKey.get(w.key);
   const line = inBatch?.deleteMessage ?? stored?.deleteMessage;
   if (line === undefined || (w.reason === 'timeout' && deadlineMoved(ctx, inBatch ?? undefined, stored))) {
     w.done(NOT_REVERTED);
@@ -158,14 +178,16 @@ function planDelete(ctx: ExecdContext, w: BatchWork & { kind: 'delete' }, view: 
   return { work: w, line, active: stored };
 }
 
-function planOne(ctx: ExecdContext, script: StockScript, w: BatchWork, view: View): Planned | undefined {
-  if (w.kind === 'add') {
-    return planAdd(ctx, script, w, view);
-  }
+function planOther(
+  ctx: ExecdContext,
+  w: BatchWork & { kind: 'delete' | 'reapply' },
+  view: View,
+  stored: Stored,
+): Planned | undefined {
   if (w.kind === 'delete') {
-    return planDelete(ctx, w, view);
+    return planDelete(ctx, w, view, stored);
   }
-  const active = view.has(w.key) ? undefined : ctx.store.getActive(w.key);
+  const active = view.has(w.key) ? undefined : stored.get(w.key);
   if (!active) {
     w.done(undefined);
     return undefined;
@@ -173,22 +195,76 @@ function planOne(ctx: ExecdContext, script: StockScript, w: BatchWork, view: Vie
   return { work: w, line: reapplyLine(active, 'add'), active };
 }
 
+/** Each add's preparation (or what it threw), undefined for other work. */
+function prepareAll(
+  script: StockScript,
+  work: readonly BatchWork[],
+): (PreparedAdd | { readonly error: unknown } | undefined)[] {
+  return work.map((w) => {
+    if (w.kind !== 'add') {
+      return undefined;
+    }
+    try {
+      return prepareAdd(script, w);
+    } catch (error) {
+      return { error };
+    }
+  });
+}
+
+/** The stored responses of every key the batch touches, in one read. */
+function readStored(
+  ctx: ExecdContext,
+  work: readonly BatchWork[],
+  prepared: readonly (PreparedAdd | { readonly error: unknown } | undefined)[],
+): Stored {
+  const keys: string[] = [];
+  work.forEach((w, i) => {
+    const pre = prepared[i];
+    const key = w.kind !== 'add' ? w.key : pre !== undefined && 'key' in pre ? pre.key : undefined;
+    if (key !== undefined) {
+      keys.push(key);
+    }
+  });
+  const found = new Map<string, ActiveResponse>();
+  for (const active of ctx.store.getActives(keys)) {
+    found.set(active.key, active);
+  }
+  return found;
+}
+
 /** Each execution's line, in order; work that needs no execution is settled here. */
 export function plan(ctx: ExecdContext, script: StockScript, work: readonly BatchWork[]): Planned[] {
   const view: View = new Map();
   const planned: Planned[] = [];
-  for (const w of work) {
+  const prepared = prepareAll(script, work);
+  let stored: Stored;
+  try {
+    stored = readStored(ctx, work, prepared);
+  } catch (err) {
+    // As when each execution's own read failed: each is refused (an add recorded as failed).
+    work.forEach((w) => {
+      rejectOne(ctx, w, err);
+    });
+    return [];
+  }
+  work.forEach((w, i) => {
     ctx.pollIntake?.();
+    const pre = prepared[i];
+    if (pre !== undefined && 'error' in pre) {
+      // This execution alone is refused (e.g. a message too deep to serialise); the rest go on.
+      rejectOne(ctx, w, pre.error);
+      return;
+    }
     try {
-      const p = planOne(ctx, script, w, view);
+      const p = w.kind === 'add' ? pre && planAdd(pre, view, stored) : planOther(ctx, w, view, stored);
       if (p) {
         planned.push(p);
       }
     } catch (err) {
-      // This execution alone is refused (e.g. a message too deep to serialise); the rest go on.
       rejectOne(ctx, w, err);
     }
-  }
+  });
   return planned;
 }
 

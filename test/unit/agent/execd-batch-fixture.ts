@@ -73,6 +73,7 @@ export type StoreStep =
   | 'setExecutionKey'
   | 'countOffence'
   | 'getActive'
+  | 'getActives'
   | 'putActive'
   | 'endExecution'
   | 'endExecutions'

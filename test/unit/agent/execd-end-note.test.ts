@@ -1,6 +1,7 @@
 /**
  * The per-execution helpers of the batch path: isoOf (toISOString with the last answer kept) and
- * executionEnd (key/action present only when given, notes joined with "; ").
+ * executionEnd (key/action present only when given, notes joined with "; "), and the daemon
+ * log's cached time field (isoTime).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -53,4 +54,19 @@ test('executionEnd: key and action only when given; notes joined in order', () =
     'no check_keys line within the handshake limit: not tracked',
   );
   assert.equal(executionEnd({ ...base, spawnError: 'E' }, {}).status, 'spawn-error');
+});
+
+test("the daemon log's time field is pino's isoTime, for repeated and changing times", async () => {
+  const { isoTime } = await import('../../../src/log/daemon-log.js');
+  const pino = (await import('pino')).default;
+  for (let i = 0; i < 3; i++) {
+    const before = Date.now();
+    const got = isoTime();
+    const after = Date.now();
+    const { time } = JSON.parse(`{${got.slice(1)}}`) as { time: string };
+    const ms = Date.parse(time);
+    assert.ok(ms >= before && ms <= after, got);
+    assert.equal(got.replace(/"[^"]*"$/, ''), pino.stdTimeFunctions.isoTime().replace(/"[^"]*"$/, ''));
+    await new Promise((r) => setTimeout(r, 2));
+  }
 });
