@@ -1,7 +1,9 @@
 /**
  * The PostgreSQL a benchmark uses: RIPOSTE_BENCH_PG_URL when set (a server someone else runs),
  * else a private one (the cluster tests' harness: free loopback port, temp data dir).
+ * RIPOSTE_BENCH_PG_STATS=1 loads pg_stat_statements in the private server (statementStats reads it).
  */
+import pg from 'pg';
 import { startPgServer } from '../test/cluster/support/pg-server.js';
 
 export interface BenchPostgres {
@@ -9,11 +11,59 @@ export interface BenchPostgres {
   stop(): Promise<void>;
 }
 
+const STATS = process.env['RIPOSTE_BENCH_PG_STATS'] === '1';
+
 export async function benchPostgres(): Promise<BenchPostgres> {
   const url = process.env['RIPOSTE_BENCH_PG_URL'];
   if (url !== undefined) {
     return { url, stop: () => Promise.resolve() };
   }
-  const server = await startPgServer();
+  const server = await startPgServer(
+    STATS ? ['shared_preload_libraries=pg_stat_statements', 'pg_stat_statements.track=all'] : [],
+  );
+  if (STATS) {
+    await onClient(server.url, (c) => c.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements'));
+  }
   return { url: server.url, stop: () => server.stop() };
+}
+
+async function onClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+/** Empties pg_stat_statements (RIPOSTE_BENCH_PG_STATS=1; else nothing). */
+export async function resetStatementStats(url: string): Promise<void> {
+  if (STATS) {
+    await onClient(url, (c) => c.query('SELECT pg_stat_statements_reset()'));
+  }
+}
+
+/**
+ * The statements run since the last reset, most total time first (RIPOSTE_BENCH_PG_STATS=1; else
+ * undefined): calls, total and mean execution ms, rows, and the statement's first 90 characters.
+ */
+export async function statementStats(url: string, top = 15): Promise<string | undefined> {
+  if (!STATS) {
+    return undefined;
+  }
+  const r = await onClient(url, (c) =>
+    c.query<{ calls: string; total: number; mean: number; rows: string; query: string }>(
+      `SELECT calls, total_exec_time AS total, mean_exec_time AS mean, rows, query
+         FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT $1`,
+      [top],
+    ),
+  );
+  return r.rows
+    .map(
+      (s) =>
+        `${s.calls.padStart(7)} calls ${s.total.toFixed(0).padStart(7)} ms (mean ${s.mean.toFixed(2)}) ` +
+        `${s.rows.padStart(7)} rows  ${s.query.replace(/\s+/g, ' ').slice(0, 90)}`,
+    )
+    .join('\n');
 }

@@ -34,6 +34,7 @@ import {
   type Child,
   type Fleet,
 } from './cluster-fleet.js';
+import { resetStatementStats, statementStats } from './bench-postgres.js';
 import { describeCpu, postmasterOf, sampleCpu, type CpuGroups } from './cluster-cpu.js';
 
 const NODES = 3;
@@ -178,7 +179,17 @@ async function acksApplied(f: Fleet, t0: number, ms: number): Promise<number> {
   return NaN;
 }
 
-async function ingest(f: Fleet, ids: readonly string[], total: number): Promise<BenchReport[]> {
+/**
+ * `delivered`: the agents are connected and ack every order (the bench then also waits until every
+ * ack is applied); without it the agents were disconnected first, so the POSTs' orders stay queued
+ * (durable, not delivered) and the row measures the ingest path alone.
+ */
+async function ingest(
+  f: Fleet,
+  ids: readonly string[],
+  total: number,
+  delivered = true,
+): Promise<BenchReport[]> {
   const bodies: string[][] = [];
   for (let k = 0; k < total; k += BATCH) {
     bodies.push(
@@ -188,7 +199,15 @@ async function ingest(f: Fleet, ids: readonly string[], total: number): Promise<
       }),
     );
   }
+  await resetStatementStats(f.pgUrl);
   const l0 = load();
+  const cpu0 = process.cpuUsage();
+  const groups: CpuGroups = {
+    nodes: f.nodes.map((n) => n.child.proc.pid),
+    workers: [],
+    postmaster: postmasterOf(Number(new URL(f.pgUrl).port)),
+  };
+  const before = sampleCpu(groups);
   let next = 0;
   const t0 = performance.now();
   const lanes = f.nodes.flatMap((node) =>
@@ -200,17 +219,38 @@ async function ingest(f: Fleet, ids: readonly string[], total: number): Promise<
   );
   await Promise.all(lanes);
   const secs = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const after = sampleCpu(groups);
+  const nodesCpu = after.nodes.reduce((sum, x, i) => sum + x - (before.nodes[i] ?? 0), 0);
+  const pgCpu = after.postgres - before.postgres;
+  const perAlert = (cpuS: number): string => `${((cpuS * 1e6) / total).toFixed(0)} µs/alert`;
+  const stats = await statementStats(f.pgUrl);
+  if (stats !== undefined) {
+    log(
+      `ingest: PostgreSQL statements during the POSTs (pg_stat_statements), ${bodies.length} POSTs:\n${stats}`,
+    );
+  }
   const stored = await storeCount(f.pgUrl, "SELECT count(*) AS n FROM orders WHERE alert_id LIKE 'ing-%'");
   const l1 = load();
-  const delivered = (await acksApplied(f, t0, 90_000)) / 1000;
-  const note = `${total} alerts in ${bodies.length} NDJSON POSTs over ${NODES} nodes; ${stored} orders in the store; every ack applied in the store (none queued) after ${delivered.toFixed(2)} s; load ${l0}->${l1}`;
+  const client = `the bench's HTTP client used ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms CPU`;
+  const used = `CPU during the POSTs: the ${NODES} nodes ${nodesCpu.toFixed(2)} s (${perAlert(nodesCpu)}), PostgreSQL ${pgCpu.toFixed(2)} s (${perAlert(pgCpu)})`;
+  let note = `${total} alerts in ${bodies.length} NDJSON POSTs over ${NODES} nodes; ${stored} orders in the store; ${used}; ${client}`;
+  if (delivered) {
+    const applied = (await acksApplied(f, t0, 90_000)) / 1000;
+    note += `; every ack applied in the store (none queued) after ${applied.toFixed(2)} s`;
+  } else {
+    note += `; agents disconnected (orders stay queued)`;
+  }
+  note += `; load ${l0}->${l1}`;
   log(note);
   if (stored !== total) {
     throw new Error(`ingest: ${stored} orders in the store for ${total} alerts`);
   }
   return [
     {
-      name: 'ingest across the cluster (POST /alerts)',
+      name: delivered
+        ? 'ingest across the cluster (POST /alerts)'
+        : 'ingest across the cluster (POST /alerts), agents offline: ingest path only',
       value: total / secs,
       unit: 'alerts/s',
       target: 10_000,
@@ -318,12 +358,45 @@ async function measure(bus: 'postgres' | 'nats'): Promise<BenchReport[]> {
   }
 }
 
-function bounded(bus: 'postgres' | 'nats'): Promise<BenchReport[]> {
+/**
+ * The ingest path alone: `RIPOSTE_BENCH_N` agents (default 1,000) enrolled and connected (so their
+ * ids are real), then disconnected (their workers exit), then the ingest phase: every POST's orders
+ * are committed and stay queued for the offline agents, no delivery or ack competes for the CPU.
+ */
+async function measureIngestOnly(): Promise<BenchReport[]> {
+  const agents = envInt('RIPOSTE_BENCH_N', 1_000);
+  const total = envInt('RIPOSTE_BENCH_ALERTS', 30_000);
+  const fleet = await startFleet({ nodes: NODES, agents, workers: WORKERS, bus: 'postgres', log });
+  try {
+    const ids = agentIds(fleet);
+    await Promise.all(
+      fleet.workers.map(async (w) => {
+        const gone = new Promise((r) => w.proc.once('exit', r));
+        w.proc.stdin?.write('exit\n');
+        await gone;
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 1000)); // the nodes see the links close
+    const rows = await ingest(fleet, ids, total, false);
+    return rows.map((r) => ({ ...r, name: `${r.name} (${agents} agents, PostgreSQL NOTIFY)` }));
+  } finally {
+    await fleet.stop();
+  }
+}
+
+function bounded(run: () => Promise<BenchReport[]>): Promise<BenchReport[]> {
   setDeadline(Date.now() + envInt('RIPOSTE_BENCH_TIMEOUT_S', 420) * 1000);
-  return measure(bus).finally(() => {
+  return run().finally(() => {
     setDeadline(Infinity);
   });
 }
 
-export const clusterNodes: BenchModule = { name: 'cluster-nodes', run: () => bounded('postgres') };
-export const clusterNodesNats: BenchModule = { name: 'cluster-nodes-nats', run: () => bounded('nats') };
+export const clusterNodes: BenchModule = {
+  name: 'cluster-nodes',
+  run: () => bounded(() => measure('postgres')),
+};
+export const clusterNodesNats: BenchModule = {
+  name: 'cluster-nodes-nats',
+  run: () => bounded(() => measure('nats')),
+};
+export const clusterIngest: BenchModule = { name: 'cluster-ingest', run: () => bounded(measureIngestOnly) };

@@ -14,7 +14,7 @@ import { managerLink } from './manager-link.js';
 import { cliStartup } from './cli-startup.js';
 import { consoleActive } from './console-active.js';
 import { clusterBus } from './cluster-bus.js';
-import { clusterNodes, clusterNodesNats } from './cluster-nodes.js';
+import { clusterIngest, clusterNodes, clusterNodesNats } from './cluster-nodes.js';
 
 const modules: readonly BenchModule[] = [
   execqBurst,
@@ -34,6 +34,7 @@ const modules: readonly BenchModule[] = [
   clusterBus,
   clusterNodes,
   clusterNodesNats,
+  clusterIngest,
 ];
 
 function fmt(n: number | undefined): string {

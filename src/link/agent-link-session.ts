@@ -32,7 +32,7 @@ const FLUSH_INTERVAL_MS = 25;
  * executions go first (the addresses get blocked sooner), and the reports follow in larger runs.
  */
 const REPORT_HOLD_MS = 500;
-/** Most executions one report run reads; the rest follow on the next turn (execd runs between). */
+/** Most executions one report run reads; the rest follow (see flush), execd's batches in between. */
 const REPORT_RUN_MAX = 1000;
 
 export interface AgentLinkDeps {
@@ -365,8 +365,9 @@ export class AgentLinkSession {
     this.heldSince = undefined;
     const ended = this.reports.read(this.deps.store, REPORT_RUN_MAX);
     if (ended.length >= REPORT_RUN_MAX) {
-      this.heldSince = -Infinity; // due: the rest on the next turn
-      this.scheduleFlush(true);
+      // The rest is due: on the next turn, or while orders run, FLUSH_INTERVAL_MS later (execd between).
+      this.heldSince = -Infinity;
+      this.scheduleFlush(this.running.size === 0);
     }
     const items: ExecutionItem[] = ended.map(({ record, active }) => {
       const seq = this.orderSeqOf.get(record.id);

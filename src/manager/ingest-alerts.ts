@@ -137,11 +137,11 @@ export async function ingestAlerts(
       reject(i, 'the alert could not be dispatched (see the manager log)');
     }
   });
-  const orders = await queueOrders(ctx, tally.reqs, async (tx) => {
-    if (checkpoint !== undefined) {
-      await tx.setSetting(checkpoint.key, checkpoint.value);
-    }
-  });
+  const orders = await queueOrders(
+    ctx,
+    tally.reqs,
+    checkpoint === undefined ? undefined : (tx) => tx.setSetting(checkpoint.key, checkpoint.value),
+  );
   for (const o of orders) {
     ctx.emit({ type: 'response-fired', command: o.arName ?? '', agentId: o.agentId });
   }

@@ -60,15 +60,24 @@ export async function queueOrders(
   // takes the agents' seq-counter row locks in the same order, so concurrent ingests on several
   // nodes of a cluster (PostgreSQL) cannot deadlock each other. Returned in the requests' order.
   const byAgent = reqs.map((r, i) => ({ r, i })).sort((a, b) => cmp(a.r.agentId, b.r.agentId) || a.i - b.i);
-  const orders = await ctx.store.batch(async (tx) => {
-    const sorted = await tx.enqueueOrders(byAgent.map(({ r }) => newOrder(ctx, r)));
+  const enqueue = async (on: ManagerStore): Promise<StoredOrder[]> => {
+    const sorted = await on.enqueueOrders(byAgent.map(({ r }) => newOrder(ctx, r)));
     const stored: StoredOrder[] = [];
     byAgent.forEach(({ i }, j) => {
       stored[i] = sorted[j] as StoredOrder;
     });
-    await alsoInTransaction?.(tx);
     return stored;
-  });
+  };
+  // enqueueOrders alone is atomic (one statement on PostgreSQL, so no BEGIN/COMMIT round trips
+  // while the agents' seq counters are locked); a transaction only when something joins it.
+  const orders =
+    alsoInTransaction === undefined
+      ? await enqueue(ctx.store)
+      : await ctx.store.batch(async (tx) => {
+          const stored = await enqueue(tx);
+          await alsoInTransaction(tx);
+          return stored;
+        });
   const elsewhere: StoredOrder[] = [];
   for (const order of orders) {
     ctx.emit({ type: 'order-state', agentId: order.agentId, seq: order.seq, state: 'queued' });

@@ -126,10 +126,30 @@ function coversNames(certPem: string, names: readonly string[]): boolean {
   return names.every((n) => have.has(n));
 }
 
+interface Issuer {
+  readonly ca: KeyPairPem;
+  readonly subject: string;
+  readonly signingKey: Promise<CryptoKey>;
+}
+
+/** The last CA's parsed subject and imported key: enrollment issues thousands with one CA. */
+let lastIssuer: Issuer | undefined;
+
+function issuerOf(ca: KeyPairPem): Issuer {
+  if (lastIssuer?.ca.cert !== ca.cert || lastIssuer.ca.key !== ca.key) {
+    const signingKey = importSigningKey(ca.key);
+    signingKey.catch(() => {
+      lastIssuer = undefined; // not kept: the next issue tries again (and fails the same way)
+    });
+    lastIssuer = { ca, subject: new x509.X509Certificate(ca.cert).subject, signingKey };
+  }
+  return lastIssuer;
+}
+
 /** Issues a leaf certificate signed by `ca`. */
 export async function issueCert(ca: KeyPairPem, spec: LeafSpec, now: number): Promise<KeyPairPem> {
   const keys = await newKeys();
-  const caCert = new x509.X509Certificate(ca.cert);
+  const issuer = issuerOf(ca);
   const usage = spec.usage === 'server' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth;
   const extensions: x509.Extension[] = [
     new x509.BasicConstraintsExtension(false, undefined, true),
@@ -142,10 +162,10 @@ export async function issueCert(ca: KeyPairPem, spec: LeafSpec, now: number): Pr
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: serial(),
     subject: `CN=${spec.cn}`,
-    issuer: caCert.subject,
+    issuer: issuer.subject,
     ...validity(now),
     signingAlgorithm: ALG,
-    signingKey: await importSigningKey(ca.key),
+    signingKey: await issuer.signingKey,
     publicKey: keys.publicKey,
     extensions,
   });

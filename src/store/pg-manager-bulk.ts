@@ -1,6 +1,6 @@
 /**
  * The manager store's bulk methods on PostgreSQL (enqueueOrders, getOrders, updateOrders,
- * recordExecutions): one statement each over unnest(...) arrays (two for enqueueOrders), so
+ * recordExecutions): one statement each over unnest(...) arrays, so
  * a run of 500 reports costs a few round trips, not 1,500. Each stores what the one-at-a-time
  * methods called in the same order would (test/contract/manager-store-bulk.contract.ts).
  */
@@ -8,7 +8,7 @@ import type { FleetExecution } from '../protocol/fleet-records.js';
 import type { NewOrder, OrderUpdate, OrderUpdateOf, StoredOrder } from '../core/orders/manager-store.js';
 import { PgManagerAgents } from './pg-manager-agents.js';
 import { nul } from './sqlite-rows.js';
-import { UPDATE_COLUMNS, rowToOrder, type OrderRow } from './sqlite-manager-rows.js';
+import { UPDATE_COLUMNS, queuedOrder, rowToOrder, type OrderRow } from './sqlite-manager-rows.js';
 
 export const ORDER_COLUMNS =
   'agent_id, seq, kind, source, ar_name, key, alert_id, payload, state, created_at, expires_at, ' +
@@ -27,6 +27,18 @@ const PG_UPDATE_TYPES: Readonly<Record<(typeof UPDATE_COLUMNS)[number][0], strin
   note: 'text',
 };
 
+const LONE = '[\\ud800-\\udbff](?![\\udc00-\\udfff])|(?<![\\ud800-\\udbff])[\\udc00-\\udfff]';
+const LONE_SURROGATE = new RegExp(LONE);
+const LONE_SURROGATES = new RegExp(LONE, 'g');
+
+/**
+ * `v` with any lone UTF-16 surrogate replaced by U+FFFD (what pg's text encoding stores), or null:
+ * PostgreSQL's json parser refuses the `\ud800` escape JSON.stringify writes for a lone one.
+ */
+function wellFormed(v: string | undefined): string | null {
+  return v === undefined ? null : LONE_SURROGATE.test(v) ? v.replace(LONE_SURROGATES, '\ufffd') : v;
+}
+
 /** `u` without its undefined fields (a merge must not erase an earlier value). */
 function defined(u: OrderUpdate): Partial<OrderUpdate> {
   return Object.fromEntries(Object.entries(u).filter(([, v]) => v !== undefined));
@@ -39,68 +51,62 @@ function executionJson(e: FleetExecution): string {
 
 export abstract class PgManagerBulk extends PgManagerAgents {
   /**
-   * Two statements whatever the number of agents (a `location=all` fan-out to 5,000 agents, or 500
-   * alerts of 500 agents, is not 10,000 round trips): one counter bump per agent, in agent-id order
+   * ONE statement whatever the number of orders (a `location=all` fan-out to 5,000 agents, or 500
+   * alerts of 500 agents, is one round trip): the counter bump of each agent, in agent-id order
    * (concurrent transactions take the seq-counter row locks in one order, so they cannot
-   * deadlock), then one multi-row insert (unnest), in one transaction.
+   * deadlock), and the multi-row insert (unnest) numbered from those counters, in data-modifying
+   * CTEs. The counter rows stay locked until the transaction commits, so each agent's seqs commit
+   * in seq order across nodes; one statement (not two, and no rows sent back but the seqs) keeps
+   * that lock as short as a round trip allows, which is what bounds concurrent ingest on several
+   * nodes (their POSTs' orders share agents). The stored rows are what `queuedOrder` says.
    */
-  enqueueOrders(orders: readonly NewOrder[]): Promise<StoredOrder[]> {
+  async enqueueOrders(orders: readonly NewOrder[]): Promise<StoredOrder[]> {
     if (orders.length === 0) {
-      return Promise.resolve([]);
+      return [];
     }
-    return this.atomically(async () => {
-      const counts = new Map<string, number>();
-      for (const o of orders) {
-        counts.set(o.agentId, (counts.get(o.agentId) ?? 0) + 1);
-      }
-      const agents = [...counts.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-      const bumped = await this.rows<{ agent_id: string; seq: number }>(
-        `INSERT INTO order_seqs (agent_id, last_seq)
-           SELECT u.agent_id, u.n FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS u(agent_id, n, ord)
-           ORDER BY u.ord
+    // The rows go as ONE json parameter (JSON.stringify is native; pg's text[] serialisation
+    // escapes every element in JS and cost more than the rest of an ingest on the node).
+    const input = JSON.stringify(
+      orders.map((o) => [
+        o.agentId,
+        o.kind,
+        o.source,
+        wellFormed(o.arName),
+        wellFormed(o.key),
+        wellFormed(o.alertId),
+        wellFormed(o.payload),
+        o.createdAt,
+        o.expiresAt,
+      ]),
+    );
+    const rows = await this.rows<{ seq: number }>(
+      `WITH input AS (
+         SELECT r->>0 AS agent_id, r->>1 AS kind, r->>2 AS source, r->>3 AS ar_name, r->>4 AS key,
+                r->>5 AS alert_id, r->>6 AS payload, (r->>7)::bigint AS created_at,
+                (r->>8)::bigint AS expires_at, ord
+           FROM json_array_elements($1::json) WITH ORDINALITY AS u(r, ord)
+       ), counts AS (
+         SELECT agent_id, count(*) AS n FROM input GROUP BY agent_id
+       ), bumped AS (
+         INSERT INTO order_seqs (agent_id, last_seq)
+           SELECT agent_id, n FROM counts ORDER BY agent_id COLLATE "C"
          ON CONFLICT (agent_id) DO UPDATE SET last_seq = order_seqs.last_seq + EXCLUDED.last_seq
-         RETURNING agent_id, last_seq AS seq`,
-        [agents, agents.map((a) => counts.get(a) ?? 0)],
-      );
-      // Next seq of each agent: the first of its block, then one more per order, in the given order.
-      const next = new Map(bumped.map((r) => [r.agent_id, r.seq - (counts.get(r.agent_id) ?? 0) + 1]));
-      const seqs = orders.map((o) => {
-        const seq = next.get(o.agentId);
-        if (seq === undefined) {
-          throw new Error('order seq counter returned no row');
-        }
-        next.set(o.agentId, seq + 1);
-        return seq;
-      });
-      const rows = await this.rows<OrderRow>(
-        `INSERT INTO orders (agent_id, seq, kind, source, ar_name, key, alert_id, payload, state, created_at, expires_at)
-           SELECT u.agent_id, u.seq, u.kind, u.source, u.ar_name, u.key, u.alert_id, u.payload, 'queued', u.created_at, u.expires_at
-             FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-                         $8::text[], $9::bigint[], $10::bigint[])
-               AS u(agent_id, seq, kind, source, ar_name, key, alert_id, payload, created_at, expires_at)
-           RETURNING ${ORDER_COLUMNS}`,
-        [
-          orders.map((o) => o.agentId),
-          seqs,
-          orders.map((o) => o.kind),
-          orders.map((o) => o.source),
-          orders.map((o) => nul(o.arName)),
-          orders.map((o) => nul(o.key)),
-          orders.map((o) => nul(o.alertId)),
-          orders.map((o) => o.payload),
-          orders.map((o) => o.createdAt),
-          orders.map((o) => o.expiresAt),
-        ],
-      );
-      const stored = new Map(rows.map((r) => [`${r.agent_id}\u0000${r.seq}`, rowToOrder(r)]));
-      return orders.map((o, i) => {
-        const order = stored.get(`${o.agentId}\u0000${seqs[i] ?? 0}`);
-        if (order === undefined) {
-          throw new Error('order insert returned no row');
-        }
-        return order;
-      });
-    });
+         RETURNING agent_id, last_seq
+       ), numbered AS (
+         SELECT i.*, b.last_seq - c.n + row_number() OVER (PARTITION BY i.agent_id ORDER BY i.ord) AS seq
+           FROM input i JOIN counts c ON c.agent_id = i.agent_id JOIN bumped b ON b.agent_id = i.agent_id
+       ), inserted AS (
+         INSERT INTO orders (agent_id, seq, kind, source, ar_name, key, alert_id, payload, state, created_at, expires_at)
+           SELECT agent_id, seq, kind, source, ar_name, key, alert_id, payload, 'queued', created_at, expires_at
+             FROM numbered
+       )
+       SELECT seq FROM numbered ORDER BY ord`,
+      [input],
+    );
+    if (rows.length !== orders.length) {
+      throw new Error('order insert returned no row');
+    }
+    return orders.map((o, i) => queuedOrder(o, rows[i]?.seq ?? 0));
   }
 
   async getOrders(agentId: string, seqs: readonly number[]): Promise<StoredOrder[]> {

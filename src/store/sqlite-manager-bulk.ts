@@ -7,31 +7,7 @@ import type { FleetExecution } from '../protocol/fleet-records.js';
 import type { NewOrder, OrderUpdateOf, StoredOrder } from '../core/orders/manager-store.js';
 import { SqliteManagerConsole } from './sqlite-manager-console.js';
 import { nul } from './sqlite-rows.js';
-import { UPDATE_COLUMNS, rowToOrder, type OrderRow } from './sqlite-manager-rows.js';
-
-/** The stored form of a just-inserted order (as rowToOrder reads it back). */
-function queuedOrder(o: NewOrder, seq: number): StoredOrder {
-  return {
-    agentId: o.agentId,
-    seq,
-    kind: o.kind,
-    source: o.source,
-    arName: o.arName,
-    key: o.key,
-    alertId: o.alertId,
-    payload: o.payload,
-    state: 'queued',
-    createdAt: o.createdAt,
-    expiresAt: o.expiresAt,
-    deliveredAt: undefined,
-    executedAt: undefined,
-    revertedAt: undefined,
-    expiredAt: undefined,
-    outcome: undefined,
-    executionId: undefined,
-    note: undefined,
-  };
-}
+import { UPDATE_COLUMNS, queuedOrder, rowToOrder, type OrderRow } from './sqlite-manager-rows.js';
 
 export class SqliteManagerBulk extends SqliteManagerConsole {
   enqueueOrders(orders: readonly NewOrder[]): StoredOrder[] {

@@ -4,7 +4,7 @@
  */
 import type { ActiveResponse } from '../protocol/execution-records.js';
 import type { FleetActiveResponse, FleetExecution, OrderInfo } from '../protocol/fleet-records.js';
-import type { AgentRecord, OrderUpdate, StoredOrder } from '../core/orders/manager-store.js';
+import type { AgentRecord, NewOrder, OrderUpdate, StoredOrder } from '../core/orders/manager-store.js';
 import { toActiveResponse, toExecutionRecord } from '../protocol/link.js';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
 import { opt } from './sqlite-rows.js';
@@ -54,6 +54,30 @@ export interface OrderRow {
   outcome: string | null;
   execution_id: number | null;
   note: string | null;
+}
+
+/** The stored form of a just-inserted order (as rowToOrder reads it back). */
+export function queuedOrder(o: NewOrder, seq: number): StoredOrder {
+  return {
+    agentId: o.agentId,
+    seq,
+    kind: o.kind,
+    source: o.source,
+    arName: o.arName,
+    key: o.key,
+    alertId: o.alertId,
+    payload: o.payload,
+    state: 'queued',
+    createdAt: o.createdAt,
+    expiresAt: o.expiresAt,
+    deliveredAt: undefined,
+    executedAt: undefined,
+    revertedAt: undefined,
+    expiredAt: undefined,
+    outcome: undefined,
+    executionId: undefined,
+    note: undefined,
+  };
 }
 
 export function rowToOrder(r: OrderRow): StoredOrder {

@@ -39,6 +39,36 @@ export function bulkContract(make: MakeManagerStore): void {
       });
     });
 
+    void test('enqueueOrders: 300 orders of 40 agents interleaved, any text kept as given', async () => {
+      await withStore(make, async (s) => {
+        await s.enqueueOrders([newOrder({ agentId: '007' }), newOrder({ agentId: '030' })]);
+        const text = (i: number): string => `{"i":${i},"q":"\\"x\\"","t":"tab\tnl\n é 𝄞 \\\\ '}`;
+        const batch = Array.from({ length: 300 }, (_, i) =>
+          newOrder({
+            agentId: String(1 + ((i * 7) % 40)).padStart(3, '0'),
+            payload: text(i),
+            alertId: `a"${i}\\`,
+            key: i % 3 === 0 ? undefined : `k,${i}{}`,
+          }),
+        );
+        const out = await s.enqueueOrders(batch);
+        const next = new Map([
+          ['007', 2],
+          ['030', 2],
+        ]);
+        out.forEach((o, i) => {
+          const want = batch[i];
+          assert.equal(o.agentId, want?.agentId);
+          assert.equal(o.seq, next.get(o.agentId) ?? 1, `order ${i}: next seq of its agent`);
+          next.set(o.agentId, o.seq + 1);
+          assert.deepEqual([o.payload, o.alertId, o.key], [want?.payload, want?.alertId, want?.key]);
+        });
+        for (const o of out.filter((_, i) => i % 37 === 0)) {
+          assert.deepEqual(await s.getOrder(o.agentId, o.seq), o);
+        }
+      });
+    });
+
     void test('enqueueOrders in a rolled-back batch stores nothing and gives its seqs back', async () => {
       await withStore(make, async (s) => {
         await assert.rejects(

@@ -41,12 +41,16 @@ managerStoreContract('postgres', async () =>
 managerConsoleStoreContract('postgres', async () =>
   openPgManagerStore((await pgServer()).url, { schema: freshSchema() }),
 );
-sharedManagerStoreContract('postgres', async () => {
-  const { url } = await pgServer();
-  const schema = freshSchema();
-  const a = await openPgManagerStore(url, { schema });
-  return [a, await openPgManagerStore(url, { schema })] as const;
-});
+sharedManagerStoreContract(
+  'postgres',
+  async () => {
+    const { url } = await pgServer();
+    const schema = freshSchema();
+    const a = await openPgManagerStore(url, { schema });
+    return [a, await openPgManagerStore(url, { schema })] as const;
+  },
+  { batchesAcrossInstances: true },
+);
 apiAccessStoreContract('postgres', async () => {
   const { url } = await pgServer();
   const schema = freshSchema();
@@ -55,6 +59,21 @@ apiAccessStoreContract('postgres', async () => {
 });
 
 void describe('PostgreSQL manager store: durability and several nodes', () => {
+  void test('enqueueOrders stores a lone UTF-16 surrogate as U+FFFD (the rows go as one JSON text)', async () => {
+    const { url } = await pgServer();
+    const s = await openPgManagerStore(url, { schema: freshSchema() });
+    try {
+      const [o] = await s.enqueueOrders([
+        newOrder({ payload: 'p\ud800', alertId: 'a\udc00b', key: '\ud83d' }),
+      ]);
+      const back = await s.getOrder('001', 1);
+      assert.deepEqual([back?.payload, back?.alertId, back?.key], ['p\ufffd', 'a\ufffdb', '\ufffd']);
+      assert.equal(o?.seq, 1);
+    } finally {
+      await s.close();
+    }
+  });
+
   void test('a reopened store keeps every order, and seqs continue', async () => {
     const { url } = await pgServer();
     const schema = freshSchema();

@@ -140,6 +140,18 @@ describe('agent link session', () => {
     assert.deepEqual(h.reportedSeqs(), [2, 1], 'oldest execution first');
   });
 
+  test('a long run of ended executions is reported in runs of 1,000, each execution once', async () => {
+    const h = holdSetup(60_000);
+    const ids = h.recordMany(2_500);
+    await until('every report', () => h.reported().length >= ids.length);
+    await turn();
+    assert.deepEqual(
+      h.reported().map((i) => i.record.id),
+      ids,
+    );
+    assert.ok(h.sent.filter((f) => f.type === 'executions').length >= 3);
+  });
+
   test('a report waits no longer than the hold while an order keeps running', async () => {
     const h = holdSetup(30);
     h.order(1, 'slow');
@@ -212,6 +224,7 @@ function holdSetup(holdMs: number) {
       session.onFrame({ type: 'order', seq, kind: 'add', message });
     },
     finishSlow: () => finish?.(),
+    recordMany: (n: number) => store.transaction(() => Array.from({ length: n }, record)),
     acked: () => sent.flatMap((f) => (f.type === 'ack' ? [f.seq] : f.type === 'acks' ? f.seqs : [])),
     reported: () => items(),
     reportedSeqs: () => items().map((i) => i.seq),

@@ -40,8 +40,12 @@ function must(what: string, r: { status: number | null; out: string }): void {
   }
 }
 
-/** Starts a private PostgreSQL. @throws when the binaries are missing or it cannot start */
-export async function startPgServer(): Promise<PgServer> {
+/**
+ * Starts a private PostgreSQL. `settings`: extra `-c name=value` server settings (a benchmark's
+ * `shared_preload_libraries=pg_stat_statements`, say). @throws when the binaries are missing or
+ * it cannot start
+ */
+export async function startPgServer(settings: readonly string[] = []): Promise<PgServer> {
   if (!existsSync(join(PG_BIN, 'initdb'))) {
     throw new Error(
       `${PG_BIN}/initdb not found: install Debian's postgresql (.ci/run does) or set RIPOSTE_PG_BIN`,
@@ -70,7 +74,7 @@ export async function startPgServer(): Promise<PgServer> {
       '--no-sync',
     ]),
   );
-  const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`;
+  const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200${settings.map((x) => ` -c ${x}`).join('')}`;
   const start = (): void => {
     must(
       'pg_ctl start',
