@@ -333,10 +333,14 @@ class SqliteAgentStore implements AgentStore {
   }
 
   /** @throws RiposteError REQUEST_INVALID when `limit` is not a non-negative integer. */
-  listExecutionsAfter(afterId: number, limit: number): ExecutionRecord[] {
-    return this.st.listExecutionsAfter
+  listEndedExecutionsAfter(afterId: number, limit: number): ExecutionRecord[] {
+    return this.st.listEndedExecutionsAfter
       .all(afterId, checkCount('Execution query limit', limit))
       .map(rowToExecution);
+  }
+
+  runningExecutionIds(afterId: number, upToId: number): number[] {
+    return this.st.runningExecutionIds.all(afterId, upToId);
   }
 
   maxOrderSeq(): number {

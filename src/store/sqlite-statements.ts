@@ -162,9 +162,14 @@ function prepareLinkStatements(db: Database.Database) {
     getExecutions: db.prepare<[string], ExecutionRow>(
       'SELECT * FROM executions WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id',
     ),
-    listExecutionsAfter: db.prepare<[number, number], ExecutionRow>(
-      'SELECT * FROM executions WHERE id > ? ORDER BY id LIMIT ?',
+    listEndedExecutionsAfter: db.prepare<[number, number], ExecutionRow>(
+      "SELECT * FROM executions WHERE id > ? AND status <> 'running' ORDER BY id LIMIT ?",
     ),
+    runningExecutionIds: db
+      .prepare<[number, number], number>(
+        "SELECT id FROM executions WHERE id > ? AND id <= ? AND status = 'running' ORDER BY id",
+      )
+      .pluck(),
     maxOrderSeq: db
       .prepare<[], number | null>('SELECT max(order_seq) FROM executions WHERE order_seq IS NOT NULL')
       .pluck(),

@@ -205,26 +205,46 @@ function listTests(make: MakeAgentStore): void {
   void test('listExecutions rejects a negative limit with REQUEST_INVALID', () => {
     withStore(make, (s) => {
       assertRiposteError(() => s.listExecutions({ limit: -1 }), 'REQUEST_INVALID');
-      assertRiposteError(() => s.listExecutionsAfter(0, -1), 'REQUEST_INVALID');
+      assertRiposteError(() => s.listEndedExecutionsAfter(0, -1), 'REQUEST_INVALID');
     });
   });
 
-  void test('listExecutionsAfter: oldest first above the id, paging covers every record once', () => {
+  void test('listEndedExecutionsAfter: ended ones oldest first above the id, paging covers each once', () => {
     withStore(make, (s) => {
       const ids = startMany(s, 25);
+      const ended = ids.filter((_, i) => i % 3 !== 0);
+      for (const id of ended) {
+        s.endExecution(id, sampleEnd());
+      }
       assert.deepStrictEqual(
-        s.listExecutionsAfter(0, 100).map((r) => r.id),
-        ids,
+        s.listEndedExecutionsAfter(0, 100).map((r) => r.id),
+        ended,
       );
       const seen: number[] = [];
-      let page = s.listExecutionsAfter(ids[2]!, 4);
+      let page = s.listEndedExecutionsAfter(ids[2]!, 4);
       while (page.length > 0) {
         seen.push(...page.map((r) => r.id));
-        page = s.listExecutionsAfter(page[page.length - 1]!.id, 4);
+        page = s.listEndedExecutionsAfter(page[page.length - 1]!.id, 4);
       }
-      assert.deepStrictEqual(seen, ids.slice(3));
-      assert.deepStrictEqual(s.listExecutionsAfter(ids[24]!, 10), []);
-      assert.deepStrictEqual(s.listExecutionsAfter(ids[5]!, 1), [s.getExecution(ids[6]!)]);
+      assert.deepStrictEqual(
+        seen,
+        ended.filter((id) => id > ids[2]!),
+      );
+      assert.deepStrictEqual(s.listEndedExecutionsAfter(ids[24]!, 10), []);
+      assert.deepStrictEqual(s.listEndedExecutionsAfter(ids[5]!, 1), [s.getExecution(ids[7]!)]);
+    });
+  });
+
+  void test('runningExecutionIds: the running ones in (afterId, upToId], ascending', () => {
+    withStore(make, (s) => {
+      const ids = startMany(s, 10);
+      const running = ids.filter((_, i) => i % 3 === 0);
+      for (const id of ids.filter((_, i) => i % 3 !== 0)) {
+        s.endExecution(id, sampleEnd());
+      }
+      assert.deepStrictEqual(s.runningExecutionIds(0, Number.MAX_SAFE_INTEGER), running);
+      assert.deepStrictEqual(s.runningExecutionIds(ids[0]!, ids[6]!), [ids[3]!, ids[6]!]);
+      assert.deepStrictEqual(s.runningExecutionIds(ids[9]!, Number.MAX_SAFE_INTEGER), []);
     });
   });
 
