@@ -1,9 +1,10 @@
 /**
  * Which executions the agent's link session reports next (agent-link-session.ts): each execution
  * is read for its report once it has ended, and once only per session. A report run reads the
- * executions recorded since the previous run (one range read, ascending), and those the previous
- * runs found running and that execd says have ended since (one read by ids; every one of them
- * after a notice without an id, the fallback poll), then the active rows of their keys (one read).
+ * executions ended since the previous run (one range read, ascending, with the ids of the running
+ * ones), and those the previous runs found running and that execd says have ended since (one read
+ * by ids; every one of them after a notice without an id, the fallback poll), then the active rows
+ * of their keys (one read).
  * The store stays the truth: after a reconnect the cursor restarts from the manager's last
  * recorded execution and reads what follows again.
  */
@@ -19,7 +20,10 @@ export interface EndedExecution {
   readonly active: ActiveResponse | null;
 }
 
-type ReportStore = Pick<AgentStore, 'getExecutions' | 'listExecutionsAfter' | 'getActives'>;
+type ReportStore = Pick<
+  AgentStore,
+  'getExecutions' | 'listEndedExecutionsAfter' | 'runningExecutionIds' | 'getActives'
+>;
 
 export class ReportCursor {
   /** Every execution id <= floor was reported (or is known to the manager). */
@@ -73,7 +77,7 @@ export class ReportCursor {
 
   /** Waiting executions that have ended (all ids lower than any not read before). */
   private endedWaiting(store: ReportStore): ExecutionRecord[] {
-    const ids = this.endedUnknown ? [...this.waiting] : [...this.ended];
+    const ids = this.endedUnknown ? this.notRunning(store) : [...this.ended];
     this.ended.clear();
     this.endedUnknown = false;
     if (ids.length === 0) {
@@ -96,20 +100,31 @@ export class ReportCursor {
     return out;
   }
 
+  /** After a notice without an id: the waiting ones execd said ended, and those not running now. */
+  private notRunning(store: ReportStore): number[] {
+    if (this.waiting.size === 0) {
+      return [];
+    }
+    const still = new Set(store.runningExecutionIds(this.low, this.scanned));
+    return [...this.waiting].filter((id) => this.ended.has(id) || !still.has(id));
+  }
+
   /** Executions recorded since the last read: ended ones returned, running ones kept waiting. */
   private recordedSince(store: ReportStore, max: number): ExecutionRecord[] {
     const out: ExecutionRecord[] = [];
     while (out.length < max) {
-      const page = store.listExecutionsAfter(this.scanned, PAGE);
-      for (const record of page) {
-        if (record.status === 'running') {
-          this.waiting.add(record.id);
-        } else {
-          out.push(record);
-        }
+      // Running ones as ids only (a burst's next batch is often running): read once they ended.
+      const page = store.listEndedExecutionsAfter(this.scanned, PAGE);
+      const full = page.length === PAGE;
+      const last = page[page.length - 1]?.id ?? this.scanned;
+      let top = last;
+      for (const id of store.runningExecutionIds(this.scanned, full ? last : Number.MAX_SAFE_INTEGER)) {
+        this.waiting.add(id);
+        top = Math.max(top, id);
       }
-      this.scanned = page[page.length - 1]?.id ?? this.scanned;
-      if (page.length < PAGE) {
+      out.push(...page);
+      this.scanned = top;
+      if (!full) {
         break;
       }
     }

@@ -29,7 +29,8 @@ const READS = new Set([
   'getExecution',
   'getExecutions',
   'listExecutions',
-  'listExecutionsAfter',
+  'listEndedExecutionsAfter',
+  'runningExecutionIds',
   'maxOrderSeq',
   'getSetting',
 ]);
@@ -132,9 +133,9 @@ export function guardDiskFull(
     },
     listExecutions: (...args: Parameters<AgentStore['listExecutions']>) =>
       g.call(() => store.listExecutions(...args), false).map((r) => overlay(r, g.pending.get(r.id))),
-    listExecutionsAfter: (afterId: number, limit: number) =>
+    listEndedExecutionsAfter: (afterId: number, limit: number) =>
       g
-        .call(() => store.listExecutionsAfter(afterId, limit), false)
+        .call(() => store.listEndedExecutionsAfter(afterId, limit), false)
         .map((r) => overlay(r, g.pending.get(r.id))),
     getExecutions: (ids: readonly number[]) =>
       g.call(() => store.getExecutions(ids), false).map((r) => overlay(r, g.pending.get(r.id))),

@@ -40,6 +40,45 @@ function lifecycleTests(make: MakeAgentStore): void {
     });
   });
 
+  void test('startExecutions records each start as startExecution would, ids in order', () => {
+    withStore(make, (s) => {
+      const before = s.startExecution(sampleStart());
+      // More than one multi-row statement's worth, and a remainder.
+      const starts = Array.from({ length: 133 }, (_, i) =>
+        sampleStart({
+          key: i % 3 === 0 ? undefined : `k${i}`,
+          action: i % 2 === 0 ? 'add' : 'delete',
+          srcip: i % 5 === 0 ? undefined : `192.0.2.${i}`,
+          user: i === 7 ? "o'brien\u0000é" : undefined,
+          ruleId: i,
+          startedAt: 1_000 + i,
+          ...(i % 4 === 0 ? { orderSeq: i } : {}),
+        }),
+      );
+      const ids = s.startExecutions(starts);
+      assert.equal(ids.length, starts.length);
+      ids.forEach((id, i) => {
+        assert.ok(id > (i === 0 ? before : (ids[i - 1] as number)), 'increasing');
+        const start = { ...(starts[i] as (typeof starts)[number]) };
+        delete start.orderSeq; // stored, read back by orderExecution (below), not getExecution
+        assert.deepStrictEqual(s.getExecution(id), {
+          ...start,
+          id,
+          endedAt: undefined,
+          exitCode: undefined,
+          signal: undefined,
+          timedOut: false,
+          status: 'running',
+          stderrTail: '',
+          note: undefined,
+        });
+      });
+      assert.equal(s.orderExecution(4)?.id, ids[4]);
+      assert.deepStrictEqual(s.startExecutions([]), []);
+      assert.ok(s.startExecution(sampleStart()) > (ids.at(-1) as number));
+    });
+  });
+
   void test('endExecution records the outcome; key and action are updated only when given', () => {
     withStore(make, (s) => {
       const id = s.startExecution(sampleStart({ key: undefined, action: 'add' }));
@@ -166,26 +205,46 @@ function listTests(make: MakeAgentStore): void {
   void test('listExecutions rejects a negative limit with REQUEST_INVALID', () => {
     withStore(make, (s) => {
       assertRiposteError(() => s.listExecutions({ limit: -1 }), 'REQUEST_INVALID');
-      assertRiposteError(() => s.listExecutionsAfter(0, -1), 'REQUEST_INVALID');
+      assertRiposteError(() => s.listEndedExecutionsAfter(0, -1), 'REQUEST_INVALID');
     });
   });
 
-  void test('listExecutionsAfter: oldest first above the id, paging covers every record once', () => {
+  void test('listEndedExecutionsAfter: ended ones oldest first above the id, paging covers each once', () => {
     withStore(make, (s) => {
       const ids = startMany(s, 25);
+      const ended = ids.filter((_, i) => i % 3 !== 0);
+      for (const id of ended) {
+        s.endExecution(id, sampleEnd());
+      }
       assert.deepStrictEqual(
-        s.listExecutionsAfter(0, 100).map((r) => r.id),
-        ids,
+        s.listEndedExecutionsAfter(0, 100).map((r) => r.id),
+        ended,
       );
       const seen: number[] = [];
-      let page = s.listExecutionsAfter(ids[2]!, 4);
+      let page = s.listEndedExecutionsAfter(ids[2]!, 4);
       while (page.length > 0) {
         seen.push(...page.map((r) => r.id));
-        page = s.listExecutionsAfter(page[page.length - 1]!.id, 4);
+        page = s.listEndedExecutionsAfter(page[page.length - 1]!.id, 4);
       }
-      assert.deepStrictEqual(seen, ids.slice(3));
-      assert.deepStrictEqual(s.listExecutionsAfter(ids[24]!, 10), []);
-      assert.deepStrictEqual(s.listExecutionsAfter(ids[5]!, 1), [s.getExecution(ids[6]!)]);
+      assert.deepStrictEqual(
+        seen,
+        ended.filter((id) => id > ids[2]!),
+      );
+      assert.deepStrictEqual(s.listEndedExecutionsAfter(ids[24]!, 10), []);
+      assert.deepStrictEqual(s.listEndedExecutionsAfter(ids[5]!, 1), [s.getExecution(ids[7]!)]);
+    });
+  });
+
+  void test('runningExecutionIds: the running ones in (afterId, upToId], ascending', () => {
+    withStore(make, (s) => {
+      const ids = startMany(s, 10);
+      const running = ids.filter((_, i) => i % 3 === 0);
+      for (const id of ids.filter((_, i) => i % 3 !== 0)) {
+        s.endExecution(id, sampleEnd());
+      }
+      assert.deepStrictEqual(s.runningExecutionIds(0, Number.MAX_SAFE_INTEGER), running);
+      assert.deepStrictEqual(s.runningExecutionIds(ids[0]!, ids[6]!), [ids[3]!, ids[6]!]);
+      assert.deepStrictEqual(s.runningExecutionIds(ids[9]!, Number.MAX_SAFE_INTEGER), []);
     });
   });
 
@@ -257,6 +316,30 @@ function pruneTests(make: MakeAgentStore): void {
         ids.push(s.startExecution(sampleStart()));
         const left = s.listExecutions({ limit: AUTO_PRUNE_EVERY * 2 }).map((r) => r.id);
         assert.deepStrictEqual(left, ids.slice(-retention).reverse());
+      },
+      { executionRetention: retention },
+    );
+  });
+
+  void test('startExecutions prunes as the same startExecution calls would', () => {
+    const retention = 10;
+    withStore(
+      make,
+      (s) => {
+        // 990 alone, then 150 at once: the 1,000th id is assigned inside the bulk call.
+        const all = startMany(s, AUTO_PRUNE_EVERY - 10);
+        const ids = s.startExecutions(Array.from({ length: 150 }, (_, i) => sampleStart({ startedAt: i })));
+        all.push(...ids);
+        const left = s.listExecutions({ limit: AUTO_PRUNE_EVERY * 2 }).map((r) => r.id);
+        const pruneAt = ids.findIndex((id) => id % AUTO_PRUNE_EVERY === 0);
+        assert.ok(pruneAt >= 0);
+        // Pruned once the 1,000th id was assigned (within a multi-row statement: after it): the
+        // newest records are left, at least the retention, at most it plus the rest of the call.
+        assert.ok(
+          left.length >= retention && left.length <= retention + ids.length - pruneAt,
+          `${left.length}`,
+        );
+        assert.deepStrictEqual(left, all.slice(-left.length).reverse());
       },
       { executionRetention: retention },
     );

@@ -41,12 +41,16 @@ managerStoreContract('postgres', async () =>
 managerConsoleStoreContract('postgres', async () =>
   openPgManagerStore((await pgServer()).url, { schema: freshSchema() }),
 );
-sharedManagerStoreContract('postgres', async () => {
-  const { url } = await pgServer();
-  const schema = freshSchema();
-  const a = await openPgManagerStore(url, { schema });
-  return [a, await openPgManagerStore(url, { schema })] as const;
-});
+sharedManagerStoreContract(
+  'postgres',
+  async () => {
+    const { url } = await pgServer();
+    const schema = freshSchema();
+    const a = await openPgManagerStore(url, { schema });
+    return [a, await openPgManagerStore(url, { schema })] as const;
+  },
+  { batchesAcrossInstances: true },
+);
 apiAccessStoreContract('postgres', async () => {
   const { url } = await pgServer();
   const schema = freshSchema();

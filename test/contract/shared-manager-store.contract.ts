@@ -23,7 +23,17 @@ async function withShared(
   }
 }
 
-export function sharedManagerStoreContract(name: string, make: MakeSharedStores): void {
+/**
+ * `batchesAcrossInstances`: two instances may hold open batches at the same time (PostgreSQL: two
+ * pools). Two SQLite connections in one process cannot: a batch holds the file's write lock across
+ * awaits, and the other connection's BEGIN IMMEDIATE blocks the thread until busy_timeout (one
+ * SQLite file serves one node, so enrollments never race across instances there).
+ */
+export function sharedManagerStoreContract(
+  name: string,
+  make: MakeSharedStores,
+  { batchesAcrossInstances }: { readonly batchesAcrossInstances: boolean },
+): void {
   void describe(`shared manager store contract (${name}): two instances on one database`, () => {
     void test('agents enrolled at the same moment through both instances get distinct ids', async () => {
       await withShared(make, async (a, b) => {
@@ -50,5 +60,36 @@ export function sharedManagerStoreContract(name: string, make: MakeSharedStores)
         );
       });
     });
+
+    // Registered only where two instances hold batches at once (see batchesAcrossInstances).
+    const raceTest = batchesAcrossInstances ? test : (): void => undefined;
+    void raceTest(
+      'one name enrolled at the same moment through both instances: one insert, the other sees it',
+      async () => {
+        await withShared(make, async (a, b) => {
+          // As enrollment does: in one batch, the name check (which holds the name) then the insert.
+          const enrollAs = (s: ManagerStore, name: string, fingerprint: string): Promise<string> =>
+            s.batch(async (tx) => {
+              const dup = await tx.activeAgentNamed(name);
+              if (dup !== undefined) {
+                throw new Error(`duplicate of ${dup.id}`);
+              }
+              return addAgent(tx, name, fingerprint);
+            });
+          for (let round = 0; round < 4; round++) {
+            const out = await Promise.allSettled([
+              enrollAs(a, `web-${round}`, `FA${round}`),
+              enrollAs(b, `WEB-${round}`, `FB${round}`),
+            ]);
+            const ok = out.filter((r) => r.status === 'fulfilled');
+            assert.equal(ok.length, 1, `round ${round}: exactly one enrolled: ${JSON.stringify(out)}`);
+            const refused = out.find((r) => r.status === 'rejected');
+            assert.match(String((refused as PromiseRejectedResult).reason), /duplicate of/);
+          }
+          const names = (await a.listAgents()).map((x) => x.name.toLowerCase());
+          assert.deepEqual(names.sort(), ['web-0', 'web-1', 'web-2', 'web-3']);
+        });
+      },
+    );
   });
 }

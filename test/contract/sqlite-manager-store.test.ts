@@ -27,10 +27,14 @@ function freshFile(): string {
 }
 
 managerStoreContract('sqlite', async () => openSqliteManagerStore(freshFile()));
-sharedManagerStoreContract('sqlite', async () => {
-  const file = freshFile();
-  return [openSqliteManagerStore(file), openSqliteManagerStore(file)] as const;
-});
+sharedManagerStoreContract(
+  'sqlite',
+  async () => {
+    const file = freshFile();
+    return [openSqliteManagerStore(file), openSqliteManagerStore(file)] as const;
+  },
+  { batchesAcrossInstances: false },
+);
 apiAccessStoreContract('sqlite', () => {
   const file = path.join(path.dirname(freshFile()), 'api.db');
   return Promise.resolve([openSqliteApiStore(file), openSqliteApiStore(file)] as const);

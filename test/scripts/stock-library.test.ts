@@ -300,6 +300,42 @@ void describe('NftBatcher', () => {
     );
     assert.deepEqual(sizes, [2, 1]);
   });
+
+  void test('submitEach: one bad op among 64 fails alone, about 2·log2(n) extra transactions, order kept', async () => {
+    const seen: string[][] = [];
+    const batcher = new NftBatcher((ops) => {
+      const texts = ops.map((o) => formatIp(o.ip));
+      seen.push(texts);
+      return texts.includes('10.0.0.17') ? Promise.reject(new Error('bad 10.0.0.17')) : Promise.resolve();
+    });
+    const addrs = Array.from({ length: 64 }, (_, i) => `10.0.0.${i}`);
+    const errors = await batcher.submitEach(addrs.map((a) => ({ kind: 'add', ip: ip(a) })));
+    assert.deepEqual(
+      errors.flatMap((e, i) => (e === undefined ? [] : [[addrs[i], (e as Error).message]])),
+      [['10.0.0.17', 'bad 10.0.0.17']],
+    );
+    assert.deepEqual(seen[0], addrs, 'first one transaction of all 64, in order');
+    assert.ok(batcher.transactions <= 1 + 2 * 6, `${batcher.transactions} transactions`);
+    const applied = new Set(seen.filter((t) => !t.includes('10.0.0.17')).flat());
+    assert.equal(applied.size, 63, 'every other op was committed');
+  });
+
+  void test('submitEach: ranges bounded by maxOps, joined by same-turn submits, every op settled', async () => {
+    const sizes: number[] = [];
+    const batcher = new NftBatcher((ops) => {
+      sizes.push(ops.length);
+      return Promise.resolve();
+    }, 10);
+    const ops = Array.from({ length: 25 }, (_, i): NftOp => ({ kind: 'add', ip: ip(`10.1.0.${i}`) }));
+    const [errors] = await Promise.all([
+      batcher.submitEach(ops),
+      batcher.submit([{ kind: 'delete', ip: ip('10.1.0.3') }]),
+    ]);
+    assert.deepEqual(sizes, [10, 10, 6], 'the last range and the same-turn submit share one');
+    assert.equal(errors.length, 25);
+    assert.ok(errors.every((e) => e === undefined));
+    assert.deepEqual(await batcher.submitEach([]), []);
+  });
 });
 
 void describe('firewall backend choice from extra_args', () => {

@@ -125,6 +125,11 @@ export interface AgentStore {
 
   /** Records the start of an execution; returns its id. */
   startExecution(start: ExecutionStart): number;
+  /**
+   * Records the starts of several executions at once (a batch's, in its decide transaction);
+   * returns their ids in the same order, increasing, as successive startExecution calls would.
+   */
+  startExecutions(starts: readonly ExecutionStart[]): number[];
   /** Records the key of a running execution once known (an add learns it at the handshake). */
   /** The newest execution recorded for manager order `seq` (ExecutionStart.orderSeq), if any. */
   orderExecution(seq: number): OrderExecution | undefined;
@@ -134,8 +139,10 @@ export interface AgentStore {
   /** The executions of `ids` that exist, oldest first, in one read (the link's reports). */
   getExecutions(ids: readonly number[]): ExecutionRecord[];
   listExecutions(query?: ExecutionQuery): ExecutionRecord[];
-  /** At most `limit` executions with id > `afterId`, oldest first (the link's reports). */
-  listExecutionsAfter(afterId: number, limit: number): ExecutionRecord[];
+  /** At most `limit` ended (not running) executions with id > `afterId`, oldest first (the link's reports). */
+  listEndedExecutionsAfter(afterId: number, limit: number): ExecutionRecord[];
+  /** The ids of the running executions with `afterId` < id <= `upToId`, ascending (the link's reports). */
+  runningExecutionIds(afterId: number, upToId: number): number[];
   /** The highest order seq any stored execution came from (ExecutionStart.orderSeq); 0 when none. */
   maxOrderSeq(): number;
   /**

@@ -24,6 +24,11 @@ interface Request {
   readonly ops: readonly NftOp[];
   readonly resolve: () => void;
   readonly reject: (err: unknown) => void;
+  /**
+   * A request of several independent ops (submitEach) splits into two halves when it fails, so
+   * that each op still gets its own outcome; absent: the request succeeds or fails as a whole.
+   */
+  readonly split?: () => [Request, Request];
 }
 
 /** Largest number of operations put in one transaction. @default 100000 */
@@ -66,21 +71,35 @@ export class NftBatcher {
     }
     return new Promise<unknown[]>((done) => {
       let left = ops.length;
-      const settle = (): void => {
-        if (--left === 0) {
+      const settle = (n: number): void => {
+        left -= n;
+        if (left === 0) {
           done(errors);
         }
       };
-      ops.forEach((op, i) => {
-        this.pending.push({
-          ops: [op],
-          resolve: settle,
-          reject: (err) => {
-            errors[i] = err;
-            settle();
-          },
-        });
+      // One request per range of ops, not one per op (100,000 at once after a reboot): a failing
+      // range splits in halves down to the failing op (Request.split), as separate requests would.
+      const range = (from: number, to: number): Request => ({
+        ops: from === 0 && to === ops.length ? ops : ops.slice(from, to),
+        resolve: () => {
+          settle(to - from);
+        },
+        reject: (err) => {
+          errors.fill(err, from, to);
+          settle(to - from);
+        },
+        ...(to - from > 1
+          ? {
+              split: (): [Request, Request] => {
+                const mid = from + Math.ceil((to - from) / 2);
+                return [range(from, mid), range(mid, to)];
+              },
+            }
+          : {}),
       });
+      for (let from = 0; from < ops.length; from += this.maxOps) {
+        this.pending.push(range(from, Math.min(ops.length, from + this.maxOps)));
+      }
       if (!this.running) {
         this.running = true;
         setImmediate(() => void this.drain());
@@ -113,13 +132,19 @@ export class NftBatcher {
   private async runBatch(batch: readonly Request[]): Promise<void> {
     try {
       this.transactions++;
-      await this.apply(batch.flatMap((r) => r.ops));
+      await this.apply(batch.length === 1 ? (batch[0]?.ops ?? []) : batch.flatMap((r) => r.ops));
       batch.forEach((r) => {
         r.resolve();
       });
     } catch (err) {
       if (batch.length === 1) {
-        batch[0]?.reject(err);
+        const parts = batch[0]?.split?.();
+        if (parts === undefined) {
+          batch[0]?.reject(err);
+          return;
+        }
+        await this.runBatch([parts[0]]);
+        await this.runBatch([parts[1]]);
         return;
       }
       const half = Math.ceil(batch.length / 2);

@@ -10,7 +10,7 @@ import { ReportCursor } from '../../../src/link/report-cursor.js';
 import { tempAgentStore } from '../../support/temp-agent-store.js';
 import { sampleActive, sampleEnd, sampleStart } from '../../contract/agent-store.fixtures.js';
 
-/** The store, counting the executions each read returns (running or not). */
+/** The store, counting the execution records each read returns (ids of running ones not counted). */
 function counting(store: AgentStore): { store: AgentStore; rows: () => number } {
   let rows = 0;
   const counted: AgentStore = Object.create(store) as AgentStore;
@@ -21,8 +21,8 @@ function counting(store: AgentStore): { store: AgentStore; rows: () => number } 
         rows += got.length;
         return got;
       },
-      listExecutionsAfter: (afterId: number, limit: number) => {
-        const got = store.listExecutionsAfter(afterId, limit);
+      listEndedExecutionsAfter: (afterId: number, limit: number) => {
+        const got = store.listEndedExecutionsAfter(afterId, limit);
         rows += got.length;
         return got;
       },
@@ -67,6 +67,10 @@ void describe('ReportCursor', () => {
     const batch = Array.from({ length: 50 }, () => start(s));
     assert.deepStrictEqual(c.read(store), []);
     const before = rows();
+    c.notify(); // a poll while all still run
+    assert.deepStrictEqual(c.read(store), []);
+    assert.equal(before, 0, 'running ones are not read in full');
+    assert.equal(rows(), 0, 'not by a poll either');
     for (const id of batch.slice(0, 20)) {
       end(s, id);
       c.notify(id);
@@ -81,6 +85,7 @@ void describe('ReportCursor', () => {
     c.notify(); // a poll: every waiting one is read again
     assert.deepStrictEqual(ids(c.read(store)), batch.slice(20));
     assert.equal(c.floor, batch[49]);
+    assert.equal(rows(), 50, 'each execution read once');
   });
 
   void test('a waiting execution pruned meanwhile is dropped: the floor moves on', () => {

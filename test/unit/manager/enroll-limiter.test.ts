@@ -59,3 +59,15 @@ test('limits outside their range are refused, naming the flag, the value and the
     assert.throws(() => new EnrollLimiter({ ...ok, ...over }), { code: 'REQUEST_INVALID', message });
   }
 });
+
+test('roomFor: concurrent attempts of one address never exceed what one-at-a-time attempts would get', () => {
+  const l = new EnrollLimiter(limits);
+  assert.equal(l.roomFor('127.0.0.1', 0, 0), true, 'none running: always (the attempt checks the limit)');
+  assert.equal(l.roomFor('127.0.0.1', 0, 2), true, '2 running + 0 failures < 3');
+  assert.equal(l.roomFor('127.0.0.1', 0, 3), false, '3 running could be 3 failures');
+  l.recordFailure('127.0.0.1', 0);
+  assert.equal(l.roomFor('::ffff:127.0.0.1', 1, 1), true, '1 failure + 1 running < 3');
+  assert.equal(l.roomFor('127.0.0.1', 1, 2), false, '1 failure + 2 running could reach 3');
+  assert.equal(l.roomFor('127.0.0.2', 1, 2), true, 'another address has its own room');
+  assert.equal(l.roomFor('127.0.0.1', 1000, 2), true, 'the failure left the window');
+});
