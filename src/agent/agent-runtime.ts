@@ -46,6 +46,8 @@ export interface AgentRuntimeOptions {
    * or once the restore is done when it has none, so that it never delays the re-apply.
    */
   readonly whileRestoring?: () => void;
+  /** ar.conf comes from a manager's welcome (an enrolled agent: ar-conf-resolver.ts). @default false */
+  readonly arConfFromManager?: boolean;
   /** Binds the execq socket (another thread may own it: runtime/local-agent-thread.ts). @default bindExecqSocket */
   readonly bindExecq?: typeof bindExecqSocket;
 }
@@ -104,7 +106,7 @@ export async function startAgentRuntime(opts: AgentRuntimeOptions): Promise<Agen
     log.info('Dry run: scripts are not run; each execution records the commands it would run.');
   }
   const store = openSqliteAgentStore(paths.db);
-  const resolver = new ArConfResolver(paths.home, log);
+  const resolver = new ArConfResolver(paths.home, log, { fromManager: opts.arConfFromManager === true });
   // Read ar.conf now (Wazuh waits for the first message): an absent executable is reported at start.
   resolver.names();
   opts.settings.repeatedOffenders.forEach((n, i) => {

@@ -5,6 +5,12 @@
  * name was ignored until restart: reference §8.12). The file is stat'ed at most once per
  * event-loop turn (a burst of messages read in one turn costs one stat; a change counts from the
  * next turn).
+ *
+ * An enrolled agent (`fromManager`) gets the file from its manager in the link's welcome, so right
+ * after enrollment (or after a restart with the file removed) it is absent for a moment: until this
+ * process has read the file once, its absence is logged at info once ("not received yet"), then
+ * at debug. Once read, a missing file is Wazuh's (1103) error again. Without a manager (the file is
+ * the operator's) it is always the error.
  */
 import { accessSync, constants, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,10 +24,14 @@ export class ArConfResolver implements CommandResolver {
   private reads = 0;
   /** The file was checked for changes in this event-loop turn. */
   private checkedThisTurn = false;
+  /** The file was read once by this process (from then on, absent = the 1103 error). */
+  private received = false;
+  private awaitingLogged = false;
 
   constructor(
     private readonly home: string,
     private readonly log: DaemonLog,
+    private readonly opts: { readonly fromManager?: boolean } = {},
   ) {}
 
   resolve(name: string): ResolvedCommand {
@@ -70,18 +80,31 @@ export class ArConfResolver implements CommandResolver {
     }
   }
 
+  private logUnreadable(code: string): void {
+    if (this.opts.fromManager === true && !this.received && code === 'ENOENT') {
+      const msg = `'${AR_CONF_PATH}' not received from the manager yet (its welcome writes it); commands are looked up once it is.`;
+      if (this.awaitingLogged) {
+        this.log.debug(msg);
+      } else {
+        this.awaitingLogged = true;
+        this.log.info(msg);
+      }
+      return;
+    }
+    this.log.error(`(1103): Could not open file '${AR_CONF_PATH}' due to [${code}].`);
+  }
+
   private reload(): void {
     this.stamp = this.fileStamp();
     let text: string;
     try {
       text = readFileSync(join(this.home, AR_CONF_PATH), 'utf8');
     } catch (err: unknown) {
-      this.log.error(
-        `(1103): Could not open file '${AR_CONF_PATH}' due to [${(err as NodeJS.ErrnoException).code ?? 'error'}].`,
-      );
+      this.logUnreadable((err as NodeJS.ErrnoException).code ?? 'error');
       this.table = { entries: [] };
       return;
     }
+    this.received = true;
     const exists = (rel: string): boolean => {
       try {
         accessSync(join(this.home, rel), constants.R_OK);

@@ -71,6 +71,7 @@ export async function startAgentDaemon(spec: AgentDaemonSpec): Promise<RunningDa
   const runtime = await startAgentRuntime({
     home,
     agentId,
+    arConfFromManager: enrolled !== undefined,
     onExecution: (id) => {
       connector?.notifyExecution(id);
       verbs?.executionRecorded(id);
