@@ -29,7 +29,14 @@ import { MIGRATIONS } from './migrations/index.js';
 import { openCheckedDatabase } from './open-database.js';
 import { guardDiskFull } from './disk-full-guard.js';
 import { nul, opt, rowToActive, rowToExecution, tupleToActive } from './sqlite-rows.js';
-import { endOnly, endParams, prepareStatements, type Statements } from './sqlite-statements.js';
+import {
+  START_ROWS_PER_INSERT,
+  endOnly,
+  endParams,
+  prepareStatements,
+  startParams,
+  type Statements,
+} from './sqlite-statements.js';
 import { inOrderOf, reapplyTarget } from './sqlite-reapply-rows.js';
 import {
   AUTO_PRUNE_EVERY,
@@ -168,26 +175,35 @@ class SqliteAgentStore implements AgentStore {
   }
 
   private insertExecution(s: ExecutionStart): number {
-    // Positional, in EXECUTION_START_COLUMNS order (sqlite-statements.ts): no object per execution.
-    const { lastInsertRowid } = this.st.insertExecution.run(
-      nul(s.key),
-      s.arName,
-      s.program,
-      s.action,
-      s.agentId,
-      nul(s.alertId),
-      nul(s.ruleId),
-      nul(s.srcip),
-      nul(s.user),
-      s.startedAt,
-      s.orderSeq ?? null,
-    );
+    // Positional, in EXECUTION_START_COLUMNS order (sqlite-statements.ts).
+    const { lastInsertRowid } = this.st.insertExecution.run(...startParams(s));
     const id = Number(lastInsertRowid);
     // By id, not by a per-process counter, so an agent restarted often still prunes.
     if (id % AUTO_PRUNE_EVERY === 0) {
       this.st.pruneExecutions.run(this.retention);
     }
     return id;
+  }
+
+  startExecutions(starts: readonly ExecutionStart[]): number[] {
+    const [ids, n]: [number[], number] = [[], START_ROWS_PER_INSERT];
+    this.transaction(() => {
+      let i = 0;
+      for (; i + n <= starts.length; i += n) {
+        const params = starts.slice(i, i + n).flatMap(startParams);
+        // One INSERT in our write transaction: AUTOINCREMENT gives its rows consecutive ids.
+        const last = Number(this.st.insertExecutions.run(...params).lastInsertRowid);
+        ids.push(...consecutiveIds(last, n));
+        // startExecution's prune, when one of these n (< AUTO_PRUNE_EVERY) ids is a multiple of it.
+        if (last % AUTO_PRUNE_EVERY < n) {
+          this.st.pruneExecutions.run(this.retention);
+        }
+      }
+      for (; i < starts.length; i++) {
+        ids.push(this.insertExecution(starts[i] as ExecutionStart));
+      }
+    });
+    return ids;
   }
 
   listReapplyTargets(keys: readonly string[], programs: readonly string[]): ReapplyTarget[] {
