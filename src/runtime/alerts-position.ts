@@ -18,12 +18,27 @@ import { decodeTailPosition, type TailPosition } from '../ingest/tail-position.j
 
 /** The store key of this node's position in `file`. */
 export function tailPositionKey(nodeId: string, file: string): string {
-  return `alerts_position:${nodeId}:${resolve(file)}`;
+  return `${POSITION_PREFIX}${nodeId}:${resolve(file)}`;
 }
 
 /** The key older versions used: the path only. */
 export function legacyTailPositionKey(file: string): string {
-  return `alerts_position:${resolve(file)}`;
+  return `${POSITION_PREFIX}${resolve(file)}`;
+}
+
+/** The prefix of every position key (path-only or per node). */
+const POSITION_PREFIX = 'alerts_position:';
+
+/**
+ * The per-node key a setting `key` becomes when node `nodeId` takes over the store it is in
+ * (`riposte manager migrate-store`: the migrated home's node id): a path-only key (an older
+ * version's, `alerts_position:/abs/path`) becomes `nodeId`'s key of that path; every other key is
+ * kept as it is (a per-node key already names its node).
+ */
+export function positionKeyForNode(key: string, nodeId: string): string {
+  return key.startsWith(`${POSITION_PREFIX}/`)
+    ? tailPositionKey(nodeId, key.slice(POSITION_PREFIX.length))
+    : key;
 }
 
 export interface PositionSource {

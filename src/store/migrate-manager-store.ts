@@ -7,7 +7,10 @@
  * alerts.json positions among them), plus `extraSettings` (the CA and the enrollment password the
  * caller read from the manager's home), and the API tokens (hashes) and audit trail of the home's
  * `var/api.db` when given. A target holding any row is refused: a merge could reuse
- * agent ids and seqs.
+ * agent ids and seqs. `renameSetting` renames settings on the way (the alerts.json positions of
+ * an older version, kept under a path-only key, become the migrated home's per-node keys: the
+ * migrated node continues where it stopped, and no other node can adopt its position); a renamed
+ * setting whose new key the store already holds is dropped (the store's own value wins).
  */
 import Database from 'better-sqlite3';
 import pg from 'pg';
@@ -113,6 +116,26 @@ async function copyApiStore(client: pg.ClientBase, apiFile: string, counts: Migr
   );
 }
 
+/** `rows` of the settings table with their keys renamed (module header). */
+function renamedSettings(
+  rows: readonly Record<string, unknown>[],
+  rename: (key: string) => string,
+): Record<string, unknown>[] {
+  const keys = new Set(rows.map((r) => String(r['key'])));
+  const out: Record<string, unknown>[] = [];
+  for (const row of rows) {
+    const key = String(row['key']);
+    const renamed = rename(key);
+    if (renamed === key) {
+      out.push(row);
+    } else if (!keys.has(renamed)) {
+      keys.add(renamed);
+      out.push({ ...row, key: renamed });
+    }
+  }
+  return out;
+}
+
 /** The `extra` settings the copied rows do not already hold (the store's own value wins). */
 function missingSettings(
   rows: readonly Record<string, unknown>[],
@@ -136,6 +159,15 @@ async function assertEmpty(client: pg.ClientBase): Promise<void> {
   }
 }
 
+export interface MigrateOptions {
+  /** Settings added unless the store holds the key (the home's CA and enrollment password). */
+  readonly extraSettings?: Readonly<Record<string, string>>;
+  /** The home's `var/api.db` (API tokens and audit), copied too. */
+  readonly apiFile?: string;
+  /** Renames settings on the way (module header). */
+  readonly renameSetting?: (key: string) => string;
+}
+
 /**
  * Copies the SQLite store `sqliteFile` into the PostgreSQL store at `pgUrl` (created/migrated
  * first); returns the rows copied per table.
@@ -144,8 +176,7 @@ async function assertEmpty(client: pg.ClientBase): Promise<void> {
 export async function migrateManagerStore(
   sqliteFile: string,
   pgUrl: string,
-  extraSettings: Readonly<Record<string, string>> = {},
-  apiFile?: string,
+  { extraSettings = {}, apiFile, renameSetting = (key) => key }: MigrateOptions = {},
 ): Promise<MigrateCounts> {
   await (await openPgManagerStore(pgUrl)).close();
   const source = new Database(sqliteFile, { readonly: true, fileMustExist: true });
@@ -156,11 +187,12 @@ export async function migrateManagerStore(
     await assertEmpty(client);
     const counts: MigrateCounts = {};
     for (const [table, columns] of TABLES) {
-      const rows = source.prepare(`SELECT ${columns.join(', ')} FROM ${table}`).all() as Record<
+      let rows = source.prepare(`SELECT ${columns.join(', ')} FROM ${table}`).all() as Record<
         string,
         unknown
       >[];
       if (table === 'settings') {
+        rows = renamedSettings(rows, renameSetting);
         rows.push(...missingSettings(rows, extraSettings));
       }
       await insertRows(client, table, columns, rows);

@@ -29,7 +29,14 @@ import { MIGRATIONS } from './migrations/index.js';
 import { openCheckedDatabase } from './open-database.js';
 import { guardDiskFull } from './disk-full-guard.js';
 import { nul, opt, rowToActive, rowToExecution, tupleToActive } from './sqlite-rows.js';
-import { endOnly, endParams, prepareStatements, type Statements } from './sqlite-statements.js';
+import {
+  START_ROWS_PER_INSERT,
+  endOnly,
+  endParams,
+  prepareStatements,
+  startParams,
+  type Statements,
+} from './sqlite-statements.js';
 import { inOrderOf, reapplyTarget } from './sqlite-reapply-rows.js';
 import {
   AUTO_PRUNE_EVERY,
@@ -38,16 +45,6 @@ import {
   resolveExecutionRetention,
   type AgentStoreOptions,
 } from './store-options.js';
-
-/**
- * The agent store's page cache, in KiB (SQLite's default is 2 MiB). An active row is ~1.5 KB (its
- * add and delete messages), so a burst of a few thousand adds evicted the executions table's and
- * indexes' pages from a 2 MiB cache between two statements: each insert and outcome update then
- * re-read its pages from the WAL (measured: 15-19 us per insert and 12-19 us per update at 2 MiB,
- * 8-10 and 7-8 us at 16 MiB, 10,000 adds in batches of 400). An upper bound, filled only as pages
- * are read: +14 MiB of RSS at most.
- */
-export const AGENT_STORE_CACHE_KIB = 16 * 1024;
 
 /** The `count` ids ending at `last` (the rows of one multi-row INSERT), in insertion order. */
 export function consecutiveIds(last: number, count: number): number[] {
@@ -64,7 +61,13 @@ export function openSqliteAgentStore(file: string, opts?: AgentStoreOptions): Ag
   const retention = resolveExecutionRetention(opts);
   const db = openCheckedDatabase(file, MIGRATIONS);
   try {
-    db.pragma(`cache_size = -${AGENT_STORE_CACHE_KIB}`);
+    // The page cache: 16 MiB (SQLite's default is 2 MiB). An active row is ~1.5 KB (its add and
+    // delete messages), so a burst of a few thousand adds evicted the executions table's and
+    // indexes' pages from a 2 MiB cache between two statements: each insert and outcome update
+    // then re-read its pages from the WAL (measured: 15-19 us per insert and 12-19 us per update
+    // at 2 MiB, 8-10 and 7-8 us at 16 MiB; 10,000 adds in batches of 400). An upper bound, filled
+    // only as pages are read: +14 MiB of RSS at most.
+    db.pragma('cache_size = -16384');
     // A full disk defers execution outcomes instead of losing them (see disk-full-guard.ts).
     return guardDiskFull(new SqliteAgentStore(db, prepareStatements(db), retention), file);
   } catch (err) {
@@ -172,26 +175,33 @@ class SqliteAgentStore implements AgentStore {
   }
 
   private insertExecution(s: ExecutionStart): number {
-    // Positional, in EXECUTION_START_COLUMNS order (sqlite-statements.ts): no object per execution.
-    const { lastInsertRowid } = this.st.insertExecution.run(
-      nul(s.key),
-      s.arName,
-      s.program,
-      s.action,
-      s.agentId,
-      nul(s.alertId),
-      nul(s.ruleId),
-      nul(s.srcip),
-      nul(s.user),
-      s.startedAt,
-      s.orderSeq ?? null,
-    );
+    // Positional, in EXECUTION_START_COLUMNS order (sqlite-statements.ts).
+    const { lastInsertRowid } = this.st.insertExecution.run(...startParams(s));
     const id = Number(lastInsertRowid);
     // By id, not by a per-process counter, so an agent restarted often still prunes.
     if (id % AUTO_PRUNE_EVERY === 0) {
       this.st.pruneExecutions.run(this.retention);
     }
     return id;
+  }
+
+  startExecutions(starts: readonly ExecutionStart[]): number[] {
+    const [ids, n]: [number[], number] = [[], START_ROWS_PER_INSERT];
+    this.transaction(() => {
+      let i = 0;
+      for (; i + n <= starts.length; i += n) {
+        const params = starts.slice(i, i + n).flatMap(startParams);
+        // One INSERT in our write transaction: AUTOINCREMENT gives its rows consecutive ids.
+        const last = Number(this.st.insertExecutions.run(...params).lastInsertRowid);
+        ids.push(...consecutiveIds(last, n));
+        // startExecution's prune, when one of these n (< AUTO_PRUNE_EVERY) ids is a multiple of it.
+        if (last % AUTO_PRUNE_EVERY < n) {
+          this.st.pruneExecutions.run(this.retention);
+        }
+      }
+      ids.push(...starts.slice(i).map((start) => this.insertExecution(start)));
+    });
+    return ids;
   }
 
   listReapplyTargets(keys: readonly string[], programs: readonly string[]): ReapplyTarget[] {

@@ -4,7 +4,7 @@
  * (insertExecution, endExecution, putActive) take positional ones, in the order of their columns.
  */
 import type Database from 'better-sqlite3';
-import type { ExecutionEnd } from '../protocol/execution-records.js';
+import type { ExecutionEnd, ExecutionStart } from '../protocol/execution-records.js';
 import { nul, type ActiveRow, type ActiveTuple, type ExecutionRow } from './sqlite-rows.js';
 
 const ACTIVE_COLUMNS = [
@@ -53,6 +53,26 @@ export type ExecutionStartTuple = [
   started_at: ExecutionRow['started_at'],
   order_seq: ExecutionRow['order_seq'],
 ];
+
+/** Rows of one multi-row start INSERT (11 parameters each: far below SQLite's variable limit). */
+export const START_ROWS_PER_INSERT = 64;
+
+/** A start record's positional parameters, in EXECUTION_START_COLUMNS order. */
+export function startParams(s: ExecutionStart): ExecutionStartTuple {
+  return [
+    nul(s.key),
+    s.arName,
+    s.program,
+    s.action,
+    s.agentId,
+    nul(s.alertId),
+    nul(s.ruleId),
+    nul(s.srcip),
+    nul(s.user),
+    s.startedAt,
+    s.orderSeq ?? null,
+  ];
+}
 
 /** Positional parameters of `endExecution`; `key`/`action` NULL means "keep the stored value". */
 export type ExecutionEndTuple = [
@@ -217,6 +237,13 @@ function prepareHotStatements(db: Database.Database) {
     ),
     insertExecution: db.prepare<ExecutionStartTuple>(
       `INSERT INTO executions (${EXECUTION_START_COLUMNS.join(', ')}) VALUES (${marks(EXECUTION_START_COLUMNS)})`,
+    ),
+    // START_ROWS_PER_INSERT rows per statement: a batch's start records (~1.5x cheaper per row).
+    insertExecutions: db.prepare<ExecutionStartTuple[number][]>(
+      `INSERT INTO executions (${EXECUTION_START_COLUMNS.join(', ')}) VALUES ${Array.from(
+        { length: START_ROWS_PER_INSERT },
+        () => `(${marks(EXECUTION_START_COLUMNS)})`,
+      ).join(', ')}`,
     ),
     endExecution: db.prepare<ExecutionEndTuple>(
       `UPDATE executions SET key = coalesce(?, key), action = coalesce(?, action),

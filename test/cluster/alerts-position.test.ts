@@ -2,13 +2,16 @@
  * The alerts.json position is kept per node and path (runtime/alerts-position.ts, #11): a one-node
  * SQLite install upgraded from the path-only key keeps its position (no replay, no skip) and keeps
  * it across the next restart under the new key; on a shared store a path-only position is adopted
- * only by the node whose file it describes, and by one node only.
+ * only by the node whose file it describes, and by one node only; `riposte manager migrate-store`
+ * moves a path-only position to the migrated home's per-node key, and that node continues from it
+ * on PostgreSQL.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { encodeTailPosition } from '../../src/ingest/tail-position.js';
+import { decodeTailPosition, encodeTailPosition } from '../../src/ingest/tail-position.js';
 import { nodeIdOf, nodeIdPath } from '../../src/home/node-id.js';
 import {
   legacyTailPositionKey,
@@ -16,8 +19,10 @@ import {
   tailPositionKey,
 } from '../../src/runtime/alerts-position.js';
 import { startManagerRuntime, type ManagerRuntime } from '../../src/runtime/manager-runtime.js';
+import { openPgManagerStore } from '../../src/store/pg-manager-store.js';
 import { openSqliteManagerStore } from '../../src/store/sqlite-manager-store.js';
-import { alert, appendAlerts, makeDir, removeDir, waitFor } from '../manager/support/fleet.js';
+import { MAIN, alert, appendAlerts, makeDir, removeDir, waitFor } from '../manager/support/fleet.js';
+import { startPgServer } from './support/pg-server.js';
 
 const CONFIG = `<ossec_config>
   <command><name>mark</name><executable>mark</executable><timeout_allowed>yes</timeout_allowed></command>
@@ -29,6 +34,18 @@ const root = makeDir('alerts-position');
 after(() => {
   removeDir(root);
 });
+
+const AGENT_001 = {
+  id: '001',
+  name: 'web-01',
+  fingerprint: 'AA',
+  registeredAt: 1,
+  removedAt: undefined,
+  lastSeen: undefined,
+  version: undefined,
+  address: undefined,
+  arDisabled: false,
+};
 
 function startNode(home: string, conf: string, alertsFile: string): Promise<ManagerRuntime> {
   return startManagerRuntime({
@@ -58,17 +75,7 @@ test('a one-node SQLite install keeps its alerts.json position across the upgrad
   // What an older Riposte left: agent 001 and the position after both lines, under the path-only key.
   const st = statSync(alertsFile);
   const old = openSqliteManagerStore(path.join(home, 'var', 'manager.db'));
-  await old.insertAgent({
-    id: '001',
-    name: 'web-01',
-    fingerprint: 'AA',
-    registeredAt: 1,
-    removedAt: undefined,
-    lastSeen: undefined,
-    version: undefined,
-    address: undefined,
-    arDisabled: false,
-  });
+  await old.insertAgent(AGENT_001);
   await old.setSetting(
     legacyTailPositionKey(alertsFile),
     encodeTailPosition({ dev: st.dev, ino: st.ino, offset: st.size }),
@@ -158,5 +165,87 @@ test('on a shared store, a path-only position goes to the node whose file it des
     assert.equal(await loadTailPosition(src(path.join(dir, 'b')), keyB, file), undefined, 'only once');
   } finally {
     await store.close();
+  }
+});
+
+test('migrate-store moves a SQLite install to PostgreSQL: the migrated node continues from its old position', async () => {
+  const pgServer = await startPgServer();
+  const home = path.join(root, 'migrated');
+  const conf = path.join(root, 'ossec-migrated.conf');
+  const alertsFile = path.join(root, 'alerts-migrated.json');
+  writeFileSync(conf, CONFIG);
+  writeFileSync(alertsFile, '');
+  const nodes: ManagerRuntime[] = [];
+  try {
+    appendAlerts(alertsFile, [
+      alert('100001', '001', '192.0.2.1', 1),
+      alert('100001', '001', '192.0.2.2', 2),
+    ]);
+    // An older Riposte read lines 1-2 (path-only key), then stopped; line 3 came while it was down.
+    const st = statSync(alertsFile);
+    const old = openSqliteManagerStore(path.join(home, 'var', 'manager.db'));
+    await old.insertAgent(AGENT_001);
+    await old.setSetting(
+      legacyTailPositionKey(alertsFile),
+      encodeTailPosition({ dev: st.dev, ino: st.ino, offset: st.size }),
+    );
+    await old.close();
+    appendAlerts(alertsFile, [alert('100001', '001', '192.0.2.3', 3)]);
+
+    const r = spawnSync(
+      process.execPath,
+      [MAIN, 'manager', 'migrate-store', '--home', home, '--to', pgServer.url],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
+    assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+    const nodeId = nodeIdOf(home);
+    const pgStore = await openPgManagerStore(pgServer.url);
+    try {
+      assert.equal(await pgStore.getSetting(legacyTailPositionKey(alertsFile)), undefined);
+      assert.equal(
+        decodeTailPosition(await pgStore.getSetting(tailPositionKey(nodeId, alertsFile)))?.offset,
+        st.size,
+        "the position is the migrated home's",
+      );
+      // Another node of the cluster tailing the same path on this host cannot take it first.
+      const other = path.join(root, 'other-node');
+      const src = { store: pgStore, home: other, shared: true };
+      assert.equal(
+        await loadTailPosition(src, tailPositionKey(nodeIdOf(other), alertsFile), alertsFile),
+        undefined,
+      );
+    } finally {
+      await pgStore.close();
+    }
+
+    // 'end': a lost position would skip line 3; a path-only one read from 0 would replay 1-2.
+    const rt = await startManagerRuntime({
+      configPath: conf,
+      home,
+      listen: { host: '127.0.0.1', port: 0 },
+      localAgent: false,
+      cluster: { storeUrl: pgServer.url, bus: 'postgres' },
+      alertsFile,
+      alertsStartAt: 'end',
+      alertsPollMs: 50,
+    });
+    nodes.push(rt);
+    await waitFor(
+      'the order of the line written while the manager was stopped',
+      30_000,
+      async () => (await orderedAlerts(rt)).includes('3') || undefined,
+    );
+    appendAlerts(alertsFile, [alert('100001', '001', '192.0.2.4', 4)]);
+    await waitFor(
+      'the order of the line appended after the migration',
+      30_000,
+      async () => (await orderedAlerts(rt)).includes('4') || undefined,
+    );
+    assert.deepEqual(await orderedAlerts(rt), ['3', '4'], 'nothing replayed, nothing skipped');
+  } finally {
+    for (const n of nodes) {
+      await n.stop();
+    }
+    await pgServer.stop();
   }
 });

@@ -40,6 +40,45 @@ function lifecycleTests(make: MakeAgentStore): void {
     });
   });
 
+  void test('startExecutions records each start as startExecution would, ids in order', () => {
+    withStore(make, (s) => {
+      const before = s.startExecution(sampleStart());
+      // More than one multi-row statement's worth, and a remainder.
+      const starts = Array.from({ length: 133 }, (_, i) =>
+        sampleStart({
+          key: i % 3 === 0 ? undefined : `k${i}`,
+          action: i % 2 === 0 ? 'add' : 'delete',
+          srcip: i % 5 === 0 ? undefined : `192.0.2.${i}`,
+          user: i === 7 ? "o'brien\u0000é" : undefined,
+          ruleId: i,
+          startedAt: 1_000 + i,
+          ...(i % 4 === 0 ? { orderSeq: i } : {}),
+        }),
+      );
+      const ids = s.startExecutions(starts);
+      assert.equal(ids.length, starts.length);
+      ids.forEach((id, i) => {
+        assert.ok(id > (i === 0 ? before : (ids[i - 1] as number)), 'increasing');
+        const start = { ...(starts[i] as (typeof starts)[number]) };
+        delete start.orderSeq; // stored, read back by orderExecution (below), not getExecution
+        assert.deepStrictEqual(s.getExecution(id), {
+          ...start,
+          id,
+          endedAt: undefined,
+          exitCode: undefined,
+          signal: undefined,
+          timedOut: false,
+          status: 'running',
+          stderrTail: '',
+          note: undefined,
+        });
+      });
+      assert.equal(s.orderExecution(4)?.id, ids[4]);
+      assert.deepStrictEqual(s.startExecutions([]), []);
+      assert.ok(s.startExecution(sampleStart()) > (ids.at(-1) as number));
+    });
+  });
+
   void test('endExecution records the outcome; key and action are updated only when given', () => {
     withStore(make, (s) => {
       const id = s.startExecution(sampleStart({ key: undefined, action: 'add' }));
@@ -277,6 +316,30 @@ function pruneTests(make: MakeAgentStore): void {
         ids.push(s.startExecution(sampleStart()));
         const left = s.listExecutions({ limit: AUTO_PRUNE_EVERY * 2 }).map((r) => r.id);
         assert.deepStrictEqual(left, ids.slice(-retention).reverse());
+      },
+      { executionRetention: retention },
+    );
+  });
+
+  void test('startExecutions prunes as the same startExecution calls would', () => {
+    const retention = 10;
+    withStore(
+      make,
+      (s) => {
+        // 990 alone, then 150 at once: the 1,000th id is assigned inside the bulk call.
+        const all = startMany(s, AUTO_PRUNE_EVERY - 10);
+        const ids = s.startExecutions(Array.from({ length: 150 }, (_, i) => sampleStart({ startedAt: i })));
+        all.push(...ids);
+        const left = s.listExecutions({ limit: AUTO_PRUNE_EVERY * 2 }).map((r) => r.id);
+        const pruneAt = ids.findIndex((id) => id % AUTO_PRUNE_EVERY === 0);
+        assert.ok(pruneAt >= 0);
+        // Pruned once the 1,000th id was assigned (within a multi-row statement: after it): the
+        // newest records are left, at least the retention, at most it plus the rest of the call.
+        assert.ok(
+          left.length >= retention && left.length <= retention + ids.length - pruneAt,
+          `${left.length}`,
+        );
+        assert.deepStrictEqual(left, all.slice(-left.length).reverse());
       },
       { executionRetention: retention },
     );

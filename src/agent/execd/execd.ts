@@ -237,12 +237,24 @@ export class Execd {
       );
       this.queues.set(program, queue);
     }
-    const q = queue;
-    return this.track(
-      new Promise<T | undefined>((resolve) => {
-        q.push(make(resolve));
-      }),
-    );
+    // One promise per execution, settled by its batch and never rejected (runBatch settles every
+    // item in `finally`), so no catch/finally chain (two more promises per execution of a burst).
+    let resolve: (r: T | undefined) => void = () => undefined;
+    const settled = new Promise<T | undefined>((r) => {
+      resolve = r;
+    });
+    const done = (r: T | undefined): void => {
+      this.inFlight.delete(settled);
+      resolve(r);
+    };
+    this.inFlight.add(settled);
+    try {
+      queue.push(make(done));
+    } catch (err) {
+      this.ctx.log.error(`Execution failed: ${err instanceof Error ? err.message : String(err)}`);
+      done(undefined);
+    }
+    return settled;
   }
 
   /**

@@ -14,11 +14,10 @@
  * Every item's promise is settled in `finally`, whatever throws: the program's queue always moves on.
  * The log lines of the decide and record steps (one per execution) are appended in one write each.
  */
-import type { ActiveResponse, ExecutionEnd } from '../../protocol/execution-records.js';
+import type { ActiveResponse, ExecutionEnd, ExecutionStart } from '../../protocol/execution-records.js';
 import { isArEnvelope, responseKey, rewriteForScript, withCommand } from '../../protocol/ar-message.js';
 import {
   runStockBatch,
-  type BatchItemOutcome,
   type BatchLine,
   type BatchReply,
   type CheckKeysLine,
@@ -42,6 +41,7 @@ import { executionEnd } from './record-outcome.js';
 import { basenameOf, decideAndStore, noteFor, type AddJob } from './run-add.js';
 import { logReverted } from './response-log.js';
 import { withLimit } from './with-limit.js';
+import { outcomeOf, writeEnds } from './batch-outcomes.js';
 
 export type { BatchWork } from './batch-plan.js';
 
@@ -52,6 +52,15 @@ interface DecideState {
   readonly deleted: Set<string>;
   /** Index of the last execution that wrote each key: only it removes the row in the record step. */
   readonly lastWrite: Map<string, number>;
+  /** The start records of the decide step, written together at its end, and their executions. */
+  readonly starts: ExecutionStart[];
+  readonly startedBy: Planned[];
+}
+
+/** Queues `p`'s start record (written by {@link decideAll} in the same transaction). */
+function start(st: DecideState, p: Planned, record: ExecutionStart): void {
+  st.starts.push(record);
+  st.startedBy.push(p);
 }
 
 /**
@@ -92,13 +101,13 @@ function decideOne(
   if (w.kind === 'add') {
     const facts = alertFacts(w.job.message);
     if (checkKeys === undefined) {
-      p.executionId = ctx.store.startExecution(addStart(ctx, w.job, facts));
+      start(st, p, addStart(ctx, w.job, facts));
       return undefined;
     }
     const key = responseKey(basenameOf(w.job.program), checkKeys.keys);
     p.key = key;
     // Started with its key: a restart after a crash reconciles by it.
-    p.executionId = ctx.store.startExecution(addStart(ctx, w.job, facts, key));
+    start(st, p, addStart(ctx, w.job, facts, key));
     const existing = storedFor(st, p, key);
     const prep = {
       key,
@@ -123,7 +132,7 @@ function decideOne(
   }
   p.key = w.key;
   if (w.kind === 'delete') {
-    p.executionId = ctx.store.startExecution(responseStart(ctx, active, 'delete'));
+    start(st, p, responseStart(ctx, active, 'delete'));
     p.reverting = active;
     st.deleted.add(w.key);
     st.lastWrite.set(w.key, index);
@@ -135,44 +144,28 @@ function decideOne(
     );
     return undefined;
   }
-  p.executionId = ctx.store.startExecution(responseStart(ctx, active, 'reapply'));
+  start(st, p, responseStart(ctx, active, 'reapply'));
   return reapplyLine(active, 'continue');
 }
 
-/** The in-process twin of a spawned script's outcome, for the execution record. */
-function outcomeOf(
-  p: Planned,
-  o: BatchItemOutcome | 'timeout',
-  startedAt: number,
-  endedAt: number,
-): ScriptOutcome {
-  const isAdd = p.work.kind !== 'delete';
-  if (o === 'timeout') {
-    return {
-      exitCode: null,
-      signal: null,
-      timedOut: true,
-      handshake: isAdd ? 'line' : 'none',
-      firstLine: undefined,
-      reply: undefined,
-      stderrTail: '',
-      spawnError: undefined,
-      startedAt,
-      endedAt,
-    };
-  }
-  return {
-    exitCode: o.exitCode,
-    signal: null,
-    timedOut: false,
-    handshake: isAdd ? (o.handshake === 'line' ? 'line' : 'eof') : 'none',
-    firstLine: o.firstLine,
-    reply: o.reply,
-    stderrTail: o.error ?? '',
-    spawnError: undefined,
-    startedAt,
-    endedAt,
-  };
+/**
+ * The decide step, inside its transaction: each execution decided in order, then every start record
+ * in one multi-row write (nothing reads the ids before the record step).
+ */
+function decideAll(
+  st: DecideState,
+  planned: readonly Planned[],
+  checkKeys: readonly (CheckKeysLine | undefined)[],
+): (BatchReply | undefined)[] {
+  const replies = planned.map((p, i) => decideOne(st, p, i, checkKeys[i]));
+  const ids = st.ctx.store.startExecutions(st.starts);
+  st.startedBy.forEach((p, i) => {
+    const id = ids[i];
+    if (id !== undefined) {
+      p.executionId = id;
+    }
+  });
+  return replies;
 }
 
 /** The record step for one execution, inside the outcome transaction: its end, written by the caller. */
@@ -205,46 +198,6 @@ function recordOne(
     end = executionEnd(outcome, { note: w.note });
   }
   return end;
-}
-
-/**
- * Writes the ends of a batch: executions whose ends are equal (a burst's adds decided in the same
- * millisecond end alike) in one statement each, instead of one per execution.
- */
-function writeEnds(
-  ctx: ExecdContext,
-  planned: readonly Planned[],
-  ends: readonly (ExecutionEnd | undefined)[],
-): void {
-  const groups = new Map<string, { readonly end: ExecutionEnd; readonly ids: number[] }>();
-  planned.forEach((p, i) => {
-    const end = ends[i];
-    if (end === undefined || p.executionId === undefined) {
-      return;
-    }
-    const e = end;
-    // undefined and null are the same here (both store NULL, or keep the stored key/action).
-    const sig = JSON.stringify([
-      e.key,
-      e.action,
-      e.endedAt,
-      e.exitCode,
-      e.signal,
-      e.timedOut,
-      e.status,
-      e.stderrTail,
-      e.note,
-    ]);
-    const group = groups.get(sig);
-    if (group === undefined) {
-      groups.set(sig, { end, ids: [p.executionId] });
-    } else {
-      group.ids.push(p.executionId);
-    }
-  });
-  for (const { end, ids } of groups.values()) {
-    ctx.store.endExecutions(ids, end);
-  }
 }
 
 /**
@@ -308,7 +261,7 @@ export async function runBatch(
     if (planned.length === 0) {
       return;
     }
-    const st: DecideState = { ctx, deleted: new Set(), lastWrite: new Map() };
+    const st: DecideState = { ctx, deleted: new Set(), lastWrite: new Map(), starts: [], startedBy: [] };
     const startedAt = ctx.now();
     const host = { home: ctx.home, argv0: program, now: sameMsDate(ctx.now) };
     const abort = new AbortController();
@@ -320,9 +273,7 @@ export async function runBatch(
       runStockBatch(script, lines, {
         host,
         decide: (checkKeys) =>
-          inOneLogWrite(() =>
-            ctx.store.transaction(() => planned.map((p, i) => decideOne(st, p, i, checkKeys[i]))),
-          ),
+          inOneLogWrite(() => ctx.store.transaction(() => decideAll(st, planned, checkKeys))),
         signal: abort.signal,
       }),
     );

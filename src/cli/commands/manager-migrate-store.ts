@@ -2,7 +2,8 @@
  * `riposte manager migrate-store --home DIR --to postgres://...` (docs/scale-out.md "Store"):
  * copies a stopped manager's SQLite store (`<home>/var/manager.db`, or --from FILE) into an empty
  * PostgreSQL store, with the manager's CA and enrollment password (so every node started on that
- * database keeps the agents' trust and the password). Refuses a non-empty target.
+ * database keeps the agents' trust and the password), its alerts.json positions under the home's
+ * node id (runtime/alerts-position.ts). Refuses a non-empty target.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -12,6 +13,8 @@ import { ErrorCode, RiposteError } from '../../protocol/error-codes.js';
 import { migrateManagerStore } from '../../store/migrate-manager-store.js';
 import { apiDbPath } from '../../manager-api/create-manager-api.js';
 import { redactUrl, storeChoice } from './manager-store-flags.js';
+import { nodeIdOf } from '../../home/node-id.js';
+import { positionKeyForNode } from '../../runtime/alerts-position.js';
 
 interface MigrateFlags {
   readonly home?: string;
@@ -62,12 +65,14 @@ async function run(flags: MigrateFlags, cmd: Command): Promise<void> {
     );
   }
   const apiDb = apiDbPath(home);
-  const counts = await migrateManagerStore(
-    from,
-    flags.to,
-    homeSettings(home),
-    existsSync(apiDb) ? apiDb : undefined,
-  );
+  // The positions an older version kept per path become this home's (its node id, created now if
+  // the home has none yet: the node started from this home uses the same).
+  const nodeId = nodeIdOf(home);
+  const counts = await migrateManagerStore(from, flags.to, {
+    extraSettings: homeSettings(home),
+    ...(existsSync(apiDb) ? { apiFile: apiDb } : {}),
+    renameSetting: (key) => positionKeyForNode(key, nodeId),
+  });
   const summary = Object.entries(counts)
     .map(([table, n]) => `${table} ${n}`)
     .join(', ');

@@ -130,6 +130,11 @@ export interface AgentStore {
 
   /** Records the start of an execution; returns its id. */
   startExecution(start: ExecutionStart): number;
+  /**
+   * Records the starts of several executions at once (a batch's, in its decide transaction);
+   * returns their ids in the same order, increasing, as successive startExecution calls would.
+   */
+  startExecutions(starts: readonly ExecutionStart[]): number[];
   /** Records the key of a running execution once known (an add learns it at the handshake). */
   /** The newest execution recorded for manager order `seq` (ExecutionStart.orderSeq), if any. */
   orderExecution(seq: number): OrderExecution | undefined;

@@ -70,6 +70,7 @@ export class FakeFirewall {
 export type StoreStep =
   | 'transaction'
   | 'startExecution'
+  | 'startExecutions'
   | 'setExecutionKey'
   | 'countOffence'
   | 'getActive'

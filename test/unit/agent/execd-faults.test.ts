@@ -46,6 +46,7 @@ function deepMessage(depth: number): JsonObject {
 type Fault = StoreStep | 'serialise' | 'script';
 const FAULTS: readonly Fault[] = [
   'startExecution',
+  'startExecutions',
   'transaction',
   'setExecutionKey',
   'countOffence',
@@ -89,11 +90,12 @@ async function faultyAdd(hh: BatchHarness, fault: Fault): Promise<void> {
 for (const inProcess of [false, true]) {
   describe(`a fault at any step of an add does not block later work (${inProcess ? 'in-process batch' : 'spawned'} path)`, () => {
     // The in-process batch path writes the key with the start record (no setExecutionKey step),
-    // reads a batch's stored responses at once (getActives) and writes its ends with
-    // endExecutions (equal ends in one statement); a spawned add reads and ends alone.
+    // reads a batch's stored responses at once (getActives), starts its executions together
+    // (startExecutions) and writes its ends with endExecutions (equal ends in one statement); a
+    // spawned add starts, reads and ends alone.
     const skip = inProcess
-      ? ['setExecutionKey', 'getActive', 'endExecution']
-      : ['getActives', 'endExecutions'];
+      ? ['setExecutionKey', 'startExecution', 'getActive', 'endExecution']
+      : ['getActives', 'endExecutions', 'startExecutions'];
     for (const fault of FAULTS.filter((f) => !skip.includes(f))) {
       test(`fault in ${fault}`, async () => {
         // A repeated-offender list, so that an add counts its offence (the countOffence step).
