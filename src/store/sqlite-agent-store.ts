@@ -28,6 +28,7 @@ import type {
 import { MIGRATIONS } from './migrations/index.js';
 import { openCheckedDatabase } from './open-database.js';
 import { guardDiskFull } from './disk-full-guard.js';
+import { SqliteLinkReads } from './sqlite-link-reads.js';
 import { nul, opt, rowToActive, rowToExecution, tupleToActive } from './sqlite-rows.js';
 import {
   START_ROWS_PER_INSERT,
@@ -81,14 +82,15 @@ export function openSqliteAgentStore(file: string, opts?: AgentStoreOptions): Ag
  * statements wrap them in `db.transaction`. `transaction(fn)` groups calls: one BEGIN/COMMIT (one
  * WAL append) for a whole batch instead of one autocommit per statement.
  */
-class SqliteAgentStore implements AgentStore {
+class SqliteAgentStore extends SqliteLinkReads implements AgentStore {
   private readonly startTx: (start: ExecutionStart) => number;
 
   constructor(
     private readonly db: Database.Database,
-    private readonly st: Statements,
+    st: Statements,
     private readonly retention: number,
   ) {
+    super(st);
     this.startTx = db.transaction((start: ExecutionStart) => this.insertExecution(start));
   }
 
@@ -121,10 +123,6 @@ class SqliteAgentStore implements AgentStore {
   getActive(key: string): ActiveResponse | undefined {
     const row = this.st.getActive.get(key);
     return row === undefined ? undefined : rowToActive(row);
-  }
-
-  getActives(keys: readonly string[]): ActiveResponse[] {
-    return keys.length === 0 ? [] : this.st.getActives.all(JSON.stringify(keys)).map(rowToActive);
   }
 
   programsOf(keys: readonly string[]): (string | undefined)[] {
@@ -324,25 +322,6 @@ class SqliteAgentStore implements AgentStore {
   getExecution(id: number): ExecutionRecord | undefined {
     const row = this.st.getExecution.get(id);
     return row === undefined ? undefined : rowToExecution(row);
-  }
-
-  getExecutions(ids: readonly number[]): ExecutionRecord[] {
-    return ids.length === 0 ? [] : this.st.getExecutions.all(JSON.stringify(ids)).map(rowToExecution);
-  }
-
-  /** @throws RiposteError REQUEST_INVALID when `limit` is not a non-negative integer. */
-  listEndedExecutionsAfter(afterId: number, limit: number): ExecutionRecord[] {
-    return this.st.listEndedExecutionsAfter
-      .all(afterId, checkCount('Execution query limit', limit))
-      .map(rowToExecution);
-  }
-
-  runningExecutionIds(afterId: number, upToId: number): number[] {
-    return this.st.runningExecutionIds.all(afterId, upToId);
-  }
-
-  maxOrderSeq(): number {
-    return this.st.maxOrderSeq.get() ?? 0;
   }
 
   /** @throws RiposteError REQUEST_INVALID when `limit` is not a non-negative integer. */
