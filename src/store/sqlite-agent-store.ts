@@ -134,6 +134,10 @@ class SqliteAgentStore extends SqliteLinkReads implements AgentStore {
     return row === undefined ? undefined : rowToActive(row);
   }
 
+  deleteActive(key: string): boolean {
+    return this.st.deleteActive.run(key).changes > 0;
+  }
+
   listActive(): ActiveResponse[] {
     return this.st.listActive.all().map(tupleToActive);
   }
