@@ -175,7 +175,9 @@ function onUpgrade(a: UpgradeArgs): void {
     refuseUpgrade(a.socket, '401 Unauthorized', 'A client certificate issued by this manager is required');
     return;
   }
-  const fingerprint = tls.getPeerCertificate().fingerprint256;
+  // The X509 handle hashes on demand; getPeerCertificate() would build the whole certificate as an
+  // object with three fingerprints, per connection (thousands after a node's failover).
+  const fingerprint = tls.getPeerX509Certificate()?.fingerprint256 ?? '';
   a.handler.authenticate(fingerprint).then(
     (auth) => {
       a.wss.handleUpgrade(a.req, a.socket, a.head, (ws) => {

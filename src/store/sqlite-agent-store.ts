@@ -28,6 +28,7 @@ import type {
 import { MIGRATIONS } from './migrations/index.js';
 import { openCheckedDatabase } from './open-database.js';
 import { guardDiskFull } from './disk-full-guard.js';
+import { SqliteLinkReads } from './sqlite-link-reads.js';
 import { nul, opt, rowToActive, rowToExecution, tupleToActive } from './sqlite-rows.js';
 import {
   START_ROWS_PER_INSERT,
@@ -46,16 +47,6 @@ import {
   type AgentStoreOptions,
 } from './store-options.js';
 
-/**
- * The agent store's page cache, in KiB (SQLite's default is 2 MiB). An active row is ~1.5 KB (its
- * add and delete messages), so a burst of a few thousand adds evicted the executions table's and
- * indexes' pages from a 2 MiB cache between two statements: each insert and outcome update then
- * re-read its pages from the WAL (measured: 15-19 us per insert and 12-19 us per update at 2 MiB,
- * 8-10 and 7-8 us at 16 MiB, 10,000 adds in batches of 400). An upper bound, filled only as pages
- * are read: +14 MiB of RSS at most.
- */
-export const AGENT_STORE_CACHE_KIB = 16 * 1024;
-
 /** The `count` ids ending at `last` (the rows of one multi-row INSERT), in insertion order. */
 export function consecutiveIds(last: number, count: number): number[] {
   return Array.from({ length: count }, (_, i) => last - count + 1 + i);
@@ -71,7 +62,13 @@ export function openSqliteAgentStore(file: string, opts?: AgentStoreOptions): Ag
   const retention = resolveExecutionRetention(opts);
   const db = openCheckedDatabase(file, MIGRATIONS);
   try {
-    db.pragma(`cache_size = -${AGENT_STORE_CACHE_KIB}`);
+    // The page cache: 16 MiB (SQLite's default is 2 MiB). An active row is ~1.5 KB (its add and
+    // delete messages), so a burst of a few thousand adds evicted the executions table's and
+    // indexes' pages from a 2 MiB cache between two statements: each insert and outcome update
+    // then re-read its pages from the WAL (measured: 15-19 us per insert and 12-19 us per update
+    // at 2 MiB, 8-10 and 7-8 us at 16 MiB; 10,000 adds in batches of 400). An upper bound, filled
+    // only as pages are read: +14 MiB of RSS at most.
+    db.pragma('cache_size = -16384');
     // A full disk defers execution outcomes instead of losing them (see disk-full-guard.ts).
     return guardDiskFull(new SqliteAgentStore(db, prepareStatements(db), retention), file);
   } catch (err) {
@@ -85,14 +82,15 @@ export function openSqliteAgentStore(file: string, opts?: AgentStoreOptions): Ag
  * statements wrap them in `db.transaction`. `transaction(fn)` groups calls: one BEGIN/COMMIT (one
  * WAL append) for a whole batch instead of one autocommit per statement.
  */
-class SqliteAgentStore implements AgentStore {
+class SqliteAgentStore extends SqliteLinkReads implements AgentStore {
   private readonly startTx: (start: ExecutionStart) => number;
 
   constructor(
     private readonly db: Database.Database,
-    private readonly st: Statements,
+    st: Statements,
     private readonly retention: number,
   ) {
+    super(st);
     this.startTx = db.transaction((start: ExecutionStart) => this.insertExecution(start));
   }
 
@@ -127,10 +125,6 @@ class SqliteAgentStore implements AgentStore {
     return row === undefined ? undefined : rowToActive(row);
   }
 
-  getActives(keys: readonly string[]): ActiveResponse[] {
-    return keys.length === 0 ? [] : this.st.getActives.all(JSON.stringify(keys)).map(rowToActive);
-  }
-
   programsOf(keys: readonly string[]): (string | undefined)[] {
     return keys.length === 0 ? [] : this.st.programsOf.all(JSON.stringify(keys)).map(opt);
   }
@@ -138,6 +132,10 @@ class SqliteAgentStore implements AgentStore {
   removeActive(key: string): ActiveResponse | undefined {
     const row = this.st.removeActive.get(key);
     return row === undefined ? undefined : rowToActive(row);
+  }
+
+  deleteActive(key: string): boolean {
+    return this.st.deleteActive.run(key).changes > 0;
   }
 
   listActive(): ActiveResponse[] {
@@ -199,9 +197,7 @@ class SqliteAgentStore implements AgentStore {
           this.st.pruneExecutions.run(this.retention);
         }
       }
-      for (; i < starts.length; i++) {
-        ids.push(this.insertExecution(starts[i] as ExecutionStart));
-      }
+      ids.push(...starts.slice(i).map((start) => this.insertExecution(start)));
     });
     return ids;
   }
@@ -326,25 +322,6 @@ class SqliteAgentStore implements AgentStore {
   getExecution(id: number): ExecutionRecord | undefined {
     const row = this.st.getExecution.get(id);
     return row === undefined ? undefined : rowToExecution(row);
-  }
-
-  getExecutions(ids: readonly number[]): ExecutionRecord[] {
-    return ids.length === 0 ? [] : this.st.getExecutions.all(JSON.stringify(ids)).map(rowToExecution);
-  }
-
-  /** @throws RiposteError REQUEST_INVALID when `limit` is not a non-negative integer. */
-  listEndedExecutionsAfter(afterId: number, limit: number): ExecutionRecord[] {
-    return this.st.listEndedExecutionsAfter
-      .all(afterId, checkCount('Execution query limit', limit))
-      .map(rowToExecution);
-  }
-
-  runningExecutionIds(afterId: number, upToId: number): number[] {
-    return this.st.runningExecutionIds.all(afterId, upToId);
-  }
-
-  maxOrderSeq(): number {
-    return this.st.maxOrderSeq.get() ?? 0;
   }
 
   /** @throws RiposteError REQUEST_INVALID when `limit` is not a non-negative integer. */

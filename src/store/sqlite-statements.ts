@@ -268,6 +268,7 @@ export function prepareStatements(db: Database.Database) {
   return {
     getActive: db.prepare<[string], ActiveRow>('SELECT * FROM active_responses WHERE key = ?'),
     removeActive: db.prepare<[string], ActiveRow>('DELETE FROM active_responses WHERE key = ? RETURNING *'),
+    deleteActive: db.prepare<[string]>('DELETE FROM active_responses WHERE key = ?'),
     listActive: db
       .prepare<[], ActiveTuple>(
         `SELECT ${ACTIVE_COLUMNS.join(', ')} FROM active_responses ORDER BY expires_at, key`,

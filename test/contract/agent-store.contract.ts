@@ -92,6 +92,19 @@ function activeContract(make: MakeAgentStore): void {
       });
     });
 
+    void test('deleteActive removes without reading back: true once, then false', () => {
+      withStore(make, (s) => {
+        s.putActive(fullActive({ key: 'k' }));
+        const other = sampleActive({ key: 'other' });
+        s.putActive(other);
+        assert.equal(s.deleteActive('k'), true);
+        assert.equal(s.getActive('k'), undefined);
+        assert.equal(s.deleteActive('k'), false);
+        assert.equal(s.deleteActive('absent'), false);
+        assert.deepStrictEqual(s.listActive(), [other]);
+      });
+    });
+
     void test('listActive orders by expiresAt, then key', () => {
       withStore(make, (s) => {
         const rows = [

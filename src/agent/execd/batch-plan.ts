@@ -57,6 +57,8 @@ export interface Planned {
   executionId?: number;
   key?: string;
   decision?: AddDecision;
+  /** delete: the response its decide step found (the record step logs it when it removes the row). */
+  reverting?: ActiveResponse;
 }
 
 /** What the earlier executions of the batch leave for a key: its delete line, or null once deleted. */

@@ -133,6 +133,7 @@ function decideOne(
   p.key = w.key;
   if (w.kind === 'delete') {
     start(st, p, responseStart(ctx, active, 'delete'));
+    p.reverting = active;
     st.deleted.add(w.key);
     st.lastWrite.set(w.key, index);
     ctx.log.debug(
@@ -185,10 +186,10 @@ function recordOne(
     end = addEnd(st.ctx, p, outcome, lastWriter);
   } else if (w.kind === 'delete') {
     if (lastWriter && key !== undefined) {
-      // removeActive returns the removed row: one statement per revert, not a read and a delete.
-      const reverted = st.ctx.store.removeActive(key);
-      if (reverted !== undefined) {
-        logReverted(st.ctx.log, reverted, w.reason);
+      // A plain DELETE: the row logged is the one the decide step read. Only this program's batches
+      // write its keys (the key names the program) and one runs at a time, so the row is unchanged.
+      if (st.ctx.store.deleteActive(key) && p.reverting !== undefined) {
+        logReverted(st.ctx.log, p.reverting, w.reason);
       }
       st.ctx.scheduler.disarm(key);
     }

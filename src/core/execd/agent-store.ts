@@ -85,6 +85,11 @@ export interface AgentStore {
   programsOf(keys: readonly string[]): (string | undefined)[];
   /** Removes it; returns the removed record, or undefined when none. */
   removeActive(key: string): ActiveResponse | undefined;
+  /**
+   * Removes it without reading it back (a plain DELETE): whether a row was removed. For a caller
+   * that already holds the row (a batch's revert logs the row its decide step read).
+   */
+  deleteActive(key: string): boolean;
   /** All active responses, ordered by expiresAt then key. */
   listActive(): ActiveResponse[];
   countActive(): number;

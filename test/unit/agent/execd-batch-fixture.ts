@@ -78,7 +78,8 @@ export type StoreStep =
   | 'putActive'
   | 'endExecution'
   | 'endExecutions'
-  | 'removeActive';
+  | 'removeActive'
+  | 'deleteActive';
 
 /** The store wrapped: counts transactions (outermost) and throws once at `faultAt` when armed. */
 export class CountingStore {

@@ -1,0 +1,34 @@
+/**
+ * The agent store's reads for the manager link's reports (link/report-cursor.ts), on SQLite: id
+ * and key lists go in as one JSON array each. The base of SqliteAgentStore (sqlite-agent-store.ts).
+ */
+import type { ActiveResponse, ExecutionRecord } from '../protocol/execution-records.js';
+import { checkCount } from './store-options.js';
+import { rowToActive, rowToExecution } from './sqlite-rows.js';
+import type { Statements } from './sqlite-statements.js';
+
+export abstract class SqliteLinkReads {
+  constructor(protected readonly st: Statements) {}
+
+  getActives(keys: readonly string[]): ActiveResponse[] {
+    return keys.length === 0 ? [] : this.st.getActives.all(JSON.stringify(keys)).map(rowToActive);
+  }
+
+  getExecutions(ids: readonly number[]): ExecutionRecord[] {
+    return ids.length === 0 ? [] : this.st.getExecutions.all(JSON.stringify(ids)).map(rowToExecution);
+  }
+
+  /** @throws RiposteError REQUEST_INVALID when `limit` is not a non-negative integer. */
+  listEndedExecutionsAfter(afterId: number, limit: number): ExecutionRecord[] {
+    const n = checkCount('Execution query limit', limit);
+    return this.st.listEndedExecutionsAfter.all(afterId, n).map(rowToExecution);
+  }
+
+  runningExecutionIds(afterId: number, upToId: number): number[] {
+    return this.st.runningExecutionIds.all(afterId, upToId);
+  }
+
+  maxOrderSeq(): number {
+    return this.st.maxOrderSeq.get() ?? 0;
+  }
+}
