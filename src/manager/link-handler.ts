@@ -30,6 +30,8 @@ export interface LinkHandler {
   /** A pong or any sign of life. */
   seen(agentId: string): void;
   closed(agentId: string, session: AgentSession): void;
+  /** Resolves once the frames and last-seen writes received so far are applied (before the store closes). */
+  drain(): Promise<void>;
 }
 
 /** lastSeen is written at most this often per agent (ms); heartbeats would otherwise write constantly. */
@@ -65,6 +67,38 @@ export function splitByAgent<P extends { readonly agentId: string }>(
   return out;
 }
 
+/** Items written later by one flush loop at a time; `idle()` resolves once none is queued or in flight. */
+interface SerialQueue<T> {
+  push(item: T): void;
+  idle(): Promise<void>;
+}
+
+/**
+ * The next-turn scheduling of a flush loop, and a wait for it: a flush scheduled (setImmediate) or
+ * running. The manager's stop awaits `idle()` before closing the store, so writes queued by the last
+ * frames and disconnections are made, not lost to a closed connection.
+ */
+function flushTurn(): { schedule(flush: () => Promise<void>): void; idle(): Promise<void> } {
+  let scheduled = false;
+  let running: Promise<void> | undefined;
+  return {
+    schedule(flush) {
+      scheduled = true;
+      setImmediate(() => {
+        scheduled = false;
+        running = flush().finally(() => {
+          running = undefined;
+        });
+      });
+    },
+    async idle() {
+      while (scheduled || running !== undefined) {
+        await (running ?? new Promise<void>((resolve) => setImmediate(resolve)));
+      }
+    },
+  };
+}
+
 /**
  * Frames arriving while the previous batch is applied (at least those of one event-loop turn) are
  * applied together (1,000 acks after a `location=all` order cost a few commits, not 1,000): split
@@ -72,9 +106,10 @@ export function splitByAgent<P extends { readonly agentId: string }>(
  * (PostgreSQL; SQLite: one part). Each agent's frames are applied in the order they came; the
  * next batch starts once every part has finished.
  */
-function frameBatcher(ctx: ManagerContext, seen: (agentId: string) => void): (p: Pending) => void {
+function frameBatcher(ctx: ManagerContext, seen: (agentId: string) => void): SerialQueue<Pending> {
   let queue: Pending[] = [];
   let applying = false;
+  const turn = flushTurn();
   const applyPart = async (part: readonly Pending[]): Promise<void> => {
     try {
       await ctx.store.batch(() => applyFrames(ctx, part, seen));
@@ -97,11 +132,14 @@ function frameBatcher(ctx: ManagerContext, seen: (agentId: string) => void): (p:
     }
     applying = false;
   };
-  return (p) => {
-    if (queue.length === 0 && !applying) {
-      setImmediate(() => void flush());
-    }
-    queue.push(p);
+  return {
+    push(p) {
+      if (queue.length === 0 && !applying) {
+        turn.schedule(flush);
+      }
+      queue.push(p);
+    },
+    idle: () => turn.idle(),
   };
 }
 
@@ -110,9 +148,10 @@ function frameBatcher(ctx: ManagerContext, seen: (agentId: string) => void): (p:
  * (a later write merges over an earlier one) and written together, one `updateAgentsSeen` at a
  * time, outside the frame transactions; a failure is logged (bookkeeping, nothing else depends on it).
  */
-function seenWriter(ctx: ManagerContext): (agentId: string, seen: AgentSeen) => void {
+function seenWriter(ctx: ManagerContext): SerialQueue<{ agentId: string; seen: AgentSeen }> {
   let pending = new Map<string, AgentSeen>();
   let writing = false;
+  const turn = flushTurn();
   const flush = async (): Promise<void> => {
     writing = true;
     while (pending.size > 0) {
@@ -128,12 +167,15 @@ function seenWriter(ctx: ManagerContext): (agentId: string, seen: AgentSeen) => 
     }
     writing = false;
   };
-  return (agentId, seen) => {
-    const before = pending.get(agentId);
-    pending.set(agentId, before === undefined ? seen : { ...before, ...seen });
-    if (!writing && pending.size === 1) {
-      setImmediate(() => void flush());
-    }
+  return {
+    push({ agentId, seen }) {
+      const before = pending.get(agentId);
+      pending.set(agentId, before === undefined ? seen : { ...before, ...seen });
+      if (!writing && pending.size === 1) {
+        turn.schedule(flush);
+      }
+    },
+    idle: () => turn.idle(),
   };
 }
 
@@ -146,7 +188,7 @@ export function createLinkHandler(ctx: ManagerContext): LinkHandler {
     const now = ctx.now();
     if (now - (written.get(agentId) ?? 0) >= SEEN_WRITE_EVERY_MS) {
       written.set(agentId, now);
-      write(agentId, { lastSeen: now });
+      write.push({ agentId, seen: { lastSeen: now } });
     }
   };
   const enqueue = frameBatcher(ctx, seen);
@@ -164,7 +206,7 @@ export function createLinkHandler(ctx: ManagerContext): LinkHandler {
     },
     opened(agentId, session) {
       ctx.sessions.attach(agentId, session);
-      write(agentId, { lastSeen: ctx.now(), address: session.address });
+      write.push({ agentId, seen: { lastSeen: ctx.now(), address: session.address } });
       ctx.emit({ type: 'agent-connection', agentId, connected: true });
       ctx.log.info(`Agent ${agentId} connected from ${session.address}.`);
     },
@@ -178,7 +220,7 @@ export function createLinkHandler(ctx: ManagerContext): LinkHandler {
         session.close(LinkClose.MALFORMED, 'hello expected first');
         return;
       }
-      enqueue({ agentId, session, frame });
+      enqueue.push({ agentId, session, frame });
     },
     seen(agentId) {
       seen(agentId);
@@ -187,10 +229,15 @@ export function createLinkHandler(ctx: ManagerContext): LinkHandler {
       if (ctx.sessions.detach(agentId, session)) {
         const now = ctx.now();
         written.set(agentId, now);
-        write(agentId, { lastSeen: now });
+        write.push({ agentId, seen: { lastSeen: now } });
         ctx.emit({ type: 'agent-connection', agentId, connected: false });
         ctx.log.info(`Agent ${agentId} disconnected.`);
       }
+    },
+    async drain() {
+      await enqueue.idle();
+      // Applying frames writes signs of life: the writer is drained after the frames.
+      await write.idle();
     },
   };
 }

@@ -149,7 +149,7 @@ export async function startManagerRuntime(opts: ManagerRuntimeOptions): Promise<
     home,
     passwordFile,
     api,
-    stop: () => stopAll({ tailer, scheduler, local, api, server, cluster, store: host.store, log }),
+    stop: () => stopAll({ tailer, scheduler, local, api, server, cluster, host, log }),
   };
 }
 
@@ -160,7 +160,8 @@ interface Parts {
   readonly api: ManagerApiHandle | undefined;
   readonly server: LinkServer;
   readonly cluster: ClusterNode | undefined;
-  readonly store: { close(): Promise<void> };
+  /** Its link handler is drained, then its store closed. */
+  readonly host: { readonly handler: { drain(): Promise<void> }; readonly store: { close(): Promise<void> } };
   readonly log: DaemonLog;
 }
 
@@ -171,8 +172,10 @@ async function stopAll(p: Parts): Promise<void> {
   await p.local?.runtime.stop();
   await p.server.close();
   await p.api?.close();
+  // Frames and disconnections received before the link closed are written before the store closes.
+  await p.host.handler.drain();
   await p.cluster?.stop();
-  await p.store.close();
+  await p.host.store.close();
   p.log.info('Manager stopped.');
   p.log.flush();
 }

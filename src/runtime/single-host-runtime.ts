@@ -61,6 +61,7 @@ export async function startSingleHostRuntime(opts: SingleHostOptions): Promise<S
       await tailer?.stop();
       scheduler.stop();
       await local.stop();
+      await host.handler.drain();
       await host.store.close();
       host.log.info('Stopped.');
       host.log.flush();

@@ -30,6 +30,7 @@ function recordingHandler() {
     closed: (id) => {
       events.push(`closed ${id}`);
     },
+    drain: () => Promise.resolve(),
   };
   return { handler, events, frames, session: () => session };
 }
