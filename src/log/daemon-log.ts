@@ -21,6 +21,11 @@ export interface DaemonLog {
   warn(msg: string, fields?: LogFields): void;
   error(msg: string, fields?: LogFields): void;
   flush(): void;
+  /**
+   * False when debug lines are dropped at this log's level: lets a caller skip building a line
+   * nobody will read (execd's per-message excerpt). Absent = assume enabled.
+   */
+  readonly debugEnabled?: boolean;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -41,6 +46,9 @@ function wrap(logger: Logger): DaemonLog {
     },
     flush: () => {
       logger.flush();
+    },
+    get debugEnabled() {
+      return logger.isLevelEnabled('debug');
     },
   };
 }

@@ -65,7 +65,10 @@ function parseMessage(raw: string, log: DaemonLog): (JsonObject & { command: str
  * (Riposte installs its restart script under it), stateless.
  */
 export function intake(raw: string, resolver: CommandResolver, log: DaemonLog): IntakeResult {
-  log.debug(`Received message: '${excerpt(raw, 1024)}'`);
+  // Built only when logged: escaping every message of a burst costs ~8 µs each (issue #12 row 1).
+  if (log.debugEnabled !== false) {
+    log.debug(`Received message: '${excerpt(raw, 1024)}'`);
+  }
   const message = parseMessage(raw, log);
   if (!message) {
     return { ok: false, reason: 'invalid-json' };
