@@ -26,14 +26,12 @@ const MAX_REJECTED = 1000;
  * the disconnection time (Wazuh's `connection_status = active`), see ManagerContext.
  */
 export async function knownAgents(ctx: ManagerContext): Promise<KnownAgent[]> {
-  const listed = await ctx.store.listAgents();
+  const present = await ctx.store.agentPresence();
   const out: KnownAgent[] = [{ id: LOCAL_AGENT_ID, active: ctx.sessions.isConnected(LOCAL_AGENT_ID) }];
   const since = ctx.now() - ctx.disconnectionTimeMs;
-  for (const a of listed) {
-    if (a.removedAt === undefined) {
-      const recent = a.lastSeen !== undefined && a.lastSeen >= since;
-      out.push({ id: a.id, active: ctx.sessions.isConnected(a.id) || recent });
-    }
+  for (const a of present) {
+    const recent = a.lastSeen !== undefined && a.lastSeen >= since;
+    out.push({ id: a.id, active: ctx.sessions.isConnected(a.id) || recent });
   }
   return out;
 }

@@ -33,6 +33,7 @@ const METHODS = [
   'getAgent',
   'getAgentByFingerprint',
   'listAgents',
+  'agentPresence',
   'markAgentRemoved',
   'updateAgentSeen',
   'updateAgentsSeen',

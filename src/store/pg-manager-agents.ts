@@ -5,13 +5,14 @@
  */
 import {
   tokenUseOf,
+  type AgentPresence,
   type AgentRecord,
   type AgentSeen,
   type EnrollTokenRow,
   type TokenUse,
 } from '../core/orders/manager-store.js';
 import { PgManagerConsole } from './pg-manager-console.js';
-import { rowToAgent, type AgentRow } from './sqlite-manager-rows.js';
+import { PRESENCE_SQL, rowToAgent, rowToPresence, type AgentRow } from './sqlite-manager-rows.js';
 import { nul } from './sqlite-rows.js';
 import { agentIdText } from './sqlite-manager-rows.js';
 
@@ -62,6 +63,10 @@ export abstract class PgManagerAgents extends PgManagerConsole {
 
   async listAgents(): Promise<AgentRecord[]> {
     return (await this.rows<AgentRow>('SELECT * FROM agents ORDER BY id')).map(rowToAgent);
+  }
+
+  async agentPresence(): Promise<AgentPresence[]> {
+    return (await this.rows<Pick<AgentRow, 'id' | 'last_seen'>>(PRESENCE_SQL)).map(rowToPresence);
   }
 
   async markAgentRemoved(id: string, at: number): Promise<void> {

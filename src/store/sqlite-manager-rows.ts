@@ -4,7 +4,13 @@
  */
 import type { ActiveResponse } from '../protocol/execution-records.js';
 import type { FleetActiveResponse, FleetExecution, OrderInfo } from '../protocol/fleet-records.js';
-import type { AgentRecord, NewOrder, OrderUpdate, StoredOrder } from '../core/orders/manager-store.js';
+import type {
+  AgentPresence,
+  AgentRecord,
+  NewOrder,
+  OrderUpdate,
+  StoredOrder,
+} from '../core/orders/manager-store.js';
 import { toActiveResponse, toExecutionRecord } from '../protocol/link.js';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
 import { opt } from './sqlite-rows.js';
@@ -33,6 +39,13 @@ export function rowToAgent(r: AgentRow): AgentRecord {
     address: opt(r.address),
     arDisabled: r.ar_disabled === 1,
   };
+}
+
+/** The two columns `agentPresence` reads (both adapters). */
+export const PRESENCE_SQL = 'SELECT id, last_seen FROM agents WHERE removed_at IS NULL ORDER BY id';
+
+export function rowToPresence(r: Pick<AgentRow, 'id' | 'last_seen'>): AgentPresence {
+  return { id: r.id, lastSeen: opt(r.last_seen) };
 }
 
 export interface OrderRow {

@@ -16,6 +16,7 @@ import type {
   OrderInfo,
 } from '../protocol/fleet-records.js';
 import type {
+  AgentPresence,
   AgentRecord,
   AgentSeen,
   AgentSeenOf,
@@ -35,11 +36,13 @@ import { openCheckedDatabase } from './open-database.js';
 import { nul } from './sqlite-rows.js';
 import { orderInfo, tokenUseOf } from '../core/orders/manager-store.js';
 import {
+  PRESENCE_SQL,
   UPDATE_COLUMNS,
   agentIdText,
   parseActiveRow,
   parseExecutionRow,
   rowToAgent,
+  rowToPresence,
   rowToOrder,
   type AgentRow,
   type OrderRow,
@@ -101,6 +104,10 @@ class SqliteManagerOps extends SqliteManagerBulk implements SyncManagerStore {
 
   listAgents(): AgentRecord[] {
     return (this.q('SELECT * FROM agents ORDER BY id').all() as AgentRow[]).map(rowToAgent);
+  }
+
+  agentPresence(): AgentPresence[] {
+    return (this.q(PRESENCE_SQL).all() as Pick<AgentRow, 'id' | 'last_seen'>[]).map(rowToPresence);
   }
 
   markAgentRemoved(id: string, at: number): void {

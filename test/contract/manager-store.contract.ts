@@ -68,6 +68,28 @@ function agentContract(make: MakeManagerStore): void {
       });
     });
 
+    void test('agentPresence: non-removed agents in id order, with lastSeen; what listAgents says', async () => {
+      await withStore(make, async (s) => {
+        assert.deepEqual(await s.agentPresence(), []);
+        await addAgent(s, 'one', 'AA');
+        await addAgent(s, 'two', 'BB');
+        await addAgent(s, 'three', 'CC');
+        await s.updateAgentSeen('003', { lastSeen: 1_800_000_000_123 });
+        await s.markAgentRemoved('002', 50);
+        const present = await s.agentPresence();
+        assert.deepEqual(present, [
+          { id: '001', lastSeen: undefined },
+          { id: '003', lastSeen: 1_800_000_000_123 },
+        ]);
+        assert.deepEqual(
+          present,
+          (await s.listAgents())
+            .filter((a) => a.removedAt === undefined)
+            .map((a) => ({ id: a.id, lastSeen: a.lastSeen })),
+        );
+      });
+    });
+
     void test('updateAgentSeen writes lastSeen and keeps the fields it is not given', async () => {
       await withStore(make, async (s) => {
         await addAgent(s, 'one', 'AA');

@@ -12,12 +12,19 @@ export interface AlertFacts {
   readonly user: string | undefined;
 }
 
+// The paths, built once: read for every execution of a burst.
+const ALERT = ['parameters', 'alert'] as const;
+const ID = ['id'] as const;
+const RULE_ID = ['rule', 'id'] as const;
+const SRCIP = ['data', 'srcip'] as const;
+const DSTUSER = ['data', 'dstuser'] as const;
+
 export function alertFacts(message: JsonObject): AlertFacts {
-  const alert = getPath(message, ['parameters', 'alert']);
+  const alert = getPath(message, ALERT);
   return {
-    alertId: getString(alert, ['id']),
-    ruleId: parseRuleId(getPath(alert, ['rule', 'id'])),
-    srcip: getString(alert, ['data', 'srcip']),
-    user: getString(alert, ['data', 'dstuser']),
+    alertId: getString(alert, ID),
+    ruleId: parseRuleId(getPath(alert, RULE_ID)),
+    srcip: getString(alert, SRCIP),
+    user: getString(alert, DSTUSER),
   };
 }

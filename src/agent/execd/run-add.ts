@@ -131,6 +131,10 @@ function logDecision(ctx: ExecdContext, job: AddJob, decision: AddDecision): voi
   if (decision.kind !== 'untracked') {
     logInForce(ctx.log, decision.active, decision.kind === 'extended');
   }
+  // The debug lines below cost a string per execution of a burst: built only when logged.
+  if (ctx.log.debugEnabled === false) {
+    return;
+  }
   if (decision.kind === 'extended') {
     ctx.log.debug('Command already received, updating time of addition to now.', {
       key: decision.active.key,

@@ -136,12 +136,14 @@ function decideOne(
     p.reverting = active;
     st.deleted.add(w.key);
     st.lastWrite.set(w.key, index);
-    ctx.log.debug(
-      w.reason === 'timeout'
-        ? `Executing command '${active.program} ${p.line}' after a timeout of '${active.timeoutSec}s'`
-        : `Delete pending AR: '${active.program}' '${p.line}'`,
-      { key: w.key, reason: w.reason },
-    );
+    if (ctx.log.debugEnabled !== false) {
+      ctx.log.debug(
+        w.reason === 'timeout'
+          ? `Executing command '${active.program} ${p.line}' after a timeout of '${active.timeoutSec}s'`
+          : `Delete pending AR: '${active.program}' '${p.line}'`,
+        { key: w.key, reason: w.reason },
+      );
+    }
     return undefined;
   }
   start(st, p, responseStart(ctx, active, 'reapply'));

@@ -38,6 +38,12 @@ export interface AgentRecord {
   readonly arDisabled: boolean;
 }
 
+/** What ingest needs of an agent: its id and last sign of life ({@link ManagerStore.agentPresence}). */
+export interface AgentPresence {
+  readonly id: string;
+  readonly lastSeen: number | undefined;
+}
+
 export interface AgentSeen {
   readonly lastSeen: number;
   readonly version?: string;
@@ -125,6 +131,11 @@ export interface ManagerStore extends ManagerConsoleStore {
   getAgent(id: string): Promise<AgentRecord | undefined>;
   getAgentByFingerprint(fingerprint: string): Promise<AgentRecord | undefined>;
   listAgents(): Promise<AgentRecord[]>;
+  /**
+   * The non-removed agents' ids and last signs of life, by id: what `listAgents` filtered on
+   * `removedAt === undefined` gives, reading two columns (every POST /alerts reads it).
+   */
+  agentPresence(): Promise<AgentPresence[]>;
   markAgentRemoved(id: string, at: number): Promise<void>;
   updateAgentSeen(id: string, seen: AgentSeen): Promise<void>;
   /**
