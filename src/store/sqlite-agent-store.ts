@@ -304,19 +304,8 @@ class SqliteAgentStore extends SqliteLinkReads implements AgentStore {
       this.st.endExecutionOnly.run(...endOnly(end), id);
       return;
     }
-    // Positional (sqlite-statements.ts ExecutionEndTuple): no spread object per execution.
-    this.st.endExecution.run(
-      nul(end.key),
-      nul(end.action),
-      end.endedAt,
-      nul(end.exitCode),
-      nul(end.signal),
-      end.timedOut ? 1 : 0,
-      end.status,
-      end.stderrTail,
-      nul(end.note),
-      id,
-    );
+    // Positional (sqlite-statements.ts ExecutionEndTuple): no named-parameter object per execution.
+    this.st.endExecution.run(nul(end.key), nul(end.action), ...endOnly(end), id);
   }
 
   getExecution(id: number): ExecutionRecord | undefined {

@@ -16,7 +16,7 @@ import { splitByAgent } from '../../src/manager/link-handler.js';
 import type { AgentFrame, ManagerFrame } from '../../src/protocol/link.js';
 import type { AgentSession } from '../../src/manager/agent-sessions.js';
 import type { ExecutionRecord } from '../../src/protocol/execution-records.js';
-import { activeFor, newOrder } from '../contract/manager-store.fixtures.js';
+import { activeFor, agentRecord, newOrder } from '../contract/manager-store.fixtures.js';
 import { startPgServer, type PgServer } from './support/pg-server.js';
 
 const AGENTS = 12;
@@ -105,17 +105,7 @@ test('interleaved frames of twelve agents in concurrent parts: each agent as if 
   const { store, handler } = host;
   assert.ok(store.batchConcurrency > 1, `PostgreSQL runs batches concurrently (${store.batchConcurrency})`);
   for (const id of [...ids, SILENT]) {
-    await store.insertAgent({
-      id,
-      name: `agent-${id}`,
-      fingerprint: `FP:${id}`,
-      registeredAt: 1,
-      removedAt: undefined,
-      lastSeen: undefined,
-      version: undefined,
-      address: undefined,
-      arDisabled: false,
-    });
+    await store.insertAgent(agentRecord(id));
     await store.enqueueOrders([
       newOrder({ agentId: id, key: KEY, expiresAt: FAR }),
       newOrder({ agentId: id, kind: 'revert', key: KEY, payload: KEY, expiresAt: FAR }),

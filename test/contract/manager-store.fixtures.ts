@@ -1,7 +1,28 @@
 /** Builders shared by the ManagerStore contract files (manager-store*.contract.ts). */
-import type { ManagerStore, NewOrder, StoredOrder } from '../../src/core/orders/manager-store.js';
+import type {
+  AgentRecord,
+  ManagerStore,
+  NewOrder,
+  StoredOrder,
+} from '../../src/core/orders/manager-store.js';
 import type { ActiveResponse } from '../../src/protocol/execution-records.js';
 import type { FleetExecution } from '../../src/protocol/fleet-records.js';
+
+/** An enrolled agent `id` (name `agent-<id>`, fingerprint `FP:<id>`) that never connected. */
+export function agentRecord(id: string, over: Partial<AgentRecord> = {}): AgentRecord {
+  return {
+    id,
+    name: `agent-${id}`,
+    fingerprint: `FP:${id}`,
+    registeredAt: 1,
+    removedAt: undefined,
+    lastSeen: undefined,
+    version: undefined,
+    address: undefined,
+    arDisabled: false,
+    ...over,
+  };
+}
 
 /** Returns a fresh, empty store (the suite closes it). */
 export type MakeManagerStore = () => Promise<ManagerStore>;

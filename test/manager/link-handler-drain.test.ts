@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openManagerHost } from '../../src/runtime/manager-host.js';
 import type { AgentSession } from '../../src/manager/agent-sessions.js';
+import { agentRecord } from '../contract/manager-store.fixtures.js';
 
 test('drain() writes the last frames and last-seen times before the store closes', async () => {
   const root = mkdtempSync(join(tmpdir(), 'riposte-link-drain-'));
@@ -20,17 +21,7 @@ test('drain() writes the last frames and last-seen times before the store closes
     writeFileSync(join(root, 'ossec.conf'), '<ossec_config></ossec_config>\n');
     const opts = { configPath: join(root, 'ossec.conf'), home: join(root, 'home') };
     const host = await openManagerHost(opts, false, 'riposte-manager');
-    await host.store.insertAgent({
-      id: '001',
-      name: 'agent-001',
-      fingerprint: 'FP:001',
-      registeredAt: 1,
-      removedAt: undefined,
-      lastSeen: undefined,
-      version: undefined,
-      address: undefined,
-      arDisabled: false,
-    });
+    await host.store.insertAgent(agentRecord('001'));
     const session: AgentSession = { address: '127.0.0.1', send: () => undefined, close: () => undefined };
     host.handler.opened('001', session);
     host.handler.frame('001', session, {
