@@ -23,6 +23,7 @@ import { openPgManagerStore } from '../../src/store/pg-manager-store.js';
 import { openSqliteManagerStore } from '../../src/store/sqlite-manager-store.js';
 import { MAIN, alert, appendAlerts, makeDir, removeDir, waitFor } from '../manager/support/fleet.js';
 import { startPgServer } from './support/pg-server.js';
+import { agentRecord } from '../contract/manager-store.fixtures.js';
 
 const CONFIG = `<ossec_config>
   <command><name>mark</name><executable>mark</executable><timeout_allowed>yes</timeout_allowed></command>
@@ -35,17 +36,7 @@ after(() => {
   removeDir(root);
 });
 
-const AGENT_001 = {
-  id: '001',
-  name: 'web-01',
-  fingerprint: 'AA',
-  registeredAt: 1,
-  removedAt: undefined,
-  lastSeen: undefined,
-  version: undefined,
-  address: undefined,
-  arDisabled: false,
-};
+const AGENT_001 = agentRecord('001', { name: 'web-01', fingerprint: 'AA' });
 
 function startNode(home: string, conf: string, alertsFile: string): Promise<ManagerRuntime> {
   return startManagerRuntime({

@@ -6,6 +6,19 @@ import { tempAgentStore } from '../support/temp-agent-store.js';
 import { memoryDaemonLog } from '../../src/log/daemon-log.js';
 import type { AgentFrame } from '../../src/protocol/link.js';
 import type { AgentStore } from '../../src/core/execd/agent-store.js';
+import type { ExecutionStart } from '../../src/protocol/execution-records.js';
+import { sampleEnd, sampleStart } from '../contract/agent-store.fixtures.js';
+
+/** The start of an execution of agent 001's `mark` script (what the fake execd records). */
+function markStart(over: Partial<ExecutionStart> = {}): ExecutionStart {
+  return sampleStart({
+    arName: 'mark600',
+    program: 'active-response/bin/mark',
+    agentId: '001',
+    startedAt: 1,
+    ...over,
+  });
+}
 
 function setup(opts: { refuse?: boolean; disabled?: boolean } = {}) {
   const store: AgentStore = tempAgentStore();
@@ -17,27 +30,8 @@ function setup(opts: { refuse?: boolean; disabled?: boolean } = {}) {
       if (opts.refuse === true) {
         return Promise.resolve(undefined);
       }
-      const id = store.startExecution({
-        key: 'mark-1',
-        arName: 'mark600',
-        program: 'active-response/bin/mark',
-        action: 'add',
-        agentId: '001',
-        alertId: undefined,
-        ruleId: undefined,
-        srcip: '1',
-        user: undefined,
-        startedAt: 1,
-      });
-      store.endExecution(id, {
-        endedAt: 2,
-        exitCode: 0,
-        signal: undefined,
-        timedOut: false,
-        status: 'ok',
-        stderrTail: '',
-        note: undefined,
-      });
+      const id = store.startExecution(markStart({ key: 'mark-1', srcip: '1' }));
+      store.endExecution(id, sampleEnd({ endedAt: 2 }));
       return Promise.resolve({ executionId: id, key: 'mark-1', decision: 'started' as const });
     },
     revert: () => Promise.resolve(undefined),
@@ -168,27 +162,8 @@ function holdSetup(holdMs: number) {
   const store: AgentStore = tempAgentStore();
   let finish: (() => void) | undefined;
   const record = (): number => {
-    const id = store.startExecution({
-      key: undefined,
-      arName: 'mark600',
-      program: 'active-response/bin/mark',
-      action: 'add',
-      agentId: '001',
-      alertId: undefined,
-      ruleId: undefined,
-      srcip: undefined,
-      user: undefined,
-      startedAt: 1,
-    });
-    store.endExecution(id, {
-      endedAt: 2,
-      exitCode: 0,
-      signal: undefined,
-      timedOut: false,
-      status: 'ok',
-      stderrTail: '',
-      note: undefined,
-    });
+    const id = store.startExecution(markStart());
+    store.endExecution(id, sampleEnd({ endedAt: 2 }));
     session.notifyExecution(id);
     return id;
   };
