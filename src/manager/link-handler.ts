@@ -12,7 +12,7 @@
  * Frames are applied in batches (frameBatcher; how, in link-frames.ts); last-seen writes are
  * coalesced (seenWriter).
  */
-import type { AgentSeen } from '../core/orders/manager-store.js';
+import { mergeSeen, type AgentSeen } from '../core/orders/manager-store.js';
 import { LinkClose, type AgentFrame } from '../protocol/link.js';
 import type { AgentSession } from './agent-sessions.js';
 import type { ManagerContext } from './manager-context.js';
@@ -170,7 +170,7 @@ function seenWriter(ctx: ManagerContext): SerialQueue<{ agentId: string; seen: A
   return {
     push({ agentId, seen }) {
       const before = pending.get(agentId);
-      pending.set(agentId, before === undefined ? seen : { ...before, ...seen });
+      pending.set(agentId, before === undefined ? seen : mergeSeen(before, seen));
       if (!writing && pending.size === 1) {
         turn.schedule(flush);
       }

@@ -5,12 +5,13 @@
  * round trip per agent (and `activeKeysOf` for their active-list reconciles). Each returns what the per-agent method called for each agent would
  * (test/contract/manager-store-link.contract.ts, both adapters).
  */
-import type {
-  AgentRecord,
-  AgentSeen,
-  AgentSeenOf,
-  OrderKey,
-  StoredOrder,
+import {
+  mergeSeen,
+  type AgentRecord,
+  type AgentSeen,
+  type AgentSeenOf,
+  type OrderKey,
+  type StoredOrder,
 } from '../core/orders/manager-store.js';
 import { ORDER_COLUMNS, PgManagerBulk } from './pg-manager-bulk.js';
 import { nul } from './sqlite-rows.js';
@@ -18,16 +19,6 @@ import { rowToAgent, rowToOrder, type AgentRow, type OrderRow } from './sqlite-m
 
 /** Advisory lock namespace of agent names (pg_advisory_xact_lock(key, hashtext(lower(name)))). */
 const AGENT_NAME_LOCK = 0x52_41_4e; // "RAN"
-
-/** `b` over `a`, field by field (undefined keeps `a`'s). */
-function mergeSeen(a: AgentSeen, b: AgentSeen): AgentSeen {
-  return {
-    lastSeen: b.lastSeen,
-    ...((b.version ?? a.version) !== undefined ? { version: b.version ?? a.version } : {}),
-    ...((b.address ?? a.address) !== undefined ? { address: b.address ?? a.address } : {}),
-    ...((b.arDisabled ?? a.arDisabled) !== undefined ? { arDisabled: b.arDisabled ?? a.arDisabled } : {}),
-  };
-}
 
 export abstract class PgManagerLink extends PgManagerBulk {
   /**

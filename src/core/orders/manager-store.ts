@@ -51,6 +51,16 @@ export interface AgentSeen {
   readonly arDisabled?: boolean;
 }
 
+/** `b` written after `a` on one agent: b's time, and each field b does not give kept from a. */
+export function mergeSeen(a: AgentSeen, b: AgentSeen): AgentSeen {
+  return {
+    lastSeen: b.lastSeen,
+    ...((b.version ?? a.version) !== undefined ? { version: b.version ?? a.version } : {}),
+    ...((b.address ?? a.address) !== undefined ? { address: b.address ?? a.address } : {}),
+    ...((b.arDisabled ?? a.arDisabled) !== undefined ? { arDisabled: b.arDisabled ?? a.arDisabled } : {}),
+  };
+}
+
 /** One agent's sign of life in {@link ManagerStore.updateAgentsSeen}. */
 export interface AgentSeenOf {
   readonly id: string;
