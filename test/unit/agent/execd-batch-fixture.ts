@@ -76,6 +76,7 @@ export type StoreStep =
   | 'getActive'
   | 'getActives'
   | 'putActive'
+  | 'putActives'
   | 'endExecution'
   | 'endExecutions'
   | 'removeActive'
