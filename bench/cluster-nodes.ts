@@ -18,6 +18,8 @@
  *    alert POSTed to node 0: time until every agent of node 2 is welcomed by another node, and until
  *    every agent got that order.
  *
+ * `RIPOSTE_BENCH_PHASES=failover` (say) runs only the phases listed.
+ *
  * The whole run is bounded (`RIPOSTE_BENCH_TIMEOUT_S`, default 420 s): past it the next wait
  * fails, the module becomes a FAILED row and everything is torn down.
  */
@@ -74,7 +76,8 @@ function ip(k: number): string {
 
 interface Report {
   readonly arrivals: Record<string, number[]>;
-  readonly failovers: [number, number, number][];
+  /** [closedAtMs, welcomedAtMs, node, 1 when the TLS session was resumed]. */
+  readonly failovers: [number, number, number, number][];
   readonly orders: number;
 }
 
@@ -276,7 +279,8 @@ async function failover(f: Fleet): Promise<BenchReport[]> {
   const moved = reps.flatMap((r) => r.failovers.filter(([closedAt]) => closedAt >= t0 - 1000));
   const welcomed = moved.map(([, at]) => at - t0).sort((a, b) => a - b);
   const lastOrder = Math.max(...reps.flatMap((r) => (r.arrivals[tag] ?? []).map((t) => t - t0)));
-  const note = `kill -9 of node ${NODES - 1}: ${moved.length} agents moved (p50 ${Math.round(quantile(welcomed, 0.5))} ms); load ${l0}->${load()}`;
+  const resumed = moved.filter(([, , , r]) => r === 1).length;
+  const note = `kill -9 of node ${NODES - 1}: ${moved.length} agents moved (p50 ${Math.round(quantile(welcomed, 0.5))} ms, ${resumed} TLS sessions resumed); load ${l0}->${load()}`;
   return [
     {
       name: 'failover: killed node -> all its agents on another node',
@@ -320,6 +324,15 @@ async function diagnose(f: Fleet): Promise<void> {
   });
 }
 
+/**
+ * The phases to run: `RIPOSTE_BENCH_PHASES` (comma-separated among fan-out, ingest, failover) for an
+ * investigation of one of them (e.g. a CPU profile of a failover alone); default all three.
+ */
+function phasesToRun(): Set<string> {
+  const list = (process.env['RIPOSTE_BENCH_PHASES'] ?? '').split(',').filter((p) => p !== '');
+  return new Set(list.length > 0 ? list : ['fan-out', 'ingest', 'failover']);
+}
+
 async function measure(bus: 'postgres' | 'nats'): Promise<BenchReport[]> {
   const agents = envInt('RIPOSTE_BENCH_N', 5_000);
   const total = envInt('RIPOSTE_BENCH_ALERTS', 30_000);
@@ -349,9 +362,16 @@ async function measure(bus: 'postgres' | 'nats'): Promise<BenchReport[]> {
   };
   try {
     const ids = agentIds(fleet);
-    await phase('fan-out', () => fanout(fleet, agents));
-    await phase('ingest', () => ingest(fleet, ids, total));
-    await phase('failover', () => failover(fleet));
+    const only = phasesToRun();
+    if (only.has('fan-out')) {
+      await phase('fan-out', () => fanout(fleet, agents));
+    }
+    if (only.has('ingest')) {
+      await phase('ingest', () => ingest(fleet, ids, total));
+    }
+    if (only.has('failover')) {
+      await phase('failover', () => failover(fleet));
+    }
     return rows.map((r) => ({ ...r, name: `${r.name} (${label})` }));
   } finally {
     await fleet.stop();

@@ -3,7 +3,8 @@
  * certificate per agent (CN = agent id), all PEM. Agents pin this CA and never trust system CAs for
  * the manager; the manager maps a client certificate to its agent by SHA-256 fingerprint.
  *
- * Files under `<home>/etc/pki/`: ca.pem, ca.key, server.pem, server.key (keys 0600, dir 0700).
+ * Files under `<home>/etc/pki/`: ca.pem, ca.key, server.pem, server.key, ticket.key (the TLS
+ * session-ticket secret, ticket-keys.ts) (keys 0600, dir 0700).
  * Not part of this module: which agent a certificate belongs to (the manager store) and TLS.
  */
 import { isIP } from 'node:net';
@@ -14,6 +15,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { MANAGER_CN, fingerprintOf } from './fingerprint.js';
+import { ensureTicketSecret } from './ticket-keys.js';
 
 export { MANAGER_CN, fingerprintOf, normalizeFingerprint } from './fingerprint.js';
 
@@ -38,6 +40,8 @@ export interface ManagerPki {
   readonly server: KeyPairPem;
   /** SHA-256 fingerprint of the CA certificate ("AB:CD:..."). */
   readonly caFingerprint: string;
+  /** The secret the TLS session-ticket keys are derived from (ticket-keys.ts; 64 hex digits). */
+  readonly ticketSecret: string;
 }
 
 /** True when `cert` was signed by `caCert` (both PEM). */
@@ -193,9 +197,12 @@ export function writePair(dir: string, base: string, pair: KeyPairPem): void {
   writeFileSync(join(dir, `${base}.pem`), pair.cert, { mode: 0o644 });
 }
 
+/** The ticket secret's file name in the PKI directory. */
+export const TICKET_SECRET_FILE = 'ticket.key';
+
 /**
- * Loads the manager's PKI from `dir`, creating the CA and the server certificate when missing
- * (a new CA also gets a new server certificate).
+ * Loads the manager's PKI from `dir`, creating the CA, the server certificate and the ticket secret
+ * when missing (a new CA also gets a new server certificate).
  */
 export async function ensureManagerPki(dir: string, now: number, listenHost?: string): Promise<ManagerPki> {
   let ca = readPair(dir, 'ca');
@@ -210,5 +217,6 @@ export async function ensureManagerPki(dir: string, now: number, listenHost?: st
     server = await issueCert(ca, { cn: MANAGER_CN, usage: 'server', dnsNames }, now);
     writePair(dir, 'server', server);
   }
-  return { ca, server, caFingerprint: fingerprintOf(ca.cert) };
+  const ticketSecret = ensureTicketSecret(join(dir, TICKET_SECRET_FILE));
+  return { ca, server, caFingerprint: fingerprintOf(ca.cert), ticketSecret };
 }
