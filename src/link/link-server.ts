@@ -20,13 +20,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { WebSocketServer, type WebSocket } from 'ws';
-import {
-  LINK_MAX_FRAME_BYTES,
-  LINK_PATH,
-  LinkClose,
-  encodeFrame,
-  parseAgentFrame,
-} from '../protocol/link.js';
+import { LINK_MAX_FRAME_BYTES, LINK_PATH, LinkClose, parseAgentFrame } from '../protocol/link.js';
+import { frameTexts } from '../protocol/link-pack.js';
 import type { AgentSession } from '../manager/agent-sessions.js';
 import type { LinkHandler } from '../manager/link-handler.js';
 import type { ManagerApiHandle } from '../manager/manager-service.js';
@@ -228,7 +223,9 @@ function attach(ws: WebSocket, agentId: string, a: UpgradeArgs): void {
   const session: AgentSession = {
     address: a.req.socket.remoteAddress ?? 'unknown',
     send: (frame) => {
-      ws.send(encodeFrame(frame));
+      for (const text of frameTexts(frame)) {
+        ws.send(text);
+      }
     },
     close: (code, reason) => {
       ws.close(code, reason);

@@ -9,7 +9,7 @@
  */
 import { nextOrderState, type OrderEvent } from '../core/orders/order-state.js';
 import type { OrderUpdate, OrderUpdateOf, StoredOrder } from '../core/orders/manager-store.js';
-import type { ExecutionItem } from '../protocol/link.js';
+import { withDeleteMessage, type ExecutionItem } from '../protocol/link.js';
 import type { ManagerContext } from './manager-context.js';
 
 export type Report =
@@ -104,7 +104,7 @@ class ReportRun {
     const { ctx, agentId, now } = this;
     const rec = frame.record;
     if (frame.active !== null) {
-      const put = { ...frame.active, agentId };
+      const put = { ...withDeleteMessage(frame.active), agentId };
       await ctx.store.putActive(put, now);
       ctx.emit({ type: 'active', agentId, put: { ...put, reportedAt: now } });
     } else if (rec.key !== undefined) {
