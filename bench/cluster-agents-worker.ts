@@ -7,21 +7,26 @@
  * Several managers, as a real agent (src/link/agent-connector.ts): agent i of the fleet lists the
  * nodes starting at node (i mod NODES), the other two in alternating order (so a dead node's
  * agents spread over the survivors); after a close it dials the next address after the same
- * full-jitter delay (src/link/backoff.ts, round 0: < 1 s), growing per full round of failures.
+ * full-jitter delay (src/link/backoff.ts, round 0: < 1 s), growing per full round of failures,
+ * offering the last TLS session ticket it got (resumption on any node, as the real agent does;
+ * RIPOSTE_BENCH_TLS_RESUME=0 dials without, for an A/B).
  *
  * argv[2]: JSON {enrollPort, ports, password, ca, count, first, prefix}. stdout lines:
  * "enrolled", "connected IDS" (JSON agent ids), "tag-done TAG" once every agent of this process
  * got an order whose alert id is TAG, "settled N" answering "settle N" on stdin (N = a request
  * number) once no order arrived for 500 ms, and "report JSON" answering "report" on stdin:
- * {arrivals: {TAG: [arrivalMs...]}, failovers: [[closedAtMs, welcomedAtMs, node]...], orders}
+ * {arrivals: {TAG: [arrivalMs...]}, failovers: [[closedAtMs, welcomedAtMs, node, resumed]...], orders}
  * (times are performance.timeOrigin + performance.now()). "exit" on stdin, or stdin closing, ends it.
  */
 import { Agent as HttpsAgent, request } from 'node:https';
 import { performance } from 'node:perf_hooks';
-import { createSecureContext, type ConnectionOptions, type SecureContext } from 'node:tls';
+import { createSecureContext, type ConnectionOptions, type SecureContext, type TLSSocket } from 'node:tls';
 import WebSocket from 'ws';
 import { encodeFrame, parseManagerFrame } from '../src/protocol/link.js';
 import { backoffDelay } from '../src/link/backoff.js';
+import { ticketKeepingConnect } from '../src/link/agent-connector.js';
+
+const RESUME = process.env['RIPOSTE_BENCH_TLS_RESUME'] !== '0';
 
 interface Args {
   readonly enrollPort: number;
@@ -48,6 +53,8 @@ interface Agent {
    */
   readonly tls: SecureContext;
   readonly order: readonly number[];
+  /** The last TLS session ticket received (offered on the next dial). */
+  session: Buffer | undefined;
   attempt: number;
   node: number;
   lastSeq: number;
@@ -58,7 +65,8 @@ interface Agent {
 const args = JSON.parse(process.argv[2] ?? '{}') as Args;
 const now = (): number => performance.timeOrigin + performance.now();
 const arrivals = new Map<string, number[]>();
-const failovers: [number, number, number][] = [];
+/** [closedAtMs, welcomedAtMs, node, 1 when the TLS session was resumed else 0]. */
+const failovers: [number, number, number, number][] = [];
 let orders = 0;
 let lastArrival = 0;
 let stopping = false;
@@ -125,10 +133,27 @@ function dial(a: Agent): Promise<void> {
   const port = args.ports[a.order[a.node % a.order.length] ?? 0] ?? 0;
   const options: WebSocket.ClientOptions & ConnectionOptions = { secureContext: a.tls };
   (options as ConnectionOptions).checkServerIdentity = () => undefined;
+  let socket: TLSSocket | undefined;
+  if (RESUME) {
+    if (a.session !== undefined) {
+      options.session = a.session;
+    }
+    const connect = ticketKeepingConnect((s) => {
+      a.session = s;
+    });
+    options.createConnection = ((o: ConnectionOptions) => {
+      socket = connect(o);
+      return socket;
+    }) as unknown as WebSocket.ClientOptions['createConnection'];
+  }
   const ws = new WebSocket(`wss://127.0.0.1:${port}/link`, options);
   a.ws = ws;
   return new Promise((resolve, reject) => {
     let welcomed = false;
+    let resumed = 0;
+    ws.on('upgrade', () => {
+      resumed = socket?.isSessionReused() === true ? 1 : 0;
+    });
     ws.on('open', () => {
       ws.send(encodeFrame({ type: 'hello', version: 'bench', lastOrderSeq: a.lastSeq, disabled: false }));
     });
@@ -143,7 +168,7 @@ function dial(a: Agent): Promise<void> {
         a.attempt = 0;
         ws.send(encodeFrame({ type: 'active-list', items: [] }));
         if (a.closedAt !== undefined) {
-          failovers.push([a.closedAt, now(), a.order[a.node % a.order.length] ?? -1]);
+          failovers.push([a.closedAt, now(), a.order[a.node % a.order.length] ?? -1, resumed]);
           a.closedAt = undefined;
         }
         resolve();
@@ -210,6 +235,7 @@ async function main(): Promise<void> {
     creds: c,
     tls: createSecureContext({ ca: args.ca, cert: c.cert, key: c.key }),
     order: nodeOrder(i),
+    session: undefined,
     attempt: 0,
     node: 0,
     lastSeq: 0,

@@ -44,30 +44,40 @@ export interface OrderBus {
   close(): Promise<void>;
 }
 
-/** Wire form of one batch: the sender's node id (to skip its own messages) and the orders. */
-interface WireBatch {
-  readonly n: string;
-  /** [agentId, seq, kind ("a" add | "r" revert), payload?] */
-  readonly o: readonly (readonly [string, number, 'a' | 'r', string?])[];
+/**
+ * Wire form of one batch: a one-line JSON header, a newline, then the payloads back to back as
+ * they are (not escaped into the JSON):
+ *
+ *     {"n":"<sender node id>","o":[[agentId, seq, "a"|"r", payloadLength?], ...]}\n<payload><payload>...
+ *
+ * `payloadLength` is in UTF-16 code units (JS string length); absent: no payload. A receiver
+ * parses only the small header and slices the payloads out, instead of parsing (and the sender
+ * escaping) every payload inside a JSON document: each node decodes every other node's batches.
+ * JSON.stringify never writes a raw newline, so the first newline ends the header.
+ */
+function headerItem(x: BusOrder): string {
+  const kind = x.kind === 'add' ? 'a' : 'r';
+  return JSON.stringify(
+    x.payload === undefined ? [x.agentId, x.seq, kind] : [x.agentId, x.seq, kind, x.payload.length],
+  );
 }
+
+function headerStart(node: string): string {
+  return `{"n":${JSON.stringify(node)},"o":[`;
+}
+
+const HEADER_END = ']}\n';
 
 export function encodeBatch(node: string, orders: readonly BusOrder[]): string {
-  const batch: WireBatch = {
-    n: node,
-    o: orders.map((x) =>
-      x.payload === undefined
-        ? [x.agentId, x.seq, x.kind === 'add' ? 'a' : 'r']
-        : [x.agentId, x.seq, x.kind === 'add' ? 'a' : 'r', x.payload],
-    ),
-  };
-  return JSON.stringify(batch);
+  const payloads = orders.flatMap((x) => (x.payload === undefined ? [] : [x.payload]));
+  return headerStart(node) + orders.map(headerItem).join(',') + HEADER_END + payloads.join('');
 }
 
-/** Decodes a batch; undefined when malformed or sent by `self`. */
-export function decodeBatch(text: string, self: string): BusOrder[] | undefined {
+/** The header's items when it is well formed and not sent by `self`. */
+function headerItems(header: string, self: string): unknown[] | undefined {
   let v: unknown;
   try {
-    v = JSON.parse(text);
+    v = JSON.parse(header);
   } catch {
     return undefined;
   }
@@ -75,50 +85,89 @@ export function decodeBatch(text: string, self: string): BusOrder[] | undefined 
     return undefined;
   }
   const { n, o } = v as { n?: unknown; o?: unknown };
-  if (typeof n !== 'string' || n === self || !Array.isArray(o)) {
-    return undefined;
-  }
-  return (o as unknown[]).map(decodeItem).filter((x): x is BusOrder => x !== undefined);
+  return typeof n !== 'string' || n === self || !Array.isArray(o) ? undefined : (o as unknown[]);
 }
 
-function decodeItem(item: unknown): BusOrder | undefined {
+/** Decodes a batch; undefined when malformed or sent by `self`. */
+export function decodeBatch(text: string, self: string): BusOrder[] | undefined {
+  const end = text.indexOf('\n');
+  const items = end < 0 ? undefined : headerItems(text.slice(0, end), self);
+  if (items === undefined) {
+    return undefined;
+  }
+  const out: BusOrder[] = [];
+  let at = end + 1;
+  for (const item of items) {
+    const order = decodeItem(item, text, at);
+    if (order === undefined) {
+      return undefined;
+    }
+    at += order.payload?.length ?? 0;
+    out.push(order);
+  }
+  return at === text.length ? out : undefined;
+}
+
+function decodeItem(item: unknown, text: string, at: number): BusOrder | undefined {
   if (!Array.isArray(item)) {
     return undefined;
   }
-  const [agentId, seq, kind, payload] = item as unknown[];
+  const [agentId, seq, kind, length] = item as unknown[];
   if (typeof agentId !== 'string' || typeof seq !== 'number' || (kind !== 'a' && kind !== 'r')) {
     return undefined;
   }
   const k: OrderKind = kind === 'a' ? 'add' : 'revert';
-  return typeof payload === 'string' ? { agentId, seq, kind: k, payload } : { agentId, seq, kind: k };
+  if (length === undefined) {
+    return { agentId, seq, kind: k };
+  }
+  if (
+    typeof length !== 'number' ||
+    !Number.isSafeInteger(length) ||
+    length < 0 ||
+    at + length > text.length
+  ) {
+    return undefined;
+  }
+  return { agentId, seq, kind: k, payload: text.slice(at, at + length) };
 }
 
 /**
- * Splits orders into encoded batches of at most `maxBytes` each; an order whose payload alone
- * does not fit is sent without it (the receiver reads the store).
+ * Splits orders into encoded batches of at most `maxBytes` (UTF-8) each; an order whose payload
+ * alone does not fit is sent without it (the receiver reads the store).
  */
 export function packBatches(node: string, orders: readonly BusOrder[], maxBytes: number): string[] {
   const out: string[] = [];
-  let current: BusOrder[] = [];
-  let size = encodeBatch(node, []).length;
-  const overhead = size;
+  const overhead = Buffer.byteLength(headerStart(node)) + HEADER_END.length;
+  let items: string[] = [];
+  let payloads: string[] = [];
+  let size = overhead;
+  const emit = (): void => {
+    out.push(headerStart(node) + items.join(',') + HEADER_END + payloads.join(''));
+    items = [];
+    payloads = [];
+    size = overhead;
+  };
   for (const order of orders) {
-    let item = order;
-    let itemSize = Buffer.byteLength(encodeBatch(node, [item])) - overhead + 1;
+    let item = headerItem(order);
+    let payload = order.payload;
+    // + 1: the comma before the item (one too many for the first: a margin).
+    let itemSize = Buffer.byteLength(item) + 1 + (payload === undefined ? 0 : Buffer.byteLength(payload));
     if (overhead + itemSize > maxBytes) {
-      item = { agentId: order.agentId, seq: order.seq, kind: order.kind };
-      itemSize = Buffer.byteLength(encodeBatch(node, [item])) - overhead + 1;
+      payload = undefined;
+      item = headerItem({ agentId: order.agentId, seq: order.seq, kind: order.kind });
+      itemSize = Buffer.byteLength(item) + 1;
     }
-    if (current.length > 0 && size + itemSize > maxBytes) {
-      out.push(encodeBatch(node, current));
-      current = [];
-      size = overhead;
+    if (items.length > 0 && size + itemSize > maxBytes) {
+      emit();
     }
-    current.push(item);
+    items.push(item);
+    if (payload !== undefined) {
+      payloads.push(payload);
+    }
     size += itemSize;
   }
-  if (current.length > 0) {
-    out.push(encodeBatch(node, current));
+  if (items.length > 0) {
+    emit();
   }
   return out;
 }

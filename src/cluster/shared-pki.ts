@@ -6,6 +6,9 @@
  * connect to any node; a password or token enrolls through any node; agent ids and certificate
  * fingerprints are in the shared store.
  *
+ * The TLS session-ticket secret (src/pki/ticket-keys.ts) is shared the same way, so an agent
+ * resumes its TLS session on whichever node it fails over to.
+ *
  * The first node to start publishes its CA (an existing single-node CA is kept: moving a manager
  * to PostgreSQL keeps its agents' trust) and password; later nodes adopt them, replacing their own
  * (their server certificate is then reissued). Callers run this under the cluster's start-up lock
@@ -17,11 +20,13 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
-import { createCa, writePair } from '../pki/pki.js';
+import { TICKET_SECRET_FILE, createCa, writePair } from '../pki/pki.js';
+import { isTicketSecret, newTicketSecret, writeTicketSecret } from '../pki/ticket-keys.js';
 
 export const CA_CERT_SETTING = 'cluster_ca_cert';
 export const CA_KEY_SETTING = 'cluster_ca_key';
 export const ENROLL_PASSWORD_SETTING = 'cluster_enroll_password';
+export const TICKET_SECRET_SETTING = 'cluster_tls_ticket_secret';
 
 /** The two store calls used (sync or async adapters alike). */
 export interface SettingsStore {
@@ -82,6 +87,24 @@ async function syncPassword(store: SettingsStore, passwordFile: string): Promise
   await store.setSetting(ENROLL_PASSWORD_SETTING, value);
 }
 
+/** Mirrors the shared ticket secret into `<pkiDir>/ticket.key` (publishing this node's, or a new one). */
+async function syncTicketSecret(store: SettingsStore, pkiDir: string): Promise<void> {
+  const file = join(pkiDir, TICKET_SECRET_FILE);
+  const shared = await store.getSetting(TICKET_SECRET_SETTING);
+  const local = readIf(file)?.trim();
+  if (shared !== undefined && isTicketSecret(shared)) {
+    if (shared !== local) {
+      writeTicketSecret(file, shared);
+    }
+    return;
+  }
+  const value = local !== undefined && isTicketSecret(local) ? local : newTicketSecret();
+  if (value !== local) {
+    writeTicketSecret(file, value);
+  }
+  await store.setSetting(TICKET_SECRET_SETTING, value);
+}
+
 /** Makes this node's CA files and enrollment password the cluster's. Run under the start-up lock. */
 export async function syncSharedEnrollment(
   store: SettingsStore,
@@ -91,5 +114,6 @@ export async function syncSharedEnrollment(
 ): Promise<'adopted' | 'published' | 'same'> {
   const ca = await syncCa(store, pkiDir, now);
   await syncPassword(store, passwordFile);
+  await syncTicketSecret(store, pkiDir);
   return ca;
 }

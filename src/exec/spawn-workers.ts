@@ -6,7 +6,8 @@
  * exchanges small messages. That keeps intake, decisions and the API responsive
  * during a burst of custom scripts (spawn costs ~3 ms of synchronous work per child).
  *
- * - Each start goes to the worker with the fewest live children.
+ * - Each start goes to the worker with the fewest live children; a worker is added (up to the
+ *   pool's size) only when none is idle.
  * - Workers are unref'd while idle: an idle pool never keeps the process alive.
  * - A worker that dies (it should not: it only relays) ends its pending runs as spawn errors and is
  *   replaced on the next start.
@@ -226,8 +227,9 @@ export class SpawnWorkerPool {
     await Promise.all(workers.map((w) => w.terminate()));
   }
 
+  /** The least loaded worker; a new one only while none is idle (a worker takes ~50 ms to start). */
   private pick(): SpawnWorker {
-    if (this.workers.length < Math.max(1, this.size)) {
+    if (this.workers.length < Math.max(1, this.size) && !this.workers.some((w) => w.load === 0)) {
       const w = new SpawnWorker((dead) => {
         const i = this.workers.indexOf(dead);
         if (i >= 0) {

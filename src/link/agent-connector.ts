@@ -11,18 +11,24 @@
  * node costs one quick refused dial (at most `minBackoffMs` of jitter) before the next node is
  * tried. Whatever was queued for the agent is in the shared store and sent on its hello.
  *
+ * TLS session resumption: the agent keeps the last session ticket a manager gave it and offers it
+ * on its next dial, to any address (the nodes of a cluster share their ticket keys,
+ * src/pki/ticket-keys.ts): a failover then costs a resumed handshake instead of a full one. A ticket
+ * no node accepts (expired, another cluster) just means a full handshake.
+ *
  * The protocol itself lives in agent-link-session.ts; this file is transport only.
  */
-import type { ConnectionOptions, PeerCertificate } from 'node:tls';
+import {
+  connect as tlsConnect,
+  type ConnectionOptions,
+  type PeerCertificate,
+  type TLSSocket,
+} from 'node:tls';
+import { isIP } from 'node:net';
 import WebSocket from 'ws';
 import type { AgentRuntime } from '../agent/agent-runtime.js';
-import {
-  LINK_MAX_FRAME_BYTES,
-  LINK_PATH,
-  LinkClose,
-  encodeFrame,
-  parseManagerFrame,
-} from '../protocol/link.js';
+import { LINK_MAX_FRAME_BYTES, LINK_PATH, LinkClose, parseManagerFrame } from '../protocol/link.js';
+import { frameTexts } from '../protocol/link-pack.js';
 import { readAgentCredentials, readAgentLinkConfig, type AgentCredentials } from './agent-link-config.js';
 import { AgentLinkSession } from './agent-link-session.js';
 import { installArConf } from './install-ar-conf.js';
@@ -51,6 +57,28 @@ export interface AgentConnector {
   notifyExecution(executionId: number): void;
   isConnected(): boolean;
   stop(): Promise<void>;
+}
+
+/** ws's masking key generator: all zero (see the dial options). */
+function zeroMask(mask: Buffer): void {
+  mask.fill(0);
+}
+
+/**
+ * ws's own TLS dial (servername as ws sets it: none for an IP literal), keeping every session
+ * ticket the manager sends (`keep`).
+ */
+export function ticketKeepingConnect(keep: (session: Buffer) => void): (o: ConnectionOptions) => TLSSocket {
+  return (o) => {
+    const host = o.host ?? '';
+    const socket = tlsConnect({
+      ...o,
+      path: undefined,
+      ...(o.servername === undefined ? { servername: isIP(host) === 0 ? host : '' } : {}),
+    } as ConnectionOptions);
+    socket.on('session', keep);
+    return socket;
+  };
 }
 
 function checkManagerIdentity(_host: string, cert: PeerCertificate): Error | undefined {
@@ -126,6 +154,8 @@ class Dialer {
   private stopped = false;
   private retry: NodeJS.Timeout | undefined;
   private liveness: NodeJS.Timeout | undefined;
+  /** The last TLS session ticket received, offered on the next dial (resumption). */
+  private tlsSession: Buffer | undefined;
 
   constructor(private readonly p: DialerParts) {}
 
@@ -145,7 +175,16 @@ class Dialer {
       key: this.p.creds.key,
       maxPayload: LINK_MAX_FRAME_BYTES,
       handshakeTimeout: 10_000,
+      // A zero masking key: ws then skips masking here and unmasking on the manager (two passes over
+      // every byte sent, ~22 MB for a burst's reports). Masking protects plaintext proxies from
+      // frames a browser script crafted; inside this mutually authenticated TLS link none sees them.
+      generateMask: zeroMask,
+      ...(this.tlsSession !== undefined ? { session: this.tlsSession } : {}),
     };
+    // ws calls createConnection with its TLS options for an https URL (typed as net's by ws).
+    options.createConnection = ticketKeepingConnect((session) => {
+      this.tlsSession = session;
+    }) as unknown as WebSocket.ClientOptions['createConnection'];
     // ws passes TLS options through to tls.connect, whose checkServerIdentity returns Error | undefined
     // (ws's own typing of that callback is wrong), so it is set on the TLS side of the type.
     (options as ConnectionOptions).checkServerIdentity = checkManagerIdentity;
@@ -160,7 +199,9 @@ class Dialer {
       this.p.runtime.log.info(`Connected to the manager at ${url}.`);
       this.touch(ws);
       this.p.session.connected((frame) => {
-        ws.send(encodeFrame(frame));
+        for (const text of frameTexts(frame)) {
+          ws.send(text);
+        }
       });
     });
     ws.on('ping', () => {

@@ -16,6 +16,7 @@
  */
 import type { AgentStore } from '../core/execd/agent-store.js';
 import type { AgentFrame, ExecutionItem, ManagerFrame, OrderFrame } from '../protocol/link.js';
+import { reportedActive } from '../protocol/link-records.js';
 import { ackFrames, executionFrames } from '../protocol/link-pack.js';
 import type { Execd } from '../agent/execd/execd.js';
 import type { DaemonLog } from '../log/daemon-log.js';
@@ -54,6 +55,8 @@ export class AgentLinkSession {
   private welcomed = false;
   /** The manager's welcome offered `acks` / `executions` batch frames. */
   private batches = false;
+  /** The manager's welcome said it rebuilds left-out delete messages (reportedActive). */
+  private derivedDeletes = false;
   /** What to report next. */
   private readonly reports = new ReportCursor();
   /**
@@ -101,6 +104,7 @@ export class AgentLinkSession {
       );
       this.welcomed = true;
       this.batches = frame.batches === true;
+      this.derivedDeletes = frame.derivedDeletes === true;
       this.deps.installArConf(frame.arConf);
       this.ready = true;
       this.send?.({ type: 'active-list', items: this.deps.execd.listActive() });
@@ -372,7 +376,8 @@ export class AgentLinkSession {
     const items: ExecutionItem[] = ended.map(({ record, active }) => {
       const seq = this.orderSeqOf.get(record.id);
       this.orderSeqOf.delete(record.id);
-      return { record, active, ...(seq !== undefined ? { seq } : {}) };
+      const reported = active !== null && this.derivedDeletes ? reportedActive(active) : active;
+      return { record, active: reported, ...(seq !== undefined ? { seq } : {}) };
     });
     if (items.length === 0) {
       return;

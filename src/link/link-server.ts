@@ -6,7 +6,10 @@
  * TLS: the server certificate chain is issued by the manager's CA; client certificates are
  * requested but optional at the TLS layer (API clients have none). The `/link` upgrade requires a
  * client certificate that verifies against the CA (else HTTP 401) and whose fingerprint maps to an
- * enrolled, non-removed agent (else the socket is closed with 4403 and a reason).
+ * enrolled, non-removed agent (else the socket is closed with 4403 and a reason). Session tickets
+ * are encrypted with keys every node of a cluster derives alike (src/pki/ticket-keys.ts), so an
+ * agent resumes its TLS session on any node; a resumed session carries the client certificate and
+ * goes through the same checks.
  *
  * Heartbeats: a ping every `heartbeatMs`; a connection without a pong for `deadAfterMs` is
  * terminated. Malformed frames close the connection with 4400; oversized ones with 1009 (ws).
@@ -17,18 +20,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { WebSocketServer, type WebSocket } from 'ws';
-import {
-  LINK_MAX_FRAME_BYTES,
-  LINK_PATH,
-  LinkClose,
-  encodeFrame,
-  parseAgentFrame,
-} from '../protocol/link.js';
+import { LINK_MAX_FRAME_BYTES, LINK_PATH, LinkClose, parseAgentFrame } from '../protocol/link.js';
+import { frameTexts } from '../protocol/link-pack.js';
 import type { AgentSession } from '../manager/agent-sessions.js';
 import type { LinkHandler } from '../manager/link-handler.js';
 import type { ManagerApiHandle } from '../manager/manager-service.js';
 import { handleEnroll, isEnrollRequest, type Enroll } from './enroll-route.js';
 import type { ManagerPki } from '../pki/pki.js';
+import { TICKET_LIFETIME_S, sessionIdContextOf, ticketEpoch, ticketKeysAt } from '../pki/ticket-keys.js';
 
 export interface LinkServerOptions {
   readonly pki: ManagerPki;
@@ -72,6 +71,9 @@ export function createLinkServer(opts: LinkServerOptions): LinkServer {
       requestCert: true,
       rejectUnauthorized: false,
       minVersion: 'TLSv1.2',
+      ticketKeys: ticketKeysAt(opts.pki.ticketSecret, Date.now()),
+      sessionTimeout: TICKET_LIFETIME_S,
+      sessionIdContext: sessionIdContextOf(opts.pki.ca.cert),
     },
     (req: IncomingMessage, res: ServerResponse) => {
       if (api !== undefined) {
@@ -89,6 +91,7 @@ export function createLinkServer(opts: LinkServerOptions): LinkServer {
     onUpgrade({ req, socket, head, wss, handler: opts.handler, live });
   });
   const timer = startHeartbeat(live, opts.heartbeatMs ?? 10_000, opts.deadAfterMs ?? 30_000);
+  const rotation = rotateTicketKeys(server, opts.pki.ticketSecret);
   return {
     server,
     setApi(a) {
@@ -97,6 +100,7 @@ export function createLinkServer(opts: LinkServerOptions): LinkServer {
     listen: (host, port) => listen(server, host, port),
     async close() {
       clearInterval(timer);
+      clearInterval(rotation);
       // Every session's close handler runs before this resolves (the caller closes the store next).
       await Promise.all([...live.keys()].map(closeSocket));
       wss.close();
@@ -148,6 +152,20 @@ function startHeartbeat(live: Map<WebSocket, Live>, everyMs: number, deadAfterMs
       }
     }
   }, everyMs);
+  timer.unref();
+  return timer;
+}
+
+/** Switches to the next epoch's ticket keys when it starts (checked every minute). */
+function rotateTicketKeys(server: Server, secret: string): NodeJS.Timeout {
+  let epoch = ticketEpoch(Date.now());
+  const timer = setInterval(() => {
+    const now = Date.now();
+    if (ticketEpoch(now) !== epoch) {
+      epoch = ticketEpoch(now);
+      server.setTicketKeys(ticketKeysAt(secret, now));
+    }
+  }, 60_000);
   timer.unref();
   return timer;
 }
@@ -205,7 +223,9 @@ function attach(ws: WebSocket, agentId: string, a: UpgradeArgs): void {
   const session: AgentSession = {
     address: a.req.socket.remoteAddress ?? 'unknown',
     send: (frame) => {
-      ws.send(encodeFrame(frame));
+      for (const text of frameTexts(frame)) {
+        ws.send(text);
+      }
     },
     close: (code, reason) => {
       ws.close(code, reason);

@@ -8,7 +8,9 @@
  * crash before the commit loses nothing (the lines are read again); after it, none is read twice.
  */
 import { planAlert } from '../core/match/plan-responses.js';
+import { performance } from 'node:perf_hooks';
 import type { KnownAgent } from '../core/match/decision.js';
+import type { AgentPresence } from '../core/orders/manager-store.js';
 import { parseAlertLine, type AlertView } from '../protocol/alert.js';
 import { recordRejection } from '../protocol/input-rejections.js';
 import { LOCAL_AGENT_ID, type ManagerContext } from './manager-context.js';
@@ -22,11 +24,57 @@ const MAX_ERRORS = 20;
 const MAX_REJECTED = 1000;
 
 /**
+ * How long a cluster node reuses its read of the agents' presence for ingest, ms. A POST of 500
+ * alerts at 5,000 agents would otherwise read (and parse) 5,000 rows, 10 per alert. An alert whose
+ * agent is not in a reused read reads again before it is reported unknown, so an agent enrolled on
+ * another node a moment ago is found; an agent removed on another node within this time may still
+ * get an order queued (it can no longer connect; the order expires), as if the POST came first.
+ */
+export const PRESENCE_REUSE_MS = 1_000;
+
+interface PresenceRead {
+  readonly at: number;
+  readonly rows: Promise<readonly AgentPresence[]>;
+}
+
+const presenceReads = new WeakMap<ManagerContext, PresenceRead>();
+
+/**
+ * The agents' presence rows: on a cluster node a read at most PRESENCE_REUSE_MS old (concurrent
+ * POSTs share one read) unless `fresh`; `reused` says whether it came from before this call.
+ */
+async function presence(
+  ctx: ManagerContext,
+  fresh: boolean,
+): Promise<{ readonly rows: readonly AgentPresence[]; readonly reused: boolean }> {
+  if (ctx.cluster === undefined) {
+    return { rows: await ctx.store.agentPresence(), reused: false };
+  }
+  const at = performance.now();
+  const last = presenceReads.get(ctx);
+  if (!fresh && last !== undefined && at - last.at < PRESENCE_REUSE_MS) {
+    return { rows: await last.rows, reused: true };
+  }
+  const rows = ctx.store.agentPresence();
+  presenceReads.set(ctx, { at, rows });
+  rows.catch(() => {
+    if (presenceReads.get(ctx)?.rows === rows) {
+      presenceReads.delete(ctx); // a failed read is not reused
+    }
+  });
+  return { rows: await rows, reused: false };
+}
+
+/** Forgets the node's reused presence read (this node removed an agent). */
+export function forgetPresence(ctx: ManagerContext): void {
+  presenceReads.delete(ctx);
+}
+
+/**
  * Enrolled, not removed agents (and the local agent 000). `active` = connected now, or seen within
  * the disconnection time (Wazuh's `connection_status = active`), see ManagerContext.
  */
-export async function knownAgents(ctx: ManagerContext): Promise<KnownAgent[]> {
-  const present = await ctx.store.agentPresence();
+function knownFrom(ctx: ManagerContext, present: readonly AgentPresence[]): KnownAgent[] {
   const out: KnownAgent[] = [{ id: LOCAL_AGENT_ID, active: ctx.sessions.isConnected(LOCAL_AGENT_ID) }];
   const since = ctx.now() - ctx.disconnectionTimeMs;
   for (const a of present) {
@@ -36,12 +84,24 @@ export async function knownAgents(ctx: ManagerContext): Promise<KnownAgent[]> {
   return out;
 }
 
+/** {@link knownFrom} a fresh read of the store. */
+export async function knownAgents(ctx: ManagerContext): Promise<KnownAgent[]> {
+  return knownFrom(ctx, await ctx.store.agentPresence());
+}
+
 interface Tally {
   dispatches: number;
-  errors: string[];
+  /** Targets not enrolled (or removed): reported as (1320). */
+  unknown: number;
+  accepted: number;
+  invalid: number;
+  readonly errors: string[];
+  readonly rejected: { line: number; error: string }[];
   readonly reqs: OrderRequest[];
   /** The ids of `agents`, built once per batch (not per alert: O(agents) each at 5,000 agents). */
   readonly known: ReadonlySet<string>;
+  /** Metrics and log lines of the plan, made once it is the one kept (see ingestAlerts). */
+  readonly effects: (() => void)[];
 }
 
 /** Plans one alert and adds its orders to the batch (nothing is written yet). */
@@ -55,12 +115,13 @@ function dispatchAlert(
   const createdAt = ctx.now();
   const plan = planAlert(alert, ctx.config, { agents, singleHost: ctx.singleHost });
   const reqs: OrderRequest[] = [];
+  const errors: string[] = [];
   for (const d of plan.firing) {
     const payload = JSON.stringify(d.message);
     const arName = d.rule.arName;
     for (const agentId of d.targets) {
       if (!known.has(agentId)) {
-        tally.errors.push(`(1320): Agent '${agentId}' not found (AR ${arName}).`);
+        errors.push(`(1320): Agent '${agentId}' not found (AR ${arName}).`);
         continue;
       }
       const alertId = alert.id;
@@ -75,25 +136,64 @@ function dispatchAlert(
       });
     }
   }
+  tally.unknown += errors.length;
+  tally.errors.push(...errors);
   tally.dispatches += plan.firing.length;
   tally.reqs.push(...reqs);
 }
 
-/** Counts a rejected line (metrics), describes it in the summary (capped). */
-function noteRejection(
-  tally: Tally,
-  rejected: { line: number; error: string }[],
-  i: number,
-  error: string,
-): void {
-  recordRejection(
-    'alert',
-    /deeper/.test(error) ? 'too-deep' : /larger/.test(error) ? 'too-large' : 'invalid',
-  );
+/** Counts a rejected line (metrics, once kept), describes it in the summary (capped). */
+function reject(tally: Tally, i: number, error: string): void {
+  tally.invalid++;
+  tally.effects.push(() => {
+    recordRejection(
+      'alert',
+      /deeper/.test(error) ? 'too-deep' : /larger/.test(error) ? 'too-large' : 'invalid',
+    );
+  });
   tally.errors.push(`line ${i + 1}: ${error}`);
-  if (rejected.length < MAX_REJECTED) {
-    rejected.push({ line: i + 1, error });
+  if (tally.rejected.length < MAX_REJECTED) {
+    tally.rejected.push({ line: i + 1, error });
   }
+}
+
+type ParsedLine = ReturnType<typeof parseAlertLine> | undefined;
+
+/** Plans every parsed line against `agents` (no side effect: see Tally.effects). */
+function planLines(ctx: ManagerContext, parsed: readonly ParsedLine[], agents: readonly KnownAgent[]): Tally {
+  const tally: Tally = {
+    dispatches: 0,
+    unknown: 0,
+    accepted: 0,
+    invalid: 0,
+    errors: [],
+    rejected: [],
+    reqs: [],
+    known: new Set(agents.map((a) => a.id)),
+    effects: [],
+  };
+  parsed.forEach((p, i) => {
+    if (p === undefined) {
+      return;
+    }
+    if (!p.ok) {
+      reject(tally, i, p.error);
+      return;
+    }
+    try {
+      dispatchAlert(ctx, p.alert, agents, tally);
+      tally.accepted++;
+      tally.effects.push(() => {
+        ctx.log.debug('alert ingested', { alert: p.alert.id, rule: p.alert.ruleId });
+      });
+    } catch (err) {
+      tally.effects.push(() => {
+        ctx.log.error(`Alert on line ${i + 1} could not be dispatched: ${String(err)}`);
+      });
+      reject(tally, i, 'the alert could not be dispatched (see the manager log)');
+    }
+  });
+  return tally;
 }
 
 /**
@@ -108,33 +208,16 @@ export async function ingestAlerts(
   lines: readonly string[],
   checkpoint?: IngestCheckpoint,
 ): Promise<IngestSummary> {
-  const rejected: { line: number; error: string }[] = [];
-  let accepted = 0;
-  let invalid = 0;
-  const agents = await knownAgents(ctx);
-  const tally: Tally = { dispatches: 0, errors: [], reqs: [], known: new Set(agents.map((a) => a.id)) };
-  const reject = (i: number, error: string): void => {
-    invalid++;
-    noteRejection(tally, rejected, i, error);
-  };
-  lines.forEach((line, i) => {
-    if (line.trim() === '') {
-      return;
-    }
-    const parsed = parseAlertLine(line);
-    if (!parsed.ok) {
-      reject(i, parsed.error);
-      return;
-    }
-    try {
-      dispatchAlert(ctx, parsed.alert, agents, tally);
-      accepted++;
-      ctx.log.debug('alert ingested', { alert: parsed.alert.id, rule: parsed.alert.ruleId });
-    } catch (err) {
-      ctx.log.error(`Alert on line ${i + 1} could not be dispatched: ${String(err)}`);
-      reject(i, 'the alert could not be dispatched (see the manager log)');
-    }
-  });
+  const parsed = lines.map((line) => (line.trim() === '' ? undefined : parseAlertLine(line)));
+  const read = await presence(ctx, false);
+  let tally = planLines(ctx, parsed, knownFrom(ctx, read.rows));
+  if (read.reused && tally.unknown > 0) {
+    // A target missing from a reused read may have been enrolled since: plan on a fresh read.
+    tally = planLines(ctx, parsed, knownFrom(ctx, (await presence(ctx, true)).rows));
+  }
+  for (const effect of tally.effects) {
+    effect();
+  }
   const orders = await queueOrders(
     ctx,
     tally.reqs,
@@ -143,19 +226,19 @@ export async function ingestAlerts(
   for (const o of orders) {
     ctx.emit({ type: 'response-fired', command: o.arName ?? '', agentId: o.agentId });
   }
-  if (accepted > 0) {
-    ctx.emit({ type: 'alert-ingested', count: accepted });
+  if (tally.accepted > 0) {
+    ctx.emit({ type: 'alert-ingested', count: tally.accepted });
   }
   for (const e of tally.errors.slice(0, MAX_ERRORS)) {
     ctx.log.warn(e);
   }
   return {
-    received: lines.filter((l) => l.trim() !== '').length,
-    accepted,
-    invalid,
+    received: parsed.filter((p) => p !== undefined).length,
+    accepted: tally.accepted,
+    invalid: tally.invalid,
     dispatches: tally.dispatches,
     orders: orders.length,
     errors: tally.errors.slice(0, MAX_ERRORS),
-    rejected,
+    rejected: tally.rejected,
   };
 }

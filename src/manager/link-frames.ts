@@ -64,6 +64,7 @@ async function onHellos(ctx: ManagerContext, hellos: readonly Hello[]): Promise<
       lastExecutionId: lastIds[i] ?? 0,
       arConf: ctx.arConf,
       batches: true,
+      derivedDeletes: true,
     });
     ctx.sessions.markReady(h.agentId, (byAgent.get(h.agentId) ?? []).map(frameOf));
   });

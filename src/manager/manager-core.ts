@@ -9,7 +9,7 @@ import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
 import { LinkClose } from '../protocol/link.js';
 import type { AgentRecord } from '../core/orders/manager-store.js';
 import type { Enrollment } from './enrollment.js';
-import { ingestAlerts, knownAgents } from './ingest-alerts.js';
+import { forgetPresence, ingestAlerts, knownAgents } from './ingest-alerts.js';
 import { planAlert } from '../core/match/plan-responses.js';
 import { parseAlertLine } from '../protocol/alert.js';
 import { LOCAL_AGENT_ID, type ManagerContext } from './manager-context.js';
@@ -71,6 +71,18 @@ export interface ManagerCoreParts {
   readonly startedAt: number;
 }
 
+/** Marks the agent removed, closes its link; this node's next ingest no longer targets it. */
+async function removeAgent(ctx: ManagerContext, id: string): Promise<void> {
+  const a = id === LOCAL_AGENT_ID ? undefined : await ctx.store.getAgent(id);
+  if (a === undefined) {
+    throw new RiposteError(ErrorCode.AGENT_NOT_FOUND, `Agent "${id}" does not exist`);
+  }
+  await ctx.store.markAgentRemoved(id, ctx.now());
+  forgetPresence(ctx);
+  ctx.sessions.close(id, LinkClose.FORBIDDEN, 'agent removed');
+  ctx.log.info(`Agent ${id} ("${a.name}") removed.`);
+}
+
 /** Builds the service. `parts.listeners` receives every event `ctx.emit` publishes. */
 export function createManagerService(parts: ManagerCoreParts): ManagerService {
   const { ctx, enrollment, listeners } = parts;
@@ -94,15 +106,7 @@ export function createManagerService(parts: ManagerCoreParts): ManagerService {
     getAgent,
     addEnrollmentToken: async (name, ttlMs) => enrolling(enrollment).addToken(name, ttlMs),
     enroll: async (req, peer) => enrolling(enrollment).enroll(req, peer),
-    async removeAgent(id) {
-      const a = id === LOCAL_AGENT_ID ? undefined : await ctx.store.getAgent(id);
-      if (a === undefined) {
-        throw new RiposteError(ErrorCode.AGENT_NOT_FOUND, `Agent "${id}" does not exist`);
-      }
-      await ctx.store.markAgentRemoved(id, ctx.now());
-      ctx.sessions.close(id, LinkClose.FORBIDDEN, 'agent removed');
-      ctx.log.info(`Agent ${id} ("${a.name}") removed.`);
-    },
+    removeAgent: (id) => removeAgent(ctx, id),
     listActive: async (f) => (await ctx.store.listActive(f.agentId)).filter((a) => matchesActive(a, f)),
     revert: (key, agentId) => revertKey(ctx, key, agentId),
     run: (req) => runCommand(ctx, req),

@@ -81,11 +81,61 @@ export function capText(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max)}... [cut at ${max} of ${text.length} chars]`;
 }
 
-function hasActiveShape(v: Obj): boolean {
-  const strings = ['key', 'arName', 'program', 'deleteMessage', 'addMessage', 'agentId'];
+/**
+ * An active response as an execution report carries it: `deleteMessage` may be left out when it is
+ * the add message with only its command made "delete" (see deleteLineOf), which is what execd
+ * stores for every add it prepares; the manager then rebuilds it (withDeleteMessage).
+ */
+export type ReportedActive = Omit<ActiveResponse, 'deleteMessage'> & {
+  readonly deleteMessage?: string | undefined;
+};
+
+const ADD_PAIR = '"command":"add"';
+
+/**
+ * The delete line of an add line (JSON text of an AR message whose command is "add"): the same
+ * text with only that command made "delete", or undefined when the pair `"command":"add"` does
+ * not occur exactly once (then it is not known to be the top-level one). Exact when it occurs
+ * once: its quotes are not escaped, so it is not inside a string, and the top-level pair is there.
+ */
+export function deleteLineOf(addLine: string): string | undefined {
+  const at = addLine.indexOf(ADD_PAIR);
+  if (at < 0 || addLine.includes(ADD_PAIR, at + ADD_PAIR.length)) {
+    return undefined;
+  }
+  return `${addLine.slice(0, at)}"command":"delete"${addLine.slice(at + ADD_PAIR.length)}`;
+}
+
+/**
+ * `a` as a report may carry it: without its delete message (undefined, which JSON leaves out) when
+ * deleteLineOf rebuilds it.
+ */
+export function reportedActive(a: ActiveResponse): ReportedActive {
+  return deleteLineOf(a.addMessage) === a.deleteMessage ? { ...a, deleteMessage: undefined } : a;
+}
+
+/**
+ * A reported active response with its delete message (rebuilt when the report left it out).
+ * @throws Error when it was left out and cannot be rebuilt: no sender (reportedActive) or parser
+ * (toReportedActive) lets such a report through.
+ */
+export function withDeleteMessage(a: ReportedActive): ActiveResponse {
+  if (a.deleteMessage !== undefined) {
+    return { ...a, deleteMessage: a.deleteMessage };
+  }
+  const deleteMessage = deleteLineOf(a.addMessage);
+  if (deleteMessage === undefined) {
+    throw new Error(`active response ${a.key}: no delete message and none can be rebuilt`);
+  }
+  return { ...a, deleteMessage };
+}
+
+function hasActiveShape(v: Obj, deleteOptional = false): boolean {
+  const strings = ['key', 'arName', 'program', 'addMessage', 'agentId'];
   const numbers = ['createdAt', 'addedAt', 'timeoutSec', 'expiresAt', 'repeatCount'];
   return (
     strings.every((k) => typeof v[k] === 'string') &&
+    (typeof v['deleteMessage'] === 'string' || (deleteOptional && v['deleteMessage'] === undefined)) &&
     numbers.every((k) => typeof v[k] === 'number' && Number.isFinite(v[k])) &&
     optStr(v['alertId']) &&
     optNum(v['ruleId']) &&
@@ -96,14 +146,34 @@ function hasActiveShape(v: Obj): boolean {
 
 /** Validates an active response received on the link (optional fields may be absent or null). */
 export function toActiveResponse(v: unknown): ActiveResponse | undefined {
-  if (!isObj(v) || !hasActiveShape(v) || !withinCaps(v)) {
+  return isObj(v) && hasActiveShape(v) && withinCaps(v)
+    ? activeOf(v, v['deleteMessage'] as string)
+    : undefined;
+}
+
+/**
+ * Validates an active response of an execution report: as toActiveResponse, but `deleteMessage`
+ * may be left out when deleteLineOf rebuilds it from `addMessage` (else invalid).
+ */
+export function toReportedActive(v: unknown): ReportedActive | undefined {
+  if (!isObj(v) || !hasActiveShape(v, true) || !withinCaps(v)) {
     return undefined;
   }
+  const del = v['deleteMessage'];
+  if (typeof del !== 'string' && deleteLineOf(v['addMessage'] as string) === undefined) {
+    return undefined;
+  }
+  return activeOf(v, typeof del === 'string' ? del : undefined);
+}
+
+function activeOf(v: Obj, deleteMessage: string): ActiveResponse;
+function activeOf(v: Obj, deleteMessage: string | undefined): ReportedActive;
+function activeOf(v: Obj, deleteMessage: string | undefined): ReportedActive {
   return {
     key: v['key'] as string,
     arName: v['arName'] as string,
     program: v['program'] as string,
-    deleteMessage: v['deleteMessage'] as string,
+    ...(deleteMessage !== undefined ? { deleteMessage } : {}),
     addMessage: v['addMessage'] as string,
     agentId: v['agentId'] as string,
     createdAt: v['createdAt'] as number,

@@ -33,10 +33,21 @@ import {
   isSeq,
   toActiveResponse,
   toExecutionRecord,
+  toReportedActive,
   type Obj,
+  type ReportedActive,
 } from './link-records.js';
 
-export { LINK_FIELD_CAPS, capText, toActiveResponse, toExecutionRecord } from './link-records.js';
+export {
+  LINK_FIELD_CAPS,
+  capText,
+  deleteLineOf,
+  reportedActive,
+  toActiveResponse,
+  toExecutionRecord,
+  withDeleteMessage,
+  type ReportedActive,
+} from './link-records.js';
 
 /** Largest accepted frame, in bytes (enforced by ws `maxPayload`). 1 MiB. */
 export const LINK_MAX_FRAME_BYTES = 1024 * 1024;
@@ -77,8 +88,12 @@ export interface ExecutionFrame {
   /** The order seq when the execution came from an order (absent otherwise). */
   readonly seq?: number;
   readonly record: ExecutionRecord;
-  /** The key's active response after this execution; null when it is not (or no longer) active. */
-  readonly active: ActiveResponse | null;
+  /**
+   * The key's active response after this execution; null when it is not (or no longer) active.
+   * Its deleteMessage may be left out (to a manager whose welcome said `derivedDeletes`) when it
+   * is the add message with command "delete" (link-records.ts, deleteLineOf).
+   */
+  readonly active: ReportedActive | null;
 }
 export interface ActiveListFrame {
   readonly type: 'active-list';
@@ -102,6 +117,11 @@ export interface WelcomeFrame {
   readonly arConf: string;
   /** The manager takes `acks` and `executions` batch frames (absent: an older manager). */
   readonly batches?: boolean;
+  /**
+   * The manager rebuilds a reported active response's deleteMessage when the report leaves it out
+   * (absent: an older manager; every report carries it). Halves a report's size.
+   */
+  readonly derivedDeletes?: boolean;
 }
 export interface AddOrderFrame {
   readonly type: 'order';
@@ -142,7 +162,7 @@ function executionItem(v: unknown): ExecutionItem | undefined {
     return undefined;
   }
   const record = toExecutionRecord(v['record']);
-  const active = v['active'] === null ? null : toActiveResponse(v['active']);
+  const active = v['active'] === null ? null : toReportedActive(v['active']);
   const seq = v['seq'];
   if (record === undefined || active === undefined || (seq !== undefined && !isSeq(seq))) {
     return undefined;
@@ -265,7 +285,7 @@ function orderItem(v: unknown): OrderFrame | undefined {
 }
 
 function managerWelcome(v: Obj): FrameResult<ManagerFrame> {
-  const { agentId, lastExecutionId, arConf, batches } = v;
+  const { agentId, lastExecutionId, arConf, batches, derivedDeletes } = v;
   return typeof agentId === 'string' && isSeq(lastExecutionId) && typeof arConf === 'string'
     ? {
         ok: true,
@@ -275,6 +295,7 @@ function managerWelcome(v: Obj): FrameResult<ManagerFrame> {
           lastExecutionId,
           arConf,
           ...(batches === true ? { batches } : {}),
+          ...(derivedDeletes === true ? { derivedDeletes } : {}),
         },
       }
     : fail('invalid welcome frame');

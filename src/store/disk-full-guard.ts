@@ -25,6 +25,8 @@ const READS = new Set([
   'listActive',
   'countActive',
   'listDeadlines',
+  'joinedReapplyKeys',
+  'otherReapplyKeys',
   'getOffenderCount',
   'getExecution',
   'getExecutions',

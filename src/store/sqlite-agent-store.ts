@@ -13,7 +13,10 @@ import type {
   Deadlines,
   ExecutionQuery,
   InterruptedExecution,
+  JoinedReapplyRecords,
+  JoinedReapplySet,
   OrderExecution,
+  ReapplyScope,
   ReapplyRecords,
   ReapplyTarget,
   StartedReapply,
@@ -41,6 +44,7 @@ import {
   type Statements,
 } from './sqlite-statements.js';
 import { inOrderOf, reapplyTarget } from './sqlite-reapply-rows.js';
+import { SqliteJoinedReapply } from './sqlite-joined-reapply.js';
 import {
   AUTO_PRUNE_EVERY,
   DEFAULT_EXECUTION_LIMIT,
@@ -86,6 +90,7 @@ export function openSqliteAgentStore(file: string, opts?: AgentStoreOptions): Ag
  */
 class SqliteAgentStore extends SqliteLinkReads implements AgentStore {
   private readonly startTx: (start: ExecutionStart) => number;
+  private readonly joined: SqliteJoinedReapply;
 
   constructor(
     private readonly db: Database.Database,
@@ -94,6 +99,7 @@ class SqliteAgentStore extends SqliteLinkReads implements AgentStore {
   ) {
     super(st);
     this.startTx = db.transaction((start: ExecutionStart) => this.insertExecution(start));
+    this.joined = new SqliteJoinedReapply(db);
   }
 
   transaction<T>(fn: () => T): T {
@@ -255,6 +261,22 @@ class SqliteAgentStore extends SqliteLinkReads implements AgentStore {
       this.pruneAfterBulk(ids.length);
       return ids;
     });
+  }
+
+  joinedReapplyKeys(scope: ReapplyScope, set: JoinedReapplySet): { count: number; keys: string } {
+    return this.joined.keys(scope, set);
+  }
+
+  recordJoinedReapplies(scope: ReapplyScope, set: JoinedReapplySet, records: JoinedReapplyRecords): number[] {
+    return this.transaction(() => {
+      const ids = this.joined.record(scope, set, records);
+      this.pruneAfterBulk(ids.length);
+      return ids;
+    });
+  }
+
+  otherReapplyKeys(scope: ReapplyScope, sets: readonly JoinedReapplySet[]): string[] {
+    return this.joined.others(scope, sets);
   }
 
   /** Pruning keeps its every-1,000-inserts rhythm after a bulk insert, never removing what it just wrote. */

@@ -48,6 +48,21 @@ test('batches: packed under the size limit, decoded, own batches skipped', () =>
   assert.equal(decodeBatch(batches[0] ?? '', 'node-a'), undefined);
   assert.equal(decodeBatch('{"n":1}', 'node-b'), undefined);
   assert.equal(decodeBatch('not json', 'node-b'), undefined);
+  // Payloads travel as they are after the header: newlines, quotes, multi-byte characters.
+  const odd: BusOrder[] = [
+    { agentId: '001', seq: 1, kind: 'add', payload: '{"a":"line\none \\"q\\" é ✓ 😀"}\n' },
+    { agentId: '002', seq: 2, kind: 'revert' },
+    { agentId: '003', seq: 3, kind: 'revert', payload: '' },
+  ];
+  const [one, ...none] = packBatches('node-a', odd, 7_900);
+  assert.deepEqual(none, []);
+  assert.deepEqual(decodeBatch(one ?? '', 'node-b'), odd);
+  assert.equal(decodeBatch(`${one ?? ''}x`, 'node-b'), undefined, 'a byte past the payloads');
+  assert.equal(decodeBatch((one ?? '').slice(0, -1), 'node-b'), undefined, 'a payload cut short');
+  assert.ok(
+    Buffer.byteLength(packBatches('node-a', [{ ...big, payload: 'é'.repeat(3_999) }], 7_900)[0] ?? '') <=
+      7_900,
+  );
 });
 
 interface Node {

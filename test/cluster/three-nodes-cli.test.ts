@@ -11,7 +11,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
@@ -28,31 +28,27 @@ import {
   type Proc,
 } from '../manager/support/fleet.js';
 import { startPgServer, type PgServer } from './support/pg-server.js';
-
-const CONFIG = `<ossec_config>
-  <command><name>mark</name><executable>mark</executable><timeout_allowed>yes</timeout_allowed></command>
-  <active-response><command>mark</command><location>all</location><rules_id>100003</rules_id><timeout>600</timeout></active-response>
-</ossec_config>
-`;
+import {
+  SentOrders,
+  THREE_NODES_CONFIG,
+  enrollThree,
+  logOf,
+  connects as connectsAt,
+  startOnTheirNodes,
+  type ClusterAgent,
+} from './support/three-nodes.js';
 
 interface Node {
   readonly name: string;
   readonly m: ManagerProc;
 }
 
-interface Agent {
-  readonly id: string;
-  readonly home: string;
-  proc?: Proc;
-}
-
 const root = makeDir('three-nodes-cli');
 const conf = path.join(root, 'ossec.conf');
 let pg: PgServer | undefined;
 const nodes: Node[] = [];
-const agents: Agent[] = [];
-let alertN = 0;
-const sent: string[] = [];
+let agents: ClusterAgent[] = [];
+const orders = new SentOrders();
 
 /** Sends `signal`, then SIGKILL if the process is still there after 15 s; resolves once it exited. */
 async function stopProc(p: Proc, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
@@ -97,16 +93,9 @@ async function startAgentDaemon(home: string): Promise<Proc> {
   return p;
 }
 
-function logOf(home: string): string {
-  const file = path.join(home, 'logs', 'riposte.log');
-  return existsSync(file) ? readFileSync(file, 'utf8') : '';
-}
-
 /** How many times node `n`'s log says agent `id` connected. */
 function connects(n: Node, id: string): number {
-  return logOf(n.m.home)
-    .split('\n')
-    .filter((l) => l.includes(`Agent ${id} connected`)).length;
+  return connectsAt(n.m.home, id);
 }
 
 function tail(text: string, lines = 15): string {
@@ -152,8 +141,7 @@ function nodeAt(i: number): Node {
 
 /** POSTs one rule-100003 alert with a fresh source address to node `n`'s REST API. */
 async function sendAlert(n: Node): Promise<void> {
-  alertN += 1;
-  const ip = `198.51.${Math.floor(alertN / 250)}.${(alertN % 250) + 1}`;
+  const { ip, n: alertN } = orders.next();
   // API tokens live in the shared store: the first node's admin token (and the shared CA) work on
   // every node; only the first node writes var/admin.token.
   const first = nodeAt(0).m;
@@ -168,34 +156,16 @@ async function sendAlert(n: Node): Promise<void> {
     r.status === 202 && body?.accepted === 1 && body.orders === 3,
     `POST /alerts to node ${n.name}: ${r.status} ${JSON.stringify(r.body)} (want 202, one order per agent)`,
   );
-  sent.push(ip);
+  orders.sent(ip);
 }
 
 /** Waits until every agent ran every sent order, then checks each ran exactly once. */
-async function allDelivered(what: string, timeoutMs: number): Promise<void> {
-  const missing = (a: Agent): string[] => {
-    const got = new Set(marks(a.home));
-    return sent.filter((ip) => !got.has(`add ${ip}`));
-  };
-  await waitFor(what, timeoutMs, () => agents.every((a) => missing(a).length === 0) || undefined).catch(
-    (e: unknown) => {
-      const lacks = agents.map((a) => `agent ${a.id} lacks ${missing(a).length}`);
-      throw new Error(`${String(e)}; ${lacks.join(', ')}`);
-    },
-  );
-  for (const a of agents) {
-    const counts = new Map<string, number>();
-    for (const l of marks(a.home)) {
-      counts.set(l, (counts.get(l) ?? 0) + 1);
-    }
-    const twice = [...counts].filter(([, c]) => c > 1).map(([l, c]) => `${l} x${c}`);
-    assert.deepEqual(twice, [], `agent ${a.id} ran an order more than once`);
-    assert.equal(counts.size, sent.length, `agent ${a.id}: one mark per order`);
-  }
+function allDelivered(what: string, timeoutMs: number): Promise<void> {
+  return orders.allDelivered(agents, what, timeoutMs);
 }
 
 before(async () => {
-  writeFileSync(conf, CONFIG);
+  writeFileSync(conf, THREE_NODES_CONFIG);
   pg = await startPgServer();
   const flags = ['--store', pg.url, '--bus', 'postgres', '--no-local-agent'];
   await withTails(async () => {
@@ -203,48 +173,21 @@ before(async () => {
       // startManager: `riposte manager -c CONF --home HOME --listen 127.0.0.1:0 ...flags`.
       nodes.push({ name, m: await startManager(path.join(root, `node-${name}`), conf, flags) });
     }
-    for (let i = 0; i < 3; i += 1) {
-      const home = path.join(root, `agent-${i}`);
-      // Agent i lists node i first: the three agents start on three different nodes.
-      const first = nodeAt(i);
-      const order = [0, 1, 2].map((k) => `127.0.0.1:${nodeAt((i + k) % 3).m.port}`).join(',');
-      const fingerprint = readFileSync(
-        path.join(first.m.home, 'etc', 'pki', 'ca.fingerprint'),
-        'utf8',
-      ).trim();
-      const r = spawnSync(
-        process.execPath,
-        [
-          MAIN,
-          'agent',
-          'enroll',
-          '--manager',
-          order,
-          '--name',
-          `host-${i}`,
-          '--home',
-          home,
-          '--password-file',
-          path.join(first.m.home, 'etc', 'authd.pass'),
-          '--ca-fingerprint',
-          fingerprint,
-        ],
-        { encoding: 'utf8', timeout: 60_000 },
-      );
-      assert.equal(r.status, 0, `agent enroll ${order}: ${r.stdout}${r.stderr}`);
-      const { id } = JSON.parse(readFileSync(path.join(home, 'etc', 'pki', 'agent.json'), 'utf8')) as {
-        id: string;
-      };
-      agents.push({ id, home });
-    }
-    for (const [i, a] of agents.entries()) {
-      a.proc = await startAgentDaemon(a.home);
-      await waitFor(
-        `agent ${a.id} on node ${nodeAt(i).name}`,
-        30_000,
-        () => connects(nodeAt(i), a.id) > 0 || undefined,
-      );
-    }
+    const caFingerprint = (i: number): string =>
+      readFileSync(path.join(nodeAt(i).m.home, 'etc', 'pki', 'ca.fingerprint'), 'utf8').trim();
+    agents = enrollThree({
+      root,
+      ports: nodes.map((n) => n.m.port),
+      passwordFile: (i) => path.join(nodeAt(i).m.home, 'etc', 'authd.pass'),
+      caFingerprint,
+      timeoutMs: 60_000,
+    });
+    await startOnTheirNodes(agents, {
+      start: startAgentDaemon,
+      nodeHome: (i) => nodeAt(i).m.home,
+      nodeName: (i) => nodeAt(i).name,
+      timeoutMs: 30_000,
+    });
   });
 });
 
@@ -274,7 +217,7 @@ test('kill -9 of a node while alerts flow (real CLI): each order runs once, its 
     // Mid-flow: B holds agent 1 and has had orders for it.
     await waitFor('first orders on the agent of B', 30_000, () => marks(bAgent.home).length > 0 || undefined);
     const before = connects(a, bAgent.id) + connects(c, bAgent.id);
-    const marksBefore = sent.length;
+    const marksBefore = orders.ips.length;
     const killedAt = Date.now();
     b.m.child.kill('SIGKILL');
     // Alerts keep flowing through A and C (one every 100 ms) while B's agent fails over.
@@ -291,7 +234,7 @@ test('kill -9 of a node while alerts flow (real CLI): each order runs once, its 
     ).then(() => Date.now() - killedAt);
     // The first order stored after the kill, run by B's agent.
     const firstAfter = waitFor('an order sent after the kill on the agent of B', 30_000, () => {
-      const ip = sent[marksBefore];
+      const ip = orders.ips[marksBefore];
       return (ip !== undefined && marks(bAgent.home).includes(`add ${ip}`)) || undefined;
     }).then(() => Date.now() - killedAt);
     const [movedMs, ranMs] = await Promise.all([moved, firstAfter, flow]);
@@ -299,6 +242,6 @@ test('kill -9 of a node while alerts flow (real CLI): each order runs once, its 
     t.diagnostic(`failover: first order sent after the kill ran on it ${ranMs} ms after the kill`);
     assert.ok(movedMs < 10_000, `agent of B connected to another node after ${movedMs} ms (limit 10 s)`);
     await allDelivered('every order of the flow on every agent', 90_000);
-    assert.equal(sent.length, 30);
+    assert.equal(orders.ips.length, 30);
   });
 });

@@ -12,6 +12,7 @@ import Database from 'better-sqlite3';
 import { consecutiveIds, openSqliteAgentStore } from '../../src/store/sqlite-agent-store.js';
 import { applyMigrations, schemaVersion } from '../../src/store/migrate.js';
 import { MIGRATIONS } from '../../src/store/migrations/index.js';
+import type { ActiveResponse } from '../../src/protocol/execution-records.js';
 import { agentStoreContract } from './agent-store.contract.js';
 import {
   assertRiposteError,
@@ -309,6 +310,64 @@ void describe('SQLite agent store: bulk re-apply records', () => {
       );
       assert.deepEqual(s.listReapplyTargets([], [fw]), []);
       assert.deepEqual(s.listReapplyTargets(['k1'], []), []);
+    } finally {
+      s.close();
+    }
+  });
+
+  void test('joined re-apply: one text of the script keys a set takes; records and the others agree with it', () => {
+    const s = openSqliteAgentStore(freshFile());
+    try {
+      const fw = 'active-response/bin/firewall-drop';
+      const message = (extra: unknown, alert: unknown = {}): string =>
+        JSON.stringify({ command: 'add', parameters: { extra_args: extra, alert } });
+      const put = (key: string, over: Partial<ActiveResponse> = {}): void => {
+        s.putActive(sampleActive({ key, addMessage: message([]), expiresAt: 2_000, ...over }));
+      };
+      put('firewall-drop-192.0.2.1');
+      put('firewall-drop-192.0.2.2');
+      put('firewall-drop-2001:db8::1');
+      put('firewall-drop-192.0.2.3', { addMessage: message(['--backend', 'ipset']) });
+      put('firewall-drop-192.0.2.4', { addMessage: message(['--backend', 'ipset'], { extra_args: [] }) });
+      put('firewall-drop-192.0.2.5', { expiresAt: 1_000 }); // due: not live after 1,000
+      put('firewall-drop-192.0.2.6'); // excluded (an interrupted delete)
+      put('route-null-192.0.2.7', { program: 'active-response/bin/route-null' });
+      put('other-192.0.2.8'); // the program's, but not its key prefix
+      const scope = { liveAfter: 1_000, excluded: ['firewall-drop-192.0.2.6'] };
+      const set = { program: fw, keyPrefix: 'firewall-drop-' };
+      const { count, keys } = s.joinedReapplyKeys(scope, set);
+      assert.equal(count, 3);
+      assert.deepEqual(keys.split(',').sort(), ['192.0.2.1', '192.0.2.2', '2001:db8::1']);
+      assert.deepEqual(s.otherReapplyKeys(scope, [set]), [
+        'firewall-drop-192.0.2.3',
+        'firewall-drop-192.0.2.4',
+        'other-192.0.2.8',
+        'route-null-192.0.2.7',
+      ]);
+      assert.equal(s.otherReapplyKeys(scope, []).length, 7, 'no set: every live key but the excluded');
+      const ids = s.recordJoinedReapplies(scope, set, {
+        startedAt: 5,
+        end: sampleEnd({ note: 're-applied after reboot' }),
+        failures: [
+          {
+            key: 'firewall-drop-192.0.2.2',
+            end: sampleEnd({ status: 'failed', exitCode: 255, stderrTail: 'no' }),
+          },
+        ],
+      });
+      assert.deepEqual(
+        ids.map((id) => {
+          const r = s.getExecution(id);
+          return [r?.key, r?.action, r?.status, r?.startedAt];
+        }),
+        [
+          ['firewall-drop-192.0.2.1', 'reapply', 'ok', 5],
+          ['firewall-drop-2001:db8::1', 'reapply', 'ok', 5],
+          ['firewall-drop-192.0.2.2', 'reapply', 'failed', 5],
+        ],
+      );
+      assert.equal(s.listExecutions({ limit: 10 }).length, 3, 'exactly these rows were added');
+      assert.deepEqual(s.joinedReapplyKeys({ liveAfter: 5_000, excluded: [] }, set), { count: 0, keys: '' });
     } finally {
       s.close();
     }

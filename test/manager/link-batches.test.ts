@@ -15,7 +15,7 @@ import {
   type ManagerFrame,
   type OrderFrame,
 } from '../../src/protocol/link.js';
-import { ackFrames, executionFrames, orderFrames } from '../../src/protocol/link-pack.js';
+import { ackFrames, executionFrames, frameTexts, orderFrames } from '../../src/protocol/link-pack.js';
 import { AgentSessions } from '../../src/manager/agent-sessions.js';
 import { AgentLinkSession } from '../../src/link/agent-link-session.js';
 import { tempAgentStore } from '../support/temp-agent-store.js';
@@ -115,44 +115,86 @@ describe('link batch frames', () => {
     });
   });
 
-  test('packing keeps the order, the item cap and the frame cap (worst-case escaping included)', () => {
-    const orders = Array.from({ length: 2500 }, (_, i) => add(i + 1, `{"alert":"${'x'.repeat(900)}"}`));
-    // 64 KiB of control characters: each one becomes a 6-byte \uXXXX escape in JSON.
-    orders.splice(7, 0, add(100_000, '\u0001'.repeat(65_536)));
+  test('runs keep the order and the item cap; a lone item is its single frame', () => {
+    const orders = Array.from({ length: 2500 }, (_, i) => add(i + 1));
     const frames = orderFrames(orders);
+    assert.deepEqual(
+      frames.map((f) => (f.type === 'orders' ? f.orders.length : f.type)),
+      [1000, 1000, 500],
+    );
     assert.deepEqual(
       seqsOf(frames),
       orders.map((o) => o.seq),
     );
-    for (const f of frames) {
-      assert.ok(Buffer.byteLength(encodeFrame(f)) <= LINK_MAX_FRAME_BYTES);
-      assert.ok(f.type !== 'orders' || (f.orders.length > 1 && f.orders.length <= LINK_MAX_BATCH_ITEMS));
-      assert.ok(parseManagerFrame(encodeFrame(f)).ok);
-    }
-    assert.ok(frames.length < 100, `${frames.length} frames for 2,501 orders`);
     assert.deepEqual(orderFrames([add(5)]), [add(5)], 'a lone order is a plain order frame');
     const acks = ackFrames(Array.from({ length: 2001 }, (_, i) => i + 1));
     assert.deepEqual(
       acks.map((f) => (f.type === 'acks' ? f.seqs.length : f.type)),
       [1000, 1000, 'ack'],
     );
+    assert.deepEqual(executionFrames([{ seq: 1, record, active: null }]), [
+      { type: 'execution', seq: 1, record, active: null },
+    ]);
+  });
+
+  test('frameTexts: exact sizes under the frame cap (escapes and multi-byte text included), in order, each order as encodeFrame gives it', () => {
+    const orders = Array.from({ length: 2500 }, (_, i) => add(i + 1, `{"alert":"${'x'.repeat(900)}"}`));
+    // 64 KiB of control characters (6-byte \uXXXX escapes) and of 3-byte UTF-8 characters.
+    orders.splice(7, 0, add(100_000, '\u0001'.repeat(65_536)), add(100_001, '\u20ac'.repeat(65_536)));
+    const texts = frameTexts({ type: 'orders', orders });
+    const parsed = texts.map((t) => {
+      assert.ok(Buffer.byteLength(t) <= LINK_MAX_FRAME_BYTES);
+      const f = parseManagerFrame(t);
+      assert.ok(f.ok);
+      assert.equal(t, encodeFrame(f.frame));
+      return f.frame;
+    });
+    assert.deepEqual(
+      seqsOf(parsed),
+      orders.map((o) => o.seq),
+    );
+    // 2,502 orders of ~0.9-196 KB: full frames, not a 6-byte-per-character bound's ~100 items each.
+    assert.ok(texts.length <= 6, `${texts.length} frames for 2,502 orders`);
+    for (const f of parsed) {
+      assert.ok(f.type !== 'orders' || (f.orders.length > 1 && f.orders.length <= LINK_MAX_BATCH_ITEMS));
+    }
+    // Exactly at the cap: one frame; one byte less: two.
+    const two = orderFrames([add(1, 'a'), add(2, 'b')])[0];
+    assert.ok(two !== undefined);
+    const size = Buffer.byteLength(encodeFrame(two));
+    assert.equal(frameTexts(two, size).length, 1);
+    assert.deepEqual(frameTexts(two, size - 1), [encodeFrame(add(1, 'a')), encodeFrame(add(2, 'b'))]);
+    assert.deepEqual(frameTexts({ type: 'acks', seqs: [1, 2] }, 10), [
+      '{"type":"ack","seq":1}',
+      '{"type":"ack","seq":2}',
+    ]);
     const big = { ...record, stderrTail: '\u0002'.repeat(4096) };
     const items = Array.from({ length: 300 }, (_, i) => ({
       seq: i + 1,
       record: { ...big, id: i + 1 },
       active: null,
     }));
-    const reports = executionFrames(items);
+    const reports = frameTexts({ type: 'executions', items }).map((t) => {
+      assert.ok(Buffer.byteLength(t) <= LINK_MAX_FRAME_BYTES);
+      const f = parseAgentFrame(t);
+      assert.ok(f.ok);
+      return f.frame;
+    });
     assert.deepEqual(
       reports.flatMap((f) =>
-        f.type === 'executions' ? f.items.map((x) => x.seq) : f.type === 'execution' ? [f.seq] : [],
+        f.type === 'executions'
+          ? f.items
+          : f.type === 'execution'
+            ? [{ record: f.record, active: f.active, ...(f.seq !== undefined ? { seq: f.seq } : {}) }]
+            : [],
       ),
-      items.map((x) => x.seq),
+      items,
     );
-    for (const f of reports) {
-      assert.ok(Buffer.byteLength(encodeFrame(f)) <= LINK_MAX_FRAME_BYTES);
-      assert.ok(parseAgentFrame(encodeFrame(f)).ok);
-    }
+    // Full frames: as many as the total size needs, plus at most one.
+    const total = Buffer.byteLength(encodeFrame({ type: 'executions', items }));
+    assert.ok(reports.length <= Math.ceil(total / LINK_MAX_FRAME_BYTES) + 1, `${reports.length} frames`);
+    const hello: AgentFrame = { type: 'hello', version: 'v', lastOrderSeq: 0, disabled: false };
+    assert.deepEqual(frameTexts(hello), [encodeFrame(hello)]);
   });
 
   test('the manager packs the orders of one turn for an agent that offered batches, not for an older one', async () => {

@@ -1,6 +1,8 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import '../../src/pki/reflect-metadata-shim.js';
+import * as x509 from '@peculiar/x509';
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import {
@@ -9,6 +11,7 @@ import {
   fingerprintOf,
   isIssuedBy,
   issueAgentCert,
+  issueCert,
   MANAGER_CN,
   normalizeFingerprint,
 } from '../../src/pki/pki.js';
@@ -46,6 +49,33 @@ describe('pki', () => {
     const theirs = await createCa(Date.now());
     const forged = await issueAgentCert(theirs, '001', Date.now());
     assert.equal(isIssuedBy(forged.cert, ours.cert), false);
+  });
+
+  test('an agent certificate made the fast way equals the @peculiar/x509 one field by field', async () => {
+    // 2045: the 10-year validity ends in 2055, past UTCTime (GeneralizedTime from 2050, RFC 5280).
+    for (const now of [Date.now(), Date.UTC(2045, 5, 1)]) {
+      const ca = await createCa(now);
+      const fast = await issueAgentCert(ca, '042', now);
+      const slow = await issueCert(ca, { cn: '042', usage: 'client' }, now);
+      const [f, s] = [new X509Certificate(fast.cert), new X509Certificate(slow.cert)];
+      for (const field of ['subject', 'issuer', 'validFrom', 'validTo', 'ca', 'keyUsage'] as const) {
+        assert.deepEqual(f[field], s[field], field);
+      }
+      assert.equal(f.serialNumber.length, s.serialNumber.length);
+      assert.equal(f.publicKey.asymmetricKeyDetails?.namedCurve, 'prime256v1');
+      assert.ok(f.checkPrivateKey(createPrivateKey(fast.key)), 'the key is the certificate key');
+      assert.ok(isIssuedBy(fast.cert, ca.cert), 'signed by the CA');
+      const [pf, ps] = [new x509.X509Certificate(fast.cert), new x509.X509Certificate(slow.cert)];
+      assert.deepEqual(pf.signatureAlgorithm, ps.signatureAlgorithm);
+      const exts = (c: x509.X509Certificate): string[] =>
+        c.extensions.map((e) => `${e.type} ${String(e.critical)} ${Buffer.from(e.rawData).toString('hex')}`);
+      assert.deepEqual(exts(pf), exts(ps));
+      assert.match(
+        fast.cert,
+        /^-----BEGIN CERTIFICATE-----\n(.{64}\n)*.{1,64}\n-----END CERTIFICATE-----\n$/,
+      );
+      assert.match(fast.key, /^-----BEGIN PRIVATE KEY-----\n/);
+    }
   });
 
   test('fingerprints: SHA-256, any notation normalises to the same form', async () => {

@@ -207,6 +207,9 @@ void describe('nftables transaction text', () => {
   });
 });
 
+/** An op's address text (a run of checked adds: its elements). */
+const opText = (o: NftOp): string => (o.kind === 'add-elements' ? o.elements : formatIp(o.ip));
+
 void describe('NftBatcher', () => {
   /** A fake transaction runner whose transactions finish when the test says so. */
   function gatedApply(failOn?: string): {
@@ -226,7 +229,7 @@ void describe('NftBatcher', () => {
         });
       },
       apply: (ops) => {
-        const texts = ops.map((o) => `${o.kind} ${Array.from(o.ip.bytes).join('.')}`);
+        const texts = ops.map((o) => `${o.kind} ${opText(o)}`);
         batches.push(texts);
         if (failOn !== undefined && texts.some((t) => t.endsWith(failOn))) {
           return Promise.reject(new ScriptFailure('nft failed'));
@@ -278,7 +281,7 @@ void describe('NftBatcher', () => {
 
   void test('one bad request among 64: split in halves, about 2·log2(n) extra transactions', async () => {
     const batcher = new NftBatcher((ops) =>
-      ops.some((o) => formatIp(o.ip) === '10.0.0.17') ? Promise.reject(new Error('bad')) : Promise.resolve(),
+      ops.some((o) => opText(o) === '10.0.0.17') ? Promise.reject(new Error('bad')) : Promise.resolve(),
     );
     const addrs = Array.from({ length: 64 }, (_, i) => `10.0.0.${i}`);
     const results = await Promise.allSettled(addrs.map((a) => batcher.submit([{ kind: 'add', ip: ip(a) }])));
@@ -304,7 +307,7 @@ void describe('NftBatcher', () => {
   void test('submitEach: one bad op among 64 fails alone, about 2·log2(n) extra transactions, order kept', async () => {
     const seen: string[][] = [];
     const batcher = new NftBatcher((ops) => {
-      const texts = ops.map((o) => formatIp(o.ip));
+      const texts = ops.map(opText);
       seen.push(texts);
       return texts.includes('10.0.0.17') ? Promise.reject(new Error('bad 10.0.0.17')) : Promise.resolve();
     });

@@ -50,7 +50,8 @@ function bulkPrograms(ctx: ExecdContext): Map<string, StockScript> {
   return found;
 }
 
-function outcome(
+/** The outcome of one re-apply of a batch form: its exit code, time-out and message. */
+export function reapplyOutcome(
   exitCode: number | null,
   timedOut: boolean,
   stderrTail: string,
@@ -141,9 +142,9 @@ function ends(
   at: [number, number],
   note: string,
 ): { ok: ExecutionEnd; okIndex: number[]; others: { index: number; end: ExecutionEnd }[] } {
-  const ok = executionEnd(outcome(0, false, '', at), { note });
+  const ok = executionEnd(reapplyOutcome(0, false, '', at), { note });
   if (results === 'timeout') {
-    const end = executionEnd(outcome(null, true, '', at), { note });
+    const end = executionEnd(reapplyOutcome(null, true, '', at), { note });
     return { ok, okIndex: [], others: targets.map((_, index) => ({ index, end })) };
   }
   const okIndex: number[] = [];
@@ -152,7 +153,7 @@ function ends(
     if (r === undefined) {
       okIndex.push(index);
     } else {
-      others.push({ index, end: executionEnd(outcome(255, false, r, at), { note }) });
+      others.push({ index, end: executionEnd(reapplyOutcome(255, false, r, at), { note }) });
     }
   });
   return { ok, okIndex, others };

@@ -8,8 +8,6 @@
  * failure is logged, never thrown into the event loop.
  */
 import { isDryRunMessage } from '../../protocol/ar-message.js';
-import { restoreAction } from '../../core/execd/due-reverts.js';
-import { withoutRows } from '../../core/execd/deadline-columns.js';
 import type { InterruptedExecution } from '../../core/execd/agent-store.js';
 import type { ActiveResponse } from '../../protocol/execution-records.js';
 import { protectedTarget, type ProtectedAddresses } from '../../core/match/never-block.js';
@@ -26,6 +24,8 @@ import { runBatch, type BatchWork } from './run-batch.js';
 import { runAdd, type AddJob, type AddResult } from './run-add.js';
 import { runDelete, runReapply, type RevertReason, type RevertResult } from './run-delete.js';
 import { bulkReapply, type ReapplyRequest } from './bulk-reapply.js';
+import { joinedTargets, reapplyJoined } from './joined-reapply.js';
+import { RestoreScan } from './restore-scan.js';
 
 /** Everything an ExecdContext holds but the parts Execd builds itself (order, pool, scheduler, intake poll). */
 export type ExecdOptions = Omit<ExecdContext, 'order' | 'pool' | 'scheduler' | 'pollIntake'> & {
@@ -159,50 +159,35 @@ export class Execd {
     }
     const { reapply: reconcileAdds, revert: reconcileDeletes } = reconcileSets(interrupted);
     const now = this.ctx.now();
-    const summary = { armed: 0, reverted: 0, reapplied: 0, interrupted: interrupted.length };
-    const reapply: ReapplyRequest[] = [];
-    const reverts: Promise<unknown>[] = [];
-    const deadlines = this.ctx.store.listDeadlines();
-    const revertedRows: number[] = [];
-    deadlines.keys.forEach((key, i) => {
-      const expiresAt = deadlines.expiresAt[i] as number;
-      const action = reconcileDeletes.has(key) ? 'revert-now' : restoreAction({ expiresAt }, rebooted, now);
-      if (action === 'revert-now') {
-        revertedRows.push(i);
-        reverts.push(this.revert(key, 'restore'));
-        return;
-      }
-      if (action === 'reapply-then-arm') {
-        reapply.push({ key, note: 're-applied after reboot' });
-      } else if (reconcileAdds.has(key)) {
-        reapply.push({ key, note: 're-applied: its execution was interrupted' });
-      }
-    });
-    summary.reverted = revertedRows.length;
-    summary.reapplied = reapply.length;
-    // The bulk re-apply first: after a reboot the kernel's sets are empty until it has acted, so
-    // arming (a Map of every key) waits until its transaction is under way. Nothing can fall due
-    // unnoticed meanwhile: the timer, once aimed, fires for every deadline already past.
-    let armed = false;
-    const arm = (): void => {
-      if (!armed) {
-        armed = true;
-        // The scheduler takes the store's arrays over (nothing copied unless some were overdue).
-        const rows = withoutRows(deadlines, revertedRows);
-        this.ctx.scheduler.armMany(rows.keys, rows.expiresAt);
-      }
-    };
-    const rest = await bulkReapply(this.ctx, reapply, rebooted ? 'after-reboot' : 'interrupted', {
-      whileActing: () => {
-        arm();
-        whileActing?.();
+    // The deadlines are read (and the overdue reverted) when first needed: after a reboot, once
+    // the first re-apply's transaction is under way, so that its 100,000 keys are not in the way.
+    const scan = new RestoreScan(this.ctx, { rebooted, now, reconcileAdds, reconcileDeletes }, (key) =>
+      this.revert(key, 'restore'),
+    );
+    // Arming (a Map of every key) waits until a re-apply's transaction is under way too. Nothing can
+    // fall due unnoticed meanwhile: the timer, once aimed, fires for every deadline already past.
+    let deferred = whileActing;
+    const hooks = {
+      whileActing: (): void => {
+        scan.arm();
+        const run = deferred;
+        deferred = undefined;
+        run?.();
       },
-    });
-    arm();
-    summary.armed = deadlines.keys.length - revertedRows.length;
+    };
+    const scope = { liveAfter: now, excluded: [...reconcileDeletes] };
+    const joined = rebooted
+      ? await reapplyJoined(this.ctx, scope, joinedTargets(this.ctx), hooks)
+      : { taken: [], count: 0 };
+    const reapply: ReapplyRequest[] = rebooted
+      ? this.ctx.store
+          .otherReapplyKeys(scope, joined.taken)
+          .map((key) => ({ key, note: 're-applied after reboot' }))
+      : scan.interruptedAdds();
+    const rest = await bulkReapply(this.ctx, reapply, rebooted ? 'after-reboot' : 'interrupted', hooks);
+    scan.arm();
     await Promise.all(rest.map(({ key, note }) => this.reapply(key, note)));
-    void Promise.all(reverts);
-    return summary;
+    return { ...scan.summary(), reapplied: joined.count + reapply.length, interrupted: interrupted.length };
   }
 
   /** Re-applies one active response (after a reboot or an interrupted execution). */

@@ -56,6 +56,29 @@ export interface ReapplyRecords {
   readonly end: ExecutionEnd;
 }
 
+/** Re-applies after a reboot take the responses live after `liveAfter` (ms), but the `excluded` keys. */
+export interface ReapplyScope {
+  readonly liveAfter: number;
+  readonly excluded: readonly string[];
+}
+
+/**
+ * The responses of one program a joined re-apply takes (AgentStore.joinedReapplyKeys): those of
+ * `program` whose key starts with `keyPrefix` (the rest is the script's key) and whose add message
+ * has no extra args.
+ */
+export interface JoinedReapplySet {
+  readonly program: string;
+  readonly keyPrefix: string;
+}
+
+/** The outcome of a joined re-apply: one end for all, but the failed keys' own. */
+export interface JoinedReapplyRecords {
+  readonly startedAt: number;
+  readonly end: ExecutionEnd;
+  readonly failures: readonly { readonly key: string; readonly end: ExecutionEnd }[];
+}
+
 /** What the link needs to know of an order's execution after a restart. */
 export interface OrderExecution {
   readonly id: number;
@@ -130,6 +153,19 @@ export interface AgentStore {
    * statement per group. Returns the new execution ids.
    */
   recordReapplies(groups: readonly ReapplyRecords[]): number[];
+  /**
+   * The script keys of the responses of `set` in `scope`, joined by `,` in ONE string (one read;
+   * nothing is built per response): what a re-apply of 100,000 after a reboot acts on.
+   */
+  joinedReapplyKeys(scope: ReapplyScope, set: JoinedReapplySet): { count: number; keys: string };
+  /**
+   * Records the re-apply executions of the responses of `set` in `scope` (the same ones
+   * joinedReapplyKeys read) in ONE transaction: one statement for all but the failures, one per
+   * failure (`key` = the response's key). Returns the new execution ids.
+   */
+  recordJoinedReapplies(scope: ReapplyScope, set: JoinedReapplySet, records: JoinedReapplyRecords): number[];
+  /** The keys of the responses in `scope` that none of `sets` takes, ordered by deadline then key. */
+  otherReapplyKeys(scope: ReapplyScope, sets: readonly JoinedReapplySet[]): string[];
   /** Ends every listed execution with the same outcome, in one statement. */
   endExecutions(ids: readonly number[], end: ExecutionEnd): void;
 

@@ -33,6 +33,27 @@ export type StockBatch = (
   signal: AbortSignal,
 ) => Promise<StockBatchResult[]>;
 
+/**
+ * What the re-apply form gets (StockScript.reapplyJoined): the adds of many stored responses with no
+ * extra args, their keys as ONE text, so that 100,000 re-applies after a reboot build no object per
+ * key. The form validates every key as its input check would before acting.
+ */
+export interface JoinedKeys {
+  /** The script keys (what `input` returned when each was added) joined by `,`. */
+  readonly keys: string;
+  readonly count: number;
+  readonly home: string;
+  readonly signal: AbortSignal;
+  /** Called once, when the OS operation is under way (the main thread then only waits for it). */
+  readonly started: () => void;
+}
+
+/** A key of a re-apply form that failed, with its active-responses.log message. */
+export interface KeyFailure {
+  readonly key: string;
+  readonly message: string;
+}
+
 /** Runs one item through the script's single-execution add/delete; its failure message, if any. */
 export async function actOne(
   script: StockScript,
@@ -95,17 +116,27 @@ export function failureMessage(err: unknown): string {
  * must be atomic or idempotent (a half re-applied after a partial failure must be harmless).
  * One result per item: undefined = done, or the failure message of the run that failed it alone.
  */
-export async function isolateByHalving<T>(
+export function isolateByHalving<T>(
   items: readonly T[],
   apply: (part: readonly T[]) => Promise<void>,
 ): Promise<StockBatchResult[]> {
-  const results: StockBatchResult[] = new Array<StockBatchResult>(items.length).fill(undefined);
+  return isolateRangesByHalving(items.length, (from, to) =>
+    apply(from === 0 && to === items.length ? items : items.slice(from, to)),
+  );
+}
+
+/** {@link isolateByHalving} over the index ranges of `count` items (no item array needed). */
+export async function isolateRangesByHalving(
+  count: number,
+  apply: (from: number, to: number) => Promise<void>,
+): Promise<StockBatchResult[]> {
+  const results: StockBatchResult[] = new Array<StockBatchResult>(count).fill(undefined);
   const run = async (from: number, to: number): Promise<void> => {
     if (from >= to) {
       return;
     }
     try {
-      await apply(items.slice(from, to));
+      await apply(from, to);
     } catch (err) {
       if (to - from === 1) {
         results[from] = failureMessage(err);
@@ -116,6 +147,6 @@ export async function isolateByHalving<T>(
       await run(mid, to);
     }
   };
-  await run(0, items.length);
+  await run(0, count);
   return results;
 }

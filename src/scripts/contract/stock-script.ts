@@ -8,7 +8,7 @@
  */
 import type { ArEnvelope } from '../../protocol/ar-message.js';
 import type { ScriptHost } from '../../protocol/script-io.js';
-import type { StockBatch } from './stock-batch.js';
+import type { JoinedKeys, KeyFailure, StockBatch } from './stock-batch.js';
 
 /** What add/delete receive. */
 export interface StockContext {
@@ -45,6 +45,12 @@ export interface StockScript {
    * in-process on a batch. Absent: the items run through add/delete concurrently.
    */
   readonly batch?: StockBatch;
+  /**
+   * The re-apply form after a reboot (optional; stock-batch.ts JoinedKeys): adds of many keys given
+   * as one text, one OS operation, a failing key failing alone. Resolves with the failed keys, or
+   * undefined when the text is not `count` keys (the caller then uses `batch`). Never rejects.
+   */
+  readonly reapplyJoined?: (req: JoinedKeys) => Promise<KeyFailure[] | undefined>;
   /**
    * Starts, in the background, what a first run would wait for (a probe of the host's tools), so
    * that a bulk run prepared meanwhile (a re-apply after a reboot) does not wait for it. Never throws.

@@ -11,6 +11,7 @@
  */
 import type { IpAddress } from '../../core/net/ip.js';
 import type { StockBatchResult } from '../contract/stock-batch.js';
+import type { AddressList } from './address-list.js';
 
 /** One change of a batch: block or unblock one address. */
 export interface FirewallOp {
@@ -38,4 +39,10 @@ export interface FirewallBackend {
    * Never rejects.
    */
   applyOps(ops: readonly FirewallOp[], home: string): Promise<StockBatchResult[]>;
+  /**
+   * The lean add form (optional): blocks the valid elements [from, to) of a checked address list
+   * (address-list.ts) in ONE transaction, building nothing per element; rejects with a ScriptFailure
+   * when it fails (the caller isolates a failing element by halving). Absent: use applyOps.
+   */
+  addList?(list: AddressList, from: number, to: number): Promise<void>;
 }

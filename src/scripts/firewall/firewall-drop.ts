@@ -16,7 +16,15 @@ import { ipOfKey, srcipInput } from '../contract/input.js';
 import { extraArgsOf } from '../contract/run-stock-script.js';
 import { LockDir, withLock } from '../contract/lock.js';
 import { ScriptFailure, type StockContext, type StockScript } from '../contract/stock-script.js';
-import { failureMessage, type StockBatchItem, type StockBatchResult } from '../contract/stock-batch.js';
+import {
+  failureMessage,
+  isolateRangesByHalving,
+  type JoinedKeys,
+  type KeyFailure,
+  type StockBatchItem,
+  type StockBatchResult,
+} from '../contract/stock-batch.js';
+import { addressText, elementText, INVALID, readAddressList } from './address-list.js';
 import type { FirewallBackend, FirewallOp } from './backend.js';
 import { backendFromArgs, detectBackend, selectBackend } from './select-backend.js';
 
@@ -93,6 +101,61 @@ async function batch(items: readonly StockBatchItem[]): Promise<StockBatchResult
   return results;
 }
 
+/**
+ * The re-apply form: every key checked (address-list.ts), then the valid ones blocked in one
+ * transaction of the default backend (its lean `addList` when it has one), a failing element
+ * isolated by halving so that it fails alone.
+ */
+async function reapplyJoined(req: JoinedKeys): Promise<KeyFailure[] | undefined> {
+  const list = readAddressList(req.keys, req.count);
+  if (list === undefined) {
+    return undefined;
+  }
+  const failures: KeyFailure[] = [];
+  const fail = (i: number, message: string): void => {
+    failures.push({ key: elementText(list, i), message });
+  };
+  for (let i = 0; i < list.count; i++) {
+    if (list.family[i] === INVALID) {
+      fail(i, invalidIp(elementText(list, i)));
+    }
+  }
+  const backend = await selectBackend([]);
+  if (backend.addList !== undefined) {
+    const addList = (from: number, to: number): Promise<void> =>
+      backend.addList?.(list, from, to) ?? Promise.resolve();
+    const run = isolateRangesByHalving(list.count, (from, to) =>
+      req.signal.aborted
+        ? Promise.reject(new ScriptFailure('Aborted: execution time limit reached'))
+        : addList(from, to),
+    );
+    setImmediate(req.started); // after the transaction this turn submitted has been started
+    (await run).forEach((r, i) => {
+      if (r !== undefined) {
+        fail(i, r);
+      }
+    });
+    return failures;
+  }
+  const index: number[] = [];
+  const ops: FirewallOp[] = [];
+  for (let i = 0; i < list.count; i++) {
+    const ip = list.family[i] === INVALID ? undefined : ipOfKey(addressText(list, i));
+    if (ip !== undefined) {
+      index.push(i);
+      ops.push({ kind: 'add', ip });
+    }
+  }
+  const run = backend.applyOps(ops, req.home);
+  setImmediate(req.started);
+  (await run).forEach((r, k) => {
+    if (r !== undefined) {
+      fail(index[k] as number, r);
+    }
+  });
+  return failures;
+}
+
 export const firewallDrop: StockScript = {
   name: 'firewall-drop',
   stateful: true,
@@ -100,6 +163,7 @@ export const firewallDrop: StockScript = {
   add: (ctx) => apply(ctx, (b, ips) => b.block(ips)),
   delete: (ctx) => apply(ctx, (b, ips) => b.unblock(ips)),
   batch,
+  reapplyJoined,
   // The backend probe (`nft list tables`) runs once per process: start it before a bulk run needs it.
   warmUp: () => {
     void detectBackend();

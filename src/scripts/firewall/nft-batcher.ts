@@ -14,8 +14,18 @@
  */
 import type { FirewallOp } from './backend.js';
 
-/** One set-element change. */
-export type NftOp = FirewallOp;
+/**
+ * Adds of set elements already validated and in their canonical text (a re-apply's address list,
+ * address-list.ts): `elements` = `a,b,c`, put in the statement as is. Counts as one operation.
+ */
+export interface NftElementsOp {
+  readonly kind: 'add-elements';
+  readonly family: 4 | 6;
+  readonly elements: string;
+}
+
+/** One set-element change, or a run of checked adds. */
+export type NftOp = FirewallOp | NftElementsOp;
 
 /** Applies a list of operations in one transaction; rejects on failure. */
 export type NftApply = (ops: readonly NftOp[]) => Promise<void>;

@@ -18,8 +18,9 @@ import { formatIp } from '../../core/net/ip.js';
 import { runTool } from '../contract/tools.js';
 import { ScriptFailure } from '../contract/stock-script.js';
 import { failureMessage } from '../contract/stock-batch.js';
-import type { FirewallBackend } from './backend.js';
-import { NftBatcher, type NftOp } from './nft-batcher.js';
+import type { FirewallBackend, FirewallOp } from './backend.js';
+import { addressText, IPV4, startOf, type AddressList } from './address-list.js';
+import { NftBatcher, type NftElementsOp, type NftOp } from './nft-batcher.js';
 
 export const NFT_TABLE = 'inet riposte';
 export const NFT_SET4 = 'blocked4';
@@ -48,30 +49,44 @@ export function nftEnsureScript(): string[] {
 }
 
 interface Group {
-  readonly kind: NftOp['kind'];
+  readonly kind: FirewallOp['kind'];
   readonly set: string;
   readonly elements: Set<string>;
 }
 
-/** Consecutive operations of the same kind and set, deduplicated, in order. */
-function groupOps(ops: readonly NftOp[]): Group[] {
-  const groups: Group[] = [];
+/** A statement's worth of operations: a group of changes, or a run of checked adds as written. */
+type Part = Group | NftElementsOp;
+
+const setOf = (family: 4 | 6): string => (family === 4 ? NFT_SET4 : NFT_SET6);
+
+/** Consecutive operations of the same kind and set, deduplicated, in order; runs stay as they are. */
+function groupOps(ops: readonly NftOp[]): Part[] {
+  const parts: Part[] = [];
+  let last: Group | undefined;
   for (const op of ops) {
-    const set = op.ip.version === 4 ? NFT_SET4 : NFT_SET6;
-    let last = groups[groups.length - 1];
+    if (op.kind === 'add-elements') {
+      parts.push(op);
+      last = undefined;
+      continue;
+    }
+    const set = setOf(op.ip.version);
     if (!last || last.kind !== op.kind || last.set !== set || last.elements.size >= ELEMENTS_PER_STATEMENT) {
       last = { kind: op.kind, set, elements: new Set() };
-      groups.push(last);
+      parts.push(last);
     }
     last.elements.add(formatIp(op.ip));
   }
-  return groups;
+  return parts;
 }
 
 /** The `nft -f -` input for `ops`, with the ensure prologue unless `withTable` is false. */
 export function nftBatchScript(ops: readonly NftOp[], withTable = true): string {
   const lines = withTable ? nftEnsureScript() : [];
   for (const g of groupOps(ops)) {
+    if (g.kind === 'add-elements') {
+      lines.push(`add element ${NFT_TABLE} ${setOf(g.family)} { ${g.elements} }`);
+      continue;
+    }
     const elements = `{ ${[...g.elements].join(', ')} }`;
     lines.push(`add element ${NFT_TABLE} ${g.set} ${elements}`);
     if (g.kind === 'delete') {
@@ -79,6 +94,48 @@ export function nftBatchScript(ops: readonly NftOp[], withTable = true): string 
     }
   }
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The adds of elements [from, to) of a checked address list as runs of at most
+ * ELEMENTS_PER_STATEMENT elements; invalid elements are left out. When every element is IPv4
+ * (the usual case) each run is one slice of the list's text: nothing per element is built.
+ */
+export function addressListOps(list: AddressList, from: number, to: number): NftElementsOp[] {
+  const ops: NftElementsOp[] = [];
+  if (list.allV4) {
+    for (let i = from; i < to; i += ELEMENTS_PER_STATEMENT) {
+      const last = Math.min(to, i + ELEMENTS_PER_STATEMENT) - 1;
+      ops.push({
+        kind: 'add-elements',
+        family: 4,
+        elements: list.text.slice(startOf(list, i), list.ends[last]),
+      });
+    }
+    return ops;
+  }
+  const runs: Record<4 | 6, string[]> = { 4: [], 6: [] };
+  const flush = (family: 4 | 6): void => {
+    ops.push({ kind: 'add-elements', family, elements: runs[family].join(',') });
+    runs[family] = [];
+  };
+  for (let i = from; i < to; i++) {
+    const text = addressText(list, i);
+    if (text === undefined) {
+      continue;
+    }
+    const family = list.family[i] === IPV4 ? 4 : 6;
+    runs[family].push(text);
+    if (runs[family].length >= ELEMENTS_PER_STATEMENT) {
+      flush(family);
+    }
+  }
+  for (const family of [4, 6] as const) {
+    if (runs[family].length > 0) {
+      flush(family);
+    }
+  }
+  return ops;
 }
 
 function runNft(script: string): ReturnType<typeof runTool> {
@@ -119,6 +176,12 @@ export function createNftablesBackend(batcher: NftBatcher): FirewallBackend {
     // One transaction for the whole batch (joined by whatever else this turn submits).
     applyOps: async (ops) =>
       (await batcher.submitEach(ops)).map((err) => (err === undefined ? undefined : failureMessage(err))),
+    addList: async (list, from, to) => {
+      const ops = addressListOps(list, from, to);
+      if (ops.length > 0) {
+        await batcher.submit(ops);
+      }
+    },
   };
 }
 

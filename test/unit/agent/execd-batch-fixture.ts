@@ -15,7 +15,10 @@ import { srcipInput } from '../../../src/scripts/contract/input.js';
 import type { StockBatchItem, StockBatchResult } from '../../../src/scripts/contract/stock-batch.js';
 import type { StockScript } from '../../../src/scripts/contract/stock-script.js';
 import { openSqliteAgentStore } from '../../../src/store/sqlite-agent-store.js';
+import { elementText, readAddressList } from '../../../src/scripts/firewall/address-list.js';
 import { arMessage, FakeRunner, fakeResolver, FW, RESOLVER_TABLE, T0 } from './execd-fixture.js';
+
+const FAKE_HOST = { home: '/nonexistent', argv0: 'firewall-drop', now: () => new Date(T0) };
 
 export class FakeFirewall {
   /** Addresses currently blocked. */
@@ -36,6 +39,29 @@ export class FakeFirewall {
     add: (ctx) => this.apply([{ mode: 'add', ctx }]).then(() => undefined),
     delete: (ctx) => this.apply([{ mode: 'delete', ctx }]).then(() => undefined),
     batch: (items) => this.apply(items),
+  };
+
+  /** Calls of the re-apply form: the key text each got. */
+  readonly joinedCalls: string[] = [];
+
+  /** The same script with a re-apply form (StockScript.reapplyJoined) over the same "kernel set". */
+  readonly joinedScript: StockScript = {
+    ...this.script,
+    reapplyJoined: async ({ keys, count, started }) => {
+      const list = readAddressList(keys, count);
+      if (list === undefined) {
+        return undefined;
+      }
+      this.joinedCalls.push(keys);
+      const items = Array.from({ length: count }, (_, i) => ({
+        mode: 'add' as const,
+        ctx: { key: elementText(list, i), extraArgs: [], log: () => undefined, host: FAKE_HOST },
+      }));
+      const run = this.apply(items);
+      started();
+      const results = await run;
+      return results.flatMap((r, i) => (r === undefined ? [] : [{ key: elementText(list, i), message: r }]));
+    },
   };
 
   private apply(items: readonly StockBatchItem[]): Promise<StockBatchResult[]> {
@@ -138,6 +164,8 @@ export function batchHarness(
     home?: string;
     now?: () => number;
     inProcess?: boolean;
+    /** The in-process script has a re-apply form (FakeFirewall.joinedScript). @default false */
+    joined?: boolean;
     /** `<repeated_offenders>` minutes; with none configured an add counts no offence. */
     repeatedOffenders?: readonly number[];
   } = {},
@@ -155,7 +183,12 @@ export function batchHarness(
     store: counting.store,
     resolver: fakeResolver(RESOLVER_TABLE),
     runScript: runner.run,
-    inProcessScript: (program) => (program === FW && opts.inProcess !== false ? fw.script : undefined),
+    inProcessScript: (program) =>
+      program === FW && opts.inProcess !== false
+        ? opts.joined === true
+          ? fw.joinedScript
+          : fw.script
+        : undefined,
     log,
     now,
     repeatedOffenders: opts.repeatedOffenders ?? [],

@@ -179,6 +179,47 @@ describe('execd batches (in-process stock script)', () => {
     assert.equal(hh.execd.armed, 20);
   });
 
+  test('re-apply after a reboot through the re-apply form: one call with one key text, one record each, a failing key alone', async () => {
+    h = batchHarness({ joined: true });
+    const hh = h;
+    const addrs = ips(40, '198.51.105');
+    await Promise.all(addrs.map((ip) => hh.execd.submit(hh.message('firewall-drop600', ip))));
+    // One response with extra args: not the form's (its backend argument is read by key).
+    const withArgs = JSON.parse(hh.message('firewall-drop600', '198.51.106.1')) as {
+      parameters: { extra_args: string[] };
+    };
+    withArgs.parameters.extra_args = ['--backend', 'nftables'];
+    await hh.execd.submit(JSON.stringify(withArgs));
+    const before = hh.fw.transactions.length;
+    hh.fw.blocked.clear(); // the reboot emptied the kernel set
+    hh.fw.failing.add(addrs[3] ?? '');
+    const seen: { armed: number; recorded: number }[] = [];
+    const summary = await hh.execd.restore(true, () => {
+      seen.push({
+        armed: hh.execd.armed,
+        recorded: hh.store.listExecutions({ limit: 100 }).filter((r) => r.action === 'reapply').length,
+      });
+    });
+    assert.deepEqual(summary, { armed: 41, reverted: 0, reapplied: 41, interrupted: 0 });
+    assert.equal(hh.fw.joinedCalls.length, 1, 'one call of the re-apply form');
+    assert.deepEqual(hh.fw.joinedCalls[0]?.split(',').sort(), [...addrs].sort());
+    assert.deepEqual(hh.fw.transactions.slice(before + 1), [['add 198.51.106.1']], 'the other one, by key');
+    assert.deepEqual(seen, [{ armed: 41, recorded: 0 }], 'deferred work once, while the form acts');
+    assert.equal(hh.fw.blocked.size, 40);
+    const records = hh.store.listExecutions({ limit: 100 }).filter((r) => r.action === 'reapply');
+    assert.equal(records.length, 41);
+    assert.ok(records.every((r) => r.note === 're-applied after reboot'));
+    assert.deepEqual(
+      records.filter((r) => r.status !== 'ok').map((r) => [r.key, r.status, r.stderrTail]),
+      [[`firewall-drop-${addrs[3] ?? ''}`, 'failed', `Unable to run nft: element ${addrs[3] ?? ''} refused`]],
+    );
+    assert.equal(hh.execd.armed, 41);
+    // Recorded, and (the boot id stored by the caller) a restart of the same boot re-applies nothing.
+    const again = await hh.execd.restore(false);
+    assert.equal(again.reapplied, 0);
+    assert.equal(hh.fw.joinedCalls.length, 1);
+  });
+
   test("re-apply after a reboot: deadlines armed and the caller's deferred work run once, while it acts", async () => {
     h = batchHarness();
     const hh = h;

@@ -1,0 +1,107 @@
+/**
+ * A cluster node reuses its read of the agents' presence for ingest for up to PRESENCE_REUSE_MS
+ * (src/manager/ingest-alerts.ts; concurrent ingests share one read), and stays exact where it
+ * matters whether or not the read was reused (on a slow machine it may not be): an agent enrolled on another
+ * node a moment ago (after the read) still gets its order, since a target missing from a reused
+ * read is looked up again before it is reported (1320); an agent removed on this node is not
+ * targeted by this node's next ingest; an unknown agent is still reported. Two nodes in one process
+ * sharing a private PostgreSQL, like cluster-routing.test.ts.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openManagerHost, type ManagerHost } from '../../src/runtime/manager-host.js';
+import { createClusterNode, type ClusterNode } from '../../src/runtime/cluster-node.js';
+import { ingestAlerts } from '../../src/manager/ingest-alerts.js';
+import { createManagerService } from '../../src/manager/manager-core.js';
+import { startPgServer, type PgServer } from './support/pg-server.js';
+import { agentRecord } from '../contract/manager-store.fixtures.js';
+
+const CONF = `<ossec_config>
+  <command><name>mark</name><executable>mark</executable><timeout_allowed>yes</timeout_allowed></command>
+  <active-response><command>mark</command><location>local</location><rules_id>100004</rules_id><timeout>600</timeout></active-response>
+</ossec_config>
+`;
+
+let pgServer: PgServer;
+const root = mkdtempSync(join(tmpdir(), 'riposte-ingest-presence-'));
+const nodes: { host: ManagerHost; cluster: ClusterNode }[] = [];
+
+before(async () => {
+  pgServer = await startPgServer();
+  writeFileSync(join(root, 'ossec.conf'), CONF);
+  for (const name of ['a', 'b']) {
+    const cluster = createClusterNode({ storeUrl: pgServer.url, bus: 'postgres' }, 1_000);
+    const host = await openManagerHost(
+      { configPath: join(root, 'ossec.conf'), home: join(root, `home-${name}`), storeUrl: pgServer.url },
+      false,
+      `node-${name}`,
+      cluster.hooks,
+    );
+    await cluster.attach(host.ctx);
+    nodes.push({ host, cluster });
+  }
+});
+
+after(async () => {
+  for (const n of nodes) {
+    await n.cluster.stop();
+    await Promise.resolve(n.host.store.close());
+  }
+  await pgServer.stop();
+  rmSync(root, { recursive: true, force: true });
+});
+
+const alert = (id: string, agent: string): string =>
+  JSON.stringify({
+    id,
+    rule: { level: 10, id: '100004' },
+    agent: { id: agent },
+    data: { srcip: '198.18.0.9' },
+  });
+
+test('a reused presence read still finds a just-enrolled agent; a removed or unknown one is reported', async () => {
+  const a = nodes[0]?.host;
+  const b = nodes[1]?.host;
+  assert.ok(a !== undefined && b !== undefined);
+  await a.store.insertAgent(agentRecord('001'));
+  // Concurrent ingests share one read (counted through the store's own method).
+  let reads = 0;
+  const read = a.store.agentPresence.bind(a.store);
+  a.store.agentPresence = () => {
+    reads++;
+    return read();
+  };
+  const first = await Promise.all([ingestAlerts(a.ctx, [alert('p-1', '001')]), ingestAlerts(a.ctx, [])]);
+  assert.equal(first[0].orders, 1);
+  assert.equal(reads, 1);
+
+  // Enrolled through the other node after node A's read: A's next ingest reuses that read.
+  await b.store.insertAgent(agentRecord('002'));
+  const second = await ingestAlerts(a.ctx, [alert('p-2', '002'), alert('p-3', '001')]);
+  assert.deepEqual(second.errors, []);
+  assert.equal(second.orders, 2);
+  assert.deepEqual(
+    (await a.store.queuedOrders('002')).map((o) => o.alertId),
+    ['p-2'],
+  );
+
+  const unknown = await ingestAlerts(a.ctx, [alert('p-4', '999')]);
+  assert.equal(unknown.orders, 0);
+  assert.equal(unknown.errors.length, 1);
+  assert.match(unknown.errors[0] ?? '', /^\(1320\): Agent '999' not found/);
+
+  const service = createManagerService({
+    ctx: a.ctx,
+    enrollment: undefined,
+    listeners: new Set(),
+    startedAt: 0,
+  });
+  await service.removeAgent('001');
+  const removed = await ingestAlerts(a.ctx, [alert('p-5', '001')]);
+  assert.equal(removed.orders, 0);
+  assert.equal(removed.errors.length, 1);
+  assert.match(removed.errors[0] ?? '', /Agent '001' not found/);
+});

@@ -1,0 +1,157 @@
+/**
+ * What the two three-node tests share (three-nodes.test.ts: nodes run by node-main.ts, agents by
+ * agent-child; three-nodes-cli.test.ts: the real `riposte manager` and `riposte agent` commands):
+ * the rule set, enrolling the three agents with every node's address (agent i lists node i first,
+ * so the three start on three different nodes), starting them one by one on their first node,
+ * the "Agent X connected" count in a node's log, fresh alert addresses, and the exactly-once check
+ * of the orders sent (one "add IP" mark per alert per agent).
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { MAIN, marks, waitFor, type Proc } from '../../manager/support/fleet.js';
+
+/** Rule 100003 runs `mark` on every agent (location all): one order per agent per alert. */
+export const THREE_NODES_CONFIG = `<ossec_config>
+  <command><name>mark</name><executable>mark</executable><timeout_allowed>yes</timeout_allowed></command>
+  <active-response><command>mark</command><location>all</location><rules_id>100003</rules_id><timeout>600</timeout></active-response>
+</ossec_config>
+`;
+
+export interface ClusterAgent {
+  readonly id: string;
+  readonly home: string;
+  proc?: Proc;
+}
+
+/** `<home>/logs/riposte.log` ('' before it exists). */
+export function logOf(home: string): string {
+  const file = path.join(home, 'logs', 'riposte.log');
+  return existsSync(file) ? readFileSync(file, 'utf8') : '';
+}
+
+/** How many times the log of the node at `home` says agent `id` connected. */
+export function connects(home: string, id: string): number {
+  return logOf(home)
+    .split('\n')
+    .filter((l) => l.includes(`Agent ${id} connected`)).length;
+}
+
+export interface EnrollThree {
+  readonly root: string;
+  /** The nodes' link ports, in node order. */
+  readonly ports: readonly number[];
+  /** The password file agent i enrolls with. */
+  passwordFile(i: number): string;
+  /** The CA fingerprint agent i pins (`--ca-fingerprint`), if any. */
+  caFingerprint?(i: number): string;
+  /** spawnSync's timeout for each `riposte agent enroll`, if any. */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * Enrolls agents 0..2 (`<root>/agent-<i>`, name host-<i>) with `riposte agent enroll --manager
+ * A,B,C`: agent i lists node i first, then the others in node order.
+ */
+export function enrollThree(e: EnrollThree): ClusterAgent[] {
+  const agents: ClusterAgent[] = [];
+  for (let i = 0; i < 3; i += 1) {
+    const home = path.join(e.root, `agent-${i}`);
+    const order = [0, 1, 2].map((k) => `127.0.0.1:${e.ports[(i + k) % 3] ?? 0}`).join(',');
+    const pin = e.caFingerprint === undefined ? [] : ['--ca-fingerprint', e.caFingerprint(i)];
+    const r = spawnSync(
+      process.execPath,
+      [
+        MAIN,
+        'agent',
+        'enroll',
+        '--manager',
+        order,
+        '--name',
+        `host-${i}`,
+        '--home',
+        home,
+        '--password-file',
+        e.passwordFile(i),
+        ...pin,
+      ],
+      { encoding: 'utf8', ...(e.timeoutMs !== undefined ? { timeout: e.timeoutMs } : {}) },
+    );
+    assert.equal(r.status, 0, `agent enroll ${order}: ${r.stdout}${r.stderr}`);
+    const { id } = JSON.parse(readFileSync(path.join(home, 'etc', 'pki', 'agent.json'), 'utf8')) as {
+      id: string;
+    };
+    agents.push({ id, home });
+  }
+  return agents;
+}
+
+export interface StartOnNodes {
+  readonly start: (home: string) => Promise<Proc>;
+  /** Node i's home (its log says who connected). */
+  nodeHome(i: number): string;
+  /** Node i as the wait's description names it. */
+  nodeName(i: number): string;
+  readonly timeoutMs: number;
+}
+
+/** Starts each agent, one by one, and waits until node i's log says agent i connected. */
+export async function startOnTheirNodes(agents: readonly ClusterAgent[], s: StartOnNodes): Promise<void> {
+  for (const [i, a] of agents.entries()) {
+    a.proc = await s.start(a.home);
+    await waitFor(
+      `agent ${a.id} on node ${s.nodeName(i)}`,
+      s.timeoutMs,
+      () => connects(s.nodeHome(i), a.id) > 0 || undefined,
+    );
+  }
+}
+
+/** The source addresses of the alerts sent so far, one per alert (each a new order per agent). */
+export class SentOrders {
+  readonly ips: string[] = [];
+  private n = 0;
+
+  /** A fresh source address for the next alert, and its alert number. */
+  next(): { ip: string; n: number } {
+    this.n += 1;
+    return { ip: `198.51.${Math.floor(this.n / 250)}.${(this.n % 250) + 1}`, n: this.n };
+  }
+
+  /** Records an alert as sent (its order expected once on every agent). */
+  sent(ip: string): void {
+    this.ips.push(ip);
+  }
+
+  /**
+   * Waits until every agent ran every sent order, then checks each ran exactly once. A timeout's
+   * message says what each agent lacks, then `context()` if given.
+   */
+  async allDelivered(
+    agents: readonly ClusterAgent[],
+    what: string,
+    timeoutMs: number,
+    context?: () => string,
+  ): Promise<void> {
+    const missing = (a: ClusterAgent): string[] => {
+      const got = new Set(marks(a.home));
+      return this.ips.filter((ip) => !got.has(`add ${ip}`));
+    };
+    await waitFor(what, timeoutMs, () => agents.every((a) => missing(a).length === 0) || undefined).catch(
+      (e: unknown) => {
+        const lacks = agents.map((a) => `agent ${a.id} lacks ${missing(a).length}`);
+        throw new Error(`${String(e)}; ${lacks.join(', ')}${context === undefined ? '' : `; ${context()}`}`);
+      },
+    );
+    for (const a of agents) {
+      const counts = new Map<string, number>();
+      for (const l of marks(a.home)) {
+        counts.set(l, (counts.get(l) ?? 0) + 1);
+      }
+      const twice = [...counts].filter(([, c]) => c > 1).map(([l, c]) => `${l} x${c}`);
+      assert.deepEqual(twice, [], `agent ${a.id} ran an order more than once`);
+      assert.equal(counts.size, this.ips.length, `agent ${a.id}: one mark per order`);
+    }
+  }
+}
