@@ -172,9 +172,13 @@ export const execqBurst: BenchModule = {
           arMessage('firewall-drop600', benchAddress(i), i),
         );
         const cpu0 = daemonCpu(d.pid);
+        const sched0 = mainSchedstat(d.pid);
         const b = await withDaemon(d, async () => {
           const r = await burst(ns, N, () => sendAll(path.join(home, 'queue', 'alerts', 'execq'), messages));
-          return { ...r, cpu: cpuSince(cpu0, daemonCpu(d.pid)) };
+          return {
+            ...r,
+            cpu: `${cpuSince(cpu0, daemonCpu(d.pid))}; ${schedSince(sched0, mainSchedstat(d.pid), r.ms)}`,
+          };
         });
         return [
           limit,
@@ -218,6 +222,34 @@ function daemonCpu(pid: number): DaemonCpu {
  */
 function cpuSince(a: DaemonCpu, b: DaemonCpu): string {
   return `daemon CPU during the burst: main thread ${(b.main - a.main).toFixed(2)} s, all threads ${(b.all - a.all).toFixed(2)} s`;
+}
+
+/** The main thread's scheduler times so far, in seconds (Linux /proc schedstat, ns resolution). */
+interface Schedstat {
+  /** On a CPU. */
+  readonly run: number;
+  /** Runnable, waiting for a CPU (the machine's other work). */
+  readonly wait: number;
+}
+
+function mainSchedstat(pid: number): Schedstat {
+  try {
+    const [run, wait] = fs.readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ');
+    return { run: Number(run) / 1e9, wait: Number(wait) / 1e9 };
+  } catch {
+    return { run: NaN, wait: NaN };
+  }
+}
+
+/**
+ * Where the main thread's wall time of the burst went: on a CPU, runnable but waiting for one (the
+ * daemon's other threads, the sender, nft, other work on the machine), and the rest asleep (its
+ * event loop idle, or blocked in a system call such as fsync).
+ */
+function schedSince(a: Schedstat, b: Schedstat, wallMs: number): string {
+  const run = b.run - a.run;
+  const wait = b.wait - a.wait;
+  return `main thread's wall time: on a CPU ${run.toFixed(2)} s, waiting for a CPU ${wait.toFixed(2)} s, asleep ${(wallMs / 1000 - run - wait).toFixed(2)} s`;
 }
 
 /** CPU seconds so far of each thread of the daemon, by thread id (Linux /proc). */

@@ -61,11 +61,15 @@ const scratch = Buffer.allocUnsafe(MAX_DATAGRAM_BYTES);
 
 /**
  * Reads the datagrams queued on non-blocking `fd` after the one unix-dgram delivered, until the
- * queue is empty (EAGAIN) or `max` were read.
+ * queue is empty (EAGAIN) or `max` were read. Every drain ends on the EAGAIN error readSync throws;
+ * it is built without a stack trace (~13-20 us -> ~9-11 us measured here; a burst drains thousands
+ * of times), and the limit is restored before anything else runs.
  */
 function drainQueued(fd: number, max: number, onMessage: (text: string) => void): void {
+  const stackTraceLimit = Error.stackTraceLimit;
   for (let i = 0; i < max && fd >= 0; i++) {
     let n: number;
+    Error.stackTraceLimit = 0;
     try {
       n = readSync(fd, scratch, 0, scratch.length, null);
     } catch (err) {
@@ -74,6 +78,8 @@ function drainQueued(fd: number, max: number, onMessage: (text: string) => void)
         return;
       }
       throw err;
+    } finally {
+      Error.stackTraceLimit = stackTraceLimit;
     }
     onMessage(scratch.toString('utf8', 0, n));
   }

@@ -133,12 +133,36 @@ export function applyReports(
 }
 
 /**
+ * Runs of acks alone (most, while orders flow): one `ackOrders` for all of them, which stores what
+ * the general path below would (each queued order delivered now, any other left as it is) without
+ * reading the orders; the same events for the orders it moved. Returns the other runs.
+ */
+async function applyAcks(ctx: ManagerContext, all: readonly ReportRunOf[]): Promise<readonly ReportRunOf[]> {
+  const runs = all.filter((run) => run.reports.every((r) => r.type === 'ack'));
+  if (runs.length === 0) {
+    return all;
+  }
+  const now = ctx.now();
+  const keys = runs.flatMap(({ agentId, reports }) =>
+    reports.flatMap((r) => (r.type === 'ack' ? [{ agentId, seq: r.seq }] : [])),
+  );
+  for (const o of await ctx.store.ackOrders(keys, now)) {
+    ctx.emit({ type: 'order-state', agentId: o.agentId, seq: o.seq, state: 'delivered' });
+    ctx.emit({ type: 'dispatch-latency', agentId: o.agentId, ms: Math.max(0, now - o.createdAt) });
+  }
+  const done = new Set(runs);
+  return all.filter((run) => !done.has(run));
+}
+
+/**
  * Applies the runs of several DISTINCT agents (call inside the frame batch's transaction): what
  * applying each alone would store, since no row is shared between agents, with one
  * `recordExecutions`, one `getOrdersOf` and one `updateOrders` for all of them (a node's share of
- * a fan-out's acks: 3 statements, not 3 per agent); then each run's active-list changes.
+ * a fan-out's acks: 3 statements, not 3 per agent); then each run's active-list changes. The runs
+ * of acks alone take one `ackOrders` instead (applyAcks).
  */
-export async function applyReportRuns(ctx: ManagerContext, list: readonly ReportRunOf[]): Promise<void> {
+export async function applyReportRuns(ctx: ManagerContext, all: readonly ReportRunOf[]): Promise<void> {
+  const list = await applyAcks(ctx, all);
   if (list.length === 0) {
     return;
   }

@@ -50,6 +50,7 @@ const METHODS = [
   'queuedOrdersOf',
   'updateOrder',
   'updateOrders',
+  'ackOrders',
   'expirableOrders',
   'executedOrdersWithKey',
   'executedKeyedOrders',

@@ -1,11 +1,18 @@
 /**
- * The manager store's bulk methods on PostgreSQL (enqueueOrders, getOrders, updateOrders,
+ * The manager store's bulk methods on PostgreSQL (enqueueOrders, getOrders, updateOrders, ackOrders,
  * recordExecutions): one statement each over unnest(...) arrays, so
  * a run of 500 reports costs a few round trips, not 1,500. Each stores what the one-at-a-time
  * methods called in the same order would (test/contract/manager-store-bulk.contract.ts).
  */
 import type { FleetExecution } from '../protocol/fleet-records.js';
-import type { NewOrder, OrderUpdate, OrderUpdateOf, StoredOrder } from '../core/orders/manager-store.js';
+import type {
+  AckedOrder,
+  NewOrder,
+  OrderKey,
+  OrderUpdate,
+  OrderUpdateOf,
+  StoredOrder,
+} from '../core/orders/manager-store.js';
 import { PgManagerAgents } from './pg-manager-agents.js';
 import { nul } from './sqlite-rows.js';
 import { UPDATE_COLUMNS, queuedOrder, rowToOrder, type OrderRow } from './sqlite-manager-rows.js';
@@ -146,6 +153,25 @@ export abstract class PgManagerBulk extends PgManagerAgents {
         ...UPDATE_COLUMNS.map(([field]) => list.map((u) => nul(u.update[field]))),
       ],
     );
+  }
+
+  /**
+   * One UPDATE ... FROM unnest(...) WHERE state = 'queued' RETURNING the moved orders: no read of
+   * the orders first (their payloads) and two columns written, where getOrdersOf + updateOrders
+   * sent every column both ways.
+   */
+  async ackOrders(keys: readonly OrderKey[], at: number): Promise<AckedOrder[]> {
+    if (keys.length === 0) {
+      return [];
+    }
+    const rows = await this.rows<{ agent_id: string; seq: number; created_at: number }>(
+      `UPDATE orders o SET state = 'delivered', delivered_at = $3
+         FROM (SELECT DISTINCT agent_id, seq FROM unnest($1::text[], $2::bigint[]) AS k(agent_id, seq)) u
+         WHERE o.agent_id = u.agent_id AND o.seq = u.seq AND o.state = 'queued'
+         RETURNING o.agent_id, o.seq, o.created_at`,
+      [keys.map((k) => k.agentId), keys.map((k) => k.seq), at],
+    );
+    return rows.map((r) => ({ agentId: r.agent_id, seq: r.seq, createdAt: r.created_at }));
   }
 
   /** One INSERT ... SELECT FROM unnest(...) ON CONFLICT DO NOTHING, in the given order. */

@@ -34,7 +34,9 @@ import { guardDiskFull } from './disk-full-guard.js';
 import { SqliteLinkReads } from './sqlite-link-reads.js';
 import { nul, opt, rowToActive, rowToExecution, tupleToActive } from './sqlite-rows.js';
 import {
+  ACTIVE_ROWS_PER_INSERT,
   START_ROWS_PER_INSERT,
+  activeParams,
   endOnly,
   endParams,
   prepareStatements,
@@ -106,24 +108,20 @@ class SqliteAgentStore extends SqliteLinkReads implements AgentStore {
   }
 
   putActive(active: ActiveResponse): void {
-    const a = active;
-    this.st.putActive.run(
-      a.key,
-      a.arName,
-      a.program,
-      a.deleteMessage,
-      a.addMessage,
-      a.agentId,
-      a.createdAt,
-      a.addedAt,
-      a.timeoutSec,
-      a.expiresAt,
-      a.repeatCount,
-      nul(a.alertId),
-      nul(a.ruleId),
-      nul(a.srcip),
-      nul(a.user),
-    );
+    this.st.putActive.run(...activeParams(active));
+  }
+
+  putActives(actives: readonly ActiveResponse[]): void {
+    const n = ACTIVE_ROWS_PER_INSERT;
+    this.transaction(() => {
+      let i = 0;
+      for (; i + n <= actives.length; i += n) {
+        this.st.putActives.run(...actives.slice(i, i + n).flatMap(activeParams));
+      }
+      for (; i < actives.length; i++) {
+        this.st.putActive.run(...activeParams(actives[i] as ActiveResponse));
+      }
+    });
   }
 
   getActive(key: string): ActiveResponse | undefined {

@@ -1,10 +1,16 @@
 /**
- * The manager store's bulk methods on SQLite (enqueueOrders, getOrders, updateOrders,
+ * The manager store's bulk methods on SQLite (enqueueOrders, getOrders, updateOrders, ackOrders,
  * recordExecutions): each one transaction of prepared statements, storing what the one-at-a-time
  * methods called in the same order would (test/contract/manager-store-bulk.contract.ts).
  */
 import type { FleetExecution } from '../protocol/fleet-records.js';
-import type { NewOrder, OrderUpdateOf, StoredOrder } from '../core/orders/manager-store.js';
+import type {
+  AckedOrder,
+  NewOrder,
+  OrderKey,
+  OrderUpdateOf,
+  StoredOrder,
+} from '../core/orders/manager-store.js';
 import { SqliteManagerConsole } from './sqlite-manager-console.js';
 import { nul } from './sqlite-rows.js';
 import { UPDATE_COLUMNS, queuedOrder, rowToOrder, type OrderRow } from './sqlite-manager-rows.js';
@@ -62,6 +68,19 @@ export class SqliteManagerBulk extends SqliteManagerConsole {
         update.run(u.state, ...UPDATE_COLUMNS.map(([field]) => nul(u[field])), agentId, seq);
       }
     })();
+  }
+
+  ackOrders(keys: readonly OrderKey[], at: number): AckedOrder[] {
+    const ack = this.q(
+      `UPDATE orders SET state = 'delivered', delivered_at = ?
+         WHERE agent_id = ? AND seq = ? AND state = 'queued' RETURNING created_at`,
+    );
+    return this.db.transaction((): AckedOrder[] =>
+      keys.flatMap(({ agentId, seq }) => {
+        const r = ack.get(at, agentId, seq) as { created_at: number } | undefined;
+        return r === undefined ? [] : [{ agentId, seq, createdAt: r.created_at }];
+      }),
+    )();
   }
 
   recordExecutions(execs: readonly FleetExecution[]): boolean[] {

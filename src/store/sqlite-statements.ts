@@ -4,7 +4,7 @@
  * (insertExecution, endExecution, putActive) take positional ones, in the order of their columns.
  */
 import type Database from 'better-sqlite3';
-import type { ExecutionEnd, ExecutionStart } from '../protocol/execution-records.js';
+import type { ActiveResponse, ExecutionEnd, ExecutionStart } from '../protocol/execution-records.js';
 import { nul, type ActiveRow, type ActiveTuple, type ExecutionRow } from './sqlite-rows.js';
 
 const ACTIVE_COLUMNS = [
@@ -56,6 +56,30 @@ export type ExecutionStartTuple = [
 
 /** Rows of one multi-row start INSERT (11 parameters each: far below SQLite's variable limit). */
 export const START_ROWS_PER_INSERT = 64;
+
+/** Rows of one multi-row active-response INSERT (15 parameters each: 960 per statement). */
+export const ACTIVE_ROWS_PER_INSERT = 64;
+
+/** An active response's positional parameters, in ACTIVE_COLUMNS (= ActiveTuple) order. */
+export function activeParams(a: ActiveResponse): ActiveTuple {
+  return [
+    a.key,
+    a.arName,
+    a.program,
+    a.deleteMessage,
+    a.addMessage,
+    a.agentId,
+    a.createdAt,
+    a.addedAt,
+    a.timeoutSec,
+    a.expiresAt,
+    a.repeatCount,
+    nul(a.alertId),
+    nul(a.ruleId),
+    nul(a.srcip),
+    nul(a.user),
+  ];
+}
 
 /** A start record's positional parameters, in EXECUTION_START_COLUMNS order. */
 export function startParams(s: ExecutionStart): ExecutionStartTuple {
@@ -234,6 +258,14 @@ function prepareHotStatements(db: Database.Database) {
   return {
     putActive: db.prepare<ActiveTuple>(
       `INSERT OR REPLACE INTO active_responses (${ACTIVE_COLUMNS.join(', ')}) VALUES (${marks(ACTIVE_COLUMNS)})`,
+    ),
+    // ACTIVE_ROWS_PER_INSERT rows per statement: a batch's active responses. Rows are inserted in
+    // order, so of two rows with one key in a statement the later replaces the earlier.
+    putActives: db.prepare<ActiveTuple[number][]>(
+      `INSERT OR REPLACE INTO active_responses (${ACTIVE_COLUMNS.join(', ')}) VALUES ${Array.from(
+        { length: ACTIVE_ROWS_PER_INSERT },
+        () => `(${marks(ACTIVE_COLUMNS)})`,
+      ).join(', ')}`,
     ),
     insertExecution: db.prepare<ExecutionStartTuple>(
       `INSERT INTO executions (${EXECUTION_START_COLUMNS.join(', ')}) VALUES (${marks(EXECUTION_START_COLUMNS)})`,

@@ -80,6 +80,38 @@ function activeContract(make: MakeAgentStore): void {
       });
     });
 
+    void test('putActives writes each record as the same putActive calls would (the later of one key wins)', () => {
+      // 64 rows per statement in SQLite: 150 crosses two full statements and a remainder.
+      const actives = Array.from({ length: 150 }, (_, i) =>
+        i % 2 === 0 ? fullActive({ key: `k${i}`, expiresAt: i }) : sampleActive({ key: `k${i}` }),
+      );
+      const replaced = sampleActive({ key: 'k3', repeatCount: 7, expiresAt: 99 });
+      const repeated = fullActive({ key: 'k140', repeatCount: 9 });
+      const writes = [
+        fullActive({ key: 'k3' }),
+        ...actives.slice(0, 100),
+        replaced,
+        ...actives.slice(100),
+        repeated,
+      ];
+      withStore(make, (bulk) => {
+        withStore(make, (one) => {
+          one.putActive(sampleActive({ key: 'k5', repeatCount: 3 }));
+          bulk.putActive(sampleActive({ key: 'k5', repeatCount: 3 }));
+          writes.forEach((a) => {
+            one.putActive(a);
+          });
+          bulk.putActives(writes);
+          assert.equal(bulk.countActive(), 150);
+          assert.deepStrictEqual(bulk.listActive(), one.listActive());
+          assert.deepStrictEqual(bulk.getActive('k3'), replaced);
+          assert.deepStrictEqual(bulk.getActive('k140'), repeated);
+          bulk.putActives([]);
+          assert.equal(bulk.countActive(), 150);
+        });
+      });
+    });
+
     void test('removeActive returns the removed record, then it is gone', () => {
       withStore(make, (s) => {
         const a = fullActive({ key: 'k' });

@@ -1,6 +1,6 @@
 /**
  * The ManagerStore's many-agent methods of the link path (updateAgentsSeen, activeAgentNamed,
- * getOrdersOf, queuedOrdersOf, lastExecutionIds): each answers or stores what the per-agent method
+ * getOrdersOf, ackOrders, queuedOrdersOf, lastExecutionIds): each answers or stores what the per-agent method
  * called for each agent would. Part of managerStoreContract (run on SQLite and PostgreSQL).
  */
 import { describe, test } from 'node:test';
@@ -85,6 +85,62 @@ export function linkContract(make: MakeManagerStore): void {
         assert.deepEqual(keysOf(got), ['001#1', '001#2', '002#2']);
         assert.deepEqual(got[2], await s.getOrder('002', 2));
         assert.deepEqual(await s.getOrdersOf([]), []);
+      });
+    });
+
+    void test('ackOrders: queued ones become delivered at `at` (once each), any other state is kept', async () => {
+      await withStore(make, async (s) => {
+        await s.enqueueOrders([
+          newOrder({ createdAt: 10 }),
+          newOrder({ createdAt: 11 }),
+          newOrder({ createdAt: 12 }),
+          newOrder({ agentId: '002', createdAt: 13 }),
+          newOrder({ createdAt: 14 }),
+        ]);
+        await s.updateOrders([
+          {
+            agentId: '001',
+            seq: 2,
+            update: { state: 'executed', deliveredAt: 5, executedAt: 6, outcome: 'ok' },
+          },
+          { agentId: '001', seq: 3, update: { state: 'expired', expiredAt: 7 } },
+        ]);
+        const before = await s.getOrder('001', 2);
+        const moved = await s.ackOrders(
+          [
+            { agentId: '002', seq: 1 },
+            { agentId: '001', seq: 1 },
+            { agentId: '001', seq: 2 },
+            { agentId: '001', seq: 3 },
+            { agentId: '001', seq: 1 },
+            { agentId: '001', seq: 9 },
+            { agentId: '004', seq: 1 },
+          ],
+          100,
+        );
+        assert.deepEqual(moved.map((o) => `${o.agentId}#${o.seq}@${o.createdAt}`).sort(), [
+          '001#1@10',
+          '002#1@13',
+        ]);
+        const one = await s.getOrder('001', 1);
+        assert.deepEqual(
+          [one?.state, one?.deliveredAt, one?.payload],
+          ['delivered', 100, '{"command":"add"}'],
+        );
+        assert.equal((await s.getOrder('002', 1))?.state, 'delivered');
+        assert.deepEqual(await s.getOrder('001', 2), before, 'executed: unchanged');
+        assert.deepEqual(
+          [(await s.getOrder('001', 3))?.state, (await s.getOrder('001', 3))?.deliveredAt],
+          ['expired', undefined],
+        );
+        assert.equal((await s.getOrder('001', 4))?.state, 'queued', 'not acked: still queued');
+        assert.deepEqual(
+          await s.ackOrders([{ agentId: '001', seq: 1 }], 200),
+          [],
+          'a second ack moves nothing',
+        );
+        assert.equal((await s.getOrder('001', 1))?.deliveredAt, 100);
+        assert.deepEqual(await s.ackOrders([], 1), []);
       });
     });
 

@@ -70,17 +70,20 @@ function addRequest(ctx: ExecdContext, job: AddJob, prep: Prepared, timeoutSec: 
   };
 }
 
-/**
- * Applies the repeated-offender rule and decides; persists before returning. `existing` is the
- * active response this add meets: the stored one, or undefined when an earlier execution of the
- * same batch deletes the key.
- */
-export function decideAndStore(
-  ctx: ExecdContext,
-  job: AddJob,
-  prep: Prepared,
-  existing: ActiveResponse | undefined,
-): AddDecision {
+/** The active response an add meets, and where its decided one is written. */
+export interface AddState {
+  /** The stored one, or undefined when an earlier execution of the same batch deletes the key. */
+  readonly existing: ActiveResponse | undefined;
+  /**
+   * Writes the decided active response: the store now by default; a batch collects them and
+   * writes them together in the same transaction (run-batch.ts), before any reply is sent.
+   */
+  readonly put?: (active: ActiveResponse) => void;
+}
+
+/** Applies the repeated-offender rule and decides; persists (`state.put`) before returning. */
+export function decideAndStore(ctx: ExecdContext, job: AddJob, prep: Prepared, state: AddState): AddDecision {
+  const { existing } = state;
   const { key } = prep;
   const now = ctx.now();
   let timeoutSec = job.timeoutSec;
@@ -96,7 +99,11 @@ export function decideAndStore(
   }
   const decision = decideAdd(addRequest(ctx, job, prep, timeoutSec), existing, now);
   if (decision.kind !== 'untracked') {
-    ctx.store.putActive(decision.active);
+    if (state.put) {
+      state.put(decision.active);
+    } else {
+      ctx.store.putActive(decision.active);
+    }
     ctx.scheduler.arm(key, decision.active.expiresAt);
   }
   logDecision(ctx, job, decision);
@@ -204,7 +211,7 @@ async function addInSlot(
           const existing = ctx.store.getActive(k);
           return dryRun
             ? decideDryRun(ctx, job, { key: k, addLine: line, facts }, existing)
-            : decideAndStore(ctx, job, { key: k, addLine: line, facts }, existing);
+            : decideAndStore(ctx, job, { key: k, addLine: line, facts }, { existing });
         });
         return JSON.stringify(rewriteForScript(job.message, decision.answer, job.program));
       },

@@ -52,6 +52,12 @@ interface DecideState {
   readonly deleted: Set<string>;
   /** Index of the last execution that wrote each key: only it removes the row in the record step. */
   readonly lastWrite: Map<string, number>;
+  /**
+   * The active responses the decide step wrote, by key (the latest per key), written together at
+   * its end: until then this is what the store would answer for those keys (the decide step
+   * removes no row: deletes leave the list in the record step).
+   */
+  readonly written: Map<string, ActiveResponse>;
   /** The start records of the decide step, written together at its end, and their executions. */
   readonly starts: ExecutionStart[];
   readonly startedBy: Planned[];
@@ -61,6 +67,11 @@ interface DecideState {
 function start(st: DecideState, p: Planned, record: ExecutionStart): void {
   st.starts.push(record);
   st.startedBy.push(p);
+}
+
+/** The active response of `key` as the store holds it in this decide step (with its writes so far). */
+function activeNow(st: DecideState, key: string): ActiveResponse | undefined {
+  return st.written.get(key) ?? st.ctx.store.getActive(key);
 }
 
 /**
@@ -75,7 +86,7 @@ function storedFor(st: DecideState, p: Planned, key: string): ActiveResponse | u
   if (p.stored?.key === key && !st.lastWrite.has(key)) {
     return p.stored.active;
   }
-  return st.ctx.store.getActive(key);
+  return activeNow(st, key);
 }
 
 /** The reply line, with the message it serialises (the skeleton checks it without parsing it back). */
@@ -86,6 +97,49 @@ function replyFor(p: Planned, job: AddJob, answer: 'continue' | 'abort'): BatchR
     : rewriteForScript(job.message, answer, job.program);
   const line = (p.message && lineWithCommand(p.line, answer)) ?? JSON.stringify(reply);
   return isArEnvelope(reply) ? { line, message: reply } : line;
+}
+
+/** Decides one add inside the batch's transaction; returns its reply line, if any. */
+function decideAddOne(
+  st: DecideState,
+  p: Planned,
+  index: number,
+  checkKeys: CheckKeysLine | undefined,
+): BatchReply | undefined {
+  const { ctx } = st;
+  const { work } = p;
+  if (work.kind !== 'add') {
+    return undefined;
+  }
+  const { job } = work;
+  const facts = alertFacts(job.message);
+  if (checkKeys === undefined) {
+    start(st, p, addStart(ctx, job, facts));
+    return undefined;
+  }
+  const key = responseKey(basenameOf(job.program), checkKeys.keys);
+  p.key = key;
+  // Started with its key: a restart after a crash reconciles by it.
+  start(st, p, addStart(ctx, job, facts, key));
+  const existing = storedFor(st, p, key);
+  const prep = {
+    key,
+    addLine: p.line,
+    facts,
+    ...(p.deleteMessage !== undefined ? { deleteMessage: p.deleteMessage } : {}),
+  };
+  const decision = decideAndStore(ctx, job, prep, {
+    existing,
+    put: (active) => {
+      st.written.set(active.key, active);
+    },
+  });
+  p.decision = decision;
+  if (decision.kind !== 'untracked') {
+    st.deleted.delete(key);
+    st.lastWrite.set(key, index);
+  }
+  return replyFor(p, job, decision.answer);
 }
 
 /** Decides one execution inside the batch's transaction; returns its reply line, if any. */
@@ -99,34 +153,12 @@ function decideOne(
   const { work: w } = p;
   ctx.pollIntake?.();
   if (w.kind === 'add') {
-    const facts = alertFacts(w.job.message);
-    if (checkKeys === undefined) {
-      start(st, p, addStart(ctx, w.job, facts));
-      return undefined;
-    }
-    const key = responseKey(basenameOf(w.job.program), checkKeys.keys);
-    p.key = key;
-    // Started with its key: a restart after a crash reconciles by it.
-    start(st, p, addStart(ctx, w.job, facts, key));
-    const existing = storedFor(st, p, key);
-    const prep = {
-      key,
-      addLine: p.line,
-      facts,
-      ...(p.deleteMessage !== undefined ? { deleteMessage: p.deleteMessage } : {}),
-    };
-    const decision = decideAndStore(ctx, w.job, prep, existing);
-    p.decision = decision;
-    if (decision.kind !== 'untracked') {
-      st.deleted.delete(key);
-      st.lastWrite.set(key, index);
-    }
-    return replyFor(p, w.job, decision.answer);
+    return decideAddOne(st, p, index, checkKeys);
   }
   // The row read while planning is current unless an earlier execution of this batch wrote the key
   // (then planning found it in the batch's view and read nothing): plan and decide run in one
   // synchronous step, so nothing else wrote it since. One read per revert, not two.
-  const active = p.active ?? ctx.store.getActive(w.key);
+  const active = p.active ?? activeNow(st, w.key);
   if (!active) {
     return undefined;
   }
@@ -151,8 +183,9 @@ function decideOne(
 }
 
 /**
- * The decide step, inside its transaction: each execution decided in order, then every start record
- * in one multi-row write (nothing reads the ids before the record step).
+ * The decide step, inside its transaction: each execution decided in order, then every active
+ * response and every start record in multi-row writes (nothing reads them before the record step
+ * but this step, through {@link activeNow}).
  */
 function decideAll(
   st: DecideState,
@@ -160,6 +193,7 @@ function decideAll(
   checkKeys: readonly (CheckKeysLine | undefined)[],
 ): (BatchReply | undefined)[] {
   const replies = planned.map((p, i) => decideOne(st, p, i, checkKeys[i]));
+  st.ctx.store.putActives([...st.written.values()]);
   const ids = st.ctx.store.startExecutions(st.starts);
   st.startedBy.forEach((p, i) => {
     const id = ids[i];
@@ -263,7 +297,14 @@ export async function runBatch(
     if (planned.length === 0) {
       return;
     }
-    const st: DecideState = { ctx, deleted: new Set(), lastWrite: new Map(), starts: [], startedBy: [] };
+    const st: DecideState = {
+      ctx,
+      deleted: new Set(),
+      lastWrite: new Map(),
+      written: new Map(),
+      starts: [],
+      startedBy: [],
+    };
     const startedAt = ctx.now();
     const host = { home: ctx.home, argv0: program, now: sameMsDate(ctx.now) };
     const abort = new AbortController();

@@ -98,6 +98,11 @@ export interface AgentStore {
 
   /** Inserts or replaces the active response with this key. */
   putActive(active: ActiveResponse): void;
+  /**
+   * Inserts or replaces each of `actives`, in order (of two with one key the later wins), in one
+   * transaction: as the same putActive calls would.
+   */
+  putActives(actives: readonly ActiveResponse[]): void;
   getActive(key: string): ActiveResponse | undefined;
   /** The active responses of those of `keys` that are active, in one read (any order). */
   getActives(keys: readonly string[]): ActiveResponse[];

@@ -127,6 +127,11 @@ export interface OrderUpdate {
   readonly note?: string;
 }
 
+/** An order {@link ManagerStore.ackOrders} moved from queued to delivered. */
+export interface AckedOrder extends OrderKey {
+  readonly createdAt: number;
+}
+
 /** One order's update in {@link ManagerStore.updateOrders}. */
 export interface OrderUpdateOf {
   readonly agentId: string;
@@ -192,6 +197,13 @@ export interface ManagerStore extends ManagerConsoleStore {
   updateOrder(agentId: string, seq: number, update: OrderUpdate): Promise<void>;
   /** `updateOrder` for each, in the given order, in one transaction. */
   updateOrders(updates: readonly OrderUpdateOf[]): Promise<void>;
+  /**
+   * The acks of `keys` in one write: each of those orders that is `queued` becomes `delivered` at
+   * `at` (an ack moves only a queued order, order-state.ts), the others are left as they are;
+   * returns the orders it moved (a key given twice moves once). What reading the orders and
+   * `updateOrders` with their ack transitions would store, without reading every column.
+   */
+  ackOrders(keys: readonly OrderKey[], at: number): Promise<AckedOrder[]>;
   /** Queued orders whose expiresAt < now, oldest first. */
   expirableOrders(now: number): Promise<StoredOrder[]>;
   /** Executed add orders of `agentId` holding `key` (candidates for `reverted`). */

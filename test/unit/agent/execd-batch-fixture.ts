@@ -102,6 +102,7 @@ export type StoreStep =
   | 'getActive'
   | 'getActives'
   | 'putActive'
+  | 'putActives'
   | 'endExecution'
   | 'endExecutions'
   | 'removeActive'

@@ -53,6 +53,7 @@ const FAULTS: readonly Fault[] = [
   'getActive',
   'getActives',
   'putActive',
+  'putActives',
   'endExecution',
   'endExecutions',
   'serialise',
@@ -91,11 +92,11 @@ for (const inProcess of [false, true]) {
   describe(`a fault at any step of an add does not block later work (${inProcess ? 'in-process batch' : 'spawned'} path)`, () => {
     // The in-process batch path writes the key with the start record (no setExecutionKey step),
     // reads a batch's stored responses at once (getActives), starts its executions together
-    // (startExecutions) and writes its ends with endExecutions (equal ends in one statement); a
-    // spawned add starts, reads and ends alone.
+    // (startExecutions), writes its active responses together (putActives) and its ends with
+    // endExecutions (equal ends in one statement); a spawned add starts, reads, writes and ends alone.
     const skip = inProcess
-      ? ['setExecutionKey', 'startExecution', 'getActive', 'endExecution']
-      : ['getActives', 'endExecutions', 'startExecutions'];
+      ? ['setExecutionKey', 'startExecution', 'getActive', 'putActive', 'endExecution']
+      : ['getActives', 'putActives', 'endExecutions', 'startExecutions'];
     for (const fault of FAULTS.filter((f) => !skip.includes(f))) {
       test(`fault in ${fault}`, async () => {
         // A repeated-offender list, so that an add counts its offence (the countOffence step).
