@@ -132,6 +132,22 @@ export function applyReports(
   return applyReportRuns(ctx, [{ agentId, reports }]);
 }
 
+/** The orders the runs name, each once (an order's ack and execution report often share a run). */
+function orderKeysOf(list: readonly ReportRunOf[]): { agentId: string; seq: number }[] {
+  const keys: { agentId: string; seq: number }[] = [];
+  for (const { agentId, reports } of list) {
+    const seqs = new Set<number>();
+    for (const r of reports) {
+      const seq = r.type === 'ack' ? r.seq : r.frame.seq;
+      if (seq !== undefined && !seqs.has(seq)) {
+        seqs.add(seq);
+        keys.push({ agentId, seq });
+      }
+    }
+  }
+  return keys;
+}
+
 /**
  * Runs of acks alone (most, while orders flow): one `ackOrders` for all of them, which stores what
  * the general path below would (each queued order delivered now, any other left as it is) without
@@ -179,15 +195,7 @@ export async function applyReportRuns(ctx: ManagerContext, all: readonly ReportR
       ctx.emit({ type: 'execution', agentId: execution.agentId, status: execution.status, execution });
     }
   });
-  const keys: { agentId: string; seq: number }[] = [];
-  for (const { agentId, reports } of list) {
-    for (const r of reports) {
-      const seq = r.type === 'ack' ? r.seq : r.frame.seq;
-      if (seq !== undefined) {
-        keys.push({ agentId, seq });
-      }
-    }
-  }
+  const keys = orderKeysOf(list);
   const byAgent = new Map(runs.map((run) => [run.agentId, run]));
   for (const o of await ctx.store.getOrdersOf(keys)) {
     byAgent.get(o.agentId)?.orders.set(o.seq, o);
