@@ -14,7 +14,8 @@
  * TLS session resumption: the agent keeps the last session ticket a manager gave it and offers it
  * on its next dial, to any address (the nodes of a cluster share their ticket keys,
  * src/pki/ticket-keys.ts): a failover then costs a resumed handshake instead of a full one. A ticket
- * no node accepts (expired, another cluster) just means a full handshake.
+ * no node accepts (expired, another cluster) just means a full handshake. Once a day, after the
+ * ticket keys change, the ticket is renewed on the side (ticket-refresh.ts).
  *
  * The protocol itself lives in agent-link-session.ts; this file is transport only.
  */
@@ -33,6 +34,7 @@ import { readAgentCredentials, readAgentLinkConfig, type AgentCredentials } from
 import { AgentLinkSession } from './agent-link-session.js';
 import { installArConf } from './install-ar-conf.js';
 import { backoffDelay } from './backoff.js';
+import { nextRefreshAt, refreshTicket } from './ticket-refresh.js';
 import { addLinkPeer } from '../net/host-addresses.js';
 import { MANAGER_CN } from '../pki/fingerprint.js';
 
@@ -156,6 +158,7 @@ class Dialer {
   private liveness: NodeJS.Timeout | undefined;
   /** The last TLS session ticket received, offered on the next dial (resumption). */
   private tlsSession: Buffer | undefined;
+  private refresh: NodeJS.Timeout | undefined;
 
   constructor(private readonly p: DialerParts) {}
 
@@ -167,7 +170,34 @@ class Dialer {
     return this.p.urls[this.current % this.p.urls.length] ?? '';
   }
 
+  /** Renews the session ticket once a day while the link is open (ticket-refresh.ts). */
+  private scheduleRefresh(): void {
+    const random = this.p.opts.random ?? Math.random;
+    this.refresh = setTimeout(
+      () => {
+        if (this.stopped) {
+          return;
+        }
+        if (this.isOpen()) {
+          void refreshTicket({
+            url: this.url(),
+            ...this.p.creds,
+            checkServerIdentity: checkManagerIdentity,
+          }).then((ticket) => {
+            this.tlsSession = ticket ?? this.tlsSession;
+          });
+        }
+        this.scheduleRefresh();
+      },
+      nextRefreshAt(Date.now(), random) - Date.now(),
+    );
+    this.refresh.unref();
+  }
+
   dial(): void {
+    if (this.refresh === undefined) {
+      this.scheduleRefresh();
+    }
     const url = this.url();
     const options: ConnectionOptions & WebSocket.ClientOptions = {
       ca: this.p.creds.ca,
@@ -261,6 +291,7 @@ class Dialer {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.retry);
+    clearTimeout(this.refresh);
     clearTimeout(this.liveness);
     const ws = this.ws;
     if (ws === undefined || ws.readyState === WebSocket.CLOSED) {

@@ -5,7 +5,8 @@
  * certificate, the pinned CA). A session ticket from node A resumes on node B, and the resumed
  * session still identifies the agent by its certificate; a removed agent is refused on a resumed
  * session too; a ticket of another cluster (another ticket secret) gets a full handshake; the
- * ticket keys change with the epoch.
+ * ticket keys change with the epoch; the daily side refresh (ticket-refresh.ts) gets a fresh ticket
+ * that resumes on the other node, in the first hour of the next epoch.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -26,6 +27,7 @@ import {
   type ManagerPki,
 } from '../../src/pki/pki.js';
 import { TICKET_EPOCH_MS, ticketKeysAt } from '../../src/pki/ticket-keys.js';
+import { REFRESH_SPREAD_MS, nextRefreshAt, refreshTicket } from '../../src/link/ticket-refresh.js';
 import { LINK_PATH, LinkClose } from '../../src/protocol/link.js';
 
 const root = mkdtempSync(join(tmpdir(), 'riposte-tls-resume-'));
@@ -200,4 +202,30 @@ test('ticket keys: the same on every node within an epoch, different in the next
   assert.equal(ticketKeysAt(secret, start).length, 48);
   assert.deepEqual(ticketKeysAt(secret, start), ticketKeysAt(secret, start + TICKET_EPOCH_MS - 1));
   assert.notDeepEqual(ticketKeysAt(secret, start), ticketKeysAt(secret, start + TICKET_EPOCH_MS));
+});
+
+test('the daily refresh: a side handshake with node A gives a fresh ticket that resumes on node B', async () => {
+  const linksBefore = a.opened.length;
+  const fresh = await refreshTicket({
+    url: `wss://127.0.0.1:${a.port}${LINK_PATH}`,
+    ca: a.pki.ca.cert,
+    cert: agent.cert,
+    key: agent.key,
+    checkServerIdentity: () => undefined,
+  });
+  assert.ok(fresh, 'node A sent a ticket on the side connection');
+  assert.equal(a.opened.length, linksBefore, 'the side connection opened no link');
+  const onB = await dial(b, agent, a.pki.ca.cert, fresh);
+  assert.equal(onB.resumed, true);
+  assert.equal(onB.code, 1000);
+  // Refreshes come in the first hour of the next epoch, spread by the random draw.
+  const now = 5000 * TICKET_EPOCH_MS + 123_456;
+  assert.equal(
+    nextRefreshAt(now, () => 0),
+    5001 * TICKET_EPOCH_MS,
+  );
+  assert.equal(
+    nextRefreshAt(now, () => 0.5),
+    5001 * TICKET_EPOCH_MS + REFRESH_SPREAD_MS / 2,
+  );
 });
