@@ -174,10 +174,15 @@ export const execqBurst: BenchModule = {
         const cpu0 = daemonCpu(d.pid);
         const sched0 = mainSchedstat(d.pid);
         const b = await withDaemon(d, async () => {
-          const r = await burst(ns, N, () => sendAll(path.join(home, 'queue', 'alerts', 'execq'), messages));
+          let senderCpu = process.cpuUsage();
+          const r = await burst(ns, N, async () => {
+            await sendAll(path.join(home, 'queue', 'alerts', 'execq'), messages);
+            senderCpu = process.cpuUsage(senderCpu);
+          });
+          const sender = `the sender (this process) ${((senderCpu.user + senderCpu.system) / 1e6).toFixed(2)} s of CPU`;
           return {
             ...r,
-            cpu: `${cpuSince(cpu0, daemonCpu(d.pid))}; ${schedSince(sched0, mainSchedstat(d.pid), r.ms)}`,
+            cpu: `${cpuSince(cpu0, daemonCpu(d.pid))}; ${schedSince(sched0, mainSchedstat(d.pid), r.ms)}; ${sender}`,
           };
         });
         return [

@@ -44,39 +44,75 @@ export function outcomeOf(
   };
 }
 
+/** undefined and null are the same here (both store NULL, or keep the stored key/action). */
+function same<T>(a: T | null | undefined, b: T | null | undefined): boolean {
+  return (a ?? undefined) === (b ?? undefined);
+}
+
+/** True when `a` and `b` write the same columns (see {@link signatureOf}). */
+function sameEnd(a: ExecutionEnd, b: ExecutionEnd): boolean {
+  return (
+    a.endedAt === b.endedAt &&
+    a.status === b.status &&
+    same(a.key, b.key) &&
+    same(a.action, b.action) &&
+    same(a.exitCode, b.exitCode) &&
+    same(a.signal, b.signal) &&
+    a.timedOut === b.timedOut &&
+    same(a.stderrTail, b.stderrTail) &&
+    same(a.note, b.note)
+  );
+}
+
+/** A text equal for equal ends ({@link sameEnd}). */
+function signatureOf(e: ExecutionEnd): string {
+  // JSON.stringify writes undefined array elements as null.
+  return JSON.stringify([
+    e.key,
+    e.action,
+    e.endedAt,
+    e.exitCode,
+    e.signal,
+    e.timedOut,
+    e.status,
+    e.stderrTail,
+    e.note,
+  ]);
+}
+
+interface EndGroup {
+  readonly end: ExecutionEnd;
+  readonly ids: number[];
+}
+
 /**
  * Writes the ends of a batch: executions whose ends are equal (a burst's adds decided in the same
- * millisecond end alike) in one statement each, instead of one per execution.
+ * millisecond end alike) in one statement each, instead of one per execution. An end equal to the
+ * one before it (the usual case) joins its group without building its signature.
  */
 export function writeEnds(
   ctx: ExecdContext,
   planned: readonly Planned[],
   ends: readonly (ExecutionEnd | undefined)[],
 ): void {
-  const groups = new Map<string, { readonly end: ExecutionEnd; readonly ids: number[] }>();
+  const groups = new Map<string, EndGroup>();
+  let last: EndGroup | undefined;
   planned.forEach((p, i) => {
     const end = ends[i];
     if (end === undefined || p.executionId === undefined) {
       return;
     }
-    const e = end;
-    // undefined and null are the same here (both store NULL, or keep the stored key/action).
-    const sig = JSON.stringify([
-      e.key,
-      e.action,
-      e.endedAt,
-      e.exitCode,
-      e.signal,
-      e.timedOut,
-      e.status,
-      e.stderrTail,
-      e.note,
-    ]);
-    const group = groups.get(sig);
-    if (group === undefined) {
-      groups.set(sig, { end, ids: [p.executionId] });
+    if (last !== undefined && sameEnd(last.end, end)) {
+      last.ids.push(p.executionId);
+      return;
+    }
+    const sig = signatureOf(end);
+    last = groups.get(sig);
+    if (last === undefined) {
+      last = { end, ids: [p.executionId] };
+      groups.set(sig, last);
     } else {
-      group.ids.push(p.executionId);
+      last.ids.push(p.executionId);
     }
   });
   for (const { end, ids } of groups.values()) {
