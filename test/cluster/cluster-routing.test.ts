@@ -5,17 +5,12 @@
  * without any hand-off (a node killed between its commit and its publish) is re-sent by B's sweep;
  * only one node runs the timers; the agent counts as active on both nodes.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { openManagerHost, type ManagerHost } from '../../src/runtime/manager-host.js';
-import { createClusterNode, type ClusterNode } from '../../src/runtime/cluster-node.js';
 import { queueOrders } from '../../src/manager/order-delivery.js';
 import type { AgentSession } from '../../src/manager/agent-sessions.js';
 import type { ManagerFrame } from '../../src/protocol/link.js';
-import { startPgServer, type PgServer } from './support/pg-server.js';
+import { twoNodesInProcess, type InProcessNode } from './support/two-nodes.js';
 import { waitFor } from '../manager/support/fleet.js';
 
 const CONF = `<ossec_config>
@@ -24,9 +19,11 @@ const CONF = `<ossec_config>
 </ossec_config>
 `;
 
-let pgServer: PgServer;
-const root = mkdtempSync(join(tmpdir(), 'riposte-cluster-routing-'));
-const nodes: { host: ManagerHost; cluster: ClusterNode }[] = [];
+const nodes = twoNodesInProcess(CONF, 'riposte-cluster-routing-', {
+  sweepEveryMs: 200,
+  staleAfterMs: 300,
+  leaseEveryMs: 200,
+});
 const frames: ManagerFrame[] = [];
 
 const session: AgentSession = {
@@ -37,35 +34,7 @@ const session: AgentSession = {
   address: '127.0.0.1',
 };
 
-before(async () => {
-  pgServer = await startPgServer();
-  writeFileSync(join(root, 'ossec.conf'), CONF);
-  for (const name of ['a', 'b']) {
-    const cluster = createClusterNode(
-      { storeUrl: pgServer.url, bus: 'postgres', sweepEveryMs: 200, staleAfterMs: 300, leaseEveryMs: 200 },
-      1_000,
-    );
-    const host = await openManagerHost(
-      { configPath: join(root, 'ossec.conf'), home: join(root, `home-${name}`), storeUrl: pgServer.url },
-      false,
-      `node-${name}`,
-      cluster.hooks,
-    );
-    await cluster.attach(host.ctx);
-    nodes.push({ host, cluster });
-  }
-});
-
-after(async () => {
-  for (const n of nodes) {
-    await n.cluster.stop();
-    await Promise.resolve(n.host.store.close());
-  }
-  await pgServer.stop();
-  rmSync(root, { recursive: true, force: true });
-});
-
-function nodeAt(i: number): { host: ManagerHost; cluster: ClusterNode } {
+function nodeAt(i: number): InProcessNode {
   const n = nodes[i];
   assert.ok(n);
   return n;

@@ -7,16 +7,11 @@
  * targeted by this node's next ingest; an unknown agent is still reported. Two nodes in one process
  * sharing a private PostgreSQL, like cluster-routing.test.ts.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { openManagerHost, type ManagerHost } from '../../src/runtime/manager-host.js';
-import { createClusterNode, type ClusterNode } from '../../src/runtime/cluster-node.js';
 import { ingestAlerts } from '../../src/manager/ingest-alerts.js';
 import { createManagerService } from '../../src/manager/manager-core.js';
-import { startPgServer, type PgServer } from './support/pg-server.js';
+import { twoNodesInProcess } from './support/two-nodes.js';
 import { agentRecord } from '../contract/manager-store.fixtures.js';
 
 const CONF = `<ossec_config>
@@ -25,34 +20,7 @@ const CONF = `<ossec_config>
 </ossec_config>
 `;
 
-let pgServer: PgServer;
-const root = mkdtempSync(join(tmpdir(), 'riposte-ingest-presence-'));
-const nodes: { host: ManagerHost; cluster: ClusterNode }[] = [];
-
-before(async () => {
-  pgServer = await startPgServer();
-  writeFileSync(join(root, 'ossec.conf'), CONF);
-  for (const name of ['a', 'b']) {
-    const cluster = createClusterNode({ storeUrl: pgServer.url, bus: 'postgres' }, 1_000);
-    const host = await openManagerHost(
-      { configPath: join(root, 'ossec.conf'), home: join(root, `home-${name}`), storeUrl: pgServer.url },
-      false,
-      `node-${name}`,
-      cluster.hooks,
-    );
-    await cluster.attach(host.ctx);
-    nodes.push({ host, cluster });
-  }
-});
-
-after(async () => {
-  for (const n of nodes) {
-    await n.cluster.stop();
-    await Promise.resolve(n.host.store.close());
-  }
-  await pgServer.stop();
-  rmSync(root, { recursive: true, force: true });
-});
+const nodes = twoNodesInProcess(CONF, 'riposte-ingest-presence-');
 
 const alert = (id: string, agent: string): string =>
   JSON.stringify({
