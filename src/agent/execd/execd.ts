@@ -17,7 +17,7 @@ import { KeyOrder } from '../key-order.js';
 import { RevertScheduler } from '../revert-scheduler.js';
 import { WorkPool } from '../work-pool.js';
 import type { ExecdContext } from './execd-context.js';
-import { BatchQueue } from './batch-queue.js';
+import { BatchQueue, DEFAULT_MAX_BATCH_ITEMS, LOCAL_ADD_BATCH_ITEMS } from './batch-queue.js';
 import { intake } from './intake.js';
 import { recordAbsent } from './record-absent.js';
 import { runBatch, type BatchWork } from './run-batch.js';
@@ -219,6 +219,10 @@ export class Execd {
             w.done(undefined);
           }
         },
+        (first) =>
+          first.kind === 'add' && first.job.orderSeq === undefined
+            ? LOCAL_ADD_BATCH_ITEMS
+            : DEFAULT_MAX_BATCH_ITEMS,
       );
       this.queues.set(program, queue);
     }
