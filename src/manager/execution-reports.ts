@@ -9,6 +9,7 @@
  */
 import { nextOrderState, type OrderEvent } from '../core/orders/order-state.js';
 import type { OrderUpdate, OrderUpdateOf, StoredOrder } from '../core/orders/manager-store.js';
+import type { ActiveResponse } from '../protocol/execution-records.js';
 import { withDeleteMessage, type ExecutionItem } from '../protocol/link.js';
 import type { ManagerContext } from './manager-context.js';
 
@@ -99,15 +100,34 @@ class ReportRun {
     await this.ctx.store.updateOrders(updates);
   }
 
-  /** The key's active state after the execution reported at `index`. */
+  /** Active responses reported in force, not yet written (flushed in order by `flushPuts`). */
+  private puts: ActiveResponse[] = [];
+
+  /** Writes the queued puts in one `putActives`, then emits them, in arrival order. */
+  async flushPuts(): Promise<void> {
+    const { ctx, agentId, now, puts } = this;
+    if (puts.length === 0) {
+      return;
+    }
+    this.puts = [];
+    await ctx.store.putActives(puts, now);
+    for (const put of puts) {
+      ctx.emit({ type: 'active', agentId, put: { ...put, reportedAt: now } });
+    }
+  }
+
+  /**
+   * The key's active state after the execution reported at `index`. Puts are queued (a run of
+   * them is one `putActives`); a removal first writes the puts queued before it, so the store
+   * sees every change in arrival order.
+   */
   async active(frame: ExecutionItem, index: number): Promise<void> {
-    const { ctx, agentId, now } = this;
+    const { ctx, agentId } = this;
     const rec = frame.record;
     if (frame.active !== null) {
-      const put = { ...withDeleteMessage(frame.active), agentId };
-      await ctx.store.putActive(put, now);
-      ctx.emit({ type: 'active', agentId, put: { ...put, reportedAt: now } });
+      this.puts.push({ ...withDeleteMessage(frame.active), agentId });
     } else if (rec.key !== undefined) {
+      await this.flushPuts();
       await ctx.store.removeActive(agentId, rec.key);
       ctx.emit({ type: 'active', agentId, removedKey: rec.key });
       if (rec.action === 'delete') {
@@ -217,5 +237,6 @@ export async function applyReportRuns(ctx: ManagerContext, all: readonly ReportR
         await runs[k]?.active(r.frame, i);
       }
     }
+    await runs[k]?.flushPuts();
   }
 }

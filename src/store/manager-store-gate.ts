@@ -62,6 +62,7 @@ const METHODS = [
   'lastExecutionIds',
   'listExecutions',
   'putActive',
+  'putActives',
   'removeActive',
   'replaceActive',
   'listActive',

@@ -227,6 +227,17 @@ class PgManagerOps extends PgManagerLink implements ManagerStore {
     );
   }
 
+  async putActives(actives: readonly ActiveResponse[], reportedAt: number): Promise<void> {
+    if (actives.length === 0) {
+      return;
+    }
+    await this.atomically(async () => {
+      for (const a of actives) {
+        await this.putActive(a, reportedAt);
+      }
+    });
+  }
+
   async removeActive(agentId: string, key: string): Promise<void> {
     await this.run('DELETE FROM active WHERE agent_id = $1 AND key = $2', [agentId, key]);
   }

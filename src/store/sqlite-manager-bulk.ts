@@ -1,9 +1,10 @@
 /**
  * The manager store's bulk methods on SQLite (enqueueOrders, getOrders, updateOrders, ackOrders,
- * recordExecutions): each one transaction of prepared statements, storing what the one-at-a-time
+ * recordExecutions, putActives): each one transaction of prepared statements, storing what the one-at-a-time
  * methods called in the same order would (test/contract/manager-store-bulk.contract.ts).
  */
 import type { FleetExecution } from '../protocol/fleet-records.js';
+import type { ActiveResponse } from '../protocol/execution-records.js';
 import type {
   AckedOrder,
   NewOrder,
@@ -16,6 +17,17 @@ import { nul } from './sqlite-rows.js';
 import { UPDATE_COLUMNS, queuedOrder, rowToOrder, type OrderRow } from './sqlite-manager-rows.js';
 
 export class SqliteManagerBulk extends SqliteManagerConsole {
+  putActives(actives: readonly ActiveResponse[], reportedAt: number): void {
+    const put = this.q(
+      'INSERT OR REPLACE INTO active (agent_id, key, reported_at, record) VALUES (?, ?, ?, ?)',
+    );
+    this.db.transaction(() => {
+      for (const a of actives) {
+        put.run(a.agentId, a.key, reportedAt, JSON.stringify(a));
+      }
+    })();
+  }
+
   enqueueOrders(orders: readonly NewOrder[]): StoredOrder[] {
     return this.db
       .transaction((): StoredOrder[] => {

@@ -1,11 +1,19 @@
 /**
- * The ManagerStore bulk methods (enqueueOrders, getOrders, updateOrders, recordExecutions): each
+ * The ManagerStore bulk methods (enqueueOrders, getOrders, updateOrders, recordExecutions,
+ * putActives): each
  * stores and answers exactly what the one-at-a-time method called in the same order would, in one
  * transaction. Part of managerStoreContract (run on SQLite and PostgreSQL).
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execution, newOrder, seqs, withStore, type MakeManagerStore } from './manager-store.fixtures.js';
+import {
+  activeFor,
+  execution,
+  newOrder,
+  seqs,
+  withStore,
+  type MakeManagerStore,
+} from './manager-store.fixtures.js';
 
 export function bulkContract(make: MakeManagerStore): void {
   void describe('bulk methods', () => {
@@ -145,6 +153,30 @@ export function bulkContract(make: MakeManagerStore): void {
         );
         assert.equal(await s.lastExecutionId('002'), 1);
         assert.deepEqual(await s.recordExecutions([]), []);
+      });
+    });
+
+    void test('putActives: as putActive of each in order (a later one of a key replaces the earlier)', async () => {
+      await withStore(make, async (s) => {
+        await s.putActive(activeFor('001', 'k0'), 1);
+        await s.putActive(activeFor('003', 'k9'), 1);
+        await s.putActives(
+          [
+            activeFor('002', 'k1'),
+            activeFor('001', 'k1', { addMessage: '{"command":"add","q":"\\"x\\" é"}' }),
+            activeFor('001', 'k0', { repeatCount: 3 }),
+            activeFor('001', 'k1', { repeatCount: 2 }),
+          ],
+          5,
+        );
+        const listed = await s.listActive();
+        assert.deepEqual(
+          listed.map((a) => `${a.agentId}/${a.key}/${a.repeatCount}/${a.reportedAt}`),
+          ['001/k0/3/5', '001/k1/2/5', '002/k1/1/5', '003/k9/1/1'],
+        );
+        assert.deepEqual(listed[1], { ...activeFor('001', 'k1', { repeatCount: 2 }), reportedAt: 5 });
+        await s.putActives([], 9);
+        assert.equal(await s.countActive(), 4);
       });
     });
   });

@@ -224,6 +224,8 @@ export interface ManagerStore extends ManagerConsoleStore {
   listExecutions(filter: { agentId?: string; limit: number }): Promise<FleetExecution[]>;
 
   putActive(active: ActiveResponse, reportedAt: number): Promise<void>;
+  /** `putActive` of each, in order (a later one of a key replaces the earlier), in one transaction. */
+  putActives(actives: readonly ActiveResponse[], reportedAt: number): Promise<void>;
   removeActive(agentId: string, key: string): Promise<void>;
   /** Replaces the agent's whole active list (reconcile after a reconnect). */
   replaceActive(agentId: string, items: readonly ActiveResponse[], reportedAt: number): Promise<void>;
