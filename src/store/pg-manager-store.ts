@@ -231,11 +231,19 @@ class PgManagerOps extends PgManagerLink implements ManagerStore {
     if (actives.length === 0) {
       return;
     }
-    await this.atomically(async () => {
-      for (const a of actives) {
-        await this.putActive(a, reportedAt);
-      }
-    });
+    // One statement: the last of each key wins (as the same putActive calls would), since one
+    // INSERT ... ON CONFLICT may not touch a row twice.
+    const last = new Map<string, ActiveResponse>();
+    for (const a of actives) {
+      last.set(JSON.stringify([a.agentId, a.key]), a);
+    }
+    const rows = [...last.values()];
+    await this.run(
+      `INSERT INTO active (agent_id, key, reported_at, record)
+         SELECT a, k, $1::bigint, r::jsonb FROM unnest($2::text[], $3::text[], $4::text[]) AS t(a, k, r)
+         ON CONFLICT (agent_id, key) DO UPDATE SET reported_at = EXCLUDED.reported_at, record = EXCLUDED.record`,
+      [reportedAt, rows.map((a) => a.agentId), rows.map((a) => a.key), rows.map((a) => JSON.stringify(a))],
+    );
   }
 
   async removeActive(agentId: string, key: string): Promise<void> {
