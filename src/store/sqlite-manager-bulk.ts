@@ -83,16 +83,38 @@ export class SqliteManagerBulk extends SqliteManagerConsole {
   }
 
   ackOrders(keys: readonly OrderKey[], at: number): AckedOrder[] {
+    // One UPDATE per agent (its seqs as one JSON parameter), not one per key; the moved orders are
+    // then listed in the keys' order, each once, as the one-at-a-time calls would return them.
     const ack = this.q(
       `UPDATE orders SET state = 'delivered', delivered_at = ?
-         WHERE agent_id = ? AND seq = ? AND state = 'queued' RETURNING created_at`,
+         WHERE agent_id = ? AND state = 'queued' AND seq IN (SELECT value FROM json_each(?))
+         RETURNING seq, created_at`,
     );
-    return this.db.transaction((): AckedOrder[] =>
-      keys.flatMap(({ agentId, seq }) => {
-        const r = ack.get(at, agentId, seq) as { created_at: number } | undefined;
-        return r === undefined ? [] : [{ agentId, seq, createdAt: r.created_at }];
-      }),
-    )();
+    const seqsOf = new Map<string, number[]>();
+    for (const { agentId, seq } of keys) {
+      const list = seqsOf.get(agentId);
+      if (list === undefined) {
+        seqsOf.set(agentId, [seq]);
+      } else {
+        list.push(seq);
+      }
+    }
+    return this.db.transaction((): AckedOrder[] => {
+      const moved = new Map<string, Map<number, number>>();
+      for (const [agentId, seqs] of seqsOf) {
+        const rows = ack.all(at, agentId, JSON.stringify(seqs)) as { seq: number; created_at: number }[];
+        moved.set(agentId, new Map(rows.map((r) => [r.seq, r.created_at])));
+      }
+      return keys.flatMap(({ agentId, seq }) => {
+        const ofAgent = moved.get(agentId);
+        const createdAt = ofAgent?.get(seq);
+        if (ofAgent === undefined || createdAt === undefined) {
+          return [];
+        }
+        ofAgent.delete(seq);
+        return [{ agentId, seq, createdAt }];
+      });
+    })();
   }
 
   recordExecutions(execs: readonly FleetExecution[]): boolean[] {
