@@ -23,7 +23,7 @@ import { connectInProcess } from '../../src/link/in-process-link.js';
 import { memoryDaemonLog } from '../../src/log/daemon-log.js';
 import { openManagerHost } from '../../src/runtime/manager-host.js';
 import { tempAgentStore } from '../support/temp-agent-store.js';
-import { fullActive, sampleStart } from '../contract/agent-store.fixtures.js';
+import { fullActive, sampleEnd, sampleStart } from '../contract/agent-store.fixtures.js';
 import { agentRecord } from '../contract/manager-store.fixtures.js';
 import type { ActiveResponse, ExecutionRecord } from '../../src/protocol/execution-records.js';
 
@@ -66,13 +66,7 @@ describe('derived delete messages', () => {
     const record: ExecutionRecord = {
       ...sampleStart({ key: derivable.key }),
       id: 1,
-      endedAt: 2,
-      exitCode: 0,
-      signal: undefined,
-      timedOut: false,
-      status: 'ok',
-      stderrTail: '',
-      note: undefined,
+      ...sampleEnd({ endedAt: 2 }),
     };
     const frame = { type: 'execution', seq: 1, record, active: left } as const;
     const parsed = parseAgentFrame(encodeFrame(frame));
@@ -110,15 +104,7 @@ describe('derived delete messages', () => {
               const active = runs.get(raw) ?? derivable;
               const id = store.startExecution(sampleStart({ key: active.key, agentId: '001' }));
               store.putActive(active);
-              store.endExecution(id, {
-                endedAt: 2,
-                exitCode: 0,
-                signal: undefined,
-                timedOut: false,
-                status: 'ok',
-                stderrTail: '',
-                note: undefined,
-              });
+              store.endExecution(id, sampleEnd({ endedAt: 2 }));
               return Promise.resolve({ executionId: id, key: active.key, decision: 'started' as const });
             },
             revert: () => Promise.resolve(undefined),
