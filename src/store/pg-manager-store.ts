@@ -253,9 +253,10 @@ class PgManagerOps extends PgManagerLink implements ManagerStore {
   replaceActive(agentId: string, items: readonly ActiveResponse[], reportedAt: number): Promise<void> {
     return this.atomically(async () => {
       await this.run('DELETE FROM active WHERE agent_id = $1', [agentId]);
-      for (const a of items) {
-        await this.putActive({ ...a, agentId }, reportedAt);
-      }
+      await this.putActives(
+        items.map((a) => ({ ...a, agentId })),
+        reportedAt,
+      );
     });
   }
 

@@ -304,12 +304,7 @@ class SqliteManagerOps extends SqliteManagerBulk implements SyncManagerStore {
   }
 
   putActive(a: ActiveResponse, reportedAt: number): void {
-    this.q('INSERT OR REPLACE INTO active (agent_id, key, reported_at, record) VALUES (?, ?, ?, ?)').run(
-      a.agentId,
-      a.key,
-      reportedAt,
-      JSON.stringify(a),
-    );
+    this.putActives([a], reportedAt);
   }
 
   removeActive(agentId: string, key: string): void {
@@ -319,9 +314,10 @@ class SqliteManagerOps extends SqliteManagerBulk implements SyncManagerStore {
   replaceActive(agentId: string, items: readonly ActiveResponse[], reportedAt: number): void {
     this.db.transaction(() => {
       this.q('DELETE FROM active WHERE agent_id = ?').run(agentId);
-      for (const a of items) {
-        this.putActive({ ...a, agentId }, reportedAt);
-      }
+      this.putActives(
+        items.map((a) => ({ ...a, agentId })),
+        reportedAt,
+      );
     })();
   }
 
