@@ -6,9 +6,6 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   deleteLineOf,
   encodeFrame,
@@ -21,7 +18,7 @@ import {
 import { AgentLinkSession } from '../../src/link/agent-link-session.js';
 import { connectInProcess } from '../../src/link/in-process-link.js';
 import { memoryDaemonLog } from '../../src/log/daemon-log.js';
-import { openManagerHost } from '../../src/runtime/manager-host.js';
+import { withManagerHost } from './support/manager-host.js';
 import { tempAgentStore } from '../support/temp-agent-store.js';
 import { fullActive, sampleEnd, sampleStart } from '../contract/agent-store.fixtures.js';
 import { agentRecord } from '../contract/manager-store.fixtures.js';
@@ -83,16 +80,9 @@ describe('derived delete messages', () => {
   });
 
   test('the agent leaves it out for a manager that offers it; the manager stores it rebuilt', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'riposte-derived-deletes-'));
     const store = tempAgentStore();
     try {
-      writeFileSync(join(root, 'ossec.conf'), '<ossec_config></ossec_config>\n');
-      const host = await openManagerHost(
-        { configPath: join(root, 'ossec.conf'), home: join(root, 'home') },
-        false,
-        'riposte-manager',
-      );
-      try {
+      await withManagerHost('riposte-derived-deletes-', async (host) => {
         await host.store.insertAgent(agentRecord('001'));
         const runs = new Map<string, ActiveResponse>([
           ['a', derivable],
@@ -151,12 +141,9 @@ describe('derived delete messages', () => {
         );
         link.close();
         await host.handler.drain();
-      } finally {
-        await host.store.close();
-      }
+      });
     } finally {
       store.close();
-      rmSync(root, { recursive: true, force: true });
     }
   });
 });

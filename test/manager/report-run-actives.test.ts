@@ -7,10 +7,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { openManagerHost, type ManagerHost } from '../../src/runtime/manager-host.js';
+import type { ManagerHost } from '../../src/runtime/manager-host.js';
+import { withManagerHost } from './support/manager-host.js';
 import type { AgentFrame } from '../../src/protocol/link.js';
 import type { AgentSession } from '../../src/manager/agent-sessions.js';
 import { activeFor, agentRecord, execution, newOrder } from '../contract/manager-store.fixtures.js';
@@ -43,37 +41,24 @@ async function sendRun(host: ManagerHost, agentId: string, frames: readonly Agen
 }
 
 test('a run of reports: puts in one write, each removal after the puts before it', async () => {
-  const root = mkdtempSync(join(tmpdir(), 'riposte-report-run-'));
-  try {
-    writeFileSync(join(root, 'ossec.conf'), '<ossec_config></ossec_config>\n');
-    const host = await openManagerHost(
-      { configPath: join(root, 'ossec.conf'), home: join(root, 'home') },
-      false,
-      'riposte-manager',
-    );
-    try {
-      const runs: Record<string, AgentFrame[]> = {
-        '001': [report('001', 1, 'a', 'add'), report('001', 2, 'K', 'add'), report('001', 3, 'K', 'delete')],
-        '002': [
-          report('002', 1, 'K', 'add'),
-          report('002', 2, 'K', 'delete'),
-          report('002', 3, 'K', 'add'),
-          report('002', 4, 'b', 'add'),
-        ],
-      };
-      for (const [agentId, frames] of Object.entries(runs)) {
-        await sendRun(host, agentId, frames);
-      }
-      await host.handler.drain();
-      const keys = async (agentId: string): Promise<string[]> =>
-        (await host.store.listActive(agentId)).map((a) => a.key);
-      assert.deepEqual(await keys('001'), ['a'], 'add K then delete K in one run: K removed');
-      assert.deepEqual(await keys('002'), ['K', 'b'], 'add K, delete K, add K: K active');
-      assert.equal((await host.store.listExecutions({ limit: 100 })).length, 7, 'every report recorded');
-    } finally {
-      await host.store.close();
+  await withManagerHost('riposte-report-run-', async (host) => {
+    const runs: Record<string, AgentFrame[]> = {
+      '001': [report('001', 1, 'a', 'add'), report('001', 2, 'K', 'add'), report('001', 3, 'K', 'delete')],
+      '002': [
+        report('002', 1, 'K', 'add'),
+        report('002', 2, 'K', 'delete'),
+        report('002', 3, 'K', 'add'),
+        report('002', 4, 'b', 'add'),
+      ],
+    };
+    for (const [agentId, frames] of Object.entries(runs)) {
+      await sendRun(host, agentId, frames);
     }
-  } finally {
-    rmSync(root, { recursive: true, force: true });
-  }
+    await host.handler.drain();
+    const keys = async (agentId: string): Promise<string[]> =>
+      (await host.store.listActive(agentId)).map((a) => a.key);
+    assert.deepEqual(await keys('001'), ['a'], 'add K then delete K in one run: K removed');
+    assert.deepEqual(await keys('002'), ['K', 'b'], 'add K, delete K, add K: K active');
+    assert.equal((await host.store.listExecutions({ limit: 100 })).length, 7, 'every report recorded');
+  });
 });
