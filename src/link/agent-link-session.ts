@@ -16,7 +16,6 @@
  */
 import type { AgentStore } from '../core/execd/agent-store.js';
 import type { AgentFrame, ExecutionItem, ManagerFrame, OrderFrame } from '../protocol/link.js';
-import { reportedActive } from '../protocol/link-records.js';
 import { ackFrames, executionFrames } from '../protocol/link-pack.js';
 import type { Execd } from '../agent/execd/execd.js';
 import type { DaemonLog } from '../log/daemon-log.js';
@@ -367,7 +366,7 @@ export class AgentLinkSession {
       return;
     }
     this.heldSince = undefined;
-    const ended = this.reports.read(this.deps.store, REPORT_RUN_MAX);
+    const ended = this.reports.read(this.deps.store, REPORT_RUN_MAX, this.derivedDeletes);
     if (ended.length >= REPORT_RUN_MAX) {
       // The rest is due: on the next turn, or while orders run, FLUSH_INTERVAL_MS later (execd between).
       this.heldSince = -Infinity;
@@ -376,8 +375,8 @@ export class AgentLinkSession {
     const items: ExecutionItem[] = ended.map(({ record, active }) => {
       const seq = this.orderSeqOf.get(record.id);
       this.orderSeqOf.delete(record.id);
-      const reported = active !== null && this.derivedDeletes ? reportedActive(active) : active;
-      return { record, active: reported, ...(seq !== undefined ? { seq } : {}) };
+      // Read as the report carries it: with derivedDeletes, no derivable delete message.
+      return { record, active, ...(seq !== undefined ? { seq } : {}) };
     });
     if (items.length === 0) {
       return;
