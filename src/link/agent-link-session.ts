@@ -30,8 +30,13 @@ const FLUSH_INTERVAL_MS = 25;
 /**
  * Longest a report waits while orders handed to execd are still running: during a burst the
  * executions go first (the addresses get blocked sooner), and the reports follow in larger runs.
+ * Acks are never held (an order is acked once recorded), only the execution reports: during a
+ * burst the manager learns outcomes up to this late. 2 s, not 500 ms (issue #12 rows 2-3): a
+ * 10,000-order burst takes 1.5-2 s, and with 500 ms the reports of its first half (agent: read,
+ * serialise, send, ~15 % of its thread; manager: parse, store, ~1/3 of its main thread) were made
+ * in the middle of it, on the same 2 CPUs as the executions (loaded A/B in BENCHMARKS.md).
  */
-const REPORT_HOLD_MS = 500;
+const REPORT_HOLD_MS = 2000;
 /** Most executions one report run reads; the rest follow (see flush), execd's batches in between. */
 const REPORT_RUN_MAX = 1000;
 
