@@ -1,7 +1,8 @@
 /**
  * The PostgreSQL a benchmark uses: RIPOSTE_BENCH_PG_URL when set (a server someone else runs),
  * else a private one (the cluster tests' harness: free loopback port, temp data dir).
- * RIPOSTE_BENCH_PG_STATS=1 loads pg_stat_statements in the private server (statementStats reads it).
+ * The private server runs with fsync on (the test harness turns it off) and PostgreSQL's defaults
+ * otherwise. RIPOSTE_BENCH_PG_STATS=1 loads pg_stat_statements in it (statementStats reads it).
  */
 import pg from 'pg';
 import { startPgServer } from '../test/cluster/support/pg-server.js';
@@ -18,9 +19,13 @@ export async function benchPostgres(): Promise<BenchPostgres> {
   if (url !== undefined) {
     return { url, stop: () => Promise.resolve() };
   }
-  const server = await startPgServer(
-    STATS ? ['shared_preload_libraries=pg_stat_statements', 'pg_stat_statements.track=all'] : [],
-  );
+  // The test harness runs PostgreSQL with fsync=off (tests measure nothing); a benchmark whose
+  // rows say "durable" runs it as a deployment does: fsync back on (the last -c wins), every other
+  // durability setting at PostgreSQL's default (synchronous_commit, full_page_writes on).
+  const server = await startPgServer([
+    'fsync=on',
+    ...(STATS ? ['shared_preload_libraries=pg_stat_statements', 'pg_stat_statements.track=all'] : []),
+  ]);
   if (STATS) {
     await onClient(server.url, (c) => c.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements'));
   }

@@ -205,6 +205,11 @@ export async function migrateManagerStore(
       )
       .all() as Record<string, unknown>[];
     await insertRows(client, 'order_seqs', ['agent_id', 'last_seq'], seqs);
+    // The queue rows of the copied queued orders (PG migration 5: which orders are queued).
+    await client.query(
+      `INSERT INTO queued_orders (agent_id, seq, expires_at)
+         SELECT agent_id, seq, expires_at FROM orders WHERE state = 'queued'`,
+    );
     if (apiFile !== undefined) {
       await copyApiStore(client, apiFile, counts);
     }

@@ -21,6 +21,11 @@ export const ORDER_COLUMNS =
   'agent_id, seq, kind, source, ar_name, key, alert_id, payload, state, created_at, expires_at, ' +
   'delivered_at, executed_at, reverted_at, expired_at, outcome, execution_id, note';
 
+/** ORDER_COLUMNS of `orders o`, for reads joining the queue rows (`queued_orders q`). */
+export const QUEUED_ORDER_COLUMNS = ORDER_COLUMNS.split(', ')
+  .map((c) => `o.${c}`)
+  .join(', ');
+
 /** PostgreSQL array type of each updatable order column (updateOrders). */
 const PG_UPDATE_TYPES: Readonly<Record<(typeof UPDATE_COLUMNS)[number][0], string>> = {
   state: 'text',
@@ -108,6 +113,8 @@ export abstract class PgManagerBulk extends PgManagerAgents {
          INSERT INTO orders (agent_id, seq, kind, source, ar_name, key, alert_id, payload, state, created_at, expires_at)
            SELECT agent_id, seq, kind, source, ar_name, key, alert_id, payload, 'queued', created_at, expires_at
              FROM numbered
+       ), queue AS (
+         INSERT INTO queued_orders (agent_id, seq, expires_at) SELECT agent_id, seq, expires_at FROM numbered
        )
        SELECT seq FROM numbered ORDER BY ord`,
       [input],
@@ -127,7 +134,10 @@ export abstract class PgManagerBulk extends PgManagerAgents {
   }
 
   /**
-   * One UPDATE ... FROM unnest(...) for every update; a column not given keeps its value. Updates
+   * One statement for every update: UPDATE ... FROM unnest(...) (a column not given keeps its
+   * value), and the queue rows (`queued_orders`, PG migration 5) of the orders it moved out of
+   * `queued` deleted (of one moved back, inserted), in CTEs reading the UPDATE's RETURNING: the
+   * order row is locked before its queue row, as in ackOrders, so the two cannot deadlock. Updates
    * of one order are merged first (in order: the later wins), as one statement touches a row once.
    */
   async updateOrders(updates: readonly OrderUpdateOf[]): Promise<void> {
@@ -145,9 +155,18 @@ export abstract class PgManagerBulk extends PgManagerAgents {
     const columns = UPDATE_COLUMNS.map(([, column]) => column).join(', ');
     const arrays = UPDATE_COLUMNS.map(([field], i) => `$${i + 4}::${PG_UPDATE_TYPES[field]}[]`).join(', ');
     await this.run(
-      `UPDATE orders o SET state = u.state, ${sets.join(', ')}
-         FROM unnest($1::text[], $2::bigint[], $3::text[], ${arrays}) AS u(agent_id, seq, state, ${columns})
-         WHERE o.agent_id = u.agent_id AND o.seq = u.seq`,
+      `WITH moved AS (
+         UPDATE orders o SET state = u.state, ${sets.join(', ')}
+           FROM unnest($1::text[], $2::bigint[], $3::text[], ${arrays}) AS u(agent_id, seq, state, ${columns})
+           WHERE o.agent_id = u.agent_id AND o.seq = u.seq
+           RETURNING o.agent_id, o.seq, o.state, o.expires_at
+       ), requeued AS (
+         INSERT INTO queued_orders (agent_id, seq, expires_at)
+           SELECT agent_id, seq, expires_at FROM moved WHERE state = 'queued'
+         ON CONFLICT (agent_id, seq) DO NOTHING
+       )
+       DELETE FROM queued_orders q USING moved m
+         WHERE q.agent_id = m.agent_id AND q.seq = m.seq AND m.state <> 'queued'`,
       [
         list.map((u) => u.agentId),
         list.map((u) => u.seq),
@@ -158,19 +177,25 @@ export abstract class PgManagerBulk extends PgManagerAgents {
   }
 
   /**
-   * One UPDATE ... FROM unnest(...) WHERE state = 'queued' RETURNING the moved orders: no read of
-   * the orders first (their payloads) and two columns written, where getOrdersOf + updateOrders
-   * sent every column both ways.
+   * One statement: UPDATE ... FROM unnest(...) WHERE state = 'queued' RETURNING the moved orders
+   * (no read of the orders first, two columns written), and their queue rows deleted in a CTE
+   * reading that RETURNING. Neither written column is indexed, so the update is HOT; the order
+   * rows are found by primary key (no index holds `state`), never by scanning the queued ones.
    */
   async ackOrders(keys: readonly OrderKey[], at: number): Promise<AckedOrder[]> {
     if (keys.length === 0) {
       return [];
     }
     const rows = await this.rows<{ agent_id: string; seq: number; created_at: number }>(
-      `UPDATE orders o SET state = 'delivered', delivered_at = $3
-         FROM (SELECT DISTINCT agent_id, seq FROM unnest($1::text[], $2::bigint[]) AS k(agent_id, seq)) u
-         WHERE o.agent_id = u.agent_id AND o.seq = u.seq AND o.state = 'queued'
-         RETURNING o.agent_id, o.seq, o.created_at`,
+      `WITH moved AS (
+         UPDATE orders o SET state = 'delivered', delivered_at = $3
+           FROM (SELECT DISTINCT agent_id, seq FROM unnest($1::text[], $2::bigint[]) AS k(agent_id, seq)) u
+           WHERE o.agent_id = u.agent_id AND o.seq = u.seq AND o.state = 'queued'
+           RETURNING o.agent_id, o.seq, o.created_at
+       ), dequeued AS (
+         DELETE FROM queued_orders q USING moved m WHERE q.agent_id = m.agent_id AND q.seq = m.seq
+       )
+       SELECT agent_id, seq, created_at FROM moved`,
       [keys.map((k) => k.agentId), keys.map((k) => k.seq), at],
     );
     return rows.map((r) => ({ agentId: r.agent_id, seq: r.seq, createdAt: r.created_at }));

@@ -13,7 +13,7 @@ import {
   type OrderKey,
   type StoredOrder,
 } from '../core/orders/manager-store.js';
-import { ORDER_COLUMNS, PgManagerBulk } from './pg-manager-bulk.js';
+import { ORDER_COLUMNS, PgManagerBulk, QUEUED_ORDER_COLUMNS } from './pg-manager-bulk.js';
 import { nul } from './sqlite-rows.js';
 import { rowToAgent, rowToOrder, type AgentRow, type OrderRow } from './sqlite-manager-rows.js';
 
@@ -89,10 +89,11 @@ export abstract class PgManagerLink extends PgManagerBulk {
     if (agentIds.length === 0) {
       return [];
     }
+    // Through the agents' queue rows (`queued_orders`), not every order they ever had.
     const rows = await this.rows<OrderRow>(
-      `SELECT ${ORDER_COLUMNS} FROM orders
-         WHERE agent_id = ANY($1::text[]) AND state = 'queued' AND ($2::bigint IS NULL OR created_at < $2)
-         ORDER BY agent_id, seq`,
+      `SELECT ${QUEUED_ORDER_COLUMNS} FROM queued_orders q JOIN orders o ON o.agent_id = q.agent_id AND o.seq = q.seq
+         WHERE q.agent_id = ANY($1::text[]) AND o.state = 'queued' AND ($2::bigint IS NULL OR o.created_at < $2)
+         ORDER BY o.agent_id, o.seq`,
       [[...new Set(agentIds)], nul(createdBefore)],
     );
     return rows.map(rowToOrder);

@@ -62,6 +62,9 @@ CREATE TABLE audit_log (
 );
 `;
 
+/** Orders' heap fillfactor (version 5): room for the ack's and the execution report's HOT updates. */
+const ORDERS_FILLFACTOR = 50;
+
 export const PG_MANAGER_MIGRATIONS: readonly PgMigration[] = [
   {
     version: 1,
@@ -156,6 +159,32 @@ CREATE TABLE settings (
     sql: `
 CREATE INDEX agents_by_lower_name ON agents (lower(name)) WHERE removed_at IS NULL;
 CREATE INDEX agents_by_numeric_id ON agents ((id::bigint));
+`,
+  },
+  {
+    // The ack is a HOT update (no index entry written, the new row version on the same page): no
+    // index holds `state` or `delivered_at` any more. Which orders are queued is kept in a narrow
+    // table of their own, a row per queued order written by the statement that enqueues it and
+    // deleted by the one that moves the order out of `queued` (pg-manager-bulk.ts); expiry reads
+    // it by expiry time, a hello or the sweep by agent. Before, every ack (and every execution
+    // report) wrote a new version of the wide order row with four index entries, and the planner,
+    // with `state = 'queued'` estimated from stale statistics, read the ack's rows through
+    // orders_by_state, i.e. every queued order per ack batch. Orders' pages keep a fifth free
+    // (fillfactor) so the ack's and the report's new versions fit beside the old one.
+    version: 5,
+    name: 'queued-orders',
+    sql: `
+CREATE TABLE queued_orders (
+  agent_id   TEXT COLLATE "C" NOT NULL,
+  seq        BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  PRIMARY KEY (agent_id, seq)
+);
+CREATE INDEX queued_orders_by_expiry ON queued_orders (expires_at);
+INSERT INTO queued_orders (agent_id, seq, expires_at)
+  SELECT agent_id, seq, expires_at FROM orders WHERE state = 'queued';
+DROP INDEX orders_by_state;
+ALTER TABLE orders SET (fillfactor = ${ORDERS_FILLFACTOR});
 `,
   },
 ];

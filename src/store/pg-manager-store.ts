@@ -27,17 +27,11 @@ import {
   type StoredOrder,
 } from '../core/orders/manager-store.js';
 import { poolConfig, quoteIdent, type PgManagerOptions } from './pg-manager-base.js';
-import { ORDER_COLUMNS } from './pg-manager-bulk.js';
+import { ORDER_COLUMNS, QUEUED_ORDER_COLUMNS } from './pg-manager-bulk.js';
 import { PgManagerLink } from './pg-manager-link.js';
 import { EXECUTION_COLUMNS } from './pg-manager-console.js';
 import { applyPgMigrations } from './pg-manager-migrations.js';
-import {
-  UPDATE_COLUMNS,
-  parseActiveRow,
-  parseExecutionRow,
-  rowToOrder,
-  type OrderRow,
-} from './sqlite-manager-rows.js';
+import { parseActiveRow, parseExecutionRow, rowToOrder, type OrderRow } from './sqlite-manager-rows.js';
 
 export type { PgManagerOptions } from './pg-manager-base.js';
 
@@ -121,29 +115,29 @@ class PgManagerOps extends PgManagerLink implements ManagerStore {
     return rows.map(rowToOrder);
   }
 
-  queuedOrders(agentId: string): Promise<StoredOrder[]> {
-    return this.orders("agent_id = $1 AND state = 'queued'", [agentId], 'seq');
-  }
-
-  async updateOrder(agentId: string, seq: number, u: OrderUpdate): Promise<void> {
-    const sets = ['state = $1'];
-    const values: (string | number | null)[] = [u.state];
-    for (const [name, column] of UPDATE_COLUMNS) {
-      const v = u[name];
-      if (v !== undefined) {
-        values.push(v);
-        sets.push(`${column} = $${values.length}`);
-      }
-    }
-    values.push(agentId, seq);
-    await this.run(
-      `UPDATE orders SET ${sets.join(', ')} WHERE agent_id = $${values.length - 1} AND seq = $${values.length}`,
-      values,
+  /** Through the agent's queue rows (`queued_orders`), not every order the agent ever had. */
+  async queuedOrders(agentId: string): Promise<StoredOrder[]> {
+    const rows = await this.rows<OrderRow>(
+      `SELECT ${QUEUED_ORDER_COLUMNS} FROM queued_orders q JOIN orders o ON o.agent_id = q.agent_id AND o.seq = q.seq
+         WHERE q.agent_id = $1 AND o.state = 'queued' ORDER BY o.seq`,
+      [agentId],
     );
+    return rows.map(rowToOrder);
   }
 
-  expirableOrders(now: number): Promise<StoredOrder[]> {
-    return this.orders("state = 'queued' AND expires_at < $1", [now], 'expires_at, agent_id, seq');
+  /** updateOrders of one (the queue row goes with the state: pg-manager-bulk.ts). */
+  updateOrder(agentId: string, seq: number, update: OrderUpdate): Promise<void> {
+    return this.updateOrders([{ agentId, seq, update }]);
+  }
+
+  /** Through the queue rows (`queued_orders`) by expiry time: no scan of orders at rest. */
+  async expirableOrders(now: number): Promise<StoredOrder[]> {
+    const rows = await this.rows<OrderRow>(
+      `SELECT ${QUEUED_ORDER_COLUMNS} FROM queued_orders q JOIN orders o ON o.agent_id = q.agent_id AND o.seq = q.seq
+         WHERE q.expires_at < $1 AND o.state = 'queued' ORDER BY o.expires_at, o.agent_id, o.seq`,
+      [now],
+    );
+    return rows.map(rowToOrder);
   }
 
   executedOrdersWithKey(agentId: string, key: string): Promise<StoredOrder[]> {

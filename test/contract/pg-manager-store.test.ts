@@ -10,7 +10,7 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { openPgManagerStore } from '../../src/store/pg-manager-store.js';
-import { PG_MANAGER_MIGRATIONS } from '../../src/store/pg-manager-migrations.js';
+import { PG_MANAGER_MIGRATIONS, applyPgMigrations } from '../../src/store/pg-manager-migrations.js';
 import { startPgServer, type PgServer } from '../cluster/support/pg-server.js';
 import { managerStoreContract } from './manager-store.contract.js';
 import { managerConsoleStoreContract } from './manager-console-store.contract.js';
@@ -124,6 +124,78 @@ void describe('PostgreSQL manager store: durability and several nodes', () => {
       );
     } finally {
       await client.end();
+    }
+  });
+  void test('migration 5 upgrades a store of version 4: its queued orders stay queued, delivered ones do not, no index of orders holds state', async () => {
+    const { url } = await pgServer();
+    const schema = freshSchema();
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query(`CREATE SCHEMA "${schema}"`);
+      await client.query(`SET search_path = "${schema}"`);
+      assert.deepEqual(
+        await applyPgMigrations(
+          client,
+          PG_MANAGER_MIGRATIONS.filter((m) => m.version <= 4),
+        ),
+        [1, 2, 3, 4],
+      );
+      // What a version-4 store holds: order rows with their states, and the seq counters.
+      await client.query(
+        `INSERT INTO orders (agent_id, seq, kind, source, payload, state, created_at, expires_at, delivered_at)
+           VALUES ('001', 1, 'add', 'alert', 'q1', 'queued', 1, 10000, NULL),
+                  ('001', 2, 'add', 'alert', 'd2', 'delivered', 2, 10000, 5),
+                  ('002', 1, 'add', 'alert', 'q3', 'queued', 3, 500, NULL)`,
+      );
+      await client.query(`INSERT INTO order_seqs (agent_id, last_seq) VALUES ('001', 2), ('002', 1)`);
+    } finally {
+      await client.end();
+    }
+    const s = await openPgManagerStore(url, { schema });
+    try {
+      assert.deepEqual(
+        (await s.queuedOrders('001')).map((o) => o.payload),
+        ['q1'],
+      );
+      assert.deepEqual(
+        (await s.queuedOrdersOf(['002', '001'])).map((o) => o.payload),
+        ['q1', 'q3'],
+      );
+      assert.deepEqual(
+        (await s.expirableOrders(1000)).map((o) => o.payload),
+        ['q3'],
+      );
+      assert.deepEqual(
+        (await s.ackOrders([{ agentId: '001', seq: 1 }], 7)).map((o) => o.seq),
+        [1],
+      );
+      await s.updateOrder('002', 1, { state: 'expired', expiredAt: 1000 });
+      assert.deepEqual(await s.queuedOrdersOf(['001', '002']), []);
+      assert.deepEqual(await s.expirableOrders(100_000), []);
+      const next = await s.enqueueOrder(newOrder({ payload: 'q4' }));
+      assert.equal(next.seq, 3);
+      assert.deepEqual(
+        (await s.queuedOrders('001')).map((o) => o.payload),
+        ['q4'],
+      );
+    } finally {
+      await s.close();
+    }
+    const check = new pg.Client({ connectionString: url });
+    await check.connect();
+    try {
+      // The ack writes state and delivered_at: with neither in any index it can be a HOT update.
+      const r = await check.query<{ indexdef: string }>(
+        'SELECT indexdef FROM pg_indexes WHERE schemaname = $1 AND tablename = $2',
+        [schema, 'orders'],
+      );
+      assert.ok(r.rows.length > 0);
+      for (const { indexdef } of r.rows) {
+        assert.doesNotMatch(indexdef, /state|delivered_at/);
+      }
+    } finally {
+      await check.end();
     }
   });
 });
