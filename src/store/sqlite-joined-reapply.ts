@@ -12,7 +12,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { JoinedReapplyRecords, JoinedReapplySet, ReapplyScope } from '../core/execd/agent-store.js';
-import { endParams, type ExecutionEndRow } from './sqlite-statements.js';
+import { endParams } from './sqlite-statements.js';
 
 const EMPTY_ARGS = `'"extra_args":[]'`;
 const ANY_ARGS = `'"extra_args":'`;
@@ -21,79 +21,75 @@ const ANY_ARGS = `'"extra_args":'`;
 const NO_EXTRA_ARGS = `instr(a.add_message, ${EMPTY_ARGS}) > 0
   AND instr(a.add_message, ${ANY_ARGS}) = instr(a.add_message, ${EMPTY_ARGS})`;
 
-/** In the scope (@live_after, @excluded). */
-const IN_SCOPE = `a.expires_at > @live_after AND a.key NOT IN (SELECT value FROM json_each(@excluded))`;
-
-/** Taken by the set (@program, @prefix). */
-const IN_SET = `a.program = @program AND substr(a.key, 1, length(@prefix)) = @prefix AND ${NO_EXTRA_ARGS}`;
-
-interface ScopeParams {
-  live_after: number;
-  excluded: string;
+/**
+ * In the scope (@live_after, and @excluded when `excluding`). The exclusion is left out of the
+ * statement when there is nothing to exclude (the usual case): it is a look-up per row.
+ */
+function inScope(excluding: boolean): string {
+  const live = 'a.expires_at > @live_after';
+  return excluding ? `${live} AND a.key NOT IN (SELECT value FROM json_each(@excluded))` : live;
 }
-type SetParams = ScopeParams & { program: string; prefix: string };
 
-function prepare(db: Database.Database) {
-  return {
-    joinedKeys: db
-      .prepare<[SetParams], [number, string | null]>(
-        `SELECT count(*), group_concat(substr(a.key, length(@prefix) + 1), ',')
-         FROM active_responses AS a WHERE ${IN_SCOPE} AND ${IN_SET}`,
-      )
-      .raw(true),
-    recordJoined: db.prepare<
-      [SetParams & Omit<ExecutionEndRow, 'id'> & { started_at: number; failed: string }]
-    >(
-      `INSERT INTO executions (key, ar_name, program, action, agent_id, alert_id, rule_id, srcip, user,
+/** Taken by set `i` (@program<i>, @prefix<i>), extra args aside. */
+function ofSet(i: number): string {
+  return `a.program = @program${i} AND substr(a.key, 1, length(@prefix${i})) = @prefix${i}`;
+}
+
+/** Taken by the set (@program0, @prefix0). */
+const IN_SET = `${ofSet(0)} AND ${NO_EXTRA_ARGS}`;
+
+/** Not taken by any of `n` sets: the sets' own clauses, no JSON decoded per row. */
+function inNoSet(n: number): string {
+  if (n === 0) {
+    return '1';
+  }
+  const any = Array.from({ length: n }, (_, i) => `(${ofSet(i)})`).join(' OR ');
+  return `NOT ((${any}) AND ${NO_EXTRA_ARGS})`;
+}
+
+type Params = Record<string, number | string>;
+
+function scopeParams(scope: ReapplyScope): Params {
+  return scope.excluded.length > 0
+    ? { live_after: scope.liveAfter, excluded: JSON.stringify(scope.excluded) }
+    : { live_after: scope.liveAfter };
+}
+
+function setParams(scope: ReapplyScope, set: JoinedReapplySet): Params {
+  return { ...scopeParams(scope), program0: set.program, prefix0: set.keyPrefix };
+}
+
+const RECORD_INSERT = `INSERT INTO executions (key, ar_name, program, action, agent_id, alert_id, rule_id, srcip, user,
                                started_at, ended_at, exit_code, signal, timed_out, status, stderr_tail, note)
        SELECT a.key, a.ar_name, a.program, 'reapply', a.agent_id, a.alert_id, a.rule_id, a.srcip, a.user,
               @started_at, @ended_at, @exit_code, @signal, @timed_out, @status, @stderr_tail, @note
-       FROM active_responses AS a
-       WHERE ${IN_SCOPE} AND ${IN_SET} AND a.key NOT IN (SELECT value FROM json_each(@failed))`,
-    ),
-    recordOne: db.prepare<[Omit<ExecutionEndRow, 'id'> & { started_at: number; key: string }]>(
-      `INSERT INTO executions (key, ar_name, program, action, agent_id, alert_id, rule_id, srcip, user,
-                               started_at, ended_at, exit_code, signal, timed_out, status, stderr_tail, note)
-       SELECT a.key, a.ar_name, a.program, 'reapply', a.agent_id, a.alert_id, a.rule_id, a.srcip, a.user,
-              @started_at, @ended_at, @exit_code, @signal, @timed_out, @status, @stderr_tail, @note
-       FROM active_responses AS a WHERE a.key = @key`,
-    ),
-    // The sets as a JSON array of [program, prefix] pairs.
-    otherKeys: db
-      .prepare<[ScopeParams & { sets: string }], string>(
-        `SELECT a.key FROM active_responses AS a
-         WHERE ${IN_SCOPE} AND NOT EXISTS (
-           SELECT 1 FROM json_each(@sets) AS s
-           WHERE a.program = json_extract(s.value, '$[0]')
-             AND substr(a.key, 1, length(json_extract(s.value, '$[1]'))) = json_extract(s.value, '$[1]')
-             AND ${NO_EXTRA_ARGS})
-         ORDER BY a.expires_at, a.key`,
-      )
-      .pluck(true),
-  };
-}
+       FROM active_responses AS a`;
 
-function scopeParams(scope: ReapplyScope): ScopeParams {
-  return { live_after: scope.liveAfter, excluded: JSON.stringify(scope.excluded) };
-}
-
-function setParams(scope: ReapplyScope, set: JoinedReapplySet): SetParams {
-  return { ...scopeParams(scope), program: set.program, prefix: set.keyPrefix };
-}
-
-/** The three reads and writes, their statements prepared on first use (only a reboot needs them). */
+/**
+ * The three reads and writes, their statements prepared on first use (only a reboot needs them),
+ * one text per shape (with or without excluded keys or failures, per number of sets).
+ */
 export class SqliteJoinedReapply {
-  private st: ReturnType<typeof prepare> | undefined;
+  private readonly statements = new Map<string, Database.Statement>();
 
   constructor(private readonly db: Database.Database) {}
 
-  private get statements(): ReturnType<typeof prepare> {
-    this.st ??= prepare(this.db);
-    return this.st;
+  private statement(sql: string): Database.Statement {
+    let st = this.statements.get(sql);
+    if (st === undefined) {
+      st = this.db.prepare(sql);
+      this.statements.set(sql, st);
+    }
+    return st;
   }
 
   keys(scope: ReapplyScope, set: JoinedReapplySet): { count: number; keys: string } {
-    const row = this.statements.joinedKeys.get(setParams(scope, set));
+    const row = this.statement(
+      `SELECT count(*), group_concat(substr(a.key, length(@prefix0) + 1), ',')
+       FROM active_responses AS a WHERE ${inScope(scope.excluded.length > 0)} AND ${IN_SET}`,
+    )
+      .raw(true)
+      .get(setParams(scope, set)) as [number, string | null] | undefined;
     return { count: row?.[0] ?? 0, keys: row?.[1] ?? '' };
   }
 
@@ -108,24 +104,42 @@ export class SqliteJoinedReapply {
         ids.push(id);
       }
     };
+    const failing = records.failures.length > 0;
+    const notFailed = failing ? ' AND a.key NOT IN (SELECT value FROM json_each(@failed))' : '';
     add(
-      this.statements.recordJoined.run({
+      this.statement(
+        `${RECORD_INSERT} WHERE ${inScope(scope.excluded.length > 0)} AND ${IN_SET}${notFailed}`,
+      ).run({
         ...setParams(scope, set),
         ...endParams(records.end),
         started_at: records.startedAt,
-        failed: JSON.stringify(records.failures.map((f) => f.key)),
+        ...(failing ? { failed: JSON.stringify(records.failures.map((f) => f.key)) } : {}),
       }),
     );
     for (const f of records.failures) {
-      add(this.statements.recordOne.run({ ...endParams(f.end), started_at: records.startedAt, key: f.key }));
+      add(
+        this.statement(`${RECORD_INSERT} WHERE a.key = @key`).run({
+          ...endParams(f.end),
+          started_at: records.startedAt,
+          key: f.key,
+        }),
+      );
     }
     return ids;
   }
 
   others(scope: ReapplyScope, sets: readonly JoinedReapplySet[]): string[] {
-    return this.statements.otherKeys.all({
-      ...scopeParams(scope),
-      sets: JSON.stringify(sets.map((s) => [s.program, s.keyPrefix])),
+    const params = scopeParams(scope);
+    sets.forEach((s, i) => {
+      params[`program${i}`] = s.program;
+      params[`prefix${i}`] = s.keyPrefix;
     });
+    return this.statement(
+      `SELECT a.key FROM active_responses AS a
+       WHERE ${inScope(scope.excluded.length > 0)} AND ${inNoSet(sets.length)}
+       ORDER BY a.expires_at, a.key`,
+    )
+      .pluck(true)
+      .all(params) as string[];
   }
 }

@@ -13,7 +13,6 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { formatHostPort, writeAgentEnrollment } from '../../link/agent-link-config.js';
 import { managerHostPort } from '../manager-address.js';
-import { checkCaFingerprint, fetchManagerCa, postEnroll } from '../../link/enroll-client.js';
 import { ErrorCode, RiposteError } from '../../protocol/error-codes.js';
 
 interface EnrollFlags {
@@ -66,6 +65,8 @@ async function enroll(flags: EnrollFlags): Promise<void> {
     throw new RiposteError(ErrorCode.REQUEST_INVALID, '--manager: give at least one address');
   }
   const secret = secretOf(flags);
+  // Imported here: `riposte agent` registers this subcommand but does not load its TLS client.
+  const { checkCaFingerprint, fetchManagerCa, postEnroll } = await import('../../link/enroll-client.js');
   const ca = await fetchManagerCa(target);
   const fingerprint = checkCaFingerprint(ca, flags.caFingerprint);
   if (flags.caFingerprint === undefined) {

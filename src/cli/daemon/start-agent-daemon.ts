@@ -6,16 +6,13 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { startAgentRuntime } from '../../agent/agent-runtime.js';
 import { agentPaths } from '../../agent/agent-paths.js';
-import { writeApiToken } from '../../api/api-token.js';
-import type { buildAgentApi as BuildAgentApi } from '../../api/build-agent-api.js';
 import type { AgentArSettings } from '../../core/config-model.js';
-import { AgentVerbs } from '../../local/agent-verbs.js';
+import type { AgentVerbs } from '../../local/agent-verbs.js';
 import type { AgentConnector } from '../../link/agent-connector.js';
 import { readAgentLinkConfig } from '../../link/agent-link-config.js';
 import { assertSafeHome } from '../../home/home-safety.js';
 import type { DaemonOptions } from './daemon-options.js';
 import type { RunningDaemon } from './run-daemon.js';
-import { serveApi } from './serve-api.js';
 
 export interface AgentDaemonSpec {
   readonly options: DaemonOptions;
@@ -33,16 +30,25 @@ async function agentSettings(home: string): Promise<AgentArSettings> {
   return (await loadConfig(ossecConf, 'agent')).agent;
 }
 
-interface ApiModule {
-  readonly buildAgentApi: typeof BuildAgentApi;
+/** The modules of the local API: the server, its routes, the verbs behind them, its token file. */
+async function importApi() {
+  const [{ buildAgentApi }, { AgentVerbs }, { writeApiToken }, { serveApi }] = await Promise.all([
+    import('../../api/build-agent-api.js'),
+    import('../../local/agent-verbs.js'),
+    import('../../api/api-token.js'),
+    import('./serve-api.js'),
+  ]);
+  return { buildAgentApi, AgentVerbs, writeApiToken, serveApi };
 }
+
+type ApiModule = Awaited<ReturnType<typeof importApi>>;
 
 /** Imports the API's modules on the first call (later calls share that import). */
 function apiLoader(): () => Promise<ApiModule> {
   let loading: Promise<ApiModule> | undefined;
   return () => {
     if (loading === undefined) {
-      loading = import('../../api/build-agent-api.js');
+      loading = importApi();
       // Settled here too, so a failed start before it is awaited leaves no unhandled rejection.
       loading.catch(() => undefined);
     }
@@ -52,7 +58,7 @@ function apiLoader(): () => Promise<ApiModule> {
 
 /**
  * Start-up cost (issue #12): modules that "running" does not need before the runtime has started
- * are imported on demand. The API's modules (fastify) load while the runtime's re-apply after a
+ * are imported on demand. The API's modules (fastify, the agent verbs, the HTTP server) load while the runtime's re-apply after a
  * reboot waits for its nft transaction (their evaluation, one synchronous step of ~0.2 s, no
  * longer runs before that transaction starts), or after the restore; the XML config reader only when there
  * is an ossec.conf; the manager link (ws) only when the home is enrolled.
@@ -89,8 +95,8 @@ export async function startAgentDaemon(spec: AgentDaemonSpec): Promise<RunningDa
     const { startAgentConnector } = await import('../../link/agent-connector.js');
     connector = startAgentConnector(runtime, runtime.paths.home, { disabled: settings.disabled });
   }
+  const { buildAgentApi, AgentVerbs, writeApiToken, serveApi } = await loadApi();
   verbs = new AgentVerbs(runtime, agentId);
-  const { buildAgentApi } = await loadApi();
   const app = buildAgentApi({
     verbs,
     token: writeApiToken(runtime.paths.apiToken),

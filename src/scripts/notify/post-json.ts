@@ -2,8 +2,7 @@
  * One JSON POST with Node's own HTTP client and a hard time limit covering connect, upload and the
  * whole response. Redirects are not followed and the response body is discarded.
  */
-import http from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
 
 export interface PostJsonRequest {
   readonly url: URL;
@@ -16,9 +15,13 @@ export interface PostJsonRequest {
 export type PostJsonResult = { ok: true; status: number } | { ok: false; error: string };
 
 /** Sends the request; never rejects. A timeout yields `timed out after <ms> ms`. */
-export function postJson(req: PostJsonRequest): Promise<PostJsonResult> {
-  const client = req.url.protocol === 'https:' ? https : http;
+export async function postJson(req: PostJsonRequest): Promise<PostJsonResult> {
   const signal = AbortSignal.timeout(req.timeoutMs);
+  // Imported on use: the agent daemon loads this script's module at start but seldom runs it.
+  const client: Pick<typeof http, 'request'> =
+    req.url.protocol === 'https:'
+      ? (await import('node:https')).default
+      : (await import('node:http')).default;
   return new Promise((resolve) => {
     const onError = (err: Error): void => {
       resolve({ ok: false, error: signal.aborted ? `timed out after ${req.timeoutMs} ms` : err.message });
