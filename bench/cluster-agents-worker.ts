@@ -3,6 +3,11 @@
  * (the real `POST /enroll` of one node: enrollment is set-up, not measured), then opens
  * one real mTLS WebSocket per agent to its first manager node and speaks the real link protocol
  * (hello with the last applied seq, active-list, ack of every order on arrival; no script runs).
+ * As the real agent (src/link/agent-link-session.ts, agent-connector.ts): its hello offers batch
+ * frames (`batches`), so a node sends it several orders in one `orders` frame when it has several
+ * in one turn; the orders that arrive in one event-loop turn are acked together at its end (the
+ * real agent's settle step: one `ack` frame for one order, an `acks` frame for several, built by
+ * the same ackFrames/frameTexts); and it sends with a zero WebSocket masking key.
  *
  * Several managers, as a real agent (src/link/agent-connector.ts): agent i of the fleet lists the
  * nodes starting at node (i mod NODES), the other two in alternating order (so a dead node's
@@ -22,11 +27,17 @@ import { Agent as HttpsAgent, request } from 'node:https';
 import { performance } from 'node:perf_hooks';
 import { createSecureContext, type ConnectionOptions, type SecureContext, type TLSSocket } from 'node:tls';
 import WebSocket from 'ws';
-import { encodeFrame, parseManagerFrame } from '../src/protocol/link.js';
+import { encodeFrame, parseManagerFrame, type OrderFrame } from '../src/protocol/link.js';
+import { ackFrames, frameTexts } from '../src/protocol/link-pack.js';
 import { backoffDelay } from '../src/link/backoff.js';
 import { ticketKeepingConnect } from '../src/link/agent-connector.js';
 
 const RESUME = process.env['RIPOSTE_BENCH_TLS_RESUME'] !== '0';
+
+/** ws's masking key generator, all zero, as the real agent's (src/link/agent-connector.ts). */
+function zeroMask(mask: Buffer): void {
+  mask.fill(0);
+}
 
 interface Args {
   readonly enrollPort: number;
@@ -60,6 +71,8 @@ interface Agent {
   lastSeq: number;
   ws: WebSocket | undefined;
   closedAt: number | undefined;
+  /** Seqs received in this event-loop turn, acked at its end (see ackTurn). */
+  acks: number[];
 }
 
 const args = JSON.parse(process.argv[2] ?? '{}') as Args;
@@ -116,10 +129,17 @@ function tagOf(message: string): string {
   return TAG_RE.exec(message)?.[1] ?? '';
 }
 
+/**
+ * Counts an order; its arrival time is kept per tag for the fan-out and failover alerts (the
+ * bench reads those), not for the ingest's one-order alerts (`ing-`: only counted).
+ */
 function onOrder(tag: string): void {
   orders++;
   const t = now();
   lastArrival = t;
+  if (tag.startsWith('ing-')) {
+    return;
+  }
   const list = arrivals.get(tag) ?? [];
   list.push(t);
   arrivals.set(tag, list);
@@ -128,10 +148,49 @@ function onOrder(tag: string): void {
   }
 }
 
+/** Agents with acks to send at the end of this turn. */
+let acking: Agent[] = [];
+
+/**
+ * The end of an event-loop turn (setImmediate, as the real agent's settle): each agent's orders of
+ * the turn acked in one `ack` / `acks` frame.
+ */
+function ackTurn(): void {
+  const list = acking;
+  acking = [];
+  for (const a of list) {
+    const seqs = a.acks;
+    a.acks = [];
+    const ws = a.ws;
+    if (ws === undefined || ws.readyState !== WebSocket.OPEN) {
+      continue; // closed meanwhile: the node re-sends the unacked orders after the next hello
+    }
+    for (const frame of ackFrames(seqs)) {
+      for (const text of frameTexts(frame)) {
+        ws.send(text);
+      }
+    }
+  }
+}
+
+/** An order frame arrived at `a`: ack it at the end of the turn; count it once. */
+function takeOrder(a: Agent, f: OrderFrame): void {
+  if (a.acks.push(f.seq) === 1 && acking.push(a) === 1) {
+    setImmediate(ackTurn);
+  }
+  if (f.seq > a.lastSeq) {
+    a.lastSeq = f.seq;
+    onOrder(f.kind === 'add' ? tagOf(f.message) : '');
+  }
+}
+
 /** Opens the link of `a` to its current node; resolves on welcome, rejects if it closes first. */
 function dial(a: Agent): Promise<void> {
   const port = args.ports[a.order[a.node % a.order.length] ?? 0] ?? 0;
-  const options: WebSocket.ClientOptions & ConnectionOptions = { secureContext: a.tls };
+  const options: WebSocket.ClientOptions & ConnectionOptions = {
+    secureContext: a.tls,
+    generateMask: zeroMask,
+  };
   (options as ConnectionOptions).checkServerIdentity = () => undefined;
   let socket: TLSSocket | undefined;
   if (RESUME) {
@@ -155,7 +214,15 @@ function dial(a: Agent): Promise<void> {
       resumed = socket?.isSessionReused() === true ? 1 : 0;
     });
     ws.on('open', () => {
-      ws.send(encodeFrame({ type: 'hello', version: 'bench', lastOrderSeq: a.lastSeq, disabled: false }));
+      ws.send(
+        encodeFrame({
+          type: 'hello',
+          version: 'bench',
+          lastOrderSeq: a.lastSeq,
+          disabled: false,
+          batches: true,
+        }),
+      );
     });
     ws.on('message', (data: Buffer) => {
       const parsed = parseManagerFrame(data.toString('utf8'));
@@ -175,13 +242,12 @@ function dial(a: Agent): Promise<void> {
         return;
       }
       if (f.type === 'orders') {
-        return; // sent only to agents whose hello asks for batches; these do not
+        for (const o of f.orders) {
+          takeOrder(a, o);
+        }
+        return;
       }
-      ws.send(encodeFrame({ type: 'ack', seq: f.seq }));
-      if (f.seq > a.lastSeq) {
-        a.lastSeq = f.seq;
-        onOrder(f.kind === 'add' ? tagOf(f.message) : '');
-      }
+      takeOrder(a, f);
     });
     ws.on('error', () => undefined);
     ws.on('close', () => {
@@ -241,6 +307,7 @@ async function main(): Promise<void> {
     lastSeq: 0,
     ws: undefined,
     closedAt: undefined,
+    acks: [],
   }));
   for (let i = 0; i < agents.length; i += 50) {
     await Promise.all(agents.slice(i, i + 50).map(dial));

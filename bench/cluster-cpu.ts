@@ -14,6 +14,8 @@ interface Stat {
   readonly ppid: number;
   /** Own utime + stime and reaped children's cutime + cstime, ticks. */
   readonly ticks: number;
+  /** The system (kernel) part of `ticks`: stime + cstime. */
+  readonly sys: number;
 }
 
 function stat(pid: number): Stat | undefined {
@@ -22,7 +24,7 @@ function stat(pid: number): Stat | undefined {
     // Fields after the command (which may hold spaces) start after the last ')'.
     const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
     const n = (i: number): number => Number(f[i - 3] ?? 0);
-    return { ppid: n(4), ticks: n(14) + n(15) + n(16) + n(17) };
+    return { ppid: n(4), ticks: n(14) + n(15) + n(16) + n(17), sys: n(15) + n(17) };
   } catch {
     return undefined;
   }
@@ -50,18 +52,21 @@ export function postmasterOf(port: number): number | undefined {
   return undefined;
 }
 
-/** CPU-seconds of `pid` and (when `withChildren`) its live children, now. */
-function cpuOf(pid: number, withChildren: boolean, all: readonly number[]): number {
-  let ticks = stat(pid)?.ticks ?? 0;
+/** CPU-seconds of `pid` and (when `withChildren`) its live children, now: all, and in the kernel. */
+function cpuOf(pid: number, withChildren: boolean, all: readonly number[]): { cpu: number; sys: number } {
+  const own = stat(pid);
+  let ticks = own?.ticks ?? 0;
+  let sys = own?.sys ?? 0;
   if (withChildren) {
     for (const p of all) {
       const s = stat(p);
       if (s?.ppid === pid) {
         ticks += s.ticks;
+        sys += s.sys;
       }
     }
   }
-  return ticks / TICKS;
+  return { cpu: ticks / TICKS, sys: sys / TICKS };
 }
 
 export interface CpuGroups {
@@ -75,20 +80,32 @@ export interface CpuSample {
   readonly nodes: number[];
   readonly workers: number;
   readonly postgres: number;
+  /** The kernel's part (system time) of the nodes', the workers' and PostgreSQL's CPU-seconds. */
+  readonly sys: { readonly nodes: number; readonly workers: number; readonly postgres: number };
 }
 
 export function sampleCpu(g: CpuGroups): CpuSample {
   const all = pids();
-  const one = (pid: number | undefined): number => (pid === undefined ? 0 : cpuOf(pid, false, all));
+  const one = (pid: number | undefined): { cpu: number; sys: number } =>
+    pid === undefined ? { cpu: 0, sys: 0 } : cpuOf(pid, false, all);
+  const nodes = g.nodes.map(one);
+  const workers = g.workers.map(one);
+  const postgres = g.postmaster === undefined ? { cpu: 0, sys: 0 } : cpuOf(g.postmaster, true, all);
+  const sum = (xs: readonly { cpu: number; sys: number }[], k: 'cpu' | 'sys'): number =>
+    xs.reduce((s, x) => s + x[k], 0);
   return {
     at: Date.now(),
-    nodes: g.nodes.map(one),
-    workers: g.workers.reduce<number>((s, pid) => s + one(pid), 0),
-    postgres: g.postmaster === undefined ? 0 : cpuOf(g.postmaster, true, all),
+    nodes: nodes.map((x) => x.cpu),
+    workers: sum(workers, 'cpu'),
+    postgres: postgres.cpu,
+    sys: { nodes: sum(nodes, 'sys'), workers: sum(workers, 'sys'), postgres: postgres.sys },
   };
 }
 
-/** "CPU s: nodes a+b+c, agents' workers w, PostgreSQL p, of 2 cores x s wall (workers z%)". */
+/**
+ * "CPU s: nodes a+b+c, agents' workers w, PostgreSQL p, of 2 cores x s wall (workers z%)", then
+ * the kernel's part of each group (system time: TLS writes and reads on loopback land there).
+ */
 export function describeCpu(a: CpuSample, b: CpuSample, cores: number): string {
   const nodes = b.nodes.map((x, i) => Math.max(0, x - (a.nodes[i] ?? 0)));
   const workers = b.workers - a.workers;
@@ -98,6 +115,8 @@ export function describeCpu(a: CpuSample, b: CpuSample, cores: number): string {
   const pct = (x: number): string => `${Math.round((100 * x) / Math.max(total, 0.01))}%`;
   return (
     `CPU s in ${wall.toFixed(1)} s wall (${cores} cores): nodes ${nodes.map((x) => x.toFixed(1)).join('+')}, ` +
-    `agents' workers ${workers.toFixed(1)} (${pct(workers)}), PostgreSQL ${postgres.toFixed(1)} (${pct(postgres)})`
+    `agents' workers ${workers.toFixed(1)} (${pct(workers)}), PostgreSQL ${postgres.toFixed(1)} (${pct(postgres)}); ` +
+    `of which system time: nodes ${(b.sys.nodes - a.sys.nodes).toFixed(1)}, workers ${(b.sys.workers - a.sys.workers).toFixed(1)}, ` +
+    `PostgreSQL ${Math.max(0, b.sys.postgres - a.sys.postgres).toFixed(1)}`
   );
 }

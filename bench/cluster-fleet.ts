@@ -179,10 +179,18 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
   };
   cleanups.add(stopSync);
   const stop = async (): Promise<void> => {
-    for (const w of workers) {
-      w.proc.stdin?.end();
-      w.proc.kill('SIGKILL');
-    }
+    // stdin's end makes a worker exit (so a --cpu-prof profile of it is written); SIGKILL after 3 s.
+    await Promise.all(
+      workers.map(async (w) => {
+        if (!exited(w)) {
+          const gone = new Promise((r) => w.proc.once('exit', r));
+          w.proc.stdin?.end();
+          const t = setTimeout(() => w.proc.kill('SIGKILL'), 3_000);
+          await gone;
+          clearTimeout(t);
+        }
+      }),
+    );
     await Promise.all(
       nodes.map(async (n) => {
         if (!exited(n.child)) {

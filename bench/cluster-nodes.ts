@@ -20,7 +20,8 @@
  *    alert POSTed to node 0: time until every agent of node 2 is welcomed by another node, and until
  *    every agent got that order.
  *
- * `RIPOSTE_BENCH_PHASES=failover` (say) runs only the phases listed.
+ * `RIPOSTE_BENCH_PHASES=failover` (say) runs only the phases listed; `RIPOSTE_BENCH_INGEST_ROUNDS=2`
+ * runs the ingest phase twice (the second on processes that have run it once).
  *
  * The whole run is bounded (`RIPOSTE_BENCH_TIMEOUT_S`, default 420 s): past it the next wait
  * fails, the module becomes a FAILED row and everything is torn down.
@@ -193,27 +194,31 @@ async function ingest(
   f: Fleet,
   ids: readonly string[],
   total: number,
-  delivered = true,
+  { delivered = true, round = 0 }: { delivered?: boolean; round?: number } = {},
 ): Promise<BenchReport[]> {
   const bodies: string[][] = [];
+  const first = round * total; // a later round's alerts are new alerts (ids, addresses)
   for (let k = 0; k < total; k += BATCH) {
     bodies.push(
       Array.from({ length: Math.min(BATCH, total - k) }, (_, j) => {
-        const n = k + j;
+        const n = first + k + j;
         return alert('100004', `ing-${n}`, ids[n % ids.length] ?? '001', ip(1000 + n));
       }),
     );
   }
+  const ingOrders = "SELECT count(*) AS n FROM orders WHERE alert_id LIKE 'ing-%'";
+  const storedBefore = await storeCount(f.pgUrl, ingOrders);
   await resetStatementStats(f.pgUrl);
   const l0 = load();
   const cpu0 = process.cpuUsage();
   const groups: CpuGroups = {
     nodes: f.nodes.map((n) => n.child.proc.pid),
-    workers: [],
+    workers: f.workers.filter((w) => w.proc.exitCode === null).map((w) => w.proc.pid),
     postmaster: postmasterOf(Number(new URL(f.pgUrl).port)),
   };
   const before = sampleCpu(groups);
   let next = 0;
+  const mono0 = process.hrtime.bigint() / 1000n;
   const t0 = performance.now();
   const lanes = f.nodes.flatMap((node) =>
     Array.from({ length: IN_FLIGHT_PER_NODE }, async () => {
@@ -224,6 +229,8 @@ async function ingest(
   );
   await Promise.all(lanes);
   const secs = (performance.now() - t0) / 1000;
+  // CLOCK_MONOTONIC, the clock of V8's --cpu-prof timestamps: the POSTs' window in a node's profile.
+  log(`ingest: POSTs from ${mono0} to ${process.hrtime.bigint() / 1000n} (monotonic µs, for --cpu-prof)`);
   const cpu = process.cpuUsage(cpu0);
   const after = sampleCpu(groups);
   const nodesCpu = after.nodes.reduce((sum, x, i) => sum + x - (before.nodes[i] ?? 0), 0);
@@ -235,10 +242,14 @@ async function ingest(
       `ingest: PostgreSQL statements during the POSTs (pg_stat_statements), ${bodies.length} POSTs:\n${stats}`,
     );
   }
-  const stored = await storeCount(f.pgUrl, "SELECT count(*) AS n FROM orders WHERE alert_id LIKE 'ing-%'");
+  const stored = (await storeCount(f.pgUrl, ingOrders)) - storedBefore;
   const l1 = load();
   const client = `the bench's HTTP client used ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms CPU`;
-  const used = `CPU during the POSTs: the ${NODES} nodes ${nodesCpu.toFixed(2)} s (${perAlert(nodesCpu)}), PostgreSQL ${pgCpu.toFixed(2)} s (${perAlert(pgCpu)})`;
+  const workersCpu = after.workers - before.workers;
+  const used =
+    `CPU during the POSTs: the ${NODES} nodes ${nodesCpu.toFixed(2)} s (${perAlert(nodesCpu)}), PostgreSQL ${pgCpu.toFixed(2)} s (${perAlert(pgCpu)})` +
+    (delivered ? `, the simulated agents ${workersCpu.toFixed(2)} s (${perAlert(workersCpu)})` : '') +
+    ` [${describeCpu(before, after, os.availableParallelism())}]`;
   let note = `${total} alerts in ${bodies.length} NDJSON POSTs over ${NODES} nodes; ${stored} orders in the store; ${used}; ${client}`;
   let applied = NaN;
   if (delivered) {
@@ -378,6 +389,16 @@ async function measure(bus: 'postgres' | 'nats'): Promise<BenchReport[]> {
     }
     if (only.has('ingest')) {
       await phase('ingest', () => ingest(fleet, ids, total));
+      // RIPOSTE_BENCH_INGEST_ROUNDS=N (default 1): the ingest phase N times on the same fleet, each
+      // round reported, to tell the first (cold: its code paths compiled meanwhile) from the next.
+      for (let r = 1; r < envInt('RIPOSTE_BENCH_INGEST_ROUNDS', 1); r++) {
+        await phase(`ingest round ${r + 1}`, async () =>
+          (await ingest(fleet, ids, total, { round: r })).map((row) => ({
+            ...row,
+            name: `${row.name}, round ${r + 1}`,
+          })),
+        );
+      }
     }
     if (only.has('failover')) {
       await phase('failover', () => failover(fleet));
@@ -407,7 +428,7 @@ async function measureIngestOnly(): Promise<BenchReport[]> {
       }),
     );
     await new Promise((r) => setTimeout(r, 1000)); // the nodes see the links close
-    const rows = await ingest(fleet, ids, total, false);
+    const rows = await ingest(fleet, ids, total, { delivered: false });
     return rows.map((r) => ({ ...r, name: `${r.name} (${agents} agents, PostgreSQL NOTIFY)` }));
   } finally {
     await fleet.stop();

@@ -90,6 +90,10 @@ function headerItems(header: string, self: string): unknown[] | undefined {
 
 /** Decodes a batch; undefined when malformed or sent by `self`. */
 export function decodeBatch(text: string, self: string): BusOrder[] | undefined {
+  if (text.startsWith(headerStart(self))) {
+    // This node's own batch (PostgreSQL NOTIFY reaches the sender's session too): not parsed.
+    return undefined;
+  }
   const end = text.indexOf('\n');
   const items = end < 0 ? undefined : headerItems(text.slice(0, end), self);
   if (items === undefined) {
