@@ -16,7 +16,6 @@
  */
 import type { AgentStore } from '../core/execd/agent-store.js';
 import type { AgentFrame, ExecutionItem, ManagerFrame, OrderFrame } from '../protocol/link.js';
-import { reportedActive } from '../protocol/link-records.js';
 import { ackFrames, executionFrames } from '../protocol/link-pack.js';
 import type { Execd } from '../agent/execd/execd.js';
 import type { DaemonLog } from '../log/daemon-log.js';
@@ -31,8 +30,13 @@ const FLUSH_INTERVAL_MS = 25;
 /**
  * Longest a report waits while orders handed to execd are still running: during a burst the
  * executions go first (the addresses get blocked sooner), and the reports follow in larger runs.
+ * Acks are never held (an order is acked once recorded), only the execution reports: during a
+ * burst the manager learns outcomes up to this late. 2 s, not 500 ms (issue #12 rows 2-3): a
+ * 10,000-order burst takes 1.5-2 s, and with 500 ms the reports of its first half (agent: read,
+ * serialise, send, ~15 % of its thread; manager: parse, store, ~1/3 of its main thread) were made
+ * in the middle of it, on the same 2 CPUs as the executions (loaded A/B in BENCHMARKS.md).
  */
-const REPORT_HOLD_MS = 500;
+const REPORT_HOLD_MS = 2000;
 /** Most executions one report run reads; the rest follow (see flush), execd's batches in between. */
 const REPORT_RUN_MAX = 1000;
 
@@ -367,7 +371,7 @@ export class AgentLinkSession {
       return;
     }
     this.heldSince = undefined;
-    const ended = this.reports.read(this.deps.store, REPORT_RUN_MAX);
+    const ended = this.reports.read(this.deps.store, REPORT_RUN_MAX, this.derivedDeletes);
     if (ended.length >= REPORT_RUN_MAX) {
       // The rest is due: on the next turn, or while orders run, FLUSH_INTERVAL_MS later (execd between).
       this.heldSince = -Infinity;
@@ -376,8 +380,8 @@ export class AgentLinkSession {
     const items: ExecutionItem[] = ended.map(({ record, active }) => {
       const seq = this.orderSeqOf.get(record.id);
       this.orderSeqOf.delete(record.id);
-      const reported = active !== null && this.derivedDeletes ? reportedActive(active) : active;
-      return { record, active: reported, ...(seq !== undefined ? { seq } : {}) };
+      // Read as the report carries it: with derivedDeletes, no derivable delete message.
+      return { record, active, ...(seq !== undefined ? { seq } : {}) };
     });
     if (items.length === 0) {
       return;

@@ -10,19 +10,23 @@
  */
 import type { AgentStore } from '../core/execd/agent-store.js';
 import type { ActiveResponse, ExecutionRecord } from '../protocol/execution-records.js';
+import type { ReportedActive } from '../protocol/link-records.js';
 
 /** Executions read per statement. */
 const PAGE = 1000;
 
-/** An ended execution and its key's active response now (null when not active). */
+/**
+ * An ended execution and its key's active response now (null when not active); as a report
+ * carries it (delete message left out where derivable) when read with `derivedDeletes`.
+ */
 export interface EndedExecution {
   readonly record: ExecutionRecord;
-  readonly active: ActiveResponse | null;
+  readonly active: ActiveResponse | ReportedActive | null;
 }
 
 type ReportStore = Pick<
   AgentStore,
-  'getExecutions' | 'listEndedExecutionsAfter' | 'runningExecutionIds' | 'getActives'
+  'getExecutions' | 'listEndedExecutionsAfter' | 'runningExecutionIds' | 'getActives' | 'getReportedActives'
 >;
 
 export class ReportCursor {
@@ -63,8 +67,9 @@ export class ReportCursor {
   /**
    * The executions ended since the last read, oldest first, each with its key's active row; of
    * those recorded since, about `max` at most (whole pages): the next read goes on from there.
+   * `derivedDeletes`: the active rows as a report carries them (AgentStore.getReportedActives).
    */
-  read(store: ReportStore, max = Infinity): EndedExecution[] {
+  read(store: ReportStore, max = Infinity, derivedDeletes = false): EndedExecution[] {
     const records = this.endedWaiting(store);
     records.push(...this.recordedSince(store, max - records.length));
     let lowest = this.scanned + 1;
@@ -72,7 +77,7 @@ export class ReportCursor {
       lowest = Math.min(lowest, id);
     }
     this.low = lowest - 1;
-    return withActive(store, records);
+    return withActive(store, records, derivedDeletes);
   }
 
   /** Waiting executions that have ended (all ids lower than any not read before). */
@@ -132,16 +137,21 @@ export class ReportCursor {
   }
 }
 
-function withActive(store: ReportStore, records: readonly ExecutionRecord[]): EndedExecution[] {
+function withActive(
+  store: ReportStore,
+  records: readonly ExecutionRecord[],
+  derivedDeletes: boolean,
+): EndedExecution[] {
   const keys = new Set<string>();
   for (const r of records) {
     if (r.key !== undefined) {
       keys.add(r.key);
     }
   }
-  const active = new Map<string, ActiveResponse>();
+  const active = new Map<string, ActiveResponse | ReportedActive>();
   if (keys.size > 0) {
-    for (const a of store.getActives([...keys])) {
+    const list = [...keys];
+    for (const a of derivedDeletes ? store.getReportedActives(list) : store.getActives(list)) {
       active.set(a.key, a);
     }
   }

@@ -27,10 +27,17 @@ interface Entry {
 
 export class AgentSessions {
   private readonly byId = new Map<string, Entry>();
+  private changed = 0;
+
+  /** Counts the sessions attached and removed: unchanged means `isConnected` answers as before. */
+  get changes(): number {
+    return this.changed;
+  }
 
   /** Registers a new session; an older session of the same agent is closed (4409). */
   attach(agentId: string, session: AgentSession): void {
     const old = this.byId.get(agentId);
+    this.changed++;
     this.byId.set(agentId, { session, ready: false, held: undefined, batches: false, out: [] });
     old?.session.close(LinkClose.REPLACED, 'replaced by a newer connection');
   }
@@ -40,6 +47,7 @@ export class AgentSessions {
     if (this.byId.get(agentId)?.session !== session) {
       return false;
     }
+    this.changed++;
     this.byId.delete(agentId);
     return true;
   }
@@ -151,6 +159,7 @@ export class AgentSessions {
   close(agentId: string, code: number, reason: string): void {
     const e = this.byId.get(agentId);
     if (e) {
+      this.changed++;
       this.byId.delete(agentId);
       e.session.close(code, reason);
     }

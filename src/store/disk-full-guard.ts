@@ -21,6 +21,7 @@ import { storeError } from './open-database.js';
 const READS = new Set([
   'getActive',
   'getActives',
+  'getReportedActives',
   'programsOf',
   'listActive',
   'countActive',

@@ -17,9 +17,14 @@ import { endParams } from './sqlite-statements.js';
 const EMPTY_ARGS = `'"extra_args":[]'`;
 const ANY_ARGS = `'"extra_args":'`;
 
-/** The message of `a` has no extra args (see the module header). */
-const NO_EXTRA_ARGS = `instr(a.add_message, ${EMPTY_ARGS}) > 0
-  AND instr(a.add_message, ${ANY_ARGS}) = instr(a.add_message, ${EMPTY_ARGS})`;
+/**
+ * The message of `a` has no extra args (see the module header): the 15 characters from its first
+ * `"extra_args":` are `"extra_args":[]`. One instr per row (the same test as "the first
+ * `"extra_args":` is where the first `"extra_args":[]` is", at half the cost: ~40 of ~100 ms per
+ * 100,000 rows went to the two scans). Without any, instr gives 0 and substr from 0 gives 14
+ * characters, never equal to the 15 of EMPTY_ARGS.
+ */
+const NO_EXTRA_ARGS = `substr(a.add_message, instr(a.add_message, ${ANY_ARGS}), 15) = ${EMPTY_ARGS}`;
 
 /**
  * In the scope (@live_after, and @excluded when `excluding`). The exclusion is left out of the

@@ -3,8 +3,10 @@
  * and key lists go in as one JSON array each. The base of SqliteAgentStore (sqlite-agent-store.ts).
  */
 import type { ActiveResponse, ExecutionRecord } from '../protocol/execution-records.js';
+import type { ReportedActive } from '../protocol/link-records.js';
 import { checkCount } from './store-options.js';
 import { rowToActive, rowToExecution } from './sqlite-rows.js';
+import { rowToReported } from './sqlite-reported-actives.js';
 import type { Statements } from './sqlite-statements.js';
 
 export abstract class SqliteLinkReads {
@@ -12,6 +14,10 @@ export abstract class SqliteLinkReads {
 
   getActives(keys: readonly string[]): ActiveResponse[] {
     return keys.length === 0 ? [] : this.st.getActives.all(JSON.stringify(keys)).map(rowToActive);
+  }
+
+  getReportedActives(keys: readonly string[]): ReportedActive[] {
+    return keys.length === 0 ? [] : this.st.getReportedActives.all(JSON.stringify(keys)).map(rowToReported);
   }
 
   getExecutions(ids: readonly number[]): ExecutionRecord[] {

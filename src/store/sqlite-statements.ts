@@ -6,6 +6,7 @@
 import type Database from 'better-sqlite3';
 import type { ActiveResponse, ExecutionEnd, ExecutionStart } from '../protocol/execution-records.js';
 import { nul, type ActiveRow, type ActiveTuple, type ExecutionRow } from './sqlite-rows.js';
+import { REPORTED_ACTIVES_SQL, type ReportedActiveRow } from './sqlite-reported-actives.js';
 
 const ACTIVE_COLUMNS = [
   'key',
@@ -183,6 +184,7 @@ function prepareLinkStatements(db: Database.Database) {
     getActives: db.prepare<[string], ActiveRow>(
       'SELECT * FROM active_responses WHERE key IN (SELECT value FROM json_each(?))',
     ),
+    getReportedActives: db.prepare<[string], ReportedActiveRow>(REPORTED_ACTIVES_SQL),
     getExecutions: db.prepare<[string], ExecutionRow>(
       'SELECT * FROM executions WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id',
     ),

@@ -4,8 +4,10 @@
  * matters whether or not the read was reused (on a slow machine it may not be): an agent enrolled on another
  * node a moment ago (after the read) still gets its order, since a target missing from a reused
  * read is looked up again before it is reported (1320); an agent removed on this node is not
- * targeted by this node's next ingest; an unknown agent is still reported. Two nodes in one process
- * sharing a private PostgreSQL, like cluster-routing.test.ts.
+ * targeted by this node's next ingest; an unknown agent is still reported. The known agents built
+ * from a reused read are reused too, but never across a link opened or closed on the node: an agent
+ * that connects between two ingests is an active target (`all`) of the second, one that
+ * disconnected is not. Two nodes in one process sharing a private PostgreSQL, like cluster-routing.test.ts.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,15 +19,16 @@ import { agentRecord } from '../contract/manager-store.fixtures.js';
 const CONF = `<ossec_config>
   <command><name>mark</name><executable>mark</executable><timeout_allowed>yes</timeout_allowed></command>
   <active-response><command>mark</command><location>local</location><rules_id>100004</rules_id><timeout>600</timeout></active-response>
+  <active-response><command>mark</command><location>all</location><rules_id>100003</rules_id><timeout>600</timeout></active-response>
 </ossec_config>
 `;
 
 const nodes = twoNodesInProcess(CONF, 'riposte-ingest-presence-');
 
-const alert = (id: string, agent: string): string =>
+const alert = (id: string, agent: string, rule = '100004'): string =>
   JSON.stringify({
     id,
-    rule: { level: 10, id: '100004' },
+    rule: { level: 10, id: rule },
     agent: { id: agent },
     data: { srcip: '198.18.0.9' },
   });
@@ -72,4 +75,34 @@ test('a reused presence read still finds a just-enrolled agent; a removed or unk
   assert.equal(removed.orders, 0);
   assert.equal(removed.errors.length, 1);
   assert.match(removed.errors[0] ?? '', /Agent '001' not found/);
+});
+
+test('with a reused read, a link opened or closed on the node between two ingests changes the active targets', async () => {
+  const a = nodes[0]?.host;
+  assert.ok(a !== undefined);
+  await a.store.insertAgent(agentRecord('011')); // never seen: active only while connected
+  const sent: string[] = [];
+  const session = {
+    address: '127.0.0.1',
+    send: (f: { type: string }) => {
+      sent.push(f.type);
+    },
+    close: () => undefined,
+  };
+  // An order for 011 first: a reused read without it is read again, so the reads below hold it.
+  assert.equal((await ingestAlerts(a.ctx, [alert('q-0', '011')])).orders, 1);
+  const before = await ingestAlerts(a.ctx, [alert('q-1', '000', '100003')]);
+  assert.equal(before.orders, 0); // no active agent
+  a.ctx.sessions.attach('011', session);
+  a.ctx.sessions.markReady('011'); // its hello applied: orders are sent to it
+  const connected = await ingestAlerts(a.ctx, [alert('q-2', '000', '100003')]);
+  assert.equal(connected.orders, 1);
+  assert.deepEqual(sent, ['order']);
+  assert.deepEqual(
+    (await a.store.queuedOrders('011')).map((o) => o.alertId),
+    ['q-0', 'q-2'],
+  );
+  assert.equal(a.ctx.sessions.detach('011', session), true);
+  const gone = await ingestAlerts(a.ctx, [alert('q-3', '000', '100003')]);
+  assert.equal(gone.orders, 0);
 });

@@ -15,6 +15,7 @@ import {
 } from './agent-store.fixtures.js';
 export type { MakeAgentStore } from './agent-store.fixtures.js';
 import { executionContract } from './agent-store-executions.contract.js';
+import { deleteLineOf, reportedActive } from '../../src/protocol/link-records.js';
 
 /** UTF-8 byte order = SQLite BINARY collation; independent of the implementations' own comparators. */
 function utf8Compare(a: string, b: string): number {
@@ -67,6 +68,41 @@ function activeContract(make: MakeAgentStore): void {
         assert.deepStrictEqual(got, [a, b]);
         assert.deepStrictEqual(s.getActives([]), []);
         assert.deepStrictEqual(s.getActives(['a', 'a']), [a], 'a repeated key gives its response once');
+      });
+    });
+
+    void test('getReportedActives leaves out exactly the delete messages deleteLineOf rebuilds (as reportedActive)', () => {
+      // Fragments that exercise the rule: the pair once, twice, overlapping on a quote, absent;
+      // multi-byte and NUL characters before it (the store counts bytes, JS counts UTF-16 units).
+      const piece = fc.constantFrom(
+        '"command":"add"',
+        '"command":"delete"',
+        'é',
+        '😀',
+        '\u0000',
+        '"',
+        'x',
+        '{',
+      );
+      const text = fc.array(piece, { maxLength: 8 }).map((parts) => parts.join(''));
+      fc.assert(
+        fc.property(text, fc.boolean(), text, (add, derived, other) => {
+          withStore(make, (s) => {
+            const deleteMessage = derived ? (deleteLineOf(add) ?? other) : other;
+            const a = fullActive({ key: 'k', addMessage: add, deleteMessage });
+            s.putActive(a);
+            assert.deepStrictEqual(s.getReportedActives(['k', 'missing']), [reportedActive(a)]);
+          });
+        }),
+        { numRuns: 150 },
+      );
+      withStore(make, (s) => {
+        const a = sampleActive({ key: 'a' });
+        const b = fullActive({ key: 'b', deleteMessage: 'kept' });
+        s.putActives([a, b]);
+        const got = s.getReportedActives(['b', 'a']).sort((x, y) => (x.key < y.key ? -1 : 1));
+        assert.deepStrictEqual(got, [{ ...a, deleteMessage: undefined }, b]);
+        assert.deepStrictEqual(s.getReportedActives([]), []);
       });
     });
 

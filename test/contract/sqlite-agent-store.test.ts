@@ -373,6 +373,47 @@ void describe('SQLite agent store: bulk re-apply records', () => {
     }
   });
 
+  void test('joined re-apply without excluded keys or failures; the no-extra-args test on the message text', () => {
+    const s = openSqliteAgentStore(freshFile());
+    try {
+      const fw = 'active-response/bin/firewall-drop';
+      const put = (key: string, addMessage: string): void => {
+        s.putActive(sampleActive({ key, addMessage, expiresAt: 2_000 }));
+      };
+      put('firewall-drop-192.0.2.1', '{"command":"add","parameters":{"extra_args":[],"alert":{}}}');
+      put('firewall-drop-192.0.2.2', '{"é":"ü","parameters":{"extra_args":[]}}'); // characters, not bytes
+      put('firewall-drop-192.0.2.3', '{"command":"add"}'); // no extra args key at all
+      put('firewall-drop-192.0.2.4', '{"xxxxxxxxx":[]}'); // "[]" where a missing key would look
+      put('firewall-drop-192.0.2.5', '{"parameters":{"extra_args":["-x"],"alert":{"extra_args":[]}}}');
+      put('firewall-drop-192.0.2.6', '{"parameters":{"extra_args":[ ]}}'); // spaced: the keyed path
+      const scope = { liveAfter: 1_000, excluded: [] };
+      const set = { program: fw, keyPrefix: 'firewall-drop-' };
+      const { count, keys } = s.joinedReapplyKeys(scope, set);
+      assert.equal(count, 2);
+      assert.deepEqual(keys.split(',').sort(), ['192.0.2.1', '192.0.2.2']);
+      assert.deepEqual(s.otherReapplyKeys(scope, [set]), [
+        'firewall-drop-192.0.2.3',
+        'firewall-drop-192.0.2.4',
+        'firewall-drop-192.0.2.5',
+        'firewall-drop-192.0.2.6',
+      ]);
+      const other = { program: 'active-response/bin/route-null', keyPrefix: 'route-null-' };
+      assert.equal(s.otherReapplyKeys(scope, [other, set]).length, 4, 'two sets: taken by either');
+      const ids = s.recordJoinedReapplies(scope, set, {
+        startedAt: 5,
+        end: sampleEnd({ note: 're-applied after reboot' }),
+        failures: [],
+      });
+      assert.deepEqual(
+        ids.map((id) => s.getExecution(id)?.key),
+        ['firewall-drop-192.0.2.1', 'firewall-drop-192.0.2.2'],
+      );
+      assert.equal(s.listExecutions({ limit: 10 }).length, 2, 'exactly these rows were added');
+    } finally {
+      s.close();
+    }
+  });
+
   void test("programsOf: each key's program, aligned with the keys, undefined where none", () => {
     const s = openSqliteAgentStore(freshFile());
     try {

@@ -14,6 +14,7 @@ import type {
   ExecutionStart,
   ExecutionStatus,
 } from '../../protocol/execution-records.js';
+import type { ReportedActive } from '../../protocol/link-records.js';
 
 /** Deadlines of the active responses, column-wise: `keys[i]` expires at `expiresAt[i]` (epoch ms). */
 export interface Deadlines {
@@ -106,6 +107,12 @@ export interface AgentStore {
   getActive(key: string): ActiveResponse | undefined;
   /** The active responses of those of `keys` that are active, in one read (any order). */
   getActives(keys: readonly string[]): ActiveResponse[];
+  /**
+   * As getActives, for a link report (protocol/link-records.ts ReportedActive): `deleteMessage`
+   * left out (undefined) exactly where deleteLineOf(addMessage) rebuilds it, so the derivable text
+   * is not read at all.
+   */
+  getReportedActives(keys: readonly string[]): ReportedActive[];
   /**
    * The program of each of `keys`' active responses (undefined where none), aligned with `keys`,
    * in one read without loading their messages: the reverts due in one second find their batch.
