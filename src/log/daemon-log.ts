@@ -11,6 +11,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { FileSink, inOneSinkWrite } from './file-sink.js';
+import { pinoHead, pinoLine } from './pino-line.js';
 import { storageHealth, type StorageEvent } from './storage-health.js';
 
 export type LogFields = Readonly<Record<string, string | number | boolean | undefined>>;
@@ -30,13 +31,40 @@ export interface DaemonLog {
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
-function wrap(logger: Logger): DaemonLog {
+/** pino's numbers for the levels below warn (lines that go to the file only). */
+const DEBUG = 20;
+const INFO = 30;
+
+/**
+ * Where lines below warn go without pino (see pino-line.ts): the file sink when its level lets
+ * them through, else nowhere; warn and error go through pino (the file and stderr).
+ */
+interface FileOnly {
+  readonly sink: FileSink;
+  /** pino's number for the file's level. */
+  readonly fileLevel: number;
+  /** pino's bindings text, e.g. `,"tag":"riposte-execd"`. */
+  readonly bindings: string;
+}
+
+function wrap(logger: Logger, fileOnly?: FileOnly): DaemonLog {
+  const below = (level: number, msg: string, fields: LogFields | undefined, viaPino: () => void): void => {
+    if (fileOnly === undefined) {
+      viaPino();
+    } else if (level >= fileOnly.fileLevel) {
+      fileOnly.sink.write(pinoLine(pinoHead(level, isoTime(), fileOnly.bindings), msg, fields));
+    }
+  };
   return {
     debug: (msg, fields) => {
-      logger.debug(fields ?? {}, msg);
+      below(DEBUG, msg, fields, () => {
+        logger.debug(fields ?? {}, msg);
+      });
     },
     info: (msg, fields) => {
-      logger.info(fields ?? {}, msg);
+      below(INFO, msg, fields, () => {
+        logger.info(fields ?? {}, msg);
+      });
     },
     warn: (msg, fields) => {
       logger.warn(fields ?? {}, msg);
@@ -122,11 +150,13 @@ process.stderr.on('error', () => undefined);
 export function openDaemonLog(home: string, level: LogLevel, tag: string): DaemonLog {
   const dir = join(home, 'logs');
   mkdirSync(dir, { recursive: true, mode: 0o750 });
+  const sink = sinkFor(join(dir, 'riposte.log'));
   const streams = pino.multistream([
-    { level, stream: sinkFor(join(dir, 'riposte.log')) },
+    { level, stream: sink },
     { level: 'warn', stream: stderrEcho },
   ]);
-  const log = wrap(pino({ level, base: { tag }, timestamp: isoTime }, streams));
+  const logger = pino({ level, base: { tag }, timestamp: isoTime }, streams);
+  const log = wrap(logger, { sink, fileLevel: logger.levelVal, bindings: `,"tag":${JSON.stringify(tag)}` });
   reportStorageTo(log);
   return log;
 }

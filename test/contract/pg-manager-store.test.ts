@@ -170,6 +170,16 @@ void describe('PostgreSQL manager store: durability and several nodes', () => {
         (await s.ackOrders([{ agentId: '001', seq: 1 }], 7)).map((o) => o.seq),
         [1],
       );
+      // The queue row follows the state both ways (updateOrder can set any state).
+      await s.updateOrder('001', 1, { state: 'queued' });
+      assert.deepEqual(
+        (await s.queuedOrders('001')).map((o) => o.payload),
+        ['q1'],
+      );
+      assert.deepEqual(
+        (await s.ackOrders([{ agentId: '001', seq: 1 }], 8)).map((o) => o.seq),
+        [1],
+      );
       await s.updateOrder('002', 1, { state: 'expired', expiredAt: 1000 });
       assert.deepEqual(await s.queuedOrdersOf(['001', '002']), []);
       assert.deepEqual(await s.expirableOrders(100_000), []);
