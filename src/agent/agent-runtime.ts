@@ -48,6 +48,12 @@ export interface AgentRuntimeOptions {
   readonly whileRestoring?: () => void;
   /** ar.conf comes from a manager's welcome (an enrolled agent: ar-conf-resolver.ts). @default false */
   readonly arConfFromManager?: boolean;
+  /**
+   * The store's quick_check run ahead (store/quick-check-ahead.ts), started by the caller before it
+   * loaded the runtime's modules: awaited before the store is opened, which skips its own check
+   * only when this one passed. Absent = the opening checks.
+   */
+  readonly storeCheckedAhead?: Promise<boolean>;
   /** Binds the execq socket (another thread may own it: runtime/local-agent-thread.ts). @default bindExecqSocket */
   readonly bindExecq?: typeof bindExecqSocket;
 }
@@ -105,7 +111,7 @@ export async function startAgentRuntime(opts: AgentRuntimeOptions): Promise<Agen
   if (opts.dryRun === true) {
     log.info('Dry run: scripts are not run; each execution records the commands it would run.');
   }
-  const store = openSqliteAgentStore(paths.db);
+  const store = openSqliteAgentStore(paths.db, { checkedAhead: (await opts.storeCheckedAhead) === true });
   const resolver = new ArConfResolver(paths.home, log, { fromManager: opts.arConfFromManager === true });
   // Read ar.conf now (Wazuh waits for the first message): an absent executable is reported at start.
   resolver.names();

@@ -66,7 +66,7 @@ export function consecutiveIds(last: number, count: number): number[] {
  */
 export function openSqliteAgentStore(file: string, opts?: AgentStoreOptions): AgentStore {
   const retention = resolveExecutionRetention(opts);
-  const db = openCheckedDatabase(file, MIGRATIONS);
+  const db = openCheckedDatabase(file, MIGRATIONS, { checkedAhead: opts?.checkedAhead === true });
   try {
     // The page cache: 16 MiB (SQLite's default is 2 MiB). An active row is ~1.5 KB (its add and
     // delete messages), so a burst of a few thousand adds evicted the executions table's and

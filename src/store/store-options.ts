@@ -23,6 +23,8 @@ export interface AgentStoreOptions {
    * @default 100000
    */
   readonly executionRetention?: number;
+  /** quick_check already passed on the file (quick-check-ahead.ts; see open-database.ts). */
+  readonly checkedAhead?: boolean;
 }
 
 function isCount(n: number): boolean {

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { openSqliteAgentStore } from '../../src/store/sqlite-agent-store.js';
 import { openSqliteManagerStore } from '../../src/store/sqlite-manager-store.js';
 import { createdMarkerPath } from '../../src/store/open-database.js';
+import { quickCheckAhead } from '../../src/store/quick-check-ahead.js';
 import { isRiposteError } from '../../src/protocol/error-codes.js';
 import { sampleActive, sampleStart } from './agent-store.fixtures.js';
 
@@ -119,4 +120,43 @@ test('riposte agent and manager exit 74 (STORE_CORRUPT) and name the file', asyn
   );
   assert.equal(m.status, 74, m.stderr);
   assert.ok(m.stderr.includes(`Database "${managerDb}" is damaged`), m.stderr);
+});
+
+/** Page 9 of `file` overwritten with garbage. */
+function corruptPage(file: string): void {
+  const fd = fs.openSync(file, 'r+');
+  fs.writeSync(fd, Buffer.alloc(4096, 0xa5), 0, 4096, 8 * 4096);
+  fs.closeSync(fd);
+}
+
+test('the check run ahead (worker thread) passes only a sound store; the opening refuses the others as before', async () => {
+  const sound = filledAgentDb(3000);
+  assert.equal(await quickCheckAhead(sound), true);
+  const s = openSqliteAgentStore(sound, { checkedAhead: true });
+  assert.equal(s.listActive().length, 1);
+  s.close();
+  const damaged = filledAgentDb(3000);
+  corruptPage(damaged);
+  assert.equal(await quickCheckAhead(damaged), false);
+  assert.throws(() => openSqliteAgentStore(damaged), refusal(damaged, /quick_check|malformed/));
+  const notDb = path.join(freshHome(), 'var', 'agent.db');
+  fs.writeFileSync(notDb, 'x'.repeat(8192));
+  assert.equal(await quickCheckAhead(notDb), false);
+  const link = path.join(freshHome(), 'var', 'agent.db');
+  fs.symlinkSync(sound, link);
+  assert.equal(await quickCheckAhead(link), false, 'a link is not checked ahead (the opening refuses it)');
+  assert.equal(await quickCheckAhead(path.join(root, 'absent.db')), false);
+});
+
+test('riposte agent on a store with a corrupted page exits 74 (STORE_CORRUPT) naming the file', () => {
+  const agentDb = filledAgentDb(3000);
+  corruptPage(agentDb);
+  const a = spawnSync(
+    process.execPath,
+    [path.resolve('dist/src/cli/main.js'), 'agent', '--home', path.dirname(path.dirname(agentDb))],
+    { encoding: 'utf8', timeout: 30_000 },
+  );
+  assert.equal(a.status, 74, a.stderr);
+  assert.ok(a.stderr.includes(`Database "${agentDb}" is damaged`), a.stderr);
+  assert.match(a.stderr, /quick_check|malformed/);
 });

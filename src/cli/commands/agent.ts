@@ -4,10 +4,12 @@
  * messages from `<home>/queue/alerts/execq` and from its manager when enrolled; its local API
  * answers the agent verbs (list, revert, run, history) in the manager API's shapes.
  */
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { agentPaths } from '../../agent/agent-paths.js';
+import { quickCheckAhead } from '../../store/quick-check-ahead.js';
 import { addDaemonFlags, parseDaemonFlags, type DaemonFlags } from '../daemon/daemon-options.js';
-import { runLockedDaemon } from '../daemon/run-daemon.js';
-import { startAgentDaemon } from '../daemon/start-agent-daemon.js';
+import { runLockedDaemon, type RunningDaemon } from '../daemon/run-daemon.js';
 
 interface AgentFlags extends DaemonFlags {
   readonly id: string;
@@ -22,11 +24,14 @@ export function register(program: Command): void {
       const print = (line: string): void => {
         process.stdout.write(`${line}\n`);
       };
-      await runLockedDaemon(
-        options.home,
-        'agent',
-        () => startAgentDaemon({ options, agentId: flags.id, print }),
-        print,
-      );
+      // Start-up (issue #12): the store's quick_check runs on a worker thread while this thread
+      // loads the daemon's modules (~120 files); the store is opened once it has come back.
+      // Inside the home's lock, after the home's safety check (runLockedDaemon).
+      const start = async (): Promise<RunningDaemon> => {
+        const storeCheckedAhead = quickCheckAhead(agentPaths(resolve(options.home)).db);
+        const { startAgentDaemon } = await import('../daemon/start-agent-daemon.js');
+        return startAgentDaemon({ options, agentId: flags.id, print, storeCheckedAhead });
+      };
+      await runLockedDaemon(options.home, 'agent', start, print);
     });
 }

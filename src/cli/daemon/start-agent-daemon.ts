@@ -19,6 +19,8 @@ export interface AgentDaemonSpec {
   /** The id when the home is not enrolled. */
   readonly agentId: string;
   readonly print: (line: string) => void;
+  /** The store's quick_check started ahead (commands/agent.ts): see AgentRuntimeOptions. */
+  readonly storeCheckedAhead: Promise<boolean>;
 }
 
 async function agentSettings(home: string): Promise<AgentArSettings> {
@@ -67,10 +69,8 @@ export async function startAgentDaemon(spec: AgentDaemonSpec): Promise<RunningDa
   const o = spec.options;
   const home = resolve(o.home);
   assertSafeHome(home); // before anything is written there
-  const loadApi = apiLoader();
-  const settings = await agentSettings(home);
-  // An enrolled agent takes its id from the enrollment and links to its manager.
-  const enrolled = readAgentLinkConfig(home);
+  const [loadApi, settings] = [apiLoader(), await agentSettings(home)];
+  const enrolled = readAgentLinkConfig(home); // enrolled: the id and manager link of the enrollment
   const agentId = enrolled?.id ?? spec.agentId;
   let connector: AgentConnector | undefined;
   let verbs: AgentVerbs | undefined = undefined; // set once the API is built (after the runtime)
@@ -90,6 +90,7 @@ export async function startAgentDaemon(spec: AgentDaemonSpec): Promise<RunningDa
     poolSize: o.poolSize,
     dryRun: o.dryRun,
     whileRestoring: () => void loadApi(),
+    storeCheckedAhead: spec.storeCheckedAhead,
   });
   if (enrolled) {
     const { startAgentConnector } = await import('../../link/agent-connector.js');
