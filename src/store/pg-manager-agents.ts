@@ -66,7 +66,9 @@ export abstract class PgManagerAgents extends PgManagerConsole {
   }
 
   async agentPresence(): Promise<AgentPresence[]> {
-    return (await this.rows<Pick<AgentRow, 'id' | 'last_seen'>>(PRESENCE_SQL)).map(rowToPresence);
+    return (
+      await this.rows<Pick<AgentRow, 'id' | 'last_seen'>>(PRESENCE_SQL, [], 'riposte_agent_presence')
+    ).map(rowToPresence);
   }
 
   async markAgentRemoved(id: string, at: number): Promise<void> {

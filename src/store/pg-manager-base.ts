@@ -39,13 +39,18 @@ export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
-/** The pool configuration for `url` (search_path set on every connection when a schema is given). */
+/**
+ * The pool configuration for `url` (search_path set on every connection when a schema is given).
+ * Every connection runs with `jit = off`: the store's statements are short, and the planner's cost
+ * estimates on tables a burst has just filled (statistics not yet refreshed by autovacuum) crossed
+ * `jit_above_cost`, so a 0.1 ms read of queued orders was compiled by LLVM first (25 ms of CPU).
+ */
 export function poolConfig(url: string, opts: PgManagerOptions): pg.PoolConfig {
-  const config: pg.PoolConfig = { connectionString: url, types: TYPES, max: opts.maxConnections ?? 10 };
+  const options = ['-c jit=off'];
   if (opts.schema !== undefined) {
-    config.options = `-c search_path=${quoteIdent(opts.schema)}`;
+    options.push(`-c search_path=${quoteIdent(opts.schema)}`);
   }
-  return config;
+  return { connectionString: url, types: TYPES, max: opts.maxConnections ?? 10, options: options.join(' ') };
 }
 
 export abstract class PgManagerBase {
@@ -57,21 +62,29 @@ export abstract class PgManagerBase {
     this.batchConcurrency = Math.max(1, Math.min(4, Math.floor((pool.options.max ?? 10) / 2)));
   }
 
-  /** One statement: on the open batch's connection when called from it, else on the pool. */
+  /**
+   * One statement: on the open batch's connection when called from it, else on the pool. With a
+   * `name` (one per SQL text, a constant), a prepared statement of that connection: parsed
+   * and analysed once per connection, not at every call (the hot statements of ingest and the link).
+   */
   protected async run<R extends pg.QueryResultRow>(
     sql: string,
     values: readonly unknown[] = [],
+    name?: string,
   ): Promise<pg.QueryResult<R>> {
     const open = this.tx.getStore();
     const on = open?.open === true ? open.client : this.pool;
-    return on.query<R>(sql, values as unknown[]);
+    return name === undefined
+      ? on.query<R>(sql, values as unknown[])
+      : on.query<R>({ name, text: sql, values: values as unknown[] });
   }
 
   protected async rows<R extends pg.QueryResultRow>(
     sql: string,
     values: readonly unknown[] = [],
+    name?: string,
   ): Promise<R[]> {
-    return (await this.run<R>(sql, values)).rows;
+    return (await this.run<R>(sql, values, name)).rows;
   }
 
   /** True when called from an open batch's (or `atomically`'s) transaction. */

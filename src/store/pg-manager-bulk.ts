@@ -118,6 +118,7 @@ export abstract class PgManagerBulk extends PgManagerAgents {
        )
        SELECT seq FROM numbered ORDER BY ord`,
       [input],
+      'riposte_enqueue_orders',
     );
     if (rows.length !== orders.length) {
       throw new Error('order insert returned no row');
@@ -173,6 +174,7 @@ export abstract class PgManagerBulk extends PgManagerAgents {
         list.map((u) => u.update.state),
         ...UPDATE_COLUMNS.map(([field]) => list.map((u) => nul(u.update[field]))),
       ],
+      'riposte_update_orders',
     );
   }
 
@@ -197,6 +199,7 @@ export abstract class PgManagerBulk extends PgManagerAgents {
        )
        SELECT agent_id, seq, created_at FROM moved`,
       [keys.map((k) => k.agentId), keys.map((k) => k.seq), at],
+      'riposte_ack_orders',
     );
     return rows.map((r) => ({ agentId: r.agent_id, seq: r.seq, createdAt: r.created_at }));
   }
@@ -220,6 +223,7 @@ export abstract class PgManagerBulk extends PgManagerAgents {
         execs.map((e) => e.receivedAt),
         execs.map(executionJson),
       ],
+      'riposte_record_executions',
     );
     const inserted = new Set(rows.map((r) => `${r.agent_id}\u0000${r.id}`));
     return execs.map((e) => inserted.delete(`${e.agentId}\u0000${e.id}`));

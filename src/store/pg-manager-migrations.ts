@@ -169,8 +169,9 @@ CREATE INDEX agents_by_numeric_id ON agents ((id::bigint));
     // it by expiry time, a hello or the sweep by agent. Before, every ack (and every execution
     // report) wrote a new version of the wide order row with four index entries, and the planner,
     // with `state = 'queued'` estimated from stale statistics, read the ack's rows through
-    // orders_by_state, i.e. every queued order per ack batch. Orders' pages keep a fifth free
-    // (fillfactor) so the ack's and the report's new versions fit beside the old one.
+    // orders_by_state, i.e. every queued order per ack batch. Orders' pages keep half of each page
+    // free (fillfactor ORDERS_FILLFACTOR = 50) so the ack's and the report's new versions fit beside
+    // the old one (80 was measured too: an ack batch updates whole pages in one transaction).
     version: 5,
     name: 'queued-orders',
     sql: `

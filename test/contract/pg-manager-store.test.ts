@@ -10,6 +10,7 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { openPgManagerStore } from '../../src/store/pg-manager-store.js';
+import { poolConfig } from '../../src/store/pg-manager-base.js';
 import { PG_MANAGER_MIGRATIONS, applyPgMigrations } from '../../src/store/pg-manager-migrations.js';
 import { startPgServer, type PgServer } from '../cluster/support/pg-server.js';
 import { managerStoreContract } from './manager-store.contract.js';
@@ -69,6 +70,59 @@ void describe('PostgreSQL manager store: durability and several nodes', () => {
       const back = await s.getOrder('001', 1);
       assert.deepEqual([back?.payload, back?.alertId, back?.key], ['p\ufffd', 'a\ufffdb', '\ufffd']);
       assert.equal(o?.seq, 1);
+    } finally {
+      await s.close();
+    }
+  });
+
+  void test('store connections run with jit off and the schema as search_path', async () => {
+    const { url } = await pgServer();
+    const schema = freshSchema();
+    const c = new pg.Client(poolConfig(url, { schema }));
+    await c.connect();
+    try {
+      const r = await c.query<{ jit: string; path: string }>(
+        'SELECT current_setting($1) AS jit, current_setting($2) AS path',
+        ['jit', 'search_path'],
+      );
+      assert.deepEqual(r.rows[0], { jit: 'off', path: `"${schema}"` });
+    } finally {
+      await c.end();
+    }
+  });
+
+  void test('prepared statements: past the custom plans (generic plan), enqueue, ack and the queue reads stay right', async () => {
+    const { url } = await pgServer();
+    const s = await openPgManagerStore(url, { schema: freshSchema(), maxConnections: 1 });
+    try {
+      const all: { agentId: string; seq: number }[] = [];
+      for (let round = 1; round <= 8; round++) {
+        const agents = ['001', '002', '003'].slice(0, 1 + (round % 3));
+        const stored = await s.enqueueOrders(
+          agents.flatMap((agentId) =>
+            Array.from({ length: round }, (_, k) => newOrder({ agentId, payload: `r${round}-${k}` })),
+          ),
+        );
+        const queued = await s.queuedOrdersOf(agents);
+        assert.deepEqual(
+          queued.map((o) => o.payload),
+          [...stored]
+            .sort((a, b) => a.agentId.localeCompare(b.agentId) || a.seq - b.seq)
+            .map((o) => o.payload),
+        );
+        const acked = await s.ackOrders(
+          stored.map((o) => ({ agentId: o.agentId, seq: o.seq })),
+          1000 + round,
+        );
+        all.push(...stored.map((o) => ({ agentId: o.agentId, seq: o.seq })));
+        assert.equal(acked.length, stored.length);
+        assert.deepEqual(await s.queuedOrdersOf(['001', '002', '003']), []);
+      }
+      const states = (await s.getOrdersOf(all)).map((o) => o.state);
+      assert.deepEqual(
+        states,
+        all.map(() => 'delivered'),
+      );
     } finally {
       await s.close();
     }
