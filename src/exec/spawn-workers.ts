@@ -216,6 +216,22 @@ export class SpawnWorkerPool {
     });
   };
 
+  /**
+   * Starts one worker now when there is none (a worker takes ~50 ms of CPU to boot, on its own
+   * thread): the daemon's first tool run (the first nft transaction of a burst) then does not wait
+   * for it. Idle, it is unref'd like any other, so it never keeps the process alive.
+   */
+  warm(): void {
+    if (this.workers.length === 0) {
+      this.pick();
+    }
+  }
+
+  /** Worker threads started and alive. */
+  get workerCount(): number {
+    return this.workers.length;
+  }
+
   /** Live children across the workers. */
   get running(): number {
     return this.workers.reduce((n, w) => n + w.load, 0);

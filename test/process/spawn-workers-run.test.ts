@@ -63,6 +63,21 @@ describe('SpawnWorkerPool.run', () => {
     }
   });
 
+  test('warm() starts one worker ahead, which the next run uses (no second worker)', async () => {
+    const warmed = new SpawnWorkerPool(2);
+    try {
+      assert.equal(warmed.workerCount, 0);
+      warmed.warm();
+      warmed.warm();
+      assert.equal(warmed.workerCount, 1);
+      const r = await warmed.run({ file: '/bin/sh', args: ['-c', 'echo ok'], timeoutMs: 10_000 });
+      assert.equal(r.stdout, 'ok\n');
+      assert.equal(warmed.workerCount, 1);
+    } finally {
+      await warmed.close();
+    }
+  });
+
   test('runTool uses the process-wide runner (the daemon sets the spawn workers)', async () => {
     const seen: ProcessSpec[] = [];
     setToolProcessRunner((spec) => {

@@ -71,6 +71,9 @@ function starterFor(opts: RunnerOptions): ProcessStarter {
     return startProcess;
   }
   const pool = new SpawnWorkerPool(workers);
+  // Booted now, alongside the daemon's start-up, not on the first response's critical path (issue
+  // #12 row 1: the first batch's nft run waited ~50 ms for it).
+  pool.warm();
   setToolProcessRunner(pool.run);
   return pool.start;
 }
