@@ -5,6 +5,7 @@
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -76,6 +77,14 @@ describe('SpawnWorkerPool.run', () => {
     } finally {
       await warmed.close();
     }
+  });
+
+  test('a process whose pool was warmed and never used still exits on its own', () => {
+    const module = new URL('../../src/exec/spawn-workers.js', import.meta.url).href;
+    const code = `import(${JSON.stringify(module)}).then((m) => { new m.SpawnWorkerPool(1).warm(); });`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { timeout: 30_000 });
+    assert.equal(r.signal, null, 'not killed by the time limit: the idle worker did not keep it alive');
+    assert.equal(r.status, 0, r.stderr.toString());
   });
 
   test('runTool uses the process-wide runner (the daemon sets the spawn workers)', async () => {
