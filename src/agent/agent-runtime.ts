@@ -200,6 +200,7 @@ async function bindSocket(
     (err) => {
       log.error(`(1210): Queue '${paths.execq}' not accessible: '${err.message}'.`);
     },
+    execd.intakeGate,
   );
   // RIPOSTE_EXECQ_POLL=1: batch steps poll the socket while they run. Off by default: on the
   // loaded 2-CPU machine it shortened intake but not the burst (BENCHMARKS.md, execq-burst).

@@ -15,6 +15,15 @@
  * called by those steps, takes what is queued now into a bounded backlog (text only: nothing runs
  * then); the backlog is handed to `onMessage` in order, on the next turn or before the next
  * datagram, whichever comes first. The sender refills the queue meanwhile on the other CPU.
+ *
+ * Held as text while the consumer is full ({@link IntakeGate}): the datagrams read while execd
+ * already has a whole next batch queued wait in the backlog as their text (one flat string each)
+ * instead of being parsed into queued jobs (a message tree, its job, promise and closures: ~20
+ * objects). A burst's backlog (thousands of messages when intake outpaces the batches) then no
+ * longer survives every scavenge as object graphs that are copied and promoted (issue #12 row 1:
+ * GC). Reading goes on as before (the sender never waits longer); arrival order is kept (every
+ * datagram goes through the backlog, handed over in order); past {@link MAX_HELD_MESSAGES} or
+ * {@link MAX_BACKLOG_BYTES} it is handed over anyway, as before the gate.
  */
 import { chmodSync, mkdirSync, readSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -36,6 +45,15 @@ function unixDgram(): UnixDgram {
   return dgramModule;
 }
 
+/**
+ * The consumer's side of the backlog: while `held()` is true, datagrams wait in the backlog as text;
+ * the consumer calls the function it was given by `onRoom` when it has room again.
+ */
+export interface IntakeGate {
+  readonly held: () => boolean;
+  readonly onRoom: (resume: () => void) => void;
+}
+
 export interface ExecqSocket {
   readonly path: string;
   /**
@@ -54,6 +72,8 @@ export const POLL_EVERY_MS = 0.5;
 /** The backlog's bounds: beyond them, `poll` leaves datagrams queued (the sender waits, as before). */
 export const MAX_BACKLOG_MESSAGES = 4096;
 const MAX_BACKLOG_BYTES = 16 * 1024 * 1024;
+/** Most datagrams held by the gate: beyond this (or MAX_BACKLOG_BYTES) they are handed over anyway. */
+export const MAX_HELD_MESSAGES = 16_384;
 /** Wazuh's OS_MAXSTR, the largest message; unix-dgram reads with the same buffer size. */
 const MAX_DATAGRAM_BYTES = 65_536;
 
@@ -91,7 +111,9 @@ function drainQueued(fd: number, max: number, onMessage: (text: string) => void)
  * later (a poll during the hand-over fills the next backlog).
  */
 class Backlog {
+  /** Texts not yet handed over are texts[head..]. */
   private texts: string[] = [];
+  private head = 0;
   private bytes = 0;
   private flushQueued = false;
   private lastPoll = 0;
@@ -101,12 +123,47 @@ class Backlog {
     private readonly fd: () => number,
     private readonly onMessage: (text: string) => void,
     private readonly report: (err: unknown) => void,
-  ) {}
+    private readonly gate: IntakeGate | undefined,
+  ) {
+    gate?.onRoom(this.resume);
+  }
 
   readonly take = (text: string): void => {
     this.texts.push(text);
     this.bytes += text.length;
   };
+
+  /** Datagrams read and not yet handed over. */
+  private get size(): number {
+    return this.texts.length - this.head;
+  }
+
+  /** The consumer has room again: what the gate held is handed over on the next turn. */
+  private readonly resume = (): void => {
+    if (this.size > 0) {
+      this.queueFlush();
+    }
+  };
+
+  private queueFlush(): void {
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      setImmediate(() => {
+        this.flush();
+      });
+    }
+  }
+
+  /** True when the gate holds what is left (closing, or past the bounds, hands it over anyway). */
+  private holding(): boolean {
+    return (
+      this.open &&
+      this.gate !== undefined &&
+      this.size < MAX_HELD_MESSAGES &&
+      this.bytes < MAX_BACKLOG_BYTES &&
+      this.gate.held()
+    );
+  }
 
   /** The datagram unix-dgram delivered, then what is queued behind it, all handed over now. */
   delivered(text: string): void {
@@ -121,31 +178,37 @@ class Backlog {
       return;
     }
     this.lastPoll = now;
-    const room = MAX_BACKLOG_MESSAGES - this.texts.length;
+    const room = MAX_BACKLOG_MESSAGES - this.size;
     if (room <= 0 || this.bytes >= MAX_BACKLOG_BYTES) {
       return;
     }
     this.read(room);
-    if (this.texts.length > 0 && !this.flushQueued) {
-      this.flushQueued = true;
-      setImmediate(() => {
-        this.flush();
-      });
+    if (this.size > 0) {
+      this.queueFlush();
     }
   };
 
+  /** Hands the texts over in order, until the gate holds the rest (see module doc). */
   flush(): void {
     this.flushQueued = false;
-    const texts = this.texts;
-    this.texts = [];
-    this.bytes = 0;
-    for (const text of texts) {
+    while (this.size > 0 && !this.holding()) {
+      const text = this.texts[this.head] as string;
+      this.head++;
+      this.bytes -= text.length;
       try {
         this.onMessage(text);
       } catch (err) {
         this.report(err); // one message's failure never drops the ones behind it
       }
       this.poll();
+    }
+    if (this.size === 0) {
+      this.texts = [];
+      this.head = 0;
+      this.bytes = 0;
+    } else if (this.head >= 1024) {
+      this.texts = this.texts.slice(this.head);
+      this.head = 0;
     }
   }
 
@@ -158,11 +221,15 @@ class Backlog {
   }
 }
 
-/** Binds the socket (replacing a stale one) and calls `onMessage` with each datagram's text. */
+/**
+ * Binds the socket (replacing a stale one) and calls `onMessage` with each datagram's text, in
+ * arrival order; with `gate`, not while the gate holds them (see {@link IntakeGate}).
+ */
 export function bindExecqSocket(
   path: string,
   onMessage: (text: string) => void,
   onError: (err: Error) => void,
+  gate?: IntakeGate,
 ): Promise<ExecqSocket> {
   mkdirSync(dirname(path), { recursive: true, mode: 0o750 });
   rmSync(path, { force: true });
@@ -172,6 +239,7 @@ export function bindExecqSocket(
     (err) => {
       onError(err instanceof Error ? err : new Error(String(err)));
     },
+    gate,
   );
   const socket: UnixDgramSocket = unixDgram().createSocket('unix_dgram', (buf: Buffer) => {
     backlog.delivered(buf.toString('utf8'));

@@ -31,6 +31,8 @@ export class BatchQueue<T> {
     private readonly onError: (err: unknown, items: readonly T[]) => void,
     /** A number, or the cap for a batch starting with `first`. */
     private readonly maxItems: number | ((first: T) => number) = DEFAULT_MAX_BATCH_ITEMS,
+    /** Called each time a batch is taken off the queue (there is room again: execd's intake gate). */
+    private readonly onTaken?: () => void,
   ) {}
 
   push(item: T): void {
@@ -41,6 +43,11 @@ export class BatchQueue<T> {
       // link frames, every due revert) join the first batch.
       setImmediate(() => void this.drain());
     }
+  }
+
+  /** Work waiting for a batch (not counting the batch running). */
+  get queued(): number {
+    return this.pending.length;
   }
 
   /** True while a batch runs or work waits. */
@@ -55,6 +62,7 @@ export class BatchQueue<T> {
         const cap = typeof this.maxItems === 'number' ? this.maxItems : this.maxItems(first);
         const batch = this.pending.splice(0, cap);
         this.batches++;
+        this.onTaken?.();
         try {
           await this.run(batch);
         } catch (err) {

@@ -16,6 +16,7 @@ import type { StockScript } from '../../scripts/contract/stock-script.js';
 import { KeyOrder } from '../key-order.js';
 import { RevertScheduler } from '../revert-scheduler.js';
 import { WorkPool } from '../work-pool.js';
+import type { IntakeGate } from '../execq-socket.js';
 import type { ExecdContext } from './execd-context.js';
 import { BatchQueue, DEFAULT_MAX_BATCH_ITEMS, LOCAL_ADD_BATCH_ITEMS } from './batch-queue.js';
 import { intake } from './intake.js';
@@ -49,6 +50,18 @@ export class Execd {
   /** One batch queue per in-process program. */
   private readonly queues = new Map<string, BatchQueue<BatchWork>>();
   private intakePoll: (() => void) | undefined;
+  private intakeRoom: (() => void) | undefined;
+
+  /**
+   * The execq intake's gate (execq-socket.ts): datagrams wait there as text while an in-process
+   * program already has a whole next batch of local adds queued, and are taken in as a batch starts.
+   */
+  readonly intakeGate: IntakeGate = {
+    held: () => this.intakeFull(),
+    onRoom: (resume) => {
+      this.intakeRoom = resume;
+    },
+  };
 
   constructor(opts: ExecdOptions) {
     const scheduler = new RevertScheduler({
@@ -69,6 +82,15 @@ export class Execd {
       scheduler,
       pollIntake: () => this.intakePoll?.(),
     };
+  }
+
+  private intakeFull(): boolean {
+    for (const queue of this.queues.values()) {
+      if (queue.queued >= LOCAL_ADD_BATCH_ITEMS) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** The intake's poll (ExecqSocket.poll), which batch steps call while they run; see ExecdContext. */
@@ -223,6 +245,7 @@ export class Execd {
           first.kind === 'add' && first.job.orderSeq === undefined
             ? LOCAL_ADD_BATCH_ITEMS
             : DEFAULT_MAX_BATCH_ITEMS,
+        () => this.intakeRoom?.(),
       );
       this.queues.set(program, queue);
     }

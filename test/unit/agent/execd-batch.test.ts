@@ -45,6 +45,24 @@ describe('execd batches (in-process stock script)', () => {
     assert.equal(hh.runner.runs.length, 0, 'nothing went through the spawn runner');
   });
 
+  test('the intake gate holds while a whole next batch of local adds is queued; room as batches start', async () => {
+    h = batchHarness();
+    const hh = h;
+    let rooms = 0;
+    hh.execd.intakeGate.onRoom(() => {
+      rooms++;
+    });
+    assert.equal(hh.execd.intakeGate.held(), false);
+    const addrs = [...ips(250, '198.51.100'), ...ips(250, '198.51.101'), ...ips(100, '198.51.102')];
+    const results = addrs.map((ip) => hh.execd.submit(hh.message('firewall-drop600', ip)));
+    assert.equal(hh.execd.intakeGate.held(), true, '600 queued: more than a batch of local adds');
+    const done = await Promise.all(results);
+    assert.ok(done.every((r) => r?.decision === 'started'));
+    assert.equal(hh.execd.intakeGate.held(), false);
+    assert.equal(rooms, 2, 'one room call per batch taken (512 + 88)');
+    assert.equal(hh.fw.transactions.length, 2);
+  });
+
   test('a burst with a repeated key: one continue, the rest abort', async () => {
     h = batchHarness();
     const hh = h;

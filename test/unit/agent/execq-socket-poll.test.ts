@@ -87,3 +87,61 @@ test('close hands over what a poll took and is still held', async () => {
   await Promise.allSettled([sent, sentLater]);
   assert.equal(fs.existsSync(file), false);
 });
+
+test('a gate that holds keeps datagrams as text, handed over in order once it has room', async () => {
+  const file = path.join(root, 'execq-gate');
+  const got: string[] = [];
+  let room = 2;
+  let resume: (() => void) | undefined;
+  const sock = await bindExecqSocket(
+    file,
+    (t) => got.push(t),
+    () => undefined,
+    {
+      held: () => got.length >= room,
+      onRoom: (r) => {
+        resume = r;
+      },
+    },
+  );
+  try {
+    await sendNow(file, ['g0', 'g1', 'g2', 'g3', 'g4']);
+    await until(() => got.length === 2);
+    assert.deepEqual(got, ['g0', 'g1'], 'the rest is held while the consumer is full');
+    await sendNow(file, ['g5']);
+    room = 4;
+    resume?.();
+    await until(() => got.length === 4);
+    assert.deepEqual(got, ['g0', 'g1', 'g2', 'g3'], 'handed over up to the room, in arrival order');
+    room = 100;
+    resume?.();
+    await until(() => got.length === 6);
+    assert.deepEqual(got, ['g0', 'g1', 'g2', 'g3', 'g4', 'g5']);
+  } finally {
+    sock.close();
+  }
+});
+
+test('close hands over what a gate holds', async () => {
+  const file = path.join(root, 'execq-gate-close');
+  const got: string[] = [];
+  let asked = 0;
+  const sock = await bindExecqSocket(
+    file,
+    (t) => got.push(t),
+    () => undefined,
+    {
+      held: () => {
+        asked++;
+        return true;
+      },
+      onRoom: () => undefined,
+    },
+  );
+  // All three are queued in the kernel before the socket's first read, which drains them together.
+  await sendNow(file, ['h0', 'h1', 'h2']);
+  await until(() => asked > 0);
+  assert.deepEqual(got, []);
+  sock.close();
+  assert.deepEqual(got, ['h0', 'h1', 'h2']);
+});
