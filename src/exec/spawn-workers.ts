@@ -56,7 +56,6 @@ class SpawnWorker {
 
   constructor(onDeath: (w: SpawnWorker) => void) {
     this.worker = new Worker(new URL('./spawn-worker.js', import.meta.url));
-    this.worker.unref();
     this.worker.on('message', (msg: FromWorker) => {
       this.inbox.push(msg);
       if (this.inbox.length === 1) {
@@ -75,6 +74,9 @@ class SpawnWorker {
       }
       this.pending.clear();
     };
+    // Unref'd only now: adding a 'message' listener refs the worker again, so a worker warmed
+    // (no run yet, so no unref when its last run ends) would keep the process alive at stop.
+    this.worker.unref();
     this.worker.on('error', (err) => {
       die(err.message);
     });

@@ -116,7 +116,9 @@ class SqliteAgentStore extends SqliteLinkReads implements AgentStore {
     this.transaction(() => {
       let i = 0;
       for (; i + n <= actives.length; i += n) {
-        this.st.putActives.run(...actives.slice(i, i + n).flatMap(activeParams));
+        // One array per row (better-sqlite3 binds array arguments in order): ~1.5x cheaper per
+        // row than one flat list of 960 values spread as arguments.
+        this.st.putActives.run(...actives.slice(i, i + n).map(activeParams));
       }
       for (; i < actives.length; i++) {
         this.st.putActive.run(...activeParams(actives[i] as ActiveResponse));
@@ -192,9 +194,10 @@ class SqliteAgentStore extends SqliteLinkReads implements AgentStore {
     this.transaction(() => {
       let i = 0;
       for (; i + n <= starts.length; i += n) {
-        const params = starts.slice(i, i + n).flatMap(startParams);
-        // One INSERT in our write transaction: AUTOINCREMENT gives its rows consecutive ids.
-        const last = Number(this.st.insertExecutions.run(...params).lastInsertRowid);
+        // One array per row, as in putActives. One INSERT in our write transaction: AUTOINCREMENT
+        // gives its rows consecutive ids.
+        const rows = starts.slice(i, i + n).map(startParams);
+        const last = Number(this.st.insertExecutions.run(...rows).lastInsertRowid);
         ids.push(...consecutiveIds(last, n));
         // startExecution's prune, when one of these n (< AUTO_PRUNE_EVERY) ids is a multiple of it.
         if (last % AUTO_PRUNE_EVERY < n) {

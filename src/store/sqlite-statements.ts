@@ -263,7 +263,8 @@ function prepareHotStatements(db: Database.Database) {
     ),
     // ACTIVE_ROWS_PER_INSERT rows per statement: a batch's active responses. Rows are inserted in
     // order, so of two rows with one key in a statement the later replaces the earlier.
-    putActives: db.prepare<ActiveTuple[number][]>(
+    // Bound with one array per row (better-sqlite3 flattens array arguments in order).
+    putActives: db.prepare<ActiveTuple[]>(
       `INSERT OR REPLACE INTO active_responses (${ACTIVE_COLUMNS.join(', ')}) VALUES ${Array.from(
         { length: ACTIVE_ROWS_PER_INSERT },
         () => `(${marks(ACTIVE_COLUMNS)})`,
@@ -273,7 +274,7 @@ function prepareHotStatements(db: Database.Database) {
       `INSERT INTO executions (${EXECUTION_START_COLUMNS.join(', ')}) VALUES (${marks(EXECUTION_START_COLUMNS)})`,
     ),
     // START_ROWS_PER_INSERT rows per statement: a batch's start records (~1.5x cheaper per row).
-    insertExecutions: db.prepare<ExecutionStartTuple[number][]>(
+    insertExecutions: db.prepare<ExecutionStartTuple[]>(
       `INSERT INTO executions (${EXECUTION_START_COLUMNS.join(', ')}) VALUES ${Array.from(
         { length: START_ROWS_PER_INSERT },
         () => `(${marks(EXECUTION_START_COLUMNS)})`,

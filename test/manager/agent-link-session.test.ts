@@ -1,7 +1,11 @@
 /** The agent's side of the link protocol, with a fake execd: redelivery, rejection, reporting. */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AgentLinkSession, LAST_ORDER_SEQ_SETTING } from '../../src/link/agent-link-session.js';
+import {
+  AgentLinkSession,
+  APPLIED_ORDER_SEQS_SETTING,
+  LAST_ORDER_SEQ_SETTING,
+} from '../../src/link/agent-link-session.js';
 import { tempAgentStore } from '../support/temp-agent-store.js';
 import { memoryDaemonLog } from '../../src/log/daemon-log.js';
 import type { AgentFrame } from '../../src/protocol/link.js';
@@ -119,19 +123,44 @@ describe('agent link session', () => {
     ]);
   });
 
-  test('while an order runs, the reports of ended ones wait (acks do not), then go in one run', async () => {
+  test('while an order runs, the reports of ended ones wait with their acks, then go in one run', async () => {
     const h = holdSetup(60_000);
     h.order(1, 'slow');
     h.order(2, 'fast');
-    await until('the ack of order 2', () => h.acked().includes(2));
+    await until('order 2 marked applied', () => h.appliedAbove().includes(2));
     // Bounded wait for an absence (a slow machine only makes it pass more easily).
     await new Promise((r) => setTimeout(r, 150));
     assert.deepEqual(h.reported(), [], 'held while order 1 runs');
+    assert.deepEqual(h.acked(), [], "order 2's ack held with its report");
     h.finishSlow();
     await until('the reports', () => h.reported().length === 2);
     const runs = h.sent.filter((f) => f.type === 'executions');
     assert.equal(runs.length, 1, 'one report run for both');
     assert.deepEqual(h.reportedSeqs(), [2, 1], 'oldest execution first');
+    assert.deepEqual(h.sentTypes().slice(-2), ['acks', 'executions'], 'both acks just before the run');
+    assert.deepEqual(h.acked().sort(), [1, 2]);
+  });
+
+  test('an ack held with its report is marked applied at once and never waits longer than the hold', async () => {
+    const h = holdSetup(60_000);
+    h.order(1, 'slow');
+    h.order(2, 'fast');
+    await until('order 2 marked applied', () => h.appliedAbove().includes(2));
+    assert.deepEqual(h.acked(), []);
+    // A redelivery of order 2 (a reconnect) is acked at once from the applied mark, never run again.
+    h.order(2, 'fast');
+    assert.deepEqual(h.acked(), [2]);
+    const short = holdSetup(30);
+    short.order(1, 'slow');
+    short.order(2, 'fast');
+    await until('the ack and report of order 2 while order 1 runs', () => short.reportedSeqs().includes(2));
+    const ackAt = short.sent.findIndex((f) => f.type === 'ack' || f.type === 'acks');
+    const reportAt = short.sent.findIndex((f) => f.type === 'execution' || f.type === 'executions');
+    assert.ok(ackAt >= 0 && ackAt < reportAt, 'acked before its execution is reported');
+    assert.deepEqual(short.acked(), [2]);
+    short.finishSlow();
+    await until('the report of order 1', () => short.reportedSeqs().includes(1));
+    assert.deepEqual(short.acked(), [2, 1]);
   });
 
   test('a long run of ended executions is reported in runs of 1,000, each execution once', async () => {
@@ -201,6 +230,8 @@ function holdSetup(holdMs: number) {
     finishSlow: () => finish?.(),
     recordMany: (n: number) => store.transaction(() => Array.from({ length: n }, record)),
     acked: () => sent.flatMap((f) => (f.type === 'ack' ? [f.seq] : f.type === 'acks' ? f.seqs : [])),
+    sentTypes: () => sent.map((f) => f.type).filter((t) => t !== 'hello' && t !== 'active-list'),
+    appliedAbove: () => JSON.parse(store.getSetting(APPLIED_ORDER_SEQS_SETTING) ?? '[]') as number[],
     reported: () => items(),
     reportedSeqs: () => items().map((i) => i.seq),
   };

@@ -4,6 +4,8 @@
  * signal stops the whole process group, and runTool goes through the runner set process-wide.
  */
 import { after, describe, test } from 'node:test';
+import { spawn } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -76,6 +78,25 @@ describe('SpawnWorkerPool.run', () => {
     } finally {
       await warmed.close();
     }
+  });
+
+  test('a warmed pool that never ran anything does not keep its process alive', async () => {
+    // The daemon's stop relies on it: every handle closed, the process exits on its own.
+    const url = new URL('../../src/exec/spawn-workers.js', import.meta.url).href;
+    const child = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import(${JSON.stringify(url)}).then((m) => new m.SpawnWorkerPool(1).warm());`,
+      ],
+      { stdio: 'ignore' },
+    );
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    // Generous: a process start plus a worker start, on a busy machine.
+    const code = await Promise.race([exited, sleep(30_000).then(() => 'still running' as const)]);
+    child.kill('SIGKILL');
+    assert.equal(code, 0);
   });
 
   test('runTool uses the process-wide runner (the daemon sets the spawn workers)', async () => {
