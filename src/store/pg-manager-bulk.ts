@@ -39,14 +39,6 @@ const PG_UPDATE_TYPES: Readonly<Record<(typeof UPDATE_COLUMNS)[number][0], strin
   note: 'text',
 };
 
-// Node 20 has both (ES2024); the project's lib is ES2023.
-declare global {
-  interface String {
-    isWellFormed(): boolean;
-    toWellFormed(): string;
-  }
-}
-
 /**
  * `v` with any lone UTF-16 surrogate replaced by U+FFFD (what pg's text encoding stores), or null:
  * PostgreSQL's json parser refuses the `\ud800` escape JSON.stringify writes for a lone one.
