@@ -2,7 +2,8 @@
  * Helper run inside the benchmark's network namespace (where the manager listens on loopback):
  * POSTs NDJSON bodies to a manager's `POST /alerts` over HTTPS, one request after another.
  * Usage: node post-alerts-cli.js <url> <token-file> <ca-file> <bodies.json>
- * Prints the elapsed ms on success.
+ * Prints, on success, the elapsed ms and the first POST's start on CLOCK_MONOTONIC (ns, the clock of
+ * process.hrtime.bigint in every process), so the caller can time from it: `<ms> <ns>`.
  */
 import fs from 'node:fs';
 import { request } from 'node:https';
@@ -44,7 +45,8 @@ function post(body: string): Promise<void> {
 }
 
 const t0 = performance.now();
+const t0Ns = process.hrtime.bigint();
 for (const b of bodies) {
   await post(b);
 }
-process.stdout.write(`${(performance.now() - t0).toFixed(1)}\n`);
+process.stdout.write(`${(performance.now() - t0).toFixed(1)} ${t0Ns}\n`);

@@ -94,26 +94,6 @@ export class ScratchNetns {
     return performance.now() - t0;
   }
 
-  /**
-   * Polls the set every `intervalMs` until it holds at least `n` elements; resolves with
-   * performance.now() of the poll that saw them. (`nft monitor` does not report the elements of a
-   * transaction that re-declares its set, so it cannot be used.)
-   */
-  async waitForCount(n: number, timeoutMs: number, intervalMs = 25): Promise<number> {
-    const deadline = performance.now() + timeoutMs;
-    for (;;) {
-      const count = this.blockedCount();
-      const at = performance.now();
-      if (count >= n) {
-        return at;
-      }
-      if (at > deadline) {
-        throw new Error(`${n} addresses not in the set after ${timeoutMs} ms (${count} are)`);
-      }
-      await new Promise((r) => setTimeout(r, intervalMs));
-    }
-  }
-
   /** Polls `nft get element` until `ip` is in the set; resolves with performance.now() then. */
   async waitForAddress(ip: string, timeoutMs: number): Promise<number> {
     const deadline = performance.now() + timeoutMs;
