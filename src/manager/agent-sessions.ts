@@ -28,6 +28,8 @@ interface Entry {
 export class AgentSessions {
   private readonly byId = new Map<string, Entry>();
   private changed = 0;
+  /** Entries with orders waiting for the end of this turn (see deliver); flushed by one microtask. */
+  private pending: Entry[] = [];
 
   /** Counts the sessions attached and removed: unchanged means `isConnected` answers as before. */
   get changes(): number {
@@ -101,16 +103,37 @@ export class AgentSessions {
    */
   private deliver(e: Entry, frame: ManagerFrame): void {
     if (e.batches && frame.type === 'order') {
-      if (e.out.push(frame) === 1) {
-        queueMicrotask(() => {
-          this.flushOrders(e);
-        });
+      if (e.out.push(frame) === 1 && this.pending.push(e) === 1) {
+        // One microtask per turn for all the sessions with orders waiting, not one per session (an
+        // ingest of 500 alerts sends to ~500 sessions in one turn; Node's queueMicrotask also builds
+        // an AsyncResource per call).
+        queueMicrotask(this.flushPending);
       }
       return;
     }
     this.flushOrders(e);
     e.session.send(frame);
   }
+
+  /**
+   * Flushes every entry waiting; one session's failing send does not strand the others' orders
+   * (each entry is flushed on its own, errors rethrown after all, as one microtask each would).
+   */
+  private readonly flushPending = (): void => {
+    const entries = this.pending;
+    this.pending = [];
+    let failed: { err: unknown } | undefined;
+    for (const e of entries) {
+      try {
+        this.flushOrders(e);
+      } catch (err: unknown) {
+        failed ??= { err };
+      }
+    }
+    if (failed !== undefined) {
+      throw failed.err;
+    }
+  };
 
   private flushOrders(e: Entry): void {
     const orders = e.out.splice(0);

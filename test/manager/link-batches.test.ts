@@ -227,6 +227,42 @@ describe('link batch frames', () => {
     assert.deepEqual(seqsOf(two), [1, 2, 3, 4, 5]);
   });
 
+  test('orders of one turn to many batching agents: each gets its own, packed, turn after turn', async () => {
+    const sent = new Map<string, ManagerFrame[]>();
+    const sessions = new AgentSessions();
+    const ids = ['001', '002', '003', '004'];
+    for (const id of ids) {
+      sent.set(id, []);
+      sessions.attach(id, { address: 'x', send: (f) => sent.get(id)?.push(f), close: () => undefined });
+      sessions.markGreeting(id, true);
+      sessions.markReady(id);
+    }
+    for (let seq = 1; seq <= 3; seq++) {
+      for (const id of ids) {
+        assert.equal(sessions.send(id, add(seq * 10 + Number(id))), true);
+      }
+    }
+    await turn();
+    // The next turn: every session gets its orders again (none is left waiting for a flush), and a
+    // non-order frame sends the orders before it first.
+    for (const id of ids) {
+      sessions.send(id, add(100 + Number(id)));
+    }
+    sessions.send('003', { type: 'welcome', agentId: '003', lastExecutionId: 0, arConf: '' });
+    sessions.send('003', add(200));
+    await turn();
+    for (const id of ids) {
+      const n = Number(id);
+      const want = id === '003' ? [10 + n, 20 + n, 30 + n, 100 + n, 200] : [10 + n, 20 + n, 30 + n, 100 + n];
+      assert.deepEqual(seqsOf(sent.get(id) ?? []), want);
+      assert.equal((sent.get(id) ?? [])[0]?.type, 'orders');
+    }
+    assert.deepEqual(
+      (sent.get('003') ?? []).map((f) => f.type),
+      ['orders', 'order', 'welcome', 'order'],
+    );
+  });
+
   test('the agent runs each order of an orders frame once, acks and reports them in batches', async () => {
     const store = tempAgentStore();
     const submitted: number[] = [];
