@@ -32,11 +32,10 @@ import { MIGRATIONS } from './migrations/index.js';
 import { openCheckedDatabase } from './open-database.js';
 import { guardDiskFull } from './disk-full-guard.js';
 import { SqliteLinkReads } from './sqlite-link-reads.js';
-import { nul, opt, rowToActive, rowToExecution, tupleToActive } from './sqlite-rows.js';
+import { activeParams, nul, opt, rowToActive, rowToExecution, tupleToActive } from './sqlite-rows.js';
 import {
   ACTIVE_ROWS_PER_INSERT,
   START_ROWS_PER_INSERT,
-  activeParams,
   endOnly,
   endParams,
   prepareStatements,

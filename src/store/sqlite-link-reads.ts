@@ -5,8 +5,7 @@
 import type { ActiveResponse, ExecutionRecord } from '../protocol/execution-records.js';
 import type { ReportedActive } from '../protocol/link-records.js';
 import { checkCount } from './store-options.js';
-import { rowToActive, rowToExecution } from './sqlite-rows.js';
-import { rowToReported } from './sqlite-reported-actives.js';
+import { rowToActive, rowToExecution, rowToReported } from './sqlite-rows.js';
 import type { Statements } from './sqlite-statements.js';
 
 export abstract class SqliteLinkReads {
@@ -17,7 +16,7 @@ export abstract class SqliteLinkReads {
   }
 
   getReportedActives(keys: readonly string[]): ReportedActive[] {
-    return keys.length === 0 ? [] : this.st.getReportedActives.all(JSON.stringify(keys)).map(rowToReported);
+    return keys.length === 0 ? [] : this.st.getActives.all(JSON.stringify(keys)).map(rowToReported);
   }
 
   getExecutions(ids: readonly number[]): ExecutionRecord[] {

@@ -8,13 +8,17 @@ import type {
   ExecutionRecord,
   ExecutionStatus,
 } from '../protocol/execution-records.js';
+import { deleteLineOf, type ReportedActive } from '../protocol/link-records.js';
 
-/** A row of `active_responses`, as better-sqlite3 returns it. */
+/**
+ * A row of `active_responses`, as better-sqlite3 returns it. `delete_message` is NULL when it is
+ * the add message's derived delete line (deleteLineOf, migration 3): stored once, not twice.
+ */
 export interface ActiveRow {
   key: string;
   ar_name: string;
   program: string;
-  delete_message: string;
+  delete_message: string | null;
   add_message: string;
   agent_id: string;
   created_at: number;
@@ -62,12 +66,30 @@ export function nul<T>(v: T | undefined): T | null {
   return v === undefined ? null : v;
 }
 
-export function rowToActive(r: ActiveRow): ActiveResponse {
+/**
+ * The delete message to store for `a`: NULL when deleteLineOf rebuilds it from the add message
+ * (what execd builds for every add), else the text. Exact: NULL is read back as that same text.
+ */
+export function storedDeleteMessage(a: Pick<ActiveResponse, 'addMessage' | 'deleteMessage'>): string | null {
+  return deleteLineOf(a.addMessage) === a.deleteMessage ? null : a.deleteMessage;
+}
+
+/**
+ * The delete message of a row: its text, or the add message's delete line where NULL. A NULL
+ * that cannot be rebuilt (only a hand-edited database has one) reads as '': its revert then fails
+ * on the script's invalid input and is recorded, rather than the whole store failing to load.
+ */
+function deleteMessageOf(stored: string | null, addMessage: string): string {
+  return stored ?? deleteLineOf(addMessage) ?? '';
+}
+
+/** An active row with `deleteMessage` as given (the full record, or a report's optional one). */
+function activeWith<D>(r: ActiveRow, deleteMessage: D) {
   return {
     key: r.key,
     arName: r.ar_name,
     program: r.program,
-    deleteMessage: r.delete_message,
+    deleteMessage,
     addMessage: r.add_message,
     agentId: r.agent_id,
     createdAt: r.created_at,
@@ -82,6 +104,18 @@ export function rowToActive(r: ActiveRow): ActiveResponse {
   };
 }
 
+export function rowToActive(r: ActiveRow): ActiveResponse {
+  return activeWith(r, deleteMessageOf(r.delete_message, r.add_message));
+}
+
+/**
+ * A row as a link report carries it: the delete message left out (undefined) where it is derived,
+ * for the manager to rebuild (welcome flag `derivedDeletes`), so that text is never built here.
+ */
+export function rowToReported(r: ActiveRow): ReportedActive {
+  return activeWith(r, opt(r.delete_message));
+}
+
 /**
  * An `active_responses` row in ACTIVE_COLUMNS order (sqlite-statements.ts), as returned by a raw
  * statement. `listActive` reads tuples: at 100,000 rows that halves the re-arm time at agent start
@@ -91,7 +125,7 @@ export type ActiveTuple = [
   key: string,
   arName: string,
   program: string,
-  deleteMessage: string,
+  deleteMessage: string | null,
   addMessage: string,
   agentId: string,
   createdAt: number,
@@ -105,6 +139,27 @@ export type ActiveTuple = [
   user: string | null,
 ];
 
+/** An active response's positional parameters, in ActiveTuple order (sqlite-statements.ts ACTIVE_COLUMNS). */
+export function activeParams(a: ActiveResponse): ActiveTuple {
+  return [
+    a.key,
+    a.arName,
+    a.program,
+    storedDeleteMessage(a),
+    a.addMessage,
+    a.agentId,
+    a.createdAt,
+    a.addedAt,
+    a.timeoutSec,
+    a.expiresAt,
+    a.repeatCount,
+    nul(a.alertId),
+    nul(a.ruleId),
+    nul(a.srcip),
+    nul(a.user),
+  ];
+}
+
 export function tupleToActive(t: ActiveTuple): ActiveResponse {
   const [key, arName, program, deleteMessage, addMessage, agentId, createdAt, addedAt] = t;
   const [, , , , , , , , timeoutSec, expiresAt, repeatCount, alertId, ruleId, srcip, user] = t;
@@ -112,7 +167,7 @@ export function tupleToActive(t: ActiveTuple): ActiveResponse {
     key,
     arName,
     program,
-    deleteMessage,
+    deleteMessage: deleteMessageOf(deleteMessage, addMessage),
     addMessage,
     agentId,
     createdAt,

@@ -4,9 +4,8 @@
  * (insertExecution, endExecution, putActive) take positional ones, in the order of their columns.
  */
 import type Database from 'better-sqlite3';
-import type { ActiveResponse, ExecutionEnd, ExecutionStart } from '../protocol/execution-records.js';
+import type { ExecutionEnd, ExecutionStart } from '../protocol/execution-records.js';
 import { nul, type ActiveRow, type ActiveTuple, type ExecutionRow } from './sqlite-rows.js';
-import { REPORTED_ACTIVES_SQL, type ReportedActiveRow } from './sqlite-reported-actives.js';
 
 const ACTIVE_COLUMNS = [
   'key',
@@ -60,27 +59,6 @@ export const START_ROWS_PER_INSERT = 64;
 
 /** Rows of one multi-row active-response INSERT (15 parameters each: 960 per statement). */
 export const ACTIVE_ROWS_PER_INSERT = 64;
-
-/** An active response's positional parameters, in ACTIVE_COLUMNS (= ActiveTuple) order. */
-export function activeParams(a: ActiveResponse): ActiveTuple {
-  return [
-    a.key,
-    a.arName,
-    a.program,
-    a.deleteMessage,
-    a.addMessage,
-    a.agentId,
-    a.createdAt,
-    a.addedAt,
-    a.timeoutSec,
-    a.expiresAt,
-    a.repeatCount,
-    nul(a.alertId),
-    nul(a.ruleId),
-    nul(a.srcip),
-    nul(a.user),
-  ];
-}
 
 /** A start record's positional parameters, in EXECUTION_START_COLUMNS order. */
 export function startParams(s: ExecutionStart): ExecutionStartTuple {
@@ -184,7 +162,6 @@ function prepareLinkStatements(db: Database.Database) {
     getActives: db.prepare<[string], ActiveRow>(
       'SELECT * FROM active_responses WHERE key IN (SELECT value FROM json_each(?))',
     ),
-    getReportedActives: db.prepare<[string], ReportedActiveRow>(REPORTED_ACTIVES_SQL),
     getExecutions: db.prepare<[string], ExecutionRow>(
       'SELECT * FROM executions WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id',
     ),

@@ -106,6 +106,31 @@ function activeContract(make: MakeAgentStore): void {
       });
     });
 
+    void test('every delete message reads back as written: the derived line, any other text, the empty text', () => {
+      // The SQLite store keeps a delete message that deleteLineOf rebuilds as NULL (migration 3):
+      // whatever it stores, getActive, getActives and listActive must give back the record put.
+      const piece = fc.constantFrom('"command":"add"', '"command":"delete"', 'é', '\u0000', '"', 'x');
+      const text = fc.array(piece, { maxLength: 6 }).map((parts) => parts.join(''));
+      fc.assert(
+        fc.property(text, fc.boolean(), text, (add, derived, other) => {
+          withStore(make, (s) => {
+            const deleteMessage = derived ? (deleteLineOf(add) ?? other) : other;
+            const one = fullActive({ key: 'one', addMessage: add, deleteMessage });
+            const bulk = sampleActive({ key: 'bulk', addMessage: add, deleteMessage });
+            s.putActive(one);
+            s.putActives([bulk]);
+            assert.deepStrictEqual(s.getActive('one'), one);
+            assert.deepStrictEqual(s.getActives(['bulk']), [bulk]);
+            assert.deepStrictEqual(
+              s.listActive().map((a) => a.deleteMessage),
+              [deleteMessage, deleteMessage],
+            );
+          });
+        }),
+        { numRuns: 100 },
+      );
+    });
+
     void test('putActive replaces the record with the same key', () => {
       withStore(make, (s) => {
         s.putActive(fullActive({ key: 'k', repeatCount: 1 }));
