@@ -10,7 +10,7 @@
 import { planAlert } from '../core/match/plan-responses.js';
 import { performance } from 'node:perf_hooks';
 import type { KnownAgent } from '../core/match/decision.js';
-import type { AgentPresence } from '../core/orders/manager-store.js';
+import type { AgentPresence, StoredOrder } from '../core/orders/manager-store.js';
 import { parseAlertLine, type AlertView } from '../protocol/alert.js';
 import { recordRejection } from '../protocol/input-rejections.js';
 import { LOCAL_AGENT_ID, type ManagerContext } from './manager-context.js';
@@ -153,6 +153,7 @@ function dispatchAlert(
   const known = tally.known;
   const createdAt = ctx.now();
   const plan = planAlert(alert, ctx.config, { agents, singleHost: ctx.singleHost });
+  const alertId = alert.id;
   const reqs: OrderRequest[] = [];
   const errors: string[] = [];
   for (const d of plan.firing) {
@@ -163,22 +164,23 @@ function dispatchAlert(
         errors.push(`(1320): Agent '${agentId}' not found (AR ${arName}).`);
         continue;
       }
-      const alertId = alert.id;
-      reqs.push({
-        agentId,
-        kind: 'add',
-        source: 'alert',
-        arName,
-        payload,
-        createdAt,
-        ...(alertId !== undefined ? { alertId } : {}),
-      });
+      // One object shape per branch, no spread: this runs once per order.
+      reqs.push(
+        alertId === undefined
+          ? { agentId, kind: 'add', source: 'alert', arName, payload, createdAt }
+          : { agentId, kind: 'add', source: 'alert', arName, payload, createdAt, alertId },
+      );
     }
   }
+  // Added only once the whole alert is planned: a line that throws adds nothing.
   tally.unknown += errors.length;
-  tally.errors.push(...errors);
+  for (const e of errors) {
+    tally.errors.push(e);
+  }
   tally.dispatches += plan.firing.length;
-  tally.reqs.push(...reqs);
+  for (const r of reqs) {
+    tally.reqs.push(r);
+  }
 }
 
 /** Counts a rejected line (metrics, once kept), describes it in the summary (capped). */
@@ -212,6 +214,7 @@ function planLines(ctx: ManagerContext, parsed: readonly ParsedLine[], known: Kn
     known: known.ids,
     effects: [],
   };
+  const debug = ctx.log.debugEnabled !== false;
   parsed.forEach((p, i) => {
     if (p === undefined) {
       return;
@@ -223,9 +226,12 @@ function planLines(ctx: ManagerContext, parsed: readonly ParsedLine[], known: Kn
     try {
       dispatchAlert(ctx, p.alert, agents, tally);
       tally.accepted++;
-      tally.effects.push(() => {
-        ctx.log.debug('alert ingested', { alert: p.alert.id, rule: p.alert.ruleId });
-      });
+      if (debug) {
+        const { id, ruleId } = p.alert;
+        tally.effects.push(() => {
+          ctx.log.debug('alert ingested', { alert: id, rule: ruleId });
+        });
+      }
     } catch (err) {
       tally.effects.push(() => {
         ctx.log.error(`Alert on line ${i + 1} could not be dispatched: ${String(err)}`);
@@ -258,27 +264,34 @@ export async function ingestAlerts(
   for (const effect of tally.effects) {
     effect();
   }
+  const { reqs, accepted, invalid, dispatches, rejected } = tally;
+  const errors = tally.errors.slice(0, MAX_ERRORS);
+  const received = parsed.reduce((n, p) => (p === undefined ? n : n + 1), 0);
+  // Nothing from here on refers to the parsed alerts (~500 object trees per POST): they are garbage
+  // while the orders commit instead of being copied by the young-generation collections meanwhile.
   const orders = await queueOrders(
     ctx,
-    tally.reqs,
+    reqs,
     checkpoint === undefined ? undefined : (tx) => tx.setSetting(checkpoint.key, checkpoint.value),
   );
-  for (const o of orders) {
-    ctx.emit({ type: 'response-fired', command: o.arName ?? '', agentId: o.agentId });
+  emitFired(ctx, orders);
+  if (accepted > 0) {
+    ctx.emit({ type: 'alert-ingested', count: accepted });
   }
-  if (tally.accepted > 0) {
-    ctx.emit({ type: 'alert-ingested', count: tally.accepted });
-  }
-  for (const e of tally.errors.slice(0, MAX_ERRORS)) {
+  for (const e of errors) {
     ctx.log.warn(e);
   }
-  return {
-    received: parsed.filter((p) => p !== undefined).length,
-    accepted: tally.accepted,
-    invalid: tally.invalid,
-    dispatches: tally.dispatches,
-    orders: orders.length,
-    errors: tally.errors.slice(0, MAX_ERRORS),
-    rejected: tally.rejected,
-  };
+  return { received, accepted, invalid, dispatches, orders: orders.length, errors, rejected };
+}
+
+/** One `response-fired` event per AR command of the batch, counting its orders (not one per order). */
+function emitFired(ctx: ManagerContext, orders: readonly StoredOrder[]): void {
+  const counts = new Map<string, number>();
+  for (const o of orders) {
+    const command = o.arName ?? '';
+    counts.set(command, (counts.get(command) ?? 0) + 1);
+  }
+  for (const [command, count] of counts) {
+    ctx.emit({ type: 'response-fired', command, count });
+  }
 }

@@ -68,7 +68,8 @@ export interface ManagerStats {
 /** Events for counters and histograms (metrics); listeners must not throw. */
 export type ManagerEvent =
   | { readonly type: 'alert-ingested'; readonly count: number }
-  | { readonly type: 'response-fired'; readonly command: string; readonly agentId: string }
+  /** `count` orders of AR command `command` queued (an ingest batch emits one per command). */
+  | { readonly type: 'response-fired'; readonly command: string; readonly count: number }
   | {
       readonly type: 'order-state';
       readonly agentId: string;

@@ -74,7 +74,7 @@ export class ManagerMetrics {
         this.alerts.inc(event.count);
         return;
       case 'response-fired':
-        this.fired.inc({ command: event.command });
+        this.fired.inc({ command: event.command }, event.count);
         return;
       case 'execution':
         this.executions.inc({ status: event.status });

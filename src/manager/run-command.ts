@@ -100,7 +100,7 @@ export async function runCommand(ctx: ManagerContext, req: RunRequest): Promise<
       failed.push({ id, code });
       continue;
     }
-    ctx.emit({ type: 'response-fired', command: req.command, agentId: id });
+    ctx.emit({ type: 'response-fired', command: req.command, count: 1 });
     reqs.push({ agentId: id, kind: 'add', source: 'api', arName: req.command, payload: message, createdAt });
     affected.push(id);
   }

@@ -13,6 +13,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ingestAlerts } from '../../src/manager/ingest-alerts.js';
 import { createManagerService } from '../../src/manager/manager-core.js';
+import type { ManagerEvent } from '../../src/manager/manager-service.js';
 import { twoNodesInProcess } from './support/two-nodes.js';
 import { agentRecord } from '../contract/manager-store.fixtures.js';
 
@@ -20,6 +21,8 @@ const CONF = `<ossec_config>
   <command><name>mark</name><executable>mark</executable><timeout_allowed>yes</timeout_allowed></command>
   <active-response><command>mark</command><location>local</location><rules_id>100004</rules_id><timeout>600</timeout></active-response>
   <active-response><command>mark</command><location>all</location><rules_id>100003</rules_id><timeout>600</timeout></active-response>
+  <command><name>mark2</name><executable>mark</executable><timeout_allowed>yes</timeout_allowed></command>
+  <active-response><command>mark2</command><location>local</location><rules_id>100005</rules_id></active-response>
 </ossec_config>
 `;
 
@@ -105,4 +108,42 @@ test('with a reused read, a link opened or closed on the node between two ingest
   assert.equal(a.ctx.sessions.detach('011', session), true);
   const gone = await ingestAlerts(a.ctx, [alert('q-3', '000', '100003')]);
   assert.equal(gone.orders, 0);
+});
+
+test('an ingest batch counts its fired responses per AR command, once the orders are queued', async () => {
+  const a = nodes[0]?.host;
+  assert.ok(a !== undefined);
+  await a.store.insertAgent(agentRecord('021'));
+  await a.store.insertAgent(agentRecord('022'));
+  const events: ManagerEvent[] = [];
+  const listener = (e: ManagerEvent): void => {
+    events.push(e);
+  };
+  a.listeners.add(listener);
+  try {
+    const summary = await ingestAlerts(a.ctx, [
+      alert('r-1', '021'),
+      alert('r-2', '022', '100005'),
+      alert('r-3', '022'),
+      alert('r-4', '999', '100005'), // unknown agent: no order, not counted
+      'not json',
+    ]);
+    assert.equal(summary.orders, 3);
+    assert.equal(summary.invalid, 1);
+  } finally {
+    a.listeners.delete(listener);
+  }
+  const fired = events.flatMap((e) => (e.type === 'response-fired' ? [[e.command, e.count] as const] : []));
+  // An AR's name is its command and timeout, as Wazuh's (mark + 600; mark2 + 0).
+  assert.deepEqual(
+    fired.sort(([x], [y]) => x.localeCompare(y)),
+    [
+      ['mark20', 1],
+      ['mark600', 2],
+    ],
+  );
+  assert.deepEqual(
+    events.filter((e) => e.type === 'alert-ingested'),
+    [{ type: 'alert-ingested', count: 4 }],
+  );
 });

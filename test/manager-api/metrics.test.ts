@@ -29,8 +29,9 @@ void describe('manager metrics', () => {
     const f = await apiFixture();
     try {
       f.service.emit({ type: 'alert-ingested', count: 3 });
-      f.service.emit({ type: 'response-fired', command: 'firewall-drop600', agentId: '001' });
-      f.service.emit({ type: 'response-fired', command: 'firewall-drop600', agentId: '002' });
+      f.service.emit({ type: 'response-fired', command: 'firewall-drop600', count: 1 });
+      f.service.emit({ type: 'response-fired', command: 'firewall-drop600', count: 1 });
+      f.service.emit({ type: 'response-fired', command: 'host-deny', count: 3 });
       f.service.emit({ type: 'execution', agentId: '001', status: 'ok', execution: execution('001', 1) });
       f.service.emit({
         type: 'execution',
@@ -50,6 +51,7 @@ void describe('manager metrics', () => {
       const stats = f.service.statsValue;
       assert.equal(sample(res.body, 'riposte_alerts_ingested_total'), 3);
       assert.equal(sample(res.body, 'riposte_responses_fired_total{command="firewall-drop600"}'), 2);
+      assert.equal(sample(res.body, 'riposte_responses_fired_total{command="host-deny"}'), 3);
       assert.equal(sample(res.body, 'riposte_executions_total{status="ok"}'), 1);
       assert.equal(sample(res.body, 'riposte_executions_total{status="timed-out"}'), 1);
       for (const [state, n] of Object.entries(stats.ordersByState)) {
