@@ -67,10 +67,10 @@ function busFor(opts: ClusterOptions, log: DaemonLog): OrderBus {
   return createPgNotifyBus({ connectionString: opts.storeUrl, onWarn });
 }
 
-function frameOf(o: BusOrder & { readonly payload: string }): OrderFrame {
+function frameOf(o: BusOrder, payload: string): OrderFrame {
   return o.kind === 'add'
-    ? { type: 'order', seq: o.seq, kind: 'add', message: o.payload }
-    : { type: 'order', seq: o.seq, kind: 'revert', key: o.payload };
+    ? { type: 'order', seq: o.seq, kind: 'add', message: payload }
+    : { type: 'order', seq: o.seq, kind: 'revert', key: payload };
 }
 
 /** Sends orders handed by another node to the agents whose link this node holds. */
@@ -80,12 +80,12 @@ async function deliverHanded(ctx: ManagerContext, orders: readonly BusOrder[]): 
       continue;
     }
     if (o.payload !== undefined) {
-      ctx.sessions.send(o.agentId, frameOf({ ...o, payload: o.payload }));
+      ctx.sessions.send(o.agentId, frameOf(o, o.payload));
       continue;
     }
     const stored = await Promise.resolve(ctx.store.getOrder(o.agentId, o.seq));
     if (stored?.state === 'queued') {
-      ctx.sessions.send(o.agentId, frameOf(stored));
+      ctx.sessions.send(o.agentId, frameOf(stored, stored.payload));
     }
   }
 }
@@ -99,7 +99,7 @@ async function resend(
   const ready = agentIds.filter((id) => ctx.sessions.isReady(id));
   let n = 0;
   for (const o of await ctx.store.queuedOrdersOf(ready, before)) {
-    if (ctx.sessions.send(o.agentId, frameOf(o))) {
+    if (ctx.sessions.send(o.agentId, frameOf(o, o.payload))) {
       n++;
     }
   }
@@ -129,7 +129,7 @@ export function createClusterNode(opts: ClusterOptions, heartbeatMs: number): Cl
   let cursor = 0;
   const hooks: ClusterHooks = {
     handOff: (orders) => {
-      bus?.publish(orders.map((o) => ({ agentId: o.agentId, seq: o.seq, kind: o.kind, payload: o.payload })));
+      bus?.publish(orders); // a StoredOrder is a BusOrder: the bus reads agentId, seq, kind, payload
     },
     isLeader: () => lease?.isLeader() ?? false,
     connectedElsewhere: (agent, now) =>
