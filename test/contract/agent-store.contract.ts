@@ -22,6 +22,16 @@ function utf8Compare(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
+/**
+ * Texts for the delete-message rule (deleteLineOf): the pair once, twice, overlapping on a quote,
+ * absent; multi-byte and NUL characters before it (SQLite counts bytes, JS counts UTF-16 units).
+ */
+const messageText = fc
+  .array(fc.constantFrom('"command":"add"', '"command":"delete"', 'é', '😀', '\u0000', '"', 'x', '{'), {
+    maxLength: 8,
+  })
+  .map((parts) => parts.join(''));
+
 function activeContract(make: MakeAgentStore): void {
   void describe('active responses', () => {
     void test('round-trips a record with optional fields absent (read back as undefined)', () => {
@@ -72,21 +82,8 @@ function activeContract(make: MakeAgentStore): void {
     });
 
     void test('getReportedActives leaves out exactly the delete messages deleteLineOf rebuilds (as reportedActive)', () => {
-      // Fragments that exercise the rule: the pair once, twice, overlapping on a quote, absent;
-      // multi-byte and NUL characters before it (the store counts bytes, JS counts UTF-16 units).
-      const piece = fc.constantFrom(
-        '"command":"add"',
-        '"command":"delete"',
-        'é',
-        '😀',
-        '\u0000',
-        '"',
-        'x',
-        '{',
-      );
-      const text = fc.array(piece, { maxLength: 8 }).map((parts) => parts.join(''));
       fc.assert(
-        fc.property(text, fc.boolean(), text, (add, derived, other) => {
+        fc.property(messageText, fc.boolean(), messageText, (add, derived, other) => {
           withStore(make, (s) => {
             const deleteMessage = derived ? (deleteLineOf(add) ?? other) : other;
             const a = fullActive({ key: 'k', addMessage: add, deleteMessage });
@@ -109,10 +106,8 @@ function activeContract(make: MakeAgentStore): void {
     void test('every delete message reads back as written: the derived line, any other text, the empty text', () => {
       // The SQLite store keeps a delete message that deleteLineOf rebuilds as NULL (migration 3):
       // whatever it stores, getActive, getActives and listActive must give back the record put.
-      const piece = fc.constantFrom('"command":"add"', '"command":"delete"', 'é', '\u0000', '"', 'x');
-      const text = fc.array(piece, { maxLength: 6 }).map((parts) => parts.join(''));
       fc.assert(
-        fc.property(text, fc.boolean(), text, (add, derived, other) => {
+        fc.property(messageText, fc.boolean(), messageText, (add, derived, other) => {
           withStore(make, (s) => {
             const deleteMessage = derived ? (deleteLineOf(add) ?? other) : other;
             const one = fullActive({ key: 'one', addMessage: add, deleteMessage });
