@@ -102,6 +102,24 @@ export function withCommand(msg: JsonObject, command: ScriptCommand): JsonObject
   return copy;
 }
 
+const ADD_PAIR = '"command":"add"';
+
+/**
+ * `addLine` (JSON.stringify of a message whose `command` is "add") with `command` replaced: the
+ * same text JSON.stringify(withCommand(message, command)) gives, without serialising the message
+ * again (a burst needs three lines per add: add, delete and the reply). Exact when the pair
+ * `"command":"add"` occurs once: that occurrence is then the top-level one (its quotes are not
+ * escaped, so it is not inside a string, and the top-level pair is certainly there). Otherwise
+ * undefined (the caller serialises).
+ */
+export function lineWithCommand(addLine: string, command: ScriptCommand): string | undefined {
+  const at = addLine.indexOf(ADD_PAIR);
+  if (at < 0 || addLine.includes(ADD_PAIR, at + ADD_PAIR.length)) {
+    return undefined;
+  }
+  return `${addLine.slice(0, at)}"command":"${command}"${addLine.slice(at + ADD_PAIR.length)}`;
+}
+
 /** The `check_keys` line a stateful script prints (§1.4). */
 export function buildCheckKeys(scriptName: string, keys: readonly string[]): ArEnvelope {
   return {

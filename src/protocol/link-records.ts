@@ -2,6 +2,7 @@
  * Validators of the records the link carries (execution records, active responses) and the size
  * caps of their fields; link.ts parses frames with them and re-exports the public ones. Pure.
  */
+import { lineWithCommand } from './ar-message.js';
 import type {
   ActiveResponse,
   ExecutionAction,
@@ -90,20 +91,14 @@ export type ReportedActive = Omit<ActiveResponse, 'deleteMessage'> & {
   readonly deleteMessage?: string | undefined;
 };
 
-const ADD_PAIR = '"command":"add"';
-
 /**
  * The delete line of an add line (JSON text of an AR message whose command is "add"): the same
  * text with only that command made "delete", or undefined when the pair `"command":"add"` does
- * not occur exactly once (then it is not known to be the top-level one). Exact when it occurs
- * once: its quotes are not escaped, so it is not inside a string, and the top-level pair is there.
+ * not occur exactly once. It is the line execd itself builds for an add's delete
+ * (ar-message.ts lineWithCommand), so a delete message equal to it can be left out and rebuilt.
  */
 export function deleteLineOf(addLine: string): string | undefined {
-  const at = addLine.indexOf(ADD_PAIR);
-  if (at < 0 || addLine.includes(ADD_PAIR, at + ADD_PAIR.length)) {
-    return undefined;
-  }
-  return `${addLine.slice(0, at)}"command":"delete"${addLine.slice(at + ADD_PAIR.length)}`;
+  return lineWithCommand(addLine, 'delete');
 }
 
 /**

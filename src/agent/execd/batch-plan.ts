@@ -9,11 +9,11 @@ import type { AddDecision } from '../../core/execd/decide-add.js';
 import type { ActiveResponse } from '../../protocol/execution-records.js';
 import {
   isArEnvelope,
+  lineWithCommand,
   responseKey,
   rewriteForScript,
   withCommand,
   type ArEnvelope,
-  type ScriptCommand,
 } from '../../protocol/ar-message.js';
 import { isJsonObject, parseLenientJson } from '../../protocol/json.js';
 import type { StockInputResult, StockScript } from '../../scripts/contract/stock-script.js';
@@ -69,24 +69,6 @@ interface ViewEntry {
 type View = Map<string, ViewEntry | null>;
 
 export const NOT_REVERTED: RevertResult = { executionId: undefined, reverted: false };
-
-const ADD_PAIR = '"command":"add"';
-
-/**
- * `addLine` (JSON.stringify of a message whose `command` is "add") with `command` replaced: the
- * same text JSON.stringify(withCommand(message, command)) gives, without serialising the message
- * again (a burst needs three lines per add: add, delete and the reply). Exact when the pair
- * `"command":"add"` occurs once: that occurrence is then the top-level one (its quotes are not
- * escaped, so it is not inside a string, and the top-level pair is certainly there). Otherwise
- * undefined (the caller serialises).
- */
-export function lineWithCommand(addLine: string, command: ScriptCommand): string | undefined {
-  const at = addLine.indexOf(ADD_PAIR);
-  if (at < 0 || addLine.includes(ADD_PAIR, at + ADD_PAIR.length)) {
-    return undefined;
-  }
-  return `${addLine.slice(0, at)}"command":"${command}"${addLine.slice(at + ADD_PAIR.length)}`;
-}
 
 /** The stored add message rewritten as `command` (add for the script, continue for its handshake). */
 export function reapplyLine(active: ActiveResponse, command: 'add' | 'continue'): string {

@@ -15,7 +15,13 @@
  * The log lines of the decide and record steps (one per execution) are appended in one write each.
  */
 import type { ActiveResponse, ExecutionEnd, ExecutionStart } from '../../protocol/execution-records.js';
-import { isArEnvelope, responseKey, rewriteForScript, withCommand } from '../../protocol/ar-message.js';
+import {
+  isArEnvelope,
+  lineWithCommand,
+  responseKey,
+  rewriteForScript,
+  withCommand,
+} from '../../protocol/ar-message.js';
 import {
   runStockBatch,
   type BatchLine,
@@ -27,14 +33,7 @@ import { runInToolScope } from '../../scripts/contract/tool-scope.js';
 import { inOneLogWrite } from '../../log/daemon-log.js';
 import type { ScriptOutcome } from '../executor/spawn-script.js';
 import { alertFacts } from './alert-facts.js';
-import {
-  NOT_REVERTED,
-  lineWithCommand,
-  plan,
-  reapplyLine,
-  type BatchWork,
-  type Planned,
-} from './batch-plan.js';
+import { NOT_REVERTED, plan, reapplyLine, type BatchWork, type Planned } from './batch-plan.js';
 import { addStart, responseStart } from './execution-start.js';
 import type { ExecdContext } from './execd-context.js';
 import { executionEnd } from './record-outcome.js';

@@ -1,12 +1,16 @@
 /**
- * lineWithCommand (batch-plan.ts): the delete line and the continue/abort reply of a batched add
+ * lineWithCommand (protocol/ar-message.ts): the delete line and the continue/abort reply of a batched add
  * are spliced from its add line instead of serialising the message again. The result must be
  * byte for byte what serialising gives, or undefined when the splice cannot be proven exact.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { lineWithCommand } from '../../../src/agent/execd/batch-plan.js';
-import { rewriteForScript, withCommand, type ScriptCommand } from '../../../src/protocol/ar-message.js';
+import {
+  lineWithCommand,
+  rewriteForScript,
+  withCommand,
+  type ScriptCommand,
+} from '../../../src/protocol/ar-message.js';
 import type { JsonObject } from '../../../src/protocol/json.js';
 
 const COMMANDS: readonly ScriptCommand[] = ['add', 'delete', 'continue', 'abort'];
