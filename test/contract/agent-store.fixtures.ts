@@ -1,11 +1,31 @@
 /** Sample records and helpers for the AgentStore contract suite. */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after } from 'node:test';
 import type { AgentStore } from '../../src/core/execd/agent-store.js';
 import type { ActiveResponse, ExecutionEnd, ExecutionStart } from '../../src/protocol/execution-records.js';
 import { isRiposteError } from '../../src/protocol/error-codes.js';
 import type { AgentStoreOptions } from '../../src/store/store-options.js';
 
 export type MakeAgentStore = (opts?: AgentStoreOptions) => AgentStore;
+
+/**
+ * Fresh database paths (`<root>/case-N/var/agent.db`, in a directory that does not exist yet) under
+ * one temp root, removed when the calling test file ends. Call once, at a test file's top level.
+ */
+export function freshDbFiles(): () => string {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'riposte-'));
+  after(() => {
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+  let seq = 0;
+  return () => {
+    seq += 1;
+    return path.join(root, `case-${seq}`, 'var', 'agent.db');
+  };
+}
 
 /** Runs `fn` on a fresh store and closes it afterwards. */
 export function withStore<T>(make: MakeAgentStore, fn: (s: AgentStore) => T, opts?: AgentStoreOptions): T {

@@ -2,11 +2,10 @@
  * The SQLite store: the shared contract suite, plus what only a durable store must do (survive
  * close/reopen and kill -9, migrate idempotently, keep its files private).
  */
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { consecutiveIds, openSqliteAgentStore } from '../../src/store/sqlite-agent-store.js';
@@ -16,22 +15,15 @@ import type { ActiveResponse } from '../../src/protocol/execution-records.js';
 import { agentStoreContract } from './agent-store.contract.js';
 import {
   assertRiposteError,
+  freshDbFiles,
   fullActive,
   sampleActive,
   sampleEnd,
   sampleStart,
 } from './agent-store.fixtures.js';
 
-const root = fs.mkdtempSync(path.join(os.tmpdir(), 'riposte-'));
-after(() => {
-  fs.rmSync(root, { recursive: true, force: true });
-});
-let seq = 0;
 /** A fresh database path in a directory that does not exist yet. */
-function freshFile(): string {
-  seq += 1;
-  return path.join(root, `case-${seq}`, 'var', 'agent.db');
-}
+const freshFile = freshDbFiles();
 
 agentStoreContract('sqlite', (opts) => openSqliteAgentStore(freshFile(), opts));
 

@@ -4,26 +4,18 @@
  * other delete message is kept as text; a version-2 store is converted on open. (The contract suite
  * checks that every delete message reads back as written.)
  */
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { openSqliteAgentStore } from '../../src/store/sqlite-agent-store.js';
 import { applyMigrations } from '../../src/store/migrate.js';
 import { MIGRATIONS } from '../../src/store/migrations/index.js';
-import { fullActive } from './agent-store.fixtures.js';
+import { freshDbFiles, fullActive } from './agent-store.fixtures.js';
 
-const root = fs.mkdtempSync(path.join(os.tmpdir(), 'riposte-'));
-after(() => {
-  fs.rmSync(root, { recursive: true, force: true });
-});
-let seq = 0;
-function freshFile(): string {
-  seq += 1;
-  return path.join(root, `case-${seq}`, 'var', 'agent.db');
-}
+/** A fresh database path in a directory that does not exist yet. */
+const freshFile = freshDbFiles();
 
 void describe('SQLite agent store: derived delete messages (migration 3)', () => {
   void test('a derived delete message is stored once (NULL), any other kept as text; a v2 store is converted', () => {
