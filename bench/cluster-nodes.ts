@@ -291,11 +291,18 @@ async function failover(f: Fleet): Promise<BenchReport[]> {
   }
   const l0 = load();
   const tag = 'fail-1';
+  await resetStatementStats(f.pgUrl);
   const t0 = now();
   victim.child.proc.kill('SIGKILL');
   await postAlerts(f, survivor, [alert('100003', tag, '000', ip(999))]);
   const alive = [...f.workers, ...f.nodes.slice(0, NODES - 1).map((n) => n.child)];
   await untilAlive('failover: the order at every agent', 120_000, alive, () => tagDone(f, tag));
+  const stats = await statementStats(f.pgUrl);
+  if (stats !== undefined) {
+    log(
+      `failover: PostgreSQL statements from the kill to the order at every agent (pg_stat_statements):\n${stats}`,
+    );
+  }
   const reps = await reportsOf(f.workers);
   const moved = reps.flatMap((r) => r.failovers.filter(([closedAt]) => closedAt >= t0 - 1000));
   const welcomed = moved.map(([, at]) => at - t0).sort((a, b) => a - b);

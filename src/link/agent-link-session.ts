@@ -26,14 +26,11 @@ import type { AgentFrame, ExecutionItem, ManagerFrame, OrderFrame } from '../pro
 import { ackFrames, executionFrames } from '../protocol/link-pack.js';
 import type { Execd } from '../agent/execd/execd.js';
 import type { DaemonLog } from '../log/daemon-log.js';
-import { readSeq, readSeqList, type AppliedMarks } from './applied-marks.js';
+import { AppliedOrders } from './applied-orders.js';
 import { HeldAcks } from './held-acks.js';
 import { ReportCursor } from './report-cursor.js';
 
-/** Agent store setting: every order seq <= this one was applied (or refused). */
-export const LAST_ORDER_SEQ_SETTING = 'last_order_seq';
-/** Agent store setting: JSON list of applied seqs above LAST_ORDER_SEQ_SETTING (orders end out of order). */
-export const APPLIED_ORDER_SEQS_SETTING = 'applied_order_seqs';
+export { APPLIED_ORDER_SEQS_SETTING, LAST_ORDER_SEQ_SETTING } from './applied-orders.js';
 /** Least time between two execution report runs during a burst, in ms. */
 const FLUSH_INTERVAL_MS = 25;
 /**
@@ -89,9 +86,13 @@ export class AgentLinkSession {
   private readonly settling: { seq: number; then: () => void }[] = [];
   /** Acks held to go with their execution's report (see the module comment). */
   private readonly heldAcks = new HeldAcks();
-  private applied: AppliedMarks | undefined;
 
-  constructor(private readonly deps: AgentLinkDeps) {}
+  /** Which orders were applied, durably (this session is their only writer). */
+  private readonly applied: AppliedOrders;
+
+  constructor(private readonly deps: AgentLinkDeps) {
+    this.applied = new AppliedOrders(deps.store, deps.log);
+  }
 
   /** A transport is up: start the handshake. */
   connected(send: (frame: AgentFrame) => void): void {
@@ -101,7 +102,7 @@ export class AgentLinkSession {
     send({
       type: 'hello',
       version: this.deps.version,
-      lastOrderSeq: this.lastSeq(),
+      lastOrderSeq: this.applied.floor(),
       disabled: this.deps.disabled,
       batches: true,
     });
@@ -123,6 +124,9 @@ export class AgentLinkSession {
       this.batches = frame.batches === true;
       this.derivedDeletes = frame.derivedDeletes === true;
       this.deps.installArConf(frame.arConf);
+      if (frame.settledThrough !== undefined) {
+        this.applied.settleThrough(frame.settledThrough);
+      }
       this.ready = true;
       this.send?.({ type: 'active-list', items: this.deps.execd.listActive() });
       this.flush();
@@ -188,58 +192,6 @@ export class AgentLinkSession {
     }
   }
 
-  /** The applied-orders marks as stored (this session is their only writer), read once. */
-  private marks(): AppliedMarks {
-    if (this.applied === undefined) {
-      const store = this.deps.store;
-      this.applied = {
-        floor: readSeq(store.getSetting(LAST_ORDER_SEQ_SETTING)),
-        above: readSeqList(store.getSetting(APPLIED_ORDER_SEQS_SETTING)),
-      };
-    }
-    return this.applied;
-  }
-
-  private lastSeq(): number {
-    return this.marks().floor;
-  }
-
-  private isApplied(seq: number): boolean {
-    const { floor, above } = this.marks();
-    return seq <= floor || above.has(seq);
-  }
-
-  /**
-   * Records `seqs` as applied, in one store transaction: the floor moves up to just below the
-   * oldest order still running (or to the highest applied one when none runs), and the applied
-   * seqs above it are kept, so the list stays as short as the number of orders in flight.
-   * @throws when the store cannot take it (then nothing changed).
-   */
-  private markApplied(seqs: readonly number[]): void {
-    const { floor: before, above: applied } = this.marks();
-    const all = new Set(applied);
-    for (const seq of seqs) {
-      this.running.delete(seq);
-      all.add(seq);
-    }
-    let oldestRunning = Infinity;
-    for (const seq of this.running) {
-      oldestRunning = Math.min(oldestRunning, seq);
-    }
-    let highest = before;
-    for (const seq of all) {
-      highest = Math.max(highest, seq);
-    }
-    const floor = Math.max(before, Number.isFinite(oldestRunning) ? oldestRunning - 1 : highest);
-    const above = [...all].filter((n) => n > floor).sort((a, b) => a - b);
-    const store = this.deps.store;
-    store.transaction(() => {
-      store.setSetting(LAST_ORDER_SEQ_SETTING, String(floor));
-      store.setSetting(APPLIED_ORDER_SEQS_SETTING, JSON.stringify(above));
-    });
-    this.applied = { floor, above: new Set(above) };
-  }
-
   /**
    * Recorded (or refused) now, so a kill -9 from here on finds the execution in the store: mark
    * the order applied and ack it, then `then`. The orders settled in one event-loop turn (a batch
@@ -261,7 +213,11 @@ export class AgentLinkSession {
     }
     let marked = true;
     try {
-      this.markApplied(batch.map((b) => b.seq));
+      const seqs = batch.map((b) => b.seq);
+      for (const seq of seqs) {
+        this.running.delete(seq);
+      }
+      this.applied.mark(seqs, this.running);
     } catch (err) {
       marked = false;
       for (const { seq } of batch) {
@@ -302,7 +258,7 @@ export class AgentLinkSession {
     if (send === undefined || this.running.has(order.seq)) {
       return; // a redelivery of an order still running: acked when it ends
     }
-    if (this.isApplied(order.seq)) {
+    if (this.applied.has(order.seq)) {
       send({ type: 'ack', seq: order.seq });
       return;
     }

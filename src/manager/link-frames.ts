@@ -29,8 +29,8 @@ interface Hello {
 
 /**
  * The hellos of several distinct agents: their version / AR-disabled and last seen (one write),
- * their last execution ids and queued orders (one read each), the overdue ones expired (one
- * write); then each gets its welcome and, after it, its queued orders in seq order. Sessions are
+ * their last execution ids, last order seqs and queued orders (one read each), the overdue ones
+ * expired (one write); then each gets its welcome and, after it, its queued orders in seq order. Sessions are
  * marked greeting first: orders committed meanwhile are held and sent after (AgentSessions).
  */
 async function onHellos(ctx: ManagerContext, hellos: readonly Hello[]): Promise<void> {
@@ -49,7 +49,15 @@ async function onHellos(ctx: ManagerContext, hellos: readonly Hello[]): Promise<
     })),
   );
   const lastIds = await ctx.store.lastExecutionIds(ids);
-  const queued = await expireQueued(ctx, await ctx.store.queuedOrdersOf(ids));
+  // Before the queue read: a seq at or below an agent's last one that is not queued then is
+  // settled for good (applied, expired or cancelled); a later order has a higher seq.
+  const lastSeqs = await ctx.store.lastOrderSeqs(ids);
+  const stored = await ctx.store.queuedOrdersOf(ids);
+  const settled = new Map(ids.map((id, i) => [id, lastSeqs[i] ?? 0]));
+  for (const o of stored) {
+    settled.set(o.agentId, Math.min(settled.get(o.agentId) ?? 0, o.seq - 1));
+  }
+  const queued = await expireQueued(ctx, stored);
   const byAgent = new Map<string, StoredOrder[]>();
   for (const o of queued) {
     const list = byAgent.get(o.agentId) ?? [];
@@ -67,6 +75,7 @@ async function onHellos(ctx: ManagerContext, hellos: readonly Hello[]): Promise<
       arConf: ctx.arConf,
       batches: true,
       derivedDeletes: true,
+      settledThrough: settled.get(h.agentId) ?? 0,
     });
     ctx.sessions.markReady(h.agentId, (byAgent.get(h.agentId) ?? []).map(frameOf));
   });

@@ -13,7 +13,8 @@
  *   executions   several execution frames' contents, in order (only when the welcome said `batches`)
  * manager -> agent:
  *   welcome      answer to hello: the id the certificate maps to, the last execution id the
- *                manager holds for this agent (the agent re-sends newer ones)
+ *                manager holds for this agent (the agent re-sends newer ones), and the seq at or
+ *                below which nothing waits for it (settledThrough: the agent's applied-seq gaps close)
  *   order        add (a raw AR JSON message, as execd takes it) or revert (an active key)
  *   orders       several orders, in seq order (only to an agent whose hello said `batches`)
  *
@@ -122,6 +123,11 @@ export interface WelcomeFrame {
    * (absent: an older manager; every report carries it). Halves a report's size.
    */
   readonly derivedDeletes?: boolean;
+  /**
+   * No order with a seq at or below this one waits for the agent (applied, expired or cancelled):
+   * the agent closes the gaps such orders left in its applied seqs (absent: an older manager).
+   */
+  readonly settledThrough?: number;
 }
 export interface AddOrderFrame {
   readonly type: 'order';
@@ -285,8 +291,11 @@ function orderItem(v: unknown): OrderFrame | undefined {
 }
 
 function managerWelcome(v: Obj): FrameResult<ManagerFrame> {
-  const { agentId, lastExecutionId, arConf, batches, derivedDeletes } = v;
-  return typeof agentId === 'string' && isSeq(lastExecutionId) && typeof arConf === 'string'
+  const { agentId, lastExecutionId, arConf, batches, derivedDeletes, settledThrough } = v;
+  return typeof agentId === 'string' &&
+    isSeq(lastExecutionId) &&
+    typeof arConf === 'string' &&
+    (settledThrough === undefined || isSeq(settledThrough))
     ? {
         ok: true,
         frame: {
@@ -296,6 +305,7 @@ function managerWelcome(v: Obj): FrameResult<ManagerFrame> {
           arConf,
           ...(batches === true ? { batches } : {}),
           ...(derivedDeletes === true ? { derivedDeletes } : {}),
+          ...(settledThrough !== undefined ? { settledThrough } : {}),
         },
       }
     : fail('invalid welcome frame');

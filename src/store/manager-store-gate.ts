@@ -48,6 +48,7 @@ const METHODS = [
   'queuedOrders',
   'getOrdersOf',
   'queuedOrdersOf',
+  'lastOrderSeqs',
   'updateOrder',
   'updateOrders',
   'ackOrders',

@@ -111,6 +111,19 @@ export abstract class PgManagerLink extends PgManagerBulk {
     return rows.map(rowToOrder);
   }
 
+  /** The seq counters (order_seqs: bumped in the statement that inserts the orders). */
+  async lastOrderSeqs(agentIds: readonly string[]): Promise<number[]> {
+    if (agentIds.length === 0) {
+      return [];
+    }
+    const rows = await this.rows<{ agent_id: string; last_seq: number }>(
+      'SELECT agent_id, last_seq FROM order_seqs WHERE agent_id = ANY($1::text[])',
+      [[...new Set(agentIds)]],
+    );
+    const last = new Map(rows.map((r) => [r.agent_id, r.last_seq]));
+    return agentIds.map((id) => last.get(id) ?? 0);
+  }
+
   async lastExecutionIds(agentIds: readonly string[]): Promise<number[]> {
     if (agentIds.length === 0) {
       return [];

@@ -286,6 +286,11 @@ class SqliteManagerOps extends SqliteManagerBulk implements SyncManagerStore {
     return r.m ?? 0;
   }
 
+  lastOrderSeqs(agentIds: readonly string[]): number[] {
+    const max = this.q('SELECT MAX(seq) AS m FROM orders WHERE agent_id = ?');
+    return agentIds.map((id) => (max.get(id) as { m: number | null }).m ?? 0);
+  }
+
   lastExecutionIds(agentIds: readonly string[]): number[] {
     return agentIds.map((id) => this.lastExecutionId(id));
   }

@@ -167,6 +167,15 @@ export function linkContract(make: MakeManagerStore): void {
       });
     });
 
+    void test('lastOrderSeqs: the highest seq stored for each agent, settled or not, 0 for none', async () => {
+      await withStore(make, async (s) => {
+        await s.enqueueOrders([newOrder(), newOrder({ agentId: '002' }), newOrder(), newOrder()]);
+        await s.updateOrder('001', 3, { state: 'delivered', deliveredAt: 3 });
+        assert.deepEqual(await s.lastOrderSeqs(['002', '003', '001', '002']), [1, 0, 3, 1]);
+        assert.deepEqual(await s.lastOrderSeqs([]), []);
+      });
+    });
+
     void test('lastExecutionIds: lastExecutionId of each agent, in the given order, 0 for none', async () => {
       await withStore(make, async (s) => {
         await s.recordExecutions([execution('001', 4), execution('002', 9), execution('001', 7)]);

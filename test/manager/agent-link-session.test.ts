@@ -101,6 +101,50 @@ describe('agent link session', () => {
     assert.equal(sent.filter((f) => f.type === 'execution').length, 1, 'reported once');
   });
 
+  test('an order that arrives after a higher one still runs (several manager nodes), each once', async () => {
+    const { session, sent, submitted, store } = setup();
+    const acked = (): number[] => sent.flatMap((f) => (f.type === 'ack' ? [f.seq] : []));
+    // The node holding the link sends its own order 2 at once; order 1, stored by another node, is
+    // still on the bus.
+    session.onFrame({ type: 'order', seq: 2, kind: 'add', message: '{"command":"mark600","n":2}' });
+    await until('the ack of 2', () => acked().includes(2));
+    assert.equal(store.getSetting(LAST_ORDER_SEQ_SETTING), '0');
+    assert.equal(store.getSetting(APPLIED_ORDER_SEQS_SETTING), '[2]');
+    session.onFrame({ type: 'order', seq: 1, kind: 'add', message: '{"command":"mark600","n":1}' });
+    await until('the ack of 1', () => acked().includes(1));
+    assert.deepEqual(submitted, ['{"command":"mark600","n":2}', '{"command":"mark600","n":1}']);
+    assert.equal(store.getSetting(LAST_ORDER_SEQ_SETTING), '2');
+    assert.equal(store.getSetting(APPLIED_ORDER_SEQS_SETTING), '[]');
+    // Both redelivered (a sweep, a reconnect): acked again, neither runs twice.
+    session.onFrame({ type: 'order', seq: 1, kind: 'add', message: '{"command":"mark600","n":1}' });
+    session.onFrame({ type: 'order', seq: 2, kind: 'add', message: '{"command":"mark600","n":2}' });
+    await turn();
+    assert.equal(submitted.length, 2);
+    assert.deepEqual(acked().slice(-2), [1, 2]);
+  });
+
+  test("a welcome's settledThrough closes the gaps of orders that will never come", async () => {
+    const { session, sent, store } = setup();
+    session.onFrame({ type: 'order', seq: 3, kind: 'add', message: '{"command":"mark600"}' });
+    await until('the ack of 3', () => sent.some((f) => f.type === 'ack' && f.seq === 3));
+    assert.equal(store.getSetting(APPLIED_ORDER_SEQS_SETTING), '[3]');
+    // A reconnect: orders 1 and 2 expired on the manager, nothing is queued below 4.
+    session.disconnected();
+    session.connected((f) => sent.push(f));
+    session.onFrame({
+      type: 'welcome',
+      agentId: '001',
+      lastExecutionId: 1,
+      arConf: 'x - y - 0\n',
+      settledThrough: 3,
+    });
+    assert.equal(store.getSetting(LAST_ORDER_SEQ_SETTING), '3');
+    assert.equal(store.getSetting(APPLIED_ORDER_SEQS_SETTING), '[]');
+    const hello = sent.filter((f) => f.type === 'hello').at(-1);
+    assert.ok(hello?.type === 'hello');
+    assert.equal(hello.lastOrderSeq, 0, 'the hello before the welcome still had the gap');
+  });
+
   test('a message execd refuses is reported as rejected', async () => {
     const { session, sent } = setup({ refuse: true });
     session.onFrame({ type: 'order', seq: 4, kind: 'add', message: 'junk' });

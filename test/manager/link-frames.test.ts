@@ -39,6 +39,7 @@ describe('link frames', () => {
     }
     const managerFrames = [
       { type: 'welcome', agentId: '001', lastExecutionId: 0, arConf: 'mark600 - mark - 600\n' },
+      { type: 'welcome', agentId: '001', lastExecutionId: 3, arConf: '', batches: true, settledThrough: 7 },
       { type: 'order', seq: 1, kind: 'add', message: '{}' },
       { type: 'order', seq: 2, kind: 'revert', key: 'mark-1.2.3.4' },
     ] as const;
@@ -63,6 +64,12 @@ describe('link frames', () => {
     for (const [text, error] of bad) {
       assert.deepEqual(parseAgentFrame(text), { ok: false, error }, text);
     }
+    assert.deepEqual(
+      parseManagerFrame(
+        '{"type":"welcome","agentId":"001","lastExecutionId":0,"arConf":"","settledThrough":-1}',
+      ),
+      { ok: false, error: 'invalid welcome frame' },
+    );
     assert.deepEqual(parseManagerFrame('{"type":"order","seq":0,"kind":"add","message":"{}"}'), {
       ok: false,
       error: 'invalid order seq',

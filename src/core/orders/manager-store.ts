@@ -194,6 +194,11 @@ export interface ManagerStore extends ManagerConsoleStore {
    * would return); only those created before `createdBefore` when it is given.
    */
   queuedOrdersOf(agentIds: readonly string[], createdBefore?: number): Promise<StoredOrder[]>;
+  /**
+   * Highest order seq ever stored for each agent (0 = none): element i is agentIds[i]'s. Read
+   * before `queuedOrdersOf` at a hello, every lower seq not queued then is settled for good.
+   */
+  lastOrderSeqs(agentIds: readonly string[]): Promise<number[]>;
   updateOrder(agentId: string, seq: number, update: OrderUpdate): Promise<void>;
   /** `updateOrder` for each, in the given order, in one transaction. */
   updateOrders(updates: readonly OrderUpdateOf[]): Promise<void>;

@@ -1,0 +1,93 @@
+/**
+ * Which link orders an agent applied, kept durably in its store (two settings, applied-marks.ts):
+ * a redelivered order is acked again, never run twice, and an order that arrives after a higher
+ * one (several manager nodes) still runs. The agent link session is the only writer; the marks are
+ * read once, then kept in memory.
+ */
+import type { AgentStore } from '../core/execd/agent-store.js';
+import type { DaemonLog } from '../log/daemon-log.js';
+import {
+  MAX_APPLIED_ABOVE,
+  marksAfter,
+  marksSettledThrough,
+  readSeq,
+  readSeqList,
+  type AppliedMarks,
+} from './applied-marks.js';
+
+/** Agent store setting: every order seq <= this one was applied (or refused, or never comes). */
+export const LAST_ORDER_SEQ_SETTING = 'last_order_seq';
+/** Agent store setting: JSON list of applied seqs above LAST_ORDER_SEQ_SETTING (orders end and arrive out of order). */
+export const APPLIED_ORDER_SEQS_SETTING = 'applied_order_seqs';
+
+export class AppliedOrders {
+  private marks: AppliedMarks | undefined;
+
+  constructor(
+    private readonly store: AgentStore,
+    private readonly log: DaemonLog,
+  ) {}
+
+  private current(): AppliedMarks {
+    this.marks ??= {
+      floor: readSeq(this.store.getSetting(LAST_ORDER_SEQ_SETTING)),
+      above: readSeqList(this.store.getSetting(APPLIED_ORDER_SEQS_SETTING)),
+    };
+    return this.marks;
+  }
+
+  /** Every seq at or below this one is settled (the hello's lastOrderSeq). */
+  floor(): number {
+    return this.current().floor;
+  }
+
+  has(seq: number): boolean {
+    const { floor, above } = this.current();
+    return seq <= floor || above.has(seq);
+  }
+
+  /**
+   * Records `seqs` as applied, in one store transaction, with the orders in `running` still
+   * running: the floor moves up over the seqs applied in a row above it, the others are kept
+   * (marksAfter), so the list stays as short as the number of orders in flight or still to come.
+   * @throws when the store cannot take it (then nothing changed).
+   */
+  mark(seqs: readonly number[], running: Iterable<number>): void {
+    const { marks, skipped } = marksAfter(this.current(), seqs, running);
+    this.write(marks);
+    if (skipped.length > 0) {
+      this.log.warn(
+        `Order seqs ${skipped[0]}..${skipped.at(-1)} (${skipped.length}) never arrived; ${MAX_APPLIED_ABOVE} later orders did, so they count as settled.`,
+      );
+    }
+  }
+
+  /**
+   * The manager's welcome said no order at or below `through` waits for this agent: the gaps left
+   * by orders that never came (expired, cancelled) close. Best effort: if the store cannot take
+   * it, the gaps stay open (the cap closes them later) and nothing else changes.
+   */
+  settleThrough(through: number): void {
+    const before = this.current();
+    if (through <= before.floor) {
+      return;
+    }
+    try {
+      this.write(marksSettledThrough(before, through));
+    } catch (err) {
+      this.log.error(
+        `Cannot record the orders settled through ${through}: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    }
+  }
+
+  /** Writes the marks (one transaction) and keeps them. @throws when the store cannot take them. */
+  private write(marks: AppliedMarks): void {
+    const above = [...marks.above].sort((a, b) => a - b);
+    this.store.transaction(() => {
+      this.store.setSetting(LAST_ORDER_SEQ_SETTING, String(marks.floor));
+      this.store.setSetting(APPLIED_ORDER_SEQS_SETTING, JSON.stringify(above));
+    });
+    this.marks = marks;
+  }
+}
