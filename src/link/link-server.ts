@@ -230,6 +230,9 @@ function attach(ws: WebSocket, agentId: string, a: UpgradeArgs): void {
     close: (code, reason) => {
       ws.close(code, reason);
     },
+    retry: () => {
+      ws.close(LinkClose.RETRY, 'the manager could not store your frames: reconnect and re-send them');
+    },
   };
   a.live.set(ws, { lastPong: Date.now(), agentId });
   a.handler.opened(agentId, session);

@@ -10,6 +10,12 @@ import { orderFrames } from '../protocol/link-pack.js';
 export interface AgentSession {
   send(frame: ManagerFrame): void;
   close(code: number, reason: string): void;
+  /**
+   * Closes the session so that the agent reconnects and re-sends its hello and reports (the
+   * manager could not store its frames). Absent when the transport does not reconnect (the
+   * manager's own agent 000): its frames then wait for its next connection.
+   */
+  retry?(): void;
   /** Remote IP address ("local" for the in-process agent). */
   readonly address: string;
 }

@@ -114,10 +114,17 @@ function frameBatcher(ctx: ManagerContext, seen: (agentId: string) => void): Ser
     try {
       await ctx.store.batch(() => applyFrames(ctx, part, seen));
     } catch (err: unknown) {
-      // The part rolled back; the agents re-send on reconnect (acks, executions are idempotent).
+      // The part rolled back. Its agents are asked to reconnect (to this node or the next) and
+      // re-send it (acks, executions are idempotent): left connected, an agent whose hello was
+      // lost would wait for a welcome, and its reports would stay unknown until a later reconnect.
       ctx.log.error(
-        `Cannot apply ${part.length} link frame(s): ${err instanceof Error ? err.message : String(err)}`,
+        `Cannot apply ${part.length} link frame(s): ${err instanceof Error ? err.message : String(err)}; their agents reconnect to re-send them.`,
       );
+      for (const p of new Map(part.map((p) => [p.agentId, p])).values()) {
+        if (ctx.sessions.isCurrent(p.agentId, p.session)) {
+          p.session.retry?.();
+        }
+      }
     }
   };
   const apply = async (batch: readonly Pending[]): Promise<void> => {

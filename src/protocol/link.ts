@@ -57,7 +57,17 @@ export const LINK_MAX_BATCH_ITEMS = 1000;
 /** URL path of the link endpoint. */
 export const LINK_PATH = '/link';
 /** Close codes: 4400 malformed frame, 4403 agent not allowed (removed / unknown cert), 4409 replaced. */
-export const LinkClose = { MALFORMED: 4400, FORBIDDEN: 4403, REPLACED: 4409, SHUTDOWN: 1001 } as const;
+/**
+ * Close codes. RETRY (1013, "try again later"): the manager could not store the agent's frames;
+ * the agent reconnects (to the next manager address) and re-sends its hello and reports.
+ */
+export const LinkClose = {
+  MALFORMED: 4400,
+  FORBIDDEN: 4403,
+  REPLACED: 4409,
+  SHUTDOWN: 1001,
+  RETRY: 1013,
+} as const;
 
 export interface HelloFrame {
   readonly type: 'hello';
