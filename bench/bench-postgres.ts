@@ -2,7 +2,9 @@
  * The PostgreSQL a benchmark uses: RIPOSTE_BENCH_PG_URL when set (a server someone else runs),
  * else a private one (the cluster tests' harness: free loopback port, temp data dir).
  * The private server runs with fsync on (the test harness turns it off) and PostgreSQL's defaults
- * otherwise. RIPOSTE_BENCH_PG_STATS=1 loads pg_stat_statements in it (statementStats reads it).
+ * otherwise. RIPOSTE_BENCH_PG_STATS=1 loads pg_stat_statements in it (statementStats reads it);
+ * RIPOSTE_BENCH_PG_SETTINGS adds server settings, space-separated `name=value` (an investigation:
+ * auto_explain, a log directory kept after the run).
  */
 import pg from 'pg';
 import { startPgServer } from '../test/cluster/support/pg-server.js';
@@ -13,6 +15,7 @@ export interface BenchPostgres {
 }
 
 const STATS = process.env['RIPOSTE_BENCH_PG_STATS'] === '1';
+const SETTINGS = (process.env['RIPOSTE_BENCH_PG_SETTINGS'] ?? '').split(' ').filter((x) => x !== '');
 
 export async function benchPostgres(): Promise<BenchPostgres> {
   const url = process.env['RIPOSTE_BENCH_PG_URL'];
@@ -25,6 +28,7 @@ export async function benchPostgres(): Promise<BenchPostgres> {
   const server = await startPgServer([
     'fsync=on',
     ...(STATS ? ['shared_preload_libraries=pg_stat_statements', 'pg_stat_statements.track=all'] : []),
+    ...SETTINGS,
   ]);
   if (STATS) {
     await onClient(server.url, (c) => c.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements'));

@@ -111,29 +111,32 @@ export abstract class PgManagerLink extends PgManagerBulk {
     return rows.map(rowToOrder);
   }
 
-  /** The seq counters (order_seqs: bumped in the statement that inserts the orders). */
-  async lastOrderSeqs(agentIds: readonly string[]): Promise<number[]> {
+  /**
+   * One number per agent of `agentIds`, in their order (0 for an agent without a row): `sql` takes
+   * the distinct ids as $1 and returns rows (agent_id, n).
+   */
+  private async numberPerAgent(sql: string, agentIds: readonly string[]): Promise<number[]> {
     if (agentIds.length === 0) {
       return [];
     }
-    const rows = await this.rows<{ agent_id: string; last_seq: number }>(
-      'SELECT agent_id, last_seq FROM order_seqs WHERE agent_id = ANY($1::text[])',
-      [[...new Set(agentIds)]],
-    );
-    const last = new Map(rows.map((r) => [r.agent_id, r.last_seq]));
-    return agentIds.map((id) => last.get(id) ?? 0);
+    const rows = await this.rows<{ agent_id: string; n: number }>(sql, [[...new Set(agentIds)]]);
+    const byAgent = new Map(rows.map((r) => [r.agent_id, r.n]));
+    return agentIds.map((id) => byAgent.get(id) ?? 0);
   }
 
-  async lastExecutionIds(agentIds: readonly string[]): Promise<number[]> {
-    if (agentIds.length === 0) {
-      return [];
-    }
-    const rows = await this.rows<{ agent_id: string; m: number }>(
-      'SELECT agent_id, MAX(id) AS m FROM executions WHERE agent_id = ANY($1::text[]) GROUP BY agent_id',
-      [[...new Set(agentIds)]],
+  /** The seq counters (order_seqs: bumped in the statement that inserts the orders). */
+  lastOrderSeqs(agentIds: readonly string[]): Promise<number[]> {
+    return this.numberPerAgent(
+      'SELECT agent_id, last_seq AS n FROM order_seqs WHERE agent_id = ANY($1::text[])',
+      agentIds,
     );
-    const last = new Map(rows.map((r) => [r.agent_id, r.m]));
-    return agentIds.map((id) => last.get(id) ?? 0);
+  }
+
+  lastExecutionIds(agentIds: readonly string[]): Promise<number[]> {
+    return this.numberPerAgent(
+      'SELECT agent_id, MAX(id) AS n FROM executions WHERE agent_id = ANY($1::text[]) GROUP BY agent_id',
+      agentIds,
+    );
   }
 
   async activeKeysOf(agentIds: readonly string[]): Promise<{ agentId: string; key: string }[]> {

@@ -5,65 +5,49 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { openManagerHost } from '../../src/runtime/manager-host.js';
 import type { AgentSession } from '../../src/manager/agent-sessions.js';
 import type { ManagerFrame } from '../../src/protocol/link.js';
 import { agentRecord } from '../contract/manager-store.fixtures.js';
+import { withManagerHost } from './support/manager-host.js';
 
 const hello = { type: 'hello', version: '1.2.3', lastOrderSeq: 0, disabled: false, batches: true } as const;
 
 test('frames the store refused: their agents are asked to reconnect; the re-sent hello is welcomed', async () => {
-  const root = mkdtempSync(join(tmpdir(), 'riposte-link-retry-'));
-  try {
-    writeFileSync(join(root, 'ossec.conf'), '<ossec_config></ossec_config>\n');
-    const host = await openManagerHost(
-      { configPath: join(root, 'ossec.conf'), home: join(root, 'home') },
-      false,
-      'riposte-manager',
-    );
-    try {
-      await host.store.insertAgent(agentRecord('001'));
-      const store = host.ctx.store;
-      const batch = store.batch.bind(store);
-      let failures = 1;
-      store.batch = (fn) =>
-        failures-- > 0 ? Promise.reject(new Error('the database system is shutting down')) : batch(fn);
-      const sent: ManagerFrame[] = [];
-      const types = (): string[] => sent.map((f) => f.type);
-      let retried = 0;
-      const first: AgentSession = {
-        address: '127.0.0.1',
-        send: (f) => sent.push(f),
-        close: () => undefined,
-        retry: () => {
-          retried++;
-        },
-      };
-      host.handler.opened('001', first);
-      host.handler.frame('001', first, hello);
-      await host.handler.drain();
-      assert.equal(retried, 1, 'asked to reconnect');
-      assert.deepEqual(types(), [], 'no welcome for a hello that was not applied');
-      // The agent reconnects (the old session's close arrives, then the new one opens) and re-sends.
-      host.handler.closed('001', first);
-      const second: AgentSession = {
-        address: '127.0.0.1',
-        send: (f) => sent.push(f),
-        close: () => undefined,
-      };
-      host.handler.opened('001', second);
-      host.handler.frame('001', second, hello);
-      await host.handler.drain();
-      assert.deepEqual(types(), ['welcome']);
-      assert.equal((await host.store.getAgent('001'))?.version, '1.2.3');
-      assert.equal(retried, 1);
-    } finally {
-      await host.store.close();
-    }
-  } finally {
-    rmSync(root, { recursive: true, force: true });
-  }
+  await withManagerHost('riposte-link-retry-', async (host) => {
+    await host.store.insertAgent(agentRecord('001'));
+    const store = host.ctx.store;
+    const batch = store.batch.bind(store);
+    let failures = 1;
+    store.batch = (fn) =>
+      failures-- > 0 ? Promise.reject(new Error('the database system is shutting down')) : batch(fn);
+    const sent: ManagerFrame[] = [];
+    const types = (): string[] => sent.map((f) => f.type);
+    let retried = 0;
+    const first: AgentSession = {
+      address: '127.0.0.1',
+      send: (f) => sent.push(f),
+      close: () => undefined,
+      retry: () => {
+        retried++;
+      },
+    };
+    host.handler.opened('001', first);
+    host.handler.frame('001', first, hello);
+    await host.handler.drain();
+    assert.equal(retried, 1, 'asked to reconnect');
+    assert.deepEqual(types(), [], 'no welcome for a hello that was not applied');
+    // The agent reconnects (the old session's close arrives, then the new one opens) and re-sends.
+    host.handler.closed('001', first);
+    const second: AgentSession = {
+      address: '127.0.0.1',
+      send: (f) => sent.push(f),
+      close: () => undefined,
+    };
+    host.handler.opened('001', second);
+    host.handler.frame('001', second, hello);
+    await host.handler.drain();
+    assert.deepEqual(types(), ['welcome']);
+    assert.equal((await host.store.getAgent('001'))?.version, '1.2.3');
+    assert.equal(retried, 1);
+  });
 });
