@@ -73,7 +73,10 @@ export interface HelloFrame {
   readonly type: 'hello';
   /** Riposte version of the agent, e.g. "0.1.0". */
   readonly version: string;
-  /** Highest order seq the agent applied (0 = none); orders <= it are acked but not run again. */
+  /**
+   * Every order seq at or below this one was applied or settled (0 = none): orders <= it are acked
+   * but not run again. Applied seqs above a gap are kept by the agent (applied-orders.ts).
+   */
   readonly lastOrderSeq: number;
   /** True when the agent's ossec.conf disables active response (Wazuh 1750 for API runs). */
   readonly disabled: boolean;
