@@ -211,17 +211,16 @@ export class AgentLinkSession {
     if (batch.length === 0) {
       return;
     }
+    const seqs = batch.map((b) => b.seq);
+    for (const seq of seqs) {
+      this.running.delete(seq);
+    }
     let marked = true;
     try {
-      const seqs = batch.map((b) => b.seq);
-      for (const seq of seqs) {
-        this.running.delete(seq);
-      }
       this.applied.mark(seqs, this.running);
     } catch (err) {
       marked = false;
-      for (const { seq } of batch) {
-        this.running.delete(seq);
+      for (const seq of seqs) {
         this.deps.log.error(
           `Order ${seq} ran but could not be marked applied: ${err instanceof Error ? err.message : String(err)}`,
         );
@@ -229,12 +228,7 @@ export class AgentLinkSession {
     }
     if (marked) {
       // An order with an execution to report: its ack goes with the report (afterRun notifies it).
-      this.sendAcks(
-        this.heldAcks.settle(
-          batch.map((b) => b.seq),
-          performance.now(),
-        ),
-      );
+      this.sendAcks(this.heldAcks.settle(seqs, performance.now()));
     }
     for (const { then } of batch) {
       then();

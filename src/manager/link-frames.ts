@@ -30,8 +30,9 @@ interface Hello {
 /**
  * The hellos of several distinct agents: their version / AR-disabled and last seen (one write),
  * their last execution ids, last order seqs and queued orders (one read each), the overdue ones
- * expired (one write); then each gets its welcome and, after it, its queued orders in seq order. Sessions are
- * marked greeting first: orders committed meanwhile are held and sent after (AgentSessions).
+ * expired (one write); then each gets its welcome and, after it, its queued orders in seq order.
+ * Sessions are marked greeting first: orders committed meanwhile are held and sent after
+ * (AgentSessions).
  */
 async function onHellos(ctx: ManagerContext, hellos: readonly Hello[]): Promise<void> {
   if (hellos.length === 0) {

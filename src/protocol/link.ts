@@ -56,10 +56,10 @@ export const LINK_MAX_FRAME_BYTES = 1024 * 1024;
 export const LINK_MAX_BATCH_ITEMS = 1000;
 /** URL path of the link endpoint. */
 export const LINK_PATH = '/link';
-/** Close codes: 4400 malformed frame, 4403 agent not allowed (removed / unknown cert), 4409 replaced. */
 /**
- * Close codes. RETRY (1013, "try again later"): the manager could not store the agent's frames;
- * the agent reconnects (to the next manager address) and re-sends its hello and reports.
+ * Close codes: 4400 malformed frame, 4403 agent not allowed (removed / unknown cert), 4409 replaced,
+ * 1001 shutdown, 1013 retry ("try again later": the manager could not store the agent's frames;
+ * the agent reconnects, to the next manager address, and re-sends its hello and reports).
  */
 export const LinkClose = {
   MALFORMED: 4400,
