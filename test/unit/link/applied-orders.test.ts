@@ -1,0 +1,55 @@
+/**
+ * AppliedOrders (applied-orders.ts): the marks written to the agent store and read back, the cap's
+ * give-up logged, and a settledThrough the store cannot take logged and left out (nothing else
+ * changes: the gap stays open, the marks in memory match the store).
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  APPLIED_ORDER_SEQS_SETTING,
+  AppliedOrders,
+  LAST_ORDER_SEQ_SETTING,
+} from '../../../src/link/applied-orders.js';
+import { memoryDaemonLog } from '../../../src/log/daemon-log.js';
+import { tempAgentStore } from '../../support/temp-agent-store.js';
+
+describe('AppliedOrders', () => {
+  test('marks are stored and read back by a new instance (a restart)', () => {
+    const store = tempAgentStore();
+    const applied = new AppliedOrders(store, memoryDaemonLog());
+    applied.mark([1, 3], []);
+    assert.equal(store.getSetting(LAST_ORDER_SEQ_SETTING), '1');
+    assert.equal(store.getSetting(APPLIED_ORDER_SEQS_SETTING), '[3]');
+    const again = new AppliedOrders(store, memoryDaemonLog());
+    assert.equal(again.floor(), 1);
+    assert.deepEqual(
+      [1, 2, 3].map((s) => again.has(s)),
+      [true, false, true],
+    );
+  });
+
+  test('a settledThrough the store cannot take is logged; the gap stays open, in memory as in the store', () => {
+    const store = tempAgentStore();
+    let full = false;
+    // Transactions fail once the disk is full (a Proxy: the shipped store is one, its methods stay).
+    const failing = new Proxy(store, {
+      get: (target, prop, receiver) =>
+        prop === 'transaction' && full
+          ? () => {
+              throw new Error('database or disk is full');
+            }
+          : (Reflect.get(target, prop, receiver) as unknown),
+    });
+    const log = memoryDaemonLog();
+    const applied = new AppliedOrders(failing, log);
+    applied.mark([3], []);
+    full = true;
+    applied.settleThrough(3);
+    assert.deepEqual(log.lines, [
+      { level: 'error', msg: 'Cannot record the orders settled through 3: database or disk is full' },
+    ]);
+    assert.equal(applied.has(2), false);
+    assert.equal(applied.floor(), 0);
+    assert.equal(store.getSetting(LAST_ORDER_SEQ_SETTING), '0');
+  });
+});
