@@ -69,6 +69,7 @@ class PgLease implements Lease {
   private async open(): Promise<pg.Client> {
     const c = new pg.Client({
       connectionString: this.opts.connectionString,
+      application_name: 'riposte lease',
       connectionTimeoutMillis: 5_000,
       query_timeout: 10_000,
       keepAlive: true,

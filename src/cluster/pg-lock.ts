@@ -9,7 +9,7 @@ import pg from 'pg';
 export const STARTUP_LOCK_KEY = '8244244216859092329';
 
 export async function withPgLock<T>(connectionString: string, key: string, fn: () => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString });
+  const client = new pg.Client({ connectionString, application_name: 'riposte start-up lock' });
   client.on('error', () => undefined);
   await client.connect();
   try {

@@ -65,6 +65,7 @@ class PgNotifyBus implements OrderBus {
     // Timeouts so a connection that died silently is noticed (and replaced) rather than waited on.
     const client = new pg.Client({
       connectionString: this.opts.connectionString,
+      application_name: 'riposte order bus',
       connectionTimeoutMillis: 5_000,
       query_timeout: 10_000,
       keepAlive: true,

@@ -180,7 +180,7 @@ export async function migrateManagerStore(
 ): Promise<MigrateCounts> {
   await (await openPgManagerStore(pgUrl)).close();
   const source = new Database(sqliteFile, { readonly: true, fileMustExist: true });
-  const client = new pg.Client({ connectionString: pgUrl });
+  const client = new pg.Client({ connectionString: pgUrl, application_name: 'riposte migrate-store' });
   await client.connect();
   try {
     await client.query('BEGIN');

@@ -70,6 +70,10 @@ function auditLog(pool: pg.Pool): AuditLog {
  * @throws when PostgreSQL cannot be reached (the pool is closed then)
  */
 export async function openPgApiStore(url: string, opts: PgManagerOptions = {}): Promise<ApiAccessStore> {
-  const pool = await openMigratedPool(url, { maxConnections: 3, ...opts });
+  const pool = await openMigratedPool(url, {
+    maxConnections: 3,
+    applicationName: 'riposte api store',
+    ...opts,
+  });
   return { tokens: tokenStore(pool), audit: auditLog(pool), close: () => pool.end() };
 }

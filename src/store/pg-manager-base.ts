@@ -32,6 +32,11 @@ export interface PgManagerOptions {
   readonly schema?: string;
   /** Pool size (default 10). */
   readonly maxConnections?: number;
+  /**
+   * The connections' `application_name` (what pg_stat_activity shows), default "riposte store";
+   * an application_name in the URL wins.
+   */
+  readonly applicationName?: string;
 }
 
 /** `name` as a quoted SQL identifier. */
@@ -50,7 +55,13 @@ export function poolConfig(url: string, opts: PgManagerOptions): pg.PoolConfig {
   if (opts.schema !== undefined) {
     options.push(`-c search_path=${quoteIdent(opts.schema)}`);
   }
-  return { connectionString: url, types: TYPES, max: opts.maxConnections ?? 10, options: options.join(' ') };
+  return {
+    connectionString: url,
+    types: TYPES,
+    max: opts.maxConnections ?? 10,
+    options: options.join(' '),
+    application_name: opts.applicationName ?? 'riposte store',
+  };
 }
 
 export abstract class PgManagerBase {

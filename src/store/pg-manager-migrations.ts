@@ -64,6 +64,14 @@ CREATE TABLE audit_log (
 
 /** Orders' heap fillfactor (version 5): room for the ack's and the execution report's HOT updates. */
 const ORDERS_FILLFACTOR = 50;
+/**
+ * The seq counters' heap fillfactor (version 6): every enqueue rewrites the counter row of each of
+ * its agents, a 40-byte row; at 20 its page keeps room for the new versions until pruning frees
+ * the old ones, so the bump is a HOT update (no index entry).
+ */
+const ORDER_SEQS_FILLFACTOR = 20;
+/** Agents' heap fillfactor (version 6): room for the last-seen writes' HOT updates. */
+const AGENTS_FILLFACTOR = 50;
 
 export const PG_MANAGER_MIGRATIONS: readonly PgMigration[] = [
   {
@@ -186,6 +194,29 @@ INSERT INTO queued_orders (agent_id, seq, expires_at)
   SELECT agent_id, seq, expires_at FROM orders WHERE state = 'queued';
 DROP INDEX orders_by_state;
 ALTER TABLE orders SET (fillfactor = ${ORDERS_FILLFACTOR});
+`,
+  },
+  {
+    // HOT updates for the two per-agent rows rewritten all the time: the seq counter (order_seqs,
+    // bumped by every enqueue, once per agent of the batch) and the agent's last-seen columns. At
+    // the default fillfactor (100) their pages were full, so most updates wrote a new row version on
+    // another page and a new primary-key entry, and the index grew with dead entries: measured with
+    // 30,000 orders of 5,000 agents per round, 18 % of the counter bumps were HOT, the counters' heap
+    // grew to 5.5 MB (1.1 MB at 20), and the enqueue cost PostgreSQL 36-43 µs of CPU per order
+    // against 29-33 at fillfactor 20 (100 % HOT). No index holds a column these updates write
+    // (agents_by_lower_name's predicate reads removed_at, not last_seen). CLUSTER rewrites both
+    // tables, so their existing pages get the room too (a short exclusive lock on small tables;
+    // VACUUM FULL cannot run in the migration's transaction); SET WITHOUT CLUSTER then forgets the
+    // index it used.
+    version: 6,
+    name: 'per-agent-hot-updates',
+    sql: `
+ALTER TABLE order_seqs SET (fillfactor = ${ORDER_SEQS_FILLFACTOR});
+ALTER TABLE agents SET (fillfactor = ${AGENTS_FILLFACTOR});
+CLUSTER order_seqs USING order_seqs_pkey;
+CLUSTER agents USING agents_pkey;
+ALTER TABLE order_seqs SET WITHOUT CLUSTER;
+ALTER TABLE agents SET WITHOUT CLUSTER;
 `,
   },
 ];

@@ -91,6 +91,41 @@ void describe('PostgreSQL manager store: durability and several nodes', () => {
     }
   });
 
+  void test("each connection says which part of Riposte holds it (application_name); the URL's own wins", async () => {
+    const { url } = await pgServer();
+    const names = async (conn: string): Promise<string[]> => {
+      const c = new pg.Client(poolConfig(conn, {}));
+      await c.connect();
+      try {
+        return [
+          (await c.query<{ n: string }>("SELECT current_setting('application_name') AS n")).rows[0]?.n ?? '',
+        ];
+      } finally {
+        await c.end();
+      }
+    };
+    assert.deepEqual(await names(url), ['riposte store']);
+    assert.deepEqual(await names(`${url}?application_name=mine`), ['mine']);
+    const schema = freshSchema();
+    const store = await openPgManagerStore(url, { schema });
+    const api = await openPgApiStore(url, { schema });
+    const check = new pg.Client({ connectionString: url });
+    await check.connect();
+    try {
+      await store.getSetting('x'); // a pool connection in use once, now idle in the pool
+      await api.tokens.list();
+      const r = await check.query<{ name: string }>(
+        "SELECT DISTINCT application_name AS name FROM pg_stat_activity WHERE application_name LIKE 'riposte %'",
+      );
+      const seen = r.rows.map((row) => row.name);
+      assert.ok(seen.includes('riposte store') && seen.includes('riposte api store'), seen.join(', '));
+    } finally {
+      await check.end();
+      await api.close();
+      await store.close();
+    }
+  });
+
   void test('prepared statements: past the custom plans (generic plan), enqueue, ack and the queue reads stay right', async () => {
     const { url } = await pgServer();
     const s = await openPgManagerStore(url, { schema: freshSchema(), maxConnections: 1 });
@@ -260,6 +295,75 @@ void describe('PostgreSQL manager store: durability and several nodes', () => {
       }
     } finally {
       await check.end();
+    }
+  });
+
+  void test('migration 6 gives the seq counters and the agents room for HOT updates: a bump stays on its page, counters continue', async () => {
+    const { url } = await pgServer();
+    const schema = freshSchema();
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query(`CREATE SCHEMA "${schema}"`);
+      await client.query(`SET search_path = "${schema}"`);
+      await applyPgMigrations(
+        client,
+        PG_MANAGER_MIGRATIONS.filter((m) => m.version <= 5),
+      );
+      // A version-5 store's full pages: 400 counters and 400 agents packed at fillfactor 100.
+      await client.query(
+        `INSERT INTO order_seqs (agent_id, last_seq) SELECT lpad(i::text, 3, '0'), 1 FROM generate_series(1, 400) i`,
+      );
+      await client.query(
+        `INSERT INTO agents (id, name, fingerprint, registered_at)
+           SELECT lpad(i::text, 3, '0'), 'agent-' || i, 'fp-' || i, 1 FROM generate_series(1, 400) i`,
+      );
+    } finally {
+      await client.end();
+    }
+    const s = await openPgManagerStore(url, { schema });
+    const check = new pg.Client({ connectionString: url });
+    await check.connect();
+    try {
+      const options = await check.query<{ relname: string; reloptions: string[] | null }>(
+        `SELECT c.relname, c.reloptions FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+           WHERE n.nspname = $1 AND c.relname IN ('order_seqs', 'agents', 'orders') ORDER BY c.relname`,
+        [schema],
+      );
+      assert.deepEqual(
+        options.rows.map((r) => [r.relname, r.reloptions]),
+        [
+          ['agents', ['fillfactor=50']],
+          ['order_seqs', ['fillfactor=20']],
+          ['orders', ['fillfactor=50']],
+        ],
+      );
+      // The page (ctid's block) a row lives on: an update that stays on it wrote no index entry
+      // (no indexed column changes), i.e. it was HOT.
+      const pageOf = async (table: string, id: string, column: string): Promise<string> => {
+        const r = await check.query<{ page: string }>(
+          `SELECT (ctid::text::point)[0]::text AS page FROM "${schema}".${table} WHERE ${column} = $1`,
+          [id],
+        );
+        return r.rows[0]?.page ?? 'missing';
+      };
+      const counterPage = await pageOf('order_seqs', '001', 'agent_id');
+      let last = 0;
+      for (let i = 0; i < 50; i++) {
+        const [stored] = await s.enqueueOrders([newOrder({ agentId: '001' })]);
+        last = stored?.seq ?? 0;
+      }
+      assert.equal(last, 51, 'the counter continues from the version-5 store');
+      assert.equal(await pageOf('order_seqs', '001', 'agent_id'), counterPage);
+      const agentPage = await pageOf('agents', '002', 'id');
+      for (let i = 0; i < 20; i++) {
+        await s.updateAgentsSeen([{ id: '002', seen: { lastSeen: 1000 + i } }]);
+      }
+      assert.equal(await pageOf('agents', '002', 'id'), agentPage);
+      assert.equal((await s.getAgent('002'))?.lastSeen, 1019);
+    } finally {
+      await check.end();
+      await s.close();
     }
   });
 });
