@@ -38,6 +38,7 @@ export function createReadModels(app: FastifyInstance, deps: ManagerApiDeps): Re
       case 'dispatch-latency':
       case 'order-state':
       case 'response-fired':
+      case 'history-pruned':
         return;
     }
   };

@@ -93,6 +93,8 @@ export type ManagerEvent =
       readonly put?: FleetActiveResponse;
       readonly removedKey?: string;
     }
+  /** A history prune deleted this many settled orders and execution reports (order-scheduler.ts). */
+  | { readonly type: 'history-pruned'; readonly orders: number; readonly executions: number }
   /** An agent's whole active list was replaced (reconcile after a reconnect); after the store write. */
   | {
       readonly type: 'active-list';

@@ -25,6 +25,7 @@ export class ManagerMetrics {
   private readonly fired: Counter<'command'>;
   private readonly executions: Counter<'status'>;
   private readonly latency: Histogram;
+  private readonly pruned: Counter<'kind'>;
   private stats: () => Promise<ManagerStats | undefined> = () => Promise.resolve(undefined);
 
   constructor() {
@@ -50,6 +51,12 @@ export class ManagerMetrics {
       name: 'riposte_dispatch_latency_seconds',
       help: "Time from an alert's ingestion (or an API run) to the agent's acknowledgement of the order",
       buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.pruned = new Counter({
+      name: 'riposte_history_pruned_total',
+      help: 'Settled orders and execution reports deleted from the manager store past --history, by kind (orders, executions)',
+      labelNames: ['kind'],
       registers,
     });
     this.defineGauges();
@@ -81,6 +88,10 @@ export class ManagerMetrics {
         return;
       case 'dispatch-latency':
         this.latency.observe(Math.max(0, event.ms) / 1000);
+        return;
+      case 'history-pruned':
+        this.pruned.inc({ kind: 'orders' }, event.orders);
+        this.pruned.inc({ kind: 'executions' }, event.executions);
         return;
       case 'order-state':
       case 'agent-connection':

@@ -1,36 +1,46 @@
 /**
- * The manager's only timer: every `everyMs` it expires queued orders past their time-to-live
- * (order-delivery.expireDue). Expiry is stored state, so a restart simply runs the same check.
+ * The manager's only timer. Every `everyMs` it expires queued orders past their time-to-live
+ * (order-delivery.expireDue); every `history.everyMs` it deletes the history older than
+ * `history.keepMs` (ManagerStore.pruneHistory, in chunks). Both are stored state, so a restart
+ * simply runs the same checks. In a cluster only the lease holder runs them.
  */
+import type { PrunedHistory } from '../core/orders/manager-store.js';
+import {
+  DEFAULT_HISTORY_MS,
+  DEFAULT_PRUNE_EVERY_MS,
+  PRUNE_CHUNK,
+  PRUNE_CHUNKS_PER_RUN,
+  historyCutoff,
+  morePrunable,
+} from '../core/orders/history-retention.js';
 import type { ManagerContext } from './manager-context.js';
 import { expireDue } from './order-delivery.js';
 
+export interface HistoryOptions {
+  /** How long settled orders and execution reports are kept, ms. @default 30 days */
+  readonly keepMs?: number;
+  /** Pruning period, ms. @default 10 min */
+  readonly everyMs?: number;
+}
+
 export interface OrderScheduler {
-  /** Runs one check now (tests, start-up); resolves to how many orders expired (0 on failure). */
+  /** Runs one expiry check now (tests, start-up); resolves to how many orders expired (0 on failure). */
   tick(): Promise<number>;
+  /** Runs one history prune now; resolves to what it deleted (nothing on failure or off the lease). */
+  prune(): Promise<PrunedHistory>;
   stop(): void;
 }
 
-/** @param everyMs check period, @default 1000 */
-export function startOrderScheduler(ctx: ManagerContext, everyMs = 1000): OrderScheduler {
-  /** The running check, if any: a slow store never runs two checks at once. */
-  let running: Promise<number> | undefined;
-  const check = async (): Promise<number> => {
-    if (ctx.cluster?.isLeader() === false) {
-      return 0; // a cluster: the lease holder runs it (runtime/cluster-node.ts)
-    }
-    try {
-      return await expireDue(ctx);
-    } catch (err: unknown) {
-      ctx.log.error(`Order expiry failed: ${err instanceof Error ? err.message : String(err)}`);
-      return 0;
-    }
-  };
-  const tick = (): Promise<number> => {
+const NOTHING: PrunedHistory = { orders: 0, executions: 0 };
+
+/** `fn` never runs twice at once: a call while it runs gets the running one's result. */
+function single<T>(fn: () => Promise<T>): () => Promise<T> {
+  let running: Promise<T> | undefined;
+  return () => {
     if (running !== undefined) {
       return running;
     }
-    const p = check();
+    const p = fn();
     running = p;
     void p.finally(() => {
       if (running === p) {
@@ -39,13 +49,75 @@ export function startOrderScheduler(ctx: ManagerContext, everyMs = 1000): OrderS
     });
     return p;
   };
+}
+
+/** Off the lease in a cluster: the lease holder runs the timers (runtime/cluster-node.ts). */
+function offLease(ctx: ManagerContext): boolean {
+  return ctx.cluster?.isLeader() === false;
+}
+
+/** One prune run: chunks until one deletes less than a full chunk of each kind (bounded). */
+async function pruneRun(ctx: ManagerContext, keepMs: number): Promise<PrunedHistory> {
+  const before = historyCutoff(ctx.now(), keepMs);
+  let orders = 0;
+  let executions = 0;
+  for (let i = 0; i < PRUNE_CHUNKS_PER_RUN; i++) {
+    const r = await ctx.store.pruneHistory(before, PRUNE_CHUNK);
+    orders += r.orders;
+    executions += r.executions;
+    if (!morePrunable(r)) {
+      break;
+    }
+  }
+  if (orders + executions > 0) {
+    ctx.log.info(
+      `History: deleted ${orders} settled order(s) and ${executions} execution report(s) older than ${new Date(before).toISOString()}.`,
+    );
+    ctx.emit({ type: 'history-pruned', orders, executions });
+  }
+  return { orders, executions };
+}
+
+/** @param everyMs expiry check period, @default 1000 */
+export function startOrderScheduler(
+  ctx: ManagerContext,
+  everyMs = 1000,
+  history: HistoryOptions = {},
+): OrderScheduler {
+  const tick = single(async () => {
+    if (offLease(ctx)) {
+      return 0;
+    }
+    try {
+      return await expireDue(ctx);
+    } catch (err: unknown) {
+      ctx.log.error(`Order expiry failed: ${err instanceof Error ? err.message : String(err)}`);
+      return 0;
+    }
+  });
+  const keepMs = history.keepMs ?? DEFAULT_HISTORY_MS;
+  const prune = single(async () => {
+    if (offLease(ctx)) {
+      return NOTHING;
+    }
+    try {
+      return await pruneRun(ctx, keepMs);
+    } catch (err: unknown) {
+      ctx.log.error(`History pruning failed: ${err instanceof Error ? err.message : String(err)}`);
+      return NOTHING;
+    }
+  });
   const timer = setInterval(() => void tick(), everyMs);
   timer.unref();
+  const pruneTimer = setInterval(() => void prune(), history.everyMs ?? DEFAULT_PRUNE_EVERY_MS);
+  pruneTimer.unref();
   void tick();
   return {
     tick,
+    prune,
     stop: () => {
       clearInterval(timer);
+      clearInterval(pruneTimer);
     },
   };
 }

@@ -35,7 +35,7 @@ import {
 } from '../manager/manager-context.js';
 import type { ManagerEventListener, ManagerService } from '../manager/manager-service.js';
 import type { ManagerStore } from '../core/orders/manager-store.js';
-import { startOrderScheduler } from '../manager/order-scheduler.js';
+import { startOrderScheduler, type OrderScheduler } from '../manager/order-scheduler.js';
 import { isStoreUnavailable } from '../store/store-unavailable.js';
 
 /** Options shared by both runtimes. */
@@ -56,6 +56,10 @@ export interface ManagerHostOptions {
   readonly disconnectionTimeMs?: number;
   /** Order expiry check period, ms. @default 1000 */
   readonly expiryEveryMs?: number;
+  /** How long settled orders and execution reports are kept, ms (order-scheduler.ts). @default 30 days */
+  readonly historyMs?: number;
+  /** History pruning period, ms. @default 10 min */
+  readonly pruneEveryMs?: number;
   readonly limits?: ScriptLimits;
   readonly bootIdFile?: string;
   /** Agent 000's pool of concurrent executions. @default the agent's default */
@@ -198,7 +202,10 @@ export async function startTailer(
   return tailer;
 }
 
-/** Starts the order-expiry timer. */
-export function startScheduler(opts: ManagerHostOptions, host: ManagerHost): { stop(): void } {
-  return startOrderScheduler(host.ctx, opts.expiryEveryMs);
+/** Starts the order-expiry and history-pruning timers. */
+export function startScheduler(opts: ManagerHostOptions, host: ManagerHost): OrderScheduler {
+  return startOrderScheduler(host.ctx, opts.expiryEveryMs, {
+    ...(opts.historyMs !== undefined ? { keepMs: opts.historyMs } : {}),
+    ...(opts.pruneEveryMs !== undefined ? { everyMs: opts.pruneEveryMs } : {}),
+  });
 }

@@ -57,6 +57,7 @@ const METHODS = [
   'executedKeyedOrders',
   'listOrders',
   'countOrdersByState',
+  'pruneHistory',
   'recordExecution',
   'recordExecutions',
   'lastExecutionId',

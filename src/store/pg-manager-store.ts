@@ -24,6 +24,7 @@ import {
   type ManagerStore,
   type NewOrder,
   type OrderUpdate,
+  type PrunedHistory,
   type StoredOrder,
 } from '../core/orders/manager-store.js';
 import { poolConfig, quoteIdent, type PgManagerOptions } from './pg-manager-base.js';
@@ -31,6 +32,7 @@ import { ORDER_COLUMNS, QUEUED_ORDER_COLUMNS } from './pg-manager-bulk.js';
 import { PgManagerLink } from './pg-manager-link.js';
 import { EXECUTION_COLUMNS } from './pg-manager-console.js';
 import { applyPgMigrations } from './pg-manager-migrations.js';
+import { pruneExecutionsSql, pruneOrdersSql } from './history-prune-sql.js';
 import { parseActiveRow, parseExecutionRow, rowToOrder, type OrderRow } from './sqlite-manager-rows.js';
 
 export type { PgManagerOptions } from './pg-manager-base.js';
@@ -174,6 +176,19 @@ class PgManagerOps extends PgManagerLink implements ManagerStore {
       values,
     );
     return rows.map((r) => orderInfo(rowToOrder(r)));
+  }
+
+  /** Two DELETEs (history-prune-sql.ts), each its own transaction: nothing ties them. */
+  async pruneHistory(before: number, limit: number): Promise<PrunedHistory> {
+    const count = async (sql: string): Promise<number> => {
+      const r = await this.rows<{ n: number }>(
+        `WITH d AS (${sql} RETURNING 1) SELECT count(*)::int AS n FROM d`,
+        [before, limit],
+      );
+      return r[0]?.n ?? 0;
+    };
+    const p = (n: 1 | 2): string => `$${n}`;
+    return { orders: await count(pruneOrdersSql(p)), executions: await count(pruneExecutionsSql(p)) };
   }
 
   async countOrdersByState(): Promise<Record<OrderState, number>> {

@@ -1,6 +1,6 @@
 /**
  * The manager store's bulk methods on SQLite (enqueueOrders, getOrders, updateOrders, ackOrders,
- * recordExecutions, putActives): each one transaction of prepared statements, storing what the one-at-a-time
+ * recordExecutions, putActives, pruneHistory): each one transaction of prepared statements, storing what the one-at-a-time
  * methods called in the same order would (test/contract/manager-store-bulk.contract.ts).
  */
 import type { FleetExecution } from '../protocol/fleet-records.js';
@@ -10,8 +10,10 @@ import type {
   NewOrder,
   OrderKey,
   OrderUpdateOf,
+  PrunedHistory,
   StoredOrder,
 } from '../core/orders/manager-store.js';
+import { pruneExecutionsSql, pruneOrdersSql } from './history-prune-sql.js';
 import { SqliteManagerConsole } from './sqlite-manager-console.js';
 import { nul } from './sqlite-rows.js';
 import { UPDATE_COLUMNS, queuedOrder, rowToOrder, type OrderRow } from './sqlite-manager-rows.js';
@@ -127,5 +129,13 @@ export class SqliteManagerBulk extends SqliteManagerConsole {
         return insert.run(e.agentId, e.id, nul(orderSeq), receivedAt, JSON.stringify(record)).changes > 0;
       }),
     )();
+  }
+
+  /** Two DELETEs (history-prune-sql.ts), in one transaction. */
+  pruneHistory(before: number, limit: number): PrunedHistory {
+    return this.db.transaction(() => ({
+      orders: this.q(pruneOrdersSql(() => '?')).run(before, limit).changes,
+      executions: this.q(pruneExecutionsSql(() => '?')).run(before, limit).changes,
+    }))();
   }
 }

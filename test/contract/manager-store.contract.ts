@@ -312,6 +312,61 @@ function orderContract(make: MakeManagerStore): void {
         });
       });
     });
+
+    void test('pruneHistory deletes old settled orders and reports, oldest first, at most limit each; keeps what is still needed', async () => {
+      await withStore(make, async (s) => {
+        // Agent 001: seqs 1-7 created at 1-7, then seq 8 (created at 100, newer than the cutoff).
+        for (let t = 1; t <= 7; t++) {
+          await s.enqueueOrder(newOrder({ createdAt: t }));
+        }
+        await s.enqueueOrder(newOrder({ createdAt: 100 }));
+        await s.updateOrder('001', 1, { state: 'expired', expiredAt: 9 }); // pruned
+        await s.updateOrder('001', 2, { state: 'executed', executedAt: 9 }); // stateless: pruned
+        await s.updateOrder('001', 3, { state: 'executed', executedAt: 9, key: 'k3' }); // maybe active: kept
+        await s.updateOrder('001', 4, { state: 'reverted', key: 'k4', revertedAt: 9 }); // pruned
+        // 5 and 7 stay queued (kept); 6 delivered, never reported (pruned).
+        await s.updateOrder('001', 6, { state: 'delivered', deliveredAt: 9 });
+        // Agent 002: its only order is old and settled, but it is its highest seq: kept.
+        await s.enqueueOrder(newOrder({ agentId: '002', createdAt: 1 }));
+        await s.updateOrder('002', 1, { state: 'expired', expiredAt: 9 });
+        // Agent 003: an executed revert order (pruned: only add orders can still be active).
+        const revert = await s.enqueueOrder(newOrder({ agentId: '003', kind: 'revert', createdAt: 3 }));
+        await s.updateOrder('003', revert.seq, { state: 'executed', executedAt: 9, key: 'k' });
+        await s.enqueueOrder(newOrder({ agentId: '003', createdAt: 4 }));
+        // Reports: agent 001 ids 1-4 received at 1-4, agent 002 id 1 (its last: kept).
+        for (let id = 1; id <= 4; id++) {
+          await s.recordExecution(execution('001', id, { receivedAt: id }));
+        }
+        await s.recordExecution(execution('002', 1, { receivedAt: 1 }));
+
+        // At most 2 of each per call, oldest first.
+        assert.deepEqual(await s.pruneHistory(50, 2), { orders: 2, executions: 2 });
+        assert.equal(await s.getOrder('001', 1), undefined);
+        assert.equal(await s.getOrder('001', 2), undefined);
+        assert.ok(await s.getOrder('003', revert.seq), 'created at 3, after the two pruned');
+        assert.deepEqual(
+          (await s.listExecutions({ agentId: '001', limit: 10 })).map((e) => e.id),
+          [4, 3],
+        );
+        assert.deepEqual(await s.pruneHistory(50, 100), { orders: 3, executions: 1 });
+        assert.deepEqual(await s.pruneHistory(50, 100), { orders: 0, executions: 0 });
+        const left = async (agentId: string): Promise<number[]> =>
+          (await s.listOrders({ agentId, limit: 100 })).map((o) => o.seq).sort((x, y) => x - y);
+        assert.deepEqual(await left('001'), [3, 5, 7, 8]);
+        assert.deepEqual(await left('002'), [1]);
+        assert.deepEqual(await left('003'), [2]);
+        assert.deepEqual(
+          (await s.listExecutions({ agentId: '001', limit: 10 })).map((e) => e.id),
+          [4],
+        );
+        assert.equal(await s.lastExecutionId('002'), 1);
+        // What was kept keeps counting: the next seqs and the report cursors are unchanged.
+        assert.deepEqual(await s.lastOrderSeqs(['001', '002', '003']), [8, 1, 2]);
+        assert.equal((await s.enqueueOrder(newOrder({ agentId: '002' }))).seq, 2);
+        assert.equal(await s.recordExecution(execution('001', 2, { receivedAt: 60 })), true);
+        assert.equal(await s.lastExecutionId('001'), 4);
+      });
+    });
   });
 }
 

@@ -24,6 +24,7 @@ interface ManagerFlags {
   readonly alerts?: string;
   readonly alertsFrom: string;
   readonly orderTtl: string;
+  readonly history: string;
   readonly logLevel: string;
   readonly localAgent: boolean;
   readonly heartbeat: string;
@@ -103,6 +104,7 @@ async function run(flags: ManagerFlags, cmd: Command): Promise<void> {
     home: required(cmd, flags.home, '--home <dir>'),
     listen: parseHostPort(flags.listen, 1515),
     ttlMs: seconds('order-ttl', flags.orderTtl) * 1000,
+    historyMs: seconds('history', flags.history) * 1000,
     logLevel: logLevel(flags.logLevel),
     localAgent: flags.localAgent,
     heartbeatMs,
@@ -155,6 +157,11 @@ export function register(program: Command): void {
     .option('--alerts <file>', 'tail this alerts.json')
     .option('--alerts-from <where>', 'where to start a new alerts file: end or beginning', 'end')
     .option('--order-ttl <duration>', 'how long an order waits for a disconnected agent', '24h')
+    .option(
+      '--history <duration>',
+      'how long settled orders and execution reports are kept in the store (older ones are deleted every 10 min)',
+      '30d',
+    )
     .option('--heartbeat <duration>', 'link ping period (an agent silent for 3 periods is dropped)', '10s')
     .option(
       '--enroll-max-failures <n>',

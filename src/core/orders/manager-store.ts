@@ -132,6 +132,12 @@ export interface AckedOrder extends OrderKey {
   readonly createdAt: number;
 }
 
+/** What one {@link ManagerStore.pruneHistory} call deleted. */
+export interface PrunedHistory {
+  readonly orders: number;
+  readonly executions: number;
+}
+
 /** One order's update in {@link ManagerStore.updateOrders}. */
 export interface OrderUpdateOf {
   readonly agentId: string;
@@ -217,6 +223,15 @@ export interface ManagerStore extends ManagerConsoleStore {
   executedKeyedOrders(agentId: string): Promise<StoredOrder[]>;
   listOrders(filter: OrderFilter): Promise<OrderInfo[]>;
   countOrdersByState(): Promise<Record<OrderInfo['state'], number>>;
+  /**
+   * Deletes at most `limit` orders created before `before` and at most `limit` execution reports
+   * received before it, oldest first, and says how many. Kept whatever their age: queued orders
+   * (expiry settles them first), executed add orders with a key (their response may still be
+   * active, and its revert marks them reverted), each agent's highest order seq (the next seq and
+   * `lastOrderSeqs` count from it) and each agent's highest execution id (`lastExecutionId`: the
+   * agent's report cursor starts after it, so older reports are not sent again).
+   */
+  pruneHistory(before: number, limit: number): Promise<PrunedHistory>;
 
   /** Inserts an execution; false when (agentId, id) is already recorded. */
   recordExecution(exec: FleetExecution): Promise<boolean>;

@@ -1,0 +1,116 @@
+/**
+ * The manager's history pruning (order-scheduler.ts over ManagerStore.pruneHistory, on SQLite):
+ * a run deletes every settled order and report older than `keepMs` in chunks, keeps what the store
+ * contract keeps, says so in an event (the metric's source); off the lease it deletes nothing; a
+ * failed run is logged and the next one works.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ManagerEvent } from '../../src/manager/manager-service.js';
+import type { ManagerContext } from '../../src/manager/manager-context.js';
+import { startOrderScheduler } from '../../src/manager/order-scheduler.js';
+import { ManagerMetrics } from '../../src/manager/metrics.js';
+import { PRUNE_CHUNK } from '../../src/core/orders/history-retention.js';
+import { execution, newOrder } from '../contract/manager-store.fixtures.js';
+import { withManagerHost } from './support/manager-host.js';
+
+const DAY = 24 * 60 * 60 * 1000;
+const NOW = 1_000 * DAY;
+const HOUR = 60 * 60 * 1000;
+
+/** The scheduler of `ctx` with timers that never fire within a test (prune is called directly). */
+function scheduler(ctx: ManagerContext): ReturnType<typeof startOrderScheduler> {
+  return startOrderScheduler(ctx, HOUR, { keepMs: 30 * DAY, everyMs: HOUR });
+}
+
+test('a prune run deletes, in chunks, every settled order and report older than the history kept, and counts them', async () => {
+  await withManagerHost('riposte-history-', async (host) => {
+    const store = host.store;
+    const old = NOW - 31 * DAY;
+    const n = 2 * PRUNE_CHUNK + 500;
+    const orders = await store.enqueueOrders(
+      Array.from({ length: n }, (_, i) => newOrder({ createdAt: old + i, expiresAt: old + i + 1 })),
+    );
+    await store.updateOrders(
+      orders.map((o) => ({ agentId: o.agentId, seq: o.seq, update: { state: 'expired' } })),
+    );
+    await store.enqueueOrder(newOrder({ agentId: '002', createdAt: NOW - 29 * DAY })); // within the history
+    await store.recordExecutions(
+      Array.from({ length: 3 }, (_, i) => execution('001', i + 1, { receivedAt: old + i })),
+    );
+    const events: ManagerEvent[] = [];
+    const ctx: ManagerContext = { ...host.ctx, now: () => NOW, emit: (e) => events.push(e) };
+    const s = scheduler(ctx);
+    try {
+      // Every settled old order but agent 001's highest seq; every old report but its last id.
+      assert.deepEqual(await s.prune(), { orders: n - 1, executions: 2 });
+      assert.deepEqual(await s.prune(), { orders: 0, executions: 0 });
+    } finally {
+      s.stop();
+    }
+    assert.deepEqual(
+      events.filter((e) => e.type === 'history-pruned'),
+      [{ type: 'history-pruned', orders: n - 1, executions: 2 }],
+    );
+    assert.deepEqual((await store.listOrders({ limit: 100 })).map((o) => `${o.agentId}/${o.seq}`).sort(), [
+      '001/' + String(n),
+      '002/1',
+    ]);
+    const metrics = new ManagerMetrics();
+    for (const e of events) {
+      metrics.record(e);
+    }
+    const text = await metrics.render();
+    assert.match(text, new RegExp(`riposte_history_pruned_total\\{kind="orders"\\} ${n - 1}\\n`));
+    assert.match(text, /riposte_history_pruned_total\{kind="executions"\} 2\n/);
+  });
+});
+
+test('off the lease a node prunes nothing; a failed run is logged and the next run works', async () => {
+  await withManagerHost('riposte-history-', async (host) => {
+    const store = host.store;
+    const old = NOW - 40 * DAY;
+    for (let i = 0; i < 3; i++) {
+      const o = await store.enqueueOrder(newOrder({ createdAt: old + i }));
+      await store.updateOrder(o.agentId, o.seq, { state: 'expired', expiredAt: old + i + 1 });
+    }
+    let leader = false;
+    const errors: string[] = [];
+    const ctx: ManagerContext = {
+      ...host.ctx,
+      now: () => NOW,
+      cluster: { handOff: () => undefined, isLeader: () => leader, connectedElsewhere: () => false },
+      log: {
+        debug: (m) => {
+          host.ctx.log.debug(m);
+        },
+        info: (m) => {
+          host.ctx.log.info(m);
+        },
+        warn: (m) => {
+          host.ctx.log.warn(m);
+        },
+        error: (m) => {
+          errors.push(m);
+        },
+        flush: () => {
+          host.ctx.log.flush();
+        },
+      },
+    };
+    const s = scheduler(ctx);
+    try {
+      assert.deepEqual(await s.prune(), { orders: 0, executions: 0 });
+      assert.equal((await store.listOrders({ limit: 10 })).length, 3);
+      leader = true;
+      const prune = store.pruneHistory.bind(store);
+      store.pruneHistory = () => Promise.reject(new Error('database is locked'));
+      assert.deepEqual(await s.prune(), { orders: 0, executions: 0 });
+      assert.deepEqual(errors, ['History pruning failed: database is locked']);
+      store.pruneHistory = prune;
+      assert.deepEqual(await s.prune(), { orders: 2, executions: 0 });
+    } finally {
+      s.stop();
+    }
+  });
+});
