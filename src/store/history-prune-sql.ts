@@ -3,7 +3,7 @@
  * (created / received before it), `p(2)` the most rows one statement deletes. SQLite writes its
  * parameters `?` (each once, in order), PostgreSQL `$1`, `$2`. Oldest first, through the
  * created_at / received_at indexes; each agent's highest seq and execution id are read through
- * the primary key and the (agent_id, id) unique index.
+ * the primary key and the (agent_id, id) unique index, an active response by its primary key.
  */
 
 /** Orders nothing needs any more (the rules: ManagerStore.pruneHistory). */
@@ -12,7 +12,8 @@ export function pruneOrdersSql(p: (n: 1 | 2) => string): string {
     SELECT o.agent_id, o.seq FROM orders o
       WHERE o.created_at < ${p(1)}
         AND o.state <> 'queued'
-        AND NOT (o.kind = 'add' AND o.state = 'executed' AND o.key IS NOT NULL)
+        AND NOT (o.kind = 'add' AND o.state = 'executed' AND o.key IS NOT NULL AND EXISTS (
+          SELECT 1 FROM active a WHERE a.agent_id = o.agent_id AND a.key = o.key))
         AND o.seq < (SELECT MAX(m.seq) FROM orders m WHERE m.agent_id = o.agent_id)
       ORDER BY o.created_at LIMIT ${p(2)})`;
 }

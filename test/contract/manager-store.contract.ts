@@ -322,10 +322,13 @@ function orderContract(make: MakeManagerStore): void {
         await s.enqueueOrder(newOrder({ createdAt: 100 }));
         await s.updateOrder('001', 1, { state: 'expired', expiredAt: 9 }); // pruned
         await s.updateOrder('001', 2, { state: 'executed', executedAt: 9 }); // stateless: pruned
-        await s.updateOrder('001', 3, { state: 'executed', executedAt: 9, key: 'k3' }); // maybe active: kept
+        await s.updateOrder('001', 3, { state: 'executed', executedAt: 9, key: 'k3' }); // active: kept
+        await s.putActive(activeFor('001', 'k3'), 9);
         await s.updateOrder('001', 4, { state: 'reverted', key: 'k4', revertedAt: 9 }); // pruned
-        // 5 and 7 stay queued (kept); 6 delivered, never reported (pruned).
-        await s.updateOrder('001', 6, { state: 'delivered', deliveredAt: 9 });
+        // 5 stays queued (kept); 6 executed with a key no longer active, 7 delivered and never
+        // reported (both pruned).
+        await s.updateOrder('001', 6, { state: 'executed', executedAt: 9, key: 'k6' });
+        await s.updateOrder('001', 7, { state: 'delivered', deliveredAt: 9 });
         // Agent 002: its only order is old and settled, but it is its highest seq: kept.
         await s.enqueueOrder(newOrder({ agentId: '002', createdAt: 1 }));
         await s.updateOrder('002', 1, { state: 'expired', expiredAt: 9 });
@@ -348,11 +351,11 @@ function orderContract(make: MakeManagerStore): void {
           (await s.listExecutions({ agentId: '001', limit: 10 })).map((e) => e.id),
           [4, 3],
         );
-        assert.deepEqual(await s.pruneHistory(50, 100), { orders: 3, executions: 1 });
+        assert.deepEqual(await s.pruneHistory(50, 100), { orders: 4, executions: 1 });
         assert.deepEqual(await s.pruneHistory(50, 100), { orders: 0, executions: 0 });
         const left = async (agentId: string): Promise<number[]> =>
           (await s.listOrders({ agentId, limit: 100 })).map((o) => o.seq).sort((x, y) => x - y);
-        assert.deepEqual(await left('001'), [3, 5, 7, 8]);
+        assert.deepEqual(await left('001'), [3, 5, 8]);
         assert.deepEqual(await left('002'), [1]);
         assert.deepEqual(await left('003'), [2]);
         assert.deepEqual(
