@@ -2,10 +2,14 @@
  * The manager's history pruning (order-scheduler.ts over ManagerStore.pruneHistory, on SQLite):
  * a run deletes every settled order and report older than `keepMs` in chunks, keeps what the store
  * contract keeps, says so in an event (the metric's source); off the lease it deletes nothing; a
- * failed run is logged and the next one works.
+ * failed run is logged and the next one works; `riposte manager` runs it with what it is given.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { ManagerEvent } from '../../src/manager/manager-service.js';
 import type { ManagerContext } from '../../src/manager/manager-context.js';
 import { startOrderScheduler } from '../../src/manager/order-scheduler.js';
@@ -13,6 +17,11 @@ import { ManagerMetrics } from '../../src/manager/metrics.js';
 import { PRUNE_CHUNK } from '../../src/core/orders/history-retention.js';
 import { execution, newOrder } from '../contract/manager-store.fixtures.js';
 import { withManagerHost } from './support/manager-host.js';
+import { makeDir, removeDir } from './support/fleet.js';
+import { startManagerRuntime } from '../../src/runtime/manager-runtime.js';
+import { openSqliteManagerStore } from '../../src/store/sqlite-manager-store.js';
+
+const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
 const DAY = 24 * 60 * 60 * 1000;
 const NOW = 1_000 * DAY;
@@ -113,4 +122,51 @@ test('off the lease a node prunes nothing; a failed run is logged and the next r
       s.stop();
     }
   });
+});
+
+test('riposte manager prunes with the history it is given; --history refuses a duration that is not positive', async () => {
+  const root = makeDir('history');
+  try {
+    const conf = path.join(root, 'ossec.conf');
+    writeFileSync(conf, '<ossec_config></ossec_config>\n');
+    const home = path.join(root, 'manager');
+    mkdirSync(path.join(home, 'var'), { recursive: true, mode: 0o750 });
+    const file = path.join(home, 'var', 'manager.db');
+    const before = openSqliteManagerStore(file);
+    const twoDaysAgo = Date.now() - 2 * DAY;
+    for (let i = 0; i < 3; i++) {
+      const o = await before.enqueueOrder(newOrder({ createdAt: twoDaysAgo + i }));
+      await before.updateOrder(o.agentId, o.seq, { state: 'expired', expiredAt: twoDaysAgo + i });
+    }
+    await before.close();
+    const m = await startManagerRuntime({
+      configPath: conf,
+      home,
+      listen: { host: '127.0.0.1', port: 0 },
+      localAgent: false,
+      historyMs: DAY,
+      pruneEveryMs: 50,
+    });
+    const check = openSqliteManagerStore(file);
+    try {
+      const deadline = Date.now() + 30_000;
+      let left = (await check.listOrders({ limit: 10 })).length;
+      while (left > 1 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+        left = (await check.listOrders({ limit: 10 })).length;
+      }
+      assert.equal(left, 1, 'two pruned, the highest seq kept');
+    } finally {
+      await check.close();
+      await m.stop();
+    }
+    const r = spawnSync(process.execPath, [MAIN, 'manager', '-c', conf, '--home', home, '--history', '0'], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /--history: "0" is not a positive duration/);
+  } finally {
+    removeDir(root);
+  }
 });
