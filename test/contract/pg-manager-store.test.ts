@@ -36,6 +36,37 @@ let cases = 0;
 /** A schema name no other case uses. */
 const freshSchema = (): string => `case_${++cases}`;
 
+/**
+ * A fresh schema holding a store of schema version `version` (migrations up to it applied), with
+ * the rows `sql` inserts: what an older Riposte left, for a migration test to open.
+ */
+async function storeAtVersion(
+  version: number,
+  sql: readonly string[],
+): Promise<{ url: string; schema: string }> {
+  const { url } = await pgServer();
+  const schema = freshSchema();
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(`CREATE SCHEMA "${schema}"`);
+    await client.query(`SET search_path = "${schema}"`);
+    assert.deepEqual(
+      await applyPgMigrations(
+        client,
+        PG_MANAGER_MIGRATIONS.filter((m) => m.version <= version),
+      ),
+      Array.from({ length: version }, (_, i) => i + 1),
+    );
+    for (const statement of sql) {
+      await client.query(statement);
+    }
+  } finally {
+    await client.end();
+  }
+  return { url, schema };
+}
+
 managerStoreContract('postgres', async () =>
   openPgManagerStore((await pgServer()).url, { schema: freshSchema() }),
 );
@@ -216,31 +247,14 @@ void describe('PostgreSQL manager store: durability and several nodes', () => {
     }
   });
   void test('migration 5 upgrades a store of version 4: its queued orders stay queued, delivered ones do not, no index of orders holds state', async () => {
-    const { url } = await pgServer();
-    const schema = freshSchema();
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    try {
-      await client.query(`CREATE SCHEMA "${schema}"`);
-      await client.query(`SET search_path = "${schema}"`);
-      assert.deepEqual(
-        await applyPgMigrations(
-          client,
-          PG_MANAGER_MIGRATIONS.filter((m) => m.version <= 4),
-        ),
-        [1, 2, 3, 4],
-      );
-      // What a version-4 store holds: order rows with their states, and the seq counters.
-      await client.query(
-        `INSERT INTO orders (agent_id, seq, kind, source, payload, state, created_at, expires_at, delivered_at)
-           VALUES ('001', 1, 'add', 'alert', 'q1', 'queued', 1, 10000, NULL),
-                  ('001', 2, 'add', 'alert', 'd2', 'delivered', 2, 10000, 5),
-                  ('002', 1, 'add', 'alert', 'q3', 'queued', 3, 500, NULL)`,
-      );
-      await client.query(`INSERT INTO order_seqs (agent_id, last_seq) VALUES ('001', 2), ('002', 1)`);
-    } finally {
-      await client.end();
-    }
+    // What a version-4 store holds: order rows with their states, and the seq counters.
+    const { url, schema } = await storeAtVersion(4, [
+      `INSERT INTO orders (agent_id, seq, kind, source, payload, state, created_at, expires_at, delivered_at)
+         VALUES ('001', 1, 'add', 'alert', 'q1', 'queued', 1, 10000, NULL),
+                ('001', 2, 'add', 'alert', 'd2', 'delivered', 2, 10000, 5),
+                ('002', 1, 'add', 'alert', 'q3', 'queued', 3, 500, NULL)`,
+      `INSERT INTO order_seqs (agent_id, last_seq) VALUES ('001', 2), ('002', 1)`,
+    ]);
     const s = await openPgManagerStore(url, { schema });
     try {
       assert.deepEqual(
@@ -299,28 +313,12 @@ void describe('PostgreSQL manager store: durability and several nodes', () => {
   });
 
   void test('migration 6 gives the seq counters and the agents room for HOT updates: a bump stays on its page, counters continue', async () => {
-    const { url } = await pgServer();
-    const schema = freshSchema();
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    try {
-      await client.query(`CREATE SCHEMA "${schema}"`);
-      await client.query(`SET search_path = "${schema}"`);
-      await applyPgMigrations(
-        client,
-        PG_MANAGER_MIGRATIONS.filter((m) => m.version <= 5),
-      );
-      // A version-5 store's full pages: 400 counters and 400 agents packed at fillfactor 100.
-      await client.query(
-        `INSERT INTO order_seqs (agent_id, last_seq) SELECT lpad(i::text, 3, '0'), 1 FROM generate_series(1, 400) i`,
-      );
-      await client.query(
-        `INSERT INTO agents (id, name, fingerprint, registered_at)
-           SELECT lpad(i::text, 3, '0'), 'agent-' || i, 'fp-' || i, 1 FROM generate_series(1, 400) i`,
-      );
-    } finally {
-      await client.end();
-    }
+    // A version-5 store's full pages: 400 counters and 400 agents packed at fillfactor 100.
+    const { url, schema } = await storeAtVersion(5, [
+      `INSERT INTO order_seqs (agent_id, last_seq) SELECT lpad(i::text, 3, '0'), 1 FROM generate_series(1, 400) i`,
+      `INSERT INTO agents (id, name, fingerprint, registered_at)
+         SELECT lpad(i::text, 3, '0'), 'agent-' || i, 'fp-' || i, 1 FROM generate_series(1, 400) i`,
+    ]);
     const s = await openPgManagerStore(url, { schema });
     const check = new pg.Client({ connectionString: url });
     await check.connect();
