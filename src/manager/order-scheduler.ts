@@ -9,7 +9,6 @@ import {
   DEFAULT_HISTORY_MS,
   DEFAULT_PRUNE_EVERY_MS,
   PRUNE_CHUNK,
-  PRUNE_CHUNKS_PER_RUN,
   historyCutoff,
   morePrunable,
 } from '../core/orders/history-retention.js';
@@ -56,18 +55,20 @@ function offLease(ctx: ManagerContext): boolean {
   return ctx.cluster?.isLeader() === false;
 }
 
-/** One prune run: chunks until one deletes less than a full chunk of each kind (bounded). */
-async function pruneRun(ctx: ManagerContext, keepMs: number): Promise<PrunedHistory> {
+/**
+ * One prune run: store calls (each its own short transaction, other work runs between them) until
+ * one deletes less than a full chunk of each kind, or `goOn` turns false (stopped, lease lost).
+ */
+async function pruneRun(ctx: ManagerContext, keepMs: number, goOn: () => boolean): Promise<PrunedHistory> {
   const before = historyCutoff(ctx.now(), keepMs);
   let orders = 0;
   let executions = 0;
-  for (let i = 0; i < PRUNE_CHUNKS_PER_RUN; i++) {
+  let more = true;
+  while (more && goOn()) {
     const r = await ctx.store.pruneHistory(before, PRUNE_CHUNK);
     orders += r.orders;
     executions += r.executions;
-    if (!morePrunable(r)) {
-      break;
-    }
+    more = morePrunable(r);
   }
   if (orders + executions > 0) {
     ctx.log.info(
@@ -96,12 +97,13 @@ export function startOrderScheduler(
     }
   });
   const keepMs = history.keepMs ?? DEFAULT_HISTORY_MS;
+  let stopped = false;
   const prune = single(async () => {
     if (offLease(ctx)) {
       return NOTHING;
     }
     try {
-      return await pruneRun(ctx, keepMs);
+      return await pruneRun(ctx, keepMs, () => !stopped && !offLease(ctx));
     } catch (err: unknown) {
       ctx.log.error(`History pruning failed: ${err instanceof Error ? err.message : String(err)}`);
       return NOTHING;
@@ -116,6 +118,7 @@ export function startOrderScheduler(
     tick,
     prune,
     stop: () => {
+      stopped = true;
       clearInterval(timer);
       clearInterval(pruneTimer);
     },

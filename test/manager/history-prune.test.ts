@@ -124,6 +124,42 @@ test('off the lease a node prunes nothing; a failed run is logged and the next r
   });
 });
 
+test('a run stops between chunks once the node loses the lease', async () => {
+  await withManagerHost('riposte-history-', async (host) => {
+    const store = host.store;
+    const old = NOW - 40 * DAY;
+    const orders = await store.enqueueOrders(
+      Array.from({ length: 2 * PRUNE_CHUNK + 10 }, (_, i) =>
+        newOrder({ createdAt: old + i, expiresAt: old + i }),
+      ),
+    );
+    await store.updateOrders(
+      orders.map((o) => ({ agentId: o.agentId, seq: o.seq, update: { state: 'expired' } })),
+    );
+    let leader = true;
+    let calls = 0;
+    const prune = store.pruneHistory.bind(store);
+    store.pruneHistory = async (before, limit) => {
+      calls++;
+      const r = await prune(before, limit);
+      leader = false; // the lease moved to another node while this chunk ran
+      return r;
+    };
+    const ctx: ManagerContext = {
+      ...host.ctx,
+      now: () => NOW,
+      cluster: { handOff: () => undefined, isLeader: () => leader, connectedElsewhere: () => false },
+    };
+    const s = scheduler(ctx);
+    try {
+      assert.deepEqual(await s.prune(), { orders: PRUNE_CHUNK, executions: 0 });
+      assert.equal(calls, 1);
+    } finally {
+      s.stop();
+    }
+  });
+});
+
 test('riposte manager prunes with the history it is given; --history refuses a duration that is not positive', async () => {
   const root = makeDir('history');
   try {
