@@ -69,6 +69,9 @@ async function pruneRun(ctx: ManagerContext, keepMs: number, goOn: () => boolean
     orders += r.orders;
     executions += r.executions;
     more = morePrunable(r);
+    // A turn of the event loop between chunks: SQLite's calls settle at once, and without it a
+    // long run would keep the link and the API waiting until its end.
+    await new Promise((resolve) => setImmediate(resolve));
   }
   if (orders + executions > 0) {
     ctx.log.info(

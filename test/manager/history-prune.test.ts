@@ -49,10 +49,23 @@ test('a prune run deletes, in chunks, every settled order and report older than 
     );
     const events: ManagerEvent[] = [];
     const ctx: ManagerContext = { ...host.ctx, now: () => NOW, emit: (e) => events.push(e) };
+    // Whether other work (an I/O callback's turn) ran before each chunk: SQLite settles at once.
+    const turns: boolean[] = [];
+    let turned = false;
+    const prune = store.pruneHistory.bind(store);
+    store.pruneHistory = (before, limit) => {
+      turns.push(turned);
+      turned = false;
+      setImmediate(() => {
+        turned = true;
+      });
+      return prune(before, limit);
+    };
     const s = scheduler(ctx);
     try {
       // Every settled old order but agent 001's highest seq; every old report but its last id.
       assert.deepEqual(await s.prune(), { orders: n - 1, executions: 2 });
+      assert.deepEqual(turns.slice(1), [true, true], 'three chunks, the event loop turned between them');
       assert.deepEqual(await s.prune(), { orders: 0, executions: 0 });
     } finally {
       s.stop();
