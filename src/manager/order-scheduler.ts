@@ -57,7 +57,8 @@ function offLease(ctx: ManagerContext): boolean {
 
 /**
  * One prune run: store calls (each its own short transaction, other work runs between them) until
- * one deletes less than a full chunk of each kind, or `goOn` turns false (stopped, lease lost).
+ * one deletes less than a full chunk of each kind, or `goOn` turns false (stopped, lease not held:
+ * then no call at all).
  */
 async function pruneRun(ctx: ManagerContext, keepMs: number, goOn: () => boolean): Promise<PrunedHistory> {
   const before = historyCutoff(ctx.now(), keepMs);
@@ -102,9 +103,6 @@ export function startOrderScheduler(
   const keepMs = history.keepMs ?? DEFAULT_HISTORY_MS;
   let stopped = false;
   const prune = single(async () => {
-    if (offLease(ctx)) {
-      return NOTHING;
-    }
     try {
       return await pruneRun(ctx, keepMs, () => !stopped && !offLease(ctx));
     } catch (err: unknown) {

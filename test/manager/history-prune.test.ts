@@ -11,7 +11,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ManagerEvent } from '../../src/manager/manager-service.js';
-import type { ManagerContext } from '../../src/manager/manager-context.js';
+import type { ClusterHooks, ManagerContext } from '../../src/manager/manager-context.js';
+import type { ManagerStore } from '../../src/core/orders/manager-store.js';
 import { startOrderScheduler } from '../../src/manager/order-scheduler.js';
 import { ManagerMetrics } from '../../src/manager/metrics.js';
 import { PRUNE_CHUNK } from '../../src/core/orders/history-retention.js';
@@ -27,6 +28,25 @@ const DAY = 24 * 60 * 60 * 1000;
 const NOW = 1_000 * DAY;
 const HOUR = 60 * 60 * 1000;
 
+/** `count` expired orders of agent 001 created at `from`, `from` + 1, ... (history once old enough). */
+async function expiredOrders(store: ManagerStore, count: number, from: number): Promise<void> {
+  const orders = await store.enqueueOrders(
+    Array.from({ length: count }, (_, i) => newOrder({ createdAt: from + i, expiresAt: from + i + 1 })),
+  );
+  await store.updateOrders(
+    orders.map((o) => ({
+      agentId: o.agentId,
+      seq: o.seq,
+      update: { state: 'expired', expiredAt: o.expiresAt },
+    })),
+  );
+}
+
+/** Cluster hooks whose lease is held while `isLeader()` says so. */
+function leaseHooks(isLeader: () => boolean): ClusterHooks {
+  return { handOff: () => undefined, isLeader, connectedElsewhere: () => false };
+}
+
 /** The scheduler of `ctx` with timers that never fire within a test (prune is called directly). */
 function scheduler(ctx: ManagerContext): ReturnType<typeof startOrderScheduler> {
   return startOrderScheduler(ctx, HOUR, { keepMs: 30 * DAY, everyMs: HOUR });
@@ -37,12 +57,7 @@ test('a prune run deletes, in chunks, every settled order and report older than 
     const store = host.store;
     const old = NOW - 31 * DAY;
     const n = 2 * PRUNE_CHUNK + 500;
-    const orders = await store.enqueueOrders(
-      Array.from({ length: n }, (_, i) => newOrder({ createdAt: old + i, expiresAt: old + i + 1 })),
-    );
-    await store.updateOrders(
-      orders.map((o) => ({ agentId: o.agentId, seq: o.seq, update: { state: 'expired' } })),
-    );
+    await expiredOrders(store, n, old);
     await store.enqueueOrder(newOrder({ agentId: '002', createdAt: NOW - 29 * DAY })); // within the history
     await store.recordExecutions(
       Array.from({ length: 3 }, (_, i) => execution('001', i + 1, { receivedAt: old + i })),
@@ -92,16 +107,13 @@ test('off the lease a node prunes nothing; a failed run is logged and the next r
   await withManagerHost('riposte-history-', async (host) => {
     const store = host.store;
     const old = NOW - 40 * DAY;
-    for (let i = 0; i < 3; i++) {
-      const o = await store.enqueueOrder(newOrder({ createdAt: old + i }));
-      await store.updateOrder(o.agentId, o.seq, { state: 'expired', expiredAt: old + i + 1 });
-    }
+    await expiredOrders(store, 3, old);
     let leader = false;
     const errors: string[] = [];
     const ctx: ManagerContext = {
       ...host.ctx,
       now: () => NOW,
-      cluster: { handOff: () => undefined, isLeader: () => leader, connectedElsewhere: () => false },
+      cluster: leaseHooks(() => leader),
       log: {
         debug: (m) => {
           host.ctx.log.debug(m);
@@ -141,14 +153,7 @@ test('a run stops between chunks once the node loses the lease', async () => {
   await withManagerHost('riposte-history-', async (host) => {
     const store = host.store;
     const old = NOW - 40 * DAY;
-    const orders = await store.enqueueOrders(
-      Array.from({ length: 2 * PRUNE_CHUNK + 10 }, (_, i) =>
-        newOrder({ createdAt: old + i, expiresAt: old + i }),
-      ),
-    );
-    await store.updateOrders(
-      orders.map((o) => ({ agentId: o.agentId, seq: o.seq, update: { state: 'expired' } })),
-    );
+    await expiredOrders(store, 2 * PRUNE_CHUNK + 10, old);
     let leader = true;
     let calls = 0;
     const prune = store.pruneHistory.bind(store);
@@ -161,7 +166,7 @@ test('a run stops between chunks once the node loses the lease', async () => {
     const ctx: ManagerContext = {
       ...host.ctx,
       now: () => NOW,
-      cluster: { handOff: () => undefined, isLeader: () => leader, connectedElsewhere: () => false },
+      cluster: leaseHooks(() => leader),
     };
     const s = scheduler(ctx);
     try {
@@ -182,11 +187,7 @@ test('riposte manager prunes with the history it is given; --history refuses a d
     mkdirSync(path.join(home, 'var'), { recursive: true, mode: 0o750 });
     const file = path.join(home, 'var', 'manager.db');
     const before = openSqliteManagerStore(file);
-    const twoDaysAgo = Date.now() - 2 * DAY;
-    for (let i = 0; i < 3; i++) {
-      const o = await before.enqueueOrder(newOrder({ createdAt: twoDaysAgo + i }));
-      await before.updateOrder(o.agentId, o.seq, { state: 'expired', expiredAt: twoDaysAgo + i });
-    }
+    await expiredOrders(before, 3, Date.now() - 2 * DAY);
     await before.close();
     const m = await startManagerRuntime({
       configPath: conf,

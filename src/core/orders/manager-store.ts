@@ -227,9 +227,10 @@ export interface ManagerStore extends ManagerConsoleStore {
    * Deletes at most `limit` orders created before `before` and at most `limit` execution reports
    * received before it, oldest first, and says how many. Kept whatever their age: queued orders
    * (expiry settles them first), executed add orders whose key is in the agent's active list (the
-   * response is in force, and its revert marks them reverted), each agent's highest order seq (the next seq and
-   * `lastOrderSeqs` count from it) and each agent's highest execution id (`lastExecutionId`: the
-   * agent's report cursor starts after it, so older reports are not sent again).
+   * response is in force, and its revert marks them reverted), each agent's highest order seq
+   * (the next seq and `lastOrderSeqs` count from it) and each agent's highest execution id
+   * (`lastExecutionId`: the agent's report cursor starts after it, so older reports are not sent
+   * again).
    */
   pruneHistory(before: number, limit: number): Promise<PrunedHistory>;
 
