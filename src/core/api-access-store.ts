@@ -18,11 +18,16 @@ export interface ApiTokenStore {
   touch(id: string, usedAt: number): Answer<void>;
 }
 
-/** Persistence port for the audit trail. Append-only. */
+/** Persistence port for the audit trail: appended to, never changed; only age deletes an entry. */
 export interface AuditLog {
   append(entry: AuditEntry): Answer<void>;
   /** Most recent first. */
   list(limit: number): Answer<AuditEntry[]>;
+  /**
+   * Deletes at most `limit` entries whose time (`at`) is before `before`, oldest first, in one
+   * short transaction; answers how many it deleted (fewer than `limit`: none older is left).
+   */
+  prune(before: number, limit: number): Answer<number>;
 }
 
 /** Both ports on one database, and its lifetime. */

@@ -6,11 +6,14 @@ import type { ManagerMetrics } from '../manager/metrics.js';
 import type { ManagerService } from '../manager/manager-service.js';
 import type { ApiTokenStore } from '../core/api-access-store.js';
 import type { AuditLog } from '../core/api-access-store.js';
+import type { AuditRetention } from './audit-pruner.js';
 
 export interface ManagerApiDeps {
   readonly service: ManagerService;
   readonly tokens: ApiTokenStore;
   readonly audit: AuditLog;
+  /** How long audit entries are kept (audit-pruner.ts). Absent: kept for ever. */
+  readonly auditRetention?: AuditRetention;
   readonly metrics: ManagerMetrics;
   /** The clock (epoch ms); token expiry, audit times and token creation read it. */
   readonly now: () => number;

@@ -8,6 +8,7 @@ import type { DaemonLog } from '../log/daemon-log.js';
 import { type AuditEntry } from '../protocol/api-access.js';
 import { type AuditLog } from '../core/api-access-store.js';
 import { AUDITED_METHODS } from './audit.js';
+import type { AuditPruner } from './audit-pruner.js';
 
 function field(source: unknown, name: string): string | undefined {
   if (typeof source !== 'object' || source === null) {
@@ -43,12 +44,13 @@ export function auditEntry(request: FastifyRequest, status: number, at: number):
 
 /**
  * Installs the hook. The response has already been sent when it runs, so a failing audit write
- * cannot change it: it is logged as an error.
+ * cannot change it: it is logged as an error. After an append, `pruner` deletes the entries past
+ * their retention when a run is due (audit-pruner.ts), without holding the hook.
  */
 export function installAudit(
   app: FastifyInstance,
   audit: AuditLog,
-  opts: { now: () => number; log: DaemonLog },
+  opts: { now: () => number; log: DaemonLog; pruner?: AuditPruner },
 ): void {
   app.addHook('onResponse', async (request, reply) => {
     if (!AUDITED_METHODS.has(request.method)) {
@@ -59,6 +61,8 @@ export function installAudit(
       await audit.append(entry);
     } catch (err: unknown) {
       opts.log.error('audit write failed', { method: entry.method, path: entry.path, error: String(err) });
+      return;
     }
+    opts.pruner?.poke(entry.at);
   });
 }

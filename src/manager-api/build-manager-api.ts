@@ -10,7 +10,8 @@
  * - JSON-schema validation of every body, query and path parameter; unknown fields are a 400;
  * - every error through error-mapper.ts; never a stack trace in a response;
  * - every time in an answer as ISO-8601 (api-serializer.ts; the records keep epoch ms);
- * - every state-changing request audited (audit-hook.ts).
+ * - every state-changing request audited (audit-hook.ts), entries past their retention pruned
+ *   (audit-pruner.ts).
  * Routes themselves only validate, call one service method and shape the answer.
  */
 import fastify, {
@@ -24,6 +25,7 @@ import { ErrorCode } from '../protocol/error-codes.js';
 import type { ManagerApiDeps } from './api-deps.js';
 import { installApiTimes } from './api-serializer.js';
 import { installAudit } from './audit-hook.js';
+import { createAuditPruner } from './audit-pruner.js';
 import { installAuth } from './auth.js';
 import { installJsonBodyParser } from './json-body-parser.js';
 import { installReadLimit } from './read-limit.js';
@@ -141,7 +143,19 @@ export function buildManagerApi(deps: ManagerApiDeps): FastifyInstance {
   installSecurityHeaders(app);
   installReadLimit(app);
   installAuth(app, deps.tokens, deps.now, sessions);
-  installAudit(app, deps.audit, { now: deps.now, log });
+  const pruner =
+    deps.auditRetention === undefined
+      ? undefined
+      : createAuditPruner(deps.audit, deps.auditRetention, {
+          log,
+          onPruned: (count) => {
+            deps.metrics.auditPruned(count);
+          },
+        });
+  installAudit(app, deps.audit, { now: deps.now, log, ...(pruner !== undefined ? { pruner } : {}) });
+  if (pruner !== undefined) {
+    app.addHook('onClose', () => pruner.idle()); // the store closes after: no run left on it
+  }
   app.setErrorHandler(sendError(log));
   app.setNotFoundHandler(async (request, reply) =>
     reply.code(404).send({

@@ -12,6 +12,7 @@ import { ManagerMetrics } from '../manager/metrics.js';
 import { openSqliteApiStore } from '../store/sqlite-api-tokens.js';
 import { openPgApiStore } from '../store/pg-api-store.js';
 import type { ApiAccessStore } from '../core/api-access-store.js';
+import { DEFAULT_AUDIT_HISTORY_MS } from '../core/audit-retention.js';
 import { ensureAdminToken } from './api-tokens.js';
 import { buildManagerApi } from './build-manager-api.js';
 
@@ -40,6 +41,7 @@ export const createManagerApi: CreateManagerApi = async (ctx): Promise<ManagerAp
     service: ctx.service,
     tokens: store.tokens,
     audit: store.audit,
+    auditRetention: { keepMs: ctx.auditHistoryMs ?? DEFAULT_AUDIT_HISTORY_MS },
     metrics,
     now: Date.now,
     home: ctx.home,

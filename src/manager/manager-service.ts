@@ -180,6 +180,8 @@ export interface ManagerApiContext {
   readonly adminTokenFile?: string;
   /** A cluster node's PostgreSQL store (postgres://...): API tokens and audit are kept there. */
   readonly storeUrl?: string;
+  /** How long API audit entries are kept, ms. @default 365 days (core/audit-retention.ts) */
+  readonly auditHistoryMs?: number;
 }
 
 /** Implemented by src/manager-api; called once by the runtime. */

@@ -55,7 +55,7 @@ export class ManagerMetrics {
     });
     this.pruned = new Counter({
       name: 'riposte_history_pruned_total',
-      help: 'Settled orders and execution reports deleted from the manager store past --history, by kind (orders, executions)',
+      help: 'History deleted from the store by age, by kind: orders and executions (past --history), audit (API audit entries past --audit-history)',
       labelNames: ['kind'],
       registers,
     });
@@ -99,6 +99,11 @@ export class ManagerMetrics {
       case 'active-list':
         return; // gauges: read from stats() at scrape time
     }
+  }
+
+  /** `count` audit entries deleted past their retention (manager-api/audit-pruner.ts). */
+  auditPruned(count: number): void {
+    this.pruned.inc({ kind: 'audit' }, count);
   }
 
   /** The Prometheus text exposition. */

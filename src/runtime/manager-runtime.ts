@@ -42,6 +42,8 @@ export interface ManagerRuntimeOptions extends ManagerHostOptions {
   readonly localAgent?: boolean;
   /** The REST layer; without it only /enroll and /link are served. */
   readonly createApi?: CreateManagerApi;
+  /** How long the REST layer keeps its audit entries, ms. @default its own (365 days) */
+  readonly auditHistoryMs?: number;
   /** Failed-enrollment limits per source address. @default DEFAULT_ENROLL_LIMITS */
   readonly enrollLimits?: EnrollLimits;
   /** Link heartbeat period / dead-peer limit, ms. @default 10000 / 30000 */
@@ -90,7 +92,12 @@ function createApi(
 ): Promise<ManagerApiHandle | undefined> {
   const storeUrl = opts.cluster?.storeUrl;
   return opts.createApi
-    ? opts.createApi({ service, home, ...(storeUrl !== undefined ? { storeUrl } : {}) })
+    ? opts.createApi({
+        service,
+        home,
+        ...(storeUrl !== undefined ? { storeUrl } : {}),
+        ...(opts.auditHistoryMs !== undefined ? { auditHistoryMs: opts.auditHistoryMs } : {}),
+      })
     : Promise.resolve(undefined);
 }
 

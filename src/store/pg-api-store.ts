@@ -10,7 +10,7 @@ import type { ApiAccessStore, ApiTokenStore, AuditLog } from '../core/api-access
 import { publicRecord } from '../protocol/api-access.js';
 import type { PgManagerOptions } from './pg-manager-base.js';
 import { openMigratedPool } from './pg-manager-store.js';
-import { rowToAudit, rowToToken, type AuditRow, type TokenRow } from './sqlite-api-tokens.js';
+import { pruneAuditSql, rowToAudit, rowToToken, type AuditRow, type TokenRow } from './sqlite-api-tokens.js';
 
 function tokenStore(pool: pg.Pool): ApiTokenStore {
   return {
@@ -61,6 +61,13 @@ function auditLog(pool: pg.Pool): AuditLog {
       const r = await pool.query<AuditRow>('SELECT * FROM audit_log ORDER BY seq DESC LIMIT $1', [limit]);
       return r.rows.map(rowToAudit);
     },
+    prune: async (before, limit) =>
+      (
+        await pool.query(
+          pruneAuditSql((n) => `$${n}`),
+          [before, limit],
+        )
+      ).rowCount ?? 0,
   };
 }
 

@@ -219,6 +219,15 @@ ALTER TABLE order_seqs SET WITHOUT CLUSTER;
 ALTER TABLE agents SET WITHOUT CLUSTER;
 `,
   },
+  {
+    // The audit trail is pruned by age (core/audit-retention.ts): its oldest entries are found by
+    // time, not by scanning the table from its first row (SQLite's api.db: sqlite-api-tokens.ts).
+    version: 7,
+    name: 'audit-by-time',
+    sql: `
+CREATE INDEX audit_log_by_at ON audit_log (at);
+`,
+  },
 ];
 
 /** Advisory lock key of the manager store's migrations ("rpmigrat" in ASCII as a number). */

@@ -37,7 +37,16 @@ CREATE TABLE IF NOT EXISTS audit_log (
   agents TEXT,
   remote TEXT
 );
+CREATE INDEX IF NOT EXISTS audit_log_by_at ON audit_log (at);
 `;
+
+/**
+ * AuditLog.prune, one text for both adapters (as store/history-prune-sql.ts): `p(1)` the cutoff,
+ * `p(2)` the most entries deleted; the oldest found by time (audit_log_by_at), deleted by key.
+ */
+export function pruneAuditSql(p: (n: 1 | 2) => string): string {
+  return `DELETE FROM audit_log WHERE seq IN (SELECT seq FROM audit_log WHERE at < ${p(1)} ORDER BY at LIMIT ${p(2)})`;
+}
 
 /** ApiTokenStore (core/api-access-store.ts), answering synchronously. */
 export interface SyncApiTokenStore {
@@ -52,6 +61,7 @@ export interface SyncApiTokenStore {
 export interface SyncAuditLog {
   append(entry: AuditEntry): void;
   list(limit: number): AuditEntry[];
+  prune(before: number, limit: number): number;
 }
 
 /** The two ports backed by one database, and its lifetime (an ApiAccessStore). */
@@ -169,6 +179,7 @@ function auditLog(db: Database.Database): SyncAuditLog {
      VALUES (@at, @tokenId, @tokenName, @role, @method, @path, @status, @agents, @remote)`,
   );
   const list = db.prepare<[number], AuditRow>('SELECT * FROM audit_log ORDER BY seq DESC LIMIT ?');
+  const prune = db.prepare<[number, number]>(pruneAuditSql(() => '?'));
   return {
     append: (e) => {
       append.run({
@@ -181,6 +192,7 @@ function auditLog(db: Database.Database): SyncAuditLog {
       });
     },
     list: (limit) => list.all(limit).map(rowToAudit),
+    prune: (before, limit) => prune.run(before, limit).changes,
   };
 }
 

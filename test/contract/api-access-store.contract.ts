@@ -114,5 +114,27 @@ export function apiAccessStoreContract(name: string, make: MakeApiStores): void 
         assert.equal((await a.audit.list(2)).length, 2, 'limit');
       });
     });
+
+    void test('prune deletes entries before the cutoff, oldest first, at most `limit` a call', async () => {
+      await withStores(make, async (a, b) => {
+        // Appended out of time order (two nodes' clocks): the time decides, not the append order.
+        for (const at of [40, 10, 30, 20, 50, 60]) {
+          await (at % 20 === 0 ? a : b).audit.append(entry(at, String(at)));
+        }
+        assert.equal(await a.audit.prune(45, 2), 2, 'a full chunk');
+        assert.deepEqual(
+          (await b.audit.list(10)).map((e) => e.at),
+          [60, 50, 30, 40],
+          'the two oldest went (10, 20); the others are listed in append order, newest first',
+        );
+        assert.equal(await b.audit.prune(45, 2), 2, '30 and 40');
+        assert.equal(await a.audit.prune(45, 2), 0, 'nothing older is left');
+        assert.deepEqual(
+          (await a.audit.list(10)).map((e) => e.at),
+          [60, 50],
+          'entries at or after the cutoff are kept',
+        );
+      });
+    });
   });
 }

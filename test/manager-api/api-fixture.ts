@@ -4,6 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { buildManagerApi } from '../../src/manager-api/build-manager-api.js';
+import type { AuditRetention } from '../../src/manager-api/audit-pruner.js';
 import { type Role } from '../../src/protocol/api-access.js';
 import { mintApiToken } from '../../src/manager-api/api-tokens.js';
 import { ManagerMetrics } from '../../src/manager/metrics.js';
@@ -23,7 +24,8 @@ export interface ApiFixture {
   close(): Promise<void>;
 }
 
-export async function apiFixture(): Promise<ApiFixture> {
+/** `auditRetention`: the API prunes its audit trail (audit-pruner.ts); absent, it keeps it. */
+export async function apiFixture(opts: { auditRetention?: AuditRetention } = {}): Promise<ApiFixture> {
   const service = new FakeManagerService();
   const store = openSqliteApiStore(':memory:');
   const metrics = new ManagerMetrics();
@@ -38,6 +40,7 @@ export async function apiFixture(): Promise<ApiFixture> {
     audit: store.audit,
     metrics,
     now: () => clock.now,
+    ...(opts.auditRetention !== undefined ? { auditRetention: opts.auditRetention } : {}),
   });
   await app.ready();
   return {

@@ -17,6 +17,8 @@ import {
   type ManagerApiRuntimeHandle,
 } from '../../src/manager-api/create-manager-api.js';
 import { FakeManagerService } from './fake-manager-service.js';
+import type { AuditEntry } from '../../src/protocol/api-access.js';
+import { openSqliteApiStore } from '../../src/store/sqlite-api-tokens.js';
 
 async function serve(handle: ManagerApiRuntimeHandle): Promise<{ server: http.Server; base: string }> {
   const server = http.createServer((req, res) => {
@@ -70,5 +72,48 @@ void describe('createManagerApi', () => {
     } finally {
       await again.close();
     }
+  });
+
+  void test('audit entries older than the retention are deleted after an audited request: 365 days by default', async () => {
+    const DAY = 24 * 60 * 60 * 1000;
+    const old = (daysAgo: number): AuditEntry => ({
+      at: Date.now() - daysAgo * DAY,
+      tokenId: undefined,
+      tokenName: undefined,
+      role: undefined,
+      method: 'POST',
+      path: `/alerts/${daysAgo}`,
+      status: 202,
+      agents: undefined,
+      remote: undefined,
+    });
+    const seed = openSqliteApiStore(apiDbPath(home));
+    for (const days of [400, 2]) {
+      seed.audit.append(old(days));
+    }
+    seed.close();
+    /** One audited request (a refused one counts too) through a handle made with `extra`; the paths left. */
+    const afterOneRequest = async (extra: { auditHistoryMs?: number }): Promise<string[]> => {
+      const handle = (await createManagerApi({
+        service: new FakeManagerService(),
+        home,
+        ...extra,
+      })) as ManagerApiRuntimeHandle;
+      const { server, base } = await serve(handle);
+      try {
+        assert.equal((await fetch(`${base}/tokens`, { method: 'POST' })).status, 401);
+      } finally {
+        await new Promise((resolve) => server.close(resolve));
+        await handle.close(); // waits for the prune run the request started
+      }
+      const check = openSqliteApiStore(apiDbPath(home));
+      try {
+        return check.audit.list(10).map((e) => e.path);
+      } finally {
+        check.close();
+      }
+    };
+    assert.deepEqual(await afterOneRequest({}), ['/tokens', '/alerts/2'], 'the 400-day-old entry went');
+    assert.deepEqual(await afterOneRequest({ auditHistoryMs: DAY }), ['/tokens', '/tokens'], 'a day kept');
   });
 });

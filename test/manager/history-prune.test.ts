@@ -178,7 +178,7 @@ test('a run stops between chunks once the node loses the lease', async () => {
   });
 });
 
-test('riposte manager prunes with the history it is given; --history refuses a duration that is not positive', async () => {
+test('riposte manager prunes with the history it is given; --history and --audit-history refuse a duration that is not positive', async () => {
   const root = makeDir('history');
   try {
     const conf = path.join(root, 'ossec.conf');
@@ -216,6 +216,16 @@ test('riposte manager prunes with the history it is given; --history refuses a d
     });
     assert.equal(r.status, 1, r.stderr);
     assert.match(r.stderr, /--history: "0" is not a positive duration/);
+    const audit = spawnSync(
+      process.execPath,
+      [MAIN, 'manager', '-c', conf, '--home', home, '--audit-history', '-1d'],
+      {
+        encoding: 'utf8',
+        timeout: 30_000,
+      },
+    );
+    assert.equal(audit.status, 1, audit.stderr);
+    assert.match(audit.stderr, /--audit-history: "-1d" is not a positive duration/);
   } finally {
     removeDir(root);
   }

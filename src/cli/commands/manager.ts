@@ -25,6 +25,7 @@ interface ManagerFlags {
   readonly alertsFrom: string;
   readonly orderTtl: string;
   readonly history: string;
+  readonly auditHistory: string;
   readonly logLevel: string;
   readonly localAgent: boolean;
   readonly heartbeat: string;
@@ -105,6 +106,7 @@ async function run(flags: ManagerFlags, cmd: Command): Promise<void> {
     listen: parseHostPort(flags.listen, 1515),
     ttlMs: seconds('order-ttl', flags.orderTtl) * 1000,
     historyMs: seconds('history', flags.history) * 1000,
+    auditHistoryMs: seconds('audit-history', flags.auditHistory) * 1000,
     logLevel: logLevel(flags.logLevel),
     localAgent: flags.localAgent,
     heartbeatMs,
@@ -161,6 +163,11 @@ export function register(program: Command): void {
       '--history <duration>',
       'how long settled orders and execution reports are kept in the store (older ones are deleted every 10 min)',
       '30d',
+    )
+    .option(
+      '--audit-history <duration>',
+      'how long API audit entries are kept in the store (older ones are deleted, at most every 10 min)',
+      '365d',
     )
     .option('--heartbeat <duration>', 'link ping period (an agent silent for 3 periods is dropped)', '10s')
     .option(

@@ -1,0 +1,79 @@
+/**
+ * Deletes the audit trail's entries older than `keepMs` (core/audit-retention.ts), a run at most
+ * every `everyMs`, started by the audit hook after an append: no timer of its own (the manager's
+ * one timer is manager/order-scheduler.ts, and a trail nothing appends to does not grow). A run
+ * calls AuditLog.prune in chunks of PRUNE_CHUNK (each its own short transaction, a turn of the
+ * event loop between them, as the order history's runs) until a chunk is not full. On a cluster
+ * every node prunes the one shared trail: deleting an entry twice is harmless, and a run that
+ * finds nothing old is one index read.
+ */
+import type { AuditLog } from '../core/api-access-store.js';
+import { auditPruneDue } from '../core/audit-retention.js';
+import { DEFAULT_PRUNE_EVERY_MS, PRUNE_CHUNK, historyCutoff } from '../core/orders/history-retention.js';
+import type { DaemonLog } from '../log/daemon-log.js';
+
+export interface AuditRetention {
+  /** How long entries are kept, ms. */
+  readonly keepMs: number;
+  /** Least time between the starts of two runs, ms. @default 10 min */
+  readonly everyMs?: number;
+}
+
+export interface AuditPruner {
+  /** Starts a run when one is due at `now` and none is running. Never throws (failures are logged). */
+  poke(now: number): void;
+  /** Resolves once no run is in progress. */
+  idle(): Promise<void>;
+}
+
+/** Deletes, chunk by chunk, every entry before `before`; resolves to how many. */
+async function pruneRun(audit: AuditLog, before: number): Promise<number> {
+  let deleted = 0;
+  for (;;) {
+    const n = await audit.prune(before, PRUNE_CHUNK);
+    deleted += n;
+    if (n < PRUNE_CHUNK) {
+      return deleted;
+    }
+    // SQLite answers at once: without this turn a long run would hold every request until its end.
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+export function createAuditPruner(
+  audit: AuditLog,
+  retention: AuditRetention,
+  opts: { log: DaemonLog; onPruned?: (count: number) => void },
+): AuditPruner {
+  const everyMs = retention.everyMs ?? DEFAULT_PRUNE_EVERY_MS;
+  let lastRunAt: number | undefined;
+  let running: Promise<void> | undefined;
+  const run = async (now: number): Promise<void> => {
+    const before = historyCutoff(now, retention.keepMs);
+    try {
+      const deleted = await pruneRun(audit, before);
+      if (deleted > 0) {
+        opts.log.info('audit trail pruned', { deleted, before: new Date(before).toISOString() });
+        opts.onPruned?.(deleted);
+      }
+    } catch (err: unknown) {
+      opts.log.error('audit trail pruning failed', {
+        error: err instanceof Error ? err.message : String(err),
+      });
+    }
+  };
+  return {
+    poke(now) {
+      if (running !== undefined || !auditPruneDue(now, lastRunAt, everyMs)) {
+        return;
+      }
+      lastRunAt = now;
+      running = run(now).finally(() => {
+        running = undefined;
+      });
+    },
+    idle: async () => {
+      await running;
+    },
+  };
+}
