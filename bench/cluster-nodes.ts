@@ -41,6 +41,7 @@ import {
 } from './cluster-fleet.js';
 import { resetStatementStats, statementStats } from './bench-postgres.js';
 import { describeCpu, postmasterOf, sampleCpu, type CpuGroups } from './cluster-cpu.js';
+import { linkFloor } from './link-floor.js';
 
 const NODES = 3;
 const WORKERS = 4;
@@ -361,9 +362,38 @@ function phasesToRun(): Set<string> {
   return new Set(list.length > 0 ? list : ['fan-out', 'ingest', 'failover']);
 }
 
+/**
+ * The ingest rows' baseline, measured before the fleet starts (link-floor.ts: this machine's bare
+ * link traffic for the same agents and orders): its best of three rounds, and the note the rows
+ * carry.
+ */
+async function floorBaseline(agents: number, total: number): Promise<{ rate: number; note: string }> {
+  const floor = await linkFloor({ agents, total, rounds: 3 });
+  const note =
+    `baseline: this machine's bare link traffic in this run (bench/link-floor.ts: ${agents} mutual-TLS ` +
+    `WebSockets, one ${total}-order round per row, a frame to the agent and an ack back per order, no Riposte ` +
+    `code), the best of ${floor.rates.map((r) => Math.round(r)).join(' / ')} orders/s; in it ${floor.note}`;
+  log(note);
+  return { rate: floor.best, note };
+}
+
+/** `rows` with `base` as their baseline (the ingest rows: alerts/s against the floor's orders/s). */
+function withBaseline(
+  rows: readonly BenchReport[],
+  base: { rate: number; note: string } | undefined,
+): BenchReport[] {
+  return rows.map((r) =>
+    base === undefined || r.unit !== 'alerts/s'
+      ? r
+      : { ...r, baseline: base.rate, ratio: r.value / base.rate, note: `${r.note ?? ''}; ${base.note}` },
+  );
+}
+
 async function measure(bus: 'postgres' | 'nats'): Promise<BenchReport[]> {
   const agents = envInt('RIPOSTE_BENCH_N', 5_000);
   const total = envInt('RIPOSTE_BENCH_ALERTS', 30_000);
+  const only = phasesToRun();
+  const base = only.has('ingest') ? await floorBaseline(agents, total) : undefined;
   const fleet = await startFleet({ nodes: NODES, agents, workers: WORKERS, bus, log });
   const label = bus === 'postgres' ? 'PostgreSQL NOTIFY' : 'NATS JetStream';
   const rows: BenchReport[] = [];
@@ -390,17 +420,16 @@ async function measure(bus: 'postgres' | 'nats'): Promise<BenchReport[]> {
   };
   try {
     const ids = agentIds(fleet);
-    const only = phasesToRun();
     if (only.has('fan-out')) {
       await phase('fan-out', () => fanout(fleet, agents));
     }
     if (only.has('ingest')) {
-      await phase('ingest', () => ingest(fleet, ids, total));
+      await phase('ingest', async () => withBaseline(await ingest(fleet, ids, total), base));
       // RIPOSTE_BENCH_INGEST_ROUNDS=N (default 1): the ingest phase N times on the same fleet, each
       // round reported, to tell the first (cold: its code paths compiled meanwhile) from the next.
       for (let r = 1; r < envInt('RIPOSTE_BENCH_INGEST_ROUNDS', 1); r++) {
         await phase(`ingest round ${r + 1}`, async () =>
-          (await ingest(fleet, ids, total, { round: r })).map((row) => ({
+          withBaseline(await ingest(fleet, ids, total, { round: r }), base).map((row) => ({
             ...row,
             name: `${row.name}, round ${r + 1}`,
           })),
