@@ -8,8 +8,8 @@
  * - server: an HTTPS server asking for client certificates (mutual TLS, as the link), with ws's
  *   WebSocketServer on it; prints "port N". On stdin "send N": sends N frames of `frameBytes`
  *   bytes round-robin over its connections in chunks of 500 in one event-loop turn (a POST's
- *   orders), a chunk once at most 500 are not acked (two POSTs in flight), then prints "done" once
- *   all are acked.
+ *   orders), as fast as acks leave room for at most one frame not acked per connection, then
+ *   prints "done" once all are acked.
  * - clients: `count` WebSockets over `ports` (round-robin), each its own TLS connection with the
  *   client certificate and a zero masking key (the real agent's); the frames one connection gets
  *   in one turn are acked at the turn's end by one frame (the real agent's settle step). Prints
@@ -37,7 +37,6 @@ interface ClientArgs {
 }
 
 const CHUNK = 500;
-const MAX_UNACKED = 1_000;
 
 function onLines(handle: (line: string) => void): void {
   const rl = readline.createInterface({ input: process.stdin });
@@ -82,8 +81,10 @@ function server(a: Tls & { frameBytes: number }): void {
     }
     pumping = true;
     const step = (): void => {
-      // A whole chunk or none (a POST's orders go out together), while two chunks' room is left.
-      const n = sent - acked + CHUNK <= MAX_UNACKED ? Math.min(CHUNK, target - sent) : 0;
+      // A whole chunk or none (a POST's orders go out together), while every agent would still
+      // have at most one frame not acked (round-robin: a connection's next frame comes
+      // conns.length frames later), as in the ingest, where an agent gets one order in 5,000.
+      const n = sent - acked + CHUNK <= Math.max(CHUNK, conns.length) ? Math.min(CHUNK, target - sent) : 0;
       if (n <= 0) {
         pumping = false;
         return;

@@ -3,8 +3,9 @@
  * machine does with the link's traffic ALONE. Three server processes (the nodes' places) and four
  * client processes (the simulated agents' places) hold `agents` mutual-TLS WebSockets (ws, as the
  * link); per order one frame of the ingest's order-frame size goes to an agent and one ack comes
- * back. A server sends 500 orders in one turn (a POST's), the next 500 once at most 500 are not
- * acked (two POSTs in flight per node); a client acks what one turn brought with one frame (the
+ * back. A server sends 500 orders in one turn (a POST's), and the next 500 as soon as every agent
+ * would still have at most one order not acked (in the ingest an agent gets one order in 5,000;
+ * a node's sends never wait for acks); a client acks what one turn brought with one frame (the
  * real agent's settle step). No Riposte code runs (link-floor-peer.ts): no store, no matching, no
  * bus. A cluster ingest rate divided by this rate says how much of the machine's bare link
  * capacity the cluster reaches: a figure less tied to the machine's speed than alerts/s.
