@@ -2,15 +2,15 @@
  * Deletes the audit trail's entries older than `keepMs` (core/audit-retention.ts), a run at most
  * every `everyMs`, started by the audit hook after an append: no timer of its own (the manager's
  * one timer is manager/order-scheduler.ts, and a trail nothing appends to does not grow). A run
- * calls AuditLog.prune in chunks of PRUNE_CHUNK (each its own short transaction, a turn of the
- * event loop between them, as the order history's runs) until a chunk is not full. On a cluster
- * every node prunes the one shared trail: deleting an entry twice is harmless, and a run that
- * finds nothing old is one index read.
+ * calls AuditLog.prune in chunks of PRUNE_CHUNK (manager/prune-chunks.ts, as the order history's
+ * runs) until a chunk is not full. On a cluster every node prunes the one shared trail: deleting
+ * an entry twice is harmless, and a run that finds nothing old is one index read.
  */
 import type { AuditLog } from '../core/api-access-store.js';
 import { auditPruneDue } from '../core/audit-retention.js';
 import { DEFAULT_PRUNE_EVERY_MS, PRUNE_CHUNK, historyCutoff } from '../core/orders/history-retention.js';
 import type { DaemonLog } from '../log/daemon-log.js';
+import { pruneInChunks } from '../manager/prune-chunks.js';
 
 export interface AuditRetention {
   /** How long entries are kept, ms. */
@@ -26,18 +26,13 @@ export interface AuditPruner {
   idle(): Promise<void>;
 }
 
-/** Deletes, chunk by chunk, every entry before `before`; resolves to how many. */
+/** Deletes, chunk by chunk (manager/prune-chunks.ts), every entry before `before`; resolves to how many. */
 async function pruneRun(audit: AuditLog, before: number): Promise<number> {
-  let deleted = 0;
-  for (;;) {
-    const n = await audit.prune(before, PRUNE_CHUNK);
-    deleted += n;
-    if (n < PRUNE_CHUNK) {
-      return deleted;
-    }
-    // SQLite answers at once: without this turn a long run would hold every request until its end.
-    await new Promise((resolve) => setImmediate(resolve));
-  }
+  const chunks = await pruneInChunks(
+    async () => audit.prune(before, PRUNE_CHUNK),
+    (n) => n >= PRUNE_CHUNK,
+  );
+  return chunks.reduce((sum, n) => sum + n, 0);
 }
 
 export function createAuditPruner(

@@ -14,6 +14,7 @@ import {
 } from '../core/orders/history-retention.js';
 import type { ManagerContext } from './manager-context.js';
 import { expireDue } from './order-delivery.js';
+import { pruneInChunks } from './prune-chunks.js';
 
 export interface HistoryOptions {
   /** How long settled orders and execution reports are kept, ms. @default 30 days */
@@ -56,24 +57,14 @@ function offLease(ctx: ManagerContext): boolean {
 }
 
 /**
- * One prune run: store calls (each its own short transaction, other work runs between them) until
- * one deletes less than a full chunk of each kind, or `goOn` turns false (stopped, lease not held:
- * then no call at all).
+ * One prune run: store calls in chunks (prune-chunks.ts) until one deletes less than a full chunk
+ * of each kind, or `goOn` turns false (stopped, lease not held: then no call at all).
  */
 async function pruneRun(ctx: ManagerContext, keepMs: number, goOn: () => boolean): Promise<PrunedHistory> {
   const before = historyCutoff(ctx.now(), keepMs);
-  let orders = 0;
-  let executions = 0;
-  let more = true;
-  while (more && goOn()) {
-    const r = await ctx.store.pruneHistory(before, PRUNE_CHUNK);
-    orders += r.orders;
-    executions += r.executions;
-    more = morePrunable(r);
-    // A turn of the event loop between chunks: SQLite's calls settle at once, and without it a
-    // long run would keep the link and the API waiting until its end.
-    await new Promise((resolve) => setImmediate(resolve));
-  }
+  const chunks = await pruneInChunks(() => ctx.store.pruneHistory(before, PRUNE_CHUNK), morePrunable, goOn);
+  const orders = chunks.reduce((sum, c) => sum + c.orders, 0);
+  const executions = chunks.reduce((sum, c) => sum + c.executions, 0);
   if (orders + executions > 0) {
     ctx.log.info(
       `History: deleted ${orders} settled order(s) and ${executions} execution report(s) older than ${new Date(before).toISOString()}.`,

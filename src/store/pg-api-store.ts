@@ -10,7 +10,8 @@ import type { ApiAccessStore, ApiTokenStore, AuditLog } from '../core/api-access
 import { publicRecord } from '../protocol/api-access.js';
 import type { PgManagerOptions } from './pg-manager-base.js';
 import { openMigratedPool } from './pg-manager-store.js';
-import { pruneAuditSql, rowToAudit, rowToToken, type AuditRow, type TokenRow } from './sqlite-api-tokens.js';
+import { pruneAuditSql } from './history-prune-sql.js';
+import { rowToAudit, rowToToken, type AuditRow, type TokenRow } from './sqlite-api-tokens.js';
 
 function tokenStore(pool: pg.Pool): ApiTokenStore {
   return {

@@ -12,6 +12,7 @@ import type { ApiTokenRecord, StoredApiToken } from '../protocol/api-access.js';
 import { isRole, publicRecord } from '../protocol/api-access.js';
 import type { AuditEntry } from '../protocol/api-access.js';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
+import { pruneAuditSql } from './history-prune-sql.js';
 
 const SCHEMA_VERSION = 1;
 
@@ -39,14 +40,6 @@ CREATE TABLE IF NOT EXISTS audit_log (
 );
 CREATE INDEX IF NOT EXISTS audit_log_by_at ON audit_log (at);
 `;
-
-/**
- * AuditLog.prune, one text for both adapters (as store/history-prune-sql.ts): `p(1)` the cutoff,
- * `p(2)` the most entries deleted; the oldest found by time (audit_log_by_at), deleted by key.
- */
-export function pruneAuditSql(p: (n: 1 | 2) => string): string {
-  return `DELETE FROM audit_log WHERE seq IN (SELECT seq FROM audit_log WHERE at < ${p(1)} ORDER BY at LIMIT ${p(2)})`;
-}
 
 /** ApiTokenStore (core/api-access-store.ts), answering synchronously. */
 export interface SyncApiTokenStore {
