@@ -10,13 +10,14 @@
  * bus. A cluster ingest rate divided by this rate says how much of the machine's bare link
  * capacity the cluster reaches: a figure less tied to the machine's speed than alerts/s.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { createCa, issueCert } from '../src/pki/pki.js';
 import { sampleCpu, type CpuGroups } from './cluster-cpu.js';
+import { untilAlive, type Child } from './cluster-fleet.js';
 
 const PEER = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 'link-floor-peer.js');
 const SERVERS = 3;
@@ -36,38 +37,31 @@ export interface LinkFloor {
   readonly note: string;
 }
 
-interface Peer {
-  readonly proc: ChildProcess;
-  out: string;
-}
-
-function launch(arg: object): Peer {
+function launch(arg: object): Child {
   const proc = spawn(process.execPath, [PEER, JSON.stringify(arg)], { stdio: ['pipe', 'pipe', 'pipe'] });
-  const p: Peer = { proc, out: '' };
+  const p: Child = { proc, out: '' };
   proc.stdout?.on('data', (d: Buffer) => (p.out += d.toString()));
   proc.stderr?.on('data', (d: Buffer) => (p.out += d.toString()));
   return p;
 }
 
-/** Waits until `peer` printed a line matching `re` after its first `from` characters. */
-async function line(peer: Peer, re: RegExp, timeoutMs: number, from = 0): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const got = peer.out
-      .slice(from)
-      .split('\n')
-      .find((l) => re.test(l));
-    if (got !== undefined) {
-      return got;
-    }
-    if (peer.proc.exitCode !== null || peer.proc.signalCode !== null) {
-      throw new Error(`link floor: a peer exited: ${peer.out.slice(-400)}`);
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`link floor: timed out waiting for ${String(re)}: ${peer.out.slice(-400)}`);
-    }
-    await new Promise((r) => setTimeout(r, 5));
-  }
+/** The first line `peer` printed after its first `from` characters that matches `re`. */
+function lineOf(peer: Child, re: RegExp, from: number): string | undefined {
+  return peer.out
+    .slice(from)
+    .split('\n')
+    .find((l) => re.test(l));
+}
+
+/** Waits (cluster-fleet's untilAlive: failing if the peer exits) for a line of `peer` matching `re`. */
+async function line(peer: Child, re: RegExp, timeoutMs: number, from = 0): Promise<string> {
+  await untilAlive(
+    `link floor: ${String(re)}`,
+    timeoutMs,
+    [peer],
+    () => lineOf(peer, re, from) !== undefined,
+  );
+  return lineOf(peer, re, from) ?? '';
 }
 
 /** Runs `rounds` rounds of `total` orders over `agents` connections; every process is gone after. */
@@ -80,7 +74,7 @@ export async function linkFloor(opts: { agents: number; total: number; rounds: n
     now,
   );
   const client = await issueCert(ca, { cn: 'floor', usage: 'client' }, now);
-  const peers: Peer[] = [];
+  const peers: Child[] = [];
   try {
     const servers = Array.from({ length: SERVERS }, () =>
       launch({ role: 'server', ...server, ca: ca.cert, frameBytes: FRAME_BYTES }),
