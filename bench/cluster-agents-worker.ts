@@ -33,6 +33,12 @@ import { backoffDelay } from '../src/link/backoff.js';
 import { ticketKeepingConnect } from '../src/link/agent-connector.js';
 
 const RESUME = process.env['RIPOSTE_BENCH_TLS_RESUME'] !== '0';
+/**
+ * RIPOSTE_BENCH_AGENT_ACKS=0: orders are taken and counted but never acked (a decomposition of the
+ * ingest phase: what delivery costs without the acks, bench/cluster-nodes.ts). Not the protocol:
+ * the nodes keep the orders queued and would re-send them after a reconnect.
+ */
+const AGENT_ACKS = process.env['RIPOSTE_BENCH_AGENT_ACKS'] !== '0';
 
 /** ws's masking key generator, all zero, as the real agent's (src/link/agent-connector.ts). */
 function zeroMask(mask: Buffer): void {
@@ -175,7 +181,7 @@ function ackTurn(): void {
 
 /** An order frame arrived at `a`: ack it at the end of the turn; count it once. */
 function takeOrder(a: Agent, f: OrderFrame): void {
-  if (a.acks.push(f.seq) === 1 && acking.push(a) === 1) {
+  if (AGENT_ACKS && a.acks.push(f.seq) === 1 && acking.push(a) === 1) {
     setImmediate(ackTurn);
   }
   if (f.seq > a.lastSeq) {
