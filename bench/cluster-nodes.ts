@@ -307,23 +307,19 @@ function ingestRows({
   readonly delivered: boolean;
   readonly note: string;
 }): BenchReport[] {
-  const durable: BenchReport =
-    delivered && !AGENT_ACKS
-      ? {
-          name: 'ingest across the cluster (POST /alerts -> orders durable), agents not acking: a part (ingest and delivery, no acks)',
-          value: total / secs,
-          unit: 'alerts/s',
-          note,
-        }
-      : {
-          name: delivered
-            ? 'ingest across the cluster (POST /alerts -> orders durable)'
-            : 'ingest across the cluster (POST /alerts -> orders durable), agents offline: ingest path only',
-          value: total / secs,
-          unit: 'alerts/s',
-          target: 10_000,
-          note,
-        };
+  // Agents not acking: a decomposition (see the module comment), so no target.
+  const part = delivered && !AGENT_ACKS;
+  const durable: BenchReport = {
+    name: !delivered
+      ? 'ingest across the cluster (POST /alerts -> orders durable), agents offline: ingest path only'
+      : part
+        ? 'ingest across the cluster (POST /alerts -> orders durable), agents not acking: a part (ingest and delivery, no acks)'
+        : 'ingest across the cluster (POST /alerts -> orders durable)',
+    value: total / secs,
+    unit: 'alerts/s',
+    ...(part ? {} : { target: 10_000 }),
+    note,
+  };
   // The issue's measure is the row above (orders durable when the POST is answered). This one
   // also waits for delivery: every order sent to its agent, acked, and the ack applied.
   const endToEnd: BenchReport = {
@@ -332,7 +328,7 @@ function ingestRows({
     unit: 'alerts/s',
     note: `the same POSTs as the row above; ${applied.toFixed(2)} s until no order is left queued`,
   };
-  return delivered && AGENT_ACKS ? [durable, endToEnd] : [durable];
+  return delivered && !part ? [durable, endToEnd] : [durable];
 }
 
 async function failover(f: Fleet): Promise<BenchReport[]> {
