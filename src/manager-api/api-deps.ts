@@ -14,6 +14,11 @@ export interface ManagerApiDeps {
   readonly audit: AuditLog;
   /** How long audit entries are kept (audit-pruner.ts). Absent: kept for ever. */
   readonly auditRetention?: AuditRetention;
+  /**
+   * On a cluster node: whether it holds the timers' lease now; only then does it prune the shared
+   * audit trail (audit-pruner.ts). Absent: a single manager, always.
+   */
+  readonly isLeader?: () => boolean;
   readonly metrics: ManagerMetrics;
   /** The clock (epoch ms); token expiry, audit times and token creation read it. */
   readonly now: () => number;

@@ -3,8 +3,10 @@
  * every `everyMs`, started by the audit hook after an append: no timer of its own (the manager's
  * one timer is manager/order-scheduler.ts, and a trail nothing appends to does not grow). A run
  * calls AuditLog.prune in chunks of PRUNE_CHUNK (manager/prune-chunks.ts, as the order history's
- * runs) until a chunk is not full. On a cluster every node prunes the one shared trail: deleting
- * an entry twice is harmless, and a run that finds nothing old is one index read.
+ * runs) until a chunk is not full. On a cluster the trail is shared and only the node holding the
+ * timers' lease (`isLeader`, runtime/cluster-node.ts) prunes it, as it alone runs the order
+ * history's runs: a node off the lease starts no run, and a run stops between chunks when its node
+ * loses the lease.
  */
 import type { AuditLog } from '../core/api-access-store.js';
 import { auditPruneDue } from '../core/audit-retention.js';
@@ -26,11 +28,25 @@ export interface AuditPruner {
   idle(): Promise<void>;
 }
 
-/** Deletes, chunk by chunk (manager/prune-chunks.ts), every entry before `before`; resolves to how many. */
-async function pruneRun(audit: AuditLog, before: number): Promise<number> {
+export interface AuditPrunerOptions {
+  readonly log: DaemonLog;
+  readonly onPruned?: (count: number) => void;
+  /**
+   * On a cluster node: whether it holds the timers' lease now. Off the lease no run starts, and a
+   * run in progress stops before its next chunk. Absent: a single manager, always.
+   */
+  readonly isLeader?: () => boolean;
+}
+
+/**
+ * Deletes, chunk by chunk (manager/prune-chunks.ts), every entry before `before`, or fewer when
+ * `goOn` turns false between chunks; resolves to how many.
+ */
+async function pruneRun(audit: AuditLog, before: number, goOn: () => boolean): Promise<number> {
   const chunks = await pruneInChunks(
     async () => audit.prune(before, PRUNE_CHUNK),
     (n) => n >= PRUNE_CHUNK,
+    goOn,
   );
   return chunks.reduce((sum, n) => sum + n, 0);
 }
@@ -38,15 +54,16 @@ async function pruneRun(audit: AuditLog, before: number): Promise<number> {
 export function createAuditPruner(
   audit: AuditLog,
   retention: AuditRetention,
-  opts: { log: DaemonLog; onPruned?: (count: number) => void },
+  opts: AuditPrunerOptions,
 ): AuditPruner {
   const everyMs = retention.everyMs ?? DEFAULT_PRUNE_EVERY_MS;
+  const onLease = (): boolean => opts.isLeader?.() !== false;
   let lastRunAt: number | undefined;
   let running: Promise<void> | undefined;
   const run = async (now: number): Promise<void> => {
     const before = historyCutoff(now, retention.keepMs);
     try {
-      const deleted = await pruneRun(audit, before);
+      const deleted = await pruneRun(audit, before, onLease);
       if (deleted > 0) {
         opts.log.info('audit trail pruned', { deleted, before: new Date(before).toISOString() });
         opts.onPruned?.(deleted);
@@ -59,7 +76,7 @@ export function createAuditPruner(
   };
   return {
     poke(now) {
-      if (running !== undefined || !auditPruneDue(now, lastRunAt, everyMs)) {
+      if (running !== undefined || !onLease() || !auditPruneDue(now, lastRunAt, everyMs)) {
         return;
       }
       lastRunAt = now;

@@ -151,6 +151,7 @@ export function buildManagerApi(deps: ManagerApiDeps): FastifyInstance {
           onPruned: (count) => {
             deps.metrics.auditPruned(count);
           },
+          ...(deps.isLeader !== undefined ? { isLeader: deps.isLeader } : {}),
         });
   installAudit(app, deps.audit, { now: deps.now, log, ...(pruner !== undefined ? { pruner } : {}) });
   if (pruner !== undefined) {

@@ -42,6 +42,7 @@ export const createManagerApi: CreateManagerApi = async (ctx): Promise<ManagerAp
     tokens: store.tokens,
     audit: store.audit,
     auditRetention: { keepMs: ctx.auditHistoryMs ?? DEFAULT_AUDIT_HISTORY_MS },
+    ...(ctx.isLeader !== undefined ? { isLeader: ctx.isLeader } : {}),
     metrics,
     now: Date.now,
     home: ctx.home,

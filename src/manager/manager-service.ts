@@ -182,6 +182,11 @@ export interface ManagerApiContext {
   readonly storeUrl?: string;
   /** How long API audit entries are kept, ms. @default 365 days (core/audit-retention.ts) */
   readonly auditHistoryMs?: number;
+  /**
+   * A cluster node's timers' lease (runtime/cluster-node.ts): whether this node holds it now. The
+   * shared audit trail is pruned by the lease holder only. Absent: a single manager, always.
+   */
+  readonly isLeader?: () => boolean;
 }
 
 /** Implemented by src/manager-api; called once by the runtime. */

@@ -84,11 +84,15 @@ function clusterNodeOf(opts: ManagerRuntimeOptions): ClusterNode | undefined {
   return opts.cluster !== undefined ? createClusterNode(opts.cluster, opts.heartbeatMs ?? 10_000) : undefined;
 }
 
-/** The REST layer, when asked for; a cluster node's keeps tokens and audit in the shared store. */
+/**
+ * The REST layer, when asked for; a cluster node's keeps tokens and audit in the shared store and
+ * prunes that audit trail only while it holds the timers' lease.
+ */
 function createApi(
   opts: ManagerRuntimeOptions,
   service: ManagerService,
   home: string,
+  cluster: ClusterNode | undefined,
 ): Promise<ManagerApiHandle | undefined> {
   const storeUrl = opts.cluster?.storeUrl;
   return opts.createApi
@@ -96,6 +100,7 @@ function createApi(
         service,
         home,
         ...(storeUrl !== undefined ? { storeUrl } : {}),
+        ...(cluster !== undefined ? { isLeader: () => cluster.hooks.isLeader() } : {}),
         ...(opts.auditHistoryMs !== undefined ? { auditHistoryMs: opts.auditHistoryMs } : {}),
       })
     : Promise.resolve(undefined);
@@ -135,7 +140,7 @@ export async function startManagerRuntime(opts: ManagerRuntimeOptions): Promise<
     ...(opts.heartbeatMs !== undefined ? { heartbeatMs: opts.heartbeatMs } : {}),
     ...(opts.deadAfterMs !== undefined ? { deadAfterMs: opts.deadAfterMs } : {}),
   });
-  const api = await createApi(opts, service, home);
+  const api = await createApi(opts, service, home, cluster);
   server.setApi(api);
   const listen = opts.listen ?? { host: '127.0.0.1', port: 1515 };
   const address = await server.listen(listen.host, listen.port);

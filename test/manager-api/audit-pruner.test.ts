@@ -126,6 +126,49 @@ void describe('audit trail retention', () => {
     assert.deepEqual(times, [], 'deleted by the next run');
   });
 
+  void test("off the timers' lease (another cluster node holds it) no run starts; on it, the next poke runs", async () => {
+    let leader = false;
+    const times = [1, 2];
+    const audit = recordingAudit(times);
+    const pruner = createAuditPruner(
+      audit,
+      { keepMs: DAY, everyMs: HOUR },
+      { log: memoryDaemonLog(), isLeader: () => leader },
+    );
+    pruner.poke(10 * DAY);
+    await pruner.idle();
+    assert.deepEqual(audit.calls, [], 'no prune call off the lease');
+    leader = true;
+    pruner.poke(10 * DAY + 1); // not an `everyMs` later: the refused poke did not count as a run
+    await pruner.idle();
+    assert.deepEqual(audit.calls, [[9 * DAY + 1, PRUNE_CHUNK]]);
+    assert.deepEqual(times, []);
+  });
+
+  void test('a run stops before its next chunk once its node has lost the lease', async () => {
+    let leader = true;
+    const times = Array.from({ length: 3 * PRUNE_CHUNK }, (_, i) => i);
+    const base = recordingAudit(times);
+    const audit: AuditLog = {
+      ...base,
+      prune: (before, limit) => {
+        leader = false; // lost while the first chunk runs
+        return base.prune(before, limit);
+      },
+    };
+    const pruned: number[] = [];
+    const pruner = createAuditPruner(
+      audit,
+      { keepMs: DAY, everyMs: HOUR },
+      { log: memoryDaemonLog(), onPruned: (n) => pruned.push(n), isLeader: () => leader },
+    );
+    pruner.poke(100 * DAY);
+    await pruner.idle();
+    assert.equal(base.calls.length, 1, 'one chunk, then no further call');
+    assert.equal(times.length, 2 * PRUNE_CHUNK);
+    assert.deepEqual(pruned, [PRUNE_CHUNK], 'what it did delete is counted');
+  });
+
   void test('the REST API prunes its trail after an audited request, and counts it in its metrics', async () => {
     const f = await apiFixture({ auditRetention: { keepMs: DAY, everyMs: HOUR } });
     try {

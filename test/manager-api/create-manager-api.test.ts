@@ -93,7 +93,10 @@ void describe('createManagerApi', () => {
     }
     seed.close();
     /** One audited request (a refused one counts too) through a handle made with `extra`; the paths left. */
-    const afterOneRequest = async (extra: { auditHistoryMs?: number }): Promise<string[]> => {
+    const afterOneRequest = async (extra: {
+      auditHistoryMs?: number;
+      isLeader?: () => boolean;
+    }): Promise<string[]> => {
       const handle = (await createManagerApi({
         service: new FakeManagerService(),
         home,
@@ -114,6 +117,15 @@ void describe('createManagerApi', () => {
       }
     };
     assert.deepEqual(await afterOneRequest({}), ['/tokens', '/alerts/2'], 'the 400-day-old entry went');
-    assert.deepEqual(await afterOneRequest({ auditHistoryMs: DAY }), ['/tokens', '/tokens'], 'a day kept');
+    assert.deepEqual(
+      await afterOneRequest({ auditHistoryMs: DAY, isLeader: () => false }),
+      ['/tokens', '/tokens', '/alerts/2'],
+      "a cluster node off the timers' lease prunes nothing",
+    );
+    assert.deepEqual(
+      await afterOneRequest({ auditHistoryMs: DAY, isLeader: () => true }),
+      ['/tokens', '/tokens', '/tokens'],
+      'a day kept',
+    );
   });
 });
