@@ -111,6 +111,18 @@ export async function startAgentRuntime(opts: AgentRuntimeOptions): Promise<Agen
   if (opts.dryRun === true) {
     log.info('Dry run: scripts are not run; each execution records the commands it would run.');
   }
+  let started: () => void = () => undefined;
+  const runScript = selectRunner({
+    now,
+    dryRun: opts.dryRun === true,
+    // Its spawn helpers boot once start-up is done (a reboot's re-apply comes first).
+    helpersAfter: new Promise<void>((resolve) => {
+      started = resolve;
+    }),
+    onUnscopedCommand: (line) => {
+      log.info(line);
+    },
+  });
   const store = openSqliteAgentStore(paths.db, { checkedAhead: (await opts.storeCheckedAhead) === true });
   const resolver = new ArConfResolver(paths.home, log, { fromManager: opts.arConfFromManager === true });
   // Read ar.conf now (Wazuh waits for the first message): an absent executable is reported at start.
@@ -123,13 +135,7 @@ export async function startAgentRuntime(opts: AgentRuntimeOptions): Promise<Agen
     agentId: opts.agentId,
     store,
     resolver,
-    runScript: selectRunner({
-      now,
-      dryRun: opts.dryRun === true,
-      onUnscopedCommand: (line) => {
-        log.info(line);
-      },
-    }),
+    runScript,
     // Dry run: stock scripts go through the runner's dry-run twins, one execution at a time.
     ...(opts.dryRun === true ? {} : { inProcessScript: stockScriptLookup(paths.home) }),
     log,
@@ -144,6 +150,7 @@ export async function startAgentRuntime(opts: AgentRuntimeOptions): Promise<Agen
   const socket = await bindSocket(paths, execd, log, opts);
   replaceFileNoFollow(paths.pidFile, `${process.pid}\n`, 0o640);
   log.info(`Started (pid: ${process.pid}).`);
+  started();
   loopDelay.reset();
   return {
     paths,

@@ -15,7 +15,7 @@
  * Timers are cleared and listeners removed on exit (only the group terminator may keep polling, at
  * most `killGraceMs`, until the leftovers are gone).
  */
-import { spawn } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { CappedBuffer } from './capped-buffer.js';
@@ -68,6 +68,20 @@ interface Launched {
   readonly stderr: Readable | null;
   readonly exited: Promise<ExitInfo>;
   kill(): void;
+}
+
+/**
+ * Starts a Node.js helper process running `modulePath` (one of ours, never a value from outside)
+ * with an IPC channel carrying structured-clone messages: the spawn workers (spawn-workers.ts).
+ * No node flags are inherited (a `--cpu-prof` given to the daemon is not the helper's); it writes
+ * only to stderr, which it shares with its parent.
+ */
+export function startNodeHelper(modulePath: string): ChildProcess {
+  return fork(modulePath, [], {
+    execArgv: [],
+    serialization: 'advanced',
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
 }
 
 /** Runs a command to completion. Never rejects. */

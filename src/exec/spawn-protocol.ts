@@ -19,6 +19,8 @@ export type ToWorker =
   | { readonly op: 'kill'; readonly id: number };
 
 export type FromWorker =
+  /** Sent once, when the helper listens: until then the pool runs tools itself (spawn-workers.ts). */
+  | { readonly op: 'ready' }
   | { readonly op: 'read'; readonly id: number; readonly read: LineRead }
   | { readonly op: 'done'; readonly id: number; readonly exit: ProcessExit }
   | { readonly op: 'result'; readonly id: number; readonly result: ProcessResult };

@@ -1,25 +1,27 @@
 /**
- * Entry point of a spawn worker thread: starts child processes with the hardened runner
- * (run-process.ts) on this thread's event loop, so `child_process.spawn` (fork + exec, a few ms of
- * synchronous work each) never runs on the daemon's main loop: the scripts' interactive runs and the
- * tools' runs to completion (nft, ip, ...). It only executes what the main thread
- * asks (spawn-protocol.ts); it decides nothing.
+ * Entry point of a spawn helper process (spawn-workers.ts): starts child processes with the
+ * hardened runner (run-process.ts) on its own event loop and in its own address space, so
+ * `child_process.spawn` never runs in the daemon's process: the scripts' interactive runs and the
+ * tools' runs to completion (nft, ip, ...). It only executes what its owner asks over the IPC
+ * channel (spawn-protocol.ts); it decides nothing. When the channel closes (the owner stopped the
+ * pool, exited or was killed) it exits; the children it started lead their own process groups and
+ * are not its to stop.
  */
-import { parentPort } from 'node:worker_threads';
 import { runProcess, startProcess } from './run-process.js';
 import type { InteractiveProcess } from './process-types.js';
 import type { FromWorker, PortableProcessSpec, ToWorker } from './spawn-protocol.js';
 
-const port = parentPort;
-if (port === null) {
-  throw new Error('spawn-worker.js must run as a worker thread');
+if (process.send === undefined) {
+  throw new Error('spawn-worker.js must run as a spawn helper process (with an IPC channel)');
 }
 const children = new Map<number, InteractiveProcess>();
 /** Runs to completion in progress, by id: `kill` aborts them. */
 const runs = new Map<number, AbortController>();
 
 function post(msg: FromWorker): void {
-  port?.postMessage(msg);
+  if (process.connected) {
+    process.send?.(msg);
+  }
 }
 
 function run(id: number, spec: PortableProcessSpec): void {
@@ -74,4 +76,11 @@ function handle(msg: ToWorker): void {
   }
 }
 
-port.on('message', handle);
+// The channel carries only what spawn-workers.ts sends (ToWorker), from the process that forked us.
+process.on('message', (msg) => {
+  handle(msg as ToWorker);
+});
+process.on('disconnect', () => {
+  process.exit(0);
+});
+post({ op: 'ready' });

@@ -1,19 +1,38 @@
 /**
- * A small pool of worker threads that own the child processes of spawned scripts (spawn-worker.ts).
- * `start` has the same contract as run-process's startProcess (an InteractiveProcess), `run` the
- * same as its runProcess (a tool run to completion: nft, ip, ...), but the spawn itself, the pipes,
- * the time limit and the group kill all live on a worker's event loop; the main thread only
- * exchanges small messages. That keeps intake, decisions and the API responsive
- * during a burst of custom scripts (spawn costs ~3 ms of synchronous work per child).
+ * A small pool of spawn helper processes that own the child processes of spawned scripts
+ * (spawn-worker.ts). `start` has the same contract as run-process's startProcess (an
+ * InteractiveProcess), `run` the same as its runProcess (a tool run to completion: nft, ip, ...),
+ * but the spawn itself, the pipes, the time limit and the group kill all live in a helper; the
+ * daemon only exchanges small messages. That keeps intake, decisions and the API responsive
+ * during a burst of custom scripts.
  *
- * - Each start goes to the worker with the fewest live children; a worker is added (up to the
+ * Why processes, not worker threads: libuv spawns with fork(), and fork copies the page tables of
+ * the whole forking process while holding its memory map's lock, so every other thread of that
+ * process that faults a page or maps memory (the main thread allocating, its GC) waits until the
+ * copy is done: ~3 ms per spawn from a daemon-sized process on the AMD EPYC machine. A helper
+ * forks in its own small address space. Measured there (a `/tmp` script, a 150 MB main heap, 500
+ * spawns of /bin/true, 8 at a time): the main loop's delay p99 36 ms with the spawns on a worker
+ * thread, 11 ms with them in a helper process, 7 ms with no spawns at all.
+ *
+ * - Each start goes to the helper with the fewest live children; a helper is added (up to the
  *   pool's size) only when none is idle.
- * - Workers are unref'd while idle: an idle pool never keeps the process alive.
- * - A worker that dies (it should not: it only relays) ends its pending runs as spawn errors and is
+ * - Helpers are unref'd while idle: an idle pool never keeps the process alive.
+ * - A helper exits when its channel closes (the pool closed, or its owner exited or was killed).
+ * - A helper that dies (it should not: it only relays) ends its pending runs as spawn errors and is
  *   replaced on the next start.
+ * - A tool run (`run`) is spawned by the pool's own process while no helper has booted (a helper
+ *   boots on `warm()`, which a daemon calls once started, or for the first `start`; it is a
+ *   Node.js process start: ~0.1 s of CPU, ~0.2 s until it listens, on the AMD EPYC machine), so
+ *   a daemon's first nft transactions (a reboot's re-apply) neither wait for it nor compete with
+ *   its boot; and
+ *   when its stdin is larger than DIRECT_INPUT_CHARS (that re-apply: one `nft -f -` of 100,000
+ *   elements, several MB), as one fork of the daemon (~3 ms there) costs less than carrying the
+ *   input through a helper's channel (~75 ms for 6.5 MB). Such runs are few.
  */
+import type { ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import { runProcess, startNodeHelper } from './run-process.js';
 import type { LineRead } from './line-reader.js';
 import type {
   InteractiveProcess,
@@ -23,6 +42,9 @@ import type {
   ProcessSpec,
 } from './process-types.js';
 import type { FromWorker, ToWorker } from './spawn-protocol.js';
+
+/** Stdin size (string length) above which `run` spawns from this process instead of a helper. */
+export const DIRECT_INPUT_CHARS = 1024 * 1024;
 
 /** An interactive child (`done` + first-line `read`) or a run to completion (`result`). */
 interface Pending {
@@ -50,13 +72,33 @@ class SpawnWorker {
    * each reply resumes an execution (decide, store writes); handing on one reply per turn lets
    * timers, intake and the API run between them instead of after a whole burst.
    */
-  private readonly inbox: FromWorker[] = [];
-  private readonly worker: Worker;
+  private readonly inbox: Exclude<FromWorker, { op: 'ready' }>[] = [];
+  private readonly helper: ChildProcess;
   dead = false;
+  /** The helper has booted and listens (its `ready` came). */
+  ready = false;
+  /** Settles once `ready` came or the helper died. */
+  readonly booted: Promise<void>;
+  private markBooted: () => void = () => undefined;
 
   constructor(onDeath: (w: SpawnWorker) => void) {
-    this.worker = new Worker(new URL('./spawn-worker.js', import.meta.url));
-    this.worker.on('message', (msg: FromWorker) => {
+    this.booted = new Promise<void>((resolve) => {
+      this.markBooted = resolve;
+    });
+    this.helper = startNodeHelper(fileURLToPath(new URL('./spawn-worker.js', import.meta.url)));
+    // The channel carries only what spawn-worker.ts sends (FromWorker), from the helper we forked.
+    this.helper.on('message', (raw) => {
+      const msg = raw as FromWorker;
+      if (msg.op === 'ready') {
+        this.ready = true;
+        this.markBooted();
+        // Ref'd while it boots (a wait for `booted` keeps the process alive), then only while runs
+        // are pending: a warmed helper with nothing to do must not keep the process alive at stop.
+        if (this.pending.size === 0) {
+          this.setRef(false);
+        }
+        return;
+      }
       this.inbox.push(msg);
       if (this.inbox.length === 1) {
         setImmediate(this.drainOne);
@@ -67,6 +109,7 @@ class SpawnWorker {
         return;
       }
       this.dead = true;
+      this.markBooted();
       onDeath(this);
       for (const [, p] of this.pending) {
         p.read?.({ kind: 'eof' });
@@ -74,15 +117,23 @@ class SpawnWorker {
       }
       this.pending.clear();
     };
-    // Unref'd only now: adding a 'message' listener refs the worker again, so a worker warmed
-    // (no run yet, so no unref when its last run ends) would keep the process alive at stop.
-    this.worker.unref();
-    this.worker.on('error', (err) => {
+    this.helper.on('error', (err) => {
       die(err.message);
     });
-    this.worker.on('exit', (code) => {
-      die(`exit ${code}`);
+    this.helper.on('exit', (code, signal) => {
+      die(`exit ${code ?? signal ?? '?'}`);
     });
+  }
+
+  /** The helper and its channel keep the event loop alive only while runs are pending. */
+  private setRef(on: boolean): void {
+    if (on) {
+      this.helper.ref();
+      this.helper.channel?.ref();
+    } else {
+      this.helper.unref();
+      this.helper.channel?.unref();
+    }
   }
 
   get load(): number {
@@ -90,14 +141,14 @@ class SpawnWorker {
   }
 
   send(msg: ToWorker): void {
-    if (!this.dead) {
-      this.worker.postMessage(msg);
+    if (!this.dead && this.helper.connected) {
+      this.helper.send(msg);
     }
   }
 
   track(id: number, p: Pending): void {
     if (this.pending.size === 0) {
-      this.worker.ref();
+      this.setRef(true);
     }
     this.pending.set(id, p);
   }
@@ -112,7 +163,7 @@ class SpawnWorker {
     }
   };
 
-  private receive(msg: FromWorker): void {
+  private receive(msg: Exclude<FromWorker, { op: 'ready' }>): void {
     const p = this.pending.get(msg.id);
     if (p === undefined) {
       return;
@@ -125,7 +176,7 @@ class SpawnWorker {
     }
     this.pending.delete(msg.id);
     if (this.pending.size === 0) {
-      this.worker.unref();
+      this.setRef(false);
     }
     if (msg.op === 'result') {
       p.result?.(msg.result);
@@ -135,8 +186,24 @@ class SpawnWorker {
     p.done(msg.exit);
   }
 
-  terminate(): Promise<number> {
-    return this.worker.terminate();
+  /** Closes the channel (the helper exits on that) and resolves once the helper has exited. */
+  terminate(): Promise<void> {
+    const h = this.helper;
+    if (h.exitCode !== null || h.signalCode !== null) {
+      return Promise.resolve();
+    }
+    const exited = new Promise<void>((resolve) => {
+      h.once('exit', () => {
+        resolve();
+      });
+    });
+    h.ref(); // the wait for its exit keeps the event loop alive
+    if (h.connected) {
+      h.disconnect();
+    } else {
+      h.kill('SIGTERM');
+    }
+    return exited;
   }
 }
 
@@ -149,7 +216,7 @@ export class SpawnWorkerPool {
   private readonly workers: SpawnWorker[] = [];
   private nextId = 1;
 
-  /** @param size worker threads (at least 1). */
+  /** @param size helper processes (at least 1). */
   constructor(private readonly size: number = defaultSpawnWorkers()) {}
 
   /** Starts a process on a worker; same contract as run-process's startProcess. */
@@ -187,10 +254,14 @@ export class SpawnWorkerPool {
   };
 
   /**
-   * Runs a command to completion on a worker; same contract as run-process's runProcess (never
-   * rejects; aborting `spec.signal` stops it like its time limit).
+   * Runs a command to completion on a helper (from this process while none has booted, or when its
+   * input is larger than DIRECT_INPUT_CHARS); same contract as run-process's runProcess (never rejects; aborting
+   * `spec.signal` stops it like its time limit).
    */
   readonly run = (spec: ProcessSpec): Promise<ProcessResult> => {
+    if ((spec.input?.length ?? 0) > DIRECT_INPUT_CHARS || !this.anyReady()) {
+      return runProcess(spec);
+    }
     const { signal, ...portable } = spec;
     if (signal?.aborted === true) {
       return Promise.resolve(notRun({ aborted: true, spawnError: undefined }));
@@ -219,8 +290,8 @@ export class SpawnWorkerPool {
   };
 
   /**
-   * Starts one worker now when there is none (a worker takes ~50 ms of CPU to boot, on its own
-   * thread): the daemon's first tool run (the first nft transaction of a burst) then does not wait
+   * Starts one helper now when there is none (a helper is a Node.js process start, ~0.1 s of CPU,
+   * in its own process): the daemon's first tool run (the first nft transaction of a burst) then does not wait
    * for it. Idle, it is unref'd like any other, so it never keeps the process alive.
    */
   warm(): void {
@@ -229,7 +300,18 @@ export class SpawnWorkerPool {
     }
   }
 
-  /** Worker threads started and alive. */
+  /** Starts a helper when there is none; resolves once one has booted (or died trying). */
+  async booted(): Promise<void> {
+    this.warm();
+    await Promise.race(this.workers.map((w) => w.booted));
+  }
+
+  /** Whether some helper has booted and listens. */
+  private anyReady(): boolean {
+    return this.workers.some((w) => w.ready && !w.dead);
+  }
+
+  /** Helper processes started and alive. */
   get workerCount(): number {
     return this.workers.length;
   }
@@ -239,13 +321,16 @@ export class SpawnWorkerPool {
     return this.workers.reduce((n, w) => n + w.load, 0);
   }
 
-  /** Stops the workers (their children get the usual group termination first when they exit). */
+  /**
+   * Stops the helpers and resolves once they have exited. Children still running were started in
+   * their own process groups and keep running, as when the daemon itself exits.
+   */
   async close(): Promise<void> {
     const workers = this.workers.splice(0);
     await Promise.all(workers.map((w) => w.terminate()));
   }
 
-  /** The least loaded worker; a new one only while none is idle (a worker takes ~50 ms to start). */
+  /** The least loaded helper; a new one only while none is idle (a helper takes ~0.1 s to start). */
   private pick(): SpawnWorker {
     if (this.workers.length < Math.max(1, this.size) && !this.workers.some((w) => w.load === 0)) {
       const w = new SpawnWorker((dead) => {

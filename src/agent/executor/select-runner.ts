@@ -34,10 +34,16 @@ export interface RunnerOptions {
   /** Where a dry-run tool command started outside any execution is reported (e.g. the daemon log). */
   readonly onUnscopedCommand?: (line: string) => void;
   /**
-   * Spawn worker threads; 0 = spawn on the calling thread.
+   * Spawn helper processes (exec/spawn-workers.ts); 0 = spawn on the calling thread.
    * @default $RIPOSTE_SPAWN_WORKERS, else 2 (1 on one CPU)
    */
   readonly spawnWorkers?: number;
+  /**
+   * The spawn helpers boot once this settles: a daemon passes its start-up, so a helper's boot (a
+   * Node.js process start, ~0.1 s of CPU) does not compete with a reboot's re-apply; tool runs
+   * before that are forked by the daemon itself (exec/spawn-workers.ts). @default at once
+   */
+  readonly helpersAfter?: Promise<unknown>;
   /** Refuse scripts not owned by root/the daemon's user or writable by group/others. @default true */
   readonly checkTrust?: boolean;
 }
@@ -71,9 +77,11 @@ function starterFor(opts: RunnerOptions): ProcessStarter {
     return startProcess;
   }
   const pool = new SpawnWorkerPool(workers);
-  // Booted now, alongside the daemon's start-up, not on the first response's critical path (issue
-  // #12 row 1: the first batch's nft run waited ~50 ms for it).
-  pool.warm();
+  // Booted ahead of the first burst, not on its critical path (issue #12 row 1: the first batch's
+  // nft run waited for it); until then tool runs are forked by this process.
+  void (opts.helpersAfter ?? Promise.resolve()).then(() => {
+    pool.warm();
+  });
   setToolProcessRunner(pool.run);
   return pool.start;
 }
