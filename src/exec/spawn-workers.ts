@@ -20,14 +20,14 @@
  * - A helper exits when its channel closes (the pool closed, or its owner exited or was killed).
  * - A helper that dies (it should not: it only relays) ends its pending runs as spawn errors and is
  *   replaced on the next start.
- * - A tool run (`run`) is spawned by the pool's own process while no helper has booted (a helper
- *   boots on `warm()`, which a daemon calls once started, or for the first `start`; it is a
- *   Node.js process start: ~0.1 s of CPU, ~0.2 s until it listens, on the AMD EPYC machine), so
- *   a daemon's first nft transactions (a reboot's re-apply) neither wait for it nor compete with
- *   its boot; and
- *   when its stdin is larger than DIRECT_INPUT_CHARS (that re-apply: one `nft -f -` of 100,000
- *   elements, several MB), as one fork of the daemon (~3 ms there) costs less than carrying the
- *   input through a helper's channel (~75 ms for 6.5 MB). Such runs are few.
+ * - A tool run (`run`) is spawned by the pool's own process in two cases, both rare:
+ *   - while no helper has booted. A helper boots on `warm()`, which a daemon calls once started,
+ *     or for the first `start`; it is a Node.js process start (~0.1 s of CPU, ~0.2 s until it
+ *     listens, on the AMD EPYC machine). So a daemon's first nft transactions (a reboot's
+ *     re-apply) neither wait for it nor compete with its boot.
+ *   - when its stdin is larger than DIRECT_INPUT_CHARS (that re-apply: one `nft -f -` of 100,000
+ *     elements, several MB): one fork of the daemon (~3 ms there) costs less than carrying the
+ *     input through a helper's channel (~75 ms for 6.5 MB).
  */
 import type { ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
@@ -125,7 +125,7 @@ class SpawnWorker {
     });
   }
 
-  /** The helper and its channel keep the event loop alive only while runs are pending. */
+  /** The helper and its channel keep the event loop alive while it boots and while runs are pending. */
   private setRef(on: boolean): void {
     if (on) {
       this.helper.ref();
@@ -254,9 +254,9 @@ export class SpawnWorkerPool {
   };
 
   /**
-   * Runs a command to completion on a helper (from this process while none has booted, or when its
-   * input is larger than DIRECT_INPUT_CHARS); same contract as run-process's runProcess (never rejects; aborting
-   * `spec.signal` stops it like its time limit).
+   * Runs a command to completion on a helper (from this process while none has booted, or when
+   * its input is larger than DIRECT_INPUT_CHARS); same contract as run-process's runProcess (never
+   * rejects; aborting `spec.signal` stops it like its time limit).
    */
   readonly run = (spec: ProcessSpec): Promise<ProcessResult> => {
     if ((spec.input?.length ?? 0) > DIRECT_INPUT_CHARS || !this.anyReady()) {
@@ -290,9 +290,9 @@ export class SpawnWorkerPool {
   };
 
   /**
-   * Starts one helper now when there is none (a helper is a Node.js process start, ~0.1 s of CPU,
-   * in its own process): the daemon's first tool run (the first nft transaction of a burst) then does not wait
-   * for it. Idle, it is unref'd like any other, so it never keeps the process alive.
+   * Starts one helper now when there is none (a Node.js process start, ~0.1 s of CPU, in its own
+   * process); tool runs go to it once it has booted, and are forked by this process until then.
+   * Idle, it is unref'd like any other, so it never keeps the process alive.
    */
   warm(): void {
     if (this.workers.length === 0) {
