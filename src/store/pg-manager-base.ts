@@ -116,8 +116,9 @@ export abstract class PgManagerBase {
     const client = await this.pool.connect();
     const tx: Tx = { client, open: true };
     let broken: Error | undefined;
-    // A checked-out client has no 'error' listener of the pool's: a connection cut mid-transaction
-    // (PostgreSQL restart) would end the process. The failed query rejects; the client is discarded.
+    // A connection cut mid-transaction (PostgreSQL restart): the failed query rejects, and the
+    // error marks the connection broken so that release discards it (openMigratedPool's listener
+    // keeps the process alive before this one is attached).
     const onError = (err: Error): void => {
       broken = err;
     };

@@ -52,6 +52,9 @@ export async function createSchema(client: pg.PoolClient, schema: string): Promi
   }
 }
 
+/** A connection's error event, handled where it matters (see openMigratedPool). */
+const ignoreError = (): void => undefined;
+
 /**
  * A pool on the PostgreSQL at `url` whose schema (created when given and missing) has every
  * migration applied (under an advisory lock: several nodes may open one new database at once).
@@ -60,12 +63,18 @@ export async function createSchema(client: pg.PoolClient, schema: string): Promi
  */
 export async function openMigratedPool(url: string, opts: PgManagerOptions): Promise<pg.Pool> {
   const pool = new pg.Pool(poolConfig(url, opts));
-  // An idle connection cut by the server (restart, network) is dropped by the pool and replaced
-  // on the next query; without a listener the 'error' event would end the process.
-  pool.on('error', () => undefined);
+  // A connection cut by the server (restart, network) must never end the process with an
+  // unhandled 'error' event. While idle, pg-pool's own listener drops it and emits the error on
+  // the pool (ignored here: the next query opens another). Every connection also gets a listener
+  // of its own for its whole life, because pg-pool takes its listener off at checkout and a
+  // promise-style connect() (PgManagerBase.transaction) adds its own only when its await resumes:
+  // when the ReadyForQuery that frees a connection for a waiter and PostgreSQL's FATAL at shutdown
+  // arrive in one socket read, the error is emitted in between. It is not lost: pg marks the
+  // connection unusable, the holder's next query fails, and release() discards it.
+  pool.on('error', ignoreError);
+  pool.on('connect', (client) => client.on('error', ignoreError));
   try {
     const client = await pool.connect();
-    client.on('error', () => undefined);
     try {
       if (opts.schema !== undefined) {
         await createSchema(client, opts.schema);

@@ -83,14 +83,16 @@ function sendAlert(n: NodeProc): void {
   appendAlerts(n.alerts, [alert('100003', '001', ip, alertN)]);
 }
 
+/** The end of a node's output; the whole uncaught error when the node died of one (exit 1). */
+function tailOf(n: NodeProc): string {
+  return n.output().slice(n.child.exitCode === 1 ? -4000 : -600);
+}
+
 /** Waits until every agent ran every sent order, then checks each ran exactly once. */
 function allDelivered(what: string, timeoutMs: number): Promise<void> {
   return orders.allDelivered(agents, what, timeoutMs, () =>
     nodes
-      .map(
-        (n) =>
-          `node ${n.name} (exit ${String(n.child.exitCode ?? n.child.signalCode)}): ${n.output().slice(-600)}`,
-      )
+      .map((n) => `node ${n.name} (exit ${String(n.child.exitCode ?? n.child.signalCode)}): ${tailOf(n)}`)
       .join(' | '),
   );
 }

@@ -8,6 +8,7 @@
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import pg from 'pg';
 import { openPgManagerStore } from '../../src/store/pg-manager-store.js';
 import { poolConfig } from '../../src/store/pg-manager-base.js';
@@ -65,6 +66,43 @@ async function storeAtVersion(
     await client.end();
   }
   return { url, schema };
+}
+
+/** The backend pid of the one connection named `applicationName`. */
+async function backendOf(url: string, applicationName: string): Promise<number> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    const r = await c.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [
+      applicationName,
+    ]);
+    assert.equal(r.rows.length, 1);
+    return r.rows[0]?.pid ?? 0;
+  } finally {
+    await c.end();
+  }
+}
+
+/**
+ * Synchronously (psql, this process blocked): waits until backend `pid` has run getSetting's
+ * read and is idle again (its ReadyForQuery sent), then ends it and waits until it is gone (its
+ * FATAL sent). Bounded: fails after 30 s.
+ */
+function endAfterRead(url: string, pid: number): void {
+  const sql = `DO $$
+    BEGIN
+      FOR i IN 1..3000 LOOP
+        PERFORM pg_stat_clear_snapshot();
+        EXIT WHEN EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = ${pid} AND state = 'idle'
+          AND query LIKE 'SELECT value FROM settings%');
+        PERFORM pg_sleep(0.01);
+      END LOOP;
+      IF NOT pg_terminate_backend(${pid}, 30000) THEN
+        RAISE 'backend ${pid} did not end';
+      END IF;
+    END $$`;
+  const r = spawnSync('psql', [url, '-v', 'ON_ERROR_STOP=1', '-qc', sql], { encoding: 'utf8' });
+  assert.equal(r.status, 0, `${r.stderr}${r.error?.message ?? ''}`);
 }
 
 managerStoreContract('postgres', async () =>
@@ -189,6 +227,33 @@ void describe('PostgreSQL manager store: durability and several nodes', () => {
         states,
         all.map(() => 'delivered'),
       );
+    } finally {
+      await s.close();
+    }
+  });
+
+  void test('a connection PostgreSQL ends just as it is handed to a waiting batch fails that batch, not the process', async () => {
+    const { url } = await pgServer();
+    const schema = freshSchema();
+    const applicationName = `riposte handover ${schema}`;
+    const s = await openPgManagerStore(url, { schema, maxConnections: 1, applicationName });
+    try {
+      await s.setSetting('warm', '1'); // opens the pool's one connection
+      const pid = await backendOf(url, applicationName);
+      // Both want the one connection: the read gets it, the batch waits for it.
+      const read = s.getSetting('x');
+      const batch = s.batch((tx) => tx.getSetting('y'));
+      // After pg-pool's own nextTick has sent the read: block this process until PostgreSQL has
+      // answered the read and then ended its backend, so that the read's ReadyForQuery (which hands
+      // the connection to the batch) and the FATAL arrive in one socket read.
+      process.nextTick(() => {
+        endAfterRead(url, pid);
+      });
+      assert.equal(await read, undefined);
+      await assert.rejects(batch, /not queryable|terminat/i);
+      await s.batch((tx) => tx.setSetting('after', '2'));
+      assert.equal(await s.getSetting('after'), '2');
+      assert.notEqual(await backendOf(url, applicationName), pid);
     } finally {
       await s.close();
     }
