@@ -223,7 +223,8 @@ class Backlog {
 
 /**
  * Binds the socket (replacing a stale one) and calls `onMessage` with each datagram's text, in
- * arrival order; with `gate`, not while the gate holds them (see {@link IntakeGate}).
+ * arrival order; with `gate`, not while the gate holds them (see {@link IntakeGate}). Every
+ * failure rejects, none throws (a caller in an event listener would end the process).
  */
 export function bindExecqSocket(
   path: string,
@@ -231,8 +232,12 @@ export function bindExecqSocket(
   onError: (err: Error) => void,
   gate?: IntakeGate,
 ): Promise<ExecqSocket> {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o750 });
-  rmSync(path, { force: true });
+  try {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o750 });
+    rmSync(path, { force: true });
+  } catch (err: unknown) {
+    return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+  }
   const backlog = new Backlog(
     () => socket.fd,
     onMessage,
@@ -249,7 +254,13 @@ export function bindExecqSocket(
     socket.once('listening', () => {
       socket.off('error', reject);
       socket.on('error', onError);
-      chmodSync(path, 0o660);
+      try {
+        chmodSync(path, 0o660);
+      } catch (err: unknown) {
+        socket.close();
+        reject(err instanceof Error ? err : new Error(String(err)));
+        return;
+      }
       resolve({
         path,
         poll: backlog.poll,

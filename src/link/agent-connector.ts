@@ -243,7 +243,15 @@ class Dialer {
         ws.close(LinkClose.MALFORMED, parsed.error);
         return;
       }
-      this.p.session.onFrame(parsed.frame);
+      try {
+        this.p.session.onFrame(parsed.frame);
+      } catch (err: unknown) {
+        // The session's store failing (a full disk, an I/O error) ends this connection, never the
+        // agent: nothing it could not take in was acked, so the manager redelivers it.
+        const why = err instanceof Error ? err.message : String(err);
+        this.p.runtime.log.error(`Manager link: could not take in a '${parsed.frame.type}' frame: ${why}.`);
+        ws.close(LinkClose.INTERNAL, 'the agent could not take in a frame');
+      }
     });
     ws.on('error', (err) => {
       this.p.runtime.log.warn(`Manager link error: ${err.message}`);

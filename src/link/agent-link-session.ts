@@ -123,7 +123,7 @@ export class AgentLinkSession {
       this.welcomed = true;
       this.batches = frame.batches === true;
       this.derivedDeletes = frame.derivedDeletes === true;
-      this.deps.installArConf(frame.arConf);
+      this.installArConf(frame.arConf);
       if (frame.settledThrough !== undefined) {
         this.applied.settleThrough(frame.settledThrough);
       }
@@ -295,15 +295,33 @@ export class AgentLinkSession {
     return this.seqCeiling;
   }
 
+  /**
+   * Writes the manager's ar.conf; when it cannot (a full disk, say) the agent goes on with the one
+   * it has, and says so: the rest of the welcome (reports, acks) must not be lost with it.
+   */
+  private installArConf(text: string): void {
+    try {
+      this.deps.installArConf(text);
+    } catch (err: unknown) {
+      const why = err instanceof Error ? err.message : String(err);
+      this.deps.log.error(`Could not install the manager's ar.conf (${why}): keeping the one in place.`);
+    }
+  }
+
   private async run(order: OrderFrame): Promise<void> {
     let executionId: number | undefined;
-    // Raised before execd records the execution: a redelivery is then looked up (decidedBefore).
-    this.seqCeiling = Math.max(this.ceiling(), order.seq);
+    let failure: string | undefined;
     try {
+      // Raised before execd records the execution: a redelivery is then looked up (decidedBefore).
+      this.seqCeiling = Math.max(this.ceiling(), order.seq);
       executionId =
         order.kind === 'add'
           ? (await this.deps.execd.submit(order.message, order.seq))?.executionId
           : (await this.deps.execd.revert(order.key))?.executionId;
+    } catch (err: unknown) {
+      // execd throws only when the agent's store fails (a full disk, an I/O error): the order is
+      // acked and rejected with the reason, so the manager knows; nothing is left unhandled.
+      failure = `the agent could not run it: ${err instanceof Error ? err.message : String(err)}`;
     } finally {
       if (executionId !== undefined) {
         // Mapped now: a flush already queued by execd's hook must report this execution with its seq.
@@ -311,17 +329,18 @@ export class AgentLinkSession {
         this.heldAcks.mapped(order.seq);
       }
       this.settle(order.seq, () => {
-        this.afterRun(order, executionId);
+        this.afterRun(order, executionId, failure);
       });
     }
   }
 
-  private afterRun(order: OrderFrame, executionId: number | undefined): void {
+  private afterRun(order: OrderFrame, executionId: number | undefined, failure: string | undefined): void {
     if (executionId === undefined) {
       const why =
-        order.kind === 'add'
+        failure ??
+        (order.kind === 'add'
           ? 'execd refused the message (see its log)'
-          : `no active response "${order.key}"`;
+          : `no active response "${order.key}"`);
       this.reject(order.seq, why);
       return;
     }

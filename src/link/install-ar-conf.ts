@@ -3,11 +3,15 @@
  * then rename), the way Wazuh agents receive the manager's shared configuration. execd's resolver
  * notices the change by the file's stamp and reloads it.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { AR_CONF_PATH } from '../core/ar-conf.js';
 
-/** Returns true when the file was (re)written. */
+/**
+ * Returns true when the file was (re)written.
+ * @throws when it cannot be written (a full disk, say): the file in place is left as it was, and
+ * no temp file is left behind
+ */
 export function installArConf(home: string, text: string): boolean {
   const file = join(home, AR_CONF_PATH);
   if (existsSync(file) && readFileSync(file, 'utf8') === text) {
@@ -15,7 +19,12 @@ export function installArConf(home: string, text: string): boolean {
   }
   mkdirSync(dirname(file), { recursive: true, mode: 0o750 });
   const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, text, { mode: 0o640 });
-  renameSync(tmp, file);
+  try {
+    writeFileSync(tmp, text, { mode: 0o640 });
+    renameSync(tmp, file);
+  } catch (err: unknown) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
   return true;
 }

@@ -28,6 +28,8 @@ import type { ManagerApiHandle } from '../manager/manager-service.js';
 import { handleEnroll, isEnrollRequest, type Enroll } from './enroll-route.js';
 import type { ManagerPki } from '../pki/pki.js';
 import { TICKET_LIFETIME_S, sessionIdContextOf, ticketEpoch, ticketKeysAt } from '../pki/ticket-keys.js';
+import { listenServer } from '../net/listen-server.js';
+import type { DaemonLog } from '../log/daemon-log.js';
 
 export interface LinkServerOptions {
   readonly pki: ManagerPki;
@@ -37,6 +39,8 @@ export interface LinkServerOptions {
   readonly heartbeatMs?: number;
   /** @default 30000 */
   readonly deadAfterMs?: number;
+  /** Where the listening server's errors go (an accept that fails). */
+  readonly log?: Pick<DaemonLog, 'warn'>;
 }
 
 export interface LinkServer {
@@ -97,7 +101,7 @@ export function createLinkServer(opts: LinkServerOptions): LinkServer {
     setApi(a) {
       api = a;
     },
-    listen: (host, port) => listen(server, host, port),
+    listen: (host, port) => listen(server, host, port, opts.log),
     async close() {
       clearInterval(timer);
       clearInterval(rotation);
@@ -130,15 +134,17 @@ function closeSocket(ws: WebSocket): Promise<void> {
   });
 }
 
-function listen(server: Server, host: string, port: number): Promise<{ host: string; port: number }> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      const addr = server.address();
-      resolve({ host, port: typeof addr === 'object' && addr !== null ? addr.port : port });
-    });
+async function listen(
+  server: Server,
+  host: string,
+  port: number,
+  log: LinkServerOptions['log'],
+): Promise<{ host: string; port: number }> {
+  await listenServer(server, { host, port }, (err) => {
+    log?.warn(`Link port: ${err.message}`);
   });
+  const addr = server.address();
+  return { host, port: typeof addr === 'object' && addr !== null ? addr.port : port };
 }
 
 function startHeartbeat(live: Map<WebSocket, Live>, everyMs: number, deadAfterMs: number): NodeJS.Timeout {
@@ -199,6 +205,11 @@ function onUpgrade(a: UpgradeArgs): void {
   a.handler.authenticate(fingerprint).then(
     (auth) => {
       a.wss.handleUpgrade(a.req, a.socket, a.head, (ws) => {
+        // First, also for a refused one: ws goes on reading while the close handshake runs, and
+        // a bad frame then (too big, a bad opcode) is an 'error' event that must not end the manager.
+        ws.on('error', () => {
+          ws.terminate();
+        });
         if (!auth.ok) {
           ws.close(LinkClose.FORBIDDEN, auth.reason);
           return;
@@ -251,9 +262,6 @@ function attach(ws: WebSocket, agentId: string, a: UpgradeArgs): void {
       return;
     }
     a.handler.frame(agentId, session, parsed.frame);
-  });
-  ws.on('error', () => {
-    ws.terminate();
   });
   ws.on('close', () => {
     a.live.delete(ws);

@@ -59,13 +59,16 @@ export const LINK_PATH = '/link';
 /**
  * Close codes: 4400 malformed frame, 4403 agent not allowed (removed / unknown cert), 4409 replaced,
  * 1001 shutdown, 1013 retry ("try again later": the manager could not store the agent's frames;
- * the agent reconnects, to the next manager address, and re-sends its hello and reports).
+ * the agent reconnects, to the next manager address, and re-sends its hello and reports), 1011
+ * internal error (the agent could not take in a frame of the manager's, its store failing, say:
+ * it reconnects, and the manager redelivers what was not acked).
  */
 export const LinkClose = {
   MALFORMED: 4400,
   FORBIDDEN: 4403,
   REPLACED: 4409,
   SHUTDOWN: 1001,
+  INTERNAL: 1011,
   RETRY: 1013,
 } as const;
 

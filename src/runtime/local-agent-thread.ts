@@ -133,6 +133,7 @@ export async function startLocalAgentThread(
   void exited.then(execq.close);
   await ready(worker, exited).catch(async (err: unknown) => {
     channel.port1.close();
+    worker.on('error', () => undefined); // start-up failed already: the first error is the one thrown
     await worker.terminate();
     throw err;
   });

@@ -137,6 +137,7 @@ export async function startManagerRuntime(opts: ManagerRuntimeOptions): Promise<
     pki,
     handler: host.handler,
     enroll: (req, peer) => service.enroll(req, peer),
+    log,
     ...(opts.heartbeatMs !== undefined ? { heartbeatMs: opts.heartbeatMs } : {}),
     ...(opts.deadAfterMs !== undefined ? { deadAfterMs: opts.deadAfterMs } : {}),
   });

@@ -181,6 +181,9 @@ export async function migrateManagerStore(
   await (await openPgManagerStore(pgUrl)).close();
   const source = new Database(sqliteFile, { readonly: true, fileMustExist: true });
   const client = new pg.Client({ connectionString: pgUrl, application_name: 'riposte migrate-store' });
+  // A connection cut mid-copy fails the query in progress (a clear error); without a listener
+  // pg's 'error' event would end the process with a stack trace first.
+  client.on('error', () => undefined);
   await client.connect();
   try {
     await client.query('BEGIN');

@@ -98,6 +98,22 @@ test('the log sink drops and counts lines on ENOSPC, never throws, leaves only w
   assert.equal((result.after as { diskFull: boolean }).diskFull, false);
 });
 
+test("the manager's ar.conf that cannot be written on a full disk leaves the one in place and no temp file", () => {
+  const result = onTinyDisk(
+    '64k',
+    `${FILL}
+    const { installArConf } = await import(${JSON.stringify(url('../../src/link/install-ar-conf.js'))});
+    const home = process.argv[1] + '/home';
+    const written = installArConf(home, 'a - b - 0\\n');
+    fill(process.argv[1] + '/filler');
+    let threw = false;
+    try { installArConf(home, 'c - d - 0\\n'.repeat(20000)); } catch (err) { threw = err.code; }
+    console.log(JSON.stringify({ written, threw, left: fs.readdirSync(home + '/etc/shared'),
+      kept: fs.readFileSync(home + '/etc/shared/ar.conf', 'utf8') }));`,
+  );
+  assert.deepEqual(result, { written: true, threw: 'ENOSPC', left: ['ar.conf'], kept: 'a - b - 0\n' });
+});
+
 test('an execution outcome that cannot be written on a full disk is kept, shown, and recorded once space is back', () => {
   const result = onTinyDisk(
     '1m',

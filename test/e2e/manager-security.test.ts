@@ -166,6 +166,21 @@ test('link: a removed agent is disconnected and refused (4403)', async () => {
   assert.equal((await m.service.getAgent(agent.id)).status, 'removed');
 });
 
+test('link: a refused connection that goes on sending a bad frame is dropped; the manager goes on', async () => {
+  const agent = await newAgent();
+  await m.service.removeAgent(agent.id);
+  const refused = await dial({ cert: agent.cert, key: agent.key });
+  assert.ok(refused.ws);
+  // Sent before the refusal's close frame is read here: the manager reads it while closing.
+  refused.ws.send('x'.repeat(1024 * 1024 + 10));
+  const closed = await refused.closed;
+  assert.ok([4403, 1006, 1009].includes(closed.code), JSON.stringify(closed));
+  const other = await newAgent();
+  const ok = await dial({ cert: other.cert, key: other.key });
+  assert.ok(ok.ws, 'the manager still takes connections');
+  ok.ws.close();
+});
+
 test('link: oversized and malformed frames close only that connection', async () => {
   const bystander = await newAgent();
   const bad = await newAgent();

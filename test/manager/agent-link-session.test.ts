@@ -24,13 +24,26 @@ function markStart(over: Partial<ExecutionStart> = {}): ExecutionStart {
   });
 }
 
-function setup(opts: { refuse?: boolean; disabled?: boolean } = {}) {
+interface SetupOptions {
+  readonly refuse?: boolean;
+  readonly disabled?: boolean;
+  /** submit throws this (synchronously, as a failing store does). */
+  readonly submitThrows?: Error;
+  /** installArConf throws this (a full disk). */
+  readonly installThrows?: Error;
+}
+
+function setup(opts: SetupOptions = {}) {
   const store: AgentStore = tempAgentStore();
   const submitted: string[] = [];
   const installed: string[] = [];
+  const log = memoryDaemonLog();
   const execd = {
     submit: (raw: string) => {
       submitted.push(raw);
+      if (opts.submitThrows !== undefined) {
+        throw opts.submitThrows;
+      }
       if (opts.refuse === true) {
         return Promise.resolve(undefined);
       }
@@ -44,15 +57,20 @@ function setup(opts: { refuse?: boolean; disabled?: boolean } = {}) {
   const session = new AgentLinkSession({
     execd,
     store,
-    log: memoryDaemonLog(),
+    log,
     version: 't',
     disabled: opts.disabled ?? false,
-    installArConf: (text) => installed.push(text),
+    installArConf: (text) => {
+      if (opts.installThrows !== undefined) {
+        throw opts.installThrows;
+      }
+      installed.push(text);
+    },
   });
   const sent: AgentFrame[] = [];
   session.connected((f) => sent.push(f));
   session.onFrame({ type: 'welcome', agentId: '001', lastExecutionId: 0, arConf: 'x - y - 0\n' });
-  return { store, session, sent, submitted, installed };
+  return { store, session, sent, submitted, installed, log };
 }
 
 /** One turn of the event loop: lets pending microtasks and setImmediate callbacks run. */
@@ -154,6 +172,35 @@ describe('agent link session', () => {
       seq: 4,
       reason: 'execd refused the message (see its log)',
     });
+  });
+
+  test('an ar.conf that cannot be written is logged; the welcome goes on (active list sent, orders run)', async () => {
+    const { session, sent, log, submitted } = setup({ installThrows: new Error('ENOSPC: no space left') });
+    assert.deepEqual(
+      sent.map((f) => f.type),
+      ['hello', 'active-list'],
+    );
+    assert.ok(
+      log.lines.some(
+        (l) =>
+          l.level === 'error' &&
+          l.msg ===
+            "Could not install the manager's ar.conf (ENOSPC: no space left): keeping the one in place.",
+      ),
+    );
+    session.onFrame({ type: 'order', seq: 1, kind: 'add', message: '{}' });
+    await until('the ack', () => sent.some((f) => f.type === 'ack' || f.type === 'acks'));
+    assert.equal(submitted.length, 1);
+  });
+
+  test('an order execd throws on (its store failing) is acked and rejected with the reason', async () => {
+    const { session, sent } = setup({ submitThrows: new Error('Cannot write "x": the disk is full') });
+    session.onFrame({ type: 'order', seq: 5, kind: 'add', message: '{}' });
+    await until('the rejection', () => sent.at(-1)?.type === 'rejected');
+    assert.deepEqual(sent.slice(-2), [
+      { type: 'ack', seq: 5 },
+      { type: 'rejected', seq: 5, reason: 'the agent could not run it: Cannot write "x": the disk is full' },
+    ]);
   });
 
   test('with active response disabled, orders are acked and rejected, never run', () => {

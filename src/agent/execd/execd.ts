@@ -35,6 +35,8 @@ export type ExecdOptions = Omit<ExecdContext, 'order' | 'pool' | 'scheduler' | '
 };
 
 const NONE_PROTECTED: ProtectedAddresses = new Map();
+/** Due reverts whose store read failed (an I/O error) are tried again this much later. */
+const DUE_RETRY_MS = 5_000;
 
 export interface RestoreSummary {
   readonly armed: number;
@@ -67,12 +69,7 @@ export class Execd {
     const scheduler = new RevertScheduler({
       now: opts.now,
       onDue: (keys) => {
-        // Same turn: the due reverts of one in-process program form one batch. Their programs
-        // are read in one statement, not one full row (with both messages) per key.
-        const programs = this.ctx.store.programsOf(keys);
-        keys.forEach((key, i) => {
-          void this.revertOf(key, programs[i], 'timeout');
-        });
+        this.revertDue(keys);
       },
     });
     this.ctx = {
@@ -82,6 +79,51 @@ export class Execd {
       scheduler,
       pollIntake: () => this.intakePoll?.(),
     };
+  }
+
+  /**
+   * The scheduler's due keys. Same turn: the due reverts of one in-process program form one batch;
+   * their programs are read in one statement, not one full row (with both messages) per key. A
+   * store read that fails (an I/O error) arms the keys again a little later: never thrown into
+   * the timer, never lost until the next start.
+   */
+  private revertDue(keys: string[]): void {
+    let programs: (string | undefined)[];
+    try {
+      programs = this.ctx.store.programsOf(keys);
+    } catch (err: unknown) {
+      this.deferDue(keys, err);
+      return;
+    }
+    keys.forEach((key, i) => {
+      try {
+        void this.revertOf(key, programs[i], 'timeout');
+      } catch (err: unknown) {
+        this.deferDue([key], err);
+      }
+    });
+  }
+
+  private deferDue(keys: readonly string[], err: unknown): void {
+    const why = err instanceof Error ? err.message : String(err);
+    this.ctx.log.error(`${keys.length} due revert(s) deferred by ${DUE_RETRY_MS} ms: ${why}`);
+    const at = this.ctx.now() + DUE_RETRY_MS;
+    for (const key of keys) {
+      this.ctx.scheduler.arm(key, at);
+    }
+  }
+
+  /**
+   * `start()` with its synchronous part guarded: a store that fails there (a full disk, an I/O
+   * error) is logged and resolves undefined, like a failed execution, never a throw.
+   */
+  private guarded<T>(start: () => Promise<T | undefined>): Promise<T | undefined> {
+    try {
+      return start();
+    } catch (err: unknown) {
+      this.ctx.log.error(`Execution failed: ${err instanceof Error ? err.message : String(err)}`);
+      return Promise.resolve(undefined);
+    }
   }
 
   private intakeFull(): boolean {
@@ -103,14 +145,17 @@ export class Execd {
    * `orderSeq`: the manager order it came from, recorded with the start record.
    */
   submit(raw: string, orderSeq?: number): Promise<AddResult | undefined> {
-    const taken = intake(raw, this.ctx.resolver, this.ctx.log);
-    const result = taken.ok && orderSeq !== undefined ? { ...taken, job: { ...taken.job, orderSeq } } : taken;
-    if (!result.ok) {
-      return Promise.resolve(
-        result.reason === 'not-present' ? recordAbsent(this.ctx, result.job) : undefined,
-      );
-    }
-    return this.runJob(result.job);
+    return this.guarded(() => {
+      const taken = intake(raw, this.ctx.resolver, this.ctx.log);
+      const result =
+        taken.ok && orderSeq !== undefined ? { ...taken, job: { ...taken.job, orderSeq } } : taken;
+      if (!result.ok) {
+        return Promise.resolve(
+          result.reason === 'not-present' ? recordAbsent(this.ctx, result.job) : undefined,
+        );
+      }
+      return this.runJob(result.job);
+    });
   }
 
   /**
@@ -138,7 +183,7 @@ export class Execd {
 
   /** Reverts one active response now. */
   revert(key: string, reason: RevertReason = 'manual'): Promise<RevertResult | undefined> {
-    return this.revertOf(key, this.ctx.store.getActive(key)?.program, reason);
+    return this.guarded(() => this.revertOf(key, this.ctx.store.getActive(key)?.program, reason));
   }
 
   /** Reverts `key`, whose stored response has program `stored` (undefined: none stored). */

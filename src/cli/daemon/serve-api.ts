@@ -9,6 +9,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { assertOwnSocket } from '../../home/trusted-socket.js';
 import type { DaemonOptions } from './daemon-options.js';
+import type { DaemonLog } from '../../log/daemon-log.js';
+import { listenServer } from '../../net/listen-server.js';
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -16,16 +18,6 @@ export interface ServedApi {
   /** `http://127.0.0.1:PORT` when `--listen` was given. */
   readonly url: string | undefined;
   close(): Promise<void>;
-}
-
-function listenOn(server: Server, where: { path: string } | { host: string; port: number }): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(where, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
 }
 
 function closeServer(server: Server): Promise<void> {
@@ -41,7 +33,11 @@ export async function serveApi(
   handle: RequestHandler,
   socketPath: string,
   listen: DaemonOptions['listen'],
+  log: Pick<DaemonLog, 'warn'>,
 ): Promise<ServedApi> {
+  const onError = (err: Error): void => {
+    log.warn(`Local API: ${err.message}`);
+  };
   const servers: Server[] = [];
   const close = async (): Promise<void> => {
     await Promise.all(servers.map(closeServer));
@@ -51,7 +47,7 @@ export async function serveApi(
     const unix = createServer(handle);
     servers.push(unix);
     rmSync(socketPath, { force: true });
-    await listenOn(unix, { path: socketPath });
+    await listenServer(unix, { path: socketPath }, onError);
     // Unlinking above never follows a link; the home was checked (only its owner can change var/),
     // and clients check that the socket and the token have the same owner before sending the token.
     assertOwnSocket(socketPath);
@@ -60,7 +56,7 @@ export async function serveApi(
     if (listen) {
       const tcp = createServer(handle);
       servers.push(tcp);
-      await listenOn(tcp, { host: listen.host, port: listen.port });
+      await listenServer(tcp, { host: listen.host, port: listen.port }, onError);
       const a = tcp.address() as AddressInfo;
       url = `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
     }

@@ -4,6 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { startAgentRuntime } from '../../agent/agent-runtime.js';
 import { agentPaths } from '../../agent/agent-paths.js';
 import type { AgentArSettings } from '../../core/config-model.js';
@@ -104,13 +105,10 @@ export async function startAgentDaemon(spec: AgentDaemonSpec): Promise<RunningDa
     log: runtime.log,
   });
   await app.ready();
-  const api = await serveApi(
-    (req, res) => {
-      app.routing(req, res);
-    },
-    runtime.paths.apiSocket,
-    o.listen,
-  );
+  const route = (req: IncomingMessage, res: ServerResponse): void => {
+    app.routing(req, res);
+  };
+  const api = await serveApi(route, runtime.paths.apiSocket, o.listen, runtime.log);
   spec.print(
     `riposte: agent ${agentId} running in ${runtime.paths.home}` +
       ` (API: ${runtime.paths.apiSocket}${api.url !== undefined ? `, ${api.url}` : ''}` +

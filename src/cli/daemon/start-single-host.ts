@@ -41,11 +41,13 @@ export async function startSingleHost(spec: SingleHostSpec): Promise<RunningDaem
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     api.handle(req, res);
   };
-  const served = await serveApi(handle, paths.apiSocket, o.listen).catch(async (err: unknown) => {
-    await api.close();
-    await runtime.stop();
-    throw err;
-  });
+  const served = await serveApi(handle, paths.apiSocket, o.listen, runtime.log).catch(
+    async (err: unknown) => {
+      await api.close();
+      await runtime.stop();
+      throw err;
+    },
+  );
   spec.print(
     `riposte: manager + local agent 000 running in ${home}` +
       ` (API: ${paths.apiSocket}${served.url !== undefined ? `, ${served.url}` : ''}` +

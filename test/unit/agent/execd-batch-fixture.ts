@@ -106,7 +106,8 @@ export type StoreStep =
   | 'endExecution'
   | 'endExecutions'
   | 'removeActive'
-  | 'deleteActive';
+  | 'deleteActive'
+  | 'programsOf';
 
 /** The store wrapped: counts transactions (outermost) and throws once at `faultAt` when armed. */
 export class CountingStore {

@@ -150,6 +150,8 @@ export interface HarnessOptions {
   readonly store?: AgentStore;
   readonly repeatedOffenders?: readonly number[];
   readonly now?: () => number;
+  /** The resolver's table. @default RESOLVER_TABLE */
+  readonly commands?: Readonly<Record<string, ResolvedCommand>>;
 }
 
 export function harness(opts: HarnessOptions = {}): Harness {
@@ -163,7 +165,7 @@ export function harness(opts: HarnessOptions = {}): Harness {
     home: '/nonexistent/riposte-test-home',
     agentId: '001',
     store,
-    resolver: fakeResolver(RESOLVER_TABLE),
+    resolver: fakeResolver(opts.commands ?? RESOLVER_TABLE),
     runScript: runner.run,
     log,
     now,
