@@ -80,6 +80,11 @@ class PgLease implements Lease {
       }
     });
     await c.connect();
+    if (this.stopped) {
+      // stop() came while this connected: the connection must not outlive it, nor take the lock.
+      await c.end().catch(() => undefined);
+      throw new Error('the lease was stopped');
+    }
     this.client = c;
     return c;
   }

@@ -87,6 +87,10 @@ class PgNotifyBus implements OrderBus {
     });
     this.client = client;
     await client.connect();
+    if (this.closed) {
+      await client.end().catch(() => undefined); // close() came while this connected
+      return;
+    }
     await client.query(`LISTEN ${PG_ORDER_CHANNEL}`);
     const wasDown = this.failures > 0;
     this.up = true;

@@ -8,6 +8,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import pg from 'pg';
 import type { BusOrder, OrderBus } from '../../src/cluster/order-bus.js';
 import { decodeBatch, packBatches } from '../../src/cluster/order-bus.js';
 import { createPgNotifyBus } from '../../src/cluster/pg-notify-bus.js';
@@ -174,5 +175,29 @@ test('timers lease: one leader at a time; another takes over when it stops', asy
     );
   } finally {
     await Promise.all(leases.map((l) => l.stop()));
+  }
+});
+
+test('timers lease stopped while it connects: no session left behind to hold the lock', async () => {
+  const early = startPgLease({ connectionString: pgServer.url, everyMs: 60_000 });
+  await early.stop(); // its first try is still connecting
+  const next = startPgLease({ connectionString: pgServer.url, everyMs: 200 });
+  try {
+    await waitFor('the next lease leading', 10_000, () => (next.isLeader() ? true : undefined));
+  } finally {
+    await next.stop();
+  }
+  assert.equal(early.isLeader(), false);
+  const check = new pg.Client({ connectionString: pgServer.url });
+  await check.connect();
+  try {
+    await waitFor('no lease session left', 10_000, async () => {
+      const r = await check.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'riposte lease'",
+      );
+      return r.rows[0]?.n === 0 || undefined;
+    });
+  } finally {
+    await check.end();
   }
 });
