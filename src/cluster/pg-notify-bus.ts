@@ -85,12 +85,14 @@ class PgNotifyBus implements OrderBus {
         this.handlers?.onOrders(orders);
       }
     });
-    this.client = client;
+    // Current only once connected: close() meanwhile leaves it to finish (pg's connect() would
+    // never settle if ended half-way), and then it is ended here.
     await client.connect();
     if (this.closed) {
-      await client.end().catch(() => undefined); // close() came while this connected
+      await client.end().catch(() => undefined);
       return;
     }
+    this.client = client;
     await client.query(`LISTEN ${PG_ORDER_CHANNEL}`);
     const wasDown = this.failures > 0;
     this.up = true;

@@ -178,6 +178,31 @@ test('timers lease: one leader at a time; another takes over when it stops', asy
   }
 });
 
+/** Resolves once PostgreSQL holds no session named `applicationName` (fails after 10 s). */
+async function noSessionLeft(applicationName: string): Promise<void> {
+  const check = new pg.Client({ connectionString: pgServer.url });
+  await check.connect();
+  try {
+    await waitFor(`no ${applicationName} session left`, 10_000, async () => {
+      const r = await check.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1',
+        [applicationName],
+      );
+      return r.rows[0]?.n === 0 || undefined;
+    });
+  } finally {
+    await check.end();
+  }
+}
+
+test('order bus closed while it connects: its start settles and no session is left', async () => {
+  const bus = createPgNotifyBus({ connectionString: pgServer.url });
+  const started = bus.start({ onOrders: () => undefined, onResync: () => undefined });
+  await bus.close();
+  await started;
+  await noSessionLeft('riposte order bus');
+});
+
 test('timers lease stopped while it connects: no session left behind to hold the lock', async () => {
   const early = startPgLease({ connectionString: pgServer.url, everyMs: 60_000 });
   await early.stop(); // its first try is still connecting
@@ -188,16 +213,5 @@ test('timers lease stopped while it connects: no session left behind to hold the
     await next.stop();
   }
   assert.equal(early.isLeader(), false);
-  const check = new pg.Client({ connectionString: pgServer.url });
-  await check.connect();
-  try {
-    await waitFor('no lease session left', 10_000, async () => {
-      const r = await check.query<{ n: number }>(
-        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'riposte lease'",
-      );
-      return r.rows[0]?.n === 0 || undefined;
-    });
-  } finally {
-    await check.end();
-  }
+  await noSessionLeft('riposte lease');
 });
