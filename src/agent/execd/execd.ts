@@ -121,9 +121,14 @@ export class Execd {
     try {
       return start();
     } catch (err: unknown) {
-      this.ctx.log.error(`Execution failed: ${err instanceof Error ? err.message : String(err)}`);
+      this.failed(err);
       return Promise.resolve(undefined);
     }
+  }
+
+  /** Logs an execution that failed (thrown or rejected); its result is then undefined. */
+  private failed(err: unknown): void {
+    this.ctx.log.error(`Execution failed: ${err instanceof Error ? err.message : String(err)}`);
   }
 
   private intakeFull(): boolean {
@@ -355,13 +360,13 @@ export class Execd {
   }
 
   private track<T>(p: Promise<T>): Promise<T | undefined> {
-    const guarded = p.catch((err: unknown) => {
-      this.ctx.log.error(`Execution failed: ${err instanceof Error ? err.message : String(err)}`);
+    const settled = p.catch((err: unknown) => {
+      this.failed(err);
       return undefined;
     });
-    this.inFlight.add(guarded);
-    void guarded.finally(() => this.inFlight.delete(guarded));
-    return guarded;
+    this.inFlight.add(settled);
+    void settled.finally(() => this.inFlight.delete(settled));
+    return settled;
   }
 }
 
