@@ -30,7 +30,11 @@ import { AppliedOrders } from './applied-orders.js';
 import { HeldAcks } from './held-acks.js';
 import { ReportCursor } from './report-cursor.js';
 
-export { APPLIED_ORDER_SEQS_SETTING, LAST_ORDER_SEQ_SETTING } from './applied-orders.js';
+export {
+  APPLIED_ORDER_SEQS_SETTING,
+  LAST_ORDER_SEQ_SETTING,
+  MISSING_ORDER_SEQS_SETTING,
+} from './applied-orders.js';
 /** Least time between two execution report runs during a burst, in ms. */
 const FLUSH_INTERVAL_MS = 25;
 /**

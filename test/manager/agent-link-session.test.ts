@@ -5,6 +5,7 @@ import {
   AgentLinkSession,
   APPLIED_ORDER_SEQS_SETTING,
   LAST_ORDER_SEQ_SETTING,
+  MISSING_ORDER_SEQS_SETTING,
 } from '../../src/link/agent-link-session.js';
 import { tempAgentStore } from '../support/temp-agent-store.js';
 import { memoryDaemonLog } from '../../src/log/daemon-log.js';
@@ -139,6 +140,36 @@ describe('agent link session', () => {
     await turn();
     assert.equal(submitted.length, 2);
     assert.deepEqual(acked().slice(-2), [1, 2]);
+  });
+
+  test('an order that comes after more than 1,024 later ones still runs, once', async () => {
+    const { session, sent, submitted, store, log } = setup();
+    const acked = new Set<number>();
+    const order = (seq: number): void => {
+      session.onFrame({ type: 'order', seq, kind: 'add', message: `{"command":"mark600","n":${seq}}` });
+    };
+    // Order 1 is late (another node's sweep): 2..1026 come and run first, past the marks' cap.
+    for (let seq = 2; seq <= 1026; seq++) {
+      order(seq);
+    }
+    await until('the acks of 2..1026', () => {
+      for (const f of sent.splice(0)) {
+        if (f.type === 'ack') {
+          acked.add(f.seq);
+        }
+      }
+      return acked.size === 1025;
+    });
+    assert.equal(store.getSetting(LAST_ORDER_SEQ_SETTING), '1026', 'the floor passed the gap at 1');
+    assert.equal(store.getSetting(MISSING_ORDER_SEQS_SETTING), '[1]');
+    assert.ok(log.lines.some((l) => l.msg.includes('Order seqs 1..1 (1) have not arrived')));
+    order(1);
+    await until('the ack of 1', () => sent.some((f) => f.type === 'ack' && f.seq === 1));
+    assert.equal(submitted.at(-1), '{"command":"mark600","n":1}', 'it ran, not only acked');
+    assert.equal(store.getSetting(MISSING_ORDER_SEQS_SETTING), '[]');
+    order(1); // redelivered: acked again, not run twice
+    await turn();
+    assert.equal(submitted.filter((m) => m.endsWith('"n":1}')).length, 1);
   });
 
   test("a welcome's settledThrough closes the gaps of orders that will never come", async () => {

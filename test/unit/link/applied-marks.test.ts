@@ -3,8 +3,14 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { marksAfter, marksSettledThrough, type AppliedMarks } from '../../../src/link/applied-marks.js';
 
-const marks = (floor: number, above: number[] = []): AppliedMarks => ({ floor, above: new Set(above) });
-const plain = (m: AppliedMarks): [number, number[]] => [m.floor, [...m.above].sort((a, b) => a - b)];
+const marks = (floor: number, above: number[] = [], missing: number[] = []): AppliedMarks => ({
+  floor,
+  above: new Set(above),
+  missing: new Set(missing),
+});
+const sorted = (s: ReadonlySet<number>): number[] => [...s].sort((a, b) => a - b);
+const plain = (m: AppliedMarks): [number, number[]] => [m.floor, sorted(m.above)];
+const caps = (above: number, missing = 100): { above: number; missing: number } => ({ above, missing });
 
 describe('applied order marks', () => {
   test('seqs applied in a row raise the floor', () => {
@@ -25,18 +31,35 @@ describe('applied order marks', () => {
     assert.deepEqual(plain(marksAfter(marks(5, [7]), [3, 5], []).marks), [5, [7]]);
   });
 
-  test('past the cap, the floor passes the oldest gaps (reported), never a running order', () => {
-    const { marks: m, skipped } = marksAfter(marks(0, [3, 5, 6]), [8], [], 2);
-    // 4 seqs above the floor, cap 2: the floor moves to 5 (gaps 1, 2, 4 given up), then over 6.
+  test('past the cap, the floor passes the oldest gaps (kept as missing), never a running order', () => {
+    const { marks: m, skipped, dropped } = marksAfter(marks(0, [3, 5, 6]), [8], [], caps(2));
+    // 4 seqs above the floor, cap 2: the floor moves to 5 (gaps 1, 2, 4 passed), then over 6.
     assert.deepEqual(plain(m), [6, [8]]);
     assert.deepEqual(skipped, [1, 2, 4]);
-    const held = marksAfter(marks(0, [3, 5, 6]), [8], [2], 2);
+    assert.deepEqual(sorted(m.missing), [1, 2, 4], 'passed, not given up: they run if they come');
+    assert.deepEqual(dropped, []);
+    const held = marksAfter(marks(0, [3, 5, 6]), [8], [2], caps(2));
     assert.deepEqual(plain(held.marks), [1, [3, 5, 6, 8]], 'order 2 still runs: the floor stays below it');
     assert.deepEqual(held.skipped, [1]);
+  });
+
+  test('a missing seq that comes at last leaves the missing list; the list is capped, oldest first', () => {
+    const late = marksAfter(marks(6, [8], [1, 2, 4]), [2], []);
+    assert.deepEqual(plain(late.marks), [6, [8]]);
+    assert.deepEqual(sorted(late.marks.missing), [1, 4]);
+    const unchanged = marks(6, [8], [1, 4]);
+    assert.equal(marksAfter(unchanged, [9], []).marks.missing, unchanged.missing, 'same set: not rewritten');
+    const full = marksAfter(marks(10, [13, 15, 16], [1, 2]), [18], [], caps(2, 3));
+    assert.deepEqual(plain(full.marks), [16, [18]]);
+    assert.deepEqual(full.skipped, [11, 12, 14]);
+    assert.deepEqual(sorted(full.marks.missing), [11, 12, 14]);
+    assert.deepEqual(full.dropped, [1, 2], 'the oldest missing seqs are given up past the cap');
   });
 
   test("the manager's settledThrough closes the gaps at or below it, never lowers the floor", () => {
     assert.deepEqual(plain(marksSettledThrough(marks(2, [5, 6, 9]), 4)), [6, [9]]);
     assert.deepEqual(plain(marksSettledThrough(marks(8, [10]), 4)), [8, [10]]);
+    const cleared = marksSettledThrough(marks(8, [10], [3, 7]), 5);
+    assert.deepEqual(sorted(cleared.missing), [7], 'missing seqs at or below it will never come');
   });
 });
