@@ -156,17 +156,26 @@ export async function transition(
   return { ...order, ...fields, state };
 }
 
-/** Marks every queued order past its expiry as expired; returns how many. */
+/**
+ * Marks every queued order past its expiry as expired, in one write that moves only the orders
+ * still queued then (one acked meanwhile, on this node or another, stays delivered); returns how
+ * many it moved.
+ */
 export async function expireDue(ctx: ManagerContext): Promise<number> {
   const now = ctx.now();
-  let n = 0;
-  for (const order of await ctx.store.expirableOrders(now)) {
-    if (await transition(ctx, order, { type: 'expire-check', now }, { expiredAt: now })) {
+  const due = (await ctx.store.expirableOrders(now)).filter(
+    (o) => nextOrderState(o, { type: 'expire-check', now }) === 'expired',
+  );
+  const moved = new Set(
+    (await ctx.store.expireOrders(due, now)).map(({ agentId, seq }) => `${agentId}#${seq}`),
+  );
+  for (const order of due) {
+    if (moved.has(`${order.agentId}#${order.seq}`)) {
+      ctx.emit({ type: 'order-state', agentId: order.agentId, seq: order.seq, state: 'expired' });
       ctx.log.warn(
         `Order ${order.agentId}#${order.seq} expired undelivered (${order.arName ?? order.key ?? ''}).`,
       );
-      n++;
     }
   }
-  return n;
+  return moved.size;
 }

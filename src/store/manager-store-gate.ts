@@ -52,6 +52,7 @@ const METHODS = [
   'updateOrder',
   'updateOrders',
   'ackOrders',
+  'expireOrders',
   'expirableOrders',
   'executedOrdersWithKey',
   'executedKeyedOrders',

@@ -176,19 +176,32 @@ export abstract class PgManagerBulk extends PgManagerAgents {
     );
   }
 
+  ackOrders(keys: readonly OrderKey[], at: number): Promise<AckedOrder[]> {
+    return this.moveQueued(keys, at, 'delivered');
+  }
+
+  async expireOrders(keys: readonly OrderKey[], at: number): Promise<OrderKey[]> {
+    return (await this.moveQueued(keys, at, 'expired')).map(({ agentId, seq }) => ({ agentId, seq }));
+  }
+
   /**
    * One statement: UPDATE ... FROM unnest(...) WHERE state = 'queued' RETURNING the moved orders
    * (no read of the orders first, two columns written), and their queue rows deleted in a CTE
    * reading that RETURNING. Neither written column is indexed, so the update is HOT; the order
    * rows are found by primary key (no index holds `state`), never by scanning the queued ones.
+   * The `state = 'queued'` condition is what makes an ack and an expiry race safely (several nodes).
    */
-  async ackOrders(keys: readonly OrderKey[], at: number): Promise<AckedOrder[]> {
+  private async moveQueued(
+    keys: readonly OrderKey[],
+    at: number,
+    to: 'delivered' | 'expired',
+  ): Promise<AckedOrder[]> {
     if (keys.length === 0) {
       return [];
     }
     const rows = await this.rows<{ agent_id: string; seq: number; created_at: number }>(
       `WITH moved AS (
-         UPDATE orders o SET state = 'delivered', delivered_at = $3
+         UPDATE orders o SET state = '${to}', ${to}_at = $3
            FROM (SELECT DISTINCT agent_id, seq FROM unnest($1::text[], $2::bigint[]) AS k(agent_id, seq)) u
            WHERE o.agent_id = u.agent_id AND o.seq = u.seq AND o.state = 'queued'
            RETURNING o.agent_id, o.seq, o.created_at
@@ -197,7 +210,7 @@ export abstract class PgManagerBulk extends PgManagerAgents {
        )
        SELECT agent_id, seq, created_at FROM moved`,
       [keys.map((k) => k.agentId), keys.map((k) => k.seq), at],
-      'riposte_ack_orders',
+      to === 'delivered' ? 'riposte_ack_orders' : 'riposte_expire_orders',
     );
     return rows.map((r) => ({ agentId: r.agent_id, seq: r.seq, createdAt: r.created_at }));
   }

@@ -1,6 +1,6 @@
 /**
  * The manager store's bulk methods on SQLite (enqueueOrders, getOrders, updateOrders, ackOrders,
- * recordExecutions, putActives, pruneHistory): each one transaction of prepared statements, storing what the one-at-a-time
+ * expireOrders, recordExecutions, putActives, pruneHistory): each one transaction of prepared statements, storing what the one-at-a-time
  * methods called in the same order would (test/contract/manager-store-bulk.contract.ts).
  */
 import type { FleetExecution } from '../protocol/fleet-records.js';
@@ -85,10 +85,21 @@ export class SqliteManagerBulk extends SqliteManagerConsole {
   }
 
   ackOrders(keys: readonly OrderKey[], at: number): AckedOrder[] {
-    // One UPDATE per agent (its seqs as one JSON parameter), not one per key; the moved orders are
-    // then listed in the keys' order, each once, as the one-at-a-time calls would return them.
+    return this.moveQueued(keys, at, 'delivered');
+  }
+
+  expireOrders(keys: readonly OrderKey[], at: number): OrderKey[] {
+    return this.moveQueued(keys, at, 'expired').map(({ agentId, seq }) => ({ agentId, seq }));
+  }
+
+  /**
+   * The orders of `keys` still queued moved to `to` at `at`. One UPDATE per agent (its seqs as
+   * one JSON parameter), not one per key; the moved orders are then listed in the keys' order,
+   * each once, as the one-at-a-time calls would return them.
+   */
+  private moveQueued(keys: readonly OrderKey[], at: number, to: 'delivered' | 'expired'): AckedOrder[] {
     const ack = this.q(
-      `UPDATE orders SET state = 'delivered', delivered_at = ?
+      `UPDATE orders SET state = '${to}', ${to}_at = ?
          WHERE agent_id = ? AND state = 'queued' AND seq IN (SELECT value FROM json_each(?))
          RETURNING seq, created_at`,
     );

@@ -1,6 +1,6 @@
 /**
  * The ManagerStore's many-agent methods of the link path (updateAgentsSeen, activeAgentNamed,
- * getOrdersOf, ackOrders, queuedOrdersOf, lastExecutionIds): each answers or stores what the per-agent method
+ * getOrdersOf, ackOrders, expireOrders, queuedOrdersOf, lastExecutionIds): each answers or stores what the per-agent method
  * called for each agent would. Part of managerStoreContract (run on SQLite and PostgreSQL).
  */
 import { describe, test } from 'node:test';
@@ -141,6 +141,36 @@ export function linkContract(make: MakeManagerStore): void {
         );
         assert.equal((await s.getOrder('001', 1))?.deliveredAt, 100);
         assert.deepEqual(await s.ackOrders([], 1), []);
+      });
+    });
+
+    void test('expireOrders: only the ones still queued expire (an ack that came first wins), each once', async () => {
+      await withStore(make, async (s) => {
+        await s.enqueueOrders([
+          newOrder({ createdAt: 10 }),
+          newOrder({ createdAt: 11 }),
+          newOrder({ agentId: '002', createdAt: 12 }),
+        ]);
+        // Another node applied the ack of 001#2 after the expiry's read, before its write.
+        await s.ackOrders([{ agentId: '001', seq: 2 }], 50);
+        const moved = await s.expireOrders(
+          [
+            { agentId: '001', seq: 1 },
+            { agentId: '001', seq: 2 },
+            { agentId: '002', seq: 1 },
+            { agentId: '001', seq: 1 },
+            { agentId: '003', seq: 1 },
+          ],
+          100,
+        );
+        assert.deepEqual(moved.map((k) => `${k.agentId}#${k.seq}`).sort(), ['001#1', '002#1']);
+        const one = await s.getOrder('001', 1);
+        assert.deepEqual([one?.state, one?.expiredAt], ['expired', 100]);
+        const two = await s.getOrder('001', 2);
+        assert.deepEqual([two?.state, two?.deliveredAt, two?.expiredAt], ['delivered', 50, undefined]);
+        assert.deepEqual(keysOf(await s.queuedOrdersOf(['001', '002'])), [], 'none left in the queue');
+        assert.deepEqual(await s.expireOrders([{ agentId: '001', seq: 1 }], 200), [], 'once');
+        assert.deepEqual(await s.expireOrders([], 1), []);
       });
     });
 

@@ -215,6 +215,12 @@ export interface ManagerStore extends ManagerConsoleStore {
    * `updateOrders` with their ack transitions would store, without reading every column.
    */
   ackOrders(keys: readonly OrderKey[], at: number): Promise<AckedOrder[]>;
+  /**
+   * The expiry of `keys` in one write: each of those orders that is still `queued` becomes
+   * `expired` at `at`, the others (acked meanwhile, on any node) are left as they are; returns the
+   * orders it moved, in the keys' order, each once.
+   */
+  expireOrders(keys: readonly OrderKey[], at: number): Promise<OrderKey[]>;
   /** Queued orders whose expiresAt < now, oldest first. */
   expirableOrders(now: number): Promise<StoredOrder[]>;
   /** Executed add orders of `agentId` holding `key` (candidates for `reverted`). */
