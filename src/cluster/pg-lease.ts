@@ -7,6 +7,7 @@
  * one period, which the timers tolerate (order expiry is idempotent).
  */
 import pg from 'pg';
+import { keepaliveOptions } from '../store/pg-session-options.js';
 
 /** Advisory lock key of the cluster's timers ("riposte" in ASCII as a number). */
 export const TIMERS_LOCK_KEY = '32204078972105829';
@@ -70,6 +71,7 @@ class PgLease implements Lease {
     const c = new pg.Client({
       connectionString: this.opts.connectionString,
       application_name: 'riposte lease',
+      options: keepaliveOptions(),
       connectionTimeoutMillis: 5_000,
       query_timeout: 10_000,
       keepAlive: true,

@@ -4,12 +4,17 @@
  * released with the connection, also when the process dies.
  */
 import pg from 'pg';
+import { keepaliveOptions } from '../store/pg-session-options.js';
 
 /** Advisory lock key of start-up steps ("ripostei" in ASCII as a number, distinct from the timers' lease). */
 export const STARTUP_LOCK_KEY = '8244244216859092329';
 
 export async function withPgLock<T>(connectionString: string, key: string, fn: () => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString, application_name: 'riposte start-up lock' });
+  const client = new pg.Client({
+    connectionString,
+    application_name: 'riposte start-up lock',
+    options: keepaliveOptions(),
+  });
   client.on('error', () => undefined);
   await client.connect();
   try {

@@ -8,6 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+import { keepaliveOptions } from '../store/pg-session-options.js';
 import type { BusHandlers, BusOrder, OrderBus } from './order-bus.js';
 import { decodeBatch, queueBatches } from './order-bus.js';
 
@@ -24,6 +25,13 @@ export interface PgNotifyBusOptions {
   /** Reconnection delay bounds, ms. @default 250 / 5000 */
   readonly minRetryMs?: number;
   readonly maxRetryMs?: number;
+  /**
+   * A LISTEN connection that sends nothing would never notice that it died silently (a NAT or
+   * firewall dropped it, the server's host vanished): every `heartbeatMs` an idle connection runs
+   * `SELECT 1`, and one that gets no answer within `queryTimeoutMs` is replaced. @default 15000 / 10000
+   */
+  readonly heartbeatMs?: number;
+  readonly queryTimeoutMs?: number;
 }
 
 /**
@@ -48,6 +56,7 @@ class PgNotifyBus implements OrderBus {
   private pending: string[] = [];
   private sending = false;
   private retry: NodeJS.Timeout | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
   private failures = 0;
 
   constructor(private readonly opts: PgNotifyBusOptions) {}
@@ -55,6 +64,21 @@ class PgNotifyBus implements OrderBus {
   async start(handlers: BusHandlers): Promise<void> {
     this.handlers = handlers;
     await this.connect();
+    this.heartbeat = setInterval(() => {
+      this.beat();
+    }, this.opts.heartbeatMs ?? 15_000);
+    this.heartbeat.unref();
+  }
+
+  /** Checks an idle connection (a pending send checks it already). */
+  private beat(): void {
+    const client = this.client;
+    if (!this.up || client === undefined || this.sending) {
+      return;
+    }
+    client.query('SELECT 1').catch((err: unknown) => {
+      this.lost(client, err instanceof Error ? err.message : String(err));
+    });
   }
 
   private warn(text: string): void {
@@ -66,8 +90,9 @@ class PgNotifyBus implements OrderBus {
     const client = new pg.Client({
       connectionString: this.opts.connectionString,
       application_name: 'riposte order bus',
+      options: keepaliveOptions(),
       connectionTimeoutMillis: 5_000,
-      query_timeout: 10_000,
+      query_timeout: this.opts.queryTimeoutMs ?? 10_000,
       keepAlive: true,
     });
     client.on('error', (err) => {
@@ -182,6 +207,7 @@ class PgNotifyBus implements OrderBus {
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.retry);
+    clearInterval(this.heartbeat);
     const client = this.client;
     this.client = undefined;
     this.up = false;

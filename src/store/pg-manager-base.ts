@@ -11,6 +11,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
 import type { ManagerStore } from '../core/orders/manager-store.js';
+import { IDLE_IN_TRANSACTION_TIMEOUT_MS, storeSessionOptions } from './pg-session-options.js';
 
 /** BIGINT (epoch ms, seqs, counts) read as a JS number: every value the store keeps is < 2^53. */
 const INT8_OID = 20;
@@ -33,6 +34,11 @@ export interface PgManagerOptions {
   /** Pool size (default 10). */
   readonly maxConnections?: number;
   /**
+   * How long PostgreSQL lets one of these connections sit idle inside a transaction before it ends
+   * the session (pg-session-options.ts), ms; default 30 s.
+   */
+  readonly idleInTransactionTimeoutMs?: number;
+  /**
    * The connections' `application_name` (what pg_stat_activity shows), default "riposte store";
    * an application_name in the URL wins.
    */
@@ -49,6 +55,7 @@ export function quoteIdent(name: string): string {
  * Every connection runs with `jit = off`: the store's statements are short, and the planner's cost
  * estimates on tables a burst has just filled (statistics not yet refreshed by autovacuum) crossed
  * `jit_above_cost`, so a 0.1 ms read of queued orders was compiled by LLVM first (25 ms of CPU).
+ * And with the keepalives and idle-in-transaction timeout of pg-session-options.ts.
  */
 export function poolConfig(url: string, opts: PgManagerOptions): pg.PoolConfig {
   const options = ['-c jit=off'];
@@ -59,7 +66,7 @@ export function poolConfig(url: string, opts: PgManagerOptions): pg.PoolConfig {
     connectionString: url,
     types: TYPES,
     max: opts.maxConnections ?? 10,
-    options: options.join(' '),
+    options: storeSessionOptions(options, opts.idleInTransactionTimeoutMs ?? IDLE_IN_TRANSACTION_TIMEOUT_MS),
     application_name: opts.applicationName ?? 'riposte store',
   };
 }

@@ -17,6 +17,7 @@ import { startPgLease } from '../../src/cluster/pg-lease.js';
 import { startNatsServer, type NatsServer } from '../support/nats-server.js';
 import { startPgServer, type PgServer } from './support/pg-server.js';
 import { waitFor } from '../manager/support/fleet.js';
+import { startTcpProxy, throughProxy } from '../support/tcp-proxy.js';
 
 let pgServer: PgServer;
 let nats: NatsServer;
@@ -157,6 +158,39 @@ for (const kind of kinds) {
     });
   });
 }
+
+test('order bus: a LISTEN connection that died silently is noticed by its heartbeat and replaced', async () => {
+  const proxy = await startTcpProxy(Number(new URL(pgServer.url).port));
+  const warnings: string[] = [];
+  const listener = await node(() =>
+    createPgNotifyBus({
+      connectionString: throughProxy(pgServer.url, proxy),
+      heartbeatMs: 200,
+      queryTimeoutMs: 1_000,
+      minRetryMs: 100,
+      maxRetryMs: 500,
+      onWarn: (t) => warnings.push(t),
+    }),
+  );
+  const sender = await node(() => createPgNotifyBus({ connectionString: pgServer.url }));
+  try {
+    sender.bus.publish([order(1)]);
+    await waitFor('an order before the cut', 10_000, () => (listener.got.length === 1 ? true : undefined));
+    proxy.cut(); // no FIN, no RST: without a heartbeat the listener would wait forever
+    await waitFor('the dead connection noticed', 20_000, () =>
+      warnings.some((w) => /timeout/i.test(w)) ? true : undefined,
+    );
+    proxy.heal();
+    await waitFor('reconnected, a resync asked', 20_000, () => (listener.resyncs > 0 ? true : undefined));
+    sender.bus.publish([order(2)]);
+    await waitFor('an order after the cut', 10_000, () =>
+      listener.got.some((o) => o.seq === 2) ? true : undefined,
+    );
+  } finally {
+    await Promise.all([listener.bus.close(), sender.bus.close()]);
+    await proxy.close();
+  }
+});
 
 test('timers lease: one leader at a time; another takes over when it stops', async () => {
   const leases = [1, 2, 3].map(() => startPgLease({ connectionString: pgServer.url, everyMs: 200 }));

@@ -259,6 +259,69 @@ void describe('PostgreSQL manager store: durability and several nodes', () => {
     }
   });
 
+  void test('a node frozen inside a transaction holds its row locks only until idle_in_transaction_session_timeout', async () => {
+    const { url } = await pgServer();
+    const schema = freshSchema();
+    // The frozen node (a host lost, a paused VM) with a short timeout; the other with the default.
+    const frozenNode = await openPgManagerStore(url, { schema, idleInTransactionTimeoutMs: 1_000 });
+    const other = await openPgManagerStore(url, { schema });
+    let thaw = (): void => undefined;
+    const frozen = new Promise<void>((resolve) => {
+      thaw = resolve;
+    });
+    try {
+      await other.enqueueOrders([newOrder({ createdAt: 1 })]);
+      let locked = (): void => undefined;
+      const holding = new Promise<void>((resolve) => {
+        locked = resolve;
+      });
+      const zombie = frozenNode.batch(async (tx) => {
+        await tx.ackOrders([{ agentId: '001', seq: 1 }], 5); // locks the order row
+        locked();
+        await frozen; // the node stops here, between two statements of its transaction
+      });
+      await holding;
+      // The other node's ack of the same order waits on that row lock until PostgreSQL ends the
+      // frozen session; without the timeout it would wait for as long as the session lives.
+      const acked = await Promise.race([
+        other.ackOrders([{ agentId: '001', seq: 1 }], 7),
+        new Promise<never>((_, reject) =>
+          setTimeout(() => {
+            reject(new Error('the row lock was still held after 30 s'));
+          }, 30_000).unref(),
+        ),
+      ]);
+      assert.deepEqual(
+        acked.map((o) => o.seq),
+        [1],
+        "the frozen node's ack was rolled back; this one moved it",
+      );
+      assert.equal((await other.getOrder('001', 1))?.deliveredAt, 7);
+      thaw();
+      await assert.rejects(zombie, /terminat|not queryable|Connection/i, 'the frozen transaction fails');
+    } finally {
+      thaw();
+      await frozenNode.close();
+      await other.close();
+    }
+  });
+
+  void test("the store's connections start with server-side keepalives and a 30 s idle-in-transaction limit", async () => {
+    const { url } = await pgServer();
+    const pool = new pg.Pool(poolConfig(url, { schema: freshSchema() }));
+    try {
+      const show = async (name: string): Promise<string | undefined> =>
+        (await pool.query<Record<string, string>>(`SHOW ${name}`)).rows[0]?.[name];
+      assert.equal(await show('idle_in_transaction_session_timeout'), '30s');
+      assert.equal(await show('tcp_keepalives_idle'), '10');
+      assert.equal(await show('tcp_keepalives_interval'), '5');
+      assert.equal(await show('tcp_keepalives_count'), '3');
+      assert.equal(await show('jit'), 'off');
+    } finally {
+      await pool.end();
+    }
+  });
+
   void test('a reopened store keeps every order, and seqs continue', async () => {
     const { url } = await pgServer();
     const schema = freshSchema();
