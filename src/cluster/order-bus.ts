@@ -177,17 +177,33 @@ export function packBatches(node: string, orders: readonly BusOrder[], maxBytes:
 }
 
 /**
- * Queues `orders` as encoded batches on `pending`, keeping at most `maxPending` batches (the oldest
- * are dropped: the store keeps every order and the sweep re-sends them). Returns how many were dropped.
+ * Characters of batches kept waiting at most (~128 MiB of heap), whatever their count: NATS
+ * batches are up to 512 KB, and 10,000 of them while the bus is down would exhaust the heap.
+ */
+export const MAX_PENDING_CHARS = 64 * 1024 * 1024;
+
+/**
+ * Queues `orders` as encoded batches on `pending`, keeping at most `maxPending` batches and
+ * `maxPendingChars` characters (the oldest are dropped: the store keeps every order and the sweep
+ * re-sends them). Returns how many were dropped.
  */
 export function queueBatches(
   pending: string[],
   node: string,
   orders: readonly BusOrder[],
-  limits: { readonly maxBytes: number; readonly maxPending: number },
+  limits: { readonly maxBytes: number; readonly maxPending: number; readonly maxPendingChars?: number },
 ): number {
   pending.push(...packBatches(node, orders, limits.maxBytes));
-  const dropped = Math.max(0, pending.length - limits.maxPending);
+  let dropped = Math.max(0, pending.length - limits.maxPending);
   pending.splice(0, dropped);
+  const maxChars = limits.maxPendingChars ?? MAX_PENDING_CHARS;
+  if (pending.length * limits.maxBytes <= maxChars) {
+    return dropped; // cannot be over (a batch's characters <= its bytes): no sum to take
+  }
+  let chars = pending.reduce((n, b) => n + b.length, 0);
+  while (chars > maxChars && pending.length > 0) {
+    chars -= pending.shift()?.length ?? 0;
+    dropped++;
+  }
   return dropped;
 }

@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import type { BusOrder, OrderBus } from '../../src/cluster/order-bus.js';
-import { decodeBatch, packBatches } from '../../src/cluster/order-bus.js';
+import { decodeBatch, packBatches, queueBatches } from '../../src/cluster/order-bus.js';
 import { createPgNotifyBus } from '../../src/cluster/pg-notify-bus.js';
 import { createNatsBus } from '../../src/cluster/nats-bus.js';
 import { startPgLease } from '../../src/cluster/pg-lease.js';
@@ -64,6 +64,32 @@ test('batches: packed under the size limit, decoded, own batches skipped', () =>
   assert.ok(
     Buffer.byteLength(packBatches('node-a', [{ ...big, payload: 'é'.repeat(3_999) }], 7_900)[0] ?? '') <=
       7_900,
+  );
+});
+
+test('batches waiting for a bus that is down: capped by count and by size, the oldest dropped', () => {
+  const pending: string[] = [];
+  const big = (seq: number): BusOrder => ({ agentId: '001', seq, kind: 'add', payload: 'x'.repeat(400_000) });
+  const limits = { maxBytes: 512 * 1024, maxPending: 10_000, maxPendingChars: 2_000_000 };
+  let dropped = 0;
+  for (let seq = 1; seq <= 10; seq++) {
+    dropped += queueBatches(pending, 'node-a', [big(seq)], limits);
+  }
+  // Each batch is one 400 KB order: 4 fit under 2,000,000 characters; the 6 oldest went.
+  assert.equal(dropped, 6);
+  assert.deepEqual(
+    pending.map((b) => decodeBatch(b, 'node-b')?.[0]?.seq),
+    [7, 8, 9, 10],
+  );
+  assert.ok(pending.reduce((n, b) => n + b.length, 0) <= 2_000_000);
+  const small: string[] = [];
+  for (let seq = 1; seq <= 5; seq++) {
+    queueBatches(small, 'node-a', [order(seq)], { maxBytes: 7_900, maxPending: 3 });
+  }
+  assert.deepEqual(
+    small.map((b) => decodeBatch(b, 'node-b')?.[0]?.seq),
+    [3, 4, 5],
+    'by count',
   );
 });
 
