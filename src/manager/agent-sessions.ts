@@ -200,6 +200,23 @@ export class AgentSessions {
     }
   }
 
+  /**
+   * Asks every agent whose transport reconnects (AgentSession.retry) to reconnect, to another
+   * node when it knows several; returns how many. The in-process agent 000 stays.
+   */
+  retryAll(): number {
+    let n = 0;
+    for (const [id, e] of [...this.byId]) {
+      if (e.session.retry !== undefined) {
+        this.changed++;
+        this.byId.delete(id);
+        e.session.retry();
+        n++;
+      }
+    }
+    return n;
+  }
+
   get size(): number {
     return this.byId.size;
   }

@@ -7,7 +7,10 @@
  * - the sweep: every `sweepEveryMs` a slice of this node's agents gets its queued orders older
  *   than `staleAfterMs` re-sent from the store, and all of them after the bus was down (resync).
  *   This covers a node killed between its commit and its publish, and messages the bus lost; the
- *   agent dedupes by seq, so a re-send never runs an order twice;
+ *   agent dedupes by seq, so a re-send never runs an order twice. It also watches the store: when
+ *   no sweep has succeeded for `storeLostAfterMs`, this node cannot reach the store (nor, then,
+ *   the orders other nodes store for its agents), and it asks its agents to reconnect, to a node
+ *   that can;
  * - the timers' lease (pg-lease.ts): order expiry runs on the lease holder only;
  * - the shared CA and enrollment password (shared-pki.ts), under the start-up lock.
  *
@@ -46,6 +49,8 @@ export interface ClusterOptions {
   readonly sweepSlice?: number;
   /** Lease try/check period. @default 2000 */
   readonly leaseEveryMs?: number;
+  /** No successful sweep for this long: the agents are sent to other nodes. @default 30000 */
+  readonly storeLostAfterMs?: number;
 }
 
 export interface ClusterNode {
@@ -106,6 +111,51 @@ async function resend(
   return n;
 }
 
+/**
+ * The sweep's timer (see the module comment). One sweep at a time: a tick while one is still
+ * waiting on the store does nothing but check how long the store has not answered.
+ */
+function startSweep(
+  ctx: ManagerContext,
+  opts: ClusterOptions,
+  onError: (err: unknown) => void,
+): NodeJS.Timeout {
+  const slice = opts.sweepSlice ?? 200;
+  const lostAfter = opts.storeLostAfterMs ?? 30_000;
+  let cursor = 0;
+  let busy = false;
+  let lastOk = ctx.now();
+  const timer = setInterval(() => {
+    const now = ctx.now();
+    if (now - lastOk >= lostAfter) {
+      lastOk = now; // asked again only after another period without the store
+      const n = ctx.sessions.retryAll();
+      ctx.log.warn(
+        `Cluster node: no answer from the store for ${Math.round(lostAfter / 1000)} s; ${n} agent(s) asked to reconnect to another node.`,
+      );
+    }
+    if (busy) {
+      return;
+    }
+    const ids = ctx.sessions.readyIds();
+    if (cursor >= ids.length) {
+      cursor = 0;
+    }
+    const part = ids.slice(cursor, cursor + slice);
+    cursor += slice;
+    busy = true;
+    resend(ctx, part, now - (opts.staleAfterMs ?? 5_000))
+      .then(() => {
+        lastOk = ctx.now();
+      }, onError)
+      .finally(() => {
+        busy = false;
+      });
+  }, opts.sweepEveryMs ?? 2_000);
+  timer.unref();
+  return timer;
+}
+
 function startLease(opts: ClusterOptions, log: DaemonLog): Lease {
   return startPgLease({
     connectionString: opts.storeUrl,
@@ -126,7 +176,6 @@ export function createClusterNode(opts: ClusterOptions, heartbeatMs: number): Cl
   let bus: OrderBus | undefined;
   let lease: Lease | undefined;
   let sweep: NodeJS.Timeout | undefined;
-  let cursor = 0;
   const hooks: ClusterHooks = {
     handOff: (orders) => {
       bus?.publish(orders); // a StoredOrder is a BusOrder: the bus reads agentId, seq, kind, payload
@@ -154,17 +203,7 @@ export function createClusterNode(opts: ClusterOptions, heartbeatMs: number): Cl
           resend(ctx, ctx.sessions.readyIds(), undefined).catch(report('resync'));
         },
       });
-      const slice = opts.sweepSlice ?? 200;
-      sweep = setInterval(() => {
-        const ids = ctx.sessions.readyIds();
-        if (cursor >= ids.length) {
-          cursor = 0;
-        }
-        const part = ids.slice(cursor, cursor + slice);
-        cursor += slice;
-        resend(ctx, part, ctx.now() - (opts.staleAfterMs ?? 5_000)).catch(report('sweep'));
-      }, opts.sweepEveryMs ?? 2_000);
-      sweep.unref();
+      sweep = startSweep(ctx, opts, report('sweep'));
       ctx.log.info(`Cluster node: order bus ${b.kind}, timers by PostgreSQL advisory lock.`);
     },
     async stop() {

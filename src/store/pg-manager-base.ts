@@ -38,6 +38,8 @@ export interface PgManagerOptions {
    * the session (pg-session-options.ts), ms; default 30 s.
    */
   readonly idleInTransactionTimeoutMs?: number;
+  /** Client-side limit on each statement of the pool (poolConfig), ms; default 60 s. */
+  readonly queryTimeoutMs?: number;
   /**
    * The connections' `application_name` (what pg_stat_activity shows), default "riposte store";
    * an application_name in the URL wins.
@@ -51,13 +53,13 @@ export function quoteIdent(name: string): string {
 }
 
 /**
- * The pool configuration for `url` (search_path set on every connection when a schema is given).
- * Every connection runs with `jit = off`: the store's statements are short, and the planner's cost
+ * The configuration of a connection to `url` (search_path set when a schema is given). Every
+ * connection runs with `jit = off`: the store's statements are short, and the planner's cost
  * estimates on tables a burst has just filled (statistics not yet refreshed by autovacuum) crossed
  * `jit_above_cost`, so a 0.1 ms read of queued orders was compiled by LLVM first (25 ms of CPU).
  * And with the keepalives and idle-in-transaction timeout of pg-session-options.ts.
  */
-export function poolConfig(url: string, opts: PgManagerOptions): pg.PoolConfig {
+export function connectionConfig(url: string, opts: PgManagerOptions): pg.ClientConfig {
   const options = ['-c jit=off'];
   if (opts.schema !== undefined) {
     options.push(`-c search_path=${quoteIdent(opts.schema)}`);
@@ -65,9 +67,25 @@ export function poolConfig(url: string, opts: PgManagerOptions): pg.PoolConfig {
   return {
     connectionString: url,
     types: TYPES,
-    max: opts.maxConnections ?? 10,
     options: storeSessionOptions(options, opts.idleInTransactionTimeoutMs ?? IDLE_IN_TRANSACTION_TIMEOUT_MS),
     application_name: opts.applicationName ?? 'riposte store',
+  };
+}
+
+/**
+ * The pool configuration for `url`: connectionConfig, and a client-side limit on every statement
+ * (`queryTimeoutMs`, default 60 s). A connection that died silently (its network cut, the server's
+ * host gone) would otherwise leave its statement, and whatever waits on it (the cluster sweep, an
+ * ingest), waiting for as long as TCP keeps trying; the statement fails instead and its connection
+ * is discarded. The store's statements take milliseconds; migrations, which may take long on a
+ * large store, run on a connection of their own without the limit (openMigratedPool).
+ */
+export function poolConfig(url: string, opts: PgManagerOptions): pg.PoolConfig {
+  return {
+    ...connectionConfig(url, opts),
+    max: opts.maxConnections ?? 10,
+    query_timeout: opts.queryTimeoutMs ?? 60_000,
+    keepAlive: true,
   };
 }
 

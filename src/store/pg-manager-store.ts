@@ -27,7 +27,7 @@ import {
   type PrunedHistory,
   type StoredOrder,
 } from '../core/orders/manager-store.js';
-import { poolConfig, quoteIdent, type PgManagerOptions } from './pg-manager-base.js';
+import { connectionConfig, poolConfig, quoteIdent, type PgManagerOptions } from './pg-manager-base.js';
 import { ORDER_COLUMNS, QUEUED_ORDER_COLUMNS } from './pg-manager-bulk.js';
 import { PgManagerLink } from './pg-manager-link.js';
 import { EXECUTION_COLUMNS } from './pg-manager-console.js';
@@ -41,7 +41,7 @@ export type { PgManagerOptions } from './pg-manager-base.js';
  * CREATE SCHEMA IF NOT EXISTS, tolerating the race of several nodes creating it at once (both see
  * it missing; the loser gets a unique violation on pg_namespace although the schema now exists).
  */
-export async function createSchema(client: pg.PoolClient, schema: string): Promise<void> {
+export async function createSchema(client: pg.ClientBase, schema: string): Promise<void> {
   try {
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
   } catch (err: unknown) {
@@ -74,14 +74,17 @@ export async function openMigratedPool(url: string, opts: PgManagerOptions): Pro
   pool.on('error', ignoreError);
   pool.on('connect', (client) => client.on('error', ignoreError));
   try {
-    const client = await pool.connect();
+    // Migrations on a connection of their own: without the pool's statement limit (poolConfig).
+    const client = new pg.Client(connectionConfig(url, opts));
+    client.on('error', ignoreError);
+    await client.connect();
     try {
       if (opts.schema !== undefined) {
         await createSchema(client, opts.schema);
       }
       await applyPgMigrations(client);
     } finally {
-      client.release();
+      await client.end().catch(ignoreError);
     }
   } catch (err: unknown) {
     await pool.end();

@@ -20,6 +20,7 @@ import { sharedManagerStoreContract } from './shared-manager-store.contract.js';
 import { apiAccessStoreContract } from './api-access-store.contract.js';
 import { openPgApiStore } from '../../src/store/pg-api-store.js';
 import { newOrder } from './manager-store.fixtures.js';
+import { startTcpProxy, throughProxy } from '../support/tcp-proxy.js';
 
 let server: Promise<PgServer> | undefined;
 /** The private server, started by the first case that needs it. */
@@ -303,6 +304,25 @@ void describe('PostgreSQL manager store: durability and several nodes', () => {
       thaw();
       await frozenNode.close();
       await other.close();
+    }
+  });
+
+  void test('a statement on a connection that died silently fails after queryTimeoutMs; the next one works', async () => {
+    const { url } = await pgServer();
+    const proxy = await startTcpProxy(Number(new URL(url).port));
+    const s = await openPgManagerStore(throughProxy(url, proxy), {
+      schema: freshSchema(),
+      queryTimeoutMs: 1_000,
+    });
+    try {
+      await s.setSetting('k', '1'); // the pool's connection, open
+      proxy.cut(); // no FIN, no RST: without the limit the read would wait for as long as TCP tries
+      await assert.rejects(s.getSetting('k'), /timeout/i);
+      proxy.heal();
+      assert.equal(await s.getSetting('k'), '1', 'on a new connection: the dead one was discarded');
+    } finally {
+      await proxy.close();
+      await s.close();
     }
   });
 
