@@ -18,7 +18,9 @@
  *   exactly-once delivery under failures, `onLines` must be all-or-nothing for a call.
  * - A failure `isTransient` accepts (the consumer's store is down, restarting or full) is nobody's
  *   line's fault: the batch is retried whole at the next polls, for as long as it takes, and never
- *   counts towards poison. It is reported once per outage, not at every poll.
+ *   counts towards poison. It is reported once per outage, not at every poll. Before the retry,
+ *   `committedPosition` says whether the failed call committed after all (its answer was lost):
+ *   then the batch counts as handled, not offered twice.
  * - One timer (a setTimeout chain, never overlapping); nothing throws from it, errors go to `onError`.
  */
 import { statSync } from 'node:fs';
@@ -27,9 +29,9 @@ import type { FileHandle } from 'node:fs/promises';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
 import { readSignature, signatureHolds } from './content-signature.js';
 import { endsLine, isNotFound, readLineBatch, type LineBatch, type LineLimits } from './line-batch-reader.js';
-import { positiveInt, type AlertsTailer, type AlertsTailerOptions } from './alerts-tailer-options.js';
+import { tailerSettings, type AlertsTailer, type AlertsTailerOptions } from './alerts-tailer-options.js';
 import { PoisonLines } from './poison-line.js';
-import { decideStartOffset, type OpenedFile, type StartAt, type TailPosition } from './tail-position.js';
+import { decideStartOffset, holdsThrough, type OpenedFile, type TailPosition } from './tail-position.js';
 
 export type { StartAt, TailPosition } from './tail-position.js';
 export type { AlertsTailer, AlertsTailerOptions } from './alerts-tailer-options.js';
@@ -43,27 +45,13 @@ interface Cursor {
   skipScanned: number | undefined;
   /** Bytes just before `handled` when we last read (see content-signature.ts). */
   signature: Buffer | undefined;
-}
-
-interface Settings {
-  readonly opts: AlertsTailerOptions;
-  readonly pollMs: number;
-  readonly maxBatchLines: number;
-  readonly maxLineBytes: number;
-  readonly poisonAttempts: number;
-  readonly startAt: StartAt;
+  /** Set when a call of `onLines` failed transiently: it may have committed (see offer). */
+  uncertain: boolean;
 }
 
 /** @throws RiposteError CONFIG_INVALID when a numeric option is not a positive integer. */
 export function createAlertsTailer(opts: AlertsTailerOptions): AlertsTailer {
-  return new AlertsFileTailer({
-    opts,
-    pollMs: positiveInt('pollMs', opts.pollMs, 200),
-    maxBatchLines: positiveInt('maxBatchLines', opts.maxBatchLines, 1000),
-    maxLineBytes: positiveInt('maxLineBytes', opts.maxLineBytes, 1024 * 1024),
-    poisonAttempts: positiveInt('poisonAttempts', opts.poisonAttempts, 3),
-    startAt: opts.startAt ?? 'end',
-  });
+  return new AlertsFileTailer(tailerSettings(opts));
 }
 
 class AlertsFileTailer implements AlertsTailer {
@@ -81,7 +69,7 @@ class AlertsFileTailer implements AlertsTailer {
   private readonly limits: LineLimits;
   private readonly poison: PoisonLines;
 
-  constructor(private readonly s: Settings) {
+  constructor(private readonly s: ReturnType<typeof tailerSettings>) {
     this.poison = new PoisonLines(s.poisonAttempts, s.opts.path);
     this.limits = {
       maxLines: s.maxBatchLines,
@@ -221,11 +209,11 @@ class AlertsFileTailer implements AlertsTailer {
   /** Hands a batch to the consumer; on failure, line by line (see the header). False = retry later. */
   private async deliver(cur: Cursor, batch: LineBatch): Promise<boolean> {
     try {
-      await this.s.opts.onLines(batch.lines, { dev: cur.dev, ino: cur.ino, offset: batch.end });
-      this.poison.succeeded();
+      await this.offer(cur, batch.lines, batch.end);
       return true;
     } catch (err) {
       if (this.transient(err)) {
+        cur.uncertain = true;
         return false;
       }
       this.report(err);
@@ -242,14 +230,30 @@ class AlertsFileTailer implements AlertsTailer {
     return true;
   }
 
+  /**
+   * `onLines` for `lines` ending at `end`, unless a call that failed transiently (cur.uncertain)
+   * committed them after all: the store then holds a position of this file at or past `end`.
+   * A failing read of that position throws (transient: asked again at the next poll).
+   */
+  private async offer(cur: Cursor, lines: readonly string[], end: number): Promise<void> {
+    const read = this.s.opts.committedPosition;
+    if (cur.uncertain && read !== undefined && holdsThrough(await read(), cur, end)) {
+      cur.uncertain = false;
+      return;
+    }
+    cur.uncertain = false;
+    await this.s.opts.onLines(lines, { dev: cur.dev, ino: cur.ino, offset: end });
+    this.poison.succeeded();
+  }
+
   /** One line alone; true when delivered or skipped as poison, false when to be retried. */
   private async deliverOne(cur: Cursor, line: string, end: number): Promise<boolean> {
     try {
-      await this.s.opts.onLines([line], { dev: cur.dev, ino: cur.ino, offset: end });
-      this.poison.succeeded();
+      await this.offer(cur, [line], end);
       return true;
     } catch (err) {
       if (this.transient(err)) {
+        cur.uncertain = true;
         return false;
       }
       const skipped = this.poison.failed({ dev: cur.dev, ino: cur.ino, end }, line, err);
@@ -326,7 +330,7 @@ class AlertsFileTailer implements AlertsTailer {
     this.openedOnce = true;
     // Starting in the middle of a line (possible only with startAt 'end'): skip its tail silently.
     const skipScanned = handled > 0 && !(await endsLine(fh, handled)) ? handled : undefined;
-    return { fh, dev: st.dev, ino: st.ino, handled, skipScanned, signature: undefined };
+    return { fh, dev: st.dev, ino: st.ino, handled, skipScanned, signature: undefined, uncertain: false };
   }
 
   /**

@@ -32,6 +32,14 @@ export interface AlertsTailerOptions {
    * the batch is retried whole at the next polls and never skipped as poison. @default none is
    */
   readonly isTransient?: (err: unknown) => boolean;
+  /**
+   * The position the consumer's store holds now (what `onLines` committed last). A transient
+   * failure can come after the commit landed (the connection cut before COMMIT's answer came
+   * back): before a batch is offered again, its end is compared with this, and a batch already
+   * committed is not offered twice (its alerts would make their orders twice). @default none:
+   * such a batch is offered again
+   */
+  readonly committedPosition?: () => Promise<TailPosition | undefined>;
   /** Receives every error (I/O, consumer, oversized line). @default ignore */
   readonly onError?: (err: Error) => void;
 }
@@ -58,4 +66,26 @@ export function positiveInt(name: string, value: number | undefined, dflt: numbe
     );
   }
   return v;
+}
+
+/** The options with their defaults applied and checked. */
+export interface TailerSettings {
+  readonly opts: AlertsTailerOptions;
+  readonly pollMs: number;
+  readonly maxBatchLines: number;
+  readonly maxLineBytes: number;
+  readonly poisonAttempts: number;
+  readonly startAt: StartAt;
+}
+
+/** @throws RiposteError CONFIG_INVALID when a numeric option is not a positive integer. */
+export function tailerSettings(opts: AlertsTailerOptions): TailerSettings {
+  return {
+    opts,
+    pollMs: positiveInt('pollMs', opts.pollMs, 200),
+    maxBatchLines: positiveInt('maxBatchLines', opts.maxBatchLines, 1000),
+    maxLineBytes: positiveInt('maxLineBytes', opts.maxLineBytes, 1024 * 1024),
+    poisonAttempts: positiveInt('poisonAttempts', opts.poisonAttempts, 3),
+    startAt: opts.startAt ?? 'end',
+  };
 }

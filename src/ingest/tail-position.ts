@@ -79,3 +79,12 @@ export function decodeTailPosition(text: string | undefined): TailPosition | und
   const { dev, ino, offset } = v as Record<string, unknown>;
   return isCount(dev) && isCount(ino) && isCount(offset) ? { dev, ino, offset } : undefined;
 }
+
+/** Whether `pos` is in the file `file` (dev, ino) at or past `end`. */
+export function holdsThrough(
+  pos: TailPosition | undefined,
+  file: { readonly dev: number; readonly ino: number },
+  end: number,
+): boolean {
+  return pos !== undefined && pos.dev === file.dev && pos.ino === file.ino && pos.offset >= end;
+}

@@ -16,7 +16,7 @@ import { loadConfig } from '../config/load-config.js';
 import { AR_CONF_PATH, renderArConf } from '../core/ar-conf.js';
 import { DEFAULT_ORDER_TTL_MS } from '../core/orders/order-state.js';
 import { createAlertsTailer, type AlertsTailer, type StartAt } from '../ingest/alerts-file-tailer.js';
-import { encodeTailPosition } from '../ingest/tail-position.js';
+import { decodeTailPosition, encodeTailPosition } from '../ingest/tail-position.js';
 import { nodeIdOf } from '../home/node-id.js';
 import { loadTailPosition, tailPositionKey } from './alerts-position.js';
 import { AgentLinkSession } from '../link/agent-link-session.js';
@@ -194,6 +194,7 @@ export async function startTailer(
     ...(opts.alertsPollMs !== undefined ? { pollMs: opts.alertsPollMs } : {}),
     // A store outage (PostgreSQL restarting, a full disk) holds the lines back until it ends.
     isTransient: isStoreUnavailable,
+    committedPosition: async () => decodeTailPosition(await host.store.getSetting(key)),
     onError: (err) => {
       host.log.warn(`Alerts file '${opts.alertsFile}': ${err.message}`);
     },

@@ -366,6 +366,44 @@ void describe('alerts file tailer: store outage', () => {
     assert.match(h.errors[0]?.message ?? '', /ECONNREFUSED.*lines kept/);
     assert.equal(h.store.pos?.offset, fs.statSync(file).size);
   });
+
+  void test('a batch whose commit landed but whose answer was lost is not offered twice; one that did not land is', async () => {
+    const file = freshPath();
+    fs.writeFileSync(file, '');
+    const committed: string[] = [];
+    let stored: TailPosition | undefined; // what the consumer's store holds (committed with the lines)
+    const cut = Object.assign(new Error('Connection terminated unexpectedly'), { code: 'ECONNRESET' });
+    let failures: ('after commit' | 'before commit')[] = ['after commit', 'before commit'];
+    const h = harness(file, {
+      isTransient: (err) => err === cut,
+      committedPosition: () => Promise.resolve(stored),
+      onLines: (ls, end) => {
+        const failure = failures[0];
+        if (failure === 'before commit') {
+          failures = failures.slice(1);
+          throw cut;
+        }
+        committed.push(...ls);
+        stored = end;
+        if (failure === 'after commit') {
+          failures = failures.slice(1);
+          throw cut; // committed, but the node never heard so
+        }
+      },
+    });
+    await running(h, async () => {
+      fs.appendFileSync(file, lines(0, 3));
+      while (h.store.pos?.offset !== fs.statSync(file).size) {
+        await h.tailer.drain();
+      }
+      fs.appendFileSync(file, lines(3, 6));
+      while (h.store.pos?.offset !== fs.statSync(file).size) {
+        await h.tailer.drain();
+      }
+    });
+    assert.deepStrictEqual(seqs(committed), range(0, 6), 'every line committed once');
+    assert.deepStrictEqual(failures, [], 'both failures happened');
+  });
 });
 
 /** Appends lines [from, to) in chunks cut at arbitrary byte positions (partial lines on disk). */
