@@ -5,7 +5,8 @@
  *   does not hold are handed to the other nodes; orders handed by others are sent to the agents
  *   whose link this node holds;
  * - the sweep: every `sweepEveryMs` a slice of this node's agents gets its queued orders older
- *   than `staleAfterMs` re-sent from the store, and all of them after the bus was down (resync).
+ *   than `staleAfterMs` re-sent from the store (each at most once per 30 s: sweep-resends.ts),
+ *   and all of them after the bus was down (resync).
  *   This covers a node killed between its commit and its publish, and messages the bus lost; the
  *   agent dedupes by seq, so a re-send never runs an order twice. It also watches the store: when
  *   no sweep has succeeded for `storeLostAfterMs`, this node cannot reach the store (nor, then,
@@ -23,6 +24,7 @@ import { createNatsBus } from '../cluster/nats-bus.js';
 import { startPgLease, type Lease } from '../cluster/pg-lease.js';
 import { STARTUP_LOCK_KEY, withPgLock } from '../cluster/pg-lock.js';
 import { syncSharedEnrollment } from '../cluster/shared-pki.js';
+import { SweepResends } from '../cluster/sweep-resends.js';
 import type { DaemonLog } from '../log/daemon-log.js';
 import type { ClusterHooks, ManagerContext } from '../manager/manager-context.js';
 import type { OrderFrame } from '../protocol/link.js';
@@ -95,15 +97,11 @@ async function deliverHanded(ctx: ManagerContext, orders: readonly BusOrder[]): 
   }
 }
 
-/** Re-sends the queued orders of `agentIds` created before `before` (all when undefined): one read. */
-async function resend(
-  ctx: ManagerContext,
-  agentIds: readonly string[],
-  before: number | undefined,
-): Promise<number> {
+/** Re-sends every queued order of `agentIds` (the resync after the bus was down): one read. */
+async function resend(ctx: ManagerContext, agentIds: readonly string[]): Promise<number> {
   const ready = agentIds.filter((id) => ctx.sessions.isReady(id));
   let n = 0;
-  for (const o of await ctx.store.queuedOrdersOf(ready, before)) {
+  for (const o of await ctx.store.queuedOrdersOf(ready)) {
     if (ctx.sessions.send(o.agentId, frameOf(o, o.payload))) {
       n++;
     }
@@ -125,6 +123,7 @@ function startSweep(
   let cursor = 0;
   let busy = false;
   let lastOk = ctx.now();
+  const resends = new SweepResends();
   const timer = setInterval(() => {
     const now = ctx.now();
     if (now - lastOk >= lostAfter) {
@@ -144,7 +143,7 @@ function startSweep(
     const part = ids.slice(cursor, cursor + slice);
     cursor += slice;
     busy = true;
-    resend(ctx, part, now - (opts.staleAfterMs ?? 5_000))
+    resendStale(ctx, part, now - (opts.staleAfterMs ?? 5_000), resends)
       .then(() => {
         lastOk = ctx.now();
       }, onError)
@@ -154,6 +153,20 @@ function startSweep(
   }, opts.sweepEveryMs ?? 2_000);
   timer.unref();
   return timer;
+}
+
+/** The sweep's part: the queued orders of `agentIds` created before `before`, each at most once per 30 s. */
+async function resendStale(
+  ctx: ManagerContext,
+  agentIds: readonly string[],
+  before: number,
+  resends: SweepResends,
+): Promise<void> {
+  const ready = agentIds.filter((id) => ctx.sessions.isReady(id));
+  const stale = await ctx.store.queuedOrdersOf(ready, before);
+  for (const o of resends.due(ready, stale, ctx.now())) {
+    ctx.sessions.send(o.agentId, frameOf(o, o.payload));
+  }
 }
 
 function startLease(opts: ClusterOptions, log: DaemonLog): Lease {
@@ -200,7 +213,7 @@ export function createClusterNode(opts: ClusterOptions, heartbeatMs: number): Cl
           deliverHanded(ctx, orders).catch(report('hand-off delivery'));
         },
         onResync: () => {
-          resend(ctx, ctx.sessions.readyIds(), undefined).catch(report('resync'));
+          resend(ctx, ctx.sessions.readyIds()).catch(report('resync'));
         },
       });
       sweep = startSweep(ctx, opts, report('sweep'));

@@ -1,0 +1,32 @@
+/** The cluster sweep's memory of what it re-sent (sweep-resends.ts): each order at most once per period. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { SweepResends } from '../../../src/cluster/sweep-resends.js';
+import type { StoredOrder } from '../../../src/core/orders/manager-store.js';
+import { newOrder } from '../../contract/manager-store.fixtures.js';
+import { queuedOrder } from '../../../src/store/sqlite-manager-rows.js';
+
+const order = (agentId: string, seq: number): StoredOrder => queuedOrder(newOrder({ agentId }), seq);
+const keys = (orders: readonly StoredOrder[]): string[] => orders.map((o) => `${o.agentId}#${o.seq}`);
+
+test('an order still queued is re-sent once per period, a new one at once; memory follows the queue', () => {
+  const r = new SweepResends(30_000);
+  const backlog = [order('001', 1), order('001', 2), order('002', 1)];
+  assert.deepEqual(keys(r.due(['001', '002'], backlog, 1_000)), ['001#1', '001#2', '002#1']);
+  // The next sweeps (2 s apart): the same orders still queued, not acked yet: nothing again; a
+  // new stale order (its hand-off lost) goes at once.
+  assert.deepEqual(keys(r.due(['001', '002'], backlog, 3_000)), []);
+  assert.deepEqual(keys(r.due(['001', '002'], [...backlog, order('001', 3)], 5_000)), ['001#3']);
+  // A period after each was sent: again, each once.
+  assert.deepEqual(keys(r.due(['001', '002'], [...backlog, order('001', 3)], 31_000)), [
+    '001#1',
+    '001#2',
+    '002#1',
+  ]);
+  assert.deepEqual(keys(r.due(['001', '002'], [...backlog, order('001', 3)], 35_000)), ['001#3']);
+  // 002 acked everything; 001's sweep is of another slice: 002's memory goes, 001's stays.
+  assert.deepEqual(keys(r.due(['002'], [], 36_000)), []);
+  assert.equal(r.agents, 1);
+  assert.deepEqual(keys(r.due(['001'], [], 37_000)), []);
+  assert.equal(r.agents, 0, 'nothing kept for agents with nothing queued');
+});
