@@ -13,7 +13,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
-import { publicRecord, type ApiTokenRecord, type Role } from '../protocol/api-access.js';
+import { publicRecord, type ApiTokenRecord, type Role, type StoredApiToken } from '../protocol/api-access.js';
 import type { ApiTokenStore } from '../core/api-access-store.js';
 
 /** A freshly minted token: the record to show and the one-time secret string. */
@@ -61,8 +61,17 @@ export async function mintApiToken(store: ApiTokenStore, opts: MintOptions): Pro
 }
 
 /**
+ * How precisely a token's use time is kept, ms: a use within this of the recorded one writes
+ * nothing. A feed POSTing alerts many times a second would otherwise write the token's row at
+ * every request: a commit (an fsync on SQLite) per request, and on a cluster three nodes taking
+ * turns at one row lock (0.8-2.7 ms per request measured with 3 nodes on one PostgreSQL).
+ */
+export const USE_TIME_RESOLUTION_MS = 60_000;
+
+/**
  * The token's record when `token` is valid at `now`; undefined otherwise (malformed, unknown,
- * wrong secret, expired). Records the use time when it can (a failed write does not refuse the token).
+ * wrong secret, expired). Records the use time when it can (a failed write does not refuse the
+ * token), to the minute (USE_TIME_RESOLUTION_MS).
  */
 export async function verifyApiToken(
   store: ApiTokenStore,
@@ -84,6 +93,15 @@ export async function verifyApiToken(
   }
   if (stored.expiresAt !== undefined && now > stored.expiresAt) {
     return undefined;
+  }
+  return recordUse(store, stored, now);
+}
+
+/** The valid token's record, its use at `now` recorded unless it is within the resolution. */
+async function recordUse(store: ApiTokenStore, stored: StoredApiToken, now: number): Promise<ApiTokenRecord> {
+  const last = stored.lastUsedAt;
+  if (last !== undefined && now >= last && now - last < USE_TIME_RESOLUTION_MS) {
+    return publicRecord(stored);
   }
   try {
     await store.touch(stored.id, now);

@@ -13,6 +13,7 @@ import {
   hashSecret,
   mintApiToken,
   verifyApiToken,
+  USE_TIME_RESOLUTION_MS,
 } from '../../src/manager-api/api-tokens.js';
 import { openSqliteApiStore } from '../../src/store/sqlite-api-tokens.js';
 
@@ -60,6 +61,29 @@ void describe('API tokens', () => {
     assert.equal(await verifyApiToken(store.tokens, minted.token.slice(0, -1), 1200), undefined);
     assert.equal((await verifyApiToken(store.tokens, minted.token, 1500))?.id, id);
     assert.equal(await verifyApiToken(store.tokens, minted.token, 1501), undefined);
+    store.close();
+  });
+
+  void test('the use time is kept to the minute: a use within it of the recorded one writes nothing', async () => {
+    const store = openSqliteApiStore(':memory:');
+    const minted = await mintApiToken(store.tokens, { name: 'feed', role: 'operator', now: 1000 });
+    const writes: number[] = [];
+    const counted = {
+      ...store.tokens,
+      touch: (id: string, at: number): void => {
+        writes.push(at);
+        store.tokens.touch(id, at);
+      },
+    };
+    assert.equal((await verifyApiToken(counted, minted.token, 2_000))?.lastUsedAt, 2_000);
+    for (const at of [2_001, 30_000, 2_000 + USE_TIME_RESOLUTION_MS - 1]) {
+      assert.equal((await verifyApiToken(counted, minted.token, at))?.lastUsedAt, 2_000);
+    }
+    assert.deepEqual(writes, [2_000], 'one write for uses within a minute');
+    await verifyApiToken(counted, minted.token, 2_000 + USE_TIME_RESOLUTION_MS);
+    assert.equal(store.tokens.list()[0]?.lastUsedAt, 2_000 + USE_TIME_RESOLUTION_MS);
+    await verifyApiToken(counted, minted.token, 500); // a clock that went back: written
+    assert.deepEqual(writes, [2_000, 2_000 + USE_TIME_RESOLUTION_MS, 500]);
     store.close();
   });
 
