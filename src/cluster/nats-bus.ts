@@ -98,6 +98,9 @@ class NatsBus implements OrderBus {
         }
         if (s.type === Events.Reconnect) {
           this.flush();
+          // The ordered consumer resumes where it was, but what the stream dropped meanwhile
+          // (kept 5 minutes) is gone: the agents' queued orders are sent again from the store.
+          handlers.onResync();
         }
       }
     })().catch(() => undefined);

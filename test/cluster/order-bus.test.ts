@@ -171,11 +171,10 @@ for (const kind of kinds) {
         await kind.restart();
         // Published at once: it waits in the sender until its connection is back.
         a.bus.publish([order(11)]);
-        if (kind.name.startsWith('PostgreSQL')) {
-          // NOTIFYs sent while a listener is away are lost: it asks for a resync from the store
-          // once reconnected, and receives again from then on.
-          await waitFor('resync asked', 20_000, () => (b.resyncs > 0 ? true : undefined));
-        }
+        // NOTIFYs sent while a listener is away are lost, and a JetStream message can expire
+        // before a node comes back: both ask for a resync from the store once reconnected, and
+        // receive again from then on.
+        await waitFor('resync asked', 20_000, () => (b.resyncs > 0 ? true : undefined));
         a.bus.publish([order(12)]);
         await waitFor('after restart', 30_000, () => (b.got.some((o) => o.seq === 12) ? true : undefined));
       } finally {
