@@ -17,6 +17,7 @@ import type { ManagerFrame } from '../../src/protocol/link.js';
 import { startPgServer, type PgServer } from './support/pg-server.js';
 import { startTcpProxy, throughProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import { waitFor } from '../manager/support/fleet.js';
+import { addAgent } from '../contract/manager-store.fixtures.js';
 
 const CONF = `<ossec_config>
   <command><name>mark</name><executable>mark</executable><timeout_allowed>yes</timeout_allowed></command>
@@ -57,20 +58,7 @@ after(async () => {
 });
 
 test('a node cut off from the store asks its agents to reconnect to another node', async () => {
-  const now = Date.now();
-  await Promise.resolve(
-    host.store.insertAgent({
-      id: '001',
-      name: 'web-01',
-      fingerprint: 'AA:BB',
-      registeredAt: now,
-      removedAt: undefined,
-      lastSeen: undefined,
-      version: undefined,
-      address: undefined,
-      arDisabled: false,
-    }),
-  );
+  assert.equal(await addAgent(host.store, 'web-01', 'AA:BB', Date.now()), '001');
   const frames: ManagerFrame[] = [];
   let retries = 0;
   const session: AgentSession = {
