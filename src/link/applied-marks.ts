@@ -96,8 +96,9 @@ function withSkipped(
 
 /**
  * Pure: `marks` after `seqs` were applied, with the seqs in `running` still running (handed to
- * execd, not settled). Above `cap` kept seqs, the floor moves over the oldest gaps, never past a
- * running order; the gaps it passes are kept as missing (at most `missingCap`, the oldest dropped).
+ * execd, not settled). Above `caps.above` kept seqs, the floor moves over the oldest gaps, never
+ * past a running order; the gaps it passes are kept as missing (at most `caps.missing`, the oldest
+ * dropped).
  */
 export function marksAfter(
   marks: AppliedMarks,

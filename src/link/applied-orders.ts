@@ -1,8 +1,8 @@
 /**
  * Which link orders an agent applied, kept durably in its store (three settings, applied-marks.ts):
  * a redelivered order is acked again, never run twice, and an order that arrives after a higher
- * one (several manager nodes) still runs, even after a thousand later ones (it is then missing). The agent link session is the only writer; the marks are
- * read once, then kept in memory.
+ * one (several manager nodes) still runs, even after a thousand later ones (it is then missing).
+ * The agent link session is the only writer; the marks are read once, then kept in memory.
  */
 import type { AgentStore } from '../core/execd/agent-store.js';
 import type { DaemonLog } from '../log/daemon-log.js';
