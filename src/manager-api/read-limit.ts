@@ -4,9 +4,20 @@
  * DAEMON_UNREACHABLE (the daemon cannot serve it now; the CLI exits 3), instead of queueing in
  * memory. Together with the hard cap on `limit` (1000 rows) and the caps on what an
  * agent can store (protocol/link.ts LINK_FIELD_CAPS), a burst of reads costs bounded memory.
- * Writes are not limited here: they are small and each is one store transaction.
+ * Writes are not limited here: they are small and each is one store transaction. Nor are the routes
+ * marked `config: { ownLimit: true }`: a response that never ends by design (the execution feed,
+ * capped on its own) would hold a slot for as long as a console tab stays open, and 32 of them
+ * would refuse every read, the health probes included. `GET /healthz` is marked too (constant work;
+ * `/readyz` reads the store, so it stays counted).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route bounds itself (or costs nothing): the read limit does not count it. */
+    ownLimit?: boolean;
+  }
+}
 import { recordRejection } from '../protocol/input-rejections.js';
 
 /** Reads handled at once. */
@@ -25,7 +36,7 @@ export function installReadLimit(app: FastifyInstance, max = MAX_CONCURRENT_READ
   app.addHook('onResponse', done);
   app.addHook('onRequestAbort', done);
   app.addHook('onRequest', async (request, reply) => {
-    if (request.method !== 'GET') {
+    if (request.method !== 'GET' || request.routeOptions.config.ownLimit === true) {
       return;
     }
     if (inFlight >= max) {

@@ -10,6 +10,7 @@ import { mintApiToken } from '../../src/manager-api/api-tokens.js';
 import { ManagerMetrics } from '../../src/manager/metrics.js';
 import { openSqliteApiStore, type SqliteApiStore } from '../../src/store/sqlite-api-tokens.js';
 import { FakeManagerService } from './fake-manager-service.js';
+import type { ApiTokenStore } from '../../src/core/api-access-store.js';
 
 export interface ApiFixture {
   readonly app: FastifyInstance;
@@ -24,8 +25,13 @@ export interface ApiFixture {
   close(): Promise<void>;
 }
 
-/** `auditRetention`: the API prunes its audit trail (audit-pruner.ts); absent, it keeps it. */
-export async function apiFixture(opts: { auditRetention?: AuditRetention } = {}): Promise<ApiFixture> {
+/**
+ * `auditRetention`: the API prunes its audit trail (audit-pruner.ts); absent, it keeps it.
+ * `tokensFor`: the token store the API reads, made from the fixture's (a slow one, say).
+ */
+export async function apiFixture(
+  opts: { auditRetention?: AuditRetention; tokensFor?: (t: ApiTokenStore) => ApiTokenStore } = {},
+): Promise<ApiFixture> {
   const service = new FakeManagerService();
   const store = openSqliteApiStore(':memory:');
   const metrics = new ManagerMetrics();
@@ -36,7 +42,7 @@ export async function apiFixture(opts: { auditRetention?: AuditRetention } = {})
   const tokens = { read: await mint('read'), operator: await mint('operator'), admin: await mint('admin') };
   const app = buildManagerApi({
     service,
-    tokens: store.tokens,
+    tokens: opts.tokensFor?.(store.tokens) ?? store.tokens,
     audit: store.audit,
     metrics,
     now: () => clock.now,

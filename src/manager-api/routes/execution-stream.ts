@@ -11,7 +11,7 @@
  * than buffered without bound; at most {@link MAX_STREAMS} feeds are open at once (503 beyond).
  */
 import type { ServerResponse } from 'node:http';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { FleetExecution } from '../../protocol/fleet-records.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import type { ManagerApiDeps } from '../api-deps.js';
@@ -43,6 +43,19 @@ export function register(app: FastifyInstance, deps: ManagerApiDeps): void {
   );
 }
 
+/** 503: MAX_STREAMS feeds are open. */
+function tooMany(reply: FastifyReply): FastifyReply {
+  return reply
+    .code(503)
+    .header('retry-after', '5')
+    .send({
+      error: {
+        code: ErrorCode.DAEMON_UNREACHABLE,
+        message: `Too many open execution streams (${MAX_STREAMS}); retry later`,
+      },
+    });
+}
+
 /** `GET /executions/stream` fed by `subscribe` (route access `read` where the API has roles). */
 export function registerExecutionStream(app: FastifyInstance, subscribe: ExecutionSubscribe): void {
   const open = new Set<ServerResponse>();
@@ -53,22 +66,17 @@ export function registerExecutionStream(app: FastifyInstance, subscribe: Executi
   });
   app.get<{ Querystring: { agent?: string } }>(
     '/executions/stream',
-    { schema, config: { access: 'read' } },
+    { schema, config: { access: 'read', ownLimit: true } },
     async (request, reply) => {
       if (open.size >= MAX_STREAMS) {
-        return reply
-          .code(503)
-          .header('retry-after', '5')
-          .send({
-            error: {
-              code: ErrorCode.DAEMON_UNREACHABLE,
-              message: `Too many open execution streams (${MAX_STREAMS}); retry later`,
-            },
-          });
+        return tooMany(reply);
       }
       const agent = request.query.agent;
       const res = reply.raw;
       reply.hijack();
+      if (res.closed || request.raw.socket.destroyed) {
+        return; // gone while it was authenticated: its 'close' has fired, nothing would end a feed
+      }
       // Hijacked: fastify's onSend hooks do not run, so the shared headers are set here.
       for (const [name, value] of Object.entries(reply.getHeaders())) {
         if (value !== undefined) {

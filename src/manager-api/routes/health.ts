@@ -69,7 +69,7 @@ async function statusOf(deps: ManagerApiDeps): Promise<DaemonStatus> {
 }
 
 export function register(app: FastifyInstance, deps: ManagerApiDeps): void {
-  app.get('/healthz', { config: { access: 'public' } }, async () => ({ status: 'ok' }));
+  app.get('/healthz', { config: { access: 'public', ownLimit: true } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { config: { access: 'public' } }, async (_request, reply) => {
     try {
       await deps.service.stats();
