@@ -6,16 +6,21 @@
  * turn, `setImmediate`): a burst costs one structured clone per turn, and a lone frame waits for
  * nothing but the end of the current turn, as on the in-process link.
  *
- * Either side may close: the other side is told (`close` message) and stops sending.
+ * Either side may close: the other side is told (`close` message) and stops sending. The manager
+ * may ask the agent to reconnect (AgentSession.retry: it could not store the agent's frames): it
+ * starts a new session at once and drops the agent's frames until its new hello; the agent
+ * (`retry` message) ends its session and starts a new one, with a new hello, `retryMs` later.
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { AgentFrame, ManagerFrame } from '../protocol/link.js';
 import type { AgentSession } from '../manager/agent-sessions.js';
 import type { LinkHandler } from '../manager/link-handler.js';
 import type { AgentLinkSession } from './agent-link-session.js';
+import { LOCAL_RETRY_MS } from './in-process-link.js';
 
-/** What travels on the port. */
-export type PortLinkMessage<F> = { readonly frames: readonly F[] } | { readonly close: true };
+/** What travels on the port (`retry`: manager to agent only). */
+export type PortLinkMessage<F> =
+  { readonly frames: readonly F[] } | { readonly close: true } | { readonly retry: true };
 
 export interface PortLink {
   close(): void;
@@ -44,7 +49,26 @@ function batcher(port: MessagePort, isOpen: () => boolean): (frame: Frame) => vo
 /** Manager side: agent `agentId` is on the other end of `port`. */
 export function connectPortManagerSide(handler: LinkHandler, agentId: string, port: MessagePort): PortLink {
   let open = true;
+  /** After a retry: the agent's frames of its old session are dropped until its new hello. */
+  let awaitingHello = false;
   const post = batcher(port, () => open);
+  const newSession = (): AgentSession => ({
+    address: 'local',
+    send: post,
+    close() {
+      shut(true);
+    },
+    retry() {
+      if (open) {
+        handler.closed(agentId, session);
+        session = newSession();
+        awaitingHello = true;
+        handler.opened(agentId, session);
+        port.postMessage({ retry: true } satisfies PortLinkMessage<ManagerFrame>);
+      }
+    },
+  });
+  let session = newSession();
   const shut = (tellAgent: boolean): void => {
     if (open) {
       open = false;
@@ -55,23 +79,22 @@ export function connectPortManagerSide(handler: LinkHandler, agentId: string, po
       handler.closed(agentId, session);
     }
   };
-  const session: AgentSession = {
-    address: 'local',
-    send: post,
-    close() {
-      shut(true);
-    },
-  };
   const onMessage = (msg: PortLinkMessage<AgentFrame>): void => {
     if ('close' in msg) {
       shut(false);
+      return;
+    }
+    if (!('frames' in msg)) {
       return;
     }
     for (const frame of msg.frames) {
       if (!open) {
         return;
       }
-      handler.frame(agentId, session, frame);
+      awaitingHello &&= frame.type !== 'hello';
+      if (!awaitingHello) {
+        handler.frame(agentId, session, frame);
+      }
     }
   };
   handler.opened(agentId, session);
@@ -87,32 +110,55 @@ export function connectPortManagerSide(handler: LinkHandler, agentId: string, po
 export function connectPortAgentSide(
   agent: Pick<AgentLinkSession, 'connected' | 'onFrame' | 'disconnected'>,
   port: MessagePort,
+  retryMs = LOCAL_RETRY_MS,
 ): PortLink {
   let open = true;
+  /** Between a retry and the new session: the manager's frames are not for this agent session. */
+  let reconnecting: NodeJS.Timeout | undefined;
+  const post = batcher(port, () => open);
   const shut = (tellManager: boolean): void => {
     if (open) {
       open = false;
+      clearTimeout(reconnecting);
       if (tellManager) {
         port.postMessage({ close: true } satisfies PortLinkMessage<AgentFrame>);
       }
       port.off('message', onMessage);
-      agent.disconnected();
+      if (reconnecting === undefined) {
+        agent.disconnected();
+      }
     }
+  };
+  const retry = (): void => {
+    if (reconnecting !== undefined) {
+      return;
+    }
+    agent.disconnected();
+    reconnecting = setTimeout(() => {
+      reconnecting = undefined;
+      if (open) {
+        agent.connected(post);
+      }
+    }, retryMs);
   };
   const onMessage = (msg: PortLinkMessage<ManagerFrame>): void => {
     if ('close' in msg) {
       shut(false);
       return;
     }
+    if ('retry' in msg) {
+      retry();
+      return;
+    }
     for (const frame of msg.frames) {
-      if (!open) {
+      if (!open || reconnecting !== undefined) {
         return;
       }
       agent.onFrame(frame);
     }
   };
   port.on('message', onMessage);
-  agent.connected(batcher(port, () => open));
+  agent.connected(post);
   return {
     close: () => {
       shut(true);

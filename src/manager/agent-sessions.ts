@@ -12,8 +12,8 @@ export interface AgentSession {
   close(code: number, reason: string): void;
   /**
    * Closes the session so that the agent reconnects and re-sends its hello and reports (the
-   * manager could not store its frames). Absent when the transport does not reconnect (the
-   * manager's own agent 000): its frames then wait for its next connection.
+   * manager could not store its frames). Every transport has one (the manager's own agent 000
+   * reconnects 1 s later, in-process-link.ts and port-link.ts); optional for test doubles.
    */
   retry?(): void;
   /** Remote IP address ("local" for the in-process agent). */
@@ -202,7 +202,7 @@ export class AgentSessions {
 
   /**
    * Asks every agent whose transport reconnects (AgentSession.retry) to reconnect, to another
-   * node when it knows several; returns how many. The in-process agent 000 stays.
+   * node when it knows several; returns how many.
    */
   retryAll(): number {
     let n = 0;

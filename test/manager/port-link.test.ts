@@ -7,6 +7,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MessageChannel } from 'node:worker_threads';
 import { connectPortAgentSide, connectPortManagerSide } from '../../src/link/port-link.js';
+import { connectInProcess } from '../../src/link/in-process-link.js';
 import type { AgentSession } from '../../src/manager/agent-sessions.js';
 import type { LinkHandler } from '../../src/manager/link-handler.js';
 import type { AgentFrame, ManagerFrame } from '../../src/protocol/link.js';
@@ -129,5 +130,54 @@ describe('port link (agent 000 on a worker thread)', () => {
     assert.equal(a2.disconnectedCount(), 1);
     await until('session closed', () => m2.events.includes('closed 000'));
     ch2.port1.close();
+  });
+
+  test('asked to reconnect (its frames could not be stored): a new session, old frames dropped, a new hello', async () => {
+    const ch = new MessageChannel();
+    const m = recordingHandler();
+    const a = recordingAgent();
+    const mgr = connectPortManagerSide(m.handler, '000', ch.port1);
+    const agt = connectPortAgentSide(a.agent, ch.port2, 20);
+    await until('hello', () => m.frames.length === 1);
+    const first = m.session();
+    a.send({ type: 'ack', seq: 1 }); // on its way when the manager asks
+    first?.retry?.();
+    assert.deepEqual(m.events.slice(-2), ['closed 000', 'opened 000'], 'a new session at once');
+    await until('the new hello', () => m.frames.length === 2);
+    assert.deepEqual(
+      m.frames.map((f) => f.type),
+      ['hello', 'hello'],
+      "the old session's ack was dropped, not applied to the new one",
+    );
+    assert.equal(a.disconnectedCount(), 1);
+    assert.notEqual(m.session(), first);
+    m.session()?.send(order(7));
+    await until('an order on the new session', () => a.got.some((f) => f.type === 'order' && f.seq === 7));
+    agt.close();
+    mgr.close();
+    ch.port1.close();
+  });
+});
+
+describe('in-process link (agent 000 in the manager thread)', () => {
+  test('asked to reconnect: the session ends, then a new one starts with a new hello', async () => {
+    const m = recordingHandler();
+    const a = recordingAgent();
+    const link = connectInProcess(m.handler, '000', a.agent, 20);
+    await until('hello', () => m.frames.length === 1);
+    const first = m.session();
+    a.send({ type: 'ack', seq: 1 }); // on its way when the manager asks
+    first?.retry?.();
+    assert.deepEqual(m.events.slice(-1), ['closed 000']);
+    assert.equal(a.disconnectedCount(), 1);
+    await until('the new hello', () => m.frames.length === 2);
+    assert.deepEqual(
+      m.frames.map((f) => f.type),
+      ['hello', 'hello'],
+      'the ack of the old session was dropped',
+    );
+    assert.deepEqual(m.events.slice(-2), ['opened 000', 'frame 000 hello']);
+    link.close();
+    assert.equal(a.disconnectedCount(), 2);
   });
 });
