@@ -30,6 +30,7 @@ import type { ManagerPki } from '../pki/pki.js';
 import { TICKET_LIFETIME_S, sessionIdContextOf, ticketEpoch, ticketKeysAt } from '../pki/ticket-keys.js';
 import { listenServer } from '../net/listen-server.js';
 import type { DaemonLog } from '../log/daemon-log.js';
+import { freshLiveness, peerIsDead, type PeerLiveness } from './peer-liveness.js';
 
 export interface LinkServerOptions {
   readonly pki: ManagerPki;
@@ -60,8 +61,7 @@ function notFound(res: ServerResponse): void {
   res.end(JSON.stringify({ error: { code: 'REQUEST_INVALID', message: 'Not found' } }));
 }
 
-interface Live {
-  lastPong: number;
+interface Live extends PeerLiveness {
   readonly agentId: string;
 }
 
@@ -151,7 +151,7 @@ function startHeartbeat(live: Map<WebSocket, Live>, everyMs: number, deadAfterMs
   const timer = setInterval(() => {
     const now = Date.now();
     for (const [ws, l] of live) {
-      if (now - l.lastPong > deadAfterMs) {
+      if (peerIsDead(l, ws.bufferedAmount, now, deadAfterMs)) {
         ws.terminate();
       } else {
         ws.ping();
@@ -245,7 +245,7 @@ function attach(ws: WebSocket, agentId: string, a: UpgradeArgs): void {
       ws.close(LinkClose.RETRY, 'the manager could not store your frames: reconnect and re-send them');
     },
   };
-  a.live.set(ws, { lastPong: Date.now(), agentId });
+  a.live.set(ws, { ...freshLiveness(Date.now()), agentId });
   a.handler.opened(agentId, session);
   ws.on('pong', () => {
     const l = a.live.get(ws);

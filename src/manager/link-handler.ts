@@ -100,6 +100,27 @@ function flushTurn(): { schedule(flush: () => Promise<void>): void; idle(): Prom
 }
 
 /**
+ * Whether `frame` may be applied: a session's first frame is its hello, and it has one. Each hello
+ * is answered with a welcome and the agent's whole queue: a peer repeating it (and not reading)
+ * would make this side buffer without bound. A frame refused closes the session (4400).
+ */
+function admitted(greeted: WeakSet<AgentSession>, session: AgentSession, frame: AgentFrame): boolean {
+  if (frame.type === 'hello') {
+    if (greeted.has(session)) {
+      session.close(LinkClose.MALFORMED, 'one hello per connection');
+      return false;
+    }
+    greeted.add(session);
+    return true;
+  }
+  if (!greeted.has(session)) {
+    session.close(LinkClose.MALFORMED, 'hello expected first');
+    return false;
+  }
+  return true;
+}
+
+/**
  * Frames arriving while the previous batch is applied (at least those of one event-loop turn) are
  * applied together (1,000 acks after a `location=all` order cost a few commits, not 1,000): split
  * by agent into up to `store.batchConcurrency` parts, each one transaction, run concurrently
@@ -221,13 +242,9 @@ export function createLinkHandler(ctx: ManagerContext): LinkHandler {
       if (!ctx.sessions.isCurrent(agentId, session)) {
         return;
       }
-      if (frame.type === 'hello') {
-        greeted.add(session);
-      } else if (!greeted.has(session)) {
-        session.close(LinkClose.MALFORMED, 'hello expected first');
-        return;
+      if (admitted(greeted, session, frame)) {
+        enqueue.push({ agentId, session, frame });
       }
-      enqueue.push({ agentId, session, frame });
     },
     seen(agentId) {
       seen(agentId);

@@ -51,3 +51,31 @@ test('frames the store refused: their agents are asked to reconnect; the re-sent
     assert.equal(retried, 1);
   });
 });
+
+test('a second hello on one connection closes it (4400): each would send the whole queue again', async () => {
+  await withManagerHost('riposte-link-hello-', async (host) => {
+    await host.store.insertAgent(agentRecord('001'));
+    const sent: ManagerFrame[] = [];
+    const closes: number[] = [];
+    const session: AgentSession = {
+      address: '127.0.0.1',
+      send: (f) => sent.push(f),
+      close: (code) => closes.push(code),
+    };
+    host.handler.opened('001', session);
+    host.handler.frame('001', session, hello);
+    await host.handler.drain();
+    assert.deepEqual(
+      sent.map((f) => f.type),
+      ['welcome'],
+    );
+    host.handler.frame('001', session, hello);
+    await host.handler.drain();
+    assert.deepEqual(closes, [4400]);
+    assert.deepEqual(
+      sent.map((f) => f.type),
+      ['welcome'],
+      'no second welcome',
+    );
+  });
+});
