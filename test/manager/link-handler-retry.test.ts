@@ -9,6 +9,11 @@ import type { AgentSession } from '../../src/manager/agent-sessions.js';
 import type { ManagerFrame } from '../../src/protocol/link.js';
 import { agentRecord } from '../contract/manager-store.fixtures.js';
 import { withManagerHost } from './support/manager-host.js';
+import { connectInProcess } from '../../src/link/in-process-link.js';
+import { AgentLinkSession } from '../../src/link/agent-link-session.js';
+import { tempAgentStore } from '../support/temp-agent-store.js';
+import { memoryDaemonLog } from '../../src/log/daemon-log.js';
+import { waitFor } from './support/fleet.js';
 
 const hello = { type: 'hello', version: '1.2.3', lastOrderSeq: 0, disabled: false, batches: true } as const;
 
@@ -77,5 +82,41 @@ test('a second hello on one connection closes it (4400): each would send the who
       ['welcome'],
       'no second welcome',
     );
+  });
+});
+
+test("the manager's own agent 000 whose hello the store refused reconnects and is welcomed", async () => {
+  await withManagerHost('riposte-link-local-retry-', async (host) => {
+    await host.store.insertAgent(agentRecord('000'));
+    const store = host.ctx.store;
+    const batch = store.batch.bind(store);
+    let failures = 1;
+    store.batch = (fn) => (failures-- > 0 ? Promise.reject(new Error('database is locked')) : batch(fn));
+    const agentStore = tempAgentStore();
+    const session = new AgentLinkSession({
+      execd: {
+        submit: () => Promise.resolve(undefined),
+        revert: () => Promise.resolve(undefined),
+        listActive: () => agentStore.listActive(),
+      },
+      store: agentStore,
+      log: memoryDaemonLog(),
+      version: 'test',
+      disabled: false,
+      installArConf: () => undefined,
+    });
+    const link = connectInProcess(host.handler, '000', session, 50);
+    try {
+      // Before, its one hello was lost with the failed part and it waited for a welcome forever.
+      await waitFor(
+        'agent 000 ready on a new session',
+        10_000,
+        () => host.ctx.sessions.isReady('000') || undefined,
+      );
+      assert.ok(failures < 0, 'the store refused a part (the first hello) before');
+    } finally {
+      link.close();
+      await host.handler.drain();
+    }
   });
 });
