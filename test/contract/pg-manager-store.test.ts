@@ -317,7 +317,18 @@ void describe('PostgreSQL manager store: durability and several nodes', () => {
     try {
       await s.setSetting('k', '1'); // the pool's connection, open
       proxy.cut(); // no FIN, no RST: without the limit the read would wait for as long as TCP tries
-      await assert.rejects(s.getSetting('k'), /timeout/i);
+      const read = s.getSetting('k');
+      await assert.rejects(
+        Promise.race([
+          read,
+          new Promise<never>((_, reject) =>
+            setTimeout(() => {
+              reject(new Error('still waiting after 30 s: no statement limit'));
+            }, 30_000).unref(),
+          ),
+        ]),
+        /read timeout/i,
+      );
       proxy.heal();
       assert.equal(await s.getSetting('k'), '1', 'on a new connection: the dead one was discarded');
     } finally {
