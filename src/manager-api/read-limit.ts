@@ -11,6 +11,7 @@
  * `/readyz` reads the store, so it stays counted).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { recordRejection } from '../protocol/input-rejections.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -18,7 +19,6 @@ declare module 'fastify' {
     ownLimit?: boolean;
   }
 }
-import { recordRejection } from '../protocol/input-rejections.js';
 
 /** Reads handled at once. */
 export const MAX_CONCURRENT_READS = 32;

@@ -186,12 +186,17 @@ export class AgentSessions {
   }
 
   close(agentId: string, code: number, reason: string): void {
+    this.take(agentId)?.session.close(code, reason);
+  }
+
+  /** Removes the agent's entry (a change) and returns it; undefined when it has none. */
+  private take(agentId: string): Entry | undefined {
     const e = this.byId.get(agentId);
     if (e) {
       this.changed++;
       this.byId.delete(agentId);
-      e.session.close(code, reason);
     }
+    return e;
   }
 
   closeAll(code: number, reason: string): void {
@@ -208,8 +213,7 @@ export class AgentSessions {
     let n = 0;
     for (const [id, e] of [...this.byId]) {
       if (e.session.retry !== undefined) {
-        this.changed++;
-        this.byId.delete(id);
+        this.take(id);
         e.session.retry();
         n++;
       }

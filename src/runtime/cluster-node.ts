@@ -97,16 +97,21 @@ async function deliverHanded(ctx: ManagerContext, orders: readonly BusOrder[]): 
   }
 }
 
-/** Re-sends every queued order of `agentIds` (the resync after the bus was down): one read. */
-async function resend(ctx: ManagerContext, agentIds: readonly string[]): Promise<number> {
+/**
+ * Re-sends the queued orders of `agentIds` that are ready, in one read: every one (the resync after
+ * the bus was down), or for a sweep those created before `stale.before` that `stale.resends` says
+ * are due.
+ */
+async function resend(
+  ctx: ManagerContext,
+  agentIds: readonly string[],
+  stale?: { readonly before: number; readonly resends: SweepResends },
+): Promise<void> {
   const ready = agentIds.filter((id) => ctx.sessions.isReady(id));
-  let n = 0;
-  for (const o of await ctx.store.queuedOrdersOf(ready)) {
-    if (ctx.sessions.send(o.agentId, frameOf(o, o.payload))) {
-      n++;
-    }
+  const queued = await ctx.store.queuedOrdersOf(ready, stale?.before);
+  for (const o of stale === undefined ? queued : stale.resends.due(ready, queued, ctx.now())) {
+    ctx.sessions.send(o.agentId, frameOf(o, o.payload));
   }
-  return n;
 }
 
 /**
@@ -143,7 +148,7 @@ function startSweep(
     const part = ids.slice(cursor, cursor + slice);
     cursor += slice;
     busy = true;
-    resendStale(ctx, part, now - (opts.staleAfterMs ?? 5_000), resends)
+    resend(ctx, part, { before: now - (opts.staleAfterMs ?? 5_000), resends })
       .then(() => {
         lastOk = ctx.now();
       }, onError)
@@ -153,20 +158,6 @@ function startSweep(
   }, opts.sweepEveryMs ?? 2_000);
   timer.unref();
   return timer;
-}
-
-/** The sweep's part: the queued orders of `agentIds` created before `before`, each at most once per 30 s. */
-async function resendStale(
-  ctx: ManagerContext,
-  agentIds: readonly string[],
-  before: number,
-  resends: SweepResends,
-): Promise<void> {
-  const ready = agentIds.filter((id) => ctx.sessions.isReady(id));
-  const stale = await ctx.store.queuedOrdersOf(ready, before);
-  for (const o of resends.due(ready, stale, ctx.now())) {
-    ctx.sessions.send(o.agentId, frameOf(o, o.payload));
-  }
 }
 
 function startLease(opts: ClusterOptions, log: DaemonLog): Lease {
