@@ -7,6 +7,7 @@ import type { ManagerService } from '../manager/manager-service.js';
 import type { ApiTokenStore } from '../core/api-access-store.js';
 import type { AuditLog } from '../core/api-access-store.js';
 import type { AuditRetention } from './audit-pruner.js';
+import type { AnonymousAuditLimits } from './anonymous-audit-limit.js';
 
 export interface ManagerApiDeps {
   readonly service: ManagerService;
@@ -19,6 +20,8 @@ export interface ManagerApiDeps {
    * audit trail (audit-pruner.ts). Absent: a single manager, always.
    */
   readonly isLeader?: () => boolean;
+  /** How many refused requests without a valid token are audited one by one. @default DEFAULT_ANONYMOUS_AUDIT_LIMITS */
+  readonly anonymousAuditLimits?: AnonymousAuditLimits;
   readonly metrics: ManagerMetrics;
   /** The clock (epoch ms); token expiry, audit times and token creation read it. */
   readonly now: () => number;

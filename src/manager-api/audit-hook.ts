@@ -1,6 +1,6 @@
 /**
  * Writes one audit entry per state-changing request once its response is sent, refused requests
- * included. Reads only the method, path, status, token record and the agent ids named in the
+ * included (those without a valid token up to a rate: anonymous-audit-limit.ts). Reads only the method, path, status, token record and the agent ids named in the
  * query or path: never the Authorization header or the body.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -9,6 +9,7 @@ import { type AuditEntry } from '../protocol/api-access.js';
 import { type AuditLog } from '../core/api-access-store.js';
 import { AUDITED_METHODS } from './audit.js';
 import type { AuditPruner } from './audit-pruner.js';
+import type { AnonymousAuditLimit, UnrecordedSummary } from './anonymous-audit-limit.js';
 
 function field(source: unknown, name: string): string | undefined {
   if (typeof source !== 'object' || source === null) {
@@ -42,21 +43,54 @@ export function auditEntry(request: FastifyRequest, status: number, at: number):
   };
 }
 
+/** The warning for refused requests a window did not record one by one. */
+export function unrecordedWarning(s: UnrecordedSummary): string {
+  const top = s.top.map((t) => `${t.source} (${t.unrecorded})`).join(', ');
+  return (
+    `Audit: ${s.unrecorded} refused request(s) without a valid token in the ${Math.round(s.windowMs / 1000)} s ` +
+    `from ${new Date(s.windowStart).toISOString()} were not recorded one by one (rate limit); most from ${top}.`
+  );
+}
+
+export interface AuditHookOptions {
+  readonly now: () => number;
+  readonly log: DaemonLog;
+  readonly pruner?: AuditPruner;
+  /** Limits the entries of refused requests without a valid token (anonymous-audit-limit.ts). */
+  readonly anonymous: AnonymousAuditLimit;
+  /** Called for each refused anonymous request not recorded (a metric). */
+  readonly onUnrecorded?: () => void;
+}
+
+/** Whether `entry` is written: always, unless it is a refused request without a valid token over the limit. */
+function recorded(entry: AuditEntry, opts: AuditHookOptions): boolean {
+  if (entry.tokenId !== undefined || entry.status < 400) {
+    return true;
+  }
+  const { record, ended } = opts.anonymous.admit(entry.remote, entry.at);
+  if (ended !== undefined) {
+    opts.log.warn(unrecordedWarning(ended));
+  }
+  if (!record) {
+    opts.onUnrecorded?.();
+  }
+  return record;
+}
+
 /**
  * Installs the hook. The response has already been sent when it runs, so a failing audit write
  * cannot change it: it is logged as an error. After an append, `pruner` deletes the entries past
  * their retention when a run is due (audit-pruner.ts), without holding the hook.
  */
-export function installAudit(
-  app: FastifyInstance,
-  audit: AuditLog,
-  opts: { now: () => number; log: DaemonLog; pruner?: AuditPruner },
-): void {
+export function installAudit(app: FastifyInstance, audit: AuditLog, opts: AuditHookOptions): void {
   app.addHook('onResponse', async (request, reply) => {
     if (!AUDITED_METHODS.has(request.method)) {
       return;
     }
     const entry = auditEntry(request, reply.statusCode, opts.now());
+    if (!recorded(entry, opts)) {
+      return;
+    }
     try {
       await audit.append(entry);
     } catch (err: unknown) {
@@ -64,5 +98,11 @@ export function installAudit(
       return;
     }
     opts.pruner?.poke(entry.at);
+  });
+  app.addHook('onClose', async () => {
+    const last = opts.anonymous.flush();
+    if (last !== undefined) {
+      opts.log.warn(unrecordedWarning(last));
+    }
   });
 }

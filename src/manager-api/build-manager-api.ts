@@ -25,6 +25,7 @@ import { ErrorCode } from '../protocol/error-codes.js';
 import type { ManagerApiDeps } from './api-deps.js';
 import { installApiTimes } from './api-serializer.js';
 import { installAudit } from './audit-hook.js';
+import { AnonymousAuditLimit } from './anonymous-audit-limit.js';
 import { createAuditPruner } from './audit-pruner.js';
 import { installAuth } from './auth.js';
 import { installJsonBodyParser } from './json-body-parser.js';
@@ -122,6 +123,32 @@ function createInstance(): FastifyInstance {
   });
 }
 
+/** The audit hook, with its pruner (when entries expire) and its limit on anonymous refusals. */
+function installAuditTrail(app: FastifyInstance, deps: ManagerApiDeps, log: DaemonLog): void {
+  const pruner =
+    deps.auditRetention === undefined
+      ? undefined
+      : createAuditPruner(deps.audit, deps.auditRetention, {
+          log,
+          onPruned: (count) => {
+            deps.metrics.auditPruned(count);
+          },
+          ...(deps.isLeader !== undefined ? { isLeader: deps.isLeader } : {}),
+        });
+  installAudit(app, deps.audit, {
+    now: deps.now,
+    log,
+    anonymous: new AnonymousAuditLimit(deps.anonymousAuditLimits),
+    onUnrecorded: () => {
+      deps.metrics.auditUnrecorded();
+    },
+    ...(pruner !== undefined ? { pruner } : {}),
+  });
+  if (pruner !== undefined) {
+    app.addHook('onClose', () => pruner.idle()); // the store closes after: no run left on it
+  }
+}
+
 /** Builds the API (not listening). Call `await app.ready()` before `app.routing`. */
 export function buildManagerApi(deps: ManagerApiDeps): FastifyInstance {
   const app = createInstance();
@@ -143,20 +170,7 @@ export function buildManagerApi(deps: ManagerApiDeps): FastifyInstance {
   installSecurityHeaders(app);
   installReadLimit(app);
   installAuth(app, deps.tokens, deps.now, sessions);
-  const pruner =
-    deps.auditRetention === undefined
-      ? undefined
-      : createAuditPruner(deps.audit, deps.auditRetention, {
-          log,
-          onPruned: (count) => {
-            deps.metrics.auditPruned(count);
-          },
-          ...(deps.isLeader !== undefined ? { isLeader: deps.isLeader } : {}),
-        });
-  installAudit(app, deps.audit, { now: deps.now, log, ...(pruner !== undefined ? { pruner } : {}) });
-  if (pruner !== undefined) {
-    app.addHook('onClose', () => pruner.idle()); // the store closes after: no run left on it
-  }
+  installAuditTrail(app, deps, log);
   app.setErrorHandler(sendError(log));
   app.setNotFoundHandler(async (request, reply) =>
     reply.code(404).send({

@@ -26,6 +26,7 @@ export class ManagerMetrics {
   private readonly executions: Counter<'status'>;
   private readonly latency: Histogram;
   private readonly pruned: Counter<'kind'>;
+  private readonly unrecorded: Counter;
   private stats: () => Promise<ManagerStats | undefined> = () => Promise.resolve(undefined);
 
   constructor() {
@@ -57,6 +58,11 @@ export class ManagerMetrics {
       name: 'riposte_history_pruned_total',
       help: 'History deleted from the store by age, by kind: orders and executions (past --history), audit (API audit entries past --audit-history)',
       labelNames: ['kind'],
+      registers,
+    });
+    this.unrecorded = new Counter({
+      name: 'riposte_audit_unrecorded_total',
+      help: 'Refused API requests without a valid token not written to the audit trail one by one (over the per-source or overall rate; summarised in the log)',
       registers,
     });
     this.defineGauges();
@@ -104,6 +110,11 @@ export class ManagerMetrics {
   /** `count` audit entries deleted past their retention (manager-api/audit-pruner.ts). */
   auditPruned(count: number): void {
     this.pruned.inc({ kind: 'audit' }, count);
+  }
+
+  /** A refused request without a valid token that the audit trail did not record (anonymous-audit-limit.ts). */
+  auditUnrecorded(): void {
+    this.unrecorded.inc();
   }
 
   /** The Prometheus text exposition. */

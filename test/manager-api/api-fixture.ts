@@ -11,6 +11,8 @@ import { ManagerMetrics } from '../../src/manager/metrics.js';
 import { openSqliteApiStore, type SqliteApiStore } from '../../src/store/sqlite-api-tokens.js';
 import { FakeManagerService } from './fake-manager-service.js';
 import type { ApiTokenStore } from '../../src/core/api-access-store.js';
+import type { AnonymousAuditLimits } from '../../src/manager-api/anonymous-audit-limit.js';
+import type { DaemonLog } from '../../src/log/daemon-log.js';
 
 export interface ApiFixture {
   readonly app: FastifyInstance;
@@ -28,9 +30,15 @@ export interface ApiFixture {
 /**
  * `auditRetention`: the API prunes its audit trail (audit-pruner.ts); absent, it keeps it.
  * `tokensFor`: the token store the API reads, made from the fixture's (a slow one, say).
+ * `anonymousAuditLimits`, `log`: passed to the API as they are.
  */
 export async function apiFixture(
-  opts: { auditRetention?: AuditRetention; tokensFor?: (t: ApiTokenStore) => ApiTokenStore } = {},
+  opts: {
+    auditRetention?: AuditRetention;
+    tokensFor?: (t: ApiTokenStore) => ApiTokenStore;
+    anonymousAuditLimits?: AnonymousAuditLimits;
+    log?: DaemonLog;
+  } = {},
 ): Promise<ApiFixture> {
   const service = new FakeManagerService();
   const store = openSqliteApiStore(':memory:');
@@ -47,6 +55,8 @@ export async function apiFixture(
     metrics,
     now: () => clock.now,
     ...(opts.auditRetention !== undefined ? { auditRetention: opts.auditRetention } : {}),
+    ...(opts.anonymousAuditLimits !== undefined ? { anonymousAuditLimits: opts.anonymousAuditLimits } : {}),
+    ...(opts.log !== undefined ? { log: opts.log } : {}),
   });
   await app.ready();
   return {
