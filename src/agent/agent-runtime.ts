@@ -19,6 +19,7 @@ import { Execd, type RestoreSummary } from './execd/execd.js';
 import { hostProtectedAddresses } from '../net/host-addresses.js';
 import { stockScriptLookup } from './execd/stock-lookup.js';
 import { bindExecqSocket, type ExecqSocket } from './execq-socket.js';
+import { admittingExecq } from './execq-admission.js';
 import { selectRunner } from './executor/select-runner.js';
 import { startLoopDelayMonitor, type LoopDelayMonitor } from './loop-delay.js';
 import type { ScriptLimits } from './executor/spawn-script.js';
@@ -203,7 +204,7 @@ async function bindSocket(
   const bind = opts.bindExecq ?? bindExecqSocket;
   const socket = await bind(
     paths.execq,
-    (text) => void execd.submit(text),
+    admittingExecq((text) => execd.submit(text), log),
     (err) => {
       log.error(`(1210): Queue '${paths.execq}' not accessible: '${err.message}'.`);
     },
