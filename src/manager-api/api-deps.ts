@@ -20,6 +20,11 @@ export interface ManagerApiDeps {
    * audit trail (audit-pruner.ts). Absent: a single manager, always.
    */
   readonly isLeader?: () => boolean;
+  /**
+   * On a cluster node: how old (ms) the in-memory active list may be before a request reads it
+   * again from the shared store (read-models.ts). Absent: a single manager, kept by its events.
+   */
+  readonly activeRefreshMs?: number;
   /** How many refused requests without a valid token are audited one by one. @default DEFAULT_ANONYMOUS_AUDIT_LIMITS */
   readonly anonymousAuditLimits?: AnonymousAuditLimits;
   readonly metrics: ManagerMetrics;

@@ -16,6 +16,9 @@ import { DEFAULT_AUDIT_HISTORY_MS } from '../core/audit-retention.js';
 import { ensureAdminToken } from './api-tokens.js';
 import { buildManagerApi } from './build-manager-api.js';
 
+/** How old the active list may be on a node sharing its store (read-models.ts). */
+export const CLUSTER_ACTIVE_REFRESH_MS = 2_000;
+
 /** `<home>/var/api.db`: API tokens (hashed) and the audit trail. */
 export const apiDbPath = (home: string): string => path.join(home, 'var', 'api.db');
 /** `<home>/var/admin.token`: the first admin token, written once (0600). */
@@ -43,6 +46,9 @@ export const createManagerApi: CreateManagerApi = async (ctx): Promise<ManagerAp
     audit: store.audit,
     auditRetention: { keepMs: ctx.auditHistoryMs ?? DEFAULT_AUDIT_HISTORY_MS },
     ...(ctx.isLeader !== undefined ? { isLeader: ctx.isLeader } : {}),
+    // A PostgreSQL store may be shared with other nodes: their agents' reports reach this one only
+    // through it.
+    ...(ctx.storeUrl !== undefined ? { activeRefreshMs: CLUSTER_ACTIVE_REFRESH_MS } : {}),
     metrics,
     now: Date.now,
     home: ctx.home,

@@ -30,7 +30,7 @@ export interface ApiFixture {
 /**
  * `auditRetention`: the API prunes its audit trail (audit-pruner.ts); absent, it keeps it.
  * `tokensFor`: the token store the API reads, made from the fixture's (a slow one, say).
- * `anonymousAuditLimits`, `log`: passed to the API as they are.
+ * `anonymousAuditLimits`, `log`, `activeRefreshMs`: passed to the API as they are.
  */
 export async function apiFixture(
   opts: {
@@ -38,6 +38,7 @@ export async function apiFixture(
     tokensFor?: (t: ApiTokenStore) => ApiTokenStore;
     anonymousAuditLimits?: AnonymousAuditLimits;
     log?: DaemonLog;
+    activeRefreshMs?: number;
   } = {},
 ): Promise<ApiFixture> {
   const service = new FakeManagerService();
@@ -57,6 +58,7 @@ export async function apiFixture(
     ...(opts.auditRetention !== undefined ? { auditRetention: opts.auditRetention } : {}),
     ...(opts.anonymousAuditLimits !== undefined ? { anonymousAuditLimits: opts.anonymousAuditLimits } : {}),
     ...(opts.log !== undefined ? { log: opts.log } : {}),
+    ...(opts.activeRefreshMs !== undefined ? { activeRefreshMs: opts.activeRefreshMs } : {}),
   });
   await app.ready();
   return {

@@ -71,7 +71,7 @@ export function register(app: FastifyInstance, deps: ManagerApiDeps, views: Read
     async (request) => {
       const q = request.query;
       const sort = q.sort ?? 'since';
-      return activePage(views.active.sortedBy(sort), {
+      return activePage((await views.active()).sortedBy(sort), {
         agent: q.agent,
         command: q.command,
         ip: q.ip,

@@ -73,7 +73,7 @@ async function agentsWithActivity(
   deps: ManagerApiDeps,
   views: ReadModels,
 ): Promise<Record<string, unknown>[]> {
-  const counts = views.active.countByAgent();
+  const counts = (await views.active()).countByAgent();
   const lastError = new Map<string, string>();
   for (const e of await deps.service.lastFailurePerAgent()) {
     const why = e.note ?? e.stderrTail.trim().split('\n').pop() ?? '';

@@ -53,7 +53,7 @@ export function topCounts<T>(rows: readonly T[], key: (row: T) => string | undef
 }
 
 async function overview(deps: ManagerApiDeps, views: ReadModels): Promise<JsonObject> {
-  const active: FleetActiveResponse[] = views.active.all();
+  const active: FleetActiveResponse[] = (await views.active()).all();
   const failing: FleetExecution[] = await deps.service.recentFailures(FAILING_N);
   const agents = await deps.service.listAgents();
   const now = deps.now();
