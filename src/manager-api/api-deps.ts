@@ -25,6 +25,11 @@ export interface ManagerApiDeps {
    * again from the shared store (read-models.ts). Absent: a single manager, kept by its events.
    */
   readonly activeRefreshMs?: number;
+  /**
+   * On a cluster node: how often (ms) an open execution feed reads the executions every node stored
+   * (store-execution-feed.ts). Absent: a single manager, whose feed is its own events.
+   */
+  readonly feedPollMs?: number;
   /** How many refused requests without a valid token are audited one by one. @default DEFAULT_ANONYMOUS_AUDIT_LIMITS */
   readonly anonymousAuditLimits?: AnonymousAuditLimits;
   readonly metrics: ManagerMetrics;

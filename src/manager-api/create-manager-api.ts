@@ -18,6 +18,8 @@ import { buildManagerApi } from './build-manager-api.js';
 
 /** How old the active list may be on a node sharing its store (read-models.ts). */
 export const CLUSTER_ACTIVE_REFRESH_MS = 2_000;
+/** How often an open execution feed reads the store on a node sharing it (store-execution-feed.ts). */
+export const CLUSTER_FEED_POLL_MS = 1_000;
 
 /** `<home>/var/api.db`: API tokens (hashed) and the audit trail. */
 export const apiDbPath = (home: string): string => path.join(home, 'var', 'api.db');
@@ -46,9 +48,11 @@ export const createManagerApi: CreateManagerApi = async (ctx): Promise<ManagerAp
     audit: store.audit,
     auditRetention: { keepMs: ctx.auditHistoryMs ?? DEFAULT_AUDIT_HISTORY_MS },
     ...(ctx.isLeader !== undefined ? { isLeader: ctx.isLeader } : {}),
-    // A PostgreSQL store may be shared with other nodes: their agents' reports reach this one only
-    // through it.
-    ...(ctx.storeUrl !== undefined ? { activeRefreshMs: CLUSTER_ACTIVE_REFRESH_MS } : {}),
+    // A PostgreSQL store may be shared with other nodes: their agents' reports (active lists,
+    // executions) reach this one only through it.
+    ...(ctx.storeUrl !== undefined
+      ? { activeRefreshMs: CLUSTER_ACTIVE_REFRESH_MS, feedPollMs: CLUSTER_FEED_POLL_MS }
+      : {}),
     metrics,
     now: Date.now,
     home: ctx.home,

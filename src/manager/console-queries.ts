@@ -79,6 +79,8 @@ export function consoleService(
   | 'recentAlerts'
   | 'recentFailures'
   | 'lastFailurePerAgent'
+  | 'executionsAfter'
+  | 'lastExecutionNumber'
 > {
   return {
     listEnrollmentTokens: async () => ctx.store.listEnrollTokens(),
@@ -88,5 +90,7 @@ export function consoleService(
     recentAlerts: async (limit) => recentAlerts(ctx, limit),
     recentFailures: async (limit) => ctx.store.recentFailures(limit),
     lastFailurePerAgent: async () => ctx.store.lastFailurePerAgent(),
+    executionsAfter: async (after, also, limit) => ctx.store.executionsAfter(after, also, limit),
+    lastExecutionNumber: async () => ctx.store.lastExecutionNumber(),
   };
 }

@@ -39,6 +39,7 @@ import type {
   ExecutionQuery,
   MinuteCount,
   RecentAlert,
+  NumberedExecution,
 } from '../core/orders/manager-console-store.js';
 
 /** Wazuh's AffectedItemsWazuhResult shape for `PUT /active-response` (defined once, in core/orders). */
@@ -157,6 +158,10 @@ export interface ManagerService {
   recentFailures(limit: number): Promise<FleetExecution[]>;
   /** Each agent's most recently received failed execution. */
   lastFailurePerAgent(): Promise<FleetExecution[]>;
+  /** Executions numbered above `after` or in `also`, in number order (ManagerConsoleStore.executionsAfter). */
+  executionsAfter(after: number, also: readonly number[], limit: number): Promise<NumberedExecution[]>;
+  /** The highest execution number stored; 0 when there is none. */
+  lastExecutionNumber(): Promise<number>;
   /** Distinct alerts that recently caused orders, newest first (at most 50). */
   recentAlerts(limit: number): Promise<RecentAlert[]>;
   /** Subscribes to events; returns the unsubscribe function. */

@@ -81,6 +81,8 @@ const METHODS = [
   'countExecutionsPerMinute',
   'recentFailures',
   'lastFailurePerAgent',
+  'executionsAfter',
+  'lastExecutionNumber',
   'recentAlertOrders',
 ] as const satisfies readonly MethodName[];
 type Listed = (typeof METHODS)[number];

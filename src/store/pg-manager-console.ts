@@ -13,6 +13,7 @@ import {
   type ExecutionQuery,
   type ManagerConsoleStore,
   type MinuteCount,
+  type NumberedExecution,
 } from '../core/orders/manager-console-store.js';
 import type { FleetExecution } from '../protocol/fleet-records.js';
 import { PgManagerBase } from './pg-manager-base.js';
@@ -144,6 +145,19 @@ export abstract class PgManagerConsole extends PgManagerBase implements ManagerC
       [since, until],
     );
     return rows.map((r) => ({ minute: r.m * MINUTE_MS, status: r.status, count: r.n }));
+  }
+
+  async executionsAfter(after: number, also: readonly number[], limit: number): Promise<NumberedExecution[]> {
+    const rows = await this.rows<ExecutionRow>(
+      `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE n > $1 OR n = ANY($2::bigint[]) ORDER BY n LIMIT $3`,
+      [after, [...also], limit],
+    );
+    return rows.map((r) => ({ n: r.n, execution: parseExecutionRow(r) }));
+  }
+
+  async lastExecutionNumber(): Promise<number> {
+    const rows = await this.rows<{ n: number | null }>('SELECT max(n) AS n FROM executions');
+    return rows[0]?.n ?? 0;
   }
 
   async recentFailures(limit: number): Promise<FleetExecution[]> {

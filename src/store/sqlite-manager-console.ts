@@ -15,6 +15,7 @@ import {
   type ExecutionQuery,
   type ManagerConsoleStore,
   type MinuteCount,
+  type NumberedExecution,
 } from '../core/orders/manager-console-store.js';
 import type { FleetExecution } from '../protocol/fleet-records.js';
 import { parseExecutionRow } from './sqlite-manager-rows.js';
@@ -154,6 +155,19 @@ export class SqliteManagerConsole extends SqliteManagerBase implements ManagerCo
          FROM executions WHERE received_at >= ? AND received_at < ? GROUP BY m, status ORDER BY m`,
     ).all(since, until) as { m: number; status: string; n: number }[];
     return rows.map((r) => ({ minute: r.m * MINUTE_MS, status: r.status, count: r.n }));
+  }
+
+  async executionsAfter(after: number, also: readonly number[], limit: number): Promise<NumberedExecution[]> {
+    const rows = this.q(
+      `SELECT n, record, order_seq, received_at FROM executions
+         WHERE n > ? OR n IN (SELECT value FROM json_each(?)) ORDER BY n LIMIT ?`,
+    ).all(after, JSON.stringify(also), limit) as ExecutionRow[];
+    return rows.map((r) => ({ n: r.n, execution: parseExecutionRow(r) }));
+  }
+
+  async lastExecutionNumber(): Promise<number> {
+    const row = this.q('SELECT max(n) AS n FROM executions').get() as { n: number | null };
+    return row.n ?? 0;
   }
 
   async recentFailures(limit: number): Promise<FleetExecution[]> {

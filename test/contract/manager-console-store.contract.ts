@@ -185,6 +185,44 @@ export function managerConsoleStoreContract(name: string, make: MakeStore): void
       });
     });
 
+    void test('executionsAfter: numbered in insertion order, above a number or among those asked again', async () => {
+      await withStore(make, async (s) => {
+        assert.equal(await s.lastExecutionNumber(), 0);
+        assert.deepEqual(await s.executionsAfter(0, [], 10), []);
+        for (const id of [1, 2, 3, 4]) {
+          await s.recordExecution(execution(id % 2 === 0 ? '001' : '002', id));
+        }
+        const all = await s.executionsAfter(0, [], 10);
+        assert.deepEqual(
+          all.map((r) => `${r.execution.agentId}/${r.execution.id}`),
+          ['002/1', '001/2', '002/3', '001/4'],
+        );
+        const ns = all.map((r) => r.n);
+        assert.deepEqual(
+          ns,
+          [...ns].sort((a, b) => a - b),
+          'ascending',
+        );
+        assert.equal(await s.lastExecutionNumber(), ns[3]);
+        const [n1 = 0, n2 = 0, n3 = 0] = ns;
+        assert.deepEqual(
+          (await s.executionsAfter(n3, [n1], 10)).map((r) => r.execution.id),
+          [1, 4],
+          'a number asked again, then those above',
+        );
+        assert.deepEqual(
+          (await s.executionsAfter(n1, [], 2)).map((r) => r.n),
+          [n2, n3],
+          'at most limit, lowest first',
+        );
+        assert.equal(
+          (await s.executionsAfter(n1, [], 1))[0]?.execution.receivedAt,
+          all[1]?.execution.receivedAt,
+          'the execution as listExecutions gives it',
+        );
+      });
+    });
+
     void test('command matches the AR name or the program basename, literally', async () => {
       await withStore(make, async (s) => {
         await s.recordExecution(execution('001', 1));

@@ -33,6 +33,7 @@ import type {
   ExecutionQuery,
   MinuteCount,
   RecentAlert,
+  NumberedExecution,
 } from '../../src/core/orders/manager-console-store.js';
 import type { ManagerStore } from '../../src/core/orders/manager-store.js';
 import { openSqliteManagerStore } from '../../src/store/sqlite-manager-store.js';
@@ -319,6 +320,16 @@ export class FakeManagerService implements ManagerService {
   async lastFailurePerAgent(): Promise<FleetExecution[]> {
     this.record('lastFailurePerAgent');
     return this.overExecutions(async (s) => s.lastFailurePerAgent());
+  }
+
+  async executionsAfter(after: number, also: readonly number[], limit: number): Promise<NumberedExecution[]> {
+    this.record('executionsAfter', after, also, limit);
+    return this.overExecutions(async (s) => s.executionsAfter(after, also, limit));
+  }
+
+  async lastExecutionNumber(): Promise<number> {
+    this.record('lastExecutionNumber');
+    return this.overExecutions(async (s) => s.lastExecutionNumber());
   }
 
   recentAlertsValue: RecentAlert[] = [];

@@ -76,6 +76,12 @@ export interface RecentAlert {
   readonly alert: JsonObject;
 }
 
+/** An execution with its store number (ascending in insertion order; numbers may be skipped). */
+export interface NumberedExecution {
+  readonly n: number;
+  readonly execution: FleetExecution;
+}
+
 export interface ManagerConsoleStore {
   /** Every enrollment token (used and expired included), newest first. */
   listEnrollTokens(): Promise<EnrollTokenRecord[]>;
@@ -89,6 +95,15 @@ export interface ManagerConsoleStore {
   recentFailures(limit: number): Promise<FleetExecution[]>;
   /** Each agent's most recently received failed execution (one per agent that has any). */
   lastFailurePerAgent(): Promise<FleetExecution[]>;
+  /**
+   * Executions numbered above `after` or numbered in `also`, in number order, at most `limit`: the
+   * feed of a node whose store other nodes write (store-execution-feed.ts). A number is taken when
+   * an insert starts, so a lower one may commit after a higher one: the feed asks again for the
+   * numbers it found missing (`also`).
+   */
+  executionsAfter(after: number, also: readonly number[], limit: number): Promise<NumberedExecution[]>;
+  /** The highest execution number stored; 0 when there is none. */
+  lastExecutionNumber(): Promise<number>;
   /** The most recent add orders that came from an alert (their payload holds it), newest first. */
   recentAlertOrders(limit: number): Promise<AlertOrder[]>;
 }

@@ -17,6 +17,7 @@ import { ErrorCode } from '../../protocol/error-codes.js';
 import type { ManagerApiDeps } from '../api-deps.js';
 import { AGENT_ID, strictObject } from '../schemas.js';
 import { toApiTimes } from '../../protocol/api-times.js';
+import { StoreExecutionFeed } from '../store-execution-feed.js';
 
 export const HEARTBEAT_MS = 15_000;
 export const MAX_BUFFERED_BYTES = 1024 * 1024;
@@ -32,8 +33,23 @@ const schema = { querystring: strictObject({ agent: AGENT_ID }) };
 /** Subscribes to recorded executions; returns the unsubscribe function. */
 export type ExecutionSubscribe = (listener: (e: FleetExecution) => void) => () => void;
 
-/** The manager's feed: every execution its agents report. */
+/**
+ * The manager's feed: every execution its agents report; on a node sharing its store
+ * (`feedPollMs` set), every execution stored by any node, read from the store
+ * (store-execution-feed.ts).
+ */
 export function register(app: FastifyInstance, deps: ManagerApiDeps): void {
+  if (deps.feedPollMs !== undefined) {
+    const feed = new StoreExecutionFeed({
+      service: deps.service,
+      everyMs: deps.feedPollMs,
+      now: deps.now,
+      log: deps.log ?? { warn: () => undefined },
+    });
+    app.addHook('onClose', () => feed.close());
+    registerExecutionStream(app, feed.subscribe);
+    return;
+  }
   registerExecutionStream(app, (listener) =>
     deps.service.onEvent((e) => {
       if (e.type === 'execution') {
