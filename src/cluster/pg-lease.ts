@@ -1,27 +1,41 @@
 /**
- * Cluster-wide timers run on one node at a time: the node holding a PostgreSQL session-level
- * advisory lock (`pg_try_advisory_lock`) on its own connection is the leader. If that node dies
- * or loses its connection, PostgreSQL ends the session and frees the lock, and another node takes
- * it at its next try (every `everyMs`). The leader checks its connection each period and steps
- * down at the first failure; the lock is gone with the session, so two leaders overlap by at most
- * one period, which the timers tolerate (order expiry is idempotent).
+ * Cluster-wide timers run on one node at a time: the holder of a time-based lease, the `timers`
+ * row of `cluster_leases` (PostgreSQL migration 8). Every `everyMs` each node sends one statement
+ * that takes the row if it is free or past its `expires_at`, or extends it if the node holds it,
+ * to the database's clock + `ttlMs`; no row back means another node holds it. Expiry is judged by
+ * the database's clock alone, so the nodes' clocks may disagree.
+ *
+ * A node acts as the holder only while its monotonic clock is within `ttlMs` minus a margin of
+ * the moment it sent its last successful renew (lease-clock.ts): earlier than the database's
+ * `expires_at`, so it steps down before another node can take over. A node that was stopped
+ * (SIGSTOP) for longer than that knows it is no longer the holder as soon as it runs again, before
+ * any renew; its next renew then fails if another node took the lease meanwhile. (A paused VM
+ * whose monotonic clock skips the pause learns it from that failed renew instead.)
+ * (A session-level advisory lock, used before, stayed with a stopped node: its kernel kept the
+ * session alive.) The cost: a node killed outright hands the timers over after up to `ttlMs` plus
+ * one period, not at the end of its session. `stop()` deletes the row, so a node shut down
+ * cleanly hands over at the next try of another node.
  */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import pg from 'pg';
 import { keepaliveOptions } from '../store/pg-session-options.js';
-
-/** Advisory lock key of the cluster's timers ("riposte" in ASCII as a number). */
-export const TIMERS_LOCK_KEY = '32204078972105829';
+import { leaseHeld, leaseTimes, type LeaseTimes } from './lease-clock.js';
 
 export interface Lease {
-  /** True while this node holds the lock. */
+  /** True while this node holds the lease (a read of the monotonic clock, no I/O). */
   isLeader(): boolean;
+  /** Releases the lease; never throws (an unreachable database lets it expire instead). */
   stop(): Promise<void>;
 }
 
 export interface PgLeaseOptions {
   readonly connectionString: string;
-  /** Try / check period, ms. @default 2000 */
+  /** Renew / try period, ms. @default 2000 */
   readonly everyMs?: number;
+  /** How long a renew holds the lease, ms; at least 2 × everyMs. @default 5 × everyMs */
+  readonly ttlMs?: number;
+  /** Told when this node becomes or stops being the holder (a lease run out included). */
   readonly onChange?: (leader: boolean) => void;
   readonly onWarn?: (text: string) => void;
 }
@@ -29,38 +43,74 @@ export interface PgLeaseOptions {
 /** A lease that is always held: one node on SQLite is its own cluster. */
 export const SOLE_NODE_LEASE: Lease = { isLeader: () => true, stop: () => Promise.resolve() };
 
+/** The row of the cluster's timers in `cluster_leases`. */
+const TIMERS_LEASE = 'timers';
+
+/** How long stop() waits for the release before closing the connection anyway. */
+const RELEASE_WAIT_MS = 2_000;
+
+/** Takes the row if free or expired, extends it if ours; returns a row only when we hold it. */
+const RENEW_SQL = `
+INSERT INTO cluster_leases AS l (name, holder, expires_at)
+VALUES ($1, $2, clock_timestamp() + $3::float8 * interval '1 millisecond')
+ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at
+  WHERE l.holder = EXCLUDED.holder OR l.expires_at < clock_timestamp()
+RETURNING holder`;
+
+const RELEASE_SQL = 'DELETE FROM cluster_leases WHERE name = $1 AND holder = $2';
+
+/**
+ * Starts trying to take the lease at once, then every `everyMs`.
+ * @throws RangeError on bad periods (lease-clock.ts leaseTimes)
+ */
 export function startPgLease(opts: PgLeaseOptions): Lease {
-  return new PgLease(opts);
+  return new PgLease(opts, leaseTimes(opts));
 }
 
 class PgLease implements Lease {
   private client: pg.Client | undefined;
-  private leader = false;
+  /** performance.now() when the last renew that returned our row was sent. */
+  private renewSentAt: number | undefined;
+  /** What onChange was last told. */
+  private told = false;
   private stopped = false;
-  private busy = false;
+  /** The try under way, if any: one at a time, and stop() waits for it before the release. */
+  private inFlight: Promise<void> | undefined;
+  /** Unique per lease: two leases of one process (tests) are two holders. */
+  private readonly holder = `${hostname()}/${process.pid}/${randomUUID()}`;
   private readonly timer: NodeJS.Timeout;
 
-  constructor(private readonly opts: PgLeaseOptions) {
-    this.timer = setInterval(() => void this.tick(), opts.everyMs ?? 2_000);
+  constructor(
+    private readonly opts: PgLeaseOptions,
+    private readonly times: LeaseTimes,
+  ) {
+    this.timer = setInterval(() => {
+      this.tick();
+    }, times.everyMs);
     this.timer.unref();
-    void this.tick();
+    this.tick();
   }
 
   isLeader(): boolean {
-    return this.leader;
+    return !this.stopped && leaseHeld(this.renewSentAt, this.times, performance.now());
   }
 
-  private setLeader(v: boolean): void {
-    if (v !== this.leader) {
-      this.leader = v;
-      this.opts.onChange?.(v);
+  /** Tells onChange when isLeader() differs from what it was last told. */
+  private report(): void {
+    const now = this.isLeader();
+    if (now !== this.told) {
+      this.told = now;
+      this.opts.onChange?.(now);
     }
   }
 
+  /**
+   * Forgets the connection after an error; the next tick opens another. The lease is kept by
+   * time: the row stays ours until it expires, and no other node can take it before.
+   */
   private drop(why: string): void {
     const c = this.client;
     this.client = undefined;
-    this.setLeader(false);
     if (!this.stopped) {
       this.opts.onWarn?.(`Cluster lease: ${why}`);
     }
@@ -83,7 +133,7 @@ class PgLease implements Lease {
     });
     await c.connect();
     if (this.stopped) {
-      // stop() came while this connected: the connection must not outlive it, nor take the lock.
+      // stop() came while this connected: the connection must not outlive it, nor take the lease.
       await c.end().catch(() => undefined);
       throw new Error('the lease was stopped');
     }
@@ -91,32 +141,64 @@ class PgLease implements Lease {
     return c;
   }
 
-  private async tick(): Promise<void> {
-    if (this.busy || this.stopped) {
+  /** One renew (or try). A renew sent but not answered leaves renewSentAt as it was: conservative. */
+  private async renew(c: pg.Client): Promise<void> {
+    const sentAt = performance.now();
+    const r = await c.query<{ holder: string }>(RENEW_SQL, [TIMERS_LEASE, this.holder, this.times.ttlMs]);
+    this.renewSentAt = r.rows[0]?.holder === this.holder ? sentAt : undefined;
+  }
+
+  private tick(): void {
+    this.report(); // a lease run out (a pause, renews failing) is told before anything else
+    if (this.inFlight !== undefined || this.stopped) {
       return;
     }
-    this.busy = true;
+    this.inFlight = this.attempt().finally(() => {
+      this.inFlight = undefined;
+      this.report();
+    });
+  }
+
+  /** Connects if needed and renews; never rejects (a failure drops the connection). */
+  private async attempt(): Promise<void> {
     try {
-      const c = this.client ?? (await this.open());
-      if (this.leader) {
-        await c.query('SELECT 1');
-      } else {
-        const r = await c.query<{ ok: boolean }>(`SELECT pg_try_advisory_lock(${TIMERS_LOCK_KEY}) AS ok`);
-        this.setLeader(r.rows[0]?.ok === true);
-      }
+      await this.renew(this.client ?? (await this.open()));
     } catch (err: unknown) {
       this.drop(err instanceof Error ? err.message : String(err));
-    } finally {
-      this.busy = false;
     }
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
+    this.report();
+    // A renew under way finishes first (or its connection is closed under it if it hangs).
+    await settledWithin(this.inFlight, RELEASE_WAIT_MS);
     const c = this.client;
     this.client = undefined;
-    this.setLeader(false);
-    await c?.end().catch(() => undefined);
+    if (c === undefined) {
+      return; // never connected, or the connection failed: the row, if ours, expires
+    }
+    if (this.inFlight === undefined) {
+      await settledWithin(c.query(RELEASE_SQL, [TIMERS_LEASE, this.holder]), RELEASE_WAIT_MS);
+    }
+    await c.end().catch(() => undefined);
   }
+}
+
+/** Resolves when `p` (if any) settles, either way, or after `ms`, whichever comes first. */
+async function settledWithin(p: Promise<unknown> | undefined, ms: number): Promise<void> {
+  if (p === undefined) {
+    return;
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  await Promise.race([p.then(noop, noop), late]);
+  clearTimeout(timer);
+}
+
+function noop(): void {
+  return undefined;
 }

@@ -49,7 +49,7 @@ export interface ClusterOptions {
   readonly staleAfterMs?: number;
   /** Agents re-checked per sweep. @default 200 */
   readonly sweepSlice?: number;
-  /** Lease try/check period. @default 2000 */
+  /** Lease renew/try period; the lease's ttl is 5 periods (pg-lease.ts). @default 2000 */
   readonly leaseEveryMs?: number;
   /** No successful sweep for this long: the agents are sent to other nodes. @default 30000 */
   readonly storeLostAfterMs?: number;
@@ -160,6 +160,12 @@ function startSweep(
   return timer;
 }
 
+/**
+ * The timers' lease. Its table comes from the store's migrations (version 8), applied when the
+ * runtime opened the store, before `attach` starts this: one owner of the schema, and a lease
+ * that never issues DDL against a store of another version. Started before its table exists
+ * anyway, it warns and tries again each period.
+ */
 function startLease(opts: ClusterOptions, log: DaemonLog): Lease {
   return startPgLease({
     connectionString: opts.storeUrl,
@@ -208,7 +214,7 @@ export function createClusterNode(opts: ClusterOptions, heartbeatMs: number): Cl
         },
       });
       sweep = startSweep(ctx, opts, report('sweep'));
-      ctx.log.info(`Cluster node: order bus ${b.kind}, timers by PostgreSQL advisory lock.`);
+      ctx.log.info(`Cluster node: order bus ${b.kind}, timers by a lease in PostgreSQL.`);
     },
     async stop() {
       clearInterval(sweep);

@@ -7,6 +7,7 @@
  * collation so lists sort like SQLite's. Per-agent order seqs come from a counter row
  * (`order_seqs`), incremented with INSERT ... ON CONFLICT DO UPDATE ... RETURNING, so concurrent
  * nodes never assign the same seq. Version 2 adds the named counters (agent ids), the same way.
+ * Version 8 adds the cluster's leases (`cluster_leases`, cluster/pg-lease.ts).
  */
 import type pg from 'pg';
 import { FAILED_STATUSES } from '../core/orders/manager-console-store.js';
@@ -226,6 +227,20 @@ ALTER TABLE agents SET WITHOUT CLUSTER;
     name: 'audit-by-time',
     sql: `
 CREATE INDEX audit_log_by_at ON audit_log (at);
+`,
+  },
+  {
+    // The cluster's timers' lease (cluster/pg-lease.ts): one row per lease, held by `holder` until
+    // `expires_at`, by the database's clock. It replaces a session-level advisory lock, which a
+    // stopped (SIGSTOP) node kept with its session.
+    version: 8,
+    name: 'cluster-leases',
+    sql: `
+CREATE TABLE cluster_leases (
+  name       TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+  holder     TEXT        NOT NULL,
+  expires_at TIMESTAMPTZ NOT NULL
+);
 `,
   },
 ];

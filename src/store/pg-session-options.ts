@@ -4,7 +4,7 @@
  *
  * - TCP keepalives on the server's side of the connection: a node whose host lost power or whose
  *   network was cut sends no FIN and no RST, and with the kernel's defaults PostgreSQL would keep
- *   its session (its row locks, the timers' advisory lock) for ~2 h 11 min. Here it probes an idle
+ *   its session, and the row locks of its transaction, for ~2 h 11 min. Here it probes an idle
  *   connection after 10 s and ends it after 3 unanswered probes 5 s apart: ~25 s.
  * - `idle_in_transaction_session_timeout` on the store's connections: a node frozen or cut off
  *   between two statements of a transaction (its locks on order, counter and agent rows stall
@@ -12,8 +12,8 @@
  *   anything but PostgreSQL between their statements, so a healthy node is never ended by it.
  *
  * A process that is only stopped (SIGSTOP, a paused VM) still answers keepalives from its kernel:
- * the timeout frees its transaction's locks, but the timers' lease stays with it until it goes on
- * or dies (docs/scale-out.md).
+ * the timeout frees its transaction's locks; the timers' lease is time-based (cluster/pg-lease.ts),
+ * so it does not depend on the session (docs/scale-out.md).
  */
 
 /** Default `idle_in_transaction_session_timeout` of the store's pooled connections, ms. */

@@ -4,16 +4,21 @@
  * others and not itself, an order too large for one message still arrives (PostgreSQL: without
  * its payload, read from the store), and after a server restart the bus carries orders again
  * without a manual step (PostgreSQL also asks for a resync: NOTIFYs sent while it was down are
- * lost). Plus the timers' lease: one leader at a time, another takes over when it goes.
+ * lost). Plus the timers' lease: one leader at a time, another takes over when it goes, and a
+ * leader stopped (SIGSTOP) past its ttl loses the lease to another node and knows it when it runs
+ * again, before any renew.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
 import pg from 'pg';
 import type { BusOrder, OrderBus } from '../../src/cluster/order-bus.js';
 import { decodeBatch, packBatches, queueBatches } from '../../src/cluster/order-bus.js';
 import { createPgNotifyBus } from '../../src/cluster/pg-notify-bus.js';
 import { createNatsBus } from '../../src/cluster/nats-bus.js';
-import { startPgLease } from '../../src/cluster/pg-lease.js';
+import { startPgLease, type Lease } from '../../src/cluster/pg-lease.js';
+import { applyPgMigrations } from '../../src/store/pg-manager-migrations.js';
 import { startNatsServer, type NatsServer } from '../support/nats-server.js';
 import { startPgServer, type PgServer } from './support/pg-server.js';
 import { waitFor } from '../manager/support/fleet.js';
@@ -25,6 +30,14 @@ let nats: NatsServer;
 before(async () => {
   pgServer = await startPgServer();
   nats = await startNatsServer();
+  // The lease's table comes from the store's migrations, as on a node (it opens its store first).
+  const c = new pg.Client({ connectionString: pgServer.url });
+  await c.connect();
+  try {
+    await applyPgMigrations(c);
+  } finally {
+    await c.end();
+  }
 });
 
 after(async () => {
@@ -218,7 +231,10 @@ test('order bus: a LISTEN connection that died silently is noticed by its heartb
 });
 
 test('timers lease: one leader at a time; another takes over when it stops', async () => {
-  const leases = [1, 2, 3].map(() => startPgLease({ connectionString: pgServer.url, everyMs: 200 }));
+  // A ttl of 15 periods: a busy machine's stalled event loop must not make the leader step down.
+  const leases = [1, 2, 3].map(() =>
+    startPgLease({ connectionString: pgServer.url, everyMs: 200, ttlMs: 3_000 }),
+  );
   try {
     await waitFor('a leader', 10_000, () => (leases.some((l) => l.isLeader()) ? true : undefined));
     await new Promise((r) => setTimeout(r, 600));
@@ -229,9 +245,21 @@ test('timers lease: one leader at a time; another takes over when it stops', asy
     await waitFor('a new leader', 10_000, () => (rest.some((l) => l.isLeader()) ? true : undefined));
     assert.equal(rest.filter((l) => l.isLeader()).length, 1);
     pgServer.restart();
-    await waitFor('a leader after a PostgreSQL restart', 20_000, () =>
-      rest.filter((l) => l.isLeader()).length === 1 ? true : undefined,
-    );
+    // The leader keeps leading by time through the restart; a renew after it shows it reconnected.
+    const check = new pg.Client({ connectionString: pgServer.url });
+    await check.connect();
+    try {
+      const t0 = (await check.query<{ t: Date }>('SELECT clock_timestamp() AS t')).rows[0]?.t;
+      await waitFor('one leader, its lease renewed after a PostgreSQL restart', 20_000, async () => {
+        const r = await check.query<{ renewed: boolean }>(
+          `SELECT expires_at > $1::timestamptz + interval '3 s' AS renewed FROM cluster_leases WHERE name = 'timers'`,
+          [t0],
+        );
+        return (r.rows[0]?.renewed === true && rest.filter((l) => l.isLeader()).length === 1) || undefined;
+      });
+    } finally {
+      await check.end();
+    }
   } finally {
     await Promise.all(leases.map((l) => l.stop()));
   }
@@ -273,4 +301,107 @@ test('timers lease stopped while it connects: no session left behind to hold the
   }
   assert.equal(early.isLeader(), false);
   await noSessionLeft('riposte lease');
+});
+
+const LEASE_CHILD = path.resolve('dist/test/cluster/support/lease-child.js');
+
+/** A lease-child.ts process: what it printed, and its answer to "are you the leader?". */
+interface LeaseChild {
+  readonly child: ChildProcess;
+  lines(): string[];
+  isLeader(): Promise<boolean>;
+  /** Goes on (SIGCONT) and is killed (SIGKILL): no stopped process is left behind. */
+  kill(): Promise<void>;
+}
+
+function spawnLeaseChild(url: string, everyMs: number, ttlMs: number): LeaseChild {
+  const child = spawn(process.execPath, [LEASE_CHILD, url, String(everyMs), String(ttlMs)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
+  const lines = (): string[] => out.split('\n').filter((l) => l !== '');
+  let asked = 0;
+  const exited = new Promise<void>((resolve) => {
+    child.on('exit', () => {
+      resolve();
+    });
+  });
+  return {
+    child,
+    lines,
+    kill: async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGCONT');
+        child.kill('SIGKILL');
+      }
+      await exited;
+    },
+    isLeader: async () => {
+      const id = `q${++asked}`;
+      child.stdin?.write(`${id}\n`);
+      const answer = await waitFor(`the child's answer ${id}`, 20_000, () =>
+        lines().find((l) => l.startsWith(`is ${id} `)),
+      );
+      return answer.endsWith(' true');
+    },
+  };
+}
+
+/** The holder of the timers' row, and whether every lease session has run a renew by now. */
+async function leaseState(c: pg.Client, sessions: number): Promise<{ holder: string; tried: boolean }> {
+  const row = await c.query<{ holder: string }>("SELECT holder FROM cluster_leases WHERE name = 'timers'");
+  const tried = await c.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM pg_stat_activity
+       WHERE application_name = 'riposte lease' AND state = 'idle' AND query LIKE '%cluster_leases%'`,
+  );
+  return { holder: row.rows[0]?.holder ?? '', tried: tried.rows[0]?.n === sessions };
+}
+
+test('timers lease: a leader stopped (SIGSTOP) past its ttl loses the lease, and knows it when it goes on', async () => {
+  // ttl 3 s, 15 periods: a busy machine's stalled event loop does not make a healthy leader step down.
+  const kid = spawnLeaseChild(pgServer.url, 200, 3_000);
+  const ofKid = (holder: string): boolean => holder.includes(`/${String(kid.child.pid)}/`);
+  const check = new pg.Client({ connectionString: pgServer.url });
+  let other: Lease | undefined;
+  try {
+    await check.connect();
+    await waitFor('the child leading', 20_000, () => kid.lines().includes('leader true') || undefined);
+    other = startPgLease({ connectionString: pgServer.url, everyMs: 200, ttlMs: 3_000 });
+    const o = other;
+    // Both have tried (the other at least once, answered) and the row is the child's.
+    await waitFor('both leases tried', 20_000, async () => {
+      const s = await leaseState(check, 2);
+      return (s.tried && ofKid(s.holder)) || undefined;
+    });
+    assert.equal(o.isLeader(), false);
+    assert.equal(await kid.isLeader(), true);
+    kid.child.kill('SIGSTOP');
+    await waitFor('the other lease taking over', 20_000, () => o.isLeader() || undefined);
+    assert.equal(ofKid((await leaseState(check, 2)).holder), false, 'the row is the other lease holder');
+    kid.child.kill('SIGCONT');
+    // Right away, whether or not its first renew since was sent: its monotonic clock says it lost.
+    assert.equal(await kid.isLeader(), false, 'the resumed child knows it lost the lease');
+    // For several of the child's periods, its renews failing: never two leaders.
+    const until = performance.now() + 1_500;
+    while (performance.now() < until) {
+      assert.equal(await kid.isLeader(), false);
+      assert.equal(o.isLeader(), true);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await waitFor(
+      'the child told of its loss',
+      20_000,
+      () => kid.lines().includes('leader false') || undefined,
+    );
+    assert.deepEqual(
+      kid.lines().filter((l) => l.startsWith('leader ')),
+      ['leader true', 'leader false'],
+      'the child was told it lost the lease, and never led again',
+    );
+  } finally {
+    await kid.kill();
+    await other?.stop();
+    await check.end().catch(() => undefined);
+  }
 });
