@@ -13,6 +13,10 @@
  *
  * Heartbeats: a ping every `heartbeatMs`; a connection without a pong for `deadAfterMs` is
  * terminated. Malformed frames close the connection with 4400; oversized ones with 1009 (ws).
+ *
+ * Backpressure: the manager stops reading an agent whose frames fill the store's backlog
+ * (AgentSession.setReading, ws-reading.ts); a paused peer is not dropped for the pongs it cannot
+ * have sent meanwhile.
  */
 import { recordRejection } from '../protocol/input-rejections.js';
 import { createServer, type Server } from 'node:https';
@@ -31,6 +35,7 @@ import { TICKET_LIFETIME_S, sessionIdContextOf, ticketEpoch, ticketKeysAt } from
 import { listenServer } from '../net/listen-server.js';
 import type { DaemonLog } from '../log/daemon-log.js';
 import { freshLiveness, peerIsDead, type PeerLiveness } from './peer-liveness.js';
+import { closeWs, setWsReading } from './ws-reading.js';
 
 export interface LinkServerOptions {
   readonly pki: ManagerPki;
@@ -127,7 +132,7 @@ function closeSocket(ws: WebSocket): Promise<void> {
     ws.once('close', () => {
       resolve();
     });
-    ws.close(LinkClose.SHUTDOWN, 'manager stopping');
+    closeWs(ws, LinkClose.SHUTDOWN, 'manager stopping');
     setTimeout(() => {
       ws.terminate();
     }, 1_000).unref();
@@ -151,6 +156,9 @@ function startHeartbeat(live: Map<WebSocket, Live>, everyMs: number, deadAfterMs
   const timer = setInterval(() => {
     const now = Date.now();
     for (const [ws, l] of live) {
+      if (ws.isPaused) {
+        l.lastPong = now; // not read while paused (backpressure): its pongs wait unread
+      }
       if (peerIsDead(l, ws.bufferedAmount, now, deadAfterMs)) {
         ws.terminate();
       } else {
@@ -230,6 +238,10 @@ function rawText(data: Buffer | ArrayBuffer | Buffer[]): string {
   return Buffer.from(data as ArrayBuffer).toString('utf8');
 }
 
+function byteLength(data: Buffer | ArrayBuffer | Buffer[]): number {
+  return Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data.byteLength;
+}
+
 function attach(ws: WebSocket, agentId: string, a: UpgradeArgs): void {
   const session: AgentSession = {
     address: a.req.socket.remoteAddress ?? 'unknown',
@@ -239,10 +251,13 @@ function attach(ws: WebSocket, agentId: string, a: UpgradeArgs): void {
       }
     },
     close: (code, reason) => {
-      ws.close(code, reason);
+      closeWs(ws, code, reason);
     },
     retry: () => {
-      ws.close(LinkClose.RETRY, 'the manager could not store your frames: reconnect and re-send them');
+      closeWs(ws, LinkClose.RETRY, 'the manager could not store your frames: reconnect and re-send them');
+    },
+    setReading: (on) => {
+      setWsReading(ws, a.live.get(ws), on);
     },
   };
   a.live.set(ws, { ...freshLiveness(Date.now()), agentId });
@@ -258,10 +273,10 @@ function attach(ws: WebSocket, agentId: string, a: UpgradeArgs): void {
     const parsed = isBinary ? undefined : parseAgentFrame(rawText(data));
     if (!parsed?.ok) {
       recordRejection('link', 'invalid');
-      ws.close(LinkClose.MALFORMED, parsed?.error ?? 'binary frames are not accepted');
+      closeWs(ws, LinkClose.MALFORMED, parsed?.error ?? 'binary frames are not accepted');
       return;
     }
-    a.handler.frame(agentId, session, parsed.frame);
+    a.handler.frame(agentId, session, parsed.frame, byteLength(data));
   });
   ws.on('close', () => {
     a.live.delete(ws);

@@ -16,6 +16,15 @@ export interface AgentSession {
    * reconnects 1 s later, in-process-link.ts and port-link.ts); optional for test doubles.
    */
   retry?(): void;
+  /**
+   * Stops (false) or restarts (true) reading the agent's frames: backpressure while the frames it
+   * sent wait for the store (read-pauses.ts); TCP flow control then holds the rest on the agent's
+   * side. Only the WebSocket link has it. The manager's own agent 000 (in-process-link.ts,
+   * port-link.ts) has none: it is local and trusted, sends in answer to this manager's own orders,
+   * and its transports have no flow control to lean on (stopping the port's listener would only
+   * queue its messages in this same heap).
+   */
+  setReading?(on: boolean): void;
   /** Remote IP address ("local" for the in-process agent). */
   readonly address: string;
 }

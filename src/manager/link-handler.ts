@@ -10,13 +10,15 @@
  * - active-list: the agent's whole active list replaces the manager's view (reconcile).
  *
  * Frames are applied in batches (frameBatcher; how, in link-frames.ts); last-seen writes are
- * coalesced (seenWriter).
+ * coalesced (seenWriter). The frames waiting for a batch are bounded by backpressure: past a mark,
+ * the sessions sending them stop being read until the next batch takes them (read-pauses.ts).
  */
 import { mergeSeen, type AgentSeen } from '../core/orders/manager-store.js';
 import { LinkClose, type AgentFrame } from '../protocol/link.js';
 import type { AgentSession } from './agent-sessions.js';
 import type { ManagerContext } from './manager-context.js';
 import { applyFrames, type Pending } from './link-frames.js';
+import { readPauses } from './read-pauses.js';
 
 export type AuthResult =
   { readonly ok: true; readonly agentId: string } | { readonly ok: false; readonly reason: string };
@@ -26,7 +28,11 @@ export interface LinkHandler {
   /** Maps a verified client certificate to an agent (a store read). */
   authenticate(fingerprint: string): Promise<AuthResult>;
   opened(agentId: string, session: AgentSession): void;
-  frame(agentId: string, session: AgentSession, frame: AgentFrame): void;
+  /**
+   * `bytes`: the frame's size as received, counted against the backlog's byte marks (the
+   * in-process links of agent 000 have no text to measure: 0).
+   */
+  frame(agentId: string, session: AgentSession, frame: AgentFrame, bytes?: number): void;
   /** A pong or any sign of life. */
   seen(agentId: string): void;
   closed(agentId: string, session: AgentSession): void;
@@ -125,12 +131,17 @@ function admitted(greeted: WeakSet<AgentSession>, session: AgentSession, frame: 
  * applied together (1,000 acks after a `location=all` order cost a few commits, not 1,000): split
  * by agent into up to `store.batchConcurrency` parts, each one transaction, run concurrently
  * (PostgreSQL; SQLite: one part). Each agent's frames are applied in the order they came; the
- * next batch starts once every part has finished.
+ * next batch starts once every part has finished. The queue meanwhile is bounded by pausing the
+ * sessions that fill it (`bytes`: the frame's size as received), read again when a batch takes it.
  */
-function frameBatcher(ctx: ManagerContext, seen: (agentId: string) => void): SerialQueue<Pending> {
+function frameBatcher(
+  ctx: ManagerContext,
+  seen: (agentId: string) => void,
+): { push(p: Pending, bytes: number): void; idle(): Promise<void> } {
   let queue: Pending[] = [];
   let applying = false;
   const turn = flushTurn();
+  const pauses = readPauses(ctx.log);
   const applyPart = async (part: readonly Pending[]): Promise<void> => {
     try {
       await ctx.store.batch(() => applyFrames(ctx, part, seen));
@@ -156,16 +167,19 @@ function frameBatcher(ctx: ManagerContext, seen: (agentId: string) => void): Ser
     while (queue.length > 0) {
       const batch = queue;
       queue = [];
+      pauses.taken();
       await apply(batch);
     }
     applying = false;
+    pauses.drained();
   };
   return {
-    push(p) {
+    push(p, bytes) {
       if (queue.length === 0 && !applying) {
         turn.schedule(flush);
       }
       queue.push(p);
+      pauses.queued(p.agentId, p.session, bytes);
     },
     idle: () => turn.idle(),
   };
@@ -238,12 +252,12 @@ export function createLinkHandler(ctx: ManagerContext): LinkHandler {
       ctx.emit({ type: 'agent-connection', agentId, connected: true });
       ctx.log.info(`Agent ${agentId} connected from ${session.address}.`);
     },
-    frame(agentId, session, frame) {
+    frame(agentId, session, frame, bytes = 0) {
       if (!ctx.sessions.isCurrent(agentId, session)) {
         return;
       }
       if (admitted(greeted, session, frame)) {
-        enqueue.push({ agentId, session, frame });
+        enqueue.push({ agentId, session, frame }, bytes);
       }
     },
     seen(agentId) {
