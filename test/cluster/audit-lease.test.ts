@@ -7,25 +7,16 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import path from 'node:path';
-import { createManagerApi, type ManagerApiRuntimeHandle } from '../../src/manager-api/create-manager-api.js';
+import type { ManagerApiRuntimeHandle } from '../../src/manager-api/create-manager-api.js';
 import type { ManagerApiHandle } from '../../src/manager/manager-service.js';
 import type { AuditEntry } from '../../src/protocol/api-access.js';
-import { startManagerRuntime, type ManagerRuntime } from '../../src/runtime/manager-runtime.js';
+import type { ManagerRuntime } from '../../src/runtime/manager-runtime.js';
 import { openPgApiStore } from '../../src/store/pg-api-store.js';
 import { makeDir, removeDir, waitFor } from '../manager/support/fleet.js';
+import { served, startApiNode } from './support/api-nodes.js';
 import { startPgServer } from './support/pg-server.js';
 
 const DAY = 24 * 60 * 60 * 1000;
-const CONFIG = `<ossec_config>
-  <command><name>mark</name><executable>mark</executable><timeout_allowed>yes</timeout_allowed></command>
-  <active-response><command>mark</command><location>all</location><rules_id>100003</rules_id><timeout>600</timeout></active-response>
-</ossec_config>
-`;
-
 const root = makeDir('audit-lease');
 after(() => {
   removeDir(root);
@@ -51,41 +42,26 @@ interface Node {
 
 /** Starts a node and adds it to `running` (stopped by the test's `finally`) before checking it. */
 async function startNode(storeUrl: string, name: string, running: ManagerRuntime[]): Promise<Node> {
-  const conf = path.join(root, 'ossec.conf');
-  writeFileSync(conf, CONFIG);
   let isLeader: (() => boolean) | undefined;
-  const rt = await startManagerRuntime({
-    configPath: conf,
-    home: path.join(root, name),
-    listen: { host: '127.0.0.1', port: 0 },
-    localAgent: false,
-    cluster: { storeUrl, bus: 'postgres', leaseEveryMs: 200 },
-    auditHistoryMs: DAY,
-    createApi: (ctx) => {
-      isLeader = ctx.isLeader;
-      return createManagerApi(ctx);
+  const rt = await startApiNode(
+    { root, storeUrl, name, running },
+    {
+      onApi: (ctx) => {
+        isLeader = ctx.isLeader;
+      },
+      over: { auditHistoryMs: DAY },
     },
-  });
-  running.push(rt);
+  );
   assert.ok(isLeader, 'a cluster node gives its REST layer the lease check');
   return { rt, isLeader };
 }
 
 /** One audited request (an unauthenticated POST, refused: still audited) served by `api`. */
 async function auditedRequest(api: ManagerApiHandle | undefined): Promise<void> {
-  assert.ok(api);
-  const server = http.createServer((req, res) => {
-    api.handle(req, res);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  try {
-    const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/tokens`, {
-      method: 'POST',
-    });
+  await served(api, async (base) => {
+    const res = await fetch(`${base}/tokens`, { method: 'POST' });
     assert.equal(res.status, 401);
-  } finally {
-    await new Promise((resolve) => server.close(resolve));
-  }
+  });
 }
 
 /** The REST layer's pruning metric lines. */

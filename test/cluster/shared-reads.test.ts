@@ -9,57 +9,49 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { adminTokenPath, createManagerApi } from '../../src/manager-api/create-manager-api.js';
+import { adminTokenPath } from '../../src/manager-api/create-manager-api.js';
 import type { ManagerApiHandle } from '../../src/manager/manager-service.js';
-import { startManagerRuntime, type ManagerRuntime } from '../../src/runtime/manager-runtime.js';
+import type { ManagerRuntime } from '../../src/runtime/manager-runtime.js';
 import { openPgManagerStore } from '../../src/store/pg-manager-store.js';
+import type { ManagerStore } from '../../src/core/orders/manager-store.js';
+import { execution } from '../contract/manager-store.fixtures.js';
 import { active } from '../manager-api/fake-manager-service.js';
-import type { FleetExecution } from '../../src/protocol/fleet-records.js';
 import { makeDir, removeDir, waitFor } from '../manager/support/fleet.js';
+import { served, startApiNode } from './support/api-nodes.js';
 import { startPgServer } from './support/pg-server.js';
-
-const CONFIG = `<ossec_config>
-  <command><name>mark</name><executable>mark</executable><timeout_allowed>yes</timeout_allowed></command>
-  <active-response><command>mark</command><location>all</location><rules_id>100003</rules_id><timeout>600</timeout></active-response>
-</ossec_config>
-`;
 
 const root = makeDir('shared-reads');
 after(() => {
   removeDir(root);
 });
 
-async function startNode(storeUrl: string, name: string, running: ManagerRuntime[]): Promise<ManagerRuntime> {
-  const conf = path.join(root, 'ossec.conf');
-  writeFileSync(conf, CONFIG);
-  const rt = await startManagerRuntime({
-    configPath: conf,
-    home: path.join(root, name),
-    listen: { host: '127.0.0.1', port: 0 },
-    localAgent: false,
-    cluster: { storeUrl, bus: 'postgres', leaseEveryMs: 200 },
-    createApi: (ctx) => createManagerApi(ctx),
-  });
-  running.push(rt);
-  return rt;
+interface TwoNodes {
+  readonly a: ManagerRuntime;
+  readonly b: ManagerRuntime;
+  /** The shared store, opened as a third node would. */
+  readonly store: ManagerStore;
+  /** An admin token (shared by every node). */
+  readonly token: string;
 }
 
-/** Serves the REST layer `api` on a loopback port for `fn`. */
-async function served<T>(api: ManagerApiHandle | undefined, fn: (base: string) => Promise<T>): Promise<T> {
-  assert.ok(api);
-  const server = http.createServer((req, res) => {
-    api.handle(req, res);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+/** Two nodes on a private PostgreSQL for `fn`; everything stopped after. */
+async function withTwoNodes(fn: (n: TwoNodes) => Promise<void>): Promise<void> {
+  const pg = await startPgServer();
+  const running: ManagerRuntime[] = [];
+  const store = await openPgManagerStore(pg.url);
   try {
-    return await fn(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    const a = await startApiNode({ root, storeUrl: pg.url, name: 'a', running });
+    const b = await startApiNode({ root, storeUrl: pg.url, name: 'b', running });
+    const token = readFileSync(adminTokenPath(path.join(root, 'a')), 'utf8').trim();
+    await fn({ a, b, store, token });
   } finally {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
+    await store.close();
+    for (const rt of running) {
+      await rt.stop();
+    }
+    await pg.stop();
   }
 }
 
@@ -110,16 +102,9 @@ async function firstFeedEvent(
 }
 
 test("every node lists the responses another node's agent reported, and their removal", async () => {
-  const pg = await startPgServer();
-  const running: ManagerRuntime[] = [];
-  const store = await openPgManagerStore(pg.url);
-  try {
-    const a = await startNode(pg.url, 'a', running);
-    const b = await startNode(pg.url, 'b', running);
-    const token = readFileSync(adminTokenPath(path.join(root, 'a')), 'utf8').trim();
+  await withTwoNodes(async ({ a, b, store, token }) => {
     assert.deepEqual(await listed(a.api, token), []);
     assert.deepEqual(await listed(b.api, token), []);
-
     await store.putActive(active('mark-10.9.0.1', '007', '10.9.0.1'), Date.now());
     for (const [name, node] of [
       ['a', a],
@@ -135,23 +120,11 @@ test("every node lists the responses another node's agent reported, and their re
         (await listed(node.api, token)).length === 0 ? true : undefined,
       );
     }
-  } finally {
-    await store.close();
-    for (const rt of running) {
-      await rt.stop();
-    }
-    await pg.stop();
-  }
+  });
 });
 
 test("an execution feed on any node shows the executions another node's agents reported", async () => {
-  const pg = await startPgServer();
-  const running: ManagerRuntime[] = [];
-  const store = await openPgManagerStore(pg.url);
-  try {
-    const a = await startNode(pg.url, 'a', running);
-    const b = await startNode(pg.url, 'b', running);
-    const token = readFileSync(adminTokenPath(path.join(root, 'a')), 'utf8').trim();
+  await withTwoNodes(async ({ a, b, store, token }) => {
     let id = 0;
     for (const node of [a, b]) {
       const stored = new Set<number>();
@@ -165,7 +138,7 @@ test("an execution feed on any node shows the executions another node's agents r
             id += 1;
             stored.add(id);
             try {
-              await store.recordExecution(executionOf('007', id));
+              await store.recordExecution(execution('007', id));
             } catch {
               return; // the test failed and closed the store: its error is the one to see
             }
@@ -181,37 +154,5 @@ test("an execution feed on any node shows the executions another node's agents r
       assert.equal(e.agentId, '007');
       assert.ok(stored.has(e.id), `execution ${e.id} was stored by the test`);
     }
-  } finally {
-    await store.close();
-    for (const rt of running) {
-      await rt.stop();
-    }
-    await pg.stop();
-  }
+  });
 });
-
-/** An execution of `agentId` as an agent reports it. */
-function executionOf(agentId: string, id: number): FleetExecution {
-  return {
-    id,
-    key: `mark-10.9.1.${id}`,
-    arName: 'mark600',
-    program: 'active-response/bin/mark',
-    action: 'add',
-    agentId,
-    alertId: `alert-${id}`,
-    ruleId: 100003,
-    srcip: `10.9.1.${id}`,
-    user: undefined,
-    startedAt: Date.now(),
-    endedAt: Date.now(),
-    exitCode: 0,
-    signal: undefined,
-    timedOut: false,
-    status: 'ok',
-    stderrTail: '',
-    note: undefined,
-    orderSeq: undefined,
-    receivedAt: Date.now(),
-  };
-}
