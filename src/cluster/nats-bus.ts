@@ -5,9 +5,12 @@
  * (PubAck) before they count as sent; every node reads the stream through its own ordered consumer
  * from "new", which resumes at its last position after a reconnect, so a short outage of the
  * node's connection loses no message. Batches that cannot be published are retried (bounded).
+ * A stream or consumer that is gone (deleted, or a server restarted without its JetStream store)
+ * is made again, and the node then resyncs from the store.
  */
 import { randomUUID } from 'node:crypto';
 import {
+  ConsumerEvents,
   DeliverPolicy,
   Events,
   RetentionPolicy,
@@ -16,6 +19,7 @@ import {
   nanos,
   type ConsumerMessages,
   type JetStreamClient,
+  type JetStreamManager,
   type NatsConnection,
 } from 'nats';
 import type { BusHandlers, BusOrder, OrderBus } from './order-bus.js';
@@ -28,6 +32,28 @@ const MAX_PAYLOAD_BYTES = 512 * 1024;
 const MAX_PENDING = 10_000;
 /** Publishes in flight at once (each waits for its PubAck). */
 const IN_FLIGHT = 64;
+/** Longest wait between two attempts to make a lost consumer again. */
+const MAX_RECOVERY_MS = 10_000;
+
+const STREAM_CONFIG = {
+  name: NATS_ORDER_STREAM,
+  subjects: [NATS_ORDER_SUBJECT],
+  retention: RetentionPolicy.Limits,
+  storage: StorageType.File,
+  max_age: nanos(5 * 60_000),
+};
+
+/**
+ * What the library reports when the stream is gone (see consume). Not ConsumerNotFound: an
+ * ordered consumer is not kept by a server restart, and the library makes it again itself.
+ */
+const CONSUMER_LOST: ReadonlySet<string> = new Set([
+  ConsumerEvents.StreamNotFound,
+  ConsumerEvents.ConsumerDeleted,
+  ConsumerEvents.NoResponders,
+]);
+/** A new consumer reads again from this long before its predecessor was lost (server clocks differ). */
+const REREAD_MS = 5_000;
 
 export interface NatsBusOptions {
   /** nats://HOST:PORT (several separated by commas). */
@@ -44,7 +70,12 @@ class NatsBus implements OrderBus {
   private readonly node = randomUUID();
   private nc: NatsConnection | undefined;
   private js: JetStreamClient | undefined;
+  private jsm: JetStreamManager | undefined;
+  private handlers: BusHandlers | undefined;
   private messages: ConsumerMessages | undefined;
+  private recovery: NodeJS.Timeout | undefined;
+  /** A publish failed and none has succeeded since: warned once per such episode. */
+  private publishFailing = false;
   private pending: string[] = [];
   private inFlight = 0;
   private closed = false;
@@ -64,33 +95,11 @@ class NatsBus implements OrderBus {
       name: `riposte-manager-${this.node}`,
     });
     this.nc = nc;
-    const jsm = await nc.jetstreamManager();
-    const config = {
-      name: NATS_ORDER_STREAM,
-      subjects: [NATS_ORDER_SUBJECT],
-      retention: RetentionPolicy.Limits,
-      storage: StorageType.File,
-      max_age: nanos(5 * 60_000),
-    };
-    try {
-      await jsm.streams.info(NATS_ORDER_STREAM);
-    } catch {
-      await jsm.streams.add(config);
-    }
+    this.jsm = await nc.jetstreamManager();
+    await this.ensureStream();
     this.js = nc.jetstream();
-    const consumer = await this.js.consumers.get(NATS_ORDER_STREAM, { deliver_policy: DeliverPolicy.New });
-    const messages = await consumer.consume();
-    this.messages = messages;
-    void (async () => {
-      for await (const m of messages) {
-        const orders = decodeBatch(m.string(), this.node);
-        if (orders !== undefined && orders.length > 0) {
-          handlers.onOrders(orders);
-        }
-      }
-    })().catch((err: unknown) => {
-      this.warn(`Order bus (NATS): consumer stopped: ${err instanceof Error ? err.message : String(err)}`);
-    });
+    this.handlers = handlers;
+    await this.consume();
     void (async () => {
       for await (const s of nc.status()) {
         if (s.type === Events.Disconnect || s.type === Events.Reconnect) {
@@ -104,6 +113,106 @@ class NatsBus implements OrderBus {
         }
       }
     })().catch(() => undefined);
+  }
+
+  /** Creates the stream unless it exists (first node, or a server that lost its JetStream store). */
+  private async ensureStream(): Promise<void> {
+    const jsm = this.jsm;
+    if (jsm === undefined) {
+      return;
+    }
+    try {
+      await jsm.streams.info(NATS_ORDER_STREAM);
+    } catch {
+      await jsm.streams.add(STREAM_CONFIG);
+    }
+  }
+
+  /**
+   * Reads the stream from "new" through an ordered consumer. The consumer is given up and made
+   * again (recover) when its messages end, or when the library reports the stream or consumer
+   * gone: a stream deleted, or a server restarted without its JetStream store. The library's own
+   * ordered-consumer reset does not come back from that (checked with nats 2.29: after the
+   * stream was deleted and added again, nothing more was delivered).
+   */
+  private async consume(since?: number): Promise<void> {
+    const js = this.js;
+    const handlers = this.handlers;
+    if (js === undefined || handlers === undefined) {
+      return;
+    }
+    const consumer = await js.consumers.get(
+      NATS_ORDER_STREAM,
+      since === undefined
+        ? { deliver_policy: DeliverPolicy.New }
+        : { deliver_policy: DeliverPolicy.StartTime, opt_start_time: new Date(since).toISOString() },
+    );
+    const messages = await consumer.consume();
+    this.messages = messages;
+    void (async () => {
+      for await (const m of messages) {
+        const orders = decodeBatch(m.string(), this.node);
+        if (orders !== undefined && orders.length > 0) {
+          handlers.onOrders(orders);
+        }
+      }
+    })().then(
+      () => {
+        this.recover(messages, 'its messages ended');
+      },
+      (err: unknown) => {
+        this.recover(messages, err instanceof Error ? err.message : String(err));
+      },
+    );
+    void (async () => {
+      for await (const st of await messages.status()) {
+        if (CONSUMER_LOST.has(st.type)) {
+          this.recover(messages, st.type);
+          return;
+        }
+      }
+    })().catch(() => undefined);
+  }
+
+  /**
+   * Replaces the consumer whose `messages` were lost (once per loss; none after close): the stream
+   * is made again if it is gone, and a new consumer reads from {@link REREAD_MS} before the loss
+   * (what was published meanwhile; a batch read twice costs nothing, the agents dedupe by seq).
+   * The node then resyncs its agents' queued orders from the store, for what a deleted stream
+   * took with it. Retried every second, then up to every 10 s, until it works.
+   */
+  private recover(messages: ConsumerMessages, why: string): void {
+    if (this.closed || this.messages !== messages) {
+      return;
+    }
+    const since = Date.now() - REREAD_MS;
+    this.messages = undefined;
+    messages.stop();
+    this.warn(`Order bus (NATS): consumer lost (${why}); making a new one.`);
+    const attempt = (delayMs: number): void => {
+      this.recovery = setTimeout(() => {
+        this.recovery = undefined;
+        if (this.closed) {
+          return;
+        }
+        this.ensureStream()
+          .then(() => this.consume(since))
+          .then(
+            () => {
+              this.warn('Order bus (NATS): consumer made again; resyncing from the store.');
+              this.handlers?.onResync();
+            },
+            (err: unknown) => {
+              this.warn(
+                `Order bus (NATS): cannot make a consumer yet: ${err instanceof Error ? err.message : String(err)}`,
+              );
+              attempt(Math.min(delayMs * 2, MAX_RECOVERY_MS));
+            },
+          );
+      }, delayMs);
+      this.recovery.unref();
+    };
+    attempt(1_000);
   }
 
   publish(orders: readonly BusOrder[]): void {
@@ -131,25 +240,46 @@ class NatsBus implements OrderBus {
       js.publish(NATS_ORDER_SUBJECT, batch).then(
         () => {
           this.inFlight--;
+          if (this.publishFailing) {
+            this.publishFailing = false;
+            this.warn('Order bus (NATS): publishing again.');
+          }
           this.flush();
         },
         (err: unknown) => {
           this.inFlight--;
           this.pending.unshift(batch);
-          this.warn(`Order bus (NATS): publish failed: ${err instanceof Error ? err.message : String(err)}`);
-          this.retryLater();
+          this.publishFailed(err);
         },
       );
     }
   }
 
-  private retryLater(): void {
+  /**
+   * A publish was refused: warned once until one succeeds, retried in 500 ms. A 503 (no stream
+   * answers the subject: the stream is gone) makes the stream again before the retry.
+   */
+  private publishFailed(err: unknown): void {
+    if (!this.publishFailing) {
+      this.publishFailing = true;
+      this.warn(
+        `Order bus (NATS): publish failed: ${err instanceof Error ? err.message : String(err)}; retrying.`,
+      );
+    }
     if (this.retry !== undefined || this.closed) {
       return;
     }
+    const noStream = err instanceof Error && (err as { code?: unknown }).code === '503';
     this.retry = setTimeout(() => {
       this.retry = undefined;
-      this.flush();
+      (noStream ? this.ensureStream() : Promise.resolve()).then(
+        () => {
+          this.flush();
+        },
+        () => {
+          this.flush();
+        },
+      );
     }, 500);
     this.retry.unref();
   }
@@ -157,6 +287,7 @@ class NatsBus implements OrderBus {
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.retry);
+    clearTimeout(this.recovery);
     this.messages?.stop();
     await this.nc?.drain().catch(() => undefined);
   }

@@ -16,7 +16,8 @@ import pg from 'pg';
 import type { BusOrder, OrderBus } from '../../src/cluster/order-bus.js';
 import { decodeBatch, packBatches, queueBatches } from '../../src/cluster/order-bus.js';
 import { createPgNotifyBus } from '../../src/cluster/pg-notify-bus.js';
-import { createNatsBus } from '../../src/cluster/nats-bus.js';
+import { NATS_ORDER_STREAM, createNatsBus } from '../../src/cluster/nats-bus.js';
+import { connect as connectNats } from 'nats';
 import { startPgLease, type Lease } from '../../src/cluster/pg-lease.js';
 import { applyPgMigrations } from '../../src/store/pg-manager-migrations.js';
 import { startNatsServer, type NatsServer } from '../support/nats-server.js';
@@ -196,6 +197,24 @@ for (const kind of kinds) {
     });
   });
 }
+
+test('NATS: a stream that is gone (deleted, a server without its store) is made again; hand-offs go on', async () => {
+  const a = await node(() => createNatsBus({ servers: nats.url }));
+  const b = await node(() => createNatsBus({ servers: nats.url }));
+  const admin = await connectNats({ servers: nats.url });
+  try {
+    a.bus.publish([order(30)]);
+    await waitFor('before the stream is gone', 10_000, () => (b.got.length === 1 ? true : undefined));
+    await (await admin.jetstreamManager()).streams.delete(NATS_ORDER_STREAM);
+    // What was published while the stream was gone did not reach b: it resyncs from the store.
+    await waitFor('a resync after a new consumer', 20_000, () => (b.resyncs > 0 ? true : undefined));
+    a.bus.publish([order(31)]);
+    await waitFor('a hand-off after', 20_000, () => (b.got.some((o) => o.seq === 31) ? true : undefined));
+  } finally {
+    await admin.close();
+    await Promise.all([a.bus.close(), b.bus.close()]);
+  }
+});
 
 test('order bus: a LISTEN connection that died silently is noticed by its heartbeat and replaced', async () => {
   const proxy = await startTcpProxy(Number(new URL(pgServer.url).port));
