@@ -5,8 +5,14 @@
  *
  * Memory (issue #12: 1,000,000 re-armed under 600 MB): the heap is two parallel arrays (keys, and
  * deadlines as unboxed doubles), not one object per entry; each key string is shared by the heap
- * and the lookup map, never copied.
+ * and the lookup map, never copied. A superseded or removed entry stays until it reaches the top,
+ * so extends and early reverts of long-lived responses would pile up: once the heap holds more
+ * than twice its live keys (and {@link COMPACT_MIN} entries), it is rebuilt from the live ones,
+ * O(n) for at least n/2 changes since the last rebuild.
  */
+
+/** Entries below which the heap is never rebuilt (a rebuild of a small heap gains nothing). */
+export const COMPACT_MIN = 1_024;
 export class DeadlineHeap {
   private keys: string[] = [];
   /** Deadlines (epoch ms), parallel to `keys`; a JS array of numbers only, so V8 keeps it unboxed. */
@@ -23,6 +29,7 @@ export class DeadlineHeap {
     this.keys.push(key);
     this.ats.push(at);
     this.up(this.keys.length - 1);
+    this.compactIfStale();
   }
 
   /**
@@ -56,6 +63,24 @@ export class DeadlineHeap {
 
   remove(key: string): void {
     this.current.delete(key);
+    this.compactIfStale();
+  }
+
+  /** Entries in the heap, superseded ones included (for tests and memory checks). */
+  get entries(): number {
+    return this.keys.length;
+  }
+
+  /** Rebuilds the heap from the live deadlines when stale entries outnumber them (module doc). */
+  private compactIfStale(): void {
+    if (this.keys.length < COMPACT_MIN || this.keys.length <= 2 * this.current.size) {
+      return;
+    }
+    this.keys = [...this.current.keys()];
+    this.ats = [...this.current.values()];
+    for (let i = (this.keys.length >> 1) - 1; i >= 0; i--) {
+      this.down(i);
+    }
   }
 
   /** Earliest live deadline, or undefined when empty. */
@@ -74,6 +99,7 @@ export class DeadlineHeap {
         due.push(key);
       }
     }
+    this.compactIfStale();
     return due;
   }
 

@@ -5,7 +5,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { DeadlineHeap } from '../../../src/agent/deadline-heap.js';
+import { COMPACT_MIN, DeadlineHeap } from '../../../src/agent/deadline-heap.js';
 
 type Op =
   | { readonly op: 'set'; readonly key: string; readonly at: number }
@@ -129,6 +129,54 @@ describe('DeadlineHeap', () => {
         assert.deepEqual([...heap.popDue(Infinity)].sort(), modelPopDue(model, Infinity).sort());
       }),
       { numRuns: 300 },
+    );
+  });
+
+  test('superseded and removed entries do not pile up: the heap is rebuilt, and still pops like the model', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.oneof(
+            {
+              weight: 6,
+              arbitrary: fc.record({
+                op: fc.constant('set' as const),
+                key: fc.integer({ min: 0, max: 40 }).map(String),
+                at: fc.integer({ min: 0, max: 100_000 }),
+              }),
+            },
+            {
+              weight: 2,
+              arbitrary: fc.record({
+                op: fc.constant('remove' as const),
+                key: fc.integer({ min: 0, max: 40 }).map(String),
+              }),
+            },
+            {
+              weight: 1,
+              arbitrary: fc.record({
+                op: fc.constant('popDue' as const),
+                now: fc.integer({ min: 0, max: 2_000 }),
+              }),
+            },
+          ),
+          { minLength: 3_000, maxLength: 6_000 },
+        ),
+        (ops) => {
+          const heap = new DeadlineHeap();
+          const model = new Map<string, number>();
+          for (const op of ops) {
+            step(heap, model, op);
+            assert.ok(
+              heap.entries <= Math.max(COMPACT_MIN - 1, 2 * heap.size),
+              `${heap.entries} entries for ${heap.size} keys`,
+            );
+          }
+          assert.equal(heap.peek(), modelPeek(model));
+          assert.deepEqual([...heap.popDue(Infinity)].sort(), modelPopDue(model, Infinity).sort());
+        },
+      ),
+      { numRuns: 20 },
     );
   });
 
