@@ -45,12 +45,13 @@ const STREAM_CONFIG = {
 
 /**
  * What the library reports when the stream is gone (see consume). Not ConsumerNotFound: an
- * ordered consumer is not kept by a server restart, and the library makes it again itself.
+ * ordered consumer is not kept by a server restart, and the library makes it again itself; not
+ * NoResponders: any 503 on a pull, JetStream briefly unavailable (a restart, a leader election)
+ * included, which the library rides out.
  */
 const CONSUMER_LOST: ReadonlySet<string> = new Set([
   ConsumerEvents.StreamNotFound,
   ConsumerEvents.ConsumerDeleted,
-  ConsumerEvents.NoResponders,
 ]);
 /** A new consumer reads again from this long before its predecessor was lost (server clocks differ). */
 const REREAD_MS = 5_000;

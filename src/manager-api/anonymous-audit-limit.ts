@@ -6,7 +6,8 @@
  * {@link AnonymousAuditLimits.windowMs}, at most `perSource` of them are written per source (an
  * IPv4 address, an IPv6 /64: one host controls a whole /64) and `overall` across sources; the rest
  * are counted, and each window that counted some yields one {@link UnrecordedSummary} (the hook logs
- * it as a warning, the metrics count it). Requests made with a valid token, refused or not, and
+ * it as a warning, the metrics count it). The limits are per node: on a cluster, N nodes write up to
+ * N times as many into the shared trail. Requests made with a valid token, refused or not, and
  * anonymous ones that succeeded (an enrollment) are never limited.
  *
  * Pure: the caller passes `now`; no timer. A window's summary is handed over by the first `admit`
@@ -66,7 +67,9 @@ function prefix64(addr: string): string | undefined {
   const left = head === '' ? [] : head.split(':');
   const right = tail === undefined || tail === '' ? [] : tail.split(':');
   const groups =
-    tail === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill('0')];
+    tail === undefined
+      ? left
+      : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
   return `${groups
     .slice(0, 4)
     .map((g) => g.replace(/^0+(?=.)/, ''))

@@ -7,14 +7,18 @@
  *
  * Events are this node's only. On a cluster node (`activeRefreshMs` set) agents linked to other
  * nodes report to those nodes, so the index is also read again from the shared store when a
- * request finds it older than `activeRefreshMs`: `GET /active-responses`, `riposte ar list` and the
- * console show every node's agents' responses, at most that old (a response this node's own agents
- * report shows at once). One read at a time, shared by the requests that wait for it.
+ * request finds it older than `activeRefreshMs`: in the background (one read at a time), the
+ * request answered from the copy it has, so no request waits for a whole list to be read and a
+ * store that fails leaves the last copy. `GET /active-responses`, `riposte ar list` and the console
+ * thus show every node's agents' responses at most `activeRefreshMs` plus one read late (a
+ * response this node's own agents report shows once its frame batch commits: link-handler.ts tells
+ * a batch's events after its commit, so a read never loses one the index already has).
  */
 import type { FastifyInstance } from 'fastify';
 import type { ManagerApiDeps } from './api-deps.js';
 import { ActiveIndex } from './active-index.js';
 import type { ManagerEvent } from '../manager/manager-service.js';
+import type { DaemonLog } from '../log/daemon-log.js';
 
 export interface ReadModels {
   /** The fleet's active responses (on a cluster node, read again first when stale: see above). */
@@ -43,6 +47,30 @@ function applyTo(active: ActiveIndex, e: ManagerEvent): void {
     case 'history-pruned':
       return;
   }
+}
+
+/** Whether a copy read at `loadedAt` must be read again at `now` (a clock gone back: yes). */
+function isStale(loadedAt: number, now: number, everyMs: number | undefined): boolean {
+  const age = now - loadedAt;
+  return everyMs !== undefined && (age >= everyMs || age < 0);
+}
+
+/** `load` started without waiting; a failure is logged once until one succeeds (the copy stays). */
+function inBackground(load: () => Promise<void>, log: DaemonLog | undefined): () => void {
+  let failing = false;
+  return () => {
+    load().then(
+      () => {
+        failing = false;
+      },
+      (err: unknown) => {
+        if (!failing) {
+          failing = true;
+          log?.warn('active list: cannot read it again from the store', { error: String(err) });
+        }
+      },
+    );
+  };
 }
 
 /** Creates the read models and subscribes them to the service until the API closes. */
@@ -78,22 +106,18 @@ export function createReadModels(app: FastifyInstance, deps: ManagerApiDeps): Re
     (loading ??= load().finally(() => {
       loading = undefined;
     }));
-  const stale = (): boolean => {
-    const every = deps.activeRefreshMs;
-    if (loadedAt === undefined) {
-      return true;
-    }
-    const age = deps.now() - loadedAt;
-    return every !== undefined && (age >= every || age < 0);
-  };
+  const refresh = inBackground(loadOnce, deps.log);
   app.addHook('onReady', loadOnce);
   app.addHook('onClose', async () => {
     unsubscribe();
+    await loading?.catch(() => undefined); // the store closes after: no read left on it
   });
   return {
     active: async () => {
-      if (stale()) {
+      if (loadedAt === undefined) {
         await loadOnce();
+      } else if (isStale(loadedAt, deps.now(), deps.activeRefreshMs)) {
+        refresh();
       }
       return active;
     },

@@ -6,16 +6,20 @@
  * cursor (execution-cursor.ts; pages of {@link FEED_PAGE}, read again at once while they come
  * full) and hands each execution to every feed, its own agents' included: all come from the store,
  * so none is shown twice. The first feed opened starts at the newest stored execution (a feed
- * shows what comes after it opened, as on a single manager), and when the last one closes the
+ * shows what comes after it opened, as on a single manager; numbers just below it that are still
+ * being inserted are shown when they commit), and when the last one closes the
  * reads stop. A failed read is logged once until one succeeds; the cursor stays where it was.
  */
 import type { FleetExecution } from '../protocol/fleet-records.js';
 import type { DaemonLog } from '../log/daemon-log.js';
 import type { ManagerService } from '../manager/manager-service.js';
+import type { NumberedExecution } from '../core/orders/manager-console-store.js';
 import { advance, cursorAt, gapList, type ExecutionCursor } from './execution-cursor.js';
 
 /** Executions read at once. */
 export const FEED_PAGE = 500;
+/** Numbers below the newest read when the feed starts, so those still in flight become gaps. */
+const START_LOOKBACK = 1_024;
 /** Pages read per period at most: a feed far behind catches up over several periods. */
 const MAX_PAGES_PER_READ = 20;
 
@@ -91,13 +95,39 @@ export class StoreExecutionFeed {
       });
   }
 
+  /**
+   * The cursor at the newest stored execution. Lower numbers may still be in flight (taken by an
+   * insert not committed yet): the last {@link START_LOOKBACK} numbers are read without being
+   * shown, so those missing become gaps, asked for again like any other.
+   */
+  private async start(generation: number): Promise<void> {
+    const { service } = this.opts;
+    const last = await service.lastExecutionNumber();
+    const from = Math.max(0, last - START_LOOKBACK);
+    const rows = await service.executionsAfter(from, [], START_LOOKBACK + FEED_PAGE);
+    if (generation !== this.generation) {
+      return;
+    }
+    this.cursor = advance(
+      cursorAt(from),
+      rows.map((r) => r.n),
+      this.opts.now(),
+    );
+    this.deliver(rows.filter((r) => r.n > last));
+  }
+
+  private deliver(rows: readonly NumberedExecution[]): void {
+    for (const r of rows) {
+      this.listeners.forEach((l) => {
+        l(r.execution);
+      });
+    }
+  }
+
   private async read(generation: number): Promise<void> {
     const { service } = this.opts;
     if (this.cursor === undefined) {
-      const last = await service.lastExecutionNumber();
-      if (generation === this.generation) {
-        this.cursor = cursorAt(last);
-      }
+      await this.start(generation);
       return;
     }
     for (let page = 0; page < MAX_PAGES_PER_READ; page += 1) {
@@ -114,11 +144,7 @@ export class StoreExecutionFeed {
         rows.map((r) => r.n),
         this.opts.now(),
       );
-      for (const r of rows) {
-        this.listeners.forEach((l) => {
-          l(r.execution);
-        });
-      }
+      this.deliver(rows);
       if (rows.length < FEED_PAGE) {
         return;
       }

@@ -17,6 +17,7 @@ import { mergeSeen, type AgentSeen } from '../core/orders/manager-store.js';
 import { LinkClose, type AgentFrame } from '../protocol/link.js';
 import type { AgentSession } from './agent-sessions.js';
 import type { ManagerContext } from './manager-context.js';
+import type { ManagerEvent } from './manager-service.js';
 import { applyFrames, type Pending } from './link-frames.js';
 import { readPauses } from './read-pauses.js';
 
@@ -143,8 +144,13 @@ function frameBatcher(
   const turn = flushTurn();
   const pauses = readPauses(ctx.log);
   const applyPart = async (part: readonly Pending[]): Promise<void> => {
+    // The part's events are told once its transaction has committed: a listener (metrics, feeds,
+    // the API's active list, which a cluster node also re-reads from the store) never sees what a
+    // rollback undoes, nor sees it before the store's readers can.
+    const events: ManagerEvent[] = [];
+    const inPart: ManagerContext = { ...ctx, emit: (e) => events.push(e) };
     try {
-      await ctx.store.batch(() => applyFrames(ctx, part, seen));
+      await ctx.store.batch(() => applyFrames(inPart, part, seen));
     } catch (err: unknown) {
       // The part rolled back. Its agents are asked to reconnect (to this node or the next) and
       // re-send it (acks, executions are idempotent): left connected, an agent whose hello was
@@ -157,6 +163,10 @@ function frameBatcher(
           p.session.retry?.();
         }
       }
+      return;
+    }
+    for (const e of events) {
+      ctx.emit(e);
     }
   };
   const apply = async (batch: readonly Pending[]): Promise<void> => {

@@ -15,6 +15,7 @@ import { AgentLinkSession } from '../../src/link/agent-link-session.js';
 import { tempAgentStore } from '../support/temp-agent-store.js';
 import { memoryDaemonLog } from '../../src/log/daemon-log.js';
 import { waitFor } from './support/fleet.js';
+import { executionFrame } from './support/backpressure.js';
 
 const hello = { type: 'hello', version: '1.2.3', lastOrderSeq: 0, disabled: false, batches: true } as const;
 
@@ -121,5 +122,58 @@ test("the manager's own agent 000 whose hello the store refused reconnects and i
       link.close();
       await host.handler.drain();
     }
+  });
+});
+
+test('what a part that rolled back did is never told to listeners; its frames re-sent are, once', async () => {
+  await withManagerHost('riposte-link-rollback-', async (host) => {
+    await host.store.insertAgent(agentRecord('001'));
+    const store = host.ctx.store;
+    const batch = store.batch.bind(store);
+    let failNext = false;
+    // The part runs, then its transaction fails to commit (a serialization failure, say).
+    store.batch = (fn) => {
+      if (!failNext) {
+        return batch(fn);
+      }
+      failNext = false;
+      return batch(async (tx) => {
+        await fn(tx);
+        throw new Error('could not serialize access due to concurrent update');
+      });
+    };
+    const told: string[] = [];
+    host.listeners.add((e) => {
+      if (e.type === 'execution') {
+        told.push(`${e.agentId}/${e.execution.id}`);
+      }
+    });
+    let retried = 0;
+    const session = (): AgentSession => ({
+      address: '127.0.0.1',
+      send: () => undefined,
+      close: () => undefined,
+      retry: () => {
+        retried++;
+      },
+    });
+    const first = session();
+    host.handler.opened('001', first);
+    host.handler.frame('001', first, hello);
+    await host.handler.drain();
+    failNext = true;
+    host.handler.frame('001', first, executionFrame(7));
+    await host.handler.drain();
+    assert.equal(retried, 1, 'asked to re-send');
+    assert.equal(await host.store.lastExecutionId('001'), 0, 'rolled back');
+    assert.deepEqual(told, [], 'an execution that was not stored is not told');
+    host.handler.closed('001', first);
+    const second = session();
+    host.handler.opened('001', second);
+    host.handler.frame('001', second, hello);
+    host.handler.frame('001', second, executionFrame(7));
+    await host.handler.drain();
+    assert.equal(await host.store.lastExecutionId('001'), 7);
+    assert.deepEqual(told, ['001/7'], 'told once, once stored');
   });
 });

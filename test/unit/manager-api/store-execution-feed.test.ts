@@ -85,6 +85,26 @@ test('from the newest stored: each later execution once to every feed, a late co
   assert.equal(store.reads, after, 'no read once every feed has closed');
 });
 
+test('a number below the newest when the feed opened, still being inserted then, is shown when it commits', async () => {
+  const store = new FakeStore();
+  for (const n of [1, 2, 4]) {
+    store.commit(n); // 3 is taken by an insert that has not committed yet
+  }
+  const feed = feedOver(store);
+  const got: number[] = [];
+  const off = feed.subscribe((e) => got.push(e.id));
+  try {
+    await waitFor('the start read', 5_000, () => (store.reads > 0 ? true : undefined));
+    store.commit(3);
+    store.commit(5);
+    await waitFor('3 and 5', 5_000, () => (got.length === 2 ? true : undefined));
+    assert.deepEqual(got.sort(), [3, 5], 'what was stored before the feed opened is not shown');
+  } finally {
+    off();
+    await feed.close();
+  }
+});
+
 test('a failing read is logged once; the feed goes on from where it was', async () => {
   const store = new FakeStore();
   const warnings: string[] = [];
