@@ -2,7 +2,7 @@
  * Counts of outside inputs refused at an entry point (too large, too deep, not JSON, poison line),
  * by entry and reason, for the metrics (`riposte_input_rejected_total`) and for tests.
  *
- * Process-wide on purpose: every entry point (execq intake, link frames, API bodies, the
+ * Thread-wide on purpose: every entry point (execq intake, link frames, API bodies, the
  * alerts.json tailer) records here without each constructor having to carry a counter, and the
  * metrics read a snapshot at scrape time. Counts only grow; readers compare snapshots.
  */
@@ -14,11 +14,27 @@ export type InputEntry = 'execq' | 'link' | 'api' | 'alerts-file' | 'alert';
 export type RejectReason = 'too-large' | 'too-deep' | 'invalid' | 'poison' | 'rate-limited';
 
 const counts = new Map<string, number>();
+const listeners = new Set<(entry: InputEntry, reason: RejectReason) => void>();
 
-/** Records one refused input. */
-export function recordRejection(entry: InputEntry, reason: RejectReason): void {
+/** Records one refused input (`n` of them). */
+export function recordRejection(entry: InputEntry, reason: RejectReason, n = 1): void {
   const k = `${entry}\u0000${reason}`;
-  counts.set(k, (counts.get(k) ?? 0) + 1);
+  counts.set(k, (counts.get(k) ?? 0) + n);
+  for (const l of listeners) {
+    l(entry, reason);
+  }
+}
+
+/**
+ * Calls `listener` at each rejection recorded in this thread; returns the unsubscribe function.
+ * Counts are per thread: `riposte start`'s agent 000, on a worker thread, forwards its own to the
+ * main thread, whose metrics render them (runtime/local-agent-worker.ts).
+ */
+export function onRejection(listener: (entry: InputEntry, reason: RejectReason) => void): () => void {
+  listeners.add(listener);
+  return () => {
+    listeners.delete(listener);
+  };
 }
 
 export interface RejectionCount {

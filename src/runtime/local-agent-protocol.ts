@@ -7,6 +7,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { AgentArSettings } from '../core/config-model.js';
 import type { LogLevel } from '../log/daemon-log.js';
 import type { ScriptLimits } from '../agent/executor/spawn-script.js';
+import type { RejectionCount } from '../protocol/input-rejections.js';
 
 /** workerData: everything agent 000 needs to start (plain data) and its end of the link. */
 export interface LocalAgentInit {
@@ -48,7 +49,9 @@ export type FromAgentThread =
   | { readonly type: 'failed'; readonly error: ThreadError }
   | { readonly type: 'stopped'; readonly error?: ThreadError }
   | { readonly type: 'bind-execq'; readonly path: string }
-  | { readonly type: 'unbind-execq' };
+  | { readonly type: 'unbind-execq' }
+  /** Inputs this thread refused since its last such message (the main thread's metrics count them). */
+  | { readonly type: 'rejections'; readonly counts: readonly RejectionCount[] };
 
 /** An error as a ThreadError (RiposteError's code and details kept). */
 export function threadError(err: unknown): ThreadError {

@@ -17,6 +17,7 @@ import { LOCAL_AGENT_ID } from '../manager/manager-context.js';
 import { RiposteError, type ErrorCode } from '../protocol/error-codes.js';
 import type { ManagerHost, ManagerHostOptions } from './manager-host.js';
 import { bindExecqSocket, type ExecqSocket } from '../agent/execq-socket.js';
+import { recordRejection } from '../protocol/input-rejections.js';
 import {
   threadError,
   type FromAgentThread,
@@ -114,6 +115,15 @@ async function stopThread(worker: Worker, exited: Promise<number>): Promise<void
 }
 
 /** Starts agent 000 on a worker thread; resolves once it runs and is linked to `host`. */
+/** Agent 000's refused inputs, counted here where the metrics read them (local-agent-worker.ts). */
+function countRejections(msg: FromAgentThread): void {
+  if (msg.type === 'rejections') {
+    for (const c of msg.counts) {
+      recordRejection(c.entry, c.reason, c.count);
+    }
+  }
+}
+
 export async function startLocalAgentThread(
   opts: ManagerHostOptions,
   host: ManagerHost,
@@ -130,6 +140,7 @@ export async function startLocalAgentThread(
   const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
   const execq = execqForWorker(send);
   worker.on('message', execq.onMessage);
+  worker.on('message', countRejections);
   void exited.then(execq.close);
   await ready(worker, exited).catch(async (err: unknown) => {
     channel.port1.close();

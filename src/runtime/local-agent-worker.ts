@@ -10,6 +10,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { startAgentRuntime, type AgentRuntime } from '../agent/agent-runtime.js';
 import type { ExecqSocket } from '../agent/execq-socket.js';
 import { reopenDaemonLogs } from '../log/daemon-log.js';
+import { onRejection, type RejectionCount } from '../protocol/input-rejections.js';
 import { AgentLinkSession } from '../link/agent-link-session.js';
 import { RIPOSTE_VERSION } from '../link/agent-connector.js';
 import { connectPortAgentSide, type PortLink } from '../link/port-link.js';
@@ -29,6 +30,24 @@ const post = (msg: FromAgentThread): void => {
   control.postMessage(msg);
 };
 const init = workerData as LocalAgentInit;
+
+/**
+ * Inputs this thread refuses (execq's too-deep, invalid, rate-limited...) are counted in this
+ * thread's copy of input-rejections.ts, which no metrics read: they are sent to the main thread,
+ * whose metrics render them, once per event-loop turn.
+ */
+let refused = new Map<string, RejectionCount>();
+onRejection((entry, reason) => {
+  const k = `${entry}\u0000${reason}`;
+  if (refused.size === 0) {
+    setImmediate(() => {
+      const counts = [...refused.values()];
+      refused = new Map();
+      post({ type: 'rejections', counts });
+    });
+  }
+  refused.set(k, { entry, reason, count: (refused.get(k)?.count ?? 0) + 1 });
+});
 
 let running: { runtime: AgentRuntime; link: PortLink } | undefined;
 /** The execq socket as the main thread binds it for us. */

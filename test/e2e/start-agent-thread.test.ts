@@ -3,12 +3,16 @@
  * socket (runtime/local-agent-thread.ts): a datagram on execq reaches agent 000 and is reported
  * to the manager (listed by its API), also after a restart in place (SIGUSR2: a new thread, the
  * socket bound again); a clean stop ends the process with 0 and removes the socket.
+ * Agent 000's refused inputs are counted where the metrics are rendered (the main thread).
  * Dry run: firewall-drop records the commands it would run, nothing touches the host.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
+import { agentPaths } from '../../src/agent/agent-paths.js';
+import { readApiToken } from '../../src/api/read-api-token.js';
 import { arMessage, makeHome, removeHome, startDaemon, waitFor } from './support/daemon-harness.js';
 
 const home = makeHome();
@@ -47,4 +51,45 @@ test('execq datagrams reach agent 000 on its thread, before and after a restart 
     assert.equal(await d.stop(), 0, d.output());
   }
   assert.equal(existsSync(join(home, 'queue', 'alerts', 'execq')), false, 'the socket is removed');
+});
+
+/** `GET /metrics` of the daemon in `home`, over its API socket. */
+function metrics(home: string): Promise<string> {
+  const paths = agentPaths(home);
+  const token = readApiToken(paths.apiToken);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { socketPath: paths.apiSocket, path: '/metrics', headers: { authorization: `Bearer ${token}` } },
+      (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => {
+          resolve(body);
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test("agent 000's refused execq inputs are counted in the daemon's metrics", async () => {
+  const conf = join(home, 'ossec.conf');
+  writeFileSync(conf, CONFIG);
+  const d = await startDaemon(home, ['start', '-c', conf, '--dry-run']);
+  try {
+    const deep = `${'{"a":'.repeat(2_999)}{}${'}'.repeat(2_999)}`;
+    await d.send(deep);
+    await d.send('not json');
+    await d.send('not json either');
+    await waitFor('the refusals in the metrics', 30_000, async () => {
+      const text = await metrics(home);
+      return /^riposte_input_rejected_total\{entry="execq",reason="too-deep"\} 1$/m.test(text) &&
+        /^riposte_input_rejected_total\{entry="execq",reason="invalid"\} 2$/m.test(text)
+        ? true
+        : undefined;
+    });
+  } finally {
+    assert.equal(await d.stop(), 0, d.output());
+  }
 });
