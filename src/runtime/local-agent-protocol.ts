@@ -50,6 +50,8 @@ export type FromAgentThread =
   | { readonly type: 'stopped'; readonly error?: ThreadError }
   | { readonly type: 'bind-execq'; readonly path: string }
   | { readonly type: 'unbind-execq' }
+  /** The thread took the texts of the oldest `execq` message not acknowledged yet (execq-relay.ts). */
+  | { readonly type: 'execq-taken' }
   /** Inputs this thread refused since its last such message (the main thread's metrics count them). */
   | { readonly type: 'rejections'; readonly counts: readonly RejectionCount[] };
 

@@ -18,6 +18,8 @@ import { RiposteError, type ErrorCode } from '../protocol/error-codes.js';
 import type { ManagerHost, ManagerHostOptions } from './manager-host.js';
 import { bindExecqSocket, type ExecqSocket } from '../agent/execq-socket.js';
 import { recordRejection } from '../protocol/input-rejections.js';
+import { ExecqRelay } from './execq-relay.js';
+import type { DaemonLog } from '../log/daemon-log.js';
 import {
   threadError,
   type FromAgentThread,
@@ -138,7 +140,7 @@ export async function startLocalAgentThread(
   };
   let stopping = false;
   const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
-  const execq = execqForWorker(send);
+  const execq = execqForWorker(send, host.log);
   worker.on('message', execq.onMessage);
   worker.on('message', countRejections);
   void exited.then(execq.close);
@@ -173,26 +175,21 @@ export async function startLocalAgentThread(
 
 /**
  * The execq socket on this thread for the agent's thread (unix-dgram loads in one thread only):
- * bound when the agent asks, each turn's datagrams handed on in one message, closed when the
- * agent closes it or its thread ends.
+ * bound when the agent asks, each turn's datagrams handed on in one message (at most so many
+ * waiting for the thread: execq-relay.ts), closed when the agent closes it or its thread ends.
  */
-function execqForWorker(send: (msg: ToAgentThread) => void): {
+function execqForWorker(
+  send: (msg: ToAgentThread) => void,
+  log: DaemonLog,
+): {
   onMessage: (msg: FromAgentThread) => void;
   close: () => void;
 } {
   let socket: ExecqSocket | undefined;
-  let texts: string[] = [];
-  const flush = (): void => {
-    const batch = texts;
-    texts = [];
-    send({ type: 'execq', texts: batch });
-  };
-  const onText = (text: string): void => {
-    texts.push(text);
-    if (texts.length === 1) {
-      setImmediate(flush);
-    }
-  };
+  const relay = new ExecqRelay((texts) => {
+    send({ type: 'execq', texts });
+  }, log);
+  const onText = relay.onText;
   const onError = (err: Error): void => {
     send({ type: 'execq-error', error: threadError(err) });
   };
@@ -201,9 +198,14 @@ function execqForWorker(send: (msg: ToAgentThread) => void): {
     socket = undefined;
   };
   return {
-    close,
+    close: () => {
+      close();
+      relay.releaseAll(); // the thread ended: what it was sent is no longer waiting
+    },
     onMessage: (msg) => {
-      if (msg.type === 'bind-execq') {
+      if (msg.type === 'execq-taken') {
+        relay.taken();
+      } else if (msg.type === 'bind-execq') {
         close();
         bindExecqSocket(msg.path, onText, onError).then(
           (s) => {

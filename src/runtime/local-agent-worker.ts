@@ -132,6 +132,7 @@ control.on('message', (msg: ToAgentThread) => {
       for (const text of msg.texts) {
         execq?.onMessage(text);
       }
+      post({ type: 'execq-taken' });
       return;
     case 'execq-error':
       execq?.onError(new Error(msg.error.message));
