@@ -21,6 +21,7 @@ import { hostname } from 'node:os';
 import pg from 'pg';
 import { keepaliveOptions } from '../store/pg-session-options.js';
 import { leaseHeld, leaseTimes, type LeaseTimes } from './lease-clock.js';
+import { withLimit } from '../exec/with-limit.js';
 
 export interface Lease {
   /** True while this node holds the lease (a read of the monotonic clock, no I/O). */
@@ -188,15 +189,9 @@ class PgLease implements Lease {
 
 /** Resolves when `p` (if any) settles, either way, or after `ms`, whichever comes first. */
 async function settledWithin(p: Promise<unknown> | undefined, ms: number): Promise<void> {
-  if (p === undefined) {
-    return;
+  if (p !== undefined) {
+    await withLimit(p.then(noop, noop), ms);
   }
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ms);
-  });
-  await Promise.race([p.then(noop, noop), late]);
-  clearTimeout(timer);
 }
 
 function noop(): void {

@@ -1,7 +1,8 @@
 /**
  * Writes one audit entry per state-changing request once its response is sent, refused requests
- * included (those without a valid token up to a rate: anonymous-audit-limit.ts). Reads only the method, path, status, token record and the agent ids named in the
- * query or path: never the Authorization header or the body.
+ * included (those without a valid token up to a rate: anonymous-audit-limit.ts). Reads only the
+ * method, path, status, token record and the agent ids named in the query or path: never the
+ * Authorization header or the body.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { DaemonLog } from '../log/daemon-log.js';

@@ -21,7 +21,7 @@ import type { ManagerEvent } from '../manager/manager-service.js';
 import type { DaemonLog } from '../log/daemon-log.js';
 
 export interface ReadModels {
-  /** The fleet's active responses (on a cluster node, read again first when stale: see above). */
+  /** The fleet's active responses (a cluster node reads them again in the background when stale). */
   active(): Promise<ActiveIndex>;
 }
 

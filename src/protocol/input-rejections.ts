@@ -14,23 +14,26 @@ export type InputEntry = 'execq' | 'link' | 'api' | 'alerts-file' | 'alert';
 export type RejectReason = 'too-large' | 'too-deep' | 'invalid' | 'poison' | 'rate-limited';
 
 const counts = new Map<string, number>();
-const listeners = new Set<(entry: InputEntry, reason: RejectReason) => void>();
+const listeners = new Set<(entry: InputEntry, reason: RejectReason, n: number) => void>();
 
 /** Records one refused input (`n` of them). */
 export function recordRejection(entry: InputEntry, reason: RejectReason, n = 1): void {
   const k = `${entry}\u0000${reason}`;
   counts.set(k, (counts.get(k) ?? 0) + n);
   for (const l of listeners) {
-    l(entry, reason);
+    l(entry, reason, n);
   }
 }
 
 /**
- * Calls `listener` at each rejection recorded in this thread; returns the unsubscribe function.
+ * Calls `listener` with each rejection recorded in this thread (`n` refused inputs); returns the
+ * unsubscribe function.
  * Counts are per thread: `riposte start`'s agent 000, on a worker thread, forwards its own to the
  * main thread, whose metrics render them (runtime/local-agent-worker.ts).
  */
-export function onRejection(listener: (entry: InputEntry, reason: RejectReason) => void): () => void {
+export function onRejection(
+  listener: (entry: InputEntry, reason: RejectReason, n: number) => void,
+): () => void {
   listeners.add(listener);
   return () => {
     listeners.delete(listener);

@@ -116,7 +116,6 @@ async function stopThread(worker: Worker, exited: Promise<number>): Promise<void
   }
 }
 
-/** Starts agent 000 on a worker thread; resolves once it runs and is linked to `host`. */
 /** Agent 000's refused inputs, counted here where the metrics read them (local-agent-worker.ts). */
 function countRejections(msg: FromAgentThread): void {
   if (msg.type === 'rejections') {
@@ -126,6 +125,7 @@ function countRejections(msg: FromAgentThread): void {
   }
 }
 
+/** Starts agent 000 on a worker thread; resolves once it runs and is linked to `host`. */
 export async function startLocalAgentThread(
   opts: ManagerHostOptions,
   host: ManagerHost,

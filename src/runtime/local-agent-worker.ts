@@ -37,7 +37,7 @@ const init = workerData as LocalAgentInit;
  * whose metrics render them, once per event-loop turn.
  */
 let refused = new Map<string, RejectionCount>();
-onRejection((entry, reason) => {
+onRejection((entry, reason, n) => {
   const k = `${entry}\u0000${reason}`;
   if (refused.size === 0) {
     setImmediate(() => {
@@ -46,7 +46,7 @@ onRejection((entry, reason) => {
       post({ type: 'rejections', counts });
     });
   }
-  refused.set(k, { entry, reason, count: (refused.get(k)?.count ?? 0) + 1 });
+  refused.set(k, { entry, reason, count: (refused.get(k)?.count ?? 0) + n });
 });
 
 let running: { runtime: AgentRuntime; link: PortLink } | undefined;

@@ -16,6 +16,7 @@ import type { EnrollResult } from '../../src/protocol/fleet-records.js';
 import { rejectionCount } from '../../src/protocol/input-rejections.js';
 import { LINK_FIELD_CAPS } from '../../src/protocol/link.js';
 import { makeDir, removeDir, waitFor } from '../manager/support/fleet.js';
+import { executionFrame } from '../manager/support/backpressure.js';
 
 const root = makeDir('hardening-link');
 let m: ManagerRuntime;
@@ -81,27 +82,12 @@ async function connect(agent: EnrollResult): Promise<{ ws: WebSocket; closed: Pr
   return { ws, closed };
 }
 
-const record = (id: number, stderrTail: string): object => ({
-  id,
-  key: `mark-10.0.${Math.floor(id / 250)}.${id % 250}`,
-  arName: 'mark600',
-  program: 'active-response/bin/mark',
-  action: 'add',
-  agentId: '001',
-  startedAt: 1,
-  endedAt: 2,
-  exitCode: 1,
-  timedOut: false,
-  status: 'failed',
-  stderrTail,
-});
-
 test('300 execution frames with a 1 MB stderrTail each: tails cut to 4 KiB, manager.db stays small', async () => {
   const agent = await enroll('big-tails');
   const { ws } = await connect(agent);
   const tail = 'x'.repeat(1_000_000);
   for (let id = 1; id <= 300; id++) {
-    ws.send(JSON.stringify({ type: 'execution', record: record(id, tail), active: null }));
+    ws.send(JSON.stringify(executionFrame(id, tail)));
   }
   await waitFor(
     '300 recorded',
@@ -132,15 +118,15 @@ test('a frame nested 10,000 deep or with an oversized key closes that connection
   deep.ws.send(`{"type":"execution","record":${'['.repeat(10_000)}${']'.repeat(10_000)}}`);
   assert.equal(await deep.closed, 4400);
   const longKey = await connect(agent);
-  const bad = { ...record(1, ''), key: 'k'.repeat(LINK_FIELD_CAPS.key + 1) };
-  longKey.ws.send(JSON.stringify({ type: 'execution', record: bad, active: null }));
+  const bad = { ...executionFrame(1).record, key: 'k'.repeat(LINK_FIELD_CAPS.key + 1) };
+  longKey.ws.send(JSON.stringify({ ...executionFrame(1), record: bad }));
   assert.equal(await longKey.closed, 4400);
   assert.equal(rejectionCount('link', 'invalid') - before, 2);
   assert.equal((await m.service.listExecutions({ agentId: agent.id })).length, 0);
   // The same agent's next, normal frame on a new connection is taken in as usual.
   const t0 = Date.now();
   const next = await connect(agent);
-  next.ws.send(JSON.stringify({ type: 'execution', record: record(1, 'ok'), active: null }));
+  next.ws.send(JSON.stringify(executionFrame(1, 'ok')));
   await waitFor(
     'the normal frame recorded',
     10_000,

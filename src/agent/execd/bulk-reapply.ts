@@ -29,7 +29,7 @@ import type { ScriptOutcome } from '../executor/spawn-script.js';
 import type { ExecdContext } from './execd-context.js';
 import { executionEnd } from './record-outcome.js';
 import { basenameOf } from './run-add.js';
-import { withLimit } from './with-limit.js';
+import { withLimit } from '../../exec/with-limit.js';
 
 /** A response to re-apply, and the note its execution record gets. */
 export interface ReapplyRequest {

@@ -27,7 +27,7 @@ import { reapplyOutcome, type BulkReapplyHooks } from './bulk-reapply.js';
 import type { ExecdContext } from './execd-context.js';
 import { executionEnd } from './record-outcome.js';
 import { basenameOf } from './run-add.js';
-import { withLimit } from './with-limit.js';
+import { withLimit } from '../../exec/with-limit.js';
 
 const NOTE = 're-applied after reboot';
 

@@ -39,7 +39,7 @@ import type { ExecdContext } from './execd-context.js';
 import { executionEnd } from './record-outcome.js';
 import { basenameOf, decideAndStore, noteFor, type AddJob } from './run-add.js';
 import { logReverted } from './response-log.js';
-import { withLimit } from './with-limit.js';
+import { withLimit } from '../../exec/with-limit.js';
 import { outcomeOf, writeEnds } from './batch-outcomes.js';
 
 export type { BatchWork } from './batch-plan.js';

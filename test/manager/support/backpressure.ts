@@ -1,6 +1,7 @@
 /**
  * What the backpressure tests share: a store whose batches wait until the test releases them, the
- * execution frames an agent sends, and the execution ids the manager applied, per agent, in order.
+ * execution frames an agent sends (test/e2e/hardening-link.test.ts sends them too), and the
+ * execution ids the manager applied, per agent, in order.
  */
 import type { ManagerHost } from '../../../src/runtime/manager-host.js';
 import type { ExecutionFrame } from '../../../src/protocol/link.js';

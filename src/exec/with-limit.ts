@@ -1,6 +1,7 @@
 /**
- * A time limit on an in-process batch call (the stock scripts' batch forms). The call itself is
- * stopped by its AbortSignal elsewhere; this only decides when the caller stops waiting.
+ * A time limit on waiting for a promise: on an in-process batch call (the stock scripts' batch
+ * forms, stopped by their AbortSignal elsewhere), or on a lease's release at stop
+ * (cluster/pg-lease.ts). This only decides when the caller stops waiting; the work goes on.
  */
 
 /** Resolves 'timeout' when `run` takes longer than `ms` (the run itself goes on). */
