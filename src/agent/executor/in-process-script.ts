@@ -17,6 +17,7 @@ import type { StockScript } from '../../scripts/contract/stock-script.js';
 import { runInToolScope, type RecordedCommand } from '../../scripts/contract/tool-scope.js';
 import type { ScriptChannel } from '../../protocol/script-io.js';
 import type { Handshake, ScriptInvocation, ScriptOutcome } from './executor-port.js';
+import { withLimit } from '../../exec/with-limit.js';
 
 interface ChannelState {
   handshake: Handshake;
@@ -51,39 +52,25 @@ function makeChannel(inv: ScriptInvocation, st: ChannelState): ScriptChannel {
   };
 }
 
-const sleep = (ms: number): Promise<'late'> =>
-  new Promise((resolve) => {
-    setTimeout(() => {
-      resolve('late');
-    }, ms);
-  });
-
 /**
  * Races the script against the execution limit; when it passes, aborts the run and waits for the
  * script to stop, at most `graceMs` more.
  */
-async function withLimit(
+async function raceLimit(
   run: Promise<number>,
   ms: number,
   graceMs: number,
   abort: AbortController,
 ): Promise<number | 'timeout'> {
-  let timer: NodeJS.Timeout | undefined;
-  const limit = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => {
-      resolve('timeout');
-    }, ms);
-  });
-  try {
-    const first = await Promise.race([run, limit]);
-    if (first !== 'timeout') {
-      return first;
-    }
-  } finally {
-    clearTimeout(timer);
+  const first = await withLimit(run, ms);
+  if (first !== 'timeout') {
+    return first;
   }
   abort.abort();
-  await Promise.race([run.catch(() => undefined), sleep(graceMs)]);
+  await withLimit(
+    run.catch(() => undefined),
+    graceMs,
+  );
   return 'timeout';
 }
 
@@ -114,7 +101,7 @@ export async function runScriptInProcess(
   let error: string | undefined;
   try {
     const run = runInToolScope(scope, () => runStockScript(script, makeChannel(inv, st), host));
-    code = await withLimit(run, inv.limits.execMs, inv.limits.killGraceMs, abort);
+    code = await raceLimit(run, inv.limits.execMs, inv.limits.killGraceMs, abort);
   } catch (err: unknown) {
     code = 255;
     error = err instanceof Error ? err.message : String(err);
