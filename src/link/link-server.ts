@@ -14,6 +14,9 @@
  * Heartbeats: a ping every `heartbeatMs`; a connection without a pong for `deadAfterMs` is
  * terminated. Malformed frames close the connection with 4400; oversized ones with 1009 (ws).
  *
+ * Connections: at most so many without an agent certificate per source and in all
+ * (connection-quota.ts); a handshake, a request's headers, a whole request each have a time limit.
+ *
  * Backpressure: the manager stops reading an agent whose frames fill the store's backlog
  * (AgentSession.setReading, ws-reading.ts); a paused peer is not dropped for the pongs it cannot
  * have sent meanwhile.
@@ -36,6 +39,18 @@ import { listenServer } from '../net/listen-server.js';
 import type { DaemonLog } from '../log/daemon-log.js';
 import { freshLiveness, peerIsDead, type PeerLiveness } from './peer-liveness.js';
 import { closeWs, setWsReading } from './ws-reading.js';
+import { ConnectionQuota, type ConnectionLimits } from './connection-quota.js';
+import { gateConnections } from './connection-gate.js';
+
+/**
+ * A TLS handshake not done within this is dropped (Node's default, 120 s, let anyone hold a
+ * connection that long without sending a byte); an agent's takes milliseconds, seconds on a node
+ * busy with a failover's reconnections.
+ */
+const HANDSHAKE_TIMEOUT_MS = 20_000;
+/** An HTTP request's headers, and the whole request (a 1 MiB `POST /alerts`), must arrive within these. */
+const HEADERS_TIMEOUT_MS = 20_000;
+const REQUEST_TIMEOUT_MS = 120_000;
 
 export interface LinkServerOptions {
   readonly pki: ManagerPki;
@@ -45,7 +60,11 @@ export interface LinkServerOptions {
   readonly heartbeatMs?: number;
   /** @default 30000 */
   readonly deadAfterMs?: number;
-  /** Where the listening server's errors go (an accept that fails). */
+  /** A TLS handshake longer than this is dropped. @default HANDSHAKE_TIMEOUT_MS (20 s) */
+  readonly handshakeTimeoutMs?: number;
+  /** Connections without an agent certificate held at once (connection-quota.ts). */
+  readonly connectionLimits?: ConnectionLimits;
+  /** Where the listening server's errors go (an accept that fails), and refused connections. */
   readonly log?: Pick<DaemonLog, 'warn'>;
 }
 
@@ -83,6 +102,9 @@ export function createLinkServer(opts: LinkServerOptions): LinkServer {
       ticketKeys: ticketKeysAt(opts.pki.ticketSecret, Date.now()),
       sessionTimeout: TICKET_LIFETIME_S,
       sessionIdContext: sessionIdContextOf(opts.pki.ca.cert),
+      handshakeTimeout: opts.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS,
+      headersTimeout: HEADERS_TIMEOUT_MS,
+      requestTimeout: REQUEST_TIMEOUT_MS,
     },
     (req: IncomingMessage, res: ServerResponse) => {
       if (api !== undefined) {
@@ -94,6 +116,7 @@ export function createLinkServer(opts: LinkServerOptions): LinkServer {
       }
     },
   );
+  gateConnections(server, new ConnectionQuota(opts.connectionLimits), opts.log);
   const wss = new WebSocketServer({ noServer: true, maxPayload: LINK_MAX_FRAME_BYTES });
   const live = new Map<WebSocket, Live>();
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {

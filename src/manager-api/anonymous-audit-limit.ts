@@ -15,7 +15,7 @@
  * comes or the API closes. Memory is bounded: at most `maxSources` sources are tracked per window;
  * a source beyond them counts against `overall` only.
  */
-import { sourceKey } from '../manager/enroll-limiter.js';
+import { trafficSource } from '../core/net/traffic-source.js';
 
 export interface AnonymousAuditLimits {
   readonly perSource: number;
@@ -40,7 +40,7 @@ export interface UnrecordedSummary {
   readonly windowStart: number;
   readonly windowMs: number;
   readonly unrecorded: number;
-  /** Up to {@link TOP_SOURCES} sources, most unrecorded first (a source key: see `auditSource`). */
+  /** Up to {@link TOP_SOURCES} sources, most unrecorded first (see core/net/traffic-source.ts). */
   readonly top: readonly { readonly source: string; readonly unrecorded: number }[];
 }
 
@@ -58,33 +58,6 @@ interface Window {
   readonly sources: Map<string, SourceCount>;
 }
 
-/** An IPv6 address's first four groups, expanded; undefined when `addr` is not IPv6. */
-function prefix64(addr: string): string | undefined {
-  if (!addr.includes(':')) {
-    return undefined;
-  }
-  const [head = '', tail] = addr.split('::', 2);
-  const left = head === '' ? [] : head.split(':');
-  const right = tail === undefined || tail === '' ? [] : tail.split(':');
-  const groups =
-    tail === undefined
-      ? left
-      : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
-  return `${groups
-    .slice(0, 4)
-    .map((g) => g.replace(/^0+(?=.)/, ''))
-    .join(':')}::/64`;
-}
-
-/** The source a refused request is counted against: an IPv4 address (`::ffff:` folded) or an IPv6 /64. */
-export function auditSource(remote: string | undefined): string {
-  if (remote === undefined || remote === '') {
-    return 'unknown';
-  }
-  const key = sourceKey(remote);
-  return prefix64(key) ?? key;
-}
-
 /** What `admit` decided, and the summary of the window this call ended, if it left anything unrecorded. */
 export interface AuditAdmission {
   readonly record: boolean;
@@ -100,7 +73,7 @@ export class AnonymousAuditLimit {
   admit(remote: string | undefined, now: number): AuditAdmission {
     const ended = this.roll(now);
     const w = this.window ?? this.open(now);
-    const source = auditSource(remote);
+    const source = trafficSource(remote);
     let count = w.sources.get(source);
     if (count === undefined && w.sources.size < this.limits.maxSources) {
       count = { written: 0, unrecorded: 0 };

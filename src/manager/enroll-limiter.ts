@@ -8,6 +8,7 @@
  */
 
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
+import { sourceKey } from '../core/net/traffic-source.js';
 
 /** Configurable on `riposte manager` (--enroll-max-failures, --enroll-window, --enroll-max-addresses). */
 export interface EnrollLimits {
@@ -46,11 +47,6 @@ export function checkEnrollLimits(limits: EnrollLimits): EnrollLimits {
     }
   }
   return Object.freeze({ ...limits });
-}
-
-/** `::ffff:1.2.3.4` and `1.2.3.4` are one source. */
-export function sourceKey(peer: string): string {
-  return peer.toLowerCase().replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
 }
 
 export class EnrollLimiter {

@@ -18,7 +18,8 @@ import { fingerprintOf, issueAgentCert, type ManagerPki } from '../pki/pki.js';
 import type { ManagerContext } from './manager-context.js';
 import type { ManagerStore } from '../core/orders/manager-store.js';
 import type { EnrollRequest, EnrollResult } from '../protocol/fleet-records.js';
-import { EnrollLimiter, sourceKey } from './enroll-limiter.js';
+import { EnrollLimiter } from './enroll-limiter.js';
+import { sourceKey } from '../core/net/traffic-source.js';
 
 /** Wazuh's agent-name charset, capped at 128 characters. */
 const NAME_RE = /^[A-Za-z0-9._-]{1,128}$/;

@@ -130,7 +130,7 @@ export class ManagerMetrics {
     const registers = [this.registry];
     new Counter({
       name: 'riposte_input_rejected_total',
-      help: 'Outside inputs refused at an entry point (execq, link, api, alert lines, alerts-file), by reason (too-large, too-deep, invalid, poison, rate-limited); process-wide',
+      help: 'Outside inputs refused at an entry point (execq, link, api, alert lines, alerts-file, connection), by reason (too-large, too-deep, invalid, poison, rate-limited); process-wide',
       labelNames: ['entry', 'reason'],
       registers,
       collect() {

@@ -8,7 +8,7 @@
  */
 
 /** Where an input entered. */
-export type InputEntry = 'execq' | 'link' | 'api' | 'alerts-file' | 'alert';
+export type InputEntry = 'execq' | 'link' | 'api' | 'alerts-file' | 'alert' | 'connection';
 
 /** Why it was refused. */
 export type RejectReason = 'too-large' | 'too-deep' | 'invalid' | 'poison' | 'rate-limited';

@@ -13,6 +13,7 @@ import { createLinkServer, type LinkServer } from '../link/link-server.js';
 import { ensureManagerPki, type ManagerPki } from '../pki/pki.js';
 import { Enrollment } from '../manager/enrollment.js';
 import { EnrollLimiter, type EnrollLimits } from '../manager/enroll-limiter.js';
+import type { ConnectionLimits } from '../link/connection-quota.js';
 import { createManagerService } from '../manager/manager-core.js';
 import {
   openManagerHost,
@@ -46,6 +47,8 @@ export interface ManagerRuntimeOptions extends ManagerHostOptions {
   readonly auditHistoryMs?: number;
   /** Failed-enrollment limits per source address. @default DEFAULT_ENROLL_LIMITS */
   readonly enrollLimits?: EnrollLimits;
+  /** Connections without an agent certificate on the TLS port (link/connection-quota.ts). */
+  readonly connectionLimits?: ConnectionLimits;
   /** Link heartbeat period / dead-peer limit, ms. @default 10000 / 30000 */
   readonly heartbeatMs?: number;
   readonly deadAfterMs?: number;
@@ -140,6 +143,7 @@ export async function startManagerRuntime(opts: ManagerRuntimeOptions): Promise<
     log,
     ...(opts.heartbeatMs !== undefined ? { heartbeatMs: opts.heartbeatMs } : {}),
     ...(opts.deadAfterMs !== undefined ? { deadAfterMs: opts.deadAfterMs } : {}),
+    ...(opts.connectionLimits !== undefined ? { connectionLimits: opts.connectionLimits } : {}),
   });
   const api = await createApi(opts, service, home, cluster);
   server.setApi(api);

@@ -11,6 +11,11 @@ import { parseTimeoutSeconds } from '../../config/parse-duration.js';
 import type { LogLevel } from '../../log/daemon-log.js';
 import { parseHostPort } from '../../link/agent-link-config.js';
 import { checkEnrollLimits, DEFAULT_ENROLL_LIMITS, type EnrollLimits } from '../../manager/enroll-limiter.js';
+import {
+  checkConnectionLimits,
+  DEFAULT_CONNECTION_LIMITS,
+  type ConnectionLimits,
+} from '../../link/connection-quota.js';
 import { createManagerApi, adminTokenPath } from '../../manager-api/create-manager-api.js';
 import { startManagerRuntime } from '../../runtime/manager-runtime.js';
 import { ErrorCode, RiposteError } from '../../protocol/error-codes.js';
@@ -32,6 +37,8 @@ interface ManagerFlags {
   readonly enrollMaxFailures: string;
   readonly enrollWindow: string;
   readonly enrollMaxAddresses: string;
+  readonly unauthenticatedMaxPerSource: string;
+  readonly unauthenticatedMax: string;
   readonly store?: string;
   readonly bus?: string;
 }
@@ -83,6 +90,14 @@ function enrollLimits(flags: ManagerFlags): EnrollLimits {
   });
 }
 
+/** The limits on connections without an agent certificate, range-checked (connection-quota.ts). */
+function connectionLimits(flags: ManagerFlags): ConnectionLimits {
+  return checkConnectionLimits({
+    perSource: count('unauthenticated-max-per-source', flags.unauthenticatedMaxPerSource),
+    overall: count('unauthenticated-max', flags.unauthenticatedMax),
+  });
+}
+
 /** Where the manager writes its CA's SHA-256 fingerprint, one line, at each start. */
 function caFingerprintPath(home: string): string {
   return join(home, 'etc', 'pki', 'ca.fingerprint');
@@ -112,6 +127,7 @@ async function run(flags: ManagerFlags, cmd: Command): Promise<void> {
     heartbeatMs,
     deadAfterMs: heartbeatMs * 3,
     enrollLimits: enrollLimits(flags),
+    connectionLimits: connectionLimits(flags),
     createApi: createManagerApi,
     alertsStartAt: startAt(flags.alertsFrom),
     ...(flags.alerts !== undefined ? { alertsFile: flags.alerts } : {}),
@@ -184,6 +200,16 @@ export function register(program: Command): void {
       '--enroll-max-addresses <n>',
       'source addresses whose failures are tracked at once (least recent forgotten first)',
       String(DEFAULT_ENROLL_LIMITS.maxAddresses),
+    )
+    .option(
+      '--unauthenticated-max-per-source <n>',
+      'connections without an agent certificate (in their TLS handshake, API and enrollment clients) held per source address (IPv6: per /64)',
+      String(DEFAULT_CONNECTION_LIMITS.perSource),
+    )
+    .option(
+      '--unauthenticated-max <n>',
+      'connections without an agent certificate held in all (one more is closed at accept)',
+      String(DEFAULT_CONNECTION_LIMITS.overall),
     )
     .option(
       '--store <url>',

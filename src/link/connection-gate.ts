@@ -1,0 +1,74 @@
+/**
+ * Applies a ConnectionQuota (connection-quota.ts) to the manager's TLS server: a TCP connection
+ * takes a slot of its source at accept (or is closed there, counted in
+ * `riposte_input_rejected_total{entry="connection",reason="rate-limited"}`), gives it back when it
+ * closes, or as soon as its handshake ends with a certificate the manager's CA issued (an agent).
+ * A connection is found again at the end of its handshake by its peer address and port, unique
+ * among open TCP connections to one listening port.
+ *
+ * Refusals are logged as one warning per WARN_EVERY_MS at most, with how many were refused since.
+ */
+import type { Server } from 'node:https';
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { trafficSource } from '../core/net/traffic-source.js';
+import { recordRejection } from '../protocol/input-rejections.js';
+import type { DaemonLog } from '../log/daemon-log.js';
+import type { ConnectionQuota } from './connection-quota.js';
+
+const WARN_EVERY_MS = 10_000;
+
+function peerOf(socket: Socket): string {
+  return `${socket.remoteAddress ?? ''}|${String(socket.remotePort ?? '')}`;
+}
+
+export function gateConnections(server: Server, quota: ConnectionQuota, log?: Pick<DaemonLog, 'warn'>): void {
+  /** Peer -> source, for the connections holding a slot. */
+  const holding = new Map<string, string>();
+  const warn = refusalWarning(log);
+  const give = (peer: string): void => {
+    const source = holding.get(peer);
+    if (source !== undefined) {
+      holding.delete(peer);
+      quota.give(source);
+    }
+  };
+  server.on('connection', (socket: Socket) => {
+    const source = trafficSource(socket.remoteAddress);
+    if (!quota.take(source)) {
+      recordRejection('connection', 'rate-limited');
+      warn(source);
+      socket.destroy();
+      return;
+    }
+    const peer = peerOf(socket);
+    holding.set(peer, source);
+    socket.once('close', () => {
+      give(peer);
+    });
+  });
+  server.on('secureConnection', (tls: TLSSocket) => {
+    if (tls.authorized) {
+      give(peerOf(tls));
+    }
+  });
+}
+
+/** The warning for refused connections: the first at once, then one per WARN_EVERY_MS with a count. */
+function refusalWarning(log: Pick<DaemonLog, 'warn'> | undefined): (source: string) => void {
+  let lastAt = -Infinity;
+  let since = 0;
+  return (source) => {
+    since += 1;
+    const now = Date.now();
+    if (now - lastAt < WARN_EVERY_MS) {
+      return;
+    }
+    log?.warn(
+      `Link port: ${since} connection(s) refused: too many without an agent certificate ` +
+        `(in their TLS handshake, or API and enrollment clients), the latest from ${source}`,
+    );
+    lastAt = now;
+    since = 0;
+  };
+}
