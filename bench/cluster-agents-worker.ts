@@ -31,6 +31,7 @@ import { encodeFrame, parseManagerFrame, type OrderFrame } from '../src/protocol
 import { ackFrames, frameTexts } from '../src/protocol/link-pack.js';
 import { backoffDelay } from '../src/link/backoff.js';
 import { ticketKeepingConnect } from '../src/link/agent-connector.js';
+import { errorMessage } from '../src/protocol/error-message.js';
 
 const RESUME = process.env['RIPOSTE_BENCH_TLS_RESUME'] !== '0';
 /**
@@ -346,6 +347,6 @@ function quit(): void {
 
 process.stdin.on('end', quit);
 main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(`${errorMessage(err)}\n`);
   process.exit(1);
 });

@@ -46,6 +46,7 @@ import {
 import { resetStatementStats, statementStats } from './bench-postgres.js';
 import { describeCpu, postmasterOf, sampleCpu, type CpuGroups } from './cluster-cpu.js';
 import { linkFloor } from './link-floor.js';
+import { errorMessage } from '../src/protocol/error-message.js';
 
 const NODES = 3;
 const WORKERS = 4;
@@ -466,7 +467,7 @@ async function measure(bus: 'postgres' | 'nats'): Promise<BenchReport[]> {
       await diagnose(fleet).catch((e: unknown) => {
         log(`diagnosis failed: ${String(e)}`);
       });
-      const why = err instanceof Error ? err.message : String(err);
+      const why = errorMessage(err);
       rows.push({ name: `${name}: FAILED`, value: NaN, unit: '', target: 0, lowerIsBetter: true, note: why });
     }
   };

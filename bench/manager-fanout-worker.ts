@@ -12,6 +12,7 @@ import { performance } from 'node:perf_hooks';
 import type { ConnectionOptions } from 'node:tls';
 import WebSocket from 'ws';
 import { encodeFrame, parseManagerFrame } from '../src/protocol/link.js';
+import { errorMessage } from '../src/protocol/error-message.js';
 
 interface Args {
   readonly port: number;
@@ -124,6 +125,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+  process.stderr.write(`${errorMessage(err)}\n`);
   process.exit(1);
 });

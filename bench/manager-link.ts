@@ -15,6 +15,7 @@ import { CLI, startDaemon } from './daemon-proc.js';
 import { START_CONF, sshdAlert, threadCpu, threadCpuSince } from './public-paths.js';
 import { msSince, SetWatcher } from './nft-watch.js';
 import { benchAddress, ScratchNetns } from './scratch-netns.js';
+import { errorMessage } from '../src/protocol/error-message.js';
 
 const N = Number(process.env['RIPOSTE_BENCH_N'] ?? 10_000);
 const PER_POST = 500;
@@ -65,7 +66,7 @@ async function timedPosts(
     const seen = await watch
       .within((c) => c >= N, 120_000, `${N} addresses in the set`)
       .catch((err: unknown) => {
-        throw new Error(`${err instanceof Error ? err.message : String(err)}; agent log: ${problems(aHome)}`);
+        throw new Error(`${errorMessage(err)}; agent log: ${problems(aHome)}`);
       });
     return { ms: msSince(BigInt(startNs), seen), postMs: Number(posted) };
   } finally {

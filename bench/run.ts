@@ -15,6 +15,7 @@ import { cliStartup } from './cli-startup.js';
 import { consoleActive } from './console-active.js';
 import { clusterBus } from './cluster-bus.js';
 import { clusterIngest, clusterNodes, clusterNodesNats } from './cluster-nodes.js';
+import { errorMessage } from '../src/protocol/error-message.js';
 
 const modules: readonly BenchModule[] = [
   execqBurst,
@@ -91,7 +92,7 @@ async function main(): Promise<void> {
       // One benchmark failing (e.g. a target far missed, a daemon that did not finish) must not hide
       // the others' figures: it becomes a FAILED row.
       failed = true;
-      const why = err instanceof Error ? err.message : String(err);
+      const why = errorMessage(err);
       rows.push([m.name, '', '', '', '', '', 'FAILED', why.split('\n')[0] ?? '']);
       continue;
     }

@@ -14,6 +14,7 @@
  */
 import { LogRateLimit, recordRejection } from '../protocol/input-rejections.js';
 import type { DaemonLog } from '../log/daemon-log.js';
+import { errorMessage } from '../protocol/error-message.js';
 
 export const MAX_WAITING_MESSAGES = 50_000;
 export const MAX_WAITING_CHARS = 128 * 1024 * 1024;
@@ -70,7 +71,7 @@ export function admittingExecq(
         },
         (err: unknown) => {
           admission.release(text);
-          log.error(`Execution failed: ${err instanceof Error ? err.message : String(err)}`);
+          log.error(`Execution failed: ${errorMessage(err)}`);
         },
       );
       return;

@@ -16,6 +16,7 @@ import type { Readable } from 'node:stream';
 import type { PeerCertificate } from 'node:tls';
 import { ErrorCode, RiposteError, type ErrorCode as Code } from '../protocol/error-codes.js';
 import { managerUrl } from './manager-address.js';
+import { errorMessage } from '../protocol/error-message.js';
 
 /** CN of the manager's server certificate (src/pki/pki.ts MANAGER_CN; a test keeps them equal). */
 export const MANAGER_CERT_CN = 'riposte-manager';
@@ -77,7 +78,7 @@ function readCa(caFile: string | undefined): Buffer | undefined {
   try {
     return fs.readFileSync(caFile);
   } catch (err: unknown) {
-    throw invalid(`--ca: cannot read "${caFile}": ${err instanceof Error ? err.message : String(err)}`);
+    throw invalid(`--ca: cannot read "${caFile}": ${errorMessage(err)}`);
   }
 }
 

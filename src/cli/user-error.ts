@@ -4,6 +4,7 @@
  * REQUEST_INVALID naming the path and the reason, never a stack or INTERNAL; anything else INTERNAL.
  */
 import { ErrorCode, isRiposteError, RiposteError } from '../protocol/error-codes.js';
+import { errorMessage } from '../protocol/error-message.js';
 
 const REASONS: Readonly<Record<string, string>> = {
   ENOENT: 'no such file or directory',
@@ -35,5 +36,5 @@ export function userErrorOf(err: unknown): RiposteError {
   if (err instanceof SyntaxError) {
     return new RiposteError(ErrorCode.REQUEST_INVALID, `Not valid JSON: ${err.message}`);
   }
-  return new RiposteError(ErrorCode.INTERNAL, err instanceof Error ? err.message : String(err));
+  return new RiposteError(ErrorCode.INTERNAL, errorMessage(err));
 }

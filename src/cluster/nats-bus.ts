@@ -24,6 +24,7 @@ import {
 } from 'nats';
 import type { BusHandlers, BusOrder, OrderBus } from './order-bus.js';
 import { decodeBatch, queueBatches } from './order-bus.js';
+import { errorMessage } from '../protocol/error-message.js';
 
 export const NATS_ORDER_STREAM = 'RIPOSTE_ORDERS';
 export const NATS_ORDER_SUBJECT = 'riposte.orders';
@@ -162,7 +163,7 @@ class NatsBus implements OrderBus {
         this.recover(messages, 'its messages ended');
       },
       (err: unknown) => {
-        this.recover(messages, err instanceof Error ? err.message : String(err));
+        this.recover(messages, errorMessage(err));
       },
     );
     void (async () => {
@@ -204,9 +205,7 @@ class NatsBus implements OrderBus {
               this.handlers?.onResync();
             },
             (err: unknown) => {
-              this.warn(
-                `Order bus (NATS): cannot make a consumer yet: ${err instanceof Error ? err.message : String(err)}`,
-              );
+              this.warn(`Order bus (NATS): cannot make a consumer yet: ${errorMessage(err)}`);
               attempt(Math.min(delayMs * 2, MAX_RECOVERY_MS));
             },
           );
@@ -263,9 +262,7 @@ class NatsBus implements OrderBus {
   private publishFailed(err: unknown): void {
     if (!this.publishFailing) {
       this.publishFailing = true;
-      this.warn(
-        `Order bus (NATS): publish failed: ${err instanceof Error ? err.message : String(err)}; retrying.`,
-      );
+      this.warn(`Order bus (NATS): publish failed: ${errorMessage(err)}; retrying.`);
     }
     if (this.retry !== undefined || this.closed) {
       return;

@@ -22,6 +22,7 @@ import pg from 'pg';
 import { keepaliveOptions } from '../store/pg-session-options.js';
 import { leaseHeld, leaseTimes, type LeaseTimes } from './lease-clock.js';
 import { withLimit } from '../exec/with-limit.js';
+import { errorMessage } from '../protocol/error-message.js';
 
 export interface Lease {
   /** True while this node holds the lease (a read of the monotonic clock, no I/O). */
@@ -165,7 +166,7 @@ class PgLease implements Lease {
     try {
       await this.renew(this.client ?? (await this.open()));
     } catch (err: unknown) {
-      this.drop(err instanceof Error ? err.message : String(err));
+      this.drop(errorMessage(err));
     }
   }
 

@@ -11,6 +11,7 @@ import pg from 'pg';
 import { keepaliveOptions } from '../store/pg-session-options.js';
 import type { BusHandlers, BusOrder, OrderBus } from './order-bus.js';
 import { decodeBatch, queueBatches } from './order-bus.js';
+import { errorMessage } from '../protocol/error-message.js';
 
 export const PG_ORDER_CHANNEL = 'riposte_orders';
 /** PostgreSQL's NOTIFY payload limit is 8,000 bytes; keep a margin. */
@@ -77,7 +78,7 @@ class PgNotifyBus implements OrderBus {
       return;
     }
     client.query('SELECT 1').catch((err: unknown) => {
-      this.lost(client, err instanceof Error ? err.message : String(err));
+      this.lost(client, errorMessage(err));
     });
   }
 
@@ -153,7 +154,7 @@ class PgNotifyBus implements OrderBus {
       this.connect().catch((err: unknown) => {
         const client = this.client;
         if (client !== undefined) {
-          this.lost(client, err instanceof Error ? err.message : String(err));
+          this.lost(client, errorMessage(err));
         } else {
           this.failures++;
           this.scheduleReconnect();
@@ -196,7 +197,7 @@ class PgNotifyBus implements OrderBus {
         this.sending = false;
         this.pending.unshift(...chunk);
         if (this.client === client) {
-          this.lost(client, err instanceof Error ? err.message : String(err));
+          this.lost(client, errorMessage(err));
         } else {
           this.flush(); // sent on a connection already replaced: resend on the new one
         }

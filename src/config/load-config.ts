@@ -7,6 +7,7 @@ import { compileConfig, type CompileResult, type ConfigMode } from './compile-co
 import type { Config } from '../core/config-model.js';
 import { readXml } from './xml-reader.js';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
+import { errorMessage } from '../protocol/error-message.js';
 
 /** Either a config, or why not: unreadable (one message) or invalid (every error). */
 export type LoadResult =
@@ -30,7 +31,7 @@ function reasonOf(err: unknown): string {
   if (typeof code === 'string' && REASONS[code] !== undefined) {
     return REASONS[code];
   }
-  return err instanceof Error ? err.message : String(err);
+  return errorMessage(err);
 }
 
 /** Reads and compiles `path` without throwing. Messages name `path` as given. */

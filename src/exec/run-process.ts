@@ -29,6 +29,7 @@ import type {
   ProcessSpec,
 } from './process-types.js';
 import { TailBuffer } from './tail-buffer.js';
+import { errorMessage } from '../protocol/error-message.js';
 
 export type { LineRead } from './line-reader.js';
 export type {
@@ -151,7 +152,7 @@ function launch(spec: LaunchSpec): Launched {
     const child = spawn(spec.file, spec.args, spawnOptions(spec));
     return supervise(child, spec, startedAt);
   } catch (err) {
-    return notStarted({ spawnError: describe(err), aborted: false });
+    return notStarted({ spawnError: errorMessage(err), aborted: false });
   }
 }
 
@@ -213,7 +214,7 @@ function supervise(child: ChildProcess, spec: LaunchSpec, startedAt: number): La
     };
     const onError = (err: unknown): void => {
       if (child.pid === undefined) {
-        finish(null, null, describe(err));
+        finish(null, null, errorMessage(err));
       }
     };
     child.once('exit', onExit);
@@ -257,10 +258,6 @@ function drainThenDestroy(streams: readonly (Readable | null)[], ms: number): Pr
       stream.once('close', onClose);
     }
   });
-}
-
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 function ignore(): void {

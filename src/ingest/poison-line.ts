@@ -8,6 +8,7 @@
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
 import { recordRejection } from '../protocol/input-rejections.js';
 import { excerpt } from '../protocol/json-bounds.js';
+import { errorMessage } from '../protocol/error-message.js';
 
 /** Identifies one line: the file (device, inode) and the offset just after its newline. */
 export interface LineId {
@@ -42,7 +43,7 @@ export class PoisonLines {
       return undefined;
     }
     this.inOutage = true;
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorMessage(error);
     return new Error(`${reason} (lines kept: retried at every poll until this passes)`, { cause: error });
   }
 
@@ -60,7 +61,7 @@ export class PoisonLines {
     }
     this.failing = undefined;
     recordRejection('alerts-file', 'poison');
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorMessage(error);
     return new RiposteError(
       ErrorCode.ALERT_INVALID,
       `Skipped a line of "${this.path}" ending at offset ${id.end} after ${attempts} failed attempts (${reason}): ${excerpt(line)}`,

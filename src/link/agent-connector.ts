@@ -37,6 +37,7 @@ import { backoffDelay } from './backoff.js';
 import { nextRefreshAt, refreshTicket } from './ticket-refresh.js';
 import { addLinkPeer } from '../net/host-addresses.js';
 import { MANAGER_CN } from '../pki/fingerprint.js';
+import { errorMessage } from '../protocol/error-message.js';
 
 export const RIPOSTE_VERSION = '0.1.0';
 
@@ -248,7 +249,7 @@ class Dialer {
       } catch (err: unknown) {
         // The session's store failing (a full disk, an I/O error) ends this connection, never the
         // agent: nothing it could not take in was acked, so the manager redelivers it.
-        const why = err instanceof Error ? err.message : String(err);
+        const why = errorMessage(err);
         this.p.runtime.log.error(`Manager link: could not take in a '${parsed.frame.type}' frame: ${why}.`);
         ws.close(LinkClose.INTERNAL, 'the agent could not take in a frame');
       }

@@ -29,6 +29,7 @@ import type { DaemonLog } from '../log/daemon-log.js';
 import { AppliedOrders } from './applied-orders.js';
 import { HeldAcks } from './held-acks.js';
 import { ReportCursor } from './report-cursor.js';
+import { errorMessage } from '../protocol/error-message.js';
 
 export {
   APPLIED_ORDER_SEQS_SETTING,
@@ -225,9 +226,7 @@ export class AgentLinkSession {
     } catch (err) {
       marked = false;
       for (const seq of seqs) {
-        this.deps.log.error(
-          `Order ${seq} ran but could not be marked applied: ${err instanceof Error ? err.message : String(err)}`,
-        );
+        this.deps.log.error(`Order ${seq} ran but could not be marked applied: ${errorMessage(err)}`);
       }
     }
     if (marked) {
@@ -307,7 +306,7 @@ export class AgentLinkSession {
     try {
       this.deps.installArConf(text);
     } catch (err: unknown) {
-      const why = err instanceof Error ? err.message : String(err);
+      const why = errorMessage(err);
       this.deps.log.error(`Could not install the manager's ar.conf (${why}): keeping the one in place.`);
     }
   }
@@ -325,7 +324,7 @@ export class AgentLinkSession {
     } catch (err: unknown) {
       // execd throws only when the agent's store fails (a full disk, an I/O error): the order is
       // acked and rejected with the reason, so the manager knows; nothing is left unhandled.
-      failure = `the agent could not run it: ${err instanceof Error ? err.message : String(err)}`;
+      failure = `the agent could not run it: ${errorMessage(err)}`;
     } finally {
       if (executionId !== undefined) {
         // Mapped now: a flush already queued by execd's hook must report this execution with its seq.

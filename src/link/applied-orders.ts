@@ -15,6 +15,7 @@ import {
   readSeqList,
   type AppliedMarks,
 } from './applied-marks.js';
+import { errorMessage } from '../protocol/error-message.js';
 
 /** Agent store setting: every order seq <= this one was applied (or refused, or never comes). */
 export const LAST_ORDER_SEQ_SETTING = 'last_order_seq';
@@ -85,9 +86,7 @@ export class AppliedOrders {
     try {
       this.write(after);
     } catch (err) {
-      this.log.error(
-        `Cannot record the orders settled through ${through}: ${err instanceof Error ? err.message : String(err)}`,
-      );
+      this.log.error(`Cannot record the orders settled through ${through}: ${errorMessage(err)}`);
     }
   }
 

@@ -19,6 +19,7 @@ import type {
   RevertAnswer,
   RunRequest,
 } from '../protocol/fleet-records.js';
+import { errorMessage } from '../protocol/error-message.js';
 
 export interface AgentStatus {
   readonly agentId: string;
@@ -97,9 +98,7 @@ export class AgentVerbs {
       try {
         listener(execution);
       } catch (err) {
-        this.runtime.log.warn(
-          `Execution feed subscriber failed: ${err instanceof Error ? err.message : String(err)}`,
-        );
+        this.runtime.log.warn(`Execution feed subscriber failed: ${errorMessage(err)}`);
       }
     }
   }

@@ -13,6 +13,7 @@ import { auditPruneDue } from '../core/audit-retention.js';
 import { DEFAULT_PRUNE_EVERY_MS, PRUNE_CHUNK, historyCutoff } from '../core/orders/history-retention.js';
 import type { DaemonLog } from '../log/daemon-log.js';
 import { pruneInChunks } from '../manager/prune-chunks.js';
+import { errorMessage } from '../protocol/error-message.js';
 
 export interface AuditRetention {
   /** How long entries are kept, ms. */
@@ -70,7 +71,7 @@ export function createAuditPruner(
       }
     } catch (err: unknown) {
       opts.log.error('audit trail pruning failed', {
-        error: err instanceof Error ? err.message : String(err),
+        error: errorMessage(err),
       });
     }
   };

@@ -15,6 +15,7 @@ import type { DaemonLog } from '../log/daemon-log.js';
 import type { ManagerService } from '../manager/manager-service.js';
 import type { NumberedExecution } from '../core/orders/manager-console-store.js';
 import { advance, cursorAt, gapList, type ExecutionCursor } from './execution-cursor.js';
+import { errorMessage } from '../protocol/error-message.js';
 
 /** Executions read at once. */
 export const FEED_PAGE = 500;
@@ -84,9 +85,7 @@ export class StoreExecutionFeed {
         (err: unknown) => {
           if (!this.failing) {
             this.failing = true;
-            this.opts.log.warn(
-              `Execution feed: cannot read the store: ${err instanceof Error ? err.message : String(err)}`,
-            );
+            this.opts.log.warn(`Execution feed: cannot read the store: ${errorMessage(err)}`);
           }
         },
       )

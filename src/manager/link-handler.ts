@@ -20,6 +20,7 @@ import type { ManagerContext } from './manager-context.js';
 import type { ManagerEvent } from './manager-service.js';
 import { applyFrames, type Pending } from './link-frames.js';
 import { readPauses } from './read-pauses.js';
+import { errorMessage } from '../protocol/error-message.js';
 
 export type AuthResult =
   { readonly ok: true; readonly agentId: string } | { readonly ok: false; readonly reason: string };
@@ -156,7 +157,7 @@ function frameBatcher(
       // re-send it (acks, executions are idempotent): left connected, an agent whose hello was
       // lost would wait for a welcome, and its reports would stay unknown until a later reconnect.
       ctx.log.error(
-        `Cannot apply ${part.length} link frame(s): ${err instanceof Error ? err.message : String(err)}; their agents reconnect to re-send them.`,
+        `Cannot apply ${part.length} link frame(s): ${errorMessage(err)}; their agents reconnect to re-send them.`,
       );
       for (const p of new Map(part.map((p) => [p.agentId, p])).values()) {
         if (ctx.sessions.isCurrent(p.agentId, p.session)) {
@@ -212,9 +213,7 @@ function seenWriter(ctx: ManagerContext): SerialQueue<{ agentId: string; seen: A
       try {
         await ctx.store.updateAgentsSeen(list);
       } catch (err: unknown) {
-        ctx.log.error(
-          `Cannot record ${list.length} agent(s)' last sign of life: ${err instanceof Error ? err.message : String(err)}`,
-        );
+        ctx.log.error(`Cannot record ${list.length} agent(s)' last sign of life: ${errorMessage(err)}`);
       }
     }
     writing = false;

@@ -15,6 +15,7 @@ import {
 import type { ManagerContext } from './manager-context.js';
 import { expireDue } from './order-delivery.js';
 import { pruneInChunks } from './prune-chunks.js';
+import { errorMessage } from '../protocol/error-message.js';
 
 export interface HistoryOptions {
   /** How long settled orders and execution reports are kept, ms. @default 30 days */
@@ -87,7 +88,7 @@ export function startOrderScheduler(
     try {
       return await expireDue(ctx);
     } catch (err: unknown) {
-      ctx.log.error(`Order expiry failed: ${err instanceof Error ? err.message : String(err)}`);
+      ctx.log.error(`Order expiry failed: ${errorMessage(err)}`);
       return 0;
     }
   });
@@ -97,7 +98,7 @@ export function startOrderScheduler(
     try {
       return await pruneRun(ctx, keepMs, () => !stopped && !offLease(ctx));
     } catch (err: unknown) {
-      ctx.log.error(`History pruning failed: ${err instanceof Error ? err.message : String(err)}`);
+      ctx.log.error(`History pruning failed: ${errorMessage(err)}`);
       return NOTHING;
     }
   });

@@ -28,6 +28,7 @@ import { SweepResends } from '../cluster/sweep-resends.js';
 import type { DaemonLog } from '../log/daemon-log.js';
 import type { ClusterHooks, ManagerContext } from '../manager/manager-context.js';
 import type { OrderFrame } from '../protocol/link.js';
+import { errorMessage } from '../protocol/error-message.js';
 
 /**
  * Why a node on a shared (PostgreSQL) store runs no agent 000: it is per host, and in a shared store
@@ -196,7 +197,7 @@ export function createClusterNode(opts: ClusterOptions, heartbeatMs: number): Cl
   };
   let log: DaemonLog | undefined;
   const report = (what: string) => (err: unknown) => {
-    log?.error(`Cluster ${what} failed: ${err instanceof Error ? err.message : String(err)}`);
+    log?.error(`Cluster ${what} failed: ${errorMessage(err)}`);
   };
   return {
     hooks,

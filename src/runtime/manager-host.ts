@@ -37,6 +37,7 @@ import type { ManagerEventListener, ManagerService } from '../manager/manager-se
 import type { ManagerStore } from '../core/orders/manager-store.js';
 import { startOrderScheduler, type OrderScheduler } from '../manager/order-scheduler.js';
 import { isStoreUnavailable } from '../store/store-unavailable.js';
+import { errorMessage } from '../protocol/error-message.js';
 
 /** Options shared by both runtimes. */
 export interface ManagerHostOptions {
@@ -98,7 +99,7 @@ function emitter(listeners: Set<ManagerEventListener>, log: DaemonLog): ManagerC
       try {
         l(event);
       } catch (err: unknown) {
-        log.error(`Event listener failed: ${err instanceof Error ? err.message : String(err)}`);
+        log.error(`Event listener failed: ${errorMessage(err)}`);
       }
     }
   };

@@ -22,6 +22,7 @@ import type { StockBatchItem, StockBatchResult } from './contract/stock-batch.js
 import { atomicRewrite, readTextOrEmpty } from './host-deny/atomic-rewrite.js';
 import { denyEntry, withEntry, withoutEntry } from './host-deny/entries.js';
 import type { IpAddress } from '../core/net/ip.js';
+import { errorMessage } from '../protocol/error-message.js';
 
 /** The tcp_wrappers deny file. */
 export const HOSTS_DENY_PATH = '/etc/hosts.deny';
@@ -114,7 +115,7 @@ async function batch(items: readonly StockBatchItem[]): Promise<StockBatchResult
       }
     });
   } catch (err) {
-    const why = err instanceof Error ? err.message : String(err);
+    const why = errorMessage(err);
     return items.map(() => why);
   }
   let e = 0;

@@ -18,6 +18,7 @@ import { ScriptFailure } from './contract/stock-script.js';
 import { runToolChecked } from './contract/tools.js';
 import { agentPid } from './restart/agent-pid.js';
 import { agentUnit } from './restart/systemd-unit.js';
+import { errorMessage } from '../protocol/error-message.js';
 
 /** The signal the agent daemon treats as "restart in place". */
 export const RESTART_SIGNAL = 'SIGUSR2';
@@ -38,9 +39,7 @@ async function restart(ctx: StockContext): Promise<void> {
   try {
     await requestRestart(ctx);
   } catch (err) {
-    throw new ScriptFailure(
-      `Unable to restart the agent: ${err instanceof Error ? err.message : String(err)}`,
-    );
+    throw new ScriptFailure(`Unable to restart the agent: ${errorMessage(err)}`);
   }
 }
 

@@ -15,8 +15,9 @@
 import { formatIp, type IpAddress, type IpVersion } from '../core/net/ip.js';
 import { ipOfKey, SRCIP_MISSING_LOG, srcipInput } from './contract/input.js';
 import { ScriptFailure, type StockContext, type StockScript } from './contract/stock-script.js';
-import { failureMessage, type StockBatchItem, type StockBatchResult } from './contract/stock-batch.js';
+import type { StockBatchItem, StockBatchResult } from './contract/stock-batch.js';
 import { firstOutputLine, runTool } from './contract/tools.js';
+import { errorMessage } from '../protocol/error-message.js';
 
 /** Routing protocol number that marks Riposte's blackhole routes. */
 export const ROUTE_PROTO = '247';
@@ -166,7 +167,7 @@ async function batch(items: readonly StockBatchItem[]): Promise<StockBatchResult
       }
     }
   } catch (err) {
-    const why = failureMessage(err);
+    const why = errorMessage(err);
     return results.map((r) => r ?? why);
   }
   return results;

@@ -19,6 +19,7 @@ import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
 import { applyMigrations } from './migrate.js';
 import type { Migration } from './migrations/index.js';
 import { CHECK_MMAP_BYTES } from './quick-check-rows.js';
+import { errorMessage } from '../protocol/error-message.js';
 
 /** How long a statement waits for a lock held by another connection (ms). */
 const BUSY_TIMEOUT_MS = 5_000;
@@ -46,7 +47,7 @@ function sqliteCode(err: unknown): string {
 /** Turns SQLite's "corrupt"/"not a database"/"full" errors into RiposteErrors naming `file`. */
 export function storeError(file: string, err: unknown): unknown {
   const code = sqliteCode(err);
-  const message = err instanceof Error ? err.message : String(err);
+  const message = errorMessage(err);
   if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') {
     return corrupt(file, message, err);
   }

@@ -37,6 +37,7 @@ import {
   startOnTheirNodes,
   type ClusterAgent,
 } from './support/three-nodes.js';
+import { errorMessage } from '../../src/protocol/error-message.js';
 
 interface Node {
   readonly name: string;
@@ -128,7 +129,7 @@ async function withTails<T>(f: () => Promise<T>): Promise<T> {
   try {
     return await f();
   } catch (err: unknown) {
-    const message = err instanceof Error ? err.message : String(err);
+    const message = errorMessage(err);
     throw new Error(`${message}\n${tails()}`, { cause: err });
   }
 }

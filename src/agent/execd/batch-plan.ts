@@ -21,6 +21,7 @@ import type { ExecdContext } from './execd-context.js';
 import { addStart } from './execution-start.js';
 import { basenameOf, failedEnd, type AddJob, type AddResult } from './run-add.js';
 import type { RevertReason, RevertResult } from './run-delete.js';
+import { errorMessage } from '../../protocol/error-message.js';
 
 /** One unit of work queued for an in-process program; `done` settles its caller's promise. */
 export type BatchWork =
@@ -254,7 +255,7 @@ export function plan(ctx: ExecdContext, script: StockScript, work: readonly Batc
 
 /** Records an add that could not even be planned, as failed. */
 function rejectOne(ctx: ExecdContext, w: BatchWork, err: unknown): void {
-  ctx.log.error(`Execution failed: ${err instanceof Error ? err.message : String(err)}`);
+  ctx.log.error(`Execution failed: ${errorMessage(err)}`);
   if (w.kind !== 'add') {
     w.done(undefined);
     return;

@@ -27,6 +27,7 @@ import { runDelete, runReapply, type RevertReason, type RevertResult } from './r
 import { bulkReapply, type ReapplyRequest } from './bulk-reapply.js';
 import { joinedTargets, reapplyJoined } from './joined-reapply.js';
 import { RestoreScan } from './restore-scan.js';
+import { errorMessage } from '../../protocol/error-message.js';
 
 /** Everything an ExecdContext holds but the parts Execd builds itself (order, pool, scheduler, intake poll). */
 export type ExecdOptions = Omit<ExecdContext, 'order' | 'pool' | 'scheduler' | 'pollIntake'> & {
@@ -105,7 +106,7 @@ export class Execd {
   }
 
   private deferDue(keys: readonly string[], err: unknown): void {
-    const why = err instanceof Error ? err.message : String(err);
+    const why = errorMessage(err);
     this.ctx.log.error(`${keys.length} due revert(s) deferred by ${DUE_RETRY_MS} ms: ${why}`);
     const at = this.ctx.now() + DUE_RETRY_MS;
     for (const key of keys) {
@@ -128,7 +129,7 @@ export class Execd {
 
   /** Logs an execution that failed (thrown or rejected); its result is then undefined. */
   private failed(err: unknown): void {
-    this.ctx.log.error(`Execution failed: ${err instanceof Error ? err.message : String(err)}`);
+    this.ctx.log.error(`Execution failed: ${errorMessage(err)}`);
   }
 
   private intakeFull(): boolean {
@@ -286,7 +287,7 @@ export class Execd {
       queue = new BatchQueue<BatchWork>(
         (items) => runBatch(this.ctx, program, script, items),
         (err, items) => {
-          this.ctx.log.error(`Execution failed: ${err instanceof Error ? err.message : String(err)}`);
+          this.ctx.log.error(`Execution failed: ${errorMessage(err)}`);
           for (const w of items) {
             w.done(undefined);
           }
@@ -313,7 +314,7 @@ export class Execd {
     try {
       queue.push(make(done));
     } catch (err) {
-      this.ctx.log.error(`Execution failed: ${err instanceof Error ? err.message : String(err)}`);
+      this.ctx.log.error(`Execution failed: ${errorMessage(err)}`);
       done(undefined);
     }
     return settled;

@@ -23,6 +23,7 @@ import type { ExecdContext } from './execd-context.js';
 import { addStart } from './execution-start.js';
 import { executionEnd } from './record-outcome.js';
 import { isoOf, logInForce } from './response-log.js';
+import { errorMessage } from '../../protocol/error-message.js';
 
 /** An add that passed intake: a resolved program and its ar.conf timeout. */
 export interface AddJob {
@@ -244,7 +245,7 @@ export function failedEnd(ctx: ExecdContext, err: unknown, key: string | undefin
     timedOut: false,
     status: 'failed',
     stderrTail: '',
-    note: `execution error: ${err instanceof Error ? err.message : String(err)}`,
+    note: `execution error: ${errorMessage(err)}`,
   };
 }
 

@@ -18,6 +18,7 @@ import { runInToolScope, type RecordedCommand } from '../../scripts/contract/too
 import type { ScriptChannel } from '../../protocol/script-io.js';
 import type { Handshake, ScriptInvocation, ScriptOutcome } from './executor-port.js';
 import { withLimit } from '../../exec/with-limit.js';
+import { errorMessage } from '../../protocol/error-message.js';
 
 interface ChannelState {
   handshake: Handshake;
@@ -104,7 +105,7 @@ export async function runScriptInProcess(
     code = await raceLimit(run, inv.limits.execMs, inv.limits.killGraceMs, abort);
   } catch (err: unknown) {
     code = 255;
-    error = err instanceof Error ? err.message : String(err);
+    error = errorMessage(err);
   }
   // A decision still being taken (waiting for its key's turn) completes before we report, as with
   // a spawned script: the caller releases what the decision acquired once we return.

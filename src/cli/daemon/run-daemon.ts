@@ -8,6 +8,7 @@
 import { assertSafeHome } from '../../home/home-safety.js';
 import { reopenDaemonLogs } from '../../log/daemon-log.js';
 import { acquireHomeLock } from './home-lock.js';
+import { errorMessage } from '../../protocol/error-message.js';
 
 export interface RunningDaemon {
   stop(): Promise<void>;
@@ -42,7 +43,7 @@ export async function runDaemon(start: DaemonStarter, log: (msg: string) => void
   const stopped = new Promise<void>((resolve) => {
     const stopNow = (daemon: RunningDaemon): void => {
       daemon.stop().then(resolve, (err: unknown) => {
-        log(`Stop failed: ${err instanceof Error ? err.message : String(err)}`);
+        log(`Stop failed: ${errorMessage(err)}`);
         process.exitCode = 1;
         resolve();
       });
@@ -82,7 +83,7 @@ export async function runDaemon(start: DaemonStarter, log: (msg: string) => void
           busy = false;
         })
         .catch((err: unknown) => {
-          log(`Restart failed: ${err instanceof Error ? err.message : String(err)}`);
+          log(`Restart failed: ${errorMessage(err)}`);
           process.exitCode = 1;
           resolve();
         });

@@ -27,6 +27,7 @@ import {
 } from './run-stock-script.js';
 import { concurrentBatch, type StockBatchItem, type StockBatchResult } from './stock-batch.js';
 import type { StockContext, StockInputResult, StockScript } from './stock-script.js';
+import { errorMessage } from '../../protocol/error-message.js';
 
 /** What happened to one execution of the batch (the in-process twin of a script run's outcome). */
 export interface BatchItemOutcome {
@@ -156,7 +157,7 @@ async function act(script: StockScript, pending: readonly Pending[], signal: Abo
   try {
     results = await (script.batch ? script.batch(items, signal) : concurrentBatch(script)(items));
   } catch (err) {
-    const why = err instanceof Error ? err.message : String(err);
+    const why = errorMessage(err);
     results = items.map(() => why);
   }
   inOneArLogWrite(() => {

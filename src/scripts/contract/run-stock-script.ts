@@ -22,6 +22,7 @@ import {
 } from '../../protocol/script-io.js';
 import { appendArLog } from './ar-log.js';
 import type { StockContext, StockScript } from './stock-script.js';
+import { errorMessage } from '../../protocol/error-message.js';
 
 /** Messages shared with Wazuh's library, kept byte-exact. */
 export const ArLogMessage = {
@@ -116,7 +117,7 @@ async function act(script: StockScript, ctx: StockContext, isAdd: boolean): Prom
   try {
     await (isAdd ? script.add(ctx) : script.delete(ctx));
   } catch (err) {
-    ctx.log(err instanceof Error ? err.message : String(err));
+    ctx.log(errorMessage(err));
     return SCRIPT_EXIT_FAILURE;
   }
   ctx.log(ArLogMessage.ENDED);

@@ -12,6 +12,7 @@
  * - `signal` aborts when the agent stops waiting (execution time limit): stop starting new work.
  */
 import type { StockContext, StockScript } from './stock-script.js';
+import { errorMessage } from '../../protocol/error-message.js';
 
 /**
  * What a batch form gets of each execution: its validated key, extra args, log and host, not the
@@ -63,7 +64,7 @@ export async function actOne(
     await (item.mode === 'add' ? script.add(item.ctx) : script.delete(item.ctx));
     return undefined;
   } catch (err) {
-    return err instanceof Error ? err.message : String(err);
+    return errorMessage(err);
   }
 }
 
@@ -104,11 +105,6 @@ export async function sequentialBatch(
   return results;
 }
 
-/** The message of a failure, for a batch result. */
-export function failureMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 /**
  * Applies `items` with `apply` (one tool run for all of them); when that fails, splits them in two
  * halves and retries each (splitting again while a part fails), so a failing item fails alone and
@@ -139,7 +135,7 @@ export async function isolateRangesByHalving(
       await apply(from, to);
     } catch (err) {
       if (to - from === 1) {
-        results[from] = failureMessage(err);
+        results[from] = errorMessage(err);
         return;
       }
       const mid = from + Math.ceil((to - from) / 2);

@@ -17,13 +17,13 @@ import { extraArgsOf } from '../contract/run-stock-script.js';
 import { LockDir, withLock } from '../contract/lock.js';
 import { ScriptFailure, type StockContext, type StockScript } from '../contract/stock-script.js';
 import {
-  failureMessage,
   isolateRangesByHalving,
   type JoinedKeys,
   type KeyFailure,
   type StockBatchItem,
   type StockBatchResult,
 } from '../contract/stock-batch.js';
+import { errorMessage } from '../../protocol/error-message.js';
 import { addressText, elementText, INVALID, readAddressList } from './address-list.js';
 import type { FirewallBackend, FirewallOp } from './backend.js';
 import { backendFromArgs, detectBackend, selectBackend } from './select-backend.js';
@@ -86,7 +86,7 @@ async function batch(items: readonly StockBatchItem[]): Promise<StockBatchResult
       group.index.push(i);
       group.ops.push({ kind: item.mode, ip });
     } catch (err) {
-      results[i] = failureMessage(err);
+      results[i] = errorMessage(err);
     }
   }
   const home = items[0]?.ctx.host.home ?? '';

@@ -14,6 +14,7 @@ import { IPSET_NAMES } from './ipset.js';
 import { IPTABLES_CHAINS, removeRule } from './iptables.js';
 import { resolveBinary, runTool } from '../contract/tools.js';
 import { ROUTE_PROTO } from '../route-null.js';
+import { errorMessage } from '../../protocol/error-message.js';
 
 export interface FlushStep {
   readonly what: string;
@@ -79,7 +80,7 @@ async function guarded(what: string, step: () => Promise<FlushStep>): Promise<Fl
   try {
     return await step();
   } catch (err) {
-    return { what, result: 'failed', detail: err instanceof Error ? err.message : String(err) };
+    return { what, result: 'failed', detail: errorMessage(err) };
   }
 }
 

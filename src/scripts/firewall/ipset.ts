@@ -10,7 +10,8 @@
 import { formatIp, type IpAddress, type IpVersion } from '../../core/net/ip.js';
 import { runToolChecked } from '../contract/tools.js';
 import { LockDir, withLock } from '../contract/lock.js';
-import { failureMessage, isolateByHalving } from '../contract/stock-batch.js';
+import { isolateByHalving } from '../contract/stock-batch.js';
+import { errorMessage } from '../../protocol/error-message.js';
 import type { FirewallBackend, FirewallOp } from './backend.js';
 import { ensureRule, IPTABLES_CHAINS } from './iptables.js';
 
@@ -70,7 +71,7 @@ async function applyOps(ops: readonly FirewallOp[], home: string): Promise<(stri
       });
     });
   } catch (err) {
-    const why = failureMessage(err);
+    const why = errorMessage(err);
     return ops.map(() => why);
   }
 }

@@ -12,7 +12,8 @@ import { formatIp, type IpAddress, type IpVersion } from '../../core/net/ip.js';
 import { firstOutputLine, runTool, runToolChecked } from '../contract/tools.js';
 import { ScriptFailure } from '../contract/stock-script.js';
 import { LockDir, withLock } from '../contract/lock.js';
-import { failureMessage, isolateByHalving, type StockBatchResult } from '../contract/stock-batch.js';
+import { isolateByHalving, type StockBatchResult } from '../contract/stock-batch.js';
+import { errorMessage } from '../../protocol/error-message.js';
 import type { FirewallBackend, FirewallOp } from './backend.js';
 
 /** Chains Wazuh's firewall-drop uses, in its order. */
@@ -136,7 +137,7 @@ async function applyOps(ops: readonly FirewallOp[], home: string): Promise<Stock
       }
     });
   } catch (err) {
-    const why = failureMessage(err);
+    const why = errorMessage(err);
     return ops.map(() => why);
   }
   return results;

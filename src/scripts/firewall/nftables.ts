@@ -17,7 +17,7 @@
 import { formatIp } from '../../core/net/ip.js';
 import { runTool } from '../contract/tools.js';
 import { ScriptFailure } from '../contract/stock-script.js';
-import { failureMessage } from '../contract/stock-batch.js';
+import { errorMessage } from '../../protocol/error-message.js';
 import type { FirewallBackend, FirewallOp } from './backend.js';
 import { addressText, IPV4, startOf, type AddressList } from './address-list.js';
 import { NftBatcher, type NftElementsOp, type NftOp } from './nft-batcher.js';
@@ -175,7 +175,7 @@ export function createNftablesBackend(batcher: NftBatcher): FirewallBackend {
     unblock: (ips) => batcher.submit(ips.map((ip) => ({ kind: 'delete', ip }))),
     // One transaction for the whole batch (joined by whatever else this turn submits).
     applyOps: async (ops) =>
-      (await batcher.submitEach(ops)).map((err) => (err === undefined ? undefined : failureMessage(err))),
+      (await batcher.submitEach(ops)).map((err) => (err === undefined ? undefined : errorMessage(err))),
     addList: async (list, from, to) => {
       const ops = addressListOps(list, from, to);
       if (ops.length > 0) {

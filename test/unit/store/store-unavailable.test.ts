@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isStoreUnavailable } from '../../../src/store/store-unavailable.js';
 import { ErrorCode, RiposteError } from '../../../src/protocol/error-codes.js';
+import { errorMessage } from '../../../src/protocol/error-message.js';
 
 const withCode = (message: string, code: string): Error => Object.assign(new Error(message), { code });
 
@@ -41,6 +42,6 @@ void test("the caller's own faults are not", () => {
     null,
   ];
   for (const err of cases) {
-    assert.equal(isStoreUnavailable(err), false, err instanceof Error ? err.message : String(err));
+    assert.equal(isStoreUnavailable(err), false, errorMessage(err));
   }
 });
