@@ -17,7 +17,7 @@ import { mergeSeen, type AgentSeen } from '../core/orders/manager-store.js';
 import { LinkClose, type AgentFrame } from '../protocol/link.js';
 import type { AgentSession } from './agent-sessions.js';
 import type { ManagerContext } from './manager-context.js';
-import type { ManagerEvent } from './manager-service.js';
+import type { LinkBacklog, ManagerEvent } from './manager-service.js';
 import { applyFrames, type Pending } from './link-frames.js';
 import { readPauses } from './read-pauses.js';
 import { errorMessage } from '../protocol/error-message.js';
@@ -139,7 +139,7 @@ function admitted(greeted: WeakSet<AgentSession>, session: AgentSession, frame: 
 function frameBatcher(
   ctx: ManagerContext,
   seen: (agentId: string) => void,
-): { push(p: Pending, bytes: number): void; idle(): Promise<void> } {
+): { push(p: Pending, bytes: number): void; idle(): Promise<void>; backlog(): LinkBacklog } {
   let queue: Pending[] = [];
   let applying = false;
   const turn = flushTurn();
@@ -193,6 +193,7 @@ function frameBatcher(
       pauses.queued(p.agentId, p.session, bytes);
     },
     idle: () => turn.idle(),
+    backlog: () => pauses.state(),
   };
 }
 
@@ -230,8 +231,13 @@ function seenWriter(ctx: ManagerContext): SerialQueue<{ agentId: string; seen: A
   };
 }
 
+/** The manager's own link handler: the transport's interface, plus its backlog for the metrics. */
+export interface ManagerLinkHandler extends LinkHandler {
+  backlog(): LinkBacklog;
+}
+
 /** Builds the manager's link handler over `ctx`. */
-export function createLinkHandler(ctx: ManagerContext): LinkHandler {
+export function createLinkHandler(ctx: ManagerContext): ManagerLinkHandler {
   const written = new Map<string, number>();
   const write = seenWriter(ctx);
   /** A sign of life of `agentId`: written at most every SEEN_WRITE_EVERY_MS. */
@@ -286,5 +292,6 @@ export function createLinkHandler(ctx: ManagerContext): LinkHandler {
       // Applying frames writes signs of life: the writer is drained after the frames.
       await write.idle();
     },
+    backlog: () => enqueue.backlog(),
   };
 }

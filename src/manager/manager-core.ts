@@ -14,7 +14,7 @@ import { planAlert } from '../core/match/plan-responses.js';
 import { parseAlertLine } from '../protocol/alert.js';
 import { LOCAL_AGENT_ID, type ManagerContext } from './manager-context.js';
 import type { AgentInfo, AgentStatus, OrderInfo } from '../protocol/fleet-records.js';
-import type { ManagerEventListener, ManagerService, ManagerStats } from './manager-service.js';
+import type { LinkBacklog, ManagerEventListener, ManagerService, ManagerStats } from './manager-service.js';
 import { queueOrders } from './order-delivery.js';
 import { runCommand } from './run-command.js';
 import { orderInfo } from '../core/orders/manager-store.js';
@@ -69,6 +69,8 @@ export interface ManagerCoreParts {
   readonly enrollment: Enrollment | undefined;
   readonly listeners: Set<ManagerEventListener>;
   readonly startedAt: number;
+  /** This node's link backlog (ManagerLinkHandler.backlog); none when no link runs here. */
+  readonly linkBacklog?: () => LinkBacklog;
 }
 
 /** Marks the agent removed, closes its link; this node's next ingest no longer targets it. */
@@ -116,7 +118,10 @@ export function createManagerService(parts: ManagerCoreParts): ManagerService {
         limit: limitOf(f.limit),
       }),
     listOrders: (f) => ctx.store.listOrders({ ...f, limit: limitOf(f.limit) }),
-    stats: async () => statsOf(ctx, await listAgents()),
+    stats: async () => ({
+      ...(await statsOf(ctx, await listAgents())),
+      linkBacklog: parts.linkBacklog?.() ?? NO_BACKLOG,
+    }),
     async explain(line) {
       const parsed = parseAlertLine(line);
       if (!parsed.ok) {
@@ -174,7 +179,12 @@ async function revertKey(
   return (await queueOrders(ctx, reqs)).map(orderInfo);
 }
 
-async function statsOf(ctx: ManagerContext, agents: readonly AgentInfo[]): Promise<ManagerStats> {
+const NO_BACKLOG: LinkBacklog = { frames: 0, bytes: 0, pausedAgents: 0, pauses: 0 };
+
+async function statsOf(
+  ctx: ManagerContext,
+  agents: readonly AgentInfo[],
+): Promise<Omit<ManagerStats, 'linkBacklog'>> {
   const agentsByStatus: Record<AgentStatus, number> = {
     active: 0,
     disconnected: 0,

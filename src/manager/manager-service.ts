@@ -58,12 +58,24 @@ export interface ExplainResult {
   readonly decisions: readonly RuleDecision[];
 }
 
+/** The agents' frames waiting for the store on this node, and the backpressure on them (read-pauses.ts). */
+export interface LinkBacklog {
+  readonly frames: number;
+  /** Bytes of frame text. */
+  readonly bytes: number;
+  /** Agents not being read now. */
+  readonly pausedAgents: number;
+  /** Times an agent stopped being read, since the manager started. */
+  readonly pauses: number;
+}
+
 /** Counts for the Prometheus gauges, read at scrape time. */
 export interface ManagerStats {
   readonly agentsByStatus: Readonly<Record<AgentStatus, number>>;
   readonly ordersByState: Readonly<Record<OrderState, number>>;
   readonly activeResponses: number;
   readonly connectedAgents: number;
+  readonly linkBacklog: LinkBacklog;
 }
 
 /** Events for counters and histograms (metrics); listeners must not throw. */

@@ -9,7 +9,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { rejectionCounts } from '../protocol/input-rejections.js';
 import { ORDER_STATES } from '../protocol/fleet-records.js';
-import type { ManagerEvent, ManagerService, ManagerStats } from './manager-service.js';
+import type { LinkBacklog, ManagerEvent, ManagerService, ManagerStats } from './manager-service.js';
 import { defineStorageGauges } from '../log/storage-metrics.js';
 
 /**
@@ -117,6 +117,48 @@ export class ManagerMetrics {
     this.unrecorded.inc();
   }
 
+  /** The link backlog's gauges and its pauses' counter (frame-backlog.ts, read-pauses.ts). */
+  private defineLinkBacklog(stats: () => Promise<ManagerStats | undefined>): void {
+    const registers = [this.registry];
+    const gauges: [string, string, (b: LinkBacklog) => number][] = [
+      [
+        'riposte_link_backlog_frames',
+        "Agents' link frames received and waiting for the store on this node",
+        (b) => b.frames,
+      ],
+      [
+        'riposte_link_backlog_bytes',
+        "Bytes of agents' link frames waiting for the store on this node",
+        (b) => b.bytes,
+      ],
+      [
+        'riposte_link_paused_agents',
+        'Agents not being read now: their frames filled the backlog (backpressure)',
+        (b) => b.pausedAgents,
+      ],
+    ];
+    for (const [name, help, value] of gauges) {
+      new Gauge({
+        name,
+        help,
+        registers,
+        async collect() {
+          const b = (await stats())?.linkBacklog;
+          this.set(b === undefined ? 0 : value(b));
+        },
+      });
+    }
+    new Counter({
+      name: 'riposte_link_read_pauses_total',
+      help: 'Times an agent stopped being read because its frames filled the backlog (backpressure; read again when the store catches up)',
+      registers,
+      async collect() {
+        this.reset();
+        this.inc((await stats())?.linkBacklog.pauses ?? 0);
+      },
+    });
+  }
+
   /** The Prometheus text exposition. */
   async render(): Promise<string> {
     return this.registry.metrics();
@@ -167,6 +209,7 @@ export class ManagerMetrics {
       },
     });
     defineStorageGauges(registers);
+    this.defineLinkBacklog(stats);
     new Gauge({
       name: 'riposte_agents_connected',
       help: 'Agents with an open link',

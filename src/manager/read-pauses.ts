@@ -11,6 +11,7 @@
 import type { DaemonLog } from '../log/daemon-log.js';
 import type { AgentSession } from './agent-sessions.js';
 import { DEFAULT_BACKLOG_MARKS, FrameBacklog } from './frame-backlog.js';
+import type { LinkBacklog } from './manager-service.js';
 
 export interface ReadPauses {
   /** A frame of `bytes` from `agentId`'s `session` joined the queue. */
@@ -19,6 +20,8 @@ export interface ReadPauses {
   taken(): void;
   /** The flush loop found the queue empty: everything received is applied. */
   drained(): void;
+  /** The backlog now, and the pauses since the manager started (for the metrics). */
+  state(): LinkBacklog;
 }
 
 const mib = (bytes: number): string => (bytes / (1024 * 1024)).toFixed(1);
@@ -27,6 +30,7 @@ export function readPauses(log: Pick<DaemonLog, 'warn'>): ReadPauses {
   const backlog = new FrameBacklog<AgentSession>(DEFAULT_BACKLOG_MARKS);
   /** Pauses since reading was first paused; undefined while nobody has been since the backlog drained. */
   let episode: { pauses: number } | undefined;
+  let pauses = 0;
   return {
     queued(agentId, session, bytes) {
       // A session that cannot pause (the manager's own agent 000) is counted, never stopped.
@@ -34,6 +38,7 @@ export function readPauses(log: Pick<DaemonLog, 'warn'>): ReadPauses {
         return;
       }
       session.setReading(false);
+      pauses++;
       if (episode === undefined) {
         episode = { pauses: 0 };
         const { frames, bytes: waiting } = backlog.size;
@@ -55,6 +60,10 @@ export function readPauses(log: Pick<DaemonLog, 'warn'>): ReadPauses {
         );
         episode = undefined;
       }
+    },
+    state() {
+      const { frames, bytes } = backlog.size;
+      return { frames, bytes, pausedAgents: backlog.pausedCount, pauses };
     },
   };
 }

@@ -26,7 +26,7 @@ import { openSqliteManagerStore } from '../store/sqlite-manager-store.js';
 import { createManagerStore } from '../store/create-manager-store.js';
 import { assertSafeHome } from '../home/home-safety.js';
 import { AgentSessions } from '../manager/agent-sessions.js';
-import { createLinkHandler, type LinkHandler } from '../manager/link-handler.js';
+import { createLinkHandler, type ManagerLinkHandler } from '../manager/link-handler.js';
 import {
   DEFAULT_DISCONNECTION_TIME_MS,
   LOCAL_AGENT_ID,
@@ -84,7 +84,7 @@ export interface ManagerHost {
   readonly store: ManagerStore;
   readonly ctx: ManagerContext;
   readonly listeners: Set<ManagerEventListener>;
-  readonly handler: LinkHandler;
+  readonly handler: ManagerLinkHandler;
 }
 
 function writeArConf(home: string, text: string): void {

@@ -135,6 +135,7 @@ export async function startManagerRuntime(opts: ManagerRuntimeOptions): Promise<
     enrollment,
     listeners: host.listeners,
     startedAt: Date.now(),
+    linkBacklog: () => host.handler.backlog(),
   });
   const server = createLinkServer({
     pki,

@@ -39,6 +39,7 @@ export async function startSingleHostRuntime(opts: SingleHostOptions): Promise<S
     enrollment: undefined,
     listeners: host.listeners,
     startedAt: Date.now(),
+    linkBacklog: () => host.handler.backlog(),
   });
   const scheduler = startScheduler(opts, host);
   let local: { stop(): Promise<void> };

@@ -82,13 +82,16 @@ test("agent 000's refused execq inputs are counted in the daemon's metrics", asy
     await d.send(deep);
     await d.send('not json');
     await d.send('not json either');
-    await waitFor('the refusals in the metrics', 30_000, async () => {
+    const text = await waitFor('the refusals in the metrics', 30_000, async () => {
       const text = await metrics(home);
       return /^riposte_input_rejected_total\{entry="execq",reason="too-deep"\} 1$/m.test(text) &&
         /^riposte_input_rejected_total\{entry="execq",reason="invalid"\} 2$/m.test(text)
-        ? true
+        ? text
         : undefined;
     });
+    // The link backlog's figures come from the daemon's own link handler (agent 000's link).
+    assert.match(text, /^riposte_link_paused_agents 0$/m);
+    assert.match(text, /^riposte_link_read_pauses_total 0$/m);
   } finally {
     assert.equal(await d.stop(), 0, d.output());
   }

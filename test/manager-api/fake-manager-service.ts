@@ -141,6 +141,7 @@ export class FakeManagerService implements ManagerService {
     ordersByState: { queued: 3, delivered: 2, executed: 5, reverted: 1, expired: 4 },
     activeResponses: 7,
     connectedAgents: 1,
+    linkBacklog: { frames: 12, bytes: 3_456, pausedAgents: 2, pauses: 9 },
   };
   /** When set, the next call of this method throws it. */
   failWith: { method: string; error: unknown } | undefined;

@@ -16,6 +16,10 @@ const METRICS = [
   'riposte_active_responses',
   'riposte_agents_connected',
   'riposte_dispatch_latency_seconds',
+  'riposte_link_backlog_frames',
+  'riposte_link_backlog_bytes',
+  'riposte_link_paused_agents',
+  'riposte_link_read_pauses_total',
 ];
 
 /** The value of one sample line, e.g. `riposte_orders{state="queued"}`. */
@@ -59,6 +63,10 @@ void describe('manager metrics', () => {
       }
       assert.equal(sample(res.body, 'riposte_active_responses'), stats.activeResponses);
       assert.equal(sample(res.body, 'riposte_agents_connected'), stats.connectedAgents);
+      assert.equal(sample(res.body, 'riposte_link_backlog_frames'), stats.linkBacklog.frames);
+      assert.equal(sample(res.body, 'riposte_link_backlog_bytes'), stats.linkBacklog.bytes);
+      assert.equal(sample(res.body, 'riposte_link_paused_agents'), stats.linkBacklog.pausedAgents);
+      assert.equal(sample(res.body, 'riposte_link_read_pauses_total'), stats.linkBacklog.pauses);
       assert.equal(sample(res.body, 'riposte_dispatch_latency_seconds_count'), 1);
       assert.equal(sample(res.body, 'riposte_dispatch_latency_seconds_sum'), 0.04);
       assert.equal(sample(res.body, 'riposte_dispatch_latency_seconds_bucket{le="0.05"}'), 1);

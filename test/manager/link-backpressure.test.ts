@@ -2,7 +2,7 @@
  * Backpressure on the agents' frames while the store is slow (read-pauses.ts, frame-backlog.ts):
  * with every store batch held, an agent sending more than its mark stops being read, a quiet agent
  * does not; once the store answers, every frame received is applied, in order per agent, and the
- * paused agent is read again. Logged once each way.
+ * paused agent is read again. Logged once each way; the metrics' figures (handler.backlog()) follow.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -61,6 +61,11 @@ test('a held store: the agent past its mark stops being read, nothing is lost, r
     assert.deepEqual(quiet.reading, [], 'the quiet agent is read on');
     assert.equal(applied.get('001'), undefined, 'nothing applied while the store is held');
     assert.equal(log.lines.filter((l) => l.level === 'warn').length, 1, 'one warning');
+    assert.deepEqual(
+      handler.backlog(),
+      { frames: total + 10, bytes: (total + 10) * 300, pausedAgents: 1, pauses: 1 },
+      "the metrics' figures: every frame waiting, one agent paused",
+    );
     held.release();
     await handler.drain();
     assert.deepEqual(
@@ -74,6 +79,7 @@ test('a held store: the agent past its mark stops being read, nothing is lost, r
     );
     assert.deepEqual(noisy.reading.at(-1), [true, total], 'read again once a batch took its frames');
     assert.equal(noisy.reading.length, 2);
+    assert.deepEqual(handler.backlog(), { frames: 0, bytes: 0, pausedAgents: 0, pauses: 1 }, 'drained');
     const warnings = log.lines.filter((l) => l.level === 'warn').map((l) => l.msg);
     assert.equal(warnings.length, 2, warnings.join('\n'));
     assert.match(warnings[0] ?? '', /reading paused from agent 001/);
