@@ -14,7 +14,9 @@
  * (A session-level advisory lock, used before, stayed with a stopped node: its kernel kept the
  * session alive.) The cost: a node killed outright hands the timers over after up to `ttlMs` plus
  * one period, not at the end of its session. `stop()` deletes the row, so a node shut down
- * cleanly hands over at the next try of another node.
+ * cleanly hands over at the next try of another node; when its connection is down at that moment
+ * (a PostgreSQL restart, a network blip) and the row may be ours, it opens one just for the
+ * delete, within RELEASE_WAIT_MS.
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -73,6 +75,8 @@ class PgLease implements Lease {
   private client: pg.Client | undefined;
   /** performance.now() when the last renew that returned our row was sent. */
   private renewSentAt: number | undefined;
+  /** The row may be ours: a renew was sent and no answer since said it is another node's. */
+  private mayHold = false;
   /** What onChange was last told. */
   private told = false;
   private stopped = false;
@@ -146,8 +150,10 @@ class PgLease implements Lease {
   /** One renew (or try). A renew sent but not answered leaves renewSentAt as it was: conservative. */
   private async renew(c: pg.Client): Promise<void> {
     const sentAt = performance.now();
+    this.mayHold = true;
     const r = await c.query<{ holder: string }>(RENEW_SQL, [TIMERS_LEASE, this.holder, this.times.ttlMs]);
     this.renewSentAt = r.rows[0]?.holder === this.holder ? sentAt : undefined;
+    this.mayHold = this.renewSentAt !== undefined;
   }
 
   private tick(): void {
@@ -179,12 +185,34 @@ class PgLease implements Lease {
     const c = this.client;
     this.client = undefined;
     if (c === undefined) {
-      return; // never connected, or the connection failed: the row, if ours, expires
+      // The connection failed (or never opened): if the row may be ours, delete it on a new one
+      // rather than leave the other nodes without timers until it expires.
+      if (this.mayHold && this.inFlight === undefined) {
+        await settledWithin(this.releaseOnce(), RELEASE_WAIT_MS);
+      }
+      return;
     }
     if (this.inFlight === undefined) {
       await settledWithin(c.query(RELEASE_SQL, [TIMERS_LEASE, this.holder]), RELEASE_WAIT_MS);
     }
     await c.end().catch(() => undefined);
+  }
+
+  /** The release on a connection of its own, closed after it (or when it fails). */
+  private async releaseOnce(): Promise<void> {
+    const c = new pg.Client({
+      connectionString: this.opts.connectionString,
+      application_name: 'riposte lease',
+      connectionTimeoutMillis: RELEASE_WAIT_MS,
+      query_timeout: RELEASE_WAIT_MS,
+    });
+    c.on('error', () => undefined);
+    try {
+      await c.connect();
+      await c.query(RELEASE_SQL, [TIMERS_LEASE, this.holder]);
+    } finally {
+      await c.end().catch(() => undefined);
+    }
   }
 }
 

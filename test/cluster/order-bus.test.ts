@@ -6,7 +6,7 @@
  * without a manual step (PostgreSQL also asks for a resync: NOTIFYs sent while it was down are
  * lost). Plus the timers' lease: one leader at a time, another takes over when it goes, and a
  * leader stopped (SIGSTOP) past its ttl loses the lease to another node and knows it when it runs
- * again, before any renew.
+ * again, before any renew; a lease stopped while its connection is down still releases the row.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -319,6 +319,41 @@ test('timers lease stopped while it connects: no session left behind to hold the
     await next.stop();
   }
   assert.equal(early.isLeader(), false);
+  await noSessionLeft('riposte lease');
+});
+
+test('timers lease stopped while its connection is down: the row is released on a new one', async () => {
+  const warnings: string[] = [];
+  // A long period: no renew reconnects between the loss and stop().
+  const lease = startPgLease({
+    connectionString: pgServer.url,
+    everyMs: 60_000,
+    onWarn: (w) => warnings.push(w),
+  });
+  const check = new pg.Client({ connectionString: pgServer.url });
+  await check.connect();
+  const holders = async (): Promise<number> =>
+    (await check.query("SELECT holder FROM cluster_leases WHERE name = 'timers'")).rowCount ?? 0;
+  try {
+    await waitFor('the lease held', 10_000, () => (lease.isLeader() ? true : undefined));
+    assert.equal(await holders(), 1);
+    await check.query(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'riposte lease'",
+    );
+    await waitFor('the lease connection lost', 10_000, () => (warnings.length > 0 ? true : undefined));
+    assert.equal(lease.isLeader(), true, 'still the holder by time');
+    await lease.stop();
+    assert.equal(
+      await holders(),
+      0,
+      'released: another node takes the timers at its next try, not after the ttl',
+    );
+  } finally {
+    await lease.stop();
+    // Whatever happened, the next tests find the row free.
+    await check.query("DELETE FROM cluster_leases WHERE name = 'timers'");
+    await check.end();
+  }
   await noSessionLeft('riposte lease');
 });
 
