@@ -229,11 +229,16 @@ class Dialer {
       this.attempt = 0;
       this.p.runtime.log.info(`Connected to the manager at ${url}.`);
       this.touch(ws);
-      this.p.session.connected((frame) => {
-        for (const text of frameTexts(frame)) {
-          ws.send(text);
-        }
-      });
+      // ws holds what the manager does not read yet (bufferedAmount): the session reads no more
+      // reports from the store while that is over its bound (REPORT_UNSENT_MAX_BYTES).
+      this.p.session.connected(
+        (frame) => {
+          for (const text of frameTexts(frame)) {
+            ws.send(text);
+          }
+        },
+        () => ws.bufferedAmount,
+      );
     });
     ws.on('ping', () => {
       this.touch(ws);

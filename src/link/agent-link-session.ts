@@ -20,6 +20,11 @@
  * issue #12 rows 2-3, 10,000 fewer order-row rewrites on the manager in a 10,000-order burst).
  * The order is marked applied first (durably, as always), and an ack never waits longer than the
  * hold; the acks of orders with no execution to report (refused, already applied) go at once.
+ *
+ * Reports are read from the store only while the transport holds at most REPORT_UNSENT_MAX_BYTES
+ * sent and not written out (a manager that does not read: paused by its backpressure, or slow):
+ * the store is the truth, so an agent with a million executions to report holds a bounded amount
+ * of them in memory, never all of them; the rest is read once the link has taken what waits.
  */
 import type { AgentStore } from '../core/execd/agent-store.js';
 import type { AgentFrame, ExecutionItem, ManagerFrame, OrderFrame } from '../protocol/link.js';
@@ -49,7 +54,22 @@ const FLUSH_INTERVAL_MS = 25;
  */
 const REPORT_HOLD_MS = 2000;
 /** Most executions one report run reads; the rest follow (see flush), execd's batches in between. */
-const REPORT_RUN_MAX = 1000;
+export const REPORT_RUN_MAX = 1000;
+/**
+ * Most bytes the transport may hold sent and not written out for a report run to start (ws's
+ * `bufferedAmount`); above it the run reads nothing and is tried again FLUSH_INTERVAL_MS later.
+ * The agent then holds at most this plus one run (REPORT_RUN_MAX reports: ~0.5 to 2 KiB each with
+ * their active rows, ~4 KiB more with a full stderr tail). 4 MiB: the manager's own mark for one
+ * agent's frames waiting for its store (frame-backlog.ts), and more than a link of up to
+ * ~1.3 Gbit/s sends in FLUSH_INTERVAL_MS: a deferred run starts again before such a link runs dry.
+ */
+export const REPORT_UNSENT_MAX_BYTES = 4 * 1024 * 1024;
+
+/** How many bytes a transport holds sent and not written out yet (see REPORT_UNSENT_MAX_BYTES). */
+export type UnsentBytes = () => number;
+
+/** A transport that holds nothing (in process, MessagePort): every send is handed over at once. */
+const nothingUnsent: UnsentBytes = () => 0;
 
 export interface AgentLinkDeps {
   readonly execd: Pick<Execd, 'submit' | 'revert' | 'listActive'>;
@@ -66,6 +86,7 @@ export interface AgentLinkDeps {
 
 export class AgentLinkSession {
   private send: ((frame: AgentFrame) => void) | undefined;
+  private unsent = nothingUnsent;
   private ready = false;
   private welcomed = false;
   /** The manager's welcome offered `acks` / `executions` batch frames. */
@@ -99,9 +120,10 @@ export class AgentLinkSession {
     this.applied = new AppliedOrders(deps.store, deps.log);
   }
 
-  /** A transport is up: start the handshake. */
-  connected(send: (frame: AgentFrame) => void): void {
+  /** A transport is up: start the handshake; `unsent`: what it holds not written out yet. */
+  connected(send: (frame: AgentFrame) => void, unsent: UnsentBytes = nothingUnsent): void {
     this.send = send;
+    this.unsent = unsent;
     this.ready = false;
     this.heldAcks.clear(); // the manager redelivers those orders: acked again (isApplied)
     send({
@@ -116,8 +138,13 @@ export class AgentLinkSession {
   /** The transport is gone; frames are no longer sent until the next `connected`. */
   disconnected(): void {
     this.send = undefined;
+    this.unsent = nothingUnsent;
     this.ready = false;
     this.heldAcks.clear();
+    if (this.queued?.timer !== undefined) {
+      clearTimeout(this.queued.timer); // a held or deferred run: the next welcome starts one
+      this.queued = undefined;
+    }
   }
 
   onFrame(frame: ManagerFrame): void {
@@ -366,6 +393,10 @@ export class AgentLinkSession {
     if (send === undefined || !this.ready) {
       return;
     }
+    if (this.unsent() > REPORT_UNSENT_MAX_BYTES) {
+      this.deferReports();
+      return;
+    }
     this.heldSince = undefined;
     const ended = this.reports.read(this.deps.store, REPORT_RUN_MAX, this.derivedDeletes);
     const more = ended.length >= REPORT_RUN_MAX;
@@ -384,10 +415,26 @@ export class AgentLinkSession {
       return { record, active, ...(seq !== undefined ? { seq } : {}) };
     });
     // Acks first: each held one just before (or with) its execution's report, in one frame batch.
-    this.sendAcks(this.heldAcks.due(more, performance.now() - (this.deps.reportHoldMs ?? REPORT_HOLD_MS)));
+    this.sendAcks(this.heldAcks.due(more, this.heldBefore()));
     if (items.length === 0) {
       return;
     }
     this.sendAll(this.batches ? executionFrames(items) : items.map((i) => ({ type: 'execution', ...i })));
+  }
+
+  /**
+   * The transport holds more than REPORT_UNSENT_MAX_BYTES: nothing is read (the cursor stays, the
+   * store keeps the executions) and the run is tried again FLUSH_INTERVAL_MS later (see
+   * scheduleFlush). The reports follow, as during a long run (`more`): a held ack waits for its
+   * report, REPORT_HOLD_MS at most, and goes alone past it (acks are small, never deferred).
+   */
+  private deferReports(): void {
+    this.sendAcks(this.heldAcks.due(true, this.heldBefore()));
+    this.scheduleFlush();
+  }
+
+  /** Acks held since this time or earlier have waited the whole hold: they go now. */
+  private heldBefore(): number {
+    return performance.now() - (this.deps.reportHoldMs ?? REPORT_HOLD_MS);
   }
 }

@@ -17,9 +17,9 @@ import {
 } from '../../src/protocol/link.js';
 import { ackFrames, executionFrames, frameTexts, orderFrames } from '../../src/protocol/link-pack.js';
 import { AgentSessions } from '../../src/manager/agent-sessions.js';
-import { AgentLinkSession } from '../../src/link/agent-link-session.js';
 import { tempAgentStore } from '../support/temp-agent-store.js';
-import { memoryDaemonLog } from '../../src/log/daemon-log.js';
+import { testLinkSession } from '../support/link-session.js';
+import { sampleEnd } from '../contract/agent-store.fixtures.js';
 import type { ExecutionRecord } from '../../src/protocol/execution-records.js';
 
 const record: ExecutionRecord = {
@@ -267,31 +267,12 @@ describe('link batch frames', () => {
     const store = tempAgentStore();
     const submitted: number[] = [];
     let n = 0;
-    const session = new AgentLinkSession({
-      execd: {
-        submit: (raw: string, seq?: number) => {
-          submitted.push(seq ?? -1);
-          n++;
-          const id = store.startExecution({ ...record, key: `k-${n}`, startedAt: 1 });
-          store.endExecution(id, {
-            endedAt: 2,
-            exitCode: 0,
-            signal: undefined,
-            timedOut: false,
-            status: 'ok',
-            stderrTail: '',
-            note: undefined,
-          });
-          return Promise.resolve({ executionId: id, key: `k-${n}`, decision: 'started' as const });
-        },
-        revert: () => Promise.resolve(undefined),
-        listActive: () => store.listActive(),
-      },
-      store,
-      log: memoryDaemonLog(),
-      version: 't',
-      disabled: false,
-      installArConf: () => undefined,
+    const session = testLinkSession(store, (raw: string, seq?: number) => {
+      submitted.push(seq ?? -1);
+      n++;
+      const id = store.startExecution({ ...record, key: `k-${n}`, startedAt: 1 });
+      store.endExecution(id, sampleEnd({ endedAt: 2 }));
+      return Promise.resolve({ executionId: id, key: `k-${n}`, decision: 'started' as const });
     });
     const sent: AgentFrame[] = [];
     session.connected((f) => sent.push(f));
