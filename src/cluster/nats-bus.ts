@@ -6,7 +6,8 @@
  * from "new", which resumes at its last position after a reconnect, so a short outage of the
  * node's connection loses no message. Batches that cannot be published are retried (bounded).
  * A stream or consumer that is gone (deleted, or a server restarted without its JetStream store)
- * is made again, and the node then resyncs from the store.
+ * is made again, and the node then resyncs from the store: the library's report of it, or the
+ * consumer's info asked every 3 s (nats-consumer-watch.ts), says so.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -25,6 +26,7 @@ import {
 import type { BusHandlers, BusOrder, OrderBus } from './order-bus.js';
 import { decodeBatch, queueBatches } from './order-bus.js';
 import { errorMessage } from '../protocol/error-message.js';
+import { watchConsumer, type ConsumerWatch } from './nats-consumer-watch.js';
 
 export const NATS_ORDER_STREAM = 'RIPOSTE_ORDERS';
 export const NATS_ORDER_SUBJECT = 'riposte.orders';
@@ -75,6 +77,8 @@ class NatsBus implements OrderBus {
   private jsm: JetStreamManager | undefined;
   private handlers: BusHandlers | undefined;
   private messages: ConsumerMessages | undefined;
+  /** Asks whether the consumer of `messages` still exists (nats-consumer-watch.ts). */
+  private watch: ConsumerWatch | undefined;
   private recovery: NodeJS.Timeout | undefined;
   /** A publish failed and none has succeeded since: warned once per such episode. */
   private publishFailing = false;
@@ -151,6 +155,13 @@ class NatsBus implements OrderBus {
     );
     const messages = await consumer.consume();
     this.messages = messages;
+    this.watch?.stop();
+    this.watch = watchConsumer(
+      () => consumer.info(false),
+      (why) => {
+        this.recover(messages, why);
+      },
+    );
     void (async () => {
       for await (const m of messages) {
         const orders = decodeBatch(m.string(), this.node);
@@ -189,6 +200,8 @@ class NatsBus implements OrderBus {
     }
     const since = Date.now() - REREAD_MS;
     this.messages = undefined;
+    this.watch?.stop();
+    this.watch = undefined;
     messages.stop();
     this.warn(`Order bus (NATS): consumer lost (${why}); making a new one.`);
     const attempt = (delayMs: number): void => {
@@ -286,6 +299,7 @@ class NatsBus implements OrderBus {
     this.closed = true;
     clearTimeout(this.retry);
     clearTimeout(this.recovery);
+    this.watch?.stop();
     this.messages?.stop();
     await this.nc?.drain().catch(() => undefined);
   }
