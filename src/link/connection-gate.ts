@@ -4,7 +4,8 @@
  * `riposte_input_rejected_total{entry="connection",reason="rate-limited"}`), gives it back when it
  * closes, or as soon as its handshake ends with a certificate the manager's CA issued (an agent).
  * A connection is found again at the end of its handshake by its peer address and port, unique
- * among open TCP connections to one listening port.
+ * among open TCP connections to one listening port; each slot is given back once, by its own
+ * socket's close whatever the address (a socket reset before its accept has none).
  *
  * Refusals are logged as one warning per WARN_EVERY_MS at most, with how many were refused since.
  */
@@ -23,14 +24,16 @@ function peerOf(socket: Socket): string {
 }
 
 export function gateConnections(server: Server, quota: ConnectionQuota, log?: Pick<DaemonLog, 'warn'>): void {
-  /** Peer -> source, for the connections holding a slot. */
-  const holding = new Map<string, string>();
+  /** The connections holding a slot, by peer, to find them again at the end of their handshake. */
+  const byPeer = new Map<string, Slot>();
   const warn = refusalWarning(log);
-  const give = (peer: string): void => {
-    const source = holding.get(peer);
-    if (source !== undefined) {
-      holding.delete(peer);
-      quota.give(source);
+  const give = (slot: Slot): void => {
+    if (!slot.given) {
+      slot.given = true;
+      quota.give(slot.source);
+      if (byPeer.get(slot.peer) === slot) {
+        byPeer.delete(slot.peer);
+      }
     }
   };
   server.on('connection', (socket: Socket) => {
@@ -41,17 +44,28 @@ export function gateConnections(server: Server, quota: ConnectionQuota, log?: Pi
       socket.destroy();
       return;
     }
-    const peer = peerOf(socket);
-    holding.set(peer, source);
+    const slot: Slot = { source, peer: peerOf(socket), given: false };
+    // A socket already reset has no address: it is never found by peer, and closes at once.
+    if (socket.remoteAddress !== undefined) {
+      byPeer.set(slot.peer, slot);
+    }
     socket.once('close', () => {
-      give(peer);
+      give(slot);
     });
   });
   server.on('secureConnection', (tls: TLSSocket) => {
-    if (tls.authorized) {
-      give(peerOf(tls));
+    const slot = tls.authorized ? byPeer.get(peerOf(tls)) : undefined;
+    if (slot !== undefined) {
+      give(slot);
     }
   });
+}
+
+/** One connection's slot; given back once, at its close or when it proves to be an agent. */
+interface Slot {
+  readonly source: string;
+  readonly peer: string;
+  given: boolean;
 }
 
 /** The warning for refused connections: the first at once, then one per WARN_EVERY_MS with a count. */
