@@ -1,75 +1,82 @@
 /**
- * Applies a ConnectionQuota (connection-quota.ts) to the manager's TLS server: a TCP connection
- * takes a slot of its source at accept (or is closed there, counted in
- * `riposte_input_rejected_total{entry="connection",reason="rate-limited"}`), gives it back when it
- * closes, or as soon as its handshake ends with a certificate the manager's CA issued (an agent).
- * A connection is found again at the end of its handshake by its peer address and port, unique
- * among open TCP connections to one listening port; each slot is given back once, by its own
- * socket's close whatever the address (a socket reset before its accept has none).
+ * Applies a ConnectionQuota (core/net/connection-quota.ts) to the manager's TLS server: every TCP
+ * connection holds a slot of its source from its accept; one evicted to make room for a newer one
+ * is closed, counted in `riposte_input_rejected_total{entry="connection",reason="rate-limited"}`.
+ * A connection gives its slot back when it closes, or once it is linked as an agent (`admitted`,
+ * called when `/link` authenticated its certificate against the enrolled agents: a certificate
+ * that merely chains to the CA, a removed agent's, proves nothing).
  *
- * Refusals are logged as one warning per WARN_EVERY_MS at most, with how many were refused since.
+ * The TLS socket at `/link` is matched to its TCP connection by both ends' addresses and ports,
+ * unique among open connections; each slot is given back once, by its own socket's close whatever
+ * its address (a socket reset before its accept has none, and is never matched).
+ *
+ * Evictions are logged as one warning per WARN_EVERY_MS at most, with how many since.
  */
 import type { Server } from 'node:https';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { trafficSource } from '../core/net/traffic-source.js';
+import type { ConnectionQuota } from '../core/net/connection-quota.js';
 import { recordRejection } from '../protocol/input-rejections.js';
 import type { DaemonLog } from '../log/daemon-log.js';
-import type { ConnectionQuota } from './connection-quota.js';
 
 const WARN_EVERY_MS = 10_000;
 
-function peerOf(socket: Socket): string {
-  return `${socket.remoteAddress ?? ''}|${String(socket.remotePort ?? '')}`;
+export interface ConnectionGate {
+  /** `socket` is a linked agent's: its slot is given back. */
+  admitted(socket: TLSSocket): void;
 }
 
-export function gateConnections(server: Server, quota: ConnectionQuota, log?: Pick<DaemonLog, 'warn'>): void {
-  /** The connections holding a slot, by peer, to find them again at the end of their handshake. */
-  const byPeer = new Map<string, Slot>();
-  const warn = refusalWarning(log);
-  const give = (slot: Slot): void => {
-    if (!slot.given) {
-      slot.given = true;
-      quota.give(slot.source);
-      if (byPeer.get(slot.peer) === slot) {
-        byPeer.delete(slot.peer);
-      }
+function endsOf(socket: Socket): string | undefined {
+  const { remoteAddress, remotePort, localAddress, localPort } = socket;
+  return remoteAddress === undefined || localAddress === undefined
+    ? undefined
+    : `${remoteAddress}|${String(remotePort)}|${localAddress}|${String(localPort)}`;
+}
+
+export function gateConnections(
+  server: Server,
+  quota: ConnectionQuota<Socket>,
+  log?: Pick<DaemonLog, 'warn'>,
+): ConnectionGate {
+  /** Connections holding a slot, by both ends: found again when linked. */
+  const byEnds = new Map<string, Socket>();
+  const warn = evictionWarning(log);
+  const release = (socket: Socket, ends: string | undefined): void => {
+    quota.give(socket);
+    if (ends !== undefined && byEnds.get(ends) === socket) {
+      byEnds.delete(ends);
     }
   };
   server.on('connection', (socket: Socket) => {
     const source = trafficSource(socket.remoteAddress);
-    if (!quota.take(source)) {
+    const evicted = quota.take(source, socket);
+    if (evicted !== undefined) {
       recordRejection('connection', 'rate-limited');
       warn(source);
-      socket.destroy();
-      return;
+      evicted.destroy(); // its close handler finds its slot already given
     }
-    const slot: Slot = { source, peer: peerOf(socket), given: false };
-    // A socket already reset has no address: it is never found by peer, and closes at once.
-    if (socket.remoteAddress !== undefined) {
-      byPeer.set(slot.peer, slot);
+    const ends = endsOf(socket);
+    if (ends !== undefined) {
+      byEnds.set(ends, socket);
     }
     socket.once('close', () => {
-      give(slot);
+      release(socket, ends);
     });
   });
-  server.on('secureConnection', (tls: TLSSocket) => {
-    const slot = tls.authorized ? byPeer.get(peerOf(tls)) : undefined;
-    if (slot !== undefined) {
-      give(slot);
-    }
-  });
+  return {
+    admitted(tls) {
+      const ends = endsOf(tls);
+      const socket = ends === undefined ? undefined : byEnds.get(ends);
+      if (socket !== undefined) {
+        release(socket, ends);
+      }
+    },
+  };
 }
 
-/** One connection's slot; given back once, at its close or when it proves to be an agent. */
-interface Slot {
-  readonly source: string;
-  readonly peer: string;
-  given: boolean;
-}
-
-/** The warning for refused connections: the first at once, then one per WARN_EVERY_MS with a count. */
-function refusalWarning(log: Pick<DaemonLog, 'warn'> | undefined): (source: string) => void {
+/** The warning for evicted connections: the first at once, then one per WARN_EVERY_MS with a count. */
+function evictionWarning(log: Pick<DaemonLog, 'warn'> | undefined): (source: string) => void {
   let lastAt = -Infinity;
   let since = 0;
   return (source) => {
@@ -79,8 +86,8 @@ function refusalWarning(log: Pick<DaemonLog, 'warn'> | undefined): (source: stri
       return;
     }
     log?.warn(
-      `Link port: ${since} connection(s) refused: too many without an agent certificate ` +
-        `(in their TLS handshake, or API and enrollment clients), the latest from ${source}`,
+      `Link port: ${since} connection(s) not linked as agents closed to make room ` +
+        `(too many from one source, or in all; the oldest go first); the latest newcomer from ${source}`,
     );
     lastAt = now;
     since = 0;

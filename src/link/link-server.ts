@@ -14,8 +14,9 @@
  * Heartbeats: a ping every `heartbeatMs`; a connection without a pong for `deadAfterMs` is
  * terminated. Malformed frames close the connection with 4400; oversized ones with 1009 (ws).
  *
- * Connections: at most so many without an agent certificate per source and in all
- * (connection-quota.ts); a handshake, a request's headers, a whole request each have a time limit.
+ * Connections: at most so many not linked as agents per source and in all, the oldest evicted
+ * for a newcomer (core/net/connection-quota.ts, connection-gate.ts); a handshake, a request's
+ * headers, a whole request each have a time limit.
  *
  * Backpressure: the manager stops reading an agent whose frames fill the store's backlog
  * (AgentSession.setReading, ws-reading.ts); a paused peer is not dropped for the pongs it cannot
@@ -25,6 +26,7 @@ import { recordRejection } from '../protocol/input-rejections.js';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { LINK_MAX_FRAME_BYTES, LINK_PATH, LinkClose, parseAgentFrame } from '../protocol/link.js';
@@ -39,8 +41,8 @@ import { listenServer } from '../net/listen-server.js';
 import type { DaemonLog } from '../log/daemon-log.js';
 import { freshLiveness, peerIsDead, type PeerLiveness } from './peer-liveness.js';
 import { closeWs, setWsReading } from './ws-reading.js';
-import { ConnectionQuota, type ConnectionLimits } from './connection-quota.js';
-import { gateConnections } from './connection-gate.js';
+import { ConnectionQuota, type ConnectionLimits } from '../core/net/connection-quota.js';
+import { gateConnections, type ConnectionGate } from './connection-gate.js';
 
 /**
  * A TLS handshake not done within this is dropped (Node's default, 120 s, let anyone hold a
@@ -51,6 +53,8 @@ const HANDSHAKE_TIMEOUT_MS = 20_000;
 /** An HTTP request's headers, and the whole request (a 1 MiB `POST /alerts`), must arrive within these. */
 const HEADERS_TIMEOUT_MS = 20_000;
 const REQUEST_TIMEOUT_MS = 120_000;
+/** How often those two are checked (Node's default, 30 s, let a request's headers take up to 50 s). */
+const TIMEOUTS_CHECKED_EVERY_MS = 2_000;
 
 export interface LinkServerOptions {
   readonly pki: ManagerPki;
@@ -62,7 +66,7 @@ export interface LinkServerOptions {
   readonly deadAfterMs?: number;
   /** A TLS handshake longer than this is dropped. @default HANDSHAKE_TIMEOUT_MS (20 s) */
   readonly handshakeTimeoutMs?: number;
-  /** Connections without an agent certificate held at once (connection-quota.ts). */
+  /** Connections not linked as agents held at once (core/net/connection-quota.ts). */
   readonly connectionLimits?: ConnectionLimits;
   /** Where the listening server's errors go (an accept that fails), and refused connections. */
   readonly log?: Pick<DaemonLog, 'warn'>;
@@ -105,6 +109,7 @@ export function createLinkServer(opts: LinkServerOptions): LinkServer {
       handshakeTimeout: opts.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS,
       headersTimeout: HEADERS_TIMEOUT_MS,
       requestTimeout: REQUEST_TIMEOUT_MS,
+      connectionsCheckingInterval: TIMEOUTS_CHECKED_EVERY_MS,
     },
     (req: IncomingMessage, res: ServerResponse) => {
       if (api !== undefined) {
@@ -116,11 +121,11 @@ export function createLinkServer(opts: LinkServerOptions): LinkServer {
       }
     },
   );
-  gateConnections(server, new ConnectionQuota(opts.connectionLimits), opts.log);
+  const gate = gateConnections(server, new ConnectionQuota<Socket>(opts.connectionLimits), opts.log);
   const wss = new WebSocketServer({ noServer: true, maxPayload: LINK_MAX_FRAME_BYTES });
   const live = new Map<WebSocket, Live>();
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    onUpgrade({ req, socket, head, wss, handler: opts.handler, live });
+    onUpgrade({ req, socket, head, wss, handler: opts.handler, live, gate });
   });
   const timer = startHeartbeat(live, opts.heartbeatMs ?? 10_000, opts.deadAfterMs ?? 30_000);
   const rotation = rotateTicketKeys(server, opts.pki.ticketSecret);
@@ -214,6 +219,7 @@ interface UpgradeArgs {
   readonly wss: WebSocketServer;
   readonly handler: LinkHandler;
   readonly live: Map<WebSocket, Live>;
+  readonly gate: ConnectionGate;
 }
 
 function isTlsSocket(s: IncomingMessage['socket']): s is TLSSocket {
@@ -245,6 +251,7 @@ function onUpgrade(a: UpgradeArgs): void {
           ws.close(LinkClose.FORBIDDEN, auth.reason);
           return;
         }
+        a.gate.admitted(tls); // a linked agent: bounded by enrollment, not by the connection quota
         attach(ws, auth.agentId, a);
       });
     },

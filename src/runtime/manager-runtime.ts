@@ -13,7 +13,7 @@ import { createLinkServer, type LinkServer } from '../link/link-server.js';
 import { ensureManagerPki, type ManagerPki } from '../pki/pki.js';
 import { Enrollment } from '../manager/enrollment.js';
 import { EnrollLimiter, type EnrollLimits } from '../manager/enroll-limiter.js';
-import type { ConnectionLimits } from '../link/connection-quota.js';
+import type { ConnectionLimits } from '../core/net/connection-quota.js';
 import { createManagerService } from '../manager/manager-core.js';
 import {
   openManagerHost,

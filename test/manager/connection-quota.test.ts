@@ -1,10 +1,10 @@
 /**
- * Connections without an agent certificate on the manager's TLS port (link/connection-quota.ts,
- * link/connection-gate.ts), over real loopback sockets: past the per-source limit a source's next
- * connection is closed at accept and counted, while another source (another loopback address) is
- * served; connections whose handshake presented an agent certificate hold no slot; a closed
- * connection gives its slot back; the overall limit holds across sources; a handshake never
- * started is dropped after the handshake time limit, which frees its slot. `riposte manager`
+ * Connections not linked as agents on the manager's TLS port (core/net/connection-quota.ts,
+ * link/connection-gate.ts), over real loopback sockets from several loopback addresses: past the
+ * per-source limit a newcomer closes its source's oldest connection (counted, warned), while
+ * another source is served; linked agents hold no slot, while a connection with a certificate of
+ * the CA that is not linked on /link holds one; at the overall limit the source holding the most
+ * loses its oldest; a handshake never started is dropped after the time limit. `riposte manager`
  * refuses limits outside their range.
  */
 import { after, before, test } from 'node:test';
@@ -12,13 +12,21 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { request } from 'node:https';
-import { connect as tcpConnect } from 'node:net';
-import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { connect as tcpConnect, type Socket } from 'node:net';
+import WebSocket from 'ws';
+import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
 import { join } from 'node:path';
 import { createLinkServer, type LinkServer } from '../../src/link/link-server.js';
-import type { ConnectionLimits } from '../../src/link/connection-quota.js';
+import type { ConnectionLimits } from '../../src/core/net/connection-quota.js';
 import type { LinkHandler } from '../../src/manager/link-handler.js';
-import { ensureManagerPki, issueAgentCert, type KeyPairPem, type ManagerPki } from '../../src/pki/pki.js';
+import {
+  ensureManagerPki,
+  fingerprintOf,
+  issueAgentCert,
+  type KeyPairPem,
+  type ManagerPki,
+} from '../../src/pki/pki.js';
+import { LINK_PATH } from '../../src/protocol/link.js';
 import { rejectionCount } from '../../src/protocol/input-rejections.js';
 import { MAIN, makeDir, removeDir, waitFor } from './support/fleet.js';
 
@@ -36,7 +44,12 @@ after(() => {
 });
 
 const handler: LinkHandler = {
-  authenticate: () => Promise.resolve({ ok: false, reason: 'not in this test' }),
+  authenticate: (fingerprint) =>
+    Promise.resolve(
+      fingerprint === fingerprintOf(agent.cert)
+        ? { ok: true, agentId: '001' }
+        : { ok: false, reason: 'unknown' },
+    ),
   opened: () => undefined,
   frame: () => undefined,
   seen: () => undefined,
@@ -77,15 +90,22 @@ function openTls(port: number, from: string, creds?: KeyPairPem): Promise<TLSSoc
   });
 }
 
-/** Whether a TLS connection from `from` completes its handshake ('refused': closed before it). */
-function tryTls(port: number, from: string): Promise<'open' | 'refused'> {
-  return openTls(port, from).then(
-    (s) => {
-      s.destroy();
-      return 'open' as const;
-    },
-    () => 'refused' as const,
-  );
+/** Agent 001 linked on `/link` from `from` (its certificate authenticated by the handler). */
+async function link(port: number, from: string): Promise<WebSocket> {
+  const options: WebSocket.ClientOptions & ConnectionOptions = {
+    ca: pki.ca.cert,
+    cert: agent.cert,
+    key: agent.key,
+    localAddress: from,
+  };
+  (options as ConnectionOptions).checkServerIdentity = () => undefined;
+  const ws = new WebSocket(`wss://127.0.0.1:${port}${LINK_PATH}`, options);
+  ws.on('error', () => undefined);
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('close', reject);
+  });
+  return ws;
 }
 
 /** `GET /healthz`'s status from `from` (the server serves 404 without an API: any status is served). */
@@ -111,90 +131,93 @@ function get(port: number, from: string): Promise<number> {
   });
 }
 
-test('past its per-source limit a source is refused at accept, other sources are served', async () => {
+/** Resolves when `s` is closed (by the manager: an eviction or a time limit). */
+function closedBy(s: Socket, what: string): Promise<true> {
+  return waitFor(what, 15_000, () => (s.destroyed || s.closed ? true : undefined));
+}
+
+test("past its per-source limit a newcomer closes its source's oldest connection; other sources are served", async () => {
   const { server, port, warnings } = await startServer({ perSource: 3, overall: 100 });
   const held: TLSSocket[] = [];
   try {
-    const refusedBefore = rejectionCount('connection', 'rate-limited');
+    const before = rejectionCount('connection', 'rate-limited');
     for (let i = 0; i < 3; i++) {
       held.push(await openTls(port, '127.0.0.11'));
     }
-    assert.equal(await tryTls(port, '127.0.0.11'), 'refused', 'a fourth connection from the same source');
-    assert.equal(rejectionCount('connection', 'rate-limited'), refusedBefore + 1);
+    held.push(await openTls(port, '127.0.0.11'));
+    await closedBy(held[0] as TLSSocket, 'the oldest of the source closed');
+    assert.deepEqual(
+      held.slice(1).map((s) => s.destroyed),
+      [false, false, false],
+      'the others stay',
+    );
+    assert.equal(rejectionCount('connection', 'rate-limited'), before + 1);
     assert.match(
       warnings.join('\n'),
-      /1 connection\(s\) refused: too many without an agent certificate.*127\.0\.0\.11/,
+      /1 connection\(s\) not linked as agents closed to make room.*127\.0\.0\.11/,
     );
     assert.equal(await get(port, '127.0.0.12'), 404, 'another source is served');
-    const first = held.shift();
-    first?.destroy();
-    assert.equal(
-      await waitFor('a slot given back by a closed connection', 10_000, async () =>
-        (await tryTls(port, '127.0.0.11')) === 'open' ? true : undefined,
-      ),
-      true,
-    );
   } finally {
     held.forEach((s) => s.destroy());
     await server.close();
   }
 });
 
-test('connections with an agent certificate hold no slot', async () => {
-  const { server, port } = await startServer({ perSource: 2, overall: 2 });
+test('linked agents hold no slot; a certificate that is not linked on /link holds one like any client', async () => {
+  const { server, port } = await startServer({ perSource: 2, overall: 100 });
+  const agents: WebSocket[] = [];
   const held: TLSSocket[] = [];
   try {
     for (let i = 0; i < 5; i++) {
-      const s = await openTls(port, '127.0.0.13', agent);
-      assert.equal(s.authorized, true);
-      held.push(s);
+      agents.push(await link(port, '127.0.0.13'));
     }
+    held.push(await openTls(port, '127.0.0.13'), await openTls(port, '127.0.0.13'));
+    const certOnly = await openTls(port, '127.0.0.13', agent); // chains to the CA, never linked
+    assert.equal(certOnly.authorized, true);
+    await closedBy(held[0] as TLSSocket, 'the oldest client closed for the certificate-only connection');
     held.push(await openTls(port, '127.0.0.13'));
-    assert.equal(await get(port, '127.0.0.13'), 404, 'five agents and one API client: one slot still free');
+    await closedBy(held[1] as TLSSocket, 'the next oldest');
     held.push(await openTls(port, '127.0.0.13'));
-    assert.equal(
-      await tryTls(port, '127.0.0.13'),
-      'refused',
-      'both slots held by clients without a certificate',
+    await closedBy(certOnly, 'the certificate-only connection, which holds a slot');
+    assert.deepEqual(
+      agents.map((ws) => ws.readyState),
+      agents.map(() => WebSocket.OPEN),
+      'five linked agents untouched by seven connections of their source over a limit of two',
     );
   } finally {
     held.forEach((s) => s.destroy());
+    agents.forEach((ws) => {
+      ws.terminate();
+    });
     await server.close();
   }
 });
 
-test('the overall limit holds across sources', async () => {
+test('at the overall limit a newcomer closes the oldest connection of the source holding the most', async () => {
   const { server, port } = await startServer({ perSource: 10, overall: 4 });
+  const big: TLSSocket[] = [];
   const held: TLSSocket[] = [];
   try {
-    for (const from of ['127.0.0.21', '127.0.0.22', '127.0.0.23', '127.0.0.24']) {
-      held.push(await openTls(port, from));
+    for (let i = 0; i < 3; i++) {
+      big.push(await openTls(port, '127.0.0.21'));
     }
-    assert.equal(await tryTls(port, '127.0.0.25'), 'refused', 'a fifth source, over the overall limit');
+    const small = await openTls(port, '127.0.0.22');
+    held.push(small, await openTls(port, '127.0.0.23'));
+    await closedBy(big[0] as TLSSocket, "the largest source's oldest closed");
+    assert.equal(small.destroyed, false, 'the smaller source keeps its connection');
   } finally {
-    held.forEach((s) => s.destroy());
+    [...big, ...held].forEach((s) => s.destroy());
     await server.close();
   }
 });
 
-test('a handshake never started is dropped after the time limit, and its slot is given back', async () => {
-  const { server, port } = await startServer({ perSource: 1, overall: 10 }, 300);
+test('a handshake never started is dropped after the time limit', async () => {
+  const { server, port } = await startServer({ perSource: 10, overall: 10 }, 300);
   try {
     const idle = tcpConnect({ host: '127.0.0.1', port, localAddress: '127.0.0.31' });
-    let dropped = false;
     idle.on('error', () => undefined);
-    idle.on('close', () => {
-      dropped = true;
-    });
     await new Promise((resolve) => idle.once('connect', resolve));
-    assert.equal(await tryTls(port, '127.0.0.31'), 'refused', 'its one slot is held by the idle connection');
-    await waitFor('the idle connection dropped by the manager', 15_000, () => (dropped ? true : undefined));
-    assert.equal(
-      await waitFor('the slot of the dropped connection given back', 10_000, async () =>
-        (await tryTls(port, '127.0.0.31')) === 'open' ? true : undefined,
-      ),
-      true,
-    );
+    await closedBy(idle, 'the idle connection dropped by the manager');
   } finally {
     await server.close();
   }

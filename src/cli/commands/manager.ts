@@ -15,7 +15,7 @@ import {
   checkConnectionLimits,
   DEFAULT_CONNECTION_LIMITS,
   type ConnectionLimits,
-} from '../../link/connection-quota.js';
+} from '../../core/net/connection-quota.js';
 import { createManagerApi, adminTokenPath } from '../../manager-api/create-manager-api.js';
 import { startManagerRuntime } from '../../runtime/manager-runtime.js';
 import { ErrorCode, RiposteError } from '../../protocol/error-codes.js';
