@@ -67,16 +67,17 @@ export class FrameBacklog<S> {
 
   /**
    * A frame of `bytes` from `session` joins the queue. True when `session` must stop being read
-   * now (over a mark, and not paused already): the caller pauses it.
+   * now (over a mark, and not paused already): the caller pauses it. A session that cannot pause
+   * (`pausable` false: the manager's own agent 000) is counted, never reported nor held as paused.
    */
-  add(session: S, bytes: number): boolean {
+  add(session: S, bytes: number, pausable = true): boolean {
     const own = this.bySession.get(session) ?? { frames: 0, bytes: 0 };
     own.frames++;
     own.bytes += bytes;
     this.bySession.set(session, own);
     this.total.frames++;
     this.total.bytes += bytes;
-    if (this.paused.has(session) || !overMarks(own, this.total, this.marks)) {
+    if (!pausable || this.paused.has(session) || !overMarks(own, this.total, this.marks)) {
       return false;
     }
     this.paused.add(session);

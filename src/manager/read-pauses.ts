@@ -34,7 +34,10 @@ export function readPauses(log: Pick<DaemonLog, 'warn'>): ReadPauses {
   return {
     queued(agentId, session, bytes) {
       // A session that cannot pause (the manager's own agent 000) is counted, never stopped.
-      if (!backlog.add(session, bytes) || session.setReading === undefined) {
+      if (
+        !backlog.add(session, bytes, session.setReading !== undefined) ||
+        session.setReading === undefined
+      ) {
         return;
       }
       session.setReading(false);

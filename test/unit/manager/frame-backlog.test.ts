@@ -79,3 +79,17 @@ test("the manager's marks let a 5,000-agent fan-out's acks and reports through u
   const marks = DEFAULT_BACKLOG_MARKS;
   assert.ok(marks.sessionFrames < marks.frames && marks.sessionBytes < marks.bytes, 'one agent alone');
 });
+
+test('a session that cannot pause (agent 000) is counted but never held as paused', () => {
+  const backlog = new FrameBacklog<string>(MARKS);
+  const told = Array.from({ length: 8 }, () => backlog.add('000', 100, false));
+  assert.deepEqual(told, Array<boolean>(8).fill(false), 'never asked to pause');
+  assert.equal(backlog.pausedCount, 0, 'not counted as paused (riposte_link_paused_agents)');
+  assert.deepEqual(backlog.size, { frames: 8, bytes: 800 }, 'its frames are counted');
+  assert.equal(
+    backlog.add('001', 300),
+    true,
+    'a pausable session sending now, over the overall marks, is paused',
+  );
+  assert.equal(backlog.pausedCount, 1);
+});
