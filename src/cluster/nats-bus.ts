@@ -7,7 +7,7 @@
  * node's connection loses no message. Batches that cannot be published are retried (bounded).
  * A stream or consumer that is gone (deleted, or a server restarted without its JetStream store)
  * is made again, and the node then resyncs from the store: the library's report of it, or the
- * consumer's info asked every 3 s (nats-consumer-watch.ts), says so.
+ * stream looked at every 3 s (nats-stream-watch.ts), says so.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -26,7 +26,7 @@ import {
 import type { BusHandlers, BusOrder, OrderBus } from './order-bus.js';
 import { decodeBatch, queueBatches } from './order-bus.js';
 import { errorMessage } from '../protocol/error-message.js';
-import { watchConsumer, type ConsumerWatch } from './nats-consumer-watch.js';
+import { watchStream, type StreamWatch } from './nats-stream-watch.js';
 
 export const NATS_ORDER_STREAM = 'RIPOSTE_ORDERS';
 export const NATS_ORDER_SUBJECT = 'riposte.orders';
@@ -77,8 +77,8 @@ class NatsBus implements OrderBus {
   private jsm: JetStreamManager | undefined;
   private handlers: BusHandlers | undefined;
   private messages: ConsumerMessages | undefined;
-  /** Asks whether the consumer of `messages` still exists (nats-consumer-watch.ts). */
-  private watch: ConsumerWatch | undefined;
+  /** Looks at whether the stream of `messages` is still there (nats-stream-watch.ts). */
+  private watch: StreamWatch | undefined;
   private recovery: NodeJS.Timeout | undefined;
   /** A publish failed and none has succeeded since: warned once per such episode. */
   private publishFailing = false;
@@ -137,16 +137,20 @@ class NatsBus implements OrderBus {
   /**
    * Reads the stream from "new" through an ordered consumer. The consumer is given up and made
    * again (recover) when its messages end, or when the library reports the stream or consumer
-   * gone: a stream deleted, or a server restarted without its JetStream store. The library's own
+   * gone, or the stream watch finds it gone or made again by another node (nats-stream-watch.ts):
+   * a stream deleted, or a server restarted without its JetStream store. The library's own
    * ordered-consumer reset does not come back from that (checked with nats 2.29: after the
    * stream was deleted and added again, nothing more was delivered).
    */
   private async consume(since?: number): Promise<void> {
     const js = this.js;
+    const jsm = this.jsm;
     const handlers = this.handlers;
-    if (js === undefined || handlers === undefined) {
+    if (js === undefined || jsm === undefined || handlers === undefined) {
       return;
     }
+    // Which stream the consumer begins on: one made again later (by another node) is another.
+    const { created } = await jsm.streams.info(NATS_ORDER_STREAM);
     const consumer = await js.consumers.get(
       NATS_ORDER_STREAM,
       since === undefined
@@ -154,10 +158,14 @@ class NatsBus implements OrderBus {
         : { deliver_policy: DeliverPolicy.StartTime, opt_start_time: new Date(since).toISOString() },
     );
     const messages = await consumer.consume();
+    if (this.closed) {
+      messages.stop(); // close() came meanwhile: nothing may outlive it
+      return;
+    }
     this.messages = messages;
     this.watch?.stop();
-    this.watch = watchConsumer(
-      () => consumer.info(false),
+    this.watch = watchStream(
+      async () => (await jsm.streams.info(NATS_ORDER_STREAM)).created === created,
       (why) => {
         this.recover(messages, why);
       },
