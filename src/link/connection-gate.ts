@@ -1,7 +1,8 @@
 /**
  * Applies a ConnectionQuota (core/net/connection-quota.ts) to the manager's TLS server: every TCP
- * connection holds a slot of its source from its accept; one evicted to make room for a newer one
- * is closed, counted in `riposte_input_rejected_total{entry="connection",reason="rate-limited"}`.
+ * connection holds a slot of its source from its accept; a newcomer refused, or a connection
+ * evicted to make room for it, is closed, counted in
+ * `riposte_input_rejected_total{entry="connection",reason="rate-limited"}`.
  * A connection gives its slot back when it closes, or once it is linked as an agent (`admitted`,
  * called when `/link` authenticated its certificate against the enrolled agents: a certificate
  * that merely chains to the CA, a removed agent's, proves nothing).
@@ -10,7 +11,7 @@
  * unique among open connections; each slot is given back once, by its own socket's close whatever
  * its address (a socket reset before its accept has none, and is never matched).
  *
- * Evictions are logged as one warning per WARN_EVERY_MS at most, with how many since.
+ * Closures are logged as one warning per WARN_EVERY_MS at most, with how many since.
  */
 import type { Server } from 'node:https';
 import type { Socket } from 'node:net';
@@ -50,11 +51,15 @@ export function gateConnections(
   };
   server.on('connection', (socket: Socket) => {
     const source = trafficSource(socket.remoteAddress);
-    const evicted = quota.take(source, socket);
-    if (evicted !== undefined) {
+    const admission = quota.take(source, socket, Date.now());
+    const closed = admission.held ? admission.evicted : socket;
+    if (closed !== undefined) {
       recordRejection('connection', 'rate-limited');
       warn(source);
-      evicted.destroy(); // its close handler finds its slot already given
+      closed.destroy(); // an evicted one's close handler finds its slot already given
+    }
+    if (!admission.held) {
+      return;
     }
     const ends = endsOf(socket);
     if (ends !== undefined) {
@@ -86,8 +91,9 @@ function evictionWarning(log: Pick<DaemonLog, 'warn'> | undefined): (source: str
       return;
     }
     log?.warn(
-      `Link port: ${since} connection(s) not linked as agents closed to make room ` +
-        `(too many from one source, or in all; the oldest go first); the latest newcomer from ${source}`,
+      `Link port: ${since} connection(s) not linked as agents closed: too many from one source or in ` +
+        `all (one held over 10 s is evicted for a newcomer, else the newcomer is refused); ` +
+        `the latest newcomer from ${source}`,
     );
     lastAt = now;
     since = 0;

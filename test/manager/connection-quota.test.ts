@@ -1,7 +1,8 @@
 /**
  * Connections not linked as agents on the manager's TLS port (core/net/connection-quota.ts,
  * link/connection-gate.ts), over real loopback sockets from several loopback addresses: past the
- * per-source limit a newcomer closes its source's oldest connection (counted, warned), while
+ * per-source limit a burst is refused while the held ones are younger than the minimum age, and a
+ * newcomer closes its source's oldest connection once it is older (counted, warned), while
  * another source is served; linked agents hold no slot, while a connection with a certificate of
  * the CA that is not linked on /link holds one; at the overall limit the source holding the most
  * loses its oldest; a handshake never started is dropped after the time limit. `riposte manager`
@@ -137,7 +138,7 @@ function closedBy(s: Socket, what: string): Promise<true> {
 }
 
 test("past its per-source limit a newcomer closes its source's oldest connection; other sources are served", async () => {
-  const { server, port, warnings } = await startServer({ perSource: 3, overall: 100 });
+  const { server, port, warnings } = await startServer({ perSource: 3, overall: 100, minAgeMs: 0 });
   const held: TLSSocket[] = [];
   try {
     const before = rejectionCount('connection', 'rate-limited');
@@ -154,7 +155,7 @@ test("past its per-source limit a newcomer closes its source's oldest connection
     assert.equal(rejectionCount('connection', 'rate-limited'), before + 1);
     assert.match(
       warnings.join('\n'),
-      /1 connection\(s\) not linked as agents closed to make room.*127\.0\.0\.11/,
+      /1 connection\(s\) not linked as agents closed: too many.*127\.0\.0\.11/,
     );
     assert.equal(await get(port, '127.0.0.12'), 404, 'another source is served');
   } finally {
@@ -164,7 +165,7 @@ test("past its per-source limit a newcomer closes its source's oldest connection
 });
 
 test('linked agents hold no slot; a certificate that is not linked on /link holds one like any client', async () => {
-  const { server, port } = await startServer({ perSource: 2, overall: 100 });
+  const { server, port } = await startServer({ perSource: 2, overall: 100, minAgeMs: 0 });
   const agents: WebSocket[] = [];
   const held: TLSSocket[] = [];
   try {
@@ -194,7 +195,7 @@ test('linked agents hold no slot; a certificate that is not linked on /link hold
 });
 
 test('at the overall limit a newcomer closes the oldest connection of the source holding the most', async () => {
-  const { server, port } = await startServer({ perSource: 10, overall: 4 });
+  const { server, port } = await startServer({ perSource: 10, overall: 4, minAgeMs: 0 });
   const big: TLSSocket[] = [];
   const held: TLSSocket[] = [];
   try {
@@ -207,6 +208,24 @@ test('at the overall limit a newcomer closes the oldest connection of the source
     assert.equal(small.destroyed, false, 'the smaller source keeps its connection');
   } finally {
     [...big, ...held].forEach((s) => s.destroy());
+    await server.close();
+  }
+});
+
+test('past its per-source limit a burst is refused while its connections are younger than the minimum age', async () => {
+  const { server, port } = await startServer({ perSource: 2, overall: 100 }); // 10 s
+  const held: TLSSocket[] = [];
+  try {
+    held.push(await openTls(port, '127.0.0.15'), await openTls(port, '127.0.0.15'));
+    await assert.rejects(openTls(port, '127.0.0.15'), 'the newcomer is closed before its handshake ends');
+    assert.deepEqual(
+      held.map((s) => s.destroyed),
+      [false, false],
+      'the two held are kept',
+    );
+    assert.equal(await get(port, '127.0.0.16'), 404, 'another source is served');
+  } finally {
+    held.forEach((s) => s.destroy());
     await server.close();
   }
 });

@@ -31,7 +31,7 @@ class FakeSocket extends EventEmitter {
   }
 }
 
-function gated(limits: { perSource: number; overall: number }): {
+function gated(limits: { perSource: number; overall: number; minAgeMs?: number }): {
   server: EventEmitter;
   quota: ConnectionQuota<Socket>;
   gate: ConnectionGate;
@@ -78,7 +78,7 @@ test('a linked agent gives its slot back when admitted, once; a client keeps its
 });
 
 test("a newcomer past the limit closes its source's oldest connection, counted and warned once per window", () => {
-  const { server, quota, warnings } = gated({ perSource: 1, overall: 10 });
+  const { server, quota, warnings } = gated({ perSource: 1, overall: 10, minAgeMs: 0 });
   const before = rejectionCount('connection', 'rate-limited');
   const sockets = [1, 2, 3, 4].map((port) => new FakeSocket('192.0.2.7', port));
   for (const s of sockets) {
@@ -92,5 +92,23 @@ test("a newcomer past the limit closes its source's oldest connection, counted a
   assert.deepEqual(quota.held, { connections: 1, sources: 1 });
   assert.equal(rejectionCount('connection', 'rate-limited') - before, 3);
   assert.equal(warnings.length, 1, warnings.join('\n'));
-  assert.match(warnings[0] ?? '', /1 connection\(s\) not linked as agents closed to make room.*192\.0\.2\.7/);
+  assert.match(warnings[0] ?? '', /1 connection\(s\) not linked as agents closed: too many.*192\.0\.2\.7/);
+});
+
+test('a newcomer past the limit is refused while the oldest is younger than the minimum age', () => {
+  const { server, quota } = gated({ perSource: 1, overall: 10, minAgeMs: 60_000 });
+  const before = rejectionCount('connection', 'rate-limited');
+  const sockets = [1, 2, 3].map((port) => new FakeSocket('192.0.2.8', port));
+  for (const s of sockets) {
+    server.emit('connection', s);
+  }
+  assert.deepEqual(
+    sockets.map((s) => s.destroyed),
+    [false, true, true],
+    'the first stays, the newcomers are closed',
+  );
+  assert.deepEqual(quota.held, { connections: 1, sources: 1 }, 'a refused newcomer holds nothing');
+  sockets[1]?.emit('close');
+  assert.deepEqual(quota.held, { connections: 1, sources: 1 });
+  assert.equal(rejectionCount('connection', 'rate-limited') - before, 2);
 });
