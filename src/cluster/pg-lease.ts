@@ -188,6 +188,7 @@ class PgLease implements Lease {
       // The connection failed (or never opened): if the row may be ours, delete it on a new one
       // rather than leave the other nodes without timers until it expires.
       if (this.mayHold && this.inFlight === undefined) {
+        this.mayHold = false; // once: a second stop() does not connect again
         await settledWithin(this.releaseOnce(), RELEASE_WAIT_MS);
       }
       return;
