@@ -11,17 +11,15 @@
  * unique among open connections; each slot is given back once, by its own socket's close whatever
  * its address (a socket reset before its accept has none, and is never matched).
  *
- * Closures are logged as one warning per WARN_EVERY_MS at most, with how many since.
+ * Closures are logged as one warning per 10 s at most, with how many since the last one.
  */
 import type { Server } from 'node:https';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { trafficSource } from '../core/net/traffic-source.js';
 import type { ConnectionQuota } from '../core/net/connection-quota.js';
-import { recordRejection } from '../protocol/input-rejections.js';
+import { LogRateLimit, recordRejection } from '../protocol/input-rejections.js';
 import type { DaemonLog } from '../log/daemon-log.js';
-
-const WARN_EVERY_MS = 10_000;
 
 export interface ConnectionGate {
   /** `socket` is a linked agent's: its slot is given back. */
@@ -42,7 +40,7 @@ export function gateConnections(
 ): ConnectionGate {
   /** Connections holding a slot, by both ends: found again when linked. */
   const byEnds = new Map<string, Socket>();
-  const warn = evictionWarning(log);
+  const warn = closureWarning(log);
   const release = (socket: Socket, ends: string | undefined): void => {
     quota.give(socket);
     if (ends !== undefined && byEnds.get(ends) === socket) {
@@ -80,22 +78,20 @@ export function gateConnections(
   };
 }
 
-/** The warning for evicted connections: the first at once, then one per WARN_EVERY_MS with a count. */
-function evictionWarning(log: Pick<DaemonLog, 'warn'> | undefined): (source: string) => void {
-  let lastAt = -Infinity;
-  let since = 0;
+/**
+ * The warning for closed connections: one per 10 s (LogRateLimit with a burst of 1, so a window's
+ * one line also counts the closures the previous window did not log).
+ */
+function closureWarning(log: Pick<DaemonLog, 'warn'> | undefined): (source: string) => void {
+  const limit = new LogRateLimit(1, 10_000);
   return (source) => {
-    since += 1;
-    const now = Date.now();
-    if (now - lastAt < WARN_EVERY_MS) {
-      return;
+    const { log: allowed, summary } = limit.allow(Date.now());
+    if (allowed) {
+      log?.warn(
+        `Link port: ${summary + 1} connection(s) not linked as agents closed: too many from one source or in ` +
+          'all (one held over 10 s is evicted for a newcomer, else the newcomer is refused); ' +
+          `the latest newcomer from ${source}`,
+      );
     }
-    log?.warn(
-      `Link port: ${since} connection(s) not linked as agents closed: too many from one source or in ` +
-        `all (one held over 10 s is evicted for a newcomer, else the newcomer is refused); ` +
-        `the latest newcomer from ${source}`,
-    );
-    lastAt = now;
-    since = 0;
   };
 }

@@ -14,9 +14,9 @@
  * Heartbeats: a ping every `heartbeatMs`; a connection without a pong for `deadAfterMs` is
  * terminated. Malformed frames close the connection with 4400; oversized ones with 1009 (ws).
  *
- * Connections: at most so many not linked as agents per source and in all, the oldest evicted
- * for a newcomer (core/net/connection-quota.ts, connection-gate.ts); a handshake, a request's
- * headers, a whole request each have a time limit.
+ * Connections: at most so many not linked as agents per source and in all; past that, one held
+ * 10 s is evicted for a newcomer, else the newcomer is refused (core/net/connection-quota.ts,
+ * connection-gate.ts); a handshake, a request's headers, a whole request each have a time limit.
  *
  * Backpressure: the manager stops reading an agent whose frames fill the store's backlog
  * (AgentSession.setReading, ws-reading.ts); a paused peer is not dropped for the pongs it cannot
