@@ -28,28 +28,25 @@ const mib = (bytes: number): string => (bytes / (1024 * 1024)).toFixed(1);
 
 export function readPauses(log: Pick<DaemonLog, 'warn'>): ReadPauses {
   const backlog = new FrameBacklog<AgentSession>(DEFAULT_BACKLOG_MARKS);
-  /** Pauses since reading was first paused; undefined while nobody has been since the backlog drained. */
-  let episode: { pauses: number } | undefined;
+  /** Pauses since the manager started. */
   let pauses = 0;
+  /** `pauses` when reading was first paused; undefined while nobody has been since the backlog drained. */
+  let episodeFrom: number | undefined;
   return {
     queued(agentId, session, bytes) {
       // A session that cannot pause (the manager's own agent 000) is counted, never stopped.
-      if (
-        !backlog.add(session, bytes, session.setReading !== undefined) ||
-        session.setReading === undefined
-      ) {
+      if (!backlog.add(session, bytes, session.setReading !== undefined)) {
         return;
       }
-      session.setReading(false);
-      pauses++;
-      if (episode === undefined) {
-        episode = { pauses: 0 };
+      session.setReading?.(false);
+      if (episodeFrom === undefined) {
+        episodeFrom = pauses;
         const { frames, bytes: waiting } = backlog.size;
         log.warn(
           `Link backlog: ${frames} agent frame(s) (${mib(waiting)} MiB) wait for the store; reading paused from agent ${agentId}, and from any agent sending past the marks, until the store catches up.`,
         );
       }
-      episode.pauses++;
+      pauses++;
     },
     taken() {
       for (const session of backlog.take()) {
@@ -57,11 +54,11 @@ export function readPauses(log: Pick<DaemonLog, 'warn'>): ReadPauses {
       }
     },
     drained() {
-      if (episode !== undefined) {
+      if (episodeFrom !== undefined) {
         log.warn(
-          `Link backlog applied: reading from agents resumed (${episode.pauses} connection pause(s) meanwhile).`,
+          `Link backlog applied: reading from agents resumed (${pauses - episodeFrom} connection pause(s) meanwhile).`,
         );
-        episode = undefined;
+        episodeFrom = undefined;
       }
     },
     state() {
