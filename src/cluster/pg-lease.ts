@@ -123,15 +123,20 @@ class PgLease implements Lease {
     void c?.end().catch(() => undefined);
   }
 
-  private async open(): Promise<pg.Client> {
-    const c = new pg.Client({
+  /** A connection of the lease's own (named so in pg_stat_activity), with these time limits. */
+  private newClient(connectMs: number, queryMs: number): pg.Client {
+    return new pg.Client({
       connectionString: this.opts.connectionString,
       application_name: 'riposte lease',
       options: keepaliveOptions(),
-      connectionTimeoutMillis: 5_000,
-      query_timeout: 10_000,
+      connectionTimeoutMillis: connectMs,
+      query_timeout: queryMs,
       keepAlive: true,
     });
+  }
+
+  private async open(): Promise<pg.Client> {
+    const c = this.newClient(5_000, 10_000);
     c.on('error', (err) => {
       if (this.client === c) {
         this.drop(err.message);
@@ -201,12 +206,7 @@ class PgLease implements Lease {
 
   /** The release on a connection of its own, closed after it (or when it fails). */
   private async releaseOnce(): Promise<void> {
-    const c = new pg.Client({
-      connectionString: this.opts.connectionString,
-      application_name: 'riposte lease',
-      connectionTimeoutMillis: RELEASE_WAIT_MS,
-      query_timeout: RELEASE_WAIT_MS,
-    });
+    const c = this.newClient(RELEASE_WAIT_MS, RELEASE_WAIT_MS);
     c.on('error', () => undefined);
     try {
       await c.connect();
