@@ -11,6 +11,7 @@ test('an IPv6 peer is its /64, expanded, with the groups after :: kept', () => {
   assert.equal(trafficSource('2001:0:0:5::1'), '2001:0:0:5::/64');
   assert.equal(trafficSource('fe80::1:2:3:4:5'), 'fe80:0:0:1::/64');
   assert.equal(trafficSource('::1'), '0:0:0:0::/64');
+  assert.equal(trafficSource('fe80::1:2:3:4:5%eth0'), 'fe80:0:0:1::/64', 'a zone id left out');
 });
 
 test('an IPv4 peer is its address, ::ffff:a.b.c.d folded; no address is "unknown"', () => {
