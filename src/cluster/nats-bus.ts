@@ -7,7 +7,10 @@
  * node's connection loses no message. Batches that cannot be published are retried (bounded).
  * A stream or consumer that is gone (deleted, or a server restarted without its JetStream store)
  * is made again, and the node then resyncs from the store: the library's report of it, or the
- * stream looked at every 3 s (nats-stream-watch.ts), says so.
+ * stream looked at every 3 s (nats-stream-watch.ts), says so. Batches routed to one node go on
+ * the same subject: every node reads them and skips those for another node by their first
+ * characters (order-bus.ts). A subject per node would need a second consumer per node (one for
+ * the messages to every node), since a consumer takes several filter subjects only from NATS 2.10.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -23,8 +26,10 @@ import {
   type JetStreamManager,
   type NatsConnection,
 } from 'nats';
-import type { BusHandlers, BusOrder, OrderBus } from './order-bus.js';
-import { decodeBatch, queueBatches } from './order-bus.js';
+import type { BusHandlers, BusOrder, OrderBus, RouteChange } from './order-bus.js';
+import { packBatches, queueBatches } from './order-bus.js';
+import { packRoutes } from './bus-routes.js';
+import { receive } from './bus-receive.js';
 import { errorMessage } from '../protocol/error-message.js';
 import { watchStream, type StreamWatch } from './nats-stream-watch.js';
 
@@ -71,7 +76,7 @@ export function createNatsBus(opts: NatsBusOptions): OrderBus {
 
 class NatsBus implements OrderBus {
   readonly kind = 'nats';
-  private readonly node = randomUUID();
+  readonly node = randomUUID();
   private nc: NatsConnection | undefined;
   private js: JetStreamClient | undefined;
   private jsm: JetStreamManager | undefined;
@@ -172,10 +177,7 @@ class NatsBus implements OrderBus {
     );
     void (async () => {
       for await (const m of messages) {
-        const orders = decodeBatch(m.string(), this.node);
-        if (orders !== undefined && orders.length > 0) {
-          handlers.onOrders(orders);
-        }
+        receive(m.string(), this.node, handlers);
       }
     })().then(
       () => {
@@ -236,11 +238,21 @@ class NatsBus implements OrderBus {
     attempt(1_000);
   }
 
-  publish(orders: readonly BusOrder[]): void {
-    if (orders.length === 0 || this.closed) {
+  publish(orders: readonly BusOrder[], to?: string): void {
+    if (orders.length > 0) {
+      this.queue(packBatches(this.node, orders, MAX_PAYLOAD_BYTES, to));
+    }
+  }
+
+  announce(change: RouteChange): void {
+    this.queue(packRoutes(this.node, change, MAX_PAYLOAD_BYTES));
+  }
+
+  private queue(messages: readonly string[]): void {
+    if (messages.length === 0 || this.closed) {
       return;
     }
-    const dropped = queueBatches(this.pending, this.node, orders, {
+    const dropped = queueBatches(this.pending, messages, {
       maxBytes: MAX_PAYLOAD_BYTES,
       maxPending: MAX_PENDING,
     });

@@ -10,6 +10,9 @@
  * store) and nats-bus.ts (NATS JetStream, `--bus nats://...`). docs/scale-out.md compares them.
  */
 import type { OrderKind } from '../protocol/fleet-records.js';
+import { decodeRoutes, type RouteChange } from './bus-routes.js';
+
+export type { RouteChange } from './bus-routes.js';
 
 /** One committed order, as the node holding the agent needs it to build the link frame. */
 export interface BusOrder {
@@ -24,8 +27,13 @@ export interface BusOrder {
 }
 
 export interface BusHandlers {
-  /** Orders published by another node. Must not throw. */
-  onOrders(orders: readonly BusOrder[]): void;
+  /**
+   * Orders published by another node. `routed`: addressed to this node alone (the sender believes
+   * this node holds their agents' links); otherwise sent to every node. Must not throw.
+   */
+  onOrders(orders: readonly BusOrder[], routed: boolean): void;
+  /** Another node says which agents' links it now holds and which it let go (bus-routes.ts). */
+  onRoutes?(node: string, change: RouteChange): void;
   /** The bus was down and is back: messages may have been lost, re-send from the store. */
   onResync(): void;
 }
@@ -33,14 +41,19 @@ export interface BusHandlers {
 export interface OrderBus {
   /** "postgres" or "nats" (logs, metrics, docs). */
   readonly kind: string;
+  /** This node's id on the bus: the sender of its messages, the target of orders routed to it. */
+  readonly node: string;
   /** Connects and subscribes; resolves once this node receives what others publish. */
   start(handlers: BusHandlers): Promise<void>;
   /**
    * Hands committed orders to the other nodes. Never throws and never waits for the network:
    * orders that cannot be sent now are sent when the bus is back (bounded; past the bound they
-   * are dropped and the store's resync covers them).
+   * are dropped and the store's resync covers them). `to`: the node id to route them to (the node
+   * holding their agents' links); absent: every node.
    */
-  publish(orders: readonly BusOrder[]): void;
+  publish(orders: readonly BusOrder[], to?: string): void;
+  /** Tells every node which agents' links this node now holds and which it let go. Same bounds. */
+  announce(change: RouteChange): void;
   close(): Promise<void>;
 }
 
@@ -48,12 +61,15 @@ export interface OrderBus {
  * Wire form of one batch: a one-line JSON header, a newline, then the payloads back to back as
  * they are (not escaped into the JSON):
  *
- *     {"n":"<sender node id>","o":[[agentId, seq, "a"|"r", payloadLength?], ...]}\n<payload><payload>...
+ *     {"t":"<target node id>","n":"<sender node id>","o":[[agentId, seq, "a"|"r", payloadLength?], ...]}\n<payload><payload>...
  *
- * `payloadLength` is in UTF-16 code units (JS string length); absent: no payload. A receiver
- * parses only the small header and slices the payloads out, instead of parsing (and the sender
- * escaping) every payload inside a JSON document: each node decodes every other node's batches.
- * JSON.stringify never writes a raw newline, so the first newline ends the header.
+ * `"t"` is present, and first, when the batch is routed to one node; a receiver skips a batch
+ * routed to another node, or sent by itself, by its first characters, before parsing anything
+ * (on NATS every node reads every batch). `payloadLength` is in UTF-16 code units (JS string
+ * length); absent: no payload. A receiver parses only the small header and slices the payloads
+ * out, instead of parsing (and the sender escaping) every payload inside a JSON document.
+ * JSON.stringify never writes a raw newline, so the first newline ends the header. The other
+ * message on the bus, a route change, is `{"n":...,"h":[...],"r":[...]}\n` (bus-routes.ts).
  */
 function headerItem(x: BusOrder): string {
   const kind = x.kind === 'add' ? 'a' : 'r';
@@ -62,45 +78,91 @@ function headerItem(x: BusOrder): string {
   );
 }
 
-function headerStart(node: string): string {
-  return `{"n":${JSON.stringify(node)},"o":[`;
+function headerStart(node: string, to: string | undefined): string {
+  const from = `"n":${JSON.stringify(node)},"o":[`;
+  return to === undefined ? `{${from}` : `{"t":${JSON.stringify(to)},${from}`;
+}
+
+/** The first characters of every message `node` sends to every node (batches and route changes). */
+export function broadcastPrefix(node: string): string {
+  return `{"n":${JSON.stringify(node)},`;
+}
+
+const ROUTED = '{"t":';
+
+/**
+ * The node a batch is routed to; undefined when it goes to every node. Reads only the first
+ * field, which this module writes (node ids are UUIDs: nothing to unescape).
+ */
+export function batchTarget(text: string): string | undefined {
+  if (!text.startsWith(ROUTED)) {
+    return undefined;
+  }
+  const end = text.indexOf('"', ROUTED.length + 1);
+  return end < 0 ? undefined : text.slice(ROUTED.length + 1, end);
 }
 
 const HEADER_END = ']}\n';
 
-export function encodeBatch(node: string, orders: readonly BusOrder[]): string {
-  const payloads = orders.flatMap((x) => (x.payload === undefined ? [] : [x.payload]));
-  return headerStart(node) + orders.map(headerItem).join(',') + HEADER_END + payloads.join('');
+/** A message from the bus, decoded: orders for this node, or another node's route change. */
+export type BusMessage =
+  | { readonly type: 'orders'; readonly orders: BusOrder[]; readonly routed: boolean }
+  | { readonly type: 'routes'; readonly node: string; readonly change: RouteChange };
+
+/** The header's fields when it is a JSON object sent by another node than `self`. */
+interface Header {
+  readonly n: string;
+  readonly o?: unknown;
+  readonly h?: unknown;
+  readonly r?: unknown;
 }
 
-/** The header's items when it is well formed and not sent by `self`. */
-function headerItems(header: string, self: string): unknown[] | undefined {
+function header(text: string, self: string): Header | undefined {
   let v: unknown;
   try {
-    v = JSON.parse(header);
+    v = JSON.parse(text);
   } catch {
     return undefined;
   }
   if (typeof v !== 'object' || v === null) {
     return undefined;
   }
-  const { n, o } = v as { n?: unknown; o?: unknown };
-  return typeof n !== 'string' || n === self || !Array.isArray(o) ? undefined : (o as unknown[]);
+  const h = v as { n?: unknown };
+  return typeof h.n !== 'string' || h.n === self ? undefined : (v as Header);
 }
 
-/** Decodes a batch; undefined when malformed or sent by `self`. */
-export function decodeBatch(text: string, self: string): BusOrder[] | undefined {
-  if (text.startsWith(headerStart(self))) {
-    // This node's own batch (PostgreSQL NOTIFY reaches the sender's session too): not parsed.
+/**
+ * Decodes a message; undefined when malformed, sent by `self`, or routed to another node. A
+ * node's own broadcasts (PostgreSQL NOTIFY reaches the sender's session too) and batches routed
+ * elsewhere are skipped by their first characters, unparsed.
+ */
+export function decodeMessage(text: string, self: string): BusMessage | undefined {
+  const routed = text.startsWith(ROUTED);
+  if (routed ? batchTarget(text) !== self : text.startsWith(broadcastPrefix(self))) {
     return undefined;
   }
   const end = text.indexOf('\n');
-  const items = end < 0 ? undefined : headerItems(text.slice(0, end), self);
-  if (items === undefined) {
+  const h = end < 0 ? undefined : header(text.slice(0, end), self);
+  if (h === undefined) {
     return undefined;
   }
+  if (!Array.isArray(h.o)) {
+    const change = routed ? undefined : decodeRoutes(h, end + 1 === text.length);
+    return change === undefined ? undefined : { type: 'routes', node: h.n, change };
+  }
+  const orders = decodeOrders(h.o as unknown[], text, end + 1);
+  return orders === undefined ? undefined : { type: 'orders', orders, routed };
+}
+
+/** Decodes a batch's orders; undefined when malformed, sent by `self`, or not a batch of orders for it. */
+export function decodeBatch(text: string, self: string): BusOrder[] | undefined {
+  const m = decodeMessage(text, self);
+  return m?.type === 'orders' ? m.orders : undefined;
+}
+
+function decodeOrders(items: readonly unknown[], text: string, start: number): BusOrder[] | undefined {
   const out: BusOrder[] = [];
-  let at = end + 1;
+  let at = start;
   for (const item of items) {
     const order = decodeItem(item, text, at);
     if (order === undefined) {
@@ -136,17 +198,24 @@ function decodeItem(item: unknown, text: string, at: number): BusOrder | undefin
 }
 
 /**
- * Splits orders into encoded batches of at most `maxBytes` (UTF-8) each; an order whose payload
- * alone does not fit is sent without it (the receiver reads the store).
+ * Splits orders into encoded batches of at most `maxBytes` (UTF-8) each, routed `to` one node or
+ * (undefined) to every node; an order whose payload alone does not fit is sent without it (the
+ * receiver reads the store).
  */
-export function packBatches(node: string, orders: readonly BusOrder[], maxBytes: number): string[] {
+export function packBatches(
+  node: string,
+  orders: readonly BusOrder[],
+  maxBytes: number,
+  to?: string,
+): string[] {
   const out: string[] = [];
-  const overhead = Buffer.byteLength(headerStart(node)) + HEADER_END.length;
+  const start = headerStart(node, to);
+  const overhead = Buffer.byteLength(start) + HEADER_END.length;
   let items: string[] = [];
   let payloads: string[] = [];
   let size = overhead;
   const emit = (): void => {
-    out.push(headerStart(node) + items.join(',') + HEADER_END + payloads.join(''));
+    out.push(start + items.join(',') + HEADER_END + payloads.join(''));
     items = [];
     payloads = [];
     size = overhead;
@@ -183,17 +252,17 @@ export function packBatches(node: string, orders: readonly BusOrder[], maxBytes:
 export const MAX_PENDING_CHARS = 64 * 1024 * 1024;
 
 /**
- * Queues `orders` as encoded batches on `pending`, keeping at most `maxPending` batches and
- * `maxPendingChars` characters (the oldest are dropped: the store keeps every order and the sweep
- * re-sends them). Returns how many were dropped.
+ * Queues encoded messages (packBatches, packRoutes) on `pending`, keeping at most `maxPending` of
+ * them and `maxPendingChars` characters (the oldest are dropped: the store keeps every order and
+ * the sweep re-sends them; a lost route change costs a broadcast or a re-send). Returns how many
+ * were dropped.
  */
 export function queueBatches(
   pending: string[],
-  node: string,
-  orders: readonly BusOrder[],
+  messages: readonly string[],
   limits: { readonly maxBytes: number; readonly maxPending: number; readonly maxPendingChars?: number },
 ): number {
-  pending.push(...packBatches(node, orders, limits.maxBytes));
+  pending.push(...messages);
   let dropped = Math.max(0, pending.length - limits.maxPending);
   pending.splice(0, dropped);
   const maxChars = limits.maxPendingChars ?? MAX_PENDING_CHARS;

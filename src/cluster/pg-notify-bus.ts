@@ -1,6 +1,8 @@
 /**
  * The order bus over PostgreSQL LISTEN/NOTIFY (order-bus.ts): one connection per node that
- * LISTENs on `riposte_orders` and sends batches with pg_notify (several batches in one round trip).
+ * LISTENs on `riposte_orders` (messages for every node) and on its own channel
+ * `riposte_orders_<node id>` (batches routed to it, bus-routes.ts), and sends with pg_notify
+ * (several messages in one round trip).
  * NOTIFY is transactional and delivered to every listening session in commit order, but not
  * stored: while this node's connection is down it misses messages, so after reconnecting it asks
  * for a resync (its agents' queued orders are re-sent from the store). Batches published while
@@ -9,11 +11,18 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { keepaliveOptions } from '../store/pg-session-options.js';
-import type { BusHandlers, BusOrder, OrderBus } from './order-bus.js';
-import { decodeBatch, queueBatches } from './order-bus.js';
+import type { BusHandlers, BusOrder, OrderBus, RouteChange } from './order-bus.js';
+import { batchTarget, packBatches, queueBatches } from './order-bus.js';
+import { packRoutes } from './bus-routes.js';
 import { errorMessage } from '../protocol/error-message.js';
+import { receive } from './bus-receive.js';
 
 export const PG_ORDER_CHANNEL = 'riposte_orders';
+
+/** The channel of the batches routed to `node` (a UUID: 32 hex digits once its dashes are gone). */
+export function pgNodeChannel(node: string): string {
+  return `${PG_ORDER_CHANNEL}_${node.replaceAll('-', '')}`;
+}
 /** PostgreSQL's NOTIFY payload limit is 8,000 bytes; keep a margin. */
 const MAX_PAYLOAD_BYTES = 7_900;
 /** Batches kept while disconnected. */
@@ -36,11 +45,20 @@ export interface PgNotifyBusOptions {
 }
 
 /**
- * `SELECT pg_notify($1, $2), pg_notify($1, $3), ...`: each batch its own text parameter, sent as is
- * (a text[] parameter is escaped element by element in JS by pg, which cost more than encoding).
+ * `SELECT pg_notify($1, $2), pg_notify($3, $4), ...`: each message its own text parameter after
+ * its channel's, sent as is (a text[] parameter is escaped element by element in JS by pg, which
+ * cost more than encoding).
  */
-function notifyStatement(batches: number): string {
-  return `SELECT ${Array.from({ length: batches }, (_, i) => `pg_notify($1, $${i + 2})`).join(', ')}`;
+function notifyStatement(messages: number): string {
+  return `SELECT ${Array.from({ length: messages }, (_, i) => `pg_notify($${2 * i + 1}, $${2 * i + 2})`).join(', ')}`;
+}
+
+/** Each message's channel, then the message: the parameters of notifyStatement. */
+function notifyParams(messages: readonly string[]): string[] {
+  return messages.flatMap((m) => {
+    const to = batchTarget(m);
+    return [to === undefined ? PG_ORDER_CHANNEL : pgNodeChannel(to), m];
+  });
 }
 
 export function createPgNotifyBus(opts: PgNotifyBusOptions): OrderBus {
@@ -49,7 +67,7 @@ export function createPgNotifyBus(opts: PgNotifyBusOptions): OrderBus {
 
 class PgNotifyBus implements OrderBus {
   readonly kind = 'postgres';
-  private readonly node = randomUUID();
+  readonly node = randomUUID();
   private client: pg.Client | undefined;
   private up = false;
   private closed = false;
@@ -102,13 +120,15 @@ class PgNotifyBus implements OrderBus {
     client.on('end', () => {
       this.lost(client, 'connection ended');
     });
+    const own = pgNodeChannel(this.node);
     client.on('notification', (msg) => {
-      if (msg.channel !== PG_ORDER_CHANNEL || msg.payload === undefined) {
-        return;
-      }
-      const orders = decodeBatch(msg.payload, this.node);
-      if (orders !== undefined && orders.length > 0) {
-        this.handlers?.onOrders(orders);
+      const handlers = this.handlers;
+      if (
+        (msg.channel === PG_ORDER_CHANNEL || msg.channel === own) &&
+        msg.payload !== undefined &&
+        handlers
+      ) {
+        receive(msg.payload, this.node, handlers);
       }
     });
     // Current only once connected: close() meanwhile leaves it to finish (pg's connect() would
@@ -119,7 +139,7 @@ class PgNotifyBus implements OrderBus {
       return;
     }
     this.client = client;
-    await client.query(`LISTEN ${PG_ORDER_CHANNEL}`);
+    await client.query(`LISTEN ${PG_ORDER_CHANNEL}; LISTEN ${own}`);
     const wasDown = this.failures > 0;
     this.up = true;
     this.failures = 0;
@@ -164,11 +184,21 @@ class PgNotifyBus implements OrderBus {
     this.retry.unref();
   }
 
-  publish(orders: readonly BusOrder[]): void {
-    if (orders.length === 0 || this.closed) {
+  publish(orders: readonly BusOrder[], to?: string): void {
+    if (orders.length > 0) {
+      this.queue(packBatches(this.node, orders, MAX_PAYLOAD_BYTES, to));
+    }
+  }
+
+  announce(change: RouteChange): void {
+    this.queue(packRoutes(this.node, change, MAX_PAYLOAD_BYTES));
+  }
+
+  private queue(messages: readonly string[]): void {
+    if (messages.length === 0 || this.closed) {
       return;
     }
-    const dropped = queueBatches(this.pending, this.node, orders, {
+    const dropped = queueBatches(this.pending, messages, {
       maxBytes: MAX_PAYLOAD_BYTES,
       maxPending: MAX_PENDING,
     });
@@ -188,7 +218,7 @@ class PgNotifyBus implements OrderBus {
     }
     this.sending = true;
     const chunk = this.pending.splice(0, 64);
-    client.query(notifyStatement(chunk.length), [PG_ORDER_CHANNEL, ...chunk]).then(
+    client.query(notifyStatement(chunk.length), notifyParams(chunk)).then(
       () => {
         this.sending = false;
         this.flush();

@@ -29,6 +29,16 @@ export interface AgentSession {
   readonly address: string;
 }
 
+/**
+ * Told when an agent's link starts taking orders on this process (its hello arrived) and when it
+ * stops (closed, replaced, detached). A cluster node announces both on the order bus
+ * (runtime/cluster-node.ts). Must not throw.
+ */
+export interface SessionWatch {
+  accepting(agentId: string): void;
+  gone(agentId: string): void;
+}
+
 interface Entry {
   readonly session: AgentSession;
   ready: boolean;
@@ -45,6 +55,12 @@ export class AgentSessions {
   private changed = 0;
   /** Entries with orders waiting for the end of this turn (see deliver); flushed by one microtask. */
   private pending: Entry[] = [];
+  private watch: SessionWatch | undefined;
+
+  /** Sets the one watcher (replacing any). */
+  setWatch(watch: SessionWatch | undefined): void {
+    this.watch = watch;
+  }
 
   /** Counts the sessions attached and removed: unchanged means `isConnected` answers as before. */
   get changes(): number {
@@ -56,6 +72,9 @@ export class AgentSessions {
     const old = this.byId.get(agentId);
     this.changed++;
     this.byId.set(agentId, { session, ready: false, held: undefined, batches: false, out: [] });
+    if (old !== undefined && (old.ready || old.held !== undefined)) {
+      this.watch?.gone(agentId); // until the new session's hello
+    }
     old?.session.close(LinkClose.REPLACED, 'replaced by a newer connection');
   }
 
@@ -64,8 +83,7 @@ export class AgentSessions {
     if (this.byId.get(agentId)?.session !== session) {
       return false;
     }
-    this.changed++;
-    this.byId.delete(agentId);
+    this.take(agentId);
     return true;
   }
 
@@ -80,7 +98,10 @@ export class AgentSessions {
   markGreeting(agentId: string, batches = false): void {
     const e = this.byId.get(agentId);
     if (e && !e.ready) {
-      e.held ??= [];
+      if (e.held === undefined) {
+        e.held = [];
+        this.watch?.accepting(agentId);
+      }
       e.batches = batches;
     }
   }
@@ -204,6 +225,9 @@ export class AgentSessions {
     if (e) {
       this.changed++;
       this.byId.delete(agentId);
+      if (e.ready || e.held !== undefined) {
+        this.watch?.gone(agentId);
+      }
     }
     return e;
   }

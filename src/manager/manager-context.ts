@@ -8,6 +8,7 @@ import type { DaemonLog } from '../log/daemon-log.js';
 import type { AgentSessions } from './agent-sessions.js';
 import type { ManagerEvent } from './manager-service.js';
 import type { AgentRecord, ManagerStore, StoredOrder } from '../core/orders/manager-store.js';
+import type { BusTraffic } from '../cluster/bus-routes.js';
 
 /**
  * What a node of a cluster (several managers on one PostgreSQL store) adds; absent on a single
@@ -20,6 +21,8 @@ export interface ClusterHooks {
   isLeader(): boolean;
   /** The agent's link is on another node (seen within the last three heartbeats). */
   connectedElsewhere(agent: AgentRecord, now: number): boolean;
+  /** Orders through the order bus since start; undefined before the bus is up. */
+  busTraffic(): BusTraffic | undefined;
 }
 
 export interface ManagerContext {

@@ -118,10 +118,14 @@ export function createManagerService(parts: ManagerCoreParts): ManagerService {
         limit: limitOf(f.limit),
       }),
     listOrders: (f) => ctx.store.listOrders({ ...f, limit: limitOf(f.limit) }),
-    stats: async () => ({
-      ...(await statsOf(ctx, await listAgents())),
-      linkBacklog: parts.linkBacklog?.() ?? NO_BACKLOG,
-    }),
+    stats: async () => {
+      const bus = ctx.cluster?.busTraffic();
+      return {
+        ...(await statsOf(ctx, await listAgents())),
+        linkBacklog: parts.linkBacklog?.() ?? NO_BACKLOG,
+        ...(bus !== undefined ? { bus } : {}),
+      };
+    },
     async explain(line) {
       const parsed = parseAlertLine(line);
       if (!parsed.ok) {

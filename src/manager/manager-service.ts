@@ -12,6 +12,7 @@
  *   layer serves itself (document both in the OpenAPI file; `enroll` is also exposed here).
  * - the server certificate is issued by the manager's own CA: clients trust `<home>/etc/pki/ca.pem`.
  */
+import type { BusTraffic } from '../cluster/bus-routes.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ExecutionStatus } from '../protocol/execution-records.js';
 import type {
@@ -76,6 +77,8 @@ export interface ManagerStats {
   readonly activeResponses: number;
   readonly connectedAgents: number;
   readonly linkBacklog: LinkBacklog;
+  /** A cluster node's order bus traffic (absent on a single manager, and before the bus is up). */
+  readonly bus?: BusTraffic;
 }
 
 /** Events for counters and histograms (metrics); listeners must not throw. */

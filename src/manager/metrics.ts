@@ -159,6 +159,40 @@ export class ManagerMetrics {
     });
   }
 
+  /** A cluster node's order bus traffic (runtime/bus-routing.ts); zero on a single manager. */
+  private defineBusTraffic(stats: () => Promise<ManagerStats | undefined>): void {
+    const registers = [this.registry];
+    new Counter({
+      name: 'riposte_bus_orders_received_total',
+      help: "Orders received from the cluster's order bus by this node: routed to it alone (to=node) or sent to every node (to=all)",
+      labelNames: ['to'],
+      registers,
+      async collect() {
+        const b = (await stats())?.bus;
+        this.reset();
+        this.inc({ to: 'node' }, b?.routed ?? 0);
+        this.inc({ to: 'all' }, b?.broadcast ?? 0);
+      },
+    });
+    new Counter({
+      name: 'riposte_bus_orders_forwarded_total',
+      help: 'Orders routed to this node for an agent whose link it did not hold, sent on to every node',
+      registers,
+      async collect() {
+        this.reset();
+        this.inc((await stats())?.bus?.forwarded ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'riposte_bus_routes',
+      help: 'Agents whose link this node knows to be on another node (orders for them are routed there alone)',
+      registers,
+      async collect() {
+        this.set((await stats())?.bus?.routes ?? 0);
+      },
+    });
+  }
+
   /** The Prometheus text exposition. */
   async render(): Promise<string> {
     return this.registry.metrics();
@@ -210,6 +244,7 @@ export class ManagerMetrics {
     });
     defineStorageGauges(registers);
     this.defineLinkBacklog(stats);
+    this.defineBusTraffic(stats);
     new Gauge({
       name: 'riposte_agents_connected',
       help: 'Agents with an open link',

@@ -25,6 +25,7 @@ import { startPgLease, type Lease } from '../cluster/pg-lease.js';
 import { STARTUP_LOCK_KEY, withPgLock } from '../cluster/pg-lock.js';
 import { syncSharedEnrollment } from '../cluster/shared-pki.js';
 import { SweepResends } from '../cluster/sweep-resends.js';
+import { BusRouting } from './bus-routing.js';
 import type { DaemonLog } from '../log/daemon-log.js';
 import type { ClusterHooks, ManagerContext } from '../manager/manager-context.js';
 import type { OrderFrame } from '../protocol/link.js';
@@ -81,10 +82,15 @@ function frameOf(o: BusOrder, payload: string): OrderFrame {
     : { type: 'order', seq: o.seq, kind: 'revert', key: payload };
 }
 
-/** Sends orders handed by another node to the agents whose link this node holds. */
-async function deliverHanded(ctx: ManagerContext, orders: readonly BusOrder[]): Promise<void> {
+/**
+ * Sends orders handed by another node to the agents whose link this node holds; returns those
+ * whose agent it does not hold.
+ */
+async function deliverHanded(ctx: ManagerContext, orders: readonly BusOrder[]): Promise<BusOrder[]> {
+  const missed: BusOrder[] = [];
   for (const o of orders) {
     if (!ctx.sessions.accepts(o.agentId)) {
+      missed.push(o);
       continue;
     }
     if (o.payload !== undefined) {
@@ -96,6 +102,7 @@ async function deliverHanded(ctx: ManagerContext, orders: readonly BusOrder[]): 
       ctx.sessions.send(o.agentId, frameOf(stored, stored.payload));
     }
   }
+  return missed;
 }
 
 /**
@@ -185,12 +192,14 @@ function startLease(opts: ClusterOptions, log: DaemonLog): Lease {
 /** Builds the node's parts; nothing connects before `attach`. */
 export function createClusterNode(opts: ClusterOptions, heartbeatMs: number): ClusterNode {
   let bus: OrderBus | undefined;
+  let routing: BusRouting | undefined;
   let lease: Lease | undefined;
   let sweep: NodeJS.Timeout | undefined;
   const hooks: ClusterHooks = {
     handOff: (orders) => {
-      bus?.publish(orders); // a StoredOrder is a BusOrder: the bus reads agentId, seq, kind, payload
+      routing?.handOff(orders); // a StoredOrder is a BusOrder: the bus reads agentId, seq, kind, payload
     },
+    busTraffic: () => routing?.traffic(),
     isLeader: () => lease?.isLeader() ?? false,
     connectedElsewhere: (agent, now) =>
       agent.lastSeen !== undefined && now - agent.lastSeen < 3 * heartbeatMs,
@@ -206,19 +215,29 @@ export function createClusterNode(opts: ClusterOptions, heartbeatMs: number): Cl
       lease = startLease(opts, ctx.log);
       const b = busFor(opts, ctx.log);
       bus = b;
+      const r = new BusRouting(b, (orders) => deliverHanded(ctx, orders), report('hand-off delivery'));
       await b.start({
-        onOrders: (orders) => {
-          deliverHanded(ctx, orders).catch(report('hand-off delivery'));
+        onOrders: (orders, routed) => {
+          r.received(orders, routed);
+        },
+        onRoutes: (node, change) => {
+          r.learned(node, change);
         },
         onResync: () => {
+          r.forget();
           resend(ctx, ctx.sessions.readyIds()).catch(report('resync'));
         },
       });
+      // Routing starts once the bus is up: hellos before it are announced when their agents' orders
+      // first reach this node from every node.
+      routing = r;
+      ctx.sessions.setWatch(r);
       sweep = startSweep(ctx, opts, report('sweep'));
       ctx.log.info(`Cluster node: order bus ${b.kind}, timers by a lease in PostgreSQL.`);
     },
     async stop() {
       clearInterval(sweep);
+      routing = undefined;
       await bus?.close();
       await lease?.stop();
     },

@@ -3,7 +3,9 @@
  * PostgreSQL: an order stored on node
  * A for an agent whose link is on node B reaches the agent through B, promptly; an order stored
  * without any hand-off (a node killed between its commit and its publish) is re-sent by B's sweep;
- * only one node runs the timers; the agent counts as active on both nodes.
+ * only one node runs the timers; the agent counts as active on both nodes. A learns from B's
+ * announcement on the bus that the agent is on B and routes its orders to B alone, and forgets
+ * that once the agent's link on B closes.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -65,6 +67,10 @@ test('an order stored on A reaches the agent held by B; a lost hand-off is re-se
   // Ready once the queued orders were read and sent after the welcome (a store round trip later).
   await waitFor('ready on B', 5_000, () => (b.host.ctx.sessions.isReady('001') ? true : undefined));
   assert.equal(a.host.ctx.sessions.isConnected('001'), false);
+  // B announced the hello on the bus: A routes 001's orders to B alone.
+  await waitFor('A knows where 001 is', 5_000, () =>
+    a.host.ctx.cluster?.busTraffic()?.routes === 1 ? true : undefined,
+  );
 
   const t0 = Date.now();
   const [stored] = await Promise.resolve(
@@ -75,6 +81,11 @@ test('an order stored on A reaches the agent held by B; a lost hand-off is re-se
   assert.ok(stored);
   await waitFor('order through B', 5_000, () => (orderSeqs().includes(stored.seq) ? true : undefined));
   assert.ok(Date.now() - t0 < 2_000, `hand-off took ${Date.now() - t0} ms`);
+  assert.deepEqual(
+    b.host.ctx.cluster?.busTraffic(),
+    { routed: 1, broadcast: 0, forwarded: 0, routes: 0 },
+    'routed to B alone',
+  );
 
   // Stored with no hand-off at all (as if node A died right after its commit).
   const lost = await Promise.resolve(
@@ -96,6 +107,12 @@ test('an order stored on A reaches the agent held by B; a lost hand-off is re-se
   const agent = await Promise.resolve(a.host.store.getAgent('001'));
   assert.ok(agent);
   assert.equal(a.host.ctx.cluster?.connectedElsewhere({ ...agent, lastSeen: Date.now() }, Date.now()), true);
+
+  // 001's link closes on B: B announces it, A forgets the route and hands off to every node again.
+  b.host.handler.closed('001', session);
+  await waitFor('A forgot 001', 5_000, () =>
+    a.host.ctx.cluster?.busTraffic()?.routes === 0 ? true : undefined,
+  );
 });
 
 test('one node runs the cluster timers', async () => {

@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import pg from 'pg';
-import type { BusOrder, OrderBus } from '../../src/cluster/order-bus.js';
+import type { BusOrder, OrderBus, RouteChange } from '../../src/cluster/order-bus.js';
 import { decodeBatch, packBatches, queueBatches } from '../../src/cluster/order-bus.js';
 import { createPgNotifyBus } from '../../src/cluster/pg-notify-bus.js';
 import { NATS_ORDER_STREAM, createNatsBus } from '../../src/cluster/nats-bus.js';
@@ -87,7 +87,7 @@ test('batches waiting for a bus that is down: capped by count and by size, the o
   const limits = { maxBytes: 512 * 1024, maxPending: 10_000, maxPendingChars: 2_000_000 };
   let dropped = 0;
   for (let seq = 1; seq <= 10; seq++) {
-    dropped += queueBatches(pending, 'node-a', [big(seq)], limits);
+    dropped += queueBatches(pending, packBatches('node-a', [big(seq)], limits.maxBytes), limits);
   }
   // Each batch is one 400 KB order: 4 fit under 2,000,000 characters; the 6 oldest went.
   assert.equal(dropped, 6);
@@ -98,7 +98,7 @@ test('batches waiting for a bus that is down: capped by count and by size, the o
   assert.ok(pending.reduce((n, b) => n + b.length, 0) <= 2_000_000);
   const small: string[] = [];
   for (let seq = 1; seq <= 5; seq++) {
-    queueBatches(small, 'node-a', [order(seq)], { maxBytes: 7_900, maxPending: 3 });
+    queueBatches(small, packBatches('node-a', [order(seq)], 7_900), { maxBytes: 7_900, maxPending: 3 });
   }
   assert.deepEqual(
     small.map((b) => decodeBatch(b, 'node-b')?.[0]?.seq),
@@ -110,13 +110,20 @@ test('batches waiting for a bus that is down: capped by count and by size, the o
 interface Node {
   readonly bus: OrderBus;
   readonly got: BusOrder[];
+  /** Per order received, whether it came routed to this node alone. */
+  readonly routed: boolean[];
+  readonly routes: { node: string; change: RouteChange }[];
   resyncs: number;
 }
 
 async function node(make: () => OrderBus): Promise<Node> {
-  const n: Node = { bus: make(), got: [], resyncs: 0 };
+  const n: Node = { bus: make(), got: [], routed: [], routes: [], resyncs: 0 };
   await n.bus.start({
-    onOrders: (o) => n.got.push(...o),
+    onOrders: (o, routed) => {
+      n.got.push(...o);
+      n.routed.push(...o.map(() => routed));
+    },
+    onRoutes: (from, change) => n.routes.push({ node: from, change }),
     onResync: () => {
       n.resyncs++;
     },
@@ -171,6 +178,39 @@ for (const kind of kinds) {
           assert.ok(third?.payload === undefined || third.payload === big.payload);
         }
         assert.equal(a.got.length, 0);
+      } finally {
+        await Promise.all([a.bus.close(), b.bus.close(), c.bus.close()]);
+      }
+    });
+
+    test('routed to one node: only that node gets it; route changes reach every other node', async () => {
+      const a = await node(kind.make);
+      const b = await node(kind.make);
+      const c = await node(kind.make);
+      try {
+        a.bus.announce({ held: ['001', '002'], released: ['003'] });
+        for (const n of [b, c]) {
+          await waitFor('route change', 10_000, () => (n.routes.length > 0 ? true : undefined));
+          assert.deepEqual(n.routes, [
+            { node: a.bus.node, change: { held: ['001', '002'], released: ['003'] } },
+          ]);
+        }
+        a.bus.publish([order(1), order(2)], b.bus.node);
+        // Then one to every node: once c has it, the routed batch published before it was not for c.
+        a.bus.publish([order(3)]);
+        await waitFor('routed batch on b', 10_000, () => (b.got.length >= 3 ? true : undefined));
+        await waitFor('broadcast on c', 10_000, () => (c.got.length >= 1 ? true : undefined));
+        assert.deepEqual(
+          b.got.map((o) => o.seq),
+          [1, 2, 3],
+        );
+        assert.deepEqual(b.routed, [true, true, false]);
+        assert.deepEqual(
+          c.got.map((o) => o.seq),
+          [3],
+        );
+        assert.deepEqual(c.routed, [false]);
+        assert.deepEqual([a.got, a.routes], [[], []], 'nothing back to the sender');
       } finally {
         await Promise.all([a.bus.close(), b.bus.close(), c.bus.close()]);
       }
