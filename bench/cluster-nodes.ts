@@ -46,6 +46,7 @@ import {
 import { resetStatementStats, statementStats } from './bench-postgres.js';
 import { describeCpu, postmasterOf, sampleCpu, type CpuGroups } from './cluster-cpu.js';
 import { linkFloor } from './link-floor.js';
+import { busTraffic } from './cluster-metrics.js';
 import { errorMessage } from '../src/protocol/error-message.js';
 
 const NODES = 3;
@@ -463,6 +464,7 @@ async function measure(bus: 'postgres' | 'nats'): Promise<BenchReport[]> {
       const cpu = describeCpu(before, sampleCpu(groups), os.availableParallelism());
       rows.push(...got.map((r) => ({ ...r, note: `${r.note ?? ''}; ${cpu}` })));
       log(`${name} done (load ${load()}); ${cpu}`);
+      log(`${name}: order bus, counts since the nodes started (their /metrics): ${await busTraffic(fleet)}`);
     } catch (err) {
       await diagnose(fleet).catch((e: unknown) => {
         log(`diagnosis failed: ${String(e)}`);

@@ -20,6 +20,9 @@ const METRICS = [
   'riposte_link_backlog_bytes',
   'riposte_link_paused_agents',
   'riposte_link_read_pauses_total',
+  'riposte_bus_orders_received_total',
+  'riposte_bus_orders_forwarded_total',
+  'riposte_bus_routes',
 ];
 
 /** The value of one sample line, e.g. `riposte_orders{state="queued"}`. */
@@ -84,6 +87,24 @@ void describe('manager metrics', () => {
     assert.equal(sample(await metrics.render(), 'riposte_agents_connected'), 42);
     service.statsValue = { ...service.statsValue, connectedAgents: 7 };
     assert.equal(sample(await metrics.render(), 'riposte_agents_connected'), 7);
+  });
+
+  void test("a cluster node's order bus traffic; zero on a single manager", async () => {
+    const service = new FakeManagerService();
+    const metrics = new ManagerMetrics();
+    metrics.attach(service);
+    const single = await metrics.render();
+    assert.equal(sample(single, 'riposte_bus_orders_received_total{to="node"}'), 0);
+    assert.equal(sample(single, 'riposte_bus_routes'), 0);
+    service.statsValue = {
+      ...service.statsValue,
+      bus: { routed: 120, broadcast: 7, forwarded: 3, routes: 4_999 },
+    };
+    const node = await metrics.render();
+    assert.equal(sample(node, 'riposte_bus_orders_received_total{to="node"}'), 120);
+    assert.equal(sample(node, 'riposte_bus_orders_received_total{to="all"}'), 7);
+    assert.equal(sample(node, 'riposte_bus_orders_forwarded_total'), 3);
+    assert.equal(sample(node, 'riposte_bus_routes'), 4_999);
   });
 
   void test('two registries do not share counters, and detaching stops the feed', async () => {
