@@ -27,8 +27,7 @@ import {
   type NatsConnection,
 } from 'nats';
 import type { BusHandlers, BusOrder, OrderBus, RouteChange } from './order-bus.js';
-import { packBatches, queueBatches } from './order-bus.js';
-import { packRoutes } from './bus-routes.js';
+import { BusOutbox, type OutboxBus } from './bus-outbox.js';
 import { receive } from './bus-receive.js';
 import { errorMessage } from '../protocol/error-message.js';
 import { watchStream, type StreamWatch } from './nats-stream-watch.js';
@@ -74,7 +73,7 @@ export function createNatsBus(opts: NatsBusOptions): OrderBus {
   return new NatsBus(opts);
 }
 
-class NatsBus implements OrderBus {
+class NatsBus implements OrderBus, OutboxBus {
   readonly kind = 'nats';
   readonly node = randomUUID();
   private nc: NatsConnection | undefined;
@@ -87,7 +86,11 @@ class NatsBus implements OrderBus {
   private recovery: NodeJS.Timeout | undefined;
   /** A publish failed and none has succeeded since: warned once per such episode. */
   private publishFailing = false;
-  private pending: string[] = [];
+  private readonly outbox = new BusOutbox(
+    this.node,
+    { maxBytes: MAX_PAYLOAD_BYTES, maxPending: MAX_PENDING },
+    this,
+  );
   private inFlight = 0;
   private closed = false;
   private retry: NodeJS.Timeout | undefined;
@@ -238,34 +241,26 @@ class NatsBus implements OrderBus {
     attempt(1_000);
   }
 
+  isClosed(): boolean {
+    return this.closed;
+  }
+
+  dropped(count: number): void {
+    this.warn(`Order bus (NATS): ${count} batch(es) dropped (the store keeps the orders).`);
+  }
+
   publish(orders: readonly BusOrder[], to?: string): void {
-    if (orders.length > 0) {
-      this.queue(packBatches(this.node, orders, MAX_PAYLOAD_BYTES, to));
-    }
+    this.outbox.publish(orders, to);
   }
 
   announce(change: RouteChange): void {
-    this.queue(packRoutes(this.node, change, MAX_PAYLOAD_BYTES));
+    this.outbox.announce(change);
   }
 
-  private queue(messages: readonly string[]): void {
-    if (messages.length === 0 || this.closed) {
-      return;
-    }
-    const dropped = queueBatches(this.pending, messages, {
-      maxBytes: MAX_PAYLOAD_BYTES,
-      maxPending: MAX_PENDING,
-    });
-    if (dropped > 0) {
-      this.warn(`Order bus (NATS): ${dropped} batch(es) dropped (the store keeps the orders).`);
-    }
-    this.flush();
-  }
-
-  private flush(): void {
+  flush(): void {
     const js = this.js;
-    while (js !== undefined && !this.closed && this.inFlight < IN_FLIGHT && this.pending.length > 0) {
-      const batch = this.pending.shift();
+    while (js !== undefined && !this.closed && this.inFlight < IN_FLIGHT && this.outbox.pending.length > 0) {
+      const batch = this.outbox.pending.shift();
       if (batch === undefined) {
         return;
       }
@@ -281,7 +276,7 @@ class NatsBus implements OrderBus {
         },
         (err: unknown) => {
           this.inFlight--;
-          this.pending.unshift(batch);
+          this.outbox.pending.unshift(batch);
           this.publishFailed(err);
         },
       );

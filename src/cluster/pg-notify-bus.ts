@@ -12,8 +12,8 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { keepaliveOptions } from '../store/pg-session-options.js';
 import type { BusHandlers, BusOrder, OrderBus, RouteChange } from './order-bus.js';
-import { batchTarget, packBatches, queueBatches } from './order-bus.js';
-import { packRoutes } from './bus-routes.js';
+import { batchTarget } from './order-bus.js';
+import { BusOutbox, type OutboxBus } from './bus-outbox.js';
 import { errorMessage } from '../protocol/error-message.js';
 import { receive } from './bus-receive.js';
 
@@ -65,14 +65,18 @@ export function createPgNotifyBus(opts: PgNotifyBusOptions): OrderBus {
   return new PgNotifyBus(opts);
 }
 
-class PgNotifyBus implements OrderBus {
+class PgNotifyBus implements OrderBus, OutboxBus {
   readonly kind = 'postgres';
   readonly node = randomUUID();
   private client: pg.Client | undefined;
   private up = false;
   private closed = false;
   private handlers: BusHandlers | undefined;
-  private pending: string[] = [];
+  private readonly outbox = new BusOutbox(
+    this.node,
+    { maxBytes: MAX_PAYLOAD_BYTES, maxPending: MAX_PENDING },
+    this,
+  );
   private sending = false;
   private retry: NodeJS.Timeout | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
@@ -184,40 +188,30 @@ class PgNotifyBus implements OrderBus {
     this.retry.unref();
   }
 
+  isClosed(): boolean {
+    return this.closed;
+  }
+
+  dropped(count: number): void {
+    this.warn(`Order bus (PostgreSQL): ${count} batch(es) dropped while down (the store keeps the orders).`);
+  }
+
   publish(orders: readonly BusOrder[], to?: string): void {
-    if (orders.length > 0) {
-      this.queue(packBatches(this.node, orders, MAX_PAYLOAD_BYTES, to));
-    }
+    this.outbox.publish(orders, to);
   }
 
   announce(change: RouteChange): void {
-    this.queue(packRoutes(this.node, change, MAX_PAYLOAD_BYTES));
-  }
-
-  private queue(messages: readonly string[]): void {
-    if (messages.length === 0 || this.closed) {
-      return;
-    }
-    const dropped = queueBatches(this.pending, messages, {
-      maxBytes: MAX_PAYLOAD_BYTES,
-      maxPending: MAX_PENDING,
-    });
-    if (dropped > 0) {
-      this.warn(
-        `Order bus (PostgreSQL): ${dropped} batch(es) dropped while down (the store keeps the orders).`,
-      );
-    }
-    this.flush();
+    this.outbox.announce(change);
   }
 
   /** Sends every pending batch, one round trip per up to 64 batches, one round trip at a time. */
-  private flush(): void {
+  flush(): void {
     const client = this.client;
-    if (this.sending || !this.up || client === undefined || this.pending.length === 0) {
+    if (this.sending || !this.up || client === undefined || this.outbox.pending.length === 0) {
       return;
     }
     this.sending = true;
-    const chunk = this.pending.splice(0, 64);
+    const chunk = this.outbox.pending.splice(0, 64);
     client.query(notifyStatement(chunk.length), notifyParams(chunk)).then(
       () => {
         this.sending = false;
@@ -225,7 +219,7 @@ class PgNotifyBus implements OrderBus {
       },
       (err: unknown) => {
         this.sending = false;
-        this.pending.unshift(...chunk);
+        this.outbox.pending.unshift(...chunk);
         if (this.client === client) {
           this.lost(client, errorMessage(err));
         } else {
