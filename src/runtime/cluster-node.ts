@@ -216,6 +216,9 @@ export function createClusterNode(opts: ClusterOptions, heartbeatMs: number): Cl
       const b = busFor(opts, ctx.log);
       bus = b;
       const r = new BusRouting(b, (orders) => deliverHanded(ctx, orders), report('hand-off delivery'));
+      // Before the bus is up: hand-offs and announcements made meanwhile wait in its outbox.
+      routing = r;
+      ctx.sessions.setWatch(r);
       await b.start({
         onOrders: (orders, routed) => {
           r.received(orders, routed);
@@ -228,16 +231,12 @@ export function createClusterNode(opts: ClusterOptions, heartbeatMs: number): Cl
           resend(ctx, ctx.sessions.readyIds()).catch(report('resync'));
         },
       });
-      // Routing starts once the bus is up: hellos before it are announced when their agents' orders
-      // first reach this node from every node.
-      routing = r;
-      ctx.sessions.setWatch(r);
       sweep = startSweep(ctx, opts, report('sweep'));
       ctx.log.info(`Cluster node: order bus ${b.kind}, timers by a lease in PostgreSQL.`);
     },
     async stop() {
       clearInterval(sweep);
-      routing = undefined;
+      routing = undefined; // the sessions' watch may still announce: a closed bus drops it
       await bus?.close();
       await lease?.stop();
     },
