@@ -9,7 +9,7 @@ import { decodeMessage } from './order-bus.js';
 export function receive(text: string, self: string, handlers: BusHandlers): void {
   const m = decodeMessage(text, self);
   if (m?.type === 'orders' && m.orders.length > 0) {
-    handlers.onOrders(m.orders, m.routed);
+    handlers.onOrders(m.orders, m.routed, m.from);
   } else if (m?.type === 'routes') {
     handlers.onRoutes?.(m.node, m.change);
   }

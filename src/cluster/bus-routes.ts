@@ -30,9 +30,18 @@ export interface BusTraffic {
 
 /** Largest number of agents remembered; past it the oldest learned are forgotten (sent to every node). */
 export const MAX_ROUTES = 1_000_000;
+/** Every node says it is alive at least this often (an empty route change, bus-routing.ts). */
+export const ALIVE_EVERY_MS = 10_000;
+/**
+ * A node not heard from for this long is taken for gone: its agents' orders go to every node
+ * again (a node that died, or one whose announcements were lost, never releases its agents).
+ */
+export const NODE_SILENT_MS = 3 * ALIVE_EVERY_MS;
 
 export class BusRoutes {
   private readonly byAgent = new Map<string, string>();
+  /** When each node was last heard from (any message of it). */
+  private readonly heard = new Map<string, number>();
 
   constructor(private readonly max = MAX_ROUTES) {}
 
@@ -40,9 +49,23 @@ export class BusRoutes {
     return this.byAgent.size;
   }
 
-  /** The node that holds `agentId`'s link, if known. */
-  nodeOf(agentId: string): string | undefined {
-    return this.byAgent.get(agentId);
+  /** Notes a message from `node` at `now`; nodes silent for ten times the limit are forgotten. */
+  heardFrom(node: string, now: number): void {
+    this.heard.delete(node); // re-inserted: the Map's order is the order heard
+    this.heard.set(node, now);
+    for (const [n, at] of this.heard) {
+      if (now - at < 10 * NODE_SILENT_MS) {
+        break;
+      }
+      this.heard.delete(n);
+    }
+  }
+
+  /** The node that holds `agentId`'s link, if known and heard from within NODE_SILENT_MS. */
+  nodeOf(agentId: string, now: number): string | undefined {
+    const node = this.byAgent.get(agentId);
+    const at = node === undefined ? undefined : this.heard.get(node);
+    return at !== undefined && now - at < NODE_SILENT_MS ? node : undefined;
   }
 
   /** Applies `node`'s change: a release forgets an agent only if `node` is the one known to hold it. */
@@ -69,11 +92,17 @@ export class BusRoutes {
     this.byAgent.clear();
   }
 
-  /** `orders` by the node holding their agent's link; key undefined: not known, for every node. */
-  split<T extends { readonly agentId: string }>(orders: readonly T[]): Map<string | undefined, T[]> {
+  /**
+   * `orders` by the node holding their agent's link; key undefined: not known (or its node silent
+   * too long), for every node.
+   */
+  split<T extends { readonly agentId: string }>(
+    orders: readonly T[],
+    now: number,
+  ): Map<string | undefined, T[]> {
     const out = new Map<string | undefined, T[]>();
     for (const o of orders) {
-      const node = this.byAgent.get(o.agentId);
+      const node = this.nodeOf(o.agentId, now);
       const part = out.get(node);
       if (part === undefined) {
         out.set(node, [o]);
@@ -115,7 +144,8 @@ export class RouteChanges {
 
 /**
  * Wire form of a route change (order-bus.ts has the batches'): a JSON line
- * `{"n":"<sender>","h":[agent ids],"r":[agent ids]}\n`, split into messages of at most `maxBytes`.
+ * `{"n":"<sender>","h":[agent ids],"r":[agent ids]}\n`, split into messages of at most `maxBytes`;
+ * an empty change is one message with both lists empty.
  */
 export function packRoutes(node: string, change: RouteChange, maxBytes: number): string[] {
   const items = [
@@ -142,8 +172,8 @@ export function packRoutes(node: string, change: RouteChange, maxBytes: number):
     (held ? part.held : part.released).push(id);
     size += itemSize;
   }
-  if (part.held.length + part.released.length > 0) {
-    emit();
+  if (part.held.length + part.released.length > 0 || out.length === 0) {
+    emit(); // an empty change is one empty message: the node is alive
   }
   return out;
 }

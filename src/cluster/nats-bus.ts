@@ -114,6 +114,7 @@ class NatsBus implements OrderBus, OutboxBus {
     this.js = nc.jetstream();
     this.handlers = handlers;
     await this.consume();
+    this.flush(); // what was published or announced while connecting
     void (async () => {
       for await (const s of nc.status()) {
         if (s.type === Events.Disconnect || s.type === Events.Reconnect) {

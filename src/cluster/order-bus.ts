@@ -28,10 +28,10 @@ export interface BusOrder {
 
 export interface BusHandlers {
   /**
-   * Orders published by another node. `routed`: addressed to this node alone (the sender believes
+   * Orders published by node `from`. `routed`: addressed to this node alone (the sender believes
    * this node holds their agents' links); otherwise sent to every node. Must not throw.
    */
-  onOrders(orders: readonly BusOrder[], routed: boolean): void;
+  onOrders(orders: readonly BusOrder[], routed: boolean, from: string): void;
   /** Another node says which agents' links it now holds and which it let go (bus-routes.ts). */
   onRoutes?(node: string, change: RouteChange): void;
   /** The bus was down and is back: messages may have been lost, re-send from the store. */
@@ -52,7 +52,10 @@ export interface OrderBus {
    * holding their agents' links); absent: every node.
    */
   publish(orders: readonly BusOrder[], to?: string): void;
-  /** Tells every node which agents' links this node now holds and which it let go. Same bounds. */
+  /**
+   * Tells every node which agents' links this node now holds and which it let go (an empty change
+   * still goes: it says the node is alive). Same bounds.
+   */
   announce(change: RouteChange): void;
   close(): Promise<void>;
 }
@@ -106,7 +109,7 @@ const HEADER_END = ']}\n';
 
 /** A message from the bus, decoded: orders for this node, or another node's route change. */
 export type BusMessage =
-  | { readonly type: 'orders'; readonly orders: BusOrder[]; readonly routed: boolean }
+  | { readonly type: 'orders'; readonly orders: BusOrder[]; readonly routed: boolean; readonly from: string }
   | { readonly type: 'routes'; readonly node: string; readonly change: RouteChange };
 
 /** The header's fields when it is a JSON object sent by another node than `self`. */
@@ -151,7 +154,7 @@ export function decodeMessage(text: string, self: string): BusMessage | undefine
     return change === undefined ? undefined : { type: 'routes', node: h.n, change };
   }
   const orders = decodeOrders(h.o as unknown[], text, end + 1);
-  return orders === undefined ? undefined : { type: 'orders', orders, routed };
+  return orders === undefined ? undefined : { type: 'orders', orders, routed, from: h.n };
 }
 
 /** Decodes a batch's orders; undefined when malformed, sent by `self`, or not a batch of orders for it. */

@@ -1,9 +1,8 @@
 /**
  * The order bus over PostgreSQL LISTEN/NOTIFY (order-bus.ts): one connection per node that
  * LISTENs on `riposte_orders` (messages for every node) and on its own channel
- * `riposte_orders_<node id>` (batches routed to it, bus-routes.ts), and sends with pg_notify
- * (several messages in one round trip).
- * NOTIFY is transactional and delivered to every listening session in commit order, but not
+ * `riposte_orders_<node id without its dashes>` (batches routed to it, bus-routes.ts), and sends
+ * with pg_notify (several messages in one round trip). NOTIFY is transactional and delivered to every listening session in commit order, but not
  * stored: while this node's connection is down it misses messages, so after reconnecting it asks
  * for a resync (its agents' queued orders are re-sent from the store). Batches published while
  * down wait (bounded) and go out once reconnected.

@@ -18,7 +18,7 @@
  * The store stays the source of truth: an agent's hello on any node sends what is queued for it.
  */
 import type { ManagerStore } from '../core/orders/manager-store.js';
-import type { BusOrder, OrderBus } from '../cluster/order-bus.js';
+import type { BusHandlers, BusOrder, OrderBus } from '../cluster/order-bus.js';
 import { createPgNotifyBus } from '../cluster/pg-notify-bus.js';
 import { createNatsBus } from '../cluster/nats-bus.js';
 import { startPgLease, type Lease } from '../cluster/pg-lease.js';
@@ -129,8 +129,9 @@ async function resend(
 function startSweep(
   ctx: ManagerContext,
   opts: ClusterOptions,
-  onError: (err: unknown) => void,
+  on: { readonly onError: (err: unknown) => void; readonly onTick: () => void },
 ): NodeJS.Timeout {
+  const { onError, onTick } = on;
   const slice = opts.sweepSlice ?? 200;
   const lostAfter = opts.storeLostAfterMs ?? 30_000;
   let cursor = 0;
@@ -138,6 +139,7 @@ function startSweep(
   let lastOk = ctx.now();
   const resends = new SweepResends();
   const timer = setInterval(() => {
+    onTick(); // the bus routes' alive message (bus-routing.ts): this timer is the node's one
     const now = ctx.now();
     if (now - lastOk >= lostAfter) {
       lastOk = now; // asked again only after another period without the store
@@ -189,6 +191,34 @@ function startLease(opts: ClusterOptions, log: DaemonLog): Lease {
   });
 }
 
+type Report = (what: string) => (err: unknown) => void;
+
+function routingFor(ctx: ManagerContext, bus: OrderBus, report: Report): BusRouting {
+  return new BusRouting({
+    bus,
+    deliver: (orders) => deliverHanded(ctx, orders),
+    holds: (id) => ctx.sessions.accepts(id),
+    now: ctx.now,
+    onError: report('hand-off delivery'),
+  });
+}
+
+/** What the node does with the bus's messages: through its routes, and a resync from the store. */
+function busHandlers(ctx: ManagerContext, r: BusRouting, report: Report): BusHandlers {
+  return {
+    onOrders: (orders, routed, from) => {
+      r.received(orders, routed, from);
+    },
+    onRoutes: (node, change) => {
+      r.learned(node, change);
+    },
+    onResync: () => {
+      r.resynced(ctx.sessions.readyIds());
+      resend(ctx, ctx.sessions.readyIds()).catch(report('resync'));
+    },
+  };
+}
+
 /** Builds the node's parts; nothing connects before `attach`. */
 export function createClusterNode(opts: ClusterOptions, heartbeatMs: number): ClusterNode {
   let bus: OrderBus | undefined;
@@ -205,7 +235,7 @@ export function createClusterNode(opts: ClusterOptions, heartbeatMs: number): Cl
       agent.lastSeen !== undefined && now - agent.lastSeen < 3 * heartbeatMs,
   };
   let log: DaemonLog | undefined;
-  const report = (what: string) => (err: unknown) => {
+  const report: Report = (what) => (err) => {
     log?.error(`Cluster ${what} failed: ${errorMessage(err)}`);
   };
   return {
@@ -215,23 +245,17 @@ export function createClusterNode(opts: ClusterOptions, heartbeatMs: number): Cl
       lease = startLease(opts, ctx.log);
       const b = busFor(opts, ctx.log);
       bus = b;
-      const r = new BusRouting(b, (orders) => deliverHanded(ctx, orders), report('hand-off delivery'));
+      const r = routingFor(ctx, b, report);
       // Before the bus is up: hand-offs and announcements made meanwhile wait in its outbox.
       routing = r;
       ctx.sessions.setWatch(r);
-      await b.start({
-        onOrders: (orders, routed) => {
-          r.received(orders, routed);
-        },
-        onRoutes: (node, change) => {
-          r.learned(node, change);
-        },
-        onResync: () => {
-          r.forget();
-          resend(ctx, ctx.sessions.readyIds()).catch(report('resync'));
+      await b.start(busHandlers(ctx, r, report));
+      sweep = startSweep(ctx, opts, {
+        onError: report('sweep'),
+        onTick: () => {
+          r.tick();
         },
       });
-      sweep = startSweep(ctx, opts, report('sweep'));
       ctx.log.info(`Cluster node: order bus ${b.kind}, timers by a lease in PostgreSQL.`);
     },
     async stop() {

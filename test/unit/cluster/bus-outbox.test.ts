@@ -32,12 +32,12 @@ test('orders and route changes are queued in order and the bus asked to send the
   out.announce({ held: ['001'], released: [] });
   out.publish([order(2)]);
   out.publish([]); // nothing to send: the bus is not asked
-  out.announce({ held: [], released: [] });
-  assert.equal(bus.flushes, 3);
-  assert.deepEqual(out.pending.map(batchTarget), ['node-b', undefined, undefined]);
+  out.announce({ held: [], released: [] }); // empty: still sent, it says the node is alive
+  assert.equal(bus.flushes, 4);
+  assert.deepEqual(out.pending.map(batchTarget), ['node-b', undefined, undefined, undefined]);
   assert.deepEqual(
     out.pending.map((m) => decodeMessage(m, m.startsWith('{"t":') ? 'node-b' : 'node-c')?.type),
-    ['orders', 'routes', 'orders'],
+    ['orders', 'routes', 'orders', 'routes'],
   );
 });
 

@@ -1,13 +1,15 @@
 /**
- * A cluster node's side of the bus routes (src/runtime/bus-routing.ts) with a recording bus and
- * the real AgentSessions: hand-offs go to the node that holds the agent once it is known, to every
- * node before; an order routed here for an agent not here is sent on to every node; an order sent
- * to every node that finds its agent here is announced; hellos and closes are announced once per
- * turn, the last event of an agent winning.
+ * A cluster node's side of the bus routes (src/runtime/bus-routing.ts) with a recording bus, the
+ * real AgentSessions and a fake clock: hand-offs go to the node that holds the agent once it is
+ * known and while it is heard from, to every node otherwise; an order routed here for an agent not
+ * here is sent on to every node and the route released; an order sent to every node that finds its
+ * agent here is announced (once per period); hellos and closes are announced once per turn, the
+ * last event of an agent winning; the node says it is alive; a resync forgets and re-announces.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BusRouting } from '../../../src/runtime/bus-routing.js';
+import { BusRouting, REPLY_EVERY_MS } from '../../../src/runtime/bus-routing.js';
+import { ALIVE_EVERY_MS, NODE_SILENT_MS } from '../../../src/cluster/bus-routes.js';
 import type { BusOrder, OrderBus, RouteChange } from '../../../src/cluster/order-bus.js';
 import { AgentSessions, type AgentSession } from '../../../src/manager/agent-sessions.js';
 
@@ -37,16 +39,40 @@ const order = (agentId: string, seq = 1): BusOrder => ({ agentId, seq, kind: 'ad
 const session = (): AgentSession => ({ send: () => undefined, close: () => undefined, address: '127.0.0.1' });
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-function setup(): { bus: RecordingBus; routing: BusRouting; sessions: AgentSessions; errors: unknown[] } {
+interface Setup {
+  readonly bus: RecordingBus;
+  readonly routing: BusRouting;
+  readonly sessions: AgentSessions;
+  readonly errors: unknown[];
+  readonly clock: { now: number };
+}
+
+function setup(): Setup {
   const bus = new RecordingBus();
   const sessions = new AgentSessions();
   const errors: unknown[] = [];
-  // Delivery as the cluster node does it: to the agents whose hello arrived here.
-  const deliver = (orders: readonly BusOrder[]): Promise<BusOrder[]> =>
-    Promise.resolve(orders.filter((o) => !sessions.accepts(o.agentId)));
-  const routing = new BusRouting(bus, deliver, (err) => errors.push(err));
+  const clock = { now: 1_000 };
+  const routing = new BusRouting({
+    bus,
+    // Delivery as the cluster node does it: to the agents whose hello arrived here.
+    deliver: (orders) => Promise.resolve(orders.filter((o) => !sessions.accepts(o.agentId))),
+    holds: (id) => sessions.accepts(id),
+    now: () => clock.now,
+    onError: (err) => errors.push(err),
+  });
   sessions.setWatch(routing);
-  return { bus, routing, sessions, errors };
+  return { bus, routing, sessions, errors, clock };
+}
+
+/** An agent whose hello arrived here, its announcement taken out of the record. */
+async function held(t: Setup, agentId: string): Promise<AgentSession> {
+  const s = session();
+  t.sessions.attach(agentId, s);
+  t.sessions.markGreeting(agentId);
+  t.sessions.markReady(agentId);
+  await turn();
+  t.bus.announced.length = 0;
+  return s;
 }
 
 test('hand-offs go to every node until the holder is known, then to it alone', () => {
@@ -65,24 +91,49 @@ test('hand-offs go to every node until the holder is known, then to it alone', (
   assert.deepEqual(routing.traffic(), { routed: 0, broadcast: 0, forwarded: 0, routes: 0 });
 });
 
-test('routed here for an agent not here: sent on to every node; for every node and found here: announced', async () => {
-  const { bus, routing, sessions, errors } = setup();
-  const s = session();
-  sessions.attach('001', s);
-  sessions.markGreeting('001');
-  sessions.markReady('001');
+test('a holder silent for NODE_SILENT_MS is taken for gone; it is routed to again once heard', () => {
+  const t = setup();
+  t.routing.learned(OTHER, { held: ['001'], released: [] });
+  t.clock.now += NODE_SILENT_MS;
+  t.routing.handOff([order('001')]);
+  t.routing.received([order('009')], false, OTHER); // anything from it says it is alive
+  t.routing.handOff([order('001', 2)]);
+  assert.deepEqual(t.bus.published, [
+    { to: undefined, ids: ['001#1'] },
+    { to: OTHER, ids: ['001#2'] },
+  ]);
+});
+
+test('routed here for an agent not here: on to every node and the route released; found here: announced once per period', async () => {
+  const t = setup();
+  await held(t, '001');
+  t.routing.received([order('001'), order('009')], true, OTHER);
   await turn();
-  bus.announced.length = 0; // the hello's own announcement (next test)
-  routing.received([order('001'), order('009')], true);
+  assert.deepEqual(t.bus.published, [{ to: undefined, ids: ['009#1'] }]);
+  assert.deepEqual(t.bus.announced, [{ held: [], released: ['009'] }]);
+  t.bus.announced.length = 0;
+  // 001's hello was announced just now: an order for it sent to every node adds nothing yet.
+  t.routing.received([order('001', 2), order('008')], false, OTHER);
   await turn();
-  assert.deepEqual(bus.published, [{ to: undefined, ids: ['009#1'] }]);
-  assert.deepEqual(bus.announced, []);
-  routing.received([order('001', 2), order('008')], false);
+  assert.deepEqual(t.bus.announced, []);
+  t.clock.now += REPLY_EVERY_MS;
+  t.routing.received([order('001', 3), order('001', 4)], false, OTHER);
   await turn();
-  assert.deepEqual(bus.published.length, 1, 'what was sent to every node is never sent again');
-  assert.deepEqual(bus.announced, [{ held: ['001'], released: [] }]);
-  assert.deepEqual(routing.traffic(), { routed: 2, broadcast: 2, forwarded: 1, routes: 0 });
-  assert.deepEqual(errors, []);
+  assert.deepEqual(t.bus.announced, [{ held: ['001'], released: [] }]);
+  assert.equal(t.bus.published.length, 1, 'what was sent to every node is never sent again');
+  assert.deepEqual(t.routing.traffic(), { routed: 2, broadcast: 4, forwarded: 1, routes: 0 });
+  assert.deepEqual(t.errors, []);
+});
+
+test('an agent whose link closed while its order was delivered is not announced as held', async () => {
+  const t = setup();
+  const s = await held(t, '001');
+  t.clock.now += REPLY_EVERY_MS;
+  // Delivery checks first; the link closes before the reply is made (a store read in between).
+  t.routing.received([order('001')], false, OTHER);
+  t.sessions.detach('001', s);
+  await turn();
+  assert.deepEqual(t.bus.announced, [{ held: [], released: ['001'] }]);
 });
 
 test('hellos and closes: announced once per turn, the last event of an agent winning', async () => {
@@ -109,12 +160,25 @@ test('hellos and closes: announced once per turn, the last event of an agent win
   assert.deepEqual(bus.announced.slice(1), [{ held: [], released: ['001', '002', '004'] }]);
 });
 
-test("this node's bus was down: its routes are forgotten, orders go to every node again", () => {
-  const { bus, routing } = setup();
-  routing.learned(OTHER, { held: ['001', '002'], released: [] });
-  assert.equal(routing.traffic().routes, 2);
-  routing.forget();
-  routing.handOff([order('001')]);
-  assert.deepEqual(bus.published, [{ to: undefined, ids: ['001#1'] }]);
-  assert.equal(routing.traffic().routes, 0);
+test("alive every ALIVE_EVERY_MS (an announcement counts); after this node's bus was down, routes forgotten and the held agents announced again", async () => {
+  const t = setup();
+  t.routing.tick();
+  t.routing.tick();
+  assert.deepEqual(t.bus.announced, [{ held: [], released: [] }]);
+  t.clock.now += ALIVE_EVERY_MS - 1;
+  await held(t, '001'); // its announcement says alive too
+  t.clock.now += ALIVE_EVERY_MS - 1;
+  t.routing.tick();
+  assert.deepEqual(t.bus.announced, []);
+  t.clock.now += 1;
+  t.routing.tick();
+  assert.deepEqual(t.bus.announced, [{ held: [], released: [] }]);
+  t.routing.learned(OTHER, { held: ['002', '003'], released: [] });
+  assert.equal(t.routing.traffic().routes, 2);
+  t.routing.resynced(['001']);
+  await turn();
+  assert.equal(t.routing.traffic().routes, 0);
+  assert.deepEqual(t.bus.announced.slice(1), [{ held: ['001'], released: [] }]);
+  t.routing.handOff([order('002')]);
+  assert.deepEqual(t.bus.published, [{ to: undefined, ids: ['002#1'] }]);
 });
