@@ -8,6 +8,8 @@
  * nodes A and C over HTTPS with their admin tokens; node B is killed with SIGKILL while they flow:
  * every order runs exactly once on every agent (one "add IP" mark per alert) and B's agent is
  * connected to another node within 10 s (from the kill to the "Agent X connected" line of A or C).
+ * Before the kill, each node's /metrics shows the order bus's routes: every node knows the nodes of
+ * the two agents it does not hold, and orders were routed to B alone.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -160,6 +162,18 @@ async function sendAlert(n: Node): Promise<void> {
   orders.sent(ip);
 }
 
+/** One sample of node `n`'s `GET /metrics` (its admin API, as a Prometheus server reads it). */
+async function metric(n: Node, name: string): Promise<number> {
+  const r = await api({ port: n.m.port, home: nodeAt(0).m.home }, 'GET', '/metrics');
+  const line =
+    typeof r.body === 'string' ? r.body.split('\n').find((l) => l.startsWith(`${name} `)) : undefined;
+  assert.ok(
+    r.status === 200 && line !== undefined,
+    `GET /metrics of node ${n.name}: ${r.status}, no ${name}`,
+  );
+  return Number(line.slice(name.length + 1));
+}
+
 /** Waits until every agent ran every sent order, then checks each ran exactly once. */
 function allDelivered(what: string, timeoutMs: number): Promise<void> {
   return orders.allDelivered(agents, what, timeoutMs);
@@ -217,6 +231,14 @@ test('kill -9 of a node while alerts flow (real CLI): each order runs once, its 
     }
     // Mid-flow: B holds agent 1 and has had orders for it.
     await waitFor('first orders on the agent of B', 30_000, () => marks(bAgent.home).length > 0 || undefined);
+    // The bus routes each order to the node holding its agent, learned from the agents' hellos:
+    // every node knows where the two other agents are, and B got its agent's orders routed to it.
+    for (const n of [a, b, c]) {
+      await waitFor(`node ${n.name} knows the other two agents' nodes`, 10_000, async () =>
+        (await metric(n, 'riposte_bus_routes')) === 2 ? true : undefined,
+      );
+    }
+    assert.ok((await metric(b, 'riposte_bus_orders_received_total{to="node"}')) > 0, 'orders routed to B');
     const before = connects(a, bAgent.id) + connects(c, bAgent.id);
     const marksBefore = orders.ips.length;
     const killedAt = Date.now();

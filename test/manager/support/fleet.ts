@@ -195,9 +195,11 @@ export function api(
         let text = '';
         res.on('data', (c: Buffer) => (text += c.toString()));
         res.on('end', () => {
+          // JSON answers parsed; others (GET /metrics: Prometheus text) as they are.
+          const json = (res.headers['content-type'] ?? '').includes('json');
           resolve({
             status: res.statusCode ?? 0,
-            body: text === '' ? undefined : (JSON.parse(text) as unknown),
+            body: text === '' ? undefined : json ? (JSON.parse(text) as unknown) : text,
           });
         });
       },
