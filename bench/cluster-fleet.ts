@@ -276,21 +276,30 @@ export function agentIds(f: Fleet): string[] {
   return f.workers.flatMap((w) => JSON.parse(/connected (.*)\n/.exec(w.out)?.[1] ?? '[]') as string[]);
 }
 
-/** POST /alerts (HTTPS, the REST API) of one node; resolves with the status on 202/200. */
-export function postAlerts(f: Fleet, node: Node, lines: readonly string[]): Promise<void> {
-  const ndjson = lines.length > 1;
-  const body = ndjson ? `${lines.join('\n')}\n` : (lines[0] ?? '');
+/** One request to a node's REST API (HTTPS, pinned to the fleet's CA, the node's token). */
+export interface NodeRequest {
+  readonly method: 'GET' | 'POST';
+  readonly path: string;
+  readonly contentType?: string;
+  readonly body?: string;
+  /** No answer within this: the request fails. */
+  readonly timeoutMs: number;
+}
+
+/** Sends `r` to `node`; resolves with the answer's text on 200/202, rejects on any other status. */
+export function nodeRequest(f: Fleet, node: Node, r: NodeRequest): Promise<string> {
+  const what = `${r.method} ${r.path}`;
   return new Promise((resolve, reject) => {
     const req = request(
       {
         host: '127.0.0.1',
         port: node.port,
-        method: 'POST',
-        path: '/alerts',
+        method: r.method,
+        path: r.path,
         ca: f.ca,
         checkServerIdentity: () => undefined,
         headers: {
-          'content-type': ndjson ? 'application/x-ndjson' : 'application/json',
+          ...(r.contentType !== undefined ? { 'content-type': r.contentType } : {}),
           authorization: `Bearer ${node.token}`,
         },
       },
@@ -299,15 +308,29 @@ export function postAlerts(f: Fleet, node: Node, lines: readonly string[]): Prom
         res.on('data', (c: Buffer) => (text += c.toString()));
         res.on('end', () => {
           if (res.statusCode === 202 || res.statusCode === 200) {
-            resolve();
+            resolve(text);
           } else {
-            reject(new Error(`POST /alerts: HTTP ${res.statusCode ?? 0} ${text.slice(0, 200)}`));
+            reject(new Error(`${what}: HTTP ${res.statusCode ?? 0} ${text.slice(0, 200)}`));
           }
         });
       },
     );
-    req.setTimeout(120_000, () => req.destroy(new Error('POST /alerts: no answer in 120 s')));
+    req.setTimeout(r.timeoutMs, () =>
+      req.destroy(new Error(`${what}: no answer in ${r.timeoutMs / 1000} s`)),
+    );
     req.on('error', reject);
-    req.end(body);
+    req.end(r.body);
+  });
+}
+
+/** POST /alerts of one node (NDJSON when several lines); resolves on 202/200. */
+export async function postAlerts(f: Fleet, node: Node, lines: readonly string[]): Promise<void> {
+  const ndjson = lines.length > 1;
+  await nodeRequest(f, node, {
+    method: 'POST',
+    path: '/alerts',
+    contentType: ndjson ? 'application/x-ndjson' : 'application/json',
+    body: ndjson ? `${lines.join('\n')}\n` : (lines[0] ?? ''),
+    timeoutMs: 120_000,
   });
 }

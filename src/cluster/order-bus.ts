@@ -87,7 +87,7 @@ function headerStart(node: string, to: string | undefined): string {
 }
 
 /** The first characters of every message `node` sends to every node (batches and route changes). */
-export function broadcastPrefix(node: string): string {
+function broadcastPrefix(node: string): string {
   return `{"n":${JSON.stringify(node)},`;
 }
 
@@ -112,7 +112,7 @@ export type BusMessage =
   | { readonly type: 'orders'; readonly orders: BusOrder[]; readonly routed: boolean; readonly from: string }
   | { readonly type: 'routes'; readonly node: string; readonly change: RouteChange };
 
-/** The header's fields when it is a JSON object sent by another node than `self`. */
+/** A message's header: its sender, then a batch's orders or a route change's lists. */
 interface Header {
   readonly n: string;
   readonly o?: unknown;
@@ -120,6 +120,7 @@ interface Header {
   readonly r?: unknown;
 }
 
+/** The header's fields when it is a JSON object sent by another node than `self`. */
 function header(text: string, self: string): Header | undefined {
   let v: unknown;
   try {
@@ -155,12 +156,6 @@ export function decodeMessage(text: string, self: string): BusMessage | undefine
   }
   const orders = decodeOrders(h.o as unknown[], text, end + 1);
   return orders === undefined ? undefined : { type: 'orders', orders, routed, from: h.n };
-}
-
-/** Decodes a batch's orders; undefined when malformed, sent by `self`, or not a batch of orders for it. */
-export function decodeBatch(text: string, self: string): BusOrder[] | undefined {
-  const m = decodeMessage(text, self);
-  return m?.type === 'orders' ? m.orders : undefined;
 }
 
 function decodeOrders(items: readonly unknown[], text: string, start: number): BusOrder[] | undefined {

@@ -213,8 +213,9 @@ function busHandlers(ctx: ManagerContext, r: BusRouting, report: Report): BusHan
       r.learned(node, change);
     },
     onResync: () => {
-      r.resynced(ctx.sessions.readyIds());
-      resend(ctx, ctx.sessions.readyIds()).catch(report('resync'));
+      const ready = ctx.sessions.readyIds();
+      r.resynced(ready);
+      resend(ctx, ready).catch(report('resync'));
     },
   };
 }

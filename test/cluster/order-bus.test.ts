@@ -14,7 +14,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import pg from 'pg';
 import type { BusOrder, OrderBus, RouteChange } from '../../src/cluster/order-bus.js';
-import { decodeBatch, packBatches, queueBatches } from '../../src/cluster/order-bus.js';
+import { decodeMessage, packBatches, queueBatches } from '../../src/cluster/order-bus.js';
 import { createPgNotifyBus } from '../../src/cluster/pg-notify-bus.js';
 import { NATS_ORDER_STREAM, createNatsBus } from '../../src/cluster/nats-bus.js';
 import { connect as connectNats } from 'nats';
@@ -24,6 +24,12 @@ import { startNatsServer, type NatsServer } from '../support/nats-server.js';
 import { startPgServer, type PgServer } from './support/pg-server.js';
 import { waitFor } from '../manager/support/fleet.js';
 import { startTcpProxy, throughProxy } from '../support/tcp-proxy.js';
+
+/** A batch's orders as node `self` decodes them; undefined when not a batch of orders for it. */
+function decodeBatch(text: string, self: string): BusOrder[] | undefined {
+  const m = decodeMessage(text, self);
+  return m?.type === 'orders' ? m.orders : undefined;
+}
 
 let pgServer: PgServer;
 let nats: NatsServer;

@@ -40,6 +40,7 @@ import {
   type ClusterAgent,
 } from './support/three-nodes.js';
 import { errorMessage } from '../../src/protocol/error-message.js';
+import { promSample } from '../support/prom-sample.js';
 
 interface Node {
   readonly name: string;
@@ -165,13 +166,12 @@ async function sendAlert(n: Node): Promise<void> {
 /** One sample of node `n`'s `GET /metrics` (its admin API, as a Prometheus server reads it). */
 async function metric(n: Node, name: string): Promise<number> {
   const r = await api({ port: n.m.port, home: nodeAt(0).m.home }, 'GET', '/metrics');
-  const line =
-    typeof r.body === 'string' ? r.body.split('\n').find((l) => l.startsWith(`${name} `)) : undefined;
+  const value = typeof r.body === 'string' ? promSample(r.body, name) : undefined;
   assert.ok(
-    r.status === 200 && line !== undefined,
+    r.status === 200 && value !== undefined,
     `GET /metrics of node ${n.name}: ${r.status}, no ${name}`,
   );
-  return Number(line.slice(name.length + 1));
+  return value;
 }
 
 /** Waits until every agent ran every sent order, then checks each ran exactly once. */

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { ManagerMetrics } from '../../src/manager/metrics.js';
 import { apiFixture } from './api-fixture.js';
 import { FakeManagerService, execution } from './fake-manager-service.js';
+import { promSample as sample } from '../support/prom-sample.js';
 
 const METRICS = [
   'riposte_alerts_ingested_total',
@@ -24,12 +25,6 @@ const METRICS = [
   'riposte_bus_orders_forwarded_total',
   'riposte_bus_routes',
 ];
-
-/** The value of one sample line, e.g. `riposte_orders{state="queued"}`. */
-function sample(text: string, name: string): number | undefined {
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  return line === undefined ? undefined : Number(line.slice(name.length + 1));
-}
 
 void describe('manager metrics', () => {
   void test('GET /metrics exposes every metric with its TYPE, fed by events and stats', async () => {
