@@ -12,7 +12,7 @@
  * goes through the same checks.
  *
  * Heartbeats: a ping every `heartbeatMs`; a connection without a pong for `deadAfterMs` is
- * terminated. Malformed frames close the connection with 4400; oversized ones with 1009 (ws).
+ * terminated, and so is one probed (AgentSession.probe) that sent none within PROBE_ANSWER_MS. Malformed frames close the connection with 4400; oversized ones with 1009 (ws).
  *
  * Connections: at most so many not linked as agents per source and in all; past that, one held
  * 10 s is evicted for a newcomer, else the newcomer is refused (core/net/connection-quota.ts,
@@ -39,7 +39,7 @@ import type { ManagerPki } from '../pki/pki.js';
 import { TICKET_LIFETIME_S, sessionIdContextOf, ticketEpoch, ticketKeysAt } from '../pki/ticket-keys.js';
 import { listenServer } from '../net/listen-server.js';
 import type { DaemonLog } from '../log/daemon-log.js';
-import { freshLiveness, peerIsDead, type PeerLiveness } from './peer-liveness.js';
+import { freshLiveness, peerIsDead, probeLiveness, type PeerLiveness } from './peer-liveness.js';
 import { closeWs, setWsReading } from './ws-reading.js';
 import { ConnectionQuota, type ConnectionLimits } from '../core/net/connection-quota.js';
 import { gateConnections, type ConnectionGate } from './connection-gate.js';
@@ -288,6 +288,13 @@ function attach(ws: WebSocket, agentId: string, a: UpgradeArgs): void {
     },
     setReading: (on) => {
       setWsReading(ws, a.live.get(ws), on);
+    },
+    probe: () => {
+      const l = a.live.get(ws);
+      if (l !== undefined) {
+        probeLiveness(l, Date.now()); // the heartbeat drops it if no pong comes in time
+        ws.ping();
+      }
     },
   };
   a.live.set(ws, { ...freshLiveness(Date.now()), agentId });

@@ -4,10 +4,18 @@
  * more than {@link STUCK_BYTES} wait in its socket's write buffer and none of it went out for
  * `deadAfterMs`. Pongs alone do not prove a peer alive: a compromised agent can send them while
  * never reading, and everything sent to it (orders, welcomes) would pile up in this process.
+ * A probe (`probeLiveness`) asks for an answer sooner: a peer that sends no pong within
+ * {@link PROBE_ANSWER_MS} of it is dead, whatever `deadAfterMs` says.
  */
 
 /** Bytes waiting for the peer above which an unread buffer counts against it. */
 export const STUCK_BYTES = 1024 * 1024;
+
+/**
+ * 5 s: how long a probed peer has to answer. A live agent's pong comes back in milliseconds; the
+ * rest is room for a busy manager's event loop (a pong waits in the socket until it is read).
+ */
+export const PROBE_ANSWER_MS = 5_000;
 
 export interface PeerLiveness {
   lastPong: number;
@@ -15,11 +23,13 @@ export interface PeerLiveness {
   buffered: number;
   /** Since when more than STUCK_BYTES have waited without shrinking; undefined when not. */
   stuckSince: number | undefined;
+  /** When the oldest probe not answered yet was sent; undefined when none is pending. */
+  probedAt: number | undefined;
 }
 
 /** A new connection's state at `now`. */
 export function freshLiveness(now: number): PeerLiveness {
-  return { lastPong: now, buffered: 0, stuckSince: undefined };
+  return { lastPong: now, buffered: 0, stuckSince: undefined, probedAt: undefined };
 }
 
 /** At a heartbeat: updates `l` with the bytes waiting now; true when the peer is to be dropped. */
@@ -31,5 +41,31 @@ export function peerIsDead(l: PeerLiveness, buffered: number, now: number, deadA
   } else {
     l.stuckSince ??= now;
   }
-  return now - l.lastPong > deadAfterMs || (l.stuckSince !== undefined && now - l.stuckSince > deadAfterMs);
+  return (
+    now - l.lastPong > deadAfterMs ||
+    (l.stuckSince !== undefined && now - l.stuckSince > deadAfterMs) ||
+    probeUnanswered(l, now)
+  );
+}
+
+/**
+ * A probe sent at `now` (with a ping): the peer must answer within PROBE_ANSWER_MS. A probe still
+ * pending keeps its time (probing again does not give the peer more time).
+ */
+export function probeLiveness(l: PeerLiveness, now: number): void {
+  if (l.probedAt === undefined || l.lastPong >= l.probedAt) {
+    l.probedAt = now;
+  }
+}
+
+/** True when the pending probe went unanswered for longer than PROBE_ANSWER_MS; clears an answered one. */
+function probeUnanswered(l: PeerLiveness, now: number): boolean {
+  if (l.probedAt === undefined) {
+    return false;
+  }
+  if (l.lastPong >= l.probedAt) {
+    l.probedAt = undefined;
+    return false;
+  }
+  return now - l.probedAt > PROBE_ANSWER_MS;
 }

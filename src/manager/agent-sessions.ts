@@ -25,6 +25,14 @@ export interface AgentSession {
    * queue its messages in this same heap).
    */
   setReading?(on: boolean): void;
+  /**
+   * Checks now that the agent is still there (a ping): a session whose agent does not answer
+   * within a few seconds (link/peer-liveness.ts PROBE_ANSWER_MS) is closed, instead of at the
+   * heartbeat's dead-peer limit. Asked when another cluster node says it holds this agent's link
+   * (a half-open connection left here). Only the WebSocket link has it: the manager's own agent
+   * 000 is local and never held elsewhere.
+   */
+  probe?(): void;
   /** Remote IP address ("local" for the in-process agent). */
   readonly address: string;
 }
@@ -199,6 +207,11 @@ export class AgentSessions {
   accepts(agentId: string): boolean {
     const e = this.byId.get(agentId);
     return e !== undefined && (e.ready || e.held !== undefined);
+  }
+
+  /** Probes the agent's current session (AgentSession.probe), if it has one that can be probed. */
+  probe(agentId: string): void {
+    this.byId.get(agentId)?.session.probe?.();
   }
 
   /** Sends to a ready session; false when the agent is not ready (the order stays queued). */

@@ -7,7 +7,11 @@
  * learn where to route. An order sent to every node that finds its agent here is announced too (at
  * most once per agent per REPLY_EVERY_MS): a node that started after the agent's hello learns it
  * that way. Every ALIVE_EVERY_MS it says it is alive, so the others stop routing to a node that
- * died without releasing its agents.
+ * died without releasing its agents. When another node says it holds an agent whose link is held
+ * here too, the link here is probed (AgentSessions.probe): an agent has one link at a time, so
+ * this one is likely half-open (the agent reconnected elsewhere without this node seeing a close),
+ * and a half-open link would otherwise keep taking that agent's orders, and win back its route,
+ * until the heartbeat's dead-peer limit.
  */
 import type { BusOrder, OrderBus } from '../cluster/order-bus.js';
 import {
@@ -28,6 +32,8 @@ export interface BusRoutingDeps {
   readonly deliver: (orders: readonly BusOrder[]) => Promise<BusOrder[]>;
   /** Whether this node holds `agentId`'s link now (AgentSessions.accepts). */
   readonly holds: (agentId: string) => boolean;
+  /** Checks that the link held here for `agentId` is alive (AgentSessions.probe). */
+  readonly probe: (agentId: string) => void;
   readonly now: () => number;
   readonly onError: (err: unknown) => void;
 }
@@ -71,6 +77,11 @@ export class BusRouting implements SessionWatch {
   learned(node: string, change: RouteChange): void {
     this.routes.heardFrom(node, this.deps.now());
     this.routes.apply(node, change);
+    for (const id of change.held) {
+      if (this.deps.holds(id)) {
+        this.deps.probe(id); // held there and here: is the link here still alive?
+      }
+    }
   }
 
   /**

@@ -198,6 +198,9 @@ function routingFor(ctx: ManagerContext, bus: OrderBus, report: Report): BusRout
     bus,
     deliver: (orders) => deliverHanded(ctx, orders),
     holds: (id) => ctx.sessions.accepts(id),
+    probe: (id) => {
+      ctx.sessions.probe(id);
+    },
     now: ctx.now,
     onError: report('hand-off delivery'),
   });

@@ -5,7 +5,8 @@
  * without any hand-off (a node killed between its commit and its publish) is re-sent by B's sweep;
  * only one node runs the timers; the agent counts as active on both nodes. A learns from B's
  * announcement on the bus that the agent is on B and routes its orders to B alone, and forgets
- * that once the agent's link on B closes.
+ * that once the agent's link on B closes. When an agent's hello reaches A while B still holds a
+ * link of it (half-open: its close never reached B), B probes that link.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -113,6 +114,42 @@ test('an order stored on A reaches the agent held by B; a lost hand-off is re-se
   await waitFor('A forgot 001', 5_000, () =>
     a.host.ctx.cluster?.busTraffic()?.routes === 0 ? true : undefined,
   );
+});
+
+test("an agent's hello on A while B holds a link of it: B probes that link", async () => {
+  const a = nodeAt(0);
+  const b = nodeAt(1);
+  await Promise.resolve(
+    a.host.store.insertAgent({
+      id: '002',
+      name: 'web-02',
+      fingerprint: 'CC:DD',
+      registeredAt: Date.now(),
+      removedAt: undefined,
+      lastSeen: undefined,
+      version: undefined,
+      address: undefined,
+      arDisabled: false,
+    }),
+  );
+  let probes = 0;
+  const onB: AgentSession = { ...session, probe: () => probes++ };
+  let probesOnA = 0;
+  const onA: AgentSession = { ...session, probe: () => probesOnA++ };
+  const hello = { type: 'hello', version: 'test', lastOrderSeq: 0, disabled: false } as const;
+  b.host.handler.opened('002', onB);
+  b.host.handler.frame('002', onB, hello);
+  await waitFor('002 ready on B', 5_000, () => (b.host.ctx.sessions.isReady('002') ? true : undefined));
+  await waitFor('A knows where 002 is', 5_000, () =>
+    a.host.ctx.cluster?.busTraffic()?.routes === 1 ? true : undefined,
+  );
+  assert.equal(probes, 0, 'one link, nothing to check');
+  a.host.handler.opened('002', onA);
+  a.host.handler.frame('002', onA, hello);
+  await waitFor("B's link of 002 probed", 5_000, () => (probes > 0 ? true : undefined));
+  assert.equal(probesOnA, 0, 'the newer link, on A, is not probed');
+  a.host.handler.closed('002', onA);
+  b.host.handler.closed('002', onB);
 });
 
 test('one node runs the cluster timers', async () => {

@@ -1,7 +1,16 @@
-/** When the link server drops an agent's connection (peer-liveness.ts): no pong, or a buffer it never reads. */
+/**
+ * When the link server drops an agent's connection (peer-liveness.ts): no pong, a buffer it never
+ * reads, or no pong within PROBE_ANSWER_MS of a probe.
+ */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { STUCK_BYTES, freshLiveness, peerIsDead } from '../../../src/link/peer-liveness.js';
+import {
+  PROBE_ANSWER_MS,
+  STUCK_BYTES,
+  freshLiveness,
+  peerIsDead,
+  probeLiveness,
+} from '../../../src/link/peer-liveness.js';
 
 const DEAD_AFTER = 30_000;
 
@@ -35,4 +44,24 @@ test('a large buffer that drains between beats, or a small one, keeps the peer',
     small.lastPong = t;
     assert.equal(peerIsDead(small, STUCK_BYTES, t, DEAD_AFTER), false);
   }
+});
+
+test('a probe not answered within PROBE_ANSWER_MS: dead, long before the limit', () => {
+  const l = freshLiveness(0);
+  l.lastPong = 1_000;
+  probeLiveness(l, 2_000);
+  assert.equal(peerIsDead(l, 0, 2_000 + PROBE_ANSWER_MS, DEAD_AFTER), false);
+  probeLiveness(l, 4_000); // probing again gives no more time
+  assert.equal(peerIsDead(l, 0, 2_001 + PROBE_ANSWER_MS, DEAD_AFTER), true);
+});
+
+test('a probe answered (a pong at or after it) keeps the peer, and a later probe counts from its own time', () => {
+  const l = freshLiveness(0);
+  probeLiveness(l, 2_000);
+  l.lastPong = 2_050;
+  assert.equal(peerIsDead(l, 0, 20_000, DEAD_AFTER), false);
+  assert.equal(l.probedAt, undefined, 'the answered probe is forgotten');
+  probeLiveness(l, 21_000);
+  assert.equal(peerIsDead(l, 0, 21_000 + PROBE_ANSWER_MS, DEAD_AFTER), false);
+  assert.equal(peerIsDead(l, 0, 21_001 + PROBE_ANSWER_MS, DEAD_AFTER), true);
 });

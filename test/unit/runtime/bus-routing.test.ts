@@ -4,7 +4,8 @@
  * known and while it is heard from, to every node otherwise; an order routed here for an agent not
  * here is sent on to every node and the route released; an order sent to every node that finds its
  * agent here is announced (once per period); hellos and closes are announced once per turn, the
- * last event of an agent winning; the node says it is alive; a resync forgets and re-announces.
+ * last event of an agent winning; the node says it is alive; a resync forgets and re-announces;
+ * another node saying it holds an agent held here probes the link here.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -57,6 +58,9 @@ function setup(): Setup {
     // Delivery as the cluster node does it: to the agents whose hello arrived here.
     deliver: (orders) => Promise.resolve(orders.filter((o) => !sessions.accepts(o.agentId))),
     holds: (id) => sessions.accepts(id),
+    probe: (id) => {
+      sessions.probe(id);
+    },
     now: () => clock.now,
     onError: (err) => errors.push(err),
   });
@@ -65,8 +69,7 @@ function setup(): Setup {
 }
 
 /** An agent whose hello arrived here, its announcement taken out of the record. */
-async function held(t: Setup, agentId: string): Promise<AgentSession> {
-  const s = session();
+async function held(t: Setup, agentId: string, s = session()): Promise<AgentSession> {
   t.sessions.attach(agentId, s);
   t.sessions.markGreeting(agentId);
   t.sessions.markReady(agentId);
@@ -181,4 +184,17 @@ test("alive every ALIVE_EVERY_MS (an announcement counts); after this node's bus
   assert.deepEqual(t.bus.announced.slice(1), [{ held: ['001'], released: [] }]);
   t.routing.handOff([order('002')]);
   assert.deepEqual(t.bus.published, [{ to: undefined, ids: ['002#1'] }]);
+});
+
+test('another node says it holds an agent held here: the link here is probed, and only then', async () => {
+  const t = setup();
+  const probes: string[] = [];
+  const probed = (id: string): AgentSession => ({ ...session(), probe: () => probes.push(id) });
+  const first = await held(t, '001', probed('001'));
+  await held(t, '002', probed('002'));
+  t.routing.learned(OTHER, { held: ['001', '003'], released: ['002'] });
+  assert.deepEqual(probes, ['001'], 'held there and here: 001 only (003 is not here, 002 was released)');
+  t.sessions.detach('001', first);
+  t.routing.learned(OTHER, { held: ['001'], released: [] });
+  assert.deepEqual(probes, ['001'], 'no link here any more: nothing to probe');
 });
