@@ -39,7 +39,7 @@ import type { ManagerPki } from '../pki/pki.js';
 import { TICKET_LIFETIME_S, sessionIdContextOf, ticketEpoch, ticketKeysAt } from '../pki/ticket-keys.js';
 import { listenServer } from '../net/listen-server.js';
 import type { DaemonLog } from '../log/daemon-log.js';
-import { freshLiveness, peerIsDead, probeLiveness, type PeerLiveness } from './peer-liveness.js';
+import { freshLiveness, probeLiveness, whyPeerIsDead, type PeerLiveness } from './peer-liveness.js';
 import { closeWs, setWsReading } from './ws-reading.js';
 import { ConnectionQuota, type ConnectionLimits } from '../core/net/connection-quota.js';
 import { gateConnections, type ConnectionGate } from './connection-gate.js';
@@ -127,7 +127,11 @@ export function createLinkServer(opts: LinkServerOptions): LinkServer {
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     onUpgrade({ req, socket, head, wss, handler: opts.handler, live, gate });
   });
-  const timer = startHeartbeat(live, opts.heartbeatMs ?? 10_000, opts.deadAfterMs ?? 30_000);
+  const timer = startHeartbeat(live, {
+    everyMs: opts.heartbeatMs ?? 10_000,
+    deadAfterMs: opts.deadAfterMs ?? 30_000,
+    log: opts.log,
+  });
   const rotation = rotateTicketKeys(server, opts.pki.ticketSecret);
   return {
     server,
@@ -180,20 +184,29 @@ async function listen(
   return { host, port: typeof addr === 'object' && addr !== null ? addr.port : port };
 }
 
-function startHeartbeat(live: Map<WebSocket, Live>, everyMs: number, deadAfterMs: number): NodeJS.Timeout {
+interface Heartbeat {
+  readonly everyMs: number;
+  readonly deadAfterMs: number;
+  readonly log: LinkServerOptions['log'];
+}
+
+/** Pings every link every `everyMs`; drops (and logs) those peer-liveness.ts finds dead. */
+function startHeartbeat(live: Map<WebSocket, Live>, h: Heartbeat): NodeJS.Timeout {
   const timer = setInterval(() => {
     const now = Date.now();
     for (const [ws, l] of live) {
       if (ws.isPaused) {
         l.lastPong = now; // not read while paused (backpressure): its pongs wait unread
       }
-      if (peerIsDead(l, ws.bufferedAmount, now, deadAfterMs)) {
+      const why = whyPeerIsDead(l, ws.bufferedAmount, now, h.deadAfterMs);
+      if (why !== undefined) {
+        h.log?.warn(`Agent ${l.agentId}: link dropped (${why}).`);
         ws.terminate();
       } else {
         ws.ping();
       }
     }
-  }, everyMs);
+  }, h.everyMs);
   timer.unref();
   return timer;
 }

@@ -32,8 +32,16 @@ export function freshLiveness(now: number): PeerLiveness {
   return { lastPong: now, buffered: 0, stuckSince: undefined, probedAt: undefined };
 }
 
-/** At a heartbeat: updates `l` with the bytes waiting now; true when the peer is to be dropped. */
-export function peerIsDead(l: PeerLiveness, buffered: number, now: number, deadAfterMs: number): boolean {
+/**
+ * At a heartbeat: updates `l` with the bytes waiting now; why the peer is to be dropped (for the
+ * log line that says so), or undefined when it is not.
+ */
+export function whyPeerIsDead(
+  l: PeerLiveness,
+  buffered: number,
+  now: number,
+  deadAfterMs: number,
+): string | undefined {
   const draining = buffered < l.buffered;
   l.buffered = buffered;
   if (buffered <= STUCK_BYTES || draining) {
@@ -41,11 +49,17 @@ export function peerIsDead(l: PeerLiveness, buffered: number, now: number, deadA
   } else {
     l.stuckSince ??= now;
   }
-  return (
-    now - l.lastPong > deadAfterMs ||
-    (l.stuckSince !== undefined && now - l.stuckSince > deadAfterMs) ||
-    probeUnanswered(l, now)
-  );
+  const secs = (ms: number): string => `${Math.round(ms / 1000)} s`;
+  if (now - l.lastPong > deadAfterMs) {
+    return `no pong for ${secs(now - l.lastPong)}`;
+  }
+  if (l.stuckSince !== undefined && now - l.stuckSince > deadAfterMs) {
+    return `${buffered} bytes unread by it for ${secs(now - l.stuckSince)}`;
+  }
+  if (probeUnanswered(l, now)) {
+    return `no pong within ${secs(now - (l.probedAt ?? now))} of a probe`;
+  }
+  return undefined;
 }
 
 /**

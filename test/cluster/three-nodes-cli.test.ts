@@ -13,14 +13,11 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
-  MAIN,
   alert,
   api,
-  installMark,
   makeDir,
   marks,
   removeDir,
@@ -29,6 +26,7 @@ import {
   type ManagerProc,
   type Proc,
 } from '../manager/support/fleet.js';
+import { startAgentDaemon } from './support/agent-daemon.js';
 import { startPgServer, type PgServer } from './support/pg-server.js';
 import {
   SentOrders,
@@ -62,39 +60,6 @@ async function stopProc(p: Proc, signal: NodeJS.Signals = 'SIGTERM'): Promise<vo
   }, 15_000);
   await exited;
   clearTimeout(timer);
-}
-
-/** The `riposte agent --home HOME` daemon, once it printed its "running" line. */
-async function startAgentDaemon(home: string): Promise<Proc> {
-  installMark(home);
-  const child = spawn(process.execPath, [MAIN, 'agent', '--home', home], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-  const exited = new Promise<number | string>((resolve) => {
-    child.on('exit', (code, sig) => {
-      resolve(code ?? sig ?? -1);
-    });
-  });
-  const p: Proc = {
-    child,
-    output: () => out,
-    stop: async (signal = 'SIGTERM') => {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill(signal);
-      }
-      return exited;
-    },
-  };
-  await waitFor(`agent daemon running in ${home}`, 30_000, () => {
-    if (child.exitCode !== null) {
-      throw new Error(`riposte agent exited ${child.exitCode}: ${out}`);
-    }
-    return / running in /.test(out) || undefined;
-  });
-  return p;
 }
 
 /** How many times node `n`'s log says agent `id` connected. */

@@ -2,7 +2,7 @@
  * A probe over a real link (TLS WebSocket on loopback, link-server.ts): an agent whose link is
  * probed (AgentSession.probe, asked when another cluster node says it holds the agent) and that
  * does not answer the ping is dropped within PROBE_ANSWER_MS and a heartbeat, far inside the
- * dead-peer limit (60 s here); an agent that answers stays linked.
+ * dead-peer limit (60 s here), and the manager's log says why; an agent that answers stays linked.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -88,9 +88,11 @@ test('a probed link that does not answer is dropped within seconds; one that ans
   await withManagerHost('riposte-link-probe-ws-', async (host) => {
     const pki = await ensureManagerPki(join(host.home, 'pki'), Date.now());
     const kept = keepingSessions(host.handler);
+    const warnings: string[] = [];
     const server: LinkServer = createLinkServer({
       pki,
       handler: kept.handler,
+      log: { warn: (m) => warnings.push(m) },
       enroll: () => Promise.reject(new Error('not in this test')),
       heartbeatMs: 100,
       deadAfterMs: DEAD_AFTER_MS,
@@ -110,6 +112,8 @@ test('a probed link that does not answer is dropped within seconds; one that ans
         waited >= PROBE_ANSWER_MS,
         `dropped after ${waited} ms, before the probe's ${PROBE_ANSWER_MS} ms`,
       );
+      assert.equal(warnings.length, 1, warnings.join('\n'));
+      assert.match(warnings[0] ?? '', /^Agent 001: link dropped \(no pong within \d+ s of a probe\)\.$/);
       // The answering agent outlived the silent one's whole window, and heartbeats go on.
       let pings = 0;
       alive.ws.on('ping', () => pings++);

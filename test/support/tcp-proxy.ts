@@ -2,13 +2,16 @@
  * A loopback TCP proxy for tests that need a connection to die silently (a network cut, a host
  * lost): after `cut()` every connection through it, open or new, drops the bytes it gets both ways
  * and closes nothing, so neither end hears of it. `heal()` lets new connections through again (the
- * cut ones stay silent, as after a real partition).
+ * cut ones stay silent, as after a real partition). `sever()` is a host lost for good: as `cut()`,
+ * and what one end of a connection then closes is not passed on either (the other end keeps a
+ * half-open connection), and new connections are refused.
  */
 import net from 'node:net';
 
 export interface TcpProxy {
   readonly port: number;
   cut(): void;
+  sever(): void;
   heal(): void;
   close(): Promise<void>;
 }
@@ -21,6 +24,7 @@ interface Pair {
 
 export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   let cut = false;
+  let severed = false;
   const pairs = new Set<Pair>();
   const proxy = net.createServer((client) => {
     const server = net.connect(targetPort, '127.0.0.1');
@@ -36,12 +40,16 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
         client.write(d);
       }
     });
-    const end = (): void => {
-      pairs.delete(pair);
-      client.destroy();
-      server.destroy();
-    };
     for (const s of [client, server]) {
+      const end = (): void => {
+        if (severed && pair.dead) {
+          s.destroy(); // the other end never hears of it
+          return;
+        }
+        pairs.delete(pair);
+        client.destroy();
+        server.destroy();
+      };
       s.on('error', end);
       s.on('close', end);
     }
@@ -54,13 +62,19 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   if (address === null || typeof address === 'string') {
     throw new Error('the proxy has no TCP port');
   }
+  const cutAll = (): void => {
+    cut = true;
+    for (const p of pairs) {
+      p.dead = true;
+    }
+  };
   return {
     port: address.port,
-    cut: () => {
-      cut = true;
-      for (const p of pairs) {
-        p.dead = true;
-      }
+    cut: cutAll,
+    sever: () => {
+      cutAll();
+      severed = true;
+      proxy.close(); // new connections refused; close() below still ends the severed ones
     },
     heal: () => {
       cut = false;

@@ -50,41 +50,62 @@ export interface EnrollThree {
   readonly timeoutMs?: number;
 }
 
+/** One `riposte agent enroll` of the agent at `home`, as a user runs it. */
+export interface EnrollOne {
+  readonly home: string;
+  readonly name: string;
+  /** `--manager`: the node addresses in the agent's order (`host:port,host:port`). */
+  readonly managers: string;
+  readonly passwordFile: string;
+  /** `--ca-fingerprint`, if any. */
+  readonly caFingerprint?: string;
+  /** spawnSync's timeout, if any. */
+  readonly timeoutMs?: number;
+}
+
+/** Runs `riposte agent enroll` (it must succeed); returns the agent. */
+export function enrollAgent(e: EnrollOne): ClusterAgent {
+  const pin = e.caFingerprint === undefined ? [] : ['--ca-fingerprint', e.caFingerprint];
+  const r = spawnSync(
+    process.execPath,
+    [
+      MAIN,
+      'agent',
+      'enroll',
+      '--manager',
+      e.managers,
+      '--name',
+      e.name,
+      '--home',
+      e.home,
+      '--password-file',
+      e.passwordFile,
+      ...pin,
+    ],
+    { encoding: 'utf8', ...(e.timeoutMs !== undefined ? { timeout: e.timeoutMs } : {}) },
+  );
+  assert.equal(r.status, 0, `agent enroll ${e.managers}: ${r.stdout}${r.stderr}`);
+  const { id } = JSON.parse(readFileSync(path.join(e.home, 'etc', 'pki', 'agent.json'), 'utf8')) as {
+    id: string;
+  };
+  return { id, home: e.home };
+}
+
 /**
  * Enrolls agents 0..2 (`<root>/agent-<i>`, name host-<i>) with `riposte agent enroll --manager
  * A,B,C`: agent i lists node i first, then the others in node order.
  */
 export function enrollThree(e: EnrollThree): ClusterAgent[] {
-  const agents: ClusterAgent[] = [];
-  for (let i = 0; i < 3; i += 1) {
-    const home = path.join(e.root, `agent-${i}`);
-    const order = [0, 1, 2].map((k) => `127.0.0.1:${e.ports[(i + k) % 3] ?? 0}`).join(',');
-    const pin = e.caFingerprint === undefined ? [] : ['--ca-fingerprint', e.caFingerprint(i)];
-    const r = spawnSync(
-      process.execPath,
-      [
-        MAIN,
-        'agent',
-        'enroll',
-        '--manager',
-        order,
-        '--name',
-        `host-${i}`,
-        '--home',
-        home,
-        '--password-file',
-        e.passwordFile(i),
-        ...pin,
-      ],
-      { encoding: 'utf8', ...(e.timeoutMs !== undefined ? { timeout: e.timeoutMs } : {}) },
-    );
-    assert.equal(r.status, 0, `agent enroll ${order}: ${r.stdout}${r.stderr}`);
-    const { id } = JSON.parse(readFileSync(path.join(home, 'etc', 'pki', 'agent.json'), 'utf8')) as {
-      id: string;
-    };
-    agents.push({ id, home });
-  }
-  return agents;
+  return [0, 1, 2].map((i) =>
+    enrollAgent({
+      home: path.join(e.root, `agent-${i}`),
+      name: `host-${i}`,
+      managers: [0, 1, 2].map((k) => `127.0.0.1:${e.ports[(i + k) % 3] ?? 0}`).join(','),
+      passwordFile: e.passwordFile(i),
+      ...(e.caFingerprint !== undefined ? { caFingerprint: e.caFingerprint(i) } : {}),
+      ...(e.timeoutMs !== undefined ? { timeoutMs: e.timeoutMs } : {}),
+    }),
+  );
 }
 
 export interface StartOnNodes {
