@@ -6,7 +6,7 @@
  * more passes, a close included, and new connections are refused), the agent is killed (-9) and
  * started again, as after a reboot: it links to B, while A still holds the old, half-open link.
  * B's announcement of the agent makes A probe that link; A drops it for the unanswered probe
- * (its log says so) long before its 30 s dead-peer limit, and an alert POSTed to A then runs on
+ * (its log says so) long before its dead-peer limit, and an alert POSTed to A then runs on
  * the agent, through B, exactly once.
  */
 import { after, before, test } from 'node:test';
@@ -63,7 +63,10 @@ function tails(): string {
 before(async () => {
   writeFileSync(conf, THREE_NODES_CONFIG);
   pg = await startPgServer();
-  const flags = ['--store', pg.url, '--bus', 'postgres', '--no-local-agent'];
+  // A ping every 15 s: a link is dropped at its dead-peer limit 30-45 s after the cut, far from the
+  // probe's drop (the agent back on B, then 5 s and at most one heartbeat); the agent, which
+  // redials after 30 s without a ping, still hears one every 15 s.
+  const flags = ['--store', pg.url, '--bus', 'postgres', '--no-local-agent', '--heartbeat', '15s'];
   for (const name of ['a', 'b']) {
     managers.push(await startManager(path.join(root, `node-${name}`), conf, flags));
   }
@@ -113,11 +116,11 @@ test('a half-open link left on A is dropped for its unanswered probe once the ag
   const onB = Date.now() - severedAt;
 
   // B announced the agent; A probed its own link and drops it for the missing pong, not at its
-  // dead-peer limit (30 s without a pong, whose log line says "no pong for").
+  // dead-peer limit (45 s without a pong, whose log line says "no pong for").
   const probeLine = new RegExp(`Agent ${id}: link dropped \\(no pong within \\d+ s of a probe\\)`);
   await waitFor(
     `A dropping the half-open link for its probe\n${tails()}`,
-    25_000,
+    30_000,
     () => probeLine.test(logOf(a.home)) || undefined,
   );
   const dropped = Date.now() - severedAt;
