@@ -7,12 +7,10 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import {
-  MAIN,
   alert,
   api,
   appendAlerts,
@@ -27,6 +25,7 @@ import {
   type ManagerProc,
   type Proc,
 } from '../manager/support/fleet.js';
+import { enrollAgent } from './support/three-nodes.js';
 
 const CONFIG = `<ossec_config>
   <command><name>mark</name><executable>mark</executable><timeout_allowed>yes</timeout_allowed></command>
@@ -68,24 +67,12 @@ before(async () => {
   writeFileSync(alertsB, '');
   a = await startManager(homeA, conf, ['--heartbeat', '1s']);
   const portB = await freePort();
-  const r = spawnSync(
-    process.execPath,
-    [
-      MAIN,
-      'agent',
-      'enroll',
-      '--manager',
-      `127.0.0.1:${a.port},127.0.0.1:${portB}`,
-      '--name',
-      'roamer',
-      '--home',
-      agentHome,
-      '--password-file',
-      path.join(homeA, 'etc', 'authd.pass'),
-    ],
-    { encoding: 'utf8' },
-  );
-  assert.equal(r.status, 0, r.stdout + r.stderr);
+  enrollAgent({
+    home: agentHome,
+    name: 'roamer',
+    managers: `127.0.0.1:${a.port},127.0.0.1:${portB}`,
+    passwordFile: path.join(homeA, 'etc', 'authd.pass'),
+  });
   // Node B: A's CA and agent table (a stand-in for the shared store), its own port.
   await a.stop('SIGTERM');
   mkdirSync(path.join(homeB, 'var'), { recursive: true, mode: 0o750 });

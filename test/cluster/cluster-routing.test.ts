@@ -15,6 +15,7 @@ import type { AgentSession } from '../../src/manager/agent-sessions.js';
 import type { ManagerFrame } from '../../src/protocol/link.js';
 import { twoNodesInProcess, type InProcessNode } from './support/two-nodes.js';
 import { waitFor } from '../manager/support/fleet.js';
+import { agentRecord } from '../contract/manager-store.fixtures.js';
 
 const CONF = `<ossec_config>
   <command><name>mark</name><executable>mark</executable><timeout_allowed>yes</timeout_allowed></command>
@@ -119,19 +120,7 @@ test('an order stored on A reaches the agent held by B; a lost hand-off is re-se
 test("an agent's hello on A while B holds a link of it: B probes that link", async () => {
   const a = nodeAt(0);
   const b = nodeAt(1);
-  await Promise.resolve(
-    a.host.store.insertAgent({
-      id: '002',
-      name: 'web-02',
-      fingerprint: 'CC:DD',
-      registeredAt: Date.now(),
-      removedAt: undefined,
-      lastSeen: undefined,
-      version: undefined,
-      address: undefined,
-      arDisabled: false,
-    }),
-  );
+  await Promise.resolve(a.host.store.insertAgent(agentRecord('002', { fingerprint: 'CC:DD' })));
   let probes = 0;
   const onB: AgentSession = { ...session, probe: () => probes++ };
   let probesOnA = 0;

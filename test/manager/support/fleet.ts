@@ -72,7 +72,8 @@ export interface Proc {
   stop(signal?: NodeJS.Signals): Promise<number | string>;
 }
 
-function track(child: ChildProcess): Proc {
+/** `child` as a Proc: its output collected, `stop` sending a signal and resolving on exit. */
+export function track(child: ChildProcess): Proc {
   let out = '';
   child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
