@@ -12,7 +12,9 @@
  * goes through the same checks.
  *
  * Heartbeats: a ping every `heartbeatMs`; a connection without a pong for `deadAfterMs` is
- * terminated, and so is one probed (AgentSession.probe) that sent none within PROBE_ANSWER_MS. Malformed frames close the connection with 4400; oversized ones with 1009 (ws).
+ * terminated, and so is one probed (AgentSession.probe) that sent none within PROBE_ANSWER_MS;
+ * each drop is logged with its reason. Malformed frames close the connection with 4400; oversized
+ * ones with 1009 (ws).
  *
  * Connections: at most so many not linked as agents per source and in all; past that, one held
  * 10 s is evicted for a newcomer, else the newcomer is refused (core/net/connection-quota.ts,
