@@ -46,7 +46,12 @@ async function onHellos(ctx: ManagerContext, hellos: readonly Hello[]): Promise<
   await ctx.store.updateAgentsSeen(
     hellos.map((h) => ({
       id: h.agentId,
-      seen: { lastSeen: now, version: h.frame.version, arDisabled: h.frame.disabled },
+      seen: {
+        lastSeen: now,
+        version: h.frame.version,
+        arDisabled: h.frame.disabled,
+        address: h.session.address,
+      },
     })),
   );
   const lastIds = await ctx.store.lastExecutionIds(ids);
@@ -185,6 +190,20 @@ function stepsByAgent(ctx: ManagerContext, batch: readonly Pending[]): Map<strin
   return steps;
 }
 
+/**
+ * The batch's signs of life, for the link handler's last-seen writer (at most one write per agent
+ * every few seconds, outside the frame transactions).
+ */
+export interface SignsOfLife {
+  /** A frame of `agentId` arrived: its last seen may be due a write. */
+  seen(agentId: string): void;
+  /**
+   * `agentId`'s last seen is written by its frame's own transaction (a hello): none is due for a
+   * while. A second write of the row from the writer would race that transaction for its lock.
+   */
+  written(agentId: string): void;
+}
+
 /** One round's frames, by kind: every agent's k-th step. */
 interface Round {
   readonly runs: ReportRunOf[];
@@ -221,7 +240,7 @@ function addStep(ctx: ManagerContext, round: Round, agentId: string, step: Step)
 export async function applyFrames(
   ctx: ManagerContext,
   batch: readonly Pending[],
-  seen: (agentId: string) => void,
+  life: SignsOfLife,
 ): Promise<void> {
   const steps = stepsByAgent(ctx, batch);
   for (let k = 0; steps.size > 0; k++) {
@@ -235,8 +254,11 @@ export async function applyFrames(
       }
     }
     const { runs, hellos, lists, rejected } = round;
-    for (const { agentId } of [...runs, ...hellos, ...lists, ...rejected]) {
-      seen(agentId);
+    for (const { agentId } of [...runs, ...lists, ...rejected]) {
+      life.seen(agentId);
+    }
+    for (const { agentId } of hellos) {
+      life.written(agentId); // by onHellos, in this transaction
     }
     await applyReportRuns(ctx, runs);
     await onHellos(ctx, hellos);

@@ -18,7 +18,7 @@ import { LinkClose, type AgentFrame } from '../protocol/link.js';
 import type { AgentSession } from './agent-sessions.js';
 import type { ManagerContext } from './manager-context.js';
 import type { LinkBacklog, ManagerEvent } from './manager-service.js';
-import { applyFrames, type Pending } from './link-frames.js';
+import { applyFrames, type Pending, type SignsOfLife } from './link-frames.js';
 import { readPauses } from './read-pauses.js';
 import { errorMessage } from '../protocol/error-message.js';
 
@@ -138,7 +138,7 @@ function admitted(greeted: WeakSet<AgentSession>, session: AgentSession, frame: 
  */
 function frameBatcher(
   ctx: ManagerContext,
-  seen: (agentId: string) => void,
+  life: SignsOfLife,
 ): { push(p: Pending, bytes: number): void; idle(): Promise<void>; backlog(): LinkBacklog } {
   let queue: Pending[] = [];
   let applying = false;
@@ -151,7 +151,7 @@ function frameBatcher(
     const events: ManagerEvent[] = [];
     const inPart: ManagerContext = { ...ctx, emit: (e) => events.push(e) };
     try {
-      await ctx.store.batch(() => applyFrames(inPart, part, seen));
+      await ctx.store.batch(() => applyFrames(inPart, part, life));
     } catch (err: unknown) {
       // The part rolled back. Its agents are asked to reconnect (to this node or the next) and
       // re-send it (acks, executions are idempotent): left connected, an agent whose hello was
@@ -248,7 +248,12 @@ export function createLinkHandler(ctx: ManagerContext): ManagerLinkHandler {
       write.push({ agentId, seen: { lastSeen: now } });
     }
   };
-  const enqueue = frameBatcher(ctx, seen);
+  const enqueue = frameBatcher(ctx, {
+    seen,
+    written(agentId) {
+      written.set(agentId, ctx.now());
+    },
+  });
   /** Sessions that sent their hello (it may still be waiting in the batch). */
   const greeted = new WeakSet<AgentSession>();
   return {
@@ -262,8 +267,10 @@ export function createLinkHandler(ctx: ManagerContext): ManagerLinkHandler {
         : { ok: false, reason: `agent ${agent.id} was removed` };
     },
     opened(agentId, session) {
+      // No write here: the hello's transaction writes the agent's last seen and address moments
+      // later (a write now raced it for the agent's row lock), and a link that never says hello
+      // has them written when it closes.
       ctx.sessions.attach(agentId, session);
-      write.push({ agentId, seen: { lastSeen: ctx.now(), address: session.address } });
       ctx.emit({ type: 'agent-connection', agentId, connected: true });
       ctx.log.info(`Agent ${agentId} connected from ${session.address}.`);
     },
@@ -282,7 +289,10 @@ export function createLinkHandler(ctx: ManagerContext): ManagerLinkHandler {
       if (ctx.sessions.detach(agentId, session)) {
         const now = ctx.now();
         written.set(agentId, now);
-        write.push({ agentId, seen: { lastSeen: now } });
+        // A greeted link's address was written by its hello; a later one (an older link found
+        // dead late) must not overwrite the address of the agent's newer link on another node.
+        const address = greeted.has(session) ? {} : { address: session.address };
+        write.push({ agentId, seen: { lastSeen: now, ...address } });
         ctx.emit({ type: 'agent-connection', agentId, connected: false });
         ctx.log.info(`Agent ${agentId} disconnected.`);
       }
