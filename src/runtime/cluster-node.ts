@@ -25,6 +25,7 @@ import { startPgLease, type Lease } from '../cluster/pg-lease.js';
 import { STARTUP_LOCK_KEY, withPgLock } from '../cluster/pg-lock.js';
 import { syncSharedEnrollment } from '../cluster/shared-pki.js';
 import { SweepResends } from '../cluster/sweep-resends.js';
+import { SweepNewcomers } from '../cluster/sweep-newcomers.js';
 import { BusRouting } from './bus-routing.js';
 import type { DaemonLog } from '../log/daemon-log.js';
 import type { ClusterHooks, ManagerContext } from '../manager/manager-context.js';
@@ -107,15 +108,18 @@ async function deliverHanded(ctx: ManagerContext, orders: readonly BusOrder[]): 
 
 /**
  * Re-sends the queued orders of `agentIds` that are ready, in one read: every one (the resync after
- * the bus was down), or for a sweep those created before `stale.before` that `stale.resends` says
- * are due.
+ * the bus was down), or for a sweep those created before `stale.before` (if given) that
+ * `stale.resends` says are due.
  */
 async function resend(
   ctx: ManagerContext,
   agentIds: readonly string[],
-  stale?: { readonly before: number; readonly resends: SweepResends },
+  stale?: { readonly before?: number; readonly resends: SweepResends },
 ): Promise<void> {
   const ready = agentIds.filter((id) => ctx.sessions.isReady(id));
+  if (ready.length === 0) {
+    return; // a read of no agent's queue checks nothing, not even the store (the sweep's watch)
+  }
   const queued = await ctx.store.queuedOrdersOf(ready, stale?.before);
   for (const o of stale === undefined ? queued : stale.resends.due(ready, queued, ctx.now())) {
     ctx.sessions.send(o.agentId, frameOf(o, o.payload));
@@ -129,9 +133,13 @@ async function resend(
 function startSweep(
   ctx: ManagerContext,
   opts: ClusterOptions,
-  on: { readonly onError: (err: unknown) => void; readonly onTick: () => void },
+  on: {
+    readonly onError: (err: unknown) => void;
+    readonly onTick: () => void;
+    readonly newcomers: SweepNewcomers;
+  },
 ): NodeJS.Timeout {
-  const { onError, onTick } = on;
+  const { onError, onTick, newcomers } = on;
   const slice = opts.sweepSlice ?? 200;
   const lostAfter = opts.storeLostAfterMs ?? 30_000;
   let cursor = 0;
@@ -158,7 +166,10 @@ function startSweep(
     const part = ids.slice(cursor, cursor + slice);
     cursor += slice;
     busy = true;
-    resend(ctx, part, { before: now - (opts.staleAfterMs ?? 5_000), resends })
+    // The newcomers' whole queues first (sweep-newcomers.ts: a hand-off may have gone to the node
+    // they left), then the slice's stale orders; an order sent by the first is not sent again.
+    resend(ctx, newcomers.take(), { resends })
+      .then(() => resend(ctx, part, { before: now - (opts.staleAfterMs ?? 5_000), resends }))
       .then(() => {
         lastOk = ctx.now();
       }, onError)
@@ -252,9 +263,19 @@ export function createClusterNode(opts: ClusterOptions, heartbeatMs: number): Cl
       const r = routingFor(ctx, b, report);
       // Before the bus is up: hand-offs and announcements made meanwhile wait in its outbox.
       routing = r;
-      ctx.sessions.setWatch(r);
+      const newcomers = new SweepNewcomers();
+      ctx.sessions.setWatch({
+        accepting(agentId) {
+          r.accepting(agentId);
+          newcomers.greeted(agentId);
+        },
+        gone: (agentId) => {
+          r.gone(agentId);
+        },
+      });
       await b.start(busHandlers(ctx, r, report));
       sweep = startSweep(ctx, opts, {
+        newcomers,
         onError: report('sweep'),
         onTick: () => {
           r.tick();

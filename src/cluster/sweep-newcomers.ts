@@ -1,0 +1,34 @@
+/**
+ * The agents whose hello this node received lately, each swept once soon after it (the cluster
+ * sweep, runtime/cluster-node.ts).
+ *
+ * Why: a hello sends the agent's queue as read in the hello's transaction. An order another node
+ * commits after that read, but before it has learned the agent's new route from this node's
+ * announcement, is handed to the node the agent left; when that node is dead, the hand-off is lost
+ * and only the sweep finds the order. The sweep's round reaches each agent once per (agents /
+ * slice) ticks: 25 s on a node of 2,500 agents after a failover, where this early sweep reads the
+ * newcomer's queue again 1-2 ticks (2-4 s) after its hello, once the other nodes route to it.
+ *
+ * Double-buffered: an agent greeted since the last tick waits for the next one (the routes settle
+ * meanwhile), then it is due once. Pure; memory: the agents greeted in the last two ticks.
+ */
+export class SweepNewcomers {
+  private fresh = new Set<string>();
+  private waiting = new Set<string>();
+
+  /** `agentId`'s hello was received here (its link now takes orders). */
+  greeted(agentId: string): void {
+    this.fresh.add(agentId);
+  }
+
+  /**
+   * At a sweep tick: the agents greeted before the previous tick, each once; those greeted since
+   * wait for the next tick.
+   */
+  take(): string[] {
+    const due = [...this.waiting];
+    this.waiting = this.fresh;
+    this.fresh = new Set();
+    return due;
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * The cluster sweep's early look at a newcomer (src/cluster/sweep-newcomers.ts), two nodes in one
+ * process on a private PostgreSQL: an order committed on A just after the agent's hello on B read
+ * its queue, and never handed to B (as when A handed it to the node the agent had just left, dead),
+ * reaches the agent through B's sweep within a few ticks of the hello, although the sweep's round
+ * would re-send it only once it is `staleAfterMs` old (here 10 minutes: never in this test).
+ *
+ * Timing: the order is committed within ~100 ms of the agent being ready; the newcomer is swept at
+ * B's second tick after its hello, at least 2 s after it.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { AgentSession } from '../../src/manager/agent-sessions.js';
+import type { ManagerFrame } from '../../src/protocol/link.js';
+import { twoNodesInProcess, type InProcessNode } from './support/two-nodes.js';
+import { waitFor } from '../manager/support/fleet.js';
+import { agentRecord } from '../contract/manager-store.fixtures.js';
+
+const CONF = `<ossec_config>
+  <command><name>mark</name><executable>mark</executable><timeout_allowed>yes</timeout_allowed></command>
+  <active-response><command>mark</command><location>all</location><rules_id>100003</rules_id><timeout>600</timeout></active-response>
+</ossec_config>
+`;
+
+const nodes = twoNodesInProcess(CONF, 'riposte-newcomer-sweep-', {
+  sweepEveryMs: 2_000,
+  staleAfterMs: 600_000,
+  leaseEveryMs: 200,
+});
+
+function nodeAt(i: number): InProcessNode {
+  const n = nodes[i];
+  assert.ok(n);
+  return n;
+}
+
+test("an order committed right after a newcomer's hello, its hand-off lost, is sent by the next sweeps", async () => {
+  const a = nodeAt(0);
+  const b = nodeAt(1);
+  const frames: ManagerFrame[] = [];
+  const session: AgentSession = {
+    send: (f) => {
+      frames.push(f);
+    },
+    close: () => undefined,
+    address: '127.0.0.1',
+  };
+  await Promise.resolve(a.host.store.insertAgent(agentRecord('001', { fingerprint: 'AA:BB' })));
+  b.host.handler.opened('001', session);
+  b.host.handler.frame('001', session, { type: 'hello', version: 'test', lastOrderSeq: 0, disabled: false });
+  await waitFor('001 ready on B', 5_000, () => (b.host.ctx.sessions.isReady('001') ? true : undefined));
+  const t0 = Date.now();
+  // Stored on A with no hand-off at all: the one a dead node took with it.
+  const lost = await Promise.resolve(
+    a.host.store.enqueueOrder({
+      agentId: '001',
+      kind: 'add',
+      source: 'api',
+      arName: 'mark600',
+      key: undefined,
+      alertId: undefined,
+      payload: '{"command":"add"}',
+      createdAt: t0,
+      expiresAt: t0 + 600_000,
+    }),
+  );
+  const seqs = (): number[] => frames.flatMap((f) => (f.type === 'order' ? [f.seq] : []));
+  await waitFor('the lost order at the agent', 15_000, () => (seqs().includes(lost.seq) ? true : undefined));
+  const late = Date.now() - t0;
+  assert.ok(late < 10_000, `sent ${late} ms after its commit`);
+  assert.deepEqual(seqs(), [lost.seq], 'sent once');
+  b.host.handler.closed('001', session);
+});
