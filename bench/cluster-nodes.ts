@@ -343,10 +343,12 @@ async function failover(f: Fleet): Promise<BenchReport[]> {
   const tag = 'fail-1';
   await resetStatementStats(f.pgUrl);
   const t0 = now();
+  const mono0 = process.hrtime.bigint() / 1000n;
   victim.child.proc.kill('SIGKILL');
   await postAlerts(f, survivor, [alert('100003', tag, '000', ip(999))]);
   const alive = [...f.workers, ...f.nodes.slice(0, NODES - 1).map((n) => n.child)];
   await untilAlive('failover: the order at every agent', 120_000, alive, () => tagDone(f, tag));
+  log(`failover: from ${mono0} to ${process.hrtime.bigint() / 1000n} (monotonic µs, for --cpu-prof)`);
   const stats = await statementStats(f.pgUrl);
   if (stats !== undefined) {
     log(
