@@ -74,6 +74,7 @@ async function onHellos(ctx: ManagerContext, hellos: readonly Hello[]): Promise<
     if (!ctx.sessions.isCurrent(h.agentId, h.session)) {
       return; // replaced meanwhile: the newer session's own hello greets it
     }
+    ctx.cluster?.greeted(h.agentId, lastSeqs[i] ?? 0);
     h.session.send({
       type: 'welcome',
       agentId: h.agentId,

@@ -23,6 +23,11 @@ export interface ClusterHooks {
   connectedElsewhere(agent: AgentRecord, now: number): boolean;
   /** Orders through the order bus since start; undefined before the bus is up. */
   busTraffic(): BusTraffic | undefined;
+  /**
+   * The agent's hello here read its queue once its seq counter stood at `readAbove`: an order of
+   * a higher seq may have been committed after that read, and handed to another node.
+   */
+  greeted(agentId: string, readAbove: number): void;
 }
 
 export interface ManagerContext {

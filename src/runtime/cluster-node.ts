@@ -6,7 +6,9 @@
  *   whose link this node holds;
  * - the sweep: every `sweepEveryMs` a slice of this node's agents gets its queued orders older
  *   than `staleAfterMs` re-sent from the store (each at most once per 30 s: sweep-resends.ts),
- *   and all of them after the bus was down (resync).
+ *   and all of them after the bus was down (resync); each agent greeted here is swept once early,
+ *   2-4 s after its hello, for the orders committed after its hello read its queue
+ *   (sweep-newcomers.ts);
  *   This covers a node killed between its commit and its publish, and messages the bus lost; the
  *   agent dedupes by seq, so a re-send never runs an order twice. It also watches the store: when
  *   no sweep has succeeded for `storeLostAfterMs`, this node cannot reach the store (nor, then,
@@ -108,21 +110,40 @@ async function deliverHanded(ctx: ManagerContext, orders: readonly BusOrder[]): 
 
 /**
  * Re-sends the queued orders of `agentIds` that are ready, in one read: every one (the resync after
- * the bus was down), or for a sweep those created before `stale.before` (if given) that
- * `stale.resends` says are due.
+ * the bus was down), or for a sweep those created before `stale.before` that `stale.resends` says
+ * are due.
  */
 async function resend(
   ctx: ManagerContext,
   agentIds: readonly string[],
-  stale?: { readonly before?: number; readonly resends: SweepResends },
+  stale?: { readonly before: number; readonly resends: SweepResends },
 ): Promise<void> {
   const ready = agentIds.filter((id) => ctx.sessions.isReady(id));
-  if (ready.length === 0) {
-    return; // a read of no agent's queue checks nothing, not even the store (the sweep's watch)
-  }
   const queued = await ctx.store.queuedOrdersOf(ready, stale?.before);
   for (const o of stale === undefined ? queued : stale.resends.due(ready, queued, ctx.now())) {
     ctx.sessions.send(o.agentId, frameOf(o, o.payload));
+  }
+}
+
+/**
+ * Re-sends the queued orders of `due`'s ready agents above the seq each one's hello read its queue
+ * at (sweep-newcomers.ts). Those below, sent after the welcome moments ago, are recorded as sent
+ * now in `resends`, so the sweep's round does not send them again within its period either.
+ */
+async function resendNewcomers(
+  ctx: ManagerContext,
+  due: ReadonlyMap<string, number>,
+  resends: SweepResends,
+): Promise<void> {
+  const ready = [...due.keys()].filter((id) => ctx.sessions.isReady(id));
+  if (ready.length === 0) {
+    return;
+  }
+  const queued = await ctx.store.queuedOrdersOf(ready);
+  for (const o of resends.due(ready, queued, ctx.now())) {
+    if (o.seq > (due.get(o.agentId) ?? 0)) {
+      ctx.sessions.send(o.agentId, frameOf(o, o.payload));
+    }
   }
 }
 
@@ -166,9 +187,9 @@ function startSweep(
     const part = ids.slice(cursor, cursor + slice);
     cursor += slice;
     busy = true;
-    // The newcomers' whole queues first (sweep-newcomers.ts: a hand-off may have gone to the node
-    // they left), then the slice's stale orders; an order sent by the first is not sent again.
-    resend(ctx, newcomers.take(), { resends })
+    // The newcomers first (sweep-newcomers.ts: a hand-off may have gone to the node they left),
+    // then the slice's stale orders; an order sent by the first is not sent again.
+    resendNewcomers(ctx, newcomers.take(), resends)
       .then(() => resend(ctx, part, { before: now - (opts.staleAfterMs ?? 5_000), resends }))
       .then(() => {
         lastOk = ctx.now();
@@ -240,6 +261,7 @@ export function createClusterNode(opts: ClusterOptions, heartbeatMs: number): Cl
   let routing: BusRouting | undefined;
   let lease: Lease | undefined;
   let sweep: NodeJS.Timeout | undefined;
+  const newcomers = new SweepNewcomers();
   const hooks: ClusterHooks = {
     handOff: (orders) => {
       routing?.handOff(orders); // a StoredOrder is a BusOrder: the bus reads agentId, seq, kind, payload
@@ -248,6 +270,9 @@ export function createClusterNode(opts: ClusterOptions, heartbeatMs: number): Cl
     isLeader: () => lease?.isLeader() ?? false,
     connectedElsewhere: (agent, now) =>
       agent.lastSeen !== undefined && now - agent.lastSeen < 3 * heartbeatMs,
+    greeted: (agentId, readAbove) => {
+      newcomers.greeted(agentId, readAbove);
+    },
   };
   let log: DaemonLog | undefined;
   const report: Report = (what) => (err) => {
@@ -263,16 +288,7 @@ export function createClusterNode(opts: ClusterOptions, heartbeatMs: number): Cl
       const r = routingFor(ctx, b, report);
       // Before the bus is up: hand-offs and announcements made meanwhile wait in its outbox.
       routing = r;
-      const newcomers = new SweepNewcomers();
-      ctx.sessions.setWatch({
-        accepting(agentId) {
-          r.accepting(agentId);
-          newcomers.greeted(agentId);
-        },
-        gone: (agentId) => {
-          r.gone(agentId);
-        },
-      });
+      ctx.sessions.setWatch(r);
       await b.start(busHandlers(ctx, r, report));
       sweep = startSweep(ctx, opts, {
         newcomers,

@@ -3,7 +3,9 @@
  * process on a private PostgreSQL: an order committed on A just after the agent's hello on B read
  * its queue, and never handed to B (as when A handed it to the node the agent had just left, dead),
  * reaches the agent through B's sweep within a few ticks of the hello, although the sweep's round
- * would re-send it only once it is `staleAfterMs` old (here 10 minutes: never in this test).
+ * would re-send it only once it is `staleAfterMs` old (here 10 minutes: never in this test). The
+ * order queued before the hello, sent after the welcome and not acked (an agent working through a
+ * backlog), is not sent again.
  *
  * Timing: the order is committed within ~100 ms of the agent being ready; the newcomer is swept at
  * B's second tick after its hello, at least 2 s after it.
@@ -46,28 +48,29 @@ test("an order committed right after a newcomer's hello, its hand-off lost, is s
     address: '127.0.0.1',
   };
   await Promise.resolve(a.host.store.insertAgent(agentRecord('001', { fingerprint: 'AA:BB' })));
+  const order = (n: number, at: number): Parameters<typeof a.host.store.enqueueOrder>[0] => ({
+    agentId: '001',
+    kind: 'add',
+    source: 'api',
+    arName: 'mark600',
+    key: undefined,
+    alertId: undefined,
+    payload: `{"command":"add","n":${n}}`,
+    createdAt: at,
+    expiresAt: at + 600_000,
+  });
+  const backlog = await Promise.resolve(a.host.store.enqueueOrder(order(1, Date.now())));
   b.host.handler.opened('001', session);
   b.host.handler.frame('001', session, { type: 'hello', version: 'test', lastOrderSeq: 0, disabled: false });
   await waitFor('001 ready on B', 5_000, () => (b.host.ctx.sessions.isReady('001') ? true : undefined));
   const t0 = Date.now();
   // Stored on A with no hand-off at all: the one a dead node took with it.
-  const lost = await Promise.resolve(
-    a.host.store.enqueueOrder({
-      agentId: '001',
-      kind: 'add',
-      source: 'api',
-      arName: 'mark600',
-      key: undefined,
-      alertId: undefined,
-      payload: '{"command":"add"}',
-      createdAt: t0,
-      expiresAt: t0 + 600_000,
-    }),
-  );
+  const lost = await Promise.resolve(a.host.store.enqueueOrder(order(2, t0)));
   const seqs = (): number[] => frames.flatMap((f) => (f.type === 'order' ? [f.seq] : []));
+  assert.deepEqual(seqs(), [backlog.seq], 'the queue as the hello read it, after the welcome');
   await waitFor('the lost order at the agent', 15_000, () => (seqs().includes(lost.seq) ? true : undefined));
   const late = Date.now() - t0;
   assert.ok(late < 10_000, `sent ${late} ms after its commit`);
-  assert.deepEqual(seqs(), [lost.seq], 'sent once');
+  assert.deepEqual(seqs(), [backlog.seq, lost.seq], 'each sent once');
   b.host.handler.closed('001', session);
 });

@@ -44,7 +44,13 @@ async function expiredOrders(store: ManagerStore, count: number, from: number): 
 
 /** Cluster hooks whose lease is held while `isLeader()` says so. */
 function leaseHooks(isLeader: () => boolean): ClusterHooks {
-  return { handOff: () => undefined, isLeader, connectedElsewhere: () => false, busTraffic: () => undefined };
+  return {
+    handOff: () => undefined,
+    isLeader,
+    connectedElsewhere: () => false,
+    busTraffic: () => undefined,
+    greeted: () => undefined,
+  };
 }
 
 /** The scheduler of `ctx` with timers that never fire within a test (prune is called directly). */
