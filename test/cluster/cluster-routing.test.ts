@@ -12,39 +12,18 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { queueOrders } from '../../src/manager/order-delivery.js';
 import type { AgentSession } from '../../src/manager/agent-sessions.js';
-import type { ManagerFrame } from '../../src/protocol/link.js';
-import { twoNodesInProcess, type InProcessNode } from './support/two-nodes.js';
+import { MARK_ALL_CONF, nodeAt as nodeOf, recordingSession, twoNodesInProcess } from './support/two-nodes.js';
 import { waitFor } from '../manager/support/fleet.js';
 import { agentRecord } from '../contract/manager-store.fixtures.js';
 
-const CONF = `<ossec_config>
-  <command><name>mark</name><executable>mark</executable><timeout_allowed>yes</timeout_allowed></command>
-  <active-response><command>mark</command><location>all</location><rules_id>100003</rules_id><timeout>600</timeout></active-response>
-</ossec_config>
-`;
-
-const nodes = twoNodesInProcess(CONF, 'riposte-cluster-routing-', {
+const nodes = twoNodesInProcess(MARK_ALL_CONF, 'riposte-cluster-routing-', {
   sweepEveryMs: 200,
   staleAfterMs: 300,
   leaseEveryMs: 200,
 });
-const frames: ManagerFrame[] = [];
+const { session, frames, orderSeqs } = recordingSession();
 
-const session: AgentSession = {
-  send: (f) => {
-    frames.push(f);
-  },
-  close: () => undefined,
-  address: '127.0.0.1',
-};
-
-function nodeAt(i: number): InProcessNode {
-  const n = nodes[i];
-  assert.ok(n);
-  return n;
-}
-
-const orderSeqs = (): number[] => frames.flatMap((f) => (f.type === 'order' ? [f.seq] : []));
+const nodeAt = (i: number): ReturnType<typeof nodeOf> => nodeOf(nodes, i);
 
 test('an order stored on A reaches the agent held by B; a lost hand-off is re-sent by the sweep', async () => {
   const a = nodeAt(0);

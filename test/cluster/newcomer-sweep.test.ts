@@ -12,53 +12,24 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AgentSession } from '../../src/manager/agent-sessions.js';
-import type { ManagerFrame } from '../../src/protocol/link.js';
-import { twoNodesInProcess, type InProcessNode } from './support/two-nodes.js';
+import { MARK_ALL_CONF, nodeAt, recordingSession, twoNodesInProcess } from './support/two-nodes.js';
 import { waitFor } from '../manager/support/fleet.js';
-import { agentRecord } from '../contract/manager-store.fixtures.js';
+import { agentRecord, newOrder } from '../contract/manager-store.fixtures.js';
+import type { NewOrder } from '../../src/core/orders/manager-store.js';
 
-const CONF = `<ossec_config>
-  <command><name>mark</name><executable>mark</executable><timeout_allowed>yes</timeout_allowed></command>
-  <active-response><command>mark</command><location>all</location><rules_id>100003</rules_id><timeout>600</timeout></active-response>
-</ossec_config>
-`;
-
-const nodes = twoNodesInProcess(CONF, 'riposte-newcomer-sweep-', {
+const nodes = twoNodesInProcess(MARK_ALL_CONF, 'riposte-newcomer-sweep-', {
   sweepEveryMs: 2_000,
   staleAfterMs: 600_000,
   leaseEveryMs: 200,
 });
 
-function nodeAt(i: number): InProcessNode {
-  const n = nodes[i];
-  assert.ok(n);
-  return n;
-}
-
 test("an order committed right after a newcomer's hello, its hand-off lost, is sent by the next sweeps", async () => {
-  const a = nodeAt(0);
-  const b = nodeAt(1);
-  const frames: ManagerFrame[] = [];
-  const session: AgentSession = {
-    send: (f) => {
-      frames.push(f);
-    },
-    close: () => undefined,
-    address: '127.0.0.1',
-  };
+  const a = nodeAt(nodes, 0);
+  const b = nodeAt(nodes, 1);
+  const { session, orderSeqs: seqs } = recordingSession();
   await Promise.resolve(a.host.store.insertAgent(agentRecord('001', { fingerprint: 'AA:BB' })));
-  const order = (n: number, at: number): Parameters<typeof a.host.store.enqueueOrder>[0] => ({
-    agentId: '001',
-    kind: 'add',
-    source: 'api',
-    arName: 'mark600',
-    key: undefined,
-    alertId: undefined,
-    payload: `{"command":"add","n":${n}}`,
-    createdAt: at,
-    expiresAt: at + 600_000,
-  });
+  const order = (n: number, at: number): NewOrder =>
+    newOrder({ payload: `{"command":"add","n":${n}}`, createdAt: at, expiresAt: at + 600_000 });
   const backlog = await Promise.resolve(a.host.store.enqueueOrder(order(1, Date.now())));
   b.host.handler.opened('001', session);
   b.host.handler.frame('001', session, { type: 'hello', version: 'test', lastOrderSeq: 0, disabled: false });
@@ -66,7 +37,6 @@ test("an order committed right after a newcomer's hello, its hand-off lost, is s
   const t0 = Date.now();
   // Stored on A with no hand-off at all: the one a dead node took with it.
   const lost = await Promise.resolve(a.host.store.enqueueOrder(order(2, t0)));
-  const seqs = (): number[] => frames.flatMap((f) => (f.type === 'order' ? [f.seq] : []));
   assert.deepEqual(seqs(), [backlog.seq], 'the queue as the hello read it, after the welcome');
   await waitFor('the lost order at the agent', 15_000, () => (seqs().includes(lost.seq) ? true : undefined));
   const late = Date.now() - t0;

@@ -9,23 +9,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { openManagerHost, type ManagerHost } from '../../src/runtime/manager-host.js';
+import type { ManagerHost } from '../../src/runtime/manager-host.js';
 import type { AgentSession } from '../../src/manager/agent-sessions.js';
 import type { AgentSeenOf } from '../../src/core/orders/manager-store.js';
 import { agentRecord } from '../contract/manager-store.fixtures.js';
+import { withManagerHost } from './support/manager-host.js';
 
 async function withHost(fn: (host: ManagerHost, writes: AgentSeenOf[]) => Promise<void>): Promise<void> {
-  const root = mkdtempSync(join(tmpdir(), 'riposte-seen-writes-'));
-  writeFileSync(join(root, 'ossec.conf'), '<ossec_config></ossec_config>\n');
-  const host = await openManagerHost(
-    { configPath: join(root, 'ossec.conf'), home: join(root, 'home') },
-    false,
-    'riposte-manager',
-  );
-  try {
+  await withManagerHost('riposte-seen-writes-', async (host) => {
     await host.store.insertAgent(agentRecord('001'));
     const writes: AgentSeenOf[] = [];
     const store = host.ctx.store;
@@ -35,10 +26,7 @@ async function withHost(fn: (host: ManagerHost, writes: AgentSeenOf[]) => Promis
       await write(list);
     };
     await fn(host, writes);
-  } finally {
-    await host.store.close();
-    rmSync(root, { recursive: true, force: true });
-  }
+  });
 }
 
 const session = (address: string): AgentSession => ({

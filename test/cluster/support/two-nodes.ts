@@ -5,6 +5,7 @@
  * returns the list they fill: nodes[0] is A, nodes[1] is B once `before` has run.
  */
 import { after, before } from 'node:test';
+import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,10 +16,49 @@ import {
   type ClusterOptions,
 } from '../../../src/runtime/cluster-node.js';
 import { startPgServer, type PgServer } from './pg-server.js';
+import type { AgentSession } from '../../../src/manager/agent-sessions.js';
+import type { ManagerFrame } from '../../../src/protocol/link.js';
 
 export interface InProcessNode {
   readonly host: ManagerHost;
   readonly cluster: ClusterNode;
+}
+
+/** An ossec.conf whose one response, `mark` (rule 100003), runs on every agent for 600 s. */
+export const MARK_ALL_CONF = `<ossec_config>
+  <command><name>mark</name><executable>mark</executable><timeout_allowed>yes</timeout_allowed></command>
+  <active-response><command>mark</command><location>all</location><rules_id>100003</rules_id><timeout>600</timeout></active-response>
+</ossec_config>
+`;
+
+/** Node `i` of a list `twoNodesInProcess` filled (A is 0, B is 1); fails the test if it is not there. */
+export function nodeAt(nodes: readonly InProcessNode[], i: number): InProcessNode {
+  const n = nodes[i];
+  assert.ok(n, `node ${i} is not up`);
+  return n;
+}
+
+/** A link session that records what the node sends the agent. */
+export interface RecordingSession {
+  readonly session: AgentSession;
+  readonly frames: ManagerFrame[];
+  /** The seqs of the order frames sent, in order. */
+  readonly orderSeqs: () => number[];
+}
+
+export function recordingSession(): RecordingSession {
+  const frames: ManagerFrame[] = [];
+  return {
+    session: {
+      send: (f) => {
+        frames.push(f);
+      },
+      close: () => undefined,
+      address: '127.0.0.1',
+    },
+    frames,
+    orderSeqs: () => frames.flatMap((f) => (f.type === 'order' ? [f.seq] : [])),
+  };
 }
 
 /** Cluster options other than the store and the bus (timers, for tests that need them fast). */
