@@ -8,7 +8,7 @@
  *   than `staleAfterMs` re-sent from the store (each at most once per 30 s: sweep-resends.ts),
  *   and all of them after the bus was down (resync); each agent greeted here is swept once early,
  *   2-4 s after its hello, for the orders committed after its hello read its queue
- *   (sweep-newcomers.ts);
+ *   (sweep-newcomers.ts).
  *   This covers a node killed between its commit and its publish, and messages the bus lost; the
  *   agent dedupes by seq, so a re-send never runs an order twice. It also watches the store: when
  *   no sweep has succeeded for `storeLostAfterMs`, this node cannot reach the store (nor, then,
