@@ -20,6 +20,7 @@ import type { ManagerContext } from './manager-context.js';
 import type { LinkBacklog, ManagerEvent } from './manager-service.js';
 import { applyFrames, type Pending, type SignsOfLife } from './link-frames.js';
 import { readPauses } from './read-pauses.js';
+import { fingerprintLookups } from './fingerprint-lookups.js';
 import { errorMessage } from '../protocol/error-message.js';
 
 export type AuthResult =
@@ -231,6 +232,20 @@ function seenWriter(ctx: ManagerContext): SerialQueue<{ agentId: string; seen: A
   };
 }
 
+/** LinkHandler.authenticate: the enrolled, not removed agent of a certificate's fingerprint. */
+function authenticator(ctx: ManagerContext): LinkHandler['authenticate'] {
+  const agentWithFingerprint = fingerprintLookups(ctx.store);
+  return async (fingerprint) => {
+    const agent = await agentWithFingerprint(fingerprint);
+    if (agent === undefined) {
+      return { ok: false, reason: 'unknown agent certificate' };
+    }
+    return agent.removedAt === undefined
+      ? { ok: true, agentId: agent.id }
+      : { ok: false, reason: `agent ${agent.id} was removed` };
+  };
+}
+
 /** The manager's own link handler: the transport's interface, plus its backlog for the metrics. */
 export interface ManagerLinkHandler extends LinkHandler {
   backlog(): LinkBacklog;
@@ -257,15 +272,7 @@ export function createLinkHandler(ctx: ManagerContext): ManagerLinkHandler {
   /** Sessions that sent their hello (it may still be waiting in the batch). */
   const greeted = new WeakSet<AgentSession>();
   return {
-    async authenticate(fingerprint) {
-      const agent = await ctx.store.getAgentByFingerprint(fingerprint);
-      if (agent === undefined) {
-        return { ok: false, reason: 'unknown agent certificate' };
-      }
-      return agent.removedAt === undefined
-        ? { ok: true, agentId: agent.id }
-        : { ok: false, reason: `agent ${agent.id} was removed` };
-    },
+    authenticate: authenticator(ctx),
     opened(agentId, session) {
       // No write here: the hello's transaction writes the agent's last seen and address moments
       // later (a write now raced it for the agent's row lock), and a link that never says hello

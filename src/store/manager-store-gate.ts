@@ -32,6 +32,7 @@ const METHODS = [
   'insertAgent',
   'getAgent',
   'getAgentByFingerprint',
+  'getAgentsByFingerprints',
   'listAgents',
   'agentPresence',
   'markAgentRemoved',

@@ -61,6 +61,19 @@ export abstract class PgManagerAgents extends PgManagerConsole {
     return r && rowToAgent(r);
   }
 
+  async getAgentsByFingerprints(fingerprints: readonly string[]): Promise<(AgentRecord | undefined)[]> {
+    if (fingerprints.length === 0) {
+      return [];
+    }
+    const rows = await this.rows<AgentRow>(
+      'SELECT * FROM agents WHERE fingerprint = ANY($1::text[])',
+      [[...new Set(fingerprints)]],
+      'riposte_agents_by_fingerprint',
+    );
+    const byFingerprint = new Map(rows.map((r) => [r.fingerprint, rowToAgent(r)]));
+    return fingerprints.map((f) => byFingerprint.get(f));
+  }
+
   async listAgents(): Promise<AgentRecord[]> {
     return (await this.rows<AgentRow>('SELECT * FROM agents ORDER BY id')).map(rowToAgent);
   }

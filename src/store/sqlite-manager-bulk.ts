@@ -1,12 +1,13 @@
 /**
  * The manager store's bulk methods on SQLite (enqueueOrders, getOrders, updateOrders, ackOrders,
- * expireOrders, recordExecutions, putActives, pruneHistory): each one transaction of prepared statements, storing what the one-at-a-time
+ * expireOrders, recordExecutions, putActives, pruneHistory, getAgentsByFingerprints): each one transaction of prepared statements, storing what the one-at-a-time
  * methods called in the same order would (test/contract/manager-store-bulk.contract.ts).
  */
 import type { FleetExecution } from '../protocol/fleet-records.js';
 import type { ActiveResponse } from '../protocol/execution-records.js';
 import type {
   AckedOrder,
+  AgentRecord,
   NewOrder,
   OrderKey,
   OrderUpdateOf,
@@ -16,9 +17,25 @@ import type {
 import { pruneExecutionsSql, pruneOrdersSql } from './history-prune-sql.js';
 import { SqliteManagerConsole } from './sqlite-manager-console.js';
 import { nul } from './sqlite-rows.js';
-import { UPDATE_COLUMNS, queuedOrder, rowToOrder, type OrderRow } from './sqlite-manager-rows.js';
+import {
+  UPDATE_COLUMNS,
+  queuedOrder,
+  rowToAgent,
+  rowToOrder,
+  type AgentRow,
+  type OrderRow,
+} from './sqlite-manager-rows.js';
 
 export class SqliteManagerBulk extends SqliteManagerConsole {
+  /** getAgentByFingerprint of each (one indexed read each: SQLite is in-process). */
+  getAgentsByFingerprints(fingerprints: readonly string[]): (AgentRecord | undefined)[] {
+    const get = this.q('SELECT * FROM agents WHERE fingerprint = ?');
+    return fingerprints.map((f) => {
+      const r = get.get(f) as AgentRow | undefined;
+      return r && rowToAgent(r);
+    });
+  }
+
   putActives(actives: readonly ActiveResponse[], reportedAt: number): void {
     const put = this.q(
       'INSERT OR REPLACE INTO active (agent_id, key, reported_at, record) VALUES (?, ?, ?, ?)',

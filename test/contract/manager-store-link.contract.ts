@@ -1,6 +1,6 @@
 /**
  * The ManagerStore's many-agent methods of the link path (updateAgentsSeen, activeAgentNamed,
- * getOrdersOf, ackOrders, expireOrders, queuedOrdersOf, lastExecutionIds): each answers or stores what the per-agent method
+ * getOrdersOf, ackOrders, expireOrders, queuedOrdersOf, lastExecutionIds, getAgentsByFingerprints): each answers or stores what the per-agent method
  * called for each agent would. Part of managerStoreContract (run on SQLite and PostgreSQL).
  */
 import { describe, test } from 'node:test';
@@ -194,6 +194,27 @@ export function linkContract(make: MakeManagerStore): void {
           '003#1',
         ]);
         assert.deepEqual(seqs(await s.queuedOrdersOf([])), []);
+      });
+    });
+
+    void test('getAgentsByFingerprints: getAgentByFingerprint of each, in the given order', async () => {
+      await withStore(make, async (s) => {
+        await addAgent(s, 'one', 'AA');
+        await addAgent(s, 'two', 'BB');
+        await s.markAgentRemoved('002', 7);
+        const fps = ['BB', 'ZZ', 'AA', 'BB'];
+        const got = await s.getAgentsByFingerprints(fps);
+        assert.deepEqual(
+          got.map((a) => [a?.id, a?.removedAt]),
+          [
+            ['002', 7],
+            [undefined, undefined],
+            ['001', undefined],
+            ['002', 7],
+          ],
+        );
+        assert.deepEqual(got, await Promise.all(fps.map((f) => s.getAgentByFingerprint(f))));
+        assert.deepEqual(await s.getAgentsByFingerprints([]), []);
       });
     });
 

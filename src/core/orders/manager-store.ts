@@ -151,6 +151,8 @@ export interface ManagerStore extends ManagerConsoleStore {
   insertAgent(agent: AgentRecord): Promise<void>;
   getAgent(id: string): Promise<AgentRecord | undefined>;
   getAgentByFingerprint(fingerprint: string): Promise<AgentRecord | undefined>;
+  /** getAgentByFingerprint of each, in the given order, in one read (a reconnection storm's look-ups). */
+  getAgentsByFingerprints(fingerprints: readonly string[]): Promise<(AgentRecord | undefined)[]>;
   listAgents(): Promise<AgentRecord[]>;
   /**
    * The non-removed agents' ids and last signs of life, by id: what `listAgents` filtered on
