@@ -3,7 +3,7 @@
  * store read. After a node's failover thousands of agents reconnect within seconds, each asking
  * once as its `/link` upgrade arrives: one read per agent took a pool connection and a PostgreSQL
  * round trip each (1,666 reads in the failover benchmark), where the upgrades completed in one
- * turn now share a read. What each caller gets is what `getAgentByFingerprint` would answer (the
+ * turn now share a read. Each caller gets the agent its fingerprint belongs to, as stored then (the
  * read is made after the call, never from a cache: a removed agent is refused at once); a failed
  * read fails every look-up of its turn.
  */

@@ -31,7 +31,6 @@ const METHODS = [
   'nextAgentId',
   'insertAgent',
   'getAgent',
-  'getAgentByFingerprint',
   'getAgentsByFingerprints',
   'listAgents',
   'agentPresence',

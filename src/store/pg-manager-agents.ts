@@ -56,11 +56,6 @@ export abstract class PgManagerAgents extends PgManagerConsole {
     return r && rowToAgent(r);
   }
 
-  async getAgentByFingerprint(fingerprint: string): Promise<AgentRecord | undefined> {
-    const r = (await this.rows<AgentRow>('SELECT * FROM agents WHERE fingerprint = $1', [fingerprint]))[0];
-    return r && rowToAgent(r);
-  }
-
   async getAgentsByFingerprints(fingerprints: readonly string[]): Promise<(AgentRecord | undefined)[]> {
     if (fingerprints.length === 0) {
       return [];

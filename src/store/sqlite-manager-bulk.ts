@@ -27,7 +27,7 @@ import {
 } from './sqlite-manager-rows.js';
 
 export class SqliteManagerBulk extends SqliteManagerConsole {
-  /** getAgentByFingerprint of each (one indexed read each: SQLite is in-process). */
+  /** The agent of each fingerprint (one indexed read each: SQLite is in-process). */
   getAgentsByFingerprints(fingerprints: readonly string[]): (AgentRecord | undefined)[] {
     const get = this.q('SELECT * FROM agents WHERE fingerprint = ?');
     return fingerprints.map((f) => {

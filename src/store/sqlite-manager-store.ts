@@ -97,11 +97,6 @@ class SqliteManagerOps extends SqliteManagerBulk implements SyncManagerStore {
     return r && rowToAgent(r);
   }
 
-  getAgentByFingerprint(fingerprint: string): AgentRecord | undefined {
-    const r = this.q('SELECT * FROM agents WHERE fingerprint = ?').get(fingerprint) as AgentRow | undefined;
-    return r && rowToAgent(r);
-  }
-
   listAgents(): AgentRecord[] {
     return (this.q('SELECT * FROM agents ORDER BY id').all() as AgentRow[]).map(rowToAgent);
   }

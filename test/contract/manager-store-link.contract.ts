@@ -197,7 +197,7 @@ export function linkContract(make: MakeManagerStore): void {
       });
     });
 
-    void test('getAgentsByFingerprints: getAgentByFingerprint of each, in the given order', async () => {
+    void test('getAgentsByFingerprints: the agent of each fingerprint, removed or not, in the given order', async () => {
       await withStore(make, async (s) => {
         await addAgent(s, 'one', 'AA');
         await addAgent(s, 'two', 'BB');
@@ -213,7 +213,12 @@ export function linkContract(make: MakeManagerStore): void {
             ['002', 7],
           ],
         );
-        assert.deepEqual(got, await Promise.all(fps.map((f) => s.getAgentByFingerprint(f))));
+        assert.deepEqual(got, [
+          await s.getAgent('002'),
+          undefined,
+          await s.getAgent('001'),
+          await s.getAgent('002'),
+        ]);
         assert.deepEqual(await s.getAgentsByFingerprints([]), []);
       });
     });

@@ -48,9 +48,11 @@ function agentContract(make: MakeManagerStore): void {
           address: undefined,
           arDisabled: false,
         });
-        assert.equal((await s.getAgentByFingerprint('BB'))?.id, '002');
+        assert.deepEqual(
+          (await s.getAgentsByFingerprints(['BB', 'ZZ'])).map((a) => a?.id),
+          ['002', undefined],
+        );
         assert.equal(await s.getAgent('009'), undefined);
-        assert.equal(await s.getAgentByFingerprint('ZZ'), undefined);
         assert.deepEqual(
           (await s.listAgents()).map((a) => a.id),
           ['001', '002'],

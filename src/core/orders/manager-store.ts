@@ -150,8 +150,10 @@ export interface ManagerStore extends ManagerConsoleStore {
   nextAgentId(): Promise<string>;
   insertAgent(agent: AgentRecord): Promise<void>;
   getAgent(id: string): Promise<AgentRecord | undefined>;
-  getAgentByFingerprint(fingerprint: string): Promise<AgentRecord | undefined>;
-  /** getAgentByFingerprint of each, in the given order, in one read (a reconnection storm's look-ups). */
+  /**
+   * The agent holding each certificate fingerprint (removed ones included), in the given order,
+   * undefined for none; one read for all (the link's look-ups of a turn: a reconnection storm).
+   */
   getAgentsByFingerprints(fingerprints: readonly string[]): Promise<(AgentRecord | undefined)[]>;
   listAgents(): Promise<AgentRecord[]>;
   /**
