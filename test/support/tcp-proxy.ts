@@ -42,8 +42,8 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     });
     for (const s of [client, server]) {
       const end = (): void => {
-        if (severed && pair.dead) {
-          s.destroy(); // the other end never hears of it
+        if (severed) {
+          s.destroy(); // the other end never hears of it (every pair is dead once severed)
           return;
         }
         pairs.delete(pair);
