@@ -2,7 +2,7 @@
  * The only mapping from error codes to CLI exit codes.
  * 0 success; 1 invalid input or config (the user must fix something); 2 usage; 3 the daemon could
  * not be reached; 4 not found; 5 refused (auth, or too many failed enrollments); 6 the home is in use by another running daemon;
- * 70 internal error (EX_SOFTWARE); 74 the daemon's database is damaged or its disk is full (EX_IOERR).
+ * 69 the manager's PostgreSQL store could not be reached at start (EX_UNAVAILABLE); 70 internal error (EX_SOFTWARE); 74 the daemon's database is damaged or its disk is full (EX_IOERR).
  */
 import { ErrorCode, isRiposteError } from '../protocol/error-codes.js';
 
@@ -23,6 +23,7 @@ const byCode: Record<ErrorCode, number> = {
   [ErrorCode.HOME_UNSAFE]: 1,
   [ErrorCode.STORE_CORRUPT]: 74,
   [ErrorCode.STORE_FULL]: 74,
+  [ErrorCode.STORE_UNAVAILABLE]: 69,
   [ErrorCode.RESPONSE_NOT_FOUND]: 4,
   [ErrorCode.AGENT_NOT_FOUND]: 4,
   [ErrorCode.AGENT_DISCONNECTED]: 3,

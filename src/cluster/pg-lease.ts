@@ -22,6 +22,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import pg from 'pg';
 import { keepaliveOptions } from '../store/pg-session-options.js';
+import { connectOrClose } from '../store/pg-connect.js';
 import { leaseHeld, leaseTimes, type LeaseTimes } from './lease-clock.js';
 import { withLimit } from '../exec/with-limit.js';
 import { errorMessage } from '../protocol/error-message.js';
@@ -142,7 +143,7 @@ class PgLease implements Lease {
         this.drop(err.message);
       }
     });
-    await c.connect();
+    await connectOrClose(c);
     if (this.stopped) {
       // stop() came while this connected: the connection must not outlive it, nor take the lease.
       await c.end().catch(() => undefined);

@@ -10,6 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { keepaliveOptions } from '../store/pg-session-options.js';
+import { connectOrClose } from '../store/pg-connect.js';
 import type { BusHandlers, BusOrder, OrderBus, RouteChange } from './order-bus.js';
 import { batchTarget } from './order-bus.js';
 import { BusOutbox, type OutboxBus } from './bus-outbox.js';
@@ -135,8 +136,8 @@ class PgNotifyBus implements OrderBus, OutboxBus {
       }
     });
     // Current only once connected: close() meanwhile leaves it to finish (pg's connect() would
-    // never settle if ended half-way), and then it is ended here.
-    await client.connect();
+    // never settle if ended half-way), and then it is ended here; one that failed is ended too.
+    await connectOrClose(client);
     if (this.closed) {
       await client.end().catch(() => undefined);
       return;

@@ -28,6 +28,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   [ErrorCode.HOME_UNSAFE]: 500,
   [ErrorCode.STORE_CORRUPT]: 500,
   [ErrorCode.STORE_FULL]: 507,
+  [ErrorCode.STORE_UNAVAILABLE]: 503,
   [ErrorCode.INTERNAL]: 500,
 };
 

@@ -14,13 +14,9 @@
 import { managerStoreTarget } from '../../store/create-manager-store.js';
 import { LOCAL_AGENT_REFUSED, type ClusterOptions } from '../../runtime/cluster-node.js';
 import { ErrorCode, RiposteError } from '../../protocol/error-codes.js';
+import { passwordInArgvWarning, redactUrl } from '../../store/store-url.js';
 
 export type StoreChoice = { readonly storeUrl?: string; readonly cluster?: ClusterOptions };
-
-/** `url` with any password (user:PASSWORD@ or ?password=) replaced by ***. */
-export function redactUrl(url: string): string {
-  return url.replace(/(\/\/[^:@/]*:)[^@/]*@/, '$1***@').replace(/(password=)[^&]*/gi, '$1***');
-}
 
 function invalid(flag: string, url: string, why: string): RiposteError {
   return new RiposteError(ErrorCode.CONFIG_INVALID, `--${flag}: "${redactUrl(url)}" ${why}`);
@@ -86,4 +82,16 @@ export function storeChoice(
     throw invalid('store', store, LOCAL_AGENT_REFUSED);
   }
   return { cluster: { storeUrl: store, bus: busOf(bus, store) } };
+}
+
+/**
+ * Warnings about the store flags, for stderr before the daemon starts: a `postgres://` URL that
+ * carries its password (store-url.ts: every user of the host can read a command line).
+ */
+export function storeFlagWarnings(store: string | undefined): string[] {
+  const w =
+    store !== undefined && /^postgres(ql)?:\/\//i.test(store)
+      ? passwordInArgvWarning('--store', store)
+      : undefined;
+  return w === undefined ? [] : [w];
 }
