@@ -13,9 +13,12 @@ import type { BenchModule, BenchReport } from './bench-types.js';
 import type { BusOrder, OrderBus } from '../src/cluster/order-bus.js';
 import { createPgNotifyBus } from '../src/cluster/pg-notify-bus.js';
 import { createNatsBus } from '../src/cluster/nats-bus.js';
+import { BusSeal, newBusKey } from '../src/cluster/bus-seal.js';
 import { startNatsServer } from '../test/support/nats-server.js';
 import { benchPostgres } from './bench-postgres.js';
 
+/** The nodes' shared bus key, as a cluster's (src/cluster/bus-seal.ts). */
+const seal = new BusSeal(newBusKey());
 const LATENCY_N = 300;
 const FANOUT = 5_000;
 const CALLS = 4;
@@ -115,8 +118,8 @@ export const clusterBus: BenchModule = {
     const pgServer = await benchPostgres();
     const nats = await startNatsServer();
     try {
-      const pgr = await measure(() => createPgNotifyBus({ connectionString: pgServer.url }));
-      const nr = await measure(() => createNatsBus({ servers: nats.url }));
+      const pgr = await measure(() => createPgNotifyBus({ connectionString: pgServer.url, seal }));
+      const nr = await measure(() => createNatsBus({ servers: nats.url, seal }));
       const part = 'part: two bus instances in one process, loopback';
       return [
         {

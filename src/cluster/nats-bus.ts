@@ -28,7 +28,8 @@ import {
 } from 'nats';
 import type { BusHandlers, BusOrder, OrderBus, RouteChange } from './order-bus.js';
 import { BusOutbox, type OutboxBus } from './bus-outbox.js';
-import { receive } from './bus-receive.js';
+import { BusReceiver } from './bus-receive.js';
+import type { BusSeal } from './bus-seal.js';
 import { errorMessage } from '../protocol/error-message.js';
 import { watchStream, type StreamWatch } from './nats-stream-watch.js';
 
@@ -66,6 +67,8 @@ const REREAD_MS = 5_000;
 export interface NatsBusOptions {
   /** nats://HOST:PORT (several separated by commas). */
   readonly servers: string;
+  /** Seals what this node sends and checks what it receives (bus-seal.ts). */
+  readonly seal: BusSeal;
   readonly onWarn?: (text: string) => void;
 }
 
@@ -86,16 +89,19 @@ class NatsBus implements OrderBus, OutboxBus {
   private recovery: NodeJS.Timeout | undefined;
   /** A publish failed and none has succeeded since: warned once per such episode. */
   private publishFailing = false;
-  private readonly outbox = new BusOutbox(
-    this.node,
-    { maxBytes: MAX_PAYLOAD_BYTES, maxPending: MAX_PENDING },
-    this,
-  );
+  private readonly outbox: BusOutbox;
+  private readonly receiver: BusReceiver;
   private inFlight = 0;
   private closed = false;
   private retry: NodeJS.Timeout | undefined;
 
-  constructor(private readonly opts: NatsBusOptions) {}
+  constructor(private readonly opts: NatsBusOptions) {
+    const limits = { maxBytes: MAX_PAYLOAD_BYTES, maxPending: MAX_PENDING };
+    this.outbox = new BusOutbox(this.node, limits, this, opts.seal);
+    this.receiver = new BusReceiver(this.node, opts.seal, (t) => {
+      this.warn(t);
+    });
+  }
 
   private warn(text: string): void {
     this.opts.onWarn?.(text);
@@ -181,7 +187,7 @@ class NatsBus implements OrderBus, OutboxBus {
     );
     void (async () => {
       for await (const m of messages) {
-        receive(m.string(), this.node, handlers);
+        this.receiver.receive(m.string(), handlers);
       }
     })().then(
       () => {

@@ -136,15 +136,24 @@ function header(text: string, self: string): Header | undefined {
 }
 
 /**
+ * False for a message `self` skips by its first characters: one it sent to every node (PostgreSQL
+ * NOTIFY reaches the sender's session too) and a batch routed to another node. Also true of a
+ * sealed message (bus-seal.ts: the seal comes last).
+ */
+export function addressedTo(text: string, self: string): boolean {
+  return text.startsWith(ROUTED) ? batchTarget(text) === self : !text.startsWith(broadcastPrefix(self));
+}
+
+/**
  * Decodes a message; undefined when malformed, sent by `self`, or routed to another node. A
  * node's own broadcasts (PostgreSQL NOTIFY reaches the sender's session too) and batches routed
  * elsewhere are skipped by their first characters, unparsed.
  */
 export function decodeMessage(text: string, self: string): BusMessage | undefined {
-  const routed = text.startsWith(ROUTED);
-  if (routed ? batchTarget(text) !== self : text.startsWith(broadcastPrefix(self))) {
+  if (!addressedTo(text, self)) {
     return undefined;
   }
+  const routed = text.startsWith(ROUTED);
   const end = text.indexOf('\n');
   const h = end < 0 ? undefined : header(text.slice(0, end), self);
   if (h === undefined) {

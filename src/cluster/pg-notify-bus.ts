@@ -15,7 +15,8 @@ import type { BusHandlers, BusOrder, OrderBus, RouteChange } from './order-bus.j
 import { batchTarget } from './order-bus.js';
 import { BusOutbox, type OutboxBus } from './bus-outbox.js';
 import { errorMessage } from '../protocol/error-message.js';
-import { receive } from './bus-receive.js';
+import { BusReceiver } from './bus-receive.js';
+import type { BusSeal } from './bus-seal.js';
 
 export const PG_ORDER_CHANNEL = 'riposte_orders';
 
@@ -30,6 +31,8 @@ const MAX_PENDING = 10_000;
 
 export interface PgNotifyBusOptions {
   readonly connectionString: string;
+  /** Seals what this node sends and checks what it receives (bus-seal.ts). */
+  readonly seal: BusSeal;
   /** Called with a one-line description of connection trouble. */
   readonly onWarn?: (text: string) => void;
   /** Reconnection delay bounds, ms. @default 250 / 5000 */
@@ -72,17 +75,20 @@ class PgNotifyBus implements OrderBus, OutboxBus {
   private up = false;
   private closed = false;
   private handlers: BusHandlers | undefined;
-  private readonly outbox = new BusOutbox(
-    this.node,
-    { maxBytes: MAX_PAYLOAD_BYTES, maxPending: MAX_PENDING },
-    this,
-  );
+  private readonly outbox: BusOutbox;
+  private readonly receiver: BusReceiver;
   private sending = false;
   private retry: NodeJS.Timeout | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private failures = 0;
 
-  constructor(private readonly opts: PgNotifyBusOptions) {}
+  constructor(private readonly opts: PgNotifyBusOptions) {
+    const limits = { maxBytes: MAX_PAYLOAD_BYTES, maxPending: MAX_PENDING };
+    this.outbox = new BusOutbox(this.node, limits, this, opts.seal);
+    this.receiver = new BusReceiver(this.node, opts.seal, (t) => {
+      this.warn(t);
+    });
+  }
 
   async start(handlers: BusHandlers): Promise<void> {
     this.handlers = handlers;
@@ -132,7 +138,7 @@ class PgNotifyBus implements OrderBus, OutboxBus {
         msg.payload !== undefined &&
         handlers
       ) {
-        receive(msg.payload, this.node, handlers);
+        this.receiver.receive(msg.payload, handlers);
       }
     });
     // Current only once connected: close() meanwhile leaves it to finish (pg's connect() would

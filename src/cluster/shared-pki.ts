@@ -22,6 +22,7 @@ import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { TICKET_SECRET_FILE, createCa, writePair } from '../pki/pki.js';
 import { isTicketSecret, newTicketSecret, writeTicketSecret } from '../pki/ticket-keys.js';
+import { BUS_KEY_SETTING, isBusKey, newBusKey } from './bus-seal.js';
 
 export const CA_CERT_SETTING = 'cluster_ca_cert';
 export const CA_KEY_SETTING = 'cluster_ca_key';
@@ -105,7 +106,21 @@ async function syncTicketSecret(store: SettingsStore, pkiDir: string): Promise<v
   await store.setSetting(TICKET_SECRET_SETTING, value);
 }
 
-/** Makes this node's CA files and enrollment password the cluster's. Run under the start-up lock. */
+/**
+ * The order bus's key (bus-seal.ts): kept only in the store, made by the first node. A node reads
+ * it when it attaches its bus (runtime/cluster-node.ts), after this ran under the start-up lock.
+ */
+async function syncBusKey(store: SettingsStore): Promise<void> {
+  const shared = await store.getSetting(BUS_KEY_SETTING);
+  if (shared === undefined || !isBusKey(shared)) {
+    await store.setSetting(BUS_KEY_SETTING, newBusKey());
+  }
+}
+
+/**
+ * Makes this node's CA files and enrollment password the cluster's, and the cluster's TLS ticket
+ * secret and bus key this node's. Run under the start-up lock.
+ */
 export async function syncSharedEnrollment(
   store: SettingsStore,
   pkiDir: string,
@@ -115,5 +130,6 @@ export async function syncSharedEnrollment(
   const ca = await syncCa(store, pkiDir, now);
   await syncPassword(store, passwordFile);
   await syncTicketSecret(store, pkiDir);
+  await syncBusKey(store);
   return ca;
 }

@@ -28,6 +28,8 @@ import { STARTUP_LOCK_KEY, withPgLock } from '../cluster/pg-lock.js';
 import { syncSharedEnrollment } from '../cluster/shared-pki.js';
 import { SweepResends } from '../cluster/sweep-resends.js';
 import { SweepNewcomers } from '../cluster/sweep-newcomers.js';
+import { BUS_KEY_SETTING, BusSeal } from '../cluster/bus-seal.js';
+import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
 import { BusRouting } from './bus-routing.js';
 import type { DaemonLog } from '../log/daemon-log.js';
 import type { ClusterHooks, ManagerContext } from '../manager/manager-context.js';
@@ -68,15 +70,27 @@ export interface ClusterNode {
   stop(): Promise<void>;
 }
 
-function busFor(opts: ClusterOptions, log: DaemonLog): OrderBus {
+function busFor(opts: ClusterOptions, log: DaemonLog, seal: BusSeal): OrderBus {
   const onWarn = (t: string): void => {
     log.warn(t);
   };
   const bus = opts.bus ?? 'postgres';
   if (bus.startsWith('nats://')) {
-    return createNatsBus({ servers: bus, onWarn });
+    return createNatsBus({ servers: bus, seal, onWarn });
   }
-  return createPgNotifyBus({ connectionString: opts.storeUrl, onWarn });
+  return createPgNotifyBus({ connectionString: opts.storeUrl, seal, onWarn });
+}
+
+/**
+ * The cluster's bus seal, from the key the start-up step put in the store (shareEnrollment).
+ * @throws RiposteError INTERNAL when the store has none (shareEnrollment did not run)
+ */
+async function busSealOf(store: Pick<ManagerStore, 'getSetting'>): Promise<BusSeal> {
+  const key = await store.getSetting(BUS_KEY_SETTING);
+  if (key === undefined) {
+    throw new RiposteError(ErrorCode.INTERNAL, `No order bus key in the store (setting ${BUS_KEY_SETTING})`);
+  }
+  return new BusSeal(key);
 }
 
 function frameOf(o: BusOrder, payload: string): OrderFrame {
@@ -282,8 +296,9 @@ export function createClusterNode(opts: ClusterOptions, heartbeatMs: number): Cl
     hooks,
     async attach(ctx) {
       log = ctx.log;
+      const seal = await busSealOf(ctx.store);
       lease = startLease(opts, ctx.log);
-      const b = busFor(opts, ctx.log);
+      const b = busFor(opts, ctx.log, seal);
       bus = b;
       const r = routingFor(ctx, b, report);
       // Before the bus is up: hand-offs and announcements made meanwhile wait in its outbox.

@@ -16,6 +16,7 @@ import pg from 'pg';
 import type { BusOrder, OrderBus, RouteChange } from '../../src/cluster/order-bus.js';
 import { decodeMessage, packBatches, queueBatches } from '../../src/cluster/order-bus.js';
 import { createPgNotifyBus } from '../../src/cluster/pg-notify-bus.js';
+import { BusSeal, newBusKey } from '../../src/cluster/bus-seal.js';
 import { NATS_ORDER_STREAM, createNatsBus } from '../../src/cluster/nats-bus.js';
 import { connect as connectNats } from 'nats';
 import { startPgLease, type Lease } from '../../src/cluster/pg-lease.js';
@@ -33,6 +34,8 @@ function decodeBatch(text: string, self: string): BusOrder[] | undefined {
 
 let pgServer: PgServer;
 let nats: NatsServer;
+/** The cluster's bus key: every node of these tests shares it (bus-seal.ts). */
+const seal = new BusSeal(newBusKey());
 
 before(async () => {
   pgServer = await startPgServer();
@@ -150,6 +153,7 @@ const kinds: readonly { name: string; make: () => OrderBus; restart: () => Promi
     make: () =>
       createPgNotifyBus({
         connectionString: pgServer.url,
+        seal,
         minRetryMs: 100,
         maxRetryMs: 500,
         onWarn: (t) => {
@@ -161,7 +165,11 @@ const kinds: readonly { name: string; make: () => OrderBus; restart: () => Promi
       return Promise.resolve();
     },
   },
-  { name: 'NATS JetStream', make: () => createNatsBus({ servers: nats.url }), restart: () => nats.restart() },
+  {
+    name: 'NATS JetStream',
+    make: () => createNatsBus({ servers: nats.url, seal }),
+    restart: () => nats.restart(),
+  },
 ];
 
 for (const kind of kinds) {
@@ -245,8 +253,8 @@ for (const kind of kinds) {
 }
 
 test('NATS: a stream that is gone (deleted, a server without its store) is made again; hand-offs go on', async () => {
-  const a = await node(() => createNatsBus({ servers: nats.url }));
-  const b = await node(() => createNatsBus({ servers: nats.url }));
+  const a = await node(() => createNatsBus({ servers: nats.url, seal }));
+  const b = await node(() => createNatsBus({ servers: nats.url, seal }));
   const admin = await connectNats({ servers: nats.url });
   try {
     a.bus.publish([order(30)]);
@@ -268,6 +276,7 @@ test('order bus: a LISTEN connection that died silently is noticed by its heartb
   const listener = await node(() =>
     createPgNotifyBus({
       connectionString: throughProxy(pgServer.url, proxy),
+      seal,
       heartbeatMs: 200,
       queryTimeoutMs: 1_000,
       minRetryMs: 100,
@@ -275,7 +284,7 @@ test('order bus: a LISTEN connection that died silently is noticed by its heartb
       onWarn: (t) => warnings.push(t),
     }),
   );
-  const sender = await node(() => createPgNotifyBus({ connectionString: pgServer.url }));
+  const sender = await node(() => createPgNotifyBus({ connectionString: pgServer.url, seal }));
   try {
     sender.bus.publish([order(1)]);
     await waitFor('an order before the cut', 10_000, () => (listener.got.length === 1 ? true : undefined));
@@ -348,7 +357,7 @@ async function noSessionLeft(applicationName: string): Promise<void> {
 }
 
 test('order bus closed while it connects: its start settles and no session is left', async () => {
-  const bus = createPgNotifyBus({ connectionString: pgServer.url });
+  const bus = createPgNotifyBus({ connectionString: pgServer.url, seal });
   const started = bus.start({ onOrders: () => undefined, onResync: () => undefined });
   await bus.close();
   await started;

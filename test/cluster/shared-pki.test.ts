@@ -5,6 +5,7 @@
  * node with an empty home gets both. Pure file + settings logic; the advisory lock around it is in
  * order-bus.test.ts's PostgreSQL and in the cluster tests.
  */
+import { BUS_KEY_SETTING, isBusKey } from '../../src/cluster/bus-seal.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -45,6 +46,9 @@ test('first node publishes, the next adopts, an empty home gets both', async () 
     assert.equal(await store.getSetting(CA_CERT_SETTING), pkiA.ca.cert);
     const password = readFileSync(join(a, 'authd.pass'), 'utf8').trim();
     assert.equal(await store.getSetting(ENROLL_PASSWORD_SETTING), password);
+    // The order bus's key: made by the first node, in the store only, kept by every later sync.
+    const busKey = await store.getSetting(BUS_KEY_SETTING);
+    assert.ok(busKey !== undefined && isBusKey(busKey), String(busKey));
     // Node B had its own CA: replaced by the shared one, server certificate reissued from it.
     await ensureManagerPki(join(b, 'pki'), now);
     assert.equal(await syncSharedEnrollment(store, join(b, 'pki'), join(b, 'authd.pass'), now), 'adopted');
@@ -58,6 +62,7 @@ test('first node publishes, the next adopts, an empty home gets both', async () 
     assert.equal((await ensureManagerPki(join(c, 'pki'), now)).caFingerprint, pkiA.caFingerprint);
     // A restart changes nothing.
     assert.equal(await syncSharedEnrollment(store, join(c, 'pki'), join(c, 'authd.pass'), now), 'same');
+    assert.equal(await store.getSetting(BUS_KEY_SETTING), busKey, 'one bus key for the cluster');
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openManagerHost, type ManagerHost } from '../../src/runtime/manager-host.js';
 import { createClusterNode, type ClusterNode } from '../../src/runtime/cluster-node.js';
+import { BUS_KEY_SETTING, newBusKey } from '../../src/cluster/bus-seal.js';
 import type { AgentSession } from '../../src/manager/agent-sessions.js';
 import type { ManagerFrame } from '../../src/protocol/link.js';
 import { startPgServer, type PgServer } from './support/pg-server.js';
@@ -46,6 +47,8 @@ before(async () => {
     'node-a',
     cluster.hooks,
   );
+  // A node's start-up step (shareEnrollment) puts the cluster's bus key in the store first.
+  await host.ctx.store.setSetting(BUS_KEY_SETTING, newBusKey());
   await cluster.attach(host.ctx);
 });
 

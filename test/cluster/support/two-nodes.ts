@@ -15,6 +15,7 @@ import {
   type ClusterNode,
   type ClusterOptions,
 } from '../../../src/runtime/cluster-node.js';
+import { BUS_KEY_SETTING, newBusKey } from '../../../src/cluster/bus-seal.js';
 import { startPgServer, type PgServer } from './pg-server.js';
 import type { AgentSession } from '../../../src/manager/agent-sessions.js';
 import type { ManagerFrame } from '../../../src/protocol/link.js';
@@ -83,6 +84,10 @@ export function twoNodesInProcess(
         `node-${name}`,
         cluster.hooks,
       );
+      if (nodes.length === 0) {
+        // What a node's start-up step (shareEnrollment) does once for the cluster: its bus key.
+        await host.ctx.store.setSetting(BUS_KEY_SETTING, newBusKey());
+      }
       await cluster.attach(host.ctx);
       nodes.push({ host, cluster });
     }

@@ -1,12 +1,15 @@
 /**
- * A bus's outbox (src/cluster/bus-outbox.ts): orders and route changes queued as messages and the
- * bus asked to send them; nothing once the bus is closed; past the bound the oldest dropped and
+ * A bus's outbox (src/cluster/bus-outbox.ts): orders and route changes queued as sealed messages
+ * (bus-seal.ts) and the bus asked to send them; nothing once the bus is closed; past the bound the oldest dropped and
  * the drop reported.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BusOutbox, type OutboxBus } from '../../../src/cluster/bus-outbox.js';
 import { batchTarget, decodeMessage, type BusOrder } from '../../../src/cluster/order-bus.js';
+import { BusSeal, newBusKey } from '../../../src/cluster/bus-seal.js';
+
+const seal = new BusSeal(newBusKey());
 
 class FakeBus implements OutboxBus {
   closed = false;
@@ -27,7 +30,7 @@ const order = (seq: number): BusOrder => ({ agentId: '001', seq, kind: 'add', pa
 
 test('orders and route changes are queued in order and the bus asked to send them', () => {
   const bus = new FakeBus();
-  const out = new BusOutbox('node-a', { maxBytes: 7_900, maxPending: 10 }, bus);
+  const out = new BusOutbox('node-a', { maxBytes: 7_900, maxPending: 10 }, bus, seal);
   out.publish([order(1)], 'node-b');
   out.announce({ held: ['001'], released: [] });
   out.publish([order(2)]);
@@ -36,21 +39,23 @@ test('orders and route changes are queued in order and the bus asked to send the
   assert.equal(bus.flushes, 4);
   assert.deepEqual(out.pending.map(batchTarget), ['node-b', undefined, undefined, undefined]);
   assert.deepEqual(
-    out.pending.map((m) => decodeMessage(m, m.startsWith('{"t":') ? 'node-b' : 'node-c')?.type),
+    out.pending.map(
+      (m) => decodeMessage(seal.open(m) ?? '', m.startsWith('{"t":') ? 'node-b' : 'node-c')?.type,
+    ),
     ['orders', 'routes', 'orders', 'routes'],
   );
 });
 
 test('nothing is queued once the bus is closed; past the bound the oldest go, and the bus is told', () => {
   const bus = new FakeBus();
-  const out = new BusOutbox('node-a', { maxBytes: 7_900, maxPending: 2 }, bus);
+  const out = new BusOutbox('node-a', { maxBytes: 7_900, maxPending: 2 }, bus, seal);
   for (let seq = 1; seq <= 4; seq++) {
     out.publish([order(seq)]);
   }
   assert.deepEqual(bus.drops, [1, 1]);
   assert.deepEqual(
     out.pending.map((m) => {
-      const d = decodeMessage(m, 'node-b');
+      const d = decodeMessage(seal.open(m) ?? '', 'node-b');
       return d?.type === 'orders' ? d.orders[0]?.seq : undefined;
     }),
     [3, 4],
