@@ -30,6 +30,8 @@ import type { BusHandlers, BusOrder, OrderBus, RouteChange } from './order-bus.j
 import { BusOutbox, type OutboxBus } from './bus-outbox.js';
 import { BusReceiver } from './bus-receive.js';
 import type { BusSeal } from './bus-seal.js';
+import { isNatsAuthError, natsConnectAuth, type NatsAuth } from './nats-auth.js';
+import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
 import { errorMessage } from '../protocol/error-message.js';
 import { watchStream, type StreamWatch } from './nats-stream-watch.js';
 
@@ -69,6 +71,8 @@ export interface NatsBusOptions {
   readonly servers: string;
   /** Seals what this node sends and checks what it receives (bus-seal.ts). */
   readonly seal: BusSeal;
+  /** How to authenticate to the server (nats-auth.ts). @default none */
+  readonly auth?: NatsAuth;
   readonly onWarn?: (text: string) => void;
 }
 
@@ -113,6 +117,17 @@ class NatsBus implements OrderBus, OutboxBus {
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
       name: `riposte-manager-${this.node}`,
+      ...natsConnectAuth(this.opts.auth ?? { kind: 'none' }),
+    }).catch((err: unknown) => {
+      throw isNatsAuthError(err)
+        ? new RiposteError(
+            ErrorCode.CONFIG_INVALID,
+            `NATS at ${this.opts.servers} refused this node (${errorMessage(err)}): set RIPOSTE_NATS_USER and ` +
+              'RIPOSTE_NATS_PASSWORD, RIPOSTE_NATS_TOKEN or RIPOSTE_NATS_CREDS to what its authorization expects',
+            undefined,
+            { cause: err },
+          )
+        : err;
     });
     this.nc = nc;
     this.jsm = await nc.jetstreamManager();

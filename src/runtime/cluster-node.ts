@@ -23,6 +23,7 @@ import type { ManagerStore } from '../core/orders/manager-store.js';
 import type { BusHandlers, BusOrder, OrderBus } from '../cluster/order-bus.js';
 import { createPgNotifyBus } from '../cluster/pg-notify-bus.js';
 import { createNatsBus } from '../cluster/nats-bus.js';
+import type { NatsAuth } from '../cluster/nats-auth.js';
 import { startPgLease, type Lease } from '../cluster/pg-lease.js';
 import { STARTUP_LOCK_KEY, withPgLock } from '../cluster/pg-lock.js';
 import { syncSharedEnrollment } from '../cluster/shared-pki.js';
@@ -50,6 +51,8 @@ export interface ClusterOptions {
   readonly storeUrl: string;
   /** "postgres" (LISTEN/NOTIFY on the store's server, the default) or "nats://HOST:PORT[,...]". */
   readonly bus?: string;
+  /** With a NATS bus: how to authenticate (cluster/nats-auth.ts). @default none */
+  readonly natsAuth?: NatsAuth;
   /** @default 2000 */
   readonly sweepEveryMs?: number;
   /** @default 5000 */
@@ -76,7 +79,7 @@ function busFor(opts: ClusterOptions, log: DaemonLog, seal: BusSeal): OrderBus {
   };
   const bus = opts.bus ?? 'postgres';
   if (bus.startsWith('nats://')) {
-    return createNatsBus({ servers: bus, seal, onWarn });
+    return createNatsBus({ servers: bus, seal, onWarn, ...(opts.natsAuth ? { auth: opts.natsAuth } : {}) });
   }
   return createPgNotifyBus({ connectionString: opts.storeUrl, seal, onWarn });
 }

@@ -21,6 +21,7 @@ import {
   startScheduler,
   startTailer,
   type LocalAgent,
+  type ManagerHost,
   type ManagerHostOptions,
 } from './manager-host.js';
 import type { CreateManagerApi, ManagerApiHandle, ManagerService } from '../manager/manager-service.js';
@@ -33,6 +34,7 @@ import {
 } from './cluster-node.js';
 import { managerStoreTarget } from '../store/create-manager-store.js';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
+import { errorMessage } from '../protocol/error-message.js';
 
 export interface ManagerRuntimeOptions extends ManagerHostOptions {
   /** One node of a cluster on a PostgreSQL store (docs/scale-out.md). */
@@ -109,13 +111,54 @@ function createApi(
     : Promise.resolve(undefined);
 }
 
-/** Starts the manager. @throws RiposteError CONFIG_* when ossec.conf cannot be used. */
+/**
+ * Starts the manager. If a step fails after the store was opened (the bus or NATS refuses it, the
+ * port is taken, ...), what was opened is closed again before the error is thrown, so a failed
+ * start leaves nothing running: the CLI's process then ends with the error's exit code.
+ * @throws RiposteError CONFIG_* when ossec.conf cannot be used.
+ */
 export async function startManagerRuntime(opts: ManagerRuntimeOptions): Promise<ManagerRuntime> {
   refuseLocalAgentOnSharedStore(opts);
   const cluster = clusterNodeOf(opts);
   // A cluster node's store is the cluster's PostgreSQL (shared by every node).
   const hostOpts = opts.cluster !== undefined ? { ...opts, storeUrl: opts.cluster.storeUrl } : opts;
   const host = await openManagerHost(hostOpts, false, 'riposte-manager', cluster?.hooks);
+  const opened = new Opened(host.log);
+  opened.add(() => host.store.close());
+  try {
+    return await startOnHost(opts, host, cluster, opened);
+  } catch (err: unknown) {
+    host.log.error(`Start failed: ${errorMessage(err)}`);
+    await opened.closeAll();
+    host.log.flush();
+    throw err;
+  }
+}
+
+/** What a start has opened so far, closed in reverse order when a later step fails. */
+class Opened {
+  private readonly closers: (() => Promise<void> | void)[] = [];
+  constructor(private readonly log: DaemonLog) {}
+  add(close: () => Promise<void> | void): void {
+    this.closers.push(close);
+  }
+  async closeAll(): Promise<void> {
+    for (const close of this.closers.reverse()) {
+      try {
+        await close();
+      } catch (err: unknown) {
+        this.log.warn(`Closing after a failed start: ${errorMessage(err)}`);
+      }
+    }
+  }
+}
+
+async function startOnHost(
+  opts: ManagerRuntimeOptions,
+  host: ManagerHost,
+  cluster: ClusterNode | undefined,
+  opened: Opened,
+): Promise<ManagerRuntime> {
   const { home, log, ctx } = host;
   const passwordFile = join(home, 'etc', 'authd.pass');
   if (opts.cluster !== undefined) {
@@ -137,21 +180,19 @@ export async function startManagerRuntime(opts: ManagerRuntimeOptions): Promise<
     startedAt: Date.now(),
     linkBacklog: () => host.handler.backlog(),
   });
-  const server = createLinkServer({
-    pki,
-    handler: host.handler,
-    enroll: (req, peer) => service.enroll(req, peer),
-    log,
-    ...(opts.heartbeatMs !== undefined ? { heartbeatMs: opts.heartbeatMs } : {}),
-    ...(opts.deadAfterMs !== undefined ? { deadAfterMs: opts.deadAfterMs } : {}),
-    ...(opts.connectionLimits !== undefined ? { connectionLimits: opts.connectionLimits } : {}),
-  });
+  const server = linkServerOf(opts, host, pki, service);
+  opened.add(() => server.close());
   const api = await createApi(opts, service, home, cluster);
+  opened.add(() => api?.close());
   server.setApi(api);
   const listen = opts.listen ?? { host: '127.0.0.1', port: 1515 };
   const address = await server.listen(listen.host, listen.port);
+  opened.add(() => cluster?.stop()); // a partial attach too: its lease, its bus
   await cluster?.attach(ctx);
   const scheduler = startScheduler(opts, host);
+  opened.add(() => {
+    scheduler.stop();
+  });
   const local = opts.localAgent === false ? undefined : await startLocalAgent(opts, host);
   const tailer =
     opts.alertsFile !== undefined
@@ -169,6 +210,23 @@ export async function startManagerRuntime(opts: ManagerRuntimeOptions): Promise<
     api,
     stop: () => stopAll({ tailer, scheduler, local, api, server, cluster, host, log }),
   };
+}
+
+function linkServerOf(
+  opts: ManagerRuntimeOptions,
+  host: ManagerHost,
+  pki: ManagerPki,
+  service: ManagerService,
+): LinkServer {
+  return createLinkServer({
+    pki,
+    handler: host.handler,
+    enroll: (req, peer) => service.enroll(req, peer),
+    log: host.log,
+    ...(opts.heartbeatMs !== undefined ? { heartbeatMs: opts.heartbeatMs } : {}),
+    ...(opts.deadAfterMs !== undefined ? { deadAfterMs: opts.deadAfterMs } : {}),
+    ...(opts.connectionLimits !== undefined ? { connectionLimits: opts.connectionLimits } : {}),
+  });
 }
 
 interface Parts {

@@ -48,8 +48,12 @@ function accepts(port: number): Promise<boolean> {
   });
 }
 
-async function launch(port: number, storeDir: string): Promise<{ child: ChildProcess; out: () => string }> {
-  const args = ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir];
+async function launch(
+  port: number,
+  storeDir: string,
+  extra: readonly string[],
+): Promise<{ child: ChildProcess; out: () => string }> {
+  const args = ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir, ...extra];
   const child = spawn(NATS_SERVER_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let text = '';
   child.stdout?.on('data', (c: Buffer) => (text += c.toString()));
@@ -78,8 +82,11 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
-/** Starts nats-server -js on a free loopback port. @throws when it cannot start */
-export async function startNatsServer(): Promise<NatsServer> {
+/**
+ * Starts nats-server -js on a free loopback port; `extra`: more of its flags (`--user U --pass P`
+ * to require a user, say). @throws when it cannot start
+ */
+export async function startNatsServer(extra: readonly string[] = []): Promise<NatsServer> {
   if (!existsSync(NATS_SERVER_BIN)) {
     throw new Error(
       `${NATS_SERVER_BIN} not found: install Debian's nats-server (.ci/run does) or set RIPOSTE_NATS_SERVER`,
@@ -87,13 +94,13 @@ export async function startNatsServer(): Promise<NatsServer> {
   }
   const storeDir = mkdtempSync(join(tmpdir(), 'riposte-nats-'));
   const port = await freePort();
-  let { child } = await launch(port, storeDir);
+  let { child } = await launch(port, storeDir, extra);
   return {
     url: `nats://127.0.0.1:${port}`,
     port,
     restart: async () => {
       await stopChild(child);
-      ({ child } = await launch(port, storeDir));
+      ({ child } = await launch(port, storeDir, extra));
     },
     stop: async () => {
       await stopChild(child);

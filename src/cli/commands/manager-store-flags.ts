@@ -6,7 +6,8 @@
  * - no --store: the embedded SQLite store `<home>/var/manager.db` (no bus: one node);
  * - --store PATH | sqlite:PATH | file:URL: that SQLite file (no bus: SQLite is not shared);
  * - --store postgres://...: one node of a cluster on that database; the bus is LISTEN/NOTIFY on
- *   the same server unless --bus nats://HOST:PORT[,...] names a NATS JetStream. It must come with
+ *   the same server unless --bus nats://HOST:PORT[,...] names a NATS JetStream, whose credentials
+ *   come from the environment (`env`: cluster/nats-auth.ts), never from the URL. It must come with
  *   --no-local-agent: agent 000 is per host, and in a shared store the orders of `location=server`
  *   would run on whichever node happened to store them. Refused rather than silently switched off,
  *   so nobody believes a node responds on its own host when it does not.
@@ -15,6 +16,7 @@ import { managerStoreTarget } from '../../store/create-manager-store.js';
 import { LOCAL_AGENT_REFUSED, type ClusterOptions } from '../../runtime/cluster-node.js';
 import { ErrorCode, RiposteError } from '../../protocol/error-codes.js';
 import { passwordInArgvWarning, redactUrl } from '../../store/store-url.js';
+import { natsAuthFromEnv } from '../../cluster/nats-auth.js';
 
 export type StoreChoice = { readonly storeUrl?: string; readonly cluster?: ClusterOptions };
 
@@ -46,6 +48,14 @@ function busOf(bus: string | undefined, storeUrl: string): string {
   }
   for (const server of bus.split(',')) {
     checkUrl('bus', server, ['nats:']);
+    if (new URL(server).username !== '' || new URL(server).password !== '') {
+      throw invalid(
+        'bus',
+        server,
+        'holds credentials, which NATS connections do not take from a URL (and every user of this host can ' +
+          'read a command line): set RIPOSTE_NATS_USER and RIPOSTE_NATS_PASSWORD, RIPOSTE_NATS_TOKEN or RIPOSTE_NATS_CREDS',
+      );
+    }
   }
   return bus;
 }
@@ -58,6 +68,7 @@ export function storeChoice(
   store: string | undefined,
   bus: string | undefined,
   localAgent = false,
+  env: NodeJS.ProcessEnv = {},
 ): StoreChoice {
   if (store === undefined) {
     if (bus !== undefined) {
@@ -81,7 +92,12 @@ export function storeChoice(
   if (localAgent) {
     throw invalid('store', store, LOCAL_AGENT_REFUSED);
   }
-  return { cluster: { storeUrl: store, bus: busOf(bus, store) } };
+  const busUrl = busOf(bus, store);
+  if (busUrl === 'postgres') {
+    return { cluster: { storeUrl: store, bus: busUrl } };
+  }
+  const natsAuth = natsAuthFromEnv(env);
+  return { cluster: { storeUrl: store, bus: busUrl, ...(natsAuth.kind === 'none' ? {} : { natsAuth }) } };
 }
 
 /**

@@ -131,7 +131,7 @@ async function run(flags: ManagerFlags, cmd: Command): Promise<void> {
     createApi: createManagerApi,
     alertsStartAt: startAt(flags.alertsFrom),
     ...(flags.alerts !== undefined ? { alertsFile: flags.alerts } : {}),
-    ...storeChoice(flags.store, flags.bus, flags.localAgent),
+    ...storeChoice(flags.store, flags.bus, flags.localAgent, process.env),
   };
   const print = (line: string): void => {
     process.stdout.write(`${line}\n`);
