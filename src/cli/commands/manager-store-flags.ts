@@ -48,7 +48,8 @@ function busOf(bus: string | undefined, storeUrl: string): string {
   }
   for (const server of bus.split(',')) {
     checkUrl('bus', server, ['nats:']);
-    if (new URL(server).username !== '' || new URL(server).password !== '') {
+    const parsed = new URL(server); // checkUrl parsed it already: cannot throw
+    if (parsed.username !== '' || parsed.password !== '') {
       throw invalid(
         'bus',
         server,
