@@ -5,7 +5,7 @@
  */
 import pg from 'pg';
 import { keepaliveOptions } from '../store/pg-session-options.js';
-import { connectOrClose, storeOpenError } from '../store/pg-connect.js';
+import { connectStore } from '../store/pg-connect.js';
 
 /** Advisory lock key of start-up steps ("ripostei" in ASCII as a number, distinct from the timers' lease). */
 export const STARTUP_LOCK_KEY = '8244244216859092329';
@@ -17,9 +17,7 @@ export async function withPgLock<T>(connectionString: string, key: string, fn: (
     options: keepaliveOptions(),
   });
   client.on('error', () => undefined);
-  await connectOrClose(client).catch((err: unknown) => {
-    throw storeOpenError(err, connectionString);
-  });
+  await connectStore(client, connectionString);
   try {
     await client.query(`SELECT pg_advisory_lock(${key})`);
     return await fn();

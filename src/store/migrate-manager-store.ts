@@ -16,7 +16,7 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
 import { openPgManagerStore } from './pg-manager-store.js';
-import { connectOrClose, storeOpenError } from './pg-connect.js';
+import { connectStore } from './pg-connect.js';
 
 /** Copied in this order; each with its columns (shared by both schemas). */
 const TABLES: readonly (readonly [string, readonly string[]])[] = [
@@ -185,9 +185,7 @@ export async function migrateManagerStore(
   // A connection cut mid-copy fails the query in progress (a clear error); without a listener
   // pg's 'error' event would end the process with a stack trace first.
   client.on('error', () => undefined);
-  await connectOrClose(client).catch((err: unknown) => {
-    throw storeOpenError(err, pgUrl);
-  });
+  await connectStore(client, pgUrl);
   try {
     await client.query('BEGIN');
     await assertEmpty(client);

@@ -26,6 +26,16 @@ export async function connectOrClose(client: pg.Client): Promise<void> {
   }
 }
 
+/**
+ * Connects `client` to the store at `url` at start (connectOrClose), a failure thrown as
+ * {@link storeOpenError} says.
+ */
+export async function connectStore(client: pg.Client, url: string): Promise<void> {
+  await connectOrClose(client).catch((err: unknown) => {
+    throw storeOpenError(err, url);
+  });
+}
+
 /** An error's message; an AggregateError's (a host name with several addresses) has its parts'. */
 function describe(err: unknown): string {
   if (err instanceof AggregateError && err.message === '') {

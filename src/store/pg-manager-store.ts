@@ -32,7 +32,7 @@ import { ORDER_COLUMNS, QUEUED_ORDER_COLUMNS } from './pg-manager-bulk.js';
 import { PgManagerLink } from './pg-manager-link.js';
 import { EXECUTION_COLUMNS } from './pg-manager-console.js';
 import { applyPgMigrations } from './pg-manager-migrations.js';
-import { connectOrClose, storeOpenError } from './pg-connect.js';
+import { connectStore } from './pg-connect.js';
 import { pruneExecutionsSql, pruneOrdersSql } from './history-prune-sql.js';
 import { parseActiveRow, parseExecutionRow, rowToOrder, type OrderRow } from './sqlite-manager-rows.js';
 
@@ -78,9 +78,7 @@ export async function openMigratedPool(url: string, opts: PgManagerOptions): Pro
     // Migrations on a connection of their own: without the pool's statement limit (poolConfig).
     const client = new pg.Client(connectionConfig(url, opts));
     client.on('error', ignoreError);
-    await connectOrClose(client).catch((err: unknown) => {
-      throw storeOpenError(err, url);
-    });
+    await connectStore(client, url);
     try {
       if (opts.schema !== undefined) {
         await createSchema(client, opts.schema);

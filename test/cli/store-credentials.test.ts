@@ -11,7 +11,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
@@ -176,4 +176,20 @@ test("nothing listening at the store's address: exit 69 (STORE_UNAVAILABLE: a re
     p.output(),
     /^riposte: Cannot open the PostgreSQL store postgres:\/\/riposte@127\.0\.0\.1:\d+\/riposte: connect ECONNREFUSED/m,
   );
+});
+
+test('manager migrate-store --to with a password in the URL: the same warning, the password never shown', () => {
+  const home = path.join(root, 'migrate-home'); // no var/manager.db: the command stops after the warning
+  const r = spawnSync(
+    process.execPath,
+    [MAIN, 'manager', 'migrate-store', '--home', home, '--to', storeUrl(SECRET)],
+    { encoding: 'utf8', timeout: 60_000 },
+  );
+  assert.equal(r.status, 1, r.stdout + r.stderr);
+  assert.match(
+    r.stderr,
+    /^warning: --to: this URL holds a password \(postgres:\/\/riposte:\*\*\*@127\.0\.0\.1:\d+\/riposte\), and every user of this host can read/m,
+  );
+  assert.match(r.stderr, /--from: .* does not exist/);
+  assert.doesNotMatch(r.stdout + r.stderr, new RegExp(SECRET));
 });

@@ -12,8 +12,8 @@ import { CA_CERT_SETTING, CA_KEY_SETTING, ENROLL_PASSWORD_SETTING } from '../../
 import { ErrorCode, RiposteError } from '../../protocol/error-codes.js';
 import { migrateManagerStore } from '../../store/migrate-manager-store.js';
 import { apiDbPath } from '../../manager-api/create-manager-api.js';
-import { storeChoice } from './manager-store-flags.js';
-import { passwordInArgvWarning, redactUrl } from '../../store/store-url.js';
+import { storeChoice, warnPasswordInArgv } from './manager-store-flags.js';
+import { redactUrl } from '../../store/store-url.js';
 import { nodeIdOf } from '../../home/node-id.js';
 import { positionKeyForNode } from '../../runtime/alerts-position.js';
 
@@ -57,10 +57,7 @@ async function run(flags: MigrateFlags, cmd: Command): Promise<void> {
       `--to: "${redactUrl(flags.to)}" is not a postgres:// URL`,
     );
   }
-  const warning = passwordInArgvWarning('--to', flags.to);
-  if (warning !== undefined) {
-    process.stderr.write(`warning: ${warning}\n`);
-  }
+  warnPasswordInArgv('--to', flags.to);
   const home = resolve(homeFlag);
   const from = flags.from ?? join(home, 'var', 'manager.db');
   if (!existsSync(from)) {

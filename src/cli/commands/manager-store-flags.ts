@@ -102,13 +102,12 @@ export function storeChoice(
 }
 
 /**
- * Warnings about the store flags, for stderr before the daemon starts: a `postgres://` URL that
- * carries its password (store-url.ts: every user of the host can read a command line).
+ * Warns on stderr, before a command opens it, when the store URL given to `flag` carries its
+ * password (store-url.ts: every user of the host can read a command line).
  */
-export function storeFlagWarnings(store: string | undefined): string[] {
-  const w =
-    store !== undefined && /^postgres(ql)?:\/\//i.test(store)
-      ? passwordInArgvWarning('--store', store)
-      : undefined;
-  return w === undefined ? [] : [w];
+export function warnPasswordInArgv(flag: string, url: string): void {
+  const warning = passwordInArgvWarning(flag, url);
+  if (warning !== undefined) {
+    process.stderr.write(`warning: ${warning}\n`);
+  }
 }

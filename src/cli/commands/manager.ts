@@ -20,7 +20,7 @@ import { createManagerApi, adminTokenPath } from '../../manager-api/create-manag
 import { startManagerRuntime } from '../../runtime/manager-runtime.js';
 import { ErrorCode, RiposteError } from '../../protocol/error-codes.js';
 import { runLockedDaemon } from '../daemon/run-daemon.js';
-import { storeChoice, storeFlagWarnings } from './manager-store-flags.js';
+import { storeChoice, warnPasswordInArgv } from './manager-store-flags.js';
 
 interface ManagerFlags {
   readonly config?: string;
@@ -136,11 +136,9 @@ async function run(flags: ManagerFlags, cmd: Command): Promise<void> {
   const print = (line: string): void => {
     process.stdout.write(`${line}\n`);
   };
-  process.stderr.write(
-    storeFlagWarnings(flags.store)
-      .map((w) => `warning: ${w}\n`)
-      .join(''),
-  );
+  if (options.cluster !== undefined) {
+    warnPasswordInArgv('--store', options.cluster.storeUrl);
+  }
   await runLockedDaemon(
     options.home,
     'manager',
