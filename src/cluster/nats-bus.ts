@@ -30,8 +30,9 @@ import type { BusHandlers, BusOrder, OrderBus, RouteChange } from './order-bus.j
 import { BusOutbox, type OutboxBus } from './bus-outbox.js';
 import { BusReceiver } from './bus-receive.js';
 import type { BusSeal } from './bus-seal.js';
-import { isNatsAuthError, natsConnectAuth, type NatsAuth } from './nats-auth.js';
-import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
+import { natsConnectAuth, type NatsAuth } from './nats-auth.js';
+import { natsConnectTls, type NatsTls } from './nats-tls.js';
+import { natsStartError } from './nats-start-error.js';
 import { errorMessage } from '../protocol/error-message.js';
 import { watchStream, type StreamWatch } from './nats-stream-watch.js';
 
@@ -67,12 +68,14 @@ const CONSUMER_LOST: ReadonlySet<string> = new Set([
 const REREAD_MS = 5_000;
 
 export interface NatsBusOptions {
-  /** nats://HOST:PORT (several separated by commas). */
+  /** nats://HOST:PORT or tls://HOST:PORT (several separated by commas). */
   readonly servers: string;
   /** Seals what this node sends and checks what it receives (bus-seal.ts). */
   readonly seal: BusSeal;
   /** How to authenticate to the server (nats-auth.ts). @default none */
   readonly auth?: NatsAuth;
+  /** TLS to the server (nats-tls.ts). @default none: nats.js's own choice (see there) */
+  readonly tls?: NatsTls;
   readonly onWarn?: (text: string) => void;
 }
 
@@ -112,22 +115,16 @@ class NatsBus implements OrderBus, OutboxBus {
   }
 
   async start(handlers: BusHandlers): Promise<void> {
+    const tls = this.opts.tls ?? { kind: 'none' };
     const nc = await connect({
       servers: this.opts.servers.split(',').map((s) => s.trim()),
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
       name: `riposte-manager-${this.node}`,
       ...natsConnectAuth(this.opts.auth ?? { kind: 'none' }),
+      ...natsConnectTls(tls, this.opts.servers),
     }).catch((err: unknown) => {
-      throw isNatsAuthError(err)
-        ? new RiposteError(
-            ErrorCode.CONFIG_INVALID,
-            `NATS at ${this.opts.servers} refused this node (${errorMessage(err)}): set RIPOSTE_NATS_USER and ` +
-              'RIPOSTE_NATS_PASSWORD, RIPOSTE_NATS_TOKEN or RIPOSTE_NATS_CREDS to what its authorization expects',
-            undefined,
-            { cause: err },
-          )
-        : err;
+      throw natsStartError(err, this.opts.servers, tls);
     });
     this.nc = nc;
     this.jsm = await nc.jetstreamManager();

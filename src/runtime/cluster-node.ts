@@ -24,6 +24,7 @@ import type { BusHandlers, BusOrder, OrderBus } from '../cluster/order-bus.js';
 import { createPgNotifyBus } from '../cluster/pg-notify-bus.js';
 import { createNatsBus } from '../cluster/nats-bus.js';
 import type { NatsAuth } from '../cluster/nats-auth.js';
+import type { NatsTls } from '../cluster/nats-tls.js';
 import { startPgLease, type Lease } from '../cluster/pg-lease.js';
 import { STARTUP_LOCK_KEY, withPgLock } from '../cluster/pg-lock.js';
 import { syncSharedEnrollment } from '../cluster/shared-pki.js';
@@ -49,10 +50,15 @@ export const LOCAL_AGENT_REFUSED =
 export interface ClusterOptions {
   /** postgres://... of the shared store. */
   readonly storeUrl: string;
-  /** "postgres" (LISTEN/NOTIFY on the store's server, the default) or "nats://HOST:PORT[,...]". */
+  /**
+   * "postgres" (LISTEN/NOTIFY on the store's server, the default) or "nats://HOST:PORT[,...]"
+   * ("tls://...": the same, TLS required).
+   */
   readonly bus?: string;
   /** With a NATS bus: how to authenticate (cluster/nats-auth.ts). @default none */
   readonly natsAuth?: NatsAuth;
+  /** With a NATS bus: TLS to it (cluster/nats-tls.ts). @default none */
+  readonly natsTls?: NatsTls;
   /** @default 2000 */
   readonly sweepEveryMs?: number;
   /** @default 5000 */
@@ -78,8 +84,14 @@ function busFor(opts: ClusterOptions, log: DaemonLog, seal: BusSeal): OrderBus {
     log.warn(t);
   };
   const bus = opts.bus ?? 'postgres';
-  if (bus.startsWith('nats://')) {
-    return createNatsBus({ servers: bus, seal, onWarn, ...(opts.natsAuth ? { auth: opts.natsAuth } : {}) });
+  if (/^(nats|tls):\/\//i.test(bus)) {
+    return createNatsBus({
+      servers: bus,
+      seal,
+      onWarn,
+      ...(opts.natsAuth ? { auth: opts.natsAuth } : {}),
+      ...(opts.natsTls ? { tls: opts.natsTls } : {}),
+    });
   }
   return createPgNotifyBus({ connectionString: opts.storeUrl, seal, onWarn });
 }

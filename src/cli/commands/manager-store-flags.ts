@@ -6,8 +6,9 @@
  * - no --store: the embedded SQLite store `<home>/var/manager.db` (no bus: one node);
  * - --store PATH | sqlite:PATH | file:URL: that SQLite file (no bus: SQLite is not shared);
  * - --store postgres://...: one node of a cluster on that database; the bus is LISTEN/NOTIFY on
- *   the same server unless --bus nats://HOST:PORT[,...] names a NATS JetStream, whose credentials
- *   come from the environment (`env`: cluster/nats-auth.ts), never from the URL. It must come with
+ *   the same server unless --bus nats://HOST:PORT[,...] (tls://...: TLS required) names a NATS
+ *   JetStream, whose credentials and TLS files come from the environment (`env`:
+ *   cluster/nats-auth.ts, cluster/nats-tls.ts), never from the URL. It must come with
  *   --no-local-agent: agent 000 is per host, and in a shared store the orders of `location=server`
  *   would run on whichever node happened to store them. Refused rather than silently switched off,
  *   so nobody believes a node responds on its own host when it does not.
@@ -17,6 +18,7 @@ import { LOCAL_AGENT_REFUSED, type ClusterOptions } from '../../runtime/cluster-
 import { ErrorCode, RiposteError } from '../../protocol/error-codes.js';
 import { passwordInArgvWarning, redactUrl } from '../../store/store-url.js';
 import { natsAuthFromEnv } from '../../cluster/nats-auth.js';
+import { natsInClearWarning, natsTlsFromEnv } from '../../cluster/nats-tls.js';
 
 export type StoreChoice = { readonly storeUrl?: string; readonly cluster?: ClusterOptions };
 
@@ -46,8 +48,9 @@ function busOf(bus: string | undefined, storeUrl: string): string {
   if (/^postgres(ql)?:\/\//i.test(bus)) {
     throw invalid('bus', bus, "must be the --store URL: LISTEN/NOTIFY runs on the store's server");
   }
-  for (const server of bus.split(',')) {
-    checkUrl('bus', server, ['nats:']);
+  const servers = bus.split(',');
+  for (const server of servers) {
+    checkUrl('bus', server, ['nats:', 'tls:']);
     const parsed = new URL(server); // checkUrl parsed it already: cannot throw
     if (parsed.username !== '' || parsed.password !== '') {
       throw invalid(
@@ -57,6 +60,9 @@ function busOf(bus: string | undefined, storeUrl: string): string {
           'read a command line): set RIPOSTE_NATS_USER and RIPOSTE_NATS_PASSWORD, RIPOSTE_NATS_TOKEN or RIPOSTE_NATS_CREDS',
       );
     }
+  }
+  if (new Set(servers.map((s) => new URL(s).protocol)).size > 1) {
+    throw invalid('bus', bus, 'mixes nats:// and tls:// servers: one connection is either encrypted or not');
   }
   return bus;
 }
@@ -98,7 +104,15 @@ export function storeChoice(
     return { cluster: { storeUrl: store, bus: busUrl } };
   }
   const natsAuth = natsAuthFromEnv(env);
-  return { cluster: { storeUrl: store, bus: busUrl, ...(natsAuth.kind === 'none' ? {} : { natsAuth }) } };
+  const natsTls = natsTlsFromEnv(env, /^tls:\/\//i.test(busUrl));
+  return {
+    cluster: {
+      storeUrl: store,
+      bus: busUrl,
+      ...(natsAuth.kind === 'none' ? {} : { natsAuth }),
+      ...(natsTls.kind === 'none' ? {} : { natsTls }),
+    },
+  };
 }
 
 /**
@@ -107,6 +121,20 @@ export function storeChoice(
  */
 export function warnPasswordInArgv(flag: string, url: string): void {
   const warning = passwordInArgvWarning(flag, url);
+  if (warning !== undefined) {
+    process.stderr.write(`warning: ${warning}\n`);
+  }
+}
+
+/**
+ * Warns on stderr when a NATS bus off this host is not required to be encrypted
+ * (cluster/nats-tls.ts natsInClearWarning).
+ */
+export function warnNatsInClear(cluster: ClusterOptions): void {
+  const bus = cluster.bus ?? 'postgres';
+  const warning = /^nats:\/\//i.test(bus)
+    ? natsInClearWarning(bus, cluster.natsTls ?? { kind: 'none' })
+    : undefined;
   if (warning !== undefined) {
     process.stderr.write(`warning: ${warning}\n`);
   }

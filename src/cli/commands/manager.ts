@@ -20,7 +20,7 @@ import { createManagerApi, adminTokenPath } from '../../manager-api/create-manag
 import { startManagerRuntime } from '../../runtime/manager-runtime.js';
 import { ErrorCode, RiposteError } from '../../protocol/error-codes.js';
 import { runLockedDaemon } from '../daemon/run-daemon.js';
-import { storeChoice, warnPasswordInArgv } from './manager-store-flags.js';
+import { storeChoice, warnNatsInClear, warnPasswordInArgv } from './manager-store-flags.js';
 
 interface ManagerFlags {
   readonly config?: string;
@@ -138,6 +138,7 @@ async function run(flags: ManagerFlags, cmd: Command): Promise<void> {
   };
   if (options.cluster !== undefined) {
     warnPasswordInArgv('--store', options.cluster.storeUrl);
+    warnNatsInClear(options.cluster);
   }
   await runLockedDaemon(
     options.home,
@@ -220,7 +221,7 @@ export function register(program: Command): void {
     )
     .option(
       '--bus <url>',
-      'order bus between nodes on a PostgreSQL store: the store URL (LISTEN/NOTIFY, default) or nats://host:port',
+      'order bus between nodes on a PostgreSQL store: the store URL (LISTEN/NOTIFY, default), nats://host:port or tls://host:port (NATS over TLS)',
     )
     .option('--no-local-agent', 'do not run the in-process agent 000 (location=server)')
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
