@@ -3,7 +3,6 @@
  * cluster's one-at-a-time steps at start-up (publishing the shared CA, shared-pki.ts). The lock is
  * released with the connection, also when the process dies.
  */
-import pg from 'pg';
 import { keepaliveOptions } from '../store/pg-session-options.js';
 import { connectStore } from '../store/pg-connect.js';
 
@@ -11,13 +10,11 @@ import { connectStore } from '../store/pg-connect.js';
 export const STARTUP_LOCK_KEY = '8244244216859092329';
 
 export async function withPgLock<T>(connectionString: string, key: string, fn: () => Promise<T>): Promise<T> {
-  const client = new pg.Client({
+  const client = await connectStore({
     connectionString,
     application_name: 'riposte start-up lock',
     options: keepaliveOptions(),
   });
-  client.on('error', () => undefined);
-  await connectStore(client, connectionString);
   try {
     await client.query(`SELECT pg_advisory_lock(${key})`);
     return await fn();

@@ -13,7 +13,7 @@
  * setting whose new key the store already holds is dropped (the store's own value wins).
  */
 import Database from 'better-sqlite3';
-import pg from 'pg';
+import type pg from 'pg';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
 import { openPgManagerStore } from './pg-manager-store.js';
 import { connectStore } from './pg-connect.js';
@@ -181,11 +181,9 @@ export async function migrateManagerStore(
 ): Promise<MigrateCounts> {
   await (await openPgManagerStore(pgUrl)).close();
   const source = new Database(sqliteFile, { readonly: true, fileMustExist: true });
-  const client = new pg.Client({ connectionString: pgUrl, application_name: 'riposte migrate-store' });
-  // A connection cut mid-copy fails the query in progress (a clear error); without a listener
-  // pg's 'error' event would end the process with a stack trace first.
-  client.on('error', () => undefined);
-  await connectStore(client, pgUrl);
+  // A connection cut mid-copy fails the query in progress (a clear error): connectStore's client
+  // ignores pg's 'error' event, which would otherwise end the process with a stack trace first.
+  const client = await connectStore({ connectionString: pgUrl, application_name: 'riposte migrate-store' });
   try {
     await client.query('BEGIN');
     await assertEmpty(client);

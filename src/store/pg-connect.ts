@@ -2,10 +2,11 @@
  * Opening a PostgreSQL connection of Riposte's own (not a pool's), and what a failure to open the
  * store at start tells the operator.
  */
-import type pg from 'pg';
+import pg from 'pg';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
 import { errorMessage } from '../protocol/error-message.js';
 import { isStoreUnavailable } from './store-unavailable.js';
+import { storeTlsProblem } from './store-tls-error.js';
 import { redactUrl } from './store-url.js';
 
 /**
@@ -27,13 +28,28 @@ export async function connectOrClose(client: pg.Client): Promise<void> {
 }
 
 /**
- * Connects `client` to the store at `url` at start (connectOrClose), a failure thrown as
- * {@link storeOpenError} says.
+ * A client of the store at `config.connectionString`, connected at start (connectOrClose); a
+ * failure is thrown as {@link storeOpenError} says. The client is made here because pg parses the
+ * URL in its constructor, and that is where a TLS file the URL names (`sslrootcert=...`) is read:
+ * a missing one throws there, not at connect. The client ignores its 'error' events: a connection
+ * cut while in use fails the query in progress, which its caller sees (without a listener pg's
+ * event would end the process first).
  */
-export async function connectStore(client: pg.Client, url: string): Promise<void> {
+export async function connectStore(
+  config: pg.ClientConfig & { connectionString: string },
+): Promise<pg.Client> {
+  const url = config.connectionString;
+  let client: pg.Client;
+  try {
+    client = new pg.Client(config);
+  } catch (err: unknown) {
+    throw storeOpenError(err, url);
+  }
+  client.on('error', () => undefined);
   await connectOrClose(client).catch((err: unknown) => {
     throw storeOpenError(err, url);
   });
+  return client;
 }
 
 /** An error's message; an AggregateError's (a host name with several addresses) has its parts'. */
@@ -60,6 +76,9 @@ function refusedSqlState(code: unknown): boolean {
  * What a failure to open the PostgreSQL store at `url` at start is to the operator:
  * - refused (credentials, no password given, no such database): CONFIG_INVALID (exit 1: fix the
  *   URL, PGPASSWORD or the server's pg_hba.conf);
+ * - a TLS failure (store-tls-error.ts: the server's certificate not trusted or not naming the
+ *   host, a server without SSL, an unreadable sslrootcert): CONFIG_INVALID (exit 1: a restart
+ *   meets the same certificate; the message says what to fix);
  * - unreachable or not serving (down, starting up, too many connections): STORE_UNAVAILABLE
  *   (exit 69: a service manager's restart retries);
  * - anything else is returned unchanged.
@@ -81,6 +100,10 @@ export function storeOpenError(err: unknown, url: string): unknown {
   }
   if (refusedSqlState((err as { code?: unknown } | null)?.code)) {
     return new RiposteError(ErrorCode.CONFIG_INVALID, `${what}: ${message}`, undefined, { cause: err });
+  }
+  const tls = storeTlsProblem(err, url);
+  if (tls !== undefined) {
+    return new RiposteError(ErrorCode.CONFIG_INVALID, `${what}: ${tls}`, undefined, { cause: err });
   }
   if (isStoreUnavailable(err)) {
     return new RiposteError(ErrorCode.STORE_UNAVAILABLE, `${what}: ${message}`, undefined, { cause: err });

@@ -4,10 +4,11 @@
  * user when we are root (PostgreSQL refuses to run as root), on a free 127.0.0.1 port, data in a
  * temp directory removed at stop, trust authentication on loopback only. Fails with a clear
  * message when it cannot start. `restart(mode)` stops it (fast: sessions are cut, like a crash of
- * the connections) and starts it again on the same port and data.
+ * the connections) and starts it again on the same port and data. `files` are written into the
+ * data directory before the first start (a TLS test's certificate, key and pg_hba.conf).
  */
 import { spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../support/nats-server.js';
@@ -34,10 +35,40 @@ function asPostgres(args: readonly string[]): { status: number | null; out: stri
   return { status: r.status, out: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error?.message ?? ''}` };
 }
 
+/** The postgres user's uid and gid when we are root (files it must own), else undefined. */
+function postgresOwner(): { uid: number; gid: number } | undefined {
+  if (process.getuid?.() !== 0) {
+    return undefined;
+  }
+  const id = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
+  const gid = spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' });
+  return { uid: Number(id.stdout.trim()), gid: Number(gid.stdout.trim()) };
+}
+
+/**
+ * Writes each of `files` (name → content) into `data`, mode 0600 and owned by the server's user:
+ * PostgreSQL refuses a key file that others can read.
+ */
+function writeDataFiles(data: string, files: Readonly<Record<string, string>>): void {
+  const owner = postgresOwner();
+  for (const [name, content] of Object.entries(files)) {
+    const file = join(data, name);
+    writeFileSync(file, content, { mode: 0o600 });
+    if (owner !== undefined) {
+      chownSync(file, owner.uid, owner.gid);
+    }
+  }
+}
+
 function must(what: string, r: { status: number | null; out: string }): void {
   if (r.status !== 0) {
     throw new Error(`PostgreSQL test server: ${what} failed: ${r.out.slice(-2000)}`);
   }
+}
+
+export interface PgServerOptions {
+  /** Files written into the data directory (name → content, mode 0600) before the first start. */
+  readonly files?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -45,17 +76,19 @@ function must(what: string, r: { status: number | null; out: string }): void {
  * `shared_preload_libraries=pg_stat_statements`, say). @throws when the binaries are missing or
  * it cannot start
  */
-export async function startPgServer(settings: readonly string[] = []): Promise<PgServer> {
+export async function startPgServer(
+  settings: readonly string[] = [],
+  { files = {} }: PgServerOptions = {},
+): Promise<PgServer> {
   if (!existsSync(join(PG_BIN, 'initdb'))) {
     throw new Error(
       `${PG_BIN}/initdb not found: install Debian's postgresql (.ci/run does) or set RIPOSTE_PG_BIN`,
     );
   }
   const dir = mkdtempSync(join(tmpdir(), 'riposte-pg-'));
-  if (process.getuid?.() === 0) {
-    const id = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
-    const gid = spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' });
-    chownSync(dir, Number(id.stdout.trim()), Number(gid.stdout.trim()));
+  const owner = postgresOwner();
+  if (owner !== undefined) {
+    chownSync(dir, owner.uid, owner.gid);
   }
   const data = join(dir, 'data');
   const port = await freePort();
@@ -74,6 +107,7 @@ export async function startPgServer(settings: readonly string[] = []): Promise<P
       '--no-sync',
     ]),
   );
+  writeDataFiles(data, files);
   const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200${settings.map((x) => ` -c ${x}`).join('')}`;
   const start = (): void => {
     must(

@@ -1,11 +1,14 @@
 /**
  * What a failure to open the PostgreSQL store at start becomes (src/store/pg-connect.ts
- * storeOpenError), and the warning for a password written in a URL (src/store/store-url.ts).
- * The real server and CLI: test/cli/store-credentials.test.ts.
+ * storeOpenError, src/store/store-tls-error.ts), and the warning for a password written in a URL
+ * (src/store/store-url.ts). The real server and CLI: test/cli/store-credentials.test.ts and
+ * test/cli/store-tls.test.ts (where the TLS errors below were met: codes and messages as Node 20
+ * and pg 8 give them).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { storeOpenError } from '../../../src/store/pg-connect.js';
+import { isStoreUnavailable } from '../../../src/store/store-unavailable.js';
 import { passwordInArgvWarning, redactUrl, urlHasPassword } from '../../../src/store/store-url.js';
 import { ErrorCode, RiposteError, isRiposteError } from '../../../src/protocol/error-codes.js';
 import { exitCodeFor } from '../../../src/cli/exit-codes.js';
@@ -72,11 +75,126 @@ void test('an unreachable or unready server: STORE_UNAVAILABLE, exit 69 (a servi
   }
 });
 
+const TLS_URL =
+  'postgres://riposte:s3cret-pw@db.example/riposte?sslmode=verify-full&sslrootcert=/etc/riposte/db-ca.pem';
+const REDACTED_TLS_URL =
+  'postgres://riposte:***@db.example/riposte?sslmode=verify-full&sslrootcert=/etc/riposte/db-ca.pem';
+
+/** An error as Node's fs gives it (readFileSync of a URL's sslrootcert, in pg's Client constructor). */
+function fsError(code: string, message: string, syscall: string, path?: string): Error {
+  return Object.assign(new Error(message), {
+    code,
+    errno: -2,
+    syscall,
+    ...(path === undefined ? {} : { path }),
+  });
+}
+
+const TRUSTED_BY_ROOTCERT =
+  "checked against sslrootcert=/etc/riposte/db-ca.pem: it must hold the CA that issued the server's certificate";
+
+void test('a TLS failure (certificate, host name, no SSL, unreadable sslrootcert): CONFIG_INVALID, exit 1, what to fix', () => {
+  const cases: [unknown, string][] = [
+    [
+      withCode('unable to verify the first certificate', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE'),
+      `the server's certificate is not trusted: unable to verify the first certificate (${TRUSTED_BY_ROOTCERT})`,
+    ],
+    [
+      withCode('certificate signature failure', 'CERT_SIGNATURE_FAILURE'),
+      `the server's certificate is not trusted: certificate signature failure (${TRUSTED_BY_ROOTCERT})`,
+    ],
+    [
+      withCode('self-signed certificate in certificate chain', 'SELF_SIGNED_CERT_IN_CHAIN'),
+      `the server's certificate is not trusted: self-signed certificate in certificate chain (${TRUSTED_BY_ROOTCERT})`,
+    ],
+    [
+      withCode('self-signed certificate', 'DEPTH_ZERO_SELF_SIGNED_CERT'),
+      `the server's certificate is not trusted: self-signed certificate (${TRUSTED_BY_ROOTCERT})`,
+    ],
+    [
+      withCode('certificate has expired', 'CERT_HAS_EXPIRED'),
+      "the server's certificate is not valid now: certificate has expired (renew it on the server, or check this host's clock)",
+    ],
+    [
+      withCode(
+        "Hostname/IP does not match certificate's altnames: Host: db.example. is not cert's CN: 127.0.0.1",
+        'ERR_TLS_CERT_ALTNAME_INVALID',
+      ),
+      "the server's certificate does not name the URL's host: Hostname/IP does not match certificate's altnames: " +
+        "Host: db.example. is not cert's CN: 127.0.0.1 (connect by a name or address its subjectAltName lists, or reissue it for this one)",
+    ],
+    [
+      new Error('The server does not support SSL connections'),
+      'the server does not support SSL connections, and this URL requires TLS (sslmode=verify-full): ' +
+        "turn ssl on in the server's postgresql.conf, or check the URL's host and port",
+    ],
+    [
+      fsError(
+        'ENOENT',
+        "ENOENT: no such file or directory, open '/etc/riposte/db-ca.pem'",
+        'open',
+        '/etc/riposte/db-ca.pem',
+      ),
+      "cannot read sslrootcert=/etc/riposte/db-ca.pem: ENOENT: no such file or directory, open '/etc/riposte/db-ca.pem' " +
+        "(the daemon's user reads it at start)",
+    ],
+    [
+      fsError('EISDIR', 'EISDIR: illegal operation on a directory, read', 'read'),
+      'cannot read a TLS file of the URL (sslrootcert=/etc/riposte/db-ca.pem): EISDIR: illegal operation on a ' +
+        "directory, read (the daemon's user reads it at start)",
+    ],
+    [
+      Object.assign(
+        withCode(
+          '808C07077C7F0000:error:0A00041B:SSL routines:ssl3_read_bytes:tlsv1 alert decrypt error:../deps/openssl/openssl/ssl/record/rec_layer_s3.c:1601:SSL alert number 51\n',
+          'ERR_SSL_TLSV1_ALERT_DECRYPT_ERROR',
+        ),
+        { library: 'SSL routines', reason: 'tlsv1 alert decrypt error' },
+      ),
+      "the TLS handshake failed: tlsv1 alert decrypt error (check the server's ssl settings and the URL's " +
+        'sslrootcert=/etc/riposte/db-ca.pem)',
+    ],
+  ];
+  for (const [err, said] of cases) {
+    assert.equal(isStoreUnavailable(err), false, `not a store that cannot serve now: ${String(err)}`);
+    const o = opened(err, TLS_URL);
+    assert.equal(o.code, ErrorCode.CONFIG_INVALID, o.message);
+    assert.equal(o.exit, 1);
+    assert.equal(o.message, `Cannot open the PostgreSQL store ${REDACTED_TLS_URL}: ${said}`);
+  }
+});
+
+void test("a certificate not trusted without sslrootcert: checked against Node's CAs, the fix named", () => {
+  const url = 'postgres://riposte@db.example/riposte?sslmode=verify-full';
+  const o = opened(
+    withCode('unable to verify the first certificate', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE'),
+    url,
+  );
+  assert.equal(o.code, ErrorCode.CONFIG_INVALID);
+  assert.equal(
+    o.message,
+    `Cannot open the PostgreSQL store ${url}: the server's certificate is not trusted: unable to verify the first ` +
+      "certificate (checked against Node's built-in CAs: add sslrootcert=<the CA file that issued the server's " +
+      'certificate> to the URL)',
+  );
+  const noSsl = opened(new Error('The server does not support SSL connections'), 'postgres://h/d?ssl=true');
+  assert.match(
+    noSsl.message,
+    /: the server does not support SSL connections, and this URL requires TLS: turn ssl on/,
+  );
+});
+
 void test('anything else, and an error already classified, is returned as it is', () => {
   const bug = new TypeError('x is not a function');
   assert.equal(storeOpenError(bug, URL_PW), bug);
   const syntax = withCode('syntax error at or near "SELEC"', '42601');
   assert.equal(storeOpenError(syntax, URL_PW), syntax);
+  const missing = fsError('ENOENT', "ENOENT: no such file or directory, open '/x'", 'open', '/x');
+  assert.equal(
+    storeOpenError(missing, URL_PW),
+    missing,
+    'a file error is a TLS file only when the URL names one',
+  );
   const mine = new RiposteError(ErrorCode.CONFIG_INVALID, 'target not empty');
   assert.equal(storeOpenError(mine, URL_PW), mine);
 });
