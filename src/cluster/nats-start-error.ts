@@ -15,13 +15,17 @@ import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
 import { errorMessage } from '../protocol/error-message.js';
 import { isNatsAuthError } from './nats-auth.js';
 import type { NatsTls } from './nats-tls.js';
-
-/** Node's codes for a peer certificate it does not accept (tls.connect's verification). */
-const UNTRUSTED =
-  /^(ERR_TLS_CERT_ALTNAME_INVALID|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|CERT_HAS_EXPIRED|CERT_NOT_YET_VALID|CERT_UNTRUSTED|CERT_REJECTED|CERT_SIGNATURE_FAILURE|HOSTNAME_MISMATCH)$/;
+import { certificateProblemOf, type CertificateProblem } from '../net/tls-cert-errors.js';
 
 /** nats.js's codes for a server that could not be reached or did not finish the connection. */
 const UNREACHABLE = new Set(['CONNECTION_REFUSED', 'TIMEOUT', 'CONNECTION_TIMEOUT']);
+
+/** What to do about each certificate problem (net/tls-cert-errors.ts). */
+const FIX: Readonly<Record<CertificateProblem, string>> = {
+  untrusted: 'set RIPOSTE_NATS_CA to the CA that signed it',
+  'out-of-date': "renew it on the server, or check this host's clock",
+  'name-mismatch': "connect by a name or address it holds (the --bus URL's host), or reissue it for this one",
+};
 
 function codeOf(err: unknown): string {
   const code = (err as { code?: unknown } | null)?.code;
@@ -57,11 +61,11 @@ export function natsStartError(err: unknown, servers: string, tls: NatsTls): unk
       err,
     );
   }
-  if (UNTRUSTED.test(code)) {
+  const problem = certificateProblemOf(code);
+  if (problem !== undefined) {
     return made(
       ErrorCode.CONFIG_INVALID,
-      `${at}: its TLS certificate is not accepted (${errorMessage(err)}): set RIPOSTE_NATS_CA to the CA that ` +
-        "signed it, and check the URL's host is a name or address the certificate holds",
+      `${at}: its TLS certificate is not accepted (${errorMessage(err)}): ${FIX[problem]}`,
       err,
     );
   }

@@ -9,39 +9,7 @@
  *
  * Not part of this module: deciding the error code (pg-connect.ts storeOpenError).
  */
-
-/**
- * Node's codes (OpenSSL's X509 verification results) for a server certificate that does not
- * chain to a trusted CA or is refused as a CA chain.
- */
-const UNTRUSTED_CERT_CODES = new Set([
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'UNABLE_TO_DECRYPT_CERT_SIGNATURE',
-  'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY',
-  'CERT_SIGNATURE_FAILURE',
-  'CERT_CHAIN_TOO_LONG',
-  'CERT_REVOKED',
-  'CERT_UNTRUSTED',
-  'CERT_REJECTED',
-  'INVALID_CA',
-  'INVALID_PURPOSE',
-  'PATH_LENGTH_EXCEEDED',
-]);
-
-/** Node's codes for a server certificate outside its validity period. */
-const OUT_OF_DATE_CERT_CODES = new Set([
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'ERROR_IN_CERT_NOT_BEFORE_FIELD',
-  'ERROR_IN_CERT_NOT_AFTER_FIELD',
-]);
-
-/** Node's codes for a server certificate that does not name the host the URL connects to. */
-const NAME_MISMATCH_CODES = new Set(['ERR_TLS_CERT_ALTNAME_INVALID', 'HOSTNAME_MISMATCH']);
+import { certificateProblemOf } from '../net/tls-cert-errors.js';
 
 /** pg's error when the URL asks for TLS and the server answers its SSLRequest with "no". */
 const NO_SSL_SERVER = 'The server does not support SSL connections';
@@ -92,19 +60,19 @@ function unreadableFile(
 
 /** The certificate verification problems (Node's code → the message's text). */
 function certificateProblem(code: string, message: string, params: URLSearchParams): string | undefined {
-  if (UNTRUSTED_CERT_CODES.has(code)) {
-    return `the server's certificate is not trusted: ${message} (${trustSource(params)})`;
+  switch (certificateProblemOf(code)) {
+    case 'untrusted':
+      return `the server's certificate is not trusted: ${message} (${trustSource(params)})`;
+    case 'out-of-date':
+      return `the server's certificate is not valid now: ${message} (renew it on the server, or check this host's clock)`;
+    case 'name-mismatch':
+      return (
+        `the server's certificate does not name the URL's host: ${message} ` +
+        '(connect by a name or address its subjectAltName lists, or reissue it for this one)'
+      );
+    case undefined:
+      return undefined;
   }
-  if (OUT_OF_DATE_CERT_CODES.has(code)) {
-    return `the server's certificate is not valid now: ${message} (renew it on the server, or check this host's clock)`;
-  }
-  if (NAME_MISMATCH_CODES.has(code)) {
-    return (
-      `the server's certificate does not name the URL's host: ${message} ` +
-      '(connect by a name or address its subjectAltName lists, or reissue it for this one)'
-    );
-  }
-  return undefined;
 }
 
 /** OpenSSL's short reason (`tlsv1 alert decrypt error`) rather than its whole error line. */

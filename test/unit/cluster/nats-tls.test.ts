@@ -159,7 +159,7 @@ void test('a failed first connection: TLS and credentials are CONFIG_INVALID, an
       natsError('ERR_TLS_CERT_ALTNAME_INVALID'),
       tls,
       ErrorCode.CONFIG_INVALID,
-      /a name or address the certificate holds/,
+      /connect by a name or address it holds \(the --bus URL's host\)/,
     ],
     [
       natsError('SERVER_OPT_NA', 'tls'),
