@@ -26,6 +26,7 @@ import { connectOrClose } from '../store/pg-connect.js';
 import { leaseHeld, leaseTimes, type LeaseTimes } from './lease-clock.js';
 import { withLimit } from '../exec/with-limit.js';
 import { errorMessage } from '../protocol/error-message.js';
+import { pgConfig } from '../store/pg-connect.js';
 
 export interface Lease {
   /** True while this node holds the lease (a read of the monotonic clock, no I/O). */
@@ -126,14 +127,15 @@ class PgLease implements Lease {
 
   /** A connection of the lease's own (named so in pg_stat_activity), with these time limits. */
   private newClient(connectMs: number, queryMs: number): pg.Client {
-    return new pg.Client({
-      connectionString: this.opts.connectionString,
-      application_name: 'riposte lease',
-      options: keepaliveOptions(),
-      connectionTimeoutMillis: connectMs,
-      query_timeout: queryMs,
-      keepAlive: true,
-    });
+    return new pg.Client(
+      pgConfig(this.opts.connectionString, {
+        application_name: 'riposte lease',
+        options: keepaliveOptions(),
+        connectionTimeoutMillis: connectMs,
+        query_timeout: queryMs,
+        keepAlive: true,
+      }),
+    );
   }
 
   private async open(): Promise<pg.Client> {

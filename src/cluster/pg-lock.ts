@@ -10,8 +10,7 @@ import { connectStore } from '../store/pg-connect.js';
 export const STARTUP_LOCK_KEY = '8244244216859092329';
 
 export async function withPgLock<T>(connectionString: string, key: string, fn: () => Promise<T>): Promise<T> {
-  const client = await connectStore({
-    connectionString,
+  const client = await connectStore(connectionString, {
     application_name: 'riposte start-up lock',
     options: keepaliveOptions(),
   });

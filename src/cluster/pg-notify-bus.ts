@@ -17,6 +17,7 @@ import { BusOutbox, type OutboxBus } from './bus-outbox.js';
 import { errorMessage } from '../protocol/error-message.js';
 import { BusReceiver } from './bus-receive.js';
 import type { BusSeal } from './bus-seal.js';
+import { pgConfig } from '../store/pg-connect.js';
 
 export const PG_ORDER_CHANNEL = 'riposte_orders';
 
@@ -116,14 +117,15 @@ class PgNotifyBus implements OrderBus, OutboxBus {
 
   private async connect(): Promise<void> {
     // Timeouts so a connection that died silently is noticed (and replaced) rather than waited on.
-    const client = new pg.Client({
-      connectionString: this.opts.connectionString,
-      application_name: 'riposte order bus',
-      options: keepaliveOptions(),
-      connectionTimeoutMillis: 5_000,
-      query_timeout: this.opts.queryTimeoutMs ?? 10_000,
-      keepAlive: true,
-    });
+    const client = new pg.Client(
+      pgConfig(this.opts.connectionString, {
+        application_name: 'riposte order bus',
+        options: keepaliveOptions(),
+        connectionTimeoutMillis: 5_000,
+        query_timeout: this.opts.queryTimeoutMs ?? 10_000,
+        keepAlive: true,
+      }),
+    );
     client.on('error', (err) => {
       this.lost(client, err.message);
     });

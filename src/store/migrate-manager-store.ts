@@ -183,7 +183,7 @@ export async function migrateManagerStore(
   const source = new Database(sqliteFile, { readonly: true, fileMustExist: true });
   // A connection cut mid-copy fails the query in progress (a clear error): connectStore's client
   // ignores pg's 'error' event, which would otherwise end the process with a stack trace first.
-  const client = await connectStore({ connectionString: pgUrl, application_name: 'riposte migrate-store' });
+  const client = await connectStore(pgUrl, { application_name: 'riposte migrate-store' });
   try {
     await client.query('BEGIN');
     await assertEmpty(client);

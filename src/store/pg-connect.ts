@@ -1,6 +1,7 @@
 /**
- * Opening a PostgreSQL connection of Riposte's own (not a pool's), and what a failure to open the
- * store at start tells the operator.
+ * Opening a PostgreSQL connection of Riposte's own (not a pool's), the configuration of every
+ * connection to the store (pgConfig, a pool's too), and what a failure to open the store at start
+ * tells the operator.
  */
 import pg from 'pg';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
@@ -8,6 +9,37 @@ import { errorMessage } from '../protocol/error-message.js';
 import { isStoreUnavailable } from './store-unavailable.js';
 import { storeTlsProblem } from './store-tls-error.js';
 import { redactUrl } from './store-url.js';
+import { parseIntoClientConfig } from 'pg-connection-string';
+
+/*
+ * The pg configuration of a connection to the store at `url`, its URL parsed once per process.
+ * pg parses a `connectionString` again for every client it makes (a pool's too) and reads the TLS
+ * files the URL names (`sslrootcert`, `sslcert`, `sslkey`) each time, synchronously, in the
+ * client's constructor: had one of them gone missing while a node ran (a certificate rotated by
+ * delete-then-write, a package upgrade), the pool's next new connection, which pg-pool makes from
+ * a timer or a nextTick, would have thrown out of the event loop and ended the daemon. Parsed
+ * here once, the files are read at start only (a renewed CA takes a restart, as for NATS), and
+ * a file that cannot be read then is the start's CONFIG_INVALID (storeOpenError).
+ */
+const parsed = new Map<string, Readonly<pg.ClientConfig>>();
+
+/**
+ * `own` with what `url` says laid over it (the URL's settings win, as with pg's own
+ * `connectionString`), without a `connectionString` left for pg to parse again.
+ * @throws as storeOpenError says when the URL's TLS files cannot be read (CONFIG_INVALID)
+ */
+export function pgConfig<T extends pg.ClientConfig>(url: string, own: T): T {
+  let config = parsed.get(url);
+  if (config === undefined) {
+    try {
+      config = Object.freeze(parseIntoClientConfig(url));
+    } catch (err: unknown) {
+      throw storeOpenError(err, url);
+    }
+    parsed.set(url, config);
+  }
+  return { ...own, ...config };
+}
 
 /**
  * Connects `client`, or closes it and rethrows. pg leaves the socket open after a failure it
@@ -28,20 +60,16 @@ export async function connectOrClose(client: pg.Client): Promise<void> {
 }
 
 /**
- * A client of the store at `config.connectionString`, connected at start (connectOrClose); a
- * failure is thrown as {@link storeOpenError} says. The client is made here because pg parses the
- * URL in its constructor, and that is where a TLS file the URL names (`sslrootcert=...`) is read:
- * a missing one throws there, not at connect. The client ignores its 'error' events: a connection
- * cut while in use fails the query in progress, which its caller sees (without a listener pg's
- * event would end the process first).
+ * A client of the store at `url` with `config` (pg-config.ts: the URL's settings laid over it),
+ * connected at start (connectOrClose); a failure is thrown as {@link storeOpenError} says,
+ * reading the URL's TLS files (`sslrootcert=...`) included. The client ignores its 'error'
+ * events: a connection cut while in use fails the query in progress, which its caller sees
+ * (without a listener pg's event would end the process first).
  */
-export async function connectStore(
-  config: pg.ClientConfig & { connectionString: string },
-): Promise<pg.Client> {
-  const url = config.connectionString;
+export async function connectStore(url: string, config: pg.ClientConfig): Promise<pg.Client> {
   let client: pg.Client;
   try {
-    client = new pg.Client(config);
+    client = new pg.Client(pgConfig(url, config));
   } catch (err: unknown) {
     throw storeOpenError(err, url);
   }

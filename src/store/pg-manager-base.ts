@@ -12,6 +12,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
 import type { ManagerStore } from '../core/orders/manager-store.js';
 import { IDLE_IN_TRANSACTION_TIMEOUT_MS, storeSessionOptions } from './pg-session-options.js';
+import { pgConfig } from './pg-connect.js';
 
 /** BIGINT (epoch ms, seqs, counts) read as a JS number: every value the store keeps is < 2^53. */
 const INT8_OID = 20;
@@ -64,12 +65,11 @@ export function connectionConfig(url: string, opts: PgManagerOptions): pg.Client
   if (opts.schema !== undefined) {
     options.push(`-c search_path=${quoteIdent(opts.schema)}`);
   }
-  return {
-    connectionString: url,
+  return pgConfig(url, {
     types: TYPES,
     options: storeSessionOptions(options, opts.idleInTransactionTimeoutMs ?? IDLE_IN_TRANSACTION_TIMEOUT_MS),
     application_name: opts.applicationName ?? 'riposte store',
-  };
+  });
 }
 
 /**

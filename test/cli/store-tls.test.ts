@@ -12,7 +12,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { copyFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { MAIN, makeDir, removeDir, track, waitFor, type Proc } from '../manager/support/fleet.js';
@@ -163,6 +163,38 @@ test('sslmode=verify-full with the CA in sslrootcert: the node starts, its store
       'every backend of the node is on TLS',
     );
     assert.doesNotMatch(p.output(), /warning:|SECURITY WARNING/, p.output());
+  } finally {
+    assert.equal(await p.stop('SIGTERM'), 0, p.output());
+  }
+});
+
+test('the CA file gone while the node runs: its connections, cut, come back on TLS and it stays up', async () => {
+  // The URL is parsed once at start (pg-connect.ts pgConfig); pg alone re-read the file for every
+  // new connection, and one made from a timer with the file gone would have ended the daemon.
+  const ownCa = path.join(root, 'db-ca-rotated.pem');
+  copyFileSync(caFile, ownCa);
+  const p = manager(tlsUrl(`?sslmode=verify-full&sslrootcert=${ownCa}`));
+  const wanted = ['riposte lease', 'riposte order bus', 'riposte store'];
+  const allBack = async (): Promise<Backend[] | undefined> => {
+    assert.equal(p.child.exitCode, null, p.output());
+    const now = await backends();
+    const names = now.map((b) => b.application_name);
+    return wanted.every((w) => names.includes(w)) ? now : undefined;
+  };
+  try {
+    await waitFor(`the node's sessions (${p.output()})`, 60_000, allBack);
+    rmSync(ownCa);
+    await superuser((c) =>
+      c.query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'riposte %'",
+      ),
+    );
+    const again = await waitFor(`the sessions again (${p.output()})`, 60_000, allBack);
+    assert.deepEqual(
+      again.filter((b) => !b.ssl),
+      [],
+      'every new backend of the node is on TLS',
+    );
   } finally {
     assert.equal(await p.stop('SIGTERM'), 0, p.output());
   }
