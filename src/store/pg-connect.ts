@@ -26,7 +26,7 @@ const parsed = new Map<string, Readonly<pg.ClientConfig>>();
 /**
  * `own` with what `url` says laid over it (the URL's settings win, as with pg's own
  * `connectionString`), without a `connectionString` left for pg to parse again.
- * @throws as storeOpenError says when the URL's TLS files cannot be read (CONFIG_INVALID)
+ * @throws RiposteError CONFIG_INVALID when the URL cannot be parsed or its TLS files read
  */
 export function pgConfig<T extends pg.ClientConfig>(url: string, own: T): T {
   let config = parsed.get(url);
@@ -34,7 +34,17 @@ export function pgConfig<T extends pg.ClientConfig>(url: string, own: T): T {
     try {
       config = Object.freeze(parseIntoClientConfig(url));
     } catch (err: unknown) {
-      throw storeOpenError(err, url);
+      // A TLS file that cannot be read, or the URL itself (a port that is no number, say): both
+      // the operator's to fix.
+      const known = storeOpenError(err, url);
+      throw known instanceof RiposteError
+        ? known
+        : new RiposteError(
+            ErrorCode.CONFIG_INVALID,
+            `Cannot open the PostgreSQL store ${redactUrl(url)}: ${errorMessage(err)}`,
+            undefined,
+            { cause: err },
+          );
     }
     parsed.set(url, config);
   }

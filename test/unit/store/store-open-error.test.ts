@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { storeOpenError } from '../../../src/store/pg-connect.js';
+import { pgConfig, storeOpenError } from '../../../src/store/pg-connect.js';
 import { isStoreUnavailable } from '../../../src/store/store-unavailable.js';
 import { passwordInArgvWarning, redactUrl, urlHasPassword } from '../../../src/store/store-url.js';
 import { ErrorCode, RiposteError, isRiposteError } from '../../../src/protocol/error-codes.js';
@@ -213,4 +213,41 @@ void test('a password in a URL is found and never shown', () => {
     assert.equal(passwordInArgvWarning('--store', url), undefined);
   }
   assert.equal(redactUrl(URL_PW), 'postgres://riposte:***@db.example:5432/riposte');
+});
+
+void test('pgConfig: the URL parsed once, laid over the caller config; a bad one is CONFIG_INVALID', () => {
+  const own = { application_name: 'riposte store', options: '-c jit=off' };
+  const config = pgConfig('postgres://riposte@db.example:5433/riposte?application_name=ops', own);
+  assert.deepEqual(
+    { ...config },
+    {
+      application_name: 'ops',
+      options: '-c jit=off',
+      user: 'riposte',
+      password: '', // none in the URL: pg reads PGPASSWORD then, as before
+      host: 'db.example',
+      port: 5433,
+      database: 'riposte',
+    },
+    "the URL's settings win, as with pg's connectionString, and none is left to parse again",
+  );
+  for (const [url, said] of [
+    [
+      'postgres://riposte@db.example/riposte?sslmode=verify-full&sslrootcert=/no/such/ca.pem',
+      /cannot read sslrootcert=\/no\/such\/ca\.pem/,
+    ],
+    ['postgres://riposte:s3cret-pw@db.example:x1/riposte', /: Invalid URL$/],
+  ] as const) {
+    assert.throws(
+      () => pgConfig(url, own),
+      (err: unknown) => {
+        assert.ok(isRiposteError(err));
+        assert.equal(err.code, ErrorCode.CONFIG_INVALID, err.message);
+        assert.match(err.message, /^Cannot open the PostgreSQL store postgres:\/\//);
+        assert.match(err.message, said);
+        assert.doesNotMatch(err.message, /s3cret-pw/);
+        return true;
+      },
+    );
+  }
 });
