@@ -14,7 +14,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchPostgres, type BenchPostgres } from './bench-postgres.js';
-import { startNatsServer, type NatsServer } from '../test/support/nats-server.js';
+import type { NatsServer } from '../test/support/nats-server.js';
+import { startBenchNats } from './bench-nats.js';
 import { describeCpu, postmasterOf, sampleCpu, type CpuGroups } from './cluster-cpu.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -64,9 +65,16 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.once(sig, () => process.exit(130));
 }
 
-function launch(args: readonly string[], stderr: 'inherit' | 'pipe' = 'pipe'): Child {
+function launch(
+  args: readonly string[],
+  stderr: 'inherit' | 'pipe' = 'pipe',
+  env: Readonly<Record<string, string>> = {},
+): Child {
   const nodeArgs = (process.env['RIPOSTE_BENCH_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
-  const proc = spawn(process.execPath, [...nodeArgs, ...args], { stdio: ['pipe', 'pipe', stderr] });
+  const proc = spawn(process.execPath, [...nodeArgs, ...args], {
+    stdio: ['pipe', 'pipe', stderr],
+    env: { ...process.env, ...env },
+  });
   live.add(proc);
   proc.once('exit', () => live.delete(proc));
   const c: Child = { proc, out: '' };
@@ -123,30 +131,34 @@ export async function untilAlive(
 async function startNode(
   root: string,
   i: number,
-  { store, bus }: { store: string; bus: string },
+  { store, bus, env }: { store: string; bus: string; env: Readonly<Record<string, string>> },
   sharedToken?: string,
 ): Promise<Node> {
   const home = path.join(root, `node${i}`);
   mkdirSync(home, { recursive: true });
   const conf = path.join(home, 'ossec.conf');
   writeFileSync(conf, CONFIG);
-  const child = launch([
-    MAIN,
-    'manager',
-    '-c',
-    conf,
-    '--home',
-    home,
-    '--listen',
-    '127.0.0.1:0',
-    '--log-level',
-    'warn',
-    '--no-local-agent',
-    '--store',
-    store,
-    '--bus',
-    bus,
-  ]);
+  const child = launch(
+    [
+      MAIN,
+      'manager',
+      '-c',
+      conf,
+      '--home',
+      home,
+      '--listen',
+      '127.0.0.1:0',
+      '--log-level',
+      'warn',
+      '--no-local-agent',
+      '--store',
+      store,
+      '--bus',
+      bus,
+    ],
+    'pipe',
+    env,
+  );
   await untilAlive(`manager node ${i}`, 60_000, [child], () =>
     /listening on https:\/\/127\.0\.0\.1:\d+/.test(child.out),
   );
@@ -211,18 +223,19 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
   try {
     pg = await benchPostgres();
     let bus = 'postgres';
+    let env = {};
     if (o.bus === 'nats') {
-      nats = await startNatsServer();
-      bus = nats.url;
+      const started = await startBenchNats(path.join(root, 'nats-pki'));
+      ({ server: nats, bus, env } = started);
     }
     const t0 = Date.now();
-    const first = await startNode(root, 0, { store: pg.url, bus });
+    const first = await startNode(root, 0, { store: pg.url, bus, env });
     nodes.push(first);
     const pgUrl = pg.url;
     nodes.push(
       ...(await Promise.all(
         Array.from({ length: o.nodes - 1 }, (_, i) =>
-          startNode(root, i + 1, { store: pgUrl, bus }, first.token),
+          startNode(root, i + 1, { store: pgUrl, bus, env }, first.token),
         ),
       )),
     );

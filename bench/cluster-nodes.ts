@@ -26,6 +26,8 @@
  * product's figure: the simulated agents take every order but never ack it, so the ingest row
  * measures ingest plus delivery without the acks (their frames, their store updates); read against
  * a run with acks, it says what the acks cost.
+ * `RIPOSTE_BENCH_NATS_TLS=1` runs `cluster-nodes-nats` over TLS to NATS (bench-nats.ts): its rows
+ * say "NATS JetStream, TLS".
  *
  * The whole run is bounded (`RIPOSTE_BENCH_TIMEOUT_S`, default 420 s): past it the next wait
  * fails, the module becomes a FAILED row and everything is torn down.
@@ -48,6 +50,7 @@ import { describeCpu, postmasterOf, sampleCpu, type CpuGroups } from './cluster-
 import { linkFloor } from './link-floor.js';
 import { busTraffic } from './cluster-metrics.js';
 import { errorMessage } from '../src/protocol/error-message.js';
+import { NATS_TLS } from './bench-nats.js';
 
 const NODES = 3;
 const WORKERS = 4;
@@ -451,7 +454,8 @@ async function measure(bus: 'postgres' | 'nats'): Promise<BenchReport[]> {
   }
   const base = only.has('ingest') ? await floorBaseline(agents, total) : undefined;
   const fleet = await startFleet({ nodes: NODES, agents, workers: WORKERS, bus, log });
-  const label = bus === 'postgres' ? 'PostgreSQL NOTIFY' : 'NATS JetStream';
+  const label =
+    bus === 'postgres' ? 'PostgreSQL NOTIFY' : NATS_TLS ? 'NATS JetStream, TLS' : 'NATS JetStream';
   const rows: BenchReport[] = [];
   const groups: CpuGroups = {
     nodes: fleet.nodes.map((n) => n.child.proc.pid),
