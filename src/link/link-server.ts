@@ -179,7 +179,7 @@ async function listen(
   port: number,
   log: LinkServerOptions['log'],
 ): Promise<{ host: string; port: number }> {
-  await listenServer(server, { host, port }, (err) => {
+  await listenServer(server, { host, port }, 'the API, enrollment and agent link (--listen)', (err) => {
     log?.warn(`Link port: ${err.message}`);
   });
   const addr = server.address();

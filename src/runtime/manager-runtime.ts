@@ -35,6 +35,7 @@ import {
 import { managerStoreTarget } from '../store/create-manager-store.js';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
 import { errorMessage } from '../protocol/error-message.js';
+import { Opened } from './opened.js';
 
 export interface ManagerRuntimeOptions extends ManagerHostOptions {
   /** One node of a cluster on a PostgreSQL store (docs/scale-out.md). */
@@ -115,7 +116,8 @@ function createApi(
  * Starts the manager. If a step fails after the store was opened (the bus or NATS refuses it, the
  * port is taken, ...), what was opened is closed again before the error is thrown, so a failed
  * start leaves nothing running: the CLI's process then ends with the error's exit code.
- * @throws RiposteError CONFIG_* when ossec.conf cannot be used.
+ * @throws RiposteError CONFIG_* when ossec.conf cannot be used; CONFIG_INVALID when its address
+ * cannot be listened on (in use, not on this host, a privileged port: net/listen-server.ts).
  */
 export async function startManagerRuntime(opts: ManagerRuntimeOptions): Promise<ManagerRuntime> {
   refuseLocalAgentOnSharedStore(opts);
@@ -132,24 +134,6 @@ export async function startManagerRuntime(opts: ManagerRuntimeOptions): Promise<
     await opened.closeAll();
     host.log.flush();
     throw err;
-  }
-}
-
-/** What a start has opened so far, closed in reverse order when a later step fails. */
-class Opened {
-  private readonly closers: (() => Promise<void> | void)[] = [];
-  constructor(private readonly log: DaemonLog) {}
-  add(close: () => Promise<void> | void): void {
-    this.closers.push(close);
-  }
-  async closeAll(): Promise<void> {
-    for (const close of this.closers.reverse()) {
-      try {
-        await close();
-      } catch (err: unknown) {
-        this.log.warn(`Closing after a failed start: ${errorMessage(err)}`);
-      }
-    }
   }
 }
 
@@ -193,7 +177,7 @@ async function startOnHost(
   opened.add(() => {
     scheduler.stop();
   });
-  const local = opts.localAgent === false ? undefined : await startLocalAgent(opts, host);
+  const local = await startLocal(opts, host, opened);
   const tailer =
     opts.alertsFile !== undefined
       ? await startTailer({ ...opts, alertsFile: opts.alertsFile }, host, service)
@@ -210,6 +194,23 @@ async function startOnHost(
     api,
     stop: () => stopAll({ tailer, scheduler, local, api, server, cluster, host, log }),
   };
+}
+
+/** Agent 000 in this process, unless `localAgent` is false; closed again if a later step fails. */
+async function startLocal(
+  opts: ManagerRuntimeOptions,
+  host: ManagerHost,
+  opened: Opened,
+): Promise<LocalAgent | undefined> {
+  if (opts.localAgent === false) {
+    return undefined;
+  }
+  const local = await startLocalAgent(opts, host);
+  opened.add(async () => {
+    local.link.close();
+    await local.runtime.stop();
+  });
+  return local;
 }
 
 function linkServerOf(

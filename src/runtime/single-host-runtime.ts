@@ -21,6 +21,8 @@ import {
 } from './manager-host.js';
 import { startLocalAgentThread } from './local-agent-thread.js';
 import type { ManagerService } from '../manager/manager-service.js';
+import { Opened } from './opened.js';
+import { errorMessage } from '../protocol/error-message.js';
 
 export type SingleHostOptions = ManagerHostOptions;
 
@@ -31,9 +33,30 @@ export interface SingleHostRuntime {
   stop(): Promise<void>;
 }
 
-/** Starts manager + agent 000. @throws RiposteError CONFIG_* when ossec.conf cannot be used. */
+/**
+ * Starts manager + agent 000. A step that fails closes what the earlier ones opened (Opened) before
+ * the error is thrown. @throws RiposteError CONFIG_* when ossec.conf cannot be used.
+ */
 export async function startSingleHostRuntime(opts: SingleHostOptions): Promise<SingleHostRuntime> {
   const host = await openManagerHost(opts, true, 'riposte');
+  const opened = new Opened(host.log);
+  opened.add(() => host.store.close());
+  opened.add(() => host.handler.drain());
+  try {
+    return await startOnHost(opts, host, opened);
+  } catch (err) {
+    host.log.error(`Start failed: ${errorMessage(err)}`);
+    await opened.closeAll();
+    host.log.flush();
+    throw err;
+  }
+}
+
+async function startOnHost(
+  opts: SingleHostOptions,
+  host: ManagerHost,
+  opened: Opened,
+): Promise<SingleHostRuntime> {
   const service = createManagerService({
     ctx: host.ctx,
     enrollment: undefined,
@@ -42,14 +65,11 @@ export async function startSingleHostRuntime(opts: SingleHostOptions): Promise<S
     linkBacklog: () => host.handler.backlog(),
   });
   const scheduler = startScheduler(opts, host);
-  let local: { stop(): Promise<void> };
-  try {
-    local = await startAgent000(opts, host);
-  } catch (err) {
+  opened.add(() => {
     scheduler.stop();
-    await host.store.close();
-    throw err;
-  }
+  });
+  const local = await startAgent000(opts, host);
+  opened.add(() => local.stop());
   const tailer: AlertsTailer | undefined =
     opts.alertsFile !== undefined
       ? await startTailer({ ...opts, alertsFile: opts.alertsFile }, host, service)

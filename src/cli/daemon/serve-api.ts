@@ -47,7 +47,7 @@ export async function serveApi(
     const unix = createServer(handle);
     servers.push(unix);
     rmSync(socketPath, { force: true });
-    await listenServer(unix, { path: socketPath }, onError);
+    await listenServer(unix, { path: socketPath }, 'the local API socket', onError);
     // Unlinking above never follows a link; the home was checked (only its owner can change var/),
     // and clients check that the socket and the token have the same owner before sending the token.
     assertOwnSocket(socketPath);
@@ -56,7 +56,7 @@ export async function serveApi(
     if (listen) {
       const tcp = createServer(handle);
       servers.push(tcp);
-      await listenServer(tcp, { host: listen.host, port: listen.port }, onError);
+      await listenServer(tcp, { host: listen.host, port: listen.port }, 'the local API (--listen)', onError);
       const a = tcp.address() as AddressInfo;
       url = `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
     }

@@ -5,13 +5,15 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { startAgentRuntime } from '../../agent/agent-runtime.js';
+import { startAgentRuntime, type AgentRuntime } from '../../agent/agent-runtime.js';
 import { agentPaths } from '../../agent/agent-paths.js';
 import type { AgentArSettings } from '../../core/config-model.js';
 import type { AgentVerbs } from '../../local/agent-verbs.js';
 import type { AgentConnector } from '../../link/agent-connector.js';
-import { readAgentLinkConfig } from '../../link/agent-link-config.js';
+import { readAgentLinkConfig, type AgentLinkConfig } from '../../link/agent-link-config.js';
 import { assertSafeHome } from '../../home/home-safety.js';
+import { errorMessage } from '../../protocol/error-message.js';
+import { Opened } from '../../runtime/opened.js';
 import type { DaemonOptions } from './daemon-options.js';
 import type { RunningDaemon } from './run-daemon.js';
 
@@ -73,15 +75,14 @@ export async function startAgentDaemon(spec: AgentDaemonSpec): Promise<RunningDa
   const [loadApi, settings] = [apiLoader(), await agentSettings(home)];
   const enrolled = readAgentLinkConfig(home); // enrolled: the id and manager link of the enrollment
   const agentId = enrolled?.id ?? spec.agentId;
-  let connector: AgentConnector | undefined;
-  let verbs: AgentVerbs | undefined = undefined; // set once the API is built (after the runtime)
+  const hooks: Hooks = {}; // set once the runtime has started
   const runtime = await startAgentRuntime({
     home,
     agentId,
     arConfFromManager: enrolled !== undefined,
     onExecution: (id) => {
-      connector?.notifyExecution(id);
-      verbs?.executionRecorded(id);
+      hooks.connector?.notifyExecution(id);
+      hooks.verbs?.executionRecorded(id);
     },
     settings,
     limits: o.limits,
@@ -93,30 +94,65 @@ export async function startAgentDaemon(spec: AgentDaemonSpec): Promise<RunningDa
     whileRestoring: () => void loadApi(),
     storeCheckedAhead: spec.storeCheckedAhead,
   });
+  // A later step that fails (the API's port in use, say) stops the runtime again: a failed start
+  // leaves no timer or socket that would keep this process alive without its home's lock.
+  const opened = new Opened(runtime.log);
+  opened.add(() => runtime.stop());
+  try {
+    return await serveAgent({ spec, runtime, agentId, enrolled, settings, loadApi, hooks, opened });
+  } catch (err) {
+    runtime.log.error(`Start failed: ${errorMessage(err)}`);
+    await opened.closeAll();
+    throw err;
+  }
+}
+
+/** What the runtime's execution hook reaches, once they exist. */
+interface Hooks {
+  connector?: AgentConnector | undefined;
+  verbs?: AgentVerbs;
+}
+
+interface ServeArgs {
+  readonly spec: AgentDaemonSpec;
+  readonly runtime: AgentRuntime;
+  readonly agentId: string;
+  readonly enrolled: AgentLinkConfig | undefined;
+  readonly settings: AgentArSettings;
+  readonly loadApi: () => Promise<ApiModule>;
+  readonly hooks: Hooks;
+  readonly opened: Opened;
+}
+
+/** The link to the manager when enrolled, the local API, then the "running" line. */
+async function serveAgent(a: ServeArgs): Promise<RunningDaemon> {
+  const { runtime, agentId, enrolled, hooks, opened } = a;
   if (enrolled) {
     const { startAgentConnector } = await import('../../link/agent-connector.js');
-    connector = startAgentConnector(runtime, runtime.paths.home, { disabled: settings.disabled });
+    hooks.connector = startAgentConnector(runtime, runtime.paths.home, { disabled: a.settings.disabled });
+    opened.add(() => hooks.connector?.stop());
   }
-  const { buildAgentApi, AgentVerbs, writeApiToken, serveApi } = await loadApi();
-  verbs = new AgentVerbs(runtime, agentId);
+  const { buildAgentApi, AgentVerbs, writeApiToken, serveApi } = await a.loadApi();
+  hooks.verbs = new AgentVerbs(runtime, agentId);
   const app = buildAgentApi({
-    verbs,
+    verbs: hooks.verbs,
     token: writeApiToken(runtime.paths.apiToken),
     log: runtime.log,
   });
+  opened.add(() => app.close());
   await app.ready();
   const route = (req: IncomingMessage, res: ServerResponse): void => {
     app.routing(req, res);
   };
-  const api = await serveApi(route, runtime.paths.apiSocket, o.listen, runtime.log);
-  spec.print(
+  const api = await serveApi(route, runtime.paths.apiSocket, a.spec.options.listen, runtime.log);
+  a.spec.print(
     `riposte: agent ${agentId} running in ${runtime.paths.home}` +
       ` (API: ${runtime.paths.apiSocket}${api.url !== undefined ? `, ${api.url}` : ''}` +
       `${enrolled ? `; manager ${enrolled.managers.join(',')}` : ''})`,
   );
   return {
     stop: async () => {
-      await connector?.stop();
+      await hooks.connector?.stop();
       await api.close();
       await app.close();
       await runtime.stop();

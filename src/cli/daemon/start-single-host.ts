@@ -8,7 +8,9 @@ import { resolve } from 'node:path';
 import { agentPaths } from '../../agent/agent-paths.js';
 import type { StartAt } from '../../ingest/alerts-file-tailer.js';
 import { createManagerApi } from '../../manager-api/create-manager-api.js';
-import { startSingleHostRuntime } from '../../runtime/single-host-runtime.js';
+import { startSingleHostRuntime, type SingleHostRuntime } from '../../runtime/single-host-runtime.js';
+import { Opened } from '../../runtime/opened.js';
+import { errorMessage } from '../../protocol/error-message.js';
 import type { DaemonOptions } from './daemon-options.js';
 import type { RunningDaemon } from './run-daemon.js';
 import { serveApi } from './serve-api.js';
@@ -24,7 +26,6 @@ export interface SingleHostSpec {
 export async function startSingleHost(spec: SingleHostSpec): Promise<RunningDaemon> {
   const o = spec.options;
   const home = resolve(o.home);
-  const paths = agentPaths(home);
   const runtime = await startSingleHostRuntime({
     configPath: spec.configPath,
     home,
@@ -37,19 +38,36 @@ export async function startSingleHost(spec: SingleHostSpec): Promise<RunningDaem
     ...(spec.alertsFile !== undefined ? { alertsFile: spec.alertsFile } : {}),
     ...(spec.alertsStartAt !== undefined ? { alertsStartAt: spec.alertsStartAt } : {}),
   });
-  const api = await createManagerApi({ service: runtime.service, home, adminTokenFile: paths.apiToken });
+  const opened = new Opened(runtime.log);
+  opened.add(() => runtime.stop());
+  try {
+    return await serveSingleHost(spec, runtime, opened);
+  } catch (err) {
+    runtime.log.error(`Start failed: ${errorMessage(err)}`);
+    await opened.closeAll();
+    throw err;
+  }
+}
+
+/** The API on the home's socket (and `--listen`), then the "running" line. */
+async function serveSingleHost(
+  spec: SingleHostSpec,
+  runtime: SingleHostRuntime,
+  opened: Opened,
+): Promise<RunningDaemon> {
+  const paths = agentPaths(runtime.home);
+  const api = await createManagerApi({
+    service: runtime.service,
+    home: runtime.home,
+    adminTokenFile: paths.apiToken,
+  });
+  opened.add(() => api.close());
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     api.handle(req, res);
   };
-  const served = await serveApi(handle, paths.apiSocket, o.listen, runtime.log).catch(
-    async (err: unknown) => {
-      await api.close();
-      await runtime.stop();
-      throw err;
-    },
-  );
+  const served = await serveApi(handle, paths.apiSocket, spec.options.listen, runtime.log);
   spec.print(
-    `riposte: manager + local agent 000 running in ${home}` +
+    `riposte: manager + local agent 000 running in ${runtime.home}` +
       ` (API: ${paths.apiSocket}${served.url !== undefined ? `, ${served.url}` : ''}` +
       `${spec.alertsFile !== undefined ? `; tailing ${spec.alertsFile}` : ''})`,
   );

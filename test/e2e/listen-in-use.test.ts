@@ -1,0 +1,120 @@
+/**
+ * A daemon that cannot listen says why and exits 1 (CONFIG_INVALID), with the real CLI: `riposte
+ * manager --listen` (its API, /enroll and agent link share that one port), `riposte start --listen`
+ * and `riposte agent --listen` (the local API's loopback port) on a port another process holds.
+ * Each exits on its own (a failed start that left a timer or a socket open would keep it alive: the
+ * 30 s limit catches that), its stderr names the address and the reason, and it released what it
+ * had opened: the home's lock is gone and the next start on that home and port succeeds.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import { join } from 'node:path';
+import { CLI, makeHome, removeHome, startDaemon } from './support/daemon-harness.js';
+import { startManager } from '../manager/support/fleet.js';
+
+const EXIT_LIMIT_MS = 30_000;
+const CONFIG = '<ossec_config></ossec_config>\n';
+
+const homes: string[] = [];
+after(() => {
+  homes.forEach(removeHome);
+});
+
+function home(): string {
+  const h = makeHome('riposte-listen-');
+  homes.push(h);
+  writeFileSync(join(h, 'ossec.conf'), CONFIG);
+  return h;
+}
+
+/** A server of this test holding a loopback port, as "another process" would. */
+async function holdPort(): Promise<{ port: number; release: () => Promise<void> }> {
+  const server: Server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const release = (): Promise<void> =>
+    new Promise((resolve) => {
+      server.close(() => {
+        resolve();
+      });
+    });
+  return { port, release };
+}
+
+interface Exited {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `riposte <args>` to its exit; fails (and kills it) if it is still alive after EXIT_LIMIT_MS. */
+function runToExit(args: readonly string[]): Promise<Exited> {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(
+        new Error(`riposte ${args[0] ?? ''} still running after ${EXIT_LIMIT_MS} ms:\n${stdout}${stderr}`),
+      );
+    }, EXIT_LIMIT_MS);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+function assertInUse(r: Exited, port: number, what: string): void {
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  const message = `Cannot listen on 127.0.0.1:${port} for ${what}: address already in use (EADDRINUSE); another process holds it`;
+  // The CLI's line comes last; before it, the daemon log's (JSON, on stderr) says the start failed.
+  assert.ok(r.stderr.endsWith(`\nriposte: ${message}\n`), r.stderr);
+  assert.ok(r.stderr.includes(`"msg":"Start failed: ${message}"`), r.stderr);
+  assert.doesNotMatch(r.stdout, /running in|listening on/);
+}
+
+function assertLockReleased(h: string): void {
+  assert.equal(existsSync(join(h, 'var', 'riposte.lock')), false, 'the home lock is released');
+}
+
+void test('manager --listen on a port in use: exit 1 naming it, then a start on the freed port', async () => {
+  const h = home();
+  const held = await holdPort();
+  const conf = join(h, 'ossec.conf');
+  const listen = `127.0.0.1:${held.port}`;
+  const r = await runToExit(['manager', '-c', conf, '--home', h, '--listen', listen]);
+  assertInUse(r, held.port, 'the API, enrollment and agent link (--listen)');
+  assertLockReleased(h);
+
+  await held.release();
+  const m = await startManager(h, conf, ['--listen', listen]);
+  assert.equal(m.port, held.port);
+  assert.equal(await m.stop(), 0, m.output());
+  assertLockReleased(h);
+});
+
+for (const command of ['start', 'agent'] as const) {
+  void test(`${command} --listen on a port in use: exit 1 naming it, then a start on the freed port`, async () => {
+    const h = home();
+    const held = await holdPort();
+    const args = command === 'start' ? ['start', '-c', join(h, 'ossec.conf')] : ['agent'];
+    const listen = ['--listen', `127.0.0.1:${held.port}`];
+    const r = await runToExit([...args, ...listen, '--home', h]);
+    assertInUse(r, held.port, 'the local API (--listen)');
+    assertLockReleased(h);
+    assert.equal(existsSync(join(h, 'var', 'api.sock')), false, 'the API socket is removed');
+
+    await held.release();
+    const d = await startDaemon(h, [...args, ...listen]);
+    assert.match(d.output(), new RegExp(`http://127\\.0\\.0\\.1:${held.port}`));
+    assert.equal(await d.stop(), 0, d.output());
+    assertLockReleased(h);
+  });
+}
