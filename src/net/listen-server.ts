@@ -29,8 +29,9 @@ const REASONS: ReadonlyMap<string, (where: ListenOptions) => string> = new Map([
   ['EADDRNOTAVAIL', () => 'address not available (EADDRNOTAVAIL); it is not an address of this host'],
   ['EACCES', accessDenied],
   ['ENOTFOUND', () => 'no such host name (ENOTFOUND); give a name or address of this host'],
-  // A name server that did not answer: the operator's fix is an address that needs no lookup.
-  ['EAI_AGAIN', () => 'the host name could not be resolved (EAI_AGAIN); give an address of this host'],
+  // Not EAI_AGAIN (a name server that did not answer, a network still coming up at boot): that
+  // one may pass, so it stays INTERNAL (exit 70), which the systemd unit of docs/scale-out.md
+  // restarts, where exit 1 would leave the node down.
 ]);
 
 /** `"PATH"`, `HOST:PORT` or `[V6]:PORT`, as the operator wrote it. */
