@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ErrorCode } from '../../src/protocol/error-codes.js';
+import { refusal } from '../support/refusal.js';
 import { storeChoice } from '../../src/cli/commands/manager-store-flags.js';
 import { startManagerRuntime } from '../../src/runtime/manager-runtime.js';
 import { openPgManagerStore } from '../../src/store/pg-manager-store.js';
@@ -22,15 +23,6 @@ writeFileSync(conf, '<ossec_config></ossec_config>\n');
 after(() => {
   removeDir(root);
 });
-
-function codeOf(f: () => unknown): string {
-  try {
-    f();
-  } catch (err: unknown) {
-    return `${(err as { code: string }).code}: ${(err as Error).message}`;
-  }
-  return 'accepted';
-}
 
 test('storeChoice: default SQLite, a SQLite path, a PostgreSQL URL with its bus', () => {
   assert.deepEqual(storeChoice(undefined, undefined), {});
@@ -53,7 +45,7 @@ test('storeChoice refuses bad URLs with CONFIG_INVALID naming the flag, never th
     ['postgres://u:s3cret@db/x', 'postgres://u:s3cret@other/x', /--bus: .* must be the --store URL/],
   ];
   for (const [store, bus, message] of cases) {
-    const got = codeOf(() => storeChoice(store, bus));
+    const got = refusal(() => storeChoice(store, bus));
     assert.ok(got.startsWith(`${ErrorCode.CONFIG_INVALID}: `), got);
     assert.match(got, message);
     assert.doesNotMatch(got, /s3cret/);
@@ -73,7 +65,7 @@ test('riposte manager refuses a bad --store before starting, without printing th
 });
 
 test('riposte manager --store postgres://... without --no-local-agent is refused: no agent 000 in a cluster', () => {
-  const got = codeOf(() => storeChoice('postgres://u:s3cret@db/x', undefined, true));
+  const got = refusal(() => storeChoice('postgres://u:s3cret@db/x', undefined, true));
   assert.match(
     got,
     /^CONFIG_INVALID: --store: "postgres:\/\/u:\*\*\*@db\/x" is a cluster store and needs --no-local-agent/,

@@ -70,6 +70,11 @@ export interface Proc {
   output(): string;
   /** Sends `signal` and resolves with the exit code (or signal name). */
   stop(signal?: NodeJS.Signals): Promise<number | string>;
+  /**
+   * Resolves with the exit code (or signal name) of a process that must end by itself (a start
+   * that fails); one still running after `limitMs` is killed (SIGKILL), failing the caller's check.
+   */
+  ended(limitMs?: number): Promise<number | string>;
 }
 
 /** `child` as a Proc: its output collected, `stop` sending a signal and resolving on exit. */
@@ -90,6 +95,14 @@ export function track(child: ChildProcess): Proc {
         child.kill(signal);
       }
       return exited;
+    },
+    ended: async (limitMs = 60_000) => {
+      const timer = setTimeout(() => child.kill('SIGKILL'), limitMs);
+      try {
+        return await exited;
+      } finally {
+        clearTimeout(timer);
+      }
     },
   };
 }

@@ -11,18 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { natsAuthFromEnv, natsConnectAuth } from '../../../src/cluster/nats-auth.js';
 import { storeChoice } from '../../../src/cli/commands/manager-store-flags.js';
+import { refusal } from '../../support/refusal.js';
 import { ErrorCode } from '../../../src/protocol/error-codes.js';
 
 const STORE = 'postgres://riposte@db/riposte';
-
-function refusal(f: () => unknown): string {
-  try {
-    f();
-  } catch (err: unknown) {
-    return `${(err as { code?: string }).code}: ${(err as Error).message}`;
-  }
-  return 'accepted';
-}
 
 void test('credentials come from the environment, one kind, complete', () => {
   assert.deepEqual(natsAuthFromEnv({}), { kind: 'none' });

@@ -14,18 +14,10 @@ import type { PeerCertificate } from 'node:tls';
 import { natsConnectTls, natsInClearWarning, natsTlsFromEnv } from '../../../src/cluster/nats-tls.js';
 import { natsStartError } from '../../../src/cluster/nats-start-error.js';
 import { storeChoice } from '../../../src/cli/commands/manager-store-flags.js';
+import { refusal } from '../../support/refusal.js';
 import { ErrorCode, RiposteError } from '../../../src/protocol/error-codes.js';
 
 const STORE = 'postgres://riposte@db/riposte';
-
-function refusal(f: () => unknown): string {
-  try {
-    f();
-  } catch (err: unknown) {
-    return `${(err as { code?: string }).code}: ${(err as Error).message}`;
-  }
-  return 'accepted';
-}
 
 void test('TLS is asked for by tls:// or by RIPOSTE_NATS_CA / RIPOSTE_NATS_CERT, a client key pair complete', () => {
   assert.deepEqual(natsTlsFromEnv({}, false), { kind: 'none' });
