@@ -138,27 +138,8 @@ async function startNode(
   mkdirSync(home, { recursive: true });
   const conf = path.join(home, 'ossec.conf');
   writeFileSync(conf, CONFIG);
-  const child = launch(
-    [
-      MAIN,
-      'manager',
-      '-c',
-      conf,
-      '--home',
-      home,
-      '--listen',
-      '127.0.0.1:0',
-      '--log-level',
-      'warn',
-      '--no-local-agent',
-      '--store',
-      store,
-      '--bus',
-      bus,
-    ],
-    'pipe',
-    env,
-  );
+  const args = ['manager', '-c', conf, '--home', home, '--listen', '127.0.0.1:0', '--log-level', 'warn'];
+  const child = launch([MAIN, ...args, '--no-local-agent', '--store', store, '--bus', bus], 'pipe', env);
   await untilAlive(`manager node ${i}`, 60_000, [child], () =>
     /listening on https:\/\/127\.0\.0\.1:\d+/.test(child.out),
   );

@@ -17,7 +17,7 @@ import type { NatsAuth } from '../../src/cluster/nats-auth.js';
 import { ErrorCode } from '../../src/protocol/error-codes.js';
 import { startNatsServer, type NatsServer } from '../support/nats-server.js';
 import { startPgServer, type PgServer } from './support/pg-server.js';
-import { MAIN, makeDir, removeDir, track, waitFor } from '../manager/support/fleet.js';
+import { MAIN, makeDir, removeDir, track, untilListening, waitFor } from '../manager/support/fleet.js';
 import pg from 'pg';
 import { startManagerRuntime } from '../../src/runtime/manager-runtime.js';
 
@@ -100,10 +100,7 @@ test('riposte manager --bus nats://... takes the NATS user from its environment'
     );
   const ok = run({ RIPOSTE_NATS_USER: 'riposte', RIPOSTE_NATS_PASSWORD: PASSWORD }, 'with');
   try {
-    await waitFor(`listening (${ok.output()})`, 60_000, () => {
-      assert.equal(ok.child.exitCode, null, ok.output());
-      return /listening on https:/.test(ok.output()) || undefined;
-    });
+    await untilListening(ok);
   } finally {
     assert.equal(await ok.stop('SIGTERM'), 0, ok.output());
   }

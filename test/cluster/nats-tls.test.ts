@@ -21,7 +21,7 @@ import { ErrorCode } from '../../src/protocol/error-codes.js';
 import { createCa, issueCert, writePair } from '../../src/pki/pki.js';
 import { startNatsServer, type NatsServer } from '../support/nats-server.js';
 import { startPgServer, type PgServer } from './support/pg-server.js';
-import { MAIN, makeDir, removeDir, track, waitFor } from '../manager/support/fleet.js';
+import { MAIN, makeDir, removeDir, track, untilListening, waitFor } from '../manager/support/fleet.js';
 
 const root = makeDir('nats-tls');
 const pki = path.join(root, 'pki');
@@ -142,10 +142,7 @@ test('riposte manager --bus tls://... verifies the server against RIPOSTE_NATS_C
     );
   const ok = run(file('ca.pem'), 'trusting');
   try {
-    await waitFor(`listening (${ok.output()})`, 60_000, () => {
-      assert.equal(ok.child.exitCode, null, ok.output());
-      return /listening on https:/.test(ok.output()) || undefined;
-    });
+    await untilListening(ok);
   } finally {
     assert.equal(await ok.stop('SIGTERM'), 0, ok.output());
   }

@@ -3,6 +3,7 @@
  * enrollment through the CLI, the REST API over HTTPS pinned to the manager's CA, and the marks the
  * `mark` fixture script leaves in each home.
  */
+import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import {
   chmodSync,
@@ -105,6 +106,14 @@ export function track(child: ChildProcess): Proc {
       }
     },
   };
+}
+
+/** Waits until the manager `p` says it is listening; fails at once if it exits first. */
+export async function untilListening(p: Proc, limitMs = 60_000): Promise<void> {
+  await waitFor(`listening (${p.output()})`, limitMs, () => {
+    assert.equal(p.child.exitCode, null, p.output());
+    return /listening on https:/.test(p.output()) || undefined;
+  });
 }
 
 export interface ManagerProc extends Proc {
