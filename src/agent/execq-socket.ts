@@ -30,6 +30,7 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { createSocket, UnixDgramSocket } from 'unix-dgram';
+import { socketPathError } from '../net/socket-path.js';
 
 /**
  * unix-dgram, loaded on first use: a native addon that is not context-aware loads in one thread
@@ -232,6 +233,10 @@ export function bindExecqSocket(
   onError: (err: Error) => void,
   gate?: IntakeGate,
 ): Promise<ExecqSocket> {
+  const tooLong = socketPathError(path, 'the execq socket');
+  if (tooLong !== undefined) {
+    return Promise.reject(tooLong);
+  }
   try {
     mkdirSync(dirname(path), { recursive: true, mode: 0o750 });
     rmSync(path, { force: true });

@@ -9,6 +9,7 @@
  */
 import type { ListenOptions, Server } from 'node:net';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
+import { socketPathError } from './socket-path.js';
 
 /** The lowest port an unprivileged process may bind on Linux (net.ipv4.ip_unprivileged_port_start). */
 const FIRST_UNPRIVILEGED_PORT = 1024;
@@ -72,6 +73,10 @@ export function listenServer(
   what: string,
   onError: (err: Error) => void,
 ): Promise<void> {
+  const tooLong = where.path !== undefined ? socketPathError(where.path, what) : undefined;
+  if (tooLong !== undefined) {
+    return Promise.reject(tooLong);
+  }
   return new Promise((resolve, reject) => {
     const failed = (err: Error): void => {
       reject(listenFailure(err, where, what));

@@ -118,3 +118,18 @@ for (const command of ['start', 'agent'] as const) {
     assertLockReleased(h);
   });
 }
+
+void test('a --home too long for its sockets: start and agent exit 1 naming the socket, nothing left running', async () => {
+  const parent = home();
+  // The execq socket <home>/queue/alerts/execq ends up over 107 bytes (Node would cut it short).
+  const h = join(parent, 'h'.repeat(Math.max(1, 110 - parent.length)));
+  for (const args of [['start', '-c', join(parent, 'ossec.conf')], ['agent']]) {
+    const r = await runToExit([...args, '--home', h]);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(
+      r.stderr,
+      /(^|\n)riposte: Cannot listen on ".*\/queue\/alerts\/execq" for the execq socket: the path is 1\d\d bytes, longer than the 107 a unix socket address holds; use a shorter --home\n$/,
+    );
+    assertLockReleased(h);
+  }
+});

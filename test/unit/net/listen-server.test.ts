@@ -5,10 +5,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { connect, createServer, type AddressInfo, type Server } from 'node:net';
-import { networkInterfaces } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { listenFailure, listenServer } from '../../../src/net/listen-server.js';
+import { MAX_SOCKET_PATH_BYTES } from '../../../src/net/socket-path.js';
+import { bindExecqSocket } from '../../../src/agent/execq-socket.js';
 import { ErrorCode, isRiposteError, type RiposteError } from '../../../src/protocol/error-codes.js';
 import { exitCodeFor } from '../../../src/cli/exit-codes.js';
 import { userErrorOf } from '../../../src/cli/user-error.js';
@@ -140,5 +143,47 @@ void test('listenFailure: the reason of each code the operator can fix; any othe
     const err = listenFailure(other, { host: '127.0.0.1', port: 1515 }, WHAT);
     assert.equal(err, other, 'left as it is');
     assert.equal(exitCodeFor(userErrorOf(err)), 70, 'still INTERNAL');
+  }
+});
+
+void test('a socket path too long for a unix socket is refused before anything is made (Node would cut it short)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'riposte-long-'));
+  try {
+    const deep = join(dir, 'd'.repeat(MAX_SOCKET_PATH_BYTES - dir.length - 4));
+    mkdirSync(deep);
+    const fits = join(dir, 's'.repeat(MAX_SOCKET_PATH_BYTES - dir.length - 1));
+    const server = createServer();
+    await listenServer(server, { path: fits }, 'the fitting socket', () => undefined);
+    assert.equal(Buffer.byteLength(fits), MAX_SOCKET_PATH_BYTES);
+    assert.ok(existsSync(fits), 'made at its own path');
+    await close(server);
+    const long = join(deep, 'api.sock');
+    const err = await rejection(
+      listenServer(createServer(), { path: long }, 'the local API socket', () => undefined),
+    );
+    assert.equal(err.code, ErrorCode.CONFIG_INVALID);
+    assert.equal(
+      err.message,
+      `Cannot listen on "${long}" for the local API socket: the path is ${Buffer.byteLength(long)} bytes, longer than the ` +
+        `${MAX_SOCKET_PATH_BYTES} a unix socket address holds; use a shorter --home`,
+    );
+    assert.deepEqual(readdirSync(deep), [], 'no socket made at a cut-short path');
+    assert.deepEqual(readdirSync(dir).sort(), [basename(deep)], 'nor beside it');
+    const execq = await bindExecqSocket(
+      join(deep, 'execq'),
+      () => undefined,
+      () => undefined,
+    ).then(
+      () => assert.fail('bound'),
+      (e: unknown) => e,
+    );
+    assert.ok(isRiposteError(execq));
+    assert.match(
+      execq.message,
+      /^Cannot listen on ".*\/execq" for the execq socket: the path is 1\d\d bytes/,
+    );
+    assert.deepEqual(readdirSync(deep), []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
