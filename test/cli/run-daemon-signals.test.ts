@@ -47,3 +47,45 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     ]);
   });
 }
+
+void test('a failed start takes its signal handlers off: a process something keeps alive still ends on SIGTERM', async () => {
+  // The start leaves an interval running (what the agent's failed start once did), then fails.
+  const script = `
+    import { runDaemon } from ${JSON.stringify(RUN_DAEMON)};
+    const log = (m) => process.stdout.write(m + '\\n');
+    const before = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGUSR2', 'SIGHUP'].map((s) => process.listenerCount(s));
+    await runDaemon(async () => {
+      setInterval(() => undefined, 1000);
+      throw new Error('cannot listen');
+    }, log).catch((err) => log('start failed: ' + err.message));
+    const after = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGUSR2', 'SIGHUP'].map((s) => process.listenerCount(s));
+    log('handlers ' + JSON.stringify(before) + ' -> ' + JSON.stringify(after));
+    log('SIGPIPE still ignored: ' + (process.listenerCount('SIGPIPE') > 0));
+    log('ready');
+  `;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => {
+    out += c.toString();
+    if (out.includes('ready\n')) {
+      child.kill('SIGTERM');
+    }
+  });
+  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  const ended = await new Promise<string>((resolve) => {
+    child.on('close', (code, signal) => {
+      resolve(signal ?? String(code));
+    });
+  });
+  clearTimeout(timer);
+  assert.equal(ended, 'SIGTERM', out);
+  assert.deepEqual(out.trim().split('\n'), [
+    'start failed: cannot listen',
+    'handlers [0,0,0,0,0] -> [0,0,0,0,0]',
+    'SIGPIPE still ignored: true',
+    'ready',
+  ]);
+});
