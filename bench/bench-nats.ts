@@ -4,10 +4,7 @@
  * by a CA made here with the project's own PKI code), and the nodes run `--bus tls://...` with
  * RIPOSTE_NATS_CA, as docs/scale-out.md ("TLS to NATS") tells a deployment across hosts to.
  */
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { createCa, issueCert, writePair } from '../src/pki/pki.js';
-import { startNatsServer, type NatsServer } from '../test/support/nats-server.js';
+import { natsTlsFiles, startNatsServer, type NatsServer } from '../test/support/nats-server.js';
 
 export const NATS_TLS = process.env['RIPOSTE_BENCH_NATS_TLS'] === '1';
 
@@ -19,32 +16,17 @@ export interface BenchNats {
   readonly env: Readonly<Record<string, string>>;
 }
 
-/** Starts the server; its TLS files (when NATS_TLS) go in `dir`. */
+/** Starts the server; its TLS files (when NATS_TLS) go in `dir` (made if missing). */
 export async function startBenchNats(dir: string): Promise<BenchNats> {
   if (!NATS_TLS) {
     const server = await startNatsServer();
     return { server, bus: server.url, env: {} };
   }
-  mkdirSync(dir, { recursive: true });
-  const now = Date.now();
-  const ca = await createCa(now);
-  writePair(dir, 'ca', ca);
-  writePair(
-    dir,
-    'server',
-    await issueCert(ca, { cn: 'nats', usage: 'server', dnsNames: ['127.0.0.1'] }, now),
-  );
-  const file = (name: string): string => path.join(dir, name);
-  const server = await startNatsServer([
-    '--tls',
-    '--tlscert',
-    file('server.pem'),
-    '--tlskey',
-    file('server.key'),
-  ]);
+  const { caFile, certFlags } = await natsTlsFiles(dir);
+  const server = await startNatsServer(['--tls', ...certFlags]);
   return {
     server,
     bus: server.url.replace('nats://', 'tls://'),
-    env: { RIPOSTE_NATS_CA: file('ca.pem') },
+    env: { RIPOSTE_NATS_CA: caFile },
   };
 }

@@ -17,6 +17,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { isLoopbackHost } from '../net/loopback.js';
 import {
   checkServerIdentity,
   type ConnectionOptions as ConnectionOptionsTls,
@@ -74,12 +75,9 @@ function readPem(variable: string, file: string): string {
   }
 }
 
-/** The host of each of `servers` (`nats://HOST:PORT,...`) that is an IP address. */
-function ipHosts(servers: string): string[] {
-  return servers
-    .split(',')
-    .map((s) => new URL(s.trim()).hostname.replace(/^\[(.*)\]$/, '$1'))
-    .filter((h) => isIP(h) !== 0);
+/** The host of each of `servers` (`nats://HOST:PORT,...`), an IPv6 address without its brackets. */
+function hostsOf(servers: string): string[] {
+  return servers.split(',').map((s) => new URL(s.trim()).hostname.replace(/^\[(.*)\]$/, '$1'));
 }
 
 /**
@@ -90,7 +88,7 @@ function ipHosts(servers: string): string[] {
  * (every one of them is a server of this cluster, verified against the same CA).
  */
 function identityCheck(servers: string): (host: string, cert: PeerCertificate) => Error | undefined {
-  const ips = ipHosts(servers);
+  const ips = hostsOf(servers).filter((h) => isIP(h) !== 0);
   return (host, cert) => {
     const err = checkServerIdentity(host, cert);
     if (err === undefined || ips.some((ip) => checkServerIdentity(ip, cert) === undefined)) {
@@ -124,10 +122,6 @@ export function natsConnectTls(tls: NatsTls, servers: string): Pick<ConnectionOp
   return { tls: options };
 }
 
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\./.test(host);
-}
-
 /**
  * A warning for a bus to a server off this host that TLS is not required for (`servers` given
  * as `nats://`, no RIPOSTE_NATS_CA or client certificate): nats.js encrypts only when the server
@@ -137,10 +131,7 @@ export function natsInClearWarning(servers: string, tls: NatsTls): string | unde
   if (tls.kind === 'tls') {
     return undefined;
   }
-  const remote = servers
-    .split(',')
-    .map((s) => new URL(s.trim()).hostname)
-    .filter((h) => !isLoopback(h));
+  const remote = hostsOf(servers).filter((h) => !isLoopbackHost(h));
   if (remote.length === 0) {
     return undefined;
   }

@@ -22,11 +22,10 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import pg from 'pg';
 import { keepaliveOptions } from '../store/pg-session-options.js';
-import { connectOrClose } from '../store/pg-connect.js';
+import { connectOrClose, pgConfig } from '../store/pg-connect.js';
 import { leaseHeld, leaseTimes, type LeaseTimes } from './lease-clock.js';
 import { withLimit } from '../exec/with-limit.js';
 import { errorMessage } from '../protocol/error-message.js';
-import { pgConfig } from '../store/pg-connect.js';
 
 export interface Lease {
   /** True while this node holds the lease (a read of the monotonic clock, no I/O). */

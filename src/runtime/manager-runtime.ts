@@ -34,7 +34,6 @@ import {
 } from './cluster-node.js';
 import { managerStoreTarget } from '../store/create-manager-store.js';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
-import { errorMessage } from '../protocol/error-message.js';
 import { Opened } from './opened.js';
 
 export interface ManagerRuntimeOptions extends ManagerHostOptions {
@@ -127,14 +126,7 @@ export async function startManagerRuntime(opts: ManagerRuntimeOptions): Promise<
   const host = await openManagerHost(hostOpts, false, 'riposte-manager', cluster?.hooks);
   const opened = new Opened(host.log);
   opened.add(() => host.store.close());
-  try {
-    return await startOnHost(opts, host, cluster, opened);
-  } catch (err: unknown) {
-    host.log.error(`Start failed: ${errorMessage(err)}`);
-    await opened.closeAll();
-    host.log.flush();
-    throw err;
-  }
+  return opened.guard(() => startOnHost(opts, host, cluster, opened));
 }
 
 async function startOnHost(

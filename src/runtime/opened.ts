@@ -9,7 +9,22 @@ import { errorMessage } from '../protocol/error-message.js';
 
 export class Opened {
   private readonly closers: (() => Promise<void> | void)[] = [];
-  constructor(private readonly log: Pick<DaemonLog, 'warn'>) {}
+  constructor(private readonly log: Pick<DaemonLog, 'warn' | 'error' | 'flush'>) {}
+
+  /**
+   * The result of `start`, the rest of a daemon's start. If it throws: "Start failed" logged,
+   * everything registered closed (closeAll), the log flushed, and the error rethrown.
+   */
+  async guard<T>(start: () => Promise<T>): Promise<T> {
+    try {
+      return await start();
+    } catch (err: unknown) {
+      this.log.error(`Start failed: ${errorMessage(err)}`);
+      await this.closeAll();
+      this.log.flush();
+      throw err;
+    }
+  }
 
   /** Registers the closer of what was just opened. */
   add(close: () => Promise<void> | void): void {

@@ -22,7 +22,6 @@ import {
 import { startLocalAgentThread } from './local-agent-thread.js';
 import type { ManagerService } from '../manager/manager-service.js';
 import { Opened } from './opened.js';
-import { errorMessage } from '../protocol/error-message.js';
 
 export type SingleHostOptions = ManagerHostOptions;
 
@@ -42,14 +41,7 @@ export async function startSingleHostRuntime(opts: SingleHostOptions): Promise<S
   const opened = new Opened(host.log);
   opened.add(() => host.store.close());
   opened.add(() => host.handler.drain());
-  try {
-    return await startOnHost(opts, host, opened);
-  } catch (err) {
-    host.log.error(`Start failed: ${errorMessage(err)}`);
-    await opened.closeAll();
-    host.log.flush();
-    throw err;
-  }
+  return opened.guard(() => startOnHost(opts, host, opened));
 }
 
 async function startOnHost(

@@ -4,12 +4,12 @@
  * tells the operator.
  */
 import pg from 'pg';
+import { parseIntoClientConfig } from 'pg-connection-string';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
 import { errorMessage } from '../protocol/error-message.js';
 import { isStoreUnavailable } from './store-unavailable.js';
 import { storeTlsProblem } from './store-tls-error.js';
 import { redactUrl } from './store-url.js';
-import { parseIntoClientConfig } from 'pg-connection-string';
 
 /*
  * The pg configuration of a connection to the store at `url`, its URL parsed once per process.
@@ -70,19 +70,14 @@ export async function connectOrClose(client: pg.Client): Promise<void> {
 }
 
 /**
- * A client of the store at `url` with `config` (pg-config.ts: the URL's settings laid over it),
- * connected at start (connectOrClose); a failure is thrown as {@link storeOpenError} says,
- * reading the URL's TLS files (`sslrootcert=...`) included. The client ignores its 'error'
- * events: a connection cut while in use fails the query in progress, which its caller sees
- * (without a listener pg's event would end the process first).
+ * A client of the store at `url` with `config` (pgConfig: the URL's settings laid over it),
+ * connected at start (connectOrClose); a failure is thrown as {@link storeOpenError} says (a URL
+ * or TLS file pgConfig cannot read: CONFIG_INVALID). The client ignores its 'error' events: a
+ * connection cut while in use fails the query in progress, which its caller sees (without a
+ * listener pg's event would end the process first).
  */
 export async function connectStore(url: string, config: pg.ClientConfig): Promise<pg.Client> {
-  let client: pg.Client;
-  try {
-    client = new pg.Client(pgConfig(url, config));
-  } catch (err: unknown) {
-    throw storeOpenError(err, url);
-  }
+  const client = new pg.Client(pgConfig(url, config));
   client.on('error', () => undefined);
   await connectOrClose(client).catch((err: unknown) => {
     throw storeOpenError(err, url);

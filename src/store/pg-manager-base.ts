@@ -54,26 +54,27 @@ export function quoteIdent(name: string): string {
 }
 
 /**
- * The configuration of a connection to `url` (search_path set when a schema is given). Every
+ * Riposte's own settings of a store connection, before the URL's are laid over them (pgConfig,
+ * pg-connect.ts): search_path set when a schema is given. Every
  * connection runs with `jit = off`: the store's statements are short, and the planner's cost
  * estimates on tables a burst has just filled (statistics not yet refreshed by autovacuum) crossed
  * `jit_above_cost`, so a 0.1 ms read of queued orders was compiled by LLVM first (25 ms of CPU).
  * And with the keepalives and idle-in-transaction timeout of pg-session-options.ts.
  */
-export function connectionConfig(url: string, opts: PgManagerOptions): pg.ClientConfig {
+export function connectionConfig(opts: PgManagerOptions): pg.ClientConfig {
   const options = ['-c jit=off'];
   if (opts.schema !== undefined) {
     options.push(`-c search_path=${quoteIdent(opts.schema)}`);
   }
-  return pgConfig(url, {
+  return {
     types: TYPES,
     options: storeSessionOptions(options, opts.idleInTransactionTimeoutMs ?? IDLE_IN_TRANSACTION_TIMEOUT_MS),
     application_name: opts.applicationName ?? 'riposte store',
-  });
+  };
 }
 
 /**
- * The pool configuration for `url`: connectionConfig, and a client-side limit on every statement
+ * The pool configuration for `url`: connectionConfig with the URL's settings (pgConfig), and a client-side limit on every statement
  * (`queryTimeoutMs`, default 60 s). A connection that died silently (its network cut, the server's
  * host gone) would otherwise leave its statement, and whatever waits on it (the cluster sweep, an
  * ingest), waiting for as long as TCP keeps trying; the statement fails instead and its connection
@@ -82,7 +83,7 @@ export function connectionConfig(url: string, opts: PgManagerOptions): pg.Client
  */
 export function poolConfig(url: string, opts: PgManagerOptions): pg.PoolConfig {
   return {
-    ...connectionConfig(url, opts),
+    ...pgConfig(url, connectionConfig(opts)),
     max: opts.maxConnections ?? 10,
     query_timeout: opts.queryTimeoutMs ?? 60_000,
     keepAlive: true,

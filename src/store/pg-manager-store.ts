@@ -76,7 +76,7 @@ export async function openMigratedPool(url: string, opts: PgManagerOptions): Pro
   pool.on('connect', (client) => client.on('error', ignoreError));
   try {
     // Migrations on a connection of their own: without the pool's statement limit (poolConfig).
-    const client = await connectStore(url, connectionConfig(url, opts));
+    const client = await connectStore(url, connectionConfig(opts));
     try {
       if (opts.schema !== undefined) {
         await createSchema(client, opts.schema);

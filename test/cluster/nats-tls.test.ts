@@ -19,7 +19,7 @@ import { BusSeal, newBusKey } from '../../src/cluster/bus-seal.js';
 import type { NatsTls } from '../../src/cluster/nats-tls.js';
 import { ErrorCode } from '../../src/protocol/error-codes.js';
 import { createCa, issueCert, writePair } from '../../src/pki/pki.js';
-import { startNatsServer, type NatsServer } from '../support/nats-server.js';
+import { natsTlsFiles, startNatsServer, type NatsServer } from '../support/nats-server.js';
 import { startPgServer, type PgServer } from './support/pg-server.js';
 import { MAIN, makeDir, removeDir, track, untilListening, waitFor } from '../manager/support/fleet.js';
 
@@ -42,18 +42,11 @@ let pgServer: PgServer;
 
 before(async () => {
   const now = Date.now();
-  const ca = await createCa(now);
-  writePair(pki, 'ca', ca);
+  const { ca, certFlags } = await natsTlsFiles(pki);
   writePair(pki, 'other-ca', await createCa(now));
-  writePair(
-    pki,
-    'server',
-    await issueCert(ca, { cn: 'nats', usage: 'server', dnsNames: ['127.0.0.1'] }, now),
-  );
   writePair(pki, 'node', await issueCert(ca, { cn: 'node', usage: 'client' }, now));
-  const certs = ['--tlscert', file('server.pem'), '--tlskey', file('server.key')];
-  tlsOnly = await startNatsServer(['--tls', ...certs]);
-  verifying = await startNatsServer(['--tlsverify', ...certs, '--tlscacert', file('ca.pem')]);
+  tlsOnly = await startNatsServer(['--tls', ...certFlags]);
+  verifying = await startNatsServer(['--tlsverify', ...certFlags, '--tlscacert', file('ca.pem')]);
   plain = await startNatsServer();
   pgServer = await startPgServer();
 });

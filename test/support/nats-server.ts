@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect as netConnect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createCa, issueCert, writePair, type KeyPairPem } from '../../src/pki/pki.js';
 
 export const NATS_SERVER_BIN = process.env['RIPOSTE_NATS_SERVER'] ?? '/usr/sbin/nats-server';
 
@@ -106,5 +107,34 @@ export async function startNatsServer(extra: readonly string[] = []): Promise<Na
       await stopChild(child);
       rmSync(storeDir, { recursive: true, force: true });
     },
+  };
+}
+
+export interface NatsTlsFiles {
+  /** The CA (its key too: a test issues client certificates with it). */
+  readonly ca: KeyPairPem;
+  /** `<dir>/ca.pem`, what RIPOSTE_NATS_CA names. */
+  readonly caFile: string;
+  /** nats-server's flags naming its certificate and key (add `--tls` or `--tlsverify`). */
+  readonly certFlags: readonly string[];
+}
+
+/**
+ * A CA made now (src/pki) and a server certificate for 127.0.0.1 it signed, written to `dir`
+ * (`ca.pem`/`ca.key`, `server.pem`/`server.key`), for a nats-server that serves TLS.
+ */
+export async function natsTlsFiles(dir: string): Promise<NatsTlsFiles> {
+  const now = Date.now();
+  const ca = await createCa(now);
+  writePair(dir, 'ca', ca);
+  writePair(
+    dir,
+    'server',
+    await issueCert(ca, { cn: 'nats', usage: 'server', dnsNames: ['127.0.0.1'] }, now),
+  );
+  return {
+    ca,
+    caFile: join(dir, 'ca.pem'),
+    certFlags: ['--tlscert', join(dir, 'server.pem'), '--tlskey', join(dir, 'server.key')],
   };
 }

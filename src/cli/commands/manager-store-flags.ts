@@ -48,10 +48,11 @@ function busOf(bus: string | undefined, storeUrl: string): string {
   if (/^postgres(ql)?:\/\//i.test(bus)) {
     throw invalid('bus', bus, "must be the --store URL: LISTEN/NOTIFY runs on the store's server");
   }
-  const servers = bus.split(',');
-  for (const server of servers) {
+  const schemes = new Set<string>();
+  for (const server of bus.split(',')) {
     checkUrl('bus', server, ['nats:', 'tls:']);
     const parsed = new URL(server); // checkUrl parsed it already: cannot throw
+    schemes.add(parsed.protocol);
     if (parsed.username !== '' || parsed.password !== '') {
       throw invalid(
         'bus',
@@ -61,7 +62,7 @@ function busOf(bus: string | undefined, storeUrl: string): string {
       );
     }
   }
-  if (new Set(servers.map((s) => new URL(s).protocol)).size > 1) {
+  if (schemes.size > 1) {
     throw invalid('bus', bus, 'mixes nats:// and tls:// servers: one connection is either encrypted or not');
   }
   return bus;

@@ -8,6 +8,7 @@ import { DEFAULT_BOOT_ID_FILE } from '../../agent/boot-id.js';
 import type { LogLevel } from '../../log/daemon-log.js';
 import { DEFAULT_SCRIPT_LIMITS, type ScriptLimits } from '../../agent/executor/spawn-script.js';
 import { ErrorCode, RiposteError } from '../../protocol/error-codes.js';
+import { isLoopbackHost } from '../../net/loopback.js';
 
 export interface DaemonFlags {
   readonly home: string;
@@ -66,8 +67,6 @@ function durationMs(flag: string, text: string): number {
   return s * 1000;
 }
 
-const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|localhost)$/;
-
 function parseListen(text: string | undefined): DaemonOptions['listen'] {
   if (text === undefined) {
     return undefined;
@@ -75,7 +74,7 @@ function parseListen(text: string | undefined): DaemonOptions['listen'] {
   const i = text.lastIndexOf(':');
   const host = text.slice(0, i).replace(/^\[|\]$/g, '');
   const port = Number(text.slice(i + 1));
-  if (i < 0 || !LOOPBACK.test(host) || !Number.isInteger(port) || port < 0 || port > 65535) {
+  if (i < 0 || !isLoopbackHost(host) || !Number.isInteger(port) || port < 0 || port > 65535) {
     throw invalid(`--listen: "${text}" must be a loopback HOST:PORT (the local API is not for the network)`);
   }
   return { host, port };

@@ -12,7 +12,6 @@ import type { AgentVerbs } from '../../local/agent-verbs.js';
 import type { AgentConnector } from '../../link/agent-connector.js';
 import { readAgentLinkConfig, type AgentLinkConfig } from '../../link/agent-link-config.js';
 import { assertSafeHome } from '../../home/home-safety.js';
-import { errorMessage } from '../../protocol/error-message.js';
 import { Opened } from '../../runtime/opened.js';
 import type { DaemonOptions } from './daemon-options.js';
 import type { RunningDaemon } from './run-daemon.js';
@@ -98,13 +97,9 @@ export async function startAgentDaemon(spec: AgentDaemonSpec): Promise<RunningDa
   // leaves no timer or socket that would keep this process alive without its home's lock.
   const opened = new Opened(runtime.log);
   opened.add(() => runtime.stop());
-  try {
-    return await serveAgent({ spec, runtime, agentId, enrolled, settings, loadApi, hooks, opened });
-  } catch (err) {
-    runtime.log.error(`Start failed: ${errorMessage(err)}`);
-    await opened.closeAll();
-    throw err;
-  }
+  return opened.guard(() =>
+    serveAgent({ spec, runtime, agentId, enrolled, settings, loadApi, hooks, opened }),
+  );
 }
 
 /** What the runtime's execution hook reaches, once they exist. */

@@ -10,7 +10,6 @@ import type { StartAt } from '../../ingest/alerts-file-tailer.js';
 import { createManagerApi } from '../../manager-api/create-manager-api.js';
 import { startSingleHostRuntime, type SingleHostRuntime } from '../../runtime/single-host-runtime.js';
 import { Opened } from '../../runtime/opened.js';
-import { errorMessage } from '../../protocol/error-message.js';
 import type { DaemonOptions } from './daemon-options.js';
 import type { RunningDaemon } from './run-daemon.js';
 import { serveApi } from './serve-api.js';
@@ -40,13 +39,7 @@ export async function startSingleHost(spec: SingleHostSpec): Promise<RunningDaem
   });
   const opened = new Opened(runtime.log);
   opened.add(() => runtime.stop());
-  try {
-    return await serveSingleHost(spec, runtime, opened);
-  } catch (err) {
-    runtime.log.error(`Start failed: ${errorMessage(err)}`);
-    await opened.closeAll();
-    throw err;
-  }
+  return opened.guard(() => serveSingleHost(spec, runtime, opened));
 }
 
 /** The API on the home's socket (and `--listen`), then the "running" line. */
