@@ -94,20 +94,10 @@ function manager(url: string): Proc {
  * The exit code (or signal) of a start that must fail, and how long it took. One still running
  * after a minute is killed (SIGKILL), which fails the caller's exit-code check.
  */
-function exitOf(p: Proc): Promise<{ code: number | string; ms: number }> {
+async function exitOf(p: Proc): Promise<{ code: number | string; ms: number }> {
   const started = performance.now();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => p.child.kill('SIGKILL'), 60_000);
-    const done = (): void => {
-      clearTimeout(timer);
-      resolve({ code: p.child.exitCode ?? p.child.signalCode ?? -1, ms: performance.now() - started });
-    };
-    if (p.child.exitCode !== null || p.child.signalCode !== null) {
-      done();
-    } else {
-      p.child.once('exit', done);
-    }
-  });
+  const code = await p.ended(60_000);
+  return { code, ms: performance.now() - started };
 }
 
 /** Asserts that `p` ended its start with exit 1 at once, saying `said` about the store `url`. */
