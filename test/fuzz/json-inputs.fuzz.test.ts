@@ -6,7 +6,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { checkJsonBounds, INPUT_BOUNDS, nestingDepth } from '../../src/protocol/json-bounds.js';
+import { checkJsonBounds, fewBrackets, INPUT_BOUNDS, nestingDepth } from '../../src/protocol/json-bounds.js';
 import { parseAlertLine } from '../../src/protocol/alert.js';
 import { parseAgentFrame, parseManagerFrame } from '../../src/protocol/link.js';
 import { intake } from '../../src/agent/execd/intake.js';
@@ -74,6 +74,29 @@ describe('fuzz: JSON entry points', () => {
       }),
       fuzzParams,
     );
+  });
+
+  test('the bracket count passes only texts the scanner finds within the limit (its shortcut is sound)', () => {
+    const piece = fc.constantFrom('"', '\\', '{', '[', '}', ']', 'a', '\\"', '"{"', '"["');
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 60 }), fc.integer({ min: 0, max: 12 }), (pieces, limit) => {
+        const text = pieces.join('');
+        const opened = text.replace(/[^{[]/g, '').length;
+        assert.equal(fewBrackets(text, limit), opened <= limit, JSON.stringify(text));
+        if (fewBrackets(text, limit)) {
+          assert.ok(nestingDepth(text, limit) <= limit, JSON.stringify(text));
+        }
+      }),
+      fuzzParams,
+    );
+  });
+
+  test('a text with more brackets than the limit, all inside strings, is still accepted', () => {
+    const text = JSON.stringify({ log: '{'.repeat(500) + '['.repeat(500) });
+    assert.equal(fewBrackets(text, INPUT_BOUNDS.alert.maxDepth), false);
+    assert.equal(checkJsonBounds(text, INPUT_BOUNDS.alert), undefined);
+    const deep = '['.repeat(101) + ']'.repeat(101);
+    assert.deepEqual(checkJsonBounds(deep, INPUT_BOUNDS.alert), { kind: 'too-deep', max: 100 });
   });
 
   test('the bound refuses every text nested deeper than its limit, before any parser sees it', () => {
