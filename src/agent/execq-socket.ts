@@ -31,6 +31,7 @@ import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { createSocket, UnixDgramSocket } from 'unix-dgram';
 import { socketPathError } from '../net/socket-path.js';
+import { dgramErrno, execqBindFailure } from './execq-bind-error.js';
 
 /**
  * unix-dgram, loaded on first use: a native addon that is not context-aware loads in one thread
@@ -225,7 +226,8 @@ class Backlog {
 /**
  * Binds the socket (replacing a stale one) and calls `onMessage` with each datagram's text, in
  * arrival order; with `gate`, not while the gate holds them (see {@link IntakeGate}). Every
- * failure rejects, none throws (a caller in an event listener would end the process).
+ * failure rejects, none throws (a caller in an event listener would end the process); one the
+ * operator can fix rejects as CONFIG_INVALID naming the path and the cause (execq-bind-error.ts).
  */
 export function bindExecqSocket(
   path: string,
@@ -241,7 +243,7 @@ export function bindExecqSocket(
     mkdirSync(dirname(path), { recursive: true, mode: 0o750 });
     rmSync(path, { force: true });
   } catch (err: unknown) {
-    return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    return Promise.reject(execqBindFailure(err, path));
   }
   const backlog = new Backlog(
     () => socket.fd,
@@ -255,15 +257,20 @@ export function bindExecqSocket(
     backlog.delivered(buf.toString('utf8'));
   });
   return new Promise((resolve, reject) => {
-    socket.once('error', reject);
+    const failed = (err: Error): void => {
+      socket.close(); // its handle would keep the process alive after a failed start
+      reject(execqBindFailure(err, path));
+    };
+    socket.once('error', failed);
     socket.once('listening', () => {
-      socket.off('error', reject);
-      socket.on('error', onError);
+      socket.off('error', failed);
+      socket.on('error', (err: Error) => {
+        onError(dgramErrno(err));
+      });
       try {
         chmodSync(path, 0o660);
       } catch (err: unknown) {
-        socket.close();
-        reject(err instanceof Error ? err : new Error(String(err)));
+        failed(err instanceof Error ? err : new Error(String(err)));
         return;
       }
       resolve({

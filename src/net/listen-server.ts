@@ -30,6 +30,13 @@ const REASONS: ReadonlyMap<string, (where: ListenOptions) => string> = new Map([
   ['EADDRNOTAVAIL', () => 'address not available (EADDRNOTAVAIL); it is not an address of this host'],
   ['EACCES', accessDenied],
   ['ENOTFOUND', () => 'no such host name (ENOTFOUND); give a name or address of this host'],
+  // A unix socket's path (the local API socket, the execq socket):
+  ['EPERM', () => 'operation not permitted (EPERM); is its directory immutable or on a restricted mount?'],
+  ['EROFS', () => 'read-only file system (EROFS)'],
+  ['ENOENT', () => 'its directory does not exist (ENOENT)'],
+  ['ENOTDIR', () => 'a part of the path is a file, not a directory (ENOTDIR)'],
+  ['EEXIST', () => 'a part of the path is a file, not a directory (EEXIST)'],
+  ['ERR_FS_EISDIR', () => 'a directory is in the way at that path; remove it'],
   // Not EAI_AGAIN (a name server that did not answer, a network still coming up at boot): that
   // one may pass, so it stays INTERNAL (exit 70), which the systemd unit of docs/scale-out.md
   // restarts, where exit 1 would leave the node down.

@@ -9,7 +9,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
 import { CLI, makeHome, removeHome, startDaemon } from './support/daemon-harness.js';
@@ -50,9 +50,13 @@ interface Exited {
   readonly stderr: string;
 }
 
-/** Runs `riposte <args>` to its exit; fails (and kills it) if it is still alive after EXIT_LIMIT_MS. */
-function runToExit(args: readonly string[]): Promise<Exited> {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Runs `riposte <args>` to its exit; fails (and kills it) if it is still alive after EXIT_LIMIT_MS.
+ * `via` runs it through another command (`unshare ... sh -c '... exec "$@"'`), node and CLI last.
+ */
+function runToExit(args: readonly string[], via: readonly string[] = []): Promise<Exited> {
+  const argv = [...via, process.execPath, CLI, ...args];
+  const child = spawn(argv[0] ?? '', argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -132,4 +136,38 @@ void test('a --home too long for its sockets: start and agent exit 1 naming the 
     );
     assertLockReleased(h);
   }
+});
+
+void test('an execq socket that cannot be made: start and agent exit 1 naming its path and the cause', async () => {
+  for (const args of [['start', '-c', 'ossec.conf'], ['agent']]) {
+    const h = home();
+    mkdirSync(join(h, 'queue', 'alerts', 'execq'), { recursive: true }); // a directory in the way
+    const r = await runToExit([...args.map((a) => (a === 'ossec.conf' ? join(h, a) : a)), '--home', h]);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(
+      r.stderr,
+      /(^|\n)riposte: Cannot listen on ".*\/queue\/alerts\/execq" for the execq socket: a directory is in the way at that path; remove it\n$/,
+    );
+    assertLockReleased(h);
+  }
+});
+
+void test('agent on a read-only queue directory: the bind fails, exit 1 naming it, and nothing keeps it alive', async () => {
+  assert.equal(
+    process.getuid?.(),
+    0,
+    'this test mounts a read-only tmpfs in a private mount namespace: run it as root',
+  );
+  const h = home();
+  const queue = join(h, 'queue', 'alerts');
+  mkdirSync(queue, { recursive: true });
+  const readOnly = 'mount -t tmpfs -o ro,mode=0750 tmpfs "$0" && exec "$@"';
+  const via = ['unshare', '-m', '--propagation', 'private', 'sh', '-c', readOnly, queue];
+  const r = await runToExit(['agent', '--home', h], via);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(
+    r.stderr,
+    /(^|\n)riposte: Cannot listen on ".*\/queue\/alerts\/execq" for the execq socket: read-only file system \(EROFS\)\n$/,
+  );
+  assertLockReleased(h);
 });
