@@ -24,6 +24,12 @@ function accessDenied(where: ListenOptions): string {
     : 'permission denied (EACCES)';
 }
 
+function notPermitted(where: ListenOptions): string {
+  return where.path !== undefined
+    ? 'operation not permitted (EPERM); is its directory immutable (lsattr) or on a restricted mount?'
+    : 'operation not permitted (EPERM); a security policy (SELinux, AppArmor, seccomp) refused it';
+}
+
 /** Why a listen failed and what fixes it, per errno code; codes not here are not the operator's. */
 const REASONS: ReadonlyMap<string, (where: ListenOptions) => string> = new Map([
   ['EADDRINUSE', () => 'address already in use (EADDRINUSE); another process holds it'],
@@ -31,7 +37,7 @@ const REASONS: ReadonlyMap<string, (where: ListenOptions) => string> = new Map([
   ['EACCES', accessDenied],
   ['ENOTFOUND', () => 'no such host name (ENOTFOUND); give a name or address of this host'],
   // A unix socket's path (the local API socket, the execq socket):
-  ['EPERM', () => 'operation not permitted (EPERM); is its directory immutable or on a restricted mount?'],
+  ['EPERM', notPermitted],
   ['EROFS', () => 'read-only file system (EROFS)'],
   ['ENOENT', () => 'its directory does not exist (ENOENT)'],
   ['ENOTDIR', () => 'a part of the path is a file, not a directory (ENOTDIR)'],

@@ -114,7 +114,22 @@ void test(
 );
 
 void test('listenFailure: the reason of each code the operator can fix; any other error unchanged', () => {
-  const cases: [NodeJS.ErrnoException, { host: string; port: number }, string][] = [
+  const cases: [NodeJS.ErrnoException, { host: string; port: number } | { path: string }, string][] = [
+    [
+      errno('EPERM'),
+      { host: '127.0.0.1', port: 1515 },
+      'Cannot listen on 127.0.0.1:1515 for the test port (--listen): operation not permitted (EPERM); a security policy (SELinux, AppArmor, seccomp) refused it',
+    ],
+    [
+      errno('EPERM'),
+      { path: '/h/var/api.sock' },
+      'Cannot listen on "/h/var/api.sock" for the test port (--listen): operation not permitted (EPERM); is its directory immutable (lsattr) or on a restricted mount?',
+    ],
+    [
+      errno('ENOENT'),
+      { path: '/h/var/api.sock' },
+      'Cannot listen on "/h/var/api.sock" for the test port (--listen): its directory does not exist (ENOENT)',
+    ],
     [
       errno('EACCES'),
       { host: '0.0.0.0', port: 443 },
