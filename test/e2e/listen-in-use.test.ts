@@ -152,6 +152,20 @@ void test('an execq socket that cannot be made: start and agent exit 1 naming it
   }
 });
 
+void test('a directory where the local API socket goes: start and agent exit 1 naming it', async () => {
+  for (const args of [['start', '-c', 'ossec.conf'], ['agent']]) {
+    const h = home();
+    mkdirSync(join(h, 'var', 'api.sock'), { recursive: true });
+    const r = await runToExit([...args.map((a) => (a === 'ossec.conf' ? join(h, a) : a)), '--home', h]);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(
+      r.stderr,
+      /(^|\n)riposte: Cannot listen on ".*\/var\/api\.sock" for the local API socket: a directory is in the way at that path; remove it\n$/,
+    );
+    assertLockReleased(h);
+  }
+});
+
 void test('agent on a read-only queue directory: the bind fails, exit 1 naming it, and nothing keeps it alive', async () => {
   assert.equal(
     process.getuid?.(),

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { assertOwnSocket } from '../../home/trusted-socket.js';
 import type { DaemonOptions } from './daemon-options.js';
 import type { DaemonLog } from '../../log/daemon-log.js';
-import { listenServer } from '../../net/listen-server.js';
+import { listenFailure, listenServer } from '../../net/listen-server.js';
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -27,6 +27,22 @@ function closeServer(server: Server): Promise<void> {
       resolve();
     });
   });
+}
+
+/**
+ * Removes a leftover socket file at `path`; what the operator must fix (a directory in the way, a
+ * directory it cannot write) rejects as the listen itself would: CONFIG_INVALID naming the socket.
+ */
+function removeStale(path: string): void {
+  try {
+    rmSync(path, { force: true });
+  } catch (err: unknown) {
+    throw listenFailure(
+      err instanceof Error ? err : new Error(String(err)),
+      { path },
+      'the local API socket',
+    );
+  }
 }
 
 export async function serveApi(
@@ -46,7 +62,7 @@ export async function serveApi(
   try {
     const unix = createServer(handle);
     servers.push(unix);
-    rmSync(socketPath, { force: true });
+    removeStale(socketPath);
     await listenServer(unix, { path: socketPath }, 'the local API socket', onError);
     // Unlinking above never follows a link; the home was checked (only its owner can change var/),
     // and clients check that the socket and the token have the same owner before sending the token.
@@ -62,7 +78,8 @@ export async function serveApi(
     }
     return { url, close };
   } catch (err) {
-    await close();
+    // What is in the way of the socket stays (it is not this daemon's): only its servers close.
+    await close().catch(() => undefined);
     throw err;
   }
 }
