@@ -12,30 +12,17 @@ import { join } from 'node:path';
 import { sendToExecq } from '../../src/agent/execq-socket.js';
 import { localClient } from '../../src/cli/local-client.js';
 import { arMessage, startDaemon, waitFor } from './support/daemon-harness.js';
+import { onPrivateTmpfs } from '../support/private-tmpfs.js';
 
 /** Runs the ES module `script` with node in a fresh mount namespace where `dir` is a tmpfs of `size`. */
 function onTinyDisk(size: string, script: string): unknown {
   const dir = mkdtempSync(join(tmpdir(), 'riposte-full-'));
   try {
-    const shell = `mount -t tmpfs -o size=${size},mode=0750 riposte-test "$0" && exec "$@"`;
-    const r = spawnSync(
-      'unshare',
-      [
-        '-m',
-        '--propagation',
-        'private',
-        'sh',
-        '-c',
-        shell,
-        dir,
-        process.execPath,
-        '--input-type=module',
-        '-e',
-        script,
-        dir,
-      ],
-      { encoding: 'utf8', timeout: 60_000 },
-    );
+    const [cmd = 'unshare', ...prefix] = onPrivateTmpfs(dir, `size=${size},mode=0750`);
+    const r = spawnSync(cmd, [...prefix, process.execPath, '--input-type=module', '-e', script, dir], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     assert.equal(r.status, 0, `child failed:\n${r.stdout}\n${r.stderr}`);
     const last = r.stdout.trim().split('\n').pop() ?? '';
     return JSON.parse(last) as unknown;
@@ -202,17 +189,7 @@ interface Execution {
 
 test('riposte agent on a 2 MB tmpfs keeps running when the disk fills, and records and logs once space is back', async () => {
   const home = mkdtempSync(join(tmpdir(), 'riposte-full-'));
-  const mount = `mount -t tmpfs -o size=2m,mode=0750 riposte-test "$0" && exec "$@"`;
-  const d = await startDaemon(home, ['agent'], {}, [
-    'unshare',
-    '-m',
-    '--propagation',
-    'private',
-    'sh',
-    '-c',
-    mount,
-    home,
-  ]);
+  const d = await startDaemon(home, ['agent'], {}, onPrivateTmpfs(home, 'size=2m,mode=0750'));
   const root = `/proc/${String(d.proc.pid)}/root${home}`; // the daemon's view of its tmpfs
   const api = localClient(root);
   const send = (message: string): Promise<void> => sendToExecq(join(root, 'queue/alerts/execq'), message);

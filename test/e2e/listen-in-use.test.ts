@@ -14,6 +14,7 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
 import { CLI, makeHome, removeHome, startDaemon } from './support/daemon-harness.js';
 import { startManager } from '../manager/support/fleet.js';
+import { onPrivateTmpfs } from '../support/private-tmpfs.js';
 
 const EXIT_LIMIT_MS = 30_000;
 const CONFIG = '<ossec_config></ossec_config>\n';
@@ -52,7 +53,7 @@ interface Exited {
 
 /**
  * Runs `riposte <args>` to its exit; fails (and kills it) if it is still alive after EXIT_LIMIT_MS.
- * `via` runs it through another command (`unshare ... sh -c '... exec "$@"'`), node and CLI last.
+ * `via` runs it through another command (onPrivateTmpfs's prefix), node and CLI appended to it.
  */
 function runToExit(args: readonly string[], via: readonly string[] = []): Promise<Exited> {
   const argv = [...via, process.execPath, CLI, ...args];
@@ -175,9 +176,7 @@ void test('agent on a read-only queue directory: the bind fails, exit 1 naming i
   const h = home();
   const queue = join(h, 'queue', 'alerts');
   mkdirSync(queue, { recursive: true });
-  const readOnly = 'mount -t tmpfs -o ro,mode=0750 tmpfs "$0" && exec "$@"';
-  const via = ['unshare', '-m', '--propagation', 'private', 'sh', '-c', readOnly, queue];
-  const r = await runToExit(['agent', '--home', h], via);
+  const r = await runToExit(['agent', '--home', h], onPrivateTmpfs(queue, 'ro,mode=0750'));
   assert.equal(r.code, 1, r.stdout + r.stderr);
   assert.match(
     r.stderr,

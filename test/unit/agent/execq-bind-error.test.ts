@@ -14,6 +14,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dgramErrno } from '../../../src/agent/execq-bind-error.js';
 import { bindExecqSocket } from '../../../src/agent/execq-socket.js';
 import { ErrorCode, isRiposteError } from '../../../src/protocol/error-codes.js';
+import { onPrivateTmpfs } from '../../support/private-tmpfs.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'riposte-execq-bind-'));
 after(() => {
@@ -82,22 +83,11 @@ void test('a bind refused by the kernel (read-only file system): CONFIG_INVALID,
       `);\n`,
   );
   // No process.exit in the child: it must end on its own, as a daemon whose start failed must.
-  const run = spawnSync(
-    'unshare',
-    [
-      '-m',
-      '--propagation',
-      'private',
-      'sh',
-      '-c',
-      'mount -t tmpfs -o ro tmpfs "$1" && exec "$2" "$3" "$1/execq"',
-      'sh',
-      ro,
-      process.execPath,
-      child,
-    ],
-    { encoding: 'utf8', timeout: 30_000 },
-  );
+  const [cmd = 'unshare', ...prefix] = onPrivateTmpfs(ro, 'ro,mode=0750');
+  const run = spawnSync(cmd, [...prefix, process.execPath, child, join(ro, 'execq')], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   assert.equal(run.signal, null, `still running after 30 s (a handle left open): ${run.stdout}${run.stderr}`);
   assert.equal(run.status, 0, run.stdout + run.stderr);
   assert.deepEqual(JSON.parse(run.stdout), {
