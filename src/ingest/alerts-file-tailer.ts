@@ -22,15 +22,25 @@
  *   `committedPosition` says whether the failed call committed after all (its answer was lost):
  *   then the batch counts as handled, not offered twice.
  * - One timer (a setTimeout chain, never overlapping); nothing throws from it, errors go to `onError`.
+ *   A poll failing the same way again and again (the path is a directory, the file is not
+ *   readable) is reported when it starts and then once a minute, not at every poll.
  */
 import { statSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
 import { readSignature, signatureHolds } from './content-signature.js';
-import { endsLine, isNotFound, readLineBatch, type LineBatch, type LineLimits } from './line-batch-reader.js';
+import {
+  endsLine,
+  isNotFound,
+  readLineBatch,
+  regularFile,
+  type LineBatch,
+  type LineLimits,
+} from './line-batch-reader.js';
 import { tailerSettings, type AlertsTailer, type AlertsTailerOptions } from './alerts-tailer-options.js';
 import { PoisonLines } from './poison-line.js';
+import { RepeatedErrors } from './repeated-error.js';
 import { decideStartOffset, holdsThrough, type OpenedFile, type TailPosition } from './tail-position.js';
 
 export type { StartAt, TailPosition } from './tail-position.js';
@@ -68,6 +78,8 @@ class AlertsFileTailer implements AlertsTailer {
   private atStart: OpenedFile | undefined;
   private readonly limits: LineLimits;
   private readonly poison: PoisonLines;
+  /** A poll failing the same way at every retry is reported once a minute (repeated-error.ts). */
+  private readonly pollErrors = new RepeatedErrors(this.report.bind(this));
 
   constructor(private readonly s: ReturnType<typeof tailerSettings>) {
     this.poison = new PoisonLines(s.poisonAttempts, s.opts.path);
@@ -139,8 +151,9 @@ class AlertsFileTailer implements AlertsTailer {
     const waiters = this.waiters.splice(0);
     try {
       await this.readAvailable();
+      this.pollErrors.succeeded();
     } catch (err) {
-      this.report(err);
+      this.pollErrors.failed(err, Date.now());
     }
     this.inFlight = undefined;
     waiters.forEach((w) => {
@@ -323,7 +336,7 @@ class AlertsFileTailer implements AlertsTailer {
   }
 
   private async cursorFor(fh: FileHandle): Promise<Cursor> {
-    const st = await fh.stat();
+    const st = regularFile(await fh.stat());
     const file = { dev: st.dev, ino: st.ino, size: st.size };
     const ctx = { saved: this.saved, atStart: this.atStart, startAt: this.s.startAt };
     const handled = this.openedOnce ? 0 : decideStartOffset(file, ctx);

@@ -5,6 +5,7 @@
  * remembered (`skipScanned`), so it is not rescanned from its start on every poll.
  */
 import type { FileHandle } from 'node:fs/promises';
+import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
 
 /** Bytes read per `read()` call. */
 const CHUNK_BYTES = 64 * 1024;
@@ -143,6 +144,21 @@ export async function readLineBatch(fh: FileHandle, from: ReadFrom, limits: Line
 /** True for a "no such file" error (the path was renamed away or not created yet). */
 export function isNotFound(err: unknown): boolean {
   return err instanceof Error && (err as NodeJS.ErrnoException).code === 'ENOENT';
+}
+
+/**
+ * `st` when it is a regular file. Anything else at the alerts path (a directory given by mistake)
+ * throws, so the tailer keeps no descriptor of it and opens the path again at the next poll: it
+ * reads the file once one takes its place.
+ */
+export function regularFile<T extends { isFile(): boolean }>(st: T): T {
+  if (!st.isFile()) {
+    throw new RiposteError(
+      ErrorCode.CONFIG_INVALID,
+      'not a regular file (a directory?); it is read once a file takes its place',
+    );
+  }
+  return st;
 }
 
 /** True when the byte just before `offset` is a newline. */
