@@ -30,14 +30,8 @@ import { open, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
 import { readSignature, signatureHolds } from './content-signature.js';
-import {
-  endsLine,
-  isNotFound,
-  readLineBatch,
-  regularFile,
-  type LineBatch,
-  type LineLimits,
-} from './line-batch-reader.js';
+import { endsLine, isNotFound, readLineBatch, regularFile } from './line-batch-reader.js';
+import type { LineBatch, LineLimits } from './line-batch-reader.js';
 import { tailerSettings, type AlertsTailer, type AlertsTailerOptions } from './alerts-tailer-options.js';
 import { PoisonLines } from './poison-line.js';
 import { RepeatedErrors } from './repeated-error.js';
