@@ -55,11 +55,11 @@ export function quoteIdent(name: string): string {
 
 /**
  * Riposte's own settings of a store connection, before the URL's are laid over them (pgConfig,
- * pg-connect.ts): search_path set when a schema is given. Every
- * connection runs with `jit = off`: the store's statements are short, and the planner's cost
- * estimates on tables a burst has just filled (statistics not yet refreshed by autovacuum) crossed
- * `jit_above_cost`, so a 0.1 ms read of queued orders was compiled by LLVM first (25 ms of CPU).
- * And with the keepalives and idle-in-transaction timeout of pg-session-options.ts.
+ * pg-connect.ts): search_path set when a schema is given. Every connection runs with `jit = off`:
+ * the store's statements are short, and the planner's cost estimates on tables a burst has just
+ * filled (statistics not yet refreshed by autovacuum) crossed `jit_above_cost`, so a 0.1 ms read
+ * of queued orders was compiled by LLVM first (25 ms of CPU). And with the keepalives and
+ * idle-in-transaction timeout of pg-session-options.ts.
  */
 export function connectionConfig(opts: PgManagerOptions): pg.ClientConfig {
   const options = ['-c jit=off'];
@@ -74,11 +74,11 @@ export function connectionConfig(opts: PgManagerOptions): pg.ClientConfig {
 }
 
 /**
- * The pool configuration for `url`: connectionConfig with the URL's settings (pgConfig), and a client-side limit on every statement
- * (`queryTimeoutMs`, default 60 s). A connection that died silently (its network cut, the server's
- * host gone) would otherwise leave its statement, and whatever waits on it (the cluster sweep, an
- * ingest), waiting for as long as TCP keeps trying; the statement fails instead and its connection
- * is discarded. The store's statements take milliseconds; migrations, which may take long on a
+ * The pool configuration for `url`: connectionConfig with the URL's settings (pgConfig), and a
+ * client-side limit on every statement (`queryTimeoutMs`, default 60 s). A connection that died
+ * silently (its network cut, the server's host gone) would otherwise leave its statement, and
+ * whatever waits on it (the cluster sweep, an ingest), waiting for as long as TCP keeps trying;
+ * the statement fails instead and its connection is discarded. The store's statements take milliseconds; migrations, which may take long on a
  * large store, run on a connection of their own without the limit (openMigratedPool).
  */
 export function poolConfig(url: string, opts: PgManagerOptions): pg.PoolConfig {
