@@ -32,6 +32,7 @@ import {
   SentOrders,
   THREE_NODES_CONFIG,
   enrollThree,
+  helloRecorded,
   logOf,
   connects as connectsAt,
   startOnTheirNodes,
@@ -166,6 +167,7 @@ before(async () => {
       start: startAgentDaemon,
       nodeHome: (i) => nodeAt(i).m.home,
       nodeName: (i) => nodeAt(i).name,
+      recorded: (id) => helloRecorded(nodeAt(0).m, id),
       timeoutMs: 30_000,
     });
   });

@@ -28,6 +28,7 @@ import {
   THREE_NODES_CONFIG,
   connects,
   enrollThree,
+  helloRecorded,
   startOnTheirNodes,
   type ClusterAgent,
 } from './support/three-nodes.js';
@@ -109,6 +110,7 @@ before(async () => {
     start: (home) => startAgent(home),
     nodeHome: (i) => nodeAt(i).home,
     nodeName: (i) => String(i),
+    recorded: (id) => helloRecorded(nodeAt(0), id),
     timeoutMs: 20_000,
   });
 });

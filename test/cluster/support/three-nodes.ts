@@ -2,15 +2,15 @@
  * What the two three-node tests share (three-nodes.test.ts: nodes run by node-main.ts, agents by
  * agent-child; three-nodes-cli.test.ts: the real `riposte manager` and `riposte agent` commands):
  * the rule set, enrolling the three agents with every node's address (agent i lists node i first,
- * so the three start on three different nodes), starting them one by one on their first node,
- * the "Agent X connected" count in a node's log, fresh alert addresses, and the exactly-once check
+ * so the three start on three different nodes), starting them one by one on their first node
+ * (until the store has each one's hello), the "Agent X connected" count in a node's log, fresh alert addresses, and the exactly-once check
  * of the orders sent (one "add IP" mark per alert per agent).
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { MAIN, marks, waitFor, type Proc } from '../../manager/support/fleet.js';
+import { MAIN, api, marks, waitFor, type Proc } from '../../manager/support/fleet.js';
 
 /** Rule 100003 runs `mark` on every agent (location all): one order per agent per alert. */
 export const THREE_NODES_CONFIG = `<ossec_config>
@@ -114,10 +114,27 @@ export interface StartOnNodes {
   nodeHome(i: number): string;
   /** Node i as the wait's description names it. */
   nodeName(i: number): string;
+  /** Whether the store has agent `id`'s hello (see {@link helloRecorded}). */
+  recorded(id: string): Promise<boolean>;
   readonly timeoutMs: number;
 }
 
-/** Starts each agent, one by one, and waits until node i's log says agent i connected. */
+/**
+ * Whether the REST API of the node at `m` (the admin token and CA read from `m.home`) lists agent
+ * `id` with a last sign of life: the store has its hello. Another node reads the agents' presence
+ * from the store, and an agent that never connected before is not active there (Wazuh's `all` is
+ * the active agents) until its hello's transaction commits, moments after the link opened.
+ */
+export async function helloRecorded(m: { port: number; home: string }, id: string): Promise<boolean> {
+  const r = await api(m, 'GET', '/agents').catch(() => undefined);
+  const items = (r?.body as { items?: { id: string; lastSeen?: unknown }[] } | undefined)?.items ?? [];
+  return items.some((x) => x.id === id && x.lastSeen !== undefined && x.lastSeen !== null);
+}
+
+/**
+ * Starts each agent, one by one, and waits until node i's log says agent i connected and the store
+ * has its hello (`recorded`): alerts sent before that to another node would plan no order for it.
+ */
 export async function startOnTheirNodes(agents: readonly ClusterAgent[], s: StartOnNodes): Promise<void> {
   for (const [i, a] of agents.entries()) {
     a.proc = await s.start(a.home);
@@ -125,6 +142,9 @@ export async function startOnTheirNodes(agents: readonly ClusterAgent[], s: Star
       `agent ${a.id} on node ${s.nodeName(i)}`,
       s.timeoutMs,
       () => connects(s.nodeHome(i), a.id) > 0 || undefined,
+    );
+    await waitFor(`the hello of agent ${a.id} in the store`, s.timeoutMs, async () =>
+      (await s.recorded(a.id)) ? true : undefined,
     );
   }
 }
