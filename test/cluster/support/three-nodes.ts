@@ -167,7 +167,8 @@ export class SentOrders {
 
   /**
    * Waits until every agent ran every sent order, then checks each ran exactly once. A timeout's
-   * message says what each agent lacks, then `context()` if given.
+   * message says what each agent lacks (how many, and the first alerts' addresses, in the order
+   * sent), then `context()` if given.
    */
   async allDelivered(
     agents: readonly ClusterAgent[],
@@ -181,7 +182,10 @@ export class SentOrders {
     };
     await waitFor(what, timeoutMs, () => agents.every((a) => missing(a).length === 0) || undefined).catch(
       (e: unknown) => {
-        const lacks = agents.map((a) => `agent ${a.id} lacks ${missing(a).length}`);
+        const lacks = agents.map((a) => {
+          const m = missing(a);
+          return `agent ${a.id} lacks ${m.length}${m.length > 0 ? ` (${m.slice(0, 5).join(', ')})` : ''}`;
+        });
         throw new Error(`${String(e)}; ${lacks.join(', ')}${context === undefined ? '' : `; ${context()}`}`);
       },
     );
