@@ -78,8 +78,9 @@ export function connectionConfig(opts: PgManagerOptions): pg.ClientConfig {
  * client-side limit on every statement (`queryTimeoutMs`, default 60 s). A connection that died
  * silently (its network cut, the server's host gone) would otherwise leave its statement, and
  * whatever waits on it (the cluster sweep, an ingest), waiting for as long as TCP keeps trying;
- * the statement fails instead and its connection is discarded. The store's statements take milliseconds; migrations, which may take long on a
- * large store, run on a connection of their own without the limit (openMigratedPool).
+ * the statement fails instead and its connection is discarded. The store's statements take
+ * milliseconds; migrations, which may take long on a large store, run on a connection of their own
+ * without the limit (openMigratedPool).
  */
 export function poolConfig(url: string, opts: PgManagerOptions): pg.PoolConfig {
   return {

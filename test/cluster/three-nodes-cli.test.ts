@@ -32,7 +32,6 @@ import {
   SentOrders,
   THREE_NODES_CONFIG,
   enrollThree,
-  helloRecorded,
   logOf,
   connects as connectsAt,
   startOnTheirNodes,
@@ -167,7 +166,7 @@ before(async () => {
       start: startAgentDaemon,
       nodeHome: (i) => nodeAt(i).m.home,
       nodeName: (i) => nodeAt(i).name,
-      recorded: (id) => helloRecorded(nodeAt(0).m, id),
+      apiNode: nodeAt(0).m,
       timeoutMs: 30_000,
     });
   });

@@ -28,7 +28,6 @@ import {
   THREE_NODES_CONFIG,
   connects,
   enrollThree,
-  helloRecorded,
   startOnTheirNodes,
   type ClusterAgent,
 } from './support/three-nodes.js';
@@ -110,7 +109,7 @@ before(async () => {
     start: (home) => startAgent(home),
     nodeHome: (i) => nodeAt(i).home,
     nodeName: (i) => String(i),
-    recorded: (id) => helloRecorded(nodeAt(0), id),
+    apiNode: nodeAt(0),
     timeoutMs: 20_000,
   });
 });

@@ -3,8 +3,9 @@
  * agent-child; three-nodes-cli.test.ts: the real `riposte manager` and `riposte agent` commands):
  * the rule set, enrolling the three agents with every node's address (agent i lists node i first,
  * so the three start on three different nodes), starting them one by one on their first node
- * (until the store has each one's hello), the "Agent X connected" count in a node's log, fresh alert addresses, and the exactly-once check
- * of the orders sent (one "add IP" mark per alert per agent).
+ * (until the store has each one's hello), the "Agent X connected" count in a node's log, fresh
+ * alert addresses, and the exactly-once check of the orders sent (one "add IP" mark per alert per
+ * agent).
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -114,8 +115,8 @@ export interface StartOnNodes {
   nodeHome(i: number): string;
   /** Node i as the wait's description names it. */
   nodeName(i: number): string;
-  /** Whether the store has agent `id`'s hello (see {@link helloRecorded}). */
-  recorded(id: string): Promise<boolean>;
+  /** A node whose REST API says when the store has an agent's hello (see {@link helloRecorded}). */
+  readonly apiNode: { readonly port: number; readonly home: string };
   readonly timeoutMs: number;
 }
 
@@ -125,7 +126,7 @@ export interface StartOnNodes {
  * from the store, and an agent that never connected before is not active there (Wazuh's `all` is
  * the active agents) until its hello's transaction commits, moments after the link opened.
  */
-export async function helloRecorded(m: { port: number; home: string }, id: string): Promise<boolean> {
+async function helloRecorded(m: { port: number; home: string }, id: string): Promise<boolean> {
   const r = await api(m, 'GET', '/agents').catch(() => undefined);
   const items = (r?.body as { items?: { id: string; lastSeen?: unknown }[] } | undefined)?.items ?? [];
   return items.some((x) => x.id === id && x.lastSeen !== undefined && x.lastSeen !== null);
@@ -133,7 +134,8 @@ export async function helloRecorded(m: { port: number; home: string }, id: strin
 
 /**
  * Starts each agent, one by one, and waits until node i's log says agent i connected and the store
- * has its hello (`recorded`): alerts sent before that to another node would plan no order for it.
+ * has its hello (`apiNode`'s API says so): alerts sent before that to another node would plan no
+ * order for it.
  */
 export async function startOnTheirNodes(agents: readonly ClusterAgent[], s: StartOnNodes): Promise<void> {
   for (const [i, a] of agents.entries()) {
@@ -144,7 +146,7 @@ export async function startOnTheirNodes(agents: readonly ClusterAgent[], s: Star
       () => connects(s.nodeHome(i), a.id) > 0 || undefined,
     );
     await waitFor(`the hello of agent ${a.id} in the store`, s.timeoutMs, async () =>
-      (await s.recorded(a.id)) ? true : undefined,
+      (await helloRecorded(s.apiNode, a.id)) ? true : undefined,
     );
   }
 }
