@@ -139,7 +139,10 @@ async function metric(n: Node, name: string): Promise<number> {
   return value;
 }
 
-/** Waits until every agent ran every sent order, then checks each ran exactly once. */
+/**
+ * Waits until every agent ran the orders sent since the last call, then checks that none ran an
+ * order twice or one never sent (SentOrders.allDelivered).
+ */
 function allDelivered(what: string, timeoutMs: number): Promise<void> {
   return orders.allDelivered(agents, what, timeoutMs);
 }
