@@ -107,34 +107,48 @@ export async function sendQueued(ctx: ManagerContext, agentId: string, batches =
  * Marks those of the given queued orders (one agent's, or several agents' hellos) past their expiry
  * as expired (one bulk write) and returns the others: what `expireDue` would do for these agents,
  * without reading every agent's orders (a hello costs its agent's rows only; the cluster-wide timer
- * expires the rest).
+ * expires the rest). Only orders still queued in the store are moved (expireOrders): an ack
+ * applied since `queued` was read, on any node (the agent's previous one working through its
+ * backlog), wins, and such an order is neither reported expired nor returned.
  */
 export async function expireQueued(
-  ctx: ManagerContext,
+  ctx: Pick<ManagerContext, 'store' | 'now' | 'emit' | 'log'>,
   queued: readonly StoredOrder[],
 ): Promise<StoredOrder[]> {
   const now = ctx.now();
   const live: StoredOrder[] = [];
-  const expired: StoredOrder[] = [];
+  const due: StoredOrder[] = [];
   for (const order of queued) {
-    (nextOrderState(order, { type: 'expire-check', now }) === 'expired' ? expired : live).push(order);
+    (nextOrderState(order, { type: 'expire-check', now }) === 'expired' ? due : live).push(order);
   }
-  if (expired.length > 0) {
-    await ctx.store.updateOrders(
-      expired.map((o) => ({
-        agentId: o.agentId,
-        seq: o.seq,
-        update: { state: 'expired', expiredAt: now } as const,
-      })),
-    );
-    for (const order of expired) {
+  if (due.length > 0) {
+    await expireMoving(ctx, due, now);
+  }
+  return live;
+}
+
+/**
+ * Moves `due` (queued orders past their expiry) to expired at `now` in one write that moves only
+ * the orders still queued then (one acked meanwhile, on this node or another, stays delivered),
+ * and tells and logs each one moved; returns how many.
+ */
+async function expireMoving(
+  ctx: Pick<ManagerContext, 'store' | 'emit' | 'log'>,
+  due: readonly StoredOrder[],
+  now: number,
+): Promise<number> {
+  const moved = new Set(
+    (await ctx.store.expireOrders(due, now)).map(({ agentId, seq }) => `${agentId}#${seq}`),
+  );
+  for (const order of due) {
+    if (moved.has(`${order.agentId}#${order.seq}`)) {
       ctx.emit({ type: 'order-state', agentId: order.agentId, seq: order.seq, state: 'expired' });
       ctx.log.warn(
         `Order ${order.agentId}#${order.seq} expired undelivered (${order.arName ?? order.key ?? ''}).`,
       );
     }
   }
-  return live;
+  return moved.size;
 }
 
 /**
@@ -166,16 +180,5 @@ export async function expireDue(ctx: ManagerContext): Promise<number> {
   const due = (await ctx.store.expirableOrders(now)).filter(
     (o) => nextOrderState(o, { type: 'expire-check', now }) === 'expired',
   );
-  const moved = new Set(
-    (await ctx.store.expireOrders(due, now)).map(({ agentId, seq }) => `${agentId}#${seq}`),
-  );
-  for (const order of due) {
-    if (moved.has(`${order.agentId}#${order.seq}`)) {
-      ctx.emit({ type: 'order-state', agentId: order.agentId, seq: order.seq, state: 'expired' });
-      ctx.log.warn(
-        `Order ${order.agentId}#${order.seq} expired undelivered (${order.arName ?? order.key ?? ''}).`,
-      );
-    }
-  }
-  return moved.size;
+  return expireMoving(ctx, due, now);
 }

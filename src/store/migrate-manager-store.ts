@@ -17,6 +17,7 @@ import type pg from 'pg';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
 import { openPgManagerStore } from './pg-manager-store.js';
 import { connectStore } from './pg-connect.js';
+import { pgJsonText, pgText } from './pg-text.js';
 
 /** Copied in this order; each with its columns (shared by both schemas). */
 const TABLES: readonly (readonly [string, readonly string[]])[] = [
@@ -68,6 +69,18 @@ const CHUNK = 500;
 
 export type MigrateCounts = Record<string, number>;
 
+/**
+ * A copied value as PostgreSQL stores it (pg-text.ts): SQLite holds NULs and lone surrogates that
+ * PostgreSQL refuses (in an execution's stderr, say), each made U+FFFD, in a `record` column's JSON
+ * too; one refused value would fail the whole migration.
+ */
+function storable(column: string, v: unknown): unknown {
+  if (typeof v !== 'string') {
+    return v ?? null;
+  }
+  return column === 'record' ? pgJsonText(v) : pgText(v);
+}
+
 async function insertRows(
   client: pg.ClientBase,
   table: string,
@@ -79,7 +92,7 @@ async function insertRows(
     const params: unknown[] = [];
     const tuples = chunk.map((row) => {
       const marks = columns.map((c) => {
-        params.push(row[c] ?? null);
+        params.push(storable(c, row[c]));
         return `$${params.length}`;
       });
       return `(${marks.join(', ')})`;

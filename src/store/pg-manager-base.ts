@@ -13,6 +13,7 @@ import pg from 'pg';
 import type { ManagerStore } from '../core/orders/manager-store.js';
 import { IDLE_IN_TRANSACTION_TIMEOUT_MS, storeSessionOptions } from './pg-session-options.js';
 import { pgConfig } from './pg-connect.js';
+import { pgParams } from './pg-text.js';
 
 /** BIGINT (epoch ms, seqs, counts) read as a JS number: every value the store keeps is < 2^53. */
 const INT8_OID = 20;
@@ -104,6 +105,8 @@ export abstract class PgManagerBase {
    * One statement: on the open batch's connection when called from it, else on the pool. With a
    * `name` (one per SQL text, a constant), a prepared statement of that connection: parsed
    * and analysed once per connection, not at every call (the hot statements of ingest and the link).
+   * Its string parameters are made pgText (pg-text.ts: no NUL, no lone surrogate); a `jsonb` one
+   * is the caller's to make pgJsonText.
    */
   protected async run<R extends pg.QueryResultRow>(
     sql: string,
@@ -112,9 +115,8 @@ export abstract class PgManagerBase {
   ): Promise<pg.QueryResult<R>> {
     const open = this.tx.getStore();
     const on = open?.open === true ? open.client : this.pool;
-    return name === undefined
-      ? on.query<R>(sql, values as unknown[])
-      : on.query<R>({ name, text: sql, values: values as unknown[] });
+    const params = pgParams(values);
+    return name === undefined ? on.query<R>(sql, params) : on.query<R>({ name, text: sql, values: params });
   }
 
   protected async rows<R extends pg.QueryResultRow>(

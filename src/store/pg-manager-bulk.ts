@@ -15,6 +15,7 @@ import type {
 } from '../core/orders/manager-store.js';
 import { PgManagerAgents } from './pg-manager-agents.js';
 import { nul } from './sqlite-rows.js';
+import { pgJsonText, pgText } from './pg-text.js';
 import { UPDATE_COLUMNS, queuedOrder, rowToOrder, type OrderRow } from './sqlite-manager-rows.js';
 
 export const ORDER_COLUMNS =
@@ -39,14 +40,9 @@ const PG_UPDATE_TYPES: Readonly<Record<(typeof UPDATE_COLUMNS)[number][0], strin
   note: 'text',
 };
 
-/**
- * `v` with any lone UTF-16 surrogate replaced by U+FFFD (what pg's text encoding stores), or null:
- * PostgreSQL's json parser refuses the `\ud800` escape JSON.stringify writes for a lone one.
- * (Native `isWellFormed`/`toWellFormed`: a regex test per field was ~0.5 % of a node's main thread
- * during the ingest.)
- */
-function wellFormed(v: string | undefined): string | null {
-  return v === undefined ? null : v.isWellFormed() ? v : v.toWellFormed();
+/** `v` as PostgreSQL's text holds it (pgText), or null. */
+function storable(v: string | undefined): string | null {
+  return v === undefined ? null : pgText(v);
 }
 
 /** `u` without its undefined fields (a merge must not erase an earlier value). */
@@ -56,7 +52,9 @@ function defined(u: OrderUpdate): Partial<OrderUpdate> {
 
 /** The stored JSON of an execution record (without its order seq and receipt time, which are columns). */
 function executionJson(e: FleetExecution): string {
-  return JSON.stringify(e, (k, v: unknown) => (k === 'orderSeq' || k === 'receivedAt' ? undefined : v));
+  return pgJsonText(
+    JSON.stringify(e, (k, v: unknown) => (k === 'orderSeq' || k === 'receivedAt' ? undefined : v)),
+  );
 }
 
 export abstract class PgManagerBulk extends PgManagerAgents {
@@ -83,10 +81,10 @@ export abstract class PgManagerBulk extends PgManagerAgents {
         o.agentId,
         o.kind,
         o.source,
-        wellFormed(o.arName),
-        wellFormed(o.key),
-        wellFormed(o.alertId),
-        wellFormed(o.payload),
+        storable(o.arName),
+        storable(o.key),
+        storable(o.alertId),
+        storable(o.payload),
         o.createdAt,
         o.expiresAt,
       ]),

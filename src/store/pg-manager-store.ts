@@ -34,6 +34,7 @@ import { EXECUTION_COLUMNS } from './pg-manager-console.js';
 import { applyPgMigrations } from './pg-manager-migrations.js';
 import { connectStore } from './pg-connect.js';
 import { pruneExecutionsSql, pruneOrdersSql } from './history-prune-sql.js';
+import { pgJsonText } from './pg-text.js';
 import { parseActiveRow, parseExecutionRow, rowToOrder, type OrderRow } from './sqlite-manager-rows.js';
 
 export type { PgManagerOptions } from './pg-manager-base.js';
@@ -243,7 +244,7 @@ class PgManagerOps extends PgManagerLink implements ManagerStore {
     await this.run(
       `INSERT INTO active (agent_id, key, reported_at, record) VALUES ($1, $2, $3, $4)
          ON CONFLICT (agent_id, key) DO UPDATE SET reported_at = EXCLUDED.reported_at, record = EXCLUDED.record`,
-      [a.agentId, a.key, reportedAt, JSON.stringify(a)],
+      [a.agentId, a.key, reportedAt, pgJsonText(JSON.stringify(a))],
     );
   }
 
@@ -262,7 +263,12 @@ class PgManagerOps extends PgManagerLink implements ManagerStore {
       `INSERT INTO active (agent_id, key, reported_at, record)
          SELECT a, k, $1::bigint, r::jsonb FROM unnest($2::text[], $3::text[], $4::text[]) AS t(a, k, r)
          ON CONFLICT (agent_id, key) DO UPDATE SET reported_at = EXCLUDED.reported_at, record = EXCLUDED.record`,
-      [reportedAt, rows.map((a) => a.agentId), rows.map((a) => a.key), rows.map((a) => JSON.stringify(a))],
+      [
+        reportedAt,
+        rows.map((a) => a.agentId),
+        rows.map((a) => a.key),
+        rows.map((a) => pgJsonText(JSON.stringify(a))),
+      ],
     );
   }
 

@@ -39,9 +39,6 @@ interface ExecutionRow {
   received_at: number;
 }
 
-/** `s` as a LIKE pattern matching itself literally (escape character `\`). */
-const literal = (s: string): string => s.replace(/[\\%_]/g, (c) => `\\${c}`);
-
 /** The WHERE clause and values of a query (without the cursor). */
 function whereOf(q: ExecutionQuery): { clause: string[]; values: (string | number)[] } {
   const clause: string[] = [];
@@ -55,11 +52,14 @@ function whereOf(q: ExecutionQuery): { clause: string[]; values: (string | numbe
   }
   if (q.command !== undefined) {
     const program = field('program');
+    // A basename test by suffix, not LIKE: SQLite's LIKE ignores ASCII case, PostgreSQL's does
+    // not, and names and program files are case-sensitive (both stores: the same rows).
     add(
-      `(${field('arName')} = ? OR ${program} = ? OR ${program} LIKE ? ESCAPE '\\')`,
+      `(${field('arName')} = ? OR ${program} = ? OR substr(${program}, -length(?)) = ?)`,
       q.command,
       q.command,
-      `%/${literal(q.command)}`,
+      `/${q.command}`,
+      `/${q.command}`,
     );
   }
   if (q.status !== undefined) {

@@ -23,12 +23,16 @@ const SOCKET_CODES = new Set([
 /**
  * PostgreSQL SQLSTATEs of a server that cannot serve now: class 08 (connection exception), 53
  * (insufficient resources: disk full, out of memory, too many connections), 57P01-57P03 (shutting
- * down, crashed, starting up), 40001/40P01 (serialization failure, deadlock: retry the transaction).
+ * down, crashed, starting up), 40001/40P01 (serialization failure, deadlock: retry the transaction),
+ * 57014 and 25P03 (a statement or transaction ended by a timeout: a server stalled by its storage
+ * or by a lock held elsewhere; the store's statements take milliseconds when it serves).
  */
 function transientSqlState(code: string): boolean {
   return (
     code.startsWith('08') ||
     code.startsWith('53') ||
+    code === '57014' ||
+    code === '25P03' ||
     code === '57P01' ||
     code === '57P02' ||
     code === '57P03' ||
@@ -42,9 +46,13 @@ function transientSqliteCode(code: string): boolean {
   return code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED') || code === 'SQLITE_FULL';
 }
 
-/** pg's own errors for a connection that ended or could not be made (they carry no code). */
+/**
+ * pg's own errors for a connection that ended or could not be made, or a statement the server did
+ * not answer within the pool's `query_timeout` (pg-manager-base.ts poolConfig); they carry no code.
+ */
 const PG_CONNECTION_MESSAGES = [
   'Connection terminated',
+  'Query read timeout',
   'timeout exceeded when trying to connect',
   'Client has encountered a connection error',
   'Client was closed and is not queryable',

@@ -223,7 +223,7 @@ export function managerConsoleStoreContract(name: string, make: MakeStore): void
       });
     });
 
-    void test('command matches the AR name or the program basename, literally', async () => {
+    void test('command matches the AR name or the program basename, literally and case-sensitively', async () => {
       await withStore(make, async (s) => {
         await s.recordExecution(execution('001', 1));
         await s.recordExecution(
@@ -239,6 +239,8 @@ export function managerConsoleStoreContract(name: string, make: MakeStore): void
         assert.deepEqual(await cmd('my%'), [], '% is not a wildcard');
         assert.deepEqual(await cmd('my_scrip_'), [], '_ is not a wildcard');
         assert.deepEqual(await cmd('drop'), []);
+        assert.deepEqual(await cmd('FIREWALL-DROP'), [], 'case-sensitive, as the names and files are');
+        assert.deepEqual(await cmd('Host-Deny'), []);
       });
     });
 

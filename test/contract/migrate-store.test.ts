@@ -144,3 +144,33 @@ test('migrate-store copies a populated SQLite store into PostgreSQL and refuses 
     await server.stop();
   }
 });
+
+test('migrate-store copies text PostgreSQL cannot hold (a NUL, a lone surrogate) as U+FFFD', async () => {
+  const home = path.join(root, 'manager-text');
+  mkdirSync(path.join(home, 'var'), { recursive: true });
+  const sqlite = openSqliteManagerStore(path.join(home, 'var', 'manager.db'));
+  await addAgent(sqlite, 'web-01', 'fp-1');
+  await sqlite.enqueueOrder(newOrder({ agentId: '001' }));
+  await sqlite.updateOrder('001', 1, { state: 'delivered', deliveredAt: 2, note: 'n\u0000' });
+  await sqlite.recordExecution(execution('001', 7, { stderrTail: 'bad \u0000 byte', user: 'u\ud800' }));
+  await sqlite.putActive(activeFor('001', 'k1', { user: 'a\u0000b' }), 3);
+  await sqlite.close();
+
+  const server = await startPgServer();
+  try {
+    const r = migrate(home, server.url);
+    assert.equal(r.status, 0, r.out);
+    assert.match(r.out, /copied agents 1, enroll_tokens 0, orders 1, executions 1, active 1/);
+    const pg = await openPgManagerStore(server.url);
+    try {
+      assert.equal((await pg.getOrder('001', 1))?.note, 'n\ufffd');
+      const [e] = await pg.listExecutions({ limit: 10 });
+      assert.deepEqual([e?.stderrTail, e?.user], ['bad \ufffd byte', 'u\ufffd']);
+      assert.equal((await pg.listActive('001'))[0]?.user, 'a\ufffdb');
+    } finally {
+      await pg.close();
+    }
+  } finally {
+    await server.stop();
+  }
+});

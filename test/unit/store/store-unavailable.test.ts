@@ -6,7 +6,7 @@ import { errorMessage } from '../../../src/protocol/error-message.js';
 
 const withCode = (message: string, code: string): Error => Object.assign(new Error(message), { code });
 
-void test('an unreachable, restarting, busy or full store is unavailable', () => {
+void test('an unreachable, restarting, stalled, busy or full store is unavailable', () => {
   const cases: unknown[] = [
     withCode('connect ECONNREFUSED 127.0.0.1:5432', 'ECONNREFUSED'),
     withCode('read ECONNRESET', 'ECONNRESET'),
@@ -16,6 +16,9 @@ void test('an unreachable, restarting, busy or full store is unavailable', () =>
     withCode('sorry, too many clients already', '53300'),
     withCode('could not extend file: No space left on device', '53100'),
     withCode('deadlock detected', '40P01'),
+    withCode('canceling statement due to statement timeout', '57014'),
+    withCode('terminating connection due to idle-in-transaction timeout', '25P03'),
+    new Error('Query read timeout'),
     new Error('Connection terminated unexpectedly'),
     new Error('timeout exceeded when trying to connect'),
     withCode('database is locked', 'SQLITE_BUSY'),
