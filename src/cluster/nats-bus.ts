@@ -28,6 +28,7 @@ import {
 } from 'nats';
 import type { BusHandlers, BusOrder, OrderBus, RouteChange } from './order-bus.js';
 import { BusOutbox, type OutboxBus } from './bus-outbox.js';
+import { PublishWindow } from './publish-window.js';
 import { BusReceiver } from './bus-receive.js';
 import type { BusSeal } from './bus-seal.js';
 import { natsConnectAuth, type NatsAuth } from './nats-auth.js';
@@ -96,15 +97,31 @@ class NatsBus implements OrderBus, OutboxBus {
   private recovery: NodeJS.Timeout | undefined;
   /** A publish failed and none has succeeded since: warned once per such episode. */
   private publishFailing = false;
+  /** A publish failed for want of a stream (a 503): the retry makes the stream again first. */
+  private noStream = false;
   private readonly outbox: BusOutbox;
+  /** The publishes in flight; the failed ones put back in order (publish-window.ts). */
+  private readonly window: PublishWindow<string>;
   private readonly receiver: BusReceiver;
-  private inFlight = 0;
   private closed = false;
   private retry: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: NatsBusOptions) {
     const limits = { maxBytes: MAX_PAYLOAD_BYTES, maxPending: MAX_PENDING };
     this.outbox = new BusOutbox(this.node, limits, this, opts.seal);
+    this.window = new PublishWindow({
+      pending: this.outbox.pending,
+      limit: IN_FLIGHT,
+      sent: () => {
+        this.published();
+      },
+      failed: (err) => {
+        this.publishFailed(err);
+      },
+      retry: () => {
+        this.retryLater();
+      },
+    });
     this.receiver = new BusReceiver(this.node, opts.seal, (t) => {
       this.warn(t);
     });
@@ -278,45 +295,42 @@ class NatsBus implements OrderBus, OutboxBus {
 
   flush(): void {
     const js = this.js;
-    while (js !== undefined && !this.closed && this.inFlight < IN_FLIGHT && this.outbox.pending.length > 0) {
-      const batch = this.outbox.pending.shift();
-      if (batch === undefined) {
-        return;
-      }
-      this.inFlight++;
-      js.publish(NATS_ORDER_SUBJECT, batch).then(
-        () => {
-          this.inFlight--;
-          if (this.publishFailing) {
-            this.publishFailing = false;
-            this.warn('Order bus (NATS): publishing again.');
-          }
-          this.flush();
-        },
-        (err: unknown) => {
-          this.inFlight--;
-          this.outbox.pending.unshift(batch);
-          this.publishFailed(err);
-        },
-      );
+    if (js !== undefined && !this.closed) {
+      this.window.flush((batch) => js.publish(NATS_ORDER_SUBJECT, batch));
     }
   }
 
-  /**
-   * A publish was refused: warned once until one succeeds, retried in 500 ms. A 503 (no stream
-   * answers the subject: the stream is gone) makes the stream again before the retry.
-   */
+  private published(): void {
+    if (this.publishFailing) {
+      this.publishFailing = false;
+      this.warn('Order bus (NATS): publishing again.');
+    }
+    this.flush();
+  }
+
+  /** A publish was refused: warned once until one succeeds. */
   private publishFailed(err: unknown): void {
     if (!this.publishFailing) {
       this.publishFailing = true;
       this.warn(`Order bus (NATS): publish failed: ${errorMessage(err)}; retrying.`);
     }
+    if (err instanceof Error && (err as { code?: unknown }).code === '503') {
+      this.noStream = true; // no stream answers the subject: it is gone
+    }
+  }
+
+  /**
+   * The failed publishes are back in the queue: flushed again in 500 ms, after making the stream
+   * again if one of them found it gone.
+   */
+  private retryLater(): void {
     if (this.retry !== undefined || this.closed) {
       return;
     }
-    const noStream = err instanceof Error && (err as { code?: unknown }).code === '503';
     this.retry = setTimeout(() => {
       this.retry = undefined;
+      const noStream = this.noStream;
+      this.noStream = false;
       (noStream ? this.ensureStream() : Promise.resolve()).then(
         () => {
           this.flush();

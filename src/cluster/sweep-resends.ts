@@ -7,7 +7,8 @@
  * agent would answer each copy with an ack. So an order is re-sent at most once per `everyMs`.
  *
  * Pure: `now` is given. Memory: the stale queued orders of the agents swept last, no more (an
- * agent's entry is replaced at each of its sweeps and dropped when it has none).
+ * agent's entry is replaced at each of its sweeps and dropped when it has none, or when a sweep
+ * round starts without it: `retain`, for the agents that left this node with orders unacked).
  */
 import type { StoredOrder } from '../core/orders/manager-store.js';
 
@@ -48,6 +49,22 @@ export class SweepResends {
       }
     }
     return out;
+  }
+
+  /**
+   * Forgets the agents not in `agentIds`, the agents the sweep's new round covers (those ready on
+   * this node): an agent that left is never swept here again, so `due` would never drop it.
+   */
+  retain(agentIds: readonly string[]): void {
+    if (this.sent.size === 0) {
+      return;
+    }
+    const keep = new Set(agentIds);
+    for (const id of this.sent.keys()) {
+      if (!keep.has(id)) {
+        this.sent.delete(id);
+      }
+    }
   }
 
   /** Agents with re-sent orders remembered (for tests: the memory stays bounded). */

@@ -65,9 +65,18 @@ export class AgentSessions {
   private pending: Entry[] = [];
   private watch: SessionWatch | undefined;
 
-  /** Sets the one watcher (replacing any). */
+  /**
+   * Sets the one watcher (replacing any), and tells it at once of every session taking orders now
+   * (ready, or greeting): those whose hello came before it was set (a cluster node's link server
+   * listens before its bus is attached) would otherwise be announced only at their next hello.
+   */
   setWatch(watch: SessionWatch | undefined): void {
     this.watch = watch;
+    for (const [id, e] of this.byId) {
+      if (e.ready || e.held !== undefined) {
+        watch?.accepting(id);
+      }
+    }
   }
 
   /** Counts the sessions attached and removed: unchanged means `isConnected` answers as before. */

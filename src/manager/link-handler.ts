@@ -85,19 +85,28 @@ interface SerialQueue<T> {
 /**
  * The next-turn scheduling of a flush loop, and a wait for it: a flush scheduled (setImmediate) or
  * running. The manager's stop awaits `idle()` before closing the store, so writes queued by the last
- * frames and disconnections are made, not lost to a closed connection.
+ * frames and disconnections are made, not lost to a closed connection. One flush runs at a time: a
+ * `schedule` while one is scheduled adds nothing; one while a flush runs starts the next after it
+ * (the running one may have left its loop already). So the flush loops never overlap, and `idle()`
+ * waits for every one scheduled (two at once let it return while the first was still writing).
  */
 function flushTurn(): { schedule(flush: () => Promise<void>): void; idle(): Promise<void> } {
   let scheduled = false;
   let running: Promise<void> | undefined;
   return {
     schedule(flush) {
+      if (scheduled) {
+        return;
+      }
       scheduled = true;
       setImmediate(() => {
         scheduled = false;
-        running = flush().finally(() => {
-          running = undefined;
+        const run: Promise<void> = (running?.then(flush) ?? flush()).finally(() => {
+          if (running === run) {
+            running = undefined;
+          }
         });
+        running = run;
       });
     },
     async idle() {
@@ -224,7 +233,9 @@ function seenWriter(ctx: ManagerContext): SerialQueue<{ agentId: string; seen: A
     push({ agentId, seen }) {
       const before = pending.get(agentId);
       pending.set(agentId, before === undefined ? seen : mergeSeen(before, seen));
-      if (!writing && pending.size === 1) {
+      // flushTurn schedules one flush at a time: the same agent pushed twice before the flush
+      // starts (a sign of life, then its close) schedules nothing more.
+      if (!writing) {
         turn.schedule(flush);
       }
     },

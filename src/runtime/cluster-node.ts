@@ -211,7 +211,8 @@ function startSweep(
     }
     const ids = ctx.sessions.readyIds();
     if (cursor >= ids.length) {
-      cursor = 0;
+      cursor = 0; // a new round: what was re-sent to agents gone from this node is forgotten
+      resends.retain(ids);
     }
     const part = ids.slice(cursor, cursor + slice);
     cursor += slice;
@@ -317,6 +318,7 @@ export function createClusterNode(opts: ClusterOptions, heartbeatMs: number): Cl
       bus = b;
       const r = routingFor(ctx, b, report);
       // Before the bus is up: hand-offs and announcements made meanwhile wait in its outbox.
+      // setWatch announces the agents greeted already (the link server listens before attach).
       routing = r;
       ctx.sessions.setWatch(r);
       await b.start(busHandlers(ctx, r, report));

@@ -1,4 +1,7 @@
-/** The cluster sweep's memory of what it re-sent (sweep-resends.ts): each order at most once per period. */
+/**
+ * The cluster sweep's memory of what it re-sent (sweep-resends.ts): each order at most once per
+ * period; the memory holds the agents swept, not those that left this node.
+ */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SweepResends } from '../../../src/cluster/sweep-resends.js';
@@ -29,4 +32,23 @@ test('an order still queued is re-sent once per period, a new one at once; memor
   assert.equal(r.agents, 1);
   assert.deepEqual(keys(r.due(['001'], [], 37_000)), []);
   assert.equal(r.agents, 0, 'nothing kept for agents with nothing queued');
+});
+
+test('a sweep round forgets the agents that left this node with orders still queued', () => {
+  const r = new SweepResends(30_000);
+  // Two slices of one round: 001 and 002, then 003, each with stale orders its agent has not acked.
+  r.due(['001', '002'], [order('001', 1), order('002', 1), order('002', 2)], 1_000);
+  r.due(['003'], [order('003', 1)], 3_000);
+  assert.equal(r.agents, 3);
+  // 002 left (its link is on another node now): the next round covers 001 and 003 only.
+  r.retain(['001', '003']);
+  assert.equal(r.agents, 2);
+  // The others' memory is kept: their orders are not re-sent before their period.
+  assert.deepEqual(keys(r.due(['001'], [order('001', 1)], 5_000)), []);
+  assert.deepEqual(keys(r.due(['003'], [order('003', 1)], 7_000)), []);
+  // Every agent gone (a rolling restart moved them all): nothing kept.
+  r.retain([]);
+  assert.equal(r.agents, 0);
+  // 002 back here later: its orders still queued are re-sent at its first sweep.
+  assert.deepEqual(keys(r.due(['002'], [order('002', 1), order('002', 2)], 9_000)), ['002#1', '002#2']);
 });

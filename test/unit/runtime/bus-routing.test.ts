@@ -5,7 +5,9 @@
  * here is sent on to every node and the route released; an order sent to every node that finds its
  * agent here is announced (once per period); hellos and closes are announced once per turn, the
  * last event of an agent winning; the node says it is alive; a resync forgets and re-announces;
- * another node saying it holds an agent held here probes the link here.
+ * another node saying it holds an agent held here probes the link here; the agents greeted
+ * before the routing watched the sessions (the link server listens before the node's bus is
+ * attached) are announced when it starts to.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -48,9 +50,9 @@ interface Setup {
   readonly clock: { now: number };
 }
 
-function setup(): Setup {
+/** `sessions`: the node's before its bus was attached (the routing watches them from here). */
+function setup(sessions = new AgentSessions()): Setup {
   const bus = new RecordingBus();
-  const sessions = new AgentSessions();
   const errors: unknown[] = [];
   const clock = { now: 1_000 };
   const routing = new BusRouting({
@@ -197,4 +199,17 @@ test('another node says it holds an agent held here: the link here is probed, an
   t.sessions.detach('001', first);
   t.routing.learned(OTHER, { held: ['001'], released: [] });
   assert.deepEqual(probes, ['001'], 'no link here any more: nothing to probe');
+});
+
+test('the agents greeted before the bus was attached are announced once the routing watches the sessions', async () => {
+  const sessions = new AgentSessions();
+  sessions.attach('001', session());
+  sessions.markGreeting('001');
+  sessions.markReady('001');
+  sessions.attach('002', session());
+  sessions.markGreeting('002'); // its hello being applied: it takes orders already (held)
+  sessions.attach('003', session()); // connected, no hello yet: not held
+  const t = setup(sessions);
+  await turn();
+  assert.deepEqual(t.bus.announced, [{ held: ['001', '002'], released: [] }]);
 });
