@@ -149,6 +149,10 @@ export class AgentLinkSession {
 
   onFrame(frame: ManagerFrame): void {
     if (frame.type === 'welcome') {
+      // The id the orders are numbered for: another than the marks' (the home was enrolled again)
+      // resets them, and the executions recorded before are not reported (AppliedOrders.adopt;
+      // @throws when the store cannot take that).
+      this.reports.leaveOut(this.applied.adopt(frame.agentId));
       this.reports.reset(
         this.welcomed ? Math.min(this.reports.floor, frame.lastExecutionId) : frame.lastExecutionId,
       );
@@ -311,7 +315,7 @@ export class AgentLinkSession {
    * and runs again.
    */
   private decidedBefore(seq: number): boolean {
-    const e = this.deps.store.orderExecution(seq);
+    const e = this.deps.store.orderExecution(seq, this.applied.executionsAfter());
     if (e === undefined || (e.key === undefined && (e.status === 'running' || e.note === 'interrupted'))) {
       return false;
     }
@@ -321,7 +325,7 @@ export class AgentLinkSession {
 
   /** See seqCeiling. */
   private ceiling(): number {
-    this.seqCeiling ??= this.deps.store.maxOrderSeq();
+    this.seqCeiling ??= this.deps.store.maxOrderSeq(this.applied.executionsAfter());
     return this.seqCeiling;
   }
 

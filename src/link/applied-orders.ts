@@ -3,6 +3,11 @@
  * a redelivered order is acked again, never run twice, and an order that arrives after a higher
  * one (several manager nodes) still runs, even after a thousand later ones (it is then missing).
  * The agent link session is the only writer; the marks are read once, then kept in memory.
+ *
+ * Seqs are numbered per agent id, so the marks belong to one (ORDERS_AGENT_ID_SETTING, the id the
+ * manager's welcome names): a home enrolled again (`riposte agent enroll`: a new id, whose seqs
+ * start again at 1) starts with no seq applied, and the executions recorded before are left out
+ * of the order look-ups and of the reports (ORDERS_AFTER_EXECUTION_SETTING; see adopt).
  */
 import type { AgentStore } from '../core/execd/agent-store.js';
 import type { DaemonLog } from '../log/daemon-log.js';
@@ -23,9 +28,23 @@ export const LAST_ORDER_SEQ_SETTING = 'last_order_seq';
 export const APPLIED_ORDER_SEQS_SETTING = 'applied_order_seqs';
 /** Agent store setting: JSON list of seqs at or below LAST_ORDER_SEQ_SETTING never applied (they still run if they come). */
 export const MISSING_ORDER_SEQS_SETTING = 'missing_order_seqs';
+/** Agent store setting: the agent id whose order seqs the three settings above count. */
+export const ORDERS_AGENT_ID_SETTING = 'orders_agent_id';
+/**
+ * Agent store setting: the highest execution id recorded before the marks were reset for another
+ * agent id (absent: none). Executions at or below it are an earlier enrollment's: not taken for a
+ * run of this id's orders, not reported to its manager.
+ */
+export const ORDERS_AFTER_EXECUTION_SETTING = 'orders_after_execution';
+
+const NO_MARKS: AppliedMarks = { floor: 0, above: new Set(), missing: new Set() };
 
 export class AppliedOrders {
   private marks: AppliedMarks | undefined;
+  /** The agent id the marks belong to, once adopt checked it. */
+  private owner: string | undefined;
+  /** See executionsAfter. */
+  private after: number | undefined;
 
   constructor(
     private readonly store: AgentStore,
@@ -39,6 +58,70 @@ export class AppliedOrders {
       missing: readSeqList(this.store.getSetting(MISSING_ORDER_SEQS_SETTING)),
     };
     return this.marks;
+  }
+
+  /**
+   * The manager's welcome says the link is agent `agentId`'s (the id its certificate maps to, the
+   * one its order seqs are numbered for). Marks stored for another id (the home was enrolled
+   * again) are reset in one transaction: no seq applied, and every execution recorded so far left
+   * out (executionsAfter). A store of a version that kept no id adopts `agentId` and keeps its
+   * marks: an upgrade must not run old orders again (a re-enrollment in the same upgrade is not
+   * told apart). The hello before that welcome still carried the earlier id's floor: the manager
+   * does not act on it (it numbers orders from its own store).
+   * @returns executionsAfter. @throws when the store cannot take a reset (nothing changed: the
+   * link is closed and the welcome comes again); the id of an upgraded store that cannot be
+   * written is logged and written at a later welcome.
+   */
+  adopt(agentId: string): number {
+    if (this.owner !== agentId) {
+      const stored = this.store.getSetting(ORDERS_AGENT_ID_SETTING);
+      if (stored === undefined) {
+        this.keepMarksOf(agentId);
+      } else if (stored !== agentId) {
+        this.reset(agentId, stored);
+      } else {
+        this.owner = agentId;
+      }
+    }
+    return this.executionsAfter();
+  }
+
+  /**
+   * Executions with an id at or below this one were recorded under an earlier agent id: not a run
+   * of this id's orders, and not reported to its manager. 0: none.
+   */
+  executionsAfter(): number {
+    this.after ??= readSeq(this.store.getSetting(ORDERS_AFTER_EXECUTION_SETTING));
+    return this.after;
+  }
+
+  /** Adopts `agentId` for the marks in place (a store from before the id was kept). */
+  private keepMarksOf(agentId: string): void {
+    try {
+      this.store.setSetting(ORDERS_AGENT_ID_SETTING, agentId);
+      this.owner = agentId;
+    } catch (err) {
+      this.log.error(`Cannot record the agent id of the applied orders: ${errorMessage(err)}`);
+    }
+  }
+
+  /** No seq applied, for `agentId`; what the store holds so far is `before`'s. @throws as adopt. */
+  private reset(agentId: string, before: string): void {
+    const after = this.store.transaction(() => {
+      const last = this.store.listExecutions({ limit: 1 })[0]?.id ?? 0;
+      this.store.setSetting(LAST_ORDER_SEQ_SETTING, '0');
+      this.store.setSetting(APPLIED_ORDER_SEQS_SETTING, '[]');
+      this.store.setSetting(MISSING_ORDER_SEQS_SETTING, '[]');
+      this.store.setSetting(ORDERS_AFTER_EXECUTION_SETTING, String(last));
+      this.store.setSetting(ORDERS_AGENT_ID_SETTING, agentId);
+      return last;
+    });
+    this.marks = NO_MARKS;
+    this.after = after;
+    this.owner = agentId;
+    this.log.warn(
+      `This agent is now ${agentId} (it was ${before}): its orders are numbered anew, so no order counts as applied; executions up to ${after} are not reported.`,
+    );
   }
 
   /** Every seq at or below this one is settled (the hello's lastOrderSeq). */

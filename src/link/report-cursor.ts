@@ -32,6 +32,8 @@ type ReportStore = Pick<
 export class ReportCursor {
   /** Every execution id <= floor was reported (or is known to the manager). */
   private low = 0;
+  /** Executions at or below it are never read (see leaveOut). */
+  private first = 0;
   /** Every execution id <= scanned was read: reported, or in `waiting`. */
   private scanned = 0;
   /** Executions at or below `scanned` that were running when read: reported once ended. */
@@ -46,10 +48,22 @@ export class ReportCursor {
     return this.low;
   }
 
-  /** Reads again from just above `floor` (a new session: the manager holds up to there). */
+  /**
+   * Executions with an id at or below `id` are never read from the next reset on: an earlier
+   * enrollment's (AppliedOrders.executionsAfter), which this manager must not store as this
+   * agent's. Never lowered.
+   */
+  leaveOut(id: number): void {
+    this.first = Math.max(this.first, id);
+  }
+
+  /**
+   * Reads again from just above `floor` (a new session: the manager holds up to there), or above
+   * what is left out, if higher.
+   */
   reset(floor: number): void {
-    this.low = floor;
-    this.scanned = floor;
+    this.low = Math.max(floor, this.first);
+    this.scanned = this.low;
     this.waiting.clear();
     this.ended.clear();
     this.endedUnknown = false;

@@ -309,8 +309,8 @@ class SqliteAgentStore extends SqliteLinkReads implements AgentStore {
     this.st.endExecutions.run({ ids: JSON.stringify(ids), ...endParams(end) });
   }
 
-  orderExecution(seq: number): OrderExecution | undefined {
-    const row = this.st.orderExecution.get(seq);
+  orderExecution(seq: number, afterId = 0): OrderExecution | undefined {
+    const row = this.st.orderExecution.get(seq, afterId);
     return row === undefined
       ? undefined
       : { id: row.id, key: opt(row.key), status: row.status as ExecutionStatus, note: opt(row.note) };

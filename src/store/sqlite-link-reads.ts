@@ -33,7 +33,7 @@ export abstract class SqliteLinkReads {
     return this.st.runningExecutionIds.all(afterId, upToId);
   }
 
-  maxOrderSeq(): number {
-    return this.st.maxOrderSeq.get() ?? 0;
+  maxOrderSeq(afterId = 0): number {
+    return this.st.maxOrderSeq.get(afterId) ?? 0;
   }
 }

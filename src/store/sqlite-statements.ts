@@ -173,8 +173,13 @@ function prepareLinkStatements(db: Database.Database) {
         "SELECT id FROM executions WHERE id > ? AND id <= ? AND status = 'running' ORDER BY id",
       )
       .pluck(),
+    // Down the executions_order_seq index from the top: the first row with an id above the bound
+    // (`afterId`, AgentStore.maxOrderSeq) answers; with none (0) the very first one does.
     maxOrderSeq: db
-      .prepare<[], number | null>('SELECT max(order_seq) FROM executions WHERE order_seq IS NOT NULL')
+      .prepare<[number], number>(
+        `SELECT order_seq FROM executions WHERE order_seq IS NOT NULL AND id > ?
+         ORDER BY order_seq DESC LIMIT 1`,
+      )
       .pluck(),
   };
 }
@@ -298,8 +303,8 @@ export function prepareStatements(db: Database.Database) {
       'INSERT INTO offenders (key, count) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET count = excluded.count',
     ),
     ...prepareHotStatements(db),
-    orderExecution: db.prepare<[number], Pick<ExecutionRow, 'id' | 'key' | 'status' | 'note'>>(
-      'SELECT id, key, status, note FROM executions WHERE order_seq = ? ORDER BY id DESC LIMIT 1',
+    orderExecution: db.prepare<[number, number], Pick<ExecutionRow, 'id' | 'key' | 'status' | 'note'>>(
+      'SELECT id, key, status, note FROM executions WHERE order_seq = ? AND id > ? ORDER BY id DESC LIMIT 1',
     ),
     setExecutionKey: db.prepare<[string, number]>('UPDATE executions SET key = ? WHERE id = ?'),
     ...prepareBulkStatements(db),

@@ -272,6 +272,25 @@ function listTests(make: MakeAgentStore): void {
       assert.equal(s.maxOrderSeq(), 7);
     });
   });
+
+  void test('maxOrderSeq and orderExecution leave out the executions at or below afterId', () => {
+    withStore(make, (s) => {
+      // An earlier enrollment ran orders 7 and 3; this one its own 3 and 2 (link/applied-orders.ts).
+      const old7 = s.startExecution(sampleStart({ orderSeq: 7 }));
+      const old3 = s.startExecution(sampleStart({ orderSeq: 3 }));
+      assert.equal(s.maxOrderSeq(old3), 0);
+      assert.equal(s.orderExecution(3, old3), undefined);
+      const new3 = s.startExecution(sampleStart({ orderSeq: 3 }));
+      s.startExecution(sampleStart({ orderSeq: 2 }));
+      assert.equal(s.maxOrderSeq(old3), 3);
+      assert.equal(s.orderExecution(3, old3)?.id, new3);
+      assert.equal(s.orderExecution(7, old3), undefined);
+      // Without a bound (0): every execution, as before.
+      assert.equal(s.maxOrderSeq(), 7);
+      assert.equal(s.orderExecution(7)?.id, old7);
+      assert.equal(s.orderExecution(3, 0)?.id, new3);
+    });
+  });
 }
 
 function pruneTests(make: MakeAgentStore): void {

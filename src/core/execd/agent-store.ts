@@ -183,9 +183,13 @@ export interface AgentStore {
    * returns their ids in the same order, increasing, as successive startExecution calls would.
    */
   startExecutions(starts: readonly ExecutionStart[]): number[];
+  /**
+   * The newest execution recorded for manager order `seq` (ExecutionStart.orderSeq) whose id is
+   * above `afterId` (default 0: any), if any. `afterId` leaves out the executions of an earlier
+   * enrollment, whose order seqs were another agent id's (link/applied-orders.ts).
+   */
+  orderExecution(seq: number, afterId?: number): OrderExecution | undefined;
   /** Records the key of a running execution once known (an add learns it at the handshake). */
-  /** The newest execution recorded for manager order `seq` (ExecutionStart.orderSeq), if any. */
-  orderExecution(seq: number): OrderExecution | undefined;
   setExecutionKey(id: number, key: string): void;
   endExecution(id: number, end: ExecutionEnd): void;
   getExecution(id: number): ExecutionRecord | undefined;
@@ -196,8 +200,11 @@ export interface AgentStore {
   listEndedExecutionsAfter(afterId: number, limit: number): ExecutionRecord[];
   /** The ids of the running executions with `afterId` < id <= `upToId`, ascending (the link's reports). */
   runningExecutionIds(afterId: number, upToId: number): number[];
-  /** The highest order seq any stored execution came from (ExecutionStart.orderSeq); 0 when none. */
-  maxOrderSeq(): number;
+  /**
+   * The highest order seq a stored execution with an id above `afterId` (default 0: any) came from
+   * (ExecutionStart.orderSeq); 0 when none. `afterId`: as for orderExecution.
+   */
+  maxOrderSeq(afterId?: number): number;
   /**
    * Marks executions left 'running' by a crash as failed with note "interrupted"; returns them,
    * oldest first, so the agent can reconcile what they left (see Execd.restore).

@@ -9,9 +9,27 @@ import {
   APPLIED_ORDER_SEQS_SETTING,
   AppliedOrders,
   LAST_ORDER_SEQ_SETTING,
+  ORDERS_AGENT_ID_SETTING,
 } from '../../../src/link/applied-orders.js';
+import type { AgentStore } from '../../../src/core/execd/agent-store.js';
 import { memoryDaemonLog } from '../../../src/log/daemon-log.js';
 import { tempAgentStore } from '../../support/temp-agent-store.js';
+import { sampleStart } from '../../contract/agent-store.fixtures.js';
+
+/**
+ * `store`, whose transactions fail once `full()` says so (a full disk; a Proxy: the shipped store
+ * is one, its methods stay).
+ */
+function fullWhen(store: AgentStore, full: () => boolean): AgentStore {
+  return new Proxy(store, {
+    get: (target, prop, receiver) =>
+      prop === 'transaction' && full()
+        ? () => {
+            throw new Error('database or disk is full');
+          }
+        : (Reflect.get(target, prop, receiver) as unknown),
+  });
+}
 
 describe('AppliedOrders', () => {
   test('marks are stored and read back by a new instance (a restart)', () => {
@@ -31,15 +49,7 @@ describe('AppliedOrders', () => {
   test('a settledThrough the store cannot take is logged; the gap stays open, in memory as in the store', () => {
     const store = tempAgentStore();
     let full = false;
-    // Transactions fail once the disk is full (a Proxy: the shipped store is one, its methods stay).
-    const failing = new Proxy(store, {
-      get: (target, prop, receiver) =>
-        prop === 'transaction' && full
-          ? () => {
-              throw new Error('database or disk is full');
-            }
-          : (Reflect.get(target, prop, receiver) as unknown),
-    });
+    const failing = fullWhen(store, () => full);
     const log = memoryDaemonLog();
     const applied = new AppliedOrders(failing, log);
     applied.mark([3], []);
@@ -51,5 +61,25 @@ describe('AppliedOrders', () => {
     assert.equal(applied.has(2), false);
     assert.equal(applied.floor(), 0);
     assert.equal(store.getSetting(LAST_ORDER_SEQ_SETTING), '0');
+  });
+
+  test('a reset for another agent id the store cannot take throws; nothing changed', () => {
+    const store = tempAgentStore();
+    let full = false;
+    const failing = fullWhen(store, () => full);
+    const applied = new AppliedOrders(failing, memoryDaemonLog());
+    assert.equal(applied.adopt('001'), 0, 'an upgraded store: its marks kept, nothing left out');
+    applied.mark([1, 2], []);
+    const restarted = new AppliedOrders(failing, memoryDaemonLog());
+    full = true;
+    assert.throws(() => restarted.adopt('007'), /disk is full/);
+    assert.equal(restarted.floor(), 2);
+    assert.equal(restarted.executionsAfter(), 0);
+    assert.equal(store.getSetting(ORDERS_AGENT_ID_SETTING), '001');
+    full = false;
+    const last = store.startExecution(sampleStart());
+    assert.equal(restarted.adopt('007'), last, 'the next welcome resets them');
+    assert.equal(restarted.floor(), 0);
+    assert.equal(restarted.has(1), false);
   });
 });

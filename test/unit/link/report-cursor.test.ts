@@ -140,6 +140,23 @@ void describe('ReportCursor', () => {
     assert.deepStrictEqual(ids(c.read(s)), all.slice(3));
   });
 
+  void test('what leaveOut names is not read after a reset, whatever floor the reset gives', () => {
+    const s = tempAgentStore();
+    const c = new ReportCursor();
+    const all = Array.from({ length: 5 }, () => start(s));
+    all.forEach((id) => {
+      end(s, id);
+    });
+    // An earlier enrollment's executions (AppliedOrders.executionsAfter): its new manager holds none.
+    c.leaveOut(all[2]!);
+    c.leaveOut(all[1]!); // never lowered
+    c.reset(0);
+    assert.equal(c.floor, all[2]);
+    assert.deepStrictEqual(ids(c.read(s)), all.slice(3));
+    c.reset(all[3]!);
+    assert.deepStrictEqual(ids(c.read(s)), all.slice(4));
+  });
+
   void test('reads past a page: more executions than one statement returns', () => {
     const s = tempAgentStore();
     const c = new ReportCursor();
