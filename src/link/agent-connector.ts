@@ -2,14 +2,17 @@
  * The agent's connection to its manager: `wss://MANAGER/link` with its client certificate, trusting
  * only the CA pinned at enrollment (never system CAs) and a server certificate whose CN is
  * `riposte-manager` (no host-name check: agents often reach the manager through NAT or by IP).
- * Reconnects with exponential backoff and full jitter (1 s .. 60 s); a connection that sees no
- * ping from the manager for `deadAfterMs` is dropped and re-dialled. A 4403 close (agent removed)
- * stops reconnecting.
+ * Reconnects with exponential backoff and full jitter (1 s .. 60 s); a connection on which nothing
+ * arrives from the manager (no ping, no frame) for `deadAfterMs` is dropped and re-dialled. A 4403
+ * close (agent removed) stops reconnecting.
  *
  * Several managers (agent.json `managers`, the nodes of one cluster): after any close or failed
  * dial the next address is tried; the backoff grows per full round of failed addresses, so a dead
  * node costs one quick refused dial (at most `minBackoffMs` of jitter) before the next node is
- * tried. Whatever was queued for the agent is in the shared store and sent on its hello.
+ * tried. Whatever was queued for the agent is in the shared store and sent on its hello. The
+ * backoff starts again at a welcome, not at the WebSocket's open: a node that accepts the link and
+ * then closes it (1013: its store is down) is a failed dial, or every agent would redial it within
+ * `minBackoffMs` for the whole outage.
  *
  * TLS session resumption: the agent keeps the last session ticket a manager gave it and offers it
  * on its next dial, to any address (the nodes of a cluster share their ticket keys,
@@ -28,7 +31,13 @@ import {
 import { isIP } from 'node:net';
 import WebSocket from 'ws';
 import type { AgentRuntime } from '../agent/agent-runtime.js';
-import { LINK_MAX_FRAME_BYTES, LINK_PATH, LinkClose, parseManagerFrame } from '../protocol/link.js';
+import {
+  AGENT_DEAD_AFTER_MS,
+  LINK_MAX_FRAME_BYTES,
+  LINK_PATH,
+  LinkClose,
+  parseManagerFrame,
+} from '../protocol/link.js';
 import { frameTexts } from '../protocol/link-pack.js';
 import { readAgentCredentials, readAgentLinkConfig, type AgentCredentials } from './agent-link-config.js';
 import { AgentLinkSession } from './agent-link-session.js';
@@ -48,7 +57,7 @@ export interface AgentConnectorOptions {
   readonly minBackoffMs?: number;
   /** @default 60000 */
   readonly maxBackoffMs?: number;
-  /** @default 30000 */
+  /** Drop a link on which nothing arrived for this long, ms. @default AGENT_DEAD_AFTER_MS */
   readonly deadAfterMs?: number;
   /** @default Math.random */
   readonly random?: () => number;
@@ -150,7 +159,7 @@ interface DialerParts {
 
 class Dialer {
   private ws: WebSocket | undefined;
-  /** Consecutive closes/failed dials since the last open. */
+  /** Consecutive closes/failed dials since the last welcome (see the module comment). */
   private attempt = 0;
   /** Index in `urls` of the address dialled last. */
   private current = 0;
@@ -226,7 +235,6 @@ class Dialer {
       addLinkPeer(res.socket.remoteAddress);
     });
     ws.on('open', () => {
-      this.attempt = 0;
       this.p.runtime.log.info(`Connected to the manager at ${url}.`);
       this.touch(ws);
       // ws holds what the manager does not read yet (bufferedAmount): the session reads no more
@@ -238,26 +246,16 @@ class Dialer {
           }
         },
         () => ws.bufferedAmount,
+        () => {
+          ws.close(LinkClose.INTERNAL, 'the agent could not read its reports');
+        },
       );
     });
     ws.on('ping', () => {
       this.touch(ws);
     });
     ws.on('message', (data) => {
-      const parsed = parseManagerFrame(Buffer.isBuffer(data) ? data.toString('utf8') : '');
-      if (!parsed.ok) {
-        ws.close(LinkClose.MALFORMED, parsed.error);
-        return;
-      }
-      try {
-        this.p.session.onFrame(parsed.frame);
-      } catch (err: unknown) {
-        // The session's store failing (a full disk, an I/O error) ends this connection, never the
-        // agent: nothing it could not take in was acked, so the manager redelivers it.
-        const why = errorMessage(err);
-        this.p.runtime.log.error(`Manager link: could not take in a '${parsed.frame.type}' frame: ${why}.`);
-        ws.close(LinkClose.INTERNAL, 'the agent could not take in a frame');
-      }
+      this.onMessage(ws, data);
     });
     ws.on('error', (err) => {
       this.p.runtime.log.warn(`Manager link error: ${err.message}`);
@@ -267,11 +265,34 @@ class Dialer {
     });
   }
 
+  /** A frame from the manager: a sign of life as a ping is (AGENT_DEAD_AFTER_MS), then its work. */
+  private onMessage(ws: WebSocket, data: WebSocket.RawData): void {
+    this.touch(ws);
+    const parsed = parseManagerFrame(Buffer.isBuffer(data) ? data.toString('utf8') : '');
+    if (!parsed.ok) {
+      ws.close(LinkClose.MALFORMED, parsed.error);
+      return;
+    }
+    try {
+      this.p.session.onFrame(parsed.frame);
+    } catch (err: unknown) {
+      // The session's store failing (a full disk, an I/O error) ends this connection, never the
+      // agent: nothing it could not take in was acked, so the manager redelivers it.
+      const why = errorMessage(err);
+      this.p.runtime.log.error(`Manager link: could not take in a '${parsed.frame.type}' frame: ${why}.`);
+      ws.close(LinkClose.INTERNAL, 'the agent could not take in a frame');
+      return;
+    }
+    if (parsed.frame.type === 'welcome') {
+      this.attempt = 0; // the manager took this agent in: the backoff starts again
+    }
+  }
+
   private touch(ws: WebSocket): void {
     clearTimeout(this.liveness);
     this.liveness = setTimeout(() => {
       ws.terminate();
-    }, this.p.opts.deadAfterMs ?? 30_000);
+    }, this.p.opts.deadAfterMs ?? AGENT_DEAD_AFTER_MS);
     this.liveness.unref();
   }
 

@@ -34,6 +34,8 @@ import type { DaemonLog } from '../log/daemon-log.js';
 import { AppliedOrders } from './applied-orders.js';
 import { HeldAcks } from './held-acks.js';
 import { ReportCursor } from './report-cursor.js';
+import { SavedReportFloor } from './report-floor.js';
+import { installOrKeep } from './install-ar-conf.js';
 import { errorMessage } from '../protocol/error-message.js';
 
 export {
@@ -70,6 +72,8 @@ export type UnsentBytes = () => number;
 
 /** A transport that holds nothing (in process, MessagePort): every send is handed over at once. */
 const nothingUnsent: UnsentBytes = () => 0;
+/** A transport that cannot be ended from the agent's side (tests). */
+const noEnd = (): void => undefined;
 
 export interface AgentLinkDeps {
   readonly execd: Pick<Execd, 'submit' | 'revert' | 'listActive'>;
@@ -95,9 +99,13 @@ export class AgentLinkSession {
   private derivedDeletes = false;
   /** What to report next. */
   private readonly reports = new ReportCursor();
+  /** The reports' floor as the store keeps it, for the first welcome after a restart. */
+  private readonly savedFloor: SavedReportFloor;
+  /** Ends the current connection (the transport's close; see runQueued). */
+  private end = noEnd;
   /**
    * Every order seq above this one has no execution in the store (read once, then raised as
-   * orders run): a new order needs no look-up of an earlier run (see decidedBefore).
+   * orders run): a new order needs no look-up of an earlier run (see AppliedOrders.decidedBefore).
    */
   private seqCeiling: number | undefined;
   private readonly orderSeqOf = new Map<number, number>();
@@ -118,12 +126,17 @@ export class AgentLinkSession {
 
   constructor(private readonly deps: AgentLinkDeps) {
     this.applied = new AppliedOrders(deps.store, deps.log);
+    this.savedFloor = new SavedReportFloor(deps.store, deps.log);
   }
 
-  /** A transport is up: start the handshake; `unsent`: what it holds not written out yet. */
-  connected(send: (frame: AgentFrame) => void, unsent: UnsentBytes = nothingUnsent): void {
+  /**
+   * A transport is up: start the handshake; `unsent`: what it holds not written out yet; `end`:
+   * closes this connection (the transport then calls `disconnected`, and reconnects).
+   */
+  connected(send: (frame: AgentFrame) => void, unsent = nothingUnsent, end = noEnd): void {
     this.send = send;
     this.unsent = unsent;
+    this.end = end;
     this.ready = false;
     this.heldAcks.clear(); // the manager redelivers those orders: acked again (isApplied)
     send({
@@ -139,6 +152,7 @@ export class AgentLinkSession {
   disconnected(): void {
     this.send = undefined;
     this.unsent = nothingUnsent;
+    this.end = noEnd;
     this.ready = false;
     this.heldAcks.clear();
     if (this.queued?.timer !== undefined) {
@@ -153,13 +167,17 @@ export class AgentLinkSession {
       // resets them, and the executions recorded before are not reported (AppliedOrders.adopt;
       // @throws when the store cannot take that).
       this.reports.leaveOut(this.applied.adopt(frame.agentId));
+      // lastExecutionId is the highest id the manager holds, not "all up to there": one still
+      // running at a restart is below it (see SavedReportFloor).
       this.reports.reset(
-        this.welcomed ? Math.min(this.reports.floor, frame.lastExecutionId) : frame.lastExecutionId,
+        this.welcomed
+          ? Math.min(this.reports.floor, frame.lastExecutionId)
+          : this.savedFloor.start(frame.lastExecutionId),
       );
       this.welcomed = true;
       this.batches = frame.batches === true;
       this.derivedDeletes = frame.derivedDeletes === true;
-      this.installArConf(frame.arConf);
+      installOrKeep(this.deps.installArConf, this.deps.log, frame.arConf);
       if (frame.settledThrough !== undefined) {
         this.applied.settleThrough(frame.settledThrough);
       }
@@ -208,14 +226,7 @@ export class AgentLinkSession {
       clearTimeout(this.queued.timer); // the hold is over (the last order ended): report now
       this.queued = undefined;
     }
-    const run = (): void => {
-      this.queued = undefined;
-      if (this.holding()) {
-        this.scheduleFlush();
-      } else {
-        this.flush();
-      }
-    };
+    const run = this.runQueued;
     // After the current microtasks, so an order's submit() has mapped its execution to the seq.
     const wait = now
       ? 0
@@ -227,6 +238,26 @@ export class AgentLinkSession {
       this.queued = { hold: holding, timer: setTimeout(run, wait) };
     }
   }
+
+  /**
+   * A queued report run, off any frame handler: a store read failing (a full disk, an I/O error)
+   * ends this connection as it does in one, never the agent (nothing thrown into the event loop).
+   * Nothing was lost: the next welcome restarts the cursor at its floor, and the hello re-sends.
+   */
+  private readonly runQueued = (): void => {
+    this.queued = undefined;
+    try {
+      if (this.holding()) {
+        this.scheduleFlush();
+      } else {
+        this.flush();
+      }
+    } catch (err: unknown) {
+      this.deps.log.error(`Manager link: a report run failed (${errorMessage(err)}): reconnecting.`);
+      this.ready = false; // no more runs on this connection
+      this.end();
+    }
+  };
 
   /**
    * Recorded (or refused) now, so a kill -9 from here on finds the execution in the store: mark
@@ -290,7 +321,7 @@ export class AgentLinkSession {
       send({ type: 'ack', seq: order.seq });
       return;
     }
-    if (order.kind === 'add' && order.seq <= this.ceiling() && this.decidedBefore(order.seq)) {
+    if (order.kind === 'add' && order.seq <= this.ceiling() && this.applied.decidedBefore(order.seq)) {
       this.settle(order.seq);
       return;
     }
@@ -306,40 +337,10 @@ export class AgentLinkSession {
     void this.run(order);
   }
 
-  /**
-   * An add order whose execution was recorded (with its seq) before a kill -9 cut it short of the
-   * ack, and that got as far as its decision (the key is written in the decision's transaction,
-   * with the offender count and the active row): the restart re-applied or closed it, so running
-   * the redelivery would count a second offence for one alert (issue 13, finding 4). One that
-   * ended on its own is done as well. Only one interrupted before its decision counted nothing
-   * and runs again.
-   */
-  private decidedBefore(seq: number): boolean {
-    const e = this.deps.store.orderExecution(seq, this.applied.executionsAfter());
-    if (e === undefined || (e.key === undefined && (e.status === 'running' || e.note === 'interrupted'))) {
-      return false;
-    }
-    this.deps.log.info(`Order ${seq} was already taken in (execution ${e.id}): acked, not run again.`);
-    return true;
-  }
-
   /** See seqCeiling. */
   private ceiling(): number {
     this.seqCeiling ??= this.deps.store.maxOrderSeq(this.applied.executionsAfter());
     return this.seqCeiling;
-  }
-
-  /**
-   * Writes the manager's ar.conf; when it cannot (a full disk, say) the agent goes on with the one
-   * it has, and says so: the rest of the welcome (reports, acks) must not be lost with it.
-   */
-  private installArConf(text: string): void {
-    try {
-      this.deps.installArConf(text);
-    } catch (err: unknown) {
-      const why = errorMessage(err);
-      this.deps.log.error(`Could not install the manager's ar.conf (${why}): keeping the one in place.`);
-    }
   }
 
   private async run(order: OrderFrame): Promise<void> {
@@ -403,6 +404,7 @@ export class AgentLinkSession {
     }
     this.heldSince = undefined;
     const ended = this.reports.read(this.deps.store, REPORT_RUN_MAX, this.derivedDeletes);
+    this.savedFloor.keep(this.reports.floor);
     const more = ended.length >= REPORT_RUN_MAX;
     if (more) {
       // The rest is due: on the next turn, or while orders run, FLUSH_INTERVAL_MS later (execd between).

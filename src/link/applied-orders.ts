@@ -174,6 +174,23 @@ export class AppliedOrders {
   }
 
   /**
+   * An add order whose execution was recorded (with its seq) before a kill -9 cut it short of the
+   * ack, and that got as far as its decision (the key is written in the decision's transaction,
+   * with the offender count and the active row): the restart re-applied or closed it, so running
+   * the redelivery would count a second offence for one alert (issue 13, finding 4). One that
+   * ended on its own is done as well. Only one interrupted before its decision counted nothing
+   * and runs again.
+   */
+  decidedBefore(seq: number): boolean {
+    const e = this.store.orderExecution(seq, this.executionsAfter());
+    if (e === undefined || (e.key === undefined && (e.status === 'running' || e.note === 'interrupted'))) {
+      return false;
+    }
+    this.log.info(`Order ${seq} was already taken in (execution ${e.id}): acked, not run again.`);
+    return true;
+  }
+
+  /**
    * Writes the marks (one transaction) and keeps them; the missing list only when it changed (it
    * is usually empty and unchanged). @throws when the store cannot take them.
    */

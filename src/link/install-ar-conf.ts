@@ -6,6 +6,8 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { AR_CONF_PATH } from '../core/ar-conf.js';
+import type { DaemonLog } from '../log/daemon-log.js';
+import { errorMessage } from '../protocol/error-message.js';
 
 /**
  * Returns true when the file was (re)written.
@@ -27,4 +29,22 @@ export function installArConf(home: string, text: string): boolean {
     throw err;
   }
   return true;
+}
+
+/**
+ * Installs the manager's ar.conf with `install`; when it cannot (a full disk, say) the agent goes
+ * on with the one it has, and says so: the rest of the welcome (reports, acks) must not be lost
+ * with it.
+ */
+export function installOrKeep(
+  install: (text: string) => void,
+  log: Pick<DaemonLog, 'error'>,
+  text: string,
+): void {
+  try {
+    install(text);
+  } catch (err: unknown) {
+    const why = errorMessage(err);
+    log.error(`Could not install the manager's ar.conf (${why}): keeping the one in place.`);
+  }
 }

@@ -10,15 +10,18 @@
  * may ask the agent to reconnect (AgentSession.retry: it could not store the agent's frames): it
  * starts a new session at once and drops the agent's frames until its new hello; the agent
  * (`retry` message) ends its session and starts a new one, with a new hello, `retryMs` later.
+ * The agent asks for the same (`retry` to the manager) when its own store fails (a frame it cannot
+ * take in, a report run that cannot read): never a throw out of the worker's event loop.
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { AgentFrame, ManagerFrame } from '../protocol/link.js';
 import type { AgentSession } from '../manager/agent-sessions.js';
 import type { LinkHandler } from '../manager/link-handler.js';
 import type { AgentLinkSession } from './agent-link-session.js';
-import { LOCAL_RETRY_MS } from './in-process-link.js';
+import { LOCAL_RETRY_MS, deliver } from './in-process-link.js';
+import type { DaemonLog } from '../log/daemon-log.js';
 
-/** What travels on the port (`retry`: manager to agent only). */
+/** What travels on the port (`retry`: either way, see the module comment). */
 export type PortLinkMessage<F> =
   { readonly frames: readonly F[] } | { readonly close: true } | { readonly retry: true };
 
@@ -85,6 +88,7 @@ export function connectPortManagerSide(handler: LinkHandler, agentId: string, po
       return;
     }
     if (!('frames' in msg)) {
+      session.retry?.(); // the agent asks for a new session (its store failed)
       return;
     }
     for (const frame of msg.frames) {
@@ -106,16 +110,29 @@ export function connectPortManagerSide(handler: LinkHandler, agentId: string, po
   };
 }
 
+/**
+ * The agent's side asks the manager for a new session (its store failed): the manager answers
+ * `retry`. Called only while a session is up (the agent session's `end`, a frame delivered): a
+ * second ask before the answer only renews the session once more.
+ */
+function retryAsker(port: MessagePort): () => void {
+  return () => {
+    port.postMessage({ retry: true } satisfies PortLinkMessage<AgentFrame>);
+  };
+}
+
 /** Agent side: the manager is on the other end of `port`; `agent` starts its handshake now. */
 export function connectPortAgentSide(
   agent: Pick<AgentLinkSession, 'connected' | 'onFrame' | 'disconnected'>,
   port: MessagePort,
   retryMs = LOCAL_RETRY_MS,
+  log?: Pick<DaemonLog, 'error'>,
 ): PortLink {
   let open = true;
   /** Between a retry and the new session: the manager's frames are not for this agent session. */
   let reconnecting: NodeJS.Timeout | undefined;
   const post = batcher(port, () => open);
+  const askRetry = retryAsker(port);
   const shut = (tellManager: boolean): void => {
     if (open) {
       open = false;
@@ -137,7 +154,7 @@ export function connectPortAgentSide(
     reconnecting = setTimeout(() => {
       reconnecting = undefined;
       if (open) {
-        agent.connected(post);
+        agent.connected(post, undefined, askRetry);
       }
     }, retryMs);
   };
@@ -154,11 +171,11 @@ export function connectPortAgentSide(
       if (!open || reconnecting !== undefined) {
         return;
       }
-      agent.onFrame(frame);
+      deliver(agent, frame, log, askRetry);
     }
   };
   port.on('message', onMessage);
-  agent.connected(post);
+  agent.connected(post, undefined, askRetry);
   return {
     close: () => {
       shut(true);

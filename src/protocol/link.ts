@@ -57,11 +57,16 @@ export const LINK_MAX_BATCH_ITEMS = 1000;
 /** URL path of the link endpoint. */
 export const LINK_PATH = '/link';
 /**
+ * An agent drops a link on which nothing arrived (no ping, no frame) for this long, ms: the
+ * manager's --heartbeat must ping it at least three times in it (a lost ping is not a dead link).
+ */
+export const AGENT_DEAD_AFTER_MS = 30_000;
+/**
  * Close codes: 4400 malformed frame, 4403 agent not allowed (removed / unknown cert), 4409 replaced,
  * 1001 shutdown, 1013 retry ("try again later": the manager could not store the agent's frames;
  * the agent reconnects, to the next manager address, and re-sends its hello and reports), 1011
- * internal error (the agent could not take in a frame of the manager's, its store failing, say:
- * it reconnects, and the manager redelivers what was not acked).
+ * internal error (the agent could not take in a frame of the manager's or read its reports, its
+ * store failing, say: it reconnects, and the manager redelivers what was not acked).
  */
 export const LinkClose = {
   MALFORMED: 4400,

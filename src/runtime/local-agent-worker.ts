@@ -169,7 +169,7 @@ async function start(): Promise<{ runtime: AgentRuntime; link: PortLink }> {
     installArConf: () => undefined,
   });
   hook.session = session;
-  return { runtime, link: connectPortAgentSide(session, init.link) };
+  return { runtime, link: connectPortAgentSide(session, init.link, undefined, runtime.log) };
 }
 
 start().then(

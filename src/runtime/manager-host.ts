@@ -168,7 +168,7 @@ export async function startLocalAgent(opts: ManagerHostOptions, host: ManagerHos
     installArConf: () => undefined,
   });
   hook.session = session;
-  return { runtime, link: connectInProcess(host.handler, LOCAL_AGENT_ID, session) };
+  return { runtime, link: connectInProcess(host.handler, LOCAL_AGENT_ID, session, { log: runtime.log }) };
 }
 
 /**

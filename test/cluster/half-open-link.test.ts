@@ -63,10 +63,10 @@ function tails(): string {
 before(async () => {
   writeFileSync(conf, THREE_NODES_CONFIG);
   pg = await startPgServer();
-  // A ping every 15 s: a link is dropped at its dead-peer limit 30-45 s after the cut, far from the
-  // probe's drop (the agent back on B, then 5 s and at most one heartbeat); the agent, which
-  // redials after 30 s without a ping, still hears one every 15 s.
-  const flags = ['--store', pg.url, '--bus', 'postgres', '--no-local-agent', '--heartbeat', '15s'];
+  // A ping every 10 s (the most agents take; they redial after 30 s without one): a link is
+  // dropped at its dead-peer limit 30-40 s after the cut, far from the probe's drop (the agent
+  // back on B, then 5 s and at most one heartbeat).
+  const flags = ['--store', pg.url, '--bus', 'postgres', '--no-local-agent', '--heartbeat', '10s'];
   for (const name of ['a', 'b']) {
     managers.push(await startManager(path.join(root, `node-${name}`), conf, flags));
   }
@@ -116,7 +116,7 @@ test('a half-open link left on A is dropped for its unanswered probe once the ag
   const onB = Date.now() - severedAt;
 
   // B announced the agent; A probed its own link and drops it for the missing pong, not at its
-  // dead-peer limit (45 s without a pong, whose log line says "no pong for").
+  // dead-peer limit (30 s without a pong, whose log line says "no pong for").
   const probeLine = new RegExp(`Agent ${id}: link dropped \\(no pong within \\d+ s of a probe\\)`);
   await waitFor(
     `A dropping the half-open link for its probe\n${tails()}`,

@@ -109,7 +109,7 @@ test("the manager's own agent 000 whose hello the store refused reconnects and i
       disabled: false,
       installArConf: () => undefined,
     });
-    const link = connectInProcess(host.handler, '000', session, 50);
+    const link = connectInProcess(host.handler, '000', session, { retryMs: 50 });
     try {
       // Before, its one hello was lost with the failed part and it waited for a welcome forever.
       await waitFor(

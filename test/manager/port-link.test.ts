@@ -11,6 +11,7 @@ import { connectInProcess } from '../../src/link/in-process-link.js';
 import type { AgentSession } from '../../src/manager/agent-sessions.js';
 import type { LinkHandler } from '../../src/manager/link-handler.js';
 import type { AgentFrame, ManagerFrame } from '../../src/protocol/link.js';
+import { memoryDaemonLog } from '../../src/log/daemon-log.js';
 
 /** A link handler that records what it is told. */
 function recordingHandler() {
@@ -163,7 +164,7 @@ describe('in-process link (agent 000 in the manager thread)', () => {
   test('asked to reconnect: the session ends, then a new one starts with a new hello', async () => {
     const m = recordingHandler();
     const a = recordingAgent();
-    const link = connectInProcess(m.handler, '000', a.agent, 20);
+    const link = connectInProcess(m.handler, '000', a.agent, { retryMs: 20 });
     await until('hello', () => m.frames.length === 1);
     const first = m.session();
     a.send({ type: 'ack', seq: 1 }); // on its way when the manager asks
@@ -179,5 +180,75 @@ describe('in-process link (agent 000 in the manager thread)', () => {
     assert.deepEqual(m.events.slice(-2), ['opened 000', 'frame 000 hello']);
     link.close();
     assert.equal(a.disconnectedCount(), 2);
+  });
+});
+
+/**
+ * An agent side whose store fails: its onFrame throws on the first frame it gets, and it keeps the
+ * transport's `end` (what a failing report run calls).
+ */
+function failingAgent() {
+  const a = recordingAgent();
+  let end: (() => void) | undefined;
+  let failed = false;
+  return {
+    ...a,
+    end: () => end?.(),
+    agent: {
+      ...a.agent,
+      connected: (s: (f: AgentFrame) => void, _unsent?: () => number, e?: () => void) => {
+        end = e;
+        a.agent.connected(s);
+      },
+      onFrame: (f: ManagerFrame) => {
+        if (!failed) {
+          failed = true;
+          throw new Error('SQLITE_IOERR: disk I/O error');
+        }
+        a.agent.onFrame(f);
+      },
+    },
+  };
+}
+
+describe('agent 000 whose store fails: the session ends and starts again, nothing thrown', () => {
+  test('in process: a frame it cannot take in, then a report run that fails', async () => {
+    const m = recordingHandler();
+    const a = failingAgent();
+    const log = memoryDaemonLog();
+    const link = connectInProcess(m.handler, '000', a.agent, { retryMs: 20, log });
+    await until('hello', () => m.frames.length === 1);
+    m.session()?.send(order(1)); // thrown by the agent: logged, a new session
+    await until('the second hello', () => m.frames.length === 2);
+    assert.equal(a.disconnectedCount(), 1);
+    assert.match(log.lines[0]?.msg ?? '', /could not take in a 'order' frame: SQLITE_IOERR/);
+    a.end(); // a report run that failed
+    await until('the third hello', () => m.frames.length === 3);
+    assert.equal(a.disconnectedCount(), 2);
+    m.session()?.send(order(2));
+    await until('an order on the new session', () => a.got.some((f) => f.type === 'order'));
+    link.close();
+  });
+
+  test('on a port: a frame it cannot take in, then a report run that fails', async () => {
+    const ch = new MessageChannel();
+    const m = recordingHandler();
+    const a = failingAgent();
+    const log = memoryDaemonLog();
+    const mgr = connectPortManagerSide(m.handler, '000', ch.port1);
+    const agt = connectPortAgentSide(a.agent, ch.port2, 20, log);
+    await until('hello', () => m.frames.length === 1);
+    m.session()?.send(order(1));
+    await until('the second hello', () => m.frames.length === 2);
+    assert.equal(a.disconnectedCount(), 1);
+    assert.match(log.lines[0]?.msg ?? '', /could not take in a 'order' frame: SQLITE_IOERR/);
+    a.end();
+    await until('the third hello', () => m.frames.length === 3);
+    assert.equal(a.disconnectedCount(), 2);
+    m.session()?.send(order(2));
+    await until('an order on the new session', () => a.got.some((f) => f.type === 'order'));
+    agt.close();
+    mgr.close();
+    ch.port1.close();
   });
 });

@@ -19,6 +19,7 @@ import {
 import { createManagerApi, adminTokenPath } from '../../manager-api/create-manager-api.js';
 import { startManagerRuntime } from '../../runtime/manager-runtime.js';
 import { ErrorCode, RiposteError } from '../../protocol/error-codes.js';
+import { AGENT_DEAD_AFTER_MS } from '../../protocol/link.js';
 import { runLockedDaemon } from '../daemon/run-daemon.js';
 import { storeChoice, warnNatsInClear, warnPasswordInArgv } from './manager-store-flags.js';
 
@@ -55,6 +56,29 @@ function seconds(flag: string, text: string): number {
   }
   return s;
 }
+
+/** Longest --heartbeat, s: an agent's dead-link limit (30 s) covers three pings of it. */
+export const MAX_HEARTBEAT_S = AGENT_DEAD_AFTER_MS / 3 / 1000;
+
+/**
+ * The link ping period, ms. Agents drop a link on which nothing arrived for AGENT_DEAD_AFTER_MS:
+ * a longer period would have every idle agent drop and redial its link before each ping.
+ */
+export function heartbeatMs(text: string): number {
+  const s = seconds('heartbeat', text);
+  if (s > MAX_HEARTBEAT_S) {
+    throw new RiposteError(
+      ErrorCode.CONFIG_INVALID,
+      `--heartbeat: "${text}" is more than ${MAX_HEARTBEAT_S}s (agents drop a link that sees no ping ` +
+        `for ${AGENT_DEAD_AFTER_MS / 1000} s: it must hold three pings)`,
+    );
+  }
+  return s * 1000;
+}
+
+const HEARTBEAT_HELP =
+  `link ping period, at most ${MAX_HEARTBEAT_S}s (an agent silent for 3 periods is dropped;` +
+  ` agents drop a link with no ping for ${AGENT_DEAD_AFTER_MS / 1000} s)`;
 
 function logLevel(text: string): LogLevel {
   const level = LEVELS.find((l) => l === text);
@@ -114,7 +138,7 @@ function required(cmd: Command, value: string | undefined, flag: string): string
 }
 
 async function run(flags: ManagerFlags, cmd: Command): Promise<void> {
-  const heartbeatMs = seconds('heartbeat', flags.heartbeat) * 1000;
+  const heartbeat = heartbeatMs(flags.heartbeat);
   const options = {
     configPath: required(cmd, flags.config, '-c, --config <file>'),
     home: required(cmd, flags.home, '--home <dir>'),
@@ -124,8 +148,8 @@ async function run(flags: ManagerFlags, cmd: Command): Promise<void> {
     auditHistoryMs: seconds('audit-history', flags.auditHistory) * 1000,
     logLevel: logLevel(flags.logLevel),
     localAgent: flags.localAgent,
-    heartbeatMs,
-    deadAfterMs: heartbeatMs * 3,
+    heartbeatMs: heartbeat,
+    deadAfterMs: heartbeat * 3,
     enrollLimits: enrollLimits(flags),
     connectionLimits: connectionLimits(flags),
     createApi: createManagerApi,
@@ -189,7 +213,7 @@ export function register(program: Command): void {
       'how long API audit entries are kept in the store (older ones are deleted, at most every 10 min)',
       '365d',
     )
-    .option('--heartbeat <duration>', 'link ping period (an agent silent for 3 periods is dropped)', '10s')
+    .option('--heartbeat <duration>', HEARTBEAT_HELP, '10s')
     .option(
       '--enroll-max-failures <n>',
       'failed enrollments allowed per source address within --enroll-window (then 429)',

@@ -1,0 +1,183 @@
+/**
+ * The agent's connector (agent-connector.ts) on a real TLS WebSocket on loopback, against a
+ * manager stand-in:
+ *
+ * - a node that accepts the link and closes it with 1013 after the hello (its store is down) is a
+ *   failed dial: the backoff grows from one redial to the next, and only a welcome starts it again
+ *   (seen in the delays the connector logs, with a fixed `random`: no wall-time counting);
+ * - any frame from the manager is a sign of life, not only its pings: a link on which frames
+ *   arrive but no ping (a long --heartbeat) is kept past the dead-link limit, and dropped once
+ *   nothing arrives for that long.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Execd } from '../../src/agent/execd/execd.js';
+import { startAgentConnector, type AgentConnectorOptions } from '../../src/link/agent-connector.js';
+import { writeAgentEnrollment } from '../../src/link/agent-link-config.js';
+import { memoryDaemonLog } from '../../src/log/daemon-log.js';
+import { ensureManagerPki, issueAgentCert } from '../../src/pki/pki.js';
+import { LINK_PATH, LinkClose, type ManagerFrame } from '../../src/protocol/link.js';
+import { tempAgentStore } from '../support/temp-agent-store.js';
+import { waitFor } from './support/fleet.js';
+
+type Pki = Awaited<ReturnType<typeof ensureManagerPki>>;
+
+/** What the stand-in does with a connection once the agent's hello arrived (`n`: 1 for the first). */
+type OnHello = (ws: WebSocket, n: number) => void;
+
+const WELCOME: ManagerFrame = {
+  type: 'welcome',
+  agentId: '001',
+  lastExecutionId: 0,
+  arConf: '',
+  batches: true,
+};
+
+/** A manager stand-in on loopback: counts connections and closes, and answers each hello. */
+async function standInManager(pki: Pki, onHello: OnHello) {
+  const server = createServer({
+    key: pki.server.key,
+    cert: pki.server.cert + pki.ca.cert,
+    ca: pki.ca.cert,
+    requestCert: true,
+    rejectUnauthorized: true,
+  });
+  const wss = new WebSocketServer({ server, path: LINK_PATH });
+  const seen = { connections: 0, closes: 0 };
+  wss.on('connection', (ws) => {
+    const n = ++seen.connections;
+    ws.once('message', () => {
+      onHello(ws, n);
+    });
+    ws.on('close', () => {
+      seen.closes++;
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    seen,
+    close: async () => {
+      for (const c of wss.clients) {
+        c.terminate();
+      }
+      await new Promise<void>((resolve) => {
+        wss.close(() => {
+          resolve();
+        });
+      });
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+/**
+ * An enrolled agent home pointed at a stand-in, and its connector with `opts`, on a fake execd
+ * whose runs never end (an order stays running: its redeliveries are no-ops).
+ */
+async function agentOf(onHello: OnHello, opts: AgentConnectorOptions) {
+  const dir = mkdtempSync(join(tmpdir(), 'riposte-agent-connector-ws-'));
+  const pki = await ensureManagerPki(join(dir, 'pki'), Date.now());
+  const creds = await issueAgentCert(pki.ca, '001', Date.now());
+  const manager = await standInManager(pki, onHello);
+  const home = join(dir, 'agent');
+  const address = `127.0.0.1:${manager.port}`;
+  writeAgentEnrollment(
+    home,
+    { manager: address, managers: [address], id: '001', name: 'a', caFingerprint: pki.caFingerprint },
+    { ca: pki.ca.cert, cert: creds.cert, key: creds.key },
+  );
+  const store = tempAgentStore();
+  const log = memoryDaemonLog();
+  const execd = {
+    submit: () => new Promise<never>(() => undefined),
+    revert: () => Promise.resolve(undefined),
+    listActive: () => [],
+  } as unknown as Execd;
+  const connector = startAgentConnector({ execd, store, log }, home, opts);
+  assert.ok(connector !== undefined);
+  return {
+    manager,
+    log,
+    stop: async () => {
+      await connector.stop();
+      await manager.close();
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The redial delays the connector logged, in order ("... trying URL in N ms."). */
+function redialDelays(log: ReturnType<typeof memoryDaemonLog>): number[] {
+  return log.lines.flatMap(({ msg }) => {
+    const m = /^Manager link closed \(1013.*; trying \S+ in (\d+) ms\.$/.exec(msg);
+    return m === null ? [] : [Number(m[1])];
+  });
+}
+
+test('a node that closes with 1013 after the hello: the backoff grows; a welcome starts it again', async () => {
+  // Links 1-3 and 5 closed after their hello, link 4 after its welcome.
+  const agent = await agentOf(
+    (ws, n) => {
+      if (n === 4) {
+        ws.send(JSON.stringify(WELCOME));
+      }
+      ws.close(LinkClose.RETRY, 'the manager could not store this agent’s frames');
+    },
+    // The top of each round's range (random ~1): 39, 79, 159, ... ms for rounds 0, 1, 2, ...
+    { minBackoffMs: 40, maxBackoffMs: 60_000, random: () => 0.999, deadAfterMs: 120_000 },
+  );
+  try {
+    const delays = await waitFor('five redials', 60_000, () => {
+      const d = redialDelays(agent.log);
+      return d.length >= 5 ? d.slice(0, 5) : undefined;
+    });
+    assert.deepEqual(delays, [39, 79, 159, 39, 79], `redial delays ${delays.join(', ')} ms`);
+  } finally {
+    await agent.stop();
+  }
+});
+
+test('frames from the manager keep a link that sees no ping; silence still drops it', async () => {
+  const deadAfterMs = 3_000;
+  const every = 200;
+  let sending: NodeJS.Timeout | undefined;
+  let frames = 0;
+  let firstAt = 0;
+  const agent = await agentOf(
+    (ws, n) => {
+      if (n > 1) {
+        return; // the redial after the silent link was dropped
+      }
+      ws.send(JSON.stringify(WELCOME));
+      firstAt = performance.now();
+      // An order the agent runs, then its redeliveries (no-ops while it runs); never a ping.
+      sending = setInterval(() => {
+        frames++;
+        ws.send(JSON.stringify({ type: 'order', seq: 1, kind: 'add', message: '{}' }));
+      }, every);
+    },
+    { deadAfterMs },
+  );
+  try {
+    // Three whole dead-link limits of frames without a ping, on one link.
+    await waitFor('three dead-link limits of frames, or a drop', 60_000, () => {
+      const long = frames > 0 && performance.now() - firstAt > 3 * deadAfterMs;
+      return long || agent.manager.seen.closes > 0 || undefined;
+    });
+    assert.equal(agent.manager.seen.closes, 0, `link dropped while frames arrived (${frames} sent)`);
+    assert.equal(agent.manager.seen.connections, 1);
+    clearInterval(sending);
+    await waitFor('the silent link dropped', 60_000, () => agent.manager.seen.closes > 0 || undefined);
+  } finally {
+    clearInterval(sending);
+    await agent.stop();
+  }
+});
