@@ -12,21 +12,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { WebSocketServer, type WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
 import type { Execd } from '../../src/agent/execd/execd.js';
 import { startAgentConnector, type AgentConnectorOptions } from '../../src/link/agent-connector.js';
-import { writeAgentEnrollment } from '../../src/link/agent-link-config.js';
 import { memoryDaemonLog } from '../../src/log/daemon-log.js';
-import { ensureManagerPki, issueAgentCert } from '../../src/pki/pki.js';
-import { LINK_PATH, LinkClose, type ManagerFrame } from '../../src/protocol/link.js';
+import { LinkClose, type ManagerFrame } from '../../src/protocol/link.js';
 import { tempAgentStore } from '../support/temp-agent-store.js';
+import { enrolledAgentHome, standInPki, standInServer, type StandInPki } from '../support/link-stand-in.js';
 import { waitFor } from './support/fleet.js';
-
-type Pki = Awaited<ReturnType<typeof ensureManagerPki>>;
 
 /** What the stand-in does with a connection once the agent's hello arrived (`n`: 1 for the first). */
 type OnHello = (ws: WebSocket, n: number) => void;
@@ -40,17 +35,10 @@ const WELCOME: ManagerFrame = {
 };
 
 /** A manager stand-in on loopback: counts connections and closes, and answers each hello. */
-async function standInManager(pki: Pki, onHello: OnHello) {
-  const server = createServer({
-    key: pki.server.key,
-    cert: pki.server.cert + pki.ca.cert,
-    ca: pki.ca.cert,
-    requestCert: true,
-    rejectUnauthorized: true,
-  });
-  const wss = new WebSocketServer({ server, path: LINK_PATH });
+async function standInManager(pki: StandInPki, onHello: OnHello) {
+  const standIn = standInServer(pki);
   const seen = { connections: 0, closes: 0 };
-  wss.on('connection', (ws) => {
+  standIn.wss.on('connection', (ws) => {
     const n = ++seen.connections;
     ws.once('message', () => {
       onHello(ws, n);
@@ -59,22 +47,7 @@ async function standInManager(pki: Pki, onHello: OnHello) {
       seen.closes++;
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as AddressInfo).port,
-    seen,
-    close: async () => {
-      for (const c of wss.clients) {
-        c.terminate();
-      }
-      await new Promise<void>((resolve) => {
-        wss.close(() => {
-          resolve();
-        });
-      });
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
+  return { port: await standIn.listen(), seen, close: () => standIn.close() };
 }
 
 /**
@@ -83,16 +56,9 @@ async function standInManager(pki: Pki, onHello: OnHello) {
  */
 async function agentOf(onHello: OnHello, opts: AgentConnectorOptions) {
   const dir = mkdtempSync(join(tmpdir(), 'riposte-agent-connector-ws-'));
-  const pki = await ensureManagerPki(join(dir, 'pki'), Date.now());
-  const creds = await issueAgentCert(pki.ca, '001', Date.now());
+  const pki = await standInPki(dir);
   const manager = await standInManager(pki, onHello);
-  const home = join(dir, 'agent');
-  const address = `127.0.0.1:${manager.port}`;
-  writeAgentEnrollment(
-    home,
-    { manager: address, managers: [address], id: '001', name: 'a', caFingerprint: pki.caFingerprint },
-    { ca: pki.ca.cert, cert: creds.cert, key: creds.key },
-  );
+  const home = await enrolledAgentHome(dir, pki, manager.port);
   const store = tempAgentStore();
   const log = memoryDaemonLog();
   const execd = {

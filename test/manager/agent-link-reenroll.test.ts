@@ -15,22 +15,9 @@ import {
 import type { AgentStore } from '../../src/core/execd/agent-store.js';
 import type { AgentFrame } from '../../src/protocol/link.js';
 import { tempAgentStore } from '../support/temp-agent-store.js';
+import { until } from '../support/event-turns.js';
 import { testLinkSession } from '../support/link-session.js';
 import { sampleEnd, sampleStart } from '../contract/agent-store.fixtures.js';
-
-/** One turn of the event loop: lets pending microtasks and setImmediate callbacks run. */
-const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
-
-/** Resolves once `cond()` holds, checked after each turn of the event loop; fails after 5 s. */
-async function until(what: string, cond: () => boolean): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!cond()) {
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}`);
-    }
-    await turn();
-  }
-}
 
 /** Records an ended execution of order `seq` as execd does (the seq with its start record). */
 function recordOrder(store: AgentStore, agentId: string, seq: number): number {

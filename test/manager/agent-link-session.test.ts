@@ -8,6 +8,7 @@ import {
   MISSING_ORDER_SEQS_SETTING,
 } from '../../src/link/agent-link-session.js';
 import { tempAgentStore } from '../support/temp-agent-store.js';
+import { turn, until } from '../support/event-turns.js';
 import { memoryDaemonLog } from '../../src/log/daemon-log.js';
 import type { AgentFrame } from '../../src/protocol/link.js';
 import type { AgentStore } from '../../src/core/execd/agent-store.js';
@@ -72,20 +73,6 @@ function setup(opts: SetupOptions = {}) {
   session.connected((f) => sent.push(f));
   session.onFrame({ type: 'welcome', agentId: '001', lastExecutionId: 0, arConf: 'x - y - 0\n' });
   return { store, session, sent, submitted, installed, log };
-}
-
-/** One turn of the event loop: lets pending microtasks and setImmediate callbacks run. */
-const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
-
-/** Resolves once `cond()` holds, checked after each turn of the event loop; fails after 5 s. */
-async function until(what: string, cond: () => boolean): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!cond()) {
-    if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}`);
-    }
-    await turn();
-  }
 }
 
 describe('agent link session', () => {

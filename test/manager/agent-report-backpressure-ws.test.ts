@@ -9,15 +9,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { WebSocketServer, type WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
 import { startAgentRuntime } from '../../src/agent/agent-runtime.js';
 import { DEFAULT_SCRIPT_LIMITS } from '../../src/agent/executor/spawn-script.js';
 import { startAgentConnector } from '../../src/link/agent-connector.js';
-import { writeAgentEnrollment } from '../../src/link/agent-link-config.js';
 import { installArConf } from '../../src/link/install-ar-conf.js';
 import {
   AgentLinkSession,
@@ -25,25 +22,19 @@ import {
   REPORT_UNSENT_MAX_BYTES,
   type UnsentBytes,
 } from '../../src/link/agent-link-session.js';
-import { ensureManagerPki, issueAgentCert } from '../../src/pki/pki.js';
-import { LINK_PATH, parseAgentFrame, type ManagerFrame } from '../../src/protocol/link.js';
+import { parseAgentFrame, type ManagerFrame } from '../../src/protocol/link.js';
 import { sampleEnd, sampleStart } from '../contract/agent-store.fixtures.js';
 import { waitFor } from './support/fleet.js';
+import { enrolledAgentHome, standInPki, standInServer, type StandInPki } from '../support/link-stand-in.js';
 
 /** Executions to report: ~1.2 KiB each, ~36 MiB in all (loopback's socket buffers hold a few MiB). */
 const EXECUTIONS = 30_000;
 const TAIL = 'e'.repeat(1_000);
 
 /** A manager stand-in: welcomes the agent, then reads nothing until `resume()`; keeps the ids. */
-async function pausingManager(pki: Awaited<ReturnType<typeof ensureManagerPki>>) {
-  const server = createServer({
-    key: pki.server.key,
-    cert: pki.server.cert + pki.ca.cert,
-    ca: pki.ca.cert,
-    requestCert: true,
-    rejectUnauthorized: true,
-  });
-  const wss = new WebSocketServer({ server, path: LINK_PATH });
+async function pausingManager(pki: StandInPki) {
+  const standIn = standInServer(pki);
+  const wss = standIn.wss;
   const reported: number[] = [];
   let agent: WebSocket | undefined;
   wss.on('connection', (ws) => {
@@ -69,37 +60,19 @@ async function pausingManager(pki: Awaited<ReturnType<typeof ensureManagerPki>>)
       }
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
-    port: (server.address() as AddressInfo).port,
+    port: await standIn.listen(),
     reported,
     resume: () => agent?.resume(),
-    close: async () => {
-      for (const c of wss.clients) {
-        c.terminate();
-      }
-      await new Promise<void>((resolve) => {
-        wss.close(() => {
-          resolve();
-        });
-      });
-      await new Promise((resolve) => server.close(resolve));
-    },
+    close: () => standIn.close(),
   };
 }
 
 test('a manager that does not read: the agent holds at most the bound plus one run, then all arrive', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'riposte-agent-backpressure-ws-'));
-  const pki = await ensureManagerPki(join(dir, 'pki'), Date.now());
-  const creds = await issueAgentCert(pki.ca, '001', Date.now());
+  const pki = await standInPki(dir);
   const manager = await pausingManager(pki);
-  const home = join(dir, 'agent');
-  const address = `127.0.0.1:${manager.port}`;
-  writeAgentEnrollment(
-    home,
-    { manager: address, managers: [address], id: '001', name: 'a', caFingerprint: pki.caFingerprint },
-    { ca: pki.ca.cert, cert: creds.cert, key: creds.key },
-  );
+  const home = await enrolledAgentHome(dir, pki, manager.port);
   installArConf(home, ''); // what the welcome installs: no warning at start for its absence
   const runtime = await startAgentRuntime({
     home,
