@@ -18,7 +18,9 @@
  *   exactly-once delivery under failures, `onLines` must be all-or-nothing for a call.
  * - A failure `isTransient` accepts (the consumer's store is down, restarting or full) is nobody's
  *   line's fault: the batch is retried whole at the next polls, for as long as it takes, and never
- *   counts towards poison. It is reported once per outage, not at every poll. Before the retry,
+ *   counts towards poison. It is reported once per outage, not at every poll. A stall
+ *   (`isStalled`: a statement timeout) is offered line by line, but a line failing so alone is
+ *   retried like a transient failure, never skipped as poison. Before the retry,
  *   `committedPosition` says whether the failed call committed after all (its answer was lost):
  *   then the batch counts as handled, not offered twice.
  * - One timer (a setTimeout chain, never overlapping); nothing throws from it, errors go to `onError`.
@@ -33,7 +35,7 @@ import { readSignature, signatureHolds } from './content-signature.js';
 import { endsLine, isNotFound, readLineBatch, regularFile } from './line-batch-reader.js';
 import type { LineBatch, LineLimits } from './line-batch-reader.js';
 import { tailerSettings, type AlertsTailer, type AlertsTailerOptions } from './alerts-tailer-options.js';
-import { PoisonLines } from './poison-line.js';
+import { PoisonLines, type HeldBack } from './poison-line.js';
 import { RepeatedErrors } from './repeated-error.js';
 import { decideStartOffset, holdsThrough, type OpenedFile, type TailPosition } from './tail-position.js';
 
@@ -219,11 +221,14 @@ class AlertsFileTailer implements AlertsTailer {
       await this.offer(cur, batch.lines, batch.end);
       return true;
     } catch (err) {
-      if (this.transient(err)) {
-        cur.uncertain = true;
-        return false;
+      const how = this.holds(err);
+      cur.uncertain = how !== undefined; // it may have committed after all: the next offer checks
+      if (how === 'transient') {
+        return false; // retried whole; a stalled batch goes line by line
       }
-      this.report(err);
+      if (how === undefined) {
+        this.report(err);
+      }
     }
     for (let i = 0; i < batch.lines.length; i++) {
       const line = batch.lines[i] ?? '';
@@ -259,7 +264,7 @@ class AlertsFileTailer implements AlertsTailer {
       await this.offer(cur, [line], end);
       return true;
     } catch (err) {
-      if (this.transient(err)) {
+      if (this.holds(err) !== undefined) {
         cur.uncertain = true;
         return false;
       }
@@ -365,14 +370,11 @@ class AlertsFileTailer implements AlertsTailer {
     }
   }
 
-  /** True (and reported once per outage) when `err` is a transient failure of the consumer. */
-  private transient(err: unknown): boolean {
-    const transient = this.s.opts.isTransient?.(err) === true;
-    const first = transient ? this.poison.outage(err) : undefined;
-    if (first !== undefined) {
+  /** How `err` holds the lines back (PoisonLines.holds), reported once per outage. */
+  private holds(err: unknown): HeldBack | undefined {
+    return this.poison.holds(err, this.s.opts, (first) => {
       this.report(first);
-    }
-    return transient;
+    });
   }
 
   private report(err: unknown): void {

@@ -33,6 +33,13 @@ export interface AlertsTailerOptions {
    */
   readonly isTransient?: (err: unknown) => boolean;
   /**
+   * True for a consumer failure that may be the batch's size as much as the store's state (a
+   * statement timeout: the store stalled, or a limit one batch exceeds): the batch is offered line
+   * by line as for any failure, but a line failing so alone is retried at the next polls, never
+   * skipped as poison (a stalled store must not cost alerts). @default none is
+   */
+  readonly isStalled?: (err: unknown) => boolean;
+  /**
    * The position the consumer's store holds now (what `onLines` committed last). A transient
    * failure can come after the commit landed (the connection cut before COMMIT's answer came
    * back): before a batch is offered again, its end is compared with this, and a batch already

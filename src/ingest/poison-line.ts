@@ -9,6 +9,10 @@ import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
 import { recordRejection } from '../protocol/input-rejections.js';
 import { excerpt } from '../protocol/json-bounds.js';
 import { errorMessage } from '../protocol/error-message.js';
+import type { AlertsTailerOptions } from './alerts-tailer-options.js';
+
+/** How a consumer failure holds the lines back (PoisonLines.holds). */
+export type HeldBack = 'transient' | 'stalled';
 
 /** Identifies one line: the file (device, inode) and the offset just after its newline. */
 export interface LineId {
@@ -32,6 +36,29 @@ export class PoisonLines {
   succeeded(): void {
     this.failing = undefined;
     this.inOutage = false;
+  }
+
+  /**
+   * Whether `err` holds the lines back rather than counts against one: `transient` (the consumer's
+   * store is down: retried whole) or `stalled` (a timeout: line by line, a line never counted);
+   * `report` gets the error that starts an outage (see outage), once per outage.
+   */
+  holds(
+    err: unknown,
+    tests: Pick<AlertsTailerOptions, 'isTransient' | 'isStalled'>,
+    report: (first: Error) => void,
+  ): HeldBack | undefined {
+    const how =
+      tests.isTransient?.(err) === true
+        ? 'transient'
+        : tests.isStalled?.(err) === true
+          ? 'stalled'
+          : undefined;
+    const first = how === undefined ? undefined : this.outage(err);
+    if (first !== undefined) {
+      report(first);
+    }
+    return how;
   }
 
   /**

@@ -314,8 +314,10 @@ export class AgentLinkSession {
 
   private onOrder(order: OrderFrame): void {
     const send = this.send;
-    if (send === undefined || this.running.has(order.seq)) {
-      return; // a redelivery of an order still running: acked when it ends
+    // Not before a welcome on this connection (or as it ends: redelivered after the next one),
+    // nor a redelivery of an order still running (acked when it ends).
+    if (send === undefined || !this.ready || this.running.has(order.seq)) {
+      return;
     }
     if (this.applied.has(order.seq)) {
       send({ type: 'ack', seq: order.seq });

@@ -101,7 +101,7 @@ function flushTurn(): { schedule(flush: () => Promise<void>): void; idle(): Prom
       scheduled = true;
       setImmediate(() => {
         scheduled = false;
-        const run: Promise<void> = (running?.then(flush) ?? flush()).finally(() => {
+        const run: Promise<void> = (running?.then(flush, flush) ?? flush()).finally(() => {
           if (running === run) {
             running = undefined;
           }

@@ -1,8 +1,10 @@
 /**
  * Validators of the records the link carries (execution records, active responses) and the size
- * caps of their fields; link.ts parses frames with them and re-exports the public ones. Pure.
+ * caps of their fields; link.ts parses frames with them and re-exports the public ones. Their
+ * strings are taken as the manager's stores hold them (storable-text.ts). Pure.
  */
 import { lineWithCommand } from './ar-message.js';
+import { storableText } from './storable-text.js';
 import type {
   ActiveResponse,
   ExecutionAction,
@@ -24,11 +26,15 @@ function optStr(v: unknown): v is string | undefined {
 function optNum(v: unknown): v is number | undefined {
   return v === undefined || v === null || (typeof v === 'number' && Number.isFinite(v));
 }
+/** A string field as the manager keeps it (storableText: no NUL, no lone surrogate). */
+function text(v: unknown): string {
+  return storableText(v as string);
+}
 function str(v: unknown): string | undefined {
-  return typeof v === 'string' ? v : undefined;
+  return typeof v === 'string' ? storableText(v) : undefined;
 }
 function optCap(v: unknown, max: number): string | undefined {
-  return typeof v === 'string' ? capText(v, max) : undefined;
+  return typeof v === 'string' ? storableText(capText(v, max)) : undefined;
 }
 function num(v: unknown): number | undefined {
   return typeof v === 'number' ? v : undefined;
@@ -165,12 +171,12 @@ function activeOf(v: Obj, deleteMessage: string): ActiveResponse;
 function activeOf(v: Obj, deleteMessage: string | undefined): ReportedActive;
 function activeOf(v: Obj, deleteMessage: string | undefined): ReportedActive {
   return {
-    key: v['key'] as string,
-    arName: v['arName'] as string,
-    program: v['program'] as string,
-    ...(deleteMessage !== undefined ? { deleteMessage } : {}),
-    addMessage: v['addMessage'] as string,
-    agentId: v['agentId'] as string,
+    key: text(v['key']),
+    arName: text(v['arName']),
+    program: text(v['program']),
+    ...(deleteMessage !== undefined ? { deleteMessage: text(deleteMessage) } : {}),
+    addMessage: text(v['addMessage']),
+    agentId: text(v['agentId']),
     createdAt: v['createdAt'] as number,
     addedAt: v['addedAt'] as number,
     timeoutSec: v['timeoutSec'] as number,
@@ -216,10 +222,10 @@ export function toExecutionRecord(v: unknown): ExecutionRecord | undefined {
   return {
     id: v['id'] as number,
     key: str(v['key']),
-    arName: v['arName'] as string,
-    program: v['program'] as string,
+    arName: text(v['arName']),
+    program: text(v['program']),
     action: v['action'] as ExecutionAction,
-    agentId: v['agentId'] as string,
+    agentId: text(v['agentId']),
     alertId: str(v['alertId']),
     ruleId: num(v['ruleId']),
     srcip: str(v['srcip']),
@@ -230,7 +236,7 @@ export function toExecutionRecord(v: unknown): ExecutionRecord | undefined {
     signal: str(v['signal']),
     timedOut: v['timedOut'] as boolean,
     status: v['status'] as ExecutionStatus,
-    stderrTail: capText(v['stderrTail'] as string, LINK_FIELD_CAPS.stderrTail),
+    stderrTail: text(capText(v['stderrTail'] as string, LINK_FIELD_CAPS.stderrTail)),
     note: optCap(v['note'], LINK_FIELD_CAPS.note),
   };
 }

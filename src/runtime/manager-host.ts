@@ -36,7 +36,7 @@ import {
 import type { ManagerEventListener, ManagerService } from '../manager/manager-service.js';
 import type { ManagerStore } from '../core/orders/manager-store.js';
 import { startOrderScheduler, type OrderScheduler } from '../manager/order-scheduler.js';
-import { isStoreUnavailable } from '../store/store-unavailable.js';
+import { isStoreStalled, isStoreUnavailable } from '../store/store-unavailable.js';
 import { errorMessage } from '../protocol/error-message.js';
 
 /** Options shared by both runtimes. */
@@ -195,6 +195,7 @@ export async function startTailer(
     ...(opts.alertsPollMs !== undefined ? { pollMs: opts.alertsPollMs } : {}),
     // A store outage (PostgreSQL restarting, a full disk) holds the lines back until it ends.
     isTransient: isStoreUnavailable,
+    isStalled: isStoreStalled,
     committedPosition: async () => decodeTailPosition(await host.store.getSetting(key)),
     onError: (err) => {
       host.log.warn(`Alerts file '${opts.alertsFile}': ${err.message}`);

@@ -34,7 +34,7 @@ import { EXECUTION_COLUMNS } from './pg-manager-console.js';
 import { applyPgMigrations } from './pg-manager-migrations.js';
 import { connectStore } from './pg-connect.js';
 import { pruneExecutionsSql, pruneOrdersSql } from './history-prune-sql.js';
-import { pgJsonText } from './pg-text.js';
+import { pgJsonText, pgText } from './pg-text.js';
 import { parseActiveRow, parseExecutionRow, rowToOrder, type OrderRow } from './sqlite-manager-rows.js';
 
 export type { PgManagerOptions } from './pg-manager-base.js';
@@ -253,10 +253,11 @@ class PgManagerOps extends PgManagerLink implements ManagerStore {
       return;
     }
     // One statement: the last of each key wins (as the same putActive calls would), since one
-    // INSERT ... ON CONFLICT may not touch a row twice.
+    // INSERT ... ON CONFLICT may not touch a row twice; keys as stored (two that differ only by
+    // what pgText replaces are one row).
     const last = new Map<string, ActiveResponse>();
     for (const a of actives) {
-      last.set(JSON.stringify([a.agentId, a.key]), a);
+      last.set(JSON.stringify([pgText(a.agentId), pgText(a.key)]), a);
     }
     const rows = [...last.values()];
     await this.run(

@@ -4,20 +4,13 @@
  * surrogate's `\ud800` (22P02), where SQLite stores all three. An agent's execution record can
  * carry either (a script that writes a NUL byte to stderr), and one refused write rolls back its
  * whole batch, whose agents reconnect and send it again, forever. So every value the PostgreSQL
- * store writes, or looks up, has each NUL and each lone surrogate replaced by U+FFFD (what pg's
+ * manager store writes, or looks up, has each NUL and each lone surrogate replaced by U+FFFD (what pg's
  * UTF-8 encoding stores for a lone surrogate anyway): lookups then find what writes stored. Pure.
  */
+import { storableText } from '../protocol/storable-text.js';
 
-const REPLACEMENT = '\uFFFD';
-
-/** `s` with each NUL and lone UTF-16 surrogate made U+FFFD; `s` itself when it has neither. */
-export function pgText(s: string): string {
-  // Native scans: the common case costs two passes and no copy.
-  if (s.isWellFormed() && !s.includes('\u0000')) {
-    return s;
-  }
-  return s.toWellFormed().replaceAll('\u0000', REPLACEMENT);
-}
+/** `s` with each NUL and lone UTF-16 surrogate made U+FFFD (storableText). */
+export const pgText = storableText;
 
 /** A statement's parameters, each string and each string of an array made pgText. */
 export function pgParams(values: readonly unknown[]): unknown[] {

@@ -23,16 +23,12 @@ const SOCKET_CODES = new Set([
 /**
  * PostgreSQL SQLSTATEs of a server that cannot serve now: class 08 (connection exception), 53
  * (insufficient resources: disk full, out of memory, too many connections), 57P01-57P03 (shutting
- * down, crashed, starting up), 40001/40P01 (serialization failure, deadlock: retry the transaction),
- * 57014 and 25P03 (a statement or transaction ended by a timeout: a server stalled by its storage
- * or by a lock held elsewhere; the store's statements take milliseconds when it serves).
+ * down, crashed, starting up), 40001/40P01 (serialization failure, deadlock: retry the transaction).
  */
 function transientSqlState(code: string): boolean {
   return (
     code.startsWith('08') ||
     code.startsWith('53') ||
-    code === '57014' ||
-    code === '25P03' ||
     code === '57P01' ||
     code === '57P02' ||
     code === '57P03' ||
@@ -46,13 +42,9 @@ function transientSqliteCode(code: string): boolean {
   return code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED') || code === 'SQLITE_FULL';
 }
 
-/**
- * pg's own errors for a connection that ended or could not be made, or a statement the server did
- * not answer within the pool's `query_timeout` (pg-manager-base.ts poolConfig); they carry no code.
- */
+/** pg's own errors for a connection that ended or could not be made (they carry no code). */
 const PG_CONNECTION_MESSAGES = [
   'Connection terminated',
-  'Query read timeout',
   'timeout exceeded when trying to connect',
   'Client has encountered a connection error',
   'Client was closed and is not queryable',
@@ -78,8 +70,33 @@ function transientOne(err: unknown): boolean {
   return typeof message === 'string' && PG_CONNECTION_MESSAGES.some((m) => message.startsWith(m));
 }
 
+/**
+ * A statement that ran out of time: pg's `Query read timeout` (the pool's `query_timeout`,
+ * pg-manager-base.ts poolConfig; no code), 57014 (statement_timeout, a cancel) or 25P03 (an
+ * idle-in-transaction timeout). The store may be stalled (its storage, a lock held elsewhere), or
+ * the work may exceed a limit (a large batch under a DBA's statement_timeout): a caller that can
+ * retry smaller work does, and holds the smallest back rather than drop it (the alerts tailer).
+ */
+function stalledOne(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) {
+    return false;
+  }
+  const { code, message } = err as { code?: unknown; message?: unknown };
+  return code === '57014' || code === '25P03' || message === 'Query read timeout';
+}
+
+/** True when `err` (or an error in its `cause` chain) is a statement that ran out of time. */
+export function isStoreStalled(err: unknown): boolean {
+  return inChain(err, stalledOne);
+}
+
 /** True when `err` (or an error in its `cause` chain, or in an AggregateError) says the store cannot serve now. */
 export function isStoreUnavailable(err: unknown): boolean {
+  return inChain(err, transientOne);
+}
+
+/** True when `test` holds for `err`, an error in its `cause` chain, or one in an AggregateError. */
+function inChain(err: unknown, test: (e: unknown) => boolean): boolean {
   const seen = new Set<unknown>();
   const queue: unknown[] = [err];
   while (queue.length > 0) {
@@ -88,7 +105,7 @@ export function isStoreUnavailable(err: unknown): boolean {
       continue;
     }
     seen.add(e);
-    if (transientOne(e)) {
+    if (test(e)) {
       return true;
     }
     if (e instanceof AggregateError) {

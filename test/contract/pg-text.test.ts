@@ -59,6 +59,17 @@ void test('active responses and orders with a NUL or a lone surrogate: stored, f
       ['disable-account-a\ufffdb', 'a\ufffdb', 'x\ufffd'],
       ['k\ufffd', undefined, undefined],
     ]);
+    // Two keys that differ only by what is replaced are one row: one statement takes both, the
+    // later wins (an INSERT ... ON CONFLICT that touched the row twice failed).
+    await s.putActives(
+      [activeFor('001', 'k\u0000', { user: 'first' }), activeFor('001', 'k\ufffd', { user: 'second' })],
+      7,
+    );
+    assert.deepEqual(
+      (await s.listActive('001')).filter((a) => a.key === 'k\ufffd').map((a) => a.user),
+      ['second'],
+    );
+    await s.removeActive('001', 'k\ufffd');
     await s.removeActive('001', key);
     await s.removeActive('001', 'k\udc00');
     assert.deepEqual(await s.listActive('001'), [], 'removed by the key as the agent reported it');

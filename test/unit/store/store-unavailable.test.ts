@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isStoreUnavailable } from '../../../src/store/store-unavailable.js';
+import { isStoreStalled, isStoreUnavailable } from '../../../src/store/store-unavailable.js';
 import { ErrorCode, RiposteError } from '../../../src/protocol/error-codes.js';
 import { errorMessage } from '../../../src/protocol/error-message.js';
 
 const withCode = (message: string, code: string): Error => Object.assign(new Error(message), { code });
 
-void test('an unreachable, restarting, stalled, busy or full store is unavailable', () => {
+void test('an unreachable, restarting, busy or full store is unavailable', () => {
   const cases: unknown[] = [
     withCode('connect ECONNREFUSED 127.0.0.1:5432', 'ECONNREFUSED'),
     withCode('read ECONNRESET', 'ECONNRESET'),
@@ -16,9 +16,6 @@ void test('an unreachable, restarting, stalled, busy or full store is unavailabl
     withCode('sorry, too many clients already', '53300'),
     withCode('could not extend file: No space left on device', '53100'),
     withCode('deadlock detected', '40P01'),
-    withCode('canceling statement due to statement timeout', '57014'),
-    withCode('terminating connection due to idle-in-transaction timeout', '25P03'),
-    new Error('Query read timeout'),
     new Error('Connection terminated unexpectedly'),
     new Error('timeout exceeded when trying to connect'),
     withCode('database is locked', 'SQLITE_BUSY'),
@@ -47,4 +44,19 @@ void test("the caller's own faults are not", () => {
   for (const err of cases) {
     assert.equal(isStoreUnavailable(err), false, errorMessage(err));
   }
+});
+
+void test('a statement out of time is a stall, not the store unavailable', () => {
+  const stalls: unknown[] = [
+    withCode('canceling statement due to statement timeout', '57014'),
+    withCode('terminating connection due to idle-in-transaction timeout', '25P03'),
+    new Error('Query read timeout'),
+    new Error('wrapped', { cause: new Error('Query read timeout') }),
+  ];
+  for (const err of stalls) {
+    assert.equal(isStoreStalled(err), true, (err as Error).message);
+    assert.equal(isStoreUnavailable(err), false, (err as Error).message);
+  }
+  assert.equal(isStoreStalled(withCode('connect ECONNREFUSED 127.0.0.1:5432', 'ECONNREFUSED')), false);
+  assert.equal(isStoreStalled(withCode('duplicate key value', '23505')), false);
 });
