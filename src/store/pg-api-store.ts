@@ -11,6 +11,7 @@ import { publicRecord } from '../protocol/api-access.js';
 import type { PgManagerOptions } from './pg-manager-base.js';
 import { openMigratedPool } from './pg-manager-store.js';
 import { pruneAuditSql } from './history-prune-sql.js';
+import { pgParams } from './pg-text.js';
 import { rowToAudit, rowToToken, type AuditRow, type TokenRow } from './sqlite-api-tokens.js';
 
 function tokenStore(pool: pg.Pool): ApiTokenStore {
@@ -19,7 +20,15 @@ function tokenStore(pool: pg.Pool): ApiTokenStore {
       await pool.query(
         `INSERT INTO api_tokens (id, name, role, secret_hash, created_at, expires_at, last_used_at)
            VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-        [t.id, t.name, t.role, t.secretHash, t.createdAt, t.expiresAt ?? null, t.lastUsedAt ?? null],
+        pgParams([
+          t.id,
+          t.name,
+          t.role,
+          t.secretHash,
+          t.createdAt,
+          t.expiresAt ?? null,
+          t.lastUsedAt ?? null,
+        ]),
       );
     },
     get: async (id) => {
@@ -45,7 +54,9 @@ function auditLog(pool: pg.Pool): AuditLog {
       await pool.query(
         `INSERT INTO audit_log (at, token_id, token_name, role, method, path, status, agents, remote)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-        [
+        // The request's text as PostgreSQL holds it (pg-text.ts): a path or an agent list with
+        // a NUL must not fail the audit row.
+        pgParams([
           e.at,
           e.tokenId ?? null,
           e.tokenName ?? null,
@@ -55,7 +66,7 @@ function auditLog(pool: pg.Pool): AuditLog {
           e.status,
           e.agents ?? null,
           e.remote ?? null,
-        ],
+        ]),
       );
     },
     list: async (limit) => {

@@ -4,8 +4,9 @@
  * surrogate's `\ud800` (22P02), where SQLite stores all three. An agent's execution record can
  * carry either (a script that writes a NUL byte to stderr), and one refused write rolls back its
  * whole batch, whose agents reconnect and send it again, forever. So every value the PostgreSQL
- * manager store writes, or looks up, has each NUL and each lone surrogate replaced by U+FFFD (what pg's
- * UTF-8 encoding stores for a lone surrogate anyway): lookups then find what writes stored. Pure.
+ * manager store writes or looks up, and the API store's token and audit rows, has each NUL and
+ * each lone surrogate replaced by U+FFFD (what pg's UTF-8 encoding stores for a lone surrogate
+ * anyway): lookups then find what writes stored. Pure.
  */
 import { storableText } from '../protocol/storable-text.js';
 

@@ -8,6 +8,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openPgManagerStore } from '../../src/store/pg-manager-store.js';
+import { openPgApiStore } from '../../src/store/pg-api-store.js';
 import { startPgServer, type PgServer } from '../cluster/support/pg-server.js';
 import { activeFor, agentRecord, execution, newOrder } from './manager-store.fixtures.js';
 
@@ -84,5 +85,27 @@ void test('active responses and orders with a NUL or a lone surrogate: stored, f
     );
   } finally {
     await s.close();
+  }
+});
+
+void test('an audit row with a NUL in its path or agent list is stored, as U+FFFD', async () => {
+  server ??= startPgServer();
+  const api = await openPgApiStore((await server).url, { schema: `text_case_${++schemas}` });
+  try {
+    await api.audit.append({
+      at: 1,
+      tokenId: undefined,
+      tokenName: undefined,
+      role: undefined,
+      method: 'POST',
+      path: '/active-responses/x\u0000/revert',
+      status: 404,
+      agents: '00\u00001',
+      remote: undefined,
+    });
+    const [row] = await api.audit.list(1);
+    assert.deepEqual([row?.path, row?.agents], ['/active-responses/x\ufffd/revert', '00\ufffd1']);
+  } finally {
+    await api.close();
   }
 });
