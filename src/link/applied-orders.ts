@@ -109,14 +109,13 @@ export class AppliedOrders {
   private reset(agentId: string, before: string): void {
     const after = this.store.transaction(() => {
       const last = this.store.listExecutions({ limit: 1 })[0]?.id ?? 0;
-      this.store.setSetting(LAST_ORDER_SEQ_SETTING, '0');
-      this.store.setSetting(APPLIED_ORDER_SEQS_SETTING, '[]');
-      this.store.setSetting(MISSING_ORDER_SEQS_SETTING, '[]');
       this.store.setSetting(ORDERS_AFTER_EXECUTION_SETTING, String(last));
       this.store.setSetting(ORDERS_AGENT_ID_SETTING, agentId);
+      // The marks as `write` keeps them (it joins this transaction), last: the ones in memory
+      // change only once everything else is written.
+      this.write(NO_MARKS);
       return last;
     });
-    this.marks = NO_MARKS;
     this.after = after;
     this.owner = agentId;
     this.log.warn(
