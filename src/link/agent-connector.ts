@@ -122,6 +122,7 @@ export function startAgentConnector(
     installArConf: (text) => {
       installArConf(home, text);
     },
+    ca: cfg.caFingerprint,
   });
   const dialer = new Dialer({
     urls: cfg.managers.map((m) => `wss://${m}${LINK_PATH}`),

@@ -31,18 +31,13 @@ import type { AgentFrame, ExecutionItem, ManagerFrame, OrderFrame } from '../pro
 import { ackFrames, executionFrames } from '../protocol/link-pack.js';
 import type { Execd } from '../agent/execd/execd.js';
 import type { DaemonLog } from '../log/daemon-log.js';
-import { AppliedOrders } from './applied-orders.js';
+import { AppliedOrders, forgetSeqsAbove } from './applied-orders.js';
 import { HeldAcks } from './held-acks.js';
 import { ReportCursor } from './report-cursor.js';
 import { SavedReportFloor } from './report-floor.js';
 import { installOrKeep } from './install-ar-conf.js';
 import { errorMessage } from '../protocol/error-message.js';
 
-export {
-  APPLIED_ORDER_SEQS_SETTING,
-  LAST_ORDER_SEQ_SETTING,
-  MISSING_ORDER_SEQS_SETTING,
-} from './applied-orders.js';
 /** Least time between two execution report runs during a burst, in ms. */
 const FLUSH_INTERVAL_MS = 25;
 /**
@@ -86,6 +81,8 @@ export interface AgentLinkDeps {
   readonly installArConf: (text: string) => void;
   /** Longest a report waits while orders run (tests). @default REPORT_HOLD_MS */
   readonly reportHoldMs?: number;
+  /** SHA-256 fingerprint of the CA this agent enrolled with (AppliedOrders: whose marks). */
+  readonly ca?: string;
 }
 
 export class AgentLinkSession {
@@ -103,11 +100,6 @@ export class AgentLinkSession {
   private readonly savedFloor: SavedReportFloor;
   /** Ends the current connection (the transport's close; see runQueued). */
   private end = noEnd;
-  /**
-   * Every order seq above this one has no execution in the store (read once, then raised as
-   * orders run): a new order needs no look-up of an earlier run (see AppliedOrders.decidedBefore).
-   */
-  private seqCeiling: number | undefined;
   private readonly orderSeqOf = new Map<number, number>();
   /** The report run queued, if any; `hold`: a re-check of a held report (see REPORT_HOLD_MS). */
   private queued: { readonly hold: boolean; readonly timer?: NodeJS.Timeout } | undefined;
@@ -125,7 +117,7 @@ export class AgentLinkSession {
   private readonly applied: AppliedOrders;
 
   constructor(private readonly deps: AgentLinkDeps) {
-    this.applied = new AppliedOrders(deps.store, deps.log);
+    this.applied = new AppliedOrders(deps.store, deps.log, deps.ca);
     this.savedFloor = new SavedReportFloor(deps.store, deps.log);
   }
 
@@ -167,6 +159,11 @@ export class AgentLinkSession {
       // resets them, and the executions recorded before are not reported (AppliedOrders.adopt;
       // @throws when the store cannot take that).
       this.reports.leaveOut(this.applied.adopt(frame.agentId));
+      // A manager whose store is older than this agent's marks (AppliedOrders.cutAbove; @throws).
+      const through = frame.numberedThrough;
+      if (through !== undefined && this.applied.cutAbove(through, this.running)) {
+        forgetSeqsAbove(this.orderSeqOf, through); // their reports carry no seq of the new history
+      }
       // lastExecutionId is the highest id the manager holds, not "all up to there": one still
       // running at a restart is below it (see SavedReportFloor).
       this.reports.reset(
@@ -323,7 +320,7 @@ export class AgentLinkSession {
       send({ type: 'ack', seq: order.seq });
       return;
     }
-    if (order.kind === 'add' && order.seq <= this.ceiling() && this.applied.decidedBefore(order.seq)) {
+    if (order.kind === 'add' && this.applied.ranBefore(order.seq)) {
       this.settle(order.seq);
       return;
     }
@@ -339,18 +336,11 @@ export class AgentLinkSession {
     void this.run(order);
   }
 
-  /** See seqCeiling. */
-  private ceiling(): number {
-    this.seqCeiling ??= this.deps.store.maxOrderSeq(this.applied.executionsAfter());
-    return this.seqCeiling;
-  }
-
   private async run(order: OrderFrame): Promise<void> {
     let executionId: number | undefined;
     let failure: string | undefined;
     try {
-      // Raised before execd records the execution: a redelivery is then looked up (decidedBefore).
-      this.seqCeiling = Math.max(this.ceiling(), order.seq);
+      this.applied.starting(order.seq);
       executionId =
         order.kind === 'add'
           ? (await this.deps.execd.submit(order.message, order.seq))?.executionId

@@ -147,3 +147,31 @@ export function marksSettledThrough(marks: AppliedMarks, through: number): Appli
     : marks.missing;
   return absorb(Math.max(marks.floor, through), marks.above, missing);
 }
+
+/** The highest seq `marks` count as applied (0: none). */
+export function marksTop(marks: AppliedMarks): number {
+  let top = marks.floor;
+  for (const seq of marks.above) {
+    top = Math.max(top, seq);
+  }
+  return top;
+}
+
+/**
+ * Pure: `marks` without any seq above `top` (the manager's welcome said it numbered this agent's
+ * orders only up to `top`: what is marked above belongs to a history its store does not hold).
+ * `marks` itself when nothing is above; `missing` is the same set when none of it goes.
+ */
+export function marksCutAt(marks: AppliedMarks, top: number): AppliedMarks {
+  if (marksTop(marks) <= top) {
+    return marks;
+  }
+  const missing = [...marks.missing].some((n) => n > top)
+    ? new Set([...marks.missing].filter((n) => n <= top))
+    : marks.missing;
+  return {
+    floor: Math.min(marks.floor, top),
+    above: new Set([...marks.above].filter((n) => n <= top)),
+    missing,
+  };
+}

@@ -4,10 +4,12 @@
  * one (several manager nodes) still runs, even after a thousand later ones (it is then missing).
  * The agent link session is the only writer; the marks are read once, then kept in memory.
  *
- * Seqs are numbered per agent id, so the marks belong to one (ORDERS_AGENT_ID_SETTING, the id the
- * manager's welcome names): a home enrolled again (`riposte agent enroll`: a new id, whose seqs
- * start again at 1) starts with no seq applied, and the executions recorded before are left out
- * of the order look-ups and of the reports (ORDERS_AFTER_EXECUTION_SETTING; see adopt).
+ * Seqs are numbered per agent id, so the marks belong to one (ORDERS_AGENT_ID_SETTING: the id the
+ * manager's welcome names, with the CA of the enrollment): a home enrolled again (`riposte agent
+ * enroll`: a new id, or the same one from another CA, whose seqs start again at 1) starts with no
+ * seq applied, and the executions recorded before are left out of the order look-ups and of the
+ * reports (ORDERS_AFTER_EXECUTION_SETTING; see adopt). A manager whose store is older than the
+ * marks says so in its welcome, and the marks above its numbering go (cutAbove).
  */
 import type { AgentStore } from '../core/execd/agent-store.js';
 import type { DaemonLog } from '../log/daemon-log.js';
@@ -15,7 +17,9 @@ import {
   MAX_APPLIED_ABOVE,
   MAX_MISSING,
   marksAfter,
+  marksCutAt,
   marksSettledThrough,
+  marksTop,
   readSeq,
   readSeqList,
   type AppliedMarks,
@@ -39,16 +43,32 @@ export const ORDERS_AFTER_EXECUTION_SETTING = 'orders_after_execution';
 
 const NO_MARKS: AppliedMarks = { floor: 0, above: new Set(), missing: new Set() };
 
+/**
+ * Whom the marks belong to: the agent id, and the CA of the enrollment when known (an agent
+ * enrolled with a manager installed anew can get the same id from another CA: its seqs start
+ * again at 1 as well).
+ */
+function ownerKey(agentId: string, ca: string | undefined): string {
+  return ca === undefined ? agentId : `${agentId} ca:${ca}`;
+}
+
 export class AppliedOrders {
   private marks: AppliedMarks | undefined;
   /** The agent id the marks belong to, once adopt checked it. */
   private owner: string | undefined;
   /** See executionsAfter. */
   private after: number | undefined;
+  /**
+   * Every order seq above this one has no execution in the store (read once, then raised as
+   * orders run): a new order needs no look-up of an earlier run (see ranBefore).
+   */
+  private ceiling: number | undefined;
 
+  /** `ca`: the SHA-256 fingerprint of the CA the agent enrolled with (absent: not enrolled). */
   constructor(
     private readonly store: AgentStore,
     private readonly log: DaemonLog,
+    private readonly ca?: string,
   ) {}
 
   private current(): AppliedMarks {
@@ -62,25 +82,27 @@ export class AppliedOrders {
 
   /**
    * The manager's welcome says the link is agent `agentId`'s (the id its certificate maps to, the
-   * one its order seqs are numbered for). Marks stored for another id (the home was enrolled
-   * again) are reset in one transaction: no seq applied, and every execution recorded so far left
-   * out (executionsAfter). A store of a version that kept no id adopts `agentId` and keeps its
-   * marks: an upgrade must not run old orders again (a re-enrollment in the same upgrade is not
-   * told apart). The hello before that welcome still carried the earlier id's floor: the manager
+   * one its order seqs are numbered for). Marks stored for another id or CA (the home was
+   * enrolled again) are reset in one transaction: no seq applied, and every execution recorded so
+   * far left out (executionsAfter). A store of a version that kept no id, or the id alone, adopts
+   * this one and keeps its marks: an upgrade must not run old orders again (a re-enrollment in the
+   * same upgrade is not told apart). The hello before that welcome still carried the earlier id's floor: the manager
    * does not act on it (it numbers orders from its own store).
    * @returns executionsAfter. @throws when the store cannot take a reset (nothing changed: the
    * link is closed and the welcome comes again); the id of an upgraded store that cannot be
    * written is logged and written at a later welcome.
    */
   adopt(agentId: string): number {
-    if (this.owner !== agentId) {
+    const key = ownerKey(agentId, this.ca);
+    if (this.owner !== key) {
       const stored = this.store.getSetting(ORDERS_AGENT_ID_SETTING);
-      if (stored === undefined) {
-        this.keepMarksOf(agentId);
-      } else if (stored !== agentId) {
-        this.reset(agentId, stored);
+      // A bare id is a store of the version that kept no CA: the same enrollment, most likely.
+      if (stored === undefined || stored === agentId) {
+        this.keepMarksOf(key);
+      } else if (stored !== key) {
+        this.reset(key, stored);
       } else {
-        this.owner = agentId;
+        this.owner = key;
       }
     }
     return this.executionsAfter();
@@ -95,31 +117,32 @@ export class AppliedOrders {
     return this.after;
   }
 
-  /** Adopts `agentId` for the marks in place (a store from before the id was kept). */
-  private keepMarksOf(agentId: string): void {
+  /** Adopts `key` for the marks in place (a store from before the id was kept). */
+  private keepMarksOf(key: string): void {
     try {
-      this.store.setSetting(ORDERS_AGENT_ID_SETTING, agentId);
-      this.owner = agentId;
+      this.store.setSetting(ORDERS_AGENT_ID_SETTING, key);
+      this.owner = key;
     } catch (err) {
       this.log.error(`Cannot record the agent id of the applied orders: ${errorMessage(err)}`);
     }
   }
 
-  /** No seq applied, for `agentId`; what the store holds so far is `before`'s. @throws as adopt. */
-  private reset(agentId: string, before: string): void {
+  /** No seq applied, for `key`; what the store holds so far is `before`'s. @throws as adopt. */
+  private reset(key: string, before: string): void {
     const after = this.store.transaction(() => {
       const last = this.store.listExecutions({ limit: 1 })[0]?.id ?? 0;
       this.store.setSetting(ORDERS_AFTER_EXECUTION_SETTING, String(last));
-      this.store.setSetting(ORDERS_AGENT_ID_SETTING, agentId);
+      this.store.setSetting(ORDERS_AGENT_ID_SETTING, key);
       // The marks as `write` keeps them (it joins this transaction), last: the ones in memory
       // change only once everything else is written.
       this.write(NO_MARKS);
       return last;
     });
     this.after = after;
-    this.owner = agentId;
+    this.owner = key;
+    this.ceiling = undefined;
     this.log.warn(
-      `This agent is now ${agentId} (it was ${before}): its orders are numbered anew, so no order counts as applied; executions up to ${after} are not reported.`,
+      `This agent is now ${key} (it was ${before}): its orders are numbered anew, so no order counts as applied; executions up to ${after} are not reported.`,
     );
   }
 
@@ -173,6 +196,27 @@ export class AppliedOrders {
   }
 
   /**
+   * Whether add order `seq` was already taken in (decidedBefore); a seq above every stored
+   * execution's needs no look-up. @throws when the store cannot be read.
+   */
+  ranBefore(seq: number): boolean {
+    return seq <= this.seqCeiling() && this.decidedBefore(seq);
+  }
+
+  /**
+   * Order `seq` is handed to execd now, before it records the execution: a redelivery is then
+   * looked up (ranBefore). @throws when the store cannot be read.
+   */
+  starting(seq: number): void {
+    this.ceiling = Math.max(this.seqCeiling(), seq);
+  }
+
+  private seqCeiling(): number {
+    this.ceiling ??= this.store.maxOrderSeq(this.executionsAfter());
+    return this.ceiling;
+  }
+
+  /**
    * An add order whose execution was recorded (with its seq) before a kill -9 cut it short of the
    * ack, and that got as far as its decision (the key is written in the decision's transaction,
    * with the offender count and the active row): the restart re-applied or closed it, so running
@@ -180,12 +224,47 @@ export class AppliedOrders {
    * ended on its own is done as well. Only one interrupted before its decision counted nothing
    * and runs again.
    */
-  decidedBefore(seq: number): boolean {
+  private decidedBefore(seq: number): boolean {
     const e = this.store.orderExecution(seq, this.executionsAfter());
     if (e === undefined || (e.key === undefined && (e.status === 'running' || e.note === 'interrupted'))) {
       return false;
     }
     this.log.info(`Order ${seq} was already taken in (execution ${e.id}): acked, not run again.`);
+    return true;
+  }
+
+  /**
+   * The manager's welcome says it numbered this agent's orders only up to `through`
+   * (numberedThrough). Anything marked or run above it belongs to a history its store does not
+   * hold (restored from an older backup): its next orders are numbered from there and must run,
+   * not be acked as applied. In one transaction the marks above go, and the stored executions of
+   * those seqs are no longer taken for runs of them (ranBefore). An order above it still running
+   * (sent on the previous connection) would be marked when it ends: the link waits until it has.
+   * @returns whether anything was cut. @throws when such an order still runs, or the store
+   * cannot take the cut (nothing changed: the link is closed and the welcome comes again).
+   */
+  cutAbove(through: number, running: ReadonlySet<number>): boolean {
+    const before = this.current();
+    const after = marksCutAt(before, through);
+    const top = Math.max(marksTop(before), this.seqCeiling());
+    if (top <= through) {
+      return false;
+    }
+    const late = [...running].filter((seq) => seq > through);
+    if (late.length > 0) {
+      throw new Error(
+        `the manager numbered this agent's orders up to seq ${through}, and orders ${late.join(', ')} from before still run: the link is taken again once they end`,
+      );
+    }
+    const forgotten = this.store.transaction(() => {
+      const n = this.store.forgetOrderSeqsAbove(through);
+      this.write(after); // last, as in reset
+      return n;
+    });
+    this.ceiling = undefined;
+    this.log.warn(
+      `The manager numbered this agent's orders only up to seq ${through}, but seqs up to ${top} were applied or run here (${forgotten} executions): its store is older than this agent's (restored from a backup?). Seqs above ${through} no longer count as applied, so its new orders run.`,
+    );
     return true;
   }
 
@@ -205,5 +284,18 @@ export class AppliedOrders {
       }
     });
     this.marks = marks;
+  }
+}
+
+/**
+ * Drops from `seqOf` (execution id -> the order seq it ran) every execution of a seq above
+ * `through`: after AppliedOrders.cutAbove, such a seq names another order (its report goes
+ * without one).
+ */
+export function forgetSeqsAbove(seqOf: Map<number, number>, through: number): void {
+  for (const [executionId, seq] of seqOf) {
+    if (seq > through) {
+      seqOf.delete(executionId);
+    }
   }
 }

@@ -83,6 +83,7 @@ async function onHellos(ctx: ManagerContext, hellos: readonly Hello[]): Promise<
       batches: true,
       derivedDeletes: true,
       settledThrough: settled.get(h.agentId) ?? 0,
+      numberedThrough: lastSeqs[i] ?? 0,
     });
     ctx.sessions.markReady(h.agentId, (byAgent.get(h.agentId) ?? []).map(frameOf));
   });

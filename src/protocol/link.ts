@@ -13,8 +13,9 @@
  *   executions   several execution frames' contents, in order (only when the welcome said `batches`)
  * manager -> agent:
  *   welcome      answer to hello: the id the certificate maps to, the last execution id the
- *                manager holds for this agent (the agent re-sends newer ones), and the seq at or
- *                below which nothing waits for it (settledThrough: the agent's applied-seq gaps close)
+ *                manager holds for this agent (the agent re-sends newer ones), the seq at or
+ *                below which nothing waits for it (settledThrough: the agent's applied-seq gaps
+ *                close), and the highest seq it numbered for it (numberedThrough: marks above go)
  *   order        add (a raw AR JSON message, as execd takes it) or revert (an active key)
  *   orders       several orders, in seq order (only to an agent whose hello said `batches`)
  *
@@ -149,6 +150,12 @@ export interface WelcomeFrame {
    * the agent closes the gaps such orders left in its applied seqs (absent: an older manager).
    */
   readonly settledThrough?: number;
+  /**
+   * The highest seq the manager numbered for this agent's orders (absent: an older manager). An
+   * agent that counts a higher seq as applied drops those marks (the manager's store is older
+   * than the agent's: restored from a backup), so the orders numbered from here run.
+   */
+  readonly numberedThrough?: number;
 }
 export interface AddOrderFrame {
   readonly type: 'order';
@@ -312,11 +319,12 @@ function orderItem(v: unknown): OrderFrame | undefined {
 }
 
 function managerWelcome(v: Obj): FrameResult<ManagerFrame> {
-  const { agentId, lastExecutionId, arConf, batches, derivedDeletes, settledThrough } = v;
+  const { agentId, lastExecutionId, arConf, batches, derivedDeletes, settledThrough, numberedThrough } = v;
   return typeof agentId === 'string' &&
     isSeq(lastExecutionId) &&
     typeof arConf === 'string' &&
-    (settledThrough === undefined || isSeq(settledThrough))
+    (settledThrough === undefined || isSeq(settledThrough)) &&
+    (numberedThrough === undefined || isSeq(numberedThrough))
     ? {
         ok: true,
         frame: {
@@ -327,6 +335,7 @@ function managerWelcome(v: Obj): FrameResult<ManagerFrame> {
           ...(batches === true ? { batches } : {}),
           ...(derivedDeletes === true ? { derivedDeletes } : {}),
           ...(settledThrough !== undefined ? { settledThrough } : {}),
+          ...(numberedThrough !== undefined ? { numberedThrough } : {}),
         },
       }
     : fail('invalid welcome frame');

@@ -1,6 +1,7 @@
 /**
- * The agent store's reads for the manager link's reports (link/report-cursor.ts), on SQLite: id
- * and key lists go in as one JSON array each. The base of SqliteAgentStore (sqlite-agent-store.ts).
+ * The agent store's reads for the manager link's reports (link/report-cursor.ts) and order
+ * look-ups (link/applied-orders.ts), on SQLite: id and key lists go in as one JSON array each.
+ * The base of SqliteAgentStore (sqlite-agent-store.ts).
  */
 import type { ActiveResponse, ExecutionRecord } from '../protocol/execution-records.js';
 import type { ReportedActive } from '../protocol/link-records.js';
@@ -35,5 +36,10 @@ export abstract class SqliteLinkReads {
 
   maxOrderSeq(afterId = 0): number {
     return this.st.maxOrderSeq.get(afterId) ?? 0;
+  }
+
+  /** The one write here: what the reads above find of an order seq (AgentStore). */
+  forgetOrderSeqsAbove(seq: number): number {
+    return this.st.forgetOrderSeqsAbove.run(seq).changes;
   }
 }

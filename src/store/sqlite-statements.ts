@@ -181,6 +181,9 @@ function prepareLinkStatements(db: Database.Database) {
          ORDER BY order_seq DESC LIMIT 1`,
       )
       .pluck(),
+    forgetOrderSeqsAbove: db.prepare<[number]>(
+      'UPDATE executions SET order_seq = NULL WHERE order_seq IS NOT NULL AND order_seq > ?',
+    ),
   };
 }
 

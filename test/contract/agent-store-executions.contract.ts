@@ -291,6 +291,20 @@ function listTests(make: MakeAgentStore): void {
       assert.equal(s.orderExecution(3, 0)?.id, new3);
     });
   });
+
+  void test('forgetOrderSeqsAbove: executions of seqs above it keep their record, not their seq', () => {
+    withStore(make, (s) => {
+      const ids = [2, 5, 3, 7].map((orderSeq) => s.startExecution(sampleStart({ orderSeq })));
+      s.startExecution(sampleStart());
+      assert.equal(s.forgetOrderSeqsAbove(3), 2);
+      assert.equal(s.maxOrderSeq(), 3);
+      assert.equal(s.orderExecution(5), undefined);
+      assert.equal(s.orderExecution(7), undefined);
+      assert.equal(s.orderExecution(3)?.id, ids[2]);
+      assert.equal(s.getExecution(ids[1]!)?.id, ids[1], 'the run itself is still recorded');
+      assert.equal(s.forgetOrderSeqsAbove(3), 0);
+    });
+  });
 }
 
 function pruneTests(make: MakeAgentStore): void {

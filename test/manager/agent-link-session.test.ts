@@ -1,12 +1,12 @@
 /** The agent's side of the link protocol, with a fake execd: redelivery, rejection, reporting. */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { AgentLinkSession } from '../../src/link/agent-link-session.js';
 import {
-  AgentLinkSession,
   APPLIED_ORDER_SEQS_SETTING,
   LAST_ORDER_SEQ_SETTING,
   MISSING_ORDER_SEQS_SETTING,
-} from '../../src/link/agent-link-session.js';
+} from '../../src/link/applied-orders.js';
 import { tempAgentStore } from '../support/temp-agent-store.js';
 import { turn, until } from '../support/event-turns.js';
 import { memoryDaemonLog } from '../../src/log/daemon-log.js';

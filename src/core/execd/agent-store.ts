@@ -206,6 +206,12 @@ export interface AgentStore {
    */
   maxOrderSeq(afterId?: number): number;
   /**
+   * Takes the order seq off every stored execution that came from an order seq above `seq`, and
+   * returns how many: the manager numbers this agent's orders only up to `seq` (its store is older
+   * than this one), so those were runs of orders its history lacks (link/applied-orders.ts).
+   */
+  forgetOrderSeqsAbove(seq: number): number;
+  /**
    * Marks executions left 'running' by a crash as failed with note "interrupted"; returns them,
    * oldest first, so the agent can reconcile what they left (see Execd.restore).
    */

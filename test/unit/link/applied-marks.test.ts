@@ -1,7 +1,13 @@
 /** The agent's applied-order marks (applied-marks.ts): a floor over seqs applied in a row, gaps kept. */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { marksAfter, marksSettledThrough, type AppliedMarks } from '../../../src/link/applied-marks.js';
+import {
+  marksAfter,
+  marksCutAt,
+  marksSettledThrough,
+  marksTop,
+  type AppliedMarks,
+} from '../../../src/link/applied-marks.js';
 
 const marks = (floor: number, above: number[] = [], missing: number[] = []): AppliedMarks => ({
   floor,
@@ -61,5 +67,26 @@ describe('applied order marks', () => {
     assert.deepEqual(plain(marksSettledThrough(marks(8, [10]), 4)), [8, [10]]);
     const cleared = marksSettledThrough(marks(8, [10], [3, 7]), 5);
     assert.deepEqual(sorted(cleared.missing), [7], 'missing seqs at or below it will never come');
+  });
+
+  test('the top is the highest seq counted as applied', () => {
+    assert.equal(marksTop(marks(0)), 0);
+    assert.equal(marksTop(marks(4)), 4);
+    assert.equal(marksTop(marks(4, [9, 6])), 9);
+  });
+
+  test('a cut at or above the top is no change (the same marks)', () => {
+    const m = marks(4, [6, 9], [2]);
+    assert.equal(marksCutAt(m, 9), m);
+    assert.equal(marksCutAt(m, 20), m);
+  });
+
+  test('a cut drops every seq above it: the floor, the seqs above it, the missing ones', () => {
+    assert.deepEqual(plain(marksCutAt(marks(4, [6, 9]), 7)), [4, [6]]);
+    const below = marksCutAt(marks(8, [10], [3, 7]), 5);
+    assert.deepEqual(plain(below), [5, []]);
+    assert.deepEqual(sorted(below.missing), [3]);
+    const m = marks(8, [10], [3]);
+    assert.equal(marksCutAt(m, 5).missing, m.missing, 'the same set when none of it goes');
   });
 });
