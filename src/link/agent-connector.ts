@@ -166,7 +166,8 @@ class Dialer {
   private current = 0;
   private stopped = false;
   private retry: NodeJS.Timeout | undefined;
-  private liveness: NodeJS.Timeout | undefined;
+  /** Drops `ws` when nothing arrived on it for deadAfterMs (see touch). */
+  private liveness: { readonly ws: WebSocket; readonly timer: NodeJS.Timeout } | undefined;
   /** The last TLS session ticket received, offered on the next dial (resumption). */
   private tlsSession: Buffer | undefined;
   private refresh: NodeJS.Timeout | undefined;
@@ -289,19 +290,31 @@ class Dialer {
     }
   }
 
+  /** A sign of life on `ws`: its timer is pushed back (one per connection, not one per frame). */
   private touch(ws: WebSocket): void {
-    clearTimeout(this.liveness);
-    this.liveness = setTimeout(() => {
+    if (this.liveness?.ws === ws) {
+      this.liveness.timer.refresh();
+      return;
+    }
+    this.endLiveness();
+    const timer = setTimeout(() => {
       ws.terminate();
     }, this.p.opts.deadAfterMs ?? AGENT_DEAD_AFTER_MS);
-    this.liveness.unref();
+    timer.unref();
+    this.liveness = { ws, timer };
+  }
+
+  /** Forgets the liveness timer (a `refresh` would arm a cleared one again). */
+  private endLiveness(): void {
+    clearTimeout(this.liveness?.timer);
+    this.liveness = undefined;
   }
 
   private closed(ws: WebSocket, code: number, reason: string): void {
     if (this.ws !== ws) {
       return;
     }
-    clearTimeout(this.liveness);
+    this.endLiveness();
     this.p.session.disconnected();
     if (this.stopped) {
       return;
@@ -328,7 +341,7 @@ class Dialer {
     this.stopped = true;
     clearTimeout(this.retry);
     clearTimeout(this.refresh);
-    clearTimeout(this.liveness);
+    this.endLiveness();
     const ws = this.ws;
     if (ws === undefined || ws.readyState === WebSocket.CLOSED) {
       return;
