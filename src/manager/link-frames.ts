@@ -75,6 +75,7 @@ async function onHellos(ctx: ManagerContext, hellos: readonly Hello[]): Promise<
       return; // replaced meanwhile: the newer session's own hello greets it
     }
     ctx.cluster?.greeted(h.agentId, lastSeqs[i] ?? 0);
+    const counter = lastSeqs[i] ?? 0;
     h.session.send({
       type: 'welcome',
       agentId: h.agentId,
@@ -83,8 +84,9 @@ async function onHellos(ctx: ManagerContext, hellos: readonly Hello[]): Promise<
       batches: true,
       derivedDeletes: true,
       settledThrough: settled.get(h.agentId) ?? 0,
-      numberedThrough: lastSeqs[i] ?? 0,
+      numberedThrough: ctx.firstHellos?.numberedThrough(h.agentId, counter) ?? counter,
     });
+    ctx.firstHellos?.welcome(h.agentId);
     ctx.sessions.markReady(h.agentId, (byAgent.get(h.agentId) ?? []).map(frameOf));
   });
 }

@@ -3,6 +3,7 @@
  * Services are plain functions over this context, so tests can build one with an in-memory store
  * and a fake clock.
  */
+import type { FirstHellos } from './first-hellos.js';
 import type { Config } from '../core/config-model.js';
 import type { DaemonLog } from '../log/daemon-log.js';
 import type { AgentSessions } from './agent-sessions.js';
@@ -54,6 +55,8 @@ export interface ManagerContext {
   readonly singleHost: boolean;
   /** Set when this manager is one node of a cluster. */
   readonly cluster?: ClusterHooks;
+  /** A manager alone on its store: the agents welcomed since it started (first-hellos.ts). */
+  readonly firstHellos?: FirstHellos;
 }
 
 /** Wazuh's default `agents_disconnection_time`: 10 minutes, in ms. */

@@ -78,6 +78,7 @@ export async function queueOrders(
           await alsoInTransaction(tx);
           return stored;
         });
+  ctx.firstHellos?.stored(orders); // committed, none sent yet
   const elsewhere: StoredOrder[] = [];
   for (const order of orders) {
     ctx.emit({ type: 'order-state', agentId: order.agentId, seq: order.seq, state: 'queued' });

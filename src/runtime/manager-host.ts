@@ -5,6 +5,7 @@
  * adds the TLS link, enrollment and HTTPS; `riposte start` (single-host-runtime.ts) adds nothing but
  * its local API. One path for both: an alert becomes durable orders, agent 000 executes them.
  */
+import { FirstHellos } from '../manager/first-hellos.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { startAgentRuntime, type AgentRuntime } from '../agent/agent-runtime.js';
@@ -134,7 +135,7 @@ export async function openManagerHost(
     arConf,
     disconnectionTimeMs: opts.disconnectionTimeMs ?? DEFAULT_DISCONNECTION_TIME_MS,
     singleHost,
-    ...(cluster !== undefined ? { cluster } : {}),
+    ...(cluster !== undefined ? { cluster } : { firstHellos: new FirstHellos() }),
   };
   return { home, config, log, store, ctx, listeners, handler: createLinkHandler(ctx) };
 }
