@@ -4,7 +4,8 @@
  *
  * Flow: write the add line -> first stdout line -> rkey -> wait for this key's turn (KeyOrder) ->
  * repeated-offender timeout -> decideAdd -> store -> reply continue/abort -> script exits ->
- * record the outcome -> release the key.
+ * record the outcome -> release the key. A script whose time limit passed during the wait gets
+ * no reply and starts no active response (decideInTurn).
  */
 import { decideAdd, type AddDecision, type AddRequest } from '../../core/execd/decide-add.js';
 import { hasOffenderList, offenderTimeout } from '../../core/execd/repeated-offenders.js';
@@ -177,6 +178,22 @@ export function runAdd(ctx: ExecdContext, job: AddJob): Promise<AddResult> {
   return ctx.pool.run(run);
 }
 
+/** One add in flight: what its decide step needs, and what it leaves for the record step. */
+interface AddRun {
+  readonly job: AddJob;
+  readonly executionId: number;
+  readonly seq: number;
+  readonly dryRun: boolean;
+  readonly onLease: (lease: KeyLease) => void;
+  key: string | undefined;
+  decision: AddDecision | undefined;
+  /** The script's limit passed before its key's turn and nothing was decided (decideInTurn). */
+  late: boolean;
+}
+
+/** The note of an add whose script was stopped before its key's turn: nothing was applied. */
+export const LATE_NOTE = "time limit reached while waiting for its key's turn: not applied, not tracked";
+
 async function addInSlot(
   ctx: ExecdContext,
   job: AddJob,
@@ -186,8 +203,16 @@ async function addInSlot(
   const facts = alertFacts(job.message);
   const dryRun = isDryRunMessage(job.message);
   const executionId = ctx.store.startExecution(addStart(ctx, job, facts));
-  let key: string | undefined;
-  let decision: AddDecision | undefined;
+  const run: AddRun = {
+    job,
+    executionId,
+    seq,
+    dryRun,
+    onLease,
+    key: undefined,
+    decision: undefined,
+    late: false,
+  };
   let outcome: ScriptOutcome;
   try {
     const line = JSON.stringify(rewriteForScript(job.message, 'add', job.program));
@@ -199,27 +224,12 @@ async function addInSlot(
       mode: 'add',
       limits: ctx.limits,
       ...(dryRun ? { dryRun } : {}),
-      decide: async (firstLine) => {
-        key = responseKey(basenameOf(job.program), keysOfCheckKeys(parseLenientJson(firstLine)), (m) => {
-          ctx.log.warn(m);
-        });
-        const lease = await ctx.order.acquire(job.program, seq, key);
-        onLease(lease);
-        const k = key;
-        // One transaction: the execution's key (what a restart reconciles by) and the decision.
-        decision = ctx.store.transaction(() => {
-          ctx.store.setExecutionKey(executionId, k);
-          const existing = ctx.store.getActive(k);
-          return dryRun
-            ? decideDryRun(ctx, job, { key: k, addLine: line, facts }, existing)
-            : decideAndStore(ctx, job, { key: k, addLine: line, facts }, { existing });
-        });
-        return JSON.stringify(rewriteForScript(job.message, decision.answer, job.program));
-      },
+      decide: (firstLine, stopped) =>
+        decideInTurn(ctx, run, { key: rkeyOf(ctx, job.program, firstLine), addLine: line, facts }, stopped),
     });
   } catch (err) {
     // Recorded as failed, so the execution does not stay "running" until the next start.
-    ctx.store.endExecution(executionId, failedEnd(ctx, err, key));
+    ctx.store.endExecution(executionId, failedEnd(ctx, err, run.key));
     ctx.onExecution?.(executionId);
     throw err;
   }
@@ -228,11 +238,67 @@ async function addInSlot(
       `Active response won't be added to timeout list. Message not received with alert keys from script '${job.program}'`,
     );
   }
-  const action = decision?.kind === 'extended' ? 'abort' : 'add';
-  const note = dryRun ? `dry run: ${noteFor(decision) ?? 'not tracked'}` : noteFor(decision);
-  ctx.store.endExecution(executionId, executionEnd(outcome, { key, action, note }));
+  ctx.store.endExecution(executionId, addEnd(run, outcome));
   ctx.onExecution?.(executionId);
-  return { executionId, key, decision: decision?.kind ?? 'none' };
+  return { executionId, key: run.key, decision: run.decision?.kind ?? 'none' };
+}
+
+/** The end record of an add whose script ran, with what its decide step left. */
+function addEnd(run: AddRun, outcome: ScriptOutcome): ExecutionEnd {
+  const { key, decision } = run;
+  const action = decision?.kind === 'extended' ? 'abort' : 'add';
+  const said = run.late ? LATE_NOTE : noteFor(decision);
+  const note = run.dryRun ? `dry run: ${said ?? 'not tracked'}` : said;
+  return executionEnd(outcome, { key, action, note });
+}
+
+/** The rkey an add's first line announces (reference §2.3: basename + check_keys keys). */
+function rkeyOf(ctx: ExecdContext, program: string, firstLine: string): string {
+  return responseKey(basenameOf(program), keysOfCheckKeys(parseLenientJson(firstLine)), (m) => {
+    ctx.log.warn(m);
+  });
+}
+
+/**
+ * The decide step of one add whose first line announced `prep.key`: once the key's turn comes,
+ * decides, stores (before the reply, see decideAndStore) and returns the reply.
+ *
+ * The wait for the turn counts against the script's time limit (executor-port.ts). If the limit has
+ * passed by then (`stopped()`) and the key has no active response, the script cannot apply the one
+ * `continue` would start: nothing is decided or stored (no active row, no revert timer, no offence
+ * counted) and no reply is sent, as when Wazuh gets no check_keys line; the record says why
+ * (LATE_NOTE). A key already active is decided as usual: `abort` asks nothing of the script, and
+ * the repeat moves the deadline of the response in force, as under Wazuh.
+ */
+async function decideInTurn(
+  ctx: ExecdContext,
+  run: AddRun,
+  prep: Prepared,
+  stopped: () => boolean,
+): Promise<string | undefined> {
+  const { job } = run;
+  const { key } = prep;
+  run.key = key;
+  run.onLease(await ctx.order.acquire(job.program, run.seq, key));
+  // One transaction: the execution's key (what a restart reconciles by) and the decision.
+  const decision = ctx.store.transaction(() => {
+    const existing = ctx.store.getActive(key);
+    if (existing === undefined && stopped()) {
+      return undefined; // nothing to write: the run's end record carries the key
+    }
+    ctx.store.setExecutionKey(run.executionId, key);
+    return run.dryRun ? decideDryRun(ctx, job, prep, existing) : decideAndStore(ctx, job, prep, { existing });
+  });
+  if (decision === undefined) {
+    run.late = true;
+    ctx.log.warn(
+      `Active response won't be added to timeout list: script '${job.program}' reached its time limit while waiting for its key's turn`,
+      { key, execution: run.executionId },
+    );
+    return undefined;
+  }
+  run.decision = decision;
+  return JSON.stringify(rewriteForScript(job.message, decision.answer, job.program));
 }
 
 /** The end of an execution that threw before its script's outcome was known. */

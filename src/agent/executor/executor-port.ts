@@ -40,8 +40,10 @@ export interface ScriptInvocation {
   /**
    * add mode: called (on the main thread) with the first stdout line; returns the reply line to write
    * (continue/abort message) or undefined to write nothing. May wait; the execMs limit keeps running.
+   * `stopped()` is true once that limit has passed: the script is being (or has been) stopped and
+   * can act on no reply, so a decision taken then must not record anything as applied by it.
    */
-  readonly decide?: (firstLine: string) => Promise<string | undefined>;
+  readonly decide?: (firstLine: string, stopped: () => boolean) => Promise<string | undefined>;
   /** @default process.env */
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** This invocation alone is a dry run (a dry-run order), whatever the runner's mode. */

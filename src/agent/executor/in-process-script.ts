@@ -28,7 +28,8 @@ interface ChannelState {
   delivered: boolean;
 }
 
-function makeChannel(inv: ScriptInvocation, st: ChannelState): ScriptChannel {
+/** `stopped`: the run's limit has passed (its signal is aborted), told to `decide`. */
+function makeChannel(inv: ScriptInvocation, st: ChannelState, stopped: () => boolean): ScriptChannel {
   return {
     readLine: async () => {
       if (!st.delivered) {
@@ -45,7 +46,7 @@ function makeChannel(inv: ScriptInvocation, st: ChannelState): ScriptChannel {
       }
       st.handshake = 'line';
       st.firstLine = line;
-      st.pendingReply = (inv.decide ? inv.decide(line) : Promise.resolve(undefined)).then((r) => {
+      st.pendingReply = (inv.decide ? inv.decide(line, stopped) : Promise.resolve(undefined)).then((r) => {
         st.reply = r;
         return r;
       });
@@ -98,10 +99,12 @@ export async function runScriptInProcess(
   const host = { home: inv.home, argv0: inv.program, now: () => new Date(now()) };
   const abort = new AbortController();
   const scope = { signal: abort.signal, ...(opts.record === undefined ? {} : { record: opts.record }) };
+  // Once aborted, every tool the script starts fails at once: it can apply no decision any more.
+  const stopped = (): boolean => abort.signal.aborted;
   let code: number | 'timeout';
   let error: string | undefined;
   try {
-    const run = runInToolScope(scope, () => runStockScript(script, makeChannel(inv, st), host));
+    const run = runInToolScope(scope, () => runStockScript(script, makeChannel(inv, st, stopped), host));
     code = await raceLimit(run, inv.limits.execMs, inv.limits.killGraceMs, abort);
   } catch (err: unknown) {
     code = 255;

@@ -9,7 +9,8 @@
  *         a handshake timeout: stdin is closed without a reply (Wazuh then does not track the add).
  * delete: same spawn with stdin only (no stdout pipe, no handshake); write the line, close stdin.
  * Both:   wait for the exit, bounded by `execMs` from spawn (then SIGTERM, SIGKILL after grace, to the
- *         whole group). Where Wazuh would block forever, we end with `timedOut: true`.
+ *         whole group). Where Wazuh would block forever, we end with `timedOut: true`. The time
+ *         `decide` waits counts too; it is told when the limit has passed (executor-port.ts).
  *
  * It does not interpret the first line (check_keys parsing belongs to the caller's `decide`), decide
  * anything, or log: it reports what happened as a ScriptOutcome.
@@ -55,6 +56,9 @@ export async function runScript(
 ): Promise<ScriptOutcome> {
   const file = relativeProgram(inv.program);
   const startedAt = now();
+  // Taken before the spawn, on the monotonic clock: the runner's limit, timed from the spawn
+  // itself (in a spawn helper, later still), cannot stop the script before this instant.
+  const limitAt = performance.now() + inv.limits.execMs;
   const proc = start({
     file,
     args: [],
@@ -68,7 +72,8 @@ export async function runScript(
     maxLineBytes: inv.limits.maxLineBytes,
   });
   proc.writeLine(inv.line);
-  const exchange = inv.mode === 'add' ? await handshake(proc, inv) : NO_EXCHANGE;
+  const stopped = (): boolean => performance.now() >= limitAt;
+  const exchange = inv.mode === 'add' ? await handshake(proc, inv, stopped) : NO_EXCHANGE;
   proc.closeStdin();
   const exit = await proc.done;
   return {
@@ -86,14 +91,18 @@ export async function runScript(
 const NO_EXCHANGE: Exchange = { handshake: 'none', firstLine: undefined, reply: undefined };
 
 /** Reads the first line and writes the reply `decide` chooses; stdin is left for the caller to close. */
-async function handshake(proc: InteractiveProcess, inv: ScriptInvocation): Promise<Exchange> {
+async function handshake(
+  proc: InteractiveProcess,
+  inv: ScriptInvocation,
+  stopped: () => boolean,
+): Promise<Exchange> {
   const read = await proc.readLine(inv.limits.handshakeMs);
   if (read.kind !== 'line') {
     return { handshake: read.kind, firstLine: undefined, reply: undefined };
   }
   let reply: string | undefined;
   try {
-    reply = inv.decide === undefined ? undefined : await inv.decide(read.line);
+    reply = inv.decide === undefined ? undefined : await inv.decide(read.line, stopped);
   } catch (err) {
     proc.kill();
     await proc.done;

@@ -4,6 +4,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rewriteForScript } from '../../../src/protocol/ar-message.js';
+import { LATE_NOTE } from '../../../src/agent/execd/run-add.js';
 import { arMessage, commandOf, FW, harness, T0 } from './execd-fixture.js';
 
 const IP = '203.0.113.45';
@@ -120,6 +121,40 @@ describe('Execd add', () => {
           `Active response won't be added to timeout list. Message not received with alert keys from script '${FW}'`,
       ),
     );
+  });
+
+  test('limit passed before its turn, key not active -> no reply, nothing stored or armed, noted', async () => {
+    const h = harness({ repeatedOffenders: [1] });
+    h.runner.next.push({ firstLine: 'check-keys', stopped: true, timedOut: true });
+    const result = await h.submit('firewall-drop600', IP);
+    assert.deepEqual(result && { key: result.key, decision: result.decision }, {
+      key: KEY,
+      decision: 'none',
+    });
+    assert.equal(h.runner.of('add')[0]?.reply, undefined, 'no continue for a script being stopped');
+    assert.equal(h.store.getActive(KEY), undefined);
+    assert.equal(h.execd.armed, 0);
+    assert.equal(h.store.getOffenderCount(KEY), 0, 'an add that did nothing is no offence');
+    const exec = h.store.getExecution(result?.executionId ?? -1);
+    assert.equal(exec?.status, 'timed-out');
+    assert.equal(exec?.key, KEY);
+    assert.equal(exec?.note, LATE_NOTE);
+    assert.ok(
+      h.log.lines.some((l) => l.level === 'warn' && /reached its time limit while waiting/.test(l.msg)),
+    );
+  });
+
+  test('limit passed before its turn, key active -> abort: the repeat still moves the deadline', async () => {
+    const h = harness();
+    await h.submit('firewall-drop600', IP);
+    h.clock.t = T0 + 100_000;
+    h.runner.next.push({ firstLine: 'check-keys', stopped: true, timedOut: true });
+    const result = await h.submit('firewall-drop600', IP);
+    assert.equal(result?.decision, 'extended');
+    assert.equal(commandOf(h.runner.of('add')[1]?.reply), 'abort');
+    assert.equal(h.store.getActive(KEY)?.expiresAt, T0 + 100_000 + 600_000);
+    assert.equal(h.execd.armed, 1);
+    assert.match(h.store.getExecution(result?.executionId ?? -1)?.note ?? '', /already active/);
   });
 
   test('repeated offenders: escalation counted while still active (1,5 with 600 s)', async () => {

@@ -34,6 +34,8 @@ export interface ScriptBehaviour {
   readonly stderrTail?: string;
   /** The script waits for this before printing its first line (to hold an add mid-flight). */
   readonly hold?: Promise<void>;
+  /** Its time limit has passed when its decision is taken (`decide`'s `stopped()`). */
+  readonly stopped?: boolean;
 }
 
 /** One recorded run: what execd wrote, and the reply it gave to the first line. */
@@ -57,7 +59,7 @@ export class FakeRunner {
     await b.hold;
     const firstLine = inv.mode === 'add' ? lineFor(inv, b) : undefined;
     if (firstLine !== undefined && inv.decide) {
-      reply = await inv.decide(firstLine);
+      reply = await inv.decide(firstLine, () => b.stopped === true);
     }
     this.runs.push({ inv, reply });
     return outcomeOf(b, { inv, firstLine, reply, startedAt, endedAt: this.now() });
