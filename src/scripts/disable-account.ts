@@ -11,10 +11,15 @@
  *           leaving live sessions).
  *   delete: `usermod --unlock --expiredate '' -- <user>` (unlocked, never expires).
  * The user must exist (`getent passwd`) and must not have uid 0 (a second line of defence after the
- * name check: an alias of root such as `toor` is refused too).
+ * name check: an alias of root such as `toor` is refused too), nor a uid below UID_MIN
+ * (disable-account/login-defs.ts, 1000 by default): a system account. The name comes from a log
+ * line ("Failed password for postgres from ..."), so anyone who can reach sshd could otherwise
+ * expire a service account and kill its daemon. Both refusals come after the handshake (they need
+ * getent and a file) and apply to delete too: execd queued the delete when it answered `continue`,
+ * and a delete must not unlock or un-expire an account this script never locked.
  * Idempotent: usermod's lock/unlock are no-ops on an already locked/unlocked account.
- * Exit:   0 done; 255 invalid input, `User '<u>' does not exist`, uid 0, or a failing tool
- *         (a missing tool fails too, where Wazuh exits 0: nothing was disabled).
+ * Exit:   0 done; 255 invalid input, `User '<u>' does not exist`, uid 0, a system account, or a
+ *         failing tool (a missing tool fails too, where Wazuh exits 0: nothing was disabled).
  */
 import { dstuserInput } from './contract/input.js';
 import {
@@ -25,6 +30,7 @@ import {
 } from './contract/stock-script.js';
 import type { ArEnvelope } from '../protocol/ar-message.js';
 import { runTool, runToolChecked } from './contract/tools.js';
+import { readUidMin } from './disable-account/login-defs.js';
 import { promises as fs } from 'node:fs';
 
 /** The user's numeric uid from `getent passwd <user>`. */
@@ -37,6 +43,28 @@ async function uidOf(user: string): Promise<number> {
   }
   if (uid === 0) {
     throw new ScriptFailure(`User '${user}' has uid 0 and is never disabled`);
+  }
+  return uid;
+}
+
+/** The overflow uid (`nobody`): above UID_MAX, but daemons run as it (dnsmasq, NFS squashing). */
+const NOBODY_UID = 65534;
+
+/**
+ * The uid of `user`, an existing ordinary account: {@link uidOf}, then a uid below UID_MIN (a
+ * system account) or `nobody`'s is refused like uid 0, before anything runs. Used by add and
+ * delete alike.
+ */
+async function ordinaryUidOf(user: string): Promise<number> {
+  const uid = await uidOf(user);
+  const uidMin = await readUidMin();
+  if (uid < uidMin) {
+    throw new ScriptFailure(
+      `User '${user}' is a system account (uid ${uid} < UID_MIN ${uidMin}) and is never disabled`,
+    );
+  }
+  if (uid === NOBODY_UID) {
+    throw new ScriptFailure(`User '${user}' has the overflow uid ${uid} (nobody) and is never disabled`);
   }
   return uid;
 }
@@ -73,14 +101,14 @@ async function endSessions(uid: number): Promise<void> {
 
 async function disable(ctx: StockContext): Promise<void> {
   const user = userOf(ctx);
-  const uid = await uidOf(user);
+  const uid = await ordinaryUidOf(user);
   await runToolChecked({ tool: 'usermod', args: ['--lock', '--expiredate', '1', '--', user] });
   await endSessions(uid);
 }
 
 async function enable(ctx: StockContext): Promise<void> {
   const user = userOf(ctx);
-  await uidOf(user);
+  await ordinaryUidOf(user);
   await runToolChecked({ tool: 'usermod', args: ['--unlock', '--expiredate', '', '--', user] });
 }
 
