@@ -3,7 +3,7 @@
  * (`<home>/var/api.db`, one node; synchronous) and store/pg-api-store.ts (the cluster's PostgreSQL,
  * shared by every node). A method answers directly or with a promise: callers `await` it.
  */
-import type { ApiTokenRecord, AuditEntry, StoredApiToken } from '../protocol/api-access.js';
+import type { ApiTokenRecord, AuditEntry, RevokeOutcome, StoredApiToken } from '../protocol/api-access.js';
 
 type Answer<T> = T | Promise<T>;
 
@@ -15,6 +15,12 @@ export interface ApiTokenStore {
   list(): Answer<ApiTokenRecord[]>;
   /** Returns false when there was no such token. */
   remove(id: string): Answer<boolean>;
+  /**
+   * Deletes token `id` unless it is the last admin token valid at `now` (protocol/api-access.ts
+   * revokeOutcome), the check and the delete in one transaction: two admins revoking each other's
+   * token at once (on two nodes, say) cannot both succeed and leave no admin.
+   */
+  revoke(id: string, now: number): Answer<RevokeOutcome>;
   touch(id: string, usedAt: number): Answer<void>;
 }
 

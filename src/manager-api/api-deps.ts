@@ -30,6 +30,11 @@ export interface ManagerApiDeps {
    * (store-execution-feed.ts). Absent: a single manager, whose feed is its own events.
    */
   readonly feedPollMs?: number;
+  /**
+   * Period (ms) of an execution feed's heartbeat, before each of which it re-checks its caller's
+   * credentials (routes/execution-stream.ts). @default HEARTBEAT_MS (15 s); shorter in tests.
+   */
+  readonly feedHeartbeatMs?: number;
   /** How many refused requests without a valid token are audited one by one. @default DEFAULT_ANONYMOUS_AUDIT_LIMITS */
   readonly anonymousAuditLimits?: AnonymousAuditLimits;
   readonly metrics: ManagerMetrics;

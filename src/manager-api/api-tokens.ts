@@ -13,7 +13,13 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
-import { publicRecord, type ApiTokenRecord, type Role, type StoredApiToken } from '../protocol/api-access.js';
+import {
+  publicRecord,
+  validAt,
+  type ApiTokenRecord,
+  type Role,
+  type StoredApiToken,
+} from '../protocol/api-access.js';
 import type { ApiTokenStore } from '../core/api-access-store.js';
 
 /** A freshly minted token: the record to show and the one-time secret string. */
@@ -78,6 +84,19 @@ export async function verifyApiToken(
   token: string,
   now: number,
 ): Promise<ApiTokenRecord | undefined> {
+  const stored = await checkApiToken(store, token, now);
+  return stored === undefined ? undefined : recordUse(store, stored, now);
+}
+
+/**
+ * The stored token when `token` is valid at `now`, as verifyApiToken decides, without recording a
+ * use (an open execution feed re-checks its token with this: auth.ts stillAuthorized).
+ */
+export async function checkApiToken(
+  store: ApiTokenStore,
+  token: string,
+  now: number,
+): Promise<StoredApiToken | undefined> {
   const m = TOKEN_RE.exec(token);
   if (!m?.[1] || !m[2]) {
     return undefined;
@@ -91,10 +110,7 @@ export async function verifyApiToken(
   if (given.length !== expected.length || !crypto.timingSafeEqual(given, expected)) {
     return undefined;
   }
-  if (stored.expiresAt !== undefined && now > stored.expiresAt) {
-    return undefined;
-  }
-  return recordUse(store, stored, now);
+  return validAt(stored, now) ? stored : undefined;
 }
 
 /** The valid token's record, its use at `now` recorded unless it is within the resolution. */
@@ -115,17 +131,18 @@ async function recordUse(store: ApiTokenStore, stored: StoredApiToken, now: numb
 }
 
 /**
- * Called by `riposte manager` at start: when the store holds no admin token, mints one named
- * "admin" and writes it to `file` (mode 0600, directory 0700), replacing any stale file. Returns the
- * token string when one was created, undefined when an admin token already exists (the file is
- * then left alone: the token in it, if any, is still the valid one or was deliberately removed).
+ * Called by `riposte manager` at start: when the store holds no admin token valid at `now`, mints
+ * one named "admin" and writes it to `file` (mode 0600, directory 0700), replacing any stale file.
+ * Returns the token string when one was created, undefined when a valid admin token exists (the
+ * file is then left alone: the token in it, if any, is still the valid one or was deliberately
+ * removed). Expired admin tokens do not count: they would leave no way to manage tokens.
  */
 export async function ensureAdminToken(
   store: ApiTokenStore,
   file: string,
   now: number,
 ): Promise<string | undefined> {
-  if ((await store.list()).some((t) => t.role === 'admin')) {
+  if ((await store.list()).some((t) => t.role === 'admin' && validAt(t, now))) {
     return undefined;
   }
   const minted = await mintApiToken(store, { name: 'admin', role: 'admin', now });

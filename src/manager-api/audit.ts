@@ -1,6 +1,7 @@
 /**
  * The audit trail of the manager's REST API: one entry per request that asks to change state
- * (PUT, POST, DELETE), whatever its outcome, including refused ones (401/403/400). GET and HEAD are
+ * (PUT, POST, DELETE), whatever its outcome, including refused ones (401/403/400) and those whose
+ * client left before the answer (499: audit-hook.ts CLIENT_CLOSED_STATUS). GET and HEAD are
  * never audited. An entry names the token by id and name, never the token or a request body (which
  * may hold an enrollment password or token).
  *

@@ -19,7 +19,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
 import { roleAtLeast, type ApiTokenRecord, type Role } from '../protocol/api-access.js';
 import { type ApiTokenStore } from '../core/api-access-store.js';
-import { verifyApiToken } from './api-tokens.js';
+import { checkApiToken, verifyApiToken } from './api-tokens.js';
 import { AUDITED_METHODS } from './audit.js';
 import {
   CSRF_HEADER,
@@ -116,7 +116,41 @@ async function sessionRecord(
   return view.record;
 }
 
-/** Installs the authentication hook (runs before the body is parsed). */
+/**
+ * Whether the credentials `request` was authorized with (its bearer token, or its console session)
+ * still hold at `now` for its route: same token, not revoked nor expired, role still enough, the
+ * session not closed nor idle too long. Writes nothing (no use time, no session refresh). For a
+ * response that outlives its authorization: the execution feed (routes/execution-stream.ts).
+ */
+export async function stillAuthorized(
+  request: FastifyRequest,
+  tokens: ApiTokenStore,
+  now: number,
+  sessions?: ConsoleSessions,
+): Promise<boolean> {
+  const access = routeAccess(request);
+  if (access === 'public') {
+    return true;
+  }
+  const token = bearerToken(request.headers.authorization);
+  const record =
+    token === undefined
+      ? await sessions?.check(cookieValue(request.headers.cookie, SESSION_COOKIE), now)
+      : await checkApiToken(tokens, token, now);
+  return record !== undefined && record.id === request.auth?.id && roleAtLeast(record.role, access);
+}
+
+/** Re-checks a request's authorization (stillAuthorized), for the API that installed auth on it. */
+export type Reauthorize = (request: FastifyRequest) => Promise<boolean>;
+
+const reauthorizers = new WeakMap<FastifyInstance, Reauthorize>();
+
+/** The re-check of `app`'s authorization; undefined when it has none (a bare agent's API). */
+export function reauthorizer(app: FastifyInstance): Reauthorize | undefined {
+  return reauthorizers.get(app);
+}
+
+/** Installs the authentication hook (runs before the body is parsed) and its re-check. */
 export function installAuth(
   app: FastifyInstance,
   tokens: ApiTokenStore,
@@ -128,4 +162,5 @@ export function installAuth(
   app.addHook('onRequest', async (request) => {
     await authorize(request, tokens, now(), sessions);
   });
+  reauthorizers.set(app, (request) => stillAuthorized(request, tokens, now(), sessions));
 }

@@ -9,7 +9,7 @@
  * A session expires after `SESSION_TTL_MS` of inactivity.
  */
 import crypto from 'node:crypto';
-import { publicRecord, type ApiTokenRecord } from '../protocol/api-access.js';
+import { publicRecord, validAt, type ApiTokenRecord } from '../protocol/api-access.js';
 import type { ApiTokenStore } from '../core/api-access-store.js';
 
 /** The session cookie's name. */
@@ -77,24 +77,44 @@ export class ConsoleSessions {
 
   /** The session's token record when the id is known, not idle too long and its token still valid. */
   async resolve(id: string | undefined, now: number): Promise<SessionView | undefined> {
+    const found = await this.lookUp(id, now);
+    if (found === undefined) {
+      return undefined;
+    }
+    const { session, record } = found;
+    session.lastUsedAt = now;
+    // Re-insert: the map's order is least recently used first.
+    this.sessions.delete(found.id);
+    this.sessions.set(found.id, session);
+    return { record, csrf: session.csrf };
+  }
+
+  /**
+   * Like `resolve`, without counting as a use: an open execution feed re-checks its session with
+   * this, so a console tab left open does not keep its session from idling out.
+   */
+  async check(id: string | undefined, now: number): Promise<ApiTokenRecord | undefined> {
+    return (await this.lookUp(id, now))?.record;
+  }
+
+  /** The live session `id` and its token's record; a session found invalid is dropped. */
+  private async lookUp(
+    id: string | undefined,
+    now: number,
+  ): Promise<{ id: string; session: Session; record: ApiTokenRecord } | undefined> {
     if (id === undefined || !SESSION_ID_RE.test(id)) {
       return undefined;
     }
-    const s = this.sessions.get(id);
-    if (s === undefined) {
+    const session = this.sessions.get(id);
+    if (session === undefined) {
       return undefined;
     }
-    const stored = await this.tokens.get(s.tokenId);
-    const expired = stored?.expiresAt !== undefined && now > stored.expiresAt;
-    if (stored === undefined || expired || now - s.lastUsedAt > SESSION_TTL_MS) {
+    const stored = await this.tokens.get(session.tokenId);
+    if (stored === undefined || !validAt(stored, now) || now - session.lastUsedAt > SESSION_TTL_MS) {
       this.sessions.delete(id);
       return undefined;
     }
-    s.lastUsedAt = now;
-    // Re-insert: the map's order is least recently used first.
-    this.sessions.delete(id);
-    this.sessions.set(id, s);
-    return { record: publicRecord(stored), csrf: s.csrf };
+    return { id, session, record: publicRecord(stored) };
   }
 
   close(id: string | undefined): void {

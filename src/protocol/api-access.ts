@@ -28,6 +28,29 @@ export interface ApiTokenRecord {
   readonly lastUsedAt: number | undefined;
 }
 
+/** Whether the token is still valid at `now`: not past its `expiresAt` (it verifies until then). */
+export function validAt(t: Pick<ApiTokenRecord, 'expiresAt'>, now: number): boolean {
+  return t.expiresAt === undefined || now <= t.expiresAt;
+}
+
+/**
+ * What revoking a token did: `revoked`; `unknown` (no such token); `last-admin` (refused: it is the
+ * only admin token still valid, and without one no caller could manage tokens again).
+ */
+export type RevokeOutcome = 'revoked' | 'unknown' | 'last-admin';
+
+/**
+ * The decision `revoke` takes on a token store (both adapters, inside their transaction): `target`
+ * is the token asked for (undefined when absent), `validAdmins` the ids of the admin tokens valid
+ * now. Expired admin tokens do not count: they cannot manage anything.
+ */
+export function revokeOutcome(target: string | undefined, validAdmins: readonly string[]): RevokeOutcome {
+  if (target === undefined) {
+    return 'unknown';
+  }
+  return validAdmins.includes(target) && validAdmins.length <= 1 ? 'last-admin' : 'revoked';
+}
+
 /** A stored token with its secret's hash (hex SHA-256). */
 export interface StoredApiToken extends ApiTokenRecord {
   readonly secretHash: string;

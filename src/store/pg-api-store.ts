@@ -7,12 +7,53 @@
  */
 import type pg from 'pg';
 import type { ApiAccessStore, ApiTokenStore, AuditLog } from '../core/api-access-store.js';
-import { publicRecord } from '../protocol/api-access.js';
+import { publicRecord, revokeOutcome, type RevokeOutcome } from '../protocol/api-access.js';
 import type { PgManagerOptions } from './pg-manager-base.js';
 import { openMigratedPool } from './pg-manager-store.js';
 import { pruneAuditSql } from './history-prune-sql.js';
 import { pgParams } from './pg-text.js';
-import { rowToAudit, rowToToken, type AuditRow, type TokenRow } from './sqlite-api-tokens.js';
+import {
+  rowToAudit,
+  rowToToken,
+  validAdminsWhere,
+  type AuditRow,
+  type TokenRow,
+} from './sqlite-api-tokens.js';
+
+/**
+ * `revoke` in one transaction. The target and every admin token valid at `now` are locked (FOR
+ * UPDATE, in id order: no deadlock between two revocations), so a concurrent revocation of another
+ * admin token waits for this one and then counts without the row this one deleted.
+ */
+async function revoke(pool: pg.Pool, id: string, now: number): Promise<RevokeOutcome> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query('BEGIN');
+    const locked = await client.query<{ id: string; admin: boolean }>(
+      `SELECT id, (${validAdminsWhere('$2')}) AS admin FROM api_tokens
+         WHERE id = $1 OR (${validAdminsWhere('$2')}) ORDER BY id FOR UPDATE`,
+      [id, now],
+    );
+    const outcome = revokeOutcome(
+      locked.rows.find((r) => r.id === id)?.id,
+      locked.rows.filter((r) => r.admin).map((r) => r.id),
+    );
+    if (outcome === 'revoked') {
+      await client.query('DELETE FROM api_tokens WHERE id = $1', [id]);
+    }
+    await client.query('COMMIT');
+    return outcome;
+  } catch (err: unknown) {
+    // A failed ROLLBACK leaves the connection in doubt: it is discarded, not reused.
+    await client.query('ROLLBACK').catch((e: unknown) => {
+      broken = e instanceof Error ? e : new Error(String(e));
+    });
+    throw err;
+  } finally {
+    client.release(broken);
+  }
+}
 
 function tokenStore(pool: pg.Pool): ApiTokenStore {
   return {
@@ -42,6 +83,7 @@ function tokenStore(pool: pg.Pool): ApiTokenStore {
     },
     remove: async (id) =>
       ((await pool.query('DELETE FROM api_tokens WHERE id = $1', [id])).rowCount ?? 0) > 0,
+    revoke: (id, now) => revoke(pool, id, now),
     touch: async (id, usedAt) => {
       await pool.query('UPDATE api_tokens SET last_used_at = $1 WHERE id = $2', [usedAt, id]);
     },

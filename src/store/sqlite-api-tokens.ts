@@ -8,8 +8,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { ApiTokenRecord, StoredApiToken } from '../protocol/api-access.js';
-import { isRole, publicRecord } from '../protocol/api-access.js';
+import type { ApiTokenRecord, RevokeOutcome, StoredApiToken } from '../protocol/api-access.js';
+import { isRole, publicRecord, revokeOutcome } from '../protocol/api-access.js';
 import type { AuditEntry } from '../protocol/api-access.js';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
 import { pruneAuditSql } from './history-prune-sql.js';
@@ -47,6 +47,7 @@ export interface SyncApiTokenStore {
   get(id: string): StoredApiToken | undefined;
   list(): ApiTokenRecord[];
   remove(id: string): boolean;
+  revoke(id: string, now: number): RevokeOutcome;
   touch(id: string, usedAt: number): void;
 }
 
@@ -141,6 +142,33 @@ function openDatabase(file: string): Database.Database {
   return db;
 }
 
+/**
+ * The condition on an admin token valid at the time in parameter `now` (epoch ms), as
+ * protocol/api-access.ts validAt says; the same on PostgreSQL (pg-api-store.ts).
+ */
+export const validAdminsWhere = (now: string): string =>
+  `role = 'admin' AND (expires_at IS NULL OR expires_at >= ${now})`;
+
+/** `revoke`: the check and the delete in one IMMEDIATE transaction (the write lock taken first). */
+function revoker(db: Database.Database): (id: string, now: number) => RevokeOutcome {
+  const exists = db.prepare<[string], { id: string }>('SELECT id FROM api_tokens WHERE id = ?');
+  const admins = db.prepare<[number], { id: string }>(
+    `SELECT id FROM api_tokens WHERE ${validAdminsWhere('?')}`,
+  );
+  const remove = db.prepare('DELETE FROM api_tokens WHERE id = ?');
+  const revoke = db.transaction((id: string, now: number): RevokeOutcome => {
+    const outcome = revokeOutcome(
+      exists.get(id)?.id,
+      admins.all(now).map((r) => r.id),
+    );
+    if (outcome === 'revoked') {
+      remove.run(id);
+    }
+    return outcome;
+  });
+  return (id, now) => revoke.immediate(id, now);
+}
+
 function tokenStore(db: Database.Database): SyncApiTokenStore {
   const insert = db.prepare(
     `INSERT INTO api_tokens (id, name, role, secret_hash, created_at, expires_at, last_used_at)
@@ -160,6 +188,7 @@ function tokenStore(db: Database.Database): SyncApiTokenStore {
     },
     list: () => list.all().map((row) => publicRecord(rowToToken(row))),
     remove: (id) => remove.run(id).changes > 0,
+    revoke: revoker(db),
     touch: (id, usedAt) => {
       touch.run(usedAt, id);
     },

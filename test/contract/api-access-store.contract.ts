@@ -75,6 +75,39 @@ export function apiAccessStoreContract(name: string, make: MakeApiStores): void 
       });
     });
 
+    void test('revoke keeps the last admin token still valid; expired admin tokens do not count', async () => {
+      await withStores(make, async (a, b) => {
+        const kept = await mintApiToken(a.tokens, { name: 'admin', role: 'admin', now: 10 });
+        const temp = await mintApiToken(b.tokens, { name: 'tmp', role: 'admin', now: 20, ttlMs: 1000 });
+        const reader = await mintApiToken(a.tokens, { name: 'r', role: 'read', now: 30 });
+        assert.equal(await b.tokens.revoke('0123456789ab', 500), 'unknown');
+        assert.equal(await b.tokens.revoke(kept.record.id, 2000), 'last-admin', 'the other admin expired');
+        assert.equal(await a.tokens.revoke(temp.record.id, 2000), 'revoked', 'an expired admin token goes');
+        assert.equal(await a.tokens.revoke(reader.record.id, 2000), 'revoked');
+        assert.deepEqual(
+          (await b.tokens.list()).map((t) => t.name),
+          ['admin'],
+        );
+      });
+    });
+
+    void test('two admin tokens revoked at once through two instances: one stays', async () => {
+      await withStores(make, async (a, b) => {
+        for (let round = 0; round < 5; round++) {
+          const x = await mintApiToken(a.tokens, { name: `x${round}`, role: 'admin', now: 10 });
+          const y = await mintApiToken(a.tokens, { name: `y${round}`, role: 'admin', now: 10 });
+          const outcomes = await Promise.all([
+            a.tokens.revoke(x.record.id, 50),
+            b.tokens.revoke(y.record.id, 50),
+          ]);
+          assert.deepEqual([...outcomes].sort(), ['last-admin', 'revoked'], `round ${round}`);
+          const left = (await a.tokens.list()).filter((t) => t.role === 'admin');
+          assert.equal(left.length, 1);
+          assert.equal(await a.tokens.remove(left[0]?.id ?? ''), true);
+        }
+      });
+    });
+
     void test('audit rows appended through both are in one trail, most recent first', async () => {
       await withStores(make, async (a, b) => {
         await a.audit.append(entry(1, 'a'));

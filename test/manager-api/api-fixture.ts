@@ -30,7 +30,8 @@ export interface ApiFixture {
 /**
  * `auditRetention`: the API prunes its audit trail (audit-pruner.ts); absent, it keeps it.
  * `tokensFor`: the token store the API reads, made from the fixture's (a slow one, say).
- * `anonymousAuditLimits`, `log`, `activeRefreshMs`: passed to the API as they are.
+ * `anonymousAuditLimits`, `log`, `activeRefreshMs`, `feedHeartbeatMs`: passed to the API as they
+ * are.
  */
 export async function apiFixture(
   opts: {
@@ -39,6 +40,7 @@ export async function apiFixture(
     anonymousAuditLimits?: AnonymousAuditLimits;
     log?: DaemonLog;
     activeRefreshMs?: number;
+    feedHeartbeatMs?: number;
   } = {},
 ): Promise<ApiFixture> {
   const service = new FakeManagerService();
@@ -59,6 +61,7 @@ export async function apiFixture(
     ...(opts.anonymousAuditLimits !== undefined ? { anonymousAuditLimits: opts.anonymousAuditLimits } : {}),
     ...(opts.log !== undefined ? { log: opts.log } : {}),
     ...(opts.activeRefreshMs !== undefined ? { activeRefreshMs: opts.activeRefreshMs } : {}),
+    ...(opts.feedHeartbeatMs !== undefined ? { feedHeartbeatMs: opts.feedHeartbeatMs } : {}),
   });
   await app.ready();
   return {

@@ -50,7 +50,7 @@ export function register(app: FastifyInstance, deps: ManagerApiDeps, sessions: C
     }
     return whoAmI(request.auth, request.consoleCsrf);
   });
-  app.delete('/session', { config: { access: 'read' } }, async (request, reply) => {
+  app.delete('/session', { config: { access: 'read', endsAccess: true } }, async (request, reply) => {
     sessions.close(cookieValue(request.headers.cookie, SESSION_COOKIE));
     return reply.code(204).header('set-cookie', sessionCookie('', 0)).send();
   });

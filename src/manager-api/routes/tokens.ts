@@ -1,7 +1,8 @@
 /**
  * API tokens (admin only): `POST /tokens` creates one and returns it once (only its hash is kept),
  * `GET /tokens` lists them without secrets, `DELETE /tokens/:id` revokes one. The last admin token
- * cannot be revoked, so the API can never lock its operators out.
+ * still valid (not expired) cannot be revoked, so the API can never lock its operators out. A
+ * revocation also ends the revoked token's open execution feeds (execution-stream.ts).
  */
 import type { FastifyInstance } from 'fastify';
 import { ErrorCode, RiposteError } from '../../protocol/error-codes.js';
@@ -18,20 +19,23 @@ const createSchema = {
 };
 const deleteSchema = { params: strictObject({ id: { type: 'string', pattern: '^[0-9a-f]{12}$' } }, ['id']) };
 
-/** Revokes token `id`. @throws RiposteError REQUEST_INVALID (unknown id, or the last admin token) */
+/**
+ * Revokes token `id`, unless it is the last admin token still valid (expired ones do not count: a
+ * caller could be left with only expired admin tokens and no way to manage tokens again). The store
+ * checks and deletes in one transaction (ApiTokenStore.revoke).
+ * @throws RiposteError REQUEST_INVALID (unknown id, or the last valid admin token)
+ */
 export async function revokeToken(deps: ManagerApiDeps, id: string): Promise<void> {
-  const all = await deps.tokens.list();
-  const target = all.find((t) => t.id === id);
-  if (!target) {
+  const outcome = await deps.tokens.revoke(id, deps.now());
+  if (outcome === 'unknown') {
     throw new RiposteError(ErrorCode.REQUEST_INVALID, `Cannot revoke token "${id}": no such token`);
   }
-  if (target.role === 'admin' && all.filter((t) => t.role === 'admin').length === 1) {
+  if (outcome === 'last-admin') {
     throw new RiposteError(
       ErrorCode.REQUEST_INVALID,
-      `Cannot revoke token "${id}": it is the last admin token`,
+      `Cannot revoke token "${id}": it is the last admin token still valid`,
     );
   }
-  await deps.tokens.remove(id);
 }
 
 export function register(app: FastifyInstance, deps: ManagerApiDeps): void {
@@ -55,7 +59,7 @@ export function register(app: FastifyInstance, deps: ManagerApiDeps): void {
   });
   app.delete<{ Params: { id: string } }>(
     '/tokens/:id',
-    { schema: deleteSchema, config: { access: 'admin' } },
+    { schema: deleteSchema, config: { access: 'admin', endsAccess: true } },
     async (request, reply) => {
       await revokeToken(deps, request.params.id);
       return reply.code(204).send();
