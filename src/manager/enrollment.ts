@@ -169,12 +169,16 @@ export class Enrollment {
     }
   }
 
-  /** Marks the token used, atomically: of two attempts with one token, one gets it. */
-  private async consumeToken(req: EnrollRequest, name: string): Promise<void> {
+  /**
+   * Marks the token used, atomically: of two attempts with one token, one gets it. On `tx`, the
+   * enrollment's transaction: an agent row that then fails to insert leaves the token unused (on
+   * PostgreSQL the store itself is another connection, whose write would stay).
+   */
+  private async consumeToken(req: EnrollRequest, name: string, tx: ManagerStore): Promise<void> {
     if (typeof req.token !== 'string') {
       return;
     }
-    const use = await this.ctx.store.useEnrollToken(hashToken(req.token), name, this.ctx.now());
+    const use = await tx.useEnrollToken(hashToken(req.token), name, this.ctx.now());
     if (!use.ok) {
       throw new RiposteError(
         ErrorCode.AUTH_FORBIDDEN,
@@ -207,7 +211,7 @@ export class Enrollment {
     // Consumed only now: nothing after this point refuses the enrollment.
     await this.ctx.store.batch(async (tx) => {
       await this.refuseDuplicate(name, tx);
-      await this.consumeToken(req, name);
+      await this.consumeToken(req, name, tx);
       await tx.insertAgent({
         id,
         name,
