@@ -5,6 +5,9 @@
  * programs (an rkey starts with its program's basename, so no other program shares it): a delete
  * never overtakes its add, without KeyOrder or pool slots.
  *
+ * Work on the program's state done outside the queue (execd's bulk re-applies at a start) is
+ * ordered with it through `after`: the batches not yet started wait until it has settled.
+ *
  * The queue always moves on: `run` rejecting is reported to `onError` (which must settle the
  * batch's items) and the next batch starts.
  */
@@ -20,9 +23,20 @@ export const DEFAULT_MAX_BATCH_ITEMS = 100_000;
  */
 export const LOCAL_ADD_BATCH_ITEMS = 512;
 
+/** Outside work whose end its caller marks: `done` fulfils `work` (for BatchQueue.after). */
+export function outsideWork(): { work: Promise<void>; done: () => void } {
+  let done = (): void => undefined;
+  const work = new Promise<void>((resolve) => {
+    done = resolve;
+  });
+  return { work, done };
+}
+
 export class BatchQueue<T> {
   private pending: T[] = [];
   private running = false;
+  /** Outside work the next batch waits for (settles, never rejects); undefined once waited for. */
+  private gate: Promise<unknown> | undefined;
   /** Batches started so far (tests, metrics). */
   batches = 0;
 
@@ -45,6 +59,20 @@ export class BatchQueue<T> {
     }
   }
 
+  /**
+   * Outside work on this program's state: no batch starts (whether queued now or pushed later)
+   * until `work` has settled, nor before the outside work given earlier; a batch already running
+   * is not waited for. Fulfilled or rejected, the queue then moves on (`work`'s failure is the
+   * caller's to report).
+   */
+  after(work: Promise<unknown>): void {
+    const settled = work.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.gate = this.gate === undefined ? settled : Promise.all([this.gate, settled]);
+  }
+
   /** Work waiting for a batch (not counting the batch running). */
   get queued(): number {
     return this.pending.length;
@@ -58,6 +86,9 @@ export class BatchQueue<T> {
   private async drain(): Promise<void> {
     try {
       while (this.pending.length > 0) {
+        if (this.gate !== undefined) {
+          await this.outsideWork();
+        }
         const first = this.pending[0] as T;
         const cap = typeof this.maxItems === 'number' ? this.maxItems : this.maxItems(first);
         const batch = this.pending.splice(0, cap);
@@ -71,6 +102,17 @@ export class BatchQueue<T> {
       }
     } finally {
       this.running = false;
+    }
+  }
+
+  /** Resolves once the outside work given so far (and any given meanwhile) has settled. */
+  private async outsideWork(): Promise<void> {
+    while (this.gate !== undefined) {
+      const gate = this.gate;
+      await gate;
+      if (this.gate === gate) {
+        this.gate = undefined;
+      }
     }
   }
 }

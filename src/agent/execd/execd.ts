@@ -8,7 +8,6 @@
  * failure is logged, never thrown into the event loop.
  */
 import { isDryRunMessage } from '../../protocol/ar-message.js';
-import type { InterruptedExecution } from '../../core/execd/agent-store.js';
 import type { ActiveResponse } from '../../protocol/execution-records.js';
 import { protectedTarget, type ProtectedAddresses } from '../../core/match/never-block.js';
 import { getPath } from '../../protocol/json.js';
@@ -18,7 +17,7 @@ import { RevertScheduler } from '../revert-scheduler.js';
 import { WorkPool } from '../work-pool.js';
 import type { IntakeGate } from '../execq-socket.js';
 import type { ExecdContext } from './execd-context.js';
-import { BatchQueue, DEFAULT_MAX_BATCH_ITEMS, LOCAL_ADD_BATCH_ITEMS } from './batch-queue.js';
+import { BatchQueue, DEFAULT_MAX_BATCH_ITEMS, LOCAL_ADD_BATCH_ITEMS, outsideWork } from './batch-queue.js';
 import { intake } from './intake.js';
 import { recordAbsent } from './record-absent.js';
 import { runBatch, type BatchWork } from './run-batch.js';
@@ -26,7 +25,7 @@ import { runAdd, type AddJob, type AddResult } from './run-add.js';
 import { runDelete, runReapply, type RevertReason, type RevertResult } from './run-delete.js';
 import { bulkReapply, type ReapplyRequest } from './bulk-reapply.js';
 import { joinedTargets, reapplyJoined } from './joined-reapply.js';
-import { RestoreScan } from './restore-scan.js';
+import { reconcileSets, RestoreScan } from './restore-scan.js';
 import { errorMessage } from '../../protocol/error-message.js';
 
 /** Everything an ExecdContext holds but the parts Execd builds itself (order, pool, scheduler, intake poll). */
@@ -52,6 +51,8 @@ export class Execd {
   private readonly inFlight = new Set<Promise<unknown>>();
   /** One batch queue per in-process program. */
   private readonly queues = new Map<string, BatchQueue<BatchWork>>();
+  /** While a restore's bulk re-applies run: what every queue's batches wait for (`holding`). */
+  private held: Promise<void> | undefined;
   private intakePoll: (() => void) | undefined;
   private intakeRoom: (() => void) | undefined;
 
@@ -223,7 +224,8 @@ export class Execd {
    * re-applies go in bulk (bulk-reapply.ts: one transaction to start them all, one batch form
    * call, one transaction for the outcomes). `whileActing`, if given, is called once while that
    * bulk re-apply's OS operation is under way (not at all without one): the caller's deferred
-   * start-up work runs there instead of before it.
+   * start-up work runs there instead of before it. Work queued for an in-process program during
+   * the bulk re-applies (a revert falling due, an add taken in) acts once they are recorded.
    */
   async restore(rebooted: boolean, whileActing?: () => void): Promise<RestoreSummary> {
     const interrupted = this.ctx.store.failRunningExecutions(this.ctx.now());
@@ -249,18 +251,48 @@ export class Execd {
       },
     };
     const scope = { liveAfter: now, excluded: [...reconcileDeletes] };
-    const joined = rebooted
-      ? await reapplyJoined(this.ctx, scope, joinedTargets(this.ctx), hooks)
-      : { taken: [], count: 0 };
-    const reapply: ReapplyRequest[] = rebooted
-      ? this.ctx.store
-          .otherReapplyKeys(scope, joined.taken)
-          .map((key) => ({ key, note: 're-applied after reboot' }))
-      : scan.interruptedAdds();
-    const rest = await bulkReapply(this.ctx, reapply, rebooted ? 'after-reboot' : 'interrupted', hooks);
+    // The bulk re-applies act outside the programs' batch queues: see `holding`.
+    const bulk = await this.holding(async () => {
+      const joined = rebooted
+        ? await reapplyJoined(this.ctx, scope, joinedTargets(this.ctx), hooks)
+        : { taken: [], count: 0 };
+      const reapply: ReapplyRequest[] = rebooted
+        ? this.ctx.store
+            .otherReapplyKeys(scope, joined.taken)
+            .map((key) => ({ key, note: 're-applied after reboot' }))
+        : scan.interruptedAdds();
+      const mode = rebooted ? 'after-reboot' : 'interrupted';
+      return {
+        count: joined.count + reapply.length,
+        rest: await bulkReapply(this.ctx, reapply, mode, hooks),
+      };
+    });
     scan.arm();
-    await Promise.all(rest.map(({ key, note }) => this.reapply(key, note)));
-    return { ...scan.summary(), reapplied: joined.count + reapply.length, interrupted: interrupted.length };
+    await Promise.all(bulk.rest.map(({ key, note }) => this.reapply(key, note)));
+    return { ...scan.summary(), reapplied: bulk.count, interrupted: interrupted.length };
+  }
+
+  /**
+   * Runs `reapplies` (a restore's bulk re-applies, which act outside the batch queues) with every
+   * in-process program's batches held until it has settled, those of queues created meanwhile
+   * too. What is queued during it (a revert falling due, as `whileActing` armed the deadlines; an
+   * add taken in) acts only once the re-adds are done and recorded: per-key order, as the queue
+   * keeps it. Otherwise a revert could act beside its key's re-add, and a backend that lists,
+   * then writes (route-null) would find nothing to remove: the block would stay, the store would
+   * say reverted. A batch already running is not waited for.
+   */
+  private async holding<T>(reapplies: () => Promise<T>): Promise<T> {
+    const { work: held, done } = outsideWork();
+    this.held = held;
+    for (const queue of this.queues.values()) {
+      queue.after(held);
+    }
+    try {
+      return await reapplies();
+    } finally {
+      this.held = undefined;
+      done();
+    }
   }
 
   /** Re-applies one active response (after a reboot or an interrupted execution). */
@@ -276,12 +308,8 @@ export class Execd {
     return this.track(runReapply(this.ctx, active, note));
   }
 
-  /** Queues work for an in-process program; resolves when it is recorded. */
-  private enqueue<T>(
-    program: string,
-    script: StockScript,
-    make: (done: (r: T | undefined) => void) => BatchWork,
-  ): Promise<T | undefined> {
+  /** The batch queue of an in-process program, created at its first use. */
+  private queueFor(program: string, script: StockScript): BatchQueue<BatchWork> {
     let queue = this.queues.get(program);
     if (!queue) {
       queue = new BatchQueue<BatchWork>(
@@ -298,8 +326,21 @@ export class Execd {
             : DEFAULT_MAX_BATCH_ITEMS,
         () => this.intakeRoom?.(),
       );
+      if (this.held !== undefined) {
+        queue.after(this.held);
+      }
       this.queues.set(program, queue);
     }
+    return queue;
+  }
+
+  /** Queues work for an in-process program; resolves when it is recorded. */
+  private enqueue<T>(
+    program: string,
+    script: StockScript,
+    make: (done: (r: T | undefined) => void) => BatchWork,
+  ): Promise<T | undefined> {
+    const queue = this.queueFor(program, script);
     // One promise per execution, settled by its batch and never rejected (runBatch settles every
     // item in `finally`), so no catch/finally chain (two more promises per execution of a burst).
     let resolve: (r: T | undefined) => void = () => undefined;
@@ -369,26 +410,4 @@ export class Execd {
     void settled.finally(() => this.inFlight.delete(settled));
     return settled;
   }
-}
-
-/** Keys to re-apply (interrupted add/re-apply) and to revert again (interrupted delete). */
-function reconcileSets(interrupted: readonly InterruptedExecution[]): {
-  reapply: Set<string>;
-  revert: Set<string>;
-} {
-  const reapply = new Set<string>();
-  const revert = new Set<string>();
-  for (const e of interrupted) {
-    if (e.key === undefined) {
-      continue;
-    }
-    if (e.action === 'delete') {
-      revert.add(e.key);
-      reapply.delete(e.key);
-    } else {
-      reapply.add(e.key);
-      revert.delete(e.key);
-    }
-  }
-  return { reapply, revert };
 }

@@ -3,9 +3,10 @@
  * starts the reverts due now (and those of interrupted deletes), notes the interrupted adds to
  * re-apply (same boot), then arms every other deadline. Read when first needed, once: after a
  * reboot that is once the re-apply's transaction is under way, so its 100,000 keys are read (and
- * the heap filled) while the kernel works, not before.
+ * the heap filled) while the kernel works, not before. Also which keys the executions a crash
+ * interrupted leave to re-apply or to revert again (reconcileSets).
  */
-import type { Deadlines } from '../../core/execd/agent-store.js';
+import type { Deadlines, InterruptedExecution } from '../../core/execd/agent-store.js';
 import { withoutRows } from '../../core/execd/deadline-columns.js';
 import { restoreAction } from '../../core/execd/due-reverts.js';
 import type { ReapplyRequest } from './bulk-reapply.js';
@@ -72,4 +73,26 @@ export class RestoreScan {
     const read = this.deadlines();
     return { armed: read.keys.length - this.revertedRows.length, reverted: this.revertedRows.length };
   }
+}
+
+/** Keys to re-apply (interrupted add/re-apply) and to revert again (interrupted delete). */
+export function reconcileSets(interrupted: readonly InterruptedExecution[]): {
+  reapply: Set<string>;
+  revert: Set<string>;
+} {
+  const reapply = new Set<string>();
+  const revert = new Set<string>();
+  for (const e of interrupted) {
+    if (e.key === undefined) {
+      continue;
+    }
+    if (e.action === 'delete') {
+      revert.add(e.key);
+      reapply.delete(e.key);
+    } else {
+      reapply.add(e.key);
+      revert.delete(e.key);
+    }
+  }
+  return { reapply, revert };
 }

@@ -169,6 +169,8 @@ export function batchHarness(
     joined?: boolean;
     /** `<repeated_offenders>` minutes; with none configured an add counts no offence. */
     repeatedOffenders?: readonly number[];
+    /** FW's in-process script instead of the fake firewall's (then `joined` is not read). */
+    script?: StockScript;
   } = {},
 ): BatchHarness {
   const home = opts.home ?? fs.mkdtempSync(path.join(os.tmpdir(), 'riposte-batch-'));
@@ -186,9 +188,7 @@ export function batchHarness(
     runScript: runner.run,
     inProcessScript: (program) =>
       program === FW && opts.inProcess !== false
-        ? opts.joined === true
-          ? fw.joinedScript
-          : fw.script
+        ? (opts.script ?? (opts.joined === true ? fw.joinedScript : fw.script))
         : undefined,
     log,
     now,
