@@ -12,6 +12,7 @@ import type { PgManagerOptions } from './pg-manager-base.js';
 import { openMigratedPool } from './pg-manager-store.js';
 import { pruneAuditSql } from './history-prune-sql.js';
 import { pgParams } from './pg-text.js';
+import { pgTransaction } from './pg-transaction.js';
 import {
   rowToAudit,
   rowToToken,
@@ -26,10 +27,7 @@ import {
  * admin token waits for this one and then counts without the row this one deleted.
  */
 async function revoke(pool: pg.Pool, id: string, now: number): Promise<RevokeOutcome> {
-  const client = await pool.connect();
-  let broken: Error | undefined;
-  try {
-    await client.query('BEGIN');
+  return pgTransaction(pool, async (client) => {
     const locked = await client.query<{ id: string; admin: boolean }>(
       `SELECT id, (${validAdminsWhere('$2')}) AS admin FROM api_tokens
          WHERE id = $1 OR (${validAdminsWhere('$2')}) ORDER BY id FOR UPDATE`,
@@ -42,17 +40,8 @@ async function revoke(pool: pg.Pool, id: string, now: number): Promise<RevokeOut
     if (outcome === 'revoked') {
       await client.query('DELETE FROM api_tokens WHERE id = $1', [id]);
     }
-    await client.query('COMMIT');
     return outcome;
-  } catch (err: unknown) {
-    // A failed ROLLBACK leaves the connection in doubt: it is discarded, not reused.
-    await client.query('ROLLBACK').catch((e: unknown) => {
-      broken = e instanceof Error ? e : new Error(String(e));
-    });
-    throw err;
-  } finally {
-    client.release(broken);
-  }
+  });
 }
 
 function tokenStore(pool: pg.Pool): ApiTokenStore {

@@ -14,6 +14,7 @@ import type { ManagerStore } from '../core/orders/manager-store.js';
 import { IDLE_IN_TRANSACTION_TIMEOUT_MS, storeSessionOptions } from './pg-session-options.js';
 import { pgConfig } from './pg-connect.js';
 import { pgParams } from './pg-text.js';
+import { pgTransaction } from './pg-transaction.js';
 
 /** BIGINT (epoch ms, seqs, counts) read as a JS number: every value the store keeps is < 2^53. */
 const INT8_OID = 20;
@@ -142,31 +143,19 @@ export abstract class PgManagerBase {
     if (this.tx.getStore()?.open === true) {
       return fn();
     }
-    const client = await this.pool.connect();
-    const tx: Tx = { client, open: true };
-    let broken: Error | undefined;
-    // A connection cut mid-transaction (PostgreSQL restart): the failed query rejects, and the
-    // error marks the connection broken so that release discards it (openMigratedPool's listener
-    // keeps the process alive before this one is attached).
-    const onError = (err: Error): void => {
-      broken = err;
-    };
-    client.on('error', onError);
-    try {
-      await client.query('BEGIN');
-      const out = await this.tx.run(tx, fn);
-      await client.query('COMMIT');
-      return out;
-    } catch (err: unknown) {
-      await client.query('ROLLBACK').catch((e: unknown) => {
-        broken = e instanceof Error ? e : new Error(String(e)); // the connection is discarded
-      });
-      throw err;
-    } finally {
-      tx.open = false;
-      client.removeListener('error', onError);
-      client.release(broken);
-    }
+    let tx: Tx | undefined;
+    return pgTransaction(
+      this.pool,
+      (client) => {
+        tx = { client, open: true };
+        return this.tx.run(tx, fn);
+      },
+      () => {
+        if (tx !== undefined) {
+          tx.open = false;
+        }
+      },
+    );
   }
 
   batch<T>(fn: (tx: ManagerStore) => Promise<T>): Promise<T> {
