@@ -2,6 +2,8 @@
  * Builds the REST API over the fake service, a fresh in-memory SQLite token store and audit log,
  * a fake clock, and one token per role.
  */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { buildManagerApi } from '../../src/manager-api/build-manager-api.js';
 import type { AuditRetention } from '../../src/manager-api/audit-pruner.js';
@@ -78,4 +80,24 @@ export async function apiFixture(
       store.close();
     },
   };
+}
+
+/**
+ * The API of `f` on a real loopback socket (streams, and clients that leave, need one); its
+ * connections and the server are closed once `fn` ends.
+ */
+export async function served(
+  f: ApiFixture,
+  fn: (port: number, server: http.Server) => Promise<void>,
+): Promise<void> {
+  const server = http.createServer((req, res) => {
+    f.app.routing(req, res);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    await fn((server.address() as AddressInfo).port, server);
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
 }

@@ -7,27 +7,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import net from 'node:net';
-import type { AddressInfo } from 'node:net';
-import { apiFixture, type ApiFixture } from './api-fixture.js';
+import { apiFixture, served } from './api-fixture.js';
 import { CLIENT_CLOSED_STATUS } from '../../src/manager-api/audit-hook.js';
 import { mintApiToken } from '../../src/manager-api/api-tokens.js';
 import { waitFor } from '../manager/support/fleet.js';
-
-/** The API of `f` on a real loopback socket (a client must be able to leave); closed after `fn`. */
-async function served(f: ApiFixture, fn: (port: number) => Promise<void>): Promise<void> {
-  const server = http.createServer((req, res) => {
-    f.app.routing(req, res);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  try {
-    await fn((server.address() as AddressInfo).port);
-  } finally {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  }
-}
 
 /** Writes the raw request `head` on a new connection and destroys it once written. */
 function sendAndClose(port: number, head: string): Promise<void> {

@@ -7,24 +7,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { apiFixture, type ApiFixture } from './api-fixture.js';
+import { apiFixture, served, type ApiFixture } from './api-fixture.js';
 import { execution } from './fake-manager-service.js';
 import { waitFor } from '../manager/support/fleet.js';
-
-/** The API of `f` on a real loopback socket (a feed needs one); closed after `fn`. */
-async function served(f: ApiFixture, fn: (port: number) => Promise<void>): Promise<void> {
-  const server = http.createServer((req, res) => {
-    f.app.routing(req, res);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  try {
-    await fn((server.address() as AddressInfo).port);
-  } finally {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  }
-}
 
 interface Feed {
   readonly status: number;

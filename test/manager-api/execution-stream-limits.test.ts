@@ -8,28 +8,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { apiFixture, type ApiFixture } from './api-fixture.js';
+import { apiFixture, served } from './api-fixture.js';
 import { MAX_CONCURRENT_READS } from '../../src/manager-api/read-limit.js';
 import { MAX_STREAMS } from '../../src/manager-api/routes/execution-stream.js';
 import { waitFor } from '../manager/support/fleet.js';
-
-/** The API of `f` on a real loopback socket (streams need one); closed by `fn`'s end. */
-async function served(
-  f: ApiFixture,
-  fn: (port: number, server: http.Server) => Promise<void>,
-): Promise<void> {
-  const server = http.createServer((req, res) => {
-    f.app.routing(req, res);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  try {
-    await fn((server.address() as AddressInfo).port, server);
-  } finally {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  }
-}
 
 /** GET `path`; resolves with the status once the first body bytes (or the end) arrive. */
 function firstBytes(
