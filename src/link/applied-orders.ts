@@ -86,8 +86,8 @@ export class AppliedOrders {
    * enrolled again) are reset in one transaction: no seq applied, and every execution recorded so
    * far left out (executionsAfter). A store of a version that kept no id, or the id alone, adopts
    * this one and keeps its marks: an upgrade must not run old orders again (a re-enrollment in the
-   * same upgrade is not told apart). The hello before that welcome still carried the earlier id's floor: the manager
-   * does not act on it (it numbers orders from its own store).
+   * same upgrade is not told apart). The hello before that welcome still carried the earlier
+   * marks' floor: the manager does not act on it (it numbers orders from its own store).
    * @returns executionsAfter. @throws when the store cannot take a reset (nothing changed: the
    * link is closed and the welcome comes again); the id of an upgraded store that cannot be
    * written is logged and written at a later welcome.

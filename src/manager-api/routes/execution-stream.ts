@@ -12,8 +12,8 @@
  *
  * A feed outlives the authorization of its request, so on an API with tokens (auth.ts) it is
  * re-authorized before each heartbeat and ended when its token is revoked or expired, or its
- * console session signed out or idle too long (or when that cannot be checked: the client reconnects and is
- * authorized afresh). A route marked `config: { endsAccess: true }` (`DELETE /tokens/:id`,
+ * console session signed out or idle too long (or when that cannot be checked: the client
+ * reconnects and is authorized afresh). A route marked `config: { endsAccess: true }` (`DELETE /tokens/:id`,
  * `DELETE /session`) re-checks every open feed as soon as it succeeds, so a revocation through this
  * node ends its feeds at once; other nodes of a cluster end theirs at their next heartbeat.
  */
