@@ -403,8 +403,9 @@ export class AgentLinkSession {
       this.heldSince = -Infinity;
       this.scheduleFlush(this.running.size === 0);
     }
+    const stored = this.storedSeqs(ended);
     const items: ExecutionItem[] = ended.map(({ record, active }) => {
-      const seq = this.orderSeqOf.get(record.id);
+      const seq = this.orderSeqOf.get(record.id) ?? stored.get(record.id);
       this.orderSeqOf.delete(record.id);
       if (seq !== undefined) {
         this.heldAcks.reported(seq);
@@ -418,6 +419,17 @@ export class AgentLinkSession {
       return;
     }
     this.sendAll(this.batches ? executionFrames(items) : items.map((i) => ({ type: 'execution', ...i })));
+  }
+
+  /**
+   * The order seqs the store holds for reports this process has not mapped (one read, none when
+   * all are): a report sent again, after the manager lost it (a restart before it was stored, a
+   * restored store) or by a later process, carries its order's seq as the first one did; without
+   * it that order would stay `delivered`, its redelivery acked as applied.
+   */
+  private storedSeqs(ended: readonly { record: { id: number } }[]): Map<number, number> {
+    const ids = ended.flatMap(({ record }) => (this.orderSeqOf.has(record.id) ? [] : [record.id]));
+    return ids.length === 0 ? new Map<number, number>() : this.deps.store.orderSeqsOf(ids);
   }
 
   /**

@@ -38,6 +38,11 @@ export abstract class SqliteLinkReads {
     return this.st.maxOrderSeq.get(afterId) ?? 0;
   }
 
+  orderSeqsOf(ids: readonly number[]): Map<number, number> {
+    const rows = ids.length === 0 ? [] : this.st.orderSeqsOf.all(JSON.stringify(ids));
+    return new Map(rows.map((r) => [r.id, r.order_seq]));
+  }
+
   /** The one write here: what the reads above find of an order seq (AgentStore). */
   forgetOrderSeqsAbove(seq: number): number {
     return this.st.forgetOrderSeqsAbove.run(seq).changes;

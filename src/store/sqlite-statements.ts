@@ -181,6 +181,10 @@ function prepareLinkStatements(db: Database.Database) {
          ORDER BY order_seq DESC LIMIT 1`,
       )
       .pluck(),
+    orderSeqsOf: db.prepare<[string], { id: number; order_seq: number }>(
+      `SELECT id, order_seq FROM executions
+       WHERE id IN (SELECT value FROM json_each(?)) AND order_seq IS NOT NULL`,
+    ),
     forgetOrderSeqsAbove: db.prepare<[number]>(
       'UPDATE executions SET order_seq = NULL WHERE order_seq IS NOT NULL AND order_seq > ?',
     ),

@@ -273,6 +273,24 @@ function listTests(make: MakeAgentStore): void {
     });
   });
 
+  void test('orderSeqsOf: the order seq of each of the ids that has one, in one read', () => {
+    withStore(make, (s) => {
+      const seven = s.startExecution(sampleStart({ orderSeq: 7 }));
+      const local = s.startExecution(sampleStart());
+      const three = s.startExecution(sampleStart({ orderSeq: 3 }));
+      assert.deepStrictEqual(
+        s.orderSeqsOf([three, local, 999_999, seven]),
+        new Map([
+          [seven, 7],
+          [three, 3],
+        ]),
+      );
+      assert.deepStrictEqual(s.orderSeqsOf([]), new Map());
+      s.forgetOrderSeqsAbove(5);
+      assert.deepStrictEqual(s.orderSeqsOf([seven, three]), new Map([[three, 3]]));
+    });
+  });
+
   void test('maxOrderSeq and orderExecution leave out the executions at or below afterId', () => {
     withStore(make, (s) => {
       // An earlier enrollment ran orders 7 and 3; this one its own 3 and 2 (link/applied-orders.ts).

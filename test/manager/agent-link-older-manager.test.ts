@@ -95,7 +95,7 @@ describe('agent link session: a manager whose store is older than the marks', ()
     await until('the reports of 1..5', () => a.reportedSeqs().length === 5);
 
     // The manager's store restored from a backup taken after order 2: it numbers from 3 again.
-    a.connect({ numberedThrough: 2, settledThrough: 2 });
+    a.connect({ numberedThrough: 2, settledThrough: 2, lastExecutionId: 5 });
     assert.equal(store.getSetting(LAST_ORDER_SEQ_SETTING), '2');
     const warned = a.log.lines.find((l) => l.level === 'warn' && l.msg.includes('only up to seq 2'));
     assert.ok(warned, JSON.stringify(a.log.lines));
@@ -165,6 +165,25 @@ describe('agent link session: a manager whose store is older than the marks', ()
     // An older manager says nothing about its numbering: nothing changes either.
     a.connect({});
     assert.equal(store.getSetting(LAST_ORDER_SEQ_SETTING), '3');
+  });
+
+  test("a report the manager lost is sent again with its order's seq: on a reconnect, by a later process", async () => {
+    const store = tempAgentStore();
+    const a = link(store);
+    a.connect({ numberedThrough: 2 });
+    a.orders([1, 2]);
+    await a.acks([1, 2]);
+    await until('the reports of 1 and 2', () => a.reportedSeqs().length === 2);
+    // The manager restarted before it stored them: it holds no execution of this agent.
+    a.connect({ numberedThrough: 2, lastExecutionId: 0 });
+    await until('the reports sent again', () => a.reportedSeqs().length === 4);
+    assert.deepEqual(a.reportedSeqs(), [1, 2, 1, 2]);
+    // A restored store, and another agent process: the same, from the seqs the store keeps.
+    const b = link(store);
+    b.connect({ numberedThrough: 1, lastExecutionId: 0 });
+    await until('the report sent again', () => b.reportedSeqs().length === 1);
+    assert.deepEqual(b.reportedSeqs(), [1], "2 is not the restored manager's order 2");
+    assert.deepEqual(b.ran(), []);
   });
 
   test('the same agent id under another CA (a manager installed anew): its orders 1..3 run', async () => {

@@ -206,6 +206,12 @@ export interface AgentStore {
    */
   maxOrderSeq(afterId?: number): number;
   /**
+   * The order seq each execution of `ids` came from (ExecutionStart.orderSeq), for those that
+   * have one, in one read: a report sent again (the manager lost it, or this is another process)
+   * carries its order's seq, so the manager can end that order (link/agent-link-session.ts).
+   */
+  orderSeqsOf(ids: readonly number[]): Map<number, number>;
+  /**
    * Takes the order seq off every stored execution that came from an order seq above `seq`, and
    * returns how many: the manager numbers this agent's orders only up to `seq` (its store is older
    * than this one), so those were runs of orders its history lacks (link/applied-orders.ts).
