@@ -54,13 +54,17 @@ export interface Ipv4Range {
   readonly net: IpNetwork;
 }
 
+/** The unsigned 32-bit number of an IPv4 address's 4 bytes. */
+export function ipv4Number(b: Uint8Array): number {
+  return (((b[0] ?? 0) << 24) | ((b[1] ?? 0) << 16) | ((b[2] ?? 0) << 8) | (b[3] ?? 0)) >>> 0;
+}
+
 /** The IPv4 networks of a list, as ranges; IPv6 networks are left out. */
 export function ipv4Ranges(networks: readonly IpNetwork[]): Ipv4Range[] {
   return networks
     .filter((net) => net.address.version === 4)
     .map((net) => {
-      const b = net.address.bytes;
-      const addr = (((b[0] ?? 0) << 24) | ((b[1] ?? 0) << 16) | ((b[2] ?? 0) << 8) | (b[3] ?? 0)) >>> 0;
+      const addr = ipv4Number(net.address.bytes);
       const mask = net.prefix === 0 ? 0 : (0xffffffff << (32 - net.prefix)) >>> 0;
       return { base: (addr & mask) >>> 0, mask, net };
     });
