@@ -213,4 +213,37 @@ describe('batch forms in a scratch namespace', { skip }, () => {
     assert.equal(inNs(pair.victim, ['iptables', '-S', 'INPUT']).includes('-j DROP'), false);
     assert.equal(inNs(pair.victim, ['ip6tables', '-S', 'FORWARD']).includes('-j DROP'), false);
   });
+
+  void test('firewall-drop --backend iptables: an IPv6 address is one rule whatever its written form', () => {
+    assert.ok(pair);
+    const victim = pair.victim;
+    const drops = (chain: string): string[] =>
+      inNs(victim, ['ip6tables', '-S', chain])
+        .split('\n')
+        .filter((l) => l.endsWith('-j DROP'));
+    const batch = (mode: Item['mode'], ips: readonly string[]): void => {
+      allOk(
+        runBatch(
+          'firewall-drop',
+          ['--backend', 'iptables'],
+          ips.map((ip) => ({ mode, ip })),
+        ),
+      );
+    };
+    // IPv4-compatible addresses: ip6tables-save prints them with a dotted tail (`::198.51.100.7`),
+    // not in their canonical text (`::c633:6407`), the text Riposte sends.
+    batch('add', ['::198.51.100.7', '0:0:0:0:0:0:C633:6408']);
+    batch('add', ['::c633:6407', '::198.51.100.8']);
+    assert.deepEqual(drops('INPUT'), [
+      '-A INPUT -s ::198.51.100.8/128 -j DROP',
+      '-A INPUT -s ::198.51.100.7/128 -j DROP',
+    ]);
+    assert.equal(drops('FORWARD').length, 2, 'one rule per address, not two');
+    // Two copies left by a Wazuh script, which inserts the address as received.
+    for (let i = 0; i < 2; i++) {
+      inNs(victim, ['ip6tables', '-w', '10', '-I', 'INPUT', '-s', '::198.51.100.9', '-j', 'DROP']);
+    }
+    batch('delete', ['::C633:6407', '::198.51.100.8', '0::c633:6409']);
+    assert.deepEqual([...drops('INPUT'), ...drops('FORWARD')], [], 'every rule deleted');
+  });
 });

@@ -135,6 +135,19 @@ void describe('firewall-drop in a network namespace', { skip }, () => {
     }
   }
 
+  void test('iptables, single form: an IPv6 address written differently is the same rule', async () => {
+    assert.ok(pair);
+    const extra = ['--backend', 'iptables'];
+    // ip6tables-save prints `::198.51.100.7`, Riposte sends `::c633:6407`; -C/-D compare values.
+    for (const ip of ['::198.51.100.7', '0:0:0:0:0:0:C633:6407']) {
+      const add = await run('firewall-drop', arMessage('add', ip, extra), arMessage('continue', ip, extra));
+      assert.equal(add.code, 0);
+    }
+    assert.equal(blockCount(pair.victim, 'iptables', '::198.51.100.7', 6), 2, 'one rule per chain');
+    assert.equal((await run('firewall-drop', arMessage('delete', '::C633:6407', extra))).code, 0);
+    assert.equal(ruleCount(pair.victim), 0);
+  });
+
   void test('abort leaves the firewall untouched', async () => {
     assert.ok(pair);
     const r = await run(

@@ -8,7 +8,7 @@
  * One rule per address is linear in the number of blocks; hosts with many blocks should use the
  * nftables or ipset backend.
  */
-import { formatIp, type IpAddress, type IpVersion } from '../../core/net/ip.js';
+import { formatIp, parseNetwork, type IpAddress, type IpVersion } from '../../core/net/ip.js';
 import { firstOutputLine, runTool, runToolChecked } from '../contract/tools.js';
 import { ScriptFailure } from '../contract/stock-script.js';
 import { LockDir, withLock } from '../contract/lock.js';
@@ -58,22 +58,46 @@ function dropRule(ip: IpAddress): string[] {
   return ['-s', formatIp(ip), '-j', 'DROP'];
 }
 
-/** `-A <chain> -s <ip>/<len> -j DROP` as iptables-save prints Riposte's (and Wazuh's) rules. */
-function savedRule(chain: string, ip: IpAddress): string {
-  return `-A ${chain} -s ${formatIp(ip)}/${ip.version === 4 ? 32 : 128} -j DROP`;
+/** Prefix length of a single-address rule: what iptables-save prints for `-s <ip>`. */
+function hostPrefix(ip: IpAddress): number {
+  return ip.version === 4 ? 32 : 128;
+}
+
+/**
+ * The identity of a `-s <address>/<prefix> -j DROP` rule in `chain`: the address in canonical
+ * text (formatIp), so that equal addresses written differently are one rule. ip6tables-save
+ * prints IPv4-compatible and IPv4-mapped addresses with a dotted tail (`::ffff:198.51.100.7`)
+ * where formatIp writes hex (`::ffff:c633:6407`); comparing the texts missed such rules.
+ */
+function ruleKey(chain: string, ip: IpAddress, prefix: number): string {
+  return `${chain} ${formatIp(ip)}/${prefix}`;
+}
+
+/** `-A <chain> -s <ip>/<len> -j DROP` (iptables-save form), nothing else in the rule. */
+const SAVED_DROP = /^-A (\S+) -s (\S+) -j DROP$/;
+
+/**
+ * The {@link ruleKey} of an iptables-save line when it is a plain source DROP rule (Wazuh's and
+ * Riposte's layout); undefined for any other line, which `-C`/`-D` of that layout would not match.
+ */
+function savedRuleKey(line: string): string | undefined {
+  const m = SAVED_DROP.exec(line.trim());
+  const net = m?.[2] === undefined ? undefined : parseNetwork(m[2]);
+  return m?.[1] === undefined || net === undefined ? undefined : ruleKey(m[1], net.address, net.prefix);
 }
 
 /**
  * The `iptables-restore --noflush` lines that take the filter table from the rules in `saved`
  * (iptables-save output) through `ops` in order, with Wazuh's layout and no duplicate: an add
- * inserts each chain's rule only when absent, a delete removes every copy (none is fine). Pure.
+ * inserts each chain's rule only when absent, a delete removes every copy (none is fine). Rules
+ * are matched by address value and prefix, not by text (see {@link ruleKey}). Pure.
  */
 export function iptablesRestoreLines(saved: string, ops: readonly FirewallOp[]): string[] {
   const count = new Map<string, number>();
   for (const line of saved.split('\n')) {
-    const l = line.trim();
-    if (l.startsWith('-A ')) {
-      count.set(l, (count.get(l) ?? 0) + 1);
+    const key = savedRuleKey(line);
+    if (key !== undefined) {
+      count.set(key, (count.get(key) ?? 0) + 1);
     }
   }
   const lines: string[] = [];
@@ -85,16 +109,20 @@ export function iptablesRestoreLines(saved: string, ops: readonly FirewallOp[]):
   return lines;
 }
 
-/** The lines for one op on one chain, updating `count` (rules present, by saved form). */
+/**
+ * The lines for one op on one chain, updating `count` (rules present, by {@link ruleKey}). The
+ * address is sent in canonical text, which iptables-restore and ip6tables-restore parse
+ * numerically (inet_pton) for every valid address, dotted tail or not.
+ */
 function chainLines(count: Map<string, number>, chain: string, op: FirewallOp): string[] {
-  const rule = savedRule(chain, op.ip);
-  const n = count.get(rule) ?? 0;
+  const key = ruleKey(chain, op.ip, hostPrefix(op.ip));
+  const n = count.get(key) ?? 0;
   const body = `${chain} -s ${formatIp(op.ip)} -j DROP`;
   if (op.kind === 'add') {
-    count.set(rule, Math.max(n, 1));
+    count.set(key, Math.max(n, 1));
     return n === 0 ? [`-I ${body}`] : [];
   }
-  count.set(rule, 0);
+  count.set(key, 0);
   return new Array<string>(Math.min(n, MAX_DUPLICATES)).fill(`-D ${body}`);
 }
 

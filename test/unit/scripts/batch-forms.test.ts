@@ -102,6 +102,55 @@ describe('iptablesRestoreLines', () => {
       '-D FORWARD -s 2001:db8::1 -j DROP',
     ]);
   });
+
+  // ip6tables-save prints IPv4-mapped and IPv4-compatible addresses with a dotted tail, where the
+  // canonical text (formatIp, what is sent) is hex: the rules must be matched by value.
+  const savedDotted = [
+    '-A INPUT -s ::ffff:198.51.100.7/128 -j DROP',
+    '-A FORWARD -s ::ffff:198.51.100.7/128 -j DROP',
+    '-A FORWARD -s ::ffff:198.51.100.7/128 -j DROP',
+    '-A INPUT -s ::198.51.100.8/128 -j DROP',
+    '-A INPUT -s 2001:DB8:0:0:0:0:0:A/128 -j DROP',
+  ].join('\n');
+
+  void test('an address is matched by value whatever its written form, in ops or in the saved rules', () => {
+    for (const text of ['::ffff:198.51.100.7', '::FFFF:c633:6407', '0:0:0:0:0:ffff:198.51.100.7']) {
+      assert.deepEqual(iptablesRestoreLines(savedDotted, [op('add', text)]), [], `add ${text}`);
+      assert.deepEqual(
+        iptablesRestoreLines(savedDotted, [op('delete', text)]),
+        [
+          '-D INPUT -s ::ffff:c633:6407 -j DROP',
+          '-D FORWARD -s ::ffff:c633:6407 -j DROP',
+          '-D FORWARD -s ::ffff:c633:6407 -j DROP',
+        ],
+        `delete ${text}`,
+      );
+    }
+    assert.deepEqual(iptablesRestoreLines(savedDotted, [op('delete', '::c633:6408')]), [
+      '-D INPUT -s ::c633:6408 -j DROP',
+    ]);
+    assert.deepEqual(iptablesRestoreLines(savedDotted, [op('add', '2001:db8::a')]), [
+      '-I FORWARD -s 2001:db8::a -j DROP',
+    ]);
+  });
+
+  void test('another prefix or another rule on the same address is not the block', () => {
+    const other = [
+      '-A INPUT -s 2001:db8::a/127 -j DROP',
+      '-A INPUT -s 2001:db8::a/128 -p tcp -j DROP',
+      '-A INPUT -s 2001:db8::a/128 -j ACCEPT',
+      '-A INPUT ! -s 2001:db8::a/128 -j DROP',
+      '-A INPUT -s 192.0.2.1/24 -j DROP',
+    ].join('\n');
+    assert.deepEqual(
+      iptablesRestoreLines(other, [op('delete', '2001:db8::a'), op('delete', '192.0.2.1')]),
+      [],
+    );
+    assert.deepEqual(iptablesRestoreLines(other, [op('add', '192.0.2.1')]), [
+      '-I INPUT -s 192.0.2.1 -j DROP',
+      '-I FORWARD -s 192.0.2.1 -j DROP',
+    ]);
+  });
 });
 
 describe('routeBatchLines', () => {
