@@ -108,7 +108,7 @@ void describe('addressListOps', () => {
     const keys = ['192.0.2.1', '2001:DB8::0:1', 'nope', '192.0.2.2', '1.2.3.4 ; x'];
     const list = readAddressList(keys.join(','), keys.length);
     assert.ok(list);
-    const script = nftBatchScript(addressListOps(list, 0, list.count), false);
+    const script = nftBatchScript(addressListOps(list, 0, list.count), 'none');
     assert.equal(
       script,
       'add element inet riposte blocked4 { 192.0.2.1,192.0.2.2 }\nadd element inet riposte blocked6 { 2001:db8::1 }\n',

@@ -173,7 +173,7 @@ void describe('installStockScripts / readStockShimName', () => {
 });
 
 void describe('nftables transaction text', () => {
-  void test('ensure prologue, rules re-created after flush, deduped adds, add+delete for deletes, order kept', () => {
+  void test('guard, prologue, rules re-created after flush, deduped adds, add+delete for deletes, order kept', () => {
     const ops: NftOp[] = [
       { kind: 'add', ip: ip('10.0.0.1') },
       { kind: 'add', ip: ip('10.0.0.1') },
@@ -182,7 +182,15 @@ void describe('nftables transaction text', () => {
       { kind: 'add', ip: ip('2001:DB8::1') },
     ];
     const lines = nftBatchScript(ops).trimEnd().split('\n');
-    assert.equal(lines[0], 'add table inet riposte');
+    // The guard fails the transaction when the sentinel (and so the table) is gone.
+    assert.equal(lines[0], 'delete element inet riposte ready { 1 }');
+    assert.equal(lines[1], 'add table inet riposte');
+    assert.ok(lines.indexOf('add element inet riposte ready { 1 }') > 1, 'the prologue re-adds it');
+    assert.deepEqual(
+      nftBatchScript(ops, 'ensure').trimEnd().split('\n'),
+      lines.slice(1),
+      'a process first transaction: the prologue without the guard',
+    );
     for (const hook of ['input', 'forward']) {
       const flush = lines.indexOf(`flush chain inet riposte ${hook}`);
       assert.ok(flush > 0);
@@ -192,12 +200,8 @@ void describe('nftables transaction text', () => {
       ]);
       assert.equal(lines.filter((l) => l.startsWith(`add rule inet riposte ${hook} `)).length, 2);
     }
-    assert.deepEqual(
-      nftBatchScript(ops, false).trimEnd().split('\n'),
-      lines.filter((l) => l.includes(' element ')),
-      'once the table is set up, a transaction carries set elements only',
-    );
-    const elements = lines.filter((l) => l.includes(' element '));
+    const elements = lines.filter((l) => l.includes(' element ') && !l.includes(' ready '));
+    assert.deepEqual(nftBatchScript(ops, 'none').trimEnd().split('\n'), elements);
     assert.deepEqual(elements, [
       'add element inet riposte blocked4 { 10.0.0.1, 10.0.0.2 }',
       'add element inet riposte blocked4 { 10.0.0.3 }',

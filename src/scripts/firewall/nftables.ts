@@ -4,13 +4,22 @@
  * chains) each dropping `ip saddr @blocked4` and `ip6 saddr @blocked6`. A block or an unblock is one
  * set element, so the cost does not grow with the number of blocked addresses.
  *
- * The first transaction of a process (`nft -f -`, atomic) ensures the table: `add table/set/chain`
- * are idempotent, and the two rules are re-created after a `flush chain` in the same transaction,
- * so they are never duplicated and a hand-deleted rule comes back. Later transactions carry set
- * elements only; when one fails (the table was removed: `nft flush ruleset`, a firewall reload),
- * it is retried once with the table set up again. `add element` is idempotent. To
- * delete an element that may be absent without failing the transaction on nft < 1.0.7 (no
- * `destroy`), the element is added then deleted in the same transaction.
+ * Every transaction (`nft -f -`, atomic) carries the set-up prologue: `add table/set/chain` are
+ * idempotent, and the two rules are re-created after a `flush chain` in the same transaction, so
+ * they are never duplicated, and a rule removed meanwhile (`nft flush table`, `flush chain`,
+ * `delete rule`) is back before the transaction's elements count as blocked. Nothing is trusted
+ * from an earlier transaction: the table can change under a long-lived agent at any time.
+ *
+ * The elements of a removed table (`nft flush ruleset`, `delete table`, a firewall reload) are
+ * gone with it, and the prologue alone would silently re-create it empty. So the prologue also
+ * keeps a sentinel element in the set `ready` (type mark, matched by no rule), and every
+ * transaction after a process's first starts by deleting it (then re-adds it): a table or set
+ * lost since makes that transaction fail. A failed transaction is told apart from a failing
+ * element by a transaction of the sentinel alone; when the sentinel is gone, the table is set up
+ * again with every element this process has committed (nft-mirror.ts), then the operations are
+ * applied. `add element` is idempotent. To delete an element that may be absent without failing
+ * the transaction on nft < 1.0.7 (no `destroy`), the element is added then deleted in the same
+ * transaction.
  *
  * No lock is needed: the whole change is one atomic transaction.
  */
@@ -21,10 +30,14 @@ import { errorMessage } from '../../protocol/error-message.js';
 import type { FirewallBackend, FirewallOp } from './backend.js';
 import { addressText, IPV4, startOf, type AddressList } from './address-list.js';
 import { NftBatcher, type NftElementsOp, type NftOp } from './nft-batcher.js';
+import { NftMirror } from './nft-mirror.js';
 
 export const NFT_TABLE = 'inet riposte';
 export const NFT_SET4 = 'blocked4';
 export const NFT_SET6 = 'blocked6';
+/** The sentinel's set and element: present while the table this process set up is. */
+export const NFT_READY = 'ready';
+const READY_ELEMENT = '{ 1 }';
 /** Elements per `add element` statement, to keep lines bounded. */
 const ELEMENTS_PER_STATEMENT = 1000;
 /** Time limit for one transaction, in ms. */
@@ -36,6 +49,8 @@ export function nftEnsureScript(): string[] {
     `add table ${NFT_TABLE}`,
     `add set ${NFT_TABLE} ${NFT_SET4} { type ipv4_addr; }`,
     `add set ${NFT_TABLE} ${NFT_SET6} { type ipv6_addr; }`,
+    `add set ${NFT_TABLE} ${NFT_READY} { type mark; }`,
+    `add element ${NFT_TABLE} ${NFT_READY} ${READY_ELEMENT}`,
   ];
   for (const hook of ['input', 'forward']) {
     lines.push(
@@ -50,7 +65,7 @@ export function nftEnsureScript(): string[] {
 
 interface Group {
   readonly kind: FirewallOp['kind'];
-  readonly set: string;
+  readonly family: 4 | 6;
   readonly elements: Set<string>;
 }
 
@@ -69,9 +84,14 @@ function groupOps(ops: readonly NftOp[]): Part[] {
       last = undefined;
       continue;
     }
-    const set = setOf(op.ip.version);
-    if (!last || last.kind !== op.kind || last.set !== set || last.elements.size >= ELEMENTS_PER_STATEMENT) {
-      last = { kind: op.kind, set, elements: new Set() };
+    const family = op.ip.version;
+    if (
+      !last ||
+      last.kind !== op.kind ||
+      last.family !== family ||
+      last.elements.size >= ELEMENTS_PER_STATEMENT
+    ) {
+      last = { kind: op.kind, family, elements: new Set() };
       parts.push(last);
     }
     last.elements.add(formatIp(op.ip));
@@ -79,21 +99,40 @@ function groupOps(ops: readonly NftOp[]): Part[] {
   return parts;
 }
 
-/** The `nft -f -` input for `ops`, with the ensure prologue unless `withTable` is false. */
-export function nftBatchScript(ops: readonly NftOp[], withTable = true): string {
-  const lines = withTable ? nftEnsureScript() : [];
-  for (const g of groupOps(ops)) {
+/**
+ * How a transaction starts: `guarded` (the sentinel's delete, failing when the table this process
+ * set up is gone, then the prologue), `ensure` (the prologue alone) or `none` (elements only).
+ */
+export type NftPrologue = 'guarded' | 'ensure' | 'none';
+
+const GUARD = `delete element ${NFT_TABLE} ${NFT_READY} ${READY_ELEMENT}`;
+
+function prologueLines(prologue: NftPrologue): string[] {
+  if (prologue === 'none') {
+    return [];
+  }
+  return prologue === 'guarded' ? [GUARD, ...nftEnsureScript()] : nftEnsureScript();
+}
+
+function scriptOf(prologue: NftPrologue, parts: readonly Part[]): string {
+  const lines = prologueLines(prologue);
+  for (const g of parts) {
     if (g.kind === 'add-elements') {
       lines.push(`add element ${NFT_TABLE} ${setOf(g.family)} { ${g.elements} }`);
       continue;
     }
     const elements = `{ ${[...g.elements].join(', ')} }`;
-    lines.push(`add element ${NFT_TABLE} ${g.set} ${elements}`);
+    lines.push(`add element ${NFT_TABLE} ${setOf(g.family)} ${elements}`);
     if (g.kind === 'delete') {
-      lines.push(`delete element ${NFT_TABLE} ${g.set} ${elements}`);
+      lines.push(`delete element ${NFT_TABLE} ${setOf(g.family)} ${elements}`);
     }
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** The `nft -f -` input for `ops`, after the given prologue. */
+export function nftBatchScript(ops: readonly NftOp[], prologue: NftPrologue = 'guarded'): string {
+  return scriptOf(prologue, groupOps(ops));
 }
 
 /**
@@ -142,28 +181,68 @@ function runNft(script: string): ReturnType<typeof runTool> {
   return runTool({ tool: 'nft', args: ['-f', '-'], input: script, timeoutMs: NFT_TIMEOUT_MS });
 }
 
-/** True once this process has set the table up (reset when a transaction finds it missing). */
-let tableReady = false;
+function nftFailure(result: Awaited<ReturnType<typeof runTool>>): ScriptFailure {
+  const detail = result.stderr.trim().split('\n')[0] ?? '';
+  return new ScriptFailure(
+    `Unable to run nft: ${detail || `exit ${String(result.exitCode ?? result.signal)}`}`,
+  );
+}
+
+/** The elements this process has committed, put back when its table is found removed. */
+const committed = new NftMirror();
 
 /**
- * Runs one transaction: set elements only once the table is known to be there, else with the
- * ensure prologue. @throws ScriptFailure with nft's first error line.
+ * True once a transaction of this process has committed the prologue, and with it the sentinel
+ * the guard deletes. Only chooses whether a transaction starts with the guard: each one carries
+ * the prologue whatever this says.
+ */
+let sentinelPlaced = false;
+
+/** Whether the sentinel is still there: a transaction of the guard (and its re-add) alone. */
+async function sentinelPresent(): Promise<boolean> {
+  const lines = [GUARD, `add element ${NFT_TABLE} ${NFT_READY} ${READY_ELEMENT}`];
+  return (await runNft(`${lines.join('\n')}\n`)).exitCode === 0;
+}
+
+/** Sets the table up again with every element this process has committed. @throws ScriptFailure */
+async function restoreTable(): Promise<void> {
+  const parts: NftElementsOp[] = [];
+  for (const family of [4, 6] as const) {
+    const elements = committed.list(family);
+    for (let i = 0; i < elements.length; i += ELEMENTS_PER_STATEMENT) {
+      const run = elements.slice(i, i + ELEMENTS_PER_STATEMENT).join(',');
+      parts.push({ kind: 'add-elements', family, elements: run });
+    }
+  }
+  const result = await runNft(scriptOf('ensure', parts));
+  if (result.exitCode !== 0) {
+    throw nftFailure(result);
+  }
+}
+
+/**
+ * Runs one transaction of `ops` (guarded once this process has placed the sentinel). When it
+ * fails because the table was removed, restores the table and runs them again: never reports
+ * elements added to a table that is not there. @throws ScriptFailure with nft's first error line.
  */
 export async function applyNftOps(ops: readonly NftOp[]): Promise<void> {
-  if (tableReady) {
-    if ((await runNft(nftBatchScript(ops, false))).exitCode === 0) {
-      return;
-    }
-    tableReady = false;
-  }
-  const result = await runNft(nftBatchScript(ops, true));
+  const parts = groupOps(ops);
+  const result = await runNft(scriptOf(sentinelPlaced ? 'guarded' : 'ensure', parts));
   if (result.exitCode !== 0) {
-    const detail = result.stderr.trim().split('\n')[0] ?? '';
-    throw new ScriptFailure(
-      `Unable to run nft: ${detail || `exit ${String(result.exitCode ?? result.signal)}`}`,
-    );
+    // Before this process placed the sentinel, or with it still there, the operations failed.
+    if (!sentinelPlaced || (await sentinelPresent())) {
+      throw nftFailure(result);
+    }
+    await restoreTable();
+    const again = await runNft(scriptOf('ensure', parts));
+    if (again.exitCode !== 0) {
+      throw nftFailure(again);
+    }
   }
-  tableReady = true;
+  sentinelPlaced = true;
+  for (const part of parts) {
+    committed.record(part);
+  }
 }
 
 /** Builds an nftables backend over `batcher`. */
