@@ -10,8 +10,11 @@
  *   there: no skip, no replay (see tail-position.ts for where a first open starts).
  * - Rotation (the path now names another inode, e.g. rename + create): the old file is read to its
  *   end through the still-open descriptor, then the new file is read from offset 0.
- * - Truncation (same inode, size below our offset, e.g. logrotate copytruncate): restart at 0.
- *   Not detectable if, between two polls, the file is truncated and regrows past our offset.
+ * - Truncation (same inode, e.g. logrotate copytruncate): restart at 0, the position saved at once.
+ *   Seen by the size dropping below our offset, or, when the file regrew past our offset before we
+ *   looked, by the bytes before our offset no longer being those we read there: their signature
+ *   (content-signature.ts) is checked before every read, and saved with the position, so this
+ *   holds across restarts too.
  * - If `onLines` fails for a batch, the error goes to `onError` and the lines are offered one at a
  *   time, the position saved after each. A line failing alone is retried at the next polls, then
  *   skipped as poison with its offset saved past it (poison-line.ts; issue 13.2). For
@@ -31,29 +34,23 @@ import { statSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
-import { readSignature, signatureHolds } from './content-signature.js';
+import { signatureAt, signatureHolds } from './content-signature.js';
 import { endsLine, isNotFound, readLineBatch, regularFile } from './line-batch-reader.js';
 import type { LineBatch, LineLimits } from './line-batch-reader.js';
 import { tailerSettings, type AlertsTailer, type AlertsTailerOptions } from './alerts-tailer-options.js';
 import { PoisonLines, type HeldBack } from './poison-line.js';
 import { RepeatedErrors } from './repeated-error.js';
-import { decideStartOffset, holdsThrough, type OpenedFile, type TailPosition } from './tail-position.js';
+import { positionAt, positionOf, retire, rewind, type Cursor, type SignedPosition } from './tail-cursor.js';
+import {
+  decideStartOffset,
+  holdsThrough,
+  resumedSignature,
+  type OpenedFile,
+  type TailPosition,
+} from './tail-position.js';
 
 export type { StartAt, TailPosition } from './tail-position.js';
 export type { AlertsTailer, AlertsTailerOptions } from './alerts-tailer-options.js';
-
-/** The open file being read. `handled`/`skipScanned` follow line-batch-reader.ts's ReadFrom. */
-interface Cursor {
-  readonly fh: FileHandle;
-  readonly dev: number;
-  readonly ino: number;
-  handled: number;
-  skipScanned: number | undefined;
-  /** Bytes just before `handled` when we last read (see content-signature.ts). */
-  signature: Buffer | undefined;
-  /** Set when a call of `onLines` failed transiently: it may have committed (see offer). */
-  uncertain: boolean;
-}
 
 /** @throws RiposteError CONFIG_INVALID when a numeric option is not a positive integer. */
 export function createAlertsTailer(opts: AlertsTailerOptions): AlertsTailer {
@@ -169,19 +166,14 @@ class AlertsFileTailer implements AlertsTailer {
         return;
       }
       if (change === 'truncated') {
-        // Saved at once: if the file regrew past the old offset before a restart, resuming at
-        // the old offset would skip lines.
-        this.cur.handled = 0;
-        this.cur.skipScanned = undefined;
-        this.cur.signature = undefined;
-        await this.save(this.cur);
+        await this.restartAtZero(this.cur);
         continue;
       }
       // Rotated: take what was appended to the old file since our last read, then switch.
       if (!(await this.readToEof(this.cur))) {
         return;
       }
-      await this.retire(this.cur);
+      await retire(this.cur, this.s.opts.path, this.report.bind(this));
       this.cur = undefined;
       this.cur = await this.openCurrent();
       if (this.cur !== undefined) {
@@ -199,14 +191,19 @@ class AlertsFileTailer implements AlertsTailer {
       if (this.state !== 'started') {
         return false;
       }
+      // Before every read, not once per poll: delivering a batch can take long (a slow store),
+      // and the file can be truncated and regrow past our offset meanwhile.
+      if (!(await signatureHolds(cur.fh, cur.handled, cur.signature))) {
+        await this.restartAtZero(cur);
+      }
       const batch = await readLineBatch(cur.fh, cur, this.limits);
       if (batch.end !== cur.handled) {
-        if (batch.lines.length > 0 && !(await this.deliver(cur, batch))) {
+        // Signed right after the read, before the (possibly long) delivery.
+        const end = await positionAt(cur, batch.end);
+        if (batch.lines.length > 0 && !(await this.deliver(cur, batch, end))) {
           return false;
         }
-        cur.handled = batch.end;
-        cur.signature = await readSignature(cur.fh, cur.handled);
-        await this.save(cur);
+        await this.advance(cur, end);
       }
       cur.skipScanned = batch.skipScanned;
       if (batch.eof) {
@@ -216,9 +213,9 @@ class AlertsFileTailer implements AlertsTailer {
   }
 
   /** Hands a batch to the consumer; on failure, line by line (see the header). False = retry later. */
-  private async deliver(cur: Cursor, batch: LineBatch): Promise<boolean> {
+  private async deliver(cur: Cursor, batch: LineBatch, end: SignedPosition): Promise<boolean> {
     try {
-      await this.offer(cur, batch.lines, batch.end);
+      await this.offer(cur, batch.lines, end);
       return true;
     } catch (err) {
       const how = this.holds(err);
@@ -232,12 +229,11 @@ class AlertsFileTailer implements AlertsTailer {
     }
     for (let i = 0; i < batch.lines.length; i++) {
       const line = batch.lines[i] ?? '';
-      const end = batch.lineEnds[i] ?? batch.end;
-      if (!(await this.deliverOne(cur, line, end))) {
+      const lineEnd = await positionAt(cur, batch.lineEnds[i] ?? batch.end);
+      if (!(await this.deliverOne(cur, line, lineEnd))) {
         return false;
       }
-      cur.handled = end;
-      await this.save(cur);
+      await this.advance(cur, lineEnd);
     }
     return true;
   }
@@ -247,19 +243,19 @@ class AlertsFileTailer implements AlertsTailer {
    * committed them after all: the store then holds a position of this file at or past `end`.
    * A failing read of that position throws (transient: asked again at the next poll).
    */
-  private async offer(cur: Cursor, lines: readonly string[], end: number): Promise<void> {
+  private async offer(cur: Cursor, lines: readonly string[], end: SignedPosition): Promise<void> {
     const read = this.s.opts.committedPosition;
-    if (cur.uncertain && read !== undefined && holdsThrough(await read(), cur, end)) {
+    if (cur.uncertain && read !== undefined && holdsThrough(await read(), cur, end.offset)) {
       cur.uncertain = false;
       return;
     }
     cur.uncertain = false;
-    await this.s.opts.onLines(lines, { dev: cur.dev, ino: cur.ino, offset: end });
+    await this.s.opts.onLines(lines, end);
     this.poison.succeeded();
   }
 
   /** One line alone; true when delivered or skipped as poison, false when to be retried. */
-  private async deliverOne(cur: Cursor, line: string, end: number): Promise<boolean> {
+  private async deliverOne(cur: Cursor, line: string, end: SignedPosition): Promise<boolean> {
     try {
       await this.offer(cur, [line], end);
       return true;
@@ -268,7 +264,7 @@ class AlertsFileTailer implements AlertsTailer {
         cur.uncertain = true;
         return false;
       }
-      const skipped = this.poison.failed({ dev: cur.dev, ino: cur.ino, end }, line, err);
+      const skipped = this.poison.failed({ dev: cur.dev, ino: cur.ino, end: end.offset }, line, err);
       if (skipped) {
         this.report(skipped);
       }
@@ -290,29 +286,24 @@ class AlertsFileTailer implements AlertsTailer {
     if (st.dev !== cur.dev || st.ino !== cur.ino) {
       return 'rotated';
     }
-    if (st.size < (cur.skipScanned ?? cur.handled)) {
-      return 'truncated';
-    }
-    const regrown =
-      cur.signature !== undefined && !(await signatureHolds(cur.fh, cur.handled, cur.signature));
-    return regrown ? 'truncated' : 'none';
+    // A truncated file that regrew past our offset is caught by the signature check in readToEof.
+    return st.size < (cur.skipScanned ?? cur.handled) ? 'truncated' : 'none';
   }
 
-  /** Closes a rotated-away file, reporting an unterminated last line that can never complete. */
-  private async retire(cur: Cursor): Promise<void> {
-    try {
-      const { size } = await cur.fh.stat();
-      if (cur.skipScanned === undefined && size > cur.handled) {
-        this.report(
-          new RiposteError(
-            ErrorCode.ALERT_INVALID,
-            `Discarded ${size - cur.handled} bytes after the last newline of rotated "${this.s.opts.path}"`,
-          ),
-        );
-      }
-    } finally {
-      await cur.fh.close();
-    }
+  /**
+   * The file was truncated (or rewritten) in place: read it from 0 (tail-cursor.ts's rewind).
+   * Saved at once: resuming at the old offset after a restart would skip lines.
+   */
+  private async restartAtZero(cur: Cursor): Promise<void> {
+    rewind(cur);
+    await this.save(cur);
+  }
+
+  /** Moves past handled lines and saves the position. */
+  private async advance(cur: Cursor, to: SignedPosition): Promise<void> {
+    cur.handled = to.offset;
+    cur.signature = to.sig;
+    await this.save(cur);
   }
 
   /** Opens the path; undefined when it does not exist (it is waited for). */
@@ -338,11 +329,16 @@ class AlertsFileTailer implements AlertsTailer {
     const st = regularFile(await fh.stat());
     const file = { dev: st.dev, ino: st.ino, size: st.size };
     const ctx = { saved: this.saved, atStart: this.atStart, startAt: this.s.startAt };
-    const handled = this.openedOnce ? 0 : decideStartOffset(file, ctx);
+    const first = !this.openedOnce;
+    const handled = first ? decideStartOffset(file, ctx) : 0;
     this.openedOnce = true;
     // Starting in the middle of a line (possible only with startAt 'end'): skip its tail silently.
     const skipScanned = handled > 0 && !(await endsLine(fh, handled)) ? handled : undefined;
-    return { fh, dev: st.dev, ino: st.ino, handled, skipScanned, signature: undefined, uncertain: false };
+    // Resuming at a saved position: its signature, checked before the first read. Otherwise (or a
+    // position saved without one) the file is taken as we find it.
+    const saved = first ? resumedSignature(file, this.saved, handled) : undefined;
+    const signature = saved ?? (await signatureAt(fh, handled));
+    return { fh, dev: st.dev, ino: st.ino, handled, skipScanned, signature, uncertain: false };
   }
 
   /**
@@ -364,7 +360,7 @@ class AlertsFileTailer implements AlertsTailer {
   /** Saves the position (awaited: a later save never lands before an earlier one). */
   private async save(cur: Cursor): Promise<void> {
     try {
-      await this.s.opts.savePosition({ dev: cur.dev, ino: cur.ino, offset: cur.handled });
+      await this.s.opts.savePosition(positionOf(cur));
     } catch (err) {
       this.report(err);
     }

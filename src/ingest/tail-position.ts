@@ -3,7 +3,8 @@
  *
  * Rules (in this order):
  * 1. A saved position for the same file (dev + inode) whose offset is within the file: resume there
- *    (no replay, no skip).
+ *    (no replay, no skip). The tailer then checks the saved signature before reading (offset 0 if
+ *    the file was truncated and regrew past the offset while we were down; resumedSignature).
  * 2. A saved position for another file (rotated while we were down), or beyond the end of this file
  *    (truncated while we were down): offset 0, since all of it was written after we stopped.
  *    Lines appended to the old file after we stopped and before its rotation are lost.
@@ -20,6 +21,12 @@ export interface TailPosition {
   readonly ino: number;
   /** Bytes from the start of the file to just after the last handled line. */
   readonly offset: number;
+  /**
+   * A hash of the bytes just before `offset` (content-signature.ts): resuming there checks it, so a
+   * file truncated and regrown past `offset` while we were down is read from 0. Absent in positions
+   * saved by older versions, which are then trusted as they are.
+   */
+  readonly sig?: string;
 }
 
 /** Where to begin when there is no usable saved position. */
@@ -51,17 +58,32 @@ export function decideStartOffset(file: OpenedFile, ctx: StartContext): number {
   return existed && ctx.startAt === 'end' ? Math.min(atStart.size, file.size) : 0;
 }
 
-const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+/** The signature saved with `saved` when we resume at it in `file`; else undefined. */
+export function resumedSignature(
+  file: OpenedFile,
+  saved: TailPosition | undefined,
+  offset: number,
+): string | undefined {
+  const same = saved !== undefined && saved.dev === file.dev && saved.ino === file.ino;
+  return same && saved.offset === offset ? saved.sig : undefined;
+}
 
-/** Serialises a position for a string setting (AgentStore.setSetting), e.g. `{"dev":1,"ino":2,"offset":3}`. */
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const isSignature = (v: unknown): v is string => typeof v === 'string' && /^[0-9a-f]{32}$/.test(v);
+
+/**
+ * Serialises a position for a string setting (AgentStore.setSetting), e.g.
+ * `{"dev":1,"ino":2,"offset":3,"sig":"<32 hex digits>"}`.
+ */
 export function encodeTailPosition(p: TailPosition): string {
-  return JSON.stringify({ dev: p.dev, ino: p.ino, offset: p.offset });
+  const sig = p.sig !== undefined ? { sig: p.sig } : {};
+  return JSON.stringify({ dev: p.dev, ino: p.ino, offset: p.offset, ...sig });
 }
 
 /**
  * Parses {@link encodeTailPosition}'s output. Anything else (missing, corrupt, negative numbers)
  * gives undefined, i.e. "no saved position", rather than an error: the tailer then starts by the
- * rules above.
+ * rules above. A missing or malformed `sig` alone is dropped: the offset is trusted unchecked.
  */
 export function decodeTailPosition(text: string | undefined): TailPosition | undefined {
   if (text === undefined) {
@@ -76,8 +98,11 @@ export function decodeTailPosition(text: string | undefined): TailPosition | und
   if (typeof v !== 'object' || v === null) {
     return undefined;
   }
-  const { dev, ino, offset } = v as Record<string, unknown>;
-  return isCount(dev) && isCount(ino) && isCount(offset) ? { dev, ino, offset } : undefined;
+  const { dev, ino, offset, sig } = v as Record<string, unknown>;
+  if (!isCount(dev) || !isCount(ino) || !isCount(offset)) {
+    return undefined;
+  }
+  return isSignature(sig) ? { dev, ino, offset, sig } : { dev, ino, offset };
 }
 
 /** Whether `pos` is in the file `file` (dev, ino) at or past `end`. */

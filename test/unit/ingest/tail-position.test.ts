@@ -4,6 +4,7 @@ import {
   decideStartOffset,
   decodeTailPosition,
   encodeTailPosition,
+  resumedSignature,
   type StartContext,
 } from '../../../src/ingest/tail-position.js';
 
@@ -67,12 +68,30 @@ void describe('decideStartOffset', () => {
       assert.equal(decideStartOffset(file, c.ctx), c.want);
     });
   }
+
+  void test('the saved signature applies only when resuming at its offset in its file', () => {
+    const saved = { dev: 1, ino: 10, offset: 120, sig: 'ab'.repeat(16) };
+    assert.equal(resumedSignature(file, saved, 120), saved.sig);
+    assert.equal(resumedSignature(file, saved, 0), undefined, 'rewound');
+    assert.equal(resumedSignature({ ...file, ino: 11 }, saved, 120), undefined, 'another file');
+    assert.equal(resumedSignature(file, { dev: 1, ino: 10, offset: 120 }, 120), undefined, 'unsigned');
+    assert.equal(resumedSignature(file, undefined, 120), undefined);
+  });
 });
 
 void describe('tail position encoding', () => {
   void test('round-trips through a string setting', () => {
     const pos = { dev: 65024, ino: 2_146_882, offset: 48_020 };
     assert.deepStrictEqual(decodeTailPosition(encodeTailPosition(pos)), pos);
+    const signed = { ...pos, sig: '0123456789abcdef0123456789abcdef' };
+    assert.deepStrictEqual(decodeTailPosition(encodeTailPosition(signed)), signed);
+  });
+
+  void test('a malformed signature alone is dropped: the offset is kept, unchecked', () => {
+    for (const sig of ['"ABC"', '"0123456789abcdef"', '42', 'null']) {
+      const text = `{"dev":1,"ino":2,"offset":3,"sig":${sig}}`;
+      assert.deepStrictEqual(decodeTailPosition(text), { dev: 1, ino: 2, offset: 3 }, text);
+    }
   });
 
   void test('anything malformed decodes to "no saved position"', () => {
