@@ -12,6 +12,15 @@
  * again meanwhile, the count is not attributed to that time and is taken again. Each stable
  * observation is one line `<generation> <elements> <monotonic ns>`; its time is within one poll
  * (2 ms) of the commit.
+ *
+ * With `addresses` (for small sets: each element is parsed and printed), the same dump also reads
+ * the IPv4 keys, and the line gets a fourth field: the addresses not in the previous stable
+ * observation, comma-separated. An address's first observation is then the commit that added it,
+ * seen within 2 ms, whatever else the transaction did. `nft monitor` cannot tell that since
+ * 3a99328: every transaction of the nftables backend re-creates the sets and their drop rules, and
+ * from the second such transaction nft 1.0.6's monitor has lost the sets from its cache ("W:
+ * Received event for an unknown set") and prints none of their element events. Addresses present
+ * when the watcher starts are in its first observation, whose time is not their commit's.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -29,6 +38,7 @@ const POLL_MS = 2;
 const WATCHER = String.raw`
 import socket, struct, sys, time
 table, setname, poll = sys.argv[1].encode() + b'\0', sys.argv[2].encode() + b'\0', float(sys.argv[3]) / 1000
+addresses = sys.argv[4:] == ['addresses']
 SUBSYS = 10 << 8  # NFNL_SUBSYS_NFTABLES
 GETSETELEM, NEWSETELEM, NEWGEN, GETGEN = 13, 12, 15, 16
 s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 12)  # NETLINK_NETFILTER
@@ -76,27 +86,43 @@ def generation():
                     return struct.unpack_from('>I', buf, v)[0]
     return -1
 
-def count():
-    # None when the dump was interrupted by a commit; 0 when the table or set is not there.
+def ipv4(buf, off, end):
+    # An element's key (NFTA_SET_ELEM_KEY > NFTA_DATA_VALUE) as a dotted quad; None if not 4 bytes.
+    for a, v, e in attrs(buf, off, end):
+        if a == 1:
+            for b, dv, de in attrs(buf, v, e):
+                if b == 1 and de - dv == 4:
+                    return socket.inet_ntoa(buf[dv:de])
+    return None
+
+def elements():
+    # One entry per element (its IPv4 key with addresses, else None); None when the dump was
+    # interrupted by a commit; [] when the table or set is not there.
     send(GETSETELEM, 0x300, 1, attr(1, table) + attr(2, setname))  # NLM_F_DUMP, NFPROTO_INET
-    n, intr = 0, False
+    out, intr = [], False
     for t, f, buf, start, end in replies():
         intr = intr or bool(f & 0x10)  # NLM_F_DUMP_INTR
         if t == SUBSYS | NEWSETELEM:
             for a, v, e in attrs(buf, start + 4, end):
-                if a == 3:  # NFTA_SET_ELEM_LIST_ELEMENTS
-                    n += sum(1 for _ in attrs(buf, v, e))
-    return None if intr else n
+                if a == 3:  # NFTA_SET_ELEM_LIST_ELEMENTS, each an NFTA_LIST_ELEM
+                    for _, ev, ee in attrs(buf, v, e):
+                        out.append(ipv4(buf, ev, ee) if addresses else None)
+    return None if intr else out
 
 print('ready', flush=True)
-last = None
+last, before = None, set()
 while True:
     g = generation()
     if g != last:
         at = time.monotonic_ns()
-        n = count()
-        if n is not None and generation() == g:
-            print(g, n, at, flush=True)
+        els = elements()
+        if els is not None and generation() == g:
+            line = [str(g), str(len(els)), str(at)]
+            if addresses:
+                now = set(a for a in els if a is not None)
+                line.append(','.join(sorted(now - before)))
+                before = now
+            print(' '.join(line), flush=True)
             last = g
             continue
     time.sleep(poll)
@@ -107,17 +133,25 @@ export interface SetObservation {
   readonly generation: number;
   readonly count: number;
   readonly atNs: bigint;
+  /** With `addresses`: the IPv4 elements not in the previous observation (else empty). */
+  readonly added: readonly string[];
 }
+
+type Test = (o: SetObservation) => boolean;
 
 export class SetWatcher {
   private readonly seen: SetObservation[] = [];
-  private readonly waiters: { test: (n: number) => boolean; resolve: (o: SetObservation) => void }[] = [];
+  private readonly waiters: { test: Test; resolve: (o: SetObservation) => void }[] = [];
   private constructor(private readonly proc: ChildProcess) {}
 
-  /** Starts watching `inet riposte <set>` in `ns`; resolves once the first observation is in. */
-  static async start(ns: ScratchNetns, set = 'blocked4'): Promise<SetWatcher> {
+  /**
+   * Starts watching `inet riposte <set>` in `ns`; resolves once the first observation is in. With
+   * `addresses`, each observation also lists the elements it added (for `present`).
+   */
+  static async start(ns: ScratchNetns, set = 'blocked4', addresses = false): Promise<SetWatcher> {
     const [cmd, ...pre] = ns.prefix();
-    const proc = spawn(cmd ?? 'ip', [...pre, PYTHON, '-c', WATCHER, 'riposte', set, String(POLL_MS)], {
+    const args = [...pre, PYTHON, '-c', WATCHER, 'riposte', set, String(POLL_MS)];
+    const proc = spawn(cmd ?? 'ip', addresses ? [...args, 'addresses'] : args, {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     live.add(proc);
@@ -136,19 +170,24 @@ export class SetWatcher {
       proc.once('error', reject);
     });
     exited.catch(() => undefined);
-    await Promise.race([w.until(() => true), exited]);
+    await Promise.race([w.first(() => true), exited]);
     return w;
   }
 
   private onLine(line: string): void {
-    const [g, n, at] = line.split(' ');
+    const [g, n, at, added] = line.split(' ');
     if (g === undefined || n === undefined || at === undefined) {
       return;
     }
-    const o = { generation: Number(g), count: Number(n), atNs: BigInt(at) };
+    const o = {
+      generation: Number(g),
+      count: Number(n),
+      atNs: BigInt(at),
+      added: (added ?? '').split(',').filter((a) => a !== ''),
+    };
     this.seen.push(o);
     for (const w of this.waiters.splice(0)) {
-      if (w.test(o.count)) {
+      if (w.test(o)) {
         w.resolve(o);
       } else {
         this.waiters.push(w);
@@ -156,9 +195,9 @@ export class SetWatcher {
     }
   }
 
-  /** The first observation (already seen or to come) whose element count passes `test`. */
-  until(test: (count: number) => boolean): Promise<SetObservation> {
-    const found = this.seen.find((o) => test(o.count));
+  /** The first observation (already seen or to come) that passes `test`. */
+  private first(test: Test): Promise<SetObservation> {
+    const found = this.seen.find(test);
     if (found !== undefined) {
       return Promise.resolve(found);
     }
@@ -167,8 +206,8 @@ export class SetWatcher {
     });
   }
 
-  /** Like `until`, rejecting after `timeoutMs` with the last count seen. */
-  async within(test: (count: number) => boolean, timeoutMs: number, what: string): Promise<SetObservation> {
+  /** Like `first`, rejecting after `timeoutMs` with the last count seen. */
+  private async firstWithin(test: Test, timeoutMs: number, what: string): Promise<SetObservation> {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
@@ -176,10 +215,28 @@ export class SetWatcher {
       }, timeoutMs);
     });
     try {
-      return await Promise.race([this.until(test), late]);
+      return await Promise.race([this.first(test), late]);
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** The first observation (already seen or to come) whose element count passes `test`. */
+  until(test: (count: number) => boolean): Promise<SetObservation> {
+    return this.first((o) => test(o.count));
+  }
+
+  /** Like `until`, rejecting after `timeoutMs` with the last count seen. */
+  within(test: (count: number) => boolean, timeoutMs: number, what: string): Promise<SetObservation> {
+    return this.firstWithin((o) => test(o.count), timeoutMs, what);
+  }
+
+  /**
+   * The observation that added `ip` (the watcher started with `addresses`): its time is the commit
+   * that put `ip` in the set, within one poll. Rejects after `timeoutMs`.
+   */
+  present(ip: string, timeoutMs: number): Promise<SetObservation> {
+    return this.firstWithin((o) => o.added.includes(ip), timeoutMs, `${ip} in the set`);
   }
 
   /** The latest element count seen (-1 before the first observation). */

@@ -12,11 +12,15 @@
  *                   lines over the local API socket.
  *   start-latency : `riposte start`, one alert at a time through POST /alerts -> its address in the
  *                   set; p50/p99 over the samples (paced, so it measures latency, not queueing).
+ *                   The same watcher, listing the addresses each commit added, gives each sample's
+ *                   commit. From 2026-11-30 12:00 to 2026-12-03 `nft monitor`'s element events did;
+ *                   since 3a99328 each transaction re-creates the sets and their drop rules, after
+ *                   which nft 1.0.6's monitor prints no element events ("unknown set"), and nearly
+ *                   every sample fell back to polling `nft get element` after a 5 s wait.
  */
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import type { BenchModule, BenchReport } from './bench-types.js';
 import {
   arMessage,
@@ -30,7 +34,6 @@ import {
 import { startDaemon, type Daemon } from './daemon-proc.js';
 import { sendAll } from './execq-sender.js';
 import { benchAddress, ScratchNetns } from './scratch-netns.js';
-import { ElementMonitor } from './nft-monitor.js';
 import { msSince, SetWatcher } from './nft-watch.js';
 
 const N = Number(process.env['RIPOSTE_BENCH_N'] ?? 10_000);
@@ -346,25 +349,19 @@ export const startAlerts: BenchModule = {
     }),
 };
 
-/** Samples of the current run that the monitor missed. */
-let missedByMonitor = 0;
-
 /**
- * When `ip` landed in the set: by `nft monitor` (the kernel's event, no polling), or with
- * RIPOSTE_BENCH_POLL=1 by polling `nft get element` (the older measure: each poll is an
- * `ip netns exec nft` run of 3-8 ms that competes with the daemon for the CPU). A sample the
- * monitor misses (a transaction that re-declared the set) falls back to polling and is counted.
+ * When `ip` landed in the set (process.hrtime.bigint ns): the commit that added it, seen by the
+ * watcher; with RIPOSTE_BENCH_POLL=1 (no watcher) by polling `nft get element` (the older measure:
+ * each poll is an `ip netns exec nft` run of 3-8 ms that competes with the daemon for the CPU).
  */
-async function landed(ns: ScratchNetns, mon: ElementMonitor | undefined, ip: string): Promise<number> {
-  const at = await mon?.waitFor(ip, 5_000);
-  if (at !== undefined) {
-    return at;
+async function landed(ns: ScratchNetns, watch: SetWatcher | undefined, ip: string): Promise<bigint> {
+  if (watch !== undefined) {
+    return (await watch.present(ip, 30_000)).atNs;
   }
-  if (mon !== undefined) {
-    missedByMonitor++;
-  }
-  return ns.waitForAddress(ip, 30_000);
+  await ns.waitForAddress(ip, 30_000); // resolves right after the poll that found it
+  return process.hrtime.bigint();
 }
+
 export const startLatency: BenchModule = {
   name: 'start-latency',
   run: () =>
@@ -373,31 +370,30 @@ export const startLatency: BenchModule = {
       const poll = process.env['RIPOSTE_BENCH_POLL'] === '1';
       try {
         const d = await startStart(ns, home);
-        const mon = poll ? undefined : await ElementMonitor.start(ns);
-        missedByMonitor = 0;
+        const watch = poll ? undefined : await SetWatcher.start(ns, 'blocked4', true);
         const samples: number[] = [];
         /** POST sent -> answered (the manager's part: ingest, durable order). */
         const answeredMs: number[] = [];
         await withDaemon(d, async () => {
           for (let i = 0; i < LATENCY_SAMPLES + 5; i++) {
             const ip = benchAddress(50_000 + i);
-            const t0 = performance.now();
+            const t0 = process.hrtime.bigint();
             await postAlerts(home, sshdAlert(ip, i));
-            const answered = performance.now() - t0;
-            // Warm-up (the daemon's first transaction sets the table up: not seen by the monitor).
-            const at = i < 5 ? await ns.waitForAddress(ip, 30_000) : await landed(ns, mon, ip);
+            const answered = Number(process.hrtime.bigint() - t0) / 1e6;
+            const at = await landed(ns, watch, ip);
+            // Warm-up: the daemon's first transaction creates the table, its first runs are cold.
             if (i >= 5) {
-              samples.push(at - t0);
+              samples.push(Number(at - t0) / 1e6);
               answeredMs.push(answered);
             }
             await sleep(LATENCY_PACE_MS);
           }
-        }).finally(() => mon?.stop());
+        }).finally(() => watch?.stop());
         const limit1 = ns.plainNftTransaction(1, 90_000);
         const p99 = quantile(samples, 0.99);
         const seenBy = poll
           ? 'seen by polling nft get element (RIPOSTE_BENCH_POLL=1; ~1 nft run per 3-8 ms, included)'
-          : `seen by nft monitor (kernel event, no polling; ${missedByMonitor} samples fell back to polling)`;
+          : 'the commit that added it seen by a netlink generation watcher (bench/nft-watch.ts, a 2 ms GETGEN poll + a set dump per commit)';
         return [
           {
             name: 'riposte start: one alert via POST /alerts -> its address in the nft set, p99',
