@@ -2,13 +2,14 @@
  * `riposte ar history --follow`: after the history, a live feed of executions with their outcome,
  * one line each, from the API's `GET /executions/stream` (Server-Sent Events, the endpoint the web
  * console uses too), until interrupted. Table lines use fixed columns so they stay aligned as they
- * arrive; `--output json` prints one JSON object per line.
+ * arrive; `--output json` prints one JSON object per line. The feed ending is an error (exit 3).
  */
 import type { Readable } from 'node:stream';
 import { executionView, type ExecutionView } from '../api/routes/views.js';
 import type { ApiTimes } from '../protocol/api-times.js';
 import type { FleetExecution } from '../protocol/fleet-records.js';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
+import { errorMessage } from '../protocol/error-message.js';
 import type { RemoteClient } from './remote-client.js';
 import { sseEvents } from './sse-reader.js';
 
@@ -71,7 +72,13 @@ export async function printExecutionStream(
   }
 }
 
-/** Opens the daemon's `GET /executions/stream` and prints it until it ends or the user stops. */
+/**
+ * Opens the daemon's `GET /executions/stream` and prints it until the user stops. The feed never
+ * ends by design, so its end (the daemon stopped or restarted) or its failure (connection reset,
+ * silent past STREAM_IDLE_MS) is an error, never a silent exit 0: a script or a supervisor running
+ * `--follow` must learn that it no longer follows anything.
+ * @throws RiposteError DAEMON_UNREACHABLE when the feed ends or breaks (exit 3)
+ */
 export async function followExecutions(
   client: RemoteClient,
   agent: string | undefined,
@@ -82,5 +89,19 @@ export async function followExecutions(
     throw new RiposteError(ErrorCode.REQUEST_INVALID, '--follow: this daemon has no live feed of executions');
   }
   const path = `/executions/stream${agent === undefined ? '' : `?agent=${encodeURIComponent(agent)}`}`;
-  await printExecutionStream(await client.stream(path), json, out);
+  const stream = await client.stream(path);
+  try {
+    await printExecutionStream(stream, json, out);
+  } catch (err: unknown) {
+    throw new RiposteError(
+      ErrorCode.DAEMON_UNREACHABLE,
+      `The live feed of executions from ${client.url.href} broke: ${errorMessage(err)}`,
+      undefined,
+      { cause: err },
+    );
+  }
+  throw new RiposteError(
+    ErrorCode.DAEMON_UNREACHABLE,
+    `The live feed of executions from ${client.url.href} ended: the daemon closed it (stopped or restarted?)`,
+  );
 }

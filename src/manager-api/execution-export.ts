@@ -1,7 +1,8 @@
 /**
  * Filters and export formats of `GET /executions`: command (AR name or script basename), outcome,
  * key, alert id, time range (ISO 8601 or epoch ms), and `format=csv|ndjson` for downloads (times
- * in ISO 8601, like every API answer).
+ * in ISO 8601, like every API answer): the text of their rows, which execution-export-stream.ts
+ * streams.
  * The filters go to the store (manager-console-store.ts), which applies them over the whole
  * history, most recent first.
  */
@@ -85,10 +86,28 @@ function csvRow(e: FleetExecution): string {
   return CSV_COLUMNS.map((c) => csvField(row[c])).join(',');
 }
 
+/** The CSV header line, CRLF included: what a CSV export starts with. */
+export const CSV_HEADER = `${CSV_COLUMNS.join(',')}\r\n`;
+
+/** CSV lines of `items`, each ended by CRLF: one page of a streamed export (after CSV_HEADER). */
+export function csvRows(items: readonly FleetExecution[]): string {
+  return items.map((e) => `${csvRow(e)}\r\n`).join('');
+}
+
+/** NDJSON lines of `items`, each ended by LF: one page of a streamed export. */
+export function ndjsonRows(items: readonly FleetExecution[]): string {
+  return items.map((e) => `${JSON.stringify(toApiTimes(e))}\n`).join('');
+}
+
+/**
+ * The whole CSV text of `items`, as the export sent it before it was streamed
+ * (execution-export-stream.ts): the streamed body equals it byte for byte (tests check).
+ */
 export function toCsv(items: readonly FleetExecution[]): string {
   return [CSV_COLUMNS.join(','), ...items.map(csvRow)].join('\r\n') + '\r\n';
 }
 
+/** The whole NDJSON text of `items`; the streamed body equals it byte for byte, as for toCsv. */
 export function toNdjson(items: readonly FleetExecution[]): string {
   return items.map((e) => JSON.stringify(toApiTimes(e))).join('\n') + (items.length > 0 ? '\n' : '');
 }

@@ -67,4 +67,27 @@ void describe('health and status', () => {
     );
     assert.equal(s.lastErrors[0]?.startedAt, '1970-01-01T00:00:00.100Z');
   });
+
+  void test('/status finds the last errors however many successes came after them', async () => {
+    const saved = { executions: f.service.executions, list: f.service.listExecutions.bind(f.service) };
+    const first = saved.executions[0];
+    assert.ok(first);
+    // Newest first: 300 successes, then 6 older failures (the store's order).
+    const ok = Array.from({ length: 300 }, (_, i) => ({ ...first, id: 1000 - i, status: 'ok' as const }));
+    const failed = Array.from({ length: 6 }, (_, i) => ({ ...first, id: 10 - i, status: 'failed' as const }));
+    f.service.executions = [...ok, ...failed];
+    // The newest `limit`, as the real store answers (the fake would return them all).
+    f.service.listExecutions = async (filter) => (await saved.list(filter)).slice(0, filter.limit ?? 100);
+    try {
+      const res = await f.app.inject({ method: 'GET', url: '/status', headers: f.auth('read') });
+      const s = res.json<ApiTimes<DaemonStatus>>();
+      assert.deepEqual(
+        s.lastErrors.map((e) => e.id),
+        [10, 9, 8, 7, 6],
+      );
+    } finally {
+      f.service.executions = saved.executions;
+      f.service.listExecutions = saved.list;
+    }
+  });
 });

@@ -21,7 +21,9 @@ import {
 } from '../../src/cli/commands/manager-ar.js';
 import { createCa, issueCert, MANAGER_CN } from '../../src/pki/pki.js';
 import { apiFixture, type ApiFixture } from './api-fixture.js';
-import { execution } from './fake-manager-service.js';
+import { active, execution } from './fake-manager-service.js';
+import { exitCodeFor } from '../../src/cli/exit-codes.js';
+import { ErrorCode, RiposteError } from '../../src/protocol/error-codes.js';
 
 const NOW = 1_700_000_000_000;
 
@@ -120,6 +122,94 @@ void describe('remote CLI over HTTPS', () => {
     assert.deepEqual(
       calls.map((c) => c.args),
       f.service.actives.map((a) => [a.key, a.agentId]),
+    );
+  });
+
+  /**
+   * `revert --all` over three keys of agent 001 (listed newest first: 10.0.0.3 first) whose DELETE
+   * of `failing` throws `error`; the other keys revert. Restores the service. What was printed,
+   * noted and thrown; `deleted`: the keys DELETEd, sorted.
+   */
+  async function revertAllWith(
+    failing: string,
+    error: RiposteError,
+    json = false,
+  ): Promise<{ out: string; err: string; thrown: unknown; deleted: unknown[] }> {
+    const saved = { actives: f.service.actives, revert: f.service.revert.bind(f.service) };
+    f.service.actives = ['10.0.0.1', '10.0.0.2', '10.0.0.3'].map((ip) =>
+      active(`firewall-drop-${ip}`, '001', ip),
+    );
+    // The API lists them from its index, fed by the agents' reports.
+    f.service.emit({ type: 'active-list', agentId: '001', items: f.service.actives });
+    f.service.revert = async (key, agentId) => {
+      if (key === failing) {
+        f.service.calls.push({ method: 'revert', args: [key, agentId] });
+        throw error;
+      }
+      return saved.revert(key, agentId);
+    };
+    const before = f.service.callsOf('revert').length;
+    printed = [];
+    const noted: string[] = [];
+    let thrown: unknown;
+    try {
+      await remoteArRevert(
+        undefined,
+        flags({ all: true, json, token: f.tokens.operator, err: (t: string) => void noted.push(t) }),
+      );
+    } catch (err: unknown) {
+      thrown = err;
+    } finally {
+      f.service.actives = saved.actives;
+      f.service.revert = saved.revert;
+      f.service.emit({ type: 'active-list', agentId: '001', items: saved.actives });
+    }
+    const deleted = f.service
+      .callsOf('revert')
+      .slice(before)
+      .map((c) => String(c.args[0]))
+      .sort();
+    return { out: printed.join(''), err: noted.join(''), thrown, deleted };
+  }
+
+  void test('ar revert --all goes on past a key gone meanwhile and notes it as already gone', async () => {
+    const gone = new RiposteError(ErrorCode.RESPONSE_NOT_FOUND, 'no such active response');
+    const r = await revertAllWith('firewall-drop-10.0.0.2', gone);
+    assert.equal(r.thrown, undefined);
+    assert.deepEqual(r.deleted, [
+      'firewall-drop-10.0.0.1',
+      'firewall-drop-10.0.0.2',
+      'firewall-drop-10.0.0.3',
+    ]);
+    assert.match(r.out, /^AGENT\s+ORDER\s+KIND\s+KEY\s+STATE\n/);
+    assert.match(r.out, /001\s+1\s+revert\s+firewall-drop-10\.0\.0\.1\s+queued\n/);
+    assert.match(r.out, /001\s+1\s+revert\s+firewall-drop-10\.0\.0\.3\s+queued\n/);
+    assert.equal(
+      r.err,
+      'Already gone (expired or reverted meanwhile): "firewall-drop-10.0.0.2" on agent 001\n',
+    );
+  });
+
+  void test('ar revert --all tries every key after one that fails, prints what was queued, fails at the end', async () => {
+    const full = new RiposteError(ErrorCode.STORE_FULL, 'Disk full: cannot record the revert');
+    const r = await revertAllWith('firewall-drop-10.0.0.3', full, true);
+    assert.deepEqual(r.deleted, [
+      'firewall-drop-10.0.0.1',
+      'firewall-drop-10.0.0.2',
+      'firewall-drop-10.0.0.3',
+    ]);
+    const keys = r.out
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { key: string }).key);
+    assert.deepEqual(keys, ['firewall-drop-10.0.0.2', 'firewall-drop-10.0.0.1']);
+    assert.match(r.err, /^Cannot revert "firewall-drop-10\.0\.0\.3" on agent 001: Disk full/);
+    // The failure's own code, so its exit status (74 for STORE_FULL), not a generic one.
+    assert.equal((r.thrown as RiposteError).code, ErrorCode.STORE_FULL);
+    assert.equal(exitCodeFor(r.thrown), 74);
+    assert.match(
+      (r.thrown as Error).message,
+      /^Cannot revert 1 of 3 active responses \(2 queued, 0 already gone\); first: "firewall-drop-10\.0\.0\.3" on agent 001: Disk full/,
     );
   });
 

@@ -68,7 +68,10 @@ export function register(program: Command): void {
     async (flags: HomeFlags) => remoteArList(withClient(flags)),
   );
   common(ar.command('revert [key]').description('revert now (runs the delete)'))
-    .option('--all', 'revert every active response')
+    .option(
+      '--all',
+      'revert every active response (one gone meanwhile is noted, a failure does not stop the rest)',
+    )
     .action(async (key: string | undefined, flags: HomeFlags & { all?: boolean }) =>
       remoteArRevert(key, withClient(flags)),
     );
@@ -87,6 +90,9 @@ export function register(program: Command): void {
     .action(async (name: string, flags: HomeFlags) => remoteArRun(name, withClient(flags)));
   common(ar.command('history').description('executions with their outcomes, newest first'))
     .option('--limit <n>', 'how many', '50')
-    .option('--follow', 'then print each new execution with its outcome as it happens (Ctrl-C stops)')
+    .option(
+      '--follow',
+      'then print each new execution with its outcome as it happens (Ctrl-C stops; exit 3 when the daemon closes the feed)',
+    )
     .action(async (flags: HomeFlags & { limit: string }) => remoteArHistory(withClient(flags)));
 }

@@ -18,6 +18,7 @@ import { getPath, isJsonObject, type JsonObject } from '../../protocol/json.js';
 import { formatSeconds, formatTable } from '../format-table.js';
 import { remoteClient, type RemoteClient, type RemoteFlags } from '../remote-client.js';
 import { outputFormat } from '../output.js';
+import { revertAllError, revertAllNotes, revertEach } from './revert-all.js';
 
 /** Flags every remote verb takes. */
 export interface RemoteArFlags extends RemoteFlags {
@@ -28,6 +29,8 @@ export interface RemoteArFlags extends RemoteFlags {
   readonly output?: string | undefined;
   /** Where output goes. @default process.stdout */
   readonly out?: ((text: string) => void) | undefined;
+  /** Where notes go (`revert --all`: keys already gone, failures). @default process.stderr */
+  readonly err?: ((text: string) => void) | undefined;
   /** The clock for "expires in" (epoch ms). @default Date.now() */
   readonly now?: number | undefined;
   /** Pre-built client (tests). @default remoteClient(flags) */
@@ -189,7 +192,11 @@ function printReverts(c: Ctx, answers: readonly ApiTimes<RevertAnswer>[]): void 
   }
 }
 
-/** `riposte ar revert KEY|--all [--agent ID]`: reverts and prints the orders and executions. */
+/**
+ * `riposte ar revert KEY|--all [--agent ID]`: reverts and prints the orders and executions. With
+ * `--all`, keys already gone are noted, not failed; other failures are noted and fail the command
+ * once every key was tried, or the manager stopped answering (revert-all.ts).
+ */
 export async function remoteArRevert(
   key: string | undefined,
   flags: RemoteArFlags & { readonly all?: boolean | undefined },
@@ -201,12 +208,17 @@ export async function remoteArRevert(
       `/active-responses/${encodeURIComponent(k)}${query({ agent })}`,
     );
   if (flags.all === true) {
-    const items = await listAllActive(c);
-    const answers: ApiTimes<RevertAnswer>[] = [];
-    for (const a of items) {
-      answers.push(await revertOne(a.key, a.agentId));
+    // Each key on its own: one gone or failing never stops the rest (revert-all.ts).
+    const outcome = await revertEach(await listAllActive(c), (a) => revertOne(a.key, a.agentId));
+    printReverts(c, outcome.answers);
+    const notes = revertAllNotes(outcome);
+    if (notes !== '') {
+      (flags.err ?? ((text) => void process.stderr.write(text)))(notes);
     }
-    printReverts(c, answers);
+    const failure = revertAllError(outcome);
+    if (failure !== undefined) {
+      throw failure;
+    }
     return;
   }
   if (key === undefined) {

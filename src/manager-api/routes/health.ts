@@ -6,7 +6,7 @@
  *                 503 `{"status":"not ready","reason":...}` otherwise (readiness).
  *   GET /status   role read: what `riposte status` prints: the daemon (pid, start time, version),
  *                 agents (connected, by status), active responses, orders by state, the disk, and
- *                 the last failed executions (newest first).
+ *                 the last failed executions (newest first, over the whole history).
  *
  * Field names in camelCase and times in ISO-8601, like every answer. Neither public route says anything an unauthenticated caller could use.
  */
@@ -15,10 +15,11 @@ import type { FleetExecution } from '../../protocol/fleet-records.js';
 import { storageHealth } from '../../log/storage-health.js';
 import type { ManagerApiDeps } from '../api-deps.js';
 
-/** How many failed executions `GET /status` lists. */
+/**
+ * How many failed executions `GET /status` lists: the most recent ones over the whole history
+ * (the store's `recentFailures`), however many successes came after them.
+ */
 export const LAST_ERRORS = 5;
-/** How far back in the history they are looked for. */
-const ERRORS_SCAN = 200;
 
 const VERSION = '0.1.0';
 
@@ -45,9 +46,7 @@ export interface DaemonStatus {
 async function statusOf(deps: ManagerApiDeps): Promise<DaemonStatus> {
   const stats = await deps.service.stats();
   const disk = storageHealth.snapshot();
-  const failed = (await deps.service.listExecutions({ limit: ERRORS_SCAN }))
-    .filter((e) => e.status !== 'ok' && e.status !== 'running')
-    .slice(0, LAST_ERRORS);
+  const failed = await deps.service.recentFailures(LAST_ERRORS);
   const byStatus: Record<string, number> = { ...stats.agentsByStatus };
   return {
     daemon: {

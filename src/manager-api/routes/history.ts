@@ -2,7 +2,8 @@
  * The fleet's history: `GET /executions?agent=&limit=&cursor=` (what agents reported running; also
  * `command`, `status`, `key`, `alert`, `since`, `until` filters, applied by the store over the
  * whole history, one cursor page at a time: `nextCursor` is set while more may follow; and
- * `format=csv|ndjson` downloads of every match, up to EXPORT_MAX rows, see execution-export.ts) and
+ * `format=csv|ndjson` downloads of every match, up to EXPORT_MAX rows, streamed a page at a time,
+ * two at once at most: execution-export-stream.ts) and
  * `GET /orders?agent=&state=&limit=` (what the manager dispatched and where each order stands).
  * Both most recent first.
  */
@@ -10,13 +11,9 @@ import type { FastifyInstance } from 'fastify';
 import { ORDER_STATES, type OrderState } from '../../protocol/fleet-records.js';
 import type { ManagerApiDeps } from '../api-deps.js';
 import { AGENT_ID, LIMIT, limitOf, strictObject } from '../schemas.js';
-import { storeQuery, toCsv, toNdjson, type ExecutionQuery } from '../execution-export.js';
-import type { FleetExecution } from '../../protocol/fleet-records.js';
-import type { ExecutionQuery as StoreQuery } from '../../core/orders/manager-console-store.js';
+import { storeQuery, type ExecutionQuery } from '../execution-export.js';
+import { EXPORT_MAX, exportGate, sendExport, type ReadPage } from '../execution-export-stream.js';
 
-/** Rows an export holds at most (it reads them a page of 1000 at a time). */
-export const EXPORT_MAX = 100_000;
-const EXPORT_PAGE = 1000;
 const TEXT = { type: 'string', minLength: 1, maxLength: 512 } as const;
 const TIME = { type: 'string', minLength: 1, maxLength: 40 } as const;
 
@@ -43,21 +40,6 @@ const executionsSchema = {
 type ExecutionsQuery = HistoryQuery &
   ExecutionQuery & { cursor?: string; format?: 'json' | 'csv' | 'ndjson' };
 
-/** Every match of `q` (at most `max`), reading the store a page at a time. */
-async function exportRows(deps: ManagerApiDeps, q: StoreQuery, max: number): Promise<FleetExecution[]> {
-  const rows: FleetExecution[] = [];
-  let cursor = q.cursor;
-  do {
-    const page = await deps.service.queryExecutions({
-      ...q,
-      limit: Math.min(EXPORT_PAGE, max - rows.length),
-      ...(cursor === undefined ? {} : { cursor }),
-    });
-    rows.push(...page.items);
-    cursor = page.nextCursor;
-  } while (cursor !== undefined && rows.length < max);
-  return rows;
-}
 const ordersSchema = {
   querystring: strictObject({ agent: AGENT_ID, state: { type: 'string', enum: ORDER_STATES }, limit: LIMIT }),
 };
@@ -66,6 +48,9 @@ const byAgent = (agent: string | undefined): { agentId?: string } =>
   agent === undefined ? {} : { agentId: agent };
 
 export function register(app: FastifyInstance, deps: ManagerApiDeps): void {
+  const exports = exportGate();
+  // Looked up at each page, not bound once: the service's method is what answers now.
+  const read: ReadPage = (sq) => deps.service.queryExecutions(sq);
   app.get<{ Querystring: ExecutionsQuery }>(
     '/executions',
     { schema: executionsSchema, config: { access: 'read' } },
@@ -78,16 +63,7 @@ export function register(app: FastifyInstance, deps: ManagerApiDeps): void {
       };
       if (q.format === 'csv' || q.format === 'ndjson') {
         const max = q.limit === undefined ? EXPORT_MAX : limitOf(q.limit);
-        const items = await exportRows(deps, { ...query, limit: max }, max);
-        return q.format === 'csv'
-          ? reply
-              .type('text/csv; charset=utf-8')
-              .header('content-disposition', 'attachment; filename="executions.csv"')
-              .send(toCsv(items))
-          : reply
-              .type('application/x-ndjson')
-              .header('content-disposition', 'attachment; filename="executions.ndjson"')
-              .send(toNdjson(items));
+        return sendExport(reply, { read, query, max, format: q.format }, exports);
       }
       const page = await deps.service.queryExecutions({ ...query, limit: limitOf(q.limit) });
       const { items } = page;
@@ -100,7 +76,6 @@ export function register(app: FastifyInstance, deps: ManagerApiDeps): void {
   );
   app.get<{ Querystring: HistoryQuery & { state?: OrderState } }>(
     '/orders',
-
     { schema: ordersSchema, config: { access: 'read' } },
     async (request) => {
       const { agent, state, limit } = request.query;
