@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import type { ActiveResponse } from '../../src/protocol/execution-records.js';
 import { openSqliteAgentStore } from '../../src/store/sqlite-agent-store.js';
 import {
+  arMessage,
   CLI,
   makeHome,
   removeHome,
@@ -183,5 +184,38 @@ describe('agent re-apply after a reboot (netns, nftables)', { skip }, () => {
       assert.ok((final.reapplies.get('ok') ?? 0) >= N, 'and recorded it');
     }
     assert.equal(final.reapplies.get('running') ?? 0, 0);
+  });
+
+  void test('a restart on the same boot, then nft flush ruleset: the next block puts every response back', async () => {
+    const { ns, home, bootIdFile } = setup();
+    const wrap = ['ip', 'netns', 'exec', ns];
+    const d = await startDaemon(home, ['agent', '--boot-id-file', bootIdFile], {}, wrap);
+    await d.stop(); // the reboot's re-apply: N in the set, boot id stored
+    assert.equal(setSize(ns), N);
+    // Restarted on the same boot: it re-applies nothing, the kernel holds the N.
+    const d2 = await startDaemon(home, ['agent', '--boot-id-file', bootIdFile], {}, wrap);
+    try {
+      inNs(ns, ['nft', 'flush', 'ruleset']); // a firewall reload
+      await d2.send(arMessage('firewall-drop600', '10.77.0.1'));
+      // The block's transaction finds the table gone and sets it up again with every response in
+      // force (before, with only what this process had applied: the new address alone).
+      const has = (ip: string): boolean =>
+        spawnSync('ip', [
+          'netns',
+          'exec',
+          ns,
+          'nft',
+          'get',
+          'element',
+          'inet',
+          'riposte',
+          'blocked4',
+          `{ ${ip} }`,
+        ]).status === 0;
+      await waitFor('the new block in the set', 30_000, () => (has('10.77.0.1') ? true : undefined));
+      assert.equal(setSize(ns), N + 1);
+    } finally {
+      await d2.stop();
+    }
   });
 });

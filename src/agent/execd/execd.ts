@@ -24,7 +24,7 @@ import { runBatch, type BatchWork } from './run-batch.js';
 import { runAdd, type AddJob, type AddResult } from './run-add.js';
 import { runDelete, runReapply, type RevertReason, type RevertResult } from './run-delete.js';
 import { bulkReapply, type ReapplyRequest } from './bulk-reapply.js';
-import { joinedTargets, reapplyJoined } from './joined-reapply.js';
+import { adoptJoined, joinedTargets, reapplyJoined } from './joined-reapply.js';
 import { reconcileSets, RestoreScan } from './restore-scan.js';
 import { errorMessage } from '../../protocol/error-message.js';
 
@@ -255,7 +255,7 @@ export class Execd {
     const bulk = await this.holding(async () => {
       const joined = rebooted
         ? await reapplyJoined(this.ctx, scope, joinedTargets(this.ctx), hooks)
-        : { taken: [], count: 0 };
+        : await adoptJoined(this.ctx, scope, joinedTargets(this.ctx));
       const reapply: ReapplyRequest[] = rebooted
         ? this.ctx.store
             .otherReapplyKeys(scope, joined.taken)

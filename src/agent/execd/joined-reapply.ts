@@ -50,6 +50,29 @@ export function joinedTargets(ctx: ExecdContext): JoinedTarget[] {
   return found;
 }
 
+/**
+ * A start on the same boot: nothing is re-applied (the OS still holds the responses), but each
+ * target's responses in force in `scope` go to its script's adopt form (StockScript.adoptJoined),
+ * so that a backend finding its state lost later (an nftables table removed by a firewall reload)
+ * puts them back with what this process applies. Without it, only the latter came back. Resolves
+ * as reapplyJoined does when it re-applies nothing.
+ */
+export async function adoptJoined(
+  ctx: ExecdContext,
+  scope: ReapplyScope,
+  targets: readonly JoinedTarget[],
+): Promise<{ taken: JoinedReapplySet[]; count: number }> {
+  for (const { set, script } of targets) {
+    const adopt = script.adoptJoined;
+    const { count, keys } =
+      adopt === undefined ? { count: 0, keys: '' } : ctx.store.joinedReapplyKeys(scope, set);
+    if (adopt !== undefined && count > 0) {
+      await adopt({ keys, count });
+    }
+  }
+  return { taken: [], count: 0 };
+}
+
 /** What one set's re-apply came to: 'not-taken' when its form refused the key text. */
 type Acted = KeyFailure[] | 'timeout' | 'not-taken';
 

@@ -52,6 +52,13 @@ export interface StockScript {
    */
   readonly reapplyJoined?: (req: JoinedKeys) => Promise<KeyFailure[] | undefined>;
   /**
+   * The responses in force that this process did not apply (an agent restart on the same boot:
+   * the OS still holds them), as the re-apply form's keys: remembered, not acted on, so that a
+   * backend that finds its state lost later (an nftables table removed) puts them back with its
+   * own. Never rejects.
+   */
+  readonly adoptJoined?: (req: Pick<JoinedKeys, 'keys' | 'count'>) => Promise<void>;
+  /**
    * Starts, in the background, what a first run would wait for (a probe of the host's tools), so
    * that a bulk run prepared meanwhile (a re-apply after a reboot) does not wait for it. Never throws.
    */

@@ -45,4 +45,9 @@ export interface FirewallBackend {
    * when it fails (the caller isolates a failing element by halving). Absent: use applyOps.
    */
   addList?(list: AddressList, from: number, to: number): Promise<void>;
+  /**
+   * Takes the valid elements of a checked address list as blocked by an earlier process (optional):
+   * nothing is run; a backend that re-creates lost state (nftables.ts) puts them back with it.
+   */
+  adoptList?(list: AddressList): void;
 }

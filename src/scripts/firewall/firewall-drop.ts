@@ -156,6 +156,19 @@ async function reapplyJoined(req: JoinedKeys): Promise<KeyFailure[] | undefined>
   return failures;
 }
 
+/** The adopt form (StockScript.adoptJoined): the valid keys handed to the default backend. */
+async function adoptJoined(req: Pick<JoinedKeys, 'keys' | 'count'>): Promise<void> {
+  const list = readAddressList(req.keys, req.count);
+  if (list === undefined) {
+    return;
+  }
+  try {
+    (await selectBackend([])).adoptList?.(list);
+  } catch {
+    // No backend to adopt them: the first add reports the same failure where it is seen.
+  }
+}
+
 export const firewallDrop: StockScript = {
   name: 'firewall-drop',
   stateful: true,
@@ -164,6 +177,7 @@ export const firewallDrop: StockScript = {
   delete: (ctx) => apply(ctx, (b, ips) => b.unblock(ips)),
   batch,
   reapplyJoined,
+  adoptJoined,
   // The backend probe (`nft list tables`) runs once per process: start it before a bulk run needs it.
   warmUp: () => {
     void detectBackend();

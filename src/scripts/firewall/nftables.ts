@@ -193,10 +193,24 @@ const committed = new NftMirror();
 
 /**
  * True once a transaction of this process has committed the prologue, and with it the sentinel
- * the guard deletes. Only chooses whether a transaction starts with the guard: each one carries
- * the prologue whatever this says.
+ * the guard deletes, or once it adopted elements an earlier process committed (the table, and the
+ * sentinel of a process of this version, should be there). Only chooses whether a transaction
+ * starts with the guard: each one carries the prologue whatever this says.
  */
 let sentinelPlaced = false;
+
+/**
+ * Takes the valid elements of `list` as committed by an earlier process (an agent restarted on
+ * the same boot): nothing is run; they are put back with this process's own if the table turns
+ * out removed, the first transaction included (it is guarded from now on; a table set up by a
+ * version without the sentinel is set up again once, its elements kept).
+ */
+export function adoptNftList(list: AddressList): void {
+  for (const part of addressListOps(list, 0, list.count)) {
+    committed.record(part);
+  }
+  sentinelPlaced = true;
+}
 
 /** Whether the sentinel is still there: a transaction of the guard (and its re-add) alone. */
 async function sentinelPresent(): Promise<boolean> {
@@ -255,6 +269,7 @@ export function createNftablesBackend(batcher: NftBatcher): FirewallBackend {
     // One transaction for the whole batch (joined by whatever else this turn submits).
     applyOps: async (ops) =>
       (await batcher.submitEach(ops)).map((err) => (err === undefined ? undefined : errorMessage(err))),
+    adoptList: adoptNftList,
     addList: async (list, from, to) => {
       const ops = addressListOps(list, from, to);
       if (ops.length > 0) {
