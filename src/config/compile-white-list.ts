@@ -34,11 +34,18 @@ export function addWhiteListEntry(wl: WhiteListBuilder, el: XmlElement, diag: Di
     diag.error(el.line, 'Invalid NULL content for element: white_list.', Code.NULL_CONTENT);
     return;
   }
+  if (v.startsWith('!')) {
+    // Wazuh negates an address entry and a pattern (OSMatch) alike: the entry then white-lists
+    // every source it does NOT match. Refused for both, rather than read literally (a pattern
+    // `!^192.168.` compiled as text white-lists nothing, where Wazuh white-lists almost all).
+    const why = 'Negated white-list entries are not supported.';
+    diag.error(el.line, `Invalid ip address: '${v}'. ${why}`, Code.INVALID_IP);
+    return;
+  }
   if (IPV4_LIKE.test(v) || IPV6_LIKE.test(v)) {
-    const net = v.startsWith('!') ? undefined : parseNetwork(v);
+    const net = parseNetwork(v);
     if (net === undefined) {
-      const why = v.startsWith('!') ? ' Negated white-list entries are not supported.' : '';
-      diag.error(el.line, `Invalid ip address: '${v}'.${why}`, Code.INVALID_IP);
+      diag.error(el.line, `Invalid ip address: '${v}'.`, Code.INVALID_IP);
       return;
     }
     wl.networks.push(net);

@@ -14,12 +14,13 @@
  */
 import { buildArMessage, type ArEnvelope } from '../../protocol/ar-message.js';
 import type { AlertView } from '../../protocol/alert.js';
-import type { ArRule, Config } from '../config-model.js';
+import type { ArRule, Config, WhiteList } from '../config-model.js';
 import type { DecisionCode, KnownAgent, RuleDecision } from './decision.js';
 import { checkCraftedInput } from './crafted-input.js';
 import { describeBinding, hasCriteria } from './rule-binding.js';
 import { activeRemoteAgents, MANAGER_ID, resolveTargets } from './resolve-targets.js';
 import { whiteListMatch } from './white-list-check.js';
+import { alertTargets } from './never-block.js';
 import { boundRules } from './binding-cache.js';
 import { quoteValue } from './quote-value.js';
 
@@ -47,22 +48,35 @@ interface AlertVeto {
   readonly reason: string;
 }
 
-/** Crafted-input checks, then the white list (only when the alert has a srcip). */
+/** Crafted-input checks, then the white list. */
 function alertVeto(alert: AlertView, config: Config): AlertVeto | undefined {
-  const crafted = checkCraftedInput(alert);
-  if (crafted) {
-    return crafted;
-  }
-  if (alert.srcip === undefined) {
+  return checkCraftedInput(alert) ?? whiteListVeto(alert, config.whiteList);
+}
+
+/**
+ * The white list, on `data.srcip` as analysisd checks it (reference §1.8 step 1), and, unlike
+ * Wazuh, on every other address a stock script may act on (`data.win.eventdata.ipAddress`,
+ * `destinationIp`: the scripts read them before srcip, reference §5): a white-listed address is
+ * never blocked, whichever field carries it (docs/compatibility.md).
+ */
+function whiteListVeto(alert: AlertView, whiteList: WhiteList): AlertVeto | undefined {
+  if (whiteList.networks.length === 0 && whiteList.patterns.length === 0) {
     return undefined;
   }
-  const entry = whiteListMatch(config.whiteList, alert.srcip);
-  return entry === undefined
-    ? undefined
-    : {
-        code: 'white-listed',
-        reason: `srcip ${quoteValue(alert.srcip)} is white-listed (${quoteValue(entry)})`,
-      };
+  const { srcip } = alert;
+  const entry = srcip === undefined ? undefined : whiteListMatch(whiteList, srcip);
+  if (srcip !== undefined && entry !== undefined) {
+    const reason = `srcip ${quoteValue(srcip)} is white-listed (${quoteValue(entry)})`;
+    return { code: 'white-listed', reason };
+  }
+  for (const target of alertTargets(alert.raw)) {
+    const other = whiteListMatch(whiteList, target);
+    if (other !== undefined) {
+      const reason = `target ${quoteValue(target)} is white-listed (${quoteValue(other)})`;
+      return { code: 'white-listed', reason };
+    }
+  }
+  return undefined;
 }
 
 function messageFor(rule: ArRule, alert: AlertView, config: Config): ArEnvelope {

@@ -59,9 +59,10 @@ export function operatorRunRefusal(input: GuardInput): string | undefined {
   if (input.timeoutSec === 0 && program !== undefined && REVERTIBLE_STOCK_SCRIPTS.has(program)) {
     return `"${input.command}" runs ${program} with no timeout: it would never be listed in /active-responses nor revertible; run an active response with a timeout instead`;
   }
-  const widening = (SAFETY_OPTIONS[program ?? ''] ?? []).find((o) =>
-    input.arguments.some((a) => a === o || a.startsWith(`${o}=`)),
-  );
+  // Own properties only: a program named `constructor` or `__proto__` is no key of the table.
+  const options =
+    program !== undefined && Object.hasOwn(SAFETY_OPTIONS, program) ? SAFETY_OPTIONS[program] : [];
+  const widening = (options ?? []).find((o) => input.arguments.some((a) => a === o || a.startsWith(`${o}=`)));
   if (widening !== undefined) {
     return `${program ?? ''}'s ${widening} comes from the configuration only, never from a caller's arguments`;
   }

@@ -68,6 +68,12 @@ void describe('<white_list> (reference §3.7)', () => {
     ]);
   });
 
+  void test('a negated pattern is refused too (Wazuh reads it as "every source but")', () => {
+    assert.deepEqual(errorsOf(global('!^192.168.')), [
+      at(3, "(1237) Invalid ip address: '!^192.168.'. Negated white-list entries are not supported."),
+    ]);
+  });
+
   void test('an empty white_list is 1234', () => {
     assert.deepEqual(errorsOf(global('')), [at(3, '(1234) Invalid NULL content for element: white_list.')]);
   });

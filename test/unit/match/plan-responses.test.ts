@@ -89,6 +89,23 @@ const cases: Case[] = [
     targets: [],
   },
   {
+    // The scripts block the Windows address before srcip (reference §5): white-listed, it vetoes.
+    name: 'white-listed win.eventdata.ipAddress, no srcip',
+    alert: { ...sshd, level: 10, data: { win: { eventdata: { ipAddress: '10.1.1.1' } } } },
+    codes: ['white-listed', N, N, D, N],
+    targets: [],
+  },
+  {
+    name: 'white-listed win.eventdata.destinationIp beside a srcip that is not',
+    alert: {
+      ...sshd,
+      level: 10,
+      data: { srcip: '203.0.113.9', win: { eventdata: { destinationIp: '10.1.1.1' } } },
+    },
+    codes: ['white-listed', N, N, D, N],
+    targets: [],
+  },
+  {
     name: 'crafted srcip 1.2.3.4;id',
     alert: { ...sshd, level: 10, data: { srcip: '1.2.3.4;id' } },
     codes: ['invalid-srcip', N, N, D, N],

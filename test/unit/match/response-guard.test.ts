@@ -68,6 +68,12 @@ void describe('operator runs (PUT /active-response, ar run)', () => {
       assert.match(r ?? '', /is white-listed \(10\.1\.2\.0\/24\)/);
     }
   });
+  void test('a program named after an Object property is looked up as any other', () => {
+    for (const program of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      const run = { ...base, command: `!${program}`, program, arguments: ['--x'] };
+      assert.equal(operatorRunRefusal(run), undefined, program);
+    }
+  });
   void test('every path a script reads the target from is checked', () => {
     const alert = { data: { win: { eventdata: { ipAddress: '::ffff:127.0.0.1' } }, srcip: '10.9.9.9' } };
     assert.match(operatorRunRefusal({ ...base, alert }) ?? '', /loopback/);
