@@ -31,6 +31,7 @@ import type { FirewallBackend, FirewallOp } from './backend.js';
 import { addressText, IPV4, startOf, type AddressList } from './address-list.js';
 import { NftBatcher, type NftElementsOp, type NftOp } from './nft-batcher.js';
 import { NftMirror } from './nft-mirror.js';
+import { dryRunSink } from '../contract/tool-scope.js';
 
 export const NFT_TABLE = 'inet riposte';
 export const NFT_SET4 = 'blocked4';
@@ -241,6 +242,12 @@ async function restoreTable(): Promise<void> {
  */
 export async function applyNftOps(ops: readonly NftOp[]): Promise<void> {
   const parts = groupOps(ops);
+  if (dryRunSink() !== undefined) {
+    // A dry run records the transaction (tools.ts) and commits nothing: nothing is remembered,
+    // or a later table restore would block for real what was only a dry run.
+    await runNft(scriptOf('ensure', parts));
+    return;
+  }
   const result = await runNft(scriptOf(sentinelPlaced ? 'guarded' : 'ensure', parts));
   if (result.exitCode !== 0) {
     // Before this process placed the sentinel, or with it still there, the operations failed.
