@@ -266,21 +266,52 @@ export async function applyNftOps(ops: readonly NftOp[]): Promise<void> {
   }
 }
 
+/**
+ * `ops` through `batcher`, or, in a dry run (tool-scope.ts), alone: a dry run's ops never join a
+ * shared transaction, which runs in the scope of whoever started it (a real block taken into a
+ * dry run's transaction would only be recorded; a dry run's op in a real one, applied).
+ */
+function submitTo(batcher: NftBatcher, ops: readonly NftOp[]): Promise<void> {
+  return dryRunSink() !== undefined ? applyNftOps(ops) : batcher.submit(ops);
+}
+
+/** The batch form's outcome per op: each op's error, or, in a dry run, the whole run's. */
+async function submitEachTo(
+  batcher: NftBatcher,
+  ops: readonly FirewallOp[],
+): Promise<(string | undefined)[]> {
+  if (dryRunSink() !== undefined) {
+    const err = await applyNftOps(ops).then(
+      () => undefined,
+      (e: unknown) => errorMessage(e),
+    );
+    return ops.map(() => err);
+  }
+  return (await batcher.submitEach(ops)).map((err) => (err === undefined ? undefined : errorMessage(err)));
+}
+
 /** Builds an nftables backend over `batcher`. */
 export function createNftablesBackend(batcher: NftBatcher): FirewallBackend {
   return {
     name: 'nftables',
     needsLock: false,
-    block: (ips) => batcher.submit(ips.map((ip) => ({ kind: 'add', ip }))),
-    unblock: (ips) => batcher.submit(ips.map((ip) => ({ kind: 'delete', ip }))),
+    block: (ips) =>
+      submitTo(
+        batcher,
+        ips.map((ip) => ({ kind: 'add', ip })),
+      ),
+    unblock: (ips) =>
+      submitTo(
+        batcher,
+        ips.map((ip) => ({ kind: 'delete', ip })),
+      ),
     // One transaction for the whole batch (joined by whatever else this turn submits).
-    applyOps: async (ops) =>
-      (await batcher.submitEach(ops)).map((err) => (err === undefined ? undefined : errorMessage(err))),
+    applyOps: (ops) => submitEachTo(batcher, ops),
     adoptList: adoptNftList,
     addList: async (list, from, to) => {
       const ops = addressListOps(list, from, to);
       if (ops.length > 0) {
-        await batcher.submit(ops);
+        await submitTo(batcher, ops);
       }
     },
   };
