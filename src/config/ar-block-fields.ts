@@ -8,7 +8,7 @@ import { Accepted, Code, Msg, type Diagnostics } from './diagnostics.js';
 import { didYouMean } from '../core/suggest.js';
 import { parseTimeoutSeconds } from './parse-duration.js';
 import type { XmlElement } from './xml-element.js';
-import { compileOsRegex } from '../core/match/ossec-regex.js';
+import { compileOsRegex, neverMatches } from '../core/match/ossec-regex.js';
 import { scanRulesId } from '../core/match/rules-id.js';
 
 /** A value with the line it came from. */
@@ -65,17 +65,22 @@ const readers: Readonly<Record<string, Reader>> = {
     return true;
   },
   level: (el, f, diag) => {
-    const n = /^\d{1,2}$/.test(el.text) ? Number(el.text) : -1;
+    // Wazuh: digits only, then atoi (so `010` is 10), then 0..20.
+    const n = /^\d+$/.test(el.text) ? Number(el.text) : -1;
     f.level = n;
     return (n >= 0 && n <= 20) || fail(diag, el, Accepted.level);
   },
   rules_group: (el, f, diag) => {
+    // Wazuh loads a block whose pattern does not compile; OS_Regex then matches nothing.
     const r = compileOsRegex(el.text);
     if (!r.ok) {
-      diag.error(el.line, `Invalid OSSEC regex in 'rules_group': '${el.text}': ${r.reason}.`);
-      return false;
+      diag.warn(
+        el.line,
+        `Invalid OSSEC regex in 'rules_group': '${el.text}': ${r.reason}. Wazuh cannot compile it ` +
+          'and matches no rule with it; Riposte does the same.',
+      );
     }
-    f.rulesGroup = r.matcher;
+    f.rulesGroup = r.ok ? r.matcher : neverMatches(el.text);
     return true;
   },
   rules_id: (el, f, diag) => {

@@ -25,13 +25,25 @@ export interface ArCompileContext {
   readonly diag: Diagnostics;
 }
 
-/** `<agent_id>` as a comma list (a Riposte extension), each atoi'd and formatted like `%.3d`. */
+/**
+ * `<agent_id>` as a comma list (a Riposte extension), each item atoi'd. Empty items are ignored
+ * (`1,` is 1, as Wazuh's atoi reads it); an all-empty list reads as [0] (atoi of the text).
+ */
 function parseAgentIds(text: string): number[] {
-  return text.split(',').map((part) => atoi(part));
+  const ids = text
+    .split(',')
+    .filter((part) => part.trim() !== '')
+    .map((part) => atoi(part));
+  return ids.length > 0 ? ids : [0];
 }
 
 function formatAgentId(n: number): string {
   return String(n).padStart(3, '0');
+}
+
+/** Formats each id like `%.3d`, keeping the first of equal ids (`1,001` targets 001 once). */
+function formatAgentIds(ids: readonly number[]): string[] {
+  return [...new Set(ids.map(formatAgentId))];
 }
 
 interface RuleParts {
@@ -138,7 +150,7 @@ function compileDisabled(f: ArBlockFields, block: XmlElement, ctx: ArCompileCont
     return undefined;
   }
   const timeout = command.timeoutAllowed ? (f.timeout?.value ?? 0) : 0;
-  const ids = location.definedAgent && f.agentId ? parseAgentIds(f.agentId.value).map(formatAgentId) : [];
+  const ids = location.definedAgent && f.agentId ? formatAgentIds(parseAgentIds(f.agentId.value)) : [];
   return buildRule(f, { command, location }, { index: ctx.index, line: block.line, timeout, agentIds: ids });
 }
 
@@ -164,7 +176,7 @@ function targetAgents(f: ArBlockFields, location: LocationFlags, diag: Diagnosti
     diag.warn(f.agentId.line, message, Code.INVALID_AGENT_ID);
     return undefined;
   }
-  return ids.map(formatAgentId);
+  return formatAgentIds(ids);
 }
 
 /**

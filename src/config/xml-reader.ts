@@ -32,13 +32,15 @@ function blankDeclaration(text: string): string {
 
 /**
  * Wazuh's reader is more lenient than XML in two ways real files rely on: `--` inside a comment
- * (e.g. a commented-out `<extra_args>--flag</extra_args>`) and a bare `&` (e.g. `a && b` in a
- * `<localfile><command>`). Both are neutralised here without moving any character to another line.
+ * (e.g. a commented-out `<extra_args>--flag</extra_args>`) and `&`: os_xml does no entity
+ * processing, so a bare `&` (`a && b` in a `<localfile><command>`) or an undefined entity
+ * (`sleep 1&wait;`) is text. Every `&` that does not start one of XML's five predefined entities
+ * or a character reference is escaped. Nothing moves to another line, so error lines stay exact.
  */
 function wazuhLenient(text: string): string {
   return text
     .replace(/<!--([\s\S]*?)-->/g, (_m, body: string) => `<!--${body.replace(/[^\n]/g, ' ')}-->`)
-    .replace(/&(?!(?:#\d+|#x[0-9a-fA-F]+|[A-Za-z][\w.-]*);)/g, '&amp;');
+    .replace(/&(?!(?:#\d+|#x[0-9a-fA-F]+|amp|lt|gt|quot|apos);)/g, '&amp;');
 }
 
 function finish(b: Building): XmlElement {

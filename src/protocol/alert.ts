@@ -26,7 +26,11 @@ export interface AlertView {
    * {@link COMPLIANCE_GROUPS}). Reconstructed: the original interleaving is not in the alert.
    */
   readonly groupString: string;
-  /** `agent.id`; "000" (the manager) when absent. */
+  /**
+   * `agent.id`; "000" (the manager) when the alert has no `agent` object or it has no `id`, as
+   * analysisd writes manager alerts. An `agent` or `agent.id` of another type is refused (an
+   * ambiguous origin must not run a `local` response on the manager).
+   */
   readonly agentId: string;
   /** `data.srcip` when a string. */
   readonly srcip: string | undefined;
@@ -84,6 +88,22 @@ function groupStringOf(rule: JsonObject, groups: readonly string[]): string {
   return out;
 }
 
+/**
+ * `agent.id`: "000" when there is no `agent` object or it has no `id` (the manager); undefined
+ * when `agent` is not an object or `agent.id` is not a string (number, null...): refused.
+ */
+function agentIdOf(raw: JsonObject): string | undefined {
+  const agent = raw['agent'];
+  if (agent === undefined) {
+    return '000';
+  }
+  if (!isJsonObject(agent)) {
+    return undefined;
+  }
+  const id = agent['id'];
+  return id === undefined ? '000' : typeof id === 'string' ? id : undefined;
+}
+
 /** Builds the typed view of an already-parsed alert object. */
 export function viewAlert(raw: unknown): AlertParseResult {
   if (!isJsonObject(raw)) {
@@ -97,6 +117,13 @@ export function viewAlert(raw: unknown): AlertParseResult {
   if (ruleId === undefined) {
     return { ok: false, error: "alert has no valid 'rule.id'" };
   }
+  const agentId = agentIdOf(raw);
+  if (agentId === undefined) {
+    return {
+      ok: false,
+      error: "alert has an 'agent' that is not an object or an 'agent.id' that is not a string",
+    };
+  }
   const groups = stringsAt(rule, 'groups');
   const idValue = raw['id'];
   const alert: AlertView = {
@@ -106,7 +133,7 @@ export function viewAlert(raw: unknown): AlertParseResult {
     level: levelOf(rule),
     groups,
     groupString: groupStringOf(rule, groups),
-    agentId: getString(raw, ['agent', 'id']) ?? '000',
+    agentId,
     srcip: getString(getPath(raw, ['data']), ['srcip']),
     dstuser: getString(getPath(raw, ['data']), ['dstuser']),
   };

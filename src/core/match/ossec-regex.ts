@@ -4,8 +4,10 @@
  * - OS_Regex (used by `<rules_group>`): case-insensitive, unanchored (substring) unless `^`/`$`;
  *   `|` alternation; `(...)` groups; classes `\w` (letters, digits, `-@_`), `\d`, `\s` (space),
  *   `\t` (tab), `\p` (punctuation), their negations `\W \D \S`, and `\.` (any character); `+`/`*`
- *   only after a class; escapes `\$ \( \) \\ \|`. Every other character is literal, including a bare
- *   `.`, `+`, `*`, `[`. An unknown escape, a trailing `\` or unbalanced parentheses are errors.
+ *   only after a class; escapes `\$ \( \) \\ \| \<`. Every other character is literal, including a
+ *   bare `.`, `+`, `*`, `[`. Like Wazuh's OSRegex_Compile, these do not compile: any other escape
+ *   (`\>`, `\!`, `\q`...), a trailing `\`, unbalanced or nested parentheses, and `|` inside
+ *   parentheses. `^`/`$` anchor only at the start/end of a `|` alternative, never inside `(...)`.
  * - OSMatch (used by `<white_list>` hostname patterns): case-insensitive substring with `^`, `$` and
  *   `|` only.
  */
@@ -27,7 +29,7 @@ const CLASSES: Readonly<Record<string, string>> = {
   '.': '[\\s\\S]',
 };
 
-const LITERAL_ESCAPES = new Set(['$', '(', ')', '\\', '|', '<', '>', '!']);
+const LITERAL_ESCAPES = new Set(['$', '(', ')', '\\', '|', '<']);
 
 function escapeLiteral(c: string): string {
   return c.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
@@ -35,6 +37,14 @@ function escapeLiteral(c: string): string {
 
 function matcherFrom(source: string, re: RegExp): GroupMatcher {
   return { source, test: (text: string): boolean => re.test(text) };
+}
+
+/**
+ * What Wazuh's OS_Regex does with a pattern that failed to compile: it matches nothing. A block
+ * whose `rules_group` does not compile therefore loads and never binds through its group.
+ */
+export function neverMatches(source: string): GroupMatcher {
+  return { source, test: (): boolean => false };
 }
 
 /** Translates one `\x` escape at `pattern[i]` (the backslash); returns JS text and characters used. */
@@ -51,10 +61,10 @@ function translateEscape(pattern: string, i: number): { js: string; used: number
   return LITERAL_ESCAPES.has(c) ? { js: escapeLiteral(c), used: 2 } : `unknown escape '\\${c}'`;
 }
 
-/** True when position `i` ends an alternative (pattern end, before `|` or `)`). */
+/** True when position `i` ends an alternative (pattern end or before `|`). */
 function atAlternativeEnd(pattern: string, i: number): boolean {
   const next = pattern[i + 1];
-  return next === undefined || next === '|' || next === ')';
+  return next === undefined || next === '|';
 }
 
 /** Parser state: open parentheses, and whether the next character starts an alternative. */
@@ -68,10 +78,10 @@ function translatePlain(pattern: string, i: number, st: State): string | { error
   const c = pattern[i] ?? '';
   switch (c) {
     case '|':
-      return '|';
+      return st.depth > 0 ? { error: "'|' inside parentheses" } : '|';
     case '(':
       st.depth++;
-      return '(?:';
+      return st.depth > 1 ? { error: 'nested parentheses' } : '(?:';
     case ')':
       st.depth--;
       return st.depth < 0 ? { error: "unbalanced ')'" } : ')';
@@ -103,7 +113,7 @@ export function compileOsRegex(pattern: string): PatternResult {
     if (typeof t !== 'string') {
       return { ok: false, reason: t.error };
     }
-    st.altStart = pattern[i] === '|' || pattern[i] === '(';
+    st.altStart = pattern[i] === '|';
     js += t;
     i++;
   }

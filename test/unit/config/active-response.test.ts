@@ -149,7 +149,11 @@ void describe('<active-response> (reference §3.2)', () => {
     ['1', 1],
     ['20', 20],
     ['07', 7],
+    ['010', 10],
+    ['000', undefined],
+    ['0020', 20],
     ['21', 'error'],
+    ['021', 'error'],
     ['-1', 'error'],
     ['5a', 'error'],
     ['100', 'error'],
@@ -200,7 +204,7 @@ void describe('<active-response> (reference §3.2)', () => {
     ]);
   });
 
-  for (const id of ['0', 'abc', '000', '001,0']) {
+  for (const id of ['0', 'abc', '000', '001,0', ',', ' , ']) {
     void test(`agent_id with atoi 0 is warning 1306 and the block is skipped: '${id}'`, () => {
       const c = okConfig(
         ar(FD, '<location>defined-agent</location>', `<agent_id>${id}</agent_id>`, '<level>3</level>'),
@@ -223,17 +227,52 @@ void describe('<active-response> (reference §3.2)', () => {
     assert.deepEqual(many.rules[0]?.agentIds, ['001', '012', '1234']);
   });
 
+  const lists: readonly [string, string[]][] = [
+    ['1,', ['001']],
+    ['001, 002,', ['001', '002']],
+    [',5,,6', ['005', '006']],
+    ['1,001', ['001']],
+    ['2, 1, 002', ['002', '001']],
+  ];
+  for (const [id, want] of lists) {
+    void test(`agent_id list ignores empty items and repeats (one add per agent): '${id}'`, () => {
+      const c = okConfig(
+        ar(FD, '<location>defined-agent</location>', `<agent_id>${id}</agent_id>`, '<level>3</level>'),
+      );
+      assert.deepEqual(c.rules[0]?.agentIds, want);
+      assert.deepEqual(c.warnings, []);
+    });
+  }
+
   void test('agent_id is ignored without defined-agent', () => {
     const c = okConfig(ar(FD, '<location>local</location>', '<agent_id>0</agent_id>', '<level>3</level>'));
     assert.deepEqual(c.rules[0]?.agentIds, []);
     assert.deepEqual(c.warnings, []);
   });
 
-  void test('an invalid rules_group regex is an error', () => {
-    assert.deepEqual(errorsOf(ar(FD, '<location>local</location>', '<rules_group>sshd(</rules_group>')), [
-      at(14, "Invalid OSSEC regex in 'rules_group': 'sshd(': unbalanced '('."),
-    ]);
-  });
+  const badGroups: readonly [string, string][] = [
+    ['sshd(', "unbalanced '('"],
+    ['(sshd|web)', "'|' inside parentheses"],
+    ['((sshd))', 'nested parentheses'],
+    ['a\\qb', "unknown escape '\\q'"],
+  ];
+  for (const [pattern, reason] of badGroups) {
+    void test(`a rules_group Wazuh cannot compile loads, warned, and never matches: '${pattern}'`, () => {
+      const c = okConfig(
+        ar(FD, '<location>local</location>', '<level>3</level>', `<rules_group>${pattern}</rules_group>`),
+      );
+      const g = c.rules[0]?.rulesGroup;
+      assert.ok(g);
+      assert.equal(g.source, pattern);
+      assert.equal(g.test('syslog,sshd,web,a\\qb,'), false);
+      assert.deepEqual(c.warnings, [
+        at(
+          15,
+          `Invalid OSSEC regex in 'rules_group': '${pattern}': ${reason}. Wazuh cannot compile it and matches no rule with it; Riposte does the same.`,
+        ),
+      ]);
+    });
+  }
 
   void test('rules_group compiles to a case-insensitive substring matcher over the group string', () => {
     const c = okConfig(

@@ -42,6 +42,30 @@ void describe('xml-reader', () => {
     );
   });
 
+  void test('os_xml does no entity processing: an undefined entity is text', () => {
+    const r = readXml(
+      '<ossec_config>\n<x>sleep 1&wait;</x>\n<y>&foo; &lt;&#65;&#x42;&quot;&apos;&gt;</y>\n</ossec_config>',
+      FILE,
+    );
+    assert.ok(r.ok, r.ok ? '' : r.errors.join('\n'));
+    assert.deepEqual(
+      r.elements[0]?.children.map((c) => [c.name, c.text, c.line]),
+      [
+        ['x', 'sleep 1&wait;', 2],
+        ['y', '&foo; <AB"\'>', 3],
+      ],
+    );
+  });
+
+  void test('an error after an undefined entity keeps its line', () => {
+    assert.deepEqual(readXml('<ossec_config>\n<x>&a;&b;</x>\n\n<y></z>\n</ossec_config>', FILE), {
+      ok: false,
+      errors: [
+        `${FILE}:4: XML syntax error: unexpected close tag. Found </z> while <y> (line 4) is open: expected </y>.`,
+      ],
+    });
+  });
+
   void test('a byte-order mark before the declaration is accepted', () => {
     assert.equal(readXml('\uFEFF<?xml version="1.0"?>\n<ossec_config/>', FILE).ok, true);
   });
