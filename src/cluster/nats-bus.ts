@@ -68,6 +68,9 @@ const CONSUMER_LOST: ReadonlySet<string> = new Set([
 /** A new consumer reads again from this long before its predecessor was lost (server clocks differ). */
 const REREAD_MS = 5_000;
 
+/** How often the client pings the server; two pings unanswered end the connection (reconnect). */
+const NATS_PING_MS = 5_000;
+
 export interface NatsBusOptions {
   /** nats://HOST:PORT or tls://HOST:PORT (several separated by commas). */
   readonly servers: string;
@@ -137,6 +140,13 @@ class NatsBus implements OrderBus, OutboxBus {
       servers: this.opts.servers.split(',').map((s) => s.trim()),
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
+      // A path that drops packets without a close is found in ~10 s, not nats.js's 4 minutes
+      // (a ping every 2 min, 2 unanswered): until then publishes time out into a dead socket.
+      pingInterval: NATS_PING_MS,
+      maxPingOut: 2,
+      // nats.js gives up reconnecting for good after the same auth error twice in a row (a server
+      // restarted with credentials being changed): this node would stay up, off the bus forever.
+      ignoreAuthErrorAbort: true,
       name: `riposte-manager-${this.node}`,
       ...natsConnectAuth(this.opts.auth ?? { kind: 'none' }),
       ...natsConnectTls(tls, this.opts.servers),
@@ -150,6 +160,12 @@ class NatsBus implements OrderBus, OutboxBus {
     this.handlers = handlers;
     await this.consume();
     this.flush(); // what was published or announced while connecting
+    void nc.closed().then((err) => {
+      if (!this.closed) {
+        const why = err === undefined ? '' : `: ${errorMessage(err)}`;
+        this.warn(`Order bus (NATS): connection closed for good${why}; restart this node to rejoin.`);
+      }
+    });
     void (async () => {
       for await (const s of nc.status()) {
         if (s.type === Events.Disconnect || s.type === Events.Reconnect) {
@@ -349,6 +365,8 @@ class NatsBus implements OrderBus, OutboxBus {
     clearTimeout(this.recovery);
     this.watch?.stop();
     this.messages?.stop();
-    await this.nc?.drain().catch(() => undefined);
+    // A drain refused (the client between reconnects) must still end it: with reconnects never
+    // abandoned, a client left open would try again for ever and keep the process alive.
+    await this.nc?.drain().catch(() => this.nc?.close());
   }
 }
