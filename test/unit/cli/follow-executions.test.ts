@@ -11,29 +11,9 @@ import type { RemoteClient } from '../../../src/cli/remote-client.js';
 import { exitCodeFor } from '../../../src/cli/exit-codes.js';
 import { toApiTimes } from '../../../src/protocol/api-times.js';
 import type { FleetExecution } from '../../../src/protocol/fleet-records.js';
+import { execution } from '../../manager-api/fake-manager-service.js';
 
-const done: FleetExecution = {
-  id: 7,
-  key: 'firewall-drop-10.0.0.1',
-  arName: 'firewall-drop600',
-  program: 'active-response/bin/firewall-drop',
-  action: 'add',
-  agentId: '001',
-  alertId: 'a1',
-  ruleId: 5712,
-  srcip: '10.0.0.1',
-  user: undefined,
-  startedAt: 100,
-  endedAt: 101,
-  exitCode: 0,
-  signal: undefined,
-  timedOut: false,
-  status: 'ok',
-  stderrTail: '',
-  note: undefined,
-  orderSeq: 1,
-  receivedAt: 102,
-};
+const done: FleetExecution = execution('001', 7);
 const event = `event: execution\ndata: ${JSON.stringify(toApiTimes(done))}\n\n`;
 
 function clientOf(body: () => Readable): RemoteClient {
