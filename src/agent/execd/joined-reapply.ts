@@ -64,9 +64,11 @@ export async function adoptJoined(
 ): Promise<{ taken: JoinedReapplySet[]; count: number }> {
   for (const { set, script } of targets) {
     const adopt = script.adoptJoined;
-    const { count, keys } =
-      adopt === undefined ? { count: 0, keys: '' } : ctx.store.joinedReapplyKeys(scope, set);
-    if (adopt !== undefined && count > 0) {
+    if (adopt === undefined) {
+      continue;
+    }
+    const { count, keys } = ctx.store.joinedReapplyKeys(scope, set);
+    if (count > 0) {
       await adopt({ keys, count });
     }
   }

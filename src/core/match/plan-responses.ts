@@ -70,6 +70,9 @@ function whiteListVeto(alert: AlertView, whiteList: WhiteList): AlertVeto | unde
     return { code: 'white-listed', reason };
   }
   for (const target of alertTargets(alert.raw)) {
+    if (target === srcip) {
+      continue; // data.srcip, checked above
+    }
     const other = whiteListMatch(whiteList, target);
     if (other !== undefined) {
       const reason = `target ${quoteValue(target)} is white-listed (${quoteValue(other)})`;

@@ -85,6 +85,17 @@ async function caughtUp(run: Run, file: string): Promise<void> {
   }
 }
 
+/** A tailer run (a daemon start) until it has caught up with the file, then stopped. */
+async function tailToEnd(file: string, store: Run['store']): Promise<Run> {
+  const run = tail(file, store);
+  try {
+    await caughtUp(run, file);
+  } finally {
+    await run.tailer.stop();
+  }
+  return run;
+}
+
 void test('a copytruncate regrown past the offset between two polls: the new file is read from 0', async () => {
   const file = freshPath();
   fs.writeFileSync(file, alerts(0, 10));
@@ -132,21 +143,11 @@ void test('a copytruncate regrown past the saved offset while stopped: read from
   const file = freshPath();
   fs.writeFileSync(file, alerts(0, 10));
   const store = { pos: undefined as TailPosition | undefined };
-  const first = tail(file, store);
-  try {
-    await caughtUp(first, file);
-  } finally {
-    await first.tailer.stop();
-  }
+  const first = await tailToEnd(file, store);
   assert.deepStrictEqual(first.got, expected(0, 10));
   const savedSig = store.pos?.sig;
   copytruncateAndRegrow(file, alerts(10, 40), store.pos?.offset ?? 0);
-  const second = tail(file, store);
-  try {
-    await caughtUp(second, file);
-  } finally {
-    await second.tailer.stop();
-  }
+  const second = await tailToEnd(file, store);
   assert.deepStrictEqual(second.got, expected(10, 40), 'every new alert once, none replayed');
   assert.match(savedSig ?? '', /^[0-9a-f]{32}$/, 'the signature was saved with the offset');
   assert.deepStrictEqual([...first.errors, ...second.errors], []);
@@ -156,18 +157,8 @@ void test('a restart with the file unchanged resumes at the saved offset: nothin
   const file = freshPath();
   fs.writeFileSync(file, alerts(0, 10));
   const store = { pos: undefined as TailPosition | undefined };
-  const first = tail(file, store);
-  try {
-    await caughtUp(first, file);
-  } finally {
-    await first.tailer.stop();
-  }
+  const first = await tailToEnd(file, store);
   fs.appendFileSync(file, alerts(10, 15));
-  const second = tail(file, store);
-  try {
-    await caughtUp(second, file);
-  } finally {
-    await second.tailer.stop();
-  }
+  const second = await tailToEnd(file, store);
   assert.deepStrictEqual([...first.got, ...second.got], expected(0, 15));
 });
