@@ -68,9 +68,16 @@ export function writeArConf(home: string, lines: readonly string[]): void {
   fs.writeFileSync(path.join(home, 'etc', 'shared', 'ar.conf'), lines.map((l) => `${l}\n`).join(''));
 }
 
-/** The i-th address of a bench range: 127.<range>.<hi>.<lo> (a string handed to scripts only). */
+/**
+ * The i-th address (i < 512) of a bench range (< 64), in 198.18.0.0/16 (RFC 2544): a string handed
+ * to scripts only. Not loopback: the agent refuses any response that targets 127.0.0.0/8
+ * (never-block.ts), which left this benchmark without a sample from 2026-11-30 to 2026-12-04.
+ */
 export function benchIp(range: number, i: number): string {
-  return `127.${range}.${(i >> 8) & 255}.${i & 255}`;
+  if (i >= 512 || range >= 64) {
+    throw new RangeError(`benchIp(${range}, ${i}): out of the 198.18.0.0/16 plan`);
+  }
+  return `198.18.${range * 2 + (i >> 8)}.${i & 255}`;
 }
 
 /** An AR message as Wazuh's manager sends it, for `srcip`; `seq` makes the alert id unique. */
