@@ -2,26 +2,22 @@
  * The order bus over NATS JetStream (`--bus nats://HOST:PORT`, order-bus.ts): batches are
  * published to the subject `riposte.orders` of the stream RIPOSTE_ORDERS (file storage, messages
  * kept 5 minutes: they are hand-offs, the store keeps the orders) and acknowledged by the server
- * (PubAck) before they count as sent; every node reads the stream through its own ordered consumer
- * from "new", which resumes at its last position after a reconnect, so a short outage of the
- * node's connection loses no message. Batches that cannot be published are retried (bounded).
- * A stream or consumer that is gone (deleted, or a server restarted without its JetStream store)
- * is made again, and the node then resyncs from the store: the library's report of it, or the
- * stream looked at every 3 s (nats-stream-watch.ts), says so. Batches routed to one node go on
+ * (PubAck) before they count as sent; every node reads the stream in order through a consumer of
+ * its own from "new", made again after the last message read when it is lost, so a short outage
+ * of the node's connection loses no message (nats-stream-reader.ts). Batches that cannot be
+ * published are retried (bounded), and wait in the node while its connection is down. A stream
+ * that is gone (deleted, or a server restarted without its JetStream store) is made again, and
+ * the node then resyncs from the store. Batches routed to one node go on
  * the same subject: every node reads them and skips those for another node by their first
  * characters (order-bus.ts). A subject per node would need a second consumer per node (one for
  * the messages to every node), since a consumer takes several filter subjects only from NATS 2.10.
  */
 import { randomUUID } from 'node:crypto';
 import {
-  ConsumerEvents,
-  DeliverPolicy,
-  Events,
   RetentionPolicy,
   StorageType,
   connect,
   nanos,
-  type ConsumerMessages,
   type JetStreamClient,
   type JetStreamManager,
   type NatsConnection,
@@ -35,7 +31,8 @@ import { natsConnectAuth, type NatsAuth } from './nats-auth.js';
 import { natsConnectTls, type NatsTls } from './nats-tls.js';
 import { natsStartError } from './nats-start-error.js';
 import { errorMessage } from '../protocol/error-message.js';
-import { watchStream, type StreamWatch } from './nats-stream-watch.js';
+import { StreamReader } from './nats-stream-reader.js';
+import { watchConnection, type ConnectionEvents } from './nats-connection-watch.js';
 
 export const NATS_ORDER_STREAM = 'RIPOSTE_ORDERS';
 export const NATS_ORDER_SUBJECT = 'riposte.orders';
@@ -44,8 +41,6 @@ const MAX_PAYLOAD_BYTES = 512 * 1024;
 const MAX_PENDING = 10_000;
 /** Publishes in flight at once (each waits for its PubAck). */
 const IN_FLIGHT = 64;
-/** Longest wait between two attempts to make a lost consumer again. */
-const MAX_RECOVERY_MS = 10_000;
 
 const STREAM_CONFIG = {
   name: NATS_ORDER_STREAM,
@@ -54,19 +49,6 @@ const STREAM_CONFIG = {
   storage: StorageType.File,
   max_age: nanos(5 * 60_000),
 };
-
-/**
- * What the library reports when the stream is gone (see consume). Not ConsumerNotFound: an
- * ordered consumer is not kept by a server restart, and the library makes it again itself; not
- * NoResponders: any 503 on a pull, JetStream briefly unavailable (a restart, a leader election)
- * included, which the library rides out.
- */
-const CONSUMER_LOST: ReadonlySet<string> = new Set([
-  ConsumerEvents.StreamNotFound,
-  ConsumerEvents.ConsumerDeleted,
-]);
-/** A new consumer reads again from this long before its predecessor was lost (server clocks differ). */
-const REREAD_MS = 5_000;
 
 /** How often the client pings the server; two pings unanswered end the connection (reconnect). */
 const NATS_PING_MS = 5_000;
@@ -93,11 +75,8 @@ class NatsBus implements OrderBus, OutboxBus {
   private nc: NatsConnection | undefined;
   private js: JetStreamClient | undefined;
   private jsm: JetStreamManager | undefined;
-  private handlers: BusHandlers | undefined;
-  private messages: ConsumerMessages | undefined;
-  /** Looks at whether the stream of `messages` is still there (nats-stream-watch.ts). */
-  private watch: StreamWatch | undefined;
-  private recovery: NodeJS.Timeout | undefined;
+  /** Reads the stream (nats-stream-reader.ts). */
+  private reader: StreamReader | undefined;
   /** A publish failed and none has succeeded since: warned once per such episode. */
   private publishFailing = false;
   /** A publish failed for want of a stream (a 503): the retry makes the stream again first. */
@@ -107,6 +86,8 @@ class NatsBus implements OrderBus, OutboxBus {
   private readonly window: PublishWindow<string>;
   private readonly receiver: BusReceiver;
   private closed = false;
+  /** The connection is down (nats-connection-watch.ts): publishes wait in the outbox. */
+  private away = false;
   private retry: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: NatsBusOptions) {
@@ -157,28 +138,48 @@ class NatsBus implements OrderBus, OutboxBus {
     this.jsm = await nc.jetstreamManager();
     await this.ensureStream();
     this.js = nc.jetstream();
-    this.handlers = handlers;
-    await this.consume();
-    this.flush(); // what was published or announced while connecting
-    void nc.closed().then((err) => {
-      if (!this.closed) {
-        const why = err === undefined ? '' : `: ${errorMessage(err)}`;
-        this.warn(`Order bus (NATS): connection closed for good${why}; restart this node to rejoin.`);
-      }
+    this.reader = new StreamReader({
+      js: this.js,
+      jsm: this.jsm,
+      stream: NATS_ORDER_STREAM,
+      ensureStream: () => this.ensureStream(),
+      receive: (text) => {
+        this.receiver.receive(text, handlers);
+      },
+      resync: () => {
+        handlers.onResync();
+      },
+      warn: (t) => {
+        this.warn(t);
+      },
     });
-    void (async () => {
-      for await (const s of nc.status()) {
-        if (s.type === Events.Disconnect || s.type === Events.Reconnect) {
-          this.warn(`Order bus (NATS): ${s.type} (${JSON.stringify(s.data)}).`);
-        }
-        if (s.type === Events.Reconnect) {
-          this.flush();
-          // The ordered consumer resumes where it was, but what the stream dropped meanwhile
-          // (kept 5 minutes) is gone: the agents' queued orders are sent again from the store.
-          handlers.onResync();
-        }
-      }
-    })().catch(() => undefined);
+    await this.reader.start();
+    this.flush(); // what was published or announced while connecting
+    watchConnection(nc, this.connectionEvents(handlers), () => this.closed);
+  }
+
+  private connectionEvents(handlers: BusHandlers): ConnectionEvents {
+    return {
+      down: (detail) => {
+        this.away = true;
+        this.warn(`Order bus (NATS): disconnect (${detail}).`);
+      },
+      up: (detail) => {
+        this.away = false;
+        this.warn(`Order bus (NATS): reconnect (${detail}).`);
+        this.flush();
+        // The reader resumes where it was, but what the stream dropped meanwhile (kept 5
+        // minutes) is gone: the agents' queued orders are sent again from the store.
+        handlers.onResync();
+      },
+      error: (code) => {
+        this.warn(`Order bus (NATS): the server reports ${code}.`);
+      },
+      closed: (why) => {
+        const text = why === undefined ? '' : `: ${why}`;
+        this.warn(`Order bus (NATS): connection closed for good${text}; restart this node to rejoin.`);
+      },
+    };
   }
 
   /** Creates the stream unless it exists (first node, or a server that lost its JetStream store). */
@@ -192,105 +193,6 @@ class NatsBus implements OrderBus, OutboxBus {
     } catch {
       await jsm.streams.add(STREAM_CONFIG);
     }
-  }
-
-  /**
-   * Reads the stream from "new" through an ordered consumer. The consumer is given up and made
-   * again (recover) when its messages end, or when the library reports the stream or consumer
-   * gone, or the stream watch finds it gone or made again by another node (nats-stream-watch.ts):
-   * a stream deleted, or a server restarted without its JetStream store. The library's own
-   * ordered-consumer reset does not come back from that (checked with nats 2.29: after the
-   * stream was deleted and added again, nothing more was delivered).
-   */
-  private async consume(since?: number): Promise<void> {
-    const js = this.js;
-    const jsm = this.jsm;
-    const handlers = this.handlers;
-    if (js === undefined || jsm === undefined || handlers === undefined) {
-      return;
-    }
-    // Which stream the consumer begins on: one made again later (by another node) is another.
-    const { created } = await jsm.streams.info(NATS_ORDER_STREAM);
-    const consumer = await js.consumers.get(
-      NATS_ORDER_STREAM,
-      since === undefined
-        ? { deliver_policy: DeliverPolicy.New }
-        : { deliver_policy: DeliverPolicy.StartTime, opt_start_time: new Date(since).toISOString() },
-    );
-    const messages = await consumer.consume();
-    if (this.closed) {
-      messages.stop(); // close() came meanwhile: nothing may outlive it
-      return;
-    }
-    this.messages = messages;
-    this.watch?.stop();
-    this.watch = watchStream(
-      async () => (await jsm.streams.info(NATS_ORDER_STREAM)).created === created,
-      (why) => {
-        this.recover(messages, why);
-      },
-    );
-    void (async () => {
-      for await (const m of messages) {
-        this.receiver.receive(m.string(), handlers);
-      }
-    })().then(
-      () => {
-        this.recover(messages, 'its messages ended');
-      },
-      (err: unknown) => {
-        this.recover(messages, errorMessage(err));
-      },
-    );
-    void (async () => {
-      for await (const st of await messages.status()) {
-        if (CONSUMER_LOST.has(st.type)) {
-          this.recover(messages, st.type);
-          return;
-        }
-      }
-    })().catch(() => undefined);
-  }
-
-  /**
-   * Replaces the consumer whose `messages` were lost (once per loss; none after close): the stream
-   * is made again if it is gone, and a new consumer reads from {@link REREAD_MS} before the loss
-   * (what was published meanwhile; a batch read twice costs nothing, the agents dedupe by seq).
-   * The node then resyncs its agents' queued orders from the store, for what a deleted stream
-   * took with it. Retried every second, then up to every 10 s, until it works.
-   */
-  private recover(messages: ConsumerMessages, why: string): void {
-    if (this.closed || this.messages !== messages) {
-      return;
-    }
-    const since = Date.now() - REREAD_MS;
-    this.messages = undefined;
-    this.watch?.stop();
-    this.watch = undefined;
-    messages.stop();
-    this.warn(`Order bus (NATS): consumer lost (${why}); making a new one.`);
-    const attempt = (delayMs: number): void => {
-      this.recovery = setTimeout(() => {
-        this.recovery = undefined;
-        if (this.closed) {
-          return;
-        }
-        this.ensureStream()
-          .then(() => this.consume(since))
-          .then(
-            () => {
-              this.warn('Order bus (NATS): consumer made again; resyncing from the store.');
-              this.handlers?.onResync();
-            },
-            (err: unknown) => {
-              this.warn(`Order bus (NATS): cannot make a consumer yet: ${errorMessage(err)}`);
-              attempt(Math.min(delayMs * 2, MAX_RECOVERY_MS));
-            },
-          );
-      }, delayMs);
-      this.recovery.unref();
-    };
-    attempt(1_000);
   }
 
   isClosed(): boolean {
@@ -309,9 +211,14 @@ class NatsBus implements OrderBus, OutboxBus {
     this.outbox.announce(change);
   }
 
+  /**
+   * Publishes what the outbox holds, unless the connection is down: a publish then can only time
+   * out (after 5 s), and the batch handed off first after the reconnect waited for the last such
+   * try to end. The reconnect flushes at once instead.
+   */
   flush(): void {
     const js = this.js;
-    if (js !== undefined && !this.closed) {
+    if (js !== undefined && !this.closed && !this.away) {
       this.window.flush((batch) => js.publish(NATS_ORDER_SUBJECT, batch));
     }
   }
@@ -362,11 +269,14 @@ class NatsBus implements OrderBus, OutboxBus {
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.retry);
-    clearTimeout(this.recovery);
-    this.watch?.stop();
-    this.messages?.stop();
-    // A drain refused (the client between reconnects) must still end it: with reconnects never
-    // abandoned, a client left open would try again for ever and keep the process alive.
-    await this.nc?.drain().catch(() => this.nc?.close());
+    this.reader?.stop();
+    // A drain refused, or one that could not finish (nats.js's drain resolves without closing
+    // when its flush fails: the server down) must still end the client: with reconnects never
+    // abandoned, a client left open tries again for ever and keeps the process alive.
+    const nc = this.nc;
+    await nc?.drain().catch(() => undefined);
+    if (nc !== undefined && !nc.isClosed()) {
+      await nc.close();
+    }
   }
 }

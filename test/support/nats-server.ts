@@ -3,7 +3,8 @@
  * `nats-server`, installed by .ci/run) on a free 127.0.0.1 port, its store in a temp directory
  * removed at stop. Fails with a clear message when the binary is missing or the server does not
  * come up (a test that needs NATS never skips). `restart()` stops it and starts it again on the
- * same port and store (the bus must recover without a manual step).
+ * same port and store (the bus must recover without a manual step); `pause()` and `resume()` do it
+ * in two steps, for an outage of the test's length.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -19,6 +20,13 @@ export interface NatsServer {
   readonly url: string;
   readonly port: number;
   restart(): Promise<void>;
+  /** Stops it, the store kept, until resume(). */
+  pause(): Promise<void>;
+  /**
+   * Starts it again on the same port and store (stopped first if running); `extra` replaces its
+   * flags (another password) until the next resume or restart.
+   */
+  resume(extra?: readonly string[]): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -102,6 +110,11 @@ export async function startNatsServer(extra: readonly string[] = []): Promise<Na
     restart: async () => {
       await stopChild(child);
       ({ child } = await launch(port, storeDir, extra));
+    },
+    pause: () => stopChild(child),
+    resume: async (flags = extra) => {
+      await stopChild(child); // not paused (a test that failed half-way): a restart
+      ({ child } = await launch(port, storeDir, flags));
     },
     stop: async () => {
       await stopChild(child);
