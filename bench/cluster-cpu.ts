@@ -52,8 +52,15 @@ export function postmasterOf(port: number): number | undefined {
   return undefined;
 }
 
-/** CPU-seconds of `pid` and (when `withChildren`) its live children, now: all, and in the kernel. */
-function cpuOf(pid: number, withChildren: boolean, all: readonly number[]): { cpu: number; sys: number } {
+/**
+ * CPU-seconds of `pid` and (when `withChildren`) its live children, now: all, and in the kernel;
+ * `gone` when `pid` itself is no longer there (a node the failover phase killed).
+ */
+function cpuOf(
+  pid: number,
+  withChildren: boolean,
+  all: readonly number[],
+): { cpu: number; sys: number; gone: boolean } {
   const own = stat(pid);
   let ticks = own?.ticks ?? 0;
   let sys = own?.sys ?? 0;
@@ -66,7 +73,7 @@ function cpuOf(pid: number, withChildren: boolean, all: readonly number[]): { cp
       }
     }
   }
-  return { cpu: ticks / TICKS, sys: sys / TICKS };
+  return { cpu: ticks / TICKS, sys: sys / TICKS, gone: own === undefined };
 }
 
 export interface CpuGroups {
@@ -78,6 +85,8 @@ export interface CpuGroups {
 export interface CpuSample {
   readonly at: number;
   readonly nodes: number[];
+  /** The nodes' system time, each; undefined for a node no longer there. */
+  readonly nodeSys: (number | undefined)[];
   readonly workers: number;
   readonly postgres: number;
   /** The kernel's part (system time) of the nodes', the workers' and PostgreSQL's CPU-seconds. */
@@ -86,16 +95,18 @@ export interface CpuSample {
 
 export function sampleCpu(g: CpuGroups): CpuSample {
   const all = pids();
-  const one = (pid: number | undefined): { cpu: number; sys: number } =>
-    pid === undefined ? { cpu: 0, sys: 0 } : cpuOf(pid, false, all);
+  const one = (pid: number | undefined): { cpu: number; sys: number; gone: boolean } =>
+    pid === undefined ? { cpu: 0, sys: 0, gone: false } : cpuOf(pid, false, all);
   const nodes = g.nodes.map(one);
   const workers = g.workers.map(one);
-  const postgres = g.postmaster === undefined ? { cpu: 0, sys: 0 } : cpuOf(g.postmaster, true, all);
+  const postgres =
+    g.postmaster === undefined ? { cpu: 0, sys: 0, gone: false } : cpuOf(g.postmaster, true, all);
   const sum = (xs: readonly { cpu: number; sys: number }[], k: 'cpu' | 'sys'): number =>
     xs.reduce((s, x) => s + x[k], 0);
   return {
     at: Date.now(),
     nodes: nodes.map((x) => x.cpu),
+    nodeSys: nodes.map((x) => (x.gone ? undefined : x.sys)),
     workers: sum(workers, 'cpu'),
     postgres: postgres.cpu,
     sys: { nodes: sum(nodes, 'sys'), workers: sum(workers, 'sys'), postgres: postgres.sys },
@@ -104,19 +115,25 @@ export function sampleCpu(g: CpuGroups): CpuSample {
 
 /**
  * "CPU s: nodes a+b+c, agents' workers w, PostgreSQL p, of 2 cores x s wall (workers z%)", then
- * the kernel's part of each group (system time: TLS writes and reads on loopback land there).
+ * the kernel's part of each group (system time: TLS writes and reads on loopback land there). A
+ * node gone by `b` (killed) shows as "gone" and counts for nothing: its last figures cannot be read.
  */
 export function describeCpu(a: CpuSample, b: CpuSample, cores: number): string {
-  const nodes = b.nodes.map((x, i) => Math.max(0, x - (a.nodes[i] ?? 0)));
+  const gone = (i: number): boolean => b.nodeSys[i] === undefined && a.nodeSys[i] !== undefined;
+  const nodes = b.nodes.map((x, i) => (gone(i) ? 0 : Math.max(0, x - (a.nodes[i] ?? 0))));
+  const nodesSys = b.nodeSys.reduce<number>(
+    (sum, x, i) => sum + (gone(i) ? 0 : (x ?? 0) - (a.nodeSys[i] ?? 0)),
+    0,
+  );
   const workers = b.workers - a.workers;
   const postgres = Math.max(0, b.postgres - a.postgres);
   const wall = (b.at - a.at) / 1000;
   const total = nodes.reduce((s, x) => s + x, 0) + workers + postgres;
   const pct = (x: number): string => `${Math.round((100 * x) / Math.max(total, 0.01))}%`;
   return (
-    `CPU s in ${wall.toFixed(1)} s wall (${cores} cores): nodes ${nodes.map((x) => x.toFixed(1)).join('+')}, ` +
+    `CPU s in ${wall.toFixed(1)} s wall (${cores} cores): nodes ${nodes.map((x, i) => (gone(i) ? 'gone' : x.toFixed(1))).join('+')}, ` +
     `agents' workers ${workers.toFixed(1)} (${pct(workers)}), PostgreSQL ${postgres.toFixed(1)} (${pct(postgres)}); ` +
-    `of which system time: nodes ${(b.sys.nodes - a.sys.nodes).toFixed(1)}, workers ${(b.sys.workers - a.sys.workers).toFixed(1)}, ` +
+    `of which system time: nodes ${nodesSys.toFixed(1)}, workers ${(b.sys.workers - a.sys.workers).toFixed(1)}, ` +
     `PostgreSQL ${Math.max(0, b.sys.postgres - a.sys.postgres).toFixed(1)}`
   );
 }
