@@ -1,14 +1,13 @@
 /**
  * Notices that the order bus's stream is gone, or was made again, when the library does not say
  * so. The library reports a deleted stream only to a pull request in flight at that moment (a 409
- * status); a node between two pulls hears nothing, and its ordered consumer then waits for
- * heartbeats (30 s and more) before its own reset, which cannot succeed on a deleted stream (seen
- * in about 1 run in 130 of test/cluster/order-bus.test.ts's stream-gone case on a busy machine).
- * So the stream is looked at every `everyMs` (`probe`: true while it is the one the consumer
- * began on); two answers in a row that it is not (it does not exist, or another node made it
- * again) call `onLost` once. Timeouts and disconnections count as neither: they are the
- * connection's business. The consumer itself is not asked about: after a server restart the
- * library makes its ordered consumer again by itself, and in between the old one is not found.
+ * status); a node between two pulls hears nothing until its consumer misses heartbeats (30 s and
+ * more; seen in about 1 run in 130 of test/cluster/order-bus.test.ts's stream-gone case on a busy
+ * machine, with nats.js's ordered consumer). So the stream is looked at every `everyMs` (`probe`:
+ * true while it is the one the consumer began on); two answers in a row that it is not (it does
+ * not exist, or another node made it again) call `onLost` once. Timeouts and disconnections count
+ * as neither: they are the connection's business. The consumer itself is not asked about: its
+ * messages end when it is gone (nats-stream-reader.ts).
  */
 import { errorMessage } from '../protocol/error-message.js';
 
