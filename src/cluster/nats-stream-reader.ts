@@ -106,7 +106,6 @@ export class StreamReader {
     if (from === undefined) {
       this.position = { created, seq: info.state.last_seq }; // "new": what follows it
     }
-    this.watch?.stop();
     this.watch = watchStream(
       async () => (await jsm.streams.info(stream)).created === created,
       (why) => {

@@ -14,14 +14,15 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { setTimeout as delay } from 'node:timers/promises';
 import path from 'node:path';
 import { connect as connectNats } from 'nats';
-import type { BusOrder, OrderBus } from '../../src/cluster/order-bus.js';
 import { NATS_ORDER_STREAM, createNatsBus } from '../../src/cluster/nats-bus.js';
 import { BusSeal, newBusKey } from '../../src/cluster/bus-seal.js';
 import type { NatsAuth } from '../../src/cluster/nats-auth.js';
 import { startNatsServer, type NatsServer } from '../support/nats-server.js';
 import { waitFor } from '../manager/support/fleet.js';
+import { busNode, busOrder as order, type BusNode } from './support/bus-node.js';
 
 const PASSWORD = 'nats-outage-pw-3c';
 const USER_FLAGS = ['--user', 'riposte', '--pass', PASSWORD];
@@ -36,26 +37,16 @@ after(async () => {
   await nats.stop();
 });
 
-interface Node {
-  readonly bus: OrderBus;
-  readonly got: BusOrder[];
-  readonly warnings: string[];
-}
-
-async function node(auth: NatsAuth): Promise<Node> {
+/** A bus node on the test's server, with the warnings its bus logged. */
+async function node(auth: NatsAuth): Promise<BusNode & { readonly warnings: string[] }> {
   const warnings: string[] = [];
-  const n: Node = {
-    bus: createNatsBus({ servers: nats.url, seal, auth, onWarn: (t) => warnings.push(t) }),
-    got: [],
-    warnings,
-  };
-  await n.bus.start({ onOrders: (o) => n.got.push(...o), onResync: () => undefined });
-  return n;
+  const n = await busNode(() =>
+    createNatsBus({ servers: nats.url, seal, auth, onWarn: (t) => warnings.push(t) }),
+  );
+  return Object.assign(n, { warnings }); // the same object: its resyncs stay counted
 }
 
 const AUTH: NatsAuth = { kind: 'user', user: 'riposte', pass: PASSWORD };
-const order = (seq: number): BusOrder => ({ agentId: '001', seq, kind: 'add', payload: `{"seq":${seq}}` });
-const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** How many messages the order stream holds. */
 async function streamMessages(): Promise<number> {

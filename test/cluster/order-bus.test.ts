@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import pg from 'pg';
-import type { BusOrder, OrderBus, RouteChange } from '../../src/cluster/order-bus.js';
+import type { BusOrder, OrderBus } from '../../src/cluster/order-bus.js';
 import { decodeMessage, packBatches, queueBatches } from '../../src/cluster/order-bus.js';
 import { createPgNotifyBus } from '../../src/cluster/pg-notify-bus.js';
 import { BusSeal, newBusKey } from '../../src/cluster/bus-seal.js';
@@ -24,6 +24,7 @@ import { applyPgMigrations } from '../../src/store/pg-manager-migrations.js';
 import { startNatsServer, type NatsServer } from '../support/nats-server.js';
 import { startPgServer, type PgServer } from './support/pg-server.js';
 import { waitFor } from '../manager/support/fleet.js';
+import { busNode as node, busOrder as order } from './support/bus-node.js';
 import { startTcpProxy, throughProxy } from '../support/tcp-proxy.js';
 
 /** A batch's orders as node `self` decodes them; undefined when not a batch of orders for it. */
@@ -114,37 +115,6 @@ test('batches waiting for a bus that is down: capped by count and by size, the o
     [3, 4, 5],
     'by count',
   );
-});
-
-interface Node {
-  readonly bus: OrderBus;
-  readonly got: BusOrder[];
-  /** Per order received, whether it came routed to this node alone. */
-  readonly routed: boolean[];
-  readonly routes: { node: string; change: RouteChange }[];
-  resyncs: number;
-}
-
-async function node(make: () => OrderBus): Promise<Node> {
-  const n: Node = { bus: make(), got: [], routed: [], routes: [], resyncs: 0 };
-  await n.bus.start({
-    onOrders: (o, routed) => {
-      n.got.push(...o);
-      n.routed.push(...o.map(() => routed));
-    },
-    onRoutes: (from, change) => n.routes.push({ node: from, change }),
-    onResync: () => {
-      n.resyncs++;
-    },
-  });
-  return n;
-}
-
-const order = (seq: number, payload = `{"seq":${seq}}`): BusOrder => ({
-  agentId: '001',
-  seq,
-  kind: 'add',
-  payload,
 });
 
 const kinds: readonly { name: string; make: () => OrderBus; restart: () => Promise<void> }[] = [
