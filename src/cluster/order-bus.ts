@@ -24,6 +24,13 @@ export interface BusOrder {
    * most 8,000 bytes): the receiver reads the order from the store.
    */
   readonly payload?: string;
+  /**
+   * When the order expires if still queued (epoch ms); sent with a payload only. A bus message can
+   * arrive late (NATS replays what a node missed while away; batches wait out an outage in the
+   * sender's outbox): the receiver does not send an order past it (runtime/handed-orders.ts).
+   * Absent in a message from a node of an earlier version.
+   */
+  readonly expiresAt?: number;
 }
 
 export interface BusHandlers {
@@ -64,21 +71,25 @@ export interface OrderBus {
  * Wire form of one batch: a one-line JSON header, a newline, then the payloads back to back as
  * they are (not escaped into the JSON):
  *
- *     {"t":"<target node id>","n":"<sender node id>","o":[[agentId, seq, "a"|"r", payloadLength?], ...]}\n<payload><payload>...
+ *     {"t":"<target node id>","n":"<sender node id>","o":[[agentId, seq, "a"|"r", payloadLength?, expiresAt?], ...]}\n<payload><payload>...
  *
  * `"t"` is present, and first, when the batch is routed to one node; a receiver skips a batch
  * routed to another node, or sent by itself, by its first characters, before parsing anything
  * (on NATS every node reads every batch). `payloadLength` is in UTF-16 code units (JS string
  * length); absent: no payload. A receiver parses only the small header and slices the payloads
  * out, instead of parsing (and the sender escaping) every payload inside a JSON document.
+ * `expiresAt` (epoch ms) follows a payload length only; a receiver of an earlier version ignores
+ * it, and an item without it (from such a node) is taken as before: no expiry to check.
  * JSON.stringify never writes a raw newline, so the first newline ends the header. The other
  * message on the bus, a route change, is `{"n":...,"h":[...],"r":[...]}\n` (bus-routes.ts).
  */
 function headerItem(x: BusOrder): string {
   const kind = x.kind === 'add' ? 'a' : 'r';
-  return JSON.stringify(
-    x.payload === undefined ? [x.agentId, x.seq, kind] : [x.agentId, x.seq, kind, x.payload.length],
-  );
+  if (x.payload === undefined) {
+    return JSON.stringify([x.agentId, x.seq, kind]);
+  }
+  const item = [x.agentId, x.seq, kind, x.payload.length];
+  return JSON.stringify(x.expiresAt === undefined ? item : [...item, x.expiresAt]);
 }
 
 function headerStart(node: string, to: string | undefined): string {
@@ -181,11 +192,16 @@ function decodeOrders(items: readonly unknown[], text: string, start: number): B
   return at === text.length ? out : undefined;
 }
 
+/** A payload length or an expiry time as a header item holds it: a safe integer from 0. */
+function isCount(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+}
+
 function decodeItem(item: unknown, text: string, at: number): BusOrder | undefined {
   if (!Array.isArray(item)) {
     return undefined;
   }
-  const [agentId, seq, kind, length] = item as unknown[];
+  const [agentId, seq, kind, length, expiresAt] = item as unknown[];
   if (typeof agentId !== 'string' || typeof seq !== 'number' || (kind !== 'a' && kind !== 'r')) {
     return undefined;
   }
@@ -193,15 +209,18 @@ function decodeItem(item: unknown, text: string, at: number): BusOrder | undefin
   if (length === undefined) {
     return { agentId, seq, kind: k };
   }
-  if (
-    typeof length !== 'number' ||
-    !Number.isSafeInteger(length) ||
-    length < 0 ||
-    at + length > text.length
-  ) {
+  if (!wellFormedTail(length, expiresAt, text.length - at)) {
     return undefined;
   }
-  return { agentId, seq, kind: k, payload: text.slice(at, at + length) };
+  const payload = text.slice(at, at + length);
+  return typeof expiresAt === 'number'
+    ? { agentId, seq, kind: k, payload, expiresAt }
+    : { agentId, seq, kind: k, payload };
+}
+
+/** Whether an item's payload length fits the `room` left in the message and its expiry, if any, is well-formed. */
+function wellFormedTail(length: unknown, expiresAt: unknown, room: number): length is number {
+  return isCount(length) && length <= room && (expiresAt === undefined || isCount(expiresAt));
 }
 
 /**

@@ -20,7 +20,7 @@
  * The store stays the source of truth: an agent's hello on any node sends what is queued for it.
  */
 import type { ManagerStore } from '../core/orders/manager-store.js';
-import type { BusHandlers, BusOrder, OrderBus } from '../cluster/order-bus.js';
+import type { BusHandlers, OrderBus } from '../cluster/order-bus.js';
 import { createPgNotifyBus } from '../cluster/pg-notify-bus.js';
 import { createNatsBus } from '../cluster/nats-bus.js';
 import type { NatsAuth } from '../cluster/nats-auth.js';
@@ -29,13 +29,13 @@ import { startPgLease, type Lease } from '../cluster/pg-lease.js';
 import { STARTUP_LOCK_KEY, withPgLock } from '../cluster/pg-lock.js';
 import { syncSharedEnrollment } from '../cluster/shared-pki.js';
 import { SweepResends } from '../cluster/sweep-resends.js';
+import { deliverHanded, resend, resendNewcomers } from './handed-orders.js';
 import { SweepNewcomers } from '../cluster/sweep-newcomers.js';
 import { BUS_KEY_SETTING, BusSeal } from '../cluster/bus-seal.js';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
 import { BusRouting } from './bus-routing.js';
 import type { DaemonLog } from '../log/daemon-log.js';
 import type { ClusterHooks, ManagerContext } from '../manager/manager-context.js';
-import type { OrderFrame } from '../protocol/link.js';
 import { errorMessage } from '../protocol/error-message.js';
 
 /**
@@ -106,74 +106,6 @@ async function busSealOf(store: Pick<ManagerStore, 'getSetting'>): Promise<BusSe
     throw new RiposteError(ErrorCode.INTERNAL, `No order bus key in the store (setting ${BUS_KEY_SETTING})`);
   }
   return new BusSeal(key);
-}
-
-function frameOf(o: BusOrder, payload: string): OrderFrame {
-  return o.kind === 'add'
-    ? { type: 'order', seq: o.seq, kind: 'add', message: payload }
-    : { type: 'order', seq: o.seq, kind: 'revert', key: payload };
-}
-
-/**
- * Sends orders handed by another node to the agents whose link this node holds; returns those
- * whose agent it does not hold.
- */
-async function deliverHanded(ctx: ManagerContext, orders: readonly BusOrder[]): Promise<BusOrder[]> {
-  const missed: BusOrder[] = [];
-  for (const o of orders) {
-    if (!ctx.sessions.accepts(o.agentId)) {
-      missed.push(o);
-      continue;
-    }
-    if (o.payload !== undefined) {
-      ctx.sessions.send(o.agentId, frameOf(o, o.payload));
-      continue;
-    }
-    const stored = await Promise.resolve(ctx.store.getOrder(o.agentId, o.seq));
-    if (stored?.state === 'queued') {
-      ctx.sessions.send(o.agentId, frameOf(stored, stored.payload));
-    }
-  }
-  return missed;
-}
-
-/**
- * Re-sends the queued orders of `agentIds` that are ready, in one read: every one (the resync after
- * the bus was down), or for a sweep those created before `stale.before` that `stale.resends` says
- * are due.
- */
-async function resend(
-  ctx: ManagerContext,
-  agentIds: readonly string[],
-  stale?: { readonly before: number; readonly resends: SweepResends },
-): Promise<void> {
-  const ready = agentIds.filter((id) => ctx.sessions.isReady(id));
-  const queued = await ctx.store.queuedOrdersOf(ready, stale?.before);
-  for (const o of stale === undefined ? queued : stale.resends.due(ready, queued, ctx.now())) {
-    ctx.sessions.send(o.agentId, frameOf(o, o.payload));
-  }
-}
-
-/**
- * Re-sends the queued orders of `due`'s ready agents above the seq each one's hello read its queue
- * at (sweep-newcomers.ts). Those below, sent after the welcome moments ago, are recorded as sent
- * now in `resends`, so the sweep's round does not send them again within its period either.
- */
-async function resendNewcomers(
-  ctx: ManagerContext,
-  due: ReadonlyMap<string, number>,
-  resends: SweepResends,
-): Promise<void> {
-  const ready = [...due.keys()].filter((id) => ctx.sessions.isReady(id));
-  if (ready.length === 0) {
-    return;
-  }
-  const queued = await ctx.store.queuedOrdersOf(ready);
-  for (const o of resends.due(ready, queued, ctx.now())) {
-    if (o.seq > (due.get(o.agentId) ?? 0)) {
-      ctx.sessions.send(o.agentId, frameOf(o, o.payload));
-    }
-  }
 }
 
 /**
@@ -294,7 +226,7 @@ export function createClusterNode(opts: ClusterOptions, heartbeatMs: number): Cl
   const newcomers = new SweepNewcomers();
   const hooks: ClusterHooks = {
     handOff: (orders) => {
-      routing?.handOff(orders); // a StoredOrder is a BusOrder: the bus reads agentId, seq, kind, payload
+      routing?.handOff(orders); // a StoredOrder is a BusOrder: the bus reads agentId, seq, kind, payload, expiresAt
     },
     busTraffic: () => routing?.traffic(),
     isLeader: () => lease?.isLeader() ?? false,

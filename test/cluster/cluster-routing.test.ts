@@ -6,15 +6,17 @@
  * only one node runs the timers; the agent counts as active on both nodes. A learns from B's
  * announcement on the bus that the agent is on B and routes its orders to B alone, and forgets
  * that once the agent's link on B closes. When an agent's hello reaches A while B still holds a
- * link of it (half-open: its close never reached B), B probes that link.
+ * link of it (half-open: its close never reached B), B probes that link. A hand-off that reaches
+ * B after its order's time to live is not sent to the agent, and the order expires in the store.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { queueOrders } from '../../src/manager/order-delivery.js';
+import { expireDue, queueOrders } from '../../src/manager/order-delivery.js';
 import type { AgentSession } from '../../src/manager/agent-sessions.js';
 import { MARK_ALL_CONF, nodeAt as nodeOf, recordingSession, twoNodesInProcess } from './support/two-nodes.js';
 import { waitFor } from '../manager/support/fleet.js';
-import { agentRecord } from '../contract/manager-store.fixtures.js';
+import { agentRecord, newOrder } from '../contract/manager-store.fixtures.js';
+import type { StoredOrder } from '../../src/core/orders/manager-store.js';
 
 const nodes = twoNodesInProcess(MARK_ALL_CONF, 'riposte-cluster-routing-', {
   sweepEveryMs: 200,
@@ -125,4 +127,53 @@ test('one node runs the cluster timers', async () => {
     nodes.some((n) => n.host.ctx.cluster?.isLeader() === true) ? true : undefined,
   );
   assert.equal(nodes.filter((n) => n.host.ctx.cluster?.isLeader() === true).length, 1);
+});
+
+test('a hand-off arriving past its order’s time to live is not sent; the order expires in the store', async () => {
+  const a = nodeAt(0);
+  const b = nodeAt(1);
+  await Promise.resolve(a.host.store.insertAgent(agentRecord('003', { fingerprint: 'EE:FF' })));
+  const rec = recordingSession();
+  b.host.handler.opened('003', rec.session);
+  b.host.handler.frame('003', rec.session, {
+    type: 'hello',
+    version: 'test',
+    lastOrderSeq: 0,
+    disabled: false,
+  });
+  await waitFor('003 ready on B', 5_000, () => (b.host.ctx.sessions.isReady('003') ? true : undefined));
+  // What a late bus message holds when it arrives (NATS replaying what B missed while away, or a
+  // batch that waited out an outage in A's outbox): an order whose time to live is over by now.
+  const now = Date.now();
+  const order = (n: number, expiresAt: number): Promise<StoredOrder> =>
+    Promise.resolve(
+      a.host.store.enqueueOrder({
+        ...newOrder({ agentId: '003', payload: `{"command":"add","n":${n}}` }),
+        createdAt: now - 120_000,
+        expiresAt,
+      }),
+    );
+  const overdue = await order(1, now - 60_000);
+  const live = await order(2, now + 600_000);
+  const handed = (): number => {
+    const t = b.host.ctx.cluster?.busTraffic();
+    return (t?.routed ?? 0) + (t?.broadcast ?? 0);
+  };
+  const before = handed();
+  a.host.ctx.cluster?.handOff([overdue, live]);
+  // B counts a batch as it takes it, and sends what it sends of it before anything else runs.
+  await waitFor('the batch on B', 5_000, () => (handed() >= before + 2 ? true : undefined));
+  assert.ok(rec.orderSeqs().includes(live.seq), 'the live order is sent');
+  assert.ok(!rec.orderSeqs().includes(overdue.seq), 'the overdue order is not');
+  // B's sweep reads 003's queue (the overdue order is still queued there) and re-sends what it may:
+  // an order stored with no hand-off shows that a sweep of 003 ran.
+  const lost = await order(3, now + 600_000);
+  await waitFor('the sweep through 003', 10_000, () =>
+    rec.orderSeqs().includes(lost.seq) ? true : undefined,
+  );
+  assert.ok(!rec.orderSeqs().includes(overdue.seq), 'the sweep does not re-send the overdue order');
+  // The expiry timer (the lease holder's, here called directly) marks it expired.
+  assert.equal(await expireDue(a.host.ctx), 1);
+  assert.equal((await Promise.resolve(a.host.store.getOrder('003', overdue.seq)))?.state, 'expired');
+  b.host.handler.closed('003', rec.session);
 });

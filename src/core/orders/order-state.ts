@@ -53,7 +53,7 @@ export function nextOrderState(order: OrderClock, event: OrderEvent): OrderState
   }
   switch (event.type) {
     case 'expire-check':
-      return s === 'queued' && event.now > order.expiresAt ? 'expired' : s;
+      return s === 'queued' && pastTtl(order.expiresAt, event.now) ? 'expired' : s;
     case 'ack':
       return RANK[s] < RANK.delivered ? 'delivered' : s;
     case 'executed':
@@ -61,6 +61,14 @@ export function nextOrderState(order: OrderClock, event: OrderEvent): OrderState
     case 'reverted':
       return 'reverted';
   }
+}
+
+/**
+ * Whether an order expiring at `expiresAt` is past its time to live at `now` (the expire-check's
+ * rule): a queued order then expires, and one not yet sent must not be sent any more.
+ */
+export function pastTtl(expiresAt: number, now: number): boolean {
+  return now > expiresAt;
 }
 
 /** Expiry time of an order created at `createdAt` with a time-to-live of `ttlMs`. */
