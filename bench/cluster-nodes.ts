@@ -16,7 +16,10 @@
  *    with their orders durable" (a 202 means the orders are committed; the bench then counts them
  *    in PostgreSQL). A second row, end to end: alerts / (first POST sent -> no order left queued,
  *    i.e. every order delivered to its agent, acked, and the ack applied in the store).
- * 3. failover: SIGKILL of node 2 while its agents are connected, and at once one `location=all`
+ * 3. idle: every node asked `GET /healthz` every 20 ms for 12 s, nothing else going on: the slowest
+ *    answers say how long a node's own periodic work (its heartbeat) holds its event loop
+ *    (bench/cluster-idle.ts).
+ * 4. failover: SIGKILL of node 2 while its agents are connected, and at once one `location=all`
  *    alert POSTed to node 0: time until every agent of node 2 is welcomed by another node, and until
  *    every agent got that order.
  *
@@ -51,6 +54,7 @@ import { linkFloor } from './link-floor.js';
 import { busTraffic } from './cluster-metrics.js';
 import { errorMessage } from '../src/protocol/error-message.js';
 import { NATS_TLS } from './bench-nats.js';
+import { idleAnswers } from './cluster-idle.js';
 
 const NODES = 3;
 const WORKERS = 4;
@@ -408,12 +412,12 @@ async function diagnose(f: Fleet): Promise<void> {
 }
 
 /**
- * The phases to run: `RIPOSTE_BENCH_PHASES` (comma-separated among fan-out, ingest, failover) for an
- * investigation of one of them (e.g. a CPU profile of a failover alone); default all three.
+ * The phases to run: `RIPOSTE_BENCH_PHASES` (comma-separated among fan-out, ingest, idle, failover)
+ * for an investigation of one of them (e.g. a CPU profile of a failover alone); default all four.
  */
 function phasesToRun(): Set<string> {
   const list = (process.env['RIPOSTE_BENCH_PHASES'] ?? '').split(',').filter((p) => p !== '');
-  return new Set(list.length > 0 ? list : ['fan-out', 'ingest', 'failover']);
+  return new Set(list.length > 0 ? list : ['fan-out', 'ingest', 'idle', 'failover']);
 }
 
 /**
@@ -496,6 +500,9 @@ async function measure(bus: 'postgres' | 'nats'): Promise<BenchReport[]> {
           })),
         );
       }
+    }
+    if (only.has('idle')) {
+      await phase('idle', () => idleAnswers(fleet));
     }
     if (only.has('failover')) {
       await phase('failover', () => failover(fleet));

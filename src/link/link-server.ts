@@ -11,7 +11,8 @@
  * agent resumes its TLS session on any node; a resumed session carries the client certificate and
  * goes through the same checks.
  *
- * Heartbeats: a ping every `heartbeatMs`; a connection without a pong for `deadAfterMs` is
+ * Heartbeats (heartbeat.ts): a ping every `heartbeatMs`, the links taking turns (a slice of them
+ * every 250 ms or so, not all at once); a connection without a pong for `deadAfterMs` is
  * terminated, and so is one probed (AgentSession.probe) that sent none within PROBE_ANSWER_MS;
  * each drop is logged with its reason. Malformed frames close the connection with 4400; oversized
  * ones with 1009 (ws).
@@ -41,7 +42,8 @@ import type { ManagerPki } from '../pki/pki.js';
 import { TICKET_LIFETIME_S, sessionIdContextOf, ticketEpoch, ticketKeysAt } from '../pki/ticket-keys.js';
 import { listenServer } from '../net/listen-server.js';
 import type { DaemonLog } from '../log/daemon-log.js';
-import { freshLiveness, probeLiveness, whyPeerIsDead, type PeerLiveness } from './peer-liveness.js';
+import { freshLiveness, probeLiveness } from './peer-liveness.js';
+import { HeartbeatTurns, startHeartbeat, type HeartbeatOptions, type HeartbeatPeer } from './heartbeat.js';
 import { closeWs, setWsReading } from './ws-reading.js';
 import { ConnectionQuota, type ConnectionLimits } from '../core/net/connection-quota.js';
 import { gateConnections, type ConnectionGate } from './connection-gate.js';
@@ -91,8 +93,11 @@ function notFound(res: ServerResponse): void {
   res.end(JSON.stringify({ error: { code: 'REQUEST_INVALID', message: 'Not found' } }));
 }
 
-interface Live extends PeerLiveness {
-  readonly agentId: string;
+type Live = HeartbeatPeer;
+
+/** The heartbeat's period and dead-link limit: a ping every 10 s, dropped after 30 s, by default. */
+function heartbeatOptions(opts: LinkServerOptions): HeartbeatOptions {
+  return { everyMs: opts.heartbeatMs ?? 10_000, deadAfterMs: opts.deadAfterMs ?? 30_000, log: opts.log };
 }
 
 export function createLinkServer(opts: LinkServerOptions): LinkServer {
@@ -126,14 +131,11 @@ export function createLinkServer(opts: LinkServerOptions): LinkServer {
   const gate = gateConnections(server, new ConnectionQuota<Socket>(opts.connectionLimits), opts.log);
   const wss = new WebSocketServer({ noServer: true, maxPayload: LINK_MAX_FRAME_BYTES });
   const live = new Map<WebSocket, Live>();
+  const turns = new HeartbeatTurns();
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    onUpgrade({ req, socket, head, wss, handler: opts.handler, live, gate });
+    onUpgrade({ req, socket, head, wss, handler: opts.handler, live, turns, gate });
   });
-  const timer = startHeartbeat(live, {
-    everyMs: opts.heartbeatMs ?? 10_000,
-    deadAfterMs: opts.deadAfterMs ?? 30_000,
-    log: opts.log,
-  });
+  const timer = startHeartbeat(live, heartbeatOptions(opts));
   const rotation = rotateTicketKeys(server, opts.pki.ticketSecret);
   return {
     server,
@@ -186,33 +188,6 @@ async function listen(
   return { host, port: typeof addr === 'object' && addr !== null ? addr.port : port };
 }
 
-interface Heartbeat {
-  readonly everyMs: number;
-  readonly deadAfterMs: number;
-  readonly log: LinkServerOptions['log'];
-}
-
-/** Pings every link every `everyMs`; drops (and logs) those peer-liveness.ts finds dead. */
-function startHeartbeat(live: Map<WebSocket, Live>, h: Heartbeat): NodeJS.Timeout {
-  const timer = setInterval(() => {
-    const now = Date.now();
-    for (const [ws, l] of live) {
-      if (ws.isPaused) {
-        l.lastPong = now; // not read while paused (backpressure): its pongs wait unread
-      }
-      const why = whyPeerIsDead(l, ws.bufferedAmount, now, h.deadAfterMs);
-      if (why !== undefined) {
-        h.log?.warn(`Agent ${l.agentId}: link dropped (${why}).`);
-        ws.terminate();
-      } else {
-        ws.ping();
-      }
-    }
-  }, h.everyMs);
-  timer.unref();
-  return timer;
-}
-
 /** Switches to the next epoch's ticket keys when it starts (checked every minute). */
 function rotateTicketKeys(server: Server, secret: string): NodeJS.Timeout {
   let epoch = ticketEpoch(Date.now());
@@ -234,6 +209,7 @@ interface UpgradeArgs {
   readonly wss: WebSocketServer;
   readonly handler: LinkHandler;
   readonly live: Map<WebSocket, Live>;
+  readonly turns: HeartbeatTurns;
   readonly gate: ConnectionGate;
 }
 
@@ -312,7 +288,7 @@ function attach(ws: WebSocket, agentId: string, a: UpgradeArgs): void {
       }
     },
   };
-  a.live.set(ws, { ...freshLiveness(Date.now()), agentId });
+  a.live.set(ws, { ...freshLiveness(Date.now()), agentId, turn: a.turns.next() });
   a.handler.opened(agentId, session);
   ws.on('pong', () => {
     const l = a.live.get(ws);
