@@ -29,7 +29,7 @@ import { startPgLease, type Lease } from '../cluster/pg-lease.js';
 import { STARTUP_LOCK_KEY, withPgLock } from '../cluster/pg-lock.js';
 import { syncSharedEnrollment } from '../cluster/shared-pki.js';
 import { SweepResends } from '../cluster/sweep-resends.js';
-import { deliverHanded, resend, resendNewcomers } from './handed-orders.js';
+import { LateHandOffs, deliverHanded, resend, resendNewcomers } from './handed-orders.js';
 import { SweepNewcomers } from '../cluster/sweep-newcomers.js';
 import { BUS_KEY_SETTING, BusSeal } from '../cluster/bus-seal.js';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
@@ -187,10 +187,10 @@ function startLease(opts: ClusterOptions, log: DaemonLog): Lease {
 
 type Report = (what: string) => (err: unknown) => void;
 
-function routingFor(ctx: ManagerContext, bus: OrderBus, report: Report): BusRouting {
+function routingFor(ctx: ManagerContext, bus: OrderBus, report: Report, late: LateHandOffs): BusRouting {
   return new BusRouting({
     bus,
-    deliver: (orders) => deliverHanded(ctx, orders),
+    deliver: (orders) => deliverHanded(ctx, orders, late),
     holds: (id) => ctx.sessions.accepts(id),
     probe: (id) => {
       ctx.sessions.probe(id);
@@ -248,7 +248,10 @@ export function createClusterNode(opts: ClusterOptions, heartbeatMs: number): Cl
       lease = startLease(opts, ctx.log);
       const b = busFor(opts, ctx.log, seal);
       bus = b;
-      const r = routingFor(ctx, b, report);
+      const late = new LateHandOffs((t) => {
+        ctx.log.warn(t);
+      }, ctx.now);
+      const r = routingFor(ctx, b, report, late);
       // Before the bus is up: hand-offs and announcements made meanwhile wait in its outbox.
       // setWatch announces the agents greeted already (the link server listens before attach).
       routing = r;
@@ -259,6 +262,7 @@ export function createClusterNode(opts: ClusterOptions, heartbeatMs: number): Cl
         onError: report('sweep'),
         onTick: () => {
           r.tick();
+          late.flush();
         },
       });
       ctx.log.info(`Cluster node: order bus ${b.kind}, timers by a lease in PostgreSQL.`);

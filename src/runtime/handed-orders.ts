@@ -14,7 +14,6 @@ import { pastTtl } from '../core/orders/order-state.js';
 import type { BusOrder } from '../cluster/order-bus.js';
 import type { SweepResends } from '../cluster/sweep-resends.js';
 import type { AgentSessions } from '../manager/agent-sessions.js';
-import type { DaemonLog } from '../log/daemon-log.js';
 import type { OrderFrame } from '../protocol/link.js';
 
 /** What sending these orders takes of the node (a ManagerContext has it). */
@@ -22,7 +21,38 @@ export interface HandedDeps {
   readonly sessions: Pick<AgentSessions, 'accepts' | 'isReady' | 'send'>;
   readonly store: Pick<ManagerStore, 'getOrder' | 'queuedOrdersOf'>;
   readonly now: () => number;
-  readonly log: Pick<DaemonLog, 'warn'>;
+}
+
+/** At most one warning about late hand-offs per this many ms (a NATS replay can bring many batches). */
+export const LATE_WARN_MS = 10_000;
+
+/** Reports the hand-offs that arrived past their time to live: at most once per LATE_WARN_MS, with how many since the last report. */
+export class LateHandOffs {
+  private count = 0;
+  private warnedAt = -Infinity;
+
+  constructor(
+    private readonly warn: (text: string) => void,
+    private readonly now: () => number,
+  ) {}
+
+  add(n: number): void {
+    this.count += n;
+    this.flush();
+  }
+
+  /** Reports what was counted since the last report, if any, once LATE_WARN_MS have passed (the sweep's tick calls it). */
+  flush(): void {
+    const now = this.now();
+    if (this.count > 0 && now - this.warnedAt >= LATE_WARN_MS) {
+      this.warnedAt = now;
+      this.warn(
+        `Cluster node: ${this.count} order(s) handed over by another node arrived past their time to ` +
+          'live and were not sent (the order bus was late; they expire in the store).',
+      );
+      this.count = 0;
+    }
+  }
 }
 
 export function frameOf(o: BusOrder, payload: string): OrderFrame {
@@ -39,9 +69,14 @@ export function withinTtl<T extends { readonly expiresAt?: number }>(orders: rea
 /**
  * Sends orders handed by another node to the agents whose link this node holds; returns those
  * whose agent it does not hold (to be sent on). An order without its payload (too large for the
- * bus) is read from the store and sent only while queued there.
+ * bus) is read from the store and sent only while queued there. Those past their time to live are
+ * counted in `late`.
  */
-export async function deliverHanded(deps: HandedDeps, orders: readonly BusOrder[]): Promise<BusOrder[]> {
+export async function deliverHanded(
+  deps: HandedDeps,
+  orders: readonly BusOrder[],
+  late: Pick<LateHandOffs, 'add'>,
+): Promise<BusOrder[]> {
   const missed: BusOrder[] = [];
   const held: BusOrder[] = [];
   for (const o of orders) {
@@ -49,10 +84,7 @@ export async function deliverHanded(deps: HandedDeps, orders: readonly BusOrder[
   }
   const live = withinTtl(held, deps.now());
   if (live.length < held.length) {
-    deps.log.warn(
-      `Cluster node: ${held.length - live.length} order(s) handed over by another node arrived past their ` +
-        'time to live and were not sent (the order bus was late; they expire in the store).',
-    );
+    late.add(held.length - live.length);
   }
   for (const o of live) {
     if (o.payload !== undefined) {

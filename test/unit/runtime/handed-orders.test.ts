@@ -8,6 +8,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  LATE_WARN_MS,
+  LateHandOffs,
   deliverHanded,
   resend,
   resendNewcomers,
@@ -43,10 +45,13 @@ function node(held: readonly string[], queue: readonly StoredOrder[] = []) {
       queuedOrdersOf: (ids) => Promise.resolve(queue.filter((o) => ids.includes(o.agentId))),
     },
     now: () => NOW,
-    log: { warn: (t) => warnings.push(t) },
   };
+  const late = new LateHandOffs(
+    (t) => warnings.push(t),
+    () => NOW,
+  );
   const seqs = (): number[] => sent.flatMap((s) => (s.frame.type === 'order' ? [s.frame.seq] : []));
-  return { deps, sent, warnings, seqs };
+  return { deps, late, sent, warnings, seqs };
 }
 
 test('a hand-off past its time to live is not sent to the agent, and is reported; the others are', async () => {
@@ -58,7 +63,7 @@ test('a hand-off past its time to live is not sent to the agent, and is reported
     { agentId: '001', seq: 4, kind: 'add', payload: '{"n":4}' }, // from a node without expiries
     { agentId: '002', seq: 1, kind: 'add', payload: '{"n":1}', expiresAt: NOW - 1 },
   ];
-  const missed = await deliverHanded(n.deps, orders);
+  const missed = await deliverHanded(n.deps, orders, n.late);
   assert.deepEqual(n.seqs(), [2, 3, 4], 'at its expiry time an order is still live (expired after it)');
   assert.deepEqual(
     missed.map((o) => `${o.agentId}#${o.seq}`),
@@ -69,16 +74,47 @@ test('a hand-off past its time to live is not sent to the agent, and is reported
   assert.match(n.warnings[0] ?? '', /1 order\(s\) handed over .* past their time to live/);
 });
 
+test('late hand-offs are reported at most once per 10 s, with how many since the last report', () => {
+  let now = 0;
+  const warnings: string[] = [];
+  const late = new LateHandOffs(
+    (t) => warnings.push(t),
+    () => now,
+  );
+  late.add(3);
+  now = 1_000;
+  late.add(500); // a replay's next batches: counted, not reported yet
+  now = 9_999;
+  late.add(1);
+  late.flush(); // too soon: nothing
+  now = LATE_WARN_MS;
+  late.add(2);
+  now = 1.5 * LATE_WARN_MS;
+  late.add(4); // counted, and no hand-off comes after it
+  now = 2 * LATE_WARN_MS;
+  late.flush(); // the sweep's tick reports it
+  now = 3 * LATE_WARN_MS;
+  late.flush(); // nothing counted since: nothing
+  assert.deepEqual(
+    warnings.map((w) => /: (\d+) order/.exec(w)?.[1]),
+    ['3', '503', '4'],
+  );
+});
+
 test('a hand-off without its payload is read from the store and sent only while queued and live', async () => {
   const n = node(
     ['001'],
     [stored(1, NOW - 1), stored(2, NOW + 1), { ...stored(3, NOW + 1), state: 'expired' }],
   );
-  await deliverHanded(n.deps, [
-    { agentId: '001', seq: 1, kind: 'add' },
-    { agentId: '001', seq: 2, kind: 'add' },
-    { agentId: '001', seq: 3, kind: 'add' },
-  ]);
+  await deliverHanded(
+    n.deps,
+    [
+      { agentId: '001', seq: 1, kind: 'add' },
+      { agentId: '001', seq: 2, kind: 'add' },
+      { agentId: '001', seq: 3, kind: 'add' },
+    ],
+    n.late,
+  );
   assert.deepEqual(n.seqs(), [2]);
   assert.deepEqual(n.sent[0]?.frame, { type: 'order', seq: 2, kind: 'add', message: '{"n":2}' });
 });
