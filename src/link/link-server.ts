@@ -93,8 +93,6 @@ function notFound(res: ServerResponse): void {
   res.end(JSON.stringify({ error: { code: 'REQUEST_INVALID', message: 'Not found' } }));
 }
 
-type Live = HeartbeatPeer;
-
 /** The heartbeat's period and dead-link limit: a ping every 10 s, dropped after 30 s, by default. */
 function heartbeatOptions(opts: LinkServerOptions): HeartbeatOptions {
   return { everyMs: opts.heartbeatMs ?? 10_000, deadAfterMs: opts.deadAfterMs ?? 30_000, log: opts.log };
@@ -130,7 +128,7 @@ export function createLinkServer(opts: LinkServerOptions): LinkServer {
   );
   const gate = gateConnections(server, new ConnectionQuota<Socket>(opts.connectionLimits), opts.log);
   const wss = new WebSocketServer({ noServer: true, maxPayload: LINK_MAX_FRAME_BYTES });
-  const live = new Map<WebSocket, Live>();
+  const live = new Map<WebSocket, HeartbeatPeer>();
   const turns = new HeartbeatTurns();
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     onUpgrade({ req, socket, head, wss, handler: opts.handler, live, turns, gate });
@@ -208,7 +206,7 @@ interface UpgradeArgs {
   readonly head: Buffer;
   readonly wss: WebSocketServer;
   readonly handler: LinkHandler;
-  readonly live: Map<WebSocket, Live>;
+  readonly live: Map<WebSocket, HeartbeatPeer>;
   readonly turns: HeartbeatTurns;
   readonly gate: ConnectionGate;
 }

@@ -21,7 +21,7 @@ export interface OrderRequest {
   readonly createdAt?: number;
 }
 
-export function frameOf(o: StoredOrder): OrderFrame {
+export function frameOf(o: Pick<StoredOrder, 'kind' | 'seq' | 'payload'>): OrderFrame {
   return o.kind === 'add'
     ? { type: 'order', seq: o.seq, kind: 'add', message: o.payload }
     : { type: 'order', seq: o.seq, kind: 'revert', key: o.payload };

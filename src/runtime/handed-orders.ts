@@ -9,12 +9,12 @@
  * expiry timer. Such an order is left queued for that timer, which marks it expired: an operator
  * who set `--order-ttl 1m` never sees a block applied five minutes after its alert.
  */
-import type { ManagerStore, StoredOrder } from '../core/orders/manager-store.js';
+import type { ManagerStore } from '../core/orders/manager-store.js';
 import { pastTtl } from '../core/orders/order-state.js';
 import type { BusOrder } from '../cluster/order-bus.js';
 import type { SweepResends } from '../cluster/sweep-resends.js';
 import type { AgentSessions } from '../manager/agent-sessions.js';
-import type { OrderFrame } from '../protocol/link.js';
+import { frameOf } from '../manager/order-delivery.js';
 
 /** What sending these orders takes of the node (a ManagerContext has it). */
 export interface HandedDeps {
@@ -55,12 +55,6 @@ export class LateHandOffs {
   }
 }
 
-export function frameOf(o: BusOrder, payload: string): OrderFrame {
-  return o.kind === 'add'
-    ? { type: 'order', seq: o.seq, kind: 'add', message: payload }
-    : { type: 'order', seq: o.seq, kind: 'revert', key: payload };
-}
-
 /** `orders` without those past their time to live at `now` (an order without one stays). */
 export function withinTtl<T extends { readonly expiresAt?: number }>(orders: readonly T[], now: number): T[] {
   return orders.filter((o) => o.expiresAt === undefined || !pastTtl(o.expiresAt, now));
@@ -88,12 +82,12 @@ export async function deliverHanded(
   }
   for (const o of live) {
     if (o.payload !== undefined) {
-      deps.sessions.send(o.agentId, frameOf(o, o.payload));
+      deps.sessions.send(o.agentId, frameOf({ kind: o.kind, seq: o.seq, payload: o.payload }));
       continue;
     }
     const stored = await deps.store.getOrder(o.agentId, o.seq);
-    if (stored?.state === 'queued' && withinTtl([stored], deps.now()).length === 1) {
-      deps.sessions.send(o.agentId, frameOf(stored, stored.payload));
+    if (stored?.state === 'queued' && !pastTtl(stored.expiresAt, deps.now())) {
+      deps.sessions.send(o.agentId, frameOf(stored));
     }
   }
   return missed;
@@ -113,7 +107,7 @@ export async function resend(
   const now = deps.now();
   const queued = withinTtl(await deps.store.queuedOrdersOf(ready, stale?.before), now);
   for (const o of stale === undefined ? queued : stale.resends.due(ready, queued, now)) {
-    deps.sessions.send(o.agentId, frameOf(o, o.payload));
+    deps.sessions.send(o.agentId, frameOf(o));
   }
 }
 
@@ -132,10 +126,10 @@ export async function resendNewcomers(
     return;
   }
   const now = deps.now();
-  const queued: StoredOrder[] = withinTtl(await deps.store.queuedOrdersOf(ready), now);
+  const queued = withinTtl(await deps.store.queuedOrdersOf(ready), now);
   for (const o of resends.due(ready, queued, now)) {
     if (o.seq > (due.get(o.agentId) ?? 0)) {
-      deps.sessions.send(o.agentId, frameOf(o, o.payload));
+      deps.sessions.send(o.agentId, frameOf(o));
     }
   }
 }
