@@ -20,7 +20,8 @@
  * "enrolled", "connected IDS" (JSON agent ids), "tag-done TAG" once every agent of this process
  * got an order whose alert id is TAG, "settled N" answering "settle N" on stdin (N = a request
  * number) once no order arrived for 500 ms, and "report JSON" answering "report" on stdin:
- * {arrivals: {TAG: [arrivalMs...]}, failovers: [[closedAtMs, welcomedAtMs, node, resumed]...], orders}
+ * {arrivals: {TAG: [arrivalMs...]}, failovers: [[closedAtMs, welcomedAtMs, node, resumed]...], orders,
+ * pings} (pings: the nodes' heartbeat pings received so far, each answered with a pong)
  * (times are performance.timeOrigin + performance.now()). "exit" on stdin, or stdin closing, ends it.
  */
 import { Agent as HttpsAgent, request } from 'node:https';
@@ -88,6 +89,8 @@ const arrivals = new Map<string, number[]>();
 /** [closedAtMs, welcomedAtMs, node, 1 when the TLS session was resumed else 0]. */
 const failovers: [number, number, number, number][] = [];
 let orders = 0;
+/** Heartbeat pings received from the nodes (each answered with a pong by ws). */
+let pings = 0;
 let lastArrival = 0;
 let stopping = false;
 /** One kept-alive TLS connection per concurrent enrollment, not one handshake per agent. */
@@ -256,6 +259,9 @@ function dial(a: Agent): Promise<void> {
       }
       takeOrder(a, f);
     });
+    ws.on('ping', () => {
+      pings++;
+    });
     ws.on('error', () => undefined);
     ws.on('close', () => {
       if (!welcomed) {
@@ -291,7 +297,7 @@ function nodeOrder(i: number): number[] {
 }
 
 function report(): string {
-  return JSON.stringify({ arrivals: Object.fromEntries(arrivals), failovers, orders });
+  return JSON.stringify({ arrivals: Object.fromEntries(arrivals), failovers, orders, pings });
 }
 
 async function main(): Promise<void> {

@@ -15,7 +15,8 @@
  *    per node); alerts/s = alerts / (first POST sent -> last 202): the issue's measure, "ingested
  *    with their orders durable" (a 202 means the orders are committed; the bench then counts them
  *    in PostgreSQL). A second row, end to end: alerts / (first POST sent -> no order left queued,
- *    i.e. every order delivered to its agent, acked, and the ack applied in the store).
+ *    i.e. every order delivered to its agent, acked, and the ack applied in the store). The note
+ *    also counts the heartbeat pings the agents got during the POSTs (each a write and a pong back).
  * 3. idle: every node asked `GET /healthz` every 20 ms for 12 s, nothing else going on: the slowest
  *    answers say how long a node's own periodic work (its heartbeat) holds its event loop
  *    (bench/cluster-idle.ts).
@@ -98,6 +99,14 @@ interface Report {
   /** [closedAtMs, welcomedAtMs, node, 1 when the TLS session was resumed]. */
   readonly failovers: [number, number, number, number][];
   readonly orders: number;
+  /** Heartbeat pings received so far (each answered with a pong). */
+  readonly pings: number;
+}
+
+/** Pings received by every agent so far (the workers still running). */
+async function pingsSoFar(f: Fleet): Promise<number> {
+  const running = f.workers.filter((w) => w.proc.exitCode === null);
+  return (await reportsOf(running)).reduce((n, r) => n + r.pings, 0);
 }
 
 async function reportsOf(workers: readonly Child[]): Promise<Report[]> {
@@ -232,6 +241,8 @@ async function ingest(
     workers: f.workers.filter((w) => w.proc.exitCode === null).map((w) => w.proc.pid),
     postmaster: postmasterOf(Number(new URL(f.pgUrl).port)),
   };
+  // The heartbeat's share of the link traffic during the POSTs: pings to the agents (and their pongs).
+  const pings0 = delivered ? await pingsSoFar(f) : 0;
   const before = sampleCpu(groups);
   let next = 0;
   const mono0 = process.hrtime.bigint() / 1000n;
@@ -258,6 +269,9 @@ async function ingest(
       `ingest: PostgreSQL statements during the POSTs (pg_stat_statements), ${bodies.length} POSTs:\n${stats}`,
     );
   }
+  const pings = delivered
+    ? `; ${(await pingsSoFar(f)) - pings0} heartbeat pings to the agents during the POSTs`
+    : '';
   const stored = (await storeCount(f.pgUrl, ingOrders)) - storedBefore;
   const l1 = load();
   const client = `the bench's HTTP client used ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms CPU`;
@@ -266,7 +280,7 @@ async function ingest(
     `CPU during the POSTs: the ${NODES} nodes ${nodesCpu.toFixed(2)} s (${perAlert(nodesCpu)}), PostgreSQL ${pgCpu.toFixed(2)} s (${perAlert(pgCpu)})` +
     (delivered ? `, the simulated agents ${workersCpu.toFixed(2)} s (${perAlert(workersCpu)})` : '') +
     ` [${describeCpu(before, after, os.availableParallelism())}]`;
-  let note = `${total} alerts in ${bodies.length} NDJSON POSTs over ${NODES} nodes; ${stored} orders in the store; ${used}; ${client}`;
+  let note = `${total} alerts in ${bodies.length} NDJSON POSTs over ${NODES} nodes; ${stored} orders in the store; ${used}; ${client}${pings}`;
   const waited = await afterPosts(f, t0, delivered);
   note += `; ${waited.text}; load ${l0}->${l1}`;
   log(note);

@@ -7,6 +7,11 @@
  * its event loop 100-300 ms every 10 s on a loaded machine (CPU profile of the cluster benchmark,
  * 2026-12-04), orders and POSTs waiting behind it, and the pongs came back as one burst; a fleet
  * that connects together (a node's start, a failover) kept that rhythm for ever.
+ *
+ * A busy link is not pinged (see {@link needsPing}): its frames already carry the signs of life
+ * both ways. Under load every link carries orders out and acks back, and each ping and its pong
+ * cost a TLS write and a read on each side as an order and its ack do (5 % of a node's CPU in the
+ * cluster benchmark's ingest profile, 2026-12-04).
  */
 import { whyPeerIsDead, type PeerLiveness } from './peer-liveness.js';
 
@@ -40,6 +45,19 @@ export function heartbeatTurns(everyMs: number): number {
 }
 
 /**
+ * Whether a link at its turn is to be pinged: not when, within the last period, a pong or a frame
+ * came from its peer (what a pong would prove: peer-liveness.ts) and, within the last half
+ * period, a frame or ping went to it (the agent drops a link on which nothing arrived for
+ * AGENT_DEAD_AFTER_MS, three periods: with the half period, what it hears is never more than
+ * about 1.5 periods apart, a lost ping still tolerated).
+ */
+export function needsPing(l: PeerLiveness, now: number, everyMs: number): boolean {
+  const heard = now - l.lastHeard < everyMs;
+  const spoke = l.lastSpoke !== undefined && now - l.lastSpoke < everyMs / 2;
+  return !(heard && spoke);
+}
+
+/**
  * One tick (the `tick`-th since the start): the links whose turn it is are pinged, or dropped when
  * dead. A paused link (backpressure: not read, so its pongs wait unread) counts as having answered.
  */
@@ -56,13 +74,14 @@ export function heartbeatTick<S extends HeartbeatSocket>(
       continue;
     }
     if (ws.isPaused) {
-      l.lastPong = now;
+      l.lastHeard = now;
     }
     const why = whyPeerIsDead(l, ws.bufferedAmount, now, h.deadAfterMs);
     if (why !== undefined) {
       h.log?.warn(`Agent ${l.agentId}: link dropped (${why}).`);
       ws.terminate();
-    } else {
+    } else if (needsPing(l, now, h.everyMs)) {
+      l.lastSpoke = now;
       ws.ping();
     }
   }

@@ -12,8 +12,9 @@
  * goes through the same checks.
  *
  * Heartbeats (heartbeat.ts): a ping every `heartbeatMs`, the links taking turns (a slice of them
- * every 250 ms or so, not all at once); a connection without a pong for `deadAfterMs` is
- * terminated, and so is one probed (AgentSession.probe) that sent none within PROBE_ANSWER_MS;
+ * every 250 ms or so, not all at once), none on a link busy both ways (its frames are the signs of
+ * life); a connection from which nothing came (no pong, no frame) for `deadAfterMs` is
+ * terminated, and so is one probed (AgentSession.probe) that sent nothing within PROBE_ANSWER_MS;
  * each drop is logged with its reason. Malformed frames close the connection with 4400; oversized
  * ones with 1009 (ws).
  *
@@ -262,12 +263,15 @@ function byteLength(data: Buffer | ArrayBuffer | Buffer[]): number {
 }
 
 function attach(ws: WebSocket, agentId: string, a: UpgradeArgs): void {
+  // The heartbeat's view of this link: what it sends and hears is a sign of life (heartbeat.ts).
+  const peer: HeartbeatPeer = { ...freshLiveness(Date.now()), agentId, turn: a.turns.next() };
   const session: AgentSession = {
     address: a.req.socket.remoteAddress ?? 'unknown',
     send: (frame) => {
       for (const text of frameTexts(frame)) {
         ws.send(text);
       }
+      peer.lastSpoke = Date.now();
     },
     close: (code, reason) => {
       closeWs(ws, code, reason);
@@ -276,26 +280,25 @@ function attach(ws: WebSocket, agentId: string, a: UpgradeArgs): void {
       closeWs(ws, LinkClose.RETRY, 'the manager could not store your frames: reconnect and re-send them');
     },
     setReading: (on) => {
-      setWsReading(ws, a.live.get(ws), on);
+      setWsReading(ws, peer, on);
     },
     probe: () => {
-      const l = a.live.get(ws);
-      if (l !== undefined) {
-        probeLiveness(l, Date.now()); // the heartbeat drops it if no pong comes in time
+      if (a.live.has(ws)) {
+        const now = Date.now();
+        probeLiveness(peer, now); // the heartbeat drops it if nothing comes in time
+        peer.lastSpoke = now;
         ws.ping();
       }
     },
   };
-  a.live.set(ws, { ...freshLiveness(Date.now()), agentId, turn: a.turns.next() });
+  a.live.set(ws, peer);
   a.handler.opened(agentId, session);
   ws.on('pong', () => {
-    const l = a.live.get(ws);
-    if (l) {
-      l.lastPong = Date.now();
-    }
+    peer.lastHeard = Date.now();
     a.handler.seen(agentId);
   });
   ws.on('message', (data, isBinary) => {
+    peer.lastHeard = Date.now();
     const parsed = isBinary ? undefined : parseAgentFrame(rawText(data));
     if (!parsed?.ok) {
       recordRejection('link', 'invalid');

@@ -1,10 +1,11 @@
 /**
  * When the link server gives up on an agent's connection (link-server.ts heartbeat), pure: `now`
- * is given. A peer is dead when no pong came for `deadAfterMs`, or when it has stopped reading:
- * more than {@link STUCK_BYTES} wait in its socket's write buffer and none of it went out for
- * `deadAfterMs`. Pongs alone do not prove a peer alive: a compromised agent can send them while
- * never reading, and everything sent to it (orders, welcomes) would pile up in this process.
- * A probe (`probeLiveness`) asks for an answer sooner: a peer that sends no pong within
+ * is given. A peer is dead when nothing came from it (no pong, no frame: either shows its process
+ * up and writing) for `deadAfterMs`, or when it has stopped reading: more than {@link STUCK_BYTES}
+ * wait in its socket's write buffer and none of it went out for `deadAfterMs`. What it sends alone
+ * does not prove a peer alive: a compromised agent can send pongs and frames while never reading,
+ * and everything sent to it (orders, welcomes) would pile up in this process.
+ * A probe (`probeLiveness`) asks for an answer sooner: a peer from which nothing comes within
  * {@link PROBE_ANSWER_MS} of it is dead, whatever `deadAfterMs` says.
  */
 
@@ -18,7 +19,10 @@ export const STUCK_BYTES = 1024 * 1024;
 export const PROBE_ANSWER_MS = 5_000;
 
 export interface PeerLiveness {
-  lastPong: number;
+  /** When the peer last sent something: a pong or a frame. */
+  lastHeard: number;
+  /** When something (a frame, a ping) last went to the peer; undefined before the first. */
+  lastSpoke: number | undefined;
   /** Bytes waiting at the last heartbeat. */
   buffered: number;
   /** Since when more than STUCK_BYTES have waited without shrinking; undefined when not. */
@@ -29,7 +33,7 @@ export interface PeerLiveness {
 
 /** A new connection's state at `now`. */
 export function freshLiveness(now: number): PeerLiveness {
-  return { lastPong: now, buffered: 0, stuckSince: undefined, probedAt: undefined };
+  return { lastHeard: now, lastSpoke: undefined, buffered: 0, stuckSince: undefined, probedAt: undefined };
 }
 
 /**
@@ -50,14 +54,14 @@ export function whyPeerIsDead(
     l.stuckSince ??= now;
   }
   const secs = (ms: number): string => `${Math.round(ms / 1000)} s`;
-  if (now - l.lastPong > deadAfterMs) {
-    return `no pong for ${secs(now - l.lastPong)}`;
+  if (now - l.lastHeard > deadAfterMs) {
+    return `no pong or frame for ${secs(now - l.lastHeard)}`;
   }
   if (l.stuckSince !== undefined && now - l.stuckSince > deadAfterMs) {
     return `${buffered} bytes unread by it for ${secs(now - l.stuckSince)}`;
   }
   if (probeUnanswered(l, now)) {
-    return `no pong within ${secs(now - (l.probedAt ?? now))} of a probe`;
+    return `no pong or frame within ${secs(now - (l.probedAt ?? now))} of a probe`;
   }
   return undefined;
 }
@@ -67,7 +71,7 @@ export function whyPeerIsDead(
  * pending keeps its time (probing again does not give the peer more time).
  */
 export function probeLiveness(l: PeerLiveness, now: number): void {
-  if (l.probedAt === undefined || l.lastPong >= l.probedAt) {
+  if (l.probedAt === undefined || l.lastHeard >= l.probedAt) {
     l.probedAt = now;
   }
 }
@@ -77,7 +81,7 @@ function probeUnanswered(l: PeerLiveness, now: number): boolean {
   if (l.probedAt === undefined) {
     return false;
   }
-  if (l.lastPong >= l.probedAt) {
+  if (l.lastHeard >= l.probedAt) {
     l.probedAt = undefined;
     return false;
   }

@@ -16,7 +16,7 @@ export function setWsReading(ws: WebSocket, live: PeerLiveness | undefined, on: 
   if (on) {
     ws.resume();
     if (live !== undefined) {
-      live.lastPong = Date.now();
+      live.lastHeard = Date.now();
     }
   } else if (ws.readyState === ws.OPEN) {
     // Not once closing: the peer's close frame must be read.

@@ -116,8 +116,8 @@ test('a half-open link left on A is dropped for its unanswered probe once the ag
   const onB = Date.now() - severedAt;
 
   // B announced the agent; A probed its own link and drops it for the missing pong, not at its
-  // dead-peer limit (30 s without a pong, whose log line says "no pong for").
-  const probeLine = new RegExp(`Agent ${id}: link dropped \\(no pong within \\d+ s of a probe\\)`);
+  // dead-peer limit (30 s without a pong, whose log line says "no pong or frame for").
+  const probeLine = new RegExp(`Agent ${id}: link dropped \\(no pong or frame within \\d+ s of a probe\\)`);
   await waitFor(
     `A dropping the half-open link for its probe\n${tails()}`,
     30_000,
@@ -125,7 +125,7 @@ test('a half-open link left on A is dropped for its unanswered probe once the ag
   );
   const dropped = Date.now() - severedAt;
   t.diagnostic(`agent on B ${onB} ms after the sever; A dropped the half-open link ${dropped} ms after it`);
-  assert.doesNotMatch(logOf(a.home), new RegExp(`Agent ${id}: link dropped \\(no pong for`));
+  assert.doesNotMatch(logOf(a.home), new RegExp(`Agent ${id}: link dropped \\(no pong or frame for`));
 
   // An alert stored on A now reaches the agent through B, once.
   const ip = '198.51.100.7';

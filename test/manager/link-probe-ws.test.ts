@@ -113,7 +113,10 @@ test('a probed link that does not answer is dropped within seconds; one that ans
         `dropped after ${waited} ms, before the probe's ${PROBE_ANSWER_MS} ms`,
       );
       assert.equal(warnings.length, 1, warnings.join('\n'));
-      assert.match(warnings[0] ?? '', /^Agent 001: link dropped \(no pong within \d+ s of a probe\)\.$/);
+      assert.match(
+        warnings[0] ?? '',
+        /^Agent 001: link dropped \(no pong or frame within \d+ s of a probe\)\.$/,
+      );
       // The answering agent outlived the silent one's whole window, and heartbeats go on.
       let pings = 0;
       alive.ws.on('ping', () => pings++);

@@ -90,7 +90,7 @@ test('a link without pongs is dropped at its own turn, and logged; a paused one 
   for (let tick = 0; tick < 20; tick++) {
     for (const [ws, l] of live) {
       if (ws !== silent && ws !== paused && !ws.terminated) {
-        l.lastPong = tick * 250; // answers every ping at once
+        l.lastHeard = tick * 250; // answers every ping at once
       }
     }
     heartbeatTick(live, tick, tick * 250, {
@@ -103,5 +103,88 @@ test('a link without pongs is dropped at its own turn, and logged; a paused one 
   assert.equal(paused.terminated, false, 'not read (backpressure): its pongs wait unread');
   assert.ok(others.every((ws) => !ws.terminated));
   // Its turns come at 0, 1, 2, 3, 4 s: at 3 s it is at the limit, not past it; at 4 s it is dropped.
-  assert.deepEqual(warnings, ['Agent 001: link dropped (no pong for 4 s).']);
+  assert.deepEqual(warnings, ['Agent 001: link dropped (no pong or frame for 4 s).']);
+});
+
+/** Runs ticks `from`..`to` - 1 of a 1 s period (4 turns, 250 ms apart), `each` before every tick. */
+function runBusy(
+  live: Map<FakeSocket, HeartbeatPeer>,
+  from: number,
+  to: number,
+  each: (tick: number, now: number) => void,
+): void {
+  for (let tick = from; tick < to; tick++) {
+    const now = tick * 250;
+    each(tick, now);
+    for (const ws of live.keys()) {
+      ws.tick = tick;
+    }
+    heartbeatTick(live, tick, now, { everyMs: 1_000, deadAfterMs: 3_000 });
+  }
+}
+
+test('a link busy both ways is not pinged; one that only hears, or only speaks, still is', () => {
+  const live = links(4);
+  const [busy, onlyHeard, onlySpoke, idle] = [...live.entries()];
+  assert.ok(busy && onlyHeard && onlySpoke && idle);
+  runBusy(live, 0, 40, (_tick, now) => {
+    // Orders out and acks back every 250 ms, as under load.
+    busy[1].lastHeard = now;
+    busy[1].lastSpoke = now;
+    onlyHeard[1].lastHeard = now; // reports from the agent, nothing to it: it must hear a ping
+    onlySpoke[1].lastSpoke = now; // orders to it, nothing back: it must be asked for a pong
+    // idle: each ping answered at once
+    idle[1].lastHeard = now;
+  });
+  assert.deepEqual(busy[0].pings, [], 'never');
+  assert.equal(busy[0].terminated, false);
+  assert.equal(onlyHeard[0].pings.length, 10, 'once per period');
+  assert.equal(idle[0].pings.length, 10, 'once per period');
+  // Pinged each period; no pong came back (the test does not answer), but it is not heard either:
+  // dropped once three periods passed without a pong or a frame.
+  assert.equal(onlySpoke[0].terminated, true);
+});
+
+test('frames count as a pong: a peer that sends frames and never a pong is kept', () => {
+  const live = links(1);
+  const [[ws, l]] = [...live.entries()] as [[FakeSocket, HeartbeatPeer]];
+  runBusy(live, 0, 40, (_tick, now) => {
+    l.lastHeard = now; // its acks and reports
+  });
+  assert.equal(ws.terminated, false);
+  assert.equal(ws.pings.length, 10, 'nothing went to it but pings: one per period');
+});
+
+test('when the traffic stops, the pings resume within a period; the agent hears something every 1.5 periods', () => {
+  // A frame to the agent every 500 ms (at each of its turns, none older than half a period: no
+  // ping) or every 750 ms (some turns find the last one half a period old: a ping), for 10 s.
+  for (const [every, pingsDuring] of [
+    [2, 0],
+    [3, 3],
+  ] as const) {
+    const live = links(1);
+    const [[ws, l]] = [...live.entries()] as [[FakeSocket, HeartbeatPeer]];
+    const heard: number[] = []; // when the agent heard anything: a frame or a ping
+    runBusy(live, 0, 80, (tick, now) => {
+      l.lastHeard = now; // it answers and reports throughout
+      if (tick < 40 && tick % every === 0) {
+        l.lastSpoke = now;
+        heard.push(now);
+      }
+    });
+    heard.push(...ws.pings.map((tick) => tick * 250));
+    heard.sort((a, b) => a - b);
+    const gaps = heard.slice(1).map((t, i) => t - (heard[i] ?? 0));
+    assert.ok(Math.max(...gaps) <= 1_500, `the agent heard nothing for ${Math.max(...gaps)} ms`);
+    assert.equal(ws.pings.filter((tick) => tick < 40).length, pingsDuring, ws.pings.join(','));
+    // After the last frame (tick 38 or 39), a ping at the first turn that finds it half a period
+    // old (tick 40 or 44), then one per period.
+    const after = ws.pings.filter((tick) => tick >= 40);
+    const first = every === 2 ? 40 : 44;
+    assert.deepEqual(
+      after,
+      Array.from({ length: (80 - first) / 4 }, (_, k) => first + 4 * k),
+      'once per period after it',
+    );
+  }
 });
