@@ -3,6 +3,8 @@
  * probed (AgentSession.probe, asked when another cluster node says it holds the agent) and that
  * does not answer the ping is dropped within PROBE_ANSWER_MS and a heartbeat, far inside the
  * dead-peer limit (60 s here), and the manager's log says why; an agent that answers stays linked.
+ * And the heartbeat over a real link: a link busy both ways (frames from the agent, frames to it)
+ * is not pinged, while a quiet one is (heartbeat.ts needsPing).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,7 +16,7 @@ import { PROBE_ANSWER_MS } from '../../src/link/peer-liveness.js';
 import type { AgentSession } from '../../src/manager/agent-sessions.js';
 import type { LinkHandler } from '../../src/manager/link-handler.js';
 import { ensureManagerPki, fingerprintOf, issueAgentCert, type KeyPairPem } from '../../src/pki/pki.js';
-import { LINK_PATH } from '../../src/protocol/link.js';
+import { LINK_PATH, encodeFrame } from '../../src/protocol/link.js';
 import type { ManagerHost } from '../../src/runtime/manager-host.js';
 import { agentRecord } from '../contract/manager-store.fixtures.js';
 import { withManagerHost } from './support/manager-host.js';
@@ -125,6 +127,48 @@ test('a probed link that does not answer is dropped within seconds; one that ans
     } finally {
       silent.ws.terminate();
       alive.ws.close();
+      await server.close();
+      await host.handler.drain();
+    }
+  });
+});
+
+test('a link busy both ways is not pinged; a quiet one is', async () => {
+  await withManagerHost('riposte-link-busy-ws-', async (host) => {
+    const pki = await ensureManagerPki(join(host.home, 'pki'), Date.now());
+    const kept = keepingSessions(host.handler);
+    const server: LinkServer = createLinkServer({
+      pki,
+      handler: kept.handler,
+      enroll: () => Promise.reject(new Error('not in this test')),
+      heartbeatMs: 1_000, // 4 turns of 250 ms; a busy link must have been sent to within 500 ms
+      deadAfterMs: DEAD_AFTER_MS,
+    });
+    const { port } = await server.listen('127.0.0.1', 0);
+    const at = { port, ca: pki.ca.cert, sessions: kept.sessions };
+    const busy = await linkAgent(host, at, '001', true);
+    const quiet = await linkAgent(host, at, '002', true);
+    try {
+      const pings = { busy: 0, quiet: 0 };
+      busy.ws.on('ping', () => pings.busy++);
+      quiet.ws.on('ping', () => pings.quiet++);
+      busy.ws.send(encodeFrame({ type: 'hello', version: 'test', lastOrderSeq: 0, disabled: false }));
+      // For 6 s (six periods): every 100 ms a frame each way (an ack of a seq never ordered,
+      // which the manager takes and finds nothing to move; a revert order the test client ignores).
+      const end = Date.now() + 6_000;
+      for (let seq = 1; Date.now() < end; seq++) {
+        busy.ws.send(encodeFrame({ type: 'ack', seq: 1_000_000 + seq }));
+        busy.session.send({ type: 'order', seq: 1_000_000 + seq, kind: 'revert', key: 'test' });
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      // The quiet link had its turn each period (a loaded machine may delay a tick, so at least 3
+      // of 6); the busy one none, but perhaps its first before the traffic, or one after a stall.
+      assert.ok(pings.quiet >= 3, `the quiet link got ${pings.quiet} pings in 6 s`);
+      assert.ok(pings.busy <= 2, `the busy link got ${pings.busy} pings in 6 s`);
+      assert.equal(busy.ws.readyState, WebSocket.OPEN);
+    } finally {
+      busy.ws.close();
+      quiet.ws.close();
       await server.close();
       await host.handler.drain();
     }
