@@ -103,10 +103,14 @@ interface Report {
   readonly pings: number;
 }
 
+/** The agents' worker processes still running. */
+function runningWorkers(f: Fleet): Child[] {
+  return f.workers.filter((w) => w.proc.exitCode === null);
+}
+
 /** Pings received by every agent so far (the workers still running). */
 async function pingsSoFar(f: Fleet): Promise<number> {
-  const running = f.workers.filter((w) => w.proc.exitCode === null);
-  return (await reportsOf(running)).reduce((n, r) => n + r.pings, 0);
+  return (await reportsOf(runningWorkers(f))).reduce((n, r) => n + r.pings, 0);
 }
 
 async function reportsOf(workers: readonly Child[]): Promise<Report[]> {
@@ -238,7 +242,7 @@ async function ingest(
   const cpu0 = process.cpuUsage();
   const groups: CpuGroups = {
     nodes: f.nodes.map((n) => n.child.proc.pid),
-    workers: f.workers.filter((w) => w.proc.exitCode === null).map((w) => w.proc.pid),
+    workers: runningWorkers(f).map((w) => w.proc.pid),
     postmaster: postmasterOf(Number(new URL(f.pgUrl).port)),
   };
   // The heartbeat's share of the link traffic during the POSTs: pings to the agents (and their pongs).
@@ -416,7 +420,7 @@ async function diagnose(f: Fleet): Promise<void> {
   } finally {
     await c.end();
   }
-  const reps = await reportsOf(f.workers.filter((w) => w.proc.exitCode === null));
+  const reps = await reportsOf(runningWorkers(f));
   reps.forEach((rep, i) => {
     const tags = Object.entries(rep.arrivals).filter(([t]) => !t.startsWith('ing-'));
     log(

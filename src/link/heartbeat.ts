@@ -58,8 +58,9 @@ export function needsPing(l: PeerLiveness, now: number, everyMs: number): boolea
 }
 
 /**
- * One tick (the `tick`-th since the start): the links whose turn it is are pinged, or dropped when
- * dead. A paused link (backpressure: not read, so its pongs wait unread) counts as having answered.
+ * One tick (the `tick`-th since the start): the links whose turn it is are dropped when dead, else
+ * pinged unless busy ({@link needsPing}). A paused link (backpressure: not read, so its pongs wait
+ * unread) counts as having answered.
  */
 export function heartbeatTick<S extends HeartbeatSocket>(
   live: ReadonlyMap<S, HeartbeatPeer>,

@@ -42,10 +42,19 @@ function links(n: number): Map<FakeSocket, HeartbeatPeer> {
   );
 }
 
-/** Runs ticks `from`..`to` - 1 at `everyMs / turns` apart (from time 0), marking the sockets' tick. */
-function run(live: Map<FakeSocket, HeartbeatPeer>, from: number, to: number, everyMs: number): void {
+/**
+ * Runs ticks 0..`to` - 1 at `everyMs / turns` apart (from time 0), marking the sockets' tick;
+ * `each` (the links' traffic) runs before every tick.
+ */
+function run(
+  live: Map<FakeSocket, HeartbeatPeer>,
+  to: number,
+  everyMs: number,
+  each: (tick: number, now: number) => void = () => undefined,
+): void {
   const step = everyMs / heartbeatTurns(everyMs);
-  for (let tick = from; tick < to; tick++) {
+  for (let tick = 0; tick < to; tick++) {
+    each(tick, tick * step);
     for (const ws of live.keys()) {
       ws.tick = tick;
     }
@@ -56,7 +65,7 @@ function run(live: Map<FakeSocket, HeartbeatPeer>, from: number, to: number, eve
 test('1,666 links, a 10 s period: 40 turns, each link pinged once per period, at most 42 per tick', () => {
   assert.equal(heartbeatTurns(10_000), 10_000 / HEARTBEAT_SLICE_MS);
   const live = links(1_666);
-  run(live, 0, 80, 10_000);
+  run(live, 80, 10_000);
   const perTick = new Map<number, number>();
   for (const ws of live.keys()) {
     assert.equal(ws.pings.length, 2, 'two periods, two pings');
@@ -72,7 +81,7 @@ test('a period no longer than a slice: one turn, every link at every tick', () =
   for (const everyMs of [50, 200, 300]) {
     assert.equal(heartbeatTurns(everyMs), 1, `${everyMs} ms`);
     const live = links(5);
-    run(live, 0, 3, everyMs);
+    run(live, 3, everyMs);
     assert.deepEqual(
       [...live.keys()].map((ws) => ws.pings),
       Array.from({ length: 5 }, () => [0, 1, 2]),
@@ -106,28 +115,11 @@ test('a link without pongs is dropped at its own turn, and logged; a paused one 
   assert.deepEqual(warnings, ['Agent 001: link dropped (no pong or frame for 4 s).']);
 });
 
-/** Runs ticks `from`..`to` - 1 of a 1 s period (4 turns, 250 ms apart), `each` before every tick. */
-function runBusy(
-  live: Map<FakeSocket, HeartbeatPeer>,
-  from: number,
-  to: number,
-  each: (tick: number, now: number) => void,
-): void {
-  for (let tick = from; tick < to; tick++) {
-    const now = tick * 250;
-    each(tick, now);
-    for (const ws of live.keys()) {
-      ws.tick = tick;
-    }
-    heartbeatTick(live, tick, now, { everyMs: 1_000, deadAfterMs: 3_000 });
-  }
-}
-
 test('a link busy both ways is not pinged; one that only hears, or only speaks, still is', () => {
   const live = links(4);
   const [busy, onlyHeard, onlySpoke, idle] = [...live.entries()];
   assert.ok(busy && onlyHeard && onlySpoke && idle);
-  runBusy(live, 0, 40, (_tick, now) => {
+  run(live, 40, 1_000, (_tick, now) => {
     // Orders out and acks back every 250 ms, as under load.
     busy[1].lastHeard = now;
     busy[1].lastSpoke = now;
@@ -148,7 +140,7 @@ test('a link busy both ways is not pinged; one that only hears, or only speaks, 
 test('frames count as a pong: a peer that sends frames and never a pong is kept', () => {
   const live = links(1);
   const [[ws, l]] = [...live.entries()] as [[FakeSocket, HeartbeatPeer]];
-  runBusy(live, 0, 40, (_tick, now) => {
+  run(live, 40, 1_000, (_tick, now) => {
     l.lastHeard = now; // its acks and reports
   });
   assert.equal(ws.terminated, false);
@@ -165,7 +157,7 @@ test('when the traffic stops, the pings resume within a period; the agent hears 
     const live = links(1);
     const [[ws, l]] = [...live.entries()] as [[FakeSocket, HeartbeatPeer]];
     const heard: number[] = []; // when the agent heard anything: a frame or a ping
-    runBusy(live, 0, 80, (tick, now) => {
+    run(live, 80, 1_000, (tick, now) => {
       l.lastHeard = now; // it answers and reports throughout
       if (tick < 40 && tick % every === 0) {
         l.lastSpoke = now;
