@@ -344,7 +344,7 @@ export class AgentLinkSession {
       executionId =
         order.kind === 'add'
           ? (await this.deps.execd.submit(order.message, order.seq))?.executionId
-          : (await this.deps.execd.revert(order.key))?.executionId;
+          : (await this.deps.execd.revert(order.key, 'manual', order.seq))?.executionId;
     } catch (err: unknown) {
       // execd throws only when the agent's store fails (a full disk, an I/O error): the order is
       // acked and rejected with the reason, so the manager knows; nothing is left unhandled.

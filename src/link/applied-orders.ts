@@ -11,7 +11,7 @@
  * reports (ORDERS_AFTER_EXECUTION_SETTING; see adopt). A manager whose store is older than the
  * marks says so in its welcome, and the marks above its numbering go (cutAbove).
  */
-import type { AgentStore } from '../core/execd/agent-store.js';
+import { ORDERS_AFTER_EXECUTION_SETTING, type AgentStore } from '../core/execd/agent-store.js';
 import type { DaemonLog } from '../log/daemon-log.js';
 import {
   MAX_APPLIED_ABOVE,
@@ -34,12 +34,7 @@ export const APPLIED_ORDER_SEQS_SETTING = 'applied_order_seqs';
 export const MISSING_ORDER_SEQS_SETTING = 'missing_order_seqs';
 /** Agent store setting: the agent id whose order seqs the three settings above count. */
 export const ORDERS_AGENT_ID_SETTING = 'orders_agent_id';
-/**
- * Agent store setting: the highest execution id recorded before the marks were reset for another
- * agent id (absent: none). Executions at or below it are an earlier enrollment's: not taken for a
- * run of this id's orders, not reported to its manager.
- */
-export const ORDERS_AFTER_EXECUTION_SETTING = 'orders_after_execution';
+export { ORDERS_AFTER_EXECUTION_SETTING };
 
 const NO_MARKS: AppliedMarks = { floor: 0, above: new Set(), missing: new Set() };
 

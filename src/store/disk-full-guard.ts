@@ -35,6 +35,7 @@ const READS = new Set([
   'listEndedExecutionsAfter',
   'runningExecutionIds',
   'maxOrderSeq',
+  'revertOrderAfter',
   'orderSeqsOf',
   'getSetting',
 ]);

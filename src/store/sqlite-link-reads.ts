@@ -38,6 +38,10 @@ export abstract class SqliteLinkReads {
     return this.st.maxOrderSeq.get(afterId) ?? 0;
   }
 
+  revertOrderAfter(key: string, seq: number, afterId = 0): number | undefined {
+    return this.st.revertOrderAfter.get(key, seq, afterId);
+  }
+
   orderSeqsOf(ids: readonly number[]): Map<number, number> {
     const rows = ids.length === 0 ? [] : this.st.orderSeqsOf.all(JSON.stringify(ids));
     return new Map(rows.map((r) => [r.id, r.order_seq]));

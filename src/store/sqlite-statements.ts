@@ -181,6 +181,14 @@ function prepareLinkStatements(db: Database.Database) {
          ORDER BY order_seq DESC LIMIT 1`,
       )
       .pluck(),
+    // Down the executions_key index: the executions of one key (a handful), newest first.
+    revertOrderAfter: db
+      .prepare<[string, number, number], number>(
+        `SELECT order_seq FROM executions
+         WHERE key = ? AND action = 'delete' AND order_seq > ? AND id > ?
+         ORDER BY order_seq DESC LIMIT 1`,
+      )
+      .pluck(),
     orderSeqsOf: db.prepare<[string], { id: number; order_seq: number }>(
       `SELECT id, order_seq FROM executions
        WHERE id IN (SELECT value FROM json_each(?)) AND order_seq IS NOT NULL`,

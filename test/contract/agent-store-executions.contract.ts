@@ -310,6 +310,27 @@ function listTests(make: MakeAgentStore): void {
     });
   });
 
+  void test('revertOrderAfter: the highest revert order of a key above a seq, this enrollment only', () => {
+    withStore(make, (s) => {
+      const K = 'firewall-drop-203.0.113.45';
+      const revert = (orderSeq: number, key = K): number =>
+        s.startExecution(sampleStart({ key, action: 'delete', orderSeq }));
+      const old9 = revert(9); // an earlier enrollment's
+      assert.equal(s.revertOrderAfter(K, 5), 9);
+      assert.equal(s.revertOrderAfter(K, 5, old9), undefined);
+      s.startExecution(sampleStart({ key: K, action: 'add', orderSeq: 8 }));
+      s.startExecution(sampleStart({ key: K, action: 'delete' })); // a timeout: no order
+      revert(12, 'firewall-drop-198.51.100.9');
+      assert.equal(s.revertOrderAfter(K, 5, old9), undefined, 'adds, local reverts, other keys: none');
+      revert(7);
+      revert(6);
+      assert.equal(s.revertOrderAfter(K, 5, old9), 7);
+      assert.equal(s.revertOrderAfter(K, 6, old9), 7);
+      assert.equal(s.revertOrderAfter(K, 7, old9), undefined, 'only above the seq');
+      assert.equal(s.revertOrderAfter(K, 5), 9, 'without a bound: every execution');
+    });
+  });
+
   void test('forgetOrderSeqsAbove: executions of seqs above it keep their record, not their seq', () => {
     withStore(make, (s) => {
       const ids = [2, 5, 3, 7].map((orderSeq) => s.startExecution(sampleStart({ orderSeq })));

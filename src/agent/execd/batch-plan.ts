@@ -22,6 +22,7 @@ import { addStart } from './execution-start.js';
 import { basenameOf, failedEnd, type AddJob, type AddResult } from './run-add.js';
 import type { RevertReason, RevertResult } from './run-delete.js';
 import { errorMessage } from '../../protocol/error-message.js';
+import { DEFAULT_MAX_BATCH_ITEMS, LOCAL_ADD_BATCH_ITEMS } from './batch-queue.js';
 
 /** One unit of work queued for an in-process program; `done` settles its caller's promise. */
 export type BatchWork =
@@ -30,6 +31,8 @@ export type BatchWork =
       readonly kind: 'delete';
       readonly key: string;
       readonly reason: RevertReason;
+      /** The manager's revert order it came from, if any (recorded with its start). */
+      readonly orderSeq?: number | undefined;
       readonly done: (r: RevertResult | undefined) => void;
     }
   | {
@@ -38,6 +41,13 @@ export type BatchWork =
       readonly note: string;
       readonly done: (id: number | undefined) => void;
     };
+
+/** Most executions in a batch that begins with `first`: fewer when it is a local add (batch-queue.ts). */
+export function batchItemsFor(first: BatchWork): number {
+  return first.kind === 'add' && first.job.orderSeq === undefined
+    ? LOCAL_ADD_BATCH_ITEMS
+    : DEFAULT_MAX_BATCH_ITEMS;
+}
 
 /** An execution that goes to the script, with what the batch decided for it. */
 export interface Planned {

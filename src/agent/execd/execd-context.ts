@@ -9,11 +9,15 @@ import type { CommandResolver } from '../command-resolver.js';
 import type { DaemonLog } from '../../log/daemon-log.js';
 import type { ScriptInvocation, ScriptLimits, ScriptOutcome } from '../executor/spawn-script.js';
 import type { KeyOrder } from '../key-order.js';
+import type { LaterReverts } from './later-reverts.js';
 import type { RevertScheduler } from '../revert-scheduler.js';
 import type { WorkPool } from '../work-pool.js';
 
 /** Runs one script invocation: spawned, or in-process for stock scripts. */
 export type ScriptRunner = (inv: ScriptInvocation) => Promise<ScriptOutcome>;
+
+/** The parts of an ExecdContext that Execd builds itself (ExecdOptions: the rest). */
+export type BuiltByExecd = 'order' | 'pool' | 'scheduler' | 'laterReverts' | 'pollIntake';
 
 export interface ExecdContext {
   readonly home: string;
@@ -36,6 +40,8 @@ export interface ExecdContext {
   readonly order: KeyOrder;
   readonly pool: WorkPool;
   readonly scheduler: RevertScheduler;
+  /** The revert orders that supersede late add orders (later-reverts.ts). */
+  readonly laterReverts: LaterReverts;
   /** Called after every execution is recorded (metrics, reporting to a manager). */
   readonly onExecution?: (executionId: number) => void;
   /**

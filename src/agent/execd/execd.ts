@@ -13,14 +13,15 @@ import { protectedTarget, type ProtectedAddresses } from '../../core/match/never
 import { getPath } from '../../protocol/json.js';
 import type { StockScript } from '../../scripts/contract/stock-script.js';
 import { KeyOrder } from '../key-order.js';
+import { LaterReverts } from './later-reverts.js';
 import { RevertScheduler } from '../revert-scheduler.js';
 import { WorkPool } from '../work-pool.js';
 import type { IntakeGate } from '../execq-socket.js';
-import type { ExecdContext } from './execd-context.js';
-import { BatchQueue, DEFAULT_MAX_BATCH_ITEMS, LOCAL_ADD_BATCH_ITEMS, outsideWork } from './batch-queue.js';
+import type { BuiltByExecd, ExecdContext } from './execd-context.js';
+import { BatchQueue, LOCAL_ADD_BATCH_ITEMS, outsideWork } from './batch-queue.js';
 import { intake } from './intake.js';
 import { recordAbsent } from './record-absent.js';
-import { runBatch, type BatchWork } from './run-batch.js';
+import { batchItemsFor, runBatch, type BatchWork } from './run-batch.js';
 import { runAdd, type AddJob, type AddResult } from './run-add.js';
 import { runDelete, runReapply, type RevertReason, type RevertResult } from './run-delete.js';
 import { bulkReapply, type ReapplyRequest } from './bulk-reapply.js';
@@ -28,8 +29,8 @@ import { adoptJoined, joinedTargets, reapplyJoined } from './joined-reapply.js';
 import { reconcileSets, RestoreScan } from './restore-scan.js';
 import { errorMessage } from '../../protocol/error-message.js';
 
-/** Everything an ExecdContext holds but the parts Execd builds itself (order, pool, scheduler, intake poll). */
-export type ExecdOptions = Omit<ExecdContext, 'order' | 'pool' | 'scheduler' | 'pollIntake'> & {
+/** Everything an ExecdContext holds but the parts Execd builds itself. */
+export type ExecdOptions = Omit<ExecdContext, BuiltByExecd> & {
   /** Executions running at once. @default 16 */
   readonly poolSize?: number;
 };
@@ -79,6 +80,7 @@ export class Execd {
       order: new KeyOrder(),
       pool: new WorkPool(opts.poolSize ?? 16),
       scheduler,
+      laterReverts: new LaterReverts(opts.store),
       pollIntake: () => this.intakePoll?.(),
     };
   }
@@ -188,9 +190,13 @@ export class Execd {
     return this.ctx.protectedAddresses?.() ?? NONE_PROTECTED;
   }
 
-  /** Reverts one active response now. */
-  revert(key: string, reason: RevertReason = 'manual'): Promise<RevertResult | undefined> {
-    return this.guarded(() => this.revertOf(key, this.ctx.store.getActive(key)?.program, reason));
+  /**
+   * Reverts one active response now. `orderSeq`: the manager's revert order it came from, recorded
+   * with the delete's start record: an add order of the same key created before it and arriving
+   * after it is then not applied (later-reverts.ts).
+   */
+  revert(key: string, reason: RevertReason = 'manual', orderSeq?: number): Promise<RevertResult | undefined> {
+    return this.guarded(() => this.revertOf(key, this.ctx.store.getActive(key)?.program, reason, orderSeq));
   }
 
   /** Reverts `key`, whose stored response has program `stored` (undefined: none stored). */
@@ -198,13 +204,14 @@ export class Execd {
     key: string,
     stored: string | undefined,
     reason: RevertReason,
+    orderSeq?: number,
   ): Promise<RevertResult | undefined> {
     const program = stored ?? this.queuedProgramFor(key);
     const script = program === undefined ? undefined : this.ctx.inProcessScript?.(program);
     if (program !== undefined && script) {
-      return this.enqueue(program, script, (done) => ({ kind: 'delete', key, reason, done }));
+      return this.enqueue(program, script, (done) => ({ kind: 'delete', key, reason, orderSeq, done }));
     }
-    return this.track(runDelete(this.ctx, key, reason));
+    return this.track(runDelete(this.ctx, key, { reason, orderSeq }));
   }
 
   /** Reverts every active response now (in parallel across keys). */
@@ -320,10 +327,7 @@ export class Execd {
             w.done(undefined);
           }
         },
-        (first) =>
-          first.kind === 'add' && first.job.orderSeq === undefined
-            ? LOCAL_ADD_BATCH_ITEMS
-            : DEFAULT_MAX_BATCH_ITEMS,
+        batchItemsFor,
         () => this.intakeRoom?.(),
       );
       if (this.held !== undefined) {

@@ -38,11 +38,15 @@ export function addStart(
   };
 }
 
-/** An execution of an active response (delete, re-apply): its facts come from the stored row. */
+/**
+ * An execution of an active response (delete, re-apply): its facts come from the stored row.
+ * `orderSeq`: the manager's revert order a delete came from, if any.
+ */
 export function responseStart(
   ctx: ExecdContext,
   active: ActiveResponse,
   action: ExecutionAction,
+  orderSeq?: number,
 ): ExecutionStart {
   return {
     key: active.key,
@@ -55,5 +59,6 @@ export function responseStart(
     srcip: active.srcip,
     user: active.user,
     startedAt: ctx.now(),
+    ...(orderSeq !== undefined ? { orderSeq } : {}),
   };
 }

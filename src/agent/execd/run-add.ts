@@ -7,7 +7,7 @@
  * record the outcome -> release the key. A script whose time limit passed during the wait gets
  * no reply and starts no active response (decideInTurn).
  */
-import { decideAdd, type AddDecision, type AddRequest } from '../../core/execd/decide-add.js';
+import { decideAdd, decidedActive, type AddDecision, type AddRequest } from '../../core/execd/decide-add.js';
 import { hasOffenderList, offenderTimeout } from '../../core/execd/repeated-offenders.js';
 import {
   isDryRunMessage,
@@ -81,6 +81,21 @@ export interface AddState {
    * writes them together in the same transaction (run-batch.ts), before any reply is sent.
    */
   readonly put?: (active: ActiveResponse) => void;
+  /**
+   * The seq of a revert order of this key earlier in the same batch, whose start record (with its
+   * seq) the batch writes only at the end of its decide step (LaterReverts cannot read it yet).
+   */
+  readonly revertedInBatch?: number | undefined;
+}
+
+/** The seq of a revert order of `key` created after this add's order and already taken in, if any. */
+function laterRevert(ctx: ExecdContext, job: AddJob, key: string, state?: AddState): number | undefined {
+  const seq = job.orderSeq;
+  if (seq === undefined) {
+    return undefined; // not an order (execq, CLI, the manager's own agent): nothing to supersede it
+  }
+  const inBatch = state?.revertedInBatch;
+  return inBatch !== undefined && inBatch > seq ? inBatch : ctx.laterReverts.after(key, seq);
 }
 
 /** Applies the repeated-offender rule and decides; persists (`state.put`) before returning. */
@@ -88,27 +103,30 @@ export function decideAndStore(ctx: ExecdContext, job: AddJob, prep: Prepared, s
   const { existing } = state;
   const { key } = prep;
   const now = ctx.now();
+  const revertedBy = laterRevert(ctx, job, key, state);
   let timeoutSec = job.timeoutSec;
   // Without a (non-empty) repeated-offender list the count neither changes nor matters
   // (offenderTimeout: nextCount = previous count): no statement. With one, every add with a
   // timeout counts one more (nextCount = previous + 1): one upsert instead of a get and a set.
-  if (timeoutSec > 0 && hasOffenderList(ctx.repeatedOffenders)) {
+  // A superseded add counts none: it is not applied.
+  if (revertedBy === undefined && timeoutSec > 0 && hasOffenderList(ctx.repeatedOffenders)) {
     const ro = offenderTimeout(timeoutSec, ctx.store.countOffence(key), ctx.repeatedOffenders);
     if (ro.escalated) {
       ctx.log.debug(`Repeated offender. Setting timeout to '${ro.timeoutSec}s'`, { key });
     }
     timeoutSec = ro.timeoutSec;
   }
-  const decision = decideAdd(addRequest(ctx, job, prep, timeoutSec), existing, now);
-  if (decision.kind !== 'untracked') {
+  const decision = decideAdd({ ...addRequest(ctx, job, prep, timeoutSec), revertedBy }, existing, now);
+  const active = decidedActive(decision);
+  if (active) {
     if (state.put) {
-      state.put(decision.active);
+      state.put(active);
     } else {
-      ctx.store.putActive(decision.active);
+      ctx.store.putActive(active);
     }
-    ctx.scheduler.arm(key, decision.active.expiresAt);
+    ctx.scheduler.arm(key, active.expiresAt);
   }
-  logDecision(ctx, job, decision);
+  logDecision(ctx, job, key, decision);
   return decision;
 }
 
@@ -128,26 +146,41 @@ export function decideDryRun(
     job.timeoutSec > 0
       ? offenderTimeout(job.timeoutSec, ctx.store.getOffenderCount(key), ctx.repeatedOffenders).timeoutSec
       : 0;
-  const decision = decideAdd(addRequest(ctx, job, prep, timeoutSec), existing, ctx.now());
+  const revertedBy = laterRevert(ctx, job, key);
+  const decision = decideAdd({ ...addRequest(ctx, job, prep, timeoutSec), revertedBy }, existing, ctx.now());
   ctx.log.info(
-    `Dry run: active response '${job.arName}' would be ${decision.kind === 'extended' ? 'extended' : decision.kind === 'started' ? 'added' : 'run untracked'}${decision.kind === 'untracked' ? '' : ` until ${new Date(decision.active.expiresAt).toISOString()}`}; nothing touched the host.`,
+    `Dry run: active response '${job.arName}' would be ${dryRunOutcome(decision)}; nothing touched the host.`,
     { key },
   );
   return decision;
 }
 
-function logDecision(ctx: ExecdContext, job: AddJob, decision: AddDecision): void {
-  if (decision.kind !== 'untracked') {
-    logInForce(ctx.log, decision.active, decision.kind === 'extended');
+function dryRunOutcome(decision: AddDecision): string {
+  switch (decision.kind) {
+    case 'untracked':
+      return 'run untracked';
+    case 'superseded':
+      return `left out (revert order ${decision.revertSeq} of this key came after it)`;
+    case 'started':
+    case 'extended':
+      return `${decision.kind === 'started' ? 'added' : 'extended'} until ${isoOf(decision.active.expiresAt)}`;
+  }
+}
+
+function logDecision(ctx: ExecdContext, job: AddJob, key: string, decision: AddDecision): void {
+  const active = decidedActive(decision);
+  if (active) {
+    logInForce(ctx.log, active, decision.kind === 'extended');
+  }
+  if (decision.kind === 'superseded') {
+    ctx.log.info(`Active response '${job.arName}' not applied: ${noteFor(decision, job.orderSeq)}.`, { key });
   }
   // The debug lines below cost a string per execution of a burst: built only when logged.
   if (ctx.log.debugEnabled === false) {
     return;
   }
   if (decision.kind === 'extended') {
-    ctx.log.debug('Command already received, updating time of addition to now.', {
-      key: decision.active.key,
-    });
+    ctx.log.debug('Command already received, updating time of addition to now.', { key });
   } else if (decision.kind === 'started') {
     ctx.log.debug(
       `Adding command '${job.program} ${decision.active.deleteMessage}' to the timeout list, with a timeout of '${decision.active.timeoutSec}s'.`,
@@ -246,8 +279,8 @@ async function addInSlot(
 /** The end record of an add whose script ran, with what its decide step left. */
 function addEnd(run: AddRun, outcome: ScriptOutcome): ExecutionEnd {
   const { key, decision } = run;
-  const action = decision?.kind === 'extended' ? 'abort' : 'add';
-  const said = run.late ? LATE_NOTE : noteFor(decision);
+  const action = decision?.answer === 'abort' ? 'abort' : 'add';
+  const said = run.late ? LATE_NOTE : noteFor(decision, run.job.orderSeq);
   const note = run.dryRun ? `dry run: ${said ?? 'not tracked'}` : said;
   return executionEnd(outcome, { key, action, note });
 }
@@ -315,8 +348,15 @@ export function failedEnd(ctx: ExecdContext, err: unknown, key: string | undefin
   };
 }
 
-export function noteFor(decision: AddDecision | undefined): string | undefined {
+/** Why a superseded add was not applied (its record's note and its log line). */
+function supersededNote(orderSeq: number | undefined, revertSeq: number): string {
+  return `superseded: revert order ${revertSeq} of this key, created after this order (${orderSeq ?? '?'}), ran first`;
+}
+
+export function noteFor(decision: AddDecision | undefined, orderSeq?: number): string | undefined {
   switch (decision?.kind) {
+    case 'superseded':
+      return supersededNote(orderSeq, decision.revertSeq);
     case 'extended':
       return `already active: deadline moved to ${isoOf(decision.active.expiresAt)}`;
     case 'started':

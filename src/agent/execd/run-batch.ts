@@ -38,11 +38,12 @@ import { addStart, responseStart } from './execution-start.js';
 import type { ExecdContext } from './execd-context.js';
 import { executionEnd } from './record-outcome.js';
 import { basenameOf, decideAndStore, noteFor, type AddJob } from './run-add.js';
+import { decidedActive } from '../../core/execd/decide-add.js';
 import { logReverted } from './response-log.js';
 import { withLimit } from '../../exec/with-limit.js';
 import { outcomeOf, writeEnds } from './batch-outcomes.js';
 
-export type { BatchWork } from './batch-plan.js';
+export { batchItemsFor, type BatchWork } from './batch-plan.js';
 
 /** One batch's context and the state its decide step leaves for its record step. */
 interface DecideState {
@@ -57,9 +58,27 @@ interface DecideState {
    * removes no row: deletes leave the list in the record step).
    */
   readonly written: Map<string, ActiveResponse>;
+  /**
+   * The seq of the latest revert order of each key decided so far in this batch: its start record
+   * is written only at the end of the step, and a later add of the key it supersedes is decided
+   * before that (run-add.ts AddState.revertedInBatch).
+   */
+  readonly revertSeqs: Map<string, number>;
   /** The start records of the decide step, written together at its end, and their executions. */
   readonly starts: ExecutionStart[];
   readonly startedBy: Planned[];
+}
+
+function decideState(ctx: ExecdContext): DecideState {
+  return {
+    ctx,
+    deleted: new Set(),
+    lastWrite: new Map(),
+    written: new Map(),
+    revertSeqs: new Map(),
+    starts: [],
+    startedBy: [],
+  };
 }
 
 /** Queues `p`'s start record (written by {@link decideAll} in the same transaction). */
@@ -132,9 +151,10 @@ function decideAddOne(
     put: (active) => {
       st.written.set(active.key, active);
     },
+    revertedInBatch: st.revertSeqs.get(key),
   });
   p.decision = decision;
-  if (decision.kind !== 'untracked') {
+  if (decidedActive(decision)) {
     st.deleted.delete(key);
     st.lastWrite.set(key, index);
   }
@@ -163,7 +183,11 @@ function decideOne(
   }
   p.key = w.key;
   if (w.kind === 'delete') {
-    start(st, p, responseStart(ctx, active, 'delete'));
+    start(st, p, responseStart(ctx, active, 'delete', w.orderSeq));
+    if (w.orderSeq !== undefined) {
+      st.revertSeqs.set(w.key, Math.max(w.orderSeq, st.revertSeqs.get(w.key) ?? 0));
+      ctx.laterReverts.recorded(w.orderSeq);
+    }
     p.reverting = active;
     st.deleted.add(w.key);
     st.lastWrite.set(w.key, index);
@@ -241,8 +265,8 @@ function recordOne(
  * applied: it stays, and its revert will clean up.
  */
 function addEnd(ctx: ExecdContext, p: Planned, outcome: ScriptOutcome, lastWriter: boolean): ExecutionEnd {
-  const action = p.decision?.kind === 'extended' ? 'abort' : 'add';
-  let note = noteFor(p.decision);
+  const action = p.decision?.answer === 'abort' ? 'abort' : 'add';
+  let note = noteFor(p.decision, p.work.kind === 'add' ? p.work.job.orderSeq : undefined);
   if (p.decision?.kind === 'started' && !outcome.timedOut && outcome.exitCode !== 0 && lastWriter) {
     ctx.store.removeActive(p.decision.active.key);
     ctx.scheduler.disarm(p.decision.active.key);
@@ -296,14 +320,7 @@ export async function runBatch(
     if (planned.length === 0) {
       return;
     }
-    const st: DecideState = {
-      ctx,
-      deleted: new Set(),
-      lastWrite: new Map(),
-      written: new Map(),
-      starts: [],
-      startedBy: [],
-    };
+    const st = decideState(ctx);
     const startedAt = ctx.now();
     const host = { home: ctx.home, argv0: program, now: sameMsDate(ctx.now) };
     const abort = new AbortController();

@@ -18,16 +18,28 @@ import { logReverted } from './response-log.js';
 /** Why a revert runs; 'timeout' is the only one that re-checks the deadline. */
 export type RevertReason = 'timeout' | 'manual' | 'stop' | 'restore';
 
+/** Why a revert runs, and the manager's revert order it came from, if any (recorded with its start). */
+export interface RevertCause {
+  readonly reason: RevertReason;
+  readonly orderSeq?: number | undefined;
+}
+
 export interface RevertResult {
   readonly executionId: number | undefined;
   readonly reverted: boolean;
 }
 
-function startRecord(ctx: ExecdContext, active: ActiveResponse, action: ExecutionAction): number {
-  return ctx.store.startExecution(responseStart(ctx, active, action));
+function startRecord(
+  ctx: ExecdContext,
+  active: ActiveResponse,
+  action: ExecutionAction,
+  orderSeq?: number,
+): number {
+  return ctx.store.startExecution(responseStart(ctx, active, action, orderSeq));
 }
 
-async function deleteUnderLock(ctx: ExecdContext, key: string, reason: RevertReason): Promise<RevertResult> {
+async function deleteUnderLock(ctx: ExecdContext, key: string, cause: RevertCause): Promise<RevertResult> {
+  const { reason } = cause;
   const current = ctx.store.getActive(key);
   if (!current) {
     return { executionId: undefined, reverted: false };
@@ -36,7 +48,8 @@ async function deleteUnderLock(ctx: ExecdContext, key: string, reason: RevertRea
     ctx.scheduler.arm(key, current.expiresAt);
     return { executionId: undefined, reverted: false };
   }
-  const executionId = startRecord(ctx, current, 'delete');
+  const executionId = startRecord(ctx, current, 'delete', cause.orderSeq);
+  ctx.laterReverts.recorded(cause.orderSeq);
   ctx.log.debug(
     reason === 'timeout'
       ? `Executing command '${current.program} ${current.deleteMessage}' after a timeout of '${current.timeoutSec}s'`
@@ -59,7 +72,7 @@ async function deleteUnderLock(ctx: ExecdContext, key: string, reason: RevertRea
 }
 
 /** Runs the delete for `key` in its turn; resolves once recorded. */
-export function runDelete(ctx: ExecdContext, key: string, reason: RevertReason): Promise<RevertResult> {
+export function runDelete(ctx: ExecdContext, key: string, cause: RevertCause): Promise<RevertResult> {
   const program = ctx.store.getActive(key)?.program;
   if (program === undefined) {
     return Promise.resolve({ executionId: undefined, reverted: false });
@@ -68,7 +81,7 @@ export function runDelete(ctx: ExecdContext, key: string, reason: RevertReason):
   return ctx.pool.run(async () => {
     const lease = await ctx.order.acquire(program, seq, key);
     try {
-      return await deleteUnderLock(ctx, key, reason);
+      return await deleteUnderLock(ctx, key, cause);
     } finally {
       lease.release();
     }

@@ -89,6 +89,13 @@ export interface OrderExecution {
   readonly note: string | undefined;
 }
 
+/**
+ * Agent store setting: the highest execution id recorded before the link's order marks were reset
+ * for another agent id (absent: none). Executions at or below it are an earlier enrollment's: not
+ * taken for a run of this id's orders, not reported to its manager (link/applied-orders.ts).
+ */
+export const ORDERS_AFTER_EXECUTION_SETTING = 'orders_after_execution';
+
 export interface AgentStore {
   /**
    * Runs `fn` as one transaction: every write inside commits together, or none does when `fn`
@@ -205,6 +212,13 @@ export interface AgentStore {
    * (ExecutionStart.orderSeq); 0 when none. `afterId`: as for orderExecution.
    */
   maxOrderSeq(afterId?: number): number;
+  /**
+   * The highest order seq above `seq` that a revert (a `delete` execution) of `key` came from,
+   * among the executions with an id above `afterId` (default 0: any); undefined when none. An add
+   * order below it was created before that revert and reached the agent after it (several manager
+   * nodes): it is not applied (agent/execd/later-reverts.ts).
+   */
+  revertOrderAfter(key: string, seq: number, afterId?: number): number | undefined;
   /**
    * The order seq each execution of `ids` came from (ExecutionStart.orderSeq), for those that
    * have one, in one read: a report sent again (the manager lost it, or this is another process)

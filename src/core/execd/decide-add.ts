@@ -5,14 +5,19 @@
  *  - untracked: the AR timeout is 0, so the answer is `continue` and nothing is stored;
  *  - started:   no active response with this rkey, so `continue` and a new active response;
  *  - extended:  one is active, so `abort`; its addedAt/timeout are refreshed (Wazuh resets
- *               time_of_addition and time_to_block) but its stored `delete` keeps the first alert.
+ *               time_of_addition and time_to_block) but its stored `delete` keeps the first alert;
+ *  - superseded: a revert order of this key created after this add's order already ran (several
+ *               manager nodes: the add came late), so `abort` and nothing changes, whether the key
+ *               is active or not (agent/execd/later-reverts.ts). Not in Wazuh, whose manager
+ *               sends every order at once over one link.
  */
 import type { ActiveResponse } from '../../protocol/execution-records.js';
 
 export type AddDecision =
   | { readonly kind: 'untracked'; readonly answer: 'continue' }
   | { readonly kind: 'started'; readonly answer: 'continue'; readonly active: ActiveResponse }
-  | { readonly kind: 'extended'; readonly answer: 'abort'; readonly active: ActiveResponse };
+  | { readonly kind: 'extended'; readonly answer: 'abort'; readonly active: ActiveResponse }
+  | { readonly kind: 'superseded'; readonly answer: 'abort'; readonly revertSeq: number };
 
 /** What is known about the add being decided. */
 export interface AddRequest {
@@ -28,9 +33,14 @@ export interface AddRequest {
   readonly ruleId: number | undefined;
   readonly srcip: string | undefined;
   readonly user: string | undefined;
+  /** The seq of a revert order of this key created after this add's order and already run, if any. */
+  readonly revertedBy?: number | undefined;
 }
 
 export function decideAdd(req: AddRequest, existing: ActiveResponse | undefined, now: number): AddDecision {
+  if (req.revertedBy !== undefined) {
+    return { kind: 'superseded', answer: 'abort', revertSeq: req.revertedBy };
+  }
   if (req.timeoutSec === 0) {
     return { kind: 'untracked', answer: 'continue' };
   }
@@ -66,4 +76,9 @@ export function decideAdd(req: AddRequest, existing: ActiveResponse | undefined,
     user: req.user,
   };
   return { kind: 'started', answer: 'continue', active };
+}
+
+/** The active response a decision writes (started, extended); none when it writes nothing. */
+export function decidedActive(decision: AddDecision): ActiveResponse | undefined {
+  return decision.kind === 'started' || decision.kind === 'extended' ? decision.active : undefined;
 }

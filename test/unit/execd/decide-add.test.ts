@@ -90,6 +90,27 @@ const cases: readonly Case[] = [
     kind: 'extended',
     answer: 'abort',
   },
+  {
+    name: 'a later revert order of the key ran, nothing active',
+    req: request({ revertedBy: 7 }),
+    existing: undefined,
+    kind: 'superseded',
+    answer: 'abort',
+  },
+  {
+    name: 'a later revert order of the key ran, the key active again',
+    req: request({ revertedBy: 7 }),
+    existing: firstActive(),
+    kind: 'superseded',
+    answer: 'abort',
+  },
+  {
+    name: 'a later revert order of the key ran, timeout 0',
+    req: request({ timeoutSec: 0, revertedBy: 7 }),
+    existing: undefined,
+    kind: 'superseded',
+    answer: 'abort',
+  },
 ];
 
 describe('decideAdd outcome table', () => {
@@ -103,6 +124,11 @@ describe('decideAdd outcome table', () => {
 });
 
 describe('decideAdd records', () => {
+  test('superseded carries the revert order and no active response', () => {
+    const d = decideAdd(request({ revertedBy: 7 }), firstActive(), T0);
+    assert.deepEqual(d, { kind: 'superseded', answer: 'abort', revertSeq: 7 });
+  });
+
   test('untracked carries no active response', () => {
     const d = decideAdd(request({ timeoutSec: 0 }), undefined, T0);
     assert.deepEqual(d, { kind: 'untracked', answer: 'continue' });

@@ -1,0 +1,65 @@
+/**
+ * The agent's link session with a real Execd (fake script runner, temp SQLite store): with several
+ * manager nodes an add order can arrive after the operator's revert order of the same key, created
+ * after it. The add is acked and reported, recorded as aborted (superseded), and the key stays
+ * reverted: the operator's early revert holds.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { AgentLinkSession } from '../../src/link/agent-link-session.js';
+import type { AgentFrame, ExecutionItem } from '../../src/protocol/link.js';
+import { until } from '../support/event-turns.js';
+import { arMessage, harness } from '../unit/agent/execd-fixture.js';
+
+const IP = '203.0.113.45';
+const KEY = `firewall-drop-${IP}`;
+
+/** Every execution the session reported, batched or not, with its order seq. */
+function reported(sent: readonly AgentFrame[]): ExecutionItem[] {
+  return sent.flatMap((f) => (f.type === 'execution' ? [f] : f.type === 'executions' ? f.items : []));
+}
+
+function acked(sent: readonly AgentFrame[]): number[] {
+  return sent.flatMap((f) => (f.type === 'ack' ? [f.seq] : f.type === 'acks' ? f.seqs : []));
+}
+
+describe('agent link session: a late add order after a revert order', () => {
+  test('add 5, revert 7, then add 6 (late): 6 is acked and reported aborted, the key stays reverted', async () => {
+    const h = harness();
+    const session = new AgentLinkSession({
+      execd: h.execd,
+      store: h.store,
+      log: h.log,
+      version: 't',
+      disabled: false,
+      installArConf: () => undefined,
+    });
+    const sent: AgentFrame[] = [];
+    session.connected((f) => sent.push(f));
+    session.onFrame({ type: 'welcome', agentId: '001', lastExecutionId: 0, arConf: '' });
+    const add = JSON.stringify(arMessage('firewall-drop600', IP));
+    const order = (seq: number): void => {
+      session.onFrame({ type: 'order', seq, kind: 'add', message: add });
+    };
+    order(5);
+    await until('order 5 applied', () => h.store.getActive(KEY) !== undefined && acked(sent).includes(5));
+    // The node holding the link sends the operator's revert at once; order 6 is still on the bus.
+    session.onFrame({ type: 'order', seq: 7, kind: 'revert', key: KEY });
+    await until('the ack of 7', () => acked(sent).includes(7));
+    assert.equal(h.store.getActive(KEY), undefined);
+    order(6);
+    await until('the report of 6', () => reported(sent).some((e) => e.seq === 6));
+    const late = reported(sent).find((e) => e.seq === 6);
+    assert.equal(late?.record.action, 'abort');
+    assert.match(late?.record.note ?? '', /^superseded: revert order 7 of this key/);
+    assert.equal(late?.active, null, 'nothing active after it');
+    assert.ok(acked(sent).includes(6));
+    assert.equal(h.store.getActive(KEY), undefined, 'the operator revert holds');
+    assert.equal(
+      reported(sent).find((e) => e.seq === 7)?.record.action,
+      'delete',
+      'the revert reported with its seq',
+    );
+    session.disconnected();
+  });
+});

@@ -1,0 +1,175 @@
+/**
+ * An add order that reaches the agent after a revert order of the same key created after it (several
+ * manager nodes: the add waited on the bus while the link's node sent the operator's revert at once)
+ * is not applied: decided `superseded`, answered `abort`, recorded with the reason (later-reverts.ts).
+ * Spawned scripts (the fake runner) and in-process batches (the fake firewall), a temp SQLite store.
+ */
+import { afterEach, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ORDERS_AFTER_EXECUTION_SETTING } from '../../../src/core/execd/agent-store.js';
+import { batchHarness, type BatchHarness } from './execd-batch-fixture.js';
+import { arMessage, commandOf, harness, T0, type Harness } from './execd-fixture.js';
+
+const IP = '203.0.113.45';
+const KEY = `firewall-drop-${IP}`;
+
+/** The add message of `arName` for IP, as an order brings it. */
+const addOf = (arName = 'firewall-drop600'): string => JSON.stringify(arMessage(arName, IP));
+
+/** The newest execution record. */
+function newest(h: { store: Harness['store'] }): NonNullable<ReturnType<Harness['store']['getExecution']>> {
+  const [e] = h.store.listExecutions({ limit: 1 });
+  assert.ok(e);
+  return e;
+}
+
+describe('execd: an add order superseded by a later revert order (spawned script)', () => {
+  test('add 5 applied, revert 7 run, add 6 comes late: abort, nothing active, no timer, no offence', async () => {
+    const h = harness({ repeatedOffenders: [5] });
+    assert.equal((await h.execd.submit(addOf(), 5))?.decision, 'started');
+    assert.equal(h.store.getOffenderCount(KEY), 1);
+    assert.equal((await h.execd.revert(KEY, 'manual', 7))?.reverted, true);
+    const late = await h.execd.submit(addOf(), 6);
+    assert.equal(late?.decision, 'superseded');
+    assert.equal(late.key, KEY);
+    const [, run] = h.runner.of('add');
+    assert.equal(commandOf(run?.reply), 'abort', 'the script is told to abort: nothing applied');
+    assert.equal(h.store.getActive(KEY), undefined);
+    assert.equal(h.execd.armed, 0);
+    assert.equal(h.store.getOffenderCount(KEY), 1, 'no offence counted for it');
+    const e = newest(h);
+    assert.equal(e.id, late.executionId);
+    assert.equal(e.action, 'abort');
+    assert.equal(e.status, 'ok');
+    assert.equal(e.note, `superseded: revert order 7 of this key, created after this order (6), ran first`);
+    assert.ok(
+      h.log.lines.some((l) => l.msg.startsWith("Active response 'firewall-drop600' not applied: superseded")),
+    );
+    // A newer alert's order (8) blocks again.
+    assert.equal((await h.execd.submit(addOf(), 8))?.decision, 'started');
+    assert.ok(h.store.getActive(KEY));
+  });
+
+  test('the revert order is kept with its delete record: a new process on the same store still aborts the late add', async () => {
+    const first = harness();
+    await first.execd.submit(addOf(), 5);
+    const reverted = await first.execd.revert(KEY, 'manual', 7);
+    const id = reverted?.executionId ?? -1;
+    assert.deepEqual(
+      first.store.orderSeqsOf([id]),
+      new Map([[id, 7]]),
+      'the delete record carries its order',
+    );
+    const next = harness({ store: first.store });
+    assert.equal((await next.execd.submit(addOf(), 6))?.decision, 'superseded');
+    assert.equal(next.store.getActive(KEY), undefined);
+  });
+
+  test('the key active again from a newer order: the late add neither extends nor counts', async () => {
+    const h = harness({ repeatedOffenders: [5] });
+    await h.execd.submit(addOf(), 5);
+    await h.execd.revert(KEY, 'manual', 7);
+    h.clock.t = T0 + 10_000;
+    await h.execd.submit(addOf(), 8);
+    const before = h.store.getActive(KEY);
+    assert.ok(before);
+    h.clock.t = T0 + 20_000;
+    assert.equal((await h.execd.submit(addOf(), 6))?.decision, 'superseded');
+    assert.deepEqual(h.store.getActive(KEY), before, 'the response of order 8 as it was');
+    assert.equal(h.store.getOffenderCount(KEY), 2, 'orders 5 and 8 only');
+  });
+
+  test('a stateless add and a dry run are superseded too; adds that are not orders never are', async () => {
+    const h = harness();
+    await h.execd.submit(addOf(), 5);
+    await h.execd.revert(KEY, 'manual', 7);
+    assert.equal((await h.execd.submit(addOf('firewall-drop0'), 6))?.decision, 'superseded');
+    const message = arMessage('firewall-drop600', IP);
+    const dry = { ...message, origin: { name: 'node01', module: 'wazuh-analysisd', dry_run: true } };
+    assert.equal((await h.execd.submit(JSON.stringify(dry), 6))?.decision, 'superseded');
+    assert.ok(
+      h.log.lines.some((l) => l.msg.includes('would be left out (revert order 7 of this key came after it)')),
+    );
+    // The execq socket, the CLI, the manager's own all-in-one runs: no order seq, run as always.
+    assert.equal((await h.execd.submit(addOf()))?.decision, 'started');
+  });
+
+  test('a revert without an order (timeout, CLI) or of another key supersedes nothing', async () => {
+    const h = harness();
+    await h.execd.submit(addOf(), 5);
+    await h.execd.revert(KEY);
+    assert.equal((await h.execd.submit(addOf(), 6))?.decision, 'started');
+    await h.execd.revert('firewall-drop-198.51.100.9', 'manual', 9);
+    await h.execd.revert(KEY, 'manual', 10);
+    const other = JSON.stringify(arMessage('firewall-drop600', '198.51.100.9'));
+    assert.equal(
+      (await h.execd.submit(other, 8))?.decision,
+      'started',
+      'revert 9 found nothing active: no mark',
+    );
+    assert.equal((await h.execd.submit(addOf(), 9))?.decision, 'superseded', 'revert 10 of the same key');
+  });
+
+  test("a re-enrolled home: the earlier enrollment's revert orders count for nothing", async () => {
+    const h = harness();
+    await h.execd.submit(addOf(), 5);
+    const r = await h.execd.revert(KEY, 'manual', 7);
+    h.store.setSetting(ORDERS_AFTER_EXECUTION_SETTING, String(r?.executionId ?? 0));
+    // The new agent id's seqs start again at 1.
+    assert.equal((await h.execd.submit(addOf(), 1))?.decision, 'started');
+  });
+});
+
+describe('execd: an add order superseded by a later revert order (in-process batches)', () => {
+  let b: BatchHarness | undefined;
+  afterEach(async () => {
+    await b?.close();
+    b = undefined;
+  });
+
+  test('revert 7 then the late add 6 in one batch: the add aborts, the address stays unblocked', async () => {
+    b = batchHarness();
+    const bh = b;
+    await bh.execd.submit(bh.message('firewall-drop600', IP), 5);
+    assert.ok(bh.fw.blocked.has(IP));
+    const [reverted, late, newer] = await Promise.all([
+      bh.execd.revert(KEY, 'manual', 7),
+      bh.execd.submit(bh.message('firewall-drop600', IP), 6),
+      bh.execd.submit(bh.message('firewall-drop600', '198.51.100.3'), 8),
+    ]);
+    assert.equal(bh.fw.transactions.length, 2, 'the add of 5, then one batch for the rest');
+    assert.equal(reverted?.reverted, true);
+    assert.equal(late?.decision, 'superseded');
+    assert.equal(newer?.decision, 'started');
+    assert.deepEqual([...bh.fw.blocked], ['198.51.100.3']);
+    assert.equal(bh.store.getActive(KEY), undefined);
+    const e = bh.store.getExecution(late.executionId);
+    assert.equal(e?.action, 'abort');
+    assert.match(e?.note ?? '', /^superseded: revert order 7 of this key/);
+  });
+
+  test('revert 7 in one batch, the late add 6 in a later one: read from the store', async () => {
+    b = batchHarness();
+    const bh = b;
+    await bh.execd.submit(bh.message('firewall-drop600', IP), 5);
+    await bh.execd.revert(KEY, 'manual', 7);
+    const late = await bh.execd.submit(bh.message('firewall-drop600', IP), 6);
+    assert.equal(late?.decision, 'superseded');
+    assert.equal(bh.fw.blocked.has(IP), false);
+    assert.equal(bh.store.getActive(KEY), undefined);
+  });
+
+  test('the late add before the revert in one batch: it runs, then the revert undoes it', async () => {
+    b = batchHarness();
+    const bh = b;
+    await bh.execd.submit(bh.message('firewall-drop600', IP), 5);
+    const [late, reverted] = await Promise.all([
+      bh.execd.submit(bh.message('firewall-drop600', IP), 6),
+      bh.execd.revert(KEY, 'manual', 7),
+    ]);
+    assert.equal(late?.decision, 'extended', 'taken in before the revert: not superseded');
+    assert.equal(reverted?.reverted, true);
+    assert.equal(bh.fw.blocked.has(IP), false);
+    assert.equal(bh.store.getActive(KEY), undefined);
+  });
+});
