@@ -116,7 +116,7 @@ export function decideAndStore(ctx: ExecdContext, job: AddJob, prep: Prepared, s
     }
     timeoutSec = ro.timeoutSec;
   }
-  const decision = decideAdd({ ...addRequest(ctx, job, prep, timeoutSec), revertedBy }, existing, now);
+  const decision = decideAdd(addRequest(ctx, job, prep, timeoutSec), existing, now, revertedBy);
   const active = decidedActive(decision);
   if (active) {
     if (state.put) {
@@ -147,7 +147,7 @@ export function decideDryRun(
       ? offenderTimeout(job.timeoutSec, ctx.store.getOffenderCount(key), ctx.repeatedOffenders).timeoutSec
       : 0;
   const revertedBy = laterRevert(ctx, job, key);
-  const decision = decideAdd({ ...addRequest(ctx, job, prep, timeoutSec), revertedBy }, existing, ctx.now());
+  const decision = decideAdd(addRequest(ctx, job, prep, timeoutSec), existing, ctx.now(), revertedBy);
   ctx.log.info(
     `Dry run: active response '${job.arName}' would be ${dryRunOutcome(decision)}; nothing touched the host.`,
     { key },

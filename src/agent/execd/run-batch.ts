@@ -151,7 +151,7 @@ function decideAddOne(
     put: (active) => {
       st.written.set(active.key, active);
     },
-    revertedInBatch: st.revertSeqs.get(key),
+    revertedInBatch: st.revertSeqs.size === 0 ? undefined : st.revertSeqs.get(key),
   });
   p.decision = decision;
   if (decidedActive(decision)) {

@@ -50,6 +50,7 @@ interface Case {
   readonly name: string;
   readonly req: AddRequest;
   readonly existing: ActiveResponse | undefined;
+  readonly revertedBy?: number;
   readonly kind: AddDecision['kind'];
   readonly answer: 'continue' | 'abort';
 }
@@ -92,21 +93,24 @@ const cases: readonly Case[] = [
   },
   {
     name: 'a later revert order of the key ran, nothing active',
-    req: request({ revertedBy: 7 }),
+    req: request(),
+    revertedBy: 7,
     existing: undefined,
     kind: 'superseded',
     answer: 'abort',
   },
   {
     name: 'a later revert order of the key ran, the key active again',
-    req: request({ revertedBy: 7 }),
+    req: request(),
+    revertedBy: 7,
     existing: firstActive(),
     kind: 'superseded',
     answer: 'abort',
   },
   {
     name: 'a later revert order of the key ran, timeout 0',
-    req: request({ timeoutSec: 0, revertedBy: 7 }),
+    req: request({ timeoutSec: 0 }),
+    revertedBy: 7,
     existing: undefined,
     kind: 'superseded',
     answer: 'abort',
@@ -116,7 +120,7 @@ const cases: readonly Case[] = [
 describe('decideAdd outcome table', () => {
   for (const c of cases) {
     test(`${c.name} -> ${c.kind}/${c.answer}`, () => {
-      const d = decideAdd(c.req, c.existing, T0);
+      const d = decideAdd(c.req, c.existing, T0, c.revertedBy);
       assert.equal(d.kind, c.kind);
       assert.equal(d.answer, c.answer);
     });
@@ -125,7 +129,7 @@ describe('decideAdd outcome table', () => {
 
 describe('decideAdd records', () => {
   test('superseded carries the revert order and no active response', () => {
-    const d = decideAdd(request({ revertedBy: 7 }), firstActive(), T0);
+    const d = decideAdd(request(), firstActive(), T0, 7);
     assert.deepEqual(d, { kind: 'superseded', answer: 'abort', revertSeq: 7 });
   });
 
