@@ -88,7 +88,7 @@ export interface AddState {
   readonly revertedInBatch?: number | undefined;
 }
 
-/** The seq of a revert order of `key` created after this add's order and already taken in, if any. */
+/** The seq of a revert order of `key` created after this add's order and already recorded, if any. */
 function laterRevert(ctx: ExecdContext, job: AddJob, key: string, state?: AddState): number | undefined {
   const seq = job.orderSeq;
   if (seq === undefined) {
