@@ -11,7 +11,11 @@
  * reports (ORDERS_AFTER_EXECUTION_SETTING; see adopt). A manager whose store is older than the
  * marks says so in its welcome, and the marks above its numbering go (cutAbove).
  */
-import { ORDERS_AFTER_EXECUTION_SETTING, type AgentStore } from '../core/execd/agent-store.js';
+import {
+  ORDERS_AFTER_EXECUTION_SETTING,
+  ordersAfterExecution,
+  type AgentStore,
+} from '../core/execd/agent-store.js';
 import type { DaemonLog } from '../log/daemon-log.js';
 import {
   MAX_APPLIED_ABOVE,
@@ -108,7 +112,7 @@ export class AppliedOrders {
    * of this id's orders, and not reported to its manager. 0: none.
    */
   executionsAfter(): number {
-    this.after ??= readSeq(this.store.getSetting(ORDERS_AFTER_EXECUTION_SETTING));
+    this.after ??= ordersAfterExecution(this.store);
     return this.after;
   }
 

@@ -181,7 +181,7 @@ function prepareLinkStatements(db: Database.Database) {
          ORDER BY order_seq DESC LIMIT 1`,
       )
       .pluck(),
-    // Down the executions_key index: the executions of one key (a handful), newest first.
+    // Through the executions_key index: only the executions of that one key are read.
     revertOrderAfter: db
       .prepare<[string, number, number], number>(
         `SELECT order_seq FROM executions

@@ -15,7 +15,7 @@
  * first looked and every revert order recorded since cannot be superseded (seqs grow in creation
  * order). Only an add that arrives below that ceiling looks its key up (one indexed read).
  */
-import { ORDERS_AFTER_EXECUTION_SETTING, type AgentStore } from '../../core/execd/agent-store.js';
+import { ordersAfterExecution, type AgentStore } from '../../core/execd/agent-store.js';
 
 export class LaterReverts {
   /** No revert order recorded has a seq above this one (read once, then raised). */
@@ -51,7 +51,6 @@ export class LaterReverts {
 
   /** Read each time: a re-enrollment raises it while the process runs (it is rarely needed). */
   private executionsAfter(): number {
-    const n = Number(this.store.getSetting(ORDERS_AFTER_EXECUTION_SETTING) ?? '0');
-    return Number.isSafeInteger(n) && n > 0 ? n : 0;
+    return ordersAfterExecution(this.store);
   }
 }

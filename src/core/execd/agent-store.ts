@@ -96,6 +96,12 @@ export interface OrderExecution {
  */
 export const ORDERS_AFTER_EXECUTION_SETTING = 'orders_after_execution';
 
+/** ORDERS_AFTER_EXECUTION_SETTING as stored: 0 when absent or not a positive safe integer. */
+export function ordersAfterExecution(store: Pick<AgentStore, 'getSetting'>): number {
+  const n = Number(store.getSetting(ORDERS_AFTER_EXECUTION_SETTING) ?? '0');
+  return Number.isSafeInteger(n) && n > 0 ? n : 0;
+}
+
 export interface AgentStore {
   /**
    * Runs `fn` as one transaction: every write inside commits together, or none does when `fn`
