@@ -107,7 +107,8 @@ export type StoreStep =
   | 'endExecutions'
   | 'removeActive'
   | 'deleteActive'
-  | 'programsOf';
+  | 'programsOf'
+  | 'revertOrderAfter';
 
 /** The store wrapped: counts transactions (outermost) and throws once at `faultAt` when armed. */
 export class CountingStore {

@@ -172,4 +172,33 @@ describe('execd: an add order superseded by a later revert order (in-process bat
     assert.equal(bh.fw.blocked.has(IP), false);
     assert.equal(bh.store.getActive(KEY), undefined);
   });
+
+  for (const inProcess of [false, true]) {
+    test(`a late add whose look-up fails is not applied, logged, and nothing else is lost (${inProcess ? 'in-process batch' : 'spawned'})`, async () => {
+      b = batchHarness({ inProcess });
+      const bh = b;
+      await bh.execd.submit(bh.message('firewall-drop600', IP), 5);
+      await bh.execd.revert(KEY, 'manual', 7);
+      bh.counting.faultAt = 'revertOrderAfter';
+      const late = await bh.execd.submit(bh.message('firewall-drop600', IP), 6);
+      assert.equal(bh.counting.faultAt, undefined, 'the look-up was made and failed');
+      await bh.execd.idle(); // a batch's failure is logged once its queue has moved on
+      assert.notEqual(late?.decision, 'started');
+      assert.equal(bh.store.getActive(KEY), undefined, 'nothing applied on a failed look-up');
+      assert.equal(bh.fw.blocked.has(IP), false);
+      assert.ok(
+        bh.log.lines.some((l) => l.level === 'error' && l.msg.includes('injected fault in revertOrderAfter')),
+        'the failure is logged with its cause',
+      );
+      assert.deepEqual(
+        bh.store.listExecutions({ limit: 100 }).filter((r) => r.status === 'running'),
+        [],
+        'every execution recorded with an end',
+      );
+      // The same late order again (a redelivery) is now answered; a newer one still blocks.
+      assert.equal((await bh.execd.submit(bh.message('firewall-drop600', IP), 6))?.decision, 'superseded');
+      assert.equal((await bh.execd.submit(bh.message('firewall-drop600', IP), 8))?.decision, 'started');
+      assert.ok(bh.store.getActive(KEY));
+    });
+  }
 });
