@@ -43,6 +43,11 @@ export interface PgLeaseOptions {
   /** Told when this node becomes or stops being the holder (a lease run out included). */
   readonly onChange?: (leader: boolean) => void;
   readonly onWarn?: (text: string) => void;
+  /**
+   * Each renew's reading of the database's clock: `dbMs` (epoch ms) answered a statement sent at
+   * monotonic `sentMono` (performance.now) and answered at `answeredMono` (ClusterClock.observe).
+   */
+  readonly onDbTime?: (sentMono: number, dbMs: number, answeredMono: number) => void;
 }
 
 /** A lease that is always held: one node on SQLite is its own cluster. */
@@ -54,13 +59,20 @@ const TIMERS_LEASE = 'timers';
 /** How long stop() waits for the release before closing the connection anyway. */
 const RELEASE_WAIT_MS = 2_000;
 
-/** Takes the row if free or expired, extends it if ours; returns a row only when we hold it. */
+/**
+ * Takes the row if free or expired, extends it if ours. One row back: `holder` is ours only when we
+ * hold it (null when another node does), `db_ms` the database's clock (epoch ms) for the cluster
+ * clock (cluster-clock.ts).
+ */
 const RENEW_SQL = `
-INSERT INTO cluster_leases AS l (name, holder, expires_at)
-VALUES ($1, $2, clock_timestamp() + $3::float8 * interval '1 millisecond')
-ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at
-  WHERE l.holder = EXCLUDED.holder OR l.expires_at < clock_timestamp()
-RETURNING holder`;
+WITH renewed AS (
+  INSERT INTO cluster_leases AS l (name, holder, expires_at)
+  VALUES ($1, $2, clock_timestamp() + $3::float8 * interval '1 millisecond')
+  ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at
+    WHERE l.holder = EXCLUDED.holder OR l.expires_at < clock_timestamp()
+  RETURNING holder)
+SELECT (SELECT holder FROM renewed) AS holder,
+  (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS db_ms`;
 
 const RELEASE_SQL = 'DELETE FROM cluster_leases WHERE name = $1 AND holder = $2';
 
@@ -158,9 +170,18 @@ class PgLease implements Lease {
   private async renew(c: pg.Client): Promise<void> {
     const sentAt = performance.now();
     this.mayHold = true;
-    const r = await c.query<{ holder: string }>(RENEW_SQL, [TIMERS_LEASE, this.holder, this.times.ttlMs]);
-    this.renewSentAt = r.rows[0]?.holder === this.holder ? sentAt : undefined;
+    const r = await c.query<{ holder: string | null; db_ms: number }>(RENEW_SQL, [
+      TIMERS_LEASE,
+      this.holder,
+      this.times.ttlMs,
+    ]);
+    const answeredAt = performance.now();
+    const row = r.rows[0];
+    this.renewSentAt = row?.holder === this.holder ? sentAt : undefined;
     this.mayHold = this.renewSentAt !== undefined;
+    if (row !== undefined) {
+      this.opts.onDbTime?.(sentAt, row.db_ms, answeredAt);
+    }
   }
 
   private tick(): void {

@@ -37,7 +37,8 @@ export const createManagerApi: CreateManagerApi = async (ctx): Promise<ManagerAp
     ctx.storeUrl !== undefined ? await openPgApiStore(ctx.storeUrl) : openSqliteApiStore(apiDbPath(ctx.home));
   const log = openDaemonLog(ctx.home, 'info', 'manager-api');
   const tokenFile = ctx.adminTokenFile ?? adminTokenPath(ctx.home);
-  if ((await ensureAdminToken(store.tokens, tokenFile, Date.now())) !== undefined) {
+  const now = ctx.now ?? Date.now;
+  if ((await ensureAdminToken(store.tokens, tokenFile, now())) !== undefined) {
     log.info('first admin API token written', { file: tokenFile });
   }
   const metrics = new ManagerMetrics();
@@ -54,7 +55,7 @@ export const createManagerApi: CreateManagerApi = async (ctx): Promise<ManagerAp
       ? { activeRefreshMs: CLUSTER_ACTIVE_REFRESH_MS, feedPollMs: CLUSTER_FEED_POLL_MS }
       : {}),
     metrics,
-    now: Date.now,
+    now,
     home: ctx.home,
     log,
   });

@@ -16,6 +16,11 @@ import type { BusTraffic } from '../cluster/bus-routes.js';
  * manager. Implemented by runtime/cluster-node.ts (docs/scale-out.md).
  */
 export interface ClusterHooks {
+  /**
+   * The cluster's clock (cluster/cluster-clock.ts: the database's, read at each lease renew), epoch
+   * ms: the node's `ManagerContext.now`, so times one node stamps and another judges agree.
+   */
+  readonly now: () => number;
   /** Orders just committed whose agent is not ready on this node: hand them to the node that holds it. */
   handOff(orders: readonly StoredOrder[]): void;
   /** False on the nodes that must not run the cluster-wide timers now (lease held elsewhere). */

@@ -207,6 +207,11 @@ export interface ManagerApiContext {
    * shared audit trail is pruned by the lease holder only. Absent: a single manager, always.
    */
   readonly isLeader?: () => boolean;
+  /**
+   * A cluster node's clock (the database's: cluster/cluster-clock.ts), for token expiry and audit
+   * times shared by every node. Absent: the host's clock.
+   */
+  readonly now?: () => number;
 }
 
 /** Implemented by src/manager-api; called once by the runtime. */

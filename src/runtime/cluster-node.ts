@@ -25,7 +25,9 @@ import { createPgNotifyBus } from '../cluster/pg-notify-bus.js';
 import { createNatsBus } from '../cluster/nats-bus.js';
 import type { NatsAuth } from '../cluster/nats-auth.js';
 import type { NatsTls } from '../cluster/nats-tls.js';
-import { startPgLease, type Lease } from '../cluster/pg-lease.js';
+import type { Lease } from '../cluster/pg-lease.js';
+import { ClusterClock } from '../cluster/cluster-clock.js';
+import { startLease } from './cluster-lease.js';
 import { STARTUP_LOCK_KEY, withPgLock } from '../cluster/pg-lock.js';
 import { syncSharedEnrollment } from '../cluster/shared-pki.js';
 import { SweepResends } from '../cluster/sweep-resends.js';
@@ -164,27 +166,6 @@ function startSweep(
   return timer;
 }
 
-/**
- * The timers' lease. Its table comes from the store's migrations (version 8), applied when the
- * runtime opened the store, before `attach` starts this: one owner of the schema, and a lease
- * that never issues DDL against a store of another version. Started before its table exists
- * anyway, it warns and tries again each period.
- */
-function startLease(opts: ClusterOptions, log: DaemonLog): Lease {
-  return startPgLease({
-    connectionString: opts.storeUrl,
-    ...(opts.leaseEveryMs !== undefined ? { everyMs: opts.leaseEveryMs } : {}),
-    onChange: (leader) => {
-      log.info(
-        leader ? 'This node now runs the cluster timers.' : 'This node no longer runs the cluster timers.',
-      );
-    },
-    onWarn: (t) => {
-      log.warn(t);
-    },
-  });
-}
-
 type Report = (what: string) => (err: unknown) => void;
 
 function routingFor(ctx: ManagerContext, bus: OrderBus, report: Report, late: LateHandOffs): BusRouting {
@@ -224,7 +205,9 @@ export function createClusterNode(opts: ClusterOptions, heartbeatMs: number): Cl
   let lease: Lease | undefined;
   let sweep: NodeJS.Timeout | undefined;
   const newcomers = new SweepNewcomers();
+  const clock = new ClusterClock({ mono: () => performance.now(), wall: Date.now });
   const hooks: ClusterHooks = {
+    now: clock.now,
     handOff: (orders) => {
       routing?.handOff(orders); // a StoredOrder is a BusOrder: the bus reads agentId, seq, kind, payload, expiresAt
     },
@@ -245,7 +228,7 @@ export function createClusterNode(opts: ClusterOptions, heartbeatMs: number): Cl
     async attach(ctx) {
       log = ctx.log;
       const seal = await busSealOf(ctx.store);
-      lease = startLease(opts, ctx.log);
+      lease = startLease(opts, ctx.log, clock);
       const b = busFor(opts, ctx.log, seal);
       bus = b;
       const late = new LateHandOffs((t) => {

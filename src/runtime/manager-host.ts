@@ -128,7 +128,8 @@ export async function openManagerHost(
     store,
     config,
     sessions: new AgentSessions(),
-    now: Date.now,
+    // A cluster node stamps and judges times by the cluster's clock (its database's), not its own.
+    now: cluster?.now ?? Date.now,
     ttlMs: opts.ttlMs ?? DEFAULT_ORDER_TTL_MS,
     emit: emitter(listeners, log),
     log,

@@ -105,7 +105,9 @@ function createApi(
         service,
         home,
         ...(storeUrl !== undefined ? { storeUrl } : {}),
-        ...(cluster !== undefined ? { isLeader: () => cluster.hooks.isLeader() } : {}),
+        ...(cluster !== undefined
+          ? { isLeader: () => cluster.hooks.isLeader(), now: cluster.hooks.now }
+          : {}),
         ...(opts.auditHistoryMs !== undefined ? { auditHistoryMs: opts.auditHistoryMs } : {}),
       })
     : Promise.resolve(undefined);

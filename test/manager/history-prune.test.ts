@@ -45,6 +45,7 @@ async function expiredOrders(store: ManagerStore, count: number, from: number): 
 /** Cluster hooks whose lease is held while `isLeader()` says so. */
 function leaseHooks(isLeader: () => boolean): ClusterHooks {
   return {
+    now: Date.now,
     handOff: () => undefined,
     isLeader,
     connectedElsewhere: () => false,

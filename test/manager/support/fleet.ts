@@ -125,9 +125,12 @@ export async function startManager(
   home: string,
   conf: string,
   extra: readonly string[] = [],
+  env: Readonly<Record<string, string>> = {},
 ): Promise<ManagerProc> {
   const args = [MAIN, 'manager', '-c', conf, '--home', home, '--listen', '127.0.0.1:0', ...extra];
-  const p = track(spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
+  const p = track(
+    spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } }),
+  );
   const port = await waitFor(`manager listening (${p.output()})`, 20_000, () => {
     const m = /listening on https:\/\/127\.0\.0\.1:(\d+)/.exec(p.output());
     if (p.child.exitCode !== null) {
