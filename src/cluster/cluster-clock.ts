@@ -34,6 +34,14 @@ interface Reading {
   readonly roundTripMs: number;
 }
 
+/** How a node's own clock stands against the cluster's (metrics, stats). */
+export interface ClockStatus {
+  /** The node's wall clock minus the cluster's, ms (positive: the node runs ahead). */
+  readonly skewMs: number;
+  /** How far the cluster's time as this node reads it may be off: half the round trip used, ms. */
+  readonly uncertaintyMs: number;
+}
+
 export interface ClockSources {
   /** Monotonic ms (performance.now). */
   readonly mono: () => number;
@@ -72,6 +80,13 @@ export class ClusterClock {
   /** Whether a reading is in use (else {@link now} is the node's own wall clock). */
   synced(): boolean {
     return this.best !== undefined;
+  }
+
+  /** The node's clock against the cluster's; undefined before the first reading. */
+  status(): ClockStatus | undefined {
+    return this.best === undefined
+      ? undefined
+      : { skewMs: this.skewMs(), uncertaintyMs: this.best.roundTripMs / 2 };
   }
 
   /** The node's wall clock minus the cluster's, ms (positive: the node runs ahead); 0 before a reading. */

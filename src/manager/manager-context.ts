@@ -10,6 +10,7 @@ import type { AgentSessions } from './agent-sessions.js';
 import type { ManagerEvent } from './manager-service.js';
 import type { AgentRecord, ManagerStore, StoredOrder } from '../core/orders/manager-store.js';
 import type { BusTraffic } from '../cluster/bus-routes.js';
+import type { ClockStatus } from '../cluster/cluster-clock.js';
 
 /**
  * What a node of a cluster (several managers on one PostgreSQL store) adds; absent on a single
@@ -27,6 +28,8 @@ export interface ClusterHooks {
   isLeader(): boolean;
   /** The agent's link is on another node (seen within the last three heartbeats). */
   connectedElsewhere(agent: AgentRecord, now: number): boolean;
+  /** This node's clock against the cluster's; undefined before its first reading. */
+  clock(): ClockStatus | undefined;
   /** Orders through the order bus since start; undefined before the bus is up. */
   busTraffic(): BusTraffic | undefined;
   /**

@@ -118,14 +118,11 @@ export function createManagerService(parts: ManagerCoreParts): ManagerService {
         limit: limitOf(f.limit),
       }),
     listOrders: (f) => ctx.store.listOrders({ ...f, limit: limitOf(f.limit) }),
-    stats: async () => {
-      const bus = ctx.cluster?.busTraffic();
-      return {
-        ...(await statsOf(ctx, await listAgents())),
-        linkBacklog: parts.linkBacklog?.() ?? NO_BACKLOG,
-        ...(bus !== undefined ? { bus } : {}),
-      };
-    },
+    stats: async () => ({
+      ...(await statsOf(ctx, await listAgents())),
+      linkBacklog: parts.linkBacklog?.() ?? NO_BACKLOG,
+      ...clusterStats(ctx),
+    }),
     async explain(line) {
       const parsed = parseAlertLine(line);
       if (!parsed.ok) {
@@ -184,6 +181,13 @@ async function revertKey(
 }
 
 const NO_BACKLOG: LinkBacklog = { frames: 0, bytes: 0, pausedAgents: 0, pauses: 0 };
+
+/** A cluster node's order bus traffic and clock, for the stats (neither on a single manager). */
+function clusterStats(ctx: ManagerContext): Pick<ManagerStats, 'bus' | 'clock'> {
+  const bus = ctx.cluster?.busTraffic();
+  const clock = ctx.cluster?.clock();
+  return { ...(bus !== undefined ? { bus } : {}), ...(clock !== undefined ? { clock } : {}) };
+}
 
 async function statsOf(
   ctx: ManagerContext,

@@ -13,6 +13,7 @@
  * - the server certificate is issued by the manager's own CA: clients trust `<home>/etc/pki/ca.pem`.
  */
 import type { BusTraffic } from '../cluster/bus-routes.js';
+import type { ClockStatus } from '../cluster/cluster-clock.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ExecutionStatus } from '../protocol/execution-records.js';
 import type {
@@ -79,6 +80,8 @@ export interface ManagerStats {
   readonly linkBacklog: LinkBacklog;
   /** A cluster node's order bus traffic (absent on a single manager, and before the bus is up). */
   readonly bus?: BusTraffic;
+  /** A cluster node's clock against the cluster's (absent on a single manager, and before its first reading). */
+  readonly clock?: ClockStatus;
 }
 
 /** Events for counters and histograms (metrics); listeners must not throw. */

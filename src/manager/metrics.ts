@@ -191,6 +191,14 @@ export class ManagerMetrics {
         this.set((await stats())?.bus?.routes ?? 0);
       },
     });
+    new Gauge({
+      name: 'riposte_cluster_clock_skew_seconds',
+      help: "This node's wall clock minus the cluster's (its PostgreSQL's, which order and agent times use), s; 0 on a single manager and before the first reading",
+      registers,
+      async collect() {
+        this.set(((await stats())?.clock?.skewMs ?? 0) / 1000);
+      },
+    });
   }
 
   /** The Prometheus text exposition. */

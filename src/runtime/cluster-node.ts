@@ -208,6 +208,7 @@ export function createClusterNode(opts: ClusterOptions, heartbeatMs: number): Cl
   const clock = new ClusterClock({ mono: () => performance.now(), wall: Date.now });
   const hooks: ClusterHooks = {
     now: clock.now,
+    clock: () => clock.status(),
     handOff: (orders) => {
       routing?.handOff(orders); // a StoredOrder is a BusOrder: the bus reads agentId, seq, kind, payload, expiresAt
     },

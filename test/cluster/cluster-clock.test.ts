@@ -27,6 +27,7 @@ import {
   type ManagerProc,
 } from '../manager/support/fleet.js';
 import { startAgentDaemon } from './support/agent-daemon.js';
+import { promSample } from '../support/prom-sample.js';
 import { startPgServer, type PgServer } from './support/pg-server.js';
 import {
   THREE_NODES_CONFIG,
@@ -208,4 +209,15 @@ test('a node an hour ahead (libfaketime) sends what another node hands it and st
     Math.abs(epochMs(seen) - now) < TOLERANCE_MS,
     `the agent last seen ${String(seen)} by B, not an hour ahead`,
   );
+  // Each node's /metrics says how far its own clock is from the cluster's.
+  const skew = async (n: ManagerProc): Promise<number> => {
+    const r = await api({ port: n.port, home: a.home }, 'GET', '/metrics');
+    const v =
+      typeof r.body === 'string' ? promSample(r.body, 'riposte_cluster_clock_skew_seconds') : undefined;
+    assert.ok(v !== undefined, `GET /metrics: ${r.status}, no riposte_cluster_clock_skew_seconds`);
+    return v;
+  };
+  const [skewA, skewB] = [await skew(a), await skew(b)];
+  assert.ok(Math.abs(skewA) < TOLERANCE_MS / 1000, `node A's skew ${skewA} s`);
+  assert.ok(Math.abs(skewB - HOUR / 1000) < TOLERANCE_MS / 1000, `node B's skew ${skewB} s: about an hour`);
 });

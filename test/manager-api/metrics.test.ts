@@ -24,6 +24,7 @@ const METRICS = [
   'riposte_bus_orders_received_total',
   'riposte_bus_orders_forwarded_total',
   'riposte_bus_routes',
+  'riposte_cluster_clock_skew_seconds',
 ];
 
 void describe('manager metrics', () => {
@@ -100,6 +101,15 @@ void describe('manager metrics', () => {
     assert.equal(sample(node, 'riposte_bus_orders_received_total{to="all"}'), 7);
     assert.equal(sample(node, 'riposte_bus_orders_forwarded_total'), 3);
     assert.equal(sample(node, 'riposte_bus_routes'), 4_999);
+  });
+
+  void test("a cluster node's clock against the cluster's, in seconds; zero on a single manager", async () => {
+    const service = new FakeManagerService();
+    const metrics = new ManagerMetrics();
+    metrics.attach(service);
+    assert.equal(sample(await metrics.render(), 'riposte_cluster_clock_skew_seconds'), 0);
+    service.statsValue = { ...service.statsValue, clock: { skewMs: -2_500, uncertaintyMs: 1 } };
+    assert.equal(sample(await metrics.render(), 'riposte_cluster_clock_skew_seconds'), -2.5);
   });
 
   void test('two registries do not share counters, and detaching stops the feed', async () => {

@@ -46,6 +46,7 @@ async function expiredOrders(store: ManagerStore, count: number, from: number): 
 function leaseHooks(isLeader: () => boolean): ClusterHooks {
   return {
     now: Date.now,
+    clock: () => undefined,
     handOff: () => undefined,
     isLeader,
     connectedElsewhere: () => false,

@@ -31,6 +31,7 @@ test('before any reading it is the node’s own wall clock; after one, the datab
   assert.equal(clock.now(), DB_EPOCH + HOUR);
   assert.equal(clock.skewMs(), 0, 'nothing to compare with yet');
   assert.equal(clock.uncertaintyMs(), undefined);
+  assert.equal(clock.status(), undefined);
   // A statement sent at mono 1000, answered at 1010: the database read DB_EPOCH + 5 meanwhile.
   clock.observe(t.mono, DB_EPOCH + 5, t.mono + 10);
   advance(10);
@@ -38,6 +39,7 @@ test('before any reading it is the node’s own wall clock; after one, the datab
   assert.equal(clock.now(), DB_EPOCH + 10, 'the midpoint of the round trip is the reading’s moment');
   assert.equal(clock.uncertaintyMs(), 5);
   assert.equal(clock.skewMs(), HOUR, 'the node runs an hour ahead');
+  assert.deepEqual(clock.status(), { skewMs: HOUR, uncertaintyMs: 5 });
   advance(60_000);
   assert.equal(clock.now(), DB_EPOCH + 60_010);
 });
