@@ -15,9 +15,10 @@
  * that answered late only makes a worse reading, never the one used), forward by the node's
  * monotonic clock: a step of the node's wall clock (an NTP jump, an operator's `date -s`) changes
  * nothing; a step of the database's clock is followed within {@link KEEP_MS} (when the reading
-counted from ages out). Before the first reading (the
- * first renew at start, or a database that never answered) it is the node's wall clock.
- * Pure: the two clocks it reads are arguments; no I/O, no timer.
+ * counted from ages out). Before the first reading (the first renew at start, or a database that
+ * never answered) it is the node's wall clock; a node holds the timers' lease only after a renew,
+ * so the timers always run on the database's time. Pure: the two clocks it reads are arguments;
+ * no I/O, no timer.
  */
 
 /** How long a reading stays usable, ms: long enough to keep a good one through a busy spell. */
@@ -101,7 +102,8 @@ export class ClusterClock {
 }
 
 /**
- * What to tell about the node's clock after a reading, given what was last told (`warned`): a
+ * What to tell about the node's clock after a reading, given the skew last warned about
+ * (`warnedAt`; undefined: none, or back in step since): a
  * warning when it is {@link SKEW_WARN_MS} or more off the cluster's and was not (or no longer
  * about as far off: a change of a second or more), a note when it is back within half of that.
  */

@@ -15,7 +15,6 @@ import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { ClusterClock } from '../../src/cluster/cluster-clock.js';
 import { startPgLease, type Lease } from '../../src/cluster/pg-lease.js';
-import { applyPgMigrations } from '../../src/store/pg-manager-migrations.js';
 import {
   alert,
   api,
@@ -28,7 +27,7 @@ import {
 } from '../manager/support/fleet.js';
 import { startAgentDaemon } from './support/agent-daemon.js';
 import { promSample } from '../support/prom-sample.js';
-import { startPgServer, type PgServer } from './support/pg-server.js';
+import { startMigratedPgServer, type PgServer } from './support/pg-server.js';
 import {
   THREE_NODES_CONFIG,
   enrollAgent,
@@ -69,15 +68,7 @@ function epochMs(v: unknown): number {
 }
 
 before(async () => {
-  pgServer = await startPgServer();
-  // The lease's table comes from the store's migrations, as on a node (it opens its store first).
-  const c = new pg.Client({ connectionString: pgServer.url });
-  await c.connect();
-  try {
-    await applyPgMigrations(c);
-  } finally {
-    await c.end();
-  }
+  pgServer = await startMigratedPgServer();
 });
 
 after(async () => {

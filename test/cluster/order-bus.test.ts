@@ -20,9 +20,8 @@ import { BusSeal, newBusKey } from '../../src/cluster/bus-seal.js';
 import { NATS_ORDER_STREAM, createNatsBus } from '../../src/cluster/nats-bus.js';
 import { connect as connectNats } from 'nats';
 import { startPgLease, type Lease } from '../../src/cluster/pg-lease.js';
-import { applyPgMigrations } from '../../src/store/pg-manager-migrations.js';
 import { startNatsServer, type NatsServer } from '../support/nats-server.js';
-import { startPgServer, type PgServer } from './support/pg-server.js';
+import { startMigratedPgServer, type PgServer } from './support/pg-server.js';
 import { waitFor } from '../manager/support/fleet.js';
 import { busNode as node, busOrder as order } from './support/bus-node.js';
 import { startTcpProxy, throughProxy } from '../support/tcp-proxy.js';
@@ -39,16 +38,9 @@ let nats: NatsServer;
 const seal = new BusSeal(newBusKey());
 
 before(async () => {
-  pgServer = await startPgServer();
-  nats = await startNatsServer();
   // The lease's table comes from the store's migrations, as on a node (it opens its store first).
-  const c = new pg.Client({ connectionString: pgServer.url });
-  await c.connect();
-  try {
-    await applyPgMigrations(c);
-  } finally {
-    await c.end();
-  }
+  pgServer = await startMigratedPgServer();
+  nats = await startNatsServer();
 });
 
 after(async () => {

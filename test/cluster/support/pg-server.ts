@@ -11,7 +11,9 @@ import { spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { freePort } from '../../support/nats-server.js';
+import { applyPgMigrations } from '../../../src/store/pg-manager-migrations.js';
 
 export const PG_BIN = process.env['RIPOSTE_PG_BIN'] ?? '/usr/lib/postgresql/15/bin';
 
@@ -134,4 +136,20 @@ export async function startPgServer(
       return Promise.resolve();
     },
   };
+}
+
+/**
+ * A private PostgreSQL with the manager store's migrations applied, as a node finds it once it
+ * opened its store (the lease's table among them), for tests that run the cluster parts alone.
+ */
+export async function startMigratedPgServer(): Promise<PgServer> {
+  const server = await startPgServer();
+  const c = new pg.Client({ connectionString: server.url });
+  await c.connect();
+  try {
+    await applyPgMigrations(c);
+  } finally {
+    await c.end();
+  }
+  return server;
 }
