@@ -78,12 +78,10 @@ export class ClusterClock {
     this.best = this.readings.reduce((a, b) => (b.roundTripMs <= a.roundTripMs ? b : a));
   }
 
-  /** Whether a reading is in use (else {@link now} is the node's own wall clock). */
-  synced(): boolean {
-    return this.best !== undefined;
-  }
-
-  /** The node's clock against the cluster's; undefined before the first reading. */
+  /**
+   * The node's clock against the cluster's; undefined before the first reading (then {@link now}
+   * is the node's own clock).
+   */
   status(): ClockStatus | undefined {
     return this.best === undefined
       ? undefined
@@ -93,11 +91,6 @@ export class ClusterClock {
   /** The node's wall clock minus the cluster's, ms (positive: the node runs ahead); 0 before a reading. */
   skewMs(): number {
     return this.best === undefined ? 0 : this.sources.wall() - this.now();
-  }
-
-  /** Half the round trip of the reading in use: how far off {@link now} may be, ms. */
-  uncertaintyMs(): number | undefined {
-    return this.best === undefined ? undefined : this.best.roundTripMs / 2;
   }
 }
 

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { ClusterClock } from '../../src/cluster/cluster-clock.js';
+import { parseApiTime } from '../../src/protocol/api-times.js';
 import { startPgLease, type Lease } from '../../src/cluster/pg-lease.js';
 import {
   alert,
@@ -62,11 +63,6 @@ async function dbNow(c: pg.Client): Promise<number> {
   return ms;
 }
 
-/** A time field of the REST API (ISO text or epoch ms) as epoch ms. */
-function epochMs(v: unknown): number {
-  return typeof v === 'number' ? v : Date.parse(String(v));
-}
-
 before(async () => {
   pgServer = await startMigratedPgServer();
 });
@@ -97,7 +93,7 @@ test('every lease renew reads the database’s clock, on the holder and the othe
   await check.connect();
   try {
     await waitFor('a reading on both nodes, one of them holding the lease', 20_000, () =>
-      clocks.every((c) => c.synced()) && leases.some((l) => l.isLeader()) ? true : undefined,
+      clocks.every((c) => c.status() !== undefined) && leases.some((l) => l.isLeader()) ? true : undefined,
     );
     for (const clock of clocks) {
       const before = clock.now();
@@ -186,18 +182,18 @@ test('a node an hour ahead (libfaketime) sends what another node hands it and st
   const agentsNow = await api(a, 'GET', '/agents');
   const now = Date.now();
   for (const o of items) {
-    const created = epochMs(o.createdAt);
+    const created = parseApiTime(String(o.createdAt));
     assert.ok(
       Math.abs(created - now) < TOLERANCE_MS,
       `order created ${String(o.createdAt)}, not an hour ahead`,
     );
-    assert.equal(epochMs(o.expiresAt) - created, 600_000, 'its 10 minutes to live');
+    assert.equal(parseApiTime(String(o.expiresAt)) - created, 600_000, 'its 10 minutes to live');
   }
   const seen = (agentsNow.body as { items?: { id: string; lastSeen?: unknown }[] }).items?.find(
     (x) => x.id === agent?.id,
   )?.lastSeen;
   assert.ok(
-    Math.abs(epochMs(seen) - now) < TOLERANCE_MS,
+    Math.abs(parseApiTime(String(seen)) - now) < TOLERANCE_MS,
     `the agent last seen ${String(seen)} by B, not an hour ahead`,
   );
   // Each node's /metrics says how far its own clock is from the cluster's.
