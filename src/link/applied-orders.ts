@@ -132,6 +132,8 @@ export class AppliedOrders {
       const last = this.store.listExecutions({ limit: 1 })[0]?.id ?? 0;
       this.store.setSetting(ORDERS_AFTER_EXECUTION_SETTING, String(last));
       this.store.setSetting(ORDERS_AGENT_ID_SETTING, key);
+      // The revert orders marked for the earlier id name other orders of this one.
+      this.store.forgetRevertMarks();
       // The marks as `write` keeps them (it joins this transaction), last: the ones in memory
       // change only once everything else is written.
       this.write(NO_MARKS);

@@ -44,6 +44,7 @@ import {
 } from './sqlite-statements.js';
 import { inOrderOf, reapplyTarget } from './sqlite-reapply-rows.js';
 import { SqliteJoinedReapply } from './sqlite-joined-reapply.js';
+import { SqliteRevertMarks } from './sqlite-revert-marks.js';
 import {
   AUTO_PRUNE_EVERY,
   DEFAULT_EXECUTION_LIMIT,
@@ -96,7 +97,7 @@ class SqliteAgentStore extends SqliteLinkReads implements AgentStore {
     st: Statements,
     private readonly retention: number,
   ) {
-    super(st);
+    super(st, new SqliteRevertMarks(db, retention));
     this.startTx = db.transaction((start: ExecutionStart) => this.insertExecution(start));
     this.joined = new SqliteJoinedReapply(db);
   }
@@ -355,6 +356,13 @@ class SqliteAgentStore extends SqliteLinkReads implements AgentStore {
       }));
       this.st.failRunning.run(now);
       return running;
+    });
+  }
+
+  forgetOrderSeqsAbove(seq: number): number {
+    return this.transaction(() => {
+      this.marks.forget(seq);
+      return this.st.forgetOrderSeqsAbove.run(seq).changes;
     });
   }
 

@@ -15,6 +15,7 @@ import {
 } from './agent-store.fixtures.js';
 export type { MakeAgentStore } from './agent-store.fixtures.js';
 import { executionContract } from './agent-store-executions.contract.js';
+import { revertMarkContract } from './agent-store-revert-marks.contract.js';
 import { deleteLineOf, reportedActive } from '../../src/protocol/link-records.js';
 
 /** UTF-8 byte order = SQLite BINARY collation; independent of the implementations' own comparators. */
@@ -368,6 +369,7 @@ export function agentStoreContract(name: string, make: MakeAgentStore): void {
     activeContract(make);
     offenderContract(make);
     executionContract(make);
+    revertMarkContract(make);
     settingsContract(make);
     lifecycleContract(make);
   });

@@ -2,7 +2,8 @@
  * The plan step of a batch (run-batch.ts), without I/O but store reads: each execution's line, in
  * order. Deletes and re-applies see the state the earlier executions of the same batch leave: a
  * delete after an add of the same key deletes what that add creates. Work that needs no execution
- * (a revert of a key no longer active, a timeout revert whose deadline moved) is settled here.
+ * (a revert of a key no longer active, a timeout revert whose deadline moved) is settled here; its
+ * one write: a revert order that finds nothing active is marked (LaterReverts.foundNothing).
  */
 import { isDue } from '../../core/execd/due-reverts.js';
 import type { AddDecision } from '../../core/execd/decide-add.js';
@@ -165,6 +166,13 @@ function planDelete(
   const inBatch = view.get(w.key);
   const stored = view.has(w.key) ? undefined : storedByKey.get(w.key);
   const line = inBatch?.deleteMessage ?? stored?.deleteMessage;
+  if (line === undefined) {
+    // A revert order finding nothing active is still marked, before this batch's adds decide. An
+    // untracked add of the key earlier in the batch (timeout 0: its key is not computed here) is
+    // then superseded too, where run one by one it would have run first; a revert order is sent
+    // for a tracked response, so this takes both kinds of response on one key.
+    ctx.laterReverts.foundNothing(w.key, w.orderSeq, ctx.now());
+  }
   if (line === undefined || (w.reason === 'timeout' && deadlineMoved(ctx, inBatch ?? undefined, stored))) {
     w.done(NOT_REVERTED);
     return undefined;

@@ -7,9 +7,11 @@
  * decision, so it is not applied: decided `superseded`, answered `abort`, recorded with the reason.
  *
  * The revert's order seq is recorded with its delete execution (ExecutionStart.orderSeq), so the
- * answer survives a restart; a revert that found nothing active leaves no execution and no mark.
- * Seqs are numbered per agent id: only the executions of this enrollment count
- * (ORDERS_AFTER_EXECUTION_SETTING, link/applied-orders.ts).
+ * answer survives a restart. A revert order that finds nothing active (its response timed out
+ * meanwhile, or the add it follows has not decided yet) leaves no execution, so its seq is kept as
+ * a revert mark (AgentStore.markRevertOrder) and supersedes the same adds. Seqs are numbered per
+ * agent id: only the executions of this enrollment count (ORDERS_AFTER_EXECUTION_SETTING), and a
+ * re-enrollment forgets the marks (link/applied-orders.ts).
  *
  * The common case costs no read: an add order above every order seq recorded when this process
  * first looked and every revert order recorded since cannot be superseded (seqs grow in creation
@@ -30,6 +32,19 @@ export class LaterReverts {
   recorded(seq: number | undefined): void {
     if (seq !== undefined) {
       this.ceiling = Math.max(this.seqCeiling(), seq);
+    }
+  }
+
+  /**
+   * Revert order `seq` of `key` found nothing active (undefined: not an order, nothing to keep): a
+   * mark is stored, so an add of that key created before it and decided after it is superseded.
+   * Called in the revert's turn or before any add of the key could decide after it, as `recorded`.
+   * @throws when the store cannot take it (the revert order fails; nothing else changed).
+   */
+  foundNothing(key: string, seq: number | undefined, now: number): void {
+    if (seq !== undefined) {
+      this.store.markRevertOrder(key, seq, now);
+      this.recorded(seq);
     }
   }
 

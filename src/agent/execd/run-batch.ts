@@ -161,6 +161,13 @@ function decideAddOne(
   return replyFor(p, job, decision.answer);
 }
 
+/** Revert order `seq` of `key` (undefined: not an order) supersedes this batch's later adds of it below. */
+function revertedBy(st: DecideState, key: string, seq: number | undefined): void {
+  if (seq !== undefined) {
+    st.revertSeqs.set(key, Math.max(seq, st.revertSeqs.get(key) ?? 0));
+  }
+}
+
 /** Decides one execution inside the batch's transaction; returns its reply line, if any. */
 function decideOne(
   st: DecideState,
@@ -179,15 +186,17 @@ function decideOne(
   // synchronous step, so nothing else wrote it since. One read per revert, not two.
   const active = p.active ?? activeNow(st, w.key);
   if (!active) {
+    if (w.kind === 'delete') {
+      ctx.laterReverts.foundNothing(w.key, w.orderSeq, ctx.now());
+      revertedBy(st, w.key, w.orderSeq);
+    }
     return undefined;
   }
   p.key = w.key;
   if (w.kind === 'delete') {
     start(st, p, responseStart(ctx, active, 'delete', w.orderSeq));
-    if (w.orderSeq !== undefined) {
-      st.revertSeqs.set(w.key, Math.max(w.orderSeq, st.revertSeqs.get(w.key) ?? 0));
-      ctx.laterReverts.recorded(w.orderSeq);
-    }
+    ctx.laterReverts.recorded(w.orderSeq);
+    revertedBy(st, w.key, w.orderSeq);
     p.reverting = active;
     st.deleted.add(w.key);
     st.lastWrite.set(w.key, index);

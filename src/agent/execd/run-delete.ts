@@ -4,7 +4,8 @@
  * Delete: the stored `delete` line goes to a new instance of the script, stdin only, no handshake.
  * The record is removed after the script ran, so a crash mid-revert re-runs it at the next start
  * (stock scripts are idempotent). A timeout-driven delete re-checks the deadline under the key's
- * lock: a repeat that arrived meanwhile moved it, and then nothing is reverted.
+ * lock: a repeat that arrived meanwhile moved it, and then nothing is reverted. A revert order that
+ * finds nothing active is marked (LaterReverts.foundNothing).
  */
 import { isDue } from '../../core/execd/due-reverts.js';
 import type { ActiveResponse, ExecutionAction } from '../../protocol/execution-records.js';
@@ -42,6 +43,7 @@ async function deleteUnderLock(ctx: ExecdContext, key: string, cause: RevertCaus
   const { reason } = cause;
   const current = ctx.store.getActive(key);
   if (!current) {
+    ctx.laterReverts.foundNothing(key, cause.orderSeq, ctx.now());
     return { executionId: undefined, reverted: false };
   }
   if (reason === 'timeout' && !isDue(current, ctx.now())) {
@@ -75,6 +77,8 @@ async function deleteUnderLock(ctx: ExecdContext, key: string, cause: RevertCaus
 export function runDelete(ctx: ExecdContext, key: string, cause: RevertCause): Promise<RevertResult> {
   const program = ctx.store.getActive(key)?.program;
   if (program === undefined) {
+    // Marked at once: an add of this key still deciding does so in a later turn and finds the mark.
+    ctx.laterReverts.foundNothing(key, cause.orderSeq, ctx.now());
     return Promise.resolve({ executionId: undefined, reverted: false });
   }
   const seq = ctx.order.arrive(program);

@@ -215,16 +215,27 @@ export interface AgentStore {
   runningExecutionIds(afterId: number, upToId: number): number[];
   /**
    * The highest order seq a stored execution with an id above `afterId` (default 0: any) came from
-   * (ExecutionStart.orderSeq); 0 when none. `afterId`: as for orderExecution.
+   * (ExecutionStart.orderSeq), or a revert mark holds (markRevertOrder); 0 when none. `afterId`:
+   * as for orderExecution (the marks of an earlier enrollment are forgotten instead).
    */
   maxOrderSeq(afterId?: number): number;
   /**
    * The highest order seq above `seq` that a revert (a `delete` execution) of `key` came from,
-   * among the executions with an id above `afterId` (default 0: any); undefined when none. An add
-   * order below it was created before that revert and reached the agent after it (several manager
-   * nodes): it is not applied (agent/execd/later-reverts.ts).
+   * among the executions with an id above `afterId` (default 0: any) and the revert marks of `key`
+   * (markRevertOrder); undefined when none. An add order below it was created before that revert
+   * and reached the agent after it (several manager nodes): it is not applied
+   * (agent/execd/later-reverts.ts).
    */
   revertOrderAfter(key: string, seq: number, afterId?: number): number | undefined;
+  /**
+   * Records that the manager's revert order `seq` of `key` found nothing active here at `at`: no
+   * delete execution carries its seq, yet it supersedes an add order of `key` created before it as
+   * a revert that ran does (revertOrderAfter, maxOrderSeq count it). The same seq again is one
+   * mark. Kept like the executions (about the newest `executionRetention`).
+   */
+  markRevertOrder(key: string, seq: number, at: number): void;
+  /** Forgets every revert mark: this home's orders are numbered anew (a re-enrollment). */
+  forgetRevertMarks(): void;
   /**
    * The order seq each execution of `ids` came from (ExecutionStart.orderSeq), for those that
    * have one, in one read: a report sent again (the manager lost it, or this is another process)
@@ -234,7 +245,8 @@ export interface AgentStore {
   /**
    * Takes the order seq off every stored execution that came from an order seq above `seq`, and
    * returns how many: the manager numbers this agent's orders only up to `seq` (its store is older
-   * than this one), so those were runs of orders its history lacks (link/applied-orders.ts).
+   * than this one), so those were runs of orders its history lacks (link/applied-orders.ts). The
+   * revert marks above `seq` go as well, in the same transaction.
    */
   forgetOrderSeqsAbove(seq: number): number;
   /**

@@ -101,13 +101,59 @@ describe('execd: an add order superseded by a later revert order (spawned script
     assert.equal((await h.execd.submit(addOf(), 6))?.decision, 'started');
     await h.execd.revert('firewall-drop-198.51.100.9', 'manual', 9);
     await h.execd.revert(KEY, 'manual', 10);
-    const other = JSON.stringify(arMessage('firewall-drop600', '198.51.100.9'));
+    assert.equal((await h.execd.submit(addOf(), 9))?.decision, 'superseded', 'revert 10 of the same key');
+    const other = JSON.stringify(arMessage('firewall-drop600', '198.51.100.7'));
     assert.equal(
       (await h.execd.submit(other, 8))?.decision,
       'started',
-      'revert 9 found nothing active: no mark',
+      'reverts 9 and 10 were of other keys',
     );
-    assert.equal((await h.execd.submit(addOf(), 9))?.decision, 'superseded', 'revert 10 of the same key');
+  });
+
+  test('a revert order that found nothing active still supersedes the adds created before it, after a restart too', async () => {
+    const h = harness();
+    const nothing = await h.execd.revert(KEY, 'manual', 7);
+    assert.deepEqual(
+      nothing,
+      { executionId: undefined, reverted: false },
+      'no execution: the manager is told rejected',
+    );
+    assert.equal(h.store.listExecutions({ limit: 10 }).length, 0);
+    assert.equal(h.store.revertOrderAfter(KEY, 6), 7, 'kept as a mark');
+    const next = harness({ store: h.store });
+    const late = await next.execd.submit(addOf(), 6);
+    assert.equal(late?.decision, 'superseded');
+    assert.equal(commandOf(next.runner.of('add')[0]?.reply), 'abort');
+    assert.equal(
+      newest(next).note,
+      'superseded: revert order 7 of this key, created after this order (6), ran first',
+    );
+    assert.equal(next.store.getActive(KEY), undefined);
+    assert.equal((await next.execd.submit(addOf(), 8))?.decision, 'started', 'a newer order blocks again');
+    assert.equal((await next.execd.revert(KEY, 'manual', 9))?.reverted, true);
+  });
+
+  test('a revert order that finds the response gone once its turn comes (a local revert ran first) is marked', async () => {
+    const h = harness();
+    await h.execd.submit(addOf(), 5);
+    const [local, ordered] = await Promise.all([h.execd.revert(KEY), h.execd.revert(KEY, 'manual', 7)]);
+    assert.equal(local?.reverted, true, 'the CLI revert, no order');
+    assert.equal(ordered?.reverted, false, 'nothing left for the order');
+    assert.equal(h.runner.of('delete').length, 1);
+    assert.equal((await h.execd.submit(addOf(), 6))?.decision, 'superseded');
+    assert.equal(h.store.getActive(KEY), undefined);
+  });
+
+  test('an add order still deciding when the revert order comes: the revert finds nothing, the add aborts', async () => {
+    const h = harness();
+    let release: () => void = () => undefined;
+    h.runner.next.push({ firstLine: 'check-keys', hold: new Promise<void>((r) => (release = r)) });
+    const add = h.execd.submit(addOf(), 6);
+    assert.equal((await h.execd.revert(KEY, 'manual', 7))?.reverted, false, 'nothing active yet');
+    release();
+    assert.equal((await add)?.decision, 'superseded', 'the operator reverted after this alert: not blocked');
+    assert.equal(h.store.getActive(KEY), undefined);
+    assert.equal(h.execd.armed, 0);
   });
 
   test("a re-enrolled home: the earlier enrollment's revert orders count for nothing", async () => {
@@ -157,6 +203,62 @@ describe('execd: an add order superseded by a later revert order (in-process bat
     assert.equal(late?.decision, 'superseded');
     assert.equal(bh.fw.blocked.has(IP), false);
     assert.equal(bh.store.getActive(KEY), undefined);
+  });
+
+  /**
+   * `work` started while the harness's first batch (an add of another address) is in its firewall
+   * call: the queue is busy, so a revert of a key with nothing active joins the next batch as a
+   * delete of the key's program instead of being settled at once.
+   */
+  async function inNextBatch<T>(bh: BatchHarness, work: () => Promise<T>): Promise<T> {
+    let next: Promise<T> | undefined;
+    bh.fw.onTransaction = () => {
+      bh.fw.onTransaction = undefined;
+      next = work();
+    };
+    assert.equal(
+      (await bh.execd.submit(bh.message('firewall-drop600', '198.51.100.3'), 4))?.decision,
+      'started',
+    );
+    assert.ok(next, 'the first batch reached the firewall');
+    return next;
+  }
+
+  test('a revert order planned with nothing active: marked, the late add after it in that batch and later ones aborts', async () => {
+    b = batchHarness();
+    const bh = b;
+    const [nothing, late] = await inNextBatch(bh, () =>
+      Promise.all([
+        bh.execd.revert(KEY, 'manual', 7),
+        bh.execd.submit(bh.message('firewall-drop600', IP), 6),
+      ]),
+    );
+    assert.equal(nothing?.reverted, false);
+    assert.equal(late?.decision, 'superseded');
+    assert.equal((await bh.execd.submit(bh.message('firewall-drop600', IP), 5))?.decision, 'superseded');
+    assert.deepEqual([...bh.fw.blocked], ['198.51.100.3']);
+    assert.equal(bh.store.getActive(KEY), undefined);
+  });
+
+  test('a revert order planned after an in-batch add that left nothing active: marked at its decision', async () => {
+    b = batchHarness();
+    const bh = b;
+    assert.equal((await bh.execd.revert(KEY, 'manual', 9))?.reverted, false, 'mark 9');
+    // Add 8 (superseded by 9) leaves nothing active; revert order 10, planned after it, finds
+    // nothing at its decision and is marked there; add 9 after it is superseded by 10 alone.
+    const [first, nothing, late] = await inNextBatch(bh, () =>
+      Promise.all([
+        bh.execd.submit(bh.message('firewall-drop600', IP), 8),
+        bh.execd.revert(KEY, 'manual', 10),
+        bh.execd.submit(bh.message('firewall-drop600', IP), 9),
+      ]),
+    );
+    assert.equal(first?.decision, 'superseded');
+    assert.equal(nothing?.reverted, false);
+    assert.equal(late?.decision, 'superseded');
+    assert.equal(bh.store.revertOrderAfter(KEY, 9), 10);
+    assert.equal(bh.store.getActive(KEY), undefined);
+    assert.equal(bh.fw.blocked.has(IP), false);
   });
 
   test('the late add before the revert in one batch: it runs, then the revert undoes it', async () => {

@@ -82,4 +82,15 @@ describe('AppliedOrders', () => {
     assert.equal(restarted.floor(), 0);
     assert.equal(restarted.has(1), false);
   });
+
+  test("a re-enrollment forgets the revert marks (the earlier id's seqs); an upgraded store keeps them", () => {
+    const store = tempAgentStore();
+    const key = 'firewall-drop-203.0.113.45';
+    store.markRevertOrder(key, 9, 1_763_600_000_000);
+    assert.equal(new AppliedOrders(store, memoryDaemonLog()).adopt('001'), 0);
+    assert.equal(store.revertOrderAfter(key, 5), 9, 'the same enrollment: kept');
+    assert.equal(new AppliedOrders(store, memoryDaemonLog()).adopt('007'), 0);
+    assert.equal(store.revertOrderAfter(key, 5), undefined, 'seq 9 of agent 001 says nothing of 007');
+    assert.equal(store.maxOrderSeq(), 0);
+  });
 });
