@@ -15,8 +15,8 @@
  * that answered late only makes a worse reading, never the one used), forward by the node's
  * monotonic clock: a step of the node's wall clock (an NTP jump, an operator's `date -s`) changes
  * nothing; a step of the database's clock is followed within {@link KEEP_MS} (when the reading
- * counted from ages out). Before the first reading (the first renew at start, or a database that
- * never answered) it is the node's wall clock; a node holds the timers' lease only after a renew,
+ * counted from ages out). Before the first reading (a node's start waits for it before listening,
+ * up to 5 s: runtime/cluster-lease.ts) it is the node's wall clock; a node holds the timers' lease only after a renew,
  * so the timers always run on the database's time. Pure: the two clocks it reads are arguments;
  * no I/O, no timer.
  */

@@ -3,8 +3,9 @@
  * each renew reads the database's clock (src/cluster/cluster-clock.ts), and the node's log says when
  * the node's own clock is off the database's (its order and agent times use the database's).
  */
+import { performance } from 'node:perf_hooks';
 import { startPgLease, type Lease } from '../cluster/pg-lease.js';
-import { skewNews, type ClusterClock } from '../cluster/cluster-clock.js';
+import { ClusterClock, skewNews } from '../cluster/cluster-clock.js';
 import type { DaemonLog } from '../log/daemon-log.js';
 
 export interface LeaseOptions {
@@ -19,8 +20,14 @@ export interface LeaseOptions {
  * runtime opened the store, before `attach` starts this: one owner of the schema, and a lease
  * that never issues DDL against a store of another version. Started before its table exists
  * anyway, it warns and tries again each period (and `clock` keeps the node's wall clock meanwhile).
+ * `onReading` is called after each reading of the database's clock.
  */
-export function startLease(opts: LeaseOptions, log: DaemonLog, clock: ClusterClock): Lease {
+export function startLease(
+  opts: LeaseOptions,
+  log: DaemonLog,
+  clock: ClusterClock,
+  onReading?: () => void,
+): Lease {
   let warnedAt: number | undefined;
   return startPgLease({
     connectionString: opts.storeUrl,
@@ -35,6 +42,7 @@ export function startLease(opts: LeaseOptions, log: DaemonLog, clock: ClusterClo
     },
     onDbTime: (sentMono, dbMs, answeredMono) => {
       clock.observe(sentMono, dbMs, answeredMono);
+      onReading?.();
       const news = skewNews(clock.skewMs(), warnedAt);
       if (news !== undefined) {
         warnedAt = news.warnedAt;
@@ -46,4 +54,62 @@ export function startLease(opts: LeaseOptions, log: DaemonLog, clock: ClusterClo
       }
     },
   });
+}
+
+/** How long a start waits for the first reading of the database's clock, ms (the lease's connect limit). */
+export const FIRST_READING_MS = 5_000;
+
+/**
+ * A node's cluster clock and the lease whose renews read it, started by whichever of
+ * firstReading (before the node listens) and start (attach) comes first.
+ */
+export class LeasedClock {
+  readonly clock = new ClusterClock({ mono: () => performance.now(), wall: Date.now });
+  private lease: Lease | undefined;
+  private readonly read: Promise<void>;
+  private onRead: () => void = () => undefined;
+
+  constructor(private readonly opts: LeaseOptions) {
+    this.read = new Promise<void>((resolve) => {
+      this.onRead = resolve;
+    });
+  }
+
+  start(log: DaemonLog): Lease {
+    this.lease ??= startLease(this.opts, log, this.clock, this.onRead);
+    return this.lease;
+  }
+
+  /** Starts the lease; resolves at its first reading, or after FIRST_READING_MS (logged). */
+  async firstReading(log: DaemonLog): Promise<void> {
+    this.start(log);
+    if (!(await settledWithin(this.read, FIRST_READING_MS))) {
+      log.warn(
+        `No reading of the database's clock after ${FIRST_READING_MS / 1000} s: this node stamps order and agent times by its own clock until one comes.`,
+      );
+    }
+  }
+
+  isLeader(): boolean {
+    return this.lease?.isLeader() ?? false;
+  }
+
+  stop(): Promise<void> {
+    return this.lease?.stop() ?? Promise.resolve();
+  }
+}
+
+/** Whether `p` settled within `ms` (the timer is cleared either way). */
+async function settledWithin(p: Promise<void>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => {
+      resolve(false);
+    }, ms);
+  });
+  try {
+    return await Promise.race([p.then(() => true), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

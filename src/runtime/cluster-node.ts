@@ -25,9 +25,7 @@ import { createPgNotifyBus } from '../cluster/pg-notify-bus.js';
 import { createNatsBus } from '../cluster/nats-bus.js';
 import type { NatsAuth } from '../cluster/nats-auth.js';
 import type { NatsTls } from '../cluster/nats-tls.js';
-import type { Lease } from '../cluster/pg-lease.js';
-import { ClusterClock } from '../cluster/cluster-clock.js';
-import { startLease } from './cluster-lease.js';
+import { LeasedClock } from './cluster-lease.js';
 import { STARTUP_LOCK_KEY, withPgLock } from '../cluster/pg-lock.js';
 import { syncSharedEnrollment } from '../cluster/shared-pki.js';
 import { SweepResends } from '../cluster/sweep-resends.js';
@@ -76,7 +74,14 @@ export interface ClusterOptions {
 export interface ClusterNode {
   /** For ManagerContext.cluster; hand-offs before `attach` are dropped (the sweep re-sends them). */
   readonly hooks: ClusterHooks;
-  /** Connects the bus and the lease and starts the sweep, once the context exists. */
+  /**
+   * Starts the timers' lease, whose renews read the database's clock (hooks.now), and resolves once
+   * the first reading is in, or after FIRST_READING_MS (then logged: the node's own clock
+   * until one comes). Called before the node listens, so that no order, agent presence or token
+   * it stamps in its first moments carries its own clock; one renew's round trip.
+   */
+  startClock(log: DaemonLog): Promise<void>;
+  /** Connects the bus (and the lease, if startClock did not) and starts the sweep, once the context exists. */
   attach(ctx: ManagerContext): Promise<void>;
   stop(): Promise<void>;
 }
@@ -202,18 +207,17 @@ function busHandlers(ctx: ManagerContext, r: BusRouting, report: Report): BusHan
 export function createClusterNode(opts: ClusterOptions, heartbeatMs: number): ClusterNode {
   let bus: OrderBus | undefined;
   let routing: BusRouting | undefined;
-  let lease: Lease | undefined;
   let sweep: NodeJS.Timeout | undefined;
   const newcomers = new SweepNewcomers();
-  const clock = new ClusterClock({ mono: () => performance.now(), wall: Date.now });
+  const leased = new LeasedClock(opts);
   const hooks: ClusterHooks = {
-    now: clock.now,
-    clock: () => clock.status(),
+    now: leased.clock.now,
+    clock: () => leased.clock.status(),
     handOff: (orders) => {
       routing?.handOff(orders); // a StoredOrder is a BusOrder: the bus reads agentId, seq, kind, payload, expiresAt
     },
     busTraffic: () => routing?.traffic(),
-    isLeader: () => lease?.isLeader() ?? false,
+    isLeader: () => leased.isLeader(),
     connectedElsewhere: (agent, now) =>
       agent.lastSeen !== undefined && now - agent.lastSeen < 3 * heartbeatMs,
     greeted: (agentId, readAbove) => {
@@ -226,10 +230,11 @@ export function createClusterNode(opts: ClusterOptions, heartbeatMs: number): Cl
   };
   return {
     hooks,
+    startClock: (l) => leased.firstReading(l),
     async attach(ctx) {
       log = ctx.log;
       const seal = await busSealOf(ctx.store);
-      lease = startLease(opts, ctx.log, clock);
+      leased.start(ctx.log);
       const b = busFor(opts, ctx.log, seal);
       bus = b;
       const late = new LateHandOffs((t) => {
@@ -255,7 +260,7 @@ export function createClusterNode(opts: ClusterOptions, heartbeatMs: number): Cl
       clearInterval(sweep);
       routing = undefined; // the sessions' watch may still announce: a closed bus drops it
       await bus?.close();
-      await lease?.stop();
+      await leased.stop();
     },
   };
 }

@@ -163,9 +163,11 @@ async function startOnHost(
   const api = await createApi(opts, service, home, cluster);
   opened.add(() => api?.close());
   server.setApi(api);
+  opened.add(() => cluster?.stop()); // a partial start too: its lease, its bus
+  // Before listening: the cluster's clock read once, so nothing is stamped by this host's own.
+  await cluster?.startClock(log);
   const listen = opts.listen ?? { host: '127.0.0.1', port: 1515 };
   const address = await server.listen(listen.host, listen.port);
-  opened.add(() => cluster?.stop()); // a partial attach too: its lease, its bus
   await cluster?.attach(ctx);
   const scheduler = startScheduler(opts, host);
   opened.add(() => {

@@ -16,6 +16,9 @@ import pg from 'pg';
 import { ClusterClock } from '../../src/cluster/cluster-clock.js';
 import { parseApiTime } from '../../src/protocol/api-times.js';
 import { startPgLease, type Lease } from '../../src/cluster/pg-lease.js';
+import { createClusterNode } from '../../src/runtime/cluster-node.js';
+import { FIRST_READING_MS } from '../../src/runtime/cluster-lease.js';
+import { memoryDaemonLog } from '../../src/log/daemon-log.js';
 import {
   alert,
   api,
@@ -108,6 +111,56 @@ test('every lease renew reads the database’s clock, on the holder and the othe
   } finally {
     await check.end();
     await Promise.all(leases.map((l) => l.stop()));
+  }
+});
+
+test('a cluster node reads the database’s clock before it listens: startClock resolves with a reading', async () => {
+  const node = createClusterNode({ storeUrl: server().url, leaseEveryMs: 60_000 }, 1_000);
+  const log = memoryDaemonLog();
+  const check = new pg.Client({ connectionString: server().url });
+  await check.connect();
+  try {
+    assert.equal(node.hooks.clock(), undefined, 'no reading before');
+    // A renew every minute: the reading startClock waits for is the one taken at once at start.
+    await node.startClock(log);
+    assert.ok(node.hooks.clock(), 'the database’s clock read once startClock resolved');
+    const db = await dbNow(check);
+    assert.ok(Math.abs(node.hooks.now() - db) < TOLERANCE_MS, 'the node counts from it');
+    assert.deepEqual(
+      log.lines.filter((l) => l.level === 'warn'),
+      [],
+      'no warning: the reading came in time',
+    );
+  } finally {
+    await check.end();
+    await node.stop();
+  }
+});
+
+test('no database to read: startClock gives up after FIRST_READING_MS and says the node uses its own clock', async () => {
+  // Port 1 on loopback: nothing listens there, every connect is refused at once.
+  const node = createClusterNode(
+    { storeUrl: 'postgres://riposte@127.0.0.1:1/riposte', leaseEveryMs: 500 },
+    1_000,
+  );
+  const log = memoryDaemonLog();
+  const started = performance.now();
+  try {
+    await node.startClock(log);
+    assert.ok(performance.now() - started >= FIRST_READING_MS - 50, 'it waited for a reading first');
+    assert.equal(node.hooks.clock(), undefined);
+    assert.ok(
+      log.lines.some(
+        (l) =>
+          l.level === 'warn' &&
+          l.msg.startsWith(
+            "No reading of the database's clock after 5 s: this node stamps order and agent times by its own clock",
+          ),
+      ),
+      JSON.stringify(log.lines),
+    );
+  } finally {
+    await node.stop();
   }
 });
 
