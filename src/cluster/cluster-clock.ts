@@ -16,9 +16,9 @@
  * monotonic clock: a step of the node's wall clock (an NTP jump, an operator's `date -s`) changes
  * nothing; a step of the database's clock is followed within {@link KEEP_MS} (when the reading
  * counted from ages out). Before the first reading (a node's start waits for it before listening,
- * up to 5 s: runtime/cluster-lease.ts) it is the node's wall clock; a node holds the timers' lease only after a renew,
- * so the timers always run on the database's time. Pure: the two clocks it reads are arguments;
- * no I/O, no timer.
+ * up to 5 s: runtime/cluster-lease.ts) it is the node's wall clock; a node holds the timers' lease
+ * only after a renew, so the timers always run on the database's time. Pure: the two clocks it
+ * reads are arguments; no I/O, no timer.
  */
 
 /** How long a reading stays usable, ms: long enough to keep a good one through a busy spell. */

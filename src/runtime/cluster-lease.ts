@@ -5,6 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { startPgLease, type Lease } from '../cluster/pg-lease.js';
+import { withLimit } from '../exec/with-limit.js';
 import { ClusterClock, skewNews } from '../cluster/cluster-clock.js';
 import type { DaemonLog } from '../log/daemon-log.js';
 
@@ -83,7 +84,7 @@ export class LeasedClock {
   /** Starts the lease; resolves at its first reading, or after FIRST_READING_MS (logged). */
   async firstReading(log: DaemonLog): Promise<void> {
     this.start(log);
-    if (!(await settledWithin(this.read, FIRST_READING_MS))) {
+    if ((await withLimit(this.read, FIRST_READING_MS)) === 'timeout') {
       log.warn(
         `No reading of the database's clock after ${FIRST_READING_MS / 1000} s: this node stamps order and agent times by its own clock until one comes.`,
       );
@@ -96,20 +97,5 @@ export class LeasedClock {
 
   stop(): Promise<void> {
     return this.lease?.stop() ?? Promise.resolve();
-  }
-}
-
-/** Whether `p` settled within `ms` (the timer is cleared either way). */
-async function settledWithin(p: Promise<void>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => {
-      resolve(false);
-    }, ms);
-  });
-  try {
-    return await Promise.race([p.then(() => true), late]);
-  } finally {
-    clearTimeout(timer);
   }
 }
