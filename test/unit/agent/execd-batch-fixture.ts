@@ -108,7 +108,8 @@ export type StoreStep =
   | 'removeActive'
   | 'deleteActive'
   | 'programsOf'
-  | 'revertOrderAfter';
+  | 'revertOrderAfter'
+  | 'markRevertOrder';
 
 /** The store wrapped: counts transactions (outermost) and throws once at `faultAt` when armed. */
 export class CountingStore {

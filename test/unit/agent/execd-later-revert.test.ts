@@ -276,6 +276,29 @@ describe('execd: an add order superseded by a later revert order (in-process bat
   });
 
   for (const inProcess of [false, true]) {
+    test(`a revert order whose mark cannot be written: logged, no mark, nothing else lost; sent again it marks (${inProcess ? 'in-process batch' : 'spawned'})`, async () => {
+      b = batchHarness({ inProcess });
+      const bh = b;
+      bh.counting.faultAt = 'markRevertOrder';
+      const failed = inProcess
+        ? await inNextBatch(bh, () => bh.execd.revert(KEY, 'manual', 7))
+        : await bh.execd.revert(KEY, 'manual', 7);
+      assert.equal(bh.counting.faultAt, undefined, 'the mark was tried and failed');
+      assert.equal(failed?.reverted ?? false, false);
+      await bh.execd.idle();
+      assert.ok(
+        bh.log.lines.some((l) => l.level === 'error' && l.msg.includes('injected fault in markRevertOrder')),
+        'the failure is logged with its cause',
+      );
+      assert.equal(bh.store.revertOrderAfter(KEY, 6), undefined, 'no mark');
+      // The rest goes on: another address is blocked; the revert order sent again is marked.
+      const other = await bh.execd.submit(bh.message('firewall-drop600', '198.51.100.5'), 8);
+      assert.equal(other?.decision, 'started');
+      assert.equal((await bh.execd.revert(KEY, 'manual', 7))?.reverted, false);
+      assert.equal((await bh.execd.submit(bh.message('firewall-drop600', IP), 6))?.decision, 'superseded');
+      assert.equal(bh.store.getActive(KEY), undefined, 'the late add applied nothing');
+    });
+
     test(`a late add whose look-up fails is not applied, logged, and nothing else is lost (${inProcess ? 'in-process batch' : 'spawned'})`, async () => {
       b = batchHarness({ inProcess });
       const bh = b;
