@@ -23,6 +23,7 @@ import {
   withCommand,
 } from '../../protocol/ar-message.js';
 import {
+  NOT_RUN,
   runStockBatch,
   type BatchLine,
   type BatchReply,
@@ -168,13 +169,17 @@ function revertedBy(st: DecideState, key: string, seq: number | undefined): void
   }
 }
 
-/** Decides one execution inside the batch's transaction; returns its reply line, if any. */
+/**
+ * Decides one execution inside the batch's transaction; returns its reply line, if any, or NOT_RUN
+ * for a delete or re-apply that finds nothing active (an earlier execution of this batch left the
+ * key inactive): run one by one it would not have started, so it logs nothing and acts on nothing.
+ */
 function decideOne(
   st: DecideState,
   p: Planned,
   index: number,
   checkKeys: CheckKeysLine | undefined,
-): BatchReply | undefined {
+): BatchReply | typeof NOT_RUN | undefined {
   const { ctx } = st;
   const { work: w } = p;
   ctx.pollIntake?.();
@@ -190,7 +195,7 @@ function decideOne(
       ctx.laterReverts.foundNothing(w.key, w.orderSeq, ctx.now());
       revertedBy(st, w.key, w.orderSeq);
     }
-    return undefined;
+    return NOT_RUN;
   }
   p.key = w.key;
   if (w.kind === 'delete') {
@@ -223,7 +228,7 @@ function decideAll(
   st: DecideState,
   planned: readonly Planned[],
   checkKeys: readonly (CheckKeysLine | undefined)[],
-): (BatchReply | undefined)[] {
+): (BatchReply | typeof NOT_RUN | undefined)[] {
   const replies = planned.map((p, i) => decideOne(st, p, i, checkKeys[i]));
   st.ctx.store.putActives([...st.written.values()]);
   const ids = st.ctx.store.startExecutions(st.starts);

@@ -5,14 +5,18 @@
  *
  * Phases:
  *   1. per execution: "Starting", the line, envelope/command/input checks, and for a stateful add
- *      the check_keys line (what the script would print);
+ *      the check_keys line (what the script would print), held back until phase 3;
  *   2. ONE call to `decide` with every execution's check_keys line (undefined where there is none):
  *      the agent decides the whole batch and commits it in one store transaction, then returns each
- *      reply line (continue/abort), undefined where it has none;
- *   3. the replies are checked and logged ("Aborted" for abort);
+ *      reply line (continue/abort), undefined where it has none, or {@link NOT_RUN} for an
+ *      execution that would not have started at all (a delete of what an earlier execution of the
+ *      batch left inactive: run one by one, its script would not run);
+ *   3. per execution, in order: its phase-1 lines (none for one not run), then its reply checked
+ *      and logged ("Aborted" for abort);
  *   4. every execution left to act goes through the script's batch form in one call, in order;
  *      each then logs "Ended" or its own failure message.
- * Never throws (but `decide` may: then nothing was applied and the error is passed on).
+ * Never throws (but `decide` may: then nothing was applied, the phase-1 lines are written and the
+ * error is passed on).
  */
 import { buildCheckKeys, type ArEnvelope } from '../../protocol/ar-message.js';
 import { SCRIPT_EXIT_FAILURE, SCRIPT_EXIT_OK, type ScriptHost } from '../../protocol/script-io.js';
@@ -38,6 +42,8 @@ export interface BatchItemOutcome {
   readonly reply: string | undefined;
   /** The failure message logged, when the execution failed. */
   readonly error: string | undefined;
+  /** False for an execution `decide` answered {@link NOT_RUN}: nothing logged, nothing applied. */
+  readonly ran: boolean;
 }
 
 /**
@@ -57,10 +63,19 @@ export interface CheckKeysLine {
 /** A reply line; as for {@link BatchLine}, with the message it was serialised from, if any. */
 export type BatchReply = string | { readonly line: string; readonly message: ArEnvelope };
 
-/** Replies, one per execution, for the check_keys lines (undefined = no handshake for that one). */
+/**
+ * What `decide` answers for an execution the batch drops: it logs nothing, goes to no batch form and
+ * ends with exit code 0 and `ran: false` (the agent records nothing for it).
+ */
+export const NOT_RUN: unique symbol = Symbol('not run');
+
+/**
+ * Replies, one per execution, for the check_keys lines (undefined = no handshake for that one), or
+ * {@link NOT_RUN} for an execution not to run at all.
+ */
 export type BatchDecide = (
   checkKeys: readonly (CheckKeysLine | undefined)[],
-) => readonly (BatchReply | undefined)[];
+) => readonly (BatchReply | typeof NOT_RUN | undefined)[];
 
 type Stage =
   | { readonly kind: 'done'; readonly exitCode: number; readonly error: string | undefined }
@@ -68,8 +83,19 @@ type Stage =
 
 interface Pending {
   stage: Stage;
-  readonly checkKeys: CheckKeysLine | undefined;
+  checkKeys: CheckKeysLine | undefined;
   reply: string | undefined;
+  /** Phase-1 lines, held until the execution is known to run (then undefined: lines go out). */
+  held: string[] | undefined;
+  ran: boolean;
+}
+
+/** Writes `p`'s held phase-1 lines (in the caller's inOneArLogWrite); later lines go straight out. */
+function release(p: Pending, host: ScriptHost): void {
+  for (const msg of p.held ?? []) {
+    appendArLog(host, msg);
+  }
+  p.held = undefined;
 }
 
 const failed = (error?: string): Stage => ({ kind: 'done', exitCode: SCRIPT_EXIT_FAILURE, error });
@@ -87,20 +113,26 @@ function checkLine(
   return checkParsed(line.message, log, allowed);
 }
 
-/** Phase 1 for one line. */
+/** Phase 1 for one line (its lines held in the returned `held`). */
 function prepare(script: StockScript, line: BatchLine, host: ScriptHost): Pending {
+  const p: Pending = { stage: failed(), checkKeys: undefined, reply: undefined, held: [], ran: true };
   const log = (msg: string): void => {
-    appendArLog(host, msg);
+    if (p.held === undefined) {
+      appendArLog(host, msg);
+    } else {
+      p.held.push(msg);
+    }
   };
   log(ArLogMessage.STARTING);
   const msg = checkLine(line, log, ['add', 'delete']);
   if (!msg.ok) {
-    return { stage: failed(), checkKeys: undefined, reply: undefined };
+    return p;
   }
   const input = (typeof line === 'string' ? undefined : line.input) ?? script.input(msg.value);
   if (!input.ok) {
     log(input.log);
-    return { stage: failed(input.log), checkKeys: undefined, reply: undefined };
+    p.stage = failed(input.log);
+    return p;
   }
   const mode = msg.value.command === 'add' ? 'add' : 'delete';
   const ctx: StockContext = {
@@ -110,13 +142,13 @@ function prepare(script: StockScript, line: BatchLine, host: ScriptHost): Pendin
     log,
     host,
   };
-  let checkKeys: CheckKeysLine | undefined;
   if (mode === 'add' && script.stateful) {
     const keys = input.key === undefined ? [] : [input.key];
-    checkKeys = { line: JSON.stringify(buildCheckKeys(scriptBasename(host.argv0), keys)), keys };
-    log(checkKeys.line);
+    p.checkKeys = { line: JSON.stringify(buildCheckKeys(scriptBasename(host.argv0), keys)), keys };
+    log(p.checkKeys.line);
   }
-  return { stage: { kind: 'act', item: { mode, ctx } }, checkKeys, reply: undefined };
+  p.stage = { kind: 'act', item: { mode, ctx } };
+  return p;
 }
 
 /** Phase 3 for one execution that sent check_keys. */
@@ -184,13 +216,31 @@ export async function runStockBatch(
   opts: BatchRunOptions,
 ): Promise<BatchItemOutcome[]> {
   const { host, decide, signal } = opts;
-  // Each synchronous step writes its log lines in one go (ar-log.ts), before the next step.
-  const pending = inOneArLogWrite(() => lines.map((line) => prepare(script, line, host)));
-  const replies = decide(pending.map((p) => p.checkKeys));
+  // Phase 1 holds its lines; phase 3 writes them with the replies' in one go (ar-log.ts).
+  const pending = lines.map((line) => prepare(script, line, host));
+  let replies: ReturnType<BatchDecide>;
+  try {
+    replies = decide(pending.map((p) => p.checkKeys));
+  } catch (err) {
+    inOneArLogWrite(() => {
+      pending.forEach((p) => {
+        release(p, host);
+      });
+    });
+    throw err;
+  }
   inOneArLogWrite(() => {
     pending.forEach((p, i) => {
+      const reply = replies[i];
+      if (reply === NOT_RUN) {
+        p.held = undefined;
+        p.ran = false;
+        p.stage = { kind: 'done', exitCode: SCRIPT_EXIT_OK, error: undefined };
+        return;
+      }
+      release(p, host);
       if (p.checkKeys !== undefined) {
-        answer(p, replies[i], host);
+        answer(p, reply, host);
       }
     });
   });
@@ -201,5 +251,6 @@ export async function runStockBatch(
     firstLine: p.checkKeys?.line,
     reply: p.reply,
     error: p.stage.kind === 'done' ? p.stage.error : undefined,
+    ran: p.ran,
   }));
 }

@@ -6,6 +6,9 @@
  */
 import { afterEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { AR_LOG_RELATIVE_PATH } from '../../../src/scripts/contract/ar-log.js';
 import { ORDERS_AFTER_EXECUTION_SETTING } from '../../../src/core/execd/agent-store.js';
 import { batchHarness, type BatchHarness } from './execd-batch-fixture.js';
 import { arMessage, commandOf, harness, T0, type Harness } from './execd-fixture.js';
@@ -259,6 +262,18 @@ describe('execd: an add order superseded by a later revert order (in-process bat
     assert.equal(bh.store.revertOrderAfter(KEY, 9), 10);
     assert.equal(bh.store.getActive(KEY), undefined);
     assert.equal(bh.fw.blocked.has(IP), false);
+    // Run one by one, revert 10 would start no script: the batch form gets no delete of IP and
+    // active-responses.log has no line of it (only the superseded adds' lines name IP).
+    assert.deepEqual(
+      bh.fw.transactions.flat().filter((t) => t.endsWith(IP)),
+      [],
+      'no firewall work for IP',
+    );
+    const arLog = fs.readFileSync(path.join(bh.home, AR_LOG_RELATIVE_PATH), 'utf8').split('\n');
+    const ofIp = arLog.filter((l) => l.includes(IP));
+    assert.equal(ofIp.filter((l) => l.includes('"command":"delete"')).length, 0, 'no delete line');
+    assert.equal(ofIp.filter((l) => l.includes('"command":"add"')).length, 2, 'the two adds logged');
+    assert.equal(ofIp.filter((l) => l.includes('"command":"abort"')).length, 2, 'both answered abort');
   });
 
   test('the late add before the revert in one batch: it runs, then the revert undoes it', async () => {
