@@ -3,7 +3,8 @@
  * order. Deletes and re-applies see the state the earlier executions of the same batch leave: a
  * delete after an add of the same key deletes what that add creates. Work that needs no execution
  * (a revert of a key no longer active, a timeout revert whose deadline moved) is settled here; its
- * one write: a revert order that finds nothing active is marked (LaterReverts.foundNothing).
+ * one write: a revert order that finds nothing active is marked (LaterReverts.foundNothing), unless
+ * an untracked add of its key comes earlier in the batch (then it is marked at its decision).
  */
 import { isDue } from '../../core/execd/due-reverts.js';
 import type { AddDecision } from '../../core/execd/decide-add.js';
@@ -90,10 +91,14 @@ export function reapplyLine(active: ActiveResponse, command: 'add' | 'continue')
     : active.addMessage;
 }
 
-/** An add's line, message and input; `key`: its response key when it is tracked (stateful, timeout). */
+/**
+ * An add's line, message and input; `key`: its response key when it is tracked (stateful, timeout);
+ * `untrackedKey`: its key when it has one but is not tracked (stateful, timeout 0).
+ */
 interface PreparedAdd {
   readonly p: Planned;
   readonly key: string | undefined;
+  readonly untrackedKey?: string | undefined;
 }
 
 /** What an add needs before the batch's stored responses are read (no store access). */
@@ -107,13 +112,11 @@ function prepareAdd(script: StockScript, w: BatchWork & { kind: 'add' }): Prepar
   const input = script.input(message);
   p.message = message;
   p.input = input;
-  const tracked = script.stateful && job.timeoutSec > 0 && input.ok;
-  return {
-    p,
-    key: tracked
-      ? responseKey(basenameOf(job.program), input.key === undefined ? [] : [input.key])
-      : undefined,
-  };
+  if (!script.stateful || !input.ok) {
+    return { p, key: undefined };
+  }
+  const key = responseKey(basenameOf(job.program), input.key === undefined ? [] : [input.key]);
+  return job.timeoutSec > 0 ? { p, key } : { p, key: undefined, untrackedKey: key };
 }
 
 /** Stored responses by key, read once for the whole batch (plan writes no active response). */
@@ -157,20 +160,31 @@ function deadlineMoved(
   return false;
 }
 
-function planDelete(
-  ctx: ExecdContext,
-  w: BatchWork & { kind: 'delete' },
-  view: View,
-  storedByKey: Stored,
-): Planned | undefined {
+/**
+ * What planning has seen so far: the batch's view, the stored responses, and the delete line of
+ * each key an earlier untracked add (timeout 0) of the batch announced.
+ */
+interface Seen {
+  readonly view: View;
+  readonly stored: Stored;
+  readonly untracked: Map<string, string>;
+}
+
+function planDelete(ctx: ExecdContext, w: BatchWork & { kind: 'delete' }, seen: Seen): Planned | undefined {
+  const { view } = seen;
   const inBatch = view.get(w.key);
-  const stored = view.has(w.key) ? undefined : storedByKey.get(w.key);
+  const stored = view.has(w.key) ? undefined : seen.stored.get(w.key);
   const line = inBatch?.deleteMessage ?? stored?.deleteMessage;
   if (line === undefined) {
-    // A revert order finding nothing active is still marked, before this batch's adds decide. An
-    // untracked add of the key earlier in the batch (timeout 0: its key is not computed here) is
-    // then superseded too, where run one by one it would have run first; a revert order is sent
-    // for a tracked response, so this takes both kinds of response on one key.
+    const afterUntracked = w.orderSeq === undefined ? undefined : seen.untracked.get(w.key);
+    if (afterUntracked !== undefined) {
+      // An untracked add of the key came earlier in this batch: the revert order is decided at its
+      // place, after that add (decideOne: nothing active, marked there, NOT_RUN: no line logged),
+      // so the add is not superseded by it, as one by one.
+      view.set(w.key, null);
+      return { work: w, line: afterUntracked, active: undefined };
+    }
+    // A revert order finding nothing active is still marked, before this batch's adds decide.
     ctx.laterReverts.foundNothing(w.key, w.orderSeq, ctx.now());
   }
   if (line === undefined || (w.reason === 'timeout' && deadlineMoved(ctx, inBatch ?? undefined, stored))) {
@@ -184,18 +198,29 @@ function planDelete(
 function planOther(
   ctx: ExecdContext,
   w: BatchWork & { kind: 'delete' | 'reapply' },
-  view: View,
-  stored: Stored,
+  seen: Seen,
 ): Planned | undefined {
   if (w.kind === 'delete') {
-    return planDelete(ctx, w, view, stored);
+    return planDelete(ctx, w, seen);
   }
-  const active = view.has(w.key) ? undefined : stored.get(w.key);
+  const active = seen.view.has(w.key) ? undefined : seen.stored.get(w.key);
   if (!active) {
     w.done(undefined);
     return undefined;
   }
   return { work: w, line: reapplyLine(active, 'add'), active };
+}
+
+/** Plans an add; notes the key of an untracked one (see {@link Seen}). */
+function planAddSeen(pre: PreparedAdd, seen: Seen): Planned {
+  const p = planAdd(pre, seen.view, seen.stored);
+  if (pre.untrackedKey !== undefined && p.message !== undefined) {
+    seen.untracked.set(
+      pre.untrackedKey,
+      lineWithCommand(p.line, 'delete') ?? JSON.stringify(withCommand(p.message, 'delete')),
+    );
+  }
+  return p;
 }
 
 /** Each add's preparation (or what it threw), undefined for other work. */
@@ -238,7 +263,6 @@ function readStored(
 
 /** Each execution's line, in order; work that needs no execution is settled here. */
 export function plan(ctx: ExecdContext, script: StockScript, work: readonly BatchWork[]): Planned[] {
-  const view: View = new Map();
   const planned: Planned[] = [];
   const prepared = prepareAll(script, work);
   let stored: Stored;
@@ -251,6 +275,7 @@ export function plan(ctx: ExecdContext, script: StockScript, work: readonly Batc
     });
     return [];
   }
+  const seen: Seen = { view: new Map(), stored, untracked: new Map() };
   work.forEach((w, i) => {
     ctx.pollIntake?.();
     const pre = prepared[i];
@@ -260,7 +285,7 @@ export function plan(ctx: ExecdContext, script: StockScript, work: readonly Batc
       return;
     }
     try {
-      const p = w.kind === 'add' ? pre && planAdd(pre, view, stored) : planOther(ctx, w, view, stored);
+      const p = w.kind === 'add' ? pre && planAddSeen(pre, seen) : planOther(ctx, w, seen);
       if (p) {
         planned.push(p);
       }

@@ -172,7 +172,8 @@ function revertedBy(st: DecideState, key: string, seq: number | undefined): void
 /**
  * Decides one execution inside the batch's transaction; returns its reply line, if any, or NOT_RUN
  * for a delete or re-apply that finds nothing active (an earlier execution of this batch left the
- * key inactive): run one by one it would not have started, so it logs nothing and acts on nothing.
+ * key inactive, or only an untracked add of it came before: batch-plan.ts): run one by one it would
+ * not have started, so it logs nothing and acts on nothing; a revert order is marked here then.
  */
 function decideOne(
   st: DecideState,

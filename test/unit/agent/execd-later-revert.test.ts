@@ -276,6 +276,28 @@ describe('execd: an add order superseded by a later revert order (in-process bat
     assert.equal(ofIp.filter((l) => l.includes('"command":"abort"')).length, 2, 'both answered abort');
   });
 
+  test('an untracked add (timeout 0) before a revert order that finds nothing, in one batch: it runs, as one by one', async () => {
+    b = batchHarness();
+    const bh = b;
+    // One by one: add 6 (timeout 0: not tracked) blocks IP and stays; revert 7 then finds nothing
+    // active, is marked and rejected. In one batch the mark is written at the revert's place, after
+    // add 6 decided, so add 6 is not superseded by it.
+    const [untracked, nothing] = await inNextBatch(bh, () =>
+      Promise.all([bh.execd.submit(bh.message('firewall-drop0', IP), 6), bh.execd.revert(KEY, 'manual', 7)]),
+    );
+    assert.equal(untracked?.decision, 'untracked');
+    assert.equal(nothing?.reverted, false);
+    assert.equal(bh.fw.blocked.has(IP), true, 'add 6 applied');
+    assert.equal(bh.store.revertOrderAfter(KEY, 6), 7, 'revert 7 marked');
+    assert.equal((await bh.execd.submit(bh.message('firewall-drop600', IP), 5))?.decision, 'superseded');
+    const arLog = fs.readFileSync(path.join(bh.home, AR_LOG_RELATIVE_PATH), 'utf8');
+    assert.equal(
+      arLog.split('\n').filter((l) => l.includes('"command":"delete"')).length,
+      0,
+      'no delete ran',
+    );
+  });
+
   test('the late add before the revert in one batch: it runs, then the revert undoes it', async () => {
     b = batchHarness();
     const bh = b;
