@@ -129,6 +129,7 @@ function tagDone(f: Fleet, tag: string): boolean {
 async function fanout(f: Fleet, agents: number): Promise<BenchReport[]> {
   const sent = new Map<string, number>();
   const l0 = load();
+  const mono0 = process.hrtime.bigint() / 1000n;
   for (let r = 1; r <= ROUNDS; r++) {
     const tag = `fan-${r}`;
     const node = f.nodes[r % NODES];
@@ -140,6 +141,7 @@ async function fanout(f: Fleet, agents: number): Promise<BenchReport[]> {
     await untilAlive(`fan-out round ${r}`, 60_000, f.workers, () => tagDone(f, tag));
     await new Promise((res) => setTimeout(res, 300));
   }
+  log(`fan-out: rounds from ${mono0} to ${process.hrtime.bigint() / 1000n} (monotonic µs, for --cpu-prof)`);
   const lastSent = performance.now() - (now() - (sent.get(`fan-${ROUNDS}`) ?? now()));
   const applied = await acksApplied(f, lastSent, 90_000);
   log(`fan-out: every ack applied in the store ${Math.round(applied)} ms after the last round's alert`);
