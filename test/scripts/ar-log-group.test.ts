@@ -2,24 +2,15 @@
  * active-responses.log written in one go per batch step (inOneArLogWrite): the same lines in the
  * same order as line by line, written when the step returns or throws, nested steps join the outer.
  */
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { AR_LOG_RELATIVE_PATH, appendArLog, inOneArLogWrite } from '../../src/scripts/contract/ar-log.js';
 import type { ScriptHost } from '../../src/protocol/script-io.js';
+import { tempScriptHosts } from '../support/script-hosts.js';
 
-const root = fs.mkdtempSync(path.join(os.tmpdir(), 'riposte-arlog-'));
-after(() => {
-  fs.rmSync(root, { recursive: true, force: true });
-});
-
-function host(name: string): ScriptHost {
-  const home = path.join(root, name);
-  fs.mkdirSync(home);
-  return { home, argv0: 'active-response/bin/firewall-drop', now: () => new Date(2026, 10, 30, 9, 0, 0) };
-}
+const host = tempScriptHosts('riposte-arlog-');
 
 const read = (h: ScriptHost): string => fs.readFileSync(path.join(h.home, AR_LOG_RELATIVE_PATH), 'utf8');
 

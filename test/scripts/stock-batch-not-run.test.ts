@@ -4,10 +4,9 @@
  * its script would not start, it writes no active-responses.log line and reaches no batch form;
  * the others log and act as before. A `decide` that throws still leaves every phase-1 line.
  */
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { buildCheckKeys, type ArEnvelope } from '../../src/protocol/ar-message.js';
 import type { ScriptHost } from '../../src/protocol/script-io.js';
@@ -15,17 +14,9 @@ import { AR_LOG_RELATIVE_PATH } from '../../src/scripts/contract/ar-log.js';
 import { srcipInput } from '../../src/scripts/contract/input.js';
 import { NOT_RUN, runStockBatch, type BatchDecide } from '../../src/scripts/contract/run-stock-batch.js';
 import type { StockScript } from '../../src/scripts/contract/stock-script.js';
+import { tempScriptHosts } from '../support/script-hosts.js';
 
-const root = fs.mkdtempSync(path.join(os.tmpdir(), 'riposte-batch-not-run-'));
-after(() => {
-  fs.rmSync(root, { recursive: true, force: true });
-});
-
-function host(name: string): ScriptHost {
-  const home = path.join(root, name);
-  fs.mkdirSync(home);
-  return { home, argv0: 'active-response/bin/firewall-drop', now: () => new Date(2026, 11, 5, 3, 0, 0) };
-}
+const host = tempScriptHosts('riposte-batch-not-run-', new Date(2026, 11, 5, 3, 0, 0));
 
 /** A stateful srcip script whose batch form records what it got ("add 192.0.2.1"). */
 function recordingScript(calls: string[][]): StockScript {

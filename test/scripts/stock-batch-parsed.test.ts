@@ -3,10 +3,9 @@
  * replies from: the same active-responses.log lines, the same outcomes and the same check_keys as
  * when it parses every line back (checkParsed is checkMessage without the parse).
  */
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { isArEnvelope, type ArEnvelope } from '../../src/protocol/ar-message.js';
 import type { ScriptHost } from '../../src/protocol/script-io.js';
@@ -20,17 +19,9 @@ import {
 } from '../../src/scripts/contract/run-stock-batch.js';
 import { ArLogMessage, checkMessage, checkParsed } from '../../src/scripts/contract/run-stock-script.js';
 import type { StockScript } from '../../src/scripts/contract/stock-script.js';
+import { tempScriptHosts } from '../support/script-hosts.js';
 
-const root = fs.mkdtempSync(path.join(os.tmpdir(), 'riposte-batch-parsed-'));
-after(() => {
-  fs.rmSync(root, { recursive: true, force: true });
-});
-
-function host(name: string): ScriptHost {
-  const home = path.join(root, name);
-  fs.mkdirSync(home);
-  return { home, argv0: 'active-response/bin/firewall-drop', now: () => new Date(2026, 10, 30, 9, 0, 0) };
-}
+const host = tempScriptHosts('riposte-batch-parsed-');
 
 /** A stateful srcip script whose batch form fails 192.0.2.66 and applies the rest. */
 const script: StockScript = {
