@@ -161,13 +161,23 @@ function deadlineMoved(
 }
 
 /**
- * What planning has seen so far: the batch's view, the stored responses, and the delete line of
- * each key an earlier untracked add (timeout 0) of the batch announced.
+ * What planning has seen so far: the batch's view, the stored responses, and the latest untracked
+ * add (timeout 0) of the batch by its key.
  */
 interface Seen {
   readonly view: View;
   readonly stored: Stored;
-  readonly untracked: Map<string, string>;
+  readonly untracked: Map<string, UntrackedAdd>;
+}
+
+interface UntrackedAdd {
+  readonly line: string;
+  readonly message: ArEnvelope;
+}
+
+/** The delete line of an untracked add (its message with command `delete`). */
+function deleteLineOf(add: UntrackedAdd): string {
+  return lineWithCommand(add.line, 'delete') ?? JSON.stringify(withCommand(add.message, 'delete'));
 }
 
 function planDelete(ctx: ExecdContext, w: BatchWork & { kind: 'delete' }, seen: Seen): Planned | undefined {
@@ -176,13 +186,13 @@ function planDelete(ctx: ExecdContext, w: BatchWork & { kind: 'delete' }, seen: 
   const stored = view.has(w.key) ? undefined : seen.stored.get(w.key);
   const line = inBatch?.deleteMessage ?? stored?.deleteMessage;
   if (line === undefined) {
-    const afterUntracked = w.orderSeq === undefined ? undefined : seen.untracked.get(w.key);
-    if (afterUntracked !== undefined) {
+    const untrackedAdd = w.orderSeq === undefined ? undefined : seen.untracked.get(w.key);
+    if (untrackedAdd !== undefined) {
       // An untracked add of the key came earlier in this batch: the revert order is decided at its
       // place, after that add (decideOne: nothing active, marked there, NOT_RUN: no line logged),
       // so the add is not superseded by it, as one by one.
       view.set(w.key, null);
-      return { work: w, line: afterUntracked, active: undefined };
+      return { work: w, line: deleteLineOf(untrackedAdd), active: undefined };
     }
     // A revert order finding nothing active is still marked, before this batch's adds decide.
     ctx.laterReverts.foundNothing(w.key, w.orderSeq, ctx.now());
@@ -215,10 +225,7 @@ function planOther(
 function planAddSeen(pre: PreparedAdd, seen: Seen): Planned {
   const p = planAdd(pre, seen.view, seen.stored);
   if (pre.untrackedKey !== undefined && p.message !== undefined) {
-    seen.untracked.set(
-      pre.untrackedKey,
-      lineWithCommand(p.line, 'delete') ?? JSON.stringify(withCommand(p.message, 'delete')),
-    );
+    seen.untracked.set(pre.untrackedKey, { line: p.line, message: p.message });
   }
   return p;
 }

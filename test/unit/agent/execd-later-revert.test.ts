@@ -282,12 +282,18 @@ describe('execd: an add order superseded by a later revert order (in-process bat
     // One by one: add 6 (timeout 0: not tracked) blocks IP and stays; revert 7 then finds nothing
     // active, is marked and rejected. In one batch the mark is written at the revert's place, after
     // add 6 decided, so add 6 is not superseded by it.
-    const [untracked, nothing] = await inNextBatch(bh, () =>
-      Promise.all([bh.execd.submit(bh.message('firewall-drop0', IP), 6), bh.execd.revert(KEY, 'manual', 7)]),
+    const [untracked, nothing, lateInBatch] = await inNextBatch(bh, () =>
+      Promise.all([
+        bh.execd.submit(bh.message('firewall-drop0', IP), 6),
+        bh.execd.revert(KEY, 'manual', 7),
+        bh.execd.submit(bh.message('firewall-drop600', IP), 4),
+      ]),
     );
     assert.equal(untracked?.decision, 'untracked');
     assert.equal(nothing?.reverted, false);
+    assert.equal(lateInBatch?.decision, 'superseded', 'add 4, decided after revert 7 in the batch');
     assert.equal(bh.fw.blocked.has(IP), true, 'add 6 applied');
+    assert.equal(bh.store.getActive(KEY), undefined, 'nothing tracked');
     assert.equal(bh.store.revertOrderAfter(KEY, 6), 7, 'revert 7 marked');
     assert.equal((await bh.execd.submit(bh.message('firewall-drop600', IP), 5))?.decision, 'superseded');
     const arLog = fs.readFileSync(path.join(bh.home, AR_LOG_RELATIVE_PATH), 'utf8');
