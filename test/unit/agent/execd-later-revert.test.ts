@@ -9,6 +9,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { AR_LOG_RELATIVE_PATH } from '../../../src/scripts/contract/ar-log.js';
+import type { AddResult } from '../../../src/agent/execd/run-add.js';
+import type { RevertResult } from '../../../src/agent/execd/run-delete.js';
 import { ORDERS_AFTER_EXECUTION_SETTING } from '../../../src/core/execd/agent-store.js';
 import { batchHarness, type BatchHarness } from './execd-batch-fixture.js';
 import { arMessage, commandOf, harness, T0, type Harness } from './execd-fixture.js';
@@ -227,6 +229,22 @@ describe('execd: an add order superseded by a later revert order (in-process bat
     return next;
   }
 
+  /** An add of IP (arName, order seq), revert order `revertSeq` of KEY, and another add, in one batch. */
+  function addRevertAdd(
+    bh: BatchHarness,
+    first: readonly [string, number],
+    revertSeq: number,
+    last: readonly [string, number],
+  ): Promise<[AddResult | undefined, RevertResult | undefined, AddResult | undefined]> {
+    return inNextBatch(bh, () =>
+      Promise.all([
+        bh.execd.submit(bh.message(first[0], IP), first[1]),
+        bh.execd.revert(KEY, 'manual', revertSeq),
+        bh.execd.submit(bh.message(last[0], IP), last[1]),
+      ]),
+    );
+  }
+
   test('a revert order planned with nothing active: marked, the late add after it in that batch and later ones aborts', async () => {
     b = batchHarness();
     const bh = b;
@@ -249,13 +267,10 @@ describe('execd: an add order superseded by a later revert order (in-process bat
     assert.equal((await bh.execd.revert(KEY, 'manual', 9))?.reverted, false, 'mark 9');
     // Add 8 (superseded by 9) leaves nothing active; revert order 10, planned after it, finds
     // nothing at its decision and is marked there; add 9 after it is superseded by 10 alone.
-    const [first, nothing, late] = await inNextBatch(bh, () =>
-      Promise.all([
-        bh.execd.submit(bh.message('firewall-drop600', IP), 8),
-        bh.execd.revert(KEY, 'manual', 10),
-        bh.execd.submit(bh.message('firewall-drop600', IP), 9),
-      ]),
-    );
+    const [first, nothing, late] = await addRevertAdd(bh, ['firewall-drop600', 8], 10, [
+      'firewall-drop600',
+      9,
+    ]);
     assert.equal(first?.decision, 'superseded');
     assert.equal(nothing?.reverted, false);
     assert.equal(late?.decision, 'superseded');
@@ -282,13 +297,10 @@ describe('execd: an add order superseded by a later revert order (in-process bat
     // One by one: add 6 (timeout 0: not tracked) blocks IP and stays; revert 7 then finds nothing
     // active, is marked and rejected. In one batch the mark is written at the revert's place, after
     // add 6 decided, so add 6 is not superseded by it.
-    const [untracked, nothing, lateInBatch] = await inNextBatch(bh, () =>
-      Promise.all([
-        bh.execd.submit(bh.message('firewall-drop0', IP), 6),
-        bh.execd.revert(KEY, 'manual', 7),
-        bh.execd.submit(bh.message('firewall-drop600', IP), 4),
-      ]),
-    );
+    const [untracked, nothing, lateInBatch] = await addRevertAdd(bh, ['firewall-drop0', 6], 7, [
+      'firewall-drop600',
+      4,
+    ]);
     assert.equal(untracked?.decision, 'untracked');
     assert.equal(nothing?.reverted, false);
     assert.equal(lateInBatch?.decision, 'superseded', 'add 4, decided after revert 7 in the batch');
