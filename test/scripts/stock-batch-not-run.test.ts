@@ -78,15 +78,16 @@ test('an execution answered NOT_RUN logs nothing and acts on nothing; the others
       [0, true, 'none', undefined],
     ],
   );
-  // Each execution's lines in the order its script writes them; the batch form's "Ended" last.
+  // The phase-1 lines of the executions that run, the reply, then the batch form's "Ended" lines:
+  // each execution's lines in the order its script writes them, none of the one not run.
   const checkKeys = JSON.stringify(buildCheckKeys('firewall-drop', ['192.0.2.1']));
   assert.deepEqual(messages(h), [
     'Starting',
     LINES[0],
     checkKeys,
-    line('continue', '192.0.2.1'),
     'Starting',
     LINES[2],
+    line('continue', '192.0.2.1'),
     'Ended',
     'Ended',
   ]);

@@ -5,13 +5,14 @@
  *
  * Phases:
  *   1. per execution: "Starting", the line, envelope/command/input checks, and for a stateful add
- *      the check_keys line (what the script would print), held back until phase 3;
+ *      the check_keys line (what the script would print); held back until phase 3 for a line
+ *      passed as text (one that `decide` may answer NOT_RUN), written at once otherwise;
  *   2. ONE call to `decide` with every execution's check_keys line (undefined where there is none):
  *      the agent decides the whole batch and commits it in one store transaction, then returns each
  *      reply line (continue/abort), undefined where it has none, or {@link NOT_RUN} for an
  *      execution that would not have started at all (a delete of what an earlier execution of the
  *      batch left inactive: run one by one, its script would not run);
- *   3. per execution, in order: its phase-1 lines (none for one not run), then its reply checked
+ *   3. the held phase-1 lines, in order (none for an execution not run), then each reply checked
  *      and logged ("Aborted" for abort);
  *   4. every execution left to act goes through the script's batch form in one call, in order;
  *      each then logs "Ended" or its own failure message.
@@ -49,7 +50,9 @@ export interface BatchItemOutcome {
 /**
  * A line for the script. The agent, which serialised the line from a message itself, may pass that
  * message (and the script's input() result on it, which must be pure): the skeleton then checks it
- * without parsing the line back. It is logged exactly the same.
+ * without parsing the line back. It is logged exactly the same, but at once: only a line passed as
+ * text has its phase-1 lines held until the decision, so that NOT_RUN leaves no line of it (a
+ * burst of adds, passed with their messages, holds nothing).
  */
 export type BatchLine =
   string | { readonly line: string; readonly message: ArEnvelope; readonly input?: StockInputResult };
@@ -64,8 +67,8 @@ export interface CheckKeysLine {
 export type BatchReply = string | { readonly line: string; readonly message: ArEnvelope };
 
 /**
- * What `decide` answers for an execution the batch drops: it logs nothing, goes to no batch form and
- * ends with exit code 0 and `ran: false` (the agent records nothing for it).
+ * What `decide` answers for an execution the batch drops: it goes to no batch form and ends with
+ * exit code 0 and `ran: false` (the agent records nothing for it); passed as text, it logs nothing.
  */
 export const NOT_RUN: unique symbol = Symbol('not run');
 
@@ -85,17 +88,22 @@ interface Pending {
   stage: Stage;
   checkKeys: CheckKeysLine | undefined;
   reply: string | undefined;
-  /** Phase-1 lines, held until the execution is known to run (then undefined: lines go out). */
-  held: string[] | undefined;
+  /**
+   * Its phase-1 lines: `held[from..to)` of the batch (one array for all: an execution's lines are
+   * contiguous, prepare being synchronous), until released; then its lines go straight out.
+   */
+  readonly from: number;
+  to: number;
+  released: boolean;
   ran: boolean;
 }
 
 /** Writes `p`'s held phase-1 lines (in the caller's inOneArLogWrite); later lines go straight out. */
-function release(p: Pending, host: ScriptHost): void {
-  for (const msg of p.held ?? []) {
-    appendArLog(host, msg);
+function release(p: Pending, held: readonly string[], host: ScriptHost): void {
+  for (let i = p.from; i < p.to; i++) {
+    appendArLog(host, held[i] ?? '');
   }
-  p.held = undefined;
+  p.released = true;
 }
 
 const failed = (error?: string): Stage => ({ kind: 'done', exitCode: SCRIPT_EXIT_FAILURE, error });
@@ -113,14 +121,23 @@ function checkLine(
   return checkParsed(line.message, log, allowed);
 }
 
-/** Phase 1 for one line (its lines held in the returned `held`). */
-function prepare(script: StockScript, line: BatchLine, host: ScriptHost): Pending {
-  const p: Pending = { stage: failed(), checkKeys: undefined, reply: undefined, held: [], ran: true };
+/** Phase 1 for one line (its lines appended to `held`). */
+function prepare(script: StockScript, line: BatchLine, host: ScriptHost, held: string[]): Pending {
+  const p: Pending = {
+    stage: failed(),
+    checkKeys: undefined,
+    reply: undefined,
+    from: held.length,
+    to: held.length,
+    // Only a line passed as text is held (see BatchLine); one passed with its message logs at once.
+    released: typeof line !== 'string',
+    ran: true,
+  };
   const log = (msg: string): void => {
-    if (p.held === undefined) {
+    if (p.released) {
       appendArLog(host, msg);
     } else {
-      p.held.push(msg);
+      p.to = held.push(msg);
     }
   };
   log(ArLogMessage.STARTING);
@@ -216,30 +233,34 @@ export async function runStockBatch(
   opts: BatchRunOptions,
 ): Promise<BatchItemOutcome[]> {
   const { host, decide, signal } = opts;
-  // Phase 1 holds its lines; phase 3 writes them with the replies' in one go (ar-log.ts).
-  const pending = lines.map((line) => prepare(script, line, host));
+  // Each synchronous step writes its log lines in one go (ar-log.ts); phase 3 writes the held ones.
+  const held: string[] = [];
+  const pending = inOneArLogWrite(() => lines.map((line) => prepare(script, line, host, held)));
   let replies: ReturnType<BatchDecide>;
   try {
     replies = decide(pending.map((p) => p.checkKeys));
   } catch (err) {
     inOneArLogWrite(() => {
       pending.forEach((p) => {
-        release(p, host);
+        release(p, held, host);
       });
     });
     throw err;
   }
   inOneArLogWrite(() => {
+    // The held lines first, in order, then the replies: as when nothing is held (phase 1 then 3).
     pending.forEach((p, i) => {
-      const reply = replies[i];
-      if (reply === NOT_RUN) {
-        p.held = undefined;
+      if (replies[i] === NOT_RUN) {
+        p.released = true; // its held lines dropped
         p.ran = false;
         p.stage = { kind: 'done', exitCode: SCRIPT_EXIT_OK, error: undefined };
-        return;
+      } else {
+        release(p, held, host);
       }
-      release(p, host);
-      if (p.checkKeys !== undefined) {
+    });
+    pending.forEach((p, i) => {
+      const reply = replies[i];
+      if (p.ran && p.checkKeys !== undefined && reply !== NOT_RUN) {
         answer(p, reply, host);
       }
     });
