@@ -43,7 +43,10 @@ export interface BatchItemOutcome {
   readonly reply: string | undefined;
   /** The failure message logged, when the execution failed. */
   readonly error: string | undefined;
-  /** False for an execution `decide` answered {@link NOT_RUN}: nothing logged, nothing applied. */
+  /**
+   * False for an execution `decide` answered {@link NOT_RUN}: nothing applied, and nothing logged
+   * when its line was passed as text (see {@link BatchLine}).
+   */
   readonly ran: boolean;
 }
 
@@ -260,7 +263,7 @@ export async function runStockBatch(
     });
     pending.forEach((p, i) => {
       const reply = replies[i];
-      if (p.ran && p.checkKeys !== undefined && reply !== NOT_RUN) {
+      if (reply !== NOT_RUN && p.checkKeys !== undefined) {
         answer(p, reply, host);
       }
     });
