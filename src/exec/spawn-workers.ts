@@ -316,11 +316,6 @@ export class SpawnWorkerPool {
     return this.workers.length;
   }
 
-  /** Live children across the workers. */
-  get running(): number {
-    return this.workers.reduce((n, w) => n + w.load, 0);
-  }
-
   /**
    * Stops the helpers and resolves once they have exited. Children still running were started in
    * their own process groups and keep running, as when the daemon itself exits.

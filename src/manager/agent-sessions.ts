@@ -254,12 +254,6 @@ export class AgentSessions {
     return e;
   }
 
-  closeAll(code: number, reason: string): void {
-    for (const id of [...this.byId.keys()]) {
-      this.close(id, code, reason);
-    }
-  }
-
   /**
    * Asks every agent whose transport reconnects (AgentSession.retry) to reconnect, to another
    * node when it knows several; returns how many.

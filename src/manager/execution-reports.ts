@@ -143,15 +143,6 @@ export interface ReportRunOf {
   readonly reports: readonly Report[];
 }
 
-/** Applies one agent's run of reports, in arrival order (call inside the frame batch's transaction). */
-export function applyReports(
-  ctx: ManagerContext,
-  agentId: string,
-  reports: readonly Report[],
-): Promise<void> {
-  return applyReportRuns(ctx, [{ agentId, reports }]);
-}
-
 /** The orders the runs name, each once (an order's ack and execution report often share a run). */
 function orderKeysOf(list: readonly ReportRunOf[]): { agentId: string; seq: number }[] {
   const keys: { agentId: string; seq: number }[] = [];

@@ -3,7 +3,7 @@
  * always comes from its certificate (resolved by `authenticate`), never from a frame.
  *
  * - hello: record version / AR-disabled, answer welcome, then send queued orders in seq order (this
- *   agent's orders past their expiry become expired instead, see sendQueued);
+ *   agent's orders past their expiry become expired instead, see expireQueued in order-delivery.ts);
  * - ack: order delivered (+ dispatch latency);  rejected: order executed with a failed outcome;
  * - execution: recorded once ((agent, id) unique); its order becomes executed; the key's active
  *   state replaces the manager's; a delete ends the key's executed add orders (reverted);

@@ -93,18 +93,6 @@ export async function queueOrders(
 }
 
 /**
- * Makes `agentId`'s session ready and sends every queued order, in seq order (after its hello);
- * `batches`: the agent's hello offered `orders` batch frames.
- * Orders committed meanwhile (while the queue was being read) are held by the session and sent
- * after, once each (see AgentSessions.markGreeting). Returns how many queued orders were sent.
- */
-export async function sendQueued(ctx: ManagerContext, agentId: string, batches = false): Promise<number> {
-  ctx.sessions.markGreeting(agentId, batches);
-  const queued = await expireQueued(ctx, await ctx.store.queuedOrders(agentId));
-  return ctx.sessions.markReady(agentId, queued.map(frameOf)) ? queued.length : 0;
-}
-
-/**
  * Marks those of the given queued orders (one agent's, or several agents' hellos) past their expiry
  * as expired (one bulk write) and returns the others: what `expireDue` would do for these agents,
  * without reading every agent's orders (a hello costs its agent's rows only; the cluster-wide timer

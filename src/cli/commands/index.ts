@@ -74,9 +74,3 @@ export const commandIndex: readonly CommandEntry[] = [
     load: async () => [(await import('./agents.js')).register],
   },
 ];
-
-/** Every command's register functions, all loaded (for help generators and tests). */
-export async function loadAllCommands(): Promise<RegisterCommand[]> {
-  const loaded = await Promise.all(commandIndex.map((e) => e.load()));
-  return loaded.flat();
-}

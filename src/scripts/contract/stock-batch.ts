@@ -90,22 +90,6 @@ export function concurrentBatch(
 }
 
 /**
- * Runs items one after the other through add/delete: the order-preserving fallback, used by batch
- * forms for the items their one-shot operation could not apply.
- */
-export async function sequentialBatch(
-  script: StockScript,
-  items: readonly StockBatchItem<StockContext>[],
-  signal: AbortSignal,
-): Promise<StockBatchResult[]> {
-  const results: StockBatchResult[] = [];
-  for (const item of items) {
-    results.push(signal.aborted ? 'Aborted: execution time limit reached' : await actOne(script, item));
-  }
-  return results;
-}
-
-/**
  * Applies `items` with `apply` (one tool run for all of them); when that fails, splits them in two
  * halves and retries each (splitting again while a part fails), so a failing item fails alone and
  * n items with one bad one cost about 2·log2(n) extra runs. Items are applied in order. `apply`

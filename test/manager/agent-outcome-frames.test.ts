@@ -1,0 +1,169 @@
+/**
+ * What the manager records from the two agent frames that settle orders without an execution
+ * report: `rejected` (the agent could not run an accepted order at all: a revert of a key it no
+ * longer holds, say) and the `active-list` sent after each hello (a key the manager held that the
+ * agent no longer lists was reverted while the link was down). A real manager host (SQLite) and a
+ * real agent link session with a real Execd (fake script runner) over the in-process link.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { AgentLinkSession } from '../../src/link/agent-link-session.js';
+import { connectInProcess, type InProcessLink } from '../../src/link/in-process-link.js';
+import { queueOrders } from '../../src/manager/order-delivery.js';
+import type { AgentFrame } from '../../src/protocol/link.js';
+import type { StoredOrder } from '../../src/core/orders/manager-store.js';
+import type { ManagerHost } from '../../src/runtime/manager-host.js';
+import type { ManagerEvent } from '../../src/manager/manager-service.js';
+import { withManagerHost } from './support/manager-host.js';
+import { turn } from '../support/event-turns.js';
+import { agentRecord } from '../contract/manager-store.fixtures.js';
+import { arMessage, harness } from '../unit/agent/execd-fixture.js';
+
+const IP = '203.0.113.45';
+const KEY = `firewall-drop-${IP}`;
+
+/** Resolves with `cond()`'s first value other than undefined, the manager's frames drained first; fails after 10 s. */
+async function eventually<T>(
+  host: ManagerHost,
+  what: string,
+  cond: () => Promise<T | undefined>,
+): Promise<T> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    await host.handler.drain();
+    const v = await cond();
+    if (v !== undefined) {
+      return v;
+    }
+    assert.ok(Date.now() < deadline, `timed out waiting for ${what}`);
+    await turn();
+  }
+}
+
+/** Agent 001 with a real Execd, linked to `host`; `sent` collects its frames, `connect` (re)links it. */
+function agent001(host: ManagerHost): {
+  h: ReturnType<typeof harness>;
+  sent: AgentFrame[];
+  connect: () => InProcessLink;
+} {
+  const h = harness();
+  const session = new AgentLinkSession({
+    execd: h.execd,
+    store: h.store,
+    log: h.log,
+    version: 't',
+    disabled: false,
+    installArConf: () => undefined,
+    reportHoldMs: 0,
+  });
+  const sent: AgentFrame[] = [];
+  const connected = session.connected.bind(session);
+  session.connected = (send) => {
+    connected((f) => {
+      sent.push(f);
+      send(f);
+    });
+  };
+  return { h, sent, connect: () => connectInProcess(host.handler, '001', session) };
+}
+
+/** The order (001, seq) once it is in `state`. */
+function orderIn(host: ManagerHost, seq: number, state: StoredOrder['state']): Promise<StoredOrder> {
+  return eventually(host, `order ${seq} ${state}`, async () => {
+    const o = await host.store.getOrder('001', seq);
+    return o?.state === state ? o : undefined;
+  });
+}
+
+/** Order-state events of agent 001, in emission order. */
+function orderEvents(host: ManagerHost): [number, string][] {
+  const seen: [number, string][] = [];
+  host.listeners.add((e: ManagerEvent) => {
+    if (e.type === 'order-state' && e.agentId === '001') {
+      seen.push([e.seq, e.state]);
+    }
+  });
+  return seen;
+}
+
+/** Queues one order for agent 001 through the manager's own path (stored, then sent); its seq. */
+async function order(host: ManagerHost, kind: 'add' | 'revert', payload: string): Promise<number> {
+  const [stored] = await queueOrders(host.ctx, [
+    kind === 'add'
+      ? { agentId: '001', kind, source: 'alert', arName: 'firewall-drop600', payload }
+      : { agentId: '001', kind, source: 'revert', key: payload, payload },
+  ]);
+  assert.ok(stored);
+  return stored.seq;
+}
+
+describe('manager: orders settled by rejected and active-list frames', () => {
+  test('a revert order the agent finds nothing for ends executed, failed, with the agent reason', async () => {
+    await withManagerHost('riposte-outcome-rejected-', async (host) => {
+      await host.store.insertAgent(agentRecord('001'));
+      const events = orderEvents(host);
+      const { sent, connect } = agent001(host);
+      const link = connect();
+      try {
+        await eventually(host, 'the hello', () =>
+          Promise.resolve(sent.some((f) => f.type === 'active-list') || undefined),
+        );
+        const seq = await order(host, 'revert', KEY);
+        const done = await orderIn(host, seq, 'executed');
+        assert.equal(done.outcome, 'failed');
+        assert.equal(done.note, `no active response "${KEY}"`);
+        assert.equal(typeof done.executedAt, 'number');
+        assert.equal(done.executionId, undefined, 'no execution ran');
+        assert.deepEqual(
+          events.filter(([s]) => s === seq).map(([, state]) => state),
+          ['queued', 'delivered', 'executed'],
+        );
+        // Rejected again (a duplicate frame after a reconnect, say): nothing changes, nothing is told.
+        const before = events.length;
+        await host.handler.drain();
+        assert.deepEqual(await host.store.getOrder('001', seq), done);
+        assert.equal(events.length, before);
+      } finally {
+        link.close();
+        await host.handler.drain();
+      }
+    });
+  });
+
+  test('a key missing from the active list after a reconnect: its add order becomes reverted, the key leaves the list', async () => {
+    await withManagerHost('riposte-outcome-active-list-', async (host) => {
+      await host.store.insertAgent(agentRecord('001'));
+      const events = orderEvents(host);
+      const { h, sent, connect } = agent001(host);
+      let link = connect();
+      try {
+        const seq = await order(host, 'add', JSON.stringify(arMessage('firewall-drop600', IP)));
+        const executed = await orderIn(host, seq, 'executed');
+        assert.equal(executed.outcome, 'ok');
+        assert.deepEqual(
+          (await host.store.listActive('001')).map((a) => a.key),
+          [KEY],
+        );
+        // While the link is down the response leaves the agent (an operator on the agent host).
+        link.close();
+        assert.ok(h.store.deleteActive(KEY));
+        const hellos = sent.filter((f) => f.type === 'hello').length;
+        link = connect();
+        await eventually(host, 'the second hello', () =>
+          Promise.resolve(sent.filter((f) => f.type === 'hello').length > hellos || undefined),
+        );
+        const reverted = await orderIn(host, seq, 'reverted');
+        assert.equal(typeof reverted.revertedAt, 'number');
+        assert.equal(reverted.outcome, 'ok', 'the add kept its outcome');
+        assert.deepEqual(await host.store.listActive('001'), []);
+        assert.deepEqual(
+          events.filter(([s]) => s === seq).map(([, state]) => state),
+          ['queued', 'delivered', 'executed', 'reverted'],
+        );
+      } finally {
+        link.close();
+        await host.handler.drain();
+      }
+    });
+  });
+});
