@@ -120,3 +120,65 @@ test('a client gone while its feed request was authenticated leaves no feed open
     await f.close();
   }
 });
+
+/** GET `path` to the end: status, retry-after and body (for a refusal, which ends at once). */
+function whole(
+  port: number,
+  path: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; retryAfter: string | undefined; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path, headers }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.once('end', () => {
+        const retry = res.headers['retry-after'];
+        resolve({
+          status: res.statusCode ?? 0,
+          retryAfter: typeof retry === 'string' ? retry : undefined,
+          body,
+        });
+      });
+    });
+    req.on('error', reject);
+  });
+}
+
+test(`past ${MAX_STREAMS} open feeds the next is refused (503, retry later); a feed that ends frees its place`, async () => {
+  const f = await apiFixture();
+  try {
+    await served(f, async (port) => {
+      const feeds = [];
+      for (let i = 0; i < MAX_STREAMS; i++) {
+        feeds.push(await firstBytes(port, '/executions/stream', f.auth('read')));
+      }
+      assert.ok(feeds.every((s) => s.status === 200));
+      const refused = await whole(port, '/executions/stream', f.auth('read'));
+      assert.equal(refused.status, 503);
+      assert.equal(refused.retryAfter, '5');
+      const error = (JSON.parse(refused.body) as { error: { code: string; message: string } }).error;
+      assert.equal(error.code, 'DAEMON_UNREACHABLE');
+      assert.match(error.message, /Too many open execution streams \(100\); retry later/);
+      assert.equal(
+        (await firstBytes(port, '/executions?limit=1', f.auth('read'))).status,
+        200,
+        'reads still served',
+      );
+      feeds.pop()?.req.destroy();
+      const next = await waitFor('a place freed by the feed that ended', 10_000, async () => {
+        const r = await firstBytes(port, '/executions/stream', f.auth('read'));
+        if (r.status === 200) {
+          return r;
+        }
+        r.req.destroy();
+        return undefined;
+      });
+      next.req.destroy();
+      for (const s of feeds) {
+        s.req.destroy();
+      }
+    });
+  } finally {
+    await f.close();
+  }
+});

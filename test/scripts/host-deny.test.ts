@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseIp } from '../../src/core/net/ip.js';
 import {
   denyEntry,
@@ -198,6 +199,46 @@ void describe('host-deny script (private mount namespace)', () => {
         assert.equal(r.file, 'ALL:192.0.2.1\n');
       }
     }
+  });
+
+  void test("the batch form (execd's in-process path): one run for the batch, in order; no-ops logged; a bad address fails alone", async () => {
+    const c = setup('# site rules\nALL:10.0.0.10\n');
+    const add = (srcip: string): string => arMessage('add', alertWith({ srcip }), [], 'host-deny');
+    const del = (srcip: string): string => arMessage('delete', alertWith({ srcip }), [], 'host-deny');
+    const lines = [
+      add('192.0.2.1'),
+      add('10.0.0.10'),
+      add('2001:db8::7'),
+      del('10.0.0.99'),
+      add('198.51.100.4'),
+      del('198.51.100.4'),
+      add('1.2.3.4;id'),
+    ];
+    const child = fileURLToPath(new URL('./stock-b/batch-child.js', import.meta.url));
+    const r = await runShim({
+      prefix: c.prefix,
+      shim: process.execPath,
+      args: [child, JSON.stringify({ script: 'host-deny', home: c.home, lines })],
+      stdinLines: [],
+    });
+    assert.notEqual(r.code, 99, `private /etc could not be mounted: ${r.stderr}`);
+    assert.equal(r.code, 0, r.stderr);
+    const outcomes = JSON.parse(r.stdout) as { exitCode: number; error?: string }[];
+    assert.deepEqual(
+      outcomes.map((o) => o.exitCode),
+      [0, 0, 0, 0, 0, 0, 255],
+    );
+    assert.equal(outcomes[6]?.error, SRCIP_INVALID_LOG);
+    assert.equal(
+      fs.readFileSync(path.join(c.upper, 'hosts.deny'), 'utf8'),
+      '# site rules\nALL:10.0.0.10\nALL:192.0.2.1\nALL:[2001:db8::7]\n',
+    );
+    assert.equal(fs.statSync(path.join(c.upper, 'hosts.deny')).mode & 0o777, 0o640, 'mode kept');
+    const log = readArLog(c.home, 'active-response/bin/host-deny');
+    assert.ok(log.includes("Entry 'ALL:10.0.0.10' already present on '/etc/hosts.deny'"), log.join('\n'));
+    assert.ok(log.includes("No entry for '10.0.0.99' on '/etc/hosts.deny'"), log.join('\n'));
+    assert.equal(log.filter((l) => l === 'Starting').length, 7);
+    assert.equal(log.filter((l) => l === 'Ended').length, 6, 'each valid execution ends');
   });
 
   void test('unknown command: exit 255, "Invalid value of \'command\'", file unchanged', async () => {

@@ -115,13 +115,15 @@ export interface ProcessRun {
   /** argv before the shim (e.g. an unshare wrapper), empty for a direct run. */
   readonly prefix?: readonly string[];
   readonly shim: string;
+  /** Arguments after the shim. */
+  readonly args?: readonly string[];
   readonly stdinLines: readonly string[];
   readonly env?: NodeJS.ProcessEnv;
 }
 
 /** Runs a command to completion; stdin gets `stdinLines` (then EOF). */
 export function runShim(run: ProcessRun): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const argv = [...(run.prefix ?? []), run.shim];
+  const argv = [...(run.prefix ?? []), run.shim, ...(run.args ?? [])];
   return new Promise((resolve, reject) => {
     const child = spawn(argv[0] ?? '', argv.slice(1), { env: run.env ?? process.env, stdio: 'pipe' });
     let stdout = '';
