@@ -121,3 +121,12 @@ test('agents add -> enroll with the token and the CA fingerprint -> list -> remo
   assert.equal(again.status, 4);
   assert.match(again.err, /Agent "042" does not exist/);
 });
+
+test("ar on a manager's home without --manager: a usage error that says how to reach its HTTPS API", () => {
+  const r = cli(['ar', 'list', '--home', mHome]);
+  assert.equal(r.status, 2, r.err);
+  assert.ok(r.err.includes(`"${mHome}" is a manager's home: its API is HTTPS.`), r.err);
+  assert.ok(r.err.includes(`--token "$(cat ${mHome}/var/admin.token)" --ca ${mHome}/etc/pki/ca.pem`), r.err);
+  const ok = cli(['ar', 'list', ...remote()]);
+  assert.equal(ok.status, 0, ok.err);
+});

@@ -168,6 +168,16 @@ describe('link batch frames', () => {
       '{"type":"ack","seq":1}',
       '{"type":"ack","seq":2}',
     ]);
+    // A run of one execution report: its single `execution` frame, the type first as encodeFrame puts it.
+    const pair = [
+      { seq: 1, record, active: null },
+      { seq: 2, record: { ...record, id: 4 }, active: null },
+    ];
+    const both = Buffer.byteLength(encodeFrame({ type: 'executions', items: pair }));
+    assert.deepEqual(
+      frameTexts({ type: 'executions', items: pair }, both - 1),
+      pair.map((item) => encodeFrame({ type: 'execution', ...item })),
+    );
     const big = { ...record, stderrTail: '\u0002'.repeat(4096) };
     const items = Array.from({ length: 300 }, (_, i) => ({
       seq: i + 1,
