@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Execd } from '../../../src/agent/execd/execd.js';
-import { DEFAULT_SCRIPT_LIMITS } from '../../../src/agent/executor/spawn-script.js';
+import { DEFAULT_SCRIPT_LIMITS, type ScriptLimits } from '../../../src/agent/executor/spawn-script.js';
 import type { AgentStore } from '../../../src/core/execd/agent-store.js';
 import { memoryDaemonLog } from '../../../src/log/daemon-log.js';
 import { srcipInput } from '../../../src/scripts/contract/input.js';
@@ -173,6 +173,8 @@ export function batchHarness(
     repeatedOffenders?: readonly number[];
     /** FW's in-process script instead of the fake firewall's (then `joined` is not read). */
     script?: StockScript;
+    /** @default DEFAULT_SCRIPT_LIMITS */
+    limits?: ScriptLimits;
   } = {},
 ): BatchHarness {
   const home = opts.home ?? fs.mkdtempSync(path.join(os.tmpdir(), 'riposte-batch-'));
@@ -195,7 +197,7 @@ export function batchHarness(
     log,
     now,
     repeatedOffenders: opts.repeatedOffenders ?? [],
-    limits: DEFAULT_SCRIPT_LIMITS,
+    limits: opts.limits ?? DEFAULT_SCRIPT_LIMITS,
   });
   return {
     execd,
