@@ -2,12 +2,16 @@
  * Something to watch (issue #9 item 4): riposte.log has one info line when a response is put in
  * force (key, agent, deadline), one when a repeat extends it, and one when it is reverted. Real
  * agent daemon and fixture script, message on the execq socket, revert by its 1 s timeout.
+ * And on the same bare agent (Wazuh's manager feeds its execq; no Riposte manager), the operator on
+ * its host reverts a response early with `riposte ar ... --home DIR` through its local API.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import {
+  CLI,
   arMessage,
   daemonLog,
   installScript,
@@ -25,7 +29,7 @@ let daemon: Daemon;
 before(async () => {
   home = makeHome();
   installScript(home, 'sh/stateful-ok', 'block-ip');
-  writeArConf(home, ['block-ip1 - block-ip - 1']);
+  writeArConf(home, ['block-ip1 - block-ip - 1', 'block-ip600 - block-ip - 600']);
   daemon = await startDaemon(home, ['agent']);
 });
 
@@ -73,5 +77,65 @@ void describe('agent: a log line per block and unblock', () => {
     assert.deepEqual(await get('/healthz'), { status: 200, body: '{"status":"ok"}' });
     assert.deepEqual(await get('/readyz'), { status: 200, body: '{"status":"ready"}' });
     assert.equal((await get('/status')).status, 401);
+  });
+});
+
+const KEY = 'block-ip-198.51.100.30';
+
+function ar(args: readonly string[]): { status: number | null; out: string; err: string } {
+  const r = spawnSync(process.execPath, [CLI, 'ar', ...args, '--home', home], { encoding: 'utf8' });
+  return { status: r.status, out: r.stdout, err: r.stderr };
+}
+
+/** `ar list --output json` rows' keys. */
+function activeKeys(): string[] {
+  const r = ar(['list', '--output', 'json']);
+  assert.equal(r.status, 0, r.err);
+  return r.out
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => (JSON.parse(l) as { key: string }).key);
+}
+
+void describe('agent: the operator reverts early on the local API', () => {
+  void test('ar revert on a bare agent runs the delete now and answers its execution; then nothing is left to revert', async () => {
+    await daemon.send(arMessage('block-ip600', '198.51.100.30'));
+    await waitFor('the active response', 20_000, () => (activeKeys().includes(KEY) ? true : undefined));
+
+    const r = ar(['revert', KEY, '--output', 'json']);
+    assert.equal(r.status, 0, r.err);
+    const rows = r.out
+      .split('\n')
+      .filter((l) => l !== '')
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            action?: string;
+            key?: string;
+            status?: string;
+            agent_id?: string;
+            note?: string;
+          },
+      );
+    assert.deepEqual(
+      rows.map((e) => [e.agent_id, e.action, e.key, e.status, e.note]),
+      [['000', 'delete', KEY, 'ok', 'revert (manual)']],
+    );
+    assert.deepEqual(activeKeys(), []);
+
+    const again = ar(['revert', KEY]);
+    assert.equal(again.status, 4, again.err);
+    assert.match(again.err, /No active response "block-ip-198\.51\.100\.30" on agent "000"/);
+  });
+
+  void test('ar revert naming another agent on a bare agent is refused, naming this one', async () => {
+    await daemon.send(arMessage('block-ip600', '198.51.100.31'));
+    await waitFor('the active response', 20_000, () =>
+      activeKeys().includes('block-ip-198.51.100.31') ? true : undefined,
+    );
+    const r = ar(['revert', 'block-ip-198.51.100.31', '--agent', '042']);
+    assert.equal(r.status, 4, r.err);
+    assert.match(r.err, /Agent "042" is not this agent \(000\)/);
+    assert.deepEqual(activeKeys(), ['block-ip-198.51.100.31'], 'nothing reverted');
   });
 });

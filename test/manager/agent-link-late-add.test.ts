@@ -6,9 +6,10 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AgentLinkSession } from '../../src/link/agent-link-session.js';
+import type { AgentLinkSession } from '../../src/link/agent-link-session.js';
 import type { AgentFrame, ExecutionItem } from '../../src/protocol/link.js';
 import { until } from '../support/event-turns.js';
+import { execdLinkSession } from '../support/link-session.js';
 import { arMessage, harness } from '../unit/agent/execd-fixture.js';
 
 const IP = '203.0.113.45';
@@ -26,14 +27,7 @@ function acked(sent: readonly AgentFrame[]): number[] {
 /** A session on a fresh harness, welcomed as agent 001; `sent` collects its frames. */
 function welcomed(): { h: ReturnType<typeof harness>; session: AgentLinkSession; sent: AgentFrame[] } {
   const h = harness();
-  const session = new AgentLinkSession({
-    execd: h.execd,
-    store: h.store,
-    log: h.log,
-    version: 't',
-    disabled: false,
-    installArConf: () => undefined,
-  });
+  const session = execdLinkSession(h);
   const sent: AgentFrame[] = [];
   session.connected((f) => sent.push(f));
   session.onFrame({ type: 'welcome', agentId: '001', lastExecutionId: 0, arConf: '' });

@@ -7,7 +7,6 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AgentLinkSession } from '../../src/link/agent-link-session.js';
 import { connectInProcess, type InProcessLink } from '../../src/link/in-process-link.js';
 import { queueOrders } from '../../src/manager/order-delivery.js';
 import type { AgentFrame } from '../../src/protocol/link.js';
@@ -16,6 +15,7 @@ import type { ManagerHost } from '../../src/runtime/manager-host.js';
 import type { ManagerEvent } from '../../src/manager/manager-service.js';
 import { withManagerHost } from './support/manager-host.js';
 import { turn } from '../support/event-turns.js';
+import { execdLinkSession, recordSentFrames } from '../support/link-session.js';
 import { agentRecord } from '../contract/manager-store.fixtures.js';
 import { arMessage, harness } from '../unit/agent/execd-fixture.js';
 
@@ -47,23 +47,8 @@ function agent001(host: ManagerHost): {
   connect: () => InProcessLink;
 } {
   const h = harness();
-  const session = new AgentLinkSession({
-    execd: h.execd,
-    store: h.store,
-    log: h.log,
-    version: 't',
-    disabled: false,
-    installArConf: () => undefined,
-    reportHoldMs: 0,
-  });
-  const sent: AgentFrame[] = [];
-  const connected = session.connected.bind(session);
-  session.connected = (send) => {
-    connected((f) => {
-      sent.push(f);
-      send(f);
-    });
-  };
+  const session = execdLinkSession(h, 0);
+  const sent = recordSentFrames(session);
   return { h, sent, connect: () => connectInProcess(host.handler, '001', session) };
 }
 

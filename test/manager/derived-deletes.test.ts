@@ -13,13 +13,13 @@ import {
   parseManagerFrame,
   reportedActive,
   withDeleteMessage,
-  type AgentFrame,
 } from '../../src/protocol/link.js';
 import { AgentLinkSession } from '../../src/link/agent-link-session.js';
 import { connectInProcess } from '../../src/link/in-process-link.js';
 import { memoryDaemonLog } from '../../src/log/daemon-log.js';
 import { withManagerHost } from './support/manager-host.js';
 import { tempAgentStore } from '../support/temp-agent-store.js';
+import { recordSentFrames } from '../support/link-session.js';
 import { fullActive, sampleEnd, sampleStart } from '../contract/agent-store.fixtures.js';
 import { agentRecord } from '../contract/manager-store.fixtures.js';
 import type { ActiveResponse, ExecutionRecord } from '../../src/protocol/execution-records.js';
@@ -107,15 +107,7 @@ describe('derived delete messages', () => {
           installArConf: () => undefined,
           reportHoldMs: 0,
         });
-        // The frames as the agent sends them (the in-process link hands these objects over).
-        const sent: AgentFrame[] = [];
-        const connected = session.connected.bind(session);
-        session.connected = (send) => {
-          connected((f) => {
-            sent.push(f);
-            send(f);
-          });
-        };
+        const sent = recordSentFrames(session);
         const link = connectInProcess(host.handler, '001', session);
         await until(() => sent.some((f) => f.type === 'active-list'));
         session.onFrame({ type: 'order', seq: 1, kind: 'add', message: 'a' });
