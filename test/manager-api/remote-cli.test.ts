@@ -104,6 +104,47 @@ void describe('remote CLI over HTTPS', () => {
     );
   });
 
+  void test('ar history --follow over HTTPS prints each execution as it happens; a feed that ends fails (exit 3)', async () => {
+    printed = [];
+    const following = remoteArHistory(flags({ follow: true, agent: '001', token: f.tokens.read }));
+    const HEADER = /STARTED\s+AGENT\s+ACTION\s+AR NAME\s+KEY\s+STATUS\s+EXIT\s+NOTE\n/;
+    /** What was printed after the follow header (the history comes before it). */
+    const followed = (): string => printed.join('').split(HEADER)[1] ?? '';
+    const seen = async (re: RegExp): Promise<void> => {
+      const deadline = Date.now() + 10_000;
+      while (!HEADER.test(printed.join('')) || !re.test(followed())) {
+        assert.ok(Date.now() < deadline, `timed out waiting for ${String(re)} in ${printed.join('')}`);
+        await new Promise((r) => setImmediate(r));
+      }
+    };
+    // The header is printed once the feed answered, and the feed subscribes before it answers.
+    await seen(/^$/);
+    for (const e of [execution('002', 8), execution('001', 9)]) {
+      f.service.emit({ type: 'execution', agentId: e.agentId, status: e.status, execution: e });
+    }
+    await seen(
+      /^1970-01-01T00:00:00\.100Z\s+001\s+add\s+firewall-drop600\s+firewall-drop-10\.0\.0\.1\s+ok\s+0/m,
+    );
+    assert.equal(
+      followed()
+        .split('\n')
+        .filter((l) => l !== '').length,
+      1,
+      'another agent is not followed',
+    );
+    server.closeAllConnections();
+    await assert.rejects(following, (err: unknown) => {
+      assert.ok(err instanceof RiposteError);
+      assert.equal(err.code, ErrorCode.DAEMON_UNREACHABLE);
+      assert.equal(exitCodeFor(err), 3);
+      assert.match(
+        err.message,
+        /^The live feed of executions from https:\/\/127\.0\.0\.1:\d+\/ (ended|broke)/,
+      );
+      return true;
+    });
+  });
+
   void test('ar revert prints the queued orders', async () => {
     printed = [];
     await remoteArRevert('firewall-drop-10.0.0.1', flags({ token: f.tokens.operator }));
