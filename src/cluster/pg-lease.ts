@@ -50,9 +50,6 @@ export interface PgLeaseOptions {
   readonly onDbTime?: (sentMono: number, dbMs: number, answeredMono: number) => void;
 }
 
-/** A lease that is always held: one node on SQLite is its own cluster. */
-export const SOLE_NODE_LEASE: Lease = { isLeader: () => true, stop: () => Promise.resolve() };
-
 /** The row of the cluster's timers in `cluster_leases`. */
 const TIMERS_LEASE = 'timers';
 
