@@ -122,6 +122,14 @@ function prepareAdd(script: StockScript, w: BatchWork & { kind: 'add' }): Prepar
 /** Stored responses by key, read once for the whole batch (plan writes no active response). */
 type Stored = ReadonlyMap<string, ActiveResponse>;
 
+/**
+ * The delete line of an add whose line serialises `message`: the same text as
+ * rewriteForScript(job.message, 'delete', program), since only `command` differs.
+ */
+function addDeleteLine(line: string, message: ArEnvelope): string {
+  return lineWithCommand(line, 'delete') ?? JSON.stringify(withCommand(message, 'delete'));
+}
+
 function planAdd({ p, key }: PreparedAdd, view: View, stored: Stored): Planned {
   if (key === undefined || p.message === undefined) {
     return p;
@@ -135,8 +143,7 @@ function planAdd({ p, key }: PreparedAdd, view: View, stored: Stored): Planned {
   }
   let deleteMessage = before?.deleteMessage;
   if (deleteMessage === undefined) {
-    // Same text as rewriteForScript(job.message, 'delete', program): only `command` differs.
-    deleteMessage = lineWithCommand(p.line, 'delete') ?? JSON.stringify(withCommand(p.message, 'delete'));
+    deleteMessage = addDeleteLine(p.line, p.message);
     p.deleteMessage = deleteMessage;
   }
   view.set(key, { deleteMessage, inBatchAdd: true });
@@ -175,11 +182,6 @@ interface UntrackedAdd {
   readonly message: ArEnvelope;
 }
 
-/** The delete line of an untracked add (its message with command `delete`). */
-function deleteLineOf(add: UntrackedAdd): string {
-  return lineWithCommand(add.line, 'delete') ?? JSON.stringify(withCommand(add.message, 'delete'));
-}
-
 function planDelete(ctx: ExecdContext, w: BatchWork & { kind: 'delete' }, seen: Seen): Planned | undefined {
   const { view } = seen;
   const inBatch = view.get(w.key);
@@ -192,7 +194,7 @@ function planDelete(ctx: ExecdContext, w: BatchWork & { kind: 'delete' }, seen: 
       // place, after that add (decideOne: nothing active, marked there, NOT_RUN: no line logged),
       // so the add is not superseded by it, as one by one.
       view.set(w.key, null);
-      return { work: w, line: deleteLineOf(untrackedAdd), active: undefined };
+      return { work: w, line: addDeleteLine(untrackedAdd.line, untrackedAdd.message), active: undefined };
     }
     // A revert order finding nothing active is still marked, before this batch's adds decide.
     ctx.laterReverts.foundNothing(w.key, w.orderSeq, ctx.now());
