@@ -23,6 +23,7 @@ import { createCa, issueCert, MANAGER_CN } from '../../src/pki/pki.js';
 import { apiFixture, type ApiFixture } from './api-fixture.js';
 import { active, execution } from './fake-manager-service.js';
 import { exitCodeFor } from '../../src/cli/exit-codes.js';
+import { waitFor } from '../manager/support/fleet.js';
 import { ErrorCode, RiposteError } from '../../src/protocol/error-codes.js';
 
 const NOW = 1_700_000_000_000;
@@ -110,13 +111,12 @@ void describe('remote CLI over HTTPS', () => {
     const HEADER = /STARTED\s+AGENT\s+ACTION\s+AR NAME\s+KEY\s+STATUS\s+EXIT\s+NOTE\n/;
     /** What was printed after the follow header (the history comes before it). */
     const followed = (): string => printed.join('').split(HEADER)[1] ?? '';
-    const seen = async (re: RegExp): Promise<void> => {
-      const deadline = Date.now() + 10_000;
-      while (!HEADER.test(printed.join('')) || !re.test(followed())) {
-        assert.ok(Date.now() < deadline, `timed out waiting for ${String(re)} in ${printed.join('')}`);
-        await new Promise((r) => setImmediate(r));
-      }
-    };
+    const seen = (re: RegExp): Promise<boolean> =>
+      waitFor(
+        `${String(re)} after the follow header`,
+        10_000,
+        () => HEADER.test(printed.join('')) && re.test(followed()),
+      );
     // The header is printed once the feed answered, and the feed subscribes before it answers.
     await seen(/^$/);
     for (const e of [execution('002', 8), execution('001', 9)]) {

@@ -14,6 +14,7 @@ import type { StoredOrder } from '../../src/core/orders/manager-store.js';
 import type { ManagerHost } from '../../src/runtime/manager-host.js';
 import type { ManagerEvent } from '../../src/manager/manager-service.js';
 import { withManagerHost } from './support/manager-host.js';
+import { waitFor } from './support/fleet.js';
 import { turn } from '../support/event-turns.js';
 import { execdLinkSession, recordSentFrames } from '../support/link-session.js';
 import { agentRecord } from '../contract/manager-store.fixtures.js';
@@ -22,39 +23,51 @@ import { arMessage, harness } from '../unit/agent/execd-fixture.js';
 const IP = '203.0.113.45';
 const KEY = `firewall-drop-${IP}`;
 
-/** Resolves with `cond()`'s first value other than undefined, the manager's frames drained first; fails after 10 s. */
-async function eventually<T>(
+/** `probe`'s first answer (not undefined or false) once the manager applied the frames it got (10 s). */
+function afterDrain<T>(
   host: ManagerHost,
   what: string,
-  cond: () => Promise<T | undefined>,
+  probe: () => T | undefined | Promise<T | undefined>,
 ): Promise<T> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
+  return waitFor(what, 10_000, async () => {
     await host.handler.drain();
-    const v = await cond();
-    if (v !== undefined) {
-      return v;
-    }
-    assert.ok(Date.now() < deadline, `timed out waiting for ${what}`);
-    await turn();
-  }
+    return probe();
+  });
 }
 
-/** Agent 001 with a real Execd, linked to `host`; `sent` collects its frames, `connect` (re)links it. */
+/**
+ * Agent 001 with a real Execd, linked to `host`; `sent` collects its frames, `connect` (re)links
+ * it, `toManager` sends a frame of the test's own on the current link.
+ */
 function agent001(host: ManagerHost): {
   h: ReturnType<typeof harness>;
   sent: AgentFrame[];
   connect: () => InProcessLink;
+  toManager: (f: AgentFrame) => void;
 } {
   const h = harness();
   const session = execdLinkSession(h, 0);
+  let link: ((f: AgentFrame) => void) | undefined;
+  const connected = session.connected.bind(session);
+  session.connected = (send) => {
+    link = send;
+    connected(send);
+  };
   const sent = recordSentFrames(session);
-  return { h, sent, connect: () => connectInProcess(host.handler, '001', session) };
+  return {
+    h,
+    sent,
+    connect: () => connectInProcess(host.handler, '001', session),
+    toManager: (f) => {
+      assert.ok(link, 'linked');
+      link(f);
+    },
+  };
 }
 
 /** The order (001, seq) once it is in `state`. */
 function orderIn(host: ManagerHost, seq: number, state: StoredOrder['state']): Promise<StoredOrder> {
-  return eventually(host, `order ${seq} ${state}`, async () => {
+  return afterDrain(host, `order ${seq} ${state}`, async () => {
     const o = await host.store.getOrder('001', seq);
     return o?.state === state ? o : undefined;
   });
@@ -87,12 +100,10 @@ describe('manager: orders settled by rejected and active-list frames', () => {
     await withManagerHost('riposte-outcome-rejected-', async (host) => {
       await host.store.insertAgent(agentRecord('001'));
       const events = orderEvents(host);
-      const { sent, connect } = agent001(host);
+      const { sent, connect, toManager } = agent001(host);
       const link = connect();
       try {
-        await eventually(host, 'the hello', () =>
-          Promise.resolve(sent.some((f) => f.type === 'active-list') || undefined),
-        );
+        await afterDrain(host, 'the hello', () => sent.some((f) => f.type === 'active-list'));
         const seq = await order(host, 'revert', KEY);
         const done = await orderIn(host, seq, 'executed');
         assert.equal(done.outcome, 'failed');
@@ -105,6 +116,8 @@ describe('manager: orders settled by rejected and active-list frames', () => {
         );
         // Rejected again (a duplicate frame after a reconnect, say): nothing changes, nothing is told.
         const before = events.length;
+        toManager({ type: 'rejected', seq, reason: 'again' });
+        await turn(); // the in-process link hands it to the manager then (setImmediate)
         await host.handler.drain();
         assert.deepEqual(await host.store.getOrder('001', seq), done);
         assert.equal(events.length, before);
@@ -134,8 +147,10 @@ describe('manager: orders settled by rejected and active-list frames', () => {
         assert.ok(h.store.deleteActive(KEY));
         const hellos = sent.filter((f) => f.type === 'hello').length;
         link = connect();
-        await eventually(host, 'the second hello', () =>
-          Promise.resolve(sent.filter((f) => f.type === 'hello').length > hellos || undefined),
+        await afterDrain(
+          host,
+          'the second hello',
+          () => sent.filter((f) => f.type === 'hello').length > hellos,
         );
         const reverted = await orderIn(host, seq, 'reverted');
         assert.equal(typeof reverted.revertedAt, 'number');
