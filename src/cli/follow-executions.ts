@@ -10,6 +10,8 @@ import type { ApiTimes } from '../protocol/api-times.js';
 import type { FleetExecution } from '../protocol/fleet-records.js';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
 import { errorMessage } from '../protocol/error-message.js';
+import { noteCell } from './execution-note.js';
+import { printable } from './format-table.js';
 import type { RemoteClient } from './remote-client.js';
 import { sseEvents } from './sse-reader.js';
 
@@ -22,7 +24,8 @@ function line(cells: readonly string[]): string {
   return cells
     .map((c, i) => {
       const w = WIDTHS[i];
-      return w === undefined ? c : c.padEnd(w);
+      const text = printable(c);
+      return w === undefined ? text : text.padEnd(w);
     })
     .join('  ')
     .trimEnd();
@@ -38,7 +41,7 @@ export function followLine(e: ExecutionView): string {
     e.key ?? '-',
     e.status,
     e.exit_code === null ? (e.signal ?? '-') : String(e.exit_code),
-    e.note ?? '',
+    noteCell(e),
   ]);
 }
 

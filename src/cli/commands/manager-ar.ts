@@ -16,6 +16,7 @@ import type { WazuhStyleResult } from '../../manager/manager-service.js';
 import { ErrorCode, RiposteError } from '../../protocol/error-codes.js';
 import { getPath, isJsonObject, type JsonObject } from '../../protocol/json.js';
 import { formatSeconds, formatTable } from '../format-table.js';
+import { noteCell } from '../execution-note.js';
 import { remoteClient, type RemoteClient, type RemoteFlags } from '../remote-client.js';
 import { outputFormat } from '../output.js';
 import { revertAllError, revertAllNotes, revertEach } from './revert-all.js';
@@ -98,7 +99,7 @@ export function formatExecutions(items: readonly ExecutionView[], withAgent: boo
     e.key ?? '-',
     e.status,
     e.exit_code === null ? (e.signal ?? '-') : String(e.exit_code),
-    e.note ?? '',
+    noteCell(e),
   ]);
   return formatTable(head, rows);
 }
