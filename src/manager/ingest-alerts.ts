@@ -1,13 +1,16 @@
 /**
  * Alert ingestion on the manager (analysisd's AR step, reference §1.8): parse each alerts.json line,
  * plan it (the one pure planner), and queue one durable order per target agent. A target that is
- * not enrolled (or removed) is reported in the summary, like remoted's (1320) "Agent not found".
+ * not enrolled (or removed) is reported in the summary, like remoted's (1320) "Agent not found";
+ * so is an alert whose responses a crafted srcip or dstuser stopped, with analysisd's (1271) /
+ * (1272) "Possible logging attack" warning. Both are logged as warnings (at most MAX_ERRORS a batch).
  *
  * A batch is one store transaction: every order of every line, plus (for the alerts.json tailer)
  * the file position just after the batch, commit together, and only then are the orders sent. A
  * crash before the commit loses nothing (the lines are read again); after it, none is read twice.
  */
 import { planAlert } from '../core/match/plan-responses.js';
+import { craftedInputWarning } from '../core/match/crafted-input.js';
 import { performance } from 'node:perf_hooks';
 import type { KnownAgent } from '../core/match/decision.js';
 import type { AgentPresence, StoredOrder } from '../core/orders/manager-store.js';
@@ -176,6 +179,12 @@ function dispatchAlert(
   tally.unknown += errors.length;
   for (const e of errors) {
     tally.errors.push(e);
+  }
+  const crafted = plan.veto && craftedInputWarning(alert, plan.veto.code);
+  if (crafted !== undefined) {
+    tally.errors.push(
+      `${crafted} No active response for alert ${alertId ?? '(no id)'} (rule ${alert.ruleId}).`,
+    );
   }
   tally.dispatches += plan.firing.length;
   for (const r of reqs) {

@@ -42,3 +42,18 @@ export function checkCraftedInput(alert: AlertView): CraftedInputFinding | undef
   }
   return undefined;
 }
+
+/**
+ * analysisd's warning for an alert whose bound responses a crafted value stopped, its value quoted
+ * and capped: `(1271): Invalid IP Address "1.2.3.4;id". Possible logging attack.` (Wazuh writes
+ * the value raw in single quotes). Undefined when `code` is not a crafted-input veto.
+ */
+export function craftedInputWarning(alert: AlertView, code: string): string | undefined {
+  if (code === 'invalid-dstuser') {
+    return `(1272): Invalid username ${quoteValue(alert.dstuser ?? '')}. Possible logging attack.`;
+  }
+  if (code === 'invalid-srcip') {
+    return `(1271): Invalid IP Address ${quoteValue(alert.srcip ?? '')}. Possible logging attack.`;
+  }
+  return undefined;
+}

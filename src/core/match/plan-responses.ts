@@ -40,10 +40,12 @@ export interface AlertPlan {
   readonly decisions: readonly RuleDecision[];
   /** The decisions that fire (each with at least one target and its message), in config order. */
   readonly firing: readonly RuleDecision[];
+  /** What stopped every rule bound to the alert (crafted input, white list); undefined when none. */
+  readonly veto: AlertVeto | undefined;
 }
 
 /** An alert-wide veto: once it applies, no rule fires for this alert. */
-interface AlertVeto {
+export interface AlertVeto {
   readonly code: DecisionCode;
   readonly reason: string;
 }
@@ -185,5 +187,5 @@ export function planAlert(alert: AlertView, config: Config, ctx: PlanContext): A
       firing.push(d);
     }
   });
-  return { decisions, firing };
+  return { decisions, firing, veto: inp.veto };
 }

@@ -1,6 +1,6 @@
 /**
- * A manager host (SQLite, empty ossec.conf) in a fresh temp root for the duration of `fn`; its
- * store is closed and the root removed afterwards, whatever `fn` does.
+ * A manager host (SQLite, `conf` as its ossec.conf: empty by default) in a fresh temp root for the
+ * duration of `fn`; its store is closed and the root removed afterwards, whatever `fn` does.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,10 +10,11 @@ import { openManagerHost, type ManagerHost } from '../../../src/runtime/manager-
 export async function withManagerHost(
   tmpPrefix: string,
   fn: (host: ManagerHost) => Promise<void>,
+  conf = '<ossec_config></ossec_config>\n',
 ): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), tmpPrefix));
   try {
-    writeFileSync(join(root, 'ossec.conf'), '<ossec_config></ossec_config>\n');
+    writeFileSync(join(root, 'ossec.conf'), conf);
     const host = await openManagerHost(
       { configPath: join(root, 'ossec.conf'), home: join(root, 'home') },
       false,
