@@ -305,6 +305,28 @@ void describe('remote CLI over HTTPS', () => {
     await assert.rejects(remoteArRevert('nope', flags()), { code: 'RESPONSE_NOT_FOUND' });
   });
 
+  void test('ar revert of an address names the active keys that end with it, and reverts nothing else', async () => {
+    const before = f.service.callsOf('revert').length;
+    await assert.rejects(remoteArRevert('10.0.0.1', flags()), (err: unknown) => {
+      assert.equal((err as RiposteError).code, ErrorCode.RESPONSE_NOT_FOUND);
+      assert.equal(exitCodeFor(err), 4);
+      assert.equal(
+        (err as Error).message,
+        'Cannot revert "10.0.0.1": no such active response; did you mean firewall-drop-10.0.0.1 (agent 001)?',
+      );
+      return true;
+    });
+    assert.equal(f.service.callsOf('revert').length - before, 1, 'only the key as given was tried');
+    await assert.rejects(remoteArRevert('0.0.1', flags()), (err: unknown) => {
+      assert.equal(
+        (err as Error).message,
+        'Cannot revert "0.0.1": no such active response',
+        'a partial address is no match',
+      );
+      return true;
+    });
+  });
+
   void test('a manager whose certificate is not from the pinned CA is unreachable', async () => {
     await assert.rejects(remoteArList(flags({ ca: otherCaFile })), (err: unknown) => {
       assert.equal((err as { code?: string }).code, 'DAEMON_UNREACHABLE');

@@ -83,7 +83,7 @@ async function runCheck(opts: CheckOptions): Promise<void> {
 export function register(program: Command): void {
   program
     .command('check')
-    .description('Validate an ossec.conf (commands, active responses, white list)')
+    .description('validate an ossec.conf (commands, active responses, white list)')
     .requiredOption('-c, --config <file>', 'ossec.conf to check')
     .option('--ar-conf <out>', 'also write the ar.conf the manager would publish to <out>')
     .option('--agent', 'check it as an agent configuration (only <disabled>, <repeated_offenders>)')

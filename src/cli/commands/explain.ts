@@ -110,7 +110,7 @@ async function runExplain(alerts: string | undefined, opts: ExplainOptions): Pro
 export function register(program: Command): void {
   program
     .command('explain')
-    .description('Show which active responses each alert triggers, where, why not, and the AR message')
+    .description('show which active responses each alert triggers, where, why not, and the AR message')
     .requiredOption('-c, --config <file>', 'manager ossec.conf')
     .argument('[alerts]', 'alerts file, one JSON object per line ("-" or none = stdin)')
     .option('--json', 'one JSON object per alert (NDJSON)')

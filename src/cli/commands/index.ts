@@ -19,12 +19,12 @@ export interface CommandEntry {
 export const commandIndex: readonly CommandEntry[] = [
   {
     name: 'check',
-    summary: 'Validate an ossec.conf (commands, active responses, white list)',
+    summary: 'validate an ossec.conf (commands, active responses, white list)',
     load: async () => [(await import('./check.js')).register],
   },
   {
     name: 'explain',
-    summary: 'Show which active responses each alert triggers, where, why not, and the AR message',
+    summary: 'show which active responses each alert triggers, where, why not, and the AR message',
     load: async () => [(await import('./explain.js')).register],
   },
   {

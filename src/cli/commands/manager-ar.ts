@@ -17,6 +17,7 @@ import { ErrorCode, RiposteError } from '../../protocol/error-codes.js';
 import { getPath, isJsonObject, type JsonObject } from '../../protocol/json.js';
 import { formatSeconds, formatTable } from '../format-table.js';
 import { noteCell } from '../execution-note.js';
+import { isResponseNotFound, withKeyHint } from '../revert-hint.js';
 import { remoteClient, type RemoteClient, type RemoteFlags } from '../remote-client.js';
 import { outputFormat } from '../output.js';
 import { revertAllError, revertAllNotes, revertEach } from './revert-all.js';
@@ -225,7 +226,15 @@ export async function remoteArRevert(
   if (key === undefined) {
     throw new RiposteError(ErrorCode.REQUEST_INVALID, 'Give a KEY (see `riposte ar list`) or --all');
   }
-  printReverts(c, [await revertOne(key, c.agent)]);
+  try {
+    printReverts(c, [await revertOne(key, c.agent)]);
+  } catch (err) {
+    if (!isResponseNotFound(err)) {
+      throw err;
+    }
+    // The hint is a help: a failing list leaves the not-found error as it is.
+    throw withKeyHint(err, key, await listAllActive(c).catch(() => []));
+  }
 }
 
 export interface RemoteRunFlags extends RemoteArFlags {
