@@ -49,14 +49,22 @@ export function followHeader(): string {
   return line(FOLLOW_HEADER);
 }
 
+/** How followed executions are printed. */
+export interface FollowOutput {
+  /** One ExecutionView per line (JSON) instead of aligned table lines. */
+  readonly json: boolean;
+  readonly out: (text: string) => void;
+  /** Only the executions it keeps are printed (`ar history` filters). @default every one */
+  readonly keep?: ((e: ExecutionView) => boolean) | undefined;
+}
+
 /**
- * Prints each execution event of `stream` until it ends. `json`: one ExecutionView per line.
- * Events other than `execution`, and data that is not an execution, are skipped.
+ * Prints each execution event of `stream` until it ends. Events other than `execution`, and data
+ * that is not an execution, are skipped.
  */
 export async function printExecutionStream(
   stream: Readable,
-  json: boolean,
-  out: (text: string) => void,
+  { json, out, keep }: FollowOutput,
 ): Promise<void> {
   if (!json) {
     out(`${followHeader()}\n`);
@@ -71,7 +79,9 @@ export async function printExecutionStream(
     } catch {
       continue;
     }
-    out(json ? `${JSON.stringify(view)}\n` : `${followLine(view)}\n`);
+    if (keep === undefined || keep(view)) {
+      out(json ? `${JSON.stringify(view)}\n` : `${followLine(view)}\n`);
+    }
   }
 }
 
@@ -85,8 +95,7 @@ export async function printExecutionStream(
 export async function followExecutions(
   client: RemoteClient,
   agent: string | undefined,
-  json: boolean,
-  out: (text: string) => void,
+  output: FollowOutput,
 ): Promise<void> {
   if (client.stream === undefined) {
     throw new RiposteError(ErrorCode.REQUEST_INVALID, '--follow: this daemon has no live feed of executions');
@@ -94,7 +103,7 @@ export async function followExecutions(
   const path = `/executions/stream${agent === undefined ? '' : `?agent=${encodeURIComponent(agent)}`}`;
   const stream = await client.stream(path);
   try {
-    await printExecutionStream(stream, json, out);
+    await printExecutionStream(stream, output);
   } catch (err: unknown) {
     throw new RiposteError(
       ErrorCode.DAEMON_UNREACHABLE,

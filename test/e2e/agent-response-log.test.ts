@@ -138,4 +138,15 @@ void describe('agent: the operator reverts early on the local API', () => {
     assert.match(r.err, /Agent "042" is not this agent \(000\)/);
     assert.deepEqual(activeKeys(), ['block-ip-198.51.100.31'], 'nothing reverted');
   });
+
+  void test('ar history with filters on a bare agent says which filters its API takes', () => {
+    const r = ar(['history', '--status', 'failed']);
+    assert.equal(r.status, 1, r.err);
+    assert.equal(r.out, '');
+    assert.equal(
+      r.err,
+      "riposte: This daemon's history (a bare agent's) is listed by --agent and --limit only: --key, --status, " +
+        '--command, --alert-id, --since and --until need a manager (riposte start, riposte manager)\n',
+    );
+  });
 });

@@ -14,11 +14,11 @@ import { toApiTimes } from '../../src/protocol/api-times.js';
 import { MANAGER_CERT_CN, resolveRemoteTarget } from '../../src/cli/remote-client.js';
 import {
   formatExecutions,
-  remoteArHistory,
   remoteArList,
   remoteArRevert,
   remoteArRun,
 } from '../../src/cli/commands/manager-ar.js';
+import { remoteArHistory } from '../../src/cli/commands/ar-history.js';
 import { createCa, issueCert, MANAGER_CN } from '../../src/pki/pki.js';
 import { apiFixture, type ApiFixture } from './api-fixture.js';
 import { active, execution } from './fake-manager-service.js';
@@ -103,6 +103,45 @@ void describe('remote CLI over HTTPS', () => {
         .map((l) => JSON.parse(l) as unknown),
       views,
     );
+  });
+
+  void test('ar history filters go to the API: key, status, command, alert id, and times (a duration is before now)', async () => {
+    printed = [];
+    await remoteArHistory(
+      flags({
+        key: 'firewall-drop-10.0.0.1',
+        status: 'ok',
+        command: 'firewall-drop',
+        alertId: 'a1',
+        since: '15m',
+        until: '2023-11-14T22:13:20.000Z',
+      }),
+    );
+    assert.deepEqual(f.service.callsOf('queryExecutions').at(-1)?.args, [
+      {
+        key: 'firewall-drop-10.0.0.1',
+        status: 'ok',
+        command: 'firewall-drop',
+        alertId: 'a1',
+        since: NOW - 15 * 60_000,
+        until: NOW,
+        limit: 50,
+      },
+    ]);
+    printed = [];
+    await remoteArHistory(flags({ status: 'timed-out' }));
+    assert.equal(printed.join(''), 'No execution matches.\n');
+    for (const bad of [{ status: 'broken' }, { until: '1h', follow: true }]) {
+      await assert.rejects(remoteArHistory(flags(bad)), (err: unknown) => {
+        assert.equal(exitCodeFor(err), 2, String(err));
+        return true;
+      });
+    }
+    await assert.rejects(remoteArHistory(flags({ since: 'yesterday' })), (err: unknown) => {
+      assert.equal((err as RiposteError).code, ErrorCode.REQUEST_INVALID);
+      assert.match((err as Error).message, /Invalid since "yesterday": use ISO 8601 or epoch ms/);
+      return true;
+    });
   });
 
   void test('ar history --follow over HTTPS prints each execution as it happens; a feed that ends fails (exit 3)', async () => {

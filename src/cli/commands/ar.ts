@@ -8,11 +8,12 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { ErrorCode, RiposteError } from '../../protocol/error-codes.js';
+import { addHistoryFilterOptions } from '../history-filters.js';
+import { remoteArHistory } from './ar-history.js';
 import { localClient } from '../local-client.js';
 import { isRemote } from '../remote-client.js';
 import {
   addRemoteOptions,
-  remoteArHistory,
   remoteArList,
   remoteArRevert,
   remoteArRun,
@@ -88,7 +89,9 @@ export function register(program: Command): void {
       'decide, record and log on the agents but touch nothing on the host; the executions list the commands that would run',
     )
     .action(async (name: string, flags: HomeFlags) => remoteArRun(name, withClient(flags)));
-  common(ar.command('history').description('executions with their outcomes, newest first'))
+  addHistoryFilterOptions(
+    common(ar.command('history').description('executions with their outcomes, newest first')),
+  )
     .option('--limit <n>', 'how many', '50')
     .option(
       '--follow',

@@ -1,7 +1,8 @@
 /**
  * `riposte ar list|revert|run|history` against a daemon's API: a manager (`--manager URL`, or
  * RIPOSTE_URL) or a local daemon (`--home DIR`: ar.ts passes the local socket's client). Every
- * daemon answers the same shapes, so these are the only implementation of the verbs:
+ * daemon answers the same shapes, so these are the only implementation of the verbs (`history`
+ * is ar-history.ts; its table is formatExecutions below):
  * - `history` without `--agent` has an AGENT column (execution ids are per agent);
  * - `revert` prints the revert orders queued (a manager: follow them with `riposte ar history`) and
  *   the delete executions already run (a bare agent runs them at once);
@@ -11,7 +12,7 @@ import fs from 'node:fs';
 import type { Command } from 'commander';
 import { activeView, executionView, type ExecutionView } from '../../api/routes/views.js';
 import type { ApiTimes } from '../../protocol/api-times.js';
-import type { FleetActiveResponse, FleetExecution, RevertAnswer } from '../../protocol/fleet-records.js';
+import type { FleetActiveResponse, RevertAnswer } from '../../protocol/fleet-records.js';
 import type { WazuhStyleResult } from '../../manager/manager-service.js';
 import { ErrorCode, RiposteError } from '../../protocol/error-codes.js';
 import { getPath, isJsonObject, type JsonObject } from '../../protocol/json.js';
@@ -19,7 +20,7 @@ import { formatSeconds, formatTable } from '../format-table.js';
 import { noteCell } from '../execution-note.js';
 import { isResponseNotFound, withKeyHint } from '../revert-hint.js';
 import { remoteClient, type RemoteClient, type RemoteFlags } from '../remote-client.js';
-import { outputFormat } from '../output.js';
+import { jsonLines, outputFormat } from '../output.js';
 import { revertAllError, revertAllNotes, revertEach } from './revert-all.js';
 
 /** Flags every remote verb takes. */
@@ -39,7 +40,7 @@ export interface RemoteArFlags extends RemoteFlags {
   readonly client?: RemoteClient | undefined;
 }
 
-interface Ctx {
+export interface Ctx {
   readonly client: RemoteClient;
   readonly out: (text: string) => void;
   readonly json: boolean;
@@ -48,7 +49,7 @@ interface Ctx {
 
 const AGENT_RE = /^\d{3,8}$/;
 
-function ctxOf(flags: RemoteArFlags): Ctx {
+export function ctxOf(flags: RemoteArFlags): Ctx {
   if (flags.agent !== undefined && !AGENT_RE.test(flags.agent)) {
     throw new RiposteError(
       ErrorCode.REQUEST_INVALID,
@@ -63,7 +64,7 @@ function ctxOf(flags: RemoteArFlags): Ctx {
   };
 }
 
-function query(params: Record<string, string | number | undefined>): string {
+export function query(params: Record<string, string | number | undefined>): string {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) {
     if (v !== undefined) {
@@ -72,10 +73,6 @@ function query(params: Record<string, string | number | undefined>): string {
   }
   const s = q.toString();
   return s === '' ? '' : `?${s}`;
-}
-
-function jsonLines(items: readonly unknown[]): string {
-  return items.map((i) => JSON.stringify(i)).join('\n') + (items.length > 0 ? '\n' : '');
 }
 
 /** The local verbs' execution table, with an AGENT column when `withAgent`. */
@@ -147,35 +144,6 @@ export async function remoteArList(flags: RemoteArFlags): Promise<void> {
     String(a.repeat_count),
   ]);
   c.out(formatTable(['KEY', 'AR NAME', 'AGENT', 'SINCE', 'EXPIRES IN', 'REPEATS'], rows));
-}
-
-/** `riposte ar history [--agent ID] [--limit N]`. */
-export async function remoteArHistory(
-  flags: RemoteArFlags & { readonly limit?: string | undefined; readonly follow?: boolean | undefined },
-): Promise<void> {
-  const c = ctxOf(flags);
-  const limit = Number(flags.limit ?? '50');
-  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
-    throw new RiposteError(
-      ErrorCode.REQUEST_INVALID,
-      `--limit: "${String(flags.limit)}" is not an integer from 1 to 1000`,
-    );
-  }
-  const { items } = await c.client.call<{ items: ApiTimes<FleetExecution>[] }>(
-    'GET',
-    `/executions${query({ agent: c.agent, limit })}`,
-  );
-  const views = items.map(executionView);
-  if (!c.json && views.length === 0) {
-    c.out(flags.follow === true ? '' : 'No executions recorded yet.\n');
-  } else {
-    c.out(c.json ? jsonLines(views) : formatExecutions(views, c.agent === undefined));
-  }
-  if (flags.follow === true) {
-    // Loaded when used, as the run-only modules below: `ar list` starts faster (issue #9).
-    const { followExecutions } = await import('../follow-executions.js');
-    await followExecutions(c.client, c.agent, c.json, c.out);
-  }
 }
 
 function printReverts(c: Ctx, answers: readonly ApiTimes<RevertAnswer>[]): void {

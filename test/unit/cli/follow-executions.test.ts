@@ -28,7 +28,7 @@ test('a feed the daemon closes is an error (exit 3), after the executions it del
   const out: string[] = [];
   const client = clientOf(() => Readable.from(['retry: 3000\n: riposte executions\n\n', event]));
   await assert.rejects(
-    followExecutions(client, undefined, true, (t) => void out.push(t)),
+    followExecutions(client, undefined, { json: true, out: (t) => void out.push(t) }),
     (err: unknown) => {
       assert.equal((err as { code?: string }).code, 'DAEMON_UNREACHABLE');
       assert.equal(exitCodeFor(err), 3);
@@ -51,7 +51,7 @@ test('a feed that breaks is an error (exit 3) naming why', async () => {
       },
     });
   await assert.rejects(
-    followExecutions(clientOf(broken), '001', false, () => undefined),
+    followExecutions(clientOf(broken), '001', { json: false, out: () => undefined }),
     (err: unknown) => {
       assert.equal(exitCodeFor(err), 3);
       assert.match(
