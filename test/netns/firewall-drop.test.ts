@@ -16,6 +16,7 @@ import {
   canConnect,
   inNs,
   netnsSkipReason,
+  resetFirewall,
   runInstalled,
   setupVictim,
   teardownVictim,
@@ -37,16 +38,6 @@ before(async () => {
 after(() => {
   teardownVictim({ home, pair, listener });
 });
-
-/** Removes everything any backend may have created in the victim. */
-function resetFirewall(ns: string): void {
-  inNs(ns, ['nft', 'delete', 'table', 'inet', 'riposte'], { allowFail: true });
-  for (const tool of ['iptables', 'ip6tables']) {
-    inNs(ns, [tool, '-F', 'INPUT']);
-    inNs(ns, [tool, '-F', 'FORWARD']);
-  }
-  inNs(ns, ['ipset', 'destroy'], { allowFail: true });
-}
 
 afterEach(() => {
   if (pair) {

@@ -5,6 +5,7 @@
  * script inside the victim (add message, check_keys -> continue/abort reply, delete message).
  * Addresses are test-only: 10.231.<n>.0/24 and fd00:231:<n>::/64, inside the namespaces only.
  */
+import { after, before } from 'node:test';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -246,4 +247,38 @@ export function teardownVictim(v: {
   if (v.home !== '') {
     fs.rmSync(v.home, { recursive: true, force: true });
   }
+}
+
+/** The file's victim as {@link victimHooks} keeps it: filled in once `before` ran. */
+export interface VictimSlot {
+  home: string;
+  pair: NetnsPair | undefined;
+  listener: ChildProcess | undefined;
+}
+
+/**
+ * Registers the file's `before` (setupVictim) and `after` (teardownVictim) hooks; tests read the
+ * victim from the slot returned. Nothing is set up when `skip` says why namespaces cannot be used.
+ */
+export function victimHooks(homePrefix: string, skip: string | undefined): VictimSlot {
+  const slot: VictimSlot = { home: '', pair: undefined, listener: undefined };
+  before(async () => {
+    if (skip === undefined) {
+      Object.assign(slot, await setupVictim(homePrefix));
+    }
+  });
+  after(() => {
+    teardownVictim(slot);
+  });
+  return slot;
+}
+
+/** Removes everything any firewall-drop backend may have created in namespace `ns`. */
+export function resetFirewall(ns: string): void {
+  inNs(ns, ['nft', 'delete', 'table', 'inet', 'riposte'], { allowFail: true });
+  for (const tool of ['iptables', 'ip6tables']) {
+    inNs(ns, [tool, '-F', 'INPUT']);
+    inNs(ns, [tool, '-F', 'FORWARD']);
+  }
+  inNs(ns, ['ipset', 'destroy'], { allowFail: true });
 }

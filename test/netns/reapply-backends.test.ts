@@ -10,9 +10,8 @@
  * row written by something else): that one fails alone with the 4.14.7 line, every address ends
  * blocked (a TCP connect from the attacker fails), and `started` is called once.
  */
-import { after, afterEach, before, describe, test } from 'node:test';
+import { afterEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,15 +19,19 @@ import {
   canConnect,
   inNs,
   netnsSkipReason,
-  setupVictim,
-  teardownVictim,
+  resetFirewall,
+  victimHooks,
   type NetnsPair,
 } from './netns-fixture.js';
 
 const skip = netnsSkipReason();
-let pair: NetnsPair | undefined;
-let listener: ChildProcess | undefined;
-let home = '';
+const victim = victimHooks('riposte-reapply-', skip);
+/** The victim's namespace pair (set up by the file's `before`). */
+function thePair(): NetnsPair {
+  assert.ok(victim.pair, 'the victim namespaces are set up');
+  return victim.pair;
+}
+
 const runner = path.join(path.dirname(fileURLToPath(import.meta.url)), 'reapply-runner.js');
 
 interface Reapplied {
@@ -45,10 +48,10 @@ function keys(p: NetnsPair): string[] {
 }
 
 function reapply(mask: readonly string[]): Reapplied {
-  assert.ok(pair);
+  const pair = thePair();
   const all = keys(pair);
   const testMnt = readlinkSync('/proc/self/ns/mnt');
-  const arg = JSON.stringify({ home, mask, keys: all.join(','), count: all.length, testMnt });
+  const arg = JSON.stringify({ home: victim.home, mask, keys: all.join(','), count: all.length, testMnt });
   const out = inNs(pair.victim, ['unshare', '-m', '--propagation', 'private', process.execPath, runner, arg]);
   return JSON.parse(out) as Reapplied;
 }
@@ -58,7 +61,7 @@ function assertOutcome(run: Reapplied): void {
     { key: BAD, message: `Unable to run active response (invalid IP: '${BAD}').` },
   ]);
   assert.equal(run.started, 1, 'started once, when the OS work is under way');
-  assert.ok(pair);
+  const pair = thePair();
   assert.equal(canConnect(pair, 4), false, 'the IPv4 attacker is blocked');
   assert.equal(canConnect(pair, 6), false, 'the IPv6 attacker is blocked');
 }
@@ -68,41 +71,20 @@ function assertOutcome(run: Reapplied): void {
  * may exist: Debian's iptables is iptables-nft, whose rules live in nftables tables of its own.)
  */
 function hasRiposteTable(): boolean {
-  assert.ok(pair);
+  const pair = thePair();
   return /^table inet riposte$/m.test(inNs(pair.victim, ['nft', 'list', 'tables']));
 }
 
-before(async () => {
-  if (skip !== undefined) {
-    return;
-  }
-  ({ home, pair, listener } = await setupVictim('riposte-reapply-'));
-});
-
-after(() => {
-  teardownVictim({ home, pair, listener });
-});
-
 describe("firewall-drop's re-apply form on each backend (scratch namespace)", { skip }, () => {
   afterEach(() => {
-    if (!pair) {
-      return;
+    if (victim.pair) {
+      resetFirewall(victim.pair.victim);
+      assert.equal(canConnect(victim.pair, 4), true, 'unblocked again for the next test');
     }
-    for (const args of [
-      ['nft', 'flush', 'ruleset'],
-      ['iptables', '-F', 'INPUT'],
-      ['iptables', '-F', 'FORWARD'],
-      ['ip6tables', '-F', 'INPUT'],
-      ['ip6tables', '-F', 'FORWARD'],
-      ['ipset', 'flush'],
-    ]) {
-      inNs(pair.victim, args, { allowFail: true });
-    }
-    assert.equal(canConnect(pair, 4), true, 'unblocked again for the next test');
   });
 
   void test('nftables works: the lean addList form, the bad key alone fails', () => {
-    assert.ok(pair);
+    const pair = thePair();
     const run = reapply([]);
     assertOutcome(run);
     assert.equal(hasRiposteTable(), true);
@@ -114,12 +96,12 @@ describe("firewall-drop's re-apply form on each backend (scratch namespace)", { 
   });
 
   void test('nft does not work: the ipset backend re-applies every address in its sets', () => {
-    assert.ok(pair);
+    const pair = thePair();
     const run = reapply(['nft']);
     assertOutcome(run);
     assert.equal(hasRiposteTable(), false, 'nothing went to nftables');
     const members = (set: string): string[] =>
-      (inNs(pair!.victim, ['ipset', 'list', set]).split('Members:\n')[1] ?? '')
+      (inNs(pair.victim, ['ipset', 'list', set]).split('Members:\n')[1] ?? '')
         .trim()
         .split('\n')
         .filter(Boolean)
@@ -141,7 +123,7 @@ describe("firewall-drop's re-apply form on each backend (scratch namespace)", { 
   });
 
   void test('neither nft nor ipset works: the iptables backend re-applies, Wazuh layout', () => {
-    assert.ok(pair);
+    const pair = thePair();
     const run = reapply(['nft', 'ipset']);
     assertOutcome(run);
     assert.equal(hasRiposteTable(), false, 'nothing went to nftables');
