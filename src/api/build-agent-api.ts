@@ -11,7 +11,9 @@
  *                                                    most `limit` (default and cap 1000) a page
  *   DELETE /active-responses/:key?agent=            202 {orders: [], executions: [the delete]}
  *   PUT    /active-response?agents_list=            Wazuh's result (reference §6.2)
- *   GET    /executions?agent=&limit=                {items, total}
+ *   GET    /executions?agent=&limit=&command=&status=&key=&alert=&since=&until=
+ *                                                    {items, total}: newest first, the filters
+ *                                                    as on the manager (execution-export.ts)
  *   GET    /executions/stream?agent=                 live feed (Server-Sent Events), as the manager's
  *
  * Times are ISO-8601 (manager-api/api-serializer.ts, as on the manager).
@@ -26,6 +28,8 @@ import { installApiTimes } from '../manager-api/api-serializer.js';
 import { activePage, sortRows } from '../manager-api/active-page.js';
 import { toActiveFilter, UNPAGED_LIMIT } from '../manager-api/routes/active-responses.js';
 import { registerExecutionStream } from '../manager-api/routes/execution-stream.js';
+import { EXECUTION_FILTERS } from '../manager-api/routes/history.js';
+import { storeQuery, type ExecutionQuery } from '../manager-api/execution-export.js';
 import {
   toRunRequest,
   RUN_SCHEMA,
@@ -57,7 +61,9 @@ const deleteSchema = {
   params: strictObject({ key: ACTIVE_KEY }, ['key']),
   querystring: strictObject({ agent: AGENT_ID }),
 };
-const executionsSchema = { querystring: strictObject({ agent: AGENT_ID, limit: LIMIT }) };
+const executionsSchema = {
+  querystring: strictObject({ agent: AGENT_ID, limit: LIMIT, ...EXECUTION_FILTERS }),
+};
 
 function registerRoutes(app: FastifyInstance, verbs: AgentVerbs): void {
   app.get('/healthz', async () => ({ status: 'ok' }));
@@ -90,11 +96,12 @@ function registerRoutes(app: FastifyInstance, verbs: AgentVerbs): void {
   app.put<{ Body: RunBody; Querystring: RunQuery }>('/active-response', { schema: RUN_SCHEMA }, async (req) =>
     verbs.run(toRunRequest(req.body, req.query)),
   );
-  app.get<{ Querystring: { agent?: string; limit?: string } }>(
+  app.get<{ Querystring: ExecutionQuery & { agent?: string; limit?: string } }>(
     '/executions',
     { schema: executionsSchema },
     async (req) => {
       const items = verbs.listExecutions({
+        ...storeQuery(req.query),
         ...(req.query.agent === undefined ? {} : { agentId: req.query.agent }),
         limit: limitOf(req.query.limit),
       });

@@ -1,8 +1,8 @@
 /**
  * `riposte ar history` filters: `--key`, `--status`, `--command`, `--alert-id`, `--since`, `--until`,
- * sent to `GET /executions` (the manager's API applies them over the whole history: `riposte
- * start` and `riposte manager`; a bare agent's API lists by agent only and refuses them). With
- * `--follow`, the live feed is filtered the same way here, one execution at a time.
+ * sent to `GET /executions`, where the daemon's store applies them over its whole history (a
+ * manager's, `riposte start`'s and a bare agent's API alike). With `--follow`, the live feed is
+ * filtered the same way here, one execution at a time.
  *
  * A time is ISO 8601, epoch ms, or a duration before now: `90s`, `15m`, `2h`, `7d`.
  */

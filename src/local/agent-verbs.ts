@@ -6,6 +6,7 @@
  */
 import { matchesActive } from '../core/execd/active-filter.js';
 import type { ExecutionRecord } from '../protocol/execution-records.js';
+import type { ExecutionFilter } from '../core/execd/agent-store.js';
 import { operatorRunRefusal } from '../core/match/response-guard.js';
 import { runVerdict, wazuhResult, type WazuhResult } from '../core/orders/wazuh-result.js';
 import { hostProtectedAddresses } from '../net/host-addresses.js';
@@ -63,11 +64,15 @@ export class AgentVerbs {
       .map((a) => ({ ...a, reportedAt }));
   }
 
-  listExecutions(filter: { readonly agentId?: string; readonly limit: number }): FleetExecution[] {
-    if (filter.agentId !== undefined && filter.agentId !== this.agentId) {
+  /** This agent's executions, newest first, filtered as the manager's history is (ExecutionQuery). */
+  listExecutions(
+    filter: ExecutionFilter & { readonly agentId?: string; readonly limit: number },
+  ): FleetExecution[] {
+    const { agentId, ...query } = filter;
+    if (agentId !== undefined && agentId !== this.agentId) {
       return [];
     }
-    return this.runtime.store.listExecutions({ limit: filter.limit }).map(fleetExecution);
+    return this.runtime.store.listExecutions(query).map(fleetExecution);
   }
 
   /**

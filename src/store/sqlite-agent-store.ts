@@ -45,6 +45,7 @@ import {
 import { inOrderOf, reapplyTarget } from './sqlite-reapply-rows.js';
 import { SqliteJoinedReapply } from './sqlite-joined-reapply.js';
 import { SqliteRevertMarks } from './sqlite-revert-marks.js';
+import { executionRows } from './sqlite-execution-filter.js';
 import {
   AUTO_PRUNE_EVERY,
   DEFAULT_EXECUTION_LIMIT,
@@ -339,12 +340,7 @@ class SqliteAgentStore extends SqliteLinkReads implements AgentStore {
   /** @throws RiposteError REQUEST_INVALID when `limit` is not a non-negative integer. */
   listExecutions(query?: ExecutionQuery): ExecutionRecord[] {
     const limit = checkCount('Execution query limit', query?.limit ?? DEFAULT_EXECUTION_LIMIT);
-    const before = query?.beforeId ?? null;
-    const rows =
-      query?.key === undefined
-        ? this.st.listExecutions.all({ before, limit })
-        : this.st.listExecutionsByKey.all({ key: query.key, before, limit });
-    return rows.map(rowToExecution);
+    return executionRows(this.st, query ?? {}, limit).map(rowToExecution);
   }
 
   failRunningExecutions(now: number): InterruptedExecution[] {

@@ -4,6 +4,7 @@
  * (insertExecution, endExecution, putActive) take positional ones, in the order of their columns.
  */
 import type Database from 'better-sqlite3';
+import { prepareHistoryStatements } from './sqlite-execution-filter.js';
 import type { ExecutionEnd, ExecutionStart } from '../protocol/execution-records.js';
 import { nul, type ActiveRow, type ActiveTuple, type ExecutionRow } from './sqlite-rows.js';
 
@@ -142,12 +143,6 @@ export type ExecutionEndRow = Pick<
   ExecutionRow,
   'id' | 'key' | 'ended_at' | 'exit_code' | 'signal' | 'timed_out' | 'status' | 'stderr_tail' | 'note'
 > & { action: string | null };
-
-interface ListParams {
-  key?: string;
-  before: number | null;
-  limit: number;
-}
 
 /** The reads of the manager link's reports (link/report-cursor.ts): id and key lists as JSON arrays. */
 function prepareLinkStatements(db: Database.Database) {
@@ -325,13 +320,7 @@ export function prepareStatements(db: Database.Database) {
     ...prepareBulkStatements(db),
     getExecution: db.prepare<[number], ExecutionRow>('SELECT * FROM executions WHERE id = ?'),
     ...prepareLinkStatements(db),
-    listExecutions: db.prepare<ListParams, ExecutionRow>(
-      'SELECT * FROM executions WHERE id < coalesce(@before, 9223372036854775807) ORDER BY id DESC LIMIT @limit',
-    ),
-    listExecutionsByKey: db.prepare<ListParams, ExecutionRow>(
-      `SELECT * FROM executions WHERE key = @key AND id < coalesce(@before, 9223372036854775807)
-       ORDER BY id DESC LIMIT @limit`,
-    ),
+    ...prepareHistoryStatements(db),
     listRunning: db
       .prepare<[], [number, string | null, string]>(
         "SELECT id, key, action FROM executions WHERE status = 'running' ORDER BY id",

@@ -202,6 +202,43 @@ function listTests(make: MakeAgentStore): void {
     });
   });
 
+  void test("listExecutions: the operator's filters (status, AR name or script, alert, times, key) and paging", () => {
+    withStore(make, (s) => {
+      const start = (over: Parameters<typeof sampleStart>[0]): number => s.startExecution(sampleStart(over));
+      const a = start({ key: 'k', alertId: 'x1', startedAt: 100 });
+      const b = start({
+        key: 'k',
+        arName: 'route-null',
+        program: 'active-response/bin/route-null',
+        startedAt: 200,
+      });
+      const c = start({
+        key: 'j',
+        arName: 'mine',
+        program: 'active-response/bin/Firewall-drop',
+        startedAt: 300,
+      });
+      const d = start({ key: 'k', alertId: 'x1', startedAt: 400 });
+      s.endExecution(a, sampleEnd());
+      s.endExecution(b, sampleEnd({ status: 'failed', exitCode: 1 }));
+      s.endExecution(c, sampleEnd({ status: 'failed', exitCode: 1 }));
+      const ids = (q: Parameters<AgentStore['listExecutions']>[0]): number[] =>
+        s.listExecutions(q).map((r) => r.id);
+      assert.deepStrictEqual(ids({ status: 'failed' }), [c, b]);
+      assert.deepStrictEqual(ids({ status: 'running' }), [d]);
+      assert.deepStrictEqual(ids({ command: 'firewall-drop600' }), [d, a], 'the AR name');
+      assert.deepStrictEqual(ids({ command: 'firewall-drop' }), [d, a], 'the script, case and all');
+      assert.deepStrictEqual(ids({ command: 'drop' }), [], 'a basename, not a suffix of one');
+      assert.deepStrictEqual(ids({ command: 'active-response/bin/route-null' }), [b], 'the program');
+      assert.deepStrictEqual(ids({ alertId: 'x1' }), [d, a]);
+      assert.deepStrictEqual(ids({ since: 200, until: 300 }), [c, b], 'both ends included');
+      assert.deepStrictEqual(ids({ key: 'k', status: 'ok' }), [a]);
+      assert.deepStrictEqual(ids({ alertId: 'x1', limit: 1 }), [d]);
+      assert.deepStrictEqual(ids({ alertId: 'x1', beforeId: d }), [a]);
+      assert.deepStrictEqual(ids({ status: 'timed-out' }), []);
+    });
+  });
+
   void test('listExecutions rejects a negative limit with REQUEST_INVALID', () => {
     withStore(make, (s) => {
       assertRiposteError(() => s.listExecutions({ limit: -1 }), 'REQUEST_INVALID');

@@ -139,14 +139,55 @@ void describe('agent: the operator reverts early on the local API', () => {
     assert.deepEqual(activeKeys(), ['block-ip-198.51.100.31'], 'nothing reverted');
   });
 
-  void test('ar history with filters on a bare agent says which filters its API takes', () => {
-    const r = ar(['history', '--status', 'failed']);
-    assert.equal(r.status, 1, r.err);
-    assert.equal(r.out, '');
-    assert.equal(
-      r.err,
-      "riposte: This daemon's history (a bare agent's) is listed by --agent and --limit only: --key, --status, " +
-        '--command, --alert-id, --since and --until need a manager (riposte start, riposte manager)\n',
+  void test('ar history filters on a bare agent: key, command or script, status, alert id, times', () => {
+    interface Row {
+      readonly key: string | null;
+      readonly action: string;
+      readonly ar_name: string;
+      readonly status: string;
+      readonly alert_id: string | null;
+    }
+    const history = (...filters: string[]): Row[] => {
+      const r = ar(['history', '--output', 'json', ...filters]);
+      assert.equal(r.status, 0, r.err);
+      return r.out
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => JSON.parse(l) as Row);
+    };
+    const all = history();
+    assert.ok(all.length >= 5, `the earlier tests' executions: ${all.length}`);
+    assert.deepEqual(
+      history('--key', KEY).map((e) => [e.key, e.action]),
+      [
+        [KEY, 'delete'],
+        [KEY, 'add'],
+      ],
     );
+    const byName = history('--command', 'block-ip1');
+    assert.deepEqual(
+      byName.map((e) => [e.ar_name, e.key, e.action]),
+      [
+        ['block-ip1', 'block-ip-198.51.100.20', 'delete'],
+        ['block-ip1', 'block-ip-198.51.100.20', 'add'],
+      ],
+    );
+    assert.equal(history('--command', 'block-ip').length, all.length, 'the script name matches all of them');
+    assert.deepEqual(history('--command', 'block'), [], 'not a prefix');
+    assert.deepEqual(history('--status', 'failed'), []);
+    assert.equal(history('--status', 'ok').length, all.length);
+    const alertId = all.find((e) => e.key === KEY && e.action === 'add')?.alert_id ?? '';
+    // The manual revert's delete is of the response that alert started: it carries its id.
+    assert.deepEqual(
+      history('--alert-id', alertId).map((e) => [e.key, e.action]),
+      [
+        [KEY, 'delete'],
+        [KEY, 'add'],
+      ],
+    );
+    assert.equal(history('--since', '1h').length, all.length);
+    assert.deepEqual(history('--until', '1h'), []);
+    const none = ar(['history', '--status', 'timed-out']);
+    assert.equal(none.out, 'No execution matches.\n');
   });
 });

@@ -6,7 +6,7 @@
 import { executionView, type ExecutionView } from '../../api/routes/views.js';
 import type { ApiTimes } from '../../protocol/api-times.js';
 import type { FleetExecution } from '../../protocol/fleet-records.js';
-import { ErrorCode, isRiposteError, RiposteError } from '../../protocol/error-codes.js';
+import { ErrorCode, RiposteError } from '../../protocol/error-codes.js';
 import { anyFilter, historyFilters, matchesFilters, type HistoryFilterFlags } from '../history-filters.js';
 import { jsonLines } from '../output.js';
 import { ctxOf, formatExecutions, query, type RemoteArFlags } from './manager-ar.js';
@@ -26,23 +26,6 @@ function limitOf(text: string | undefined): number {
   return limit;
 }
 
-/**
- * A bare agent's API lists its history by agent and limit only, and refuses other parameters
- * (unknown fields are a 400 there, never dropped): say so instead of its schema's words.
- */
-function filtersRefused(err: unknown): unknown {
-  if (!isRiposteError(err) || err.code !== ErrorCode.REQUEST_INVALID || !/querystring/.test(err.message)) {
-    return err;
-  }
-  return new RiposteError(
-    ErrorCode.REQUEST_INVALID,
-    "This daemon's history (a bare agent's) is listed by --agent and --limit only: --key, --status, " +
-      '--command, --alert-id, --since and --until need a manager (riposte start, riposte manager)',
-    undefined,
-    { cause: err },
-  );
-}
-
 export async function remoteArHistory(flags: ArHistoryFlags): Promise<void> {
   const c = ctxOf(flags);
   const limit = limitOf(flags.limit);
@@ -53,14 +36,10 @@ export async function remoteArHistory(flags: ArHistoryFlags): Promise<void> {
       usage: true,
     });
   }
-  const { items } = await c.client
-    .call<{ items: ApiTimes<FleetExecution>[] }>(
-      'GET',
-      `/executions${query({ agent: c.agent, limit, ...filters })}`,
-    )
-    .catch((err: unknown) => {
-      throw anyFilter(filters) ? filtersRefused(err) : err;
-    });
+  const { items } = await c.client.call<{ items: ApiTimes<FleetExecution>[] }>(
+    'GET',
+    `/executions${query({ agent: c.agent, limit, ...filters })}`,
+  );
   const views = items.map(executionView);
   if (c.json || views.length > 0) {
     c.out(c.json ? jsonLines(views) : formatExecutions(views, c.agent === undefined));

@@ -22,10 +22,22 @@ export interface Deadlines {
   readonly expiresAt: number[];
 }
 
-export interface ExecutionQuery {
+/** Filters of a history read, as the manager's (core/orders/manager-console-store.ts ExecutionQuery). */
+export interface ExecutionFilter {
+  readonly key?: string;
+  /** AR name ("firewall-drop600") or the program's basename ("firewall-drop"). */
+  readonly command?: string;
+  readonly status?: string;
+  readonly alertId?: string;
+  /** startedAt >= since (epoch ms) */
+  readonly since?: number;
+  /** startedAt <= until (epoch ms) */
+  readonly until?: number;
+}
+
+export interface ExecutionQuery extends ExecutionFilter {
   /** Most recent first; @default 100 */
   readonly limit?: number;
-  readonly key?: string;
   readonly beforeId?: number;
 }
 

@@ -22,16 +22,21 @@ interface HistoryQuery {
   limit?: string;
 }
 
+/** The filters of `GET /executions` (storeQuery), on a manager's API and on a bare agent's. */
+export const EXECUTION_FILTERS = {
+  command: TEXT,
+  status: { type: 'string', enum: ['ok', 'failed', 'timed-out', 'spawn-error', 'running'] },
+  key: TEXT,
+  alert: TEXT,
+  since: TIME,
+  until: TIME,
+} as const;
+
 const executionsSchema = {
   querystring: strictObject({
     agent: AGENT_ID,
     limit: LIMIT,
-    command: TEXT,
-    status: { type: 'string', enum: ['ok', 'failed', 'timed-out', 'spawn-error', 'running'] },
-    key: TEXT,
-    alert: TEXT,
-    since: TIME,
-    until: TIME,
+    ...EXECUTION_FILTERS,
     cursor: { type: 'string', pattern: '^[0-9]{1,15}$' },
     format: { type: 'string', enum: ['json', 'csv', 'ndjson'] },
   }),
