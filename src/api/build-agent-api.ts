@@ -79,9 +79,11 @@ function registerRoutes(app: FastifyInstance, verbs: AgentVerbs): void {
   app.get<{
     Querystring: { agent?: string; command?: string; ip?: string; limit?: string; cursor?: string };
   }>('/active-responses', { schema: listSchema }, async (req) => {
-    // Paged like the manager's list (the same cap and cursor), from the filtered store rows.
-    const q = req.query;
+    // Paged and filtered by address (or network) like the manager's list (the same cap, cursor
+    // and `ip` semantics), from the store rows of the agent and command asked for.
+    const { ip, ...q } = req.query;
     return activePage(sortRows(verbs.listActive(toActiveFilter(q)), 'since'), {
+      ip,
       sort: 'since',
       desc: true,
       limit: q.limit === undefined ? UNPAGED_LIMIT : limitOf(q.limit),

@@ -139,6 +139,26 @@ void describe('agent: the operator reverts early on the local API', () => {
     assert.deepEqual(activeKeys(), ['block-ip-198.51.100.31'], 'nothing reverted');
   });
 
+  void test('ar list --ip on a bare agent: an address in any form, or a network; --command', () => {
+    const keys = (...filters: string[]): string[] => {
+      const r = ar(['list', '--output', 'json', ...filters]);
+      assert.equal(r.status, 0, r.err);
+      return r.out
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => (JSON.parse(l) as { key: string }).key);
+    };
+    const held = 'block-ip-198.51.100.31';
+    assert.deepEqual(keys(), [held], 'the previous test left this one active');
+    assert.deepEqual(keys('--ip', '::ffff:198.51.100.31'), [held]);
+    assert.deepEqual(keys('--ip', '198.51.100.0/24'), [held]);
+    assert.deepEqual(keys('--ip', '198.51.100.32'), []);
+    assert.deepEqual(keys('--command', 'block-ip'), [held]);
+    assert.deepEqual(keys('--command', 'block-ip1'), []);
+    const none = ar(['list', '--ip', '198.51.100.32']);
+    assert.equal(none.out, 'No active response matches.\n');
+  });
+
   void test('ar history filters on a bare agent: key, command or script, status, alert id, times', () => {
     interface Row {
       readonly key: string | null;

@@ -26,6 +26,7 @@ import type {
 import { ErrorCode, RiposteError } from '../../src/protocol/error-codes.js';
 import type { Config } from '../../src/core/config-model.js';
 import { planAlert } from '../../src/core/match/plan-responses.js';
+import { matchesActive } from '../../src/core/execd/active-filter.js';
 import { parseAlertLine } from '../../src/protocol/alert.js';
 import type {
   EnrollTokenRecord,
@@ -214,7 +215,7 @@ export class FakeManagerService implements ManagerService {
 
   async listActive(filter: ActiveFilter): Promise<FleetActiveResponse[]> {
     this.record('listActive', filter);
-    return this.actives.filter((a) => filter.agentId === undefined || a.agentId === filter.agentId);
+    return this.actives.filter((a) => matchesActive(a, filter));
   }
 
   async revert(key: string, agentId?: string): Promise<OrderInfo[]> {

@@ -105,6 +105,32 @@ void describe('remote CLI over HTTPS', () => {
     );
   });
 
+  void test('ar list --ip and --command go to the API, which matches the address in any written form, or a network', async () => {
+    printed = [];
+    await remoteArList(flags({ ip: '::ffff:10.0.0.1', command: 'firewall-drop' }));
+    assert.match(
+      printed.join(''),
+      /^KEY\s+AR NAME[^\n]*\nfirewall-drop-10\.0\.0\.1\s+firewall-drop600\s+001\s/,
+    );
+    printed = [];
+    await remoteArList(flags({ ip: '10.0.0.0/30' }));
+    assert.match(printed.join(''), /\nfirewall-drop-10\.0\.0\.1\s/, 'a network (CIDR) too');
+    printed = [];
+    await remoteArList(flags({ ip: '10.0.0.2' }));
+    assert.equal(printed.join(''), 'No active response matches.\n');
+    printed = [];
+    await remoteArList(flags({ command: 'route-null', agent: '001' }));
+    assert.equal(printed.join(''), 'No active response matches on agent 001.\n');
+    await assert.rejects(remoteArList(flags({ ip: '10.0.0.300' })), (err: unknown) => {
+      assert.equal((err as RiposteError).code, ErrorCode.REQUEST_INVALID);
+      assert.match(
+        (err as Error).message,
+        /Cannot filter by ip "10\.0\.0\.300": not an IP address or network \(CIDR\)/,
+      );
+      return true;
+    });
+  });
+
   void test('ar history filters go to the API: key, status, command, alert id, and times (a duration is before now)', async () => {
     printed = [];
     await remoteArHistory(

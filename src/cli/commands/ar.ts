@@ -17,6 +17,7 @@ import {
   remoteArList,
   remoteArRevert,
   remoteArRun,
+  type ActiveListFlags,
   type RemoteRunFlags,
 } from './manager-ar.js';
 
@@ -65,9 +66,13 @@ export function register(program: Command): void {
         .option('--output <format>', 'table (aligned columns) or json (one object per line)', 'table')
         .option('--json', 'same as --output json'),
     );
-  common(ar.command('list').description('active responses and when they expire')).action(
-    async (flags: HomeFlags) => remoteArList(withClient(flags)),
-  );
+  common(ar.command('list').description('active responses and when they expire'))
+    .option(
+      '--ip <address>',
+      'only the responses for this source address (any written form) or network (CIDR)',
+    )
+    .option('--command <name>', 'only this command (firewall-drop) or AR name (firewall-drop600)')
+    .action(async (flags: HomeFlags & ActiveListFlags) => remoteArList(withClient(flags)));
   common(ar.command('revert [key]').description('revert now (runs the delete)'))
     .option(
       '--all',

@@ -102,17 +102,23 @@ export function formatExecutions(items: readonly ExecutionView[], withAgent: boo
   return formatTable(head, rows);
 }
 
+/** `ar list --ip ADDRESS --command NAME`: the API's filters of `GET /active-responses`. */
+export interface ActiveListFlags {
+  readonly ip?: string | undefined;
+  readonly command?: string | undefined;
+}
+
 /**
- * Every active response (of `c.agent`, or of the fleet): the API answers at most 1,000 a page
- * (issue 13), so this follows `nextCursor` until the last page.
+ * Every active response (of `c.agent`, or of the fleet; `filter` applied by the API): the API
+ * answers at most 1,000 a page (issue 13), so this follows `nextCursor` until the last page.
  */
-async function listAllActive(c: Ctx): Promise<ApiTimes<FleetActiveResponse>[]> {
+async function listAllActive(c: Ctx, filter: ActiveListFlags = {}): Promise<ApiTimes<FleetActiveResponse>[]> {
   const all: ApiTimes<FleetActiveResponse>[] = [];
   let cursor: string | undefined;
   do {
     const page = await c.client.call<{ items: ApiTimes<FleetActiveResponse>[]; nextCursor?: string }>(
       'GET',
-      `/active-responses${query({ agent: c.agent, cursor })}`,
+      `/active-responses${query({ agent: c.agent, ip: filter.ip, command: filter.command, cursor })}`,
     );
     all.push(...page.items);
     // A cursor that does not move would loop forever: stop there (never expected).
@@ -121,18 +127,20 @@ async function listAllActive(c: Ctx): Promise<ApiTimes<FleetActiveResponse>[]> {
   return all;
 }
 
-/** `riposte ar list [--agent ID]`. */
-export async function remoteArList(flags: RemoteArFlags): Promise<void> {
+/** `riposte ar list [--agent ID] [--ip ADDRESS] [--command NAME]`. */
+export async function remoteArList(flags: RemoteArFlags & ActiveListFlags): Promise<void> {
   const c = ctxOf(flags);
   const now = flags.now ?? Date.now();
-  const items = await listAllActive(c);
+  const items = await listAllActive(c, flags);
   const views = items.map((a) => activeView(a, now));
   if (c.json) {
     c.out(jsonLines(views));
     return;
   }
   if (views.length === 0) {
-    c.out(`No active responses${c.agent === undefined ? '' : ` on agent ${c.agent}`}.\n`);
+    const filtered = flags.ip !== undefined || flags.command !== undefined;
+    const where = c.agent === undefined ? '' : ` on agent ${c.agent}`;
+    c.out(filtered ? `No active response matches${where}.\n` : `No active responses${where}.\n`);
     return;
   }
   const rows = views.map((a) => [
