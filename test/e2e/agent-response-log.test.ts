@@ -87,14 +87,19 @@ function ar(args: readonly string[]): { status: number | null; out: string; err:
   return { status: r.status, out: r.stdout, err: r.stderr };
 }
 
-/** `ar list --output json` rows' keys. */
-function activeKeys(): string[] {
-  const r = ar(['list', '--output', 'json']);
+/** The rows `ar VERB --output json ...args` prints (it must succeed). */
+function arRows<T>(verb: string, args: readonly string[] = []): T[] {
+  const r = ar([verb, '--output', 'json', ...args]);
   assert.equal(r.status, 0, r.err);
   return r.out
     .split('\n')
     .filter((l) => l !== '')
-    .map((l) => (JSON.parse(l) as { key: string }).key);
+    .map((l) => JSON.parse(l) as T);
+}
+
+/** `ar list --output json ...filters` rows' keys. */
+function activeKeys(...filters: string[]): string[] {
+  return arRows<{ key: string }>('list', filters).map((a) => a.key);
 }
 
 void describe('agent: the operator reverts early on the local API', () => {
@@ -102,21 +107,10 @@ void describe('agent: the operator reverts early on the local API', () => {
     await daemon.send(arMessage('block-ip600', '198.51.100.30'));
     await waitFor('the active response', 20_000, () => (activeKeys().includes(KEY) ? true : undefined));
 
-    const r = ar(['revert', KEY, '--output', 'json']);
-    assert.equal(r.status, 0, r.err);
-    const rows = r.out
-      .split('\n')
-      .filter((l) => l !== '')
-      .map(
-        (l) =>
-          JSON.parse(l) as {
-            action?: string;
-            key?: string;
-            status?: string;
-            agent_id?: string;
-            note?: string;
-          },
-      );
+    const rows = arRows<{ action?: string; key?: string; status?: string; agent_id?: string; note?: string }>(
+      'revert',
+      [KEY],
+    );
     assert.deepEqual(
       rows.map((e) => [e.agent_id, e.action, e.key, e.status, e.note]),
       [['000', 'delete', KEY, 'ok', 'revert (manual)']],
@@ -140,15 +134,8 @@ void describe('agent: the operator reverts early on the local API', () => {
   });
 
   void test('ar list --ip on a bare agent: an address in any form, or a network; --command', () => {
-    const keys = (...filters: string[]): string[] => {
-      const r = ar(['list', '--output', 'json', ...filters]);
-      assert.equal(r.status, 0, r.err);
-      return r.out
-        .split('\n')
-        .filter((l) => l !== '')
-        .map((l) => (JSON.parse(l) as { key: string }).key);
-    };
     const held = 'block-ip-198.51.100.31';
+    const keys = activeKeys;
     assert.deepEqual(keys(), [held], 'the previous test left this one active');
     assert.deepEqual(keys('--ip', '::ffff:198.51.100.31'), [held]);
     assert.deepEqual(keys('--ip', '198.51.100.0/24'), [held]);
@@ -167,14 +154,7 @@ void describe('agent: the operator reverts early on the local API', () => {
       readonly status: string;
       readonly alert_id: string | null;
     }
-    const history = (...filters: string[]): Row[] => {
-      const r = ar(['history', '--output', 'json', ...filters]);
-      assert.equal(r.status, 0, r.err);
-      return r.out
-        .split('\n')
-        .filter((l) => l !== '')
-        .map((l) => JSON.parse(l) as Row);
-    };
+    const history = (...filters: string[]): Row[] => arRows<Row>('history', filters);
     const all = history();
     assert.ok(all.length >= 5, `the earlier tests' executions: ${all.length}`);
     assert.deepEqual(
