@@ -9,8 +9,7 @@
 import type { Command } from 'commander';
 import type { ExecutionView } from '../api/routes/views.js';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
-
-export const EXECUTION_STATUSES = ['ok', 'failed', 'timed-out', 'spawn-error', 'running'] as const;
+import { EXECUTION_STATUSES } from '../protocol/execution-records.js';
 
 export interface HistoryFilterFlags {
   readonly key?: string | undefined;

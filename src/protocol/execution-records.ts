@@ -44,6 +44,15 @@ export type ExecutionStatus =
   | 'spawn-error' // could not be started
   | 'running';
 
+/** Every ExecutionStatus, in the order lists and help texts name them. */
+export const EXECUTION_STATUSES: readonly ExecutionStatus[] = [
+  'ok',
+  'failed',
+  'timed-out',
+  'spawn-error',
+  'running',
+];
+
 export interface ExecutionRecord {
   /** Store-assigned id, increasing. */
   readonly id: number;

@@ -11,6 +11,7 @@ import type {
   ExecutionRecord,
   ExecutionStatus,
 } from './execution-records.js';
+import { EXECUTION_STATUSES } from './execution-records.js';
 
 export type Obj = Readonly<Record<string, unknown>>;
 
@@ -41,7 +42,6 @@ function num(v: unknown): number | undefined {
 }
 
 const ACTIONS: readonly ExecutionAction[] = ['add', 'delete', 'abort', 'reapply'];
-const STATUSES: readonly ExecutionStatus[] = ['ok', 'failed', 'timed-out', 'spawn-error', 'running'];
 
 /**
  * Sizes an agent may send (issue 13.3): free text is cut at receipt (`stderrTail` 4 KiB, `note`
@@ -205,7 +205,7 @@ const RECORD_CHECKS: readonly (readonly [string, (v: unknown) => boolean])[] = [
   ['exitCode', optNum],
   ['signal', optStr],
   ['timedOut', (v) => typeof v === 'boolean'],
-  ['status', (v) => STATUSES.includes(v as ExecutionStatus)],
+  ['status', (v) => EXECUTION_STATUSES.includes(v as ExecutionStatus)],
   ['stderrTail', (v) => typeof v === 'string'],
   ['note', optStr],
 ];

@@ -9,6 +9,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { ORDER_STATES, type OrderState } from '../../protocol/fleet-records.js';
+import { EXECUTION_STATUSES } from '../../protocol/execution-records.js';
 import type { ManagerApiDeps } from '../api-deps.js';
 import { AGENT_ID, LIMIT, limitOf, strictObject } from '../schemas.js';
 import { storeQuery, type ExecutionQuery } from '../execution-export.js';
@@ -25,7 +26,7 @@ interface HistoryQuery {
 /** The filters of `GET /executions` (storeQuery), on a manager's API and on a bare agent's. */
 export const EXECUTION_FILTERS = {
   command: TEXT,
-  status: { type: 'string', enum: ['ok', 'failed', 'timed-out', 'spawn-error', 'running'] },
+  status: { type: 'string', enum: EXECUTION_STATUSES },
   key: TEXT,
   alert: TEXT,
   since: TIME,
