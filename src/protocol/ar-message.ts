@@ -59,13 +59,13 @@ export function isDryRunMessage(msg: JsonObject): boolean {
 
 /** The message analysisd sends for one (alert, AR) pair, keys in Wazuh's order. */
 export function buildArMessage(input: BuildArMessageInput): ArEnvelope {
+  const origin: JsonObject = { name: input.nodeName, module: input.module ?? 'wazuh-analysisd' };
+  if (input.dryRun === true) {
+    origin['dry_run'] = true;
+  }
   return {
     version: 1,
-    origin: {
-      name: input.nodeName,
-      module: input.module ?? 'wazuh-analysisd',
-      ...(input.dryRun === true ? { dry_run: true } : {}),
-    },
+    origin,
     command: input.arName,
     parameters: { extra_args: [...input.extraArgs], alert: input.alert },
   };

@@ -9,8 +9,9 @@
  * then, per alert, the crafted-input checks (dstuser 1272, srcip 1271) and the white list, which veto
  * every rule at once; then the targets by location (or, on a single host, this host: "000").
  *
- * Cost: the binding is memoised (binding-cache.ts) and a reason string is built only when read
- * (`reason` is a getter), so the dispatch hot path builds no text for the rules that do not fire.
+ * Cost: the binding is memoised (binding-cache.ts), a reason string is built only when read
+ * (`reason` is a getter), and the decisions of the rules that do not bind only when `decisions` is
+ * read, so the dispatch hot path builds nothing for the rules that do not fire.
  */
 import { buildArMessage, type ArEnvelope } from '../../protocol/ar-message.js';
 import type { AlertView } from '../../protocol/alert.js';
@@ -163,6 +164,45 @@ function bound(inp: Inputs, rule: ArRule, i: number): RuleDecision {
   return new Decision({ ruleIndex: i, rule, code: 'fires', why, targets, message });
 }
 
+/**
+ * The plan of one alert. `firing` and `veto` are computed at once (the dispatch reads only them);
+ * the full `decisions` list, which adds one decision per rule that does not bind (for `explain`
+ * and the console), is built on first read from the same inputs, so a dispatch on a config of many
+ * rules allocates nothing for the rules that do not bind.
+ */
+class Plan implements AlertPlan {
+  readonly firing: readonly RuleDecision[];
+  readonly veto: AlertVeto | undefined;
+  private readonly inp: Inputs;
+  private readonly boundOnes: readonly RuleDecision[];
+  private all: readonly RuleDecision[] | undefined;
+
+  constructor(inp: Inputs, boundOnes: readonly RuleDecision[]) {
+    this.inp = inp;
+    this.boundOnes = boundOnes;
+    this.veto = inp.veto;
+    this.firing = boundOnes.filter((d) => d.fires);
+  }
+
+  get decisions(): readonly RuleDecision[] {
+    this.all ??= everyDecision(this.inp, this.boundOnes);
+    return this.all;
+  }
+}
+
+/** One decision per rule, in config order: the bound rules' own, `unbound` for the others. */
+function everyDecision(inp: Inputs, boundOnes: readonly RuleDecision[]): RuleDecision[] {
+  let next = 0;
+  return inp.config.rules.map((rule, i) => {
+    const b = boundOnes[next];
+    if (b !== undefined && b.ruleIndex === i) {
+      next++;
+      return b;
+    }
+    return unbound(inp, rule, i);
+  });
+}
+
 /** Plans one alert (see the module header). */
 export function planAlert(alert: AlertView, config: Config, ctx: PlanContext): AlertPlan {
   const binding = boundRules(alert, config);
@@ -173,19 +213,12 @@ export function planAlert(alert: AlertView, config: Config, ctx: PlanContext): A
     remote: activeRemoteAgents(ctx.agents),
     singleHost: ctx.singleHost === true,
   };
-  const decisions: RuleDecision[] = [];
-  const firing: RuleDecision[] = [];
-  let next = 0;
-  config.rules.forEach((rule, i) => {
-    const binds = binding[next] === i;
-    if (binds) {
-      next++;
+  const boundOnes: RuleDecision[] = [];
+  for (const i of binding) {
+    const rule = config.rules[i];
+    if (rule !== undefined) {
+      boundOnes.push(bound(inp, rule, i));
     }
-    const d = binds ? bound(inp, rule, i) : unbound(inp, rule, i);
-    decisions.push(d);
-    if (d.fires) {
-      firing.push(d);
-    }
-  });
-  return { decisions, firing, veto: inp.veto };
+  }
+  return new Plan(inp, boundOnes);
 }

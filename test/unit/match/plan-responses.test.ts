@@ -156,6 +156,23 @@ void describe('planAlert: one decision per rule, with its reason', () => {
     });
   }
 
+  void test('firing read first, decisions later: every rule once, the firing ones the same objects', () => {
+    for (const c of cases) {
+      const plan = planAlert(makeAlert(c.alert), config, { agents });
+      const firing = plan.firing;
+      const decisions = plan.decisions;
+      assert.equal(plan.decisions, decisions, `${c.name}: built once`);
+      assert.deepEqual(
+        decisions.map((d) => [d.ruleIndex, d.code]),
+        c.codes.map((code, i) => [i, code]),
+        c.name,
+      );
+      for (const d of firing) {
+        assert.equal(decisions[d.ruleIndex], d, `${c.name}: firing #${d.ruleIndex} is its decision`);
+      }
+    }
+  });
+
   void test('all with no active agent does not fire', () => {
     const alert = makeAlert({ ruleId: '31168', level: 15, groups: ['web'] });
     const d = planAlert(alert, config, { agents: [{ id: '000', active: true }] }).decisions[1];
