@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { activeRemoteAgents, resolveTargets } from '../../../src/core/match/resolve-targets.js';
+import { activeRemoteAgents, isManagerId, resolveTargets } from '../../../src/core/match/resolve-targets.js';
 import { makeRule } from './config-builder.js';
 
 const agents = [
@@ -80,5 +80,14 @@ void describe('resolveTargets', () => {
 
   void test('activeRemoteAgents keeps order and treats "0" as the manager', () => {
     assert.deepEqual(activeRemoteAgents([{ id: '0', active: true }, ...agents]), ['001', '003']);
+  });
+
+  void test('isManagerId: an id of zeros only, as Wazuh compares ids numerically', () => {
+    for (const id of ['000', '0', '00000']) {
+      assert.equal(isManagerId(id), true, id);
+    }
+    for (const id of ['', '001', '100', '010', '0a', ' 000', '000 ', '-0', '0.0']) {
+      assert.equal(isManagerId(id), false, JSON.stringify(id));
+    }
   });
 });
