@@ -2,10 +2,11 @@
  * The agent-side `<active-response>` settings that execd reads (reference §2.1, §3.6): the first
  * `<disabled>` found in any block, and the first `<repeated_offenders>` found in any block.
  */
-import type { AgentArSettings } from '../core/config-model.js';
+import type { AgentArSettings, ArRule } from '../core/config-model.js';
 import { Code, Accepted, Msg, type Diagnostics } from './diagnostics.js';
 import type { XmlElement } from './xml-element.js';
 import { atoi } from '../core/c-atoi.js';
+import { warnShorterRepeats } from './offender-warning.js';
 
 /** execd keeps at most this many repeated_offenders values. */
 const MAX_OFFENDER_VALUES = 5;
@@ -44,6 +45,8 @@ interface AgentSettingsOptions {
   readonly diag: Diagnostics;
   /** Agent mode: report a bad `<disabled>` (manager mode: the block compiler already did). */
   readonly checkDisabled: boolean;
+  /** Manager mode: the compiled responses, to warn when the list would shorten one's block. */
+  readonly rules?: readonly ArRule[];
 }
 
 /** Reports a bad first `<disabled>` (agent mode), or warns about a first `yes` (manager mode). */
@@ -81,6 +84,9 @@ export function compileAgentSettings(
       ro.line,
       `${Msg.invalidValue('repeated_offenders', ro.text)} Values are minutes and cannot be negative.`,
     );
+  }
+  if (ro && offenders !== undefined && opts.rules !== undefined) {
+    warnShorterRepeats(ro.line, offenders, opts.rules, opts.diag);
   }
   return { disabled: dis?.text === 'yes', repeatedOffenders: offenders ?? [] };
 }

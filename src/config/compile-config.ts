@@ -144,7 +144,11 @@ export function compileConfig(tree: readonly XmlElement[], opts: CompileOptions)
     }
   }
   const arBlocks = secs.filter((s) => AR_NAMES.has(s.name));
-  const agent = compileAgentSettings(arBlocks, { diag, checkDisabled: !manager });
+  const agent = compileAgentSettings(arBlocks, {
+    diag,
+    checkDisabled: !manager,
+    ...(manager ? { rules } : {}),
+  });
   if (diag.errors.length > 0) {
     return { ok: false, errors: diag.errors, warnings: diag.warnings };
   }

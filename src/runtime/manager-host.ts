@@ -117,6 +117,11 @@ export async function openManagerHost(
   assertSafeHome(home);
   const config = await loadConfig(opts.configPath, 'manager');
   const log = openDaemonLog(home, opts.logLevel ?? 'info', logName);
+  // The load's warnings (a command defined twice, a block that never fires...) go to riposte.log
+  // and stderr at every start, as Wazuh writes them to ossec.log: not only `riposte check` says so.
+  for (const w of config.warnings) {
+    log.warn(w);
+  }
   const arConf = renderArConf(config);
   writeArConf(home, arConf);
   const store =
