@@ -215,7 +215,7 @@ class AlertsFileTailer implements AlertsTailer {
   /** Hands a batch to the consumer; on failure, line by line (see the header). False = retry later. */
   private async deliver(cur: Cursor, batch: LineBatch, end: SignedPosition): Promise<boolean> {
     try {
-      await this.offer(cur, batch.lines, end);
+      await this.offer(cur, batch.lines, end, batch.lineEnds);
       return true;
     } catch (err) {
       const how = this.holds(err);
@@ -243,21 +243,26 @@ class AlertsFileTailer implements AlertsTailer {
    * committed them after all: the store then holds a position of this file at or past `end`.
    * A failing read of that position throws (transient: asked again at the next poll).
    */
-  private async offer(cur: Cursor, lines: readonly string[], end: SignedPosition): Promise<void> {
+  private async offer(
+    cur: Cursor,
+    lines: readonly string[],
+    end: SignedPosition,
+    lineEnds: readonly number[],
+  ): Promise<void> {
     const read = this.s.opts.committedPosition;
     if (cur.uncertain && read !== undefined && holdsThrough(await read(), cur, end.offset)) {
       cur.uncertain = false;
       return;
     }
     cur.uncertain = false;
-    await this.s.opts.onLines(lines, end);
+    await this.s.opts.onLines(lines, end, lineEnds);
     this.poison.succeeded();
   }
 
   /** One line alone; true when delivered or skipped as poison, false when to be retried. */
   private async deliverOne(cur: Cursor, line: string, end: SignedPosition): Promise<boolean> {
     try {
-      await this.offer(cur, [line], end);
+      await this.offer(cur, [line], end, [end.offset]);
       return true;
     } catch (err) {
       if (this.holds(err) !== undefined) {

@@ -15,8 +15,14 @@ export interface AlertsTailerOptions {
    * Complete lines (without "\n"), in order; the next batch waits until this settles. `end` is the
    * position just after the last line given: a consumer that commits it in the same transaction as
    * the lines' effects gets exactly-once delivery across crashes (savePosition then repeats it).
+   * `lineEnds[i]` is the file offset just after line i's newline, so line i starts at
+   * `lineEnds[i] - Buffer.byteLength(lines[i]) - 1` (for a log that names a bad line's place).
    */
-  readonly onLines: (lines: readonly string[], end: TailPosition) => Promise<void> | void;
+  readonly onLines: (
+    lines: readonly string[],
+    end: TailPosition,
+    lineEnds: readonly number[],
+  ) => Promise<void> | void;
   /** Delay between polls, in ms. @default 200 */
   readonly pollMs?: number;
   /** Most lines per `onLines` call. @default 1000 */

@@ -144,7 +144,12 @@ interface Tally {
   readonly known: ReadonlySet<string>;
   /** Metrics and log lines of the plan, made once it is the one kept (see ingestAlerts). */
   readonly effects: (() => void)[];
+  /** How the errors name line i of the batch (IngestCheckpoint.lineLabel). */
+  readonly label: (i: number) => string;
 }
+
+/** A POST's lines: `line 3` (1-based, as in the summary's `rejected`). */
+const bodyLine = (i: number): string => `line ${i + 1}`;
 
 /** Plans one alert and adds its orders to the batch (nothing is written yet). */
 function dispatchAlert(
@@ -201,7 +206,7 @@ function reject(tally: Tally, i: number, error: string): void {
       /deeper/.test(error) ? 'too-deep' : /larger/.test(error) ? 'too-large' : 'invalid',
     );
   });
-  tally.errors.push(`line ${i + 1}: ${error}`);
+  tally.errors.push(`${tally.label(i)}: ${error}`);
   if (tally.rejected.length < MAX_REJECTED) {
     tally.rejected.push({ line: i + 1, error });
   }
@@ -210,7 +215,12 @@ function reject(tally: Tally, i: number, error: string): void {
 type ParsedLine = ReturnType<typeof parseAlertLine> | undefined;
 
 /** Plans every parsed line against the known agents (no side effect: see Tally.effects). */
-function planLines(ctx: ManagerContext, parsed: readonly ParsedLine[], known: Known): Tally {
+function planLines(
+  ctx: ManagerContext,
+  parsed: readonly ParsedLine[],
+  known: Known,
+  label: (i: number) => string,
+): Tally {
   const agents = known.agents;
   const tally: Tally = {
     dispatches: 0,
@@ -222,6 +232,7 @@ function planLines(ctx: ManagerContext, parsed: readonly ParsedLine[], known: Kn
     reqs: [],
     known: known.ids,
     effects: [],
+    label,
   };
   const debug = ctx.log.debugEnabled !== false;
   parsed.forEach((p, i) => {
@@ -243,7 +254,7 @@ function planLines(ctx: ManagerContext, parsed: readonly ParsedLine[], known: Kn
       }
     } catch (err) {
       tally.effects.push(() => {
-        ctx.log.error(`Alert on line ${i + 1} could not be dispatched: ${String(err)}`);
+        ctx.log.error(`${label(i)}: the alert could not be dispatched: ${String(err)}`);
       });
       reject(tally, i, 'the alert could not be dispatched (see the manager log)');
     }
@@ -265,10 +276,11 @@ export async function ingestAlerts(
 ): Promise<IngestSummary> {
   const parsed = lines.map((line) => (line.trim() === '' ? undefined : parseAlertLine(line)));
   const read = await presence(ctx, false);
-  let tally = planLines(ctx, parsed, knownOf(ctx, read.rows));
+  const label = checkpoint?.lineLabel ?? bodyLine;
+  let tally = planLines(ctx, parsed, knownOf(ctx, read.rows), label);
   if (read.reused && tally.unknown > 0) {
     // A target missing from a reused read may have been enrolled since: plan on a fresh read.
-    tally = planLines(ctx, parsed, knownOf(ctx, (await presence(ctx, true)).rows));
+    tally = planLines(ctx, parsed, knownOf(ctx, (await presence(ctx, true)).rows), label);
   }
   for (const effect of tally.effects) {
     effect();

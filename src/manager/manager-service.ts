@@ -51,6 +51,11 @@ export type WazuhErrorCode = WazuhArErrorCode;
 export interface IngestCheckpoint {
   readonly key: string;
   readonly value: string;
+  /**
+   * How the log and the summary's errors name line i of the batch: the alerts.json tailer names
+   * the file and the line's offset there. @default `line ${i + 1}` (a POST's body)
+   */
+  readonly lineLabel?: (i: number) => string;
 }
 export type WazuhStyleResult = WazuhResult;
 

@@ -17,6 +17,7 @@ import { loadConfig } from '../config/load-config.js';
 import { AR_CONF_PATH, renderArConf } from '../core/ar-conf.js';
 import { DEFAULT_ORDER_TTL_MS } from '../core/orders/order-state.js';
 import { createAlertsTailer, type AlertsTailer, type StartAt } from '../ingest/alerts-file-tailer.js';
+import { tailedLineLabel } from '../ingest/tailed-line.js';
 import { decodeTailPosition, encodeTailPosition } from '../ingest/tail-position.js';
 import { nodeIdOf } from '../home/node-id.js';
 import { loadTailPosition, tailPositionKey } from './alerts-position.js';
@@ -195,8 +196,12 @@ export async function startTailer(
     path: opts.alertsFile,
     loadPosition: () => saved,
     savePosition: (pos) => host.store.setSetting(key, encodeTailPosition(pos)),
-    onLines: async (lines, end) => {
-      await service.ingestAlerts(lines, { key, value: encodeTailPosition(end) });
+    onLines: async (lines, end, lineEnds) => {
+      await service.ingestAlerts(lines, {
+        key,
+        value: encodeTailPosition(end),
+        lineLabel: (i) => tailedLineLabel(opts.alertsFile, lines, lineEnds, i),
+      });
     },
     startAt: opts.alertsStartAt ?? 'end',
     ...(opts.alertsPollMs !== undefined ? { pollMs: opts.alertsPollMs } : {}),
