@@ -138,7 +138,7 @@ export function buildAgentApi(opts: AgentApiOptions): FastifyInstance {
     }
   });
   app.setErrorHandler(async (err, req, reply) => {
-    const mapped = mapError(err);
+    const mapped = mapError(err, req.headers['content-type']);
     if (mapped.unexpected) {
       opts.log.error('API request failed', {
         method: req.method,

@@ -94,7 +94,7 @@ function sendError(log: DaemonLog) {
     request: FastifyRequest,
     reply: FastifyReply,
   ): Promise<FastifyReply> => {
-    const mapped = mapError(err);
+    const mapped = mapError(err, request.headers['content-type']);
     if (mapped.unexpected) {
       log.error('API request failed', {
         method: request.method,

@@ -10,6 +10,7 @@
  */
 import { ErrorCode, isRiposteError } from '../protocol/error-codes.js';
 import { HTTP_STATUS, retryAfterSec } from '../protocol/http-status.js';
+import { validationMessage, type SchemaError } from './validation-message.js';
 
 export { HTTP_STATUS };
 
@@ -36,6 +37,9 @@ interface FrameworkError {
   readonly statusCode: number;
   readonly message: string;
   readonly code?: string;
+  /** A schema failure: ajv's errors and where (`querystring`, `body`, `params`). */
+  readonly validation?: readonly SchemaError[];
+  readonly validationContext?: string;
 }
 
 function isFrameworkError(err: unknown): err is FrameworkError {
@@ -49,18 +53,29 @@ function isFrameworkError(err: unknown): err is FrameworkError {
 }
 
 /** Framework client errors keep their status (400, 413, 415) and are reported as REQUEST_INVALID. */
-function frameworkMessage(err: FrameworkError): string {
+function frameworkMessage(err: FrameworkError, contentType: string | undefined): string {
   if (err.statusCode === 413) {
     return 'Request body is too large (1 MiB at most; 16 KiB for /enroll)';
   }
   if (err.statusCode === 415) {
-    return `Unsupported content type: ${err.message.replace(/^Unsupported Media Type:?\s*/i, '')}`.trim();
+    // Fastify's message does not name the type.
+    const sent = contentType === undefined || contentType === '' ? 'none' : JSON.stringify(contentType);
+    return (
+      `Unsupported content type ${sent}: bodies are application/json ` +
+      "(a manager's POST /alerts also takes application/x-ndjson)"
+    );
+  }
+  if (Array.isArray(err.validation)) {
+    return validationMessage(err.validationContext, err.validation) ?? err.message;
   }
   return err.message;
 }
 
-/** Maps any thrown value to a status and an error body. Never exposes a stack. */
-export function mapError(err: unknown): MappedError {
+/**
+ * Maps any thrown value to a status and an error body. Never exposes a stack. `contentType`: the
+ * request's, named when it is the one refused.
+ */
+export function mapError(err: unknown, contentType?: string): MappedError {
   if (isRiposteError(err)) {
     const status = HTTP_STATUS[err.code] ?? 500;
     const internal = status >= 500 && err.code !== ErrorCode.DAEMON_UNREACHABLE;
@@ -70,7 +85,8 @@ export function mapError(err: unknown): MappedError {
     return retry === undefined ? mapped : { ...mapped, retryAfterSec: retry };
   }
   if (isFrameworkError(err)) {
-    const body: ErrorBody = { error: { code: ErrorCode.REQUEST_INVALID, message: frameworkMessage(err) } };
+    const message = frameworkMessage(err, contentType);
+    const body: ErrorBody = { error: { code: ErrorCode.REQUEST_INVALID, message } };
     return { status: err.statusCode, body, unexpected: false };
   }
   const body: ErrorBody = { error: { code: ErrorCode.INTERNAL, message: GENERIC_INTERNAL_MESSAGE } };
