@@ -10,6 +10,7 @@ import type { Command } from 'commander';
 import type { ExecutionView } from '../api/routes/views.js';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
 import { EXECUTION_STATUSES } from '../protocol/execution-records.js';
+import { parseApiTime } from '../protocol/api-times.js';
 
 export interface HistoryFilterFlags {
   readonly key?: string | undefined;
@@ -38,13 +39,29 @@ export function addHistoryFilterOptions(cmd: Command): Command {
 
 const UNIT_MS: Readonly<Record<string, number>> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
-/** A duration ago ("15m") as epoch ms at `now`; other text as given (the API checks it). */
-function timeParam(text: string | undefined, now: number): string | undefined {
-  const m = text === undefined ? null : /^(\d{1,9})([smhd])$/.exec(text);
-  return m === null ? text : String(now - Number(m[1]) * (UNIT_MS[m[2] ?? 's'] ?? 1_000));
+/**
+ * A duration ago ("15m") as epoch ms at `now`; a time the API reads (ISO 8601, epoch ms) as given.
+ * @throws RiposteError REQUEST_INVALID (usage) for anything else, naming the flag and its forms
+ */
+function timeParam(flag: string, text: string | undefined, now: number): string | undefined {
+  if (text === undefined) {
+    return undefined;
+  }
+  const m = /^(\d{1,9})([smhd])$/.exec(text);
+  if (m !== null) {
+    return String(now - Number(m[1]) * (UNIT_MS[m[2] ?? 's'] ?? 1_000));
+  }
+  if (!Number.isFinite(parseApiTime(text))) {
+    throw new RiposteError(
+      ErrorCode.REQUEST_INVALID,
+      `${flag}: "${text}" is not a time: ISO 8601 (2026-12-05T10:00:00Z), epoch ms, or a duration ago (15m, 2h, 7d)`,
+      { usage: true },
+    );
+  }
+  return text;
 }
 
-/** The filters as query parameters. @throws RiposteError REQUEST_INVALID for an unknown status */
+/** The filters as query parameters. @throws RiposteError REQUEST_INVALID for an unknown status or time */
 export function historyFilters(flags: HistoryFilterFlags, now: number): HistoryFilters {
   const status = flags.status;
   if (status !== undefined && !(EXECUTION_STATUSES as readonly string[]).includes(status)) {
@@ -59,8 +76,8 @@ export function historyFilters(flags: HistoryFilterFlags, now: number): HistoryF
     status,
     command: flags.command,
     alert: flags.alertId,
-    since: timeParam(flags.since, now),
-    until: timeParam(flags.until, now),
+    since: timeParam('--since', flags.since, now),
+    until: timeParam('--until', flags.until, now),
   };
 }
 

@@ -163,11 +163,22 @@ void describe('remote CLI over HTTPS', () => {
         return true;
       });
     }
+    // A time in none of the forms is the CLI's usage error, before any request...
+    const calls = f.service.calls.length;
     await assert.rejects(remoteArHistory(flags({ since: 'yesterday' })), (err: unknown) => {
       assert.equal((err as RiposteError).code, ErrorCode.REQUEST_INVALID);
-      assert.match((err as Error).message, /Invalid since "yesterday": use ISO 8601 or epoch ms/);
+      assert.equal(exitCodeFor(err), 2);
+      assert.match((err as Error).message, /--since: "yesterday" is not a time: ISO 8601/);
       return true;
     });
+    assert.equal(f.service.calls.length, calls, 'nothing was asked');
+    // ...and the API's own answer to such a time, for its other clients.
+    const res = await f.app.inject({ url: '/executions?since=yesterday', headers: f.auth('read') });
+    assert.equal(res.statusCode, 400);
+    assert.equal(
+      res.json<{ error: { message: string } }>().error.message,
+      'Invalid since "yesterday": use ISO 8601 or epoch ms',
+    );
   });
 
   void test('ar history --follow over HTTPS prints each execution as it happens; a feed that ends fails (exit 3)', async () => {

@@ -43,6 +43,24 @@ test('durations become epoch ms before now; other times and values pass as given
   );
 });
 
+test('a time that is none of the forms is a usage error naming the flag, before any request', () => {
+  for (const [flags, flag, text] of [
+    [{ since: 'yesterday' }, '--since', 'yesterday'],
+    [{ until: '2026-13-01' }, '--until', '2026-13-01'],
+    [{ since: '15 m' }, '--since', '15 m'],
+  ] as const) {
+    assert.throws(
+      () => historyFilters(flags, NOW),
+      (err: unknown) =>
+        exitCodeFor(err) === 2 &&
+        String(err).includes(
+          `${flag}: "${text}" is not a time: ISO 8601 (2026-12-05T10:00:00Z), epoch ms, or a duration ago (15m, 2h, 7d)`,
+        ),
+      flag,
+    );
+  }
+});
+
 test('the followed feed prints only the executions the filters keep', async () => {
   const feed = [
     exec(1, {}),
