@@ -5,7 +5,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { firstShorterRepeat } from '../../../src/config/offender-warning.js';
-import { loadConfigResult } from '../../../src/config/load-config.js';
 import { COMMANDS, compileXml } from './helpers.js';
 
 /** COMMANDS, then one firewall-drop block per timeout (line 11 on, one line each), then the list. */
@@ -73,12 +72,5 @@ void describe('the load warning', () => {
       [],
     );
     assert.deepEqual(warningsOf(conf(['<timeout>1h</timeout>'], '30'), 'agent'), []);
-  });
-
-  void test('the example configuration loads without a warning', async () => {
-    const r = await loadConfigResult('examples/ossec.conf', 'manager');
-    assert.ok(r.ok);
-    assert.deepEqual(r.config.warnings, []);
-    assert.deepEqual(r.config.agent.repeatedOffenders, [60, 120, 1440]);
   });
 });
