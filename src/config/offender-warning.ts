@@ -8,6 +8,7 @@
  */
 import type { ArRule } from '../core/config-model.js';
 import type { Diagnostics } from './diagnostics.js';
+import { offenderTimeout } from '../core/execd/repeated-offenders.js';
 
 /** A repeat offence whose block is shorter than the one before it. */
 export interface ShorterRepeat {
@@ -21,22 +22,23 @@ export interface ShorterRepeat {
 /**
  * The first repeat offence of a response with `timeoutSec` whose block is shorter than the one
  * before it, with `minutes` the leading non-zero values of the list; undefined when the blocks
- * never shrink (equal is fine) or the response is not stateful.
+ * never shrink (equal is fine) or the response is not stateful. Each block is execd's own
+ * (`offenderTimeout`); past the list's end the last value repeats, so the list bounds the walk.
  */
 export function firstShorterRepeat(
   timeoutSec: number,
   minutes: readonly number[],
 ): ShorterRepeat | undefined {
-  if (timeoutSec <= 0) {
-    return undefined;
-  }
   let previousSeconds = timeoutSec;
-  for (const [i, m] of minutes.entries()) {
-    const seconds = m * 60;
-    if (seconds < previousSeconds) {
-      return { offence: i + 2, seconds, previousSeconds };
+  for (let seen = 1; seen <= minutes.length; seen++) {
+    const block = offenderTimeout(timeoutSec, seen, minutes);
+    if (!block.escalated) {
+      return undefined; // a stateless response, or no list
     }
-    previousSeconds = seconds;
+    if (block.timeoutSec < previousSeconds) {
+      return { offence: seen + 1, seconds: block.timeoutSec, previousSeconds };
+    }
+    previousSeconds = block.timeoutSec;
   }
   return undefined;
 }
@@ -62,12 +64,12 @@ export function warnShorterRepeats(
   rules: readonly ArRule[],
   diag: Diagnostics,
 ): void {
-  const found = rules
-    .filter((r) => !r.disabled)
-    .map((rule) => ({ rule, repeat: firstShorterRepeat(rule.timeout, minutes) }));
-  const hits = found.filter((f) => f.repeat !== undefined);
+  const hits = rules.flatMap((rule) => {
+    const repeat = rule.disabled ? undefined : firstShorterRepeat(rule.timeout, minutes);
+    return repeat === undefined ? [] : [{ rule, repeat }];
+  });
   const first = hits[0];
-  if (first?.repeat === undefined) {
+  if (first === undefined) {
     return;
   }
   const { rule, repeat } = first;

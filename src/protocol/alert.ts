@@ -6,7 +6,7 @@
  * Pure: no I/O.
  */
 import { INPUT_BOUNDS, parseBoundedJson } from './json-bounds.js';
-import { isJsonObject, type JsonObject, type JsonValue } from './json.js';
+import { getString, isJsonObject, type JsonObject } from './json.js';
 
 export interface AlertView {
   /** The complete alert as received, unknown fields kept. */
@@ -63,12 +63,6 @@ function levelOf(rule: JsonObject): number {
 function stringsAt(rule: JsonObject, key: string): string[] {
   const v = rule[key];
   return Array.isArray(v) ? v.filter((g): g is string => typeof g === 'string') : [];
-}
-
-/** `obj[key]` when `obj` is an object and that field a string. */
-function stringAt(obj: JsonValue | undefined, key: string): string | undefined {
-  const v = isJsonObject(obj) ? obj[key] : undefined;
-  return typeof v === 'string' ? v : undefined;
 }
 
 /**
@@ -140,8 +134,8 @@ export function viewAlert(raw: unknown): AlertParseResult {
     groups,
     groupString: groupStringOf(rule, groups),
     agentId,
-    srcip: stringAt(data, 'srcip'),
-    dstuser: stringAt(data, 'dstuser'),
+    srcip: getString(data, ['srcip']),
+    dstuser: getString(data, ['dstuser']),
   };
   return { ok: true, alert };
 }
