@@ -20,6 +20,11 @@ export function printable(text: string): string {
   });
 }
 
+/** `text` with each line made {@link printable}: its line breaks are kept, nothing else acts. */
+export function printableLines(text: string): string {
+  return text.split('\n').map(printable).join('\n');
+}
+
 /** An aligned table; every cell goes through {@link printable}. */
 export function formatTable(header: readonly string[], rawRows: readonly (readonly string[])[]): string {
   const rows = rawRows.map((r) => r.map(printable));

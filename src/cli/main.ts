@@ -9,6 +9,7 @@
 import { Command, CommanderError } from 'commander';
 import { exitCodeFor, EXIT_USAGE } from './exit-codes.js';
 import { commandIndex } from './commands/index.js';
+import { printableLines } from './format-table.js';
 import { userErrorOf } from './user-error.js';
 
 /**
@@ -49,7 +50,9 @@ async function main(argv: readonly string[]): Promise<void> {
       return;
     }
     const error = userErrorOf(err);
-    process.stderr.write(`riposte: ${error.message}\n`);
+    // A message may quote outside text (a server's answer, a key, a path): escaped line by line,
+    // so a config load's several errors keep their lines.
+    process.stderr.write(`riposte: ${printableLines(error.message)}\n`);
     process.exitCode = exitCodeFor(error);
   }
 }

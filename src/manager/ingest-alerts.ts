@@ -282,10 +282,7 @@ export async function ingestAlerts(
     // A target missing from a reused read may have been enrolled since: plan on a fresh read.
     tally = planLines(ctx, parsed, knownOf(ctx, (await presence(ctx, true)).rows), label);
   }
-  for (const effect of tally.effects) {
-    effect();
-  }
-  const { reqs, accepted, invalid, dispatches, rejected } = tally;
+  const { reqs, accepted, invalid, dispatches, rejected, effects } = tally;
   const errors = tally.errors.slice(0, MAX_ERRORS);
   const received = parsed.reduce((n, p) => (p === undefined ? n : n + 1), 0);
   // Nothing from here on refers to the parsed alerts (~500 object trees per POST): they are garbage
@@ -295,6 +292,11 @@ export async function ingestAlerts(
     reqs,
     checkpoint === undefined ? undefined : (tx) => tx.setSetting(checkpoint.key, checkpoint.value),
   );
+  // Logged and counted once the batch has committed: a batch whose commit fails is offered again
+  // line by line, and its lines are then reported once, by that pass.
+  for (const effect of effects) {
+    effect();
+  }
   emitFired(ctx, orders);
   if (accepted > 0) {
     ctx.emit({ type: 'alert-ingested', count: accepted });

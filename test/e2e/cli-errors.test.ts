@@ -59,6 +59,16 @@ void describe('CLI errors', () => {
     assert.match(r.stderr, /unknown command 'chek'\n\(Did you mean check\?\)/);
   });
 
+  void test('outside text in an error reaches the terminal escaped: no escape sequence runs', () => {
+    // ESC ] 0 ; ... BEL retitles a terminal; U+202E reverses what follows ("Trojan Source").
+    const r = riposte(['explain', '-c', 'examples/ossec.conf', '/nope\u001b]0;owned\u0007\u202e.json']);
+    assert.deepEqual(r, {
+      status: 1,
+      stdout: '',
+      stderr: 'riposte: Cannot open "/nope\\x1b]0;owned\\x07\\u{202e}.json": no such file or directory\n',
+    });
+  });
+
   void test('a config that cannot be read: exit 1, the path and the reason', () => {
     assert.deepEqual(riposte(['check', '-c', '/nope.conf']), {
       status: 1,

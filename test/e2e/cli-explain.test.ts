@@ -289,4 +289,19 @@ void describe('riposte explain: bad input', () => {
     assert.match(lines[1]!, /^ {2}#0 firewall-drop600 local: fires -> 001 \(level 10 >= 10 and /);
     assert.equal(lines[5], '  #4 custom-logger0 server: no: level 10 < 12');
   });
+
+  void test('human output: alert text a terminal would act on is printed escaped', () => {
+    // JSON quoting already escapes C0 controls; a C1 control (U+009B, CSI) and a bidi override
+    // (U+202E) pass it and are escaped on output.
+    const alert = JSON.stringify({
+      id: '1.2',
+      rule: { id: '5712', level: 10 },
+      agent: { id: '001' },
+      data: { srcip: '203.0.113.45', dstuser: 'r\u009b2J\u202eoot' },
+    });
+    const r = explain(['-'], `${alert}\n`);
+    assert.equal(r.status, 0, r.stderr);
+    assert.doesNotMatch(r.stdout, /[\u0080-\u009f\u202e]/);
+    assert.match(r.stdout.split('\n')[0]!, / dstuser "r\\x9b2J\\u\{202e\}oot"$/);
+  });
 });

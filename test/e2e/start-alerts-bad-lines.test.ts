@@ -53,11 +53,17 @@ test('a bad line of alerts.json is named by the file and its offset; its neighbo
       daemonLog(home)
         .filter((l) => l.msg === 'alert ingested')
         .map((l) => String(l['alert']));
-    await waitFor('a-5 ingested', 20_000, () => (ingested().includes('a-5') ? true : undefined));
+    const warnings = (): string[] =>
+      daemonLog(home)
+        .filter((l) => l.level === 40 && l.msg.startsWith('alerts file'))
+        .map((l) => l.msg);
+    // The log is read while the daemon writes it: wait until every line the batch should give is
+    // there (the warnings follow the commit), then check them all.
+    await waitFor('a-5 ingested and two lines warned of', 20_000, () =>
+      ingested().includes('a-5') && warnings().length >= 2 ? true : undefined,
+    );
     assert.deepEqual(ingested(), ['a-1', 'a-3', 'a-5']);
-    const warned = daemonLog(home)
-      .filter((l) => l.level === 40 && l.msg.startsWith('alerts file'))
-      .map((l) => l.msg);
+    const warned = warnings();
     // JSON.parse's own words vary with V8's version: only their start is checked.
     assert.deepEqual(
       warned.map((w) => w.replace(/invalid JSON: .*/, 'invalid JSON: ...')),

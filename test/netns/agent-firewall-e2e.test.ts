@@ -104,11 +104,15 @@ describe('riposte start in a namespace: alert -> firewall-drop -> revert', { ski
     await post(alert('5763', p.attacker6));
     await waitFor('the block', 10_000, () => (canConnect(p, 6) ? undefined : true));
     assert.equal(canConnect(p, 4), true, 'IPv4 unaffected');
-    const list = await daemon!
-      .api()
-      .call<{ items: { key: string; expiresAt: string }[] }>('GET', '/active-responses');
+    // The active list is the agent's report, which follows the kernel change: waited for.
     const key = `firewall-drop-${p.attacker6}`;
-    assert.ok(Date.parse(list.items.find((i) => i.key === key)?.expiresAt ?? '') > Date.now() + 500_000);
+    const expiresAt = await waitFor('the active response listed', 10_000, async () => {
+      const list = await daemon!
+        .api()
+        .call<{ items: { key: string; expiresAt: string }[] }>('GET', '/active-responses');
+      return list.items.find((i) => i.key === key)?.expiresAt;
+    });
+    assert.ok(Date.parse(expiresAt) > Date.now() + 500_000, expiresAt);
     await daemon!.api().call('DELETE', `/active-responses/${encodeURIComponent(key)}`);
     // The revert is an order to agent 000, delivered and run asynchronously.
     await waitFor('the revert', 10_000, () => (canConnect(p, 6) ? true : undefined));

@@ -108,6 +108,20 @@ function runBlock(block: ReadmeBlock): string {
   return r.stdout;
 }
 
+/**
+ * Runs `code` in `block`'s shell until its output matches every pattern of `want` (the reports
+ * reach the manager's API after the kernel changes, so a command run at once may be early).
+ */
+async function untilPrinted(block: ReadmeBlock, code: string, want: readonly RegExp[]): Promise<void> {
+  let out = '';
+  await waitFor(`\`${code}\` to print ${want.map(String).join(' and ')}`, 60_000, () => {
+    out = runBlock({ ...block, code });
+    return want.every((re) => re.test(out)) ? true : undefined;
+  }).catch((e: unknown) => {
+    throw new Error(`${String(e)}\nlast output:\n${out}`);
+  });
+}
+
 function setMembers(): string {
   const r = spawnSync('ip', ['netns', 'exec', NS, 'nft', 'list', 'set', 'inet', 'riposte', 'blocked4'], {
     encoding: 'utf8',
@@ -208,8 +222,9 @@ test(
     await waitFor(`${ADDRESS} in inet riposte blocked4`, 30_000, () =>
       setMembers().includes(ADDRESS) ? true : undefined,
     );
-    const list = runBlock({ ...send, code: 'node dist/src/cli/main.js ar list' });
-    assert.match(list, new RegExp(`firewall-drop.*${ADDRESS.replace(/\./g, '\\.')}`));
+    await untilPrinted(send, 'node dist/src/cli/main.js ar list', [
+      new RegExp(`firewall-drop.*${ADDRESS.replace(/\./g, '\\.')}`),
+    ]);
 
     // 3. Revert: the address leaves the set, and the history shows the add and the delete.
     const reverted = runBlock(revert);
@@ -217,9 +232,10 @@ test(
     await waitFor(`${ADDRESS} out of inet riposte blocked4`, 30_000, () =>
       setMembers().includes(ADDRESS) ? undefined : true,
     );
-    const history = runBlock({ ...send, code: 'node dist/src/cli/main.js ar history' });
-    assert.match(history, /\badd\b.*firewall-drop.*\bok\b/);
-    assert.match(history, /\bdelete\b.*firewall-drop.*\bok\b/);
+    await untilPrinted(send, 'node dist/src/cli/main.js ar history', [
+      /\badd\b.*firewall-drop.*\bok\b/,
+      /\bdelete\b.*firewall-drop.*\bok\b/,
+    ]);
   },
 );
 
@@ -267,26 +283,20 @@ test(
     await waitFor(`${ADDRESS} in inet riposte blocked4`, 60_000, () =>
       setMembers().includes(ADDRESS) ? true : undefined,
     );
-    const list = runBlock({ ...send, code: 'node dist/src/cli/main.js ar list' });
-    assert.match(
-      list,
+    await untilPrinted(send, 'node dist/src/cli/main.js ar list', [
       new RegExp(
         `001.*firewall-drop.*${ADDRESS.replace(/\./g, '\\.')}|firewall-drop.*${ADDRESS.replace(/\./g, '\\.')}.*001`,
       ),
-      list,
-    );
+    ]);
 
     // Revert through the API: the address leaves the set; the history shows the add and the delete.
     runBlock(revert);
     await waitFor(`${ADDRESS} out of inet riposte blocked4`, 60_000, () =>
       setMembers().includes(ADDRESS) ? undefined : true,
     );
-    await waitFor('the delete reported by agent 001', 60_000, () => {
-      const history = runBlock({ ...send, code: 'node dist/src/cli/main.js ar history' });
-      return /\bdelete\b.*firewall-drop.*\bok\b/.test(history) &&
-        /\badd\b.*firewall-drop.*\bok\b/.test(history)
-        ? true
-        : undefined;
-    });
+    await untilPrinted(send, 'node dist/src/cli/main.js ar history', [
+      /\badd\b.*firewall-drop.*\bok\b/,
+      /\bdelete\b.*firewall-drop.*\bok\b/,
+    ]);
   },
 );

@@ -21,6 +21,7 @@ import { ErrorCode, RiposteError } from '../../protocol/error-codes.js';
 import { EXIT_INVALID } from '../exit-codes.js';
 import { agentsFor, parseAgentsOption } from '../explain/known-agents.js';
 import { explainJson, explainText } from '../explain/format-explain.js';
+import { printable, printableLines } from '../format-table.js';
 
 interface ExplainOptions {
   readonly config: string;
@@ -45,13 +46,15 @@ async function writeOut(text: string): Promise<void> {
 async function explainLine(run: ExplainRun, line: string, lineNo: number): Promise<boolean> {
   const parsed = parseAlertLine(line);
   if (!parsed.ok) {
-    process.stderr.write(`line ${lineNo}: ${parsed.error}\n`);
+    process.stderr.write(`line ${lineNo}: ${printable(parsed.error)}\n`);
     return false;
   }
   const alert = parsed.alert;
   const { decisions } = planAlert(alert, run.config, { agents: agentsFor(run.agents, alert.agentId) });
   await writeOut(
-    run.json ? `${JSON.stringify(explainJson(alert, decisions))}\n` : explainText(alert, decisions, lineNo),
+    run.json
+      ? `${JSON.stringify(explainJson(alert, decisions))}\n`
+      : printableLines(explainText(alert, decisions, lineNo)),
   );
   return true;
 }

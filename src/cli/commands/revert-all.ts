@@ -12,6 +12,7 @@
  */
 import { ErrorCode, isRiposteError, RiposteError } from '../../protocol/error-codes.js';
 import { errorMessage } from '../../protocol/error-message.js';
+import { printable } from '../format-table.js';
 
 /** An active response to revert: its key on its agent. */
 export interface RevertTarget {
@@ -71,9 +72,10 @@ const where = (t: RevertTarget): string => `"${t.key}" on agent ${t.agentId}`;
 
 /** One line per target already gone and per failure (for stderr); '' when there is none. */
 export function revertAllNotes(o: RevertAllOutcome<unknown>): string {
-  const gone = o.gone.map((t) => `Already gone (expired or reverted meanwhile): ${where(t)}\n`);
-  const failed = o.failed.map((f) => `Cannot revert ${where(f.target)}: ${errorMessage(f.error)}\n`);
-  return [...gone, ...failed].join('');
+  const gone = o.gone.map((t) => `Already gone (expired or reverted meanwhile): ${where(t)}`);
+  const failed = o.failed.map((f) => `Cannot revert ${where(f.target)}: ${errorMessage(f.error)}`);
+  // Keys come from outside (a user name a script announced from an attacker's log line).
+  return [...gone, ...failed].map((l) => `${printable(l)}\n`).join('');
 }
 
 /**

@@ -41,6 +41,20 @@ test('a key gone meanwhile is noted and is no failure', async () => {
   assert.equal(revertAllNotes({ answers: [], gone: [], failed: [], notTried: 0 }), '');
 });
 
+test('a key from outside is printed escaped: no terminal sequence, no forged line', () => {
+  const key = 'root\u001b[2J\nCannot revert "x"\u202e';
+  const o: RevertAllOutcome<string> = {
+    answers: [],
+    gone: [{ key, agentId: '001' }],
+    failed: [],
+    notTried: 0,
+  };
+  assert.equal(
+    revertAllNotes(o),
+    'Already gone (expired or reverted meanwhile): "root\\x1b[2J\\x0aCannot revert "x"\\u{202e}" on agent 001\n',
+  );
+});
+
 test('failures do not stop the others; the error carries the first one code and the counts', async () => {
   const { tried, o } = await run({
     a: new RiposteError(ErrorCode.AGENT_NOT_FOUND, 'Agent "001" is not enrolled'),
