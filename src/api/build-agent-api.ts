@@ -36,7 +36,7 @@ import {
   type RunBody,
   type RunQuery,
 } from '../manager-api/routes/wazuh-active-response.js';
-import { ACTIVE_KEY, AGENT_ID, LIMIT, limitOf, strictObject } from '../manager-api/schemas.js';
+import { ACTIVE_KEY, AGENT_ID, LIMIT, limitOf, PAGE_CURSOR, strictObject } from '../manager-api/schemas.js';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
 import { bearerMatches } from './api-token.js';
 
@@ -54,7 +54,7 @@ const listSchema = {
     command: { type: 'string', minLength: 1, maxLength: 255 },
     ip: { type: 'string', minLength: 2, maxLength: 64 },
     limit: LIMIT,
-    cursor: { type: 'string', minLength: 1, maxLength: 2048, pattern: '^[A-Za-z0-9_-]+$' },
+    cursor: PAGE_CURSOR,
   }),
 };
 const deleteSchema = {

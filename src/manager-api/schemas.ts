@@ -44,6 +44,33 @@ export const AGENT_NAME = { type: 'string', pattern: '^[A-Za-z0-9._-]{1,128}$' }
 /** An API token name: letters, digits, "_", ".", "@", "-". */
 export const NAME = { type: 'string', pattern: '^[A-Za-z0-9_.@-]{1,64}$' } as const;
 
+/** The id of an API token or an enrollment token: 12 hex digits, as their lists show it. */
+export const TOKEN_ID = { type: 'string', pattern: '^[0-9a-f]{12}$' } as const;
+
+/** The opaque cursor of the active list's pages (base64url, as the previous page gave it). */
+export const PAGE_CURSOR = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 2048,
+  pattern: '^[A-Za-z0-9_-]+$',
+} as const;
+
+/** The cursor of the execution history's pages: an execution id, as the previous page gave it. */
+export const ID_CURSOR = { type: 'string', pattern: '^[0-9]{1,15}$' } as const;
+
+/** The console's recent lists: 1-999 in decimal. */
+export const RECENT_LIMIT = { type: 'string', pattern: '^[1-9][0-9]{0,2}$' } as const;
+
+/**
+ * Wazuh's PUT /active-response `command`: empty (Wazuh answers 1650 per agent), or an optional "!"
+ * then a relative path without "..".
+ */
+export const AR_COMMAND = {
+  type: 'string',
+  maxLength: 255,
+  pattern: '^(!?[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*)?$',
+} as const;
+
 /** A lifetime in seconds (1 s to 10 years). */
 export const TTL_SECONDS = { type: 'integer', minimum: 1, maximum: 315_360_000 } as const;
 

@@ -5,7 +5,19 @@
  * regular expression; these say what to send instead. Undefined when there is nothing better to
  * say than fastify's message (the caller keeps it).
  */
-import { ACTIVE_KEY, AGENT_ID, AGENT_LIST, AGENT_NAME, LIMIT, NAME } from './schemas.js';
+import {
+  ACTIVE_KEY,
+  AGENT_ID,
+  AGENT_LIST,
+  AGENT_NAME,
+  AR_COMMAND,
+  ID_CURSOR,
+  LIMIT,
+  NAME,
+  PAGE_CURSOR,
+  RECENT_LIMIT,
+  TOKEN_ID,
+} from './schemas.js';
 
 /** One ajv error, as fastify hands it over (`err.validation`). */
 export interface SchemaError {
@@ -22,6 +34,11 @@ const PATTERN_WORDS = new Map<string, string>([
   [ACTIVE_KEY.pattern, 'text without control characters'],
   [AGENT_NAME.pattern, '1 to 128 letters, digits, ".", "_" or "-"'],
   [NAME.pattern, '1 to 64 letters, digits, "_", ".", "@" or "-"'],
+  [TOKEN_ID.pattern, 'a token id of 12 hex digits, as the token list shows it'],
+  [PAGE_CURSOR.pattern, 'the cursor a previous page gave (letters, digits, "_" or "-")'],
+  [ID_CURSOR.pattern, 'the cursor a previous page gave (an execution id)'],
+  [RECENT_LIMIT.pattern, 'a whole number from 1 to 999'],
+  [AR_COMMAND.pattern, 'a command name, "!" and a script name, or empty; no ".." and no leading "/"'],
 ]);
 
 const PLACES: Readonly<Record<string, string>> = {

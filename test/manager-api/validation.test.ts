@@ -112,16 +112,43 @@ void describe('manager API request validation', () => {
       400,
       /\.\./,
     );
+    const words =
+      /^Body field 'command' must be a command name, "!" and a script name, or empty; no "\.\." and no leading "\/"$/;
     await expectRefused(
       { method: 'PUT', url: '/active-response', payload: { command: 'a;reboot' } },
       400,
-      /pattern/,
+      words,
     );
     await expectRefused(
       { method: 'PUT', url: '/active-response', payload: { command: '/bin/sh' } },
       400,
-      /pattern/,
+      words,
     );
+  });
+
+  void test('every pattern a route checks is said in words, never as a regular expression', async () => {
+    const cases: [InjectOptions, RegExp][] = [
+      [
+        { method: 'GET', url: '/active-responses?cursor=a%2Bb' },
+        /^Query parameter 'cursor' must be the cursor a previous page gave \(letters/,
+      ],
+      [
+        { method: 'GET', url: '/executions?cursor=x1' },
+        /^Query parameter 'cursor' must be the cursor a previous page gave \(an execution id\)$/,
+      ],
+      [{ method: 'DELETE', url: '/tokens/XYZ' }, /^Path parameter 'id' must be a token id of 12 hex digits/],
+      [
+        { method: 'DELETE', url: '/agents/tokens/12' },
+        /^Path parameter 'id' must be a token id of 12 hex digits/,
+      ],
+      [
+        { method: 'GET', url: '/alerts/recent?limit=1000' },
+        /^Query parameter 'limit' must be a whole number from 1 to 999$/,
+      ],
+    ];
+    for (const [req, message] of cases) {
+      await expectRefused(req, 400, message);
+    }
   });
 
   void test('a body over 1 MiB is a 413', async () => {

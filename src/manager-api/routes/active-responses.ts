@@ -18,7 +18,7 @@ import { ErrorCode, RiposteError } from '../../protocol/error-codes.js';
 import { ACTIVE_SORTS, activePage, type ActiveSort } from '../active-page.js';
 import type { ManagerApiDeps } from '../api-deps.js';
 import type { ReadModels } from '../read-models.js';
-import { ACTIVE_KEY, AGENT_ID, LIMIT, limitOf, strictObject } from '../schemas.js';
+import { ACTIVE_KEY, AGENT_ID, LIMIT, limitOf, PAGE_CURSOR, strictObject } from '../schemas.js';
 
 interface ListQuery {
   agent?: string;
@@ -38,7 +38,7 @@ const listSchema = {
     ip: { type: 'string', minLength: 2, maxLength: 64 },
     user: { type: 'string', minLength: 1, maxLength: 255 },
     limit: LIMIT,
-    cursor: { type: 'string', minLength: 1, maxLength: 2048, pattern: '^[A-Za-z0-9_-]+$' },
+    cursor: PAGE_CURSOR,
     sort: { type: 'string', enum: ACTIVE_SORTS },
     order: { type: 'string', enum: ['asc', 'desc'] },
   }),

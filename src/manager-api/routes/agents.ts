@@ -13,7 +13,7 @@ import type { EnrollRequest } from '../../protocol/fleet-records.js';
 import type { EnrollTokenRecord } from '../../core/orders/manager-console-store.js';
 import type { ManagerApiDeps } from '../api-deps.js';
 import type { ReadModels } from '../read-models.js';
-import { AGENT_ID, AGENT_NAME, TTL_SECONDS, strictObject } from '../schemas.js';
+import { AGENT_ID, AGENT_NAME, TOKEN_ID, TTL_SECONDS, strictObject } from '../schemas.js';
 
 /** Default lifetime of an enrollment token: 24 h. */
 export const DEFAULT_ENROLLMENT_TTL_SEC = 86_400;
@@ -26,7 +26,7 @@ const SECRET = { type: 'string', minLength: 1, maxLength: 1024 };
 
 const enrollSchema = { body: strictObject({ name: AGENT_NAME, password: SECRET, token: SECRET }, ['name']) };
 const tokenSchema = { body: strictObject({ name: AGENT_NAME, ttl: TTL_SECONDS }, ['name']) };
-const tokenIdParams = strictObject({ id: { type: 'string', pattern: '^[0-9a-f]{12}$' } }, ['id']);
+const tokenIdParams = strictObject({ id: TOKEN_ID }, ['id']);
 
 /** An enrollment token as the API lists it (`usedAt` only once used; ISO on the wire: api-serializer.ts). */
 function tokenView(t: EnrollTokenRecord): Omit<EnrollTokenRecord, 'usedAt'> & { usedAt?: number } {

@@ -19,7 +19,7 @@ import type { ExplainResult } from '../../manager/manager-service.js';
 import type { JsonObject } from '../../protocol/json.js';
 import type { ManagerApiDeps } from '../api-deps.js';
 import type { ReadModels } from '../read-models.js';
-import { strictObject } from '../schemas.js';
+import { RECENT_LIMIT, strictObject } from '../schemas.js';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { loadConfigResult } from '../../config/load-config.js';
@@ -157,7 +157,7 @@ export function explainView(r: ExplainResult): JsonObject {
 
 const explainSchema = { body: strictObject({ alert: { type: 'object' } }, ['alert']) };
 const recentSchema = {
-  querystring: strictObject({ limit: { type: 'string', pattern: '^[1-9][0-9]{0,2}$' } }),
+  querystring: strictObject({ limit: RECENT_LIMIT }),
 };
 
 export function register(app: FastifyInstance, deps: ManagerApiDeps, views: ReadModels): void {

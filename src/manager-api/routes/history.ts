@@ -11,7 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import { ORDER_STATES, type OrderState } from '../../protocol/fleet-records.js';
 import { EXECUTION_STATUSES } from '../../protocol/execution-records.js';
 import type { ManagerApiDeps } from '../api-deps.js';
-import { AGENT_ID, LIMIT, limitOf, strictObject } from '../schemas.js';
+import { AGENT_ID, ID_CURSOR, LIMIT, limitOf, strictObject } from '../schemas.js';
 import { storeQuery, type ExecutionQuery } from '../execution-export.js';
 import { EXPORT_MAX, exportGate, sendExport, type ReadPage } from '../execution-export-stream.js';
 
@@ -38,7 +38,7 @@ const executionsSchema = {
     agent: AGENT_ID,
     limit: LIMIT,
     ...EXECUTION_FILTERS,
-    cursor: { type: 'string', pattern: '^[0-9]{1,15}$' },
+    cursor: ID_CURSOR,
     format: { type: 'string', enum: ['json', 'csv', 'ndjson'] },
   }),
 };

@@ -9,7 +9,7 @@ import { ErrorCode, RiposteError } from '../../protocol/error-codes.js';
 import type { ManagerApiDeps } from '../api-deps.js';
 import { ROLES, type Role } from '../../protocol/api-access.js';
 import { mintApiToken } from '../api-tokens.js';
-import { NAME, TTL_SECONDS, strictObject } from '../schemas.js';
+import { NAME, TOKEN_ID, TTL_SECONDS, strictObject } from '../schemas.js';
 
 const createSchema = {
   body: strictObject({ name: NAME, role: { type: 'string', enum: ROLES }, ttl: TTL_SECONDS }, [
@@ -17,7 +17,7 @@ const createSchema = {
     'role',
   ]),
 };
-const deleteSchema = { params: strictObject({ id: { type: 'string', pattern: '^[0-9a-f]{12}$' } }, ['id']) };
+const deleteSchema = { params: strictObject({ id: TOKEN_ID }, ['id']) };
 
 /**
  * Revokes token `id`, unless it is the last admin token still valid (expired ones do not count: a

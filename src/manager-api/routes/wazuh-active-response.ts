@@ -17,7 +17,7 @@ import type { RunRequest } from '../../protocol/fleet-records.js';
 import type { JsonObject } from '../../protocol/json.js';
 import { ErrorCode, RiposteError } from '../../protocol/error-codes.js';
 import type { ManagerApiDeps } from '../api-deps.js';
-import { AGENT_LIST, QUERY_BOOLEAN, strictObject } from '../schemas.js';
+import { AGENT_LIST, AR_COMMAND, QUERY_BOOLEAN, strictObject } from '../schemas.js';
 
 export interface RunBody {
   command: string;
@@ -33,9 +33,6 @@ export interface RunQuery {
   dry_run?: 'true' | 'false';
 }
 
-/** Empty (Wazuh answers 1650 per agent), or an optional "!" then a relative path without "..". */
-const COMMAND = { type: 'string', maxLength: 255, pattern: '^(!?[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*)?$' };
-
 /** The route's schema (the bare agent's local API validates runs with it too). */
 export const RUN_SCHEMA = {
   querystring: strictObject({
@@ -46,7 +43,7 @@ export const RUN_SCHEMA = {
   }),
   body: strictObject(
     {
-      command: COMMAND,
+      command: AR_COMMAND,
       arguments: { type: 'array', maxItems: 64, items: { type: 'string', maxLength: 4096 } },
       alert: { type: 'object' },
     },
