@@ -6,10 +6,7 @@
 import type { ActiveResponse } from '../../protocol/execution-records.js';
 import type { ActiveFilter } from '../../protocol/fleet-records.js';
 import { formatIp, parseIp, unmapIpv4 } from '../net/ip.js';
-
-function unmapped(ip: string): string {
-  return ip.toLowerCase().startsWith('::ffff:') ? ip.slice(7) : ip;
-}
+import { stripMappedPrefix } from '../match/white-list-check.js';
 
 /** The address's canonical text (IPv4-mapped as IPv4); undefined when `ip` is not an address. */
 function canonical(ip: string): string | undefined {
@@ -23,8 +20,8 @@ function canonical(ip: string): string | undefined {
  * 100,000 responses parses none of the IPv4 ones.
  */
 export function sameAddress(a: string, b: string): boolean {
-  const x = unmapped(a);
-  const y = unmapped(b);
+  const x = stripMappedPrefix(a);
+  const y = stripMappedPrefix(b);
   if (x === y) {
     return true;
   }

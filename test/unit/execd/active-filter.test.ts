@@ -28,6 +28,8 @@ test('the same address in any written form; another address never', () => {
     ['::1', '127.0.0.1'],
     ['2001:db8::1', 'not:an:address'],
     ['x:y', 'X:Y'],
+    // A bare prefix is no address: it does not become the empty text.
+    ['::ffff:', ''],
   ];
   for (const [a, b] of other) {
     assert.equal(sameAddress(a, b), false, `${a} != ${b}`);
