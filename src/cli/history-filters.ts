@@ -11,6 +11,7 @@ import type { ExecutionView } from '../api/routes/views.js';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
 import { EXECUTION_STATUSES } from '../protocol/execution-records.js';
 import { parseApiTime } from '../protocol/api-times.js';
+import { programName } from '../core/program-name.js';
 
 export interface HistoryFilterFlags {
   readonly key?: string | undefined;
@@ -86,9 +87,6 @@ export function anyFilter(f: HistoryFilters): boolean {
   return Object.values(f).some((v) => v !== undefined);
 }
 
-/** The program's basename ("active-response/bin/firewall-drop" -> "firewall-drop"). */
-const basename = (program: string): string => program.slice(program.lastIndexOf('/') + 1);
-
 /**
  * The filters as a test on one followed execution (the live feed is not filtered by the API).
  * `until` makes no sense on a live feed; `since` only keeps what the feed sends anyway.
@@ -97,7 +95,7 @@ export function matchesFilters(f: HistoryFilters, e: ExecutionView): boolean {
   return (
     (f.key === undefined || e.key === f.key) &&
     (f.status === undefined || e.status === f.status) &&
-    (f.command === undefined || e.ar_name === f.command || basename(e.program) === f.command) &&
+    (f.command === undefined || e.ar_name === f.command || programName(e.program) === f.command) &&
     (f.alert === undefined || e.alert_id === f.alert)
   );
 }

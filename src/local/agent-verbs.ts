@@ -21,6 +21,7 @@ import type {
   RunRequest,
 } from '../protocol/fleet-records.js';
 import { errorMessage } from '../protocol/error-message.js';
+import { programName } from '../core/program-name.js';
 
 export interface AgentStatus {
   readonly agentId: string;
@@ -170,7 +171,7 @@ export class AgentVerbs {
     const refusal = operatorRunRefusal({
       command: req.command,
       arguments: req.arguments,
-      program: known ? found.program.slice(found.program.lastIndexOf('/') + 1) : undefined,
+      program: known ? programName(found.program) : undefined,
       timeoutSec: found.kind === 'found' ? found.timeout : 0,
       alert: req.alert,
       whiteList: undefined,

@@ -17,6 +17,7 @@ import {
 } from '../core/net/ip.js';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
 import type { FleetActiveResponse } from '../protocol/fleet-records.js';
+import { programName } from '../core/program-name.js';
 
 export const ACTIVE_SORTS = ['since', 'expires', 'key', 'agent', 'command', 'repeat'] as const;
 export type ActiveSort = (typeof ACTIVE_SORTS)[number];
@@ -42,8 +43,6 @@ export interface ActivePage {
 }
 
 type SortValue = number | string;
-
-const basename = (program: string): string => program.slice(program.lastIndexOf('/') + 1);
 
 function sortValue(a: FleetActiveResponse, sort: ActiveSort): SortValue {
   switch (sort) {
@@ -111,7 +110,7 @@ export function activePredicate(q: ActivePageQuery): (a: FleetActiveResponse) =>
     if (q.agent !== undefined && a.agentId !== q.agent) {
       return false;
     }
-    if (q.command !== undefined && a.arName !== q.command && basename(a.program) !== q.command) {
+    if (q.command !== undefined && a.arName !== q.command && programName(a.program) !== q.command) {
       return false;
     }
     if (q.user !== undefined && a.user !== q.user) {

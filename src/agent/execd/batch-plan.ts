@@ -21,10 +21,11 @@ import { isJsonObject, parseLenientJson } from '../../protocol/json.js';
 import type { StockInputResult, StockScript } from '../../scripts/contract/stock-script.js';
 import type { ExecdContext } from './execd-context.js';
 import { addStart } from './execution-start.js';
-import { basenameOf, failedEnd, type AddJob, type AddResult } from './run-add.js';
+import { failedEnd, type AddJob, type AddResult } from './run-add.js';
 import type { RevertReason, RevertResult } from './run-delete.js';
 import { errorMessage } from '../../protocol/error-message.js';
 import { DEFAULT_MAX_BATCH_ITEMS, LOCAL_ADD_BATCH_ITEMS } from './batch-queue.js';
+import { programName } from '../../core/program-name.js';
 
 /** One unit of work queued for an in-process program; `done` settles its caller's promise. */
 export type BatchWork =
@@ -115,7 +116,7 @@ function prepareAdd(script: StockScript, w: BatchWork & { kind: 'add' }): Prepar
   if (!script.stateful || !input.ok) {
     return { p, key: undefined };
   }
-  const key = responseKey(basenameOf(job.program), input.key === undefined ? [] : [input.key]);
+  const key = responseKey(programName(job.program), input.key === undefined ? [] : [input.key]);
   return job.timeoutSec > 0 ? { p, key } : { p, key: undefined, untrackedKey: key };
 }
 

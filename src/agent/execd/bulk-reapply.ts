@@ -28,8 +28,8 @@ import type { ExecutionEnd } from '../../protocol/execution-records.js';
 import type { ScriptOutcome } from '../executor/spawn-script.js';
 import type { ExecdContext } from './execd-context.js';
 import { executionEnd } from './record-outcome.js';
-import { basenameOf } from './run-add.js';
 import { withLimit } from '../../exec/with-limit.js';
+import { programName } from '../../core/program-name.js';
 
 /** A response to re-apply, and the note its execution record gets. */
 export interface ReapplyRequest {
@@ -98,7 +98,7 @@ async function act(
   const log = (msg: string): void => {
     appendArLog(host, msg);
   };
-  const prefix = `${basenameOf(program)}-`;
+  const prefix = `${programName(program)}-`;
   const results: StockBatchResult[] = new Array<StockBatchResult>(targets.length).fill(undefined);
   const items: StockBatchItem[] = [];
   const index: number[] = [];

@@ -26,8 +26,8 @@ import { stockScripts } from '../../scripts/registry.js';
 import { reapplyOutcome, type BulkReapplyHooks } from './bulk-reapply.js';
 import type { ExecdContext } from './execd-context.js';
 import { executionEnd } from './record-outcome.js';
-import { basenameOf } from './run-add.js';
 import { withLimit } from '../../exec/with-limit.js';
+import { programName } from '../../core/program-name.js';
 
 const NOTE = 're-applied after reboot';
 
@@ -44,7 +44,7 @@ export function joinedTargets(ctx: ExecdContext): JoinedTarget[] {
     const program = `active-response/bin/${s.name}`;
     const script = ctx.inProcessScript?.(program);
     if (script?.reapplyJoined !== undefined && script.batch !== undefined && script.stateful) {
-      found.push({ set: { program, keyPrefix: `${basenameOf(program)}-` }, script });
+      found.push({ set: { program, keyPrefix: `${programName(program)}-` }, script });
     }
   }
   return found;

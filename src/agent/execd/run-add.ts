@@ -25,6 +25,7 @@ import { addStart } from './execution-start.js';
 import { executionEnd } from './record-outcome.js';
 import { isoOf, logInForce } from './response-log.js';
 import { errorMessage } from '../../protocol/error-message.js';
+import { programName } from '../../core/program-name.js';
 
 /** An add that passed intake: a resolved program and its ar.conf timeout. */
 export interface AddJob {
@@ -42,10 +43,6 @@ export interface AddResult {
   readonly executionId: number;
   readonly key: string | undefined;
   readonly decision: AddDecision['kind'] | 'none';
-}
-
-export function basenameOf(program: string): string {
-  return program.slice(program.lastIndexOf('/') + 1);
 }
 
 /** What the add flow already computed for this execution, reused by the decision. */
@@ -287,7 +284,7 @@ function addEnd(run: AddRun, outcome: ScriptOutcome): ExecutionEnd {
 
 /** The rkey an add's first line announces (reference §2.3: basename + check_keys keys). */
 function rkeyOf(ctx: ExecdContext, program: string, firstLine: string): string {
-  return responseKey(basenameOf(program), keysOfCheckKeys(parseLenientJson(firstLine)), (m) => {
+  return responseKey(programName(program), keysOfCheckKeys(parseLenientJson(firstLine)), (m) => {
     ctx.log.warn(m);
   });
 }

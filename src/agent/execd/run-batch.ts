@@ -38,11 +38,12 @@ import { NOT_REVERTED, plan, reapplyLine, type BatchWork, type Planned } from '.
 import { addStart, responseStart } from './execution-start.js';
 import type { ExecdContext } from './execd-context.js';
 import { executionEnd } from './record-outcome.js';
-import { basenameOf, decideAndStore, noteFor, type AddJob } from './run-add.js';
+import { decideAndStore, noteFor, type AddJob } from './run-add.js';
 import { decidedActive } from '../../core/execd/decide-add.js';
 import { logReverted } from './response-log.js';
 import { withLimit } from '../../exec/with-limit.js';
 import { outcomeOf, writeEnds } from './batch-outcomes.js';
+import { programName } from '../../core/program-name.js';
 
 export { batchItemsFor, type BatchWork } from './batch-plan.js';
 
@@ -136,7 +137,7 @@ function decideAddOne(
     start(st, p, addStart(ctx, job, facts));
     return undefined;
   }
-  const key = responseKey(basenameOf(job.program), checkKeys.keys);
+  const key = responseKey(programName(job.program), checkKeys.keys);
   p.key = key;
   // Started with its key: a restart after a crash reconciles by it.
   start(st, p, addStart(ctx, job, facts, key));

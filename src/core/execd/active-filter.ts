@@ -7,6 +7,7 @@ import type { ActiveResponse } from '../../protocol/execution-records.js';
 import type { ActiveFilter } from '../../protocol/fleet-records.js';
 import { formatIp, parseIp, unmapIpv4 } from '../net/ip.js';
 import { stripMappedPrefix } from '../match/white-list-check.js';
+import { programName } from '../program-name.js';
 
 /** The address's canonical text (IPv4-mapped as IPv4); undefined when `ip` is not an address. */
 function canonical(ip: string): string | undefined {
@@ -33,7 +34,7 @@ export function sameAddress(a: string, b: string): boolean {
 }
 
 export function matchesActive(a: ActiveResponse, f: ActiveFilter): boolean {
-  const basename = a.program.slice(a.program.lastIndexOf('/') + 1);
+  const basename = programName(a.program);
   return (
     (f.agentId === undefined || a.agentId === f.agentId) &&
     (f.command === undefined || a.arName === f.command || basename === f.command) &&
