@@ -11,7 +11,7 @@ import type { FleetExecution } from '../protocol/fleet-records.js';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
 import { errorMessage } from '../protocol/error-message.js';
 import { noteCell } from './execution-note.js';
-import { printable } from './format-table.js';
+import { printable } from '../protocol/printable.js';
 import type { RemoteClient } from './remote-client.js';
 import { sseEvents } from './sse-reader.js';
 

@@ -9,7 +9,7 @@
 import { Command, CommanderError } from 'commander';
 import { exitCodeFor, EXIT_USAGE } from './exit-codes.js';
 import { commandIndex } from './commands/index.js';
-import { printableLines } from './format-table.js';
+import { printableLines } from '../protocol/printable.js';
 import { userErrorOf } from './user-error.js';
 
 /**

@@ -10,6 +10,7 @@
  * Every entry point has its bounds here (docs/security.md lists them and their tests):
  * execq datagrams, link frames, API bodies, alerts.json lines. Pure: no I/O.
  */
+import { printable } from './printable.js';
 
 export interface JsonBounds {
   /** Largest accepted text, in UTF-8 bytes. */
@@ -157,9 +158,6 @@ export function parseBoundedJson(text: string, bounds: JsonBounds): BoundedParse
   }
 }
 
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const CONTROL_CHARS = /[\u0000-\u001f\u007f]/g;
-
 /** Characters of an input quoted in a log line or an error (see {@link excerpt}). */
 export const EXCERPT_CHARS = 160;
 
@@ -169,6 +167,6 @@ export const EXCERPT_CHARS = 160;
  */
 export function excerpt(text: string, max = EXCERPT_CHARS): string {
   const head = text.length > max ? text.slice(0, max) : text;
-  const safe = head.replace(CONTROL_CHARS, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  const safe = printable(head);
   return text.length > max ? `${safe}... (${text.length} chars)` : safe;
 }

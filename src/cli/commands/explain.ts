@@ -21,7 +21,7 @@ import { ErrorCode, RiposteError } from '../../protocol/error-codes.js';
 import { EXIT_INVALID } from '../exit-codes.js';
 import { agentsFor, parseAgentsOption } from '../explain/known-agents.js';
 import { explainJson, explainText } from '../explain/format-explain.js';
-import { printable, printableLines } from '../format-table.js';
+import { printable, printableLines } from '../../protocol/printable.js';
 
 interface ExplainOptions {
   readonly config: string;

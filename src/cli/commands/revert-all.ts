@@ -12,7 +12,7 @@
  */
 import { ErrorCode, isRiposteError, RiposteError } from '../../protocol/error-codes.js';
 import { errorMessage } from '../../protocol/error-message.js';
-import { printable } from '../format-table.js';
+import { printable } from '../../protocol/printable.js';
 
 /** An active response to revert: its key on its agent. */
 export interface RevertTarget {
