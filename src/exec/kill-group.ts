@@ -2,8 +2,9 @@
  * Signals a child's whole process group (the child was spawned `detached`, so it leads its own group
  * and its pid is the group id). Used only by the process runner.
  *
- * Killing the group, not just the pid, is what stops a script's background children from outliving
- * it and holding its pipes open (reference §2.7: the hang Wazuh execd suffers from).
+ * Killing the group, not just the pid, is what ends a script's background children along with it
+ * when the script is past its time limit or is killed (reference §2.7: a child holding the pipes is
+ * the hang Wazuh execd suffers from). A script that exits by itself keeps its children, as in Wazuh.
  */
 
 /** How often a terminating group is checked for having exited before the SIGKILL deadline, in ms. */

@@ -5,12 +5,14 @@
  * - `spawn(file, args, {shell: false, detached: true})`: values are argv elements, never shell text,
  *   and the child leads its own process group, so the group can be signalled as a whole.
  * - Time limit `timeoutMs`: SIGTERM to the group, SIGKILL `killGraceMs` later if anything is left.
- * - When the child exits, whatever is still in its group (background children) gets the same
- *   SIGTERM/SIGKILL treatment: a command's work ends with the command. A real daemon escapes this by
- *   calling setsid, as daemons do.
+ * - When the child exits by itself, its background children are left running, as Wazuh's execd
+ *   leaves them (reference §2.3: it waits for the script alone): scripts written for Wazuh hand
+ *   long work to one (`nohup ... &`, a delayed unblock). Past the time limit, or on `kill()`/abort,
+ *   the whole group is ended, background children included.
  * - Output is read to the end but stored only up to a cap; stdin EPIPE is ignored.
  * - Completion is the child's 'exit' (plus a short drain of pipe data already written), not the
- *   pipes' 'close': a grandchild that keeps stdout open cannot hang us (reference §2.7).
+ *   pipes' 'close': a grandchild that keeps stdout open cannot hang us (reference §2.7). Our pipe
+ *   ends are then closed, as execd closes its own: such a grandchild's next write fails (EPIPE).
  * - Spawn failures (ENOENT, EACCES, bad cwd) are reported in `spawnError`, never thrown.
  * Timers are cleared and listeners removed on exit (only the group terminator may keep polling, at
  * most `killGraceMs`, until the leftovers are gone).
@@ -202,7 +204,6 @@ function supervise(child: ChildProcess, spec: LaunchSpec, startedAt: number): La
       spec.signal?.removeEventListener('abort', onAbort);
       child.off('exit', onExit);
       child.off('error', onError);
-      terminator.terminate();
       const durationMs = performance.now() - startedAt;
       void drainThenDestroy([stdout, stderr], EXIT_DRAIN_MS).then(() => {
         stdin?.destroy();

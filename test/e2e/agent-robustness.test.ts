@@ -17,6 +17,7 @@ import {
   writeArConf,
   type Daemon,
 } from './support/daemon-harness.js';
+import { killGroupOf, processesUnder } from '../process/process-probe.js';
 
 interface ExecutionRow {
   id: number;
@@ -79,6 +80,10 @@ before(async () => {
 after(async () => {
   if (daemon.proc.exitCode === null) {
     await daemon.kill9();
+  }
+  // background-child's sleepers outlive their scripts, as with Wazuh's execd: ended here.
+  for (const pid of processesUnder(home)) {
+    killGroupOf(pid);
   }
   removeHome(home);
 });

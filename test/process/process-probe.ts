@@ -54,3 +54,18 @@ export async function waitFor(predicate: () => boolean, timeoutMs: number): Prom
   }
   return true;
 }
+
+/**
+ * SIGKILLs the process group of `pid` if it still runs: cleans up the background children a test
+ * script left behind on purpose (a script that exits by itself keeps them, as with Wazuh's execd).
+ */
+export function killGroupOf(pid: number): void {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const pgid = Number(fields[2]);
+    process.kill(Number.isInteger(pgid) && pgid > 1 ? -pgid : pid, 'SIGKILL');
+  } catch {
+    // Gone already.
+  }
+}

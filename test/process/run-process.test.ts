@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runProcess, startProcess } from '../../src/exec/run-process.js';
-import { isRunning, waitFor } from './process-probe.js';
+import { isRunning, killGroupOf, waitFor } from './process-probe.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'riposte-'));
 after(() => {
@@ -128,14 +128,38 @@ void describe('runProcess', () => {
     assert.ok(await waitFor(() => !isRunning(grandchild), 15_000), `grandchild ${grandchild} still running`);
   });
 
-  void test('a leftover grandchild holding the pipes does not delay the result, and is cleaned up', async () => {
-    const r = await sh('sleep 30 & echo $!', { timeoutMs: 20_000 });
+  void test('a leftover grandchild holding the pipes does not delay the result, and loses them', async () => {
+    // It sleeps, then writes to the stdout it inherited: our end is closed by then, so it gets EPIPE.
+    const r = await sh('(sleep 3; echo late || echo "write failed" >&2 2>/dev/null; sleep 30) & echo $!', {
+      timeoutMs: 20_000,
+    });
     assert.equal(r.exitCode, 0);
     assert.equal(r.timedOut, false);
-    // Far below the 30 s the grandchild would hold the pipes for.
+    // Far below the 33 s the grandchild would hold the pipes for.
     assert.ok(r.durationMs < 10_000, `took ${r.durationMs} ms`);
+    assert.doesNotMatch(r.stdout, /late/);
     const grandchild = firstPid(r.stdout);
-    assert.ok(await waitFor(() => !isRunning(grandchild), 10_000), `grandchild ${grandchild} still running`);
+    try {
+      // A script that exits by itself keeps its background children, as with Wazuh's execd.
+      assert.equal(isRunning(grandchild), true, `grandchild ${grandchild} was killed`);
+    } finally {
+      killGroupOf(grandchild);
+    }
+  });
+
+  void test("a script's detached background job outlives it, as with Wazuh's execd (nohup ... &)", async () => {
+    const marker = path.join(tmp, 'background-done');
+    const r = await sh(`(sleep 1; echo done > ${marker}) </dev/null >/dev/null 2>&1 & echo $!`, {
+      timeoutMs: 20_000,
+    });
+    assert.equal(r.exitCode, 0);
+    const job = firstPid(r.stdout);
+    try {
+      assert.ok(await waitFor(() => fs.existsSync(marker), 20_000), 'the background job did not finish');
+      assert.equal(fs.readFileSync(marker, 'utf8'), 'done\n');
+    } finally {
+      killGroupOf(job);
+    }
   });
 
   void test('reports spawn failures in spawnError instead of throwing', async () => {
