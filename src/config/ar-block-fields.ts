@@ -45,7 +45,8 @@ const fail = (diag: Diagnostics, el: XmlElement, accepted: string): false => {
 
 const readers: Readonly<Record<string, Reader>> = {
   disabled: (el, f, diag) => {
-    f.disabled = el.text === 'yes';
+    // Wazuh: a `yes` disables the block, and a later `no` does not enable it again.
+    f.disabled ||= el.text === 'yes';
     return el.text === 'yes' || el.text === 'no' || fail(diag, el, Accepted.yesNo);
   },
   command: (el, f) => {
@@ -78,6 +79,13 @@ const readers: Readonly<Record<string, Reader>> = {
         el.line,
         `Invalid OSSEC regex in 'rules_group': '${el.text}': ${r.reason}. Wazuh cannot compile it ` +
           'and matches no rule with it; Riposte does the same.',
+      );
+    }
+    if (r.ok && (r.emptyAlternatives ?? 0) > 0) {
+      diag.warn(
+        el.line,
+        `rules_group '${el.text}' has an empty alternative (a '|' at an end or doubled, or only an ` +
+          "anchor): as in Wazuh's OS_Regex it matches nothing, so the other alternatives alone count.",
       );
     }
     f.rulesGroup = r.ok ? r.matcher : neverMatches(el.text);

@@ -4,7 +4,8 @@
  * Only direct children of `<ossec_config>` are read (a `<command>` inside `<localfile>` is not an AR
  * command). Read: `<command>`, `<active-response>` (also spelled `<active_response>`),
  * `<global><white_list>`, `<cluster><node_name>`. Every other section is skipped, so a complete Wazuh
- * ossec.conf loads as it is. Every error is collected (Wazuh stops at the first).
+ * ossec.conf loads as it is, but a near miss of a read name is an error (misspelt-names.ts). Every
+ * error is collected (Wazuh stops at the first).
  *
  * Mode `agent` reads only what execd reads (`disabled`, `repeated_offenders`); mode `manager` reads
  * everything and also computes the agent settings, which the manager's own execd obeys.
@@ -15,6 +16,7 @@ import { compileCommand } from './compile-command.js';
 import { addWhiteListEntry, emptyWhiteList, toWhiteList } from './compile-white-list.js';
 import type { ArRule, CommandDef, Config } from '../core/config-model.js';
 import { deepFreeze } from './deep-freeze.js';
+import { reportMisspeltNames } from './misspelt-names.js';
 import { Code, Msg, Diagnostics } from './diagnostics.js';
 import { didYouMean } from '../core/suggest.js';
 import type { XmlElement } from './xml-element.js';
@@ -33,6 +35,8 @@ export type CompileResult =
 
 const ROOT = 'ossec_config';
 const AR_NAMES = new Set(['active-response', 'active_response']);
+/** Top-level sections read under their own name (others near these are typos: misspelt-names.ts). */
+const READ_AS_IS: ReadonlySet<string> = new Set([...AR_NAMES, 'command', 'global', 'cluster']);
 
 /** Top-level sections of every `<ossec_config>` root, in document order. */
 function sections(tree: readonly XmlElement[], diag: Diagnostics): XmlElement[] {
@@ -134,6 +138,7 @@ export function compileConfig(tree: readonly XmlElement[], opts: CompileOptions)
   const diag = new Diagnostics(opts.file);
   const secs = sections(tree, diag);
   const manager = opts.mode === 'manager';
+  reportMisspeltNames(secs, READ_AS_IS, diag);
   const { commands, rules } = manager ? compileManager(secs, diag) : { commands: [], rules: [] };
   const wl = emptyWhiteList();
   if (manager) {

@@ -94,17 +94,30 @@ function translatePlain(pattern: string, i: number, st: State): string | { error
   }
 }
 
-/** Compiles an OS_Regex pattern (see module doc) into a case-insensitive matcher. */
-export function compileOsRegex(pattern: string): PatternResult {
-  let js = '';
+/** An alternative's JS text, and whether it has more than its `^`/`$` anchors. */
+interface Alternative {
+  js: string;
+  hasBody: boolean;
+}
+
+/**
+ * Compiles an OS_Regex pattern (see module doc) into a case-insensitive matcher. An alternative
+ * that is empty once its anchors are set aside (`web|`, `|web`, `a||b`, `^`, `$`) matches nothing,
+ * as in Wazuh's _OS_Regex (an empty sub-pattern returns no match at once); in a JavaScript regex
+ * it would match every text. `emptyAlternatives` counts them (the config warns: a typo).
+ */
+export function compileOsRegex(pattern: string): PatternResult & { readonly emptyAlternatives?: number } {
+  const alts: Alternative[] = [{ js: '', hasBody: false }];
   const st: State = { depth: 0, altStart: true };
   for (let i = 0; i < pattern.length;) {
+    const cur = alts[alts.length - 1] ?? { js: '', hasBody: false };
     if (pattern[i] === '\\') {
       const t = translateEscape(pattern, i);
       if (typeof t === 'string') {
         return { ok: false, reason: t };
       }
-      js += t.js;
+      cur.js += t.js;
+      cur.hasBody = true;
       i += t.used;
       st.altStart = false;
       continue;
@@ -113,14 +126,23 @@ export function compileOsRegex(pattern: string): PatternResult {
     if (typeof t !== 'string') {
       return { ok: false, reason: t.error };
     }
+    if (t === '|') {
+      alts.push({ js: '', hasBody: false });
+    } else {
+      cur.js += t;
+      cur.hasBody ||= t !== '^' && t !== '$';
+    }
     st.altStart = pattern[i] === '|';
-    js += t;
     i++;
   }
   if (st.depth !== 0) {
     return { ok: false, reason: "unbalanced '('" };
   }
-  return { ok: true, matcher: matcherFrom(pattern, new RegExp(js, 'i')) };
+  const kept = alts.filter((a) => a.hasBody).map((a) => a.js);
+  const emptyAlternatives = alts.length - kept.length;
+  const matcher =
+    kept.length === 0 ? neverMatches(pattern) : matcherFrom(pattern, new RegExp(kept.join('|'), 'i'));
+  return { ok: true, matcher, emptyAlternatives };
 }
 
 /** Compiles an OSMatch pattern: `|`-separated substrings, each optionally anchored by `^`/`$`. */

@@ -250,6 +250,46 @@ void describe('<active-response> (reference §3.2)', () => {
     assert.deepEqual(c.warnings, []);
   });
 
+  void test('a rules_group with an empty alternative is warned of; the empty part matches nothing, as in Wazuh', () => {
+    const c = okConfig(
+      ar(FD, '<location>local</location>', '<level>3</level>', '<rules_group>web|</rules_group>'),
+    );
+    const g = c.rules[0]?.rulesGroup;
+    assert.ok(g);
+    assert.equal(g.test('syslog,sshd,'), false);
+    assert.equal(g.test('web,accesslog,'), true);
+    assert.deepEqual(c.warnings, [
+      at(
+        15,
+        "rules_group 'web|' has an empty alternative (a '|' at an end or doubled, or only an anchor): as in " +
+          "Wazuh's OS_Regex it matches nothing, so the other alternatives alone count.",
+      ),
+    ]);
+  });
+
+  void test('a <disabled>yes</disabled> is not undone by a later <disabled>no</disabled>, as in Wazuh', () => {
+    const c = okConfig(
+      ar(
+        '<disabled>yes</disabled>',
+        '<disabled>no</disabled>',
+        FD,
+        '<location>local</location>',
+        '<level>3</level>',
+      ),
+    );
+    assert.equal(c.rules[0]?.disabled, true);
+    const enabled = okConfig(
+      ar(
+        '<disabled>no</disabled>',
+        '<disabled>no</disabled>',
+        FD,
+        '<location>local</location>',
+        '<level>3</level>',
+      ),
+    );
+    assert.equal(enabled.rules[0]?.disabled, false);
+  });
+
   const badGroups: readonly [string, string][] = [
     ['sshd(', "unbalanced '('"],
     ['(sshd|web)', "'|' inside parentheses"],

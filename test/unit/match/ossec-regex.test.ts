@@ -48,6 +48,17 @@ const regexCases: readonly [pattern: string, input: string, matches: boolean][] 
   ['[x]', '[x]', true],
   ['x^y', 'x^y', true],
   ['x$y', 'x$y', true],
+  // An empty alternative matches nothing (Wazuh's _OS_Regex), so a stray '|' changes nothing.
+  ['web|', 'syslog,sshd,', false],
+  ['web|', 'web,', true],
+  ['|web', 'syslog,sshd,', false],
+  ['web||attack', 'syslog,sshd,', false],
+  ['web||attack', 'ids,attack,', true],
+  ['^', 'syslog,sshd,', false],
+  ['$', 'syslog,sshd,', false],
+  ['^$|sshd', 'syslog,sshd,', true],
+  ['^$', '', false],
+  ['\\$', 'a$', true],
 ];
 
 void describe('compileOsRegex (rules_group)', () => {
@@ -102,4 +113,15 @@ void describe('compileOsMatch (white-list hostnames)', () => {
       assert.equal(r.matcher.test(input), want);
     });
   }
+});
+
+void test('compileOsRegex counts the empty alternatives it leaves out', () => {
+  const count = (p: string): number | undefined => {
+    const r = compileOsRegex(p);
+    return r.ok ? r.emptyAlternatives : -1;
+  };
+  assert.equal(count('web|attack'), 0);
+  assert.equal(count('web|'), 1);
+  assert.equal(count('|web||^|$'), 4);
+  assert.equal(count('a\\|b'), 0);
 });
