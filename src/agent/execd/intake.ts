@@ -47,12 +47,14 @@ function parseMessage(raw: string, log: DaemonLog): (JsonObject & { command: str
     return undefined;
   }
   const parsed = parseLenientJson(raw);
-  if (!isJsonObject(parsed)) {
+  if (parsed === undefined) {
     recordRejection('execq', 'invalid');
     logBadMessage(log, `(1315): Invalid JSON message: '${excerpt(raw)}'`);
     return undefined;
   }
-  if (typeof parsed['command'] !== 'string') {
+  // JSON that is no object (`[...]`, `"add"`, `null`) parses, and has no string `command`: 1316,
+  // as execd's cJSON_GetObjectItem finds none (reference §2.3).
+  if (!isJsonObject(parsed) || typeof parsed['command'] !== 'string') {
     recordRejection('execq', 'invalid');
     logBadMessage(log, `(1316): Invalid AR command: '${excerpt(raw)}'`);
     return undefined;

@@ -273,7 +273,10 @@ describe('Execd scheduler', () => {
 describe('Execd intake', () => {
   const cases = [
     { raw: 'not json at all', log: "(1315): Invalid JSON message: 'not json at all'" },
-    { raw: '[1,2,3]', log: "(1315): Invalid JSON message: '[1,2,3]'" },
+    // Valid JSON that is no object has no string command: 1316, as in execd (reference §2.3).
+    { raw: '[1,2,3]', log: "(1316): Invalid AR command: '[1,2,3]'" },
+    { raw: '"add"', log: `(1316): Invalid AR command: '"add"'` },
+    { raw: 'null', log: "(1316): Invalid AR command: 'null'" },
     { raw: '{"version":1,"command":7}', log: `(1316): Invalid AR command: '{"version":1,"command":7}'` },
     { raw: '{"version":1}', log: `(1316): Invalid AR command: '{"version":1}'` },
     { raw: '{"version":1,"command":"x"}', log: "(1311): Invalid command name 'x' provided." },
