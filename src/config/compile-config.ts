@@ -14,7 +14,7 @@ import { compileActiveResponse } from './compile-active-response.js';
 import { compileAgentSettings } from './agent-settings.js';
 import { compileCommand } from './compile-command.js';
 import { addWhiteListEntry, emptyWhiteList, toWhiteList } from './compile-white-list.js';
-import type { ArRule, CommandDef, Config } from '../core/config-model.js';
+import { UNNAMED_NODE, type ArRule, type CommandDef, type Config } from '../core/config-model.js';
 import { deepFreeze } from './deep-freeze.js';
 import { reportMisspeltNames } from './misspelt-names.js';
 import { Code, Msg, Diagnostics } from './diagnostics.js';
@@ -65,7 +65,7 @@ function nodeName(secs: readonly XmlElement[]): string {
       return n.text;
     }
   }
-  return 'undefined';
+  return UNNAMED_NODE;
 }
 
 interface ManagerParts {

@@ -78,6 +78,9 @@ export interface AgentArSettings {
   readonly repeatedOffenders: readonly number[];
 }
 
+/** `Config.nodeName` without a `<cluster><node_name>`: analysisd's literal. */
+export const UNNAMED_NODE = 'undefined';
+
 export interface Config {
   readonly file: string;
   readonly commands: readonly CommandDef[];

@@ -22,6 +22,7 @@ import type {
 } from '../protocol/fleet-records.js';
 import { errorMessage } from '../protocol/error-message.js';
 import { programName } from '../core/program-name.js';
+import { UNNAMED_NODE } from '../core/config-model.js';
 
 export interface AgentStatus {
   readonly agentId: string;
@@ -148,7 +149,7 @@ export class AgentVerbs {
     }
     if (affected.length > 0) {
       const message = buildArMessage({
-        nodeName: 'undefined',
+        nodeName: UNNAMED_NODE,
         arName: req.command,
         extraArgs: req.arguments,
         alert: req.alert,

@@ -19,6 +19,7 @@ import { queueOrders } from './order-delivery.js';
 import { runCommand } from './run-command.js';
 import { orderInfo } from '../core/orders/manager-store.js';
 import { consoleService } from './console-queries.js';
+import { UNNAMED_NODE } from '../core/config-model.js';
 
 const MAX_LIMIT = 1000;
 
@@ -49,7 +50,7 @@ function localAgentInfo(ctx: ManagerContext, startedAt: number): AgentInfo {
   const up = ctx.sessions.isConnected(LOCAL_AGENT_ID);
   return {
     id: LOCAL_AGENT_ID,
-    name: ctx.config.nodeName === 'undefined' ? 'manager' : ctx.config.nodeName,
+    name: ctx.config.nodeName === UNNAMED_NODE ? 'manager' : ctx.config.nodeName,
     status: up ? 'active' : 'disconnected',
     lastSeen: up ? ctx.now() : undefined,
     version: undefined,

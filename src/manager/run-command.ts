@@ -7,12 +7,13 @@ import { DEFAULT_AR_CONF_LINES } from '../core/ar-conf.js';
 import { runVerdict, wazuhResult, type WazuhArErrorCode } from '../core/orders/wazuh-result.js';
 import { operatorRunRefusal } from '../core/match/response-guard.js';
 import { hostProtectedAddresses } from '../net/host-addresses.js';
-import { buildArMessage } from '../protocol/ar-message.js';
+import { buildArMessage, type ArEnvelope } from '../protocol/ar-message.js';
 import { ErrorCode, RiposteError } from '../protocol/error-codes.js';
 import { LOCAL_AGENT_ID, type ManagerContext } from './manager-context.js';
 import type { RunRequest } from '../protocol/fleet-records.js';
 import type { WazuhStyleResult } from './manager-service.js';
 import { queueOrders, type OrderRequest } from './order-delivery.js';
+import { UNNAMED_NODE } from '../core/config-model.js';
 
 /** AR names the manager's ar.conf defines (the default lines and every enabled rule). */
 export function arConfNames(ctx: ManagerContext): Set<string> {
@@ -63,6 +64,21 @@ function programOf(
 }
 
 /**
+ * The message the API sends for `req` (reference §1.9): module "API", and as `origin.name` the
+ * cluster node's name, or null without one (analysisd writes "undefined" there instead).
+ */
+export function apiArMessage(nodeName: string, req: RunRequest): ArEnvelope {
+  return buildArMessage({
+    nodeName: nodeName === UNNAMED_NODE ? null : nodeName,
+    arName: req.command,
+    extraArgs: req.arguments,
+    alert: req.alert,
+    module: 'API',
+    ...(req.dryRun === true ? { dryRun: true } : {}),
+  });
+}
+
+/**
  * Runs `req` on its agents; failures are per agent in the result.
  * @throws RiposteError REQUEST_INVALID when the target is never-block or white-listed, or the run
  *   would block with no timeout (response-guard.ts; issue 13.6).
@@ -80,16 +96,7 @@ export async function runCommand(ctx: ManagerContext, req: RunRequest): Promise<
     throw new RiposteError(ErrorCode.REQUEST_INVALID, `Cannot run "${req.command}": ${refusal}`);
   }
   const names = arConfNames(ctx);
-  const message = JSON.stringify(
-    buildArMessage({
-      nodeName: ctx.config.nodeName,
-      arName: req.command,
-      extraArgs: req.arguments,
-      alert: req.alert,
-      module: 'API',
-      ...(req.dryRun === true ? { dryRun: true } : {}),
-    }),
-  );
+  const message = JSON.stringify(apiArMessage(ctx.config.nodeName, req));
   const affected: string[] = [];
   const failed: { id: string; code: WazuhArErrorCode }[] = [];
   const createdAt = ctx.now();

@@ -34,8 +34,11 @@ export function isArEnvelope(v: JsonValue | undefined): v is ArEnvelope {
 }
 
 export interface BuildArMessageInput {
-  /** `<cluster><node_name>`, or "undefined" when absent (analysisd's literal). */
-  readonly nodeName: string;
+  /**
+   * `origin.name`: analysisd writes `<cluster><node_name>`, or "undefined" when absent (its
+   * literal); the API writes the node name, or null without one (reference §1.9).
+   */
+  readonly nodeName: string | null;
   /** AR name: command name + timeout, e.g. "firewall-drop600". */
   readonly arName: string;
   readonly extraArgs: readonly string[];

@@ -1,6 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runVerdict, wazuhArError, wazuhResult } from '../../src/core/orders/wazuh-result.js';
+import { apiArMessage } from '../../src/manager/run-command.js';
+import { UNNAMED_NODE } from '../../src/core/config-model.js';
 
 const names = new Set(['mark600', 'restart-wazuh0']);
 const ok = { id: '001', exists: true, active: true, arDisabled: false };
@@ -22,20 +24,27 @@ describe("Wazuh's PUT /active-response verdicts", () => {
     });
   }
 
-  test('result groups failures by code, with error 2 when some were sent', () => {
+  test("result groups failures by code, in Wazuh's render order, with error 2 when some were sent", () => {
     const r = wazuhResult(
       ['001'],
       [
-        { id: '002', code: 1707 },
+        { id: '010', code: 1707 },
         { id: '009', code: 1701 },
         { id: '003', code: 1707 },
       ],
     );
     assert.equal(r.error, 2);
     assert.equal(r.message, 'AR command was not sent to some agents');
+    // Groups by code, each group's ids by number (AffectedItemsWazuhResult.render).
     assert.deepEqual(r.data.failed_items, [
-      { error: wazuhArError(1707), id: ['002', '003'] },
       { error: wazuhArError(1701), id: ['009'] },
+      { error: wazuhArError(1707), id: ['003', '010'] },
+    ]);
+    assert.deepEqual(Object.keys(r.data), [
+      'affected_items',
+      'total_affected_items',
+      'total_failed_items',
+      'failed_items',
     ]);
     assert.equal(r.data.total_failed_items, 3);
     assert.equal(r.data.total_affected_items, 1);
@@ -66,5 +75,27 @@ describe("Wazuh's PUT /active-response verdicts", () => {
     const none = wazuhResult([], [{ id: '001', code: 1650 }]);
     assert.equal(none.error, 1);
     assert.equal(none.message, 'AR command was not sent to any agent');
+    // No agent to send to and no failure (no agent enrolled): Wazuh's none message, error 0.
+    const nobody = wazuhResult([], []);
+    assert.equal(nobody.error, 0);
+    assert.equal(nobody.message, 'AR command was not sent to any agent');
+  });
+});
+
+describe('the API message (reference §1.9)', () => {
+  const req = {
+    command: '!notify',
+    arguments: ['a b'],
+    alert: { data: { srcip: '192.0.2.1' } },
+    agents: 'all' as const,
+  };
+
+  test("origin is the cluster node's name with module API, or null without a node name", () => {
+    assert.equal(
+      JSON.stringify(apiArMessage(UNNAMED_NODE, req)),
+      '{"version":1,"origin":{"name":null,"module":"API"},"command":"!notify",' +
+        '"parameters":{"extra_args":["a b"],"alert":{"data":{"srcip":"192.0.2.1"}}}}',
+    );
+    assert.deepEqual(apiArMessage('node01', req).origin, { name: 'node01', module: 'API' });
   });
 });

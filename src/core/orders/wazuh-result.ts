@@ -80,17 +80,28 @@ export interface WazuhResult {
   readonly data: {
     readonly affected_items: readonly string[];
     readonly total_affected_items: number;
+    readonly total_failed_items: number;
     readonly failed_items: readonly {
       readonly error: WazuhArError;
       readonly id: readonly string[];
     }[];
-    readonly total_failed_items: number;
   };
   readonly message: string;
   readonly error: 0 | 1 | 2;
 }
 
-/** Builds Wazuh's AffectedItemsWazuhResult: failures grouped by code (first-seen order). */
+/** Ids in numeric order (Wazuh's `sort_ids`: by int, else as text). */
+function sortedIds(ids: readonly string[]): string[] {
+  const numeric = ids.every((id) => /^\d+$/.test(id));
+  return [...ids].sort(numeric ? (a, b) => Number(a) - Number(b) : undefined);
+}
+
+/**
+ * Builds Wazuh's AffectedItemsWazuhResult as its `render` lays it out: failures grouped by code,
+ * the groups in code order and each group's ids in numeric order; the message says "not sent to
+ * any agent" whenever no agent was affected (even with no failure), and `error` is 2 when some
+ * failed and some not, 1 when only failures, else 0.
+ */
 export function wazuhResult(
   affected: readonly string[],
   failed: readonly { id: string; code: WazuhArErrorCode }[],
@@ -101,24 +112,22 @@ export function wazuhResult(
     ids.push(f.id);
     groups.set(f.code, ids);
   }
-  const failedItems = [...groups].map(([code, id]) => ({
-    error: wazuhArError(code),
-    id,
-  }));
+  const failedItems = [...groups]
+    .sort(([a], [b]) => a - b)
+    .map(([code, id]) => ({ error: wazuhArError(code), id: sortedIds(id) }));
   const none = affected.length === 0;
   const error = failed.length === 0 ? 0 : none ? 1 : 2;
-  const message =
-    [
-      'AR command was sent to all agents',
-      'AR command was not sent to any agent',
-      'AR command was not sent to some agents',
-    ][error] ?? '';
+  const message = none
+    ? 'AR command was not sent to any agent'
+    : failed.length === 0
+      ? 'AR command was sent to all agents'
+      : 'AR command was not sent to some agents';
   return {
     data: {
       affected_items: [...affected],
       total_affected_items: affected.length,
-      failed_items: failedItems,
       total_failed_items: failed.length,
+      failed_items: failedItems,
     },
     message,
     error,
