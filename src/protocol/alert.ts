@@ -69,7 +69,7 @@ function stringsAt(rule: JsonObject, key: string): string[] {
  * Rule fields that Wazuh's alert writer fills from `<group>` entries with these prefixes (the prefix
  * removed), in its output order. Their groups are appended to `groupString` with the prefix restored.
  */
-export const COMPLIANCE_GROUPS = ['pci_dss', 'gpg13', 'gdpr', 'hipaa', 'nist_800_53', 'tsc'] as const;
+export const COMPLIANCE_GROUPS = ['pci_dss', 'cis', 'gpg13', 'gdpr', 'hipaa', 'nist_800_53', 'tsc'] as const;
 
 /** `rule.groups` then the compliance groups, each followed by a comma. */
 function groupStringOf(rule: JsonObject, groups: readonly string[]): string {

@@ -10,6 +10,7 @@ void describe('AlertView.groupString', () => {
         id: '554',
         groups: ['ossec', 'syscheck'],
         pci_dss: ['11.5'],
+        cis: ['1.1.1 Debian Linux'],
         gpg13: ['4.11'],
         gdpr: ['II_5.1.f'],
         hipaa: ['164.312.c.1'],
@@ -20,7 +21,7 @@ void describe('AlertView.groupString', () => {
     assert.ok(r.ok);
     assert.equal(
       r.alert.groupString,
-      'ossec,syscheck,pci_dss_11.5,gpg13_4.11,gdpr_II_5.1.f,hipaa_164.312.c.1,nist_800_53_SI.7,tsc_PI1.4,',
+      'ossec,syscheck,pci_dss_11.5,cis_1.1.1 Debian Linux,gpg13_4.11,gdpr_II_5.1.f,hipaa_164.312.c.1,nist_800_53_SI.7,tsc_PI1.4,',
     );
   });
 
