@@ -1,9 +1,10 @@
 /**
  * Compiles one manager `<active-response>` block into an {@link ArRule} (reference §3.2-3.3), in
  * Wazuh's order of checks: element values, then disabled, then missing command/location (1281, not
- * for a block holding `repeated_offenders`), unknown command (1303), location (1302), agent id
- * (1304), timeout not allowed (1305, a warning that forces 0) and agent id 0 (1306, a warning that
- * skips the block).
+ * for a block holding `repeated_offenders`), agent id 0 of a `defined-agent` block (1306, a warning
+ * that skips the block before anything else is checked), then an unknown command (1303), a bad
+ * location (1302), a missing agent id (1304) and a timeout not allowed (1305, a warning that forces
+ * 0). Wazuh stops at its first error; every error is reported here.
  */
 import type { ArRule, CommandDef, LocationFlags } from '../core/config-model.js';
 import { readArBlockFields, type ArBlockFields } from './ar-block-fields.js';
@@ -165,18 +166,31 @@ function effectiveTimeout(f: ArBlockFields, command: CommandDef, diag: Diagnosti
   return 0;
 }
 
-/** The target agent ids (`%.3d`); undefined, with warning 1306, when one is 0 (block skipped). */
-function targetAgents(f: ArBlockFields, location: LocationFlags, diag: Diagnostics): string[] | undefined {
-  if (!location.definedAgent || f.agentId === undefined) {
-    return [];
+/** The target agent ids (`%.3d`) of a `defined-agent` block; none otherwise. */
+function targetAgents(f: ArBlockFields, location: LocationFlags): string[] {
+  return location.definedAgent && f.agentId !== undefined
+    ? formatAgentIds(parseAgentIds(f.agentId.value))
+    : [];
+}
+
+/**
+ * Warning 1306: a `defined-agent` block whose agent id is 0 is skipped. Wazuh checks it while it
+ * reads the location, before it looks the command up and checks the timeout, so such a block
+ * reports neither an unknown command (1303) nor a timeout not allowed (1305).
+ */
+function skippedForAgentZero(f: ArBlockFields, diag: Diagnostics): boolean {
+  if (f.command === undefined || f.location === undefined || f.agentId === undefined) {
+    return false;
   }
-  const ids = parseAgentIds(f.agentId.value);
-  if (ids.some((n) => n <= 0)) {
-    const message = 'Invalid agent ID. Use location=server to run AR on the manager.';
-    diag.warn(f.agentId.line, message, Code.INVALID_AGENT_ID);
-    return undefined;
+  if (parseLocation(f.location.value)?.definedAgent !== true) {
+    return false;
   }
-  return formatAgentIds(ids);
+  if (!parseAgentIds(f.agentId.value).some((n) => n <= 0)) {
+    return false;
+  }
+  const message = 'Invalid agent ID. Use location=server to run AR on the manager.';
+  diag.warn(f.agentId.line, message, Code.INVALID_AGENT_ID);
+  return true;
 }
 
 /**
@@ -192,15 +206,15 @@ export function compileActiveResponse(block: XmlElement, ctx: ArCompileContext):
   if (f.disabled) {
     return compileDisabled(f, block, ctx);
   }
+  if (skippedForAgentZero(f, diag)) {
+    return undefined;
+  }
   const parts = resolveParts(f, block, ctx);
   if (!parts) {
     return undefined;
   }
   const timeout = effectiveTimeout(f, parts.command, diag);
-  const agentIds = targetAgents(f, parts.location, diag);
-  if (!agentIds) {
-    return undefined;
-  }
+  const agentIds = targetAgents(f, parts.location);
   if ((f.level ?? 0) === 0 && f.rulesGroup === undefined && f.rulesId.length === 0) {
     diag.warn(block.line, 'This active response has no level, rules_group or rules_id: it never fires.');
   }

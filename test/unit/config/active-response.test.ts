@@ -216,6 +216,32 @@ void describe('<active-response> (reference §3.2)', () => {
     });
   }
 
+  void test('a block skipped by 1306 reports no unknown command (1303) and no timeout not allowed (1305), as in Wazuh', () => {
+    const c = okConfig(
+      ar(
+        '<command>nosuch</command>',
+        '<location>defined-agent</location>',
+        '<agent_id>0</agent_id>',
+        '<timeout>600</timeout>',
+      ),
+    );
+    assert.equal(c.rules.length, 0);
+    assert.deepEqual(c.warnings, [
+      at(14, '(1306) Invalid agent ID. Use location=server to run AR on the manager.'),
+    ]);
+    const restart = okConfig(
+      ar(
+        '<command>restart-wazuh</command>',
+        '<location>defined-agent</location>',
+        '<agent_id>0</agent_id>',
+        '<timeout>600</timeout>',
+      ),
+    );
+    assert.deepEqual(restart.warnings, [
+      at(14, '(1306) Invalid agent ID. Use location=server to run AR on the manager.'),
+    ]);
+  });
+
   void test('agent_id values are formatted %.3d, and a comma list is accepted (Riposte)', () => {
     const one = okConfig(
       ar(FD, '<location>defined-agent</location>', '<agent_id>7</agent_id>', '<level>3</level>'),
