@@ -75,8 +75,8 @@ export function buildArMessage(input: BuildArMessageInput): ArEnvelope {
 }
 
 /**
- * execd's stdin rewrite (§1.3): a copy with `command` replaced in place, `origin.module` set to
- * "wazuh-execd" and `parameters.program` set to the executable's relative path. Unknown keys and
+ * execd's stdin rewrite (§1.3): a copy with `command` replaced in place, `origin.module` replaced
+ * by "wazuh-execd" and `parameters.program` set to the executable's relative path. Unknown keys and
  * key order are kept. `msg` is not changed. Only the objects on the edited paths are copied (this
  * runs several times per execution of a burst); the rest (the alert, extra_args) is shared with
  * `msg`, so treat both as read-only (they are serialised, never edited, by every caller).
@@ -85,7 +85,8 @@ export function rewriteForScript(msg: JsonObject, command: ScriptCommand, progra
   const copy: JsonObject = { ...msg };
   copy['command'] = command;
   const origin = copy['origin'];
-  if (isJsonObject(origin)) {
+  // Replaced where it is (cJSON_ReplaceItemInObject): an origin without `module` gets none.
+  if (isJsonObject(origin) && 'module' in origin) {
     copy['origin'] = { ...origin, module: 'wazuh-execd' };
   }
   const params = copy['parameters'];
