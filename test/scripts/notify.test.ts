@@ -97,6 +97,22 @@ void describe('notify options and payload (pure)', () => {
         ts: '1.2',
       },
     ]);
+    // No alert id: ts is empty, as wazuh-slack writes it.
+    assert.deepEqual(slackPayload({ rule: { id: '1' } }), {
+      attachments: [
+        {
+          color: 'good',
+          pretext: 'WAZUH Alert',
+          title: 'N/A',
+          text: '',
+          fields: [
+            { title: 'Location', value: 'N/A' },
+            { title: 'Rule ID', value: '1 (level N/A)' },
+          ],
+          ts: '',
+        },
+      ],
+    });
     assert.deepEqual([4, 5, 7, 8, undefined].map(slackColor), [
       'good',
       'warning',

@@ -57,7 +57,8 @@ export function slackPayload(alert: JsonObject): JsonObject {
     title: text(getPath(alert, ['rule', 'description']), 'N/A'),
     text: text(alert['full_log'], ''),
     fields: fieldsOf(alert, level),
-    ts: text(alert['id'], 'N/A'),
+    // wazuh-slack: the alert id, or "" without one (its other fields say N/A).
+    ts: text(alert['id'], ''),
   };
   return { attachments: [attachment] };
 }
