@@ -107,10 +107,10 @@ interface Alternative {
  * it would match every text. `emptyAlternatives` counts them (the config warns: a typo).
  */
 export function compileOsRegex(pattern: string): PatternResult & { readonly emptyAlternatives?: number } {
-  const alts: Alternative[] = [{ js: '', hasBody: false }];
+  let cur: Alternative = { js: '', hasBody: false };
+  const alts: Alternative[] = [cur];
   const st: State = { depth: 0, altStart: true };
   for (let i = 0; i < pattern.length;) {
-    const cur = alts[alts.length - 1] ?? { js: '', hasBody: false };
     if (pattern[i] === '\\') {
       const t = translateEscape(pattern, i);
       if (typeof t === 'string') {
@@ -127,7 +127,8 @@ export function compileOsRegex(pattern: string): PatternResult & { readonly empt
       return { ok: false, reason: t.error };
     }
     if (t === '|') {
-      alts.push({ js: '', hasBody: false });
+      cur = { js: '', hasBody: false };
+      alts.push(cur);
     } else {
       cur.js += t;
       cur.hasBody ||= t !== '^' && t !== '$';
